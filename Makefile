@@ -1,0 +1,127 @@
+# ppscale — build, test and install.
+#
+#   make                      build every tool into build/bin
+#   make check                run the bats suite against the fresh build
+#   make check SANITIZE=1     the same, built with ASan and UBSan
+#   make install PREFIX=/usr/local DESTDIR=
+#   make bench | demo | fuzz | valgrind
+
+VERSION   = 0.1.0
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share
+DATADIR  ?= $(SHAREDIR)/ppscale
+MANDIR   ?= $(SHAREDIR)/man
+BASHCOMPDIR ?= $(SHAREDIR)/bash-completion/completions
+ZSHCOMPDIR  ?= $(SHAREDIR)/zsh/vendor-completions
+FISHCOMPDIR ?= $(SHAREDIR)/fish/vendor_completions.d
+SYSCONFDIR  ?= /etc
+
+CC       ?= cc
+CFLAGS   ?= -g -O2
+PKGS      = json-c yaml-0.1 libcurl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
+
+override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
+	-Wall -Wextra -Werror -Ilib $(PKG_CFLAGS) \
+	-DPP_VERSION='"$(VERSION)"' -DPP_DATADIR='"$(DATADIR)"' -MMD -MP
+LDLIBS += $(PKG_LIBS) -lm
+
+ifeq ($(SANITIZE),1)
+BUILD ?= build/san
+override CFLAGS += -fsanitize=address,undefined -fno-omit-frame-pointer \
+	-fno-sanitize-recover=undefined
+override LDFLAGS += -fsanitize=address,undefined
+else
+BUILD ?= build/plain
+endif
+
+# The tools are the files in cmd/; the library is everything in lib/.
+TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
+LIBSRC   = $(wildcard lib/*.c)
+LIBOBJ   = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIBSRC))
+BINS     = $(addprefix $(BUILD)/bin/,$(TOOLS))
+UNITSRC  = $(wildcard t/unit/*.c)
+UNITBINS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNITSRC))
+MAN1     = $(wildcard share/man/man1/*.1)
+MAN5     = $(wildcard share/man/man5/*.5)
+MAN7     = $(wildcard share/man/man7/*.7)
+
+all: $(BINS) $(UNITBINS) bin-links
+
+# build/bin always points at the last build, so PATH=build/bin works for
+# both the plain and the sanitized tree.
+bin-links: $(BINS)
+	@ln -sfn $(patsubst build/%,%,$(BUILD))/bin build/bin
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/cmd/%.o: cmd/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+$(BUILD)/libpp.a: $(LIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BUILD)/bin/%: $(BUILD)/cmd/%.o $(BUILD)/libpp.a
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/unit/%: t/unit/%.c $(BUILD)/libpp.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpp.a $(LDLIBS)
+
+BATS_JOBS ?= 1
+BATS ?= bats
+T ?= t
+
+check: all
+	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
+	PP_TOP="$(CURDIR)" $(BATS) $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
+
+bench: all
+	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/run.sh
+
+demo: all
+	PP_BUILD="$(CURDIR)/$(BUILD)" sh share/examples/demo.sh
+
+install: all
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
+		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
+		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
+		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
+	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 644 $(wildcard share/*.tmpl share/*.yaml share/*.example) \
+		$(DESTDIR)$(DATADIR)
+	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
+	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
+	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+	$(if $(wildcard completions/pp.bash),for t in $(TOOLS); do \
+		install -m 644 completions/pp.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; done)
+	$(if $(wildcard completions/_pp),install -m 644 completions/_pp \
+		$(DESTDIR)$(ZSHCOMPDIR)/_pp)
+	$(if $(wildcard completions/pp.fish),for t in $(TOOLS); do \
+		install -m 644 completions/pp.fish $(DESTDIR)$(FISHCOMPDIR)/$$t.fish; done)
+
+uninstall:
+	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(wildcard share/*.tmpl share/*.yaml share/*.example)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
+	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))
+	rm -f $(addprefix $(DESTDIR)$(BASHCOMPDIR)/,$(TOOLS))
+	rm -f $(DESTDIR)$(ZSHCOMPDIR)/_pp
+	rm -f $(addprefix $(DESTDIR)$(FISHCOMPDIR)/,$(addsuffix .fish,$(TOOLS)))
+	-rmdir $(DESTDIR)$(DATADIR) 2>/dev/null
+
+clean:
+	rm -rf build
+
+.PHONY: all bin-links check bench demo install uninstall clean
+.SECONDARY: $(LIBOBJ)
+
+-include $(LIBOBJ:.o=.d) $(patsubst %,$(BUILD)/cmd/%.d,$(TOOLS))

@@ -1,0 +1,84 @@
+/* pp-fleetstats: starts the pipe document.
+ *
+ * Reads the node registry (a file, or an http/https/file URL read-only),
+ * appends one sample to the history store in the state directory, and
+ * writes a new document with version, generated_at, fleet, nodes and
+ * history to stdout. Reads nothing on stdin. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pp.h"
+
+enum { OPT_REGISTRY = PP_OPT_TOOL, OPT_STATE_DIR, OPT_NO_RECORD };
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: pp-fleetstats [-pqv] [-c FILE] [--now TIME] "
+		"[--registry PATH|URL]\n"
+		"                     [--state-dir DIR] [--no-record] "
+		"[--dry-run]\n\n"
+		"Reads the node registry and writes the fleet document "
+		"to stdout.\n\n"
+		"  -r, --registry PATH registry file or http(s)/file URL "
+		"(default: config,\n"
+		"                      else STATE_DIR/registry.json)\n"
+		"      --state-dir DIR state directory (default: config, else "
+		"$PP_STATE_DIR,\n"
+		"                      else /var/lib/ppscale)\n"
+		"      --no-record     do not append a history sample\n"
+		"      --dry-run       the same as --no-record\n"
+		PP_COMMON_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PP_COMMON_LONGOPTS,
+		PP_DRYRUN_LONGOPT,
+		{"registry", required_argument, 0, 'r'},
+		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		{"no-record", no_argument, 0, OPT_NO_RECORD},
+		{0, 0, 0, 0},
+	};
+	struct pp_fleetstats_opts o = {0};
+	const struct pp_config *cfg;
+	json_object *doc;
+	int c, status = PP_EXIT_OK;
+
+	pp_setprogname(argv[0]);
+	o.record = 1;
+	while ((c = getopt_long(argc, argv, PP_COMMON_SHORTOPTS "r:",
+	    longopts, NULL)) != -1) {
+		if (pp_common_opt(c, optarg, usage))
+			continue;
+		switch (c) {
+		case 'r':
+			o.registry = optarg;
+			break;
+		case OPT_STATE_DIR:
+			o.state_dir = optarg;
+			break;
+		case OPT_NO_RECORD:
+			o.record = 0;
+			break;
+		default:
+			pp_usage_error(usage);
+		}
+	}
+	if (optind < argc) {
+		pp_warn("unexpected argument '%s'", argv[optind]);
+		pp_usage_error(usage);
+	}
+	if (pp_opt.dry_run)
+		o.record = 0;
+	cfg = pp_start();
+	doc = pp_fleetstats(cfg, &o);
+	if (pp_doc_write(doc) < 0)
+		status = PP_EXIT_FAIL;
+	json_object_put(doc);
+	return pp_finish_stdout(status);
+}

@@ -1,0 +1,60 @@
+/* cli.c: the flags every tool shares */
+#ifndef PP_CLI_H
+#define PP_CLI_H
+
+#include <getopt.h>
+#include <time.h>
+
+struct pp_config;
+
+struct pp_options {
+	const char *config_path; /* -c, else $PP_CONFIG, else the default */
+	const char *now_arg;     /* --now as given */
+	int dry_run;
+	int pretty;
+};
+extern struct pp_options pp_opt;
+
+/* Option codes for long-only options; tools number theirs from
+ * PP_OPT_TOOL upwards. */
+enum {
+	PP_OPT_NOW = 0x100,
+	PP_OPT_VERSION,
+	PP_OPT_DRY_RUN,
+	PP_OPT_TOOL = 0x200
+};
+
+#define PP_COMMON_SHORTOPTS "c:pqvh"
+#define PP_COMMON_LONGOPTS \
+	{"config", required_argument, 0, 'c'}, \
+	{"now", required_argument, 0, PP_OPT_NOW}, \
+	{"pretty", no_argument, 0, 'p'}, \
+	{"quiet", no_argument, 0, 'q'}, \
+	{"verbose", no_argument, 0, 'v'}, \
+	{"help", no_argument, 0, 'h'}, \
+	{"version", no_argument, 0, PP_OPT_VERSION}
+#define PP_DRYRUN_LONGOPT {"dry-run", no_argument, 0, PP_OPT_DRY_RUN}
+
+/* The common options' lines for usage(). */
+#define PP_COMMON_HELP \
+	"  -c, --config FILE   configuration file (default $PP_CONFIG, else\n" \
+	"                      /etc/ppscale/ppscale.yaml; built-in defaults\n" \
+	"                      when neither exists)\n" \
+	"      --now TIME      the clock, as RFC 3339 (default: system clock)\n" \
+	"  -p, --pretty        pretty-print JSON (default on a terminal)\n" \
+	"  -q, --quiet         only errors on stderr\n" \
+	"  -v, --verbose       more detail on stderr (repeat for debug)\n" \
+	"  -h, --help          this help\n" \
+	"      --version       print the version\n"
+
+/* Handles a common option; returns 1 if c was one, 0 otherwise.
+ * usage(status) is called for -h (status 0). */
+int pp_common_opt(int c, const char *arg, void (*usage)(int));
+/* Call once after option parsing: applies --now, loads the config
+ * (dies with status 2 on a bad one). Returns the config, owned by the
+ * library. */
+const struct pp_config *pp_start(void);
+/* Reports an unexpected operand or a getopt error and exits 2. */
+_Noreturn void pp_usage_error(void (*usage)(int));
+
+#endif

@@ -1,0 +1,189 @@
+/* config.c: the YAML configuration, with a default for every setting */
+#ifndef PP_CONFIG_H
+#define PP_CONFIG_H
+
+#include <stddef.h>
+
+#define PP_CONFIG_DEFAULT "/etc/ppscale/ppscale.yaml"
+#define PP_STATE_DIR_DEFAULT "/var/lib/ppscale"
+
+struct pp_strlist {
+	size_t n;
+	char **v;
+};
+
+struct pp_strmap {
+	size_t n;
+	char **keys;
+	char **vals;
+};
+
+struct pp_longlist {
+	size_t n;
+	long *v;
+};
+
+/* One row of the spare pool's schedule: on these weekdays (bit 0 =
+ * Sunday .. bit 6 = Saturday), local hours [from, to), keep `spares`. */
+struct pp_spare_rule {
+	unsigned days;
+	int from_hour, to_hour;
+	long spares;
+};
+
+/* A server type the local provider offers (and the fallback catalog). */
+struct pp_type_conf {
+	char *name;
+	long cores;
+	double memory_gb;
+	double hourly_eur;
+	double monthly_eur;
+	char *architecture;
+	int deprecated;
+	struct pp_strlist locations; /* where it can be ordered */
+};
+
+struct pp_config {
+	char *path;     /* file it came from, NULL for built-in defaults */
+	char *profile;  /* "default" or "seed" */
+	char *state_dir; /* NULL: $PP_STATE_DIR, else the default */
+	char *registry;
+	char *timezone;
+	struct pp_strlist holidays; /* YYYY-MM-DD */
+
+	struct {
+		char *provider; /* "local" or "hetzner" */
+		char *token_file;
+		char *endpoint;
+		struct pp_strlist locations;
+		char *image;
+		struct pp_strlist ssh_keys;
+		struct pp_strlist networks;
+		struct pp_strlist firewalls;
+		char *placement_group;
+		struct pp_strmap labels;  /* extra labels on every server */
+		char *label_key;          /* managed_by */
+		char *label_value;        /* ppscale */
+		char *pool;
+		char *name_prefix;
+		struct pp_strlist server_types; /* allowed; empty = all */
+		int reconcile;
+		long catalog_ttl;
+		long boot_timeout;
+		long refusal_ttl;
+		long connect_timeout;
+		long request_timeout;
+		long action_timeout;
+		double poll_interval;
+		long retries;
+		double retry_base;
+		struct {
+			char *file;
+			long boot_seconds;
+		} local;
+		size_t ncatalog;
+		struct pp_type_conf *catalog;
+	} cloud;
+
+	struct {
+		char *template_path;
+		char *agent_version;
+		char *agent_url;
+		char *conductor_url;
+		struct pp_strlist conductor_addresses;
+		char *join_token_file;
+		struct pp_strlist join_token_command;
+		long agent_port;
+		char *game_ports;
+		struct pp_strlist ssh_sources;
+	} cloud_init;
+
+	struct {
+		int enabled;
+		long priority;
+		double up_threshold;
+		double down_threshold;
+		long cooldown;
+		long down_window;
+		long down_after_up;
+		double urgency_high;
+		double urgency_critical;
+		double down_margin;
+	} reactive;
+
+	struct {
+		int enabled;
+		long priority;
+		long min_spares;
+		long max_spares;
+		size_t nschedule;
+		struct pp_spare_rule *schedule;
+	} spare;
+
+	struct {
+		int enabled;
+		long priority;
+		double threshold;
+		long horizon;
+		long provisioning_time;
+		long margin;
+	} predictive;
+
+	struct {
+		long min_cloud_nodes;
+		long max_cloud_nodes;
+		double max_hourly_eur;
+	} limits;
+
+	struct {
+		long deadline;
+		struct pp_strlist move_command;
+		long move_timeout;
+		long player_grace;
+	} drain;
+
+	struct {
+		char *file;
+		char *webhook_url;
+		double webhook_timeout;
+		long webhook_retries;
+	} events;
+
+	struct {
+		char *textfile;
+	} metrics;
+
+	struct {
+		long retention;
+	} history;
+
+	struct {
+		char *url;
+		double timeout;
+		struct pp_longlist horizons;
+	} forecast;
+};
+
+/* Loads path (NULL: built-in defaults only). On error returns NULL and
+ * writes "config 'FILE' line N: ..." into err. */
+struct pp_config *pp_config_load(const char *path, char *err, size_t errlen);
+/* Same, from a YAML string (for tests and fuzzing); name labels errors. */
+struct pp_config *pp_config_parse(const char *yaml, size_t len,
+	const char *name, char *err, size_t errlen);
+void pp_config_free(struct pp_config *c);
+
+/* Resolved paths: flag beats config beats environment beats default.
+ * Returned strings are owned by the caller. */
+char *pp_state_dir(const struct pp_config *c, const char *flag);
+char *pp_state_path(const struct pp_config *c, const char *flag,
+	const char *name);
+char *pp_registry_path(const struct pp_config *c, const char *state_flag,
+	const char *flag);
+
+/* Prints every key with its default, as YAML comments (for docs). */
+void pp_config_dump_keys(void);
+/* Looks a type up in the configured catalog. */
+const struct pp_type_conf *pp_config_type(const struct pp_config *c,
+	const char *name);
+
+#endif

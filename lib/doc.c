@@ -1,0 +1,247 @@
+/* The pipe document: read, validate, write; small json-c helpers. */
+#include <errno.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "doc.h"
+#include "util.h"
+
+json_object *
+pp_json_parse(const char *text, size_t len, char *err, size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new_ex(PP_JSON_DEPTH);
+	enum json_tokener_error jerr;
+	json_object *o;
+	size_t off;
+
+	if (!tok)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "input too large");
+		json_tokener_free(tok);
+		return NULL;
+	}
+	o = json_tokener_parse_ex(tok, text, (int)len);
+	jerr = json_tokener_get_error(tok);
+	off = json_tokener_get_parse_end(tok);
+	if (jerr == json_tokener_continue) {
+		snprintf(err, errlen, "truncated JSON (input ends early)");
+		json_object_put(o);
+		o = NULL;
+	} else if (jerr != json_tokener_success) {
+		size_t line = 1;
+
+		for (size_t i = 0; i < off && i < len; i++)
+			line += text[i] == '\n';
+		snprintf(err, errlen, "invalid JSON at line %zu: %s", line,
+			json_tokener_error_desc(jerr));
+		json_object_put(o);
+		o = NULL;
+	} else {
+		/* only whitespace may follow the value */
+		for (size_t i = off; i < len; i++) {
+			if (!strchr(" \t\r\n", text[i])) {
+				snprintf(err, errlen,
+					"trailing data after the JSON value");
+				json_object_put(o);
+				o = NULL;
+				break;
+			}
+		}
+	}
+	json_tokener_free(tok);
+	return o;
+}
+
+json_object *
+pp_doc_read(void)
+{
+	char err[256];
+	size_t len = 0;
+	char *text;
+	json_object *doc, *v;
+	int allblank = 1;
+
+	if (isatty(0))
+		pp_warn("reading the document from the terminal "
+			"(pipe pp-fleetstats into this tool)");
+	text = pp_read_stream(stdin, PP_DOC_MAX, &len);
+	if (!text) {
+		if (errno == EFBIG)
+			pp_die(PP_EXIT_USAGE, "document on stdin is larger "
+				"than %u MB", PP_DOC_MAX / (1024 * 1024));
+		pp_die(PP_EXIT_USAGE, "cannot read document from stdin:");
+	}
+	for (size_t i = 0; i < len; i++)
+		if (!strchr(" \t\r\n", text[i]))
+			allblank = 0;
+	if (allblank)
+		pp_die(PP_EXIT_USAGE, "no document on stdin (empty input)");
+	doc = pp_json_parse(text, len, err, sizeof err);
+	free(text);
+	if (!doc)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
+	if (!json_object_is_type(doc, json_type_object))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: not a JSON "
+			"object");
+	v = pp_jget(doc, "version");
+	if (!v || !json_object_is_type(v, json_type_int))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: 'version' is "
+			"missing or not an integer");
+	if (json_object_get_int64(v) > PP_DOC_VERSION)
+		pp_die(PP_EXIT_USAGE, "document version %lld is newer than "
+			"this tool understands (%d); upgrade ppscale",
+			(long long)json_object_get_int64(v), PP_DOC_VERSION);
+	if (json_object_get_int64(v) < 1)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: version %lld",
+			(long long)json_object_get_int64(v));
+	return doc;
+}
+
+json_object *
+pp_doc_new(time_t now)
+{
+	json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "version",
+		json_object_new_int(PP_DOC_VERSION));
+	json_object_object_add(doc, "generated_at", pp_jnew_time(now));
+	return doc;
+}
+
+const char *
+pp_json_string(json_object *o, int pretty)
+{
+	int flags = JSON_C_TO_STRING_NOSLASHESCAPE;
+
+	flags |= pretty ? JSON_C_TO_STRING_PRETTY |
+		JSON_C_TO_STRING_SPACED : JSON_C_TO_STRING_PLAIN;
+	return json_object_to_json_string_ext(o, flags);
+}
+
+int
+pp_doc_write(json_object *doc)
+{
+	int pretty = pp_opt.pretty || isatty(1);
+	const char *s = pp_json_string(doc, pretty);
+
+	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)
+		return -1;
+	return 0;
+}
+
+int
+pp_finish_stdout(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
+		pp_warn("cannot write to stdout:");
+		return status ? status : PP_EXIT_FAIL;
+	}
+	return status;
+}
+
+json_object *
+pp_jget(json_object *o, const char *key)
+{
+	json_object *v = NULL;
+
+	if (!o || !json_object_is_type(o, json_type_object))
+		return NULL;
+	if (!json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v;
+}
+
+json_object *
+pp_jpath(json_object *o, const char *path)
+{
+	char key[128];
+	const char *p = path;
+
+	while (o && *p) {
+		const char *dot = strchr(p, '.');
+		size_t n = dot ? (size_t)(dot - p) : strlen(p);
+
+		if (n >= sizeof key)
+			return NULL;
+		memcpy(key, p, n);
+		key[n] = '\0';
+		o = pp_jget(o, key);
+		p += n + (dot != NULL);
+	}
+	return o;
+}
+
+const char *
+pp_jstr(json_object *o, const char *key, const char *def)
+{
+	json_object *v = pp_jget(o, key);
+
+	if (!v || !json_object_is_type(v, json_type_string))
+		return def;
+	return json_object_get_string(v);
+}
+
+long long
+pp_jint(json_object *o, const char *key, long long def)
+{
+	json_object *v = pp_jget(o, key);
+
+	if (!v || !(json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double)))
+		return def;
+	return json_object_get_int64(v);
+}
+
+double
+pp_jdouble(json_object *o, const char *key, double def)
+{
+	json_object *v = pp_jget(o, key);
+
+	if (!v || !(json_object_is_type(v, json_type_int) ||
+	    json_object_is_type(v, json_type_double)))
+		return def;
+	return json_object_get_double(v);
+}
+
+int
+pp_jbool(json_object *o, const char *key, int def)
+{
+	json_object *v = pp_jget(o, key);
+
+	if (!v || !json_object_is_type(v, json_type_boolean))
+		return def;
+	return json_object_get_boolean(v);
+}
+
+json_object *
+pp_jnew_double(double v, int digits)
+{
+	char buf[64];
+	double scale = pow(10, digits);
+	double r = round(v * scale) / scale;
+
+	if (!isfinite(r))
+		r = 0;
+	snprintf(buf, sizeof buf, "%.*f", digits, r);
+	/* trim trailing zeros but keep one decimal so it stays a float */
+	if (strchr(buf, '.')) {
+		char *e = buf + strlen(buf) - 1;
+
+		while (*e == '0' && e[-1] != '.')
+			*e-- = '\0';
+	}
+	return json_object_new_double_s(r, buf);
+}
+
+json_object *
+pp_jnew_time(time_t t)
+{
+	char buf[PP_TIME_LEN];
+
+	return json_object_new_string(pp_format_time(t, buf, sizeof buf));
+}

@@ -1,0 +1,46 @@
+/* doc.c: the JSON document that flows through the pipe; json helpers */
+#ifndef PP_DOC_H
+#define PP_DOC_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+/* Major schema version of the pipe document. Bump on a breaking change. */
+#define PP_DOC_VERSION 1
+/* Largest document accepted on stdin. */
+#define PP_DOC_MAX (64u * 1024 * 1024)
+/* Deepest nesting accepted from outside input. */
+#define PP_JSON_DEPTH 32
+
+/* Parses text as JSON; on failure returns NULL and writes a message
+ * ("line 3: unexpected character") into err. */
+json_object *pp_json_parse(const char *text, size_t len, char *err,
+	size_t errlen);
+
+/* Reads the document from stdin and checks it: not empty, complete JSON,
+ * an object, version not newer than ours. Dies with status 2 otherwise. */
+json_object *pp_doc_read(void);
+/* A fresh document: version and generated_at. */
+json_object *pp_doc_new(time_t now);
+/* Writes doc to stdout: pretty on a terminal or with -p, else compact;
+ * always a trailing newline. Returns 0, or -1 on a write error. */
+int pp_doc_write(json_object *doc);
+/* Flushes and closes stdout; returns the exit status to use. */
+int pp_finish_stdout(int status);
+
+/* Serialises with the project's float format (no 0.30000000000000004). */
+const char *pp_json_string(json_object *o, int pretty);
+
+/* Field access that tolerates absent keys and wrong types. */
+json_object *pp_jget(json_object *o, const char *key);
+/* Nested access with a dotted path: "fleet.total_ram_mb". */
+json_object *pp_jpath(json_object *o, const char *path);
+const char *pp_jstr(json_object *o, const char *key, const char *def);
+long long pp_jint(json_object *o, const char *key, long long def);
+double pp_jdouble(json_object *o, const char *key, double def);
+int pp_jbool(json_object *o, const char *key, int def);
+/* A double rounded to `digits` decimals, printed without noise. */
+json_object *pp_jnew_double(double v, int digits);
+json_object *pp_jnew_time(time_t t);
+
+#endif

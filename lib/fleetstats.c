@@ -1,0 +1,47 @@
+/* pp-fleetstats: registry -> document (version, generated_at, fleet,
+ * nodes, history, forecast). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "doc.h"
+#include "fleet.h"
+#include "fleetstats.h"
+#include "history.h"
+#include "registry.h"
+
+json_object *
+pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
+{
+	char err[768];
+	struct pp_registry reg;
+	struct pp_fleet fleet;
+	struct pp_history hist;
+	struct pp_sample sample;
+	time_t now = pp_now();
+	char *rpath = pp_registry_path(cfg, o->state_dir, o->registry);
+	char *hpath = pp_state_path(cfg, o->state_dir, "history");
+	json_object *doc;
+	int rc;
+
+	rc = pp_registry_open(&reg, rpath, 0, err, sizeof err);
+	if (rc < 0)
+		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
+	pp_fleet_compute(&reg, &fleet);
+	sample = (struct pp_sample){now, fleet.allocated_ram_mb,
+		fleet.total_ram_mb, fleet.pending_ram_mb};
+	if (pp_history_record(&hist, hpath, &sample, cfg->history.retention,
+	    o->record, err, sizeof err) < 0)
+		pp_die(PP_EXIT_FAIL, "%s", err);
+
+	doc = pp_doc_new(now);
+	json_object_object_add(doc, "fleet", pp_fleet_json(&fleet));
+	json_object_object_add(doc, "nodes", pp_nodes_json(&reg, now));
+	json_object_object_add(doc, "history", pp_history_json(&hist, now));
+
+	pp_history_free(&hist);
+	pp_registry_close(&reg);
+	free(rpath);
+	free(hpath);
+	return doc;
+}

@@ -1,0 +1,19 @@
+/* ppscale's library: one include for the tools. Each area has its own
+ * header, named after its source file, so that a reader (and a second
+ * developer working at the same time) finds an area in one place. */
+#ifndef PP_H
+#define PP_H
+
+#include "util.h"
+#include "doc.h"
+#include "cli.h"
+#include "config.h"
+#include "registry.h"
+#include "fleet.h"
+#include "history.h"
+#include "state.h"
+#include "events.h"
+#include "http.h"
+#include "fleetstats.h"
+
+#endif

@@ -1,0 +1,88 @@
+/* util.c: diagnostics, memory, time, files and locks */
+#ifndef PP_UTIL_H
+#define PP_UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+/* Exit statuses, the same for every tool. */
+enum { PP_EXIT_OK = 0, PP_EXIT_FAIL = 1, PP_EXIT_USAGE = 2 };
+
+extern const char *pp_progname;
+/* -1 quiet (errors only), 0 normal, 1 verbose, 2 debug */
+extern int pp_verbosity;
+
+void pp_setprogname(const char *argv0);
+/* A trailing ':' in fmt appends strerror(errno). */
+_Noreturn void pp_die(int status, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pp_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pp_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pp_vmsg(int level, const char *fmt, va_list ap);
+
+void *pp_xmalloc(size_t n);
+void *pp_xcalloc(size_t n, size_t size);
+void *pp_xrealloc(void *p, size_t n);
+void *pp_xreallocarray(void *p, size_t n, size_t size);
+char *pp_xstrdup(const char *s);
+char *pp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* A growable string. */
+struct pp_buf {
+	char *s;
+	size_t len, cap;
+};
+void pp_buf_add(struct pp_buf *b, const char *s, size_t n);
+void pp_buf_addstr(struct pp_buf *b, const char *s);
+void pp_buf_printf(struct pp_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void pp_buf_free(struct pp_buf *b);
+
+/* The clock: --now when given, else the system clock. */
+void pp_set_now(time_t t);
+time_t pp_now(void);
+/* RFC 3339 ("2026-11-27T06:00:00Z", "...+01:00", fractions ignored).
+ * Returns 0 on success, -1 on a malformed string. */
+int pp_parse_time(const char *s, time_t *out);
+/* Writes "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
+char *pp_format_time(time_t t, char *buf, size_t len);
+#define PP_TIME_LEN 32
+/* "90", "90s", "5m", "2h", "1d" -> seconds; -1 when malformed. */
+long pp_parse_duration(const char *s);
+
+/* Reads a whole file, refusing more than max bytes (errno EFBIG).
+ * Returns NULL with errno set on failure; *len gets the size. */
+char *pp_read_file(const char *path, size_t max, size_t *len);
+char *pp_read_stream(FILE *f, size_t max, size_t *len);
+/* Writes data to path by temp file in the same directory, fsync and
+ * rename, then fsyncs the directory. Returns 0, or -1 with errno set. */
+int pp_write_atomic(const char *path, const char *data, size_t len,
+	int mode);
+/* mkdir -p; returns 0 or -1 with errno set. */
+int pp_mkdirs(const char *path, int mode);
+/* dirname without modifying the argument; caller frees */
+char *pp_dirname(const char *path);
+
+/* Advisory locks on "<path>.lock" (the data file itself is replaced by
+ * rename, so it cannot carry the lock). */
+enum { PP_LOCK_SH = 1, PP_LOCK_EX = 2 };
+struct pp_lock {
+	int fd;
+};
+/* Waits up to timeout seconds (0: do not wait). Returns 0, or -1 with
+ * errno set (EWOULDBLOCK/ETIMEDOUT on timeout). */
+int pp_lock(struct pp_lock *l, const char *path, int mode, double timeout);
+void pp_unlock(struct pp_lock *l);
+
+double pp_monotonic(void);
+void pp_sleep(double seconds);
+
+/* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
+ * flag that long loops check with pp_interrupted(). */
+void pp_catch_signals(void);
+int pp_interrupted(void);
+
+#endif
