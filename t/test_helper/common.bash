@@ -1,0 +1,62 @@
+# Loaded by every test file: bats-support, bats-assert, the fresh build
+# first on PATH, and HOME, config and state pointed at the test's own
+# temporary directory.
+
+load '/usr/lib/bats/bats-support/load'
+load '/usr/lib/bats/bats-assert/load'
+
+TOP="${PP_TOP:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
+BUILD="${PP_BUILD:-$TOP/build/plain}"
+FIXTURES="$TOP/t/fixtures"
+export PATH="$BUILD/bin:$PATH"
+
+pp_isolate() {
+	export HOME="$BATS_TEST_TMPDIR/home"
+	export PP_STATE_DIR="$BATS_TEST_TMPDIR/state"
+	export PP_CONFIG="$BATS_TEST_TMPDIR/ppscale.yaml"
+	mkdir -p "$HOME" "$PP_STATE_DIR"
+	unset HCLOUD_TOKEN HCLOUD_ENDPOINT
+}
+
+# assert_stderr_contains TEXT: $stderr (from run --separate-stderr) holds
+# TEXT literally. Debian's bats-assert 2.1.0 has no assert_stderr.
+assert_stderr_contains() {
+	if [[ "$stderr" != *"$1"* ]]; then
+		batslib_print_kv_single_or_multi 8 \
+			'expected' "$1" 'stderr' "$stderr" |
+			batslib_decorate 'stderr does not contain text' | fail
+	fi
+}
+
+refute_stderr_contains() {
+	if [[ "$stderr" == *"$1"* ]]; then
+		batslib_print_kv_single_or_multi 8 \
+			'unexpected' "$1" 'stderr' "$stderr" |
+			batslib_decorate 'stderr contains text' | fail
+	fi
+}
+
+# jq_is FILTER EXPECTED: jq -r FILTER on $output equals EXPECTED.
+jq_is() {
+	local got
+	got=$(printf '%s' "$output" | jq -r "$1") ||
+		fail "jq '$1' failed on: $output"
+	if [[ "$got" != "$2" ]]; then
+		batslib_print_kv_single_or_multi 8 'filter' "$1" \
+			'expected' "$2" 'actual' "$got" |
+			batslib_decorate 'JSON field differs' | fail
+	fi
+}
+
+# checksum of a set of files (absent files count), for "nothing changed"
+files_sum() {
+	local f
+	for f in "$@"; do
+		if [[ -e "$f" ]]; then sha256sum "$f"; else echo "absent $f"; fi
+	done
+}
+
+# write_config <<EOF ... EOF: the test's config file
+write_config() {
+	cat > "$PP_CONFIG"
+}
