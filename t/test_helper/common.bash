@@ -15,6 +15,7 @@ pp_isolate() {
 	export PP_STATE_DIR="$BATS_TEST_TMPDIR/state"
 	export PP_CONFIG="$BATS_TEST_TMPDIR/ppscale.yaml"
 	mkdir -p "$HOME" "$PP_STATE_DIR"
+	: > "$PP_CONFIG"
 	unset HCLOUD_TOKEN HCLOUD_ENDPOINT
 }
 
@@ -39,7 +40,7 @@ refute_stderr_contains() {
 # jq_is FILTER EXPECTED: jq -r FILTER on $output equals EXPECTED.
 jq_is() {
 	local got
-	got=$(printf '%s' "$output" | jq -r "$1") ||
+	got=$(printf "%s" "$output" | jq -rc "$1") ||
 		fail "jq '$1' failed on: $output"
 	if [[ "$got" != "$2" ]]; then
 		batslib_print_kv_single_or_multi 8 'filter' "$1" \

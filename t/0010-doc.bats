@@ -1,0 +1,76 @@
+#!/usr/bin/env bats
+# The pipe document: what every tool accepts on stdin and how it writes.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	DOCCAT="$BUILD/unit/doccat"
+}
+
+# one row per bad input: the input (printf format) and the message
+@test "bad documents are refused with exit 2 and a clear message" {
+	while IFS='|' read -r input msg; do
+		run --separate-stderr bash -c "printf '$input' | '$DOCCAT'"
+		assert_failure 2
+		assert_stderr_contains "$msg"
+		assert_output ""
+	done <<'ROWS'
+|no document on stdin (empty input)
+   \n\n|no document on stdin (empty input)
+{"version": 1, "fleet": {|truncated JSON
+{"version": 1,,}|invalid JSON at line 1
+{"version": 1}\n{"version": 1}|bad document on stdin: invalid JSON at line 2
+[1, 2]|not a JSON object
+"text"|not a JSON object
+{"version": 1} x|bad document on stdin
+{"fleet": {}}|'version' is missing or not an integer
+{"version": "1"}|'version' is missing or not an integer
+{"version": 2}|document version 2 is newer than this tool understands (1)
+{"version": 0}|bad document on stdin: version 0
+ROWS
+}
+
+@test "a document larger than the cap is refused without reading it all" {
+	run --separate-stderr bash -c \
+		"{ printf '{\"version\":1,\"x\":\"'; head -c 70000000 /dev/zero | tr '\\\\0' a; printf '\"}'; } | '$DOCCAT'"
+	assert_failure 2
+	assert_stderr_contains "larger than 64 MB"
+}
+
+@test "nesting deeper than the limit is refused" {
+	local deep
+	deep=$(printf '[%.0s' $(seq 40))
+	run --separate-stderr bash -c "printf '{\"version\":1,\"a\":%s' '$deep' | '$DOCCAT'"
+	assert_failure 2
+	assert_stderr_contains "invalid JSON"
+}
+
+@test "output is compact with one trailing newline when stdout is a pipe" {
+	run --separate-stderr bash -c \
+		"printf '{ \"version\" : 1,\n \"a\": [1, 2] }' | '$DOCCAT' | od -c | tail -2"
+	assert_success
+	run --separate-stderr bash -c \
+		"printf '{ \"version\" : 1,\n \"a\": [1, 2] }' | '$DOCCAT'"
+	assert_output '{"version":1,"a":[1,2]}'
+	[ "$(printf '{"version":1}' | "$DOCCAT" | wc -l)" -eq 1 ]
+}
+
+@test "-p and a terminal on stdout give pretty output" {
+	run --separate-stderr bash -c "printf '{\"version\":1,\"a\":[1]}' | '$DOCCAT' -p"
+	assert_success
+	assert_line --index 0 '{'
+	assert_line --index 1 '  "version": 1,'
+	if ! command -v script >/dev/null; then skip "no script(1)"; fi
+	run bash -c "printf '{\"version\":1}' > '$BATS_TEST_TMPDIR/in'; script -qec \"'$DOCCAT' < '$BATS_TEST_TMPDIR/in'\" /dev/null"
+	assert_success
+	assert_output --partial '"version": 1'
+}
+
+@test "unknown sections pass through untouched" {
+	run --separate-stderr bash -c \
+		"printf '{\"version\":1,\"future\":{\"x\":[1,{\"y\":null}]}}' | '$DOCCAT'"
+	assert_success
+	jq_is '.future.x[1].y' null
+	jq_is '.future.x[0]' 1
+}

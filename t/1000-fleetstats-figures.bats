@@ -1,0 +1,131 @@
+#!/usr/bin/env bats
+# pp-fleetstats: every figure of fleet and nodes on a fixture small
+# enough to check by hand (t/fixtures/small-registry.json):
+#   ready usable RAM: ded-1 61440 + cloud-a 15872 + cloud-s 7680 = 84992
+#   allocated: ded-1 4096+8192+1024 (c is stopped) + cloud-a 8192
+#              + ded-2 4096 (draining still holds RAM) = 25600
+#   pending: cloud-p 7680; capacity 25600/84992 = 30.12 %
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	REG="$FIXTURES/small-registry.json"
+}
+
+@test "fleet totals follow DESIGN section 3" {
+	run --separate-stderr pp-fleetstats --no-record -r "$REG" \
+		--now 2026-11-27T10:00:00Z
+	assert_success
+	jq_is .version 1
+	jq_is .generated_at 2026-11-27T10:00:00Z
+	jq_is .fleet.total_ram_mb 84992
+	jq_is .fleet.allocated_ram_mb 25600
+	jq_is .fleet.free_ram_mb 59392
+	jq_is .fleet.pending_ram_mb 7680
+	jq_is .fleet.capacity_percent 30.12
+	jq_is .fleet.spares 1
+	jq_is .fleet.containers 7
+	jq_is .fleet.players 9
+	jq_is .fleet.hourly_cost_eur 0.0416
+}
+
+@test "node counts by kind and status" {
+	run --separate-stderr pp-fleetstats --no-record -r "$REG"
+	assert_success
+	jq_is '.fleet.nodes.dedicated' '{"provisioning":0,"ready":1,"draining":1,"unhealthy":0,"total":2}'
+	jq_is '.fleet.nodes.cloud' '{"provisioning":1,"ready":2,"draining":0,"unhealthy":1,"total":4}'
+}
+
+@test "per-node summaries carry RAM, containers, players and billing" {
+	run --separate-stderr pp-fleetstats --no-record -r "$REG" \
+		--now 2026-11-27T10:00:00Z
+	assert_success
+	jq_is '.nodes | length' 6
+	jq_is '.nodes[0] | [.id,.kind,.status,.role,.total_ram_mb,.reserved_ram_mb,.usable_ram_mb,.allocated_ram_mb,.free_ram_mb,.containers,.containers_stopped,.largest_container_mb,.players] | join(",")' \
+		'ded-1,dedicated,ready,worker,65536,4096,61440,13312,48128,4,1,8192,4'
+	jq_is '.nodes[0].server_id' null
+	jq_is '.nodes[0] | has("container_ram_mb")' false
+	# cloud-a was created at 06:10, so at 10:00 it is 50 minutes into
+	# its fourth paid hour
+	jq_is '.nodes[1] | [.server_type,.server_id,.hourly_cost_eur,.created_at,.billing_minute] | join(",")' \
+		'cx43,101,0.0152,2026-11-27T06:10:00Z,50'
+	jq_is '.nodes[1].container_ram_mb' '[8192]'
+	jq_is '.nodes[5].container_ram_mb' '[0]'
+	jq_is '.nodes[5].allocated_ram_mb' 0
+	jq_is '.nodes[2].role' spare
+}
+
+@test "an idle spare that holds RAM is not counted as a spare" {
+	jq '(.nodes[] | select(.id=="cloud-s") | .containers) = [{"id":"z","ram_mb":1024,"state":"starting"}]' \
+		"$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/r.json"
+	assert_success
+	jq_is .fleet.spares 0
+	jq_is .fleet.allocated_ram_mb 26624
+}
+
+@test "capacity is 0 for an empty fleet and 100 with demand but no ready node" {
+	echo '{"version":1,"nodes":[]}' > "$BATS_TEST_TMPDIR/empty.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/empty.json"
+	assert_success
+	jq_is .fleet.capacity_percent 0
+	jq_is .fleet.total_ram_mb 0
+	jq '.nodes |= map(select(.status != "ready"))' "$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/r.json"
+	jq_is .fleet.capacity_percent 100
+}
+
+@test "the registry path comes from the flag, then the config, then the state dir" {
+	cp "$REG" "$PP_STATE_DIR/registry.json"
+	run --separate-stderr pp-fleetstats --no-record
+	assert_success
+	jq_is '.nodes | length' 6
+	jq '.nodes |= .[:2]' "$REG" > "$BATS_TEST_TMPDIR/two.json"
+	printf 'registry: %s\n' "$BATS_TEST_TMPDIR/two.json" > "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats --no-record
+	jq_is '.nodes | length' 2
+	run --separate-stderr pp-fleetstats --no-record -r "$REG"
+	jq_is '.nodes | length' 6
+	: > "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats --no-record --state-dir "$BATS_TEST_TMPDIR/none"
+	assert_failure 2
+	assert_stderr_contains "cannot read registry '$BATS_TEST_TMPDIR/none/registry.json'"
+}
+
+@test "a file:// URL registry is read" {
+	run --separate-stderr pp-fleetstats --no-record -r "file://$REG"
+	assert_success
+	jq_is .fleet.total_ram_mb 84992
+}
+
+@test "an http:// registry is fetched read-only, with errors named" {
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	cp "$REG" "$BATS_TEST_TMPDIR/www/registry.json"
+	timeout 60 python3 -u -m http.server 0 --bind 127.0.0.1 \
+		--directory "$BATS_TEST_TMPDIR/www" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
+	local pid=$! port=""
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	run --separate-stderr pp-fleetstats --no-record -r "http://127.0.0.1:$port/registry.json"
+	assert_success
+	jq_is .fleet.allocated_ram_mb 25600
+	run --separate-stderr pp-fleetstats --no-record -r "http://127.0.0.1:$port/missing.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 404"
+	kill "$pid"
+}
+
+@test "unknown registry fields are kept when the registry is rewritten" {
+	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
+	run "$BUILD/unit/regtool" touch "$BATS_TEST_TMPDIR/r.json" ded-1 draining
+	assert_success
+	output=$(cat "$BATS_TEST_TMPDIR/r.json")
+	jq_is '.platform_note' 'unknown top-level fields survive rewrites'
+	jq_is '.nodes[0].status' draining
+	jq_is '.nodes[0].labels | type' object
+	jq_is '.nodes[1].cloud.server_id' 101
+}
