@@ -6,13 +6,16 @@ API ppscale and the `hcloud` CLI use, under /v1:
 
   GET    /v1/servers            ?name= ?label_selector= ?status= ?sort=
                                 ?page= ?per_page= (default 25, max 50)
-  POST   /v1/servers            201 {server, action, next_actions, root_password}
+  POST   /v1/servers            201 {server, action, next_actions,
+                                     root_password}
   GET    /v1/servers/{id}
   DELETE /v1/servers/{id}       200 {action}
   GET    /v1/actions            ?id=1&id=2 (paginated)
   GET    /v1/actions/{id}
   GET    /v1/server_types[/{id}]  ?name=
   GET    /v1/images[/{id}]        ?name= ?architecture= ?type=
+                                  (?name= without ?architecture= answers
+                                  x86 images only)
   GET    /v1/locations[/{id}]     ?name=
   GET    /v1/ssh_keys[/{id}]      (always empty)
   GET    /v1/datacenters[...]     410 gone, as the real API since 2026-10-01
@@ -31,13 +34,32 @@ action.  When create_server succeeds the server goes from "initializing" to
 status_after_create ("running"; "off" when start_after_create was false).
 DELETE removes the server at once, unless its delete action is made to fail.
 A create action made to fail leaves the server behind with status "off".
+POST /servers checks, in this order: JSON body (400 json_error), required
+name/server_type/image, hostname, label syntax, user_data <= 32768 bytes,
+known type, location and image, type sold in the location (cx23 in ash
+is not) (all 422 invalid_input with details.fields), type orderable there
+(412 resource_unavailable: cx22 everywhere, cpx22 in sin), name unique (409 uniqueness_error), server
+limit (403 resource_limit_exceeded).  Catalog: cx22 (deprecated), cx23,
+cx33, cx43 (EU only), cpx22 (all six locations), cax11 (Arm, EU only);
+locations fsn1 nbg1 hel1 ash hil sin; images debian-12, debian-13,
+ubuntu-22.04, ubuntu-24.04 for x86 and arm.
+
+What hcloud CLI 1.30.3 asks (t/3001-fake-hcloud-cli.bats):
+  server-type list   GET /server_types?per_page=50&sort=id:asc
+  server create      GET /images?name=debian-12, POST /servers (image as an
+                     id), GET /actions?id=CREATE&page=1,
+                     GET /actions/START, GET /servers/{id}
+  server list -l S   GET /servers?label_selector=S&page=1&per_page=50
+                     &sort=id:asc
+  server describe N  GET /servers?name=N
+  server delete N    GET /servers?name=N, DELETE /servers/{id} (no wait)
 
 Options:
   --port N             port to bind (default 0: a free one)
   --port-file FILE     write the bound port here (atomically) once listening
   --token TOKEN        accepted bearer token (or env FAKE_HCLOUD_TOKEN,
                        then HCLOUD_TOKEN; default "fake-token")
-  --parent-pid PID     exit when this process is gone (polled twice a second)
+  --parent-pid PID     exit when this process is gone (polled 4 times a second)
   --idle-timeout S     exit after S seconds without any request (default 300)
   --action-polls N     polls until an action finishes (default 1)
   --rate-limit N       request budget (default 3600)
@@ -46,7 +68,8 @@ Options:
   --verbose            log each request to stderr
 
 Control interface (no auth, JSON bodies, not under /v1, not rate limited,
-not in the request log):
+not in the request log).  Faults apply only to requests that passed the
+token check and the rate limit:
 
   GET  /_fake/health       {"ok": true, "pid": N, "port": N}
   POST /_fake/reset        back to the start: no servers, actions, faults or
@@ -658,7 +681,7 @@ class Fake:
         enable4 = spec.get("enable_ipv4", True)
         enable6 = spec.get("enable_ipv6", True)
         private = []
-        for i, net in enumerate(spec.get("networks") or []):
+        for net in spec.get("networks") or []:
             private.append({"network": net, "ip": "10.0.%d.%d" % (
                 (n // 250) % 250, n % 250 + 2), "alias_ips": [],
                 "mac_address": "86:00:00:%02x:%02x:%02x" % (
