@@ -39,10 +39,10 @@ name/server_type/image, hostname, label syntax, user_data <= 32768 bytes,
 known type, location and image, type sold in the location (cx23 in ash
 is not) (all 422 invalid_input with details.fields), type orderable there
 (412 resource_unavailable: cx22 everywhere, cpx22 in sin), name unique
-(409 uniqueness_error), server limit (403 resource_limit_exceeded).  Catalog: cx22 (deprecated), cx23,
-cx33, cx43 (EU only), cpx22 (all six locations), cax11 (Arm, EU only);
-locations fsn1 nbg1 hel1 ash hil sin; images debian-12, debian-13,
-ubuntu-22.04, ubuntu-24.04 for x86 and arm.
+(409 uniqueness_error), server limit (403 resource_limit_exceeded).
+Catalog: cx22 (deprecated), cx23, cx33, cx43 (EU only), cpx22 (all six
+locations), cax11 (Arm, EU only); locations fsn1 nbg1 hel1 ash hil sin;
+images debian-12, debian-13, ubuntu-22.04, ubuntu-24.04 for x86 and arm.
 
 What hcloud CLI 1.30.3 asks (t/3001-fake-hcloud-cli.bats):
   server-type list   GET /server_types?per_page=50&sort=id:asc
