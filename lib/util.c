@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <unistd.h>
 
 #include "util.h"
@@ -484,13 +485,56 @@ fail:
 	return -1;
 }
 
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Blocks in flock(2) so the kernel queues us behind the holder (polling
+ * with LOCK_NB starves a reader while a writer relocks in a loop); a
+ * one-shot timer interrupts the wait at the timeout. */
+static int
+flock_timed(int fd, int op, double timeout)
+{
+	struct sigaction sa, old;
+	struct itimerval it, off;
+	int rc, e;
+
+	if (flock(fd, op | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || timeout <= 0) {
+		if (errno == EWOULDBLOCK)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	memset(&it, 0, sizeof it);
+	memset(&off, 0, sizeof off);
+	it.it_value.tv_sec = (time_t)timeout;
+	it.it_value.tv_usec = (suseconds_t)((timeout -
+		(double)(time_t)timeout) * 1e6);
+	if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+		it.it_value.tv_usec = 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+	rc = flock(fd, op);
+	e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (rc < 0 && e == EINTR)
+		e = pp_interrupted() ? EINTR : ETIMEDOUT;
+	errno = e;
+	return rc;
+}
+
 int
 pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
 {
 	char *lp = pp_xasprintf("%s.lock", path);
-	int op = (mode == PP_LOCK_EX ? LOCK_EX : LOCK_SH) | LOCK_NB;
-	double deadline = pp_monotonic() + timeout;
-	double wait = 0.005;
+	int op = mode == PP_LOCK_EX ? LOCK_EX : LOCK_SH;
 	int e;
 
 	l->fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
@@ -503,19 +547,8 @@ pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
 		errno = e;
 		return -1;
 	}
-	for (;;) {
-		if (flock(l->fd, op) == 0)
-			return 0;
-		if (errno != EWOULDBLOCK && errno != EINTR)
-			break;
-		if (pp_monotonic() >= deadline) {
-			errno = ETIMEDOUT;
-			break;
-		}
-		pp_sleep(wait);
-		if (wait < 0.1)
-			wait *= 2;
-	}
+	if (flock_timed(l->fd, op, timeout) == 0)
+		return 0;
 	e = errno;
 	close(l->fd);
 	l->fd = -1;

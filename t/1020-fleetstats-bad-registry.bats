@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# A bad registry is refused: exit 2, a message naming the node and the
+# field, and nothing written (no history sample either).
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	REG="$BATS_TEST_TMPDIR/registry.json"
+}
+
+# Each row: a jq program applied to the good fixture | expected message.
+@test "bad registries are refused naming node and field, nothing written" {
+	# a good run first, so "nothing written" is checked against a store
+	run --separate-stderr pp-fleetstats -r "$FIXTURES/small-registry.json" \
+		--now 2026-11-27T09:00:00Z
+	assert_success
+	local before
+	before=$(files_sum "$PP_STATE_DIR/history" "$PP_STATE_DIR/state.json")
+	while IFS='|' read -r prog msg; do
+		jq "$prog" "$FIXTURES/small-registry.json" > "$REG"
+		run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T10:00:00Z
+		assert_failure 2
+		assert_stderr_contains "registry '$REG': $msg"
+		assert_output ""
+		[ "$before" = "$(files_sum "$PP_STATE_DIR/history" "$PP_STATE_DIR/state.json")" ] ||
+			fail "a file changed after: $prog"
+	done <<'ROWS'
+.nodes[2].id = "ded-1"|node 'ded-1': field 'id' is duplicated
+del(.nodes[1].total_ram_mb)|node 'cloud-a': field 'total_ram_mb' is missing
+.nodes[1].total_ram_mb = -1|node 'cloud-a': field 'total_ram_mb' must be a non-negative integer
+.nodes[1].total_ram_mb = "lots"|node 'cloud-a': field 'total_ram_mb' must be a non-negative integer
+.nodes[1].total_ram_mb = 1.5|node 'cloud-a': field 'total_ram_mb' must be a non-negative integer
+.nodes[0].reserved_ram_mb = "x"|node 'ded-1': field 'reserved_ram_mb' must be a non-negative integer
+.nodes[2].reserved_ram_mb = 9000|node 'cloud-s': field 'reserved_ram_mb' (9000) is above total_ram_mb (8192)
+.nodes[0].kind = "vm"|node 'ded-1': field 'kind' has unknown value 'vm'
+del(.nodes[0].kind)|node 'ded-1': field 'kind' is missing
+.nodes[3].status = "booting"|node 'cloud-p': field 'status' has unknown value 'booting'
+.nodes[3].role = "boss"|node 'cloud-p': field 'role' has unknown value 'boss'
+del(.nodes[4].id)|node 4: field 'id' is missing
+.nodes[0].containers[1].ram_mb = -5|node 'ded-1': container 'b': field 'ram_mb' must be a non-negative integer
+del(.nodes[0].containers[1].ram_mb)|node 'ded-1': container 'b': field 'ram_mb' is missing
+.nodes[0].containers[1].state = "paused"|node 'ded-1': container 'b': field 'state' has unknown value 'paused'
+.nodes[1].cloud.created_at = "yesterday"|node 'cloud-a': field 'cloud.created_at' is not an RFC 3339 time
+.nodes[1].containers = {}|node 'cloud-a': field 'containers' must be a list
+.nodes = {}|field 'nodes' is missing or not a list
+.version = 2|unsupported version '2'
+ROWS
+}
+
+@test "a registry that is not JSON is refused with the line" {
+	printf '{"version": 1,\n "nodes": [\n  {"id": }\n]}\n' > "$REG"
+	run --separate-stderr pp-fleetstats -r "$REG"
+	assert_failure 2
+	assert_stderr_contains "registry '$REG': invalid JSON at line 3"
+	[ ! -e "$PP_STATE_DIR/history" ]
+}
+
+@test "a missing registry is refused and creates no files" {
+	run --separate-stderr pp-fleetstats -r "$BATS_TEST_TMPDIR/nope.json"
+	assert_failure 2
+	assert_stderr_contains "cannot read registry '$BATS_TEST_TMPDIR/nope.json': No such file or directory"
+	[ -z "$(ls -A "$PP_STATE_DIR")" ]
+	[ ! -e "$BATS_TEST_TMPDIR/nope.json.lock" ]
+}
