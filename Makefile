@@ -76,12 +76,11 @@ $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libpp.a
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpp.a $(LDLIBS)
 
 BATS_JOBS ?= 1
-BATS ?= bats
 T ?= t
 
 check: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
-	PP_TOP="$(CURDIR)" $(BATS) $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
+	PP_TOP="$(CURDIR)" sh t/run.sh $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
 
 bench: all
 	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/run.sh

@@ -1,5 +1,8 @@
 /* The flags every tool shares, and the start-up they imply. */
 #include <errno.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,6 +71,12 @@ pp_start(void)
 	const char *path = pp_opt.config_path;
 	int must_exist = 1;
 
+#ifdef __GLIBC__
+	/* A document is a million small objects freed at once; glibc's
+	 * fastbins make that free pass dominate the run (perf: 25 % in
+	 * malloc_consolidate at 10,000 nodes). */
+	mallopt(M_MXFAST, 0);
+#endif
 	if (pp_opt.now_arg) {
 		time_t t;
 

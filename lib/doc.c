@@ -5,6 +5,8 @@
 #include <string.h>
 #include <unistd.h>
 
+#include <json-c/printbuf.h>
+
 #include "cli.h"
 #include "doc.h"
 #include "util.h"
@@ -58,33 +60,118 @@ pp_json_parse(const char *text, size_t len, char *err, size_t errlen)
 }
 
 json_object *
+pp_json_parse_stream(FILE *f, size_t max, int *empty, char *err,
+	size_t errlen)
+{
+	struct json_tokener *tok = json_tokener_new_ex(PP_JSON_DEPTH);
+	enum json_tokener_error jerr = json_tokener_continue;
+	json_object *o = NULL;
+	char chunk[65536];
+	size_t total = 0, line = 1, n = 0, off = 0;
+	int seen = 0, done = 0;
+
+	if (!tok)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
+	if (empty)
+		*empty = 0;
+	err[0] = '\0';
+	while (!done && (n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		total += n;
+		if (total > max) {
+			snprintf(err, errlen, "input larger than %zu bytes",
+				max);
+			errno = EFBIG;
+			goto fail;
+		}
+		for (size_t i = 0; i < n && !seen; i++)
+			seen = !strchr(" \t\r\n", chunk[i]);
+		if (!seen) {
+			for (size_t i = 0; i < n; i++)
+				line += chunk[i] == '\n';
+			continue;
+		}
+		o = json_tokener_parse_ex(tok, chunk, (int)n);
+		jerr = json_tokener_get_error(tok);
+		off = json_tokener_get_parse_end(tok);
+		if (jerr == json_tokener_continue) {
+			for (size_t i = 0; i < n; i++)
+				line += chunk[i] == '\n';
+			continue;
+		}
+		done = 1;
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "read error: %s", strerror(errno));
+		goto fail;
+	}
+	if (!seen) {
+		if (empty)
+			*empty = 1;
+		snprintf(err, errlen, "empty input");
+		goto fail;
+	}
+	if (jerr == json_tokener_continue) {
+		snprintf(err, errlen, "truncated JSON (input ends early)");
+		goto fail;
+	}
+	for (size_t i = 0; i < off && i < n; i++)
+		line += chunk[i] == '\n';
+	if (jerr != json_tokener_success) {
+		snprintf(err, errlen, "invalid JSON at line %zu: %s", line,
+			json_tokener_error_desc(jerr));
+		goto fail;
+	}
+	/* only whitespace may follow the value, in this chunk and after */
+	for (;;) {
+		for (size_t i = off; i < n; i++) {
+			if (!strchr(" \t\r\n", chunk[i])) {
+				snprintf(err, errlen, "trailing data after "
+					"the JSON value");
+				goto fail;
+			}
+		}
+		off = 0;
+		n = fread(chunk, 1, sizeof chunk, f);
+		if (n == 0)
+			break;
+		total += n;
+		if (total > max) {
+			snprintf(err, errlen, "input larger than %zu bytes",
+				max);
+			errno = EFBIG;
+			goto fail;
+		}
+	}
+	json_tokener_free(tok);
+	return o;
+fail:
+	json_object_put(o);
+	json_tokener_free(tok);
+	return NULL;
+}
+
+json_object *
 pp_doc_read(void)
 {
 	char err[256];
-	size_t len = 0;
-	char *text;
 	json_object *doc, *v;
-	int allblank = 1;
+	int empty;
 
 	if (isatty(0))
 		pp_warn("reading the document from the terminal "
 			"(pipe pp-fleetstats into this tool)");
-	text = pp_read_stream(stdin, PP_DOC_MAX, &len);
-	if (!text) {
+	errno = 0;
+	doc = pp_json_parse_stream(stdin, PP_DOC_MAX, &empty, err, sizeof err);
+	if (!doc) {
+		if (empty)
+			pp_die(PP_EXIT_USAGE, "no document on stdin (empty "
+				"input)");
 		if (errno == EFBIG)
 			pp_die(PP_EXIT_USAGE, "document on stdin is larger "
 				"than %u MB", PP_DOC_MAX / (1024 * 1024));
-		pp_die(PP_EXIT_USAGE, "cannot read document from stdin:");
-	}
-	for (size_t i = 0; i < len; i++)
-		if (!strchr(" \t\r\n", text[i]))
-			allblank = 0;
-	if (allblank)
-		pp_die(PP_EXIT_USAGE, "no document on stdin (empty input)");
-	doc = pp_json_parse(text, len, err, sizeof err);
-	free(text);
-	if (!doc)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
+	}
 	if (!json_object_is_type(doc, json_type_object))
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: not a JSON "
 			"object");
@@ -124,9 +211,41 @@ pp_json_string(json_object *o, int pretty)
 }
 
 int
+pp_doc_pretty(void)
+{
+	return pp_opt.pretty || isatty(1);
+}
+
+static int
+raw_serialize(json_object *o, struct printbuf *pb, int level, int flags)
+{
+	const char *text = json_object_get_userdata(o);
+
+	(void)level;
+	(void)flags;
+	return printbuf_memappend(pb, text, (int)strlen(text));
+}
+
+static void
+raw_free(json_object *o, void *userdata)
+{
+	(void)o;
+	free(userdata);
+}
+
+json_object *
+pp_jnew_raw(char *text)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_set_serializer(o, raw_serialize, text, raw_free);
+	return o;
+}
+
+int
 pp_doc_write(json_object *doc)
 {
-	int pretty = pp_opt.pretty || isatty(1);
+	int pretty = pp_doc_pretty();
 	const char *s = pp_json_string(doc, pretty);
 
 	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)

@@ -17,6 +17,13 @@
 json_object *pp_json_parse(const char *text, size_t len, char *err,
 	size_t errlen);
 
+/* The same, reading f in chunks so the text is never held whole (a big
+ * registry costs its tree, not its tree plus its text). More than max
+ * bytes: NULL with errno EFBIG and a message. Empty input: NULL with
+ * *empty set (when empty is not NULL). */
+json_object *pp_json_parse_stream(FILE *f, size_t max, int *empty, char *err,
+	size_t errlen);
+
 /* Reads the document from stdin and checks it: not empty, complete JSON,
  * an object, version not newer than ours. Dies with status 2 otherwise. */
 json_object *pp_doc_read(void);
@@ -42,5 +49,11 @@ int pp_jbool(json_object *o, const char *key, int def);
 /* A double rounded to `digits` decimals, printed without noise. */
 json_object *pp_jnew_double(double v, int digits);
 json_object *pp_jnew_time(time_t t);
+/* An object that serialises as the given JSON text (already valid JSON;
+ * takes ownership of text). Lets a big section be written piece by piece
+ * instead of held as a tree. Serialises compactly even when pretty. */
+json_object *pp_jnew_raw(char *text);
+/* Whether pp_doc_write will pretty-print. */
+int pp_doc_pretty(void);
 
 #endif

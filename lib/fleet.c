@@ -173,3 +173,21 @@ pp_nodes_json(const struct pp_registry *r, time_t now)
 		json_object_array_add(a, pp_node_json(&r->nodes[i], now));
 	return a;
 }
+
+json_object *
+pp_nodes_raw(const struct pp_registry *r, time_t now)
+{
+	struct pp_buf b = {0};
+
+	pp_buf_addstr(&b, "[");
+	for (size_t i = 0; i < r->nnodes; i++) {
+		json_object *o = pp_node_json(&r->nodes[i], now);
+
+		if (i)
+			pp_buf_addstr(&b, ",");
+		pp_buf_addstr(&b, pp_json_string(o, 0));
+		json_object_put(o);
+	}
+	pp_buf_addstr(&b, "]");
+	return pp_jnew_raw(b.s);
+}

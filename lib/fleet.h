@@ -33,5 +33,8 @@ void pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f);
 json_object *pp_fleet_json(const struct pp_fleet *f);
 json_object *pp_node_json(const struct pp_node *n, time_t now);
 json_object *pp_nodes_json(const struct pp_registry *r, time_t now);
+/* The same, serialised node by node into one raw JSON value: a 10,000
+ * node fleet never exists twice as a tree (see pp_jnew_raw). */
+json_object *pp_nodes_raw(const struct pp_registry *r, time_t now);
 
 #endif

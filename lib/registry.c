@@ -329,16 +329,31 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 				return -2;
 			}
 		}
-		text = pp_read_file(path, PP_REGISTRY_MAX, &len);
-		if (!text) {
-			snprintf(err, errlen, "cannot read registry '%s': %s",
-				path, errno == EFBIG ? "file too large" :
-				strerror(errno));
-			pp_unlock(&r->lock);
-			return -1;
+		{
+			FILE *f = fopen(path, "r");
+			char jerr[256];
+
+			if (!f) {
+				snprintf(err, errlen, "cannot read registry "
+					"'%s': %s", path, strerror(errno));
+				pp_unlock(&r->lock);
+				return -1;
+			}
+			errno = 0;
+			r->root = pp_json_parse_stream(f, PP_REGISTRY_MAX, NULL,
+				jerr, sizeof jerr);
+			fclose(f);
+			if (!mode)
+				pp_unlock(&r->lock);
+			if (!r->root) {
+				pp_unlock(&r->lock);
+				return bad(err, errlen, path, "%s", jerr);
+			}
 		}
-		if (!mode)
+		rc = pp_registry_index(r, err, errlen);
+		if (rc < 0)
 			pp_unlock(&r->lock);
+		return rc;
 	}
 	rc = pp_registry_parse(r, text, len, path, err, errlen);
 	free(text);

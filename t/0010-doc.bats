@@ -33,7 +33,7 @@ ROWS
 
 @test "a document larger than the cap is refused without reading it all" {
 	run --separate-stderr bash -c \
-		"{ printf '{\"version\":1,\"x\":\"'; head -c 70000000 /dev/zero | tr '\\\\0' a; printf '\"}'; } | '$DOCCAT'"
+		"{ printf '{\"version\":1,\"x\":\"'; yes aaaaaaaaaaaaaaa | tr -d '\\n' | head -c 70000000; printf '\"}'; } | '$DOCCAT'"
 	assert_failure 2
 	assert_stderr_contains "larger than 64 MB"
 }

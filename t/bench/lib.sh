@@ -1,0 +1,25 @@
+# Shared by the benchmark scripts: median wall time and peak RSS of five
+# runs of a command, measured with GNU time.
+BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/ppscale-bench}
+mkdir -p "$BENCH_DIR"
+TIME=/usr/bin/time
+
+# registry N C: path of a generated registry with N nodes, C containers
+registry() {
+	f="$BENCH_DIR/registry-$1-$2.json"
+	[ -s "$f" ] || python3 "$(dirname "$0")/genregistry.py" "$1" "$2" > "$f"
+	echo "$f"
+}
+
+# measure CMD...: prints "SECONDS MAX_RSS_KB" medians of five runs
+measure() {
+	: > "$BENCH_DIR/times"
+	for _ in 1 2 3 4 5; do
+		$TIME -f '%e %M' -o "$BENCH_DIR/t1" "$@" > /dev/null ||
+			{ echo "bench: command failed: $*" >&2; return 1; }
+		cat "$BENCH_DIR/t1" >> "$BENCH_DIR/times"
+	done
+	t=$(cut -d' ' -f1 "$BENCH_DIR/times" | sort -n | sed -n 3p)
+	m=$(cut -d' ' -f2 "$BENCH_DIR/times" | sort -n | sed -n 3p)
+	echo "$t $m"
+}
