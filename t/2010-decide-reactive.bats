@@ -65,8 +65,7 @@ fleet_at() {
 
 @test "capacity is computed from the RAM figures, not the rounded percent" {
 	# 85.004% rounds to 85.0 in the fleet section but is above 85
-	reg_start
-	reg_node ded-1 dedicated ready worker 100000 - 85004
+	fleet_at 85004
 	decide "$NOW" --dry-run
 	jq_is .fleet.capacity_percent 85
 	jq_is .decision.action scale_up
@@ -167,4 +166,14 @@ low_fleet() {
 	decide "$NOW" --dry-run
 	jq_is .decision.action scale_up
 	jq_is .decision.urgency high
+}
+
+@test "a scale-up that no allowed type can hold says so and does nothing" {
+	# the largest game server (85,004 MB) fits no cx23
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 85004 1000
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action none
+	assert_output --partial 'no allowed, orderable, unrefused server type with 85004 MB usable'
 }
