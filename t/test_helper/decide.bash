@@ -5,7 +5,7 @@
 #       one node; each RAM is a game server of that many MB, running,
 #       or stopped with a trailing "s". Reserved RAM is 0, so usable
 #       RAM equals TOTAL_MB. CREATED is the cloud created_at ("-" for
-#       dedicated nodes).
+#       dedicated nodes). NxRAM stands for N game servers of RAM MB.
 #   decide NOW [pp-decide options]   fleetstats | pp-decide, via run
 #   state_file                       path of the state file
 
@@ -16,8 +16,19 @@ reg_start() {
 }
 
 reg_node() {
-	local id=$1 kind=$2 status=$3 role=$4 total=$5 created=$6
+	local id=$1 kind=$2 status=$3 role=$4 total=$5 created=$6 a n
+	local rams=()
 	shift 6
+	for a in "$@"; do
+		if [[ $a == *x* ]]; then
+			for ((n = 0; n < ${a%%x*}; n++)); do
+				rams+=("${a#*x}")
+			done
+		else
+			rams+=("$a")
+		fi
+	done
+	set -- "${rams[@]}"
 	jq --arg id "$id" --arg kind "$kind" --arg status "$status" \
 		--arg role "$role" --argjson total "$total" \
 		--arg created "$created" '
