@@ -630,12 +630,6 @@ choose_victim(const struct pp_engine_ctx *c, const struct pp_verdict *v,
 	const struct pp_enode *found = NULL;
 	char first[256] = "";
 
-	if (c->cloud_nodes - 1 < cfg->limits.min_cloud_nodes) {
-		say(why, whylen, "limits.min_cloud_nodes is %ld and "
-			"there are %ld cloud nodes", cfg->limits.min_cloud_nodes,
-			c->cloud_nodes);
-		return NULL;
-	}
 	list = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *list);
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *e = &c->nodes[i];
@@ -652,6 +646,13 @@ choose_victim(const struct pp_engine_ctx *c, const struct pp_verdict *v,
 		n++;
 	}
 	qsort(list, n, sizeof *list, cmp_cand);
+	if (n && c->cloud_nodes - 1 < cfg->limits.min_cloud_nodes) {
+		say(why, whylen, "limits.min_cloud_nodes is %ld and "
+			"there are %ld cloud nodes", cfg->limits.min_cloud_nodes,
+			c->cloud_nodes);
+		free(list);
+		return NULL;
+	}
 	for (size_t i = 0; i < n && !found; i++) {
 		const struct pp_enode *e = list[i].n;
 		long long total = c->total_mb + c->pending_mb - e->usable_mb;
