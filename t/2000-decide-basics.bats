@@ -1,0 +1,172 @@
+#!/usr/bin/env bats
+# pp-decide as a tool: the document, the state file, dry runs,
+# explanations, switches and errors.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/decide'
+	pp_isolate
+	write_config <<-EOF
+	cloud:
+	  server_types: [cx23]
+	EOF
+	NOW=2026-11-25T12:00:00Z
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 20x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z
+	reg_node spare-1 cloud ready spare 8192 2026-11-25T09:00:00Z
+}
+
+@test "passes the document through and adds the decision" {
+	decide "$NOW"
+	assert_success
+	jq_is '.fleet.total_ram_mb' 116384
+	jq_is '.nodes | length' 3
+	jq_is '.decision | keys_unsorted | join(",")' \
+		action,policy,priority,urgency,count,server_type,location,node,role,reason,dry_run,continued,evaluations,figures
+	jq_is '[.decision.evaluations[].policy] | join(",")' reactive,spare
+	jq_is '.decision.evaluations[0] | keys_unsorted | join(",")' \
+		policy,enabled,priority,verdict,action,urgency,count,node,reason,figures
+}
+
+@test "dry runs never change the state file, and two give the same answer" {
+	decide 2026-11-25T12:00:00Z
+	assert_success
+	before=$(files_sum "$(state_file)")
+	decide 2026-11-25T12:25:00Z --dry-run
+	first=$(jq -c .decision <<< "$output")
+	decide 2026-11-25T12:25:00Z --dry-run
+	assert_success
+	[ "$(jq -c .decision <<< "$output")" = "$first" ]
+	jq_is .decision.dry_run true
+	jq_is .decision.action scale_down
+	[ "$(files_sum "$(state_file)")" = "$before" ]
+	[ ! -e "$PP_STATE_DIR/events.jsonl" ] || ! grep -q 12:25 "$PP_STATE_DIR/events.jsonl"
+}
+
+@test "a dry run without a state file creates none" {
+	decide "$NOW" --dry-run
+	assert_success
+	[ ! -e "$(state_file)" ]
+	[ ! -e "$PP_STATE_DIR/events.jsonl" ]
+}
+
+@test "the state keeps the down window, the last actions and a counter" {
+	decide 2026-11-25T12:00:00Z
+	run jq -r '.decide.policies.reactive.below_since' "$(state_file)"
+	assert_output 2026-11-25T12:00:00Z
+	decide 2026-11-25T12:20:00Z
+	jq_is .decision.action scale_down
+	run jq -r '[.decide.last_scale_down, .decide.last_decision.node,
+		.decide.policies.reactive.last_action, .decide.decisions,
+		.counters.pp_decisions_total["action=\"scale_down\",policy=\"reactive\""]]
+		| join(" ")' "$(state_file)"
+	assert_output '2026-11-25T12:20:00Z cloud-a scale_down 2 1'
+}
+
+@test "a corrupt state file is an error that names it; --reset-state starts fresh" {
+	echo '{"decide": ' > "$(state_file)"
+	decide "$NOW"
+	assert_failure 2
+	assert_stderr_contains "state file '$(state_file)' is corrupt"
+	assert_stderr_contains "--reset-state"
+	decide "$NOW" --reset-state
+	assert_success
+	run jq -r .decide.policies.reactive.below_since "$(state_file)"
+	assert_output "$NOW"
+}
+
+@test "--reset-state forgets the decide section and keeps the rest" {
+	cat > "$(state_file)" <<-EOF
+	{"version": 1, "decide": {"policies": {"reactive":
+	 {"below_since": "2026-11-25T10:00:00Z"}}},
+	 "refusals": {"cx23@nbg1": {"until": "2026-11-25T13:00:00Z"}}}
+	EOF
+	decide "$NOW" --dry-run
+	jq_is .decision.action scale_down
+	decide "$NOW" --reset-state
+	jq_is .decision.action none
+	jq_is .decision.server_type null
+	run jq -r '.refusals | keys[0]' "$(state_file)"
+	assert_output cx23@nbg1
+}
+
+@test "a policy switched off in the config is listed as off and does nothing" {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    enabled: false
+	EOF
+	cat > "$(state_file)" <<-EOF
+	{"version": 1, "decide": {"policies": {"reactive":
+	 {"below_since": "2026-11-25T10:00:00Z"}}}}
+	EOF
+	decide "$NOW" --dry-run
+	jq_is '.decision.evaluations[] | select(.policy=="reactive") | .verdict' off
+	jq_is .decision.action none
+}
+
+@test "--explain prints every policy, the figures and why nothing scales down" {
+	decide "$NOW" --dry-run --explain
+	assert_success
+	assert_stderr_contains 'POLICY       PRIO  VERDICT URGENCY  COUNT  REASON'
+	assert_stderr_contains 'reactive       10  none    -            0  capacity 17.18% < 30.0% for 0 of 20 min'
+	assert_stderr_contains 'spare           5  none    -            0  1 spare, 1 wanted on Wednesday 13:00'
+	assert_stderr_contains 'below_for_s=0'
+	assert_stderr_contains 'DECISION: none (dry run: nothing written)'
+}
+
+@test "--explain lists the scale-down candidates and why each was refused" {
+	cat > "$(state_file)" <<-EOF
+	{"version": 1, "decide": {"policies": {"reactive":
+	 {"below_since": "2026-11-25T10:00:00Z"}}}}
+	EOF
+	decide "$NOW" --dry-run --explain
+	assert_stderr_contains 'SCALE-DOWN CANDIDATES'
+	assert_stderr_contains 'spare-1              no  a spare the pool wants'
+	assert_stderr_contains 'cloud-a              yes cloud node'
+	assert_stderr_contains 'DECISION: scale_down cloud-a'
+}
+
+@test "a scale-up decision is an event; none is not" {
+	decide "$NOW"
+	[ ! -e "$PP_STATE_DIR/events.jsonl" ]
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 90x1000
+	decide "$NOW"
+	jq_is .decision.action scale_up
+	run jq -r '"\(.type) \(.tool) \(.action) \(.policy) \(.count) \(.server_type)"' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output 'scaling.triggered pp-decide scale_up reactive 1 cx23'
+}
+
+@test "refuses a document without nodes, and bad input" {
+	run --separate-stderr pp-decide --now "$NOW" <<< '{"version": 1}'
+	assert_failure 2
+	assert_stderr_contains "document has no 'nodes' list"
+	run --separate-stderr pp-decide --now "$NOW" <<< '{"version": 1, "nodes": ['
+	assert_failure 2
+	run --separate-stderr pp-decide --now "$NOW" <<< '{"version": 99, "nodes": []}'
+	assert_failure 2
+	assert_stderr_contains 'newer than this tool understands'
+	[ ! -e "$(state_file)" ]
+}
+
+@test "usage errors exit 2, --help exits 0" {
+	run --separate-stderr pp-decide --bogus
+	assert_failure 2
+	run --separate-stderr pp-decide extra
+	assert_failure 2
+	run pp-decide --help
+	assert_success
+	assert_output --partial '--reset-state'
+}
+
+@test "--state-dir puts the state where it says" {
+	decide "$NOW" --state-dir "$BATS_TEST_TMPDIR/other"
+	assert_success
+	[ -e "$BATS_TEST_TMPDIR/other/state.json" ]
+	[ ! -e "$(state_file)" ]
+}

@@ -1,0 +1,150 @@
+#!/usr/bin/env bats
+# Which node a scale-down removes, and when none may go; continuing and
+# rescuing a drain.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/decide'
+	pp_isolate
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx23]
+	EOF
+	# the reactive window has long passed
+	cat > "$(state_file)" <<-EOF
+	{"version": 1, "decide": {"policies": {"reactive":
+	 {"below_since": "2026-11-25T10:00:00Z"}}}}
+	EOF
+	NOW=2026-11-25T12:40:00Z
+}
+
+@test "a dedicated node is never chosen, however idle" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node ded-2 dedicated ready worker 100000 -
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is '.decision.evaluations[0].verdict' down
+	jq_is .decision.action none
+	assert_output --partial 'dedicated nodes are never removed'
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 3x1000
+	decide "$NOW" --dry-run
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-a
+}
+
+@test "the least utilised cloud node goes first" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 4x1000
+	reg_node cloud-b cloud ready worker 8192 2026-11-25T09:00:00Z 1x1000
+	reg_node cloud-c cloud ready worker 8192 2026-11-25T09:00:00Z 2x1000
+	decide "$NOW" --dry-run
+	jq_is .decision.node cloud-b
+	jq_is '[.decision.candidates[].node] | join(",")' cloud-b
+}
+
+@test "of equal nodes, the one whose paid hour ends soonest goes" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	# at 12:40 a-node has 25 minutes of its hour left, z-node 10
+	reg_node a-node cloud ready worker 8192 2026-11-25T10:05:00Z
+	reg_node z-node cloud ready worker 8192 2026-11-25T10:50:00Z
+	reg_node m-node cloud ready worker 8192 2026-11-25T10:20:00Z
+	decide "$NOW" --dry-run
+	jq_is .decision.node z-node
+	assert_output --partial '600 s left in its paid hour'
+}
+
+@test "a node whose game servers do not fit elsewhere is not removed" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - 9x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 2000 1000s
+	reg_node cloud-b cloud ready worker 8192 2026-11-25T09:00:00Z 7000
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	  reactive:
+	    down_threshold: 80
+	    up_threshold: 99
+	    down_margin: 0
+	cloud:
+	  server_types: [cx23]
+	EOF
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action none
+	jq_is '.decision.candidates[0].node' cloud-a
+	jq_is '.decision.candidates[0].ok' false
+	assert_output --partial 'do not fit on the other ready nodes (a 2000 MB one has no room)'
+}
+
+@test "the fleet after a removal must stay 10 points under the scale-up threshold" {
+	reg_start
+	# 20,000 of 25,000 + 50,000: 26.7% now
+	reg_node ded-1 dedicated ready worker 25000 - 20x1000
+	reg_node cloud-a cloud ready worker 50000 2026-11-25T09:00:00Z
+	decide "$NOW" --dry-run
+	# without cloud-a: 80% > 75%
+	jq_is .decision.action none
+	assert_output --partial 'capacity after removal 80.00% would exceed 75.0%'
+}
+
+@test "min_cloud_nodes is a floor for scale-downs" {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	limits:
+	  min_cloud_nodes: 1
+	EOF
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z
+	decide "$NOW" --dry-run
+	jq_is .decision.action none
+	assert_output --partial 'limits.min_cloud_nodes is 1'
+}
+
+@test "a node already draining is continued, not replaced by a new choice" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z
+	reg_node cloud-d cloud draining worker 8192 2026-11-25T09:00:00Z 1000
+	: > "$PP_STATE_DIR/events.jsonl"
+	decide "$NOW"
+	assert_success
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-d
+	jq_is .decision.continued true
+	# a continued drain is no new scaling event
+	run grep -c scaling.triggered "$PP_STATE_DIR/events.jsonl"
+	assert_output 0
+}
+
+@test "when load rises while a node drains, the decision uncordons it first" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 87x1000
+	reg_node cloud-d cloud draining worker 8192 2026-11-25T09:00:00Z 1000
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action uncordon
+	jq_is .decision.node cloud-d
+	jq_is .decision.policy reactive
+	jq_is .decision.server_type null
+	assert_output --partial 'stop draining cloud-d'
+}
+
+@test "a dedicated node that is draining is left alone" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 87x1000
+	reg_node ded-2 dedicated draining worker 8192 - 1000
+	decide "$NOW" --dry-run
+	jq_is .decision.action scale_up
+}

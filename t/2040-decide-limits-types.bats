@@ -1,0 +1,126 @@
+#!/usr/bin/env bats
+# Limits clip scale-ups; the server type and location for new nodes.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/decide'
+	pp_isolate
+	NOW=2026-11-25T12:00:00Z
+	reg_start
+	# 97% of 108,192: five cx23 wanted
+	reg_node ded-1 dedicated ready worker 100000 - 97x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 8x1000
+}
+
+conf() {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx23]
+	$1
+	EOF
+}
+
+@test "max_cloud_nodes clips a scale-up and says so, in the decision and an event" {
+	conf $'limits:\n  max_cloud_nodes: 3'
+	decide "$NOW"
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.count 2
+	jq_is .decision.clipped.limit max_cloud_nodes
+	jq_is .decision.clipped.requested 5
+	jq_is .decision.clipped.allowed 2
+	assert_output --partial 'clipped to 2 by limits.max_cloud_nodes 3'
+	run jq -r 'select(.type=="scaling.clipped") | "\(.limit) \(.requested) \(.allowed)"' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output 'max_cloud_nodes 5 2'
+	run jq -r 'select(.type=="scaling.triggered") | "\(.action) \(.count)"' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output 'scale_up 2'
+}
+
+@test "at max_cloud_nodes the scale-up becomes none with the reason" {
+	conf $'limits:\n  max_cloud_nodes: 1'
+	decide "$NOW"
+	assert_success
+	jq_is .decision.action none
+	jq_is .decision.count 0
+	jq_is .decision.clipped.allowed 0
+	assert_output --partial 'but limits.max_cloud_nodes 1 (1 cloud nodes now) is reached'
+	run jq -r 'select(.type=="scaling.clipped") | .allowed' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output 0
+}
+
+@test "max_hourly_eur clips a scale-up to what the budget pays" {
+	# 0.0088 spent; (0.03 - 0.0088) / 0.0056 = 3.8 -> 3
+	conf $'limits:\n  max_hourly_eur: 0.03'
+	decide "$NOW" --dry-run
+	jq_is .decision.count 3
+	jq_is .decision.clipped.limit max_hourly_eur
+}
+
+@test "the worker type is the cheapest per GB that holds the largest game server" {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	EOF
+	decide "$NOW" --dry-run
+	jq_is .decision.server_type cx53
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx23, cx33, cpx42]
+	EOF
+	decide "$NOW" --dry-run
+	jq_is .decision.server_type cx33
+	# a 6 GB game server needs more than cx33's 7,680 MB usable? no:
+	# a 7.5 GB one does
+	reg_node cloud-b cloud ready worker 16384 2026-11-25T09:00:00Z 7700
+	decide "$NOW" --dry-run
+	jq_is .decision.server_type cpx42
+}
+
+@test "deprecated types and types not orderable in a location are skipped" {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx22, cx33]
+	  catalog:
+	    - {name: cx22, memory_gb: 4, hourly_eur: 0.001, deprecated: true}
+	    - {name: cx33, memory_gb: 8, hourly_eur: 0.0088, locations: [fsn1]}
+	EOF
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.server_type cx33
+	jq_is .decision.location fsn1
+	assert_stderr_contains "server type 'cx22' is deprecated: skipped"
+}
+
+@test "a refused type or location is skipped until the refusal expires" {
+	conf ""
+	# refusals: type@location | whole location | location chosen
+	while read -r refusal until loc; do
+		jq -n --arg k "$refusal" --arg u "$until" \
+			'{version: 1, refusals: {($k): {until: $u,
+			  code: "resource_unavailable"}}}' > "$(state_file)"
+		decide "$NOW" --dry-run
+		assert_success
+		jq_is .decision.server_type cx23
+		jq_is .decision.location "$loc"
+	done <<-EOF
+	cx23@nbg1 2026-11-25T12:30:00Z fsn1
+	@nbg1 2026-11-25T12:30:00Z fsn1
+	cx23@nbg1 2026-11-25T12:00:00Z nbg1
+	cx33@nbg1 2026-11-25T12:30:00Z nbg1
+	EOF
+}
