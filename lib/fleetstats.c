@@ -7,6 +7,7 @@
 #include "doc.h"
 #include "fleet.h"
 #include "fleetstats.h"
+#include "forecast.h"
 #include "history.h"
 #include "registry.h"
 
@@ -38,6 +39,8 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	json_object_object_add(doc, "fleet", pp_fleet_json(&fleet));
 	json_object_object_add(doc, "nodes", pp_nodes_json(&reg, now));
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
+	json_object_object_add(doc, "forecast",
+		pp_forecast_section(cfg, &hist, now));
 
 	pp_history_free(&hist);
 	pp_registry_close(&reg);

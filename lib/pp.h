@@ -15,5 +15,6 @@
 #include "events.h"
 #include "http.h"
 #include "fleetstats.h"
+#include "forecast.h"
 
 #endif
