@@ -72,6 +72,8 @@ static const struct key keys[] = {
 		"pool name, a label on every server"),
 	K("cloud.name_prefix", T_STR, cloud.name_prefix, "pp-",
 		"server name prefix"),
+	K("cloud.reserved_ram_mb", T_INT, cloud.reserved_ram_mb, "512",
+		"RAM (MB) a new cloud node keeps for itself"),
 	K("cloud.server_types", T_STRLIST, cloud.server_types,
 		"cx23,cx33,cx43,cx53,cpx22,cpx32,cpx42,cpx52",
 		"server types allowed"),

@@ -66,6 +66,7 @@ struct pp_config {
 		char *label_value;        /* ppscale */
 		char *pool;
 		char *name_prefix;
+		long reserved_ram_mb;     /* reserved on new cloud nodes */
 		struct pp_strlist server_types; /* allowed; empty = all */
 		int reconcile;
 		long catalog_ttl;

@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "doc.h"
 #include "fleet.h"
@@ -41,6 +42,14 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
 	json_object_object_add(doc, "forecast",
 		pp_forecast_section(cfg, &hist, now));
+	{
+		struct pp_catalog cat;
+
+		pp_catalog_from_config(cfg, &cat);
+		json_object_object_add(doc, "server_types",
+			pp_catalog_json(&cat));
+		pp_catalog_free(&cat);
+	}
 
 	pp_history_free(&hist);
 	pp_registry_close(&reg);

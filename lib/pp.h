@@ -16,5 +16,6 @@
 #include "http.h"
 #include "fleetstats.h"
 #include "forecast.h"
+#include "catalog.h"
 
 #endif

@@ -1,0 +1,55 @@
+/* catalog.c: the server-type catalog (the document's server_types) */
+#ifndef PP_CATALOG_H
+#define PP_CATALOG_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+struct pp_config;
+
+struct pp_price {
+	char *location;
+	double hourly_eur;   /* net */
+	double monthly_eur;  /* net; the cap of hourly billing */
+	int available;       /* orderable there now */
+};
+
+struct pp_server_type {
+	char *name;
+	long cores;
+	double memory_gb;
+	char *architecture;
+	int deprecated;
+	size_t nprices;
+	struct pp_price *prices;
+};
+
+struct pp_catalog {
+	char *source;        /* "config", "local", "hetzner", "cache" */
+	time_t fetched_at;
+	size_t n;
+	struct pp_server_type *t;
+};
+
+/* The catalog the config lists (cloud.catalog). */
+void pp_catalog_from_config(const struct pp_config *c, struct pp_catalog *cat);
+/* Reads the document's server_types section; -1 with a message. */
+int pp_catalog_from_json(json_object *o, struct pp_catalog *cat, char *err,
+	size_t errlen);
+/*  {"source", "fetched_at", "types": [{"name", "cores", "memory_gb",
+ *   "architecture", "deprecated", "locations": [{"name", "hourly_eur",
+ *   "monthly_eur", "available"}]}]} */
+json_object *pp_catalog_json(const struct pp_catalog *cat);
+void pp_catalog_free(struct pp_catalog *cat);
+
+const struct pp_server_type *pp_catalog_find(const struct pp_catalog *cat,
+	const char *name);
+/* The type's price entry for a location, NULL when it has none. */
+const struct pp_price *pp_type_price(const struct pp_server_type *t,
+	const char *location);
+/* Usable RAM in MB of a new node of this type (memory - reserved). */
+long long pp_type_usable_mb(const struct pp_server_type *t,
+	long long reserved_mb);
+
+#endif
