@@ -74,6 +74,9 @@ static const struct key keys[] = {
 		"server name prefix"),
 	K("cloud.reserved_ram_mb", T_INT, cloud.reserved_ram_mb, "512",
 		"RAM (MB) a new cloud node keeps for itself"),
+	K("cloud.min_usable_ram_mb", T_INT, cloud.min_usable_ram_mb, "0",
+		"a new node's type offers at least this much usable RAM (MB), "
+		"besides fitting the largest game server"),
 	K("cloud.server_types", T_STRLIST, cloud.server_types,
 		"cx23,cx33,cx43,cx53,cpx22,cpx32,cpx42,cpx52",
 		"server types allowed"),

@@ -67,6 +67,7 @@ struct pp_config {
 		char *pool;
 		char *name_prefix;
 		long reserved_ram_mb;     /* reserved on new cloud nodes */
+		long min_usable_ram_mb;   /* floor for a new node's type */
 		struct pp_strlist server_types; /* allowed; empty = all */
 		int reconcile;
 		long catalog_ttl;

@@ -150,6 +150,10 @@ struct pp_engine_ctx {
 	struct pp_choice worker_type; /* cheapest per GB that fits */
 	struct pp_choice spare_type;  /* smallest that fits */
 
+	/* set by pp_engine_run from the state, 0 when never */
+	time_t last_scale_up;    /* any policy's scale_up or uncordon */
+	time_t last_scale_down;
+
 	/* private: what from_doc/prepare allocated */
 	void *priv;
 };
@@ -227,6 +231,8 @@ struct pp_decision {
 	int role;                   /* PP_ROLE_WORKER / PP_ROLE_SPARE */
 	char reason[512];
 	int dry_run;
+	int continued;              /* scale_down of a node already draining */
+	long keep_spares;           /* spares the policies want kept */
 	/* a limit clipped the scale-up */
 	int clipped;
 	char clip_limit[32];        /* max_cloud_nodes or max_hourly_eur */
@@ -261,6 +267,11 @@ void pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 void pp_decision_free(struct pp_decision *d);
 /* The document's "decision" object (see pp-decide(1)). */
 json_object *pp_decision_json(const struct pp_decision *d);
+
+/* Adds the engine's own figures ("figures": capacity, cloud nodes,
+ * spares, chosen types, local time) to a decision object. */
+void pp_engine_figures(const struct pp_engine_ctx *ctx,
+	const struct pp_decision *d, json_object *decision);
 
 /* Document in, decision object out: ctx_from_doc + run + json. Returns
  * NULL with a message in err for a document it cannot use. */

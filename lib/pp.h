@@ -17,5 +17,7 @@
 #include "fleetstats.h"
 #include "forecast.h"
 #include "catalog.h"
+#include "engine.h"
+#include "decide.h"
 
 #endif

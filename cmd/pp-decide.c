@@ -1,0 +1,90 @@
+/* pp-decide: the decision engine in the pipe.
+ *
+ * Reads the document (from pp-fleetstats) on stdin, runs the policies
+ * (reactive, spare pool, and whatever else is registered in
+ * lib/engine.c) and writes the document with "decision" added to
+ * stdout. Keeps its memory in the "decide" section of
+ * STATE_DIR/state.json and appends scaling events; --dry-run decides
+ * from the same state and writes nothing. Never calls the cloud. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pp.h"
+
+enum { OPT_STATE_DIR = PP_OPT_TOOL, OPT_EXPLAIN, OPT_RESET_STATE };
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: pp-decide [-pqv] [-c FILE] [--now TIME] "
+		"[--dry-run] [--explain]\n"
+		"                 [--reset-state] [--state-dir DIR] "
+		"< document\n\n"
+		"Runs the scaling policies over the fleet document on stdin "
+		"and writes it\nto stdout with the decision added.\n\n"
+		"      --dry-run       decide from the current state, write "
+		"nothing (no state,\n"
+		"                      no events)\n"
+		"      --explain       print every policy's verdict, figures "
+		"and reason as a\n"
+		"                      table on stderr\n"
+		"      --reset-state   forget pp-decide's memory (cooldowns, "
+		"down window) and\n"
+		"                      start fresh; replaces a corrupt state "
+		"file\n"
+		"      --state-dir DIR state directory (default: config, else "
+		"$PP_STATE_DIR,\n"
+		"                      else /var/lib/ppscale)\n"
+		PP_COMMON_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PP_COMMON_LONGOPTS,
+		PP_DRYRUN_LONGOPT,
+		{"explain", no_argument, 0, OPT_EXPLAIN},
+		{"reset-state", no_argument, 0, OPT_RESET_STATE},
+		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		{0, 0, 0, 0},
+	};
+	struct pp_decide_opts o = {0};
+	const struct pp_config *cfg;
+	json_object *doc;
+	int c, status = PP_EXIT_OK;
+
+	pp_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, PP_COMMON_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (pp_common_opt(c, optarg, usage))
+			continue;
+		switch (c) {
+		case OPT_EXPLAIN:
+			o.explain = 1;
+			break;
+		case OPT_RESET_STATE:
+			o.reset_state = 1;
+			break;
+		case OPT_STATE_DIR:
+			o.state_dir = optarg;
+			break;
+		default:
+			pp_usage_error(usage);
+		}
+	}
+	if (optind < argc) {
+		pp_warn("unexpected argument '%s'", argv[optind]);
+		pp_usage_error(usage);
+	}
+	o.dry_run = pp_opt.dry_run;
+	cfg = pp_start();
+	doc = pp_doc_read();
+	pp_decide(cfg, doc, &o);
+	if (pp_doc_write(doc) < 0)
+		status = PP_EXIT_FAIL;
+	json_object_put(doc);
+	return pp_finish_stdout(status);
+}
