@@ -61,25 +61,50 @@ pp_history_value_at(const struct pp_history *h, time_t t)
 }
 
 /* Mean difference between the last LEVEL_WINDOW and the same window
- * one period earlier; 0 (and *ok = 0) when they cannot be compared. */
+ * one period earlier; 0 (and *ok = 0) when they cannot be compared.
+ * Both walks go forward in time, so this costs one binary search. */
 static double
 correction(const struct pp_history *h, time_t now, long period, int *ok)
 {
 	double sum = 0;
-	size_t k = 0;
+	size_t k = 0, i = h->n, j = 0;
 
-	for (size_t i = h->n; i-- > 0;) {
-		const struct pp_sample *s = &h->s[i];
+	while (i > 0 && h->s[i - 1].t > now - LEVEL_WINDOW)
+		i--;
+	{
+		size_t lo = 0, hi = h->n;
+		time_t from = now - LEVEL_WINDOW - period;
+
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+
+			if (h->s[mid].t < from)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		j = lo;
+	}
+	for (; i < h->n && h->s[i].t <= now; i++) {
+		time_t rt = h->s[i].t - period;
 		double ref;
 
-		if (s->t > now)
+		while (j < h->n && h->s[j].t < rt)
+			j++;
+		if (j >= h->n || j == 0 || h->s[0].t > rt)
 			continue;
-		if (s->t <= now - LEVEL_WINDOW)
-			break;
-		ref = pp_history_value_at(h, s->t - period);
-		if (ref < 0)
-			continue;
-		sum += (double)s->allocated_mb - ref;
+		if (h->s[j].t == rt) {
+			ref = (double)h->s[j].allocated_mb;
+		} else {
+			const struct pp_sample *a = &h->s[j - 1], *b = &h->s[j];
+
+			if (b->t - a->t > MAX_GAP)
+				continue;
+			ref = (double)a->allocated_mb + (double)(b->allocated_mb
+				- a->allocated_mb) * (double)(rt - a->t) /
+				(double)(b->t - a->t);
+		}
+		sum += (double)h->s[i].allocated_mb - ref;
 		k++;
 	}
 	*ok = k > 0;

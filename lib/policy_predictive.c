@@ -102,3 +102,116 @@ pp_predictive_veto(const struct pp_config *cfg,
 		"over %.0f%% of %.0f MB after removal", v->forecast_mb, h / 60,
 		up_threshold, capacity_after_mb);
 }
+
+/* ---- the engine's hooks ------------------------------------------- */
+
+#include "doc.h"
+#include "engine.h"
+#include "registry.h"
+
+static int
+enabled(const struct pp_config *cfg)
+{
+	return cfg->predictive.enabled;
+}
+
+static long
+priority(const struct pp_config *cfg)
+{
+	return cfg->predictive.priority;
+}
+
+static int
+urgency(const char *u)
+{
+	if (!strcmp(u, "critical"))
+		return PP_URG_CRITICAL;
+	if (!strcmp(u, "high"))
+		return PP_URG_HIGH;
+	if (!strcmp(u, "medium"))
+		return PP_URG_MEDIUM;
+	return PP_URG_LOW;
+}
+
+static int
+load(const struct pp_engine_ctx *c, struct pp_forecast *f,
+	struct pp_verdict *v)
+{
+	char err[256];
+
+	if (!c->forecast || pp_forecast_from_json(c->forecast, f, err,
+	    sizeof err) < 0) {
+		snprintf(v->reason, sizeof v->reason, "no forecast: %s",
+			c->forecast ? pp_jstr(c->forecast, "note",
+			"it has no figures") : "the document has none");
+		return -1;
+	}
+	return 0;
+}
+
+static void
+should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	struct pp_forecast f;
+	struct pp_predictive_verdict pv;
+	double cap = (double)(c->total_mb + c->pending_mb);
+	long long usable = c->worker_type.ok ? c->worker_type.usable_mb : 0;
+
+	(void)p;
+	(void)mine;
+	if (load(c, &f, v) < 0)
+		return;
+	pp_predictive_up(c->cfg, &f, cap, &pv);
+	pp_figure_num(v, "forecast_mb", pv.forecast_mb, 0);
+	pp_figure_int(v, "lead_s", c->cfg->predictive.provisioning_time +
+		c->cfg->predictive.margin);
+	pp_figure_num(v, "capacity_mb", cap, 0);
+	pp_figure_num(v, "threshold", c->cfg->predictive.threshold, 2);
+	pp_figure_int(v, "shortfall_in_s", pv.shortfall_in);
+	snprintf(v->reason, sizeof v->reason, "%s", pv.reason);
+	if (!pv.up)
+		return;
+	v->verdict = PP_V_UP;
+	v->action = PP_ACT_SCALE_UP;
+	v->urgency = urgency(pv.urgency);
+	v->count = usable > 0 ? (long)ceil(pv.need_mb / (double)usable) : 1;
+	if (v->count < 1)
+		v->count = 1;
+	snprintf(v->reason, sizeof v->reason, "%.150s (urgency %s, %ld x "
+		"%.20s)", pv.reason, pv.urgency, v->count, c->worker_type.ok ?
+		c->worker_type.type : "?");
+}
+
+static void
+should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	struct pp_forecast f;
+	struct pp_predictive_verdict pv;
+	long long smallest = 0;
+
+	(void)p;
+	(void)mine;
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *n = &c->nodes[i];
+
+		if (n->kind == PP_KIND_CLOUD && n->status == PP_ST_READY &&
+		    (!smallest || n->usable_mb < smallest))
+			smallest = n->usable_mb;
+	}
+	if (!smallest || load(c, &f, v) < 0)
+		return;
+	pp_predictive_veto(c->cfg, &f, (double)(c->total_mb + c->pending_mb
+		- smallest), c->cfg->reactive.up_threshold, &pv);
+	snprintf(v->reason, sizeof v->reason, "%s", pv.reason);
+	if (pv.veto) {
+		v->verdict = PP_V_VETO;
+		pp_figure_num(v, "forecast_mb", pv.forecast_mb, 0);
+		pp_figure_int(v, "back_in_s", pv.shortfall_in);
+	}
+}
+
+const struct pp_policy pp_policy_predictive = {
+	"predictive", enabled, priority, should_up, should_down, NULL,
+};

@@ -705,8 +705,12 @@ carry_out(struct sim *S, const struct pp_decision *dec, time_t now)
 			if (n->status == N_GONE || strcmp(n->id, dec->node))
 				continue;
 			if (dec->action == PP_ACT_UNCORDON) {
-				if (n->status == PP_ST_DRAINING)
-					n->status = PP_ST_READY;
+				if (n->status != PP_ST_DRAINING)
+					return;
+				n->status = PP_ST_READY;
+			} else if (n->status == PP_ST_DRAINING) {
+				/* a drain still under way, not a new action */
+				return;
 			} else if (n->kind == PP_KIND_CLOUD) {
 				n->status = PP_ST_DRAINING;
 				evacuate(p, (int)i);
@@ -907,7 +911,8 @@ main_run(struct sim *S)
 	long hz2[PP_FORECAST_MAX + 2];
 	size_t nh2 = 0;
 	double t0 = pp_monotonic();
-	time_t next_cycle = 0, next_prune = 0;
+	time_t next_cycle = 0, next_prune = 0, next_hist = 0;
+	struct pp_history_figures hf = {0};
 
 	/* the error is scored at +1 h and +2 h, whatever the config asks */
 	for (size_t i = 0; i < nh; i++)
@@ -954,7 +959,12 @@ main_run(struct sim *S)
 			ctx.nnodes = v.n;
 			ctx.catalog = &S->cat;
 			ctx.forecast = fj;
-			history_figures(S, now, &ctx.history);
+			/* the windows move slowly: every 10 minutes */
+			if (now >= next_hist) {
+				history_figures(S, now, &hf);
+				next_hist = now + 600;
+			}
+			ctx.history = hf;
 			pp_engine_ctx_prepare(&ctx, NULL);
 			pp_engine_run(&ctx, S->state, 0, &dec);
 			carry_out(S, &dec, now);
