@@ -1165,7 +1165,7 @@ report(struct sim *S, double elapsed)
 		json_object_new_int64((long long)S->d.n));
 	json_object_object_add(r, "sim", x);
 
-	json_object_object_add(r, "cost_eur", num(S->cost, 2));
+	json_object_object_add(r, "cost_eur", num(S->cost, 4));
 	json_object_object_add(r, "cloud_node_hours", num(S->node_hours, 0));
 	json_object_object_add(r, "starts", json_object_new_int64(p->starts));
 	json_object_object_add(r, "refused_starts",
@@ -1186,9 +1186,9 @@ report(struct sim *S, double elapsed)
 	json_object_object_add(r, "flaps", json_object_new_int64(S->flaps));
 	json_object_object_add(r, "peak_cloud_nodes",
 		json_object_new_int64(S->peak_cloud));
-	json_object_object_add(r, "oracle_cost_eur", num(S->oracle, 2));
+	json_object_object_add(r, "oracle_cost_eur", num(S->oracle, 4));
 	json_object_object_add(r, "static_cost_eur", S->static_cost < 0 ?
-		NULL : num(S->static_cost, 2));
+		NULL : num(S->static_cost, 4));
 	x = json_object_new_object();
 	json_object_object_add(x, "server_type", S->static_type ?
 		json_object_new_string(S->static_type) : NULL);
@@ -1239,10 +1239,11 @@ summary(struct sim *S, json_object *r)
 	}
 	fprintf(stderr, "  cost         %.2f EUR, %.0f cloud node-hours, peak "
 		"%ld cloud nodes\n", S->cost, S->node_hours, S->peak_cloud);
-	fprintf(stderr, "  references   oracle %.2f EUR (x%.2f), static %s "
-		"(x%.2f)\n", S->oracle, ratio(S->cost, S->oracle),
-		S->static_cost < 0 ? "none" : json_object_get_string(pp_jget(r,
-		"static_cost_eur")), ratio(S->cost, S->static_cost));
+	fprintf(stderr, "  references   oracle %.2f EUR (x%.2f), static "
+		"%.2f EUR, %ld x %s (x%.2f)\n", S->oracle, ratio(S->cost,
+		S->oracle), S->static_cost < 0 ? 0 : S->static_cost,
+		S->static_count, S->static_type ? S->static_type : "-",
+		ratio(S->cost, S->static_cost));
 	fprintf(stderr, "  shortfall    %lld of %lld starts refused (%.3f%%), "
 		"%.0f minutes with refusals, %.1f GB-minutes unmet\n",
 		S->p.refused, S->p.starts, 100 * ratio((double)S->p.refused,
@@ -1251,12 +1252,16 @@ summary(struct sim *S, json_object *r)
 	fprintf(stderr, "  actions      %ld up, %ld spare, %ld down, %ld "
 		"uncordon; %ld flaps\n", S->actions[1], S->actions[2],
 		S->actions[3], S->actions[4], S->flaps);
-	fprintf(stderr, "  forecast     +1h error %s%% (seasonal-naive %s%%), "
-		"+2h %s%% (%s%%)\n",
-		json_object_get_string(pp_jget(fe, "mape_1h")),
-		json_object_get_string(pp_jget(fe, "naive_mape_1h")),
-		json_object_get_string(pp_jget(fe, "mape_2h")),
-		json_object_get_string(pp_jget(fe, "naive_mape_2h")));
+	if (S->nerr1)
+		fprintf(stderr, "  forecast     +1h error %s%% (seasonal-naive "
+			"%s%%), +2h %s%% (%s%%)\n",
+			json_object_get_string(pp_jget(fe, "mape_1h")),
+			json_object_get_string(pp_jget(fe, "naive_mape_1h")),
+			json_object_get_string(pp_jget(fe, "mape_2h")),
+			json_object_get_string(pp_jget(fe, "naive_mape_2h")));
+	else
+		fprintf(stderr, "  forecast     no error figures (they need "
+			"over a week of trace)\n");
 }
 
 /* ---- the picture ------------------------------------------------- */
