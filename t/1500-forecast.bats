@@ -110,3 +110,11 @@ history() {
 		jq_is '.forecast.fallback | length > 0' true
 	done
 }
+
+@test "the predictive policy scales up ahead of the forecast, sized and with urgency, and vetoes" {
+	for c in up urgency veto; do
+		run --separate-stderr "$PP_BUILD/unit/predictive" "$c"
+		assert_success
+		refute_output --partial FAIL
+	done
+}
