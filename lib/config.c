@@ -1012,8 +1012,10 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	for (size_t i = 0; i < NKEYS; i++)
 		if (keys[i].type != T_SECTION)
 			set_text(c, &keys[i], keys[i].def);
-	if (!yaml)
+	if (!yaml) {
+		apply_profile(&x, "default", NULL);
 		return c;
+	}
 	x.set = pp_xcalloc(NKEYS, 1);
 	if (!yaml_parser_initialize(&parser))
 		pp_die(PP_EXIT_FAIL, "out of memory");
@@ -1030,7 +1032,8 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	}
 	root = yaml_document_get_root_node(&doc);
 	if (!root || is_null(root)) {
-		rc = 0;
+		/* an empty file: the default profile, like no file */
+		rc = apply_profile(&x, "default", NULL);
 	} else if (root->type != YAML_MAPPING_NODE) {
 		fail(&x, root, "the top level must be a mapping of keys");
 	} else {
