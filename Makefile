@@ -85,6 +85,9 @@ check: all
 bench: all
 	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/run.sh
 
+bench-policy: all
+	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/policy.sh
+
 demo: all
 	PP_BUILD="$(CURDIR)/$(BUILD)" sh share/examples/demo.sh
 
@@ -120,7 +123,7 @@ uninstall:
 clean:
 	rm -rf build
 
-.PHONY: all bin-links check bench demo install uninstall clean
+.PHONY: all bin-links check bench bench-policy demo install uninstall clean
 .SECONDARY: $(LIBOBJ)
 
 -include $(LIBOBJ:.o=.d) $(patsubst %,$(BUILD)/cmd/%.d,$(TOOLS))

@@ -34,6 +34,7 @@ say(char *buf, size_t len, const char *fmt, ...)
 static const struct pp_policy *const registered[] = {
 	&pp_policy_reactive,
 	&pp_policy_spare,
+	&pp_policy_predictive,
 };
 #define NREGISTERED (sizeof registered / sizeof registered[0])
 

@@ -209,6 +209,7 @@ struct pp_policy {
  * returns the count. */
 extern const struct pp_policy pp_policy_reactive;
 extern const struct pp_policy pp_policy_spare;
+extern const struct pp_policy pp_policy_predictive;
 size_t pp_engine_policies(const struct pp_config *cfg,
 	const struct pp_policy **out, size_t max);
 

@@ -8,6 +8,7 @@
 #include "doc.h"
 #include "fleet.h"
 #include "fleetstats.h"
+#include "forecast.h"
 #include "history.h"
 #include "registry.h"
 
@@ -40,6 +41,8 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	json_object_object_add(doc, "nodes", pp_doc_pretty() ?
 		pp_nodes_json(&reg, now) : pp_nodes_raw(&reg, now));
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
+	json_object_object_add(doc, "forecast",
+		pp_forecast_section(cfg, &hist, now));
 	{
 		struct pp_catalog cat;
 

@@ -15,6 +15,7 @@
 #include "events.h"
 #include "http.h"
 #include "fleetstats.h"
+#include "forecast.h"
 #include "catalog.h"
 #include "engine.h"
 #include "decide.h"

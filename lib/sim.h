@@ -1,0 +1,53 @@
+/* sim.c: pp-sim, a trace replayed through the decision engine with a
+ * simulated cloud and platform */
+#ifndef PP_SIM_H
+#define PP_SIM_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+struct pp_config;
+
+#define PP_SIM_MAXMIX 16
+
+struct pp_sim_opts {
+	const char *trace;      /* path or "-" */
+	const char *svg;        /* --svg FILE, or NULL */
+	double peak_ratio;      /* trace peak = this x dedicated capacity */
+	long dedicated_nodes;   /* dedicated base: count ... */
+	double dedicated_gb;    /* ... of this size */
+	long long dedicated_reserved_mb;
+	long boot_s;            /* cloud boot delay */
+	long step_s;            /* simulation step */
+	long cycle_s;           /* how often the engine decides */
+	long drain_s;           /* a removed node's drain time */
+	long max_gap_s;         /* longer holes are reported */
+	double session_min;     /* mean game-server session, 0: no churn */
+	unsigned long long seed;
+	size_t nmix;            /* game-server sizes and weights */
+	long mix_mb[PP_SIM_MAXMIX];
+	double mix_w[PP_SIM_MAXMIX];
+	int progress;           /* 1: a progress line on stderr */
+	int no_static;          /* skip the static-fleet reference */
+};
+
+void pp_sim_defaults(struct pp_sim_opts *o);
+/* "1:15,2:25,4:30,8:20,16:10" (GB:weight); -1 when malformed. */
+int pp_sim_parse_mix(struct pp_sim_opts *o, const char *s);
+/* "2x64" (count x GB); -1 when malformed. */
+int pp_sim_parse_dedicated(struct pp_sim_opts *o, const char *s);
+
+/* Runs the simulation; returns the report (see pp-sim(1)) and prints
+ * the summary on stderr. Dies with status 2 on a bad trace, 1 when the
+ * SVG cannot be written. */
+json_object *pp_sim_run(const struct pp_config *cfg,
+	const struct pp_sim_opts *o);
+
+/* Cost of one node from created to end (exclusive): every started hour
+ * at the hourly price, each calendar month (UTC) capped at the monthly
+ * price. */
+double pp_sim_bill(time_t created, time_t end, double hourly,
+	double monthly, long *hours);
+
+#endif

@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# The forecast: the built-in method on synthetic series, the document's
+# forecast section, and the external source with its fallback.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	cp "$TOP/share/examples/registry.json" "$PP_STATE_DIR/registry.json"
+	: > "$PP_CONFIG"
+}
+
+# history FROM_EPOCH HOURS: a sample a minute, a daily sine around the registry's 294 GB
+history() {
+	awk -v from="$1" -v hours="$2" 'BEGIN {
+		print "# ppscale history 1"
+		for (t = from; t < from + hours * 3600; t += 60)
+			printf "%d %d 400000 0\n", t,
+				301056 + 20480 * sin(2 * 3.14159265 * (t % 86400) / 86400)
+	}' > "$PP_STATE_DIR/history"
+}
+
+@test "the forecast is exact on a daily sine, a weekly step and a linear trend" {
+	for c in sine weekly trend gap; do
+		run --separate-stderr "$PP_BUILD/unit/forecast" "$c"
+		assert_success
+		refute_output --partial FAIL
+	done
+}
+
+@test "under 24 hours of history there is no forecast, and it says so" {
+	run --separate-stderr "$PP_BUILD/unit/forecast" short
+	assert_success
+	history 1793577600 5
+	run --separate-stderr pp-fleetstats --no-record \
+		--now 2026-11-02T05:00:00Z
+	assert_success
+	jq_is .forecast.method none
+	jq_is .forecast.ram_1h_mb null
+	jq_is '.forecast.at | length' 0
+	jq_is .forecast.note "history covers 5.0 h, under 24 h: no forecast"
+}
+
+@test "with two days of history the daily profile forecasts +1 h and +2 h" {
+	history 1793577600 48
+	run --separate-stderr pp-fleetstats --no-record \
+		--now 2026-11-04T00:00:00Z
+	assert_success
+	jq_is .forecast.source builtin
+	jq_is .forecast.method seasonal-daily
+	jq_is .forecast.history_hours 48
+	# the sine one and two hours past midnight, from the profile
+	jq_is '.forecast.ram_1h_mb | . > 306000 and . < 306700' true
+	jq_is '.forecast.ram_2h_mb | . > 310900 and . < 311700' true
+	jq_is '[.forecast.at[].horizon_s] | map(tostring) | join(",")' \
+		"900,3600,7200"
+}
+
+@test "forecast.horizons asks for more horizons" {
+	history 1793577600 48
+	write_config <<-EOF
+	forecast:
+	  horizons: [30m, 1h, 2h, 4h]
+	policies:
+	  predictive:
+	    enabled: false
+	EOF
+	run --separate-stderr pp-fleetstats --no-record \
+		--now 2026-11-04T00:00:00Z
+	assert_success
+	jq_is '[.forecast.at[].horizon_s] | map(tostring) | join(",")' \
+		"1800,3600,7200,14400"
+}
+
+@test "an external forecast replaces the built-in one" {
+	history 1793577600 48
+	echo '{"method":"prophet","ram_1h_mb":70000,"ram_2h_mb":90000}' \
+		> "$BATS_TEST_TMPDIR/fc.json"
+	write_config <<-EOF
+	forecast:
+	  url: file://$BATS_TEST_TMPDIR/fc.json
+	EOF
+	run --separate-stderr pp-fleetstats --no-record \
+		--now 2026-11-04T00:00:00Z
+	assert_success
+	jq_is .forecast.source external
+	jq_is .forecast.method prophet
+	jq_is .forecast.ram_1h_mb 70000
+	jq_is .forecast.ram_2h_mb 90000
+}
+
+@test "a failing or unusable external forecast falls back to the built-in one and says so" {
+	history 1793577600 48
+	for body in missing 'not json' '{"ram_1h_mb":"lots"}' '{}'; do
+		rm -f "$BATS_TEST_TMPDIR/fc.json"
+		[[ $body == missing ]] ||
+			printf '%s' "$body" > "$BATS_TEST_TMPDIR/fc.json"
+		write_config <<-EOF
+		forecast:
+		  url: file://$BATS_TEST_TMPDIR/fc.json
+		  timeout: 1
+		EOF
+		run --separate-stderr pp-fleetstats --no-record \
+			--now 2026-11-04T00:00:00Z
+		assert_success
+		assert_stderr_contains "using the built-in forecast"
+		jq_is .forecast.source builtin
+		jq_is .forecast.method seasonal-daily
+		jq_is '.forecast.note | test("external forecast failed")' true
+		jq_is '.forecast.fallback | length > 0' true
+	done
+}
+
+@test "the predictive policy scales up ahead of the forecast, sized and with urgency, and vetoes" {
+	for c in up urgency veto; do
+		run --separate-stderr "$PP_BUILD/unit/predictive" "$c"
+		assert_success
+		refute_output --partial FAIL
+	done
+}

@@ -1,0 +1,141 @@
+/* The built-in forecast on synthetic series whose answer is known.
+ * Usage: forecast CASE; prints "ok" lines, exits 1 on the first miss. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp.h"
+
+#define DAY 86400L
+/* 2026-11-02T00:00:00Z, a Monday */
+#define T0 1793577600L
+
+static int failed;
+
+static void
+near(const char *what, double got, double want, double tol)
+{
+	if (fabs(got - want) > tol) {
+		printf("FAIL %s: got %.1f, want %.1f (+-%.1f)\n", what, got,
+			want, tol);
+		failed = 1;
+	} else {
+		printf("ok %s: %.1f\n", what, got);
+	}
+}
+
+static void
+same(const char *what, const char *got, const char *want)
+{
+	if (strcmp(got, want)) {
+		printf("FAIL %s: got '%s', want '%s'\n", what, got, want);
+		failed = 1;
+	} else {
+		printf("ok %s: %s\n", what, got);
+	}
+}
+
+typedef double (*series)(long t);
+
+static double
+sine(long t)
+{
+	return 50000 + 30000 * sin(2 * M_PI * (double)(t % DAY) / DAY);
+}
+
+/* weekend (Saturday and Sunday) twice the weekday load */
+static double
+weekly_step(long t)
+{
+	long day = ((t - T0) / DAY) % 7; /* 0 = Monday */
+
+	return day >= 5 ? 80000 : 40000;
+}
+
+static double
+trend(long t)
+{
+	return 10000 + (double)(t - T0) / 60.0 * 2.0; /* 2 MB a minute */
+}
+
+static void
+fill(struct pp_history *h, series f, long from, long to, long step)
+{
+	memset(h, 0, sizeof *h);
+	for (long t = from; t <= to; t += step) {
+		struct pp_sample s = {t, (long long)llround(f(t)), 200000, 0};
+
+		pp_history_add(h, &s);
+	}
+}
+
+int
+main(int argc, char **argv)
+{
+	static const long hz[] = {3600, 7200};
+	struct pp_history h;
+	struct pp_forecast f;
+	const char *c = argc > 1 ? argv[1] : "";
+	long now;
+
+	if (!strcmp(c, "sine")) {
+		/* two days of history: the daily profile, exact */
+		now = T0 + 2 * DAY + 5 * 3600 + 1234;
+		fill(&h, sine, T0, now, 60);
+		pp_forecast_builtin(&h, now, hz, 2, &f);
+		same("method", f.method, "seasonal-daily");
+		near("+1h", pp_forecast_value(&f, 3600), sine(now + 3600), 60);
+		near("+2h", pp_forecast_value(&f, 7200), sine(now + 7200), 60);
+		near("+90m", pp_forecast_value(&f, 5400), sine(now + 5400),
+			400);
+	} else if (!strcmp(c, "weekly")) {
+		/* Friday 23:30 after 12 days: Saturday is twice Friday */
+		now = T0 + 11 * DAY + 23 * 3600 + 1800;
+		fill(&h, weekly_step, T0, now, 120);
+		pp_forecast_builtin(&h, now, hz, 2, &f);
+		same("method", f.method, "seasonal-weekly");
+		near("+1h", pp_forecast_value(&f, 3600), 80000, 1);
+		near("+2h", pp_forecast_value(&f, 7200), 80000, 1);
+		near("level", f.level_mb, 40000, 1);
+	} else if (!strcmp(c, "trend")) {
+		/* a linear trend carries on, daily and weekly */
+		now = T0 + 3 * DAY + 600;
+		fill(&h, trend, T0, now, 60);
+		pp_forecast_builtin(&h, now, hz, 2, &f);
+		same("method", f.method, "seasonal-daily");
+		near("+1h", pp_forecast_value(&f, 3600), trend(now + 3600), 2);
+		near("+2h", pp_forecast_value(&f, 7200), trend(now + 7200), 2);
+		pp_history_free(&h);
+		now = T0 + 9 * DAY;
+		fill(&h, trend, T0, now, 60);
+		pp_forecast_builtin(&h, now, hz, 2, &f);
+		same("method", f.method, "seasonal-weekly");
+		near("+2h weekly", pp_forecast_value(&f, 7200),
+			trend(now + 7200), 2);
+	} else if (!strcmp(c, "short")) {
+		/* under 24 hours: no forecast, and it says so */
+		now = T0 + 23 * 3600;
+		fill(&h, sine, T0, now, 60);
+		pp_forecast_builtin(&h, now, hz, 2, &f);
+		same("method", f.method, "none");
+		near("points", (double)f.n, 0, 0);
+		near("value", pp_forecast_value(&f, 3600), -1, 0);
+		same("note", f.note, "history covers 23.0 h, under 24 h: no "
+			"forecast");
+	} else if (!strcmp(c, "gap")) {
+		/* a gap over an hour is not interpolated across */
+		memset(&h, 0, sizeof h);
+		pp_history_add(&h, &(struct pp_sample){T0, 1000, 0, 0});
+		pp_history_add(&h, &(struct pp_sample){T0 + 1800, 2000, 0, 0});
+		pp_history_add(&h, &(struct pp_sample){T0 + 9000, 5000, 0, 0});
+		near("inside", pp_history_value_at(&h, T0 + 900), 1500, 0);
+		near("in gap", pp_history_value_at(&h, T0 + 3600), -1, 0);
+		near("before", pp_history_value_at(&h, T0 - 60), -1, 0);
+	} else {
+		fprintf(stderr, "usage: forecast sine|weekly|trend|short|gap\n");
+		return 2;
+	}
+	pp_history_free(&h);
+	return failed;
+}

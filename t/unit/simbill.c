@@ -1,0 +1,22 @@
+/* pp-sim's billing: every started hour, capped per calendar month.
+ * Usage: simbill CREATED END HOURLY MONTHLY; prints "EUR HOURS". */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pp.h"
+#include "sim.h"
+
+int
+main(int argc, char **argv)
+{
+	time_t a, b;
+	long h;
+	double c;
+
+	if (argc != 5 || pp_parse_time(argv[1], &a) < 0 ||
+	    pp_parse_time(argv[2], &b) < 0)
+		return 2;
+	c = pp_sim_bill(a, b, atof(argv[3]), atof(argv[4]), &h);
+	printf("%.4f %ld\n", c, h);
+	return 0;
+}
