@@ -15,5 +15,7 @@
 #include "events.h"
 #include "http.h"
 #include "fleetstats.h"
+#include "metrics.h"
+#include "status.h"
 
 #endif
