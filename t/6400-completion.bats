@@ -28,6 +28,12 @@ EOS
 	if [[ ! -x "$BUILD/bin/pp-drain" ]]; then
 		export PATH="$BATS_TEST_TMPDIR/bin:$PATH"
 	fi
+	# Under SANITIZE=1, LeakSanitizer's exit-time check in the
+	# pp-fleetstats that zsh's command substitution starts sometimes
+	# never returns (its tracer and the traced process wait on each
+	# other); the leak check of that same call runs in 1xxx and in the
+	# bash tests here, so the shells other than bash skip it.
+	SHELL_ASAN="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 	NODES="cloud-2c4d cloud-7f3a cloud-91be cloud-e05f ded-fsn1-1 ded-fsn1-2 ded-nbg1-3"
 }
 
@@ -139,7 +145,7 @@ bash_complete() {
 
 # zsh_complete WORD...: runs _pp with compadd stubbed to print its words
 zsh_complete() {
-	zsh -fc '
+	ASAN_OPTIONS=$SHELL_ASAN zsh -fc '
 		source "$1"; shift
 		compadd() { while [[ $1 != -- ]]; do shift; done; shift; print -l -- "$@"; }
 		_files() { print _files; }
@@ -174,7 +180,7 @@ zsh_complete() {
 }
 
 @test "fish: completes node ids and keys" {
-	run fish -c 'source $argv[1]; complete -C"pp-drain --node cloud-"' "$COMP/pp.fish"
+	ASAN_OPTIONS=$SHELL_ASAN run fish -c 'source $argv[1]; complete -C"pp-drain --node cloud-"' "$COMP/pp.fish"
 	assert_output $'cloud-2c4d\ncloud-7f3a\ncloud-91be\ncloud-e05f'
 	run fish -c 'source $argv[1]; complete -C"pp-drain --key limits.max_"' "$COMP/pp.fish"
 	assert_output $'limits.max_cloud_nodes\nlimits.max_hourly_eur'
