@@ -47,6 +47,11 @@ UNITBINS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNITSRC))
 MAN1     = $(wildcard share/man/man1/*.1)
 MAN5     = $(wildcard share/man/man5/*.5)
 MAN7     = $(wildcard share/man/man7/*.7)
+# Installed into DATADIR: the cloud-init template, the example config
+# and the example alerting rules.
+DATAFILES = $(wildcard share/*.tmpl share/*.yaml share/*.example \
+	share/cloud-init/*.tmpl share/examples/*.example \
+	share/prometheus/*.yml)
 
 all: $(BINS) $(UNITBINS) bin-links
 
@@ -97,8 +102,7 @@ install: all
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
-	install -m 644 $(wildcard share/*.tmpl share/*.yaml share/*.example) \
-		$(DESTDIR)$(DATADIR)
+	$(if $(DATAFILES),install -m 644 $(DATAFILES) $(DESTDIR)$(DATADIR))
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
@@ -111,7 +115,7 @@ install: all
 
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
-	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(wildcard share/*.tmpl share/*.yaml share/*.example)))
+	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(DATAFILES)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))

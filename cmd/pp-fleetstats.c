@@ -3,7 +3,10 @@
  * Reads the node registry (a file, or an http/https/file URL read-only),
  * appends one sample to the history store in the state directory, and
  * writes a new document with version, generated_at, fleet, nodes and
- * history to stdout. Reads nothing on stdin. */
+ * history to stdout. Reads nothing on stdin. Unless --no-record or
+ * --dry-run, also saves the document as STATE_DIR/last.json (for
+ * pp-status), and updates the metrics textfile when metrics.textfile is
+ * set. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -28,7 +31,8 @@ usage(int status)
 		"      --state-dir DIR state directory (default: config, else "
 		"$PP_STATE_DIR,\n"
 		"                      else /var/lib/ppscale)\n"
-		"      --no-record     do not append a history sample\n"
+		"      --no-record     do not append a history sample, save the\n"
+		"                      snapshot or update metrics\n"
 		"      --dry-run       the same as --no-record\n"
 		PP_COMMON_HELP);
 }
@@ -76,9 +80,18 @@ main(int argc, char **argv)
 	if (pp_opt.dry_run)
 		o.record = 0;
 	cfg = pp_start();
+	if (o.record) {
+		char *events = pp_events_path(cfg, o.state_dir);
+
+		pp_events_init(cfg, events);
+		free(events);
+		pp_metrics_init(cfg, o.state_dir);
+	}
 	doc = pp_fleetstats(cfg, &o);
 	if (pp_doc_write(doc) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
-	return pp_finish_stdout(status);
+	status = pp_finish_stdout(status);
+	pp_metrics_run(NULL, status == PP_EXIT_OK);
+	return status;
 }

@@ -1,4 +1,4 @@
-/* events.c: the event log (JSON lines) */
+/* events.c: the event bus: a JSON lines file and an optional webhook */
 #ifndef PP_EVENTS_H
 #define PP_EVENTS_H
 
@@ -6,11 +6,35 @@
 
 struct pp_config;
 
-/* Where events go: path of the JSON lines file (NULL: nowhere). */
+/* Event types every tool uses; a tool may add its own "area.what". */
+#define PP_EV_SCALING_TRIGGERED "scaling.triggered"
+#define PP_EV_SCALING_FAILED    "scaling.failed"
+#define PP_EV_NODE_PROVISIONING "node.provisioning"
+#define PP_EV_NODE_ADDED        "node.added"
+#define PP_EV_NODE_DRAINING     "node.draining"
+#define PP_EV_NODE_UNCORDONED   "node.uncordoned"
+#define PP_EV_NODE_REMOVED      "node.removed"
+
+/* The events file: events.file, else STATE_DIR/events.jsonl (state_flag
+ * is the tool's --state-dir, may be NULL). Caller frees. */
+char *pp_events_path(const struct pp_config *cfg, const char *state_flag);
+/* Where events go: path of the JSON lines file (NULL: no file) and, when
+ * cfg sets events.webhook_url, the webhook. cfg must outlive the events
+ * (the config from pp_start does). */
 void pp_events_init(const struct pp_config *cfg, const char *path);
-/* Appends one event: {"time", "type", "tool", ...fields}. Takes
- * ownership of fields (may be NULL). Never fails the caller: a write
- * error is a warning. */
+/* Emits one event. Every event carries the same schema: "time", "type",
+ * "tool", "node", "action", "result", "reason" (null when the caller
+ * gives none), then the caller's other fields. Takes ownership of
+ * fields (may be NULL). Appends one line to the file, then POSTs the
+ * event to the webhook (a short timeout, a few retries, then a warning
+ * and the event is dropped). Never fails or stalls the caller. */
 void pp_event(const char *type, json_object *fields);
+/* Convenience for the common fields; any of them may be NULL; extra
+ * (owned, may be NULL) adds type-specific fields. */
+void pp_event_node(const char *type, const char *node, const char *action,
+	const char *result, const char *reason, json_object *extra);
+/* A URL fit for a log line: scheme://host[:port]/... without user
+ * info, path or query, which may carry credentials. Caller frees. */
+char *pp_url_redact(const char *url);
 
 #endif

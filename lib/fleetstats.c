@@ -10,6 +10,7 @@
 #include "fleetstats.h"
 #include "forecast.h"
 #include "history.h"
+#include "metrics.h"
 #include "registry.h"
 
 json_object *
@@ -52,9 +53,42 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		pp_catalog_free(&cat);
 	}
 
+	if (o->record) {
+		char *spath = pp_state_path(cfg, o->state_dir, "state.json");
+
+		pp_fleetstats_save_last(cfg, o->state_dir, doc);
+		pp_metrics_fleet(doc);
+		pp_metrics_state_file(spath);
+		free(spath);
+	}
+
 	pp_history_free(&hist);
 	pp_registry_close(&reg);
 	free(rpath);
 	free(hpath);
 	return doc;
+}
+
+int
+pp_fleetstats_save_last(const struct pp_config *cfg, const char *state_flag,
+	json_object *doc)
+{
+	char *path = pp_state_path(cfg, state_flag, "last.json");
+	const char *text = pp_json_string(doc, 0);
+	struct pp_lock lock;
+	int rc = -1;
+
+	if (pp_lock(&lock, path, PP_LOCK_EX, 10) < 0) {
+		pp_warn("cannot lock snapshot '%s':", path);
+	} else {
+		char *line = pp_xasprintf("%s\n", text);
+
+		rc = pp_write_atomic(path, line, strlen(line), 0644);
+		if (rc < 0)
+			pp_warn("cannot write snapshot '%s':", path);
+		free(line);
+		pp_unlock(&lock);
+	}
+	free(path);
+	return rc;
 }

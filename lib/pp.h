@@ -19,5 +19,7 @@
 #include "catalog.h"
 #include "engine.h"
 #include "decide.h"
+#include "metrics.h"
+#include "status.h"
 
 #endif

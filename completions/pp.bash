@@ -1,0 +1,111 @@
+# bash completion for the ppscale tools.
+#
+# Options come from each tool's own --help (read once per shell), so the
+# completion always matches the installed tool. An option's argument is
+# completed by the placeholder its --help shows: FILE and PATH complete
+# files, DIR directories, TIME the current time, KEY and KEY=VALUE the
+# configuration keys, and pp-drain's --node the node ids in the registry
+# (read through pp-fleetstats --no-record, which changes nothing).
+
+# Every configuration key (t/6400-completion.bats keeps this in step
+# with lib/config.c).
+_pp_config_keys="profile state_dir registry timezone holidays cloud.provider cloud.token_file cloud.endpoint cloud.locations cloud.image cloud.ssh_keys cloud.networks cloud.firewalls cloud.placement_group cloud.labels cloud.label_key cloud.label_value cloud.pool cloud.name_prefix cloud.server_types cloud.reconcile cloud.catalog_ttl cloud.boot_timeout cloud.refusal_ttl cloud.connect_timeout cloud.request_timeout cloud.action_timeout cloud.poll_interval cloud.retries cloud.retry_base cloud.local.file cloud.local.boot_seconds cloud.catalog cloud_init.template cloud_init.agent_version cloud_init.agent_url cloud_init.conductor_url cloud_init.conductor_addresses cloud_init.join_token_file cloud_init.join_token_command cloud_init.agent_port cloud_init.game_ports cloud_init.ssh_sources policies.reactive.enabled policies.reactive.priority policies.reactive.up_threshold policies.reactive.down_threshold policies.reactive.cooldown policies.reactive.down_window policies.reactive.down_after_up policies.reactive.urgency_high policies.reactive.urgency_critical policies.reactive.down_margin policies.spare.enabled policies.spare.priority policies.spare.min_spares policies.spare.max_spares policies.spare.schedule policies.predictive.enabled policies.predictive.priority policies.predictive.threshold policies.predictive.horizon policies.predictive.provisioning_time policies.predictive.margin limits.min_cloud_nodes limits.max_cloud_nodes limits.max_hourly_eur drain.deadline drain.move_command drain.move_timeout drain.player_grace events.file events.webhook_url events.webhook_timeout events.webhook_retries metrics.textfile history.retention forecast.url forecast.timeout forecast.horizons"
+
+declare -gA _pp_spec_cache 2>/dev/null
+
+# "SHORT LONG ARG" per option of tool $1, "-" for an absent field.
+_pp_spec() {
+	local tool=$1
+	type -P "$tool" >/dev/null || return
+	if [[ -z ${_pp_spec_cache[$tool]+set} ]]; then
+		_pp_spec_cache[$tool]=$("$tool" --help 2>/dev/null | awk '
+			/^ +-/ {
+				s = "-"; l = "-"; a = "-"
+				n = split($0, w, " ")
+				for (i = 1; i <= n; i++) {
+					x = w[i]; sub(/,$/, "", x)
+					if (x ~ /^-[A-Za-z0-9]$/ && l == "-")
+						s = x
+					else if (x ~ /^--[A-Za-z0-9][A-Za-z0-9-]*$/)
+						l = x
+					else if (x ~ /^[A-Z][A-Z0-9_|=.]*$/ && a == "-")
+						a = x
+					else
+						break
+				}
+				print s, l, a
+			}')
+	fi
+	printf '%s\n' "${_pp_spec_cache[$tool]}"
+}
+
+# The node ids of the registry the command line points at.
+_pp_node_ids() {
+	local i args=() w
+	for ((i = 1; i < ${#COMP_WORDS[@]}; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		-c|--config|-r|--registry|--state-dir)
+			if [[ -n ${COMP_WORDS[i+1]:-} && $((i + 1)) -ne $COMP_CWORD ]]; then
+				case $w in
+				-c|--config) args+=(--config "${COMP_WORDS[i+1]}") ;;
+				-r|--registry) args+=(--registry "${COMP_WORDS[i+1]}") ;;
+				*) args+=(--state-dir "${COMP_WORDS[i+1]}") ;;
+				esac
+			fi ;;
+		esac
+	done
+	pp-fleetstats --no-record -q "${args[@]}" 2>/dev/null |
+		grep -o '"id":"[^"]*"' | sed 's/^"id":"//; s/"$//'
+}
+
+_pp_complete() {
+	local cur prev tool spec arg
+	COMPREPLY=()
+	tool=${COMP_WORDS[0]##*/}
+	cur=${COMP_WORDS[COMP_CWORD]}
+	prev=
+	((COMP_CWORD > 0)) && prev=${COMP_WORDS[COMP_CWORD-1]}
+	# --opt=value, split by bash at '=' or not
+	if [[ $cur == =* && $prev == -* ]]; then
+		cur=${cur#=}
+	elif [[ $prev == = ]] && ((COMP_CWORD > 1)); then
+		prev=${COMP_WORDS[COMP_CWORD-2]}
+	elif [[ $cur == --*=* ]]; then
+		prev=${cur%%=*}
+		cur=${cur#*=}
+	fi
+	spec=$(_pp_spec "$tool")
+	if [[ $prev == -* ]]; then
+		arg=$(awk -v p="$prev" '($1 == p || $2 == p) { print $3; exit }' <<< "$spec")
+		if [[ -n $arg && $arg != - ]]; then
+			case $prev:$arg in
+			--node:*|*:NODE)
+				COMPREPLY=($(compgen -W "$(_pp_node_ids)" -- "$cur")) ;;
+			*:DIR)
+				COMPREPLY=($(compgen -d -- "$cur")) ;;
+			*:FILE|*:PATH*)
+				COMPREPLY=($(compgen -f -- "$cur")) ;;
+			*:TIME)
+				COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)) ;;
+			*:KEY=*)
+				COMPREPLY=($(compgen -S = -W "$_pp_config_keys" -- "$cur"))
+				compopt -o nospace 2>/dev/null ;;
+			*:KEY)
+				COMPREPLY=($(compgen -W "$_pp_config_keys" -- "$cur")) ;;
+			esac
+			return 0
+		fi
+	fi
+	if [[ $cur == -* || -z $cur ]]; then
+		COMPREPLY=($(compgen -W "$(awk '{ if ($1 != "-") print $1; if ($2 != "-") print $2 }' <<< "$spec")" -- "$cur"))
+	fi
+	return 0
+}
+
+complete -F _pp_complete pp-fleetstats
+complete -F _pp_complete pp-decide
+complete -F _pp_complete pp-drain
+complete -F _pp_complete pp-provision
+complete -F _pp_complete pp-sim
+complete -F _pp_complete pp-status

@@ -1,0 +1,92 @@
+# fish completion for the ppscale tools.
+#
+# As in pp.bash: options come from each tool's --help; an option's
+# argument is completed by its placeholder (FILE, PATH, DIR, TIME, KEY,
+# KEY=VALUE), and pp-drain's --node by the registry's node ids read
+# through pp-fleetstats --no-record.
+
+# Every configuration key (t/6400-completion.bats keeps this in step
+# with lib/config.c).
+set -g __pp_config_keys profile state_dir registry timezone holidays cloud.provider cloud.token_file cloud.endpoint cloud.locations cloud.image cloud.ssh_keys cloud.networks cloud.firewalls cloud.placement_group cloud.labels cloud.label_key cloud.label_value cloud.pool cloud.name_prefix cloud.server_types cloud.reconcile cloud.catalog_ttl cloud.boot_timeout cloud.refusal_ttl cloud.connect_timeout cloud.request_timeout cloud.action_timeout cloud.poll_interval cloud.retries cloud.retry_base cloud.local.file cloud.local.boot_seconds cloud.catalog cloud_init.template cloud_init.agent_version cloud_init.agent_url cloud_init.conductor_url cloud_init.conductor_addresses cloud_init.join_token_file cloud_init.join_token_command cloud_init.agent_port cloud_init.game_ports cloud_init.ssh_sources policies.reactive.enabled policies.reactive.priority policies.reactive.up_threshold policies.reactive.down_threshold policies.reactive.cooldown policies.reactive.down_window policies.reactive.down_after_up policies.reactive.urgency_high policies.reactive.urgency_critical policies.reactive.down_margin policies.spare.enabled policies.spare.priority policies.spare.min_spares policies.spare.max_spares policies.spare.schedule policies.predictive.enabled policies.predictive.priority policies.predictive.threshold policies.predictive.horizon policies.predictive.provisioning_time policies.predictive.margin limits.min_cloud_nodes limits.max_cloud_nodes limits.max_hourly_eur drain.deadline drain.move_command drain.move_timeout drain.player_grace events.file events.webhook_url events.webhook_timeout events.webhook_retries metrics.textfile history.retention forecast.url forecast.timeout forecast.horizons
+
+# "SHORT LONG ARG" per option of tool $argv[1], "-" for an absent field.
+function __pp_spec --argument-names tool
+    command -q $tool; or return
+    $tool --help 2>/dev/null | awk '
+        /^ +-/ {
+            s = "-"; l = "-"; a = "-"
+            n = split($0, w, " ")
+            for (i = 1; i <= n; i++) {
+                x = w[i]; sub(/,$/, "", x)
+                if (x ~ /^-[A-Za-z0-9]$/ && l == "-")
+                    s = x
+                else if (x ~ /^--[A-Za-z0-9][A-Za-z0-9-]*$/)
+                    l = x
+                else if (x ~ /^[A-Z][A-Z0-9_|=.]*$/ && a == "-")
+                    a = x
+                else
+                    break
+            }
+            print s, l, a
+        }'
+end
+
+# The node ids of the registry the command line points at.
+function __pp_node_ids
+    set -l tokens (commandline -opc)
+    set -l args
+    set -l n (count $tokens)
+    for i in (seq 2 (math $n - 1))
+        set -l v $tokens[(math $i + 1)]
+        switch $tokens[$i]
+            case -c --config
+                set -a args --config $v
+            case -r --registry
+                set -a args --registry $v
+            case --state-dir
+                set -a args --state-dir $v
+        end
+    end
+    pp-fleetstats --no-record -q $args 2>/dev/null |
+        string match -ar '"id":"[^"]*"' |
+        string replace -r '^"id":"(.*)"$' '$1'
+end
+
+function __pp_complete
+    set -l tokens (commandline -opc)
+    set -l cur (commandline -ct)
+    set -l tool (string replace -r '.*/' '' -- $tokens[1])
+    set -l prev $tokens[-1]
+    set -l spec (__pp_spec $tool)
+    for line in $spec
+        set -l f (string split ' ' -- $line)
+        if test "$f[3]" != -; and contains -- "$prev" $f[1] $f[2]
+            switch "$prev:$f[3]"
+                case '--node:*' '*:NODE'
+                    __pp_node_ids
+                case '*:DIR'
+                    __fish_complete_directories $cur
+                case '*:FILE' '*:PATH*'
+                    __fish_complete_path $cur
+                case '*:TIME'
+                    date -u +%Y-%m-%dT%H:%M:%SZ
+                case '*:KEY=*'
+                    printf '%s=\n' $__pp_config_keys
+                case '*:KEY'
+                    printf '%s\n' $__pp_config_keys
+            end
+            return
+        end
+    end
+    if string match -q -- '-*' "$cur"
+        for line in $spec
+            set -l f (string split ' ' -- $line)
+            test "$f[1]" != -; and echo $f[1]
+            test "$f[2]" != -; and echo $f[2]
+        end
+    end
+end
+
+for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status
+    complete -c $t -f -a '(__pp_complete)'
+end

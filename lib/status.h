@@ -1,0 +1,25 @@
+/* status.c: the scaling status (pp-status), from the state file and the
+ * last snapshot */
+#ifndef PP_STATUS_H
+#define PP_STATUS_H
+
+#include <stdio.h>
+#include <json-c/json.h>
+
+struct pp_config;
+
+/* Collects the status at pp_now() from STATE_DIR/state.json (every
+ * section optional) and STATE_DIR/last.json (optional), showing up to
+ * nactions last actions. Returns NULL with a message in err when a file
+ * exists but is corrupt (exit 2). Fields the state does not have come
+ * out as null. */
+json_object *pp_status_collect(const struct pp_config *cfg,
+	const char *state_flag, int nactions, char *err, size_t errlen);
+/* The readable table. */
+void pp_status_print(FILE *f, json_object *st);
+/* The spare pool's target at time t from the config's schedule (local
+ * time in cfg->timezone, holidays count as Saturdays), clipped to
+ * min_spares..max_spares. */
+long pp_spare_target(const struct pp_config *cfg, time_t t);
+
+#endif

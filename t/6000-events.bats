@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# The event bus: JSON lines in the events file, and the webhook.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/webhook'
+	pp_isolate
+	EVENTS="$BUILD/unit/events"
+}
+
+teardown() {
+	stop_webhook
+}
+
+webhook_config() {
+	write_config <<EOC
+events:
+  webhook_url: $1
+  webhook_timeout: ${2:-1}
+  webhook_retries: ${3:-2}
+EOC
+}
+
+@test "every event carries the schema fields, absent ones as null" {
+	: > "$PP_CONFIG"
+	run --separate-stderr "$EVENTS" emit scaling.triggered \
+		'{"action":"scale_up","reason":"capacity 91% > 85%","count":2}' \
+		node.removed '{"node":"cloud-7f3a","result":"ok"}'
+	assert_success
+	[[ $(wc -l < "$PP_STATE_DIR/events.jsonl") -eq 2 ]]
+	output=$(sed -n 1p "$PP_STATE_DIR/events.jsonl")
+	jq_is '[keys_unsorted[]] | .[0:7] | join(",")' \
+		'time,type,tool,node,action,result,reason'
+	jq_is .type scaling.triggered
+	jq_is .tool pp-unit-events
+	jq_is .node null
+	jq_is .action scale_up
+	jq_is .count 2
+	output=$(sed -n 2p "$PP_STATE_DIR/events.jsonl")
+	jq_is .node cloud-7f3a
+	jq_is .result ok
+	jq_is .reason null
+}
+
+@test "the event time is the tool's clock" {
+	: > "$PP_CONFIG"
+	run --separate-stderr "$EVENTS" --now 2026-11-27T18:00:00+01:00 \
+		emit node.added '{"node":"n1"}'
+	assert_success
+	output=$(cat "$PP_STATE_DIR/events.jsonl")
+	jq_is .time 2026-11-27T17:00:00Z
+}
+
+@test "a caller cannot overwrite time, type or tool" {
+	: > "$PP_CONFIG"
+	run --separate-stderr "$EVENTS" emit node.added \
+		'{"type":"x","tool":"y","time":"z"}'
+	assert_success
+	output=$(cat "$PP_STATE_DIR/events.jsonl")
+	jq_is .type node.added
+	jq_is .tool pp-unit-events
+}
+
+@test "events.file moves the events file" {
+	write_config <<EOC
+events:
+  file: $BATS_TEST_TMPDIR/elsewhere.jsonl
+EOC
+	run --separate-stderr "$EVENTS" emit node.draining '{"node":"c1"}'
+	assert_success
+	[[ -s "$BATS_TEST_TMPDIR/elsewhere.jsonl" ]]
+	[[ ! -e "$PP_STATE_DIR/events.jsonl" ]]
+}
+
+@test "an unwritable events file is a warning, not a failure" {
+	write_config <<EOC
+events:
+  file: $BATS_TEST_TMPDIR/no/such/dir/events.jsonl
+EOC
+	run --separate-stderr "$EVENTS" emit node.added '{"node":"n1"}'
+	assert_success
+	assert_stderr_contains "cannot append to events file"
+}
+
+@test "posts each event as JSON to the webhook" {
+	start_webhook ok
+	webhook_config "$WEBHOOK_URL"
+	run --separate-stderr "$EVENTS" emit node.added '{"node":"n1"}' \
+		node.removed '{"node":"n2"}'
+	assert_success
+	[[ -z "$stderr" ]]
+	[[ $(wc -l < "$WEBHOOK_BODIES") -eq 2 ]]
+	output=$(sed -n 2p "$WEBHOOK_BODIES")
+	jq_is .type node.removed
+	jq_is .node n2
+	# the same event as in the file
+	diff <(sed -n 2p "$WEBHOOK_BODIES") \
+		<(sed -n 2p "$PP_STATE_DIR/events.jsonl")
+}
+
+@test "a webhook answering 500 is retried, then the event is dropped with a warning" {
+	start_webhook 500
+	webhook_config "$WEBHOOK_URL" 1 2
+	run --separate-stderr "$EVENTS" emit scaling.failed \
+		'{"action":"scale_up","result":"error"}'
+	assert_success
+	[[ $(wc -l < "$WEBHOOK_BODIES") -eq 3 ]]
+	assert_stderr_contains "dropping event 'scaling.failed' after 3 attempt(s): HTTP status 500"
+	# the file still has it
+	[[ $(wc -l < "$PP_STATE_DIR/events.jsonl") -eq 1 ]]
+}
+
+@test "a hanging webhook costs at most timeout times attempts and never fails the tool" {
+	start_webhook hang
+	webhook_config "$WEBHOOK_URL" 0.5 1
+	start=$SECONDS
+	run --separate-stderr "$EVENTS" emit node.added '{"node":"a"}' \
+		node.added '{"node":"b"}' node.added '{"node":"c"}'
+	assert_success
+	(( SECONDS - start < 5 ))
+	assert_stderr_contains "dropping event 'node.added' after 2 attempt(s)"
+	assert_stderr_contains "2 later event(s) not sent to the webhook"
+	[[ $(wc -l < "$PP_STATE_DIR/events.jsonl") -eq 3 ]]
+	# only the first event was tried: the webhook is down for this run
+	[[ $(wc -l < "$WEBHOOK_BODIES") -eq 2 ]]
+}
+
+@test "a webhook that refuses the connection is a warning" {
+	start_webhook ok
+	url=$WEBHOOK_URL
+	stop_webhook
+	webhook_config "$url" 1 1
+	run --separate-stderr "$EVENTS" emit node.added '{"node":"a"}'
+	assert_success
+	assert_stderr_contains "dropping event 'node.added'"
+}
+
+@test "the webhook's credentials never reach the log" {
+	start_webhook 500
+	port=${WEBHOOK_URL#http://127.0.0.1:}
+	port=${port%%/*}
+	webhook_config "http://hookuser:s3cr3tpass@127.0.0.1:$port/hooks/T0K3N?key=abc" 1 0
+	run --separate-stderr "$EVENTS" emit node.added '{"node":"a"}'
+	assert_success
+	assert_stderr_contains "webhook 'http://127.0.0.1:$port/...'"
+	refute_stderr_contains s3cr3tpass
+	refute_stderr_contains T0K3N
+	refute_stderr_contains key=abc
+	refute_stderr_contains hookuser
+}
+
+@test "redacts URLs down to scheme, host and port" {
+	while read -r url want; do
+		run "$EVENTS" redact "$url"
+		assert_output "$want"
+	done <<'EOT'
+https://hooks.example/services/T0/B1/XYZ https://hooks.example/...
+http://u:p@h.example:8080/x?token=1 http://h.example:8080/...
+https://a@b@h.example https://h.example
+http://h.example:9 http://h.example:9
+not-a-url (url)
+EOT
+}

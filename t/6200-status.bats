@@ -1,0 +1,165 @@
+#!/usr/bin/env bats
+# pp-status: the scaling status from the state file and the last snapshot.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	cp "$TOP/share/examples/registry.json" "$PP_STATE_DIR/registry.json"
+	: > "$PP_CONFIG"
+}
+
+with_history() {
+	cp "$FIXTURES/status/state.json" "$PP_STATE_DIR/state.json"
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
+}
+
+@test "without state or snapshot it says there is no decision yet" {
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
+	assert_success
+	assert_output --partial "decision   no decision yet"
+	assert_output --partial "snapshot   none yet"
+	run --separate-stderr pp-status --json
+	assert_success
+	jq_is .decision null
+	jq_is .fleet null
+	jq_is '.last_actions | length' 0
+	jq_is '.policies | map(.name) | join(",")' reactive,spare,predictive
+}
+
+@test "pp-fleetstats records its snapshot for pp-status, dry runs do not" {
+	run --separate-stderr pp-fleetstats --dry-run
+	assert_success
+	[[ ! -e "$PP_STATE_DIR/last.json" ]]
+	run --separate-stderr pp-fleetstats --no-record
+	[[ ! -e "$PP_STATE_DIR/last.json" ]]
+	run --separate-stderr pp-fleetstats --now 2026-11-27T18:00:00Z
+	assert_success
+	diff <(jq -S . <<< "$output") <(jq -S . "$PP_STATE_DIR/last.json")
+}
+
+@test "shows capacity, cost and the snapshot's age" {
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is .fleet.capacity_percent 73.04
+	jq_is .fleet.hourly_cost_eur 0.048
+	jq_is .fleet.age_seconds 120
+	jq_is .fleet.pending_ram_mb 15872
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --partial "capacity   73.04 %  (301056 of 412160 MB allocated, 15872 MB provisioning)"
+	assert_output --partial "cost       0.0480 EUR/hour"
+	assert_output --partial "(2m00s ago)"
+}
+
+@test "shows the cooldown and the windows with the time left" {
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is '.policies[0].cooldown.left_seconds' 120
+	jq_is '.policies[0].cooldown.until' 2026-11-27T18:04:00Z
+	jq_is '.windows[] | select(.name == "reactive.down_window") | .left_seconds' 480
+	jq_is '.windows[] | select(.name == "reactive.down_after_up") | .left_seconds' 420
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --regexp "reactive +yes +10 +2m00s left"
+	assert_output --partial "since 2026-11-27T17:50:00Z, 8m00s left"
+	# once over, they say so
+	run --separate-stderr pp-status --now 2026-11-27T19:00:00Z --json
+	jq_is '.policies[0].cooldown.left_seconds' 0
+	jq_is '.policies[0].cooldown.active' false
+}
+
+@test "a changed cooldown in the config changes the time left" {
+	with_history
+	write_config <<'EOC'
+policies:
+  reactive:
+    cooldown: 10m
+EOC
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	jq_is '.policies[0].cooldown.left_seconds' 420
+}
+
+@test "lists the last actions newest first with their results" {
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	jq_is '.last_actions | map(.action) | join(",")' scale_up,provision_spare,scale_down
+	jq_is '.last_actions[1].result' failed
+	jq_is .decision.action scale_up
+	run --separate-stderr pp-status -n 1 --json
+	jq_is '.last_actions | length' 1
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --regexp "2026-11-27T17:59:00Z +scale_up x2 +reactive +success +capacity 91.0% > 85.0%"
+	assert_output --regexp "scale_down cloud-0001"
+}
+
+@test "the spare target follows the schedule, holidays and limits" {
+	# now (UTC)            config                          wanted
+	while IFS='|' read -r now cfg want; do
+		printf '%b' "$cfg" > "$PP_CONFIG"
+		run --separate-stderr pp-status --now "$now" --json
+		assert_success
+		jq_is .spares.wanted "$want"
+	done <<'EOT'
+2026-11-27T18:00:00Z||3
+2026-11-23T10:00:00Z||1
+2026-11-22T22:30:00Z||1
+2026-11-21T23:30:00Z||1
+2026-11-23T10:00:00Z|holidays: [2026-11-23]\n|3
+2026-11-27T18:00:00Z|policies:\n  spare:\n    max_spares: 2\n|2
+2026-11-23T10:00:00Z|policies:\n  spare:\n    min_spares: 2\n|2
+2026-11-27T18:00:00Z|policies:\n  spare:\n    enabled: false\n|0
+2026-11-23T18:00:00Z|policies:\n  spare:\n    schedule:\n      - {days: mon, hours: 17-23, spares: 4}\n      - {spares: 0}\n|4
+2026-11-23T10:00:00Z|policies:\n  spare:\n    schedule:\n      - {days: mon, hours: 17-23, spares: 4}\n      - {spares: 0}\n|0
+EOT
+}
+
+@test "shows the spares present from the snapshot" {
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z --json
+	jq_is .spares.present 1
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
+	assert_output --partial "spares     1 present, 3 wanted now"
+}
+
+@test "shows drains in progress" {
+	jq '(.nodes[] | select(.id == "cloud-91be") | .status) = "draining"' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	pp-fleetstats > /dev/null
+	run --separate-stderr pp-status --json
+	jq_is '.drains | map(.node) | join(",")' cloud-91be
+	jq_is '.drains[0].containers' 2
+	run --separate-stderr pp-status
+	assert_output --partial "drains     cloud-91be (2 game servers"
+}
+
+@test "tolerates state sections it does not know or that have the wrong shape" {
+	echo '{"version": 1, "decide": [1, 2], "provision": {"x": 1}}' \
+		> "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-status
+	assert_success
+	assert_output --partial "no decision yet"
+}
+
+@test "refuses a corrupt state file and names it" {
+	echo '{"decide": ' > "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-status
+	assert_failure 2
+	assert_stderr_contains "state file '$PP_STATE_DIR/state.json' is corrupt"
+}
+
+@test "rejects a bad --actions count and a stray argument" {
+	run --separate-stderr pp-status -n lots
+	assert_failure 2
+	assert_stderr_contains "bad --actions 'lots'"
+	run --separate-stderr pp-status extra
+	assert_failure 2
+}
+
+@test "--state-dir picks another state directory" {
+	mkdir -p "$BATS_TEST_TMPDIR/other"
+	cp "$FIXTURES/status/state.json" "$BATS_TEST_TMPDIR/other/state.json"
+	run --separate-stderr pp-status --state-dir "$BATS_TEST_TMPDIR/other" --json
+	jq_is .decision.action scale_up
+}

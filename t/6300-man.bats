@@ -1,0 +1,118 @@
+#!/usr/bin/env bats
+# The manual: every page lints clean, every tool has a page whose
+# OPTIONS match its --help, and ppscale.yaml(5) documents every key.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	MAN="$TOP/share/man"
+}
+
+pages() {
+	ls "$MAN"/man[157]/*.[157]
+}
+
+# Options a tool's --help lists: the -x and --long at the start of its
+# option lines.
+help_opts() {
+	"$1" --help | sed -nE \
+		's/^ +(-[A-Za-z0-9])?(, )?(--[A-Za-z0-9][A-Za-z0-9-]*)?.*/\1 \3/p' |
+		tr ' ' '\n' | grep . | sort -u
+}
+
+# Options a page documents: the Fl macros on the .It lines of OPTIONS.
+man_opts() {
+	awk '/^\.Sh /{ on = ($2 == "OPTIONS") } on && /^\.It /' "$1" |
+		grep -oE 'Fl (\\-|-)?[A-Za-z0-9][A-Za-z0-9-]*' |
+		sed -E 's/^Fl \\?-/--/; s/^Fl /-/' | sort -u
+}
+
+@test "every page passes mandoc -Tlint" {
+	local page out bad=
+	for page in $(pages); do
+		out=$(mandoc -Tlint "$page" 2>&1) || true
+		# cross-references to ppscale's own pages resolve once installed
+		out=$(grep -vE 'referenced manual not found: Xr (pp-[a-z]+ 1|ppscale\.yaml 5|ppscale 7)' <<< "$out" || true)
+		[[ -z "$out" ]] || bad+="$out"$'\n'
+	done
+	[[ -z "$bad" ]] || fail "mandoc -Tlint: $bad"
+}
+
+@test "every page has the sections an operator looks for" {
+	local page s
+	for page in $(pages); do
+		for s in NAME SYNOPSIS DESCRIPTION FILES ENVIRONMENT \
+		    "EXIT STATUS" EXAMPLES "SEE ALSO"; do
+			grep -qx ".Sh $s" "$page" || fail "$page lacks $s"
+		done
+	done
+	for page in "$MAN"/man1/*.1; do
+		grep -qx ".Sh OPTIONS" "$page" || fail "$page lacks OPTIONS"
+	done
+}
+
+@test "every tool has a man page" {
+	local tool missing=
+	for tool in "$BUILD"/bin/*; do
+		[[ -f "$MAN/man1/$(basename "$tool").1" ]] ||
+			missing+=" $(basename "$tool")"
+	done
+	[[ -z "$missing" ]] || fail "no share/man/man1 page for:$missing"
+}
+
+@test "every option a tool's --help lists is in its man page, and the reverse" {
+	local tool name page diffs=
+	for tool in "$BUILD"/bin/*; do
+		name=$(basename "$tool")
+		page="$MAN/man1/$name.1"
+		[[ -f "$page" ]] || { diffs+="$name: no man page"$'\n'; continue; }
+		[[ -n $(help_opts "$tool") ]] || diffs+="$name: --help lists no options"$'\n'
+		d=$(diff <(help_opts "$tool") <(man_opts "$page") |
+			sed -nE "s/^< /$name: only in --help: /p; s/^> /$name: only in the man page: /p")
+		[[ -z "$d" ]] || diffs+="$d"$'\n'
+	done
+	[[ -z "$diffs" ]] || fail "$diffs"
+}
+
+@test "the option comparison notices a missing option" {
+	# the check itself must be able to fail
+	sed '/^\.It Fl \\-state-dir/,+1d' "$MAN/man1/pp-status.1" > "$BATS_TEST_TMPDIR/p.1"
+	run diff <(help_opts pp-status) <(man_opts "$BATS_TEST_TMPDIR/p.1")
+	assert_failure
+	assert_output --partial "< --state-dir"
+}
+
+@test "ppscale.yaml(5) documents every configuration key with its default" {
+	local page="$MAN/man5/ppscale.yaml.5" missing=
+	[[ $("$BUILD/unit/config_keys" | wc -l) -gt 50 ]]
+	# IFS=$'\t' would merge the empty default of a list into the help
+	while IFS='|' read -r key type def help; do
+		if [[ $type == section ]]; then
+			grep -qx ".Ss $key" "$page" || missing+=" $key(section)"
+			continue
+		fi
+		block=$(awk -v k=".It Cm $key " 'index($0, k) == 1 { on = 1; print; next }
+			on && /^\.(It|El)/ { exit } on' "$page")
+		[[ -n "$block" ]] || { missing+=" $key"; continue; }
+		case $def in
+		-) want="Default: unset." ;;
+		builtin) want="Default: built in" ;;
+		'')
+			if [[ $type == *mapping* ]]; then
+				want=".Ql {}"
+			else
+				want=".Ql []"
+			fi ;;
+		*)
+			if [[ $type == *list* ]]; then
+				want=".Ql [${def//,/, }]"
+			else
+				want=".Ql $def"
+			fi ;;
+		esac
+		[[ $block == *"$want"* ]] || missing+=" $key(default '$want')"
+	done < <("$BUILD/unit/config_keys" | tr '\t' '|')
+	[[ -z "$missing" ]] || fail "ppscale.yaml.5 lacks:$missing"
+}

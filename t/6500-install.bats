@@ -1,0 +1,87 @@
+#!/usr/bin/env bats
+# make install puts exactly our files where the system looks for them;
+# make uninstall takes exactly those away again.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	DEST="$BATS_TEST_TMPDIR/dest"
+	# use the tree this suite runs against, built with the same flags
+	MAKEARGS=(-s -C "$TOP" BUILD="$BUILD" DESTDIR="$DEST" PREFIX=/usr)
+	[[ $BUILD == */san ]] && MAKEARGS+=(SANITIZE=1)
+	TOOLS=$(cd "$BUILD/bin" && ls)
+}
+
+# What install must put there, one path a line, sorted.
+expected() {
+	local t f
+	for t in $TOOLS; do
+		echo "/usr/bin/$t"
+		echo "/usr/share/bash-completion/completions/$t"
+		echo "/usr/share/fish/vendor_completions.d/$t.fish"
+	done
+	echo /usr/share/zsh/vendor-completions/_pp
+	for f in "$TOP"/share/man/man[157]/*; do
+		echo "/usr/share/man/$(basename "$(dirname "$f")")/$(basename "$f")"
+	done
+	echo /usr/share/ppscale/ppscale.yaml.example
+	echo /usr/share/ppscale/ppscale-alerts.yml
+	for f in "$TOP"/share/*.tmpl "$TOP"/share/cloud-init/*.tmpl; do
+		[[ -e $f ]] && echo "/usr/share/ppscale/$(basename "$f")"
+	done
+	true
+}
+
+installed() {
+	(cd "$DEST" && find . \( -type f -o -type l \) | sed 's/^\.//' | sort)
+}
+
+@test "make install puts exactly the expected files under DESTDIR and PREFIX" {
+	run make "${MAKEARGS[@]}" install
+	assert_success
+	diff <(expected | sort) <(installed)
+}
+
+@test "installed files have the right modes and the tools run" {
+	make "${MAKEARGS[@]}" install
+	[[ $(stat -c %a "$DEST/usr/bin/pp-fleetstats") == 755 ]]
+	[[ $(stat -c %a "$DEST/usr/share/man/man1/pp-fleetstats.1") == 644 ]]
+	[[ $(stat -c %a "$DEST/usr/share/ppscale/ppscale.yaml.example") == 644 ]]
+	run "$DEST/usr/bin/pp-status" --version
+	assert_success
+	assert_output --partial "pp-status (ppscale)"
+	# the installed completion is the source tree's
+	cmp "$DEST/usr/share/bash-completion/completions/pp-status" \
+		"$TOP/completions/pp.bash"
+}
+
+@test "the installed example config is a valid configuration" {
+	make "${MAKEARGS[@]}" install
+	run --separate-stderr pp-fleetstats \
+		-c "$DEST/usr/share/ppscale/ppscale.yaml.example" --no-record \
+		-r "$TOP/share/examples/registry.json"
+	assert_success
+	jq_is .version 1
+}
+
+@test "the man pages are found by man through the installed tree" {
+	command -v man >/dev/null || skip "man is not installed"
+	make "${MAKEARGS[@]}" install
+	run mandoc -Tlint "$DEST/usr/share/man/man1/pp-status.1"
+	refute_output --partial "ERROR"
+	run man -M "$DEST/usr/share/man" -w pp-status
+	assert_success
+	assert_output "$DEST/usr/share/man/man1/pp-status.1"
+}
+
+@test "make uninstall removes every file it installed and nothing else" {
+	make "${MAKEARGS[@]}" install
+	mkdir -p "$DEST/usr/bin"
+	echo keep > "$DEST/usr/bin/not-ours"
+	run make "${MAKEARGS[@]}" uninstall
+	assert_success
+	run installed
+	assert_output /usr/bin/not-ours
+}

@@ -1,0 +1,63 @@
+#!/usr/bin/env python3
+"""A webhook receiver for the tests, on 127.0.0.1 only.
+
+usage: webhook.py MODE PORTFILE BODIES [IDLE]
+
+MODE ok answers 200, 500 answers 500, hang reads the request and never
+answers. Every request body is appended to BODIES as one line (before
+the answer, so a hanging request is recorded too). The chosen port is
+written to PORTFILE. The receiver exits after IDLE seconds without a
+request (default 30) or when its parent process goes away.
+"""
+import http.server
+import os
+import sys
+import threading
+import time
+
+mode, portfile, bodies = sys.argv[1], sys.argv[2], sys.argv[3]
+idle = float(sys.argv[4]) if len(sys.argv) > 4 else 30.0
+parent = os.getppid()
+last = [time.monotonic()]
+lock = threading.Lock()
+stop = threading.Event()
+
+
+class Handler(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        last[0] = time.monotonic()
+        n = int(self.headers.get("Content-Length") or 0)
+        body = self.rfile.read(n).decode("utf-8", "replace")
+        with lock, open(bodies, "a") as f:
+            f.write(body.replace("\n", " ") + "\n")
+        if mode == "hang":
+            stop.wait(idle)
+            return
+        status = 500 if mode == "500" else 200
+        self.send_response(status)
+        self.send_header("Content-Type", "text/plain")
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args):
+        pass
+
+
+class Server(http.server.ThreadingHTTPServer):
+    daemon_threads = True
+
+
+srv = Server(("127.0.0.1", 0), Handler)
+tmp = portfile + ".tmp"
+with open(tmp, "w") as f:
+    f.write("%d\n" % srv.server_address[1])
+os.rename(tmp, portfile)
+t = threading.Thread(target=srv.serve_forever, args=(0.1,), daemon=True)
+t.start()
+while True:
+    time.sleep(0.2)
+    if os.getppid() != parent or time.monotonic() - last[0] > idle:
+        break
+stop.set()
+srv.shutdown()

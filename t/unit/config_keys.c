@@ -1,0 +1,10 @@
+/* Prints every configuration key: path, type, default, help (tab
+ * separated), for the test that ppscale.yaml(5) documents them all. */
+#include "pp.h"
+
+int
+main(void)
+{
+	pp_config_dump_keys();
+	return 0;
+}
