@@ -16,5 +16,7 @@
 #include "http.h"
 #include "fleetstats.h"
 #include "catalog.h"
+#include "template.h"
+#include "cloudinit.h"
 
 #endif
