@@ -38,27 +38,55 @@ $(cat "$1")"
 	fi
 }
 
-# yget FILE PY: evaluates the Python expression PY on the YAML in FILE
-# (as d) and prints the result, one item a line for lists.
-yget() {
-	python3 -c '
-import sys, yaml
-d = yaml.safe_load(open(sys.argv[1]))
-r = eval(sys.argv[2])
-print("\n".join(r) if isinstance(r, list) else r)' "$1" "$2"
+# explode FILE: splits the YAML in FILE (one python run, they are slow
+# to start) into $X: keys (the top-level keys, sorted, comma-separated),
+# top/KEY (a top-level value, lists one item a line), files/PATH and
+# perm/PATH (content and permissions of write_files, '/' read as '_').
+explode() {
+	X="$BATS_TEST_TMPDIR/x"
+	rm -rf "$X"
+	mkdir -p "$X/top" "$X/files" "$X/perm"
+	python3 - "$1" "$X" <<-'EOF'
+	import os, sys, yaml
+	d = yaml.safe_load(open(sys.argv[1]))
+	x = sys.argv[2]
+	def put(name, text):
+	    with open(os.path.join(x, name), "w") as f:
+	        f.write(text)
+	put("keys", ",".join(sorted(d)))
+	for k, v in d.items():
+	    if k == "write_files":
+	        for f in v:
+	            n = f["path"].replace("/", "_")
+	            put("files/" + n, f["content"])
+	            put("perm/" + n, str(f.get("permissions", "")))
+	    else:
+	        put("top/" + k, "\n".join(map(str, v)) if isinstance(v, list)
+	            else str(v))
+	EOF
 }
 
-# wfile FILE PATH: the content write_files puts at PATH.
+top() {
+	cat "$X/top/$1"
+}
+
+# wfile PATH: the content write_files puts at PATH.
 wfile() {
-	yget "$1" "[f for f in d['write_files'] if f['path'] == '$2'][0]['content']"
+	cat "$X/files/${1//\//_}"
 }
 
-# ruleset FILE: extracts the nftables ruleset of the user data to
+# valid_ud FILE: FILE passes cloud-init schema; explodes it.
+valid_ud() {
+	schema_ok "$1"
+	explode "$1"
+}
+
+# ruleset: extracts the nftables ruleset of the user data to
 # $RULES, and checks it with nft when nftables is installed. Call it as
 # a statement (not in a pipe) so that a rejected ruleset fails the test.
 ruleset() {
 	RULES="$BATS_TEST_TMPDIR/nft.conf"
-	wfile "$1" /etc/nftables.conf > "$RULES"
+	wfile /etc/nftables.conf > "$RULES"
 	if command -v nft > /dev/null; then
 		run nft -c -f "$RULES"
 		[[ $status -eq 0 ]] || fail "nft rejects the ruleset: $output"
@@ -79,14 +107,14 @@ render() {
 	render --node pp-1
 	assert_success
 	printf '%s' "$output" > "$UD"
-	schema_ok "$UD"
-	ruleset "$UD"
+	valid_ud "$UD"
+	ruleset
 	assert_equal "$(rules_for 22)" ""
 	grep -q "no ssh_sources configured, closed" "$RULES"
 	grep -q "policy drop" "$RULES"
-	assert_equal "$(yget "$UD" "d['packages']")" \
+	assert_equal "$(top packages)" \
 		"$(printf 'docker.io\nnftables\ncurl\nca-certificates')"
-	assert_equal "$(yget "$UD" "d['hostname']")" "pp-1"
+	assert_equal "$(top hostname)" "pp-1"
 }
 
 @test "opens SSH to exactly the two configured sources" {
@@ -94,8 +122,8 @@ render() {
 	render --node pp-1
 	assert_success
 	printf '%s' "$output" > "$UD"
-	schema_ok "$UD"
-	ruleset "$UD"
+	valid_ud "$UD"
+	ruleset
 	assert_equal "$(rules_for 22)" "$(printf '%s\n' \
 		'ip saddr 192.0.2.0/24 tcp dport 22 accept' \
 		'ip6 saddr 2001:db8:1::/48 tcp dport 22 accept' | sort)"
@@ -107,8 +135,8 @@ render() {
 	render --node pp-1
 	assert_success
 	printf '%s' "$output" > "$UD"
-	schema_ok "$UD"
-	ruleset "$UD"
+	valid_ud "$UD"
+	ruleset
 	assert_equal "$(rules_for 9443)" "$(printf '%s\n' \
 		'ip saddr 203.0.113.7 tcp dport 9443 accept' \
 		'ip saddr 198.51.100.0/24 tcp dport 9443 accept' \
@@ -125,20 +153,20 @@ render() {
 	assert_success
 	assert_output ""
 	refute_stderr_contains "$TOKEN"
-	schema_ok "$UD"
+	valid_ud "$UD"
 	assert_equal "$(stat -c %a "$UD")" 600
 	assert_equal "$(grep -c -- "$TOKEN" "$UD")" 1
-	wfile "$UD" /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='$TOKEN'"
-	assert_equal "$(yget "$UD" "[f['permissions'] for f in d['write_files'] if f['path'] == '/etc/payperplay/agent.env'][0]")" 0600
-	wfile "$UD" /etc/payperplay/agent.env | grep -qx "PP_NODE_ID='pp-7'"
-	wfile "$UD" /etc/payperplay/agent.env |
+	wfile /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='$TOKEN'"
+	assert_equal "$(cat "$X/perm/_etc_payperplay_agent.env")" 0600
+	wfile /etc/payperplay/agent.env | grep -qx "PP_NODE_ID='pp-7'"
+	wfile /etc/payperplay/agent.env |
 		grep -qx "PP_CONDUCTOR_URL='https://conductor.example.net'"
-	assert_equal "$(yget "$UD" "d['hostname']")" "pp-7"
-	assert_equal "$(yget "$UD" "d['fqdn']")" "pp-7.nodes.example"
-	wfile "$UD" /usr/local/sbin/pp-node-setup |
+	assert_equal "$(top hostname)" "pp-7"
+	assert_equal "$(top fqdn)" "pp-7.nodes.example"
+	wfile /usr/local/sbin/pp-node-setup |
 		grep -qF "url='https://downloads.payperplay.example/agent/2.3.4/pp-agent-linux-amd64'"
-	wfile "$UD" /usr/local/sbin/pp-node-setup | grep -qF "sha256sum -c"
-	wfile "$UD" /usr/local/sbin/pp-node-ready |
+	wfile /usr/local/sbin/pp-node-setup | grep -qF "sha256sum -c"
+	wfile /usr/local/sbin/pp-node-ready |
 		grep -qF "'https://conductor.example.net/api/nodes/pp-7/ready'"
 }
 
@@ -153,8 +181,8 @@ render() {
 	render --node pp-9 -o "$UD"
 	assert_success
 	refute_stderr_contains "minted-"
-	schema_ok "$UD"
-	wfile "$UD" /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='minted-pp-9'"
+	valid_ud "$UD"
+	wfile /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='minted-pp-9'"
 	assert_equal "$(cat "$BATS_TEST_TMPDIR/mint.args")" \
 		"$(printf '%s\n' --node pp-9 '$(touch x);pp-9')"
 }
@@ -171,8 +199,8 @@ render() {
 	assert_success
 	[[ ! -e "$BATS_TEST_TMPDIR/mint.ran" ]]
 	printf '%s' "$output" > "$UD"
-	schema_ok "$UD"
-	wfile "$UD" /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='<redacted>'"
+	valid_ud "$UD"
+	wfile /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='<redacted>'"
 
 	ci_config
 	render -v --node pp-1
@@ -291,10 +319,10 @@ refuses() {
 	render --node pp-1
 	assert_success
 	printf '%s' "$output" > "$UD"
-	schema_ok "$UD"
-	assert_equal "$(yget "$UD" "','.join(sorted(d))")" \
+	valid_ud "$UD"
+	assert_equal "$(cat "$X/keys")" \
 		"fqdn,hostname,manage_etc_hosts,package_update,packages,preserve_hostname,runcmd,write_files"
-	wfile "$UD" /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='$url'"
+	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='$url'"
 }
 
 @test "fails when the token command fails, and names it" {
@@ -355,8 +383,9 @@ tmpl() {
 	tmpl $'a: {{v}}\nb: {{w}}\n' "v=$v" 'w=plain'
 	assert_success
 	printf '%s' "$output" > "$BATS_TEST_TMPDIR/o.yaml"
-	assert_equal "$(yget "$BATS_TEST_TMPDIR/o.yaml" "','.join(sorted(d))")" "a,b"
-	assert_equal "$(yget "$BATS_TEST_TMPDIR/o.yaml" "d['a']")" "$v"
+	explode "$BATS_TEST_TMPDIR/o.yaml"
+	assert_equal "$(cat "$X/keys")" "a,b"
+	assert_equal "$(top a)" "$v"
 }
 
 @test "template: refuses a value with a newline, even where unused" {
