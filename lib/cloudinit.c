@@ -63,6 +63,16 @@ in_set(const char *s, const char *extra)
 	return 1;
 }
 
+/* s for a message, unless a control character would break its line. */
+static const char *
+shown(const char *s)
+{
+	for (const char *p = s; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			return "(with a control character)";
+	return s;
+}
+
 /* A host name or FQDN (RFC 1123): labels of letters, digits and '-'. */
 static int
 valid_hostname(const char *s)
@@ -144,7 +154,7 @@ add_addresses(struct pp_tvars *v, const struct pp_strlist *l,
 		if (!fam)
 			return failf(err, errlen, "%s: '%s' is not an IPv4 or "
 				"IPv6 address or network (host names are not "
-				"allowed)", key, l->v[i]);
+				"allowed)", key, shown(l->v[i]));
 		pp_tvars_add(v, all, l->v[i]);
 		pp_tvars_add(v, fam == 4 ? v4 : v6, l->v[i]);
 	}
@@ -440,12 +450,17 @@ pp_cloudinit_template_path(const struct pp_config *cfg)
 	return pp_xasprintf("%s/%s", dir, PP_CLOUDINIT_TEMPLATE);
 }
 
+/* Set, and free of control characters, so that messages can quote it. */
 static int
 need(const char *v, const char *key, char *err, size_t errlen)
 {
 	if (!v || !*v)
 		return failf(err, errlen, "%s is not set: the user data needs "
 			"it", key);
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return failf(err, errlen, "%s holds a newline or "
+				"another control character", key);
 	return 0;
 }
 
@@ -464,14 +479,15 @@ pp_cloudinit_vars(const struct pp_config *cfg, const char *node_id,
 	if (!node_id || !*node_id || strlen(node_id) > 63 ||
 	    !in_set(node_id, "-._") || *node_id == '-' || *node_id == '.') {
 		failf(err, errlen, "bad node id '%s': use up to 63 letters, "
-			"digits, '.', '_' and '-'", node_id ? node_id : "");
+			"digits, '.', '_' and '-'", node_id ? shown(node_id) : "");
 		goto fail;
 	}
 	if (!hostname)
 		hostname = node_id;
 	if (!valid_hostname(hostname)) {
 		failf(err, errlen, "bad host name '%s': use letters, digits "
-			"and '-' in dot-separated labels (RFC 1123)", hostname);
+			"and '-' in dot-separated labels (RFC 1123)",
+			shown(hostname));
 		goto fail;
 	}
 	if (need(ci->agent_version, "cloud_init.agent_version", err,
@@ -479,7 +495,10 @@ pp_cloudinit_vars(const struct pp_config *cfg, const char *node_id,
 	    need(ci->agent_url, "cloud_init.agent_url", err, errlen) < 0 ||
 	    need(ci->conductor_url, "cloud_init.conductor_url", err,
 	    errlen) < 0 ||
-	    need(ci->game_ports, "cloud_init.game_ports", err, errlen) < 0)
+	    need(ci->game_ports, "cloud_init.game_ports", err, errlen) < 0 ||
+	    (ci->agent_sha256 && *ci->agent_sha256 &&
+	    need(ci->agent_sha256, "cloud_init.agent_sha256", err,
+	    errlen) < 0))
 		goto fail;
 	if (strlen(ci->agent_version) > 64 ||
 	    !in_set(ci->agent_version, "-._+~")) {

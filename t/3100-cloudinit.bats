@@ -284,7 +284,8 @@ refuses() {
 
 @test "refuses a conductor URL with a newline" {
 	refuses 'conductor_url: "https://c.example\nruncmd: [evil]"' \
-		"cloud_init.conductor_url"
+		"cloud_init.conductor_url holds a newline or another control character"
+	refute_stderr_contains "evil"
 }
 
 @test "requires --node and a host name that is a host name" {
@@ -294,7 +295,7 @@ refuses() {
 	assert_stderr_contains "--node is required"
 	render --node pp-1 --hostname $'pp-1\nruncmd: [evil]'
 	assert_failure 2
-	assert_stderr_contains "bad host name"
+	assert_stderr_contains "bad host name '(with a control character)'"
 	render --node 'pp 1'
 	assert_failure 2
 	assert_stderr_contains "bad node id 'pp 1'"
