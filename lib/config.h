@@ -95,6 +95,8 @@ struct pp_config {
 		struct pp_strlist conductor_addresses;
 		char *join_token_file;
 		struct pp_strlist join_token_command;
+		long join_token_timeout;
+		char *agent_sha256;
 		long agent_port;
 		char *game_ports;
 		struct pp_strlist ssh_sources;

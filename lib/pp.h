@@ -21,5 +21,7 @@
 #include "decide.h"
 #include "metrics.h"
 #include "status.h"
+#include "template.h"
+#include "cloudinit.h"
 
 #endif

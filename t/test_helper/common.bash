@@ -9,6 +9,8 @@ TOP="${PP_TOP:-$(cd "$BATS_TEST_DIRNAME/.." && pwd)}"
 BUILD="${PP_BUILD:-$TOP/build/plain}"
 FIXTURES="$TOP/t/fixtures"
 export PATH="$BUILD/bin:$PATH"
+# the templates of this tree, not an installed DATADIR
+export PP_SHARE_DIR="$TOP/share"
 
 pp_isolate() {
 	export HOME="$BATS_TEST_TMPDIR/home"
