@@ -19,8 +19,23 @@
 #include "config.h"
 #include "doc.h"
 #include "state.h"
+#include "engine.h"
 #include "status.h"
 #include "util.h"
+
+/* The spare pool's target now, by the engine's own schedule code. */
+static long
+spares_wanted(const struct pp_config *cfg, time_t now)
+{
+	struct pp_engine_ctx ctx;
+	long n;
+
+	pp_engine_ctx_init(&ctx, cfg, now);
+	pp_engine_ctx_prepare(&ctx, NULL);
+	n = pp_spare_target(&ctx);
+	pp_engine_ctx_free(&ctx);
+	return n;
+}
 
 /* A time field as RFC 3339 text or UNIX seconds; 0 when absent. */
 static time_t
@@ -45,46 +60,6 @@ jtime_or_null(time_t t)
 	return t ? pp_jnew_time(t) : NULL;
 }
 
-long
-pp_spare_target(const struct pp_config *cfg, time_t t)
-{
-	const char *old = getenv("TZ");
-	char *saved = old ? pp_xstrdup(old) : NULL;
-	struct tm tm;
-	char day[16];
-	long want = 0;
-	int wday;
-
-	if (cfg->timezone && *cfg->timezone)
-		setenv("TZ", cfg->timezone, 1);
-	tzset();
-	localtime_r(&t, &tm);
-	strftime(day, sizeof day, "%Y-%m-%d", &tm);
-	if (saved)
-		setenv("TZ", saved, 1);
-	else
-		unsetenv("TZ");
-	tzset();
-	free(saved);
-	wday = tm.tm_wday;
-	for (size_t i = 0; i < cfg->holidays.n; i++)
-		if (!strcmp(cfg->holidays.v[i], day))
-			wday = 6;
-	for (size_t i = 0; i < cfg->spare.nschedule; i++) {
-		const struct pp_spare_rule *r = &cfg->spare.schedule[i];
-
-		if ((r->days & (1u << wday)) && tm.tm_hour >= r->from_hour &&
-		    tm.tm_hour < r->to_hour) {
-			want = r->spares;
-			break;
-		}
-	}
-	if (want < cfg->spare.min_spares)
-		want = cfg->spare.min_spares;
-	if (want > cfg->spare.max_spares)
-		want = cfg->spare.max_spares;
-	return want;
-}
 
 /* Reads a JSON file; a missing file is NULL without an error. */
 static int
@@ -297,7 +272,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 
 	spares = json_object_new_object();
 	json_object_object_add(spares, "wanted", json_object_new_int64(
-		cfg->spare.enabled ? pp_spare_target(cfg, now) : 0));
+		cfg->spare.enabled ? spares_wanted(cfg, now) : 0));
 	json_object_object_add(spares, "present", fleet && pp_jget(fleet,
 		"spares") ? json_object_get(pp_jget(fleet, "spares")) : NULL);
 	json_object_object_add(st, "spares", spares);

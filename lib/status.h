@@ -17,9 +17,5 @@ json_object *pp_status_collect(const struct pp_config *cfg,
 	const char *state_flag, int nactions, char *err, size_t errlen);
 /* The readable table. */
 void pp_status_print(FILE *f, json_object *st);
-/* The spare pool's target at time t from the config's schedule (local
- * time in cfg->timezone, holidays count as Saturdays), clipped to
- * min_spares..max_spares. */
-long pp_spare_target(const struct pp_config *cfg, time_t t);
 
 #endif
