@@ -1,0 +1,518 @@
+#!/usr/bin/env bats
+# The fake Hetzner Cloud API (t/fakehcloud.py) itself, driven with curl + jq.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load test_helper/fakehcloud
+	fake_start
+}
+
+teardown_file() {
+	load test_helper/fakehcloud
+	fake_stop
+}
+
+setup() {
+	load '/usr/lib/bats/bats-support/load'
+	load '/usr/lib/bats/bats-assert/load'
+	load test_helper/fakehcloud
+	export HOME=$BATS_TEST_TMPDIR
+	B=$BATS_TEST_TMPDIR/body
+	H=$BATS_TEST_TMPDIR/headers
+	fake_reset
+}
+
+# api METHOD PATH [JSON]: call the fake API with the test token; prints the
+# HTTP status; the body is in $B, the headers in $H.
+api() {
+	local method=$1 path=$2 body=${3-}
+	local args=(-sS --max-time 10 -X "$method" -o "$B" -D "$H"
+		-w '%{http_code}' -H "Authorization: Bearer $HCLOUD_TOKEN")
+	if [[ -n $body ]]; then
+		args+=(-H 'Content-Type: application/json' --data-binary "$body")
+	fi
+	curl "${args[@]}" "$FAKE_URL$path"
+}
+
+header() {
+	sed -n "s/^$1: *//Ip" "$H" | tr -d '\r'
+}
+
+create_body() {
+	jq -nc --arg n "$1" --arg t "${2:-cx23}" --arg l "${3:-nbg1}" \
+		'{name: $n, server_type: $t, image: "debian-12", location: $l,
+		  labels: {managed_by: "ppscale", role: "worker"}}'
+}
+
+@test "answers 401 unauthorized to a wrong or missing token" {
+	run --separate-stderr curl -sS -o "$B" -D "$H" -w '%{http_code}' \
+		-H 'Authorization: Bearer wrong' "$FAKE_URL/servers"
+	assert_success
+	assert_output 401
+	run jq -r '.error.code' "$B"
+	assert_output unauthorized
+	run header RateLimit-Limit
+	assert_output 3600
+
+	run --separate-stderr curl -sS -o /dev/null -w '%{http_code}' \
+		"$FAKE_URL/server_types"
+	assert_output 401
+	run api GET /servers
+	assert_output 200
+}
+
+@test "pages through 60 servers 50 at a time with meta.pagination" {
+	fake_seed "$(jq -nc '{servers: [range(60) |
+		{name: "seed-\(.)", labels: {managed_by: "ppscale"}}]}')" >/dev/null
+
+	run api GET '/servers?per_page=50'
+	assert_output 200
+	run jq -c '.meta.pagination' "$B"
+	assert_output '{"page":1,"per_page":50,"previous_page":null,"next_page":2,"last_page":2,"total_entries":60}'
+	run jq -r '.servers | length, .[0].name, .[49].name' "$B"
+	assert_output $'50\nseed-0\nseed-49'
+
+	run api GET '/servers?per_page=50&page=2'
+	run jq -c '.meta.pagination' "$B"
+	assert_output '{"page":2,"per_page":50,"previous_page":1,"next_page":null,"last_page":2,"total_entries":60}'
+	run jq -r '.servers | length, .[0].name, .[9].name' "$B"
+	assert_output $'10\nseed-50\nseed-59'
+
+	# default 25, capped at 50
+	api GET '/servers' >/dev/null
+	run jq -r '.meta.pagination | "\(.per_page) \(.last_page)"' "$B"
+	assert_output '25 3'
+	api GET '/servers?per_page=500' >/dev/null
+	run jq -r '.meta.pagination.per_page, (.servers | length)' "$B"
+	assert_output $'50\n50'
+}
+
+@test "selects servers by label with = != k !k in and notin" {
+	fake_seed '{"servers": [
+		{"name": "a", "labels": {"managed_by": "ppscale", "role": "worker"}},
+		{"name": "b", "labels": {"managed_by": "ppscale", "role": "spare"}},
+		{"name": "c", "labels": {"managed_by": "other"}},
+		{"name": "d", "labels": {}}]}' >/dev/null
+	local sel want
+	while IFS='|' read -r sel want; do
+		run api GET "/servers?label_selector=$(jq -rn --arg s "$sel" '$s|@uri')"
+		assert_output 200
+		run jq -r '[.servers[].name] | join(" ")' "$B"
+		assert_output "$want"
+	done <<-'EOF'
+		managed_by=ppscale|a b
+		managed_by==ppscale|a b
+		managed_by!=ppscale|c d
+		role|a b
+		!role|c d
+		role in (spare,gone)|b
+		managed_by notin (ppscale)|c d
+		managed_by=ppscale,role=worker|a
+		managed_by in (ppscale,other),!role|c
+	EOF
+}
+
+@test "refuses a malformed label selector with invalid_input" {
+	run api GET "/servers?label_selector=role%20in%20(a"
+	assert_output 400
+	run jq -r .error.code "$B"
+	assert_output invalid_input
+}
+
+@test "finds a server by exact name" {
+	fake_seed '{"servers": [{"name": "one"}, {"name": "one-two"}]}' >/dev/null
+	api GET '/servers?name=one' >/dev/null
+	run jq -r '[.servers[].name] | join(" ")' "$B"
+	assert_output one
+}
+
+@test "creates a server with its action, next action and a documentation IP" {
+	run api POST /servers "$(create_body web-1)"
+	assert_output 201
+	run jq -r '.server.status, .server.name, .server.location.name,
+		.server.datacenter.location.name, .server.server_type.name,
+		.server.labels.managed_by, .action.command, .action.status,
+		.next_actions[0].command, (.root_password | type)' "$B"
+	assert_output $'initializing\nweb-1\nnbg1\nnbg1\ncx23\nppscale\ncreate_server\nrunning\nstart_server\nstring'
+	run jq -r '.server.public_net.ipv4.ip' "$B"
+	assert_output --regexp '^(198\.51\.100|203\.0\.113)\.[0-9]+$'
+	run jq -r '.server.created' "$B"
+	assert_output --regexp '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}\+00:00$'
+
+	run fake_state
+	run jq -r '[.servers[].name] | join(" ")' <<<"$output"
+	assert_output web-1
+}
+
+@test "refuses a second server with the same name with 409 uniqueness_error" {
+	run api POST /servers "$(create_body dup)"
+	assert_output 201
+	run api POST /servers "$(create_body dup)"
+	assert_output 409
+	run jq -r '.error.code, .error.details.fields[0].name' "$B"
+	assert_output $'uniqueness_error\nname'
+}
+
+@test "refuses a bad label with 422 invalid_input" {
+	local body
+	for body in '{"-bad": "x"}' '{"ok": "not valid!"}' \
+		"{\"$(printf 'k%.0s' {1..64})\": \"v\"}"; do
+		run api POST /servers "$(jq -nc --argjson l "$body" \
+			'{name: "l", server_type: "cx23", image: "debian-12",
+			  labels: $l}')"
+		assert_output 422
+		run jq -r '.error.code, .error.details.fields[0].name' "$B"
+		assert_output $'invalid_input\nlabels'
+	done
+}
+
+@test "refuses user data over 32 KiB with 422 invalid_input and takes 32 KiB" {
+	local big
+	big=$(head -c 32769 /dev/zero | tr '\0' a)
+	jq -nc --arg u "$big" '{name: "ud", server_type: "cx23",
+		image: "debian-12", location: "nbg1", user_data: $u}' \
+		>"$BATS_TEST_TMPDIR/req"
+	run api POST /servers "@$BATS_TEST_TMPDIR/req"
+	assert_output 422
+	run jq -r '.error.code, .error.details.fields[0].name' "$B"
+	assert_output $'invalid_input\nuser_data'
+
+	jq -nc --arg u "${big:1}" '{name: "ud", server_type: "cx23",
+		image: "debian-12", location: "nbg1", user_data: $u}' \
+		>"$BATS_TEST_TMPDIR/req"
+	run api POST /servers "@$BATS_TEST_TMPDIR/req"
+	assert_output 201
+}
+
+@test "refuses a create without a required field with 422 invalid_input" {
+	local f
+	for f in name server_type image; do
+		run api POST /servers "$(create_body req | jq -c "del(.$f)")"
+		assert_output 422
+		run jq -r '.error.code, .error.details.fields[0].name' "$B"
+		assert_output "invalid_input"$'\n'"$f"
+	done
+}
+
+@test "answers /datacenters with 410 as the real API does now" {
+	run api GET /datacenters
+	assert_output 410
+	run jq -r '.error | keys | join(" ")' "$B"
+	assert_output 'code details message'
+}
+
+@test "serves the server type catalog with prices and per-location availability" {
+	run api GET '/server_types?per_page=50'
+	assert_output 200
+	run jq -r '[.server_types[].name] | sort | join(" ")' "$B"
+	assert_output 'cax11 cpx22 cx22 cx23 cx33 cx43'
+	run jq -r '.server_types[] | select(.name == "cx23") |
+		.memory, .cores, (.prices[] | select(.location == "nbg1") |
+		.price_hourly.net, .price_monthly.gross),
+		([.locations[] | select(.available) | .name] | join(" "))' "$B"
+	assert_output $'4\n2\n0.0048000000\n3.5581000000\nfsn1 nbg1 hel1'
+	# cx22: deprecated, priced, orderable nowhere; cx types are EU only
+	run jq -r '.server_types[] | select(.name == "cx22") |
+		.deprecated, (.prices | length),
+		([.locations[] | select(.available)] | length)' "$B"
+	assert_output $'true\n3\n0'
+	run jq -r '[.server_types[] | select(.name | startswith("cx")) |
+		.locations[].name] | unique | join(" ")' "$B"
+	assert_output 'fsn1 hel1 nbg1'
+
+	run api GET '/server_types?name=cpx22'
+	run jq -r '.server_types[0].locations[] | select(.name == "sin") |
+		.available' "$B"
+	assert_output false
+	run api GET '/images?name=debian-12&architecture=arm'
+	run jq -r '.images | length, .[0].architecture' "$B"
+	assert_output $'1\narm'
+	run api GET '/locations?name=hil'
+	run jq -r '.locations[0].network_zone' "$B"
+	assert_output us-west
+}
+
+@test "refuses a type its location cannot order with 412 resource_unavailable" {
+	run api POST /servers "$(create_body old cx22 fsn1)"
+	assert_output 412
+	run jq -r .error.code "$B"
+	assert_output resource_unavailable
+	run api POST /servers "$(create_body far cpx22 sin)"
+	assert_output 412
+	run api POST /servers "$(create_body us cx23 ash)"
+	assert_output 422
+}
+
+@test "moves an action from running to success after the configured polls" {
+	fake_config '{"action_polls": 3}' >/dev/null
+	api POST /servers "$(create_body slow-boot)" >/dev/null
+	local id aid
+	id=$(jq -r .server.id "$B")
+	aid=$(jq -r .action.id "$B")
+	run jq -r .action.status "$B"
+	assert_output running
+
+	api GET "/actions/$aid" >/dev/null
+	run jq -r '.action.status, .action.progress' "$B"
+	assert_output $'running\n33'
+	api GET "/actions/$aid" >/dev/null
+	run jq -r .action.status "$B"
+	assert_output running
+	run fake_state
+	run jq -r '.servers[0].status' <<<"$output"
+	assert_output initializing
+	api GET "/actions?id=$aid" >/dev/null
+	run jq -r '.actions[0] | .status, .progress, (.finished | type)' "$B"
+	assert_output $'success\n100\nstring'
+	api GET "/servers/$id" >/dev/null
+	run jq -r .server.status "$B"
+	assert_output running
+}
+
+@test "lists actions by several ids" {
+	api POST /servers "$(create_body multi)" >/dev/null
+	local a1 a2
+	a1=$(jq -r .action.id "$B")
+	a2=$(jq -r '.next_actions[0].id' "$B")
+	run api GET "/actions?id=$a1&id=$a2"
+	assert_output 200
+	run jq -r '[.actions[] | "\(.command):\(.status)"] | join(" ")' "$B"
+	assert_output 'create_server:success start_server:success'
+	run api GET /actions/424242
+	assert_output 404
+}
+
+@test "deletes a server with an action and then answers 404 for it" {
+	api POST /servers "$(create_body gone)" >/dev/null
+	local id
+	id=$(jq -r .server.id "$B")
+	run api DELETE "/servers/$id"
+	assert_output 200
+	run jq -r '.action.command, .action.resources[0].id' "$B"
+	assert_output $'delete_server\n'"$id"
+	run api GET "/servers/$id"
+	assert_output 404
+	run jq -r .error.code "$B"
+	assert_output not_found
+}
+
+@test "injects a 429 with a reset time for the next matching request only" {
+	fake_fault '{"method": "GET", "path": "/servers", "status": 429,
+		"reset": 30}' >/dev/null
+	local t0
+	t0=$(date +%s)
+	run api GET /server_types
+	assert_output 200
+	run api GET /servers
+	assert_output 429
+	run jq -r .error.code "$B"
+	assert_output rate_limit_exceeded
+	run header RateLimit-Remaining
+	assert_output 0
+	run header RateLimit-Reset
+	(( output >= t0 + 29 && output <= t0 + 32 ))
+	run api GET /servers
+	assert_output 200
+}
+
+@test "injects 5xx errors after skipping requests and for a count" {
+	fake_fault '{"path": "/servers", "status": 503, "skip": 1,
+		"count": 2}' >/dev/null
+	fake_fault '{"path": "/actions", "status": 502}' >/dev/null
+	local got=()
+	for _ in 1 2 3 4; do
+		got+=("$(api GET /servers)")
+	done
+	assert_equal "${got[*]}" '200 503 503 200'
+	run jq -r .error.code "$B"
+	run api GET /actions/1
+	assert_output 502
+	run jq -r .error.code "$B"
+	assert_output bad_gateway
+	run fake_ctl GET /faults
+	run jq -r '.faults | length' <<<"$output"
+	assert_output 0
+}
+
+@test "injects resource_unavailable for one server type in one location" {
+	fake_fault '{"server_type": "cx33", "location": "fsn1", "status": 412,
+		"count": 0}' >/dev/null
+	run api POST /servers "$(create_body x1 cx33 fsn1)"
+	assert_output 412
+	run jq -r .error.code "$B"
+	assert_output resource_unavailable
+	run api POST /servers "$(create_body x2 cx33 fsn1)"
+	assert_output 412
+	run api POST /servers "$(create_body x3 cx33 nbg1)"
+	assert_output 201
+	run api POST /servers "$(create_body x4 cx23 fsn1)"
+	assert_output 201
+}
+
+@test "answers resource_limit_exceeded when injected or over the server limit" {
+	fake_fault '{"method": "POST", "path": "/servers", "status": 403,
+		"code": "resource_limit_exceeded",
+		"message": "server limit reached"}' >/dev/null
+	run api POST /servers "$(create_body lim-1)"
+	assert_output 403
+	run jq -r .error.code "$B"
+	assert_output resource_limit_exceeded
+
+	fake_config '{"server_limit": 1}' >/dev/null
+	run api POST /servers "$(create_body lim-2)"
+	assert_output 201
+	run api POST /servers "$(create_body lim-3)"
+	assert_output 403
+	run jq -r .error.code "$B"
+	assert_output resource_limit_exceeded
+}
+
+@test "ends the next create action in error when told to" {
+	fake_fault '{"action_error": {"code": "server_create_failed",
+		"message": "boom"}}' >/dev/null
+	api POST /servers "$(create_body broken)" >/dev/null
+	local aid id
+	aid=$(jq -r .action.id "$B")
+	id=$(jq -r .server.id "$B")
+	api GET "/actions/$aid" >/dev/null
+	run jq -r '.action.status, .action.error.code, .action.error.message' "$B"
+	assert_output $'error\nserver_create_failed\nboom'
+	api GET "/servers/$id" >/dev/null
+	run jq -r .server.status "$B"
+	assert_output off
+
+	fake_fault '{"method": "DELETE", "action_error": true}' >/dev/null
+	api DELETE "/servers/$id" >/dev/null
+	aid=$(jq -r .action.id "$B")
+	api GET "/actions/$aid" >/dev/null
+	run jq -r '.action.status, .action.error.code' "$B"
+	assert_output $'error\naction_failed'
+	run api GET "/servers/$id"
+	assert_output 200
+}
+
+@test "answers slowly when told to" {
+	fake_fault '{"path": "/locations", "slow": 1.2}' >/dev/null
+	local t0 t1
+	t0=$(date +%s%N)
+	run api GET /locations
+	t1=$(date +%s%N)
+	assert_output 200
+	(( (t1 - t0) / 1000000 >= 1200 ))
+	t0=$(date +%s%N)
+	api GET /locations >/dev/null
+	t1=$(date +%s%N)
+	(( (t1 - t0) / 1000000 < 1000 ))
+}
+
+@test "drops the connection without an answer when told to" {
+	fake_fault '{"path": "/servers", "drop": true}' >/dev/null
+	run --separate-stderr api GET /servers
+	assert_failure 52
+	run api GET /servers
+	assert_output 200
+	run fake_log
+	run jq -r '[.requests[] | "\(.status)/\(.fault != null)"] | join(" ")' \
+		<<<"$output"
+	assert_output '0/true 200/false'
+}
+
+@test "counts the rate limit down in headers and answers 429 when it is out" {
+	fake_config '{"rate_refill": 0, "rate_limit": 100,
+		"rate_remaining": 3}' >/dev/null
+	local t0
+	t0=$(date +%s)
+	api GET /locations >/dev/null
+	run header RateLimit-Limit
+	assert_output 100
+	run header RateLimit-Remaining
+	assert_output 2
+	api GET /locations >/dev/null
+	run header RateLimit-Remaining
+	assert_output 1
+	api GET /locations >/dev/null
+	run header RateLimit-Remaining
+	assert_output 0
+	run api GET /locations
+	assert_output 429
+	run jq -r .error.code "$B"
+	assert_output rate_limit_exceeded
+	run header RateLimit-Reset
+	(( output > t0 ))
+
+	# refilling at 1/s: full again at RateLimit-Reset
+	fake_config '{"rate_refill": 1, "rate_limit": 3600,
+		"rate_remaining": 3590}' >/dev/null
+	t0=$(date +%s)
+	api GET /locations >/dev/null
+	run header RateLimit-Reset
+	(( output >= t0 + 10 && output <= t0 + 12 ))
+}
+
+@test "logs method, path, query, auth and status but never the token" {
+	api GET '/servers?label_selector=role%3Dworker' >/dev/null
+	curl -s -o /dev/null -H 'Authorization: Bearer nope' "$FAKE_URL/locations"
+	api POST /servers "$(create_body logged)" >/dev/null
+	run fake_log
+	assert_success
+	refute_output --partial "$HCLOUD_TOKEN"
+	run jq -c '[.requests[] | [.method, .path, .query, .auth, .status]]' \
+		<<<"$output"
+	assert_output '[["GET","/servers","label_selector=role%3Dworker",true,200],["GET","/locations","",false,401],["POST","/servers","",true,201]]'
+	fake_ctl DELETE /log >/dev/null
+	run fake_log
+	assert_output --partial '"requests": []'
+}
+
+@test "replaces and reads the whole server state" {
+	fake_seed '{"servers": [{"name": "old"}]}' >/dev/null
+	run fake_ctl PUT /state '{"servers": [
+		{"id": 77, "name": "pre-a", "server_type": "cpx22", "location": "ash",
+		 "status": "off", "labels": {"managed_by": "ppscale"}},
+		{"name": "pre-b", "created": "2026-01-02T03:04:05+00:00"}]}'
+	assert_success
+	api GET /servers/77 >/dev/null
+	run jq -r '.server | .name, .status, .location.name,
+		.datacenter.name, .server_type.name' "$B"
+	assert_output $'pre-a\noff\nash\nash-dc1\ncpx22'
+	run fake_state
+	run jq -r '[.servers[] | "\(.id):\(.name):\(.created)"] | join(" ")' \
+		<<<"$output"
+	assert_output --regexp '^77:pre-a:[^ ]+ [0-9]+:pre-b:2026-01-02T03:04:05\+00:00$'
+}
+
+@test "exits when its parent process is gone" {
+	local parent dir pid
+	sleep 30 3>&- &
+	parent=$!
+	dir=$BATS_TEST_TMPDIR/orphan
+	mkdir -p "$dir"
+	python3 "$FAKE_HCLOUD_PY" --port-file "$dir/port" \
+		--parent-pid "$parent" 3>&- &
+	pid=$!
+	for _ in {1..100}; do [[ -s $dir/port ]] && break; sleep 0.05; done
+	run curl -s "http://127.0.0.1:$(<"$dir/port")/_fake/health"
+	assert_output --partial '"ok": true'
+	kill "$parent"
+	for _ in {1..40}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$pid"
+	assert_failure
+	wait "$parent" "$pid" || true
+}
+
+@test "exits after its idle timeout" {
+	local dir pid
+	dir=$BATS_TEST_TMPDIR/idle
+	mkdir -p "$dir"
+	python3 "$FAKE_HCLOUD_PY" --port-file "$dir/port" \
+		--idle-timeout 0.5 3>&- &
+	pid=$!
+	sleep 0.2
+	run kill -0 "$pid"
+	assert_success
+	for _ in {1..40}; do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+	run kill -0 "$pid"
+	assert_failure
+	wait "$pid" || true
+}

@@ -1,0 +1,164 @@
+#!/usr/bin/env bats
+# Keeps the fake honest: the official hcloud CLI (Debian's hcloud-cli 1.30.3)
+# lists, creates, describes and deletes servers against it, and what it shows
+# is what the fake holds.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load test_helper/fakehcloud
+	fake_start
+}
+
+teardown_file() {
+	load test_helper/fakehcloud
+	fake_stop
+}
+
+setup() {
+	load '/usr/lib/bats/bats-support/load'
+	load '/usr/lib/bats/bats-assert/load'
+	load test_helper/fakehcloud
+	if ! command -v hcloud >/dev/null; then
+		skip "hcloud CLI not installed (Debian package hcloud-cli)"
+	fi
+	export HOME=$BATS_TEST_TMPDIR
+	export HCLOUD_CONFIG=$BATS_TEST_TMPDIR/cli.toml
+	fake_reset
+}
+
+seed_two() {
+	fake_ctl PUT /state '{"servers": [
+		{"name": "ours-1", "server_type": "cx33", "location": "fsn1",
+		 "labels": {"managed_by": "ppscale", "role": "worker"}},
+		{"name": "theirs", "labels": {"managed_by": "someone-else"}}]}' \
+		>/dev/null
+}
+
+# the requests the CLI made, one "METHOD PATH?QUERY STATUS" a line
+requests() {
+	fake_log | jq -r '.requests[] |
+		"\(.method) \(.path)\(if .query != "" then "?" + .query
+		  else "" end) \(.status)"'
+}
+
+@test "hcloud server-type list shows the fake's catalog" {
+	run --separate-stderr hcloud server-type list \
+		-o columns=name,cores,memory,disk
+	assert_success
+	assert_equal "$stderr" ""
+	assert_line --regexp '^cx23 +2 +4\.0 GB +40 GB$'
+	assert_line --regexp '^cx43 +8 +16\.0 GB +160 GB$'
+	assert_line --regexp '^cax11 +2 +4\.0 GB +40 GB$'
+
+	run --separate-stderr hcloud server-type list -o json
+	assert_success
+	run jq -r '[.[] | "\(.name):\(.prices[0].price_monthly.net)"] | join(" ")' \
+		<<<"$output"
+	assert_output 'cx22:3.7900000000 cax11:3.7900000000 cx23:2.9900000000 cx33:4.9900000000 cx43:8.9900000000 cpx22:5.9900000000'
+}
+
+@test "hcloud server create makes the server the fake then holds" {
+	printf '#cloud-config\nruncmd:\n  - [echo, hello]\n' >"$BATS_TEST_TMPDIR/ud"
+	run --separate-stderr hcloud server create --name game-1 --type cx23 \
+		--image debian-12 --location nbg1 --label managed_by=ppscale \
+		--label role=worker --user-data-from-file "$BATS_TEST_TMPDIR/ud"
+	assert_success
+	run fake_state
+	local state=$output id
+	run jq -r '.servers | length' <<<"$state"
+	assert_output 1
+	id=$(jq -r '.servers[0].id' <<<"$state")
+	run jq -r '.servers[0] | .name, .status, .server_type.name,
+		.location.name, .labels.managed_by, .labels.role,
+		.image.name' <<<"$state"
+	assert_output $'game-1\nrunning\ncx23\nnbg1\nppscale\nworker\ndebian-12'
+	run fake_log
+	run jq -r '.requests[] | select(.method == "POST") | .body |
+		.user_data, .location, .server_type' <<<"$output"
+	assert_line --index 0 '#cloud-config'
+	assert_line --index 3 nbg1
+	assert_line --index 4 cx23
+	run requests
+	assert_line --index 0 'GET /images?name=debian-12 200'
+	assert_line --index 1 'POST /servers 201'
+	assert_line --partial "GET /servers/$id 200"
+	refute_line --regexp ' [45][0-9][0-9]$'
+
+	run --separate-stderr hcloud server create --name game-1 --type cx23 \
+		--image debian-12 --location nbg1
+	assert_failure
+	assert_regex "$stderr" '\(uniqueness_error\)$'
+}
+
+@test "hcloud server create prints the id and address the fake gave" {
+	run --separate-stderr hcloud server create --name game-2 --type cpx22 \
+		--image ubuntu-24.04 --location hel1
+	assert_success
+	local id ip
+	id=$(fake_state | jq -r '.servers[0].id')
+	ip=$(fake_state | jq -r '.servers[0].public_net.ipv4.ip')
+	assert_line "Server $id created"
+	assert_line "IPv4: $ip"
+}
+
+@test "hcloud server list -l managed_by=ppscale shows only our servers" {
+	seed_two
+	run --separate-stderr hcloud server list -l managed_by=ppscale \
+		-o columns=name,status,ipv4,location,datacenter,type,labels
+	assert_success
+	local ip
+	ip=$(fake_state | jq -r '.servers[] | select(.name == "ours-1") |
+		.public_net.ipv4.ip')
+	assert_equal "${#lines[@]}" 2
+	assert_line --index 1 --regexp "^ours-1 +running +${ip//./\\.} +fsn1 +fsn1-dc14 +cx33 +managed_by=ppscale, role=worker\$"
+
+	run --separate-stderr hcloud server list -o json -l 'role in (worker)'
+	assert_success
+	run jq -r '.[] | .name, .id, .datacenter.location.name,
+		.server_type.name, .labels.role' <<<"$output"
+	assert_output "ours-1"$'\n'"$(fake_state | jq -r '.servers[0].id')"$'\nfsn1\ncx33\nworker'
+	run requests
+	assert_line 'GET /servers?label_selector=managed_by%3Dppscale&page=1&per_page=50&sort=id%3Aasc 200'
+}
+
+@test "hcloud server describe shows what the fake holds" {
+	seed_two
+	run --separate-stderr hcloud server describe ours-1
+	assert_success
+	local ip
+	ip=$(fake_state | jq -r '.servers[0].public_net.ipv4.ip')
+	assert_line --regexp '^Name:[[:space:]]+ours-1$'
+	assert_line --regexp '^Status:[[:space:]]+running$'
+	assert_line --regexp '^Server Type:[[:space:]]+cx33 \(ID: 105\)$'
+	assert_line --regexp "^ +IP:[[:space:]]+${ip//./\\.}\$"
+	assert_line --regexp '^ +Name:[[:space:]]+fsn1-dc14$'
+	assert_line --regexp '^ +role: worker$'
+	run requests
+	assert_output 'GET /servers?name=ours-1 200'
+
+	run --separate-stderr hcloud server describe nope
+	assert_failure
+	assert_regex "$stderr" 'server not found: nope$'
+}
+
+@test "hcloud server delete removes the server from the fake" {
+	seed_two
+	run --separate-stderr hcloud server delete ours-1
+	assert_success
+	assert_output 'Server ours-1 deleted'
+	run fake_state
+	run jq -r '[.servers[].name] | join(" ")' <<<"$output"
+	assert_output theirs
+	run requests
+	assert_line --index 1 --regexp '^DELETE /servers/[0-9]+ 200$'
+}
+
+@test "hcloud reports the fake's error for a wrong token" {
+	HCLOUD_TOKEN=wrong run --separate-stderr hcloud server list
+	assert_failure
+	assert_regex "$stderr" '\(unauthorized\)$'
+	run fake_log
+	run jq -r '.requests[0].auth' <<<"$output"
+	assert_output false
+}

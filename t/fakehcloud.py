@@ -1,0 +1,1318 @@
+#!/usr/bin/env python3
+"""fakehcloud - a stateful fake of the Hetzner Cloud API v1 for the tests.
+
+Python 3 stdlib only.  Listens on 127.0.0.1 only.  It serves the part of the
+API ppscale and the `hcloud` CLI use, under /v1:
+
+  GET    /v1/servers            ?name= ?label_selector= ?status= ?sort=
+                                ?page= ?per_page= (default 25, max 50)
+  POST   /v1/servers            201 {server, action, next_actions, root_password}
+  GET    /v1/servers/{id}
+  DELETE /v1/servers/{id}       200 {action}
+  GET    /v1/actions            ?id=1&id=2 (paginated)
+  GET    /v1/actions/{id}
+  GET    /v1/server_types[/{id}]  ?name=
+  GET    /v1/images[/{id}]        ?name= ?architecture= ?type=
+  GET    /v1/locations[/{id}]     ?name=
+  GET    /v1/ssh_keys[/{id}]      (always empty)
+  GET    /v1/datacenters[...]     410 gone, as the real API since 2026-10-01
+
+Every /v1 answer carries RateLimit-Limit, RateLimit-Remaining and
+RateLimit-Reset (UNIX time when the budget is full again).  Every non-2xx
+answer is {"error": {"code", "message", "details"}}.  A request without the
+right "Authorization: Bearer TOKEN" gets 401 unauthorized and costs no budget.
+
+Actions (create_server, start_server, delete_server) start as "running" and
+report "success" at their Nth poll (N = action_polls, default 1; 0 means
+already finished in the answer that created them).  A poll is a GET of
+/actions/{id} or a GET /actions?id= list that includes the action; a
+GET /servers/{id} of a server still initializing also polls its create
+action.  When create_server succeeds the server goes from "initializing" to
+status_after_create ("running"; "off" when start_after_create was false).
+DELETE removes the server at once, unless its delete action is made to fail.
+A create action made to fail leaves the server behind with status "off".
+
+Options:
+  --port N             port to bind (default 0: a free one)
+  --port-file FILE     write the bound port here (atomically) once listening
+  --token TOKEN        accepted bearer token (or env FAKE_HCLOUD_TOKEN,
+                       then HCLOUD_TOKEN; default "fake-token")
+  --parent-pid PID     exit when this process is gone (polled twice a second)
+  --idle-timeout S     exit after S seconds without any request (default 300)
+  --action-polls N     polls until an action finishes (default 1)
+  --rate-limit N       request budget (default 3600)
+  --rate-refill R      budget refilled per second (default 1)
+  --server-limit N     project server limit (default none)
+  --verbose            log each request to stderr
+
+Control interface (no auth, JSON bodies, not under /v1, not rate limited,
+not in the request log):
+
+  GET  /_fake/health       {"ok": true, "pid": N, "port": N}
+  POST /_fake/reset        back to the start: no servers, actions, faults or
+                           log; config and rate budget as given on the
+                           command line
+  GET  /_fake/config       current config
+  POST /_fake/config       change any of: {"action_polls": N,
+                           "server_limit": N|null, "rate_limit": N,
+                           "rate_refill": R, "rate_remaining": N,
+                           "idle_timeout": S, "status_after_create": "running"}
+                           answers the new config
+  GET  /_fake/faults       pending faults;  DELETE /_fake/faults  clears them
+  POST /_fake/faults       add one fault (or {"faults": [...]}); answers it
+                           with its "id".  Fault fields:
+        "method": "POST"          match this method (default: any)
+        "path": "/servers"        match a /v1 path prefix, without /v1
+                                  (default: any)
+        "server_type", "location" match only a POST /servers whose body
+                                  names this type / location
+        "skip": N                 let the first N matching requests pass
+        "count": N                then apply to the next N (default 1;
+                                  0 = every matching request until cleared)
+      and its effect, one or more of:
+        "status": 503             answer this status with an error body;
+        "code", "message", "details"   (code defaults from the status:
+                                  412 resource_unavailable,
+                                  429 rate_limit_exceeded, 500 server_error,
+                                  502 bad_gateway, 503 unavailable, ...)
+        "reset": S                with 429: RateLimit-Remaining 0 and
+                                  RateLimit-Reset now+S
+        "slow": S                 sleep S seconds first (then answer
+                                  normally, or with "status")
+        "drop": true              close the connection without an answer
+        "action_error": {"code": "...", "message": "..."}
+                                  (or true) the create_server/delete_server
+                                  action made by the matching request ends in
+                                  status "error" (default path: any request
+                                  that makes such an action)
+  GET    /_fake/log        {"requests": [{"seq", "time", "method", "path"
+                           (without /v1), "query" (raw), "auth" (true when
+                           the bearer token was right), "status" (0 when
+                           dropped), "fault" (fault id or null), "body"
+                           (parsed JSON or null)}]}.  Never holds the token.
+  DELETE /_fake/log        clear the log
+  GET    /_fake/state      {"servers": [...full objects...], "actions": [...]}
+  PUT    /_fake/state      {"servers": [SPEC...]} replace all servers
+                           (actions are kept)
+  POST   /_fake/servers    {"servers": [SPEC...]} add servers; answers
+                           {"servers": [...]}.  SPEC is a partial server:
+                           name (default "server-ID"), id, server_type
+                           (name, default cx23), location (default nbg1),
+                           image (default debian-12), status (default
+                           running), labels, created (RFC 3339), ipv4, or a
+                           full server object as /_fake/state gives it.
+
+Typical use from bats: see t/test_helper/fakehcloud.bash (fake_start,
+fake_stop, fake_ctl).
+"""
+
+import argparse
+import copy
+import decimal
+import json
+import os
+import re
+import socket
+import sys
+import threading
+import time
+from datetime import datetime, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from urllib.parse import parse_qs, urlsplit
+
+USER_DATA_MAX = 32 * 1024
+
+# --------------------------------------------------------------------------
+# The catalog
+
+LOCATIONS = [
+    # id, name, description, country, city, lat, lon, network zone, dc
+    (1, "fsn1", "Falkenstein DC Park 1", "DE", "Falkenstein",
+     50.47612, 12.370071, "eu-central", (4, "fsn1-dc14")),
+    (2, "nbg1", "Nuremberg DC Park 1", "DE", "Nuremberg",
+     49.452102, 11.076665, "eu-central", (2, "nbg1-dc3")),
+    (3, "hel1", "Helsinki DC Park 1", "FI", "Helsinki",
+     60.169855, 24.938379, "eu-central", (3, "hel1-dc2")),
+    (4, "ash", "Ashburn, VA", "US", "Ashburn, VA",
+     39.045821, -77.487073, "us-east", (5, "ash-dc1")),
+    (5, "hil", "Hillsboro, OR", "US", "Hillsboro, OR",
+     45.54222, -122.951924, "us-west", (6, "hil-dc1")),
+    (6, "sin", "Singapore", "SG", "Singapore",
+     1.283333, 103.833333, "ap-southeast", (7, "sin-dc1")),
+]
+EU = ("fsn1", "nbg1", "hel1")
+ALL = ("fsn1", "nbg1", "hel1", "ash", "hil", "sin")
+
+TB = 1024 ** 4
+
+# name: id, description, cores, memory GB, disk GB, cpu_type, arch,
+#       {location: (monthly net EUR, available, recommended)}, deprecation
+SERVER_TYPES = [
+    ("cx22", 22, "CX22", 2, 4.0, 40, "shared", "x86",
+     {l: ("3.7900", False, False) for l in EU},
+     {"announced": "2025-10-16T06:00:00+00:00",
+      "unavailable_after": "2026-01-16T06:00:00+00:00"}),
+    ("cx23", 104, "CX23", 2, 4.0, 40, "shared", "x86",
+     {"fsn1": ("2.9900", True, True), "nbg1": ("2.9900", True, True),
+      "hel1": ("2.9900", True, False)}, None),
+    ("cx33", 105, "CX33", 4, 8.0, 80, "shared", "x86",
+     {"fsn1": ("4.9900", True, True), "nbg1": ("4.9900", True, True),
+      "hel1": ("4.9900", True, False)}, None),
+    ("cx43", 106, "CX43", 8, 16.0, 160, "shared", "x86",
+     {"fsn1": ("8.9900", True, True), "nbg1": ("8.9900", True, True),
+      "hel1": ("8.9900", True, False)}, None),
+    ("cpx22", 108, "CPX22", 2, 4.0, 80, "shared", "x86",
+     {"fsn1": ("5.9900", True, True), "nbg1": ("5.9900", True, True),
+      "hel1": ("5.9900", True, True), "ash": ("7.9900", True, True),
+      "hil": ("7.9900", True, True), "sin": ("9.9900", False, False)},
+     None),
+    ("cax11", 45, "CAX11", 2, 4.0, 40, "shared", "arm",
+     {"fsn1": ("3.7900", True, True), "nbg1": ("3.7900", True, True),
+      "hel1": ("3.7900", True, True)}, None),
+]
+
+# name, os_flavor, os_version, x86 id, arm id, created
+IMAGES = [
+    ("debian-12", "debian", "12", 114690387, 114690389,
+     "2023-06-13T06:00:02+00:00"),
+    ("debian-13", "debian", "13", 310557660, 310557661,
+     "2025-08-18T06:21:01+00:00"),
+    ("ubuntu-22.04", "ubuntu", "22.04", 67794396, 103908070,
+     "2022-04-21T13:32:38+00:00"),
+    ("ubuntu-24.04", "ubuntu", "24.04", 161547269, 161547270,
+     "2024-04-25T15:26:27+00:00"),
+]
+
+DEFAULT_CODES = {
+    400: "invalid_input", 401: "unauthorized", 403: "forbidden",
+    404: "not_found", 405: "not_found", 409: "conflict",
+    410: "gone", 412: "resource_unavailable", 422: "invalid_input",
+    423: "locked", 429: "rate_limit_exceeded", 500: "server_error",
+    502: "bad_gateway", 503: "unavailable", 504: "timeout",
+}
+
+
+def now_iso(t=None):
+    if t is None:
+        t = time.time()
+    return datetime.fromtimestamp(int(t), timezone.utc).isoformat()
+
+
+def money(net):
+    d = decimal.Decimal(net)
+    q = decimal.Decimal("0.0000000001")
+    return {"net": str(d.quantize(q)),
+            "gross": str((d * decimal.Decimal("1.19")).quantize(q))}
+
+
+def location_obj(loc):
+    (lid, name, desc, country, city, lat, lon, zone, _dc) = loc
+    return {"id": lid, "name": name, "description": desc,
+            "country": country, "city": city, "latitude": lat,
+            "longitude": lon, "network_zone": zone}
+
+
+def build_server_types():
+    out = []
+    for (name, tid, desc, cores, mem, disk, cpu, arch, locs,
+         dep) in SERVER_TYPES:
+        prices = []
+        tlocs = []
+        for loc in LOCATIONS:
+            lname = loc[1]
+            if lname not in locs:
+                continue
+            monthly, avail, rec = locs[lname]
+            hourly = (decimal.Decimal(monthly) / 624).quantize(
+                decimal.Decimal("0.0001"), rounding=decimal.ROUND_UP)
+            traffic = 20 * TB if lname in EU else 1 * TB
+            prices.append({
+                "location": lname,
+                "price_hourly": money(hourly),
+                "price_monthly": money(monthly),
+                "included_traffic": traffic,
+                "price_per_tb_traffic": money("1.0000"),
+            })
+            tlocs.append({"id": loc[0], "name": lname,
+                          "deprecation": dep, "available": avail,
+                          "recommended": rec})
+        out.append({
+            "id": tid, "name": name, "description": desc,
+            "cores": cores, "memory": mem, "disk": disk,
+            "deprecated": dep is not None, "deprecation": dep,
+            "prices": prices, "storage_type": "local", "cpu_type": cpu,
+            "category": "cost_optimized" if name.startswith("cx")
+            else "regular_purpose",
+            "architecture": arch, "included_traffic": 20 * TB,
+            "locations": tlocs,
+        })
+    return out
+
+
+def build_images():
+    out = []
+    for (name, flavor, ver, x86id, armid, created) in IMAGES:
+        for arch, iid in (("x86", x86id), ("arm", armid)):
+            out.append({
+                "id": iid, "type": "system", "status": "available",
+                "name": name, "description": "%s %s" % (
+                    flavor.capitalize(), ver),
+                "image_size": None, "disk_size": 5, "created": created,
+                "created_from": None, "bound_to": None,
+                "os_flavor": flavor, "os_version": ver,
+                "rapid_deploy": True, "protection": {"delete": False},
+                "deprecated": None, "deleted": None, "labels": {},
+                "architecture": arch})
+    return out
+
+
+SERVER_TYPE_LIST = build_server_types()
+IMAGE_LIST = build_images()
+LOCATION_LIST = [location_obj(l) for l in LOCATIONS]
+
+
+def find_location(name):
+    for l in LOCATIONS:
+        if l[1] == name or str(l[0]) == str(name):
+            return l
+    return None
+
+
+def find_location_by_dc(name):
+    for l in LOCATIONS:
+        if l[8][1] == name or str(l[8][0]) == str(name):
+            return l
+    return None
+
+
+def find_server_type(key):
+    for st in SERVER_TYPE_LIST:
+        if st["name"] == key or str(st["id"]) == str(key):
+            return st
+    return None
+
+
+def find_image(key, arch):
+    for im in IMAGE_LIST:
+        if str(im["id"]) == str(key):
+            return im
+    for im in IMAGE_LIST:
+        if im["name"] == key and im["architecture"] == arch:
+            return im
+    return None
+
+
+def datacenter_obj(loc):
+    ids = [st["id"] for st in SERVER_TYPE_LIST
+           if any(tl["name"] == loc[1] for tl in st["locations"])]
+    avail = [st["id"] for st in SERVER_TYPE_LIST
+             if any(tl["name"] == loc[1] and tl["available"]
+                    for tl in st["locations"])]
+    return {"id": loc[8][0], "name": loc[8][1],
+            "description": "%s virtual DC" % loc[2],
+            "location": location_obj(loc),
+            "server_types": {"supported": ids, "available": avail,
+                             "available_for_migration": avail}}
+
+
+# --------------------------------------------------------------------------
+# Labels
+
+LABEL_NAME = r"[a-zA-Z0-9](?:[a-zA-Z0-9._-]{0,61}[a-zA-Z0-9])?"
+LABEL_PREFIX = (r"(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?"
+                r"(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*)")
+LABEL_KEY_RE = re.compile(r"^(?:%s/)?%s$" % (LABEL_PREFIX, LABEL_NAME))
+LABEL_VALUE_RE = re.compile(r"^(?:%s)?$" % LABEL_NAME)
+HOSTNAME_RE = re.compile(
+    r"^(?=.{1,253}$)[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?"
+    r"(?:\.[a-zA-Z0-9](?:[a-zA-Z0-9-]{0,61}[a-zA-Z0-9])?)*$")
+
+
+def label_errors(labels):
+    if not isinstance(labels, dict):
+        return ["labels must be an object"]
+    errs = []
+    for k, v in labels.items():
+        if not isinstance(k, str) or not LABEL_KEY_RE.match(k) \
+                or len(k.split("/")[0]) > 253:
+            errs.append("invalid label key '%s'" % k)
+        if not isinstance(v, str) or not LABEL_VALUE_RE.match(v):
+            errs.append("invalid label value '%s'" % v)
+    return errs
+
+
+class SelectorError(Exception):
+    pass
+
+
+def split_selector(sel):
+    parts, depth, cur = [], 0, ""
+    for c in sel:
+        if c == "(":
+            depth += 1
+        elif c == ")":
+            depth -= 1
+            if depth < 0:
+                raise SelectorError("unbalanced parentheses")
+        if c == "," and depth == 0:
+            parts.append(cur)
+            cur = ""
+        else:
+            cur += c
+    if depth != 0:
+        raise SelectorError("unbalanced parentheses")
+    parts.append(cur)
+    return [p.strip() for p in parts]
+
+
+SET_RE = re.compile(r"^(\S+)\s+(in|notin)\s*\((.*)\)$")
+CMP_RE = re.compile(r"^([^!=\s]+)\s*(==|=|!=)\s*(\S*)$")
+
+
+def parse_selector(sel):
+    """Return a list of (key, op, values) terms; raise SelectorError."""
+    terms = []
+    for p in split_selector(sel):
+        if p == "":
+            raise SelectorError("empty expression")
+        m = SET_RE.match(p)
+        if m:
+            vals = [v.strip() for v in m.group(3).split(",")]
+            terms.append((m.group(1), m.group(2), vals))
+        elif CMP_RE.match(p):
+            m = CMP_RE.match(p)
+            op = "=" if m.group(2) == "==" else m.group(2)
+            terms.append((m.group(1), op, [m.group(3)]))
+        elif p.startswith("!"):
+            terms.append((p[1:].strip(), "!exists", []))
+        else:
+            terms.append((p, "exists", []))
+    for (k, op, vals) in terms:
+        if not LABEL_KEY_RE.match(k):
+            raise SelectorError("invalid label key '%s'" % k)
+        for v in vals:
+            if not LABEL_VALUE_RE.match(v):
+                raise SelectorError("invalid label value '%s'" % v)
+    return terms
+
+
+def selector_matches(terms, labels):
+    for (k, op, vals) in terms:
+        has = k in labels
+        v = labels.get(k)
+        if op == "=" and not (has and v == vals[0]):
+            return False
+        if op == "!=" and has and v == vals[0]:
+            return False
+        if op == "exists" and not has:
+            return False
+        if op == "!exists" and has:
+            return False
+        if op == "in" and not (has and v in vals):
+            return False
+        if op == "notin" and has and v in vals:
+            return False
+    return True
+
+
+# --------------------------------------------------------------------------
+# State
+
+
+class ApiError(Exception):
+    def __init__(self, status, code=None, message="", details=None,
+                 headers=None):
+        Exception.__init__(self, message)
+        self.status = status
+        self.code = code or DEFAULT_CODES.get(status, "error")
+        self.message = message
+        self.details = details
+        self.headers = headers or {}
+
+
+def field_error(status, code, message, field, msgs=None):
+    f = {"name": field}
+    if msgs is not None:
+        f["messages"] = msgs
+    return ApiError(status, code, message, {"fields": [f]})
+
+
+class Fake:
+    def __init__(self, args):
+        self.args = args
+        self.lock = threading.RLock()
+        self.last_activity = time.monotonic()
+        self.reset()
+
+    def reset(self):
+        a = self.args
+        with self.lock:
+            self.config = {
+                "action_polls": a.action_polls,
+                "server_limit": a.server_limit,
+                "rate_limit": a.rate_limit,
+                "rate_refill": a.rate_refill,
+                "idle_timeout": a.idle_timeout,
+                "status_after_create": "running",
+            }
+            self.budget = float(a.rate_limit)
+            self.budget_at = time.monotonic()
+            self.servers = {}
+            self.actions = {}
+            self.faults = []
+            self.log = []
+            self.next_server_id = 5000001
+            self.next_action_id = 9000001
+            self.next_fault_id = 1
+            self.next_log_seq = 1
+            self.ip_seq = 0
+
+    # -- rate limit --------------------------------------------------------
+
+    def _refill(self):
+        t = time.monotonic()
+        lim = float(self.config["rate_limit"])
+        self.budget = min(lim, self.budget + (t - self.budget_at)
+                          * float(self.config["rate_refill"]))
+        self.budget_at = t
+
+    def rate_headers(self):
+        with self.lock:
+            self._refill()
+            lim = self.config["rate_limit"]
+            rem = int(self.budget)
+            refill = float(self.config["rate_refill"])
+            missing = lim - self.budget
+            if missing <= 0:
+                reset = int(time.time())
+            elif refill <= 0:
+                reset = int(time.time()) + 3600
+            else:
+                reset = int(time.time() + missing / refill + 0.999)
+            return {"RateLimit-Limit": str(lim),
+                    "RateLimit-Remaining": str(rem),
+                    "RateLimit-Reset": str(reset)}
+
+    def take_budget(self):
+        with self.lock:
+            self._refill()
+            if self.budget < 1:
+                return False
+            self.budget -= 1
+            return True
+
+    # -- faults ------------------------------------------------------------
+
+    def add_fault(self, spec):
+        if not isinstance(spec, dict):
+            raise ApiError(400, "invalid_input", "fault must be an object")
+        f = dict(spec)
+        f.setdefault("count", 1)
+        f.setdefault("skip", 0)
+        if not any(k in f for k in ("status", "slow", "drop",
+                                    "action_error")):
+            raise ApiError(400, "invalid_input",
+                           "fault needs status, slow, drop or action_error")
+        if "method" in f:
+            f["method"] = str(f["method"]).upper()
+        with self.lock:
+            f["id"] = self.next_fault_id
+            self.next_fault_id += 1
+            f["hits"] = 0
+            self.faults.append(f)
+            return f
+
+    def _fault_matches(self, f, method, path, body):
+        if "method" in f and f["method"] != method:
+            return False
+        if "path" in f and not path.startswith(f["path"]):
+            return False
+        if "server_type" in f or "location" in f:
+            if method != "POST" or path.rstrip("/") != "/servers" \
+                    or not isinstance(body, dict):
+                return False
+            if "server_type" in f and \
+                    str(body.get("server_type")) != f["server_type"]:
+                return False
+            if "location" in f and \
+                    str(body.get("location")) != f["location"]:
+                return False
+        return True
+
+    def _consume(self, kind_ok, method, path, body):
+        with self.lock:
+            for f in list(self.faults):
+                if not kind_ok(f):
+                    continue
+                if not self._fault_matches(f, method, path, body):
+                    continue
+                if f["skip"] > 0:
+                    f["skip"] -= 1
+                    continue
+                f["hits"] += 1
+                if f["count"] > 0:
+                    f["count"] -= 1
+                    if f["count"] == 0:
+                        self.faults.remove(f)
+                return copy.deepcopy(f)
+        return None
+
+    def request_fault(self, method, path, body):
+        """A fault that acts on the request itself (not action_error)."""
+        return self._consume(lambda f: "action_error" not in f,
+                             method, path, body)
+
+    def action_fault(self, method, path, body):
+        return self._consume(lambda f: "action_error" in f,
+                             method, path, body)
+
+    # -- log ---------------------------------------------------------------
+
+    def log_request(self, entry):
+        with self.lock:
+            entry["seq"] = self.next_log_seq
+            self.next_log_seq += 1
+            self.log.append(entry)
+            if len(self.log) > 10000:
+                del self.log[:1000]
+
+    # -- actions -----------------------------------------------------------
+
+    def new_action(self, command, server_id, error=None):
+        aid = self.next_action_id
+        self.next_action_id += 1
+        a = {"id": aid, "command": command, "status": "running",
+             "progress": 0, "started": now_iso(), "finished": None,
+             "resources": [{"id": server_id, "type": "server"}],
+             "error": None,
+             "_polls": 0, "_need": int(self.config["action_polls"]),
+             "_error": error}
+        self.actions[aid] = a
+        if a["_need"] <= 0:
+            self._finish(a)
+        return a
+
+    def _finish(self, a):
+        a["finished"] = now_iso()
+        a["progress"] = 100
+        if a["_error"]:
+            a["status"] = "error"
+            a["error"] = a["_error"]
+        else:
+            a["status"] = "success"
+        srv_id = a["resources"][0]["id"]
+        s = self.servers.get(srv_id)
+        if a["command"] == "create_server" and s is not None \
+                and s["status"] == "initializing":
+            if a["status"] == "success":
+                s["status"] = s.pop("_status_after", "running")
+            else:
+                s.pop("_status_after", None)
+                s["status"] = "off"
+        elif a["command"] == "delete_server" and a["status"] == "error" \
+                and s is not None:
+            s["status"] = s.pop("_status_before", "running")
+
+    def poll(self, a):
+        if a["status"] != "running":
+            return
+        a["_polls"] += 1
+        if a["_polls"] >= a["_need"]:
+            self._finish(a)
+        else:
+            a["progress"] = int(100 * a["_polls"] / a["_need"])
+
+    @staticmethod
+    def public_action(a):
+        return {k: v for k, v in a.items() if not k.startswith("_")}
+
+    # -- servers -----------------------------------------------------------
+
+    def next_ip(self):
+        n = self.ip_seq
+        self.ip_seq += 1
+        net = "198.51.100." if (n // 254) % 2 == 0 else "203.0.113."
+        return net + str(n % 254 + 1), n
+
+    def make_server(self, spec):
+        """A full server object from a partial SPEC (seeding or create)."""
+        if "server_type" in spec and isinstance(spec["server_type"], dict) \
+                and "public_net" in spec:
+            s = copy.deepcopy(spec)
+            if "id" not in s:
+                s["id"] = self.next_server_id
+            self.next_server_id = max(self.next_server_id, s["id"] + 1)
+            return s
+        sid = int(spec.get("id") or self.next_server_id)
+        self.next_server_id = max(self.next_server_id, sid + 1)
+        st = find_server_type(spec.get("server_type", "cx23"))
+        if st is None:
+            raise ApiError(400, "invalid_input", "unknown server_type")
+        loc = find_location(spec.get("location", "nbg1"))
+        if loc is None:
+            raise ApiError(400, "invalid_input", "unknown location")
+        img = find_image(spec.get("image", "debian-12"), st["architecture"])
+        ip, n = self.next_ip()
+        if spec.get("ipv4"):
+            ip = spec["ipv4"]
+        enable4 = spec.get("enable_ipv4", True)
+        enable6 = spec.get("enable_ipv6", True)
+        private = []
+        for i, net in enumerate(spec.get("networks") or []):
+            private.append({"network": net, "ip": "10.0.%d.%d" % (
+                (n // 250) % 250, n % 250 + 2), "alias_ips": [],
+                "mac_address": "86:00:00:%02x:%02x:%02x" % (
+                    (n >> 16) & 255, (n >> 8) & 255, n & 255)})
+        return {
+            "id": sid,
+            "name": spec.get("name") or "server-%d" % sid,
+            "status": spec.get("status", "running"),
+            "created": spec.get("created") or now_iso(),
+            "public_net": {
+                "ipv4": {"id": 80000000 + n, "ip": ip, "blocked": False,
+                         "dns_ptr": "static.%s.clients.your-server.de"
+                         % ".".join(reversed(ip.split(".")))}
+                if enable4 else None,
+                "ipv6": {"id": 90000000 + n,
+                         "ip": "2001:db8:%x::/64" % (n + 1),
+                         "blocked": False, "dns_ptr": []}
+                if enable6 else None,
+                "floating_ips": [], "firewalls": [
+                    {"id": fw.get("firewall") if isinstance(fw, dict)
+                     else fw, "status": "applied"}
+                    for fw in spec.get("firewalls") or []],
+            },
+            "private_net": private,
+            "server_type": copy.deepcopy(st),
+            "datacenter": datacenter_obj(loc),
+            "location": location_obj(loc),
+            "image": copy.deepcopy(img),
+            "iso": None,
+            "rescue_enabled": False,
+            "locked": False,
+            "backup_window": None,
+            "outgoing_traffic": 0,
+            "ingoing_traffic": 0,
+            "included_traffic": 20 * TB if loc[1] in EU else TB,
+            "protection": {"delete": False, "rebuild": False},
+            "labels": dict(spec.get("labels") or {}),
+            "volumes": [],
+            "load_balancers": [],
+            "primary_disk_size": st["disk"],
+            "placement_group": None,
+        }
+
+    @staticmethod
+    def public_server(s):
+        return {k: v for k, v in s.items() if not k.startswith("_")}
+
+
+# --------------------------------------------------------------------------
+# API handlers
+
+
+def apply_sort(items, q):
+    """?sort=field[:asc|:desc], repeatable; the first is the main key."""
+    items = sorted(items, key=lambda x: x["id"])
+    for srt in reversed(q.get("sort", [])):
+        field, _, order = srt.partition(":")
+        if order not in ("", "asc", "desc"):
+            raise ApiError(400, "invalid_input", "invalid sort '%s'" % srt)
+        if items and field in items[0] and \
+                not isinstance(items[0][field], (dict, list)):
+            items.sort(key=lambda x: (x[field] is None, x[field]),
+                       reverse=(order == "desc"))
+    return items
+
+
+def page_of(items, q, key):
+    def intarg(name, default):
+        vals = q.get(name)
+        if not vals:
+            return default
+        try:
+            v = int(vals[-1])
+        except ValueError:
+            raise ApiError(400, "invalid_input",
+                           "invalid value for '%s'" % name)
+        if v < 1:
+            raise ApiError(400, "invalid_input",
+                           "invalid value for '%s'" % name)
+        return v
+    page = intarg("page", 1)
+    per_page = min(intarg("per_page", 25), 50)
+    total = len(items)
+    last = max(1, (total + per_page - 1) // per_page)
+    chunk = items[(page - 1) * per_page: page * per_page]
+    return {key: chunk, "meta": {"pagination": {
+        "page": page, "per_page": per_page,
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < last else None,
+        "last_page": last, "total_entries": total}}}
+
+
+def one(q, name):
+    v = q.get(name)
+    return v[-1] if v else None
+
+
+def api_servers_list(fake, q):
+    items = [fake.public_server(s) for s in fake.servers.values()]
+    name = one(q, "name")
+    if name is not None:
+        items = [s for s in items if s["name"] == name]
+    sel = one(q, "label_selector")
+    if sel:
+        try:
+            terms = parse_selector(sel)
+        except SelectorError as e:
+            raise ApiError(400, "invalid_input",
+                           "invalid label_selector: %s" % e)
+        items = [s for s in items if selector_matches(terms, s["labels"])]
+    statuses = q.get("status")
+    if statuses:
+        items = [s for s in items if s["status"] in statuses]
+    items = apply_sort(items, q)
+    return 200, page_of(items, q, "servers")
+
+
+def api_servers_create(fake, body, method, path):
+    if not isinstance(body, dict):
+        raise ApiError(400, "json_error", "request body must be a JSON object")
+    for f in ("name", "server_type", "image"):
+        if body.get(f) in (None, ""):
+            raise field_error(422, "invalid_input",
+                              "invalid input in field '%s'" % f, f,
+                              ["Missing data for required field."])
+    name = body["name"]
+    if not isinstance(name, str) or not HOSTNAME_RE.match(name):
+        raise field_error(422, "invalid_input",
+                          "invalid input in field 'name'", "name",
+                          ["Name must be a valid hostname."])
+    errs = label_errors(body.get("labels") or {})
+    if errs:
+        raise field_error(422, "invalid_input",
+                          "invalid input in field 'labels'", "labels", errs)
+    ud = body.get("user_data")
+    if ud is not None:
+        if not isinstance(ud, str):
+            raise field_error(422, "invalid_input",
+                              "invalid input in field 'user_data'",
+                              "user_data", ["Not a valid string."])
+        if len(ud.encode("utf-8")) > USER_DATA_MAX:
+            raise field_error(422, "invalid_input",
+                              "invalid input in field 'user_data'",
+                              "user_data",
+                              ["Length must be between 0 and 32768."])
+    st = find_server_type(body["server_type"])
+    if st is None:
+        raise field_error(422, "invalid_input",
+                          "server type %s not found" % body["server_type"],
+                          "server_type", ["server type not found"])
+    if body.get("location"):
+        loc = find_location(body["location"])
+        if loc is None:
+            raise field_error(422, "invalid_input",
+                              "location %s not found" % body["location"],
+                              "location", ["location not found"])
+    elif body.get("datacenter"):
+        loc = find_location_by_dc(body["datacenter"])
+        if loc is None:
+            raise field_error(422, "invalid_input",
+                              "datacenter %s not found" % body["datacenter"],
+                              "datacenter", ["datacenter not found"])
+    else:
+        loc = None
+        for tl in st["locations"]:
+            if tl["available"]:
+                loc = find_location(tl["name"])
+                break
+        if loc is None:
+            raise ApiError(412, "resource_unavailable",
+                           "server type %s is unavailable" % st["name"])
+    img = find_image(body["image"], st["architecture"])
+    if img is None:
+        raise field_error(422, "invalid_input",
+                          "image %s not found" % body["image"], "image",
+                          ["image not found"])
+    if img["architecture"] != st["architecture"]:
+        raise field_error(422, "invalid_input",
+                          "image architecture does not match server type",
+                          "image", ["architecture mismatch"])
+    tl = [x for x in st["locations"] if x["name"] == loc[1]]
+    if not tl:
+        raise field_error(422, "invalid_input",
+                          "unsupported location for server type",
+                          "location", ["unsupported location for server "
+                                       "type"])
+    if not tl[0]["available"]:
+        raise ApiError(412, "resource_unavailable",
+                       "server type %s is unavailable in %s"
+                       % (st["name"], loc[1]))
+    if any(s["name"] == name for s in fake.servers.values()):
+        raise field_error(409, "uniqueness_error",
+                          "server name is already used", "name")
+    lim = fake.config["server_limit"]
+    if lim is not None and len(fake.servers) >= int(lim):
+        raise ApiError(403, "resource_limit_exceeded",
+                       "server limit exceeded", {"limits": [
+                           {"name": "server_limit"}]})
+    pn = body.get("public_net") or {}
+    spec = {"name": name, "server_type": st["name"], "location": loc[1],
+            "image": img["id"], "status": "initializing",
+            "labels": body.get("labels") or {},
+            "networks": body.get("networks"),
+            "firewalls": body.get("firewalls"),
+            "enable_ipv4": pn.get("enable_ipv4", True),
+            "enable_ipv6": pn.get("enable_ipv6", True)}
+    s = fake.make_server(spec)
+    start = body.get("start_after_create", True)
+    s["_status_after"] = (fake.config["status_after_create"]
+                          if start else "off")
+    fake.servers[s["id"]] = s
+    af = fake.action_fault(method, path, body)
+    a = fake.new_action("create_server", s["id"],
+                        action_error(af) if af else None)
+    nxt = []
+    if start:
+        nxt.append(fake.new_action("start_server", s["id"]))
+    s["_create_action"] = a["id"]
+    return 201, {"server": fake.public_server(s),
+                 "action": fake.public_action(a),
+                 "next_actions": [fake.public_action(x) for x in nxt],
+                 "root_password": None if body.get("ssh_keys")
+                 else "fAkE%06dPw" % (s["id"] % 1000000)}
+
+
+def action_error(f):
+    ae = f["action_error"]
+    if not isinstance(ae, dict):
+        ae = {}
+    return {"code": ae.get("code", "action_failed"),
+            "message": ae.get("message", "action failed")}
+
+
+def get_server(fake, sid):
+    try:
+        s = fake.servers.get(int(sid))
+    except ValueError:
+        s = None
+    if s is None:
+        raise ApiError(404, "not_found",
+                       "server with ID '%s' not found" % sid)
+    return s
+
+
+def api_server_get(fake, sid):
+    s = get_server(fake, sid)
+    if s["status"] == "initializing" and "_create_action" in s:
+        a = fake.actions.get(s["_create_action"])
+        if a is not None:
+            fake.poll(a)
+    return 200, {"server": fake.public_server(s)}
+
+
+def api_server_delete(fake, sid, method, path):
+    s = get_server(fake, sid)
+    af = fake.action_fault(method, path, None)
+    a = fake.new_action("delete_server", s["id"],
+                        action_error(af) if af else None)
+    if af:
+        if a["status"] == "running":
+            s["_status_before"] = s["status"]
+            s["status"] = "deleting"
+    else:
+        del fake.servers[s["id"]]
+    return 200, {"action": fake.public_action(a)}
+
+
+def api_actions_list(fake, q):
+    ids = q.get("id")
+    if ids:
+        try:
+            want = [int(i) for i in ids]
+        except ValueError:
+            raise ApiError(400, "invalid_input", "invalid value for 'id'")
+        items = [fake.actions[i] for i in sorted(set(want))
+                 if i in fake.actions]
+    else:
+        items = sorted(fake.actions.values(), key=lambda a: a["id"])
+    st = q.get("status")
+    if st:
+        items = [a for a in items if a["status"] in st]
+    for a in items:
+        fake.poll(a)
+    return 200, page_of([fake.public_action(a) for a in items], q,
+                        "actions")
+
+
+def api_action_get(fake, aid):
+    try:
+        a = fake.actions.get(int(aid))
+    except ValueError:
+        a = None
+    if a is None:
+        raise ApiError(404, "not_found",
+                       "action with ID '%s' not found" % aid)
+    fake.poll(a)
+    return 200, {"action": fake.public_action(a)}
+
+
+def catalog_list(items, q, key, filters):
+    out = items
+    for f in filters:
+        v = q.get(f)
+        if v:
+            out = [x for x in out if str(x.get(f)) in v]
+    return 200, page_of(apply_sort(out, q), q, key)
+
+
+def catalog_get(items, ident, key, what):
+    for x in items:
+        if str(x["id"]) == ident:
+            return 200, {key: x}
+    raise ApiError(404, "not_found", "%s with ID '%s' not found"
+                   % (what, ident))
+
+
+def route_api(fake, method, path, q, body):
+    parts = [p for p in path.split("/") if p]
+    n = len(parts)
+    if n == 0:
+        raise ApiError(404, "not_found", "not found")
+    res = parts[0]
+    if res == "datacenters":
+        raise ApiError(410, "gone", "the datacenters endpoints were "
+                       "removed on 2026-10-01, use /locations instead")
+    if method not in ("GET", "POST", "DELETE", "PUT"):
+        raise ApiError(405, "not_found", "method not allowed")
+    if res == "servers":
+        if n == 1 and method == "GET":
+            return api_servers_list(fake, q)
+        if n == 1 and method == "POST":
+            return api_servers_create(fake, body, method, path)
+        if n == 2 and method == "GET":
+            return api_server_get(fake, parts[1])
+        if n == 2 and method == "DELETE":
+            return api_server_delete(fake, parts[1], method, path)
+    elif res == "actions" and method == "GET":
+        if n == 1:
+            return api_actions_list(fake, q)
+        if n == 2:
+            return api_action_get(fake, parts[1])
+    elif res == "server_types" and method == "GET":
+        if n == 1:
+            return catalog_list(SERVER_TYPE_LIST, q, "server_types",
+                                ["name"])
+        if n == 2:
+            return catalog_get(SERVER_TYPE_LIST, parts[1], "server_type",
+                               "server type")
+    elif res == "images" and method == "GET":
+        if n == 1:
+            items = IMAGE_LIST
+            if q.get("name") and not q.get("architecture"):
+                # a name without an architecture answers x86 images
+                # only: CLI 1.30.3 asks so and predates Arm images
+                items = [i for i in items if i["architecture"] == "x86"]
+            return catalog_list(items, q, "images",
+                                ["name", "architecture", "type", "status"])
+        if n == 2:
+            return catalog_get(IMAGE_LIST, parts[1], "image", "image")
+    elif res == "locations" and method == "GET":
+        if n == 1:
+            return catalog_list(LOCATION_LIST, q, "locations", ["name"])
+        if n == 2:
+            return catalog_get(LOCATION_LIST, parts[1], "location",
+                               "location")
+    elif res == "ssh_keys" and method == "GET":
+        if n == 1:
+            return catalog_list([], q, "ssh_keys", ["name"])
+        if n == 2:
+            return catalog_get([], parts[1], "ssh_key", "ssh key")
+    raise ApiError(404, "not_found", "not found")
+
+
+# --------------------------------------------------------------------------
+# Control interface
+
+
+def route_ctl(fake, method, path, body):
+    p = path.rstrip("/")
+    with fake.lock:
+        if p == "/health" and method == "GET":
+            return 200, {"ok": True, "pid": os.getpid(),
+                         "port": fake.port}
+        if p == "/reset" and method == "POST":
+            fake.reset()
+            return 200, {"ok": True}
+        if p == "/config":
+            if method == "POST":
+                if not isinstance(body, dict):
+                    raise ApiError(400, "invalid_input", "need an object")
+                for k, v in body.items():
+                    if k == "rate_remaining":
+                        fake._refill()
+                        fake.budget = float(v)
+                    elif k in fake.config:
+                        fake.config[k] = v
+                    else:
+                        raise ApiError(400, "invalid_input",
+                                       "unknown config key '%s'" % k)
+                fake._refill()
+                fake.budget = min(fake.budget,
+                                  float(fake.config["rate_limit"]))
+            if method in ("GET", "POST"):
+                out = dict(fake.config)
+                fake._refill()
+                out["rate_remaining"] = int(fake.budget)
+                return 200, out
+        if p == "/faults":
+            if method == "GET":
+                return 200, {"faults": fake.faults}
+            if method == "DELETE":
+                fake.faults = []
+                return 200, {"faults": []}
+            if method == "POST":
+                if isinstance(body, dict) and "faults" in body:
+                    return 200, {"faults": [fake.add_fault(f)
+                                            for f in body["faults"]]}
+                return 200, fake.add_fault(body)
+        if p == "/log":
+            if method == "GET":
+                return 200, {"requests": fake.log}
+            if method == "DELETE":
+                fake.log = []
+                return 200, {"requests": []}
+        if p == "/state":
+            if method == "GET":
+                return 200, {
+                    "servers": [fake.public_server(s) for s in
+                                sorted(fake.servers.values(),
+                                       key=lambda s: s["id"])],
+                    "actions": [fake.public_action(a) for a in
+                                sorted(fake.actions.values(),
+                                       key=lambda a: a["id"])]}
+            if method == "PUT":
+                specs = (body or {}).get("servers", [])
+                new = {}
+                for spec in specs:
+                    s = fake.make_server(spec)
+                    new[s["id"]] = s
+                fake.servers = new
+                return 200, {"servers": [fake.public_server(s)
+                                         for s in new.values()]}
+        if p == "/servers" and method == "POST":
+            specs = (body or {}).get("servers", [])
+            out = []
+            for spec in specs:
+                s = fake.make_server(spec)
+                if any(x["name"] == s["name"] for x in
+                       fake.servers.values()):
+                    raise ApiError(409, "uniqueness_error",
+                                   "server name '%s' is already used"
+                                   % s["name"])
+                fake.servers[s["id"]] = s
+                out.append(fake.public_server(s))
+            return 200, {"servers": out}
+    raise ApiError(404, "not_found", "no control endpoint %s %s"
+                   % (method, path))
+
+
+# --------------------------------------------------------------------------
+# HTTP
+
+
+class Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "fakehcloud/1"
+
+    def log_message(self, fmt, *args):
+        if self.server.fake.args.verbose:
+            sys.stderr.write("fakehcloud: %s\n" % (fmt % args))
+
+    def do_GET(self):
+        self.handle_any()
+
+    do_POST = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_GET
+
+    def read_body(self):
+        n = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(n) if n > 0 else b""
+        if not raw:
+            return raw, None, True
+        try:
+            return raw, json.loads(raw.decode("utf-8")), True
+        except (ValueError, UnicodeDecodeError):
+            return raw, None, False
+
+    def send_json(self, status, obj, headers=None):
+        data = b"" if obj is None else (
+            json.dumps(obj, indent=2) + "\n").encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for k, v in (headers or {}).items():
+            self.send_header(k, v)
+        self.end_headers()
+        if self.command != "HEAD":
+            self.wfile.write(data)
+
+    def send_error_json(self, e, headers=None):
+        h = dict(headers or {})
+        h.update(e.headers)
+        self.send_json(e.status, {"error": {
+            "code": e.code, "message": e.message, "details": e.details}}, h)
+
+    def drop(self):
+        self.close_connection = True
+        try:
+            self.wfile.flush()
+            self.connection.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+
+    def handle_any(self):
+        fake = self.server.fake
+        fake.last_activity = time.monotonic()
+        url = urlsplit(self.path)
+        raw, body, body_ok = self.read_body()
+        if url.path.startswith("/_fake/") or url.path == "/_fake":
+            try:
+                if not body_ok:
+                    raise ApiError(400, "json_error", "invalid JSON body")
+                status, obj = route_ctl(fake, self.command,
+                                        url.path[len("/_fake"):], body)
+                self.send_json(status, obj)
+            except ApiError as e:
+                self.send_error_json(e)
+            return
+        if not (url.path == "/v1" or url.path.startswith("/v1/")):
+            self.send_error_json(ApiError(404, "not_found", "not found"))
+            return
+        path = url.path[3:] or "/"
+        q = parse_qs(url.query, keep_blank_values=True)
+        auth = (self.headers.get("Authorization") or "") == \
+            "Bearer " + fake.token
+        entry = {"time": now_iso(), "method": self.command, "path": path,
+                 "query": url.query, "auth": auth, "status": None,
+                 "fault": None, "body": body}
+        fake.log_request(entry)
+        status = 0
+        try:
+            status = self.serve_api(fake, path, q, body, body_ok, auth,
+                                    entry)
+        finally:
+            entry["status"] = status
+
+    def serve_api(self, fake, path, q, body, body_ok, auth, entry):
+        method = self.command
+        if not auth:
+            e = ApiError(401, "unauthorized", "unable to authenticate")
+            self.send_error_json(e, fake.rate_headers())
+            return 401
+        if not fake.take_budget():
+            e = ApiError(429, "rate_limit_exceeded", "limit of %s requests "
+                         "per hour reached" % fake.config["rate_limit"])
+            self.send_error_json(e, fake.rate_headers())
+            return 429
+        f = fake.request_fault(method, path, body)
+        if f is not None:
+            entry["fault"] = f["id"]
+            if f.get("slow"):
+                time.sleep(float(f["slow"]))
+            if f.get("drop"):
+                self.drop()
+                return 0
+            if f.get("status"):
+                st = int(f["status"])
+                hdrs = fake.rate_headers()
+                if "reset" in f:
+                    hdrs["RateLimit-Remaining"] = "0"
+                    hdrs["RateLimit-Reset"] = str(
+                        int(time.time() + float(f["reset"])))
+                e = ApiError(st, f.get("code"), f.get(
+                    "message", "injected fault %d" % st),
+                    f.get("details"))
+                self.send_error_json(e, hdrs)
+                return st
+        if not body_ok:
+            e = ApiError(400, "json_error", "invalid JSON in request body")
+            self.send_error_json(e, fake.rate_headers())
+            return 400
+        try:
+            with fake.lock:
+                status, obj = route_api(fake, method, path, q, body)
+        except ApiError as e:
+            self.send_error_json(e, fake.rate_headers())
+            return e.status
+        self.send_json(status, obj, fake.rate_headers())
+        return status
+
+
+class Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+
+
+def parent_alive(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            state = f.read().rsplit(")", 1)[1].split()[0]
+        return state != "Z"
+    except (OSError, IndexError):
+        return True
+
+
+def watchdog(fake, parent_pid):
+    while True:
+        time.sleep(0.25)
+        if parent_pid and not parent_alive(parent_pid):
+            os._exit(0)
+        idle = fake.config.get("idle_timeout")
+        if idle and time.monotonic() - fake.last_activity > float(idle):
+            os._exit(0)
+
+
+def main():
+    ap = argparse.ArgumentParser(description="fake Hetzner Cloud API")
+    ap.add_argument("--port", type=int, default=0)
+    ap.add_argument("--port-file")
+    ap.add_argument("--token")
+    ap.add_argument("--parent-pid", type=int, default=0)
+    ap.add_argument("--idle-timeout", type=float, default=300)
+    ap.add_argument("--action-polls", type=int, default=1)
+    ap.add_argument("--rate-limit", type=int, default=3600)
+    ap.add_argument("--rate-refill", type=float, default=1.0)
+    ap.add_argument("--server-limit", type=int, default=None)
+    ap.add_argument("--verbose", action="store_true")
+    args = ap.parse_args()
+
+    fake = Fake(args)
+    fake.token = (args.token or os.environ.get("FAKE_HCLOUD_TOKEN")
+                  or os.environ.get("HCLOUD_TOKEN") or "fake-token")
+    srv = Server(("127.0.0.1", args.port), Handler)
+    srv.fake = fake
+    fake.port = srv.server_address[1]
+    if args.port_file:
+        tmp = args.port_file + ".tmp"
+        with open(tmp, "w") as f:
+            f.write("%d\n" % fake.port)
+        os.rename(tmp, args.port_file)
+    t = threading.Thread(target=watchdog, args=(fake, args.parent_pid),
+                         daemon=True)
+    t.start()
+    try:
+        srv.serve_forever(poll_interval=0.2)
+    except KeyboardInterrupt:
+        pass
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
