@@ -14,6 +14,8 @@
 #include "state.h"
 #include "events.h"
 #include "http.h"
+#include "labels.h"
+#include "cloud.h"
 #include "fleetstats.h"
 #include "catalog.h"
 
