@@ -16,6 +16,7 @@
 #include "http.h"
 #include "labels.h"
 #include "cloud.h"
+#include "reconcile.h"
 #include "fleetstats.h"
 #include "catalog.h"
 
