@@ -331,35 +331,33 @@ error_code(const struct pp_http_resp *r, char *code, size_t len)
 	code[n] = '\0';
 }
 
-/* Waits for budget before an attempt. Returns -1 when the wait would
- * pass the deadline. */
+/* Waits for budget before an attempt. The budget refills evenly until
+ * RateLimit-Reset (Hetzner: one request a second), so one request's
+ * share of that time is what a request costs. With none left the wait
+ * is required; below the reserve it paces us so the reserve (shared
+ * with every other tool of the project) is never spent. Returns -1
+ * when a required wait would pass the deadline. */
 static int
 rate_wait(struct pp_http_client *c)
 {
 	double d;
 
-	if (c->rl_remaining < 0 || c->rl_limit <= 0)
+	if (c->rl_remaining < 0 || c->rl_limit <= 0 ||
+	    c->rl_remaining >= c->rate_reserve)
 		return 0;
+	d = pp_http_until(c->rl_reset) /
+		(double)(c->rl_limit - c->rl_remaining + 1);
 	if (c->rl_remaining == 0) {
-		d = pp_http_until(c->rl_reset);
 		if (past_deadline(c, d))
 			return -1;
-		pp_debug("rate limit: no requests left, waiting %.0f s for "
-			"the reset", d);
+		pp_debug("rate limit: no requests left, waiting %.2f s", d);
 		pp_http_wait(c, d);
-		c->rl_remaining = c->rl_limit;
 		return 0;
 	}
-	if (c->rl_remaining < c->rate_reserve) {
-		/* the budget refills evenly until the reset: take one
-		 * request's share of it, so the reserve is never spent */
-		d = pp_http_until(c->rl_reset) /
-			(double)(c->rl_limit - c->rl_remaining + 1);
-		if (d > c->retry_max)
-			d = c->retry_max;
-		if (!past_deadline(c, d))
-			pp_http_wait(c, d);
-	}
+	if (d > c->retry_max)
+		d = c->retry_max;
+	if (!past_deadline(c, d))
+		pp_http_wait(c, d);
 	return 0;
 }
 
