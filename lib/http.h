@@ -82,9 +82,10 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * would pass the deadline, gave_up is set and nothing is sent).
  * Failed attempts are repeated with exponential backoff and jitter
  * (a 429 waits until the reset instead) while retries last: every
- * retryable failure when idempotent, otherwise only PP_RETRY_SAFE ones, and an ambiguous one
- * only after check(check_arg) returned 0 ("it did not happen"); a
- * check returning 1 ends the call with resolved set, -1 gives up.
+ * retryable failure when idempotent, otherwise only PP_RETRY_SAFE
+ * ones, and an ambiguous one only after check(check_arg) returned 0
+ * ("it did not happen"); a check returning 1 ends the call with
+ * resolved set, -1 gives up. No wait passes the deadline (gave_up).
  * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */
 int pp_http_call(struct pp_http_client *c, const char *method,
 	const char *path, const char *body, int idempotent,
