@@ -3,16 +3,21 @@
  * Reads the node registry (a file, or an http/https/file URL read-only),
  * appends one sample to the history store in the state directory, and
  * writes a new document with version, generated_at, fleet, nodes and
- * history to stdout. Reads nothing on stdin. Unless --no-record or
- * --dry-run, also saves the document as STATE_DIR/last.json (for
- * pp-status), and updates the metrics textfile when metrics.textfile is
- * set. */
+ * history to stdout. Adds server_types, the catalog from the cloud
+ * provider (cached in the state directory for cloud.catalog_ttl), and
+ * with --reconcile (or cloud.reconcile) a reconciliation section: our
+ * servers the registry lacks (orphans) and registry nodes whose server
+ * is gone (lost). Reads nothing on stdin; changes nothing in the cloud.
+ * Unless --no-record or --dry-run, also saves the document as
+ * STATE_DIR/last.json (for pp-status), and updates the metrics textfile
+ * when metrics.textfile is set. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "pp.h"
 
-enum { OPT_REGISTRY = PP_OPT_TOOL, OPT_STATE_DIR, OPT_NO_RECORD };
+enum { OPT_REGISTRY = PP_OPT_TOOL, OPT_STATE_DIR, OPT_NO_RECORD,
+	OPT_RECONCILE };
 
 static void
 usage(int status)
@@ -22,7 +27,8 @@ usage(int status)
 	fprintf(f, "usage: pp-fleetstats [-pqv] [-c FILE] [--now TIME] "
 		"[--registry PATH|URL]\n"
 		"                     [--state-dir DIR] [--no-record] "
-		"[--dry-run]\n\n"
+		"[--dry-run]\n"
+		"                     [--reconcile]\n\n"
 		"Reads the node registry and writes the fleet document "
 		"to stdout.\n\n"
 		"  -r, --registry PATH registry file or http(s)/file URL "
@@ -33,7 +39,11 @@ usage(int status)
 		"                      else /var/lib/ppscale)\n"
 		"      --no-record     do not append a history sample, save the\n"
 		"                      snapshot or update metrics\n"
-		"      --dry-run       the same as --no-record\n"
+		"      --reconcile     compare the registry with the cloud "
+		"(default:\n"
+		"                      cloud.reconcile)\n"
+		"      --dry-run       the same as --no-record, and no catalog "
+		"cache write\n"
 		PP_COMMON_HELP);
 }
 
@@ -46,6 +56,7 @@ main(int argc, char **argv)
 		{"registry", required_argument, 0, 'r'},
 		{"state-dir", required_argument, 0, OPT_STATE_DIR},
 		{"no-record", no_argument, 0, OPT_NO_RECORD},
+		{"reconcile", no_argument, 0, OPT_RECONCILE},
 		{0, 0, 0, 0},
 	};
 	struct pp_fleetstats_opts o = {0};
@@ -68,6 +79,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_NO_RECORD:
 			o.record = 0;
+			break;
+		case OPT_RECONCILE:
+			o.reconcile = 1;
 			break;
 		default:
 			pp_usage_error(usage);

@@ -79,9 +79,13 @@ struct pp_config {
 		double poll_interval;
 		long retries;
 		double retry_base;
+		double retry_max;
+		long rate_reserve;
+		long deadline;
 		struct {
 			char *file;
 			long boot_seconds;
+			long server_limit;
 		} local;
 		size_t ncatalog;
 		struct pp_type_conf *catalog;

@@ -4,6 +4,8 @@
 #include <string.h>
 
 #include "catalog.h"
+#include "cli.h"
+#include "cloud.h"
 #include "config.h"
 #include "doc.h"
 #include "fleet.h"
@@ -11,7 +13,9 @@
 #include "forecast.h"
 #include "history.h"
 #include "metrics.h"
+#include "reconcile.h"
 #include "registry.h"
+#include "util.h"
 
 json_object *
 pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
@@ -24,13 +28,30 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	time_t now = pp_now();
 	char *rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	char *hpath = pp_state_path(cfg, o->state_dir, "history");
-	json_object *doc;
+	json_object *doc, *recon = NULL;
+	struct pp_catalog cat;
+	struct pp_cloud *cloud;
+	struct pp_cloud_error cerr;
+	long long orphan_mb = 0;
 	int rc;
 
 	rc = pp_registry_open(&reg, rpath, 0, err, sizeof err);
 	if (rc < 0)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
 	pp_fleet_compute(&reg, &fleet);
+
+	/* The cloud is optional here: when it cannot be opened or reached
+	 * the document still goes out, built from the registry. */
+	cloud = pp_cloud_open(cfg, o->state_dir, &cerr);
+	if (!cloud && (o->reconcile || cfg->cloud.reconcile))
+		pp_warn("cannot use the cloud: %s", cerr.message);
+	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
+	if (o->reconcile || cfg->cloud.reconcile) {
+		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat, now,
+			&orphan_mb);
+		fleet.pending_ram_mb += orphan_mb;
+	}
+	pp_cloud_close(cloud);
 	sample = (struct pp_sample){now, fleet.allocated_ram_mb,
 		fleet.total_ram_mb, fleet.pending_ram_mb};
 	if (pp_history_record(&hist, hpath, &sample, cfg->history.retention,
@@ -44,14 +65,10 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
 	json_object_object_add(doc, "forecast",
 		pp_forecast_section(cfg, &hist, now));
-	{
-		struct pp_catalog cat;
-
-		pp_catalog_from_config(cfg, &cat);
-		json_object_object_add(doc, "server_types",
-			pp_catalog_json(&cat));
-		pp_catalog_free(&cat);
-	}
+	json_object_object_add(doc, "server_types", pp_catalog_json(&cat));
+	pp_catalog_free(&cat);
+	if (recon)
+		json_object_object_add(doc, "reconciliation", recon);
 
 	if (o->record) {
 		char *spath = pp_state_path(cfg, o->state_dir, "state.json");

@@ -1,0 +1,357 @@
+#!/usr/bin/env bats
+# The Hetzner provider against the fake API (t/fakehcloud.py): one test
+# per behaviour and per injected fault, asserting what the caller sees:
+# result, error code and message, requests made, and seconds waited.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	export FAKE_TOKEN=pp-secret-token-3020
+	fake_start
+}
+
+teardown_file() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
+	fake_reset
+	write_config <<-EOF
+	cloud:
+	  provider: hetzner
+	  poll_interval: 0.05
+	  retry_base: 0.1
+	  retries: 3
+	  request_timeout: 1s
+	EOF
+}
+
+cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
+
+# waited_between LOW HIGH: .waited of $output within [LOW, HIGH]
+waited_between() {
+	local w
+	w=$(jq -r .waited <<<"$output")
+	jq -en --argjson w "$w" "$w >= $1 and $w <= $2" >/dev/null ||
+		fail "waited $w s, expected between $1 and $2"
+}
+
+# fake_count FILTER: how many logged requests match a jq filter
+fake_count() {
+	fake_log | jq "[.requests[] | select($1)] | length"
+}
+
+@test "creates a server with our labels and polls its create action" {
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	jq_is .result.status initializing
+	jq_is .result.location nbg1
+	jq_is .result.labels.managed_by ppscale
+	jq_is .requests 2
+	jq_is '[.log[] | .method + " " + .path] | join(",")' \
+		"POST /servers,GET /actions/9000001"
+	jq_is '.log[0].body.labels.pool' default
+	jq_is '.log[0].body.image' debian-12
+	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+}
+
+@test "waits until the server is running, polling at the configured interval" {
+	fake_config '{"action_polls": 4}' >/dev/null
+	fake_seed '{"servers": [{"name": "s", "status": "running"}]}' >/dev/null
+	cloudctl create pp-a cx23 nbg1 >/dev/null
+	run --separate-stderr cloudctl wait 5000002 10
+	assert_success
+	jq_is .result.status running
+	jq_is .requests 1
+	fake_ctl PUT /state "$(fake_state | jq -c \
+		'.servers[1].status = "initializing"')" >/dev/null
+	run --separate-stderr cloudctl wait 5000002 0.3
+	assert_failure 1
+	jq_is .error.code timeout
+	waited_between 0.2 0.35
+}
+
+@test "lists by label selector over more than 50 servers, 50 a page" {
+	fake_seed "$(jq -nc '{servers: [range(0; 120) |
+		{name: "s\(.)", labels: (if . % 2 == 0
+		then {managed_by: "ppscale"} else {team: "web"} end)}]}')" \
+		>/dev/null
+	run --separate-stderr cloudctl list managed_by=ppscale
+	assert_success
+	jq_is '.result | length' 60
+	jq_is '[.result[].labels.managed_by] | unique | join(",")' ppscale
+	jq_is .requests 2
+	jq_is '.log[1].path' \
+		'/servers?label_selector=managed_by%3Dppscale&per_page=50&page=2'
+	run --separate-stderr cloudctl list
+	jq_is '.result | length' 120
+	jq_is .requests 3
+}
+
+@test "reads server.location first and datacenter.location when it is absent" {
+	fake_seed '{"servers": [{"name": "old", "location": "hel1"}]}' >/dev/null
+	fake_ctl PUT /state "$(fake_state | jq -c \
+		'.servers[0] |= del(.location) | {servers}')" >/dev/null
+	run --separate-stderr cloudctl get 5000001
+	assert_success
+	jq_is .result.location hel1
+	fake_seed '{"servers": [{"name": "new", "location": "fsn1"}]}' >/dev/null
+	fake_ctl PUT /state "$(fake_state | jq -c \
+		'.servers[1].datacenter.location.name = "nbg1" | {servers}')" \
+		>/dev/null
+	run --separate-stderr cloudctl get 5000002
+	jq_is .result.location fsn1
+}
+
+@test "server types: orderable only where locations[].available says so, deprecated marked" {
+	run --separate-stderr cloudctl types
+	assert_success
+	jq_is .result.source hetzner
+	jq_is '.result.types[] | select(.name == "cx22") | .deprecated' true
+	jq_is '.result.types[] | select(.name == "cx22") |
+		[.locations[].available] | any' false
+	# priced in sin, but not orderable there
+	jq_is '.result.types[] | select(.name == "cpx22") |
+		.locations[] | select(.name == "sin") | .available' false
+	jq_is '.result.types[] | select(.name == "cpx22") |
+		.locations[] | select(.name == "sin") | .hourly_eur' 0.0161
+	jq_is '.result.types[] | select(.name == "cx23") | .memory_gb' 4
+	jq_is '.result.types[] | select(.name == "cx23") | .deprecated' false
+	run --separate-stderr cloudctl cost cx33 nbg1
+	jq_is .result 0.008
+}
+
+@test "deletes a server and waits for its delete action; a missing one is not_found" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_success
+	jq_is .requests 2
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	run --separate-stderr cloudctl delete 5000001
+	assert_failure 1
+	jq_is .error.code not_found
+	jq_is .error.http_status 404
+	jq_is .requests 1
+}
+
+@test "429 with a reset: waits until the reset, then succeeds" {
+	fake_fault '{"method": "GET", "path": "/servers", "status": 429,
+		"reset": 2}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is .requests 2
+	waited_between 1 2.1
+}
+
+@test "429 whose reset lies past the deadline fails at once instead of sleeping" {
+	cat >>"$PP_CONFIG" <<-EOF
+	  deadline: 5s
+	EOF
+	fake_fault '{"method": "GET", "status": 429, "reset": 600}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_failure 1
+	jq_is .error.code rate_limit_exceeded
+	jq_is .error.http_status 429
+	jq_is .requests 1
+	jq_is .waited 0
+	assert_stderr_contains "deadline"
+}
+
+@test "a low remaining budget paces requests instead of spending the reserve" {
+	fake_seed "$(jq -nc '{servers: [range(0; 120) | {name: "s\(.)"}]}')" \
+		>/dev/null
+	fake_config '{"rate_remaining": 3}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is .requests 3
+	jq_is '.result | length' 120
+	# the first answer shows 2 left: the next two requests each wait
+	# for one request's share of the refill, about a second
+	waited_between 1.6 2.4
+}
+
+@test "500 is an error, not retried" {
+	fake_fault '{"status": 500}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_failure 1
+	jq_is .error.code server_error
+	jq_is .error.http_status 500
+	jq_is .error.retryable false
+	jq_is .requests 1
+	jq_is .waited 0
+	assert_stderr_contains "GET /servers: injected fault 500 (server_error, HTTP 500)"
+}
+
+@test "502, 503, 504, 409 conflict and 423 locked are retried with exponential backoff" {
+	local st
+	for st in 502 503 504 409 423; do
+		fake_reset
+		fake_fault "{\"status\": $st, \"count\": 2, \"code\": \
+			\"$([[ $st == 409 ]] && echo conflict || echo x$st)\"}" \
+			>/dev/null
+		run --separate-stderr cloudctl list
+		assert_success
+		jq_is .requests 3
+		# 0.1 then 0.2, each with half jitter
+		waited_between 0.15 0.3
+	done
+}
+
+@test "gives up after the configured retries and says the error was retryable" {
+	fake_fault '{"status": 503, "count": 0}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_failure 1
+	jq_is .error.code unavailable
+	jq_is .error.http_status 503
+	jq_is .error.retryable true
+	jq_is .requests 4
+	# 0.1 + 0.2 + 0.4 with half jitter
+	waited_between 0.35 0.7
+}
+
+@test "a dropped connection on a read is retried" {
+	fake_fault '{"method": "GET", "drop": true}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is .requests 2
+	[[ $(fake_count '.status == 0') == 1 ]]
+}
+
+@test "a slow answer hits the request timeout and is retried, then fails with timeout" {
+	fake_fault '{"method": "GET", "slow": 2}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is .requests 2
+	sed -i 's/retries: 3/retries: 1/' "$PP_CONFIG"
+	fake_fault '{"method": "GET", "slow": 2, "count": 0}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_failure 1
+	jq_is .error.code timeout
+	jq_is .error.http_status 0
+	jq_is .requests 2
+}
+
+@test "a create whose answer is lost is looked up by name before it is retried" {
+	fake_fault '{"method": "POST", "path": "/servers", "drop": true}' \
+		>/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	jq_is '[.log[] | .method + " " + .path] | join(",")' \
+		"POST /servers,GET /servers?name=pp-a&per_page=50&page=1,POST /servers,GET /actions/9000001"
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
+@test "a create that took effect although its answer timed out is adopted, not repeated" {
+	# the POST answers after the 1 s timeout but creates the server;
+	# the look-up is answered after that
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers", "slow": 1.5},
+		{"method": "GET", "path": "/servers", "slow": 0.8}]}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	jq_is .result.name pp-a
+	jq_is .result.labels.managed_by ppscale
+	jq_is .requests 2
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(fake_count '.method == "POST"') == 1 ]]
+}
+
+@test "a 503 on create is retried only after the look-up found nothing" {
+	fake_fault '{"method": "POST", "status": 503}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	jq_is .requests 4
+	[[ $(fake_count '.method == "POST"') == 2 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
+@test "resource_unavailable is reported with code, status and message, not retried" {
+	run --separate-stderr cloudctl create pp-a cpx22 sin
+	assert_failure 1
+	jq_is .error.code resource_unavailable
+	jq_is .error.http_status 412
+	jq_is .error.retryable false
+	jq_is .requests 1
+	assert_stderr_contains "server type cpx22 is unavailable in sin"
+}
+
+@test "resource_limit_exceeded is a clear error without a retry storm" {
+	fake_config '{"server_limit": 0}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_failure 1
+	jq_is .error.code resource_limit_exceeded
+	jq_is .error.http_status 403
+	jq_is .requests 1
+	assert_stderr_contains "server limit exceeded"
+}
+
+@test "uniqueness_error is final" {
+	fake_seed '{"servers": [{"name": "pp-a"}]}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_failure 1
+	jq_is .error.code uniqueness_error
+	jq_is .error.http_status 409
+	jq_is .requests 1
+}
+
+@test "a failed create action is reported and the broken server deleted again" {
+	fake_fault '{"action_error": {"code": "placement_error",
+		"message": "no capacity in this placement group"}}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_failure 1
+	jq_is .error.code placement_error
+	jq_is .result.name pp-a
+	assert_stderr_contains "no capacity in this placement group"
+	assert_stderr_contains "the server was deleted again"
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+}
+
+@test "a wrong token is unauthorized, not retried, and never echoed" {
+	HCLOUD_TOKEN=wrong-token-xyz run --separate-stderr cloudctl list
+	assert_failure 1
+	jq_is .error.code unauthorized
+	jq_is .error.http_status 401
+	jq_is .requests 1
+	refute_stderr_contains wrong-token-xyz
+	refute_output --partial wrong-token-xyz
+}
+
+@test "the token never appears in output, errors, logs or dry-run records" {
+	fake_fault '{"status": 503, "count": 0}' >/dev/null
+	run --separate-stderr cloudctl -vv create pp-a cx23 nbg1
+	assert_failure 1
+	refute_output --partial "$FAKE_TOKEN"
+	refute_stderr_contains "$FAKE_TOKEN"
+	fake_reset
+	run --separate-stderr cloudctl -vv --dry-run create pp-a cx23 nbg1
+	assert_success
+	refute_output --partial "$FAKE_TOKEN"
+	refute_stderr_contains "$FAKE_TOKEN"
+	! grep -rq "$FAKE_TOKEN" "$PP_STATE_DIR"
+}
+
+@test "dry run records create and delete, sends only reads" {
+	run --separate-stderr cloudctl --dry-run create pp-a cx23 nbg1
+	assert_success
+	jq_is .requests 0
+	jq_is '.log | length' 1
+	jq_is '.log[0].sent' false
+	jq_is '.log[0].body.name' pp-a
+	run --separate-stderr cloudctl --dry-run delete 5000001
+	assert_success
+	jq_is '.log[0].path' /servers/5000001
+	[[ $(fake_count 'true') == 0 ]]
+}
+
+@test "an invalid selector is refused without spending a request" {
+	run --separate-stderr cloudctl list 'role in (a'
+	assert_failure 1
+	jq_is .error.code invalid_input
+	jq_is .requests 0
+}
