@@ -16,5 +16,8 @@
 #include "http.h"
 #include "fleetstats.h"
 #include "catalog.h"
+#include "hook.h"
+#include "drain.h"
+#include "drainrun.h"
 
 #endif
