@@ -146,7 +146,7 @@ pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
 		if (!best) {
 			fail(p, "game server '%s' (%lld MB) fits on no ready "
 				"node: largest free block %lld MB on '%s' "
-				"after placing %zu larger; '%s' needs "
+				"after placing %zu before it; '%s' needs "
 				"%lld MB in all, %lld MB free on %zu ready "
 				"node%s", items[i].c->id, items[i].ram,
 				largest->free, largest->node->id, i, src->id,
