@@ -69,14 +69,14 @@ decision_doc() {
 		    dry_run: $d, evaluations: []}}'
 }
 
-# drain_config [LINES]: the test hook as move_command; extra lines are
-# appended under drain: (indented by the caller)
+# drain_config [LINES]: the test hook as move_command; MOVE_TIMEOUT and
+# PLAYER_GRACE override those keys; extra lines are appended as given
 drain_config() {
 	cat > "$PP_CONFIG" <<CONF
 drain:
   move_command: ["$FIXTURES/drain/move-hook", "{server}", "--from={from}", "{to}", "{to_ip}", "literal a b;c \$HOME"]
-  move_timeout: 5s
-  player_grace: 10m
+  move_timeout: ${MOVE_TIMEOUT:-5s}
+  player_grace: ${PLAYER_GRACE:-10m}
 $*
 CONF
 }
