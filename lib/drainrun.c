@@ -675,6 +675,7 @@ lock_node(struct run *x)
 {
 	char *path = lock_path(x->sdir, "drain-", x->node);
 	char *lp, *holder;
+	size_t len;
 	int e;
 
 	if (pp_mkdirs(x->sdir, 0755) < 0)
@@ -692,7 +693,7 @@ lock_node(struct run *x)
 		pp_die(PP_EXIT_FAIL, "cannot lock '%s.lock': %s", path,
 			strerror(e));
 	lp = pp_xasprintf("%s.lock", path);
-	holder = pp_read_file(lp, 64, NULL);
+	holder = pp_read_file(lp, 64, &len);
 	if (holder)
 		holder[strcspn(holder, "\n")] = '\0';
 	if (holder && *holder)
