@@ -788,6 +788,8 @@ drain_loop(struct run *x)
 static int
 exit_status(const struct run *x)
 {
+	if (pp_interrupted())
+		return PP_EXIT_FAIL;
 	if (!x->manual)
 		return PP_EXIT_OK;
 	if (x->gone)
