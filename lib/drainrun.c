@@ -601,7 +601,9 @@ drain_pass(struct run *x)
 		x->gone = x->stop = 1;
 		set_status(x, "refused", "node '%s' was removed from the "
 			"registry while draining", x->node);
-	} else if (x->remaining == 0) {
+	} else if (x->remaining == 0 && !x->stop) {
+		/* a node returned to service meanwhile is not "empty": that
+		 * would invite its deletion */
 		x->empty = 1;
 		set_status(x, "empty", "node '%s' holds no game servers",
 			x->node);

@@ -228,3 +228,27 @@ ARG=literal a b;c \$HOME"
 	jq_is '.drain.status' empty
 	reg_is '[.nodes[].containers[].id] | join(",")' a
 }
+
+@test "SIGTERM stops the drain, kills the running hook and still writes the document" {
+	reg_node S cloud ready 8000 a:1000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=30 pp-drain < <(decision_doc scale_down S) \
+		> "$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	drain=$!
+	for _ in $(seq 100); do
+		[ -e "$HOOK_LOG.child" ] && break
+		sleep 0.05
+	done
+	kill -TERM "$drain"
+	rc=0
+	wait "$drain" || rc=$?
+	[ "$rc" = 1 ] || fail "pp-drain exited $rc, not 1"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.failed[0].error' 'interrupted (killed)'
+	jq_is '.drain.failed | length' 1
+	[ "$(hook_calls)" = 'a>T' ]
+	! kill -0 "$(cat "$HOOK_LOG.child")" 2>/dev/null
+	reg_is '[.nodes[0].containers[].id] | join(",")' a,b
+}

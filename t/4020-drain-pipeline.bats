@@ -124,7 +124,7 @@ setup() {
 }
 
 @test "a second pp-drain on the same node reports busy and leaves the registry whole" {
-	export HOOK_SLEEP=2
+	export HOOK_SLEEP=1.5
 	decision_doc scale_down S > "$BATS_TEST_TMPDIR/doc"
 	pp-drain < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/first.out" \
 		2>/dev/null &
