@@ -149,3 +149,29 @@ setup() {
 	reg_is '[.nodes[].containers[].id] | sort | join(",")' a,b,d
 	reg_is '.nodes[1].containers | length' 2
 }
+
+@test "two drains of different nodes never overfill a shared target" {
+	reg_init
+	reg_node S1 cloud ready 8000 a:3000
+	reg_node S2 cloud ready 8000 b:3000
+	reg_node T cloud ready 4000
+	reg_write
+	HOOK_SLEEP=1 pp-drain < <(decision_doc scale_down S1) \
+		> "$BATS_TEST_TMPDIR/first.out" 2>/dev/null &
+	first=$!
+	for _ in $(seq 100); do
+		[ -e "$HOOK_LOG.pid" ] && break
+		sleep 0.05
+	done
+	# S2's plan still sees 4000 MB free on T: a is not recorded yet
+	run --separate-stderr pp-drain < <(decision_doc scale_down S2)
+	assert_success
+	wait "$first"
+	jq_is '.drain.planned[0].to' T
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.skipped[0].reason' \
+		"target 'T' has 1000 MB free now, 'b' needs 3000 MB; re-planned next cycle"
+	[ "$(jq -r .drain.status "$BATS_TEST_TMPDIR/first.out")" = empty ]
+	reg_is '[.nodes[2].containers[].id] | join(",")' a
+	reg_is '[.nodes[1].containers[].id] | join(",")' b
+}
