@@ -26,5 +26,8 @@
 #include "status.h"
 #include "template.h"
 #include "cloudinit.h"
+#include "hook.h"
+#include "drain.h"
+#include "drainrun.h"
 
 #endif

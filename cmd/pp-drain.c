@@ -1,0 +1,143 @@
+/* pp-drain: empties a node before it goes away.
+ *
+ * In the pipeline it reads the document on stdin and acts on its
+ * decision: on scale_down it cordons decision.node in the registry
+ * (status draining), plans a home for each of its game servers and
+ * moves them through the configured move hook, recording each move in
+ * the registry; on uncordon it sets the node back to ready. Any other
+ * decision passes through unchanged. It adds the "drain" section and
+ * writes the document to stdout.
+ *
+ * With --node it drains (or, with --uncordon, returns) one node by
+ * hand, dedicated ones included, reads nothing on stdin and writes a
+ * new document holding the "drain" section.
+ *
+ * Changes: the registry (node status, draining_since, draining_by,
+ * containers moved between nodes), the events file, and lock files
+ * STATE_DIR/drain-*.lock. Runs the move hook. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pp.h"
+
+enum {
+	OPT_REGISTRY = PP_OPT_TOOL, OPT_STATE_DIR, OPT_NODE, OPT_UNCORDON,
+	OPT_WAIT, OPT_DEADLINE, OPT_INTERVAL
+};
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: pp-drain [-pqv] [-c FILE] [--now TIME] "
+		"[--registry PATH] [--state-dir DIR]\n"
+		"                [--dry-run] [--wait] [--deadline DURATION] "
+		"[--interval SECONDS]\n"
+		"       pp-drain --node ID [--uncordon] [options]\n\n"
+		"Drains the node a scale_down decision names (document on "
+		"stdin), or returns\n"
+		"it to service on uncordon; with --node, drains any node by "
+		"hand.\n\n"
+		"  -r, --registry PATH registry file (default: config, else "
+		"STATE_DIR/registry.json)\n"
+		"      --state-dir DIR state directory (default: config, else "
+		"$PP_STATE_DIR,\n"
+		"                      else /var/lib/ppscale)\n"
+		"  -n, --node ID       drain this node by hand (maintenance; "
+		"dedicated nodes too);\n"
+		"                      reads no document on stdin\n"
+		"      --uncordon      with --node: set the node back to "
+		"ready\n"
+		"      --dry-run       print the plan, change nothing, run no "
+		"hook\n"
+		"  -w, --wait          repeat until the node is empty or the "
+		"deadline passes,\n"
+		"                      with progress on stderr\n"
+		"      --deadline DUR  how long --wait waits (default: "
+		"drain.deadline)\n"
+		"      --interval SECS pause between passes with --wait "
+		"(default 5)\n"
+		PP_COMMON_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PP_COMMON_LONGOPTS,
+		PP_DRYRUN_LONGOPT,
+		{"registry", required_argument, 0, 'r'},
+		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		{"node", required_argument, 0, 'n'},
+		{"uncordon", no_argument, 0, OPT_UNCORDON},
+		{"wait", no_argument, 0, 'w'},
+		{"deadline", required_argument, 0, OPT_DEADLINE},
+		{"interval", required_argument, 0, OPT_INTERVAL},
+		{0, 0, 0, 0},
+	};
+	struct pp_drain_opts o = {0};
+	const struct pp_config *cfg;
+	json_object *doc;
+	char *end;
+	int c, status;
+
+	pp_setprogname(argv[0]);
+	o.deadline = -1;
+	while ((c = getopt_long(argc, argv, PP_COMMON_SHORTOPTS "r:n:w",
+	    longopts, NULL)) != -1) {
+		if (pp_common_opt(c, optarg, usage))
+			continue;
+		switch (c) {
+		case 'r':
+			o.registry = optarg;
+			break;
+		case OPT_STATE_DIR:
+			o.state_dir = optarg;
+			break;
+		case 'n':
+			if (!*optarg)
+				pp_die(PP_EXIT_USAGE, "empty --node");
+			o.node = optarg;
+			break;
+		case OPT_UNCORDON:
+			o.uncordon = 1;
+			break;
+		case 'w':
+			o.wait = 1;
+			break;
+		case OPT_DEADLINE:
+			o.deadline = pp_parse_duration(optarg);
+			if (o.deadline < 0)
+				pp_die(PP_EXIT_USAGE, "bad --deadline '%s': "
+					"expected a duration such as 90s, 30m "
+					"or 2h", optarg);
+			break;
+		case OPT_INTERVAL:
+			o.interval = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.interval > 0) ||
+			    o.interval > 3600)
+				pp_die(PP_EXIT_USAGE, "bad --interval '%s': "
+					"expected seconds above 0", optarg);
+			break;
+		default:
+			pp_usage_error(usage);
+		}
+	}
+	if (optind < argc) {
+		pp_warn("unexpected argument '%s'", argv[optind]);
+		pp_usage_error(usage);
+	}
+	if (o.uncordon && !o.node)
+		pp_die(PP_EXIT_USAGE, "--uncordon needs --node ID (in the "
+			"pipeline, the decision says uncordon)");
+	o.dry_run = pp_opt.dry_run;
+	cfg = pp_start();
+	pp_catch_signals();
+	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read();
+	status = pp_drain_run(cfg, &o, doc);
+	if (pp_doc_write(doc) < 0)
+		status = PP_EXIT_FAIL;
+	json_object_put(doc);
+	return pp_finish_stdout(status);
+}

@@ -1,0 +1,254 @@
+#!/usr/bin/env bats
+# pp-drain on scale_down: cordon, moves through the hook, the registry
+# after each move, failures, timeouts, player grace.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/drain'
+	pp_isolate
+	reg_init
+	drain_config
+}
+
+T0=2026-11-27T18:00:00Z
+
+@test "moves every game server through the hook and records each move, keeping unknown fields" {
+	reg_node S cloud ready 8000 a:3000 b:1000 c:2000:stopped
+	reg_node T cloud ready 4000
+	reg_node U cloud ready 1500
+	reg_write
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	jq_is '.drain.empty' true
+	jq_is '.drain.remaining' 0
+	jq_is '.drain.draining_since' "$T0"
+	# b fits T exactly after a; stopped c goes where most is free
+	jq_is '[.drain.moved[] | "\(.server)>\(.to)"] | join(",")' 'a>T,b>T,c>U'
+	jq_is '.drain.failed | length' 0
+	jq_is '.decision.action' scale_down
+	[ "$(hook_calls)" = 'a>T,b>T,c>U' ]
+	reg_is '.nodes[0].status' draining
+	reg_is '.nodes[0].draining_since' "$T0"
+	reg_is '.nodes[0].draining_by' scale_down
+	reg_is '.nodes[0].containers | length' 0
+	reg_is '[.nodes[1].containers[].id] | join(",")' 'a,b'
+	reg_is '[.nodes[2].containers[].id] | join(",")' c
+	reg_is '.nodes[1].containers[0] | "\(.ram_mb) \(.state) \(.image) \(.extra.keep)"' \
+		'3000 running paper-1.21 me'
+	reg_is '.nodes[0].labels.team' x
+	[ "$(events_of node.draining | jq -r '"\(.node) \(.by) \(.reason)"')" = 'S scale_down test' ]
+	[ "$(events_of server.moved | jq -r .server | paste -sd,)" = 'a,b,c' ]
+	[ "$(events_of node.drained | jq -r .node)" = S ]
+}
+
+@test "the hook gets each placeholder expanded inside its own argument, with no shell" {
+	reg_node S cloud ready 8000 "mc-1:1000"
+	reg_node T cloud ready 4000
+	reg_write
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	run cat "$HOOK_LOG"
+	assert_output "CALL mc-1
+ARG=mc-1
+ARG=--from=S
+ARG=T
+ARG=192.0.2.2
+ARG=literal a b;c \$HOME"
+}
+
+@test "the hook's environment has no HCLOUD_TOKEN and its output stays off stdout" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 4000
+	reg_write
+	export HCLOUD_TOKEN=secret-token-do-not-leak OTHER_SETTING=kept
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	grep -q '^OTHER_SETTING=kept$' "$HOOK_LOG.env"
+	! grep -q 'HCLOUD_TOKEN' "$HOOK_LOG.env"
+	! grep -q 'secret-token' "$HOOK_LOG.env"
+	assert_stderr_contains "move-hook: moving a"
+	refute_stderr_contains "secret-token"
+	[[ "$output" != *move-hook* ]]
+}
+
+@test "a failing hook is reported, the node stays draining, and the move is retried next cycle" {
+	reg_node S cloud ready 8000 a:3000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_FAIL=b run --separate-stderr pp-drain --now "$T0" \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.empty' false
+	jq_is '.drain.remaining' 1
+	jq_is '[.drain.moved[].server] | join(",")' a
+	jq_is '.drain.failed[0] | "\(.server) \(.to) \(.error)"' 'b T exit status 3'
+	jq_is '.drain.reason' "1 game server left on 'S', 1 move failed (retried next cycle)"
+	assert_stderr_contains "cannot move game server 'b' to 'T': move hook failed: exit status 3"
+	reg_is '.nodes[0].status' draining
+	reg_is '[.nodes[0].containers[].id] | join(",")' b
+	[ "$(events_of drain.move_failed | jq -r '"\(.server) \(.error)"')" = 'b exit status 3' ]
+
+	run --separate-stderr pp-drain --now 2026-11-27T18:02:00Z \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	jq_is '.drain.draining_since' "$T0"
+	jq_is '[.drain.moved[].server] | join(",")' b
+	reg_is '[.nodes[1].containers[].id] | join(",")' a,b
+	[ "$(hook_calls)" = 'a>T,b>T,b>T' ]
+}
+
+@test "a hook that outlives move_timeout is killed with everything it started" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	MOVE_TIMEOUT=1s drain_config
+	start=$SECONDS
+	HOOK_SLEEP=30 run --separate-stderr pp-drain \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	(( SECONDS - start < 10 ))
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.failed[0].error' 'timed out after 1 s (killed)'
+	reg_is '.nodes[0].containers[0].id' a
+	child=$(cat "$HOOK_LOG.child")
+	hook=$(cat "$HOOK_LOG.pid")
+	! kill -0 "$child" 2>/dev/null
+	! kill -0 "$hook" 2>/dev/null
+}
+
+@test "a hook that cannot be run is a failed move with the reason" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	cat > "$PP_CONFIG" <<-CONF
+	drain:
+	  move_command: ["$BATS_TEST_TMPDIR/no-such-hook", "{server}"]
+	CONF
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.failed[0].error' \
+		"cannot run '$BATS_TEST_TMPDIR/no-such-hook': No such file or directory"
+	reg_is '.nodes[0].containers[0].id' a
+}
+
+@test "game servers with players are left to finish for the grace time" {
+	reg_node S cloud ready 8000 p:1000:running:3 q:1000:running:0
+	reg_node T cloud ready 8000
+	reg_write
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	jq_is '[.drain.moved[].server] | join(",")' q
+	jq_is '.drain.waiting[0] | "\(.server) \(.players) \(.until)"' \
+		'p 3 2026-11-27T18:10:00Z'
+	jq_is '.drain.reason' \
+		"1 game server left on 'S', 1 waiting for players until 2026-11-27T18:10:00Z"
+
+	run --separate-stderr pp-drain --now 2026-11-27T18:09:59Z \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.waiting[0].server' p
+	[ "$(hook_calls)" = 'q>T' ]
+
+	run --separate-stderr pp-drain --now 2026-11-27T18:10:00Z \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	jq_is '[.drain.moved[].server] | join(",")' p
+	[ "$(hook_calls)" = 'q>T,p>T' ]
+}
+
+@test "a node that holds nothing is cordoned and reported empty" {
+	reg_node S cloud ready 8000
+	reg_node T cloud ready 8000 a:1000
+	reg_write
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	jq_is '.drain.empty' true
+	jq_is '.drain.planned | length' 0
+	reg_is '.nodes[0].status' draining
+	[ ! -e "$HOOK_LOG" ]
+	[ "$(events_of node.draining | jq -r .containers)" = 0 ]
+}
+
+@test "without a move command the node is cordoned and the drain is blocked with the reason" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	: > "$PP_CONFIG"
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' blocked
+	jq_is '.drain.empty' false
+	jq_is '.drain.planned | length' 1
+	jq_is '.drain.reason | startswith("drain.move_command is not configured")' true
+	reg_is '.nodes[0].status' draining
+	reg_is '.nodes[0].containers | length' 1
+}
+
+@test "a target that filled up while a hook ran is not overfilled; the move is re-planned next cycle" {
+	reg_node S cloud ready 8000 a:3000 b:3000
+	reg_node T cloud ready 6000
+	reg_write
+	# while moving a, the platform places z (3000 MB) on T
+	export HOOK_ALSO='[ "$1" = a ] && jq ".nodes[1].containers += [{id: \"z\", ram_mb: 3000}]" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"'
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	jq_is '[.drain.moved[].server] | join(",")' a
+	jq_is '.drain.skipped[0] | "\(.server) \(.to) \(.reason)"' \
+		"b T target 'T' has 0 MB free now, 'b' needs 3000 MB; re-planned next cycle"
+	[ "$(hook_calls)" = 'a>T' ]
+	reg_is '[.nodes[1].containers[].id] | join(",")' z,a
+	reg_is '[.nodes[0].containers[].id] | join(",")' b
+
+	unset HOOK_ALSO
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' blocked
+	reg_is '[.nodes[0].containers[].id] | join(",")' b
+}
+
+@test "a game server the platform moved meanwhile counts as moved and is not duplicated" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 6000
+	reg_write
+	# the hook itself records the move, as a platform API might
+	export HOOK_ALSO='jq ".nodes[1].containers += .nodes[0].containers | .nodes[0].containers = []" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"'
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[].containers[].id] | join(",")' a
+}
+
+@test "SIGTERM stops the drain, kills the running hook and still writes the document" {
+	reg_node S cloud ready 8000 a:1000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=30 pp-drain < <(decision_doc scale_down S) \
+		> "$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	drain=$!
+	for _ in $(seq 100); do
+		[ -e "$HOOK_LOG.child" ] && break
+		sleep 0.05
+	done
+	kill -TERM "$drain"
+	rc=0
+	wait "$drain" || rc=$?
+	[ "$rc" = 1 ] || fail "pp-drain exited $rc, not 1"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.failed[0].error' 'interrupted (killed)'
+	jq_is '.drain.failed | length' 1
+	[ "$(hook_calls)" = 'a>T' ]
+	! kill -0 "$(cat "$HOOK_LOG.child")" 2>/dev/null
+	reg_is '[.nodes[0].containers[].id] | join(",")' a,b
+}

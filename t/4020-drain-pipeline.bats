@@ -1,0 +1,177 @@
+#!/usr/bin/env bats
+# pp-drain in the pipeline: pass-through, uncordon (rescue), refusals,
+# bad input, and two pp-drains on one node.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/drain'
+	pp_isolate
+	reg_init
+	drain_config
+	reg_node S cloud ready 8000 a:1000 b:2000
+	reg_node T cloud ready 8000
+	reg_node DED dedicated ready 64000 d:4000
+	reg_write
+}
+
+@test "passes every other decision through unchanged and touches nothing" {
+	before=$(files_sum "$REGISTRY")
+	for action in scale_up provision_spare none; do
+		doc=$(decision_doc "$action" S)
+		run --separate-stderr pp-drain <<<"$doc"
+		assert_success
+		[ "$(jq -S . <<<"$output")" = "$(jq -S . <<<"$doc")" ] ||
+			fail "'$action' document changed: $output"
+	done
+	doc='{"version":1,"generated_at":"2026-11-27T18:00:00Z","fleet":{}}'
+	run --separate-stderr pp-drain <<<"$doc"
+	assert_success
+	jq_is 'has("drain")' false
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ ! -e "$PP_STATE_DIR/events.jsonl" ]
+	[ ! -e "$HOOK_LOG" ]
+}
+
+@test "uncordon sets a draining node back to ready and emits node.uncordoned" {
+	HOOK_FAIL="a b" run --separate-stderr pp-drain \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	reg_is '.nodes[0].status' draining
+
+	run --separate-stderr pp-drain <<<"$(decision_doc uncordon S)"
+	assert_success
+	jq_is '.drain.status' uncordoned
+	jq_is '.drain.action' uncordon
+	jq_is '.drain.empty' false
+	jq_is '.drain.remaining' 2
+	jq_is '.decision.action' uncordon
+	reg_is '.nodes[0].status' ready
+	reg_is '.nodes[0] | has("draining_since") or has("draining_by")' false
+	reg_is '.nodes[0].containers | length' 2
+	[ "$(events_of node.uncordoned | jq -r '"\(.node) \(.reason)"')" = 'S test' ]
+}
+
+@test "uncordon of a node that is already ready changes nothing" {
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<"$(decision_doc uncordon S)"
+	assert_success
+	jq_is '.drain.status' uncordoned
+	jq_is '.drain.reason' "node 'S' is already ready"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ -z "$(events_of node.uncordoned)" ]
+}
+
+@test "the pipeline does not uncordon a node an operator drains for maintenance" {
+	run --separate-stderr pp-drain --node DED <<<""
+	reg_is '.nodes[2].status' draining
+	HOOK_FAIL=d run --separate-stderr pp-drain --node S
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<"$(decision_doc uncordon S)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.reason' \
+		"node 'S' is drained for maintenance; only 'pp-drain --node S --uncordon' returns it to service"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	jq_is '.drain.status' uncordoned
+	reg_is '.nodes[0].status' ready
+}
+
+@test "a scale-down never drains a dedicated node" {
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down DED)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' \
+		"node 'DED' is dedicated: a scale-down never drains a dedicated node (for maintenance: pp-drain --node DED)"
+	assert_stderr_contains "node 'DED' is dedicated"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ ! -e "$HOOK_LOG" ]
+	[ "$(events_of drain.refused | jq -r .node)" = DED ]
+}
+
+@test "a scale-down refuses provisioning and unhealthy nodes and unknown ones" {
+	reg_node P cloud provisioning 8000
+	reg_node U cloud unhealthy 8000 u:1000
+	reg_write
+	before=$(files_sum "$REGISTRY")
+	for n in P U nope; do
+		run --separate-stderr pp-drain <<<"$(decision_doc scale_down $n)"
+		assert_success
+		jq_is '.drain.status' refused
+		jq_is '.drain.empty' false
+	done
+	jq_is '.drain.reason' "node 'nope' is not in the registry"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+}
+
+@test "bad input is refused with status 2 and nothing is touched" {
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<'{"version":1,"decision":{"action":"scale_down"}}'
+	assert_failure 2
+	assert_stderr_contains "decision 'scale_down' names no node"
+	run --separate-stderr pp-drain <<<'{"version":1,'
+	assert_failure 2
+	run --separate-stderr pp-drain <<<'{"version":99,"decision":{"action":"scale_down","node":"S"}}'
+	assert_failure 2
+	run --separate-stderr pp-drain --uncordon <<<"$(decision_doc uncordon S)"
+	assert_failure 2
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+}
+
+@test "a second pp-drain on the same node reports busy and leaves the registry whole" {
+	export HOOK_SLEEP=1.5
+	decision_doc scale_down S > "$BATS_TEST_TMPDIR/doc"
+	pp-drain < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/first.out" \
+		2>/dev/null &
+	first=$!
+	for _ in $(seq 100); do
+		[ -e "$HOOK_LOG.pid" ] && break
+		sleep 0.05
+	done
+	[ -e "$HOOK_LOG.pid" ]
+	unset HOOK_SLEEP
+	run --separate-stderr pp-drain < "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is '.drain.status' busy
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' "another pp-drain (pid $first) is working on node 'S'"
+	run --separate-stderr pp-drain --node S
+	assert_failure 1
+	jq_is '.drain.status' busy
+	wait "$first"
+	output=$(cat "$BATS_TEST_TMPDIR/first.out")
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[].containers[].id] | sort | join(",")' a,b,d
+	reg_is '.nodes[1].containers | length' 2
+}
+
+@test "two drains of different nodes never overfill a shared target" {
+	reg_init
+	reg_node S1 cloud ready 8000 a:3000
+	reg_node S2 cloud ready 8000 b:3000
+	reg_node T cloud ready 4000
+	reg_write
+	HOOK_SLEEP=1 pp-drain < <(decision_doc scale_down S1) \
+		> "$BATS_TEST_TMPDIR/first.out" 2>/dev/null &
+	first=$!
+	for _ in $(seq 100); do
+		[ -e "$HOOK_LOG.pid" ] && break
+		sleep 0.05
+	done
+	# S2's plan still sees 4000 MB free on T: a is not recorded yet
+	run --separate-stderr pp-drain < <(decision_doc scale_down S2)
+	assert_success
+	wait "$first"
+	jq_is '.drain.planned[0].to' T
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.skipped[0].reason' \
+		"target 'T' has 1000 MB free now, 'b' needs 3000 MB; re-planned next cycle"
+	[ "$(jq -r .drain.status "$BATS_TEST_TMPDIR/first.out")" = empty ]
+	reg_is '[.nodes[2].containers[].id] | join(",")' a
+	reg_is '[.nodes[1].containers[].id] | join(",")' b
+}

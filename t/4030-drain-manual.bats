@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# pp-drain --node: maintenance drains by hand, --wait and its deadline.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/drain'
+	pp_isolate
+	reg_init
+}
+
+@test "--node drains a dedicated node outside the pipeline, reading no stdin" {
+	drain_config
+	reg_node DED dedicated ready 64000 a:4000 b:2000:stopped
+	reg_node T cloud ready 8000
+	reg_write
+	run --separate-stderr pp-drain --node DED --now 2026-11-27T18:00:00Z \
+		< /dev/null
+	assert_success
+	jq_is '.version' 1
+	jq_is '.generated_at' 2026-11-27T18:00:00Z
+	jq_is '.drain.action' maintenance
+	jq_is '.drain.status' empty
+	jq_is '.drain.empty' true
+	reg_is '.nodes[0].status' draining
+	reg_is '.nodes[0].draining_by' maintenance
+	reg_is '[.nodes[1].containers[].id] | join(",")' a,b
+	[ "$(events_of node.draining | jq -r .by)" = maintenance ]
+}
+
+@test "--node on an unhealthy node drains it; on a provisioning or unknown node it refuses" {
+	drain_config
+	reg_node U cloud unhealthy 8000 a:1000
+	reg_node P cloud provisioning 8000
+	reg_node T cloud ready 8000
+	reg_write
+	run --separate-stderr pp-drain --node U
+	assert_success
+	jq_is '.drain.status' empty
+	run --separate-stderr pp-drain --node P
+	assert_failure 1
+	jq_is '.drain.status' refused
+	run --separate-stderr pp-drain --node nope
+	assert_failure 2
+	jq_is '.drain.reason' "node 'nope' is not in the registry"
+}
+
+@test "--wait blocks until the node is empty, with progress on stderr" {
+	PLAYER_GRACE=2s drain_config
+	reg_node S cloud ready 8000 p:1000:running:4 q:1000
+	reg_node T cloud ready 8000
+	reg_write
+	start=$SECONDS
+	run --separate-stderr pp-drain --node S --wait --interval 0.2 \
+		--now 2026-11-27T18:00:00Z
+	assert_success
+	(( SECONDS - start >= 1 && SECONDS - start < 10 ))
+	jq_is '.drain.status' empty
+	jq_is '.drain.empty' true
+	jq_is '[.drain.moved[].server] | join(",")' q,p
+	jq_is '.drain.waiting | length' 0
+	assert_stderr_contains "node 'S': in_progress: 1 game server left on 'S', 1 waiting for players until 2026-11-27T18:00:02Z"
+	[ "$(hook_calls)" = 'q>T,p>T' ]
+	[ "$(events_of node.drained | jq -r .by)" = maintenance ]
+}
+
+@test "--wait gives up at the deadline with status 1 and says how far it got" {
+	drain_config
+	reg_node S cloud ready 8000 a:1000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_FAIL=b run --separate-stderr pp-drain --node S --wait \
+		--deadline 1s --interval 0.3
+	assert_failure 1
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.empty' false
+	jq_is '[.drain.moved[].server] | join(",")' a
+	jq_is '.drain.failed[0].server' b
+	jq_is '.drain.reason | endswith("; deadline of 1 s passed")' true
+	assert_stderr_contains "1 move failed (retried next cycle)"
+	reg_is '[.nodes[0].containers[].id] | join(",")' b
+	reg_is '.nodes[0].status' draining
+}
+
+@test "--wait stops when someone returns the node to service" {
+	drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_FAIL=a pp-drain --node S --wait --deadline 30s --interval 0.2 \
+		> "$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	drain=$!
+	for _ in $(seq 100); do
+		[ -e "$HOOK_LOG" ] && break
+		sleep 0.05
+	done
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	jq_is '.drain.status' uncordoned
+	rc=0
+	wait "$drain" || rc=$?
+	[ "$rc" = 1 ] || fail "pp-drain exited $rc, not 1"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	jq_is '.drain.reason' "node 'S' was set to ready while draining; drain stopped"
+	reg_is '.nodes[0].status' ready
+}
+
+@test "usage errors exit 2" {
+	run --separate-stderr pp-drain --uncordon
+	assert_failure 2
+	run --separate-stderr pp-drain --node S --deadline soon
+	assert_failure 2
+	run --separate-stderr pp-drain --node S --interval 0
+	assert_failure 2
+	run --separate-stderr pp-drain --node S extra
+	assert_failure 2
+	run --separate-stderr pp-drain --help
+	assert_success
+	assert_output --partial "usage: pp-drain"
+}

@@ -1,0 +1,96 @@
+# Registries, documents and config for the pp-drain tests (4xxx).
+#
+#   reg_init
+#   reg_node ID KIND STATUS USABLE_MB [CID:RAM[:STATE[:PLAYERS]] ...]
+#   reg_write            -> $REGISTRY
+#   decision_doc ACTION NODE [DRY_RUN]   -> the document on stdout
+#   drain_config [EXTRA YAML LINES]      -> $PP_CONFIG with the test hook
+
+REGISTRY_FILE() { printf '%s/registry.json' "$PP_STATE_DIR"; }
+
+reg_init() {
+	REG='{"version":1,"nodes":[]}'
+	REG_N=0
+	REGISTRY=$(REGISTRY_FILE)
+	HOOK_LOG="$BATS_TEST_TMPDIR/hook.log"
+	export HOOK_LOG
+}
+
+reg_node() {
+	local id=$1 kind=$2 status=$3 usable=$4 cs='[]' c cid ram st pl
+	shift 4
+	for c in "$@"; do
+		IFS=: read -r cid ram st pl <<<"$c"
+		cs=$(jq -c --arg id "$cid" --argjson ram "$ram" \
+			--arg st "${st:-running}" --argjson pl "${pl:-0}" \
+			'. + [{id: $id, ram_mb: $ram, state: $st,
+			  players: $pl, image: "paper-1.21",
+			  extra: {keep: "me"}}]' <<<"$cs")
+	done
+	REG_N=$((REG_N + 1))
+	REG=$(jq -c --arg id "$id" --arg kind "$kind" --arg st "$status" \
+		--argjson usable "$usable" --argjson cs "$cs" \
+		--arg ip "192.0.2.$REG_N" \
+		'.nodes += [{id: $id, kind: $kind, status: $st,
+		  role: "worker", total_ram_mb: ($usable + 512),
+		  reserved_ram_mb: 512, ip: $ip, location: "nbg1",
+		  labels: {team: "x"},
+		  cloud: (if $kind == "cloud" then {provider: "hetzner",
+		    server_id: ("9" + ($ip | split(".") | last)),
+		    server_type: "cx33"} else null end),
+		  containers: $cs}]' <<<"$REG")
+}
+
+reg_write() {
+	printf '%s\n' "$REG" | jq . > "$REGISTRY"
+}
+
+# reg_get FILTER: jq -r FILTER on the registry file
+reg_get() {
+	jq -r "$1" "$REGISTRY"
+}
+
+# reg_is FILTER EXPECTED
+reg_is() {
+	local got
+	got=$(reg_get "$1")
+	if [[ "$got" != "$2" ]]; then
+		batslib_print_kv_single_or_multi 8 'filter' "$1" \
+			'expected' "$2" 'actual' "$got" |
+			batslib_decorate 'registry field differs' | fail
+	fi
+}
+
+decision_doc() {
+	jq -cn --arg a "$1" --arg n "$2" --argjson d "${3:-false}" \
+		'{version: 1, generated_at: "2026-11-27T18:00:00Z",
+		  fleet: {total_ram_mb: 1}, nodes: [],
+		  decision: {action: $a, node: $n, reason: "test",
+		    dry_run: $d, evaluations: []}}'
+}
+
+# drain_config [LINES]: the test hook as move_command; MOVE_TIMEOUT and
+# PLAYER_GRACE override those keys; extra lines are appended as given
+drain_config() {
+	cat > "$PP_CONFIG" <<CONF
+drain:
+  move_command: ["$FIXTURES/drain/move-hook", "{server}", "--from={from}", "{to}", "{to_ip}", "literal a b;c \$HOME"]
+  move_timeout: ${MOVE_TIMEOUT:-5s}
+  player_grace: ${PLAYER_GRACE:-10m}
+$*
+CONF
+}
+
+# events of a type, one JSON per line
+events_of() {
+	local f="$PP_STATE_DIR/events.jsonl"
+	[[ -e "$f" ]] || return 0
+	jq -c --arg t "$1" 'select(.type == $t)' "$f"
+}
+
+# the calls the hook received, as "server>to" joined by commas
+hook_calls() {
+	[[ -e "$HOOK_LOG" ]] || { echo ""; return; }
+	awk '/^CALL /{s=$2; n=0; next} /^ARG=/{n++; if (n==3) print s ">" substr($0,5)}' \
+		"$HOOK_LOG" | paste -sd, -
+}
