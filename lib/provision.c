@@ -427,10 +427,12 @@ delete_server(struct run *x, const char *id, struct pp_cloud_error *err)
 
 /* A server that did not boot: delete it, then forget its node (in
  * that order: a node without a server is harmless, a server without a
- * node bills). */
+ * node bills). A boot that failed in this run is this run's failure;
+ * one from an earlier run (ours is the cleanup) is not. */
 static void
 expire(struct run *x, const char *node, const char *server_id,
-	const char *type, const char *loc, json_object *e, const char *why)
+	const char *type, const char *loc, json_object *e, const char *why,
+	int ours)
 {
 	struct pp_cloud_error err;
 	char msg[768];
@@ -448,6 +450,8 @@ expire(struct run *x, const char *node, const char *server_id,
 		return;
 	}
 	entry_error(x, e, "boot_timeout", why);
+	if (!ours)
+		x->errors--;
 	if (x->dry_run) {
 		add_str(e, "status", "dry_run");
 		return;
@@ -500,6 +504,7 @@ promote(struct run *x, const char *node, const struct pp_server *s,
 
 struct pend {
 	char *node, *server_id, *type, *loc;
+	const char *role;
 	time_t created;
 };
 
@@ -532,6 +537,7 @@ pending_step(struct run *x, int must)
 			NULL;
 		p[np].loc = n->location ? pp_xstrdup(n->location) : NULL;
 		p[np].created = n->created_at;
+		p[np].role = pp_role_name(n->role);
 		np++;
 	}
 	pp_registry_close(&r);
@@ -550,7 +556,7 @@ pending_step(struct run *x, int must)
 				continue;
 			}
 			e = entry(x, "forget", p[i].node, p[i].server_id,
-				p[i].node, p[i].type, p[i].loc, NULL);
+				p[i].node, p[i].type, p[i].loc, p[i].role);
 			pp_warn("node '%s' was provisioning but its server %s "
 				"is gone: removing the node", p[i].node,
 				p[i].server_id);
@@ -569,7 +575,7 @@ pending_step(struct run *x, int must)
 		}
 		if (s.status && !strcmp(s.status, "running")) {
 			e = entry(x, "promote", p[i].node, s.id, s.name,
-				s.type, s.location, NULL);
+				s.type, s.location, p[i].role);
 			json_object_object_add(e, "seconds_to_running",
 				json_object_new_int64(age));
 			promote(x, p[i].node, &s, e);
@@ -581,8 +587,9 @@ pending_step(struct run *x, int must)
 				"%ld s)", age, s.status ? s.status : "?",
 				x->cfg->cloud.boot_timeout);
 			e = entry(x, "expire", p[i].node, s.id, s.name, s.type,
-				s.location, NULL);
-			expire(x, p[i].node, s.id, s.type, s.location, e, why);
+				s.location, p[i].role);
+			expire(x, p[i].node, s.id, s.type, s.location, e, why,
+				0);
 		} else {
 			pp_debug("node '%s' is still booting (%s, %lld s)",
 				p[i].node, s.status ? s.status : "?", age);
@@ -700,7 +707,7 @@ wait_all(struct run *x)
 				"its creation (cloud.boot_timeout)", timeout);
 			expire(x, w->node, w->server_id, pp_jstr(w->entry,
 				"server_type", NULL), pp_jstr(w->entry,
-				"location", NULL), w->entry, why);
+				"location", NULL), w->entry, why, 1);
 		}
 		if (!left)
 			return;
