@@ -1,6 +1,7 @@
-/* Evacuation planning: best fit decreasing over the ready nodes. A plan
- * is all or nothing, because a drain that starts moving game servers it
- * cannot finish leaves some of them without a home. */
+/* Evacuation planning: best fit decreasing over the ready nodes, warm
+ * spares last. A plan is all or nothing, because a drain that starts
+ * moving game servers it cannot finish leaves some of them without a
+ * home. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -10,6 +11,7 @@
 struct bin {
 	const struct pp_node *node;
 	long long free;
+	int spare;	/* a warm spare: a target only when nothing else fits */
 };
 
 struct item {
@@ -108,6 +110,11 @@ pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
 			continue;
 		bins[nbins].node = n;
 		bins[nbins].free = pp_node_free_ram(n);
+		/* Moving onto a warm spare uses it up, the spare pool buys
+		 * another, and the next scale-down drains onto that one:
+		 * a server bought and one deleted every few cycles. */
+		bins[nbins].spare = n->role == PP_ROLE_SPARE &&
+			n->allocated_ram_mb == 0;
 		have += bins[nbins].free;
 		nbins++;
 	}
@@ -136,13 +143,18 @@ pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
 			    (b->free == largest->free &&
 			    strcmp(b->node->id, largest->node->id) < 0))
 				largest = b;
-			if (b->free < items[i].ram)
-				continue;
-			if (!best || b->free < best->free ||
-			    (b->free == best->free &&
-			    strcmp(b->node->id, best->node->id) < 0))
-				best = b;
 		}
+		for (int spare = 0; spare < 2 && !best; spare++)
+			for (size_t j = 0; j < nbins; j++) {
+				struct bin *b = &bins[j];
+
+				if (b->spare != spare || b->free < items[i].ram)
+					continue;
+				if (!best || b->free < best->free ||
+				    (b->free == best->free &&
+				    strcmp(b->node->id, best->node->id) < 0))
+					best = b;
+			}
 		if (!best) {
 			fail(p, "game server '%s' (%lld MB) fits on no ready "
 				"node: largest free block %lld MB on '%s' "
@@ -163,11 +175,16 @@ pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
 
 		if (items[i].ram > 0)
 			continue;
-		for (size_t j = 0; j < nbins; j++)
-			if (!most || bins[j].free > most->free ||
-			    (bins[j].free == most->free &&
-			    strcmp(bins[j].node->id, most->node->id) < 0))
-				most = &bins[j];
+		for (int spare = 0; spare < 2 && !most; spare++)
+			for (size_t j = 0; j < nbins; j++) {
+				if (bins[j].spare != spare)
+					continue;
+				if (!most || bins[j].free > most->free ||
+				    (bins[j].free == most->free &&
+				    strcmp(bins[j].node->id,
+				    most->node->id) < 0))
+					most = &bins[j];
+			}
 		add_move(p, src, items[i].c, most->node);
 	}
 out:

@@ -139,3 +139,24 @@ state_sum() {
 		[ ! -e "$HOOK_LOG" ]
 	done
 }
+
+# Found by the day in t/9000-day.bats: moving onto the warm spare used it
+# up, the spare pool bought another, and the next scale-down drained onto
+# that one, a server bought and one deleted every six minutes.
+@test "plans onto warm spares only when nothing else has room" {
+	reg_node S cloud ready 8000 a:3000 b:2000:stopped
+	reg_node SP cloud ready 3000
+	reg_node W dedicated ready 20000 x:1000
+	reg_write
+	jq '(.nodes[] | select(.id == "SP")).role = "spare"' "$REGISTRY" \
+		> "$REGISTRY.new" && mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr pp-drain --node S --dry-run
+	assert_success
+	jq_is '[.drain.planned[] | "\(.server)>\(.to)"] | join(",")' 'a>W,b>W'
+	# when only the spare has room, it is used
+	jq '(.nodes[] | select(.id == "W")).containers[0].ram_mb = 18000' \
+		"$REGISTRY" > "$REGISTRY.new" && mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr pp-drain --node S --dry-run
+	assert_success
+	jq_is '[.drain.planned[] | "\(.server)>\(.to)"] | join(",")' 'a>SP,b>W'
+}
