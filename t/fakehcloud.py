@@ -79,7 +79,12 @@ token check and the rate limit:
   POST /_fake/config       change any of: {"action_polls": N,
                            "server_limit": N|null, "rate_limit": N,
                            "rate_refill": R, "rate_remaining": N,
-                           "idle_timeout": S, "status_after_create": "running"}
+                           "idle_timeout": S, "status_after_create": "running",
+                           "clock": "2026-11-27T18:00:00Z"|null}
+                           clock, when set, is the time the fake puts into
+                           "created", "started" and "finished" instead of
+                           its own clock (so a test driven by --now sees
+                           servers created at its time); null: real time
                            answers the new config
   GET  /_fake/faults       pending faults;  DELETE /_fake/faults  clears them
   POST /_fake/faults       add one fault (or {"faults": [...]}); answers it
@@ -215,7 +220,13 @@ DEFAULT_CODES = {
 }
 
 
+# the control interface's "clock": a fixed time for timestamps, or None
+CLOCK = [None]
+
+
 def now_iso(t=None):
+    if t is None and CLOCK[0]:
+        return CLOCK[0]
     if t is None:
         t = time.time()
     return datetime.fromtimestamp(int(t), timezone.utc).isoformat()
@@ -477,7 +488,9 @@ class Fake:
                 "rate_refill": a.rate_refill,
                 "idle_timeout": a.idle_timeout,
                 "status_after_create": "running",
+                "clock": None,
             }
+            CLOCK[0] = None
             self.budget = float(a.rate_limit)
             self.budget_at = time.monotonic()
             self.servers = {}
@@ -1076,6 +1089,12 @@ def route_ctl(fake, method, path, body):
                     if k == "rate_remaining":
                         fake._refill()
                         fake.budget = float(v)
+                    elif k == "clock" and v is not None and not (
+                            isinstance(v, str) and re.match(
+                                r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d"
+                                r"(Z|[+-]\d\d:\d\d)$", v)):
+                        raise ApiError(400, "invalid_input",
+                                       "clock must be RFC 3339 or null")
                     elif k in fake.config:
                         fake.config[k] = v
                     else:
@@ -1084,6 +1103,7 @@ def route_ctl(fake, method, path, body):
                 fake._refill()
                 fake.budget = min(fake.budget,
                                   float(fake.config["rate_limit"]))
+                CLOCK[0] = fake.config["clock"]
             if method in ("GET", "POST"):
                 out = dict(fake.config)
                 fake._refill()
