@@ -52,6 +52,9 @@ MAN7     = $(wildcard share/man/man7/*.7)
 DATAFILES = $(wildcard share/*.tmpl share/*.yaml share/*.example \
 	share/cloud-init/*.tmpl share/examples/*.example \
 	share/prometheus/*.yml)
+# and the systemd units and the cron file, to copy into /etc
+DATAFILES += $(wildcard share/systemd/*.service share/systemd/*.timer \
+	share/cron/*.cron)
 
 all: $(BINS) $(UNITBINS) bin-links
 
@@ -94,7 +97,7 @@ bench-policy: all
 	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/policy.sh
 
 demo: all
-	PP_BUILD="$(CURDIR)/$(BUILD)" sh share/examples/demo.sh
+	PP_BUILD="$(abspath $(BUILD))" sh share/examples/demo.sh
 
 install: all
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \

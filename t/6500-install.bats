@@ -28,6 +28,9 @@ expected() {
 	done
 	echo /usr/share/ppscale/ppscale.yaml.example
 	echo /usr/share/ppscale/ppscale-alerts.yml
+	echo /usr/share/ppscale/ppscale.service
+	echo /usr/share/ppscale/ppscale.timer
+	echo /usr/share/ppscale/ppscale.cron
 	for f in "$TOP"/share/*.tmpl "$TOP"/share/cloud-init/*.tmpl; do
 		[[ -e $f ]] && echo "/usr/share/ppscale/$(basename "$f")"
 	done
