@@ -1,41 +1,79 @@
 #!/bin/sh
-# make demo: one whole scaling cycle on the embedded default (the local
-# cloud provider and the bundled example fleet), in a scratch state
-# directory, then what happened.
+# make demo: one whole scaling cycle,
+#
+#   pp-fleetstats | pp-decide | pp-drain | pp-provision
+#
+# on the embedded default: the local cloud provider (a JSON file stands
+# for Hetzner; share/examples/cloud.json holds the example fleet's
+# servers) and the example fleet (share/examples/registry.json), with
+# the example config, in a scratch state directory. Then what happened,
+# in words, and the events. PP_DEMO_NOW sets the clock (default: a
+# Friday evening, when the spare pool wants three spares).
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin="${PP_BUILD:-$top/build/plain}/bin"
 PATH="$bin:$PATH"
+for t in pp-fleetstats pp-decide pp-drain pp-provision; do
+	if [ ! -x "$bin/$t" ]; then
+		echo "demo: $bin/$t is missing: run make first" >&2
+		exit 2
+	fi
+done
 state=$(mktemp -d "${TMPDIR:-/tmp}/ppscale-demo.XXXXXX")
 export PP_STATE_DIR="$state" PP_CONFIG="$state/ppscale.yaml"
 export PP_SHARE_DIR="$top/share"
+unset HCLOUD_TOKEN HCLOUD_ENDPOINT
 cp "$top/share/examples/registry.json" "$state/registry.json"
+cp "$top/share/examples/cloud.json" "$state/cloud.json"
+# a join token for the new servers' cloud-init (a real one comes from
+# the conductor)
+(umask 077 && echo "demo-join-token" > "$state/join.token")
 # the example config, pointed at the scratch state directory
-sed "s|^state_dir:.*|state_dir: $state|" \
+sed -e "s|^state_dir:.*|state_dir: $state|" \
+	-e "s|^  # join_token_file:.*|  join_token_file: $state/join.token|" \
 	"$top/share/examples/ppscale.yaml.example" > "$PP_CONFIG"
 now=${PP_DEMO_NOW:-2026-11-27T18:00:00Z}
 
-echo "== ppscale demo: state in $state, clock $now" >&2
-stages="pp-fleetstats"
-for t in pp-decide pp-drain pp-provision; do
-	[ -x "$bin/$t" ] && stages="$stages | $t --now $now"
-done
-echo "== $stages" >&2
-sh -c "pp-fleetstats --now $now $(echo "$stages" | sed 's/^pp-fleetstats//')" \
-	> "$state/cycle.json"
-echo "== the document (fleet, decision, drain, provision):" >&2
+echo "== ppscale demo: state in $state, clock $now"
+echo "== pp-fleetstats | pp-decide | pp-drain | pp-provision (local provider)"
+status=0
+pp-fleetstats --now "$now" --reconcile | pp-decide --now "$now" |
+	pp-drain --now "$now" | pp-provision --now "$now" \
+	> "$state/cycle.json" || status=$?
+if [ ! -s "$state/cycle.json" ]; then
+	echo "demo: the cycle wrote no document (status $status)" >&2
+	exit 1
+fi
+
 if command -v jq >/dev/null 2>&1; then
-	jq '{fleet: .fleet | {total_ram_mb, allocated_ram_mb, pending_ram_mb,
-		capacity_percent, spares, hourly_cost_eur},
-		decision: (.decision // null | if . then {action, policy,
-		count, server_type, location, node, reason} else . end),
-		drain: (.drain // null), provision: (.provision // null)}' \
-		"$state/cycle.json"
+	echo "== what happened"
+	jq -r '
+	def mb: "\(. / 1024 | floor) GB";
+	.fleet as $f | .decision as $d | .drain as $dr | .provision as $p |
+	"fleet: \($f.allocated_ram_mb | mb) of \($f.total_ram_mb | mb) in use (\($f.capacity_percent)%), \($f.pending_ram_mb | mb) still booting, \($f.spares) idle spare(s), \($f.hourly_cost_eur) EUR/hour for the cloud nodes",
+	(if .reconciliation then "cloud: \(.reconciliation.servers) server(s) with our label, \(.reconciliation.orphans | length) unregistered, \(.reconciliation.lost | length) lost" else empty end),
+	(if $d == null then "decision: none (no pp-decide?)"
+	 elif $d.action == "none" then "decided: nothing to do (\($d.reason))"
+	 elif $d.action == "scale_down" or $d.action == "uncordon" then
+		"decided: \($d.action) \($d.node) (\($d.reason))"
+	 else "decided: \($d.action) \($d.count) x \($d.server_type) in \($d.location) (\($d.reason))" end),
+	(if $dr then "drain: \($dr.node): \($dr.status) (\($dr.reason))" else empty end),
+	(if $p then ($p.servers[]? |
+		if .op == "create" then "created \(.name) (\(.server_type) in \(.location), server \(.server_id), \($p.provider) provider): registered as \(.status)"
+		elif .op == "promote" then "\(.node): its server runs now, marked \(.status)"
+		elif .op == "delete" then "deleted the server of \(.node): \(.status)"
+		else "\(.op) \(.node): \(.status)" end),
+		"provision: \($p.status) (\($p.reason))"
+	 else "provision: nothing to do" end)
+	' "$state/cycle.json"
 else
 	cat "$state/cycle.json"
 fi
 if [ -s "$state/events.jsonl" ]; then
-	echo "== events:" >&2
+	echo "== events ($state/events.jsonl)"
 	cat "$state/events.jsonl"
 fi
-echo "== state kept in $state (remove it when done)" >&2
+echo "== the whole document: $state/cycle.json; pp-status shows the rest:"
+echo "   PP_STATE_DIR=$state PP_CONFIG=$PP_CONFIG pp-status"
+echo "== remove $state when done"
+exit "$status"
