@@ -138,3 +138,9 @@ EOF
 		done < "$f"
 	done
 }
+
+@test "ppscale(7) shows the shipped cron line" {
+	local line
+	line=$(grep '^\*/2' "$CRON")
+	grep -qxF -- "$line" "$TOP/share/man/man7/ppscale.7"
+}
