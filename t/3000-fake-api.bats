@@ -516,3 +516,21 @@ create_body() {
 	assert_failure
 	wait "$pid" || true
 }
+
+@test "a clock set through the control interface dates new servers and actions; reset forgets it" {
+	run fake_config '{"clock": "2026-11-26T16:00:00Z"}'
+	assert_success
+	assert_output --partial '"clock": "2026-11-26T16:00:00Z"'
+	run api POST /servers '{"name": "clocked", "server_type": "cx23",
+		"image": "debian-12", "location": "nbg1"}'
+	assert_output 201
+	[[ $(jq -r .server.created "$B") == 2026-11-26T16:00:00Z ]]
+	[[ $(jq -r .action.started "$B") == 2026-11-26T16:00:00Z ]]
+	run fake_config '{"clock": "next tuesday"}'
+	assert_failure
+	fake_reset
+	run api POST /servers '{"name": "now", "server_type": "cx23",
+		"image": "debian-12", "location": "nbg1"}'
+	assert_output 201
+	[[ $(jq -r .server.created "$B") != 2026-11-26T16:00:00Z ]]
+}
