@@ -42,6 +42,7 @@ pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f)
 		const struct pp_node *n = &r->nodes[i];
 
 		f->counts[n->kind][n->status]++;
+		f->roles[n->role][n->kind][n->status]++;
 		f->allocated_ram_mb += n->allocated_ram_mb;
 		if (n->status == PP_ST_READY)
 			f->total_ram_mb += n->usable_ram_mb;
@@ -94,6 +95,20 @@ pp_fleet_json(const struct pp_fleet *f)
 	json_object_object_add(nodes, "cloud",
 		counts_json(f->counts[PP_KIND_CLOUD]));
 	json_object_object_add(o, "nodes", nodes);
+	{
+		json_object *roles = json_object_new_object();
+
+		for (int r = 0; r < 2; r++) {
+			json_object *kinds = json_object_new_object();
+
+			json_object_object_add(kinds, "dedicated",
+				counts_json(f->roles[r][PP_KIND_DEDICATED]));
+			json_object_object_add(kinds, "cloud",
+				counts_json(f->roles[r][PP_KIND_CLOUD]));
+			json_object_object_add(roles, pp_role_name(r), kinds);
+		}
+		json_object_object_add(o, "roles", roles);
+	}
 	json_object_object_add(o, "spares", json_object_new_int64(f->spares));
 	json_object_object_add(o, "containers",
 		json_object_new_int64(f->containers));

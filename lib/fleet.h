@@ -14,6 +14,7 @@ struct pp_fleet {
 	long long pending_ram_mb;   /* usable RAM of provisioning nodes */
 	double capacity_percent;    /* allocated / total * 100 */
 	long counts[2][PP_ST_COUNT]; /* [kind][status] */
+	long roles[2][2][PP_ST_COUNT]; /* [role][kind][status] */
 	long spares;                /* ready idle cloud spares */
 	long containers;
 	long long players;

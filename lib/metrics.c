@@ -158,7 +158,21 @@ pp_metrics_fleet(json_object *doc)
 
 	/* every combination, zeros included: an alert on "no ready
 	 * cloud node" needs a 0, not an absent series */
-	if (nodes && json_object_is_type(nodes, json_type_array)) {
+	if (pp_jget(fleet, "roles")) {
+		/* the fleet's own breakdown: the nodes section may be raw */
+		for (int k = 0; k < 2; k++)
+			for (int s = 0; s < 4; s++)
+				for (int r = 0; r < 2; r++) {
+					char path[64];
+
+					snprintf(path, sizeof path,
+						"roles.%s.%s.%s", roles[r],
+						kinds[k], statuses[s]);
+					counts[k][s][r] = (long)
+						json_object_get_int64(pp_jpath(
+						fleet, path));
+				}
+	} else if (nodes && json_object_is_type(nodes, json_type_array)) {
 		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
 			json_object *n = json_object_array_get_idx(nodes, i);
 			const char *k = pp_jstr(n, "kind", "");

@@ -60,7 +60,7 @@ fleet_at() {
 	jq_is .decision.urgency critical
 	jq_is .decision.count 4
 	jq_is .decision.server_type cx23
-	jq_is '.decision.evaluations[0].figures.capacity_percent' 97
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).figures.capacity_percent' 97
 }
 
 @test "capacity is computed from the RAM figures, not the rounded percent" {
@@ -78,7 +78,7 @@ fleet_at() {
 	jq_is .decision.action scale_up
 	decide 2026-11-25T12:04:59Z
 	jq_is .decision.action none
-	jq_is '.decision.evaluations[0].figures.cooldown_left_s' 1
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).figures.cooldown_left_s' 1
 	assert_output --partial 'cooldown'
 	decide 2026-11-25T12:05:00Z
 	jq_is .decision.action scale_up
@@ -95,7 +95,7 @@ low_fleet() {
 	low_fleet
 	decide 2026-11-25T12:00:00Z
 	jq_is .decision.action none
-	jq_is '.decision.evaluations[0].reason' \
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).reason' \
 		'capacity 18.49% < 30.0% for 0 of 20 min (the window must pass without a break)'
 	decide 2026-11-25T12:19:59Z
 	jq_is .decision.action none
@@ -115,7 +115,7 @@ low_fleet() {
 	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z
 	decide 2026-11-25T12:10:00Z
 	jq_is .decision.action none
-	jq_is '.decision.evaluations[0].figures.below_since' null
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).figures.below_since' null
 	low_fleet
 	decide 2026-11-25T12:20:00Z
 	jq_is .decision.action none
@@ -146,7 +146,7 @@ low_fleet() {
 	decide "$NOW" --dry-run
 	assert_success
 	jq_is .decision.action none
-	jq_is '.decision.evaluations[0].verdict' none
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).verdict' none
 	jq_is '.decision.figures.pending_ram_mb' 32768
 }
 

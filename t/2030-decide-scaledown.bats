@@ -29,7 +29,7 @@ setup() {
 	reg_node ded-2 dedicated ready worker 100000 -
 	decide "$NOW" --dry-run
 	assert_success
-	jq_is '.decision.evaluations[0].verdict' down
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).verdict' down
 	jq_is .decision.action none
 	assert_output --partial 'dedicated nodes are never removed'
 	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 3x1000

@@ -24,7 +24,7 @@ EOC
 }
 
 @test "every event carries the schema fields, absent ones as null" {
-	: > "$PP_CONFIG"
+	printf 'profile: seed\n' > "$PP_CONFIG"
 	run --separate-stderr "$EVENTS" emit scaling.triggered \
 		'{"action":"scale_up","reason":"capacity 91% > 85%","count":2}' \
 		node.removed '{"node":"cloud-7f3a","result":"ok"}'
@@ -45,7 +45,7 @@ EOC
 }
 
 @test "the event time is the tool's clock" {
-	: > "$PP_CONFIG"
+	printf 'profile: seed\n' > "$PP_CONFIG"
 	run --separate-stderr "$EVENTS" --now 2026-11-27T18:00:00+01:00 \
 		emit node.added '{"node":"n1"}'
 	assert_success
@@ -54,7 +54,7 @@ EOC
 }
 
 @test "a caller cannot overwrite time, type or tool" {
-	: > "$PP_CONFIG"
+	printf 'profile: seed\n' > "$PP_CONFIG"
 	run --separate-stderr "$EVENTS" emit node.added \
 		'{"type":"x","tool":"y","time":"z"}'
 	assert_success

@@ -154,7 +154,7 @@ check_metrics() {
 }
 
 @test "without metrics.textfile nothing is written" {
-	: > "$PP_CONFIG"
+	printf 'profile: seed\n' > "$PP_CONFIG"
 	run --separate-stderr pp-fleetstats
 	assert_success
 	[[ ! -e "$PP_STATE_DIR/metrics" ]]

@@ -7,7 +7,7 @@ setup() {
 	load 'test_helper/common'
 	pp_isolate
 	cp "$TOP/share/examples/registry.json" "$PP_STATE_DIR/registry.json"
-	: > "$PP_CONFIG"
+	printf 'profile: seed\n' > "$PP_CONFIG"
 }
 
 with_history() {
@@ -97,7 +97,7 @@ EOC
 @test "the spare target follows the schedule, holidays and limits" {
 	# now (UTC)            config                          wanted
 	while IFS='|' read -r now cfg want; do
-		printf '%b' "$cfg" > "$PP_CONFIG"
+		printf 'profile: seed\n%b' "$cfg" > "$PP_CONFIG"
 		run --separate-stderr pp-status --now "$now" --json
 		assert_success
 		jq_is .spares.wanted "$want"

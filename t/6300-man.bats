@@ -24,9 +24,25 @@ help_opts() {
 
 # Options a page documents: the Fl macros on the .It lines of OPTIONS.
 man_opts() {
-	awk '/^\.Sh /{ on = ($2 == "OPTIONS") } on && /^\.It /' "$1" |
-		grep -oE 'Fl (\\-|-)?[A-Za-z0-9][A-Za-z0-9-]*' |
-		sed -E 's/^Fl \\?-/--/; s/^Fl /-/' | sort -u
+	# Fl prefixes each of its arguments with "-" up to the next macro:
+	# "Fl c , Fl \-config", "Fl o , -output" and "Fl Fl dry-run" all
+	# name options
+	awk '/^\.Sh /{ on = ($2 == "OPTIONS") }
+	on && /^\.It / {
+		fl = 0; dash = ""
+		for (i = 2; i <= NF; i++) {
+			t = $i
+			if (t == "Fl") {
+				if (fl && i > 2 && $(i - 1) == "Fl") dash = "-"
+				fl = 1; continue
+			}
+			if (t ~ /^[A-Z][a-z][a-z]?$/) { fl = 0; dash = ""; continue }
+			if (!fl || t == "," || t == "|") continue
+			sub(/^\\-/, "-", t)
+			if (t !~ /^-?[A-Za-z0-9][A-Za-z0-9-]*$/) continue
+			print "-" dash t; dash = ""
+		}
+	}' "$1" | sort -u
 }
 
 @test "every page passes mandoc -Tlint" {
@@ -34,7 +50,10 @@ man_opts() {
 	for page in $(pages); do
 		out=$(mandoc -Tlint "$page" 2>&1) || true
 		# cross-references to ppscale's own pages resolve once installed
-		out=$(grep -vE 'referenced manual not found: Xr (pp-[a-z]+ 1|ppscale\.yaml 5|ppscale 7)' <<< "$out" || true)
+		# cross-references to ppscale's own pages resolve once installed;
+		# whether other packages' pages (cloud-init(1), nft(8)) are in
+		# this machine's man database says nothing about our pages
+		out=$(grep -vE 'referenced manual not found: Xr (pp-[a-z]+ 1|ppscale\.yaml 5|ppscale 7|cloud-init 1|nft 8)|outdated mandoc\.db lacks (cloud-init\(1\)|nft\(8\)) entry' <<< "$out" || true)
 		[[ -z "$out" ]] || bad+="$out"$'\n'
 	done
 	[[ -z "$bad" ]] || fail "mandoc -Tlint: $bad"
