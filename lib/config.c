@@ -273,10 +273,17 @@ static const struct override profile_seed[] = {
  * seed keeps the table's values above: profile: seed). */
 static const struct override profile_default[] = {
 	{"policies.reactive.up_threshold", "80"},
-	{"policies.reactive.down_threshold", "60"},
+	/* scale-down is the unneeded rule's: billing-aware, held */
+	{"policies.reactive.down_threshold", "0"},
 	{"policies.reactive.down_window", "10m"},
 	{"policies.reactive.down_margin", "5"},
 	{"policies.spare.schedule", "1"},
+	/* a cx53 spare costs 0.028 EUR/h, the smallest (cpx52) 0.044 */
+	{"policies.spare.type_choice", "cheapest"},
+	{"policies.unneeded.enabled", "true"},
+	{"policies.unneeded.utilisation", "70"},
+	{"policies.unneeded.hold", "30m"},
+	{"policies.unneeded.billing_window", "10m"},
 	{NULL, NULL},
 };
 static const struct {
