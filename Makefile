@@ -131,6 +131,6 @@ clean:
 	rm -rf build
 
 .PHONY: all bin-links check bench bench-policy demo install uninstall clean
-.SECONDARY: $(LIBOBJ)
+.SECONDARY:
 
 -include $(LIBOBJ:.o=.d) $(patsubst %,$(BUILD)/cmd/%.d,$(TOOLS))
