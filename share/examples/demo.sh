@@ -49,20 +49,33 @@ if command -v jq >/dev/null 2>&1; then
 	echo "== what happened"
 	jq -r '
 	def mb: "\(. / 1024 | floor) GB";
+	def say(d): if d.action == "none" then
+			"decided: nothing to do (\(d.reason))"
+		elif d.action == "scale_down" or d.action == "uncordon" then
+			"decided: \(d.action) \(d.node) (\(d.reason))"
+		else "decided: \(d.action) \(d.count) x \(d.server_type)" +
+			" in \(d.location) (\(d.reason))" end;
+	def server(p): if .op == "create" then
+			"created \(.name) (\(.server_type) in \(.location)," +
+			" server \(.server_id), \(p.provider) provider):" +
+			" registered as \(.status)"
+		elif .op == "promote" then
+			"\(.node): its server runs now, marked \(.status)"
+		elif .op == "delete" then
+			"deleted the server of \(.node): \(.status)"
+		else "\(.op) \(.node): \(.status)" end;
 	.fleet as $f | .decision as $d | .drain as $dr | .provision as $p |
-	"fleet: \($f.allocated_ram_mb | mb) of \($f.total_ram_mb | mb) in use (\($f.capacity_percent)%), \($f.pending_ram_mb | mb) still booting, \($f.spares) idle spare(s), \($f.hourly_cost_eur) EUR/hour for the cloud nodes",
-	(if .reconciliation then "cloud: \(.reconciliation.servers) server(s) with our label, \(.reconciliation.orphans | length) unregistered, \(.reconciliation.lost | length) lost" else empty end),
+	"fleet: \($f.allocated_ram_mb | mb) of \($f.total_ram_mb | mb)" +
+	" in use (\($f.capacity_percent)%), \($f.pending_ram_mb | mb)" +
+	" still booting, \($f.spares) idle spare(s)," +
+	" \($f.hourly_cost_eur) EUR/hour for the cloud nodes",
+	(.reconciliation // empty | "cloud: \(.servers) server(s) with" +
+		" our label, \(.orphans | length) unregistered," +
+		" \(.lost | length) lost"),
 	(if $d == null then "decision: none (no pp-decide?)"
-	 elif $d.action == "none" then "decided: nothing to do (\($d.reason))"
-	 elif $d.action == "scale_down" or $d.action == "uncordon" then
-		"decided: \($d.action) \($d.node) (\($d.reason))"
-	 else "decided: \($d.action) \($d.count) x \($d.server_type) in \($d.location) (\($d.reason))" end),
-	(if $dr then "drain: \($dr.node): \($dr.status) (\($dr.reason))" else empty end),
-	(if $p then ($p.servers[]? |
-		if .op == "create" then "created \(.name) (\(.server_type) in \(.location), server \(.server_id), \($p.provider) provider): registered as \(.status)"
-		elif .op == "promote" then "\(.node): its server runs now, marked \(.status)"
-		elif .op == "delete" then "deleted the server of \(.node): \(.status)"
-		else "\(.op) \(.node): \(.status)" end),
+	 else say($d) end),
+	($dr // empty | "drain: \(.node): \(.status) (\(.reason))"),
+	(if $p then ($p.servers[]? | server($p)),
 		"provision: \($p.status) (\($p.reason))"
 	 else "provision: nothing to do" end)
 	' "$state/cycle.json"
