@@ -1,7 +1,7 @@
 #!/usr/bin/env bats
-# make demo (share/examples/demo.sh), the README's first command: a whole
-# cycle on the embedded default, the local provider and the example
-# fleet, and what happened in words.
+# make demo (share/examples/demo.sh), the README's first command: whole
+# cycles on the embedded default, the local provider and the example
+# fleet, before and after a rush, and what happened in words.
 
 bats_require_minimum_version 1.5.0
 
@@ -15,36 +15,51 @@ demo_state() {
 	ls -d "$TMPDIR"/ppscale-demo.*
 }
 
-@test "the demo runs the four tools on a Friday evening and says what they decided and did" {
+@test "the demo runs two whole cycles around a rush and says what they decided and did" {
 	local before
 	before=$(files_sum "$TOP"/share/examples/*)
 	run --separate-stderr env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
 	assert_success
-	assert_output --partial '== pp-fleetstats | pp-decide | pp-drain | pp-provision (local provider)'
+	assert_output --partial '== cycle 1: pp-fleetstats | pp-decide | pp-drain | pp-provision (local provider)'
 	assert_output --partial 'cloud: 4 server(s) with our label, 0 unregistered, 0 lost'
-	assert_output --regexp 'decided: provision_spare 2 x cx[0-9]+ in nbg1 \(spare: 1 spare \(0 provisioning\), 3 wanted on Friday 19:00\)'
-	assert_output --regexp 'created pp-[a-z0-9]{6} \(cx[0-9]+ in nbg1, server 4711046, local provider\): registered as provisioning'
+	# cycle 1 finishes the node an earlier cycle left booting
 	assert_output --partial 'cloud-e05f: its server runs now, marked ready'
+	# cycle 2, after the rush: a scale-up, created and registered
+	assert_output --partial '== a rush: the platform starts 64 GB of game servers'
+	assert_output --regexp 'decided: scale_up 1 x cx[0-9]+ in nbg1 \(reactive: capacity 8[0-9.]+% > 80.0%'
+	assert_output --regexp 'created pp-[a-z0-9]{6} \(cx[0-9]+ in nbg1, server 4711046, local provider\): registered as provisioning'
 	assert_output --partial 'provision: pending'
-	# the events of the cycle, one per line
+	# the events of the cycles, one per line
 	assert_output --partial '"type":"scaling.triggered","tool":"pp-decide"'
 	assert_output --partial '"type":"node.provisioning","tool":"pp-provision"'
-	# the cycle's document is kept, with every tool's section
+	# the documents are kept, with every tool's section
 	state=$(demo_state)
 	run jq -c '[has("fleet", "decision", "reconciliation", "provision"),
 		.decision.action, (.provision.servers | length)]' \
-		"$state/cycle.json"
-	assert_output '[true,true,true,true,"provision_spare",3]'
+		"$state/cycle-2.json"
+	assert_output '[true,true,true,true,"scale_up",1]'
+	# the rush went through the registry's lock file, as the tools' writes
+	run jq '[.nodes[].containers[] | select(.id | startswith("rush-"))] |
+		length' "$state/registry.json"
+	assert_output 16
 	# the scratch state, not the example files, was changed
 	[[ $(files_sum "$TOP"/share/examples/*) == "$before" ]]
 }
 
-@test "the demo on a quiet Wednesday decides nothing, and says so" {
+@test "the demo on a quiet Wednesday: the first cycle decides nothing, and says so" {
 	PP_DEMO_NOW=2026-11-25T10:00:00Z run --separate-stderr \
 		env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
 	assert_success
 	assert_output --partial 'decided: nothing to do (no policy wants a change'
 	assert_output --partial 'provision: nothing to do'
+}
+
+@test "without a rush the second cycle decides nothing either" {
+	PP_DEMO_NOW=2026-11-25T10:00:00Z PP_DEMO_RUSH_GB=0 run \
+		--separate-stderr env PP_BUILD="$BUILD" \
+		sh "$TOP/share/examples/demo.sh"
+	assert_success
+	refute_output --partial 'decided: scale_up'
 }
 
 @test "make demo runs it" {
@@ -53,5 +68,5 @@ demo_state() {
 	[[ $BUILD == */san ]] && args+=(SANITIZE=1)
 	run --separate-stderr make "${args[@]}" demo
 	assert_success
-	assert_output --partial 'decided: provision_spare'
+	assert_output --partial 'decided: scale_up'
 }

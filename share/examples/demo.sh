@@ -6,13 +6,19 @@
 # on the embedded default: the local cloud provider (a JSON file stands
 # for Hetzner; share/examples/cloud.json holds the example fleet's
 # servers) and the example fleet (share/examples/registry.json), with
-# the example config, in a scratch state directory. Then what happened,
-# in words, and the events. PP_DEMO_NOW sets the clock (default: a
-# Friday evening, when the spare pool wants three spares).
+# the example config, in a scratch state directory; then a rush (the
+# platform starts PP_DEMO_RUSH_GB, 64, GB of game servers) and a second
+# cycle two minutes later. After each cycle, what happened, in words;
+# then the events. PP_DEMO_NOW sets the clock (default: a Friday
+# evening). Needs jq.
 set -eu
 top=$(cd "$(dirname "$0")/../.." && pwd)
 bin="${PP_BUILD:-$top/build/plain}/bin"
 PATH="$bin:$PATH"
+if ! command -v jq >/dev/null 2>&1; then
+	echo "demo: needs jq (apt-get install jq)" >&2
+	exit 2
+fi
 for t in pp-fleetstats pp-decide pp-drain pp-provision; do
 	if [ ! -x "$bin/$t" ]; then
 		echo "demo: $bin/$t is missing: run make first" >&2
@@ -33,19 +39,21 @@ sed -e "s|^state_dir:.*|state_dir: $state|" \
 	-e "s|^  # join_token_file:.*|  join_token_file: $state/join.token|" \
 	"$top/share/examples/ppscale.yaml.example" > "$PP_CONFIG"
 now=${PP_DEMO_NOW:-2026-11-27T18:00:00Z}
+# the second cycle, two minutes later
+later=$(date -u -d "$now + 2 minutes" +%Y-%m-%dT%H:%M:%SZ)
+rush_gb=${PP_DEMO_RUSH_GB:-64}
 
-echo "== ppscale demo: state in $state, clock $now"
-echo "== pp-fleetstats | pp-decide | pp-drain | pp-provision (local provider)"
-status=0
-pp-fleetstats --now "$now" --reconcile | pp-decide --now "$now" |
-	pp-drain --now "$now" | pp-provision --now "$now" \
-	> "$state/cycle.json" || status=$?
-if [ ! -s "$state/cycle.json" ]; then
-	echo "demo: the cycle wrote no document (status $status)" >&2
-	exit 1
-fi
-
-if command -v jq >/dev/null 2>&1; then
+# cycle TIME N: one whole cycle on the clock TIME, its document kept in
+# cycle-N.json, then what happened, in words
+cycle() {
+	status=0
+	pp-fleetstats --now "$1" --reconcile | pp-decide --now "$1" |
+		pp-drain --now "$1" | pp-provision --now "$1" \
+		> "$state/cycle-$2.json" || status=$?
+	if [ ! -s "$state/cycle-$2.json" ]; then
+		echo "demo: the cycle wrote no document (status $status)" >&2
+		exit 1
+	fi
 	echo "== what happened"
 	jq -r '
 	def mb: "\(. / 1024 | floor) GB";
@@ -76,17 +84,49 @@ if command -v jq >/dev/null 2>&1; then
 	 else say($d) end),
 	($dr // empty | "drain: \(.node): \(.status) (\(.reason))"),
 	(if $p then ($p.servers[]? | server($p)),
-		"provision: \($p.status) (\($p.reason))"
+		"provision: \($p.status)" +
+		(if $p.reason then " (\($p.reason))" else "" end)
 	 else "provision: nothing to do" end)
-	' "$state/cycle.json"
-else
-	cat "$state/cycle.json"
-fi
+	' "$state/cycle-$2.json"
+	[ "$status" -eq 0 ] || exit "$status"
+}
+
+# rush GB: the platform starts game servers of 4 GB until GB more are
+# in use, each on the ready node with the most room, under the
+# registry's lock and replacing it by rename, as the tools do
+rush_jq='
+def held: [.containers[] | select(.state != "stopped") | .ram_mb] | add // 0;
+def free: .total_ram_mb - .reserved_ram_mb - held;
+reduce range($n) as $i (.;
+	([.nodes | to_entries[] | select(.value.status == "ready") |
+	  select((.value | free) >= 4096)] | max_by(.value | free) | .key)
+	as $k |
+	if $k == null then . else .nodes[$k].containers += [{
+		id: "rush-\($i)", ram_mb: 4096, state: "starting",
+		players: 0}] end)'
+rush() {
+	(
+		flock 9
+		jq --argjson n "$(($1 / 4))" "$rush_jq" "$state/registry.json" \
+			> "$state/registry.json.new" &&
+			mv "$state/registry.json.new" "$state/registry.json"
+	) 9>>"$state/registry.json.lock"
+}
+
+echo "== ppscale demo: state in $state, clock $now"
+echo "== cycle 1: pp-fleetstats | pp-decide | pp-drain | pp-provision" \
+	"(local provider)"
+cycle "$now" 1
+echo
+echo "== a rush: the platform starts $rush_gb GB of game servers"
+rush "$rush_gb"
+echo "== cycle 2, at $later"
+cycle "$later" 2
+echo
 if [ -s "$state/events.jsonl" ]; then
 	echo "== events ($state/events.jsonl)"
 	cat "$state/events.jsonl"
 fi
-echo "== the whole document: $state/cycle.json; pp-status shows the rest:"
+echo "== the documents: $state/cycle-1.json, cycle-2.json; pp-status shows the rest:"
 echo "   PP_STATE_DIR=$state PP_CONFIG=$PP_CONFIG pp-status"
 echo "== remove $state when done"
-exit "$status"
