@@ -10,7 +10,7 @@ setup() {
 }
 
 @test "a cycle killed at a random point leaves whole files, no lost game server, and converges" {
-	run bash "$TOP/t/kill/run.sh" "${KILL_RUNS:-6}"
+	run bash "$TOP/t/kill/run.sh" "${KILL_RUNS:-4}"
 	printf '# %s\n' "${lines[@]}" >&3
 	assert_success
 	assert_output --partial ' 0 failed'
