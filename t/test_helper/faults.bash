@@ -154,8 +154,9 @@ fx_expect() {
 		echo 0
 	elif [[ $scen == up && $method == GET && $path == /servers/* ]]; then
 		echo 0
-	elif [[ $scen == up && $name == resource_unavailable ]] &&
-		[[ $method == POST || $path == /actions/* ]]; then
+
+	elif [[ $scen == up && $name == resource_unavailable &&
+		$method == POST ]]; then
 		echo 0
 	else
 		echo 1
