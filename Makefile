@@ -90,6 +90,11 @@ check: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
 	PP_TOP="$(CURDIR)" sh t/run.sh $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
 
+# the long runs: the whole fault matrix and 100+ kills (t/slow/*.bats)
+check-slow: all
+	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
+	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
+
 bench: all
 	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/run.sh
 
@@ -130,6 +135,7 @@ uninstall:
 clean:
 	rm -rf build
 
+.PHONY: check-slow
 .PHONY: all bin-links check bench bench-policy demo install uninstall clean
 .SECONDARY:
 

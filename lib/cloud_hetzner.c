@@ -367,8 +367,17 @@ wait_action(struct hz *h, json_object *action, const char *what,
 		json_object_put(o);
 		rc = api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
 		free(path);
-		if (rc < 0)
+		if (rc < 0) {
+			/* the action's outcome is unknown, not failed: a
+			 * server must not be deleted for a 500 on a poll */
+			char msg[sizeof err->message];
+
+			memcpy(msg, err->message, sizeof msg);
+			pp_cloud_error_set(err, "action_unknown",
+				err->http_status, 1, "%s: cannot read action "
+				"%lld: %.400s", what, id, msg);
 			return -1;
+		}
 		action = pp_jget(o, "action");
 		st = pp_jstr(action, "status", "running");
 	}
@@ -483,7 +492,8 @@ hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 		struct pp_cloud_error derr;
 
 		json_object_put(o);
-		if (!strcmp(err->code, "timeout"))
+		if (!strcmp(err->code, "timeout") ||
+		    !strcmp(err->code, "action_unknown"))
 			return -1;
 		/* a server whose creation failed still bills: remove it */
 		if (c->ops->destroy(c, out->id, &derr) == 0 ||

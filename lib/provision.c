@@ -896,7 +896,8 @@ leftover(struct run *x, struct pp_server *s, const char *role,
 	    !strcmp(err.code, "not_found"))
 		return 0;
 	pp_server_free(&g);
-	if (!strcmp(cerr->code, "timeout")) {
+	if (!strcmp(cerr->code, "timeout") ||
+	    !strcmp(cerr->code, "action_unknown")) {
 		/* it was made; the boot wait decides its fate */
 		if (reg_add(x, node_json(x, s, role, "provisioning"), msg,
 		    sizeof msg) < 0) {
