@@ -686,3 +686,64 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 	c->priv = h;
 	return 0;
 }
+
+/* The answer parsing above without a connection, for the fuzzer and the
+ * tests: an answer of status `status` read the way the client reads it.
+ * A 2xx answer: its "servers" list or "server" into *servers, its
+ * "server_types" into *types, its "action" status into *err when the
+ * action failed. Any other status: the error it turns into, in *err.
+ * Returns 0, or -1 with *err set. */
+int
+pp_hetzner_parse_answer(long status, const char *text, size_t len,
+	struct pp_server_list *servers, struct pp_catalog *types,
+	struct pp_cloud_error *err)
+{
+	struct pp_http_resp r = {0};
+	json_object *o, *items, *action;
+	char msg[128];
+
+	memset(err, 0, sizeof *err);
+	if (status < 200 || status > 299) {
+		r.status = status;
+		r.body = pp_xmalloc(len + 1);
+		memcpy(r.body, text, len);
+		r.body[len] = '\0';
+		r.len = len;
+		fail(NULL, "GET", "/servers?page=1", &r, err);
+		pp_http_resp_free(&r);
+		return -1;
+	}
+	o = pp_json_parse(text, len, msg, sizeof msg);
+	if (!o) {
+		pp_cloud_error_set(err, "bad_answer", (int)status, 0, "GET "
+			"/servers: the API answered malformed JSON: %s", msg);
+		return -1;
+	}
+	items = pp_jget(o, "servers");
+	if (items && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			add_server(json_object_array_get_idx(items, i),
+				servers);
+	if (pp_jget(o, "server"))
+		add_server(pp_jget(o, "server"), servers);
+	items = pp_jget(o, "server_types");
+	if (items && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			add_type(json_object_array_get_idx(items, i), types);
+	action = pp_jget(o, "action");
+	if (action && strcmp(pp_jstr(action, "status", "running"),
+	    "success") && strcmp(pp_jstr(action, "status", "running"),
+	    "running")) {
+		json_object *e = pp_jget(action, "error");
+
+		pp_cloud_error_set(err, pp_jstr(e, "code", "action_failed"),
+			0, 0, "action %lld ended in '%s': %s",
+			pp_jint(action, "id", 0),
+			pp_jstr(action, "status", "?"),
+			pp_jstr(e, "message", "no message"));
+		json_object_put(o);
+		return -1;
+	}
+	json_object_put(o);
+	return 0;
+}
