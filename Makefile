@@ -163,6 +163,8 @@ fuzz: fuzz-build
 .PHONY: fuzz fuzz-build
 .SECONDARY: $(FUZZLIBOBJ)
 -include $(FUZZLIBOBJ:.o=.d)
+# the unit programs include more than their own file (t/unit/fuzz_*)
+-include $(UNITBINS:=.d)
 
 .PHONY: all bin-links check bench bench-policy demo install uninstall clean
 .SECONDARY: $(LIBOBJ)

@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 
+#include "catalog.h"
 #include "cloud.h"
 #include "doc.h"
 #include "http.h"
@@ -570,6 +571,13 @@ add_type(json_object *o, void *arg)
 
 	if (!pp_jstr(o, "name", NULL))
 		return;
+	if (!(pp_jdouble(o, "memory", 0) > 0 &&
+	    pp_jdouble(o, "memory", 0) <= PP_MEMORY_GB_MAX)) {
+		pp_warn("server type '%s': memory %.20s GB is out of range: "
+			"skipped", pp_jstr(o, "name", ""),
+			json_object_get_string(pp_jget(o, "memory")));
+		return;
+	}
 	cat->t = pp_xreallocarray(cat->t, cat->n + 1, sizeof *cat->t);
 	t = &cat->t[cat->n++];
 	memset(t, 0, sizeof *t);
@@ -593,6 +601,13 @@ add_type(json_object *o, void *arg)
 		pr->location = pp_xstrdup(ln);
 		pr->hourly_eur = money(p, "price_hourly");
 		pr->monthly_eur = money(p, "price_monthly");
+		/* an absurd price is no price: not orderable there */
+		if (!pp_price_ok(pr->hourly_eur) ||
+		    !pp_price_ok(pr->monthly_eur)) {
+			free(pr->location);
+			t->nprices--;
+			continue;
+		}
 		/* a price is not an offer: only locations[].available is */
 		pr->available = 0;
 		for (size_t j = 0; locs && json_object_is_type(locs,
