@@ -161,6 +161,15 @@ fuzz: fuzz-build
 		$(notdir $(FUZZBINS))
 
 .PHONY: fuzz fuzz-build
+
+# The whole suite with every program under valgrind memcheck (errors
+# and definite leaks fail); t/valgrind/skip lists what it leaves out.
+valgrind:
+	$(MAKE) all SANITIZE=
+	REAL_BUILD=build/plain VG_BUILD=build/valgrind sh t/valgrind/run.sh \
+		$(if $(filter-out t,$(T)),$(T))
+
+.PHONY: valgrind
 .SECONDARY: $(FUZZLIBOBJ)
 -include $(FUZZLIBOBJ:.o=.d)
 # the unit programs include more than their own file (t/unit/fuzz_*)

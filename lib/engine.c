@@ -1,6 +1,7 @@
 /* The decision engine: policy registration, the context, and the rules
  * that combine the policies' verdicts into one action (DESIGN section
  * 4). No I/O here: pp-decide and pp-sim share this code. */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1014,9 +1015,11 @@ record(const struct pp_engine_ctx *c, json_object *st,
 {
 	json_object *pol = section(st, "policies");
 	json_object *last;
+	long long n = pp_jint(st, "decisions", 0);
 
+	/* a counter from the file: a huge one stays put, never wraps */
 	json_object_object_add(st, "decisions", json_object_new_int64(
-		pp_jint(st, "decisions", 0) + 1));
+		n < 0 ? 1 : n < LLONG_MAX ? n + 1 : n));
 	if (d->action == PP_ACT_NONE || d->continued)
 		return;
 	if (d->action == PP_ACT_SCALE_UP || d->action == PP_ACT_UNCORDON)

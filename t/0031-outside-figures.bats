@@ -2,7 +2,7 @@
 # Figures from outside (document, registry, config, catalog, forecast)
 # that no real fleet has are refused with a message instead of being
 # converted out of range: the fuzzers' first finding (t/fuzz/regress/
-# catalog/memory-gb-1.9e22.json) and its siblings.
+# catalog/memory-gb-huge.json) and its siblings.
 
 bats_require_minimum_version 1.5.0
 
@@ -87,4 +87,30 @@ EOF_CFG
 	jq_is '[.decision.evaluations[] | select(.policy=="predictive")][0] |
 		[.verdict, .reason]' '["none","no forecast: it has no figures"]'
 	jq_is '.decision.figures.capacity_percent' '48.828' 
+}
+
+@test "a decisions counter of 1e308 in the state file saturates, never wraps" {
+	printf '{"version":1,"decide":{"decisions":1e308},"counters":{"pp_decisions_total":{"action=\\"provision_spare\\",policy=\\"spare\\"":9223372036854775807}}}\n' \
+		> "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-decide --now $NOW <<< "$(doc_with .)"
+	assert_success
+	# (jq reads integers as doubles: look at the text)
+	run tr -d ' \n' < "$PP_STATE_DIR/state.json"
+	assert_output --partial '"decisions":9223372036854775807,'
+	assert_output --partial 'spare\"":9223372036854775807}'
+}
+
+@test "'{{.}}' in an inverted section outside any list section is refused" {
+	# the template fuzzer's finding: rendered with no item, it crashed
+	printf 'a\n{{^dns}}\n  - {{.}}\n{{/dns}}\n' > "$BATS_TEST_TMPDIR/t"
+	run --separate-stderr "$BUILD/unit/template" "$BATS_TEST_TMPDIR/t" \
+		'dns[]'
+	assert_failure 2
+	assert_stderr_contains "line 3: '{{.}}' outside a section"
+	# inside a list section it is that section's item, inverted or not
+	printf '{{#k}}{{^dns}}{{.}};{{/dns}}{{/k}}\n' > "$BATS_TEST_TMPDIR/t"
+	run --separate-stderr "$BUILD/unit/template" "$BATS_TEST_TMPDIR/t" \
+		'dns[]' k+=a k+=b
+	assert_success
+	assert_output '"a";"b";'
 }
