@@ -170,6 +170,13 @@ valgrind:
 		$(if $(filter-out t,$(T)),$(T))
 
 .PHONY: valgrind
+
+# The slow resource bounds (a 100,000-node registry, a 1 GB trace).
+check-slow: all
+	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
+	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
+
+.PHONY: check-slow
 .SECONDARY: $(FUZZLIBOBJ)
 -include $(FUZZLIBOBJ:.o=.d)
 # the unit programs include more than their own file (t/unit/fuzz_*)

@@ -35,24 +35,35 @@ on_request(void *arg, const char *method, const char *path,
 	pp_cloud_record(arg, method, path, body, 1, status);
 }
 
-/* Plain http only to this machine (the tests' fake); TLS elsewhere. */
+/* Plain http only to this machine (the tests' fake); TLS elsewhere.
+ * The URL is taken apart by libcurl's own parser, the one that will
+ * connect: a prefix test let "http://127.0.0.1:1@evil/" through, which
+ * is plain http to evil with the token. No user info at all. */
 static int
 endpoint_ok(const char *url)
 {
 	static const char *local[] = {"127.0.0.1", "localhost", "[::1]"};
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	int ok = 0;
 
-	if (!strncmp(url, "https://", 8))
-		return 1;
-	if (strncmp(url, "http://", 7))
-		return 0;
-	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
-		size_t n = strlen(local[i]);
-
-		if (!strncmp(url + 7, local[i], n) &&
-		    strchr(":/", url[7 + n]) && url[7 + n])
-			return 1;
+	if (!u)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
+		if (!strcmp(scheme, "https"))
+			ok = 1;
+		for (size_t i = 0; !ok && !strcmp(scheme, "http") &&
+		    i < sizeof local / sizeof local[0]; i++)
+			ok = !strcmp(host, local[i]);
 	}
-	return 0;
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 static char *
@@ -664,7 +675,8 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 	if (!ep || !endpoint_ok(ep)) {
 		pp_cloud_error_set(err, "config", 0, 0, "refusing API endpoint "
 			"'%s': it must be https:// (plain http only for "
-			"127.0.0.1 or localhost)", ep ? ep : "");
+			"127.0.0.1 or localhost), with no user name or "
+			"password in it", ep ? ep : "");
 		return -1;
 	}
 	tok = read_token(cfg, err);
