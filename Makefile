@@ -163,10 +163,12 @@ fuzz: fuzz-build
 .PHONY: fuzz fuzz-build
 
 # The whole suite with every program under valgrind memcheck (errors
-# and definite leaks fail); t/valgrind/skip lists what it leaves out.
+# and definite leaks fail); t/valgrind/README says what it leaves out
+# (VG_SLOW=1: the slow files too).
 valgrind:
 	$(MAKE) all SANITIZE=
-	REAL_BUILD=build/plain VG_BUILD=build/valgrind sh t/valgrind/run.sh \
+	REAL_BUILD=build/plain VG_BUILD=build/valgrind VG_SLOW=$(VG_SLOW) \
+		sh t/valgrind/run.sh \
 		$(if $(filter-out t,$(T)),$(T))
 
 .PHONY: valgrind
