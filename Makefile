@@ -87,6 +87,11 @@ check: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
 	PP_TOP="$(CURDIR)" sh t/run.sh $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
 
+# the long runs: the whole fault matrix and 100+ kills (t/slow/*.bats)
+check-slow: all
+	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
+	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
+
 bench: all
 	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/run.sh
 
@@ -173,18 +178,12 @@ valgrind:
 
 .PHONY: valgrind
 
-# The slow resource bounds (a 100,000-node registry, a 1 GB trace).
-check-slow: all
-	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
-	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
-
-.PHONY: check-slow
-.SECONDARY: $(FUZZLIBOBJ)
 -include $(FUZZLIBOBJ:.o=.d)
 # the unit programs include more than their own file (t/unit/fuzz_*)
 -include $(UNITBINS:=.d)
 
+.PHONY: check-slow
 .PHONY: all bin-links check bench bench-policy demo install uninstall clean
-.SECONDARY: $(LIBOBJ)
+.SECONDARY:
 
 -include $(LIBOBJ:.o=.d) $(patsubst %,$(BUILD)/cmd/%.d,$(TOOLS))

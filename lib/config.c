@@ -81,6 +81,9 @@ static const struct key keys[] = {
 	K("cloud.server_types", T_STRLIST, cloud.server_types,
 		"cx23,cx33,cx43,cx53,cpx22,cpx32,cpx42,cpx52",
 		"server types allowed"),
+	K("cloud.type_choice", T_STR, cloud.type_choice, "cheapest_per_gb",
+		"type of new workers: cheapest_per_gb, smallest_fit or "
+		"cheapest (lowest hourly price that fits)"),
 	K("cloud.reconcile", T_BOOL, cloud.reconcile, "false",
 		"pp-fleetstats compares the registry with the cloud"),
 	K("cloud.catalog_ttl", T_DUR, cloud.catalog_ttl, "1h",
@@ -182,6 +185,22 @@ static const struct key keys[] = {
 		"never more spares"),
 	K("policies.spare.schedule", T_SCHEDULE, spare.nschedule, "builtin",
 		"spares by weekday and hour; first matching row wins"),
+	K("policies.spare.type_choice", T_STR, spare.type_choice,
+		"smallest_fit", "type of new spares: cheapest_per_gb, "
+		"smallest_fit or cheapest"),
+	S("policies.unneeded", "remove a node the fleet does not need"),
+	K("policies.unneeded.enabled", T_BOOL, unneeded.enabled, "false",
+		"on or off"),
+	K("policies.unneeded.priority", T_INT, unneeded.priority, "8",
+		"priority"),
+	K("policies.unneeded.utilisation", T_DOUBLE, unneeded.utilisation,
+		"70", "a node is unneeded when the fleet without it stays "
+		"under this capacity percent"),
+	K("policies.unneeded.hold", T_DUR, unneeded.hold, "10m",
+		"how long a node must stay unneeded without a break"),
+	K("policies.unneeded.billing_window", T_DUR, unneeded.billing_window,
+		"10m", "remove only this close to the end of the node's paid "
+		"hour (0: any time)"),
 	S("policies.predictive", "scale ahead of the forecast"),
 	K("policies.predictive.enabled", T_BOOL, predictive.enabled, "true",
 		"on or off"),
@@ -255,10 +274,17 @@ static const struct override profile_seed[] = {
  * seed keeps the table's values above: profile: seed). */
 static const struct override profile_default[] = {
 	{"policies.reactive.up_threshold", "80"},
-	{"policies.reactive.down_threshold", "60"},
+	/* scale-down is the unneeded rule's: billing-aware, held */
+	{"policies.reactive.down_threshold", "0"},
 	{"policies.reactive.down_window", "10m"},
 	{"policies.reactive.down_margin", "5"},
 	{"policies.spare.schedule", "1"},
+	/* a cx53 spare costs 0.028 EUR/h, the smallest (cpx52) 0.044 */
+	{"policies.spare.type_choice", "cheapest"},
+	{"policies.unneeded.enabled", "true"},
+	{"policies.unneeded.utilisation", "70"},
+	{"policies.unneeded.hold", "30m"},
+	{"policies.unneeded.billing_window", "10m"},
 	{NULL, NULL},
 };
 static const struct {
@@ -1000,6 +1026,37 @@ walk(struct ctx *x, const yaml_node_t *map, const char *prefix)
 	return 0;
 }
 
+int
+pp_type_choice_parse(const char *s)
+{
+	if (!s)
+		return -1;
+	if (!strcmp(s, "cheapest_per_gb"))
+		return PP_TC_CHEAPEST_PER_GB;
+	if (!strcmp(s, "smallest_fit"))
+		return PP_TC_SMALLEST_FIT;
+	if (!strcmp(s, "cheapest"))
+		return PP_TC_CHEAPEST;
+	return -1;
+}
+
+/* The server-type choices are strings with three legal values. */
+static int
+check_choices(struct ctx *x)
+{
+	const char *what[] = {"cloud.type_choice",
+		"policies.spare.type_choice"};
+	const char *val[] = {x->c->cloud.type_choice,
+		x->c->spare.type_choice};
+
+	for (size_t i = 0; i < 2; i++)
+		if (pp_type_choice_parse(val[i]) < 0)
+			return fail(x, NULL, "'%s' must be cheapest_per_gb, "
+				"smallest_fit or cheapest, not '%s'", what[i],
+				val[i] ? val[i] : "");
+	return 0;
+}
+
 static int
 apply_profile(struct ctx *x, const char *name, const yaml_node_t *n)
 {
@@ -1070,7 +1127,8 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 				pn = vn;
 			}
 		}
-		if (apply_profile(&x, prof, pn) == 0 && walk(&x, root, "") == 0)
+		if (apply_profile(&x, prof, pn) == 0 &&
+		    walk(&x, root, "") == 0 && check_choices(&x) == 0)
 			rc = 0;
 	}
 	yaml_document_delete(&doc);

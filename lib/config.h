@@ -69,6 +69,8 @@ struct pp_config {
 		long reserved_ram_mb;     /* reserved on new cloud nodes */
 		long min_usable_ram_mb;   /* floor for a new node's type */
 		struct pp_strlist server_types; /* allowed; empty = all */
+		char *type_choice;        /* new workers: cheapest_per_gb,
+					   * smallest_fit or cheapest */
 		int reconcile;
 		long catalog_ttl;
 		long boot_timeout;
@@ -126,7 +128,17 @@ struct pp_config {
 		long max_spares;
 		size_t nschedule;
 		struct pp_spare_rule *schedule;
+		char *type_choice;       /* new spares, as cloud.type_choice */
 	} spare;
+
+	struct {
+		int enabled;
+		long priority;
+		double utilisation;      /* fleet % without the node */
+		long hold;               /* unneeded this long, unbroken */
+		long billing_window;     /* removed only this near its paid
+					  * hour's end; 0: any time */
+	} unneeded;
 
 	struct {
 		int enabled;
@@ -174,6 +186,13 @@ struct pp_config {
 
 /* Loads path (NULL: built-in defaults only). On error returns NULL and
  * writes "config 'FILE' line N: ..." into err. */
+/* cloud.type_choice and policies.spare.type_choice */
+enum pp_type_choice {
+	PP_TC_CHEAPEST_PER_GB, PP_TC_SMALLEST_FIT, PP_TC_CHEAPEST
+};
+/* The enum for a choice's name; -1 for anything else. */
+int pp_type_choice_parse(const char *s);
+
 struct pp_config *pp_config_load(const char *path, char *err, size_t errlen);
 /* Same, from a YAML string (for tests and fuzzing); name labels errors. */
 struct pp_config *pp_config_parse(const char *yaml, size_t len,

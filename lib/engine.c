@@ -36,6 +36,7 @@ static const struct pp_policy *const registered[] = {
 	&pp_policy_reactive,
 	&pp_policy_spare,
 	&pp_policy_predictive,
+	&pp_policy_unneeded,
 };
 #define NREGISTERED (sizeof registered / sizeof registered[0])
 
@@ -216,11 +217,13 @@ allowed(const struct pp_config *cfg, const char *name)
 	return 0;
 }
 
-/* spare: the smallest type that fits; else the cheapest per GB. The
- * first location (in order of preference) with a fitting type wins. */
+/* The type that fits by mode (enum pp_type_choice): cheapest per GB
+ * (ties: the larger), smallest (ties: the cheaper) or lowest hourly
+ * price (ties: the larger). The first location (in order of preference)
+ * with a fitting type wins. */
 static void
 choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
-	json_object *refusals, int spare, struct pp_choice *ch)
+	json_object *refusals, int mode, struct pp_choice *ch)
 {
 	const struct pp_config *cfg = c->cfg;
 	long long need = c->largest_mb;
@@ -267,10 +270,15 @@ choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
 				continue;
 			if (!best) {
 				better = 1;
-			} else if (spare) {
+			} else if (mode == PP_TC_SMALLEST_FIT) {
 				better = t->memory_gb < best->memory_gb ||
 					(t->memory_gb == best->memory_gb &&
 					p->hourly_eur < bp->hourly_eur);
+			} else if (mode == PP_TC_CHEAPEST) {
+				better = p->hourly_eur < bp->hourly_eur -
+					1e-12 || (fabs(p->hourly_eur -
+					bp->hourly_eur) <= 1e-12 &&
+					t->memory_gb > best->memory_gb);
 			} else {
 				double a = p->hourly_eur / t->memory_gb;
 				double b = bp->hourly_eur / best->memory_gb;
@@ -333,6 +341,7 @@ void
 pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 {
 	const struct pp_catalog *cat = c->catalog;
+	int mode;
 
 	local_time(c);
 	c->total_mb = c->allocated_mb = c->pending_mb = 0;
@@ -372,8 +381,12 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 		}
 		cat = &p->cfg_catalog;
 	}
-	choose_type(c, cat, refusals, 0, &c->worker_type);
-	choose_type(c, cat, refusals, 1, &c->spare_type);
+	mode = pp_type_choice_parse(c->cfg->cloud.type_choice);
+	choose_type(c, cat, refusals, mode < 0 ? PP_TC_CHEAPEST_PER_GB : mode,
+		&c->worker_type);
+	mode = pp_type_choice_parse(c->cfg->spare.type_choice);
+	choose_type(c, cat, refusals, mode < 0 ? PP_TC_SMALLEST_FIT : mode,
+		&c->spare_type);
 }
 
 static int
@@ -609,8 +622,8 @@ pp_engine_ctx_free(struct pp_engine_ctx *ctx)
 
 /* Seconds left in the node's paid hour; an unknown creation time sorts
  * last (we cannot tell when its hour ends). */
-static long
-paid_left(const struct pp_enode *n, time_t now)
+long
+pp_engine_paid_left(const struct pp_enode *n, time_t now)
 {
 	long age;
 
@@ -661,9 +674,9 @@ cmp_desc(const void *a, const void *b)
 /* First-fit decreasing: do the node's game servers fit on the other
  * ready nodes (spares excluded: moving load onto the pool only makes
  * it provision again)? */
-static int
-fits_elsewhere(const struct pp_engine_ctx *c, const struct pp_enode *victim,
-	char *why, size_t whylen)
+int
+pp_engine_fits_elsewhere(const struct pp_engine_ctx *c,
+	const struct pp_enode *victim, char *why, size_t whylen)
 {
 	long long *items, *bins;
 	size_t nitems = 0, nbins = 0;
@@ -750,7 +763,7 @@ choose_victim(const struct pp_engine_ctx *c, const struct pp_verdict *v,
 		list[n].spare = is_spare(e);
 		list[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
 			(double)e->usable_mb : 1.0;
-		list[n].left = paid_left(e, c->now);
+		list[n].left = pp_engine_paid_left(e, c->now);
 		n++;
 	}
 	qsort(list, n, sizeof *list, cmp_cand);
@@ -781,7 +794,8 @@ choose_victim(const struct pp_engine_ctx *c, const struct pp_verdict *v,
 				"candidates only)", MAX_FIT_CHECKS);
 			cand_json(cands, e, 0, w);
 			break;
-		} else if (checked++, !fits_elsewhere(c, e, w, sizeof w)) {
+		} else if (checked++, !pp_engine_fits_elsewhere(c, e, w,
+		    sizeof w)) {
 			;
 		} else {
 			say(w, sizeof w, "%s, %.0f%% used, %ld s left in "

@@ -147,8 +147,8 @@ struct pp_engine_ctx {
 	long spares_pending;     /* provisioning cloud nodes with role spare */
 	long long largest_mb;    /* largest game server in the fleet */
 	double cloud_hourly_eur; /* what the cloud nodes cost now */
-	struct pp_choice worker_type; /* cheapest per GB that fits */
-	struct pp_choice spare_type;  /* smallest that fits */
+	struct pp_choice worker_type; /* by cloud.type_choice */
+	struct pp_choice spare_type;  /* by policies.spare.type_choice */
 
 	/* set by pp_engine_run from the state, 0 when never */
 	time_t last_scale_up;    /* any policy's scale_up or uncordon */
@@ -210,6 +210,7 @@ struct pp_policy {
 extern const struct pp_policy pp_policy_reactive;
 extern const struct pp_policy pp_policy_spare;
 extern const struct pp_policy pp_policy_predictive;
+extern const struct pp_policy pp_policy_unneeded;
 size_t pp_engine_policies(const struct pp_config *cfg,
 	const struct pp_policy **out, size_t max);
 
@@ -286,6 +287,13 @@ void pp_figure_num(struct pp_verdict *v, const char *key, double value,
 	int digits);
 void pp_figure_int(struct pp_verdict *v, const char *key, long long value);
 void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
+/* 1 when the node's game servers fit on the other ready nodes (idle
+ * spares excluded), first-fit decreasing; else 0 with the reason. */
+int pp_engine_fits_elsewhere(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n, char *why, size_t whylen);
+/* Seconds left in the node's paid hour (hourly billing from creation);
+ * 3601 when its creation time is unknown. */
+long pp_engine_paid_left(const struct pp_enode *n, time_t now);
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */
 long pp_spare_target(const struct pp_engine_ctx *ctx);
 

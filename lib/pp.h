@@ -29,5 +29,6 @@
 #include "hook.h"
 #include "drain.h"
 #include "drainrun.h"
+#include "provision.h"
 
 #endif

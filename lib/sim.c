@@ -675,6 +675,17 @@ carry_out(struct sim *S, const struct pp_decision *dec, time_t now)
 {
 	struct platform *p = &S->p;
 
+	if (dec->action != PP_ACT_NONE && !dec->continued &&
+	    pp_verbosity >= 1) {
+		char buf[PP_TIME_LEN];
+
+		/* -v: every action with its reason, to see why it flaps */
+		pp_debug("%s %s %ld %s: %s", pp_format_time(now, buf,
+			sizeof buf), pp_action_name(dec->action), dec->count,
+			dec->node[0] ? dec->node : dec->server_type,
+			dec->reason);
+	}
+
 	switch (dec->action) {
 	case PP_ACT_SCALE_UP:
 	case PP_ACT_PROVISION_SPARE: {

@@ -537,12 +537,23 @@ pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
 	int op = mode == PP_LOCK_EX ? LOCK_EX : LOCK_SH;
 	int e;
 
-	l->fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
-	if (l->fd < 0 && mode == PP_LOCK_SH && (errno == EACCES ||
-	    errno == EROFS))
+	/* A reader never creates the lock file: where none exists no
+	 * writer has ever locked the data, and writers replace it by
+	 * rename, so there is nothing to wait for (and a read-only or
+	 * source tree stays untouched). */
+	if (mode == PP_LOCK_SH) {
 		l->fd = open(lp, O_RDONLY | O_CLOEXEC);
-	e = errno;
-	free(lp);
+		e = errno;
+		free(lp);
+		if (l->fd < 0 && (e == ENOENT || e == EACCES)) {
+			l->fd = -1;
+			return 0;
+		}
+	} else {
+		l->fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		e = errno;
+		free(lp);
+	}
 	if (l->fd < 0) {
 		errno = e;
 		return -1;

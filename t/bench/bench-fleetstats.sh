@@ -3,19 +3,20 @@
 # 10,000 nodes (20 game servers a node), median of five runs.
 set -eu
 . "$(dirname "$0")/lib.sh"
-echo "pp-fleetstats (median of 5; wall seconds, peak RSS MB)"
-printf '%-8s %-9s %10s %9s %10s %9s %8s\n' nodes servers fleetstats rss_mb \
-	jq rss_mb speedup
+echo "pp-fleetstats vs jq on the same totals (median of 5; seconds, peak RSS MB;"
+echo "speedup = jq CPU / pp-fleetstats CPU)"
+printf '%-7s %-8s %8s %6s %7s %8s %6s %7s %8s\n' nodes servers fleet_s \
+	cpu_s rss_mb jq_s cpu_s rss_mb speedup
 for n in 1000 10000; do
 	c=$((n * 20))
 	reg=$(registry "$n" "$c")
 	set -- $(measure pp-fleetstats --no-record -r "$reg")
-	ft=$1 fm=$2
+	ft=$1 fm=$2 fc=$3
 	set -- $(measure jq -f "$(dirname "$0")/fleettotals.jq" "$reg")
-	jt=$1 jm=$2
-	printf '%-8s %-9s %10s %9s %10s %9s %7sx\n' "$n" "$c" "$ft" \
-		$((fm / 1024)) "$jt" $((jm / 1024)) \
-		"$(awk "BEGIN { printf \"%.1f\", $jt / ($ft > 0 ? $ft : 0.01) }")"
+	jt=$1 jm=$2 jc=$3
+	printf '%-7s %-8s %8s %6s %7s %8s %6s %7s %7sx\n' "$n" "$c" "$ft" \
+		"$fc" $((fm / 1024)) "$jt" "$jc" $((jm / 1024)) \
+		"$(awk "BEGIN { printf \"%.1f\", $jc / ($fc > 0 ? $fc : 0.01) }")"
 done
 # the two must agree
 reg=$(registry 1000 20000)

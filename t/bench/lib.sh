@@ -11,15 +11,18 @@ registry() {
 	echo "$f"
 }
 
-# measure CMD...: prints "SECONDS MAX_RSS_KB" medians of five runs
+# measure CMD...: prints "WALL_S MAX_RSS_KB CPU_S", medians of five
+# runs. CPU (user + system) is printed beside wall time because a busy
+# machine stretches wall time but hardly CPU time.
 measure() {
 	: > "$BENCH_DIR/times"
 	for _ in 1 2 3 4 5; do
-		$TIME -f '%e %M' -o "$BENCH_DIR/t1" "$@" > /dev/null ||
+		$TIME -f '%e %M %U %S' -o "$BENCH_DIR/t1" "$@" > /dev/null ||
 			{ echo "bench: command failed: $*" >&2; return 1; }
 		cat "$BENCH_DIR/t1" >> "$BENCH_DIR/times"
 	done
 	t=$(cut -d' ' -f1 "$BENCH_DIR/times" | sort -n | sed -n 3p)
 	m=$(cut -d' ' -f2 "$BENCH_DIR/times" | sort -n | sed -n 3p)
-	echo "$t $m"
+	c=$(awk '{ print $3 + $4 }' "$BENCH_DIR/times" | sort -n | sed -n 3p)
+	echo "$t $m $c"
 }

@@ -2,8 +2,9 @@
 # make bench-policy: pp-sim over every trace in ../shared/traces (or
 # $PP_TRACES) with four policy sets, one table on stdout.
 #   seed        profile: seed (the seed's values, all three policies)
-#   reactive    the shipped defaults, reactive alone
-#   react+spare reactive and the spare pool
+#   reactive    the shipped defaults, reactive alone (with the unneeded
+#               rule, the shipped way down)
+#   react+spare reactive and the spare pool (and the unneeded rule)
 #   all         the shipped defaults, all three policies
 set -eu
 BUILD=${PP_BUILD:-build/plain}

@@ -1,0 +1,91 @@
+/* pp-provision: the one tool that changes the cloud.
+ *
+ * Reads the document on stdin and acts on its decision: on scale_up and
+ * provision_spare it adopts our unregistered servers, then creates the
+ * rest (cloud-init rendered per node), registers each as provisioning
+ * right after its create, waits until it runs and marks it ready; on a
+ * scale_down whose drain section says the node is empty it deletes the
+ * server and removes the node; on every run it finishes nodes left
+ * provisioning by earlier runs. Adds the "provision" section and
+ * writes the document to stdout.
+ *
+ * Changes: the cloud (servers created and deleted), the registry
+ * (nodes added, marked ready, removed), STATE_DIR/state.json
+ * ("refusals", counters), the events file and the metrics textfile.
+ * --dry-run changes nothing and prints the requests it would send. */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "pp.h"
+
+enum { OPT_STATE_DIR = PP_OPT_TOOL };
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: pp-provision [-pqv] [-c FILE] [--now TIME] "
+		"[--registry PATH] [--state-dir DIR]\n"
+		"                    [--dry-run] < document\n\n"
+		"Creates, registers and deletes cloud servers as the "
+		"document's decision says,\n"
+		"and adds the provision section.\n\n"
+		"  -r, --registry PATH registry file (default: config, else "
+		"STATE_DIR/registry.json)\n"
+		"      --state-dir DIR state directory (default: config, else "
+		"$PP_STATE_DIR,\n"
+		"                      else /var/lib/ppscale)\n"
+		"      --dry-run       print the API requests it would send "
+		"(tokens redacted)\n"
+		"                      on stderr; send none, change no file\n"
+		PP_COMMON_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PP_COMMON_LONGOPTS,
+		PP_DRYRUN_LONGOPT,
+		{"registry", required_argument, 0, 'r'},
+		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		{0, 0, 0, 0},
+	};
+	struct pp_provision_opts o = {0};
+	const struct pp_config *cfg;
+	json_object *doc;
+	int c, status;
+
+	pp_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, PP_COMMON_SHORTOPTS "r:",
+	    longopts, NULL)) != -1) {
+		if (pp_common_opt(c, optarg, usage))
+			continue;
+		switch (c) {
+		case 'r':
+			o.registry = optarg;
+			break;
+		case OPT_STATE_DIR:
+			o.state_dir = optarg;
+			break;
+		default:
+			pp_usage_error(usage);
+		}
+	}
+	if (optind < argc) {
+		pp_warn("unexpected argument '%s'", argv[optind]);
+		pp_usage_error(usage);
+	}
+	o.dry_run = pp_opt.dry_run;
+	cfg = pp_start();
+	pp_catch_signals();
+	doc = pp_doc_read();
+	status = pp_provision_run(cfg, &o, doc);
+	if (pp_doc_write(doc) < 0)
+		status = PP_EXIT_FAIL;
+	json_object_put(doc);
+	status = pp_finish_stdout(status);
+	pp_metrics_run(NULL, status == PP_EXIT_OK);
+	return status;
+}

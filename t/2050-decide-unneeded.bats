@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# The unneeded-node rule (a node goes when the fleet without it stays
+# under a target, after a hold, near the end of its paid hour) and the
+# server-type choice for new workers and spares.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/decide'
+	pp_isolate
+}
+
+# conf HOLD BILLING_WINDOW: the seed with only the unneeded rule removing
+conf() {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	  unneeded:
+	    enabled: true
+	    utilisation: 70
+	    hold: $1
+	    billing_window: $2
+	cloud:
+	  server_types: [cx23]
+	EOF
+}
+
+# fleet DEDICATED_LOAD: without cloud-a the fleet is at LOAD x 10 %
+fleet() {
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - "$1x1000"
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 1x1000
+}
+
+unneeded_reason() {
+	jq -r '.decision.evaluations[] | select(.policy == "unneeded") |
+		.reason' <<< "$output"
+}
+
+@test "a node unneeded for the whole hold is removed, not before" {
+	conf 10m 0
+	fleet 5
+	# without cloud-a: 6,000 of 10,000 MB = 60 % < 70 %
+	while read -r now action why; do
+		decide "$now"
+		assert_success
+		jq_is .decision.action "$action"
+		[[ $(unneeded_reason) == *"$why"* ]] ||
+			fail "$now: '$(unneeded_reason)' lacks '$why'"
+	done <<-EOF
+	2026-11-25T12:00:00Z none less than the hold of 10 min (600 s to go)
+	2026-11-25T12:05:00Z none less than the hold of 10 min (300 s to go)
+	2026-11-25T12:09:00Z none (60 s to go)
+	2026-11-25T12:10:00Z scale_down cloud-a unneeded for 10 min (fleet without it 60.00% < 70.0%)
+	EOF
+	jq_is .decision.node cloud-a
+	jq_is .decision.policy unneeded
+}
+
+@test "a cycle in which the node is needed restarts the hold" {
+	conf 10m 0
+	# fleet load per cycle: 5 -> 60 % without cloud-a, 7 -> 80 %
+	while read -r now load action; do
+		fleet "$load"
+		decide "$now"
+		assert_success
+		jq_is .decision.action "$action"
+	done <<-EOF
+	2026-11-25T12:00:00Z 5 none
+	2026-11-25T12:08:00Z 7 none
+	2026-11-25T12:09:00Z 5 none
+	2026-11-25T12:12:00Z 5 none
+	2026-11-25T12:18:00Z 5 none
+	2026-11-25T12:19:00Z 5 scale_down
+	EOF
+	run jq -r '.decide.policies.unneeded.unneeded_since["cloud-a"]' \
+		"$(state_file)"
+	assert_output 2026-11-25T12:09:00Z
+}
+
+@test "the fleet just at the target keeps the node" {
+	conf 0 0
+	fleet 6
+	# without cloud-a: 7,000 of 10,000 = 70 %, not under 70 %
+	decide 2026-11-25T12:00:00Z --dry-run
+	assert_success
+	jq_is .decision.action none
+	[[ $(unneeded_reason) == *"no cloud node is unneeded"* ]] ||
+		fail "$(unneeded_reason)"
+}
+
+@test "an unneeded node stays until the last minutes of its paid hour" {
+	conf 0 10m
+	fleet 5
+	# created 09:00: its paid hours end on the hour
+	while read -r now action why; do
+		decide "$now" --dry-run
+		assert_success
+		jq_is .decision.action "$action"
+		[[ $(unneeded_reason) == *"$why"* ]] ||
+			fail "$now: '$(unneeded_reason)' lacks '$why'"
+	done <<-EOF
+	2026-11-25T12:00:30Z none paid-for headroom until 600 s before the end of its paid hour (in 2970 s)
+	2026-11-25T12:30:00Z none (in 1200 s)
+	2026-11-25T12:49:59Z none (in 1 s)
+	2026-11-25T12:50:00Z scale_down 600 s left in its paid hour
+	2026-11-25T12:59:00Z scale_down 60 s left in its paid hour
+	2026-11-25T13:00:00Z none (in 3000 s)
+	EOF
+}
+
+@test "a node whose game servers fit nowhere else is not unneeded" {
+	conf 0 0
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - 4x2000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 2500
+	# 10,500 of 18,192 with it, 10,500 of 10,000... no: 8,000 + 2,500
+	# = 10,500 > 10,000 without it, and no 2,500 MB gap on ded-1
+	decide 2026-11-25T12:00:00Z --dry-run
+	jq_is .decision.action none
+	reg_start
+	reg_node ded-1 dedicated ready worker 20000 - 4x2000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 2500
+	# 10,500 of 20,000 = 52.5 % without it, and it fits
+	decide 2026-11-25T12:00:00Z --dry-run
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-a
+}
+
+@test "a spare the pool wants is never unneeded; a surplus spare is" {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  predictive:
+	    enabled: false
+	  spare:
+	    schedule:
+	      - {spares: 1}
+	  unneeded:
+	    enabled: true
+	    hold: 0
+	    billing_window: 0
+	cloud:
+	  server_types: [cx23]
+	EOF
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - 3x1000
+	reg_node spare-a cloud ready spare 8192 2026-11-25T09:00:00Z
+	decide 2026-11-25T12:00:00Z --dry-run
+	jq_is .decision.action none
+	reg_node spare-b cloud ready spare 8192 2026-11-25T09:30:00Z
+	decide 2026-11-25T12:00:00Z --dry-run
+	jq_is .decision.action scale_down
+	jq_is .decision.policy unneeded
+	# of two idle spares, the one whose paid hour ends first (12:30)
+	jq_is .decision.node spare-b
+}
+
+@test "the server types follow cloud.type_choice and policies.spare.type_choice" {
+	while read -r largest choice worker spare; do
+		reg_start
+		reg_node ded-1 dedicated ready worker 100000 - "$largest" 97x900
+		write_config <<-EOF
+		cloud:
+		  type_choice: $choice
+		policies:
+		  spare:
+		    type_choice: $choice
+		EOF
+		decide 2026-11-25T12:00:00Z --dry-run
+		assert_success
+		jq_is .decision.figures.worker_type "$worker"
+		jq_is .decision.figures.spare_type "$spare"
+		jq_is .decision.server_type "$worker"
+	done <<-EOF
+	16384 cheapest_per_gb cx53 cx53
+	16384 smallest_fit cpx52 cpx52
+	16384 cheapest cx53 cx53
+	7700 cheapest_per_gb cx53 cx53
+	7700 smallest_fit cx43 cx43
+	7700 cheapest cx43 cx43
+	EOF
+}
+
+@test "the seed picks workers cheapest per GB and spares smallest" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 16384 97x900
+	decide 2026-11-25T12:00:00Z --dry-run
+	jq_is .decision.figures.worker_type cx53
+	jq_is .decision.figures.spare_type cpx52
+}
+
+@test "an unknown type choice is bad input" {
+	while read -r key; do
+		write_config <<-EOF
+		${key%%.*}:
+		  ${key#*.}: biggest
+		EOF
+		run --separate-stderr pp-decide --now 2026-11-25T12:00:00Z \
+			--dry-run < /dev/null
+		assert_failure 2
+		assert_stderr_contains "'$key' must be cheapest_per_gb, smallest_fit or cheapest, not 'biggest'"
+	done <<-EOF
+	cloud.type_choice
+	EOF
+	write_config <<-EOF
+	policies:
+	  spare:
+	    type_choice: biggest
+	EOF
+	run --separate-stderr pp-decide --now 2026-11-25T12:00:00Z --dry-run \
+		< /dev/null
+	assert_failure 2
+	assert_stderr_contains "'policies.spare.type_choice' must be"
+}

@@ -1,0 +1,222 @@
+#!/usr/bin/env bats
+# pp-provision scale-up against the fake Hetzner API: create, register,
+# wait, ready; fallback, retries, failures that leave nothing behind,
+# partial success, adoption of orphans. Every test that sends a create
+# checks its user data with `cloud-init schema`.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	export FAKE_TOKEN=pp-secret-token-3200
+	fake_start
+}
+
+teardown_file() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	load 'test_helper/provision'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
+	fake_reset
+	prov_setup hetzner "  ssh_keys: [ops]
+  networks: ['4711']
+  firewalls: ['42']
+  placement_group: '7'"
+}
+
+posts() {
+	fake_log | jq '[.requests[] | select(.method == "POST" and
+		.path == "/servers")] | length'
+}
+
+@test "scale_up: creates a labelled server, registers it, waits, marks it ready" {
+	run --separate-stderr pp-provision < <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .provision.status done
+	jq_is .provision.errors 0
+	jq_is '.provision.servers | length' 1
+	jq_is '.provision.servers[0].op' create
+	jq_is '.provision.servers[0].status' ready
+	jq_is '.provision.servers[0].location' nbg1
+	jq_is '.provision.servers[0].server_type' cx23
+	jq_is '.provision.servers[0].ipv4 | test("^[0-9.]+$")' true
+	jq_is '.provision.servers[0].seconds_to_running >= 0' true
+	jq_is '.provision.servers[0].error' null
+	jq_is '.provision.servers[0].name | startswith("pp-")' true
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	id=$(jq -r '.provision.servers[0].server_id' <<<"$output")
+	[[ $name =~ ^pp-[a-z0-9]{6}$ ]]
+	# the registry: DESIGN section 3 shape
+	[[ $(reg '.nodes | length') == 2 ]]
+	[[ $(reg ".nodes[1] | [.id, .kind, .status, .role] | join(\",\")") == \
+		"$name,cloud,ready,worker" ]]
+	[[ $(reg '.nodes[1].total_ram_mb') == 4096 ]]
+	[[ $(reg '.nodes[1].reserved_ram_mb') == 512 ]]
+	[[ $(reg '.nodes[1].ip') == $(jq -r '.provision.servers[0].ipv4' <<<"$output") ]]
+	[[ $(reg '.nodes[1].cloud.server_id') == "$id" ]]
+	[[ $(reg '.nodes[1].cloud.provider') == hetzner ]]
+	[[ $(reg '.nodes[1].cloud.hourly_cost_eur') == 0.0048 ]]
+	[[ $(reg '.nodes[1].containers') == '[]' ]]
+	# what was sent
+	body=$(fake_log | jq -c '.requests[] | select(.method == "POST") | .body')
+	[[ $(jq -r .labels.managed_by <<<"$body") == ppscale ]]
+	[[ $(jq -r .labels.role <<<"$body") == worker ]]
+	[[ $(jq -r .labels.pool <<<"$body") == default ]]
+	[[ $(jq -r .image <<<"$body") == debian-12 ]]
+	[[ $(jq -c .ssh_keys <<<"$body") == '["ops"]' ]]
+	[[ $(jq -c .networks <<<"$body") == '[4711]' ]]
+	[[ $(jq -c .firewalls <<<"$body") == '[{"firewall":42}]' ]]
+	[[ $(jq -c .placement_group <<<"$body") == 7 ]]
+	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+	# events, in order
+	run jq -r '[.type, .node, .server_id, .server_type, .location,
+		.result] | join(",")' "$EVENTS"
+	assert_output "node.provisioning,$name,$id,cx23,nbg1,success
+node.added,$name,$id,cx23,nbg1,success"
+	ud_valid
+}
+
+@test "provision_spare: two spares at once, each its own name and role label" {
+	run --separate-stderr pp-provision < <(decision provision_spare 2 cx23 fsn1)
+	assert_success
+	jq_is .provision.status done
+	jq_is '[.provision.servers[].status] | join(",")' ready,ready
+	jq_is '[.provision.servers[].role] | join(",")' spare,spare
+	jq_is '[.provision.servers[].name] | unique | length' 2
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .role + "/" +
+		.status + "/" + .location] | join(",")') == \
+		"spare/ready/fsn1,spare/ready/fsn1" ]]
+	[[ $(fake_state | jq -r '[.servers[].labels.role] | join(",")') == \
+		spare,spare ]]
+	[[ $(posts) == 2 ]]
+	ud_valid
+}
+
+@test "resource_unavailable in the first location: falls back to the next, remembers the refusal" {
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"status": 412, "count": 0}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '.provision.servers[0].location' fsn1
+	jq_is '.provision.servers[0].status' ready
+	jq_is '[.provision.servers[0].tried[] | .location + ":" +
+		(.code // "ok")] | join(",")' \
+		"nbg1:resource_unavailable,fsn1:ok"
+	jq_is '.provision.refusals["cx23@nbg1"].until' 2026-11-27T10:30:00Z
+	run jq -r '.refusals["cx23@nbg1"] | .until + " " + .code' "$STATE"
+	assert_output "2026-11-27T10:30:00Z resource_unavailable"
+	# pp-decide reads exactly this
+	[[ $(reg '.nodes[1].location') == fsn1 ]]
+	# while the refusal holds, a fallback skips the refused location
+	fake_ctl DELETE /log >/dev/null
+	fake_fault '{"method": "POST", "path": "/servers", "location": "hel1",
+		"status": 412}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:10:00Z \
+		< <(decision scale_up 1 cx23 hel1)
+	assert_success
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == hel1,fsn1 ]]
+	run jq -r '.refusals | keys | join(",")' "$STATE"
+	assert_output cx23@hel1,cx23@nbg1
+	ud_valid
+}
+
+@test "a 429 in the middle of a create waits for the reset and succeeds" {
+	fake_fault '{"method": "POST", "path": "/servers", "status": 429,
+		"reset": 1}' >/dev/null
+	SECONDS=0
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' ready
+	[[ $(posts) == 2 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 1 ]]
+	ud_valid
+}
+
+@test "a create action that ends in error leaves no server behind" {
+	fake_fault '{"method": "POST", "path": "/servers",
+		"action_error": {"code": "server_error", "message": "boom"}}' \
+		>/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_failure 1
+	jq_is .provision.status failed
+	jq_is .provision.errors 1
+	jq_is '.provision.servers[0].status' failed
+	jq_is '.provision.servers[0].error.code' server_error
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r .type "$EVENTS"
+	assert_output scaling.failed
+	ud_valid
+}
+
+@test "a server not running within cloud.boot_timeout is deleted and the failure recorded" {
+	prov_setup hetzner "  boot_timeout: 1s"
+	fake_config '{"status_after_create": "starting"}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_failure 1
+	jq_is '.provision.servers[0].status' deleted
+	jq_is '.provision.servers[0].error.code' boot_timeout
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r .type "$EVENTS"
+	assert_output "node.provisioning
+scaling.failed
+node.removed"
+	ud_valid
+}
+
+@test "the second of three creates fails: the first stays registered, partial, exit 1" {
+	fake_fault '{"method": "POST", "path": "/servers", "skip": 1,
+		"status": 422, "code": "invalid_input", "count": 0}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 3)
+	assert_failure 1
+	jq_is .provision.status partial
+	jq_is '[.provision.servers[].status] | join(",")' ready,failed
+	jq_is '.provision.servers[1].error.code' invalid_input
+	# no retry storm: the third is not tried
+	[[ $(posts) == 2 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
+		join(",")') == ready ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	ud_valid
+}
+
+@test "resource_limit_exceeded: one clear error and an event, no retry" {
+	fake_config '{"server_limit": 0}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 2)
+	assert_failure 1
+	jq_is '.provision.servers[0].error.code' resource_limit_exceeded
+	assert_stderr_contains "server limit"
+	[[ $(posts) == 1 ]]
+	run jq -r '.type + " " + .result' "$EVENTS"
+	assert_output "scaling.failed failed"
+}
+
+@test "adopts a server of ours the registry lacks instead of creating another" {
+	fake_seed '{"servers": [{"name": "pp-orphan", "status": "running",
+		"location": "hel1", "labels": {"managed_by": "ppscale",
+		"pool": "default", "role": "worker"}},
+		{"name": "other-box", "labels": {"managed_by": "ppscale"}},
+		{"name": "pp-foreign", "labels": {"team": "web"}}]}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 2)
+	assert_success
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		adopt:ready,create:ready
+	jq_is '.provision.servers[0].name' pp-orphan
+	assert_stderr_contains "adopting server 'pp-orphan'"
+	[[ $(posts) == 1 ]]
+	[[ $(reg '[.nodes[].id] | map(select(. == "pp-orphan" or
+		. == "other-box" or . == "pp-foreign")) | join(",")') == \
+		pp-orphan ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .location') == hel1 ]]
+}

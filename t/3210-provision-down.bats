@@ -1,0 +1,159 @@
+#!/usr/bin/env bats
+# pp-provision on scale_down (against the fake Hetzner API), and the
+# decisions it passes through untouched.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	export FAKE_TOKEN=pp-secret-token-3210
+	fake_start
+}
+
+teardown_file() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	load 'test_helper/provision'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
+	fake_reset
+	prov_setup hetzner
+	SID=$(fake_seed '{"servers": [{"name": "pp-old111", "location": "nbg1",
+		"labels": {"managed_by": "ppscale", "role": "worker"}}]}' |
+		jq -r '.servers[0].id')
+	fake_ctl DELETE /log >/dev/null
+}
+
+# cloud_node STATUS CONTAINERS_JSON: the seeded server's node
+cloud_node() {
+	registry_add "$(jq -nc --arg sid "$SID" --arg st "$1" \
+		--argjson cs "${2:-[]}" '{id: "pp-old111", kind: "cloud",
+		status: $st, role: "worker", total_ram_mb: 8192,
+		reserved_ram_mb: 512, ip: "198.51.100.9", location: "nbg1",
+		labels: {managed_by: "ppscale"}, cloud: {provider: "hetzner",
+		server_id: $sid, server_type: "cx33", server_name: "pp-old111",
+		hourly_cost_eur: 0.008, created_at: "2026-11-27T06:00:00Z"},
+		containers: $cs}')"
+}
+
+# down_doc EMPTY: a scale_down of pp-old111 with its drain section
+down_doc() {
+	decision scale_down 1 cx33 nbg1 pp-old111 | jq -c --argjson e "$1" \
+		'.drain = {node: "pp-old111", action: "scale_down",
+		status: (if $e then "empty" else "in_progress" end),
+		empty: $e, remaining: (if $e then 0 else 1 end)}'
+}
+
+deletes() {
+	fake_log | jq '[.requests[] | select(.method == "DELETE")] | length'
+}
+
+@test "scale_down of a drained node: deletes the server, waits, removes the node" {
+	cloud_node draining
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is .provision.action scale_down
+	jq_is .provision.status done
+	jq_is '.provision.servers[0] | [.op, .node, .server_id, .status] |
+		join(",")' "delete,pp-old111,$SID,removed"
+	jq_is .drain.empty true
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+	[[ $(deletes) == 1 ]]
+	# the delete action was polled before the node went
+	[[ $(fake_log | jq -r '[.requests[] | .method + " " + .path] |
+		join(",")') == "DELETE /servers/$SID,GET /actions/"* ]]
+	run jq -r '[.type, .node, .server_id, .server_type, .location] |
+		join(",")' "$EVENTS"
+	assert_output "node.removed,pp-old111,$SID,cx33,nbg1"
+}
+
+# A game server recorded on the node, in any state, blocks the delete:
+# a stopped one's world data is on the node.
+@test "delete refused while any game server is recorded on the node" {
+	local state
+	for state in running stopped starting; do
+		rm -rf "$PP_STATE_DIR"
+		setup
+		cloud_node draining "[{\"id\": \"mc-1\", \"ram_mb\": 2048,
+			\"state\": \"$state\", \"players\": 0}]"
+		run --separate-stderr pp-provision < <(down_doc true)
+		assert_success
+		jq_is .provision.status refused
+		jq_is '.provision.servers[0].status' refused
+		assert_stderr_contains "still has 1 game server(s)"
+		[[ $(deletes) == 0 ]] || fail "deleted with a $state game server"
+		[[ $(fake_state | jq '.servers | length') == 1 ]]
+		[[ $(reg '.nodes[1].id') == pp-old111 ]]
+		run jq -r '.type + " " + .result' "$EVENTS"
+		assert_output "scaling.failed refused"
+	done
+}
+
+@test "delete refused for a node that is not draining, or not ours" {
+	cloud_node ready
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is .provision.status refused
+	assert_stderr_contains "is ready, not draining"
+	[[ $(deletes) == 0 ]]
+	[[ $(reg '.nodes | length') == 2 ]]
+}
+
+@test "scale_down waits while the drain section says the node is not empty" {
+	cloud_node draining
+	run --separate-stderr pp-provision < <(down_doc false)
+	assert_success
+	jq_is .provision.status skipped
+	jq_is '.provision.servers | length' 0
+	[[ $(deletes) == 0 ]]
+	[[ $(reg '.nodes | length') == 2 ]]
+	run --separate-stderr pp-provision < <(decision scale_down 1 cx33 \
+		nbg1 pp-old111)
+	assert_success
+	jq_is .provision.status skipped
+	[[ $(deletes) == 0 ]]
+}
+
+@test "a node whose server is already gone is removed with a warning" {
+	cloud_node draining
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is '.provision.servers[0].status' removed
+	assert_stderr_contains "already gone"
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+}
+
+@test "a delete that fails keeps the node and exits 1" {
+	cloud_node draining
+	fake_fault '{"method": "DELETE", "action_error": {"code": "locked",
+		"message": "server is locked"}}' >/dev/null
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_failure 1
+	jq_is .provision.status failed
+	jq_is '.provision.servers[0].error.code' locked
+	[[ $(reg '.nodes[1].id') == pp-old111 ]]
+	run jq -r .type "$EVENTS"
+	assert_output scaling.failed
+}
+
+@test "uncordon and none pass through untouched, without a cloud request" {
+	local a in
+	cloud_node ready
+	for a in uncordon none; do
+		in=$(decision $a 0 cx23 nbg1 pp-old111 |
+			jq -c '.drain = {node: "pp-old111", status: "uncordoned"}')
+		run --separate-stderr pp-provision <<<"$in"
+		assert_success
+		[[ $(jq -S . <<<"$output") == $(jq -S . <<<"$in") ]] ||
+			fail "$a: document changed: $output"
+	done
+	[[ $(fake_log | jq '.requests | length') == 0 ]]
+	[[ ! -e $EVENTS ]]
+}

@@ -1,0 +1,149 @@
+#!/usr/bin/env bats
+# pp-provision: no orphans after a kill, signals, secrets, --dry-run.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	export FAKE_TOKEN=pp-secret-token-3220
+	fake_start
+}
+
+teardown_file() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	load 'test_helper/provision'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
+	fake_reset
+	prov_setup hetzner
+}
+
+# wait_for_log FILTER: until a logged request matches (5 s at most)
+wait_for_log() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(fake_log | jq "[.requests[] | select($1)] | length") -gt 0 ]] &&
+			return 0
+		sleep 0.05
+	done
+	fail "no request matching $1"
+}
+
+@test "killed between create and register, a rerun ends with exactly one server, registered" {
+	# the create action's poll hangs: the server exists, unregistered
+	fake_fault '{"method": "GET", "path": "/actions", "slow": 5}' >/dev/null
+	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
+	pp-provision < "$BATS_TEST_TMPDIR/doc" > /dev/null 2>&1 3>&- &
+	pid=$!
+	wait_for_log '.method == "GET" and (.path | startswith("/actions"))'
+	kill -9 "$pid"
+	wait "$pid" || true
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	jq . "$REG" > /dev/null
+	name=$(fake_state | jq -r '.servers[0].name')
+	run --separate-stderr pp-provision < "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		adopt:ready
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg "[.nodes[] | select(.kind == \"cloud\") | .id + \":\" +
+		.status] | join(\",\")") == "$name:ready" ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method == "POST")] |
+		length') == 1 ]]
+}
+
+@test "SIGTERM while waiting for boot: the node stays registered as provisioning, exit 1" {
+	fake_config '{"status_after_create": "starting"}' >/dev/null
+	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
+	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	jq_is .provision.status interrupted
+	jq_is '.provision.servers[0].status' provisioning
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
+		join(",")') == provisioning ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	# the next run, once the server runs, finishes the job
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].status =
+		"running" | {servers}')" >/dev/null
+	run --separate-stderr pp-provision < <(decision none 0)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' promote:ready
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
+		join(",")') == ready ]]
+}
+
+@test "neither the API token nor the join token reaches stdout, stderr or events" {
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"status": 412}' >/dev/null
+	run --separate-stderr pp-provision -v < <(decision scale_up 2)
+	assert_success
+	all="$output$stderr"
+	run --separate-stderr pp-provision --dry-run -v < <(decision scale_up 1)
+	assert_success
+	all+="$output$stderr"
+	fake_fault '{"method": "POST", "path": "/servers", "status": 403,
+		"code": "forbidden"}' >/dev/null
+	run --separate-stderr pp-provision -v < <(decision scale_up 1)
+	assert_failure 1
+	all+="$output$stderr$(cat "$EVENTS")$(cat "$STATE")"
+	[[ $all == *"node.added"* && $all == *"<redacted>"* ]]
+	[[ $all != *"$FAKE_TOKEN"* ]] || fail "the API token leaked"
+	[[ $all != *"$JOIN_TOKEN"* ]] || fail "the join token leaked"
+	# the join token did go to the cloud, in the user data
+	[[ $(fake_log | jq -r '.requests[] | select(.method == "POST") |
+		.body.user_data' | grep -c "$JOIN_TOKEN") -ge 1 ]]
+	ud_valid
+}
+
+@test "--dry-run prints the exact requests with tokens redacted, sends none, changes no file" {
+	sum=$(files_sum "$REG" "$STATE" "$EVENTS" "$PP_STATE_DIR/catalog.json")
+	run --separate-stderr pp-provision --dry-run < <(decision scale_up 2 cx23 fsn1)
+	assert_success
+	jq_is .provision.dry_run true
+	jq_is .provision.status dry_run
+	jq_is '[.provision.servers[].status] | join(",")' dry_run,dry_run
+	jq_is '.provision.requests | length' 2
+	jq_is '.provision.requests[0] | .method + " " + .path' "POST /servers"
+	jq_is '.provision.requests[0].sent' false
+	jq_is '.provision.requests[0].body.location' fsn1
+	jq_is '.provision.requests[0].body.server_type' cx23
+	jq_is '.provision.requests[0].body.labels.role' worker
+	jq_is '.provision.requests[0].body.user_data | contains("<redacted>")' true
+	jq_is '.provision.requests[0].body.user_data | startswith("#cloud-config")' true
+	assert_stderr_contains 'dry run: POST /servers {"name":"pp-'
+	assert_stderr_contains '"user_data":"#cloud-config'
+	[[ $stderr != *"$JOIN_TOKEN"* && $output != *"$JOIN_TOKEN"* ]]
+	# the rendered user data is valid as it stands
+	jq -r '.provision.requests[0].body.user_data' <<<"$output" \
+		> "$BATS_TEST_TMPDIR/ud.yaml"
+	run cloud-init schema --config-file "$BATS_TEST_TMPDIR/ud.yaml"
+	assert_success
+	[[ $(fake_log | jq '[.requests[] | select(.method != "GET")] |
+		length') == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(files_sum "$REG" "$STATE" "$EVENTS" \
+		"$PP_STATE_DIR/catalog.json") == "$sum" ]]
+}
+
+@test "a decision marked dry_run is a dry run too" {
+	run --separate-stderr pp-provision < <(decision scale_up 1 |
+		jq -c '.decision.dry_run = true')
+	assert_success
+	jq_is .provision.dry_run true
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+}

@@ -1,0 +1,117 @@
+#!/usr/bin/env bats
+# pp-provision with the local provider (the default): on the --now clock
+# a new server boots only between runs, so a later run promotes it or,
+# past cloud.boot_timeout, deletes it. Bad input, metrics.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/provision'
+	pp_isolate
+	prov_setup local
+	CLOUD="$PP_STATE_DIR/cloud.json"
+}
+
+@test "local: a new server stays provisioning; a later run marks it ready" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is .provision.status pending
+	jq_is '.provision.servers[0].status' provisioning
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	[[ $(reg ".nodes[1] | .id + \":\" + .status") == "$name:provisioning" ]]
+	[[ $(reg '.nodes[1].cloud.created_at') == 2026-11-27T10:00:00Z ]]
+	# 60 s later (boot_seconds 90): still booting, nothing to report
+	in=$(decision none 0)
+	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z <<<"$in"
+	assert_success
+	[[ $(jq -S . <<<"$output") == $(jq -S . <<<"$in") ]]
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z <<<"$in"
+	assert_success
+	jq_is '.provision.servers[0] | [.op, .node, .status] | join(",")' \
+		"promote,$name,ready"
+	[[ $(reg '.nodes[1].status') == ready ]]
+	[[ $(reg '.nodes[1].ip') == 198.51.100.* ]]
+	run jq -r .type "$PP_STATE_DIR/events.jsonl"
+	assert_output "node.provisioning
+node.added"
+}
+
+@test "local: a server still not running after cloud.boot_timeout is deleted by a later run" {
+	prov_setup local "  boot_timeout: 10m
+  local:
+    boot_seconds: 1h"
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	[[ $(jq '.servers | length' "$CLOUD") == 1 ]]
+	run --separate-stderr pp-provision --now 2026-11-27T10:10:01Z \
+		< <(decision none 0)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status + ":" + .error.code' \
+		expire:deleted:boot_timeout
+	[[ $(jq '.servers | length' "$CLOUD") == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r .type "$PP_STATE_DIR/events.jsonl"
+	assert_output "node.provisioning
+scaling.failed
+node.removed"
+}
+
+@test "local: a provisioning node whose server is gone is removed" {
+	pp-provision --now 2026-11-27T10:00:00Z < <(decision scale_up 1) \
+		> /dev/null 2>&1
+	echo '{"version": 1, "next_id": 9, "servers": []}' > "$CLOUD"
+	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' forget:removed
+	assert_stderr_contains "is gone"
+	[[ $(reg '.nodes | length') == 1 ]]
+}
+
+@test "counts the scaling action in the metrics textfile" {
+	prov_setup local
+	echo "metrics: {textfile: $BATS_TEST_TMPDIR/pp.prom}" >> "$PP_CONFIG"
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision provision_spare 1)
+	assert_success
+	run grep -F 'pp_scaling_events_total{action="provision_spare",result="success"} 1' \
+		"$BATS_TEST_TMPDIR/pp.prom"
+	assert_success
+	run grep -F 'pp_last_run_success{tool="pp-provision"} 1' \
+		"$BATS_TEST_TMPDIR/pp.prom"
+	assert_success
+}
+
+# input | why it is refused
+bad_inputs() {
+	cat <<-'EOF'
+	{"version":1,"decision":{"action":"explode"}}|unknown decision action
+	{"version":1,"decision":{"action":"scale_up","count":1}}|names no server_type
+	{"version":1,"decision":{"action":"scale_up","count":0,"server_type":"cx23"}}|has count 0
+	{"version":1,"decision":{"action":"scale_up","count":1,"server_type":"zz9"}}|not in the catalog
+	{"version":1,"decision":{"action":"scale_down"}}|names no node
+	{"version":99,"decision":{"action":"none"}}|version
+	not json|
+	EOF
+}
+
+@test "bad input is refused with exit 2 and nothing changed" {
+	local line in why
+	sum=$(files_sum "$REG" "$CLOUD")
+	while IFS='|' read -r in why; do
+		run --separate-stderr pp-provision <<<"$in"
+		[[ $status == 2 ]] || fail "'$in': exit $status, not 2"
+		[[ -z $why ]] || assert_stderr_contains "$why"
+	done < <(bad_inputs)
+	[[ $(files_sum "$REG" "$CLOUD") == "$sum" ]]
+}
+
+@test "a scale_up with no registry to record it in creates nothing" {
+	rm "$REG"
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_failure 2
+	assert_stderr_contains "registry"
+	[[ ! -e $CLOUD ]] || [[ $(jq '.servers | length' "$CLOUD") == 0 ]]
+}

@@ -1,0 +1,73 @@
+# Helpers for the pp-provision tests (t/32xx-provision-*.bats).
+#
+# prov_setup [hetzner|local] [CLOUD_YAML]
+#       a join token file ($JOIN_TOKEN), a registry with one dedicated
+#       node, and a config for that provider (fast polls); CLOUD_YAML
+#       holds more lines under cloud: (each indented two spaces).
+# decision ACTION [COUNT] [TYPE] [LOCATION] [NODE]
+#       prints a document holding only that decision
+# registry_add JSON
+#       appends a node to the registry
+# reg FILTER
+#       jq -r FILTER over the registry
+# ud_valid
+#       the user data of the first POST /servers in the fake's log
+#       passes `cloud-init schema` (the others differ in the node name)
+
+prov_setup() {
+	local provider=${1:-hetzner}
+	JOIN_TOKEN="join-$RANDOM$RANDOM-secret"
+	printf '%s\n' "$JOIN_TOKEN" > "$BATS_TEST_TMPDIR/join"
+	chmod 600 "$BATS_TEST_TMPDIR/join"
+	REG="$PP_STATE_DIR/registry.json"
+	EVENTS="$PP_STATE_DIR/events.jsonl"
+	STATE="$PP_STATE_DIR/state.json"
+	echo '{"version": 1, "nodes": [
+	  {"id": "ded-1", "kind": "dedicated", "status": "ready",
+	   "role": "worker", "total_ram_mb": 65536, "reserved_ram_mb": 2048,
+	   "ip": "203.0.113.10", "location": "fsn1", "labels": {},
+	   "cloud": null, "containers": []}]}' > "$REG"
+	{
+		echo "cloud:"
+		echo "  provider: $provider"
+		echo "  poll_interval: 0.05"
+		echo "  retry_base: 0.1"
+		echo "  retries: 3"
+		echo "  request_timeout: 2s"
+		echo "  locations: [nbg1, fsn1, hel1]"
+		[[ -z ${2:-} ]] || printf '%s\n' "$2"
+		echo "cloud_init:"
+		echo "  join_token_file: $BATS_TEST_TMPDIR/join"
+		echo "  conductor_url: https://conductor.example.net/"
+		echo "  conductor_addresses: [203.0.113.7]"
+	} > "$PP_CONFIG"
+}
+
+decision() {
+	jq -nc --arg a "$1" --argjson n "${2:-1}" --arg t "${3:-cx23}" \
+		--arg l "${4:-nbg1}" --arg node "${5:-}" '{version: 1,
+		generated_at: "2026-11-27T10:00:00Z",
+		decision: {action: $a, count: $n, server_type: $t,
+		location: $l, node: (if $node == "" then null else $node end),
+		role: (if $a == "provision_spare" then "spare" else "worker"
+		end), reason: "test", dry_run: false}}'
+}
+
+registry_add() {
+	local tmp="$REG.tmp"
+	jq --argjson n "$1" '.nodes += [$n]' "$REG" > "$tmp" && mv "$tmp" "$REG"
+}
+
+reg() {
+	jq -r "$1" "$REG"
+}
+
+ud_valid() {
+	local f="$BATS_TEST_TMPDIR/ud.yaml" out
+	fake_log | jq -r '[.requests[] | select(.method == "POST" and
+		.path == "/servers")][0].body.user_data // empty' > "$f"
+	[[ -s $f ]] || fail "no POST /servers with user data in the log"
+	out=$(cloud-init schema --config-file "$f" 2>&1) ||
+		fail "cloud-init schema rejects the user data: $out"
+	[[ $out == *"Valid cloud-config"* ]] || fail "$out"
+}
