@@ -10,8 +10,8 @@
 # "runs the token command without a shell"), plain http only to this
 # machine (t/3021 "refuses plain http to anything but this machine").
 #
-# The cycle is a function (cycle) so that pp-provision's cycle can join
-# it: add its step there and every check below covers it.
+# The cycle is a function (cycle): a tool added to it is covered by
+# every check below.
 
 bats_require_minimum_version 1.5.0
 
@@ -90,8 +90,9 @@ cycle() {
 	pp-decide -vv --now "$now" < "$OUT/fleetstats.$now.json" \
 		> "$OUT/decide.$now.json" 2> "$OUT/decide.$now.err" &&
 	pp-drain -vv --now "$now" < "$OUT/decide.$now.json" \
-		> "$OUT/drain.$now.json" 2> "$OUT/drain.$now.err"
-	# pp-provision joins here when it lands
+		> "$OUT/drain.$now.json" 2> "$OUT/drain.$now.err" &&
+	pp-provision -vv --now "$now" < "$OUT/drain.$now.json" \
+		> "$OUT/provision.$now.json" 2> "$OUT/provision.$now.err"
 	pp-status -vv --now "$now" > "$OUT/status.$now.txt" \
 		2> "$OUT/status.$now.err"
 	pp-cloudinit -vv --node cloud-2 > "$OUT/cloudinit.$now.yaml" \
@@ -113,7 +114,7 @@ no_secret_in() {
 	run jq -r '.reconciliation.status' "$OUT/fleetstats.2026-11-24T10:25:00Z.json"
 	assert_output ok
 	run jq -r '[.decision.action, .drain.status] | join(" ")' \
-		"$OUT/drain.2026-11-24T10:25:00Z.json"
+		"$OUT/provision.2026-11-24T10:25:00Z.json"
 	assert_output --regexp '^scale_down '
 	ls "$DUMP_DIR"/hook-*.argv > /dev/null
 	grep -q "PP_JOIN_TOKEN='<redacted>'" "$OUT"/cloudinit.*.yaml
