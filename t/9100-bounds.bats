@@ -35,7 +35,7 @@ sys.stdout.write('{\"version\":1,\"generated_at\":\"2026-11-27T18:00:00Z\",\"nod
 
 @test "a 100 MB document is refused at 64 MB by every tool, within 200 MB" {
 	plain_build_only
-	for tool in pp-decide pp-drain; do
+	for tool in pp-decide pp-drain pp-provision; do
 		run --separate-stderr bash -c "{ printf '{\"version\":1,\"pad\":\"';
 			head -c 100000000 /dev/zero | tr '\\0' a; printf '\"}'; } |
 			( ulimit -v 200000 && exec $tool --dry-run --now $NOW )"
