@@ -135,6 +135,56 @@ uninstall:
 clean:
 	rm -rf build
 
+# Fuzzing (libFuzzer, clang): one harness per parser of outside input
+# in t/fuzz/, the library built apart in build/fuzz with the fuzzer's
+# coverage and ASan+UBSan. `make fuzz FUZZ_TIME=60` runs each harness
+# that many seconds from its seed corpus t/fuzz/corpus/NAME (the grown
+# corpus stays in build/fuzz/corpus) and fails on any finding.
+FUZZ_TIME  ?= 60
+FUZZCC     ?= clang
+FUZZ_BUILD  = build/fuzz
+FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
+	-fsanitize=fuzzer-no-link,address,undefined
+FUZZSRC    = $(wildcard t/fuzz/*.c)
+FUZZBINS   = $(patsubst t/fuzz/%.c,$(FUZZ_BUILD)/bin/%,$(FUZZSRC))
+FUZZLIBOBJ = $(patsubst lib/%.c,$(FUZZ_BUILD)/lib/%.o,$(LIBSRC))
+
+$(FUZZ_BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(FUZZCC) $(CFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/libpp.a: $(FUZZLIBOBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(FUZZ_BUILD)/bin/%: t/fuzz/%.c t/fuzz/fuzz.h $(FUZZ_BUILD)/libpp.a
+	@mkdir -p $(@D)
+	$(FUZZCC) $(CFLAGS) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< \
+		$(FUZZ_BUILD)/libpp.a $(LDLIBS)
+
+fuzz-build: $(FUZZBINS)
+
+fuzz: fuzz-build
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_BUILD=$(FUZZ_BUILD) sh t/fuzz/run.sh \
+		$(notdir $(FUZZBINS))
+
+.PHONY: fuzz fuzz-build
+
+# The whole suite with every program under valgrind memcheck (errors
+# and definite leaks fail); t/valgrind/README says what it leaves out
+# (VG_SLOW=1: the slow files too).
+valgrind:
+	$(MAKE) all SANITIZE=
+	REAL_BUILD=build/plain VG_BUILD=build/valgrind VG_SLOW=$(VG_SLOW) \
+		sh t/valgrind/run.sh \
+		$(if $(filter-out t,$(T)),$(T))
+
+.PHONY: valgrind
+
+-include $(FUZZLIBOBJ:.o=.d)
+# the unit programs include more than their own file (t/unit/fuzz_*)
+-include $(UNITBINS:=.d)
+
 .PHONY: check-slow
 .PHONY: all bin-links check bench bench-policy demo install uninstall clean
 .SECONDARY:

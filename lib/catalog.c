@@ -7,6 +7,7 @@
 #include "catalog.h"
 #include "config.h"
 #include "doc.h"
+#include "registry.h"
 #include "util.h"
 
 void
@@ -81,9 +82,11 @@ pp_catalog_from_json(json_object *o, struct pp_catalog *cat, char *err,
 		const char *name = pp_jstr(to, "name", NULL);
 		size_t nl;
 
-		if (!name || pp_jdouble(to, "memory_gb", -1) <= 0) {
+		if (!name || pp_jdouble(to, "memory_gb", -1) <= 0 ||
+		    pp_jdouble(to, "memory_gb", -1) > PP_MEMORY_GB_MAX) {
 			snprintf(err, errlen, "server_types: entry %zu needs "
-				"'name' and a positive 'memory_gb'", i);
+				"'name' and a positive 'memory_gb' (at most "
+				"%d)", i, PP_MEMORY_GB_MAX);
 			pp_catalog_free(cat);
 			return -1;
 		}
@@ -109,6 +112,15 @@ pp_catalog_from_json(json_object *o, struct pp_catalog *cat, char *err,
 			p->hourly_eur = pp_jdouble(lo, "hourly_eur", 0);
 			p->monthly_eur = pp_jdouble(lo, "monthly_eur", 0);
 			p->available = pp_jbool(lo, "available", 0);
+			if (!pp_price_ok(p->hourly_eur) ||
+			    !pp_price_ok(p->monthly_eur)) {
+				snprintf(err, errlen, "server_types: type '%s' "
+					"location '%s': prices must lie in 0 "
+					"to %d EUR", t->name, ln,
+					PP_PRICE_MAX_EUR);
+				pp_catalog_free(cat);
+				return -1;
+			}
 		}
 	}
 	return 0;
@@ -180,7 +192,14 @@ pp_type_price(const struct pp_server_type *t, const char *location)
 long long
 pp_type_usable_mb(const struct pp_server_type *t, long long reserved_mb)
 {
-	long long mb = (long long)(t->memory_gb * 1024 + 0.5);
+	long long mb = pp_dclamp(t->memory_gb * 1024 + 0.5, 0,
+		PP_RAM_MAX_MB);
 
 	return mb > reserved_mb ? mb - reserved_mb : 0;
+}
+
+int
+pp_price_ok(double eur)
+{
+	return eur >= 0 && eur <= PP_PRICE_MAX_EUR;
 }

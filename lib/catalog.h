@@ -52,4 +52,12 @@ const struct pp_price *pp_type_price(const struct pp_server_type *t,
 long long pp_type_usable_mb(const struct pp_server_type *t,
 	long long reserved_mb);
 
+/* Bounds on what a catalog from outside may say: more is an error (a
+ * 64 TB server type or a price of a million EUR an hour is a broken
+ * answer, not an offer). */
+#define PP_MEMORY_GB_MAX 65536
+#define PP_PRICE_MAX_EUR 1000000
+/* A price within 0..PP_PRICE_MAX_EUR (NaN is not). */
+int pp_price_ok(double eur);
+
 #endif

@@ -176,5 +176,10 @@ void pp_cloud_error_set(struct pp_cloud_error *e, const char *code,
 /* The providers (for pp_cloud_open). */
 int pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err);
 int pp_cloud_local_open(struct pp_cloud *c, struct pp_cloud_error *err);
+/* A Hetzner API answer parsed as the client parses it, without a
+ * connection (fuzzing, tests); see cloud_hetzner.c. */
+int pp_hetzner_parse_answer(long status, const char *text, size_t len,
+	struct pp_server_list *servers, struct pp_catalog *types,
+	struct pp_cloud_error *err);
 
 #endif

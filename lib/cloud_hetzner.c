@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include <curl/curl.h>
 
+#include "catalog.h"
 #include "cloud.h"
 #include "doc.h"
 #include "http.h"
@@ -34,24 +35,35 @@ on_request(void *arg, const char *method, const char *path,
 	pp_cloud_record(arg, method, path, body, 1, status);
 }
 
-/* Plain http only to this machine (the tests' fake); TLS elsewhere. */
+/* Plain http only to this machine (the tests' fake); TLS elsewhere.
+ * The URL is taken apart by libcurl's own parser, the one that will
+ * connect: a prefix test let "http://127.0.0.1:1@evil/" through, which
+ * is plain http to evil with the token. No user info at all. */
 static int
 endpoint_ok(const char *url)
 {
 	static const char *local[] = {"127.0.0.1", "localhost", "[::1]"};
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	int ok = 0;
 
-	if (!strncmp(url, "https://", 8))
-		return 1;
-	if (strncmp(url, "http://", 7))
-		return 0;
-	for (size_t i = 0; i < sizeof local / sizeof local[0]; i++) {
-		size_t n = strlen(local[i]);
-
-		if (!strncmp(url + 7, local[i], n) &&
-		    strchr(":/", url[7 + n]) && url[7 + n])
-			return 1;
+	if (!u)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
+		if (!strcmp(scheme, "https"))
+			ok = 1;
+		for (size_t i = 0; !ok && !strcmp(scheme, "http") &&
+		    i < sizeof local / sizeof local[0]; i++)
+			ok = !strcmp(host, local[i]);
 	}
-	return 0;
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
 }
 
 static char *
@@ -580,6 +592,13 @@ add_type(json_object *o, void *arg)
 
 	if (!pp_jstr(o, "name", NULL))
 		return;
+	if (!(pp_jdouble(o, "memory", 0) > 0 &&
+	    pp_jdouble(o, "memory", 0) <= PP_MEMORY_GB_MAX)) {
+		pp_warn("server type '%s': memory %.20s GB is out of range: "
+			"skipped", pp_jstr(o, "name", ""),
+			json_object_get_string(pp_jget(o, "memory")));
+		return;
+	}
 	cat->t = pp_xreallocarray(cat->t, cat->n + 1, sizeof *cat->t);
 	t = &cat->t[cat->n++];
 	memset(t, 0, sizeof *t);
@@ -603,6 +622,13 @@ add_type(json_object *o, void *arg)
 		pr->location = pp_xstrdup(ln);
 		pr->hourly_eur = money(p, "price_hourly");
 		pr->monthly_eur = money(p, "price_monthly");
+		/* an absurd price is no price: not orderable there */
+		if (!pp_price_ok(pr->hourly_eur) ||
+		    !pp_price_ok(pr->monthly_eur)) {
+			free(pr->location);
+			t->nprices--;
+			continue;
+		}
 		/* a price is not an offer: only locations[].available is */
 		pr->available = 0;
 		for (size_t j = 0; locs && json_object_is_type(locs,
@@ -659,7 +685,8 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 	if (!ep || !endpoint_ok(ep)) {
 		pp_cloud_error_set(err, "config", 0, 0, "refusing API endpoint "
 			"'%s': it must be https:// (plain http only for "
-			"127.0.0.1 or localhost)", ep ? ep : "");
+			"127.0.0.1 or localhost), with no user name or "
+			"password in it", ep ? ep : "");
 		return -1;
 	}
 	tok = read_token(cfg, err);
@@ -694,5 +721,66 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 	h->action_timeout = (double)cfg->cloud.action_timeout;
 	c->ops = &hetzner_ops;
 	c->priv = h;
+	return 0;
+}
+
+/* The answer parsing above without a connection, for the fuzzer and the
+ * tests: an answer of status `status` read the way the client reads it.
+ * A 2xx answer: its "servers" list or "server" into *servers, its
+ * "server_types" into *types, its "action" status into *err when the
+ * action failed. Any other status: the error it turns into, in *err.
+ * Returns 0, or -1 with *err set. */
+int
+pp_hetzner_parse_answer(long status, const char *text, size_t len,
+	struct pp_server_list *servers, struct pp_catalog *types,
+	struct pp_cloud_error *err)
+{
+	struct pp_http_resp r = {0};
+	json_object *o, *items, *action;
+	char msg[128];
+
+	memset(err, 0, sizeof *err);
+	if (status < 200 || status > 299) {
+		r.status = status;
+		r.body = pp_xmalloc(len + 1);
+		memcpy(r.body, text, len);
+		r.body[len] = '\0';
+		r.len = len;
+		fail(NULL, "GET", "/servers?page=1", &r, err);
+		pp_http_resp_free(&r);
+		return -1;
+	}
+	o = pp_json_parse(text, len, msg, sizeof msg);
+	if (!o) {
+		pp_cloud_error_set(err, "bad_answer", (int)status, 0, "GET "
+			"/servers: the API answered malformed JSON: %s", msg);
+		return -1;
+	}
+	items = pp_jget(o, "servers");
+	if (items && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			add_server(json_object_array_get_idx(items, i),
+				servers);
+	if (pp_jget(o, "server"))
+		add_server(pp_jget(o, "server"), servers);
+	items = pp_jget(o, "server_types");
+	if (items && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			add_type(json_object_array_get_idx(items, i), types);
+	action = pp_jget(o, "action");
+	if (action && strcmp(pp_jstr(action, "status", "running"),
+	    "success") && strcmp(pp_jstr(action, "status", "running"),
+	    "running")) {
+		json_object *e = pp_jget(action, "error");
+
+		pp_cloud_error_set(err, pp_jstr(e, "code", "action_failed"),
+			0, 0, "action %lld ended in '%s': %s",
+			pp_jint(action, "id", 0),
+			pp_jstr(action, "status", "?"),
+			pp_jstr(e, "message", "no message"));
+		json_object_put(o);
+		return -1;
+	}
+	json_object_put(o);
 	return 0;
 }

@@ -8,6 +8,7 @@
 #include <strings.h>
 #include <yaml.h>
 
+#include "catalog.h"
 #include "config.h"
 #include "util.h"
 
@@ -869,17 +870,19 @@ load_catalog(struct ctx *x, const yaml_node_t *n, const char *path)
 						"an integer", path);
 			} else if (!strcmp(kk, "memory_gb")) {
 				if (parse_double(v, &t.memory_gb) ||
-				    t.memory_gb <= 0)
+				    t.memory_gb <= 0 ||
+				    t.memory_gb > PP_MEMORY_GB_MAX)
 					bad = fail(x, vn, "'%s.memory_gb' must "
-						"be a positive number", path);
+						"be a positive number (at most "
+						"%d)", path, PP_MEMORY_GB_MAX);
 			} else if (!strcmp(kk, "hourly_eur")) {
 				if (parse_double(v, &t.hourly_eur) ||
-				    t.hourly_eur < 0)
+				    !pp_price_ok(t.hourly_eur))
 					bad = fail(x, vn, "'%s.hourly_eur' "
 						"must be a number >= 0", path);
 			} else if (!strcmp(kk, "monthly_eur")) {
 				if (parse_double(v, &t.monthly_eur) ||
-				    t.monthly_eur < 0)
+				    !pp_price_ok(t.monthly_eur))
 					bad = fail(x, vn, "'%s.monthly_eur' "
 						"must be a number >= 0", path);
 			} else if (!strcmp(kk, "deprecated")) {

@@ -11,22 +11,65 @@
 #include "doc.h"
 #include "util.h"
 
+/* What the tree of a JSON text will cost, from its structural
+ * characters outside strings (measured on json-c 0.16: an object with
+ * its hash table ~800 bytes, an array ~160, a value or member ~100). */
+struct tree_cost {
+	int in_str, esc;
+	unsigned long long bytes;
+};
+
+static int
+tree_cost_add(struct tree_cost *c, const char *p, size_t n, char *err,
+	size_t errlen)
+{
+	for (size_t i = 0; i < n; i++) {
+		char ch = p[i];
+
+		if (c->in_str) {
+			if (c->esc)
+				c->esc = 0;
+			else if (ch == '\\')
+				c->esc = 1;
+			else if (ch == '"')
+				c->in_str = 0;
+			continue;
+		}
+		switch (ch) {
+		case '"': c->in_str = 1; break;
+		case '{': c->bytes += 800; break;
+		case '[': c->bytes += 160; break;
+		case ',': case ':': c->bytes += 100; break;
+		}
+	}
+	if (c->bytes > PP_JSON_TREE_MAX) {
+		snprintf(err, errlen, "JSON too big to hold: its tree would "
+			"take more than %llu MB", PP_JSON_TREE_MAX >> 20);
+		errno = E2BIG;
+		return -1;
+	}
+	return 0;
+}
+
 json_object *
 pp_json_parse(const char *text, size_t len, char *err, size_t errlen)
 {
-	struct json_tokener *tok = json_tokener_new_ex(PP_JSON_DEPTH);
+	struct json_tokener *tok;
+	struct tree_cost cost = {0, 0, 0};
 	enum json_tokener_error jerr;
 	json_object *o;
 	size_t off;
 
+	if (len > (size_t)INT32_MAX) {
+		snprintf(err, errlen, "input too large");
+		return NULL;
+	}
+	if (tree_cost_add(&cost, text, len, err, errlen) < 0)
+		return NULL;
+	tok = json_tokener_new_ex(PP_JSON_DEPTH);
 	if (!tok)
 		pp_die(PP_EXIT_FAIL, "out of memory");
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
-	if (len > (size_t)INT32_MAX) {
-		snprintf(err, errlen, "input too large");
-		json_tokener_free(tok);
-		return NULL;
-	}
 	o = json_tokener_parse_ex(tok, text, (int)len);
 	jerr = json_tokener_get_error(tok);
 	off = json_tokener_get_parse_end(tok);
@@ -65,6 +108,7 @@ pp_json_parse_stream(FILE *f, size_t max, int *empty, char *err,
 {
 	struct json_tokener *tok = json_tokener_new_ex(PP_JSON_DEPTH);
 	enum json_tokener_error jerr = json_tokener_continue;
+	struct tree_cost cost = {0, 0, 0};
 	json_object *o = NULL;
 	char chunk[65536];
 	size_t total = 0, line = 1, n = 0, off = 0;
@@ -91,6 +135,9 @@ pp_json_parse_stream(FILE *f, size_t max, int *empty, char *err,
 				line += chunk[i] == '\n';
 			continue;
 		}
+		/* counted before it is fed: the tree never outgrows it */
+		if (tree_cost_add(&cost, chunk, n, err, errlen) < 0)
+			goto fail;
 		o = json_tokener_parse_ex(tok, chunk, (int)n);
 		jerr = json_tokener_get_error(tok);
 		off = json_tokener_get_parse_end(tok);

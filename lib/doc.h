@@ -11,6 +11,11 @@
 #define PP_DOC_MAX (64u * 1024 * 1024)
 /* Deepest nesting accepted from outside input. */
 #define PP_JSON_DEPTH 32
+/* Largest JSON tree built from outside input, estimated from the text
+ * before it is parsed (json-c spends about 800 bytes on an empty
+ * object: a 64 MB text of "{}," would need 16 GB). A 100,000-node
+ * registry estimates at about 1 GB. */
+#define PP_JSON_TREE_MAX (1536ull * 1024 * 1024)
 
 /* Parses text as JSON; on failure returns NULL and writes a message
  * ("line 3: unexpected character") into err. */

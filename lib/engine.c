@@ -1,6 +1,7 @@
 /* The decision engine: policy registration, the context, and the rules
  * that combine the policies' verdicts into one action (DESIGN section
  * 4). No I/O here: pp-decide and pp-sim share this code. */
+#include <limits.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -409,6 +410,12 @@ jstring(json_object *v)
 		json_object_get_string(v) : NULL;
 }
 
+static int
+ram_ok(long long mb)
+{
+	return mb >= 0 && mb <= PP_RAM_MAX_MB;
+}
+
 /* One pass over the node's keys: a hash lookup per field costs three
  * times as much on a fleet of 10,000 nodes. */
 static int
@@ -500,7 +507,17 @@ read_node(json_object *o, struct pp_enode *e, long long *ram, size_t *used)
 	if (!have_usable)
 		e->usable_mb = total - reserved;
 	e->status = status;
-	return e->id && status >= 0 ? 0 : -1;
+	if (!e->id || status < 0)
+		return -1;
+	/* figures a document may not claim: sums must not overflow */
+	if (!ram_ok(total) || !ram_ok(reserved) || !ram_ok(e->usable_mb) ||
+	    !ram_ok(e->allocated_mb) || !ram_ok(e->largest_mb) ||
+	    e->containers < 0 || !pp_price_ok(e->hourly_eur))
+		return -2;
+	for (size_t j = 0; j < e->ncontainer_mb; j++)
+		if (!ram_ok(e->container_mb[j]))
+			return -2;
+	return 0;
 }
 
 int
@@ -536,7 +553,16 @@ pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx, const struct pp_config *cfg,
 		json_object *o = json_object_array_get_idx(nodes, i);
 		struct pp_enode *e = &p->nodes[i];
 
-		if (read_node(o, e, p->ram, &used) < 0) {
+		int rc = read_node(o, e, p->ram, &used);
+
+		if (rc == -2) {
+			snprintf(err, errlen, "document node %zu: a RAM figure "
+				"is negative or above 1 PB, or the hourly "
+				"cost is out of range", i);
+			pp_engine_ctx_free(ctx);
+			return -1;
+		}
+		if (rc < 0) {
 			snprintf(err, errlen, "document node %zu: needs 'id' "
 				"and a known 'status'", i);
 			pp_engine_ctx_free(ctx);
@@ -836,8 +862,8 @@ clip(const struct pp_engine_ctx *c, const struct pp_choice *ch, long want,
 	if (ch->hourly_eur > 0) {
 		double room = cfg->limits.max_hourly_eur - c->cloud_hourly_eur;
 
-		by_money = room <= 0 ? 0 :
-			(long)floor(room / ch->hourly_eur + 1e-9);
+		by_money = room <= 0 ? 0 : (long)pp_dclamp(
+			floor(room / ch->hourly_eur + 1e-9), 0, want);
 	}
 	if (by_nodes < allow) {
 		allow = by_nodes < 0 ? 0 : by_nodes;
@@ -1003,9 +1029,11 @@ record(const struct pp_engine_ctx *c, json_object *st,
 {
 	json_object *pol = section(st, "policies");
 	json_object *last;
+	long long n = pp_jint(st, "decisions", 0);
 
+	/* a counter from the file: a huge one stays put, never wraps */
 	json_object_object_add(st, "decisions", json_object_new_int64(
-		pp_jint(st, "decisions", 0) + 1));
+		n < 0 ? 1 : n < LLONG_MAX ? n + 1 : n));
 	if (d->action == PP_ACT_NONE || d->continued)
 		return;
 	if (d->action == PP_ACT_SCALE_UP || d->action == PP_ACT_UNCORDON)

@@ -22,6 +22,7 @@
 #include "doc.h"
 #include "forecast.h"
 #include "http.h"
+#include "registry.h"
 #include "util.h"
 
 #define DAY 86400L
@@ -227,7 +228,8 @@ add_point(struct pp_forecast *f, long hz, json_object *v)
 	    json_object_is_type(v, json_type_double)))
 		return -1;
 	mb = json_object_get_double(v);
-	if (!isfinite(mb) || mb < 0 || hz <= 0 || f->n >= PP_FORECAST_MAX)
+	if (!isfinite(mb) || mb < 0 || mb > PP_RAM_MAX_MB || hz <= 0 ||
+	    f->n >= PP_FORECAST_MAX)
 		return -1;
 	for (size_t i = 0; i < f->n; i++)
 		if (f->at[i].horizon_s == hz)
@@ -262,7 +264,7 @@ pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
 			    "allocated_ram_mb")) < 0) {
 				snprintf(err, errlen, "forecast 'at[%zu]' needs "
 					"horizon_s > 0 and allocated_ram_mb "
-					">= 0", i);
+					">= 0 (at most 1 PB)", i);
 				f->n = 0;
 				return -1;
 			}
@@ -272,7 +274,7 @@ pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
 	    "ram_1h_mb")) != json_type_null &&
 	    add_point(f, 3600, pp_jget(o, "ram_1h_mb")) < 0) {
 		snprintf(err, errlen, "forecast 'ram_1h_mb' must be a number "
-			">= 0");
+			">= 0 (at most 1 PB)");
 		f->n = 0;
 		return -1;
 	}
@@ -280,7 +282,7 @@ pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
 	    "ram_2h_mb")) != json_type_null &&
 	    add_point(f, 7200, pp_jget(o, "ram_2h_mb")) < 0) {
 		snprintf(err, errlen, "forecast 'ram_2h_mb' must be a number "
-			">= 0");
+			">= 0 (at most 1 PB)");
 		f->n = 0;
 		return -1;
 	}

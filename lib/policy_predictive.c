@@ -175,7 +175,8 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	v->verdict = PP_V_UP;
 	v->action = PP_ACT_SCALE_UP;
 	v->urgency = urgency(pv.urgency);
-	v->count = usable > 0 ? (long)ceil(pv.need_mb / (double)usable) : 1;
+	v->count = usable > 0 ? (long)pp_dclamp(ceil(pv.need_mb /
+		(double)usable), 1, PP_RAM_MAX_MB) : 1;
 	if (v->count < 1)
 		v->count = 1;
 	snprintf(v->reason, sizeof v->reason, "%.150s (urgency %s, %ld x "

@@ -14,6 +14,7 @@
 #include "config.h"
 #include "doc.h"
 #include "engine.h"
+#include "registry.h"
 #include "fleet.h"
 #include "util.h"
 
@@ -55,8 +56,8 @@ size_count(const struct pp_engine_ctx *c)
 	if (!c->worker_type.ok || usable <= 0 || up <= 0)
 		return 1;
 	/* need have + n * usable > allocated * 100 / up */
-	n = (long)floor(((double)c->allocated_mb * 100.0 / up -
-		(double)have) / (double)usable) + 1;
+	n = (long)pp_dclamp(floor(((double)c->allocated_mb * 100.0 / up -
+		(double)have) / (double)usable) + 1, 1, PP_RAM_MAX_MB);
 	if (n < 1)
 		n = 1;
 	while (n > 1 && pp_capacity_percent(c->allocated_mb,

@@ -83,7 +83,7 @@ ram_field(json_object *o, const char *key, long long *out, int required)
 	if (!json_object_is_type(v, json_type_int))
 		return -2;
 	*out = json_object_get_int64(v);
-	return *out < 0 ? -2 : 0;
+	return *out < 0 || *out > PP_RAM_MAX_MB ? -2 : 0;
 }
 
 static int
@@ -116,7 +116,8 @@ index_container(struct pp_node *n, struct pp_container *c, json_object *o,
 			"field 'ram_mb' is missing", n->id, c->id);
 	if (rc == -2)
 		return bad(err, errlen, name, "node '%s': container '%s': "
-			"field 'ram_mb' must be a non-negative integer",
+			"field 'ram_mb' must be a non-negative integer "
+			"(MB, at most 1 PB)",
 			n->id, c->id);
 	st = pp_jstr(o, "state", "running");
 	c->state = lookup(st, cstates, 4);
@@ -127,6 +128,8 @@ index_container(struct pp_node *n, struct pp_container *c, json_object *o,
 	c->players = pp_jint(o, "players", 0);
 	if (c->players < 0)
 		c->players = 0;
+	if (c->players > PP_PLAYERS_MAX)
+		c->players = PP_PLAYERS_MAX;
 	return 0;
 }
 
@@ -169,11 +172,13 @@ index_node(struct pp_node *n, json_object *o, size_t i, const char *name,
 			"'total_ram_mb' is missing", n->id);
 	if (rc == -2)
 		return bad(err, errlen, name, "node '%s': field "
-			"'total_ram_mb' must be a non-negative integer", n->id);
+			"'total_ram_mb' must be a non-negative integer "
+			"(MB, at most 1 PB)", n->id);
 	rc = ram_field(o, "reserved_ram_mb", &n->reserved_ram_mb, 0);
 	if (rc == -2)
 		return bad(err, errlen, name, "node '%s': field "
-			"'reserved_ram_mb' must be a non-negative integer",
+			"'reserved_ram_mb' must be a non-negative integer "
+			"(MB, at most 1 PB)",
 			n->id);
 	if (n->reserved_ram_mb > n->total_ram_mb)
 		return bad(err, errlen, name, "node '%s': field "

@@ -420,8 +420,17 @@ parse(struct parse *p, const char *t, size_t len, const struct pp_tvars *v)
 					o->type == N_SECTION ? '#' : '^',
 					o->var->name, lines[depth - 1]);
 			p->nodes[stack[--depth]].end = p->n;
-		} else if (!nd.var && !depth) {
-			return fail(p, line, "'{{.}}' outside a section");
+		} else if (!nd.var) {
+			/* "." is the item of the nearest {{#section}}; an
+			 * inverted one renders only when there is none */
+			size_t k = depth;
+
+			while (k > 0 && p->nodes[stack[k - 1]].type !=
+			    N_SECTION)
+				k--;
+			if (!k)
+				return fail(p, line, "'{{.}}' outside a "
+					"section");
 		}
 		push(p, nd);
 	}

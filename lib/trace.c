@@ -19,33 +19,65 @@ chomp(char *s)
 		s[--n] = '\0';
 }
 
+/* One line into tr->buf, at most PP_TRACE_LINE_MAX bytes: a file
+ * without newlines (a sparse file, a binary) must not become one
+ * unbounded buffer. 1 a line, 0 the end, -1 a line too long (errno
+ * EOVERFLOW) or a read error (ferror). */
 static int
 readline(struct pp_trace *tr)
 {
-	ssize_t n = getline(&tr->buf, &tr->cap, tr->f);
+	size_t n = 0;
+	int c;
 
-	if (n < 0)
-		return 0;
+	if (!tr->buf) {
+		tr->cap = PP_TRACE_LINE_MAX + 1;
+		tr->buf = pp_xmalloc(tr->cap);
+	}
+	while ((c = getc_unlocked(tr->f)) != EOF) {
+		if (n == PP_TRACE_LINE_MAX) {
+			tr->line++;
+			errno = EOVERFLOW;
+			return -1;
+		}
+		tr->buf[n++] = (char)c;
+		if (c == '\n')
+			break;
+	}
+	tr->buf[n] = '\0';
+	if (n == 0)
+		return ferror(tr->f) ? -1 : 0;
 	tr->line++;
 	chomp(tr->buf);
 	return 1;
+}
+
+static void
+read_error(struct pp_trace *tr, char *err, size_t errlen)
+{
+	if (errno == EOVERFLOW && !ferror(tr->f))
+		snprintf(err, errlen, "trace '%s' line %zu: longer than %d "
+			"bytes", tr->name, tr->line, PP_TRACE_LINE_MAX);
+	else
+		snprintf(err, errlen, "cannot read trace '%s': %s", tr->name,
+			strerror(errno));
 }
 
 static int
 header(struct pp_trace *tr, char *err, size_t errlen)
 {
 	const char *h;
+	int rc;
 
 	tr->line = 0;
 	tr->have_last = 0;
-	if (!readline(tr)) {
-		if (ferror(tr->f))
-			snprintf(err, errlen, "cannot read trace '%s': %s",
-				tr->name, strerror(errno));
-		else
-			snprintf(err, errlen, "trace '%s' line 1: empty file "
-				"(expected the header 'time,value')",
-				tr->name);
+	rc = readline(tr);
+	if (rc < 0) {
+		read_error(tr, err, errlen);
+		return -1;
+	}
+	if (rc == 0) {
+		snprintf(err, errlen, "trace '%s' line 1: empty file "
+			"(expected the header 'time,value')", tr->name);
 		return -1;
 	}
 	h = tr->buf;
@@ -109,14 +141,14 @@ pp_trace_next(struct pp_trace *tr, time_t *t, double *v, char *err,
 	char *comma, *end;
 
 	for (;;) {
-		if (!readline(tr)) {
-			if (ferror(tr->f)) {
-				snprintf(err, errlen, "cannot read trace "
-					"'%s': %s", tr->name, strerror(errno));
-				return -1;
-			}
-			return 0;
+		int rc = readline(tr);
+
+		if (rc < 0) {
+			read_error(tr, err, errlen);
+			return -1;
 		}
+		if (rc == 0)
+			return 0;
 		if (tr->buf[0] && tr->buf[0] != '#')
 			break;
 	}

@@ -8,6 +8,7 @@
 
 /* A trace is read row by row, never slurped, so a file of any size
  * costs a line of memory; it can be rewound for another pass. */
+#define PP_TRACE_LINE_MAX 4096
 struct pp_trace {
 	char *name;     /* as given, for messages */
 	FILE *f;

@@ -623,3 +623,13 @@ pp_interrupted(void)
 {
 	return got_signal;
 }
+
+long long
+pp_dclamp(double v, long long lo, long long hi)
+{
+	if (!(v > (double)lo))
+		return lo;
+	if (v >= (double)hi)
+		return hi;
+	return (long long)v;
+}

@@ -80,6 +80,11 @@ void pp_unlock(struct pp_lock *l);
 double pp_monotonic(void);
 void pp_sleep(double seconds);
 
+/* v as an integer, clamped to [lo, hi] (NaN gives lo): a figure
+ * derived from outside input never converts out of range (undefined
+ * behaviour in C). */
+long long pp_dclamp(double v, long long lo, long long hi);
+
 /* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
  * flag that long loops check with pp_interrupted(). */
 void pp_catch_signals(void);

@@ -13,6 +13,13 @@ export PATH="$BUILD/bin:$PATH"
 export PP_SHARE_DIR="$TOP/share"
 
 pp_isolate() {
+	# under `make valgrind`: tests that measure wall time (or rebuild
+	# the tree) are listed in t/valgrind/skip, by name or file
+	if [[ -n ${PP_VALGRIND_SKIP:-} ]] && grep -qxF -e \
+	    "$BATS_TEST_DESCRIPTION" -e "${BATS_TEST_FILENAME##*/}" \
+	    "$PP_VALGRIND_SKIP"; then
+		skip "slow or timed under valgrind (t/valgrind/skip)"
+	fi
 	export HOME="$BATS_TEST_TMPDIR/home"
 	export PP_STATE_DIR="$BATS_TEST_TMPDIR/state"
 	export PP_CONFIG="$BATS_TEST_TMPDIR/ppscale.yaml"

@@ -1,0 +1,219 @@
+#!/usr/bin/env bats
+# Secrets (README "Reliability", issue 9 item 7): the Hetzner token and
+# the agent join token never reach stdout, stderr (even at debug
+# level), events, metrics, the state directory, the document, the
+# argv or environment of a child process. Elsewhere, not repeated here:
+# the token file's mode (t/3021 "refuses a token file readable by group
+# or others", t/3100 "refuses a token file open to group or others"),
+# no HCLOUD_TOKEN in a hook's environment (t/4010), hooks run without
+# a shell with placeholders inside their own argument (t/4010, t/3100
+# "runs the token command without a shell"), plain http only to this
+# machine (t/3021 "refuses plain http to anything but this machine").
+#
+# The cycle is a function (cycle): a tool added to it is covered by
+# every check below.
+
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	export FAKE_TOKEN=pp-hcloud-SECRET-9200-c0ffee
+	fake_start
+}
+
+teardown_file() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+JOIN_TOKEN=pp-join-SECRET-9200-beef
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	# the tests know the token; the tools' environment must not
+	export -n FAKE_TOKEN
+	export DUMP_DIR=$BATS_TEST_TMPDIR/dump OUT=$BATS_TEST_TMPDIR/out
+	mkdir -p "$DUMP_DIR" "$OUT"
+	printf '%s\n' "$FAKE_TOKEN" > "$BATS_TEST_TMPDIR/hcloud.token"
+	printf '%s\n' "$JOIN_TOKEN" > "$BATS_TEST_TMPDIR/join.token"
+	chmod 600 "$BATS_TEST_TMPDIR/hcloud.token" "$BATS_TEST_TMPDIR/join.token"
+	export JOIN_SECRET_FILE=$BATS_TEST_TMPDIR/join.token
+	HOOK=$TOP/t/fixtures/secrets/dump-hook
+	write_config <<-EOF
+	cloud:
+	  provider: hetzner
+	  endpoint: $FAKE_URL
+	  token_file: $BATS_TEST_TMPDIR/hcloud.token
+	  reconcile: true
+	  retries: 0
+	cloud_init:
+	  join_token_file: $BATS_TEST_TMPDIR/join.token
+	policies:
+	  spare:
+	    enabled: false
+	events:
+	  file: $PP_STATE_DIR/events.jsonl
+	metrics:
+	  textfile: $PP_STATE_DIR/ppscale.prom
+	drain:
+	  move_command: ["$HOOK", "{server}", "{from}", "{to}"]
+	EOF
+	# a cloud worker with one small game server, the rest idle: after
+	# the down window the cycle drains it (the hook moves the server)
+	cat > "$PP_STATE_DIR/registry.json" <<-'EOF'
+	{"version": 1, "nodes": [
+	 {"id": "ded-1", "kind": "dedicated", "status": "ready",
+	  "role": "worker", "total_ram_mb": 65536, "reserved_ram_mb": 4096,
+	  "ip": "203.0.113.10", "location": "fsn1", "labels": {},
+	  "cloud": null, "containers": [
+	   {"id": "mc-1", "ram_mb": 2048, "state": "running", "players": 3}]},
+	 {"id": "cloud-1", "kind": "cloud", "status": "ready",
+	  "role": "worker", "total_ram_mb": 8192, "reserved_ram_mb": 512,
+	  "ip": "198.51.100.2", "location": "nbg1",
+	  "labels": {"managed_by": "ppscale"},
+	  "cloud": {"provider": "hetzner", "server_id": "4711",
+	   "server_type": "cx33", "hourly_cost_eur": 0.0088,
+	   "created_at": "2026-11-24T05:00:00Z"},
+	  "containers": [
+	   {"id": "mc-2", "ram_mb": 1024, "state": "running", "players": 0}]}]}
+	EOF
+}
+
+# cycle NOW: one cron cycle at NOW, every tool at debug level; each
+# tool's stdout and stderr kept in $OUT
+cycle() {
+	local now=$1
+	pp-fleetstats -vv --now "$now" > "$OUT/fleetstats.$now.json" \
+		2> "$OUT/fleetstats.$now.err" &&
+	pp-decide -vv --now "$now" < "$OUT/fleetstats.$now.json" \
+		> "$OUT/decide.$now.json" 2> "$OUT/decide.$now.err" &&
+	pp-drain -vv --now "$now" < "$OUT/decide.$now.json" \
+		> "$OUT/drain.$now.json" 2> "$OUT/drain.$now.err" &&
+	pp-provision -vv --now "$now" < "$OUT/drain.$now.json" \
+		> "$OUT/provision.$now.json" 2> "$OUT/provision.$now.err"
+	pp-status -vv --now "$now" > "$OUT/status.$now.txt" \
+		2> "$OUT/status.$now.err"
+	pp-cloudinit -vv --node cloud-2 > "$OUT/cloudinit.$now.yaml" \
+		2> "$OUT/cloudinit.$now.err"
+}
+
+# no_secret_in DIR...: neither token in any file below DIR
+no_secret_in() {
+	local hits
+	hits=$(grep -rlF -e "$FAKE_TOKEN" -e "$JOIN_TOKEN" "$@" || true)
+	[[ -z $hits ]] || fail "a secret is in: $hits"
+}
+
+@test "a full cycle writes neither token to any output, log, event, metric or state file" {
+	cycle 2026-11-24T10:00:00Z
+	cycle 2026-11-24T10:25:00Z
+	# the cycle did what it is for: reconciled with the API, decided,
+	# drained through the hook
+	run jq -r '.reconciliation.status' "$OUT/fleetstats.2026-11-24T10:25:00Z.json"
+	assert_output ok
+	run jq -r '[.decision.action, .drain.status] | join(" ")' \
+		"$OUT/provision.2026-11-24T10:25:00Z.json"
+	assert_output --regexp '^scale_down '
+	ls "$DUMP_DIR"/hook-*.argv > /dev/null
+	grep -q "PP_JOIN_TOKEN='<redacted>'" "$OUT"/cloudinit.*.yaml
+	[[ -s $PP_STATE_DIR/events.jsonl && -s $PP_STATE_DIR/ppscale.prom ]]
+	# and left no secret anywhere it writes
+	no_secret_in "$OUT" "$PP_STATE_DIR" "$DUMP_DIR"
+	grep -q "$FAKE_TOKEN" "$BATS_TEST_TMPDIR/hcloud.token" # (the check can fail)
+}
+
+@test "the join token reaches only the exact user data file, never the command line" {
+	write_config < <(sed "s|join_token_file: .*|join_token_command: [\"$HOOK\", mint, \"{node}\"]|" "$PP_CONFIG")
+	run --separate-stderr pp-cloudinit -vv --node cloud-2 -o "$OUT/user-data"
+	assert_success
+	grep -qF "$JOIN_TOKEN" "$OUT/user-data"
+	[[ $(stat -c %a "$OUT/user-data") == 600 ]]
+	rm "$OUT/user-data"
+	[[ $output != *"$JOIN_TOKEN"* && $stderr != *"$JOIN_TOKEN"* ]]
+	# the command got the node, not a secret, and its parent's argv and
+	# environment hold no token either
+	run cat "$DUMP_DIR"/hook-*.argv
+	assert_output "$HOOK
+mint
+cloud-2"
+	no_secret_in "$DUMP_DIR" "$PP_STATE_DIR"
+}
+
+@test "a token from HCLOUD_TOKEN stays out of the hook's environment and argv" {
+	# the token in the environment (cron's way): pp-drain's children do
+	# not inherit it (t/4010 checks the move hook; here the whole cycle)
+	write_config < <(grep -v '^  token_file' "$PP_CONFIG")
+	export HCLOUD_TOKEN=$FAKE_TOKEN
+	cycle 2026-11-24T10:00:00Z
+	cycle 2026-11-24T10:25:00Z
+	run jq -r '.reconciliation.status' "$OUT/fleetstats.2026-11-24T10:25:00Z.json"
+	assert_output ok
+	ls "$DUMP_DIR"/hook-*.env > /dev/null
+	no_secret_in "$OUT" "$PP_STATE_DIR" "$DUMP_DIR"/hook-*.argv \
+		"$DUMP_DIR"/hook-*.env "$DUMP_DIR"/hook-*.parent-argv
+}
+
+@test "TLS verification is always on: a self-signed https endpoint is refused" {
+	# a TLS server on 127.0.0.1 with a certificate nobody signed
+	local d=$BATS_TEST_TMPDIR/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/key" \
+		-out "$d/cert" -subj /CN=127.0.0.1 -days 1 \
+		-addext subjectAltName=IP:127.0.0.1 2>/dev/null
+	python3 - "$d" 3>&- <<-'EOF' &
+	import http.server, ssl, sys, os, threading
+	d = sys.argv[1]
+	class H(http.server.BaseHTTPRequestHandler):
+	    def do_GET(self):
+	        open(os.path.join(d, "reached"), "w").write(self.path)
+	        self.send_response(200); self.end_headers()
+	        self.wfile.write(b'{"servers": []}')
+	    def log_message(self, *a): pass
+	s = http.server.HTTPServer(("127.0.0.1", 0), H)
+	ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+	ctx.load_cert_chain(os.path.join(d, "cert"), os.path.join(d, "key"))
+	s.socket = ctx.wrap_socket(s.socket, server_side=True)
+	open(os.path.join(d, "port.tmp"), "w").write(str(s.server_port))
+	os.rename(os.path.join(d, "port.tmp"), os.path.join(d, "port"))
+	threading.Timer(30, s.shutdown).start()
+	s.serve_forever()
+	EOF
+	local pid=$! i
+	for ((i = 0; i < 100; i++)); do
+		[[ -s $d/port ]] && break
+		sleep 0.05
+	done
+	[[ -s $d/port ]] || fail "the TLS server did not start"
+	export HCLOUD_TOKEN=$FAKE_TOKEN
+	HCLOUD_ENDPOINT=https://127.0.0.1:$(<"$d/port")/v1 \
+		run --separate-stderr "$BUILD/unit/cloudctl" list
+	kill "$pid" 2>/dev/null || true
+	assert_failure
+	assert_stderr_contains "certificate"
+	[[ ! -e $d/reached ]] || fail "a request went through: $(<"$d/reached")"
+	refute_stderr_contains "$FAKE_TOKEN"
+	# and no code path, config key or option turns it off
+	! grep -nE 'SSL_VERIFY(PEER|HOST), *0' "$TOP"/lib/*.c
+	! "$BUILD/unit/config_keys" | cut -f1 | grep -iE 'insecure|verify|tls|ssl'
+}
+
+@test "user info in the endpoint cannot smuggle plain http past the loopback rule" {
+	# found in this campaign: a prefix test took
+	# http://127.0.0.1:1@elsewhere/ for this machine, and libcurl then
+	# sent the token in clear to elsewhere
+	export HCLOUD_TOKEN=$FAKE_TOKEN
+	for ep in "http://127.0.0.1:1@198.51.100.1/v1" \
+	    "http://localhost:80@example.invalid/v1" \
+	    "http://[::1]:1@example.invalid/v1" \
+	    "https://user:pw@api.hetzner.cloud/v1"; do
+		HCLOUD_ENDPOINT=$ep run --separate-stderr "$BUILD/unit/cloudctl" list
+		assert_failure 2
+		jq_is '[.error.code, (.requests // 0)]' '["config",0]'
+		assert_stderr_contains "refusing API endpoint '$ep'"
+	done
+	# the fake on 127.0.0.1 over plain http is still fine
+	HCLOUD_ENDPOINT=$FAKE_URL run --separate-stderr "$BUILD/unit/cloudctl" list
+	assert_success
+}

@@ -1,0 +1,27 @@
+/* Fuzzes the history store: parse, then the windows, pruning, the
+ * document's history section and the built-in forecast on it. */
+#include "fuzz.h"
+
+int
+LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static const long horizons[] = {3600, 7200};
+	struct pp_history h;
+	struct pp_window w;
+	struct pp_forecast f;
+	char err[512];
+
+	FUZZ_INIT();
+	if (pp_history_parse(&h, (const char *)data, size, err,
+	    sizeof err) < 0)
+		return 0;
+	pp_history_window(&h, FUZZ_NOW, 3600, &w);
+	pp_history_window(&h, FUZZ_NOW, 86400, &w);
+	json_object_put(pp_history_json(&h, FUZZ_NOW));
+	pp_forecast_builtin(&h, FUZZ_NOW, horizons, 2, &f);
+	json_object_put(pp_forecast_json(&f));
+	(void)pp_history_value_at(&h, FUZZ_NOW - 1800);
+	pp_history_prune(&h, FUZZ_NOW, 86400);
+	pp_history_free(&h);
+	return 0;
+}

@@ -1,0 +1,3 @@
+/* Replays inputs through the template fuzz harness (see t/fuzz/replay.h). */
+#include "../fuzz/template.c"
+#include "../fuzz/replay.h"

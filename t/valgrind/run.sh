@@ -1,0 +1,86 @@
+#!/bin/sh
+# make valgrind: the bats suite with every tool and unit program run
+# under valgrind memcheck. A wrapper tree (VG_BUILD/bin, VG_BUILD/unit)
+# holds one script per program that execs valgrind on the real binary
+# of REAL_BUILD; the tests run with PP_BUILD pointing at it, so they
+# see each tool's own exit status. Any memcheck error or definite leak
+# makes valgrind exit 99 and write a report into VG_BUILD/log; the run
+# fails when any report exists, whatever the test made of the status.
+# t/valgrind/skip names the tests or files that cannot run under
+# valgrind; t/valgrind/slow the files left out unless VG_SLOW=1 (see
+# there why). Files run one by one in VG_JOBS parallel shards, and
+# each file's wall time is printed, slowest first.
+#   REAL_BUILD=build/plain VG_BUILD=build/valgrind sh t/valgrind/run.sh
+#   [bats files...]     (default: all of t/)
+set -u
+top=$(pwd)
+real=$top/${REAL_BUILD:-build/plain}
+vg=$top/${VG_BUILD:-build/valgrind}
+jobs=${VG_JOBS:-2}
+rm -rf "$vg"
+mkdir -p "$vg/bin" "$vg/unit" "$vg/log" "$vg/tap"
+for sub in bin unit; do
+	for f in "$real/$sub"/*; do
+		case $f in *.d) continue ;; esac
+		[ -x "$f" ] || continue
+		cat > "$vg/$sub/${f##*/}" <<EOS
+#!/bin/sh
+exec valgrind -q --leak-check=full --show-leak-kinds=definite \\
+	--errors-for-leak-kinds=definite --error-exitcode=99 \\
+	--log-file="$vg/log/${f##*/}.%p" "$f" "\$@"
+EOS
+		chmod +x "$vg/$sub/${f##*/}"
+	done
+done
+if [ $# -eq 0 ]; then
+	for f in t/*.bats; do
+		if [ "${VG_SLOW:-0}" != 1 ] &&
+		    grep -qxF "${f##*/}" t/valgrind/slow; then
+			echo "valgrind: leaving out $f (t/valgrind/slow)"
+			continue
+		fi
+		set -- "$@" "$f"
+	done
+fi
+start=$(date +%s)
+i=0
+pids=
+while [ $i -lt "$jobs" ]; do
+	(
+		n=0
+		for f in "$@"; do
+			if [ $((n % jobs)) -eq $i ]; then
+				t0=$(date +%s)
+				PATH="$vg/bin:$PATH" PP_BUILD=$vg PP_TOP=$top \
+				PP_VALGRIND_SKIP=$top/t/valgrind/skip \
+					bats --formatter tap "$f" \
+					> "$vg/tap/${f##*/}.tap" 2>&1
+				echo "$(($(date +%s) - t0)) $f" >> "$vg/times"
+			fi
+			n=$((n + 1))
+		done
+	) &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait "$p"
+done
+cat "$vg"/tap/*.tap > "$vg/all.tap"
+grep -E '^not ok' -A12 "$vg/all.tap" | head -200
+echo "valgrind: slowest files (s):"
+sort -rn "$vg/times" | head -8
+passed=$(grep -c '^ok ' "$vg/all.tap")
+skipped=$(grep -c '^ok .* # skip' "$vg/all.tap")
+failed=$(grep -c '^not ok ' "$vg/all.tap")
+runs=$(ls "$vg/log" | wc -l)
+reports=$(find "$vg/log" -type f -size +0 | wc -l)
+echo "valgrind: $# files, $((passed - skipped)) tests passed, $failed" \
+	"failed, $skipped skipped; $runs program runs under memcheck," \
+	"$reports with errors or definite leaks;" \
+	"$(($(date +%s) - start)) s"
+find "$vg/log" -type f -size +0 | head -20 | while read -r f; do
+	echo "--- $f"
+	head -40 "$f"
+done
+[ "$reports" -eq 0 ] && [ "$failed" -eq 0 ] && [ "$passed" -gt 0 ]
