@@ -649,18 +649,26 @@ struct cand {
 	long left;
 };
 
-static int
-cmp_cand(const void *a, const void *b)
+int
+pp_removal_cmp(const struct pp_removal_key *x, const struct pp_removal_key *y)
 {
-	const struct cand *x = a, *y = b;
-
 	if (x->spare != y->spare)
 		return y->spare - x->spare;
 	if (x->util != y->util)
 		return x->util < y->util ? -1 : 1;
 	if (x->left != y->left)
 		return x->left < y->left ? -1 : 1;
-	return strcmp(x->n->id, y->n->id);
+	return strcmp(x->id, y->id);
+}
+
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	struct pp_removal_key kx = {x->spare, x->util, x->left, x->n->id};
+	struct pp_removal_key ky = {y->spare, y->util, y->left, y->n->id};
+
+	return pp_removal_cmp(&kx, &ky);
 }
 
 static int

@@ -297,4 +297,16 @@ long pp_engine_paid_left(const struct pp_enode *n, time_t now);
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */
 long pp_spare_target(const struct pp_engine_ctx *ctx);
 
+/* The order in which cloud nodes are removed (DESIGN section 4, rule
+ * 6): surplus spares first, then the least utilised, then the one whose
+ * paid hour ends soonest (seconds left), then by id. */
+struct pp_removal_key {
+	int spare;
+	double util;
+	long left;
+	const char *id;
+};
+int pp_removal_cmp(const struct pp_removal_key *a,
+	const struct pp_removal_key *b);
+
 #endif

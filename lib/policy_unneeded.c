@@ -53,18 +53,15 @@ struct cand {
 	long for_s;         /* unneeded this long (should_down) */
 };
 
+/* the engine's removal order, so both name the same node first */
 static int
 cmp_cand(const void *a, const void *b)
 {
 	const struct cand *x = a, *y = b;
+	struct pp_removal_key kx = {x->spare, x->util, x->left, x->n->id};
+	struct pp_removal_key ky = {y->spare, y->util, y->left, y->n->id};
 
-	if (x->spare != y->spare)
-		return y->spare - x->spare;
-	if (x->util != y->util)
-		return x->util < y->util ? -1 : 1;
-	if (x->left != y->left)
-		return x->left < y->left ? -1 : 1;
-	return strcmp(x->n->id, y->n->id);
+	return pp_removal_cmp(&kx, &ky);
 }
 
 /* The ready cloud nodes, sorted, with `unneeded` set on those that are
