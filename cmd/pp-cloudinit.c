@@ -69,10 +69,7 @@ main(int argc, char **argv)
 			pp_usage_error(usage);
 		}
 	}
-	if (optind < argc) {
-		pp_warn("unexpected argument '%s'", argv[optind]);
-		pp_usage_error(usage);
-	}
+	pp_no_operands(argc, argv, usage);
 	if (!node) {
 		pp_warn("--node is required");
 		pp_usage_error(usage);

@@ -75,10 +75,7 @@ main(int argc, char **argv)
 			pp_usage_error(usage);
 		}
 	}
-	if (optind < argc) {
-		pp_warn("unexpected argument '%s'", argv[optind]);
-		pp_usage_error(usage);
-	}
+	pp_no_operands(argc, argv, usage);
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	doc = pp_doc_read();

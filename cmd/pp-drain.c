@@ -124,10 +124,7 @@ main(int argc, char **argv)
 			pp_usage_error(usage);
 		}
 	}
-	if (optind < argc) {
-		pp_warn("unexpected argument '%s'", argv[optind]);
-		pp_usage_error(usage);
-	}
+	pp_no_operands(argc, argv, usage);
 	if (o.uncordon && !o.node)
 		pp_die(PP_EXIT_USAGE, "--uncordon needs --node ID (in the "
 			"pipeline, the decision says uncordon)");

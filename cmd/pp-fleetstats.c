@@ -87,10 +87,7 @@ main(int argc, char **argv)
 			pp_usage_error(usage);
 		}
 	}
-	if (optind < argc) {
-		pp_warn("unexpected argument '%s'", argv[optind]);
-		pp_usage_error(usage);
-	}
+	pp_no_operands(argc, argv, usage);
 	if (pp_opt.dry_run)
 		o.record = 0;
 	cfg = pp_start();

@@ -72,10 +72,7 @@ main(int argc, char **argv)
 			pp_usage_error(usage);
 		}
 	}
-	if (optind < argc) {
-		pp_warn("unexpected argument '%s'", argv[optind]);
-		pp_usage_error(usage);
-	}
+	pp_no_operands(argc, argv, usage);
 	cfg = pp_start();
 	st = pp_status_collect(cfg, state_dir, (int)nactions, err,
 		sizeof err);

@@ -64,6 +64,15 @@ pp_usage_error(void (*usage)(int))
 	exit(PP_EXIT_USAGE);
 }
 
+void
+pp_no_operands(int argc, char **argv, void (*usage)(int))
+{
+	if (optind < argc) {
+		pp_warn("unexpected argument '%s'", argv[optind]);
+		pp_usage_error(usage);
+	}
+}
+
 const struct pp_config *
 pp_start(void)
 {

@@ -56,9 +56,13 @@ tools() {
 }
 
 @test "a stray operand is bad usage" {
-	run --separate-stderr pp-fleetstats extra
-	assert_failure 2
-	assert_stderr_contains "unexpected argument 'extra'"
+	for t in $(tools); do
+		[[ $t == pp-sim ]] && continue # its operand is the trace
+		run --separate-stderr "$t" extra </dev/null
+		assert_failure 2
+		assert_stderr_contains "$t: unexpected argument 'extra'"
+		assert_output ""
+	done
 }
 
 @test "-q silences warnings but not errors" {
