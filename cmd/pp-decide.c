@@ -78,7 +78,7 @@ main(int argc, char **argv)
 	pp_no_operands(argc, argv, usage);
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
-	doc = pp_doc_read();
+	doc = pp_doc_read_lean();
 	pp_decide(cfg, doc, &o);
 	if (pp_doc_write(doc) < 0)
 		status = PP_EXIT_FAIL;

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "doc.h"
+#include "jscan.h"
 #include "util.h"
 
 /* What the tree of a JSON text will cost, from its structural
@@ -198,18 +199,12 @@ fail:
 	return NULL;
 }
 
-json_object *
-pp_doc_read(void)
+/* The checks every document passes, whichever way it was read. */
+static json_object *
+doc_check(json_object *doc, int empty, const char *err)
 {
-	char err[256];
-	json_object *doc, *v;
-	int empty;
+	json_object *v;
 
-	if (isatty(0))
-		pp_warn("reading the document from the terminal "
-			"(pipe pp-fleetstats into this tool)");
-	errno = 0;
-	doc = pp_json_parse_stream(stdin, PP_DOC_MAX, &empty, err, sizeof err);
 	if (!doc) {
 		if (empty)
 			pp_die(PP_EXIT_USAGE, "no document on stdin (empty "
@@ -234,6 +229,141 @@ pp_doc_read(void)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: version %lld",
 			(long long)json_object_get_int64(v));
 	return doc;
+}
+
+static void
+warn_tty(void)
+{
+	if (isatty(0))
+		pp_warn("reading the document from the terminal "
+			"(pipe pp-fleetstats into this tool)");
+}
+
+json_object *
+pp_doc_read(void)
+{
+	char err[256];
+	json_object *doc;
+	int empty;
+
+	warn_tty();
+	errno = 0;
+	doc = pp_json_parse_stream(stdin, PP_DOC_MAX, &empty, err, sizeof err);
+	return doc_check(doc, empty, err);
+}
+
+json_object *
+pp_doc_parse_lean(const char *text, size_t len)
+{
+	struct pp_jscan s = {text + len, 800, 0, PP_JSCAN_DEPTH};
+	const char *e = text + len, *nodes = NULL, *nodes_end = NULL;
+	const char *p = pp_jscan_ws(text, e);
+	char err[256], *rest, *raw;
+	json_object *doc;
+	size_t n, cut;
+
+	/* the top level by hand, the rest by the scanner: one pass */
+	if (p >= e || *p != '{')
+		return NULL;
+	p = pp_jscan_ws(p + 1, e);
+	while (p < e && *p == '"') {
+		const char *key = p + 1, *v;
+		size_t klen;
+
+		s.no_escapes = 0;
+		p = pp_jscan_value(&s, p, 1);
+		/* a key with an escape may spell "nodes": json-c decides */
+		if (!p || memchr(key, '\\', (size_t)(p - key)))
+			return NULL;
+		klen = (size_t)(p - key) - 1;
+		p = pp_jscan_ws(p, e);
+		if (p >= e || *p != ':')
+			return NULL;
+		s.cost += 100;
+		v = pp_jscan_ws(p + 1, e);
+		/* the nodes: a plain list, once, without escapes */
+		s.no_escapes = klen == 5 && !memcmp(key, "nodes", 5);
+		if (s.no_escapes && (nodes || v >= e || *v != '['))
+			return NULL;
+		p = pp_jscan_value(&s, v, 1);
+		if (!p)
+			return NULL;
+		if (s.no_escapes) {
+			nodes = v;
+			nodes_end = p;
+		}
+		p = pp_jscan_ws(p, e);
+		if (p >= e || *p != ',')
+			break;
+		s.cost += 100;
+		p = pp_jscan_ws(p + 1, e);
+		if (p >= e || *p != '"')
+			return NULL;
+	}
+	if (p >= e || *p != '}' || pp_jscan_ws(p + 1, e) != e || !nodes ||
+	    s.cost > PP_JSON_TREE_MAX)
+		return NULL;
+	/* json-c parses the rest, with null for the nodes */
+	n = (size_t)(nodes - text);
+	cut = (size_t)(nodes_end - nodes);
+	rest = pp_xmalloc(len - cut + 4);
+	memcpy(rest, text, n);
+	memcpy(rest + n, "null", 4);
+	memcpy(rest + n + 4, nodes_end, len - n - cut);
+	doc = pp_json_parse(rest, len - cut + 4, err, sizeof err);
+	free(rest);
+	if (!doc)
+		return NULL;
+	raw = pp_xmalloc(cut + 1);
+	pp_jscan_minify(nodes, cut, raw);
+	json_object_object_add(doc, "nodes", pp_jnew_raw(raw));
+	return doc;
+}
+
+json_object *
+pp_doc_read_lean(void)
+{
+	char err[256], *text;
+	json_object *doc;
+	size_t len = 0, cap = 1 << 16, got;
+	int empty = 1;
+
+	/* pretty output is for people: the nodes are parsed to be written
+	 * pretty as well */
+	if (pp_doc_pretty())
+		return pp_doc_read();
+	warn_tty();
+	err[0] = '\0';
+	text = pp_xmalloc(cap);
+	errno = 0;
+	for (;;) {
+		got = fread(text + len, 1, cap - len, stdin);
+		if (got == 0)
+			break;
+		len += got;
+		if (len > PP_DOC_MAX)
+			break;
+		if (len == cap) {
+			/* one byte past the cap is enough to refuse */
+			cap = cap * 2 > PP_DOC_MAX + 1 ? PP_DOC_MAX + 1 :
+				cap * 2;
+			text = pp_xrealloc(text, cap);
+		}
+	}
+	if (ferror(stdin))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: read error:");
+	if (len > PP_DOC_MAX) {
+		errno = EFBIG;
+		free(text);
+		return doc_check(NULL, 0, "");
+	}
+	for (size_t i = 0; i < len && empty; i++)
+		empty = strchr(" \t\r\n", text[i]) != NULL;
+	doc = empty ? NULL : pp_doc_parse_lean(text, len);
+	if (!doc && !empty)
+		doc = pp_json_parse(text, len, err, sizeof err);
+	free(text);
+	return doc_check(doc, empty, err);
 }
 
 json_object *
@@ -287,6 +417,16 @@ pp_jnew_raw(char *text)
 
 	json_object_set_serializer(o, raw_serialize, text, raw_free);
 	return o;
+}
+
+const char *
+pp_jraw_text(json_object *o)
+{
+	/* only pp_jnew_raw gives an object user data */
+	if (!json_object_is_type(o, json_type_object) ||
+	    json_object_object_length(o) != 0)
+		return NULL;
+	return json_object_get_userdata(o);
 }
 
 int

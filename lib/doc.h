@@ -32,6 +32,16 @@ json_object *pp_json_parse_stream(FILE *f, size_t max, int *empty, char *err,
 /* Reads the document from stdin and checks it: not empty, complete JSON,
  * an object, version not newer than ours. Dies with status 2 otherwise. */
 json_object *pp_doc_read(void);
+/* The same for the tools after pp-fleetstats: when the output is
+ * compact (pp_doc_pretty() is false), the nodes list stays text (see
+ * pp_jraw_text; pp_enodes_read reads it) instead of a tree of every
+ * node, which is most of the time a big fleet's document takes, and is
+ * written out as that text. A document the lean reader does not take
+ * (an escape in the nodes, invalid JSON, ...) is read the usual way. */
+json_object *pp_doc_read_lean(void);
+/* The lean reading of a text, or NULL when it cannot take it (invalid
+ * JSON among other things: then parse it with pp_json_parse). */
+json_object *pp_doc_parse_lean(const char *text, size_t len);
 /* A fresh document: version and generated_at. */
 json_object *pp_doc_new(time_t now);
 /* Writes doc to stdout: pretty on a terminal or with -p, else compact;
@@ -58,6 +68,8 @@ json_object *pp_jnew_time(time_t t);
  * takes ownership of text). Lets a big section be written piece by piece
  * instead of held as a tree. Serialises compactly even when pretty. */
 json_object *pp_jnew_raw(char *text);
+/* The text of an object made by pp_jnew_raw, else NULL. */
+const char *pp_jraw_text(json_object *o);
 /* Whether pp_doc_write will pretty-print. */
 int pp_doc_pretty(void);
 

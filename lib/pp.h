@@ -21,6 +21,8 @@
 #include "forecast.h"
 #include "catalog.h"
 #include "engine.h"
+#include "enode.h"
+#include "jscan.h"
 #include "decide.h"
 #include "metrics.h"
 #include "status.h"

@@ -154,6 +154,56 @@ setup() {
 	[ ! -e "$(state_file)" ]
 }
 
+# Compact output (a pipe) reads the nodes with the lean reader and passes
+# them through as text; pretty output (-p) parses them with json-c. Both
+# must give the same document and decision (t/fuzz/doc.c checks the
+# readers field by field).
+same_both_ways() {
+	local doc=$1 lean
+	run --separate-stderr pp-decide --now "$NOW" --dry-run < "$doc"
+	assert_success
+	[ "$(printf '%s\n' "$output" | wc -l)" -eq 1 ] ||
+		fail "compact output is not one line"
+	compact=$output
+	lean=$(jq -S . <<< "$output")
+	run --separate-stderr pp-decide -p --now "$NOW" --dry-run < "$doc"
+	assert_success
+	[ "$(jq -S . <<< "$output")" = "$lean" ] ||
+		fail "compact and pretty output differ for $doc"
+	output=$compact
+}
+
+@test "compact output passes the nodes through as text, with the same answers" {
+	reg_node cloud-b cloud draining worker 16384 2026-11-25T10:30:00Z 4096 2048s
+	decide "$NOW" --dry-run
+	assert_success
+	doc=$BATS_TEST_TMPDIR/doc.json
+	same_both_ways "$doc"
+	jq_is '.nodes | length' 4
+	jq_is '.decision.action + " " + .decision.node' 'scale_down cloud-b'
+	# the nodes are the input's text: a key given twice is still there
+	# (json-c would keep the last one only)
+	sed 's/"players":0,"ip"/"players":7,"players":0,"ip"/' "$doc" > "$doc.dup"
+	run --separate-stderr pp-decide --now "$NOW" --dry-run < "$doc.dup"
+	assert_success
+	assert_output --partial '"players":7,"players":0,'
+	# pretty input: compact output all the same
+	jq . "$doc" > "$doc.pretty"
+	same_both_ways "$doc.pretty"
+	jq_is '.decision.action + " " + .decision.node' 'scale_down cloud-b'
+	# what the lean reader leaves to json-c: an escaped id, a number of
+	# 19 digits; the answers do not change
+	sed -e 's/"id":"cloud-a"/"id":"cloud-\\u0061"/' \
+		-e 's/"players":0,"ip"/"players":1234567890123456789,"ip"/' \
+		"$doc" > "$doc.odd"
+	grep -q 'cloud-\\u0061' "$doc.odd" || fail "no escape in $doc.odd"
+	same_both_ways "$doc.odd"
+	jq_is '.decision.action + " " + .decision.node' 'scale_down cloud-b'
+	jq_is '[.nodes[].id] | join(" ")' 'ded-1 cloud-a spare-1 cloud-b'
+	# (jq rounds it: look at the text)
+	assert_output --partial '"players":1234567890123456789,'
+}
+
 @test "usage errors exit 2, --help exits 0" {
 	run --separate-stderr pp-decide --bogus
 	assert_failure 2
