@@ -131,7 +131,7 @@ main(int argc, char **argv)
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	pp_catch_signals();
-	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read();
+	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read_lean();
 	status = pp_drain_run(cfg, &o, doc);
 	if (pp_doc_write(doc) < 0)
 		status = PP_EXIT_FAIL;

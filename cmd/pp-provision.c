@@ -77,7 +77,7 @@ main(int argc, char **argv)
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	pp_catch_signals();
-	doc = pp_doc_read();
+	doc = pp_doc_read_lean();
 	status = pp_provision_run(cfg, &o, doc);
 	if (pp_doc_write(doc) < 0)
 		status = PP_EXIT_FAIL;
