@@ -203,6 +203,7 @@ fail:
 static json_object *
 doc_check(json_object *doc, int empty, const char *err)
 {
+	char msg[160] = "";
 	json_object *v;
 
 	if (!doc) {
@@ -214,20 +215,24 @@ doc_check(json_object *doc, int empty, const char *err)
 				"than %u MB", PP_DOC_MAX / (1024 * 1024));
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
 	}
-	if (!json_object_is_type(doc, json_type_object))
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: not a JSON "
-			"object");
 	v = pp_jget(doc, "version");
-	if (!v || !json_object_is_type(v, json_type_int))
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: 'version' is "
-			"missing or not an integer");
-	if (json_object_get_int64(v) > PP_DOC_VERSION)
-		pp_die(PP_EXIT_USAGE, "document version %lld is newer than "
-			"this tool understands (%d); upgrade ppscale",
+	if (!json_object_is_type(doc, json_type_object))
+		snprintf(msg, sizeof msg, "bad document on stdin: not a JSON "
+			"object");
+	else if (!v || !json_object_is_type(v, json_type_int))
+		snprintf(msg, sizeof msg, "bad document on stdin: 'version' "
+			"is missing or not an integer");
+	else if (json_object_get_int64(v) > PP_DOC_VERSION)
+		snprintf(msg, sizeof msg, "document version %lld is newer "
+			"than this tool understands (%d); upgrade ppscale",
 			(long long)json_object_get_int64(v), PP_DOC_VERSION);
-	if (json_object_get_int64(v) < 1)
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: version %lld",
-			(long long)json_object_get_int64(v));
+	else if (json_object_get_int64(v) < 1)
+		snprintf(msg, sizeof msg, "bad document on stdin: version "
+			"%lld", (long long)json_object_get_int64(v));
+	if (msg[0]) {
+		json_object_put(doc);
+		pp_die(PP_EXIT_USAGE, "%s", msg);
+	}
 	return doc;
 }
 
@@ -350,8 +355,10 @@ pp_doc_read_lean(void)
 			text = pp_xrealloc(text, cap);
 		}
 	}
-	if (ferror(stdin))
+	if (ferror(stdin)) {
+		free(text);
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: read error:");
+	}
 	if (len > PP_DOC_MAX) {
 		errno = EFBIG;
 		free(text);
