@@ -11,7 +11,7 @@
 
 #include "pp.h"
 
-enum { OPT_STATE_DIR = PP_OPT_TOOL, OPT_EXPLAIN, OPT_RESET_STATE };
+enum { OPT_EXPLAIN = PP_OPT_TOOL, OPT_RESET_STATE };
 
 static void
 usage(int status)
@@ -34,9 +34,7 @@ usage(int status)
 		"down window) and\n"
 		"                      start fresh; replaces a corrupt state "
 		"file\n"
-		"      --state-dir DIR state directory (default: config, else "
-		"$PP_STATE_DIR,\n"
-		"                      else /var/lib/ppscale)\n"
+		PP_STATE_DIR_HELP
 		PP_COMMON_HELP);
 }
 
@@ -48,7 +46,7 @@ main(int argc, char **argv)
 		PP_DRYRUN_LONGOPT,
 		{"explain", no_argument, 0, OPT_EXPLAIN},
 		{"reset-state", no_argument, 0, OPT_RESET_STATE},
-		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		PP_STATE_DIR_LONGOPT,
 		{0, 0, 0, 0},
 	};
 	struct pp_decide_opts o = {0};
@@ -68,7 +66,7 @@ main(int argc, char **argv)
 		case OPT_RESET_STATE:
 			o.reset_state = 1;
 			break;
-		case OPT_STATE_DIR:
+		case PP_OPT_STATE_DIR:
 			o.state_dir = optarg;
 			break;
 		default:

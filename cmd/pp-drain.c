@@ -21,8 +21,8 @@
 #include "pp.h"
 
 enum {
-	OPT_REGISTRY = PP_OPT_TOOL, OPT_STATE_DIR, OPT_NODE, OPT_UNCORDON,
-	OPT_WAIT, OPT_DEADLINE, OPT_INTERVAL
+	OPT_NODE = PP_OPT_TOOL, OPT_UNCORDON, OPT_WAIT, OPT_DEADLINE,
+	OPT_INTERVAL
 };
 
 static void
@@ -39,11 +39,8 @@ usage(int status)
 		"stdin), or returns\n"
 		"it to service on uncordon; with --node, drains any node by "
 		"hand.\n\n"
-		"  -r, --registry PATH registry file (default: config, else "
-		"STATE_DIR/registry.json)\n"
-		"      --state-dir DIR state directory (default: config, else "
-		"$PP_STATE_DIR,\n"
-		"                      else /var/lib/ppscale)\n"
+		PP_REGISTRY_HELP
+		PP_STATE_DIR_HELP
 		"  -n, --node ID       drain this node by hand (maintenance; "
 		"dedicated nodes too);\n"
 		"                      reads no document on stdin\n"
@@ -67,8 +64,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		PP_COMMON_LONGOPTS,
 		PP_DRYRUN_LONGOPT,
-		{"registry", required_argument, 0, 'r'},
-		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		PP_REGISTRY_LONGOPT,
+		PP_STATE_DIR_LONGOPT,
 		{"node", required_argument, 0, 'n'},
 		{"uncordon", no_argument, 0, OPT_UNCORDON},
 		{"wait", no_argument, 0, 'w'},
@@ -92,7 +89,7 @@ main(int argc, char **argv)
 		case 'r':
 			o.registry = optarg;
 			break;
-		case OPT_STATE_DIR:
+		case PP_OPT_STATE_DIR:
 			o.state_dir = optarg;
 			break;
 		case 'n':

@@ -16,8 +16,7 @@
 
 #include "pp.h"
 
-enum { OPT_REGISTRY = PP_OPT_TOOL, OPT_STATE_DIR, OPT_NO_RECORD,
-	OPT_RECONCILE };
+enum { OPT_NO_RECORD = PP_OPT_TOOL, OPT_RECONCILE };
 
 static void
 usage(int status)
@@ -34,9 +33,7 @@ usage(int status)
 		"  -r, --registry PATH registry file or http(s)/file URL "
 		"(default: config,\n"
 		"                      else STATE_DIR/registry.json)\n"
-		"      --state-dir DIR state directory (default: config, else "
-		"$PP_STATE_DIR,\n"
-		"                      else /var/lib/ppscale)\n"
+		PP_STATE_DIR_HELP
 		"      --no-record     do not append a history sample, save the\n"
 		"                      snapshot or update metrics\n"
 		"      --reconcile     compare the registry with the cloud "
@@ -53,8 +50,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		PP_COMMON_LONGOPTS,
 		PP_DRYRUN_LONGOPT,
-		{"registry", required_argument, 0, 'r'},
-		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		PP_REGISTRY_LONGOPT,
+		PP_STATE_DIR_LONGOPT,
 		{"no-record", no_argument, 0, OPT_NO_RECORD},
 		{"reconcile", no_argument, 0, OPT_RECONCILE},
 		{0, 0, 0, 0},
@@ -74,7 +71,7 @@ main(int argc, char **argv)
 		case 'r':
 			o.registry = optarg;
 			break;
-		case OPT_STATE_DIR:
+		case PP_OPT_STATE_DIR:
 			o.state_dir = optarg;
 			break;
 		case OPT_NO_RECORD:

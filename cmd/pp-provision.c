@@ -18,8 +18,6 @@
 
 #include "pp.h"
 
-enum { OPT_STATE_DIR = PP_OPT_TOOL };
-
 static void
 usage(int status)
 {
@@ -31,11 +29,8 @@ usage(int status)
 		"Creates, registers and deletes cloud servers as the "
 		"document's decision says,\n"
 		"and adds the provision section.\n\n"
-		"  -r, --registry PATH registry file (default: config, else "
-		"STATE_DIR/registry.json)\n"
-		"      --state-dir DIR state directory (default: config, else "
-		"$PP_STATE_DIR,\n"
-		"                      else /var/lib/ppscale)\n"
+		PP_REGISTRY_HELP
+		PP_STATE_DIR_HELP
 		"      --dry-run       print the API requests it would send "
 		"(tokens redacted)\n"
 		"                      on stderr; send none, change no file\n"
@@ -48,8 +43,8 @@ main(int argc, char **argv)
 	static const struct option longopts[] = {
 		PP_COMMON_LONGOPTS,
 		PP_DRYRUN_LONGOPT,
-		{"registry", required_argument, 0, 'r'},
-		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		PP_REGISTRY_LONGOPT,
+		PP_STATE_DIR_LONGOPT,
 		{0, 0, 0, 0},
 	};
 	struct pp_provision_opts o = {0};
@@ -66,7 +61,7 @@ main(int argc, char **argv)
 		case 'r':
 			o.registry = optarg;
 			break;
-		case OPT_STATE_DIR:
+		case PP_OPT_STATE_DIR:
 			o.state_dir = optarg;
 			break;
 		default:

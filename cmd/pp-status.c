@@ -11,7 +11,7 @@
 
 #include "pp.h"
 
-enum { OPT_STATE_DIR = PP_OPT_TOOL, OPT_JSON };
+enum { OPT_JSON = PP_OPT_TOOL };
 
 static void
 usage(int status)
@@ -26,9 +26,7 @@ usage(int status)
 		"      --json          print JSON instead of the table\n"
 		"  -n, --actions COUNT how many last actions to show "
 		"(default 5)\n"
-		"      --state-dir DIR state directory (default: config, else "
-		"$PP_STATE_DIR,\n"
-		"                      else /var/lib/ppscale)\n"
+		PP_STATE_DIR_HELP
 		PP_COMMON_HELP);
 }
 
@@ -37,7 +35,7 @@ main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
 		PP_COMMON_LONGOPTS,
-		{"state-dir", required_argument, 0, OPT_STATE_DIR},
+		PP_STATE_DIR_LONGOPT,
 		{"json", no_argument, 0, OPT_JSON},
 		{"actions", required_argument, 0, 'n'},
 		{0, 0, 0, 0},
@@ -55,7 +53,7 @@ main(int argc, char **argv)
 		if (pp_common_opt(c, optarg, usage))
 			continue;
 		switch (c) {
-		case OPT_STATE_DIR:
+		case PP_OPT_STATE_DIR:
 			state_dir = optarg;
 			break;
 		case OPT_JSON:

@@ -21,6 +21,7 @@ enum {
 	PP_OPT_NOW = 0x100,
 	PP_OPT_VERSION,
 	PP_OPT_DRY_RUN,
+	PP_OPT_STATE_DIR,
 	PP_OPT_TOOL = 0x200
 };
 
@@ -34,6 +35,18 @@ enum {
 	{"help", no_argument, 0, 'h'}, \
 	{"version", no_argument, 0, PP_OPT_VERSION}
 #define PP_DRYRUN_LONGOPT {"dry-run", no_argument, 0, PP_OPT_DRY_RUN}
+/* --state-dir and -r/--registry, for the tools that take them (add "r:"
+ * to the short options for -r) */
+#define PP_STATE_DIR_LONGOPT \
+	{"state-dir", required_argument, 0, PP_OPT_STATE_DIR}
+#define PP_REGISTRY_LONGOPT {"registry", required_argument, 0, 'r'}
+#define PP_STATE_DIR_HELP \
+	"      --state-dir DIR state directory (default: config, else " \
+	"$PP_STATE_DIR,\n" \
+	"                      else /var/lib/ppscale)\n"
+#define PP_REGISTRY_HELP \
+	"  -r, --registry PATH registry file (default: config, else " \
+	"STATE_DIR/registry.json)\n"
 
 /* The common options' lines for usage(). */
 #define PP_COMMON_HELP \
