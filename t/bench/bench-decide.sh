@@ -2,6 +2,8 @@
 # pp-decide on the documents pp-fleetstats makes of the benchmark
 # registries (1,000 and 10,000 nodes, 20 game servers a node): median of
 # five dry runs. Target: under 250 ms at 10,000 nodes, linear growth.
+# The last line is -p, which parses the whole document with json-c
+# (the lean reader's saving).
 set -eu
 . "$(dirname "$0")/lib.sh"
 state="$BENCH_DIR/decide-state"
@@ -10,16 +12,20 @@ export PP_STATE_DIR="$state" PP_CONFIG="$BENCH_DIR/empty.yaml"
 : > "$PP_CONFIG"
 now=2026-11-27T18:00:00Z
 echo "pp-decide --dry-run (median of 5; wall seconds, peak RSS MB)"
-printf '%-8s %8s %8s %7s %7s\n' nodes doc_mb wall_s cpu_s rss_mb
+printf '%-10s %8s %8s %7s %7s\n' nodes doc_mb wall_s cpu_s rss_mb
 prev=""
 for n in 1000 10000; do
 	reg=$(registry "$n" $((n * 20)))
 	doc="$BENCH_DIR/doc-$n.json"
 	pp-fleetstats --no-record --now "$now" -r "$reg" > "$doc"
 	set -- $(measure sh -c "pp-decide -q --dry-run --now $now < '$doc'")
-	printf '%-8s %8s %8s %7s %7s\n' "$n" \
+	printf '%-10s %8s %8s %7s %7s\n' "$n" \
 		"$(awk "BEGIN { printf \"%.1f\", $(wc -c < "$doc") / 1048576 }")" \
 		"$1" "$3" $(($2 / 1024))
 	[ -n "$prev" ] && echo "CPU growth 1,000 -> 10,000 nodes: $(awk "BEGIN { printf \"%.1f\", $3 / ($prev > 0 ? $prev : 0.01) }")x (linear: 10x)"
 	prev=$3
 done
+set -- $(measure sh -c "pp-decide -p -q --dry-run --now $now < '$doc'")
+printf '%-10s %8s %8s %7s %7s\n' "$n (-p)" \
+	"$(awk "BEGIN { printf \"%.1f\", $(wc -c < "$doc") / 1048576 }")" \
+	"$1" "$3" $(($2 / 1024))
