@@ -21,7 +21,7 @@ demo_state() {
 	run --separate-stderr env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
 	assert_success
 	assert_output --partial '== cycle 1: pp-fleetstats | pp-decide | pp-drain | pp-provision (local provider)'
-	assert_output --partial 'cloud: 4 server(s) with our label, 0 unregistered, 0 lost'
+	assert_output --partial 'cloud, before this cycle: 4 server(s) with our label, 0 unregistered, 0 lost'
 	# cycle 1 finishes the node an earlier cycle left booting
 	assert_output --partial 'cloud-e05f: its server runs now, marked ready'
 	# cycle 2, after the rush: a scale-up, created and registered

@@ -77,7 +77,8 @@ cycle() {
 	" in use (\($f.capacity_percent)%), \($f.pending_ram_mb | mb)" +
 	" still booting, \($f.spares) idle spare(s)," +
 	" \($f.hourly_cost_eur) EUR/hour for the cloud nodes",
-	(.reconciliation // empty | "cloud: \(.servers) server(s) with" +
+	(.reconciliation // empty | "cloud, before this cycle: " +
+		"\(.servers) server(s) with" +
 		" our label, \(.orphans | length) unregistered," +
 		" \(.lost | length) lost"),
 	(if $d == null then "decision: none (no pp-decide?)"
