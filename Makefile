@@ -96,10 +96,10 @@ check-slow: all
 	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
 
 bench: all
-	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/run.sh
+	PP_BUILD="$(abspath $(BUILD))" sh t/bench/run.sh
 
 bench-policy: all
-	PP_BUILD="$(CURDIR)/$(BUILD)" sh t/bench/policy.sh
+	PP_BUILD="$(abspath $(BUILD))" sh t/bench/policy.sh
 
 demo: all
 	PP_BUILD="$(abspath $(BUILD))" sh share/examples/demo.sh
