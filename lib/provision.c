@@ -470,9 +470,10 @@ expire(struct run *x, const char *node, const char *server_id,
 
 /* ---- ready ---------------------------------------------------------- */
 
+/* why: the reason its node.added event gives */
 static void
 promote(struct run *x, const char *node, const struct pp_server *s,
-	json_object *e)
+	json_object *e, const char *why)
 {
 	char err[768];
 	int rc;
@@ -496,7 +497,7 @@ promote(struct run *x, const char *node, const struct pp_server *s,
 			s->id, s->location ? s->location : "?",
 			s->ipv4 ? s->ipv4 : "?");
 		event(x, PP_EV_NODE_ADDED, node, s->id, s->type, s->location,
-			"success", x->why);
+			"success", why);
 	}
 }
 
@@ -578,7 +579,8 @@ pending_step(struct run *x, int must)
 				s.type, s.location, p[i].role);
 			json_object_object_add(e, "seconds_to_running",
 				json_object_new_int64(age));
-			promote(x, p[i].node, &s, e);
+			promote(x, p[i].node, &s, e, "its server, created by "
+				"an earlier run, is running now");
 		} else if (age > x->cfg->cloud.boot_timeout) {
 			char why[256];
 
@@ -671,7 +673,7 @@ wait_all(struct run *x)
 					"seconds_to_running",
 					pp_jnew_double(pp_monotonic() - w->t0,
 					1));
-				promote(x, w->node, &s, w->entry);
+				promote(x, w->node, &s, w->entry, x->why);
 			}
 			pp_server_free(&s);
 		}

@@ -35,6 +35,10 @@ setup() {
 	run jq -r .type "$PP_STATE_DIR/events.jsonl"
 	assert_output "node.provisioning
 node.added"
+	# its own reason, not this run's decision's
+	run jq -r 'select(.type == "node.added") | .reason' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output "its server, created by an earlier run, is running now"
 }
 
 @test "local: a server still not running after cloud.boot_timeout is deleted by a later run" {
