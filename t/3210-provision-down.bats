@@ -4,25 +4,18 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
-	export FAKE_TOKEN=pp-secret-token-3210
-	fake_start
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-3210
 }
 
 teardown_file() {
-	load 'test_helper/fakehcloud'
-	fake_stop
+	load 'test_helper/provision'
+	prov_fake_file_end
 }
 
 setup() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
 	load 'test_helper/provision'
-	pp_isolate
-	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
-	fake_reset
-	prov_setup hetzner
+	prov_fake_test
 	SID=$(fake_seed '{"servers": [{"name": "pp-old111", "location": "nbg1",
 		"labels": {"managed_by": "ppscale", "role": "worker"}}]}' |
 		jq -r '.servers[0].id')

@@ -3,36 +3,18 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
-	export FAKE_TOKEN=pp-secret-token-3220
-	fake_start
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-3220
 }
 
 teardown_file() {
-	load 'test_helper/fakehcloud'
-	fake_stop
+	load 'test_helper/provision'
+	prov_fake_file_end
 }
 
 setup() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
 	load 'test_helper/provision'
-	pp_isolate
-	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
-	fake_reset
-	prov_setup hetzner
-}
-
-# wait_for_log FILTER: until a logged request matches (5 s at most)
-wait_for_log() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ $(fake_log | jq "[.requests[] | select($1)] | length") -gt 0 ]] &&
-			return 0
-		sleep 0.05
-	done
-	fail "no request matching $1"
+	prov_fake_test
 }
 
 @test "killed between create and register, a rerun ends with exactly one server, registered" {
@@ -41,7 +23,7 @@ wait_for_log() {
 	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
 	pp-provision < "$BATS_TEST_TMPDIR/doc" > /dev/null 2>&1 3>&- &
 	pid=$!
-	wait_for_log '.method == "GET" and (.path | startswith("/actions"))'
+	fake_wait_for_log '.method == "GET" and (.path | startswith("/actions"))'
 	kill -9 "$pid"
 	wait "$pid" || true
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
@@ -65,7 +47,7 @@ wait_for_log() {
 	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
 		2> "$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
-	wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?

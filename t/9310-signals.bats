@@ -5,35 +5,18 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
-	export FAKE_TOKEN=pp-secret-token-9310
-	fake_start
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-9310
 }
 
 teardown_file() {
-	load 'test_helper/fakehcloud'
-	fake_stop
+	load 'test_helper/provision'
+	prov_fake_file_end
 }
 
 setup() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
 	load 'test_helper/provision'
-	pp_isolate
-	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
-	fake_reset
-	prov_setup hetzner
-}
-
-wait_for_log() {
-	local i
-	for ((i = 0; i < 100; i++)); do
-		[[ $(fake_log | jq "[.requests[] | select($1)] | length") -gt 0 ]] &&
-			return 0
-		sleep 0.05
-	done
-	fail "no request matching $1"
+	prov_fake_test
 }
 
 @test "SIGINT while waiting for boot: exit 1, the node stays provisioning, the next run promotes it" {
@@ -42,7 +25,7 @@ wait_for_log() {
 	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
 		2> "$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
-	wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
 	kill -INT "$pid"
 	rc=0
 	wait "$pid" || rc=$?

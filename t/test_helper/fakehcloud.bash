@@ -20,6 +20,9 @@
 # fake_reset, fake_fault JSON, fake_config JSON, fake_seed JSON,
 # fake_state, fake_log
 #       short forms of fake_ctl.
+# fake_wait_for_log FILTER
+#       waits until a logged request matches the jq FILTER (over one
+#       request; 5 s at most), else fails the test.
 
 FAKE_HCLOUD_PY=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)/fakehcloud.py
 
@@ -94,3 +97,13 @@ fake_config() { fake_ctl POST /config "$1"; }
 fake_seed() { fake_ctl POST /servers "$1"; }
 fake_state() { fake_ctl GET /state; }
 fake_log() { fake_ctl GET /log; }
+
+fake_wait_for_log() {
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(fake_log | jq "[.requests[] | select($1)] | length") -gt 0 ]] &&
+			return 0
+		sleep 0.05
+	done
+	fail "no request matching $1"
+}

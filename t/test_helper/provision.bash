@@ -13,6 +13,16 @@
 # ud_valid
 #       the user data of the first POST /servers in the fake's log
 #       passes `cloud-init schema` (the others differ in the node name)
+#
+# A file whose tests all run pp-provision against one fake Hetzner API:
+#   setup_file()    { load test_helper/provision; prov_fake_file TOKEN; }
+#   teardown_file() { load test_helper/provision; prov_fake_file_end; }
+#   setup()         { load test_helper/provision; prov_fake_test; }
+# prov_fake_file TOKEN
+#       starts the fake, with TOKEN as the API token
+# prov_fake_test
+#       an isolated test (pp_isolate) pointed at a reset fake, and
+#       prov_setup hetzner
 
 prov_setup() {
 	local provider=${1:-hetzner}
@@ -70,4 +80,25 @@ ud_valid() {
 	out=$(cloud-init schema --config-file "$f" 2>&1) ||
 		fail "cloud-init schema rejects the user data: $out"
 	[[ $out == *"Valid cloud-config"* ]] || fail "$out"
+}
+
+prov_fake_file() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	export FAKE_TOKEN=$1
+	fake_start
+}
+
+prov_fake_file_end() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+prov_fake_test() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
+	fake_reset
+	prov_setup hetzner
 }
