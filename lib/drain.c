@@ -11,6 +11,7 @@
 struct bin {
 	const struct pp_node *node;
 	long long free;
+	long long promised;	/* to stopped game servers placed here */
 	int spare;	/* a warm spare: a target only when nothing else fits */
 };
 
@@ -40,6 +41,9 @@ cmp_item(const void *a, const void *b)
 
 	if (x->ram != y->ram)
 		return x->ram > y->ram ? -1 : 1;
+	/* stopped ones (no RAM now): the largest first */
+	if (x->c->ram_mb != y->c->ram_mb)
+		return x->c->ram_mb > y->c->ram_mb ? -1 : 1;
 	return strcmp(x->c->id, y->c->id);
 }
 
@@ -169,7 +173,9 @@ pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
 		add_move(p, src, items[i].c, best->node);
 	}
 	/* stopped ones hold no RAM now; give their worlds the roomiest
-	 * home, where they are likeliest to start again */
+	 * home, where they are likeliest to start again, counting the RAM
+	 * promised to those placed before them (so they spread instead of
+	 * all going to one node) */
 	for (size_t i = 0; i < nitems; i++) {
 		struct bin *most = NULL;
 
@@ -177,14 +183,18 @@ pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
 			continue;
 		for (int spare = 0; spare < 2 && !most; spare++)
 			for (size_t j = 0; j < nbins; j++) {
-				if (bins[j].spare != spare)
+				struct bin *b = &bins[j];
+
+				if (b->spare != spare)
 					continue;
-				if (!most || bins[j].free > most->free ||
-				    (bins[j].free == most->free &&
-				    strcmp(bins[j].node->id,
+				if (!most || b->free - b->promised >
+				    most->free - most->promised ||
+				    (b->free - b->promised == most->free -
+				    most->promised && strcmp(b->node->id,
 				    most->node->id) < 0))
-					most = &bins[j];
+					most = b;
 			}
+		most->promised += items[i].c->ram_mb;
 		add_move(p, src, items[i].c, most->node);
 	}
 out:

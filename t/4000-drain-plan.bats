@@ -60,6 +60,19 @@ hand_example() {
 		'w>T3 0 4000 stopped'
 }
 
+@test "stopped game servers spread by the RAM they would need, largest first" {
+	reg_node S cloud ready 8000 v:3000:stopped u:4000:stopped t:1000:stopped
+	reg_node T1 cloud ready 6000
+	reg_node T2 cloud ready 5000
+	reg_write
+	run --separate-stderr pp-drain --node S --dry-run
+	assert_success
+	# u (4000) to the roomiest, T1 (2000 left if it starts); v (3000) to
+	# T2; t (1000) to T1 again
+	jq_is '[.drain.planned[] | "\(.server)>\(.to)"] | join(",")' \
+		'u>T1,v>T2,t>T1'
+}
+
 @test "a node with only non-ready neighbours has no plan and says why" {
 	reg_node S cloud ready 8000 a:1000 b:0:stopped
 	reg_node D cloud draining 50000
