@@ -6,25 +6,18 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
-	export FAKE_TOKEN=pp-secret-token-3200
-	fake_start
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-3200
 }
 
 teardown_file() {
-	load 'test_helper/fakehcloud'
-	fake_stop
+	load 'test_helper/provision'
+	prov_fake_file_end
 }
 
 setup() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
 	load 'test_helper/provision'
-	pp_isolate
-	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
-	fake_reset
-	prov_setup hetzner "  ssh_keys: [ops]
+	prov_fake_test "  ssh_keys: [ops]
   networks: ['4711']
   firewalls: ['42']
   placement_group: '7'"

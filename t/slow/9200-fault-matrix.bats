@@ -7,15 +7,13 @@
 bats_require_minimum_version 1.5.0
 
 setup_file() {
-	load '../test_helper/common'
-	load '../test_helper/fakehcloud'
-	export FAKE_TOKEN=pp-secret-token-9200
-	fake_start
+	load '../test_helper/provision'
+	prov_fake_file pp-secret-token-9200
 }
 
 teardown_file() {
-	load '../test_helper/fakehcloud'
-	fake_stop
+	load '../test_helper/provision'
+	prov_fake_file_end
 }
 
 setup() {

@@ -20,9 +20,9 @@
 #   setup()         { load test_helper/provision; prov_fake_test; }
 # prov_fake_file TOKEN
 #       starts the fake, with TOKEN as the API token
-# prov_fake_test
+# prov_fake_test [CLOUD_YAML]
 #       an isolated test (pp_isolate) pointed at a reset fake, and
-#       prov_setup hetzner
+#       prov_setup hetzner [CLOUD_YAML]
 
 prov_setup() {
 	local provider=${1:-hetzner}
@@ -82,23 +82,26 @@ ud_valid() {
 	[[ $out == *"Valid cloud-config"* ]] || fail "$out"
 }
 
+# (loaded from t/ and t/slow/ alike)
+PROV_HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+
 prov_fake_file() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
+	load "$PROV_HELPERS/common"
+	load "$PROV_HELPERS/fakehcloud"
 	export FAKE_TOKEN=$1
 	fake_start
 }
 
 prov_fake_file_end() {
-	load 'test_helper/fakehcloud'
+	load "$PROV_HELPERS/fakehcloud"
 	fake_stop
 }
 
 prov_fake_test() {
-	load 'test_helper/common'
-	load 'test_helper/fakehcloud'
+	load "$PROV_HELPERS/common"
+	load "$PROV_HELPERS/fakehcloud"
 	pp_isolate
 	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
 	fake_reset
-	prov_setup hetzner
+	prov_setup hetzner "$@"
 }
