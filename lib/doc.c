@@ -330,7 +330,7 @@ pp_doc_read_lean(void)
 {
 	char err[256], *text;
 	json_object *doc;
-	size_t len = 0, cap = 1 << 16, got;
+	size_t len = 0;
 	int empty = 1;
 
 	/* pretty output is for people: the nodes are parsed to be written
@@ -339,31 +339,12 @@ pp_doc_read_lean(void)
 		return pp_doc_read();
 	warn_tty();
 	err[0] = '\0';
-	text = pp_xmalloc(cap);
 	errno = 0;
-	for (;;) {
-		got = fread(text + len, 1, cap - len, stdin);
-		if (got == 0)
-			break;
-		len += got;
-		if (len > PP_DOC_MAX)
-			break;
-		if (len == cap) {
-			/* one byte past the cap is enough to refuse */
-			cap = cap * 2 > PP_DOC_MAX + 1 ? PP_DOC_MAX + 1 :
-				cap * 2;
-			text = pp_xrealloc(text, cap);
-		}
-	}
-	if (ferror(stdin)) {
-		free(text);
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: read error:");
-	}
-	if (len > PP_DOC_MAX) {
-		errno = EFBIG;
-		free(text);
+	text = pp_read_stream(stdin, PP_DOC_MAX, &len);
+	if (!text && errno == EFBIG)
 		return doc_check(NULL, 0, "");
-	}
+	if (!text)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: read error:");
 	for (size_t i = 0; i < len && empty; i++)
 		empty = strchr(" \t\r\n", text[i]) != NULL;
 	doc = empty ? NULL : pp_doc_parse_lean(text, len);
