@@ -39,7 +39,7 @@ endif
 
 # The tools are the files in cmd/; the library is everything in lib/.
 TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))
-LIBSRC   = $(wildcard lib/*.c)
+LIBSRC   = $(wildcard lib/*/*.c)
 LIBOBJ   = $(patsubst lib/%.c,$(BUILD)/lib/%.o,$(LIBSRC))
 BINS     = $(addprefix $(BUILD)/bin/,$(TOOLS))
 UNITSRC  = $(wildcard t/unit/*.c)

@@ -2,7 +2,7 @@
  *
  * Reads the document (from pp-fleetstats) on stdin, runs the policies
  * (reactive, spare pool, and whatever else is registered in
- * lib/engine.c) and writes the document with "decision" added to
+ * lib/engine/engine.c) and writes the document with "decision" added to
  * stdout. Keeps its memory in the "decide" section of
  * STATE_DIR/state.json and appends scaling events; --dry-run decides
  * from the same state and writes nothing. Never calls the cloud. */

@@ -10,7 +10,7 @@
 #include <unistd.h>
 
 #include "pp.h"
-#include "sim.h"
+#include "run/sim.h"
 
 enum {
 	OPT_PEAK_RATIO = PP_OPT_TOOL, OPT_DEDICATED, OPT_BOOT, OPT_STEP,

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Cloud-init user data: pp-cloudinit, lib/cloudinit.c, the template in
+# Cloud-init user data: pp-cloudinit, lib/cloud/cloudinit.c, the template in
 # share/ and the template renderer (t/unit/template).
 bats_require_minimum_version 1.5.0
 

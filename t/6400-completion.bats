@@ -129,7 +129,7 @@ bash_complete() {
 	assert_output metrics.textfile=
 }
 
-@test "the key lists in all three completions match lib/config.c" {
+@test "the key lists in all three completions match lib/conf/config.c" {
 	want=$("$BUILD/unit/config_keys" | awk -F'\t' '$2 != "section" { print $1 }')
 	bash_keys=$(bash -c 'source "$1"; printf "%s\n" $_pp_config_keys' bash "$COMP/pp.bash")
 	zsh_keys=$(zsh -fc 'source "$1"; print -l $_pp_config_keys' zsh "$COMP/_pp")

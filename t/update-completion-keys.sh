@@ -1,6 +1,6 @@
 #!/bin/sh
 # Rewrites the configuration-key lists in completions/ from the key table
-# in lib/config.c (through the built config_keys program). Run after
+# in lib/conf/config.c (through the built config_keys program). Run after
 # adding a key; t/6400-completion.bats fails until you do.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)

@@ -38,7 +38,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		sizeof err);
 	if (!s.root)
 		return 0;
-	/* both the read-only and the updating path, as lib/decide.c */
+	/* both the read-only and the updating path, as lib/run/decide.c */
 	for (dry = 1; dry >= 0; dry--) {
 		dec = pp_engine_decide(cfg, doc, pp_state_section(&s,
 			"decide"), pp_jget(s.root, "refusals"), FUZZ_NOW, dry,

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "fuzz.h"
-#include "trace.h"
+#include "run/trace.h"
 
 static void
 rows(struct pp_trace *tr)

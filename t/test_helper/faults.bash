@@ -137,7 +137,7 @@ fx_fault() {
 }
 
 # The expected exit status of a row.  What the client does is in
-# lib/http.c and DESIGN section 8: 429 is retried after its reset; 502,
+# lib/base/http.c and DESIGN section 8: 429 is retried after its reset; 502,
 # 503, a timeout and a dropped connection are retried (a create only
 # after it checked by name that it did not take effect); 500 and every
 # other error are not retried and fail the run, except where

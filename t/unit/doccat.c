@@ -1,5 +1,5 @@
 /* doccat: reads the pipe document the way every tool does and writes it
- * back; exercises lib/doc.c from the tests. */
+ * back; exercises lib/doc/doc.c from the tests. */
 #include "pp.h"
 
 static void

@@ -1,4 +1,4 @@
-/* Drives lib/events.c for t/6000-events.bats.
+/* Drives lib/store/events.c for t/6000-events.bats.
  *
  *   events [--now TIME] emit TYPE FIELDS_JSON [TYPE FIELDS_JSON ...]
  *       with the config from $PP_CONFIG, emits each event as pp-x would

@@ -1,4 +1,4 @@
-/* Drives lib/metrics.c the way pp-decide, pp-provision and pp-drain
+/* Drives lib/store/metrics.c the way pp-decide, pp-provision and pp-drain
  * will, for t/6100-metrics.bats.
  *
  *   metrics [--now TIME] count ACTION RESULT [N]

@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "pp.h"
-#include "policy_predictive.h"
+#include "engine/policy_predictive.h"
 
 static int failed;
 

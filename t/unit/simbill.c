@@ -4,7 +4,7 @@
 #include <stdlib.h>
 
 #include "pp.h"
-#include "sim.h"
+#include "run/sim.h"
 
 int
 main(int argc, char **argv)

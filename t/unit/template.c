@@ -1,5 +1,5 @@
 /* template: renders a template file with values from the command line,
- * for tests of lib/template.c (and a seed for fuzzing it).
+ * for tests of lib/base/template.c (and a seed for fuzzing it).
  *
  *   template FILE [NAME=VALUE | NAME+=ITEM | NAME[] | NAME!]...
  *

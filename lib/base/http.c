@@ -1,0 +1,429 @@
+/* libcurl wrapper: one place for timeouts, TLS and size caps. */
+#include <stdlib.h>
+#include <strings.h>
+#include <unistd.h>
+#include <string.h>
+#include <curl/curl.h>
+
+#include "base/http.h"
+#include "base/util.h"
+
+struct sink {
+	struct pp_buf buf;
+	size_t max;
+	int too_big;
+};
+
+static size_t
+on_data(char *p, size_t size, size_t n, void *arg)
+{
+	struct sink *s = arg;
+
+	if (s->buf.len + size * n > s->max) {
+		s->too_big = 1;
+		return 0;
+	}
+	pp_buf_add(&s->buf, p, size * n);
+	return size * n;
+}
+
+static void
+global_init(void)
+{
+	static int done;
+
+	if (!done) {
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+		atexit(curl_global_cleanup);
+		done = 1;
+	}
+}
+
+char *
+pp_http_get(const char *url, size_t max, double connect_timeout,
+	double timeout, size_t *len, char *err, size_t errlen)
+{
+	struct sink s = {{0}, max, 0};
+	CURL *c;
+	CURLcode rc;
+	long status = 0;
+
+	global_init();
+	c = curl_easy_init();
+	if (!c) {
+		snprintf(err, errlen, "cannot fetch '%s': curl init failed",
+			url);
+		return NULL;
+	}
+	pp_buf_add(&s.buf, "", 0);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https,file");
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS,
+		(long)(connect_timeout * 1000));
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, (long)(timeout * 1000));
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(c, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(c, CURLOPT_USERAGENT, "ppscale/" PP_VERSION);
+	rc = curl_easy_perform(c);
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	curl_easy_cleanup(c);
+	if (s.too_big) {
+		snprintf(err, errlen, "cannot fetch '%s': answer larger than "
+			"%zu bytes", url, max);
+		pp_buf_free(&s.buf);
+		return NULL;
+	}
+	if (rc != CURLE_OK) {
+		snprintf(err, errlen, "cannot fetch '%s': %s", url,
+			curl_easy_strerror(rc));
+		pp_buf_free(&s.buf);
+		return NULL;
+	}
+	if (status >= 400) {
+		snprintf(err, errlen, "cannot fetch '%s': HTTP status %ld",
+			url, status);
+		pp_buf_free(&s.buf);
+		return NULL;
+	}
+	*len = s.buf.len;
+	return s.buf.s;
+}
+
+char *
+pp_fetch_url(const char *url, size_t max, size_t *len, char *err,
+	size_t errlen)
+{
+	return pp_http_get(url, max, 5, 30, len, err, errlen);
+}
+
+/* The API client: one curl handle kept for connection reuse, reset
+ * before each request so no option leaks from one request to the next. */
+
+void
+pp_http_resp_free(struct pp_http_resp *r)
+{
+	free(r->body);
+	memset(r, 0, sizeof *r);
+}
+
+void
+pp_http_client_init(struct pp_http_client *c)
+{
+	global_init();
+	c->curl = curl_easy_init();
+	if (!c->curl)
+		pp_die(PP_EXIT_FAIL, "cannot initialise libcurl");
+	c->rl_limit = c->rl_remaining = -1;
+	c->rl_reset = 0;
+	c->rng = (unsigned)time(NULL) ^ (unsigned)getpid() ^
+		(unsigned)(pp_monotonic() * 1e6);
+}
+
+void
+pp_http_client_free(struct pp_http_client *c)
+{
+	if (c->curl)
+		curl_easy_cleanup(c->curl);
+	c->curl = NULL;
+	free(c->base);
+	if (c->auth_header) {
+		/* the token should not linger in freed memory */
+		memset(c->auth_header, 0, strlen(c->auth_header));
+		free(c->auth_header);
+	}
+	c->base = c->auth_header = NULL;
+}
+
+double
+pp_http_until(time_t t)
+{
+	time_t now = time(NULL);
+
+	return t > now ? (double)(t - now) : 0;
+}
+
+char *
+pp_url_escape(const char *s)
+{
+	struct pp_buf b = {0};
+
+	pp_buf_add(&b, "", 0);
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if ((*p >= 'a' && *p <= 'z') || (*p >= 'A' && *p <= 'Z') ||
+		    (*p >= '0' && *p <= '9') || strchr("-_.~", *p))
+			pp_buf_add(&b, (const char *)p, 1);
+		else
+			pp_buf_printf(&b, "%%%02X", *p);
+	}
+	return b.s;
+}
+
+struct hdrs {
+	long limit, remaining;
+	long long reset;
+};
+
+static size_t
+on_header(char *p, size_t size, size_t n, void *arg)
+{
+	struct hdrs *h = arg;
+	size_t len = size * n;
+	char line[256];
+	char *colon;
+
+	if (len >= sizeof line)
+		return len;
+	memcpy(line, p, len);
+	line[len] = '\0';
+	colon = strchr(line, ':');
+	if (!colon)
+		return len;
+	*colon = '\0';
+	if (!strcasecmp(line, "RateLimit-Limit"))
+		h->limit = strtol(colon + 1, NULL, 10);
+	else if (!strcasecmp(line, "RateLimit-Remaining"))
+		h->remaining = strtol(colon + 1, NULL, 10);
+	else if (!strcasecmp(line, "RateLimit-Reset"))
+		h->reset = strtoll(colon + 1, NULL, 10);
+	return len;
+}
+
+void
+pp_http_wait(struct pp_http_client *c, double s)
+{
+	if (s <= 0)
+		return;
+	if (c->sleep)
+		c->sleep(s, c->sleep_arg);
+	else
+		pp_sleep(s);
+	c->waited += s;
+}
+
+static int
+past_deadline(const struct pp_http_client *c, double delay)
+{
+	return c->deadline > 0 && pp_monotonic() + delay > c->deadline;
+}
+
+/* One attempt, no retries. */
+static void
+attempt(struct pp_http_client *c, const char *method, const char *path,
+	const char *body, struct pp_http_resp *r)
+{
+	struct sink s = {{0}, PP_HTTP_MAX, 0};
+	struct hdrs h = {-1, -1, -1};
+	struct curl_slist *hl = NULL;
+	CURL *cu = c->curl;
+	char *url = pp_xasprintf("%s%s", c->base, path);
+	CURLcode rc;
+
+	pp_buf_add(&s.buf, "", 0);
+	curl_easy_reset(cu);
+	curl_easy_setopt(cu, CURLOPT_URL, url);
+	curl_easy_setopt(cu, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(cu, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 2L);
+	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS,
+		(long)(c->connect_timeout * 1000));
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
+	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &s);
+	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
+	curl_easy_setopt(cu, CURLOPT_HEADERDATA, &h);
+	curl_easy_setopt(cu, CURLOPT_USERAGENT, "ppscale/" PP_VERSION);
+	hl = curl_slist_append(hl, "Accept: application/json");
+	if (c->auth_header)
+		hl = curl_slist_append(hl, c->auth_header);
+	if (body) {
+		hl = curl_slist_append(hl, "Content-Type: application/json");
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, body);
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDSIZE, (long)strlen(body));
+	}
+	if (strcmp(method, "GET") && strcmp(method, "POST"))
+		curl_easy_setopt(cu, CURLOPT_CUSTOMREQUEST, method);
+	else if (!strcmp(method, "POST") && !body)
+		curl_easy_setopt(cu, CURLOPT_POSTFIELDS, "");
+	curl_easy_setopt(cu, CURLOPT_HTTPHEADER, hl);
+
+	rc = curl_easy_perform(cu);
+	c->requests++;
+	r->curl_code = (int)rc;
+	r->status = 0;
+	if (rc == CURLE_OK)
+		curl_easy_getinfo(cu, CURLINFO_RESPONSE_CODE, &r->status);
+	else if (s.too_big)
+		snprintf(r->error, sizeof r->error, "answer larger than %u "
+			"bytes", PP_HTTP_MAX);
+	else
+		snprintf(r->error, sizeof r->error, "%s",
+			curl_easy_strerror(rc));
+	r->body = s.buf.s;
+	r->len = s.buf.len;
+	if (h.limit >= 0)
+		c->rl_limit = h.limit;
+	if (h.remaining >= 0)
+		c->rl_remaining = h.remaining;
+	if (h.reset >= 0)
+		c->rl_reset = (time_t)h.reset;
+	if (c->on_request)
+		c->on_request(c->on_request_arg, method, path, body,
+			r->status);
+	curl_slist_free_all(hl);
+	free(url);
+}
+
+int
+pp_http_retry_class(const struct pp_http_resp *r, const char *code)
+{
+	if (r->curl_code) {
+		switch (r->curl_code) {
+		case CURLE_COULDNT_CONNECT:
+		case CURLE_COULDNT_RESOLVE_HOST:
+			return PP_RETRY_SAFE;
+		case CURLE_OPERATION_TIMEDOUT:
+		case CURLE_GOT_NOTHING:
+		case CURLE_RECV_ERROR:
+		case CURLE_SEND_ERROR:
+		case CURLE_PARTIAL_FILE:
+			return PP_RETRY_AMBIGUOUS;
+		default:
+			return PP_RETRY_NO;
+		}
+	}
+	switch (r->status) {
+	case 409:
+		/* uniqueness_error is a definite answer */
+		return code && !strcmp(code, "conflict") ? PP_RETRY_SAFE :
+			PP_RETRY_NO;
+	case 423:
+	case 429:
+		return PP_RETRY_SAFE;
+	case 502:
+	case 503:
+	case 504:
+		return PP_RETRY_AMBIGUOUS;
+	default:
+		return PP_RETRY_NO;
+	}
+}
+
+/* The API's error code in an answer, for classification. */
+static void
+error_code(const struct pp_http_resp *r, char *code, size_t len)
+{
+	const char *p = r->body ? strstr(r->body, "\"code\"") : NULL;
+	size_t n = 0;
+
+	*code = '\0';
+	if (!p)
+		return;
+	p = strchr(p + 6, '"');
+	if (!p)
+		return;
+	p++;
+	while (p[n] && p[n] != '"' && n + 1 < len)
+		n++;
+	memcpy(code, p, n);
+	code[n] = '\0';
+}
+
+/* Waits for budget before an attempt. The budget refills evenly until
+ * RateLimit-Reset (Hetzner: one request a second), so one request's
+ * share of that time is what a request costs. With none left the wait
+ * is required; below the reserve it paces us so the reserve (shared
+ * with every other tool of the project) is never spent. Returns -1
+ * when a required wait would pass the deadline. */
+static int
+rate_wait(struct pp_http_client *c)
+{
+	double d;
+
+	if (c->rl_remaining < 0 || c->rl_limit <= 0 ||
+	    c->rl_remaining >= c->rate_reserve)
+		return 0;
+	d = pp_http_until(c->rl_reset) /
+		(double)(c->rl_limit - c->rl_remaining + 1);
+	if (c->rl_remaining == 0) {
+		if (past_deadline(c, d))
+			return -1;
+		pp_debug("rate limit: no requests left, waiting %.2f s", d);
+		pp_http_wait(c, d);
+		return 0;
+	}
+	if (d > c->retry_max)
+		d = c->retry_max;
+	if (!past_deadline(c, d))
+		pp_http_wait(c, d);
+	return 0;
+}
+
+static double
+backoff(struct pp_http_client *c, long n)
+{
+	double d = c->retry_base;
+
+	for (long i = 0; i < n && d < c->retry_max; i++)
+		d *= 2;
+	if (d > c->retry_max)
+		d = c->retry_max;
+	/* equal jitter: half fixed, half random, so two pipelines that
+	 * failed together do not retry together */
+	return d / 2 + d / 2 * ((double)(rand_r(&c->rng) % 1000) / 1000.0);
+}
+
+int
+pp_http_call(struct pp_http_client *c, const char *method,
+	const char *path, const char *body, int idempotent,
+	int (*check)(void *arg), void *check_arg, struct pp_http_resp *r)
+{
+	char code[64];
+
+	memset(r, 0, sizeof *r);
+	for (long n = 0;; n++) {
+		int cls;
+		double d;
+
+		if (rate_wait(c) < 0) {
+			snprintf(r->error, sizeof r->error, "rate limit "
+				"reached; the budget resets in %.0f s, after "
+				"the deadline", pp_http_until(c->rl_reset));
+			r->status = 429;
+			r->gave_up = 1;
+			return -1;
+		}
+		pp_http_resp_free(r);
+		attempt(c, method, path, body, r);
+		if (!r->curl_code && r->status >= 200 && r->status < 300)
+			return 0;
+		error_code(r, code, sizeof code);
+		cls = pp_http_retry_class(r, code);
+		if (cls == PP_RETRY_NO || n >= c->retries)
+			return -1;
+		if (cls == PP_RETRY_AMBIGUOUS && !idempotent) {
+			int rc = check ? check(check_arg) : -1;
+
+			if (rc != 0) {
+				r->resolved = rc > 0;
+				return rc > 0 ? 0 : -1;
+			}
+		}
+		if (r->status == 429 && c->rl_reset > 0) {
+			d = pp_http_until(c->rl_reset);
+			c->rl_remaining = 0;
+		} else {
+			d = backoff(c, n);
+		}
+		if (past_deadline(c, d)) {
+			r->gave_up = 1;
+			return -1;
+		}
+		pp_debug("%s %s failed (%s), retrying in %.2f s", method,
+			path, r->curl_code ? r->error : code, d);
+		pp_http_wait(c, d);
+		if (r->status == 429)
+			c->rl_remaining = c->rl_limit;
+	}
+}

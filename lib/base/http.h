@@ -1,0 +1,108 @@
+/* http.c: libcurl wrapper: timeouts, size caps, retries with backoff and
+ * jitter, rate-limit headers, request counting and recording */
+#ifndef PP_HTTP_H
+#define PP_HTTP_H
+
+#include <stddef.h>
+#include <time.h>
+
+/* GETs url (http, https or file) with connect and total timeouts in
+ * seconds, refusing answers above max bytes or with a status >= 400.
+ * Returns the body (NUL-terminated, caller frees) or NULL with a
+ * message in err. */
+char *pp_http_get(const char *url, size_t max, double connect_timeout,
+	double timeout, size_t *len, char *err, size_t errlen);
+
+/* Largest API answer accepted. */
+#define PP_HTTP_MAX (16u * 1024 * 1024)
+
+/* One answer (or the failure to get one). */
+struct pp_http_resp {
+	long status;          /* HTTP status; 0 when there was no answer */
+	char *body;           /* NUL-terminated; owned, pp_http_resp_free */
+	size_t len;
+	int curl_code;        /* CURLcode; 0 when the transfer worked */
+	char error[256];      /* why there was no usable answer */
+	int gave_up;          /* a wait would have passed the deadline */
+	int resolved;         /* an ambiguity check found it took effect */
+};
+void pp_http_resp_free(struct pp_http_resp *r);
+
+/* A client of one JSON API. Fill the settings, then call
+ * pp_http_client_init; pp_http_client_free releases it. */
+struct pp_http_client {
+	/* settings */
+	char *base;           /* endpoint without trailing '/', owned */
+	char *auth_header;    /* "Authorization: Bearer ...", owned, secret:
+	                       * never logged, recorded or put in errors */
+	double connect_timeout, timeout;  /* seconds per attempt */
+	long retries;         /* extra attempts after the first */
+	double retry_base;    /* first backoff delay; doubles each time */
+	double retry_max;     /* cap of one backoff delay */
+	long rate_reserve;    /* pace requests below this many left */
+	double deadline;      /* pp_monotonic() time no wait may pass;
+	                       * 0 = none */
+	/* Sleeps; NULL = pp_sleep. Tests may count instead of sleeping. */
+	void (*sleep)(double seconds, void *arg);
+	void *sleep_arg;
+	/* Called for every request sent (status 0 when no answer): the
+	 * method, the path relative to base (with query) and the body. */
+	void (*on_request)(void *arg, const char *method, const char *path,
+		const char *body, long status);
+	void *on_request_arg;
+
+	/* what happened */
+	long requests;        /* requests sent */
+	double waited;        /* seconds slept in backoff and rate waits */
+	long rl_limit, rl_remaining;   /* -1 until an answer had them */
+	time_t rl_reset;
+
+	/* private */
+	void *curl;
+	unsigned rng;
+};
+void pp_http_client_init(struct pp_http_client *c);
+void pp_http_client_free(struct pp_http_client *c);
+
+/* Why a failed attempt may be repeated. */
+enum pp_http_retry {
+	PP_RETRY_NO,          /* a definite answer: do not repeat */
+	PP_RETRY_SAFE,        /* refused without effect (429, 409 conflict,
+	                       * 423, connection refused) */
+	PP_RETRY_AMBIGUOUS    /* may have taken effect (502/503/504, a
+	                       * dropped connection, a timeout) */
+};
+/* Classifies an attempt; code is the API's error code, or NULL. */
+int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
+
+/* Sends method path (relative to base) with an optional JSON body.
+ * Before each attempt it reads the rate-limit budget: when fewer than
+ * rate_reserve requests are left it waits one request's share of the
+ * time to RateLimit-Reset (required when none is left, and then, if it
+ * would pass the deadline, gave_up is set and nothing is sent).
+ * Failed attempts are repeated with exponential backoff and jitter
+ * (a 429 waits until the reset instead) while retries last: every
+ * retryable failure when idempotent, otherwise only PP_RETRY_SAFE
+ * ones, and an ambiguous one only after check(check_arg) returned 0
+ * ("it did not happen"); a check returning 1 ends the call with
+ * resolved set, -1 gives up. No wait passes the deadline (gave_up).
+ * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */
+int pp_http_call(struct pp_http_client *c, const char *method,
+	const char *path, const char *body, int idempotent,
+	int (*check)(void *arg), void *check_arg, struct pp_http_resp *r);
+
+/* Sleeps through c->sleep and counts it in c->waited. */
+void pp_http_wait(struct pp_http_client *c, double seconds);
+
+/* Seconds from now to t on the wall clock, never negative. */
+double pp_http_until(time_t t);
+
+/* Percent-encodes s for a query string (caller frees). */
+char *pp_url_escape(const char *s);
+
+/* GETs an http(s) URL (a registry or history given as a URL) under
+ * the default timeouts; NULL on failure with a message in err. */
+char *pp_fetch_url(const char *url, size_t max, size_t *len, char *err,
+	size_t errlen);
+
+#endif

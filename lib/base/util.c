@@ -1,0 +1,635 @@
+/* Diagnostics, memory, time, files and locks shared by every tool. */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/time.h>
+#include <unistd.h>
+
+#include "base/util.h"
+
+const char *pp_progname = "pp";
+int pp_verbosity;
+
+static int have_now;
+static time_t fixed_now;
+static volatile sig_atomic_t got_signal;
+
+void
+pp_setprogname(const char *argv0)
+{
+	const char *slash = strrchr(argv0, '/');
+
+	pp_progname = slash ? slash + 1 : argv0;
+}
+
+void
+pp_vmsg(int level, const char *fmt, va_list ap)
+{
+	int saved = errno;
+	size_t n = strlen(fmt);
+
+	if (level > pp_verbosity)
+		return;
+	fprintf(stderr, "%s: ", pp_progname);
+	vfprintf(stderr, fmt, ap);
+	if (n > 0 && fmt[n - 1] == ':')
+		fprintf(stderr, " %s", strerror(saved));
+	fputc('\n', stderr);
+}
+
+void
+pp_die(int status, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(-1, fmt, ap);
+	va_end(ap);
+	exit(status);
+}
+
+void
+pp_warn(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+pp_note(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+pp_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(1, fmt, ap);
+	va_end(ap);
+}
+
+void *
+pp_xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+
+	if (!p)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+void *
+pp_xcalloc(size_t n, size_t size)
+{
+	void *p = calloc(n ? n : 1, size ? size : 1);
+
+	if (!p)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+void *
+pp_xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+
+	if (!q)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	return q;
+}
+
+void *
+pp_xreallocarray(void *p, size_t n, size_t size)
+{
+	if (size && n > SIZE_MAX / size)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	return pp_xrealloc(p, n * size);
+}
+
+char *
+pp_xstrdup(const char *s)
+{
+	char *p = strdup(s ? s : "");
+
+	if (!p)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	return p;
+}
+
+char *
+pp_xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(NULL, 0, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		pp_die(PP_EXIT_FAIL, "cannot format string");
+	s = pp_xmalloc((size_t)n + 1);
+	va_start(ap, fmt);
+	vsnprintf(s, (size_t)n + 1, fmt, ap);
+	va_end(ap);
+	return s;
+}
+
+void
+pp_buf_add(struct pp_buf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = b->cap ? b->cap : 256;
+
+		while (cap < b->len + n + 1)
+			cap *= 2;
+		b->s = pp_xrealloc(b->s, cap);
+		b->cap = cap;
+	}
+	memcpy(b->s + b->len, s, n);
+	b->len += n;
+	b->s[b->len] = '\0';
+}
+
+void
+pp_buf_addstr(struct pp_buf *b, const char *s)
+{
+	pp_buf_add(b, s, strlen(s));
+}
+
+void
+pp_buf_printf(struct pp_buf *b, const char *fmt, ...)
+{
+	va_list ap;
+	char small[256];
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n < sizeof small) {
+		pp_buf_add(b, small, (size_t)n);
+		return;
+	}
+	{
+		char *big = pp_xmalloc((size_t)n + 1);
+
+		va_start(ap, fmt);
+		vsnprintf(big, (size_t)n + 1, fmt, ap);
+		va_end(ap);
+		pp_buf_add(b, big, (size_t)n);
+		free(big);
+	}
+}
+
+void
+pp_buf_free(struct pp_buf *b)
+{
+	free(b->s);
+	b->s = NULL;
+	b->len = b->cap = 0;
+}
+
+void
+pp_set_now(time_t t)
+{
+	have_now = 1;
+	fixed_now = t;
+}
+
+time_t
+pp_now(void)
+{
+	return have_now ? fixed_now : time(NULL);
+}
+
+static int
+digits(const char **p, int n, int *out)
+{
+	int v = 0;
+
+	for (int i = 0; i < n; i++) {
+		if ((*p)[i] < '0' || (*p)[i] > '9')
+			return -1;
+		v = v * 10 + ((*p)[i] - '0');
+	}
+	*p += n;
+	*out = v;
+	return 0;
+}
+
+static int
+is_leap(int y)
+{
+	return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
+/* days since 1970-01-01 of a civil date (Howard Hinnant's algorithm) */
+static long
+days_from_civil(int y, int m, int d)
+{
+	long era;
+	unsigned yoe, doy, doe;
+
+	y -= m <= 2;
+	era = (y >= 0 ? y : y - 399) / 400;
+	yoe = (unsigned)(y - era * 400);
+	doy = (unsigned)((153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1);
+	doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (long)doe - 719468;
+}
+
+int
+pp_parse_time(const char *s, time_t *out)
+{
+	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31};
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	const char *p = s;
+	long days;
+
+	if (!s || digits(&p, 4, &y) || *p++ != '-' || digits(&p, 2, &mo) ||
+	    *p++ != '-' || digits(&p, 2, &d))
+		return -1;
+	if (*p != 'T' && *p != 't' && *p != ' ')
+		return -1;
+	p++;
+	if (digits(&p, 2, &h) || *p++ != ':' || digits(&p, 2, &mi) ||
+	    *p++ != ':' || digits(&p, 2, &sec))
+		return -1;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if (*p == 'Z' || *p == 'z') {
+		p++;
+	} else if (*p == '+' || *p == '-') {
+		sign = *p++ == '-' ? -1 : 1;
+		if (digits(&p, 2, &oh) || *p++ != ':' || digits(&p, 2, &om))
+			return -1;
+		if (oh > 23 || om > 59)
+			return -1;
+	} else {
+		return -1;
+	}
+	if (*p)
+		return -1;
+	if (mo < 1 || mo > 12 || d < 1 || h > 23 || mi > 59 || sec > 60)
+		return -1;
+	if (d > mdays[mo - 1] + (mo == 2 && is_leap(y)))
+		return -1;
+	days = days_from_civil(y, mo, d);
+	*out = (time_t)(days * 86400L + h * 3600L + mi * 60L + sec) -
+		sign * (oh * 3600L + om * 60L);
+	return 0;
+}
+
+char *
+pp_format_time(time_t t, char *buf, size_t len)
+{
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return buf;
+}
+
+long
+pp_parse_duration(const char *s)
+{
+	char *end;
+	long v, mult = 1;
+
+	if (!s || !*s)
+		return -1;
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || v < 0)
+		return -1;
+	if (*end) {
+		switch (*end) {
+		case 's': mult = 1; break;
+		case 'm': mult = 60; break;
+		case 'h': mult = 3600; break;
+		case 'd': mult = 86400; break;
+		default: return -1;
+		}
+		if (end[1])
+			return -1;
+	}
+	if (v > LONG_MAX / mult)
+		return -1;
+	return v * mult;
+}
+
+char *
+pp_read_stream(FILE *f, size_t max, size_t *len)
+{
+	struct pp_buf b = {0};
+	char chunk[65536];
+	size_t n;
+
+	pp_buf_add(&b, "", 0);
+	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+		if (b.len + n > max) {
+			pp_buf_free(&b);
+			errno = EFBIG;
+			return NULL;
+		}
+		pp_buf_add(&b, chunk, n);
+	}
+	if (ferror(f)) {
+		int e = errno;
+
+		pp_buf_free(&b);
+		errno = e ? e : EIO;
+		return NULL;
+	}
+	*len = b.len;
+	return b.s;
+}
+
+char *
+pp_read_file(const char *path, size_t max, size_t *len)
+{
+	FILE *f = fopen(path, "rb");
+	char *s;
+	int e;
+
+	if (!f)
+		return NULL;
+	s = pp_read_stream(f, max, len);
+	e = errno;
+	fclose(f);
+	errno = e;
+	return s;
+}
+
+char *
+pp_dirname(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+
+	if (!slash)
+		return pp_xstrdup(".");
+	if (slash == path)
+		return pp_xstrdup("/");
+	{
+		char *d = pp_xmalloc((size_t)(slash - path) + 1);
+
+		memcpy(d, path, (size_t)(slash - path));
+		d[slash - path] = '\0';
+		return d;
+	}
+}
+
+int
+pp_write_atomic(const char *path, const char *data, size_t len, int mode)
+{
+	char *dir = pp_dirname(path);
+	char *tmp = pp_xasprintf("%s.tmp.XXXXXX", path);
+	int fd, dfd, e;
+	size_t off = 0;
+
+	fd = mkstemp(tmp);
+	if (fd < 0)
+		goto fail;
+	if (fchmod(fd, (mode_t)mode) < 0)
+		goto fail_fd;
+	while (off < len) {
+		ssize_t w = write(fd, data + off, len - off);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail_fd;
+		}
+		off += (size_t)w;
+	}
+	if (fsync(fd) < 0)
+		goto fail_fd;
+	if (close(fd) < 0) {
+		fd = -1;
+		goto fail_unlink;
+	}
+	if (rename(tmp, path) < 0)
+		goto fail_unlink;
+	dfd = open(dir, O_RDONLY | O_DIRECTORY);
+	if (dfd >= 0) {
+		fsync(dfd);
+		close(dfd);
+	}
+	free(dir);
+	free(tmp);
+	return 0;
+fail_fd:
+	e = errno;
+	close(fd);
+	errno = e;
+fail_unlink:
+	e = errno;
+	unlink(tmp);
+	errno = e;
+fail:
+	e = errno;
+	free(dir);
+	free(tmp);
+	errno = e;
+	return -1;
+}
+
+int
+pp_mkdirs(const char *path, int mode)
+{
+	char *p = pp_xstrdup(path);
+	int e;
+
+	for (char *s = p + 1; *s; s++) {
+		if (*s != '/')
+			continue;
+		*s = '\0';
+		if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+			goto fail;
+		*s = '/';
+	}
+	if (mkdir(p, (mode_t)mode) < 0 && errno != EEXIST)
+		goto fail;
+	free(p);
+	return 0;
+fail:
+	e = errno;
+	free(p);
+	errno = e;
+	return -1;
+}
+
+static void
+on_alarm(int sig)
+{
+	(void)sig;
+}
+
+/* Blocks in flock(2) so the kernel queues us behind the holder (polling
+ * with LOCK_NB starves a reader while a writer relocks in a loop); a
+ * one-shot timer interrupts the wait at the timeout. */
+static int
+flock_timed(int fd, int op, double timeout)
+{
+	struct sigaction sa, old;
+	struct itimerval it, off;
+	int rc, e;
+
+	if (flock(fd, op | LOCK_NB) == 0)
+		return 0;
+	if (errno != EWOULDBLOCK || timeout <= 0) {
+		if (errno == EWOULDBLOCK)
+			errno = ETIMEDOUT;
+		return -1;
+	}
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_alarm;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGALRM, &sa, &old);
+	memset(&it, 0, sizeof it);
+	memset(&off, 0, sizeof off);
+	it.it_value.tv_sec = (time_t)timeout;
+	it.it_value.tv_usec = (suseconds_t)((timeout -
+		(double)(time_t)timeout) * 1e6);
+	if (!it.it_value.tv_sec && !it.it_value.tv_usec)
+		it.it_value.tv_usec = 1000;
+	setitimer(ITIMER_REAL, &it, NULL);
+	rc = flock(fd, op);
+	e = errno;
+	setitimer(ITIMER_REAL, &off, NULL);
+	sigaction(SIGALRM, &old, NULL);
+	if (rc < 0 && e == EINTR)
+		e = pp_interrupted() ? EINTR : ETIMEDOUT;
+	errno = e;
+	return rc;
+}
+
+int
+pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
+{
+	char *lp = pp_xasprintf("%s.lock", path);
+	int op = mode == PP_LOCK_EX ? LOCK_EX : LOCK_SH;
+	int e;
+
+	/* A reader never creates the lock file: where none exists no
+	 * writer has ever locked the data, and writers replace it by
+	 * rename, so there is nothing to wait for (and a read-only or
+	 * source tree stays untouched). */
+	if (mode == PP_LOCK_SH) {
+		l->fd = open(lp, O_RDONLY | O_CLOEXEC);
+		e = errno;
+		free(lp);
+		if (l->fd < 0 && (e == ENOENT || e == EACCES)) {
+			l->fd = -1;
+			return 0;
+		}
+	} else {
+		l->fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+		e = errno;
+		free(lp);
+	}
+	if (l->fd < 0) {
+		errno = e;
+		return -1;
+	}
+	if (flock_timed(l->fd, op, timeout) == 0)
+		return 0;
+	e = errno;
+	close(l->fd);
+	l->fd = -1;
+	errno = e;
+	return -1;
+}
+
+void
+pp_unlock(struct pp_lock *l)
+{
+	if (l->fd >= 0) {
+		flock(l->fd, LOCK_UN);
+		close(l->fd);
+	}
+	l->fd = -1;
+}
+
+double
+pp_monotonic(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void
+pp_sleep(double seconds)
+{
+	struct timespec ts;
+
+	if (seconds <= 0)
+		return;
+	ts.tv_sec = (time_t)seconds;
+	ts.tv_nsec = (long)((seconds - (double)ts.tv_sec) * 1e9);
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR && !got_signal)
+		;
+}
+
+static void
+on_signal(int sig)
+{
+	got_signal = sig;
+}
+
+void
+pp_catch_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+	signal(SIGPIPE, SIG_IGN);
+}
+
+int
+pp_interrupted(void)
+{
+	return got_signal;
+}
+
+long long
+pp_dclamp(double v, long long lo, long long hi)
+{
+	if (!(v > (double)lo))
+		return lo;
+	if (v >= (double)hi)
+		return hi;
+	return (long long)v;
+}

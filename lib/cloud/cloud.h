@@ -1,0 +1,185 @@
+/* cloud.c: the cloud provider interface (DESIGN section 5) */
+#ifndef PP_CLOUD_H
+#define PP_CLOUD_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "conf/catalog.h"
+#include "conf/config.h"
+
+/* What went wrong, as the provider said it. */
+struct pp_cloud_error {
+	char code[64];        /* the API's code ("resource_unavailable",
+	                       * "not_found", ...), or ours: "transport",
+	                       * "timeout", "action_failed", "config",
+	                       * "dry_run"; "" when there was no error */
+	int http_status;      /* 0 when there was no HTTP answer */
+	char message[512];    /* for humans; never holds the token */
+	int retryable;        /* worth trying again later */
+};
+
+struct pp_server {
+	char *id;             /* the provider's id, as a string */
+	char *name;
+	char *status;         /* initializing, starting, running, off, ... */
+	char *type;           /* server type name */
+	char *location;       /* nbg1, ... */
+	char *ipv4;           /* NULL when it has none */
+	char *private_ip;     /* first private network address, or NULL */
+	struct pp_strmap labels;
+	time_t created;       /* 0 when unknown */
+};
+
+struct pp_server_list {
+	size_t n;
+	struct pp_server *v;
+};
+
+/* What to create. Lists and maps may be NULL (none). */
+struct pp_server_spec {
+	const char *name;     /* unique, an RFC 1123 host name */
+	const char *type;
+	const char *image;
+	const char *location;
+	const char *user_data;         /* NULL: none */
+	const struct pp_strmap *labels;
+	const struct pp_strlist *ssh_keys;    /* names or ids */
+	const struct pp_strlist *networks;    /* ids */
+	const struct pp_strlist *firewalls;   /* ids */
+	const char *placement_group;          /* id or NULL */
+};
+
+/* One request as it would go over the wire: recorded for every request
+ * the hetzner provider sends, and for every mutating request of either
+ * provider in dry-run mode (then not sent). Never holds the token. */
+struct pp_cloud_request {
+	char *method;         /* "POST", "DELETE", "GET" */
+	char *path;           /* relative to the endpoint, with query */
+	char *body;           /* JSON text, or NULL */
+	int sent;             /* 0: dry run, not sent */
+	long status;          /* HTTP status; 0 when not sent or no answer */
+};
+
+struct pp_cloud;
+
+/* A provider. Every operation returns 0, or -1 with *err filled. */
+struct pp_cloud_ops {
+	const char *name;     /* "hetzner", "local" */
+	/* Creates a server and waits for the create action to succeed (a
+	 * server whose create action failed is deleted again). *out is the
+	 * server as created (usually "initializing"). */
+	int (*create)(struct pp_cloud *c, const struct pp_server_spec *spec,
+		struct pp_server *out, struct pp_cloud_error *err);
+	/* Deletes; code "not_found" when it was already gone. */
+	int (*destroy)(struct pp_cloud *c, const char *id,
+		struct pp_cloud_error *err);
+	/* All servers matching a label selector ("" or NULL: all). */
+	int (*list)(struct pp_cloud *c, const char *selector,
+		struct pp_server_list *out, struct pp_cloud_error *err);
+	/* One server; code "not_found" when there is none. */
+	int (*get)(struct pp_cloud *c, const char *id, struct pp_server *out,
+		struct pp_cloud_error *err);
+	/* The server-type catalog (source "hetzner" or "local"). */
+	int (*server_types)(struct pp_cloud *c, struct pp_catalog *out,
+		struct pp_cloud_error *err);
+	/* Polls until the server is running; code "timeout" when it is
+	 * not by then. */
+	int (*wait_ready)(struct pp_cloud *c, const char *id, double timeout,
+		struct pp_server *out, struct pp_cloud_error *err);
+	void (*close)(struct pp_cloud *c);
+};
+
+struct pp_cloud {
+	const struct pp_cloud_ops *ops;
+	void *priv;
+	const struct pp_config *cfg;
+	char *state_dir;
+	/* Longest one operation may take, retries and waits included
+	 * (cloud.deadline); pp_cloud_set_deadline overrides it for the
+	 * next operations. */
+	double op_timeout;
+	double deadline;      /* pp_monotonic() time, 0 = per operation */
+	int dry_run;
+	size_t nrequests;
+	struct pp_cloud_request *requests;
+	long dry_ids;
+	/* counters the hetzner provider keeps (0 for local) */
+	long http_requests;
+	double waited;
+};
+
+/* Opens the configured provider (cloud.provider). state_dir is where
+ * the local provider keeps its cloud (NULL: the configured one).
+ * Returns NULL with err filled (code "config") on a bad setting, a
+ * token file readable by others, no token, or a plain-http endpoint
+ * that is not the local host. */
+struct pp_cloud *pp_cloud_open(const struct pp_config *cfg,
+	const char *state_dir, struct pp_cloud_error *err);
+void pp_cloud_close(struct pp_cloud *c);
+
+/* Dry run: create and delete are recorded, not sent, and answer as if
+ * they worked (a server "dry-run-N", status "initializing"). Reads
+ * still go to the provider. */
+void pp_cloud_set_dry_run(struct pp_cloud *c, int on);
+/* An absolute deadline (pp_monotonic() seconds) for all operations
+ * until reset with 0. No wait or retry passes it. */
+void pp_cloud_set_deadline(struct pp_cloud *c, double deadline);
+
+/* The operations, through the provider. */
+int pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
+	struct pp_server *out, struct pp_cloud_error *err);
+int pp_cloud_delete(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err);
+int pp_cloud_list(struct pp_cloud *c, const char *selector,
+	struct pp_server_list *out, struct pp_cloud_error *err);
+int pp_cloud_get(struct pp_cloud *c, const char *id, struct pp_server *out,
+	struct pp_cloud_error *err);
+int pp_cloud_server_types(struct pp_cloud *c, struct pp_catalog *out,
+	struct pp_cloud_error *err);
+int pp_cloud_wait_ready(struct pp_cloud *c, const char *id, double timeout,
+	struct pp_server *out, struct pp_cloud_error *err);
+/* The server's status into buf ("running", ...). */
+int pp_cloud_status(struct pp_cloud *c, const char *id, char *buf,
+	size_t len, struct pp_cloud_error *err);
+/* Net hourly price in EUR of a type in a location, from the catalog;
+ * code "not_found" for an unknown type or a location without price. */
+int pp_cloud_hourly_cost(struct pp_cloud *c, const char *type,
+	const char *location, double *eur, struct pp_cloud_error *err);
+
+/* The selector of our servers: "LABEL_KEY=LABEL_VALUE". Caller frees. */
+char *pp_cloud_selector(const struct pp_config *cfg);
+/* The labels every server we create carries: cloud.labels, the
+ * managed_by label and the pool; role added when not NULL. */
+void pp_cloud_labels(const struct pp_config *cfg, const char *role,
+	struct pp_strmap *out);
+
+/* The POST /servers body for a spec (shared by both providers and the
+ * dry-run log). */
+json_object *pp_server_spec_json(const struct pp_server_spec *spec);
+
+/* The request log; pp_cloud_requests_json gives
+ * [{"method","path","body" (parsed JSON or null),"sent","status"}]. */
+void pp_cloud_record(struct pp_cloud *c, const char *method,
+	const char *path, const char *body, int sent, long status);
+json_object *pp_cloud_requests_json(const struct pp_cloud *c);
+
+json_object *pp_server_json(const struct pp_server *s);
+json_object *pp_cloud_error_json(const struct pp_cloud_error *e);
+void pp_server_free(struct pp_server *s);
+void pp_server_list_free(struct pp_server_list *l);
+void pp_cloud_error_set(struct pp_cloud_error *e, const char *code,
+	int http_status, int retryable, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
+
+/* The providers (for pp_cloud_open). */
+int pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err);
+int pp_cloud_local_open(struct pp_cloud *c, struct pp_cloud_error *err);
+/* A Hetzner API answer parsed as the client parses it, without a
+ * connection (fuzzing, tests); see cloud_hetzner.c. */
+int pp_hetzner_parse_answer(long status, const char *text, size_t len,
+	struct pp_server_list *servers, struct pp_catalog *types,
+	struct pp_cloud_error *err);
+
+#endif

@@ -1,0 +1,786 @@
+/* The Hetzner Cloud provider: API v1 over libcurl (http.c) and json-c.
+ * What it guards against is DESIGN sections 7 and 8: pagination, action
+ * polling, the shared rate-limit budget, retries only where a request
+ * is safe to repeat, location moved out of datacenter, orderability
+ * from locations[].available, and a token that never leaks. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <curl/curl.h>
+
+#include "conf/catalog.h"
+#include "cloud/cloud.h"
+#include "base/json.h"
+#include "base/http.h"
+#include "cloud/labels.h"
+#include "base/util.h"
+
+#define TOKEN_MAX 4096
+#define MAX_PAGES 1000
+
+struct hz {
+	struct pp_cloud *c;
+	struct pp_http_client http;
+	double poll_interval;
+	double action_timeout;
+	int ambiguous;        /* a create attempt may have taken effect */
+};
+
+static void
+on_request(void *arg, const char *method, const char *path,
+	const char *body, long status)
+{
+	pp_cloud_record(arg, method, path, body, 1, status);
+}
+
+/* Plain http only to this machine (the tests' fake); TLS elsewhere.
+ * The URL is taken apart by libcurl's own parser, the one that will
+ * connect: a prefix test let "http://127.0.0.1:1@evil/" through, which
+ * is plain http to evil with the token. No user info at all. */
+static int
+endpoint_ok(const char *url)
+{
+	static const char *local[] = {"127.0.0.1", "localhost", "[::1]"};
+	CURLU *u = curl_url();
+	char *scheme = NULL, *host = NULL, *user = NULL;
+	int ok = 0;
+
+	if (!u)
+		pp_die(PP_EXIT_FAIL, "out of memory");
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
+		if (!strcmp(scheme, "https"))
+			ok = 1;
+		for (size_t i = 0; !ok && !strcmp(scheme, "http") &&
+		    i < sizeof local / sizeof local[0]; i++)
+			ok = !strcmp(host, local[i]);
+	}
+	curl_free(scheme);
+	curl_free(host);
+	curl_free(user);
+	curl_url_cleanup(u);
+	return ok;
+}
+
+static char *
+read_token(const struct pp_config *cfg, struct pp_cloud_error *err)
+{
+	const char *env = getenv("HCLOUD_TOKEN");
+	const char *path = cfg->cloud.token_file;
+	struct stat st;
+	char *tok;
+	size_t len;
+
+	if (env && *env)
+		return pp_xstrdup(env);
+	if (!path) {
+		pp_cloud_error_set(err, "config", 0, 0, "no Hetzner API "
+			"token: set HCLOUD_TOKEN or cloud.token_file");
+		return NULL;
+	}
+	if (stat(path, &st) < 0) {
+		pp_cloud_error_set(err, "config", 0, 0, "cannot read token "
+			"file '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	if (st.st_mode & 077) {
+		pp_cloud_error_set(err, "config", 0, 0, "token file '%s' has "
+			"mode %04o: it must not be readable by group or others "
+			"(chmod 600)", path, (unsigned)(st.st_mode & 07777));
+		return NULL;
+	}
+	tok = pp_read_file(path, TOKEN_MAX, &len);
+	if (!tok) {
+		pp_cloud_error_set(err, "config", 0, 0, "cannot read token "
+			"file '%s': %s", path, strerror(errno));
+		return NULL;
+	}
+	while (len && strchr(" \t\r\n", tok[len - 1]))
+		tok[--len] = '\0';
+	return tok;
+}
+
+static int
+token_ok(const char *t)
+{
+	if (!*t)
+		return 0;
+	for (; *t; t++)
+		if ((unsigned char)*t <= ' ' || *t == 0x7f)
+			return 0;
+	return 1;
+}
+
+static void
+sync_counters(struct hz *h)
+{
+	h->c->http_requests = h->http.requests;
+	h->c->waited = h->http.waited;
+}
+
+/* Turns a failed call into *err. */
+static void
+fail(struct hz *h, const char *method, const char *path,
+	const struct pp_http_resp *r, struct pp_cloud_error *err)
+{
+	json_object *o = r->body && r->len ?
+		json_tokener_parse(r->body) : NULL;
+	json_object *e = pp_jget(o, "error");
+	const char *code = pp_jstr(e, "code", NULL);
+	const char *msg = pp_jstr(e, "message", NULL);
+	const char *why = r->gave_up ? " (gave up: waiting longer would "
+		"pass the deadline)" : "";
+	const char *q = strchr(path, '?');
+	int plen = q ? (int)(q - path) : (int)strlen(path);
+	int retry;
+
+	(void)h;
+	if (r->gave_up && r->status == 429 && !r->curl_code && !code) {
+		pp_cloud_error_set(err, "rate_limit_exceeded", 429, 1,
+			"%s %.*s: %s", method, plen, path, r->error);
+	} else if (r->curl_code) {
+		pp_cloud_error_set(err, r->curl_code ==
+			CURLE_OPERATION_TIMEDOUT ? "timeout" : "transport", 0,
+			pp_http_retry_class(r, NULL) != PP_RETRY_NO,
+			"%s %.*s: no answer from the API: %s%s", method, plen,
+			path, r->error, why);
+	} else {
+		if (!code)
+			code = r->status == 429 ? "rate_limit_exceeded" :
+				"http_error";
+		retry = pp_http_retry_class(r, code) != PP_RETRY_NO;
+		pp_cloud_error_set(err, code, (int)r->status, retry,
+			"%s %.*s: %s (%s, HTTP %ld)%s", method, plen, path,
+			msg ? msg : "no error message", code, r->status, why);
+	}
+	json_object_put(o);
+}
+
+/* One API call; *out gets the parsed answer (NULL for an empty one). */
+static int
+api(struct hz *h, const char *method, const char *path, const char *body,
+	int idempotent, int (*check)(void *), void *arg, json_object **out,
+	int *resolved, struct pp_cloud_error *err)
+{
+	struct pp_http_resp r;
+	char msg[128];
+	int rc;
+
+	*out = NULL;
+	if (resolved)
+		*resolved = 0;
+	h->http.deadline = h->c->deadline;
+	rc = pp_http_call(&h->http, method, path, body, idempotent, check,
+		arg, &r);
+	sync_counters(h);
+	if (rc < 0) {
+		fail(h, method, path, &r, err);
+		pp_http_resp_free(&r);
+		return -1;
+	}
+	if (r.resolved) {
+		*resolved = 1;
+		pp_http_resp_free(&r);
+		return 0;
+	}
+	if (r.len) {
+		*out = pp_json_parse(r.body, r.len, msg, sizeof msg);
+		if (!*out) {
+			pp_cloud_error_set(err, "bad_answer", (int)r.status, 0,
+				"%s %s: the API answered malformed JSON: %s",
+				method, path, msg);
+			pp_http_resp_free(&r);
+			return -1;
+		}
+	}
+	pp_http_resp_free(&r);
+	return 0;
+}
+
+static char *
+jdup(json_object *o, const char *key)
+{
+	const char *s = pp_jstr(o, key, NULL);
+
+	return s ? pp_xstrdup(s) : NULL;
+}
+
+static void
+parse_server(json_object *o, struct pp_server *s)
+{
+	json_object *loc = pp_jget(o, "location");
+	json_object *labels = pp_jget(o, "labels");
+	json_object *priv = pp_jget(o, "private_net");
+	const char *created = pp_jstr(o, "created", NULL);
+
+	memset(s, 0, sizeof *s);
+	s->id = pp_xasprintf("%lld", pp_jint(o, "id", 0));
+	s->name = jdup(o, "name");
+	s->status = jdup(o, "status");
+	s->type = jdup(pp_jget(o, "server_type"), "name");
+	/* top-level location since 2025; datacenter.location before */
+	if (!pp_jstr(loc, "name", NULL))
+		loc = pp_jpath(o, "datacenter.location");
+	s->location = jdup(loc, "name");
+	s->ipv4 = jdup(pp_jpath(o, "public_net.ipv4"), "ip");
+	if (priv && json_object_is_type(priv, json_type_array) &&
+	    json_object_array_length(priv) > 0)
+		s->private_ip = jdup(json_object_array_get_idx(priv, 0), "ip");
+	if (labels && json_object_is_type(labels, json_type_object)) {
+		json_object_object_foreach(labels, k, v) {
+			if (json_object_is_type(v, json_type_string))
+				pp_strmap_set(&s->labels, k,
+					json_object_get_string(v));
+		}
+	}
+	if (created)
+		pp_parse_time(created, &s->created);
+}
+
+static int
+valid_id(const char *id, struct pp_cloud_error *err)
+{
+	if (*id && strspn(id, "0123456789") == strlen(id))
+		return 1;
+	pp_cloud_error_set(err, "not_found", 0, 0, "server id '%s' is not "
+		"a Hetzner server id", id);
+	return 0;
+}
+
+static int
+hz_get(struct pp_cloud *c, const char *id, struct pp_server *out,
+	struct pp_cloud_error *err)
+{
+	struct hz *h = c->priv;
+	json_object *o;
+	char *path;
+	int rc;
+
+	if (!valid_id(id, err))
+		return -1;
+	path = pp_xasprintf("/servers/%s", id);
+	rc = api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	parse_server(pp_jget(o, "server"), out);
+	json_object_put(o);
+	return 0;
+}
+
+/* GETs every page of a collection; calls each() on every item. */
+static int
+get_pages(struct hz *h, const char *path, const char *key,
+	void (*each)(json_object *, void *), void *arg,
+	struct pp_cloud_error *err)
+{
+	long page = 1;
+
+	for (int n = 0; n < MAX_PAGES; n++) {
+		char *p = pp_xasprintf("%s%cper_page=50&page=%ld", path,
+			strchr(path, '?') ? '&' : '?', page);
+		json_object *o, *items, *next;
+		int rc = api(h, "GET", p, NULL, 1, NULL, NULL, &o, NULL, err);
+
+		free(p);
+		if (rc < 0)
+			return -1;
+		items = pp_jget(o, key);
+		if (!items || !json_object_is_type(items, json_type_array)) {
+			pp_cloud_error_set(err, "bad_answer", 200, 0, "GET %s: "
+				"the answer has no '%s' list", path, key);
+			json_object_put(o);
+			return -1;
+		}
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			each(json_object_array_get_idx(items, i), arg);
+		next = pp_jpath(o, "meta.pagination.next_page");
+		if (!next || !json_object_is_type(next, json_type_int) ||
+		    json_object_get_int64(next) <= page) {
+			json_object_put(o);
+			return 0;
+		}
+		page = (long)json_object_get_int64(next);
+		json_object_put(o);
+	}
+	pp_cloud_error_set(err, "bad_answer", 200, 0, "GET %s: more than %d "
+		"pages", path, MAX_PAGES);
+	return -1;
+}
+
+static void
+add_server(json_object *o, void *arg)
+{
+	struct pp_server_list *l = arg;
+
+	l->v = pp_xreallocarray(l->v, l->n + 1, sizeof *l->v);
+	parse_server(o, &l->v[l->n++]);
+}
+
+static int
+hz_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
+	struct pp_cloud_error *err)
+{
+	struct hz *h = c->priv;
+	struct pp_selector sel;
+	char msg[256];
+	char *path, *esc;
+	int rc;
+
+	/* a bad selector is our bug or the user's: say so without
+	 * spending a request of the shared budget */
+	if (pp_selector_parse(selector, &sel, msg, sizeof msg) < 0) {
+		pp_cloud_error_set(err, "invalid_input", 0, 0, "%s", msg);
+		return -1;
+	}
+	pp_selector_free(&sel);
+	esc = pp_url_escape(selector);
+	path = *selector ? pp_xasprintf("/servers?label_selector=%s", esc) :
+		pp_xstrdup("/servers");
+	rc = get_pages(h, path, "servers", add_server, out, err);
+	free(path);
+	free(esc);
+	if (rc < 0)
+		pp_server_list_free(out);
+	return rc;
+}
+
+/* Polls an action until it ends. The caller's deadline and
+ * cloud.action_timeout both bound it. */
+static int
+wait_action(struct hz *h, json_object *action, const char *what,
+	struct pp_cloud_error *err)
+{
+	long long id = pp_jint(action, "id", 0);
+	const char *st = pp_jstr(action, "status", "running");
+	double end = pp_monotonic() + h->action_timeout;
+	json_object *o = NULL;
+	int rc = -1;
+
+	while (!strcmp(st, "running")) {
+		char *path;
+
+		if (pp_monotonic() + h->poll_interval > end ||
+		    (h->c->deadline > 0 && pp_monotonic() + h->poll_interval >
+		    h->c->deadline)) {
+			pp_cloud_error_set(err, "timeout", 0, 1, "%s: action "
+				"%lld still running after %.0f s", what, id,
+				h->action_timeout);
+			json_object_put(o);
+			return -1;
+		}
+		pp_http_wait(&h->http, h->poll_interval);
+		sync_counters(h);
+		path = pp_xasprintf("/actions/%lld", id);
+		json_object_put(o);
+		rc = api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
+		free(path);
+		if (rc < 0) {
+			/* the action's outcome is unknown, not failed: a
+			 * server must not be deleted for a 500 on a poll */
+			char msg[sizeof err->message];
+
+			memcpy(msg, err->message, sizeof msg);
+			pp_cloud_error_set(err, "action_unknown",
+				err->http_status, 1, "%s: cannot read action "
+				"%lld: %.400s", what, id, msg);
+			return -1;
+		}
+		action = pp_jget(o, "action");
+		st = pp_jstr(action, "status", "running");
+	}
+	if (!strcmp(st, "success")) {
+		rc = 0;
+	} else {
+		json_object *e = pp_jget(action, "error");
+
+		pp_cloud_error_set(err, pp_jstr(e, "code", "action_failed"),
+			0, 0, "%s: action %lld ended in '%s': %s", what, id, st,
+			pp_jstr(e, "message", "no message"));
+		rc = -1;
+	}
+	json_object_put(o);
+	return rc;
+}
+
+struct lookup {
+	struct hz *h;
+	const struct pp_server_spec *spec;
+	struct pp_server found;
+	int have;
+	struct pp_cloud_error err;
+};
+
+/* After an ambiguous failure of POST /servers: did it create the
+ * server? Names are unique, so the name tells; the labels tell that it
+ * is ours and not someone else's server of that name. */
+static int
+lookup_created(void *arg)
+{
+	struct lookup *l = arg;
+	struct pp_server_list list = {0};
+	char *esc = pp_url_escape(l->spec->name);
+	char *path = pp_xasprintf("/servers?name=%s", esc);
+	int rc;
+
+	l->h->ambiguous = 1;
+	free(esc);
+	rc = get_pages(l->h, path, "servers", add_server, &list, &l->err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	if (!list.n) {
+		pp_server_list_free(&list);
+		return 0;
+	}
+	for (size_t i = 0; l->spec->labels && i < l->spec->labels->n; i++) {
+		const char *v = pp_strmap_get(&list.v[0].labels,
+			l->spec->labels->keys[i]);
+
+		if (!v || strcmp(v, l->spec->labels->vals[i])) {
+			pp_cloud_error_set(&l->err, "uniqueness_error", 409, 0,
+				"a server named '%s' exists (id %s) but does "
+				"not carry our labels", l->spec->name,
+				list.v[0].id);
+			pp_server_list_free(&list);
+			return -1;
+		}
+	}
+	l->found = list.v[0];
+	l->have = 1;
+	list.n = 0;
+	pp_server_list_free(&list);
+	return 1;
+}
+
+static int
+hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
+	struct pp_server *out, struct pp_cloud_error *err)
+{
+	struct hz *h = c->priv;
+	struct lookup l = {h, spec, {0}, 0, {{0}, 0, {0}, 0}};
+	json_object *b = pp_server_spec_json(spec);
+	json_object *o = NULL;
+	char *body = pp_xstrdup(pp_json_string(b, 0));
+	char what[300];
+	int resolved = 0, rc;
+
+	json_object_put(b);
+	h->ambiguous = 0;
+	rc = api(h, "POST", "/servers", body, 0, lookup_created, &l, &o,
+		&resolved, err);
+	free(body);
+	if (rc < 0 && l.err.code[0]) {
+		/* the look-up itself failed: say that, it is the news */
+		*err = l.err;
+		return -1;
+	}
+	if (rc < 0 && h->ambiguous && !strcmp(err->code, "uniqueness_error")) {
+		/* an earlier attempt created it after all */
+		if (lookup_created(&l) == 1) {
+			*out = l.found;
+			return 0;
+		}
+		if (l.err.code[0])
+			*err = l.err;
+		return -1;
+	}
+	if (rc < 0)
+		return -1;
+	if (resolved) {
+		pp_note("server '%s' was created by an attempt that got no "
+			"answer; using it", spec->name);
+		*out = l.found;
+		return 0;
+	}
+	parse_server(pp_jget(o, "server"), out);
+	snprintf(what, sizeof what, "create server '%s' (id %s)", spec->name,
+		out->id);
+	if (wait_action(h, pp_jget(o, "action"), what, err) < 0) {
+		struct pp_cloud_error derr;
+
+		json_object_put(o);
+		if (!strcmp(err->code, "timeout") ||
+		    !strcmp(err->code, "action_unknown"))
+			return -1;
+		/* a server whose creation failed still bills: remove it */
+		if (c->ops->destroy(c, out->id, &derr) == 0 ||
+		    !strcmp(derr.code, "not_found"))
+			snprintf(err->message + strlen(err->message),
+				sizeof err->message - strlen(err->message),
+				"; the server was deleted again");
+		else
+			snprintf(err->message + strlen(err->message),
+				sizeof err->message - strlen(err->message),
+				"; deleting it failed too: %s", derr.message);
+		return -1;
+	}
+	json_object_put(o);
+	return 0;
+}
+
+static int
+hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
+{
+	struct hz *h = c->priv;
+	json_object *o;
+	char *path, *what;
+	int rc;
+
+	if (!valid_id(id, err))
+		return -1;
+	path = pp_xasprintf("/servers/%s", id);
+	rc = api(h, "DELETE", path, NULL, 1, NULL, NULL, &o, NULL, err);
+	free(path);
+	if (rc < 0)
+		return -1;
+	what = pp_xasprintf("delete server %s", id);
+	rc = pp_jget(o, "action") ?
+		wait_action(h, pp_jget(o, "action"), what, err) : 0;
+	free(what);
+	json_object_put(o);
+	return rc;
+}
+
+static int
+hz_wait_ready(struct pp_cloud *c, const char *id, double timeout,
+	struct pp_server *out, struct pp_cloud_error *err)
+{
+	struct hz *h = c->priv;
+	double end = pp_monotonic() + timeout;
+
+	for (;;) {
+		if (hz_get(c, id, out, err) < 0)
+			return -1;
+		if (out->status && !strcmp(out->status, "running"))
+			return 0;
+		if (pp_monotonic() + h->poll_interval > end ||
+		    (c->deadline > 0 &&
+		    pp_monotonic() + h->poll_interval > c->deadline)) {
+			pp_cloud_error_set(err, "timeout", 0, 1, "server %s "
+				"not running after %.0f s (status '%s')", id,
+				timeout, out->status ? out->status : "?");
+			return -1;
+		}
+		pp_server_free(out);
+		pp_http_wait(&h->http, h->poll_interval);
+		sync_counters(h);
+	}
+}
+
+static double
+money(json_object *price, const char *key)
+{
+	const char *s = pp_jstr(pp_jget(price, key), "net", NULL);
+
+	return s ? strtod(s, NULL) : 0;
+}
+
+static void
+add_type(json_object *o, void *arg)
+{
+	struct pp_catalog *cat = arg;
+	json_object *prices = pp_jget(o, "prices");
+	json_object *locs = pp_jget(o, "locations");
+	json_object *dep = pp_jget(o, "deprecation");
+	struct pp_server_type *t;
+	size_t np;
+
+	if (!pp_jstr(o, "name", NULL))
+		return;
+	if (!(pp_jdouble(o, "memory", 0) > 0 &&
+	    pp_jdouble(o, "memory", 0) <= PP_MEMORY_GB_MAX)) {
+		pp_warn("server type '%s': memory %.20s GB is out of range: "
+			"skipped", pp_jstr(o, "name", ""),
+			json_object_get_string(pp_jget(o, "memory")));
+		return;
+	}
+	cat->t = pp_xreallocarray(cat->t, cat->n + 1, sizeof *cat->t);
+	t = &cat->t[cat->n++];
+	memset(t, 0, sizeof *t);
+	t->name = jdup(o, "name");
+	t->cores = (long)pp_jint(o, "cores", 0);
+	t->memory_gb = pp_jdouble(o, "memory", 0);
+	t->architecture = pp_xstrdup(pp_jstr(o, "architecture", "x86"));
+	t->deprecated = pp_jbool(o, "deprecated", 0) ||
+		(dep && !json_object_is_type(dep, json_type_null));
+	np = prices && json_object_is_type(prices, json_type_array) ?
+		json_object_array_length(prices) : 0;
+	t->prices = pp_xcalloc(np, sizeof *t->prices);
+	for (size_t i = 0; i < np; i++) {
+		json_object *p = json_object_array_get_idx(prices, i);
+		const char *ln = pp_jstr(p, "location", NULL);
+		struct pp_price *pr;
+
+		if (!ln)
+			continue;
+		pr = &t->prices[t->nprices++];
+		pr->location = pp_xstrdup(ln);
+		pr->hourly_eur = money(p, "price_hourly");
+		pr->monthly_eur = money(p, "price_monthly");
+		/* an absurd price is no price: not orderable there */
+		if (!pp_price_ok(pr->hourly_eur) ||
+		    !pp_price_ok(pr->monthly_eur)) {
+			free(pr->location);
+			t->nprices--;
+			continue;
+		}
+		/* a price is not an offer: only locations[].available is */
+		pr->available = 0;
+		for (size_t j = 0; locs && json_object_is_type(locs,
+		    json_type_array) && j < json_object_array_length(locs);
+		    j++) {
+			json_object *l = json_object_array_get_idx(locs, j);
+
+			if (!strcmp(pp_jstr(l, "name", ""), ln))
+				pr->available = pp_jbool(l, "available", 0);
+		}
+	}
+}
+
+static int
+hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
+	struct pp_cloud_error *err)
+{
+	struct hz *h = c->priv;
+
+	out->source = pp_xstrdup("hetzner");
+	out->fetched_at = pp_now();
+	if (get_pages(h, "/server_types", "server_types", add_type, out,
+	    err) < 0) {
+		pp_catalog_free(out);
+		return -1;
+	}
+	return 0;
+}
+
+static void
+hz_close(struct pp_cloud *c)
+{
+	struct hz *h = c->priv;
+
+	pp_http_client_free(&h->http);
+	free(h);
+}
+
+static const struct pp_cloud_ops hetzner_ops = {
+	"hetzner", hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
+	hz_wait_ready, hz_close
+};
+
+int
+pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
+{
+	const struct pp_config *cfg = c->cfg;
+	const char *env = getenv("HCLOUD_ENDPOINT");
+	const char *ep = env && *env ? env : cfg->cloud.endpoint;
+	struct hz *h;
+	char *tok;
+	size_t n;
+
+	if (!ep || !endpoint_ok(ep)) {
+		pp_cloud_error_set(err, "config", 0, 0, "refusing API endpoint "
+			"'%s': it must be https:// (plain http only for "
+			"127.0.0.1 or localhost), with no user name or "
+			"password in it", ep ? ep : "");
+		return -1;
+	}
+	tok = read_token(cfg, err);
+	if (!tok)
+		return -1;
+	if (!token_ok(tok)) {
+		pp_cloud_error_set(err, "config", 0, 0, "the Hetzner API token "
+			"is empty or holds blanks or control characters");
+		memset(tok, 0, strlen(tok));
+		free(tok);
+		return -1;
+	}
+	h = pp_xcalloc(1, sizeof *h);
+	h->c = c;
+	h->http.base = pp_xstrdup(ep);
+	n = strlen(h->http.base);
+	while (n && h->http.base[n - 1] == '/')
+		h->http.base[--n] = '\0';
+	h->http.auth_header = pp_xasprintf("Authorization: Bearer %s", tok);
+	memset(tok, 0, strlen(tok));
+	free(tok);
+	h->http.connect_timeout = (double)cfg->cloud.connect_timeout;
+	h->http.timeout = (double)cfg->cloud.request_timeout;
+	h->http.retries = cfg->cloud.retries;
+	h->http.retry_base = cfg->cloud.retry_base;
+	h->http.retry_max = cfg->cloud.retry_max;
+	h->http.rate_reserve = cfg->cloud.rate_reserve;
+	h->http.on_request = on_request;
+	h->http.on_request_arg = c;
+	pp_http_client_init(&h->http);
+	h->poll_interval = cfg->cloud.poll_interval;
+	h->action_timeout = (double)cfg->cloud.action_timeout;
+	c->ops = &hetzner_ops;
+	c->priv = h;
+	return 0;
+}
+
+/* The answer parsing above without a connection, for the fuzzer and the
+ * tests: an answer of status `status` read the way the client reads it.
+ * A 2xx answer: its "servers" list or "server" into *servers, its
+ * "server_types" into *types, its "action" status into *err when the
+ * action failed. Any other status: the error it turns into, in *err.
+ * Returns 0, or -1 with *err set. */
+int
+pp_hetzner_parse_answer(long status, const char *text, size_t len,
+	struct pp_server_list *servers, struct pp_catalog *types,
+	struct pp_cloud_error *err)
+{
+	struct pp_http_resp r = {0};
+	json_object *o, *items, *action;
+	char msg[128];
+
+	memset(err, 0, sizeof *err);
+	if (status < 200 || status > 299) {
+		r.status = status;
+		r.body = pp_xmalloc(len + 1);
+		memcpy(r.body, text, len);
+		r.body[len] = '\0';
+		r.len = len;
+		fail(NULL, "GET", "/servers?page=1", &r, err);
+		pp_http_resp_free(&r);
+		return -1;
+	}
+	o = pp_json_parse(text, len, msg, sizeof msg);
+	if (!o) {
+		pp_cloud_error_set(err, "bad_answer", (int)status, 0, "GET "
+			"/servers: the API answered malformed JSON: %s", msg);
+		return -1;
+	}
+	items = pp_jget(o, "servers");
+	if (items && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			add_server(json_object_array_get_idx(items, i),
+				servers);
+	if (pp_jget(o, "server"))
+		add_server(pp_jget(o, "server"), servers);
+	items = pp_jget(o, "server_types");
+	if (items && json_object_is_type(items, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(items); i++)
+			add_type(json_object_array_get_idx(items, i), types);
+	action = pp_jget(o, "action");
+	if (action && strcmp(pp_jstr(action, "status", "running"),
+	    "success") && strcmp(pp_jstr(action, "status", "running"),
+	    "running")) {
+		json_object *e = pp_jget(action, "error");
+
+		pp_cloud_error_set(err, pp_jstr(e, "code", "action_failed"),
+			0, 0, "action %lld ended in '%s': %s",
+			pp_jint(action, "id", 0),
+			pp_jstr(action, "status", "?"),
+			pp_jstr(e, "message", "no message"));
+		json_object_put(o);
+		return -1;
+	}
+	json_object_put(o);
+	return 0;
+}

@@ -1,0 +1,230 @@
+/* What pp-fleetstats asks of the cloud: the server-type catalog (cached,
+ * because the API budget of 3600 requests an hour is shared and cron
+ * runs us every minute) and the comparison of the registry with the
+ * servers that carry our label. A cloud that cannot be reached never
+ * stops the document: it says what was skipped. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "cloud/reconcile.h"
+#include "base/util.h"
+
+#define CACHE_MAX (8u * 1024 * 1024)
+
+static const char *
+provider_name(const struct pp_config *cfg, struct pp_cloud *cloud)
+{
+	if (cloud)
+		return cloud->ops->name;
+	return cfg->cloud.provider ? cfg->cloud.provider : "local";
+}
+
+/* Reads the cache; 1 fresh, 0 stale (still loaded), -1 none. */
+static int
+read_cache(const char *path, const char *provider, long ttl, time_t now,
+	struct pp_catalog *cat)
+{
+	char msg[256];
+	char *text;
+	size_t len;
+	json_object *o;
+	int fresh;
+
+	text = pp_read_file(path, CACHE_MAX, &len);
+	if (!text)
+		return -1;
+	o = pp_json_parse(text, len, msg, sizeof msg);
+	free(text);
+	if (!o || strcmp(pp_jstr(o, "provider", ""), provider) ||
+	    pp_catalog_from_json(o, cat, msg, sizeof msg) < 0) {
+		json_object_put(o);
+		return -1;
+	}
+	json_object_put(o);
+	free(cat->source);
+	cat->source = pp_xstrdup("cache");
+	fresh = cat->fetched_at <= now && now - cat->fetched_at < ttl;
+	return fresh;
+}
+
+static void
+write_cache(const char *path, const char *provider,
+	const struct pp_catalog *cat)
+{
+	json_object *o = pp_catalog_json(cat);
+	const char *s;
+	char *dir = pp_dirname(path);
+	struct pp_lock l;
+
+	json_object_object_add(o, "provider",
+		json_object_new_string(provider));
+	s = pp_json_string(o, 0);
+	if (pp_mkdirs(dir, 0755) < 0 ||
+	    pp_lock(&l, path, PP_LOCK_EX, 5) < 0) {
+		pp_warn("cannot cache the server types in '%s':", path);
+	} else {
+		if (pp_write_atomic(path, s, strlen(s), 0644) < 0)
+			pp_warn("cannot write '%s':", path);
+		pp_unlock(&l);
+	}
+	free(dir);
+	json_object_put(o);
+}
+
+void
+pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
+	const char *state_dir, int write, struct pp_catalog *cat)
+{
+	char *path = pp_state_path(cfg, state_dir, "catalog.json");
+	const char *prov = provider_name(cfg, cloud);
+	struct pp_catalog cached;
+	struct pp_cloud_error err;
+	time_t now = pp_now();
+	int rc = read_cache(path, prov, cfg->cloud.catalog_ttl, now, &cached);
+
+	if (rc == 1) {
+		*cat = cached;
+		free(path);
+		return;
+	}
+	if (cloud && pp_cloud_server_types(cloud, cat, &err) == 0) {
+		if (rc == 0)
+			pp_catalog_free(&cached);
+		if (write)
+			write_cache(path, prov, cat);
+		free(path);
+		return;
+	}
+	if (cloud)
+		pp_warn("cannot get the server types: %s", err.message);
+	if (rc == 0) {
+		pp_warn("using the server types cached at '%s', older than "
+			"cloud.catalog_ttl", path);
+		*cat = cached;
+	} else {
+		pp_warn("using the server types from the config");
+		pp_catalog_from_config(cfg, cat);
+	}
+	free(path);
+}
+
+static json_object *
+skipped(const char *why)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "status", json_object_new_string("skipped"));
+	json_object_object_add(o, "reason", json_object_new_string(why));
+	return o;
+}
+
+json_object *
+pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
+	const char *why_no_cloud, const struct pp_registry *reg,
+	const struct pp_catalog *cat, time_t now, long long *pending_ram_mb)
+{
+	struct pp_server_list l;
+	struct pp_cloud_error err;
+	char *sel;
+	json_object *o, *orphans, *lost;
+	long long pending = 0;
+
+	*pending_ram_mb = 0;
+	if (!cloud) {
+		pp_warn("reconciliation skipped: %s", why_no_cloud);
+		return skipped(why_no_cloud);
+	}
+	sel = pp_cloud_selector(cfg);
+	if (pp_cloud_list(cloud, sel, &l, &err) < 0) {
+		pp_warn("reconciliation skipped: %s", err.message);
+		free(sel);
+		return skipped(err.message);
+	}
+	orphans = json_object_new_array();
+	lost = json_object_new_array();
+	for (size_t i = 0; i < l.n; i++) {
+		const struct pp_server *s = &l.v[i];
+		const struct pp_server_type *t;
+		json_object *so;
+		int known = 0, young;
+		long long age, mb = 0;
+
+		for (size_t j = 0; j < reg->nnodes && !known; j++)
+			known = reg->nodes[j].has_cloud &&
+				reg->nodes[j].server_id &&
+				!strcmp(reg->nodes[j].server_id, s->id);
+		if (known)
+			continue;
+		age = s->created && s->created <= now ?
+			(long long)(now - s->created) : 0;
+		/* a server we are still creating and registering is
+		 * capacity on its way, not garbage */
+		young = age < cfg->cloud.boot_timeout &&
+			strcmp(s->status ? s->status : "", "off") &&
+			strcmp(s->status ? s->status : "", "deleting");
+		t = s->type ? pp_catalog_find(cat, s->type) : NULL;
+		if (t)
+			mb = pp_type_usable_mb(t, cfg->cloud.reserved_ram_mb);
+		if (young)
+			pending += mb;
+		so = pp_server_json(s);
+		json_object_object_del(so, "id");
+		json_object_object_del(so, "created");
+		json_object_object_del(so, "ipv4");
+		json_object_object_del(so, "private_ip");
+		json_object_object_del(so, "labels");
+		json_object_object_add(so, "server_id",
+			json_object_new_string(s->id));
+		json_object_object_add(so, "created_at", s->created ?
+			pp_jnew_time(s->created) : NULL);
+		json_object_object_add(so, "age_seconds",
+			json_object_new_int64(age));
+		json_object_object_add(so, "pending",
+			json_object_new_boolean(young));
+		json_object_object_add(so, "usable_ram_mb",
+			json_object_new_int64(mb));
+		json_object_array_add(orphans, so);
+		pp_warn("orphan server '%s' (id %s, %s, age %lld s) carries "
+			"our label but is not in the registry", s->name,
+			s->id, s->status, age);
+	}
+	for (size_t j = 0; j < reg->nnodes; j++) {
+		const struct pp_node *n = &reg->nodes[j];
+		int found = 0;
+		json_object *lo;
+
+		if (!n->has_cloud || !n->server_id || !*n->server_id ||
+		    (n->provider && strcmp(n->provider, cloud->ops->name)))
+			continue;
+		for (size_t i = 0; i < l.n && !found; i++)
+			found = !strcmp(l.v[i].id, n->server_id);
+		if (found)
+			continue;
+		lo = json_object_new_object();
+		json_object_object_add(lo, "node",
+			json_object_new_string(n->id));
+		json_object_object_add(lo, "server_id",
+			json_object_new_string(n->server_id));
+		json_object_object_add(lo, "status", json_object_new_string(
+			pp_status_name(n->status)));
+		json_object_array_add(lost, lo);
+		pp_warn("node '%s' is lost: no server %s carries our label",
+			n->id, n->server_id);
+	}
+	o = json_object_new_object();
+	json_object_object_add(o, "status", json_object_new_string("ok"));
+	json_object_object_add(o, "provider",
+		json_object_new_string(cloud->ops->name));
+	json_object_object_add(o, "selector", json_object_new_string(sel));
+	json_object_object_add(o, "servers", json_object_new_int64(
+		(long long)l.n));
+	json_object_object_add(o, "orphans", orphans);
+	json_object_object_add(o, "lost", lost);
+	json_object_object_add(o, "pending_ram_mb",
+		json_object_new_int64(pending));
+	*pending_ram_mb = pending;
+	pp_server_list_free(&l);
+	free(sel);
+	return o;
+}

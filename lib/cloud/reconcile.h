@@ -1,0 +1,39 @@
+/* reconcile.c: the provider's server-type catalog through a cache, and
+ * the registry compared with the cloud (pp-fleetstats) */
+#ifndef PP_RECONCILE_H
+#define PP_RECONCILE_H
+
+#include <time.h>
+#include <json-c/json.h>
+
+#include "conf/catalog.h"
+#include "cloud/cloud.h"
+#include "conf/config.h"
+#include "store/registry.h"
+
+/* The catalog: from STATE_DIR/catalog.json while younger than
+ * cloud.catalog_ttl and from the same provider (source "cache"), else
+ * from the provider (then cached unless write_cache is 0). When the
+ * provider fails: the stale cache, else the configured catalog (source
+ * "config"), with a warning; never an error. cloud may be NULL. */
+void pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
+	const char *state_dir, int write_cache, struct pp_catalog *cat);
+
+/* Compares the registry with the servers carrying our label.
+ *   {"status": "ok", "provider", "selector", "servers": N,
+ *    "orphans": [{"server_id", "name", "status", "server_type",
+ *                 "location", "created_at", "age_seconds", "pending",
+ *                 "usable_ram_mb"}],
+ *    "lost": [{"node", "server_id", "status"}],
+ *    "pending_ram_mb": N}
+ * or {"status": "skipped", "reason": "..."} when cloud is NULL (reason
+ * why_no_cloud) or cannot be listed. Orphans younger than
+ * cloud.boot_timeout are pending capacity: *pending_ram_mb gets their
+ * usable RAM. Nodes without a cloud id or of another provider are left
+ * alone. */
+json_object *pp_reconcile(const struct pp_config *cfg,
+	struct pp_cloud *cloud, const char *why_no_cloud,
+	const struct pp_registry *reg, const struct pp_catalog *cat,
+	time_t now, long long *pending_ram_mb);
+
+#endif

@@ -1,0 +1,203 @@
+/* The pipe document: read, validate, write. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "base/jscan.h"
+#include "base/util.h"
+#include "doc/doc.h"
+#include "run/cli.h"
+
+/* The checks every document passes, whichever way it was read. */
+static json_object *
+doc_check(json_object *doc, int empty, const char *err)
+{
+	char msg[160] = "";
+	json_object *v;
+
+	if (!doc) {
+		if (empty)
+			pp_die(PP_EXIT_USAGE, "no document on stdin (empty "
+				"input)");
+		if (errno == EFBIG)
+			pp_die(PP_EXIT_USAGE, "document on stdin is larger "
+				"than %u MB", PP_DOC_MAX / (1024 * 1024));
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
+	}
+	v = pp_jget(doc, "version");
+	if (!json_object_is_type(doc, json_type_object))
+		snprintf(msg, sizeof msg, "bad document on stdin: not a JSON "
+			"object");
+	else if (!v || !json_object_is_type(v, json_type_int))
+		snprintf(msg, sizeof msg, "bad document on stdin: 'version' "
+			"is missing or not an integer");
+	else if (json_object_get_int64(v) > PP_DOC_VERSION)
+		snprintf(msg, sizeof msg, "document version %lld is newer "
+			"than this tool understands (%d); upgrade ppscale",
+			(long long)json_object_get_int64(v), PP_DOC_VERSION);
+	else if (json_object_get_int64(v) < 1)
+		snprintf(msg, sizeof msg, "bad document on stdin: version "
+			"%lld", (long long)json_object_get_int64(v));
+	if (msg[0]) {
+		json_object_put(doc);
+		pp_die(PP_EXIT_USAGE, "%s", msg);
+	}
+	return doc;
+}
+
+static void
+warn_tty(void)
+{
+	if (isatty(0))
+		pp_warn("reading the document from the terminal "
+			"(pipe pp-fleetstats into this tool)");
+}
+
+json_object *
+pp_doc_read(void)
+{
+	char err[256];
+	json_object *doc;
+	int empty;
+
+	warn_tty();
+	errno = 0;
+	doc = pp_json_parse_stream(stdin, PP_DOC_MAX, &empty, err, sizeof err);
+	return doc_check(doc, empty, err);
+}
+
+json_object *
+pp_doc_parse_lean(const char *text, size_t len)
+{
+	struct pp_jscan s = {text + len, 800, 0, PP_JSCAN_DEPTH};
+	const char *e = text + len, *nodes = NULL, *nodes_end = NULL;
+	const char *p = pp_jscan_ws(text, e);
+	char err[256], *rest, *raw;
+	json_object *doc;
+	size_t n, cut;
+
+	/* the top level by hand, the rest by the scanner: one pass */
+	if (p >= e || *p != '{')
+		return NULL;
+	p = pp_jscan_ws(p + 1, e);
+	while (p < e && *p == '"') {
+		const char *key = p + 1, *v;
+		size_t klen;
+
+		s.no_escapes = 0;
+		p = pp_jscan_value(&s, p, 1);
+		/* a key with an escape may spell "nodes": json-c decides */
+		if (!p || memchr(key, '\\', (size_t)(p - key)))
+			return NULL;
+		klen = (size_t)(p - key) - 1;
+		p = pp_jscan_ws(p, e);
+		if (p >= e || *p != ':')
+			return NULL;
+		s.cost += 100;
+		v = pp_jscan_ws(p + 1, e);
+		/* the nodes: a plain list, once, without escapes */
+		s.no_escapes = klen == 5 && !memcmp(key, "nodes", 5);
+		if (s.no_escapes && (nodes || v >= e || *v != '['))
+			return NULL;
+		p = pp_jscan_value(&s, v, 1);
+		if (!p)
+			return NULL;
+		if (s.no_escapes) {
+			nodes = v;
+			nodes_end = p;
+		}
+		p = pp_jscan_ws(p, e);
+		if (p >= e || *p != ',')
+			break;
+		s.cost += 100;
+		p = pp_jscan_ws(p + 1, e);
+		if (p >= e || *p != '"')
+			return NULL;
+	}
+	if (p >= e || *p != '}' || pp_jscan_ws(p + 1, e) != e || !nodes ||
+	    s.cost > PP_JSON_TREE_MAX)
+		return NULL;
+	/* json-c parses the rest, with null for the nodes */
+	n = (size_t)(nodes - text);
+	cut = (size_t)(nodes_end - nodes);
+	rest = pp_xmalloc(len - cut + 4);
+	memcpy(rest, text, n);
+	memcpy(rest + n, "null", 4);
+	memcpy(rest + n + 4, nodes_end, len - n - cut);
+	doc = pp_json_parse(rest, len - cut + 4, err, sizeof err);
+	free(rest);
+	if (!doc)
+		return NULL;
+	raw = pp_xmalloc(cut + 1);
+	pp_jscan_minify(nodes, cut, raw);
+	json_object_object_add(doc, "nodes", pp_jnew_raw(raw));
+	return doc;
+}
+
+json_object *
+pp_doc_read_lean(void)
+{
+	char err[256], *text;
+	json_object *doc;
+	size_t len = 0;
+	int empty = 1;
+
+	/* pretty output is for people: the nodes are parsed to be written
+	 * pretty as well */
+	if (pp_doc_pretty())
+		return pp_doc_read();
+	warn_tty();
+	err[0] = '\0';
+	errno = 0;
+	text = pp_read_stream(stdin, PP_DOC_MAX, &len);
+	if (!text && errno == EFBIG)
+		return doc_check(NULL, 0, "");
+	if (!text)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: read error:");
+	for (size_t i = 0; i < len && empty; i++)
+		empty = strchr(" \t\r\n", text[i]) != NULL;
+	doc = empty ? NULL : pp_doc_parse_lean(text, len);
+	if (!doc && !empty)
+		doc = pp_json_parse(text, len, err, sizeof err);
+	free(text);
+	return doc_check(doc, empty, err);
+}
+
+json_object *
+pp_doc_new(time_t now)
+{
+	json_object *doc = json_object_new_object();
+
+	json_object_object_add(doc, "version",
+		json_object_new_int(PP_DOC_VERSION));
+	json_object_object_add(doc, "generated_at", pp_jnew_time(now));
+	return doc;
+}
+
+int
+pp_doc_pretty(void)
+{
+	return pp_opt.pretty || isatty(1);
+}
+
+int
+pp_doc_write(json_object *doc)
+{
+	int pretty = pp_doc_pretty();
+	const char *s = pp_json_string(doc, pretty);
+
+	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)
+		return -1;
+	return 0;
+}
+
+int
+pp_finish_stdout(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
+		pp_warn("cannot write to stdout:");
+		return status ? status : PP_EXIT_FAIL;
+	}
+	return status;
+}

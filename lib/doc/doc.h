@@ -1,0 +1,37 @@
+/* doc.c: the JSON document that flows through the pipe */
+#ifndef PP_DOC_H
+#define PP_DOC_H
+
+#include <stdio.h>
+#include <time.h>
+#include "base/json.h"
+
+/* Major schema version of the pipe document. Bump on a breaking change. */
+#define PP_DOC_VERSION 1
+/* Largest document accepted on stdin. */
+#define PP_DOC_MAX (64u * 1024 * 1024)
+/* Reads the document from stdin and checks it: not empty, complete JSON,
+ * an object, version not newer than ours. Dies with status 2 otherwise. */
+json_object *pp_doc_read(void);
+/* The same for the tools after pp-fleetstats: when the output is
+ * compact (pp_doc_pretty() is false), the nodes list stays text (see
+ * pp_jraw_text; pp_enodes_read reads it) instead of a tree of every
+ * node, which is most of the time a big fleet's document takes, and is
+ * written out as that text. A document the lean reader does not take
+ * (an escape in the nodes, invalid JSON, ...) is read the usual way. */
+json_object *pp_doc_read_lean(void);
+/* The lean reading of a text, or NULL when it cannot take it (invalid
+ * JSON among other things: then parse it with pp_json_parse). */
+json_object *pp_doc_parse_lean(const char *text, size_t len);
+/* A fresh document: version and generated_at. */
+json_object *pp_doc_new(time_t now);
+/* Writes doc to stdout: pretty on a terminal or with -p, else compact;
+ * always a trailing newline. Returns 0, or -1 on a write error. */
+int pp_doc_write(json_object *doc);
+/* Flushes and closes stdout; returns the exit status to use. */
+int pp_finish_stdout(int status);
+
+/* Whether pp_doc_write will pretty-print. */
+int pp_doc_pretty(void);
+
+#endif

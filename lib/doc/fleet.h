@@ -1,0 +1,41 @@
+/* fleet.c: fleet figures and node summaries from the registry */
+#ifndef PP_FLEET_H
+#define PP_FLEET_H
+
+#include <time.h>
+#include <json-c/json.h>
+
+#include "store/registry.h"
+
+struct pp_fleet {
+	long long total_ram_mb;     /* usable RAM of ready nodes */
+	long long allocated_ram_mb; /* held by containers on all nodes */
+	long long free_ram_mb;      /* total - allocated */
+	long long pending_ram_mb;   /* usable RAM of provisioning nodes */
+	double capacity_percent;    /* allocated / total * 100 */
+	long counts[2][PP_ST_COUNT]; /* [kind][status] */
+	long roles[2][2][PP_ST_COUNT]; /* [role][kind][status] */
+	long spares;                /* ready idle cloud spares */
+	long containers;
+	long long players;
+	double hourly_cost_eur;
+};
+
+/* A node is a spare when it is a ready cloud node with role spare and
+ * no game server holding RAM. */
+int pp_node_is_spare(const struct pp_node *n);
+/* Minutes into the node's current paid hour (0..59), -1 if unknown. */
+int pp_billing_minute(const struct pp_node *n, time_t now);
+/* capacity percent from the figures; 0 with nothing, 100 when there is
+ * demand but no ready capacity */
+double pp_capacity_percent(long long allocated, long long total);
+
+void pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f);
+json_object *pp_fleet_json(const struct pp_fleet *f);
+json_object *pp_node_json(const struct pp_node *n, time_t now);
+json_object *pp_nodes_json(const struct pp_registry *r, time_t now);
+/* The same, serialised node by node into one raw JSON value: a 10,000
+ * node fleet never exists twice as a tree (see pp_jnew_raw). */
+json_object *pp_nodes_raw(const struct pp_registry *r, time_t now);
+
+#endif

@@ -1,0 +1,312 @@
+/* engine.c: the decision engine — the policy interface, the context the
+ * policies look at, the registration list and the combining rules
+ * (DESIGN section 4).
+ *
+ * The engine does no file, network or event I/O: it reads a context
+ * and a state object and returns a decision, so pp-decide and pp-sim
+ * run the very same code. pp-decide (cmd/pp-decide.c over lib/run/decide.c)
+ * loads and saves the state file and emits the events.
+ *
+ * Two ways in:
+ *
+ *   1. From the pipe document (what pp-decide does):
+ *
+ *	json_object *d = pp_engine_decide(cfg, doc, decide_state,
+ *		refusals, now, dry_run);
+ *
+ *   2. Without JSON per step (what pp-sim does):
+ *
+ *	struct pp_engine_ctx ctx;
+ *	pp_engine_ctx_init(&ctx, cfg, now);
+ *	ctx.nodes = my_nodes; ctx.nnodes = n;     (caller owns them)
+ *	ctx.catalog = &my_catalog;                 (caller owns it)
+ *	ctx.forecast = forecast_json_or_NULL;      (borrowed)
+ *	ctx.history = ...;                         (plain figures)
+ *	pp_engine_ctx_prepare(&ctx, refusals);    derived figures
+ *	pp_engine_run(&ctx, decide_state, dry_run, &dec);
+ *	... read dec.action, dec.count, dec.node ...
+ *	pp_decision_free(&dec);
+ *	pp_engine_ctx_free(&ctx);                  frees only what
+ *						    prepare/from_doc made
+ *
+ * Adding a policy: a new lib/policy_NAME.c defining
+ * `const struct pp_policy pp_policy_NAME`, its extern line below, and one
+ * line in the table in lib/engine/engine.c. A policy switched off in the config
+ * (its `enabled` hook returns 0) is listed with verdict "off".
+ *
+ * ---------------------------------------------------------------------
+ * State: the "decide" section of STATE_DIR/state.json (in/out)
+ *
+ *   {"last_scale_up":   RFC3339 | absent,   any policy's scale_up
+ *    "last_scale_down": RFC3339 | absent,
+ *    "last_decision": {"action","policy","count","node","at"},
+ *    "decisions": N,                       non-dry-run cycles decided
+ *    "policies": {
+ *      "<policy>": {"last_action": "scale_up|...", "last_action_at":
+ *                   RFC3339, ...the policy's own keys...}}}
+ *
+ *   reactive's own keys: "below_since": RFC3339 | null — since when the
+ *   capacity has been below the down threshold without a break.
+ *
+ * Refusals: the "refusals" section, written by pp-provision when the
+ * cloud refuses an order (resource_unavailable, per-account limits):
+ *
+ *   {"<type>@<location>": {"until": RFC3339, "code": "...", ...},
+ *    "@<location>":       {"until": RFC3339, "code": "..."}}
+ *
+ * "cx33@nbg1" avoids that type in that location, "@fsn1" the whole
+ * location, each until "until" (exclusive); expired entries are ignored
+ * (pp-provision prunes them). Other keys in an entry are ignored.
+ * ---------------------------------------------------------------------
+ */
+#ifndef PP_ENGINE_H
+#define PP_ENGINE_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+struct pp_config;
+struct pp_catalog;
+
+enum pp_action {
+	PP_ACT_NONE, PP_ACT_SCALE_UP, PP_ACT_PROVISION_SPARE,
+	PP_ACT_SCALE_DOWN, PP_ACT_UNCORDON
+};
+enum pp_urgency {
+	PP_URG_LOW, PP_URG_MEDIUM, PP_URG_HIGH, PP_URG_CRITICAL
+};
+/* What one policy says in one cycle. */
+enum pp_verdict_kind {
+	PP_V_NONE,   /* nothing to do */
+	PP_V_UP,     /* wants capacity (action scale_up or provision_spare) */
+	PP_V_DOWN,   /* would remove a node */
+	PP_V_VETO,   /* forbids any scale-down this cycle */
+	PP_V_OFF     /* switched off in the config */
+};
+
+const char *pp_action_name(int action);
+const char *pp_urgency_name(int urgency);
+const char *pp_verdict_name(int verdict);
+
+/* One node as the engine sees it (the document's per-node summary). */
+struct pp_enode {
+	const char *id;
+	int kind, status, role;     /* enum pp_kind, pp_status, pp_role */
+	long long usable_mb;        /* total - reserved */
+	long long allocated_mb;     /* held by game servers */
+	long long largest_mb;       /* largest game server recorded */
+	long containers;            /* recorded, stopped ones included */
+	const long long *container_mb; /* RAM each holds (cloud nodes) */
+	size_t ncontainer_mb;
+	const char *server_type, *location;
+	double hourly_eur;
+	time_t created_at;          /* 0 unknown */
+};
+
+/* A server type chosen for new nodes, in a location. */
+struct pp_choice {
+	int ok;                     /* 0: nothing orderable fits */
+	char type[32], location[32];
+	double memory_gb, hourly_eur;
+	long long usable_mb;        /* memory - cloud.reserved_ram_mb */
+	char why[160];              /* when !ok: why nothing fits */
+};
+
+struct pp_history_figures {
+	int present;
+	double avg_1h_mb, avg_24h_mb;
+	long long peak_24h_mb;
+	long samples;
+};
+
+struct pp_engine_ctx {
+	/* inputs */
+	const struct pp_config *cfg;
+	time_t now;
+	size_t nnodes;
+	const struct pp_enode *nodes;
+	const struct pp_catalog *catalog;  /* NULL: the config's catalog */
+	struct pp_history_figures history;
+	json_object *forecast;             /* document's forecast, or NULL */
+	json_object *doc;                  /* whole document, or NULL */
+
+	/* derived by pp_engine_ctx_prepare */
+	int weekday;       /* local, 0 Sunday .. 6 Saturday; holiday -> 6 */
+	int hour;          /* local hour 0..23 */
+	int weekend;       /* Saturday or Sunday (after the holiday rule) */
+	int holiday;       /* today is a listed holiday */
+	char local_date[16];
+	long long total_mb;      /* usable RAM of ready nodes */
+	long long allocated_mb;  /* held on all nodes */
+	long long pending_mb;    /* usable RAM of provisioning nodes */
+	double capacity_pct;     /* allocated / total * 100, exact */
+	double effective_pct;    /* allocated / (total + pending) * 100 */
+	long cloud_nodes;        /* cloud nodes in any status */
+	long spares;             /* ready cloud spares holding no RAM */
+	long spares_pending;     /* provisioning cloud nodes with role spare */
+	long long largest_mb;    /* largest game server in the fleet */
+	double cloud_hourly_eur; /* what the cloud nodes cost now */
+	struct pp_choice worker_type; /* by cloud.type_choice */
+	struct pp_choice spare_type;  /* by policies.spare.type_choice */
+
+	/* set by pp_engine_run from the state, 0 when never */
+	time_t last_scale_up;    /* any policy's scale_up or uncordon */
+	time_t last_scale_down;
+
+	/* private: what from_doc/prepare allocated */
+	void *priv;
+};
+
+/* One policy's verdict, filled by its hooks. */
+struct pp_verdict {
+	int verdict;       /* enum pp_verdict_kind */
+	int action;        /* with PP_V_UP: scale_up or provision_spare */
+	int urgency;
+	long count;
+	const char *node;  /* with PP_V_DOWN: a node the policy names
+			    * (borrowed from ctx), NULL: the engine picks */
+	long keep_spares;  /* spares this policy wants kept (floor for any
+			    * scale-down), 0 for none */
+	char reason[256];
+	json_object *figures; /* object, created by the engine; policies add
+			       * the numbers they looked at */
+};
+
+struct pp_policy;
+
+/* What a policy's update() sees of the decision. */
+struct pp_decision_view {
+	int action;
+	const struct pp_policy *policy;
+};
+
+struct pp_policy {
+	const char *name;
+	int (*enabled)(const struct pp_config *cfg);
+	long (*priority)(const struct pp_config *cfg);
+	/* Both hooks read ctx and their own state object `mine` (the
+	 * policy's entry under "policies", possibly empty; never NULL) and
+	 * must not change either. should_scale_down is called only when
+	 * should_scale_up left the verdict at PP_V_NONE; it may set
+	 * PP_V_DOWN, PP_V_VETO or leave PP_V_NONE. Either may be NULL. */
+	void (*should_scale_up)(const struct pp_policy *p,
+		const struct pp_engine_ctx *ctx, json_object *mine,
+		struct pp_verdict *v);
+	void (*should_scale_down)(const struct pp_policy *p,
+		const struct pp_engine_ctx *ctx, json_object *mine,
+		struct pp_verdict *v);
+	/* Called after the decision when the state is kept (not dry run),
+	 * to update the policy's own keys in `mine`; may be NULL. The
+	 * engine itself records last_action/last_action_at for the
+	 * policy whose action was taken. */
+	void (*update)(const struct pp_policy *p,
+		const struct pp_engine_ctx *ctx, json_object *mine,
+		const struct pp_verdict *v, const struct pp_decision_view *d);
+};
+
+/* The registered policies, sorted by priority (highest first) for cfg;
+ * returns the count. */
+extern const struct pp_policy pp_policy_reactive;
+extern const struct pp_policy pp_policy_spare;
+extern const struct pp_policy pp_policy_predictive;
+extern const struct pp_policy pp_policy_unneeded;
+size_t pp_engine_policies(const struct pp_config *cfg,
+	const struct pp_policy **out, size_t max);
+
+struct pp_evaluation {
+	const struct pp_policy *policy;
+	int enabled;
+	long priority;
+	struct pp_verdict v;
+};
+
+/* The one action of the cycle. */
+struct pp_decision {
+	int action;                 /* enum pp_action */
+	const struct pp_policy *policy; /* NULL for none without a winner */
+	long priority;
+	int urgency;
+	long count;
+	char server_type[32], location[32];
+	char node[128];             /* scale_down and uncordon */
+	int role;                   /* PP_ROLE_WORKER / PP_ROLE_SPARE */
+	char reason[512];
+	int dry_run;
+	int continued;              /* scale_down of a node already draining */
+	long keep_spares;           /* spares the policies want kept */
+	/* a limit clipped the scale-up */
+	int clipped;
+	char clip_limit[32];        /* max_cloud_nodes or max_hourly_eur */
+	long clip_requested, clip_allowed;
+	/* every policy, in priority order */
+	size_t neval;
+	struct pp_evaluation *eval;
+	/* scale-down candidates looked at: [{"node","ok","why"}] */
+	json_object *candidates;
+};
+
+/* Fills in cfg, now and defaults; nodes/catalog left empty. */
+void pp_engine_ctx_init(struct pp_engine_ctx *ctx,
+	const struct pp_config *cfg, time_t now);
+/* Derives the figures above from nodes, cfg, catalog and refusals (the
+ * state's "refusals" section, may be NULL). Local time comes from the
+ * configured time zone (TZ is set and restored around localtime_r). */
+void pp_engine_ctx_prepare(struct pp_engine_ctx *ctx, json_object *refusals);
+/* Builds a prepared context from the pipe document (borrowed: keep doc
+ * alive while ctx is used). -1 with a message for a document that
+ * lacks what the engine needs. */
+int pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx,
+	const struct pp_config *cfg, json_object *doc, json_object *refusals,
+	time_t now, char *err, size_t errlen);
+void pp_engine_ctx_free(struct pp_engine_ctx *ctx);
+
+/* Runs every policy and combines their verdicts. decide_state is the
+ * "decide" section (may be NULL: no memory); it is updated in place
+ * unless dry_run, in which case it is only read. */
+void pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
+	int dry_run, struct pp_decision *d);
+void pp_decision_free(struct pp_decision *d);
+/* The document's "decision" object (see pp-decide(1)). */
+json_object *pp_decision_json(const struct pp_decision *d);
+
+/* Adds the engine's own figures ("figures": capacity, cloud nodes,
+ * spares, chosen types, local time) to a decision object. */
+void pp_engine_figures(const struct pp_engine_ctx *ctx,
+	const struct pp_decision *d, json_object *decision);
+
+/* Document in, decision object out: ctx_from_doc + run + json. Returns
+ * NULL with a message in err for a document it cannot use. */
+json_object *pp_engine_decide(const struct pp_config *cfg, json_object *doc,
+	json_object *decide_state, json_object *refusals, time_t now,
+	int dry_run, char *err, size_t errlen);
+
+/* Helpers for policies. */
+time_t pp_jtime(json_object *o, const char *key);  /* 0 when absent */
+void pp_figure_num(struct pp_verdict *v, const char *key, double value,
+	int digits);
+void pp_figure_int(struct pp_verdict *v, const char *key, long long value);
+void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
+/* 1 when the node's game servers fit on the other ready nodes (idle
+ * spares excluded), first-fit decreasing; else 0 with the reason. */
+int pp_engine_fits_elsewhere(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n, char *why, size_t whylen);
+/* Seconds left in the node's paid hour (hourly billing from creation);
+ * 3601 when its creation time is unknown. */
+long pp_engine_paid_left(const struct pp_enode *n, time_t now);
+/* Spares the spare pool wants now (schedule, bounds), for ctx. */
+long pp_spare_target(const struct pp_engine_ctx *ctx);
+
+/* The order in which cloud nodes are removed (DESIGN section 4, rule
+ * 6): surplus spares first, then the least utilised, then the one whose
+ * paid hour ends soonest (seconds left), then by id. */
+struct pp_removal_key {
+	int spare;
+	double util;
+	long left;
+	const char *id;
+};
+int pp_removal_cmp(const struct pp_removal_key *a,
+	const struct pp_removal_key *b);
+
+#endif

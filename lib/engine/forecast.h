@@ -1,0 +1,65 @@
+/* forecast.c: the demand forecast (allocated RAM ahead) from the history
+ * store, the document's `forecast` section, and the external source */
+#ifndef PP_FORECAST_H
+#define PP_FORECAST_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "store/history.h"
+
+struct pp_config;
+
+#define PP_FORECAST_MAX 16
+/* Least history the built-in forecast rests on. */
+#define PP_FORECAST_MIN_HISTORY 86400L
+
+struct pp_forecast_point {
+	long horizon_s;
+	double allocated_mb;
+};
+
+struct pp_forecast {
+	const char *source;   /* "builtin" or "external" */
+	char method[48];      /* "seasonal-weekly", "seasonal-daily", "none" */
+	double history_hours; /* span of the history it rests on */
+	size_t samples;
+	double level_mb;      /* current allocated RAM (recent mean) */
+	size_t n;             /* 0 when there is no forecast */
+	struct pp_forecast_point at[PP_FORECAST_MAX];
+	char note[256];       /* why there is none, or why it fell back */
+};
+
+/* Allocated RAM at time t, interpolated between the samples around it;
+ * -1 when t lies outside the history or in a gap longer than an hour. */
+double pp_history_value_at(const struct pp_history *h, time_t t);
+
+/* The built-in forecast at now for the given horizons (seconds). */
+void pp_forecast_builtin(const struct pp_history *h, time_t now,
+	const long *horizons, size_t nh, struct pp_forecast *f);
+
+/* The forecast at any horizon: interpolated between the computed ones,
+ * the nearest one beyond them. Returns -1 when there is no forecast. */
+double pp_forecast_value(const struct pp_forecast *f, long horizon_s);
+
+/* Reads a forecast from JSON: the document's own section, or an
+ * external answer in the same shape ({"at":[{"horizon_s":..,
+ * "allocated_ram_mb":..}]} or the "ram_1h_mb"/"ram_2h_mb" fields).
+ * Returns 0, or -1 with a message when it holds no usable figure. */
+int pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
+	size_t errlen);
+json_object *pp_forecast_json(const struct pp_forecast *f);
+
+/* The horizons to forecast: forecast.horizons plus the predictive
+ * policy's lead time and horizon, sorted, without duplicates (at most
+ * PP_FORECAST_MAX). */
+size_t pp_forecast_horizons(const struct pp_config *cfg, long *hz);
+
+/* What pp-fleetstats puts into the document: the external forecast
+ * when forecast.url is set and answers, else the built-in one (saying
+ * why). */
+json_object *pp_forecast_section(const struct pp_config *cfg,
+	const struct pp_history *h, time_t now);
+
+#endif

@@ -1,0 +1,218 @@
+/* The reactive policy: scale on the capacity in use now.
+ *
+ * Capacity here is allocated / (ready + provisioning RAM): a VM still
+ * booting already counts, so it never triggers a second scale-up. Up
+ * above up_threshold (strictly), with urgency medium, high above
+ * urgency_high, critical above urgency_critical; at high and critical
+ * the count is what brings capacity back under the threshold with the
+ * chosen type. Down after down_window continuously below
+ * down_threshold, and not within down_after_up of any scale-up. A
+ * cooldown follows each of its own actions. */
+#include <math.h>
+#include <stdio.h>
+
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "store/registry.h"
+#include "doc/fleet.h"
+#include "base/util.h"
+
+static int
+enabled(const struct pp_config *cfg)
+{
+	return cfg->reactive.enabled;
+}
+
+static long
+priority(const struct pp_config *cfg)
+{
+	return cfg->reactive.priority;
+}
+
+/* Seconds of cooldown left after this policy's own last action. */
+static long
+cooldown_left(const struct pp_engine_ctx *c, json_object *mine)
+{
+	time_t last = pp_jtime(mine, "last_action_at");
+	long left;
+
+	if (!last)
+		return 0;
+	left = (long)(last + c->cfg->reactive.cooldown - c->now);
+	return left > 0 ? left : 0;
+}
+
+/* Smallest n with allocated / (capacity + n * usable) under the
+ * threshold. */
+static long
+size_count(const struct pp_engine_ctx *c)
+{
+	double up = c->cfg->reactive.up_threshold;
+	long long have = c->total_mb + c->pending_mb;
+	long long usable = c->worker_type.usable_mb;
+	long n;
+
+	if (!c->worker_type.ok || usable <= 0 || up <= 0)
+		return 1;
+	/* need have + n * usable > allocated * 100 / up */
+	n = (long)pp_dclamp(floor(((double)c->allocated_mb * 100.0 / up -
+		(double)have) / (double)usable) + 1, 1, PP_RAM_MAX_MB);
+	if (n < 1)
+		n = 1;
+	while (n > 1 && pp_capacity_percent(c->allocated_mb,
+	    have + (n - 1) * usable) < up)
+		n--;
+	while (pp_capacity_percent(c->allocated_mb, have + n * usable) >= up)
+		n++;
+	return n;
+}
+
+static void
+figures(const struct pp_engine_ctx *c, json_object *mine,
+	struct pp_verdict *v)
+{
+	const struct pp_config *cfg = c->cfg;
+	time_t below = pp_jtime(mine, "below_since");
+
+	pp_figure_num(v, "capacity_percent", c->capacity_pct, 3);
+	pp_figure_num(v, "effective_percent", c->effective_pct, 3);
+	pp_figure_int(v, "allocated_ram_mb", c->allocated_mb);
+	pp_figure_int(v, "total_ram_mb", c->total_mb);
+	pp_figure_int(v, "pending_ram_mb", c->pending_mb);
+	pp_figure_num(v, "up_threshold", cfg->reactive.up_threshold, 2);
+	pp_figure_num(v, "down_threshold", cfg->reactive.down_threshold, 2);
+	pp_figure_int(v, "cooldown_left_s", cooldown_left(c, mine));
+	if (below && c->effective_pct < cfg->reactive.down_threshold) {
+		char buf[PP_TIME_LEN];
+
+		pp_figure_str(v, "below_since", pp_format_time(below, buf,
+			sizeof buf));
+		pp_figure_int(v, "below_for_s", (long long)(c->now - below));
+	} else {
+		pp_figure_str(v, "below_since", NULL);
+		pp_figure_int(v, "below_for_s", 0);
+	}
+	pp_figure_int(v, "down_window_s", cfg->reactive.down_window);
+	pp_figure_int(v, "since_scale_up_s", c->last_scale_up ?
+		(long long)(c->now - c->last_scale_up) : -1);
+}
+
+static void
+should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	const struct pp_config *cfg = c->cfg;
+	double pct = c->effective_pct;
+	long cd = cooldown_left(c, mine);
+
+	(void)p;
+	figures(c, mine, v);
+	if (!(pct > cfg->reactive.up_threshold))
+		return;
+	if (cd > 0) {
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+			"%.1f%% but cooldown: %lds left after its last action",
+			pct, cfg->reactive.up_threshold, cd);
+		return;
+	}
+	v->verdict = PP_V_UP;
+	v->action = PP_ACT_SCALE_UP;
+	if (pct > cfg->reactive.urgency_critical)
+		v->urgency = PP_URG_CRITICAL;
+	else if (pct > cfg->reactive.urgency_high)
+		v->urgency = PP_URG_HIGH;
+	else
+		v->urgency = PP_URG_MEDIUM;
+	v->count = v->urgency >= PP_URG_HIGH ? size_count(c) : 1;
+	if (v->urgency == PP_URG_MEDIUM)
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+			"%.1f%% (urgency medium)", pct,
+			cfg->reactive.up_threshold);
+	else
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+			"%.1f%% (urgency %s: %ld x %s bring it under "
+			"%.1f%%)", pct, cfg->reactive.up_threshold,
+			pp_urgency_name(v->urgency), v->count,
+			c->worker_type.ok ? c->worker_type.type : "?",
+			cfg->reactive.up_threshold);
+}
+
+static void
+should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	const struct pp_config *cfg = c->cfg;
+	double pct = c->effective_pct;
+	time_t below = pp_jtime(mine, "below_since");
+	long cd = cooldown_left(c, mine);
+	long for_s, since_up;
+
+	(void)p;
+	if (v->reason[0])
+		return;
+	if (!(pct < cfg->reactive.down_threshold)) {
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% "
+			"between %.1f%% and %.1f%%", pct,
+			cfg->reactive.down_threshold,
+			cfg->reactive.up_threshold);
+		return;
+	}
+	/* no record yet: this cycle starts the window */
+	for_s = below ? (long)(c->now - below) : 0;
+	if (for_s < cfg->reactive.down_window) {
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
+			"%.1f%% for %ld of %ld min (the window must pass "
+			"without a break)", pct, cfg->reactive.down_threshold,
+			for_s / 60, cfg->reactive.down_window / 60);
+		return;
+	}
+	since_up = c->last_scale_up ? (long)(c->now - c->last_scale_up) : -1;
+	if (since_up >= 0 && since_up < cfg->reactive.down_after_up) {
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
+			"%.1f%% for %ld min, but the last scale-up was %ld "
+			"min ago (down_after_up %ld min)", pct,
+			cfg->reactive.down_threshold, for_s / 60,
+			since_up / 60, cfg->reactive.down_after_up / 60);
+		return;
+	}
+	if (cd > 0) {
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
+			"%.1f%% but cooldown: %lds left after its last action",
+			pct, cfg->reactive.down_threshold, cd);
+		return;
+	}
+	v->verdict = PP_V_DOWN;
+	v->urgency = PP_URG_LOW;
+	v->count = 1;
+	snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < %.1f%% for "
+		"%ld min", pct, cfg->reactive.down_threshold, for_s / 60);
+}
+
+/* Keeps the down window's since-when: set on the first cycle below the
+ * threshold, cleared by any cycle at or above it. */
+static void
+update(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, const struct pp_verdict *v,
+	const struct pp_decision_view *d)
+{
+	(void)p;
+	(void)v;
+	(void)d;
+	if (c->effective_pct < c->cfg->reactive.down_threshold) {
+		if (!pp_jtime(mine, "below_since"))
+			json_object_object_add(mine, "below_since",
+				pp_jnew_time(c->now));
+	} else {
+		json_object_object_add(mine, "below_since", NULL);
+	}
+}
+
+const struct pp_policy pp_policy_reactive = {
+	.name = "reactive",
+	.enabled = enabled,
+	.priority = priority,
+	.should_scale_up = should_up,
+	.should_scale_down = should_down,
+	.update = update,
+};

@@ -1,0 +1,158 @@
+/* The spare-pool policy: keep a few warm, empty cloud nodes for sudden
+ * rushes.
+ *
+ * A spare is a ready cloud node with role spare and no game server
+ * holding RAM. The target comes from the schedule (first row matching
+ * the local weekday and hour; holidays count as Saturdays), bounded by
+ * min_spares and max_spares. Below the target it asks for the
+ * shortfall of the smallest type that fits (spares still provisioning
+ * count); above max_spares it names a surplus spare for removal. Its
+ * target is also the floor every scale-down respects. */
+#include <stdio.h>
+
+#include "conf/config.h"
+#include "engine/engine.h"
+#include "doc/fleet.h"
+#include "base/util.h"
+
+static int
+enabled(const struct pp_config *cfg)
+{
+	return cfg->spare.enabled;
+}
+
+static long
+priority(const struct pp_config *cfg)
+{
+	return cfg->spare.priority;
+}
+
+static const char *const days[] = {"Sunday", "Monday", "Tuesday",
+	"Wednesday", "Thursday", "Friday", "Saturday"};
+
+/* Index of the schedule row in force, -1 when none matches. */
+static long
+rule_index(const struct pp_engine_ctx *c)
+{
+	const struct pp_config *cfg = c->cfg;
+
+	for (size_t i = 0; i < cfg->spare.nschedule; i++) {
+		const struct pp_spare_rule *r = &cfg->spare.schedule[i];
+
+		if ((r->days & (1u << c->weekday)) && c->hour >= r->from_hour &&
+		    c->hour < r->to_hour)
+			return (long)i;
+	}
+	return -1;
+}
+
+long
+pp_spare_target(const struct pp_engine_ctx *c)
+{
+	const struct pp_config *cfg = c->cfg;
+	long i = rule_index(c);
+	long t = i < 0 ? cfg->spare.min_spares : cfg->spare.schedule[i].spares;
+
+	if (t > cfg->spare.max_spares)
+		t = cfg->spare.max_spares;
+	if (t < cfg->spare.min_spares)
+		t = cfg->spare.min_spares;
+	return t;
+}
+
+static void
+figures(const struct pp_engine_ctx *c, long target, struct pp_verdict *v)
+{
+	pp_figure_int(v, "spares", c->spares);
+	pp_figure_int(v, "spares_provisioning", c->spares_pending);
+	pp_figure_int(v, "target", target);
+	pp_figure_int(v, "min_spares", c->cfg->spare.min_spares);
+	pp_figure_int(v, "max_spares", c->cfg->spare.max_spares);
+	pp_figure_int(v, "schedule_row", rule_index(c));
+	pp_figure_str(v, "weekday", days[c->weekday]);
+	pp_figure_int(v, "local_hour", c->hour);
+	pp_figure_int(v, "holiday", c->holiday);
+}
+
+static void
+should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	long target = pp_spare_target(c);
+	long have = c->spares + c->spares_pending;
+
+	(void)p;
+	(void)mine;
+	figures(c, target, v);
+	v->keep_spares = target;
+	if (have >= target)
+		return;
+	v->verdict = PP_V_UP;
+	v->action = PP_ACT_PROVISION_SPARE;
+	v->urgency = c->spares ? PP_URG_LOW : PP_URG_MEDIUM;
+	v->count = target - have;
+	snprintf(v->reason, sizeof v->reason, "%ld spare%s (%ld "
+		"provisioning), %ld wanted on %s %02d:00%s", c->spares,
+		c->spares == 1 ? "" : "s", c->spares_pending, target,
+		days[c->weekday], c->hour, c->holiday ? " (holiday)" : "");
+}
+
+/* The surplus spare whose paid hour ends soonest. */
+static const struct pp_enode *
+surplus(const struct pp_engine_ctx *c)
+{
+	const struct pp_enode *best = NULL;
+	long bleft = 0;
+
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *n = &c->nodes[i];
+		long left;
+
+		if (n->kind != PP_KIND_CLOUD || n->status != PP_ST_READY ||
+		    n->role != PP_ROLE_SPARE || n->allocated_mb)
+			continue;
+		left = n->created_at ? 3600 - (long)((c->now - n->created_at)
+			% 3600) : 3601;
+		if (!best || left < bleft) {
+			best = n;
+			bleft = left;
+		}
+	}
+	return best;
+}
+
+static void
+should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	long target = pp_spare_target(c);
+	const struct pp_enode *n;
+
+	(void)p;
+	(void)mine;
+	if (c->spares <= c->cfg->spare.max_spares) {
+		snprintf(v->reason, sizeof v->reason, "%ld spare%s, %ld "
+			"wanted on %s %02d:00%s", c->spares,
+			c->spares == 1 ? "" : "s", target, days[c->weekday],
+			c->hour, c->holiday ? " (holiday)" : "");
+		return;
+	}
+	n = surplus(c);
+	if (!n)
+		return;
+	v->verdict = PP_V_DOWN;
+	v->urgency = PP_URG_LOW;
+	v->count = c->spares - c->cfg->spare.max_spares;
+	v->node = n->id;
+	snprintf(v->reason, sizeof v->reason, "%ld spares > max_spares %ld",
+		c->spares, c->cfg->spare.max_spares);
+}
+
+const struct pp_policy pp_policy_spare = {
+	.name = "spare",
+	.enabled = enabled,
+	.priority = priority,
+	.should_scale_up = should_up,
+	.should_scale_down = should_down,
+	.update = NULL,
+};

@@ -1,0 +1,232 @@
+/* The unneeded-node policy: remove a cloud node the fleet does not need,
+ * at the end of its paid hour.
+ *
+ * A ready cloud node is unneeded when the fleet without it stays under
+ * `utilisation` percent (allocated / (ready + provisioning RAM minus
+ * the node's)) and its game servers fit on the other ready nodes; an
+ * idle spare only while the pool has more spares than it wants. Each
+ * node's unneeded-since time is kept in the state; a cycle in which the
+ * node is not unneeded clears it, so a dip restarts the hold. A node
+ * unneeded for `hold` is removed only within `billing_window` of the
+ * end of its paid hour (hourly billing from creation): until then it
+ * is paid for anyway and serves as free headroom. Of several, the one
+ * the engine would pick first goes: a surplus spare, then the least
+ * used, then the one whose paid hour ends soonest.
+ *
+ * State (its entry under "policies"):
+ *   "unneeded_since": {"<node id>": RFC3339, ...}
+ *
+ * The fit check walks every node, so at most MAX_CHECKS nodes are
+ * checked in one cycle (the least used first); the rest count as not
+ * unneeded this cycle. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "doc/fleet.h"
+#include "base/util.h"
+
+#define MAX_CHECKS 16
+
+static int
+enabled(const struct pp_config *cfg)
+{
+	return cfg->unneeded.enabled;
+}
+
+static long
+priority(const struct pp_config *cfg)
+{
+	return cfg->unneeded.priority;
+}
+
+struct cand {
+	const struct pp_enode *n;
+	int spare;          /* an idle spare */
+	double util;        /* its own allocated / usable */
+	double after;       /* fleet capacity % without it */
+	long left;          /* seconds left in its paid hour */
+	int unneeded;
+	long for_s;         /* unneeded this long (should_down) */
+};
+
+/* the engine's removal order, so both name the same node first */
+static int
+cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	struct pp_removal_key kx = {x->spare, x->util, x->left, x->n->id};
+	struct pp_removal_key ky = {y->spare, y->util, y->left, y->n->id};
+
+	return pp_removal_cmp(&kx, &ky);
+}
+
+/* The ready cloud nodes, sorted, with `unneeded` set on those that are
+ * unneeded now. Returns the count; *list is the caller's to free. */
+static size_t
+scan(const struct pp_engine_ctx *c, struct cand **list)
+{
+	const struct pp_config *cfg = c->cfg;
+	long keep = cfg->spare.enabled ? pp_spare_target(c) : 0;
+	long long have = c->total_mb + c->pending_mb;
+	struct cand *l = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *l);
+	size_t n = 0, checks = 0;
+
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *e = &c->nodes[i];
+
+		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
+			continue;
+		l[n].n = e;
+		l[n].spare = e->role == PP_ROLE_SPARE && e->allocated_mb == 0;
+		l[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
+			(double)e->usable_mb : 1.0;
+		l[n].after = pp_capacity_percent(c->allocated_mb,
+			have - e->usable_mb);
+		l[n].left = pp_engine_paid_left(e, c->now);
+		n++;
+	}
+	qsort(l, n, sizeof *l, cmp_cand);
+	for (size_t i = 0; i < n; i++) {
+		char why[256];
+
+		if (l[i].spare && c->spares - 1 < keep)
+			continue;
+		if (!(l[i].after < cfg->unneeded.utilisation))
+			continue;
+		if (c->cloud_nodes - 1 < cfg->limits.min_cloud_nodes)
+			continue;
+		if (checks >= MAX_CHECKS)
+			break;
+		checks++;
+		l[i].unneeded = pp_engine_fits_elsewhere(c, l[i].n, why,
+			sizeof why);
+	}
+	*list = l;
+	return n;
+}
+
+static int
+in_window(const struct pp_engine_ctx *c, const struct cand *k)
+{
+	long w = c->cfg->unneeded.billing_window;
+
+	/* an unknown creation time (3601): no hour to wait for */
+	return w <= 0 || k->left > 3600 || k->left <= w;
+}
+
+static void
+should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	const struct pp_config *cfg = c->cfg;
+	json_object *since = pp_jget(mine, "unneeded_since");
+	struct cand *l, *go = NULL;
+	size_t n = scan(c, &l);
+	long count = 0, held = 0, wait_hold = -1, wait_bill = -1;
+
+	(void)p;
+	for (size_t i = 0; i < n; i++) {
+		time_t t;
+		long for_s;
+
+		if (!l[i].unneeded)
+			continue;
+		count++;
+		/* no record yet: this cycle starts the hold */
+		t = pp_jtime(since, l[i].n->id);
+		for_s = t ? (long)(c->now - t) : 0;
+		l[i].for_s = for_s;
+		if (for_s < cfg->unneeded.hold) {
+			long w = cfg->unneeded.hold - for_s;
+
+			if (wait_hold < 0 || w < wait_hold)
+				wait_hold = w;
+			continue;
+		}
+		held++;
+		if (!in_window(c, &l[i])) {
+			long w = l[i].left - cfg->unneeded.billing_window;
+
+			if (wait_bill < 0 || w < wait_bill)
+				wait_bill = w;
+			continue;
+		}
+		if (!go)
+			go = &l[i];
+	}
+	pp_figure_int(v, "unneeded_nodes", count);
+	pp_figure_int(v, "held_nodes", held);
+	pp_figure_num(v, "utilisation", cfg->unneeded.utilisation, 2);
+	pp_figure_int(v, "hold_s", cfg->unneeded.hold);
+	pp_figure_int(v, "billing_window_s", cfg->unneeded.billing_window);
+	if (go) {
+		v->verdict = PP_V_DOWN;
+		v->urgency = PP_URG_LOW;
+		v->count = 1;
+		v->node = go->n->id;
+		snprintf(v->reason, sizeof v->reason, "%s unneeded for %ld "
+			"min (fleet without it %.2f%% < %.1f%%), %ld s left "
+			"in its paid hour", go->n->id, go->for_s / 60,
+			go->after,
+			cfg->unneeded.utilisation, go->left > 3600 ? -1 :
+			go->left);
+	} else if (!count) {
+		snprintf(v->reason, sizeof v->reason, "no cloud node is "
+			"unneeded (the fleet without any one stays at or over "
+			"%.1f%%, or its game servers do not fit elsewhere)",
+			cfg->unneeded.utilisation);
+	} else if (held) {
+		snprintf(v->reason, sizeof v->reason, "%ld node%s unneeded; "
+			"kept as paid-for headroom until %ld s before the "
+			"end of its paid hour (in %ld s)", count,
+			count == 1 ? "" : "s", cfg->unneeded.billing_window,
+			wait_bill);
+	} else {
+		snprintf(v->reason, sizeof v->reason, "%ld node%s unneeded, "
+			"for less than the hold of %ld min (%ld s to go)",
+			count, count == 1 ? "" : "s",
+			cfg->unneeded.hold / 60, wait_hold);
+	}
+	free(l);
+}
+
+/* Keeps each unneeded node's since-when; a node that is not unneeded
+ * this cycle (or is gone) loses its entry. */
+static void
+update(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, const struct pp_verdict *v,
+	const struct pp_decision_view *d)
+{
+	json_object *old = pp_jget(mine, "unneeded_since");
+	json_object *fresh = json_object_new_object();
+	struct cand *l;
+	size_t n = scan(c, &l);
+
+	(void)p;
+	(void)v;
+	(void)d;
+	for (size_t i = 0; i < n; i++) {
+		time_t t;
+
+		if (!l[i].unneeded)
+			continue;
+		t = pp_jtime(old, l[i].n->id);
+		json_object_object_add(fresh, l[i].n->id,
+			pp_jnew_time(t ? t : c->now));
+	}
+	free(l);
+	json_object_object_add(mine, "unneeded_since", fresh);
+}
+
+const struct pp_policy pp_policy_unneeded = {
+	.name = "unneeded",
+	.enabled = enabled,
+	.priority = priority,
+	.should_scale_up = NULL,
+	.should_scale_down = should_down,
+	.update = update,
+};

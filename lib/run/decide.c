@@ -1,0 +1,236 @@
+/* pp-decide around the engine: the state file (locked, replaced
+ * atomically, never touched by a dry run), events, counters and the
+ * readable explanation. */
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/catalog.h"
+#include "conf/config.h"
+#include "run/decide.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "store/events.h"
+#include "store/registry.h"
+#include "store/state.h"
+#include "base/util.h"
+
+#define LOCK_TIMEOUT 30.0
+
+static void
+open_state(struct pp_state *st, const char *path,
+	const struct pp_decide_opts *o)
+{
+	char err[768];
+	int rc = pp_state_open(st, path, o->dry_run ? 0 : PP_LOCK_EX, err,
+		sizeof err);
+
+	if (rc == -2)
+		pp_die(PP_EXIT_FAIL, "%s", err);
+	if (rc == -1 && !o->reset_state)
+		pp_die(PP_EXIT_USAGE, "%s", err);
+	if (rc == -1) {
+		/* a corrupt file, replaced on purpose */
+		pp_warn("state file '%s' is unreadable or corrupt: starting "
+			"fresh (--reset-state)", path);
+		st->root = json_object_new_object();
+		json_object_object_add(st->root, "version",
+			json_object_new_int(PP_STATE_VERSION));
+		if (!o->dry_run && pp_lock(&st->lock, path, PP_LOCK_EX,
+		    LOCK_TIMEOUT) < 0)
+			pp_die(PP_EXIT_FAIL, "cannot lock state file '%s':",
+				path);
+	}
+	if (o->reset_state)
+		json_object_object_del(st->root, "decide");
+}
+
+/* A configured type the catalog no longer has, or has deprecated, is
+ * skipped by the engine; say so once per run. */
+static void
+warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
+{
+	struct pp_catalog own;
+	const struct pp_catalog *cat = ctx->catalog;
+
+	if (!cat) {
+		pp_catalog_from_config(cfg, &own);
+		cat = &own;
+	}
+	for (size_t i = 0; i < cfg->cloud.server_types.n; i++) {
+		const char *name = cfg->cloud.server_types.v[i];
+		const struct pp_server_type *t = pp_catalog_find(cat, name);
+
+		if (!t)
+			pp_warn("server type '%s' is not in the catalog: "
+				"skipped", name);
+		else if (t->deprecated)
+			pp_warn("server type '%s' is deprecated: skipped",
+				name);
+	}
+	if (cat == &own)
+		pp_catalog_free(&own);
+}
+
+static void
+emit_events(const struct pp_config *cfg, const char *state_dir,
+	json_object *dec)
+{
+	static const char *keys[] = {"action", "policy", "urgency", "count",
+		"server_type", "location", "node", "role", "reason"};
+	char *path = cfg->events.file && *cfg->events.file ?
+		pp_xstrdup(cfg->events.file) :
+		pp_state_path(cfg, state_dir, "events.jsonl");
+	json_object *f = json_object_new_object();
+	json_object *clipped = pp_jget(dec, "clipped");
+
+	pp_events_init(cfg, path);
+	free(path);
+	for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++)
+		json_object_object_add(f, keys[i],
+			json_object_get(pp_jget(dec, keys[i])));
+	if (clipped) {
+		json_object *c = json_object_new_object();
+
+		json_object_object_foreach(clipped, k, v)
+			json_object_object_add(c, k, json_object_get(v));
+		json_object_object_add(c, "policy",
+			json_object_get(pp_jget(dec, "policy")));
+		json_object_object_add(c, "reason",
+			json_object_get(pp_jget(dec, "reason")));
+		pp_event("scaling.clipped", c);
+	}
+	if (strcmp(pp_jstr(dec, "action", "none"), "none") &&
+	    !pp_jbool(dec, "continued", 0))
+		pp_event("scaling.triggered", f);
+	else
+		json_object_put(f);
+}
+
+void
+pp_decide(const struct pp_config *cfg, json_object *doc,
+	const struct pp_decide_opts *o)
+{
+	char err[512], labels[160];
+	char *path = pp_state_path(cfg, o->state_dir, "state.json");
+	struct pp_state st;
+	struct pp_engine_ctx ctx;
+	struct pp_decision d;
+	json_object *dec;
+
+	open_state(&st, path, o);
+	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_jget(st.root,
+	    "refusals"), pp_now(), err, sizeof err) < 0)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
+	warn_types(cfg, &ctx);
+	pp_engine_run(&ctx, pp_state_section(&st, "decide"), o->dry_run,
+		&d);
+	dec = pp_decision_json(&d);
+	pp_engine_figures(&ctx, &d, dec);
+	if (!o->dry_run) {
+		snprintf(labels, sizeof labels, "action=\"%s\",policy=\"%s\"",
+			pp_action_name(d.action), d.policy && d.action ?
+			d.policy->name : "");
+		pp_state_count(&st, "pp_decisions_total", labels, 1);
+		if (pp_state_save(&st) < 0)
+			pp_die(PP_EXIT_FAIL, "cannot write state file '%s':",
+				path);
+	}
+	pp_state_close(&st);
+	if (!o->dry_run)
+		emit_events(cfg, o->state_dir, dec);
+	if (d.action != PP_ACT_NONE)
+		pp_note("%s%s: %s", pp_jstr(dec, "action", "none"),
+			o->dry_run ? " (dry run)" : "",
+			pp_jstr(dec, "reason", ""));
+	else
+		pp_debug("none: %s", pp_jstr(dec, "reason", ""));
+	pp_decision_free(&d);
+	pp_engine_ctx_free(&ctx);
+	if (o->explain)
+		pp_decide_explain(stderr, dec);
+	json_object_object_add(doc, "decision", dec);
+	free(path);
+}
+
+static const char *
+or_dash(const char *s)
+{
+	return s && *s ? s : "-";
+}
+
+static void
+print_figures(FILE *f, json_object *fig)
+{
+	int col = 4;
+
+	fputs("    ", f);
+	json_object_object_foreach(fig, k, v) {
+		const char *s = v ? json_object_get_string(v) : "null";
+		int w = (int)(strlen(k) + strlen(s) + 2);
+
+		if (col + w > 78) {
+			fputs("\n    ", f);
+			col = 4;
+		}
+		fprintf(f, "%s=%s ", k, s);
+		col += w;
+	}
+	fputc('\n', f);
+}
+
+void
+pp_decide_explain(FILE *f, json_object *dec)
+{
+	json_object *evs = pp_jget(dec, "evaluations");
+	json_object *cands = pp_jget(dec, "candidates");
+	json_object *fig = pp_jget(dec, "figures");
+	size_t n = evs ? json_object_array_length(evs) : 0;
+
+	fprintf(f, "%-12s %4s  %-7s %-8s %5s  %s\n", "POLICY", "PRIO",
+		"VERDICT", "URGENCY", "COUNT", "REASON");
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(evs, i);
+
+		fprintf(f, "%-12s %4lld  %-7s %-8s %5lld  %s\n",
+			pp_jstr(e, "policy", "?"), pp_jint(e, "priority", 0),
+			pp_jstr(e, "verdict", "?"),
+			or_dash(pp_jstr(e, "urgency", NULL)),
+			pp_jint(e, "count", 0), pp_jstr(e, "reason", ""));
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(evs, i);
+		json_object *ef = pp_jget(e, "figures");
+
+		if (!ef || !json_object_object_length(ef))
+			continue;
+		fprintf(f, "  %s:\n", pp_jstr(e, "policy", "?"));
+		print_figures(f, ef);
+	}
+	if (fig) {
+		fputs("  fleet:\n", f);
+		print_figures(f, fig);
+	}
+	if (cands && json_object_array_length(cands)) {
+		fputs("SCALE-DOWN CANDIDATES (in order of preference)\n", f);
+		for (size_t i = 0; i < json_object_array_length(cands); i++) {
+			json_object *c = json_object_array_get_idx(cands, i);
+
+			fprintf(f, "  %-20s %-3s %s\n",
+				pp_jstr(c, "node", "?"),
+				pp_jbool(c, "ok", 0) ? "yes" : "no",
+				pp_jstr(c, "why", ""));
+		}
+	}
+	fprintf(f, "DECISION: %s", pp_jstr(dec, "action", "none"));
+	if (pp_jstr(dec, "node", NULL))
+		fprintf(f, " %s", pp_jstr(dec, "node", NULL));
+	if (pp_jint(dec, "count", 0) && strcmp(pp_jstr(dec, "action", ""),
+	    "scale_down") && strcmp(pp_jstr(dec, "action", ""), "uncordon"))
+		fprintf(f, " %lld x %s in %s", pp_jint(dec, "count", 0),
+			or_dash(pp_jstr(dec, "server_type", NULL)),
+			or_dash(pp_jstr(dec, "location", NULL)));
+	fprintf(f, "%s\n  %s\n", pp_jbool(dec, "dry_run", 0) ?
+		" (dry run: nothing written)" : "",
+		pp_jstr(dec, "reason", ""));
+}

@@ -1,0 +1,111 @@
+/* pp-fleetstats: registry -> document (version, generated_at, fleet,
+ * nodes, history, forecast). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/catalog.h"
+#include "run/cli.h"
+#include "cloud/cloud.h"
+#include "conf/config.h"
+#include "doc/doc.h"
+#include "doc/fleet.h"
+#include "run/fleetstats.h"
+#include "engine/forecast.h"
+#include "store/history.h"
+#include "store/metrics.h"
+#include "cloud/reconcile.h"
+#include "store/registry.h"
+#include "base/util.h"
+
+json_object *
+pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
+{
+	char err[768];
+	struct pp_registry reg;
+	struct pp_fleet fleet;
+	struct pp_history hist;
+	struct pp_sample sample;
+	time_t now = pp_now();
+	char *rpath = pp_registry_path(cfg, o->state_dir, o->registry);
+	char *hpath = pp_state_path(cfg, o->state_dir, "history");
+	json_object *doc, *recon = NULL;
+	struct pp_catalog cat;
+	struct pp_cloud *cloud;
+	struct pp_cloud_error cerr;
+	long long orphan_mb = 0;
+	int rc;
+
+	rc = pp_registry_open(&reg, rpath, 0, err, sizeof err);
+	if (rc < 0)
+		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
+	pp_fleet_compute(&reg, &fleet);
+
+	/* The cloud is optional here: when it cannot be opened or reached
+	 * the document still goes out, built from the registry. */
+	cloud = pp_cloud_open(cfg, o->state_dir, &cerr);
+	if (!cloud && (o->reconcile || cfg->cloud.reconcile))
+		pp_warn("cannot use the cloud: %s", cerr.message);
+	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
+	if (o->reconcile || cfg->cloud.reconcile) {
+		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat, now,
+			&orphan_mb);
+		fleet.pending_ram_mb += orphan_mb;
+	}
+	pp_cloud_close(cloud);
+	sample = (struct pp_sample){now, fleet.allocated_ram_mb,
+		fleet.total_ram_mb, fleet.pending_ram_mb};
+	if (pp_history_record(&hist, hpath, &sample, cfg->history.retention,
+	    o->record, err, sizeof err) < 0)
+		pp_die(PP_EXIT_FAIL, "%s", err);
+
+	doc = pp_doc_new(now);
+	json_object_object_add(doc, "fleet", pp_fleet_json(&fleet));
+	json_object_object_add(doc, "nodes", pp_doc_pretty() ?
+		pp_nodes_json(&reg, now) : pp_nodes_raw(&reg, now));
+	json_object_object_add(doc, "history", pp_history_json(&hist, now));
+	json_object_object_add(doc, "forecast",
+		pp_forecast_section(cfg, &hist, now));
+	json_object_object_add(doc, "server_types", pp_catalog_json(&cat));
+	pp_catalog_free(&cat);
+	if (recon)
+		json_object_object_add(doc, "reconciliation", recon);
+
+	if (o->record) {
+		char *spath = pp_state_path(cfg, o->state_dir, "state.json");
+
+		pp_fleetstats_save_last(cfg, o->state_dir, doc);
+		pp_metrics_fleet(doc);
+		pp_metrics_state_file(spath);
+		free(spath);
+	}
+
+	pp_history_free(&hist);
+	pp_registry_close(&reg);
+	free(rpath);
+	free(hpath);
+	return doc;
+}
+
+int
+pp_fleetstats_save_last(const struct pp_config *cfg, const char *state_flag,
+	json_object *doc)
+{
+	char *path = pp_state_path(cfg, state_flag, "last.json");
+	const char *text = pp_json_string(doc, 0);
+	struct pp_lock lock;
+	int rc = -1;
+
+	if (pp_lock(&lock, path, PP_LOCK_EX, 10) < 0) {
+		pp_warn("cannot lock snapshot '%s':", path);
+	} else {
+		char *line = pp_xasprintf("%s\n", text);
+
+		rc = pp_write_atomic(path, line, strlen(line), 0644);
+		if (rc < 0)
+			pp_warn("cannot write snapshot '%s':", path);
+		free(line);
+		pp_unlock(&lock);
+	}
+	free(path);
+	return rc;
+}

@@ -1,0 +1,288 @@
+/* The history store: a small text file, one sample per line,
+ *     # ppscale history 1
+ *     <unix time> <allocated MB> <ready total MB> <pending MB>
+ * rewritten whole (temp file and rename) under an exclusive lock. */
+#include <errno.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "store/history.h"
+
+#define HEADER "# ppscale history 1\n"
+#define MAX_BYTES (64u << 20)
+
+void
+pp_history_free(struct pp_history *h)
+{
+	free(h->s);
+	memset(h, 0, sizeof *h);
+}
+
+static int
+same_minute(time_t a, time_t b)
+{
+	return a / 60 == b / 60;
+}
+
+static void
+push(struct pp_history *h, const struct pp_sample *s)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->s = pp_xreallocarray(h->s, h->cap, sizeof *h->s);
+	}
+	h->s[h->n++] = *s;
+}
+
+void
+pp_history_add(struct pp_history *h, const struct pp_sample *s)
+{
+	size_t lo = 0, hi = h->n;
+
+	/* the common case: a new sample after the last one */
+	if (h->n && s->t >= h->s[h->n - 1].t) {
+		if (same_minute(s->t, h->s[h->n - 1].t))
+			h->s[h->n - 1] = *s;
+		else
+			push(h, s);
+		return;
+	}
+	while (lo < hi) {
+		size_t mid = (lo + hi) / 2;
+
+		if (h->s[mid].t / 60 < s->t / 60)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo < h->n && same_minute(h->s[lo].t, s->t)) {
+		h->s[lo] = *s;
+		return;
+	}
+	push(h, s);
+	memmove(&h->s[lo + 1], &h->s[lo], (h->n - 1 - lo) * sizeof *h->s);
+	h->s[lo] = *s;
+}
+
+void
+pp_history_prune(struct pp_history *h, time_t now, long retention)
+{
+	size_t drop = 0;
+
+	while (drop < h->n && h->s[drop].t <= now - retention)
+		drop++;
+	if (drop) {
+		memmove(h->s, h->s + drop, (h->n - drop) * sizeof *h->s);
+		h->n -= drop;
+	}
+}
+
+int
+pp_history_parse(struct pp_history *h, const char *text, size_t len,
+	char *err, size_t errlen)
+{
+	const char *p = text, *end = text + len;
+	size_t line = 0;
+
+	memset(h, 0, sizeof *h);
+	if (len < strlen(HEADER) || strncmp(text, HEADER, strlen(HEADER))) {
+		snprintf(err, errlen, "line 1: not a ppscale history file");
+		return -1;
+	}
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		char buf[128];
+		struct pp_sample s;
+		long long t;
+		int used = 0;
+		size_t n;
+
+		line++;
+		if (!nl) {
+			snprintf(err, errlen, "line %zu: truncated (no end of "
+				"line)", line);
+			pp_history_free(h);
+			return -1;
+		}
+		n = (size_t)(nl - p);
+		if (line == 1 || n == 0 || p[0] == '#') {
+			p = nl + 1;
+			continue;
+		}
+		if (n >= sizeof buf)
+			goto badline;
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		if (sscanf(buf, "%lld %lld %lld %lld%n", &t, &s.allocated_mb,
+		    &s.total_mb, &s.pending_mb, &used) != 4 ||
+		    (size_t)used != n || t < 0 || s.allocated_mb < 0 ||
+		    s.total_mb < 0 || s.pending_mb < 0)
+			goto badline;
+		s.t = (time_t)t;
+		if (h->n && s.t <= h->s[h->n - 1].t) {
+			snprintf(err, errlen, "line %zu: samples out of order",
+				line);
+			pp_history_free(h);
+			return -1;
+		}
+		push(h, &s);
+		p = nl + 1;
+		continue;
+badline:
+		snprintf(err, errlen, "line %zu: expected 'TIME ALLOCATED "
+			"TOTAL PENDING'", line);
+		pp_history_free(h);
+		return -1;
+	}
+	return 0;
+}
+
+int
+pp_history_load(struct pp_history *h, const char *path, char *err,
+	size_t errlen)
+{
+	char perr[192];
+	size_t len;
+	char *text = pp_read_file(path, MAX_BYTES, &len);
+
+	memset(h, 0, sizeof *h);
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read history '%s': %s", path,
+			errno == EFBIG ? "file too large" : strerror(errno));
+		return -1;
+	}
+	if (pp_history_parse(h, text, len, perr, sizeof perr) < 0) {
+		snprintf(err, errlen, "history '%s' is corrupt: %s", path,
+			perr);
+		free(text);
+		return -1;
+	}
+	free(text);
+	return 0;
+}
+
+int
+pp_history_save(const struct pp_history *h, const char *path)
+{
+	struct pp_buf b = {0};
+	int rc;
+
+	pp_buf_addstr(&b, HEADER);
+	for (size_t i = 0; i < h->n; i++)
+		pp_buf_printf(&b, "%lld %lld %lld %lld\n",
+			(long long)h->s[i].t, h->s[i].allocated_mb,
+			h->s[i].total_mb, h->s[i].pending_mb);
+	rc = pp_write_atomic(path, b.s, b.len, 0644);
+	pp_buf_free(&b);
+	return rc;
+}
+
+void
+pp_history_window(const struct pp_history *h, time_t now, long secs,
+	struct pp_window *w)
+{
+	double sum = 0;
+
+	memset(w, 0, sizeof *w);
+	for (size_t i = h->n; i-- > 0;) {
+		const struct pp_sample *s = &h->s[i];
+
+		if (s->t > now)
+			continue;
+		if (s->t <= now - secs)
+			break;
+		sum += (double)s->allocated_mb;
+		if (s->allocated_mb > w->peak_mb)
+			w->peak_mb = s->allocated_mb;
+		w->samples++;
+	}
+	if (w->samples)
+		w->avg_mb = sum / (double)w->samples;
+}
+
+json_object *
+pp_history_json(const struct pp_history *h, time_t now)
+{
+	json_object *o = json_object_new_object();
+	struct pp_window w1, w24;
+
+	pp_history_window(h, now, 3600, &w1);
+	pp_history_window(h, now, 86400, &w24);
+	json_object_object_add(o, "avg_1h_allocated_mb",
+		pp_jnew_double(w1.avg_mb, 1));
+	json_object_object_add(o, "samples_1h",
+		json_object_new_int64((long long)w1.samples));
+	json_object_object_add(o, "avg_24h_allocated_mb",
+		pp_jnew_double(w24.avg_mb, 1));
+	json_object_object_add(o, "peak_24h_allocated_mb",
+		json_object_new_int64(w24.peak_mb));
+	json_object_object_add(o, "samples_24h",
+		json_object_new_int64((long long)w24.samples));
+	json_object_object_add(o, "samples",
+		json_object_new_int64((long long)h->n));
+	json_object_object_add(o, "oldest", h->n ?
+		pp_jnew_time(h->s[0].t) : NULL);
+	return o;
+}
+
+int
+pp_history_record(struct pp_history *h, const char *path,
+	const struct pp_sample *s, long retention, int record, char *err,
+	size_t errlen)
+{
+	struct pp_lock lock = {-1};
+	char lerr[512];
+
+	if (record) {
+		char *dir = pp_dirname(path);
+
+		if (pp_mkdirs(dir, 0755) < 0) {
+			snprintf(err, errlen, "cannot create state directory "
+				"'%s': %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		free(dir);
+		if (pp_lock(&lock, path, PP_LOCK_EX, 30) < 0) {
+			snprintf(err, errlen, "cannot lock history '%s': %s",
+				path, strerror(errno));
+			return -1;
+		}
+	}
+	if (pp_history_load(h, path, lerr, sizeof lerr) < 0) {
+		if (record) {
+			char *aside = pp_xasprintf("%s.corrupt.%lld", path,
+				(long long)pp_now());
+
+			if (rename(path, aside) < 0) {
+				snprintf(err, errlen, "%s; cannot set it aside "
+					"as '%s': %s", lerr, aside,
+					strerror(errno));
+				free(aside);
+				pp_unlock(&lock);
+				return -1;
+			}
+			pp_warn("%s; set aside as '%s', starting a new "
+				"history", lerr, aside);
+			free(aside);
+		} else {
+			pp_warn("%s; computing without it", lerr);
+		}
+		memset(h, 0, sizeof *h);
+	}
+	pp_history_add(h, s);
+	pp_history_prune(h, s->t, retention);
+	if (record && pp_history_save(h, path) < 0) {
+		snprintf(err, errlen, "cannot write history '%s': %s", path,
+			strerror(errno));
+		pp_unlock(&lock);
+		return -1;
+	}
+	pp_unlock(&lock);
+	return 0;
+}

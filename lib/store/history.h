@@ -1,0 +1,57 @@
+/* history.c: the history store of fleet samples and its windows */
+#ifndef PP_HISTORY_H
+#define PP_HISTORY_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+#include "base/util.h"
+
+/* One sample per minute at most: a later sample in the same minute
+ * replaces the earlier one, so the store stays bounded however often
+ * the tools run (15 days = 21,600 lines at most). */
+struct pp_sample {
+	time_t t;
+	long long allocated_mb;
+	long long total_mb;
+	long long pending_mb;
+};
+
+struct pp_history {
+	size_t n, cap;
+	struct pp_sample *s; /* sorted by time */
+};
+
+struct pp_window {
+	double avg_mb;       /* mean of the samples in the window */
+	long long peak_mb;   /* largest allocated */
+	size_t samples;
+};
+
+/* Parses the store's text; -1 with a message (line number) if corrupt. */
+int pp_history_parse(struct pp_history *h, const char *text, size_t len,
+	char *err, size_t errlen);
+/* Loads path; a missing file is an empty history. -1 if corrupt or
+ * unreadable (message in err). */
+int pp_history_load(struct pp_history *h, const char *path, char *err,
+	size_t errlen);
+int pp_history_save(const struct pp_history *h, const char *path);
+void pp_history_add(struct pp_history *h, const struct pp_sample *s);
+/* Drops samples older than now - retention. */
+void pp_history_prune(struct pp_history *h, time_t now, long retention);
+void pp_history_window(const struct pp_history *h, time_t now, long secs,
+	struct pp_window *w);
+void pp_history_free(struct pp_history *h);
+/* The document's history section. */
+json_object *pp_history_json(const struct pp_history *h, time_t now);
+
+/* Under the store's lock: load (setting a corrupt store aside with a
+ * warning), add the sample, prune, save. With record == 0 nothing is
+ * written and the sample is only added in memory. The caller owns *h.
+ * Returns 0, or -1 with a message when the store cannot be written. */
+int pp_history_record(struct pp_history *h, const char *path,
+	const struct pp_sample *s, long retention, int record, char *err,
+	size_t errlen);
+
+#endif

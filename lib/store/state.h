@@ -1,0 +1,38 @@
+/* state.c: pp-decide's memory and the metric counters, one JSON file */
+#ifndef PP_STATE_H
+#define PP_STATE_H
+
+#include <json-c/json.h>
+
+#include "base/util.h"
+
+#define PP_STATE_VERSION 1
+
+/* The state is a JSON object; each tool owns its top-level sections
+ * ("decide", "refusals", "counters", ...). */
+struct pp_state {
+	char *path;
+	json_object *root;
+	struct pp_lock lock;
+};
+
+/* Opens path. mode PP_LOCK_EX keeps the lock until pp_state_close
+ * (read-modify-write); 0 reads under a shared lock and releases it.
+ * A missing file is an empty state. A corrupt one is an error: returns
+ * -1 with a message naming the file (exit 2); -2 if the lock cannot be
+ * had (exit 1). */
+int pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
+	size_t errlen);
+/* Parses state text (tests, fuzzing); -1 with a message if corrupt. */
+json_object *pp_state_parse(const char *text, size_t len, const char *name,
+	char *err, size_t errlen);
+/* Writes atomically; must be open with PP_LOCK_EX. 0 or -1 (errno). */
+int pp_state_save(struct pp_state *s);
+void pp_state_close(struct pp_state *s);
+/* The named top-level section, created when absent. */
+json_object *pp_state_section(struct pp_state *s, const char *name);
+/* Adds delta to counters[name]{labels...}; used for metrics. */
+void pp_state_count(struct pp_state *s, const char *name, const char *labels,
+	long long delta);
+
+#endif
