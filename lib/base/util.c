@@ -405,17 +405,60 @@ pp_dirname(const char *path)
 	}
 }
 
+char *
+pp_resolve_path(const char *path)
+{
+	char *cur = pp_xstrdup(path);
+
+	/* at most 40 links, as the kernel (ELOOP beyond) */
+	for (int hops = 0; hops < 40; hops++) {
+		struct stat st;
+		char buf[PATH_MAX];
+		ssize_t n;
+		char *next, *dir;
+
+		if (lstat(cur, &st) < 0 || !S_ISLNK(st.st_mode))
+			return cur;
+		n = readlink(cur, buf, sizeof buf - 1);
+		if (n < 0)
+			return cur;
+		buf[n] = '\0';
+		if (buf[0] == '/') {
+			next = pp_xstrdup(buf);
+		} else {
+			dir = pp_dirname(cur);
+			next = pp_xasprintf("%s/%s", dir, buf);
+			free(dir);
+		}
+		free(cur);
+		cur = next;
+	}
+	return cur;
+}
+
 int
 pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 {
-	char *dir = pp_dirname(path);
-	char *tmp = pp_xasprintf("%s.tmp.XXXXXX", path);
+	char *real = pp_resolve_path(path);
+	char *dir = pp_dirname(real);
+	char *tmp = pp_xasprintf("%s.tmp.XXXXXX", real);
+	struct stat st;
 	int fd, dfd, e;
 	size_t off = 0;
 
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;
+	/* Keep the mode and owner of the file being replaced: another
+	 * party (the platform) may share it through its group. An owner
+	 * we may not give (not root) stays ours; the group is kept where
+	 * we are a member of it. */
+	if (stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
+		mode = (int)(st.st_mode & 07777);
+		if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+		    fchown(fd, st.st_uid, st.st_gid) < 0)
+			(void)!fchown(fd, (uid_t)-1, st.st_gid);
+	}
 	if (fchmod(fd, (mode_t)mode) < 0)
 		goto fail_fd;
 	while (off < len) {
@@ -434,13 +477,16 @@ pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 		fd = -1;
 		goto fail_unlink;
 	}
-	if (rename(tmp, path) < 0)
+	/* over the target, not over a symlink to it: a link that
+	 * points at the platform's file keeps pointing at it */
+	if (rename(tmp, real) < 0)
 		goto fail_unlink;
 	dfd = open(dir, O_RDONLY | O_DIRECTORY);
 	if (dfd >= 0) {
 		fsync(dfd);
 		close(dfd);
 	}
+	free(real);
 	free(dir);
 	free(tmp);
 	return 0;
@@ -454,6 +500,7 @@ fail_unlink:
 	errno = e;
 fail:
 	e = errno;
+	free(real);
 	free(dir);
 	free(tmp);
 	errno = e;
@@ -530,30 +577,46 @@ flock_timed(int fd, int op, double timeout)
 	return rc;
 }
 
+char *
+pp_lock_name(const char *path)
+{
+	char *real = pp_resolve_path(path);
+	char *lp = pp_xasprintf("%s.lock", real);
+
+	free(real);
+	return lp;
+}
+
 int
 pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
 {
-	char *lp = pp_xasprintf("%s.lock", path);
+	char *lp = pp_lock_name(path);
 	int op = mode == PP_LOCK_EX ? LOCK_EX : LOCK_SH;
 	int e;
 
+	l->fd = -1;
 	/* A reader never creates the lock file: where none exists no
 	 * writer has ever locked the data, and writers replace it by
 	 * rename, so there is nothing to wait for (and a read-only or
-	 * source tree stays untouched). */
+	 * source tree stays untouched). Any other failure to open it is
+	 * an error: reading or writing without the lock is how updates
+	 * get lost. */
 	if (mode == PP_LOCK_SH) {
 		l->fd = open(lp, O_RDONLY | O_CLOEXEC);
 		e = errno;
-		free(lp);
-		if (l->fd < 0 && (e == ENOENT || e == EACCES)) {
-			l->fd = -1;
+		if (l->fd < 0 && e == ENOENT) {
+			free(lp);
 			return 0;
 		}
 	} else {
 		l->fd = open(lp, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 		e = errno;
-		free(lp);
+		/* flock(2) needs no write access: a lock file another
+		 * user created 0644 still serves when opened to read */
+		if (l->fd < 0 && (e == EACCES || e == EROFS || e == EPERM))
+			l->fd = open(lp, O_RDONLY | O_CLOEXEC);
 	}
+	free(lp);
 	if (l->fd < 0) {
 		errno = e;
 		return -1;

@@ -58,7 +58,10 @@ long pp_parse_duration(const char *s);
 char *pp_read_file(const char *path, size_t max, size_t *len);
 char *pp_read_stream(FILE *f, size_t max, size_t *len);
 /* Writes data to path by temp file in the same directory, fsync and
- * rename, then fsyncs the directory. Returns 0, or -1 with errno set. */
+ * rename, then fsyncs the directory. A symlink is written through: the
+ * temp file goes beside its target and is renamed over the target. An
+ * existing file keeps its mode and (where permitted) owner and group;
+ * mode applies to a new file. Returns 0, or -1 with errno set. */
 int pp_write_atomic(const char *path, const char *data, size_t len,
 	int mode);
 /* mkdir -p; returns 0 or -1 with errno set. */
@@ -66,14 +69,24 @@ int pp_mkdirs(const char *path, int mode);
 /* dirname without modifying the argument; caller frees */
 char *pp_dirname(const char *path);
 
-/* Advisory locks on "<path>.lock" (the data file itself is replaced by
- * rename, so it cannot carry the lock). */
+/* The file path stands for: symlinks followed to their final target
+ * (which need not exist); path itself when it is no symlink. Caller
+ * frees. */
+char *pp_resolve_path(const char *path);
+
+/* Advisory locks on "<target>.lock" beside the file path resolves to
+ * (the data file itself is replaced by rename, so it cannot carry the
+ * lock; a symlink and its target share one lock). */
 enum { PP_LOCK_SH = 1, PP_LOCK_EX = 2 };
 struct pp_lock {
 	int fd;
 };
+/* The lock file's name for path; caller frees. */
+char *pp_lock_name(const char *path);
 /* Waits up to timeout seconds (0: do not wait). Returns 0, or -1 with
- * errno set (EWOULDBLOCK/ETIMEDOUT on timeout). */
+ * errno set: ETIMEDOUT on timeout (EINTR on a signal), else the reason
+ * the lock file could not be opened. A reader (PP_LOCK_SH) succeeds without
+ * a lock where no lock file exists: no writer has locked the data. */
 int pp_lock(struct pp_lock *l, const char *path, int mode, double timeout);
 void pp_unlock(struct pp_lock *l);
 

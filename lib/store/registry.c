@@ -325,15 +325,22 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		}
 		if (pp_lock(&r->lock, path, mode ? mode : PP_LOCK_SH,
 		    LOCK_TIMEOUT) < 0) {
-			if (errno == ENOENT || errno == EACCES) {
-				/* no lock file possible: fall through to
-				 * reading, which names the real problem */
-				r->lock.fd = -1;
-			} else {
+			int e = errno;
+			int late = e == ETIMEDOUT || e == EINTR;
+			char *lp = pp_lock_name(path);
+
+			/* never read or write unlocked; only a registry
+			 * that does not exist (nor its directory) falls
+			 * through, for reading to name that */
+			if (late || e != ENOENT ||
+			    access(path, F_OK) == 0) {
 				snprintf(err, errlen, "cannot lock registry "
-					"'%s': %s", path, strerror(errno));
-				return -2;
+					"'%s': lock file '%s': %s",
+					path, lp, strerror(e));
+				free(lp);
+				return late ? -2 : -1;
 			}
+			free(lp);
 		}
 		{
 			FILE *f = fopen(path, "r");

@@ -75,8 +75,9 @@ long long pp_container_ram(const struct pp_container *c);
  * or file:// URL (read-only). mode is 0 (no lock held afterwards; a
  * shared lock is taken while reading), PP_LOCK_SH or PP_LOCK_EX (held
  * until pp_registry_close). On error writes a message naming the node
- * and field into err and returns -1 for bad or missing content (exit
- * 2) or -2 when the lock could not be had (exit 1). */
+ * and field into err and returns -1 for bad or missing content or a
+ * lock file that cannot be opened (exit 2), or -2 when the lock was
+ * not granted in time (exit 1). */
 int pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen);
 /* Checks and indexes r->root (after loading or after edits). */
