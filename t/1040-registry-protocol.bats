@@ -149,3 +149,52 @@ teardown() {
 	[ "$(stat -c '%a %u %g' "$REGISTRY")" = "$before" ] ||
 		fail "mode/owner $(stat -c '%a %u %g' "$REGISTRY"), was $before"
 }
+
+# bad_value FILTER WHAT: the registry with FILTER applied is refused
+# with exit 2 naming WHAT, and the move hook never runs
+bad_value() {
+	reg_write
+	jq "$1" "$REGISTRY" > "$REGISTRY.new"
+	mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr pp-fleetstats --no-record
+	assert_failure 2
+	assert_stderr_contains "$2"
+	assert_output ""
+	run --separate-stderr pp-drain --node DED < /dev/null
+	assert_failure 2
+	assert_stderr_contains "$2"
+	[ ! -e "$HOOK_LOG" ] || fail "the move hook ran"
+}
+
+@test "an ip that is not an address is refused when read, naming node and field" {
+	bad_value '.nodes[2].ip = "-oProxyCommand=touch /tmp/x"' \
+		"node 'T': field 'ip' is not an IPv4 or IPv6 address"
+	bad_value '.nodes[2].ip = "example.org"' "node 'T': field 'ip'"
+	bad_value '.nodes[2].ip = "10.0.0.1 "' "node 'T': field 'ip'"
+	bad_value '.nodes[2].ip = ""' "node 'T': field 'ip'"
+	bad_value '.nodes[2].ip = 10' "node 'T': field 'ip'"
+	bad_value '.nodes[1].ip = "fe80::1%eth0"' "node 'S': field 'ip'"
+}
+
+@test "ids outside [A-Za-z0-9._-] or starting with '-' are refused when read" {
+	bad_value '.nodes[2].id = "-rf"' "node 2: field 'id' is not a safe id"
+	bad_value '.nodes[2].id = "a/b"' "node 2: field 'id' is not a safe id"
+	bad_value '.nodes[2].id = ".."' "node 2: field 'id' is not a safe id"
+	bad_value '.nodes[2].id = "a b"' "node 2: field 'id' is not a safe id"
+	bad_value '.nodes[1].containers[0].id = "--delete"' \
+		"node 'S': container 0: field 'id' is not a safe id"
+	bad_value '.nodes[1].containers[0].id = "x;y"' \
+		"node 'S': container 0: field 'id' is not a safe id"
+}
+
+@test "IPv4 and IPv6 addresses, a null ip and ids of the safe set are taken" {
+	reg_write
+	jq '.nodes[0].ip = "2001:db8::10" | .nodes[1].ip = "10.1.2.3" |
+	    .nodes[2].ip = null | .nodes[2].id = "T_9.x-1" |
+	    .nodes[1].containers[0].id = "mc.4711_a-B"' "$REGISTRY" \
+		> "$REGISTRY.new"
+	mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr pp-fleetstats --no-record
+	assert_success
+	jq_is '[.nodes[].id] | join(",")' DED,S,T_9.x-1
+}

@@ -8,6 +8,7 @@
 #include "base/json.h"
 #include "base/http.h"
 #include "store/registry.h"
+#include "store/regcheck.h"
 
 #define LOCK_TIMEOUT 30.0
 
@@ -111,6 +112,10 @@ index_container(struct pp_node *n, struct pp_container *c, json_object *o,
 	if (!c->id || !*c->id)
 		return bad(err, errlen, name, "node '%s': container %zu: "
 			"field 'id' is missing", n->id, i);
+	if (pp_regcheck_id(c->id) < 0)
+		return bad(err, errlen, name, "node '%s': container %zu: "
+			"field 'id' is not a safe id (letters, digits, '.', "
+			"'_', '-'; not starting with '-')", n->id, i);
 	rc = ram_field(o, "ram_mb", &c->ram_mb, 1);
 	if (rc == -1)
 		return bad(err, errlen, name, "node '%s': container '%s': "
@@ -150,6 +155,10 @@ index_node(struct pp_node *n, json_object *o, size_t i, const char *name,
 	if (!n->id || !*n->id)
 		return bad(err, errlen, name, "node %zu: field 'id' is "
 			"missing", i);
+	if (pp_regcheck_id(n->id) < 0)
+		return bad(err, errlen, name, "node %zu: field 'id' is not "
+			"a safe id (letters, digits, '.', '_', '-'; not "
+			"starting with '-')", i);
 	s = pp_jstr(o, "kind", NULL);
 	n->kind = lookup(s, kinds, 2);
 	if (n->kind < 0)
@@ -187,6 +196,10 @@ index_node(struct pp_node *n, json_object *o, size_t i, const char *name,
 			n->id, n->reserved_ram_mb, n->total_ram_mb);
 	n->usable_ram_mb = n->total_ram_mb - n->reserved_ram_mb;
 	n->ip = pp_jstr(o, "ip", NULL);
+	if ((n->ip || (pp_jget(o, "ip") && !json_object_is_type(pp_jget(o,
+	    "ip"), json_type_null))) && pp_regcheck_ip(n->ip) < 0)
+		return bad(err, errlen, name, "node '%s': field 'ip' is not "
+			"an IPv4 or IPv6 address", n->id);
 	n->location = pp_jstr(o, "location", NULL);
 	cl = pp_jget(o, "cloud");
 	if (cl && json_object_is_type(cl, json_type_object)) {
