@@ -109,3 +109,4 @@ complete -F _pp_complete pp-drain
 complete -F _pp_complete pp-provision
 complete -F _pp_complete pp-sim
 complete -F _pp_complete pp-status
+complete -F _pp_complete pp-registry

@@ -49,7 +49,7 @@ bash_complete() {
 }
 
 @test "bash: one complete line per tool" {
-	for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status; do
+	for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-registry; do
 		[[ $(grep -c "^complete -F _pp_complete $t\$" "$COMP/pp.bash") -eq 1 ]]
 	done
 }
@@ -143,7 +143,7 @@ bash_complete() {
 	run zsh -n "$COMP/_pp"
 	assert_success
 	run head -1 "$COMP/_pp"
-	assert_output "#compdef pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status"
+	assert_output "#compdef pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-registry"
 }
 
 # zsh_complete WORD...: runs _pp with compadd stubbed to print its words

@@ -1,0 +1,232 @@
+/* pp-registry's body: the platform's side of the registry protocol
+ * (ppscale-registry(5)) done once, correctly: every edit is a
+ * read-modify-write under the exclusive lock, checked against what the
+ * registry holds at that moment (a node ppscale has marked draining
+ * takes no new game server), landed by rename. */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/util.h"
+#include "conf/config.h"
+#include "doc/doc.h"
+#include "store/regcheck.h"
+#include "store/registry.h"
+#include "run/regedit.h"
+
+static const char *cstates[] = {"starting", "running", "stopping",
+	"stopped"};
+
+static int
+cstate_ok(const char *s)
+{
+	for (size_t i = 0; i < sizeof cstates / sizeof *cstates; i++)
+		if (!strcmp(s, cstates[i]))
+			return 1;
+	return 0;
+}
+
+/* the node's containers list, created when absent */
+static json_object *
+containers(struct pp_node *n)
+{
+	json_object *cs = pp_jget(n->obj, "containers");
+
+	if (!cs || !json_object_is_type(cs, json_type_array)) {
+		cs = json_object_new_array();
+		json_object_object_add(n->obj, "containers", cs);
+	}
+	return cs;
+}
+
+static struct pp_container *
+find_server(struct pp_node *n, const char *id)
+{
+	for (size_t i = 0; i < n->ncontainers; i++)
+		if (!strcmp(n->containers[i].id, id))
+			return &n->containers[i];
+	return NULL;
+}
+
+static int
+show(const char *rpath, const struct pp_regedit *e)
+{
+	struct pp_registry r;
+	struct pp_node *n;
+	char err[768];
+	int rc = pp_registry_open(&r, rpath, 0, err, sizeof err);
+
+	if (rc < 0) {
+		pp_warn("%s", err);
+		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
+	}
+	n = e->node ? pp_registry_find(&r, e->node) : NULL;
+	if (e->node && !n) {
+		pp_warn("no node '%s' in registry '%s'", e->node, rpath);
+		pp_registry_close(&r);
+		return PP_EXIT_FAIL;
+	}
+	rc = pp_doc_write(n ? n->obj : r.root) < 0 ? PP_EXIT_FAIL :
+		PP_EXIT_OK;
+	pp_registry_close(&r);
+	return rc;
+}
+
+/* The edit itself, on the open registry; 0 or an exit status with the
+ * reason in msg. */
+static int
+edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
+	size_t len)
+{
+	struct pp_node *n = pp_registry_find(r, e->node);
+	struct pp_container *c;
+	int st;
+
+	if (!n) {
+		snprintf(msg, len, "no node '%s' in the registry", e->node);
+		return PP_EXIT_FAIL;
+	}
+	switch (e->op) {
+	case PP_RE_STATUS:
+		st = pp_status_parse(e->status);
+		/* draining is ppscale's: returning such a node to ready
+		 * would undo a drain in progress (pp-drain --uncordon) */
+		if (n->status == PP_ST_DRAINING && st != PP_ST_DRAINING) {
+			snprintf(msg, len, "node '%s' is draining: ppscale "
+				"owns it until it is removed or returned "
+				"(pp-drain --node %s --uncordon)", n->id, n->id);
+			return PP_EXIT_FAIL;
+		}
+		pp_node_set_status(n, st);
+		return 0;
+	case PP_RE_PLACE:
+		for (size_t i = 0; i < r->nnodes; i++) {
+			if (find_server(&r->nodes[i], e->server)) {
+				snprintf(msg, len, "game server '%s' is "
+					"already on node '%s'", e->server,
+					r->nodes[i].id);
+				return PP_EXIT_FAIL;
+			}
+		}
+		if (n->status != PP_ST_READY) {
+			snprintf(msg, len, "node '%s' is %s: it takes no new "
+				"game servers", n->id,
+				pp_status_name(n->status));
+			return PP_EXIT_FAIL;
+		}
+		if (strcmp(e->state ? e->state : "running", "stopped") &&
+		    n->allocated_ram_mb + e->ram_mb > n->usable_ram_mb) {
+			snprintf(msg, len, "game server '%s' (%lld MB) does "
+				"not fit on node '%s' (%lld of %lld MB free)",
+				e->server, e->ram_mb, n->id,
+				n->usable_ram_mb - n->allocated_ram_mb,
+				n->usable_ram_mb);
+			return PP_EXIT_FAIL;
+		}
+		{
+			json_object *o = json_object_new_object();
+
+			json_object_object_add(o, "id",
+				json_object_new_string(e->server));
+			json_object_object_add(o, "ram_mb",
+				json_object_new_int64(e->ram_mb));
+			json_object_object_add(o, "state",
+				json_object_new_string(e->state ? e->state :
+				"running"));
+			json_object_object_add(o, "players",
+				json_object_new_int64(e->players > 0 ?
+				e->players : 0));
+			json_object_array_add(containers(n), o);
+		}
+		return 0;
+	case PP_RE_REMOVE:
+	case PP_RE_SET:
+		c = find_server(n, e->server);
+		if (!c) {
+			snprintf(msg, len, "no game server '%s' on node '%s'",
+				e->server, n->id);
+			return PP_EXIT_FAIL;
+		}
+		if (e->op == PP_RE_REMOVE) {
+			json_object_array_del_idx(containers(n),
+				(size_t)(c - n->containers), 1);
+			return 0;
+		}
+		if (e->players >= 0)
+			json_object_object_add(c->obj, "players",
+				json_object_new_int64(e->players));
+		if (e->state)
+			json_object_object_add(c->obj, "state",
+				json_object_new_string(e->state));
+		if (e->ram_mb >= 0)
+			json_object_object_add(c->obj, "ram_mb",
+				json_object_new_int64(e->ram_mb));
+		return 0;
+	}
+	snprintf(msg, len, "unknown edit");
+	return PP_EXIT_USAGE;
+}
+
+static int
+check_args(const struct pp_regedit *e)
+{
+	if (e->node && pp_regcheck_id(e->node) < 0)
+		pp_die(PP_EXIT_USAGE, "bad node id '%s': letters, digits, "
+			"'.', '_', '-', not starting with '-'", e->node);
+	if (e->server && pp_regcheck_id(e->server) < 0)
+		pp_die(PP_EXIT_USAGE, "bad game server id '%s': letters, "
+			"digits, '.', '_', '-', not starting with '-'",
+			e->server);
+	if (e->state && !cstate_ok(e->state))
+		pp_die(PP_EXIT_USAGE, "bad --state '%s': expected starting, "
+			"running, stopping or stopped", e->state);
+	if (e->op == PP_RE_STATUS) {
+		int st = pp_status_parse(e->status);
+
+		if (st < 0)
+			pp_die(PP_EXIT_USAGE, "bad status '%s': expected "
+				"ready or unhealthy", e->status);
+		if (st != PP_ST_READY && st != PP_ST_UNHEALTHY)
+			pp_die(PP_EXIT_USAGE, "status '%s' is ppscale's to "
+				"set, not the platform's (the platform sets "
+				"ready or unhealthy)", e->status);
+	}
+	return 0;
+}
+
+int
+pp_regedit_run(const struct pp_config *cfg, const char *state_dir,
+	const char *registry, const struct pp_regedit *e)
+{
+	char *rpath = pp_registry_path(cfg, state_dir, registry);
+	struct pp_registry r;
+	char err[768], msg[512];
+	int rc;
+
+	check_args(e);
+	if (e->op == PP_RE_SHOW) {
+		rc = show(rpath, e);
+		free(rpath);
+		return rc;
+	}
+	rc = pp_registry_open(&r, rpath, PP_LOCK_EX, err, sizeof err);
+	if (rc < 0) {
+		pp_warn("%s", err);
+		free(rpath);
+		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
+	}
+	rc = edit(&r, e, msg, sizeof msg);
+	if (rc) {
+		pp_warn("%s: %s", rpath, msg);
+	} else if (pp_registry_save(&r) < 0) {
+		pp_warn("cannot write registry '%s':", rpath);
+		rc = PP_EXIT_FAIL;
+	} else {
+		pp_debug("%s: done", rpath);
+	}
+	pp_registry_close(&r);
+	free(rpath);
+	return rc;
+}
