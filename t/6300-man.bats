@@ -53,7 +53,7 @@ man_opts() {
 		# cross-references to ppscale's own pages resolve once installed;
 		# whether other packages' pages (cloud-init(1), nft(8)) are in
 		# this machine's man database says nothing about our pages
-		out=$(grep -vE 'referenced manual not found: Xr (pp-[a-z]+ 1|ppscale\.yaml 5|ppscale 7|cloud-init 1|nft 8)|outdated mandoc\.db lacks (cloud-init\(1\)|nft\(8\)) entry' <<< "$out" || true)
+		out=$(grep -vE 'referenced manual not found: Xr (pp-[a-z]+ 1|ppscale\.yaml 5|ppscale-registry 5|ppscale 7|cloud-init 1|nft 8)|outdated mandoc\.db lacks (cloud-init\(1\)|nft\(8\)) entry' <<< "$out" || true)
 		[[ -z "$out" ]] || bad+="$out"$'\n'
 	done
 	[[ -z "$bad" ]] || fail "mandoc -Tlint: $bad"
@@ -134,4 +134,19 @@ man_opts() {
 		[[ $block == *"$want"* ]] || missing+=" $key(default '$want')"
 	done < <("$BUILD/unit/config_keys" | tr '\t' '|')
 	[[ -z "$missing" ]] || fail "ppscale.yaml.5 lacks:$missing"
+}
+
+@test "ppscale-registry(5) states the lock file and the timeouts the code uses" {
+	local page="$MAN/man5/ppscale-registry.5" wait hold
+	wait=$(sed -nE 's/^#define LOCK_TIMEOUT ([0-9]+)\.0$/\1/p' \
+		"$TOP/lib/store/registry.c")
+	hold=$(sed -nE 's/^#define DELETE_LOCK_BUDGET ([0-9]+)\.0$/\1/p' \
+		"$TOP/lib/run/provision.c")
+	[[ -n $wait && -n $hold ]] || fail "timeouts not found in the source"
+	grep -q "waits up to $wait seconds for the lock" "$page" ||
+		fail "the page does not say readers and writers wait $wait s"
+	grep -qE "up to $hold\$" "$page" ||
+		fail "the page does not say a delete holds the lock up to $hold s"
+	grep -q '^\.Pa <registry>\.lock$' "$page"
+	grep -qx '\.Xr ppscale-registry 5 ,' "$MAN/man7/ppscale.7"
 }
