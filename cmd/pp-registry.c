@@ -122,8 +122,8 @@ main(int argc, char **argv)
 		e.op = PP_RE_STATUS;
 		want = 2;
 	} else {
-		pp_warn("unknown command '%s': expected show, place, remove, "
-			"set or status", cmd);
+		pp_warn("unexpected argument '%s': expected a command: "
+			"show, place, remove, set or status", cmd);
 		usage(PP_EXIT_USAGE);
 		return PP_EXIT_USAGE;
 	}
