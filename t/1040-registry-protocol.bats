@@ -198,3 +198,11 @@ bad_value() {
 	assert_success
 	jq_is '[.nodes[].id] | join(",")' DED,S,T_9.x-1
 }
+
+@test "the platform editing with pp-registry and with flock+jq during pipeline cycles loses no update (20 s)" {
+	run bash "$TOP/t/concurrency/platform.sh" "${PLATFORM_SECONDS:-20}"
+	echo "# ${lines[-1]}" >&3
+	assert_success
+	assert_output --partial "lost updates: 0"
+	refute_output --partial "game servers on deleted nodes"
+}
