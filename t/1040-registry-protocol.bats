@@ -204,5 +204,13 @@ bad_value() {
 	echo "# ${lines[-1]}" >&3
 	assert_success
 	assert_output --partial "lost updates: 0"
+	assert_output --partial "scaling.triggered"   # the cycles acted
 	refute_output --partial "game servers on deleted nodes"
+}
+
+@test "the platform check notices lost updates when the flock+jq loop leaves the lock out" {
+	PP_PLATFORM_UNLOCKED=1 run bash "$TOP/t/concurrency/platform.sh" 10
+	echo "# ${lines[-1]}" >&3
+	assert_failure
+	assert_output --partial "lost updates: some"
 }

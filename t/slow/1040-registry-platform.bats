@@ -14,5 +14,6 @@ setup() {
 	echo "# ${lines[-1]}" >&3
 	assert_success
 	assert_output --partial "lost updates: 0"
+	assert_output --partial "node.removed"   # nodes were drained and deleted
 	refute_output --partial "game servers on deleted nodes"
 }
