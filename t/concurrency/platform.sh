@@ -43,13 +43,14 @@ policies:
     enabled: false
 CONF
 mkdir "$d/platform"
-# the platform's own file, its dedicated node 92 % full of game servers
-# the loops leave alone: the first cycle scales up
+# the platform's own file, its dedicated node 92 % full: the first
+# cycle scales up; these game servers are the pp-registry loop's, which
+# removes them when the load goes down
 jq -n '{version: 1, nodes: [{id: "ded-1", kind: "dedicated",
   status: "ready", role: "worker", total_ram_mb: 32768,
   reserved_ram_mb: 0, ip: "203.0.113.10", location: "fsn1",
   labels: {}, cloud: null, containers: [range(0; 10) |
-  {id: "base\(.)", ram_mb: 3000, state: "running", players: 4}]}]}' \
+  {id: "tb\(.)", ram_mb: 3000, state: "running", players: 4}]}]}' \
 	> "$d/platform/nodes.json"
 ln -s platform/nodes.json "$d/registry.json"
 target=$d/platform/nodes.json
@@ -82,7 +83,8 @@ target_count() {
 
 with_tool() {
 	local led=$d/ledger.tool i=0 n s node drain
-	: > "$led"
+	jq -r '.nodes[] | .id as $n | .containers[] | "\(.id) \($n)"' \
+		"$target" > "$led"
 	while ((SECONDS < end)); do
 		for n in $(pp-registry show 2>/dev/null | jq -r \
 		    '.nodes[] | select(.status == "provisioning") | .id'); do
