@@ -28,10 +28,10 @@ setup() {
 	reg_is '.nodes[1].containers[2].players' 0
 }
 
-@test "place refuses a node that is draining or provisioning, a duplicate and one that does not fit" {
+@test "place refuses a node that is draining or provisioning, a duplicate and one that does not fit, even with -q saying why" {
 	local before
 	before=$(files_sum "$REGISTRY")
-	run --separate-stderr pp-registry place D mc-1 100
+	run --separate-stderr pp-registry -q place D mc-1 100
 	assert_failure 1
 	assert_stderr_contains "node 'D' is draining: it takes no new game servers"
 	run --separate-stderr pp-registry place P mc-1 100

@@ -3,7 +3,7 @@
  * read-modify-write under the exclusive lock, checked against what the
  * registry holds at that moment (a node ppscale has marked draining
  * takes no new game server), landed by rename. */
-#include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +15,20 @@
 #include "store/regcheck.h"
 #include "store/registry.h"
 #include "run/regedit.h"
+
+/* A refusal is an error, shown even with -q (pp_warn is not). */
+static void
+fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+static void
+fail(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(-1, fmt, ap);
+	va_end(ap);
+}
 
 static const char *cstates[] = {"starting", "running", "stopping",
 	"stopped"};
@@ -59,12 +73,12 @@ show(const char *rpath, const struct pp_regedit *e)
 	int rc = pp_registry_open(&r, rpath, 0, err, sizeof err);
 
 	if (rc < 0) {
-		pp_warn("%s", err);
+		fail("%s", err);
 		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 	}
 	n = e->node ? pp_registry_find(&r, e->node) : NULL;
 	if (e->node && !n) {
-		pp_warn("no node '%s' in registry '%s'", e->node, rpath);
+		fail("no node '%s' in registry '%s'", e->node, rpath);
 		pp_registry_close(&r);
 		return PP_EXIT_FAIL;
 	}
@@ -213,15 +227,15 @@ pp_regedit_run(const struct pp_config *cfg, const char *state_dir,
 	}
 	rc = pp_registry_open(&r, rpath, PP_LOCK_EX, err, sizeof err);
 	if (rc < 0) {
-		pp_warn("%s", err);
+		fail("%s", err);
 		free(rpath);
 		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 	}
 	rc = edit(&r, e, msg, sizeof msg);
 	if (rc) {
-		pp_warn("%s: %s", rpath, msg);
+		fail("%s: %s", rpath, msg);
 	} else if (pp_registry_save(&r) < 0) {
-		pp_warn("cannot write registry '%s':", rpath);
+		fail("cannot write registry '%s':", rpath);
 		rc = PP_EXIT_FAIL;
 	} else {
 		pp_debug("%s: done", rpath);
