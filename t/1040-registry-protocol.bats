@@ -209,7 +209,7 @@ bad_value() {
 }
 
 @test "the platform check notices lost updates when the flock+jq loop leaves the lock out" {
-	PP_PLATFORM_UNLOCKED=1 run bash "$TOP/t/concurrency/platform.sh" 10
+	PP_PLATFORM_UNLOCKED=1 run bash "$TOP/t/concurrency/platform.sh" 20
 	echo "# ${lines[-1]}" >&3
 	assert_failure
 	assert_output --partial "lost updates: some"

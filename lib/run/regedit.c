@@ -74,6 +74,7 @@ show(const char *rpath, const struct pp_regedit *e)
 
 	if (rc < 0) {
 		fail("%s", err);
+		pp_registry_close(&r);
 		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 	}
 	n = e->node ? pp_registry_find(&r, e->node) : NULL;
@@ -214,12 +215,12 @@ int
 pp_regedit_run(const struct pp_config *cfg, const char *state_dir,
 	const char *registry, const struct pp_regedit *e)
 {
-	char *rpath = pp_registry_path(cfg, state_dir, registry);
 	struct pp_registry r;
-	char err[768], msg[512];
+	char err[768], msg[512], *rpath;
 	int rc;
 
 	check_args(e);
+	rpath = pp_registry_path(cfg, state_dir, registry);
 	if (e->op == PP_RE_SHOW) {
 		rc = show(rpath, e);
 		free(rpath);
@@ -228,6 +229,7 @@ pp_regedit_run(const struct pp_config *cfg, const char *state_dir,
 	rc = pp_registry_open(&r, rpath, PP_LOCK_EX, err, sizeof err);
 	if (rc < 0) {
 		fail("%s", err);
+		pp_registry_close(&r);
 		free(rpath);
 		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 	}
