@@ -51,7 +51,7 @@ MAN7     = $(wildcard share/man/man7/*.7)
 # and the example alerting rules.
 DATAFILES = $(wildcard share/*.tmpl share/*.yaml share/*.example \
 	share/cloud-init/*.tmpl share/examples/*.example \
-	share/prometheus/*.yml)
+	share/prometheus/*.yml share/sql/*.sql)
 # and the systemd units and the cron file, to copy into /etc
 DATAFILES += $(wildcard share/systemd/*.service share/systemd/*.timer \
 	share/cron/*.cron)
