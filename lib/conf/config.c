@@ -1,6 +1,7 @@
 /* The YAML configuration: one table of keys with types and defaults.
  * Adding a setting is one field in struct pp_config and one row here. */
 #include <errno.h>
+#include <float.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -302,6 +303,7 @@ struct ctx {
 	yaml_document_t *doc;
 	struct pp_config *c;
 	unsigned char *set; /* keys given in the file */
+	const yaml_node_t **at; /* and their values, for line numbers */
 };
 
 static const struct key *
@@ -1010,6 +1012,7 @@ walk(struct ctx *x, const yaml_node_t *map, const char *prefix)
 		if (x->set[k - keys])
 			return fail(x, kn, "duplicate key '%s'", path);
 		x->set[k - keys] = 1;
+		x->at[k - keys] = vn;
 		if (k->type == T_SECTION) {
 			if (is_null(vn))
 				continue;
@@ -1040,20 +1043,275 @@ pp_type_choice_parse(const char *s)
 	return -1;
 }
 
-/* The server-type choices are strings with three legal values. */
+/* ---- checks once the file is loaded ------------------------------- */
+
+/* Every number (integer, number, duration) lies in [lo, hi], the lower
+ * bound exclusive with lo_open. A key without a row here must not be
+ * negative, so a new setting is checked without a row of its own. */
+#define UNBOUNDED DBL_MAX
+static const struct range {
+	const char *path;
+	double lo, hi;
+	int lo_open;
+} ranges[] = {
+	{"policies.reactive.up_threshold", 0, 100, 1},
+	{"policies.reactive.down_threshold", 0, 100, 0},
+	{"policies.reactive.urgency_high", 0, 100, 1},
+	{"policies.reactive.urgency_critical", 0, 100, 1},
+	{"policies.reactive.down_margin", 0, 100, 0},
+	{"policies.unneeded.utilisation", 0, 100, 1},
+	{"policies.predictive.threshold", 0, 100, 1},
+	/* 0 would busy-poll the API or retry without a pause */
+	{"cloud.poll_interval", 0, 3600, 1},
+	{"cloud.retry_base", 0, 3600, 1},
+	{"cloud.retry_max", 0, 3600, 1},
+	{"cloud.retries", 0, 100, 0},
+	{"cloud.connect_timeout", 0, UNBOUNDED, 1},
+	{"cloud.request_timeout", 0, UNBOUNDED, 1},
+	{"cloud.action_timeout", 0, UNBOUNDED, 1},
+	{"cloud.boot_timeout", 0, UNBOUNDED, 1},
+	{"cloud.deadline", 0, UNBOUNDED, 1},
+	{"cloud_init.agent_port", 1, 65535, 0},
+	{"cloud_init.join_token_timeout", 0, UNBOUNDED, 1},
+	/* 0 or less blocks every scale-up */
+	{"limits.max_hourly_eur", 0, UNBOUNDED, 1},
+	{"drain.move_timeout", 0, UNBOUNDED, 1},
+	{"events.webhook_timeout", 0, UNBOUNDED, 1},
+	{"events.webhook_retries", 0, 100, 0},
+	{"history.retention", 0, UNBOUNDED, 1},
+	{"forecast.timeout", 0, UNBOUNDED, 1},
+};
+
+/* Pairs of keys where the first must not exceed (strict: must stay
+ * below) the second. */
+static const struct order {
+	const char *lo, *hi;
+	int strict;
+} orders[] = {
+	{"limits.min_cloud_nodes", "limits.max_cloud_nodes", 0},
+	{"policies.spare.min_spares", "policies.spare.max_spares", 0},
+	{"policies.reactive.down_threshold", "policies.reactive.up_threshold",
+		1},
+	{"policies.reactive.urgency_high", "policies.reactive.urgency_critical",
+		0},
+	{"cloud.retry_base", "cloud.retry_max", 0},
+};
+
+/* Strings with a fixed set of values (NULL-terminated). */
+static const struct choice {
+	const char *path;
+	const char *v[4];
+} choices[] = {
+	{"cloud.provider", {"local", "hetzner", NULL}},
+	{"cloud.type_choice", {"cheapest_per_gb", "smallest_fit", "cheapest",
+		NULL}},
+	{"policies.spare.type_choice", {"cheapest_per_gb", "smallest_fit",
+		"cheapest", NULL}},
+};
+
+/* The node a key's value came from in the file; NULL for a default. */
+static const yaml_node_t *
+node_of(struct ctx *x, const struct key *k)
+{
+	return x->at[k - keys];
+}
+
+static const struct key *
+must_key(const char *path)
+{
+	const struct key *k = find_key(path);
+
+	if (!k)
+		pp_die(PP_EXIT_FAIL, "internal: no config key '%s'", path);
+	return k;
+}
+
+static int
+is_number(const struct key *k)
+{
+	return k->type == T_INT || k->type == T_DOUBLE || k->type == T_DUR;
+}
+
+static double
+number(struct pp_config *c, const struct key *k)
+{
+	void *f = field(c, k);
+
+	return k->type == T_DOUBLE ? *(double *)f : (double)*(long *)f;
+}
+
+/* The value as the file wrote it, else as a number. */
+static const char *
+shown(struct ctx *x, const struct key *k, char *buf, size_t len)
+{
+	const yaml_node_t *n = node_of(x, k);
+
+	if (n && n->type == YAML_SCALAR_NODE)
+		return scalar(n);
+	snprintf(buf, len, "%g", number(x->c, k));
+	return buf;
+}
+
+static int
+check_ranges(struct ctx *x)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		struct range r = {k->path, 0, UNBOUNDED, 0};
+		double v;
+		char buf[64], lo[64];
+
+		if (!is_number(k))
+			continue;
+		for (size_t j = 0; j < sizeof ranges / sizeof ranges[0]; j++)
+			if (!strcmp(ranges[j].path, k->path))
+				r = ranges[j];
+		v = number(x->c, k);
+		if (v >= r.lo && !(r.lo_open && v == r.lo) && v <= r.hi)
+			continue;
+		snprintf(lo, sizeof lo, "%s %g", r.lo_open ? "above" :
+			"at least", r.lo);
+		if (r.hi == UNBOUNDED)
+			return fail(x, node_of(x, k), "'%s' must be %s, not "
+				"'%s'", k->path, r.lo_open ? "greater than 0" :
+				"0 or more", shown(x, k, buf, sizeof buf));
+		return fail(x, node_of(x, k), "'%s' must be %s and at most "
+			"%g, not '%s'", k->path, lo, r.hi,
+			shown(x, k, buf, sizeof buf));
+	}
+	return 0;
+}
+
+static int
+check_orders(struct ctx *x)
+{
+	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++) {
+		const struct key *a = must_key(orders[i].lo);
+		const struct key *b = must_key(orders[i].hi);
+		double va = number(x->c, a), vb = number(x->c, b);
+		char ba[64], bb[64];
+
+		if (va < vb || (!orders[i].strict && va == vb))
+			continue;
+		/* the line of whichever the file set, the later one first */
+		return fail(x, node_of(x, b) ? node_of(x, b) : node_of(x, a),
+			"'%s' (%s) must be %s '%s' (%s)", a->path,
+			shown(x, a, ba, sizeof ba),
+			orders[i].strict ? "below" : "at most", b->path,
+			shown(x, b, bb, sizeof bb));
+	}
+	return 0;
+}
+
 static int
 check_choices(struct ctx *x)
 {
-	const char *what[] = {"cloud.type_choice",
-		"policies.spare.type_choice"};
-	const char *val[] = {x->c->cloud.type_choice,
-		x->c->spare.type_choice};
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		const struct key *k = must_key(choices[i].path);
+		const char *v = *(char **)field(x->c, k);
+		char list[128] = "";
+		size_t n = 0;
 
-	for (size_t i = 0; i < 2; i++)
-		if (pp_type_choice_parse(val[i]) < 0)
-			return fail(x, NULL, "'%s' must be cheapest_per_gb, "
-				"smallest_fit or cheapest, not '%s'", what[i],
-				val[i] ? val[i] : "");
+		for (const char *const *o = choices[i].v; *o; o++, n++)
+			if (v && !strcmp(v, *o))
+				break;
+		if (choices[i].v[n])
+			continue;
+		for (size_t j = 0; j < n; j++)
+			snprintf(list + strlen(list), sizeof list -
+				strlen(list), "%s%s", j == 0 ? "" : j + 1 == n ?
+				" or " : ", ", choices[i].v[j]);
+		return fail(x, node_of(x, k), "'%s' must be %s, not '%s'",
+			k->path, list, v ? v : "");
+	}
+	return 0;
+}
+
+/* A zone the C library can load: a TZif file under $TZDIR or the
+ * system's zoneinfo. glibc falls back to UTC without a word for a name
+ * it cannot find, which would shift every schedule. */
+static int
+zone_ok(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096], magic[4];
+	FILE *f;
+	int ok;
+
+	if (!strcmp(tz, "UTC"))
+		return 1;
+	if (!*tz || *tz == '/' || strstr(tz, "..") ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(tz))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir :
+		"/usr/share/zoneinfo", tz);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "TZif", 4);
+	fclose(f);
+	return ok;
+}
+
+static int
+check_timezone(struct ctx *x)
+{
+	const struct key *k = must_key("timezone");
+	const char *tz = x->c->timezone;
+
+	if (!tz || zone_ok(tz))
+		return 0;
+	return fail(x, node_of(x, k), "'timezone': unknown time zone '%s' "
+		"(an IANA name such as Europe/Berlin, or UTC; is tzdata "
+		"installed?)", tz);
+}
+
+static int
+date_ok(const char *s)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31};
+	int y, m, d;
+
+	if (strlen(s) != 10 || strspn(s, "0123456789-") != 10 ||
+	    s[4] != '-' || s[7] != '-' ||
+	    sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 || y % 400 == 0));
+}
+
+static int
+check_holidays(struct ctx *x)
+{
+	const yaml_node_t *n = node_of(x, must_key("holidays"));
+	const struct pp_strlist *h = &x->c->holidays;
+
+	for (size_t i = 0; i < h->n; i++) {
+		const yaml_node_t *e = n;
+
+		if (date_ok(h->v[i]))
+			continue;
+		if (n && n->type == YAML_SEQUENCE_NODE &&
+		    i < (size_t)(n->data.sequence.items.top -
+		    n->data.sequence.items.start))
+			e = yaml_document_get_node(x->doc,
+				n->data.sequence.items.start[i]);
+		return fail(x, e, "'holidays': '%s' is not a date "
+			"(YYYY-MM-DD)", h->v[i]);
+	}
+	return 0;
+}
+
+static int
+check_config(struct ctx *x)
+{
+	if (check_choices(x) < 0 || check_ranges(x) < 0 ||
+	    check_orders(x) < 0 || check_timezone(x) < 0 ||
+	    check_holidays(x) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1071,6 +1329,33 @@ apply_profile(struct ctx *x, const char *name, const yaml_node_t *n)
 		name);
 }
 
+/* A second document in the file would be ignored: refuse it. */
+static int
+one_document(struct ctx *x, yaml_parser_t *parser)
+{
+	yaml_document_t more;
+	yaml_node_t *root;
+	int rc = 0;
+
+	if (!yaml_parser_load(parser, &more)) {
+		snprintf(x->err, x->errlen, "config '%s' line %zu: %s%s%s",
+			x->name, parser->problem_mark.line + 1,
+			parser->problem ? parser->problem : "YAML error",
+			parser->context ? " " : "",
+			parser->context ? parser->context : "");
+		return -1;
+	}
+	root = yaml_document_get_root_node(&more);
+	if (root) {
+		snprintf(x->err, x->errlen, "config '%s' line %zu: a second "
+			"YAML document: the config is one document", x->name,
+			more.start_mark.line + 1);
+		rc = -1;
+	}
+	yaml_document_delete(&more);
+	return rc;
+}
+
 struct pp_config *
 pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	size_t errlen)
@@ -1079,7 +1364,7 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct ctx x = {name, err, errlen, &doc, c, NULL};
+	struct ctx x = {name, err, errlen, &doc, c, NULL, NULL};
 	int rc = -1;
 
 	for (size_t i = 0; i < NKEYS; i++)
@@ -1090,6 +1375,7 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 		return c;
 	}
 	x.set = pp_xcalloc(NKEYS, 1);
+	x.at = pp_xcalloc(NKEYS, sizeof *x.at);
 	if (!yaml_parser_initialize(&parser))
 		pp_die(PP_EXIT_FAIL, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml,
@@ -1107,6 +1393,8 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	if (!root || is_null(root)) {
 		/* an empty file: the default profile, like no file */
 		rc = apply_profile(&x, "default", NULL);
+		if (rc == 0)
+			rc = one_document(&x, &parser);
 	} else if (root->type != YAML_MAPPING_NODE) {
 		fail(&x, root, "the top level must be a mapping of keys");
 	} else {
@@ -1128,13 +1416,15 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 			}
 		}
 		if (apply_profile(&x, prof, pn) == 0 &&
-		    walk(&x, root, "") == 0 && check_choices(&x) == 0)
+		    walk(&x, root, "") == 0 && check_config(&x) == 0 &&
+		    one_document(&x, &parser) == 0)
 			rc = 0;
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 out:
 	free(x.set);
+	free(x.at);
 	if (rc < 0) {
 		pp_config_free(c);
 		return NULL;
