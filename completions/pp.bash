@@ -109,3 +109,5 @@ complete -F _pp_complete pp-drain
 complete -F _pp_complete pp-provision
 complete -F _pp_complete pp-sim
 complete -F _pp_complete pp-status
+complete -F _pp_complete pp-cloudinit
+complete -F _pp_complete pp-config

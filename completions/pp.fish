@@ -87,6 +87,6 @@ function __pp_complete
     end
 end
 
-for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status
+for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-cloudinit pp-config
     complete -c $t -f -a '(__pp_complete)'
 end

@@ -138,3 +138,88 @@ EOF
 	run --separate-stderr pp-fleetstats --no-record -r "$REG"
 	assert_success
 }
+
+@test "pp-config check prints the effective config, which loads back to the same" {
+	cat > "$PP_CONFIG" <<'EOF'
+profile: seed
+timezone: UTC
+holidays: [2026-12-24]
+cloud:
+  labels: {team: games}
+policies:
+  spare:
+    schedule:
+      - {days: fri-sat, hours: 18-24, spares: 2}
+limits:
+  max_hourly_eur: 2.5
+EOF
+	run --separate-stderr pp-config check
+	assert_success
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/effective.yaml"
+	# the seed profile's values, the file's own on top
+	assert_line '    up_threshold: 85'
+	assert_line '    hold: 10m'
+	assert_line '  max_hourly_eur: 2.5'
+	assert_line '  max_cloud_nodes: 20'
+	assert_line 'timezone: "UTC"'
+	assert_line '      - {days: [fri, sat], hours: 18-24, spares: 2}'
+	run --separate-stderr pp-config -c "$BATS_TEST_TMPDIR/effective.yaml" check
+	assert_success
+	diff <(grep -v '^#' "$BATS_TEST_TMPDIR/effective.yaml") <(grep -v '^#' <<< "$output")
+}
+
+@test "pp-config check shows the shipped defaults, not the seed's" {
+	rm -f "$PP_CONFIG"
+	unset PP_CONFIG
+	run --separate-stderr pp-config -c /dev/null check
+	assert_success
+	assert_line 'profile: "default"'
+	assert_line '    up_threshold: 80'
+	assert_line '    hold: 30m'
+}
+
+@test "pp-config check redacts secrets in URLs and connection strings" {
+	cat > "$PP_CONFIG" <<'EOF'
+registry: "postgresql://ppscale:hunter2@db.example/pp?sslmode=require"
+events:
+  webhook_url: "https://hooks.example/x?token=s3cr3t&ch=ops"
+forecast:
+  url: "https://fc.example/api?user=a;password=pw9;x=1"
+EOF
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line 'registry: "postgresql://ppscale:<redacted>@db.example/pp?sslmode=require"'
+	assert_line '  webhook_url: "https://hooks.example/x?token=<redacted>&ch=ops"'
+	assert_line '  url: "https://fc.example/api?user=a;password=<redacted>;x=1"'
+	refute_output --partial hunter2
+	refute_output --partial s3cr3t
+	refute_output --partial pw9
+}
+
+@test "pp-config check refuses a bad config like every tool, naming key and line" {
+	printf 'cloud:\n  provider: hetzer\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_output ""
+	assert_stderr_contains "config '$PP_CONFIG' line 2: 'cloud.provider' must be local or hetzner, not 'hetzer'"
+	run --separate-stderr pp-config
+	assert_failure 2
+	run --separate-stderr pp-config chek
+	assert_failure 2
+	assert_stderr_contains "unexpected argument 'chek' (the command is check)"
+}
+
+@test "pp-config says which state directory wins: state_dir over PP_STATE_DIR" {
+	printf 'state_dir: %s/from-config\n' "$BATS_TEST_TMPDIR" > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line "# state directory: $BATS_TEST_TMPDIR/from-config (the config's state_dir)"
+	: > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_line "# state directory: $PP_STATE_DIR (\$PP_STATE_DIR)"
+	# and every tool says so under -v
+	printf 'state_dir: %s/from-config\n' "$BATS_TEST_TMPDIR" > "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats -v --no-record -r "$REG"
+	assert_success
+	assert_stderr_contains "the config's state_dir '$BATS_TEST_TMPDIR/from-config' overrides \$PP_STATE_DIR '$PP_STATE_DIR'"
+}

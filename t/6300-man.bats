@@ -107,7 +107,7 @@ man_opts() {
 	local page="$MAN/man5/ppscale.yaml.5" missing=
 	[[ $("$BUILD/unit/config_keys" | wc -l) -gt 50 ]]
 	# IFS=$'\t' would merge the empty default of a list into the help
-	while IFS='|' read -r key type def help; do
+	while IFS='|' read -r key type def help seed; do
 		if [[ $type == section ]]; then
 			grep -qx ".Ss $key" "$page" || missing+=" $key(section)"
 			continue
@@ -132,6 +132,13 @@ man_opts() {
 			fi ;;
 		esac
 		[[ $block == *"$want"* ]] || missing+=" $key(default '$want')"
+		# where the seed profile differs, the page says so too
+		if [[ -n $seed ]]; then
+			want=".Ql $seed"
+			[[ $seed == - ]] && want="unset"
+			[[ $block == *"$want"* && $block == *"seed"* ]] ||
+				missing+=" $key(seed '$want')"
+		fi
 	done < <("$BUILD/unit/config_keys" | tr '\t' '|')
 	[[ -z "$missing" ]] || fail "ppscale.yaml.5 lacks:$missing"
 }

@@ -110,6 +110,12 @@ pp_start(void)
 	loaded = pp_config_load(path, err, sizeof err);
 	if (!loaded)
 		pp_die(PP_EXIT_USAGE, "%s", err);
+	if (loaded->state_dir && *loaded->state_dir && getenv("PP_STATE_DIR")
+	    && *getenv("PP_STATE_DIR") &&
+	    strcmp(getenv("PP_STATE_DIR"), loaded->state_dir) != 0)
+		pp_debug("the config's state_dir '%s' overrides $PP_STATE_DIR "
+			"'%s' (--state-dir overrides both)", loaded->state_dir,
+			getenv("PP_STATE_DIR"));
 	atexit(free_loaded);
 	return loaded;
 }
