@@ -58,7 +58,9 @@ long pp_parse_duration(const char *s);
 char *pp_read_file(const char *path, size_t max, size_t *len);
 char *pp_read_stream(FILE *f, size_t max, size_t *len);
 /* Writes data to path by temp file in the same directory, fsync and
- * rename, then fsyncs the directory. Returns 0, or -1 with errno set. */
+ * rename, then fsyncs the directory. A file that exists keeps its mode
+ * and owner (narrowed to mode when mode has no group or other bits).
+ * Returns 0, or -1 with errno set. */
 int pp_write_atomic(const char *path, const char *data, size_t len,
 	int mode);
 /* mkdir -p; returns 0 or -1 with errno set. */
@@ -73,7 +75,9 @@ struct pp_lock {
 	int fd;
 };
 /* Waits up to timeout seconds (0: do not wait). Returns 0, or -1 with
- * errno set (EWOULDBLOCK/ETIMEDOUT on timeout). */
+ * errno set (EWOULDBLOCK/ETIMEDOUT on timeout). An exclusive lock also
+ * removes the path's temporaries older than 10 minutes (left by a
+ * killed writer) and warns when its directory is world-writable. */
 int pp_lock(struct pp_lock *l, const char *path, int mode, double timeout);
 void pp_unlock(struct pp_lock *l);
 
@@ -88,6 +92,9 @@ long long pp_dclamp(double v, long long lo, long long hi);
 /* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
  * flag that long loops check with pp_interrupted(). */
 void pp_catch_signals(void);
+/* No core dumps: every tool may hold a token (HCLOUD_TOKEN is in the
+ * environment of a whole cron pipeline). */
+void pp_no_core_dumps(void);
 int pp_interrupted(void);
 
 #endif

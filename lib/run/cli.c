@@ -80,6 +80,7 @@ pp_start(void)
 	const char *path = pp_opt.config_path;
 	int must_exist = 1;
 
+	pp_no_core_dumps();
 #ifdef __GLIBC__
 	/* A document is a million small objects freed at once; glibc's
 	 * fastbins make that free pass dominate the run (perf: 25 % in
