@@ -142,3 +142,17 @@ man_opts() {
 	done < <("$BUILD/unit/config_keys" | tr '\t' '|')
 	[[ -z "$missing" ]] || fail "ppscale.yaml.5 lacks:$missing"
 }
+
+@test "no page renders nested quotes (a Ql inside a Ql)" {
+	local page bad=
+	for page in $(pages); do
+		# two opening quotes before a closing one: `a, `b''
+		if mandoc -Tascii "$page" | grep -nE "\`[^\`']*\`" >/dev/null; then
+			bad+=" $page"
+		fi
+	done
+	[[ -z "$bad" ]] || fail "nested quotes in:$bad"
+	# the check itself can fail
+	printf '.Dd x\n.Dt X 1\n.Sh DESCRIPTION\nkeys\n.Ql a , Ql b\n' |
+		mandoc -Tascii | grep -qE "\`[^\`']*\`"
+}
