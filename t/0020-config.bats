@@ -99,6 +99,7 @@ events:\n  webhook_retries: -2\n|line 2: 'events.webhook_retries' must be at lea
 timezone: UTC\n---\ntimezone: Europe/Berlin\n|line 2: a second YAML document: the config is one document
 timezone: UTC\n---\n|line 2: a second YAML document
 timezone: UTC\n---\na: [\n|line 4:
+cloud:\n  catalog:\n    - {name: x1, cores: 0, memory_gb: 4, hourly_eur: 0.01}\n|line 3: 'cloud.catalog.cores' must be a positive integer
 ROWS
 }
 

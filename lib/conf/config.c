@@ -868,9 +868,9 @@ load_catalog(struct ctx *x, const yaml_node_t *n, const char *path)
 				free(t.architecture);
 				t.architecture = pp_xstrdup(v);
 			} else if (!strcmp(kk, "cores")) {
-				if (parse_long(v, &t.cores))
+				if (parse_long(v, &t.cores) || t.cores < 1)
 					bad = fail(x, vn, "'%s.cores' must be "
-						"an integer", path);
+						"a positive integer", path);
 			} else if (!strcmp(kk, "memory_gb")) {
 				if (parse_double(v, &t.memory_gb) ||
 				    t.memory_gb <= 0 ||
