@@ -46,7 +46,6 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 {
 	size_t len;
 	char *text;
-	int rc = -2;
 
 	memset(s, 0, sizeof *s);
 	s->lock.fd = -1;
@@ -58,7 +57,7 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 			snprintf(err, errlen, "cannot create state directory "
 				"'%s': %s", dir, strerror(errno));
 			free(dir);
-			goto fail;
+			return -2;
 		}
 		free(dir);
 	}
@@ -67,7 +66,7 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	    errno != ENOENT && errno != EACCES && errno != EROFS) {
 		snprintf(err, errlen, "cannot lock state file '%s': %s",
 			path, strerror(errno));
-		goto fail;
+		return -2;
 	}
 	text = pp_read_file(path, MAX_BYTES, &len);
 	if (!text) {
@@ -75,8 +74,7 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 			snprintf(err, errlen, "cannot read state file '%s': "
 				"%s", path, strerror(errno));
 			pp_unlock(&s->lock);
-			rc = -1;
-			goto fail;
+			return -1;
 		}
 		s->root = json_object_new_object();
 		json_object_object_add(s->root, "version",
@@ -86,18 +84,12 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 		free(text);
 		if (!s->root) {
 			pp_unlock(&s->lock);
-			rc = -1;
-			goto fail;
+			return -1;
 		}
 	}
 	if (!mode)
 		pp_unlock(&s->lock);
 	return 0;
-fail:
-	/* a caller that fails to open has nothing to close */
-	free(s->path);
-	s->path = NULL;
-	return rc;
 }
 
 int
