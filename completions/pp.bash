@@ -97,6 +97,11 @@ _pp_complete() {
 			return 0
 		fi
 	fi
+	# pp-config's command
+	if [[ $tool == pp-config && $cur != -* ]]; then
+		COMPREPLY=($(compgen -W check -- "$cur"))
+		return 0
+	fi
 	if [[ $cur == -* || -z $cur ]]; then
 		COMPREPLY=($(compgen -W "$(awk '{ if ($1 != "-") print $1; if ($2 != "-") print $2 }' <<< "$spec")" -- "$cur"))
 	fi

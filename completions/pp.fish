@@ -78,6 +78,10 @@ function __pp_complete
             return
         end
     end
+    if test "$tool" = pp-config; and not string match -q -- '-*' "$cur"
+        echo check
+        return
+    end
     if string match -q -- '-*' "$cur"
         for line in $spec
             set -l f (string split ' ' -- $line)

@@ -65,6 +65,18 @@ bash_complete() {
 	refute_output ""
 	run bash_complete pp-config --ver
 	assert_output $'--verbose\n--version'
+	run bash_complete pp-config ''
+	assert_output check
+	run bash_complete pp-config -c
+	refute_output check
+}
+
+@test "zsh and fish: complete pp-config's command" {
+	run zsh_complete pp-config ''
+	assert_line check
+	assert_line --config
+	run fish -c 'source $argv[1]; complete -C"pp-config ch"' "$COMP/pp.fish"
+	assert_output check
 }
 
 @test "bash: completes options from the tool's --help" {
