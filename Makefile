@@ -104,13 +104,32 @@ bench-policy: all
 demo: all
 	PP_BUILD="$(abspath $(BUILD))" sh share/examples/demo.sh
 
+# The data directory is compiled in (PP_DATADIR), and a `make` before
+# `make install PREFIX=X` compiled the default one: install relinks the
+# tools with the DATADIR of this install, so that they find their
+# template under X (the objects of the plain build stay as they are).
+INSTBUILD = $(BUILD)/install
+
 install: all
+	@mkdir -p $(INSTBUILD)/bin
+	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $(INSTBUILD)/cloudinit.o \
+		lib/cloud/cloudinit.c
+	for t in $(TOOLS); do \
+		$(CC) $(LDFLAGS) -o $(INSTBUILD)/bin/$$t $(BUILD)/cmd/$$t.o \
+			$(INSTBUILD)/cloudinit.o $(BUILD)/libpp.a $(LDLIBS) || \
+			exit 1; \
+	done
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
 		$(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man5 \
 		$(DESTDIR)$(MANDIR)/man7 $(DESTDIR)$(BASHCOMPDIR) \
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
-	install -m 755 $(BINS) $(DESTDIR)$(BINDIR)
+	install -m 755 $(addprefix $(INSTBUILD)/bin/,$(TOOLS)) \
+		$(DESTDIR)$(BINDIR)
 	$(if $(DATAFILES),install -m 644 $(DATAFILES) $(DESTDIR)$(DATADIR))
+	install -m 644 share/examples/registry.json \
+		$(DESTDIR)$(DATADIR)/registry.json.example
+	install -m 644 share/examples/cloud.json \
+		$(DESTDIR)$(DATADIR)/cloud.json.example
 	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
 	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
 	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
@@ -124,6 +143,8 @@ install: all
 uninstall:
 	rm -f $(addprefix $(DESTDIR)$(BINDIR)/,$(TOOLS))
 	rm -f $(addprefix $(DESTDIR)$(DATADIR)/,$(notdir $(DATAFILES)))
+	rm -f $(DESTDIR)$(DATADIR)/registry.json.example \
+		$(DESTDIR)$(DATADIR)/cloud.json.example
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man1/,$(notdir $(MAN1)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man5/,$(notdir $(MAN5)))
 	rm -f $(addprefix $(DESTDIR)$(MANDIR)/man7/,$(notdir $(MAN7)))

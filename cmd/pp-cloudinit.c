@@ -30,14 +30,14 @@ usage(int status)
 		"included, to\n"
 		"                      FILE (mode 0600) instead of the "
 		"redacted copy to stdout\n"
-		PP_COMMON_HELP);
+		PP_TEXT_HELP);
 }
 
 int
 main(int argc, char **argv)
 {
 	static const struct option longopts[] = {
-		PP_COMMON_LONGOPTS,
+		PP_TEXT_LONGOPTS,
 		{"node", required_argument, 0, OPT_NODE},
 		{"hostname", required_argument, 0, OPT_HOSTNAME},
 		{"output", required_argument, 0, 'o'},
@@ -51,7 +51,7 @@ main(int argc, char **argv)
 	int c, status;
 
 	pp_setprogname(argv[0]);
-	while ((c = getopt_long(argc, argv, PP_COMMON_SHORTOPTS "o:",
+	while ((c = getopt_long(argc, argv, PP_TEXT_SHORTOPTS "o:",
 	    longopts, NULL)) != -1) {
 		if (pp_common_opt(c, optarg, usage))
 			continue;

@@ -51,7 +51,6 @@ usage(int status)
 		"      --no-static       skip the static-fleet reference\n"
 		"      --no-progress     no progress line on stderr\n"
 		PP_COMMON_HELP);
-	exit(status);
 }
 
 static long

@@ -97,6 +97,11 @@ _pp_complete() {
 			return 0
 		fi
 	fi
+	# pp-config's command
+	if [[ $tool == pp-config && $cur != -* ]]; then
+		COMPREPLY=($(compgen -W check -- "$cur"))
+		return 0
+	fi
 	if [[ $cur == -* || -z $cur ]]; then
 		COMPREPLY=($(compgen -W "$(awk '{ if ($1 != "-") print $1; if ($2 != "-") print $2 }' <<< "$spec")" -- "$cur"))
 	fi
@@ -110,3 +115,5 @@ complete -F _pp_complete pp-provision
 complete -F _pp_complete pp-sim
 complete -F _pp_complete pp-status
 complete -F _pp_complete pp-registry
+complete -F _pp_complete pp-cloudinit
+complete -F _pp_complete pp-config

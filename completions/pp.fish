@@ -78,6 +78,10 @@ function __pp_complete
             return
         end
     end
+    if test "$tool" = pp-config; and not string match -q -- '-*' "$cur"
+        echo check
+        return
+    end
     if string match -q -- '-*' "$cur"
         for line in $spec
             set -l f (string split ' ' -- $line)
@@ -87,6 +91,6 @@ function __pp_complete
     end
 end
 
-for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-registry
+for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-cloudinit pp-config pp-registry
     complete -c $t -f -a '(__pp_complete)'
 end

@@ -57,6 +57,71 @@ a: [\n|line 2:
 ROWS
 }
 
+# Values of the right type but outside what the tools can use. Each
+# row: YAML (\n for newlines) | the message expected on stderr.
+@test "values out of range, unknown zones, dates and providers exit 2 naming the key and line" {
+	while IFS='|' read -r yaml msg; do
+		echo "row: $yaml"
+		printf -- "$yaml" > "$PP_CONFIG"
+		run --separate-stderr pp-fleetstats --no-record -r "$REG"
+		assert_failure 2
+		assert_stderr_contains "config '$PP_CONFIG' $msg"
+		assert_output ""
+	done <<'ROWS'
+timezone: Europe/Berln\n|line 1: 'timezone': unknown time zone 'Europe/Berln'
+timezone: ../../etc/passwd\n|line 1: 'timezone': unknown time zone
+holidays: [2026-12-5, christmas]\n|line 1: 'holidays': '2026-12-5' is not a date (YYYY-MM-DD)
+holidays:\n  - 2026-12-24\n  - christmas\n|line 3: 'holidays': 'christmas' is not a date
+holidays: [2026-02-30]\n|line 1: 'holidays': '2026-02-30' is not a date
+cloud:\n  provider: hetzer\n|line 2: 'cloud.provider' must be local or hetzner, not 'hetzer'
+cloud:\n  type_choice: fastest\n|line 2: 'cloud.type_choice' must be cheapest_per_gb, smallest_fit or cheapest, not 'fastest'
+limits:\n  max_hourly_eur: -5\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not '-5'
+limits:\n  max_hourly_eur: 0\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not '0'
+limits:\n  max_hourly_eur: inf\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not 'inf'
+policies:\n  reactive:\n    up_threshold: 850\n|line 3: 'policies.reactive.up_threshold' must be above 0 and at most 100, not '850'
+policies:\n  reactive:\n    down_threshold: -1\n|line 3: 'policies.reactive.down_threshold' must be at least 0 and at most 100, not '-1'
+policies:\n  unneeded:\n    utilisation: 101\n|line 3: 'policies.unneeded.utilisation' must be above 0 and at most 100
+policies:\n  predictive:\n    threshold: 0\n|line 3: 'policies.predictive.threshold' must be above 0 and at most 100
+policies:\n  spare:\n    max_spares: -1\n|line 3: 'policies.spare.max_spares' must be 0 or more, not '-1'
+policies:\n  spare:\n    min_spares: 4\n    max_spares: 2\n|line 4: 'policies.spare.min_spares' (4) must be at most 'policies.spare.max_spares' (2)
+policies:\n  reactive:\n    down_threshold: 70\n    up_threshold: 70\n|line 4: 'policies.reactive.down_threshold' (70) must be below 'policies.reactive.up_threshold' (70)
+limits:\n  min_cloud_nodes: 5\n  max_cloud_nodes: 3\n|line 3: 'limits.min_cloud_nodes' (5) must be at most 'limits.max_cloud_nodes' (3)
+limits:\n  min_cloud_nodes: 25\n|line 2: 'limits.min_cloud_nodes' (25) must be at most 'limits.max_cloud_nodes' (20)
+limits:\n  max_cloud_nodes: -1\n|line 2: 'limits.max_cloud_nodes' must be 0 or more, not '-1'
+cloud:\n  reserved_ram_mb: -512\n|line 2: 'cloud.reserved_ram_mb' must be 0 or more, not '-512'
+cloud:\n  poll_interval: 0\n|line 2: 'cloud.poll_interval' must be above 0 and at most 3600, not '0'
+cloud:\n  retries: -1\n|line 2: 'cloud.retries' must be at least 0 and at most 100, not '-1'
+cloud:\n  retry_base: 5\n  retry_max: 1\n|line 3: 'cloud.retry_base' (5) must be at most 'cloud.retry_max' (1)
+cloud:\n  request_timeout: 0\n|line 2: 'cloud.request_timeout' must be greater than 0, not '0'
+cloud_init:\n  agent_port: 70000\n|line 2: 'cloud_init.agent_port' must be at least 1 and at most 65535, not '70000'
+history:\n  retention: 0\n|line 2: 'history.retention' must be greater than 0
+events:\n  webhook_retries: -2\n|line 2: 'events.webhook_retries' must be at least 0 and at most 100
+timezone: UTC\n---\ntimezone: Europe/Berlin\n|line 2: a second YAML document: the config is one document
+timezone: UTC\n---\n|line 2: a second YAML document
+timezone: UTC\n---\na: [\n|line 4:
+cloud:\n  catalog:\n    - {name: x1, cores: 0, memory_gb: 4, hourly_eur: 0.01}\n|line 3: 'cloud.catalog.cores' must be a positive integer
+ROWS
+}
+
+@test "a valid time zone, holidays and the limits at their bounds load" {
+	cat > "$PP_CONFIG" <<'EOF'
+timezone: America/New_York
+holidays: [2026-12-24, 2028-02-29]
+cloud:
+  provider: hetzner
+  retries: 0
+limits:
+  min_cloud_nodes: 3
+  max_cloud_nodes: 3
+policies:
+  reactive:
+    up_threshold: 100
+    down_threshold: 0
+EOF
+	run --separate-stderr pp-fleetstats --no-record -r "$REG"
+	assert_success
+}
+
 @test "durations accept seconds and s, m, h, d suffixes" {
 	printf 'history:\n  retention: 2d\n' > "$PP_CONFIG"
 	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-20T00:00:00Z
@@ -73,4 +138,89 @@ ROWS
 	: > "$PP_CONFIG"
 	run --separate-stderr pp-fleetstats --no-record -r "$REG"
 	assert_success
+}
+
+@test "pp-config check prints the effective config, which loads back to the same" {
+	cat > "$PP_CONFIG" <<'EOF'
+profile: seed
+timezone: UTC
+holidays: [2026-12-24]
+cloud:
+  labels: {team: games}
+policies:
+  spare:
+    schedule:
+      - {days: fri-sat, hours: 18-24, spares: 2}
+limits:
+  max_hourly_eur: 2.5
+EOF
+	run --separate-stderr pp-config check
+	assert_success
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/effective.yaml"
+	# the seed profile's values, the file's own on top
+	assert_line '    up_threshold: 85'
+	assert_line '    hold: 10m'
+	assert_line '  max_hourly_eur: 2.5'
+	assert_line '  max_cloud_nodes: 20'
+	assert_line 'timezone: "UTC"'
+	assert_line '      - {days: [fri, sat], hours: 18-24, spares: 2}'
+	run --separate-stderr pp-config -c "$BATS_TEST_TMPDIR/effective.yaml" check
+	assert_success
+	diff <(grep -v '^#' "$BATS_TEST_TMPDIR/effective.yaml") <(grep -v '^#' <<< "$output")
+}
+
+@test "pp-config check shows the shipped defaults, not the seed's" {
+	rm -f "$PP_CONFIG"
+	unset PP_CONFIG
+	run --separate-stderr pp-config -c /dev/null check
+	assert_success
+	assert_line 'profile: "default"'
+	assert_line '    up_threshold: 80'
+	assert_line '    hold: 30m'
+}
+
+@test "pp-config check redacts secrets in URLs and connection strings" {
+	cat > "$PP_CONFIG" <<'EOF'
+registry: "postgresql://ppscale:hunter2@db.example/pp?sslmode=require"
+events:
+  webhook_url: "https://hooks.example/x?token=s3cr3t&ch=ops"
+forecast:
+  url: "https://fc.example/api?user=a;password=pw9;x=1"
+EOF
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line 'registry: "postgresql://ppscale:<redacted>@db.example/pp?sslmode=require"'
+	assert_line '  webhook_url: "https://hooks.example/x?token=<redacted>&ch=ops"'
+	assert_line '  url: "https://fc.example/api?user=a;password=<redacted>;x=1"'
+	refute_output --partial hunter2
+	refute_output --partial s3cr3t
+	refute_output --partial pw9
+}
+
+@test "pp-config check refuses a bad config like every tool, naming key and line" {
+	printf 'cloud:\n  provider: hetzer\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_output ""
+	assert_stderr_contains "config '$PP_CONFIG' line 2: 'cloud.provider' must be local or hetzner, not 'hetzer'"
+	run --separate-stderr pp-config
+	assert_failure 2
+	run --separate-stderr pp-config chek
+	assert_failure 2
+	assert_stderr_contains "unexpected argument 'chek' (the command is check)"
+}
+
+@test "pp-config says which state directory wins: state_dir over PP_STATE_DIR" {
+	printf 'state_dir: %s/from-config\n' "$BATS_TEST_TMPDIR" > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line "# state directory: $BATS_TEST_TMPDIR/from-config (the config's state_dir)"
+	: > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_line "# state directory: $PP_STATE_DIR (\$PP_STATE_DIR)"
+	# and every tool says so under -v
+	printf 'state_dir: %s/from-config\n' "$BATS_TEST_TMPDIR" > "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats -v --no-record -r "$REG"
+	assert_success
+	assert_stderr_contains "the config's state_dir '$BATS_TEST_TMPDIR/from-config' overrides \$PP_STATE_DIR '$PP_STATE_DIR'"
 }

@@ -253,7 +253,23 @@ refuses() {
 }
 
 @test "asks for a join token when neither file nor command is set" {
-	refuses 'join_token_file: null' "no join token: set cloud_init.join_token_file or cloud_init.join_token_command"
+	# the exact user data needs one
+	ci_config 'join_token_file: null'
+	render --node pp-1 -o "$UD"
+	assert_failure 2
+	assert_output ""
+	assert_stderr_contains "no join token: set cloud_init.join_token_file or cloud_init.join_token_command"
+	[[ ! -e "$UD" ]]
+}
+
+@test "a preview without a join token renders, redacted, and warns" {
+	ci_config 'join_token_file: null'
+	render --node pp-1
+	assert_success
+	assert_output --partial "PP_JOIN_TOKEN='<redacted>'"
+	assert_stderr_contains "no join token: set cloud_init.join_token_file or cloud_init.join_token_command before pp-provision creates a server"
+	printf '%s' "$output" > "$UD"
+	schema_ok "$UD"
 }
 
 @test "refuses both a join token file and a join token command" {

@@ -107,7 +107,7 @@ man_opts() {
 	local page="$MAN/man5/ppscale.yaml.5" missing=
 	[[ $("$BUILD/unit/config_keys" | wc -l) -gt 50 ]]
 	# IFS=$'\t' would merge the empty default of a list into the help
-	while IFS='|' read -r key type def help; do
+	while IFS='|' read -r key type def help seed; do
 		if [[ $type == section ]]; then
 			grep -qx ".Ss $key" "$page" || missing+=" $key(section)"
 			continue
@@ -132,6 +132,13 @@ man_opts() {
 			fi ;;
 		esac
 		[[ $block == *"$want"* ]] || missing+=" $key(default '$want')"
+		# where the seed profile differs, the page says so too
+		if [[ -n $seed ]]; then
+			want=".Ql $seed"
+			[[ $seed == - ]] && want="unset"
+			[[ $block == *"$want"* && $block == *"seed"* ]] ||
+				missing+=" $key(seed '$want')"
+		fi
 	done < <("$BUILD/unit/config_keys" | tr '\t' '|')
 	[[ -z "$missing" ]] || fail "ppscale.yaml.5 lacks:$missing"
 }
@@ -149,4 +156,18 @@ man_opts() {
 		fail "the page does not say a delete holds the lock up to $hold s"
 	grep -q '^\.Pa <registry>\.lock$' "$page"
 	grep -qx '\.Xr ppscale-registry 5 ,' "$MAN/man7/ppscale.7"
+}
+
+@test "no page renders nested quotes (a Ql inside a Ql)" {
+	local page bad=
+	for page in $(pages); do
+		# two opening quotes before a closing one: `a, `b''
+		if mandoc -Tascii "$page" | grep -nE "\`[^\`']*\`" >/dev/null; then
+			bad+=" $page"
+		fi
+	done
+	[[ -z "$bad" ]] || fail "nested quotes in:$bad"
+	# the check itself can fail
+	printf '.Dd x\n.Dt X 1\n.Sh DESCRIPTION\nkeys\n.Ql a , Ql b\n' |
+		mandoc -Tascii | grep -qE "\`[^\`']*\`"
 }

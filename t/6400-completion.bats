@@ -34,6 +34,9 @@ EOS
 	# other); the leak check of that same call runs in 1xxx and in the
 	# bash tests here, so the shells other than bash skip it.
 	SHELL_ASAN="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
+	# every tool, from the sources: a new cmd/ file must get completions
+	TOOLS=$(cd "$TOP/cmd" && ls pp-*.c | sed 's/\.c$//')
+	[[ $(wc -w <<< "$TOOLS") -ge 8 ]]
 	NODES="cloud-2c4d cloud-7f3a cloud-91be cloud-e05f ded-fsn1-1 ded-fsn1-2 ded-nbg1-3"
 }
 
@@ -49,9 +52,31 @@ bash_complete() {
 }
 
 @test "bash: one complete line per tool" {
-	for t in pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-registry; do
-		[[ $(grep -c "^complete -F _pp_complete $t\$" "$COMP/pp.bash") -eq 1 ]]
+	for t in $TOOLS; do
+		[[ $(grep -c "^complete -F _pp_complete $t\$" "$COMP/pp.bash") -eq 1 ]] ||
+			fail "pp.bash has no complete line for $t"
 	done
+}
+
+@test "bash: completes pp-cloudinit's and pp-config's options" {
+	run bash_complete pp-cloudinit --host
+	assert_output "--hostname"
+	run bash_complete pp-cloudinit -o ''
+	refute_output ""
+	run bash_complete pp-config --ver
+	assert_output $'--verbose\n--version'
+	run bash_complete pp-config ''
+	assert_output check
+	run bash_complete pp-config -c
+	refute_output check
+}
+
+@test "zsh and fish: complete pp-config's command" {
+	run zsh_complete pp-config ''
+	assert_line check
+	assert_line --config
+	run fish -c 'source $argv[1]; complete -C"pp-config ch"' "$COMP/pp.fish"
+	assert_output check
 }
 
 @test "bash: completes options from the tool's --help" {
@@ -143,7 +168,13 @@ bash_complete() {
 	run zsh -n "$COMP/_pp"
 	assert_success
 	run head -1 "$COMP/_pp"
-	assert_output "#compdef pp-fleetstats pp-decide pp-drain pp-provision pp-sim pp-status pp-registry"
+	assert_output --regexp '^#compdef( pp-[a-z]+)+$'
+	diff <(tr ' ' '\n' <<< "$TOOLS" | sort) \
+		<(head -1 "$COMP/_pp" | tr ' ' '\n' | grep '^pp-' | sort)
+	# and the compdef call for a zsh that sources the file
+	diff <(tr ' ' '\n' <<< "$TOOLS" | sort) \
+		<(sed -n '/^\tcompdef _pp/,/^[^\t]/p' "$COMP/_pp" | tr ' \t\\' '\n\n\n' |
+			grep '^pp-' | sort)
 }
 
 # zsh_complete WORD...: runs _pp with compadd stubbed to print its words
@@ -179,6 +210,12 @@ zsh_complete() {
 @test "fish: the completion file parses and completes options" {
 	run fish -n "$COMP/pp.fish"
 	assert_success
+	diff <(tr ' ' '\n' <<< "$TOOLS" | sort) \
+		<(grep '^for t in ' "$COMP/pp.fish" | tr ' ' '\n' | grep '^pp-' | sort)
+	run fish -c 'source $argv[1]; complete -C"pp-cloudinit --no"' "$COMP/pp.fish"
+	assert_output --regexp '^--node'
+	run fish -c 'source $argv[1]; complete -C"pp-config --ver"' "$COMP/pp.fish"
+	assert_output --regexp '^--verbose'
 	run fish -c 'source $argv[1]; complete -C"pp-status --js"' "$COMP/pp.fish"
 	assert_output --regexp '^--json'
 	run fish -c 'source $argv[1]; complete -C"pp-fleetstats --no-"' "$COMP/pp.fish"

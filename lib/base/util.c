@@ -7,10 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <dirent.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
 #include <unistd.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 
 #include "base/util.h"
 
@@ -449,15 +454,19 @@ pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;
-	/* Keep the mode and owner of the file being replaced: another
-	 * party (the platform) may share it through its group. An owner
-	 * we may not give (not root) stays ours; the group is kept where
-	 * we are a member of it. */
+	/* A file rewritten keeps its mode and owner (the platform may
+	 * share the registry through its group); a file meant to be
+	 * private (no group or other bits asked) never gets wider. An
+	 * owner we may not give (not root) stays ours; the group is kept
+	 * where we are a member of it. */
 	if (stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
-		mode = (int)(st.st_mode & 07777);
+		mode_t keep = st.st_mode & 07777;
+
+		mode = (mode & 077) ? (int)keep : (int)(keep & (mode_t)mode);
 		if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
-		    fchown(fd, st.st_uid, st.st_gid) < 0)
-			(void)!fchown(fd, (uid_t)-1, st.st_gid);
+		    fchown(fd, st.st_uid, st.st_gid) < 0 &&
+		    fchown(fd, (uid_t)-1, st.st_gid) < 0)
+			pp_debug("cannot keep the owner of '%s':", real);
 	}
 	if (fchmod(fd, (mode_t)mode) < 0)
 		goto fail_fd;
@@ -587,6 +596,69 @@ pp_lock_name(const char *path)
 	return lp;
 }
 
+/* Temporaries of path ("<path>.tmp.XXXXXX") that a killed writer left
+ * behind. Called under path's exclusive lock, so no writer of path is
+ * running; the age is a second guard (file times are the system's
+ * clock, not --now). */
+#define STALE_TEMP_AGE 600
+
+static void
+clean_stale_temps(const char *path)
+{
+	char *dir = pp_dirname(path);
+	const char *base = strrchr(path, '/') ? strrchr(path, '/') + 1 : path;
+	char *prefix = pp_xasprintf("%s.tmp.", base);
+	size_t plen = strlen(prefix);
+	time_t now = time(NULL);
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	while (d && (e = readdir(d)) != NULL) {
+		struct stat st;
+		char *p;
+
+		if (strncmp(e->d_name, prefix, plen) != 0 ||
+		    strlen(e->d_name) != plen + 6)
+			continue;
+		p = pp_xasprintf("%s/%s", dir, e->d_name);
+		if (lstat(p, &st) == 0 && S_ISREG(st.st_mode) &&
+		    st.st_mtime < now - STALE_TEMP_AGE) {
+			if (unlink(p) == 0)
+				pp_note("removed '%s', left by a writer that "
+					"was killed", p);
+			else
+				pp_warn("cannot remove stale '%s':", p);
+		}
+		free(p);
+	}
+	if (d)
+		closedir(d);
+	free(prefix);
+	free(dir);
+}
+
+/* Anyone who can write the directory of ppscale's files can replace
+ * them (the registry, the state) and so steer the fleet: say so, once
+ * per directory a run. */
+static void
+warn_open_dir(const char *path)
+{
+	static char *warned;
+	char *dir = pp_dirname(path);
+	struct stat st;
+
+	if ((!warned || strcmp(warned, dir) != 0) && stat(dir, &st) == 0 &&
+	    (st.st_mode & S_IWOTH)) {
+		pp_warn("directory '%s' is writable by everyone (mode %04o): "
+			"any local user can replace ppscale's files in it",
+			dir, (unsigned)(st.st_mode & 07777));
+		free(warned);
+		warned = dir;
+		return;
+	}
+	free(dir);
+}
+
 int
 pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
 {
@@ -621,8 +693,17 @@ pp_lock(struct pp_lock *l, const char *path, int mode, double timeout)
 		errno = e;
 		return -1;
 	}
-	if (flock_timed(l->fd, op, timeout) == 0)
+	if (flock_timed(l->fd, op, timeout) == 0) {
+		if (mode == PP_LOCK_EX) {
+			/* temporaries are made beside a symlink's target */
+			char *real = pp_resolve_path(path);
+
+			warn_open_dir(real);
+			clean_stale_temps(real);
+			free(real);
+		}
 		return 0;
+	}
 	e = errno;
 	close(l->fd);
 	l->fd = -1;
@@ -695,4 +776,18 @@ pp_dclamp(double v, long long lo, long long hi)
 	if (v >= (double)hi)
 		return hi;
 	return (long long)v;
+}
+
+void
+pp_no_core_dumps(void)
+{
+	struct rlimit r = {0, 0};
+
+	/* a core holds the environment and every token read */
+	if (setrlimit(RLIMIT_CORE, &r) < 0)
+		pp_debug("cannot turn off core dumps:");
+#ifdef __linux__
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0)
+		pp_debug("cannot mark the process not dumpable:");
+#endif
 }

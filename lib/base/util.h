@@ -60,8 +60,9 @@ char *pp_read_stream(FILE *f, size_t max, size_t *len);
 /* Writes data to path by temp file in the same directory, fsync and
  * rename, then fsyncs the directory. A symlink is written through: the
  * temp file goes beside its target and is renamed over the target. An
- * existing file keeps its mode and (where permitted) owner and group;
- * mode applies to a new file. Returns 0, or -1 with errno set. */
+ * existing file keeps its mode and (where permitted) owner and group,
+ * narrowed to mode when mode has no group or other bits; mode applies
+ * to a new file. Returns 0, or -1 with errno set. */
 int pp_write_atomic(const char *path, const char *data, size_t len,
 	int mode);
 /* mkdir -p; returns 0 or -1 with errno set. */
@@ -85,8 +86,11 @@ struct pp_lock {
 char *pp_lock_name(const char *path);
 /* Waits up to timeout seconds (0: do not wait). Returns 0, or -1 with
  * errno set: ETIMEDOUT on timeout (EINTR on a signal), else the reason
- * the lock file could not be opened. A reader (PP_LOCK_SH) succeeds without
- * a lock where no lock file exists: no writer has locked the data. */
+ * the lock file could not be opened. A reader (PP_LOCK_SH) succeeds
+ * without a lock where no lock file exists: no writer has locked the
+ * data. An exclusive lock also removes the path's temporaries older
+ * than 10 minutes (left by a killed writer) and warns when its
+ * directory is world-writable. */
 int pp_lock(struct pp_lock *l, const char *path, int mode, double timeout);
 void pp_unlock(struct pp_lock *l);
 
@@ -101,6 +105,9 @@ long long pp_dclamp(double v, long long lo, long long hi);
 /* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
  * flag that long loops check with pp_interrupted(). */
 void pp_catch_signals(void);
+/* No core dumps: every tool may hold a token (HCLOUD_TOKEN is in the
+ * environment of a whole cron pipeline). */
+void pp_no_core_dumps(void);
 int pp_interrupted(void);
 
 #endif

@@ -730,11 +730,17 @@ pp_cloudinit_render(const struct pp_config *cfg, const char *node_id,
 				goto out;
 			st = PP_EXIT_USAGE;
 		}
-	} else {
+	} else if (!redact) {
 		failf(err, errlen, "no join token: set "
 			"cloud_init.join_token_file or "
 			"cloud_init.join_token_command");
 		goto out;
+	} else {
+		/* a preview shows the token redacted anyway: render it, but
+		 * say what the real render will refuse */
+		pp_warn("no join token: set cloud_init.join_token_file or "
+			"cloud_init.join_token_command before pp-provision "
+			"creates a server");
 	}
 	if (token) {
 		out = render_with(cfg, node_id, hostname, token, tmpl, tlen,

@@ -1,6 +1,7 @@
 /* The YAML configuration: one table of keys with types and defaults.
  * Adding a setting is one field in struct pp_config and one row here. */
 #include <errno.h>
+#include <float.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,7 +29,8 @@ struct key {
 #define S(p, h) {p, T_SECTION, 0, NULL, h}
 #define K(p, t, f, d, h) {p, t, offsetof(struct pp_config, f), d, h}
 
-/* The defaults below are the seed's values (DESIGN section 4). */
+/* The defaults below are the seed's values (DESIGN section 4); the
+ * default profile further down overrides some of them. */
 static const struct key keys[] = {
 	K("profile", T_STR, profile, "default",
 		"named set of defaults: default or seed"),
@@ -302,6 +304,7 @@ struct ctx {
 	yaml_document_t *doc;
 	struct pp_config *c;
 	unsigned char *set; /* keys given in the file */
+	const yaml_node_t **at; /* and their values, for line numbers */
 };
 
 static const struct key *
@@ -865,9 +868,9 @@ load_catalog(struct ctx *x, const yaml_node_t *n, const char *path)
 				free(t.architecture);
 				t.architecture = pp_xstrdup(v);
 			} else if (!strcmp(kk, "cores")) {
-				if (parse_long(v, &t.cores))
+				if (parse_long(v, &t.cores) || t.cores < 1)
 					bad = fail(x, vn, "'%s.cores' must be "
-						"an integer", path);
+						"a positive integer", path);
 			} else if (!strcmp(kk, "memory_gb")) {
 				if (parse_double(v, &t.memory_gb) ||
 				    t.memory_gb <= 0 ||
@@ -1010,6 +1013,7 @@ walk(struct ctx *x, const yaml_node_t *map, const char *prefix)
 		if (x->set[k - keys])
 			return fail(x, kn, "duplicate key '%s'", path);
 		x->set[k - keys] = 1;
+		x->at[k - keys] = vn;
 		if (k->type == T_SECTION) {
 			if (is_null(vn))
 				continue;
@@ -1040,20 +1044,275 @@ pp_type_choice_parse(const char *s)
 	return -1;
 }
 
-/* The server-type choices are strings with three legal values. */
+/* ---- checks once the file is loaded ------------------------------- */
+
+/* Every number (integer, number, duration) lies in [lo, hi], the lower
+ * bound exclusive with lo_open. A key without a row here must not be
+ * negative, so a new setting is checked without a row of its own. */
+#define UNBOUNDED DBL_MAX
+static const struct range {
+	const char *path;
+	double lo, hi;
+	int lo_open;
+} ranges[] = {
+	{"policies.reactive.up_threshold", 0, 100, 1},
+	{"policies.reactive.down_threshold", 0, 100, 0},
+	{"policies.reactive.urgency_high", 0, 100, 1},
+	{"policies.reactive.urgency_critical", 0, 100, 1},
+	{"policies.reactive.down_margin", 0, 100, 0},
+	{"policies.unneeded.utilisation", 0, 100, 1},
+	{"policies.predictive.threshold", 0, 100, 1},
+	/* 0 would busy-poll the API or retry without a pause */
+	{"cloud.poll_interval", 0, 3600, 1},
+	{"cloud.retry_base", 0, 3600, 1},
+	{"cloud.retry_max", 0, 3600, 1},
+	{"cloud.retries", 0, 100, 0},
+	{"cloud.connect_timeout", 0, UNBOUNDED, 1},
+	{"cloud.request_timeout", 0, UNBOUNDED, 1},
+	{"cloud.action_timeout", 0, UNBOUNDED, 1},
+	{"cloud.boot_timeout", 0, UNBOUNDED, 1},
+	{"cloud.deadline", 0, UNBOUNDED, 1},
+	{"cloud_init.agent_port", 1, 65535, 0},
+	{"cloud_init.join_token_timeout", 0, UNBOUNDED, 1},
+	/* 0 or less blocks every scale-up */
+	{"limits.max_hourly_eur", 0, UNBOUNDED, 1},
+	{"drain.move_timeout", 0, UNBOUNDED, 1},
+	{"events.webhook_timeout", 0, UNBOUNDED, 1},
+	{"events.webhook_retries", 0, 100, 0},
+	{"history.retention", 0, UNBOUNDED, 1},
+	{"forecast.timeout", 0, UNBOUNDED, 1},
+};
+
+/* Pairs of keys where the first must not exceed (strict: must stay
+ * below) the second. */
+static const struct order {
+	const char *lo, *hi;
+	int strict;
+} orders[] = {
+	{"limits.min_cloud_nodes", "limits.max_cloud_nodes", 0},
+	{"policies.spare.min_spares", "policies.spare.max_spares", 0},
+	{"policies.reactive.down_threshold", "policies.reactive.up_threshold",
+		1},
+	{"policies.reactive.urgency_high", "policies.reactive.urgency_critical",
+		0},
+	{"cloud.retry_base", "cloud.retry_max", 0},
+};
+
+/* Strings with a fixed set of values (NULL-terminated). */
+static const struct choice {
+	const char *path;
+	const char *v[4];
+} choices[] = {
+	{"cloud.provider", {"local", "hetzner", NULL}},
+	{"cloud.type_choice", {"cheapest_per_gb", "smallest_fit", "cheapest",
+		NULL}},
+	{"policies.spare.type_choice", {"cheapest_per_gb", "smallest_fit",
+		"cheapest", NULL}},
+};
+
+/* The node a key's value came from in the file; NULL for a default. */
+static const yaml_node_t *
+node_of(struct ctx *x, const struct key *k)
+{
+	return x->at[k - keys];
+}
+
+static const struct key *
+must_key(const char *path)
+{
+	const struct key *k = find_key(path);
+
+	if (!k)
+		pp_die(PP_EXIT_FAIL, "internal: no config key '%s'", path);
+	return k;
+}
+
+static int
+is_number(const struct key *k)
+{
+	return k->type == T_INT || k->type == T_DOUBLE || k->type == T_DUR;
+}
+
+static double
+number(struct pp_config *c, const struct key *k)
+{
+	void *f = field(c, k);
+
+	return k->type == T_DOUBLE ? *(double *)f : (double)*(long *)f;
+}
+
+/* The value as the file wrote it, else as a number. */
+static const char *
+shown(struct ctx *x, const struct key *k, char *buf, size_t len)
+{
+	const yaml_node_t *n = node_of(x, k);
+
+	if (n && n->type == YAML_SCALAR_NODE)
+		return scalar(n);
+	snprintf(buf, len, "%g", number(x->c, k));
+	return buf;
+}
+
+static int
+check_ranges(struct ctx *x)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		struct range r = {k->path, 0, UNBOUNDED, 0};
+		double v;
+		char buf[64], lo[64];
+
+		if (!is_number(k))
+			continue;
+		for (size_t j = 0; j < sizeof ranges / sizeof ranges[0]; j++)
+			if (!strcmp(ranges[j].path, k->path))
+				r = ranges[j];
+		v = number(x->c, k);
+		if (v >= r.lo && !(r.lo_open && v == r.lo) && v <= r.hi)
+			continue;
+		snprintf(lo, sizeof lo, "%s %g", r.lo_open ? "above" :
+			"at least", r.lo);
+		if (r.hi == UNBOUNDED)
+			return fail(x, node_of(x, k), "'%s' must be %s, not "
+				"'%s'", k->path, r.lo_open ? "greater than 0" :
+				"0 or more", shown(x, k, buf, sizeof buf));
+		return fail(x, node_of(x, k), "'%s' must be %s and at most "
+			"%g, not '%s'", k->path, lo, r.hi,
+			shown(x, k, buf, sizeof buf));
+	}
+	return 0;
+}
+
+static int
+check_orders(struct ctx *x)
+{
+	for (size_t i = 0; i < sizeof orders / sizeof orders[0]; i++) {
+		const struct key *a = must_key(orders[i].lo);
+		const struct key *b = must_key(orders[i].hi);
+		double va = number(x->c, a), vb = number(x->c, b);
+		char ba[64], bb[64];
+
+		if (va < vb || (!orders[i].strict && va == vb))
+			continue;
+		/* the line of whichever the file set, the later one first */
+		return fail(x, node_of(x, b) ? node_of(x, b) : node_of(x, a),
+			"'%s' (%s) must be %s '%s' (%s)", a->path,
+			shown(x, a, ba, sizeof ba),
+			orders[i].strict ? "below" : "at most", b->path,
+			shown(x, b, bb, sizeof bb));
+	}
+	return 0;
+}
+
 static int
 check_choices(struct ctx *x)
 {
-	const char *what[] = {"cloud.type_choice",
-		"policies.spare.type_choice"};
-	const char *val[] = {x->c->cloud.type_choice,
-		x->c->spare.type_choice};
+	for (size_t i = 0; i < sizeof choices / sizeof choices[0]; i++) {
+		const struct key *k = must_key(choices[i].path);
+		const char *v = *(char **)field(x->c, k);
+		char list[128] = "";
+		size_t n = 0;
 
-	for (size_t i = 0; i < 2; i++)
-		if (pp_type_choice_parse(val[i]) < 0)
-			return fail(x, NULL, "'%s' must be cheapest_per_gb, "
-				"smallest_fit or cheapest, not '%s'", what[i],
-				val[i] ? val[i] : "");
+		for (const char *const *o = choices[i].v; *o; o++, n++)
+			if (v && !strcmp(v, *o))
+				break;
+		if (choices[i].v[n])
+			continue;
+		for (size_t j = 0; j < n; j++)
+			snprintf(list + strlen(list), sizeof list -
+				strlen(list), "%s%s", j == 0 ? "" : j + 1 == n ?
+				" or " : ", ", choices[i].v[j]);
+		return fail(x, node_of(x, k), "'%s' must be %s, not '%s'",
+			k->path, list, v ? v : "");
+	}
+	return 0;
+}
+
+/* A zone the C library can load: a TZif file under $TZDIR or the
+ * system's zoneinfo. glibc falls back to UTC without a word for a name
+ * it cannot find, which would shift every schedule. */
+static int
+zone_ok(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096], magic[4];
+	FILE *f;
+	int ok;
+
+	if (!strcmp(tz, "UTC"))
+		return 1;
+	if (!*tz || *tz == '/' || strstr(tz, "..") ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(tz))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir :
+		"/usr/share/zoneinfo", tz);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "TZif", 4);
+	fclose(f);
+	return ok;
+}
+
+static int
+check_timezone(struct ctx *x)
+{
+	const struct key *k = must_key("timezone");
+	const char *tz = x->c->timezone;
+
+	if (!tz || zone_ok(tz))
+		return 0;
+	return fail(x, node_of(x, k), "'timezone': unknown time zone '%s' "
+		"(an IANA name such as Europe/Berlin, or UTC; is tzdata "
+		"installed?)", tz);
+}
+
+static int
+date_ok(const char *s)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31};
+	int y, m, d;
+
+	if (strlen(s) != 10 || strspn(s, "0123456789-") != 10 ||
+	    s[4] != '-' || s[7] != '-' ||
+	    sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 || y % 400 == 0));
+}
+
+static int
+check_holidays(struct ctx *x)
+{
+	const yaml_node_t *n = node_of(x, must_key("holidays"));
+	const struct pp_strlist *h = &x->c->holidays;
+
+	for (size_t i = 0; i < h->n; i++) {
+		const yaml_node_t *e = n;
+
+		if (date_ok(h->v[i]))
+			continue;
+		if (n && n->type == YAML_SEQUENCE_NODE &&
+		    i < (size_t)(n->data.sequence.items.top -
+		    n->data.sequence.items.start))
+			e = yaml_document_get_node(x->doc,
+				n->data.sequence.items.start[i]);
+		return fail(x, e, "'holidays': '%s' is not a date "
+			"(YYYY-MM-DD)", h->v[i]);
+	}
+	return 0;
+}
+
+static int
+check_config(struct ctx *x)
+{
+	if (check_choices(x) < 0 || check_ranges(x) < 0 ||
+	    check_orders(x) < 0 || check_timezone(x) < 0 ||
+	    check_holidays(x) < 0)
+		return -1;
 	return 0;
 }
 
@@ -1071,6 +1330,33 @@ apply_profile(struct ctx *x, const char *name, const yaml_node_t *n)
 		name);
 }
 
+/* A second document in the file would be ignored: refuse it. */
+static int
+one_document(struct ctx *x, yaml_parser_t *parser)
+{
+	yaml_document_t more;
+	yaml_node_t *root;
+	int rc = 0;
+
+	if (!yaml_parser_load(parser, &more)) {
+		snprintf(x->err, x->errlen, "config '%s' line %zu: %s%s%s",
+			x->name, parser->problem_mark.line + 1,
+			parser->problem ? parser->problem : "YAML error",
+			parser->context ? " " : "",
+			parser->context ? parser->context : "");
+		return -1;
+	}
+	root = yaml_document_get_root_node(&more);
+	if (root) {
+		snprintf(x->err, x->errlen, "config '%s' line %zu: a second "
+			"YAML document: the config is one document", x->name,
+			more.start_mark.line + 1);
+		rc = -1;
+	}
+	yaml_document_delete(&more);
+	return rc;
+}
+
 struct pp_config *
 pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	size_t errlen)
@@ -1079,7 +1365,7 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	yaml_parser_t parser;
 	yaml_document_t doc;
 	yaml_node_t *root;
-	struct ctx x = {name, err, errlen, &doc, c, NULL};
+	struct ctx x = {name, err, errlen, &doc, c, NULL, NULL};
 	int rc = -1;
 
 	for (size_t i = 0; i < NKEYS; i++)
@@ -1090,6 +1376,7 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 		return c;
 	}
 	x.set = pp_xcalloc(NKEYS, 1);
+	x.at = pp_xcalloc(NKEYS, sizeof *x.at);
 	if (!yaml_parser_initialize(&parser))
 		pp_die(PP_EXIT_FAIL, "out of memory");
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml,
@@ -1107,6 +1394,8 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 	if (!root || is_null(root)) {
 		/* an empty file: the default profile, like no file */
 		rc = apply_profile(&x, "default", NULL);
+		if (rc == 0)
+			rc = one_document(&x, &parser);
 	} else if (root->type != YAML_MAPPING_NODE) {
 		fail(&x, root, "the top level must be a mapping of keys");
 	} else {
@@ -1128,13 +1417,15 @@ pp_config_parse(const char *yaml, size_t len, const char *name, char *err,
 			}
 		}
 		if (apply_profile(&x, prof, pn) == 0 &&
-		    walk(&x, root, "") == 0 && check_choices(&x) == 0)
+		    walk(&x, root, "") == 0 && check_config(&x) == 0 &&
+		    one_document(&x, &parser) == 0)
 			rc = 0;
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
 out:
 	free(x.set);
+	free(x.at);
 	if (rc < 0) {
 		pp_config_free(c);
 		return NULL;
@@ -1210,15 +1501,36 @@ pp_registry_path(const struct pp_config *c, const char *state_flag,
 	return pp_state_path(c, state_flag, "registry.json");
 }
 
+/* The shipped default of a key (the default profile's value, else the
+ * table's) and, when it differs, the seed's. */
+static const char *
+profile_value(const struct override *o, const char *path)
+{
+	for (; o->path; o++)
+		if (!strcmp(o->path, path))
+			return o->value;
+	return NULL;
+}
+
 void
 pp_config_dump_keys(void)
 {
 	for (size_t i = 0; i < NKEYS; i++) {
 		const struct key *k = &keys[i];
+		const char *def = k->def, *seed = "";
+		const char *o = profile_value(profile_default, k->path);
 
-		printf("%s\t%s\t%s\t%s\n", k->path,
+		/* a built-in schedule or catalog is described in prose */
+		if (o && k->type != T_SCHEDULE && k->type != T_CATALOG &&
+		    strcmp(o, def ? def : "") != 0) {
+			seed = profile_value(profile_seed, k->path);
+			if (!seed)
+				seed = def ? def : "-";
+			def = o;
+		}
+		printf("%s\t%s\t%s\t%s\t%s\n", k->path,
 			k->type == T_SECTION ? "section" : type_name(k->type),
-			k->def ? k->def : "-", k->help);
+			def ? def : "-", k->help, seed);
 	}
 }
 
@@ -1229,4 +1541,233 @@ pp_config_type(const struct pp_config *c, const char *name)
 		if (!strcmp(c->cloud.catalog[i].name, name))
 			return &c->cloud.catalog[i];
 	return NULL;
+}
+
+/* ---- the effective config, printed back as YAML ------------------- */
+
+/* A URL's password, a query's token and a conninfo's password= are
+ * secrets (a webhook or a PostgreSQL registry can carry them). */
+static char *
+redact(const char *s)
+{
+	static const char *const words[] = {"password=", "passwd=",
+		"token=", "secret=", "key=", "sig=", "signature=", NULL};
+	char *out = pp_xstrdup(s), *p, *at, *colon;
+
+	p = strstr(out, "://");
+	if (p) {
+		p += 3;
+		at = p + strcspn(p, "/?#@");
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (*at == '@' && colon) {
+			char *next = pp_xasprintf("%.*s:<redacted>%s",
+				(int)(colon - out), out, at);
+
+			free(out);
+			out = next;
+		}
+	}
+	for (const char *const *w = words; *w; w++) {
+		size_t wl = strlen(*w);
+
+		for (p = out; *p; p++) {
+			size_t vl;
+			char *next;
+
+			if (strncasecmp(p, *w, wl) != 0 ||
+			    (p > out && strchr("?&; \t", p[-1]) == NULL))
+				continue;
+			vl = strcspn(p + wl, "&; \t#");
+			if (vl == 0 || !strncmp(p + wl, "<redacted>", 10))
+				continue;
+			next = pp_xasprintf("%.*s<redacted>%s",
+				(int)(p + wl - out), out, p + wl + vl);
+			p = next + (p - out) + wl;
+			free(out);
+			out = next;
+		}
+	}
+	return out;
+}
+
+static void
+put_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20 || ch == 0x7f)
+			fprintf(f, "\\x%02x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static void
+put_secret_str(FILE *f, const char *s)
+{
+	char *r = redact(s);
+
+	put_str(f, r);
+	free(r);
+}
+
+static void
+put_dur(FILE *f, long v)
+{
+	if (v && v % 86400 == 0)
+		fprintf(f, "%ldd", v / 86400);
+	else if (v && v % 3600 == 0)
+		fprintf(f, "%ldh", v / 3600);
+	else if (v && v % 60 == 0)
+		fprintf(f, "%ldm", v / 60);
+	else
+		fprintf(f, "%lds", v);
+}
+
+static void
+put_days(FILE *f, unsigned days)
+{
+	static const char *names[] = {"sun", "mon", "tue", "wed", "thu",
+		"fri", "sat"};
+	int first = 1;
+
+	fputc('[', f);
+	for (int d = 0; d < 7; d++)
+		if (days & (1u << d)) {
+			fprintf(f, "%s%s", first ? "" : ", ", names[d]);
+			first = 0;
+		}
+	fputc(']', f);
+}
+
+static void
+put_value(FILE *f, const struct pp_config *c, const struct key *k,
+	int depth)
+{
+	const void *v = (const char *)c + k->off;
+	const char *pad = "                ";
+
+	switch (k->type) {
+	case T_STR:
+		if (*(char *const *)v)
+			put_secret_str(f, *(char *const *)v);
+		else
+			fputs("null", f);
+		break;
+	case T_INT:
+		fprintf(f, "%ld", *(const long *)v);
+		break;
+	case T_DOUBLE:
+		fprintf(f, "%.10g", *(const double *)v);
+		break;
+	case T_BOOL:
+		fputs(*(const int *)v ? "true" : "false", f);
+		break;
+	case T_DUR:
+		put_dur(f, *(const long *)v);
+		break;
+	case T_STRLIST: {
+		const struct pp_strlist *l = v;
+
+		fputc('[', f);
+		for (size_t i = 0; i < l->n; i++) {
+			fputs(i ? ", " : "", f);
+			put_secret_str(f, l->v[i]);
+		}
+		fputc(']', f);
+		break;
+	}
+	case T_STRMAP: {
+		const struct pp_strmap *m = v;
+
+		fputc('{', f);
+		for (size_t i = 0; i < m->n; i++) {
+			fputs(i ? ", " : "", f);
+			put_str(f, m->keys[i]);
+			fputs(": ", f);
+			put_str(f, m->vals[i]);
+		}
+		fputc('}', f);
+		break;
+	}
+	case T_DURLIST: {
+		const struct pp_longlist *l = v;
+
+		fputc('[', f);
+		for (size_t i = 0; i < l->n; i++) {
+			fputs(i ? ", " : "", f);
+			put_dur(f, l->v[i]);
+		}
+		fputc(']', f);
+		break;
+	}
+	case T_SCHEDULE:
+		for (size_t i = 0; i < c->spare.nschedule; i++) {
+			const struct pp_spare_rule *r = &c->spare.schedule[i];
+
+			fprintf(f, "\n%.*s- {days: ", depth * 2, pad);
+			put_days(f, r->days);
+			fprintf(f, ", hours: %d-%d, spares: %ld}", r->from_hour,
+				r->to_hour, r->spares);
+		}
+		if (!c->spare.nschedule)
+			fputs("[]", f);
+		break;
+	case T_CATALOG:
+		for (size_t i = 0; i < c->cloud.ncatalog; i++) {
+			const struct pp_type_conf *t = &c->cloud.catalog[i];
+
+			fprintf(f, "\n%.*s- {name: ", depth * 2, pad);
+			put_str(f, t->name);
+			fprintf(f, ", cores: %ld, memory_gb: %.10g, "
+				"hourly_eur: %.10g, monthly_eur: %.10g, "
+				"architecture: ", t->cores, t->memory_gb,
+				t->hourly_eur, t->monthly_eur);
+			put_str(f, t->architecture);
+			fprintf(f, ", deprecated: %s, locations: ",
+				t->deprecated ? "true" : "false");
+			fputc('[', f);
+			for (size_t j = 0; j < t->locations.n; j++) {
+				fputs(j ? ", " : "", f);
+				put_str(f, t->locations.v[j]);
+			}
+			fputs("]}", f);
+		}
+		if (!c->cloud.ncatalog)
+			fputs("[]", f);
+		break;
+	default:
+		break;
+	}
+}
+
+void
+pp_config_print(const struct pp_config *c, FILE *f)
+{
+	for (size_t i = 0; i < NKEYS; i++) {
+		const struct key *k = &keys[i];
+		const char *name = strrchr(k->path, '.');
+		int depth = 0;
+
+		for (const char *p = k->path; *p; p++)
+			depth += *p == '.';
+		name = name ? name + 1 : k->path;
+		fprintf(f, "%.*s%s:", depth * 2, "                ", name);
+		if (k->type == T_SECTION) {
+			fputc('\n', f);
+			continue;
+		}
+		if (k->type != T_SCHEDULE && k->type != T_CATALOG)
+			fputc(' ', f);
+		else if (!(k->type == T_SCHEDULE ? c->spare.nschedule :
+		    c->cloud.ncatalog))
+			fputc(' ', f);
+		put_value(f, c, k, depth + 1);
+		fputc('\n', f);
+	}
 }

@@ -3,6 +3,7 @@
 #define PP_CONFIG_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 #define PP_CONFIG_DEFAULT "/etc/ppscale/ppscale.yaml"
 #define PP_STATE_DIR_DEFAULT "/var/lib/ppscale"
@@ -207,7 +208,12 @@ char *pp_state_path(const struct pp_config *c, const char *flag,
 char *pp_registry_path(const struct pp_config *c, const char *state_flag,
 	const char *flag);
 
-/* Prints every key with its default, as YAML comments (for docs). */
+/* Prints the whole configuration as YAML that loads back to the same
+ * values: every key, defaults and profile applied, secrets in URLs and
+ * connection strings replaced by <redacted>. */
+void pp_config_print(const struct pp_config *c, FILE *f);
+/* Prints every key, tab-separated: path, type, shipped default (the
+ * default profile's), help, and the seed's value where it differs. */
 void pp_config_dump_keys(void);
 /* Looks a type up in the configured catalog. */
 const struct pp_type_conf *pp_config_type(const struct pp_config *c,

@@ -49,7 +49,9 @@ pp_common_opt(int c, const char *arg, void (*usage)(int))
 		return 1;
 	case 'h':
 		usage(PP_EXIT_OK);
-		exit(PP_EXIT_OK);
+		/* help that could not be written is a failure (>/dev/full) */
+		exit(fflush(stdout) == 0 && !ferror(stdout) ? PP_EXIT_OK :
+			PP_EXIT_FAIL);
 	case PP_OPT_VERSION:
 		printf("%s (ppscale) %s\n", pp_progname, PP_VERSION);
 		exit(fflush(stdout) == 0 ? PP_EXIT_OK : PP_EXIT_FAIL);
@@ -57,10 +59,32 @@ pp_common_opt(int c, const char *arg, void (*usage)(int))
 	return 0;
 }
 
+/* A typo gets the synopsis (usage() up to its first empty line) and a
+ * pointer to --help, not the whole help. usage() writes to stderr, so
+ * its text is caught in a temporary file. */
 _Noreturn void
 pp_usage_error(void (*usage)(int))
 {
-	usage(PP_EXIT_USAGE);
+	FILE *tmp = tmpfile();
+	int saved = tmp ? dup(2) : -1;
+	char line[512];
+
+	if (saved >= 0 && dup2(fileno(tmp), 2) >= 0) {
+		usage(PP_EXIT_USAGE);
+		fflush(stderr);
+		dup2(saved, 2);
+		rewind(tmp);
+		while (fgets(line, sizeof line, tmp) && line[0] != '\n')
+			fputs(line, stderr);
+	} else {
+		usage(PP_EXIT_USAGE);
+	}
+	if (saved >= 0)
+		close(saved);
+	if (tmp)
+		fclose(tmp);
+	fprintf(stderr, "try '%s --help' for more information\n",
+		pp_progname);
 	exit(PP_EXIT_USAGE);
 }
 
@@ -80,6 +104,7 @@ pp_start(void)
 	const char *path = pp_opt.config_path;
 	int must_exist = 1;
 
+	pp_no_core_dumps();
 #ifdef __GLIBC__
 	/* A document is a million small objects freed at once; glibc's
 	 * fastbins make that free pass dominate the run (perf: 25 % in
@@ -110,6 +135,12 @@ pp_start(void)
 	loaded = pp_config_load(path, err, sizeof err);
 	if (!loaded)
 		pp_die(PP_EXIT_USAGE, "%s", err);
+	if (loaded->state_dir && *loaded->state_dir && getenv("PP_STATE_DIR")
+	    && *getenv("PP_STATE_DIR") &&
+	    strcmp(getenv("PP_STATE_DIR"), loaded->state_dir) != 0)
+		pp_debug("the config's state_dir '%s' overrides $PP_STATE_DIR "
+			"'%s' (--state-dir overrides both)", loaded->state_dir,
+			getenv("PP_STATE_DIR"));
 	atexit(free_loaded);
 	return loaded;
 }

@@ -49,16 +49,29 @@ enum {
 	"STATE_DIR/registry.json)\n"
 
 /* The common options' lines for usage(). */
-#define PP_COMMON_HELP \
+#define PP_COMMON_HELP_CONFIG \
 	"  -c, --config FILE   configuration file (default $PP_CONFIG, else\n" \
 	"                      /etc/ppscale/ppscale.yaml; built-in defaults\n" \
 	"                      when neither exists)\n" \
-	"      --now TIME      the clock, as RFC 3339 (default: system clock)\n" \
-	"  -p, --pretty        pretty-print JSON (default on a terminal)\n" \
+	"      --now TIME      the clock, as RFC 3339 (default: system clock)\n"
+#define PP_COMMON_HELP_REST \
 	"  -q, --quiet         only errors on stderr\n" \
 	"  -v, --verbose       more detail on stderr (repeat for debug)\n" \
 	"  -h, --help          this help\n" \
 	"      --version       print the version\n"
+#define PP_COMMON_HELP PP_COMMON_HELP_CONFIG \
+	"  -p, --pretty        pretty-print JSON (default on a terminal)\n" \
+	PP_COMMON_HELP_REST
+/* For the tools whose output is not JSON: no -p. */
+#define PP_TEXT_SHORTOPTS "c:qvh"
+#define PP_TEXT_LONGOPTS \
+	{"config", required_argument, 0, 'c'}, \
+	{"now", required_argument, 0, PP_OPT_NOW}, \
+	{"quiet", no_argument, 0, 'q'}, \
+	{"verbose", no_argument, 0, 'v'}, \
+	{"help", no_argument, 0, 'h'}, \
+	{"version", no_argument, 0, PP_OPT_VERSION}
+#define PP_TEXT_HELP PP_COMMON_HELP_CONFIG PP_COMMON_HELP_REST
 
 /* Handles a common option; returns 1 if c was one, 0 otherwise.
  * usage(status) is called for -h (status 0). */

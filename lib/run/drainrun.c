@@ -573,6 +573,15 @@ drain_pass(struct run *x)
 		}
 		goto done;
 	}
+	if (x->dry_run && x->cfg->drain.move_command.n == 0) {
+		/* what the real run would do: cordon, then stop short */
+		plan_waiting(x, &plan, now);
+		set_status(x, "blocked", "dry run: drain.move_command is not "
+			"configured: a real run would cordon '%s' and could "
+			"not move its %zu game server%s", x->node, nc,
+			nc == 1 ? "" : "s");
+		goto done;
+	}
 	if (x->dry_run) {
 		plan_waiting(x, &plan, now);
 		set_status(x, "planned", "dry run: would move %zu game "

@@ -375,6 +375,7 @@ update_state(struct run *x, const char *result)
 	if (rc < 0) {
 		pp_warn("%s; refusals and counters not recorded", err);
 		x->errors += json_object_object_length(x->refusals) > 0;
+		pp_state_close(&st);
 		return;
 	}
 	sec = pp_state_section(&st, "refusals");
@@ -404,6 +405,7 @@ read_refusals(struct run *x)
 
 	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0) {
 		pp_warn("%s; ignoring earlier refusals", err);
+		pp_state_close(&st);
 		return;
 	}
 	x->state_refusals = json_object_get(pp_jget(st.root, "refusals"));

@@ -80,6 +80,37 @@ pp_history_prune(struct pp_history *h, time_t now, long retention)
 	}
 }
 
+/* Bounds of a sample's fields: a time before the year 10000, RAM
+ * under 2^40 MB (a million TB). */
+#define TIME_MAX 253402300799LL
+#define MB_MAX (1LL << 40)
+
+static int
+out_of_range(const char *buf, char *err, size_t errlen, size_t line)
+{
+	static const char *const what[] = {"time", "allocated MB",
+		"total MB", "pending MB"};
+	const char *p = buf;
+
+	for (int i = 0; i < 4; i++) {
+		long long v, max = i == 0 ? TIME_MAX : MB_MAX;
+		char *end;
+
+		while (*p == ' ' || *p == '\t')
+			p++;
+		errno = 0;
+		v = strtoll(p, &end, 10);
+		if (errno == ERANGE || v > max) {
+			snprintf(err, errlen, "line %zu: %s '%.*s' out of "
+				"range (at most %lld)", line, what[i],
+				(int)(end - p), p, max);
+			return -1;
+		}
+		p = end;
+	}
+	return 0;
+}
+
 int
 pp_history_parse(struct pp_history *h, const char *text, size_t len,
 	char *err, size_t errlen)
@@ -121,6 +152,12 @@ pp_history_parse(struct pp_history *h, const char *text, size_t len,
 		    (size_t)used != n || t < 0 || s.allocated_mb < 0 ||
 		    s.total_mb < 0 || s.pending_mb < 0)
 			goto badline;
+		/* sscanf clamps an overflow to LLONG_MAX, which would turn
+		 * the forecast off without a word: check each field */
+		if (out_of_range(buf, err, errlen, line) < 0) {
+			pp_history_free(h);
+			return -1;
+		}
 		s.t = (time_t)t;
 		if (h->n && s.t <= h->s[h->n - 1].t) {
 			snprintf(err, errlen, "line %zu: samples out of order",

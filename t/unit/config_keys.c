@@ -1,5 +1,6 @@
-/* Prints every configuration key: path, type, default, help (tab
- * separated), for the test that ppscale.yaml(5) documents them all. */
+/* Prints every configuration key: path, type, shipped default, help and
+ * the seed profile's value where it differs (tab separated), for the
+ * test that ppscale.yaml(5) documents them all. */
 #include "pp.h"
 
 int

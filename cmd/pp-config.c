@@ -1,0 +1,68 @@
+/* pp-config: checks a configuration before it is deployed.
+ *
+ * `pp-config check` loads the config (-c, else $PP_CONFIG, else
+ * /etc/ppscale/ppscale.yaml) with every check the tools make, and
+ * prints the effective configuration as YAML: every key, with the
+ * defaults and the profile applied, secrets in URLs and connection
+ * strings redacted. Reads nothing on stdin and changes nothing. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp.h"
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: pp-config [-qv] [-c FILE] check\n\n"
+		"Loads and checks the configuration as every tool does "
+		"(exit 2 naming the key\n"
+		"and line of the first problem), then prints the effective "
+		"configuration as\n"
+		"YAML: defaults and profile applied, secrets redacted.\n\n"
+		PP_TEXT_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PP_TEXT_LONGOPTS,
+		{0, 0, 0, 0},
+	};
+	const struct pp_config *cfg;
+	char *dir;
+	int c;
+
+	pp_setprogname(argv[0]);
+	while ((c = getopt_long(argc, argv, PP_TEXT_SHORTOPTS, longopts, NULL)) != -1)
+		if (!pp_common_opt(c, optarg, usage))
+			pp_usage_error(usage);
+	if (optind >= argc) {
+		pp_warn("a command is required: check");
+		pp_usage_error(usage);
+	}
+	if (strcmp(argv[optind], "check") != 0) {
+		pp_warn("unexpected argument '%s' (the command is check)",
+			argv[optind]);
+		pp_usage_error(usage);
+	}
+	optind++;
+	pp_no_operands(argc, argv, usage);
+	cfg = pp_start();
+	pp_note("config '%s' is valid", cfg->path ? cfg->path :
+		"(built-in defaults)");
+	dir = pp_state_dir(cfg, NULL);
+	printf("# the effective configuration of %s\n", cfg->path ?
+		cfg->path : "(built-in defaults)");
+	/* the config's state_dir beats $PP_STATE_DIR: say which won */
+	printf("# state directory: %s (%s)\n", dir, cfg->state_dir &&
+		*cfg->state_dir ? "the config's state_dir" :
+		getenv("PP_STATE_DIR") && *getenv("PP_STATE_DIR") ?
+		"$PP_STATE_DIR" : "the default");
+	free(dir);
+	pp_config_print(cfg, stdout);
+	return pp_finish_stdout(PP_EXIT_OK);
+}
