@@ -21,7 +21,9 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fprintf(f, "usage: pp-registry [options] show [NODE]\n"
+	fprintf(f, "usage: pp-registry [options] "
+		"show|place|remove|set|status ARGS...\n\n"
+		"       pp-registry [options] show [NODE]\n"
 		"       pp-registry [options] place NODE SERVER RAM_MB "
 		"[--players N] [--state STATE]\n"
 		"       pp-registry [options] remove NODE SERVER\n"
