@@ -1,0 +1,238 @@
+/* pp-sim's platform: game servers of the configured sizes start, stop
+ * and end their sessions to follow demand; a start fits on one ready
+ * node or is refused. */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/catalog.h"
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "engine/forecast.h"
+#include "store/history.h"
+#include "store/registry.h"
+#include "run/sim.h"
+#include "run/sim_int.h"
+#include "run/trace.h"
+#include "base/util.h"
+
+/* ---- the platform ------------------------------------------------ */
+
+static unsigned long long
+rnext(struct rng *r)
+{
+	r->s ^= r->s >> 12;
+	r->s ^= r->s << 25;
+	r->s ^= r->s >> 27;
+	return r->s * 2685821657736338717ULL;
+}
+
+static double
+runif(struct rng *r)
+{
+	return (double)(rnext(r) >> 11) / 9007199254740992.0;
+}
+
+static long
+draw_size(struct platform *p)
+{
+	double x = runif(&p->size_rng) * p->wsum;
+
+	for (size_t i = 0; i < p->o->nmix; i++) {
+		x -= p->o->mix_w[i];
+		if (x < 0)
+			return p->o->mix_mb[i];
+	}
+	return p->o->mix_mb[p->o->nmix - 1];
+}
+
+void
+pp_sim_platform_init(struct platform *p, const struct pp_sim_opts *o)
+{
+	memset(p, 0, sizeof *p);
+	p->o = o;
+	p->size_rng.s = o->seed * 0x9E3779B97F4A7C15ULL + 1;
+	p->stop_rng.s = o->seed * 0xD1B54A32D192ED03ULL + 2;
+	p->life_rng.s = o->seed * 0x8CB92BA72F3D8DD7ULL + 3;
+	for (size_t i = 0; i < o->nmix; i++)
+		p->wsum += o->mix_w[i];
+	p->next_mb = draw_size(p);
+	for (long i = 0; i < o->dedicated_nodes; i++) {
+		struct snode *n;
+
+		p->n = pp_xreallocarray(p->n, ++p->nn, sizeof *p->n);
+		n = &p->n[p->nn - 1];
+		memset(n, 0, sizeof *n);
+		snprintf(n->id, sizeof n->id, "ded-%ld", i + 1);
+		n->kind = PP_KIND_DEDICATED;
+		n->status = PP_ST_READY;
+		n->usable = (long long)(o->dedicated_gb * 1024) -
+			o->dedicated_reserved_mb;
+	}
+	p->ncap = p->nn;
+}
+
+void
+pp_sim_platform_free(struct platform *p)
+{
+	free(p->n);
+	free(p->s);
+}
+
+int
+pp_sim_add_node(struct platform *p, const struct pp_server_type *t,
+	double hourly, double monthly, long long reserved, int role,
+	time_t now, long boot, long serial)
+{
+	struct snode *n;
+
+	if (p->nn == p->ncap) {
+		p->ncap = p->ncap ? p->ncap * 2 : 16;
+		p->n = pp_xreallocarray(p->n, p->ncap, sizeof *p->n);
+	}
+	n = &p->n[p->nn];
+	memset(n, 0, sizeof *n);
+	snprintf(n->id, sizeof n->id, "cloud-%ld", serial);
+	n->kind = PP_KIND_CLOUD;
+	n->status = boot > 0 ? PP_ST_PROVISIONING : PP_ST_READY;
+	n->role = role;
+	n->type = t;
+	n->hourly = hourly;
+	n->monthly = monthly;
+	n->usable = pp_type_usable_mb(t, reserved);
+	n->created = now;
+	n->ready_at = now + boot;
+	return (int)p->nn++;
+}
+
+/* Dedicated nodes first (paid for anyway), then the fullest cloud
+ * worker that has room (so others can empty), spares last. */
+static int
+place_on(struct platform *p, long mb, int except)
+{
+	int best = -1, bestclass = 9;
+	long long bestfree = 0;
+
+	for (size_t i = 0; i < p->nn; i++) {
+		struct snode *n = &p->n[i];
+		long long fr = n->usable - n->used;
+		int cls;
+
+		if ((int)i == except || n->status != PP_ST_READY || fr < mb)
+			continue;
+		cls = n->kind == PP_KIND_DEDICATED ? 0 :
+			n->role == PP_ROLE_SPARE && n->used == 0 ? 2 : 1;
+		if (cls < bestclass || (cls == bestclass && fr < bestfree)) {
+			best = (int)i;
+			bestclass = cls;
+			bestfree = fr;
+		}
+	}
+	return best;
+}
+
+static void
+start_server(struct platform *p, int node, long mb, time_t now)
+{
+	struct server *s;
+	double life;
+
+	if (p->ns == p->scap) {
+		p->scap = p->scap ? p->scap * 2 : 256;
+		p->s = pp_xreallocarray(p->s, p->scap, sizeof *p->s);
+	}
+	s = &p->s[p->ns++];
+	s->mb = mb;
+	s->node = node;
+	life = p->o->session_min > 0 ? -log(1 - runif(&p->life_rng)) *
+		p->o->session_min * 60 : 1e12;
+	s->end = now + (time_t)(life > 1e11 ? 1e11 : life);
+	p->n[node].used += mb;
+	p->n[node].nserv++;
+	p->running_mb += mb;
+}
+
+static void
+stop_server(struct platform *p, size_t i)
+{
+	struct server *s = &p->s[i];
+
+	p->n[s->node].used -= s->mb;
+	p->n[s->node].nserv--;
+	p->running_mb -= s->mb;
+	p->s[i] = p->s[--p->ns];
+}
+
+/* One step of the platform at demand mb: sessions end, servers stop
+ * when demand falls and start when it rises; a start that fits on no
+ * node is refused and the rest of the rise waits for the next step. */
+void
+pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
+	long step)
+{
+	p->refused_now = 0;
+	for (size_t i = 0; i < p->ns;) {
+		if (p->s[i].end <= now)
+			stop_server(p, i);
+		else
+			i++;
+	}
+	for (int tries = 0; p->ns && tries < 64 &&
+	     (double)p->running_mb - demand_mb >= 512; tries++) {
+		size_t i = (size_t)(runif(&p->stop_rng) * (double)p->ns);
+
+		if (i >= p->ns)
+			i = p->ns - 1;
+		if ((double)p->running_mb - demand_mb >= p->s[i].mb / 2.0)
+			stop_server(p, i);
+	}
+	while (demand_mb - (double)p->running_mb >= p->next_mb / 2.0) {
+		int node = place_on(p, p->next_mb, -1);
+
+		p->starts++;
+		if (node < 0) {
+			p->refused++;
+			p->refused_now = 1;
+			break;
+		}
+		start_server(p, node, p->next_mb, now);
+		p->next_mb = draw_size(p);
+	}
+	if (p->refused_now) {
+		p->refusal_steps++;
+		p->unmet_gb_min += (demand_mb - (double)p->running_mb) /
+			1024.0 * (double)step / 60.0;
+	}
+}
+
+/* Moves the servers off node k onto others with room; returns how many
+ * stayed behind. */
+long
+pp_sim_evacuate(struct platform *p, int k)
+{
+	long left = 0;
+
+	for (size_t i = 0; i < p->ns; i++) {
+		struct server *s = &p->s[i];
+		int to;
+
+		if (s->node != k)
+			continue;
+		to = place_on(p, s->mb, k);
+		if (to < 0) {
+			left++;
+			continue;
+		}
+		p->n[k].used -= s->mb;
+		p->n[k].nserv--;
+		p->n[to].used += s->mb;
+		p->n[to].nserv++;
+		s->node = to;
+	}
+	return left;
+}
+
