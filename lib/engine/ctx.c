@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/enode.h"
 #include "engine/internal.h"
+#include "engine/placement.h"
 #include "doc/fleet.h"
 #include "store/registry.h"
 #include "base/util.h"
@@ -249,8 +250,8 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 			continue;
 		c->cloud_nodes++;
 		c->cloud_hourly_eur += n->hourly_eur;
-		if (n->status == PP_ST_READY && n->role == PP_ROLE_SPARE &&
-		    n->allocated_mb == 0)
+		if (pp_idle_spare(n->kind, n->status, n->role,
+		    n->allocated_mb))
 			c->spares++;
 		if (n->status == PP_ST_PROVISIONING &&
 		    n->role == PP_ROLE_SPARE)

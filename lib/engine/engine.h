@@ -287,26 +287,7 @@ void pp_figure_num(struct pp_verdict *v, const char *key, double value,
 	int digits);
 void pp_figure_int(struct pp_verdict *v, const char *key, long long value);
 void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
-/* 1 when the node's game servers fit on the other ready nodes (idle
- * spares excluded), first-fit decreasing; else 0 with the reason. */
-int pp_engine_fits_elsewhere(const struct pp_engine_ctx *ctx,
-	const struct pp_enode *n, char *why, size_t whylen);
-/* Seconds left in the node's paid hour (hourly billing from creation);
- * 3601 when its creation time is unknown. */
-long pp_engine_paid_left(const struct pp_enode *n, time_t now);
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */
 long pp_spare_target(const struct pp_engine_ctx *ctx);
-
-/* The order in which cloud nodes are removed (DESIGN section 4, rule
- * 6): surplus spares first, then the least utilised, then the one whose
- * paid hour ends soonest (seconds left), then by id. */
-struct pp_removal_key {
-	int spare;
-	double util;
-	long left;
-	const char *id;
-};
-int pp_removal_cmp(const struct pp_removal_key *a,
-	const struct pp_removal_key *b);
 
 #endif

@@ -1,18 +1,17 @@
-/* The scale-down choice: the removal order, the fit check, and the
- * node the engine removes for a policy's verdict. */
-#include <limits.h>
-#include <math.h>
+/* Placement: where game servers go. One fit (best fit decreasing,
+ * idle spares last) serves the drain plan, the engine's scale-down fit
+ * check, the slot headroom and pp-sim's drains; the idle-spare test
+ * and the removal order live here too. No I/O. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "conf/catalog.h"
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
-#include "engine/enode.h"
 #include "engine/internal.h"
+#include "engine/placement.h"
 #include "doc/fleet.h"
 #include "store/registry.h"
 #include "base/util.h"
@@ -21,6 +20,288 @@
  * check walks every other node, so a fleet of 10,000 idle nodes must
  * not cost 10,000 of them. The rest are reported as not checked. */
 #define MAX_FIT_CHECKS 16
+
+/* ---- the fit ------------------------------------------------------- */
+
+static int
+better_fit(const struct pp_bin *b, const struct pp_bin *best)
+{
+	return !best || b->free < best->free || (b->free == best->free &&
+		strcmp(b->id, best->id) < 0);
+}
+
+size_t
+pp_place_fit(struct pp_bin *bins, size_t nbins, const long long *sizes,
+	size_t n, size_t *to)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct pp_bin *best = NULL;
+
+		/* Moving onto a warm spare uses it up, the spare pool buys
+		 * another, and the next scale-down drains onto that one:
+		 * a server bought and one deleted every few cycles. */
+		for (int spare = 0; spare < 2 && !best; spare++)
+			for (size_t j = 0; j < nbins; j++) {
+				struct pp_bin *b = &bins[j];
+
+				if (b->spare == spare && b->free >= sizes[i] &&
+				    better_fit(b, best))
+					best = b;
+			}
+		if (!best)
+			return i;
+		best->free -= sizes[i];
+		if (to)
+			to[i] = (size_t)(best - bins);
+	}
+	return n;
+}
+
+long
+pp_place_slots(const struct pp_bin *bins, size_t nbins, long long slot_mb)
+{
+	long n = 0;
+
+	if (slot_mb <= 0)
+		return 0;
+	for (size_t i = 0; i < nbins; i++)
+		if (bins[i].free >= slot_mb)
+			n += (long)(bins[i].free / slot_mb);
+	return n;
+}
+
+int
+pp_idle_spare(int kind, int status, int role, long long allocated_mb)
+{
+	return kind == PP_KIND_CLOUD && status == PP_ST_READY &&
+		role == PP_ROLE_SPARE && allocated_mb == 0;
+}
+
+/* ---- the drain plan ------------------------------------------------ */
+
+struct item {
+	const struct pp_container *c;
+	long long ram;
+};
+
+int
+pp_drain_target_ok(const struct pp_node *n)
+{
+	return n->status == PP_ST_READY;
+}
+
+long long
+pp_node_free_ram(const struct pp_node *n)
+{
+	long long f = n->usable_ram_mb - n->allocated_ram_mb;
+
+	return f > 0 ? f : 0;
+}
+
+static int
+cmp_item(const void *a, const void *b)
+{
+	const struct item *x = a, *y = b;
+
+	if (x->ram != y->ram)
+		return x->ram > y->ram ? -1 : 1;
+	/* stopped ones (no RAM now): the largest first */
+	if (x->c->ram_mb != y->c->ram_mb)
+		return x->c->ram_mb > y->c->ram_mb ? -1 : 1;
+	return strcmp(x->c->id, y->c->id);
+}
+
+static void
+add_move(struct pp_plan *p, const struct pp_node *src,
+	const struct pp_container *c, const struct pp_node *dst)
+{
+	struct pp_move *m;
+
+	p->moves = pp_xreallocarray(p->moves, p->n + 1, sizeof *p->moves);
+	m = &p->moves[p->n++];
+	m->server = pp_xstrdup(c->id);
+	m->from = pp_xstrdup(src->id);
+	m->to = pp_xstrdup(dst->id);
+	m->to_ip = pp_xstrdup(dst->ip ? dst->ip : "");
+	m->ram_mb = pp_container_ram(c);
+	m->size_mb = c->ram_mb;
+	m->players = c->players;
+	m->state = c->state;
+}
+
+static void
+fail(struct pp_plan *p, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void
+fail(struct pp_plan *p, const char *fmt, ...)
+{
+	va_list ap;
+	struct pp_plan empty = {0};
+
+	va_start(ap, fmt);
+	vsnprintf(p->reason, sizeof p->reason, fmt, ap);
+	va_end(ap);
+	/* all or nothing: drop what was placed so far */
+	memcpy(empty.reason, p->reason, sizeof empty.reason);
+	pp_plan_free(p);
+	*p = empty;
+}
+
+/* Stopped game servers hold no RAM now; give their worlds the
+ * roomiest home, where they are likeliest to start again, counting the
+ * RAM promised to those placed before them (so they spread instead of
+ * all going to one node). */
+static struct pp_bin *
+roomiest(struct pp_bin *bins, size_t nbins, long long size)
+{
+	struct pp_bin *most = NULL;
+
+	for (int spare = 0; spare < 2 && !most; spare++)
+		for (size_t j = 0; j < nbins; j++) {
+			struct pp_bin *b = &bins[j];
+			long long room = b->free - b->promised;
+
+			if (b->spare != spare)
+				continue;
+			if (!most || room > most->free - most->promised ||
+			    (room == most->free - most->promised &&
+			    strcmp(b->id, most->id) < 0))
+				most = b;
+		}
+	most->promised += size;
+	return most;
+}
+
+int
+pp_drain_plan(const struct pp_registry *r, const char *id, struct pp_plan *p)
+{
+	const struct pp_node *src = NULL;
+	const struct pp_node **node;
+	struct pp_bin *bins;
+	struct item *items;
+	long long *sizes;
+	size_t *to;
+	size_t nbins = 0, nitems = 0, nram = 0, placed;
+	long long need = 0, have = 0;
+
+	memset(p, 0, sizeof *p);
+	for (size_t i = 0; i < r->nnodes; i++)
+		if (!strcmp(r->nodes[i].id, id))
+			src = &r->nodes[i];
+	if (!src) {
+		snprintf(p->reason, sizeof p->reason, "node '%s' is not in "
+			"the registry", id);
+		return -1;
+	}
+	p->ok = 1;
+	if (src->ncontainers == 0)
+		return 0;
+
+	bins = pp_xcalloc(r->nnodes, sizeof *bins);
+	node = pp_xcalloc(r->nnodes, sizeof *node);
+	for (size_t i = 0; i < r->nnodes; i++) {
+		const struct pp_node *n = &r->nodes[i];
+
+		if (n == src || !pp_drain_target_ok(n))
+			continue;
+		node[nbins] = n;
+		bins[nbins].id = n->id;
+		bins[nbins].free = pp_node_free_ram(n);
+		bins[nbins].spare = pp_idle_spare(n->kind, n->status, n->role,
+			n->allocated_ram_mb);
+		have += bins[nbins].free;
+		nbins++;
+	}
+	items = pp_xcalloc(src->ncontainers, sizeof *items);
+	sizes = pp_xcalloc(src->ncontainers, sizeof *sizes);
+	to = pp_xcalloc(src->ncontainers, sizeof *to);
+	for (size_t i = 0; i < src->ncontainers; i++) {
+		items[nitems].c = &src->containers[i];
+		items[nitems].ram = pp_container_ram(&src->containers[i]);
+		need += items[nitems].ram;
+		nitems++;
+	}
+	qsort(items, nitems, sizeof *items, cmp_item);
+	while (nram < nitems && items[nram].ram > 0) {
+		sizes[nram] = items[nram].ram;
+		nram++;
+	}
+
+	if (nbins == 0) {
+		fail(p, "no ready node other than '%s' to take its %zu game "
+			"server%s", src->id, nitems, nitems == 1 ? "" : "s");
+		goto out;
+	}
+	placed = pp_place_fit(bins, nbins, sizes, nram, to);
+	if (placed < nram) {
+		const struct pp_bin *largest = NULL;
+
+		for (size_t j = 0; j < nbins; j++)
+			if (!largest || bins[j].free > largest->free ||
+			    (bins[j].free == largest->free &&
+			    strcmp(bins[j].id, largest->id) < 0))
+				largest = &bins[j];
+		fail(p, "game server '%s' (%lld MB) fits on no ready "
+			"node: largest free block %lld MB on '%s' "
+			"after placing %zu before it; '%s' needs "
+			"%lld MB in all, %lld MB free on %zu ready "
+			"node%s", items[placed].c->id, items[placed].ram,
+			largest->free, largest->id, placed, src->id,
+			need, have, nbins, nbins == 1 ? "" : "s");
+		goto out;
+	}
+	for (size_t i = 0; i < nram; i++)
+		add_move(p, src, items[i].c, node[to[i]]);
+	for (size_t i = nram; i < nitems; i++) {
+		struct pp_bin *b = roomiest(bins, nbins, items[i].c->ram_mb);
+
+		add_move(p, src, items[i].c, node[b - bins]);
+	}
+out:
+	free(bins);
+	free(node);
+	free(items);
+	free(sizes);
+	free(to);
+	return 0;
+}
+
+void
+pp_plan_free(struct pp_plan *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		free(p->moves[i].server);
+		free(p->moves[i].from);
+		free(p->moves[i].to);
+		free(p->moves[i].to_ip);
+	}
+	free(p->moves);
+	p->moves = NULL;
+	p->n = 0;
+}
+
+json_object *
+pp_move_json(const struct pp_move *m)
+{
+	json_object *o = json_object_new_object();
+
+	json_object_object_add(o, "server", json_object_new_string(
+		m->server));
+	json_object_object_add(o, "from", json_object_new_string(m->from));
+	json_object_object_add(o, "to", json_object_new_string(m->to));
+	json_object_object_add(o, "to_ip", *m->to_ip ?
+		json_object_new_string(m->to_ip) : NULL);
+	json_object_object_add(o, "ram_mb", json_object_new_int64(
+		m->ram_mb));
+	json_object_object_add(o, "size_mb", json_object_new_int64(
+		m->size_mb));
+	json_object_object_add(o, "state", json_object_new_string(
+		pp_cstate_name(m->state)));
+	json_object_object_add(o, "players", json_object_new_int64(
+		m->players));
+	return o;
+}
 
 /* ---- scale-down choice --------------------------------------------- */
 
@@ -42,8 +323,7 @@ pp_engine_paid_left(const struct pp_enode *n, time_t now)
 static int
 is_spare(const struct pp_enode *n)
 {
-	return n->kind == PP_KIND_CLOUD && n->status == PP_ST_READY &&
-		n->role == PP_ROLE_SPARE && n->allocated_mb == 0;
+	return pp_idle_spare(n->kind, n->status, n->role, n->allocated_mb);
 }
 
 struct cand {
@@ -83,16 +363,16 @@ cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* First-fit decreasing: do the node's game servers fit on the other
- * ready nodes (spares excluded: moving load onto the pool only makes
- * it provision again)? */
+/* Do the node's game servers fit on the other ready nodes, spares
+ * left out (moving load onto the pool only makes it provision again)?
+ * The same fit as the drain plan's. */
 int
 pp_engine_fits_elsewhere(const struct pp_engine_ctx *c,
 	const struct pp_enode *victim, char *why, size_t whylen)
 {
-	long long *items, *bins;
-	size_t nitems = 0, nbins = 0;
-	int ok = 1;
+	long long *items;
+	struct pp_bin *bins;
+	size_t nitems = 0, nbins = 0, placed;
 
 	if (!victim->ncontainer_mb && victim->allocated_mb == 0)
 		return 1;
@@ -116,27 +396,18 @@ pp_engine_fits_elsewhere(const struct pp_engine_ctx *c,
 
 		if (n == victim || n->status != PP_ST_READY || is_spare(n))
 			continue;
-		if (n->usable_mb - n->allocated_mb > 0)
-			bins[nbins++] = n->usable_mb - n->allocated_mb;
+		bins[nbins].id = n->id;
+		bins[nbins].free = n->usable_mb - n->allocated_mb;
+		nbins++;
 	}
-	for (size_t i = 0; i < nitems && ok; i++) {
-		size_t b;
-
-		for (b = 0; b < nbins; b++)
-			if (bins[b] >= items[i])
-				break;
-		if (b == nbins) {
-			pp_say(why, whylen, "its game servers do not fit "
-				"on the other ready nodes (a %lld MB one has "
-				"no room)", items[i]);
-			ok = 0;
-		} else {
-			bins[b] -= items[i];
-		}
-	}
+	placed = pp_place_fit(bins, nbins, items, nitems, NULL);
+	if (placed < nitems)
+		pp_say(why, whylen, "its game servers do not fit on the "
+			"other ready nodes (a %lld MB one has no room)",
+			items[placed]);
 	free(items);
 	free(bins);
-	return ok;
+	return placed == nitems;
 }
 
 static void

@@ -26,6 +26,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/placement.h"
 #include "doc/fleet.h"
 #include "base/util.h"
 
@@ -81,7 +82,8 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
 			continue;
 		l[n].n = e;
-		l[n].spare = e->role == PP_ROLE_SPARE && e->allocated_mb == 0;
+		l[n].spare = pp_idle_spare(e->kind, e->status, e->role,
+			e->allocated_mb);
 		l[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
 			(double)e->usable_mb : 1.0;
 		l[n].after = pp_capacity_percent(c->allocated_mb,

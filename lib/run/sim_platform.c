@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "engine/engine.h"
 #include "engine/forecast.h"
+#include "engine/placement.h"
 #include "store/history.h"
 #include "store/registry.h"
 #include "run/sim.h"
@@ -124,8 +125,8 @@ place_on(struct platform *p, long mb, int except)
 
 		if ((int)i == except || n->status != PP_ST_READY || fr < mb)
 			continue;
-		cls = n->kind == PP_KIND_DEDICATED ? 0 :
-			n->role == PP_ROLE_SPARE && n->used == 0 ? 2 : 1;
+		cls = n->kind == PP_KIND_DEDICATED ? 0 : pp_idle_spare(
+			n->kind, n->status, n->role, n->used) ? 2 : 1;
 		if (cls < bestclass || (cls == bestclass && fr < bestfree)) {
 			best = (int)i;
 			bestclass = cls;
@@ -209,30 +210,74 @@ pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 	}
 }
 
-/* Moves the servers off node k onto others with room; returns how many
- * stayed behind. */
+struct onnode {
+	long long mb;
+	size_t i;      /* index in p->s */
+};
+
+static int
+cmp_onnode(const void *a, const void *b)
+{
+	const struct onnode *x = a, *y = b;
+
+	if (x->mb != y->mb)
+		return x->mb < y->mb ? 1 : -1;
+	return (x->i > y->i) - (x->i < y->i);
+}
+
+/* Moves the servers off node k onto the other ready nodes by the drain
+ * plan's own fit (pp_place_fit, idle spares last), all or nothing as
+ * pp-drain does; returns how many stayed behind. */
 long
 pp_sim_evacuate(struct platform *p, int k)
 {
-	long left = 0;
+	size_t n = 0, nbins = 0, placed;
+	struct onnode *idx;
+	size_t *to, *binnode;
+	long long *sizes;
+	struct pp_bin *bins;
 
-	for (size_t i = 0; i < p->ns; i++) {
-		struct server *s = &p->s[i];
-		int to;
+	if (!p->n[k].nserv)
+		return 0;
+	idx = pp_xcalloc((size_t)p->n[k].nserv, sizeof *idx);
+	for (size_t i = 0; i < p->ns; i++)
+		if (p->s[i].node == k)
+			idx[n++] = (struct onnode){p->s[i].mb, i};
+	qsort(idx, n, sizeof *idx, cmp_onnode);
+	sizes = pp_xcalloc(n, sizeof *sizes);
+	to = pp_xcalloc(n, sizeof *to);
+	for (size_t i = 0; i < n; i++)
+		sizes[i] = idx[i].mb;
+	bins = pp_xcalloc(p->nn, sizeof *bins);
+	binnode = pp_xcalloc(p->nn, sizeof *binnode);
+	for (size_t i = 0; i < p->nn; i++) {
+		const struct snode *d = &p->n[i];
 
-		if (s->node != k)
+		if ((int)i == k || d->status != PP_ST_READY)
 			continue;
-		to = place_on(p, s->mb, k);
-		if (to < 0) {
-			left++;
-			continue;
-		}
-		p->n[k].used -= s->mb;
-		p->n[k].nserv--;
-		p->n[to].used += s->mb;
-		p->n[to].nserv++;
-		s->node = to;
+		bins[nbins].id = d->id;
+		bins[nbins].free = d->usable - d->used;
+		bins[nbins].spare = pp_idle_spare(d->kind, d->status, d->role,
+			d->used);
+		binnode[nbins++] = i;
 	}
-	return left;
+	placed = pp_place_fit(bins, nbins, sizes, n, to);
+	if (placed == n)
+		for (size_t i = 0; i < n; i++) {
+			struct server *s = &p->s[idx[i].i];
+			size_t dst = binnode[to[i]];
+
+			p->n[k].used -= s->mb;
+			p->n[k].nserv--;
+			p->n[dst].used += s->mb;
+			p->n[dst].nserv++;
+			s->node = (int)dst;
+		}
+	free(idx);
+	free(sizes);
+	free(to);
+	free(bins);
+	free(binnode);
+	return placed == n ? 0 : (long)n;
 }
 
