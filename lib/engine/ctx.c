@@ -115,7 +115,8 @@ choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
 	json_object *refusals, int mode, struct pp_choice *ch)
 {
 	const struct pp_config *cfg = c->cfg;
-	long long need = c->largest_mb;
+	long long need = c->largest_mb > c->slot_mb ? c->largest_mb :
+		c->slot_mb;
 	struct pp_strlist locs = cfg->cloud.locations;
 	char *fallback[64];
 	size_t nfb = 0;
@@ -234,6 +235,7 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	local_time(c);
 	c->total_mb = c->allocated_mb = c->pending_mb = 0;
 	c->cloud_nodes = c->spares = c->spares_pending = 0;
+	c->slots = 0;
 	c->largest_mb = 0;
 	c->cloud_hourly_eur = 0;
 	for (size_t i = 0; i < c->nnodes; i++) {
@@ -250,13 +252,31 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 			continue;
 		c->cloud_nodes++;
 		c->cloud_hourly_eur += n->hourly_eur;
-		if (pp_idle_spare(n->kind, n->status, n->role,
-		    n->allocated_mb))
-			c->spares++;
 		if (n->status == PP_ST_PROVISIONING &&
 		    n->role == PP_ROLE_SPARE)
 			c->spares_pending++;
 	}
+	c->slot_mb = 0;
+	if (c->cfg->headroom.enabled) {
+		c->slot_mb = c->cfg->headroom.slot_ram_mb > 0 ?
+			c->cfg->headroom.slot_ram_mb : c->largest_mb;
+		if (!c->cfg->headroom.slot_ram_mb &&
+		    c->slot_memory_mb > c->slot_mb)
+			c->slot_mb = c->slot_memory_mb;
+	}
+	c->spares_small = 0;
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *n = &c->nodes[i];
+
+		if (!pp_idle_spare(n->kind, n->status, n->role,
+		    n->allocated_mb))
+			continue;
+		if (pp_engine_counted_spare(c, n))
+			c->spares++;
+		else
+			c->spares_small++;
+	}
+	c->slots = pp_engine_slots(c, NULL);
 	c->capacity_pct = pp_capacity_percent(c->allocated_mb, c->total_mb);
 	c->effective_pct = pp_capacity_percent(c->allocated_mb,
 		c->total_mb + c->pending_mb);
@@ -339,6 +359,19 @@ pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx, const struct pp_config *cfg,
 	}
 	pp_engine_ctx_prepare(ctx, refusals);
 	return 0;
+}
+
+void
+pp_engine_ctx_recall(struct pp_engine_ctx *ctx, json_object *decide_state,
+	json_object *refusals)
+{
+	long long mb = pp_headroom_memory(ctx->cfg, decide_state, ctx->now);
+
+	if (mb <= ctx->slot_memory_mb)
+		return;
+	ctx->slot_memory_mb = mb;
+	if (mb > ctx->slot_mb)
+		pp_engine_ctx_prepare(ctx, refusals);
 }
 
 void

@@ -35,6 +35,7 @@ static const struct pp_policy *const registered[] = {
 	&pp_policy_spare,
 	&pp_policy_predictive,
 	&pp_policy_unneeded,
+	&pp_policy_headroom,
 };
 #define NREGISTERED (sizeof registered / sizeof registered[0])
 
@@ -544,6 +545,7 @@ pp_engine_decide(const struct pp_config *cfg, json_object *doc,
 	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, refusals, now, err,
 	    errlen) < 0)
 		return NULL;
+	pp_engine_ctx_recall(&ctx, decide_state, refusals);
 	pp_engine_run(&ctx, decide_state, dry_run, &d);
 	o = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, o);
@@ -577,6 +579,10 @@ pp_engine_figures(const struct pp_engine_ctx *c, const struct pp_decision *d,
 		json_object_new_int64(d->keep_spares));
 	json_object_object_add(f, "largest_game_server_mb",
 		json_object_new_int64(c->largest_mb));
+	json_object_object_add(f, "slot_mb", json_object_new_int64(
+		c->slot_mb));
+	json_object_object_add(f, "free_slots", json_object_new_int64(
+		c->slots));
 	json_object_object_add(f, "local_date", json_object_new_string(
 		c->local_date));
 	json_object_object_add(f, "local_hour", json_object_new_int(c->hour));

@@ -328,7 +328,7 @@ is_spare(const struct pp_enode *n)
 
 struct cand {
 	const struct pp_enode *n;
-	int spare;
+	int spare, counted;
 	double util;
 	long left;
 };
@@ -363,51 +363,102 @@ cmp_desc(const void *a, const void *b)
 	return x < y ? 1 : x > y ? -1 : 0;
 }
 
-/* Do the node's game servers fit on the other ready nodes, spares
- * left out (moving load onto the pool only makes it provision again)?
- * The same fit as the drain plan's. */
 int
-pp_engine_fits_elsewhere(const struct pp_engine_ctx *c,
-	const struct pp_enode *victim, char *why, size_t whylen)
+pp_engine_counted_spare(const struct pp_engine_ctx *c,
+	const struct pp_enode *n)
 {
-	long long *items;
-	struct pp_bin *bins;
-	size_t nitems = 0, nbins = 0, placed;
+	return is_spare(n) && n->usable_mb >= c->slot_mb;
+}
 
-	if (!victim->ncontainer_mb && victim->allocated_mb == 0)
+/* Moves the victim's game servers onto the other ready nodes, spares
+ * left out (moving load onto the pool only makes it provision again):
+ * the ready non-spare bins come first in bins[0..*nt), the fit uses
+ * them up. 1 when all fit; else 0 and *bad the size that did not (-1:
+ * the document lists no sizes). */
+static int
+move_off(const struct pp_engine_ctx *c, const struct pp_enode *victim,
+	struct pp_bin *bins, size_t *nt, long long *bad)
+{
+	long long *items = NULL;
+	size_t nitems = 0, placed;
+
+	*nt = 0;
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *n = &c->nodes[i];
+
+		if (n == victim || n->status != PP_ST_READY || is_spare(n))
+			continue;
+		bins[*nt].id = n->id;
+		bins[*nt].free = n->usable_mb - n->allocated_mb;
+		(*nt)++;
+	}
+	if (!victim || (!victim->ncontainer_mb && victim->allocated_mb == 0))
 		return 1;
 	if (!victim->ncontainer_mb) {
-		pp_say(why, whylen, "holds %lld MB but the document lists "
-			"no game-server sizes", victim->allocated_mb);
+		*bad = -1;
 		return 0;
 	}
 	items = pp_xcalloc(victim->ncontainer_mb, sizeof *items);
 	for (size_t i = 0; i < victim->ncontainer_mb; i++)
 		if (victim->container_mb[i] > 0)
 			items[nitems++] = victim->container_mb[i];
-	if (!nitems) {
-		free(items);
-		return 1;
-	}
 	qsort(items, nitems, sizeof *items, cmp_desc);
-	bins = pp_xcalloc(c->nnodes, sizeof *bins);
-	for (size_t i = 0; i < c->nnodes; i++) {
-		const struct pp_enode *n = &c->nodes[i];
-
-		if (n == victim || n->status != PP_ST_READY || is_spare(n))
-			continue;
-		bins[nbins].id = n->id;
-		bins[nbins].free = n->usable_mb - n->allocated_mb;
-		nbins++;
-	}
-	placed = pp_place_fit(bins, nbins, items, nitems, NULL);
+	placed = pp_place_fit(bins, *nt, items, nitems, NULL);
 	if (placed < nitems)
-		pp_say(why, whylen, "its game servers do not fit on the "
-			"other ready nodes (a %lld MB one has no room)",
-			items[placed]);
+		*bad = items[placed];
 	free(items);
-	free(bins);
 	return placed == nitems;
+}
+
+/* Do the node's game servers fit on the other ready nodes, spares
+ * left out? The same fit as the drain plan's. */
+int
+pp_engine_fits_elsewhere(const struct pp_engine_ctx *c,
+	const struct pp_enode *victim, char *why, size_t whylen)
+{
+	struct pp_bin *bins = pp_xcalloc(c->nnodes + 1, sizeof *bins);
+	size_t nt;
+	long long bad = 0;
+	int ok = move_off(c, victim, bins, &nt, &bad);
+
+	if (!ok && bad < 0)
+		pp_say(why, whylen, "holds %lld MB but the document lists "
+			"no game-server sizes", victim->allocated_mb);
+	else if (!ok)
+		pp_say(why, whylen, "its game servers do not fit on the "
+			"other ready nodes (a %lld MB one has no room)", bad);
+	free(bins);
+	return ok;
+}
+
+long
+pp_engine_slots(const struct pp_engine_ctx *c, const struct pp_enode *without)
+{
+	struct pp_bin *bins;
+	size_t nt, nb;
+	long long bad = 0;
+	long slots = -1;
+
+	if (c->slot_mb <= 0)
+		return 0;
+	bins = pp_xcalloc(c->nnodes + 1, sizeof *bins);
+	if (move_off(c, without, bins, &nt, &bad)) {
+		nb = nt;
+		/* the spares, and the nodes still booting */
+		for (size_t i = 0; i < c->nnodes; i++) {
+			const struct pp_enode *n = &c->nodes[i];
+
+			if (n == without || !(is_spare(n) ||
+			    n->status == PP_ST_PROVISIONING))
+				continue;
+			bins[nb].id = n->id;
+			bins[nb].free = n->usable_mb - n->allocated_mb;
+			nb++;
+		}
+		slots = pp_place_slots(bins, nb, c->slot_mb);
+	}
+	free(bins);
+	return slots;
 }
 
 static void
@@ -419,6 +470,25 @@ cand_json(json_object *a, const struct pp_enode *n, int ok, const char *why)
 	json_object_object_add(o, "ok", json_object_new_boolean(ok));
 	json_object_object_add(o, "why", json_object_new_string(why));
 	json_object_array_add(a, o);
+}
+
+/* 1 when removing e leaves the headroom's keep free slots; else 0 with
+ * the reason. */
+static int
+leaves_slots(const struct pp_engine_ctx *c, const struct pp_enode *e,
+	long keep, char *why, size_t whylen)
+{
+	long slots;
+
+	if (keep <= 0)
+		return 1;
+	slots = pp_engine_slots(c, e);
+	if (slots >= keep)
+		return 1;
+	pp_say(why, whylen, "would leave %ld free slot%s of %lld MB, %ld "
+		"wanted (headroom)", slots, slots == 1 ? "" : "s", c->slot_mb,
+		keep);
+	return 0;
 }
 
 /* Picks the node to remove for the policy's verdict, or explains why
@@ -433,6 +503,7 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 	struct cand *list;
 	size_t n = 0, checked = 0;
 	const struct pp_enode *found = NULL;
+	long keep_slots = pp_headroom_floor(c);
 	char first[256] = "";
 
 	list = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *list);
@@ -445,6 +516,7 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 			continue;
 		list[n].n = e;
 		list[n].spare = is_spare(e);
+		list[n].counted = pp_engine_counted_spare(c, e);
 		list[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
 			(double)e->usable_mb : 1.0;
 		list[n].left = pp_engine_paid_left(e, c->now);
@@ -464,7 +536,7 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 		double after = pp_capacity_percent(c->allocated_mb, total);
 		char w[256];
 
-		if (list[i].spare && c->spares - 1 < keep_spares) {
+		if (list[i].counted && c->spares - 1 < keep_spares) {
 			pp_say(w, sizeof w, "a spare the pool wants (%ld "
 				"spares, %ld wanted)", c->spares, keep_spares);
 		} else if (after > limit) {
@@ -480,6 +552,8 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 			break;
 		} else if (checked++, !pp_engine_fits_elsewhere(c, e, w,
 		    sizeof w)) {
+			;
+		} else if (!leaves_slots(c, e, keep_slots, w, sizeof w)) {
 			;
 		} else {
 			pp_say(w, sizeof w, "%s, %.0f%% used, %ld s left in "

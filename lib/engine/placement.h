@@ -87,6 +87,16 @@ struct pp_enode;
  * a yes here is a yes from pp_drain_plan on the same nodes too. */
 int pp_engine_fits_elsewhere(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n, char *why, size_t whylen);
+/* Free slots of ctx->slot_mb on the ready and provisioning nodes
+ * (pp_place_slots). With `without` (a ready node, may be NULL): after
+ * it is gone and its game servers have moved by the fit above; -1 when
+ * they do not fit. */
+long pp_engine_slots(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *without);
+/* An idle spare the pool counts: big enough for a slot when there is a
+ * slot size. */
+int pp_engine_counted_spare(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n);
 /* Seconds left in the node's paid hour (hourly billing from creation);
  * 3601 when its creation time is unknown. */
 long pp_engine_paid_left(const struct pp_enode *n, time_t now);

@@ -433,6 +433,8 @@ pp_sim_main_run(struct sim *S)
 				next_hist = now + 600;
 			}
 			ctx.history = hf;
+			ctx.slot_memory_mb = pp_headroom_memory(cfg,
+				S->state, now);
 			pp_engine_ctx_prepare(&ctx, NULL);
 			pp_engine_run(&ctx, S->state, 0, &dec);
 			carry_out(S, &dec, now);

@@ -69,12 +69,16 @@ pp_sim_report(struct sim *S, double elapsed)
 	json_object_object_add(x, "profile", json_object_new_string(
 		S->cfg->profile ? S->cfg->profile : "default"));
 	a = json_object_new_array();
-	if (S->cfg->reactive.enabled)
-		json_object_array_add(a, json_object_new_string("reactive"));
-	if (S->cfg->spare.enabled)
-		json_object_array_add(a, json_object_new_string("spare"));
-	if (S->cfg->predictive.enabled)
-		json_object_array_add(a, json_object_new_string("predictive"));
+	{
+		const struct pp_policy *pols[32];
+		size_t np = pp_engine_policies(S->cfg, pols, 32);
+
+		/* every policy in the engine's table that is on */
+		for (size_t i = 0; i < np; i++)
+			if (pols[i]->enabled(S->cfg))
+				json_object_array_add(a,
+					json_object_new_string(pols[i]->name));
+	}
 	json_object_object_add(x, "policies", a);
 	json_object_object_add(x, "peak_ratio", num(o->peak_ratio, 2));
 	json_object_object_add(x, "dedicated_mb",
