@@ -152,3 +152,59 @@ NOW=2026-11-25T12:00:00Z
 		fi
 	done
 }
+
+@test "an idle spare too small for a slot is no spare: the pool buys one that holds a slot, by type_choice" {
+	for headroom in false true; do
+		write_config <<-EOF
+		policies:
+		  reactive:
+		    down_threshold: 0
+		  spare:
+		    schedule: [{spares: 1}]
+		    type_choice: smallest_fit
+		  predictive:
+		    enabled: false
+		  headroom:
+		    enabled: $headroom
+		cloud:
+		  server_types: [cx23, cx33, cx43, cx53]
+		EOF
+		reg_start
+		reg_node ded-1 dedicated ready worker 65536 - 12288
+		reg_node cloud-s cloud ready spare 7680 2026-11-25T11:00:00Z
+		decide $NOW --dry-run
+		assert_success
+		if [[ $headroom == false ]]; then
+			jq_is .decision.action none
+			jq_is .decision.figures.spares 1
+		else
+			jq_is .decision.action provision_spare
+			jq_is .decision.policy spare
+			# smallest_fit that holds 12 GB: cx43 (15872 usable)
+			jq_is .decision.server_type cx43
+			jq_is .decision.figures.spares 0
+			[[ $(headroom .figures.small_spares) == 1 ]]
+		fi
+	done
+}
+
+@test "the slot size remembers the largest game server seen within memory" {
+	conf
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 12288 2048
+	decide 2026-11-25T12:00:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 12288 ]]
+	[[ $(jq -r .decide.policies.headroom.slot_mb "$(state_file)") == 12288 ]]
+	# the large one stopped; a day later the slot is still 12 GB
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 2048
+	decide 2026-11-26T12:00:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 12288 ]]
+	[[ $(headroom .figures.largest_now_mb) == 2048 ]]
+	# over 7 days after it was last seen: the largest now
+	decide 2026-12-02T12:01:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 2048 ]]
+}
