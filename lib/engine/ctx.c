@@ -37,6 +37,15 @@ zone_offset(const char *tz, time_t now)
 	if (bucket == cbucket && !strcmp(ctz, tz))
 		return coff;
 	old = getenv("TZ");
+	if (old && !strcmp(old, tz)) {
+		/* the process runs in the zone already (pp-sim sets it
+		 * once): no tzset, no zone file read again */
+		localtime_r(&now, &tm);
+		coff = tm.tm_gmtoff;
+		pp_say(ctz, sizeof ctz, "%s", tz);
+		cbucket = bucket;
+		return coff;
+	}
 	if (old)
 		saved = pp_xstrdup(old);
 	setenv("TZ", tz, 1);
@@ -87,6 +96,8 @@ refused(json_object *refusals, const char *type, const char *loc,
 	json_object *e;
 	time_t until;
 
+	if (!refusals)
+		return 0;
 	pp_say(key, sizeof key, "%s@%s", type ? type : "", loc);
 	e = pp_jget(refusals, key);
 	if (!e)

@@ -400,7 +400,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 		}
 		if (!mine)
 			mine = empty = json_object_new_object();
-		e->v.figures = json_object_new_object();
+		e->v.figures = c.lean ? NULL : json_object_new_object();
 		if (pols[i]->should_scale_up)
 			pols[i]->should_scale_up(pols[i], &c, mine, &e->v);
 		if (e->v.verdict != PP_V_UP && pols[i]->should_scale_down)
@@ -427,7 +427,8 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	} else {
 		decide_down(&c, d->eval, n, keep_spares, d);
 	}
-	if (d->action == PP_ACT_NONE && !d->reason[0])
+	/* lean (pp-sim): nobody reads why nothing happened */
+	if (d->action == PP_ACT_NONE && !d->reason[0] && !c.lean)
 		summarise_none(&c, d->eval, n, d);
 	d->keep_spares = keep_spares;
 	if (!dry_run) {

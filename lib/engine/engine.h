@@ -68,6 +68,7 @@
 
 struct pp_config;
 struct pp_catalog;
+struct pp_forecast;
 
 enum pp_action {
 	PP_ACT_NONE, PP_ACT_SCALE_UP, PP_ACT_PROVISION_SPARE,
@@ -129,6 +130,12 @@ struct pp_engine_ctx {
 	const struct pp_catalog *catalog;  /* NULL: the config's catalog */
 	struct pp_history_figures history;
 	json_object *forecast;             /* document's forecast, or NULL */
+	const struct pp_forecast *fc;      /* the forecast as a struct
+					    * (pp-sim: no JSON per cycle);
+					    * used before `forecast` */
+	int lean;                          /* 1: no figures objects in the
+					    * evaluations, no summary reason
+					    * for "none" (pp-sim) */
 	json_object *doc;                  /* whole document, or NULL */
 	long long slot_memory_mb;          /* largest game server the
 					    * headroom policy remembers

@@ -17,9 +17,9 @@
  *
  * State (its entry under "policies"):
  *   "slot_mb": the largest game server seen, "slot_seen_at": RFC3339
- * A size larger than or equal to the one kept replaces it (and renews
- * its time); a kept size older than `memory` gives way to the largest
- * seen now. */
+ * A larger size replaces the one kept, the same size renews its time
+ * (every ten minutes at most); a kept size older than `memory` gives
+ * way to the largest seen now. */
 #include <stdio.h>
 #include <string.h>
 
@@ -114,8 +114,11 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	(void)d;
 	if (c->largest_mb <= 0)
 		return;
-	if (c->largest_mb >= kept || !at ||
-	    c->now - at > c->cfg->headroom.memory) {
+	/* the same size seen again renews its time, at most every ten
+	 * minutes (a time written every cycle costs pp-sim dearly) */
+	if (c->largest_mb > kept || !at ||
+	    c->now - at > c->cfg->headroom.memory ||
+	    (c->largest_mb == kept && c->now - at >= 600)) {
 		json_object_object_add(mine, "slot_mb",
 			json_object_new_int64(c->largest_mb));
 		json_object_object_add(mine, "slot_seen_at",

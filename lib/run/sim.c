@@ -148,6 +148,11 @@ pp_sim_run(const struct pp_config *cfg, const struct pp_sim_opts *o)
 
 	S->cfg = cfg;
 	S->o = o;
+	/* the engine's local time: set the zone once for the whole run,
+	 * instead of a tzset per quarter hour of simulated time */
+	setenv("TZ", cfg->timezone && *cfg->timezone ? cfg->timezone : "UTC",
+		1);
+	tzset();
 	pp_sim_demand_load(&S->d, o);
 	S->ded_mb = (long long)(o->dedicated_gb * 1024) -
 		o->dedicated_reserved_mb;

@@ -415,18 +415,17 @@ pp_sim_main_run(struct sim *S)
 			struct pp_engine_ctx ctx;
 			struct pp_decision dec;
 			struct pp_forecast f;
-			json_object *fj;
 
 			pp_forecast_builtin(&S->hist, now, hz2, nh2, &f);
 			snprintf(S->method, sizeof S->method, "%s", f.method);
 			remember_forecast(S, now, &f);
-			fj = pp_forecast_json(&f);
 			build_view(S, &v);
 			pp_engine_ctx_init(&ctx, cfg, now);
 			ctx.nodes = v.e;
 			ctx.nnodes = v.n;
 			ctx.catalog = &S->cat;
-			ctx.forecast = fj;
+			ctx.fc = &f;
+			ctx.lean = 1;
 			/* the windows move slowly: every 10 minutes */
 			if (now >= next_hist) {
 				history_figures(S, now, &hf);
@@ -440,7 +439,6 @@ pp_sim_main_run(struct sim *S)
 			carry_out(S, &dec, now);
 			pp_decision_free(&dec);
 			pp_engine_ctx_free(&ctx);
-			json_object_put(fj);
 			next_cycle = now + S->o->cycle_s;
 		}
 		if (S->nbins)
