@@ -43,7 +43,9 @@ pp_sim_defaults(struct pp_sim_opts *o)
 	o->dedicated_reserved_mb = 4096;
 	o->boot_s = 180;
 	o->step_s = 60;
-	o->cycle_s = 60;
+	/* the shipped cron line and timer run every two minutes */
+	o->cycle_s = 120;
+	o->scale_pct = 100;
 	o->drain_s = 120;
 	o->max_gap_s = 3 * 3600;
 	o->session_min = 120;
@@ -157,8 +159,9 @@ pp_sim_run(const struct pp_config *cfg, const struct pp_sim_opts *o)
 	S->ded_mb = (long long)(o->dedicated_gb * 1024) -
 		o->dedicated_reserved_mb;
 	S->ded_mb = S->ded_mb < 0 ? 0 : S->ded_mb * o->dedicated_nodes;
-	S->scale = S->d.peak > 0 ? o->peak_ratio * (double)S->ded_mb /
-		S->d.peak : 0;
+	S->scale_base = pp_sim_demand_percentile(&S->d, o->scale_pct);
+	S->scale = S->scale_base > 0 ? o->peak_ratio * (double)S->ded_mb /
+		S->scale_base : 0;
 	pp_catalog_from_config(cfg, &S->cat);
 	if (pp_sim_best_eur_per_gb(S) < 0)
 		pp_die(PP_EXIT_USAGE, "no allowed server type has a price in "
@@ -169,8 +172,10 @@ pp_sim_run(const struct pp_config *cfg, const struct pp_sim_opts *o)
 	}
 	pp_sim_main_run(S);
 	pp_sim_oracle_run(S);
-	if (o->no_static)
+	if (o->no_static) {
 		S->static_cost = -1;
+		S->stat0.cost = S->stateq.cost = -1;
+	}
 	else
 		pp_sim_static_run(S);
 	r = pp_sim_report(S, pp_monotonic() - t0);

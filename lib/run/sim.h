@@ -21,7 +21,8 @@ struct pp_sim_opts {
 	long boot_s;            /* cloud boot delay */
 	long step_s;            /* simulation step */
 	long cycle_s;           /* how often the engine decides */
-	long drain_s;           /* a removed node's drain time */
+	long drain_s;           /* a removed node drains this long before
+				 * its game servers move */
 	long max_gap_s;         /* longer holes are reported */
 	double session_min;     /* mean game-server session, 0: no churn */
 	unsigned long long seed;
@@ -30,6 +31,10 @@ struct pp_sim_opts {
 	double mix_w[PP_SIM_MAXMIX];
 	int progress;           /* 1: a progress line on stderr */
 	int no_static;          /* skip the static-fleet reference */
+	int interpolate;        /* 1: ramp between samples; 0: hold each
+				 * sample until the next */
+	double scale_pct;       /* scale this percentile of the steps'
+				 * demand to peak_ratio (100: the max) */
 };
 
 void pp_sim_defaults(struct pp_sim_opts *o);

@@ -40,8 +40,9 @@ cmp_long(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-/* One pass over the trace: the value at every step, interpolated
- * between rows (irregular sampling), long gaps marked and listed. */
+/* One pass over the trace: the value at every step, each row held until
+ * the next (a step never sees a later sample) or, with --interpolate,
+ * ramped between rows; long gaps marked and listed. */
 void
 pp_sim_demand_load(struct demand *d, const struct pp_sim_opts *o)
 {
@@ -82,8 +83,9 @@ pp_sim_demand_load(struct demand *d, const struct pp_sim_opts *o)
 			/* steps up to and including t */
 			while (d->t0 + (time_t)d->n * d->step <= t) {
 				time_t st = d->t0 + (time_t)d->n * d->step;
-				double x = dt > 0 ? pv + (v - pv) *
-					(double)(st - pt) / (double)dt : v;
+				double x = st >= t || dt <= 0 ? v :
+					o->interpolate ? pv + (v - pv) *
+					(double)(st - pt) / (double)dt : pv;
 
 				demand_push(d, &cap, x, gap);
 			}
@@ -119,3 +121,35 @@ pp_sim_demand_free(struct demand *d)
 	free(d->gaps);
 }
 
+
+static int
+cmp_float(const void *a, const void *b)
+{
+	float x = *(const float *)a, y = *(const float *)b;
+
+	return (x > y) - (x < y);
+}
+
+double
+pp_sim_demand_percentile(const struct demand *d, double pct)
+{
+	float *v;
+	size_t n = 0, k;
+	double r;
+
+	if (pct >= 100 || !d->n)
+		return d->peak;
+	v = pp_xcalloc(d->n, sizeof *v);
+	for (size_t i = 0; i < d->n; i++)
+		if (!d->ingap[i])
+			v[n++] = d->raw[i];
+	if (!n) {
+		free(v);
+		return d->peak;
+	}
+	qsort(v, n, sizeof *v, cmp_float);
+	k = (size_t)ceil(pct / 100.0 * (double)n);
+	r = v[k ? k - 1 : 0];
+	free(v);
+	return r > 0 ? r : d->peak;
+}

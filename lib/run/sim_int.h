@@ -38,6 +38,9 @@ struct demand {
 
 void pp_sim_demand_load(struct demand *d, const struct pp_sim_opts *o);
 void pp_sim_demand_free(struct demand *d);
+/* The pct-th percentile of the steps' values outside long gaps (the
+ * maximum at 100). */
+double pp_sim_demand_percentile(const struct demand *d, double pct);
 
 /* the platform (sim_platform.c) */
 enum { N_GONE = -1 };
@@ -72,8 +75,15 @@ struct platform {
 	struct rng size_rng, stop_rng, life_rng;
 	long next_mb;
 	double wsum;
-	/* counters */
+	/* game servers refused and waiting to start, oldest first */
+	size_t nwait, wcap;
+	long *wait;
+	long long wait_mb;
+	/* counters: attempts (a waiting server tries every step) and game
+	 * servers (each counted once) */
 	long long starts, refused;
+	long long servers, refused_servers;
+	double waited_server_min;
 	long refusal_steps;
 	double unmet_gb_min;
 	int refused_now;
@@ -89,6 +99,13 @@ void pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 long pp_sim_evacuate(struct platform *p, int k);
 
 /* the simulation and its references (sim_loop.c) */
+struct static_ref {
+	const char *type;
+	long count;
+	double cost;            /* -1: no type can */
+	long long refused;      /* starts it refuses */
+};
+
 struct act {
 	time_t t;
 	int kind;
@@ -106,6 +123,7 @@ struct sim {
 	struct demand d;
 	struct pp_catalog cat;
 	double scale;           /* MB per trace unit */
+	double scale_base;      /* the trace value scaled to peak_ratio */
 	long long ded_mb;
 	struct platform p;
 	struct pp_history hist;
@@ -122,7 +140,8 @@ struct sim {
 	/* forecast error */
 	double fc1[RING], fc2[RING];
 	long fcmin1[RING], fcmin2[RING];
-	double ape1, ape2, nape1, nape2;
+	double pv1[RING], pv2[RING];   /* persistence: the value then */
+	double ape1, ape2, nape1, nape2, pape1, pape2;
 	long nerr1, nerr2;
 	char method[48];
 	/* references */
@@ -130,6 +149,7 @@ struct sim {
 	const char *static_type;
 	long static_count;
 	double static_cost;
+	struct static_ref stat0, stateq; /* zero and equal refusals */
 	/* the picture */
 	size_t nbins;
 	struct svgbin *bins;

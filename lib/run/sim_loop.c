@@ -1,6 +1,7 @@
 /* pp-sim's main loop (the cloud, the engine each cycle, the forecast
  * score) and its references: the oracle and the static fleet. */
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -180,10 +181,12 @@ carry_out(struct sim *S, const struct pp_decision *dec, time_t now)
 				/* a drain still under way, not a new action */
 				return;
 			} else if (n->kind == PP_KIND_CLOUD) {
+				/* a drain takes time: its game servers stay
+				 * (and hold their RAM here) for drain_s,
+				 * then move all at once, as pp-drain's plan
+				 * does, and the node goes */
 				n->status = PP_ST_DRAINING;
-				pp_sim_evacuate(p, (int)i);
-				n->drain_at = now + (n->nserv ?
-					S->cfg->drain.deadline : S->o->drain_s);
+				n->drain_at = now + S->o->drain_s;
 			}
 			note_action(S, now, dec->action, 1);
 			break;
@@ -286,17 +289,22 @@ score_forecast(struct sim *S, time_t now, double actual, int ingap)
 	if (S->fcmin1[slot] == m) {
 		S->ape1 += fabs(S->fc1[slot] - actual) / actual;
 		S->nape1 += fabs(naive - actual) / actual;
+		S->pape1 += fabs(S->pv1[slot] - actual) / actual;
 		S->nerr1++;
 	}
 	if (S->fcmin2[slot] == m) {
 		S->ape2 += fabs(S->fc2[slot] - actual) / actual;
 		S->nape2 += fabs(naive - actual) / actual;
+		S->pape2 += fabs(S->pv2[slot] - actual) / actual;
 		S->nerr2++;
 	}
 }
 
+/* The forecast for +1 h and +2 h, and persistence (the value now) for
+ * the same minutes, to score both when those minutes come. */
 static void
-remember_forecast(struct sim *S, time_t now, const struct pp_forecast *f)
+remember_forecast(struct sim *S, time_t now, const struct pp_forecast *f,
+	double actual)
 {
 	double v1 = pp_forecast_value(f, 3600), v2 = pp_forecast_value(f,
 		7200);
@@ -305,8 +313,10 @@ remember_forecast(struct sim *S, time_t now, const struct pp_forecast *f)
 	if (!f->n)
 		return;
 	S->fc1[m1 % RING] = v1;
+	S->pv1[m1 % RING] = actual;
 	S->fcmin1[m1 % RING] = m1;
 	S->fc2[m2 % RING] = v2;
+	S->pv2[m2 % RING] = actual;
 	S->fcmin2[m2 % RING] = m2;
 }
 
@@ -418,7 +428,7 @@ pp_sim_main_run(struct sim *S)
 
 			pp_forecast_builtin(&S->hist, now, hz2, nh2, &f);
 			snprintf(S->method, sizeof S->method, "%s", f.method);
-			remember_forecast(S, now, &f);
+			remember_forecast(S, now, &f, (double)p->running_mb);
 			build_view(S, &v);
 			pp_engine_ctx_init(&ctx, cfg, now);
 			ctx.nodes = v.e;
@@ -496,10 +506,12 @@ pp_sim_oracle_run(struct sim *S)
 	S->oracle = per_gb > 0 ? gbh * per_gb : 0;
 }
 
-/* Refusals with a fixed fleet of count nodes of type t, same demand. */
+/* Refused starts with a fixed fleet of count nodes of type t, same
+ * demand (a waiting game server refused again every step: the count
+ * weighs how many and how long); stops counting once over limit. */
 static long long
 static_refusals(struct sim *S, const struct pp_server_type *t,
-	long count)
+	long count, long long limit)
 {
 	struct platform p;
 	long long r;
@@ -508,7 +520,7 @@ static_refusals(struct sim *S, const struct pp_server_type *t,
 	for (long i = 0; i < count; i++)
 		pp_sim_add_node(&p, t, 0, 0, S->cfg->cloud.reserved_ram_mb,
 			PP_ROLE_WORKER, S->d.t0, 0, i + 1);
-	for (size_t k = 0; k < S->d.n && !p.refused; k++)
+	for (size_t k = 0; k < S->d.n && p.refused <= limit; k++)
 		pp_sim_platform_step(&p, S->d.raw[k] * S->scale,
 			S->d.t0 + (time_t)k * S->d.step, S->d.step);
 	r = p.refused;
@@ -516,13 +528,16 @@ static_refusals(struct sim *S, const struct pp_server_type *t,
 	return r;
 }
 
-void
-pp_sim_static_run(struct sim *S)
+/* The cheapest fixed fleet of one type with at most limit refused
+ * starts. */
+static void
+static_fleet(struct sim *S, long long limit, struct static_ref *ref)
 {
 	time_t end = S->d.t0 + (time_t)S->d.n * S->d.step;
 	long big = largest_mix(S->o);
 
-	S->static_cost = -1;
+	memset(ref, 0, sizeof *ref);
+	ref->cost = -1;
 	for (size_t i = 0; i < S->cat.n; i++) {
 		const struct pp_server_type *t = &S->cat.t[i];
 		const struct pp_price *pr = type_allowed(S, t) ?
@@ -539,23 +554,41 @@ pp_sim_static_run(struct sim *S)
 			(double)usable * 2) + 2;
 		if (hi < 1)
 			hi = 1;
-		if (static_refusals(S, t, hi))
+		if (static_refusals(S, t, hi, limit) > limit)
 			continue;
 		while (lo < hi) {
 			long mid = lo + (hi - lo) / 2;
 
-			if (static_refusals(S, t, mid))
+			if (static_refusals(S, t, mid, limit) > limit)
 				lo = mid + 1;
 			else
 				hi = mid;
 		}
 		c = (double)lo * pp_sim_bill(S->d.t0, end, pr->hourly_eur,
 			pr->monthly_eur, NULL);
-		if (S->static_cost < 0 || c < S->static_cost) {
-			S->static_cost = c;
-			S->static_type = t->name;
-			S->static_count = lo;
+		if (ref->cost < 0 || c < ref->cost) {
+			ref->cost = c;
+			ref->type = t->name;
+			ref->count = lo;
 		}
 	}
+	if (ref->cost >= 0)
+		ref->refused = static_refusals(S, pp_catalog_find(&S->cat,
+			ref->type), ref->count, LLONG_MAX - 1);
 }
 
+/* Two references: the cheapest fixed fleet that never refuses a start,
+ * and the cheapest that refuses no more starts than the run did (the
+ * same game servers turned away for as many minutes, or fewer). */
+void
+pp_sim_static_run(struct sim *S)
+{
+	static_fleet(S, 0, &S->stat0);
+	if (S->p.refused > 0)
+		static_fleet(S, S->p.refused, &S->stateq);
+	else
+		S->stateq = S->stat0;
+	S->static_cost = S->stat0.cost;
+	S->static_type = S->stat0.type;
+	S->static_count = S->stat0.count;
+}

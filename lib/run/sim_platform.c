@@ -82,6 +82,7 @@ pp_sim_platform_free(struct platform *p)
 {
 	free(p->n);
 	free(p->s);
+	free(p->wait);
 }
 
 int
@@ -169,12 +170,16 @@ stop_server(struct platform *p, size_t i)
 }
 
 /* One step of the platform at demand mb: sessions end, servers stop
- * when demand falls and start when it rises; a start that fits on no
- * node is refused and the rest of the rise waits for the next step. */
+ * when demand falls and start when it rises. A start that fits on no
+ * node is refused, and that game server waits and tries again every
+ * step (each try a refused start) until it starts or demand no longer
+ * wants it. */
 void
 pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 	long step)
 {
+	size_t kept = 0;
+
 	p->refused_now = 0;
 	for (size_t i = 0; i < p->ns;) {
 		if (p->s[i].end <= now)
@@ -191,18 +196,49 @@ pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 		if ((double)p->running_mb - demand_mb >= p->s[i].mb / 2.0)
 			stop_server(p, i);
 	}
-	while (demand_mb - (double)p->running_mb >= p->next_mb / 2.0) {
-		int node = place_on(p, p->next_mb, -1);
+	/* demand fell: the newest waiting ones are no longer wanted */
+	while (p->nwait && (double)(p->running_mb + p->wait_mb) - demand_mb >=
+	    p->wait[p->nwait - 1] / 2.0)
+		p->wait_mb -= p->wait[--p->nwait];
+	/* the waiting ones try again, oldest first */
+	for (size_t i = 0; i < p->nwait; i++) {
+		long mb = p->wait[i];
+		int node = place_on(p, mb, -1);
 
 		p->starts++;
 		if (node < 0) {
 			p->refused++;
 			p->refused_now = 1;
-			break;
+			p->wait[kept++] = mb;
+			continue;
 		}
-		start_server(p, node, p->next_mb, now);
+		p->wait_mb -= mb;
+		start_server(p, node, mb, now);
+	}
+	p->nwait = kept;
+	while (demand_mb - (double)(p->running_mb + p->wait_mb) >=
+	    p->next_mb / 2.0) {
+		int node = place_on(p, p->next_mb, -1);
+
+		p->starts++;
+		p->servers++;
+		if (node < 0) {
+			p->refused++;
+			p->refused_servers++;
+			p->refused_now = 1;
+			if (p->nwait == p->wcap) {
+				p->wcap = p->wcap ? p->wcap * 2 : 64;
+				p->wait = pp_xreallocarray(p->wait, p->wcap,
+					sizeof *p->wait);
+			}
+			p->wait[p->nwait++] = p->next_mb;
+			p->wait_mb += p->next_mb;
+		} else {
+			start_server(p, node, p->next_mb, now);
+		}
 		p->next_mb = draw_size(p);
 	}
+	p->waited_server_min += (double)p->nwait * (double)step / 60.0;
 	if (p->refused_now) {
 		p->refusal_steps++;
 		p->unmet_gb_min += (demand_mb - (double)p->running_mb) /

@@ -90,6 +90,11 @@ pp_sim_report(struct sim *S, double elapsed)
 	json_object_object_add(x, "cycle_s",
 		json_object_new_int64(o->cycle_s));
 	json_object_object_add(x, "session_min", num(o->session_min, 1));
+	json_object_object_add(x, "drain_s", json_object_new_int64(o->drain_s));
+	json_object_object_add(x, "samples", json_object_new_string(
+		o->interpolate ? "interpolated" : "held"));
+	json_object_object_add(x, "scale_percentile", num(o->scale_pct, 2));
+	json_object_object_add(x, "scale_value", num(S->scale_base, 3));
 	json_object_object_add(x, "seed",
 		json_object_new_int64((long long)o->seed));
 	json_object_object_add(x, "steps",
@@ -107,6 +112,15 @@ pp_sim_report(struct sim *S, double elapsed)
 	json_object_object_add(r, "refusal_minutes", num((double)
 		p->refusal_steps * (double)o->step_s / 60.0, 0));
 	json_object_object_add(r, "unmet_gb_minutes", num(p->unmet_gb_min, 1));
+	json_object_object_add(r, "servers", json_object_new_int64(
+		p->servers));
+	json_object_object_add(r, "refused_servers", json_object_new_int64(
+		p->refused_servers));
+	json_object_object_add(r, "refused_servers_percent", num(100 *
+		pp_sim_ratio((double)p->refused_servers, (double)p->servers),
+		3));
+	json_object_object_add(r, "waited_server_minutes",
+		num(p->waited_server_min, 0));
 	x = json_object_new_object();
 	for (int k = PP_ACT_SCALE_UP; k <= PP_ACT_UNCORDON; k++)
 		json_object_object_add(x, pp_action_name(k),
@@ -127,6 +141,19 @@ pp_sim_report(struct sim *S, double elapsed)
 	json_object_object_add(x, "count",
 		json_object_new_int64(S->static_count));
 	json_object_object_add(r, "static_fleet", x);
+	x = json_object_new_object();
+	json_object_object_add(x, "server_type", S->stateq.type ?
+		json_object_new_string(S->stateq.type) : NULL);
+	json_object_object_add(x, "count",
+		json_object_new_int64(S->stateq.count));
+	json_object_object_add(x, "cost_eur", S->stateq.cost < 0 ? NULL :
+		num(S->stateq.cost, 4));
+	json_object_object_add(x, "refused_starts",
+		json_object_new_int64(S->stateq.refused));
+	json_object_object_add(r, "static_equal_refusals", x);
+	json_object_object_add(r, "cost_over_static_equal",
+		S->stateq.cost <= 0 ? NULL : num(pp_sim_ratio(S->cost,
+		S->stateq.cost), 3));
 	json_object_object_add(r, "cost_over_oracle",
 		num(pp_sim_ratio(S->cost, S->oracle), 3));
 	json_object_object_add(r, "cost_over_static", S->static_cost < 0 ?
@@ -142,6 +169,10 @@ pp_sim_report(struct sim *S, double elapsed)
 		num(100 * S->nape1 / (double)S->nerr1, 2) : NULL);
 	json_object_object_add(x, "naive_mape_2h", S->nerr2 ?
 		num(100 * S->nape2 / (double)S->nerr2, 2) : NULL);
+	json_object_object_add(x, "persistence_mape_1h", S->nerr1 ?
+		num(100 * S->pape1 / (double)S->nerr1, 2) : NULL);
+	json_object_object_add(x, "persistence_mape_2h", S->nerr2 ?
+		num(100 * S->pape2 / (double)S->nerr2, 2) : NULL);
 	json_object_object_add(x, "points",
 		json_object_new_int64(S->nerr1));
 	json_object_object_add(r, "forecast_error", x);
@@ -164,10 +195,11 @@ pp_sim_summary(struct sim *S, json_object *r)
 	for (size_t i = 0; i < S->d.ngaps; i++) {
 		char a[PP_TIME_LEN], b[PP_TIME_LEN];
 
-		fprintf(stderr, "  long gap %s .. %s (%.1f h), interpolated\n",
+		fprintf(stderr, "  long gap %s .. %s (%.1f h), %s\n",
 			pp_format_time(S->d.gaps[i].from, a, sizeof a),
 			pp_format_time(S->d.gaps[i].to, b, sizeof b),
-			(double)(S->d.gaps[i].to - S->d.gaps[i].from) / 3600);
+			(double)(S->d.gaps[i].to - S->d.gaps[i].from) / 3600,
+			S->o->interpolate ? "interpolated" : "held");
 	}
 	fprintf(stderr, "  cost         %.2f EUR, %.0f cloud node-hours, peak "
 		"%ld cloud nodes\n", S->cost, S->node_hours, S->peak_cloud);
@@ -182,16 +214,30 @@ pp_sim_summary(struct sim *S, json_object *r)
 		(double)S->p.refused,
 		(double)S->p.starts), (double)S->p.refusal_steps *
 		(double)S->o->step_s / 60, S->p.unmet_gb_min);
+	fprintf(stderr, "  game servers %lld of %lld refused (%.3f%%), "
+		"%.0f server-minutes waited; decided every %ld s\n",
+		S->p.refused_servers, S->p.servers, 100 * pp_sim_ratio(
+		(double)S->p.refused_servers, (double)S->p.servers),
+		S->p.waited_server_min, S->o->cycle_s);
+	if (S->stateq.cost >= 0)
+		fprintf(stderr, "  equal-refusal static %.2f EUR, %ld x %s, "
+			"%lld starts refused (x%.2f)\n", S->stateq.cost,
+			S->stateq.count, S->stateq.type, S->stateq.refused,
+			pp_sim_ratio(S->cost, S->stateq.cost));
 	fprintf(stderr, "  actions      %ld up, %ld spare, %ld down, %ld "
 		"uncordon; %ld flaps\n", S->actions[1], S->actions[2],
 		S->actions[3], S->actions[4], S->flaps);
 	if (S->nerr1)
 		fprintf(stderr, "  forecast     +1h error %s%% (seasonal-naive "
-			"%s%%), +2h %s%% (%s%%)\n",
+			"%s%%, persistence %s%%), +2h %s%% (%s%%, %s%%)\n",
 			json_object_get_string(pp_jget(fe, "mape_1h")),
 			json_object_get_string(pp_jget(fe, "naive_mape_1h")),
+			json_object_get_string(pp_jget(fe,
+			"persistence_mape_1h")),
 			json_object_get_string(pp_jget(fe, "mape_2h")),
-			json_object_get_string(pp_jget(fe, "naive_mape_2h")));
+			json_object_get_string(pp_jget(fe, "naive_mape_2h")),
+			json_object_get_string(pp_jget(fe,
+			"persistence_mape_2h")));
 	else
 		fprintf(stderr, "  forecast     no error figures (they need "
 			"over a week of trace)\n");
