@@ -15,7 +15,8 @@
 enum {
 	OPT_PEAK_RATIO = PP_OPT_TOOL, OPT_DEDICATED, OPT_BOOT, OPT_STEP,
 	OPT_CYCLE, OPT_MIX, OPT_SESSION, OPT_SEED, OPT_SVG, OPT_MAX_GAP,
-	OPT_NO_STATIC, OPT_NO_PROGRESS, OPT_INTERPOLATE, OPT_SCALE_PCT, OPT_DRAIN
+	OPT_NO_STATIC, OPT_NO_PROGRESS, OPT_INTERPOLATE, OPT_SCALE_PCT, OPT_DRAIN,
+	OPT_WARMUP
 };
 
 static void
@@ -30,7 +31,8 @@ usage(int status)
 		"              [--seed N] [--max-gap DUR] [--svg FILE] "
 		"[--no-static]\n"
 		"              [--interpolate] [--scale-percentile P] "
-		"[--drain DUR] TRACE\n\n"
+		"[--drain DUR]\n"
+		"              [--warmup DUR] TRACE\n\n"
 		"Replays a demand trace (CSV time,value; - for stdin) through "
 		"the scaling\npolicies with a simulated cloud and writes a "
 		"JSON report to stdout.\n\n"
@@ -61,6 +63,10 @@ usage(int status)
 		"      --drain DUR       a removed node drains this long "
 		"before its game\n"
 		"                        servers move and it goes (2m)\n"
+		"      --warmup DUR      players' figures count from then on; "
+		"the cold start\n"
+		"                        with no cloud node is not counted "
+		"(1h)\n"
 		"      --no-progress     no progress line on stderr\n"
 		PP_COMMON_HELP);
 	exit(status);
@@ -95,6 +101,7 @@ main(int argc, char **argv)
 		{"interpolate", no_argument, 0, OPT_INTERPOLATE},
 		{"scale-percentile", required_argument, 0, OPT_SCALE_PCT},
 		{"drain", required_argument, 0, OPT_DRAIN},
+		{"warmup", required_argument, 0, OPT_WARMUP},
 		{"no-progress", no_argument, 0, OPT_NO_PROGRESS},
 		{0, 0, 0, 0},
 	};
@@ -175,6 +182,9 @@ main(int argc, char **argv)
 			break;
 		case OPT_DRAIN:
 			o.drain_s = duration("drain", optarg, 1);
+			break;
+		case OPT_WARMUP:
+			o.warmup_s = duration("warmup", optarg, 1);
 			break;
 		default:
 			pp_usage_error(usage);

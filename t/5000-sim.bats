@@ -25,12 +25,13 @@ setup() {
 	EOF
 }
 
-# The figures below were worked out for a decision every minute and
-# demand ramped between samples; the defaults (every 2 minutes, samples
-# held) have tests of their own in t/5010.
+# The figures below were worked out for a decision every minute, demand
+# ramped between samples and every minute counted; the defaults (every
+# 2 minutes, samples held, a warm-up hour) have tests of their own in
+# t/5010.
 sim() {
 	run --separate-stderr pp-sim --no-progress --dedicated 1x8 \
-		--peak-ratio 2 --mix 4:1 --session 0 --cycle 1m --interpolate \
+		--peak-ratio 2 --mix 4:1 --session 0 --cycle 1m --interpolate --warmup 0 \
 		"$@" "$BATS_TEST_TMPDIR/tiny.csv"
 }
 
@@ -148,7 +149,7 @@ sim() {
 
 @test "a trace on standard input is read like a file" {
 	run --separate-stderr pp-sim --no-progress --dedicated 1x8 \
-		--peak-ratio 2 --mix 4:1 --session 0 --cycle 1m --interpolate \
+		--peak-ratio 2 --mix 4:1 --session 0 --cycle 1m --interpolate --warmup 0 \
 		- < "$BATS_TEST_TMPDIR/tiny.csv"
 	assert_success
 	jq_is .starts 2

@@ -34,7 +34,7 @@ burst() {
 	# peak (1 + 4N units) = (16 + 64N) GB: 1 unit = 16 GB
 	run --separate-stderr pp-sim --no-progress --no-static \
 		--dedicated 1x64 --peak-ratio "$(echo "scale=6; (16 + 64 * $n) / 60" | bc)" \
-		--mix 16:1 --session 0 "$BATS_TEST_TMPDIR/burst.csv"
+		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
 }
 
 @test "a one-minute burst of N large starts counts N refused game servers, not 1" {
@@ -65,7 +65,8 @@ burst() {
 	for mode in held interpolated; do
 		run --separate-stderr pp-sim --no-progress --no-static \
 			--dedicated 1x64 --peak-ratio 1.333333 --mix 16:1 \
-			--session 0 $([[ $mode == interpolated ]] && echo --interpolate) \
+			--session 0 --warmup 0 \
+			$([[ $mode == interpolated ]] && echo --interpolate) \
 			"$BATS_TEST_TMPDIR/ramp.csv"
 		assert_success
 		jq_is .sim.samples "$mode"
@@ -111,7 +112,7 @@ burst() {
 		echo 2026-11-02T04:00:00Z,1
 	} > "$BATS_TEST_TMPDIR/step.csv"
 	run --separate-stderr pp-sim --no-progress --dedicated 1x64 \
-		--peak-ratio 1.333333 --mix 16:1 --session 0 --boot 10m \
+		--peak-ratio 1.333333 --mix 16:1 --session 0 --boot 10m --warmup 0 \
 		"$BATS_TEST_TMPDIR/step.csv"
 	assert_success
 	# the slow boot refuses some; a fixed fleet may refuse as many
@@ -138,4 +139,28 @@ burst() {
 	jq_is '.forecast_error.persistence_mape_1h >= 0' true
 	jq_is '.forecast_error.persistence_mape_2h >= 0' true
 	assert_stderr_contains "persistence"
+}
+
+@test "the cold start is not counted: players' figures start after the warm-up" {
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,5
+		echo 2026-11-02T03:00:00Z,5
+	} > "$BATS_TEST_TMPDIR/cold.csv"
+	# 80 GB from the first minute on 60 GB: one server waits while
+	# the first cloud node boots (3 minutes) -- in the first hour only
+	for w in 0 1h; do
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--dedicated 1x64 --peak-ratio 1.333333 --mix 16:1 \
+			--session 0 --warmup $w "$BATS_TEST_TMPDIR/cold.csv"
+		assert_success
+		if [[ $w == 0 ]]; then
+			jq_is .sim.warmup_s 0
+			jq_is '.refused_servers > 0' true
+		else
+			jq_is .sim.warmup_s 3600
+			jq_is .refused_servers 0
+			jq_is .servers 0
+		fi
+	done
 }

@@ -46,6 +46,7 @@ pp_sim_defaults(struct pp_sim_opts *o)
 	/* the shipped cron line and timer run every two minutes */
 	o->cycle_s = 120;
 	o->scale_pct = 100;
+	o->warmup_s = 3600;
 	o->drain_s = 120;
 	o->max_gap_s = 3 * 3600;
 	o->session_min = 120;

@@ -31,6 +31,7 @@ struct pp_sim_opts {
 	double mix_w[PP_SIM_MAXMIX];
 	int progress;           /* 1: a progress line on stderr */
 	int no_static;          /* skip the static-fleet reference */
+	long warmup_s;          /* players' figures count from then on */
 	int interpolate;        /* 1: ramp between samples; 0: hold each
 				 * sample until the next */
 	double scale_pct;       /* scale this percentile of the steps'

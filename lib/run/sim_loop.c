@@ -378,6 +378,14 @@ progress(struct sim *S, size_t k, double t0)
 	fflush(stderr);
 }
 
+static void
+clear_counters(struct platform *p)
+{
+	p->starts = p->refused = p->servers = p->refused_servers = 0;
+	p->waited_server_min = p->unmet_gb_min = 0;
+	p->refusal_steps = 0;
+}
+
 void
 pp_sim_main_run(struct sim *S)
 {
@@ -397,6 +405,8 @@ pp_sim_main_run(struct sim *S)
 		hz2[nh2++] = hz[i];
 	hz2[nh2++] = 3600;
 	hz2[nh2++] = 7200;
+	int warm = 0;
+
 	pp_sim_platform_init(p, S->o);
 	S->state = json_object_new_object();
 	for (size_t k = 0; k < S->d.n; k++) {
@@ -407,6 +417,13 @@ pp_sim_main_run(struct sim *S)
 
 		pp_set_now(now);
 		cloud_step(S, now);
+		if (!warm && now - S->d.t0 >= S->o->warmup_s) {
+			/* the cold start is not counted: the fleet
+			 * begins with no cloud node at whatever the
+			 * trace's first demand is */
+			clear_counters(p);
+			warm = 1;
+		}
 		pp_sim_platform_step(p, dem, now, S->d.step);
 		for (size_t i = 0; i < p->nn; i++) {
 			if (p->n[i].status == PP_ST_READY)
