@@ -16,7 +16,7 @@ enum {
 	OPT_PEAK_RATIO = PP_OPT_TOOL, OPT_DEDICATED, OPT_BOOT, OPT_STEP,
 	OPT_CYCLE, OPT_MIX, OPT_SESSION, OPT_SEED, OPT_SVG, OPT_MAX_GAP,
 	OPT_NO_STATIC, OPT_NO_PROGRESS, OPT_INTERPOLATE, OPT_SCALE_PCT, OPT_DRAIN,
-	OPT_WARMUP
+	OPT_WARMUP, OPT_STRATEGY, OPT_TARGET
 };
 
 static void
@@ -32,7 +32,8 @@ usage(int status)
 		"[--no-static]\n"
 		"              [--interpolate] [--scale-percentile P] "
 		"[--drain DUR]\n"
-		"              [--warmup DUR] TRACE\n\n"
+		"              [--warmup DUR] [--strategy NAME] [--target P] "
+		"TRACE\n\n"
 		"Replays a demand trace (CSV time,value; - for stdin) through "
 		"the scaling\npolicies with a simulated cloud and writes a "
 		"JSON report to stdout.\n\n"
@@ -67,6 +68,11 @@ usage(int status)
 		"the cold start\n"
 		"                        with no cloud node is not counted "
 		"(1h)\n"
+		"      --strategy NAME   who decides: shipped (the engine), "
+		"target,\n"
+		"                        ca or ca-headroom (comparisons)\n"
+		"      --target P        target tracking's utilisation "
+		"percent (70)\n"
 		"      --no-progress     no progress line on stderr\n"
 		PP_COMMON_HELP);
 	exit(status);
@@ -102,6 +108,8 @@ main(int argc, char **argv)
 		{"scale-percentile", required_argument, 0, OPT_SCALE_PCT},
 		{"drain", required_argument, 0, OPT_DRAIN},
 		{"warmup", required_argument, 0, OPT_WARMUP},
+		{"strategy", required_argument, 0, OPT_STRATEGY},
+		{"target", required_argument, 0, OPT_TARGET},
 		{"no-progress", no_argument, 0, OPT_NO_PROGRESS},
 		{0, 0, 0, 0},
 	};
@@ -185,6 +193,20 @@ main(int argc, char **argv)
 			break;
 		case OPT_WARMUP:
 			o.warmup_s = duration("warmup", optarg, 1);
+			break;
+		case OPT_STRATEGY:
+			o.strategy = pp_sim_parse_strategy(optarg);
+			if (o.strategy < 0)
+				pp_die(PP_EXIT_USAGE, "--strategy: expected "
+					"shipped, target, ca or ca-headroom, not "
+					"'%s'", optarg);
+			break;
+		case OPT_TARGET:
+			o.target_pct = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.target_pct >= 10) ||
+			    o.target_pct > 100)
+				pp_die(PP_EXIT_USAGE, "--target: expected a "
+					"percent from 10 to 100, not '%s'", optarg);
 			break;
 		default:
 			pp_usage_error(usage);

@@ -164,3 +164,45 @@ burst() {
 		fi
 	done
 }
+
+@test "the comparison strategies run in place of the engine on the same platform" {
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,3
+		echo 2026-11-02T01:00:00Z,3
+		echo 2026-11-02T01:01:00Z,4
+		echo 2026-11-02T03:00:00Z,4
+		echo 2026-11-02T03:01:00Z,3
+		echo 2026-11-02T05:00:00Z,3
+	} > "$BATS_TEST_TMPDIR/rise.csv"
+	# 1 unit = 16 GB: three servers fill the 60 GB dedicated node
+	# (12 GB left, no 16 GB slot) until a fourth is asked for at 01:01
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	EOF
+	for st in target ca ca-headroom; do
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--dedicated 1x64 --peak-ratio 1.066667 --mix 16:1 \
+			--session 0 --strategy $st "$BATS_TEST_TMPDIR/rise.csv"
+		assert_success
+		jq_is .sim.strategy "$st"
+		case $st in
+		ca)	# it only acts on a game server that waits
+			jq_is .refused_servers 1
+			jq_is .actions.scale_up 1 ;;
+		ca-headroom)
+			# the pause pod held a 16 GB slot before the rise
+			jq_is .refused_servers 0
+			jq_is '.actions.scale_up >= 1' true ;;
+		target)	# 48 of 60 GB is 80 % > 70 %: a node from the start
+			jq_is .refused_servers 0
+			jq_is '.actions.scale_up >= 1' true ;;
+		esac
+	done
+	run --separate-stderr pp-sim --strategy cheapest "$BATS_TEST_TMPDIR/rise.csv"
+	assert_failure 2
+}

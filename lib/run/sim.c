@@ -47,6 +47,7 @@ pp_sim_defaults(struct pp_sim_opts *o)
 	o->cycle_s = 120;
 	o->scale_pct = 100;
 	o->warmup_s = 3600;
+	o->target_pct = 70;
 	o->drain_s = 120;
 	o->max_gap_s = 3 * 3600;
 	o->session_min = 120;
@@ -164,6 +165,9 @@ pp_sim_run(const struct pp_config *cfg, const struct pp_sim_opts *o)
 	S->scale = S->scale_base > 0 ? o->peak_ratio * (double)S->ded_mb /
 		S->scale_base : 0;
 	pp_catalog_from_config(cfg, &S->cat);
+	for (size_t i = 0; i < o->nmix; i++)
+		if (o->mix_mb[i] > S->big_mb)
+			S->big_mb = o->mix_mb[i];
 	if (pp_sim_best_eur_per_gb(S) < 0)
 		pp_die(PP_EXIT_USAGE, "no allowed server type has a price in "
 			"the configured locations");

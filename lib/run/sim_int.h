@@ -52,6 +52,7 @@ struct snode {
 	double hourly, monthly;
 	long long usable, used;
 	time_t created, ready_at, drain_at;
+	time_t low_since;       /* --strategy ca: under 50 % since */
 	long nserv;
 };
 
@@ -150,6 +151,8 @@ struct sim {
 	long static_count;
 	double static_cost;
 	struct static_ref stat0, stateq; /* zero and equal refusals */
+	long big_mb;            /* the largest game-server size */
+	time_t tt_last_in;      /* target tracking's last scale-in */
 	/* the picture */
 	size_t nbins;
 	struct svgbin *bins;
@@ -160,6 +163,11 @@ void pp_sim_main_run(struct sim *S);
 double pp_sim_best_eur_per_gb(const struct sim *S);
 void pp_sim_oracle_run(struct sim *S);
 void pp_sim_static_run(struct sim *S);
+
+/* the comparison strategies (sim_compare.c): the decision in place of
+ * the engine's, on a prepared context */
+void pp_sim_strategy_decide(struct sim *S, const struct pp_engine_ctx *c,
+	struct pp_decision *d);
 
 /* the report (sim_report.c) and the picture (sim_svg.c) */
 double pp_sim_ratio(double a, double b);

@@ -462,7 +462,10 @@ pp_sim_main_run(struct sim *S)
 			ctx.slot_memory_mb = pp_headroom_memory(cfg,
 				S->state, now);
 			pp_engine_ctx_prepare(&ctx, NULL);
-			pp_engine_run(&ctx, S->state, 0, &dec);
+			if (S->o->strategy == PP_STRAT_SHIPPED)
+				pp_engine_run(&ctx, S->state, 0, &dec);
+			else
+				pp_sim_strategy_decide(S, &ctx, &dec);
 			carry_out(S, &dec, now);
 			pp_decision_free(&dec);
 			pp_engine_ctx_free(&ctx);

@@ -91,6 +91,11 @@ pp_sim_report(struct sim *S, double elapsed)
 		json_object_new_int64(o->cycle_s));
 	json_object_object_add(x, "session_min", num(o->session_min, 1));
 	json_object_object_add(x, "drain_s", json_object_new_int64(o->drain_s));
+	json_object_object_add(x, "strategy", json_object_new_string(
+		pp_sim_strategy_name(o->strategy)));
+	if (o->strategy == PP_STRAT_TARGET)
+		json_object_object_add(x, "target_percent",
+			num(o->target_pct, 1));
 	json_object_object_add(x, "warmup_s",
 		json_object_new_int64(o->warmup_s));
 	json_object_object_add(x, "samples", json_object_new_string(
