@@ -15,7 +15,8 @@
 enum {
 	OPT_PEAK_RATIO = PP_OPT_TOOL, OPT_DEDICATED, OPT_BOOT, OPT_STEP,
 	OPT_CYCLE, OPT_MIX, OPT_SESSION, OPT_SEED, OPT_SVG, OPT_MAX_GAP,
-	OPT_NO_STATIC, OPT_NO_PROGRESS
+	OPT_NO_STATIC, OPT_NO_PROGRESS, OPT_INTERPOLATE, OPT_SCALE_PCT, OPT_DRAIN,
+	OPT_WARMUP, OPT_STRATEGY, OPT_TARGET
 };
 
 static void
@@ -28,7 +29,11 @@ usage(int status)
 		"              [--step DUR] [--cycle DUR] [--mix GB:W,...] "
 		"[--session DUR]\n"
 		"              [--seed N] [--max-gap DUR] [--svg FILE] "
-		"[--no-static] TRACE\n\n"
+		"[--no-static]\n"
+		"              [--interpolate] [--scale-percentile P] "
+		"[--drain DUR]\n"
+		"              [--warmup DUR] [--strategy NAME] [--target P] "
+		"TRACE\n\n"
 		"Replays a demand trace (CSV time,value; - for stdin) through "
 		"the scaling\npolicies with a simulated cloud and writes a "
 		"JSON report to stdout.\n\n"
@@ -38,7 +43,8 @@ usage(int status)
 		"(2x64)\n"
 		"      --boot DUR        cloud boot delay (3m)\n"
 		"      --step DUR        simulation step (1m)\n"
-		"      --cycle DUR       how often the engine decides (1m)\n"
+		"      --cycle DUR       how often the engine decides (2m, "
+		"the shipped cron's)\n"
 		"      --mix GB:W,...    game-server sizes and weights\n"
 		"                        (1:15,2:25,4:30,8:20,16:10)\n"
 		"      --session DUR     mean game-server session, 0: no "
@@ -48,7 +54,25 @@ usage(int status)
 		"      --max-gap DUR     longer holes in the trace are "
 		"reported (3h)\n"
 		"      --svg FILE        draw demand, capacity and actions\n"
-		"      --no-static       skip the static-fleet reference\n"
+		"      --no-static       skip the static-fleet references\n"
+		"      --interpolate     ramp between samples (default: hold "
+		"each sample\n"
+		"                        until the next)\n"
+		"      --scale-percentile P  scale the trace's P-th percentile "
+		"of steps to\n"
+		"                        --peak-ratio, not its maximum (100)\n"
+		"      --drain DUR       a removed node drains this long "
+		"before its game\n"
+		"                        servers move and it goes (2m)\n"
+		"      --warmup DUR      players' figures count from then on; "
+		"the cold start\n"
+		"                        with no cloud node is not counted "
+		"(1h)\n"
+		"      --strategy NAME   who decides: shipped (the engine), "
+		"target,\n"
+		"                        ca or ca-headroom (comparisons)\n"
+		"      --target P        target tracking's utilisation "
+		"percent (70)\n"
 		"      --no-progress     no progress line on stderr\n"
 		PP_COMMON_HELP);
 }
@@ -79,6 +103,12 @@ main(int argc, char **argv)
 		{"max-gap", required_argument, 0, OPT_MAX_GAP},
 		{"svg", required_argument, 0, OPT_SVG},
 		{"no-static", no_argument, 0, OPT_NO_STATIC},
+		{"interpolate", no_argument, 0, OPT_INTERPOLATE},
+		{"scale-percentile", required_argument, 0, OPT_SCALE_PCT},
+		{"drain", required_argument, 0, OPT_DRAIN},
+		{"warmup", required_argument, 0, OPT_WARMUP},
+		{"strategy", required_argument, 0, OPT_STRATEGY},
+		{"target", required_argument, 0, OPT_TARGET},
 		{"no-progress", no_argument, 0, OPT_NO_PROGRESS},
 		{0, 0, 0, 0},
 	};
@@ -145,6 +175,37 @@ main(int argc, char **argv)
 			break;
 		case OPT_NO_PROGRESS:
 			o.progress = 0;
+			break;
+		case OPT_INTERPOLATE:
+			o.interpolate = 1;
+			break;
+		case OPT_SCALE_PCT:
+			o.scale_pct = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.scale_pct >= 50) ||
+			    o.scale_pct > 100)
+				pp_die(PP_EXIT_USAGE, "--scale-percentile: "
+					"expected a number from 50 to 100, not "
+					"'%s'", optarg);
+			break;
+		case OPT_DRAIN:
+			o.drain_s = duration("drain", optarg, 1);
+			break;
+		case OPT_WARMUP:
+			o.warmup_s = duration("warmup", optarg, 1);
+			break;
+		case OPT_STRATEGY:
+			o.strategy = pp_sim_parse_strategy(optarg);
+			if (o.strategy < 0)
+				pp_die(PP_EXIT_USAGE, "--strategy: expected "
+					"shipped, target, ca or ca-headroom, not "
+					"'%s'", optarg);
+			break;
+		case OPT_TARGET:
+			o.target_pct = strtod(optarg, &end);
+			if (end == optarg || *end || !(o.target_pct >= 10) ||
+			    o.target_pct > 100)
+				pp_die(PP_EXIT_USAGE, "--target: expected a "
+					"percent from 10 to 100, not '%s'", optarg);
 			break;
 		default:
 			pp_usage_error(usage);

@@ -30,7 +30,7 @@
 #include "base/template.h"
 #include "cloud/cloudinit.h"
 #include "base/hook.h"
-#include "engine/drain.h"
+#include "engine/placement.h"
 #include "run/drainrun.h"
 #include "run/provision.h"
 

@@ -26,7 +26,7 @@ setup() {
 	jq_is '.nodes | length' 3
 	jq_is '.decision | keys_unsorted | join(",")' \
 		action,policy,priority,urgency,count,server_type,location,node,role,reason,dry_run,continued,evaluations,figures
-	jq_is '[.decision.evaluations[].policy] | join(",")' predictive,reactive,unneeded,spare
+	jq_is '[.decision.evaluations[].policy] | join(",")' predictive,headroom,reactive,unneeded,spare
 	jq_is '.decision.evaluations[0] | keys_unsorted | join(",")' \
 		policy,enabled,priority,verdict,action,urgency,count,node,reason,figures
 }

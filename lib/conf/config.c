@@ -203,6 +203,18 @@ static const struct key keys[] = {
 	K("policies.unneeded.billing_window", T_DUR, unneeded.billing_window,
 		"10m", "remove only this close to the end of the node's paid "
 		"hour (0: any time)"),
+	S("policies.headroom", "keep free slots for the largest game server"),
+	K("policies.headroom.enabled", T_BOOL, headroom.enabled, "false",
+		"on or off"),
+	K("policies.headroom.priority", T_INT, headroom.priority, "15",
+		"priority"),
+	K("policies.headroom.slots", T_INT, headroom.slots, "1",
+		"free slots to keep on ready and booting nodes (K)"),
+	K("policies.headroom.slot_ram_mb", T_INT, headroom.slot_ram_mb, "0",
+		"slot size in MB (0: the largest game server seen within "
+		"memory)"),
+	K("policies.headroom.memory", T_DUR, headroom.memory, "7d",
+		"how long the largest game server seen sets the slot size"),
 	S("policies.predictive", "scale ahead of the forecast"),
 	K("policies.predictive.enabled", T_BOOL, predictive.enabled, "true",
 		"on or off"),
@@ -287,6 +299,7 @@ static const struct override profile_default[] = {
 	{"policies.unneeded.utilisation", "70"},
 	{"policies.unneeded.hold", "30m"},
 	{"policies.unneeded.billing_window", "10m"},
+	{"policies.headroom.enabled", "true"},
 	{NULL, NULL},
 };
 static const struct {

@@ -144,6 +144,15 @@ struct pp_config {
 	struct {
 		int enabled;
 		long priority;
+		long slots;              /* K: free slots to keep */
+		long slot_ram_mb;        /* slot size; 0: the largest game
+					  * server seen within memory */
+		long memory;             /* how long a size seen counts */
+	} headroom;
+
+	struct {
+		int enabled;
+		long priority;
 		double threshold;
 		long horizon;
 		long provisioning_time;

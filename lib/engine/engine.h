@@ -68,6 +68,7 @@
 
 struct pp_config;
 struct pp_catalog;
+struct pp_forecast;
 
 enum pp_action {
 	PP_ACT_NONE, PP_ACT_SCALE_UP, PP_ACT_PROVISION_SPARE,
@@ -129,7 +130,16 @@ struct pp_engine_ctx {
 	const struct pp_catalog *catalog;  /* NULL: the config's catalog */
 	struct pp_history_figures history;
 	json_object *forecast;             /* document's forecast, or NULL */
+	const struct pp_forecast *fc;      /* the forecast as a struct
+					    * (pp-sim: no JSON per cycle);
+					    * used before `forecast` */
+	int lean;                          /* 1: no figures objects in the
+					    * evaluations, no summary reason
+					    * for "none" (pp-sim) */
 	json_object *doc;                  /* whole document, or NULL */
+	long long slot_memory_mb;          /* largest game server the
+					    * headroom policy remembers
+					    * (pp_headroom_memory), 0 none */
 
 	/* derived by pp_engine_ctx_prepare */
 	int weekday;       /* local, 0 Sunday .. 6 Saturday; holiday -> 6 */
@@ -143,9 +153,17 @@ struct pp_engine_ctx {
 	double capacity_pct;     /* allocated / total * 100, exact */
 	double effective_pct;    /* allocated / (total + pending) * 100 */
 	long cloud_nodes;        /* cloud nodes in any status */
-	long spares;             /* ready cloud spares holding no RAM */
+	long spares;             /* ready cloud spares holding no RAM (and,
+				  * with a slot size, holding a slot) */
 	long spares_pending;     /* provisioning cloud nodes with role spare */
 	long long largest_mb;    /* largest game server in the fleet */
+	long long slot_mb;       /* the headroom's slot size (config, or
+				  * the largest now or remembered); 0 when
+				  * the headroom policy is off */
+	long slots;              /* free slots of slot_mb on ready and
+				  * provisioning nodes (pp_engine_slots) */
+	long spares_small;       /* idle spares too small for a slot: not
+				  * counted in spares */
 	double cloud_hourly_eur; /* what the cloud nodes cost now */
 	struct pp_choice worker_type; /* by cloud.type_choice */
 	struct pp_choice spare_type;  /* by policies.spare.type_choice */
@@ -211,6 +229,7 @@ extern const struct pp_policy pp_policy_reactive;
 extern const struct pp_policy pp_policy_spare;
 extern const struct pp_policy pp_policy_predictive;
 extern const struct pp_policy pp_policy_unneeded;
+extern const struct pp_policy pp_policy_headroom;
 size_t pp_engine_policies(const struct pp_config *cfg,
 	const struct pp_policy **out, size_t max);
 
@@ -259,6 +278,11 @@ void pp_engine_ctx_prepare(struct pp_engine_ctx *ctx, json_object *refusals);
 int pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx,
 	const struct pp_config *cfg, json_object *doc, json_object *refusals,
 	time_t now, char *err, size_t errlen);
+/* Gives a prepared context the headroom's memory from the "decide"
+ * state (pp_headroom_memory), preparing it again when that changes the
+ * slot size. */
+void pp_engine_ctx_recall(struct pp_engine_ctx *ctx,
+	json_object *decide_state, json_object *refusals);
 void pp_engine_ctx_free(struct pp_engine_ctx *ctx);
 
 /* Runs every policy and combines their verdicts. decide_state is the
@@ -287,26 +311,14 @@ void pp_figure_num(struct pp_verdict *v, const char *key, double value,
 	int digits);
 void pp_figure_int(struct pp_verdict *v, const char *key, long long value);
 void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
-/* 1 when the node's game servers fit on the other ready nodes (idle
- * spares excluded), first-fit decreasing; else 0 with the reason. */
-int pp_engine_fits_elsewhere(const struct pp_engine_ctx *ctx,
-	const struct pp_enode *n, char *why, size_t whylen);
-/* Seconds left in the node's paid hour (hourly billing from creation);
- * 3601 when its creation time is unknown. */
-long pp_engine_paid_left(const struct pp_enode *n, time_t now);
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */
 long pp_spare_target(const struct pp_engine_ctx *ctx);
-
-/* The order in which cloud nodes are removed (DESIGN section 4, rule
- * 6): surplus spares first, then the least utilised, then the one whose
- * paid hour ends soonest (seconds left), then by id. */
-struct pp_removal_key {
-	int spare;
-	double util;
-	long left;
-	const char *id;
-};
-int pp_removal_cmp(const struct pp_removal_key *a,
-	const struct pp_removal_key *b);
+/* The headroom policy's memory in the "decide" state: the largest game
+ * server seen within policies.headroom.memory, 0 when none or when the
+ * policy is off. Set it as ctx->slot_memory_mb before preparing. */
+long long pp_headroom_memory(const struct pp_config *cfg,
+	json_object *decide_state, time_t now);
+/* Free slots any scale-down must leave (K), 0 when headroom is off. */
+long pp_headroom_floor(const struct pp_engine_ctx *ctx);
 
 #endif

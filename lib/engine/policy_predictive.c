@@ -139,6 +139,15 @@ load(const struct pp_engine_ctx *c, struct pp_forecast *f,
 {
 	char err[256];
 
+	if (c->fc) {
+		if (c->fc->n)
+			*f = *c->fc;
+		else
+			snprintf(v->reason, sizeof v->reason, "no forecast: "
+				"%.200s", c->fc->note[0] ? c->fc->note :
+				"it has no figures");
+		return c->fc->n ? 0 : -1;
+	}
 	if (!c->forecast || pp_forecast_from_json(c->forecast, f, err,
 	    sizeof err) < 0) {
 		snprintf(v->reason, sizeof v->reason, "no forecast: %s",

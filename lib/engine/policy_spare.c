@@ -12,6 +12,7 @@
 
 #include "conf/config.h"
 #include "engine/engine.h"
+#include "engine/placement.h"
 #include "doc/fleet.h"
 #include "base/util.h"
 
@@ -108,11 +109,10 @@ surplus(const struct pp_engine_ctx *c)
 		const struct pp_enode *n = &c->nodes[i];
 		long left;
 
-		if (n->kind != PP_KIND_CLOUD || n->status != PP_ST_READY ||
-		    n->role != PP_ROLE_SPARE || n->allocated_mb)
+		if (!pp_idle_spare(n->kind, n->status, n->role,
+		    n->allocated_mb))
 			continue;
-		left = n->created_at ? 3600 - (long)((c->now - n->created_at)
-			% 3600) : 3601;
+		left = pp_engine_paid_left(n, c->now);
 		if (!best || left < bleft) {
 			best = n;
 			bleft = left;

@@ -26,6 +26,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/placement.h"
 #include "doc/fleet.h"
 #include "base/util.h"
 
@@ -71,6 +72,7 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 {
 	const struct pp_config *cfg = c->cfg;
 	long keep = cfg->spare.enabled ? pp_spare_target(c) : 0;
+	long keep_slots = pp_headroom_floor(c);
 	long long have = c->total_mb + c->pending_mb;
 	struct cand *l = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *l);
 	size_t n = 0, checks = 0;
@@ -81,7 +83,8 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
 			continue;
 		l[n].n = e;
-		l[n].spare = e->role == PP_ROLE_SPARE && e->allocated_mb == 0;
+		l[n].spare = pp_idle_spare(e->kind, e->status, e->role,
+			e->allocated_mb);
 		l[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
 			(double)e->usable_mb : 1.0;
 		l[n].after = pp_capacity_percent(c->allocated_mb,
@@ -93,7 +96,7 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 	for (size_t i = 0; i < n; i++) {
 		char why[256];
 
-		if (l[i].spare && c->spares - 1 < keep)
+		if (pp_engine_counted_spare(c, l[i].n) && c->spares - 1 < keep)
 			continue;
 		if (!(l[i].after < cfg->unneeded.utilisation))
 			continue;
@@ -103,7 +106,8 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 			break;
 		checks++;
 		l[i].unneeded = pp_engine_fits_elsewhere(c, l[i].n, why,
-			sizeof why);
+			sizeof why) && (keep_slots <= 0 ||
+			pp_engine_slots(c, l[i].n) >= keep_slots);
 	}
 	*list = l;
 	return n;

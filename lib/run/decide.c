@@ -122,6 +122,8 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_jget(st.root,
 	    "refusals"), pp_now(), err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
+	pp_engine_ctx_recall(&ctx, pp_jget(st.root, "decide"),
+		pp_jget(st.root, "refusals"));
 	warn_types(cfg, &ctx);
 	pp_engine_run(&ctx, pp_state_section(&st, "decide"), o->dry_run,
 		&d);

@@ -12,7 +12,7 @@
 
 #include "conf/config.h"
 #include "base/json.h"
-#include "engine/drain.h"
+#include "engine/placement.h"
 #include "run/drainrun.h"
 #include "store/events.h"
 #include "base/hook.h"

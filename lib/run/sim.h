@@ -11,6 +11,11 @@ struct pp_config;
 
 #define PP_SIM_MAXMIX 16
 
+/* --strategy: the engine's policies, or a comparison (sim_compare.c) */
+enum {
+	PP_STRAT_SHIPPED, PP_STRAT_TARGET, PP_STRAT_CA, PP_STRAT_CA_HEADROOM
+};
+
 struct pp_sim_opts {
 	const char *trace;      /* path or "-" */
 	const char *svg;        /* --svg FILE, or NULL */
@@ -21,7 +26,8 @@ struct pp_sim_opts {
 	long boot_s;            /* cloud boot delay */
 	long step_s;            /* simulation step */
 	long cycle_s;           /* how often the engine decides */
-	long drain_s;           /* a removed node's drain time */
+	long drain_s;           /* a removed node drains this long before
+				 * its game servers move */
 	long max_gap_s;         /* longer holes are reported */
 	double session_min;     /* mean game-server session, 0: no churn */
 	unsigned long long seed;
@@ -30,6 +36,13 @@ struct pp_sim_opts {
 	double mix_w[PP_SIM_MAXMIX];
 	int progress;           /* 1: a progress line on stderr */
 	int no_static;          /* skip the static-fleet reference */
+	long warmup_s;          /* players' figures count from then on */
+	int strategy;           /* PP_STRAT_*: who decides */
+	double target_pct;      /* target tracking's utilisation */
+	int interpolate;        /* 1: ramp between samples; 0: hold each
+				 * sample until the next */
+	double scale_pct;       /* scale this percentile of the steps'
+				 * demand to peak_ratio (100: the max) */
 };
 
 void pp_sim_defaults(struct pp_sim_opts *o);
@@ -37,6 +50,10 @@ void pp_sim_defaults(struct pp_sim_opts *o);
 int pp_sim_parse_mix(struct pp_sim_opts *o, const char *s);
 /* "2x64" (count x GB); -1 when malformed. */
 int pp_sim_parse_dedicated(struct pp_sim_opts *o, const char *s);
+
+/* "shipped", "target", "ca", "ca-headroom" to PP_STRAT_*; -1 unknown. */
+int pp_sim_parse_strategy(const char *s);
+const char *pp_sim_strategy_name(int strategy);
 
 /* Runs the simulation; returns the report (see pp-sim(1)) and prints
  * the summary on stderr. Dies with status 2 on a bad trace, 1 when the

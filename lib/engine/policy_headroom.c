@@ -1,0 +1,136 @@
+/* The headroom policy: keep K free slots for the largest game server.
+ *
+ * Aggregate capacity cannot see fragmentation: a fleet at 65 % with
+ * 90 GB free can still refuse a 16 GB game server when no node has a
+ * 16 GB hole. This policy counts the free slots of the slot size (the
+ * configured slot_ram_mb, else the largest game server seen within
+ * `memory`) on ready and booting nodes, each node on its own, with the
+ * placement module's fit (pp_engine_slots), and scales up when fewer
+ * than K remain: enough servers of the worker type to restore K. It
+ * is the cluster-autoscaler's pending-pod signal plus headroom, taken
+ * before the start is refused.
+ *
+ * Its floor binds every scale-down: the engine's victim choice and the
+ * unneeded rule never remove a node that would leave fewer than K free
+ * slots (pp_headroom_floor). With a slot size the spare pool counts
+ * only spares that hold a slot, and new nodes are sized to hold one.
+ *
+ * State (its entry under "policies"):
+ *   "slot_mb": the largest game server seen, "slot_seen_at": RFC3339
+ * A larger size replaces the one kept, the same size renews its time
+ * (every ten minutes at most); a kept size older than `memory` gives
+ * way to the largest seen now. */
+#include <stdio.h>
+#include <string.h>
+
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "base/util.h"
+
+static int
+enabled(const struct pp_config *cfg)
+{
+	return cfg->headroom.enabled;
+}
+
+static long
+priority(const struct pp_config *cfg)
+{
+	return cfg->headroom.priority;
+}
+
+long long
+pp_headroom_memory(const struct pp_config *cfg, json_object *decide_state,
+	time_t now)
+{
+	json_object *mine = pp_jget(pp_jget(decide_state, "policies"),
+		"headroom");
+	time_t at = pp_jtime(mine, "slot_seen_at");
+	long long mb = pp_jint(mine, "slot_mb", 0);
+
+	if (!cfg->headroom.enabled || !at || mb <= 0 ||
+	    now - at > cfg->headroom.memory)
+		return 0;
+	return mb;
+}
+
+long
+pp_headroom_floor(const struct pp_engine_ctx *c)
+{
+	return c->cfg->headroom.enabled && c->slot_mb > 0 ?
+		c->cfg->headroom.slots : 0;
+}
+
+static void
+should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, struct pp_verdict *v)
+{
+	long k = c->cfg->headroom.slots, per, need;
+
+	(void)p;
+	(void)mine;
+	pp_figure_int(v, "slot_mb", c->slot_mb);
+	pp_figure_int(v, "free_slots", c->slots);
+	pp_figure_int(v, "slots_wanted", k);
+	pp_figure_int(v, "largest_now_mb", c->largest_mb);
+	pp_figure_int(v, "remembered_mb", c->slot_memory_mb);
+	pp_figure_int(v, "small_spares", c->spares_small);
+	if (c->slot_mb <= 0) {
+		snprintf(v->reason, sizeof v->reason, "no slot size yet (no "
+			"game server seen, slot_ram_mb unset)");
+		return;
+	}
+	if (c->slots >= k) {
+		snprintf(v->reason, sizeof v->reason, "%ld free slot%s of "
+			"%lld MB on ready and booting nodes, %ld wanted",
+			c->slots, c->slots == 1 ? "" : "s", c->slot_mb, k);
+		return;
+	}
+	per = c->worker_type.ok && c->worker_type.usable_mb >= c->slot_mb ?
+		(long)(c->worker_type.usable_mb / c->slot_mb) : 1;
+	need = (k - c->slots + per - 1) / per;
+	pp_figure_int(v, "slots_per_new_node", per);
+	v->verdict = PP_V_UP;
+	v->action = PP_ACT_SCALE_UP;
+	/* none left: the next start of that size is refused */
+	v->urgency = c->slots <= 0 ? PP_URG_HIGH : PP_URG_MEDIUM;
+	v->count = need;
+	snprintf(v->reason, sizeof v->reason, "%ld free slot%s of %lld MB "
+		"on ready and booting nodes, %ld wanted", c->slots,
+		c->slots == 1 ? "" : "s", c->slot_mb, k);
+}
+
+static void
+update(const struct pp_policy *p, const struct pp_engine_ctx *c,
+	json_object *mine, const struct pp_verdict *v,
+	const struct pp_decision_view *d)
+{
+	long long kept = pp_jint(mine, "slot_mb", 0);
+	time_t at = pp_jtime(mine, "slot_seen_at");
+
+	(void)p;
+	(void)v;
+	(void)d;
+	if (c->largest_mb <= 0)
+		return;
+	/* the same size seen again renews its time, at most every ten
+	 * minutes (a time written every cycle costs pp-sim dearly) */
+	if (c->largest_mb > kept || !at ||
+	    c->now - at > c->cfg->headroom.memory ||
+	    (c->largest_mb == kept && c->now - at >= 600)) {
+		json_object_object_add(mine, "slot_mb",
+			json_object_new_int64(c->largest_mb));
+		json_object_object_add(mine, "slot_seen_at",
+			pp_jnew_time(c->now));
+	}
+}
+
+const struct pp_policy pp_policy_headroom = {
+	.name = "headroom",
+	.enabled = enabled,
+	.priority = priority,
+	.should_scale_up = should_up,
+	.should_scale_down = NULL,
+	.update = update,
+};

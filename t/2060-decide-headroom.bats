@@ -1,0 +1,210 @@
+#!/usr/bin/env bats
+# The headroom policy: K free slots for the largest game server on
+# ready and booting nodes, a scale-up sized to restore them, a floor
+# under every scale-down, and spares sized to the slot.
+
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/decide'
+	pp_isolate
+}
+
+# conf [extra headroom lines]: the seed with only headroom adding
+conf() {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	  headroom:
+	    enabled: true
+	$(for l in "$@"; do printf '    %s\n' "$l"; done)
+	cloud:
+	  server_types: [cx43]
+	EOF
+}
+
+headroom() {
+	jq -r ".decision.evaluations[] | select(.policy == \"headroom\") | $1" \
+		<<< "$output"
+}
+
+NOW=2026-11-25T12:00:00Z
+
+@test "a fragmented fleet with room in total but no hole for the largest game server scales up" {
+	conf
+	reg_start
+	# 64 GB dedicated, 56 GB held: 8 GB free, no 12 GB hole
+	reg_node ded-1 dedicated ready worker 65536 - 4x12288 8192
+	# 16 GB cloud node, 8 GB held: 8 GB free
+	reg_node cloud-a cloud ready worker 16384 2026-11-25T09:00:00Z 8192
+	decide $NOW
+	assert_success
+	# 80 % used, 16 GB free: the capacity rule sees nothing
+	jq_is '.decision.evaluations[] | select(.policy == "reactive") |
+		.verdict' none
+	jq_is .decision.action scale_up
+	jq_is .decision.policy headroom
+	jq_is .decision.count 1
+	jq_is .decision.server_type cx43
+	jq_is .decision.urgency high
+	[[ $(headroom .figures.slot_mb) == 12288 ]]
+	[[ $(headroom .figures.free_slots) == 0 ]]
+	jq_is .decision.figures.free_slots 0
+	[[ $(headroom .reason) == "0 free slots of 12288 MB on ready and booting nodes, 1 wanted" ]] ||
+		fail "reason: $(headroom .reason)"
+}
+
+# One row per fleet: what the free slots of 4096 MB are, and the action.
+@test "free slots count each node on its own, booting nodes and spares in, draining nodes out" {
+	conf slot_ram_mb:\ 4096 slots:\ 2
+	while read -r name want action; do
+		reg_start
+		reg_node ded-1 dedicated ready worker 16384 - 4x3072
+		case $name in
+		fragmented)	# 4 GB free on ded-1 in 1 GB pieces: 1 slot
+			;;
+		booting)	# a booting cx43 (15872 usable): 3 slots more
+			reg_node cloud-b cloud provisioning worker 15872 \
+				2026-11-25T11:58:00Z ;;
+		spare)		# an idle spare of 8 GB: 2 slots more
+			reg_node cloud-s cloud ready spare 8192 \
+				2026-11-25T11:00:00Z ;;
+		draining)	# a draining node's room is going away: it
+				# is taken back before a server is bought
+			reg_node cloud-d cloud draining worker 15872 \
+				2026-11-25T11:00:00Z ;;
+		split)		# 3 GB free on each of two nodes: no slot
+			reg_start
+			reg_node ded-1 dedicated ready worker 16384 - 13312
+			reg_node cloud-c cloud ready worker 7168 \
+				2026-11-25T11:00:00Z 4096 ;;
+		esac
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.free_slots) == "$want" ]] ||
+			fail "$name: $(headroom .figures.free_slots) free slots, not $want"
+		[[ $(jq -r .decision.action <<< "$output") == "$action" ]] ||
+			fail "$name: $(jq -r .decision.action <<< "$output"), not $action"
+	done <<-EOF
+	fragmented 1 scale_up
+	booting 4 none
+	spare 3 none
+	draining 1 uncordon
+	split 0 scale_up
+	EOF
+}
+
+@test "the scale-up is sized to restore K slots with the worker type" {
+	# K 5 of 4 GB, none free; a cx43 (15872 usable) holds 3: 2 servers
+	conf slot_ram_mb:\ 4096 slots:\ 5
+	reg_start
+	reg_node ded-1 dedicated ready worker 16384 - 4x4096
+	decide $NOW --dry-run
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.count 2
+	[[ $(headroom .figures.slots_per_new_node) == 3 ]]
+}
+
+@test "no scale-down leaves fewer than K free slots" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 32768 - 4096
+	reg_node cloud-a cloud ready worker 15872 2026-11-25T09:00:00Z 2048
+	# with cloud-a: 28 GB + 13.5 GB free, 4 slots of 8 GB; without it
+	# (its 2 GB moved to ded-1): 26 GB, 3 slots
+	for k in 3 4; do
+		write_config <<-EOF
+		policies:
+		  reactive:
+		    down_threshold: 0
+		  spare:
+		    enabled: false
+		  predictive:
+		    enabled: false
+		  unneeded:
+		    enabled: true
+		    utilisation: 90
+		    hold: 0
+		    billing_window: 0
+		  headroom:
+		    enabled: true
+		    slot_ram_mb: 8192
+		    slots: $k
+		cloud:
+		  server_types: [cx43]
+		EOF
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.free_slots) == 4 ]]
+		if [[ $k == 3 ]]; then
+			jq_is .decision.action scale_down
+			jq_is .decision.node cloud-a
+		else
+			jq_is .decision.action none
+			jq_is '.decision.evaluations[] | select(.policy ==
+				"unneeded") | .figures.unneeded_nodes' 0
+		fi
+	done
+}
+
+@test "an idle spare too small for a slot is no spare: the pool buys one that holds a slot, by type_choice" {
+	for headroom in false true; do
+		write_config <<-EOF
+		policies:
+		  reactive:
+		    down_threshold: 0
+		  spare:
+		    schedule: [{spares: 1}]
+		    type_choice: smallest_fit
+		  predictive:
+		    enabled: false
+		  headroom:
+		    enabled: $headroom
+		cloud:
+		  server_types: [cx23, cx33, cx43, cx53]
+		EOF
+		reg_start
+		reg_node ded-1 dedicated ready worker 65536 - 12288
+		reg_node cloud-s cloud ready spare 7680 2026-11-25T11:00:00Z
+		decide $NOW --dry-run
+		assert_success
+		if [[ $headroom == false ]]; then
+			jq_is .decision.action none
+			jq_is .decision.figures.spares 1
+		else
+			jq_is .decision.action provision_spare
+			jq_is .decision.policy spare
+			# smallest_fit that holds 12 GB: cx43 (15872 usable)
+			jq_is .decision.server_type cx43
+			jq_is .decision.figures.spares 0
+			[[ $(headroom .figures.small_spares) == 1 ]]
+		fi
+	done
+}
+
+@test "the slot size remembers the largest game server seen within memory" {
+	conf
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 12288 2048
+	decide 2026-11-25T12:00:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 12288 ]]
+	[[ $(jq -r .decide.policies.headroom.slot_mb "$(state_file)") == 12288 ]]
+	# the large one stopped; a day later the slot is still 12 GB
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 2048
+	decide 2026-11-26T12:00:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 12288 ]]
+	[[ $(headroom .figures.largest_now_mb) == 2048 ]]
+	# over 7 days after it was last seen: the largest now
+	decide 2026-12-02T12:01:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 2048 ]]
+}

@@ -1,0 +1,208 @@
+#!/usr/bin/env bats
+# pp-sim measures what players feel: every game server that cannot
+# start, the minutes it waits, the shipped two-minute cycle, samples
+# held rather than ramped from the future, drains that take time, the
+# static fleet at equal refusals, and persistence beside the forecast.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	limits:
+	  max_cloud_nodes: 0
+	EOF
+}
+
+# burst N: 1 x 64 GB dedicated (60 GB usable), no cloud, and a trace
+# that sits at 16 GB and jumps, for one minute, by 4N x 16 GB (16 GB
+# game servers only)
+burst() {
+	local n=$1
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,1
+		echo 2026-11-02T00:30:00Z,$((1 + n * 4))
+		echo 2026-11-02T00:31:00Z,1
+		echo 2026-11-02T01:00:00Z,1
+	} > "$BATS_TEST_TMPDIR/burst.csv"
+	# peak (1 + 4N units) = (16 + 64N) GB: 1 unit = 16 GB
+	run --separate-stderr pp-sim --no-progress --no-static \
+		--dedicated 1x64 --peak-ratio "$(echo "scale=6; (16 + 64 * $n) / 60" | bc)" \
+		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
+}
+
+@test "a one-minute burst of N large starts counts N refused game servers, not 1" {
+	for n in 1 3 7; do
+		burst "$n"
+		assert_success
+		# the base is one 16 GB server on the dedicated node, which
+		# leaves 44 GB: 2 of the burst's 4N start, 4N - 2 cannot
+		jq_is .servers $((1 + n * 4))
+		jq_is .refused_servers $((n * 4 - 2))
+		jq_is .refused_starts $((n * 4 - 2))
+		# each waited the one minute of the burst
+		jq_is .waited_server_minutes $((n * 4 - 2))
+		jq_is .refusal_minutes 1
+	done
+}
+
+@test "a sample is held until the next, not ramped toward it from the future" {
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,1
+		echo 2026-11-02T00:10:00Z,5
+		echo 2026-11-02T00:20:00Z,5
+		echo 2026-11-02T00:21:00Z,1
+		echo 2026-11-02T00:30:00Z,1
+	} > "$BATS_TEST_TMPDIR/ramp.csv"
+	# 1 unit = 16 GB; 60 GB usable holds 3 servers of 16 GB, not 5
+	for mode in held interpolated; do
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--dedicated 1x64 --peak-ratio 1.333333 --mix 16:1 \
+			--session 0 --warmup 0 \
+			$([[ $mode == interpolated ]] && echo --interpolate) \
+			"$BATS_TEST_TMPDIR/ramp.csv"
+		assert_success
+		jq_is .sim.samples "$mode"
+		if [[ $mode == held ]]; then
+			# 00:10 .. 00:20: eleven minutes short, no sooner
+			jq_is .refusal_minutes 11
+		else
+			# the ramp reaches the 4th server's need before 00:10
+			jq_is '.refusal_minutes > 11' true
+		fi
+	done
+}
+
+@test "the engine decides every two minutes unless told otherwise" {
+	printf 'time,value\n2026-11-02T00:00:00Z,1\n2026-11-02T01:00:00Z,1\n' \
+		> "$BATS_TEST_TMPDIR/flat.csv"
+	run --separate-stderr pp-sim --no-progress --no-static \
+		"$BATS_TEST_TMPDIR/flat.csv"
+	assert_success
+	jq_is .sim.cycle_s 120
+	assert_stderr_contains "decided every 120 s"
+	run --separate-stderr pp-sim --no-progress --no-static --cycle 1m \
+		"$BATS_TEST_TMPDIR/flat.csv"
+	jq_is .sim.cycle_s 60
+}
+
+@test "the static reference at equal refusals is no dearer than the one that never refuses" {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	  headroom:
+	    enabled: true
+	EOF
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,1
+		echo 2026-11-02T00:10:00Z,5
+		echo 2026-11-02T02:00:00Z,5
+		echo 2026-11-02T02:10:00Z,1
+		echo 2026-11-02T04:00:00Z,1
+	} > "$BATS_TEST_TMPDIR/step.csv"
+	run --separate-stderr pp-sim --no-progress --dedicated 1x64 \
+		--peak-ratio 1.333333 --mix 16:1 --session 0 --boot 10m --warmup 0 \
+		"$BATS_TEST_TMPDIR/step.csv"
+	assert_success
+	# the slow boot refuses some; a fixed fleet may refuse as many
+	jq_is '.refused_starts > 0' true
+	jq_is '.static_equal_refusals.refused_starts <= .refused_starts' true
+	jq_is '.static_equal_refusals.cost_eur <= .static_cost_eur' true
+	jq_is '.cost_over_static_equal >= .cost_over_static' true
+	# one node fewer than the zero-refusal fleet refuses more than
+	# the run: here the two references meet
+	jq_is .static_equal_refusals.count 2
+	jq_is .static_fleet.count 2
+}
+
+@test "the forecast error is reported beside seasonal-naive and persistence" {
+	# nine days of a daily cycle, hourly
+	awk 'BEGIN { print "time,value"; for (h = 0; h < 216; h++)
+		printf "2026-11-%02dT%02d:00:00Z,%d\n", 2 + int(h / 24),
+		h % 24, 100 + 50 * ((h % 24) >= 12) }' \
+		> "$BATS_TEST_TMPDIR/days.csv"
+	run --separate-stderr pp-sim --no-progress --no-static \
+		"$BATS_TEST_TMPDIR/days.csv"
+	assert_success
+	jq_is '.forecast_error.points > 0' true
+	jq_is '.forecast_error.persistence_mape_1h >= 0' true
+	jq_is '.forecast_error.persistence_mape_2h >= 0' true
+	assert_stderr_contains "persistence"
+}
+
+@test "the cold start is not counted: players' figures start after the warm-up" {
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,5
+		echo 2026-11-02T03:00:00Z,5
+	} > "$BATS_TEST_TMPDIR/cold.csv"
+	# 80 GB from the first minute on 60 GB: one server waits while
+	# the first cloud node boots (3 minutes) -- in the first hour only
+	for w in 0 1h; do
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--dedicated 1x64 --peak-ratio 1.333333 --mix 16:1 \
+			--session 0 --warmup $w "$BATS_TEST_TMPDIR/cold.csv"
+		assert_success
+		if [[ $w == 0 ]]; then
+			jq_is .sim.warmup_s 0
+			jq_is '.refused_servers > 0' true
+		else
+			jq_is .sim.warmup_s 3600
+			jq_is .refused_servers 0
+			jq_is .servers 0
+		fi
+	done
+}
+
+@test "the comparison strategies run in place of the engine on the same platform" {
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,3
+		echo 2026-11-02T01:00:00Z,3
+		echo 2026-11-02T01:01:00Z,4
+		echo 2026-11-02T03:00:00Z,4
+		echo 2026-11-02T03:01:00Z,3
+		echo 2026-11-02T05:00:00Z,3
+	} > "$BATS_TEST_TMPDIR/rise.csv"
+	# 1 unit = 16 GB: three servers fill the 60 GB dedicated node
+	# (12 GB left, no 16 GB slot) until a fourth is asked for at 01:01
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	EOF
+	for st in target ca ca-headroom; do
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--dedicated 1x64 --peak-ratio 1.066667 --mix 16:1 \
+			--session 0 --strategy $st "$BATS_TEST_TMPDIR/rise.csv"
+		assert_success
+		jq_is .sim.strategy "$st"
+		case $st in
+		ca)	# it only acts on a game server that waits
+			jq_is .refused_servers 1
+			jq_is .actions.scale_up 1 ;;
+		ca-headroom)
+			# the pause pod held a 16 GB slot before the rise
+			jq_is .refused_servers 0
+			jq_is '.actions.scale_up >= 1' true ;;
+		target)	# 48 of 60 GB is 80 % > 70 %: a node from the start
+			jq_is .refused_servers 0
+			jq_is '.actions.scale_up >= 1' true ;;
+		esac
+	done
+	run --separate-stderr pp-sim --strategy cheapest "$BATS_TEST_TMPDIR/rise.csv"
+	assert_failure 2
+}
