@@ -24,15 +24,16 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fprintf(f, "usage: pp-sim [-pqv] [-c FILE] [--peak-ratio X] "
+	fprintf(f, "usage: pp-sim [options] TRACE\n\n"
+		"       pp-sim [-pqv] [-c FILE] [--peak-ratio X] "
 		"[--dedicated NxGB] [--boot DUR]\n"
-		"              [--step DUR] [--cycle DUR] [--mix GB:W,...] "
+		"                     [--step DUR] [--cycle DUR] [--mix GB:W,...] "
 		"[--session DUR]\n"
-		"              [--seed N] [--max-gap DUR] [--svg FILE] "
+		"                     [--seed N] [--max-gap DUR] [--svg FILE] "
 		"[--no-static]\n"
-		"              [--interpolate] [--scale-percentile P] "
+		"                     [--interpolate] [--scale-percentile P] "
 		"[--drain DUR]\n"
-		"              [--warmup DUR] [--strategy NAME] [--target P] "
+		"                     [--warmup DUR] [--strategy NAME] [--target P] "
 		"TRACE\n\n"
 		"Replays a demand trace (CSV time,value; - for stdin) through "
 		"the scaling\npolicies with a simulated cloud and writes a "
