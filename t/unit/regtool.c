@@ -1,7 +1,9 @@
 /* regtool: registry operations for the tests.
  *   regtool touch FILE NODE STATUS   set a node's status (locked write)
  *   regtool flip FILE N              rewrite the registry N times,
- *                                    toggling a field, as fast as it can */
+ *                                    toggling a field, as fast as it can
+ *   regtool splice FILE NODE NEW     remove NODE and add a provisioning
+ *                                    node NEW, in one write */
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +46,27 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "splice")) {
+		json_object *o = json_object_new_object();
+
+		if (pp_registry_open(&r, argv[2], PP_LOCK_EX, err,
+		    sizeof err) < 0)
+			pp_die(2, "%s", err);
+		if (pp_registry_remove(&r, argv[3]) < 0)
+			pp_die(2, "no node '%s'", argv[3]);
+		json_object_object_add(o, "id", json_object_new_string(argv[4]));
+		json_object_object_add(o, "kind", json_object_new_string("cloud"));
+		json_object_object_add(o, "status",
+			json_object_new_string("provisioning"));
+		json_object_object_add(o, "total_ram_mb",
+			json_object_new_int(8192));
+		json_object_array_add(pp_registry_nodes(&r), o);
+		if (pp_registry_save(&r) < 0)
+			pp_die(1, "cannot save:");
+		pp_registry_close(&r);
+		return 0;
+	}
 	fprintf(stderr, "usage: regtool touch FILE NODE STATUS | "
-		"flip FILE N\n");
+		"flip FILE N | splice FILE NODE NEW\n");
 	return 2;
 }
