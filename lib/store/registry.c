@@ -92,7 +92,7 @@ free_index(struct pp_registry *r)
 {
 	for (size_t i = 0; i < r->nnodes; i++) {
 		free(r->nodes[i].containers);
-		if (r->text)
+		if (!r->root)
 			json_object_put(r->nodes[i].obj);
 	}
 	free(r->nodes);
@@ -168,6 +168,11 @@ struct rd {
 	const char *e;     /* end of the text */
 	struct pp_container *tmp;
 	size_t tmpcap;
+	/* a node's containers, opened with the node (one pass over them) */
+	const char *cel_for;
+	struct jv *cel;
+	struct slots *csl;
+	size_t ncel, celcap;
 };
 
 static const char *
@@ -186,37 +191,41 @@ str_end(const char *p)
 	return p + 1;
 }
 
+/* Bytes that matter to skip(): 1 quote, 2 opening, 3 closing. */
+static const unsigned char skipcls[256] = {
+	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3
+};
+
 /* The end of the value at p, in text the scanner has validated. */
 static const char *
 skip(const char *p, const char *e)
 {
 	int depth = 0;
 
-	do {
-		switch (*p) {
-		case '"':
+	if (*p != '{' && *p != '[') {
+		if (*p == '"')
+			return str_end(p);
+		while (p < e && *p != ',' && *p != ']' && *p != '}' &&
+		    *p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+			p++;
+		return p;
+	}
+	for (;;) {
+		unsigned char c = skipcls[(unsigned char)*p];
+
+		if (c == 0) {
+			p++;
+		} else if (c == 1) {
 			p = str_end(p);
-			break;
-		case '{': case '[':
+		} else if (c == 2) {
 			depth++;
 			p++;
-			break;
-		case '}': case ']':
-			depth--;
+		} else {
 			p++;
-			break;
-		default:
-			if (depth == 0) {
-				while (p < e && *p != ',' && *p != ']' &&
-				    *p != '}' && *p != ' ' && *p != '\n' &&
-				    *p != '\t' && *p != '\r')
-					p++;
+			if (--depth == 0)
 				return p;
-			}
-			p++;
 		}
-	} while (depth > 0);
-	return p;
+	}
 }
 
 static const unsigned char keylen[K_COUNT] = {
@@ -352,9 +361,51 @@ jv_tree(json_object *o, struct jv *v)
 	}
 }
 
-/* Makes an object's fields reachable by get(). */
+static int open_obj(struct rd *rd, struct jv *v, struct slots *sl,
+	int node);
+
+/* Opens each container of the list at p as it is passed over. */
+static const char *
+open_containers(struct rd *rd, const char *p)
+{
+	const char *e = rd->e;
+
+	rd->cel_for = NULL;
+	rd->ncel = 0;
+	for (p = ws(p + 1, e); *p != ']'; rd->ncel++) {
+		struct jv *c;
+
+		if (rd->ncel == rd->celcap) {
+			rd->celcap = rd->celcap ? 2 * rd->celcap : 64;
+			rd->cel = pp_xrealloc(rd->cel, rd->celcap *
+				sizeof *rd->cel);
+			rd->csl = pp_xrealloc(rd->csl, rd->celcap *
+				sizeof *rd->csl);
+		}
+		c = &rd->cel[rd->ncel];
+		if (*p == '{') {
+			memset(c, 0, sizeof *c);
+			c->t = JV_OBJ;
+			c->p = p;
+			if (open_obj(rd, c, &rd->csl[rd->ncel], 0) < 0)
+				return NULL;
+		} else if (jv_text(rd, p, NULL, c) < 0) {
+			return NULL;
+		}
+		p = ws(c->end, e);
+		if (*p == ',')
+			p = ws(p + 1, e);
+	}
+	for (size_t i = 0; i < rd->ncel; i++)
+		if (rd->cel[i].t == JV_OBJ)
+			rd->cel[i].sl = &rd->csl[i];
+	return p + 1;
+}
+
+/* Makes an object's fields reachable by get(). A node's containers
+ * are opened on the way (open_containers). */
 static int
-open_obj(struct rd *rd, struct jv *v, struct slots *sl)
+open_obj(struct rd *rd, struct jv *v, struct slots *sl, int node)
 {
 	const char *p, *e = rd->e;
 
@@ -372,7 +423,14 @@ open_obj(struct rd *rd, struct jv *v, struct slots *sl)
 			return NOT_TAKEN;
 		key = key_slot(k, (size_t)(ke - k));
 		p = ws(ws(ke + 1, e) + 1, e);
-		ve = skip(p, e);
+		if (node && key == K_CONTAINERS && *p == '[') {
+			ve = open_containers(rd, p);
+			if (!ve)
+				return NOT_TAKEN;
+			rd->cel_for = p;
+		} else {
+			ve = skip(p, e);
+		}
 		if (key >= 0) {
 			sl->v[key] = p;
 			sl->ve[key] = ve;
@@ -427,7 +485,8 @@ it_init(struct rd *rd, const struct jv *a, struct it *it)
 /* 1 with the next element in v, 0 at the end, or NOT_TAKEN. An object
  * is opened into sl (its end is known only then). */
 static int
-it_next(struct rd *rd, struct it *it, struct jv *v, struct slots *sl)
+it_next(struct rd *rd, struct it *it, struct jv *v, struct slots *sl,
+	int node)
 {
 	if (!rd->text) {
 		if (it->i >= it->n)
@@ -441,7 +500,7 @@ it_next(struct rd *rd, struct it *it, struct jv *v, struct slots *sl)
 		memset(v, 0, sizeof *v);
 		v->t = JV_OBJ;
 		v->p = it->p;
-		if (open_obj(rd, v, sl) < 0)
+		if (open_obj(rd, v, sl, node) < 0)
 			return NOT_TAKEN;
 	} else if (jv_text(rd, it->p, NULL, v) < 0) {
 		return NOT_TAKEN;
@@ -503,7 +562,7 @@ index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
 	if (o->t != JV_OBJ)
 		return bad(err, errlen, name, "node '%s': container %zu is "
 			"not an object", n->id, i);
-	if (open_obj(rd, o, &sl) < 0)
+	if (open_obj(rd, o, &sl, 0) < 0)
 		return NOT_TAKEN;
 	c->obj = rd->text ? NULL : o->o;
 	GET(o, K_ID, &v);
@@ -536,6 +595,32 @@ index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
 	return 0;
 }
 
+/* Indexes container *nc of n and adds it up. */
+static int
+add_container(struct rd *rd, struct pp_node *n, struct jv *c, size_t *nc,
+	const char *name, char *err, size_t errlen)
+{
+	struct pp_container *ct;
+	int rc;
+
+	if (*nc == rd->tmpcap) {
+		rd->tmpcap = rd->tmpcap ? 2 * rd->tmpcap : 64;
+		rd->tmp = pp_xrealloc(rd->tmp, rd->tmpcap * sizeof *rd->tmp);
+	}
+	ct = &rd->tmp[*nc];
+	memset(ct, 0, sizeof *ct);
+	rc = index_container(rd, n, ct, c, *nc, name, err, errlen);
+	if (rc < 0)
+		return rc;
+	(*nc)++;
+	n->allocated_ram_mb += pp_container_ram(ct);
+	if (ct->ram_mb > n->largest_container_mb)
+		n->largest_container_mb = ct->ram_mb;
+	n->players += ct->players;
+	n->stopped += ct->state == PP_CS_STOPPED;
+	return 0;
+}
+
 /* "is missing" or "has unknown value 'x'" */
 static int
 bad_enum(struct rd *rd, char *err, size_t errlen, const char *name,
@@ -561,7 +646,7 @@ index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	memset(n, 0, sizeof *n);
 	if (o->t != JV_OBJ)
 		return bad(err, errlen, name, "node %zu is not an object", i);
-	if (open_obj(rd, o, &sl) < 0)
+	if (open_obj(rd, o, &sl, 1) < 0)
 		return NOT_TAKEN;
 	if (rd->text) {
 		n->text = o->p;
@@ -616,7 +701,7 @@ index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	if (cl.t == JV_OBJ) {
 		const char *s;
 
-		if (open_obj(rd, &cl, &csl) < 0)
+		if (open_obj(rd, &cl, &csl, 0) < 0)
 			return NOT_TAKEN;
 		n->has_cloud = 1;
 		GET(&cl, K_PROVIDER, &v);
@@ -643,30 +728,19 @@ index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	if (cs.t != JV_NONE && cs.t != JV_ARR)
 		return bad(err, errlen, name, "node '%s': field 'containers' "
 			"must be a list", n->id);
-	if (cs.t == JV_ARR) {
-		it_init(rd, &cs, &it);
-		while ((rc = it_next(rd, &it, &c, &ccsl)) > 0) {
-			struct pp_container *ct;
-			long long ram;
-
-			if (nc == rd->tmpcap) {
-				rd->tmpcap = rd->tmpcap ? 2 * rd->tmpcap : 64;
-				rd->tmp = pp_xrealloc(rd->tmp, rd->tmpcap *
-					sizeof *rd->tmp);
-			}
-			ct = &rd->tmp[nc];
-			memset(ct, 0, sizeof *ct);
-			rc = index_container(rd, n, ct, &c, nc, name, err,
+	if (cs.t == JV_ARR && rd->text && cs.p == rd->cel_for) {
+		for (size_t k = 0; k < rd->ncel; k++) {
+			rc = add_container(rd, n, &rd->cel[k], &nc, name, err,
 				errlen);
 			if (rc < 0)
 				return rc;
-			nc++;
-			ram = pp_container_ram(ct);
-			n->allocated_ram_mb += ram;
-			if (ct->ram_mb > n->largest_container_mb)
-				n->largest_container_mb = ct->ram_mb;
-			n->players += ct->players;
-			n->stopped += ct->state == PP_CS_STOPPED;
+		}
+	} else if (cs.t == JV_ARR) {
+		it_init(rd, &cs, &it);
+		while ((rc = it_next(rd, &it, &c, &ccsl, 0)) > 0) {
+			rc = add_container(rd, n, &c, &nc, name, err, errlen);
+			if (rc < 0)
+				return rc;
 		}
 		if (rc < 0)
 			return rc;
@@ -698,7 +772,7 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 			return NOT_TAKEN;
 		return bad(err, errlen, name, "not a JSON object");
 	}
-	if (open_obj(rd, root, &sl) < 0)
+	if (open_obj(rd, root, &sl, 0) < 0)
 		return NOT_TAKEN;
 	GET(root, K_VERSION, &v);
 	if (v.t != JV_NONE && (v.t != JV_INT || v.i > PP_REGISTRY_VERSION)) {
@@ -718,7 +792,7 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 		cap = json_object_array_length(nodes.o);
 	r->nodes = pp_xcalloc(cap ? cap : 1, sizeof *r->nodes);
 	it_init(rd, &nodes, &it);
-	while ((rc = it_next(rd, &it, &o, &nsl)) > 0) {
+	while ((rc = it_next(rd, &it, &o, &nsl, 1)) > 0) {
 		if (r->nnodes == cap) {
 			cap = cap ? 2 * cap : 256;
 			r->nodes = pp_xrealloc(r->nodes, cap * sizeof *r->nodes);
@@ -754,7 +828,7 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 static int
 index_text(struct pp_registry *r, char *err, size_t errlen)
 {
-	struct rd rd = {r, 1, r->text + r->len, NULL, 0};
+	struct rd rd = {.r = r, .text = 1, .e = r->text + r->len};
 	struct pp_jscan s = {r->text + r->len, 0, 0, PP_JSCAN_DEPTH};
 	const char *p = ws(r->text, rd.e), *q;
 	struct jv root;
@@ -769,13 +843,15 @@ index_text(struct pp_registry *r, char *err, size_t errlen)
 	root.p = p;
 	rc = index_all(&rd, &root, err, errlen);
 	free(rd.tmp);
+	free(rd.cel);
+	free(rd.csl);
 	return rc;
 }
 
 int
 pp_registry_index(struct pp_registry *r, char *err, size_t errlen)
 {
-	struct rd rd = {r, 0, NULL, NULL, 0};
+	struct rd rd = {.r = r};
 	struct jv root;
 	int rc;
 
@@ -1108,6 +1184,10 @@ pp_registry_save(struct pp_registry *r)
 	size_t len;
 	int rc;
 
+	if (r->readonly) {
+		errno = EBADF;
+		return -1;
+	}
 	if (r->text)
 		return save_text(r);
 	s = pp_registry_render(r, &len);
@@ -1134,6 +1214,21 @@ pp_registry_close(struct pp_registry *r)
 	pp_unlock(&r->lock);
 	free(r->path);
 	r->path = NULL;
+}
+
+void
+pp_registry_forget_text(struct pp_registry *r)
+{
+	if (!r->text || r->lock.fd >= 0)
+		return;
+	for (size_t i = 0; i < r->nnodes; i++) {
+		r->nodes[i].text = NULL;
+		r->nodes[i].text_len = 0;
+	}
+	free(r->text);
+	r->text = NULL;
+	r->len = 0;
+	r->readonly = 1;
 }
 
 struct pp_node *

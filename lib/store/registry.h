@@ -82,6 +82,7 @@ struct pp_registry {
 	json_object *root;
 	json_object *added;   /* nodes added by pp_registry_nodes */
 	struct pp_strings *strings; /* the index's strings (text mode) */
+	int readonly;         /* text forgotten: no edits */
 	size_t nnodes;
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
@@ -118,6 +119,12 @@ int pp_registry_save(struct pp_registry *r);
 /* The text pp_registry_save writes (malloc'd, *len bytes). */
 char *pp_registry_render(struct pp_registry *r, size_t *len);
 void pp_registry_close(struct pp_registry *r);
+
+/* Frees the text of a registry read without a lock kept (mode 0) when
+ * only the index is needed from here on: a big fleet's text is then
+ * not held while its document is written. Nodes found afterwards have
+ * no obj, and nothing can be saved. */
+void pp_registry_forget_text(struct pp_registry *r);
 
 struct pp_node *pp_registry_find(struct pp_registry *r, const char *id);
 /* Edits; pp_registry_save writes them. */
