@@ -830,17 +830,57 @@ index_text(struct pp_registry *r, char *err, size_t errlen)
 {
 	struct rd rd = {.r = r, .text = 1, .e = r->text + r->len};
 	struct pp_jscan s = {r->text + r->len, 0, 0, PP_JSCAN_DEPTH};
-	const char *p = ws(r->text, rd.e), *q;
+	const char *e = rd.e, *p = ws(r->text, e);
+	struct slots sl;
 	struct jv root;
 	int rc;
 
-	/* one strict pass first: what follows reads valid text only */
-	q = pp_jscan_value(&s, p, 0);
-	if (!q || ws(q, rd.e) != rd.e)
+	/* One strict pass first, so that what follows reads valid text
+	 * only; the top level by hand, which also finds its fields. */
+	if (p >= e || *p != '{')
 		return NOT_TAKEN;
 	memset(&root, 0, sizeof root);
-	root.t = *p == '{' ? JV_OBJ : JV_NONE;
+	memset(&sl, 0, sizeof sl);
+	root.t = JV_OBJ;
 	root.p = p;
+	root.sl = &sl;
+	p = ws(p + 1, e);
+	if (p < e && *p == '}')
+		p++;
+	else
+		for (;;) {
+			const char *k = p, *v;
+			int key;
+
+			if (p >= e || *p != '"')
+				return NOT_TAKEN;
+			p = pp_jscan_value(&s, p, 1);
+			if (!p || memchr(k, '\\', (size_t)(p - k)))
+				return NOT_TAKEN;
+			key = key_slot(k + 1, (size_t)(p - k) - 2);
+			p = ws(p, e);
+			if (p >= e || *p != ':')
+				return NOT_TAKEN;
+			v = ws(p + 1, e);
+			p = pp_jscan_value(&s, v, 1);
+			if (!p)
+				return NOT_TAKEN;
+			if (key >= 0) {
+				sl.v[key] = v;
+				sl.ve[key] = p;
+			}
+			p = ws(p, e);
+			if (p < e && *p == '}') {
+				p++;
+				break;
+			}
+			if (p >= e || *p != ',')
+				return NOT_TAKEN;
+			p = ws(p + 1, e);
+		}
+	if (ws(p, e) != e)
+		return NOT_TAKEN;
+	root.end = p;
 	rc = index_all(&rd, &root, err, errlen);
 	free(rd.tmp);
 	free(rd.cel);
@@ -1013,6 +1053,92 @@ fail:
 	return NULL;
 }
 
+/* The last registry read and closed unchanged, with its index: a
+ * process that opens the registry again (pp-drain, once before a move
+ * and once to record it) and finds the same bytes takes that index
+ * instead of reading the text again. Same bytes, same index: nothing
+ * but the file's content decides. */
+static struct pp_registry cache;
+
+static int add_node(struct pp_buf *b, const struct pp_node *n);
+
+static void
+drop_cached(void)
+{
+	struct pp_registry c = cache;
+
+	memset(&cache, 0, sizeof cache);
+	free_index(&c);
+	free(c.text);
+	free(c.path);
+}
+
+static int
+take_cached(struct pp_registry *r, char *text, size_t len)
+{
+	if (!cache.text || strcmp(cache.path, r->path) || cache.len != len ||
+	    memcmp(cache.text, text, len))
+		return 0;
+	free(text);
+	r->text = cache.text;
+	r->len = cache.len;
+	r->nodes_open = cache.nodes_open;
+	r->nodes = cache.nodes;
+	r->nnodes = cache.nnodes;
+	r->strings = cache.strings;
+	free(cache.path);
+	memset(&cache, 0, sizeof cache);
+	return 1;
+}
+
+/* Whether r's index still describes r's text: nothing removed, added
+ * or edited (an object looked at is compared with its text). */
+static int
+unchanged(const struct pp_registry *r)
+{
+	int same = 1;
+
+	if (!r->cacheable || !r->text || r->readonly || r->root || r->added)
+		return 0;
+	for (size_t i = 0; i < r->nnodes && same; i++) {
+		const struct pp_node *n = &r->nodes[i];
+
+		if (n->removed)
+			return 0;
+		if (n->obj) {
+			struct pp_buf b = {0};
+
+			add_node(&b, n);
+			same = b.len == n->text_len &&
+				!memcmp(b.s, n->text, b.len);
+			pp_buf_free(&b);
+		}
+	}
+	return same;
+}
+
+static void
+stash(struct pp_registry *r)
+{
+	drop_cached();
+	for (size_t i = 0; i < r->nnodes; i++) {
+		json_object_put(r->nodes[i].obj);
+		r->nodes[i].obj = NULL;
+	}
+	cache.path = r->path;
+	cache.text = r->text;
+	cache.len = r->len;
+	cache.nodes_open = r->nodes_open;
+	cache.nodes = r->nodes;
+	cache.nnodes = r->nnodes;
+	cache.strings = r->strings;
+	r->path = NULL;
+	r->text = NULL;
+	r->nodes = NULL;
+	r->nnodes = 0;
+	r->strings = NULL;
+}
+
 int
 pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen)
@@ -1060,6 +1186,9 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		pp_unlock(&r->lock);
 	if (!text)
 		return -1;
+	r->cacheable = 1;
+	if (take_cached(r, text, len))
+		return 0;
 	rc = load(r, text, len, 0, err, errlen);
 	if (rc < 0)
 		pp_unlock(&r->lock);
@@ -1077,30 +1206,42 @@ node_obj(struct pp_node *n)
 	return n->obj;
 }
 
-/* The text a node is written as: its own unless its object differs. */
-static void
+/* The text a node is written as: its own unless its object differs.
+ * Returns 1 when it is its own. */
+static int
 add_node(struct pp_buf *b, const struct pp_node *n)
 {
 	const char *s;
 	char *min;
 	size_t len;
+	int same;
 
 	if (!n->obj) {
 		pp_buf_add(b, n->text, n->text_len);
-		return;
+		return 1;
 	}
 	s = pp_json_string(n->obj, 0);
 	min = pp_xmalloc(n->text_len + 1);
 	len = pp_jscan_minify(n->text, n->text_len, min);
-	if (len == strlen(s) && !memcmp(min, s, len))
+	same = len == strlen(s) && !memcmp(min, s, len);
+	if (same)
 		pp_buf_add(b, n->text, n->text_len);
 	else
 		pp_buf_addstr(b, s);
 	free(min);
+	return same;
 }
 
-char *
-pp_registry_render(struct pp_registry *r, size_t *len)
+/* Where render() put a node: offset and length in the new text, and
+ * whether that is the node's own text. */
+struct span {
+	size_t off, len;
+	int same;
+};
+
+/* sp: one span per node and added node, or NULL */
+static char *
+render(struct pp_registry *r, size_t *len, struct span *sp)
 {
 	struct pp_buf b = {0};
 	size_t pos = r->nodes_open + 1, emitted = 0, nadd;
@@ -1118,6 +1259,7 @@ pp_registry_render(struct pp_registry *r, size_t *len)
 		const struct pp_node *n = &r->nodes[i];
 		const char *g = t + pos, *ge = n->text;
 		const char *comma = memchr(g, ',', (size_t)(ge - g));
+		int same;
 
 		/* each kept node keeps the layout before it */
 		if (comma)
@@ -1128,25 +1270,167 @@ pp_registry_render(struct pp_registry *r, size_t *len)
 		if (emitted++)
 			pp_buf_add(&b, ",", 1);
 		pp_buf_add(&b, g, (size_t)(ge - g));
-		add_node(&b, n);
+		if (sp)
+			sp[i].off = b.len;
+		same = add_node(&b, n);
+		if (sp) {
+			sp[i].len = b.len - sp[i].off;
+			sp[i].same = same;
+		}
 	}
 	nadd = r->added ? json_object_array_length(r->added) : 0;
 	for (size_t i = 0; i < nadd; i++) {
 		if (emitted++)
 			pp_buf_add(&b, ",", 1);
+		if (sp)
+			sp[r->nnodes + i].off = b.len;
 		pp_buf_addstr(&b, pp_json_string(
 			json_object_array_get_idx(r->added, i), 0));
+		if (sp) {
+			sp[r->nnodes + i].len = b.len - sp[r->nnodes + i].off;
+			sp[r->nnodes + i].same = 0;
+		}
 	}
 	pp_buf_add(&b, t + pos, r->len - pos);
 	*len = b.len;
 	return b.s;
 }
 
-static int
-save_text(struct pp_registry *r)
+char *
+pp_registry_render(struct pp_registry *r, size_t *len)
 {
+	return render(r, len, NULL);
+}
+
+/* After a splice: the index of the new text from the old index, the
+ * nodes written as their own text moved over, the others (edited,
+ * added) checked by the scanner and indexed alone. Returns 0, or -1
+ * when the caller must index the whole text (anything unusual). */
+static int
+reindex_spliced(struct pp_registry *r, char *text, size_t len,
+	const struct span *sp)
+{
+	struct rd rd = {.r = r, .text = 1, .e = text + len};
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	size_t total = r->nnodes + nadd, k = 0;
+	struct pp_node *nodes = pp_xcalloc(total + 1, sizeof *nodes);
+	struct pp_node **byid;
+	char err[512];
+	int rc = 0;
+
+	for (size_t i = 0; i < total && rc == 0; i++) {
+		const struct pp_node *n = i < r->nnodes ? &r->nodes[i] : NULL;
+		struct pp_jscan s = {text + sp[i].off + sp[i].len, 0, 0,
+			PP_JSCAN_DEPTH};
+		struct jv o;
+
+		if (n && n->removed)
+			continue;
+		if (n && sp[i].same) {
+			nodes[k] = *n;
+			nodes[k].obj = NULL;
+			nodes[k++].text = text + sp[i].off;
+			continue;
+		}
+		if (pp_jscan_value(&s, text + sp[i].off, 2) != s.end ||
+		    text[sp[i].off] != '{') {
+			rc = -1;
+			break;
+		}
+		memset(&o, 0, sizeof o);
+		o.t = JV_OBJ;
+		o.p = text + sp[i].off;
+		rc = index_node(&rd, &nodes[k], &o, k, "-", err, sizeof err);
+		k++;
+	}
+	free(rd.tmp);
+	free(rd.cel);
+	free(rd.csl);
+	byid = pp_xcalloc(k + 1, sizeof *byid);
+	for (size_t i = 0; i < k; i++)
+		byid[i] = &nodes[i];
+	qsort(byid, k, sizeof *byid, cmp_id);
+	for (size_t i = 1; rc == 0 && i < k; i++)
+		if (!strcmp(byid[i]->id, byid[i - 1]->id))
+			rc = -1;
+	free(byid);
+	/* the nodes indexed here own their containers; moved ones share */
+	for (size_t i = 0, j = 0; i < total && j < k; i++) {
+		const struct pp_node *n = i < r->nnodes ? &r->nodes[i] : NULL;
+
+		if (n && n->removed)
+			continue;
+		if (rc < 0 && !(n && sp[i].same))
+			free(nodes[j].containers);
+		j++;
+	}
+	if (rc < 0) {
+		free(nodes);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nnodes; i++) {
+		if (r->nodes[i].removed || !sp[i].same)
+			free(r->nodes[i].containers);
+		json_object_put(r->nodes[i].obj);
+	}
+	free(r->nodes);
+	r->nodes = nodes;
+	r->nnodes = k;
+	free(r->text);
+	r->text = text;
+	r->len = len;
+	json_object_put(r->added);
+	r->added = NULL;
+	return 0;
+}
+
+int
+pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen)
+{
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
+	char err[512], *text;
 	size_t len;
-	char *text = pp_registry_render(r, &len);
+	int rc = 0;
+
+	text = render(r, &len, r->text ? sp : NULL);
+	if (out) {
+		*out = pp_xmalloc(len + 1);
+		memcpy(*out, text, len + 1);
+		*outlen = len;
+	}
+	if (!r->text) {
+		free(text);
+		free(sp);
+		return pp_registry_index(r, err, sizeof err);
+	}
+	if (reindex_spliced(r, text, len, sp) < 0) {
+		free_index(r);
+		free(r->text);
+		r->text = text;
+		r->len = len;
+		json_object_put(r->added);
+		r->added = NULL;
+		rc = index_text(r, err, sizeof err);
+		if (rc == NOT_TAKEN) {
+			/* an edit the scanner does not take: json-c reads it */
+			r->text = NULL;
+			rc = load(r, text, len, 1, err, sizeof err);
+		}
+		if (rc < 0)
+			pp_warn("%s", err);
+	}
+	free(sp);
+	return rc < 0 ? -1 : 0;
+}
+
+static int
+save_text(struct pp_registry *r, int reindex)
+{
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
+	size_t len;
+	char *text = render(r, &len, sp);
 	char err[512];
 	int rc;
 
@@ -1154,9 +1438,19 @@ save_text(struct pp_registry *r)
 		int e = errno;
 
 		free(text);
+		free(sp);
 		errno = e;
 		return -1;
 	}
+	if (!reindex) {
+		free(text);
+		free(sp);
+		return 0;
+	}
+	rc = reindex_spliced(r, text, len, sp);
+	free(sp);
+	if (rc == 0)
+		return 0;
 	free_index(r);
 	free(r->text);
 	r->text = text;
@@ -1189,7 +1483,7 @@ pp_registry_save(struct pp_registry *r)
 		return -1;
 	}
 	if (r->text)
-		return save_text(r);
+		return save_text(r, 1);
 	s = pp_registry_render(r, &len);
 	rc = pp_write_atomic(r->path, s, len, 0644);
 	free(s);
@@ -1201,9 +1495,30 @@ pp_registry_save(struct pp_registry *r)
 	return rc;
 }
 
+int
+pp_registry_commit(struct pp_registry *r)
+{
+	int rc, e;
+
+	if (r->text && !r->readonly) {
+		/* indexed from the splice: the next open of the same bytes
+		 * (pp-drain's next move) takes it from the cache */
+		rc = save_text(r, 1);
+		e = errno;
+	} else {
+		rc = pp_registry_save(r);
+		e = errno;
+	}
+	pp_registry_close(r);
+	errno = e;
+	return rc;
+}
+
 void
 pp_registry_close(struct pp_registry *r)
 {
+	if (unchanged(r))
+		stash(r);
 	free_index(r);
 	json_object_put(r->root);
 	r->root = NULL;

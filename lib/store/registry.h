@@ -83,6 +83,7 @@ struct pp_registry {
 	json_object *added;   /* nodes added by pp_registry_nodes */
 	struct pp_strings *strings; /* the index's strings (text mode) */
 	int readonly;         /* text forgotten: no edits */
+	int cacheable;        /* read from a file by pp_registry_open */
 	size_t nnodes;
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
@@ -118,6 +119,14 @@ int pp_registry_parse_tree(struct pp_registry *r, const char *text,
 int pp_registry_save(struct pp_registry *r);
 /* The text pp_registry_save writes (malloc'd, *len bytes). */
 char *pp_registry_render(struct pp_registry *r, size_t *len);
+/* What pp_registry_save does, without the file: the edits become the
+ * registry's text and index (for tests and the fuzzer; the text is
+ * copied to *out when out is not NULL). Returns 0 or -1. */
+int pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen);
+/* pp_registry_save then pp_registry_close, for a caller done with the
+ * registry: the text written is not read again. r is closed either
+ * way; returns 0 or -1 with errno set. */
+int pp_registry_commit(struct pp_registry *r);
 void pp_registry_close(struct pp_registry *r);
 
 /* Frees the text of a registry read without a lock kept (mode 0) when

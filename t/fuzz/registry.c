@@ -67,15 +67,18 @@ same_index(const struct pp_registry *a, const struct pp_registry *b)
 	}
 }
 
-/* the same edits through the registry API, rendered */
+/* the same edits through the registry API, applied: the index made
+ * from the splice must be the index of the text written */
 static char *
 edited(struct pp_registry *r)
 {
+	struct pp_registry f;
 	struct pp_node *n;
 	json_object *o;
 	size_t len;
 	char *text, err[256];
 	char *id = r->nnodes ? strdup(r->nodes[0].id) : NULL;
+	int rc, frc;
 
 	n = id ? pp_registry_find(r, id) : NULL;
 	if (n) {
@@ -87,9 +90,23 @@ edited(struct pp_registry *r)
 		pp_registry_remove(r, r->nodes[r->nnodes - 1].id);
 	o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_string("new-1"));
+	json_object_object_add(o, "kind", json_object_new_string("cloud"));
+	json_object_object_add(o, "status",
+		json_object_new_string("provisioning"));
+	json_object_object_add(o, "total_ram_mb", json_object_new_int(1));
 	json_object_array_add(pp_registry_nodes(r), o);
-	text = pp_registry_render(r, &len);
 	free(id);
+	rc = pp_registry_apply(r, &text, &len);
+	memset(&f, 0, sizeof f);
+	frc = pp_registry_parse(&f, text, len, "fuzz", err, sizeof err);
+	if (rc != frc) {
+		fprintf(stderr, "applied edits index %d, their text %d\n",
+			rc, frc);
+		abort();
+	}
+	if (rc == 0)
+		same_index(r, &f);
+	pp_registry_close(&f);
 	/* as json-c reads it, written compact */
 	o = pp_json_parse(text, len, err, sizeof err);
 	if (!o) {
