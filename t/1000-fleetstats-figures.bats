@@ -169,6 +169,27 @@ print("spliced", end - start, "bytes into", len(compact))
 	jq_is '[.nodes[].id] | join(",")' 'cloud-a,cloud-p,ded-2,cloud-u,new-1,new-3'
 }
 
+# a tool that opens the registry again (pp-drain, around every move)
+# reuses what it read only when the file holds the very same bytes
+@test "a registry changed between two opens is read again, in place or replaced" {
+	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
+	run "$BUILD/unit/regtool" twice "$BATS_TEST_TMPDIR/r.json" cloud-a \
+		"sed -i 's/\"total_ram_mb\": 16384/\"total_ram_mb\": 32768/' '$BATS_TEST_TMPDIR/r.json'"
+	assert_success
+	assert_output $'16384\n32768'
+	# the same size, written into the same file
+	run "$BUILD/unit/regtool" twice "$BATS_TEST_TMPDIR/r.json" cloud-a \
+		"python3 -c 'import sys
+f = open(sys.argv[1], \"r+b\"); t = f.read()
+f.seek(0); f.write(t.replace(b\"32768, \\\"reserved_ram_mb\\\": 512, \\\"ip\\\": \\\"198.51.100.7\",
+    b\"16384, \\\"reserved_ram_mb\\\": 512, \\\"ip\\\": \\\"198.51.100.7\"))' '$BATS_TEST_TMPDIR/r.json'"
+	assert_success
+	assert_output $'32768\n16384'
+	run "$BUILD/unit/regtool" twice "$BATS_TEST_TMPDIR/r.json" cloud-a true
+	assert_success
+	assert_output $'16384\n16384'
+}
+
 # an escaped key is json-c's to read: the registry is read as a tree,
 # the same figures come out, and a rewrite is compact
 @test "a registry the scanner leaves to json-c reads the same and is rewritten compact" {

@@ -1073,11 +1073,51 @@ drop_cached(void)
 	free(c.path);
 }
 
+/* Whether the file holds the cached bytes, compared as it is read
+ * (no copy of a big file is made to find it unchanged). */
+static int
+same_as_cached(const char *path)
+{
+	char buf[65536];
+	struct stat st;
+	size_t off = 0;
+	int fd, same = 0;
+
+	if (!cache.text || strcmp(cache.path, path))
+		return 0;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == cache.len) {
+		for (;;) {
+			ssize_t got = read(fd, buf, sizeof buf);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				break;
+			if (got == 0) {
+				same = off == cache.len;
+				break;
+			}
+			if ((size_t)got > cache.len - off ||
+			    memcmp(cache.text + off, buf, (size_t)got))
+				break;
+			off += (size_t)got;
+		}
+	}
+	close(fd);
+	return same;
+}
+
+/* Takes the cached index when text (NULL: already compared) holds the
+ * cached bytes. */
 static int
 take_cached(struct pp_registry *r, char *text, size_t len)
 {
 	if (!cache.text || strcmp(cache.path, r->path) || cache.len != len ||
-	    memcmp(cache.text, text, len))
+	    (text && memcmp(cache.text, text, len)))
 		return 0;
 	free(text);
 	r->text = cache.text;
@@ -1180,15 +1220,19 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 			return -2;
 		}
 	}
+	r->cacheable = 1;
+	if (same_as_cached(path)) {
+		if (!mode)
+			pp_unlock(&r->lock);
+		take_cached(r, NULL, cache.len);
+		return 0;
+	}
 	text = read_text(path, &len, err, errlen);
 	/* a reader holds the lock only while it reads */
 	if (!mode || !text)
 		pp_unlock(&r->lock);
 	if (!text)
 		return -1;
-	r->cacheable = 1;
-	if (take_cached(r, text, len))
-		return 0;
 	rc = load(r, text, len, 0, err, errlen);
 	if (rc < 0)
 		pp_unlock(&r->lock);
