@@ -4,7 +4,8 @@
 A deterministic registry for benchmarks: 10 % dedicated nodes, the rest
 cloud nodes in every status, game servers of 1-16 GB in every state.
 PROVIDER (default hetzner) is the cloud nodes' provider: "local" for a
-cycle with the local provider."""
+cycle with the local provider, which holds none of these servers, so
+then no node is left provisioning (pp-provision would look for each)."""
 import json
 import random
 import sys
@@ -34,6 +35,8 @@ for i in range(nodes_n):
         t = types[rng.randrange(len(types))]
         status = rng.choice(["ready"] * 8 + ["provisioning", "draining",
                                                "unhealthy"])
+        if status == "provisioning" and provider == "local":
+            status = "ready"
         node = {"id": "cloud-%05d" % i, "kind": "cloud", "status": status,
                 "role": rng.choice(["worker"] * 9 + ["spare"]),
                 "total_ram_mb": t[1] * 8, "reserved_ram_mb": 512,
