@@ -129,3 +129,87 @@ setup() {
 	jq_is '.nodes[0].labels | type' object
 	jq_is '.nodes[1].cloud.server_id' 101
 }
+
+# spliced: the text before and after the edited node is the file's own
+# to the byte, and the node is written compact in its place
+@test "a status change rewrites that node's text only, never inflated" {
+	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
+	run "$BUILD/unit/regtool" touch "$BATS_TEST_TMPDIR/r.json" cloud-a draining
+	assert_success
+	run python3 -c '
+import json, sys
+old = open(sys.argv[1]).read()
+new = open(sys.argv[2]).read()
+start = old.index("{\"id\": \"cloud-a\"")
+end = old.index(",\n  {\"id\": \"cloud-s\"")
+node = json.loads(old[start:end])
+node["status"] = "draining"
+compact = json.dumps(node, separators=(",", ":"))
+assert new == old[:start] + compact + old[end:], new
+print("spliced", end - start, "bytes into", len(compact))
+' "$REG" "$BATS_TEST_TMPDIR/r.json"
+	assert_success
+	assert_output --partial "spliced"
+}
+
+@test "nodes removed and added by the API are cut out and appended" {
+	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
+	run "$BUILD/unit/regtool" splice "$BATS_TEST_TMPDIR/r.json" cloud-s new-1
+	assert_success
+	output=$(cat "$BATS_TEST_TMPDIR/r.json")
+	jq_is '[.nodes[].id] | join(",")' 'ded-1,cloud-a,cloud-p,ded-2,cloud-u,new-1'
+	jq_is '.nodes[5].status' provisioning
+	jq_is '.platform_note' 'unknown top-level fields survive rewrites'
+	# the first node and the last one removed keep the list well formed
+	run "$BUILD/unit/regtool" splice "$BATS_TEST_TMPDIR/r.json" ded-1 new-2
+	assert_success
+	run "$BUILD/unit/regtool" splice "$BATS_TEST_TMPDIR/r.json" new-2 new-3
+	assert_success
+	output=$(cat "$BATS_TEST_TMPDIR/r.json")
+	jq_is '[.nodes[].id] | join(",")' 'cloud-a,cloud-p,ded-2,cloud-u,new-1,new-3'
+}
+
+# a tool that opens the registry again (pp-drain, around every move)
+# reuses what it read only when the file holds the very same bytes
+@test "a registry changed between two opens is read again, in place or replaced" {
+	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
+	run "$BUILD/unit/regtool" twice "$BATS_TEST_TMPDIR/r.json" cloud-a \
+		"sed -i 's/\"total_ram_mb\": 16384/\"total_ram_mb\": 32768/' '$BATS_TEST_TMPDIR/r.json'"
+	assert_success
+	assert_output $'16384\n32768'
+	# the same size, written into the same file
+	run "$BUILD/unit/regtool" twice "$BATS_TEST_TMPDIR/r.json" cloud-a \
+		"python3 -c 'import sys
+f = open(sys.argv[1], \"r+b\"); t = f.read()
+f.seek(0); f.write(t.replace(b\"32768, \\\"reserved_ram_mb\\\": 512, \\\"ip\\\": \\\"198.51.100.7\",
+    b\"16384, \\\"reserved_ram_mb\\\": 512, \\\"ip\\\": \\\"198.51.100.7\"))' '$BATS_TEST_TMPDIR/r.json'"
+	assert_success
+	assert_output $'32768\n16384'
+	run "$BUILD/unit/regtool" twice "$BATS_TEST_TMPDIR/r.json" cloud-a true
+	assert_success
+	assert_output $'16384\n16384'
+}
+
+# an escaped key is json-c's to read: the registry is read as a tree,
+# the same figures come out, and a rewrite is compact
+@test "a registry the scanner leaves to json-c reads the same and is rewritten compact" {
+	sed 's/"status": "draining"/"st\\u0061tus": "draining"/' "$REG" \
+		> "$BATS_TEST_TMPDIR/r.json"
+	grep -q 'st\\u0061tus' "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$REG" \
+		--now 2026-11-27T10:00:00Z
+	assert_success
+	local want
+	want=$(jq -c '[.fleet, .nodes]' <<< "$output")
+	run --separate-stderr pp-fleetstats --no-record \
+		-r "$BATS_TEST_TMPDIR/r.json" --now 2026-11-27T10:00:00Z
+	assert_success
+	[ "$(jq -c '[.fleet, .nodes]' <<< "$output")" = "$want" ] ||
+		fail "figures differ"
+	run "$BUILD/unit/regtool" touch "$BATS_TEST_TMPDIR/r.json" cloud-a draining
+	assert_success
+	[ "$(wc -l < "$BATS_TEST_TMPDIR/r.json")" -eq 1 ] || fail "not compact"
+	output=$(cat "$BATS_TEST_TMPDIR/r.json")
+	jq_is '.nodes[4].status' draining
+	jq_is '.nodes[1].status' draining
+}

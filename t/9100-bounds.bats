@@ -81,15 +81,29 @@ x = t(20)" > "$BATS_TEST_TMPDIR/d"
 	assert_stderr_contains "JSON too big to hold: its tree would take more than 1536 MB"
 }
 
-@test "a registry that would be a 3 GB tree is refused, not parsed" {
+# The scanner reads a registry without a tree; what it leaves to json-c
+# (here an escaped key) is a tree again, under the tree bound.
+@test "a registry left to json-c that would be a 3 GB tree is refused, not parsed" {
 	plain_build_only
 	python3 -c "import sys
-sys.stdout.write('{\"version\":1,\"nodes\":[],\"x\":[' + '{},' * 2999999 + '{}]}')" \
+sys.stdout.write('{\"version\":1,\"nodes\":[],\"\\\\u0078\":[' + '{},' * 2999999 + '{}]}')" \
 		> "$BATS_TEST_TMPDIR/r.json"
+	grep -q '"\\u0078"' "$BATS_TEST_TMPDIR/r.json"
 	run --separate-stderr limited 2000000 pp-fleetstats --dry-run --now $NOW \
 		--registry "$BATS_TEST_TMPDIR/r.json"
 	assert_failure 2
 	assert_stderr_contains "JSON too big to hold"
+}
+
+@test "the scanner reads a registry of 3 million unknown objects without a tree, within 100 MB" {
+	plain_build_only
+	python3 -c "import sys
+sys.stdout.write('{\"version\":1,\"nodes\":[],\"x\":[' + '{},' * 2999999 + '{}]}')" \
+		> "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr limited 100000 pp-fleetstats --dry-run --now $NOW \
+		--registry "$BATS_TEST_TMPDIR/r.json"
+	assert_success
+	jq_is '.fleet.nodes.cloud.total' 0
 }
 
 @test "a 1 GB sparse trace (no newline after the header) is refused at the first long line, within 100 MB" {

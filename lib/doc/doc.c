@@ -67,8 +67,22 @@ pp_doc_read(void)
 	return doc_check(doc, empty, err);
 }
 
-json_object *
-pp_doc_parse_lean(const char *text, size_t len)
+/* No byte at or below a space: no whitespace outside strings either
+ * (the scanner refuses control characters in strings). */
+static int
+is_compact(const char *p, size_t n)
+{
+	size_t ws = 0;
+
+	for (size_t i = 0; i < n; i++)
+		ws += (unsigned char)p[i] <= ' ';
+	return ws == 0;
+}
+
+/* own: the buffer text is in, which the nodes' text may take over
+ * (then *own is NULL): compact nodes are not copied a second time. */
+static json_object *
+parse_lean(const char *text, size_t len, char **own)
 {
 	struct pp_jscan s = {text + len, 800, 0, PP_JSCAN_DEPTH};
 	const char *e = text + len, *nodes = NULL, *nodes_end = NULL;
@@ -129,10 +143,28 @@ pp_doc_parse_lean(const char *text, size_t len)
 	free(rest);
 	if (!doc)
 		return NULL;
-	raw = pp_xmalloc(cut + 1);
-	pp_jscan_minify(nodes, cut, raw);
+	if (!is_compact(nodes, cut)) {
+		raw = pp_xmalloc(cut + 1);
+		pp_jscan_minify(nodes, cut, raw);
+	} else if (own && *own == text) {
+		raw = *own;
+		*own = NULL;
+		memmove(raw, nodes, cut);
+		raw[cut] = '\0';
+		raw = pp_xrealloc(raw, cut + 1);
+	} else {
+		raw = pp_xmalloc(cut + 1);
+		memcpy(raw, nodes, cut);
+		raw[cut] = '\0';
+	}
 	json_object_object_add(doc, "nodes", pp_jnew_raw(raw));
 	return doc;
+}
+
+json_object *
+pp_doc_parse_lean(const char *text, size_t len)
+{
+	return parse_lean(text, len, NULL);
 }
 
 json_object *
@@ -157,7 +189,7 @@ pp_doc_read_lean(void)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: read error:");
 	for (size_t i = 0; i < len && empty; i++)
 		empty = strchr(" \t\r\n", text[i]) != NULL;
-	doc = empty ? NULL : pp_doc_parse_lean(text, len);
+	doc = empty ? NULL : parse_lean(text, len, &text);
 	if (!doc && !empty)
 		doc = pp_json_parse(text, len, err, sizeof err);
 	free(text);

@@ -1,6 +1,8 @@
 /* Fleet figures (DESIGN section 3) and the per-node summaries that go
  * into the document: lean, one object per node, no game-server records
  * beyond the RAM each holds on cloud nodes (pp-decide's fit check). */
+#include <math.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -189,6 +191,114 @@ pp_nodes_json(const struct pp_registry *r, time_t now)
 	return a;
 }
 
+/* pp_jnew_double's text: rounded, trailing zeros trimmed, one kept */
+static void
+add_double(struct pp_buf *b, double v, int digits)
+{
+	char buf[64];
+	double scale = pow(10, digits);
+	double r = round(v * scale) / scale;
+	char *e;
+
+	if (!isfinite(r))
+		r = 0;
+	snprintf(buf, sizeof buf, "%.*f", digits, r);
+	if (strchr(buf, '.')) {
+		e = buf + strlen(buf) - 1;
+		while (*e == '0' && e[-1] != '.')
+			*e-- = '\0';
+	}
+	pp_buf_addstr(b, buf);
+}
+
+/* a string as json-c writes it (plain ASCII by hand, the rest by
+ * json-c), or null */
+static void
+add_jstr(struct pp_buf *b, const char *s)
+{
+	const unsigned char *p;
+	json_object *o;
+
+	if (!s) {
+		pp_buf_add(b, "null", 4);
+		return;
+	}
+	for (p = (const unsigned char *)s; *p; p++)
+		if (*p < 0x20 || *p > 0x7e || *p == '"' || *p == '\\')
+			break;
+	if (!*p) {
+		pp_buf_add(b, "\"", 1);
+		pp_buf_add(b, s, (size_t)(p - (const unsigned char *)s));
+		pp_buf_add(b, "\"", 1);
+		return;
+	}
+	o = json_object_new_string(s);
+	pp_buf_addstr(b, pp_json_string(o, 0));
+	json_object_put(o);
+}
+
+static void
+add_int(struct pp_buf *b, const char *key, long long v)
+{
+	char buf[32];
+	int n = snprintf(buf, sizeof buf, "%lld", v);
+
+	pp_buf_addstr(b, key);
+	pp_buf_add(b, buf, (size_t)n);
+}
+
+/* The text pp_json_string(pp_node_json(n, now), 0) makes, without the
+ * objects (the fuzzer holds the two to the same bytes). */
+static void
+node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
+{
+	char ts[PP_TIME_LEN];
+
+	pp_buf_addstr(b, "{\"id\":");
+	add_jstr(b, n->id);
+	pp_buf_addstr(b, ",\"kind\":");
+	add_jstr(b, pp_kind_name(n->kind));
+	pp_buf_addstr(b, ",\"status\":");
+	add_jstr(b, pp_status_name(n->status));
+	pp_buf_addstr(b, ",\"role\":");
+	add_jstr(b, pp_role_name(n->role));
+	add_int(b, ",\"total_ram_mb\":", n->total_ram_mb);
+	add_int(b, ",\"reserved_ram_mb\":", n->reserved_ram_mb);
+	add_int(b, ",\"usable_ram_mb\":", n->usable_ram_mb);
+	add_int(b, ",\"allocated_ram_mb\":", n->allocated_ram_mb);
+	add_int(b, ",\"free_ram_mb\":", n->usable_ram_mb -
+		n->allocated_ram_mb);
+	add_int(b, ",\"containers\":", (long long)n->ncontainers);
+	add_int(b, ",\"containers_stopped\":", (long long)n->stopped);
+	add_int(b, ",\"largest_container_mb\":", n->largest_container_mb);
+	add_int(b, ",\"players\":", n->players);
+	pp_buf_addstr(b, ",\"ip\":");
+	add_jstr(b, n->ip);
+	pp_buf_addstr(b, ",\"location\":");
+	add_jstr(b, n->location);
+	if (!n->has_cloud) {
+		pp_buf_addstr(b, ",\"server_type\":null,\"server_id\":null,"
+			"\"hourly_cost_eur\":0.0}");
+		return;
+	}
+	pp_buf_addstr(b, ",\"server_type\":");
+	add_jstr(b, n->server_type);
+	pp_buf_addstr(b, ",\"server_id\":");
+	add_jstr(b, n->server_id);
+	pp_buf_addstr(b, ",\"provider\":");
+	add_jstr(b, n->provider);
+	pp_buf_addstr(b, ",\"hourly_cost_eur\":");
+	add_double(b, n->hourly_cost_eur, 4);
+	pp_buf_addstr(b, ",\"created_at\":");
+	add_jstr(b, n->created_at ? pp_format_time(n->created_at, ts,
+		sizeof ts) : NULL);
+	add_int(b, ",\"billing_minute\":", pp_billing_minute(n, now));
+	pp_buf_addstr(b, ",\"container_ram_mb\":[");
+	for (size_t i = 0; i < n->ncontainers; i++)
+		add_int(b, i ? "," : "", pp_container_ram(&n->containers[i]));
+	pp_buf_addstr(b, "]}");
+}
+
 json_object *
 pp_nodes_raw(const struct pp_registry *r, time_t now)
 {
@@ -196,12 +306,9 @@ pp_nodes_raw(const struct pp_registry *r, time_t now)
 
 	pp_buf_addstr(&b, "[");
 	for (size_t i = 0; i < r->nnodes; i++) {
-		json_object *o = pp_node_json(&r->nodes[i], now);
-
 		if (i)
 			pp_buf_addstr(&b, ",");
-		pp_buf_addstr(&b, pp_json_string(o, 0));
-		json_object_put(o);
+		node_text(&b, &r->nodes[i], now);
 	}
 	pp_buf_addstr(&b, "]");
 	return pp_jnew_raw(b.s);

@@ -308,13 +308,12 @@ record_move(struct run *x, const struct pp_move *m, char *err, size_t errlen)
 		return -1;
 	}
 	move_json(from, to, m->server);
-	if (pp_registry_save(&r) < 0) {
+	/* nothing reads this registry again: written, not re-indexed */
+	if (pp_registry_commit(&r) < 0) {
 		snprintf(err, errlen, "moved, but cannot save registry '%s': "
 			"%s", x->rpath, strerror(errno));
-		pp_registry_close(&r);
 		return -1;
 	}
-	pp_registry_close(&r);
 	return 0;
 }
 

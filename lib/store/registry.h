@@ -9,7 +9,9 @@
 #include "base/util.h"
 
 #define PP_REGISTRY_VERSION 1
-#define PP_REGISTRY_MAX (512u * 1024 * 1024)
+/* Largest registry file read (a bound against hostile input, not a
+ * fleet size: 100,000 nodes with 20 game servers each take 160 MB). */
+#define PP_REGISTRY_MAX (2048ull * 1024 * 1024)
 /* Largest RAM figure (MB) accepted from outside, 1 PB: sums over any
  * registry or document that fits in memory stay far from overflow. */
 #define PP_RAM_MAX_MB (1LL << 30)
@@ -57,12 +59,31 @@ struct pp_node {
 	long long largest_container_mb;
 	long long players;
 	size_t stopped;
+	/* The node's JSON object: parsed from the node's text when the
+	 * node is looked up with pp_registry_find (or its status set), so
+	 * that reading the registry builds no tree. Edits on it are
+	 * written back by pp_registry_save as this node's text only. */
 	json_object *obj;
+	const char *text;     /* the node's text in the file, or NULL */
+	size_t text_len;
+	int removed;          /* by pp_registry_remove, until saved */
 };
+
+struct pp_strings;
 
 struct pp_registry {
 	char *path;           /* file path, or the URL it came from */
-	json_object *root;    /* the whole file, unknown fields kept */
+	/* The file's text, read by the strict scanner (base/jscan.c)
+	 * into the index; or, for text the scanner does not take, the
+	 * tree json-c made of it (then text is NULL). */
+	char *text;
+	size_t len;
+	size_t nodes_open;    /* offset of the nodes list's '[' */
+	json_object *root;
+	json_object *added;   /* nodes added by pp_registry_nodes */
+	struct pp_strings *strings; /* the index's strings (text mode) */
+	int readonly;         /* text forgotten: no edits */
+	int cacheable;        /* read from a file by pp_registry_open */
 	size_t nnodes;
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
@@ -80,20 +101,48 @@ long long pp_container_ram(const struct pp_container *c);
  * not granted in time (exit 1). */
 int pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen);
-/* Checks and indexes r->root (after loading or after edits). */
+/* Checks and indexes the registry again (r->text, else r->root). */
 int pp_registry_index(struct pp_registry *r, char *err, size_t errlen);
-/* Parses registry text without any file (tests, fuzzing). */
+/* Parses registry text without any file (tests, fuzzing): the scanner
+ * first, json-c when the scanner does not take the text. */
 int pp_registry_parse(struct pp_registry *r, const char *text, size_t len,
 	const char *name, char *err, size_t errlen);
-/* Writes r->root back atomically; the registry must be open with
- * PP_LOCK_EX. Re-indexes. Returns 0 or -1 with errno set. */
+/* The two readings apart, for the fuzzer that holds them to the same
+ * index: the scanner's returns -3 when it does not take the text. */
+int pp_registry_parse_text(struct pp_registry *r, const char *text,
+	size_t len, const char *name, char *err, size_t errlen);
+int pp_registry_parse_tree(struct pp_registry *r, const char *text,
+	size_t len, const char *name, char *err, size_t errlen);
+/* Writes the registry back atomically, compact (or as it came): read
+ * as text, only the text of edited, removed and added nodes changes.
+ * The registry must be open with PP_LOCK_EX. Re-indexes (node pointers
+ * taken before are stale). Returns 0 or -1 with errno set. */
 int pp_registry_save(struct pp_registry *r);
+/* The text pp_registry_save writes (malloc'd, *len bytes). */
+char *pp_registry_render(struct pp_registry *r, size_t *len);
+/* What pp_registry_save does, without the file: the edits become the
+ * registry's text and index (for tests and the fuzzer; the text is
+ * copied to *out when out is not NULL). Returns 0 or -1. */
+int pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen);
+/* pp_registry_save then pp_registry_close, for a caller done with the
+ * registry: the text written is not read again. r is closed either
+ * way; returns 0 or -1 with errno set. */
+int pp_registry_commit(struct pp_registry *r);
 void pp_registry_close(struct pp_registry *r);
 
+/* Frees the text of a registry read without a lock kept (mode 0) when
+ * only the index is needed from here on: a big fleet's text is then
+ * not held while its document is written. Nodes found afterwards have
+ * no obj, and nothing can be saved. */
+void pp_registry_forget_text(struct pp_registry *r);
+
 struct pp_node *pp_registry_find(struct pp_registry *r, const char *id);
-/* Edits on the JSON; call pp_registry_index (or save) afterwards. */
+/* Edits; pp_registry_save writes them. */
 void pp_node_set_status(struct pp_node *n, int status);
 int pp_registry_remove(struct pp_registry *r, const char *id);
+/* The list a new node object is added to (json_object_array_add);
+ * pp_registry_save appends its nodes to the registry's. It holds only
+ * the added nodes: the others are r->nodes. */
 json_object *pp_registry_nodes(struct pp_registry *r);
 
 #endif

@@ -1,8 +1,11 @@
 #!/usr/bin/env python3
-"""genregistry.py NODES CONTAINERS [SEED] > registry.json
+"""genregistry.py NODES CONTAINERS [SEED [PROVIDER]] > registry.json
 
 A deterministic registry for benchmarks: 10 % dedicated nodes, the rest
-cloud nodes in every status, game servers of 1-16 GB in every state."""
+cloud nodes in every status, game servers of 1-16 GB in every state.
+PROVIDER (default hetzner) is the cloud nodes' provider: "local" for a
+cycle with the local provider, which holds none of these servers, so
+then no node is left provisioning (pp-provision would look for each)."""
 import json
 import random
 import sys
@@ -10,6 +13,7 @@ import sys
 nodes_n = int(sys.argv[1])
 containers_n = int(sys.argv[2])
 rng = random.Random(int(sys.argv[3]) if len(sys.argv) > 3 else 42)
+provider = sys.argv[4] if len(sys.argv) > 4 else "hetzner"
 sizes = [1024, 2048, 2048, 4096, 4096, 4096, 6144, 8192, 8192, 12288, 16384]
 states = ["running"] * 7 + ["starting", "stopping", "stopped"]
 types = [("cx33", 8192, 0.0088), ("cx43", 16384, 0.0152),
@@ -31,12 +35,14 @@ for i in range(nodes_n):
         t = types[rng.randrange(len(types))]
         status = rng.choice(["ready"] * 8 + ["provisioning", "draining",
                                                "unhealthy"])
+        if status == "provisioning" and provider == "local":
+            status = "ready"
         node = {"id": "cloud-%05d" % i, "kind": "cloud", "status": status,
                 "role": rng.choice(["worker"] * 9 + ["spare"]),
                 "total_ram_mb": t[1] * 8, "reserved_ram_mb": 512,
                 "ip": "198.51.%d.%d" % (i // 250, i % 250), "location": "nbg1",
                 "labels": {"managed_by": "ppscale"},
-                "cloud": {"provider": "hetzner", "server_id": str(4000000 + i),
+                "cloud": {"provider": provider, "server_id": str(4000000 + i),
                           "server_type": t[0], "hourly_cost_eur": t[2],
                           "created_at": "2026-11-27T%02d:%02d:00Z"
                           % (rng.randrange(24), rng.randrange(60))}}

@@ -1,35 +1,184 @@
 /* Fuzzes the node registry: parse and index, then what pp-fleetstats
- * makes of it (fleet figures, node summaries, tree and raw). */
+ * makes of it (fleet figures, node summaries, tree and raw).
+ *
+ * The registry is read two ways: by the strict scanner from its text
+ * (pp_registry_parse_text) and by json-c into a tree
+ * (pp_registry_parse_tree). Where the scanner takes a text, json-c
+ * must take it too and the two must index it the same, down to every
+ * field and every message; and an edit (a status set, a node removed,
+ * a node added) must write the same registry whichever way it was read:
+ * the spliced text, read back by json-c, is json-c's edited tree.
+ * The node summaries pp-fleetstats writes by hand must be json-c's
+ * serialisation of the same summaries, to the byte. */
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
 
+static int
+same_str(const char *a, const char *b)
+{
+	return (!a && !b) || (a && b && !strcmp(a, b));
+}
+
+static void
+same_index(const struct pp_registry *a, const struct pp_registry *b)
+{
+	if (a->nnodes != b->nnodes) {
+		fprintf(stderr, "readers differ: %zu/%zu nodes\n", a->nnodes,
+			b->nnodes);
+		abort();
+	}
+	for (size_t i = 0; i < a->nnodes; i++) {
+		const struct pp_node *x = &a->nodes[i], *y = &b->nodes[i];
+		int same = same_str(x->id, y->id) && x->kind == y->kind &&
+			x->status == y->status && x->role == y->role &&
+			x->total_ram_mb == y->total_ram_mb &&
+			x->reserved_ram_mb == y->reserved_ram_mb &&
+			same_str(x->ip, y->ip) &&
+			same_str(x->location, y->location) &&
+			x->has_cloud == y->has_cloud &&
+			same_str(x->provider, y->provider) &&
+			same_str(x->server_id, y->server_id) &&
+			same_str(x->server_type, y->server_type) &&
+			same_str(x->server_name, y->server_name) &&
+			!memcmp(&x->hourly_cost_eur, &y->hourly_cost_eur,
+			sizeof x->hourly_cost_eur) &&
+			x->created_at == y->created_at &&
+			x->ncontainers == y->ncontainers &&
+			x->allocated_ram_mb == y->allocated_ram_mb &&
+			x->largest_container_mb == y->largest_container_mb &&
+			x->players == y->players && x->stopped == y->stopped;
+
+		for (size_t j = 0; same && j < x->ncontainers; j++) {
+			const struct pp_container *c = &x->containers[j];
+			const struct pp_container *d = &y->containers[j];
+
+			same = same_str(c->id, d->id) &&
+				c->ram_mb == d->ram_mb &&
+				c->state == d->state &&
+				c->players == d->players;
+		}
+		if (!same) {
+			fprintf(stderr, "node %zu read differently\n", i);
+			abort();
+		}
+	}
+}
+
+/* the same edits through the registry API, applied: the index made
+ * from the splice must be the index of the text written */
+static char *
+edited(struct pp_registry *r)
+{
+	struct pp_registry f;
+	struct pp_node *n;
+	json_object *o;
+	size_t len;
+	char *text, err[256];
+	char *id = r->nnodes ? strdup(r->nodes[0].id) : NULL;
+	int rc, frc;
+
+	n = id ? pp_registry_find(r, id) : NULL;
+	if (n) {
+		pp_node_set_status(n, PP_ST_DRAINING);
+		json_object_object_add(n->obj, "draining_since",
+			json_object_new_string("2026-11-27T18:00:00Z"));
+	}
+	if (r->nnodes > 1)
+		pp_registry_remove(r, r->nodes[r->nnodes - 1].id);
+	o = json_object_new_object();
+	json_object_object_add(o, "id", json_object_new_string("new-1"));
+	json_object_object_add(o, "kind", json_object_new_string("cloud"));
+	json_object_object_add(o, "status",
+		json_object_new_string("provisioning"));
+	json_object_object_add(o, "total_ram_mb", json_object_new_int(1));
+	json_object_array_add(pp_registry_nodes(r), o);
+	free(id);
+	rc = pp_registry_apply(r, &text, &len);
+	memset(&f, 0, sizeof f);
+	frc = pp_registry_parse(&f, text, len, "fuzz", err, sizeof err);
+	if (rc != frc) {
+		fprintf(stderr, "applied edits index %d, their text %d\n",
+			rc, frc);
+		abort();
+	}
+	if (rc == 0)
+		same_index(r, &f);
+	pp_registry_close(&f);
+	/* as json-c reads it, written compact */
+	o = pp_json_parse(text, len, err, sizeof err);
+	if (!o) {
+		fprintf(stderr, "edited registry is not JSON: %s\n%s\n", err,
+			text);
+		abort();
+	}
+	free(text);
+	text = strdup(pp_json_string(o, 0));
+	json_object_put(o);
+	return text;
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
-	struct pp_registry r;
+	struct pp_registry r, t;
 	struct pp_fleet fl;
-	char err[1024];
+	char err[1024], terr[1024];
+	int rc, trc;
 
 	FUZZ_INIT();
 	memset(&r, 0, sizeof r);
-	if (pp_registry_parse(&r, (const char *)data, size, "fuzz", err,
-	    sizeof err) == 0) {
+	memset(&t, 0, sizeof t);
+	rc = pp_registry_parse_text(&r, (const char *)data, size, "fuzz",
+		err, sizeof err);
+	trc = pp_registry_parse_tree(&t, (const char *)data, size, "fuzz",
+		terr, sizeof terr);
+	/* what pp-fleetstats makes of it, before the edits below */
+	if (trc == 0) {
 		json_object *a, *b;
 
-		pp_fleet_compute(&r, &fl);
+		pp_fleet_compute(&t, &fl);
 		a = pp_fleet_json(&fl);
-		b = pp_nodes_json(&r, FUZZ_NOW);
 		(void)pp_json_string(a, 0);
-		(void)pp_json_string(b, 0);
+		json_object_put(a);
+		/* the summaries written by hand are json-c's to the byte */
+		a = pp_nodes_raw(&t, FUZZ_NOW);
+		b = pp_nodes_json(&t, FUZZ_NOW);
+		(void)pp_json_string(b, 1);
+		if (strcmp(pp_jraw_text(a), pp_json_string(b, 0))) {
+			fprintf(stderr, "node summaries differ:\n%s\n%s\n",
+				pp_jraw_text(a), pp_json_string(b, 0));
+			abort();
+		}
 		json_object_put(a);
 		json_object_put(b);
-		a = pp_nodes_raw(&r, FUZZ_NOW);
-		(void)pp_json_string(a, 0);
-		json_object_put(a);
-		for (size_t i = 0; i < r.nnodes; i++)
-			(void)pp_billing_minute(&r.nodes[i], FUZZ_NOW);
+		for (size_t i = 0; i < t.nnodes; i++)
+			(void)pp_billing_minute(&t.nodes[i], FUZZ_NOW);
+	}
+	if (rc != -3) {
+		if (rc != trc || (rc < 0 && strcmp(err, terr))) {
+			fprintf(stderr, "readers differ: %d '%s' / %d '%s'\n",
+				rc, rc ? err : "", trc, trc ? terr : "");
+			abort();
+		}
+		if (rc == 0) {
+			char *a, *b;
+
+			same_index(&r, &t);
+			a = edited(&r);
+			b = edited(&t);
+			if (strcmp(a, b)) {
+				fprintf(stderr, "edits differ:\n%s\n%s\n", a,
+					b);
+				abort();
+			}
+			free(a);
+			free(b);
+		}
 	}
 	pp_registry_close(&r);
+	pp_registry_close(&t);
 	return 0;
 }

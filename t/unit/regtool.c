@@ -1,7 +1,14 @@
 /* regtool: registry operations for the tests.
  *   regtool touch FILE NODE STATUS   set a node's status (locked write)
  *   regtool flip FILE N              rewrite the registry N times,
- *                                    toggling a field, as fast as it can */
+ *                                    toggling a field, as fast as it can
+ *   regtool splice FILE NODE NEW     remove NODE and add a provisioning
+ *                                    node NEW, in one write
+ *   regtool twice FILE NODE CMD      print NODE's total_ram_mb, run the
+ *                                    shell command CMD, print it again
+ *                                    (one process: the second open may
+ *                                    use what the first one read) */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -44,7 +51,44 @@ main(int argc, char **argv)
 		}
 		return 0;
 	}
+	if (argc == 5 && !strcmp(argv[1], "splice")) {
+		json_object *o = json_object_new_object();
+
+		if (pp_registry_open(&r, argv[2], PP_LOCK_EX, err,
+		    sizeof err) < 0)
+			pp_die(2, "%s", err);
+		if (pp_registry_remove(&r, argv[3]) < 0)
+			pp_die(2, "no node '%s'", argv[3]);
+		json_object_object_add(o, "id", json_object_new_string(argv[4]));
+		json_object_object_add(o, "kind", json_object_new_string("cloud"));
+		json_object_object_add(o, "status",
+			json_object_new_string("provisioning"));
+		json_object_object_add(o, "total_ram_mb",
+			json_object_new_int(8192));
+		json_object_array_add(pp_registry_nodes(&r), o);
+		if (pp_registry_save(&r) < 0)
+			pp_die(1, "cannot save:");
+		pp_registry_close(&r);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "twice")) {
+		for (int i = 0; i < 2; i++) {
+			struct pp_node *n;
+
+			if (i && system(argv[4]) != 0)
+				pp_die(1, "command failed");
+			if (pp_registry_open(&r, argv[2], 0, err,
+			    sizeof err) < 0)
+				pp_die(2, "%s", err);
+			n = pp_registry_find(&r, argv[3]);
+			if (!n)
+				pp_die(2, "no node '%s'", argv[3]);
+			printf("%lld\n", n->total_ram_mb);
+			pp_registry_close(&r);
+		}
+		return 0;
+	}
 	fprintf(stderr, "usage: regtool touch FILE NODE STATUS | "
-		"flip FILE N\n");
+		"flip FILE N | splice FILE NODE NEW | twice FILE NODE CMD\n");
 	return 2;
 }
