@@ -83,8 +83,26 @@ show(const char *rpath, const struct pp_regedit *e)
 		pp_registry_close(&r);
 		return PP_EXIT_FAIL;
 	}
-	rc = pp_doc_write(n ? n->obj : r.root) < 0 ? PP_EXIT_FAIL :
-		PP_EXIT_OK;
+	if (n) {
+		rc = pp_doc_write(n->obj) < 0 ?
+			PP_EXIT_FAIL : PP_EXIT_OK;
+	} else {
+		/* the whole file as the registry reads it */
+		size_t len;
+		char *text = pp_registry_render(&r, &len);
+		json_object *root = text ? pp_json_parse(text, len, err,
+			sizeof err) : NULL;
+
+		free(text);
+		if (!root) {
+			fail("cannot show registry '%s': %s", rpath, err);
+			pp_registry_close(&r);
+			return PP_EXIT_FAIL;
+		}
+		rc = pp_doc_write(root) < 0 ?
+			PP_EXIT_FAIL : PP_EXIT_OK;
+		json_object_put(root);
+	}
 	pp_registry_close(&r);
 	return rc;
 }
@@ -169,15 +187,28 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 				(size_t)(c - n->containers), 1);
 			return 0;
 		}
-		if (e->players >= 0)
-			json_object_object_add(c->obj, "players",
-				json_object_new_int64(e->players));
-		if (e->state)
-			json_object_object_add(c->obj, "state",
-				json_object_new_string(e->state));
-		if (e->ram_mb >= 0)
-			json_object_object_add(c->obj, "ram_mb",
-				json_object_new_int64(e->ram_mb));
+		{
+			/* the node's object (pp_registry_find made it);
+			 * its list is in the index's order */
+			json_object *co = json_object_array_get_idx(
+				containers(n), (size_t)(c - n->containers));
+
+			if (!co) {
+				snprintf(msg, len, "game server '%s' on node "
+					"'%s' cannot be edited", e->server,
+					n->id);
+				return PP_EXIT_FAIL;
+			}
+			if (e->players >= 0)
+				json_object_object_add(co, "players",
+					json_object_new_int64(e->players));
+			if (e->state)
+				json_object_object_add(co, "state",
+					json_object_new_string(e->state));
+			if (e->ram_mb >= 0)
+				json_object_object_add(co, "ram_mb",
+					json_object_new_int64(e->ram_mb));
+		}
 		return 0;
 	}
 	snprintf(msg, len, "unknown edit");
