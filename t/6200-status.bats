@@ -10,8 +10,42 @@ setup() {
 	printf 'profile: seed\n' > "$PP_CONFIG"
 }
 
+# The state and the snapshot come from real cycles: the platform's
+# registry (the example, with LOAD more 8 GB game servers placed on a
+# dedicated node), then pp-fleetstats | pp-decide | pp-provision on the
+# local cloud at each time given.
+cycles() {
+	local load=$1 t
+	shift
+	jq --argjson n "$load" '(.nodes[] | select(.id == "ded-fsn1-1") |
+		.containers) += [range(0; $n) | {id: ("x\(.)"), ram_mb: 8192,
+		state: "running", players: 1}]' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	for t in "$@"; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" |
+			pp-provision -q --now "$t" > /dev/null ||
+			fail "the cycle at $t failed"
+	done
+}
+
+local_cloud() {
+	printf 'tok\n' > "$BATS_TEST_TMPDIR/join"
+	chmod 600 "$BATS_TEST_TMPDIR/join"
+	write_config <<EOC
+cloud:
+  provider: local
+  locations: [nbg1]
+cloud_init:
+  join_token_file: $BATS_TEST_TMPDIR/join
+  conductor_url: https://conductor.example.net/
+  conductor_addresses: [203.0.113.7]
+$(cat)
+EOC
+}
+
 with_history() {
-	cp "$FIXTURES/status/state.json" "$PP_STATE_DIR/state.json"
+	local_cloud </dev/null
+	cycles 8 2026-11-27T17:59:00Z
 	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
 }
 
@@ -40,7 +74,7 @@ with_history() {
 }
 
 @test "shows capacity, cost and the snapshot's age" {
-	with_history
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
 	assert_success
 	jq_is .fleet.capacity_percent 73.04
@@ -53,45 +87,82 @@ with_history() {
 	assert_output --partial "(2m00s ago)"
 }
 
+@test "after a cycle that scales up it shows the decision and its time" {
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.policy reactive
+	jq_is .decision.at 2026-11-27T17:59:00Z
+	jq_is .decision.result success
+	jq_is '.last_actions | length' 1
+	jq_is '.last_actions[0].at' 2026-11-27T17:59:00Z
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --regexp "decision   scale_up by reactive at 2026-11-27T17:59:00Z: reactive: capacity [0-9.]+% > 85.0%"
+	refute_output --partial "no decision yet"
+	refute_output --partial "at ?"
+}
+
 @test "shows the cooldown and the windows with the time left" {
 	with_history
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
 	assert_success
-	jq_is '.policies[0].cooldown.left_seconds' 120
-	jq_is '.policies[0].cooldown.until' 2026-11-27T18:04:00Z
-	jq_is '.windows[] | select(.name == "reactive.down_window") | .left_seconds' 480
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.left_seconds' 120
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.until' 2026-11-27T18:04:00Z
 	jq_is '.windows[] | select(.name == "reactive.down_after_up") | .left_seconds' 420
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
 	assert_output --regexp "reactive +yes +10 +2m00s left"
-	assert_output --partial "since 2026-11-27T17:50:00Z, 8m00s left"
+	assert_output --partial "since 2026-11-27T17:59:00Z, 7m00s left"
 	# once over, they say so
 	run --separate-stderr pp-status --now 2026-11-27T19:00:00Z --json
-	jq_is '.policies[0].cooldown.left_seconds' 0
-	jq_is '.policies[0].cooldown.active' false
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.left_seconds' 0
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.active' false
+}
+
+@test "shows since when capacity has been below the scale-down threshold" {
+	jq '.nodes[].containers = []' "$TOP/share/examples/registry.json" \
+		> "$PP_STATE_DIR/registry.json"
+	for t in 2026-11-27T17:50:00Z 2026-11-27T18:00:00Z; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
+	done
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is '.windows[] | select(.name == "reactive.down_window") | .since' 2026-11-27T17:50:00Z
+	jq_is '.windows[] | select(.name == "reactive.down_window") | .left_seconds' 480
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --partial "since 2026-11-27T17:50:00Z, 8m00s left"
 }
 
 @test "a changed cooldown in the config changes the time left" {
-	with_history
-	write_config <<'EOC'
+	local_cloud <<'EOC'
 policies:
   reactive:
     cooldown: 10m
 EOC
+	cycles 8 2026-11-27T17:59:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
-	jq_is '.policies[0].cooldown.left_seconds' 420
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.left_seconds' 420
 }
 
 @test "lists the last actions newest first with their results" {
-	with_history
+	local_cloud </dev/null
+	# a scale-up acted on, one decided but never provisioned, another
+	cycles 8 2026-11-27T17:00:00Z
+	cycles 14
+	pp-fleetstats --now 2026-11-27T17:30:00Z |
+		pp-decide -q --now 2026-11-27T17:30:00Z > /dev/null
+	cycles 20 2026-11-27T17:59:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
-	jq_is '.last_actions | map(.action) | join(",")' scale_up,provision_spare,scale_down
-	jq_is '.last_actions[1].result' failed
-	jq_is .decision.action scale_up
-	run --separate-stderr pp-status -n 1 --json
+	jq_is '.last_actions | map(.at) | join(",")' \
+		2026-11-27T17:59:00Z,2026-11-27T17:30:00Z,2026-11-27T17:00:00Z
+	jq_is '.last_actions | map(.result // "-") | join(",")' success,-,success
+	jq_is '.last_actions | map(.action) | unique | join(",")' scale_up
+	jq_is .decision.at 2026-11-27T17:59:00Z
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z -n 1 --json
 	jq_is '.last_actions | length' 1
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
-	assert_output --regexp "2026-11-27T17:59:00Z +scale_up x2 +reactive +success +capacity 91.0% > 85.0%"
-	assert_output --regexp "scale_down cloud-0001"
+	assert_output --regexp "2026-11-27T17:59:00Z +scale_up( x[0-9]+)? +reactive +success +reactive: capacity"
+	assert_output --regexp "2026-11-27T17:30:00Z +scale_up( x[0-9]+)? +reactive +- +"
 }
 
 @test "the spare target follows the schedule, holidays and limits" {
@@ -158,8 +229,9 @@ EOT
 }
 
 @test "--state-dir picks another state directory" {
-	mkdir -p "$BATS_TEST_TMPDIR/other"
-	cp "$FIXTURES/status/state.json" "$BATS_TEST_TMPDIR/other/state.json"
+	with_history
+	mv "$PP_STATE_DIR" "$BATS_TEST_TMPDIR/other"
+	mkdir "$PP_STATE_DIR"
 	run --separate-stderr pp-status --state-dir "$BATS_TEST_TMPDIR/other" --json
 	jq_is .decision.action scale_up
 }

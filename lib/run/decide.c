@@ -10,7 +10,10 @@
 #include "run/decide.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "store/counters.h"
+#include "store/decide_mem.h"
 #include "store/events.h"
+#include "store/refusals.h"
 #include "store/registry.h"
 #include "store/state.h"
 #include "base/util.h"
@@ -119,11 +122,11 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	json_object *dec;
 
 	open_state(&st, path, o);
-	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_jget(st.root,
-	    "refusals"), pp_now(), err, sizeof err) < 0)
+	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_refusals_of(st.root),
+	    pp_now(), err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
 	warn_types(cfg, &ctx);
-	pp_engine_run(&ctx, pp_state_section(&st, "decide"), o->dry_run,
+	pp_engine_run(&ctx, pp_decide_mem_make(st.root), o->dry_run,
 		&d);
 	dec = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, dec);

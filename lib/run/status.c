@@ -1,15 +1,11 @@
 /* pp-status: the seed's /api/conductor/scaling/status as a command.
  *
  * Everything here is read-only and tolerant: the state file's sections
- * belong to other tools and may be absent (no decision yet) or carry
- * fields this version does not know. What it reads:
- *   state.json  decide.last_actions (or decide.actions): recent actions,
- *               oldest first, each {time, action, policy, count, node,
- *               result, reason}; decide.last_decision (else the last of
- *               those); decide.policies.NAME.last_action_at;
- *               decide.below_since (or decide.policies.reactive.
- *               below_since): since when capacity is below the
- *               scale-down threshold; counters.
+ * may be absent (no decision yet). Each is read through the module that
+ * owns it (lib/store/decide_mem.h, refusals.h, counters.h), so this
+ * file knows no key of the state file itself. What it reads:
+ *   state.json  the decide memory (last decision, recent decisions,
+ *               each policy's last action), refusals, counters;
  *   last.json   the last document pp-fleetstats wrote. */
 #include <errno.h>
 #include <stdlib.h>
@@ -18,6 +14,8 @@
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "store/counters.h"
+#include "store/decide_mem.h"
 #include "store/state.h"
 #include "engine/engine.h"
 #include "run/status.h"
@@ -91,49 +89,6 @@ load_json(const char *path, const char *what, json_object **out, char *err,
 }
 
 static json_object *
-actions_of(json_object *decide)
-{
-	json_object *a = pp_jget(decide, "last_actions");
-
-	if (!a || !json_object_is_type(a, json_type_array))
-		a = pp_jget(decide, "actions");
-	if (!a || !json_object_is_type(a, json_type_array))
-		return NULL;
-	return a;
-}
-
-/* The time of the last action of a policy, or of an action kind. */
-static time_t
-last_time(json_object *decide, const char *policy, const char *action)
-{
-	json_object *a = actions_of(decide);
-	time_t t = 0;
-
-	if (policy) {
-		json_object *p = pp_jpath(decide, "policies");
-
-		t = jtime(pp_jget(p, policy), "last_action_at");
-		if (t)
-			return t;
-	}
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		const char *res = pp_jstr(e, "result", "");
-
-		if (policy && strcmp(pp_jstr(e, "policy", ""), policy))
-			continue;
-		if (action && strcmp(pp_jstr(e, "action", ""), action))
-			continue;
-		if (!strcmp(pp_jstr(e, "action", ""), "none") ||
-		    !strcmp(res, "failed") || pp_jbool(e, "dry_run", 0))
-			continue;
-		if (jtime(e, "time") > t)
-			t = jtime(e, "time");
-	}
-	return t;
-}
-
-static json_object *
 window(const char *name, const char *what, time_t since, long secs,
 	time_t now)
 {
@@ -157,7 +112,7 @@ policy(const char *name, int enabled, long prio, long cooldown,
 	json_object *decide, time_t now)
 {
 	json_object *p = json_object_new_object();
-	time_t last = decide ? last_time(decide, name, NULL) : 0;
+	time_t last = pp_decide_mem_policy_last(decide, name);
 
 	json_object_object_add(p, "name", json_object_new_string(name));
 	json_object_object_add(p, "enabled",
@@ -188,9 +143,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		free(lpath);
 		return NULL;
 	}
-	decide = pp_jget(state, "decide");
-	if (decide && !json_object_is_type(decide, json_type_object))
-		decide = NULL;
+	decide = pp_decide_mem_of(state);
 	st = json_object_new_object();
 	json_object_object_add(st, "now", pp_jnew_time(now));
 	json_object_object_add(st, "state_file",
@@ -199,13 +152,10 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		json_object_new_string(lpath));
 
 	/* the last decision */
-	a = actions_of(decide);
+	a = pp_decide_mem_recent(decide);
 	{
-		json_object *d = pp_jget(decide, "last_decision");
+		json_object *d = pp_decide_mem_last(decide);
 
-		if (!d && a && json_object_array_length(a) > 0)
-			d = json_object_array_get_idx(a,
-				json_object_array_length(a) - 1);
 		json_object_object_add(st, "decision",
 			d ? json_object_get(d) : NULL);
 	}
@@ -222,14 +172,12 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	json_object_object_add(st, "policies", policies);
 
 	windows = json_object_new_array();
-	below = jtime(decide, "below_since");
-	if (!below)
-		below = jtime(pp_jpath(decide, "policies.reactive"),
-			"below_since");
+	below = jtime(pp_decide_mem_policy(decide, "reactive", 0),
+		"below_since");
 	json_object_array_add(windows, window("reactive.down_window",
 		"capacity must stay below the scale-down threshold",
 		below, cfg->reactive.down_window, now));
-	up = decide ? last_time(decide, NULL, "scale_up") : 0;
+	up = pp_decide_mem_last_up(decide);
 	json_object_array_add(windows, window("reactive.down_after_up",
 		"no scale-down this soon after a scale-up", up,
 		cfg->reactive.down_after_up, now));
@@ -306,7 +254,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	}
 	json_object_object_add(st, "drains", drains);
 	{
-		json_object *c = pp_jget(state, "counters");
+		json_object *c = pp_counters_of(state);
 
 		json_object_object_add(st, "counters",
 			c ? json_object_get(c) : json_object_new_object());
@@ -405,7 +353,7 @@ pp_status_print(FILE *f, json_object *st)
 	if (dec)
 		fprintf(f, "decision   %s by %s at %s: %s\n",
 			pp_jstr(dec, "action", "?"),
-			str_or(dec, "policy", "-"), str_or(dec, "time", "?"),
+			str_or(dec, "policy", "-"), str_or(dec, "at", "?"),
 			str_or(dec, "reason", "-"));
 	else
 		fputs("decision   no decision yet\n", f);
@@ -457,7 +405,7 @@ pp_status_print(FILE *f, json_object *st)
 			snprintf(act, sizeof act, "%s",
 				pp_jstr(e, "action", "?"));
 		fprintf(f, "%-20s  %-17s %-10s %-8s %s\n",
-			str_or(e, "time", "?"), act,
+			str_or(e, "at", "?"), act,
 			str_or(e, "policy", "-"), str_or(e, "result", "-"),
 			str_or(e, "reason", "-"));
 	}

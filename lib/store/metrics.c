@@ -11,6 +11,7 @@
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "store/counters.h"
 #include "store/metrics.h"
 #include "store/state.h"
 #include "base/util.h"
@@ -276,7 +277,7 @@ void
 pp_metrics_state(struct pp_state *s)
 {
 	if (s && s->root)
-		pp_metrics_counters(pp_jget(s->root, "counters"));
+		pp_metrics_counters(pp_counters_of(s->root));
 }
 
 void
@@ -301,7 +302,7 @@ pp_metrics_state_file(const char *path)
 		pp_warn("%s", err);
 		return;
 	}
-	pp_metrics_counters(pp_jget(root, "counters"));
+	pp_metrics_counters(pp_counters_of(root));
 	json_object_put(root);
 }
 

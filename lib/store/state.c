@@ -1,6 +1,5 @@
 /* The state file: a JSON object, locked and replaced atomically. */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -120,24 +119,4 @@ pp_state_section(struct pp_state *s, const char *name)
 		json_object_object_add(s->root, name, o);
 	}
 	return o;
-}
-
-void
-pp_state_count(struct pp_state *s, const char *name, const char *labels,
-	long long delta)
-{
-	json_object *counters = pp_state_section(s, "counters");
-	json_object *c = pp_jget(counters, name);
-	long long v;
-
-	if (!c || !json_object_is_type(c, json_type_object)) {
-		c = json_object_new_object();
-		json_object_object_add(counters, name, c);
-	}
-	v = pp_jint(c, labels, 0);
-	/* a counter read from the file saturates, never wraps */
-	if (v < 0)
-		v = 0;
-	v = delta > 0 && v > LLONG_MAX - delta ? LLONG_MAX : v + delta;
-	json_object_object_add(c, labels, json_object_new_int64(v));
 }
