@@ -76,9 +76,9 @@ main(int argc, char **argv)
 	pp_no_operands(argc, argv, usage);
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
-	doc = pp_doc_read_lean();
+	doc = pp_doc_read_lean(pp_pretty());
 	pp_decide(cfg, doc, &o);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
 	return pp_finish_stdout(status);

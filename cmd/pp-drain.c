@@ -128,9 +128,9 @@ main(int argc, char **argv)
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	pp_catch_signals();
-	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read_lean();
+	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read_lean(pp_pretty());
 	status = pp_drain_run(cfg, &o, doc);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
 	return pp_finish_stdout(status);

@@ -72,9 +72,9 @@ main(int argc, char **argv)
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	pp_catch_signals();
-	doc = pp_doc_read_lean();
+	doc = pp_doc_read_lean(pp_pretty());
 	status = pp_provision_run(cfg, &o, doc);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
 	status = pp_finish_stdout(status);

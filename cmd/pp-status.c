@@ -77,7 +77,7 @@ main(int argc, char **argv)
 	if (!st)
 		pp_die(PP_EXIT_USAGE, "%s", err);
 	if (json) {
-		if (pp_doc_write(st) < 0)
+		if (pp_doc_write(st, pp_pretty()) < 0)
 			status = PP_EXIT_FAIL;
 	} else {
 		pp_status_print(stdout, st);

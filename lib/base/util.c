@@ -222,6 +222,12 @@ pp_now(void)
 	return have_now ? fixed_now : time(NULL);
 }
 
+int
+pp_clock_fixed(void)
+{
+	return have_now;
+}
+
 static int
 digits(const char **p, int n, int *out)
 {

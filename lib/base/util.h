@@ -44,6 +44,9 @@ void pp_buf_free(struct pp_buf *b);
 /* The clock: --now when given, else the system clock. */
 void pp_set_now(time_t t);
 time_t pp_now(void);
+/* Whether the clock stands still (pp_set_now was called): waiting for
+ * it to move cannot help. */
+int pp_clock_fixed(void);
 /* RFC 3339 ("2026-11-27T06:00:00Z", "...+01:00", fractions ignored).
  * Returns 0 on success, -1 on a malformed string. */
 int pp_parse_time(const char *s, time_t *out);
@@ -84,6 +87,9 @@ void pp_sleep(double seconds);
  * derived from outside input never converts out of range (undefined
  * behaviour in C). */
 long long pp_dclamp(double v, long long lo, long long hi);
+/* Largest RAM figure (MB) accepted from outside, 1 PB: sums over any
+ * registry or document that fits in memory stay far from overflow. */
+#define PP_RAM_MAX_MB (1LL << 30)
 
 /* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
  * flag that long loops check with pp_interrupted(). */

@@ -10,9 +10,6 @@
 
 #define PP_REGISTRY_VERSION 1
 #define PP_REGISTRY_MAX (512u * 1024 * 1024)
-/* Largest RAM figure (MB) accepted from outside, 1 PB: sums over any
- * registry or document that fits in memory stay far from overflow. */
-#define PP_RAM_MAX_MB (1LL << 30)
 /* Largest player count of one game server; more is clamped. */
 #define PP_PLAYERS_MAX 1000000
 
