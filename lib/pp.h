@@ -13,6 +13,7 @@
 #include "doc/fleet.h"
 #include "store/history.h"
 #include "store/state.h"
+#include "store/cost.h"
 #include "store/counters.h"
 #include "store/decide_mem.h"
 #include "store/refusals.h"

@@ -66,6 +66,16 @@ pp_warn(const char *fmt, ...)
 }
 
 void
+pp_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(-1, fmt, ap);
+	va_end(ap);
+}
+
+void
 pp_note(const char *fmt, ...)
 {
 	va_list ap;

@@ -19,6 +19,9 @@ void pp_setprogname(const char *argv0);
 _Noreturn void pp_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void pp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A failure that does not end the tool but costs players or money:
+ * printed even under -q, so cron mails it. */
+void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_vmsg(int level, const char *fmt, va_list ap);

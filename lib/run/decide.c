@@ -10,6 +10,7 @@
 #include "run/decide.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "store/cost.h"
 #include "store/counters.h"
 #include "store/decide_mem.h"
 #include "store/events.h"
@@ -135,6 +136,8 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 			pp_action_name(d.action), d.policy && d.action ?
 			d.policy->name : "");
 		pp_state_count(&st, "pp_decisions_total", labels, 1);
+		pp_cost_accrue(st.root, pp_jdouble(pp_jget(doc, "fleet"),
+			"hourly_cost_eur", 0), pp_now());
 		if (pp_state_save(&st) < 0)
 			pp_die(PP_EXIT_FAIL, "cannot write state file '%s':",
 				path);
