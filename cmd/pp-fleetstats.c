@@ -100,6 +100,6 @@ main(int argc, char **argv)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
 	status = pp_finish_stdout(status);
-	pp_metrics_run(NULL, status == PP_EXIT_OK);
+	pp_metrics_exit(NULL, status);
 	return status;
 }

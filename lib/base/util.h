@@ -18,6 +18,11 @@ void pp_setprogname(const char *argv0);
 /* A trailing ':' in fmt appends strerror(errno). */
 _Noreturn void pp_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The status pp_die exited with, 0 before it was called (for atexit
+ * handlers). */
+int pp_die_status(void);
+/* Its message, without the program name ("" before). */
+const char *pp_die_message(void);
 void pp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A failure that does not end the tool but costs players or money:
  * printed even under -q, so cron mails it. */

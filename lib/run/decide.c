@@ -14,6 +14,7 @@
 #include "store/counters.h"
 #include "store/decide_mem.h"
 #include "store/events.h"
+#include "store/metrics.h"
 #include "store/refusals.h"
 #include "store/registry.h"
 #include "store/state.h"
@@ -76,9 +77,28 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 		pp_catalog_free(&own);
 }
 
+/* A policy wanted capacity that cannot be ordered (no allowed type
+ * fits, or a limit is reached): the action it wanted and why not, or
+ * NULL. Players are turned away while this lasts. */
+static const char *
+blocked(const struct pp_decision *d, const char **why)
+{
+	if (d->action != PP_ACT_NONE || !d->policy)
+		return NULL;
+	for (size_t i = 0; i < d->neval; i++)
+		if (d->eval[i].policy == d->policy &&
+		    d->eval[i].v.verdict == PP_V_UP) {
+			*why = d->clip_limit[0] ? d->clip_limit :
+				"no_server_type";
+			return pp_action_name(d->eval[i].v.action);
+		}
+	return NULL;
+}
+
 static void
 emit_events(const struct pp_config *cfg, const char *state_dir,
-	json_object *dec)
+	json_object *dec, const char *blocked_action, const char *why,
+	const char *policy)
 {
 	static const char *keys[] = {"action", "policy", "urgency", "count",
 		"server_type", "location", "node", "role", "reason"};
@@ -104,6 +124,22 @@ emit_events(const struct pp_config *cfg, const char *state_dir,
 			json_object_get(pp_jget(dec, "reason")));
 		pp_event("scaling.clipped", c);
 	}
+	if (blocked_action) {
+		json_object *b = json_object_new_object();
+
+		json_object_object_add(b, "action",
+			json_object_new_string(blocked_action));
+		json_object_object_add(b, "result",
+			json_object_new_string("failed"));
+		json_object_object_add(b, "stage",
+			json_object_new_string("decide"));
+		json_object_object_add(b, "kind", json_object_new_string(why));
+		json_object_object_add(b, "policy", policy ?
+			json_object_new_string(policy) : NULL);
+		json_object_object_add(b, "reason",
+			json_object_get(pp_jget(dec, "reason")));
+		pp_event("scaling.failed", b);
+	}
 	if (strcmp(pp_jstr(dec, "action", "none"), "none") &&
 	    !pp_jbool(dec, "continued", 0))
 		pp_event("scaling.triggered", f);
@@ -121,6 +157,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	struct pp_engine_ctx ctx;
 	struct pp_decision d;
 	json_object *dec;
+	const char *bl, *why = NULL;
 
 	open_state(&st, path, o);
 	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_refusals_of(st.root),
@@ -131,20 +168,34 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 		&d);
 	dec = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, dec);
+	bl = blocked(&d, &why);
 	if (!o->dry_run) {
 		snprintf(labels, sizeof labels, "action=\"%s\",policy=\"%s\"",
 			pp_action_name(d.action), d.policy && d.action ?
 			d.policy->name : "");
 		pp_state_count(&st, "pp_decisions_total", labels, 1);
+		if (bl) {
+			snprintf(labels, sizeof labels, "action=%s,reason=%s",
+				bl, why);
+			pp_state_count(&st, "pp_scaling_blocked_total",
+				labels, 1);
+		}
 		pp_cost_accrue(st.root, pp_jdouble(pp_jget(doc, "fleet"),
 			"hourly_cost_eur", 0), pp_now());
 		if (pp_state_save(&st) < 0)
 			pp_die(PP_EXIT_FAIL, "cannot write state file '%s':",
 				path);
+		pp_metrics_state(&st);
 	}
 	pp_state_close(&st);
 	if (!o->dry_run)
-		emit_events(cfg, o->state_dir, dec);
+		emit_events(cfg, o->state_dir, dec, bl, why,
+			d.policy ? d.policy->name : NULL);
+	/* capacity is wanted and cannot be had: said even under -q, so
+	 * the cron mail reaches someone */
+	if (bl)
+		pp_error("%s%s cannot happen: %s", bl, o->dry_run ?
+			" (dry run)" : "", pp_jstr(dec, "reason", ""));
 	if (d.action != PP_ACT_NONE)
 		pp_note("%s%s: %s", pp_jstr(dec, "action", "none"),
 			o->dry_run ? " (dry run)" : "",

@@ -347,8 +347,18 @@ add_refusal(struct run *x, const char *type, const char *loc,
 
 	pp_refusal_add(x->refusals, type, loc, until, err->code,
 		err->message);
-	pp_warn("%s refused in '%s' (%s): avoided until %s", type, loc,
+	pp_error("%s refused in '%s' (%s): avoided until %s", type, loc,
 		err->code, pp_format_time(until, ts, sizeof ts));
+	if (!x->dry_run) {
+		json_object *f = json_object_new_object();
+
+		add_str(f, "server_type", type);
+		add_str(f, "location", loc);
+		add_str(f, "code", err->code);
+		add_str(f, "until", ts);
+		pp_event_node("cloud.refused", NULL, x->action, "refused",
+			err->message, f);
+	}
 }
 
 /* The state file: new refusals in, expired ones out, and the scaling
@@ -1375,7 +1385,7 @@ pp_provision_run(const struct pp_config *cfg,
 	if (x.touched || x.acted || json_object_object_length(x.refusals))
 		json_object_object_add(doc, "provision", section(&x));
 	if (x.errors)
-		pp_warn("%s: %d error(s): %s", x.action, x.errors,
+		pp_error("%s: %d error(s): %s", x.action, x.errors,
 			x.reason[0] ? x.reason : "see the provision section");
 	for (size_t i = 0; i < x.nw; i++) {
 		free(x.w[i].node);
