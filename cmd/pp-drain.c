@@ -132,6 +132,10 @@ main(int argc, char **argv)
 	if (!o.dry_run)
 		pp_metrics_init(cfg, o.state_dir);
 	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read_lean(pp_pretty());
+	/* shadow mode (pp-decide --shadow): plan, cordon nothing, move
+	 * nothing; the run is still published */
+	if (pp_jbool(json_object_object_get(doc, "decision"), "shadow", 0))
+		o.dry_run = 1;
 	status = pp_drain_run(cfg, &o, doc);
 	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;

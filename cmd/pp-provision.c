@@ -97,6 +97,10 @@ main(int argc, char **argv)
 	if (!o.dry_run)
 		pp_metrics_init(cfg, o.state_dir);
 	doc = pp_doc_read_lean(pp_pretty());
+	/* shadow mode (pp-decide --shadow): send nothing to the cloud,
+	 * change no file; the run is still published */
+	if (pp_jbool(json_object_object_get(doc, "decision"), "shadow", 0))
+		o.dry_run = 1;
 	{
 		json_object *dec = json_object_object_get(doc, "decision");
 		const char *a = pp_jstr(dec, "action", "none");

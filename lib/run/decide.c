@@ -95,10 +95,20 @@ blocked(const struct pp_decision *d, const char **why)
 	return NULL;
 }
 
+/* An event, marked when pp-decide runs in shadow mode. */
+static void
+event(const char *type, json_object *fields, int shadow)
+{
+	if (shadow)
+		json_object_object_add(fields, "shadow",
+			json_object_new_boolean(1));
+	pp_event(type, fields);
+}
+
 static void
 emit_events(const struct pp_config *cfg, const char *state_dir,
 	json_object *dec, const char *blocked_action, const char *why,
-	const char *policy)
+	const char *policy, int shadow)
 {
 	static const char *keys[] = {"action", "policy", "urgency", "count",
 		"server_type", "location", "node", "role", "reason"};
@@ -122,7 +132,7 @@ emit_events(const struct pp_config *cfg, const char *state_dir,
 			json_object_get(pp_jget(dec, "policy")));
 		json_object_object_add(c, "reason",
 			json_object_get(pp_jget(dec, "reason")));
-		pp_event("scaling.clipped", c);
+		event("scaling.clipped", c, shadow);
 	}
 	if (blocked_action) {
 		json_object *b = json_object_new_object();
@@ -138,11 +148,11 @@ emit_events(const struct pp_config *cfg, const char *state_dir,
 			json_object_new_string(policy) : NULL);
 		json_object_object_add(b, "reason",
 			json_object_get(pp_jget(dec, "reason")));
-		pp_event("scaling.failed", b);
+		event("scaling.failed", b, shadow);
 	}
 	if (strcmp(pp_jstr(dec, "action", "none"), "none") &&
 	    !pp_jbool(dec, "continued", 0))
-		pp_event("scaling.triggered", f);
+		event("scaling.triggered", f, shadow);
 	else
 		json_object_put(f);
 }
@@ -168,6 +178,15 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 		&d);
 	dec = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, dec);
+	if (o->shadow) {
+		/* what it would have done: pp-drain and pp-provision act on
+		 * nothing (they read this flag), the memory is kept */
+		json_object_object_add(dec, "shadow",
+			json_object_new_boolean(1));
+		if (!o->dry_run)
+			pp_decide_mem_flag(pp_decide_mem_make(st.root),
+				pp_now(), "shadow");
+	}
 	bl = blocked(&d, &why);
 	if (!o->dry_run) {
 		snprintf(labels, sizeof labels, "action=\"%s\",policy=\"%s\"",
@@ -190,7 +209,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	pp_state_close(&st);
 	if (!o->dry_run)
 		emit_events(cfg, o->state_dir, dec, bl, why,
-			d.policy ? d.policy->name : NULL);
+			d.policy ? d.policy->name : NULL, o->shadow);
 	/* capacity is wanted and cannot be had: said even under -q, so
 	 * the cron mail reaches someone */
 	if (bl)
@@ -198,7 +217,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 			" (dry run)" : "", pp_jstr(dec, "reason", ""));
 	if (d.action != PP_ACT_NONE)
 		pp_note("%s%s: %s", pp_jstr(dec, "action", "none"),
-			o->dry_run ? " (dry run)" : "",
+			o->dry_run ? " (dry run)" : o->shadow ? " (shadow)" : "",
 			pp_jstr(dec, "reason", ""));
 	else
 		pp_debug("none: %s", pp_jstr(dec, "reason", ""));

@@ -1273,12 +1273,15 @@ dry_requests(struct run *x)
 		if (pp_jbool(q, "sent", 1))
 			continue;
 		json_object_array_add(out, json_object_get(q));
-		fprintf(stderr, "%s: dry run: %s %s%s%s\n", pp_progname,
-			pp_jstr(q, "method", "?"), pp_jstr(q, "path", "?"),
-			pp_jget(q, "body") ? " " : "", pp_jget(q, "body") ?
-			json_object_to_json_string_ext(pp_jget(q, "body"),
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-			: "");
+		if (pp_verbosity >= 0)
+			fprintf(stderr, "%s: dry run: %s %s%s%s\n",
+				pp_progname, pp_jstr(q, "method", "?"),
+				pp_jstr(q, "path", "?"),
+				pp_jget(q, "body") ? " " : "",
+				pp_jget(q, "body") ?
+				json_object_to_json_string_ext(pp_jget(q,
+				"body"), JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE) : "");
 	}
 	json_object_put(all);
 	return out;

@@ -542,10 +542,10 @@ pp_status_print(FILE *f, json_object *st)
 	}
 	fputs("\n", f);
 	if (dec)
-		fprintf(f, "decision   %s by %s at %s: %s\n",
-			pp_jstr(dec, "action", "?"),
-			str_or(dec, "policy", "-"), str_or(dec, "at", "?"),
-			str_or(dec, "reason", "-"));
+		fprintf(f, "decision   %s%s by %s at %s: %s\n",
+			pp_jstr(dec, "action", "?"), pp_jbool(dec, "shadow", 0) ?
+			" (shadow)" : "", str_or(dec, "policy", "-"),
+			str_or(dec, "at", "?"), str_or(dec, "reason", "-"));
 	else
 		fputs("decision   no decision yet\n", f);
 
@@ -614,7 +614,8 @@ pp_status_print(FILE *f, json_object *st)
 				pp_jstr(e, "action", "?"));
 		fprintf(f, "%-20s  %-17s %-10s %-8s %s\n",
 			str_or(e, "at", "?"), act,
-			str_or(e, "policy", "-"), str_or(e, "result", "-"),
+			str_or(e, "policy", "-"), str_or(e, "result",
+			pp_jbool(e, "shadow", 0) ? "shadow" : "-"),
 			str_or(e, "reason", "-"));
 	}
 }

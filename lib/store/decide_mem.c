@@ -171,3 +171,18 @@ pp_decide_mem_set_result(json_object *mem, const char *action,
 		break;
 	}
 }
+
+void
+pp_decide_mem_flag(json_object *mem, time_t at, const char *key)
+{
+	json_object *recent = pp_decide_mem_recent(mem);
+	json_object *last = pp_decide_mem_last(mem);
+	size_t n = recent ? json_object_array_length(recent) : 0;
+
+	if (last && jtime(last, "at") == at)
+		json_object_object_add(last, key,
+			json_object_new_boolean(1));
+	if (n && jtime(json_object_array_get_idx(recent, n - 1), "at") == at)
+		json_object_object_add(json_object_array_get_idx(recent,
+			n - 1), key, json_object_new_boolean(1));
+}

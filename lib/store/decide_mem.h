@@ -8,7 +8,8 @@
  *    "last_decision": {"action","policy","count","node","reason","at"},
  *    "recent": [ the last PP_DECIDE_RECENT decisions that acted, oldest
  *               first, each as last_decision plus "result" once
- *               pp-provision has acted on it: "success" | "failed" ],
+ *               pp-provision has acted on it: "success" | "failed",
+ *               and "shadow": true when pp-decide ran in shadow mode ],
  *    "decisions": N,                       non-dry-run cycles decided
  *    "policies": {
  *      "<policy>": {"last_action": "scale_up|...", "last_action_at":
@@ -59,6 +60,10 @@ void pp_decide_mem_count(json_object *mem);
 /* A decision that acted: last_scale_up/down, last_decision, recent,
  * and the policy's last_action(_at). */
 void pp_decide_mem_record(json_object *mem, const struct pp_decide_entry *e);
+/* Sets key to true on the decision recorded at `at` (last_decision
+ * and its entry in recent), if there is one: "shadow" marks a decision
+ * nothing acted on. */
+void pp_decide_mem_flag(json_object *mem, time_t at, const char *key);
 /* Marks the newest recorded decision of this action that has no
  * result yet with result ("success", "failed"). */
 void pp_decide_mem_set_result(json_object *mem, const char *action,
