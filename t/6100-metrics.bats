@@ -536,3 +536,23 @@ EOC
 		"$PP_STATE_DIR/events.jsonl"
 	assert_output '["pp-decide","scale_up","failed","decide","no_server_type","reactive"]'
 }
+
+@test "reconciliation's orphans and lost nodes are published" {
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: local
+EOC
+	# a server with our label that the registry lacks; the example's
+	# cloud nodes have no server in this local cloud: lost
+	"$BUILD/unit/cloudctl" --now 2026-11-27T05:30:00Z create pp-orphan cx33 nbg1 > /dev/null
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:00:00Z --reconcile
+	assert_success
+	orphans=$(jq '.reconciliation.orphans | length' <<< "$output")
+	lost=$(jq '.reconciliation.lost | length' <<< "$output")
+	(( orphans == 1 && lost >= 1 ))
+	[[ $(value pp_reconcile_orphan_servers) == "$orphans" ]]
+	[[ $(value pp_reconcile_lost_nodes) == "$lost" ]]
+	check_metrics "$PROM"
+}
