@@ -38,6 +38,7 @@ open_state(struct pp_state *st, const char *path,
 		/* a corrupt file, replaced on purpose */
 		pp_warn("state file '%s' is unreadable or corrupt: starting "
 			"fresh (--reset-state)", path);
+		st->path = pp_xstrdup(path);
 		st->root = json_object_new_object();
 		json_object_object_add(st->root, "version",
 			json_object_new_int(PP_STATE_VERSION));

@@ -23,7 +23,8 @@ struct pp_state {
  * (read-modify-write); 0 reads under a shared lock and releases it.
  * A missing file is an empty state. A corrupt one is an error: returns
  * -1 with a message naming the file (exit 2); -2 if the lock cannot be
- * had (exit 1). */
+ * had (exit 1). A failed open holds nothing (no lock, no memory) and
+ * need not be closed. */
 int pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	size_t errlen);
 /* Parses state text (tests, fuzzing); -1 with a message if corrupt. */
