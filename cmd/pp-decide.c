@@ -5,13 +5,15 @@
  * lib/engine/engine.c) and writes the document with "decision" added to
  * stdout. Keeps its memory in the "decide" section of
  * STATE_DIR/state.json and appends scaling events; --dry-run decides
- * from the same state and writes nothing. Never calls the cloud. */
+ * from the same state and writes nothing; --shadow keeps the state and
+ * marks the decision so that the tools after it act on nothing. Never
+ * calls the cloud. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "pp.h"
 
-enum { OPT_EXPLAIN = PP_OPT_TOOL, OPT_RESET_STATE };
+enum { OPT_EXPLAIN = PP_OPT_TOOL, OPT_RESET_STATE, OPT_SHADOW };
 
 static void
 usage(int status)
@@ -30,6 +32,11 @@ usage(int status)
 		"      --explain       print every policy's verdict, figures "
 		"and reason as a\n"
 		"                      table on stderr\n"
+		"      --shadow        shadow mode: keep the memory, events and "
+		"metrics as\n"
+		"                      usual, but mark the decision so that "
+		"pp-drain and\n"
+		"                      pp-provision act on nothing\n"
 		"      --reset-state   forget pp-decide's memory (cooldowns, "
 		"down window) and\n"
 		"                      start fresh; replaces a corrupt state "
@@ -46,6 +53,7 @@ main(int argc, char **argv)
 		PP_DRYRUN_LONGOPT,
 		{"explain", no_argument, 0, OPT_EXPLAIN},
 		{"reset-state", no_argument, 0, OPT_RESET_STATE},
+		{"shadow", no_argument, 0, OPT_SHADOW},
 		PP_STATE_DIR_LONGOPT,
 		{0, 0, 0, 0},
 	};
@@ -66,6 +74,9 @@ main(int argc, char **argv)
 		case OPT_RESET_STATE:
 			o.reset_state = 1;
 			break;
+		case OPT_SHADOW:
+			o.shadow = 1;
+			break;
 		case PP_OPT_STATE_DIR:
 			o.state_dir = optarg;
 			break;
@@ -76,10 +87,15 @@ main(int argc, char **argv)
 	pp_no_operands(argc, argv, usage);
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
-	doc = pp_doc_read_lean();
+	/* before reading anything: a run that dies is published too */
+	if (!o.dry_run)
+		pp_metrics_init(cfg, o.state_dir);
+	doc = pp_doc_read_lean(pp_pretty());
 	pp_decide(cfg, doc, &o);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
-	return pp_finish_stdout(status);
+	status = pp_finish_stdout(status);
+	pp_metrics_exit(NULL, status);
+	return status;
 }

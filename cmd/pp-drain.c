@@ -128,10 +128,19 @@ main(int argc, char **argv)
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	pp_catch_signals();
-	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read_lean();
+	/* before reading anything: a run that dies is published too */
+	if (!o.dry_run)
+		pp_metrics_init(cfg, o.state_dir);
+	doc = o.node ? pp_doc_new(pp_now()) : pp_doc_read_lean(pp_pretty());
+	/* shadow mode (pp-decide --shadow): plan, cordon nothing, move
+	 * nothing; the run is still published */
+	if (pp_jbool(json_object_object_get(doc, "decision"), "shadow", 0))
+		o.dry_run = 1;
 	status = pp_drain_run(cfg, &o, doc);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
-	return pp_finish_stdout(status);
+	status = pp_finish_stdout(status);
+	pp_metrics_exit(NULL, status);
+	return status;
 }

@@ -96,10 +96,10 @@ main(int argc, char **argv)
 		pp_metrics_init(cfg, o.state_dir);
 	}
 	doc = pp_fleetstats(cfg, &o);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
 	status = pp_finish_stdout(status);
-	pp_metrics_run(NULL, status == PP_EXIT_OK);
+	pp_metrics_exit(NULL, status);
 	return status;
 }

@@ -15,8 +15,29 @@
  * --dry-run changes nothing and prints the requests it would send. */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "pp.h"
+#include "run/failure.h"
+
+/* What a run that dies before it could act must still record. */
+static struct {
+	const struct pp_config *cfg;
+	const char *state_dir;
+	char action[32];
+} acting;
+
+/* A scaling action that dies (no token, no template, ...) costs
+ * players or money like one that fails while acting: count it and send
+ * the event. Registered after pp_metrics_init, so it runs before the
+ * metrics are published. */
+static void
+failed_on_exit(void)
+{
+	if (pp_die_status() && acting.action[0])
+		pp_scaling_failed(acting.cfg, acting.state_dir, acting.action,
+			"provision", pp_die_message());
+}
 
 static void
 usage(int status)
@@ -72,12 +93,32 @@ main(int argc, char **argv)
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
 	pp_catch_signals();
-	doc = pp_doc_read_lean();
+	/* before reading anything: a run that dies is published too */
+	if (!o.dry_run)
+		pp_metrics_init(cfg, o.state_dir);
+	doc = pp_doc_read_lean(pp_pretty());
+	/* shadow mode (pp-decide --shadow): send nothing to the cloud,
+	 * change no file; the run is still published */
+	if (pp_jbool(json_object_object_get(doc, "decision"), "shadow", 0))
+		o.dry_run = 1;
+	{
+		json_object *dec = json_object_object_get(doc, "decision");
+		const char *a = pp_jstr(dec, "action", "none");
+
+		if (!o.dry_run && !pp_jbool(dec, "dry_run", 0) &&
+		    (!strcmp(a, "scale_up") || !strcmp(a, "provision_spare") ||
+		    !strcmp(a, "scale_down"))) {
+			acting.cfg = cfg;
+			acting.state_dir = o.state_dir;
+			snprintf(acting.action, sizeof acting.action, "%s", a);
+			atexit(failed_on_exit);
+		}
+	}
 	status = pp_provision_run(cfg, &o, doc);
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
 	status = pp_finish_stdout(status);
-	pp_metrics_run(NULL, status == PP_EXIT_OK);
+	pp_metrics_exit(NULL, status);
 	return status;
 }

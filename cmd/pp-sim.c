@@ -222,7 +222,7 @@ main(int argc, char **argv)
 		o.progress = 0;
 	cfg = pp_start();
 	r = pp_sim_run(cfg, &o);
-	if (pp_doc_write(r) < 0)
+	if (pp_doc_write(r, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(r);
 	return pp_finish_stdout(status);

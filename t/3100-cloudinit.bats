@@ -187,6 +187,31 @@ render() {
 		"$(printf '%s\n' --node pp-9 '$(touch x);pp-9')"
 }
 
+@test "a join token command never sees HCLOUD_TOKEN and runs in a process group of its own" {
+	cat > "$BATS_TEST_TMPDIR/mint" <<-'EOF'
+	#!/bin/sh
+	d=$(dirname "$0")
+	env > "$d/mint.env"
+	# pid and process group (fields 1 and 5 of /proc/self/stat)
+	read -r pid _ _ _ pgrp _ < /proc/$$/stat
+	echo "$pid $pgrp" > "$d/mint.pg"
+	echo minted-token
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/mint"
+	ci_config "join_token_command: [\"$BATS_TEST_TMPDIR/mint\"]"
+	HCLOUD_TOKEN="hc-$RANDOM$RANDOM-secret" PP_PROBE=seen \
+		run --separate-stderr pp-cloudinit --node pp-2 -o "$UD"
+	assert_success
+	valid_ud "$UD"
+	wfile /etc/payperplay/agent.env | grep -qx "PP_JOIN_TOKEN='minted-token'"
+	# the environment reached it, minus the secret
+	grep -qx PP_PROBE=seen "$BATS_TEST_TMPDIR/mint.env"
+	run grep -c '^HCLOUD_TOKEN=' "$BATS_TEST_TMPDIR/mint.env"
+	assert_output 0
+	read -r pid pgrp < "$BATS_TEST_TMPDIR/mint.pg"
+	assert_equal "$pgrp" "$pid"
+}
+
 @test "redacts the token on stdout and does not run the token command for it" {
 	cat > "$BATS_TEST_TMPDIR/mint" <<-'EOF'
 	#!/bin/sh

@@ -163,3 +163,60 @@ http://h.example:9 http://h.example:9
 not-a-url (url)
 EOT
 }
+
+# A fleet that needs a scale-up now, through the whole pipeline under -q
+# as the shipped cron line runs it; prints the tools' stderr.
+full_cycle() {
+	jq '(.nodes[] | select(.id == "ded-fsn1-1") | .containers) += [range(0; 12) |
+		{id: ("x\(.)"), ram_mb: 8192, state: "running", players: 1}]' \
+		"${BASE:-$TOP/share/examples/registry.json}" > "$PP_STATE_DIR/registry.json"
+	pp-fleetstats -q --now 2026-11-27T18:00:00Z |
+		pp-decide -q --now 2026-11-27T18:00:00Z |
+		pp-drain -q --now 2026-11-27T18:00:00Z |
+		pp-provision -q --now 2026-11-27T18:00:00Z > /dev/null
+}
+
+# provisioning_fails CLOUD_LINES WHY: the cycle fails in pp-provision
+# before any request, says WHY on stderr under -q, and records it
+provisioning_fails() {
+	rm -f "$PP_STATE_DIR"/*
+	printf 'profile: seed\ncloud:\n%b\ncloud_init:\n  join_token_file: %s\n  conductor_url: https://c.example.net/\n  conductor_addresses: [203.0.113.7]\n%b\n' \
+		"$1" "$BATS_TEST_TMPDIR/join" "${3:-}" > "$PP_CONFIG"
+	run --separate-stderr full_cycle
+	assert_failure 2
+	assert_stderr_contains "pp-provision: $2"
+	run jq -c 'select(.type == "scaling.failed") | [.tool, .action, .result, .stage]' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output '["pp-provision","scale_up","failed","provision"]'
+	run jq -c '[.counters.pp_scaling_events_total["action=scale_up,result=failed"],
+		.decide.last_decision.result, .decide.recent[-1].result]' \
+		"$PP_STATE_DIR/state.json"
+	assert_output '[1,"failed","failed"]'
+}
+
+@test "a scale-up that fails before any request (no template, no token) is an event, a count and a line under -q" {
+	printf 'tok\n' > "$BATS_TEST_TMPDIR/join"
+	chmod 600 "$BATS_TEST_TMPDIR/join"
+	provisioning_fails '  provider: local' "cannot render cloud-init for" \
+		"  template: $BATS_TEST_TMPDIR/no-such.tmpl"
+	provisioning_fails '  provider: hetzner\n  token_file: /nonexistent/token' \
+		"cannot use the cloud: cannot read token file '/nonexistent/token'"
+}
+
+@test "a scale-up no allowed type can hold is a scaling.failed event and a line under -q" {
+	printf 'profile: seed\ncloud:\n  provider: local\n  server_types: [cx23]\n' > "$PP_CONFIG"
+	jq '(.nodes[] | select(.id == "ded-fsn1-2") | .containers[0].ram_mb) = 65536' \
+		"$TOP/share/examples/registry.json" > "$BATS_TEST_TMPDIR/reg"
+	BASE="$BATS_TEST_TMPDIR/reg" run --separate-stderr full_cycle
+	assert_success
+	assert_stderr_contains "pp-decide: scale_up cannot happen: reactive wants"
+	run jq -c 'select(.type == "scaling.failed") | [.tool, .action, .stage, .kind]' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output '["pp-decide","scale_up","decide","no_server_type"]'
+	# a dry run says it too, and records nothing
+	rm "$PP_STATE_DIR/events.jsonl"
+	run --separate-stderr bash -c 'pp-fleetstats -q --dry-run --now 2026-11-27T18:00:00Z |
+		pp-decide -q --dry-run --now 2026-11-27T18:00:00Z > /dev/null'
+	assert_stderr_contains "pp-decide: scale_up (dry run) cannot happen"
+	[[ ! -e "$PP_STATE_DIR/events.jsonl" ]]
+}

@@ -28,15 +28,11 @@ value() {
 	awk -v k="$1" '$1 == k { print $2 }' "$PROM"
 }
 
-# promtool check metrics, allowing only the lint about the "_mb" unit
-# in the names the project fixed (pp_fleet_ram_mb, pp_forecast_ram_mb)
+# promtool check metrics on the textfile as it is: nothing filtered
 check_metrics() {
 	local out rc=0
 	out=$(promtool check metrics < "$1" 2>&1) || rc=$?
-	out=$(grep -v -e '^pp_fleet_ram_mb metric names should not contain abbreviated units$' \
-		-e '^pp_forecast_ram_mb metric names should not contain abbreviated units$' \
-		<<< "$out" || true)
-	if [[ -n "$out" ]] || { (( rc != 0 )) && (( rc != 3 )); }; then
+	if [[ -n "$out" ]] || (( rc != 0 )); then
 		fail "promtool check metrics (rc $rc): $out"
 	fi
 }
@@ -44,11 +40,12 @@ check_metrics() {
 @test "writes the fleet gauges from the document" {
 	run --separate-stderr pp-fleetstats --now 2026-11-27T18:00:00Z
 	assert_success
-	[[ $(value pp_fleet_capacity_percent) == 73.04 ]]
-	[[ $(value 'pp_fleet_ram_mb{state="total"}') == 412160 ]]
-	[[ $(value 'pp_fleet_ram_mb{state="allocated"}') == 301056 ]]
-	[[ $(value 'pp_fleet_ram_mb{state="free"}') == 111104 ]]
-	[[ $(value 'pp_fleet_ram_mb{state="pending"}') == 15872 ]]
+	# base units: a 0-1 ratio, bytes (the document's MB x 2^20)
+	[[ $(value pp_fleet_capacity_ratio) == 0.7304 ]]
+	[[ $(value 'pp_fleet_ram_bytes{state="total"}') == 432181084160 ]]
+	[[ $(value 'pp_fleet_ram_bytes{state="allocated"}') == 315680096256 ]]
+	[[ $(value 'pp_fleet_ram_bytes{state="free"}') == 116500987904 ]]
+	[[ $(value 'pp_fleet_ram_bytes{state="pending"}') == 16642998272 ]]
 	[[ $(value pp_fleet_hourly_cost_eur) == 0.048 ]]
 	[[ $(value pp_fleet_spares) == 1 ]]
 	[[ $(value 'pp_fleet_nodes{kind="dedicated",status="ready",role="worker"}') == 3 ]]
@@ -82,7 +79,7 @@ check_metrics() {
 		(( type == first - 1 ))
 	done
 	grep -q '^# TYPE pp_scaling_events_total counter$' "$PROM"
-	grep -q '^# TYPE pp_fleet_capacity_percent gauge$' "$PROM"
+	grep -q '^# TYPE pp_fleet_capacity_ratio gauge$' "$PROM"
 }
 
 @test "the textfile passes promtool check metrics" {
@@ -120,7 +117,7 @@ check_metrics() {
 	# both tools' gauges, and the fleet's, are in the one file
 	[[ $(value 'pp_last_run_success{tool="pp-fleetstats"}') == 1 ]]
 	[[ $(value 'pp_last_run_success{tool="pp-unit-metrics"}') == 1 ]]
-	[[ $(value pp_fleet_capacity_percent) == 73.04 ]]
+	[[ $(value pp_fleet_capacity_ratio) == 0.7304 ]]
 	run --separate-stderr pp-fleetstats --now 2026-11-27T18:01:00Z
 	assert_success
 	[[ $(value 'pp_last_run_timestamp_seconds{tool="pp-unit-metrics"}') == 1795802430 ]]
@@ -181,22 +178,31 @@ EOC
 	check_metrics "$PROM"
 	[[ $(value 'pp_scaling_events_total{action="scale_up",result="success"}') == 8 ]]
 	[[ $(value 'pp_last_run_success{tool="pp-fleetstats"}') == 1 ]]
-	[[ $(value pp_fleet_capacity_percent) == 73.04 ]]
+	[[ $(value pp_fleet_capacity_ratio) == 0.7304 ]]
 	[[ -z $(find "$(dirname "$PROM")" -name '*.tmp.*') ]]
 }
 
-@test "forecast horizons become pp_forecast_ram_mb" {
-	# pp-fleetstats does not forecast yet: feed the metrics a document
-	run --separate-stderr pp-fleetstats --now 2026-11-27T18:00:00Z
+@test "pp-fleetstats's forecast becomes pp_forecast_allocated_ram_bytes" {
+	# two days of history, a sample a minute, a daily sine (as t/1500)
+	awk -v from=1793577600 -v hours=48 'BEGIN {
+		print "# ppscale history 1"
+		for (t = from; t < from + hours * 3600; t += 60)
+			printf "%d %d 400000 0\n", t,
+				301056 + 20480 * sin(2 * 3.14159265 * (t % 86400) / 86400)
+	}' > "$PP_STATE_DIR/history"
+	run --separate-stderr pp-fleetstats --now 2026-11-04T00:00:00Z
 	assert_success
-	doc=$(jq -c '.forecast = {"method": "seasonal",
-		"horizons": [{"horizon": "1h", "allocated_ram_mb": 320000},
-			{"horizon": 7200, "allocated_ram_mb": 350000.5}]}' \
-		<<< "$output")
-	run "$BUILD/unit/metrics_doc" <<< "$doc"
-	assert_success
-	[[ $(value 'pp_forecast_ram_mb{horizon="1h"}') == 320000 ]]
-	[[ $(value 'pp_forecast_ram_mb{horizon="7200s"}') == 350000.5 ]]
+	doc=$output
+	n=$(jq '.forecast.at | length' <<< "$doc")
+	(( n >= 2 ))
+	for h in $(jq -r '.forecast.at[].horizon_s' <<< "$doc"); do
+		mb=$(jq --argjson h "$h" '.forecast.at[] | select(.horizon_s == $h) | .allocated_ram_mb' <<< "$doc")
+		got=$(value "pp_forecast_allocated_ram_bytes{horizon_seconds=\"$h\"}")
+		[[ -n $got ]] || fail "no forecast sample for horizon $h"
+		awk -v g="$got" -v mb="$mb" 'BEGIN { exit !(g == mb * 1048576) }' ||
+			fail "horizon $h: $got bytes for $mb MB"
+	done
+	[[ $(grep -c '^pp_forecast_allocated_ram_bytes{' "$PROM") -eq $n ]]
 	check_metrics "$PROM"
 }
 
@@ -215,8 +221,8 @@ EOC
 		sleep 0.1
 	done
 	[[ -n "$body" ]] || fail "node_exporter did not answer: $(cat "$BATS_TEST_TMPDIR/ne.log")"
-	grep -q '^pp_fleet_capacity_percent 73.04$' <<< "$body"
-	grep -q '^pp_fleet_ram_mb{state="total"} 412160$' <<< "$body"
+	grep -q '^pp_fleet_capacity_ratio 0.7304$' <<< "$body"
+	grep -q '^pp_fleet_ram_bytes{state="total"} 4.3218108416e+11$' <<< "$body"
 	grep -q '^pp_last_run_success{tool="pp-fleetstats"} 1$' <<< "$body"
 	# node_exporter found no fault with the file
 	grep -q '^node_textfile_scrape_error 0$' <<< "$body"
@@ -225,10 +231,328 @@ EOC
 @test "the example alerting rules pass promtool check rules" {
 	run promtool check rules "$TOP/share/prometheus/ppscale-alerts.yml"
 	assert_success
-	assert_output --partial "SUCCESS: 4 rules found"
+	assert_output --partial "SUCCESS: 6 rules found"
 }
 
-@test "the example alerts fire when they should" {
-	run promtool test rules "$TOP/t/fixtures/prometheus/alerts-test.yml"
+# The pipeline at minute K on promtool's clock (1970-01-01T00:K:00Z),
+# its textfile kept as $SNAP/K.prom for t/test_helper/prom_series.py.
+cycle_at() {
+	local k=$1 t
+	t=$(printf '1970-01-01T%02d:%02d:00Z' $((k / 60)) $((k % 60)))
+	pp-fleetstats -q --now "$t" | pp-decide -q --now "$t" |
+		pp-drain -q --now "$t" | pp-provision -q --now "$t" \
+		> /dev/null 2>> "$BATS_TEST_TMPDIR/cycles.err" || true
+	mkdir -p "$SNAP"
+	cp "$PROM" "$SNAP/$k.prom"
+}
+
+# rules_test N <<EOF alert_rule_test entries EOF: promtool test rules
+# over the shipped rules, the series from the snapshots of minutes 0..N
+rules_test() {
+	{
+		echo "rule_files:"
+		echo "  - $TOP/share/prometheus/ppscale-alerts.yml"
+		echo "evaluation_interval: 1m"
+		echo "tests:"
+		echo "  - interval: 1m"
+		python3 "$TOP/t/test_helper/prom_series.py" "$SNAP" "$1"
+		echo "    alert_rule_test:"
+		cat
+	} > "$BATS_TEST_TMPDIR/rules-test.yml"
+	run promtool test rules "$BATS_TEST_TMPDIR/rules-test.yml"
 	assert_success
+}
+
+@test "a cycle with a failing tool flips its metrics and fires the shipped alerts" {
+	SNAP="$BATS_TEST_TMPDIR/snap"
+	# a full fleet whose scale-ups the node limit blocks, on the local cloud
+	jq '(.nodes[] | select(.id == "ded-fsn1-1") | .containers) += [range(0; 12) |
+		{id: ("x\(.)"), ram_mb: 8192, state: "running", players: 1}]' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+limits:
+  max_cloud_nodes: 2
+cloud:
+  provider: local
+EOC
+	for k in 1 2 3; do cycle_at "$k"; done
+	[[ $(value 'pp_cycle_last_success_timestamp_seconds') == 180 ]]
+	for t in pp-fleetstats pp-decide pp-drain pp-provision; do
+		[[ $(value "pp_last_run_success{tool=\"$t\"}") == 1 ]]
+	done
+	[[ $(value 'pp_scaling_blocked_total{action="scale_up",reason="max_cloud_nodes"}') == 3 ]]
+	check_metrics "$PROM"
+	# then the state file is corrupt: pp-decide fails, and the tools
+	# after it read no document
+	echo '{"decide": ' > "$PP_STATE_DIR/state.json"
+	for k in $(seq 4 16); do cycle_at "$k"; done
+	[[ $(value 'pp_last_run_success{tool="pp-fleetstats"}') == 1 ]]
+	for t in pp-decide pp-drain pp-provision; do
+		[[ $(value "pp_last_run_success{tool=\"$t\"}") == 0 ]]
+		[[ $(value "pp_last_run_exit_code{tool=\"$t\"}") == 2 ]]
+		[[ $(value "pp_last_success_timestamp_seconds{tool=\"$t\"}") == 180 ]]
+	done
+	[[ $(value 'pp_cycle_last_success_timestamp_seconds') == 180 ]]
+	check_metrics "$PROM"
+	rules_test 16 <<'EOT'
+      - eval_time: 2m
+        alertname: PpscaleScaleUpBlocked
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+              action: scale_up
+              reason: max_cloud_nodes
+            exp_annotations:
+              summary: "ppscale wants to scale_up but cannot (max_cloud_nodes)"
+              description: >-
+                A policy wanted capacity in the last 10 minutes that could not
+                be ordered: max_cloud_nodes (no_server_type: no allowed
+                server type fits the largest game server; otherwise the limit
+                that is reached). Players may be turned away. The events file
+                has the scaling.failed event with the reason.
+      - eval_time: 5m
+        alertname: PpscaleFleetFull
+        exp_alerts: []
+      - eval_time: 6m
+        alertname: PpscaleFleetFull
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+            exp_annotations:
+              summary: "Game-server fleet is 96.89% full"
+              description: >-
+                Allocated RAM has been above 95% of the ready nodes' RAM for
+                5 minutes: new game servers may not find room. Check that
+                pp-provision is creating nodes (pp-status, the events file)
+                and the limits (limits.max_cloud_nodes, limits.max_hourly_eur).
+      - eval_time: 3m
+        alertname: PpscaleCycleStalled
+        exp_alerts: []
+      - eval_time: 14m
+        alertname: PpscaleCycleStalled
+        exp_alerts: []
+      - eval_time: 15m
+        alertname: PpscaleCycleStalled
+        exp_alerts:
+          - exp_labels:
+              severity: critical
+            exp_annotations:
+              summary: "No ppscale cycle has succeeded for 10 minutes"
+              description: >-
+                No run of the whole pipeline (pp-fleetstats, pp-decide,
+                pp-drain, pp-provision) has succeeded for more than 10
+                minutes: the fleet is not being scaled. The
+                PpscaleLastRunFailed and PpscaleToolNotRunning alerts name
+                the tool; the cron mail or the journal has its message.
+      - eval_time: 13m
+        alertname: PpscaleLastRunFailed
+        exp_alerts: []
+      - eval_time: 14m
+        alertname: PpscaleLastRunFailed
+        exp_alerts:
+          - exp_labels: {severity: warning, tool: pp-decide}
+            exp_annotations:
+              summary: "pp-decide keeps failing"
+              description: >-
+                The last run of pp-decide failed and no run has
+                succeeded for 10 minutes.
+          - exp_labels: {severity: warning, tool: pp-drain}
+            exp_annotations:
+              summary: "pp-drain keeps failing"
+              description: >-
+                The last run of pp-drain failed and no run has
+                succeeded for 10 minutes.
+          - exp_labels: {severity: warning, tool: pp-provision}
+            exp_annotations:
+              summary: "pp-provision keeps failing"
+              description: >-
+                The last run of pp-provision failed and no run has
+                succeeded for 10 minutes.
+      - eval_time: 14m
+        alertname: PpscaleToolNotRunning
+        exp_alerts: []
+      - eval_time: 15m
+        alertname: PpscaleToolNotRunning
+        exp_alerts:
+          - exp_labels: {severity: critical, tool: pp-decide}
+            exp_annotations:
+              summary: "pp-decide has not completed a run for 10 minutes"
+              description: >-
+                pp-decide has not finished successfully for more
+                than 10 minutes, or has never published a run: check the cron
+                job or systemd timer and its log.
+          - exp_labels: {severity: critical, tool: pp-drain}
+            exp_annotations:
+              summary: "pp-drain has not completed a run for 10 minutes"
+              description: >-
+                pp-drain has not finished successfully for more
+                than 10 minutes, or has never published a run: check the cron
+                job or systemd timer and its log.
+          - exp_labels: {severity: critical, tool: pp-provision}
+            exp_annotations:
+              summary: "pp-provision has not completed a run for 10 minutes"
+              description: >-
+                pp-provision has not finished successfully for more
+                than 10 minutes, or has never published a run: check the cron
+                job or systemd timer and its log.
+EOT
+}
+
+@test "a failed provisioning fires PpscaleScalingFailed; a tool that never ran fires PpscaleToolNotRunning" {
+	SNAP="$BATS_TEST_TMPDIR/snap"
+	jq '(.nodes[] | select(.id == "ded-fsn1-1") | .containers) += [range(0; 12) |
+		{id: ("x\(.)"), ram_mb: 8192, state: "running", players: 1}]' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	# the Hetzner cloud without a token: pp-provision fails before any
+	# request, every cycle
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: hetzner
+  token_file: $BATS_TEST_TMPDIR/no-such-token
+EOC
+	# the first minute only pp-fleetstats: the counters start at 0, so
+	# the first failure is an increase
+	pp-fleetstats -q --now 1970-01-01T00:01:00Z > /dev/null
+	mkdir -p "$SNAP"
+	cp "$PROM" "$SNAP/1.prom"
+	[[ $(value 'pp_scaling_events_total{action="scale_up",result="failed"}') == 0 ]]
+	cycle_at 2
+	[[ $(value 'pp_scaling_events_total{action="scale_up",result="failed"}') == 1 ]]
+	[[ $(value 'pp_last_run_success{tool="pp-provision"}') == 0 ]]
+	[[ $(value 'pp_last_run_exit_code{tool="pp-provision"}') == 2 ]]
+	grep -q "pp-provision: cannot use the cloud: cannot read token file" \
+		"$BATS_TEST_TMPDIR/cycles.err"
+	run jq -c 'select(.type == "scaling.failed") | [.tool, .action, .result, .stage]' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output '["pp-provision","scale_up","failed","provision"]'
+	for k in 3 4; do cycle_at "$k"; done
+	# pp-drain alone is never run: its part is removed
+	rm "$PP_STATE_DIR/metrics/run.pp-drain.json"
+	pp-fleetstats -q --now 1970-01-01T00:05:00Z > /dev/null
+	cp "$PROM" "$SNAP/5.prom"
+	! grep -q 'tool="pp-drain"' "$PROM"
+	# (a vanished series counts for Prometheus's 5-minute lookback)
+	rules_test 12 <<'EOT'
+      - eval_time: 4m
+        alertname: PpscaleScalingFailed
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+              action: scale_up
+              result: failed
+            exp_annotations:
+              summary: ppscale scale_up failed
+              description: >-
+                A scaling action (scale_up) failed in the last 15
+                minutes. The events file has the scaling.failed event with
+                the reason.
+      - eval_time: 7m
+        alertname: PpscaleToolNotRunning
+        exp_alerts: []
+      - eval_time: 11m
+        alertname: PpscaleToolNotRunning
+        exp_alerts:
+          - exp_labels: {severity: critical, tool: pp-drain}
+            exp_annotations:
+              summary: "pp-drain has not completed a run for 10 minutes"
+              description: >-
+                pp-drain has not finished successfully for more
+                than 10 minutes, or has never published a run: check the cron
+                job or systemd timer and its log.
+EOT
+}
+
+@test "every tool publishes its run, also when it fails before reading anything" {
+	for t in pp-decide pp-drain pp-provision; do
+		run --separate-stderr "$t" --now 2026-11-27T18:00:00Z <<< 'not json'
+		assert_failure 2
+		[[ $(value "pp_last_run_success{tool=\"$t\"}") == 0 ]]
+		[[ $(value "pp_last_run_exit_code{tool=\"$t\"}") == 2 ]]
+		[[ $(value "pp_last_run_timestamp_seconds{tool=\"$t\"}") == 1795802400 ]]
+		run --separate-stderr "$t" --now 2026-11-27T18:00:00Z < /dev/null
+		assert_failure 2
+		[[ $(value "pp_last_run_success{tool=\"$t\"}") == 0 ]]
+	done
+	# and a good run flips it back, with the build's version
+	pp-fleetstats --now 2026-11-27T18:01:00Z > "$BATS_TEST_TMPDIR/doc"
+	for t in pp-decide pp-drain pp-provision; do
+		run --separate-stderr "$t" --now 2026-11-27T18:01:00Z < "$BATS_TEST_TMPDIR/doc"
+		assert_success
+		[[ $(value "pp_last_run_success{tool=\"$t\"}") == 1 ]]
+		[[ $(value "pp_last_run_exit_code{tool=\"$t\"}") == 0 ]]
+	done
+	version=$(pp-decide --version | awk '{ print $NF }')
+	[[ $(value "pp_build_info{version=\"$version\"}") == 1 ]]
+	check_metrics "$PROM"
+	# dry runs publish nothing
+	rm -r "$PP_STATE_DIR/metrics" "$PROM"
+	for t in pp-decide pp-drain pp-provision; do
+		"$t" --dry-run < /dev/null 2> /dev/null || true
+	done
+	[[ ! -e "$PROM" ]]
+}
+
+@test "a corrupt state file flips pp-decide's metric and leaves the cycle's last success" {
+	pp-fleetstats --now 2026-11-23T10:00:00Z | pp-decide --now 2026-11-23T10:00:00Z |
+		pp-drain --now 2026-11-23T10:00:00Z | pp-provision --now 2026-11-23T10:00:00Z > /dev/null
+	[[ $(value pp_cycle_last_success_timestamp_seconds) == 1795428000 ]]
+	echo '{"decide": ' > "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-decide --now 2026-11-23T10:02:00Z < <(pp-fleetstats --now 2026-11-23T10:02:00Z)
+	assert_failure 2
+	[[ $(value 'pp_last_run_success{tool="pp-decide"}') == 0 ]]
+	[[ $(value 'pp_last_run_exit_code{tool="pp-decide"}') == 2 ]]
+	[[ $(value 'pp_last_success_timestamp_seconds{tool="pp-decide"}') == 1795428000 ]]
+	# pp-provision alone succeeding does not make a good cycle
+	run --separate-stderr pp-provision --now 2026-11-23T10:02:00Z < <(pp-fleetstats --now 2026-11-23T10:02:00Z)
+	assert_success
+	[[ $(value pp_cycle_last_success_timestamp_seconds) == 1795428000 ]]
+}
+
+@test "a scale-up that cannot happen is counted, sent as an event and said under -q" {
+	jq '(.nodes[] | select(.id == "ded-fsn1-1") | .containers) += [range(0; 12) |
+		{id: ("x\(.)"), ram_mb: 8192, state: "running", players: 1}]' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	# no allowed type holds the largest game server (16 GB) here
+	jq '(.nodes[] | select(.id == "ded-fsn1-2") | .containers[0].ram_mb) = 65536' \
+		"$PP_STATE_DIR/registry.json" > "$BATS_TEST_TMPDIR/r" &&
+		mv "$BATS_TEST_TMPDIR/r" "$PP_STATE_DIR/registry.json"
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  server_types: [cx23, cx33]
+EOC
+	pp-fleetstats --now 2026-11-27T18:00:00Z > "$BATS_TEST_TMPDIR/doc"
+	run --separate-stderr pp-decide -q --now 2026-11-27T18:00:00Z < "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is .decision.action none
+	assert_stderr_contains "pp-decide: scale_up cannot happen: reactive wants"
+	[[ $(value 'pp_scaling_blocked_total{action="scale_up",reason="no_server_type"}') == 1 ]]
+	run jq -c 'select(.type == "scaling.failed") | [.tool, .action, .result, .stage, .kind, .policy]' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output '["pp-decide","scale_up","failed","decide","no_server_type","reactive"]'
+}
+
+@test "reconciliation's orphans and lost nodes are published" {
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: local
+EOC
+	# a server with our label that the registry lacks; the example's
+	# cloud nodes have no server in this local cloud: lost
+	"$BUILD/unit/cloudctl" --now 2026-11-27T05:30:00Z create pp-orphan cx33 nbg1 > /dev/null
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:00:00Z --reconcile
+	assert_success
+	orphans=$(jq '.reconciliation.orphans | length' <<< "$output")
+	lost=$(jq '.reconciliation.lost | length' <<< "$output")
+	(( orphans == 1 && lost >= 1 ))
+	[[ $(value pp_reconcile_orphan_servers) == "$orphans" ]]
+	[[ $(value pp_reconcile_lost_nodes) == "$lost" ]]
+	check_metrics "$PROM"
 }

@@ -10,8 +10,42 @@ setup() {
 	printf 'profile: seed\n' > "$PP_CONFIG"
 }
 
+# The state and the snapshot come from real cycles: the platform's
+# registry (the example, with LOAD more 8 GB game servers placed on a
+# dedicated node), then pp-fleetstats | pp-decide | pp-provision on the
+# local cloud at each time given.
+cycles() {
+	local load=$1 t
+	shift
+	jq --argjson n "$load" '(.nodes[] | select(.id == "ded-fsn1-1") |
+		.containers) += [range(0; $n) | {id: ("x\(.)"), ram_mb: 8192,
+		state: "running", players: 1}]' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	for t in "$@"; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" |
+			pp-provision -q --now "$t" > /dev/null ||
+			fail "the cycle at $t failed"
+	done
+}
+
+local_cloud() {
+	printf 'tok\n' > "$BATS_TEST_TMPDIR/join"
+	chmod 600 "$BATS_TEST_TMPDIR/join"
+	write_config <<EOC
+cloud:
+  provider: local
+  locations: [nbg1]
+cloud_init:
+  join_token_file: $BATS_TEST_TMPDIR/join
+  conductor_url: https://conductor.example.net/
+  conductor_addresses: [203.0.113.7]
+$(cat)
+EOC
+}
+
 with_history() {
-	cp "$FIXTURES/status/state.json" "$PP_STATE_DIR/state.json"
+	local_cloud </dev/null
+	cycles 8 2026-11-27T17:59:00Z
 	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
 }
 
@@ -25,7 +59,100 @@ with_history() {
 	jq_is .decision null
 	jq_is .fleet null
 	jq_is '.last_actions | length' 0
-	jq_is '.policies | map(.name) | join(",")' reactive,spare,predictive
+	jq_is '.policies | map(.name) | join(",")' predictive,reactive,unneeded,spare
+	jq_is '.policies[0].reason' "no snapshot yet"
+}
+
+@test "lists every policy of the engine's table, as pp-decide evaluates them" {
+	for profile in seed default; do
+		printf 'profile: %s\n' "$profile" > "$PP_CONFIG"
+		pp-fleetstats --now 2026-11-27T18:00:00Z > "$BATS_TEST_TMPDIR/doc"
+		want=$(pp-decide --dry-run --now 2026-11-27T18:00:00Z \
+			< "$BATS_TEST_TMPDIR/doc" |
+			jq -c '.decision.evaluations | map([.policy, .verdict, .reason])')
+		run --separate-stderr pp-status --now 2026-11-27T18:00:00Z --json
+		assert_success
+		jq_is '.policies | map([.name, .verdict, .reason])' "$want"
+		jq_is '.policies | map(select(.name == "unneeded")) | length' 1
+	done
+}
+
+@test "says which nodes the unneeded policy holds and when each goes" {
+	printf 'timezone: UTC\n' > "$PP_CONFIG"    # the shipped profile
+	jq '(.nodes[] | select(.kind == "cloud") | .containers) = []' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	for t in 2026-11-27T18:00:00Z 2026-11-27T18:12:00Z; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
+	done
+	run --separate-stderr pp-status --now 2026-11-27T18:12:30Z
+	assert_success
+	assert_output --regexp "unneeded +yes +[0-9]+ +none .*2 nodes unneeded, for less than the hold of 30 min"
+	# created 06:00: held until 18:30, then the last 10 min of the hour
+	# that ends at 19:00; created 05:12: the hour that ends at 19:12
+	assert_output --partial "  cloud-7f3a unneeded for 12 of 30 min, then the last 10 min of its paid hour at 18:50"
+	assert_output --partial "  cloud-91be unneeded for 12 of 30 min, then the last 10 min of its paid hour at 19:02"
+	run --separate-stderr pp-status --now 2026-11-27T18:12:30Z --json
+	jq_is '.policies[] | select(.name == "unneeded") | .holds | map(.node + "@" + .goes_at) | join(" ")' \
+		"cloud-7f3a@2026-11-27T18:50:00Z cloud-91be@2026-11-27T19:02:00Z"
+}
+
+@test "shows the cost accrued today and this month beside the rate" {
+	for t in 2026-11-27T10:00:00Z 2026-11-27T11:00:00Z 2026-11-27T12:00:00Z; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
+	done
+	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z --json
+	assert_success
+	jq_is .cost.rate_eur_h 0.048
+	jq_is .cost.today_eur 0.096
+	jq_is .cost.month_eur 0.096
+	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z
+	assert_output --partial "cost       0.0480 EUR/hour (cloud nodes); 0.10 EUR today, 0.10 EUR this month"
+	# a gap of hours is not guessed at; a new day starts at midnight
+	for t in 2026-11-27T23:30:00Z 2026-11-28T00:30:00Z; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
+	done
+	run --separate-stderr pp-status --now 2026-11-28T00:31:00Z --json
+	jq_is .cost.today_eur 0.024
+	jq_is .cost.month_eur 0.144
+	# a dry run accrues nothing
+	pp-fleetstats --now 2026-11-28T01:30:00Z |
+		pp-decide -q --dry-run --now 2026-11-28T01:30:00Z > /dev/null
+	run --separate-stderr pp-status --now 2026-11-28T01:31:00Z --json
+	jq_is .cost.today_eur 0.024
+}
+
+@test "warns and exits 3 for a state directory that does not exist or holds nothing" {
+	run --separate-stderr pp-status -q --state-dir "$BATS_TEST_TMPDIR/typo"
+	assert_failure 3
+	assert_output --partial "WARNING    state directory '$BATS_TEST_TMPDIR/typo' cannot be read"
+	assert_stderr_contains "pp-status: state directory '$BATS_TEST_TMPDIR/typo' cannot be read: No such file or directory (a mistyped --state-dir?)"
+	mkdir "$BATS_TEST_TMPDIR/empty"
+	run --separate-stderr pp-status -q --json --state-dir "$BATS_TEST_TMPDIR/empty"
+	assert_failure 3
+	jq_is '.warnings[0]' "state directory '$BATS_TEST_TMPDIR/empty' holds no state: no pipeline has run with it"
+	assert_stderr_contains "holds no state"
+	# the normal state directory, with its registry, is fine
+	run --separate-stderr pp-status -q
+	assert_success
+	assert_equal "$stderr" ""
+}
+
+@test "warns and exits 3 for a stale snapshot; --max-age sets how old is stale" {
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
+	run --separate-stderr pp-status --now 2026-11-27T18:10:00Z --json
+	assert_success
+	jq_is '.warnings | length' 0
+	run --separate-stderr pp-status -q --now 2026-11-27T18:11:00Z
+	assert_failure 3
+	assert_stderr_contains "the snapshot is 11m00s old (more than 10m00s): is pp-fleetstats running?"
+	assert_output --partial "WARNING    the snapshot is 11m00s old"
+	run --separate-stderr pp-status --now 2026-11-27T20:00:00Z --max-age 2h
+	assert_success
+	run --separate-stderr pp-status --now 2026-12-02T18:00:00Z --max-age 0
+	assert_success
+	run --separate-stderr pp-status --max-age soon
+	assert_failure 2
+	assert_stderr_contains "bad --max-age 'soon'"
 }
 
 @test "pp-fleetstats records its snapshot for pp-status, dry runs do not" {
@@ -40,7 +167,7 @@ with_history() {
 }
 
 @test "shows capacity, cost and the snapshot's age" {
-	with_history
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
 	assert_success
 	jq_is .fleet.capacity_percent 73.04
@@ -53,45 +180,82 @@ with_history() {
 	assert_output --partial "(2m00s ago)"
 }
 
+@test "after a cycle that scales up it shows the decision and its time" {
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.policy reactive
+	jq_is .decision.at 2026-11-27T17:59:00Z
+	jq_is .decision.result success
+	jq_is '.last_actions | length' 1
+	jq_is '.last_actions[0].at' 2026-11-27T17:59:00Z
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --regexp "decision   scale_up by reactive at 2026-11-27T17:59:00Z: reactive: capacity [0-9.]+% > 85.0%"
+	refute_output --partial "no decision yet"
+	refute_output --partial "at ?"
+}
+
 @test "shows the cooldown and the windows with the time left" {
 	with_history
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
 	assert_success
-	jq_is '.policies[0].cooldown.left_seconds' 120
-	jq_is '.policies[0].cooldown.until' 2026-11-27T18:04:00Z
-	jq_is '.windows[] | select(.name == "reactive.down_window") | .left_seconds' 480
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.left_seconds' 120
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.until' 2026-11-27T18:04:00Z
 	jq_is '.windows[] | select(.name == "reactive.down_after_up") | .left_seconds' 420
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
-	assert_output --regexp "reactive +yes +10 +2m00s left"
-	assert_output --partial "since 2026-11-27T17:50:00Z, 8m00s left"
+	assert_output --regexp "reactive +yes +10 +[a-z]+ +2m00s left"
+	assert_output --partial "since 2026-11-27T17:59:00Z, 7m00s left"
 	# once over, they say so
 	run --separate-stderr pp-status --now 2026-11-27T19:00:00Z --json
-	jq_is '.policies[0].cooldown.left_seconds' 0
-	jq_is '.policies[0].cooldown.active' false
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.left_seconds' 0
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.active' false
+}
+
+@test "shows since when capacity has been below the scale-down threshold" {
+	jq '.nodes[].containers = []' "$TOP/share/examples/registry.json" \
+		> "$PP_STATE_DIR/registry.json"
+	for t in 2026-11-27T17:50:00Z 2026-11-27T18:00:00Z; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
+	done
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is '.windows[] | select(.name == "reactive.down_window") | .since' 2026-11-27T17:50:00Z
+	jq_is '.windows[] | select(.name == "reactive.down_window") | .left_seconds' 480
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
+	assert_output --partial "since 2026-11-27T17:50:00Z, 8m00s left"
 }
 
 @test "a changed cooldown in the config changes the time left" {
-	with_history
-	write_config <<'EOC'
+	local_cloud <<'EOC'
 policies:
   reactive:
     cooldown: 10m
 EOC
+	cycles 8 2026-11-27T17:59:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
-	jq_is '.policies[0].cooldown.left_seconds' 420
+	jq_is '.policies[] | select(.name == "reactive") | .cooldown.left_seconds' 420
 }
 
 @test "lists the last actions newest first with their results" {
-	with_history
+	local_cloud </dev/null
+	# a scale-up acted on, one decided but never provisioned, another
+	cycles 8 2026-11-27T17:00:00Z
+	cycles 14
+	pp-fleetstats --now 2026-11-27T17:30:00Z |
+		pp-decide -q --now 2026-11-27T17:30:00Z > /dev/null
+	cycles 20 2026-11-27T17:59:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
-	jq_is '.last_actions | map(.action) | join(",")' scale_up,provision_spare,scale_down
-	jq_is '.last_actions[1].result' failed
-	jq_is .decision.action scale_up
-	run --separate-stderr pp-status -n 1 --json
+	jq_is '.last_actions | map(.at) | join(",")' \
+		2026-11-27T17:59:00Z,2026-11-27T17:30:00Z,2026-11-27T17:00:00Z
+	jq_is '.last_actions | map(.result // "-") | join(",")' success,-,success
+	jq_is '.last_actions | map(.action) | unique | join(",")' scale_up
+	jq_is .decision.at 2026-11-27T17:59:00Z
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z -n 1 --json
 	jq_is '.last_actions | length' 1
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z
-	assert_output --regexp "2026-11-27T17:59:00Z +scale_up x2 +reactive +success +capacity 91.0% > 85.0%"
-	assert_output --regexp "scale_down cloud-0001"
+	assert_output --regexp "2026-11-27T17:59:00Z +scale_up( x[0-9]+)? +reactive +success +reactive: capacity"
+	assert_output --regexp "2026-11-27T17:30:00Z +scale_up( x[0-9]+)? +reactive +- +"
 }
 
 @test "the spare target follows the schedule, holidays and limits" {
@@ -158,8 +322,9 @@ EOT
 }
 
 @test "--state-dir picks another state directory" {
-	mkdir -p "$BATS_TEST_TMPDIR/other"
-	cp "$FIXTURES/status/state.json" "$BATS_TEST_TMPDIR/other/state.json"
+	with_history
+	mv "$PP_STATE_DIR" "$BATS_TEST_TMPDIR/other"
+	mkdir "$PP_STATE_DIR"
 	run --separate-stderr pp-status --state-dir "$BATS_TEST_TMPDIR/other" --json
 	jq_is .decision.action scale_up
 }

@@ -1,15 +1,16 @@
-/* Hooks: operator commands run without a shell, with a timeout that
- * reaches every process the command started, and without our secrets
- * in their environment. */
+/* The one process runner: operator commands (the move hook, the join
+ * token command) run without a shell, with a timeout that reaches every
+ * process the command started, and without our secrets in their
+ * environment. */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "conf/config.h"
 #include "base/hook.h"
 #include "base/util.h"
 
@@ -54,16 +55,16 @@ expand(const char *t, const struct pp_hook_var *vars, size_t nvars)
 }
 
 char **
-pp_hook_argv(const struct pp_strlist *tmpl, const struct pp_hook_var *vars,
+pp_hook_argv(char *const tmpl[], size_t n, const struct pp_hook_var *vars,
 	size_t nvars)
 {
 	char **argv;
 
-	if (!tmpl || tmpl->n == 0)
+	if (!tmpl || n == 0)
 		return NULL;
-	argv = pp_xcalloc(tmpl->n + 1, sizeof *argv);
-	for (size_t i = 0; i < tmpl->n; i++)
-		argv[i] = expand(tmpl->v[i], vars, nvars);
+	argv = pp_xcalloc(n + 1, sizeof *argv);
+	for (size_t i = 0; i < n; i++)
+		argv[i] = expand(tmpl[i], vars, nvars);
 	return argv;
 }
 
@@ -125,7 +126,7 @@ clean_environ(void)
 
 /* In the child: only async-signal-safe calls until exec. */
 static _Noreturn void
-child(char *const argv[], char **env, int errfd)
+child(char *const argv[], char **env, int errfd, int outfd)
 {
 	struct sigaction sa;
 	sigset_t none;
@@ -147,7 +148,9 @@ child(char *const argv[], char **env, int errfd)
 		dup2(fd, 0);
 		close(fd);
 	}
-	dup2(2, 1);
+	dup2(outfd >= 0 ? outfd : 2, 1);
+	if (outfd > 1)
+		close(outfd);
 	environ = env;
 	execvp(argv[0], argv);
 	e = errno;
@@ -193,19 +196,52 @@ kill_group(pid_t pid, int *wstatus)
 	kill(-pid, SIGKILL);
 }
 
+/* Reads what is there on fd into out (up to max bytes); 1 at EOF, 2
+ * when more than max came, 0 otherwise. */
+static int
+drain_out(int fd, double nap, char *out, size_t max, size_t *len)
+{
+	struct pollfd p = {fd, POLLIN, 0};
+	ssize_t n;
+
+	if (poll(&p, 1, (int)(nap * 1000)) <= 0)
+		return 0;
+	n = read(fd, out + *len, max - *len);
+	if (n < 0)
+		return errno == EINTR || errno == EAGAIN ? 0 : 1;
+	if (n == 0)
+		return 1;
+	*len += (size_t)n;
+	if (*len == max) {
+		/* one byte more tells "exactly max" from "too long" */
+		char c;
+
+		if (read(fd, &c, 1) == 1)
+			return 2;
+	}
+	return 0;
+}
+
 int
-pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
+pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
+	size_t *outlen, struct pp_hook_status *hs, char *err, size_t errlen)
 {
 	char **env;
-	int pfd[2], e = 0, wstatus = 0, rc;
+	int pfd[2], ofd[2] = {-1, -1}, e = 0, wstatus = 0, rc = 1, ended = 0;
+	double deadline = timeout > 0 ? pp_monotonic() + timeout : 0;
 	ssize_t n;
 	pid_t pid;
 
+	memset(hs, 0, sizeof *hs);
+	if (outlen)
+		*outlen = 0;
 	if (!argv || !argv[0] || !*argv[0]) {
+		hs->kind = PP_HOOK_CANNOT_RUN;
 		snprintf(err, errlen, "no command");
 		return -1;
 	}
-	if (pipe(pfd) < 0) {
+	if (pipe(pfd) < 0 || (out && pipe(ofd) < 0)) {
+		hs->kind = PP_HOOK_CANNOT_RUN;
 		snprintf(err, errlen, "cannot create pipe: %s",
 			strerror(errno));
 		return -1;
@@ -213,22 +249,31 @@ pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
 	/* closed by a successful exec: the parent reads EOF */
 	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
 	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
+	if (out)
+		fcntl(ofd[0], F_SETFD, FD_CLOEXEC);
 	env = clean_environ();
-	fflush(stderr);
+	fflush(NULL);
 	pid = fork();
 	if (pid < 0) {
+		hs->kind = PP_HOOK_CANNOT_RUN;
 		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
 		close(pfd[0]);
 		close(pfd[1]);
+		if (out) {
+			close(ofd[0]);
+			close(ofd[1]);
+		}
 		free(env);
 		return -1;
 	}
 	if (pid == 0)
-		child(argv, env, pfd[1]);
+		child(argv, env, pfd[1], ofd[1]);
 	free(env);
 	/* both sides set the group, so a kill never misses it */
 	setpgid(pid, pid);
 	close(pfd[1]);
+	if (out)
+		close(ofd[1]);
 	do
 		n = read(pfd[0], &e, sizeof e);
 	while (n < 0 && errno == EINTR);
@@ -236,30 +281,79 @@ pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
 	if (n == (ssize_t)sizeof e) {
 		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
 			;
+		if (out)
+			close(ofd[0]);
+		hs->kind = PP_HOOK_CANNOT_RUN;
+		hs->code = e;
 		snprintf(err, errlen, "cannot run '%s': %s", argv[0],
 			strerror(e));
 		return -1;
 	}
-	rc = wait_until(pid, timeout > 0 ? pp_monotonic() + timeout : 0,
-		&wstatus, 1);
-	if (rc != 1) {
+	if (out) {
+		/* the output first, to its end; then the exit */
+		size_t len = 0;
+		int r = 0;
+
+		while (r == 0) {
+			if (pp_interrupted()) {
+				rc = -2;
+				break;
+			}
+			if (deadline > 0 && pp_monotonic() >= deadline) {
+				rc = 0;
+				break;
+			}
+			r = drain_out(ofd[0], 0.05, out, max, &len);
+		}
+		close(ofd[0]);
+		*outlen = len;
+		if (r == 2) {
+			kill_group(pid, &wstatus);
+			hs->kind = PP_HOOK_TOO_LONG;
+			snprintf(err, errlen, "printed more than %zu bytes "
+				"(killed)", max);
+			return -1;
+		}
+	}
+	if (rc == 1)
+		rc = wait_until(pid, deadline, &wstatus, 1);
+	ended = rc == 1;
+	if (!ended) {
 		kill_group(pid, &wstatus);
-		if (rc == 0)
+		if (rc == 0) {
+			hs->kind = PP_HOOK_TIMED_OUT;
 			snprintf(err, errlen, "timed out after %g s (killed)",
 				timeout);
-		else
+		} else {
+			hs->kind = PP_HOOK_INTERRUPTED;
 			snprintf(err, errlen, "interrupted (killed)");
+		}
 		return -1;
 	}
 	if (WIFEXITED(wstatus)) {
-		if (WEXITSTATUS(wstatus) == 0)
+		hs->code = WEXITSTATUS(wstatus);
+		if (hs->code == 0) {
+			hs->kind = PP_HOOK_OK;
 			return 0;
-		snprintf(err, errlen, "exit status %d", WEXITSTATUS(wstatus));
+		}
+		hs->kind = PP_HOOK_EXITED;
+		snprintf(err, errlen, "exit status %d", hs->code);
 	} else if (WIFSIGNALED(wstatus)) {
-		snprintf(err, errlen, "killed by signal %d",
-			WTERMSIG(wstatus));
+		hs->kind = PP_HOOK_SIGNALED;
+		hs->code = WTERMSIG(wstatus);
+		snprintf(err, errlen, "killed by signal %d", hs->code);
 	} else {
+		hs->kind = PP_HOOK_EXITED;
 		snprintf(err, errlen, "ended abnormally");
 	}
 	return -1;
+}
+
+int
+pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
+{
+	struct pp_hook_status hs;
+
+	return pp_hook_capture(argv, timeout, NULL, 0, NULL, &hs, err,
+		errlen);
 }

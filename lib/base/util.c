@@ -49,15 +49,43 @@ pp_vmsg(int level, const char *fmt, va_list ap)
 	fputc('\n', stderr);
 }
 
+static int die_status;
+static char die_message[512];
+
 void
 pp_die(int status, const char *fmt, ...)
 {
 	va_list ap;
+	int saved = errno;
+	size_t n = strlen(fmt);
 
+	va_start(ap, fmt);
+	vsnprintf(die_message, sizeof die_message, fmt, ap);
+	va_end(ap);
+	if (n > 0 && fmt[n - 1] == ':') {
+		size_t l = strlen(die_message);
+
+		snprintf(die_message + l, sizeof die_message - l, " %s",
+			strerror(saved));
+	}
+	errno = saved;
 	va_start(ap, fmt);
 	pp_vmsg(-1, fmt, ap);
 	va_end(ap);
+	die_status = status;
 	exit(status);
+}
+
+int
+pp_die_status(void)
+{
+	return die_status;
+}
+
+const char *
+pp_die_message(void)
+{
+	return die_message;
 }
 
 void
@@ -67,6 +95,16 @@ pp_warn(const char *fmt, ...)
 
 	va_start(ap, fmt);
 	pp_vmsg(0, fmt, ap);
+	va_end(ap);
+}
+
+void
+pp_error(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(-1, fmt, ap);
 	va_end(ap);
 }
 
@@ -225,6 +263,12 @@ time_t
 pp_now(void)
 {
 	return have_now ? fixed_now : time(NULL);
+}
+
+int
+pp_clock_fixed(void)
+{
+	return have_now;
 }
 
 static int

@@ -18,7 +18,15 @@ void pp_setprogname(const char *argv0);
 /* A trailing ':' in fmt appends strerror(errno). */
 _Noreturn void pp_die(int status, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
+/* The status pp_die exited with, 0 before it was called (for atexit
+ * handlers). */
+int pp_die_status(void);
+/* Its message, without the program name ("" before). */
+const char *pp_die_message(void);
 void pp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A failure that does not end the tool but costs players or money:
+ * printed even under -q, so cron mails it. */
+void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_vmsg(int level, const char *fmt, va_list ap);
@@ -44,6 +52,9 @@ void pp_buf_free(struct pp_buf *b);
 /* The clock: --now when given, else the system clock. */
 void pp_set_now(time_t t);
 time_t pp_now(void);
+/* Whether the clock stands still (pp_set_now was called): waiting for
+ * it to move cannot help. */
+int pp_clock_fixed(void);
 /* RFC 3339 ("2026-11-27T06:00:00Z", "...+01:00", fractions ignored).
  * Returns 0 on success, -1 on a malformed string. */
 int pp_parse_time(const char *s, time_t *out);
@@ -101,6 +112,9 @@ void pp_sleep(double seconds);
  * derived from outside input never converts out of range (undefined
  * behaviour in C). */
 long long pp_dclamp(double v, long long lo, long long hi);
+/* Largest RAM figure (MB) accepted from outside, 1 PB: sums over any
+ * registry or document that fits in memory stay far from overflow. */
+#define PP_RAM_MAX_MB (1LL << 30)
 
 /* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
  * flag that long loops check with pp_interrupted(). */

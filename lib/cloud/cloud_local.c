@@ -7,7 +7,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "run/cli.h"
 #include "cloud/cloud.h"
 #include "base/json.h"
 #include "cloud/labels.h"
@@ -365,7 +364,7 @@ lc_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 			return -1;
 		if (!strcmp(out->status, "running"))
 			return 0;
-		if (pp_opt.now_arg || pp_monotonic() + l->poll_interval > end) {
+		if (pp_clock_fixed() || pp_monotonic() + l->poll_interval > end) {
 			json_object *root = load(c, PP_LOCK_SH, err);
 			json_object *s = root ? find(root, "id", id, NULL) :
 				NULL;
@@ -373,7 +372,7 @@ lc_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 			pp_format_time(s ? ready_at(s) : 0, t, sizeof t);
 			pp_cloud_error_set(err, "timeout", 0, 1, "server %s is "
 				"still initializing (running at %s on the %s "
-				"clock)", id, t, pp_opt.now_arg ? "--now" :
+				"clock)", id, t, pp_clock_fixed() ? "--now" :
 				"system");
 			if (root)
 				done(c, root);

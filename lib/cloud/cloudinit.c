@@ -5,20 +5,18 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <poll.h>
-#include <signal.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include <yaml.h>
 
 #include "cloud/cloudinit.h"
 #include "conf/config.h"
+#include "base/hook.h"
 #include "base/template.h"
 #include "base/util.h"
 
@@ -294,130 +292,31 @@ read_token_file(const char *path, char *err, size_t errlen)
 	return buf;
 }
 
-static void
-kill_child(pid_t pid)
-{
-	kill(-pid, SIGKILL);
-	kill(pid, SIGKILL);
-}
-
-/* Runs the token command without a shell, its stdout a pipe, stdin
- * /dev/null, in its own process group so a timeout ends all of it. */
+/* Runs the token command through the one process runner (no shell,
+ * stdin /dev/null, its own process group, no HCLOUD_TOKEN, a timeout
+ * that ends all of it), its stdout captured. */
 static char *
 run_token_command(const struct pp_strlist *cmd, const char *node,
 	const char *host, long timeout, int *status, char *err,
 	size_t errlen)
 {
-	char **argv = pp_xcalloc(cmd->n + 1, sizeof *argv);
-	char from[300];
+	const struct pp_hook_var vars[] = {
+		{"node", node}, {"hostname", host},
+	};
+	char **argv = pp_hook_argv(cmd->v, cmd->n, vars,
+		sizeof vars / sizeof *vars);
+	char from[300], why[256];
 	char *buf = pp_xmalloc(TOKEN_MAX + 3);
 	size_t len = 0;
-	double deadline = pp_monotonic() + (double)timeout;
-	int p[2], ws = 0, done = 0, timed_out = 0, toolong = 0;
-	pid_t pid;
+	struct pp_hook_status hs;
+	int rc;
 
 	*status = PP_EXIT_FAIL;
 	snprintf(from, sizeof from, "command '%s'", cmd->v[0]);
-	for (size_t i = 0; i < cmd->n; i++) {
-		char *a = replace_all(cmd->v[i], "{node}", node);
-
-		argv[i] = replace_all(a, "{hostname}", host);
-		free(a);
-	}
-	if (pipe(p) < 0) {
-		failf(err, errlen, "cannot run join token %s: pipe: %s", from,
-			strerror(errno));
-		goto out;
-	}
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		failf(err, errlen, "cannot run join token %s: fork: %s", from,
-			strerror(errno));
-		close(p[0]);
-		close(p[1]);
-		goto out;
-	}
-	if (pid == 0) {
-		int null = open("/dev/null", O_RDONLY);
-
-		setpgid(0, 0);
-		signal(SIGPIPE, SIG_DFL);
-		if (null >= 0)
-			dup2(null, 0);
-		dup2(p[1], 1);
-		close(p[0]);
-		close(p[1]);
-		execvp(argv[0], argv);
-		dprintf(2, "%s: cannot run join token command '%s': %s\n",
-			pp_progname, argv[0], strerror(errno));
-		_exit(127);
-	}
-	setpgid(pid, pid);
-	close(p[1]);
-	while (!done) {
-		double left = deadline - pp_monotonic();
-		struct pollfd pfd = {p[0], POLLIN, 0};
-		int r;
-		ssize_t n;
-
-		if (left <= 0) {
-			timed_out = 1;
-			break;
-		}
-		r = poll(&pfd, 1, (int)(left * 1000) + 1);
-		if (r < 0 && errno == EINTR)
-			continue;
-		if (r <= 0)
-			continue;
-		n = read(p[0], buf + len, TOKEN_MAX + 2 - len);
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			break;
-		len += (size_t)n;
-		if (len == TOKEN_MAX + 2) {
-			toolong = 1;
-			break;
-		}
-	}
-	close(p[0]);
-	/* the output is complete; the command gets until the deadline to
-	 * exit */
-	while (!timed_out && !toolong) {
-		pid_t w = waitpid(pid, &ws, WNOHANG);
-
-		if (w == pid)
-			break;
-		if (w < 0 && errno != EINTR) {
-			ws = 0;
-			break;
-		}
-		if (pp_monotonic() >= deadline) {
-			timed_out = 1;
-			break;
-		}
-		pp_sleep(0.01);
-	}
-	if (timed_out || toolong) {
-		kill_child(pid);
-		while (waitpid(pid, &ws, 0) < 0 && errno == EINTR)
-			;
-	}
+	rc = pp_hook_capture(argv, (double)timeout, buf, TOKEN_MAX + 2, &len,
+		&hs, why, sizeof why);
 	buf[len] = '\0';
-	if (timed_out) {
-		failf(err, errlen, "join token %s timed out after %lds", from,
-			timeout);
-	} else if (toolong) {
-		failf(err, errlen, "join token from %s is longer than %d "
-			"bytes", from, TOKEN_MAX);
-	} else if (WIFSIGNALED(ws)) {
-		failf(err, errlen, "join token %s was killed by signal %d",
-			from, WTERMSIG(ws));
-	} else if (WIFEXITED(ws) && WEXITSTATUS(ws) != 0) {
-		failf(err, errlen, "join token %s exited with status %d",
-			from, WEXITSTATUS(ws));
-	} else {
+	if (rc == 0) {
 		chomp(buf, &len);
 		if (strlen(buf) != len) {
 			failf(err, errlen, "join token from %s holds a NUL "
@@ -425,11 +324,22 @@ run_token_command(const struct pp_strlist *cmd, const char *node,
 		} else if (check_token(buf, from, err, errlen) == 0) {
 			*status = PP_EXIT_OK;
 		}
+	} else if (hs.kind == PP_HOOK_TIMED_OUT) {
+		failf(err, errlen, "join token %s timed out after %lds", from,
+			timeout);
+	} else if (hs.kind == PP_HOOK_TOO_LONG) {
+		failf(err, errlen, "join token from %s is longer than %d "
+			"bytes", from, TOKEN_MAX);
+	} else if (hs.kind == PP_HOOK_SIGNALED) {
+		failf(err, errlen, "join token %s was killed by signal %d",
+			from, hs.code);
+	} else if (hs.kind == PP_HOOK_EXITED) {
+		failf(err, errlen, "join token %s exited with status %d",
+			from, hs.code);
+	} else {
+		failf(err, errlen, "cannot run join token %s: %s", from, why);
 	}
-out:
-	for (size_t i = 0; i < cmd->n; i++)
-		free(argv[i]);
-	free(argv);
+	pp_hook_argv_free(argv);
 	if (*status != PP_EXIT_OK) {
 		explicit_bzero(buf, TOKEN_MAX + 3);
 		free(buf);

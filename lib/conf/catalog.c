@@ -7,7 +7,6 @@
 #include "conf/catalog.h"
 #include "conf/config.h"
 #include "base/json.h"
-#include "store/registry.h"
 #include "base/util.h"
 
 void

@@ -7,7 +7,6 @@
 #include "base/jscan.h"
 #include "base/util.h"
 #include "doc/doc.h"
-#include "run/cli.h"
 
 /* The checks every document passes, whichever way it was read. */
 static json_object *
@@ -168,7 +167,7 @@ pp_doc_parse_lean(const char *text, size_t len)
 }
 
 json_object *
-pp_doc_read_lean(void)
+pp_doc_read_lean(int pretty)
 {
 	char err[256], *text;
 	json_object *doc;
@@ -177,7 +176,7 @@ pp_doc_read_lean(void)
 
 	/* pretty output is for people: the nodes are parsed to be written
 	 * pretty as well */
-	if (pp_doc_pretty())
+	if (pretty)
 		return pp_doc_read();
 	warn_tty();
 	err[0] = '\0';
@@ -208,15 +207,8 @@ pp_doc_new(time_t now)
 }
 
 int
-pp_doc_pretty(void)
+pp_doc_write(json_object *doc, int pretty)
 {
-	return pp_opt.pretty || isatty(1);
-}
-
-int
-pp_doc_write(json_object *doc)
-{
-	int pretty = pp_doc_pretty();
 	const char *s = pp_json_string(doc, pretty);
 
 	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)

@@ -19,19 +19,17 @@ json_object *pp_doc_read(void);
  * node, which is most of the time a big fleet's document takes, and is
  * written out as that text. A document the lean reader does not take
  * (an escape in the nodes, invalid JSON, ...) is read the usual way. */
-json_object *pp_doc_read_lean(void);
+json_object *pp_doc_read_lean(int pretty);
 /* The lean reading of a text, or NULL when it cannot take it (invalid
  * JSON among other things: then parse it with pp_json_parse). */
 json_object *pp_doc_parse_lean(const char *text, size_t len);
 /* A fresh document: version and generated_at. */
 json_object *pp_doc_new(time_t now);
-/* Writes doc to stdout: pretty on a terminal or with -p, else compact;
- * always a trailing newline. Returns 0, or -1 on a write error. */
-int pp_doc_write(json_object *doc);
+/* Writes doc to stdout, pretty or compact (a tool passes pp_pretty():
+ * -p or a terminal); always a trailing newline. Returns 0, or -1 on a
+ * write error. */
+int pp_doc_write(json_object *doc, int pretty);
 /* Flushes and closes stdout; returns the exit status to use. */
 int pp_finish_stdout(int status);
-
-/* Whether pp_doc_write will pretty-print. */
-int pp_doc_pretty(void);
 
 #endif

@@ -15,6 +15,7 @@
 #include "engine/internal.h"
 #include "engine/placement.h"
 #include "doc/fleet.h"
+#include "store/refusals.h"
 #include "store/registry.h"
 #include "base/util.h"
 
@@ -92,18 +93,7 @@ static int
 refused(json_object *refusals, const char *type, const char *loc,
 	time_t now)
 {
-	char key[96];
-	json_object *e;
-	time_t until;
-
-	if (!refusals)
-		return 0;
-	pp_say(key, sizeof key, "%s@%s", type ? type : "", loc);
-	e = pp_jget(refusals, key);
-	if (!e)
-		return 0;
-	until = pp_jtime(e, "until");
-	return until > now;
+	return refusals ? pp_refusal_active(refusals, type, loc, now) : 0;
 }
 
 static int

@@ -16,6 +16,8 @@
 #include "engine/enode.h"
 #include "engine/internal.h"
 #include "doc/fleet.h"
+#include "store/decide_mem.h"
+#include "store/refusals.h"
 #include "store/registry.h"
 #include "base/util.h"
 
@@ -311,55 +313,18 @@ summarise_none(const struct pp_engine_ctx *c, const struct pp_evaluation *ev,
 	pp_buf_free(&b);
 }
 
-static json_object *
-section(json_object *o, const char *name)
-{
-	json_object *s = pp_jget(o, name);
-
-	if (!s || !json_object_is_type(s, json_type_object)) {
-		s = json_object_new_object();
-		json_object_object_add(o, name, s);
-	}
-	return s;
-}
-
 static void
 record(const struct pp_engine_ctx *c, json_object *st,
 	const struct pp_decision *d)
 {
-	json_object *pol = section(st, "policies");
-	json_object *last;
-	long long n = pp_jint(st, "decisions", 0);
+	struct pp_decide_entry e = {pp_action_name(d->action),
+		d->policy ? d->policy->name : NULL, d->count, d->node,
+		d->reason, c->now};
 
-	/* a counter from the file: a huge one stays put, never wraps */
-	json_object_object_add(st, "decisions", json_object_new_int64(
-		n < 0 ? 1 : n < LLONG_MAX ? n + 1 : n));
+	pp_decide_mem_count(st);
 	if (d->action == PP_ACT_NONE || d->continued)
 		return;
-	if (d->action == PP_ACT_SCALE_UP || d->action == PP_ACT_UNCORDON)
-		json_object_object_add(st, "last_scale_up",
-			pp_jnew_time(c->now));
-	if (d->action == PP_ACT_SCALE_DOWN)
-		json_object_object_add(st, "last_scale_down",
-			pp_jnew_time(c->now));
-	last = json_object_new_object();
-	json_object_object_add(last, "action", json_object_new_string(
-		pp_action_name(d->action)));
-	json_object_object_add(last, "policy", d->policy ?
-		json_object_new_string(d->policy->name) : NULL);
-	json_object_object_add(last, "count", json_object_new_int64(d->count));
-	json_object_object_add(last, "node", d->node[0] ?
-		json_object_new_string(d->node) : NULL);
-	json_object_object_add(last, "at", pp_jnew_time(c->now));
-	json_object_object_add(st, "last_decision", last);
-	if (d->policy) {
-		json_object *mine = section(pol, d->policy->name);
-
-		json_object_object_add(mine, "last_action",
-			json_object_new_string(pp_action_name(d->action)));
-		json_object_object_add(mine, "last_action_at",
-			pp_jnew_time(c->now));
-	}
+	pp_decide_mem_record(st, &e);
 }
 
 void
@@ -368,7 +333,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 {
 	const struct pp_policy *pols[32];
 	struct pp_engine_ctx c = *ctx;
-	json_object *scratch = NULL, *pstate;
+	json_object *scratch = NULL;
 	const struct pp_evaluation *up = NULL;
 	const struct pp_enode *dn;
 	long keep_spares = 0;
@@ -378,15 +343,15 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	d->dry_run = dry_run;
 	if (!decide_state)
 		decide_state = scratch = json_object_new_object();
-	pstate = pp_jget(decide_state, "policies");
-	c.last_scale_up = pp_jtime(decide_state, "last_scale_up");
-	c.last_scale_down = pp_jtime(decide_state, "last_scale_down");
+	c.last_scale_up = pp_decide_mem_last_up(decide_state);
+	c.last_scale_down = pp_decide_mem_last_down(decide_state);
 	n = pp_engine_policies(c.cfg, pols, 32);
 	d->eval = pp_xcalloc(n, sizeof *d->eval);
 	d->neval = n;
 	for (size_t i = 0; i < n; i++) {
 		struct pp_evaluation *e = &d->eval[i];
-		json_object *mine = pp_jget(pstate, pols[i]->name);
+		json_object *mine = pp_decide_mem_policy(decide_state,
+			pols[i]->name, 0);
 		json_object *empty = NULL;
 
 		e->policy = pols[i];
@@ -433,12 +398,11 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	d->keep_spares = keep_spares;
 	if (!dry_run) {
 		struct pp_decision_view view = {d->action, d->policy};
-		json_object *pol = section(decide_state, "policies");
-
 		for (size_t i = 0; i < n; i++)
 			if (d->eval[i].enabled && pols[i]->update)
 				pols[i]->update(pols[i], &c,
-					section(pol, pols[i]->name),
+					pp_decide_mem_policy(decide_state,
+					pols[i]->name, 1),
 					&d->eval[i].v, &view);
 		record(&c, decide_state, d);
 	}

@@ -35,28 +35,13 @@
  * (its `enabled` hook returns 0) is listed with verdict "off".
  *
  * ---------------------------------------------------------------------
- * State: the "decide" section of STATE_DIR/state.json (in/out)
- *
- *   {"last_scale_up":   RFC3339 | absent,   any policy's scale_up
- *    "last_scale_down": RFC3339 | absent,
- *    "last_decision": {"action","policy","count","node","at"},
- *    "decisions": N,                       non-dry-run cycles decided
- *    "policies": {
- *      "<policy>": {"last_action": "scale_up|...", "last_action_at":
- *                   RFC3339, ...the policy's own keys...}}}
- *
- *   reactive's own keys: "below_since": RFC3339 | null — since when the
- *   capacity has been below the down threshold without a break.
+ * State: the "decide" section of STATE_DIR/state.json (in/out), whose
+ * shape lib/store/decide_mem.h owns; each policy keeps its own keys in
+ * its entry under "policies" (reactive: "below_since", since when the
+ * capacity has been below the down threshold without a break).
  *
  * Refusals: the "refusals" section, written by pp-provision when the
- * cloud refuses an order (resource_unavailable, per-account limits):
- *
- *   {"<type>@<location>": {"until": RFC3339, "code": "...", ...},
- *    "@<location>":       {"until": RFC3339, "code": "..."}}
- *
- * "cx33@nbg1" avoids that type in that location, "@fsn1" the whole
- * location, each until "until" (exclusive); expired entries are ignored
- * (pp-provision prunes them). Other keys in an entry are ignored.
+ * cloud refuses an order; its shape is lib/store/refusals.h's.
  * ---------------------------------------------------------------------
  */
 #ifndef PP_ENGINE_H

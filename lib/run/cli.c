@@ -144,3 +144,9 @@ pp_start(void)
 	atexit(free_loaded);
 	return loaded;
 }
+
+int
+pp_pretty(void)
+{
+	return pp_opt.pretty || isatty(1);
+}

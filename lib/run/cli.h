@@ -80,6 +80,8 @@ int pp_common_opt(int c, const char *arg, void (*usage)(int));
  * (dies with status 2 on a bad one). Returns the config, owned by the
  * library. */
 const struct pp_config *pp_start(void);
+/* Whether JSON on stdout is for people: -p, or stdout is a terminal. */
+int pp_pretty(void);
 /* After option parsing: a stray operand is bad usage (exit 2). */
 void pp_no_operands(int argc, char **argv, void (*usage)(int));
 /* Reports an unexpected operand or a getopt error and exits 2. */

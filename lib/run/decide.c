@@ -10,7 +10,12 @@
 #include "run/decide.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "store/cost.h"
+#include "store/counters.h"
+#include "store/decide_mem.h"
 #include "store/events.h"
+#include "store/metrics.h"
+#include "store/refusals.h"
 #include "store/registry.h"
 #include "store/state.h"
 #include "base/util.h"
@@ -33,6 +38,7 @@ open_state(struct pp_state *st, const char *path,
 		/* a corrupt file, replaced on purpose */
 		pp_warn("state file '%s' is unreadable or corrupt: starting "
 			"fresh (--reset-state)", path);
+		st->path = pp_xstrdup(path);
 		st->root = json_object_new_object();
 		json_object_object_add(st->root, "version",
 			json_object_new_int(PP_STATE_VERSION));
@@ -72,9 +78,38 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 		pp_catalog_free(&own);
 }
 
+/* A policy wanted capacity that cannot be ordered (no allowed type
+ * fits, or a limit is reached): the action it wanted and why not, or
+ * NULL. Players are turned away while this lasts. */
+static const char *
+blocked(const struct pp_decision *d, const char **why)
+{
+	if (d->action != PP_ACT_NONE || !d->policy)
+		return NULL;
+	for (size_t i = 0; i < d->neval; i++)
+		if (d->eval[i].policy == d->policy &&
+		    d->eval[i].v.verdict == PP_V_UP) {
+			*why = d->clip_limit[0] ? d->clip_limit :
+				"no_server_type";
+			return pp_action_name(d->eval[i].v.action);
+		}
+	return NULL;
+}
+
+/* An event, marked when pp-decide runs in shadow mode. */
+static void
+event(const char *type, json_object *fields, int shadow)
+{
+	if (shadow)
+		json_object_object_add(fields, "shadow",
+			json_object_new_boolean(1));
+	pp_event(type, fields);
+}
+
 static void
 emit_events(const struct pp_config *cfg, const char *state_dir,
-	json_object *dec)
+	json_object *dec, const char *blocked_action, const char *why,
+	const char *policy, int shadow)
 {
 	static const char *keys[] = {"action", "policy", "urgency", "count",
 		"server_type", "location", "node", "role", "reason"};
@@ -98,11 +133,27 @@ emit_events(const struct pp_config *cfg, const char *state_dir,
 			json_object_get(pp_jget(dec, "policy")));
 		json_object_object_add(c, "reason",
 			json_object_get(pp_jget(dec, "reason")));
-		pp_event("scaling.clipped", c);
+		event("scaling.clipped", c, shadow);
+	}
+	if (blocked_action) {
+		json_object *b = json_object_new_object();
+
+		json_object_object_add(b, "action",
+			json_object_new_string(blocked_action));
+		json_object_object_add(b, "result",
+			json_object_new_string("failed"));
+		json_object_object_add(b, "stage",
+			json_object_new_string("decide"));
+		json_object_object_add(b, "kind", json_object_new_string(why));
+		json_object_object_add(b, "policy", policy ?
+			json_object_new_string(policy) : NULL);
+		json_object_object_add(b, "reason",
+			json_object_get(pp_jget(dec, "reason")));
+		event("scaling.failed", b, shadow);
 	}
 	if (strcmp(pp_jstr(dec, "action", "none"), "none") &&
 	    !pp_jbool(dec, "continued", 0))
-		pp_event("scaling.triggered", f);
+		event("scaling.triggered", f, shadow);
 	else
 		json_object_put(f);
 }
@@ -117,33 +168,59 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	struct pp_engine_ctx ctx;
 	struct pp_decision d;
 	json_object *dec;
+	const char *bl, *why = NULL;
 
 	open_state(&st, path, o);
-	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_jget(st.root,
-	    "refusals"), pp_now(), err, sizeof err) < 0)
+	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_refusals_of(st.root),
+	    pp_now(), err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
 	pp_engine_ctx_recall(&ctx, pp_jget(st.root, "decide"),
 		pp_jget(st.root, "refusals"));
 	warn_types(cfg, &ctx);
-	pp_engine_run(&ctx, pp_state_section(&st, "decide"), o->dry_run,
+	pp_engine_run(&ctx, pp_decide_mem_make(st.root), o->dry_run,
 		&d);
 	dec = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, dec);
+	if (o->shadow) {
+		/* what it would have done: pp-drain and pp-provision act on
+		 * nothing (they read this flag), the memory is kept */
+		json_object_object_add(dec, "shadow",
+			json_object_new_boolean(1));
+		if (!o->dry_run)
+			pp_decide_mem_flag(pp_decide_mem_make(st.root),
+				pp_now(), "shadow");
+	}
+	bl = blocked(&d, &why);
 	if (!o->dry_run) {
 		snprintf(labels, sizeof labels, "action=\"%s\",policy=\"%s\"",
 			pp_action_name(d.action), d.policy && d.action ?
 			d.policy->name : "");
 		pp_state_count(&st, "pp_decisions_total", labels, 1);
+		if (bl) {
+			snprintf(labels, sizeof labels, "action=%s,reason=%s",
+				bl, why);
+			pp_state_count(&st, "pp_scaling_blocked_total",
+				labels, 1);
+		}
+		pp_cost_accrue(st.root, pp_jdouble(pp_jget(doc, "fleet"),
+			"hourly_cost_eur", 0), pp_now());
 		if (pp_state_save(&st) < 0)
 			pp_die(PP_EXIT_FAIL, "cannot write state file '%s':",
 				path);
+		pp_metrics_state(&st);
 	}
 	pp_state_close(&st);
 	if (!o->dry_run)
-		emit_events(cfg, o->state_dir, dec);
+		emit_events(cfg, o->state_dir, dec, bl, why,
+			d.policy ? d.policy->name : NULL, o->shadow);
+	/* capacity is wanted and cannot be had: said even under -q, so
+	 * the cron mail reaches someone */
+	if (bl)
+		pp_error("%s%s cannot happen: %s", bl, o->dry_run ?
+			" (dry run)" : "", pp_jstr(dec, "reason", ""));
 	if (d.action != PP_ACT_NONE)
 		pp_note("%s%s: %s", pp_jstr(dec, "action", "none"),
-			o->dry_run ? " (dry run)" : "",
+			o->dry_run ? " (dry run)" : o->shadow ? " (shadow)" : "",
 			pp_jstr(dec, "reason", ""));
 	else
 		pp_debug("none: %s", pp_jstr(dec, "reason", ""));

@@ -15,6 +15,8 @@ struct pp_decide_opts {
 	int dry_run;            /* decide from the state, write nothing */
 	int reset_state;        /* start the "decide" section afresh */
 	int explain;            /* the evaluations as a table on stderr */
+	int shadow;             /* keep state, mark everything shadow: the
+				 * tools after it act on nothing */
 };
 
 /* Adds "decision" to doc. Dies with status 2 on a document the engine

@@ -393,7 +393,8 @@ do_move(struct run *x, const struct pp_move *planned)
 			{"to_ip", m.to_ip},
 		};
 
-		argv = pp_hook_argv(&cfg->drain.move_command, vars,
+		argv = pp_hook_argv(cfg->drain.move_command.v,
+			cfg->drain.move_command.n, vars,
 			sizeof vars / sizeof *vars);
 	}
 	desc = pp_hook_describe(argv);

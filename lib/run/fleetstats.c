@@ -62,7 +62,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 
 	doc = pp_doc_new(now);
 	json_object_object_add(doc, "fleet", pp_fleet_json(&fleet));
-	json_object_object_add(doc, "nodes", pp_doc_pretty() ?
+	json_object_object_add(doc, "nodes", pp_pretty() ?
 		pp_nodes_json(&reg, now) : pp_nodes_raw(&reg, now));
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
 	json_object_object_add(doc, "forecast",

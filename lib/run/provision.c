@@ -26,11 +26,13 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "store/decide_mem.h"
 #include "store/events.h"
 #include "cloud/labels.h"
 #include "store/metrics.h"
 #include "run/provision.h"
 #include "cloud/reconcile.h"
+#include "store/refusals.h"
 #include "store/registry.h"
 #include "store/state.h"
 #include "base/util.h"
@@ -332,31 +334,31 @@ reg_remove(struct run *x, const char *id, const char *server_id, char *err,
 static int
 refused(struct run *x, const char *type, const char *loc)
 {
-	char key[160];
-	json_object *e;
-
-	snprintf(key, sizeof key, "%s@%s", type ? type : "", loc);
-	e = pp_jget(x->refusals, key);
-	if (!e)
-		e = pp_jget(x->state_refusals, key);
-	return e && pp_jtime(e, "until") > x->now;
+	return pp_refusal_active(x->refusals, type, loc, x->now) ||
+		pp_refusal_active(x->state_refusals, type, loc, x->now);
 }
 
 static void
 add_refusal(struct run *x, const char *type, const char *loc,
 	const struct pp_cloud_error *err)
 {
-	char key[160], ts[PP_TIME_LEN];
-	json_object *e = json_object_new_object();
+	char ts[PP_TIME_LEN];
+	time_t until = x->now + x->cfg->cloud.refusal_ttl;
 
-	snprintf(key, sizeof key, "%s@%s", type ? type : "", loc);
-	add_str(e, "until", pp_format_time(x->now + x->cfg->cloud.refusal_ttl,
-		ts, sizeof ts));
-	add_str(e, "code", err->code);
-	add_str(e, "message", err->message);
-	json_object_object_add(x->refusals, key, e);
-	pp_warn("%s refused in '%s' (%s): avoided until %s", type, loc,
-		err->code, ts);
+	pp_refusal_add(x->refusals, type, loc, until, err->code,
+		err->message);
+	pp_error("%s refused in '%s' (%s): avoided until %s", type, loc,
+		err->code, pp_format_time(until, ts, sizeof ts));
+	if (!x->dry_run) {
+		json_object *f = json_object_new_object();
+
+		add_str(f, "server_type", type);
+		add_str(f, "location", loc);
+		add_str(f, "code", err->code);
+		add_str(f, "until", ts);
+		pp_event_node("cloud.refused", NULL, x->action, "refused",
+			err->message, f);
+	}
 }
 
 /* The state file: new refusals in, expired ones out, and the scaling
@@ -366,7 +368,6 @@ update_state(struct run *x, const char *result)
 {
 	struct pp_state st;
 	char err[768];
-	json_object *sec, *keep;
 	int rc;
 
 	if (x->dry_run)
@@ -378,17 +379,12 @@ update_state(struct run *x, const char *result)
 		pp_state_close(&st);
 		return;
 	}
-	sec = pp_state_section(&st, "refusals");
-	keep = json_object_new_object();
-	json_object_object_foreach(sec, k, v) {
-		if (pp_jtime(v, "until") > x->now)
-			json_object_object_add(keep, k, json_object_get(v));
-	}
-	json_object_object_foreach(x->refusals, k2, v2)
-		json_object_object_add(keep, k2, json_object_get(v2));
-	json_object_object_add(st.root, "refusals", keep);
-	if (result)
+	pp_refusals_merge(st.root, x->refusals, x->now);
+	if (result) {
 		pp_metrics_count_scaling(&st, x->action, result);
+		pp_decide_mem_set_result(pp_decide_mem_make(st.root),
+			x->action, result);
+	}
 	if (pp_state_save(&st) < 0) {
 		pp_warn("cannot write state file '%s':", x->spath);
 		x->errors++;
@@ -408,7 +404,7 @@ read_refusals(struct run *x)
 		pp_state_close(&st);
 		return;
 	}
-	x->state_refusals = json_object_get(pp_jget(st.root, "refusals"));
+	x->state_refusals = json_object_get(pp_refusals_of(st.root));
 	pp_state_close(&st);
 }
 
@@ -1279,12 +1275,15 @@ dry_requests(struct run *x)
 		if (pp_jbool(q, "sent", 1))
 			continue;
 		json_object_array_add(out, json_object_get(q));
-		fprintf(stderr, "%s: dry run: %s %s%s%s\n", pp_progname,
-			pp_jstr(q, "method", "?"), pp_jstr(q, "path", "?"),
-			pp_jget(q, "body") ? " " : "", pp_jget(q, "body") ?
-			json_object_to_json_string_ext(pp_jget(q, "body"),
-			JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE)
-			: "");
+		if (pp_verbosity >= 0)
+			fprintf(stderr, "%s: dry run: %s %s%s%s\n",
+				pp_progname, pp_jstr(q, "method", "?"),
+				pp_jstr(q, "path", "?"),
+				pp_jget(q, "body") ? " " : "",
+				pp_jget(q, "body") ?
+				json_object_to_json_string_ext(pp_jget(q,
+				"body"), JSON_C_TO_STRING_PLAIN |
+				JSON_C_TO_STRING_NOSLASHESCAPE) : "");
 	}
 	json_object_put(all);
 	return out;
@@ -1391,7 +1390,7 @@ pp_provision_run(const struct pp_config *cfg,
 	if (x.touched || x.acted || json_object_object_length(x.refusals))
 		json_object_object_add(doc, "provision", section(&x));
 	if (x.errors)
-		pp_warn("%s: %d error(s): %s", x.action, x.errors,
+		pp_error("%s: %d error(s): %s", x.action, x.errors,
 			x.reason[0] ? x.reason : "see the provision section");
 	for (size_t i = 0; i < x.nw; i++) {
 		free(x.w[i].node);

@@ -14,6 +14,7 @@
 #include "doc/doc.h"
 #include "store/regcheck.h"
 #include "store/registry.h"
+#include "run/cli.h"
 #include "run/regedit.h"
 
 /* A refusal is an error, shown even with -q (pp_warn is not). */
@@ -84,7 +85,7 @@ show(const char *rpath, const struct pp_regedit *e)
 		return PP_EXIT_FAIL;
 	}
 	if (n) {
-		rc = pp_doc_write(n->obj) < 0 ?
+		rc = pp_doc_write(n->obj, pp_pretty()) < 0 ?
 			PP_EXIT_FAIL : PP_EXIT_OK;
 	} else {
 		/* the whole file as the registry reads it */
@@ -99,7 +100,7 @@ show(const char *rpath, const struct pp_regedit *e)
 			pp_registry_close(&r);
 			return PP_EXIT_FAIL;
 		}
-		rc = pp_doc_write(root) < 0 ?
+		rc = pp_doc_write(root, pp_pretty()) < 0 ?
 			PP_EXIT_FAIL : PP_EXIT_OK;
 		json_object_put(root);
 	}

@@ -1,23 +1,24 @@
 /* pp-status: the seed's /api/conductor/scaling/status as a command.
  *
  * Everything here is read-only and tolerant: the state file's sections
- * belong to other tools and may be absent (no decision yet) or carry
- * fields this version does not know. What it reads:
- *   state.json  decide.last_actions (or decide.actions): recent actions,
- *               oldest first, each {time, action, policy, count, node,
- *               result, reason}; decide.last_decision (else the last of
- *               those); decide.policies.NAME.last_action_at;
- *               decide.below_since (or decide.policies.reactive.
- *               below_since): since when capacity is below the
- *               scale-down threshold; counters.
+ * may be absent (no decision yet). Each is read through the module that
+ * owns it (lib/store/decide_mem.h, refusals.h, counters.h), so this
+ * file knows no key of the state file itself. What it reads:
+ *   state.json  the decide memory (last decision, recent decisions,
+ *               each policy's last action), refusals, counters;
  *   last.json   the last document pp-fleetstats wrote. */
 #include <errno.h>
+#include <dirent.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "store/cost.h"
+#include "store/counters.h"
+#include "store/refusals.h"
+#include "store/decide_mem.h"
 #include "store/state.h"
 #include "engine/engine.h"
 #include "run/status.h"
@@ -91,49 +92,6 @@ load_json(const char *path, const char *what, json_object **out, char *err,
 }
 
 static json_object *
-actions_of(json_object *decide)
-{
-	json_object *a = pp_jget(decide, "last_actions");
-
-	if (!a || !json_object_is_type(a, json_type_array))
-		a = pp_jget(decide, "actions");
-	if (!a || !json_object_is_type(a, json_type_array))
-		return NULL;
-	return a;
-}
-
-/* The time of the last action of a policy, or of an action kind. */
-static time_t
-last_time(json_object *decide, const char *policy, const char *action)
-{
-	json_object *a = actions_of(decide);
-	time_t t = 0;
-
-	if (policy) {
-		json_object *p = pp_jpath(decide, "policies");
-
-		t = jtime(pp_jget(p, policy), "last_action_at");
-		if (t)
-			return t;
-	}
-	for (size_t i = 0; a && i < json_object_array_length(a); i++) {
-		json_object *e = json_object_array_get_idx(a, i);
-		const char *res = pp_jstr(e, "result", "");
-
-		if (policy && strcmp(pp_jstr(e, "policy", ""), policy))
-			continue;
-		if (action && strcmp(pp_jstr(e, "action", ""), action))
-			continue;
-		if (!strcmp(pp_jstr(e, "action", ""), "none") ||
-		    !strcmp(res, "failed") || pp_jbool(e, "dry_run", 0))
-			continue;
-		if (jtime(e, "time") > t)
-			t = jtime(e, "time");
-	}
-	return t;
-}
-
-static json_object *
 window(const char *name, const char *what, time_t since, long secs,
 	time_t now)
 {
@@ -152,27 +110,155 @@ window(const char *name, const char *what, time_t since, long secs,
 	return w;
 }
 
-static json_object *
-policy(const char *name, int enabled, long prio, long cooldown,
-	json_object *decide, time_t now)
-{
-	json_object *p = json_object_new_object();
-	time_t last = decide ? last_time(decide, name, NULL) : 0;
+static void fmt_dur(char *buf, size_t len, long long s);
 
-	json_object_object_add(p, "name", json_object_new_string(name));
-	json_object_object_add(p, "enabled",
-		json_object_new_boolean(enabled));
-	json_object_object_add(p, "priority", json_object_new_int64(prio));
-	json_object_object_add(p, "last_action_at", jtime_or_null(last));
-	json_object_object_add(p, "cooldown", cooldown > 0 ?
-		window("cooldown", "pause after the policy's own action",
-			last, cooldown, now) : NULL);
-	return p;
+/* When an unneeded node goes: once held for `hold`, within the last
+ * billing_window seconds of a paid hour (hourly from created). */
+static time_t
+goes_at(time_t since, long hold, long bw, time_t created)
+{
+	time_t ready = since + hold;
+	long left;
+
+	if (!created || bw <= 0 || ready < created)
+		return ready;
+	left = 3600 - (long)((ready - created) % 3600);
+	return left <= bw ? ready : ready + left - bw;
+}
+
+/* The unneeded policy's holds: each node it has found unneeded, since
+ * when, and when it would go. */
+static json_object *
+unneeded_holds(const struct pp_config *cfg, json_object *mine,
+	json_object *last, time_t now)
+{
+	json_object *since = pp_jget(mine, "unneeded_since");
+	json_object *nodes = pp_jget(last, "nodes");
+	json_object *a = json_object_new_array();
+
+	if (!since || !json_object_is_type(since, json_type_object))
+		return a;
+	json_object_object_foreach(since, id, v) {
+		json_object *h = json_object_new_object();
+		time_t t, created = 0;
+
+		if (!json_object_is_type(v, json_type_string) ||
+		    pp_parse_time(json_object_get_string(v), &t) < 0) {
+			json_object_put(h);
+			continue;
+		}
+		for (size_t i = 0; nodes && json_object_is_type(nodes,
+		     json_type_array) && i < json_object_array_length(nodes);
+		     i++) {
+			json_object *n = json_object_array_get_idx(nodes, i);
+
+			if (!strcmp(pp_jstr(n, "id", ""), id))
+				created = jtime(n, "created_at");
+		}
+		json_object_object_add(h, "node", json_object_new_string(id));
+		json_object_object_add(h, "since", pp_jnew_time(t));
+		json_object_object_add(h, "for_seconds",
+			json_object_new_int64(now > t ? now - t : 0));
+		json_object_object_add(h, "hold_seconds",
+			json_object_new_int64(cfg->unneeded.hold));
+		json_object_object_add(h, "billing_window_seconds",
+			json_object_new_int64(cfg->unneeded.billing_window));
+		json_object_object_add(h, "goes_at", pp_jnew_time(goes_at(t,
+			cfg->unneeded.hold, cfg->unneeded.billing_window,
+			created)));
+		json_object_array_add(a, h);
+	}
+	return a;
+}
+
+/* Every policy of the engine's table, in its order, with what it says
+ * now: the engine run as `pp-decide --dry-run` would, on the last
+ * snapshot and the decide memory. */
+static json_object *
+policies_json(const struct pp_config *cfg, json_object *state,
+	json_object *decide, json_object *last, time_t now)
+{
+	const struct pp_policy *pols[32];
+	struct pp_engine_ctx ctx;
+	struct pp_decision d;
+	json_object *a = json_object_new_array();
+	json_object *mem = NULL;
+	char err[512];
+	int have = 0;
+	size_t n = pp_engine_policies(cfg, pols, 32);
+
+	memset(&d, 0, sizeof d);
+	if (last && pp_engine_ctx_from_doc(&ctx, cfg, last,
+	    pp_refusals_of(state), now, err, sizeof err) == 0) {
+		/* a copy: a dry run must not touch what we print */
+		if (!decide || json_object_deep_copy(decide, &mem, NULL) < 0)
+			mem = json_object_new_object();
+		pp_engine_run(&ctx, mem, 1, &d);
+		have = 1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		json_object *p = json_object_new_object();
+		const char *name = pols[i]->name;
+		time_t lastat = pp_decide_mem_policy_last(decide, name);
+		const struct pp_evaluation *e = NULL;
+
+		for (size_t k = 0; have && k < d.neval; k++)
+			if (d.eval[k].policy == pols[i])
+				e = &d.eval[k];
+		json_object_object_add(p, "name", json_object_new_string(name));
+		json_object_object_add(p, "enabled",
+			json_object_new_boolean(pols[i]->enabled(cfg)));
+		json_object_object_add(p, "priority",
+			json_object_new_int64(pols[i]->priority(cfg)));
+		json_object_object_add(p, "verdict", e ?
+			json_object_new_string(pp_verdict_name(e->v.verdict)) :
+			NULL);
+		json_object_object_add(p, "reason", json_object_new_string(e ?
+			e->v.reason : last ? err : "no snapshot yet"));
+		json_object_object_add(p, "last_action_at",
+			jtime_or_null(lastat));
+		/* reactive is the policy with a cooldown of its own */
+		json_object_object_add(p, "cooldown", !strcmp(name,
+			"reactive") && cfg->reactive.cooldown > 0 ?
+			window("cooldown", "pause after the policy's own "
+			"action", lastat, cfg->reactive.cooldown, now) : NULL);
+		if (!strcmp(name, "unneeded"))
+			json_object_object_add(p, "holds", unneeded_holds(cfg,
+				pp_decide_mem_policy(decide, name, 0), last,
+				now));
+		json_object_array_add(a, p);
+	}
+	if (have) {
+		pp_decision_free(&d);
+		pp_engine_ctx_free(&ctx);
+		json_object_put(mem);
+	}
+	return a;
+}
+
+/* Whether dir holds any file a pipeline writes. */
+static int
+dir_state(const char *dir)
+{
+	static const char *const names[] = {"state.json", "last.json",
+		"registry.json", "history", "events.jsonl"};
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	int any = 0;
+
+	if (!d)
+		return -1;
+	while (!any && (e = readdir(d)) != NULL)
+		for (size_t i = 0; i < sizeof names / sizeof *names; i++)
+			if (!strcmp(e->d_name, names[i]))
+				any = 1;
+	closedir(d);
+	return any;
 }
 
 json_object *
 pp_status_collect(const struct pp_config *cfg, const char *state_flag,
-	int nactions, char *err, size_t errlen)
+	int nactions, long max_age, char *err, size_t errlen)
 {
 	char *spath = pp_state_path(cfg, state_flag, "state.json");
 	char *lpath = pp_state_path(cfg, state_flag, "last.json");
@@ -188,9 +274,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		free(lpath);
 		return NULL;
 	}
-	decide = pp_jget(state, "decide");
-	if (decide && !json_object_is_type(decide, json_type_object))
-		decide = NULL;
+	decide = pp_decide_mem_of(state);
 	st = json_object_new_object();
 	json_object_object_add(st, "now", pp_jnew_time(now));
 	json_object_object_add(st, "state_file",
@@ -199,37 +283,24 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		json_object_new_string(lpath));
 
 	/* the last decision */
-	a = actions_of(decide);
+	a = pp_decide_mem_recent(decide);
 	{
-		json_object *d = pp_jget(decide, "last_decision");
+		json_object *d = pp_decide_mem_last(decide);
 
-		if (!d && a && json_object_array_length(a) > 0)
-			d = json_object_array_get_idx(a,
-				json_object_array_length(a) - 1);
 		json_object_object_add(st, "decision",
 			d ? json_object_get(d) : NULL);
 	}
 
-	policies = json_object_new_array();
-	json_object_array_add(policies, policy("reactive",
-		cfg->reactive.enabled, cfg->reactive.priority,
-		cfg->reactive.cooldown, decide, now));
-	json_object_array_add(policies, policy("spare", cfg->spare.enabled,
-		cfg->spare.priority, 0, decide, now));
-	json_object_array_add(policies, policy("predictive",
-		cfg->predictive.enabled, cfg->predictive.priority, 0, decide,
-		now));
+	policies = policies_json(cfg, state, decide, last, now);
 	json_object_object_add(st, "policies", policies);
 
 	windows = json_object_new_array();
-	below = jtime(decide, "below_since");
-	if (!below)
-		below = jtime(pp_jpath(decide, "policies.reactive"),
-			"below_since");
+	below = jtime(pp_decide_mem_policy(decide, "reactive", 0),
+		"below_since");
 	json_object_array_add(windows, window("reactive.down_window",
 		"capacity must stay below the scale-down threshold",
 		below, cfg->reactive.down_window, now));
-	up = decide ? last_time(decide, NULL, "scale_up") : 0;
+	up = pp_decide_mem_last_up(decide);
 	json_object_array_add(windows, window("reactive.down_after_up",
 		"no scale-down this soon after a scale-up", up,
 		cfg->reactive.down_after_up, now));
@@ -306,10 +377,51 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	}
 	json_object_object_add(st, "drains", drains);
 	{
-		json_object *c = pp_jget(state, "counters");
+		json_object *c = pp_counters_of(state);
 
 		json_object_object_add(st, "counters",
 			c ? json_object_get(c) : json_object_new_object());
+	}
+	{
+		json_object *c = json_object_new_object();
+		double today, month;
+		int any = pp_cost_accrued(state, now, &today, &month) == 0;
+
+		json_object_object_add(c, "rate_eur_h", fleet && pp_jget(fleet,
+			"hourly_cost_eur") ? json_object_get(pp_jget(fleet,
+			"hourly_cost_eur")) : NULL);
+		json_object_object_add(c, "today_eur", any ?
+			pp_jnew_double(today, 4) : NULL);
+		json_object_object_add(c, "month_eur", any ?
+			pp_jnew_double(month, 4) : NULL);
+		json_object_object_add(st, "cost", c);
+	}
+	{
+		json_object *w = json_object_new_array();
+		char *dir = pp_state_dir(cfg, state_flag);
+		int ds = dir_state(dir);
+		time_t gen = jtime(last, "generated_at");
+		char msg[1024], d1[32], d2[32];
+
+		msg[0] = '\0';
+		if (ds < 0) {
+			snprintf(msg, sizeof msg, "state directory '%s' "
+				"cannot be read: %s (a mistyped --state-dir?)",
+				dir, strerror(errno));
+		} else if (ds == 0) {
+			snprintf(msg, sizeof msg, "state directory '%s' holds "
+				"no state: no pipeline has run with it", dir);
+		} else if (last && max_age > 0 && gen && now - gen > max_age) {
+			fmt_dur(d1, sizeof d1, now - gen);
+			fmt_dur(d2, sizeof d2, max_age);
+			snprintf(msg, sizeof msg, "the snapshot is %s old "
+				"(more than %s): is pp-fleetstats running?",
+				d1, d2);
+		}
+		if (msg[0])
+			json_object_array_add(w, json_object_new_string(msg));
+		free(dir);
+		json_object_object_add(st, "warnings", w);
 	}
 	json_object_put(state);
 	json_object_put(last);
@@ -341,6 +453,21 @@ str_or(json_object *o, const char *key, const char *def)
 }
 
 static void
+window_text(char *buf, size_t len, json_object *w)
+{
+	char d[32];
+
+	if (!w || !pp_jget(w, "since")) {
+		snprintf(buf, len, "-");
+	} else if (pp_jbool(w, "active", 0)) {
+		fmt_dur(d, sizeof d, pp_jint(w, "left_seconds", 0));
+		snprintf(buf, len, "%s left", d);
+	} else {
+		snprintf(buf, len, "over");
+	}
+}
+
+static void
 print_window(FILE *f, json_object *w)
 {
 	char d[32];
@@ -369,7 +496,13 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *sp = pp_jget(st, "spares");
 	char d[32];
 
+	json_object *warn = pp_jget(st, "warnings");
+	json_object *cost = pp_jget(st, "cost");
+
 	fprintf(f, "ppscale status at %s\n\n", pp_jstr(st, "now", "?"));
+	for (size_t i = 0; warn && i < json_object_array_length(warn); i++)
+		fprintf(f, "WARNING    %s\n", json_object_get_string(
+			json_object_array_get_idx(warn, i)));
 	if (fleet) {
 		fmt_dur(d, sizeof d, pp_jint(fleet, "age_seconds", 0));
 		fprintf(f, "snapshot   %s (%s ago)\n",
@@ -380,8 +513,14 @@ pp_status_print(FILE *f, json_object *st)
 			pp_jint(fleet, "allocated_ram_mb", 0),
 			pp_jint(fleet, "total_ram_mb", 0),
 			pp_jint(fleet, "pending_ram_mb", 0));
-		fprintf(f, "cost       %.4f EUR/hour (cloud nodes)\n",
+		fprintf(f, "cost       %.4f EUR/hour (cloud nodes)",
 			pp_jdouble(fleet, "hourly_cost_eur", 0));
+		if (pp_jget(cost, "today_eur"))
+			fprintf(f, "; %.2f EUR today, %.2f EUR this month "
+				"(UTC, estimated)", pp_jdouble(cost,
+				"today_eur", 0), pp_jdouble(cost, "month_eur",
+				0));
+		fputc('\n', f);
 	} else {
 		fprintf(f, "snapshot   none yet (pp-fleetstats has not "
 			"recorded a run)\n");
@@ -403,23 +542,40 @@ pp_status_print(FILE *f, json_object *st)
 	}
 	fputs("\n", f);
 	if (dec)
-		fprintf(f, "decision   %s by %s at %s: %s\n",
-			pp_jstr(dec, "action", "?"),
-			str_or(dec, "policy", "-"), str_or(dec, "time", "?"),
-			str_or(dec, "reason", "-"));
+		fprintf(f, "decision   %s%s by %s at %s: %s\n",
+			pp_jstr(dec, "action", "?"), pp_jbool(dec, "shadow", 0) ?
+			" (shadow)" : "", str_or(dec, "policy", "-"),
+			str_or(dec, "at", "?"), str_or(dec, "reason", "-"));
 	else
 		fputs("decision   no decision yet\n", f);
 
-	fprintf(f, "\n%-11s %-4s %-5s %s\n", "POLICY", "ON", "PRIO",
-		"COOLDOWN");
+	fprintf(f, "\n%-11s %-4s %-5s %-8s %-11s %s\n", "POLICY", "ON",
+		"PRIO", "VERDICT", "COOLDOWN", "WHY");
 	for (size_t i = 0; pol && i < json_object_array_length(pol); i++) {
 		json_object *p = json_object_array_get_idx(pol, i);
+		json_object *holds = pp_jget(p, "holds");
+		char cd[48];
 
-		fprintf(f, "%-11s %-4s %-5lld ", pp_jstr(p, "name", "?"),
+		window_text(cd, sizeof cd, pp_jget(p, "cooldown"));
+		fprintf(f, "%-11s %-4s %-5lld %-8s %-11s %s\n",
+			pp_jstr(p, "name", "?"),
 			pp_jbool(p, "enabled", 0) ? "yes" : "no",
-			pp_jint(p, "priority", 0));
-		print_window(f, pp_jget(p, "cooldown"));
-		fputs("\n", f);
+			pp_jint(p, "priority", 0),
+			str_or(p, "verdict", "-"), cd,
+			str_or(p, "reason", "-"));
+		for (size_t k = 0; holds && k < json_object_array_length(holds);
+		     k++) {
+			json_object *h = json_object_array_get_idx(holds, k);
+			const char *at = pp_jstr(h, "goes_at", "");
+
+			fprintf(f, "  %s unneeded for %lld of %lld min, then "
+				"the last %lld min of its paid hour at %.5s\n",
+				pp_jstr(h, "node", "?"),
+				pp_jint(h, "for_seconds", 0) / 60,
+				pp_jint(h, "hold_seconds", 0) / 60,
+				pp_jint(h, "billing_window_seconds", 0) / 60,
+				strlen(at) > 11 ? at + 11 : "?");
+		}
 	}
 
 	fprintf(f, "\n%-24s %-10s %s\n", "WINDOW", "LENGTH", "STATE");
@@ -457,8 +613,9 @@ pp_status_print(FILE *f, json_object *st)
 			snprintf(act, sizeof act, "%s",
 				pp_jstr(e, "action", "?"));
 		fprintf(f, "%-20s  %-17s %-10s %-8s %s\n",
-			str_or(e, "time", "?"), act,
-			str_or(e, "policy", "-"), str_or(e, "result", "-"),
+			str_or(e, "at", "?"), act,
+			str_or(e, "policy", "-"), str_or(e, "result",
+			pp_jbool(e, "shadow", 0) ? "shadow" : "-"),
 			str_or(e, "reason", "-"));
 	}
 }

@@ -11,9 +11,13 @@
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "store/counters.h"
 #include "store/metrics.h"
+#include "store/refusals.h"
 #include "store/state.h"
 #include "base/util.h"
+
+#define MB 1048576.0
 
 struct family {
 	const char *name, *type, *help;
@@ -22,20 +26,33 @@ struct family {
 /* Every family any tool may write. A part naming another family is
  * ignored, so a typo cannot produce an invalid file. */
 static const struct family families[] = {
-	{"pp_fleet_capacity_percent", "gauge",
-		"Allocated RAM as a percentage of the usable RAM of ready "
-		"nodes."},
-	{"pp_fleet_ram_mb", "gauge",
-		"Fleet RAM in MB by state (total, allocated, free, pending)."},
+	{"pp_build_info", "gauge",
+		"The ppscale version that last published, as a label."},
+	{"pp_fleet_capacity_ratio", "gauge",
+		"Allocated RAM over the usable RAM of ready nodes (0-1)."},
+	{"pp_fleet_ram_bytes", "gauge",
+		"Fleet RAM in bytes by state (total, allocated, free, "
+		"pending)."},
 	{"pp_fleet_nodes", "gauge", "Nodes by kind, status and role."},
 	{"pp_fleet_spares", "gauge", "Ready idle cloud spares."},
 	{"pp_fleet_players", "gauge", "Players on all nodes."},
 	{"pp_fleet_hourly_cost_eur", "gauge",
 		"Hourly cost of the cloud nodes in EUR."},
-	{"pp_forecast_ram_mb", "gauge",
-		"Forecast allocated RAM in MB by horizon."},
+	{"pp_forecast_allocated_ram_bytes", "gauge",
+		"Forecast allocated RAM in bytes by horizon in seconds."},
+	{"pp_reconcile_orphan_servers", "gauge",
+		"Servers with our label that the registry lacks (they bill)."},
+	{"pp_reconcile_lost_nodes", "gauge",
+		"Registry nodes whose server is gone."},
+	{"pp_cloud_refusals", "gauge",
+		"Orders the cloud refused that are still being avoided."},
 	{"pp_scaling_events_total", "counter",
 		"Scaling actions by action and result."},
+	{"pp_scaling_blocked_total", "counter",
+		"Cycles in which a policy wanted capacity that could not be "
+		"ordered, by action and reason."},
+	{"pp_decisions_total", "counter",
+		"Decisions of pp-decide by action and policy."},
 	{"pp_last_run_timestamp_seconds", "gauge",
 		"When the tool last finished, as a UNIX time."},
 	{"pp_last_run_success", "gauge",
@@ -44,7 +61,18 @@ static const struct family families[] = {
 		"When the tool last finished successfully, as a UNIX time."},
 	{"pp_last_run_duration_seconds", "gauge",
 		"How long the tool's last run took."},
+	{"pp_last_run_exit_code", "gauge",
+		"The exit status of the tool's last run: 0 done, 1 failed "
+		"while acting, 2 bad usage or bad input."},
+	{"pp_cycle_last_success_timestamp_seconds", "gauge",
+		"When pp-provision last succeeded with every tool of the "
+		"pipeline's last run successful, as a UNIX time."},
 };
+
+/* The tools of one cycle, in order; the last one closes it. */
+static const char *const cycle_tools[] = {"pp-fleetstats", "pp-decide",
+	"pp-drain", "pp-provision"};
+#define NCYCLE (sizeof cycle_tools / sizeof cycle_tools[0])
 #define NFAMILIES (sizeof families / sizeof families[0])
 
 static struct {
@@ -55,6 +83,7 @@ static struct {
 	char *dir;      /* parts directory */
 	json_object *pending; /* part name -> array of [family, labels, v] */
 	char *carry;    /* run part whose last success time to keep */
+	int closes_cycle; /* this run may close a successful cycle */
 	double started;
 } m;
 
@@ -71,7 +100,8 @@ static void
 at_exit(void)
 {
 	if (m.on && !m.done && !m.publishing)
-		pp_metrics_run(NULL, 0);
+		pp_metrics_exit(NULL, pp_die_status() ? pp_die_status() :
+			PP_EXIT_FAIL);
 	json_object_put(m.pending);
 	free(m.textfile);
 	free(m.dir);
@@ -141,15 +171,15 @@ pp_metrics_fleet(json_object *doc)
 	if (!m.on || !fleet)
 		return;
 	p = part("fleet");
-	sample(p, "pp_fleet_capacity_percent", "",
-		pp_jdouble(fleet, "capacity_percent", 0));
+	sample(p, "pp_fleet_capacity_ratio", "",
+		pp_jdouble(fleet, "capacity_percent", 0) / 100);
 	for (size_t i = 0; i < 4; i++) {
 		char key[32], labels[32];
 
 		snprintf(key, sizeof key, "%s_ram_mb", ram[i]);
 		snprintf(labels, sizeof labels, "state=%s", ram[i]);
-		sample(p, "pp_fleet_ram_mb", labels,
-			pp_jdouble(fleet, key, 0));
+		sample(p, "pp_fleet_ram_bytes", labels,
+			pp_jdouble(fleet, key, 0) * MB);
 	}
 	sample(p, "pp_fleet_hourly_cost_eur", "",
 		pp_jdouble(fleet, "hourly_cost_eur", 0));
@@ -205,51 +235,68 @@ pp_metrics_fleet(json_object *doc)
 					(double)counts[k][s][r]);
 			}
 
-	/* The forecast: an array of {"horizon", "allocated_ram_mb"} under
-	 * "horizons" or "points", or an object {"1h": MB, ...} under
-	 * "allocated_ram_mb". A horizon in seconds is shown as "3600s". */
-	if (!fc)
-		return;
+	/* orphans and lost nodes, when pp-fleetstats reconciled */
 	{
-		json_object *a = pp_jget(fc, "horizons");
-		json_object *o = pp_jget(fc, "allocated_ram_mb");
+		json_object *r = pp_jget(doc, "reconciliation");
+		json_object *o = pp_jget(r, "orphans");
+		json_object *l = pp_jget(r, "lost");
 
-		if (!a || !json_object_is_type(a, json_type_array))
-			a = pp_jget(fc, "points");
-		if (a && json_object_is_type(a, json_type_array)) {
-			for (size_t i = 0; i < json_object_array_length(a);
-			     i++) {
-				json_object *e = json_object_array_get_idx(a,
-					i);
-				json_object *h = pp_jget(e, "horizon");
-				json_object *v = pp_jget(e,
-					"allocated_ram_mb");
-				char labels[96];
-
-				if (!h || !v)
-					continue;
-				if (json_object_is_type(h, json_type_string))
-					snprintf(labels, sizeof labels,
-						"horizon=%s",
-						json_object_get_string(h));
-				else
-					snprintf(labels, sizeof labels,
-						"horizon=%llds", (long long)
-						json_object_get_int64(h));
-				sample(p, "pp_forecast_ram_mb", labels,
-					json_object_get_double(v));
-			}
-		} else if (o && json_object_is_type(o, json_type_object)) {
-			json_object_object_foreach(o, k, v) {
-				char labels[96];
-
-				snprintf(labels, sizeof labels, "horizon=%s",
-					k);
-				sample(p, "pp_forecast_ram_mb", labels,
-					json_object_get_double(v));
-			}
+		if (r && !strcmp(pp_jstr(r, "status", ""), "ok")) {
+			sample(p, "pp_reconcile_orphan_servers", "", o &&
+				json_object_is_type(o, json_type_array) ?
+				(double)json_object_array_length(o) : 0);
+			sample(p, "pp_reconcile_lost_nodes", "", l &&
+				json_object_is_type(l, json_type_array) ?
+				(double)json_object_array_length(l) : 0);
 		}
 	}
+	/* the forecast: "at": [{"horizon_s", "allocated_ram_mb"}, ...] */
+	{
+		json_object *a = pp_jget(fc, "at");
+
+		for (size_t i = 0; a && json_object_is_type(a,
+		     json_type_array) && i < json_object_array_length(a);
+		     i++) {
+			json_object *e = json_object_array_get_idx(a, i);
+			json_object *v = pp_jget(e, "allocated_ram_mb");
+			char labels[64];
+
+			if (!pp_jget(e, "horizon_s") || !v ||
+			    json_object_is_type(v, json_type_null))
+				continue;
+			snprintf(labels, sizeof labels, "horizon_seconds=%lld",
+				pp_jint(e, "horizon_s", 0));
+			sample(p, "pp_forecast_allocated_ram_bytes", labels,
+				json_object_get_double(v) * MB);
+		}
+	}
+}
+
+/* Counters an alert takes increase() of start at an explicit 0: the
+ * first failure must be an increase, not a new series. */
+static void
+zero_counters(json_object *p)
+{
+	static const char *const acts[] = {"scale_up", "provision_spare",
+		"scale_down"};
+	static const char *const results[] = {"success", "failed",
+		"skipped"};
+	static const char *const reasons[] = {"no_server_type",
+		"max_cloud_nodes", "max_hourly_eur"};
+	char labels[96];
+
+	for (size_t a = 0; a < 3; a++)
+		for (size_t r = 0; r < 3; r++) {
+			snprintf(labels, sizeof labels, "action=%s,result=%s",
+				acts[a], results[r]);
+			sample(p, "pp_scaling_events_total", labels, 0);
+		}
+	for (size_t a = 0; a < 2; a++)
+		for (size_t r = 0; r < 3; r++) {
+			snprintf(labels, sizeof labels, "action=%s,reason=%s",
+				acts[a], reasons[r]);
+			sample(p, "pp_scaling_blocked_total", labels, 0);
+		}
 }
 
 void
@@ -257,10 +304,12 @@ pp_metrics_counters(json_object *counters)
 {
 	json_object *p;
 
-	if (!m.on || !counters ||
-	    !json_object_is_type(counters, json_type_object))
+	if (!m.on)
 		return;
 	p = part("counters");
+	zero_counters(p);
+	if (!counters || !json_object_is_type(counters, json_type_object))
+		return;
 	json_object_object_foreach(counters, name, series) {
 		const struct family *f = find_family(name);
 
@@ -272,11 +321,26 @@ pp_metrics_counters(json_object *counters)
 	}
 }
 
+/* The state's gauges: the refusals still in force. */
+static void
+state_gauges(json_object *root)
+{
+	json_object *p;
+
+	if (!m.on)
+		return;
+	p = part("state");
+	sample(p, "pp_cloud_refusals", "", (double)pp_refusals_active_count(
+		pp_refusals_of(root), pp_now()));
+}
+
 void
 pp_metrics_state(struct pp_state *s)
 {
-	if (s && s->root)
-		pp_metrics_counters(pp_jget(s->root, "counters"));
+	if (s && s->root) {
+		pp_metrics_counters(pp_counters_of(s->root));
+		state_gauges(s->root);
+	}
 }
 
 void
@@ -293,6 +357,8 @@ pp_metrics_state_file(const char *path)
 	if (!text) {
 		if (errno != ENOENT)
 			pp_warn("cannot read state file '%s':", path);
+		else
+			pp_metrics_counters(NULL);
 		return;
 	}
 	root = pp_state_parse(text, len, path, err, sizeof err);
@@ -301,7 +367,8 @@ pp_metrics_state_file(const char *path)
 		pp_warn("%s", err);
 		return;
 	}
-	pp_metrics_counters(pp_jget(root, "counters"));
+	pp_metrics_counters(pp_counters_of(root));
+	state_gauges(root);
 	json_object_put(root);
 }
 
@@ -335,7 +402,9 @@ pp_metrics_add(const char *family, const char *labels, double value)
 	free(name);
 }
 
-/* "k=v,k=v" -> k="v",k="v" with Prometheus escaping; -1 if malformed. */
+/* "k=v,k=v" -> k="v",k="v" with Prometheus escaping; -1 if malformed.
+ * A value already in quotes (k="v", as pp-decide keeps its counter's
+ * labels) is taken without them. */
 static int
 render_labels(struct pp_buf *b, const char *labels)
 {
@@ -346,6 +415,7 @@ render_labels(struct pp_buf *b, const char *labels)
 		size_t kn = strcspn(s, "=,");
 		const char *v;
 		size_t vn;
+		int quoted;
 
 		if (kn == 0 || s[kn] != '=' ||
 		    !(isalpha((unsigned char)*s) || *s == '_'))
@@ -355,10 +425,11 @@ render_labels(struct pp_buf *b, const char *labels)
 				return -1;
 		v = s + kn + 1;
 		vn = strcspn(v, ",");
+		quoted = vn >= 2 && v[0] == '"' && v[vn - 1] == '"';
 		pp_buf_addstr(b, first ? "{" : ",");
 		pp_buf_add(b, s, kn);
 		pp_buf_addstr(b, "=\"");
-		for (size_t i = 0; i < vn; i++) {
+		for (size_t i = quoted; i < vn - quoted; i++) {
 			if (v[i] == '\\' || v[i] == '"')
 				pp_buf_add(b, "\\", 1);
 			if (v[i] == '\n')
@@ -599,6 +670,46 @@ merge_counters(void)
 	free(path);
 }
 
+/* The last run's success of tool, from its part on disk; -1 if none. */
+static int
+run_success(const char *tool)
+{
+	char *path = pp_xasprintf("%s/run.%s.json", m.dir, tool);
+	char err[256];
+	size_t len;
+	char *text = pp_read_file(path, 1u << 20, &len);
+	json_object *a = text ? pp_json_parse(text, len, err, sizeof err) :
+		NULL;
+	int ok = -1;
+
+	for (size_t i = 0; a && json_object_is_type(a, json_type_array) &&
+	     i < json_object_array_length(a); i++) {
+		json_object *s = json_object_array_get_idx(a, i);
+		const char *fam = json_object_get_string(
+			json_object_array_get_idx(s, 0));
+
+		if (fam && !strcmp(fam, "pp_last_run_success"))
+			ok = json_object_get_double(
+				json_object_array_get_idx(s, 2)) == 1;
+	}
+	json_object_put(a);
+	free(text);
+	free(path);
+	return ok;
+}
+
+/* The last tool of the pipeline succeeded: the cycle did when every
+ * other tool's last run did too. */
+static void
+close_cycle(void)
+{
+	for (size_t i = 0; i + 1 < NCYCLE; i++)
+		if (run_success(cycle_tools[i]) != 1)
+			return;
+	sample(part("cycle"), "pp_cycle_last_success_timestamp_seconds", "",
+		(double)pp_now());
+}
+
 static int
 publish(void)
 {
@@ -619,6 +730,8 @@ publish(void)
 		carry_success();
 	if (pp_jget(m.pending, "counters"))
 		merge_counters();
+	if (m.closes_cycle)
+		close_cycle();
 	json_object_object_foreach(m.pending, name, samples) {
 		char *path = pp_xasprintf("%s/%s.json", m.dir, name);
 		const char *s = pp_json_string(samples, 0);
@@ -647,7 +760,7 @@ out:
 }
 
 int
-pp_metrics_run(const char *tool, int success)
+pp_metrics_exit(const char *tool, int status)
 {
 	char *name, *labels;
 	json_object *p;
@@ -662,18 +775,28 @@ pp_metrics_run(const char *tool, int success)
 	labels = pp_xasprintf("tool=%s", tool);
 	p = part(name);
 	sample(p, "pp_last_run_timestamp_seconds", labels, (double)pp_now());
-	sample(p, "pp_last_run_success", labels, success ? 1 : 0);
-	if (success)
+	sample(p, "pp_last_run_success", labels, status == 0 ? 1 : 0);
+	sample(p, "pp_last_run_exit_code", labels, status);
+	if (status == 0)
 		sample(p, "pp_last_success_timestamp_seconds", labels,
 			(double)pp_now());
 	else
 		m.carry = pp_xstrdup(name);
 	sample(p, "pp_last_run_duration_seconds", labels,
 		round((pp_monotonic() - m.started) * 1000) / 1000);
+	sample(part("build"), "pp_build_info", "version=" PP_VERSION, 1);
+	m.closes_cycle = status == 0 &&
+		!strcmp(tool, cycle_tools[NCYCLE - 1]);
 	free(name);
 	free(labels);
 	rc = publish();
 	m.done = 1;
 	m.publishing = 0;
 	return rc;
+}
+
+int
+pp_metrics_run(const char *tool, int success)
+{
+	return pp_metrics_exit(tool, success ? PP_EXIT_OK : PP_EXIT_FAIL);
 }

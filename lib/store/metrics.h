@@ -24,15 +24,19 @@ struct pp_state;
  *                                             a dry run
  *     pp_metrics_fleet(doc);                  gauges from the document
  *     pp_metrics_state(&state);               counters from the state
- *     pp_metrics_run(NULL, status == 0);      publish; last-run gauges
- * A tool that exits through pp_die after pp_metrics_init publishes
- * pp_last_run_success 0 from an atexit handler. */
+ *     pp_metrics_exit(NULL, status);          publish; last-run gauges
+ * Every tool calls pp_metrics_init right after loading its config,
+ * before it reads anything, so a tool that then exits through pp_die
+ * (bad stdin, a corrupt state file) publishes pp_last_run_success 0
+ * and its exit status from an atexit handler. */
 void pp_metrics_init(const struct pp_config *cfg, const char *state_flag);
-/* pp_fleet_* from doc's "fleet" and "nodes", pp_forecast_ram_mb from
- * "forecast". */
+/* pp_fleet_* from doc's "fleet" and "nodes", orphans and lost nodes
+ * from "reconciliation", pp_forecast_allocated_ram_bytes from
+ * "forecast". RAM in bytes, capacity as a 0-1 ratio (base units). */
 void pp_metrics_fleet(json_object *doc);
 /* pp_scaling_events_total and other counters from the state file's
- * "counters" section (as kept by pp_state_count). */
+ * "counters" section (as kept by pp_state_count); pp_metrics_state and
+ * pp_metrics_state_file add the state's gauges (pp_cloud_refusals). */
 void pp_metrics_counters(json_object *counters);
 void pp_metrics_state(struct pp_state *s);
 /* The same from the state file at path, read without a lock (the file
@@ -52,6 +56,10 @@ void pp_metrics_add(const char *family, const char *labels, double value);
  * for tool (NULL: the program name), then
  * publishes. Returns 0, or -1 after a warning. */
 int pp_metrics_run(const char *tool, int success);
+/* The same with the exit status (pp_last_run_exit_code). When tool is
+ * the pipeline's last (pp-provision), succeeded, and the other tools'
+ * last runs did too, also pp_cycle_last_success_timestamp_seconds. */
+int pp_metrics_exit(const char *tool, int status);
 
 /* Renders the textfile text from the parts directory (tests). Caller
  * frees. */

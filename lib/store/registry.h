@@ -12,9 +12,6 @@
 /* Largest registry file read (a bound against hostile input, not a
  * fleet size: 100,000 nodes with 20 game servers each take 160 MB). */
 #define PP_REGISTRY_MAX (2048ull * 1024 * 1024)
-/* Largest RAM figure (MB) accepted from outside, 1 PB: sums over any
- * registry or document that fits in memory stay far from overflow. */
-#define PP_RAM_MAX_MB (1LL << 30)
 /* Largest player count of one game server; more is clamped. */
 #define PP_PLAYERS_MAX 1000000
 

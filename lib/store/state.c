@@ -1,6 +1,5 @@
 /* The state file: a JSON object, locked and replaced atomically. */
 #include <errno.h>
-#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -40,6 +39,16 @@ pp_state_parse(const char *text, size_t len, const char *name, char *err,
 	return o;
 }
 
+/* A failed open owns nothing: the caller need not close it. */
+static int
+failed(struct pp_state *s, int rc)
+{
+	pp_unlock(&s->lock);
+	free(s->path);
+	s->path = NULL;
+	return rc;
+}
+
 int
 pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	size_t errlen)
@@ -57,7 +66,7 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 			snprintf(err, errlen, "cannot create state directory "
 				"'%s': %s", dir, strerror(errno));
 			free(dir);
-			return -2;
+			return failed(s, -2);
 		}
 		free(dir);
 	}
@@ -66,15 +75,14 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	    errno != ENOENT && errno != EACCES && errno != EROFS) {
 		snprintf(err, errlen, "cannot lock state file '%s': %s",
 			path, strerror(errno));
-		return -2;
+		return failed(s, -2);
 	}
 	text = pp_read_file(path, MAX_BYTES, &len);
 	if (!text) {
 		if (errno != ENOENT) {
 			snprintf(err, errlen, "cannot read state file '%s': "
 				"%s", path, strerror(errno));
-			pp_unlock(&s->lock);
-			return -1;
+			return failed(s, -1);
 		}
 		s->root = json_object_new_object();
 		json_object_object_add(s->root, "version",
@@ -82,10 +90,8 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	} else {
 		s->root = pp_state_parse(text, len, path, err, errlen);
 		free(text);
-		if (!s->root) {
-			pp_unlock(&s->lock);
-			return -1;
-		}
+		if (!s->root)
+			return failed(s, -1);
 	}
 	if (!mode)
 		pp_unlock(&s->lock);
@@ -120,24 +126,4 @@ pp_state_section(struct pp_state *s, const char *name)
 		json_object_object_add(s->root, name, o);
 	}
 	return o;
-}
-
-void
-pp_state_count(struct pp_state *s, const char *name, const char *labels,
-	long long delta)
-{
-	json_object *counters = pp_state_section(s, "counters");
-	json_object *c = pp_jget(counters, name);
-	long long v;
-
-	if (!c || !json_object_is_type(c, json_type_object)) {
-		c = json_object_new_object();
-		json_object_object_add(counters, name, c);
-	}
-	v = pp_jint(c, labels, 0);
-	/* a counter read from the file saturates, never wraps */
-	if (v < 0)
-		v = 0;
-	v = delta > 0 && v > LLONG_MAX - delta ? LLONG_MAX : v + delta;
-	json_object_object_add(c, labels, json_object_new_int64(v));
 }

@@ -1,4 +1,5 @@
-/* state.c: pp-decide's memory and the metric counters, one JSON file */
+/* state.c: the state file (pp-decide's memory, refusals, counters):
+ * one JSON file, locked and replaced atomically */
 #ifndef PP_STATE_H
 #define PP_STATE_H
 
@@ -8,8 +9,10 @@
 
 #define PP_STATE_VERSION 1
 
-/* The state is a JSON object; each tool owns its top-level sections
- * ("decide", "refusals", "counters", ...). */
+/* The state is a JSON object of sections, each with one module that
+ * reads and writes it: "decide" (store/decide_mem.h), "refusals"
+ * (store/refusals.h), "counters" (store/counters.h). This module only
+ * opens, locks, parses and saves the file. */
 struct pp_state {
 	char *path;
 	json_object *root;
@@ -20,8 +23,8 @@ struct pp_state {
  * (read-modify-write); 0 reads under a shared lock and releases it.
  * A missing file is an empty state. A corrupt one is an error: returns
  * -1 with a message naming the file (exit 2); -2 if the lock cannot be
- * had (exit 1). Failed or not, pp_state_close frees what it holds (a
- * caller may go on with a fresh root after -1). */
+ * had (exit 1). A failed open holds nothing (no lock, no memory): it
+ * need not be closed, and closing it is harmless. */
 int pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	size_t errlen);
 /* Parses state text (tests, fuzzing); -1 with a message if corrupt. */
@@ -32,8 +35,5 @@ int pp_state_save(struct pp_state *s);
 void pp_state_close(struct pp_state *s);
 /* The named top-level section, created when absent. */
 json_object *pp_state_section(struct pp_state *s, const char *name);
-/* Adds delta to counters[name]{labels...}; used for metrics. */
-void pp_state_count(struct pp_state *s, const char *name, const char *labels,
-	long long delta);
 
 #endif

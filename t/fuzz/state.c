@@ -40,8 +40,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		return 0;
 	/* both the read-only and the updating path, as lib/run/decide.c */
 	for (dry = 1; dry >= 0; dry--) {
-		dec = pp_engine_decide(cfg, doc, pp_state_section(&s,
-			"decide"), pp_jget(s.root, "refusals"), FUZZ_NOW, dry,
+		dec = pp_engine_decide(cfg, doc, pp_decide_mem_make(s.root),
+			pp_refusals_of(s.root), FUZZ_NOW, dry,
 			err, sizeof err);
 		json_object_put(dec);
 	}

@@ -22,7 +22,7 @@ main(int argc, char **argv)
 		if (!pp_common_opt(c, optarg, usage))
 			pp_usage_error(usage);
 	doc = pp_doc_read();
-	if (pp_doc_write(doc) < 0)
+	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = 1;
 	json_object_put(doc);
 	return pp_finish_stdout(status);
