@@ -296,8 +296,25 @@ fake_count() {
 	run --separate-stderr cloudctl create pp-a cx23 nbg1
 	assert_failure 1
 	jq_is .error.code uniqueness_error
-	jq_is .error.http_status 409
-	jq_is .requests 1
+	# the name is looked up once (an earlier attempt of ours may have
+	# taken it): not ours, so final, and never a second POST
+	jq_is .requests 2
+	assert_stderr_contains "does not carry our labels"
+	run jq -r '[.requests[] | .method + " " + .path + "?" + .query] |
+		join(",")' <<<"$(fake_log)"
+	assert_output "POST /servers?,GET /servers?name=pp-a&per_page=50&page=1"
+}
+
+@test "a uniqueness_error on a name whose server carries our labels is that server" {
+	fake_seed '{"servers": [{"name": "pp-a", "labels": {"managed_by":
+		"ppscale", "role": "worker", "pool": "default"}}]}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	jq_is .result.name pp-a
+	jq_is .result.labels.pool default
+	jq_is .requests 2
+	assert_stderr_contains "answer was lost; using it"
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
 @test "a failed create action is reported and the broken server deleted again" {

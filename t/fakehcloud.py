@@ -108,6 +108,10 @@ token check and the rate limit:
         "slow": S                 sleep S seconds first (then answer
                                   normally, or with "status")
         "drop": true              close the connection without an answer
+        "drop_after": true        process the request as usual (a create
+                                  creates, a delete deletes), then close
+                                  the connection without its answer: the
+                                  answer lost on the way back
         "action_error": {"code": "...", "message": "..."}
                                   (or true) the create_server/delete_server
                                   action made by the matching request ends in
@@ -545,10 +549,11 @@ class Fake:
         f = dict(spec)
         f.setdefault("count", 1)
         f.setdefault("skip", 0)
-        if not any(k in f for k in ("status", "slow", "drop",
+        if not any(k in f for k in ("status", "slow", "drop", "drop_after",
                                     "action_error")):
             raise ApiError(400, "invalid_input",
-                           "fault needs status, slow, drop or action_error")
+                           "fault needs status, slow, drop, drop_after or "
+                           "action_error")
         if "method" in f:
             f["method"] = str(f["method"]).upper()
         with self.lock:
@@ -1264,6 +1269,14 @@ class Handler(BaseHTTPRequestHandler):
             if f.get("slow"):
                 time.sleep(float(f["slow"]))
             if f.get("drop"):
+                self.drop()
+                return 0
+            if f.get("drop_after"):
+                try:
+                    with fake.lock:
+                        route_api(fake, method, path, q, body)
+                except ApiError:
+                    pass
                 self.drop()
                 return 0
             if f.get("status"):

@@ -207,10 +207,14 @@ past_deadline(const struct pp_http_client *c, double delay)
 	return c->deadline > 0 && pp_monotonic() + delay > c->deadline;
 }
 
-/* One attempt, no retries. */
+/* One attempt, no retries. A request that is not idempotent goes on a
+ * connection of its own that is closed after it: libcurl re-sends a
+ * request by itself when a reused connection turns out dead ("Connection
+ * died, retrying a fresh connect"), and a POST /servers that reached
+ * the API before the connection died would create a second server. */
 static void
 attempt(struct pp_http_client *c, const char *method, const char *path,
-	const char *body, struct pp_http_resp *r)
+	const char *body, int idempotent, struct pp_http_resp *r)
 {
 	struct sink s = {{0}, PP_HTTP_MAX, 0};
 	struct hdrs h = {-1, -1, -1};
@@ -234,6 +238,10 @@ attempt(struct pp_http_client *c, const char *method, const char *path,
 	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(cu, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, "ppscale/" PP_VERSION);
+	if (!idempotent) {
+		curl_easy_setopt(cu, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(cu, CURLOPT_FORBID_REUSE, 1L);
+	}
 	hl = curl_slist_append(hl, "Accept: application/json");
 	if (c->auth_header)
 		hl = curl_slist_append(hl, c->auth_header);
@@ -395,7 +403,7 @@ pp_http_call(struct pp_http_client *c, const char *method,
 			return -1;
 		}
 		pp_http_resp_free(r);
-		attempt(c, method, path, body, r);
+		attempt(c, method, path, body, idempotent, r);
 		if (!r->curl_code && r->status >= 200 && r->status < 300)
 			return 0;
 		error_code(r, code, sizeof code);

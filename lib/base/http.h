@@ -86,6 +86,8 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * ones, and an ambiguous one only after check(check_arg) returned 0
  * ("it did not happen"); a check returning 1 ends the call with
  * resolved set, -1 gives up. No wait passes the deadline (gave_up).
+ * A request that is not idempotent is sent on a fresh connection,
+ * closed after it, so that libcurl never re-sends it by itself.
  * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */
 int pp_http_call(struct pp_http_client *c, const char *method,
 	const char *path, const char *body, int idempotent,

@@ -18,6 +18,7 @@ pp_cloud_error_set(struct pp_cloud_error *e, const char *code,
 	snprintf(e->code, sizeof e->code, "%s", code);
 	e->http_status = http_status;
 	e->retryable = retryable;
+	e->unknown = 0;
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 	va_end(ap);

@@ -457,12 +457,25 @@ lookup_created(void *arg)
 	return 1;
 }
 
+/* A failed create whose outcome was not read: no answer, a timeout, a
+ * 5xx (a proxy may answer that after the API made it), or a
+ * uniqueness_error (the name is one we chose at random: most likely an
+ * earlier attempt of ours took it). */
+static int
+outcome_unread(const struct pp_cloud_error *err)
+{
+	return !strcmp(err->code, "transport") ||
+		!strcmp(err->code, "timeout") ||
+		!strcmp(err->code, "uniqueness_error") ||
+		err->http_status >= 500;
+}
+
 static int
 hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	struct pp_server *out, struct pp_cloud_error *err)
 {
 	struct hz *h = c->priv;
-	struct lookup l = {h, spec, {0}, 0, {{0}, 0, {0}, 0}};
+	struct lookup l;
 	json_object *b = pp_server_spec_json(spec);
 	json_object *o = NULL;
 	char *body = pp_xstrdup(pp_json_string(b, 0));
@@ -470,6 +483,9 @@ hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	int resolved = 0, rc;
 
 	json_object_put(b);
+	memset(&l, 0, sizeof l);
+	l.h = h;
+	l.spec = spec;
 	h->ambiguous = 0;
 	rc = api(h, "POST", "/servers", body, 0, lookup_created, &l, &o,
 		&resolved, err);
@@ -477,27 +493,40 @@ hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	if (rc < 0 && l.err.code[0]) {
 		/* the look-up itself failed: say that, it is the news */
 		*err = l.err;
+		err->unknown = 1;
 		return -1;
 	}
-	if (rc < 0 && h->ambiguous && !strcmp(err->code, "uniqueness_error")) {
-		/* an earlier attempt created it after all */
-		if (lookup_created(&l) == 1) {
-			*out = l.found;
-			return 0;
-		}
-		if (l.err.code[0])
+	if (rc < 0 && !l.have && outcome_unread(err)) {
+		/* the last attempt's answer was lost (no retry looked), or a
+		 * uniqueness_error that an earlier attempt of ours may have
+		 * caused: the name tells */
+		struct pp_cloud_error first = *err;
+
+		rc = lookup_created(&l);
+		if (rc == 1) {
+			resolved = 1;
+		} else if (l.err.code[0]) {
 			*err = l.err;
+			err->unknown = strcmp(err->code, "uniqueness_error") != 0;
+			return -1;
+		} else {
+			*err = first;
+			return -1;
+		}
+	} else if (rc < 0) {
 		return -1;
 	}
-	if (rc < 0)
-		return -1;
 	if (resolved) {
-		pp_note("server '%s' was created by an attempt that got no "
-			"answer; using it", spec->name);
+		pp_warn("server '%s' (id %s) was created by a request whose "
+			"answer was lost; using it", spec->name, l.found.id);
 		*out = l.found;
+		if (c->on_created)
+			c->on_created(c->on_created_arg, out);
 		return 0;
 	}
 	parse_server(pp_jget(o, "server"), out);
+	if (c->on_created)
+		c->on_created(c->on_created_arg, out);
 	snprintf(what, sizeof what, "create server '%s' (id %s)", spec->name,
 		out->id);
 	if (wait_action(h, pp_jget(o, "action"), what, err) < 0) {

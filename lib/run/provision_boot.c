@@ -57,6 +57,72 @@ struct pend {
 	time_t created;
 };
 
+/* Nodes recorded before their create was sent whose server id never
+ * reached the registry (a run killed around the create, or an answer
+ * nobody could read): the name tells whether the server exists. One
+ * that does gets its id; one that does not is forgotten. */
+static void
+resolve_intents(struct run *x, struct pend *p, size_t np)
+{
+	struct pp_server_list l = {0};
+	struct pp_cloud_error cerr;
+	char *sel;
+	char err[768];
+	size_t want = 0;
+
+	for (size_t i = 0; i < np; i++)
+		want += !p[i].server_id;
+	if (!want)
+		return;
+	sel = pp_cloud_selector(x->cfg);
+	if (pp_cloud_list(x->cloud, sel, &l, &cerr) < 0) {
+		pp_warn("cannot look up %zu node(s) whose create was not "
+			"confirmed: %s; a later run does", want, cerr.message);
+		free(sel);
+		return;
+	}
+	free(sel);
+	for (size_t i = 0; i < np; i++) {
+		const struct pp_server *s = NULL;
+		json_object *e;
+
+		if (p[i].server_id)
+			continue;
+		for (size_t j = 0; j < l.n && !s; j++)
+			if (l.v[j].name && !strcmp(l.v[j].name, p[i].node))
+				s = &l.v[j];
+		if (s) {
+			pp_warn("node '%s' was recorded before its create; "
+				"its server %s exists: recording it",
+				p[i].node, s->id);
+			if (!x->dry_run && pp_prov_reg_set_server(x,
+			    p[i].node, s, p[i].role, err, sizeof err) < 0) {
+				pp_warn("%s", err);
+				continue;
+			}
+			p[i].server_id = pp_xstrdup(s->id);
+			continue;
+		}
+		e = pp_prov_entry(x, "forget", p[i].node, NULL, p[i].node,
+			p[i].type, p[i].loc, p[i].role);
+		pp_warn("node '%s' was recorded before its create and no "
+			"server of that name exists: removing the node",
+			p[i].node);
+		if (x->dry_run) {
+			pp_prov_add_str(e, "status", "dry_run");
+		} else if (pp_prov_reg_remove(x, p[i].node, NULL, err,
+		    sizeof err) != 0) {
+			pp_prov_entry_error(x, e, "registry", err);
+		} else {
+			pp_prov_add_str(e, "status", "removed");
+			pp_prov_event(x, PP_EV_NODE_REMOVED, p[i].node, NULL,
+				p[i].type, p[i].loc, "success", "its create "
+				"made no server");
+		}
+	}
+	pp_server_list_free(&l);
+}
+
 void
 pp_prov_pending_step(struct run *x, int must)
 {
@@ -75,13 +141,14 @@ pp_prov_pending_step(struct run *x, int must)
 		const struct pp_node *n = &r.nodes[i];
 
 		if (n->kind != PP_KIND_CLOUD || n->status !=
-		    PP_ST_PROVISIONING || !n->server_id || !*n->server_id ||
+		    PP_ST_PROVISIONING || !n->has_cloud ||
 		    (n->provider && strcmp(n->provider,
 		    x->cloud->ops->name)))
 			continue;
 		p = pp_xreallocarray(p, np + 1, sizeof *p);
 		p[np].node = pp_xstrdup(n->id);
-		p[np].server_id = pp_xstrdup(n->server_id);
+		p[np].server_id = n->server_id && *n->server_id ?
+			pp_xstrdup(n->server_id) : NULL;
 		p[np].type = n->server_type ? pp_xstrdup(n->server_type) :
 			NULL;
 		p[np].loc = n->location ? pp_xstrdup(n->location) : NULL;
@@ -90,12 +157,16 @@ pp_prov_pending_step(struct run *x, int must)
 		np++;
 	}
 	pp_registry_close(&r);
+	resolve_intents(x, p, np);
 	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
 		struct pp_server s;
 		struct pp_cloud_error cerr;
 		json_object *e;
 		long long age = p[i].created && p[i].created <= x->now ?
 			(long long)(x->now - p[i].created) : 0;
+
+		if (!p[i].server_id)
+			continue;
 
 		if (pp_cloud_get(x->cloud, p[i].server_id, &s, &cerr) < 0) {
 			if (strcmp(cerr.code, "not_found")) {

@@ -187,11 +187,13 @@ free_strlist(struct pp_strlist *l)
 
 /* A failed create that still left a server (the create action timed
  * out, or the provider could not delete a server whose create failed):
- * delete it, or failing that keep it registered so it is never an
- * orphan. Returns 1 when it is registered and worth waiting for. */
+ * its node gets the server id; a server whose create is still running
+ * is waited for, any other is deleted. 1: registered and worth waiting
+ * for; 0: no server left; -1: a server left that stays registered so
+ * it is never an orphan. */
 static int
-leftover(struct run *x, struct pp_server *s, const char *role,
-	const struct pp_cloud_error *cerr, json_object *e)
+leftover(struct run *x, struct pp_server *s, const char *name,
+	const char *role, const struct pp_cloud_error *cerr, json_object *e)
 {
 	struct pp_server g;
 	struct pp_cloud_error err;
@@ -203,31 +205,66 @@ leftover(struct run *x, struct pp_server *s, const char *role,
 	    !strcmp(err.code, "not_found"))
 		return 0;
 	pp_server_free(&g);
+	if (pp_prov_reg_set_server(x, name, s, role, msg, sizeof msg) < 0)
+		pp_warn("%s; server %s carries our labels: the next "
+			"pp-provision adopts it", msg, s->id);
 	if (!strcmp(cerr->code, "timeout") ||
 	    !strcmp(cerr->code, "action_unknown")) {
 		/* it was made; the boot wait decides its fate */
-		if (pp_prov_reg_add(x, pp_prov_node_json(x, s, role,
-		    "provisioning"), msg, sizeof msg) < 0) {
-			pp_warn("%s", msg);
-		} else {
-			json_object_object_add(e, "error", NULL);
-			return 1;
-		}
+		json_object_object_add(e, "error", NULL);
+		return 1;
 	}
 	if (pp_prov_delete_server(x, s->id, &err) == 0)
 		return 0;
 	pp_warn("server '%s' (id %s) failed to be created and cannot be "
-		"deleted (%s): registering it so it is not lost", s->name,
+		"deleted (%s): it stays registered so it is not lost", s->name,
 		s->id, err.message);
-	if (pp_prov_reg_add(x, pp_prov_node_json(x, s, role, "provisioning"),
-	    msg, sizeof msg) < 0)
-		pp_warn("%s; server %s carries our labels: the next "
-			"pp-provision adopts it", msg, s->id);
-	return 0;
+	return -1;
 }
 
-/* Creates one server and registers it. Returns 0, -1 after a failure
- * (recorded), -2 when no further create should be tried either. */
+struct made {
+	struct run *x;
+	const char *name, *role;
+	int recorded;
+};
+
+/* The provider knows the new server's id: record it before any wait,
+ * so that a run killed while waiting leaves a node that names it. */
+static void
+on_created(void *arg, const struct pp_server *s)
+{
+	struct made *m = arg;
+	char msg[768];
+
+	if (m->x->dry_run)
+		return;
+	if (pp_prov_reg_set_server(m->x, m->name, s, m->role, msg,
+	    sizeof msg) == 0)
+		m->recorded = 1;
+	else
+		pp_warn("server '%s' (id %s): %s", m->name, s->id, msg);
+}
+
+/* Drops the intent recorded for name: its create made nothing. */
+static void
+forget_intent(struct run *x, const char *name, const char *server_id)
+{
+	char msg[768];
+
+	if (x->dry_run)
+		return;
+	if (server_id)
+		pp_prov_reg_remove(x, name, server_id, msg, sizeof msg);
+	if (pp_prov_reg_remove(x, name, NULL, msg, sizeof msg) != 0)
+		pp_warn("%s", msg);
+}
+
+/* Creates one server. Its node is recorded (provisioning, no server
+ * id) before the create is sent and gets the id as soon as the
+ * provider knows it; a create that made nothing drops the node again,
+ * and one whose outcome nobody could read keeps it for the next run to
+ * look the name up. Returns 0, -1 after a failure (recorded), -2 when
+ * no further create should be tried either. */
 static int
 create_one(struct run *x, const char *type, const char *first_loc,
 	const char *role)
@@ -237,18 +274,25 @@ create_one(struct run *x, const char *type, const char *first_loc,
 	struct pp_server_spec spec;
 	struct pp_server s;
 	struct pp_cloud_error err;
+	struct made m;
 	json_object *e, *tried = json_object_new_array();
 	char name[128], msg[768];
 	char *ud = NULL;
 	size_t udlen;
-	int status, rc = -1, stop = 0, made = 0;
+	int status, rc = -1, stop = 0, made = 0, intent = 0, lo;
 	double t0 = 0;
 
 	memset(&s, 0, sizeof s);
 	memset(&err, 0, sizeof err);
 	memset(&spec, 0, sizeof spec);
+	memset(&m, 0, sizeof m);
 	pp_cloud_labels(x->cfg, role, &labels);
 	random_name(x->cfg, name, sizeof name);
+	m.x = x;
+	m.name = name;
+	m.role = role;
+	x->cloud->on_created = on_created;
+	x->cloud->on_created_arg = &m;
 	e = pp_prov_entry(x, "create", name, NULL, name, type, NULL, role);
 	json_object_object_add(e, "tried", tried);
 	if (!locs.n) {
@@ -260,6 +304,10 @@ create_one(struct run *x, const char *type, const char *first_loc,
 	}
 	for (int attempt = 0; attempt < NAME_TRIES && !made; attempt++) {
 		if (attempt) {
+			/* the name was someone else's: ours made nothing */
+			if (intent)
+				forget_intent(x, name, NULL);
+			intent = 0;
 			random_name(x->cfg, name, sizeof name);
 			pp_prov_add_str(e, "node", name);
 			pp_prov_add_str(e, "name", name);
@@ -287,9 +335,20 @@ create_one(struct run *x, const char *type, const char *first_loc,
 		spec.firewalls = &x->cfg->cloud.firewalls;
 		spec.placement_group = x->cfg->cloud.placement_group;
 		for (size_t i = 0; i < locs.n && !made; i++) {
-			json_object *t = json_object_new_object();
+			json_object *t;
 
 			spec.location = locs.v[i];
+			if (!x->dry_run && pp_prov_reg_intent(x, name, type,
+			    locs.v[i], role, &labels, msg, sizeof msg) != 0) {
+				pp_warn("cannot record node '%s' before "
+					"creating its server: %s", name, msg);
+				pp_prov_add_str(e, "status", "failed");
+				pp_prov_entry_error(x, e, "registry", msg);
+				stop = 1;
+				goto out;
+			}
+			intent = !x->dry_run;
+			t = json_object_new_object();
 			t0 = pp_monotonic();
 			pp_server_free(&s);
 			if (pp_cloud_create(x->cloud, &spec, &s, &err) == 0) {
@@ -304,13 +363,15 @@ create_one(struct run *x, const char *type, const char *first_loc,
 			json_object_array_add(tried, t);
 			pp_warn("cannot create server '%s' (%s) in '%s': %s",
 				name, type, locs.v[i], err.message);
-			if (!strcmp(err.code, "resource_unavailable")) {
+			if (!err.unknown &&
+			    !strcmp(err.code, "resource_unavailable")) {
 				pp_prov_add_refusal(x, type, locs.v[i], &err);
 				continue;
 			}
 			break;
 		}
-		if (made || strcmp(err.code, "uniqueness_error") || s.id)
+		if (made || err.unknown || strcmp(err.code,
+		    "uniqueness_error") || s.id)
 			break;
 	}
 	if (!made) {
@@ -321,13 +382,25 @@ create_one(struct run *x, const char *type, const char *first_loc,
 		if (!strcmp(err.code, "resource_limit_exceeded") ||
 		    !strcmp(err.code, "unauthorized") ||
 		    !strcmp(err.code, "forbidden") ||
-		    !strcmp(err.code, "rate_limit_exceeded"))
+		    !strcmp(err.code, "rate_limit_exceeded") || err.unknown)
 			stop = 1;
 		pp_prov_event(x, PP_EV_SCALING_FAILED, name, s.id, type,
 			spec.location, "failed", err.message);
-		if (leftover(x, &s, role, &err, e)) {
+		if (err.unknown && intent) {
+			/* it may exist: the node keeps its name for the
+			 * next run to look up */
+			pp_warn("whether server '%s' was created is unknown: "
+				"node '%s' stays provisioning; the next run "
+				"looks the name up", name, name);
+			pp_prov_add_str(e, "status", "provisioning");
+			goto out;
+		}
+		lo = leftover(x, &s, name, role, &err, e);
+		if (lo > 0) {
 			pp_prov_add_str(e, "status", "provisioning");
 			pp_prov_add_waiter(x, name, s.id, t0, e);
+		} else if (lo == 0 && intent) {
+			forget_intent(x, name, s.id);
 		}
 		goto out;
 	}
@@ -340,8 +413,8 @@ create_one(struct run *x, const char *type, const char *first_loc,
 		goto out;
 	}
 	/* the step in hand: registered, or undone */
-	if (pp_prov_reg_add(x, pp_prov_node_json(x, &s, role, "provisioning"),
-	    msg, sizeof msg) != 0) {
+	if (!m.recorded && pp_prov_reg_set_server(x, name, &s, role, msg,
+	    sizeof msg) != 0) {
 		struct pp_cloud_error derr;
 
 		pp_warn("server '%s' (id %s) created but not registered: %s; "
@@ -350,6 +423,8 @@ create_one(struct run *x, const char *type, const char *first_loc,
 			pp_warn("cannot delete server %s: %s; it carries our "
 				"labels: the next pp-provision adopts it", s.id,
 				derr.message);
+		else
+			forget_intent(x, name, NULL);
 		pp_prov_add_str(e, "status", "deleted");
 		pp_prov_entry_error(x, e, "registry", msg);
 		pp_prov_event(x, PP_EV_SCALING_FAILED, name, s.id, type,
@@ -365,6 +440,8 @@ create_one(struct run *x, const char *type, const char *first_loc,
 	pp_prov_add_waiter(x, name, s.id, t0, e);
 	rc = 0;
 out:
+	x->cloud->on_created = NULL;
+	x->cloud->on_created_arg = NULL;
 	pp_cloudinit_free(ud);
 	pp_server_free(&s);
 	pp_strmap_clear(&labels);

@@ -82,6 +82,19 @@ int pp_prov_reg_add(struct run *x, json_object *node, char *err,
 	size_t errlen);
 int pp_prov_reg_ready(struct run *x, const char *id,
 	const struct pp_server *s, char *err, size_t errlen);
+/* Records the intent to create server name (type, location, role,
+ * labels; provisioning, no server id) before its create is sent, or
+ * updates the location of that intent; 1 when a node of that name has
+ * a server already, -1 with err. */
+int pp_prov_reg_intent(struct run *x, const char *name, const char *type,
+	const char *loc, const char *role, const struct pp_strmap *labels,
+	char *err, size_t errlen);
+/* Gives node name its server (the id once known); adds the node when
+ * it is gone. 0, -1 with err. */
+int pp_prov_reg_set_server(struct run *x, const char *name,
+	const struct pp_server *s, const char *role, char *err,
+	size_t errlen);
+/* Removes node id if its server is server_id (NULL: if it has none). */
 int pp_prov_reg_remove(struct run *x, const char *id, const char *server_id,
 	char *err, size_t errlen);
 int pp_prov_refused(struct run *x, const char *type, const char *loc);

@@ -169,7 +169,8 @@ pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
 		return -1;
 	}
 	for (size_t i = 0; i < r.nnodes; i++) {
-		if (!strcmp(r.nodes[i].id, id) || (r.nodes[i].server_id &&
+		if (!strcmp(r.nodes[i].id, id) || (*sid &&
+		    r.nodes[i].server_id &&
 		    !strcmp(r.nodes[i].server_id, sid))) {
 			json_object_put(node);
 			pp_registry_close(&r);
@@ -187,15 +188,115 @@ pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
 	return 0;
 }
 
-/* Finds node id whose server is server_id, under the lock r holds. */
+/* Finds node id whose server is server_id (NULL: a node that has no
+ * server id yet), under the lock r holds. */
 static struct pp_node *
 our_node(struct pp_registry *r, const char *id, const char *server_id)
 {
 	struct pp_node *n = pp_registry_find(r, id);
 
-	if (!n || !n->server_id || strcmp(n->server_id, server_id))
+	if (!n)
+		return NULL;
+	if (!server_id)
+		return n->server_id && *n->server_id ? NULL : n;
+	if (!n->server_id || strcmp(n->server_id, server_id))
 		return NULL;
 	return n;
+}
+
+static int
+reg_save(struct run *x, struct pp_registry *r, char *err, size_t errlen)
+{
+	if (pp_registry_save(r) < 0) {
+		snprintf(err, errlen, "cannot write registry '%s': %s",
+			x->rpath, strerror(errno));
+		pp_registry_close(r);
+		return -1;
+	}
+	pp_registry_close(r);
+	return 0;
+}
+
+int
+pp_prov_reg_intent(struct run *x, const char *name, const char *type,
+	const char *loc, const char *role, const struct pp_strmap *labels,
+	char *err, size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_server s;
+	struct pp_node *n;
+
+	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
+		return -1;
+	n = pp_registry_find(&r, name);
+	if (n) {
+		json_object *cl = pp_jget(n->obj, "cloud");
+
+		if (n->server_id && *n->server_id) {
+			snprintf(err, errlen, "node '%s' is in the registry "
+				"already, with server %s", name, n->server_id);
+			pp_registry_close(&r);
+			return 1;
+		}
+		pp_prov_add_str(n->obj, "location", loc);
+		if (cl && json_object_is_type(cl, json_type_object))
+			pp_prov_add_str(cl, "server_type", type);
+		return reg_save(x, &r, err, errlen);
+	}
+	memset(&s, 0, sizeof s);
+	s.name = (char *)name;
+	s.type = (char *)type;
+	s.location = (char *)loc;
+	s.labels = *labels;
+	json_object_array_add(pp_registry_nodes(&r),
+		pp_prov_node_json(x, &s, role, "provisioning"));
+	return reg_save(x, &r, err, errlen);
+}
+
+int
+pp_prov_reg_set_server(struct run *x, const char *name,
+	const struct pp_server *s, const char *role, char *err,
+	size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_node *n;
+	json_object *cl;
+
+	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
+		return -1;
+	n = pp_registry_find(&r, name);
+	if (!n) {
+		/* someone removed the intent: record the server anew */
+		json_object_array_add(pp_registry_nodes(&r),
+			pp_prov_node_json(x, s, role, "provisioning"));
+		return reg_save(x, &r, err, errlen);
+	}
+	if (n->server_id && *n->server_id) {
+		pp_registry_close(&r);
+		if (strcmp(n->server_id, s->id)) {
+			snprintf(err, errlen, "node '%s' has server %s, not "
+				"%s", name, n->server_id, s->id);
+			return -1;
+		}
+		return 0;
+	}
+	cl = pp_jget(n->obj, "cloud");
+	if (!cl || !json_object_is_type(cl, json_type_object)) {
+		pp_registry_close(&r);
+		snprintf(err, errlen, "node '%s' is not a cloud node", name);
+		return -1;
+	}
+	pp_prov_add_str(cl, "server_id", s->id);
+	if (s->type)
+		pp_prov_add_str(cl, "server_type", s->type);
+	if (s->location)
+		pp_prov_add_str(n->obj, "location", s->location);
+	if (s->ipv4 || s->private_ip)
+		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
+			s->private_ip);
+	if (s->private_ip)
+		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
+	return reg_save(x, &r, err, errlen);
 }
 
 /* Marks a provisioning node ready with its addresses. 0, 1 when the
