@@ -160,8 +160,14 @@ int pp_cloud_status(struct pp_cloud *c, const char *id, char *buf,
 int pp_cloud_hourly_cost(struct pp_cloud *c, const char *type,
 	const char *location, double *eur, struct pp_cloud_error *err);
 
-/* The selector of our servers: "LABEL_KEY=LABEL_VALUE". Caller frees. */
+/* The selector of our pool's servers: "LABEL_KEY=LABEL_VALUE,pool=POOL"
+ * (without the pool when cloud.pool is unset). Caller frees. */
 char *pp_cloud_selector(const struct pp_config *cfg);
+/* Whether server s is one of ours that may be deleted as node name's
+ * server: it carries our managed_by label and our pool, and is named
+ * name (NULL: any name). 0 with the reason in why when it is not. */
+int pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
+	const char *name, char *why, size_t len);
 /* The labels every server we create carries: cloud.labels, the
  * managed_by label and the pool; role added when not NULL. */
 void pp_cloud_labels(const struct pp_config *cfg, const char *role,

@@ -133,6 +133,9 @@ pp_provision_run(const struct pp_config *cfg,
 	}
 	open_cloud(&x, up || down);
 	if (x.cloud) {
+		pp_prov_list_ours(&x);
+		pp_prov_converge(&x, up, down ? pp_jstr(dec, "node", NULL) :
+			NULL);
 		pp_prov_pending_step(&x, up || down);
 		if (up) {
 			pp_prov_read_refusals(&x);
@@ -165,6 +168,7 @@ pp_provision_run(const struct pp_config *cfg,
 		free(x.w[i].server_id);
 	}
 	free(x.w);
+	pp_server_list_free(&x.ours);
 	json_object_put(x.servers);
 	json_object_put(x.refusals);
 	json_object_put(x.state_refusals);

@@ -16,6 +16,9 @@
 #include "base/util.h"
 #include "run/provision_int.h"
 
+/* The boot wait's poll grows from cloud.poll_interval up to this. */
+#define BOOT_POLL_MAX 10.0
+
 /* ---- ready ---------------------------------------------------------- */
 
 /* why: the reason its node.added event gives */
@@ -64,9 +67,7 @@ struct pend {
 static void
 resolve_intents(struct run *x, struct pend *p, size_t np)
 {
-	struct pp_server_list l = {0};
-	struct pp_cloud_error cerr;
-	char *sel;
+	const struct pp_server_list *l = &x->ours;
 	char err[768];
 	size_t want = 0;
 
@@ -74,23 +75,20 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 		want += !p[i].server_id;
 	if (!want)
 		return;
-	sel = pp_cloud_selector(x->cfg);
-	if (pp_cloud_list(x->cloud, sel, &l, &cerr) < 0) {
+	if (!x->have_ours) {
 		pp_warn("cannot look up %zu node(s) whose create was not "
-			"confirmed: %s; a later run does", want, cerr.message);
-		free(sel);
+			"confirmed: %s; a later run does", want, x->ours_err);
 		return;
 	}
-	free(sel);
 	for (size_t i = 0; i < np; i++) {
 		const struct pp_server *s = NULL;
 		json_object *e;
 
 		if (p[i].server_id)
 			continue;
-		for (size_t j = 0; j < l.n && !s; j++)
-			if (l.v[j].name && !strcmp(l.v[j].name, p[i].node))
-				s = &l.v[j];
+		for (size_t j = 0; j < l->n && !s; j++)
+			if (l->v[j].name && !strcmp(l->v[j].name, p[i].node))
+				s = &l->v[j];
 		if (s) {
 			pp_warn("node '%s' was recorded before its create; "
 				"its server %s exists: recording it",
@@ -120,7 +118,6 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 				"made no server");
 		}
 	}
-	pp_server_list_free(&l);
 }
 
 void
@@ -340,5 +337,9 @@ pp_prov_wait_all(struct run *x)
 			if (!x->w[i].done && x->w[i].t0 + timeout < next)
 				next = x->w[i].t0 + timeout;
 		pp_sleep(next - pp_monotonic());
+		/* one look at every booting server a poll: grow the
+		 * interval so a slow boot does not spend the hourly budget */
+		poll = poll * 1.5 < BOOT_POLL_MAX ? poll * 1.5 :
+			(BOOT_POLL_MAX > poll ? BOOT_POLL_MAX : poll);
 	}
 }

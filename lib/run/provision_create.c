@@ -51,25 +51,21 @@ booting_or_running(const char *st)
 long
 pp_prov_adopt(struct run *x, const char *role)
 {
-	struct pp_server_list l;
-	struct pp_cloud_error err;
+	const struct pp_server_list *ls = &x->ours;
 	struct pp_registry r;
-	char *sel = pp_cloud_selector(x->cfg);
 	char msg[768];
 	long usable = 0;
 
-	if (pp_cloud_list(x->cloud, sel, &l, &err) < 0) {
-		free(sel);
+	if (!x->have_ours) {
 		pp_prov_set_reason(x, "failed", "cannot list our servers "
-			"before creating: %s", err.message);
+			"before creating: %s", x->ours_err);
 		x->errors++;
 		return -1;
 	}
-	free(sel);
 	if (pp_prov_reg_open(x, &r, 0, msg, sizeof msg) < 0)
 		pp_die(PP_EXIT_USAGE, "%s", msg);
-	for (size_t i = 0; i < l.n; i++) {
-		struct pp_server *s = &l.v[i];
+	for (size_t i = 0; i < ls->n; i++) {
+		const struct pp_server *s = &ls->v[i];
 		const char *pool = pp_strmap_get(&s->labels, "pool");
 		const char *lrole = pp_strmap_get(&s->labels, "role");
 		int known = 0, rc;
@@ -80,7 +76,8 @@ pp_prov_adopt(struct run *x, const char *role)
 			known = (r.nodes[j].server_id &&
 				!strcmp(r.nodes[j].server_id, s->id)) ||
 				(s->name && !strcmp(r.nodes[j].id, s->name));
-		if (known || !prefixed(x->cfg, s->name) ||
+		if (known || !prefixed(x->cfg, s->name) || (s->status &&
+		    !strcmp(s->status, "deleting")) ||
 		    (x->cfg->cloud.pool && pool &&
 		    strcmp(pool, x->cfg->cloud.pool)))
 			continue;
@@ -92,8 +89,8 @@ pp_prov_adopt(struct run *x, const char *role)
 		e = pp_prov_entry(x, "adopt", s->name, s->id, s->name, s->type,
 			s->location, lrole);
 		pp_prov_entry_ips(e, s);
-		pp_warn("adopting server '%s' (id %s, %s): it carries our "
-			"labels but is not in the registry", s->name, s->id,
+		pp_prov_loud("adopting server '%s' (id %s, %s): it carries "
+			"our labels but is not in the registry", s->name, s->id,
 			s->status ? s->status : "?");
 		if (booting_or_running(s->status))
 			usable++;
@@ -108,6 +105,7 @@ pp_prov_adopt(struct run *x, const char *role)
 			continue;
 		}
 		pp_prov_add_str(e, "status", st);
+		x->adopted++;
 		pp_prov_event(x, PP_EV_NODE_PROVISIONING, s->name, s->id,
 			s->type, s->location, "success", "adopted an "
 			"unregistered server of ours");
@@ -119,7 +117,6 @@ pp_prov_adopt(struct run *x, const char *role)
 				e);
 	}
 	pp_registry_close(&r);
-	pp_server_list_free(&l);
 	return usable;
 }
 
@@ -150,9 +147,9 @@ random_name(const struct pp_config *cfg, char *buf, size_t len)
 		cfg->cloud.name_prefix : "", sfx);
 }
 
-/* Where to try: the decision's location, then the configured ones
- * that have not refused this type lately and (when the catalog knows
- * the type) sell it there. */
+/* Where to try: the decision's location, then the configured ones;
+ * each only when it has not refused this type lately and (configured
+ * ones, when the catalog knows the type) sells it there. */
 static struct pp_strlist
 locations(struct run *x, const char *type, const char *first)
 {
@@ -161,7 +158,10 @@ locations(struct run *x, const char *type, const char *first)
 		pp_catalog_find(&x->cat, type) : NULL;
 
 	l.v = pp_xcalloc(x->cfg->cloud.locations.n + 1, sizeof *l.v);
-	if (first && *first)
+	/* the decision's location first, unless it refused lately: the
+	 * decision may predate the refusal */
+	if (first && *first && !pp_prov_refused(x, type, first) &&
+	    !pp_prov_refused(x, NULL, first))
 		l.v[l.n++] = pp_xstrdup(first);
 	for (size_t i = 0; i < x->cfg->cloud.locations.n; i++) {
 		const char *loc = x->cfg->cloud.locations.v[i];
@@ -214,12 +214,21 @@ leftover(struct run *x, struct pp_server *s, const char *name,
 		json_object_object_add(e, "error", NULL);
 		return 1;
 	}
-	if (pp_prov_delete_server(x, s->id, &err) == 0)
+	if (pp_prov_delete_server(x, s->id, name, &err) == 0)
 		return 0;
 	pp_warn("server '%s' (id %s) failed to be created and cannot be "
 		"deleted (%s): it stays registered so it is not lost", s->name,
 		s->id, err.message);
 	return -1;
+}
+
+/* A refusal of this type in this location, not of the request: try
+ * the next location, and remember it. */
+static int
+location_refused(const char *code)
+{
+	return !strcmp(code, "resource_unavailable") ||
+		!strcmp(code, "placement_error");
 }
 
 struct made {
@@ -363,9 +372,17 @@ create_one(struct run *x, const char *type, const char *first_loc,
 			json_object_array_add(tried, t);
 			pp_warn("cannot create server '%s' (%s) in '%s': %s",
 				name, type, locs.v[i], err.message);
-			if (!err.unknown &&
-			    !strcmp(err.code, "resource_unavailable")) {
+			if (!err.unknown && location_refused(err.code)) {
 				pp_prov_add_refusal(x, type, locs.v[i], &err);
+				/* a failed create action left a server the
+				 * provider deleted again: the node's id goes */
+				if (s.id && leftover(x, &s, name, role, &err,
+				    e) != 0)
+					break;
+				if (s.id) {
+					forget_intent(x, name, s.id);
+					intent = 0;
+				}
 				continue;
 			}
 			break;
@@ -373,6 +390,24 @@ create_one(struct run *x, const char *type, const char *first_loc,
 		if (made || err.unknown || strcmp(err.code,
 		    "uniqueness_error") || s.id)
 			break;
+	}
+	if (!made && s.id && !x->dry_run && (!strcmp(err.code, "timeout") ||
+	    !strcmp(err.code, "action_unknown"))) {
+		/* created, its action slow or unread: not a failure; the
+		 * node has its id and the boot wait decides */
+		pp_prov_add_str(e, "location", spec.location);
+		pp_prov_add_str(e, "server_id", s.id);
+		if (pp_prov_reg_set_server(x, name, &s, role, msg,
+		    sizeof msg) == 0) {
+			pp_warn("server '%s' (id %s) was created; %s: it stays "
+				"provisioning and the boot wait decides", name,
+				s.id, err.message);
+			pp_prov_add_str(e, "status", "provisioning");
+			pp_prov_add_waiter(x, name, s.id, t0, e);
+			rc = 0;
+			goto out;
+		}
+		pp_warn("%s", msg);
 	}
 	if (!made) {
 		pp_prov_add_str(e, "location", spec.location);
@@ -419,7 +454,7 @@ create_one(struct run *x, const char *type, const char *first_loc,
 
 		pp_warn("server '%s' (id %s) created but not registered: %s; "
 			"deleting it", name, s.id, msg);
-		if (pp_prov_delete_server(x, s.id, &derr) < 0)
+		if (pp_prov_delete_server(x, s.id, name, &derr) < 0)
 			pp_warn("cannot delete server %s: %s; it carries our "
 				"labels: the next pp-provision adopts it", s.id,
 				derr.message);

@@ -18,14 +18,60 @@
 
 /* ---- deleting ------------------------------------------------------ */
 
-/* Deletes a server; a server already gone counts as deleted. */
+/* The delete guard: before any DELETE the server's current labels must
+ * say it is ours and of our pool, and its name must be the node's.
+ * 0 when it may be deleted, 1 when it is gone already, -1 with err
+ * (code "not_ours" for a refusal, which is never retried). */
 int
-pp_prov_delete_server(struct run *x, const char *id, struct pp_cloud_error *err)
+pp_prov_guard(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err)
 {
-	if (pp_cloud_delete(x->cloud, id, err) == 0)
+	struct pp_server s;
+	char why[400];
+	int ok;
+
+	if (pp_cloud_get(x->cloud, id, &s, err) < 0)
+		return strcmp(err->code, "not_found") ? -1 : 1;
+	ok = pp_cloud_is_ours(x->cfg, &s, name, why, sizeof why);
+	pp_server_free(&s);
+	if (ok)
 		return 0;
-	if (!strcmp(err->code, "not_found")) {
+	pp_cloud_error_set(err, "not_ours", 0, 0, "refusing to delete: %s",
+		why);
+	pp_prov_loud("%s", err->message);
+	return -1;
+}
+
+/* This run's list of our servers no longer holds a server deleted:
+ * nothing later in the run may adopt it. */
+static void
+mark_gone(struct run *x, const char *id)
+{
+	for (size_t i = 0; i < x->ours.n; i++) {
+		if (strcmp(x->ours.v[i].id, id))
+			continue;
+		free(x->ours.v[i].status);
+		x->ours.v[i].status = pp_xstrdup("deleting");
+	}
+}
+
+/* Deletes a server through the guard; a server already gone counts as
+ * deleted. */
+int
+pp_prov_delete_server(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err)
+{
+	int rc = pp_prov_guard(x, id, name, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && pp_cloud_delete(x->cloud, id, err) == 0) {
+		mark_gone(x, id);
+		return 0;
+	}
+	if (rc == 1 || !strcmp(err->code, "not_found")) {
 		pp_warn("server %s was already gone", id);
+		mark_gone(x, id);
 		return 0;
 	}
 	return -1;
@@ -46,7 +92,7 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 
 	pp_warn("node '%s' (server %s): %s: deleting it", node, server_id,
 		why);
-	if (pp_prov_delete_server(x, server_id, &err) < 0) {
+	if (pp_prov_delete_server(x, server_id, node, &err) < 0) {
 		snprintf(msg, sizeof msg, "%s; deleting the server failed: %s",
 			why, err.message);
 		pp_prov_entry_error(x, e, err.code, msg);
@@ -148,14 +194,24 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	/* the lock stays held: nothing may land on the node between the
 	 * check and the delete; the deadline keeps that short */
 	pp_cloud_set_deadline(x->cloud, pp_monotonic() + DELETE_LOCK_BUDGET);
-	rc = pp_cloud_delete(x->cloud, sid, &err);
+	rc = pp_prov_delete_server(x, sid, n->server_name ? n->server_name :
+		node, &err);
 	pp_cloud_set_deadline(x->cloud, 0);
 	if (rc < 0 && !strcmp(err.code, "not_found")) {
 		pp_warn("server %s of node '%s' was already gone; removing "
 			"the node", sid, node);
 		rc = 0;
 	}
-	if (rc < 0) {
+	if (rc < 0 && !strcmp(err.code, "not_ours")) {
+		/* a stale or mistyped server id: never delete what is not
+		 * ours, and say so loudly (exit 1) */
+		pp_prov_add_str(e, "status", "refused");
+		pp_prov_entry_error(x, e, err.code, err.message);
+		pp_prov_set_reason(x, "refused", "node '%s': %s", node,
+			err.message);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, sid, type, loc,
+			"refused", err.message);
+	} else if (rc < 0) {
 		pp_prov_add_str(e, "status", "failed");
 		pp_prov_entry_error(x, e, err.code, err.message);
 		pp_prov_set_reason(x, "failed", "cannot delete server %s of "

@@ -57,6 +57,10 @@ struct run {
 	char reason[768];
 	size_t nw;
 	struct waiter *w;
+	struct pp_server_list ours; /* our pool's servers, listed once */
+	int have_ours;
+	char ours_err[512];   /* why they could not be listed */
+	long orphans_deleted, nodes_forgotten, adopted;
 };
 
 
@@ -65,6 +69,9 @@ struct run {
 void pp_prov_set_reason(struct run *x, const char *status,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void pp_prov_add_str(json_object *o, const char *k, const char *v);
+/* A warning that -q does not hide: money billed for nothing, or a
+ * delete refused. */
+void pp_prov_loud(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_prov_event(struct run *x, const char *type, const char *node,
 	const char *server_id, const char *stype, const char *loc,
 	const char *result, const char *reason);
@@ -104,7 +111,9 @@ void pp_prov_update_state(struct run *x, const char *result);
 void pp_prov_read_refusals(struct run *x);
 
 /* provision_delete.c: deleting servers, the scale-down */
-int pp_prov_delete_server(struct run *x, const char *id,
+int pp_prov_guard(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err);
+int pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err);
 void pp_prov_expire(struct run *x, const char *node, const char *server_id,
 	const char *type, const char *loc, json_object *e, const char *why,
@@ -118,6 +127,15 @@ void pp_prov_pending_step(struct run *x, int must);
 void pp_prov_add_waiter(struct run *x, const char *node,
 	const char *server_id, double t0, json_object *e);
 void pp_prov_wait_all(struct run *x);
+
+/* provision_converge.c: our pool's servers against the registry */
+/* Lists our pool's servers into x->ours (once a run); -1 after a
+ * warning. */
+int pp_prov_list_ours(struct run *x);
+/* Deletes our unregistered servers older than cloud.orphan_grace
+ * unless up (then pp_prov_adopt takes them), and removes nodes whose
+ * server is gone, except node leave (the scale-down's, NULL: none). */
+void pp_prov_converge(struct run *x, int up, const char *leave);
 
 /* provision_create.c: adopting orphans, creating, the scale-up */
 long pp_prov_adopt(struct run *x, const char *role);

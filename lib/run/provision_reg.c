@@ -31,6 +31,16 @@ pp_prov_set_reason(struct run *x, const char *status, const char *fmt, ...)
 }
 
 void
+pp_prov_loud(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(-1, fmt, ap);
+	va_end(ap);
+}
+
+void
 pp_prov_add_str(json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
@@ -427,6 +437,13 @@ pp_prov_update_state(struct run *x, const char *result)
 	json_object_object_add(st.root, "refusals", keep);
 	if (result)
 		pp_metrics_count_scaling(&st, x->action, result);
+	/* what converging did, counted as actions of their own */
+	for (long i = 0; i < x->orphans_deleted; i++)
+		pp_metrics_count_scaling(&st, "delete_orphan", "success");
+	for (long i = 0; i < x->adopted; i++)
+		pp_metrics_count_scaling(&st, "adopt_orphan", "success");
+	for (long i = 0; i < x->nodes_forgotten; i++)
+		pp_metrics_count_scaling(&st, "forget_lost_node", "success");
 	if (pp_state_save(&st) < 0) {
 		pp_warn("cannot write state file '%s':", x->spath);
 		x->errors++;
