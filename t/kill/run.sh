@@ -34,7 +34,7 @@ provider=${KILL_PROVIDER:-local}
 # a kill lands anywhere in the cycle: a Hetzner cycle (3 creates, their
 # actions and boots) lasts seconds, a local one a fraction of one
 if [[ $provider == hetzner ]]; then
-	max_ms=${KILL_MAX_MS:-3000}
+	max_ms=${KILL_MAX_MS:-1000}
 else
 	max_ms=${KILL_MAX_MS:-400}
 fi
