@@ -2,16 +2,21 @@
  *
  * Reads the document on stdin and acts on its decision: on scale_up and
  * provision_spare it adopts our unregistered servers, then creates the
- * rest (cloud-init rendered per node), registers each as provisioning
- * right after its create, waits until it runs and marks it ready; on a
- * scale_down whose drain section says the node is empty it deletes the
- * server and removes the node; on every run it finishes nodes left
- * provisioning by earlier runs. Adds the "provision" section and
- * writes the document to stdout.
+ * rest (cloud-init rendered per node), recording each node as
+ * provisioning before its create is sent and its server id as soon as
+ * it is known, waits until it runs and marks it ready; on a scale_down
+ * whose drain section says the node is empty it deletes the server
+ * (through the delete guard: our labels, our pool, the node's name)
+ * and removes the node. On every run it converges our pool (orphans
+ * older than cloud.orphan_grace adopted or deleted, nodes whose server
+ * is gone removed) and finishes nodes left provisioning by earlier
+ * runs. Adds the "provision" section and writes the document to
+ * stdout.
  *
  * Changes: the cloud (servers created and deleted), the registry
  * (nodes added, marked ready, removed), STATE_DIR/state.json
- * ("refusals", counters), the events file and the metrics textfile.
+ * ("refusals", counters), STATE_DIR/ratelimit.json, the events file
+ * and the metrics textfile.
  * --dry-run changes nothing and prints the requests it would send. */
 #include <stdio.h>
 #include <stdlib.h>

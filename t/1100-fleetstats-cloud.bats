@@ -52,7 +52,7 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	assert_success
 	jq_is .reconciliation.status ok
 	jq_is .reconciliation.provider local
-	jq_is .reconciliation.selector managed_by=ppscale
+	jq_is .reconciliation.selector managed_by=ppscale,pool=default
 	jq_is '.reconciliation.orphans | length' 1
 	jq_is '.reconciliation.orphans[0].name' pp-orphan
 	jq_is '.reconciliation.orphans[0].server_id' 2

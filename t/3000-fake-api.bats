@@ -46,6 +46,7 @@ create_body() {
 }
 
 @test "answers 401 unauthorized to a wrong or missing token" {
+	fake_config '{"rate_refill": 0}' >/dev/null
 	run --separate-stderr curl -sS -o "$B" -D "$H" -w '%{http_code}' \
 		-H 'Authorization: Bearer wrong' "$FAKE_URL/servers"
 	assert_success
@@ -54,12 +55,17 @@ create_body() {
 	assert_output unauthorized
 	run header RateLimit-Limit
 	assert_output 3600
+	# every request counts, authenticated or not (the real API's rule)
+	run header RateLimit-Remaining
+	assert_output 3599
 
 	run --separate-stderr curl -sS -o /dev/null -w '%{http_code}' \
 		"$FAKE_URL/server_types"
 	assert_output 401
 	run api GET /servers
 	assert_output 200
+	run header RateLimit-Remaining
+	assert_output 3597
 }
 
 @test "pages through 60 servers 50 at a time with meta.pagination" {
@@ -297,9 +303,11 @@ create_body() {
 	assert_output not_found
 }
 
-@test "injects a 429 with a reset time for the next matching request only" {
-	fake_fault '{"method": "GET", "path": "/servers", "status": 429,
-		"reset": 30}' >/dev/null
+@test "injects a 429 as the real API sends it (reset when the budget is full again) for the next matching request only" {
+	run fake_ctl POST /faults '{"status": 429, "reset": 1}'
+	assert_failure
+	fake_fault '{"method": "GET", "path": "/servers", "status": 429}' \
+		>/dev/null
 	local t0
 	t0=$(date +%s)
 	run api GET /server_types
@@ -311,7 +319,7 @@ create_body() {
 	run header RateLimit-Remaining
 	assert_output 0
 	run header RateLimit-Reset
-	(( output >= t0 + 29 && output <= t0 + 32 ))
+	(( output >= t0 + 3599 && output <= t0 + 3602 ))
 	run api GET /servers
 	assert_output 200
 }

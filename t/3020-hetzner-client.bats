@@ -88,7 +88,7 @@ fake_count() {
 	jq_is '[.result[].labels.managed_by] | unique | join(",")' ppscale
 	jq_is .requests 2
 	jq_is '.log[1].path' \
-		'/servers?label_selector=managed_by%3Dppscale&per_page=50&page=2'
+		'/servers?label_selector=managed_by%3Dppscale&per_page=50&page=2&sort=id:asc'
 	run --separate-stderr cloudctl list
 	jq_is '.result | length' 120
 	jq_is .requests 3
@@ -140,27 +140,42 @@ fake_count() {
 	jq_is .requests 1
 }
 
-@test "429 with a reset: waits until the reset, then succeeds" {
-	fake_fault '{"method": "GET", "path": "/servers", "status": 429,
-		"reset": 2}' >/dev/null
+@test "429: backs off about a second, never until RateLimit-Reset (an hour away), then succeeds" {
+	fake_fault '{"method": "GET", "path": "/servers", "status": 429}' \
+		>/dev/null
 	run --separate-stderr cloudctl list
 	assert_success
 	jq_is .requests 2
-	waited_between 1 2.1
+	waited_between 0.9 1.1
 }
 
-@test "429 whose reset lies past the deadline fails at once instead of sleeping" {
+@test "429 on every request: backs off growing (1, 2, 4 s) and gives up at the deadline" {
 	cat >>"$PP_CONFIG" <<-EOF
 	  deadline: 5s
 	EOF
-	fake_fault '{"method": "GET", "status": 429, "reset": 600}' >/dev/null
+	fake_fault '{"method": "GET", "status": 429, "count": 0}' >/dev/null
 	run --separate-stderr cloudctl list
 	assert_failure 1
 	jq_is .error.code rate_limit_exceeded
 	jq_is .error.http_status 429
-	jq_is .requests 1
-	jq_is .waited 0
+	# 1 s, then 2 s; the next wait (4 s) would pass the deadline
+	jq_is .requests 3
+	waited_between 2.9 3.1
 	assert_stderr_contains "deadline"
+}
+
+@test "the rate-limit budget is kept in the state directory for the next tool" {
+	fake_config '{"rate_remaining": 3}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	run jq -r '.limit, .remaining' "$PP_STATE_DIR/ratelimit.json"
+	assert_output "$(printf '3600\n2')"
+	# the next tool starts knowing the budget is low: it paces its
+	# first request instead of spending the reserve
+	fake_config '{"rate_remaining": 3600}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	waited_between 0.9 1.2
 }
 
 @test "a low remaining budget paces requests instead of spending the reserve" {
@@ -243,7 +258,7 @@ fake_count() {
 	run --separate-stderr cloudctl create pp-a cx23 nbg1
 	assert_success
 	jq_is '[.log[] | .method + " " + .path] | join(",")' \
-		"POST /servers,GET /servers?name=pp-a&per_page=50&page=1,POST /servers,GET /actions/9000001"
+		"POST /servers,GET /servers?name=pp-a&per_page=50&page=1&sort=id:asc,POST /servers,GET /actions/9000001"
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
@@ -296,8 +311,25 @@ fake_count() {
 	run --separate-stderr cloudctl create pp-a cx23 nbg1
 	assert_failure 1
 	jq_is .error.code uniqueness_error
-	jq_is .error.http_status 409
-	jq_is .requests 1
+	# the name is looked up once (an earlier attempt of ours may have
+	# taken it): not ours, so final, and never a second POST
+	jq_is .requests 2
+	assert_stderr_contains "does not carry our labels"
+	run jq -r '[.requests[] | .method + " " + .path + "?" + .query] |
+		join(",")' <<<"$(fake_log)"
+	assert_output "POST /servers?,GET /servers?name=pp-a&per_page=50&page=1&sort=id:asc"
+}
+
+@test "a uniqueness_error on a name whose server carries our labels is that server" {
+	fake_seed '{"servers": [{"name": "pp-a", "labels": {"managed_by":
+		"ppscale", "role": "worker", "pool": "default"}}]}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	jq_is .result.name pp-a
+	jq_is .result.labels.pool default
+	jq_is .requests 2
+	assert_stderr_contains "answer was lost; using it"
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
 @test "a failed create action is reported and the broken server deleted again" {

@@ -122,17 +122,96 @@ node.added,$name,$id,cx23,nbg1,success"
 	ud_valid
 }
 
-@test "a 429 in the middle of a create waits for the reset and succeeds" {
-	fake_fault '{"method": "POST", "path": "/servers", "status": 429,
-		"reset": 1}' >/dev/null
+@test "server types of another architecture than the image's are not in the catalog and never ordered" {
+	run --separate-stderr pp-fleetstats
+	assert_success
+	jq_is '[.server_types.types[].name] | index("cax11")' null
+	jq_is '[.server_types.types[].name] | index("cx23") != null' true
+	run --separate-stderr pp-provision < <(decision scale_up 1 cax11)
+	assert_failure 2
+	assert_stderr_contains "server type 'cax11' is not in the catalog"
+	[[ $(posts) == 0 ]]
+	sed -i 's/^cloud:$/cloud:\n  architecture: arm/' "$PP_CONFIG"
+	rm -f "$PP_STATE_DIR/catalog.json"
+	run --separate-stderr pp-fleetstats
+	jq_is '[.server_types.types[].name] | join(",")' cax11
+}
+
+@test "a location with a recorded refusal is not tried first, even when the decision names it" {
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"status": 412}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	fake_ctl DELETE /log >/dev/null
+	# a decision made before the refusal was recorded still says nbg1
+	run --separate-stderr pp-provision --now 2026-11-27T10:10:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == fsn1 ]]
+}
+
+@test "a create action ending in placement_error falls back to the next location and is remembered" {
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"action_error": {"code": "placement_error",
+		"message": "no capacity in this placement group"}}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '[.provision.servers[0].tried[] | .location + ":" +
+		(.code // "ok")] | join(",")' "nbg1:placement_error,fsn1:ok"
+	run jq -r '.refusals["cx23@nbg1"].code' "$STATE"
+	assert_output placement_error
+	# one server, in fsn1, registered under the name both tries used
+	[[ $(fake_state | jq -r '[.servers[] | .location.name] |
+		join(",")') == fsn1 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .location + ":" +
+		.status] | join(",")') == fsn1:ready ]]
+}
+
+@test "a 429 in the middle of a create backs off about a second, not until the reset an hour away, and succeeds" {
+	fake_fault '{"method": "POST", "path": "/servers", "status": 429}' \
+		>/dev/null
 	SECONDS=0
 	run --separate-stderr pp-provision < <(decision scale_up 1)
 	assert_success
+	(( SECONDS < 10 ))
 	jq_is '.provision.servers[0].status' ready
 	[[ $(posts) == 2 ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 1 ]]
 	ud_valid
+}
+
+@test "one 429 in a 5-server scale-up: all 5 are created within the deadline" {
+	fake_fault '{"method": "POST", "path": "/servers", "status": 429,
+		"skip": 2}' >/dev/null
+	SECONDS=0
+	run --separate-stderr pp-provision < <(decision scale_up 5)
+	assert_success
+	(( SECONDS < 120 ))
+	jq_is '[.provision.servers[] | select(.status == "ready")] | length' 5
+	[[ $(posts) == 6 ]]
+	[[ $(fake_state | jq '.servers | length') == 5 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud" and
+		.status == "ready")] | length') == 5 ]]
+}
+
+@test "a slow create action is reported with the time waited, and its server stays registered until it runs" {
+	sed -i 's/^cloud:$/cloud:\n  action_timeout: 1s/' "$PP_CONFIG"
+	fake_config '{"action_polls": 12}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	assert_stderr_contains "still running after"
+	assert_stderr_contains "s (cloud.action_timeout): it stays provisioning"
+	jq_is .provision.status done
+	jq_is '.provision.servers[0].status' ready
+	jq_is '.provision.servers[0].error' null
+	[[ $(posts) == 1 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
+		join(",")') == ready ]]
 }
 
 @test "a create action that ends in error leaves no server behind" {

@@ -17,7 +17,8 @@ setup() {
 	load 'test_helper/provision'
 	prov_fake_test
 	SID=$(fake_seed '{"servers": [{"name": "pp-old111", "location": "nbg1",
-		"labels": {"managed_by": "ppscale", "role": "worker"}}]}' |
+		"labels": {"managed_by": "ppscale", "role": "worker",
+		"pool": "default"}}]}' |
 		jq -r '.servers[0].id')
 	fake_ctl DELETE /log >/dev/null
 }
@@ -58,9 +59,11 @@ deletes() {
 	[[ $(fake_state | jq '.servers | length') == 0 ]]
 	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
 	[[ $(deletes) == 1 ]]
-	# the delete action was polled before the node went
+	# our pool listed (converging), the server's labels read again
+	# before the delete (the delete guard), the delete action polled
+	# before the node went
 	[[ $(fake_log | jq -r '[.requests[] | .method + " " + .path] |
-		join(",")') == "DELETE /servers/$SID,GET /actions/"* ]]
+		join(",")') == "GET /servers,GET /servers/$SID,DELETE /servers/$SID,GET /actions/"* ]]
 	run jq -r '[.type, .node, .server_id, .server_type, .location] |
 		join(",")' "$EVENTS"
 	assert_output "node.removed,pp-old111,$SID,cx33,nbg1"
@@ -136,7 +139,72 @@ deletes() {
 	assert_output scaling.failed
 }
 
-@test "uncordon and none pass through untouched, without a cloud request" {
+# guarded_node NAME LABELS_JSON: a draining node whose server_id points
+# at a server seeded with those labels (a stale entry, a typo)
+guarded_node() {
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	SID=$(fake_seed "{\"servers\": [{\"name\": \"$1\",
+		\"location\": \"nbg1\", \"labels\": $2}]}" |
+		jq -r '.servers[0].id')
+	fake_ctl DELETE /log >/dev/null
+	cloud_node draining
+}
+
+# refused_loudly REASON: exit 1, no DELETE, server and node still there,
+# a scaling.failed event whose reason names the server
+refused_loudly() {
+	assert_failure 1
+	jq_is .provision.status refused
+	jq_is '.provision.servers[0].error.code' not_ours
+	assert_stderr_contains "refusing to delete: server $SID"
+	assert_stderr_contains "$1"
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq --arg id "$SID" \
+		'[.servers[] | select((.id | tostring) == $id)] | length') == 1 ]]
+	[[ $(reg '[.nodes[] | select(.id == "pp-old111")] | length') == 1 ]]
+	run jq -r 'select(.type == "scaling.failed") | .result + " " +
+		.server_id + " " + .reason' "$EVENTS"
+	assert_output --partial "refused $SID refusing to delete: server $SID"
+}
+
+@test "delete guard: a node pointing at a server without our label is never deleted" {
+	guarded_node prod-db '{}'
+	run --separate-stderr pp-provision < <(down_doc true)
+	refused_loudly "('prod-db') does not carry our label managed_by=ppscale"
+}
+
+@test "delete guard: a node pointing at a server of another pool is never deleted" {
+	guarded_node pp-old111 '{"managed_by": "ppscale", "role": "worker",
+		"pool": "eu-batch"}'
+	run --separate-stderr pp-provision < <(down_doc true)
+	refused_loudly "belongs to pool 'eu-batch', not 'default'"
+}
+
+@test "delete guard: a node pointing at our server of another name is never deleted" {
+	guarded_node pp-other9 '{"managed_by": "ppscale", "role": "worker",
+		"pool": "default"}'
+	run --separate-stderr pp-provision < <(down_doc true)
+	refused_loudly "is named 'pp-other9', not 'pp-old111'"
+}
+
+@test "delete guard: a provisioning node past boot_timeout whose server is not ours is never deleted" {
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	SID=$(fake_seed '{"servers": [{"name": "pp-old111",
+		"location": "nbg1", "status": "off", "labels": {}}]}' |
+		jq -r '.servers[0].id')
+	fake_ctl DELETE /log >/dev/null
+	cloud_node provisioning
+	run --separate-stderr pp-provision < <(decision none 0)
+	assert_failure 1
+	assert_stderr_contains "refusing to delete: server $SID ('pp-old111') does not carry our label"
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '[.nodes[] | select(.id == "pp-old111")] | length') == 1 ]]
+	run jq -r 'select(.type == "scaling.failed") | .reason' "$EVENTS"
+	assert_output --partial "refusing to delete: server $SID"
+}
+
+@test "uncordon and none pass through untouched, with one look at our pool's servers and no change" {
 	local a in
 	cloud_node ready
 	for a in uncordon none; do
@@ -147,6 +215,8 @@ deletes() {
 		[[ $(jq -S . <<<"$output") == $(jq -S . <<<"$in") ]] ||
 			fail "$a: document changed: $output"
 	done
-	[[ $(fake_log | jq '.requests | length') == 0 ]]
+	# converging every cycle costs one list, and changes nothing here
+	[[ $(fake_log | jq -r '[.requests[] | .method + " " + .path + "?" +
+		.query] | join(",")') == "GET /servers?label_selector=managed_by%3Dppscale%2Cpool%3Ddefault&per_page=50&page=1&sort=id:asc,GET /servers?label_selector=managed_by%3Dppscale%2Cpool%3Ddefault&per_page=50&page=1&sort=id:asc" ]]
 	[[ ! -e $EVENTS ]]
 }

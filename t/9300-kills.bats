@@ -15,3 +15,12 @@ setup() {
 	assert_success
 	assert_output --partial ' 0 failed'
 }
+
+@test "with the Hetzner provider too: killed 3-server scale-ups and deletes converge within 2 clean cycles" {
+	KILL_PROVIDER=hetzner run bash "$TOP/t/kill/run.sh" \
+		"${KILL_RUNS_HETZNER:-4}"
+	printf '# %s\n' "${lines[@]}" >&3
+	assert_success
+	assert_output --partial ' 0 failed'
+	assert_output --partial ' 0 converged after more than 2 clean cycles'
+}

@@ -23,7 +23,8 @@ API ppscale and the `hcloud` CLI use, under /v1:
 Every /v1 answer carries RateLimit-Limit, RateLimit-Remaining and
 RateLimit-Reset (UNIX time when the budget is full again).  Every non-2xx
 answer is {"error": {"code", "message", "details"}}.  A request without the
-right "Authorization: Bearer TOKEN" gets 401 unauthorized and costs no budget.
+right "Authorization: Bearer TOKEN" gets 401 unauthorized, and costs budget
+as every request does on the real API (DESIGN section 8).
 
 Actions (create_server, start_server, delete_server) start as "running" and
 report "success" at their Nth poll (N = action_polls, default 1; 0 means
@@ -103,11 +104,21 @@ token check and the rate limit:
                                   412 resource_unavailable,
                                   429 rate_limit_exceeded, 500 server_error,
                                   502 bad_gateway, 503 unavailable, ...)
-        "reset": S                with 429: RateLimit-Remaining 0 and
-                                  RateLimit-Reset now+S
+                                  A 429 says what the real API says when
+                                  the budget is spent: RateLimit-Remaining
+                                  0 and RateLimit-Reset the time the budget
+                                  is full again (now + rate_limit /
+                                  rate_refill: an hour by default), not
+                                  when the next request is possible (about
+                                  a second).  "reset" is refused: no real
+                                  answer has a short reset.
         "slow": S                 sleep S seconds first (then answer
                                   normally, or with "status")
         "drop": true              close the connection without an answer
+        "drop_after": true        process the request as usual (a create
+                                  creates, a delete deletes), then close
+                                  the connection without its answer: the
+                                  answer lost on the way back
         "action_error": {"code": "...", "message": "..."}
                                   (or true) the create_server/delete_server
                                   action made by the matching request ends in
@@ -545,10 +556,16 @@ class Fake:
         f = dict(spec)
         f.setdefault("count", 1)
         f.setdefault("skip", 0)
-        if not any(k in f for k in ("status", "slow", "drop",
+        if not any(k in f for k in ("status", "slow", "drop", "drop_after",
                                     "action_error")):
             raise ApiError(400, "invalid_input",
-                           "fault needs status, slow, drop or action_error")
+                           "fault needs status, slow, drop, drop_after or "
+                           "action_error")
+        if "reset" in f:
+            raise ApiError(400, "invalid_input",
+                           "fault field reset is gone: a 429's "
+                           "RateLimit-Reset is when the budget is full "
+                           "again, as the real API sends it")
         if "method" in f:
             f["method"] = str(f["method"]).upper()
         with self.lock:
@@ -1249,15 +1266,15 @@ class Handler(BaseHTTPRequestHandler):
 
     def serve_api(self, fake, path, q, body, body_ok, auth, entry):
         method = self.command
-        if not auth:
-            e = ApiError(401, "unauthorized", "unable to authenticate")
-            self.send_error_json(e, fake.rate_headers())
-            return 401
         if not fake.take_budget():
             e = ApiError(429, "rate_limit_exceeded", "limit of %s requests "
                          "per hour reached" % fake.config["rate_limit"])
             self.send_error_json(e, fake.rate_headers())
             return 429
+        if not auth:
+            e = ApiError(401, "unauthorized", "unable to authenticate")
+            self.send_error_json(e, fake.rate_headers())
+            return 401
         f = fake.request_fault(method, path, body)
         if f is not None:
             entry["fault"] = f["id"]
@@ -1266,13 +1283,24 @@ class Handler(BaseHTTPRequestHandler):
             if f.get("drop"):
                 self.drop()
                 return 0
+            if f.get("drop_after"):
+                try:
+                    with fake.lock:
+                        route_api(fake, method, path, q, body)
+                except ApiError:
+                    pass
+                self.drop()
+                return 0
             if f.get("status"):
                 st = int(f["status"])
                 hdrs = fake.rate_headers()
-                if "reset" in f:
+                if st == 429:
+                    refill = float(fake.config["rate_refill"])
+                    full = float(fake.config["rate_limit"]) / refill \
+                        if refill > 0 else 3600.0
                     hdrs["RateLimit-Remaining"] = "0"
                     hdrs["RateLimit-Reset"] = str(
-                        int(time.time() + float(f["reset"])))
+                        int(time.time() + full + 0.999))
                 e = ApiError(st, f.get("code"), f.get(
                     "message", "injected fault %d" % st),
                     f.get("details"))

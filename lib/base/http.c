@@ -207,10 +207,14 @@ past_deadline(const struct pp_http_client *c, double delay)
 	return c->deadline > 0 && pp_monotonic() + delay > c->deadline;
 }
 
-/* One attempt, no retries. */
+/* One attempt, no retries. A request that is not idempotent goes on a
+ * connection of its own that is closed after it: libcurl re-sends a
+ * request by itself when a reused connection turns out dead ("Connection
+ * died, retrying a fresh connect"), and a POST /servers that reached
+ * the API before the connection died would create a second server. */
 static void
 attempt(struct pp_http_client *c, const char *method, const char *path,
-	const char *body, struct pp_http_resp *r)
+	const char *body, int idempotent, struct pp_http_resp *r)
 {
 	struct sink s = {{0}, PP_HTTP_MAX, 0};
 	struct hdrs h = {-1, -1, -1};
@@ -234,6 +238,10 @@ attempt(struct pp_http_client *c, const char *method, const char *path,
 	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(cu, CURLOPT_HEADERDATA, &h);
 	curl_easy_setopt(cu, CURLOPT_USERAGENT, "ppscale/" PP_VERSION);
+	if (!idempotent) {
+		curl_easy_setopt(cu, CURLOPT_FRESH_CONNECT, 1L);
+		curl_easy_setopt(cu, CURLOPT_FORBID_REUSE, 1L);
+	}
 	hl = curl_slist_append(hl, "Accept: application/json");
 	if (c->auth_header)
 		hl = curl_slist_append(hl, c->auth_header);
@@ -330,31 +338,35 @@ error_code(const struct pp_http_resp *r, char *code, size_t len)
 	code[n] = '\0';
 }
 
-/* Waits for budget before an attempt. The budget refills evenly until
- * RateLimit-Reset (Hetzner: one request a second), so one request's
- * share of that time is what a request costs. With none left the wait
- * is required; below the reserve it paces us so the reserve (shared
- * with every other tool of the project) is never spent. Returns -1
- * when a required wait would pass the deadline. */
+/* Seconds until one more request is in the budget: Hetzner refills
+ * RateLimit-Limit requests an hour evenly (3600: one a second). */
+double
+pp_http_refill_seconds(const struct pp_http_client *c)
+{
+	return 3600.0 / (double)(c->rl_limit > 0 ? c->rl_limit : 3600);
+}
+
+/* Waits for budget before an attempt. RateLimit-Reset is when the
+ * budget is *full* again (up to an hour away): never a time to wait
+ * for. One request refills every pp_http_refill_seconds, so with none
+ * left that is the wait (required); below the reserve it paces us so
+ * the reserve (shared with every other tool of the project) is never
+ * spent. Returns -1 when a required wait would pass the deadline. */
 static int
 rate_wait(struct pp_http_client *c)
 {
-	double d;
+	double d = pp_http_refill_seconds(c);
 
-	if (c->rl_remaining < 0 || c->rl_limit <= 0 ||
-	    c->rl_remaining >= c->rate_reserve)
+	if (c->rl_remaining < 0 || c->rl_remaining >= c->rate_reserve)
 		return 0;
-	d = pp_http_until(c->rl_reset) /
-		(double)(c->rl_limit - c->rl_remaining + 1);
 	if (c->rl_remaining == 0) {
 		if (past_deadline(c, d))
 			return -1;
 		pp_debug("rate limit: no requests left, waiting %.2f s", d);
 		pp_http_wait(c, d);
+		c->rl_remaining = 1;
 		return 0;
 	}
-	if (d > c->retry_max)
-		d = c->retry_max;
 	if (!past_deadline(c, d))
 		pp_http_wait(c, d);
 	return 0;
@@ -380,6 +392,7 @@ pp_http_call(struct pp_http_client *c, const char *method,
 	int (*check)(void *arg), void *check_arg, struct pp_http_resp *r)
 {
 	char code[64];
+	long n429 = 0;
 
 	memset(r, 0, sizeof *r);
 	for (long n = 0;; n++) {
@@ -388,18 +401,22 @@ pp_http_call(struct pp_http_client *c, const char *method,
 
 		if (rate_wait(c) < 0) {
 			snprintf(r->error, sizeof r->error, "rate limit "
-				"reached; the budget resets in %.0f s, after "
-				"the deadline", pp_http_until(c->rl_reset));
+				"reached: no request left in the budget, and "
+				"waiting for one would pass the deadline");
 			r->status = 429;
 			r->gave_up = 1;
 			return -1;
 		}
 		pp_http_resp_free(r);
-		attempt(c, method, path, body, r);
+		attempt(c, method, path, body, idempotent, r);
 		if (!r->curl_code && r->status >= 200 && r->status < 300)
 			return 0;
 		error_code(r, code, sizeof code);
 		cls = pp_http_retry_class(r, code);
+		/* a 429 is retried until the deadline, not by count (without
+		 * a deadline, retries bounds it too) */
+		if (r->status == 429 && c->deadline > 0)
+			n--;
 		if (cls == PP_RETRY_NO || n >= c->retries)
 			return -1;
 		if (cls == PP_RETRY_AMBIGUOUS && !idempotent) {
@@ -410,8 +427,14 @@ pp_http_call(struct pp_http_client *c, const char *method,
 				return rc > 0 ? 0 : -1;
 			}
 		}
-		if (r->status == 429 && c->rl_reset > 0) {
-			d = pp_http_until(c->rl_reset);
+		if (r->status == 429) {
+			/* the next request is possible in about a second;
+			 * back off from there, growing, never until the
+			 * reset */
+			d = pp_http_refill_seconds(c);
+			for (long i = 0; i < n429 && d < 60; i++)
+				d *= 2;
+			n429++;
 			c->rl_remaining = 0;
 		} else {
 			d = backoff(c, n);
@@ -423,7 +446,9 @@ pp_http_call(struct pp_http_client *c, const char *method,
 		pp_debug("%s %s failed (%s), retrying in %.2f s", method,
 			path, r->curl_code ? r->error : code, d);
 		pp_http_wait(c, d);
+		/* the back-off was the wait: the next answer says again
+		 * what is left */
 		if (r->status == 429)
-			c->rl_remaining = c->rl_limit;
+			c->rl_remaining = -1;
 	}
 }

@@ -77,15 +77,19 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
 
 /* Sends method path (relative to base) with an optional JSON body.
  * Before each attempt it reads the rate-limit budget: when fewer than
- * rate_reserve requests are left it waits one request's share of the
- * time to RateLimit-Reset (required when none is left, and then, if it
+ * rate_reserve requests are left it waits until one more has refilled
+ * (pp_http_refill_seconds; required when none is left, and then, if it
  * would pass the deadline, gave_up is set and nothing is sent).
- * Failed attempts are repeated with exponential backoff and jitter
- * (a 429 waits until the reset instead) while retries last: every
+ * RateLimit-Reset, when the budget is full again, is never waited for.
+ * A 429 is retried after about a second, doubling, until the deadline.
+ * Other failed attempts are repeated with exponential backoff and
+ * jitter while retries last: every
  * retryable failure when idempotent, otherwise only PP_RETRY_SAFE
  * ones, and an ambiguous one only after check(check_arg) returned 0
  * ("it did not happen"); a check returning 1 ends the call with
  * resolved set, -1 gives up. No wait passes the deadline (gave_up).
+ * A request that is not idempotent is sent on a fresh connection,
+ * closed after it, so that libcurl never re-sends it by itself.
  * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */
 int pp_http_call(struct pp_http_client *c, const char *method,
 	const char *path, const char *body, int idempotent,
@@ -94,6 +98,9 @@ int pp_http_call(struct pp_http_client *c, const char *method,
 /* Sleeps through c->sleep and counts it in c->waited. */
 void pp_http_wait(struct pp_http_client *c, double seconds);
 
+/* Seconds until the budget holds one more request (RateLimit-Limit an
+ * hour, evenly: 1 s for Hetzner's 3600). */
+double pp_http_refill_seconds(const struct pp_http_client *c);
 /* Seconds from now to t on the wall clock, never negative. */
 double pp_http_until(time_t t);
 

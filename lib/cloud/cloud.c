@@ -18,6 +18,7 @@ pp_cloud_error_set(struct pp_cloud_error *e, const char *code,
 	snprintf(e->code, sizeof e->code, "%s", code);
 	e->http_status = http_status;
 	e->retryable = retryable;
+	e->unknown = 0;
 	va_start(ap, fmt);
 	vsnprintf(e->message, sizeof e->message, fmt, ap);
 	va_end(ap);
@@ -124,8 +125,38 @@ pp_cloud_requests_json(const struct pp_cloud *c)
 char *
 pp_cloud_selector(const struct pp_config *cfg)
 {
+	if (cfg->cloud.pool)
+		return pp_xasprintf("%s=%s,pool=%s", cfg->cloud.label_key,
+			cfg->cloud.label_value, cfg->cloud.pool);
 	return pp_xasprintf("%s=%s", cfg->cloud.label_key,
 		cfg->cloud.label_value);
+}
+
+int
+pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
+	const char *name, char *why, size_t len)
+{
+	const char *v = pp_strmap_get(&s->labels, cfg->cloud.label_key);
+	const char *pool = pp_strmap_get(&s->labels, "pool");
+
+	if (!v || strcmp(v, cfg->cloud.label_value)) {
+		snprintf(why, len, "server %s ('%s') does not carry our label "
+			"%s=%s", s->id, s->name ? s->name : "?",
+			cfg->cloud.label_key, cfg->cloud.label_value);
+		return 0;
+	}
+	if (cfg->cloud.pool && (!pool || strcmp(pool, cfg->cloud.pool))) {
+		snprintf(why, len, "server %s ('%s') belongs to pool '%s', "
+			"not '%s'", s->id, s->name ? s->name : "?",
+			pool ? pool : "(none)", cfg->cloud.pool);
+		return 0;
+	}
+	if (name && (!s->name || strcmp(s->name, name))) {
+		snprintf(why, len, "server %s is named '%s', not '%s'", s->id,
+			s->name ? s->name : "?", name);
+		return 0;
+	}
+	return 1;
 }
 
 void

@@ -18,6 +18,8 @@ struct pp_cloud_error {
 	int http_status;      /* 0 when there was no HTTP answer */
 	char message[512];    /* for humans; never holds the token */
 	int retryable;        /* worth trying again later */
+	int unknown;          /* a create whose outcome nobody could read:
+	                       * the server may exist under its name */
 };
 
 struct pp_server {
@@ -69,7 +71,13 @@ struct pp_cloud_ops {
 	const char *name;     /* "hetzner", "local" */
 	/* Creates a server and waits for the create action to succeed (a
 	 * server whose create action failed is deleted again). *out is the
-	 * server as created (usually "initializing"). */
+	 * server as created (usually "initializing"). The POST is sent at
+	 * most once per attempt; after an outcome it cannot read (no
+	 * answer, a timeout, a 5xx, a uniqueness_error) it looks the name
+	 * up and takes a server of that name carrying spec->labels as the
+	 * one it made; when even that look-up fails, err->unknown is set.
+	 * c->on_created is called as soon as the server's id is known,
+	 * before any wait. */
 	int (*create)(struct pp_cloud *c, const struct pp_server_spec *spec,
 		struct pp_server *out, struct pp_cloud_error *err);
 	/* Deletes; code "not_found" when it was already gone. */
@@ -105,6 +113,10 @@ struct pp_cloud {
 	size_t nrequests;
 	struct pp_cloud_request *requests;
 	long dry_ids;
+	/* Called by create as soon as a new server's id is known, before
+	 * it waits for anything (NULL: not called). */
+	void (*on_created)(void *arg, const struct pp_server *s);
+	void *on_created_arg;
 	/* counters the hetzner provider keeps (0 for local) */
 	long http_requests;
 	double waited;
@@ -148,8 +160,14 @@ int pp_cloud_status(struct pp_cloud *c, const char *id, char *buf,
 int pp_cloud_hourly_cost(struct pp_cloud *c, const char *type,
 	const char *location, double *eur, struct pp_cloud_error *err);
 
-/* The selector of our servers: "LABEL_KEY=LABEL_VALUE". Caller frees. */
+/* The selector of our pool's servers: "LABEL_KEY=LABEL_VALUE,pool=POOL"
+ * (without the pool when cloud.pool is unset). Caller frees. */
 char *pp_cloud_selector(const struct pp_config *cfg);
+/* Whether server s is one of ours that may be deleted as node name's
+ * server: it carries our managed_by label and our pool, and is named
+ * name (NULL: any name). 0 with the reason in why when it is not. */
+int pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
+	const char *name, char *why, size_t len);
 /* The labels every server we create carries: cloud.labels, the
  * managed_by label and the pool; role added when not NULL. */
 void pp_cloud_labels(const struct pp_config *cfg, const char *role,

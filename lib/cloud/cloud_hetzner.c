@@ -19,6 +19,19 @@
 
 #define TOKEN_MAX 4096
 #define MAX_PAGES 1000
+/* Polls start at cloud.poll_interval and grow by half each time up to
+ * this: a boot or action that takes long must not cost a request a
+ * second of the shared hourly budget. */
+#define POLL_MAX 10.0
+
+static double
+next_poll(double d, double first)
+{
+	d *= 1.5;
+	if (d > POLL_MAX)
+		d = POLL_MAX > first ? POLL_MAX : first;
+	return d;
+}
 
 struct hz {
 	struct pp_cloud *c;
@@ -281,8 +294,10 @@ get_pages(struct hz *h, const char *path, const char *key,
 	long page = 1;
 
 	for (int n = 0; n < MAX_PAGES; n++) {
-		char *p = pp_xasprintf("%s%cper_page=50&page=%ld", path,
-			strchr(path, '?') ? '&' : '?', page);
+		/* in id order: a server deleted between two pages must not
+		 * shift another out of both (a false "lost") */
+		char *p = pp_xasprintf("%s%cper_page=50&page=%ld&sort=id:asc",
+			path, strchr(path, '?') ? '&' : '?', page);
 		json_object *o, *items, *next;
 		int rc = api(h, "GET", p, NULL, 1, NULL, NULL, &o, NULL, err);
 
@@ -349,35 +364,46 @@ hz_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 	return rc;
 }
 
-/* Polls an action until it ends. The caller's deadline and
- * cloud.action_timeout both bound it. */
+/* Polls an action until it ends, within cloud.action_timeout. With
+ * per_request, the operation's deadline (cloud.deadline) bounds each
+ * poll, not the wait: a create action may take minutes. Otherwise (a
+ * delete holding the registry lock) the caller's deadline bounds it
+ * too. */
 static int
 wait_action(struct hz *h, json_object *action, const char *what,
-	struct pp_cloud_error *err)
+	int per_request, struct pp_cloud_error *err)
 {
+	double saved = h->c->deadline;
 	long long id = pp_jint(action, "id", 0);
 	const char *st = pp_jstr(action, "status", "running");
-	double end = pp_monotonic() + h->action_timeout;
+	double t0 = pp_monotonic(), end = t0 + h->action_timeout;
+	double poll = h->poll_interval;
 	json_object *o = NULL;
 	int rc = -1;
 
 	while (!strcmp(st, "running")) {
 		char *path;
 
-		if (pp_monotonic() + h->poll_interval > end ||
-		    (h->c->deadline > 0 && pp_monotonic() + h->poll_interval >
+		if (pp_monotonic() + poll > end || (!per_request &&
+		    h->c->deadline > 0 && pp_monotonic() + poll >
 		    h->c->deadline)) {
 			pp_cloud_error_set(err, "timeout", 0, 1, "%s: action "
-				"%lld still running after %.0f s", what, id,
-				h->action_timeout);
+				"%lld still running after %.1f s (%s)", what,
+				id, pp_monotonic() - t0, pp_monotonic() + poll >
+				end ? "cloud.action_timeout" :
+				"the operation's deadline");
 			json_object_put(o);
 			return -1;
 		}
-		pp_http_wait(&h->http, h->poll_interval);
+		pp_http_wait(&h->http, poll);
+		poll = next_poll(poll, h->poll_interval);
 		sync_counters(h);
 		path = pp_xasprintf("/actions/%lld", id);
 		json_object_put(o);
+		if (per_request && h->c->op_timeout > 0)
+			h->c->deadline = pp_monotonic() + h->c->op_timeout;
 		rc = api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
+		h->c->deadline = saved;
 		free(path);
 		if (rc < 0) {
 			/* the action's outcome is unknown, not failed: a
@@ -457,12 +483,25 @@ lookup_created(void *arg)
 	return 1;
 }
 
+/* A failed create whose outcome was not read: no answer, a timeout, a
+ * 5xx (a proxy may answer that after the API made it), or a
+ * uniqueness_error (the name is one we chose at random: most likely an
+ * earlier attempt of ours took it). */
+static int
+outcome_unread(const struct pp_cloud_error *err)
+{
+	return !strcmp(err->code, "transport") ||
+		!strcmp(err->code, "timeout") ||
+		!strcmp(err->code, "uniqueness_error") ||
+		err->http_status >= 500;
+}
+
 static int
 hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	struct pp_server *out, struct pp_cloud_error *err)
 {
 	struct hz *h = c->priv;
-	struct lookup l = {h, spec, {0}, 0, {{0}, 0, {0}, 0}};
+	struct lookup l;
 	json_object *b = pp_server_spec_json(spec);
 	json_object *o = NULL;
 	char *body = pp_xstrdup(pp_json_string(b, 0));
@@ -470,6 +509,9 @@ hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	int resolved = 0, rc;
 
 	json_object_put(b);
+	memset(&l, 0, sizeof l);
+	l.h = h;
+	l.spec = spec;
 	h->ambiguous = 0;
 	rc = api(h, "POST", "/servers", body, 0, lookup_created, &l, &o,
 		&resolved, err);
@@ -477,30 +519,43 @@ hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	if (rc < 0 && l.err.code[0]) {
 		/* the look-up itself failed: say that, it is the news */
 		*err = l.err;
+		err->unknown = 1;
 		return -1;
 	}
-	if (rc < 0 && h->ambiguous && !strcmp(err->code, "uniqueness_error")) {
-		/* an earlier attempt created it after all */
-		if (lookup_created(&l) == 1) {
-			*out = l.found;
-			return 0;
-		}
-		if (l.err.code[0])
+	if (rc < 0 && !l.have && outcome_unread(err)) {
+		/* the last attempt's answer was lost (no retry looked), or a
+		 * uniqueness_error that an earlier attempt of ours may have
+		 * caused: the name tells */
+		struct pp_cloud_error first = *err;
+
+		rc = lookup_created(&l);
+		if (rc == 1) {
+			resolved = 1;
+		} else if (l.err.code[0]) {
 			*err = l.err;
+			err->unknown = strcmp(err->code, "uniqueness_error") != 0;
+			return -1;
+		} else {
+			*err = first;
+			return -1;
+		}
+	} else if (rc < 0) {
 		return -1;
 	}
-	if (rc < 0)
-		return -1;
 	if (resolved) {
-		pp_note("server '%s' was created by an attempt that got no "
-			"answer; using it", spec->name);
+		pp_warn("server '%s' (id %s) was created by a request whose "
+			"answer was lost; using it", spec->name, l.found.id);
 		*out = l.found;
+		if (c->on_created)
+			c->on_created(c->on_created_arg, out);
 		return 0;
 	}
 	parse_server(pp_jget(o, "server"), out);
+	if (c->on_created)
+		c->on_created(c->on_created_arg, out);
 	snprintf(what, sizeof what, "create server '%s' (id %s)", spec->name,
 		out->id);
-	if (wait_action(h, pp_jget(o, "action"), what, err) < 0) {
+	if (wait_action(h, pp_jget(o, "action"), what, 1, err) < 0) {
 		struct pp_cloud_error derr;
 
 		json_object_put(o);
@@ -540,7 +595,7 @@ hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 		return -1;
 	what = pp_xasprintf("delete server %s", id);
 	rc = pp_jget(o, "action") ?
-		wait_action(h, pp_jget(o, "action"), what, err) : 0;
+		wait_action(h, pp_jget(o, "action"), what, 0, err) : 0;
 	free(what);
 	json_object_put(o);
 	return rc;
@@ -551,23 +606,23 @@ hz_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 	struct pp_server *out, struct pp_cloud_error *err)
 {
 	struct hz *h = c->priv;
-	double end = pp_monotonic() + timeout;
+	double end = pp_monotonic() + timeout, poll = h->poll_interval;
 
 	for (;;) {
 		if (hz_get(c, id, out, err) < 0)
 			return -1;
 		if (out->status && !strcmp(out->status, "running"))
 			return 0;
-		if (pp_monotonic() + h->poll_interval > end ||
-		    (c->deadline > 0 &&
-		    pp_monotonic() + h->poll_interval > c->deadline)) {
+		if (pp_monotonic() + poll > end ||
+		    (c->deadline > 0 && pp_monotonic() + poll > c->deadline)) {
 			pp_cloud_error_set(err, "timeout", 0, 1, "server %s "
 				"not running after %.0f s (status '%s')", id,
 				timeout, out->status ? out->status : "?");
 			return -1;
 		}
 		pp_server_free(out);
-		pp_http_wait(&h->http, h->poll_interval);
+		pp_http_wait(&h->http, poll);
+		poll = next_poll(poll, h->poll_interval);
 		sync_counters(h);
 	}
 }
@@ -642,6 +697,33 @@ add_type(json_object *o, void *arg)
 	}
 }
 
+/* Keeps the types of the image's and agent's architecture: an arm type
+ * (cax*) cannot boot an x86 image, and pp-decide picks from this. */
+static void
+arch_only(struct pp_catalog *cat, const char *arch)
+{
+	size_t k = 0;
+
+	if (!arch || !*arch)
+		return;
+	for (size_t i = 0; i < cat->n; i++) {
+		struct pp_server_type *t = &cat->t[i];
+
+		if (t->architecture && strcmp(t->architecture, arch)) {
+			pp_debug("server type '%s' is %s, not %s: not ordered",
+				t->name, t->architecture, arch);
+			for (size_t j = 0; j < t->nprices; j++)
+				free(t->prices[j].location);
+			free(t->prices);
+			free(t->name);
+			free(t->architecture);
+			continue;
+		}
+		cat->t[k++] = *t;
+	}
+	cat->n = k;
+}
+
 static int
 hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 	struct pp_cloud_error *err)
@@ -655,7 +737,65 @@ hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 		pp_catalog_free(out);
 		return -1;
 	}
+	arch_only(out, c->cfg->cloud.architecture);
 	return 0;
+}
+
+/* The rate-limit budget as last seen, kept in STATE_DIR/ratelimit.json
+ * so that consecutive tools and cycles share it: the project's 3600
+ * requests an hour are one budget, and a tool that starts knowing it
+ * is low paces itself from its first request. */
+static char *
+budget_path(struct pp_cloud *c)
+{
+	return pp_state_path(c->cfg, c->state_dir, "ratelimit.json");
+}
+
+static void
+budget_load(struct pp_cloud *c, struct hz *h)
+{
+	char *path = budget_path(c);
+	char msg[128];
+	size_t len;
+	char *text = pp_read_file(path, 4096, &len);
+	json_object *o = text ? pp_json_parse(text, len, msg, sizeof msg) :
+		NULL;
+	long long lim = pp_jint(o, "limit", -1);
+	long long rem = pp_jint(o, "remaining", -1);
+	double at = pp_jdouble(o, "at", 0), now = (double)time(NULL);
+
+	if (o && lim > 0 && rem >= 0 && at > 0 && at <= now) {
+		/* what refilled since, evenly over the hour */
+		rem += (long long)((now - at) * (double)lim / 3600.0);
+		h->http.rl_limit = (long)lim;
+		h->http.rl_remaining = (long)(rem < lim ? rem : lim);
+	}
+	json_object_put(o);
+	free(text);
+	free(path);
+}
+
+static void
+budget_save(struct pp_cloud *c, struct hz *h)
+{
+	char *path, *dir;
+	char buf[160];
+	int n;
+
+	/* a dry run changes no file */
+	if (c->dry_run || h->http.rl_limit <= 0 ||
+	    h->http.rl_remaining < 0 || !h->http.requests)
+		return;
+	path = budget_path(c);
+	dir = pp_dirname(path);
+	n = snprintf(buf, sizeof buf, "{\"limit\": %ld, \"remaining\": %ld, "
+		"\"at\": %lld}\n", h->http.rl_limit, h->http.rl_remaining,
+		(long long)time(NULL));
+	if (pp_mkdirs(dir, 0755) < 0 ||
+	    pp_write_atomic(path, buf, (size_t)n, 0644) < 0)
+		pp_debug("cannot keep the rate-limit budget in '%s'", path);
+	free(dir);
+	free(path);
 }
 
 static void
@@ -663,6 +803,7 @@ hz_close(struct pp_cloud *c)
 {
 	struct hz *h = c->priv;
 
+	budget_save(c, h);
 	pp_http_client_free(&h->http);
 	free(h);
 }
@@ -717,6 +858,7 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 	h->http.on_request = on_request;
 	h->http.on_request_arg = c;
 	pp_http_client_init(&h->http);
+	budget_load(c, h);
 	h->poll_interval = cfg->cloud.poll_interval;
 	h->action_timeout = (double)cfg->cloud.action_timeout;
 	c->ops = &hetzner_ops;

@@ -57,6 +57,9 @@ static const struct key keys[] = {
 	K("cloud.locations", T_STRLIST, cloud.locations, "nbg1,fsn1,hel1",
 		"locations in order of preference"),
 	K("cloud.image", T_STR, cloud.image, "debian-12", "server image"),
+	K("cloud.architecture", T_STR, cloud.architecture, "x86",
+		"architecture of the image and the agent (x86 or arm): the "
+		"only server types ordered"),
 	K("cloud.ssh_keys", T_STRLIST, cloud.ssh_keys, "",
 		"SSH key names or ids"),
 	K("cloud.networks", T_STRLIST, cloud.networks, "",
@@ -94,6 +97,9 @@ static const struct key keys[] = {
 		"a server not running by then is deleted"),
 	K("cloud.refusal_ttl", T_DUR, cloud.refusal_ttl, "30m",
 		"how long a refused type/location is avoided"),
+	K("cloud.orphan_grace", T_DUR, cloud.orphan_grace, "5m",
+		"an unregistered server of ours younger than this is left "
+		"alone; an older one is adopted or deleted"),
 	K("cloud.connect_timeout", T_DUR, cloud.connect_timeout, "10s",
 		"HTTP connect timeout"),
 	K("cloud.request_timeout", T_DUR, cloud.request_timeout, "30s",

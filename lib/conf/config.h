@@ -58,6 +58,7 @@ struct pp_config {
 		char *endpoint;
 		struct pp_strlist locations;
 		char *image;
+		char *architecture;       /* x86 or arm: image and agent */
 		struct pp_strlist ssh_keys;
 		struct pp_strlist networks;
 		struct pp_strlist firewalls;
@@ -76,6 +77,7 @@ struct pp_config {
 		long catalog_ttl;
 		long boot_timeout;
 		long refusal_ttl;
+		long orphan_grace;
 		long connect_timeout;
 		long request_timeout;
 		long action_timeout;

@@ -1,5 +1,5 @@
 /* provision.c: pp-provision's work: create, adopt, wait for, register
- * and delete cloud servers */
+ * and delete cloud servers (the run here; its steps in provision_*.c) */
 #ifndef PP_PROVISION_H
 #define PP_PROVISION_H
 

@@ -2,7 +2,15 @@
 # Issue 9 item 3: SIGKILL the whole cycle at random points and check
 # that nothing is lost or torn.
 #
-#   t/kill/run.sh [RUNS]        (env KILL_RUNS, KILL_SEED, KILL_MAX_MS)
+#   t/kill/run.sh [RUNS]        (env KILL_RUNS, KILL_SEED, KILL_MAX_MS,
+#                                KILL_PROVIDER=local|hetzner)
+#
+# With KILL_PROVIDER=hetzner the cloud is the fake Hetzner API
+# (t/fakehcloud.py, started here on 127.0.0.1, its clock set to each
+# cycle's --now), the scale-up asks for 3 servers, and the load drops
+# after half of the runs: from then on the cycle after the kill wants
+# no capacity, so a server the killed run made must be registered or
+# deleted, never adopted into a scale-up that no longer comes.
 #
 # Each run copies one of two prepared fleets (the local provider, so no
 # HTTP): "up", a dedicated node nearly full, whose cycle scales up; and
@@ -22,15 +30,52 @@ bin=${PP_BUILD:-$top/build/plain}/bin
 export PATH="$bin:$PATH" PP_SHARE_DIR="$top/share"
 runs=${1:-${KILL_RUNS:-100}}
 seed=${KILL_SEED:-$(( $(date +%s) % 100000 ))}
-max_ms=${KILL_MAX_MS:-400}
+provider=${KILL_PROVIDER:-local}
+# a kill lands anywhere in the cycle: a Hetzner cycle (3 creates, their
+# actions and boots) lasts seconds, a local one a fraction of one
+if [[ $provider == hetzner ]]; then
+	max_ms=${KILL_MAX_MS:-1000}
+else
+	max_ms=${KILL_MAX_MS:-400}
+fi
 work=$(mktemp -d "${TMPDIR:-/tmp}/ppkill.XXXXXX")
 trap 'rm -rf "$work"' EXIT
-echo "kill harness: $runs runs, seed $seed (KILL_SEED=$seed to repeat)"
+echo "kill harness: $runs runs, seed $seed (KILL_SEED=$seed to repeat)," \
+	"provider $provider"
 RANDOM=$seed
 
 # The clock of run r's cycle k: cycles are 10 minutes apart, so
 # cooldowns and boot times pass between them.
 at() { date -u -d "@$((1795860000 + $1 * 600))" +%Y-%m-%dT%H:%M:%SZ; }
+
+if [[ $provider == hetzner ]]; then
+	BATS_FILE_TMPDIR=$work
+	# shellcheck source=../test_helper/fakehcloud.bash
+	. "$top/t/test_helper/fakehcloud.bash"
+	fake_start || exit 1
+	trap 'fake_stop; rm -rf "$work"' EXIT
+fi
+
+# the fake's clock follows the cycles' --now (servers' "created")
+clock() {
+	[[ $provider == hetzner ]] || return 0
+	fake_config "{\"clock\": \"$1\"}" >/dev/null
+}
+
+# the fake's servers, saved with a prepared fleet and put back per run
+fake_save() {
+	[[ $provider == hetzner ]] || return 0
+	fake_state | jq -c '{servers: .servers}' > "$1"
+}
+fake_load() {
+	[[ $provider == hetzner ]] || return 0
+	fake_reset
+	fake_ctl PUT /state "$(cat "$1")" >/dev/null
+}
+
+# with Hetzner the workers are cx33: the scale-up asks for 3
+types="cx23, cx33, cx43"
+[[ $provider == hetzner ]] && types="cx23, cx33"
 
 config() {
 	printf 'join-kill-harness-not-a-secret\n' > "$1/join"
@@ -39,9 +84,13 @@ config() {
 profile: seed
 state_dir: $1
 cloud:
-  provider: local
+  provider: $provider
+  poll_interval: 0.05
+  retry_base: 0.05
+  retry_max: 0.2
+  request_timeout: 2s
   locations: [nbg1, fsn1, hel1]
-  server_types: [cx23, cx33, cx43]
+  server_types: [$types]
   boot_timeout: 15m
   local:
     boot_seconds: 60s
@@ -77,18 +126,27 @@ prepare() {
 	export PP_STATE_DIR=$d PP_CONFIG=$d/ppscale.yaml
 	case $1 in
 	up)
-		jq -n --argjson a "$(ded ded-1 62000 31)" \
-			'{version: 1, nodes: [$a]}' > "$d/registry.json" ;;
+		if [[ $provider == hetzner ]]; then
+			# two full nodes: the scale-up asks for 3 servers
+			jq -n --argjson a "$(ded ded-1 64000 32)" \
+				--argjson b "$(ded ded-2 64000 32)" \
+				'{version: 1, nodes: [$a, $b]}' > "$d/registry.json"
+		else
+			jq -n --argjson a "$(ded ded-1 62000 31)" \
+				'{version: 1, nodes: [$a]}' > "$d/registry.json"
+		fi ;;
 	down)
 		jq -n --argjson a "$(ded ded-1 8000 4)" \
 			'{version: 1, nodes: [$a]}' > "$d/registry.json"
 		# a cloud node of ours, made and booted by the tools
 		t=$(at 0)
+		clock "$t"
 		jq -nc '{version: 1, generated_at: "2026-11-27T10:00:00Z",
 		  decision: {action: "scale_up", count: 1,
 		  server_type: "cx33", location: "nbg1", role: "worker",
 		  reason: "kill harness", dry_run: false}}' |
 			pp-provision -q --now "$t" >/dev/null || return 1
+		clock "$(at 1)"
 		pp-provision -q --now "$(at 1)" < <(jq -nc '{version: 1,
 		  decision: {action: "none"}}') >/dev/null || return 1
 		# two game servers on it, then a quiet fleet
@@ -97,10 +155,11 @@ prepare() {
 		   {id: "c-b", ram_mb: 1024, state: "running", players: 0}]' \
 			"$d/registry.json" > "$d/r" && mv "$d/r" "$d/registry.json"
 		# two quiet cycles of history: the next one scales down
-		cycle "$(at 2)" >/dev/null && cycle "$(at 3)" >/dev/null ||
-			return 1
+		run_cycle "$(at 2)" >/dev/null &&
+			run_cycle "$(at 3)" >/dev/null || return 1
 		;;
 	esac
+	fake_save "$work/$1.fake"
 }
 
 cycle() {
@@ -109,10 +168,20 @@ cycle() {
 		pp-drain -q --now "$now" | pp-provision -q --now "$now"
 }
 
+run_cycle() {
+	clock "$1"
+	cycle "$1"
+}
+
 containers() { jq -r '[.nodes[].containers[].id] | sort | join(",")' "$1"; }
 
 # servers of the local cloud: "id name" and the registry's cloud nodes
 cloud_ids() {
+	if [[ $provider == hetzner ]]; then
+		fake_state | jq -r '.servers[] | select(.labels.managed_by ==
+			"ppscale") | "\(.id) \(.name)"' | sort
+		return
+	fi
 	[[ -e $1/cloud.json ]] || return 0
 	jq -r '(.servers // [])[] | select(.labels.managed_by == "ppscale")
 		| "\(.id) \(.name)"' "$1/cloud.json" | sort
@@ -143,9 +212,13 @@ check() {
 		"$d/cloud.json") != 0 ]]; then
 		echo "a server without our label"
 	fi
+	if [[ $provider == hetzner ]] && [[ $(fake_state | jq '[.servers[] |
+		select(.labels.managed_by != "ppscale")] | length') != 0 ]]; then
+		echo "a server without our label"
+	fi
 }
 
-pass=0 failed=0 orphans=0 mid=0
+pass=0 failed=0 orphans=0 mid=0 slow=0 dropped=0 upn=
 prepare up && cp -a "$work/up" "$work/up.0" || { echo "cannot prepare"; exit 1; }
 prepare down && cp -a "$work/down" "$work/down.0" || { echo "cannot prepare"; exit 1; }
 for ((r = 1; r <= runs; r++)); do
@@ -154,16 +227,18 @@ for ((r = 1; r <= runs; r++)); do
 	rm -rf "$d"
 	cp -a "$work/$scen.0" "$d"
 	config "$d"
+	fake_load "$work/$scen.fake"
 	export PP_STATE_DIR=$d PP_CONFIG=$d/ppscale.yaml
 	want=$(containers "$d/registry.json")
 	# the cycle that scales up, or drains and deletes
 	k=2
 	[[ $scen == down ]] && k=4
 	delay=$(( RANDOM % max_ms ))
+	clock "$(at "$k")"
 	setsid bash -c "$(declare -f cycle); cycle $(at "$k")" \
 		>/dev/null 2>"$d/cycle.err" &
 	pid=$!
-	sleep "$(printf '0.%03d' "$delay")"
+	sleep "$(printf '%d.%03d' $((delay / 1000)) $((delay % 1000)))"
 	if kill -0 "$pid" 2>/dev/null; then
 		kill -KILL -- "-$pid" 2>/dev/null && mid=$((mid + 1))
 	fi
@@ -171,14 +246,32 @@ for ((r = 1; r <= runs; r++)); do
 	why=$(check "$r" "$d" "$want")
 	[[ -n $(comm -23 <(cloud_ids "$d") <(node_ids "$d")) ]] &&
 		orphans=$((orphans + 1))
+	# after half of the runs the load drops: the next cycles want no
+	# capacity, whatever the killed one was making
+	if [[ $scen == up ]] && ((r > runs / 2)); then
+		jq '(.nodes[] | select(.kind == "dedicated")).containers |=
+			.[0:2]' "$d/registry.json" > "$d/r" &&
+			mv "$d/r" "$d/registry.json"
+		want=$(containers "$d/registry.json")
+		dropped=$((dropped + 1))
+	fi
 	# the next cycles converge: the registry matches the cloud
 	for ((c = k + 1; c <= k + 5; c++)); do
-		cycle "$(at "$c")" >/dev/null 2>>"$d/cycle.err"
+		run_cycle "$(at "$c")" >/dev/null 2>>"$d/cycle.err"
 		[[ $(cloud_ids "$d") == "$(node_ids "$d")" ]] &&
 			[[ $(jq '[.nodes[] | select(.status ==
 			"provisioning")] | length' "$d/registry.json") == 0 ]] &&
 			break
 	done
+	# with Hetzner, converged within 2 clean cycles
+	if [[ $provider == hetzner ]] && ((c > k + 2)); then
+		slow=$((slow + 1))
+		why+="converged only after $((c - k)) clean cycles"$'\n'
+	fi
+	# how many servers the scale-up left (first half: load kept)
+	if [[ $scen == up ]] && ((r <= runs / 2)); then
+		upn+="$(cloud_ids "$d" | grep -c .) "
+	fi
 	[[ $(cloud_ids "$d") == "$(node_ids "$d")" ]] ||
 		why+="no convergence: cloud [$(cloud_ids "$d" | tr '\n' ' ')] registry [$(node_ids "$d" | tr '\n' ' ')]"$'\n'
 	why+=$(check "$r" "$d" "$want")
@@ -191,7 +284,9 @@ for ((r = 1; r <= runs; r++)); do
 		pass=$((pass + 1))
 	fi
 done
-echo "kill harness: seed $seed, $runs runs, $mid killed mid-cycle," \
-	"$orphans left an orphan the next cycle adopted, $pass passed," \
-	"$failed failed"
+echo "kill harness: seed $seed, provider $provider, $runs runs, $mid" \
+	"killed mid-cycle, $orphans left an orphan the next cycles" \
+	"adopted or deleted, $dropped with the load dropped after the kill," \
+	"$slow converged after more than 2 clean cycles, $pass passed," \
+	"$failed failed; servers after each scale-up: ${upn:-none}"
 [[ $failed == 0 ]]

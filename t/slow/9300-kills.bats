@@ -15,3 +15,12 @@ setup() {
 	assert_success
 	assert_output --partial ' 0 failed'
 }
+
+@test "the same with the Hetzner provider: 3-server scale-ups and drain-and-delete, load dropped after half, converged within 2 clean cycles" {
+	KILL_PROVIDER=hetzner run bash "$TOP/t/kill/run.sh" \
+		"${KILL_RUNS_HETZNER:-100}"
+	printf '# %s\n' "${lines[@]}" >&3
+	assert_success
+	assert_output --partial ' 0 failed'
+	assert_output --partial ' 0 converged after more than 2 clean cycles'
+}

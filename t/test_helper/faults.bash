@@ -34,7 +34,7 @@ FX_FAULTS=(429 500 502 503 timeout drop action_error \
 
 fx_fault_json() {
 	case $1 in
-	429) echo '{"status": 429, "reset": 1}' ;;
+	429) echo '{"status": 429}' ;;
 	500 | 502 | 503) echo "{\"status\": $1}" ;;
 	# longer than cloud.request_timeout below
 	timeout) echo '{"slow": 1.6}' ;;
@@ -107,7 +107,7 @@ fx_setup() {
 
 fx_doc() {
 	case $1 in
-	up) decision scale_up 1 cx23 nbg1 ;;
+	up) decision scale_up "${FX_COUNT:-1}" cx23 nbg1 ;;
 	down) decision scale_down 1 cx33 nbg1 pp-old111 | jq -c \
 		'.drain = {node: "pp-old111", action: "scale_down",
 		status: "empty", empty: true, remaining: 0}' ;;
@@ -137,13 +137,15 @@ fx_fault() {
 }
 
 # The expected exit status of a row.  What the client does is in
-# lib/base/http.c and DESIGN section 8: 429 is retried after its reset; 502,
+# lib/base/http.c and DESIGN section 8: 429 is retried after about a
+# second (never at its reset, an hour away); 502,
 # 503, a timeout and a dropped connection are retried (a create only
 # after it checked by name that it did not take effect); 500 and every
 # other error are not retried and fail the run, except where
 # pp-provision works around the failed request: the server types fall
 # back to the configured catalog, the boot wait keeps polling the
-# server until cloud.boot_timeout, and a create refused (or whose
+# server until cloud.boot_timeout, a failed list of our pool on a
+# scale-down only skips converging, and a create refused (or whose
 # action read) with resource_unavailable moves on to the next location.
 fx_expect() {
 	local name=$1 scen=$2 method=$3 path=$4
@@ -151,6 +153,10 @@ fx_expect() {
 	429 | 502 | 503 | timeout | drop) echo 0; return ;;
 	esac
 	if [[ $method == GET && $path == /server_types* ]]; then
+		echo 0
+	elif [[ $scen == down && $method == GET && $path == /servers ]]; then
+		# converging is best effort: a failed list is a warning,
+		# the scale-down goes on
 		echo 0
 	elif [[ $scen == up && $method == GET && $path == /servers/* ]]; then
 		echo 0
@@ -196,19 +202,21 @@ fx_orphans() {
 	done <<<"$nodes"
 }
 
-# the end state: up = one labelled running server, its node ready;
-# down = no labelled server, no cloud node
+# the end state: up = FX_COUNT (default 1) labelled running servers,
+# their nodes ready; down = no labelled server, no cloud node
 fx_end_ok() {
-	local srv nodes
+	local srv nodes n=${FX_COUNT:-1}
 	srv=$(fx_servers)
 	nodes=$(fx_nodes)
 	if [[ $1 == down ]]; then
 		[[ -z $srv && -z $nodes ]]
 		return
 	fi
-	[[ $(grep -c . <<<"$srv") == 1 && $srv == *" running" &&
-		$(grep -c . <<<"$nodes") == 1 && $nodes == *" ready" &&
-		${srv%% *} == "${nodes%% *}" ]]
+	[[ $(grep -c . <<<"$srv") == "$n" &&
+		$(grep -c ' running$' <<<"$srv") == "$n" &&
+		$(grep -c . <<<"$nodes") == "$n" &&
+		$(grep -c ' ready$' <<<"$nodes") == "$n" &&
+		$(cut -d' ' -f1 <<<"$srv") == "$(cut -d' ' -f1 <<<"$nodes")" ]]
 }
 
 fx_converge() {
@@ -303,4 +311,45 @@ fx_matrix() {
 	done
 	echo "# $scen: $n rows, $bad failed" >&3
 	[[ $bad == 0 ]]
+}
+
+# fx_lost SCENARIO SEQFILE: for every request of SEQFILE (the clean
+# run's), a fresh scenario whose answer to that request is lost after
+# the fake processed it (a create creates, a delete deletes), one run,
+# then the next cycle (the decision again while it is unmet, else
+# `none`), and the end state: exactly the servers asked for
+# (FX_COUNT, or none for down), all registered, no second server, no
+# orphan; prints one line a row, fails when any row failed
+fx_lost() {
+	local scen=$1 seq=$2 step=0 bad=0 method path why next
+	while read -r method path; do
+		step=$((step + 1))
+		why=
+		fx_setup "$scen"
+		fake_fault "{\"drop_after\": true, \"skip\": $((step - 1))}" \
+			>/dev/null
+		fx_run "$scen"
+		FX_RERUNS="$scen:$status "
+		if [[ $(fake_log | jq '[.requests[] | select(.status == 0)]
+		    | length') != 1 ]]; then
+			why="the fault did not hit request $step"
+		fi
+		fake_ctl DELETE /faults >/dev/null
+		if [[ -z $why ]]; then
+			next=none
+			[[ $scen == down && -n $(fx_nodes) ]] && next=down
+			fx_run "$next"
+			FX_RERUNS+="$next:$status "
+			fx_end_ok "$scen" || why="not the end state after the next cycle ($FX_RERUNS): servers: $(fx_servers | tr '\n' ';') nodes: $(fx_nodes | tr '\n' ';') stderr: $stderr"
+		fi
+		[[ -n $why ]] || why=$(fx_orphans) || true
+		if [[ -n $why ]]; then
+			echo "# FAIL $scen lost answer at step $step ($method $path): $why" >&3
+			bad=$((bad + 1))
+		else
+			echo "# ok   $scen lost answer at step $step ($method $path): $FX_RERUNS" >&3
+		fi
+	done < "$seq"
+	echo "# $scen: $step rows, $bad failed" >&3
+	[[ $step -gt 0 && $bad == 0 ]]
 }

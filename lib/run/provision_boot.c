@@ -1,0 +1,345 @@
+/* pp-provision's boots: nodes still provisioning from earlier runs,
+ * and the wait for this run's new servers until they run. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cloud/cloud.h"
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "store/events.h"
+#include "store/registry.h"
+#include "base/util.h"
+#include "run/provision_int.h"
+
+/* The boot wait's poll grows from cloud.poll_interval up to this. */
+#define BOOT_POLL_MAX 10.0
+
+/* ---- ready ---------------------------------------------------------- */
+
+/* why: the reason its node.added event gives */
+void
+pp_prov_promote(struct run *x, const char *node, const struct pp_server *s,
+	json_object *e, const char *why)
+{
+	char err[768];
+	int rc;
+
+	pp_prov_entry_ips(e, s);
+	if (x->dry_run) {
+		pp_prov_add_str(e, "status", "dry_run");
+		return;
+	}
+	rc = pp_prov_reg_ready(x, node, s, err, sizeof err);
+	if (rc < 0) {
+		pp_warn("node '%s' runs but cannot be marked ready: %s", node,
+			err);
+		pp_prov_entry_error(x, e, "registry", err);
+		pp_prov_add_str(e, "status", "provisioning");
+		return;
+	}
+	pp_prov_add_str(e, "status", "ready");
+	if (rc == 0) {
+		pp_note("node '%s' (server %s, %s) is ready at %s", node,
+			s->id, s->location ? s->location : "?",
+			s->ipv4 ? s->ipv4 : "?");
+		pp_prov_event(x, PP_EV_NODE_ADDED, node, s->id, s->type,
+			s->location, "success", why);
+	}
+}
+
+/* ---- nodes still provisioning from earlier runs --------------------- */
+
+struct pend {
+	char *node, *server_id, *type, *loc;
+	const char *role;
+	time_t created;
+};
+
+/* Nodes recorded before their create was sent whose server id never
+ * reached the registry (a run killed around the create, or an answer
+ * nobody could read): the name tells whether the server exists. One
+ * that does gets its id; one that does not is forgotten. */
+static void
+resolve_intents(struct run *x, struct pend *p, size_t np)
+{
+	const struct pp_server_list *l = &x->ours;
+	char err[768];
+	size_t want = 0;
+
+	for (size_t i = 0; i < np; i++)
+		want += !p[i].server_id;
+	if (!want)
+		return;
+	if (!x->have_ours) {
+		pp_warn("cannot look up %zu node(s) whose create was not "
+			"confirmed: %s; a later run does", want, x->ours_err);
+		return;
+	}
+	for (size_t i = 0; i < np; i++) {
+		const struct pp_server *s = NULL;
+		json_object *e;
+
+		if (p[i].server_id)
+			continue;
+		for (size_t j = 0; j < l->n && !s; j++)
+			if (l->v[j].name && !strcmp(l->v[j].name, p[i].node))
+				s = &l->v[j];
+		if (s) {
+			pp_warn("node '%s' was recorded before its create; "
+				"its server %s exists: recording it",
+				p[i].node, s->id);
+			if (!x->dry_run && pp_prov_reg_set_server(x,
+			    p[i].node, s, p[i].role, err, sizeof err) < 0) {
+				pp_warn("%s", err);
+				continue;
+			}
+			p[i].server_id = pp_xstrdup(s->id);
+			continue;
+		}
+		e = pp_prov_entry(x, "forget", p[i].node, NULL, p[i].node,
+			p[i].type, p[i].loc, p[i].role);
+		pp_warn("node '%s' was recorded before its create and no "
+			"server of that name exists: removing the node",
+			p[i].node);
+		if (x->dry_run) {
+			pp_prov_add_str(e, "status", "dry_run");
+		} else if (pp_prov_reg_remove(x, p[i].node, NULL, err,
+		    sizeof err) != 0) {
+			pp_prov_entry_error(x, e, "registry", err);
+		} else {
+			pp_prov_add_str(e, "status", "removed");
+			pp_prov_event(x, PP_EV_NODE_REMOVED, p[i].node, NULL,
+				p[i].type, p[i].loc, "success", "its create "
+				"made no server");
+		}
+	}
+}
+
+void
+pp_prov_pending_step(struct run *x, int must)
+{
+	struct pp_registry r;
+	struct pend *p = NULL;
+	size_t np = 0;
+	char err[768];
+
+	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
+		if (must)
+			pp_die(PP_EXIT_USAGE, "%s", err);
+		pp_warn("%s", err);
+		return;
+	}
+	for (size_t i = 0; i < r.nnodes; i++) {
+		const struct pp_node *n = &r.nodes[i];
+
+		if (n->kind != PP_KIND_CLOUD || n->status !=
+		    PP_ST_PROVISIONING || !n->has_cloud ||
+		    (n->provider && strcmp(n->provider,
+		    x->cloud->ops->name)))
+			continue;
+		p = pp_xreallocarray(p, np + 1, sizeof *p);
+		p[np].node = pp_xstrdup(n->id);
+		p[np].server_id = n->server_id && *n->server_id ?
+			pp_xstrdup(n->server_id) : NULL;
+		p[np].type = n->server_type ? pp_xstrdup(n->server_type) :
+			NULL;
+		p[np].loc = n->location ? pp_xstrdup(n->location) : NULL;
+		p[np].created = n->created_at;
+		p[np].role = pp_role_name(n->role);
+		np++;
+	}
+	pp_registry_close(&r);
+	resolve_intents(x, p, np);
+	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
+		struct pp_server s;
+		struct pp_cloud_error cerr;
+		json_object *e;
+		long long age = p[i].created && p[i].created <= x->now ?
+			(long long)(x->now - p[i].created) : 0;
+
+		if (!p[i].server_id)
+			continue;
+
+		if (pp_cloud_get(x->cloud, p[i].server_id, &s, &cerr) < 0) {
+			if (strcmp(cerr.code, "not_found")) {
+				pp_warn("node '%s': cannot look at server %s: "
+					"%s", p[i].node, p[i].server_id,
+					cerr.message);
+				continue;
+			}
+			e = pp_prov_entry(x, "forget", p[i].node,
+				p[i].server_id, p[i].node, p[i].type, p[i].loc,
+				p[i].role);
+			pp_warn("node '%s' was provisioning but its server %s "
+				"is gone: removing the node", p[i].node,
+				p[i].server_id);
+			if (x->dry_run) {
+				pp_prov_add_str(e, "status", "dry_run");
+			} else if (pp_prov_reg_remove(x, p[i].node,
+			    p[i].server_id, err, sizeof err) != 0) {
+				pp_prov_entry_error(x, e, "registry", err);
+			} else {
+				pp_prov_add_str(e, "status", "removed");
+				pp_prov_event(x, PP_EV_NODE_REMOVED, p[i].node,
+					p[i].server_id, p[i].type, p[i].loc,
+					"success", "its server is gone");
+			}
+			continue;
+		}
+		if (s.status && !strcmp(s.status, "running")) {
+			e = pp_prov_entry(x, "promote", p[i].node, s.id, s.name,
+				s.type, s.location, p[i].role);
+			json_object_object_add(e, "seconds_to_running",
+				json_object_new_int64(age));
+			pp_prov_promote(x, p[i].node, &s, e, "its server, "
+				"created by an earlier run, is running now");
+		} else if (age > x->cfg->cloud.boot_timeout) {
+			char why[256];
+
+			snprintf(why, sizeof why, "not running %lld s after "
+				"its creation (status '%s'; cloud.boot_timeout "
+				"%ld s)", age, s.status ? s.status : "?",
+				x->cfg->cloud.boot_timeout);
+			e = pp_prov_entry(x, "expire", p[i].node, s.id, s.name,
+				s.type, s.location, p[i].role);
+			pp_prov_expire(x, p[i].node, s.id, s.type, s.location,
+				e, why, 0);
+		} else {
+			pp_debug("node '%s' is still booting (%s, %lld s)",
+				p[i].node, s.status ? s.status : "?", age);
+		}
+		pp_server_free(&s);
+	}
+	for (size_t i = 0; i < np; i++) {
+		free(p[i].node);
+		free(p[i].server_id);
+		free(p[i].type);
+		free(p[i].loc);
+	}
+	free(p);
+}
+
+/* ---- waiting for new servers ---------------------------------------- */
+
+void
+pp_prov_add_waiter(struct run *x, const char *node, const char *server_id,
+	double t0, json_object *e)
+{
+	x->w = pp_xreallocarray(x->w, x->nw + 1, sizeof *x->w);
+	x->w[x->nw].node = pp_xstrdup(node);
+	x->w[x->nw].server_id = pp_xstrdup(server_id);
+	x->w[x->nw].t0 = t0;
+	x->w[x->nw].entry = e;
+	x->w[x->nw].done = 0;
+	x->nw++;
+}
+
+/* Polls every new server until it runs, up to cloud.boot_timeout from
+ * its create; one that does not is deleted. On the local provider with
+ * --now the clock stands still: one look, and what is not running yet
+ * stays provisioning for a later run. */
+void
+pp_prov_wait_all(struct run *x)
+{
+	double timeout = (double)x->cfg->cloud.boot_timeout;
+	double poll = x->cfg->cloud.poll_interval > 0 ?
+		x->cfg->cloud.poll_interval : 1;
+	size_t left = x->nw;
+
+	if (x->dry_run || !left)
+		return;
+	for (;;) {
+		double nowm, next;
+
+		for (size_t i = 0; i < x->nw; i++) {
+			struct waiter *w = &x->w[i];
+			struct pp_server s;
+			struct pp_cloud_error err;
+
+			if (w->done)
+				continue;
+			if (pp_cloud_get(x->cloud, w->server_id, &s,
+			    &err) < 0) {
+				if (!strcmp(err.code, "not_found")) {
+					char msg[768];
+
+					w->done = 1;
+					left--;
+					pp_prov_entry_error(x, w->entry,
+						err.code, "the server "
+						"disappeared while booting");
+					pp_prov_add_str(w->entry, "status",
+						"deleted");
+					if (pp_prov_reg_remove(x, w->node,
+					    w->server_id, msg, sizeof msg))
+						pp_warn("%s", msg);
+				} else {
+					pp_debug("server %s: %s", w->server_id,
+						err.message);
+				}
+				continue;
+			}
+			if (s.status && !strcmp(s.status, "running")) {
+				w->done = 1;
+				left--;
+				json_object_object_add(w->entry,
+					"seconds_to_running",
+					pp_jnew_double(pp_monotonic() - w->t0,
+					1));
+				pp_prov_promote(x, w->node, &s, w->entry,
+					x->why);
+			}
+			pp_server_free(&s);
+		}
+		if (!left)
+			return;
+		if (x->frozen || pp_interrupted()) {
+			for (size_t i = 0; i < x->nw; i++) {
+				if (x->w[i].done)
+					continue;
+				pp_prov_add_str(x->w[i].entry, "status",
+					"provisioning");
+				pp_note("node '%s' is still booting; a later "
+					"run marks it ready", x->w[i].node);
+			}
+			if (x->frozen)
+				pp_prov_set_reason(x, "pending", "%zu "
+					"server(s) still booting: the --now "
+					"clock stands still, a later run marks "
+					"them ready", left);
+			return;
+		}
+		nowm = pp_monotonic();
+		next = nowm + poll;
+		for (size_t i = 0; i < x->nw; i++) {
+			struct waiter *w = &x->w[i];
+			char why[256];
+
+			if (w->done || nowm - w->t0 < timeout)
+				continue;
+			w->done = 1;
+			left--;
+			snprintf(why, sizeof why, "not running %.0f s after "
+				"its creation (cloud.boot_timeout)", timeout);
+			pp_prov_expire(x, w->node, w->server_id,
+				pp_jstr(w->entry, "server_type", NULL),
+				pp_jstr(w->entry, "location", NULL), w->entry,
+				why, 1);
+		}
+		if (!left)
+			return;
+		for (size_t i = 0; i < x->nw; i++)
+			if (!x->w[i].done && x->w[i].t0 + timeout < next)
+				next = x->w[i].t0 + timeout;
+		pp_sleep(next - pp_monotonic());
+		/* one look at every booting server a poll: grow the
+		 * interval so a slow boot does not spend the hourly budget */
+		poll = poll * 1.5 < BOOT_POLL_MAX ? poll * 1.5 :
+			(BOOT_POLL_MAX > poll ? BOOT_POLL_MAX : poll);
+	}
+}

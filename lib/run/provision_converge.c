@@ -1,0 +1,280 @@
+/* pp-provision's convergence, every run whatever the decision: every
+ * server carrying our labels (managed_by and pool) is a registry node
+ * or is deleted, and a node whose server is gone is removed.
+ *
+ * What is registered comes from the document's node list (pp-fleetstats
+ * read the registry); the registry is opened only to change it, and a
+ * delete re-checks it under its lock, so a server another run has just
+ * recorded is never taken for an orphan. An unregistered server younger
+ * than cloud.orphan_grace is left alone (a create of another run may be
+ * in flight); an older one is adopted when the decision wants capacity
+ * (pp_prov_adopt) and deleted otherwise. Each is an event, a counter in
+ * the state file and a warning on stderr, which -q does not hide: it
+ * costs money. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/json.h"
+#include "base/util.h"
+#include "cloud/cloud.h"
+#include "cloud/labels.h"
+#include "conf/config.h"
+#include "engine/engine.h"
+#include "store/events.h"
+#include "store/registry.h"
+#include "run/provision_int.h"
+
+/* Longest an orphan's delete may hold the registry lock. */
+#define ORPHAN_LOCK_BUDGET 20.0
+
+struct known {
+	char *id, *server_id, *provider, *status, *kind;
+};
+
+static void
+known_add(struct known **k, size_t *n, const char *id,
+	const char *server_id, const char *provider, const char *status,
+	const char *kind)
+{
+	*k = pp_xreallocarray(*k, *n + 1, sizeof **k);
+	(*k)[*n].id = pp_xstrdup(id ? id : "");
+	(*k)[*n].server_id = server_id && *server_id ?
+		pp_xstrdup(server_id) : NULL;
+	(*k)[*n].provider = provider ? pp_xstrdup(provider) : NULL;
+	(*k)[*n].status = pp_xstrdup(status ? status : "");
+	(*k)[*n].kind = pp_xstrdup(kind ? kind : "");
+	(*n)++;
+}
+
+/* The registered nodes: the document's list when it has one, else the
+ * registry as it is now (read, not locked for writing). */
+static int
+known_nodes(struct run *x, struct known **k, size_t *n)
+{
+	json_object *nodes = pp_jget(x->doc, "nodes");
+	struct pp_registry r;
+	char err[768];
+
+	*k = NULL;
+	*n = 0;
+	if (nodes && json_object_is_type(nodes, json_type_array)) {
+		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+			json_object *o = json_object_array_get_idx(nodes, i);
+
+			known_add(k, n, pp_jstr(o, "id", NULL),
+				pp_jstr(o, "server_id", NULL),
+				pp_jstr(o, "provider", NULL),
+				pp_jstr(o, "status", NULL),
+				pp_jstr(o, "kind", NULL));
+		}
+		return 0;
+	}
+	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
+		pp_warn("%s; not reconciling", err);
+		return -1;
+	}
+	for (size_t i = 0; i < r.nnodes; i++) {
+		const struct pp_node *nd = &r.nodes[i];
+
+		known_add(k, n, nd->id, nd->server_id, nd->provider,
+			pp_status_name(nd->status), pp_kind_name(nd->kind));
+	}
+	pp_registry_close(&r);
+	return 0;
+}
+
+static void
+known_free(struct known *k, size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		free(k[i].id);
+		free(k[i].server_id);
+		free(k[i].provider);
+		free(k[i].status);
+		free(k[i].kind);
+	}
+	free(k);
+}
+
+static int
+is_known(const struct known *k, size_t n, const struct pp_server *s)
+{
+	for (size_t i = 0; i < n; i++)
+		if ((k[i].server_id && !strcmp(k[i].server_id, s->id)) ||
+		    (s->name && !strcmp(k[i].id, s->name)))
+			return 1;
+	return 0;
+}
+
+int
+pp_prov_list_ours(struct run *x)
+{
+	struct pp_cloud_error err;
+	char *sel = pp_cloud_selector(x->cfg);
+	int rc = pp_cloud_list(x->cloud, sel, &x->ours, &err);
+
+	free(sel);
+	if (rc < 0) {
+		pp_warn("cannot list our servers: %s; not reconciling this "
+			"run", err.message);
+		snprintf(x->ours_err, sizeof x->ours_err, "%s", err.message);
+		return -1;
+	}
+	x->have_ours = 1;
+	return 0;
+}
+
+/* Deletes an unregistered server of ours, unless a node has named it
+ * meanwhile (checked under the registry lock, held across the delete
+ * so that no run records it in between). */
+static void
+delete_orphan(struct run *x, const struct pp_server *s, long long age)
+{
+	struct pp_registry r;
+	struct pp_cloud_error err;
+	json_object *e;
+	char msg[768], why[512];
+	int rc, held = 0;
+
+	if (!x->dry_run) {
+		if (pp_prov_reg_open(x, &r, PP_LOCK_EX, msg, sizeof msg) < 0) {
+			pp_warn("%s; orphan server '%s' left for a later run",
+				msg, s->name);
+			return;
+		}
+		held = 1;
+		for (size_t i = 0; i < r.nnodes; i++) {
+			const struct pp_node *n = &r.nodes[i];
+
+			if ((n->server_id && !strcmp(n->server_id, s->id)) ||
+			    (s->name && !strcmp(n->id, s->name))) {
+				pp_registry_close(&r);
+				return;
+			}
+		}
+	}
+	snprintf(why, sizeof why, "orphan: server '%s' (id %s, %s, %lld s "
+		"old) carries our labels but is in no registry node, and "
+		"the decision wants no capacity", s->name ? s->name : "?",
+		s->id, s->status ? s->status : "?", age);
+	e = pp_prov_entry(x, "delete_orphan", s->name, s->id, s->name,
+		s->type, s->location, pp_strmap_get(&s->labels, "role"));
+	pp_prov_loud("%s: deleting it", why);
+	pp_cloud_set_deadline(x->cloud, pp_monotonic() + ORPHAN_LOCK_BUDGET);
+	rc = pp_prov_delete_server(x, s->id, s->name, &err);
+	pp_cloud_set_deadline(x->cloud, 0);
+	if (held)
+		pp_registry_close(&r);
+	if (rc < 0) {
+		pp_prov_add_str(e, "status", "failed");
+		pp_prov_entry_error(x, e, err.code, err.message);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, s->name, s->id, s->type,
+			s->location, !strcmp(err.code, "not_ours") ?
+			"refused" : "failed", err.message);
+		return;
+	}
+	pp_prov_add_str(e, "status", x->dry_run ? "dry_run" : "deleted");
+	if (x->dry_run)
+		return;
+	x->orphans_deleted++;
+	pp_prov_event(x, PP_EV_NODE_REMOVED, s->name, s->id, s->type,
+		s->location, "success", why);
+}
+
+/* A node whose server is not among ours: gone (removed), or no longer
+ * carrying our labels (left, with a warning). */
+static void
+lost_node(struct run *x, const struct known *k)
+{
+	struct pp_server s;
+	struct pp_cloud_error err;
+	json_object *e;
+	char msg[768], why[256];
+	int rc;
+
+	if (pp_cloud_get(x->cloud, k->server_id, &s, &err) == 0) {
+		pp_prov_loud("node '%s': its server %s ('%s') does not carry "
+			"our labels (%s=%s, pool %s): left alone", k->id,
+			k->server_id, s.name ? s.name : "?",
+			x->cfg->cloud.label_key, x->cfg->cloud.label_value,
+			x->cfg->cloud.pool ? x->cfg->cloud.pool : "(none)");
+		pp_server_free(&s);
+		return;
+	}
+	if (strcmp(err.code, "not_found")) {
+		pp_warn("node '%s': cannot look at server %s: %s", k->id,
+			k->server_id, err.message);
+		return;
+	}
+	snprintf(why, sizeof why, "lost: its server %s is gone",
+		k->server_id);
+	e = pp_prov_entry(x, "forget", k->id, k->server_id, k->id, NULL,
+		NULL, NULL);
+	pp_prov_loud("node '%s' is %s but its server %s is gone: removing "
+		"the node", k->id, k->status, k->server_id);
+	if (x->dry_run) {
+		pp_prov_add_str(e, "status", "dry_run");
+		return;
+	}
+	rc = pp_prov_reg_remove(x, k->id, k->server_id, msg, sizeof msg);
+	if (rc > 0) {
+		/* game servers recorded on it: they are the platform's to
+		 * account for; the node stays, and so does the warning */
+		pp_prov_loud("%s: the node stays until they are gone", msg);
+		pp_prov_add_str(e, "status", "kept");
+		return;
+	}
+	if (rc < 0) {
+		pp_prov_entry_error(x, e, "registry", msg);
+		pp_warn("%s", msg);
+		return;
+	}
+	pp_prov_add_str(e, "status", "removed");
+	x->nodes_forgotten++;
+	pp_prov_event(x, PP_EV_NODE_REMOVED, k->id, k->server_id, NULL, NULL,
+		"success", why);
+}
+
+void
+pp_prov_converge(struct run *x, int up, const char *leave)
+{
+	struct known *k;
+	size_t nk;
+	long grace = x->cfg->cloud.orphan_grace;
+
+	if (!x->have_ours || known_nodes(x, &k, &nk) < 0)
+		return;
+	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
+		const struct pp_server *s = &x->ours.v[i];
+		long long age = s->created && s->created <= x->now ?
+			(long long)(x->now - s->created) : 0;
+
+		if (up || is_known(k, nk, s))
+			continue;        /* up: pp_prov_adopt takes it */
+		if (s->status && !strcmp(s->status, "deleting"))
+			continue;
+		if (age < grace) {
+			pp_warn("unregistered server '%s' (id %s) of ours is "
+				"%lld s old, within cloud.orphan_grace (%ld s): "
+				"left for a later run", s->name ? s->name :
+				"?", s->id, age, grace);
+			continue;
+		}
+		delete_orphan(x, s, age);
+	}
+	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
+		int found = 0;
+
+		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
+		    !strcmp(k[i].status, "provisioning") ||
+		    (leave && !strcmp(k[i].id, leave)) ||
+		    (k[i].provider && strcmp(k[i].provider,
+		    x->cloud->ops->name)))
+			continue;
+		for (size_t j = 0; j < x->ours.n && !found; j++)
+			found = !strcmp(x->ours.v[j].id, k[i].server_id);
+		if (!found)
+			lost_node(x, &k[i]);
+	}
+	known_free(k, nk);
+}

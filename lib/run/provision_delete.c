@@ -1,0 +1,249 @@
+/* pp-provision's deletes: a server that did not boot, and the
+ * scale-down of a drained node. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cloud/cloud.h"
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "store/events.h"
+#include "store/registry.h"
+#include "base/util.h"
+#include "run/provision_int.h"
+
+/* ---- deleting ------------------------------------------------------ */
+
+/* The delete guard: before any DELETE the server's current labels must
+ * say it is ours and of our pool, and its name must be the node's.
+ * 0 when it may be deleted, 1 when it is gone already, -1 with err
+ * (code "not_ours" for a refusal, which is never retried). */
+int
+pp_prov_guard(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err)
+{
+	struct pp_server s;
+	char why[400];
+	int ok;
+
+	if (pp_cloud_get(x->cloud, id, &s, err) < 0)
+		return strcmp(err->code, "not_found") ? -1 : 1;
+	ok = pp_cloud_is_ours(x->cfg, &s, name, why, sizeof why);
+	pp_server_free(&s);
+	if (ok)
+		return 0;
+	pp_cloud_error_set(err, "not_ours", 0, 0, "refusing to delete: %s",
+		why);
+	pp_prov_loud("%s", err->message);
+	return -1;
+}
+
+/* This run's list of our servers no longer holds a server deleted:
+ * nothing later in the run may adopt it. */
+static void
+mark_gone(struct run *x, const char *id)
+{
+	for (size_t i = 0; i < x->ours.n; i++) {
+		if (strcmp(x->ours.v[i].id, id))
+			continue;
+		free(x->ours.v[i].status);
+		x->ours.v[i].status = pp_xstrdup("deleting");
+	}
+}
+
+/* Deletes a server through the guard; a server already gone counts as
+ * deleted. */
+int
+pp_prov_delete_server(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err)
+{
+	int rc = pp_prov_guard(x, id, name, err);
+
+	if (rc < 0)
+		return -1;
+	if (rc == 0 && pp_cloud_delete(x->cloud, id, err) == 0) {
+		mark_gone(x, id);
+		return 0;
+	}
+	if (rc == 1 || !strcmp(err->code, "not_found")) {
+		pp_warn("server %s was already gone", id);
+		mark_gone(x, id);
+		return 0;
+	}
+	return -1;
+}
+
+/* A server that did not boot: delete it, then forget its node (in
+ * that order: a node without a server is harmless, a server without a
+ * node bills). A boot that failed in this run is this run's failure;
+ * one from an earlier run (ours is the cleanup) is not. */
+void
+pp_prov_expire(struct run *x, const char *node, const char *server_id,
+	const char *type, const char *loc, json_object *e, const char *why,
+	int ours)
+{
+	struct pp_cloud_error err;
+	char msg[768];
+	int rc;
+
+	pp_warn("node '%s' (server %s): %s: deleting it", node, server_id,
+		why);
+	if (pp_prov_delete_server(x, server_id, node, &err) < 0) {
+		snprintf(msg, sizeof msg, "%s; deleting the server failed: %s",
+			why, err.message);
+		pp_prov_entry_error(x, e, err.code, msg);
+		pp_prov_add_str(e, "status", "provisioning");
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, server_id, type,
+			loc, "failed", msg);
+		return;
+	}
+	pp_prov_entry_error(x, e, "boot_timeout", why);
+	if (!ours)
+		x->errors--;
+	if (x->dry_run) {
+		pp_prov_add_str(e, "status", "dry_run");
+		return;
+	}
+	rc = pp_prov_reg_remove(x, node, server_id, msg, sizeof msg);
+	if (rc != 0) {
+		pp_warn("%s", msg);
+		x->errors++;
+	}
+	pp_prov_add_str(e, "status", "deleted");
+	pp_prov_event(x, PP_EV_SCALING_FAILED, node, server_id, type, loc,
+		"failed", why);
+	pp_prov_event(x, PP_EV_NODE_REMOVED, node, server_id, type, loc,
+		"success", why);
+}
+
+/* ---- scale-down -------------------------------------------------------- */
+
+void
+pp_prov_scale_down(struct run *x, json_object *dec)
+{
+	const char *node = pp_jstr(dec, "node", NULL);
+	json_object *drain = pp_jget(x->doc, "drain");
+	struct pp_registry r;
+	struct pp_cloud_error err;
+	struct pp_node *n;
+	json_object *e;
+	char msg[768];
+	char *sid, *type, *loc;
+	int rc;
+
+	if (!node || !*node)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: decision "
+			"'scale_down' names no node");
+	if (!drain || strcmp(pp_jstr(drain, "node", ""), node) ||
+	    !pp_jbool(drain, "empty", 0)) {
+		pp_prov_set_reason(x, "skipped", "node '%s' is not drained yet "
+			"(drain: %s)", node, drain ? pp_jstr(drain, "status",
+			"?") : "no drain section");
+		x->touched = 1;
+		return;
+	}
+	x->acted = 1;
+	rc = pp_prov_reg_open(x, &r, x->dry_run ? 0 : PP_LOCK_EX, msg,
+		sizeof msg);
+	if (rc < 0)
+		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", msg);
+	n = pp_registry_find(&r, node);
+	if (!n) {
+		pp_warn("node '%s' is not in the registry: nothing to delete",
+			node);
+		pp_prov_set_reason(x, "done", "node '%s' was already removed",
+			node);
+		x->touched = 1;
+		pp_registry_close(&r);
+		return;
+	}
+	e = pp_prov_entry(x, "delete", node, n->server_id, n->server_name,
+		n->server_type, n->location, pp_role_name(n->role));
+	if (n->kind != PP_KIND_CLOUD || !n->server_id || !*n->server_id)
+		snprintf(msg, sizeof msg, "node '%s' is not a cloud node "
+			"with a server id", node);
+	else if (n->provider && strcmp(n->provider, x->cloud->ops->name))
+		snprintf(msg, sizeof msg, "node '%s' belongs to provider "
+			"'%s', not '%s'", node, n->provider,
+			x->cloud->ops->name);
+	else if (n->status != PP_ST_DRAINING)
+		snprintf(msg, sizeof msg, "node '%s' is %s, not draining",
+			node, pp_status_name(n->status));
+	else if (n->ncontainers)
+		snprintf(msg, sizeof msg, "node '%s' still has %zu game "
+			"server(s) recorded on it (%zu stopped)", node,
+			n->ncontainers, n->stopped);
+	else
+		msg[0] = '\0';
+	if (msg[0]) {
+		pp_warn("refusing to delete: %s", msg);
+		pp_prov_add_str(e, "status", "refused");
+		pp_prov_set_reason(x, "refused", "%s", msg);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, n->server_id,
+			n->server_type, n->location, "refused", msg);
+		pp_registry_close(&r);
+		return;
+	}
+	sid = pp_xstrdup(n->server_id);
+	type = n->server_type ? pp_xstrdup(n->server_type) : NULL;
+	loc = n->location ? pp_xstrdup(n->location) : NULL;
+	/* the lock stays held: nothing may land on the node between the
+	 * check and the delete; the deadline keeps that short */
+	pp_cloud_set_deadline(x->cloud, pp_monotonic() + DELETE_LOCK_BUDGET);
+	rc = pp_prov_delete_server(x, sid, n->server_name ? n->server_name :
+		node, &err);
+	pp_cloud_set_deadline(x->cloud, 0);
+	if (rc < 0 && !strcmp(err.code, "not_found")) {
+		pp_warn("server %s of node '%s' was already gone; removing "
+			"the node", sid, node);
+		rc = 0;
+	}
+	if (rc < 0 && !strcmp(err.code, "not_ours")) {
+		/* a stale or mistyped server id: never delete what is not
+		 * ours, and say so loudly (exit 1) */
+		pp_prov_add_str(e, "status", "refused");
+		pp_prov_entry_error(x, e, err.code, err.message);
+		pp_prov_set_reason(x, "refused", "node '%s': %s", node,
+			err.message);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, sid, type, loc,
+			"refused", err.message);
+	} else if (rc < 0) {
+		pp_prov_add_str(e, "status", "failed");
+		pp_prov_entry_error(x, e, err.code, err.message);
+		pp_prov_set_reason(x, "failed", "cannot delete server %s of "
+			"node '%s': %s", sid, node, err.message);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, sid, type, loc,
+			"failed", err.message);
+	} else if (x->dry_run) {
+		pp_prov_add_str(e, "status", "dry_run");
+		pp_prov_set_reason(x, "dry_run", "would delete server %s and "
+			"remove node '%s'", sid, node);
+	} else {
+		pp_registry_remove(&r, node);
+		if (pp_registry_save(&r) < 0) {
+			snprintf(msg, sizeof msg, "server %s deleted, but node "
+				"'%s' cannot be removed from registry '%s': %s",
+				sid, node, x->rpath, strerror(errno));
+			pp_warn("%s", msg);
+			pp_prov_add_str(e, "status", "deleted");
+			pp_prov_entry_error(x, e, "registry", msg);
+			pp_prov_set_reason(x, "failed", "%s", msg);
+		} else {
+			pp_prov_add_str(e, "status", "removed");
+			pp_prov_set_reason(x, "done", "deleted server %s, "
+				"removed node '%s'", sid, node);
+			pp_note("deleted server %s, removed node '%s'", sid,
+				node);
+			pp_prov_event(x, PP_EV_NODE_REMOVED, node, sid, type,
+				loc, "success", x->why);
+		}
+	}
+	pp_registry_close(&r);
+	free(sid);
+	free(type);
+	free(loc);
+}

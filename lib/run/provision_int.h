@@ -1,0 +1,145 @@
+/* provision_int.h: what the files of pp-provision's run share: the
+ * run's state and the steps one file offers another. Not for other
+ * tools: they call pp_provision_run (run/provision.h). */
+#ifndef PP_PROVISION_INT_H
+#define PP_PROVISION_INT_H
+
+#include <json-c/json.h>
+#include <time.h>
+
+#include "cloud/cloud.h"
+#include "conf/catalog.h"
+
+struct pp_config;
+struct pp_provision_opts;
+struct pp_registry;
+struct pp_server;
+
+
+/* Longest a delete may hold the registry lock: other writers wait 30 s
+ * for it. */
+#define DELETE_LOCK_BUDGET 20.0
+/* Attempts at a fresh random name after a name collision. */
+#define NAME_TRIES 3
+#define SUFFIX_LEN 6
+/* A decision asking for more is not one we trust. */
+#define MAX_COUNT 100
+
+struct waiter {
+	char *node, *server_id;
+	double t0;            /* pp_monotonic() at the create request */
+	json_object *entry;   /* its entry in the section */
+	int done;
+};
+
+struct run {
+	const struct pp_config *cfg;
+	const struct pp_provision_opts *o;
+	json_object *doc;
+	char *rpath, *spath;
+	int dry_run;
+	const char *action;
+	const char *why;      /* decision.reason */
+	time_t now;
+	double m0;
+	struct pp_cloud *cloud;
+	struct pp_cloud_error cloud_err;
+	struct pp_catalog cat;
+	int have_cat;
+	json_object *servers; /* the section's per-server entries */
+	json_object *refusals; /* new refusals: key -> {until, code} */
+	json_object *state_refusals; /* as read from the state file */
+	int errors;
+	int acted;            /* the decision's action did something */
+	int touched;          /* anything at all to report */
+	int frozen;           /* local provider on --now: no boot here */
+	const char *status;
+	char reason[768];
+	size_t nw;
+	struct waiter *w;
+	struct pp_server_list ours; /* our pool's servers, listed once */
+	int have_ours;
+	char ours_err[512];   /* why they could not be listed */
+	long orphans_deleted, nodes_forgotten, adopted;
+};
+
+
+/* provision_reg.c: the run's records: reason, events, section
+ * entries, registry writes, refusals and the state file */
+void pp_prov_set_reason(struct run *x, const char *status,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void pp_prov_add_str(json_object *o, const char *k, const char *v);
+/* A warning that -q does not hide: money billed for nothing, or a
+ * delete refused. */
+void pp_prov_loud(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+void pp_prov_event(struct run *x, const char *type, const char *node,
+	const char *server_id, const char *stype, const char *loc,
+	const char *result, const char *reason);
+json_object *pp_prov_entry(struct run *x, const char *op, const char *node,
+	const char *id, const char *name, const char *type, const char *loc,
+	const char *role);
+void pp_prov_entry_error(struct run *x, json_object *e, const char *code,
+	const char *message);
+void pp_prov_entry_ips(json_object *e, const struct pp_server *s);
+int pp_prov_reg_open(struct run *x, struct pp_registry *r, int mode,
+	char *err, size_t errlen);
+json_object *pp_prov_node_json(struct run *x, const struct pp_server *s,
+	const char *role, const char *status);
+int pp_prov_reg_add(struct run *x, json_object *node, char *err,
+	size_t errlen);
+int pp_prov_reg_ready(struct run *x, const char *id,
+	const struct pp_server *s, char *err, size_t errlen);
+/* Records the intent to create server name (type, location, role,
+ * labels; provisioning, no server id) before its create is sent, or
+ * updates the location of that intent; 1 when a node of that name has
+ * a server already, -1 with err. */
+int pp_prov_reg_intent(struct run *x, const char *name, const char *type,
+	const char *loc, const char *role, const struct pp_strmap *labels,
+	char *err, size_t errlen);
+/* Gives node name its server (the id once known); adds the node when
+ * it is gone. 0, -1 with err. */
+int pp_prov_reg_set_server(struct run *x, const char *name,
+	const struct pp_server *s, const char *role, char *err,
+	size_t errlen);
+/* Removes node id if its server is server_id (NULL: if it has none). */
+int pp_prov_reg_remove(struct run *x, const char *id, const char *server_id,
+	char *err, size_t errlen);
+int pp_prov_refused(struct run *x, const char *type, const char *loc);
+void pp_prov_add_refusal(struct run *x, const char *type, const char *loc,
+	const struct pp_cloud_error *err);
+void pp_prov_update_state(struct run *x, const char *result);
+void pp_prov_read_refusals(struct run *x);
+
+/* provision_delete.c: deleting servers, the scale-down */
+int pp_prov_guard(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err);
+int pp_prov_delete_server(struct run *x, const char *id, const char *name,
+	struct pp_cloud_error *err);
+void pp_prov_expire(struct run *x, const char *node, const char *server_id,
+	const char *type, const char *loc, json_object *e, const char *why,
+	int ours);
+void pp_prov_scale_down(struct run *x, json_object *dec);
+
+/* provision_boot.c: nodes provisioning, from earlier runs or this one */
+void pp_prov_promote(struct run *x, const char *node,
+	const struct pp_server *s, json_object *e, const char *why);
+void pp_prov_pending_step(struct run *x, int must);
+void pp_prov_add_waiter(struct run *x, const char *node,
+	const char *server_id, double t0, json_object *e);
+void pp_prov_wait_all(struct run *x);
+
+/* provision_converge.c: our pool's servers against the registry */
+/* Lists our pool's servers into x->ours (once a run); -1 after a
+ * warning. */
+int pp_prov_list_ours(struct run *x);
+/* Deletes our unregistered servers older than cloud.orphan_grace
+ * unless up (then pp_prov_adopt takes them), and removes nodes whose
+ * server is gone, except node leave (the scale-down's, NULL: none). */
+void pp_prov_converge(struct run *x, int up, const char *leave);
+
+/* provision_create.c: adopting orphans, creating, the scale-up */
+long pp_prov_adopt(struct run *x, const char *role);
+void pp_prov_load_catalog(struct run *x);
+void pp_prov_scale_up(struct run *x, json_object *dec);
+
+#endif

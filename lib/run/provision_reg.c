@@ -1,0 +1,465 @@
+/* pp-provision's records: the reason, events, the section's entries,
+ * registry writes and refusals in the state file. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/catalog.h"
+#include "cloud/cloud.h"
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/engine.h"
+#include "store/decide_mem.h"
+#include "store/events.h"
+#include "store/metrics.h"
+#include "store/refusals.h"
+#include "store/registry.h"
+#include "store/state.h"
+#include "base/util.h"
+#include "run/provision_int.h"
+
+void
+pp_prov_set_reason(struct run *x, const char *status, const char *fmt, ...)
+{
+	va_list ap;
+
+	x->status = status;
+	va_start(ap, fmt);
+	vsnprintf(x->reason, sizeof x->reason, fmt, ap);
+	va_end(ap);
+}
+
+void
+pp_prov_loud(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(-1, fmt, ap);
+	va_end(ap);
+}
+
+void
+pp_prov_add_str(json_object *o, const char *k, const char *v)
+{
+	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
+}
+
+/* ---- events ------------------------------------------------------- */
+
+void
+pp_prov_event(struct run *x, const char *type, const char *node,
+	const char *server_id, const char *stype, const char *loc,
+	const char *result, const char *reason)
+{
+	json_object *extra;
+
+	if (x->dry_run)
+		return;
+	extra = json_object_new_object();
+	pp_prov_add_str(extra, "server_id", server_id);
+	pp_prov_add_str(extra, "server_type", stype);
+	pp_prov_add_str(extra, "location", loc);
+	pp_event_node(type, node, x->action, result, reason, extra);
+}
+
+/* ---- section entries ---------------------------------------------- */
+
+json_object *
+pp_prov_entry(struct run *x, const char *op, const char *node, const char *id,
+	const char *name, const char *type, const char *loc,
+	const char *role)
+{
+	json_object *e = json_object_new_object();
+
+	pp_prov_add_str(e, "op", op);
+	pp_prov_add_str(e, "node", node);
+	pp_prov_add_str(e, "server_id", id);
+	pp_prov_add_str(e, "name", name);
+	pp_prov_add_str(e, "server_type", type);
+	pp_prov_add_str(e, "location", loc);
+	pp_prov_add_str(e, "role", role);
+	pp_prov_add_str(e, "status", NULL);
+	pp_prov_add_str(e, "ipv4", NULL);
+	pp_prov_add_str(e, "private_ip", NULL);
+	json_object_object_add(e, "seconds_to_running", NULL);
+	json_object_object_add(e, "error", NULL);
+	json_object_array_add(x->servers, e);
+	x->touched = 1;
+	return e;
+}
+
+void
+pp_prov_entry_error(struct run *x, json_object *e, const char *code,
+	const char *message)
+{
+	json_object *o = json_object_new_object();
+
+	pp_prov_add_str(o, "code", code);
+	pp_prov_add_str(o, "message", message);
+	json_object_object_add(e, "error", o);
+	x->errors++;
+}
+
+void
+pp_prov_entry_ips(json_object *e, const struct pp_server *s)
+{
+	pp_prov_add_str(e, "ipv4", s->ipv4);
+	pp_prov_add_str(e, "private_ip", s->private_ip);
+}
+
+/* ---- the registry ------------------------------------------------- */
+
+int
+pp_prov_reg_open(struct run *x, struct pp_registry *r, int mode, char *err,
+	size_t errlen)
+{
+	return pp_registry_open(r, x->rpath, mode, err, errlen);
+}
+
+/* The node for a new or adopted server (DESIGN section 3). */
+json_object *
+pp_prov_node_json(struct run *x, const struct pp_server *s, const char *role,
+	const char *status)
+{
+	const struct pp_server_type *t = x->have_cat && s->type ?
+		pp_catalog_find(&x->cat, s->type) : NULL;
+	const struct pp_price *p = t && s->location ?
+		pp_type_price(t, s->location) : NULL;
+	long long total = t ? (long long)(t->memory_gb * 1024 + 0.5) : 0;
+	long long reserved = x->cfg->cloud.reserved_ram_mb;
+	json_object *n = json_object_new_object();
+	json_object *labels = json_object_new_object();
+	json_object *cl = json_object_new_object();
+	char ts[PP_TIME_LEN];
+
+	if (reserved > total)
+		reserved = total;
+	pp_prov_add_str(n, "id", s->name);
+	pp_prov_add_str(n, "kind", "cloud");
+	pp_prov_add_str(n, "status", status);
+	pp_prov_add_str(n, "role", role);
+	json_object_object_add(n, "total_ram_mb",
+		json_object_new_int64(total));
+	json_object_object_add(n, "reserved_ram_mb",
+		json_object_new_int64(reserved));
+	pp_prov_add_str(n, "ip", s->ipv4 ? s->ipv4 : s->private_ip);
+	if (s->private_ip)
+		pp_prov_add_str(n, "private_ip", s->private_ip);
+	pp_prov_add_str(n, "location", s->location);
+	for (size_t i = 0; i < s->labels.n; i++)
+		pp_prov_add_str(labels, s->labels.keys[i], s->labels.vals[i]);
+	json_object_object_add(n, "labels", labels);
+	pp_prov_add_str(cl, "provider", x->cloud->ops->name);
+	pp_prov_add_str(cl, "server_id", s->id);
+	pp_prov_add_str(cl, "server_type", s->type);
+	pp_prov_add_str(cl, "server_name", s->name);
+	json_object_object_add(cl, "hourly_cost_eur",
+		pp_jnew_double(p ? p->hourly_eur : 0, 4));
+	pp_prov_add_str(cl, "created_at", pp_format_time(s->created ?
+		s->created : x->now, ts, sizeof ts));
+	json_object_object_add(n, "cloud", cl);
+	json_object_object_add(n, "containers", json_object_new_array());
+	return n;
+}
+
+/* Adds a node; 1 when a node of that id or server is there already
+ * (another run registered it), -1 with err on failure. */
+int
+pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
+{
+	struct pp_registry r;
+	const char *id = pp_jstr(node, "id", "");
+	const char *sid = pp_jstr(pp_jget(node, "cloud"), "server_id", "");
+	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
+
+	if (rc < 0) {
+		json_object_put(node);
+		return -1;
+	}
+	for (size_t i = 0; i < r.nnodes; i++) {
+		if (!strcmp(r.nodes[i].id, id) || (*sid &&
+		    r.nodes[i].server_id &&
+		    !strcmp(r.nodes[i].server_id, sid))) {
+			json_object_put(node);
+			pp_registry_close(&r);
+			return 1;
+		}
+	}
+	json_object_array_add(pp_registry_nodes(&r), node);
+	if (pp_registry_save(&r) < 0) {
+		snprintf(err, errlen, "cannot write registry '%s': %s",
+			x->rpath, strerror(errno));
+		pp_registry_close(&r);
+		return -1;
+	}
+	pp_registry_close(&r);
+	return 0;
+}
+
+/* Finds node id whose server is server_id (NULL: a node that has no
+ * server id yet), under the lock r holds. */
+static struct pp_node *
+our_node(struct pp_registry *r, const char *id, const char *server_id)
+{
+	struct pp_node *n = pp_registry_find(r, id);
+
+	if (!n)
+		return NULL;
+	if (!server_id)
+		return n->server_id && *n->server_id ? NULL : n;
+	if (!n->server_id || strcmp(n->server_id, server_id))
+		return NULL;
+	return n;
+}
+
+static int
+reg_save(struct run *x, struct pp_registry *r, char *err, size_t errlen)
+{
+	if (pp_registry_save(r) < 0) {
+		snprintf(err, errlen, "cannot write registry '%s': %s",
+			x->rpath, strerror(errno));
+		pp_registry_close(r);
+		return -1;
+	}
+	pp_registry_close(r);
+	return 0;
+}
+
+int
+pp_prov_reg_intent(struct run *x, const char *name, const char *type,
+	const char *loc, const char *role, const struct pp_strmap *labels,
+	char *err, size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_server s;
+	struct pp_node *n;
+
+	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
+		return -1;
+	n = pp_registry_find(&r, name);
+	if (n) {
+		json_object *cl = pp_jget(n->obj, "cloud");
+
+		if (n->server_id && *n->server_id) {
+			snprintf(err, errlen, "node '%s' is in the registry "
+				"already, with server %s", name, n->server_id);
+			pp_registry_close(&r);
+			return 1;
+		}
+		pp_prov_add_str(n->obj, "location", loc);
+		if (cl && json_object_is_type(cl, json_type_object))
+			pp_prov_add_str(cl, "server_type", type);
+		return reg_save(x, &r, err, errlen);
+	}
+	memset(&s, 0, sizeof s);
+	s.name = (char *)name;
+	s.type = (char *)type;
+	s.location = (char *)loc;
+	s.labels = *labels;
+	json_object_array_add(pp_registry_nodes(&r),
+		pp_prov_node_json(x, &s, role, "provisioning"));
+	return reg_save(x, &r, err, errlen);
+}
+
+int
+pp_prov_reg_set_server(struct run *x, const char *name,
+	const struct pp_server *s, const char *role, char *err,
+	size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_node *n;
+	json_object *cl;
+
+	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
+		return -1;
+	n = pp_registry_find(&r, name);
+	if (!n) {
+		/* someone removed the intent: record the server anew */
+		json_object_array_add(pp_registry_nodes(&r),
+			pp_prov_node_json(x, s, role, "provisioning"));
+		return reg_save(x, &r, err, errlen);
+	}
+	if (n->server_id && *n->server_id) {
+		pp_registry_close(&r);
+		if (strcmp(n->server_id, s->id)) {
+			snprintf(err, errlen, "node '%s' has server %s, not "
+				"%s", name, n->server_id, s->id);
+			return -1;
+		}
+		return 0;
+	}
+	cl = pp_jget(n->obj, "cloud");
+	if (!cl || !json_object_is_type(cl, json_type_object)) {
+		pp_registry_close(&r);
+		snprintf(err, errlen, "node '%s' is not a cloud node", name);
+		return -1;
+	}
+	pp_prov_add_str(cl, "server_id", s->id);
+	if (s->type)
+		pp_prov_add_str(cl, "server_type", s->type);
+	if (s->location)
+		pp_prov_add_str(n->obj, "location", s->location);
+	if (s->ipv4 || s->private_ip)
+		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
+			s->private_ip);
+	if (s->private_ip)
+		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
+	return reg_save(x, &r, err, errlen);
+}
+
+/* Marks a provisioning node ready with its addresses. 0, 1 when the
+ * node is gone or no longer provisioning (someone else acted), -1. */
+int
+pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
+	char *err, size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_node *n;
+	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	n = our_node(&r, id, s->id);
+	if (!n || n->status != PP_ST_PROVISIONING) {
+		pp_registry_close(&r);
+		return 1;
+	}
+	pp_node_set_status(n, PP_ST_READY);
+	if (s->ipv4 || s->private_ip)
+		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
+			s->private_ip);
+	if (s->private_ip)
+		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
+	if (pp_registry_save(&r) < 0) {
+		snprintf(err, errlen, "cannot write registry '%s': %s",
+			x->rpath, strerror(errno));
+		pp_registry_close(&r);
+		return -1;
+	}
+	pp_registry_close(&r);
+	return 0;
+}
+
+/* Forgets a node whose server is gone. Refuses (1) while any game
+ * server is recorded on it. */
+int
+pp_prov_reg_remove(struct run *x, const char *id, const char *server_id,
+	char *err, size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_node *n;
+	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
+
+	if (rc < 0)
+		return -1;
+	n = our_node(&r, id, server_id);
+	if (!n) {
+		pp_registry_close(&r);
+		return 0;
+	}
+	if (n->ncontainers) {
+		snprintf(err, errlen, "node '%s' has %zu game server(s) "
+			"recorded on it", id, n->ncontainers);
+		pp_registry_close(&r);
+		return 1;
+	}
+	pp_registry_remove(&r, id);
+	if (pp_registry_save(&r) < 0) {
+		snprintf(err, errlen, "cannot write registry '%s': %s",
+			x->rpath, strerror(errno));
+		pp_registry_close(&r);
+		return -1;
+	}
+	pp_registry_close(&r);
+	return 0;
+}
+
+/* ---- refusals ----------------------------------------------------- */
+
+int
+pp_prov_refused(struct run *x, const char *type, const char *loc)
+{
+	return pp_refusal_active(x->refusals, type, loc, x->now) ||
+		pp_refusal_active(x->state_refusals, type, loc, x->now);
+}
+
+void
+pp_prov_add_refusal(struct run *x, const char *type, const char *loc,
+	const struct pp_cloud_error *err)
+{
+	char ts[PP_TIME_LEN];
+	time_t until = x->now + x->cfg->cloud.refusal_ttl;
+
+	pp_refusal_add(x->refusals, type, loc, until, err->code,
+		err->message);
+	pp_error("%s refused in '%s' (%s): avoided until %s", type, loc,
+		err->code, pp_format_time(until, ts, sizeof ts));
+	if (!x->dry_run) {
+		json_object *f = json_object_new_object();
+
+		pp_prov_add_str(f, "server_type", type);
+		pp_prov_add_str(f, "location", loc);
+		pp_prov_add_str(f, "code", err->code);
+		pp_prov_add_str(f, "until", ts);
+		pp_event_node("cloud.refused", NULL, x->action, "refused",
+			err->message, f);
+	}
+}
+
+/* The state file: new refusals in, expired ones out, and the scaling
+ * counter; the lock is held only for this. */
+void
+pp_prov_update_state(struct run *x, const char *result)
+{
+	struct pp_state st;
+	char err[768];
+	int rc;
+
+	if (x->dry_run)
+		return;
+	rc = pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err);
+	if (rc < 0) {
+		pp_warn("%s; refusals and counters not recorded", err);
+		x->errors += json_object_object_length(x->refusals) > 0;
+		pp_state_close(&st);
+		return;
+	}
+	pp_refusals_merge(st.root, x->refusals, x->now);
+	if (result) {
+		pp_metrics_count_scaling(&st, x->action, result);
+		pp_decide_mem_set_result(pp_decide_mem_make(st.root),
+			x->action, result);
+	}
+	/* what converging did, counted as actions of their own */
+	for (long i = 0; i < x->orphans_deleted; i++)
+		pp_metrics_count_scaling(&st, "delete_orphan", "success");
+	for (long i = 0; i < x->adopted; i++)
+		pp_metrics_count_scaling(&st, "adopt_orphan", "success");
+	for (long i = 0; i < x->nodes_forgotten; i++)
+		pp_metrics_count_scaling(&st, "forget_lost_node", "success");
+	if (pp_state_save(&st) < 0) {
+		pp_warn("cannot write state file '%s':", x->spath);
+		x->errors++;
+	}
+	pp_metrics_state(&st);
+	pp_state_close(&st);
+}
+
+void
+pp_prov_read_refusals(struct run *x)
+{
+	struct pp_state st;
+	char err[768];
+
+	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0) {
+		pp_warn("%s; ignoring earlier refusals", err);
+		pp_state_close(&st);
+		return;
+	}
+	x->state_refusals = json_object_get(pp_refusals_of(st.root));
+	pp_state_close(&st);
+}

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# Issue 13 item 1: an answer lost after the API processed the request
+# (the fake's drop_after fault), at every request of a 3-server
+# scale-up and of a scale-down. A create is sent once per attempt and
+# its name looked up when its answer was lost; after the next cycle
+# exactly the servers asked for exist, all registered: no second
+# server, no orphan (test_helper/faults.bash, fx_lost).
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-3240
+}
+
+teardown_file() {
+	load 'test_helper/provision'
+	prov_fake_file_end
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	load 'test_helper/provision'
+	load 'test_helper/faults'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
+}
+
+@test "the fake processes a request, then loses its answer" {
+	fx_setup up
+	fake_fault '{"method": "POST", "path": "/servers", "drop_after": true}'
+	run --separate-stderr curl -sS -o /dev/null -w '%{http_code}' \
+		-H "Authorization: Bearer $FAKE_TOKEN" \
+		-H 'Content-Type: application/json' -X POST \
+		-d '{"name": "pp-lost1", "server_type": "cx23",
+		"image": "debian-12", "location": "nbg1"}' "$FAKE_URL/servers"
+	assert_failure
+	run jq -r '[.servers[] | select(.name == "pp-lost1")] | length' <<<"$(fake_state)"
+	assert_output 1
+	run jq -r '.requests[-1].status' <<<"$(fake_log)"
+	assert_output 0
+}
+
+@test "a create whose answer was lost is sent once and found by its name" {
+	FX_COUNT=1
+	fx_setup up
+	fake_fault '{"method": "POST", "path": "/servers", "drop_after": true}' \
+		>/dev/null
+	fx_run up
+	assert_success
+	run jq -r '[.requests[] | select(.method == "POST")] | length' \
+		<<<"$(fake_log)"
+	assert_output 1
+	run jq -r '[.requests[] | select(.method == "GET" and
+		(.query | test("name=")))] | length' <<<"$(fake_log)"
+	assert_output 1
+	assert_stderr_contains "answer was lost; using it"
+	fx_end_ok up
+}
+
+@test "a lost answer at every request of a 3-server scale-up: exactly 3 servers, all registered, after the next cycle" {
+	FX_COUNT=3
+	fx_record up "$BATS_TEST_TMPDIR/seq"
+	run grep -c '^POST /servers$' "$BATS_TEST_TMPDIR/seq"
+	assert_output 3
+	fx_lost up "$BATS_TEST_TMPDIR/seq"
+}
+
+@test "a lost answer at every request of a scale-down: the server is gone and so is its node after the next cycle" {
+	fx_record down "$BATS_TEST_TMPDIR/seq"
+	run grep -c '^DELETE /servers/' "$BATS_TEST_TMPDIR/seq"
+	assert_output 1
+	fx_lost down "$BATS_TEST_TMPDIR/seq"
+}
+
+@test "a create whose answer was lost on its last attempt is still found by its name" {
+	FX_COUNT=1
+	fx_setup up
+	sed -i 's/^  retries: .*/  retries: 0/' "$PP_CONFIG"
+	fake_fault '{"method": "POST", "path": "/servers", "drop_after": true}' \
+		>/dev/null
+	fx_run up
+	assert_success
+	run jq -r '[.requests[] | select(.method == "POST")] | length' \
+		<<<"$(fake_log)"
+	assert_output 1
+	fx_end_ok up
+	fx_orphans
+}
+
+@test "a create whose answer was lost and whose name cannot be looked up stays recorded; the next run finds it" {
+	FX_COUNT=1
+	fx_setup up
+	sed -i 's/^  retries: .*/  retries: 0/' "$PP_CONFIG"
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers", "drop_after": true},
+		{"method": "GET", "path": "/servers", "skip": 1,
+		 "status": 500}]}' \
+		>/dev/null
+	fx_run up
+	assert_failure 1
+	assert_stderr_contains "stays provisioning"
+	run jq -r '[.requests[] | select(.method == "POST")] | length' \
+		<<<"$(fake_log)"
+	assert_output 1
+	# recorded without its server id, and the server exists
+	run jq -r '[.nodes[] | select(.kind == "cloud" and
+		.cloud.server_id == null and .status == "provisioning")]
+		| length' "$REG"
+	assert_output 1
+	run jq -r '[.servers[] | select(.labels.managed_by == "ppscale")]
+		| length' <<<"$(fake_state)"
+	assert_output 1
+	fake_ctl DELETE /faults >/dev/null
+	fx_run none
+	assert_success
+	assert_stderr_contains "its server 5000001 exists: recording it"
+	fx_end_ok up
+	fx_orphans
+}
+
+@test "a node recorded for a create that never reached the API is removed by the next run" {
+	FX_COUNT=1
+	fx_setup up
+	sed -i 's/^  retries: .*/  retries: 0/' "$PP_CONFIG"
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers", "drop": true},
+		{"method": "GET", "path": "/servers", "skip": 1,
+		 "status": 500}]}' \
+		>/dev/null
+	fx_run up
+	assert_failure 1
+	run jq -r '[.nodes[] | select(.kind == "cloud" and
+		.cloud.server_id == null)] | length' "$REG"
+	assert_output 1
+	fake_ctl DELETE /faults >/dev/null
+	fx_run none
+	assert_success
+	assert_stderr_contains "no server of that name exists: removing the node"
+	run jq -r '[.nodes[] | select(.kind == "cloud")] | length' "$REG"
+	assert_output 0
+	run jq -r '[.servers[]] | length' <<<"$(fake_state)"
+	assert_output 0
+}

@@ -1,0 +1,128 @@
+#!/usr/bin/env bats
+# Issue 13 item 2: pp-provision converges our pool every cycle,
+# whatever the decision: an unregistered server of ours older than
+# cloud.orphan_grace is adopted when the decision wants capacity and
+# deleted otherwise; a node whose server is gone is removed; each is an
+# event, a counter and a warning -q does not hide. Everything selects
+# on managed_by AND pool.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-3250
+}
+
+teardown_file() {
+	load 'test_helper/provision'
+	prov_fake_file_end
+}
+
+setup() {
+	load 'test_helper/provision'
+	prov_fake_test
+	NOW=2026-11-27T10:00:00Z
+}
+
+# seed NAME CREATED POOL: a running server with our labels (pool POOL)
+seed() {
+	fake_seed "$(jq -nc --arg n "$1" --arg c "$2" --arg p "$3" \
+		'{servers: [{name: $n, created: $c, server_type: "cx33",
+		labels: {managed_by: "ppscale", role: "worker", pool: $p}}]}')" |
+		jq -r '.servers[0].id'
+}
+
+names() {
+	fake_state | jq -r '[.servers[].name] | sort | join(",")'
+}
+
+@test "an unregistered server of ours past cloud.orphan_grace is deleted when nothing wants capacity, loudly even with -q" {
+	sid=$(seed pp-orph01 2026-11-27T09:50:00Z default)
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) == "" ]]
+	assert_stderr_contains "orphan: server 'pp-orph01' (id $sid, running, 600 s old) carries our labels but is in no registry node"
+	jq_is '.provision.servers[0] | .op + ":" + .status' delete_orphan:deleted
+	run jq -r 'select(.type == "node.removed") | .server_id + " " +
+		.reason' "$EVENTS"
+	assert_output --partial "$sid orphan: server 'pp-orph01'"
+	run jq -r '.counters.pp_scaling_events_total["action=delete_orphan,result=success"]' "$STATE"
+	assert_output 1
+	# guarded: its labels were read again before the DELETE
+	run jq -r '[.requests[] | .method + " " + .path] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "GET /servers,GET /servers/$sid,DELETE /servers/$sid,GET /actions/9000001"
+}
+
+@test "an unregistered server of ours within cloud.orphan_grace is left alone, with a warning" {
+	seed pp-young1 2026-11-27T09:57:00Z default >/dev/null
+	run --separate-stderr pp-provision --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) == pp-young1 ]]
+	assert_stderr_contains "within cloud.orphan_grace (300 s): left for a later run"
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE")] |
+		length') == 0 ]]
+}
+
+@test "an old unregistered server of ours is adopted when the decision wants capacity" {
+	sid=$(seed pp-orph02 2026-11-27T09:00:00Z default)
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	[[ $(names) == pp-orph02 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .id + ":" +
+		.cloud.server_id + ":" + .status] | join(",")') == \
+		"pp-orph02:$sid:ready" ]]
+	run jq -r '.counters.pp_scaling_events_total["action=adopt_orphan,result=success"]' "$STATE"
+	assert_output 1
+}
+
+@test "servers of another pool are neither adopted, nor deleted, nor counted as pending" {
+	seed pp-other1 2026-11-27T09:00:00Z batch >/dev/null
+	seed pp-other2 2026-11-27T09:59:00Z batch >/dev/null
+	run --separate-stderr pp-provision --now "$NOW" < <(decision none 0)
+	assert_success
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	jq_is '[.provision.servers[].op] | join(",")' create
+	[[ $(fake_state | jq '[.servers[] | select(.labels.pool == "batch")]
+		| length') == 2 ]]
+	[[ $(reg '[.nodes[] | select(.id | startswith("pp-other"))] |
+		length') == 0 ]]
+	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile
+	assert_success
+	jq_is .reconciliation.selector managed_by=ppscale,pool=default
+	jq_is '[.reconciliation.orphans[].name] | join(",")' ""
+	jq_is .reconciliation.pending_ram_mb 0
+}
+
+@test "a registered node whose server is gone is removed by the next cycle" {
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
+	[[ $(reg '.nodes[] | select(.kind == "cloud") | .status') == ready ]]
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "node '$node' is ready but its server $sid is gone: removing the node"
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	run jq -r 'select(.type == "node.removed" and .node == "'"$node"'")
+		| .reason' "$EVENTS"
+	assert_output "lost: its server $sid is gone"
+	run jq -r '.counters.pp_scaling_events_total["action=forget_lost_node,result=success"]' "$STATE"
+	assert_output 1
+}
+
+@test "an idle cycle with reconciliation on and the catalog cached costs at most 2 requests" {
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	# warm the catalog cache
+	pp-fleetstats --now "$NOW" --reconcile | pp-provision --now "$NOW" \
+		>/dev/null
+	fake_ctl DELETE /log >/dev/null
+	pp-fleetstats --now "$NOW" --reconcile | pp-provision --now "$NOW" \
+		>/dev/null
+	run jq -r '[.requests[] | .method + " " + .path] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "GET /servers,GET /servers"
+}
