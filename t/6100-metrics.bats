@@ -8,6 +8,8 @@ setup() {
 	load 'test_helper/common'
 	pp_isolate
 	cp "$TOP/share/examples/registry.json" "$PP_STATE_DIR/registry.json"
+	# the local cloud that holds the example fleet's servers
+	cp "$TOP/share/examples/cloud.json" "$PP_STATE_DIR/cloud.json"
 	PROM="$BATS_TEST_TMPDIR/textfile/ppscale.prom"
 	write_config <<EOC
 metrics:
@@ -546,6 +548,7 @@ cloud:
 EOC
 	# a server with our label that the registry lacks; the example's
 	# cloud nodes have no server in this local cloud: lost
+	rm -f "$PP_STATE_DIR/cloud.json"
 	"$BUILD/unit/cloudctl" --now 2026-11-27T05:30:00Z create pp-orphan cx33 nbg1 > /dev/null
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:00:00Z --reconcile
 	assert_success

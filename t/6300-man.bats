@@ -148,7 +148,7 @@ man_opts() {
 	wait=$(sed -nE 's/^#define LOCK_TIMEOUT ([0-9]+)\.0$/\1/p' \
 		"$TOP/lib/store/registry.c")
 	hold=$(sed -nE 's/^#define DELETE_LOCK_BUDGET ([0-9]+)\.0$/\1/p' \
-		"$TOP/lib/run/provision.c")
+		"$TOP/lib/run/provision_int.h")
 	[[ -n $wait && -n $hold ]] || fail "timeouts not found in the source"
 	grep -q "waits up to $wait seconds for the lock" "$page" ||
 		fail "the page does not say readers and writers wait $wait s"

@@ -33,6 +33,7 @@ expected() {
 	echo /usr/share/ppscale/ppscale.service
 	echo /usr/share/ppscale/ppscale.timer
 	echo /usr/share/ppscale/ppscale.cron
+	echo /usr/share/ppscale/registry.sql
 	for f in "$TOP"/share/*.tmpl "$TOP"/share/cloud-init/*.tmpl; do
 		[[ -e $f ]] && echo "/usr/share/ppscale/$(basename "$f")"
 	done

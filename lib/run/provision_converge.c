@@ -210,8 +210,9 @@ lost_node(struct run *x, const struct known *k)
 		k->server_id);
 	e = pp_prov_entry(x, "forget", k->id, k->server_id, k->id, NULL,
 		NULL, NULL);
-	pp_prov_loud("node '%s' is %s but its server %s is gone: removing "
-		"the node", k->id, k->status, k->server_id);
+	pp_prov_loud("node '%s' is %s but its server %s is gone: %s the "
+		"node", k->id, k->status, k->server_id, x->dry_run ?
+		"would remove (dry run)" : "removing");
 	if (x->dry_run) {
 		pp_prov_add_str(e, "status", "dry_run");
 		return;

@@ -166,6 +166,19 @@ pp_prov_node_json(struct run *x, const struct pp_server *s, const char *role,
 	return n;
 }
 
+static int
+reg_save(struct run *x, struct pp_registry *r, char *err, size_t errlen)
+{
+	if (pp_registry_save(r) < 0) {
+		snprintf(err, errlen, "cannot write registry '%s': %s",
+			x->rpath, strerror(errno));
+		pp_registry_close(r);
+		return -1;
+	}
+	pp_registry_close(r);
+	return 0;
+}
+
 /* Adds a node; 1 when a node of that id or server is there already
  * (another run registered it), -1 with err on failure. */
 int
@@ -190,14 +203,7 @@ pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
 		}
 	}
 	json_object_array_add(pp_registry_nodes(&r), node);
-	if (pp_registry_save(&r) < 0) {
-		snprintf(err, errlen, "cannot write registry '%s': %s",
-			x->rpath, strerror(errno));
-		pp_registry_close(&r);
-		return -1;
-	}
-	pp_registry_close(&r);
-	return 0;
+	return reg_save(x, &r, err, errlen);
 }
 
 /* Finds node id whose server is server_id (NULL: a node that has no
@@ -214,19 +220,6 @@ our_node(struct pp_registry *r, const char *id, const char *server_id)
 	if (!n->server_id || strcmp(n->server_id, server_id))
 		return NULL;
 	return n;
-}
-
-static int
-reg_save(struct run *x, struct pp_registry *r, char *err, size_t errlen)
-{
-	if (pp_registry_save(r) < 0) {
-		snprintf(err, errlen, "cannot write registry '%s': %s",
-			x->rpath, strerror(errno));
-		pp_registry_close(r);
-		return -1;
-	}
-	pp_registry_close(r);
-	return 0;
 }
 
 int
@@ -334,14 +327,7 @@ pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
 			s->private_ip);
 	if (s->private_ip)
 		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
-	if (pp_registry_save(&r) < 0) {
-		snprintf(err, errlen, "cannot write registry '%s': %s",
-			x->rpath, strerror(errno));
-		pp_registry_close(&r);
-		return -1;
-	}
-	pp_registry_close(&r);
-	return 0;
+	return reg_save(x, &r, err, errlen);
 }
 
 /* Forgets a node whose server is gone. Refuses (1) while any game
@@ -368,14 +354,7 @@ pp_prov_reg_remove(struct run *x, const char *id, const char *server_id,
 		return 1;
 	}
 	pp_registry_remove(&r, id);
-	if (pp_registry_save(&r) < 0) {
-		snprintf(err, errlen, "cannot write registry '%s': %s",
-			x->rpath, strerror(errno));
-		pp_registry_close(&r);
-		return -1;
-	}
-	pp_registry_close(&r);
-	return 0;
+	return reg_save(x, &r, err, errlen);
 }
 
 /* ---- refusals ----------------------------------------------------- */
