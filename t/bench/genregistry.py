@@ -29,7 +29,8 @@ for i in range(nodes_n):
     if dedicated:
         node = {"id": "ded-%05d" % i, "kind": "dedicated", "status": "ready",
                 "role": "worker", "total_ram_mb": 262144,
-                "reserved_ram_mb": 4096, "ip": "10.0.%d.%d" % (i // 250, i % 250),
+                "reserved_ram_mb": 4096,
+                "ip": "10.%d.%d.%d" % (i >> 16, (i >> 8) & 255, i & 255),
                 "location": "fsn1", "labels": {}, "cloud": None}
     else:
         t = types[rng.randrange(len(types))]
@@ -40,7 +41,8 @@ for i in range(nodes_n):
         node = {"id": "cloud-%05d" % i, "kind": "cloud", "status": status,
                 "role": rng.choice(["worker"] * 9 + ["spare"]),
                 "total_ram_mb": t[1] * 8, "reserved_ram_mb": 512,
-                "ip": "198.51.%d.%d" % (i // 250, i % 250), "location": "nbg1",
+                "ip": "172.%d.%d.%d" % (16 + (i >> 16), (i >> 8) & 255,
+                                              i & 255), "location": "nbg1",
                 "labels": {"managed_by": "ppscale"},
                 "cloud": {"provider": provider, "server_id": str(4000000 + i),
                           "server_type": t[0], "hourly_cost_eur": t[2],

@@ -160,6 +160,12 @@ fx_expect() {
 		echo 0
 	elif [[ $scen == up && $method == GET && $path == /servers/* ]]; then
 		echo 0
+	elif [[ $scen == up && $method == GET && $path == /actions/* &&
+		$name != action_error ]]; then
+		# the server exists: a create action that cannot be read
+		# leaves it provisioning and the boot wait decides (issue
+		# 13: never "failed" for a created server); here it boots
+		echo 0
 
 	elif [[ $scen == up && $name == resource_unavailable &&
 		$method == POST ]]; then
