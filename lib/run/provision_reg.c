@@ -117,7 +117,12 @@ int
 pp_prov_reg_open(struct run *x, struct pp_registry *r, int mode, char *err,
 	size_t errlen)
 {
-	return pp_registry_open(r, x->rpath, mode, err, errlen);
+	int rc = pp_registry_open(r, x->rpath, mode, err, errlen);
+
+	/* a failed open may hold its path: nothing is left to close */
+	if (rc < 0)
+		pp_registry_close(r);
+	return rc;
 }
 
 /* The node for a new or adopted server (DESIGN section 3). */
