@@ -99,7 +99,9 @@ main(int argc, char **argv)
 	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
-	status = pp_finish_stdout(status);
+	/* the run is published before stdout closes: the next tool of
+	 * the cycle cannot finish, and judge the cycle, before it */
+	status = pp_flush_stdout(status);
 	pp_metrics_exit(NULL, status);
-	return status;
+	return pp_finish_stdout(status);
 }

@@ -217,6 +217,14 @@ pp_doc_write(json_object *doc, int pretty)
 }
 
 int
+pp_flush_stdout(int status)
+{
+	if (fflush(stdout) == EOF || ferror(stdout))
+		return status ? status : PP_EXIT_FAIL;
+	return status;
+}
+
+int
 pp_finish_stdout(int status)
 {
 	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {

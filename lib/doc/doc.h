@@ -29,6 +29,9 @@ json_object *pp_doc_new(time_t now);
  * -p or a terminal); always a trailing newline. Returns 0, or -1 on a
  * write error. */
 int pp_doc_write(json_object *doc, int pretty);
+/* Flushes stdout without closing it; the status to use (a write
+ * error makes it a failure; pp_finish_stdout then says so). */
+int pp_flush_stdout(int status);
 /* Flushes and closes stdout; returns the exit status to use. */
 int pp_finish_stdout(int status);
 
