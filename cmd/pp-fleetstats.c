@@ -10,13 +10,18 @@
  * is gone (lost). Reads nothing on stdin; changes nothing in the cloud.
  * Unless --no-record or --dry-run, also saves the document as
  * STATE_DIR/last.json (for pp-status), and updates the metrics textfile
- * when metrics.textfile is set. */
+ * when metrics.textfile is set.
+ *
+ * With --import-history SOURCE it does none of that: it merges samples
+ * of allocated RAM from a CSV or a Prometheus query_range answer into
+ * the history store (a warm start for the forecast) and prints what it
+ * did. */
 #include <stdio.h>
 #include <stdlib.h>
 
 #include "pp.h"
 
-enum { OPT_NO_RECORD = PP_OPT_TOOL, OPT_RECONCILE };
+enum { OPT_NO_RECORD = PP_OPT_TOOL, OPT_RECONCILE, OPT_IMPORT };
 
 static void
 usage(int status)
@@ -27,7 +32,8 @@ usage(int status)
 		"[--registry PATH|URL]\n"
 		"                     [--state-dir DIR] [--no-record] "
 		"[--dry-run]\n"
-		"                     [--reconcile]\n\n"
+		"                     [--reconcile] [--import-history "
+		"CSV|URL|-]\n\n"
 		"Reads the node registry and writes the fleet document "
 		"to stdout.\n\n"
 		"  -r, --registry PATH registry file or http(s)/file URL "
@@ -41,6 +47,12 @@ usage(int status)
 		"                      cloud.reconcile)\n"
 		"      --dry-run       the same as --no-record, and no catalog "
 		"cache write\n"
+		"      --import-history SOURCE\n"
+		"                      only merge past samples (CSV "
+		"time,allocated_ram_mb,\n"
+		"                      or a Prometheus query_range URL) into "
+		"the history\n"
+		"                      store and print a summary\n"
 		PP_COMMON_HELP);
 }
 
@@ -54,11 +66,13 @@ main(int argc, char **argv)
 		PP_STATE_DIR_LONGOPT,
 		{"no-record", no_argument, 0, OPT_NO_RECORD},
 		{"reconcile", no_argument, 0, OPT_RECONCILE},
+		{"import-history", required_argument, 0, OPT_IMPORT},
 		{0, 0, 0, 0},
 	};
 	struct pp_fleetstats_opts o = {0};
 	const struct pp_config *cfg;
 	json_object *doc;
+	const char *import = NULL;
 	int c, status = PP_EXIT_OK;
 
 	pp_setprogname(argv[0]);
@@ -80,6 +94,9 @@ main(int argc, char **argv)
 		case OPT_RECONCILE:
 			o.reconcile = 1;
 			break;
+		case OPT_IMPORT:
+			import = optarg;
+			break;
 		default:
 			pp_usage_error(usage);
 		}
@@ -88,6 +105,20 @@ main(int argc, char **argv)
 	if (pp_opt.dry_run)
 		o.record = 0;
 	cfg = pp_start();
+	if (import) {
+		if (!o.record && !pp_opt.dry_run)
+			pp_die(PP_EXIT_USAGE, "--import-history writes the "
+				"store: use --dry-run to only look");
+		if (o.registry || o.reconcile)
+			pp_die(PP_EXIT_USAGE, "--import-history reads no "
+				"registry: drop --registry and --reconcile");
+		doc = pp_history_load_source(cfg, o.state_dir, import,
+			o.record);
+		if (pp_doc_write(doc, pp_pretty()) < 0)
+			status = PP_EXIT_FAIL;
+		json_object_put(doc);
+		return pp_finish_stdout(status);
+	}
 	if (o.record) {
 		char *events = pp_events_path(cfg, o.state_dir);
 

@@ -23,6 +23,7 @@
 #include "cloud/cloud.h"
 #include "cloud/reconcile.h"
 #include "run/fleetstats.h"
+#include "run/history_load.h"
 #include "engine/forecast.h"
 #include "conf/catalog.h"
 #include "engine/engine.h"

@@ -1,0 +1,72 @@
+/* pp-fleetstats --import-history: a warm start for the forecast. */
+#include <stdlib.h>
+
+#include "base/json.h"
+#include "base/util.h"
+#include "conf/config.h"
+#include "run/history_load.h"
+#include "store/history_import.h"
+
+json_object *
+pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
+	const char *source, int write)
+{
+	char err[768], t1[PP_TIME_LEN], t2[PP_TIME_LEN];
+	struct pp_history imp;
+	struct pp_import_stats st = {0};
+	const char *format = "?";
+	size_t len;
+	char *text = pp_history_import_read(source, &len, err, sizeof err);
+	char *hpath;
+	json_object *o;
+
+	if (!text)
+		pp_die(PP_EXIT_USAGE, "%s", err);
+	if (pp_history_import_parse(&imp, text, len, &format, err,
+	    sizeof err) < 0) {
+		free(text);
+		pp_die(PP_EXIT_USAGE, "history source '%s' (%s): %s", source,
+			format, err);
+	}
+	free(text);
+	hpath = pp_state_path(cfg, state_flag, "history");
+	if (pp_history_import(hpath, &imp, pp_now(), cfg->history.retention,
+	    write, &st, err, sizeof err) < 0) {
+		pp_history_free(&imp);
+		free(hpath);
+		pp_die(PP_EXIT_FAIL, "%s", err);
+	}
+	pp_history_free(&imp);
+	if (st.imported)
+		pp_note("%s %zu of %zu samples (%s to %s) into '%s'",
+			write ? "imported" : "would import", st.imported,
+			st.read, pp_format_time(st.first, t1, sizeof t1),
+			pp_format_time(st.last, t2, sizeof t2), hpath);
+	else
+		pp_warn("nothing to import: of %zu samples %zu are after "
+			"--now, %zu older than history.retention, %zu in "
+			"minutes the store already has", st.read, st.future,
+			st.old, st.own);
+	o = json_object_new_object();
+	json_object_object_add(o, "source_format",
+		json_object_new_string(format));
+	json_object_object_add(o, "read", json_object_new_int64((long long)st.read));
+	json_object_object_add(o, "imported",
+		json_object_new_int64((long long)st.imported));
+	json_object_object_add(o, "skipped_own",
+		json_object_new_int64((long long)st.own));
+	json_object_object_add(o, "skipped_future",
+		json_object_new_int64((long long)st.future));
+	json_object_object_add(o, "skipped_old",
+		json_object_new_int64((long long)st.old));
+	json_object_object_add(o, "first", st.imported ?
+		pp_jnew_time(st.first) : NULL);
+	json_object_object_add(o, "last", st.imported ?
+		pp_jnew_time(st.last) : NULL);
+	json_object_object_add(o, "samples",
+		json_object_new_int64((long long)st.samples));
+	json_object_object_add(o, "written",
+		json_object_new_boolean(write && st.imported));
+	free(hpath);
+	return o;
+}

@@ -1,0 +1,369 @@
+/* Importing history: a CSV of "time,allocated_ram_mb" or a Prometheus
+ * query_range answer, merged into the history store under its lock.
+ * The store's own samples always win; nothing after now and nothing
+ * older than the retention is taken, so an import can be repeated. */
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "base/http.h"
+#include "base/json.h"
+#include "store/history_import.h"
+
+#define MAX_BYTES (256u << 20)
+/* as the store: a time before the year 10000, RAM under 2^40 MB */
+#define TIME_MAX 253402300799LL
+#define MB_MAX (1LL << 40)
+
+static int
+cmp_sample(const void *a, const void *b)
+{
+	const struct pp_sample *x = a, *y = b;
+
+	return (x->t > y->t) - (x->t < y->t);
+}
+
+/* Sorts and keeps the last sample of each minute, as the store does. */
+static void
+settle(struct pp_history *h)
+{
+	size_t w = 0;
+
+	/* samples of one minute collapse to one, as in the store; which
+	 * of two in a minute wins after an unstable sort does not matter
+	 * for a source that is in time order (the later one wins there) */
+	qsort(h->s, h->n, sizeof *h->s, cmp_sample);
+	for (size_t i = 0; i < h->n; i++) {
+		if (w && h->s[w - 1].t / 60 == h->s[i].t / 60)
+			h->s[w - 1] = h->s[i];
+		else
+			h->s[w++] = h->s[i];
+	}
+	h->n = w;
+}
+
+static void
+add(struct pp_history *h, time_t t, long long mb)
+{
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->s = pp_xreallocarray(h->s, h->cap, sizeof *h->s);
+	}
+	h->s[h->n++] = (struct pp_sample){t, mb, 0, 0};
+}
+
+static int
+parse_when(const char *s, time_t *t)
+{
+	char *end;
+	long long v;
+
+	if (*s >= '0' && *s <= '9' && !strpbrk(s, "-:T")) {
+		errno = 0;
+		v = strtoll(s, &end, 10);
+		if (errno || *end || v > TIME_MAX)
+			return -1;
+		*t = (time_t)v;
+		return 0;
+	}
+	return pp_parse_time(s, t);
+}
+
+/* A RAM figure in MB: a decimal number (Prometheus gives "1234.5"),
+ * rounded to the nearest MB, not negative, under MB_MAX. */
+static int
+parse_mb(const char *s, long long *mb)
+{
+	char *end;
+	double v;
+
+	errno = 0;
+	v = strtod(s, &end);
+	if (end == s || *end || errno || !isfinite(v) || v < 0 ||
+	    v >= (double)MB_MAX)
+		return -1;
+	*mb = llround(v);
+	return 0;
+}
+
+static char *
+trim(char *s)
+{
+	char *e;
+
+	while (*s == ' ' || *s == '\t')
+		s++;
+	e = s + strlen(s);
+	while (e > s && (e[-1] == ' ' || e[-1] == '\t' || e[-1] == '\r'))
+		*--e = '\0';
+	return s;
+}
+
+static int
+parse_csv(struct pp_history *h, const char *text, size_t len, char *err,
+	size_t errlen)
+{
+	const char *p = text, *end = text + len;
+	size_t line = 0;
+	int header_seen = 0;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t n = nl ? (size_t)(nl - p) : (size_t)(end - p);
+		char buf[256], *f, *comma;
+		time_t t;
+		long long mb;
+
+		line++;
+		if (n >= sizeof buf) {
+			snprintf(err, errlen, "line %zu: longer than %zu "
+				"characters", line, sizeof buf - 1);
+			return -1;
+		}
+		memcpy(buf, p, n);
+		buf[n] = '\0';
+		p = nl ? nl + 1 : end;
+		f = trim(buf);
+		if (!*f || *f == '#')
+			continue;
+		comma = strchr(f, ',');
+		if (!comma || strchr(comma + 1, ',')) {
+			snprintf(err, errlen, "line %zu: expected "
+				"'TIME,ALLOCATED_RAM_MB'", line);
+			return -1;
+		}
+		*comma = '\0';
+		/* a header: the first line, its fields words, not figures */
+		if (!header_seen && h->n == 0 && isalpha((unsigned char)*f)) {
+			header_seen = 1;
+			continue;
+		}
+		if (parse_when(trim(f), &t) < 0) {
+			snprintf(err, errlen, "line %zu: time '%s' is neither "
+				"unix seconds nor RFC 3339", line, trim(f));
+			return -1;
+		}
+		if (parse_mb(trim(comma + 1), &mb) < 0) {
+			snprintf(err, errlen, "line %zu: allocated RAM '%s' "
+				"is not a number of MB in range", line,
+				trim(comma + 1));
+			return -1;
+		}
+		add(h, t, mb);
+	}
+	return 0;
+}
+
+/* {"status":"success","data":{"resultType":"matrix","result":[{"metric":
+ * {...},"values":[[1700000000,"123"],...]}]}} */
+static int
+parse_prometheus(struct pp_history *h, const char *text, size_t len,
+	char *err, size_t errlen)
+{
+	char jerr[256];
+	json_object *o = pp_json_parse(text, len, jerr, sizeof jerr);
+	json_object *data, *result, *values;
+	const char *status, *type;
+	size_t n;
+	int rc = -1;
+
+	if (!o) {
+		snprintf(err, errlen, "not JSON: %s", jerr);
+		return -1;
+	}
+	status = pp_jstr(o, "status", NULL);
+	if (!status || strcmp(status, "success")) {
+		snprintf(err, errlen, "Prometheus answered status '%s': %s",
+			status ? status : "?",
+			pp_jstr(o, "error", "(no error given)"));
+		goto out;
+	}
+	data = pp_jget(o, "data");
+	type = pp_jstr(data, "resultType", "?");
+	if (strcmp(type, "matrix")) {
+		snprintf(err, errlen, "data.resultType is '%s', not 'matrix' "
+			"(use /api/v1/query_range)", type);
+		goto out;
+	}
+	result = pp_jget(data, "result");
+	n = result && json_object_is_type(result, json_type_array) ?
+		json_object_array_length(result) : 0;
+	if (n != 1) {
+		snprintf(err, errlen, "the query gave %zu series; it must give "
+			"exactly one (wrap it in sum(...))", n);
+		goto out;
+	}
+	values = pp_jget(json_object_array_get_idx(result, 0), "values");
+	if (!values || !json_object_is_type(values, json_type_array)) {
+		snprintf(err, errlen, "data.result[0].values is not an array");
+		goto out;
+	}
+	for (size_t i = 0; i < json_object_array_length(values); i++) {
+		json_object *v = json_object_array_get_idx(values, i);
+		json_object *jt = json_object_array_get_idx(v, 0);
+		json_object *jv = json_object_array_get_idx(v, 1);
+		double t;
+		long long mb;
+
+		if (!json_object_is_type(v, json_type_array) ||
+		    json_object_array_length(v) != 2 ||
+		    !(json_object_is_type(jt, json_type_int) ||
+		    json_object_is_type(jt, json_type_double)) ||
+		    !json_object_is_type(jv, json_type_string)) {
+			snprintf(err, errlen, "data.result[0].values[%zu]: "
+				"expected [TIME, \"VALUE\"]", i);
+			goto out;
+		}
+		t = json_object_get_double(jt);
+		if (!(t >= 0 && t <= (double)TIME_MAX)) {
+			snprintf(err, errlen, "data.result[0].values[%zu]: "
+				"time out of range", i);
+			goto out;
+		}
+		/* a gap in the series: nothing to learn from that minute */
+		if (!strcmp(json_object_get_string(jv), "NaN"))
+			continue;
+		if (parse_mb(json_object_get_string(jv), &mb) < 0) {
+			snprintf(err, errlen, "data.result[0].values[%zu]: "
+				"'%s' is not a number of MB in range", i,
+				json_object_get_string(jv));
+			goto out;
+		}
+		add(h, (time_t)t, mb);
+	}
+	rc = 0;
+out:
+	json_object_put(o);
+	return rc;
+}
+
+int
+pp_history_import_parse(struct pp_history *h, const char *text, size_t len,
+	const char **format, char *err, size_t errlen)
+{
+	size_t i = 0;
+	int rc;
+
+	memset(h, 0, sizeof *h);
+	while (i < len && isspace((unsigned char)text[i]))
+		i++;
+	if (i < len && text[i] == '{') {
+		*format = "prometheus";
+		rc = parse_prometheus(h, text, len, err, errlen);
+	} else {
+		*format = "csv";
+		rc = parse_csv(h, text, len, err, errlen);
+	}
+	if (rc < 0) {
+		pp_history_free(h);
+		return -1;
+	}
+	if (!h->n) {
+		snprintf(err, errlen, "no samples in it");
+		return -1;
+	}
+	settle(h);
+	return 0;
+}
+
+char *
+pp_history_import_read(const char *source, size_t *len, char *err,
+	size_t errlen)
+{
+	char *text;
+
+	if (!strncmp(source, "http://", 7) || !strncmp(source, "https://", 8))
+		return pp_fetch_url(source, MAX_BYTES, len, err, errlen);
+	if (!strncmp(source, "file://", 7))
+		source += 7;
+	text = strcmp(source, "-") ? pp_read_file(source, MAX_BYTES, len) :
+		pp_read_stream(stdin, MAX_BYTES, len);
+	if (!text)
+		snprintf(err, errlen, "cannot read '%s': %s", source,
+			errno == EFBIG ? "file too large" : strerror(errno));
+	return text;
+}
+
+int
+pp_history_import(const char *path, const struct pp_history *imp,
+	time_t now, long retention, int write, struct pp_import_stats *st,
+	char *err, size_t errlen)
+{
+	struct pp_history h, merged;
+	struct pp_lock lock = {-1};
+	char lerr[512];
+	int rc = -1;
+
+	st->read = imp->n;
+	st->imported = st->own = st->future = st->old = 0;
+	st->first = st->last = 0;
+	if (write) {
+		char *dir = pp_dirname(path);
+
+		if (pp_mkdirs(dir, 0755) < 0) {
+			snprintf(err, errlen, "cannot create state directory "
+				"'%s': %s", dir, strerror(errno));
+			free(dir);
+			return -1;
+		}
+		free(dir);
+		if (pp_lock(&lock, path, PP_LOCK_EX, 30) < 0) {
+			snprintf(err, errlen, "cannot lock history '%s': %s",
+				path, strerror(errno));
+			return -1;
+		}
+	}
+	/* unlike a cycle, an import does not set a corrupt store aside:
+	 * the operator is here to look at it */
+	if (pp_history_load(&h, path, lerr, sizeof lerr) < 0) {
+		snprintf(err, errlen, "%s", lerr);
+		goto out;
+	}
+	/* both are sorted with one sample a minute: merge them, the
+	 * store's own sample winning in a minute both have */
+	merged.n = 0;
+	merged.cap = h.n + imp->n + 1;
+	merged.s = pp_xreallocarray(NULL, merged.cap, sizeof *merged.s);
+	for (size_t i = 0, j = 0; i < imp->n || j < h.n;) {
+		const struct pp_sample *s = i < imp->n ? &imp->s[i] : NULL;
+
+		if (!s || (j < h.n && h.s[j].t / 60 < s->t / 60)) {
+			merged.s[merged.n++] = h.s[j++];
+			continue;
+		}
+		i++;
+		if (s->t > now) {
+			st->future++;
+			continue;
+		}
+		if (s->t <= now - retention) {
+			st->old++;
+			continue;
+		}
+		if (j < h.n && h.s[j].t / 60 == s->t / 60) {
+			st->own++;
+			continue;
+		}
+		if (!st->imported)
+			st->first = s->t;
+		st->last = s->t;
+		st->imported++;
+		merged.s[merged.n++] = *s;
+	}
+	pp_history_free(&h);
+	h = merged;
+	st->samples = h.n;
+	if (write && st->imported && pp_history_save(&h, path) < 0) {
+		snprintf(err, errlen, "cannot write history '%s': %s", path,
+			strerror(errno));
+		goto out;
+	}
+	rc = 0;
+out:
+	pp_history_free(&h);
+	pp_unlock(&lock);
+	return rc;
+}

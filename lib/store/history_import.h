@@ -1,0 +1,49 @@
+/* history_import.c: samples of allocated RAM from outside (a CSV file or
+ * a Prometheus query_range answer) merged into the history store, so the
+ * forecast need not wait a week of the fleet's own samples */
+#ifndef PP_HISTORY_IMPORT_H
+#define PP_HISTORY_IMPORT_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include "store/history.h"
+
+/* What an import did. */
+struct pp_import_stats {
+	size_t read;         /* samples in the source */
+	size_t imported;     /* added to the store */
+	size_t own;          /* skipped: the store has a sample in that minute */
+	size_t future;       /* skipped: after now */
+	size_t old;          /* skipped: older than the retention */
+	time_t first, last;  /* of the imported ones (0 when none) */
+	size_t samples;      /* in the store afterwards */
+	const char *format;  /* "csv" or "prometheus" */
+};
+
+/* Parses a source's text into h (sorted, one sample per minute, the
+ * last of a minute kept). Two formats, told apart by the first
+ * character that is not blank:
+ *   CSV   lines "TIME,ALLOCATED_RAM_MB"; TIME in unix seconds or RFC
+ *         3339; an optional header line "time,allocated_ram_mb", blank
+ *         lines and lines starting with # skipped.
+ *   JSON  a Prometheus /api/v1/query_range answer with exactly one
+ *         series whose values are MB.
+ * Returns 0, or -1 with a message naming the line or the field. */
+int pp_history_import_parse(struct pp_history *h, const char *text,
+	size_t len, const char **format, char *err, size_t errlen);
+
+/* Reads a source: "-" (stdin), an http(s):// or file:// URL, or a path.
+ * Returns the text (caller frees) or NULL with a message. */
+char *pp_history_import_read(const char *source, size_t *len, char *err,
+	size_t errlen);
+
+/* Merges imp into the store at path under its lock: the store's own
+ * samples win in a minute both have; samples after now or older than
+ * now - retention are skipped. With write == 0 nothing is written (a dry
+ * run reports the same figures). Returns 0, or -1 with a message. */
+int pp_history_import(const char *path, const struct pp_history *imp,
+	time_t now, long retention, int write, struct pp_import_stats *st,
+	char *err, size_t errlen);
+
+#endif

@@ -1,0 +1,162 @@
+#!/usr/bin/env bats
+# pp-fleetstats --import-history: past samples from a CSV or a
+# Prometheus query_range answer, so the forecast starts warm.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	REG="$BATS_TEST_TMPDIR/registry.json"
+	cp "$FIXTURES/small-registry.json" "$REG"
+	NOW=2026-11-27T12:00:00Z
+	NOW_S=$(date -u -d "$NOW" +%s)
+}
+
+# csv_days N STEP: N days before NOW, one sample every STEP seconds,
+# a daily wave between 10 and 30 GB
+csv_days() {
+	awk -v now="$NOW_S" -v days="$1" -v step="$2" 'BEGIN {
+		print "time,allocated_ram_mb"
+		for (t = now - days * 86400 + step; t < now; t += step)
+			printf "%d,%d\n", t, 20480 + 10240 * sin(2 * 3.14159265 * (t % 86400) / 86400)
+	}'
+}
+
+# prom_of CSV: the same samples as a Prometheus query_range answer
+prom_of() {
+	tail -n +2 "$1" | jq -R -s '{status: "success", data: {resultType: "matrix",
+		result: [{metric: {}, values: [split("\n")[] | select(length > 0) |
+		split(",") | [(.[0] | tonumber), .[1]]]}]}}'
+}
+
+@test "a week of imported samples gives a weekly forecast at the first run" {
+	csv_days 8 300 > "$BATS_TEST_TMPDIR/past.csv"
+	run --separate-stderr pp-fleetstats --no-record -r "$REG" --now "$NOW"
+	assert_success
+	jq_is .forecast.method none
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/past.csv"
+	assert_success
+	jq_is .source_format csv
+	jq_is .read 2303
+	jq_is .imported 2303
+	jq_is .samples 2303
+	jq_is .written true
+	jq_is .first 2026-11-19T12:05:00Z
+	assert_stderr_contains "imported 2303 of 2303 samples"
+	run --separate-stderr pp-fleetstats -r "$REG" --now "$NOW"
+	assert_success
+	jq_is .forecast.method seasonal-weekly
+	jq_is .history.samples 2304
+	[ "$(jq '.forecast.at | length' <<< "$output")" -gt 0 ]
+}
+
+@test "the store's own samples win; after now and past retention are skipped; a second import adds nothing" {
+	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T11:00:20Z
+	assert_success
+	own=$(grep -v '^#' "$PP_STATE_DIR/history")
+	{
+		echo "# a comment, then a header-less file with RFC 3339 times"
+		echo "2026-11-27T11:00:40Z,99999"       # the minute the store has
+		echo "2026-11-27T10:59:00Z, 1000.4"     # taken, rounded
+		echo "2026-11-27T13:00:00Z,5000"        # after now
+		echo "2026-11-01T00:00:00Z,5000"        # older than 15 days
+		echo "$((NOW_S - 7200)),2000"           # unix seconds
+	} > "$BATS_TEST_TMPDIR/few.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/few.csv"
+	assert_success
+	jq_is .read 5
+	jq_is .imported 2
+	jq_is .skipped_own 1
+	jq_is .skipped_future 1
+	jq_is .skipped_old 1
+	jq_is .samples 3
+	grep -qx "$own" "$PP_STATE_DIR/history"
+	grep -q ' 1000 0 0$' "$PP_STATE_DIR/history"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/few.csv"
+	assert_success
+	jq_is .imported 0
+	jq_is .skipped_own 3
+	jq_is .written false
+	assert_stderr_contains "nothing to import"
+}
+
+@test "--dry-run and stdin: the same figures, nothing written" {
+	csv_days 1 600 > "$BATS_TEST_TMPDIR/day.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history - < "$BATS_TEST_TMPDIR/day.csv"
+	assert_success
+	jq_is .imported 143
+	jq_is .written false
+	assert_stderr_contains "would import 143"
+	[ ! -e "$PP_STATE_DIR/history" ]
+}
+
+@test "a bad source exits 2 naming the line, and the store is unchanged" {
+	run --separate-stderr pp-fleetstats -r "$REG" --now "$NOW"
+	assert_success
+	cp "$PP_STATE_DIR/history" "$BATS_TEST_TMPDIR/before"
+	printf 'time,allocated_ram_mb\n%s,100\n%s,lots\n' "$NOW_S" "$NOW_S" \
+		> "$BATS_TEST_TMPDIR/bad.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/bad.csv"
+	assert_failure 2
+	assert_stderr_contains "line 3: allocated RAM 'lots'"
+	printf '2026-13-01T00:00:00Z,5\n' > "$BATS_TEST_TMPDIR/bad.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/bad.csv"
+	assert_failure 2
+	assert_stderr_contains "line 1: time '2026-13-01T00:00:00Z'"
+	printf '%s,-5\n' "$NOW_S" > "$BATS_TEST_TMPDIR/bad.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/bad.csv"
+	assert_failure 2
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/missing.csv"
+	assert_failure 2
+	assert_stderr_contains "cannot read"
+	run --separate-stderr pp-fleetstats --now "$NOW" --no-record \
+		--import-history "$BATS_TEST_TMPDIR/bad.csv"
+	assert_failure 2
+	cmp "$BATS_TEST_TMPDIR/before" "$PP_STATE_DIR/history"
+}
+
+@test "a Prometheus query_range answer over http is imported; errors and several series are refused" {
+	csv_days 2 60 > "$BATS_TEST_TMPDIR/two.csv"
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	prom_of "$BATS_TEST_TMPDIR/two.csv" > "$BATS_TEST_TMPDIR/www/range.json"
+	jq '.data.result += .data.result' "$BATS_TEST_TMPDIR/www/range.json" \
+		> "$BATS_TEST_TMPDIR/www/two-series.json"
+	echo '{"status":"error","errorType":"bad_data","error":"parse error at char 4"}' \
+		> "$BATS_TEST_TMPDIR/www/error.json"
+	timeout 60 python3 -u -m http.server 0 --bind 127.0.0.1 \
+		--directory "$BATS_TEST_TMPDIR/www" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
+	local pid=$! port=""
+	for _ in $(seq 100); do
+		port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
+		[ -n "$port" ] && break
+		sleep 0.05
+	done
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/range.json"
+	assert_success
+	jq_is .source_format prometheus
+	jq_is .imported 2879
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/two-series.json"
+	assert_failure 2
+	assert_stderr_contains "2 series"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/error.json"
+	assert_failure 2
+	assert_stderr_contains "parse error at char 4"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/none.json"
+	assert_failure 2
+	assert_stderr_contains "404"
+	kill "$pid"
+	run --separate-stderr pp-fleetstats -r "$REG" --now "$NOW"
+	jq_is .forecast.method seasonal-daily
+}
