@@ -1,6 +1,8 @@
 /* Fuzzes the history store: parse, then the windows, pruning, the
- * document's history section and the built-in forecast on it. */
+ * document's history section and the built-in forecast on it; and the
+ * same bytes as an import source (CSV or a Prometheus answer). */
 #include "fuzz.h"
+#include "store/history_import.h"
 
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -12,6 +14,17 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[512];
 
 	FUZZ_INIT();
+	{
+		const char *format;
+
+		if (pp_history_import_parse(&h, (const char *)data, size,
+		    &format, err, sizeof err) == 0) {
+			for (size_t i = 1; i < h.n; i++)
+				if (h.s[i].t / 60 <= h.s[i - 1].t / 60)
+					abort(); /* not sorted one a minute */
+			pp_history_free(&h);
+		}
+	}
 	if (pp_history_parse(&h, (const char *)data, size, err,
 	    sizeof err) < 0)
 		return 0;
