@@ -52,6 +52,19 @@ burst() {
 	done
 }
 
+@test "-vv names each refused game server with its minute and size" {
+	burst 1
+	assert_success
+	refute_stderr_contains "is refused"
+	run --separate-stderr pp-sim --no-progress --no-static -vv \
+		--dedicated 1x64 --peak-ratio "$(echo "scale=6; 80 / 60" | bc)" \
+		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
+	assert_success
+	jq_is .refused_servers 2
+	[[ $(grep -c "2026-11-02T00:30:00Z: a 16384 MB game server is refused" <<< "$stderr") -eq 2 ]] ||
+		fail "want 2 refusal lines at 00:30: $stderr"
+}
+
 @test "a sample is held until the next, not ramped toward it from the future" {
 	{
 		echo time,value
