@@ -203,6 +203,31 @@ provisioning_fails() {
 		"cannot use the cloud: cannot read token file '/nonexistent/token'"
 }
 
+@test "a scale-up that failed leaves no cooldown: the next cycle tries again" {
+	printf 'tok\n' > "$BATS_TEST_TMPDIR/join"
+	chmod 600 "$BATS_TEST_TMPDIR/join"
+	provisioning_fails '  provider: hetzner\n  token_file: /nonexistent/token' \
+		"cannot use the cloud: cannot read token file '/nonexistent/token'"
+	run jq -r '.decide.policies.reactive.last_action_result' "$PP_STATE_DIR/state.json"
+	assert_output failed
+	# two minutes later, within the 5-minute cooldown of an action
+	# that had happened, the fleet is as full and the scale-up is
+	# decided again
+	run --separate-stderr sh -c 'pp-fleetstats -q --now 2026-11-27T18:02:00Z |
+		pp-decide -q --now 2026-11-27T18:02:00Z'
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.policy reactive
+	# once it succeeds, the cooldown holds again
+	run jq -r '.decide.policies.reactive | has("last_action_result")' "$PP_STATE_DIR/state.json"
+	assert_output false
+	run --separate-stderr sh -c 'pp-fleetstats -q --now 2026-11-27T18:03:00Z |
+		pp-decide -q --explain --now 2026-11-27T18:03:00Z'
+	assert_success
+	refute [ "$(jq -r .decision.action <<< "$output")" = scale_up ] 
+	assert_stderr_contains "cooldown"
+}
+
 @test "a scale-up no allowed type can hold is a scaling.failed event and a line under -q" {
 	printf 'profile: seed\ncloud:\n  provider: local\n  server_types: [cx23]\n' > "$PP_CONFIG"
 	jq '(.nodes[] | select(.id == "ded-fsn1-2") | .containers[0].ram_mb) = 65536' \

@@ -14,6 +14,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "store/decide_mem.h"
 #include "store/registry.h"
 #include "doc/fleet.h"
 #include "base/util.h"
@@ -30,14 +31,16 @@ priority(const struct pp_config *cfg)
 	return cfg->reactive.priority;
 }
 
-/* Seconds of cooldown left after this policy's own last action. */
+/* Seconds of cooldown left after this policy's own last action; none
+ * after one that failed (pp-provision created nothing), so the next
+ * cycle retries. */
 static long
 cooldown_left(const struct pp_engine_ctx *c, json_object *mine)
 {
 	time_t last = pp_jtime(mine, "last_action_at");
 	long left;
 
-	if (!last)
+	if (!last || pp_decide_mem_policy_failed(mine))
 		return 0;
 	left = (long)(last + c->cfg->reactive.cooldown - c->now);
 	return left > 0 ? left : 0;

@@ -143,7 +143,26 @@ pp_decide_mem_record(json_object *mem, const struct pp_decide_entry *e)
 			json_object_new_string(e->action));
 		json_object_object_add(mine, "last_action_at",
 			pp_jnew_time(e->at));
+		json_object_object_del(mine, "last_action_result");
 	}
+}
+
+static void
+mark_policy(json_object *mem, json_object *e, const char *result)
+{
+	const char *policy = pp_jstr(e, "policy", NULL);
+	json_object *mine = policy ? pp_decide_mem_policy(mem, policy, 0) :
+		NULL;
+
+	if (mine && jtime(mine, "last_action_at") == jtime(e, "at"))
+		json_object_object_add(mine, "last_action_result",
+			json_object_new_string(result));
+}
+
+int
+pp_decide_mem_policy_failed(json_object *mine)
+{
+	return !strcmp(pp_jstr(mine, "last_action_result", ""), "failed");
 }
 
 void
@@ -162,6 +181,10 @@ pp_decide_mem_set_result(json_object *mem, const char *action,
 			continue;
 		json_object_object_add(e, "result",
 			json_object_new_string(result));
+		/* the policy's own last action learns it too: a cooldown
+		 * after an action that did not happen would only delay the
+		 * retry while players wait */
+		mark_policy(mem, e, result);
 		/* last_decision is a copy of the newest entry once the file
 		 * has been read back */
 		if (last && last != e && i == json_object_array_length(recent)

@@ -13,7 +13,8 @@
  *    "decisions": N,                       non-dry-run cycles decided
  *    "policies": {
  *      "<policy>": {"last_action": "scale_up|...", "last_action_at":
- *                   RFC3339, ...the policy's own keys...}}}
+ *                   RFC3339, "last_action_result": as "result", once
+ *                   known, ...the policy's own keys...}}}
  *
  * A policy's own keys belong to the policy (lib/engine/policy_*.c);
  * this module hands it its object and leaves the rest alone. */
@@ -50,6 +51,10 @@ json_object *pp_decide_mem_policy(json_object *mem, const char *name,
 	int create);
 /* When the policy acted last (its last_action_at); 0 if never. */
 time_t pp_decide_mem_policy_last(json_object *mem, const char *name);
+/* Whether the policy's last action (its object, from
+ * pp_decide_mem_policy) is known to have failed: nothing happened, so
+ * no cooldown follows it. */
+int pp_decide_mem_policy_failed(json_object *mine);
 /* The last decision that acted, or NULL. */
 json_object *pp_decide_mem_last(json_object *mem);
 /* The recent decisions, oldest first, or NULL. */
@@ -65,7 +70,8 @@ void pp_decide_mem_record(json_object *mem, const struct pp_decide_entry *e);
  * nothing acted on. */
 void pp_decide_mem_flag(json_object *mem, time_t at, const char *key);
 /* Marks the newest recorded decision of this action that has no
- * result yet with result ("success", "failed"). */
+ * result yet with result ("success", "failed"), and its policy's last
+ * action when that was the same decision. */
 void pp_decide_mem_set_result(json_object *mem, const char *action,
 	const char *result);
 
