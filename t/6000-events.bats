@@ -235,6 +235,8 @@ provisioning_fails() {
 	BASE="$BATS_TEST_TMPDIR/reg" run --separate-stderr full_cycle
 	assert_success
 	assert_stderr_contains "pp-decide: scale_up cannot happen: reactive wants"
+	# the reason names no type it does not have
+	refute_stderr_contains "x ?"
 	run jq -c 'select(.type == "scaling.failed") | [.tool, .action, .stage, .kind]' \
 		"$PP_STATE_DIR/events.jsonl"
 	assert_output '["pp-decide","scale_up","decide","no_server_type"]'

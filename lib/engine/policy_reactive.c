@@ -132,13 +132,16 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
 			"%.1f%% (urgency medium)", pct,
 			cfg->reactive.up_threshold);
-	else
+	else if (c->worker_type.ok)
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
 			"%.1f%% (urgency %s: %ld x %s bring it under "
 			"%.1f%%)", pct, cfg->reactive.up_threshold,
 			pp_urgency_name(v->urgency), v->count,
-			c->worker_type.ok ? c->worker_type.type : "?",
-			cfg->reactive.up_threshold);
+			c->worker_type.type, cfg->reactive.up_threshold);
+	else	/* no type to count in: the engine says why */
+		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+			"%.1f%% (urgency %s)", pct, cfg->reactive.up_threshold,
+			pp_urgency_name(v->urgency));
 }
 
 static void
