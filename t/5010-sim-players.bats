@@ -33,7 +33,7 @@ burst() {
 	} > "$BATS_TEST_TMPDIR/burst.csv"
 	# peak (1 + 4N units) = (16 + 64N) GB: 1 unit = 16 GB
 	run --separate-stderr pp-sim --no-progress --no-static \
-		--dedicated 1x64 --peak-ratio "$(echo "scale=6; (16 + 64 * $n) / 60" | bc)" \
+		--dedicated 1x64 --peak-ratio "$(awk -v n="$n" 'BEGIN { printf "%.6f", (16 + 64 * n) / 60 }')" \
 		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
 }
 
@@ -57,7 +57,7 @@ burst() {
 	assert_success
 	refute_stderr_contains "is refused"
 	run --separate-stderr pp-sim --no-progress --no-static -vv \
-		--dedicated 1x64 --peak-ratio "$(echo "scale=6; 80 / 60" | bc)" \
+		--dedicated 1x64 --peak-ratio "$(awk 'BEGIN { printf "%.6f", 80 / 60 }')" \
 		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
 	assert_success
 	jq_is .refused_servers 2
