@@ -10,6 +10,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "engine/internal.h"
 #include "engine/placement.h"
 #include "doc/fleet.h"
@@ -498,8 +499,9 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 	const struct pp_verdict *v, long keep_spares, json_object *cands,
 	char *why, size_t whylen)
 {
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	const struct pp_config *cfg = c->cfg;
-	double limit = cfg->reactive.up_threshold - cfg->reactive.down_margin;
+	double limit = reactive->up_threshold - reactive->down_margin;
 	struct cand *list;
 	size_t n = 0, checked = 0;
 	const struct pp_enode *found = NULL;
@@ -543,8 +545,8 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 			pp_say(w, sizeof w, "capacity after removal %.2f%% "
 				"would exceed %.1f%% (up threshold %.1f%% minus "
 				"margin %.1f)", after, limit,
-				cfg->reactive.up_threshold,
-				cfg->reactive.down_margin);
+				reactive->up_threshold,
+				reactive->down_margin);
 		} else if (checked >= MAX_FIT_CHECKS) {
 			pp_say(w, sizeof w, "not checked (first %d "
 				"candidates only)", MAX_FIT_CHECKS);
