@@ -66,26 +66,16 @@ pp_unneeded_conf(const struct pp_config *cfg)
 	return pp_policy_settings(cfg, &pp_policy_unneeded);
 }
 
+/* First the engine's removal key, so that both sort alike and name the
+ * same node first. */
 struct cand {
+	struct pp_removal_key key;  /* idle spare, utilisation, seconds
+				     * left in its paid hour, id */
 	const struct pp_enode *n;
-	int spare;          /* an idle spare */
-	double util;        /* its own allocated / usable */
 	double after;       /* fleet capacity % without it */
-	long left;          /* seconds left in its paid hour */
 	int unneeded;
 	long for_s;         /* unneeded this long (should_down) */
 };
-
-/* the engine's removal order, so both name the same node first */
-static int
-cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	struct pp_removal_key kx = {x->spare, x->util, x->left, x->n->id};
-	struct pp_removal_key ky = {y->spare, y->util, y->left, y->n->id};
-
-	return pp_removal_cmp(&kx, &ky);
-}
 
 /* The ready cloud nodes, sorted, with `unneeded` set on those that are
  * unneeded now. Returns the count; *list is the caller's to free. */
@@ -104,17 +94,13 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 
 		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
 			continue;
+		l[n].key = pp_removal_key_of(c, e);
 		l[n].n = e;
-		l[n].spare = pp_idle_spare(e->kind, e->status, e->role,
-			e->allocated_mb);
-		l[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
-			(double)e->usable_mb : 1.0;
 		l[n].after = pp_capacity_percent(c->allocated_mb,
 			have - e->usable_mb);
-		l[n].left = pp_engine_paid_left(e, c->now);
 		n++;
 	}
-	qsort(l, n, sizeof *l, cmp_cand);
+	qsort(l, n, sizeof *l, pp_removal_qsort_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char why[256];
 
@@ -141,7 +127,7 @@ in_window(const struct pp_engine_ctx *c, const struct cand *k)
 	long w = pp_unneeded_conf(c->cfg)->billing_window;
 
 	/* an unknown creation time (3601): no hour to wait for */
-	return w <= 0 || k->left > 3600 || k->left <= w;
+	return w <= 0 || k->key.left > 3600 || k->key.left <= w;
 }
 
 static void
@@ -175,7 +161,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		}
 		held++;
 		if (!in_window(c, &l[i])) {
-			long w = l[i].left - unneeded->billing_window;
+			long w = l[i].key.left - unneeded->billing_window;
 
 			if (wait_bill < 0 || w < wait_bill)
 				wait_bill = w;
@@ -198,8 +184,8 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			"min (fleet without it %.2f%% < %.1f%%), %ld s left "
 			"in its paid hour", go->n->id, go->for_s / 60,
 			go->after,
-			unneeded->utilisation, go->left > 3600 ? -1 :
-			go->left);
+			unneeded->utilisation, go->key.left > 3600 ? -1 :
+			go->key.left);
 	} else if (!count) {
 		snprintf(v->reason, sizeof v->reason, "no cloud node is "
 			"unneeded (the fleet without any one stays at or over "
