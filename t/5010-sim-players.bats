@@ -8,15 +8,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	load 'test_helper/common'
 	pp_isolate
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	limits:
-	  max_cloud_nodes: 0
-	EOF
+	reactive_config "limits:" "  max_cloud_nodes: 0"
 }
 
 # burst N: 1 x 64 GB dedicated (60 GB usable), no cloud, and a trace
