@@ -244,11 +244,8 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *n = &c->nodes[i];
 
-		c->allocated_mb += n->allocated_mb;
-		if (n->status == PP_ST_READY)
-			c->total_mb += n->usable_mb;
-		else if (n->status == PP_ST_PROVISIONING)
-			c->pending_mb += n->usable_mb;
+		pp_capacity_count(n->status, n->usable_mb, n->allocated_mb,
+			&c->total_mb, &c->pending_mb, &c->allocated_mb);
 		if (n->largest_mb > c->largest_mb)
 			c->largest_mb = n->largest_mb;
 		if (n->kind != PP_KIND_CLOUD)
