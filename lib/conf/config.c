@@ -137,6 +137,18 @@ apply_profile(struct pp_conf_ctx *x, const char *name, const yaml_node_t *n)
 		profiles[0], profiles[1], name);
 }
 
+/* What libyaml could not parse, and where. */
+static int
+yaml_fail(struct pp_conf_ctx *x, const yaml_parser_t *parser)
+{
+	snprintf(x->err, x->errlen, "config '%s' line %zu: %s%s%s", x->name,
+		parser->problem_mark.line + 1,
+		parser->problem ? parser->problem : "YAML error",
+		parser->context ? " " : "", parser->context ?
+		parser->context : "");
+	return -1;
+}
+
 /* A second document in the file would be ignored: refuse it. */
 static int
 one_document(struct pp_conf_ctx *x, yaml_parser_t *parser)
@@ -145,14 +157,8 @@ one_document(struct pp_conf_ctx *x, yaml_parser_t *parser)
 	yaml_node_t *root;
 	int rc = 0;
 
-	if (!yaml_parser_load(parser, &more)) {
-		snprintf(x->err, x->errlen, "config '%s' line %zu: %s%s%s",
-			x->name, parser->problem_mark.line + 1,
-			parser->problem ? parser->problem : "YAML error",
-			parser->context ? " " : "",
-			parser->context ? parser->context : "");
-		return -1;
-	}
+	if (!yaml_parser_load(parser, &more))
+		return yaml_fail(x, parser);
 	root = yaml_document_get_root_node(&more);
 	if (root) {
 		snprintf(x->err, x->errlen, "config '%s' line %zu: a second "
@@ -198,11 +204,7 @@ pp_config_parse(const char *yaml, size_t len, const char *name,
 	yaml_parser_set_input_string(&parser, (const unsigned char *)yaml,
 		len);
 	if (!yaml_parser_load(&parser, &doc)) {
-		snprintf(err, errlen, "config '%s' line %zu: %s%s%s", name,
-			parser.problem_mark.line + 1,
-			parser.problem ? parser.problem : "YAML error",
-			parser.context ? " " : "",
-			parser.context ? parser.context : "");
+		yaml_fail(&x, &parser);
 		yaml_parser_delete(&parser);
 		goto out;
 	}
