@@ -81,3 +81,16 @@ policy_config() {
 	  server_types: [$type]
 	EOF
 }
+
+# no_spare_config [LINE...]: the seed config without the spare pool,
+# new nodes of type cx23, then LINEs of YAML (top level), one each.
+no_spare_config() {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx23]
+	$(printf '%s\n' "$@")
+	EOF
+}
