@@ -8,13 +8,7 @@ setup() {
 	load 'test_helper/common'
 	load 'test_helper/decide'
 	pp_isolate
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	cloud:
-	  server_types: [cx23]
-	EOF
+	no_spare_config
 	NOW=2026-11-25T12:00:00Z
 }
 

@@ -8,13 +8,7 @@ setup() {
 	load 'test_helper/common'
 	load 'test_helper/decide'
 	pp_isolate
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	cloud:
-	  server_types: [cx23]
-	EOF
+	no_spare_config
 	# the reactive window has long passed
 	cat > "$(state_file)" <<-EOF
 	{"version": 1, "decide": {"policies": {"reactive":

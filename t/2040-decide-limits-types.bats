@@ -15,14 +15,7 @@ setup() {
 }
 
 conf() {
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	cloud:
-	  server_types: [cx23]
-	$1
-	EOF
+	no_spare_config "$1"
 }
 
 @test "max_cloud_nodes clips a scale-up and says so, in the decision and an event" {

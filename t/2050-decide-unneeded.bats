@@ -13,22 +13,8 @@ setup() {
 
 # conf HOLD BILLING_WINDOW: the seed with only the unneeded rule removing
 conf() {
-	write_config <<-EOF
-	policies:
-	  reactive:
-	    down_threshold: 0
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	  unneeded:
-	    enabled: true
-	    utilisation: 70
-	    hold: $1
-	    billing_window: $2
-	cloud:
-	  server_types: [cx23]
-	EOF
+	policy_config cx23 "unneeded:" "  enabled: true" "  utilisation: 70" \
+		"  hold: $1" "  billing_window: $2"
 }
 
 # fleet DEDICATED_LOAD: without cloud-a the fleet is at LOAD x 10 %

@@ -13,20 +13,9 @@ setup() {
 
 # conf [extra headroom lines]: the seed with only headroom adding
 conf() {
-	write_config <<-EOF
-	policies:
-	  reactive:
-	    down_threshold: 0
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	  headroom:
-	    enabled: true
-	$(for l in "$@"; do printf '    %s\n' "$l"; done)
-	cloud:
-	  server_types: [cx43]
-	EOF
+	local l lines=("headroom:" "  enabled: true")
+	for l in "$@"; do lines+=("  $l"); done
+	policy_config cx43 "${lines[@]}"
 }
 
 headroom() {
@@ -119,26 +108,10 @@ NOW=2026-11-25T12:00:00Z
 	# with cloud-a: 28 GB + 13.5 GB free, 4 slots of 8 GB; without it
 	# (its 2 GB moved to ded-1): 26 GB, 3 slots
 	for k in 3 4; do
-		write_config <<-EOF
-		policies:
-		  reactive:
-		    down_threshold: 0
-		  spare:
-		    enabled: false
-		  predictive:
-		    enabled: false
-		  unneeded:
-		    enabled: true
-		    utilisation: 90
-		    hold: 0
-		    billing_window: 0
-		  headroom:
-		    enabled: true
-		    slot_ram_mb: 8192
-		    slots: $k
-		cloud:
-		  server_types: [cx43]
-		EOF
+		policy_config cx43 "unneeded:" "  enabled: true" \
+			"  utilisation: 90" "  hold: 0" "  billing_window: 0" \
+			"headroom:" "  enabled: true" "  slot_ram_mb: 8192" \
+			"  slots: $k"
 		decide $NOW --dry-run
 		assert_success
 		[[ $(headroom .figures.free_slots) == 4 ]]

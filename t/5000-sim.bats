@@ -6,13 +6,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	load 'test_helper/common'
 	pp_isolate
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	EOF
+	reactive_config
 	# dedicated 1 x 8 GB (4 GB usable); peak 2x that: 8 GB from 00:10
 	# to 01:30; game servers of 4 GB only, no session churn
 	cat > "$BATS_TEST_TMPDIR/tiny.csv" <<-EOF

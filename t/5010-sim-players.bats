@@ -8,15 +8,7 @@ bats_require_minimum_version 1.5.0
 setup() {
 	load 'test_helper/common'
 	pp_isolate
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	limits:
-	  max_cloud_nodes: 0
-	EOF
+	reactive_config "limits:" "  max_cloud_nodes: 0"
 }
 
 # burst N: 1 x 64 GB dedicated (60 GB usable), no cloud, and a trace
@@ -107,15 +99,7 @@ burst() {
 }
 
 @test "the static reference at equal refusals is no dearer than the one that never refuses" {
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	  headroom:
-	    enabled: true
-	EOF
+	reactive_config "  headroom:" "    enabled: true"
 	{
 		echo time,value
 		echo 2026-11-02T00:00:00Z,1
@@ -190,13 +174,7 @@ burst() {
 	} > "$BATS_TEST_TMPDIR/rise.csv"
 	# 1 unit = 16 GB: three servers fill the 60 GB dedicated node
 	# (12 GB left, no 16 GB slot) until a fourth is asked for at 01:01
-	write_config <<-EOF
-	policies:
-	  spare:
-	    enabled: false
-	  predictive:
-	    enabled: false
-	EOF
+	reactive_config
 	for st in target ca ca-headroom; do
 		run --separate-stderr pp-sim --no-progress --no-static \
 			--dedicated 1x64 --peak-ratio 1.066667 --mix 16:1 \

@@ -1,7 +1,8 @@
 #!/bin/sh
-# Rewrites the configuration-key lists in completions/ from the key table
-# in lib/conf/config.c (through the built config_keys program). Run after
-# adding a key; t/6400-completion.bats fails until you do.
+# Rewrites the configuration-key lists in completions/ from the key rows
+# (lib/conf/config_keys.c and each policy's in lib/engine/policy_*.c,
+# through the built config_keys program). Run after adding a key;
+# t/6400-completion.bats fails until you do.
 set -eu
 top=$(cd "$(dirname "$0")/.." && pwd)
 keys=$("${PP_BUILD:-$top/build/plain}/unit/config_keys" | awk -F"\t" "\$2 != \"section\"" | cut -f1 | tr '\n' ' ' | sed 's/ $//')

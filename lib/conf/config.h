@@ -5,6 +5,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "conf/keys.h"
+
 #define PP_CONFIG_DEFAULT "/etc/ppscale/ppscale.yaml"
 #define PP_STATE_DIR_DEFAULT "/var/lib/ppscale"
 
@@ -30,6 +32,12 @@ struct pp_spare_rule {
 	unsigned days;
 	int from_hour, to_hour;
 	long spares;
+};
+
+/* The spare pool's schedule: the first matching row wins. */
+struct pp_schedule {
+	size_t n;
+	struct pp_spare_rule *rule;
 };
 
 /* A server type the local provider offers (and the fallback catalog). */
@@ -112,56 +120,6 @@ struct pp_config {
 	} cloud_init;
 
 	struct {
-		int enabled;
-		long priority;
-		double up_threshold;
-		double down_threshold;
-		long cooldown;
-		long down_window;
-		long down_after_up;
-		double urgency_high;
-		double urgency_critical;
-		double down_margin;
-	} reactive;
-
-	struct {
-		int enabled;
-		long priority;
-		long min_spares;
-		long max_spares;
-		size_t nschedule;
-		struct pp_spare_rule *schedule;
-		char *type_choice;       /* new spares, as cloud.type_choice */
-	} spare;
-
-	struct {
-		int enabled;
-		long priority;
-		double utilisation;      /* fleet % without the node */
-		long hold;               /* unneeded this long, unbroken */
-		long billing_window;     /* removed only this near its paid
-					  * hour's end; 0: any time */
-	} unneeded;
-
-	struct {
-		int enabled;
-		long priority;
-		long slots;              /* K: free slots to keep */
-		long slot_ram_mb;        /* slot size; 0: the largest game
-					  * server seen within memory */
-		long memory;             /* how long a size seen counts */
-	} headroom;
-
-	struct {
-		int enabled;
-		long priority;
-		double threshold;
-		long horizon;
-		long provisioning_time;
-		long margin;
-	} predictive;
-
-	struct {
 		long min_cloud_nodes;
 		long max_cloud_nodes;
 		double max_hourly_eur;
@@ -194,10 +152,15 @@ struct pp_config {
 		double timeout;
 		struct pp_longlist horizons;
 	} forecast;
+
+	/* The settings of each section of the table the config was loaded
+	 * with (the policies'): read them with pp_config_section. */
+	size_t nsections;
+	const struct pp_conf_section **sections;
+	void **section;
+	struct pp_conf_schema *schema; /* private: every key, flattened */
 };
 
-/* Loads path (NULL: built-in defaults only). On error returns NULL and
- * writes "config 'FILE' line N: ..." into err. */
 /* cloud.type_choice and policies.spare.type_choice */
 enum pp_type_choice {
 	PP_TC_CHEAPEST_PER_GB, PP_TC_SMALLEST_FIT, PP_TC_CHEAPEST
@@ -205,10 +168,19 @@ enum pp_type_choice {
 /* The enum for a choice's name; -1 for anything else. */
 int pp_type_choice_parse(const char *s);
 
-struct pp_config *pp_config_load(const char *path, char *err, size_t errlen);
-/* Same, from a YAML string (for tests and fuzzing); name labels errors. */
+/* Loads path (NULL: built-in defaults only) with the config's own keys
+ * and those of the n sections in secs (the policies' keys under
+ * "policies", in this order; the engine's table, which the tools pass
+ * with pp_engine_config_load). On error returns NULL and writes
+ * "config 'FILE' line N: ..." into err. */
+struct pp_config *pp_config_load(const char *path,
+	const struct pp_conf_section *const *secs, size_t n, char *err,
+	size_t errlen);
+/* Same, from a YAML string (for tests and fuzzing); name labels errors;
+ * yaml NULL: the built-in defaults. */
 struct pp_config *pp_config_parse(const char *yaml, size_t len,
-	const char *name, char *err, size_t errlen);
+	const char *name, const struct pp_conf_section *const *secs,
+	size_t n, char *err, size_t errlen);
 void pp_config_free(struct pp_config *c);
 
 /* Resolved paths: flag beats config beats environment beats default.
@@ -225,7 +197,12 @@ char *pp_registry_path(const struct pp_config *c, const char *state_flag,
 void pp_config_print(const struct pp_config *c, FILE *f);
 /* Prints every key, tab-separated: path, type, shipped default (the
  * default profile's), help, and the seed's value where it differs. */
-void pp_config_dump_keys(void);
+void pp_config_dump_keys(const struct pp_conf_section *const *secs,
+	size_t n, FILE *f);
+/* The settings of section s (its struct), or NULL when the config was
+ * loaded without it. */
+const void *pp_config_section(const struct pp_config *c,
+	const struct pp_conf_section *s);
 /* Looks a type up in the configured catalog. */
 const struct pp_type_conf *pp_config_type(const struct pp_config *c,
 	const char *name);

@@ -37,6 +37,18 @@ pp_capacity_percent(long long allocated, long long total)
 }
 
 void
+pp_capacity_count(int status, long long usable_mb, long long allocated_mb,
+	long long *total_mb, long long *pending_mb,
+	long long *all_allocated_mb)
+{
+	*all_allocated_mb += allocated_mb;
+	if (status == PP_ST_READY)
+		*total_mb += usable_mb;
+	else if (status == PP_ST_PROVISIONING)
+		*pending_mb += usable_mb;
+}
+
+void
 pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f)
 {
 	memset(f, 0, sizeof *f);
@@ -45,11 +57,9 @@ pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f)
 
 		f->counts[n->kind][n->status]++;
 		f->roles[n->role][n->kind][n->status]++;
-		f->allocated_ram_mb += n->allocated_ram_mb;
-		if (n->status == PP_ST_READY)
-			f->total_ram_mb += n->usable_ram_mb;
-		else if (n->status == PP_ST_PROVISIONING)
-			f->pending_ram_mb += n->usable_ram_mb;
+		pp_capacity_count(n->status, n->usable_ram_mb,
+			n->allocated_ram_mb, &f->total_ram_mb,
+			&f->pending_ram_mb, &f->allocated_ram_mb);
 		f->spares += pp_node_is_spare(n);
 		f->containers += (long)n->ncontainers;
 		f->players += n->players;

@@ -29,6 +29,12 @@ int pp_billing_minute(const struct pp_node *n, time_t now);
 /* capacity percent from the figures; 0 with nothing, 100 when there is
  * demand but no ready capacity */
 double pp_capacity_percent(long long allocated, long long total);
+/* Counts one node's RAM by the one rule the fleet figures and the
+ * engine share: what game servers hold counts on every node, usable RAM
+ * of a ready node is capacity, of a provisioning one pending capacity. */
+void pp_capacity_count(int status, long long usable_mb,
+	long long allocated_mb, long long *total_mb, long long *pending_mb,
+	long long *all_allocated_mb);
 
 void pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f);
 json_object *pp_fleet_json(const struct pp_fleet *f);

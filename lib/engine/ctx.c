@@ -11,6 +11,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "engine/enode.h"
 #include "engine/internal.h"
 #include "engine/placement.h"
@@ -230,6 +231,7 @@ priv_of(struct pp_engine_ctx *ctx)
 void
 pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 {
+	const struct pp_headroom_conf *headroom = pp_headroom_conf(c->cfg);
 	const struct pp_catalog *cat = c->catalog;
 	int mode;
 
@@ -242,11 +244,8 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *n = &c->nodes[i];
 
-		c->allocated_mb += n->allocated_mb;
-		if (n->status == PP_ST_READY)
-			c->total_mb += n->usable_mb;
-		else if (n->status == PP_ST_PROVISIONING)
-			c->pending_mb += n->usable_mb;
+		pp_capacity_count(n->status, n->usable_mb, n->allocated_mb,
+			&c->total_mb, &c->pending_mb, &c->allocated_mb);
 		if (n->largest_mb > c->largest_mb)
 			c->largest_mb = n->largest_mb;
 		if (n->kind != PP_KIND_CLOUD)
@@ -258,10 +257,10 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 			c->spares_pending++;
 	}
 	c->slot_mb = 0;
-	if (c->cfg->headroom.enabled) {
-		c->slot_mb = c->cfg->headroom.slot_ram_mb > 0 ?
-			c->cfg->headroom.slot_ram_mb : c->largest_mb;
-		if (!c->cfg->headroom.slot_ram_mb &&
+	if (headroom->on.enabled) {
+		c->slot_mb = headroom->slot_ram_mb > 0 ?
+			headroom->slot_ram_mb : c->largest_mb;
+		if (!headroom->slot_ram_mb &&
 		    c->slot_memory_mb > c->slot_mb)
 			c->slot_mb = c->slot_memory_mb;
 	}
@@ -293,7 +292,7 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	mode = pp_type_choice_parse(c->cfg->cloud.type_choice);
 	choose_type(c, cat, refusals, mode < 0 ? PP_TC_CHEAPEST_PER_GB : mode,
 		&c->worker_type);
-	mode = pp_type_choice_parse(c->cfg->spare.type_choice);
+	mode = pp_type_choice_parse(pp_spare_conf(c->cfg)->type_choice);
 	choose_type(c, cat, refusals, mode < 0 ? PP_TC_SMALLEST_FIT : mode,
 		&c->spare_type);
 }

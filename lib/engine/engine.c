@@ -13,6 +13,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "engine/enode.h"
 #include "engine/internal.h"
 #include "doc/fleet.h"
@@ -31,15 +32,75 @@ pp_say(char *buf, size_t len, const char *fmt, ...)
 	va_end(ap);
 }
 
-/* The registered policies: one line per policy. */
+/* The registered policies: one line per policy. Their keys stand in
+ * the config (and in pp-config's output) in this order. */
 static const struct pp_policy *const registered[] = {
 	&pp_policy_reactive,
 	&pp_policy_spare,
-	&pp_policy_predictive,
 	&pp_policy_unneeded,
 	&pp_policy_headroom,
+	&pp_policy_predictive,
 };
 #define NREGISTERED (sizeof registered / sizeof registered[0])
+
+/* The table's config sections, for the config loader. */
+static size_t
+sections(const struct pp_conf_section **out)
+{
+	for (size_t i = 0; i < NREGISTERED; i++)
+		out[i] = registered[i]->conf;
+	return NREGISTERED;
+}
+
+struct pp_config *
+pp_engine_config_load(const char *path, char *err, size_t errlen)
+{
+	const struct pp_conf_section *s[NREGISTERED];
+
+	return pp_config_load(path, s, sections(s), err, errlen);
+}
+
+struct pp_config *
+pp_engine_config_parse(const char *yaml, size_t len, const char *name,
+	char *err, size_t errlen)
+{
+	const struct pp_conf_section *s[NREGISTERED];
+
+	return pp_config_parse(yaml, len, name, s, sections(s), err, errlen);
+}
+
+void
+pp_engine_config_keys(FILE *f)
+{
+	const struct pp_conf_section *s[NREGISTERED];
+
+	pp_config_dump_keys(s, sections(s), f);
+}
+
+const void *
+pp_policy_settings(const struct pp_config *cfg, const struct pp_policy *p)
+{
+	const void *s = pp_config_section(cfg, p->conf);
+
+	if (!s)
+		pp_die(PP_EXIT_FAIL, "internal: the config was loaded without "
+			"the keys of policy '%s'", p->name);
+	return s;
+}
+
+int
+pp_policy_enabled(const struct pp_config *cfg, const struct pp_policy *p)
+{
+	return ((const struct pp_policy_conf *)pp_policy_settings(cfg,
+		p))->enabled;
+}
+
+long
+pp_policy_priority(const struct pp_config *cfg, const struct pp_policy *p)
+{
+	return ((const struct pp_policy_conf *)pp_policy_settings(cfg,
+		p))->priority;
+}
 
 const char *
 pp_action_name(int a)
@@ -74,13 +135,15 @@ pp_engine_policies(const struct pp_config *cfg,
 
 	for (size_t i = 0; i < NREGISTERED && n < max; i++)
 		out[n++] = registered[i];
+	if (!cfg)
+		return n;
 	/* insertion sort: stable, so equal priorities keep table order */
 	for (size_t i = 1; i < n; i++) {
 		const struct pp_policy *p = out[i];
-		long pr = p->priority(cfg);
+		long pr = pp_policy_priority(cfg, p);
 		size_t j = i;
 
-		while (j > 0 && out[j - 1]->priority(cfg) < pr) {
+		while (j > 0 && pp_policy_priority(cfg, out[j - 1]) < pr) {
 			out[j] = out[j - 1];
 			j--;
 		}
@@ -355,8 +418,8 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 		json_object *empty = NULL;
 
 		e->policy = pols[i];
-		e->priority = pols[i]->priority(c.cfg);
-		e->enabled = pols[i]->enabled(c.cfg);
+		e->priority = pp_policy_priority(c.cfg, pols[i]);
+		e->enabled = pp_policy_enabled(c.cfg, pols[i]);
 		if (!e->enabled) {
 			e->v.verdict = PP_V_OFF;
 			pp_say(e->v.reason, sizeof e->v.reason,

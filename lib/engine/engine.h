@@ -29,10 +29,13 @@
  *	pp_engine_ctx_free(&ctx);                  frees only what
  *						    prepare/from_doc made
  *
- * Adding a policy: a new lib/policy_NAME.c defining
- * `const struct pp_policy pp_policy_NAME`, its extern line below, and one
- * line in the table in lib/engine/engine.c. A policy switched off in the config
- * (its `enabled` hook returns 0) is listed with verdict "off".
+ * Adding a policy: a new lib/engine/policy_NAME.c defining
+ * `const struct pp_policy pp_policy_NAME` with its config section (its
+ * keys, defaults, ranges and default-profile values: lib/conf/keys.h),
+ * its extern line below, and one line in the table in
+ * lib/engine/engine.c. The config, pp-config, pp-status, pp-sim and
+ * --explain walk the table. A policy switched off in the config (its
+ * `enabled` key) is listed with verdict "off".
  *
  * ---------------------------------------------------------------------
  * State: the "decide" section of STATE_DIR/state.json (in/out), whose
@@ -48,10 +51,12 @@
 #define PP_ENGINE_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 #include <json-c/json.h>
 
 struct pp_config;
+struct pp_conf_section;
 struct pp_catalog;
 struct pp_forecast;
 
@@ -186,8 +191,9 @@ struct pp_decision_view {
 
 struct pp_policy {
 	const char *name;
-	int (*enabled)(const struct pp_config *cfg);
-	long (*priority)(const struct pp_config *cfg);
+	/* its keys under policies.NAME; the struct they fill begins with
+	 * struct pp_policy_conf (lib/engine/settings.h) */
+	const struct pp_conf_section *conf;
 	/* Both hooks read ctx and their own state object `mine` (the
 	 * policy's entry under "policies", possibly empty; never NULL) and
 	 * must not change either. should_scale_down is called only when
@@ -208,8 +214,8 @@ struct pp_policy {
 		const struct pp_verdict *v, const struct pp_decision_view *d);
 };
 
-/* The registered policies, sorted by priority (highest first) for cfg;
- * returns the count. */
+/* The registered policies, sorted by priority (highest first) for cfg
+ * (cfg NULL: in the table's order); returns the count. */
 extern const struct pp_policy pp_policy_reactive;
 extern const struct pp_policy pp_policy_spare;
 extern const struct pp_policy pp_policy_predictive;
@@ -217,6 +223,21 @@ extern const struct pp_policy pp_policy_unneeded;
 extern const struct pp_policy pp_policy_headroom;
 size_t pp_engine_policies(const struct pp_config *cfg,
 	const struct pp_policy **out, size_t max);
+/* A policy's settings (its section's struct) and the two every policy
+ * has. */
+const void *pp_policy_settings(const struct pp_config *cfg,
+	const struct pp_policy *p);
+int pp_policy_enabled(const struct pp_config *cfg, const struct pp_policy *p);
+long pp_policy_priority(const struct pp_config *cfg,
+	const struct pp_policy *p);
+/* The config with the keys of every policy in the table: what the tools
+ * load (pp_config_load with the table's sections). */
+struct pp_config *pp_engine_config_load(const char *path, char *err,
+	size_t errlen);
+struct pp_config *pp_engine_config_parse(const char *yaml, size_t len,
+	const char *name, char *err, size_t errlen);
+/* Prints every key of that config (pp_config_dump_keys). */
+void pp_engine_config_keys(FILE *f);
 
 struct pp_evaluation {
 	const struct pp_policy *policy;

@@ -21,6 +21,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/forecast.h"
+#include "engine/settings.h"
 #include "base/http.h"
 #include "store/registry.h"
 #include "base/util.h"
@@ -339,15 +340,16 @@ cmp_long(const void *a, const void *b)
 size_t
 pp_forecast_horizons(const struct pp_config *cfg, long *hz)
 {
+	const struct pp_predictive_conf *predictive = pp_predictive_conf(cfg);
 	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < cfg->forecast.horizons.n &&
 	    n < PP_FORECAST_MAX - 2; i++)
 		hz[n++] = cfg->forecast.horizons.v[i];
-	if (cfg->predictive.enabled) {
-		hz[n++] = cfg->predictive.provisioning_time +
-			cfg->predictive.margin;
-		hz[n++] = cfg->predictive.horizon;
+	if (predictive->on.enabled) {
+		hz[n++] = predictive->provisioning_time +
+			predictive->margin;
+		hz[n++] = predictive->horizon;
 	}
 	qsort(hz, n, sizeof *hz, cmp_long);
 	for (size_t i = 0; i < n; i++)

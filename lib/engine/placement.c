@@ -10,6 +10,7 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "engine/internal.h"
 #include "engine/placement.h"
 #include "doc/fleet.h"
@@ -327,10 +328,9 @@ is_spare(const struct pp_enode *n)
 }
 
 struct cand {
+	struct pp_removal_key key;  /* first: pp_removal_qsort_cmp */
 	const struct pp_enode *n;
-	int spare, counted;
-	double util;
-	long left;
+	int counted;
 };
 
 int
@@ -345,14 +345,20 @@ pp_removal_cmp(const struct pp_removal_key *x, const struct pp_removal_key *y)
 	return strcmp(x->id, y->id);
 }
 
-static int
-cmp_cand(const void *a, const void *b)
+int
+pp_removal_qsort_cmp(const void *a, const void *b)
 {
-	const struct cand *x = a, *y = b;
-	struct pp_removal_key kx = {x->spare, x->util, x->left, x->n->id};
-	struct pp_removal_key ky = {y->spare, y->util, y->left, y->n->id};
+	return pp_removal_cmp(a, b);
+}
 
-	return pp_removal_cmp(&kx, &ky);
+struct pp_removal_key
+pp_removal_key_of(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	struct pp_removal_key k = {is_spare(n), n->usable_mb > 0 ?
+		(double)n->allocated_mb / (double)n->usable_mb : 1.0,
+		pp_engine_paid_left(n, c->now), n->id};
+
+	return k;
 }
 
 static int
@@ -498,8 +504,9 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 	const struct pp_verdict *v, long keep_spares, json_object *cands,
 	char *why, size_t whylen)
 {
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	const struct pp_config *cfg = c->cfg;
-	double limit = cfg->reactive.up_threshold - cfg->reactive.down_margin;
+	double limit = reactive->up_threshold - reactive->down_margin;
 	struct cand *list;
 	size_t n = 0, checked = 0;
 	const struct pp_enode *found = NULL;
@@ -514,15 +521,12 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 			continue;
 		if (v->node && strcmp(v->node, e->id))
 			continue;
+		list[n].key = pp_removal_key_of(c, e);
 		list[n].n = e;
-		list[n].spare = is_spare(e);
 		list[n].counted = pp_engine_counted_spare(c, e);
-		list[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
-			(double)e->usable_mb : 1.0;
-		list[n].left = pp_engine_paid_left(e, c->now);
 		n++;
 	}
-	qsort(list, n, sizeof *list, cmp_cand);
+	qsort(list, n, sizeof *list, pp_removal_qsort_cmp);
 	if (n && c->cloud_nodes - 1 < cfg->limits.min_cloud_nodes) {
 		pp_say(why, whylen, "limits.min_cloud_nodes is %ld and "
 			"there are %ld cloud nodes", cfg->limits.min_cloud_nodes,
@@ -543,8 +547,8 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 			pp_say(w, sizeof w, "capacity after removal %.2f%% "
 				"would exceed %.1f%% (up threshold %.1f%% minus "
 				"margin %.1f)", after, limit,
-				cfg->reactive.up_threshold,
-				cfg->reactive.down_margin);
+				reactive->up_threshold,
+				reactive->down_margin);
 		} else if (checked >= MAX_FIT_CHECKS) {
 			pp_say(w, sizeof w, "not checked (first %d "
 				"candidates only)", MAX_FIT_CHECKS);
@@ -558,9 +562,9 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 		} else {
 			pp_say(w, sizeof w, "%s, %.0f%% used, %ld s left in "
 				"its paid hour, capacity after removal %.2f%%",
-				list[i].spare ? "idle spare" : "cloud node",
-				list[i].util * 100, list[i].left > 3600 ? -1 :
-				list[i].left, after);
+				list[i].key.spare ? "idle spare" : "cloud node",
+				list[i].key.util * 100, list[i].key.left > 3600 ?
+				-1 : list[i].key.left, after);
 			found = e;
 		}
 		if (!found && !first[0])

@@ -111,5 +111,11 @@ struct pp_removal_key {
 };
 int pp_removal_cmp(const struct pp_removal_key *a,
 	const struct pp_removal_key *b);
+/* A ready cloud node's key, at ctx's time (id borrowed from n). */
+struct pp_removal_key pp_removal_key_of(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n);
+/* qsort's comparison for an array of structs that begin with a struct
+ * pp_removal_key: the removal order. */
+int pp_removal_qsort_cmp(const void *a, const void *b);
 
 #endif

@@ -26,31 +26,50 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "base/util.h"
 
-static int
-enabled(const struct pp_config *cfg)
-{
-	return cfg->headroom.enabled;
-}
+static const struct pp_conf_value profile_default[] = {
+	{"enabled", "true"},
+	{NULL, NULL},
+};
+/* Its keys, under policies.headroom. */
+#define K(f, ...) PP_KEY(struct pp_headroom_conf, f, #f, __VA_ARGS__)
+static const struct pp_conf_key keys[] = {
+	PP_POLICY_KEYS(struct pp_headroom_conf, "false", "15"),
+	K(slots, PP_T_INT, "1", "free slots to keep on ready and "
+		"booting nodes (K)"),
+	K(slot_ram_mb, PP_T_INT, "0", "slot size in MB (0: the "
+		"largest game server seen within memory)"),
+	K(memory, PP_T_DUR, "7d", "how long the largest game server "
+		"seen sets the slot size"),
+	{.path = NULL},
+};
+#undef K
 
-static long
-priority(const struct pp_config *cfg)
+static const struct pp_conf_section section = {
+	"headroom", "keep free slots for the largest game server",
+	sizeof(struct pp_headroom_conf), keys, profile_default,
+};
+
+const struct pp_headroom_conf *
+pp_headroom_conf(const struct pp_config *cfg)
 {
-	return cfg->headroom.priority;
+	return pp_policy_settings(cfg, &pp_policy_headroom);
 }
 
 long long
 pp_headroom_memory(const struct pp_config *cfg, json_object *decide_state,
 	time_t now)
 {
+	const struct pp_headroom_conf *headroom = pp_headroom_conf(cfg);
 	json_object *mine = pp_jget(pp_jget(decide_state, "policies"),
 		"headroom");
 	time_t at = pp_jtime(mine, "slot_seen_at");
 	long long mb = pp_jint(mine, "slot_mb", 0);
 
-	if (!cfg->headroom.enabled || !at || mb <= 0 ||
-	    now - at > cfg->headroom.memory)
+	if (!headroom->on.enabled || !at || mb <= 0 ||
+	    now - at > headroom->memory)
 		return 0;
 	return mb;
 }
@@ -58,15 +77,17 @@ pp_headroom_memory(const struct pp_config *cfg, json_object *decide_state,
 long
 pp_headroom_floor(const struct pp_engine_ctx *c)
 {
-	return c->cfg->headroom.enabled && c->slot_mb > 0 ?
-		c->cfg->headroom.slots : 0;
+	const struct pp_headroom_conf *headroom = pp_headroom_conf(c->cfg);
+
+	return headroom->on.enabled && c->slot_mb > 0 ?
+		headroom->slots : 0;
 }
 
 static void
 should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
-	long k = c->cfg->headroom.slots, per, need;
+	long k = pp_headroom_conf(c->cfg)->slots, per, need;
 
 	(void)p;
 	(void)mine;
@@ -117,7 +138,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	/* the same size seen again renews its time, at most every ten
 	 * minutes (a time written every cycle costs pp-sim dearly) */
 	if (c->largest_mb > kept || !at ||
-	    c->now - at > c->cfg->headroom.memory ||
+	    c->now - at > pp_headroom_conf(c->cfg)->memory ||
 	    (c->largest_mb == kept && c->now - at >= 600)) {
 		json_object_object_add(mine, "slot_mb",
 			json_object_new_int64(c->largest_mb));
@@ -128,8 +149,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 
 const struct pp_policy pp_policy_headroom = {
 	.name = "headroom",
-	.enabled = enabled,
-	.priority = priority,
+	.conf = &section,
 	.should_scale_up = should_up,
 	.should_scale_down = NULL,
 	.update = update,

@@ -14,6 +14,7 @@
 
 #include "conf/config.h"
 #include "engine/policy_predictive.h"
+#include "engine/settings.h"
 
 /* Steps at which the forecast is scanned for the first crossing. */
 #define SCAN_STEP 300L
@@ -34,8 +35,9 @@ void
 pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
 	double capacity_mb, struct pp_predictive_verdict *v)
 {
-	long lead = cfg->predictive.provisioning_time + cfg->predictive.margin;
-	double th = cfg->predictive.threshold / 100.0;
+	const struct pp_predictive_conf *predictive = pp_predictive_conf(cfg);
+	long lead = predictive->provisioning_time + predictive->margin;
+	double th = predictive->threshold / 100.0;
 	double fc;
 
 	memset(v, 0, sizeof *v);
@@ -49,27 +51,27 @@ pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
 	fc = pp_forecast_value(f, lead);
 	v->forecast_mb = fc;
 	v->shortfall_in = first_crossing(f, th * capacity_mb,
-		cfg->predictive.horizon);
+		predictive->horizon);
 	if (fc <= th * capacity_mb) {
 		snprintf(v->reason, sizeof v->reason, "forecast %.0f MB in "
 			"%ld min within %.0f%% of %.0f MB", fc, lead / 60,
-			cfg->predictive.threshold, capacity_mb);
+			predictive->threshold, capacity_mb);
 		return;
 	}
 	v->up = 1;
 	v->need_mb = fc / th - capacity_mb;
 	if (v->shortfall_in < 0 || v->shortfall_in > lead)
 		v->shortfall_in = lead;
-	if (pp_forecast_value(f, cfg->predictive.provisioning_time) >
+	if (pp_forecast_value(f, predictive->provisioning_time) >
 	    capacity_mb)
 		v->urgency = "critical";
-	else if (v->shortfall_in <= cfg->predictive.provisioning_time)
+	else if (v->shortfall_in <= predictive->provisioning_time)
 		v->urgency = "high";
 	else
 		v->urgency = "medium";
 	snprintf(v->reason, sizeof v->reason, "forecast %.0f MB in %ld min "
 		"over %.0f%% of %.0f MB", fc, lead / 60,
-		cfg->predictive.threshold, capacity_mb);
+		predictive->threshold, capacity_mb);
 }
 
 void
@@ -77,6 +79,7 @@ pp_predictive_veto(const struct pp_config *cfg,
 	const struct pp_forecast *f, double capacity_after_mb,
 	double up_threshold, struct pp_predictive_verdict *v)
 {
+	const struct pp_predictive_conf *predictive = pp_predictive_conf(cfg);
 	long h;
 
 	memset(v, 0, sizeof *v);
@@ -88,11 +91,11 @@ pp_predictive_veto(const struct pp_config *cfg,
 		return;
 	}
 	h = first_crossing(f, up_threshold / 100.0 * capacity_after_mb,
-		cfg->predictive.horizon);
+		predictive->horizon);
 	if (h < 0) {
 		snprintf(v->reason, sizeof v->reason, "forecast stays under "
 			"%.0f%% of %.0f MB for %ld min", up_threshold,
-			capacity_after_mb, cfg->predictive.horizon / 60);
+			capacity_after_mb, predictive->horizon / 60);
 		return;
 	}
 	v->veto = 1;
@@ -109,16 +112,29 @@ pp_predictive_veto(const struct pp_config *cfg,
 #include "engine/engine.h"
 #include "store/registry.h"
 
-static int
-enabled(const struct pp_config *cfg)
-{
-	return cfg->predictive.enabled;
-}
+/* Its keys, under policies.predictive. */
+#define K(f, ...) PP_KEY(struct pp_predictive_conf, f, #f, __VA_ARGS__)
+static const struct pp_conf_key keys[] = {
+	PP_POLICY_KEYS(struct pp_predictive_conf, "true", "20"),
+	K(threshold, PP_T_DOUBLE, "80", "scale up when the "
+		"forecast exceeds this percent", .range = PP_PERCENT_ABOVE_0),
+	K(horizon, PP_T_DUR, "2h", "how far ahead to look"),
+	K(provisioning_time, PP_T_DUR, "5m", "time a new "
+		"server needs"),
+	K(margin, PP_T_DUR, "10m", "extra lead time"),
+	{.path = NULL},
+};
+#undef K
 
-static long
-priority(const struct pp_config *cfg)
+static const struct pp_conf_section section = {
+	"predictive", "scale ahead of the forecast",
+	sizeof(struct pp_predictive_conf), keys, NULL,
+};
+
+const struct pp_predictive_conf *
+pp_predictive_conf(const struct pp_config *cfg)
 {
-	return cfg->predictive.priority;
+	return pp_policy_settings(cfg, &pp_policy_predictive);
 }
 
 static int
@@ -162,6 +178,8 @@ static void
 should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
+	const struct pp_predictive_conf *predictive =
+		pp_predictive_conf(c->cfg);
 	struct pp_forecast f;
 	struct pp_predictive_verdict pv;
 	double cap = (double)(c->total_mb + c->pending_mb);
@@ -173,10 +191,10 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		return;
 	pp_predictive_up(c->cfg, &f, cap, &pv);
 	pp_figure_num(v, "forecast_mb", pv.forecast_mb, 0);
-	pp_figure_int(v, "lead_s", c->cfg->predictive.provisioning_time +
-		c->cfg->predictive.margin);
+	pp_figure_int(v, "lead_s", predictive->provisioning_time +
+		predictive->margin);
 	pp_figure_num(v, "capacity_mb", cap, 0);
-	pp_figure_num(v, "threshold", c->cfg->predictive.threshold, 2);
+	pp_figure_num(v, "threshold", predictive->threshold, 2);
 	pp_figure_int(v, "shortfall_in_s", pv.shortfall_in);
 	snprintf(v->reason, sizeof v->reason, "%s", pv.reason);
 	if (!pv.up)
@@ -213,7 +231,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	if (!smallest || load(c, &f, v) < 0)
 		return;
 	pp_predictive_veto(c->cfg, &f, (double)(c->total_mb + c->pending_mb
-		- smallest), c->cfg->reactive.up_threshold, &pv);
+		- smallest), pp_reactive_conf(c->cfg)->up_threshold, &pv);
 	snprintf(v->reason, sizeof v->reason, "%s", pv.reason);
 	if (pv.veto) {
 		v->verdict = PP_V_VETO;
@@ -223,5 +241,5 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 }
 
 const struct pp_policy pp_policy_predictive = {
-	"predictive", enabled, priority, should_up, should_down, NULL,
+	"predictive", &section, should_up, should_down, NULL,
 };

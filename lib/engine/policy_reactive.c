@@ -14,21 +14,57 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "store/decide_mem.h"
 #include "store/registry.h"
 #include "doc/fleet.h"
 #include "base/util.h"
 
-static int
-enabled(const struct pp_config *cfg)
-{
-	return cfg->reactive.enabled;
-}
+/* The default profile: what pp-sim showed cheapest at the refused-starts
+ * target on the README's backtest (profile: seed keeps the rows'). */
+static const struct pp_conf_value profile_default[] = {
+	{"up_threshold", "80"},
+	/* scale-down is the unneeded rule's: billing-aware, held */
+	{"down_threshold", "0"},
+	{"down_window", "10m"},
+	{"down_margin", "5"},
+	{NULL, NULL},
+};
+/* Its keys, under policies.reactive. */
+#define K(f, ...) PP_KEY(struct pp_reactive_conf, f, #f, __VA_ARGS__)
+static const struct pp_conf_key keys[] = {
+	PP_POLICY_KEYS(struct pp_reactive_conf, "true", "10"),
+	K(up_threshold, PP_T_DOUBLE, "85", "scale up above "
+		"this capacity percent", .range = PP_PERCENT_ABOVE_0),
+	K(down_threshold, PP_T_DOUBLE, "30", "scale down "
+		"below this capacity percent", .range = PP_PERCENT,
+		.at_most = "up_threshold", .strict = 1),
+	K(cooldown, PP_T_DUR, "5m", "pause after its own action"),
+	K(down_window, PP_T_DUR, "20m", "how long capacity must "
+		"stay below down_threshold"),
+	K(down_after_up, PP_T_DUR, "10m", "no scale-down this "
+		"soon after a scale-up"),
+	K(urgency_high, PP_T_DOUBLE, "90", "high urgency above "
+		"this percent", .range = PP_PERCENT_ABOVE_0,
+		.at_most = "urgency_critical"),
+	K(urgency_critical, PP_T_DOUBLE, "95", "critical "
+		"urgency above this percent", .range = PP_PERCENT_ABOVE_0),
+	K(down_margin, PP_T_DOUBLE, "10", "after a removal the "
+		"fleet stays this many points under up_threshold",
+		.range = PP_PERCENT),
+	{.path = NULL},
+};
+#undef K
 
-static long
-priority(const struct pp_config *cfg)
+static const struct pp_conf_section section = {
+	"reactive", "scale on current capacity",
+	sizeof(struct pp_reactive_conf), keys, profile_default,
+};
+
+const struct pp_reactive_conf *
+pp_reactive_conf(const struct pp_config *cfg)
 {
-	return cfg->reactive.priority;
+	return pp_policy_settings(cfg, &pp_policy_reactive);
 }
 
 /* Seconds of cooldown left after this policy's own last action; none
@@ -42,7 +78,7 @@ cooldown_left(const struct pp_engine_ctx *c, json_object *mine)
 
 	if (!last || pp_decide_mem_policy_failed(mine))
 		return 0;
-	left = (long)(last + c->cfg->reactive.cooldown - c->now);
+	left = (long)(last + pp_reactive_conf(c->cfg)->cooldown - c->now);
 	return left > 0 ? left : 0;
 }
 
@@ -51,7 +87,7 @@ cooldown_left(const struct pp_engine_ctx *c, json_object *mine)
 static long
 size_count(const struct pp_engine_ctx *c)
 {
-	double up = c->cfg->reactive.up_threshold;
+	double up = pp_reactive_conf(c->cfg)->up_threshold;
 	long long have = c->total_mb + c->pending_mb;
 	long long usable = c->worker_type.usable_mb;
 	long n;
@@ -75,7 +111,7 @@ static void
 figures(const struct pp_engine_ctx *c, json_object *mine,
 	struct pp_verdict *v)
 {
-	const struct pp_config *cfg = c->cfg;
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	time_t below = pp_jtime(mine, "below_since");
 
 	pp_figure_num(v, "capacity_percent", c->capacity_pct, 3);
@@ -83,10 +119,10 @@ figures(const struct pp_engine_ctx *c, json_object *mine,
 	pp_figure_int(v, "allocated_ram_mb", c->allocated_mb);
 	pp_figure_int(v, "total_ram_mb", c->total_mb);
 	pp_figure_int(v, "pending_ram_mb", c->pending_mb);
-	pp_figure_num(v, "up_threshold", cfg->reactive.up_threshold, 2);
-	pp_figure_num(v, "down_threshold", cfg->reactive.down_threshold, 2);
+	pp_figure_num(v, "up_threshold", reactive->up_threshold, 2);
+	pp_figure_num(v, "down_threshold", reactive->down_threshold, 2);
 	pp_figure_int(v, "cooldown_left_s", cooldown_left(c, mine));
-	if (below && c->effective_pct < cfg->reactive.down_threshold) {
+	if (below && c->effective_pct < reactive->down_threshold) {
 		char buf[PP_TIME_LEN];
 
 		pp_figure_str(v, "below_since", pp_format_time(below, buf,
@@ -96,7 +132,7 @@ figures(const struct pp_engine_ctx *c, json_object *mine,
 		pp_figure_str(v, "below_since", NULL);
 		pp_figure_int(v, "below_for_s", 0);
 	}
-	pp_figure_int(v, "down_window_s", cfg->reactive.down_window);
+	pp_figure_int(v, "down_window_s", reactive->down_window);
 	pp_figure_int(v, "since_scale_up_s", c->last_scale_up ?
 		(long long)(c->now - c->last_scale_up) : -1);
 }
@@ -105,25 +141,25 @@ static void
 should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
-	const struct pp_config *cfg = c->cfg;
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	double pct = c->effective_pct;
 	long cd = cooldown_left(c, mine);
 
 	(void)p;
 	figures(c, mine, v);
-	if (!(pct > cfg->reactive.up_threshold))
+	if (!(pct > reactive->up_threshold))
 		return;
 	if (cd > 0) {
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
 			"%.1f%% but cooldown: %lds left after its last action",
-			pct, cfg->reactive.up_threshold, cd);
+			pct, reactive->up_threshold, cd);
 		return;
 	}
 	v->verdict = PP_V_UP;
 	v->action = PP_ACT_SCALE_UP;
-	if (pct > cfg->reactive.urgency_critical)
+	if (pct > reactive->urgency_critical)
 		v->urgency = PP_URG_CRITICAL;
-	else if (pct > cfg->reactive.urgency_high)
+	else if (pct > reactive->urgency_high)
 		v->urgency = PP_URG_HIGH;
 	else
 		v->urgency = PP_URG_MEDIUM;
@@ -131,16 +167,16 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	if (v->urgency == PP_URG_MEDIUM)
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
 			"%.1f%% (urgency medium)", pct,
-			cfg->reactive.up_threshold);
+			reactive->up_threshold);
 	else if (c->worker_type.ok)
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
 			"%.1f%% (urgency %s: %ld x %s bring it under "
-			"%.1f%%)", pct, cfg->reactive.up_threshold,
+			"%.1f%%)", pct, reactive->up_threshold,
 			pp_urgency_name(v->urgency), v->count,
-			c->worker_type.type, cfg->reactive.up_threshold);
+			c->worker_type.type, reactive->up_threshold);
 	else	/* no type to count in: the engine says why */
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
-			"%.1f%% (urgency %s)", pct, cfg->reactive.up_threshold,
+			"%.1f%% (urgency %s)", pct, reactive->up_threshold,
 			pp_urgency_name(v->urgency));
 }
 
@@ -148,7 +184,7 @@ static void
 should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
-	const struct pp_config *cfg = c->cfg;
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	double pct = c->effective_pct;
 	time_t below = pp_jtime(mine, "below_since");
 	long cd = cooldown_left(c, mine);
@@ -157,42 +193,42 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	(void)p;
 	if (v->reason[0])
 		return;
-	if (!(pct < cfg->reactive.down_threshold)) {
+	if (!(pct < reactive->down_threshold)) {
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% "
 			"between %.1f%% and %.1f%%", pct,
-			cfg->reactive.down_threshold,
-			cfg->reactive.up_threshold);
+			reactive->down_threshold,
+			reactive->up_threshold);
 		return;
 	}
 	/* no record yet: this cycle starts the window */
 	for_s = below ? (long)(c->now - below) : 0;
-	if (for_s < cfg->reactive.down_window) {
+	if (for_s < reactive->down_window) {
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
 			"%.1f%% for %ld of %ld min (the window must pass "
-			"without a break)", pct, cfg->reactive.down_threshold,
-			for_s / 60, cfg->reactive.down_window / 60);
+			"without a break)", pct, reactive->down_threshold,
+			for_s / 60, reactive->down_window / 60);
 		return;
 	}
 	since_up = c->last_scale_up ? (long)(c->now - c->last_scale_up) : -1;
-	if (since_up >= 0 && since_up < cfg->reactive.down_after_up) {
+	if (since_up >= 0 && since_up < reactive->down_after_up) {
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
 			"%.1f%% for %ld min, but the last scale-up was %ld "
 			"min ago (down_after_up %ld min)", pct,
-			cfg->reactive.down_threshold, for_s / 60,
-			since_up / 60, cfg->reactive.down_after_up / 60);
+			reactive->down_threshold, for_s / 60,
+			since_up / 60, reactive->down_after_up / 60);
 		return;
 	}
 	if (cd > 0) {
 		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
 			"%.1f%% but cooldown: %lds left after its last action",
-			pct, cfg->reactive.down_threshold, cd);
+			pct, reactive->down_threshold, cd);
 		return;
 	}
 	v->verdict = PP_V_DOWN;
 	v->urgency = PP_URG_LOW;
 	v->count = 1;
 	snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < %.1f%% for "
-		"%ld min", pct, cfg->reactive.down_threshold, for_s / 60);
+		"%ld min", pct, reactive->down_threshold, for_s / 60);
 }
 
 /* Keeps the down window's since-when: set on the first cycle below the
@@ -205,7 +241,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	(void)p;
 	(void)v;
 	(void)d;
-	if (c->effective_pct < c->cfg->reactive.down_threshold) {
+	if (c->effective_pct < pp_reactive_conf(c->cfg)->down_threshold) {
 		if (!pp_jtime(mine, "below_since"))
 			json_object_object_add(mine, "below_since",
 				pp_jnew_time(c->now));
@@ -216,8 +252,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 
 const struct pp_policy pp_policy_reactive = {
 	.name = "reactive",
-	.enabled = enabled,
-	.priority = priority,
+	.conf = &section,
 	.should_scale_up = should_up,
 	.should_scale_down = should_down,
 	.update = update,

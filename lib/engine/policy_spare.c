@@ -12,20 +12,43 @@
 
 #include "conf/config.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "engine/placement.h"
 #include "doc/fleet.h"
 #include "base/util.h"
 
-static int
-enabled(const struct pp_config *cfg)
-{
-	return cfg->spare.enabled;
-}
+static const struct pp_conf_value profile_default[] = {
+	{"schedule", "1"},
+	/* a cx53 spare costs 0.028 EUR/h, the smallest (cpx52) 0.044 */
+	{"type_choice", "cheapest"},
+	{NULL, NULL},
+};
+/* Its keys, under policies.spare. */
+#define K(f, ...) PP_KEY(struct pp_spare_conf, f, #f, __VA_ARGS__)
+static const struct pp_conf_key keys[] = {
+	PP_POLICY_KEYS(struct pp_spare_conf, "true", "5"),
+	K(min_spares, PP_T_INT, "0", "never fewer spares",
+		.at_most = "max_spares"),
+	K(max_spares, PP_T_INT, "5", "never more spares"),
+	K(schedule, PP_T_SCHEDULE, "builtin", "spares by weekday "
+		"and hour; first matching row wins"),
+	K(type_choice, PP_T_STR, "smallest_fit", "type of new "
+		"spares: cheapest_per_gb, smallest_fit or cheapest",
+		.choices = PP_CHOICES("cheapest_per_gb", "smallest_fit",
+		"cheapest")),
+	{.path = NULL},
+};
+#undef K
 
-static long
-priority(const struct pp_config *cfg)
+static const struct pp_conf_section section = {
+	"spare", "keep warm spares",
+	sizeof(struct pp_spare_conf), keys, profile_default,
+};
+
+const struct pp_spare_conf *
+pp_spare_conf(const struct pp_config *cfg)
 {
-	return cfg->spare.priority;
+	return pp_policy_settings(cfg, &pp_policy_spare);
 }
 
 static const char *const days[] = {"Sunday", "Monday", "Tuesday",
@@ -35,10 +58,10 @@ static const char *const days[] = {"Sunday", "Monday", "Tuesday",
 static long
 rule_index(const struct pp_engine_ctx *c)
 {
-	const struct pp_config *cfg = c->cfg;
+	const struct pp_spare_conf *spare = pp_spare_conf(c->cfg);
 
-	for (size_t i = 0; i < cfg->spare.nschedule; i++) {
-		const struct pp_spare_rule *r = &cfg->spare.schedule[i];
+	for (size_t i = 0; i < spare->schedule.n; i++) {
+		const struct pp_spare_rule *r = &spare->schedule.rule[i];
 
 		if ((r->days & (1u << c->weekday)) && c->hour >= r->from_hour &&
 		    c->hour < r->to_hour)
@@ -50,25 +73,27 @@ rule_index(const struct pp_engine_ctx *c)
 long
 pp_spare_target(const struct pp_engine_ctx *c)
 {
-	const struct pp_config *cfg = c->cfg;
+	const struct pp_spare_conf *spare = pp_spare_conf(c->cfg);
 	long i = rule_index(c);
-	long t = i < 0 ? cfg->spare.min_spares : cfg->spare.schedule[i].spares;
+	long t = i < 0 ? spare->min_spares : spare->schedule.rule[i].spares;
 
-	if (t > cfg->spare.max_spares)
-		t = cfg->spare.max_spares;
-	if (t < cfg->spare.min_spares)
-		t = cfg->spare.min_spares;
+	if (t > spare->max_spares)
+		t = spare->max_spares;
+	if (t < spare->min_spares)
+		t = spare->min_spares;
 	return t;
 }
 
 static void
 figures(const struct pp_engine_ctx *c, long target, struct pp_verdict *v)
 {
+	const struct pp_spare_conf *spare = pp_spare_conf(c->cfg);
+
 	pp_figure_int(v, "spares", c->spares);
 	pp_figure_int(v, "spares_provisioning", c->spares_pending);
 	pp_figure_int(v, "target", target);
-	pp_figure_int(v, "min_spares", c->cfg->spare.min_spares);
-	pp_figure_int(v, "max_spares", c->cfg->spare.max_spares);
+	pp_figure_int(v, "min_spares", spare->min_spares);
+	pp_figure_int(v, "max_spares", spare->max_spares);
 	pp_figure_int(v, "schedule_row", rule_index(c));
 	pp_figure_str(v, "weekday", days[c->weekday]);
 	pp_figure_int(v, "local_hour", c->hour);
@@ -125,12 +150,13 @@ static void
 should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
+	const struct pp_spare_conf *spare = pp_spare_conf(c->cfg);
 	long target = pp_spare_target(c);
 	const struct pp_enode *n;
 
 	(void)p;
 	(void)mine;
-	if (c->spares <= c->cfg->spare.max_spares) {
+	if (c->spares <= spare->max_spares) {
 		snprintf(v->reason, sizeof v->reason, "%ld spare%s, %ld "
 			"wanted on %s %02d:00%s", c->spares,
 			c->spares == 1 ? "" : "s", target, days[c->weekday],
@@ -142,16 +168,15 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		return;
 	v->verdict = PP_V_DOWN;
 	v->urgency = PP_URG_LOW;
-	v->count = c->spares - c->cfg->spare.max_spares;
+	v->count = c->spares - spare->max_spares;
 	v->node = n->id;
 	snprintf(v->reason, sizeof v->reason, "%ld spares > max_spares %ld",
-		c->spares, c->cfg->spare.max_spares);
+		c->spares, spare->max_spares);
 }
 
 const struct pp_policy pp_policy_spare = {
 	.name = "spare",
-	.enabled = enabled,
-	.priority = priority,
+	.conf = &section,
 	.should_scale_up = should_up,
 	.should_scale_down = should_down,
 	.update = NULL,

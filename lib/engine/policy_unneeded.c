@@ -26,44 +26,56 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "engine/placement.h"
 #include "doc/fleet.h"
 #include "base/util.h"
 
 #define MAX_CHECKS 16
 
-static int
-enabled(const struct pp_config *cfg)
+static const struct pp_conf_value profile_default[] = {
+	{"enabled", "true"},
+	{"utilisation", "70"},
+	{"hold", "30m"},
+	{"billing_window", "10m"},
+	{NULL, NULL},
+};
+/* Its keys, under policies.unneeded. */
+#define K(f, ...) PP_KEY(struct pp_unneeded_conf, f, #f, __VA_ARGS__)
+static const struct pp_conf_key keys[] = {
+	PP_POLICY_KEYS(struct pp_unneeded_conf, "false", "8"),
+	K(utilisation, PP_T_DOUBLE, "70", "a node is unneeded "
+		"when the fleet without it stays under this capacity percent",
+		.range = PP_PERCENT_ABOVE_0),
+	K(hold, PP_T_DUR, "10m", "how long a node must stay unneeded "
+		"without a break"),
+	K(billing_window, PP_T_DUR, "10m", "remove only this "
+		"close to the end of the node's paid hour (0: any time)"),
+	{.path = NULL},
+};
+#undef K
+
+static const struct pp_conf_section section = {
+	"unneeded", "remove a node the fleet does not need",
+	sizeof(struct pp_unneeded_conf), keys, profile_default,
+};
+
+const struct pp_unneeded_conf *
+pp_unneeded_conf(const struct pp_config *cfg)
 {
-	return cfg->unneeded.enabled;
+	return pp_policy_settings(cfg, &pp_policy_unneeded);
 }
 
-static long
-priority(const struct pp_config *cfg)
-{
-	return cfg->unneeded.priority;
-}
-
+/* First the engine's removal key, so that both sort alike and name the
+ * same node first. */
 struct cand {
+	struct pp_removal_key key;  /* idle spare, utilisation, seconds
+				     * left in its paid hour, id */
 	const struct pp_enode *n;
-	int spare;          /* an idle spare */
-	double util;        /* its own allocated / usable */
 	double after;       /* fleet capacity % without it */
-	long left;          /* seconds left in its paid hour */
 	int unneeded;
 	long for_s;         /* unneeded this long (should_down) */
 };
-
-/* the engine's removal order, so both name the same node first */
-static int
-cmp_cand(const void *a, const void *b)
-{
-	const struct cand *x = a, *y = b;
-	struct pp_removal_key kx = {x->spare, x->util, x->left, x->n->id};
-	struct pp_removal_key ky = {y->spare, y->util, y->left, y->n->id};
-
-	return pp_removal_cmp(&kx, &ky);
-}
 
 /* The ready cloud nodes, sorted, with `unneeded` set on those that are
  * unneeded now. Returns the count; *list is the caller's to free. */
@@ -71,7 +83,7 @@ static size_t
 scan(const struct pp_engine_ctx *c, struct cand **list)
 {
 	const struct pp_config *cfg = c->cfg;
-	long keep = cfg->spare.enabled ? pp_spare_target(c) : 0;
+	long keep = pp_spare_conf(cfg)->on.enabled ? pp_spare_target(c) : 0;
 	long keep_slots = pp_headroom_floor(c);
 	long long have = c->total_mb + c->pending_mb;
 	struct cand *l = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *l);
@@ -82,23 +94,19 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 
 		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
 			continue;
+		l[n].key = pp_removal_key_of(c, e);
 		l[n].n = e;
-		l[n].spare = pp_idle_spare(e->kind, e->status, e->role,
-			e->allocated_mb);
-		l[n].util = e->usable_mb > 0 ? (double)e->allocated_mb /
-			(double)e->usable_mb : 1.0;
 		l[n].after = pp_capacity_percent(c->allocated_mb,
 			have - e->usable_mb);
-		l[n].left = pp_engine_paid_left(e, c->now);
 		n++;
 	}
-	qsort(l, n, sizeof *l, cmp_cand);
+	qsort(l, n, sizeof *l, pp_removal_qsort_cmp);
 	for (size_t i = 0; i < n; i++) {
 		char why[256];
 
 		if (pp_engine_counted_spare(c, l[i].n) && c->spares - 1 < keep)
 			continue;
-		if (!(l[i].after < cfg->unneeded.utilisation))
+		if (!(l[i].after < pp_unneeded_conf(cfg)->utilisation))
 			continue;
 		if (c->cloud_nodes - 1 < cfg->limits.min_cloud_nodes)
 			continue;
@@ -116,17 +124,17 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 static int
 in_window(const struct pp_engine_ctx *c, const struct cand *k)
 {
-	long w = c->cfg->unneeded.billing_window;
+	long w = pp_unneeded_conf(c->cfg)->billing_window;
 
 	/* an unknown creation time (3601): no hour to wait for */
-	return w <= 0 || k->left > 3600 || k->left <= w;
+	return w <= 0 || k->key.left > 3600 || k->key.left <= w;
 }
 
 static void
 should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
-	const struct pp_config *cfg = c->cfg;
+	const struct pp_unneeded_conf *unneeded = pp_unneeded_conf(c->cfg);
 	json_object *since = pp_jget(mine, "unneeded_since");
 	struct cand *l, *go = NULL;
 	size_t n = scan(c, &l);
@@ -144,8 +152,8 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		t = pp_jtime(since, l[i].n->id);
 		for_s = t ? (long)(c->now - t) : 0;
 		l[i].for_s = for_s;
-		if (for_s < cfg->unneeded.hold) {
-			long w = cfg->unneeded.hold - for_s;
+		if (for_s < unneeded->hold) {
+			long w = unneeded->hold - for_s;
 
 			if (wait_hold < 0 || w < wait_hold)
 				wait_hold = w;
@@ -153,7 +161,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		}
 		held++;
 		if (!in_window(c, &l[i])) {
-			long w = l[i].left - cfg->unneeded.billing_window;
+			long w = l[i].key.left - unneeded->billing_window;
 
 			if (wait_bill < 0 || w < wait_bill)
 				wait_bill = w;
@@ -164,9 +172,9 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	}
 	pp_figure_int(v, "unneeded_nodes", count);
 	pp_figure_int(v, "held_nodes", held);
-	pp_figure_num(v, "utilisation", cfg->unneeded.utilisation, 2);
-	pp_figure_int(v, "hold_s", cfg->unneeded.hold);
-	pp_figure_int(v, "billing_window_s", cfg->unneeded.billing_window);
+	pp_figure_num(v, "utilisation", unneeded->utilisation, 2);
+	pp_figure_int(v, "hold_s", unneeded->hold);
+	pp_figure_int(v, "billing_window_s", unneeded->billing_window);
 	if (go) {
 		v->verdict = PP_V_DOWN;
 		v->urgency = PP_URG_LOW;
@@ -176,24 +184,24 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			"min (fleet without it %.2f%% < %.1f%%), %ld s left "
 			"in its paid hour", go->n->id, go->for_s / 60,
 			go->after,
-			cfg->unneeded.utilisation, go->left > 3600 ? -1 :
-			go->left);
+			unneeded->utilisation, go->key.left > 3600 ? -1 :
+			go->key.left);
 	} else if (!count) {
 		snprintf(v->reason, sizeof v->reason, "no cloud node is "
 			"unneeded (the fleet without any one stays at or over "
 			"%.1f%%, or its game servers do not fit elsewhere)",
-			cfg->unneeded.utilisation);
+			unneeded->utilisation);
 	} else if (held) {
 		snprintf(v->reason, sizeof v->reason, "%ld node%s unneeded; "
 			"kept as paid-for headroom until %ld s before the "
 			"end of its paid hour (in %ld s)", count,
-			count == 1 ? "" : "s", cfg->unneeded.billing_window,
+			count == 1 ? "" : "s", unneeded->billing_window,
 			wait_bill);
 	} else {
 		snprintf(v->reason, sizeof v->reason, "%ld node%s unneeded, "
 			"for less than the hold of %ld min (%ld s to go)",
 			count, count == 1 ? "" : "s",
-			cfg->unneeded.hold / 60, wait_hold);
+			unneeded->hold / 60, wait_hold);
 	}
 	free(l);
 }
@@ -228,8 +236,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 
 const struct pp_policy pp_policy_unneeded = {
 	.name = "unneeded",
-	.enabled = enabled,
-	.priority = priority,
+	.conf = &section,
 	.should_scale_up = NULL,
 	.should_scale_down = should_down,
 	.update = update,

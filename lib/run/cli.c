@@ -10,6 +10,7 @@
 
 #include "run/cli.h"
 #include "conf/config.h"
+#include "engine/engine.h"
 #include "base/util.h"
 
 struct pp_options pp_opt;
@@ -132,7 +133,7 @@ pp_start(void)
 			path);
 		path = NULL;
 	}
-	loaded = pp_config_load(path, err, sizeof err);
+	loaded = pp_engine_config_load(path, err, sizeof err);
 	if (!loaded)
 		pp_die(PP_EXIT_USAGE, "%s", err);
 	if (loaded->state_dir && *loaded->state_dir && getenv("PP_STATE_DIR")

@@ -91,9 +91,8 @@ removable(const struct pp_engine_ctx *c, const struct sim *S, int ca)
 
 		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
 			continue;
-		k = (struct pp_removal_key){0, e->usable_mb > 0 ?
-			(double)e->allocated_mb / (double)e->usable_mb : 1,
-			pp_engine_paid_left(e, c->now), e->id};
+		k = pp_removal_key_of(c, e);
+		k.spare = 0; /* these strategies rank a spare like any node */
 		if (ca) {
 			const struct snode *n = NULL;
 

@@ -75,7 +75,7 @@ pp_sim_report(struct sim *S, double elapsed)
 
 		/* every policy in the engine's table that is on */
 		for (size_t i = 0; i < np; i++)
-			if (pols[i]->enabled(S->cfg))
+			if (pp_policy_enabled(S->cfg, pols[i]))
 				json_object_array_add(a,
 					json_object_new_string(pols[i]->name));
 	}

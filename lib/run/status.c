@@ -21,6 +21,7 @@
 #include "store/decide_mem.h"
 #include "store/state.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "run/status.h"
 #include "base/util.h"
 
@@ -132,6 +133,7 @@ static json_object *
 unneeded_holds(const struct pp_config *cfg, json_object *mine,
 	json_object *last, time_t now)
 {
+	const struct pp_unneeded_conf *unneeded = pp_unneeded_conf(cfg);
 	json_object *since = pp_jget(mine, "unneeded_since");
 	json_object *nodes = pp_jget(last, "nodes");
 	json_object *a = json_object_new_array();
@@ -160,11 +162,11 @@ unneeded_holds(const struct pp_config *cfg, json_object *mine,
 		json_object_object_add(h, "for_seconds",
 			json_object_new_int64(now > t ? now - t : 0));
 		json_object_object_add(h, "hold_seconds",
-			json_object_new_int64(cfg->unneeded.hold));
+			json_object_new_int64(unneeded->hold));
 		json_object_object_add(h, "billing_window_seconds",
-			json_object_new_int64(cfg->unneeded.billing_window));
+			json_object_new_int64(unneeded->billing_window));
 		json_object_object_add(h, "goes_at", pp_jnew_time(goes_at(t,
-			cfg->unneeded.hold, cfg->unneeded.billing_window,
+			unneeded->hold, unneeded->billing_window,
 			created)));
 		json_object_array_add(a, h);
 	}
@@ -178,6 +180,7 @@ static json_object *
 policies_json(const struct pp_config *cfg, json_object *state,
 	json_object *decide, json_object *last, time_t now)
 {
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(cfg);
 	const struct pp_policy *pols[32];
 	struct pp_engine_ctx ctx;
 	struct pp_decision d;
@@ -207,9 +210,11 @@ policies_json(const struct pp_config *cfg, json_object *state,
 				e = &d.eval[k];
 		json_object_object_add(p, "name", json_object_new_string(name));
 		json_object_object_add(p, "enabled",
-			json_object_new_boolean(pols[i]->enabled(cfg)));
+			json_object_new_boolean(pp_policy_enabled(cfg,
+			pols[i])));
 		json_object_object_add(p, "priority",
-			json_object_new_int64(pols[i]->priority(cfg)));
+			json_object_new_int64(pp_policy_priority(cfg,
+			pols[i])));
 		json_object_object_add(p, "verdict", e ?
 			json_object_new_string(pp_verdict_name(e->v.verdict)) :
 			NULL);
@@ -219,9 +224,9 @@ policies_json(const struct pp_config *cfg, json_object *state,
 			jtime_or_null(lastat));
 		/* reactive is the policy with a cooldown of its own */
 		json_object_object_add(p, "cooldown", !strcmp(name,
-			"reactive") && cfg->reactive.cooldown > 0 ?
+			"reactive") && reactive->cooldown > 0 ?
 			window("cooldown", "pause after the policy's own "
-			"action", lastat, cfg->reactive.cooldown, now) : NULL);
+			"action", lastat, reactive->cooldown, now) : NULL);
 		if (!strcmp(name, "unneeded"))
 			json_object_object_add(p, "holds", unneeded_holds(cfg,
 				pp_decide_mem_policy(decide, name, 0), last,
@@ -260,6 +265,7 @@ json_object *
 pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	int nactions, long max_age, char *err, size_t errlen)
 {
+	const struct pp_reactive_conf *reactive = pp_reactive_conf(cfg);
 	char *spath = pp_state_path(cfg, state_flag, "state.json");
 	char *lpath = pp_state_path(cfg, state_flag, "last.json");
 	json_object *state = NULL, *last = NULL, *st, *decide, *a, *fleet;
@@ -299,11 +305,11 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		"below_since");
 	json_object_array_add(windows, window("reactive.down_window",
 		"capacity must stay below the scale-down threshold",
-		below, cfg->reactive.down_window, now));
+		below, reactive->down_window, now));
 	up = pp_decide_mem_last_up(decide);
 	json_object_array_add(windows, window("reactive.down_after_up",
 		"no scale-down this soon after a scale-up", up,
-		cfg->reactive.down_after_up, now));
+		reactive->down_after_up, now));
 	json_object_object_add(st, "windows", windows);
 
 	acts = json_object_new_array();
@@ -343,7 +349,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 
 	spares = json_object_new_object();
 	json_object_object_add(spares, "wanted", json_object_new_int64(
-		cfg->spare.enabled ? spares_wanted(cfg, now) : 0));
+		pp_spare_conf(cfg)->on.enabled ? spares_wanted(cfg, now) : 0));
 	json_object_object_add(spares, "present", fleet && pp_jget(fleet,
 		"spares") ? json_object_get(pp_jget(fleet, "spares")) : NULL);
 	json_object_object_add(st, "spares", spares);

@@ -13,7 +13,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	char err[1024];
 
 	FUZZ_INIT();
-	c = pp_config_parse((const char *)data, size, "fuzz", err,
+	c = pp_engine_config_parse((const char *)data, size, "fuzz", err,
 		sizeof err);
 	if (!c)
 		return 0;

@@ -28,7 +28,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (!cfg) {
 		FUZZ_INIT();
-		cfg = pp_config_parse("profile: seed\n", 14, "fuzz", err,
+		cfg = pp_engine_config_parse("profile: seed\n", 14, "fuzz", err,
 			sizeof err);
 		doc = pp_json_parse(fleet, sizeof fleet - 1, err, sizeof err);
 		if (!cfg || !doc)

@@ -78,3 +78,17 @@ write_config() {
 	*) printf 'profile: seed\n%s\n' "$text" > "$PP_CONFIG" ;;
 	esac
 }
+
+# reactive_config [LINE...]: the seed config with the spare and
+# predictive policies off (the reactive policy alone), then LINEs of
+# YAML, one line each.
+reactive_config() {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	$(printf '%s\n' "$@")
+	EOF
+}

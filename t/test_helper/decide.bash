@@ -60,3 +60,37 @@ decide() {
 	run --separate-stderr pp-decide --now "$now" "$@" \
 		< "$BATS_TEST_TMPDIR/doc.json"
 }
+
+# policy_config TYPE LINE...: the seed config in which the reactive
+# policy never scales down and the spare and predictive policies are
+# off, new nodes of TYPE, and LINEs (YAML as under "policies:", one
+# line each) for the policies under test.
+policy_config() {
+	local type=$1
+	shift
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	$(printf '  %s\n' "$@")
+	cloud:
+	  server_types: [$type]
+	EOF
+}
+
+# no_spare_config [LINE...]: the seed config without the spare pool,
+# new nodes of type cx23, then LINEs of YAML (top level), one each.
+no_spare_config() {
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx23]
+	$(printf '%s\n' "$@")
+	EOF
+}

@@ -6,6 +6,6 @@
 int
 main(void)
 {
-	pp_config_dump_keys();
+	pp_engine_config_keys(stdout);
 	return 0;
 }

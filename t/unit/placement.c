@@ -198,7 +198,7 @@ int
 main(int argc, char **argv)
 {
 	char err[256];
-	struct pp_config *cfg = pp_config_parse(NULL, 0, "t", err,
+	struct pp_config *cfg = pp_engine_config_parse(NULL, 0, "t", err,
 		sizeof err);
 	const char *c = argc > 1 ? argv[1] : "";
 

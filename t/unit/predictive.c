@@ -31,7 +31,8 @@ int
 main(int argc, char **argv)
 {
 	char err[256];
-	struct pp_config *cfg = pp_config_parse(NULL, 0, "t", err, sizeof err);
+	struct pp_config *cfg = pp_engine_config_parse(NULL, 0, "t", err,
+		sizeof err);
 	struct pp_forecast f;
 	struct pp_predictive_verdict v;
 	const char *c = argc > 1 ? argv[1] : "";

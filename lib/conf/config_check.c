@@ -1,0 +1,222 @@
+/* The checks once the file is loaded: every number against its row's
+ * range (0 or more without one), every string with choices, every key
+ * with an at_most against that key; then the time zone and holidays. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf/config_int.h"
+#include "base/util.h"
+
+/* The node a key's value came from in the file; NULL for a default. */
+static const yaml_node_t *
+node_of(struct pp_conf_ctx *x, const struct pp_conf_slot *k)
+{
+	return x->at[k - x->c->schema->v];
+}
+
+static const struct pp_conf_slot *
+must_slot(struct pp_conf_ctx *x, const char *path)
+{
+	const struct pp_conf_slot *k = pp_conf_find(x->c->schema, path);
+
+	if (!k)
+		pp_die(PP_EXIT_FAIL, "internal: no config key '%s'", path);
+	return k;
+}
+
+static int
+is_number(const struct pp_conf_slot *k)
+{
+	return k->type == PP_T_INT || k->type == PP_T_DOUBLE ||
+		k->type == PP_T_DUR;
+}
+
+static double
+number(struct pp_config *c, const struct pp_conf_slot *k)
+{
+	void *f = pp_conf_field(c, k);
+
+	return k->type == PP_T_DOUBLE ? *(double *)f : (double)*(long *)f;
+}
+
+/* The value as the file wrote it, else as a number. */
+static const char *
+shown(struct pp_conf_ctx *x, const struct pp_conf_slot *k, char *buf,
+	size_t len)
+{
+	const yaml_node_t *n = node_of(x, k);
+
+	if (n && n->type == YAML_SCALAR_NODE)
+		return pp_conf_scalar(n);
+	snprintf(buf, len, "%g", number(x->c, k));
+	return buf;
+}
+
+static int
+check_range(struct pp_conf_ctx *x, const struct pp_conf_slot *k)
+{
+	static const struct pp_range none = {0, PP_UNBOUNDED, 0};
+	const struct pp_range *r = k->k->range ? k->k->range : &none;
+	double v = number(x->c, k);
+	char buf[64], lo[64];
+
+	if (v >= r->lo && !(r->lo_open && v == r->lo) && v <= r->hi)
+		return 0;
+	snprintf(lo, sizeof lo, "%s %g", r->lo_open ? "above" : "at least",
+		r->lo);
+	if (r->hi == PP_UNBOUNDED)
+		return pp_conf_fail(x, node_of(x, k), "'%s' must be %s, not "
+			"'%s'", k->path, r->lo_open ? "greater than 0" :
+			"0 or more", shown(x, k, buf, sizeof buf));
+	return pp_conf_fail(x, node_of(x, k), "'%s' must be %s and at most "
+		"%g, not '%s'", k->path, lo, r->hi,
+		shown(x, k, buf, sizeof buf));
+}
+
+/* The key's at_most names a key of its own section. */
+static int
+check_order(struct pp_conf_ctx *x, const struct pp_conf_slot *a)
+{
+	const struct pp_conf_slot *b;
+	char path[256], ba[64], bb[64];
+	const char *dot = strrchr(a->path, '.');
+	double va, vb;
+
+	if (a->sec < 0 || !dot)
+		snprintf(path, sizeof path, "%s", a->k->at_most);
+	else
+		snprintf(path, sizeof path, "%.*s.%s", (int)(dot - a->path),
+			a->path, a->k->at_most);
+	b = must_slot(x, path);
+	va = number(x->c, a);
+	vb = number(x->c, b);
+	if (va < vb || (!a->k->strict && va == vb))
+		return 0;
+	/* the line of whichever the file set, the later one first */
+	return pp_conf_fail(x, node_of(x, b) ? node_of(x, b) : node_of(x, a),
+		"'%s' (%s) must be %s '%s' (%s)", a->path,
+		shown(x, a, ba, sizeof ba), a->k->strict ? "below" : "at most",
+		b->path, shown(x, b, bb, sizeof bb));
+}
+
+static int
+check_choice(struct pp_conf_ctx *x, const struct pp_conf_slot *k)
+{
+	const char *const *choices = k->k->choices;
+	const char *v = *(char **)pp_conf_field(x->c, k);
+	char list[128] = "";
+	size_t n = 0;
+
+	for (const char *const *o = choices; *o; o++, n++)
+		if (v && !strcmp(v, *o))
+			return 0;
+	for (size_t j = 0; j < n; j++)
+		snprintf(list + strlen(list), sizeof list - strlen(list),
+			"%s%s", j == 0 ? "" : j + 1 == n ? " or " : ", ",
+			choices[j]);
+	return pp_conf_fail(x, node_of(x, k), "'%s' must be %s, not '%s'",
+		k->path, list, v ? v : "");
+}
+
+/* A zone the C library can load: a TZif file under $TZDIR or the
+ * system's zoneinfo. glibc falls back to UTC without a word for a name
+ * it cannot find, which would shift every schedule. */
+static int
+zone_ok(const char *tz)
+{
+	const char *dir = getenv("TZDIR");
+	char path[4096], magic[4];
+	FILE *f;
+	int ok;
+
+	if (!strcmp(tz, "UTC"))
+		return 1;
+	if (!*tz || *tz == '/' || strstr(tz, "..") ||
+	    strspn(tz, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz"
+	    "0123456789/_+-") != strlen(tz))
+		return 0;
+	snprintf(path, sizeof path, "%s/%s", dir && *dir ? dir :
+		"/usr/share/zoneinfo", tz);
+	f = fopen(path, "rb");
+	if (!f)
+		return 0;
+	ok = fread(magic, 1, 4, f) == 4 && !memcmp(magic, "TZif", 4);
+	fclose(f);
+	return ok;
+}
+
+static int
+check_timezone(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_slot *k = must_slot(x, "timezone");
+	const char *tz = x->c->timezone;
+
+	if (!tz || zone_ok(tz))
+		return 0;
+	return pp_conf_fail(x, node_of(x, k), "'timezone': unknown time zone "
+		"'%s' (an IANA name such as Europe/Berlin, or UTC; is tzdata "
+		"installed?)", tz);
+}
+
+static int
+date_ok(const char *s)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31,
+		30, 31};
+	int y, m, d;
+
+	if (strlen(s) != 10 || strspn(s, "0123456789-") != 10 ||
+	    s[4] != '-' || s[7] != '-' ||
+	    sscanf(s, "%4d-%2d-%2d", &y, &m, &d) != 3)
+		return 0;
+	if (m < 1 || m > 12 || d < 1 || d > mdays[m - 1])
+		return 0;
+	return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 || y % 400 == 0));
+}
+
+static int
+check_holidays(struct pp_conf_ctx *x)
+{
+	const yaml_node_t *n = node_of(x, must_slot(x, "holidays"));
+	const struct pp_strlist *h = &x->c->holidays;
+
+	for (size_t i = 0; i < h->n; i++) {
+		const yaml_node_t *e = n;
+
+		if (date_ok(h->v[i]))
+			continue;
+		if (n && n->type == YAML_SEQUENCE_NODE &&
+		    i < (size_t)(n->data.sequence.items.top -
+		    n->data.sequence.items.start))
+			e = yaml_document_get_node(x->doc,
+				n->data.sequence.items.start[i]);
+		return pp_conf_fail(x, e, "'holidays': '%s' is not a date "
+			"(YYYY-MM-DD)", h->v[i]);
+	}
+	return 0;
+}
+
+/* Each kind of check over every key, in the schema's order: the first
+ * problem is the one reported. */
+int
+pp_conf_check(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_schema *s = x->c->schema;
+
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].k && s->v[i].k->choices &&
+		    check_choice(x, &s->v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].k && is_number(&s->v[i]) &&
+		    check_range(x, &s->v[i]) < 0)
+			return -1;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].k && s->v[i].k->at_most &&
+		    check_order(x, &s->v[i]) < 0)
+			return -1;
+	if (check_timezone(x) < 0 || check_holidays(x) < 0)
+		return -1;
+	return 0;
+}
