@@ -70,12 +70,24 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 		}
 		free(dir);
 	}
+	/* Never read or write without the lock: a lock file that
+	 * cannot be opened (another user's, 0600; a read-only file
+	 * system) is an error that names it, like the registry's. Only
+	 * a state file that does not exist, nor its directory, falls
+	 * through, for reading to find it missing. */
 	if ((mode == PP_LOCK_EX || access(path, F_OK) == 0) &&
-	    pp_lock(&s->lock, path, mode ? mode : PP_LOCK_SH, 30) < 0 &&
-	    errno != ENOENT && errno != EACCES && errno != EROFS) {
-		snprintf(err, errlen, "cannot lock state file '%s': %s",
-			path, strerror(errno));
-		return failed(s, -2);
+	    pp_lock(&s->lock, path, mode ? mode : PP_LOCK_SH, 30) < 0) {
+		int e = errno;
+		int late = e == ETIMEDOUT || e == EINTR;
+
+		if (late || e != ENOENT || access(path, F_OK) == 0) {
+			char *lp = pp_lock_name(path);
+
+			snprintf(err, errlen, "cannot lock state file '%s': "
+				"lock file '%s': %s", path, lp, strerror(e));
+			free(lp);
+			return failed(s, late ? -2 : -3);
+		}
 	}
 	text = pp_read_file(path, MAX_BYTES, &len);
 	if (!text) {

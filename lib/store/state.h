@@ -22,8 +22,9 @@ struct pp_state {
 /* Opens path. mode PP_LOCK_EX keeps the lock until pp_state_close
  * (read-modify-write); 0 reads under a shared lock and releases it.
  * A missing file is an empty state. A corrupt one is an error: returns
- * -1 with a message naming the file (exit 2); -2 if the lock cannot be
- * had (exit 1). A failed open holds nothing (no lock, no memory): it
+ * -1 with a message naming the file (exit 2); -2 if the lock is not
+ * granted in time (exit 1); -3 if the lock file cannot be opened
+ * (exit 2: nothing is read or written without the lock). A failed open holds nothing (no lock, no memory): it
  * need not be closed, and closing it is harmless. */
 int pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	size_t errlen);
