@@ -20,7 +20,9 @@
 #include "base/json.h"
 #include "base/http.h"
 #include "base/jscan.h"
+#include "store/pg.h"
 #include "store/registry.h"
+#include "store/regpg.h"
 #include "store/regcheck.h"
 
 #define LOCK_TIMEOUT 30.0
@@ -1202,6 +1204,8 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	memset(r, 0, sizeof *r);
 	r->lock.fd = -1;
 	r->path = pp_xstrdup(path);
+	if (pp_pg_is_url(path))
+		return pp_regpg_open(r, path, mode, err, errlen);
 	if (is_url(path)) {
 		if (mode == PP_LOCK_EX) {
 			snprintf(err, errlen, "registry '%s' is a URL and "
@@ -1540,6 +1544,8 @@ pp_registry_save(struct pp_registry *r)
 	size_t len;
 	int rc;
 
+	if (r->pg)
+		return pp_regpg_save(r);
 	if (r->readonly) {
 		errno = EBADF;
 		return -1;
@@ -1562,7 +1568,7 @@ pp_registry_commit(struct pp_registry *r)
 {
 	int rc, e;
 
-	if (r->text && !r->readonly) {
+	if (r->text && !r->readonly && !r->pg) {
 		/* indexed from the splice: the next open of the same bytes
 		 * (pp-drain's next move) takes it from the cache */
 		rc = save_text(r, 1);
@@ -1579,6 +1585,7 @@ pp_registry_commit(struct pp_registry *r)
 void
 pp_registry_close(struct pp_registry *r)
 {
+	pp_regpg_close(r);
 	if (unchanged(r))
 		stash(r);
 	free_index(r);

@@ -67,6 +67,7 @@ struct pp_node {
 };
 
 struct pp_strings;
+struct pp_regpg;
 
 struct pp_registry {
 	char *path;           /* file path, or the URL it came from */
@@ -84,13 +85,15 @@ struct pp_registry {
 	size_t nnodes;
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
+	struct pp_regpg *pg;  /* the PostgreSQL backend (store/regpg.h) */
 };
 
 /* RAM a container holds in its state. */
 long long pp_container_ram(const struct pp_container *c);
 
-/* Reads and checks a registry. path may be a file or an http(s)://
- * or file:// URL (read-only). mode is 0 (no lock held afterwards; a
+/* Reads and checks a registry. path may be a file, an http(s):// or
+ * file:// URL (read-only), or a postgresql:// URL (store/regpg.h: the
+ * lock is the rows', and -2 also when the database is unreachable). mode is 0 (no lock held afterwards; a
  * shared lock is taken while reading), PP_LOCK_SH or PP_LOCK_EX (held
  * until pp_registry_close). On error writes a message naming the node
  * and field into err and returns -1 for bad or missing content or a
