@@ -108,6 +108,45 @@ show(const char *rpath, const struct pp_regedit *e)
 	return rc;
 }
 
+/* Adds every node of the registry file to r: all or none, and none
+ * whose id r has already. 0 or an exit status with the reason in msg. */
+static int
+import(struct pp_registry *r, const char *file, char *msg, size_t len)
+{
+	struct pp_registry src;
+	char err[400];
+	int rc = pp_registry_open(&src, file, 0, err, sizeof err);
+
+	if (rc < 0) {
+		snprintf(msg, len, "%s", err);
+		pp_registry_close(&src);
+		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < src.nnodes && !rc; i++)
+		if (pp_registry_find(r, src.nodes[i].id)) {
+			snprintf(msg, len, "node '%s' of '%s' is in the "
+				"registry already", src.nodes[i].id, file);
+			rc = PP_EXIT_FAIL;
+		}
+	for (size_t i = 0; i < src.nnodes && !rc; i++) {
+		struct pp_node *n = pp_registry_find(&src, src.nodes[i].id);
+		const char *t = n && n->obj ? json_object_to_json_string_ext(
+			n->obj, JSON_C_TO_STRING_PLAIN) : NULL;
+		json_object *copy = t ? pp_json_parse(t, strlen(t), err,
+			sizeof err) : NULL;
+
+		if (!copy) {
+			snprintf(msg, len, "cannot copy node '%s' of '%s'",
+				src.nodes[i].id, file);
+			rc = PP_EXIT_FAIL;
+			break;
+		}
+		json_object_array_add(pp_registry_nodes(r), copy);
+	}
+	pp_registry_close(&src);
+	return rc;
+}
+
 /* The edit itself, on the open registry; 0 or an exit status with the
  * reason in msg. */
 static int
@@ -118,6 +157,8 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 	struct pp_container *c;
 	int st;
 
+	if (e->op == PP_RE_IMPORT)
+		return import(r, e->file, msg, len);
 	if (!n) {
 		snprintf(msg, len, "no node '%s' in the registry", e->node);
 		return PP_EXIT_FAIL;
@@ -248,7 +289,7 @@ pp_regedit_run(const struct pp_config *cfg, const char *state_dir,
 	const char *registry, const struct pp_regedit *e)
 {
 	struct pp_registry r;
-	char err[768], msg[512], *rpath;
+	char err[768], msg[768], *rpath;
 	int rc;
 
 	check_args(e);

@@ -27,7 +27,7 @@ struct pp_regpg {
  * out, as the file leaves them out. */
 static const char read_sql[] =
 	"SELECT jsonb_build_object('version', 1, 'nodes', coalesce(("
-	" SELECT jsonb_agg(x.o ORDER BY x.id) FROM (SELECT n.id,"
+	" SELECT jsonb_agg(x.o ORDER BY x.seq) FROM (SELECT n.seq,"
 	"  jsonb_strip_nulls((n.extra - '_cloud') || jsonb_build_object("
 	"   'id', n.id, 'kind', n.kind, 'status', n.status, 'role', n.role,"
 	"   'total_ram_mb', n.total_ram_mb,"
@@ -45,7 +45,7 @@ static const char read_sql[] =
 	"    || coalesce(n.extra -> '_cloud', '{}'::jsonb) END,"
 	"   'containers', coalesce((SELECT jsonb_agg(c.extra ||"
 	"    jsonb_build_object('id', c.id, 'ram_mb', c.ram_mb,"
-	"    'state', c.state, 'players', c.players) ORDER BY c.id)"
+	"    'state', c.state, 'players', c.players) ORDER BY c.seq)"
 	"    FROM ppscale_containers c WHERE c.node_id = n.id),"
 	"    '[]'::jsonb))) AS o"
 	" FROM ppscale_nodes n) x), '[]'::jsonb))::text";

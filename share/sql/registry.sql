@@ -82,6 +82,11 @@ CREATE TABLE IF NOT EXISTS ppscale_containers (
 CREATE INDEX IF NOT EXISTS ppscale_containers_node
 	ON ppscale_containers (node_id);
 
+-- version 2: nodes and game servers keep the order they were added in
+-- (the file's order, which ppscale's tie-breaks follow)
+ALTER TABLE ppscale_nodes ADD COLUMN IF NOT EXISTS seq bigserial;
+ALTER TABLE ppscale_containers ADD COLUMN IF NOT EXISTS seq bigserial;
+
 -- version 2: the control state, one row of sections per pool (what
 -- the state file state.json holds on one host)
 CREATE TABLE IF NOT EXISTS ppscale_state (
