@@ -8,6 +8,7 @@
 #include <string.h>
 #include <strings.h>
 #include <yaml.h>
+#include <libpq-fe.h>
 
 #include "conf/catalog.h"
 #include "conf/config.h"
@@ -38,8 +39,8 @@ static const struct key keys[] = {
 		"state directory (default $PP_STATE_DIR, else "
 		"/var/lib/ppscale)"),
 	K("registry", T_STR, registry, NULL,
-		"node registry: path or http(s)/file URL (default "
-		"STATE_DIR/registry.json)"),
+		"node registry: path, http(s)/file URL (read-only) or "
+		"postgresql:// URL (default STATE_DIR/registry.json)"),
 	K("timezone", T_STR, timezone, "Europe/Berlin",
 		"time zone of schedules and holidays"),
 	K("holidays", T_STRLIST, holidays, "",
@@ -262,6 +263,13 @@ static const struct key keys[] = {
 		"seconds per webhook attempt"),
 	K("events.webhook_retries", T_INT, events.webhook_retries, "2",
 		"retries before an event is dropped"),
+
+	S("control", "two control hosts"),
+	K("control.database", T_STR, control.database, NULL,
+		"postgresql:// URL where control hosts share the cycle lock "
+		"(pp-cycle), pp-decide's memory, refusals and counters, the "
+		"history and the events (unset: files in the state "
+		"directory)"),
 
 	S("metrics", "Prometheus textfile"),
 	K("metrics.textfile", T_STR, metrics.textfile, NULL,
@@ -1325,12 +1333,47 @@ check_holidays(struct ctx *x)
 	return 0;
 }
 
+/* A PostgreSQL URL libpq takes, with no password in it: the password
+ * belongs in a password file (passfile=, PGPASSFILE or ~/.pgpass),
+ * never in the config, a command line or a message. */
+static int
+check_db_url(struct ctx *x, const char *path, int required)
+{
+	const struct key *k = must_key(path);
+	const char *v = *(char **)field(x->c, k);
+	PQconninfoOption *opts;
+	char *msg = NULL;
+	int bad = 0;
+
+	if (!v || !*v)
+		return 0;
+	if (strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11))
+		return required ? fail(x, node_of(x, k), "'%s' must be a "
+			"postgresql:// URL", path) : 0;
+	opts = PQconninfoParse(v, &msg);
+	if (!opts) {
+		PQfreemem(msg);
+		return fail(x, node_of(x, k), "'%s' is not a PostgreSQL URL "
+			"libpq takes", path);
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			bad = 1;
+	PQconninfoFree(opts);
+	if (bad)
+		return fail(x, node_of(x, k), "'%s' holds a password: put it "
+			"in a password file (passfile= in the URL, or "
+			"PGPASSFILE) instead", path);
+	return 0;
+}
+
 static int
 check_config(struct ctx *x)
 {
 	if (check_choices(x) < 0 || check_ranges(x) < 0 ||
 	    check_orders(x) < 0 || check_timezone(x) < 0 ||
-	    check_holidays(x) < 0)
+	    check_holidays(x) < 0 || check_db_url(x, "registry", 0) < 0 ||
+	    check_db_url(x, "control.database", 1) < 0)
 		return -1;
 	return 0;
 }
