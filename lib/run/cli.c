@@ -11,6 +11,7 @@
 #include "run/cli.h"
 #include "conf/config.h"
 #include "base/util.h"
+#include "store/state.h"
 
 struct pp_options pp_opt;
 
@@ -141,6 +142,10 @@ pp_start(void)
 		pp_debug("the config's state_dir '%s' overrides $PP_STATE_DIR "
 			"'%s' (--state-dir overrides both)", loaded->state_dir,
 			getenv("PP_STATE_DIR"));
+	/* two control hosts: the state lives in their database */
+	if (loaded->control.database && *loaded->control.database)
+		pp_state_use_database(loaded->control.database,
+			loaded->cloud.pool);
 	atexit(free_loaded);
 	return loaded;
 }
