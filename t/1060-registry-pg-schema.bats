@@ -33,10 +33,10 @@ insert_node() {
 		'198.51.100.7')"
 }
 
-@test "the schema applies, records version 1, and applying it again changes nothing" {
+@test "the schema applies, records version 2, and applying it again changes nothing" {
 	run sql "SELECT version FROM ppscale_schema"
 	assert_success
-	assert_output 1
+	assert_output 2
 	insert_node cloud-1
 	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
 	assert_success
@@ -96,4 +96,39 @@ insert_node() {
 	wait "$del"
 	run sql "SELECT count(*) FROM ppscale_nodes"
 	assert_output 0
+}
+
+@test "the shipped schema migrates a version 1 database in place, keeping its rows" {
+	sql "DROP TABLE ppscale_containers, ppscale_nodes, ppscale_schema,
+		ppscale_state, ppscale_history, ppscale_events"
+	psql -q -X -v ON_ERROR_STOP=1 -d "$DB" \
+		-f "$TOP/t/fixtures/sql/registry-v1.sql" >/dev/null
+	insert_node cloud-1
+	insert_node cloud-2
+	# a tool refuses the old version and names the file to apply
+	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
+	assert_failure 2
+	assert_stderr_contains "has schema version 1, this ppscale needs 2"
+	assert_stderr_contains "registry.sql again (it migrates in place)"
+	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
+	assert_success
+	run sql "SELECT version FROM ppscale_schema"
+	assert_output 2
+	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
+	assert_success
+	jq_is '[.nodes[].id] | join(",")' cloud-1,cloud-2
+	run sql "SELECT count(*) FROM ppscale_state"
+	assert_output 0
+}
+
+@test "a database without the schema, or with a newer one, is refused with exit 2" {
+	createdb "${DB}_empty"
+	run --separate-stderr pp-registry -r "$(pg_url "${DB}_empty")" show
+	assert_failure 2
+	assert_stderr_contains "has no ppscale schema: apply"
+	sql "UPDATE ppscale_schema SET version = 3"
+	run --separate-stderr pp-fleetstats --no-record -r "$(pg_url "$DB")"
+	assert_failure 2
+	assert_stderr_contains "schema version 3, newer than this ppscale knows (2)"
+	assert_output ""
 }
