@@ -144,17 +144,6 @@ find_container(struct pp_node *n, const char *id)
 	return NULL;
 }
 
-static time_t
-draining_since(const struct pp_node *n)
-{
-	const char *s = pp_jstr(n->obj, "draining_since", NULL);
-	time_t t;
-
-	if (!s || pp_parse_time(s, &t) < 0)
-		return 0;
-	return t;
-}
-
 /* Marks the node draining (no new placements) and records since when
  * and why, in the registry where the platform and pp-decide see it.
  * The registry is open with PP_LOCK_EX; r is re-indexed on return. */
@@ -162,23 +151,16 @@ static void
 cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 {
 	struct pp_node *n = pp_registry_find(r, id);
-	char ts[PP_TIME_LEN];
 	int was = n->status;
 	size_t nc = n->ncontainers;
 
 	x->recorded = 1;
-	if (was == PP_ST_DRAINING && draining_since(n)) {
-		x->since = draining_since(n);
+	if (was == PP_ST_DRAINING && n->draining_since) {
+		x->since = n->draining_since;
 		return;
 	}
-	pp_format_time(now, ts, sizeof ts);
-	pp_node_set_status(n, PP_ST_DRAINING);
-	json_object_object_add(n->obj, "draining_since",
-		json_object_new_string(ts));
-	if (was != PP_ST_DRAINING)
-		json_object_object_add(n->obj, "draining_by",
-			json_object_new_string(mode_names[x->mode]));
-	if (pp_registry_save(r) < 0)
+	if (pp_registry_mark_draining(r, id, now, was != PP_ST_DRAINING ?
+	    mode_names[x->mode] : NULL) < 0 || pp_registry_save(r) < 0)
 		pp_die(PP_EXIT_FAIL, "cannot mark node '%s' draining in "
 			"registry '%s':", id, x->rpath);
 	x->since = now;
@@ -255,30 +237,6 @@ in_grace(const struct run *x, long long players, time_t now)
 	return players > 0 && now < x->since + x->cfg->drain.player_grace;
 }
 
-/* Moves the container object from one node's list to the other's,
- * keeping every field. Returns 0, or -1 when it is not on `from`. */
-static int
-move_json(struct pp_node *from, struct pp_node *to, const char *id)
-{
-	json_object *src = pp_jget(from->obj, "containers"), *dst, *c;
-	size_t n = src ? json_object_array_length(src) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		c = json_object_array_get_idx(src, i);
-		if (strcmp(pp_jstr(c, "id", ""), id))
-			continue;
-		dst = pp_jget(to->obj, "containers");
-		if (!dst || !json_object_is_type(dst, json_type_array)) {
-			dst = json_object_new_array();
-			json_object_object_add(to->obj, "containers", dst);
-		}
-		json_object_array_add(dst, json_object_get(c));
-		json_object_array_del_idx(src, i, 1);
-		return 0;
-	}
-	return -1;
-}
-
 /* Records a move that the hook has carried out. */
 static int
 record_move(struct run *x, const struct pp_move *m, char *err, size_t errlen)
@@ -307,7 +265,7 @@ record_move(struct run *x, const struct pp_move *m, char *err, size_t errlen)
 		pp_registry_close(&r);
 		return -1;
 	}
-	move_json(from, to, m->server);
+	pp_registry_move(&r, m->from, m->to, m->server);
 	/* nothing reads this registry again: written, not re-indexed */
 	if (pp_registry_commit(&r) < 0) {
 		snprintf(err, errlen, "moved, but cannot save registry '%s': "
@@ -542,8 +500,8 @@ drain_pass(struct run *x)
 		pp_registry_close(&r);
 		return;
 	}
-	x->recorded = n->status == PP_ST_DRAINING && draining_since(n);
-	x->since = x->recorded ? draining_since(n) : now;
+	x->recorded = n->status == PP_ST_DRAINING && n->draining_since;
+	x->since = x->recorded ? n->draining_since : now;
 	pp_drain_plan(&r, x->node, &plan);
 	for (size_t i = 0; i < plan.n; i++)
 		json_object_array_add(x->planned,
@@ -642,7 +600,7 @@ uncordon(struct run *x)
 		goto out;
 	}
 	x->remaining = (long)n->ncontainers;
-	by = pp_jstr(n->obj, "draining_by", "");
+	by = n->draining_by ? n->draining_by : "";
 	if (n->status == PP_ST_READY) {
 		set_status(x, "uncordoned", "node '%s' is already ready",
 			x->node);
@@ -660,10 +618,8 @@ uncordon(struct run *x)
 	} else {
 		json_object *f = fields(x->node);
 
-		pp_node_set_status(n, PP_ST_READY);
-		json_object_object_del(n->obj, "draining_since");
-		json_object_object_del(n->obj, "draining_by");
-		if (pp_registry_save(&r) < 0)
+		if (pp_registry_uncordon(&r, x->node) < 0 ||
+		    pp_registry_save(&r) < 0)
 			pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to "
 				"ready in registry '%s':", x->node, x->rpath);
 		x->changed = 1;

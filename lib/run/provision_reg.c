@@ -190,24 +190,16 @@ int
 pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
 {
 	struct pp_registry r;
-	const char *id = pp_jstr(node, "id", "");
-	const char *sid = pp_jstr(pp_jget(node, "cloud"), "server_id", "");
 	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
 
 	if (rc < 0) {
 		json_object_put(node);
 		return -1;
 	}
-	for (size_t i = 0; i < r.nnodes; i++) {
-		if (!strcmp(r.nodes[i].id, id) || (*sid &&
-		    r.nodes[i].server_id &&
-		    !strcmp(r.nodes[i].server_id, sid))) {
-			json_object_put(node);
-			pp_registry_close(&r);
-			return 1;
-		}
+	if (pp_registry_add(&r, node) == 1) {
+		pp_registry_close(&r);
+		return 1;
 	}
-	json_object_array_add(pp_registry_nodes(&r), node);
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -240,7 +232,8 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 		return -1;
 	n = pp_registry_find(&r, name);
 	if (n) {
-		json_object *cl = pp_jget(n->obj, "cloud");
+		struct pp_node_server ns = {.server_type = type,
+			.location = loc};
 
 		if (n->server_id && *n->server_id) {
 			snprintf(err, errlen, "node '%s' is in the registry "
@@ -248,9 +241,7 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 			pp_registry_close(&r);
 			return 1;
 		}
-		pp_prov_add_str(n->obj, "location", loc);
-		if (cl && json_object_is_type(cl, json_type_object))
-			pp_prov_add_str(cl, "server_type", type);
+		pp_registry_set_server(&r, name, &ns);
 		return reg_save(x, &r, err, errlen);
 	}
 	memset(&s, 0, sizeof s);
@@ -258,8 +249,7 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 	s.type = (char *)type;
 	s.location = (char *)loc;
 	s.labels = *labels;
-	json_object_array_add(pp_registry_nodes(&r),
-		pp_prov_node_json(x, &s, role, "provisioning"));
+	pp_registry_add(&r, pp_prov_node_json(x, &s, role, "provisioning"));
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -270,42 +260,34 @@ pp_prov_reg_set_server(struct run *x, const char *name,
 {
 	struct pp_registry r;
 	struct pp_node *n;
-	json_object *cl;
+	struct pp_node_server ns = {.server_id = s->id,
+		.server_type = s->type, .location = s->location,
+		.ip = s->ipv4 ? s->ipv4 : s->private_ip,
+		.private_ip = s->private_ip};
 
 	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
 		return -1;
 	n = pp_registry_find(&r, name);
 	if (!n) {
 		/* someone removed the intent: record the server anew */
-		json_object_array_add(pp_registry_nodes(&r),
-			pp_prov_node_json(x, s, role, "provisioning"));
+		pp_registry_add(&r, pp_prov_node_json(x, s, role,
+			"provisioning"));
 		return reg_save(x, &r, err, errlen);
 	}
 	if (n->server_id && *n->server_id) {
-		pp_registry_close(&r);
-		if (strcmp(n->server_id, s->id)) {
+		int other = strcmp(n->server_id, s->id) != 0;
+
+		if (other)
 			snprintf(err, errlen, "node '%s' has server %s, not "
 				"%s", name, n->server_id, s->id);
-			return -1;
-		}
-		return 0;
+		pp_registry_close(&r);
+		return other ? -1 : 0;
 	}
-	cl = pp_jget(n->obj, "cloud");
-	if (!cl || !json_object_is_type(cl, json_type_object)) {
+	if (pp_registry_set_server(&r, name, &ns) < 0) {
 		pp_registry_close(&r);
 		snprintf(err, errlen, "node '%s' is not a cloud node", name);
 		return -1;
 	}
-	pp_prov_add_str(cl, "server_id", s->id);
-	if (s->type)
-		pp_prov_add_str(cl, "server_type", s->type);
-	if (s->location)
-		pp_prov_add_str(n->obj, "location", s->location);
-	if (s->ipv4 || s->private_ip)
-		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
-			s->private_ip);
-	if (s->private_ip)
-		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -326,12 +308,8 @@ pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
 		pp_registry_close(&r);
 		return 1;
 	}
-	pp_node_set_status(n, PP_ST_READY);
-	if (s->ipv4 || s->private_ip)
-		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
-			s->private_ip);
-	if (s->private_ip)
-		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
+	pp_registry_mark_ready(&r, id, s->ipv4 ? s->ipv4 : s->private_ip,
+		s->private_ip);
 	return reg_save(x, &r, err, errlen);
 }
 

@@ -177,6 +177,7 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	struct slots sl, csl, ccsl;
 	struct jv v, cl, cs, c;
 	struct it it;
+	const char *s;
 	size_t nc = 0;
 	int rc;
 
@@ -243,8 +244,6 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	n->location = pp_rg_keep(rd, &v);
 	GET(o, K_CLOUD, &cl);
 	if (cl.t == JV_OBJ) {
-		const char *s;
-
 		if (pp_rg_open_obj(rd, &cl, &csl, 0) < 0)
 			return NOT_TAKEN;
 		n->has_cloud = 1;
@@ -268,6 +267,13 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 		return pp_rg_bad(err, errlen, name, "node '%s': field 'cloud' must "
 			"be an object or null", n->id);
 	}
+	GET(o, K_DRAINING_SINCE, &v);
+	s = pp_rg_keep(rd, &v);
+	/* pp-drain's record; a value it cannot read counts as unknown */
+	if (s && pp_parse_time(s, &n->draining_since) < 0)
+		n->draining_since = 0;
+	GET(o, K_DRAINING_BY, &v);
+	n->draining_by = pp_rg_keep(rd, &v);
 	GET(o, K_CONTAINERS, &cs);
 	if (cs.t != JV_NONE && cs.t != JV_ARR)
 		return pp_rg_bad(err, errlen, name, "node '%s': field 'containers' "

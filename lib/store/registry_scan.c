@@ -71,7 +71,8 @@ const char *const pp_rg_keys[K_COUNT] = {
 	"version", "nodes", "id", "kind", "status", "role", "total_ram_mb",
 	"reserved_ram_mb", "ip", "location", "cloud", "containers",
 	"provider", "server_id", "server_type", "server_name",
-	"hourly_cost_eur", "created_at", "ram_mb", "state", "players"
+	"hourly_cost_eur", "created_at", "ram_mb", "state", "players",
+	"draining_since", "draining_by"
 };
 
 /* The end of a string whose opening quote is at p (valid text). */
@@ -122,7 +123,8 @@ skip(const char *p, const char *e)
 }
 
 static const unsigned char keylen[K_COUNT] = {
-	7, 5, 2, 4, 6, 4, 12, 15, 2, 8, 5, 10, 8, 9, 11, 11, 15, 10, 6, 5, 7
+	7, 5, 2, 4, 6, 4, 12, 15, 2, 8, 5, 10, 8, 9, 11, 11, 15, 10, 6, 5, 7,
+	14, 11
 };
 
 int
