@@ -124,8 +124,9 @@ import(struct pp_registry *r, const char *file, char *msg, size_t len)
 		}
 	for (size_t i = 0; i < src.nnodes && !rc; i++) {
 		struct pp_node *n = pp_registry_find(&src, src.nodes[i].id);
-		const char *t = n && n->obj ? json_object_to_json_string_ext(
-			n->obj, JSON_C_TO_STRING_PLAIN) : NULL;
+		json_object *o = n ? pp_registry_node_object(n) : NULL;
+		const char *t = o ? json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN) : NULL;
 		json_object *copy = t ? pp_json_parse(t, strlen(t), err,
 			sizeof err) : NULL;
 
@@ -135,7 +136,12 @@ import(struct pp_registry *r, const char *file, char *msg, size_t len)
 			rc = PP_EXIT_FAIL;
 			break;
 		}
-		json_object_array_add(pp_registry_nodes(r), copy);
+		if (pp_registry_add(r, copy) != 0) {
+			snprintf(msg, len, "node '%s' of '%s' (or its server) "
+				"is in the registry already", src.nodes[i].id,
+				file);
+			rc = PP_EXIT_FAIL;
+		}
 	}
 	pp_registry_close(&src);
 	return rc;
