@@ -44,10 +44,10 @@ reg_node() {
 reg_write() {
 	printf '%s\n' "$REG" | jq . > "$REGISTRY"
 	[[ ${PP_REG_BACKEND:-file} == pg ]] || return 0
-	# the same nodes as rows of a fresh database, put there by
+	# the same nodes as rows of an emptied database, put there by
 	# pp-registry import (the way a file registry moves to one)
-	REG_DB="t${BATS_TEST_NUMBER}"
-	dropdb --if-exists "$REG_DB" && pg_newdb "$REG_DB" || return 1
+	REG_DB=reg
+	pg_emptydb "$REG_DB" || return 1
 	REG_URL=$(pg_url "$REG_DB")
 	pp-registry -q -r "$REG_URL" import "$REGISTRY" || return 1
 	grep -q '^registry:' "$PP_CONFIG" ||
