@@ -75,6 +75,10 @@ db_cycle(const struct pp_config *cfg, char *const *argv)
 	PGconn *c;
 	int code, got;
 
+	if (!cfg->registry || !pp_pg_is_url(cfg->registry))
+		pp_warn("control.database is set but the registry is not in "
+			"PostgreSQL: the other control host does not see this "
+			"host's registry");
 	c = pp_pg_connect(cfg->control.database, err, sizeof err, &code);
 	if (!c) {
 		pp_warn("%s; the cycle did not run", err);
