@@ -40,7 +40,6 @@ struct pp_container {
 	long long ram_mb;     /* as recorded */
 	int state;
 	long long players;
-	json_object *obj;
 };
 
 struct pp_node {
@@ -93,6 +92,10 @@ struct pp_registry {
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
 	struct pp_regpg *pg;  /* the PostgreSQL backend (store/regpg.h) */
+	/* PP_REG_INDEX_ONLY: the file mapped while it is indexed, its
+	 * pages given back as the index passes them (registry_file.c) */
+	const char *map;
+	size_t released;
 };
 
 /* RAM a container holds in its state. */
@@ -100,7 +103,8 @@ long long pp_container_ram(const struct pp_container *c);
 
 /* Reads and checks a registry. path may be a file, an http(s):// or
  * file:// URL (read-only), or a postgresql:// URL (store/regpg.h: the
- * lock is the rows', and -2 also when the database is unreachable). mode is 0 (no lock held afterwards; a
+ * lock is the rows', and -2 also when the database is unreachable).
+ * mode is 0 (no lock held afterwards; a
  * shared lock is taken while reading), PP_LOCK_SH or PP_LOCK_EX (held
  * until pp_registry_close). On error writes a message naming the node
  * and field into err and returns -1 for bad or missing content or a
@@ -108,6 +112,11 @@ long long pp_container_ram(const struct pp_container *c);
  * not granted in time (exit 1). */
 int pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen);
+/* Or'ed into mode 0: only the index is wanted (pp-fleetstats). The file
+ * is mapped, not copied, its pages are given back as they are indexed,
+ * and the text is gone when pp_registry_open returns (as after
+ * pp_registry_forget_text): peak memory is the index, not the text. */
+#define PP_REG_INDEX_ONLY 0x100
 /* Checks and indexes the registry again (r->text, else r->root). */
 int pp_registry_index(struct pp_registry *r, char *err, size_t errlen);
 /* Parses registry text without any file (tests, fuzzing): the scanner

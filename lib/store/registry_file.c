@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -210,15 +211,93 @@ stash(struct pp_registry *r)
 	r->strings = NULL;
 }
 
+/* Pages of a mapped registry given back at once (less is not worth a
+ * system call). */
+#define RELEASE_STEP (1u << 20)
+
+void
+pp_rg_release(struct pp_registry *r, const char *p)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t upto;
+
+	if (!r->map || page <= 0)
+		return;
+	if (!p) {
+		/* the strict pass is over: all of it, and the index's
+		 * pass starts over from the first page */
+		madvise((char *)r->map, r->len / (size_t)page * (size_t)page,
+			MADV_DONTNEED);
+		r->released = 0;
+		return;
+	}
+	upto = (size_t)(p - r->map) / (size_t)page * (size_t)page;
+	if (upto < r->released + RELEASE_STEP && p != r->map + r->len)
+		return;
+	if (upto > r->released)
+		madvise((char *)r->map + r->released, upto - r->released,
+			MADV_DONTNEED);
+	r->released = upto;
+}
+
+/* The index of the file at path, mapped (see PP_REG_INDEX_ONLY); 1
+ * when it cannot be mapped (not a regular file, empty, or a size that
+ * leaves no terminating byte in its last page): then it is read. */
+static int
+index_mapped(struct pp_registry *r, const char *path, char *err,
+	size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	size_t len;
+	void *m;
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > PP_REGISTRY_MAX || page <= 0 ||
+	    st.st_size % page == 0) {
+		close(fd);
+		return 1;
+	}
+	len = (size_t)st.st_size;
+	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 1;
+	madvise(m, len, MADV_SEQUENTIAL);
+	/* the bytes after len up to the page's end read as zero: the
+	 * text is terminated as the reader expects */
+	r->text = m;
+	r->len = len;
+	r->map = m;
+	r->released = 0;
+	rc = pp_rg_load_mapped(r, err, errlen);
+	r->map = NULL;
+	for (size_t i = 0; i < r->nnodes; i++) {
+		r->nodes[i].text = NULL;
+		r->nodes[i].text_len = 0;
+	}
+	r->text = NULL;
+	r->len = 0;
+	r->readonly = 1;
+	munmap(m, len);
+	return rc;
+}
+
 int
 pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen)
 {
+	int index_only = (mode & PP_REG_INDEX_ONLY) != 0;
+
 	size_t len = 0;
 	char *text;
 	int rc;
 
 	memset(r, 0, sizeof *r);
+	mode &= ~PP_REG_INDEX_ONLY;
 	r->lock.fd = -1;
 	r->path = pp_xstrdup(path);
 	if (pp_pg_is_url(path))
@@ -259,7 +338,14 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		free(lp);
 		r->lock.fd = -1;
 	}
-	r->cacheable = 1;
+	if (index_only && !mode) {
+		rc = index_mapped(r, path, err, errlen);
+		if (rc != 1) {
+			pp_unlock(&r->lock);
+			return rc;
+		}
+	}
+	r->cacheable = !index_only;
 	if (same_as_cached(path)) {
 		if (!mode)
 			pp_unlock(&r->lock);
@@ -275,6 +361,8 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	rc = pp_rg_load(r, text, len, 0, err, errlen);
 	if (rc < 0)
 		pp_unlock(&r->lock);
+	if (rc == 0 && index_only)
+		pp_registry_forget_text(r);
 	return rc;
 }
 

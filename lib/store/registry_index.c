@@ -97,7 +97,6 @@ index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
 			"not an object", n->id, i);
 	if (pp_rg_open_obj(rd, o, &sl, 0) < 0)
 		return NOT_TAKEN;
-	c->obj = rd->text ? NULL : o->o;
 	GET(o, K_ID, &v);
 	c->id = pp_rg_keep(rd, &v);
 	if (!c->id || !*c->id)
@@ -352,6 +351,8 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 			r->nnodes - 1, name, err, errlen);
 		if (rc < 0)
 			break;
+		if (rd->text)
+			pp_rg_release(r, o.end);
 	}
 	if (rc < 0) {
 		pp_rg_free_index(r);
@@ -416,6 +417,7 @@ pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen)
 			if (!p)
 				return NOT_TAKEN;
 			if (key >= 0) {
+				sl.mask |= 1ul << key;
 				sl.v[key] = v;
 				sl.ve[key] = p;
 			}
@@ -431,6 +433,7 @@ pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen)
 	if (ws(p, e) != e)
 		return NOT_TAKEN;
 	root.end = p;
+	pp_rg_release(r, NULL);
 	rc = index_all(&rd, &root, err, errlen);
 	free(rd.tmp);
 	free(rd.cel);
@@ -496,6 +499,24 @@ pp_rg_load(struct pp_registry *r, char *text, size_t len, int tree_only,
 	if (!r->root)
 		return pp_rg_bad(err, errlen, name, "%s", jerr);
 	return pp_registry_index(r, err, errlen);
+}
+
+int
+pp_rg_load_mapped(struct pp_registry *r, char *err, size_t errlen)
+{
+	const char *text = r->text;
+	int rc;
+
+	if (all_ws(text, r->len))
+		return pp_rg_bad(err, errlen, r->path ? r->path : "-",
+			"empty input");
+	rc = pp_rg_index_text(r, err, errlen);
+	if (rc != NOT_TAKEN)
+		return rc;
+	/* json-c decides, on a copy of its own */
+	r->text = NULL;
+	return pp_rg_load(r, pp_rg_copy_text(text, r->len), r->len, 1, err,
+		errlen);
 }
 
 char *

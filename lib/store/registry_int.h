@@ -33,6 +33,7 @@ extern const char *const pp_rg_keys[K_COUNT];
 /* Where each field's value starts in one object's text (the last one
  * when a key repeats, as json-c keeps the last). */
 struct slots {
+	unsigned long mask;   /* the keys found: 1 << K_... */
 	const char *v[K_COUNT], *ve[K_COUNT];
 };
 
@@ -71,9 +72,12 @@ struct it {
 	const char *p;
 };
 
+/* JSON whitespace skipped; compact text (the usual) needs no call */
 static inline const char *
 ws(const char *p, const char *e)
 {
+	if (p < e && (unsigned char)*p > ' ')
+		return p;
 	return pp_jscan_ws(p, e);
 }
 
@@ -102,6 +106,13 @@ int pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen);
 int pp_rg_load(struct pp_registry *r, char *text, size_t len, int tree_only,
 	char *err, size_t errlen);
 char *pp_rg_copy_text(const char *text, size_t len);
+
+/* registry_index.c: the index of a mapped text (r->text, r->len) */
+int pp_rg_load_mapped(struct pp_registry *r, char *err, size_t errlen);
+
+/* registry_file.c: gives back the mapped pages before p (index-only;
+ * NULL: all, for the index's pass to start over) */
+void pp_rg_release(struct pp_registry *r, const char *p);
 
 /* registry_edit.c: node objects, the splice */
 json_object *pp_rg_node_obj(struct pp_node *n);

@@ -90,6 +90,12 @@ static const unsigned char skipcls[256] = {
 	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3
 };
 
+/* Bytes that end a number, true, false or null. */
+static const unsigned char numend[256] = {
+	[','] = 1, [']'] = 1, ['}'] = 1, [' '] = 1, ['\n'] = 1, ['\t'] = 1,
+	['\r'] = 1
+};
+
 /* The end of the value at p, in text the scanner has validated. */
 static const char *
 skip(const char *p, const char *e)
@@ -99,8 +105,7 @@ skip(const char *p, const char *e)
 	if (*p != '{' && *p != '[') {
 		if (*p == '"')
 			return str_end(p);
-		while (p < e && *p != ',' && *p != ']' && *p != '}' &&
-		    *p != ' ' && *p != '\n' && *p != '\t' && *p != '\r')
+		while (p < e && !numend[(unsigned char)*p])
 			p++;
 		return p;
 	}
@@ -122,19 +127,63 @@ skip(const char *p, const char *e)
 	}
 }
 
-static const unsigned char keylen[K_COUNT] = {
-	7, 5, 2, 4, 6, 4, 12, 15, 2, 8, 5, 10, 8, 9, 11, 11, 15, 10, 6, 5, 7,
-	14, 11
-};
-
+/* The field a key names, or -1: by length, then by bytes (this runs
+ * for every key of the registry). */
 int
 pp_rg_key_slot(const char *k, size_t n)
 {
-	for (int i = 0; i < K_COUNT; i++)
-		if (keylen[i] == n && k[0] == pp_rg_keys[i][0] &&
-		    !memcmp(pp_rg_keys[i], k, n))
-			return i;
+#define IS(s, slot) if (!memcmp(k, s, sizeof s - 1)) return slot
+	switch (n) {
+	case 2:
+		IS("id", K_ID);
+		IS("ip", K_IP);
+		break;
+	case 4:
+		IS("kind", K_KIND);
+		IS("role", K_ROLE);
+		break;
+	case 5:
+		IS("state", K_STATE);
+		IS("nodes", K_NODES);
+		IS("cloud", K_CLOUD);
+		break;
+	case 6:
+		IS("ram_mb", K_RAM);
+		IS("status", K_STATUS);
+		break;
+	case 7:
+		IS("players", K_PLAYERS);
+		IS("version", K_VERSION);
+		break;
+	case 8:
+		IS("location", K_LOCATION);
+		IS("provider", K_PROVIDER);
+		break;
+	case 9:
+		IS("server_id", K_SERVER_ID);
+		break;
+	case 10:
+		IS("containers", K_CONTAINERS);
+		IS("created_at", K_CREATED);
+		break;
+	case 11:
+		IS("server_type", K_SERVER_TYPE);
+		IS("server_name", K_SERVER_NAME);
+		IS("draining_by", K_DRAINING_BY);
+		break;
+	case 12:
+		IS("total_ram_mb", K_TOTAL);
+		break;
+	case 14:
+		IS("draining_since", K_DRAINING_SINCE);
+		break;
+	case 15:
+		IS("reserved_ram_mb", K_RESERVED);
+		IS("hourly_cost_eur", K_HOURLY);
+		break;
+	}
 	return -1;
+#undef IS
 }
 
 static int
@@ -303,7 +352,7 @@ pp_rg_open_obj(struct rd *rd, struct jv *v, struct slots *sl, int node)
 
 	if (!rd->text || v->sl)
 		return 0;
-	memset(sl, 0, sizeof *sl);
+	sl->mask = 0;   /* the slots found are set below */
 	v->sl = sl;
 	p = ws(v->p + 1, e);
 	while (*p != '}') {
@@ -324,6 +373,7 @@ pp_rg_open_obj(struct rd *rd, struct jv *v, struct slots *sl, int node)
 			ve = skip(p, e);
 		}
 		if (key >= 0) {
+			sl->mask |= 1ul << key;
 			sl->v[key] = p;
 			sl->ve[key] = ve;
 		}
@@ -339,7 +389,8 @@ int
 pp_rg_get(struct rd *rd, const struct jv *o, int key, struct jv *v)
 {
 	if (rd->text)
-		return pp_rg_jv_text(rd, o->sl->v[key], o->sl->ve[key], v);
+		return pp_rg_jv_text(rd, o->sl->mask >> key & 1 ?
+			o->sl->v[key] : NULL, o->sl->ve[key], v);
 	pp_rg_jv_tree(pp_jget(o->o, pp_rg_keys[key]), v);
 	return 0;
 }
