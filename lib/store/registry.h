@@ -94,6 +94,9 @@ struct pp_registry {
 	 * pages given back as the index passes them (registry_file.c) */
 	const char *map;
 	size_t released;
+	/* the file the text was read from or written as, held open while
+	 * the index is cached (registry_file.c) */
+	int fd, has_fd;
 };
 
 /* RAM a container holds in its state. */
