@@ -26,7 +26,7 @@ is_url(const char *p)
 /* The whole file in one buffer of its size (no doubling on the way). */
 static char *
 read_text(const char *path, size_t *len, char *err, size_t errlen,
-	int *fdout)
+	int *fdout, struct stat *stout)
 {
 	struct stat st;
 	size_t cap, n = 0;
@@ -75,7 +75,9 @@ read_text(const char *path, size_t *len, char *err, size_t errlen,
 			(unsigned long long)PP_REGISTRY_MAX);
 		goto fail;
 	}
+	/* as it was before the read: a change during it shows later */
 	*fdout = fd;
+	*stout = st;
 	s[n] = '\0';
 	*len = n;
 	return s;
@@ -108,7 +110,9 @@ pp_rg_hold_written(struct pp_registry *r)
 {
 	pp_rg_close_fd(r);
 	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
-	r->has_fd = r->fd >= 0;
+	r->has_fd = r->fd >= 0 && fstat(r->fd, &r->st) == 0;
+	if (r->fd >= 0 && !r->has_fd)
+		close(r->fd);
 }
 
 static int
@@ -117,18 +121,19 @@ same_time(const struct timespec *a, const struct timespec *b)
 	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
 }
 
-/* Whether path is the very file the cache holds open, unchanged. */
+/* Whether path is the very file the cache holds open, unchanged since
+ * its text was read or written (its stat then: cache.st). */
 static int
 same_file_as_cached(const char *path)
 {
-	struct stat a, b;
+	const struct stat *b = &cache.st;
+	struct stat a;
 
-	return cache.has_fd && stat(path, &a) == 0 &&
-		fstat(cache.fd, &b) == 0 && S_ISREG(a.st_mode) &&
-		a.st_dev == b.st_dev && a.st_ino == b.st_ino &&
-		a.st_size == b.st_size && (size_t)a.st_size == cache.len &&
-		same_time(&a.st_mtim, &b.st_mtim) &&
-		same_time(&a.st_ctim, &b.st_ctim);
+	return cache.has_fd && stat(path, &a) == 0 && S_ISREG(a.st_mode) &&
+		a.st_dev == b->st_dev && a.st_ino == b->st_ino &&
+		a.st_size == b->st_size && (size_t)a.st_size == cache.len &&
+		same_time(&a.st_mtim, &b->st_mtim) &&
+		same_time(&a.st_ctim, &b->st_ctim);
 }
 
 
@@ -201,6 +206,7 @@ take_cached(struct pp_registry *r, char *text, size_t len)
 	r->strings = cache.strings;
 	r->fd = cache.fd;
 	r->has_fd = cache.has_fd;
+	r->st = cache.st;
 	free(cache.path);
 	memset(&cache, 0, sizeof cache);
 	return 1;
@@ -249,6 +255,7 @@ stash(struct pp_registry *r)
 	cache.strings = r->strings;
 	cache.fd = r->fd;
 	cache.has_fd = r->has_fd;
+	cache.st = r->st;
 	r->has_fd = 0;
 	r->path = NULL;
 	r->text = NULL;
@@ -337,6 +344,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen)
 {
 	int index_only = (mode & PP_REG_INDEX_ONLY) != 0;
+	struct stat st;
 	int fd;
 
 	size_t len = 0;
@@ -397,7 +405,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		take_cached(r, NULL, cache.len);
 		return 0;
 	}
-	text = read_text(path, &len, err, errlen, &fd);
+	text = read_text(path, &len, err, errlen, &fd, &st);
 	/* a reader holds the lock only while it reads */
 	if (!mode || !text)
 		pp_unlock(&r->lock);
@@ -405,6 +413,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		return -1;
 	r->fd = fd;
 	r->has_fd = 1;
+	r->st = st;
 	rc = pp_rg_load(r, text, len, 0, err, errlen);
 	if (rc < 0)
 		pp_unlock(&r->lock);
