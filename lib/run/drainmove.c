@@ -129,9 +129,10 @@ pp_dr_flush_moves(struct run *x)
 }
 
 /* The target lock of a move, held from its check to its record. A lock
- * this run holds already (an earlier move onto the same target) is
- * moved over; one another pp-drain holds makes the moves carried out
- * so far recorded first (so that two drains never wait on each
+ * this run holds already for an earlier move onto the same target, not
+ * recorded yet, stays that move's (tl is left unset: nothing for this
+ * move to let go); one another pp-drain holds makes the moves carried
+ * out so far recorded first (so that two drains never wait on each
  * other's targets), then is waited for. */
 static int
 target_lock(struct run *x, const char *to, struct pp_lock *tl)
@@ -141,8 +142,7 @@ target_lock(struct run *x, const char *to, struct pp_lock *tl)
 
 	for (size_t i = 0; i < x->ndone; i++) {
 		if (!strcmp(x->done[i].to, to) && x->done[i].tl.fd >= 0) {
-			*tl = x->done[i].tl;
-			x->done[i].tl.fd = -1;
+			tl->fd = -1;
 			return 0;
 		}
 	}

@@ -113,6 +113,13 @@ strset_add(struct strset *s, const char *v)
 	s->v[s->n++] = v;
 }
 
+static void
+strset_sort(struct strset *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, cmp_str);
+}
+
 static int
 strset_has(const struct strset *s, const char *v)
 {
@@ -272,9 +279,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	}
 	for (size_t i = 0; i < x->ours.n; i++)
 		strset_add(&ours, x->ours.v[i].id);
-	qsort(sids.v, sids.n, sizeof *sids.v, cmp_str);
-	qsort(ids.v, ids.n, sizeof *ids.v, cmp_str);
-	qsort(ours.v, ours.n, sizeof *ours.v, cmp_str);
+	strset_sort(&sids);
+	strset_sort(&ids);
+	strset_sort(&ours);
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
 		long long age = s->created && s->created <= x->now ?

@@ -7,6 +7,7 @@
 #define PP_REGISTRY_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <json-c/json.h>
 
@@ -96,6 +97,10 @@ struct pp_registry {
 	 * pages given back as the index passes them (registry_file.c) */
 	const char *map;
 	size_t released;
+	/* the file the text was read from or written as, held open while
+	 * the index is cached, and its stat then (registry_file.c) */
+	int fd, has_fd;
+	struct stat st;
 };
 
 /* RAM a container holds in its state. */

@@ -72,6 +72,9 @@ pp_rg_render(struct pp_registry *r, size_t *len, struct span *sp)
 		*len = strlen(s);
 		return s;
 	}
+	/* about the old text's size: no doubling and copying on the way */
+	b.cap = r->len + 65536;
+	b.s = pp_xmalloc(b.cap);
 	pp_buf_add(&b, t, pos);
 	for (size_t i = 0; i < r->nnodes; i++) {
 		const struct pp_node *n = &r->nodes[i];
@@ -211,6 +214,8 @@ pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen)
 	size_t len;
 	int rc = 0;
 
+	/* the text becomes other than the file's: not cached as it */
+	pp_rg_close_fd(r);
 	text = pp_rg_render(r, &len, r->text ? sp : NULL);
 	if (out) {
 		*out = pp_xmalloc(len + 1);
@@ -260,6 +265,7 @@ pp_rg_save_text(struct pp_registry *r, int reindex)
 		errno = e;
 		return -1;
 	}
+	pp_rg_hold_written(r);
 	if (!reindex) {
 		free(text);
 		free(sp);

@@ -27,7 +27,8 @@ is_url(const char *p)
 
 /* The whole file in one buffer of its size (no doubling on the way). */
 static char *
-read_text(const char *path, size_t *len, char *err, size_t errlen)
+read_text(const char *path, size_t *len, char *err, size_t errlen,
+	int *fdout, struct stat *stout)
 {
 	struct stat st;
 	size_t cap, n = 0;
@@ -76,7 +77,9 @@ read_text(const char *path, size_t *len, char *err, size_t errlen)
 			(unsigned long long)PP_REGISTRY_MAX);
 		goto fail;
 	}
-	close(fd);
+	/* as it was before the read: a change during it shows later */
+	*fdout = fd;
+	*stout = st;
 	s[n] = '\0';
 	*len = n;
 	return s;
@@ -87,11 +90,53 @@ fail:
 }
 
 /* The last registry read and closed unchanged, with its index: a
- * process that opens the registry again (pp-drain, once before a move
- * and once to record it) and finds the same bytes takes that index
- * instead of reading the text again. Same bytes, same index: nothing
- * but the file's content decides. */
+ * process that opens the registry again (pp-drain, before each move and
+ * to record them) and finds the same bytes takes that index instead of
+ * reading the text again. Same bytes, same index: the file is the one
+ * the cache holds open (same inode, size, mtime and ctime: writers
+ * replace the registry by rename, never in place, ppscale-registry(5),
+ * and the inode held open cannot be reused), or its bytes are compared. */
 static struct pp_registry cache;
+
+void
+pp_rg_close_fd(struct pp_registry *r)
+{
+	if (r->has_fd)
+		close(r->fd);
+	r->has_fd = 0;
+	r->fd = -1;
+}
+
+void
+pp_rg_hold_written(struct pp_registry *r)
+{
+	pp_rg_close_fd(r);
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	r->has_fd = r->fd >= 0 && fstat(r->fd, &r->st) == 0;
+	if (r->fd >= 0 && !r->has_fd)
+		close(r->fd);
+}
+
+static int
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Whether path is the very file the cache holds open, unchanged since
+ * its text was read or written (its stat then: cache.st). */
+static int
+same_file_as_cached(const char *path)
+{
+	const struct stat *b = &cache.st;
+	struct stat a;
+
+	return cache.has_fd && stat(path, &a) == 0 && S_ISREG(a.st_mode) &&
+		a.st_dev == b->st_dev && a.st_ino == b->st_ino &&
+		a.st_size == b->st_size && (size_t)a.st_size == cache.len &&
+		same_time(&a.st_mtim, &b->st_mtim) &&
+		same_time(&a.st_ctim, &b->st_ctim);
+}
 
 
 static void
@@ -100,6 +145,7 @@ drop_cached(void)
 	struct pp_registry c = cache;
 
 	memset(&cache, 0, sizeof cache);
+	pp_rg_close_fd(&c);
 	pp_rg_free_index(&c);
 	free(c.text);
 	free(c.path);
@@ -117,6 +163,8 @@ same_as_cached(const char *path)
 
 	if (!cache.text || strcmp(cache.path, path))
 		return 0;
+	if (same_file_as_cached(path))
+		return 1;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return 0;
@@ -158,6 +206,9 @@ take_cached(struct pp_registry *r, char *text, size_t len)
 	r->nodes = cache.nodes;
 	r->nnodes = cache.nnodes;
 	r->strings = cache.strings;
+	r->fd = cache.fd;
+	r->has_fd = cache.has_fd;
+	r->st = cache.st;
 	free(cache.path);
 	memset(&cache, 0, sizeof cache);
 	return 1;
@@ -204,6 +255,10 @@ stash(struct pp_registry *r)
 	cache.nodes = r->nodes;
 	cache.nnodes = r->nnodes;
 	cache.strings = r->strings;
+	cache.fd = r->fd;
+	cache.has_fd = r->has_fd;
+	cache.st = r->st;
+	r->has_fd = 0;
 	r->path = NULL;
 	r->text = NULL;
 	r->nodes = NULL;
@@ -291,6 +346,8 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen)
 {
 	int index_only = (mode & PP_REG_INDEX_ONLY) != 0;
+	struct stat st;
+	int fd;
 
 	size_t len = 0;
 	char *text;
@@ -352,12 +409,15 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		take_cached(r, NULL, cache.len);
 		return 0;
 	}
-	text = read_text(path, &len, err, errlen);
+	text = read_text(path, &len, err, errlen, &fd, &st);
 	/* a reader holds the lock only while it reads */
 	if (!mode || !text)
 		pp_unlock(&r->lock);
 	if (!text)
 		return -1;
+	r->fd = fd;
+	r->has_fd = 1;
+	r->st = st;
 	rc = pp_rg_load(r, text, len, 0, err, errlen);
 	if (rc < 0)
 		pp_unlock(&r->lock);
@@ -425,6 +485,7 @@ pp_registry_close(struct pp_registry *r)
 	r->added = NULL;
 	free(r->text);
 	r->text = NULL;
+	pp_rg_close_fd(r);
 	pp_unlock(&r->lock);
 	free(r->path);
 	r->path = NULL;
@@ -443,4 +504,5 @@ pp_registry_forget_text(struct pp_registry *r)
 	r->text = NULL;
 	r->len = 0;
 	r->readonly = 1;
+	pp_rg_close_fd(r);
 }

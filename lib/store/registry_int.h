@@ -114,6 +114,12 @@ int pp_rg_load_mapped(struct pp_registry *r, char *err, size_t errlen);
  * NULL: all, for the index's pass to start over) */
 void pp_rg_release(struct pp_registry *r, const char *p);
 
+/* registry_file.c: after r's text was written to r->path under the
+ * exclusive lock, holds that file (for the cache) */
+void pp_rg_hold_written(struct pp_registry *r);
+/* ... and lets it go (the text no longer is the file's) */
+void pp_rg_close_fd(struct pp_registry *r);
+
 /* registry_edit.c: node objects, the splice */
 json_object *pp_rg_node_obj(struct pp_node *n);
 int pp_rg_add_node(struct pp_buf *b, const struct pp_node *n);
