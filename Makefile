@@ -19,7 +19,7 @@ SYSCONFDIR  ?= /etc
 
 CC       ?= cc
 CFLAGS   ?= -g -O2
-PKGS      = json-c yaml-0.1 libcurl
+PKGS      = json-c yaml-0.1 libcurl libpq
 PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS))
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS))
 

@@ -6,7 +6,9 @@
  * registry file under its exclusive lock and write it by temp file and
  * rename, refusing what the registry's state forbids at that moment
  * (a node ppscale drains takes no new game server). Changes: the
- * registry file and its lock file; nothing else. */
+ * registry file and its lock file, or the rows of a PostgreSQL
+ * registry; nothing else. "import FILE" adds every node of a registry
+ * file, in one edit. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,19 +24,22 @@ usage(int status)
 	FILE *f = status ? stderr : stdout;
 
 	fprintf(f, "usage: pp-registry [options] "
-		"show|place|remove|set|status ARGS...\n\n"
+		"show|place|remove|set|status|import ARGS...\n\n"
 		"       pp-registry [options] show [NODE]\n"
 		"       pp-registry [options] place NODE SERVER RAM_MB "
 		"[--players N] [--state STATE]\n"
 		"       pp-registry [options] remove NODE SERVER\n"
 		"       pp-registry [options] set NODE SERVER [--players N] "
 		"[--state STATE] [--ram MB]\n"
-		"       pp-registry [options] status NODE ready|unhealthy\n\n"
+		"       pp-registry [options] status NODE ready|unhealthy\n"
+		"       pp-registry [options] import FILE\n\n"
 		"Edits the node registry as the platform does, under its "
 		"lock (see\n"
 		"ppscale-registry(5)): places and removes game servers, sets "
 		"their players\n"
-		"and state and a node's status, shows a node as JSON.\n\n"
+		"and state and a node's status, shows a node as JSON; import "
+		"adds the nodes\n"
+		"of a registry file (moving to a PostgreSQL registry).\n\n"
 		"      --players N     players on the game server\n"
 		"      --state STATE   starting, running (default), stopping "
 		"or stopped\n"
@@ -101,8 +106,8 @@ main(int argc, char **argv)
 		}
 	}
 	if (optind >= argc) {
-		pp_warn("no command: expected show, place, remove, set or "
-			"status");
+		pp_warn("no command: expected show, place, remove, set, "
+			"status or import");
 		usage(PP_EXIT_USAGE);
 		return PP_EXIT_USAGE;
 	}
@@ -123,9 +128,12 @@ main(int argc, char **argv)
 	} else if (!strcmp(cmd, "status")) {
 		e.op = PP_RE_STATUS;
 		want = 2;
+	} else if (!strcmp(cmd, "import")) {
+		e.op = PP_RE_IMPORT;
+		want = 1;
 	} else {
 		pp_warn("unexpected argument '%s': expected a command: "
-			"show, place, remove, set or status", cmd);
+			"show, place, remove, set, status or import", cmd);
 		usage(PP_EXIT_USAGE);
 		return PP_EXIT_USAGE;
 	}
@@ -139,7 +147,9 @@ main(int argc, char **argv)
 		pp_die(PP_EXIT_USAGE, "%s takes no --players, --state or "
 			"--ram%s", cmd, e.op == PP_RE_PLACE ?
 			" (RAM_MB is an operand)" : "");
-	if (nargs >= 1)
+	if (e.op == PP_RE_IMPORT)
+		e.file = argv[optind];
+	else if (nargs >= 1)
 		e.node = argv[optind];
 	if (e.op == PP_RE_STATUS)
 		e.status = argv[optind + 1];

@@ -57,7 +57,8 @@ tools() {
 
 @test "a stray operand is bad usage" {
 	for t in $(tools); do
-		[[ $t == pp-sim ]] && continue # its operand is the trace
+		# pp-sim's operand is the trace, pp-cycle's the command
+		[[ $t == pp-sim || $t == pp-cycle ]] && continue
 		run --separate-stderr "$t" extra </dev/null
 		assert_failure 2
 		assert_stderr_contains "$t: unexpected argument 'extra'"

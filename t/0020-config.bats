@@ -181,7 +181,7 @@ EOF
 
 @test "pp-config check redacts secrets in URLs and connection strings" {
 	cat > "$PP_CONFIG" <<'EOF'
-registry: "postgresql://ppscale:hunter2@db.example/pp?sslmode=require"
+registry: "postgresql://ppscale@db.example/pp?sslmode=require&passfile=/etc/ppscale/pgpass"
 events:
   webhook_url: "https://hooks.example/x?token=s3cr3t&ch=ops"
 forecast:
@@ -189,12 +189,34 @@ forecast:
 EOF
 	run --separate-stderr pp-config check
 	assert_success
-	assert_line 'registry: "postgresql://ppscale:<redacted>@db.example/pp?sslmode=require"'
+	assert_line 'registry: "postgresql://ppscale@db.example/pp?sslmode=require&passfile=/etc/ppscale/pgpass"'
 	assert_line '  webhook_url: "https://hooks.example/x?token=<redacted>&ch=ops"'
 	assert_line '  url: "https://fc.example/api?user=a;password=<redacted>;x=1"'
-	refute_output --partial hunter2
 	refute_output --partial s3cr3t
 	refute_output --partial pw9
+}
+
+@test "a PostgreSQL URL with a password in it is refused, naming the key, never showing the password" {
+	local url
+	for url in "postgresql://ppscale:hunter2@db.example/pp" \
+		"postgresql://ppscale@db.example/pp?password=hunter2" \
+		"postgres://db.example/pp?sslmode=require&password=hunter2"; do
+		printf 'registry: "%s"\n' "$url" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "line 1: 'registry' holds a password: put it in a password file"
+		refute_output --partial hunter2
+		refute_stderr_contains hunter2
+		printf 'control:\n  database: "%s"\n' "$url" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "line 2: 'control.database' holds a password"
+		refute_stderr_contains hunter2
+	done
+	printf 'control:\n  database: /var/lib/ppscale/db\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "'control.database' must be a postgresql:// URL"
 }
 
 @test "pp-config check refuses a bad config like every tool, naming key and line" {

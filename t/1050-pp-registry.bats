@@ -1,10 +1,26 @@
 #!/usr/bin/env bats
 # pp-registry: the platform's edits of the registry under its protocol.
+# t/1051-pp-registry-pg.bats is a link to this file: the same tests on
+# the PostgreSQL backend (test_helper/pg.bash).
 bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/pg'
+	pg_backend_from_name
+	[[ $PP_REG_BACKEND == pg ]] && pg_start
+	return 0
+}
+
+teardown_file() {
+	load 'test_helper/pg'
+	pg_stop
+}
 
 setup() {
 	load 'test_helper/common'
 	load 'test_helper/drain'
+	load 'test_helper/pg'
 	pp_isolate
 	reg_init
 	reg_node DED dedicated ready 64000 a:4000:running:3
@@ -30,7 +46,7 @@ setup() {
 
 @test "place refuses a node that is draining or provisioning, a duplicate and one that does not fit, even with -q saying why" {
 	local before
-	before=$(files_sum "$REGISTRY")
+	before=$(reg_sum)
 	run --separate-stderr pp-registry -q place D mc-1 100
 	assert_failure 1
 	assert_stderr_contains "node 'D' is draining: it takes no new game servers"
@@ -46,7 +62,7 @@ setup() {
 	run --separate-stderr pp-registry place nope mc-1 100
 	assert_failure 1
 	assert_stderr_contains "no node 'nope'"
-	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ "$(reg_sum)" = "$before" ]
 	# exactly full is a fit
 	run --separate-stderr pp-registry place S fits 6000
 	assert_success
@@ -108,6 +124,7 @@ setup() {
 }
 
 @test "-r and the config's registry key choose the file" {
+	file_backend_only
 	local other="$BATS_TEST_TMPDIR/other.json"
 	cp "$REGISTRY" "$other"
 	run --separate-stderr pp-registry -r "$other" status P ready
@@ -122,7 +139,7 @@ setup() {
 
 @test "bad usage exits 2 and changes nothing" {
 	local before
-	before=$(files_sum "$REGISTRY")
+	before=$(reg_sum)
 	run --separate-stderr pp-registry
 	assert_failure 2
 	run --separate-stderr pp-registry frob S
@@ -144,7 +161,7 @@ setup() {
 	assert_failure 2
 	run --separate-stderr pp-registry --now yesterday show
 	assert_failure 2
-	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ "$(reg_sum)" = "$before" ]
 	run --separate-stderr pp-registry --version
 	assert_success
 	assert_output --partial "pp-registry (ppscale)"
@@ -154,6 +171,7 @@ setup() {
 }
 
 @test "a lock file that cannot be opened is exit 2; a held lock is waited for" {
+	file_backend_only
 	ln -s registry.json.lock "$REGISTRY.lock"
 	run --separate-stderr pp-registry place S mc-1 100
 	assert_failure 2
@@ -177,6 +195,7 @@ setup() {
 }
 
 @test "through a symlink the edit lands in the target and the link stays" {
+	file_backend_only
 	local target="$BATS_TEST_TMPDIR/platform.json"
 	mv "$REGISTRY" "$target"
 	ln -s "$target" "$REGISTRY"

@@ -1,7 +1,11 @@
 #!/usr/bin/env bats
-# The PostgreSQL registry schema (share/sql/registry.sql) against a real
-# PostgreSQL server: it applies cleanly and idempotently, and it refuses
-# what the file registry refuses.
+# The PostgreSQL registry against a real PostgreSQL server: the schema
+# (share/sql/registry.sql) applies cleanly and idempotently, migrates,
+# and refuses what the file registry refuses; then the backend: secrets
+# in the URL, an unreachable database, ppscale's check-then-delete
+# against a concurrent placement, the platform's concurrent SQL writes,
+# and a tool killed inside its transaction. (The registry suite itself
+# runs on both backends: t/1051-pp-registry-pg.bats.)
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -21,6 +25,7 @@ setup() {
 	pp_isolate
 	DB="t$BATS_TEST_NUMBER"
 	pg_newdb "$DB"
+	URL=$(pg_url "$DB")
 }
 
 sql() {
@@ -33,10 +38,10 @@ insert_node() {
 		'198.51.100.7')"
 }
 
-@test "the schema applies, records version 1, and applying it again changes nothing" {
+@test "the schema applies, records version 2, and applying it again changes nothing" {
 	run sql "SELECT version FROM ppscale_schema"
 	assert_success
-	assert_output 1
+	assert_output 2
 	insert_node cloud-1
 	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
 	assert_success
@@ -96,4 +101,221 @@ insert_node() {
 	wait "$del"
 	run sql "SELECT count(*) FROM ppscale_nodes"
 	assert_output 0
+}
+
+@test "the shipped schema migrates a version 1 database in place, keeping its rows" {
+	sql "DROP TABLE ppscale_containers, ppscale_nodes, ppscale_schema,
+		ppscale_state, ppscale_history, ppscale_events"
+	psql -q -X -v ON_ERROR_STOP=1 -d "$DB" \
+		-f "$TOP/t/fixtures/sql/registry-v1.sql" >/dev/null
+	insert_node cloud-1
+	insert_node cloud-2
+	# a tool refuses the old version and names the file to apply
+	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
+	assert_failure 2
+	assert_stderr_contains "has schema version 1, this ppscale needs 2"
+	assert_stderr_contains "registry.sql again (it migrates in place)"
+	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
+	assert_success
+	run sql "SELECT version FROM ppscale_schema"
+	assert_output 2
+	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
+	assert_success
+	jq_is '[.nodes[].id] | join(",")' cloud-1,cloud-2
+	run sql "SELECT count(*) FROM ppscale_state"
+	assert_output 0
+}
+
+@test "a database without the schema, or with a newer one, is refused with exit 2" {
+	createdb "${DB}_empty"
+	run --separate-stderr pp-registry -r "$(pg_url "${DB}_empty")" show
+	assert_failure 2
+	assert_stderr_contains "has no ppscale schema: apply"
+	sql "UPDATE ppscale_schema SET version = 3"
+	run --separate-stderr pp-fleetstats --no-record -r "$(pg_url "$DB")"
+	assert_failure 2
+	assert_stderr_contains "schema version 3, newer than this ppscale knows (2)"
+	assert_output ""
+}
+
+# a registry file made by pp-registry, moved into the database
+fleet() {
+	local f="$BATS_TEST_TMPDIR/fleet.json"
+	echo '{"version": 1, "nodes": [
+	  {"id": "DED", "kind": "dedicated", "status": "ready",
+	   "role": "worker", "total_ram_mb": 65536, "reserved_ram_mb": 0,
+	   "ip": "203.0.113.10", "location": "fsn1", "containers": []},
+	  {"id": "S", "kind": "cloud", "status": "ready", "role": "worker",
+	   "total_ram_mb": 8192, "reserved_ram_mb": 512,
+	   "ip": "198.51.100.7", "location": "nbg1",
+	   "cloud": {"provider": "local", "server_id": "71",
+	     "server_type": "cx33"}, "containers": []}]}' > "$f"
+	pp-registry -r "$f" place S a 1000 --players 0
+	pp-registry -r "$URL" import "$f"
+}
+
+@test "a password in the URL is refused before any connection and never shown" {
+	local u
+	for u in "postgresql://ppscale:hunter2@localhost/$DB" \
+		"postgresql:///$DB?host=$PGHOST&password=hunter2"; do
+		run --separate-stderr pp-fleetstats --no-record -r "$u"
+		assert_failure 2
+		assert_stderr_contains "holds a password: put it in a password file"
+		refute_stderr_contains hunter2
+		assert_output ""
+		run --separate-stderr pp-registry -r "$u" place S a 100
+		assert_failure 2
+		refute_stderr_contains hunter2
+	done
+}
+
+@test "an unreachable database is exit 1 with a clear message, and nothing is written" {
+	local u="postgresql:///$DB?host=$BATS_TEST_TMPDIR/nosuchdir&port=1"
+	run --separate-stderr pp-fleetstats -r "$u"
+	assert_failure 1
+	assert_stderr_contains "cannot connect to database 'postgresql:///$DB'"
+	assert_output ""
+	printf 'registry: "%s"\n' "$u" >> "$PP_CONFIG"
+	run --separate-stderr pp-drain --node S < /dev/null
+	assert_failure 1
+	assert_stderr_contains "cannot connect to database"
+	run --separate-stderr pp-registry place S a 100
+	assert_failure 1
+	# nothing recorded: no history, no snapshot, no events (a lock
+	# file of pp-drain's own may be there)
+	run ls "$PP_STATE_DIR"
+	refute_line --regexp '^(history|last\.json|events\.jsonl|state\.json)$'
+}
+
+@test "a placement that lands first stops ppscale's delete of the drained node" {
+	JOIN="$BATS_TEST_TMPDIR/join"
+	echo "join-secret-$RANDOM" > "$JOIN"
+	chmod 600 "$JOIN"
+	cat >> "$PP_CONFIG" <<-EOF
+	registry: "$URL"
+	cloud:
+	  provider: local
+	  local:
+	    boot_seconds: 0s
+	cloud_init:
+	  join_token_file: $JOIN
+	  conductor_addresses: [203.0.113.7]
+	EOF
+	echo '{"version": 1, "nodes": [
+	  {"id": "DED", "kind": "dedicated", "status": "ready",
+	   "role": "worker", "total_ram_mb": 65536, "reserved_ram_mb": 0,
+	   "containers": []}]}' > "$BATS_TEST_TMPDIR/fleet.json"
+	pp-registry -r "$URL" import "$BATS_TEST_TMPDIR/fleet.json"
+	local doc node
+	doc='{"version": 1, "generated_at": "2026-11-27T10:00:00Z",
+	  "decision": {"action": "scale_up", "count": 1, "server_type": "cx23",
+	  "location": "nbg1", "node": null, "role": "worker", "reason": "t",
+	  "dry_run": false}}'
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z <<<"$doc"
+	assert_success
+	node=$(jq -r '.provision.servers[0].name' <<<"$output")
+	pp-provision --now 2026-11-27T10:01:00Z \
+		<<<"$(jq '.decision.action = "none"' <<<"$doc")" >/dev/null
+	[ "$(sql "SELECT status FROM ppscale_nodes WHERE id = '$node'")" = ready ]
+	pp-drain --node "$node" --now 2026-11-27T10:02:00Z </dev/null >/dev/null
+	[ "$(sql "SELECT status FROM ppscale_nodes WHERE id = '$node'")" = draining ]
+	# the platform places on the node (it read 'ready' a moment ago)
+	# and holds its transaction open while ppscale comes to delete
+	psql -X -q -v ON_ERROR_STOP=1 -d "$DB" >/dev/null 2>&1 <<-SQL &
+	BEGIN;
+	INSERT INTO ppscale_containers (id, node_id, ram_mb, state)
+		VALUES ('late-1', '$node', 1024, 'starting');
+	SELECT pg_sleep(1.5);
+	COMMIT;
+	SQL
+	local platform=$!
+	until [[ $(sql "SELECT count(*) FROM pg_locks l JOIN pg_class c
+		ON c.oid = l.relation WHERE c.relname = 'ppscale_containers'
+		AND l.mode = 'RowExclusiveLock'") -gt 0 ]]; do sleep 0.05; done
+	doc=$(jq -c --arg n "$node" '.decision = {action: "scale_down",
+		count: 1, node: $n, role: "worker", reason: "t",
+		dry_run: false} | .drain = {node: $n, empty: true,
+		status: "empty"}' <<<"$doc")
+	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z <<<"$doc"
+	wait "$platform"
+	jq_is '.provision.status' refused
+	assert_stderr_contains "node '$node' still has 1 game server(s) recorded on it"
+	# the server, the node and the game server are all still there
+	[ "$(jq '.servers | length' "$PP_STATE_DIR/cloud.json")" = 1 ]
+	[ "$(sql "SELECT node_id FROM ppscale_containers WHERE id = 'late-1'")" = "$node" ]
+}
+
+@test "the platform's SQL writes while ppscale edits the same rows: none lost" {
+	fleet
+	printf 'registry: "%s"\n' "$URL" >> "$PP_CONFIG"
+	# the platform: 300 player updates of game server a and 30
+	# placements, each its own transaction
+	local script="$BATS_TEST_TMPDIR/platform.sql" i
+	for ((i = 1; i <= 300; i++)); do
+		echo "UPDATE ppscale_containers SET players = players + 1 WHERE id = 'a';"
+		((i % 10)) || echo "INSERT INTO ppscale_containers (id, node_id, ram_mb, state) VALUES ('p$i', 'DED', 10, 'running');"
+		echo "SELECT pg_sleep(0.003);"
+	done > "$script"
+	psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$script" >/dev/null &
+	local platform=$! n=0
+	# ppscale's edits meanwhile, on the same node and game server
+	while kill -0 "$platform" 2>/dev/null; do
+		n=$((n + 1))
+		pp-registry -q set S a --ram $((1000 + n)) || fail "set failed"
+		# S keeps game server a (no move hook): drained, not empty
+		pp-drain -q --node S </dev/null >/dev/null 2>&1 || true
+		[[ $(pp-registry show S | jq -r .status) == draining ]] ||
+			fail "cordon failed"
+		pp-drain -q --node S --uncordon </dev/null >/dev/null ||
+			fail "uncordon failed"
+	done
+	wait "$platform"
+	echo "# ppscale made $((3 * n)) edits while the platform wrote" >&3
+	((n >= 3)) || skip "too few overlapping edits to tell"
+	[ "$(sql "SELECT players FROM ppscale_containers WHERE id = 'a'")" = 300 ]
+	[ "$(sql "SELECT ram_mb FROM ppscale_containers WHERE id = 'a'")" = $((1000 + n)) ]
+	[ "$(sql "SELECT count(*) FROM ppscale_containers WHERE id LIKE 'p%'")" = 30 ]
+	[ "$(sql "SELECT status FROM ppscale_nodes WHERE id = 'S'")" = ready ]
+}
+
+@test "a tool killed inside its transaction leaves nothing of it" {
+	# every game-server insert waits 3 s: the import is then inside
+	# its transaction, nodes written, game servers half
+	sql "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS
+		\$\$ BEGIN PERFORM pg_sleep(3); RETURN NEW; END \$\$;
+		CREATE TRIGGER slow AFTER INSERT ON ppscale_containers
+		FOR EACH ROW EXECUTE FUNCTION slow();
+		ALTER DATABASE $DB SET client_connection_check_interval = '100ms'"
+	local f="$BATS_TEST_TMPDIR/fleet.json"
+	echo '{"version": 1, "nodes": [
+	  {"id": "N1", "kind": "cloud", "status": "ready",
+	   "total_ram_mb": 8192, "containers": [
+	    {"id": "g1", "ram_mb": 100, "state": "running"},
+	    {"id": "g2", "ram_mb": 100, "state": "running"}]},
+	  {"id": "N2", "kind": "cloud", "status": "ready",
+	   "total_ram_mb": 8192}]}' > "$f"
+	pp-registry -r "$URL" import "$f" &
+	local tool=$!
+	until [[ $(sql "SELECT count(*) FROM pg_stat_activity WHERE
+		application_name = 'ppscale' AND wait_event = 'PgSleep'") == 1 ]]
+	do
+		kill -0 "$tool" 2>/dev/null || fail "the import ended early"
+		sleep 0.05
+	done
+	kill -KILL "$tool"
+	wait "$tool" || true
+	# the server notices the lost client and rolls back
+	local i
+	for ((i = 0; i < 100; i++)); do
+		[[ $(sql "SELECT count(*) FROM pg_stat_activity WHERE
+			application_name = 'ppscale'") == 0 ]] && break
+		sleep 0.05
+	done
+	[ "$(sql "SELECT count(*) FROM ppscale_nodes")" = 0 ]
+	[ "$(sql "SELECT count(*) FROM ppscale_containers")" = 0 ]
+	# and nothing is left locked: the next edit goes through
+	sql "DROP TRIGGER slow ON ppscale_containers"
+	run --separate-stderr pp-registry -r "$URL" import "$f"
+	assert_success
+	[ "$(sql "SELECT string_agg(id, ',' ORDER BY seq) FROM ppscale_nodes")" = N1,N2 ]
 }

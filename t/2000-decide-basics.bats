@@ -220,3 +220,36 @@ same_both_ways() {
 	[ -e "$BATS_TEST_TMPDIR/other/state.json" ]
 	[ ! -e "$(state_file)" ]
 }
+
+@test "a state lock file another user keeps unreadable stops pp-decide with exit 2, never an unlocked read or write" {
+	[[ $(id -u) = 0 ]] || skip "needs root to play the other user"
+	local shared
+	shared=$(mktemp -d /tmp/pp-2000.XXXXXX)
+	chmod 755 "$shared"
+	mkdir -m 777 "$shared/state"
+	cp "$PP_CONFIG" "$shared/ppscale.yaml"
+	chmod 644 "$shared/ppscale.yaml"
+	pp-fleetstats --no-record -r "$REG" --now "$NOW" > "$shared/doc.json"
+	chmod 644 "$shared/doc.json"
+	echo '{"version": 1}' > "$shared/state/state.json"
+	chmod 666 "$shared/state/state.json"
+	: > "$shared/state/state.json.lock"
+	chmod 600 "$shared/state/state.json.lock"   # root's own
+	setpriv --reuid=65534 --regid=65534 --clear-groups -- \
+		test -x "$BUILD/bin/pp-decide" ||
+		{ rm -rf "$shared"; skip "the build is not reachable for an unprivileged user"; }
+	local opt
+	for opt in --dry-run ""; do
+		run --separate-stderr setpriv --reuid=65534 --regid=65534 \
+			--clear-groups -- env PATH="$PATH" \
+			PP_CONFIG="$shared/ppscale.yaml" \
+			PP_STATE_DIR="$shared/state" HOME="$shared" \
+			pp-decide --now "$NOW" $opt < "$shared/doc.json"
+		assert_failure 2
+		assert_stderr_contains "lock file '$shared/state/state.json.lock': Permission denied"
+		assert_output ""
+	done
+	run cat "$shared/state/state.json"
+	assert_output '{"version": 1}'
+	rm -rf "$shared"
+}

@@ -119,3 +119,32 @@ bad_inputs() {
 	assert_stderr_contains "registry"
 	[[ ! -e $CLOUD ]] || [[ $(jq '.servers | length' "$CLOUD") == 0 ]]
 }
+
+# pp-fleetstats' document with the decision replaced by $1
+fleet_doc() {
+	pp-fleetstats --no-record --now "$2" |
+		jq -c --arg a "$1" '.decision = {action: $a, count: 0,
+		reason: "test", dry_run: false}'
+}
+
+@test "an idle cycle reads no registry: the document's node list says nothing is provisioning" {
+	doc=$(fleet_doc none 2026-11-27T10:00:00Z)
+	jq -e '.nodes | length > 0' <<<"$doc" > /dev/null
+	# the registry is gone after pp-fleetstats read it: not looked at
+	mv "$REG" "$REG.away"
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z <<<"$doc"
+	assert_success
+	refute_stderr_contains "registry"
+	[[ ! -e $REG ]]
+}
+
+@test "a node provisioning in the document's node list is promoted when its server runs" {
+	pp-provision --now 2026-11-27T10:00:00Z < <(decision scale_up 1) \
+		> /dev/null 2>&1
+	[[ $(reg '.nodes[1].status') == provisioning ]]
+	doc=$(fleet_doc none 2026-11-27T10:02:00Z)
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z <<<"$doc"
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' promote:ready
+	[[ $(reg '.nodes[1].status') == ready ]]
+}

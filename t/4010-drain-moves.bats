@@ -43,6 +43,26 @@ T0=2026-11-27T18:00:00Z
 	[ "$(events_of node.drained | jq -r .node)" = S ]
 }
 
+@test "a node's moves are recorded together, in one rewrite of the registry after the hooks" {
+	reg_node S cloud ready 8000 a:3000 b:1000 c:2000:stopped
+	reg_node T cloud ready 4000
+	reg_node U cloud ready 1500
+	reg_write
+	# each hook sees the registry as it is while it runs
+	export HOOK_ALSO='md5sum < "$PP_STATE_DIR/registry.json" >> "$BATS_TEST_TMPDIR/seen"'
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,b>T,c>U' ]
+	# cordoned once, then no rewrite until all three had moved
+	[ "$(sort -u "$BATS_TEST_TMPDIR/seen" | wc -l)" = 1 ]
+	reg_is '.nodes[0].status' draining
+	reg_is '.nodes[0].containers | length' 0
+	reg_is '[.nodes[1].containers[].id] | join(",")' 'a,b'
+	reg_is '[.nodes[2].containers[].id] | join(",")' c
+	[ "$(events_of server.moved | jq -r .server | paste -sd,)" = 'a,b,c' ]
+	jq_is '[.drain.moved[].server] | join(",")' 'a,b,c'
+}
+
 @test "the hook gets each placeholder expanded inside its own argument, with no shell" {
 	reg_node S cloud ready 8000 "mc-1:1000"
 	reg_node T cloud ready 4000

@@ -56,7 +56,7 @@ struct pp_config {
 	char *path;     /* file it came from, NULL for built-in defaults */
 	char *profile;  /* "default" or "seed" */
 	char *state_dir; /* NULL: $PP_STATE_DIR, else the default */
-	char *registry;
+	char *registry;  /* a path, or an http(s)/file/postgresql URL */
 	char *timezone;
 	struct pp_strlist holidays; /* YYYY-MM-DD */
 
@@ -138,6 +138,10 @@ struct pp_config {
 		double webhook_timeout;
 		long webhook_retries;
 	} events;
+
+	struct {
+		char *database; /* postgresql:// URL, or NULL: files */
+	} control;
 
 	struct {
 		char *textfile;

@@ -4,6 +4,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <libpq-fe.h>
 
 #include "conf/config_int.h"
 #include "base/util.h"
@@ -197,6 +198,40 @@ check_holidays(struct pp_conf_ctx *x)
 	return 0;
 }
 
+/* A PostgreSQL URL libpq takes, with no password in it: the password
+ * belongs in a password file (passfile=, PGPASSFILE or ~/.pgpass),
+ * never in the config, a command line or a message. */
+static int
+check_db_url(struct pp_conf_ctx *x, const char *path, int required)
+{
+	const struct pp_conf_slot *k = must_slot(x, path);
+	const char *v = *(char **)pp_conf_field(x->c, k);
+	PQconninfoOption *opts;
+	char *msg = NULL;
+	int bad = 0;
+
+	if (!v || !*v)
+		return 0;
+	if (strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11))
+		return required ? pp_conf_fail(x, node_of(x, k), "'%s' must "
+			"be a postgresql:// URL", path) : 0;
+	opts = PQconninfoParse(v, &msg);
+	if (!opts) {
+		PQfreemem(msg);
+		return pp_conf_fail(x, node_of(x, k), "'%s' is not a "
+			"PostgreSQL URL libpq takes", path);
+	}
+	for (PQconninfoOption *o = opts; o->keyword; o++)
+		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+			bad = 1;
+	PQconninfoFree(opts);
+	if (bad)
+		return pp_conf_fail(x, node_of(x, k), "'%s' holds a password: "
+			"put it in a password file (passfile= in the URL, or "
+			"PGPASSFILE) instead", path);
+	return 0;
+}
+
 /* Each kind of check over every key, in the schema's order: the first
  * problem is the one reported. */
 int
@@ -216,7 +251,9 @@ pp_conf_check(struct pp_conf_ctx *x)
 		if (s->v[i].k && s->v[i].k->at_most &&
 		    check_order(x, &s->v[i]) < 0)
 			return -1;
-	if (check_timezone(x) < 0 || check_holidays(x) < 0)
+	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
+	    check_db_url(x, "registry", 0) < 0 ||
+	    check_db_url(x, "control.database", 1) < 0)
 		return -1;
 	return 0;
 }

@@ -17,8 +17,8 @@ const struct pp_conf_key pp_config_keys[] = {
 		"state directory (default $PP_STATE_DIR, else "
 		"/var/lib/ppscale)"),
 	K(registry, "registry", PP_T_STR, NULL,
-		"node registry: path or http(s)/file URL (default "
-		"STATE_DIR/registry.json)"),
+		"node registry: path, http(s)/file URL (read-only) or "
+		"postgresql:// URL (default STATE_DIR/registry.json)"),
 	K(timezone, "timezone", PP_T_STR, "Europe/Berlin",
 		"time zone of schedules and holidays"),
 	K(holidays, "holidays", PP_T_STRLIST, "",
@@ -182,6 +182,14 @@ const struct pp_conf_key pp_config_keys[] = {
 	K(events.webhook_retries, "events.webhook_retries", PP_T_INT, "2",
 		"retries before an event is dropped",
 		.range = PP_RANGE(0, 100, 0)),
+
+	{.path = "control", .type = PP_T_SECTION,
+		.help = "two control hosts"},
+	K(control.database, "control.database", PP_T_STR, NULL,
+		"postgresql:// URL where control hosts share the cycle lock "
+		"(pp-cycle), pp-decide's memory, refusals and counters, the "
+		"history and the events (unset: files in the state "
+		"directory)"),
 
 	{.path = "metrics", .type = PP_T_SECTION,
 		.help = "Prometheus textfile"},

@@ -12,6 +12,7 @@
 #include "conf/config.h"
 #include "engine/engine.h"
 #include "base/util.h"
+#include "store/state.h"
 
 struct pp_options pp_opt;
 
@@ -142,6 +143,10 @@ pp_start(void)
 		pp_debug("the config's state_dir '%s' overrides $PP_STATE_DIR "
 			"'%s' (--state-dir overrides both)", loaded->state_dir,
 			getenv("PP_STATE_DIR"));
+	/* two control hosts: the state lives in their database */
+	if (loaded->control.database && *loaded->control.database)
+		pp_state_use_database(loaded->control.database,
+			loaded->cloud.pool);
 	atexit(free_loaded);
 	return loaded;
 }

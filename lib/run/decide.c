@@ -32,6 +32,8 @@ open_state(struct pp_state *st, const char *path,
 
 	if (rc == -2)
 		pp_die(PP_EXIT_FAIL, "%s", err);
+	if (rc == -3 || (rc == -1 && pp_state_database()))
+		pp_die(PP_EXIT_USAGE, "%s", err);
 	if (rc == -1 && !o->reset_state)
 		pp_die(PP_EXIT_USAGE, "%s", err);
 	if (rc == -1) {

@@ -2,7 +2,8 @@
  * platform, other pp-drains, pp-provision) change it at any time, so
  * its lock is held only for a read-check-write, never while a hook
  * runs, and every move is checked against a fresh read just before it
- * starts and recorded under the lock just after it ends. */
+ * starts; the moves carried out are recorded under the lock together,
+ * in one rewrite per node (drainmove.c). */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -18,55 +19,21 @@
 #include "base/hook.h"
 #include "store/registry.h"
 #include "base/util.h"
+#include "run/drain_int.h"
 
-enum mode { M_SCALE_DOWN, M_MAINTENANCE, M_UNCORDON };
-static const char *mode_names[] = {"scale_down", "maintenance",
+const char *const pp_dr_mode_names[] = {"scale_down", "maintenance",
 	"uncordon"};
-
-/* How long a move waits for another pp-drain's move onto the same
- * target, beyond the move timeout. */
-#define TARGET_LOCK_SLACK 30
-
-struct run {
-	const struct pp_config *cfg;
-	const struct pp_drain_opts *o;
-	char *rpath, *sdir;
-	const char *node;
-	enum mode mode;
-	int manual;           /* --node */
-	int dry_run;
-	const char *why;      /* decision.reason */
-	time_t t0;            /* pp_now() at start */
-	double m0;            /* pp_monotonic() at start */
-	struct pp_lock nodelock;
-	int passes;
-	int stop;             /* a pass found no point in another */
-	int changed;          /* cordoned or moved something */
-	int gone;             /* the node is not in the registry */
-
-	const char *status;
-	char reason[768];
-	int empty;
-	long remaining;
-	time_t since;         /* draining_since (now when not yet) */
-	int recorded;         /* since is in the registry */
-	json_object *planned, *moved, *failed, *skipped, *waiting;
-};
 
 /* --now is where the clock starts; it runs on from there, so that a
  * --wait with --now still sees grace times pass. */
-static time_t
-run_now(const struct run *x)
+time_t
+pp_dr_run_now(const struct run *x)
 {
 	return x->t0 + (time_t)(pp_monotonic() - x->m0);
 }
 
-static void
-set_status(struct run *x, const char *status, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static void
-set_status(struct run *x, const char *status, const char *fmt, ...)
+void
+pp_dr_set_status(struct run *x, const char *status, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -76,8 +43,8 @@ set_status(struct run *x, const char *status, const char *fmt, ...)
 	va_end(ap);
 }
 
-static json_object *
-fields(const char *node)
+json_object *
+pp_dr_fields(const char *node)
 {
 	json_object *f = json_object_new_object();
 
@@ -85,14 +52,14 @@ fields(const char *node)
 	return f;
 }
 
-static void
-add_str(json_object *o, const char *k, const char *v)
+void
+pp_dr_add_str(json_object *o, const char *k, const char *v)
 {
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 
-static void
-event(struct run *x, const char *type, json_object *f)
+void
+pp_dr_event(struct run *x, const char *type, json_object *f)
 {
 	if (x->dry_run) {
 		json_object_put(f);
@@ -103,8 +70,8 @@ event(struct run *x, const char *type, json_object *f)
 
 /* A file name for a per-node lock: the id with anything outside
  * [A-Za-z0-9._-] replaced, so an id cannot point outside the dir. */
-static char *
-lock_path(const char *dir, const char *prefix, const char *id)
+char *
+pp_dr_lock_path(const char *dir, const char *prefix, const char *id)
 {
 	char *p = pp_xasprintf("%s/%s%s", dir, prefix, id);
 	char *s = p + strlen(dir) + 1 + strlen(prefix);
@@ -115,12 +82,14 @@ lock_path(const char *dir, const char *prefix, const char *id)
 	return p;
 }
 
-static void
-open_registry(struct run *x, struct pp_registry *r, int mode)
+void
+pp_dr_open_registry(struct run *x, struct pp_registry *r, int mode)
 {
 	char err[768];
 	int rc = pp_registry_open(r, x->rpath, mode, err, sizeof err);
 
+	if (rc < 0 && x->ndone)
+		pp_dr_flush_moves(x);   /* what was moved is recorded first */
 	if (rc < 0)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
 }
@@ -128,31 +97,20 @@ open_registry(struct run *x, struct pp_registry *r, int mode)
 /* Like open_registry, but for recording a move that has happened:
  * failing is reported, not fatal, so the document still says what
  * was done. */
-static int
-try_open_registry(struct run *x, struct pp_registry *r, int mode, char *err,
+int
+pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode, char *err,
 	size_t errlen)
 {
 	return pp_registry_open(r, x->rpath, mode, err, errlen) < 0 ? -1 : 0;
 }
 
-static struct pp_container *
-find_container(struct pp_node *n, const char *id)
+struct pp_container *
+pp_dr_find_container(struct pp_node *n, const char *id)
 {
 	for (size_t i = 0; n && i < n->ncontainers; i++)
 		if (!strcmp(n->containers[i].id, id))
 			return &n->containers[i];
 	return NULL;
-}
-
-static time_t
-draining_since(const struct pp_node *n)
-{
-	const char *s = pp_jstr(n->obj, "draining_since", NULL);
-	time_t t;
-
-	if (!s || pp_parse_time(s, &t) < 0)
-		return 0;
-	return t;
 }
 
 /* Marks the node draining (no new placements) and records since when
@@ -162,37 +120,30 @@ static void
 cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 {
 	struct pp_node *n = pp_registry_find(r, id);
-	char ts[PP_TIME_LEN];
 	int was = n->status;
 	size_t nc = n->ncontainers;
 
 	x->recorded = 1;
-	if (was == PP_ST_DRAINING && draining_since(n)) {
-		x->since = draining_since(n);
+	if (was == PP_ST_DRAINING && n->draining_since) {
+		x->since = n->draining_since;
 		return;
 	}
-	pp_format_time(now, ts, sizeof ts);
-	pp_node_set_status(n, PP_ST_DRAINING);
-	json_object_object_add(n->obj, "draining_since",
-		json_object_new_string(ts));
-	if (was != PP_ST_DRAINING)
-		json_object_object_add(n->obj, "draining_by",
-			json_object_new_string(mode_names[x->mode]));
-	if (pp_registry_save(r) < 0)
+	if (pp_registry_mark_draining(r, id, now, was != PP_ST_DRAINING ?
+	    pp_dr_mode_names[x->mode] : NULL) < 0 || pp_registry_save(r) < 0)
 		pp_die(PP_EXIT_FAIL, "cannot mark node '%s' draining in "
 			"registry '%s':", id, x->rpath);
 	x->since = now;
 	if (was != PP_ST_DRAINING) {
-		json_object *f = fields(id);
+		json_object *f = pp_dr_fields(id);
 
 		x->changed = 1;
 		pp_note("node '%s' is now draining (%s)", id,
-			mode_names[x->mode]);
-		add_str(f, "by", mode_names[x->mode]);
-		add_str(f, "reason", x->why);
+			pp_dr_mode_names[x->mode]);
+		pp_dr_add_str(f, "by", pp_dr_mode_names[x->mode]);
+		pp_dr_add_str(f, "reason", x->why);
 		json_object_object_add(f, "containers",
 			json_object_new_int64((long long)nc));
-		event(x, "node.draining", f);
+		pp_dr_event(x, "node.draining", f);
 	}
 }
 
@@ -225,225 +176,6 @@ refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
 	return NULL;
 }
 
-static void
-add_waiting(struct run *x, const char *server, long long players,
-	time_t until)
-{
-	json_object *w = json_object_new_object();
-
-	add_str(w, "server", server);
-	json_object_object_add(w, "players", json_object_new_int64(players));
-	json_object_object_add(w, "until", pp_jnew_time(until));
-	json_object_array_add(x->waiting, w);
-}
-
-static void
-add_problem(json_object *list, const char *server, const char *to,
-	const char *key, const char *text)
-{
-	json_object *o = json_object_new_object();
-
-	add_str(o, "server", server);
-	add_str(o, "to", to);
-	add_str(o, key, text);
-	json_object_array_add(list, o);
-}
-
-static int
-in_grace(const struct run *x, long long players, time_t now)
-{
-	return players > 0 && now < x->since + x->cfg->drain.player_grace;
-}
-
-/* Moves the container object from one node's list to the other's,
- * keeping every field. Returns 0, or -1 when it is not on `from`. */
-static int
-move_json(struct pp_node *from, struct pp_node *to, const char *id)
-{
-	json_object *src = pp_jget(from->obj, "containers"), *dst, *c;
-	size_t n = src ? json_object_array_length(src) : 0;
-
-	for (size_t i = 0; i < n; i++) {
-		c = json_object_array_get_idx(src, i);
-		if (strcmp(pp_jstr(c, "id", ""), id))
-			continue;
-		dst = pp_jget(to->obj, "containers");
-		if (!dst || !json_object_is_type(dst, json_type_array)) {
-			dst = json_object_new_array();
-			json_object_object_add(to->obj, "containers", dst);
-		}
-		json_object_array_add(dst, json_object_get(c));
-		json_object_array_del_idx(src, i, 1);
-		return 0;
-	}
-	return -1;
-}
-
-/* Records a move that the hook has carried out. */
-static int
-record_move(struct run *x, const struct pp_move *m, char *err, size_t errlen)
-{
-	struct pp_registry r;
-	struct pp_node *from, *to;
-	char rerr[768];
-
-	if (try_open_registry(x, &r, PP_LOCK_EX, rerr, sizeof rerr) < 0) {
-		snprintf(err, errlen, "moved, but not recorded: %s", rerr);
-		return -1;
-	}
-	from = pp_registry_find(&r, m->from);
-	to = pp_registry_find(&r, m->to);
-	if (!find_container(from, m->server)) {
-		/* the platform (or the hook) has recorded it already */
-		pp_debug("game server '%s' is no longer recorded on '%s'",
-			m->server, m->from);
-		pp_registry_close(&r);
-		return 0;
-	}
-	if (!to) {
-		snprintf(err, errlen, "moved, but target '%s' is gone from "
-			"the registry: '%s' stays recorded on '%s'", m->to,
-			m->server, m->from);
-		pp_registry_close(&r);
-		return -1;
-	}
-	move_json(from, to, m->server);
-	/* nothing reads this registry again: written, not re-indexed */
-	if (pp_registry_commit(&r) < 0) {
-		snprintf(err, errlen, "moved, but cannot save registry '%s': "
-			"%s", x->rpath, strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
-/* One move: re-check against a fresh registry, run the hook, record.
- * Moves onto one target are serialised across pp-drain processes by
- * a lock per target, so two drains never both count the same free
- * RAM. */
-static void
-do_move(struct run *x, const struct pp_move *planned)
-{
-	const struct pp_config *cfg = x->cfg;
-	struct pp_move m = *planned;
-	struct pp_registry r;
-	struct pp_node *from, *to;
-	struct pp_container *c;
-	struct pp_lock tl = {-1};
-	char err[1024], *tpath, *desc, *to_ip = NULL;
-	char **argv;
-	time_t now = run_now(x);
-	double t;
-
-	tpath = lock_path(x->sdir, "drain-target-", m.to);
-	if (pp_lock(&tl, tpath, PP_LOCK_EX, (double)cfg->drain.move_timeout +
-	    TARGET_LOCK_SLACK) < 0) {
-		snprintf(err, sizeof err, "another pp-drain is still moving "
-			"onto '%s' (%s); re-planned next cycle", m.to,
-			strerror(errno));
-		add_problem(x->skipped, m.server, m.to, "reason", err);
-		free(tpath);
-		return;
-	}
-	free(tpath);
-
-	open_registry(x, &r, 0);
-	from = pp_registry_find(&r, m.from);
-	to = pp_registry_find(&r, m.to);
-	c = find_container(from, m.server);
-	if (!from || from->status != PP_ST_DRAINING) {
-		x->stop = 1;
-		set_status(x, "in_progress", "node '%s' is no longer "
-			"draining; drain stopped", m.from);
-		goto out;
-	}
-	if (!c) {
-		add_problem(x->skipped, m.server, m.to, "reason",
-			"no longer recorded on the node");
-		goto out;
-	}
-	if (in_grace(x, c->players, now)) {
-		add_waiting(x, m.server, c->players, x->since +
-			cfg->drain.player_grace);
-		goto out;
-	}
-	if (!to || !pp_drain_target_ok(to)) {
-		snprintf(err, sizeof err, "target '%s' is no longer ready; "
-			"re-planned next cycle", m.to);
-		add_problem(x->skipped, m.server, m.to, "reason", err);
-		goto out;
-	}
-	if (pp_container_ram(c) > pp_node_free_ram(to)) {
-		snprintf(err, sizeof err, "target '%s' has %lld MB free now, "
-			"'%s' needs %lld MB; re-planned next cycle", m.to,
-			pp_node_free_ram(to), m.server, pp_container_ram(c));
-		add_problem(x->skipped, m.server, m.to, "reason", err);
-		goto out;
-	}
-	m.ram_mb = pp_container_ram(c);
-	m.state = c->state;
-	m.players = c->players;
-	to_ip = pp_xstrdup(to->ip ? to->ip : "");
-	m.to_ip = to_ip;
-	pp_registry_close(&r);
-
-	{
-		const struct pp_hook_var vars[] = {
-			{"server", m.server}, {"from", m.from}, {"to", m.to},
-			{"to_ip", m.to_ip},
-		};
-
-		argv = pp_hook_argv(cfg->drain.move_command.v,
-			cfg->drain.move_command.n, vars,
-			sizeof vars / sizeof *vars);
-	}
-	desc = pp_hook_describe(argv);
-	pp_note("moving game server '%s' from '%s' to '%s': %s", m.server,
-		m.from, m.to, desc);
-	free(desc);
-	t = pp_monotonic();
-	if (pp_hook_run(argv, (double)cfg->drain.move_timeout, err,
-	    sizeof err) < 0) {
-		json_object *f = fields(m.from);
-
-		pp_warn("cannot move game server '%s' to '%s': move hook "
-			"failed: %s", m.server, m.to, err);
-		add_problem(x->failed, m.server, m.to, "error", err);
-		add_str(f, "server", m.server);
-		add_str(f, "to", m.to);
-		add_str(f, "error", err);
-		event(x, "drain.move_failed", f);
-	} else if (record_move(x, &m, err, sizeof err) < 0) {
-		json_object *f = fields(m.from);
-
-		pp_warn("game server '%s': %s", m.server, err);
-		add_problem(x->failed, m.server, m.to, "error", err);
-		add_str(f, "server", m.server);
-		add_str(f, "to", m.to);
-		add_str(f, "error", err);
-		event(x, "drain.move_failed", f);
-	} else {
-		json_object *mv = pp_move_json(&m), *f = fields(m.from);
-		double secs = pp_monotonic() - t;
-
-		x->changed = 1;
-		json_object_object_add(mv, "seconds", pp_jnew_double(secs, 1));
-		json_object_array_add(x->moved, mv);
-		add_str(f, "server", m.server);
-		add_str(f, "to", m.to);
-		json_object_object_add(f, "ram_mb", json_object_new_int64(
-			m.ram_mb));
-		json_object_object_add(f, "seconds", pp_jnew_double(secs, 1));
-		event(x, "server.moved", f);
-	}
-	pp_hook_argv_free(argv);
-	free(to_ip);
-	pp_unlock(&tl);
-	return;
-out:
-	pp_registry_close(&r);
-	pp_unlock(&tl);
-}
 
 static void
 reset_pass(struct run *x)
@@ -464,8 +196,8 @@ static void
 plan_waiting(struct run *x, const struct pp_plan *p, time_t now)
 {
 	for (size_t i = 0; i < p->n; i++)
-		if (in_grace(x, p->moves[i].players, now))
-			add_waiting(x, p->moves[i].server,
+		if (pp_dr_in_grace(x, p->moves[i].players, now))
+			pp_dr_add_waiting(x, p->moves[i].server,
 				p->moves[i].players,
 				x->since + x->cfg->drain.player_grace);
 }
@@ -477,7 +209,7 @@ count_on(struct run *x, int *missing)
 	struct pp_node *n;
 	long c;
 
-	open_registry(x, &r, 0);
+	pp_dr_open_registry(x, &r, 0);
 	n = pp_registry_find(&r, x->node);
 	*missing = !n;
 	c = n ? (long)n->ncontainers : 0;
@@ -508,7 +240,7 @@ summarise(struct run *x)
 			nf, nf == 1 ? "" : "s");
 	if (ns)
 		pp_buf_printf(&b, ", %zu re-planned next cycle", ns);
-	set_status(x, "in_progress", "%s", b.s);
+	pp_dr_set_status(x, "in_progress", "%s", b.s);
 	pp_buf_free(&b);
 }
 
@@ -520,30 +252,30 @@ drain_pass(struct run *x)
 	struct pp_plan plan;
 	char buf[512];
 	const char *why;
-	time_t now = run_now(x);
+	time_t now = pp_dr_run_now(x);
 	size_t nc;
 	int missing;
 
 	reset_pass(x);
-	open_registry(x, &r, x->dry_run ? 0 : PP_LOCK_EX);
+	pp_dr_open_registry(x, &r, x->dry_run ? 0 : PP_LOCK_EX);
 	n = pp_registry_find(&r, x->node);
 	if (!n) {
 		x->gone = x->stop = 1;
-		set_status(x, "refused", "node '%s' is not in the registry",
+		pp_dr_set_status(x, "refused", "node '%s' is not in the registry",
 			x->node);
 		pp_registry_close(&r);
 		return;
 	}
 	why = refusal(x, n, buf, sizeof buf);
 	if (why) {
-		set_status(x, x->stop ? "in_progress" : "refused", "%s", why);
+		pp_dr_set_status(x, x->stop ? "in_progress" : "refused", "%s", why);
 		x->stop = 1;
 		x->remaining = (long)n->ncontainers;
 		pp_registry_close(&r);
 		return;
 	}
-	x->recorded = n->status == PP_ST_DRAINING && draining_since(n);
-	x->since = x->recorded ? draining_since(n) : now;
+	x->recorded = n->status == PP_ST_DRAINING && n->draining_since;
+	x->since = x->recorded ? n->draining_since : now;
 	pp_drain_plan(&r, x->node, &plan);
 	for (size_t i = 0; i < plan.n; i++)
 		json_object_array_add(x->planned,
@@ -554,7 +286,7 @@ drain_pass(struct run *x)
 		if (!x->dry_run)
 			cordon(x, &r, x->node, now);
 		x->empty = 1;
-		set_status(x, "empty", "node '%s' holds no game servers",
+		pp_dr_set_status(x, "empty", "node '%s' holds no game servers",
 			x->node);
 		goto done;
 	}
@@ -564,19 +296,19 @@ drain_pass(struct run *x)
 		 * that cannot finish leaves the capacity in service */
 		if (!x->dry_run && x->mode == M_MAINTENANCE)
 			cordon(x, &r, x->node, now);
-		set_status(x, "blocked", "nothing moved: %s", plan.reason);
+		pp_dr_set_status(x, "blocked", "nothing moved: %s", plan.reason);
 		if (x->passes == 0) {
-			json_object *f = fields(x->node);
+			json_object *f = pp_dr_fields(x->node);
 
-			add_str(f, "reason", plan.reason);
-			event(x, "drain.blocked", f);
+			pp_dr_add_str(f, "reason", plan.reason);
+			pp_dr_event(x, "drain.blocked", f);
 		}
 		goto done;
 	}
 	if (x->dry_run && x->cfg->drain.move_command.n == 0) {
 		/* what the real run would do: cordon, then stop short */
 		plan_waiting(x, &plan, now);
-		set_status(x, "blocked", "dry run: drain.move_command is not "
+		pp_dr_set_status(x, "blocked", "dry run: drain.move_command is not "
 			"configured: a real run would cordon '%s' and could "
 			"not move its %zu game server%s", x->node, nc,
 			nc == 1 ? "" : "s");
@@ -584,7 +316,7 @@ drain_pass(struct run *x)
 	}
 	if (x->dry_run) {
 		plan_waiting(x, &plan, now);
-		set_status(x, "planned", "dry run: would move %zu game "
+		pp_dr_set_status(x, "planned", "dry run: would move %zu game "
 			"server%s off '%s' (%zu waiting for players)", plan.n,
 			plan.n == 1 ? "" : "s", x->node,
 			json_object_array_length(x->waiting));
@@ -594,7 +326,7 @@ drain_pass(struct run *x)
 	pp_registry_close(&r);
 	if (x->cfg->drain.move_command.n == 0) {
 		plan_waiting(x, &plan, now);
-		set_status(x, "blocked", "drain.move_command is not "
+		pp_dr_set_status(x, "blocked", "drain.move_command is not "
 			"configured: pp-drain cannot move the %zu game "
 			"server%s on '%s' (the node stays draining until they "
 			"are moved or stopped and removed by other means)",
@@ -603,18 +335,19 @@ drain_pass(struct run *x)
 		return;
 	}
 	for (size_t i = 0; i < plan.n && !x->stop && !pp_interrupted(); i++)
-		do_move(x, &plan.moves[i]);
+		pp_dr_do_move(x, &plan.moves[i]);
+	pp_dr_flush_moves(x);
 	pp_plan_free(&plan);
 	x->remaining = count_on(x, &missing);
 	if (missing) {
 		x->gone = x->stop = 1;
-		set_status(x, "refused", "node '%s' was removed from the "
+		pp_dr_set_status(x, "refused", "node '%s' was removed from the "
 			"registry while draining", x->node);
 	} else if (x->remaining == 0 && !x->stop) {
 		/* a node returned to service meanwhile is not "empty": that
 		 * would invite its deletion */
 		x->empty = 1;
-		set_status(x, "empty", "node '%s' holds no game servers",
+		pp_dr_set_status(x, "empty", "node '%s' holds no game servers",
 			x->node);
 	} else if (!x->status) {
 		summarise(x);
@@ -633,47 +366,45 @@ uncordon(struct run *x)
 	const char *by;
 
 	reset_pass(x);
-	open_registry(x, &r, x->dry_run ? 0 : PP_LOCK_EX);
+	pp_dr_open_registry(x, &r, x->dry_run ? 0 : PP_LOCK_EX);
 	n = pp_registry_find(&r, x->node);
 	if (!n) {
 		x->gone = 1;
-		set_status(x, "refused", "node '%s' is not in the registry",
+		pp_dr_set_status(x, "refused", "node '%s' is not in the registry",
 			x->node);
 		goto out;
 	}
 	x->remaining = (long)n->ncontainers;
-	by = pp_jstr(n->obj, "draining_by", "");
+	by = n->draining_by ? n->draining_by : "";
 	if (n->status == PP_ST_READY) {
-		set_status(x, "uncordoned", "node '%s' is already ready",
+		pp_dr_set_status(x, "uncordoned", "node '%s' is already ready",
 			x->node);
 	} else if (n->status != PP_ST_DRAINING) {
-		set_status(x, "refused", "node '%s' is %s; only a draining "
+		pp_dr_set_status(x, "refused", "node '%s' is %s; only a draining "
 			"node can be uncordoned", x->node,
 			pp_status_name(n->status));
 	} else if (!x->manual && !strcmp(by, "maintenance")) {
-		set_status(x, "refused", "node '%s' is drained for "
+		pp_dr_set_status(x, "refused", "node '%s' is drained for "
 			"maintenance; only 'pp-drain --node %s --uncordon' "
 			"returns it to service", x->node, x->node);
 	} else if (x->dry_run) {
-		set_status(x, "uncordoned", "dry run: would set node '%s' "
+		pp_dr_set_status(x, "uncordoned", "dry run: would set node '%s' "
 			"back to ready", x->node);
 	} else {
-		json_object *f = fields(x->node);
+		json_object *f = pp_dr_fields(x->node);
 
-		pp_node_set_status(n, PP_ST_READY);
-		json_object_object_del(n->obj, "draining_since");
-		json_object_object_del(n->obj, "draining_by");
-		if (pp_registry_save(&r) < 0)
+		if (pp_registry_uncordon(&r, x->node) < 0 ||
+		    pp_registry_save(&r) < 0)
 			pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to "
 				"ready in registry '%s':", x->node, x->rpath);
 		x->changed = 1;
 		pp_note("node '%s' is ready again", x->node);
-		set_status(x, "uncordoned", "node '%s' is ready again",
+		pp_dr_set_status(x, "uncordoned", "node '%s' is ready again",
 			x->node);
-		add_str(f, "reason", x->why);
+		pp_dr_add_str(f, "reason", x->why);
 		json_object_object_add(f, "containers", json_object_new_int64(
 			x->remaining));
-		event(x, "node.uncordoned", f);
+		pp_dr_event(x, "node.uncordoned", f);
 	}
 out:
 	pp_registry_close(&r);
@@ -684,7 +415,7 @@ out:
 static int
 lock_node(struct run *x)
 {
-	char *path = lock_path(x->sdir, "drain-", x->node);
+	char *path = pp_dr_lock_path(x->sdir, "drain-", x->node);
 	char *lp, *holder;
 	size_t len;
 	int e;
@@ -708,10 +439,10 @@ lock_node(struct run *x)
 	if (holder)
 		holder[strcspn(holder, "\n")] = '\0';
 	if (holder && *holder)
-		set_status(x, "busy", "another pp-drain (pid %s) is working "
+		pp_dr_set_status(x, "busy", "another pp-drain (pid %s) is working "
 			"on node '%s'", holder, x->node);
 	else
-		set_status(x, "busy", "another pp-drain is working on node "
+		pp_dr_set_status(x, "busy", "another pp-drain is working on node "
 			"'%s'", x->node);
 	free(holder);
 	free(lp);
@@ -724,9 +455,9 @@ section(struct run *x)
 {
 	json_object *d = json_object_new_object();
 
-	add_str(d, "node", x->node);
-	add_str(d, "action", mode_names[x->mode]);
-	add_str(d, "status", x->status);
+	pp_dr_add_str(d, "node", x->node);
+	pp_dr_add_str(d, "action", pp_dr_mode_names[x->mode]);
+	pp_dr_add_str(d, "status", x->status);
 	json_object_object_add(d, "empty", json_object_new_boolean(x->empty));
 	json_object_object_add(d, "dry_run",
 		json_object_new_boolean(x->dry_run));
@@ -739,7 +470,7 @@ section(struct run *x)
 	json_object_object_add(d, "failed", json_object_get(x->failed));
 	json_object_object_add(d, "skipped", json_object_get(x->skipped));
 	json_object_object_add(d, "waiting", json_object_get(x->waiting));
-	add_str(d, "reason", x->reason);
+	pp_dr_add_str(d, "reason", x->reason);
 	return d;
 }
 
@@ -789,10 +520,10 @@ drain_loop(struct run *x)
 			break;
 	}
 	if (x->empty && x->changed) {
-		json_object *f = fields(x->node);
+		json_object *f = pp_dr_fields(x->node);
 
-		add_str(f, "by", mode_names[x->mode]);
-		event(x, "node.drained", f);
+		pp_dr_add_str(f, "by", pp_dr_mode_names[x->mode]);
+		pp_dr_event(x, "node.drained", f);
 	}
 }
 
@@ -875,11 +606,11 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	if (!strcmp(x.status, "refused") || !strcmp(x.status, "blocked"))
 		pp_warn("node '%s': %s", x.node, x.reason);
 	if (!strcmp(x.status, "refused") && !x.dry_run) {
-		json_object *f = fields(x.node);
+		json_object *f = pp_dr_fields(x.node);
 
-		add_str(f, "action", mode_names[x.mode]);
-		add_str(f, "reason", x.reason);
-		event(&x, "drain.refused", f);
+		pp_dr_add_str(f, "action", pp_dr_mode_names[x.mode]);
+		pp_dr_add_str(f, "reason", x.reason);
+		pp_dr_event(&x, "drain.refused", f);
 	}
 	json_object_object_add(doc, "drain", section(&x));
 	status = exit_status(&x);
@@ -889,7 +620,9 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	json_object_put(x.failed);
 	json_object_put(x.skipped);
 	json_object_put(x.waiting);
+	free(x.done);
 	free(x.rpath);
 	free(x.sdir);
 	return status;
 }
+

@@ -35,11 +35,11 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	long long orphan_mb = 0;
 	int rc;
 
-	rc = pp_registry_open(&reg, rpath, 0, err, sizeof err);
+	/* the index is all this needs: the text is not held */
+	rc = pp_registry_open(&reg, rpath, PP_REG_INDEX_ONLY, err,
+		sizeof err);
 	if (rc < 0)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
-	/* the index is all this needs: the text is not held further */
-	pp_registry_forget_text(&reg);
 	pp_fleet_compute(&reg, &fleet);
 
 	/* The cloud is optional here: when it cannot be opened or reached

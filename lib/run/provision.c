@@ -172,6 +172,7 @@ pp_provision_run(const struct pp_config *cfg,
 	}
 	free(x.w);
 	pp_server_list_free(&x.ours);
+	pp_prov_doc_nodes_free(&x);
 	json_object_put(x.servers);
 	json_object_put(x.refusals);
 	json_object_put(x.state_refusals);

@@ -120,6 +120,52 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 	}
 }
 
+static void
+pend_add(struct pend **p, size_t *np, const char *node, const char *sid,
+	const char *type, const char *loc, time_t created, const char *role)
+{
+	struct pend *q;
+
+	*p = pp_xreallocarray(*p, *np + 1, sizeof **p);
+	q = &(*p)[(*np)++];
+	q->node = pp_xstrdup(node);
+	q->server_id = sid && *sid ? pp_xstrdup(sid) : NULL;
+	q->type = type ? pp_xstrdup(type) : NULL;
+	q->loc = loc ? pp_xstrdup(loc) : NULL;
+	q->created = created;
+	q->role = role;
+}
+
+/* The provisioning nodes of our provider from the document's node list
+ * (pp-fleetstats read the registry for it): a cycle with none reads no
+ * registry. Returns 0, or -1 when the document has no node list. */
+static int
+pending_from_doc(struct run *x, struct pend **p, size_t *np)
+{
+	const struct pp_prov_dnode *d;
+	size_t n;
+
+	if (pp_prov_doc_nodes(x, &d, &n) < 0)
+		return -1;
+	for (size_t i = 0; i < n; i++) {
+		time_t created = 0;
+
+		if (!d[i].id || !d[i].kind || strcmp(d[i].kind, "cloud") ||
+		    !d[i].status || strcmp(d[i].status, "provisioning") ||
+		    !d[i].has_cloud || (d[i].provider &&
+		    strcmp(d[i].provider, x->cloud->ops->name)))
+			continue;
+		if (d[i].created_at &&
+		    pp_parse_time(d[i].created_at, &created) < 0)
+			created = 0;
+		pend_add(p, np, d[i].id, d[i].server_id, d[i].server_type,
+			d[i].location, created, pp_role_name(
+			d[i].role && !strcmp(d[i].role, "spare") ?
+			PP_ROLE_SPARE : PP_ROLE_WORKER));
+	}
+	return 0;
+}
+
 void
 pp_prov_pending_step(struct run *x, int must)
 {
@@ -128,6 +174,8 @@ pp_prov_pending_step(struct run *x, int must)
 	size_t np = 0;
 	char err[768];
 
+	if (pending_from_doc(x, &p, &np) == 0)
+		goto found;
 	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
 		if (must)
 			pp_die(PP_EXIT_USAGE, "%s", err);
@@ -142,18 +190,11 @@ pp_prov_pending_step(struct run *x, int must)
 		    (n->provider && strcmp(n->provider,
 		    x->cloud->ops->name)))
 			continue;
-		p = pp_xreallocarray(p, np + 1, sizeof *p);
-		p[np].node = pp_xstrdup(n->id);
-		p[np].server_id = n->server_id && *n->server_id ?
-			pp_xstrdup(n->server_id) : NULL;
-		p[np].type = n->server_type ? pp_xstrdup(n->server_type) :
-			NULL;
-		p[np].loc = n->location ? pp_xstrdup(n->location) : NULL;
-		p[np].created = n->created_at;
-		p[np].role = pp_role_name(n->role);
-		np++;
+		pend_add(&p, &np, n->id, n->server_id, n->server_type,
+			n->location, n->created_at, pp_role_name(n->role));
 	}
 	pp_registry_close(&r);
+found:
 	resolve_intents(x, p, np);
 	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
 		struct pp_server s;

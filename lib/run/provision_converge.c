@@ -51,22 +51,17 @@ known_add(struct known **k, size_t *n, const char *id,
 static int
 known_nodes(struct run *x, struct known **k, size_t *n)
 {
-	json_object *nodes = pp_jget(x->doc, "nodes");
+	const struct pp_prov_dnode *d;
 	struct pp_registry r;
+	size_t nd;
 	char err[768];
 
 	*k = NULL;
 	*n = 0;
-	if (nodes && json_object_is_type(nodes, json_type_array)) {
-		for (size_t i = 0; i < json_object_array_length(nodes); i++) {
-			json_object *o = json_object_array_get_idx(nodes, i);
-
-			known_add(k, n, pp_jstr(o, "id", NULL),
-				pp_jstr(o, "server_id", NULL),
-				pp_jstr(o, "provider", NULL),
-				pp_jstr(o, "status", NULL),
-				pp_jstr(o, "kind", NULL));
-		}
+	if (pp_prov_doc_nodes(x, &d, &nd) == 0) {
+		for (size_t i = 0; i < nd; i++)
+			known_add(k, n, d[i].id, d[i].server_id,
+				d[i].provider, d[i].status, d[i].kind);
 		return 0;
 	}
 	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
@@ -96,14 +91,46 @@ known_free(struct known *k, size_t n)
 	free(k);
 }
 
+/* Sorted string sets, so that matching a fleet's nodes against its
+ * servers is n log n, not n x m string compares. */
+struct strset {
+	const char **v;
+	size_t n;
+};
+
 static int
-is_known(const struct known *k, size_t n, const struct pp_server *s)
+cmp_str(const void *a, const void *b)
 {
-	for (size_t i = 0; i < n; i++)
-		if ((k[i].server_id && !strcmp(k[i].server_id, s->id)) ||
-		    (s->name && !strcmp(k[i].id, s->name)))
-			return 1;
-	return 0;
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+static void
+strset_add(struct strset *s, const char *v)
+{
+	if (!v)
+		return;
+	s->v = pp_xreallocarray(s->v, s->n + 1, sizeof *s->v);
+	s->v[s->n++] = v;
+}
+
+static void
+strset_sort(struct strset *s)
+{
+	if (s->n > 1)
+		qsort(s->v, s->n, sizeof *s->v, cmp_str);
+}
+
+static int
+strset_has(const struct strset *s, const char *v)
+{
+	return v && s->n && bsearch(&v, s->v, s->n, sizeof *s->v, cmp_str);
+}
+
+static int
+is_known(const struct strset *sids, const struct strset *ids,
+	const struct pp_server *s)
+{
+	return strset_has(sids, s->id) || strset_has(ids, s->name);
 }
 
 int
@@ -240,17 +267,27 @@ void
 pp_prov_converge(struct run *x, int up, const char *leave)
 {
 	struct known *k;
+	struct strset sids = {0}, ids = {0}, ours = {0};
 	size_t nk;
 	long grace = x->cfg->cloud.orphan_grace;
 
 	if (!x->have_ours || known_nodes(x, &k, &nk) < 0)
 		return;
+	for (size_t i = 0; i < nk; i++) {
+		strset_add(&sids, k[i].server_id);
+		strset_add(&ids, k[i].id);
+	}
+	for (size_t i = 0; i < x->ours.n; i++)
+		strset_add(&ours, x->ours.v[i].id);
+	strset_sort(&sids);
+	strset_sort(&ids);
+	strset_sort(&ours);
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
 		long long age = s->created && s->created <= x->now ?
 			(long long)(x->now - s->created) : 0;
 
-		if (up || is_known(k, nk, s))
+		if (up || is_known(&sids, &ids, s))
 			continue;        /* up: pp_prov_adopt takes it */
 		if (s->status && !strcmp(s->status, "deleting"))
 			continue;
@@ -264,18 +301,17 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		delete_orphan(x, s, age);
 	}
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
-		int found = 0;
-
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
 		    !strcmp(k[i].status, "provisioning") ||
 		    (leave && !strcmp(k[i].id, leave)) ||
 		    (k[i].provider && strcmp(k[i].provider,
 		    x->cloud->ops->name)))
 			continue;
-		for (size_t j = 0; j < x->ours.n && !found; j++)
-			found = !strcmp(x->ours.v[j].id, k[i].server_id);
-		if (!found)
+		if (!strset_has(&ours, k[i].server_id))
 			lost_node(x, &k[i]);
 	}
+	free(sids.v);
+	free(ids.v);
+	free(ours.v);
 	known_free(k, nk);
 }

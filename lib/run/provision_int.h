@@ -32,6 +32,15 @@ struct waiter {
 	int done;
 };
 
+/* One node of the document's list (pp-fleetstats' figures of the
+ * registry), as pp-provision reads it. has_cloud: the node has a cloud
+ * object (its entry has "provider", maybe null). */
+struct pp_prov_dnode {
+	char *id, *kind, *status, *role, *server_id, *provider;
+	char *server_type, *location, *created_at;
+	int has_cloud;
+};
+
 struct run {
 	const struct pp_config *cfg;
 	const struct pp_provision_opts *o;
@@ -61,6 +70,10 @@ struct run {
 	int have_ours;
 	char ours_err[512];   /* why they could not be listed */
 	long orphans_deleted, nodes_forgotten, adopted;
+	/* the document's node list, read once (pp_prov_doc_nodes) */
+	struct pp_prov_dnode *dnodes;
+	size_t ndnodes;
+	int dnodes_read;      /* 1 read, -1 the document has none */
 };
 
 
@@ -81,6 +94,12 @@ json_object *pp_prov_entry(struct run *x, const char *op, const char *node,
 void pp_prov_entry_error(struct run *x, json_object *e, const char *code,
 	const char *message);
 void pp_prov_entry_ips(json_object *e, const struct pp_server *s);
+/* The document's node list (a list, or the compact text a lean read
+ * keeps): read once, then kept in x. -1 when the document has none:
+ * then the registry is the caller's to read. */
+int pp_prov_doc_nodes(struct run *x, const struct pp_prov_dnode **v,
+	size_t *n);
+void pp_prov_doc_nodes_free(struct run *x);
 int pp_prov_reg_open(struct run *x, struct pp_registry *r, int mode,
 	char *err, size_t errlen);
 json_object *pp_prov_node_json(struct run *x, const struct pp_server *s,

@@ -3,6 +3,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -11,6 +12,7 @@
 #include "cloud/cloud.h"
 #include "conf/config.h"
 #include "base/json.h"
+#include "base/jscan.h"
 #include "engine/engine.h"
 #include "store/decide_mem.h"
 #include "store/events.h"
@@ -111,6 +113,158 @@ pp_prov_entry_ips(json_object *e, const struct pp_server *s)
 	pp_prov_add_str(e, "private_ip", s->private_ip);
 }
 
+/* ---- the document's nodes ------------------------------------------ */
+
+static char **
+dnode_field(struct pp_prov_dnode *d, const char *k, size_t n)
+{
+	static const struct {
+		const char *key;
+		size_t off;
+	} f[] = {
+		{"id", offsetof(struct pp_prov_dnode, id)},
+		{"kind", offsetof(struct pp_prov_dnode, kind)},
+		{"status", offsetof(struct pp_prov_dnode, status)},
+		{"role", offsetof(struct pp_prov_dnode, role)},
+		{"server_id", offsetof(struct pp_prov_dnode, server_id)},
+		{"provider", offsetof(struct pp_prov_dnode, provider)},
+		{"server_type", offsetof(struct pp_prov_dnode, server_type)},
+		{"location", offsetof(struct pp_prov_dnode, location)},
+		{"created_at", offsetof(struct pp_prov_dnode, created_at)},
+	};
+
+	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
+		if (strlen(f[i].key) == n && !memcmp(f[i].key, k, n))
+			return (char **)((char *)d + f[i].off);
+	return NULL;
+}
+
+static struct pp_prov_dnode *
+dnode_new(struct run *x)
+{
+	struct pp_prov_dnode *d;
+
+	x->dnodes = pp_xreallocarray(x->dnodes, x->ndnodes + 1,
+		sizeof *x->dnodes);
+	d = &x->dnodes[x->ndnodes++];
+	memset(d, 0, sizeof *d);
+	return d;
+}
+
+/* The compact text of the nodes a lean read keeps (no whitespace, no
+ * escapes: pp_doc_read_lean made sure), field by field. */
+static int
+dnodes_text(struct run *x, const char *t)
+{
+	struct pp_jscan s = {t + strlen(t), 0, 0, PP_JSCAN_DEPTH};
+	const char *p = t;
+
+	if (*p++ != '[')
+		return -1;
+	while (*p == '{') {
+		struct pp_prov_dnode *d = dnode_new(x);
+
+		for (p++; *p == '"';) {
+			const char *k = p + 1, *ke = strchr(k, '"');
+			const char *v = ke ? ke + 2 : NULL, *ve;
+			char **slot;
+
+			if (!ke || ke[1] != ':')
+				return -1;
+			ve = pp_jscan_value(&s, v, 2);
+			if (!ve)
+				return -1;
+			slot = dnode_field(d, k, (size_t)(ke - k));
+			if (slot && *v == '"') {
+				*slot = pp_xmalloc((size_t)(ve - v) - 1);
+				memcpy(*slot, v + 1, (size_t)(ve - v) - 2);
+				(*slot)[ve - v - 2] = '\0';
+			}
+			if (slot && slot == &d->provider)
+				d->has_cloud = 1;
+			p = ve + (*ve == ',');
+		}
+		if (*p++ != '}')
+			return -1;
+		p += *p == ',';
+	}
+	return *p == ']' ? 0 : -1;
+}
+
+static char *
+dup_or_null(const char *s)
+{
+	return s ? pp_xstrdup(s) : NULL;
+}
+
+int
+pp_prov_doc_nodes(struct run *x, const struct pp_prov_dnode **v, size_t *n)
+{
+	json_object *nodes = pp_jget(x->doc, "nodes");
+	const char *text = nodes ? pp_jraw_text(nodes) : NULL;
+
+	if (!x->dnodes_read) {
+		x->dnodes_read = -1;
+		if (nodes && json_object_is_type(nodes, json_type_array)) {
+			size_t len = json_object_array_length(nodes);
+
+			for (size_t i = 0; i < len; i++) {
+				json_object *o = json_object_array_get_idx(
+					nodes, i);
+				struct pp_prov_dnode *d = dnode_new(x);
+
+				d->id = dup_or_null(pp_jstr(o, "id", NULL));
+				d->kind = dup_or_null(pp_jstr(o, "kind", NULL));
+				d->status = dup_or_null(pp_jstr(o, "status",
+					NULL));
+				d->role = dup_or_null(pp_jstr(o, "role", NULL));
+				d->server_id = dup_or_null(pp_jstr(o,
+					"server_id", NULL));
+				d->provider = dup_or_null(pp_jstr(o,
+					"provider", NULL));
+				d->server_type = dup_or_null(pp_jstr(o,
+					"server_type", NULL));
+				d->location = dup_or_null(pp_jstr(o,
+					"location", NULL));
+				d->created_at = dup_or_null(pp_jstr(o,
+					"created_at", NULL));
+				d->has_cloud = json_object_object_get_ex(o,
+					"provider", NULL);
+			}
+			x->dnodes_read = 1;
+		} else if (text && dnodes_text(x, text) == 0) {
+			x->dnodes_read = 1;
+		} else {
+			pp_prov_doc_nodes_free(x);
+			x->dnodes_read = -1;
+		}
+	}
+	*v = x->dnodes;
+	*n = x->ndnodes;
+	return x->dnodes_read > 0 ? 0 : -1;
+}
+
+void
+pp_prov_doc_nodes_free(struct run *x)
+{
+	for (size_t i = 0; i < x->ndnodes; i++) {
+		struct pp_prov_dnode *d = &x->dnodes[i];
+
+		free(d->id);
+		free(d->kind);
+		free(d->status);
+		free(d->role);
+		free(d->server_id);
+		free(d->provider);
+		free(d->server_type);
+		free(d->location);
+		free(d->created_at);
+	}
+	free(x->dnodes);
+	x->dnodes = NULL;
+	x->ndnodes = 0;
+}
+
 /* ---- the registry ------------------------------------------------- */
 
 int
@@ -190,24 +344,16 @@ int
 pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
 {
 	struct pp_registry r;
-	const char *id = pp_jstr(node, "id", "");
-	const char *sid = pp_jstr(pp_jget(node, "cloud"), "server_id", "");
 	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
 
 	if (rc < 0) {
 		json_object_put(node);
 		return -1;
 	}
-	for (size_t i = 0; i < r.nnodes; i++) {
-		if (!strcmp(r.nodes[i].id, id) || (*sid &&
-		    r.nodes[i].server_id &&
-		    !strcmp(r.nodes[i].server_id, sid))) {
-			json_object_put(node);
-			pp_registry_close(&r);
-			return 1;
-		}
+	if (pp_registry_add(&r, node) == 1) {
+		pp_registry_close(&r);
+		return 1;
 	}
-	json_object_array_add(pp_registry_nodes(&r), node);
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -240,7 +386,8 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 		return -1;
 	n = pp_registry_find(&r, name);
 	if (n) {
-		json_object *cl = pp_jget(n->obj, "cloud");
+		struct pp_node_server ns = {.server_type = type,
+			.location = loc};
 
 		if (n->server_id && *n->server_id) {
 			snprintf(err, errlen, "node '%s' is in the registry "
@@ -248,9 +395,7 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 			pp_registry_close(&r);
 			return 1;
 		}
-		pp_prov_add_str(n->obj, "location", loc);
-		if (cl && json_object_is_type(cl, json_type_object))
-			pp_prov_add_str(cl, "server_type", type);
+		pp_registry_set_server(&r, name, &ns);
 		return reg_save(x, &r, err, errlen);
 	}
 	memset(&s, 0, sizeof s);
@@ -258,8 +403,7 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 	s.type = (char *)type;
 	s.location = (char *)loc;
 	s.labels = *labels;
-	json_object_array_add(pp_registry_nodes(&r),
-		pp_prov_node_json(x, &s, role, "provisioning"));
+	pp_registry_add(&r, pp_prov_node_json(x, &s, role, "provisioning"));
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -270,42 +414,34 @@ pp_prov_reg_set_server(struct run *x, const char *name,
 {
 	struct pp_registry r;
 	struct pp_node *n;
-	json_object *cl;
+	struct pp_node_server ns = {.server_id = s->id,
+		.server_type = s->type, .location = s->location,
+		.ip = s->ipv4 ? s->ipv4 : s->private_ip,
+		.private_ip = s->private_ip};
 
 	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
 		return -1;
 	n = pp_registry_find(&r, name);
 	if (!n) {
 		/* someone removed the intent: record the server anew */
-		json_object_array_add(pp_registry_nodes(&r),
-			pp_prov_node_json(x, s, role, "provisioning"));
+		pp_registry_add(&r, pp_prov_node_json(x, s, role,
+			"provisioning"));
 		return reg_save(x, &r, err, errlen);
 	}
 	if (n->server_id && *n->server_id) {
-		pp_registry_close(&r);
-		if (strcmp(n->server_id, s->id)) {
+		int other = strcmp(n->server_id, s->id) != 0;
+
+		if (other)
 			snprintf(err, errlen, "node '%s' has server %s, not "
 				"%s", name, n->server_id, s->id);
-			return -1;
-		}
-		return 0;
+		pp_registry_close(&r);
+		return other ? -1 : 0;
 	}
-	cl = pp_jget(n->obj, "cloud");
-	if (!cl || !json_object_is_type(cl, json_type_object)) {
+	if (pp_registry_set_server(&r, name, &ns) < 0) {
 		pp_registry_close(&r);
 		snprintf(err, errlen, "node '%s' is not a cloud node", name);
 		return -1;
 	}
-	pp_prov_add_str(cl, "server_id", s->id);
-	if (s->type)
-		pp_prov_add_str(cl, "server_type", s->type);
-	if (s->location)
-		pp_prov_add_str(n->obj, "location", s->location);
-	if (s->ipv4 || s->private_ip)
-		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
-			s->private_ip);
-	if (s->private_ip)
-		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -326,12 +462,8 @@ pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
 		pp_registry_close(&r);
 		return 1;
 	}
-	pp_node_set_status(n, PP_ST_READY);
-	if (s->ipv4 || s->private_ip)
-		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
-			s->private_ip);
-	if (s->private_ip)
-		pp_prov_add_str(n->obj, "private_ip", s->private_ip);
+	pp_registry_mark_ready(&r, id, s->ipv4 ? s->ipv4 : s->private_ip,
+		s->private_ip);
 	return reg_save(x, &r, err, errlen);
 }
 

@@ -34,26 +34,20 @@ fail(const char *fmt, ...)
 static const char *cstates[] = {"starting", "running", "stopping",
 	"stopped"};
 
+/* enum pp_cstate of s, or -1 */
+static int
+cstate_of(const char *s)
+{
+	for (size_t i = 0; s && i < sizeof cstates / sizeof *cstates; i++)
+		if (!strcmp(s, cstates[i]))
+			return (int)i;
+	return -1;
+}
+
 static int
 cstate_ok(const char *s)
 {
-	for (size_t i = 0; i < sizeof cstates / sizeof *cstates; i++)
-		if (!strcmp(s, cstates[i]))
-			return 1;
-	return 0;
-}
-
-/* the node's containers list, created when absent */
-static json_object *
-containers(struct pp_node *n)
-{
-	json_object *cs = pp_jget(n->obj, "containers");
-
-	if (!cs || !json_object_is_type(cs, json_type_array)) {
-		cs = json_object_new_array();
-		json_object_object_add(n->obj, "containers", cs);
-	}
-	return cs;
+	return cstate_of(s) >= 0;
 }
 
 static struct pp_container *
@@ -85,7 +79,7 @@ show(const char *rpath, const struct pp_regedit *e)
 		return PP_EXIT_FAIL;
 	}
 	if (n) {
-		rc = pp_doc_write(n->obj, pp_pretty()) < 0 ?
+		rc = pp_doc_write(pp_registry_node_object(n), pp_pretty()) < 0 ?
 			PP_EXIT_FAIL : PP_EXIT_OK;
 	} else {
 		/* the whole file as the registry reads it */
@@ -108,6 +102,51 @@ show(const char *rpath, const struct pp_regedit *e)
 	return rc;
 }
 
+/* Adds every node of the registry file to r: all or none, and none
+ * whose id r has already. 0 or an exit status with the reason in msg. */
+static int
+import(struct pp_registry *r, const char *file, char *msg, size_t len)
+{
+	struct pp_registry src;
+	char err[400];
+	int rc = pp_registry_open(&src, file, 0, err, sizeof err);
+
+	if (rc < 0) {
+		snprintf(msg, len, "%s", err);
+		pp_registry_close(&src);
+		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
+	}
+	for (size_t i = 0; i < src.nnodes && !rc; i++)
+		if (pp_registry_find(r, src.nodes[i].id)) {
+			snprintf(msg, len, "node '%s' of '%s' is in the "
+				"registry already", src.nodes[i].id, file);
+			rc = PP_EXIT_FAIL;
+		}
+	for (size_t i = 0; i < src.nnodes && !rc; i++) {
+		struct pp_node *n = pp_registry_find(&src, src.nodes[i].id);
+		json_object *o = n ? pp_registry_node_object(n) : NULL;
+		const char *t = o ? json_object_to_json_string_ext(o,
+			JSON_C_TO_STRING_PLAIN) : NULL;
+		json_object *copy = t ? pp_json_parse(t, strlen(t), err,
+			sizeof err) : NULL;
+
+		if (!copy) {
+			snprintf(msg, len, "cannot copy node '%s' of '%s'",
+				src.nodes[i].id, file);
+			rc = PP_EXIT_FAIL;
+			break;
+		}
+		if (pp_registry_add(r, copy) != 0) {
+			snprintf(msg, len, "node '%s' of '%s' (or its server) "
+				"is in the registry already", src.nodes[i].id,
+				file);
+			rc = PP_EXIT_FAIL;
+		}
+	}
+	pp_registry_close(&src);
+	return rc;
+}
+
 /* The edit itself, on the open registry; 0 or an exit status with the
  * reason in msg. */
 static int
@@ -118,6 +157,8 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 	struct pp_container *c;
 	int st;
 
+	if (e->op == PP_RE_IMPORT)
+		return import(r, e->file, msg, len);
 	if (!n) {
 		snprintf(msg, len, "no node '%s' in the registry", e->node);
 		return PP_EXIT_FAIL;
@@ -133,7 +174,7 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 				"(pp-drain --node %s --uncordon)", n->id, n->id);
 			return PP_EXIT_FAIL;
 		}
-		pp_node_set_status(n, st);
+		pp_registry_set_status(r, e->node, st);
 		return 0;
 	case PP_RE_PLACE:
 		for (size_t i = 0; i < r->nnodes; i++) {
@@ -159,21 +200,9 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 				n->usable_ram_mb);
 			return PP_EXIT_FAIL;
 		}
-		{
-			json_object *o = json_object_new_object();
-
-			json_object_object_add(o, "id",
-				json_object_new_string(e->server));
-			json_object_object_add(o, "ram_mb",
-				json_object_new_int64(e->ram_mb));
-			json_object_object_add(o, "state",
-				json_object_new_string(e->state ? e->state :
-				"running"));
-			json_object_object_add(o, "players",
-				json_object_new_int64(e->players > 0 ?
-				e->players : 0));
-			json_object_array_add(containers(n), o);
-		}
+		pp_registry_place(r, e->node, e->server, e->ram_mb,
+			e->state ? cstate_of(e->state) : PP_CS_RUNNING,
+			e->players);
 		return 0;
 	case PP_RE_REMOVE:
 	case PP_RE_SET:
@@ -183,33 +212,11 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 				e->server, n->id);
 			return PP_EXIT_FAIL;
 		}
-		if (e->op == PP_RE_REMOVE) {
-			json_object_array_del_idx(containers(n),
-				(size_t)(c - n->containers), 1);
-			return 0;
-		}
-		{
-			/* the node's object (pp_registry_find made it);
-			 * its list is in the index's order */
-			json_object *co = json_object_array_get_idx(
-				containers(n), (size_t)(c - n->containers));
-
-			if (!co) {
-				snprintf(msg, len, "game server '%s' on node "
-					"'%s' cannot be edited", e->server,
-					n->id);
-				return PP_EXIT_FAIL;
-			}
-			if (e->players >= 0)
-				json_object_object_add(co, "players",
-					json_object_new_int64(e->players));
-			if (e->state)
-				json_object_object_add(co, "state",
-					json_object_new_string(e->state));
-			if (e->ram_mb >= 0)
-				json_object_object_add(co, "ram_mb",
-					json_object_new_int64(e->ram_mb));
-		}
+		if (e->op == PP_RE_REMOVE)
+			pp_registry_unplace(r, e->node, e->server);
+		else
+			pp_registry_set_container(r, e->node, e->server,
+				e->ram_mb, cstate_of(e->state), e->players);
 		return 0;
 	}
 	snprintf(msg, len, "unknown edit");
@@ -248,7 +255,7 @@ pp_regedit_run(const struct pp_config *cfg, const char *state_dir,
 	const char *registry, const struct pp_regedit *e)
 {
 	struct pp_registry r;
-	char err[768], msg[512], *rpath;
+	char err[768], msg[768], *rpath;
 	int rc;
 
 	check_args(e);

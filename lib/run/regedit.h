@@ -5,7 +5,8 @@
 struct pp_config;
 
 enum pp_regedit_op {
-	PP_RE_SHOW, PP_RE_PLACE, PP_RE_REMOVE, PP_RE_SET, PP_RE_STATUS
+	PP_RE_SHOW, PP_RE_PLACE, PP_RE_REMOVE, PP_RE_SET, PP_RE_STATUS,
+	PP_RE_IMPORT
 };
 
 struct pp_regedit {
@@ -16,6 +17,7 @@ struct pp_regedit {
 	long long ram_mb;      /* place, set; -1 when not given */
 	long long players;     /* place, set; -1 when not given */
 	const char *state;     /* place, set; NULL when not given */
+	const char *file;      /* import: the registry file to add */
 };
 
 /* Performs one edit under the registry's exclusive lock (show: under

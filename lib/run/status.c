@@ -273,8 +273,25 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	time_t now = pp_now();
 	time_t below, up;
 
-	if (load_json(spath, "state file", &state, err, errlen) < 0 ||
-	    load_json(lpath, "snapshot", &last, err, errlen) < 0) {
+	if (pp_state_database()) {
+		/* two control hosts: the state is the database's row */
+		struct pp_state sst;
+
+		if (pp_state_open(&sst, spath, 0, err, errlen) < 0) {
+			free(spath);
+			free(lpath);
+			return NULL;
+		}
+		state = json_object_get(sst.root);
+		free(spath);
+		spath = pp_xstrdup(sst.path);
+		pp_state_close(&sst);
+	} else if (load_json(spath, "state file", &state, err, errlen) < 0) {
+		free(spath);
+		free(lpath);
+		return NULL;
+	}
+	if (load_json(lpath, "snapshot", &last, err, errlen) < 0) {
 		json_object_put(state);
 		free(spath);
 		free(lpath);

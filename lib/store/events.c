@@ -14,6 +14,8 @@
 #include "conf/config.h"
 #include "base/json.h"
 #include "store/events.h"
+#include "store/pg.h"
+#include "store/state.h"
 #include "base/util.h"
 
 static char *events_path;
@@ -202,6 +204,47 @@ append_line(const char *line)
 	free(buf);
 }
 
+/* Two control hosts: every event is also a row of ppscale_events, the
+ * log both hosts share (the file stays each host's own copy). One
+ * connection per process; a database that fails is said once and the
+ * events go on to the file. */
+static PGconn *ev_db;
+static int ev_db_down;
+
+static void
+close_ev_db(void)
+{
+	PQfinish(ev_db);
+	ev_db = NULL;
+}
+
+static void
+db_append(const char *line)
+{
+	const char *p[2] = {pp_state_pool(), line};
+	char err[768];
+	int code;
+
+	if (ev_db_down)
+		return;
+	if (!ev_db) {
+		ev_db = pp_pg_connect(pp_state_database(), err, sizeof err,
+			&code);
+		if (!ev_db) {
+			pp_warn("%s; events go to the file only", err);
+			ev_db_down = 1;
+			return;
+		}
+		atexit(close_ev_db);
+	}
+	if (pp_pg_run(ev_db, "cannot record the event", "INSERT INTO "
+	    "ppscale_events (pool, event) VALUES ($1, $2::jsonb)", 2, p, err,
+	    sizeof err) < 0) {
+		pp_warn("%s; events go to the file only", err);
+		ev_db_down = 1;
+	}
+}
+
 void
 pp_event(const char *type, json_object *fields)
 {
@@ -229,6 +272,8 @@ pp_event(const char *type, json_object *fields)
 	line = pp_json_string(ev, 0);
 	if (events_path)
 		append_line(line);
+	if (pp_state_database())
+		db_append(line);
 	if (events_cfg && events_cfg->events.webhook_url &&
 	    *events_cfg->events.webhook_url)
 		webhook_send(type, line);

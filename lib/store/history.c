@@ -10,6 +10,8 @@
 
 #include "base/json.h"
 #include "store/history.h"
+#include "store/pg.h"
+#include "store/state.h"
 
 #define HEADER "# ppscale history 1\n"
 #define MAX_BYTES (64u << 20)
@@ -267,6 +269,71 @@ pp_history_json(const struct pp_history *h, time_t now)
 	return o;
 }
 
+/* Two control hosts: the samples are the pool's rows of ppscale_history,
+ * written (the sample replacing any of the same minute, the old ones
+ * pruned) in one transaction, then read back in order. */
+static int
+record_db(struct pp_history *h, const struct pp_sample *s, long retention,
+	int record, char *err, size_t errlen)
+{
+	char at[32], al[32], tot[32], pend[32], keep[32];
+	const char *p[5] = {pp_state_pool(), at, al, tot, pend};
+	const char *pk[2] = {pp_state_pool(), keep};
+	PGconn *c;
+	PGresult *res;
+	int code;
+
+	memset(h, 0, sizeof *h);
+	c = pp_pg_connect(pp_state_database(), err, errlen, &code);
+	if (!c)
+		return -1;
+	snprintf(at, sizeof at, "%lld", (long long)s->t);
+	snprintf(al, sizeof al, "%lld", s->allocated_mb);
+	snprintf(tot, sizeof tot, "%lld", s->total_mb);
+	snprintf(pend, sizeof pend, "%lld", s->pending_mb);
+	snprintf(keep, sizeof keep, "%lld", (long long)(s->t - retention));
+	if (record && (pp_pg_run(c, "history", "BEGIN", 0, NULL, err,
+	    errlen) < 0 || pp_pg_run(c, "cannot record the sample",
+	    "DELETE FROM ppscale_history WHERE pool = $1 AND "
+	    "date_trunc('minute', at) = date_trunc('minute', "
+	    "to_timestamp($2::bigint))", 2, p, err, errlen) < 0 ||
+	    pp_pg_run(c, "cannot record the sample", "INSERT INTO "
+	    "ppscale_history (pool, at, allocated_mb, total_mb, pending_mb) "
+	    "VALUES ($1, to_timestamp($2::bigint), $3::bigint, $4::bigint, "
+	    "$5::bigint)", 5, p, err, errlen) < 0 ||
+	    pp_pg_run(c, "cannot prune the history", "DELETE FROM "
+	    "ppscale_history WHERE pool = $1 AND at < "
+	    "to_timestamp($2::bigint)", 2, pk, err, errlen) < 0 ||
+	    pp_pg_run(c, "history", "COMMIT", 0, NULL, err, errlen) < 0)) {
+		PQfinish(c);
+		return -1;
+	}
+	res = pp_pg_exec(c, "cannot read the history", "SELECT "
+		"extract(epoch FROM at)::bigint, allocated_mb, total_mb, "
+		"pending_mb FROM ppscale_history WHERE pool = $1 ORDER BY at",
+		1, p, err, errlen);
+	if (!res) {
+		PQfinish(c);
+		return -1;
+	}
+	for (int i = 0; i < PQntuples(res); i++) {
+		struct pp_sample x = {
+			.t = (time_t)strtoll(PQgetvalue(res, i, 0), NULL, 10),
+			.allocated_mb = strtoll(PQgetvalue(res, i, 1), NULL,
+				10),
+			.total_mb = strtoll(PQgetvalue(res, i, 2), NULL, 10),
+			.pending_mb = strtoll(PQgetvalue(res, i, 3), NULL, 10),
+		};
+
+		pp_history_add(h, &x);
+	}
+	PQclear(res);
+	PQfinish(c);
+	pp_history_add(h, s);
+	pp_history_prune(h, s->t, retention);
+	return 0;
+}
+
 int
 pp_history_record(struct pp_history *h, const char *path,
 	const struct pp_sample *s, long retention, int record, char *err,
@@ -275,6 +342,8 @@ pp_history_record(struct pp_history *h, const char *path,
 	struct pp_lock lock = {-1};
 	char lerr[512];
 
+	if (pp_state_database())
+		return record_db(h, s, retention, record, err, errlen);
 	if (record) {
 		char *dir = pp_dirname(path);
 

@@ -353,6 +353,19 @@ pp_metrics_state_file(const char *path)
 
 	if (!m.on)
 		return;
+	if (pp_state_database()) {
+		/* two control hosts: the state is the database's row */
+		struct pp_state st;
+
+		if (pp_state_open(&st, path, 0, err, sizeof err) < 0) {
+			pp_warn("%s", err);
+			return;
+		}
+		pp_metrics_counters(pp_counters_of(st.root));
+		state_gauges(st.root);
+		pp_state_close(&st);
+		return;
+	}
 	text = pp_read_file(path, 16u << 20, &len);
 	if (!text) {
 		if (errno != ENOENT)

@@ -1,8 +1,13 @@
-/* registry.c: the node registry file (DESIGN section 3) */
+/* registry_*.c: the node registry (DESIGN section 3, reg-api in
+ * /work/wt/reg-api.md): registry_scan.c and registry_index.c read it
+ * into the index, registry_file.c locks, reads, caches and writes the
+ * file, registry_edit.c splices edited nodes into the text, and
+ * registry_node.c holds the node-level edits below. */
 #ifndef PP_REGISTRY_H
 #define PP_REGISTRY_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <json-c/json.h>
 
@@ -36,7 +41,6 @@ struct pp_container {
 	long long ram_mb;     /* as recorded */
 	int state;
 	long long players;
-	json_object *obj;
 };
 
 struct pp_node {
@@ -48,6 +52,8 @@ struct pp_node {
 	const char *provider, *server_id, *server_type, *server_name;
 	double hourly_cost_eur;
 	time_t created_at;    /* 0 when unknown */
+	time_t draining_since; /* pp-drain's record; 0 when none or unreadable */
+	const char *draining_by; /* scale_down, maintenance; or NULL */
 	size_t ncontainers;
 	struct pp_container *containers;
 	/* derived */
@@ -56,10 +62,11 @@ struct pp_node {
 	long long largest_container_mb;
 	long long players;
 	size_t stopped;
-	/* The node's JSON object: parsed from the node's text when the
-	 * node is looked up with pp_registry_find (or its status set), so
-	 * that reading the registry builds no tree. Edits on it are
-	 * written back by pp_registry_save as this node's text only. */
+	/* The node's JSON object: parsed from the node's text by the
+	 * first edit of the node (or pp_registry_node_object), so that reading the
+	 * registry builds no tree. Edits on it are written back by
+	 * pp_registry_save as this node's text only. Callers use the
+	 * node-level edits below, not this object. */
 	json_object *obj;
 	const char *text;     /* the node's text in the file, or NULL */
 	size_t text_len;
@@ -67,6 +74,7 @@ struct pp_node {
 };
 
 struct pp_strings;
+struct pp_regpg;
 
 struct pp_registry {
 	char *path;           /* file path, or the URL it came from */
@@ -84,13 +92,24 @@ struct pp_registry {
 	size_t nnodes;
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
+	struct pp_regpg *pg;  /* the PostgreSQL backend (store/regpg.h) */
+	/* PP_REG_INDEX_ONLY: the file mapped while it is indexed, its
+	 * pages given back as the index passes them (registry_file.c) */
+	const char *map;
+	size_t released;
+	/* the file the text was read from or written as, held open while
+	 * the index is cached, and its stat then (registry_file.c) */
+	int fd, has_fd;
+	struct stat st;
 };
 
 /* RAM a container holds in its state. */
 long long pp_container_ram(const struct pp_container *c);
 
-/* Reads and checks a registry. path may be a file or an http(s)://
- * or file:// URL (read-only). mode is 0 (no lock held afterwards; a
+/* Reads and checks a registry. path may be a file, an http(s):// or
+ * file:// URL (read-only), or a postgresql:// URL (store/regpg.h: the
+ * lock is the rows', and -2 also when the database is unreachable).
+ * mode is 0 (no lock held afterwards; a
  * shared lock is taken while reading), PP_LOCK_SH or PP_LOCK_EX (held
  * until pp_registry_close). On error writes a message naming the node
  * and field into err and returns -1 for bad or missing content or a
@@ -98,6 +117,11 @@ long long pp_container_ram(const struct pp_container *c);
  * not granted in time (exit 1). */
 int pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen);
+/* Or'ed into mode 0: only the index is wanted (pp-fleetstats). The file
+ * is mapped, not copied, its pages are given back as they are indexed,
+ * and the text is gone when pp_registry_open returns (as after
+ * pp_registry_forget_text): peak memory is the index, not the text. */
+#define PP_REG_INDEX_ONLY 0x100
 /* Checks and indexes the registry again (r->text, else r->root). */
 int pp_registry_index(struct pp_registry *r, char *err, size_t errlen);
 /* Parses registry text without any file (tests, fuzzing): the scanner
@@ -133,13 +157,68 @@ void pp_registry_close(struct pp_registry *r);
  * no obj, and nothing can be saved. */
 void pp_registry_forget_text(struct pp_registry *r);
 
+/* The node of that id (not one added since the open), or NULL. */
 struct pp_node *pp_registry_find(struct pp_registry *r, const char *id);
-/* Edits; pp_registry_save writes them. */
-void pp_node_set_status(struct pp_node *n, int status);
+/* The node's JSON object as the registry holds it (parsed from its
+ * text on first use; owned by the registry, until save or close). */
+json_object *pp_registry_node_object(struct pp_node *n);
+
+/* ---- Node-level edits ---------------------------------------------
+ * On a registry open with PP_LOCK_EX (or parsed): each edit changes one
+ * node, and that node's index entry at once (its pp_node shows the
+ * edit; other node pointers stay valid); pp_registry_save or
+ * pp_registry_commit writes them all in one rewrite, where only the
+ * text of the nodes edited changes. Each returns 0, or -1 when the
+ * node (or game server) is not in the registry: nothing changed. */
+
+/* Registers a node: node is its JSON object (ppscale-registry(5)),
+ * taken over either way. 1 (nothing added) when a node of that id, or
+ * of that cloud.server_id, is there already. */
+int pp_registry_add(struct pp_registry *r, json_object *node);
+/* Forgets a node. */
 int pp_registry_remove(struct pp_registry *r, const char *id);
-/* The list a new node object is added to (json_object_array_add);
- * pp_registry_save appends its nodes to the registry's. It holds only
- * the added nodes: the others are r->nodes. */
+/* Sets a node's status (pp-registry status, pp-provision). */
+int pp_registry_set_status(struct pp_registry *r, const char *id,
+	int status);
+void pp_node_set_status(struct pp_node *n, int status);
+/* Marks a node draining since `since`, by `by` (scale_down or
+ * maintenance; NULL keeps the draining_by recorded). */
+int pp_registry_mark_draining(struct pp_registry *r, const char *id,
+	time_t since, const char *by);
+/* Returns a draining node to ready, dropping draining_since/_by. */
+int pp_registry_uncordon(struct pp_registry *r, const char *id);
+
+/* What pp-provision learns of a node's cloud server; NULL fields are
+ * left as they are. */
+struct pp_node_server {
+	const char *server_id, *server_type, *location;
+	const char *ip, *private_ip;
+};
+/* Records the server of a cloud node (server_id, server_type under
+ * "cloud"; location, ip, private_ip on the node). -1 also when the node
+ * has no cloud object. */
+int pp_registry_set_server(struct pp_registry *r, const char *id,
+	const struct pp_node_server *s);
+/* Marks a node ready, with its addresses when not NULL. */
+int pp_registry_mark_ready(struct pp_registry *r, const char *id,
+	const char *ip, const char *private_ip);
+
+/* Game servers on a node. state is enum pp_cstate; in
+ * pp_registry_set_container, -1 (or NULL state) leaves a field. */
+int pp_registry_place(struct pp_registry *r, const char *node,
+	const char *server, long long ram_mb, int state, long long players);
+int pp_registry_unplace(struct pp_registry *r, const char *node,
+	const char *server);
+int pp_registry_set_container(struct pp_registry *r, const char *node,
+	const char *server, long long ram_mb, int state, long long players);
+/* Moves a game server's record from one node to another, every field
+ * kept (pp-drain, after its move hook). */
+int pp_registry_move(struct pp_registry *r, const char *from,
+	const char *to, const char *server);
+
+/* The list new node objects were added to before pp_registry_add
+ * (json_object_array_add); kept for old callers, prefer
+ * pp_registry_add. */
 json_object *pp_registry_nodes(struct pp_registry *r);
 
 #endif

@@ -13,17 +13,33 @@
  * reads and writes it: "decide" (store/decide_mem.h), "refusals"
  * (store/refusals.h), "counters" (store/counters.h). This module only
  * opens, locks, parses and saves the file. */
+struct pg_conn;
+
 struct pp_state {
 	char *path;
 	json_object *root;
 	struct pp_lock lock;
+	struct pg_conn *pg;   /* the shared state's row, when it is in
+			       * the database (pp_state_use_database) */
 };
+
+/* Two control hosts: from here on every pp_state_open reads and
+ * writes the pool's row of ppscale_state in the database at url
+ * instead of the file it is given (a transaction holding the row FOR
+ * UPDATE stands for the exclusive lock). NULL: files again. */
+void pp_state_use_database(const char *url, const char *pool);
+/* The database URL set by pp_state_use_database, or NULL; the pool
+ * whose rows are ours. The history (store/history.h) and the events
+ * (store/events.h) follow the state there. */
+const char *pp_state_database(void);
+const char *pp_state_pool(void);
 
 /* Opens path. mode PP_LOCK_EX keeps the lock until pp_state_close
  * (read-modify-write); 0 reads under a shared lock and releases it.
  * A missing file is an empty state. A corrupt one is an error: returns
- * -1 with a message naming the file (exit 2); -2 if the lock cannot be
- * had (exit 1). A failed open holds nothing (no lock, no memory): it
+ * -1 with a message naming the file (exit 2); -2 if the lock is not
+ * granted in time (exit 1); -3 if the lock file cannot be opened
+ * (exit 2: nothing is read or written without the lock). A failed open holds nothing (no lock, no memory): it
  * need not be closed, and closing it is harmless. */
 int pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 	size_t errlen);

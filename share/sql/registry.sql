@@ -1,4 +1,4 @@
--- ppscale node registry in PostgreSQL: schema version 1.
+-- ppscale node registry in PostgreSQL: schema version 2.
 --
 -- The same nodes and game servers as the registry file (DESIGN section 3,
 -- ppscale-registry(5)), as rows. The platform writes containers, players
@@ -10,9 +10,18 @@
 -- against a concurrent placement.
 --
 -- Apply with: psql -v ON_ERROR_STOP=1 -f registry.sql DBNAME
--- It is idempotent: applying it to a database that already has version 1
--- changes nothing. A later version adds a migration block below that
--- runs only when ppscale_schema.version is lower.
+-- It is idempotent and it migrates: applying it to a database that
+-- already has this version changes nothing; applied to one with an
+-- older version it adds what the newer one has and raises the version
+-- (each block below runs only when ppscale_schema.version is lower).
+-- The tools refuse a database whose version is not theirs and say
+-- which to apply.
+--
+-- Version 1: the registry (nodes, game servers).
+-- Version 2: the control state two control hosts share (ppscale-
+-- registry(5), "Two control hosts"): pp-decide's memory, refusals and
+-- counters (ppscale_state), the history (ppscale_history) and the
+-- events (ppscale_events), per pool.
 
 BEGIN;
 
@@ -72,5 +81,36 @@ CREATE TABLE IF NOT EXISTS ppscale_containers (
 );
 CREATE INDEX IF NOT EXISTS ppscale_containers_node
 	ON ppscale_containers (node_id);
+
+-- version 2: nodes and game servers keep the order they were added in
+-- (the file's order, which ppscale's tie-breaks follow)
+ALTER TABLE ppscale_nodes ADD COLUMN IF NOT EXISTS seq bigserial;
+ALTER TABLE ppscale_containers ADD COLUMN IF NOT EXISTS seq bigserial;
+
+-- version 2: the control state, one row of sections per pool (what
+-- the state file state.json holds on one host)
+CREATE TABLE IF NOT EXISTS ppscale_state (
+	pool       text PRIMARY KEY,
+	body       jsonb NOT NULL DEFAULT '{}'::jsonb,
+	updated_at timestamptz NOT NULL DEFAULT now()
+);
+-- the fleet samples of pp-fleetstats, one a minute at most
+CREATE TABLE IF NOT EXISTS ppscale_history (
+	pool         text NOT NULL,
+	at           timestamptz NOT NULL,
+	allocated_mb bigint NOT NULL,
+	total_mb     bigint NOT NULL,
+	pending_mb   bigint NOT NULL DEFAULT 0,
+	PRIMARY KEY (pool, at)
+);
+-- the events, in the order they were written
+CREATE TABLE IF NOT EXISTS ppscale_events (
+	seq   bigserial PRIMARY KEY,
+	pool  text NOT NULL,
+	at    timestamptz NOT NULL DEFAULT now(),
+	event jsonb NOT NULL
+);
+UPDATE ppscale_schema SET version = 2, applied_at = now()
+	WHERE version < 2;
 
 COMMIT;

@@ -1,9 +1,11 @@
 #!/bin/sh
 # Each tool and the whole cycle (pp-fleetstats | pp-decide | pp-drain |
 # pp-provision, local provider, a scale-down with a drain of about 20
-# game servers) against jq computing the same fleet totals from the same
-# registry, at 1,000, 10,000 and 100,000 nodes with 20 game servers a
-# node. CPU seconds (user + system) are medians of BENCH_RUNS runs (5;
+# game servers) and an idle cycle (nothing to do) against jq computing
+# the same fleet totals from the same registry, at 1,000, 10,000 and
+# 100,000 nodes with 20 game servers a node. The local cloud holds every
+# cloud node's server (genregistry.py writes it beside the registry), so
+# pp-provision's convergence finds what it would find in a real fleet. CPU seconds (user + system) are medians of BENCH_RUNS runs (5;
 # one at 100,000 nodes, to stay within minutes), peak RSS in MB; the
 # state and the registry are reset before each run. Ratios are against
 # jq's CPU; growth is 10,000 -> 100,000 nodes (linear: 10x).
@@ -41,24 +43,29 @@ drain:
   move_command: ["true"]
   player_grace: 0s
 YAML
+# the same, with a fleet that is neither too full nor too empty
+sed 's/down_threshold: 95/down_threshold: 10/' "$work/ppscale.yaml" \
+	> "$work/idle.yaml"
 export PP_CONFIG="$work/ppscale.yaml" PP_STATE_DIR="$work/state"
 
 # tcpu FILE: "CPU_S RSS_MB" of one GNU time record
 tcpu() { awk '{ printf "%.3f %d\n", $2 + $3, $1 / 1024 }' "$1"; }
 
-# one cycle on a fresh copy of registry $1; appends a line
+# one cycle on a fresh copy of registry $1 (with config $3, default
+# the scale-down's); appends a line
 # "fs_cpu fs_rss decide_cpu decide_rss drain_cpu drain_rss prov_cpu
 # prov_rss total_cpu" to $2
 cycle() {
 	rm -rf "$PP_STATE_DIR"
 	mkdir -p "$PP_STATE_DIR"
 	cp "$1" "$PP_STATE_DIR/registry.json"
+	cp "${1%.json}.cloud.json" "$PP_STATE_DIR/cloud.json"
 	line=""
 	in=/dev/null
 	i=0
 	for tool in pp-fleetstats pp-decide pp-drain pp-provision; do
 		i=$((i + 1))
-		$TIME -f '%M %U %S' -o "$work/t" $tool -q --now "$now" \
+		PP_CONFIG=${3:-$PP_CONFIG} $TIME -f '%M %U %S' -o "$work/t" $tool -q --now "$now" \
 			< "$in" > "$work/out$i" ||
 			{ echo "bench: $tool failed" >&2; return 1; }
 		line="$line $(tcpu "$work/t")"
@@ -72,19 +79,29 @@ med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
 echo "whole cycle vs jq on the same totals (CPU s median of $runs, 1 at" \
 	"100k; peak RSS MB)"
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) CPUs"
-printf '%-7s %6s %13s %11s %11s %11s %8s %13s %8s %8s\n' nodes reg_mb \
-	fleetstats decide drain provision cycle jq fs/jq cycle/jq
+printf '%-7s %6s %13s %11s %11s %11s %8s %8s %13s %8s %8s %8s\n' \
+	nodes reg_mb fleetstats decide drain provision cycle idle jq fs/jq \
+	cycle/jq idle/jq
 prev=""
 for n in $sizes; do
 	f="$BENCH_DIR/registry-local-$n.json"
-	[ -s "$f" ] || python3 "$dir/genregistry.py" "$n" $((n * 20)) 42 \
-		local > "$f"
+	[ -s "$f" ] && [ -s "${f%.json}.cloud.json" ] ||
+		python3 "$dir/genregistry.py" "$n" $((n * 20)) 42 local \
+			"${f%.json}.cloud.json" > "$f"
+	# the idle cycle's registry: no drain in progress to continue
+	g="${f%.json}.idle.json"
+	[ -s "$g" ] || sed 's/"status":"draining"/"status":"ready"/' "$f" > "$g"
+	cp "${f%.json}.cloud.json" "${g%.json}.cloud.json"
 	r=$runs
 	[ "$n" -ge 100000 ] && r=1
 	: > "$work/runs"
+	: > "$work/idle"
 	: > "$work/jq"
 	k=0
 	while [ $k -lt $r ]; do
+		cycle "$g" "$work/idle" "$work/idle.yaml"
+		jq -e '.decision.action == "none"' "$work/out4" > /dev/null ||
+			{ echo "bench: the idle cycle acted at $n" >&2; exit 1; }
 		cycle "$f" "$work/runs"
 		$TIME -f '%M %U %S' -o "$work/t" jq -f "$dir/fleettotals.jq" \
 			"$f" > "$work/jq.out"
@@ -100,13 +117,15 @@ for n in $sizes; do
 	[ "$a" = "$b" ] || { echo "bench: $a vs jq $b" >&2; exit 1; }
 	col() { cut -d' ' -f"$1" "$work/runs" | med; }
 	fs=$(col 1) dc=$(col 3) dr=$(col 5) pv=$(col 7) cy=$(col 9)
+	id=$(cut -d' ' -f9 "$work/idle" | med)
 	jc=$(cut -d' ' -f1 "$work/jq" | med)
 	jm=$(cut -d' ' -f2 "$work/jq" | med)
-	printf '%-7s %6s %7s %4sMB %6s %3s %6s %3s %6s %3s %8s %7s %4sMB %7sx %7sx\n' \
+	printf '%-7s %6s %7s %4sMB %6s %3s %6s %3s %6s %3s %8s %8s %7s %4sMB %7sx %7sx %7sx\n' \
 		"$n" $(($(wc -c < "$f") / 1048576)) "$fs" "$(col 2)" "$dc" \
-		"$(col 4)" "$dr" "$(col 6)" "$pv" "$(col 8)" "$cy" "$jc" \
+		"$(col 4)" "$dr" "$(col 6)" "$pv" "$(col 8)" "$cy" "$id" "$jc" \
 		"$jm" "$(awk "BEGIN { printf \"%.2f\", $fs / $jc }")" \
-		"$(awk "BEGIN { printf \"%.2f\", $cy / $jc }")"
+		"$(awk "BEGIN { printf \"%.2f\", $cy / $jc }")" \
+		"$(awk "BEGIN { printf \"%.2f\", $id / $jc }")"
 	[ -n "$prev" ] && growth="$(awk "BEGIN { printf \"%.1f\", \
 		$cy / ($prev > 0 ? $prev : 0.001) }")x"
 	prev=$cy

@@ -46,6 +46,8 @@ same_index(const struct pp_registry *a, const struct pp_registry *b)
 			!memcmp(&x->hourly_cost_eur, &y->hourly_cost_eur,
 			sizeof x->hourly_cost_eur) &&
 			x->created_at == y->created_at &&
+			x->draining_since == y->draining_since &&
+			same_str(x->draining_by, y->draining_by) &&
 			x->ncontainers == y->ncontainers &&
 			x->allocated_ram_mb == y->allocated_ram_mb &&
 			x->largest_container_mb == y->largest_container_mb &&
@@ -82,9 +84,32 @@ edited(struct pp_registry *r)
 
 	n = id ? pp_registry_find(r, id) : NULL;
 	if (n) {
-		pp_node_set_status(n, PP_ST_DRAINING);
-		json_object_object_add(n->obj, "draining_since",
-			json_object_new_string("2026-11-27T18:00:00Z"));
+		/* each node-level edit, and its index at once */
+		pp_registry_mark_draining(r, id, 1795802400, "maintenance");
+		if (n->status != PP_ST_DRAINING ||
+		    n->draining_since != 1795802400 ||
+		    strcmp(n->draining_by, "maintenance")) {
+			fprintf(stderr, "mark_draining not in the index\n");
+			abort();
+		}
+		if (pp_registry_place(r, id, "gs-fuzz", 512, PP_CS_RUNNING,
+		    3) < 0 || !n->ncontainers || strcmp(
+		    n->containers[n->ncontainers - 1].id, "gs-fuzz")) {
+			fprintf(stderr, "place not in the index\n");
+			abort();
+		}
+		pp_registry_set_container(r, id, "gs-fuzz", -1,
+			PP_CS_STOPPED, 0);
+		if (r->nnodes > 2) {
+			const char *to = r->nodes[1].id;
+
+			if (pp_registry_move(r, id, to, "gs-fuzz") < 0) {
+				fprintf(stderr, "move failed\n");
+				abort();
+			}
+		} else {
+			pp_registry_unplace(r, id, "gs-fuzz");
+		}
 	}
 	if (r->nnodes > 1)
 		pp_registry_remove(r, r->nodes[r->nnodes - 1].id);
@@ -94,7 +119,7 @@ edited(struct pp_registry *r)
 	json_object_object_add(o, "status",
 		json_object_new_string("provisioning"));
 	json_object_object_add(o, "total_ram_mb", json_object_new_int(1));
-	json_object_array_add(pp_registry_nodes(r), o);
+	pp_registry_add(r, o);
 	free(id);
 	rc = pp_registry_apply(r, &text, &len);
 	memset(&f, 0, sizeof f);

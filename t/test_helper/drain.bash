@@ -43,11 +43,33 @@ reg_node() {
 
 reg_write() {
 	printf '%s\n' "$REG" | jq . > "$REGISTRY"
+	[[ ${PP_REG_BACKEND:-file} == pg ]] || return 0
+	# the same nodes as rows of an emptied database, put there by
+	# pp-registry import (the way a file registry moves to one)
+	REG_DB=reg
+	pg_emptydb "$REG_DB" || return 1
+	REG_URL=$(pg_url "$REG_DB")
+	pp-registry -q -r "$REG_URL" import "$REGISTRY" || return 1
+	grep -q '^registry:' "$PP_CONFIG" ||
+		printf 'registry: "%s"\n' "$REG_URL" >> "$PP_CONFIG"
 }
 
-# reg_get FILTER: jq -r FILTER on the registry file
+# reg_get FILTER: jq -r FILTER on the registry (file, or rows)
 reg_get() {
-	jq -r "$1" "$REGISTRY"
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		pp-registry -r "$REG_URL" show | jq -r "$1"
+	else
+		jq -r "$1" "$REGISTRY"
+	fi
+}
+
+# reg_sum: a checksum of the registry as stored (file, or rows)
+reg_sum() {
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		pg_rows "$REG_DB" | sha256sum
+	else
+		files_sum "$REGISTRY"
+	fi
 }
 
 # reg_is FILTER EXPECTED

@@ -68,3 +68,51 @@ pg_newdb() {
 	createdb "$1" &&
 	psql -q -X -v ON_ERROR_STOP=1 -d "$1" -f "$TOP/share/sql/registry.sql" >/dev/null
 }
+
+# pg_emptydb NAME: database NAME with the schema and no rows: made the
+# first time, emptied after (cheaper than a new database per test)
+pg_emptydb() {
+	if psql -X -At -d "$1" -c 'SELECT 1' >/dev/null 2>&1; then
+		psql -X -q -d "$1" -c 'TRUNCATE ppscale_containers,
+			ppscale_nodes, ppscale_state, ppscale_history,
+			ppscale_events RESTART IDENTITY'
+	else
+		pg_newdb "$1"
+	fi
+}
+
+# pg_url DB: the libpq URL of database DB on the test server (no
+# password: trust on the socket)
+pg_url() {
+	printf 'postgresql:///%s?host=%s&port=%s&user=%s' "$1" "$PGHOST" \
+		"$PGPORT" "$PGUSER"
+}
+
+# pg_rows DB: both registry tables, in order, as text (to compare)
+pg_rows() {
+	psql -X -q -At -d "$1" -c "SELECT id, kind, status, role,
+		total_ram_mb, reserved_ram_mb, ip, location, labels, provider,
+		server_id, server_name, server_type, hourly_cost_eur,
+		created_at, extra FROM ppscale_nodes ORDER BY seq" \
+		-c "SELECT id, node_id, ram_mb, state, players, extra
+		FROM ppscale_containers ORDER BY seq"
+}
+
+# The registry suites run on both backends: a test file whose name
+# ends in -pg.bats (a link to the file suite) sets PP_REG_BACKEND=pg,
+# and the helpers in drain.bash then keep the registry in a database
+# of the file's server.
+pg_backend_from_name() {
+	if [[ ${BATS_TEST_FILENAME##*/} == *-pg.bats ]]; then
+		export PP_REG_BACKEND=pg
+	else
+		export PP_REG_BACKEND=file
+	fi
+}
+
+# file_backend_only: skips a test about the file's own protocol (lock
+# file, symlink, rename) on the PostgreSQL backend
+file_backend_only() {
+	[[ ${PP_REG_BACKEND:-file} == file ]] ||
+		skip "the file backend's own protocol"
+}

@@ -1,0 +1,65 @@
+/* pp-cycle: runs one scaling cycle (any command: the pipeline) only
+ * when no other cycle of the pool is running, on this host or, with
+ * control.database set, on any control host.
+ *
+ * Reads nothing on stdin itself (the command inherits it). Changes:
+ * STATE_DIR/pipeline.lock (without control.database), or holds a
+ * PostgreSQL advisory lock for as long as the command runs. Exits 75
+ * without running the command when another cycle holds the lock, else
+ * with the command's status. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pp.h"
+#include "run/cycle.h"
+
+static void
+usage(int status)
+{
+	FILE *f = status ? stderr : stdout;
+
+	fprintf(f, "usage: pp-cycle [options] [--] COMMAND [ARG...]\n\n"
+		"Runs COMMAND (the scaling cycle) while holding the pool's "
+		"cycle lock: the\n"
+		"database's advisory lock with control.database set (one "
+		"cycle on any control\n"
+		"host), else STATE_DIR/pipeline.lock (one on this host). "
+		"Exit 75 when another\n"
+		"cycle holds it, 1 when the database cannot be reached (the "
+		"command does not\n"
+		"run), else the command's exit status.\n\n"
+		PP_STATE_DIR_HELP
+		PP_TEXT_HELP);
+}
+
+int
+main(int argc, char **argv)
+{
+	static const struct option longopts[] = {
+		PP_TEXT_LONGOPTS,
+		PP_STATE_DIR_LONGOPT,
+		{0, 0, 0, 0},
+	};
+	const char *state_dir = NULL;
+	const struct pp_config *cfg;
+	int c;
+
+	pp_setprogname(argv[0]);
+	/* '+': options end at COMMAND, whose own options are its own */
+	while ((c = getopt_long(argc, argv, "+" PP_TEXT_SHORTOPTS, longopts,
+	    NULL)) != -1) {
+		if (pp_common_opt(c, optarg, usage))
+			continue;
+		if (c == PP_OPT_STATE_DIR)
+			state_dir = optarg;
+		else
+			pp_usage_error(usage);
+	}
+	if (optind >= argc) {
+		pp_warn("a command to run is required");
+		pp_usage_error(usage);
+	}
+	cfg = pp_start();
+	return pp_cycle_run(cfg, state_dir, argv + optind);
+}

@@ -1,0 +1,96 @@
+/* drain_int.h: what drainrun.c (a pass over a node) and drainmove.c
+ * (one move, and the record of the moves) share. Not for other tools:
+ * they call pp_drain_run (run/drainrun.h). */
+#ifndef PP_DRAIN_INT_H
+#define PP_DRAIN_INT_H
+
+#include <time.h>
+#include <json-c/json.h>
+
+#include "base/util.h"
+#include "engine/placement.h"
+#include "store/registry.h"
+
+struct pp_config;
+struct pp_drain_opts;
+
+enum mode { M_SCALE_DOWN, M_MAINTENANCE, M_UNCORDON };
+/* How long a move waits for another pp-drain's move onto the same
+ * target, beyond the move timeout. */
+#define TARGET_LOCK_SLACK 30
+
+struct run {
+	const struct pp_config *cfg;
+	const struct pp_drain_opts *o;
+	char *rpath, *sdir;
+	const char *node;
+	enum mode mode;
+	int manual;           /* --node */
+	int dry_run;
+	const char *why;      /* decision.reason */
+	time_t t0;            /* pp_now() at start */
+	double m0;            /* pp_monotonic() at start */
+	struct pp_lock nodelock;
+	int passes;
+	int stop;             /* a pass found no point in another */
+	int changed;          /* cordoned or moved something */
+	int gone;             /* the node is not in the registry */
+
+	const char *status;
+	char reason[768];
+	int empty;
+	long remaining;
+	time_t since;         /* draining_since (now when not yet) */
+	int recorded;         /* since is in the registry */
+	json_object *planned, *moved, *failed, *skipped, *waiting;
+
+	/* Moves carried out and not yet recorded: recorded together, in
+	 * one locked rewrite of the registry (flush), with the target
+	 * locks held until then so that no other pp-drain counts the same
+	 * free RAM. */
+	struct done_move {
+		struct pp_move m;
+		char *server, *from, *to, *to_ip;
+		struct pp_lock tl;
+		double t;      /* pp_monotonic() when the hook ended */
+		double secs;   /* the hook's duration */
+	} *done;
+	size_t ndone;
+	double batch_t0;      /* pp_monotonic() of the oldest unrecorded */
+};
+
+/* Longest a carried-out move waits to be recorded with later ones: the
+ * registry shows where a game server is within this many seconds (or
+ * at the end of the node's moves), and readers of the target's free
+ * RAM see it as soon. */
+#define RECORD_BATCH_SECONDS 2.0
+
+extern const char *const pp_dr_mode_names[];
+
+/* drainrun.c */
+time_t pp_dr_run_now(const struct run *x);
+void pp_dr_set_status(struct run *x, const char *status, const char *fmt,
+	...) __attribute__((format(printf, 3, 4)));
+json_object *pp_dr_fields(const char *node);
+void pp_dr_add_str(json_object *o, const char *k, const char *v);
+void pp_dr_event(struct run *x, const char *type, json_object *f);
+char *pp_dr_lock_path(const char *dir, const char *prefix, const char *id);
+void pp_dr_open_registry(struct run *x, struct pp_registry *r, int mode);
+int pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode,
+	char *err, size_t errlen);
+struct pp_container *pp_dr_find_container(struct pp_node *n,
+	const char *id);
+
+/* drainmove.c */
+void pp_dr_add_waiting(struct run *x, const char *server, long long players,
+	time_t until);
+void pp_dr_add_problem(json_object *list, const char *server,
+	const char *to, const char *key, const char *text);
+int pp_dr_in_grace(const struct run *x, long long players, time_t now);
+/* Records the moves carried out and not yet recorded (one rewrite). */
+void pp_dr_flush_moves(struct run *x);
+/* One move: checked against a fresh registry, the hook, then queued
+ * for pp_dr_flush_moves. */
+void pp_dr_do_move(struct run *x, const struct pp_move *planned);
+
+#endif

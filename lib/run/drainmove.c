@@ -1,0 +1,298 @@
+/* pp-drain's moves: each checked against a fresh read of the registry
+ * just before its hook runs (never under the registry's lock), and the
+ * moves carried out recorded together in one locked rewrite (per node,
+ * or sooner: RECORD_BATCH_SECONDS), their targets' locks held until
+ * then so that no other pp-drain counts the same free RAM. */
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "conf/config.h"
+#include "base/json.h"
+#include "engine/placement.h"
+#include "run/drainrun.h"
+#include "store/events.h"
+#include "base/hook.h"
+#include "store/registry.h"
+#include "base/util.h"
+#include "run/drain_int.h"
+
+void
+pp_dr_add_waiting(struct run *x, const char *server, long long players,
+	time_t until)
+{
+	json_object *w = json_object_new_object();
+
+	pp_dr_add_str(w, "server", server);
+	json_object_object_add(w, "players", json_object_new_int64(players));
+	json_object_object_add(w, "until", pp_jnew_time(until));
+	json_object_array_add(x->waiting, w);
+}
+
+void
+pp_dr_add_problem(json_object *list, const char *server, const char *to,
+	const char *key, const char *text)
+{
+	json_object *o = json_object_new_object();
+
+	pp_dr_add_str(o, "server", server);
+	pp_dr_add_str(o, "to", to);
+	pp_dr_add_str(o, key, text);
+	json_object_array_add(list, o);
+}
+
+int
+pp_dr_in_grace(const struct run *x, long long players, time_t now)
+{
+	return players > 0 && now < x->since + x->cfg->drain.player_grace;
+}
+
+/* Records the moves carried out since the last flush, in one locked
+ * read-check-write of the registry, then lets their targets go. Each
+ * move ends in moved or failed, with its event. */
+void
+pp_dr_flush_moves(struct run *x)
+{
+	struct pp_registry r;
+	char rerr[768], err[1024];
+	int opened, saved = 0;
+
+	if (!x->ndone)
+		return;
+	opened = pp_dr_try_open_registry(x, &r, PP_LOCK_EX, rerr, sizeof rerr) == 0;
+	for (size_t i = 0; opened && i < x->ndone; i++) {
+		struct done_move *d = &x->done[i];
+		struct pp_node *from = pp_registry_find(&r, d->from);
+
+		d->secs = -1;   /* recorded (or already) unless set below */
+		if (!pp_dr_find_container(from, d->server)) {
+			/* the platform (or the hook) has recorded it already */
+			pp_debug("game server '%s' is no longer recorded on "
+				"'%s'", d->server, d->from);
+			continue;
+		}
+		if (!pp_registry_find(&r, d->to)) {
+			d->secs = -2;
+			continue;
+		}
+		pp_registry_move(&r, d->from, d->to, d->server);
+	}
+	if (opened) {
+		/* nothing reads this registry again: written, cached */
+		saved = pp_registry_commit(&r) == 0;
+		if (!saved)
+			snprintf(rerr, sizeof rerr, "cannot save registry "
+				"'%s': %s", x->rpath, strerror(errno));
+	}
+	for (size_t i = 0; i < x->ndone; i++) {
+		struct done_move *d = &x->done[i];
+		json_object *f = pp_dr_fields(d->from);
+
+		pp_dr_add_str(f, "server", d->server);
+		pp_dr_add_str(f, "to", d->to);
+		if (!opened || !saved || d->secs == -2) {
+			if (d->secs == -2)
+				snprintf(err, sizeof err, "moved, but target "
+					"'%s' is gone from the registry: '%s' "
+					"stays recorded on '%s'", d->to,
+					d->server, d->from);
+			else
+				snprintf(err, sizeof err, "moved, but not "
+					"recorded: %s", rerr);
+			pp_warn("game server '%s': %s", d->server, err);
+			pp_dr_add_problem(x->failed, d->server, d->to, "error", err);
+			pp_dr_add_str(f, "error", err);
+			pp_dr_event(x, "drain.move_failed", f);
+		} else {
+			json_object *mv = pp_move_json(&d->m);
+
+			x->changed = 1;
+			json_object_object_add(mv, "seconds",
+				pp_jnew_double(d->t, 1));
+			json_object_array_add(x->moved, mv);
+			json_object_object_add(f, "ram_mb",
+				json_object_new_int64(d->m.ram_mb));
+			json_object_object_add(f, "seconds",
+				pp_jnew_double(d->t, 1));
+			pp_dr_event(x, "server.moved", f);
+		}
+		pp_unlock(&d->tl);
+		free(d->server);
+		free(d->from);
+		free(d->to);
+		free(d->to_ip);
+	}
+	x->ndone = 0;
+}
+
+/* The target lock of a move, held from its check to its record. A lock
+ * this run holds already for an earlier move onto the same target, not
+ * recorded yet, stays that move's (tl is left unset: nothing for this
+ * move to let go); one another pp-drain holds makes the moves carried
+ * out so far recorded first (so that two drains never wait on each
+ * other's targets), then is waited for. */
+static int
+target_lock(struct run *x, const char *to, struct pp_lock *tl)
+{
+	char *tpath;
+	int rc;
+
+	for (size_t i = 0; i < x->ndone; i++) {
+		if (!strcmp(x->done[i].to, to) && x->done[i].tl.fd >= 0) {
+			tl->fd = -1;
+			return 0;
+		}
+	}
+	tpath = pp_dr_lock_path(x->sdir, "drain-target-", to);
+	rc = pp_lock(tl, tpath, PP_LOCK_EX, 0);
+	if (rc < 0 && x->ndone) {
+		pp_dr_flush_moves(x);
+		rc = pp_lock(tl, tpath, PP_LOCK_EX, 0);
+	}
+	if (rc < 0)
+		rc = pp_lock(tl, tpath, PP_LOCK_EX,
+			(double)x->cfg->drain.move_timeout + TARGET_LOCK_SLACK);
+	free(tpath);
+	return rc;
+}
+
+/* RAM moved onto node id by this run and not yet recorded. */
+static long long
+pending_onto(const struct run *x, const char *id)
+{
+	long long ram = 0;
+
+	for (size_t i = 0; i < x->ndone; i++)
+		if (!strcmp(x->done[i].to, id))
+			ram += x->done[i].m.ram_mb;
+	return ram;
+}
+
+/* One move: re-check against a fresh registry, run the hook, record.
+ * Moves onto one target are serialised across pp-drain processes by
+ * a lock per target, so two drains never both count the same free
+ * RAM. */
+void
+pp_dr_do_move(struct run *x, const struct pp_move *planned)
+{
+	const struct pp_config *cfg = x->cfg;
+	struct pp_move m = *planned;
+	struct pp_registry r;
+	struct pp_node *from, *to;
+	struct pp_container *c;
+	struct pp_lock tl = {-1};
+	char err[1024], *desc, *to_ip = NULL;
+	char **argv;
+	time_t now = pp_dr_run_now(x);
+	double t;
+
+	if (target_lock(x, m.to, &tl) < 0) {
+		snprintf(err, sizeof err, "another pp-drain is still moving "
+			"onto '%s' (%s); re-planned next cycle", m.to,
+			strerror(errno));
+		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", err);
+		return;
+	}
+
+	pp_dr_open_registry(x, &r, 0);
+	from = pp_registry_find(&r, m.from);
+	to = pp_registry_find(&r, m.to);
+	c = pp_dr_find_container(from, m.server);
+	if (!from || from->status != PP_ST_DRAINING) {
+		x->stop = 1;
+		pp_dr_set_status(x, "in_progress", "node '%s' is no longer "
+			"draining; drain stopped", m.from);
+		goto out;
+	}
+	if (!c) {
+		pp_dr_add_problem(x->skipped, m.server, m.to, "reason",
+			"no longer recorded on the node");
+		goto out;
+	}
+	if (pp_dr_in_grace(x, c->players, now)) {
+		pp_dr_add_waiting(x, m.server, c->players, x->since +
+			cfg->drain.player_grace);
+		goto out;
+	}
+	if (!to || !pp_drain_target_ok(to)) {
+		snprintf(err, sizeof err, "target '%s' is no longer ready; "
+			"re-planned next cycle", m.to);
+		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", err);
+		goto out;
+	}
+	if (pp_container_ram(c) > pp_node_free_ram(to) - pending_onto(x, m.to)) {
+		snprintf(err, sizeof err, "target '%s' has %lld MB free now, "
+			"'%s' needs %lld MB; re-planned next cycle", m.to,
+			pp_node_free_ram(to) - pending_onto(x, m.to), m.server,
+			pp_container_ram(c));
+		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", err);
+		goto out;
+	}
+	m.ram_mb = pp_container_ram(c);
+	m.state = c->state;
+	m.players = c->players;
+	to_ip = pp_xstrdup(to->ip ? to->ip : "");
+	m.to_ip = to_ip;
+	pp_registry_close(&r);
+
+	{
+		const struct pp_hook_var vars[] = {
+			{"server", m.server}, {"from", m.from}, {"to", m.to},
+			{"to_ip", m.to_ip},
+		};
+
+		argv = pp_hook_argv(cfg->drain.move_command.v,
+			cfg->drain.move_command.n, vars,
+			sizeof vars / sizeof *vars);
+	}
+	desc = pp_hook_describe(argv);
+	pp_note("moving game server '%s' from '%s' to '%s': %s", m.server,
+		m.from, m.to, desc);
+	free(desc);
+	t = pp_monotonic();
+	if (pp_hook_run(argv, (double)cfg->drain.move_timeout, err,
+	    sizeof err) < 0) {
+		json_object *f = pp_dr_fields(m.from);
+
+		pp_warn("cannot move game server '%s' to '%s': move hook "
+			"failed: %s", m.server, m.to, err);
+		pp_dr_add_problem(x->failed, m.server, m.to, "error", err);
+		pp_dr_add_str(f, "server", m.server);
+		pp_dr_add_str(f, "to", m.to);
+		pp_dr_add_str(f, "error", err);
+		pp_dr_event(x, "drain.move_failed", f);
+	} else {
+		/* recorded with the node's other moves (flush_moves) */
+		struct done_move *d;
+
+		x->done = pp_xreallocarray(x->done, x->ndone + 1,
+			sizeof *x->done);
+		d = &x->done[x->ndone++];
+		d->m = m;
+		d->server = pp_xstrdup(m.server);
+		d->from = pp_xstrdup(m.from);
+		d->to = pp_xstrdup(m.to);
+		d->m.server = d->server;
+		d->m.from = d->from;
+		d->m.to = d->to;
+		d->to_ip = pp_xstrdup(m.to_ip);
+		d->m.to_ip = d->to_ip;
+		d->tl = tl;
+		tl.fd = -1;
+		d->t = pp_monotonic() - t;
+		if (x->ndone == 1)
+			x->batch_t0 = pp_monotonic();
+	}
+	pp_hook_argv_free(argv);
+	free(to_ip);
+	pp_unlock(&tl);
+	if (x->ndone && pp_monotonic() - x->batch_t0 >= RECORD_BATCH_SECONDS)
+		pp_dr_flush_moves(x);
+	return;
+out:
+	pp_registry_close(&r);
+	pp_unlock(&tl);
+}

@@ -1,0 +1,296 @@
+/* The registry's edits, node by node: a node edited gets its text
+ * rewritten (its object parsed from its own text only), the others
+ * keep theirs byte for byte (the splice), and the new text is indexed
+ * from the old index plus the nodes that changed. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/jscan.h"
+#include "store/registry.h"
+#include "store/registry_int.h"
+
+json_object *
+pp_rg_node_obj(struct pp_node *n)
+{
+	char err[256];
+
+	if (!n->obj && n->text)
+		n->obj = pp_json_parse(n->text, n->text_len, err, sizeof err);
+	return n->obj;
+}
+
+/* The text a node is written as: its own unless its object differs.
+ * Returns 1 when it is its own. */
+int
+pp_rg_add_node(struct pp_buf *b, const struct pp_node *n)
+{
+	const char *s;
+	char *min;
+	size_t len;
+	int same;
+
+	if (!n->obj) {
+		pp_buf_add(b, n->text, n->text_len);
+		return 1;
+	}
+	s = pp_json_string(n->obj, 0);
+	min = pp_xmalloc(n->text_len + 1);
+	len = pp_jscan_minify(n->text, n->text_len, min);
+	same = len == strlen(s) && !memcmp(min, s, len);
+	if (same)
+		pp_buf_add(b, n->text, n->text_len);
+	else
+		pp_buf_addstr(b, s);
+	free(min);
+	return same;
+}
+
+/* Where pp_rg_render() put a node: offset and length in the new text, and
+ * whether that is the node's own text. */
+struct span {
+	size_t off, len;
+	int same;
+};
+
+/* sp: one span per node and added node, or NULL */
+char *
+pp_rg_render(struct pp_registry *r, size_t *len, struct span *sp)
+{
+	struct pp_buf b = {0};
+	size_t pos = r->nodes_open + 1, emitted = 0, nadd;
+	const char *t = r->text;
+
+	if (!t) {
+		/* compact: a pretty rewrite would double the file */
+		char *s = pp_xasprintf("%s\n", pp_json_string(r->root, 0));
+
+		*len = strlen(s);
+		return s;
+	}
+	/* about the old text's size: no doubling and copying on the way */
+	b.cap = r->len + 65536;
+	b.s = pp_xmalloc(b.cap);
+	pp_buf_add(&b, t, pos);
+	for (size_t i = 0; i < r->nnodes; i++) {
+		const struct pp_node *n = &r->nodes[i];
+		const char *g = t + pos, *ge = n->text;
+		const char *comma = memchr(g, ',', (size_t)(ge - g));
+		int same;
+
+		/* each kept node keeps the layout before it */
+		if (comma)
+			g = comma + 1;
+		pos = (size_t)(n->text - t) + n->text_len;
+		if (n->removed)
+			continue;
+		if (emitted++)
+			pp_buf_add(&b, ",", 1);
+		pp_buf_add(&b, g, (size_t)(ge - g));
+		if (sp)
+			sp[i].off = b.len;
+		same = pp_rg_add_node(&b, n);
+		if (sp) {
+			sp[i].len = b.len - sp[i].off;
+			sp[i].same = same;
+		}
+	}
+	nadd = r->added ? json_object_array_length(r->added) : 0;
+	for (size_t i = 0; i < nadd; i++) {
+		if (emitted++)
+			pp_buf_add(&b, ",", 1);
+		if (sp)
+			sp[r->nnodes + i].off = b.len;
+		pp_buf_addstr(&b, pp_json_string(
+			json_object_array_get_idx(r->added, i), 0));
+		if (sp) {
+			sp[r->nnodes + i].len = b.len - sp[r->nnodes + i].off;
+			sp[r->nnodes + i].same = 0;
+		}
+	}
+	pp_buf_add(&b, t + pos, r->len - pos);
+	*len = b.len;
+	return b.s;
+}
+
+char *
+pp_registry_render(struct pp_registry *r, size_t *len)
+{
+	return pp_rg_render(r, len, NULL);
+}
+
+/* After a splice: the index of the new text from the old index, the
+ * nodes written as their own text moved over, the others (edited,
+ * added) checked by the scanner and indexed alone. Returns 0, or -1
+ * when the caller must index the whole text (anything unusual). */
+int
+pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
+	const struct span *sp)
+{
+	struct rd rd = {.r = r, .text = 1, .e = text + len};
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	size_t total = r->nnodes + nadd, k = 0;
+	struct pp_node *nodes = pp_xcalloc(total + 1, sizeof *nodes);
+	struct pp_node **byid;
+	char err[512];
+	int rc = 0;
+
+	for (size_t i = 0; i < total && rc == 0; i++) {
+		const struct pp_node *n = i < r->nnodes ? &r->nodes[i] : NULL;
+		struct pp_jscan s = {text + sp[i].off + sp[i].len, 0, 0,
+			PP_JSCAN_DEPTH};
+		struct jv o;
+
+		if (n && n->removed)
+			continue;
+		if (n && sp[i].same) {
+			nodes[k] = *n;
+			nodes[k].obj = NULL;
+			nodes[k++].text = text + sp[i].off;
+			continue;
+		}
+		if (pp_jscan_value(&s, text + sp[i].off, 2) != s.end ||
+		    text[sp[i].off] != '{') {
+			rc = -1;
+			break;
+		}
+		memset(&o, 0, sizeof o);
+		o.t = JV_OBJ;
+		o.p = text + sp[i].off;
+		rc = pp_rg_index_node(&rd, &nodes[k], &o, k, "-", err, sizeof err);
+		k++;
+	}
+	free(rd.tmp);
+	free(rd.cel);
+	free(rd.csl);
+	byid = pp_xcalloc(k + 1, sizeof *byid);
+	for (size_t i = 0; i < k; i++)
+		byid[i] = &nodes[i];
+	qsort(byid, k, sizeof *byid, pp_rg_cmp_id);
+	for (size_t i = 1; rc == 0 && i < k; i++)
+		if (!strcmp(byid[i]->id, byid[i - 1]->id))
+			rc = -1;
+	free(byid);
+	/* the nodes indexed here own their containers; moved ones share */
+	for (size_t i = 0, j = 0; i < total && j < k; i++) {
+		const struct pp_node *n = i < r->nnodes ? &r->nodes[i] : NULL;
+
+		if (n && n->removed)
+			continue;
+		if (rc < 0 && !(n && sp[i].same))
+			free(nodes[j].containers);
+		j++;
+	}
+	if (rc < 0) {
+		free(nodes);
+		return -1;
+	}
+	for (size_t i = 0; i < r->nnodes; i++) {
+		if (r->nodes[i].removed || !sp[i].same)
+			free(r->nodes[i].containers);
+		json_object_put(r->nodes[i].obj);
+	}
+	free(r->nodes);
+	r->nodes = nodes;
+	r->nnodes = k;
+	free(r->text);
+	r->text = text;
+	r->len = len;
+	json_object_put(r->added);
+	r->added = NULL;
+	return 0;
+}
+
+int
+pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen)
+{
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
+	char err[512], *text;
+	size_t len;
+	int rc = 0;
+
+	/* the text becomes other than the file's: not cached as it */
+	pp_rg_close_fd(r);
+	text = pp_rg_render(r, &len, r->text ? sp : NULL);
+	if (out) {
+		*out = pp_xmalloc(len + 1);
+		memcpy(*out, text, len + 1);
+		*outlen = len;
+	}
+	if (!r->text) {
+		free(text);
+		free(sp);
+		return pp_registry_index(r, err, sizeof err);
+	}
+	if (pp_rg_reindex_spliced(r, text, len, sp) < 0) {
+		pp_rg_free_index(r);
+		free(r->text);
+		r->text = text;
+		r->len = len;
+		json_object_put(r->added);
+		r->added = NULL;
+		rc = pp_rg_index_text(r, err, sizeof err);
+		if (rc == NOT_TAKEN) {
+			/* an edit the scanner does not take: json-c reads it */
+			r->text = NULL;
+			rc = pp_rg_load(r, text, len, 1, err, sizeof err);
+		}
+		if (rc < 0)
+			pp_warn("%s", err);
+	}
+	free(sp);
+	return rc < 0 ? -1 : 0;
+}
+
+int
+pp_rg_save_text(struct pp_registry *r, int reindex)
+{
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
+	size_t len;
+	char *text = pp_rg_render(r, &len, sp);
+	char err[512];
+	int rc;
+
+	if (pp_write_atomic(r->path, text, len, 0644) < 0) {
+		int e = errno;
+
+		free(text);
+		free(sp);
+		errno = e;
+		return -1;
+	}
+	pp_rg_hold_written(r);
+	if (!reindex) {
+		free(text);
+		free(sp);
+		return 0;
+	}
+	rc = pp_rg_reindex_spliced(r, text, len, sp);
+	free(sp);
+	if (rc == 0)
+		return 0;
+	pp_rg_free_index(r);
+	free(r->text);
+	r->text = text;
+	r->len = len;
+	json_object_put(r->added);
+	r->added = NULL;
+	rc = pp_rg_index_text(r, err, sizeof err);
+	if (rc == NOT_TAKEN) {
+		/* an edit the scanner does not take: json-c reads it */
+		r->text = NULL;
+		rc = pp_rg_load(r, text, len, 1, err, sizeof err);
+	}
+	if (rc < 0) {
+		pp_warn("%s", err);
+		errno = EINVAL;
+		return -1;
+	}
+	return 0;
+}

@@ -1,0 +1,508 @@
+/* The registry file: lock, read (a file or an http(s):// or file://
+ * URL), the cache of the last registry read unchanged, save, close. */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/jscan.h"
+#include "store/pg.h"
+#include "store/registry.h"
+#include "store/regpg.h"
+#include "store/registry_int.h"
+#include "base/http.h"
+
+#define LOCK_TIMEOUT 30.0
+
+static int
+is_url(const char *p)
+{
+	return !strncmp(p, "http://", 7) || !strncmp(p, "https://", 8) ||
+		!strncmp(p, "file://", 7);
+}
+
+/* The whole file in one buffer of its size (no doubling on the way). */
+static char *
+read_text(const char *path, size_t *len, char *err, size_t errlen,
+	int *fdout, struct stat *stout)
+{
+	struct stat st;
+	size_t cap, n = 0;
+	char *s;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0 || fstat(fd, &st) < 0) {
+		snprintf(err, errlen, "cannot read registry '%s': %s", path,
+			strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	cap = S_ISREG(st.st_mode) && st.st_size > 0 ?
+		(size_t)st.st_size + 1 : 65536;
+	if (cap > PP_REGISTRY_MAX + 1)
+		cap = PP_REGISTRY_MAX + 1;
+	s = pp_xmalloc(cap + 1);
+	for (;;) {
+		ssize_t got;
+
+		if (n == cap) {
+			if (cap > PP_REGISTRY_MAX) {
+				pp_rg_bad(err, errlen, path, "input larger than "
+					"%llu bytes",
+					(unsigned long long)PP_REGISTRY_MAX);
+				goto fail;
+			}
+			cap *= 2;
+			s = pp_xrealloc(s, cap + 1);
+		}
+		got = read(fd, s + n, cap - n);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got < 0) {
+			snprintf(err, errlen, "cannot read registry '%s': %s",
+				path, strerror(errno));
+			goto fail;
+		}
+		if (got == 0)
+			break;
+		n += (size_t)got;
+	}
+	if (n > PP_REGISTRY_MAX) {
+		pp_rg_bad(err, errlen, path, "input larger than %llu bytes",
+			(unsigned long long)PP_REGISTRY_MAX);
+		goto fail;
+	}
+	/* as it was before the read: a change during it shows later */
+	*fdout = fd;
+	*stout = st;
+	s[n] = '\0';
+	*len = n;
+	return s;
+fail:
+	close(fd);
+	free(s);
+	return NULL;
+}
+
+/* The last registry read and closed unchanged, with its index: a
+ * process that opens the registry again (pp-drain, before each move and
+ * to record them) and finds the same bytes takes that index instead of
+ * reading the text again. Same bytes, same index: the file is the one
+ * the cache holds open (same inode, size, mtime and ctime: writers
+ * replace the registry by rename, never in place, ppscale-registry(5),
+ * and the inode held open cannot be reused), or its bytes are compared. */
+static struct pp_registry cache;
+
+void
+pp_rg_close_fd(struct pp_registry *r)
+{
+	if (r->has_fd)
+		close(r->fd);
+	r->has_fd = 0;
+	r->fd = -1;
+}
+
+void
+pp_rg_hold_written(struct pp_registry *r)
+{
+	pp_rg_close_fd(r);
+	r->fd = open(r->path, O_RDONLY | O_CLOEXEC);
+	r->has_fd = r->fd >= 0 && fstat(r->fd, &r->st) == 0;
+	if (r->fd >= 0 && !r->has_fd)
+		close(r->fd);
+}
+
+static int
+same_time(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec == b->tv_sec && a->tv_nsec == b->tv_nsec;
+}
+
+/* Whether path is the very file the cache holds open, unchanged since
+ * its text was read or written (its stat then: cache.st). */
+static int
+same_file_as_cached(const char *path)
+{
+	const struct stat *b = &cache.st;
+	struct stat a;
+
+	return cache.has_fd && stat(path, &a) == 0 && S_ISREG(a.st_mode) &&
+		a.st_dev == b->st_dev && a.st_ino == b->st_ino &&
+		a.st_size == b->st_size && (size_t)a.st_size == cache.len &&
+		same_time(&a.st_mtim, &b->st_mtim) &&
+		same_time(&a.st_ctim, &b->st_ctim);
+}
+
+
+static void
+drop_cached(void)
+{
+	struct pp_registry c = cache;
+
+	memset(&cache, 0, sizeof cache);
+	pp_rg_close_fd(&c);
+	pp_rg_free_index(&c);
+	free(c.text);
+	free(c.path);
+}
+
+/* Whether the file holds the cached bytes, compared as it is read
+ * (no copy of a big file is made to find it unchanged). */
+static int
+same_as_cached(const char *path)
+{
+	char buf[65536];
+	struct stat st;
+	size_t off = 0;
+	int fd, same = 0;
+
+	if (!cache.text || strcmp(cache.path, path))
+		return 0;
+	if (same_file_as_cached(path))
+		return 1;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return 0;
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) &&
+	    (size_t)st.st_size == cache.len) {
+		for (;;) {
+			ssize_t got = read(fd, buf, sizeof buf);
+
+			if (got < 0 && errno == EINTR)
+				continue;
+			if (got < 0)
+				break;
+			if (got == 0) {
+				same = off == cache.len;
+				break;
+			}
+			if ((size_t)got > cache.len - off ||
+			    memcmp(cache.text + off, buf, (size_t)got))
+				break;
+			off += (size_t)got;
+		}
+	}
+	close(fd);
+	return same;
+}
+
+/* Takes the cached index when text (NULL: already compared) holds the
+ * cached bytes. */
+static int
+take_cached(struct pp_registry *r, char *text, size_t len)
+{
+	if (!cache.text || strcmp(cache.path, r->path) || cache.len != len ||
+	    (text && memcmp(cache.text, text, len)))
+		return 0;
+	free(text);
+	r->text = cache.text;
+	r->len = cache.len;
+	r->nodes_open = cache.nodes_open;
+	r->nodes = cache.nodes;
+	r->nnodes = cache.nnodes;
+	r->strings = cache.strings;
+	r->fd = cache.fd;
+	r->has_fd = cache.has_fd;
+	r->st = cache.st;
+	free(cache.path);
+	memset(&cache, 0, sizeof cache);
+	return 1;
+}
+
+/* Whether r's index still describes r's text: nothing removed, added
+ * or edited (an object looked at is compared with its text). */
+static int
+unchanged(const struct pp_registry *r)
+{
+	int same = 1;
+
+	if (!r->cacheable || !r->text || r->readonly || r->root || r->added)
+		return 0;
+	for (size_t i = 0; i < r->nnodes && same; i++) {
+		const struct pp_node *n = &r->nodes[i];
+
+		if (n->removed)
+			return 0;
+		if (n->obj) {
+			struct pp_buf b = {0};
+
+			pp_rg_add_node(&b, n);
+			same = b.len == n->text_len &&
+				!memcmp(b.s, n->text, b.len);
+			pp_buf_free(&b);
+		}
+	}
+	return same;
+}
+
+static void
+stash(struct pp_registry *r)
+{
+	drop_cached();
+	for (size_t i = 0; i < r->nnodes; i++) {
+		json_object_put(r->nodes[i].obj);
+		r->nodes[i].obj = NULL;
+	}
+	cache.path = r->path;
+	cache.text = r->text;
+	cache.len = r->len;
+	cache.nodes_open = r->nodes_open;
+	cache.nodes = r->nodes;
+	cache.nnodes = r->nnodes;
+	cache.strings = r->strings;
+	cache.fd = r->fd;
+	cache.has_fd = r->has_fd;
+	cache.st = r->st;
+	r->has_fd = 0;
+	r->path = NULL;
+	r->text = NULL;
+	r->nodes = NULL;
+	r->nnodes = 0;
+	r->strings = NULL;
+}
+
+/* Pages of a mapped registry given back at once (less is not worth a
+ * system call). */
+#define RELEASE_STEP (1u << 20)
+
+void
+pp_rg_release(struct pp_registry *r, const char *p)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	size_t upto;
+
+	if (!r->map || page <= 0)
+		return;
+	if (!p) {
+		/* the strict pass is over: all of it, and the index's
+		 * pass starts over from the first page */
+		madvise((char *)r->map, r->len / (size_t)page * (size_t)page,
+			MADV_DONTNEED);
+		r->released = 0;
+		return;
+	}
+	upto = (size_t)(p - r->map) / (size_t)page * (size_t)page;
+	if (upto < r->released + RELEASE_STEP && p != r->map + r->len)
+		return;
+	if (upto > r->released)
+		madvise((char *)r->map + r->released, upto - r->released,
+			MADV_DONTNEED);
+	r->released = upto;
+}
+
+/* The index of the file at path, mapped (see PP_REG_INDEX_ONLY); 1
+ * when it cannot be mapped (not a regular file, empty, or a size that
+ * leaves no terminating byte in its last page): then it is read. */
+static int
+index_mapped(struct pp_registry *r, const char *path, char *err,
+	size_t errlen)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	struct stat st;
+	size_t len;
+	void *m;
+	int rc, fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > PP_REGISTRY_MAX || page <= 0 ||
+	    st.st_size % page == 0) {
+		close(fd);
+		return 1;
+	}
+	len = (size_t)st.st_size;
+	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
+	if (m == MAP_FAILED)
+		return 1;
+	madvise(m, len, MADV_SEQUENTIAL);
+	/* the bytes after len up to the page's end read as zero: the
+	 * text is terminated as the reader expects */
+	r->text = m;
+	r->len = len;
+	r->map = m;
+	r->released = 0;
+	rc = pp_rg_load_mapped(r, err, errlen);
+	r->map = NULL;
+	for (size_t i = 0; i < r->nnodes; i++) {
+		r->nodes[i].text = NULL;
+		r->nodes[i].text_len = 0;
+	}
+	r->text = NULL;
+	r->len = 0;
+	r->readonly = 1;
+	munmap(m, len);
+	return rc;
+}
+
+int
+pp_registry_open(struct pp_registry *r, const char *path, int mode,
+	char *err, size_t errlen)
+{
+	int index_only = (mode & PP_REG_INDEX_ONLY) != 0;
+	struct stat st;
+	int fd;
+
+	size_t len = 0;
+	char *text;
+	int rc;
+
+	memset(r, 0, sizeof *r);
+	mode &= ~PP_REG_INDEX_ONLY;
+	r->lock.fd = -1;
+	r->path = pp_xstrdup(path);
+	if (pp_pg_is_url(path))
+		return pp_regpg_open(r, path, mode, err, errlen);
+	if (is_url(path)) {
+		if (mode == PP_LOCK_EX) {
+			snprintf(err, errlen, "registry '%s' is a URL and "
+				"cannot be written", path);
+			return -1;
+		}
+		text = pp_fetch_url(path, PP_REGISTRY_MAX, &len, err, errlen);
+		if (!text)
+			return -1;
+		rc = pp_rg_load(r, pp_rg_copy_text(text, len), len, 0, err, errlen);
+		free(text);
+		return rc;
+	}
+	if (mode != PP_LOCK_EX && access(path, R_OK) < 0) {
+		snprintf(err, errlen, "cannot read registry '%s': %s",
+			path, strerror(errno));
+		return -1;
+	}
+	if (pp_lock(&r->lock, path, mode ? mode : PP_LOCK_SH,
+	    LOCK_TIMEOUT) < 0) {
+		int e = errno;
+		int late = e == ETIMEDOUT || e == EINTR;
+		char *lp = pp_lock_name(path);
+
+		/* never read or write unlocked; only a registry that
+		 * does not exist (nor its directory) falls through, for
+		 * reading to name that */
+		if (late || e != ENOENT || access(path, F_OK) == 0) {
+			snprintf(err, errlen, "cannot lock registry '%s': "
+				"lock file '%s': %s", path, lp, strerror(e));
+			free(lp);
+			return late ? -2 : -1;
+		}
+		free(lp);
+		r->lock.fd = -1;
+	}
+	if (index_only && !mode) {
+		rc = index_mapped(r, path, err, errlen);
+		if (rc != 1) {
+			pp_unlock(&r->lock);
+			return rc;
+		}
+	}
+	r->cacheable = !index_only;
+	if (same_as_cached(path)) {
+		if (!mode)
+			pp_unlock(&r->lock);
+		take_cached(r, NULL, cache.len);
+		return 0;
+	}
+	text = read_text(path, &len, err, errlen, &fd, &st);
+	/* a reader holds the lock only while it reads */
+	if (!mode || !text)
+		pp_unlock(&r->lock);
+	if (!text)
+		return -1;
+	r->fd = fd;
+	r->has_fd = 1;
+	r->st = st;
+	rc = pp_rg_load(r, text, len, 0, err, errlen);
+	if (rc < 0)
+		pp_unlock(&r->lock);
+	if (rc == 0 && index_only)
+		pp_registry_forget_text(r);
+	return rc;
+}
+
+
+int
+pp_registry_save(struct pp_registry *r)
+{
+	char err[512], *s;
+	size_t len;
+	int rc;
+
+	if (r->pg)
+		return pp_regpg_save(r);
+	if (r->readonly) {
+		errno = EBADF;
+		return -1;
+	}
+	if (r->text)
+		return pp_rg_save_text(r, 1);
+	s = pp_registry_render(r, &len);
+	rc = pp_write_atomic(r->path, s, len, 0644);
+	free(s);
+	if (rc == 0 && pp_registry_index(r, err, sizeof err) < 0) {
+		pp_warn("%s", err);
+		errno = EINVAL;
+		return -1;
+	}
+	return rc;
+}
+
+int
+pp_registry_commit(struct pp_registry *r)
+{
+	int rc, e;
+
+	if (r->text && !r->readonly && !r->pg) {
+		/* indexed from the splice: the next open of the same bytes
+		 * (pp-drain's next move) takes it from the cache */
+		rc = pp_rg_save_text(r, 1);
+		e = errno;
+	} else {
+		rc = pp_registry_save(r);
+		e = errno;
+	}
+	pp_registry_close(r);
+	errno = e;
+	return rc;
+}
+
+void
+pp_registry_close(struct pp_registry *r)
+{
+	pp_regpg_close(r);
+	if (unchanged(r))
+		stash(r);
+	pp_rg_free_index(r);
+	json_object_put(r->root);
+	r->root = NULL;
+	json_object_put(r->added);
+	r->added = NULL;
+	free(r->text);
+	r->text = NULL;
+	pp_rg_close_fd(r);
+	pp_unlock(&r->lock);
+	free(r->path);
+	r->path = NULL;
+}
+
+void
+pp_registry_forget_text(struct pp_registry *r)
+{
+	if (!r->text || r->lock.fd >= 0)
+		return;
+	for (size_t i = 0; i < r->nnodes; i++) {
+		r->nodes[i].text = NULL;
+		r->nodes[i].text_len = 0;
+	}
+	free(r->text);
+	r->text = NULL;
+	r->len = 0;
+	r->readonly = 1;
+	pp_rg_close_fd(r);
+}

@@ -1,0 +1,557 @@
+/* The node registry: check and index (see also registry_scan.c,
+ * registry_file.c, registry_edit.c).
+ *
+ * The file's text is the truth: the strict scanner (base/jscan.c)
+ * reads it into the index in one pass without a JSON tree, and an edit
+ * rewrites the text of the nodes it touches only, so unknown fields and
+ * the file's layout survive and a big fleet costs its text, not a tree
+ * 20 times its size. json-c stays the judge: a text the scanner does
+ * not take (invalid JSON, an escaped key, deep nesting, a number
+ * outside 18 digits) is parsed by json-c into a tree as before, a
+ * string with an escape is decoded by json-c, and one index function
+ * reads both, so they agree on every field and message
+ * (t/fuzz/registry.c holds them to it). */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "base/json.h"
+#include "base/jscan.h"
+#include "store/registry.h"
+#include "store/registry_int.h"
+#include "store/regcheck.h"
+
+static const char *kinds[] = {"dedicated", "cloud"};
+static const char *statuses[] = {"provisioning", "ready", "draining",
+	"unhealthy"};
+static const char *roles[] = {"worker", "spare"};
+static const char *cstates[] = {"starting", "running", "stopping",
+	"stopped"};
+
+static int
+lookup(const char *s, const char **names, int n)
+{
+	for (int i = 0; i < n; i++)
+		if (s && !strcmp(s, names[i]))
+			return i;
+	return -1;
+}
+
+const char *pp_kind_name(int k) { return kinds[k]; }
+const char *pp_status_name(int s) { return statuses[s]; }
+const char *pp_role_name(int r) { return roles[r]; }
+const char *pp_cstate_name(int s) { return cstates[s]; }
+
+int
+pp_status_parse(const char *s)
+{
+	return lookup(s, statuses, 4);
+}
+
+long long
+pp_container_ram(const struct pp_container *c)
+{
+	return c->state == PP_CS_STOPPED ? 0 : c->ram_mb;
+}
+
+static int
+ram_field(const struct jv *v, long long *out, int required)
+{
+	if (v->t == JV_NONE) {
+		*out = 0;
+		return required ? -1 : 0;
+	}
+	if (v->t != JV_INT)
+		return -2;
+	*out = v->i;
+	return *out < 0 || *out > PP_RAM_MAX_MB ? -2 : 0;
+}
+
+int
+pp_rg_cmp_id(const void *a, const void *b)
+{
+	const struct pp_node *x = *(struct pp_node *const *)a;
+	const struct pp_node *y = *(struct pp_node *const *)b;
+
+	return strcmp(x->id, y->id);
+}
+
+#define GET(o, k, v) do { \
+	if (pp_rg_get(rd, (o), (k), (v)) < 0) \
+		return NOT_TAKEN; \
+} while (0)
+
+static int
+index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
+	struct jv *o, size_t i, const char *name, char *err, size_t errlen)
+{
+	struct slots sl;
+	struct jv v;
+	int rc;
+
+	if (o->t != JV_OBJ)
+		return pp_rg_bad(err, errlen, name, "node '%s': container %zu is "
+			"not an object", n->id, i);
+	if (pp_rg_open_obj(rd, o, &sl, 0) < 0)
+		return NOT_TAKEN;
+	GET(o, K_ID, &v);
+	c->id = pp_rg_keep(rd, &v);
+	if (!c->id || !*c->id)
+		return pp_rg_bad(err, errlen, name, "node '%s': container %zu: "
+			"field 'id' is missing", n->id, i);
+	if (pp_regcheck_id(c->id) < 0)
+		return pp_rg_bad(err, errlen, name, "node '%s': container %zu: "
+			"field 'id' is not a safe id (letters, digits, '.', "
+			"'_', '-'; not starting with '-')", n->id, i);
+	GET(o, K_RAM, &v);
+	rc = ram_field(&v, &c->ram_mb, 1);
+	if (rc == -1)
+		return pp_rg_bad(err, errlen, name, "node '%s': container '%s': "
+			"field 'ram_mb' is missing", n->id, c->id);
+	if (rc == -2)
+		return pp_rg_bad(err, errlen, name, "node '%s': container '%s': "
+			"field 'ram_mb' must be a non-negative integer "
+			"(MB, at most 1 PB)",
+			n->id, c->id);
+	GET(o, K_STATE, &v);
+	c->state = v.t == JV_STR ? pp_rg_lookup_jv(&v, cstates, 4) : PP_CS_RUNNING;
+	if (c->state < 0)
+		return pp_rg_bad(err, errlen, name, "node '%s': container '%s': "
+			"field 'state' has unknown value '%s'", n->id, c->id,
+			pp_rg_keep(rd, &v));
+	GET(o, K_PLAYERS, &v);
+	c->players = v.t == JV_INT || v.t == JV_DBL ? v.i : 0;
+	if (c->players < 0)
+		c->players = 0;
+	if (c->players > PP_PLAYERS_MAX)
+		c->players = PP_PLAYERS_MAX;
+	return 0;
+}
+
+/* Indexes container *nc of n and adds it up. */
+static int
+add_container(struct rd *rd, struct pp_node *n, struct jv *c, size_t *nc,
+	const char *name, char *err, size_t errlen)
+{
+	struct pp_container *ct;
+	int rc;
+
+	if (*nc == rd->tmpcap) {
+		rd->tmpcap = rd->tmpcap ? 2 * rd->tmpcap : 64;
+		rd->tmp = pp_xrealloc(rd->tmp, rd->tmpcap * sizeof *rd->tmp);
+	}
+	ct = &rd->tmp[*nc];
+	memset(ct, 0, sizeof *ct);
+	rc = index_container(rd, n, ct, c, *nc, name, err, errlen);
+	if (rc < 0)
+		return rc;
+	(*nc)++;
+	n->allocated_ram_mb += pp_container_ram(ct);
+	if (ct->ram_mb > n->largest_container_mb)
+		n->largest_container_mb = ct->ram_mb;
+	n->players += ct->players;
+	n->stopped += ct->state == PP_CS_STOPPED;
+	return 0;
+}
+
+/* "is missing" or "has unknown value 'x'" */
+static int
+bad_enum(struct rd *rd, char *err, size_t errlen, const char *name,
+	const char *id, const char *field, struct jv *v)
+{
+	const char *s = pp_rg_keep(rd, v);
+
+	return pp_rg_bad(err, errlen, name, "node '%s': field '%s' %s%s%s", id,
+		field, s ? "has unknown value '" : "is missing", s ? s : "",
+		s ? "'" : "");
+}
+
+int
+pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
+	const char *name, char *err, size_t errlen)
+{
+	struct slots sl, csl, ccsl;
+	struct jv v, cl, cs, c;
+	struct it it;
+	const char *s;
+	size_t nc = 0;
+	int rc;
+
+	memset(n, 0, sizeof *n);
+	if (o->t != JV_OBJ)
+		return pp_rg_bad(err, errlen, name, "node %zu is not an object", i);
+	if (pp_rg_open_obj(rd, o, &sl, 1) < 0)
+		return NOT_TAKEN;
+	if (rd->text) {
+		n->text = o->p;
+		n->text_len = (size_t)(o->end - o->p);
+	} else {
+		n->obj = o->o;
+	}
+	GET(o, K_ID, &v);
+	n->id = pp_rg_keep(rd, &v);
+	if (!n->id || !*n->id)
+		return pp_rg_bad(err, errlen, name, "node %zu: field 'id' is "
+			"missing", i);
+	if (pp_regcheck_id(n->id) < 0)
+		return pp_rg_bad(err, errlen, name, "node %zu: field 'id' is not "
+			"a safe id (letters, digits, '.', '_', '-'; not "
+			"starting with '-')", i);
+	GET(o, K_KIND, &v);
+	n->kind = pp_rg_lookup_jv(&v, kinds, 2);
+	if (n->kind < 0)
+		return bad_enum(rd, err, errlen, name, n->id, "kind", &v);
+	GET(o, K_STATUS, &v);
+	n->status = pp_rg_lookup_jv(&v, statuses, 4);
+	if (n->status < 0)
+		return bad_enum(rd, err, errlen, name, n->id, "status", &v);
+	GET(o, K_ROLE, &v);
+	n->role = v.t == JV_STR ? pp_rg_lookup_jv(&v, roles, 2) : PP_ROLE_WORKER;
+	if (n->role < 0)
+		return pp_rg_bad(err, errlen, name, "node '%s': field 'role' has "
+			"unknown value '%s'", n->id, pp_rg_keep(rd, &v));
+	GET(o, K_TOTAL, &v);
+	rc = ram_field(&v, &n->total_ram_mb, 1);
+	if (rc == -1)
+		return pp_rg_bad(err, errlen, name, "node '%s': field "
+			"'total_ram_mb' is missing", n->id);
+	if (rc == -2)
+		return pp_rg_bad(err, errlen, name, "node '%s': field "
+			"'total_ram_mb' must be a non-negative integer "
+			"(MB, at most 1 PB)", n->id);
+	GET(o, K_RESERVED, &v);
+	rc = ram_field(&v, &n->reserved_ram_mb, 0);
+	if (rc == -2)
+		return pp_rg_bad(err, errlen, name, "node '%s': field "
+			"'reserved_ram_mb' must be a non-negative integer "
+			"(MB, at most 1 PB)",
+			n->id);
+	if (n->reserved_ram_mb > n->total_ram_mb)
+		return pp_rg_bad(err, errlen, name, "node '%s': field "
+			"'reserved_ram_mb' (%lld) is above total_ram_mb (%lld)",
+			n->id, n->reserved_ram_mb, n->total_ram_mb);
+	n->usable_ram_mb = n->total_ram_mb - n->reserved_ram_mb;
+	GET(o, K_IP, &v);
+	n->ip = pp_rg_keep(rd, &v);
+	if (v.t != JV_NONE && (v.t != JV_STR || pp_regcheck_ip(n->ip) < 0))
+		return pp_rg_bad(err, errlen, name, "node '%s': field 'ip' is not "
+			"an IPv4 or IPv6 address", n->id);
+	GET(o, K_LOCATION, &v);
+	n->location = pp_rg_keep(rd, &v);
+	GET(o, K_CLOUD, &cl);
+	if (cl.t == JV_OBJ) {
+		if (pp_rg_open_obj(rd, &cl, &csl, 0) < 0)
+			return NOT_TAKEN;
+		n->has_cloud = 1;
+		GET(&cl, K_PROVIDER, &v);
+		n->provider = pp_rg_keep(rd, &v);
+		GET(&cl, K_SERVER_ID, &v);
+		n->server_id = pp_rg_keep(rd, &v);
+		GET(&cl, K_SERVER_TYPE, &v);
+		n->server_type = pp_rg_keep(rd, &v);
+		GET(&cl, K_SERVER_NAME, &v);
+		n->server_name = pp_rg_keep(rd, &v);
+		GET(&cl, K_HOURLY, &v);
+		n->hourly_cost_eur = v.t == JV_INT || v.t == JV_DBL ? v.d : 0;
+		GET(&cl, K_CREATED, &v);
+		s = pp_rg_keep(rd, &v);
+		if (s && pp_parse_time(s, &n->created_at) < 0)
+			return pp_rg_bad(err, errlen, name, "node '%s': field "
+				"'cloud.created_at' is not an RFC 3339 time "
+				"('%s')", n->id, s);
+	} else if (cl.t != JV_NONE) {
+		return pp_rg_bad(err, errlen, name, "node '%s': field 'cloud' must "
+			"be an object or null", n->id);
+	}
+	GET(o, K_DRAINING_SINCE, &v);
+	s = pp_rg_keep(rd, &v);
+	/* pp-drain's record; a value it cannot read counts as unknown */
+	if (s && pp_parse_time(s, &n->draining_since) < 0)
+		n->draining_since = 0;
+	GET(o, K_DRAINING_BY, &v);
+	n->draining_by = pp_rg_keep(rd, &v);
+	GET(o, K_CONTAINERS, &cs);
+	if (cs.t != JV_NONE && cs.t != JV_ARR)
+		return pp_rg_bad(err, errlen, name, "node '%s': field 'containers' "
+			"must be a list", n->id);
+	if (cs.t == JV_ARR && rd->text && cs.p == rd->cel_for) {
+		for (size_t k = 0; k < rd->ncel; k++) {
+			rc = add_container(rd, n, &rd->cel[k], &nc, name, err,
+				errlen);
+			if (rc < 0)
+				return rc;
+		}
+	} else if (cs.t == JV_ARR) {
+		pp_rg_it_init(rd, &cs, &it);
+		while ((rc = pp_rg_it_next(rd, &it, &c, &ccsl, 0)) > 0) {
+			rc = add_container(rd, n, &c, &nc, name, err, errlen);
+			if (rc < 0)
+				return rc;
+		}
+		if (rc < 0)
+			return rc;
+	}
+	n->ncontainers = nc;
+	n->containers = pp_xcalloc(nc, sizeof *n->containers);
+	if (nc)
+		memcpy(n->containers, rd->tmp, nc * sizeof *n->containers);
+	return 0;
+}
+
+/* Indexes the registry read either way: 0, -1 with the message in
+ * err, or NOT_TAKEN (text reading only). */
+static int
+index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
+{
+	struct pp_registry *r = rd->r;
+	const char *name = r->path ? r->path : "-";
+	struct pp_node **byid;
+	struct slots sl, nsl;
+	struct jv v, nodes, o;
+	struct it it;
+	size_t cap = 0;
+	int rc;
+
+	pp_rg_free_index(r);
+	if (root->t != JV_OBJ) {
+		if (rd->text)
+			return NOT_TAKEN;
+		return pp_rg_bad(err, errlen, name, "not a JSON object");
+	}
+	if (pp_rg_open_obj(rd, root, &sl, 0) < 0)
+		return NOT_TAKEN;
+	GET(root, K_VERSION, &v);
+	if (v.t != JV_NONE && (v.t != JV_INT || v.i > PP_REGISTRY_VERSION)) {
+		/* the message shows the value as json-c prints it */
+		if (rd->text)
+			return NOT_TAKEN;
+		return pp_rg_bad(err, errlen, name, "unsupported version '%s'",
+			json_object_get_string(v.o));
+	}
+	GET(root, K_NODES, &nodes);
+	if (nodes.t != JV_ARR)
+		return pp_rg_bad(err, errlen, name, "field 'nodes' is missing or "
+			"not a list");
+	if (rd->text)
+		r->nodes_open = (size_t)(nodes.p - r->text);
+	else
+		cap = json_object_array_length(nodes.o);
+	r->nodes = pp_xcalloc(cap ? cap : 1, sizeof *r->nodes);
+	pp_rg_it_init(rd, &nodes, &it);
+	while ((rc = pp_rg_it_next(rd, &it, &o, &nsl, 1)) > 0) {
+		if (r->nnodes == cap) {
+			cap = cap ? 2 * cap : 256;
+			r->nodes = pp_xrealloc(r->nodes, cap * sizeof *r->nodes);
+		}
+		r->nnodes++;
+		rc = pp_rg_index_node(rd, &r->nodes[r->nnodes - 1], &o,
+			r->nnodes - 1, name, err, errlen);
+		if (rc < 0)
+			break;
+		if (rd->text)
+			pp_rg_release(r, o.end);
+	}
+	if (rc < 0) {
+		pp_rg_free_index(r);
+		return rc;
+	}
+	/* duplicate ids */
+	byid = pp_xcalloc(r->nnodes ? r->nnodes : 1, sizeof *byid);
+	for (size_t i = 0; i < r->nnodes; i++)
+		byid[i] = &r->nodes[i];
+	qsort(byid, r->nnodes, sizeof *byid, pp_rg_cmp_id);
+	for (size_t i = 1; i < r->nnodes; i++) {
+		if (!strcmp(byid[i]->id, byid[i - 1]->id)) {
+			pp_rg_bad(err, errlen, name, "node '%s': field 'id' is "
+				"duplicated", byid[i]->id);
+			free(byid);
+			pp_rg_free_index(r);
+			return -1;
+		}
+	}
+	free(byid);
+	return 0;
+}
+
+int
+pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen)
+{
+	struct rd rd = {.r = r, .text = 1, .e = r->text + r->len};
+	struct pp_jscan s = {r->text + r->len, 0, 0, PP_JSCAN_DEPTH};
+	const char *e = rd.e, *p = ws(r->text, e);
+	struct slots sl;
+	struct jv root;
+	int rc;
+
+	/* One strict pass first, so that what follows reads valid text
+	 * only; the top level by hand, which also finds its fields. */
+	if (p >= e || *p != '{')
+		return NOT_TAKEN;
+	memset(&root, 0, sizeof root);
+	memset(&sl, 0, sizeof sl);
+	root.t = JV_OBJ;
+	root.p = p;
+	root.sl = &sl;
+	p = ws(p + 1, e);
+	if (p < e && *p == '}')
+		p++;
+	else
+		for (;;) {
+			const char *k = p, *v;
+			int key;
+
+			if (p >= e || *p != '"')
+				return NOT_TAKEN;
+			p = pp_jscan_value(&s, p, 1);
+			if (!p || memchr(k, '\\', (size_t)(p - k)))
+				return NOT_TAKEN;
+			key = pp_rg_key_slot(k + 1, (size_t)(p - k) - 2);
+			p = ws(p, e);
+			if (p >= e || *p != ':')
+				return NOT_TAKEN;
+			v = ws(p + 1, e);
+			p = pp_jscan_value(&s, v, 1);
+			if (!p)
+				return NOT_TAKEN;
+			if (key >= 0) {
+				sl.mask |= 1ul << key;
+				sl.v[key] = v;
+				sl.ve[key] = p;
+			}
+			p = ws(p, e);
+			if (p < e && *p == '}') {
+				p++;
+				break;
+			}
+			if (p >= e || *p != ',')
+				return NOT_TAKEN;
+			p = ws(p + 1, e);
+		}
+	if (ws(p, e) != e)
+		return NOT_TAKEN;
+	root.end = p;
+	pp_rg_release(r, NULL);
+	rc = index_all(&rd, &root, err, errlen);
+	free(rd.tmp);
+	free(rd.cel);
+	free(rd.csl);
+	return rc;
+}
+
+int
+pp_registry_index(struct pp_registry *r, char *err, size_t errlen)
+{
+	struct rd rd = {.r = r};
+	struct jv root;
+	int rc;
+
+	if (r->text) {
+		rc = pp_rg_index_text(r, err, errlen);
+		if (rc != NOT_TAKEN)
+			return rc;
+		snprintf(err, errlen, "registry '%s': cannot read it again "
+			"after an edit", r->path ? r->path : "-");
+		return -1;
+	}
+	pp_rg_jv_tree(r->root, &root);
+	rc = index_all(&rd, &root, err, errlen);
+	free(rd.tmp);
+	return rc;
+}
+
+static int
+all_ws(const char *s, size_t n)
+{
+	return pp_jscan_ws(s, s + n) == s + n;
+}
+
+/* Takes text (malloc'd, terminated, owned by r from here). */
+int
+pp_rg_load(struct pp_registry *r, char *text, size_t len, int tree_only,
+	char *err, size_t errlen)
+{
+	const char *name = r->path ? r->path : "-";
+	char jerr[256];
+	int rc;
+
+	r->text = text;
+	r->len = len;
+	if (all_ws(text, len)) {
+		r->text = NULL;
+		free(text);
+		return pp_rg_bad(err, errlen, name, "empty input");
+	}
+	if (!tree_only) {
+		rc = pp_rg_index_text(r, err, errlen);
+		if (rc != NOT_TAKEN || tree_only < 0) {
+			if (rc == NOT_TAKEN)
+				snprintf(err, errlen, "not taken");
+			return rc;
+		}
+	}
+	/* json-c decides */
+	r->text = NULL;
+	r->root = pp_json_parse(text, len, jerr, sizeof jerr);
+	free(text);
+	if (!r->root)
+		return pp_rg_bad(err, errlen, name, "%s", jerr);
+	return pp_registry_index(r, err, errlen);
+}
+
+int
+pp_rg_load_mapped(struct pp_registry *r, char *err, size_t errlen)
+{
+	const char *text = r->text;
+	int rc;
+
+	if (all_ws(text, r->len))
+		return pp_rg_bad(err, errlen, r->path ? r->path : "-",
+			"empty input");
+	rc = pp_rg_index_text(r, err, errlen);
+	if (rc != NOT_TAKEN)
+		return rc;
+	/* json-c decides, on a copy of its own */
+	r->text = NULL;
+	return pp_rg_load(r, pp_rg_copy_text(text, r->len), r->len, 1, err,
+		errlen);
+}
+
+char *
+pp_rg_copy_text(const char *text, size_t len)
+{
+	char *s = pp_xmalloc(len + 1);
+
+	memcpy(s, text, len);
+	s[len] = '\0';
+	return s;
+}
+
+int
+pp_registry_parse(struct pp_registry *r, const char *text, size_t len,
+	const char *name, char *err, size_t errlen)
+{
+	if (!r->path)
+		r->path = pp_xstrdup(name);
+	return pp_rg_load(r, pp_rg_copy_text(text, len), len, 0, err, errlen);
+}
+
+int
+pp_registry_parse_text(struct pp_registry *r, const char *text, size_t len,
+	const char *name, char *err, size_t errlen)
+{
+	if (!r->path)
+		r->path = pp_xstrdup(name);
+	return pp_rg_load(r, pp_rg_copy_text(text, len), len, -1, err, errlen);
+}
+
+int
+pp_registry_parse_tree(struct pp_registry *r, const char *text, size_t len,
+	const char *name, char *err, size_t errlen)
+{
+	if (!r->path)
+		r->path = pp_xstrdup(name);
+	return pp_rg_load(r, pp_rg_copy_text(text, len), len, 1, err, errlen);
+}

@@ -1,0 +1,1 @@
+1050-pp-registry.bats

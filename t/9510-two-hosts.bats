@@ -1,0 +1,120 @@
+#!/usr/bin/env bats
+# Two control hosts sharing one PostgreSQL database (control.database):
+# pp-cycle lets one cycle of the pool act at a time, and either host
+# continues where the other stopped. The 50-round run is
+# t/slow/9510-two-hosts-rounds.bats.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/pg'
+	pg_start
+}
+
+teardown_file() {
+	load 'test_helper/pg'
+	pg_stop
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/pg'
+	load 'test_helper/twohosts'
+	pp_isolate
+}
+
+@test "two hosts start the same cycle at once, 3 rounds: exactly the servers one decision asked for" {
+	ROUNDS_SKIPPED=0
+	host_rounds 3
+	echo "# 3 rounds: the second host skipped (exit 75) in $ROUNDS_SKIPPED" >&3
+}
+
+@test "either host continues where the other stopped: decide memory, history and events are the database's" {
+	hosts_setup hosts
+	host_cycle a 2026-11-27T18:00:00Z
+	[ "$(cat "$HOSTS/a/rc")" = 0 ]
+	jq -e '.decision.action == "provision_spare"' "$HOSTS/a/out.json"
+	host_cycle b 2026-11-27T18:02:00Z
+	[ "$(cat "$HOSTS/b/rc")" = 0 ]
+	# host b's reactive policy counts the down window from a's cycle
+	run jq -r '.decision.evaluations[] | select(.policy == "reactive") |
+		.figures.below_since' "$HOSTS/b/out.json"
+	assert_output 2026-11-27T18:00:00Z
+	run jq -r '.history.samples' "$HOSTS/b/out.json"
+	assert_output 2
+	# one state row, no state file on either host
+	[ ! -e "$HOSTS/a/state.json" ] && [ ! -e "$HOSTS/b/state.json" ]
+	[ "$(psql -X -At -d hosts -c "SELECT count(*) FROM ppscale_state")" = 1 ]
+	# the events of both hosts, in one log
+	run psql -X -At -d hosts -c "SELECT event->>'tool' || ':' ||
+		(event->>'type') FROM ppscale_events ORDER BY seq LIMIT 2"
+	assert_output "pp-decide:scaling.triggered
+pp-provision:node.provisioning"
+	# pp-status on host b shows the decision host a took
+	run --separate-stderr env PP_CONFIG="$HOSTS/ppscale.yaml" \
+		PP_STATE_DIR="$HOSTS/b" pp-status --json \
+		--now 2026-11-27T18:03:00Z
+	assert_success
+	jq_is '.decision.action' provision_spare
+	jq_is '.decision.at' 2026-11-27T18:00:00Z
+	jq_is '.state_file' "postgresql:///hosts (pool default)"
+}
+
+@test "an unreachable or unready database: pp-cycle does not run the cycle" {
+	local marker="$BATS_TEST_TMPDIR/ran"
+	printf 'control:\n  database: "postgresql:///x?host=%s&port=1"\n' \
+		"$BATS_TEST_TMPDIR/nosuchdir" >> "$PP_CONFIG"
+	run --separate-stderr pp-cycle -- touch "$marker"
+	assert_failure 1
+	assert_stderr_contains "cannot connect to database 'postgresql:///x'"
+	assert_stderr_contains "the cycle did not run"
+	[ ! -e "$marker" ]
+	createdb noschema
+	printf 'profile: seed\ncontrol:\n  database: "%s"\n' \
+		"$(pg_url noschema)" > "$PP_CONFIG"
+	run --separate-stderr pp-cycle -- touch "$marker"
+	assert_failure 2
+	assert_stderr_contains "has no ppscale schema"
+	[ ! -e "$marker" ]
+}
+
+@test "pp-cycle: the database's lock held elsewhere is exit 75; the command's status passes through" {
+	hosts_setup hosts
+	export PP_CONFIG="$HOSTS/ppscale.yaml"
+	run --separate-stderr pp-cycle -- sh -c 'exit 3'
+	assert_failure 3
+	run --separate-stderr pp-cycle -- sh -c 'kill -TERM $$'
+	assert_failure 143
+	# another host holds the pool's lock while its cycle runs
+	pp-cycle -- sh -c "touch '$BATS_TEST_TMPDIR/held'; sleep 1" &
+	local other=$!
+	until [[ -e $BATS_TEST_TMPDIR/held ]]; do sleep 0.05; done
+	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
+	assert_failure 75
+	assert_stderr_contains "the cycle of pool 'default' runs on another host"
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	run --separate-stderr pp-cycle -q -- true
+	assert_failure 75
+	[[ -z $stderr ]]
+	wait "$other"
+	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
+	assert_success
+	[ -e "$BATS_TEST_TMPDIR/ran" ]
+}
+
+@test "pp-cycle without control.database locks STATE_DIR/pipeline.lock, as the shipped cron line does" {
+	flock "$PP_STATE_DIR/pipeline.lock" sleep 1 &
+	local holder=$!
+	sleep 0.2
+	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
+	assert_failure 75
+	assert_stderr_contains "lock file '$PP_STATE_DIR/pipeline.lock'"
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
+	wait "$holder"
+	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
+	assert_success
+	[ -e "$BATS_TEST_TMPDIR/ran" ]
+	run --separate-stderr pp-cycle
+	assert_failure 2
+	assert_stderr_contains "a command to run is required"
+}
