@@ -146,7 +146,7 @@ man_opts() {
 @test "ppscale-registry(5) states the lock file and the timeouts the code uses" {
 	local page="$MAN/man5/ppscale-registry.5" wait hold
 	wait=$(sed -nE 's/^#define LOCK_TIMEOUT ([0-9]+)\.0$/\1/p' \
-		"$TOP/lib/store/registry.c")
+		"$TOP/lib/store/registry_file.c")
 	hold=$(sed -nE 's/^#define DELETE_LOCK_BUDGET ([0-9]+)\.0$/\1/p' \
 		"$TOP/lib/run/provision_int.h")
 	[[ -n $wait && -n $hold ]] || fail "timeouts not found in the source"
