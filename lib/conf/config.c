@@ -95,6 +95,9 @@ static const struct key keys[] = {
 		"how long the server-type catalog is cached"),
 	K("cloud.boot_timeout", T_DUR, cloud.boot_timeout, "10m",
 		"a server not running by then is deleted"),
+	K("cloud.join_timeout", T_DUR, cloud.join_timeout, "15m",
+		"a new node the platform has not marked ready this long after "
+		"its creation (its agent never joined) is deleted"),
 	K("cloud.refusal_ttl", T_DUR, cloud.refusal_ttl, "30m",
 		"how long a refused type/location is avoided"),
 	K("cloud.orphan_grace", T_DUR, cloud.orphan_grace, "5m",
@@ -125,6 +128,8 @@ static const struct key keys[] = {
 		"simulated boot time"),
 	K("cloud.local.server_limit", T_INT, cloud.local.server_limit, "0",
 		"simulated project server limit (0: none)"),
+	K("cloud.local.agent_joins", T_BOOL, cloud.local.agent_joins, "true",
+		"simulate the platform: a running node is marked ready"),
 	K("cloud.catalog", T_CATALOG, cloud.ncatalog, "builtin",
 		"server types with RAM and prices (local provider, fallback)"),
 
@@ -1090,6 +1095,7 @@ static const struct range {
 	{"cloud.request_timeout", 0, UNBOUNDED, 1},
 	{"cloud.action_timeout", 0, UNBOUNDED, 1},
 	{"cloud.boot_timeout", 0, UNBOUNDED, 1},
+	{"cloud.join_timeout", 0, UNBOUNDED, 1},
 	{"cloud.deadline", 0, UNBOUNDED, 1},
 	{"cloud_init.agent_port", 1, 65535, 0},
 	{"cloud_init.join_token_timeout", 0, UNBOUNDED, 1},

@@ -227,6 +227,20 @@ priv_of(struct pp_engine_ctx *ctx)
 	return ctx->priv;
 }
 
+int
+pp_engine_booting(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	long jt = c->cfg ? c->cfg->cloud.join_timeout : 0;
+
+	if (n->status != PP_ST_PROVISIONING)
+		return 0;
+	/* a cloud node not ready past cloud.join_timeout: its agent never
+	 * joined and pp-provision deletes it; it is not capacity */
+	return !(n->kind == PP_KIND_CLOUD && jt > 0 && n->created_at > 0 &&
+		c->now > n->created_at && (long long)(c->now - n->created_at)
+		> jt);
+}
+
 void
 pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 {
@@ -245,7 +259,7 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 		c->allocated_mb += n->allocated_mb;
 		if (n->status == PP_ST_READY)
 			c->total_mb += n->usable_mb;
-		else if (n->status == PP_ST_PROVISIONING)
+		else if (pp_engine_booting(c, n))
 			c->pending_mb += n->usable_mb;
 		if (n->largest_mb > c->largest_mb)
 			c->largest_mb = n->largest_mb;
@@ -253,8 +267,7 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 			continue;
 		c->cloud_nodes++;
 		c->cloud_hourly_eur += n->hourly_eur;
-		if (n->status == PP_ST_PROVISIONING &&
-		    n->role == PP_ROLE_SPARE)
+		if (pp_engine_booting(c, n) && n->role == PP_ROLE_SPARE)
 			c->spares_pending++;
 	}
 	c->slot_mb = 0;

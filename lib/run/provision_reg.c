@@ -309,11 +309,12 @@ pp_prov_reg_set_server(struct run *x, const char *name,
 	return reg_save(x, &r, err, errlen);
 }
 
-/* Marks a provisioning node ready with its addresses. 0, 1 when the
- * node is gone or no longer provisioning (someone else acted), -1. */
+/* Records a provisioning node's addresses and, when ready, marks it
+ * ready. 0, 1 when the node is gone or no longer provisioning (someone
+ * else acted: the platform's mark), -1. */
 int
 pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
-	char *err, size_t errlen)
+	int ready, char *err, size_t errlen)
 {
 	struct pp_registry r;
 	struct pp_node *n;
@@ -326,7 +327,8 @@ pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
 		pp_registry_close(&r);
 		return 1;
 	}
-	pp_node_set_status(n, PP_ST_READY);
+	if (ready)
+		pp_node_set_status(n, PP_ST_READY);
 	if (s->ipv4 || s->private_ip)
 		pp_prov_add_str(n->obj, "ip", s->ipv4 ? s->ipv4 :
 			s->private_ip);
@@ -425,6 +427,8 @@ pp_prov_update_state(struct run *x, const char *result)
 		pp_metrics_count_scaling(&st, "adopt_orphan", "success");
 	for (long i = 0; i < x->nodes_forgotten; i++)
 		pp_metrics_count_scaling(&st, "forget_lost_node", "success");
+	for (long i = 0; i < x->boots_failed; i++)
+		pp_metrics_count_scaling(&st, "failed_boot", "failed");
 	if (pp_state_save(&st) < 0) {
 		pp_warn("cannot write state file '%s':", x->spath);
 		x->errors++;
