@@ -349,3 +349,19 @@ node.removed $name"
 	[[ $(reg ".nodes[1].status") == ready ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
+
+@test "actions that finish by time: the create waits for its action, the boot wait for initializing and starting" {
+	fake_config '{"action_seconds": 1}' >/dev/null
+	SECONDS=0
+	run --separate-stderr pp-provision < <(decision scale_up 2)
+	assert_success
+	(( SECONDS < 30 ))
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		create:provisioning,create:provisioning
+	jq_is '[.provision.servers[] | .seconds_to_running >= 1] | all' true
+	[[ $(fake_state | jq -r '[.servers[].status] | unique | join(",")') \
+		== running ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .ip != null] |
+		all') == true ]]
+	[[ $(posts) == 2 ]]
+}
