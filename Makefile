@@ -36,6 +36,11 @@ override LDFLAGS += -fsanitize=address,undefined
 else
 BUILD ?= build/plain
 endif
+# One spelling per build tree: `make BUILD=$PWD/build/plain` (as the
+# tests that run make do) would otherwise write .d files whose targets
+# are absolute, which a relative build does not match, so a changed
+# header would not rebuild its objects and a stale one could be linked.
+override BUILD := $(patsubst $(CURDIR)/%,%,$(abspath $(BUILD)))
 
 # The tools are the files in cmd/; the library is everything in lib/.
 TOOLS    = $(patsubst cmd/%.c,%,$(wildcard cmd/*.c))

@@ -276,6 +276,60 @@ create_body() {
 	assert_output running
 }
 
+@test "with action_seconds, actions finish by time, not by polls: initializing, starting, running" {
+	fake_config '{"action_seconds": 3}' >/dev/null
+	api POST /servers "$(create_body timed)" >/dev/null
+	local id aid sid
+	id=$(jq -r .server.id "$B")
+	aid=$(jq -r .action.id "$B")
+	sid=$(jq -r '.next_actions[0].id' "$B")
+	# polls do not hurry it
+	for _ in 1 2 3; do api GET "/actions/$aid" >/dev/null; done
+	run jq -r .action.status "$B"
+	assert_output running
+	api GET "/servers/$id" >/dev/null
+	run jq -r .server.status "$B"
+	assert_output initializing
+	sleep 1
+	api GET "/actions/$aid" >/dev/null
+	run jq -r '.action.progress > 0 and .action.progress < 100' "$B"
+	assert_output true
+	# the create is done after 3 s, then the start runs 3 s more
+	sleep 2.5
+	api GET "/servers/$id" >/dev/null
+	run jq -r .server.status "$B"
+	assert_output starting
+	api GET "/actions?id=$aid&id=$sid" >/dev/null
+	run jq -r '[.actions[] | "\(.command):\(.status)"] | join(" ")' "$B"
+	assert_output 'create_server:success start_server:running'
+	sleep 3
+	api GET "/servers?name=timed" >/dev/null
+	run jq -r '.servers[0].status' "$B"
+	assert_output running
+}
+
+@test "with action_seconds, a delete while start_server runs is 423 locked; then deleting until its action is done" {
+	fake_config '{"action_seconds": 1}' >/dev/null
+	api POST /servers "$(create_body locked-1)" >/dev/null
+	local id
+	id=$(jq -r .server.id "$B")
+	run api DELETE "/servers/$id"
+	assert_output 423
+	run jq -r '.error.code, (.error.message | test("create_server"))' "$B"
+	assert_output $'locked\ntrue'
+	sleep 2.1
+	run api DELETE "/servers/$id"
+	assert_output 200
+	api GET "/servers/$id" >/dev/null
+	run jq -r .server.status "$B"
+	assert_output deleting
+	run api DELETE "/servers/$id"
+	assert_output 423
+	sleep 1.1
+	run api GET "/servers/$id"
+	assert_output 404
+}
+
 @test "lists actions by several ids" {
 	api POST /servers "$(create_body multi)" >/dev/null
 	local a1 a2

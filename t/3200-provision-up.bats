@@ -1,6 +1,7 @@
 #!/usr/bin/env bats
 # pp-provision scale-up against the fake Hetzner API: create, register,
-# wait, ready; fallback, retries, failures that leave nothing behind,
+# wait until it runs, provisioning until the platform marks it ready;
+# fallback, retries, failures that leave nothing behind,
 # partial success, adoption of orphans. Every test that sends a create
 # checks its user data with `cloud-init schema`.
 bats_require_minimum_version 1.5.0
@@ -28,7 +29,7 @@ posts() {
 		.path == "/servers")] | length'
 }
 
-@test "scale_up: creates a labelled server, registers it, waits, marks it ready" {
+@test "scale_up: creates a labelled server, registers it, waits until it runs; ready is the platform's mark" {
 	run --separate-stderr pp-provision < <(decision scale_up 1 cx23 nbg1)
 	assert_success
 	jq_is .decision.action scale_up
@@ -36,7 +37,7 @@ posts() {
 	jq_is .provision.errors 0
 	jq_is '.provision.servers | length' 1
 	jq_is '.provision.servers[0].op' create
-	jq_is '.provision.servers[0].status' ready
+	jq_is '.provision.servers[0].status' provisioning
 	jq_is '.provision.servers[0].location' nbg1
 	jq_is '.provision.servers[0].server_type' cx23
 	jq_is '.provision.servers[0].ipv4 | test("^[0-9.]+$")' true
@@ -49,7 +50,7 @@ posts() {
 	# the registry: DESIGN section 3 shape
 	[[ $(reg '.nodes | length') == 2 ]]
 	[[ $(reg ".nodes[1] | [.id, .kind, .status, .role] | join(\",\")") == \
-		"$name,cloud,ready,worker" ]]
+		"$name,cloud,provisioning,worker" ]]
 	[[ $(reg '.nodes[1].total_ram_mb') == 4096 ]]
 	[[ $(reg '.nodes[1].reserved_ram_mb') == 512 ]]
 	[[ $(reg '.nodes[1].ip') == $(jq -r '.provision.servers[0].ipv4' <<<"$output") ]]
@@ -71,21 +72,28 @@ posts() {
 	# events, in order
 	run jq -r '[.type, .node, .server_id, .server_type, .location,
 		.result] | join(",")' "$EVENTS"
-	assert_output "node.provisioning,$name,$id,cx23,nbg1,success
-node.added,$name,$id,cx23,nbg1,success"
+	assert_output "node.provisioning,$name,$id,cx23,nbg1,success"
+	assert_stderr_contains "stays provisioning until its agent joins"
 	ud_valid
+	# the agent joins: the platform marks the node; the next cycle
+	# leaves it as it is and spends no request on it
+	pp-registry status "$name" ready
+	run --separate-stderr pp-provision < <(decision none)
+	assert_success
+	[[ $(reg ".nodes[1].status") == ready ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
 @test "provision_spare: two spares at once, each its own name and role label" {
 	run --separate-stderr pp-provision < <(decision provision_spare 2 cx23 fsn1)
 	assert_success
 	jq_is .provision.status done
-	jq_is '[.provision.servers[].status] | join(",")' ready,ready
+	jq_is '[.provision.servers[].status] | join(",")' provisioning,provisioning
 	jq_is '[.provision.servers[].role] | join(",")' spare,spare
 	jq_is '[.provision.servers[].name] | unique | length' 2
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .role + "/" +
 		.status + "/" + .location] | join(",")') == \
-		"spare/ready/fsn1,spare/ready/fsn1" ]]
+		"spare/provisioning/fsn1,spare/provisioning/fsn1" ]]
 	[[ $(fake_state | jq -r '[.servers[].labels.role] | join(",")') == \
 		spare,spare ]]
 	[[ $(posts) == 2 ]]
@@ -99,7 +107,7 @@ node.added,$name,$id,cx23,nbg1,success"
 		< <(decision scale_up 1 cx23 nbg1)
 	assert_success
 	jq_is '.provision.servers[0].location' fsn1
-	jq_is '.provision.servers[0].status' ready
+	jq_is '.provision.servers[0].status' provisioning
 	jq_is '[.provision.servers[0].tried[] | .location + ":" +
 		(.code // "ok")] | join(",")' \
 		"nbg1:resource_unavailable,fsn1:ok"
@@ -167,7 +175,7 @@ node.added,$name,$id,cx23,nbg1,success"
 	[[ $(fake_state | jq -r '[.servers[] | .location.name] |
 		join(",")') == fsn1 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .location + ":" +
-		.status] | join(",")') == fsn1:ready ]]
+		.status] | join(",")') == fsn1:provisioning ]]
 }
 
 @test "a 429 in the middle of a create backs off about a second, not until the reset an hour away, and succeeds" {
@@ -177,7 +185,7 @@ node.added,$name,$id,cx23,nbg1,success"
 	run --separate-stderr pp-provision < <(decision scale_up 1)
 	assert_success
 	(( SECONDS < 10 ))
-	jq_is '.provision.servers[0].status' ready
+	jq_is '.provision.servers[0].status' provisioning
 	[[ $(posts) == 2 ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 1 ]]
@@ -191,11 +199,11 @@ node.added,$name,$id,cx23,nbg1,success"
 	run --separate-stderr pp-provision < <(decision scale_up 5)
 	assert_success
 	(( SECONDS < 120 ))
-	jq_is '[.provision.servers[] | select(.status == "ready")] | length' 5
+	jq_is '[.provision.servers[] | select(.status == "provisioning")] | length' 5
 	[[ $(posts) == 6 ]]
 	[[ $(fake_state | jq '.servers | length') == 5 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud" and
-		.status == "ready")] | length') == 5 ]]
+		.status == "provisioning")] | length') == 5 ]]
 }
 
 @test "a slow create action is reported with the time waited, and its server stays registered until it runs" {
@@ -206,12 +214,12 @@ node.added,$name,$id,cx23,nbg1,success"
 	assert_stderr_contains "still running after"
 	assert_stderr_contains "s (cloud.action_timeout): it stays provisioning"
 	jq_is .provision.status done
-	jq_is '.provision.servers[0].status' ready
+	jq_is '.provision.servers[0].status' provisioning
 	jq_is '.provision.servers[0].error' null
 	[[ $(posts) == 1 ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
-		join(",")') == ready ]]
+		join(",")') == provisioning ]]
 }
 
 @test "a create action that ends in error leaves no server behind" {
@@ -253,12 +261,12 @@ node.removed"
 	run --separate-stderr pp-provision < <(decision scale_up 3)
 	assert_failure 1
 	jq_is .provision.status partial
-	jq_is '[.provision.servers[].status] | join(",")' ready,failed
+	jq_is '[.provision.servers[].status] | join(",")' provisioning,failed
 	jq_is '.provision.servers[1].error.code' invalid_input
 	# no retry storm: the third is not tried
 	[[ $(posts) == 2 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
-		join(",")') == ready ]]
+		join(",")') == provisioning ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 	ud_valid
 }
@@ -283,7 +291,7 @@ node.removed"
 	run --separate-stderr pp-provision < <(decision scale_up 2)
 	assert_success
 	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
-		adopt:ready,create:ready
+		adopt:ready,create:provisioning
 	jq_is '.provision.servers[0].name' pp-orphan
 	assert_stderr_contains "adopting server 'pp-orphan'"
 	[[ $(posts) == 1 ]]
@@ -291,4 +299,69 @@ node.removed"
 		. == "other-box" or . == "pp-foreign")) | join(",")') == \
 		pp-orphan ]]
 	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .location') == hel1 ]]
+}
+
+@test "a node whose agent never joins is deleted after cloud.join_timeout, a failed boot, and stops counting as capacity" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' provisioning
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	[[ $(reg ".nodes[1].ip") =~ ^[0-9.]+$ ]]
+	# within cloud.join_timeout (15m): waits, one list, no GET of it
+	run --separate-stderr pp-provision --now 2026-11-27T10:14:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(reg ".nodes[1].status") == provisioning ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	# pp-decide counts it as booting capacity until then, not after
+	pp-fleetstats --now 2026-11-27T10:14:00Z > "$BATS_TEST_TMPDIR/fs"
+	[[ $(pp-decide --now 2026-11-27T10:14:00Z < "$BATS_TEST_TMPDIR/fs" \
+		2>/dev/null | jq .decision.figures.pending_ram_mb) == 3584 ]]
+	pp-fleetstats --now 2026-11-27T10:16:00Z > "$BATS_TEST_TMPDIR/fs"
+	[[ $(pp-decide --now 2026-11-27T10:16:00Z < "$BATS_TEST_TMPDIR/fs" \
+		2>/dev/null | jq .decision.figures.pending_ram_mb) == 0 ]]
+	: > "$EVENTS"
+	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
+		< <(decision none)
+	assert_success
+	assert_stderr_contains "its agent has not joined"
+	jq_is '.provision.servers[0] | .op + ":" + .status' expire:deleted
+	jq_is '.provision.servers[0].error.code' join_timeout
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r '.type + " " + .node' "$EVENTS"
+	assert_output "scaling.failed $name
+node.removed $name"
+	run jq -r '.counters.pp_scaling_events_total["action=failed_boot,result=failed"]' "$STATE"
+	assert_output 1
+}
+
+@test "a node the platform marked ready before cloud.join_timeout is left alone" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	pp-registry status "$name" ready
+	run --separate-stderr pp-provision --now 2026-11-27T11:00:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(reg ".nodes[1].status") == ready ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
+@test "actions that finish by time: the create waits for its action, the boot wait for initializing and starting" {
+	fake_config '{"action_seconds": 1}' >/dev/null
+	SECONDS=0
+	run --separate-stderr pp-provision < <(decision scale_up 2)
+	assert_success
+	(( SECONDS < 30 ))
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		create:provisioning,create:provisioning
+	jq_is '[.provision.servers[] | .seconds_to_running >= 1] | all' true
+	[[ $(fake_state | jq -r '[.servers[].status] | unique | join(",")') \
+		== running ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .ip != null] |
+		all') == true ]]
+	[[ $(posts) == 2 ]]
 }

@@ -220,3 +220,30 @@ refused_loudly() {
 		.query] | join(",")') == "GET /servers?label_selector=managed_by%3Dppscale%2Cpool%3Ddefault&per_page=50&page=1&sort=id:asc,GET /servers?label_selector=managed_by%3Dppscale%2Cpool%3Ddefault&per_page=50&page=1&sort=id:asc" ]]
 	[[ ! -e $EVENTS ]]
 }
+
+@test "a delete answered 423 locked while the server's start_server runs is retried, and the server is deleting until its action is done" {
+	# actions by time, as the real API: the server is re-made by a
+	# create whose create_server and start_server run 1 s each
+	sed -i 's/^  retries: .*/  retries: 6/' "$PP_CONFIG"
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	fake_config '{"action_seconds": 1}' >/dev/null
+	SID=$(curl -sS -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+		-H 'Content-Type: application/json' --data-binary \
+		'{"name": "pp-old111", "server_type": "cx33", "image":
+		"debian-12", "location": "nbg1", "labels": {"managed_by":
+		"ppscale", "role": "worker", "pool": "default"}}' \
+		"$FAKE_URL/servers" | jq -r .server.id)
+	fake_ctl DELETE /log >/dev/null
+	cloud_node draining
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is '.provision.servers[0] | [.op, .status] | join(",")' \
+		delete,removed
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+	# at least one 423, then the delete that took
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE" and
+		.status == 423)] | length') -ge 1 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE" and
+		.status == 200)] | length') == 1 ]]
+}

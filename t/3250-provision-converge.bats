@@ -100,6 +100,8 @@ names() {
 	assert_success
 	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
 	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
+	# the agent joined: the platform's mark
+	pp-registry status "$node" ready
 	[[ $(reg '.nodes[] | select(.kind == "cloud") | .status') == ready ]]
 	fake_ctl PUT /state '{"servers": []}' >/dev/null
 	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)

@@ -19,7 +19,7 @@ setup() {
 	prov_fake_test
 }
 
-@test "SIGINT while waiting for boot: exit 1, the node stays provisioning, the next run promotes it" {
+@test "SIGINT while waiting for boot: exit 1, the node stays provisioning, the next run leaves it for the platform's mark" {
 	fake_config '{"status_after_create": "starting"}' >/dev/null
 	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
 	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
@@ -38,6 +38,13 @@ setup() {
 		join(",")') == provisioning ]]
 	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].status =
 		"running" | {servers}')" >/dev/null
+	run --separate-stderr pp-provision < <(decision none 0)
+	assert_success
+	# ready is the platform's mark (the agent joined), not pp-provision's
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status + ":" +
+		(.ip // "")] | join(",")') =~ ^provisioning:[0-9.]+$ ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	pp-registry status "$(reg '.nodes[] | select(.kind == "cloud") | .id')" ready
 	run --separate-stderr pp-provision < <(decision none 0)
 	assert_success
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |

@@ -34,6 +34,15 @@ GET /servers/{id} of a server still initializing also polls its create
 action.  When create_server succeeds the server goes from "initializing" to
 status_after_create ("running"; "off" when start_after_create was false).
 DELETE removes the server at once, unless its delete action is made to fail.
+
+With action_seconds > 0 (POST /_fake/config) actions finish by time, as
+the real API's do, and polls do not hurry them: each runs action_seconds
+after the one before it on the same server, its progress growing with
+the time.  A created server is "initializing" while create_server runs,
+"starting" while its start_server runs, then "running"; a DELETE of a
+server with an action running is refused with 423 locked ("there is
+already an action running", as the API documents), and an accepted one
+leaves the server "deleting" until its delete_server is done.
 A create action made to fail leaves the server behind with status "off".
 POST /servers checks, in this order: JSON body (400 json_error), required
 name/server_type/image, hostname, label syntax, user_data <= 32768 bytes,
@@ -78,6 +87,7 @@ token check and the rate limit:
                            command line
   GET  /_fake/config       current config
   POST /_fake/config       change any of: {"action_polls": N,
+                           "action_seconds": S (0: by polls),
                            "server_limit": N|null, "rate_limit": N,
                            "rate_refill": R, "rate_remaining": N,
                            "idle_timeout": S, "status_after_create": "running",
@@ -494,6 +504,7 @@ class Fake:
         with self.lock:
             self.config = {
                 "action_polls": a.action_polls,
+                "action_seconds": 0,
                 "server_limit": a.server_limit,
                 "rate_limit": a.rate_limit,
                 "rate_refill": a.rate_refill,
@@ -640,10 +651,41 @@ class Fake:
              "error": None,
              "_polls": 0, "_need": int(self.config["action_polls"]),
              "_error": error}
+        secs = float(self.config.get("action_seconds") or 0)
+        if secs > 0:
+            # by time, as the real API: no poll hurries it; a
+            # start_server runs after the create_server before it
+            after = [x["_due"] for x in self.actions.values()
+                     if x["status"] == "running" and "_due" in x and
+                     x["resources"][0]["id"] == server_id]
+            a["_t0"] = max([time.monotonic()] + after)
+            a["_due"] = a["_t0"] + secs
         self.actions[aid] = a
-        if a["_need"] <= 0:
+        if a["_need"] <= 0 and "_due" not in a:
             self._finish(a)
         return a
+
+    def tick(self):
+        """Finishes the actions that run by time and are due, in order,
+        and moves their progress on."""
+        t = time.monotonic()
+        for a in sorted(self.actions.values(), key=lambda x: x["id"]):
+            if a["status"] != "running" or "_due" not in a:
+                continue
+            if t >= a["_due"]:
+                self._finish(a)
+            elif t > a["_t0"]:
+                a["progress"] = int(100 * (t - a["_t0"]) /
+                                    (a["_due"] - a["_t0"]))
+
+    def busy(self, server_id):
+        """The action running on a server, or None (actions by time
+        only: by polls a start_server nobody polls would run forever)."""
+        for a in self.actions.values():
+            if a["status"] == "running" and "_due" in a and \
+                    a["resources"][0]["id"] == server_id:
+                return a
+        return None
 
     def _finish(self, a):
         a["finished"] = now_iso()
@@ -657,17 +699,29 @@ class Fake:
         s = self.servers.get(srv_id)
         if a["command"] == "create_server" and s is not None \
                 and s["status"] == "initializing":
-            if a["status"] == "success":
+            if a["status"] == "success" and "_start_action" in s and \
+                    self.actions[s["_start_action"]]["status"] == \
+                    "running" and "_due" in a:
+                # by time: the start_server runs next
+                s["status"] = "starting"
+            elif a["status"] == "success":
                 s["status"] = s.pop("_status_after", "running")
             else:
                 s.pop("_status_after", None)
                 s["status"] = "off"
+        elif a["command"] == "start_server" and s is not None \
+                and s["status"] == "starting":
+            s["status"] = s.pop("_status_after", "running")
+        elif a["command"] == "delete_server" and s is not None \
+                and "_due" in a and a["status"] == "success":
+            # by time: the server was "deleting" until now
+            self.servers.pop(srv_id, None)
         elif a["command"] == "delete_server" and a["status"] == "error" \
                 and s is not None:
             s["status"] = s.pop("_status_before", "running")
 
     def poll(self, a):
-        if a["status"] != "running":
+        if a["status"] != "running" or "_due" in a:
             return
         a["_polls"] += 1
         if a["_polls"] >= a["_need"]:
@@ -929,6 +983,7 @@ def api_servers_create(fake, body, method, path):
     nxt = []
     if start:
         nxt.append(fake.new_action("start_server", s["id"]))
+        s["_start_action"] = nxt[0]["id"]
     s["_create_action"] = a["id"]
     return 201, {"server": fake.public_server(s),
                  "action": fake.public_action(a),
@@ -967,10 +1022,19 @@ def api_server_get(fake, sid):
 
 def api_server_delete(fake, sid, method, path):
     s = get_server(fake, sid)
+    busy = fake.busy(s["id"])
+    if busy is not None:
+        raise ApiError(423, "locked", "server %d is locked: action %d "
+                       "(%s) is running" % (s["id"], busy["id"],
+                                            busy["command"]))
     af = fake.action_fault(method, path, None)
     a = fake.new_action("delete_server", s["id"],
                         action_error(af) if af else None)
-    if af:
+    if "_due" in a:
+        # by time: "deleting" until its action is done (or fails)
+        s["_status_before"] = s["status"]
+        s["status"] = "deleting"
+    elif af:
         if a["status"] == "running":
             s["_status_before"] = s["status"]
             s["status"] = "deleting"
@@ -1029,6 +1093,7 @@ def catalog_get(items, ident, key, what):
 
 
 def route_api(fake, method, path, q, body):
+    fake.tick()
     parts = [p for p in path.split("/") if p]
     n = len(parts)
     if n == 0:

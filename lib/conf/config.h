@@ -84,6 +84,7 @@ struct pp_config {
 		int reconcile;
 		long catalog_ttl;
 		long boot_timeout;
+		long join_timeout;        /* created -> marked ready */
 		long refusal_ttl;
 		long orphan_grace;
 		long connect_timeout;
@@ -99,6 +100,7 @@ struct pp_config {
 			char *file;
 			long boot_seconds;
 			long server_limit;
+			int agent_joins;  /* marks its running nodes ready */
 		} local;
 		size_t ncatalog;
 		struct pp_type_conf *catalog;

@@ -77,6 +77,10 @@ const struct pp_conf_key pp_config_keys[] = {
 	K(cloud.boot_timeout, "cloud.boot_timeout", PP_T_DUR, "10m",
 		"a server not running by then is deleted",
 		.range = PP_POSITIVE),
+	K(cloud.join_timeout, "cloud.join_timeout", PP_T_DUR, "15m",
+		"a new node the platform has not marked ready this long after "
+		"its creation (its agent never joined) is deleted",
+		.range = PP_POSITIVE),
 	K(cloud.refusal_ttl, "cloud.refusal_ttl", PP_T_DUR, "30m",
 		"how long a refused type/location is avoided"),
 	K(cloud.orphan_grace, "cloud.orphan_grace", PP_T_DUR, "5m",
@@ -113,6 +117,8 @@ const struct pp_conf_key pp_config_keys[] = {
 		"simulated boot time"),
 	K(cloud.local.server_limit, "cloud.local.server_limit", PP_T_INT, "0",
 		"simulated project server limit (0: none)"),
+	K(cloud.local.agent_joins, "cloud.local.agent_joins", PP_T_BOOL,
+		"true", "simulate the platform: a running node is marked ready"),
 	K(cloud.ncatalog, "cloud.catalog", PP_T_CATALOG, "builtin",
 		"server types with RAM and prices (local provider, fallback)"),
 

@@ -228,6 +228,20 @@ priv_of(struct pp_engine_ctx *ctx)
 	return ctx->priv;
 }
 
+int
+pp_engine_booting(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	long jt = c->cfg ? c->cfg->cloud.join_timeout : 0;
+
+	if (n->status != PP_ST_PROVISIONING)
+		return 0;
+	/* a cloud node not ready past cloud.join_timeout: its agent never
+	 * joined and pp-provision deletes it; it is not capacity */
+	return !(n->kind == PP_KIND_CLOUD && jt > 0 && n->created_at > 0 &&
+		c->now > n->created_at && (long long)(c->now - n->created_at)
+		> jt);
+}
+
 void
 pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 {
@@ -244,16 +258,19 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *n = &c->nodes[i];
 
-		pp_capacity_count(n->status, n->usable_mb, n->allocated_mb,
-			&c->total_mb, &c->pending_mb, &c->allocated_mb);
+		/* a node past cloud.join_timeout is not booting capacity:
+		 * counted as neither ready nor pending */
+		pp_capacity_count(n->status == PP_ST_PROVISIONING &&
+			!pp_engine_booting(c, n) ? -1 : (int)n->status,
+			n->usable_mb, n->allocated_mb, &c->total_mb,
+			&c->pending_mb, &c->allocated_mb);
 		if (n->largest_mb > c->largest_mb)
 			c->largest_mb = n->largest_mb;
 		if (n->kind != PP_KIND_CLOUD)
 			continue;
 		c->cloud_nodes++;
 		c->cloud_hourly_eur += n->hourly_eur;
-		if (n->status == PP_ST_PROVISIONING &&
-		    n->role == PP_ROLE_SPARE)
+		if (pp_engine_booting(c, n) && n->role == PP_ROLE_SPARE)
 			c->spares_pending++;
 	}
 	c->slot_mb = 0;

@@ -278,6 +278,11 @@ void pp_engine_ctx_init(struct pp_engine_ctx *ctx,
  * state's "refusals" section, may be NULL). Local time comes from the
  * configured time zone (TZ is set and restored around localtime_r). */
 void pp_engine_ctx_prepare(struct pp_engine_ctx *ctx, json_object *refusals);
+/* 1 when node n is booting capacity: provisioning, and (a cloud node)
+ * not older than cloud.join_timeout, past which its agent never joined
+ * and it counts for nothing. */
+int pp_engine_booting(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n);
 /* Builds a prepared context from the pipe document (borrowed: keep doc
  * alive while ctx is used). -1 with a message for a document that
  * lacks what the engine needs. */

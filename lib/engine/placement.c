@@ -455,7 +455,7 @@ pp_engine_slots(const struct pp_engine_ctx *c, const struct pp_enode *without)
 			const struct pp_enode *n = &c->nodes[i];
 
 			if (n == without || !(is_spare(n) ||
-			    n->status == PP_ST_PROVISIONING))
+			    pp_engine_booting(c, n)))
 				continue;
 			bins[nb].id = n->id;
 			bins[nb].free = n->usable_mb - n->allocated_mb;

@@ -21,25 +21,49 @@
 
 /* ---- ready ---------------------------------------------------------- */
 
-/* why: the reason its node.added event gives */
+/* Whether the platform's mark is simulated here: the local provider
+ * stands for the platform too, unless cloud.local.agent_joins is off. */
+static int
+simulated_join(struct run *x)
+{
+	return !strcmp(x->cloud->ops->name, "local") &&
+		x->cfg->cloud.local.agent_joins;
+}
+
+/* A node's server runs. Ready means the agent joined: the platform
+ * marks the node ready in the registry (its agent's /ready call reached
+ * the conductor); until then the node stays provisioning, with its
+ * addresses. The local provider simulates the mark. why: the reason its
+ * node.added event gives. */
 void
 pp_prov_promote(struct run *x, const char *node, const struct pp_server *s,
 	json_object *e, const char *why)
 {
 	char err[768];
-	int rc;
+	int rc, ready = simulated_join(x);
 
 	pp_prov_entry_ips(e, s);
 	if (x->dry_run) {
 		pp_prov_add_str(e, "status", "dry_run");
 		return;
 	}
-	rc = pp_prov_reg_ready(x, node, s, err, sizeof err);
+	rc = pp_prov_reg_ready(x, node, s, ready, err, sizeof err);
 	if (rc < 0) {
-		pp_warn("node '%s' runs but cannot be marked ready: %s", node,
-			err);
+		pp_warn("node '%s' runs but its addresses cannot be recorded: "
+			"%s", node, err);
 		pp_prov_entry_error(x, e, "registry", err);
 		pp_prov_add_str(e, "status", "provisioning");
+		return;
+	}
+	if (!ready) {
+		/* rc 1: the platform marked it already (or it is gone) */
+		pp_prov_add_str(e, "status", rc ? "joined" : "provisioning");
+		if (!rc)
+			pp_note("server %s of node '%s' runs at %s; the node "
+				"stays provisioning until its agent joins "
+				"(cloud.join_timeout %ld s from its creation)",
+				s->id, node, s->ipv4 ? s->ipv4 : "?",
+				x->cfg->cloud.join_timeout);
 		return;
 	}
 	pp_prov_add_str(e, "status", "ready");
@@ -56,6 +80,7 @@ pp_prov_promote(struct run *x, const char *node, const struct pp_server *s,
 
 struct pend {
 	char *node, *server_id, *type, *loc;
+	char *ip;             /* its address as recorded, or NULL */
 	const char *role;
 	time_t created;
 };
@@ -120,9 +145,29 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 	}
 }
 
+/* Whether the address recorded is the running server's. */
+static int
+same_ip(const char *ip, const struct pp_server *s)
+{
+	const char *now = s->ipv4 ? s->ipv4 : s->private_ip;
+
+	return ip && now && !strcmp(ip, now);
+}
+
+/* Server id in our pool's list, when it was listed. */
+static const struct pp_server *
+listed(struct run *x, const char *id)
+{
+	for (size_t i = 0; x->have_ours && i < x->ours.n; i++)
+		if (x->ours.v[i].id && !strcmp(x->ours.v[i].id, id))
+			return &x->ours.v[i];
+	return NULL;
+}
+
 static void
 pend_add(struct pend **p, size_t *np, const char *node, const char *sid,
-	const char *type, const char *loc, time_t created, const char *role)
+	const char *type, const char *loc, time_t created, const char *role,
+	const char *ip)
 {
 	struct pend *q;
 
@@ -134,6 +179,7 @@ pend_add(struct pend **p, size_t *np, const char *node, const char *sid,
 	q->loc = loc ? pp_xstrdup(loc) : NULL;
 	q->created = created;
 	q->role = role;
+	q->ip = ip && *ip ? pp_xstrdup(ip) : NULL;
 }
 
 /* The provisioning nodes of our provider from the document's node list
@@ -161,7 +207,7 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
 		pend_add(p, np, d[i].id, d[i].server_id, d[i].server_type,
 			d[i].location, created, pp_role_name(
 			d[i].role && !strcmp(d[i].role, "spare") ?
-			PP_ROLE_SPARE : PP_ROLE_WORKER));
+			PP_ROLE_SPARE : PP_ROLE_WORKER), d[i].ip);
 	}
 	return 0;
 }
@@ -191,13 +237,14 @@ pp_prov_pending_step(struct run *x, int must)
 		    x->cloud->ops->name)))
 			continue;
 		pend_add(&p, &np, n->id, n->server_id, n->server_type,
-			n->location, n->created_at, pp_role_name(n->role));
+			n->location, n->created_at, pp_role_name(n->role), n->ip);
 	}
 	pp_registry_close(&r);
 found:
 	resolve_intents(x, p, np);
 	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
 		struct pp_server s;
+		const struct pp_server *borrowed;
 		struct pp_cloud_error cerr;
 		json_object *e;
 		long long age = p[i].created && p[i].created <= x->now ?
@@ -205,8 +252,16 @@ found:
 
 		if (!p[i].server_id)
 			continue;
-
-		if (pp_cloud_get(x->cloud, p[i].server_id, &s, &cerr) < 0) {
+		/* our pool's list, read once this run, spares a request
+		 * for a server that runs (one still booting is looked at) */
+		borrowed = listed(x, p[i].server_id);
+		if (borrowed && (!borrowed->status ||
+		    strcmp(borrowed->status, "running")))
+			borrowed = NULL;
+		if (borrowed) {
+			s = *borrowed;
+		} else if (pp_cloud_get(x->cloud, p[i].server_id, &s,
+		    &cerr) < 0) {
 			if (strcmp(cerr.code, "not_found")) {
 				pp_warn("node '%s': cannot look at server %s: "
 					"%s", p[i].node, p[i].server_id,
@@ -232,35 +287,60 @@ found:
 			}
 			continue;
 		}
-		if (s.status && !strcmp(s.status, "running")) {
+		if (s.status && !strcmp(s.status, "running") &&
+		    age > x->cfg->cloud.join_timeout &&
+		    !simulated_join(x)) {
+			char why[256];
+
+			snprintf(why, sizeof why, "its agent has not joined "
+				"%lld s after its creation (the platform has "
+				"not marked it ready; cloud.join_timeout %ld s)",
+				age, x->cfg->cloud.join_timeout);
+			e = pp_prov_entry(x, "expire", p[i].node, s.id, s.name,
+				s.type, s.location, p[i].role);
+			pp_prov_expire(x, p[i].node, s.id, s.type, s.location,
+				e, "join_timeout", why, 0);
+		} else if (s.status && !strcmp(s.status, "running") &&
+		    (simulated_join(x) || !same_ip(p[i].ip, &s))) {
 			e = pp_prov_entry(x, "promote", p[i].node, s.id, s.name,
 				s.type, s.location, p[i].role);
 			json_object_object_add(e, "seconds_to_running",
 				json_object_new_int64(age));
 			pp_prov_promote(x, p[i].node, &s, e, "its server, "
 				"created by an earlier run, is running now");
-		} else if (age > x->cfg->cloud.boot_timeout) {
+		} else if (s.status && !strcmp(s.status, "running")) {
+			pp_debug("node '%s' runs and waits for its agent to "
+				"join (%lld s of cloud.join_timeout %ld s)",
+				p[i].node, age, x->cfg->cloud.join_timeout);
+		} else if (age > x->cfg->cloud.boot_timeout ||
+		    (!simulated_join(x) && age > x->cfg->cloud.join_timeout)) {
 			char why[256];
+			int boot = age > x->cfg->cloud.boot_timeout;
 
 			snprintf(why, sizeof why, "not running %lld s after "
-				"its creation (status '%s'; cloud.boot_timeout "
-				"%ld s)", age, s.status ? s.status : "?",
-				x->cfg->cloud.boot_timeout);
+				"its creation (status '%s'; cloud.%s %ld s)",
+				age, s.status ? s.status : "?", boot ?
+				"boot_timeout" : "join_timeout", boot ?
+				x->cfg->cloud.boot_timeout :
+				x->cfg->cloud.join_timeout);
 			e = pp_prov_entry(x, "expire", p[i].node, s.id, s.name,
 				s.type, s.location, p[i].role);
 			pp_prov_expire(x, p[i].node, s.id, s.type, s.location,
-				e, why, 0);
+				e, boot ? "boot_timeout" : "join_timeout", why,
+				0);
 		} else {
 			pp_debug("node '%s' is still booting (%s, %lld s)",
 				p[i].node, s.status ? s.status : "?", age);
 		}
-		pp_server_free(&s);
+		if (!borrowed)
+			pp_server_free(&s);
 	}
 	for (size_t i = 0; i < np; i++) {
 		free(p[i].node);
 		free(p[i].server_id);
 		free(p[i].type);
 		free(p[i].loc);
+		free(p[i].ip);
 	}
 	free(p);
 }
@@ -370,7 +450,7 @@ pp_prov_wait_all(struct run *x)
 			pp_prov_expire(x, w->node, w->server_id,
 				pp_jstr(w->entry, "server_type", NULL),
 				pp_jstr(w->entry, "location", NULL), w->entry,
-				why, 1);
+				"boot_timeout", why, 1);
 		}
 		if (!left)
 			return;

@@ -83,8 +83,8 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
  * one from an earlier run (ours is the cleanup) is not. */
 void
 pp_prov_expire(struct run *x, const char *node, const char *server_id,
-	const char *type, const char *loc, json_object *e, const char *why,
-	int ours)
+	const char *type, const char *loc, json_object *e, const char *code,
+	const char *why, int ours)
 {
 	struct pp_cloud_error err;
 	char msg[768];
@@ -101,7 +101,8 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 			loc, "failed", msg);
 		return;
 	}
-	pp_prov_entry_error(x, e, "boot_timeout", why);
+	pp_prov_entry_error(x, e, code, why);
+	x->boots_failed++;
 	if (!ours)
 		x->errors--;
 	if (x->dry_run) {

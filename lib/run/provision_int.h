@@ -37,7 +37,7 @@ struct waiter {
  * object (its entry has "provider", maybe null). */
 struct pp_prov_dnode {
 	char *id, *kind, *status, *role, *server_id, *provider;
-	char *server_type, *location, *created_at;
+	char *server_type, *location, *created_at, *ip;
 	int has_cloud;
 };
 
@@ -74,6 +74,7 @@ struct run {
 	struct pp_prov_dnode *dnodes;
 	size_t ndnodes;
 	int dnodes_read;      /* 1 read, -1 the document has none */
+	long boots_failed;    /* deleted: not running or not joined in time */
 };
 
 
@@ -107,7 +108,7 @@ json_object *pp_prov_node_json(struct run *x, const struct pp_server *s,
 int pp_prov_reg_add(struct run *x, json_object *node, char *err,
 	size_t errlen);
 int pp_prov_reg_ready(struct run *x, const char *id,
-	const struct pp_server *s, char *err, size_t errlen);
+	const struct pp_server *s, int ready, char *err, size_t errlen);
 /* Records the intent to create server name (type, location, role,
  * labels; provisioning, no server id) before its create is sent, or
  * updates the location of that intent; 1 when a node of that name has
@@ -135,8 +136,8 @@ int pp_prov_guard(struct run *x, const char *id, const char *name,
 int pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err);
 void pp_prov_expire(struct run *x, const char *node, const char *server_id,
-	const char *type, const char *loc, json_object *e, const char *why,
-	int ours);
+	const char *type, const char *loc, json_object *e, const char *code,
+	const char *why, int ours);
 void pp_prov_scale_down(struct run *x, json_object *dec);
 
 /* provision_boot.c: nodes provisioning, from earlier runs or this one */

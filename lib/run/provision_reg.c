@@ -131,6 +131,7 @@ dnode_field(struct pp_prov_dnode *d, const char *k, size_t n)
 		{"server_type", offsetof(struct pp_prov_dnode, server_type)},
 		{"location", offsetof(struct pp_prov_dnode, location)},
 		{"created_at", offsetof(struct pp_prov_dnode, created_at)},
+		{"ip", offsetof(struct pp_prov_dnode, ip)},
 	};
 
 	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
@@ -259,6 +260,7 @@ pp_prov_doc_nodes_free(struct run *x)
 		free(d->server_type);
 		free(d->location);
 		free(d->created_at);
+		free(d->ip);
 	}
 	free(x->dnodes);
 	x->dnodes = NULL;
@@ -445,11 +447,12 @@ pp_prov_reg_set_server(struct run *x, const char *name,
 	return reg_save(x, &r, err, errlen);
 }
 
-/* Marks a provisioning node ready with its addresses. 0, 1 when the
- * node is gone or no longer provisioning (someone else acted), -1. */
+/* Records a provisioning node's addresses and, when ready, marks it
+ * ready. 0, 1 when the node is gone or no longer provisioning (someone
+ * else acted: the platform's mark), -1. */
 int
 pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
-	char *err, size_t errlen)
+	int ready, char *err, size_t errlen)
 {
 	struct pp_registry r;
 	struct pp_node *n;
@@ -462,8 +465,12 @@ pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
 		pp_registry_close(&r);
 		return 1;
 	}
-	pp_registry_mark_ready(&r, id, s->ipv4 ? s->ipv4 : s->private_ip,
-		s->private_ip);
+	if (ready)
+		pp_registry_mark_ready(&r, id, s->ipv4 ? s->ipv4 :
+			s->private_ip, s->private_ip);
+	else
+		pp_registry_set_addresses(&r, id, s->ipv4 ? s->ipv4 :
+			s->private_ip, s->private_ip);
 	return reg_save(x, &r, err, errlen);
 }
 
@@ -557,6 +564,8 @@ pp_prov_update_state(struct run *x, const char *result)
 		pp_metrics_count_scaling(&st, "adopt_orphan", "success");
 	for (long i = 0; i < x->nodes_forgotten; i++)
 		pp_metrics_count_scaling(&st, "forget_lost_node", "success");
+	for (long i = 0; i < x->boots_failed; i++)
+		pp_metrics_count_scaling(&st, "failed_boot", "failed");
 	if (pp_state_save(&st) < 0) {
 		pp_warn("cannot write state file '%s':", x->spath);
 		x->errors++;

@@ -202,6 +202,10 @@ int pp_registry_set_server(struct pp_registry *r, const char *id,
 /* Marks a node ready, with its addresses when not NULL. */
 int pp_registry_mark_ready(struct pp_registry *r, const char *id,
 	const char *ip, const char *private_ip);
+/* Records a node's addresses (when not NULL), its status unchanged: a
+ * node whose server runs waits for the platform's ready mark. */
+int pp_registry_set_addresses(struct pp_registry *r, const char *id,
+	const char *ip, const char *private_ip);
 
 /* Game servers on a node. state is enum pp_cstate; in
  * pp_registry_set_container, -1 (or NULL state) leaves a field. */

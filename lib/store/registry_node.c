@@ -168,6 +168,23 @@ pp_registry_mark_ready(struct pp_registry *r, const char *id,
 	return 0;
 }
 
+int
+pp_registry_set_addresses(struct pp_registry *r, const char *id,
+	const char *ip, const char *private_ip)
+{
+	json_object *o;
+	struct pp_node *n = editable(r, id, &o);
+
+	if (!n)
+		return -1;
+	if (ip)
+		set_str(o, "ip", ip);
+	if (private_ip)
+		set_str(o, "private_ip", private_ip);
+	reindex(n);
+	return 0;
+}
+
 /* The node's containers list, created when absent. */
 static json_object *
 containers(json_object *o)

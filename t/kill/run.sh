@@ -146,6 +146,7 @@ prepare() {
 		  server_type: "cx33", location: "nbg1", role: "worker",
 		  reason: "kill harness", dry_run: false}}' |
 			pp-provision -q --now "$t" >/dev/null || return 1
+		platform
 		clock "$(at 1)"
 		pp-provision -q --now "$(at 1)" < <(jq -nc '{version: 1,
 		  decision: {action: "none"}}') >/dev/null || return 1
@@ -168,9 +169,27 @@ cycle() {
 		pp-drain -q --now "$now" | pp-provision -q --now "$now"
 }
 
+# The platform's part (Hetzner; the local provider simulates it): the
+# agent of a node whose server runs joins, the conductor marks it ready.
+platform() {
+	local n running
+	[[ $provider == hetzner ]] || return 0
+	running=$(fake_state | jq -c '[.servers[] |
+		select(.status == "running") | .id | tostring]')
+	for n in $(jq -r --argjson run "$running" '.nodes[] |
+	    select(.kind == "cloud" and .status == "provisioning" and
+	    ((.cloud.server_id // "") as $s | $run | index($s))) | .id' \
+	    "$PP_STATE_DIR/registry.json"); do
+		pp-registry status "$n" ready >/dev/null 2>&1 || true
+	done
+}
+
 run_cycle() {
+	local rc=0
 	clock "$1"
-	cycle "$1"
+	cycle "$1" || rc=$?
+	platform
+	return $rc
 }
 
 containers() { jq -r '[.nodes[].containers[].id] | sort | join(",")' "$1"; }

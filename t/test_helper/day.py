@@ -17,7 +17,9 @@ LOAD_TO across the phase.  Each cycle:
   2. with the Hetzner provider, the fake's clock is set to the cycle's time
      (its servers are "created" then);
   3. pp-fleetstats | pp-decide | pp-drain | pp-provision run, each with
-     --now set to the cycle's time;
+     --now set to the cycle's time; with Hetzner the platform then marks
+     ready the nodes whose server runs (their agents joined; the local
+     provider marks its own);
   4. the invariants are checked, and every violation is recorded:
      - every tool exits 0;
      - the servers carrying managed_by=ppscale in the cloud (the fake's, or
@@ -179,6 +181,12 @@ class Day:
         if self.provider == "hetzner":
             ctl("POST", "/config", {"clock": now})
         rcs, doc = self.pipeline(now)
+        if self.provider == "hetzner":
+            # the agents of the servers that run now join within the
+            # cycle (the local provider plays this part itself)
+            platform_player.join(self.reg, {
+                str(x["id"]) for x in ctl("GET", "/state")["servers"]
+                if x.get("status") == "running"})
         after = load_json(self.reg)
         if any(rcs):
             viol.append("exit statuses %s" % rcs)

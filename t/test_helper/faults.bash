@@ -115,9 +115,24 @@ fx_doc() {
 	esac
 }
 
+# The platform's part: the agent of a node whose server runs joins, and
+# the conductor marks the node ready.
+fx_platform() {
+	local n running
+	running=$(fake_state | jq -c '[.servers[] |
+		select(.status == "running") | .id | tostring]')
+	for n in $(jq -r --argjson run "$running" '.nodes[] |
+	    select(.kind == "cloud" and .status == "provisioning" and
+	    ((.cloud.server_id // "") as $s | $run | index($s))) | .id' \
+	    "$REG"); do
+		pp-registry status "$n" ready >/dev/null 2>&1 || true
+	done
+}
+
 fx_run() {
 	fx_doc "$1" > "$BATS_TEST_TMPDIR/doc"
 	run --separate-stderr pp-provision < "$BATS_TEST_TMPDIR/doc"
+	fx_platform
 }
 
 fx_record() {

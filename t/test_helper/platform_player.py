@@ -117,6 +117,23 @@ def fit_among(nodes, need):
     return best
 
 
+def join(path, running):
+    """The agents of the provisioning cloud nodes whose server runs (ids
+    in running) join: the conductor marks those nodes ready, as the
+    agent's /api/nodes/NODE/ready call would.  Returns their ids."""
+    out = []
+    with Locked(path) as L:
+        for n in L.reg["nodes"]:
+            sid = str((n.get("cloud") or {}).get("server_id"))
+            if (n.get("kind") == "cloud" and n.get("status") ==
+                    "provisioning" and sid in running):
+                n["status"] = "ready"
+                out.append(n["id"])
+        if out:
+            L.save()
+    return out
+
+
 def follow(path, target, seed):
     """Brings the held RAM near target; returns what it did."""
     rng = random.Random(seed)
