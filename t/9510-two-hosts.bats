@@ -118,3 +118,31 @@ pp-provision:node.provisioning"
 	assert_failure 2
 	assert_stderr_contains "a command to run is required"
 }
+
+@test "history imported on one host is the database's: the other host forecasts from it" {
+	hosts_setup hosts
+	awk -v now="$(date -u -d 2026-11-27T18:00:00Z +%s)" 'BEGIN {
+		print "time,allocated_ram_mb"
+		for (t = now - 8 * 86400 + 300; t < now; t += 300)
+			printf "%d,%d\n", t, 20480 + 10240 * sin(2 * 3.14159265 * (t % 86400) / 86400)
+	}' > "$BATS_TEST_TMPDIR/past.csv"
+	run --separate-stderr env PP_CONFIG="$HOSTS/ppscale.yaml" \
+		PP_STATE_DIR="$HOSTS/a" pp-fleetstats --now 2026-11-27T18:00:00Z \
+		--import-history "$BATS_TEST_TMPDIR/past.csv"
+	assert_success
+	jq_is .imported 2303
+	assert_stderr_contains "into the database's history of pool 'default'"
+	[ ! -e "$HOSTS/a/history" ]
+	[ "$(psql -X -At -d hosts -c "SELECT count(*) FROM ppscale_history")" = 2303 ]
+	# again: every minute is there already
+	run --separate-stderr env PP_CONFIG="$HOSTS/ppscale.yaml" \
+		PP_STATE_DIR="$HOSTS/a" pp-fleetstats --now 2026-11-27T18:00:00Z \
+		--import-history "$BATS_TEST_TMPDIR/past.csv"
+	assert_success
+	jq_is .imported 0
+	jq_is .skipped_own 2303
+	host_cycle b 2026-11-27T18:02:00Z
+	[ "$(cat "$HOSTS/b/rc")" = 0 ]
+	run jq -r '.forecast.method' "$HOSTS/b/out.json"
+	assert_output seasonal-weekly
+}

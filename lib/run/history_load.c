@@ -6,6 +6,7 @@
 #include "conf/config.h"
 #include "run/history_load.h"
 #include "store/history_import.h"
+#include "store/state.h"
 
 json_object *
 pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
@@ -38,10 +39,13 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	}
 	pp_history_free(&imp);
 	if (st.imported)
-		pp_note("%s %zu of %zu samples (%s to %s) into '%s'",
+		pp_note("%s %zu of %zu samples (%s to %s) into %s%s%s",
 			write ? "imported" : "would import", st.imported,
 			st.read, pp_format_time(st.first, t1, sizeof t1),
-			pp_format_time(st.last, t2, sizeof t2), hpath);
+			pp_format_time(st.last, t2, sizeof t2),
+			pp_state_database() ? "the database's history of pool '"
+			: "'", pp_state_database() ? pp_state_pool() : hpath,
+			"'");
 	else
 		pp_warn("nothing to import: of %zu samples %zu are after "
 			"--now, %zu older than history.retention, %zu in "

@@ -12,6 +12,8 @@
 #include "base/http.h"
 #include "base/json.h"
 #include "store/history_import.h"
+#include "store/pg.h"
+#include "store/state.h"
 
 #define MAX_BYTES (256u << 20)
 /* as the store: a time before the year 10000, RAM under 2^40 MB */
@@ -287,6 +289,110 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	return text;
 }
 
+/* Which of imp to take, against the store's sorted minutes: counts in
+ * st, the chosen ones' indexes in take (of imp->n). */
+static size_t
+choose(const struct pp_history *imp, const long long *minutes, size_t nm,
+	time_t now, long retention, struct pp_import_stats *st, size_t *take)
+{
+	size_t n = 0;
+
+	for (size_t i = 0, j = 0; i < imp->n; i++) {
+		const struct pp_sample *s = &imp->s[i];
+
+		if (s->t > now) {
+			st->future++;
+			continue;
+		}
+		if (s->t <= now - retention) {
+			st->old++;
+			continue;
+		}
+		while (j < nm && minutes[j] < s->t / 60)
+			j++;
+		if (j < nm && minutes[j] == s->t / 60) {
+			st->own++;
+			continue;
+		}
+		if (!st->imported)
+			st->first = s->t;
+		st->last = s->t;
+		st->imported++;
+		take[n++] = i;
+	}
+	return n;
+}
+
+/* Two control hosts: the store is the pool's rows of ppscale_history.
+ * One transaction reads the minutes it has and inserts the rest. */
+static int
+import_db(const struct pp_history *imp, time_t now, long retention,
+	int write, struct pp_import_stats *st, char *err, size_t errlen)
+{
+	const char *pool = pp_state_pool();
+	const char *p1[1] = {pool};
+	struct pp_buf ts = {0}, mb = {0};
+	long long *minutes = NULL;
+	size_t nm = 0, n, *take = pp_xreallocarray(NULL, imp->n + 1,
+		sizeof *take);
+	PGresult *res;
+	PGconn *c;
+	int code, rc = -1;
+
+	c = pp_pg_connect(pp_state_database(), err, errlen, &code);
+	if (!c) {
+		free(take);
+		return -1;
+	}
+	if (pp_pg_run(c, "history", "BEGIN", 0, NULL, err, errlen) < 0)
+		goto out;
+	res = pp_pg_exec(c, "cannot read the history", "SELECT DISTINCT "
+		"(extract(epoch FROM at)::bigint / 60) AS m FROM "
+		"ppscale_history WHERE pool = $1 ORDER BY m", 1, p1, err,
+		errlen);
+	if (!res)
+		goto out;
+	nm = (size_t)PQntuples(res);
+	minutes = pp_xreallocarray(NULL, nm + 1, sizeof *minutes);
+	for (size_t i = 0; i < nm; i++)
+		minutes[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+	PQclear(res);
+	n = choose(imp, minutes, nm, now, retention, st, take);
+	st->samples = nm + n;
+	if (write && n) {
+		const char *p3[3] = {pool, NULL, NULL};
+
+		pp_buf_addstr(&ts, "{");
+		pp_buf_addstr(&mb, "{");
+		for (size_t i = 0; i < n; i++) {
+			pp_buf_printf(&ts, "%s%lld", i ? "," : "",
+				(long long)imp->s[take[i]].t);
+			pp_buf_printf(&mb, "%s%lld", i ? "," : "",
+				imp->s[take[i]].allocated_mb);
+		}
+		pp_buf_addstr(&ts, "}");
+		pp_buf_addstr(&mb, "}");
+		p3[1] = ts.s;
+		p3[2] = mb.s;
+		if (pp_pg_run(c, "cannot import the history", "INSERT INTO "
+		    "ppscale_history (pool, at, allocated_mb, total_mb, "
+		    "pending_mb) SELECT $1, to_timestamp(t), m, 0, 0 FROM "
+		    "unnest($2::bigint[], $3::bigint[]) AS u(t, m)", 3, p3,
+		    err, errlen) < 0)
+			goto out;
+	}
+	if (pp_pg_run(c, "history", "COMMIT", 0, NULL, err, errlen) < 0)
+		goto out;
+	rc = 0;
+out:
+	pp_buf_free(&ts);
+	pp_buf_free(&mb);
+	free(minutes);
+	free(take);
+	PQfinish(c);
+	return rc;
+}
+
 int
 pp_history_import(const char *path, const struct pp_history *imp,
 	time_t now, long retention, int write, struct pp_import_stats *st,
@@ -300,6 +406,8 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	st->read = imp->n;
 	st->imported = st->own = st->future = st->old = 0;
 	st->first = st->last = 0;
+	if (pp_state_database())
+		return import_db(imp, now, retention, write, st, err, errlen);
 	if (write) {
 		char *dir = pp_dirname(path);
 

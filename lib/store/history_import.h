@@ -38,7 +38,8 @@ int pp_history_import_parse(struct pp_history *h, const char *text,
 char *pp_history_import_read(const char *source, size_t *len, char *err,
 	size_t errlen);
 
-/* Merges imp into the store at path under its lock: the store's own
+/* Merges imp into the store at path under its lock (with two control
+ * hosts, into the pool's rows of the database instead): the store's own
  * samples win in a minute both have; samples after now or older than
  * now - retention are skipped. With write == 0 nothing is written (a dry
  * run reports the same figures). Returns 0, or -1 with a message. */
