@@ -263,11 +263,20 @@ fake_count() {
 }
 
 @test "a create that took effect although its answer timed out is adopted, not repeated" {
-	# the POST answers after the 1 s timeout but creates the server;
-	# the look-up is answered after that
+	# the POST answers after the 2 s timeout but creates the server (at
+	# 3 s); the look-up, sent at 2 s, is answered after that (3.2 s)
+	# and well within its own timeout, however busy the machine
+	write_config <<-EOF
+	cloud:
+	  provider: hetzner
+	  poll_interval: 0.05
+	  retry_base: 0.1
+	  retries: 3
+	  request_timeout: 2s
+	EOF
 	fake_fault '{"faults": [
-		{"method": "POST", "path": "/servers", "slow": 1.5},
-		{"method": "GET", "path": "/servers", "slow": 0.8}]}' >/dev/null
+		{"method": "POST", "path": "/servers", "slow": 3},
+		{"method": "GET", "path": "/servers", "slow": 1.2}]}' >/dev/null
 	run --separate-stderr cloudctl create pp-a cx23 nbg1
 	assert_success
 	jq_is .result.name pp-a
