@@ -102,14 +102,8 @@ setup() {
 @test "an http:// registry is fetched read-only, with errors named" {
 	mkdir -p "$BATS_TEST_TMPDIR/www"
 	cp "$REG" "$BATS_TEST_TMPDIR/www/registry.json"
-	timeout 60 python3 -u -m http.server 0 --bind 127.0.0.1 \
-		--directory "$BATS_TEST_TMPDIR/www" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
-	local pid=$! port=""
-	for _ in $(seq 100); do
-		port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
+	http_serve "$BATS_TEST_TMPDIR/www"
+	local pid=$HTTP_PID port=$HTTP_PORT
 	run --separate-stderr pp-fleetstats --no-record -r "http://127.0.0.1:$port/registry.json"
 	assert_success
 	jq_is .fleet.allocated_ram_mb 25600

@@ -131,14 +131,8 @@ prom_of() {
 		> "$BATS_TEST_TMPDIR/www/two-series.json"
 	echo '{"status":"error","errorType":"bad_data","error":"parse error at char 4"}' \
 		> "$BATS_TEST_TMPDIR/www/error.json"
-	timeout 60 python3 -u -m http.server 0 --bind 127.0.0.1 \
-		--directory "$BATS_TEST_TMPDIR/www" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
-	local pid=$! port=""
-	for _ in $(seq 100); do
-		port=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
-		[ -n "$port" ] && break
-		sleep 0.05
-	done
+	http_serve "$BATS_TEST_TMPDIR/www"
+	local pid=$HTTP_PID port=$HTTP_PORT
 	run --separate-stderr pp-fleetstats --now "$NOW" \
 		--import-history "http://127.0.0.1:$port/range.json"
 	assert_success

@@ -266,14 +266,8 @@ fake_count() {
 	# the POST answers after the 2 s timeout but creates the server (at
 	# 3 s); the look-up, sent at 2 s, is answered after that (3.2 s)
 	# and well within its own timeout, however busy the machine
-	write_config <<-EOF
-	cloud:
-	  provider: hetzner
-	  poll_interval: 0.05
-	  retry_base: 0.1
-	  retries: 3
-	  request_timeout: 2s
-	EOF
+	sed -i 's/request_timeout: 1s/request_timeout: 2s/' "$PP_CONFIG"
+	grep -q 'request_timeout: 2s' "$PP_CONFIG"
 	fake_fault '{"faults": [
 		{"method": "POST", "path": "/servers", "slow": 3},
 		{"method": "GET", "path": "/servers", "slow": 1.2}]}' >/dev/null

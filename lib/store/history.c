@@ -335,6 +335,27 @@ record_db(struct pp_history *h, const struct pp_sample *s, long retention,
 }
 
 int
+pp_history_lock(struct pp_lock *lock, const char *path, char *err,
+	size_t errlen)
+{
+	char *dir = pp_dirname(path);
+
+	if (pp_mkdirs(dir, 0755) < 0) {
+		snprintf(err, errlen, "cannot create state directory '%s': %s",
+			dir, strerror(errno));
+		free(dir);
+		return -1;
+	}
+	free(dir);
+	if (pp_lock(lock, path, PP_LOCK_EX, 30) < 0) {
+		snprintf(err, errlen, "cannot lock history '%s': %s", path,
+			strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int
 pp_history_record(struct pp_history *h, const char *path,
 	const struct pp_sample *s, long retention, int record, char *err,
 	size_t errlen)
@@ -344,22 +365,8 @@ pp_history_record(struct pp_history *h, const char *path,
 
 	if (pp_state_database())
 		return record_db(h, s, retention, record, err, errlen);
-	if (record) {
-		char *dir = pp_dirname(path);
-
-		if (pp_mkdirs(dir, 0755) < 0) {
-			snprintf(err, errlen, "cannot create state directory "
-				"'%s': %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		free(dir);
-		if (pp_lock(&lock, path, PP_LOCK_EX, 30) < 0) {
-			snprintf(err, errlen, "cannot lock history '%s': %s",
-				path, strerror(errno));
-			return -1;
-		}
-	}
+	if (record && pp_history_lock(&lock, path, err, errlen) < 0)
+		return -1;
 	if (pp_history_load(h, path, lerr, sizeof lerr) < 0) {
 		if (record) {
 			char *aside = pp_xasprintf("%s.corrupt.%lld", path,

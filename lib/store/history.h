@@ -46,6 +46,11 @@ void pp_history_free(struct pp_history *h);
 /* The document's history section. */
 json_object *pp_history_json(const struct pp_history *h, time_t now);
 
+/* Takes the store's lock (exclusive, waiting up to 30 s), creating the
+ * state directory. 0, or -1 with a message. */
+int pp_history_lock(struct pp_lock *lock, const char *path, char *err,
+	size_t errlen);
+
 /* Under the store's lock: load (setting a corrupt store aside with a
  * warning), add the sample, prune, save. With record == 0 nothing is
  * written and the sample is only added in memory. The caller owns *h.

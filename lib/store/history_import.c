@@ -401,6 +401,8 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	struct pp_history h, merged;
 	struct pp_lock lock = {-1};
 	char lerr[512];
+	long long *minutes;
+	size_t *take, n;
 	int rc = -1;
 
 	st->read = imp->n;
@@ -408,59 +410,32 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	st->first = st->last = 0;
 	if (pp_state_database())
 		return import_db(imp, now, retention, write, st, err, errlen);
-	if (write) {
-		char *dir = pp_dirname(path);
-
-		if (pp_mkdirs(dir, 0755) < 0) {
-			snprintf(err, errlen, "cannot create state directory "
-				"'%s': %s", dir, strerror(errno));
-			free(dir);
-			return -1;
-		}
-		free(dir);
-		if (pp_lock(&lock, path, PP_LOCK_EX, 30) < 0) {
-			snprintf(err, errlen, "cannot lock history '%s': %s",
-				path, strerror(errno));
-			return -1;
-		}
-	}
+	if (write && pp_history_lock(&lock, path, err, errlen) < 0)
+		return -1;
 	/* unlike a cycle, an import does not set a corrupt store aside:
 	 * the operator is here to look at it */
 	if (pp_history_load(&h, path, lerr, sizeof lerr) < 0) {
 		snprintf(err, errlen, "%s", lerr);
 		goto out;
 	}
-	/* both are sorted with one sample a minute: merge them, the
-	 * store's own sample winning in a minute both have */
+	/* both are sorted with one sample a minute: merge the chosen
+	 * ones into the store's */
+	minutes = pp_xreallocarray(NULL, h.n + 1, sizeof *minutes);
+	for (size_t j = 0; j < h.n; j++)
+		minutes[j] = h.s[j].t / 60;
+	take = pp_xreallocarray(NULL, imp->n + 1, sizeof *take);
+	n = choose(imp, minutes, h.n, now, retention, st, take);
 	merged.n = 0;
-	merged.cap = h.n + imp->n + 1;
+	merged.cap = h.n + n + 1;
 	merged.s = pp_xreallocarray(NULL, merged.cap, sizeof *merged.s);
-	for (size_t i = 0, j = 0; i < imp->n || j < h.n;) {
-		const struct pp_sample *s = i < imp->n ? &imp->s[i] : NULL;
-
-		if (!s || (j < h.n && h.s[j].t / 60 < s->t / 60)) {
+	for (size_t i = 0, j = 0; i < n || j < h.n;) {
+		if (i < n && (j == h.n || imp->s[take[i]].t < h.s[j].t))
+			merged.s[merged.n++] = imp->s[take[i++]];
+		else
 			merged.s[merged.n++] = h.s[j++];
-			continue;
-		}
-		i++;
-		if (s->t > now) {
-			st->future++;
-			continue;
-		}
-		if (s->t <= now - retention) {
-			st->old++;
-			continue;
-		}
-		if (j < h.n && h.s[j].t / 60 == s->t / 60) {
-			st->own++;
-			continue;
-		}
-		if (!st->imported)
-			st->first = s->t;
-		st->last = s->t;
-		st->imported++;
-		merged.s[merged.n++] = *s;
 	}
+	free(minutes);
+	free(take);
 	pp_history_free(&h);
 	h = merged;
 	st->samples = h.n;

@@ -150,16 +150,18 @@ pp_registry_set_server(struct pp_registry *r, const char *id,
 	return 0;
 }
 
-int
-pp_registry_mark_ready(struct pp_registry *r, const char *id,
-	const char *ip, const char *private_ip)
+/* A node's addresses (when not NULL) and, when ready, its status. */
+static int
+addresses(struct pp_registry *r, const char *id, const char *ip,
+	const char *private_ip, int ready)
 {
 	json_object *o;
 	struct pp_node *n = editable(r, id, &o);
 
 	if (!n)
 		return -1;
-	set_str(o, "status", pp_status_name(PP_ST_READY));
+	if (ready)
+		set_str(o, "status", pp_status_name(PP_ST_READY));
 	if (ip)
 		set_str(o, "ip", ip);
 	if (private_ip)
@@ -169,20 +171,17 @@ pp_registry_mark_ready(struct pp_registry *r, const char *id,
 }
 
 int
+pp_registry_mark_ready(struct pp_registry *r, const char *id,
+	const char *ip, const char *private_ip)
+{
+	return addresses(r, id, ip, private_ip, 1);
+}
+
+int
 pp_registry_set_addresses(struct pp_registry *r, const char *id,
 	const char *ip, const char *private_ip)
 {
-	json_object *o;
-	struct pp_node *n = editable(r, id, &o);
-
-	if (!n)
-		return -1;
-	if (ip)
-		set_str(o, "ip", ip);
-	if (private_ip)
-		set_str(o, "private_ip", private_ip);
-	reindex(n);
-	return 0;
+	return addresses(r, id, ip, private_ip, 0);
 }
 
 /* The node's containers list, created when absent. */

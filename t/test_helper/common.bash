@@ -92,3 +92,17 @@ reactive_config() {
 	$(printf '%s\n' "$@")
 	EOF
 }
+
+# http_serve DIR: a static http server on 127.0.0.1 for DIR (it stops
+# by itself after 60 s); sets HTTP_PORT and HTTP_PID
+http_serve() {
+	timeout 60 python3 -u -m http.server 0 --bind 127.0.0.1 \
+		--directory "$1" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
+	HTTP_PID=$! HTTP_PORT=""
+	for _ in $(seq 100); do
+		HTTP_PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
+		[ -n "$HTTP_PORT" ] && return 0
+		sleep 0.05
+	done
+	fail "http.server did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+}
