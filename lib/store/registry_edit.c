@@ -205,6 +205,32 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 	return 0;
 }
 
+/* When the spliced index cannot follow an edit: the new text (taken
+ * over) indexed whole, by the scanner or, where it does not take it,
+ * by json-c. 0, or -1 after a warning. */
+static int
+reindex_whole(struct pp_registry *r, char *text, size_t len)
+{
+	char err[512];
+	int rc;
+
+	pp_rg_free_index(r);
+	free(r->text);
+	r->text = text;
+	r->len = len;
+	json_object_put(r->added);
+	r->added = NULL;
+	rc = pp_rg_index_text(r, err, sizeof err);
+	if (rc == NOT_TAKEN) {
+		/* an edit the scanner does not take: json-c reads it */
+		r->text = NULL;
+		rc = pp_rg_load(r, text, len, 1, err, sizeof err);
+	}
+	if (rc < 0)
+		pp_warn("%s", err);
+	return rc < 0 ? -1 : 0;
+}
+
 int
 pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen)
 {
@@ -227,22 +253,8 @@ pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen)
 		free(sp);
 		return pp_registry_index(r, err, sizeof err);
 	}
-	if (pp_rg_reindex_spliced(r, text, len, sp) < 0) {
-		pp_rg_free_index(r);
-		free(r->text);
-		r->text = text;
-		r->len = len;
-		json_object_put(r->added);
-		r->added = NULL;
-		rc = pp_rg_index_text(r, err, sizeof err);
-		if (rc == NOT_TAKEN) {
-			/* an edit the scanner does not take: json-c reads it */
-			r->text = NULL;
-			rc = pp_rg_load(r, text, len, 1, err, sizeof err);
-		}
-		if (rc < 0)
-			pp_warn("%s", err);
-	}
+	if (pp_rg_reindex_spliced(r, text, len, sp) < 0)
+		rc = reindex_whole(r, text, len);
 	free(sp);
 	return rc < 0 ? -1 : 0;
 }
@@ -254,7 +266,6 @@ pp_rg_save_text(struct pp_registry *r, int reindex)
 	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
 	size_t len;
 	char *text = pp_rg_render(r, &len, sp);
-	char err[512];
 	int rc;
 
 	if (pp_write_atomic(r->path, text, len, 0644) < 0) {
@@ -275,20 +286,8 @@ pp_rg_save_text(struct pp_registry *r, int reindex)
 	free(sp);
 	if (rc == 0)
 		return 0;
-	pp_rg_free_index(r);
-	free(r->text);
-	r->text = text;
-	r->len = len;
-	json_object_put(r->added);
-	r->added = NULL;
-	rc = pp_rg_index_text(r, err, sizeof err);
-	if (rc == NOT_TAKEN) {
-		/* an edit the scanner does not take: json-c reads it */
-		r->text = NULL;
-		rc = pp_rg_load(r, text, len, 1, err, sizeof err);
-	}
+	rc = reindex_whole(r, text, len);
 	if (rc < 0) {
-		pp_warn("%s", err);
 		errno = EINVAL;
 		return -1;
 	}
