@@ -1,11 +1,27 @@
 #!/usr/bin/env bats
 # pp-drain on scale_down: cordon, moves through the hook, the registry
 # after each move, failures, timeouts, player grace.
+# t/4011-drain-moves-pg.bats is a link to this file: the same tests on
+# the PostgreSQL backend (test_helper/pg.bash).
 bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/common'
+	load 'test_helper/pg'
+	pg_backend_from_name
+	[[ $PP_REG_BACKEND == pg ]] && pg_start
+	return 0
+}
+
+teardown_file() {
+	load 'test_helper/pg'
+	pg_stop
+}
 
 setup() {
 	load 'test_helper/common'
 	load 'test_helper/drain'
+	load 'test_helper/pg'
 	pp_isolate
 	reg_init
 	drain_config
@@ -203,7 +219,8 @@ ARG=literal a b;c \$HOME"
 	reg_node S cloud ready 8000 a:1000
 	reg_node T cloud ready 8000
 	reg_write
-	: > "$PP_CONFIG"
+	# no drain section: only the registry stays (on PostgreSQL)
+	sed -i '/^registry:/!d' "$PP_CONFIG"
 	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
 	assert_success
 	jq_is '.drain.status' blocked
@@ -219,7 +236,13 @@ ARG=literal a b;c \$HOME"
 	reg_node T cloud ready 6000
 	reg_write
 	# while moving a, the platform places z (3000 MB) on T
-	export HOOK_ALSO='[ "$1" = a ] && jq ".nodes[1].containers += [{id: \"z\", ram_mb: 3000}]" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"'
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		# in the database the platform's placement is its own
+		# transaction
+		export HOOK_ALSO="[ \"\$1\" = a ] && pp-registry -q -r '$REG_URL' place T z 3000"
+	else
+		export HOOK_ALSO='[ "$1" = a ] && jq ".nodes[1].containers += [{id: \"z\", ram_mb: 3000}]" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"'
+	fi
 	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
 	assert_success
 	jq_is '.drain.status' in_progress
@@ -227,7 +250,7 @@ ARG=literal a b;c \$HOME"
 	jq_is '.drain.skipped[0] | "\(.server) \(.to) \(.reason)"' \
 		"b T target 'T' has 0 MB free now, 'b' needs 3000 MB; re-planned next cycle"
 	[ "$(hook_calls)" = 'a>T' ]
-	reg_is '[.nodes[1].containers[].id] | join(",")' z,a
+	reg_is '[.nodes[1].containers[].id] | sort | join(",")' a,z
 	reg_is '[.nodes[0].containers[].id] | join(",")' b
 
 	unset HOOK_ALSO
@@ -242,11 +265,16 @@ ARG=literal a b;c \$HOME"
 	reg_node T cloud ready 6000
 	reg_write
 	# the hook itself records the move, as a platform API might
-	export HOOK_ALSO='jq ".nodes[1].containers += .nodes[0].containers | .nodes[0].containers = []" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"'
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		export HOOK_ALSO="pp-registry -q -r '$REG_URL' remove S a && pp-registry -q -r '$REG_URL' place T a 1000"
+	else
+		export HOOK_ALSO='jq ".nodes[1].containers += .nodes[0].containers | .nodes[0].containers = []" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"'
+	fi
 	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
 	assert_success
 	jq_is '.drain.status' empty
 	reg_is '[.nodes[].containers[].id] | join(",")' a
+	reg_is '[.nodes[1].containers[].id] | join(",")' a
 }
 
 @test "SIGTERM stops the drain, kills the running hook and still writes the document" {

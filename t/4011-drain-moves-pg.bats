@@ -1,0 +1,1 @@
+4010-drain-moves.bats
