@@ -147,7 +147,10 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 
 		if (n && n->removed)
 			continue;
-		if (n && sp[i].same) {
+		/* a node with an object was indexed from it, even when its
+		 * text came out the same: its strings go with the object,
+		 * so it is indexed again from the text */
+		if (n && sp[i].same && !n->obj) {
 			nodes[k] = *n;
 			nodes[k].obj = NULL;
 			nodes[k++].text = text + sp[i].off;
@@ -181,7 +184,7 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 
 		if (n && n->removed)
 			continue;
-		if (rc < 0 && !(n && sp[i].same))
+		if (rc < 0 && !(n && sp[i].same && !n->obj))
 			free(nodes[j].containers);
 		j++;
 	}
@@ -190,7 +193,7 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 		return -1;
 	}
 	for (size_t i = 0; i < r->nnodes; i++) {
-		if (r->nodes[i].removed || !sp[i].same)
+		if (r->nodes[i].removed || !sp[i].same || r->nodes[i].obj)
 			free(r->nodes[i].containers);
 		json_object_put(r->nodes[i].obj);
 	}
