@@ -205,13 +205,17 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 	}
 	for (size_t i = 0; i < json_object_array_length(values); i++) {
 		json_object *v = json_object_array_get_idx(values, i);
-		json_object *jt = json_object_array_get_idx(v, 0);
-		json_object *jv = json_object_array_get_idx(v, 1);
+		json_object *jt = NULL, *jv = NULL;
 		double t;
 		long long mb;
 
-		if (!json_object_is_type(v, json_type_array) ||
-		    json_object_array_length(v) != 2 ||
+		/* json-c aborts on an array look-up in what is no array */
+		if (json_object_is_type(v, json_type_array) &&
+		    json_object_array_length(v) == 2) {
+			jt = json_object_array_get_idx(v, 0);
+			jv = json_object_array_get_idx(v, 1);
+		}
+		if (!jt || !jv ||
 		    !(json_object_is_type(jt, json_type_int) ||
 		    json_object_is_type(jt, json_type_double)) ||
 		    !json_object_is_type(jv, json_type_string)) {
