@@ -86,7 +86,9 @@ pp-provision:node.provisioning"
 	run --separate-stderr pp-cycle -- sh -c 'kill -TERM $$'
 	assert_failure 143
 	# another host holds the pool's lock while its cycle runs
-	pp-cycle -- sh -c "touch '$BATS_TEST_TMPDIR/held'; sleep 1" &
+	# (held until the test lets go, however slow the machine)
+	touch "$BATS_TEST_TMPDIR/hold"
+	pp-cycle -- timeout 60 sh -c "touch '$BATS_TEST_TMPDIR/held'; while [ -e '$BATS_TEST_TMPDIR/hold' ]; do sleep 0.05; done" &
 	local other=$!
 	until [[ -e $BATS_TEST_TMPDIR/held ]]; do sleep 0.05; done
 	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
@@ -96,6 +98,7 @@ pp-provision:node.provisioning"
 	run --separate-stderr pp-cycle -q -- true
 	assert_failure 75
 	[[ -z $stderr ]]
+	rm "$BATS_TEST_TMPDIR/hold"
 	wait "$other"
 	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
 	assert_success
@@ -103,10 +106,13 @@ pp-provision:node.provisioning"
 }
 
 @test "pp-cycle without control.database locks STATE_DIR/pipeline.lock, as the shipped cron line does" {
-	flock "$PP_STATE_DIR/pipeline.lock" sleep 1 &
+	# held until the test lets go, however slow the machine
+	touch "$BATS_TEST_TMPDIR/hold"
+	flock "$PP_STATE_DIR/pipeline.lock" timeout 60 sh -c "touch '$BATS_TEST_TMPDIR/held'; while [ -e '$BATS_TEST_TMPDIR/hold' ]; do sleep 0.05; done" &
 	local holder=$!
-	sleep 0.2
+	until [[ -e $BATS_TEST_TMPDIR/held ]]; do sleep 0.05; done
 	run --separate-stderr pp-cycle -- touch "$BATS_TEST_TMPDIR/ran"
+	rm "$BATS_TEST_TMPDIR/hold"
 	assert_failure 75
 	assert_stderr_contains "lock file '$PP_STATE_DIR/pipeline.lock'"
 	[ ! -e "$BATS_TEST_TMPDIR/ran" ]
