@@ -105,6 +105,31 @@ pp-provision:node.provisioning"
 	[ -e "$BATS_TEST_TMPDIR/ran" ]
 }
 
+@test "pp-cycle: a lost lock session stops the command at a safe point and fails loudly" {
+	hosts_setup hosts
+	export PP_CONFIG="$HOSTS/ppscale.yaml"
+	local d=$BATS_TEST_TMPDIR
+	# the command stands in for the pipeline: SIGTERM is its safe stop
+	pp-cycle -q -- timeout 60 sh -c "trap 'touch $d/stopped; exit 0' TERM; touch $d/held; while :; do sleep 0.05; done" \
+		2>"$d/err" &
+	local cyc=$!
+	until [[ -e $d/held ]]; do sleep 0.05; done
+	# the server ends the session that holds the lock (as a restart would)
+	run psql -X -At -c "SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted"
+	assert_output 1
+	local rc=0
+	wait "$cyc" || rc=$?
+	[ "$rc" -eq 1 ]
+	[ -e "$d/stopped" ]
+	run cat "$d/err"
+	assert_output --partial "lost the database session that holds the cycle lock of pool 'default'"
+	# the lock is free for the next cycle, here or on the other host
+	run --separate-stderr pp-cycle -- touch "$d/ran"
+	assert_success
+	[ -e "$d/ran" ]
+}
+
 @test "pp-cycle without control.database locks STATE_DIR/pipeline.lock, as the shipped cron line does" {
 	# held until the test lets go, however slow the machine
 	touch "$BATS_TEST_TMPDIR/hold"

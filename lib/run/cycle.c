@@ -2,8 +2,13 @@
  * hosts the lock is PostgreSQL's (pg_try_advisory_lock on a session
  * held until the command ends), so cron can start the cycle on both:
  * one acts, the other skips with 75. pp-cycle stays alive as long as
- * the command does: its session is the lock. */
+ * the command does: its session is the lock. While it waits it watches
+ * that session: when the server ends it (restart, pg_terminate_backend,
+ * a dead network noticed by TCP keepalives) the lock is gone and another
+ * host may start a cycle, so the command is stopped at its next safe
+ * point (SIGTERM) and pp-cycle fails loudly. */
 #include <errno.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -27,12 +32,39 @@ forward(int sig)
 		kill((pid_t)child_pid, sig);
 }
 
-static int
-run_child(char *const *argv)
+/* SIGCHLD only interrupts the poll below */
+static void
+on_child(int sig)
 {
-	struct sigaction sa, old[3];
-	static const int sigs[3] = {SIGTERM, SIGINT, SIGHUP};
-	int status = 0;
+	(void)sig;
+}
+
+/* 1 while the lock's session is alive, 0 once the server has ended it:
+ * waits up to a second for the server to say something, which on an
+ * idle session it only does to end it */
+static int
+session_alive(PGconn *c)
+{
+	struct pollfd pfd = {.fd = PQsocket(c), .events = POLLIN};
+	int n;
+
+	if (pfd.fd < 0)
+		return 0;
+	n = poll(&pfd, 1, 1000);
+	if (n <= 0)
+		return 1; /* quiet, or a signal: still ours */
+	if (!PQconsumeInput(c) || PQstatus(c) != CONNECTION_OK)
+		return 0;
+	return 1;
+}
+
+/* runs the command; with a session (the database's lock) it watches it */
+static int
+run_child(char *const *argv, PGconn *lock_session, const char *pool)
+{
+	struct sigaction sa, old[4];
+	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
+	int status = 0, lost = 0;
 	pid_t pid, w;
 
 	fflush(NULL);
@@ -48,20 +80,38 @@ run_child(char *const *argv)
 	}
 	child_pid = pid;
 	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = forward;
 	sigemptyset(&sa.sa_mask);
-	for (int i = 0; i < 3; i++)
+	for (int i = 0; i < 4; i++) {
+		sa.sa_handler = sigs[i] == SIGCHLD ? on_child : forward;
 		sigaction(sigs[i], &sa, &old[i]);
-	do
-		w = waitpid(pid, &status, 0);
-	while (w < 0 && errno == EINTR);
-	for (int i = 0; i < 3; i++)
+	}
+	for (;;) {
+		if (!lock_session || lost)
+			w = waitpid(pid, &status, 0);
+		else
+			w = waitpid(pid, &status, WNOHANG);
+		if (w == pid || (w < 0 && errno != EINTR))
+			break;
+		if (w != 0 || lost || !lock_session)
+			continue;
+		if (!session_alive(lock_session)) {
+			lost = 1;
+			pp_error("lost the database session that holds the "
+				"cycle lock of pool '%s': another host may "
+				"start a cycle now; stopping '%s' at its next "
+				"safe point", pool, argv[0]);
+			kill(pid, SIGTERM);
+		}
+	}
+	for (int i = 0; i < 4; i++)
 		sigaction(sigs[i], &old[i], NULL);
 	child_pid = 0;
 	if (w < 0)
 		return PP_EXIT_FAIL;
 	if (WIFSIGNALED(status))
 		return 128 + WTERMSIG(status);
+	if (lost && WEXITSTATUS(status) == 0)
+		return PP_EXIT_FAIL;
 	return WEXITSTATUS(status);
 }
 
@@ -106,7 +156,7 @@ db_cycle(const struct pp_config *cfg, char *const *argv)
 	}
 	pp_debug("holding the cycle lock of pool '%s' in '%s'", pool, shown);
 	free(shown);
-	code = run_child(argv);
+	code = run_child(argv, c, pool);
 	/* the session's end releases the lock, also when it was lost */
 	PQfinish(c);
 	return code;
@@ -146,7 +196,7 @@ file_cycle(const struct pp_config *cfg, const char *state_dir,
 		return code;
 	}
 	free(path);
-	code = run_child(argv);
+	code = run_child(argv, NULL, NULL);
 	pp_unlock(&l);
 	return code;
 }

@@ -156,10 +156,14 @@ check_schema(PGconn *c, const char *shown, char *err, size_t errlen)
 PGconn *
 pp_pg_connect(const char *url, char *err, size_t errlen, int *code)
 {
-	/* later entries win: the URL's own connect_timeout overrides */
+	/* later entries win: the URL's own settings override. TCP
+	 * keepalives notice a dead peer in about 25 s (pp-cycle's lock is
+	 * the session: it must learn when the session is gone). */
 	const char *const keys[] = {"connect_timeout", "application_name",
-		"dbname", NULL};
-	const char *const vals[] = {"10", "ppscale", url, NULL};
+		"keepalives", "keepalives_idle", "keepalives_interval",
+		"keepalives_count", "dbname", NULL};
+	const char *const vals[] = {"10", "ppscale", "1", "10", "5", "3",
+		url, NULL};
 	char line[512], *shown;
 	PGconn *c;
 
