@@ -2,7 +2,7 @@
 #
 # Options come from each tool's own --help (read once per shell), so the
 # completion always matches the installed tool. An option's argument is
-# completed by the placeholder its --help shows: FILE and PATH complete
+# completed by the placeholder its --help shows: FILE, PATH and SOURCE complete
 # files, DIR directories, TIME the current time, KEY and KEY=VALUE the
 # configuration keys, and pp-drain's --node the node ids in the registry
 # (read through pp-fleetstats --no-record, which changes nothing).
@@ -84,7 +84,7 @@ _pp_complete() {
 				COMPREPLY=($(compgen -W "$(_pp_node_ids)" -- "$cur")) ;;
 			*:DIR)
 				COMPREPLY=($(compgen -d -- "$cur")) ;;
-			*:FILE|*:PATH*)
+			*:FILE|*:PATH*|*:SOURCE)
 				COMPREPLY=($(compgen -f -- "$cur")) ;;
 			*:TIME)
 				COMPREPLY=($(date -u +%Y-%m-%dT%H:%M:%SZ)) ;;

@@ -66,7 +66,7 @@ function __pp_complete
                     __pp_node_ids
                 case '*:DIR'
                     __fish_complete_directories $cur
-                case '*:FILE' '*:PATH*'
+                case '*:FILE' '*:PATH*' '*:SOURCE'
                     __fish_complete_path $cur
                 case '*:TIME'
                     date -u +%Y-%m-%dT%H:%M:%SZ

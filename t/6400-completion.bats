@@ -113,6 +113,10 @@ bash_complete() {
 	assert_output conf.yaml
 	run bash_complete pp-fleetstats --config=con
 	assert_output conf.yaml
+	# a history SOURCE is a file (or a URL, or -)
+	touch "$BATS_TEST_TMPDIR/w/hist.csv"
+	run bash_complete pp-fleetstats --import-history hi
+	assert_output hist.csv
 	run bash_complete pp-fleetstats --now ''
 	assert_output --regexp '^20[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z$'
 	# an option without an argument is followed by options again
@@ -200,6 +204,8 @@ zsh_complete() {
 	run zsh_complete pp-status --state-dir ''
 	assert_output _directories
 	run zsh_complete pp-fleetstats -c ''
+	assert_output _files
+	run zsh_complete pp-fleetstats --import-history ''
 	assert_output _files
 	run zsh_complete pp-drain --node ''
 	assert_output "$(tr ' ' '\n' <<< "$NODES")"
