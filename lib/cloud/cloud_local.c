@@ -21,6 +21,11 @@ struct lc {
 	long server_limit;
 	double poll_interval;
 	struct pp_lock lock;
+	/* the text last read by the scanner and its servers: list, the
+	 * delete guard's get and the delete read the same bytes */
+	char *ctext;
+	size_t clen;
+	struct lc_text ct;
 };
 
 /* The file's text under a lock of mode (held on success). NULL with
@@ -215,14 +220,46 @@ lean_find(const struct lc_text *t, const char *id)
 	return i;
 }
 
-/* The lean reading's end: text freed, the lock let go. */
 static void
-lean_done(struct pp_cloud *c, struct lc_text *t, char *text)
+drop_cached(struct lc *l)
+{
+	pp_lc_text_free(&l->ct);
+	free(l->ctext);
+	l->ctext = NULL;
+	l->clen = 0;
+}
+
+/* The servers of *text (len bytes, read under the lock): those of the
+ * last text read when it holds the same bytes, else the scanner's.
+ * 0 with *t set and *text taken over, or -1 when the scanner does not
+ * take it (*text is still the caller's, for json-c). */
+static int
+lean_scan(struct pp_cloud *c, char **text, size_t len, struct lc_text **t)
 {
 	struct lc *l = c->priv;
 
-	pp_lc_text_free(t);
-	free(text);
+	if (!*text)
+		return -1;
+	if (!l->ctext || l->clen != len || memcmp(l->ctext, *text, len)) {
+		drop_cached(l);
+		if (pp_lc_scan(*text, len, &l->ct) < 0)
+			return -1;
+		l->ctext = *text;
+		l->clen = len;
+	} else {
+		free(*text);
+	}
+	*text = NULL;
+	*t = &l->ct;
+	return 0;
+}
+
+/* The lean reading's end: the lock let go. */
+static void
+lean_done(struct pp_cloud *c)
+{
+	struct lc *l = c->priv;
+
 	pp_unlock(&l->lock);
 }
 
@@ -230,7 +267,7 @@ static int
 lc_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	struct pp_cloud_error *err)
 {
-	struct lc_text t;
+	struct lc_text *t;
 	json_object *root, *s;
 	size_t len = 0, i;
 	int absent;
@@ -238,17 +275,17 @@ lc_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 
 	if (!text && !absent)
 		return -1;
-	if (text && pp_lc_scan(text, len, &t) == 0) {
+	if (lean_scan(c, &text, len, &t) == 0) {
 		int found;
 
-		i = lean_find(&t, id);
-		found = i < t.n;
+		i = lean_find(t, id);
+		found = i < t->n;
 		if (found)
-			lean_server(&t.v[i], out);
+			lean_server(&t->v[i], out);
 		else
 			pp_cloud_error_set(err, "not_found", 404, 0, "server "
 				"with ID '%s' not found", id);
-		lean_done(c, &t, text);
+		lean_done(c);
 		return found ? 0 : -1;
 	}
 	root = parse(c, text, len, err);
@@ -269,7 +306,7 @@ lc_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 	struct pp_cloud_error *err)
 {
 	struct pp_selector sel;
-	struct lc_text t;
+	struct lc_text *t;
 	json_object *root, *a;
 	char msg[256], *text;
 	size_t len = 0;
@@ -280,11 +317,11 @@ lc_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 		return -1;
 	}
 	text = load_text(c, PP_LOCK_SH, &len, &absent, err);
-	if (text && pp_lc_scan(text, len, &t) == 0) {
-		for (size_t i = 0; i < t.n; i++) {
+	if (lean_scan(c, &text, len, &t) == 0) {
+		for (size_t i = 0; i < t->n; i++) {
 			struct pp_server s;
 
-			lean_server(&t.v[i], &s);
+			lean_server(&t->v[i], &s);
 			if (!pp_selector_match(&sel, &s.labels)) {
 				pp_server_free(&s);
 				continue;
@@ -294,7 +331,7 @@ lc_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 			out->v[out->n++] = s;
 		}
 		pp_selector_free(&sel);
-		lean_done(c, &t, text);
+		lean_done(c);
 		return 0;
 	}
 	root = text || absent ? parse(c, text, len, err) : NULL;
@@ -451,7 +488,7 @@ static int
 lc_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 {
 	struct lc *l = c->priv;
-	struct lc_text t;
+	struct lc_text *t;
 	json_object *root;
 	size_t idx, len = 0;
 	int rc, absent;
@@ -459,16 +496,17 @@ lc_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 
 	if (!text && !absent)
 		return -1;
-	if (text && pp_lc_scan(text, len, &t) == 0) {
+	if (lean_scan(c, &text, len, &t) == 0) {
 		/* the server's text cut out, the rest as it was */
-		idx = lean_find(&t, id);
+		idx = lean_find(t, id);
 		rc = -1;
-		if (idx == t.n) {
+		if (idx == t->n) {
 			pp_cloud_error_set(err, "not_found", 404, 0, "server "
 				"with ID '%s' not found", id);
 		} else {
 			size_t n;
-			char *s = pp_lc_without(&t, text, len, idx, &n);
+			char *s = pp_lc_without(t, l->ctext, l->clen, idx,
+				&n);
 
 			rc = pp_write_atomic(l->path, s, n, 0600);
 			if (rc < 0)
@@ -476,8 +514,9 @@ lc_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 					"cannot write local cloud '%s': %s",
 					l->path, strerror(errno));
 			free(s);
+			drop_cached(l);
 		}
-		lean_done(c, &t, text);
+		lean_done(c);
 		return rc;
 	}
 	root = parse(c, text, len, err);
@@ -536,6 +575,7 @@ lc_close(struct pp_cloud *c)
 {
 	struct lc *l = c->priv;
 
+	drop_cached(l);
 	free(l->path);
 	free(l);
 }

@@ -26,6 +26,34 @@ str_end(const char *p)
 	return strchr(p + 1, '"') + 1;
 }
 
+/* The end of the value at p in text the scanner validated (without
+ * escapes): no second validation, and still never past e. */
+static const char *
+vskip(const char *p, const char *e)
+{
+	int depth = 0;
+
+	if (*p == '"')
+		return str_end(p);
+	if (*p != '{' && *p != '[') {
+		while (p < e && !strchr(",]} \n\t\r", *p))
+			p++;
+		return p;
+	}
+	while (p < e) {
+		if (*p == '"') {
+			p = str_end(p);
+			continue;
+		}
+		if (*p == '{' || *p == '[')
+			depth++;
+		else if ((*p == '}' || *p == ']') && --depth == 0)
+			return p + 1;
+		p++;
+	}
+	return NULL;
+}
+
 static char *
 dupn(const char *s, size_t n)
 {
@@ -89,7 +117,7 @@ server(struct pp_jscan *s, const char *p, struct lc_srv *v)
 
 		p = pp_jscan_ws(ke + 1, e);
 		val = pp_jscan_ws(p + 1, e);
-		ve = pp_jscan_value(s, val, 1);
+		ve = vskip(val, e);
 		if (!ve)
 			return NULL;
 		if (f == LCF_LABELS) {
@@ -139,7 +167,9 @@ pp_lc_scan(const char *text, size_t len, struct lc_text *t)
 
 		p = pp_jscan_ws(ke + 1, e);
 		val = pp_jscan_ws(p + 1, e);
-		p = pp_jscan_value(&s, val, 1);
+		p = vskip(val, e);
+		if (!p)
+			return -1;
 		if (ke - k == 7 && !memcmp(k, "servers", 7))
 			arr = *val == '[' ? val : NULL;
 		p = pp_jscan_ws(p, e);

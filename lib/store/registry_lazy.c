@@ -18,24 +18,26 @@ static const unsigned char scalar_end[256] = {
 	['\r'] = 1
 };
 
+/* Bytes that matter inside a string, and outside one. */
+static const unsigned char in_str[256] = { ['"'] = 1, ['\\'] = 2 };
+static const unsigned char out_str[256] = {
+	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3
+};
+
 /* p at a string's opening quote: the byte after its closing one, or
  * NULL at e. *esc is set when it holds a backslash. */
 static const char *
 bstr(const char *p, const char *e, int *esc)
 {
 	for (p++; p < e; p++) {
-		const char *q = memchr(p, '"', (size_t)(e - p));
+		unsigned char c = in_str[(unsigned char)*p];
 
-		if (!q)
-			return NULL;
-		if (!memchr(p, '\\', (size_t)(q - p)))
-			return q + 1;
-		*esc = 1;
-		/* escapes: byte by byte */
-		for (; p < e && *p != '"'; p++)
-			if (*p == '\\')
-				p++;
-		return p < e ? p + 1 : NULL;
+		if (c == 1)
+			return p + 1;
+		if (c == 2) {
+			*esc = 1;
+			p++;
+		}
 	}
 	return NULL;
 }
@@ -48,35 +50,37 @@ bskip(const char *p, const char *e)
 {
 	int depth = 0, esc = 0;
 
-	do {
-		if (p >= e)
-			return NULL;
-		switch (*p) {
-		case '"':
+	if (p >= e)
+		return NULL;
+	if (*p == '"')
+		return bstr(p, e, &esc);
+	if (*p != '{' && *p != '[') {
+		while (p < e && !scalar_end[(unsigned char)*p])
+			p++;
+		return p;
+	}
+	while (p < e) {
+		switch (out_str[(unsigned char)*p]) {
+		case 0:
+			p++;
+			break;
+		case 1:
 			p = bstr(p, e, &esc);
 			if (!p)
 				return NULL;
 			break;
-		case '{': case '[':
+		case 2:
 			if (++depth > PP_JSCAN_DEPTH)
 				return NULL;
 			p++;
 			break;
-		case '}': case ']':
-			if (--depth < 0)
-				return NULL;
-			p++;
-			break;
 		default:
-			if (depth == 0) {
-				while (p < e && !scalar_end[(unsigned char)*p])
-					p++;
-				return p;
-			}
 			p++;
+			if (--depth == 0)
+				return p;
 		}
-	} while (depth > 0);
-	return p;
+	}
+	return NULL;
 }
 
 /* One node object at p: its end, and its id (the last "id", as json-c
