@@ -9,6 +9,7 @@
 #include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -125,6 +126,31 @@ clean_environ(void)
 	return env;
 }
 
+/* The file execvp would run for a name without '/': the first
+ * executable regular file of that name in PATH (/bin:/usr/bin when
+ * unset), or NULL. */
+static char *
+search_path(const char *file)
+{
+	const char *p = getenv("PATH");
+
+	for (p = p ? p : "/bin:/usr/bin";;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char *path = pp_xasprintf("%.*s%s%s", (int)n, p, n ? "/" : "",
+			file);
+		struct stat st;
+
+		if (access(path, X_OK) == 0 && stat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			return path;
+		free(path);
+		if (!colon)
+			return NULL;
+		p = colon + 1;
+	}
+}
+
 /* Starts the command in a process group of its own, stdin from
  * /dev/null, stdout to outfd (or our stderr), with the signals a
  * command expects at their defaults (ignored signals stay ignored
@@ -158,6 +184,25 @@ spawn(pid_t *pid, char *const argv[], char **env, int outfd)
 	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
 		POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
 	rc = posix_spawnp(pid, argv[0], &fa, &at, argv, env);
+	if (rc == ENOEXEC) {
+		/* execvp's fallback, which posix_spawnp lacks: a file
+		 * without "#!" runs under /bin/sh */
+		char *path = strchr(argv[0], '/') ? pp_xstrdup(argv[0]) :
+			search_path(argv[0]);
+		size_t n = 0;
+		char **sh;
+
+		while (argv[n])
+			n++;
+		sh = pp_xcalloc(n + 2, sizeof *sh);
+		sh[0] = "/bin/sh";
+		sh[1] = path ? path : argv[0];
+		for (size_t i = 1; i < n; i++)
+			sh[i + 1] = argv[i];
+		rc = posix_spawn(pid, "/bin/sh", &fa, &at, sh, env);
+		free(sh);
+		free(path);
+	}
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
 	return rc;
