@@ -37,3 +37,4 @@ replay() {
 @test "the Hetzner answer corpus and findings replay cleanly" { replay hetzner; }
 @test "the trace corpus and findings replay cleanly" { replay trace; }
 @test "the template corpus and findings replay cleanly" { replay template; }
+@test "the local cloud corpus and findings replay cleanly" { replay cloudlocal; }

@@ -172,6 +172,24 @@ ARG=literal a b;c \$HOME"
 	reg_is '.nodes[0].containers[0].id' a
 }
 
+@test "a hook script without #! runs under /bin/sh, as execvp ran it" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	printf 'echo "$1>$2" >> "%s"\n' "$BATS_TEST_TMPDIR/plain.log" \
+		> "$BATS_TEST_TMPDIR/plain-hook"
+	chmod +x "$BATS_TEST_TMPDIR/plain-hook"
+	cat > "$PP_CONFIG" <<-CONF
+	drain:
+	  move_command: ["$BATS_TEST_TMPDIR/plain-hook", "{server}", "{to}"]
+	CONF
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.failed | length' 0
+	[ "$(cat "$BATS_TEST_TMPDIR/plain.log")" = 'a>T' ]
+	reg_is '.nodes[1].containers[0].id' a
+}
+
 @test "game servers with players are left to finish for the grace time" {
 	reg_node S cloud ready 8000 p:1000:running:3 q:1000:running:0
 	reg_node T cloud ready 8000

@@ -6,8 +6,10 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
+#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -108,7 +110,7 @@ is_secret(const char *entry)
 	return 0;
 }
 
-/* Built before fork so that the child only has to assign it. */
+/* The environment a command gets: ours without the secrets. */
 static char **
 clean_environ(void)
 {
@@ -124,39 +126,86 @@ clean_environ(void)
 	return env;
 }
 
-/* In the child: only async-signal-safe calls until exec. */
-static _Noreturn void
-child(char *const argv[], char **env, int errfd, int outfd)
+/* The file execvp would run for a name without '/': the first
+ * executable regular file of that name in PATH (/bin:/usr/bin when
+ * unset), or NULL. */
+static char *
+search_path(const char *file)
 {
-	struct sigaction sa;
-	sigset_t none;
-	int e, fd;
+	const char *p = getenv("PATH");
 
-	setpgid(0, 0);
-	memset(&sa, 0, sizeof sa);
-	sa.sa_handler = SIG_DFL;
-	sigemptyset(&sa.sa_mask);
-	/* ignored signals stay ignored across exec: give the hook the
-	 * defaults a command expects */
-	sigaction(SIGPIPE, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-	sigaction(SIGINT, &sa, NULL);
-	sigemptyset(&none);
-	sigprocmask(SIG_SETMASK, &none, NULL);
-	fd = open("/dev/null", O_RDONLY);
-	if (fd >= 0 && fd != 0) {
-		dup2(fd, 0);
-		close(fd);
+	for (p = p ? p : "/bin:/usr/bin";;) {
+		const char *colon = strchr(p, ':');
+		size_t n = colon ? (size_t)(colon - p) : strlen(p);
+		char *path = pp_xasprintf("%.*s%s%s", (int)n, p, n ? "/" : "",
+			file);
+		struct stat st;
+
+		if (access(path, X_OK) == 0 && stat(path, &st) == 0 &&
+		    S_ISREG(st.st_mode))
+			return path;
+		free(path);
+		if (!colon)
+			return NULL;
+		p = colon + 1;
 	}
-	dup2(outfd >= 0 ? outfd : 2, 1);
+}
+
+/* Starts the command in a process group of its own, stdin from
+ * /dev/null, stdout to outfd (or our stderr), with the signals a
+ * command expects at their defaults (ignored signals stay ignored
+ * across exec) and none blocked. posix_spawn, not fork: pp-drain runs
+ * its move hook once per game server while it holds a registry of
+ * tens of MB, and a fork copied its page tables each time and made
+ * every page it wrote afterwards a copy (issue 17). Returns 0, or the
+ * errno that kept the command from running. */
+static int
+spawn(pid_t *pid, char *const argv[], char **env, int outfd)
+{
+	posix_spawn_file_actions_t fa;
+	posix_spawnattr_t at;
+	sigset_t def, none;
+	int rc;
+
+	posix_spawn_file_actions_init(&fa);
+	posix_spawnattr_init(&at);
+	posix_spawn_file_actions_addopen(&fa, 0, "/dev/null", O_RDONLY, 0);
+	posix_spawn_file_actions_adddup2(&fa, outfd >= 0 ? outfd : 2, 1);
 	if (outfd > 1)
-		close(outfd);
-	environ = env;
-	execvp(argv[0], argv);
-	e = errno;
-	if (write(errfd, &e, sizeof e) < 0)
-		_exit(127);
-	_exit(127);
+		posix_spawn_file_actions_addclose(&fa, outfd);
+	sigemptyset(&def);
+	sigaddset(&def, SIGPIPE);
+	sigaddset(&def, SIGTERM);
+	sigaddset(&def, SIGINT);
+	sigemptyset(&none);
+	posix_spawnattr_setsigdefault(&at, &def);
+	posix_spawnattr_setsigmask(&at, &none);
+	posix_spawnattr_setpgroup(&at, 0);
+	posix_spawnattr_setflags(&at, POSIX_SPAWN_SETPGROUP |
+		POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
+	rc = posix_spawnp(pid, argv[0], &fa, &at, argv, env);
+	if (rc == ENOEXEC) {
+		/* execvp's fallback, which posix_spawnp lacks: a file
+		 * without "#!" runs under /bin/sh */
+		char *path = strchr(argv[0], '/') ? pp_xstrdup(argv[0]) :
+			search_path(argv[0]);
+		size_t n = 0;
+		char **sh;
+
+		while (argv[n])
+			n++;
+		sh = pp_xcalloc(n + 2, sizeof *sh);
+		sh[0] = "/bin/sh";
+		sh[1] = path ? path : argv[0];
+		for (size_t i = 1; i < n; i++)
+			sh[i + 1] = argv[i];
+		rc = posix_spawn(pid, "/bin/sh", &fa, &at, sh, env);
+		free(sh);
+		free(path);
+	}
+	posix_spawnattr_destroy(&at);
+	posix_spawn_file_actions_destroy(&fa);
+	return rc;
 }
 
 /* Waits for pid until deadline (monotonic; 0: none). Returns 1 when it
@@ -227,9 +276,8 @@ pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
 	size_t *outlen, struct pp_hook_status *hs, char *err, size_t errlen)
 {
 	char **env;
-	int pfd[2], ofd[2] = {-1, -1}, e = 0, wstatus = 0, rc = 1, ended = 0;
+	int ofd[2] = {-1, -1}, e = 0, wstatus = 0, rc = 1, ended = 0;
 	double deadline = timeout > 0 ? pp_monotonic() + timeout : 0;
-	ssize_t n;
 	pid_t pid;
 
 	memset(hs, 0, sizeof *hs);
@@ -240,47 +288,21 @@ pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
 		snprintf(err, errlen, "no command");
 		return -1;
 	}
-	if (pipe(pfd) < 0 || (out && pipe(ofd) < 0)) {
+	if (out && pipe(ofd) < 0) {
 		hs->kind = PP_HOOK_CANNOT_RUN;
 		snprintf(err, errlen, "cannot create pipe: %s",
 			strerror(errno));
 		return -1;
 	}
-	/* closed by a successful exec: the parent reads EOF */
-	fcntl(pfd[0], F_SETFD, FD_CLOEXEC);
-	fcntl(pfd[1], F_SETFD, FD_CLOEXEC);
 	if (out)
 		fcntl(ofd[0], F_SETFD, FD_CLOEXEC);
 	env = clean_environ();
 	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		hs->kind = PP_HOOK_CANNOT_RUN;
-		snprintf(err, errlen, "cannot fork: %s", strerror(errno));
-		close(pfd[0]);
-		close(pfd[1]);
-		if (out) {
-			close(ofd[0]);
-			close(ofd[1]);
-		}
-		free(env);
-		return -1;
-	}
-	if (pid == 0)
-		child(argv, env, pfd[1], ofd[1]);
+	e = spawn(&pid, argv, env, ofd[1]);
 	free(env);
-	/* both sides set the group, so a kill never misses it */
-	setpgid(pid, pid);
-	close(pfd[1]);
 	if (out)
 		close(ofd[1]);
-	do
-		n = read(pfd[0], &e, sizeof e);
-	while (n < 0 && errno == EINTR);
-	close(pfd[0]);
-	if (n == (ssize_t)sizeof e) {
-		while (waitpid(pid, &wstatus, 0) < 0 && errno == EINTR)
-			;
+	if (e) {
 		if (out)
 			close(ofd[0]);
 		hs->kind = PP_HOOK_CANNOT_RUN;
@@ -289,6 +311,8 @@ pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
 			strerror(e));
 		return -1;
 	}
+	/* as the child did: a kill never misses the group */
+	setpgid(pid, pid);
 	if (out) {
 		/* the output first, to its end; then the exit */
 		size_t len = 0;

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cloud/cloud.h"
+#include "cloud/cloud_lscan.h"
 #include "base/json.h"
 #include "cloud/labels.h"
 #include "base/util.h"
@@ -20,18 +21,24 @@ struct lc {
 	long server_limit;
 	double poll_interval;
 	struct pp_lock lock;
+	/* the text last read by the scanner and its servers: list, the
+	 * delete guard's get and the delete read the same bytes */
+	char *ctext;
+	size_t clen;
+	struct lc_text ct;
 };
 
-/* Loads the file (absent: an empty cloud) under a lock of mode. */
-static json_object *
-load(struct pp_cloud *c, int mode, struct pp_cloud_error *err)
+/* The file's text under a lock of mode (held on success). NULL with
+ * *absent set: no file (an empty cloud), the lock held; NULL and
+ * *absent clear: an error, no lock held. */
+static char *
+load_text(struct pp_cloud *c, int mode, size_t *len, int *absent,
+	struct pp_cloud_error *err)
 {
 	struct lc *l = c->priv;
-	json_object *o;
-	char msg[256];
 	char *text, *dir;
-	size_t len;
 
+	*absent = 0;
 	dir = pp_dirname(l->path);
 	if (pp_mkdirs(dir, 0755) < 0) {
 		pp_cloud_error_set(err, "transport", 0, 0, "cannot create "
@@ -45,20 +52,37 @@ load(struct pp_cloud *c, int mode, struct pp_cloud_error *err)
 			"cloud '%s': %s", l->path, strerror(errno));
 		return NULL;
 	}
-	text = pp_read_file(l->path, LOCAL_MAX, &len);
+	text = pp_read_file(l->path, LOCAL_MAX, len);
 	if (!text && errno == ENOENT) {
-		o = json_object_new_object();
-		json_object_object_add(o, "version", json_object_new_int(1));
-		json_object_object_add(o, "next_id", json_object_new_int(1));
-		json_object_object_add(o, "servers",
-			json_object_new_array());
-		return o;
+		*absent = 1;
+		return NULL;
 	}
 	if (!text) {
 		pp_cloud_error_set(err, "transport", 0, 0, "cannot read local "
 			"cloud '%s': %s", l->path, strerror(errno));
 		pp_unlock(&l->lock);
 		return NULL;
+	}
+	return text;
+}
+
+/* The tree of text (taken over), or of an empty cloud when text is
+ * NULL; the lock is let go on error. */
+static json_object *
+parse(struct pp_cloud *c, char *text, size_t len,
+	struct pp_cloud_error *err)
+{
+	struct lc *l = c->priv;
+	json_object *o;
+	char msg[256];
+
+	if (!text) {
+		o = json_object_new_object();
+		json_object_object_add(o, "version", json_object_new_int(1));
+		json_object_object_add(o, "next_id", json_object_new_int(1));
+		json_object_object_add(o, "servers",
+			json_object_new_array());
+		return o;
 	}
 	o = pp_json_parse(text, len, msg, sizeof msg);
 	free(text);
@@ -72,6 +96,19 @@ load(struct pp_cloud *c, int mode, struct pp_cloud_error *err)
 		return NULL;
 	}
 	return o;
+}
+
+/* Loads the file (absent: an empty cloud) under a lock of mode. */
+static json_object *
+load(struct pp_cloud *c, int mode, struct pp_cloud_error *err)
+{
+	size_t len = 0;
+	int absent;
+	char *text = load_text(c, mode, &len, &absent, err);
+
+	if (!text && !absent)
+		return NULL;
+	return parse(c, text, len, err);
 }
 
 static int
@@ -146,13 +183,112 @@ find(json_object *root, const char *key, const char *val, size_t *idx)
 	return NULL;
 }
 
+/* ---- The lean reading (cloud_lscan.c): no tree of 10,000 servers
+ * to list, find or delete one; json-c when the scanner declines. */
+
+static void
+lean_server(const struct lc_srv *v, struct pp_server *s)
+{
+	char *t = pp_lc_field(v, LCF_READY, "");
+	time_t ready = 0;
+
+	memset(s, 0, sizeof *s);
+	pp_parse_time(t, &ready);
+	free(t);
+	s->id = pp_lc_field(v, LCF_ID, "");
+	s->name = pp_lc_field(v, LCF_NAME, "");
+	s->status = pp_xstrdup(pp_now() >= ready ? "running" :
+		"initializing");
+	s->type = pp_lc_field(v, LCF_TYPE, "");
+	s->location = pp_lc_field(v, LCF_LOCATION, "");
+	s->ipv4 = pp_lc_field(v, LCF_IPV4, NULL);
+	s->private_ip = pp_lc_field(v, LCF_PIP, NULL);
+	t = pp_lc_field(v, LCF_CREATED, "");
+	pp_parse_time(t, &s->created);
+	free(t);
+	pp_lc_labels(v, &s->labels);
+}
+
+/* The first server whose id is id, or t->n. */
+static size_t
+lean_find(const struct lc_text *t, const char *id)
+{
+	size_t i = 0;
+
+	while (i < t->n && !pp_lc_field_is(&t->v[i], LCF_ID, id))
+		i++;
+	return i;
+}
+
+static void
+drop_cached(struct lc *l)
+{
+	pp_lc_text_free(&l->ct);
+	free(l->ctext);
+	l->ctext = NULL;
+	l->clen = 0;
+}
+
+/* The servers of *text (len bytes, read under the lock): those of the
+ * last text read when it holds the same bytes, else the scanner's.
+ * 0 with *t set and *text taken over, or -1 when the scanner does not
+ * take it (*text is still the caller's, for json-c). */
+static int
+lean_scan(struct pp_cloud *c, char **text, size_t len, struct lc_text **t)
+{
+	struct lc *l = c->priv;
+
+	if (!*text)
+		return -1;
+	if (!l->ctext || l->clen != len || memcmp(l->ctext, *text, len)) {
+		drop_cached(l);
+		if (pp_lc_scan(*text, len, &l->ct) < 0)
+			return -1;
+		l->ctext = *text;
+		l->clen = len;
+	} else {
+		free(*text);
+	}
+	*text = NULL;
+	*t = &l->ct;
+	return 0;
+}
+
+/* The lean reading's end: the lock let go. */
+static void
+lean_done(struct pp_cloud *c)
+{
+	struct lc *l = c->priv;
+
+	pp_unlock(&l->lock);
+}
+
 static int
 lc_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	struct pp_cloud_error *err)
 {
-	json_object *root = load(c, PP_LOCK_SH, err);
-	json_object *s;
+	struct lc_text *t;
+	json_object *root, *s;
+	size_t len = 0, i;
+	int absent;
+	char *text = load_text(c, PP_LOCK_SH, &len, &absent, err);
 
+	if (!text && !absent)
+		return -1;
+	if (lean_scan(c, &text, len, &t) == 0) {
+		int found;
+
+		i = lean_find(t, id);
+		found = i < t->n;
+		if (found)
+			lean_server(&t->v[i], out);
+		else
+			pp_cloud_error_set(err, "not_found", 404, 0, "server "
+				"with ID '%s' not found", id);
+		lean_done(c);
+		return found ? 0 : -1;
+	}
+	root = parse(c, text, len, err);
 	if (!root)
 		return -1;
 	s = find(root, "id", id, NULL);
@@ -170,14 +306,35 @@ lc_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 	struct pp_cloud_error *err)
 {
 	struct pp_selector sel;
+	struct lc_text *t;
 	json_object *root, *a;
-	char msg[256];
+	char msg[256], *text;
+	size_t len = 0;
+	int absent;
 
 	if (pp_selector_parse(selector, &sel, msg, sizeof msg) < 0) {
 		pp_cloud_error_set(err, "invalid_input", 400, 0, "%s", msg);
 		return -1;
 	}
-	root = load(c, PP_LOCK_SH, err);
+	text = load_text(c, PP_LOCK_SH, &len, &absent, err);
+	if (lean_scan(c, &text, len, &t) == 0) {
+		for (size_t i = 0; i < t->n; i++) {
+			struct pp_server s;
+
+			lean_server(&t->v[i], &s);
+			if (!pp_selector_match(&sel, &s.labels)) {
+				pp_server_free(&s);
+				continue;
+			}
+			out->v = pp_xreallocarray(out->v, out->n + 1,
+				sizeof *out->v);
+			out->v[out->n++] = s;
+		}
+		pp_selector_free(&sel);
+		lean_done(c);
+		return 0;
+	}
+	root = text || absent ? parse(c, text, len, err) : NULL;
 	if (!root) {
 		pp_selector_free(&sel);
 		return -1;
@@ -330,10 +487,39 @@ lc_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 static int
 lc_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 {
-	json_object *root = load(c, PP_LOCK_EX, err);
-	size_t idx;
-	int rc;
+	struct lc *l = c->priv;
+	struct lc_text *t;
+	json_object *root;
+	size_t idx, len = 0;
+	int rc, absent;
+	char *text = load_text(c, PP_LOCK_EX, &len, &absent, err);
 
+	if (!text && !absent)
+		return -1;
+	if (lean_scan(c, &text, len, &t) == 0) {
+		/* the server's text cut out, the rest as it was */
+		idx = lean_find(t, id);
+		rc = -1;
+		if (idx == t->n) {
+			pp_cloud_error_set(err, "not_found", 404, 0, "server "
+				"with ID '%s' not found", id);
+		} else {
+			size_t n;
+			char *s = pp_lc_without(t, l->ctext, l->clen, idx,
+				&n);
+
+			rc = pp_write_atomic(l->path, s, n, 0600);
+			if (rc < 0)
+				pp_cloud_error_set(err, "transport", 0, 0,
+					"cannot write local cloud '%s': %s",
+					l->path, strerror(errno));
+			free(s);
+			drop_cached(l);
+		}
+		lean_done(c);
+		return rc;
+	}
+	root = parse(c, text, len, err);
 	if (!root)
 		return -1;
 	if (!find(root, "id", id, &idx)) {
@@ -389,6 +575,7 @@ lc_close(struct pp_cloud *c)
 {
 	struct lc *l = c->priv;
 
+	drop_cached(l);
 	free(l->path);
 	free(l);
 }

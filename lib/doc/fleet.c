@@ -247,14 +247,22 @@ add_jstr(struct pp_buf *b, const char *s)
 	json_object_put(o);
 }
 
+/* "%lld" without printf's machinery: a tenth of pp-fleetstats at
+ * 10,000 nodes went to snprintf here (issue 17). */
 static void
 add_int(struct pp_buf *b, const char *key, long long v)
 {
-	char buf[32];
-	int n = snprintf(buf, sizeof buf, "%lld", v);
+	char buf[24], *p = buf + sizeof buf;
+	unsigned long long u = v < 0 ? 0ull - (unsigned long long)v :
+		(unsigned long long)v;
 
+	do
+		*--p = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		*--p = '-';
 	pp_buf_addstr(b, key);
-	pp_buf_add(b, buf, (size_t)n);
+	pp_buf_add(b, p, (size_t)(buf + sizeof buf - p));
 }
 
 /* The text pp_json_string(pp_node_json(n, now), 0) makes, without the

@@ -148,8 +148,8 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		return;
 	}
 	x->acted = 1;
-	rc = pp_prov_reg_open(x, &r, x->dry_run ? 0 : PP_LOCK_EX, msg,
-		sizeof msg);
+	rc = pp_prov_reg_open(x, &r, x->dry_run ? 0 :
+		PP_LOCK_EX | PP_REG_LAZY, msg, sizeof msg);
 	if (rc < 0)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", msg);
 	n = pp_registry_find(&r, node);

@@ -346,7 +346,8 @@ int
 pp_prov_reg_add(struct run *x, json_object *node, char *err, size_t errlen)
 {
 	struct pp_registry r;
-	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
+	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX | PP_REG_LAZY, err,
+	    errlen);
 
 	if (rc < 0) {
 		json_object_put(node);
@@ -384,7 +385,8 @@ pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 	struct pp_server s;
 	struct pp_node *n;
 
-	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
+	if (pp_prov_reg_open(x, &r, PP_LOCK_EX | PP_REG_LAZY, err,
+	    errlen) < 0)
 		return -1;
 	n = pp_registry_find(&r, name);
 	if (n) {
@@ -421,7 +423,8 @@ pp_prov_reg_set_server(struct run *x, const char *name,
 		.ip = s->ipv4 ? s->ipv4 : s->private_ip,
 		.private_ip = s->private_ip};
 
-	if (pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen) < 0)
+	if (pp_prov_reg_open(x, &r, PP_LOCK_EX | PP_REG_LAZY, err,
+	    errlen) < 0)
 		return -1;
 	n = pp_registry_find(&r, name);
 	if (!n) {
@@ -456,7 +459,8 @@ pp_prov_reg_ready(struct run *x, const char *id, const struct pp_server *s,
 {
 	struct pp_registry r;
 	struct pp_node *n;
-	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
+	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX | PP_REG_LAZY, err,
+	    errlen);
 
 	if (rc < 0)
 		return -1;
@@ -482,7 +486,8 @@ pp_prov_reg_remove(struct run *x, const char *id, const char *server_id,
 {
 	struct pp_registry r;
 	struct pp_node *n;
-	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX, err, errlen);
+	int rc = pp_prov_reg_open(x, &r, PP_LOCK_EX | PP_REG_LAZY, err,
+	    errlen);
 
 	if (rc < 0)
 		return -1;

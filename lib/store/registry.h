@@ -71,6 +71,7 @@ struct pp_node {
 	const char *text;     /* the node's text in the file, or NULL */
 	size_t text_len;
 	int removed;          /* by pp_registry_remove, until saved */
+	int lazy;             /* PP_REG_LAZY: only id and text are read */
 };
 
 struct pp_strings;
@@ -89,6 +90,7 @@ struct pp_registry {
 	struct pp_strings *strings; /* the index's strings (text mode) */
 	int readonly;         /* text forgotten: no edits */
 	int cacheable;        /* read from a file by pp_registry_open */
+	int lazy;             /* nodes not indexed yet (PP_REG_LAZY) */
 	size_t nnodes;
 	struct pp_node *nodes;
 	struct pp_lock lock;  /* held from open to close when locked */
@@ -122,6 +124,16 @@ int pp_registry_open(struct pp_registry *r, const char *path, int mode,
  * and the text is gone when pp_registry_open returns (as after
  * pp_registry_forget_text): peak memory is the index, not the text. */
 #define PP_REG_INDEX_ONLY 0x100
+/* Or'ed into PP_LOCK_EX: a few node-level edits are wanted, found by
+ * pp_registry_find (pp-provision). When the file is the very one a
+ * ppscale writer last checked whole and wrote or read under the
+ * exclusive lock (the stamp it leaves in the lock file: device, inode,
+ * size, mtime and ctime; writers replace the registry by rename,
+ * never in place), it is not checked again: each node is indexed when
+ * it is first found (r->nodes[i].lazy until then; do not read
+ * r->nodes directly), and pp_registry_add indexes them all. Otherwise
+ * the open is the usual one. */
+#define PP_REG_LAZY 0x200
 /* Checks and indexes the registry again (r->text, else r->root). */
 int pp_registry_index(struct pp_registry *r, char *err, size_t errlen);
 /* Parses registry text without any file (tests, fuzzing): the scanner

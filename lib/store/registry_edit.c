@@ -287,12 +287,11 @@ pp_rg_save_text(struct pp_registry *r, int reindex)
 	}
 	rc = pp_rg_reindex_spliced(r, text, len, sp);
 	free(sp);
-	if (rc == 0)
-		return 0;
-	rc = reindex_whole(r, text, len);
-	if (rc < 0) {
+	if (rc < 0 && reindex_whole(r, text, len) < 0) {
 		errno = EINVAL;
 		return -1;
 	}
+	/* the file written is checked: the next open need not */
+	pp_rg_stamp(r);
 	return 0;
 }

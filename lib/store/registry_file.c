@@ -1,6 +1,7 @@
 /* The registry file: lock, read (a file or an http(s):// or file://
  * URL), the cache of the last registry read unchanged, save, close. */
 #include <errno.h>
+#include <inttypes.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -256,6 +257,53 @@ stash(struct pp_registry *r)
 	r->strings = NULL;
 }
 
+/* ---- The stamp of a registry checked whole (PP_REG_LAZY) ----------
+ * One line in the registry's lock file, written under the exclusive
+ * lock after the whole file was checked (read by the scanner and
+ * indexed without an error) or written by a save whose splice was
+ * checked: "ppscale-registry-checked VERSION DEV INO SIZE MTIME CTIME".
+ * A lock file opened read-only (another user's) takes no stamp, and
+ * then every open checks the whole file, as before. */
+
+static size_t
+stamp_line(const struct stat *st, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "ppscale-registry-checked %s %ju %ju %jd "
+		"%jd.%09ld %jd.%09ld\n", PP_VERSION, (uintmax_t)st->st_dev,
+		(uintmax_t)st->st_ino, (intmax_t)st->st_size,
+		(intmax_t)st->st_mtim.tv_sec, (long)st->st_mtim.tv_nsec,
+		(intmax_t)st->st_ctim.tv_sec, (long)st->st_ctim.tv_nsec);
+
+	return n > 0 && (size_t)n < len ? (size_t)n : 0;
+}
+
+void
+pp_rg_stamp(struct pp_registry *r)
+{
+	char line[256];
+	size_t n;
+
+	if (r->lock.fd < 0 || !r->has_fd || !r->text)
+		return;
+	n = stamp_line(&r->st, line, sizeof line);
+	if (n && pwrite(r->lock.fd, line, n, 0) == (ssize_t)n)
+		(void)!ftruncate(r->lock.fd, (off_t)n);
+}
+
+/* Whether the lock file's stamp is the file read (r->st). */
+static int
+stamped(const struct pp_registry *r)
+{
+	char want[256], got[256];
+	size_t n = stamp_line(&r->st, want, sizeof want);
+	ssize_t k;
+
+	if (r->lock.fd < 0 || !n)
+		return 0;
+	k = pread(r->lock.fd, got, sizeof got, 0);
+	return k == (ssize_t)n && !memcmp(got, want, n);
+}
+
 /* Pages of a mapped registry given back at once (less is not worth a
  * system call). */
 #define RELEASE_STEP (1u << 20)
@@ -336,6 +384,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen)
 {
 	int index_only = (mode & PP_REG_INDEX_ONLY) != 0;
+	int lazy = (mode & PP_REG_LAZY) != 0;
 	struct stat st;
 	int fd;
 
@@ -344,7 +393,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	int rc;
 
 	memset(r, 0, sizeof *r);
-	mode &= ~PP_REG_INDEX_ONLY;
+	mode &= ~(PP_REG_INDEX_ONLY | PP_REG_LAZY);
 	r->lock.fd = -1;
 	r->path = pp_xstrdup(path);
 	if (pp_pg_is_url(path))
@@ -408,9 +457,19 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	r->fd = fd;
 	r->has_fd = 1;
 	r->st = st;
+	if (lazy && mode == PP_LOCK_EX && stamped(r)) {
+		r->text = text;
+		r->len = len;
+		if (pp_rg_load_lazy(r) == 0)
+			return 0;
+		r->text = NULL;
+		r->len = 0;
+	}
 	rc = pp_rg_load(r, text, len, 0, err, errlen);
 	if (rc < 0)
 		pp_unlock(&r->lock);
+	else if (mode == PP_LOCK_EX)
+		pp_rg_stamp(r);
 	if (rc == 0 && index_only)
 		pp_registry_forget_text(r);
 	return rc;

@@ -484,7 +484,7 @@ pp_rg_load(struct pp_registry *r, char *text, size_t len, int tree_only,
 		free(text);
 		return pp_rg_bad(err, errlen, name, "empty input");
 	}
-	if (!tree_only) {
+	if (tree_only <= 0) {
 		rc = pp_rg_index_text(r, err, errlen);
 		if (rc != NOT_TAKEN || tree_only < 0) {
 			if (rc == NOT_TAKEN)

@@ -120,6 +120,17 @@ void pp_rg_hold_written(struct pp_registry *r);
 /* ... and lets it go (the text no longer is the file's) */
 void pp_rg_close_fd(struct pp_registry *r);
 
+/* registry_lazy.c: PP_REG_LAZY's reading of r->text (the ids and
+ * the nodes' spans; NOT_TAKEN: the whole index must read it), one
+ * node's index, and all of them */
+int pp_rg_load_lazy(struct pp_registry *r);
+int pp_rg_index_lazy(struct pp_registry *r, struct pp_node *n);
+int pp_rg_index_all_lazy(struct pp_registry *r);
+
+/* registry_file.c: the stamp of a file checked whole, in its lock
+ * file (r->lock held exclusive, r->st the file's stat) */
+void pp_rg_stamp(struct pp_registry *r);
+
 /* registry_edit.c: node objects, the splice */
 json_object *pp_rg_node_obj(struct pp_node *n);
 int pp_rg_add_node(struct pp_buf *b, const struct pp_node *n);

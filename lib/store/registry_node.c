@@ -17,7 +17,7 @@ pp_registry_find(struct pp_registry *r, const char *id)
 		struct pp_node *n = &r->nodes[i];
 
 		if (!n->removed && !strcmp(n->id, id))
-			return n;
+			return n->lazy && pp_rg_index_lazy(r, n) < 0 ? NULL : n;
 	}
 	return NULL;
 }
@@ -324,6 +324,11 @@ pp_registry_add(struct pp_registry *r, json_object *node)
 	const char *sid = pp_jstr(pp_jget(node, "cloud"), "server_id", "");
 	int dup = 0;
 
+	/* every node's server id is wanted */
+	if (r->lazy && pp_rg_index_all_lazy(r) < 0) {
+		json_object_put(node);
+		return 1;
+	}
 	for (size_t i = 0; i < r->nnodes && !dup; i++) {
 		const struct pp_node *n = &r->nodes[i];
 

@@ -9,12 +9,16 @@
  * a node added) must write the same registry whichever way it was read:
  * the spliced text, read back by json-c, is json-c's edited tree.
  * The node summaries pp-fleetstats writes by hand must be json-c's
- * serialisation of the same summaries, to the byte. */
+ * serialisation of the same summaries, to the byte. The lazy reading
+ * (PP_REG_LAZY, for a file a stamp says was checked) stays within any
+ * bytes, and on text the scanner indexes gives the same index node by
+ * node. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "fuzz.h"
+#include "store/registry_int.h"
 
 static int
 same_str(const char *a, const char *b)
@@ -145,6 +149,37 @@ edited(struct pp_registry *r)
 	return text;
 }
 
+/* The lazy reading of the same bytes; full: the scanner's index of
+ * them, or NULL when it did not take them. */
+static void
+lazy_check(const uint8_t *data, size_t size, const struct pp_registry *full)
+{
+	struct pp_registry z;
+
+	memset(&z, 0, sizeof z);
+	z.lock.fd = -1;
+	z.path = pp_xstrdup("fuzz");
+	z.text = pp_rg_copy_text((const char *)data, size);
+	z.len = size;
+	if (pp_rg_load_lazy(&z) == 0) {
+		int all = 1;
+
+		for (size_t i = 0; i < z.nnodes; i++)
+			if (pp_rg_index_lazy(&z, &z.nodes[i]) < 0)
+				all = 0;
+		if (full && !all) {
+			fprintf(stderr, "a node the scanner indexed is not "
+				"indexed lazily\n");
+			abort();
+		}
+		if (full)
+			same_index(full, &z);
+	}
+	pp_rg_free_index(&z);
+	free(z.text);
+	free(z.path);
+}
+
 int
 LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -160,6 +195,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		err, sizeof err);
 	trc = pp_registry_parse_tree(&t, (const char *)data, size, "fuzz",
 		terr, sizeof terr);
+	lazy_check(data, size, rc == 0 && r.text ? &r : NULL);
 	/* what pp-fleetstats makes of it, before the edits below */
 	if (trc == 0) {
 		json_object *a, *b;

@@ -7,7 +7,10 @@
  *   regtool twice FILE NODE CMD      print NODE's total_ram_mb, run the
  *                                    shell command CMD, print it again
  *                                    (one process: the second open may
- *                                    use what the first one read) */
+ *                                    use what the first one read)
+ *   regtool lazy FILE NODE STATUS    as touch, opened PP_REG_LAZY; prints
+ *                                    "lazy" or "whole" (how it was read)
+ *                                    and the nodes indexed */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -31,6 +34,25 @@ main(int argc, char **argv)
 		if (!n || pp_status_parse(argv[4]) < 0)
 			pp_die(2, "no node '%s' or bad status", argv[3]);
 		pp_node_set_status(n, pp_status_parse(argv[4]));
+		if (pp_registry_save(&r) < 0)
+			pp_die(1, "cannot save:");
+		pp_registry_close(&r);
+		return 0;
+	}
+	if (argc == 5 && !strcmp(argv[1], "lazy")) {
+		size_t indexed = 0;
+		int lazy;
+
+		if (pp_registry_open(&r, argv[2], PP_LOCK_EX | PP_REG_LAZY,
+		    err, sizeof err) < 0)
+			pp_die(2, "%s", err);
+		lazy = r.lazy;
+		if (pp_status_parse(argv[4]) < 0 || pp_registry_set_status(&r,
+		    argv[3], pp_status_parse(argv[4])) < 0)
+			pp_die(2, "no node '%s' or bad status", argv[3]);
+		for (size_t i = 0; i < r.nnodes; i++)
+			indexed += !r.nodes[i].lazy;
+		printf("%s %zu\n", lazy ? "lazy" : "whole", indexed);
 		if (pp_registry_save(&r) < 0)
 			pp_die(1, "cannot save:");
 		pp_registry_close(&r);

@@ -1,0 +1,88 @@
+#!/usr/bin/env bats
+# PP_REG_LAZY (issue 17): an edit of a few nodes (pp-provision marking a
+# node ready, forgetting one) does not check and index the whole
+# registry again when the file is the very one a ppscale writer last
+# checked whole; it finds its nodes by id and indexes those. The stamp
+# that says so lives in the registry's lock file.
+bats_require_minimum_version 1.5.0
+
+setup() {
+	load 'test_helper/common'
+	pp_isolate
+	R=$BATS_TEST_TMPDIR/r.json
+	cp "$FIXTURES/small-registry.json" "$R"
+}
+
+regtool() { "$BUILD/unit/regtool" "$@"; }
+
+# stamp FILE: the line a writer leaves, forged from FILE's stat
+stamp() {
+	local v
+	v=$(pp-registry --version | awk '{ print $NF }')
+	printf 'ppscale-registry-checked %s %s\n' "$v" \
+		"$(stat -c '%d %i %s %.9Y %.9Z' "$1")" > "$1.lock"
+}
+
+@test "an edit after a ppscale write reads only the node it edits" {
+	run regtool lazy "$R" cloud-a draining
+	assert_success
+	assert_output "whole 6"
+	grep -q '^ppscale-registry-checked ' "$R.lock"
+	before=$(jq -c 'del(.nodes[1])' "$R")
+	run regtool lazy "$R" cloud-s unhealthy
+	assert_success
+	assert_output "lazy 1"
+	output=$(cat "$R")
+	jq_is '[.nodes[] | .status] | join(",")' \
+		ready,draining,unhealthy,provisioning,draining,unhealthy
+	assert_equal "$(jq -c 'del(.nodes[1]) | .nodes[1].status = "ready"' "$R")" \
+		"$(jq -c '.nodes[1].status = "ready"' <<< "$before")"
+	# and what it wrote is stamped in turn
+	run regtool lazy "$R" cloud-s ready
+	assert_output "lazy 1"
+	run --separate-stderr pp-fleetstats --no-record -r "$R"
+	assert_success
+}
+
+@test "a registry changed by another writer is checked whole again" {
+	regtool lazy "$R" cloud-a draining > /dev/null
+	# replaced (a new inode), with a bad node the edit does not touch
+	jq '.nodes[5].status = "bogus"' "$R" > "$R.new"
+	mv "$R.new" "$R"
+	run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+	assert_failure 2
+	assert_stderr_contains "cloud-u"
+	assert_stderr_contains "status"
+	# changed in place, the same size
+	jq -c '.nodes[5].status = "ready"' "$FIXTURES/small-registry.json" > "$R"
+	regtool lazy "$R" cloud-a draining > /dev/null
+	sed -i 's/"ready"/"bogus"/' "$R"
+	run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+	assert_failure 2
+	assert_stderr_contains "bogus"
+}
+
+@test "a forged stamp on a bad file is no way past its bytes" {
+	# a node that does not pass its own check is not found, with a
+	# warning; the others are edited
+	jq -c '.nodes[5].status = "bogus"' "$R" > "$R.new"
+	mv "$R.new" "$R"
+	stamp "$R"
+	run --separate-stderr regtool lazy "$R" cloud-u ready
+	assert_failure 2
+	assert_stderr_contains "status"
+	stamp "$R"
+	run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+	assert_success
+	assert_output "lazy 1"
+	# text that is no JSON: the whole reading judges it
+	for bad in '{"nodes":[{"id":"cloud-s"' '{"nodes":[{"id":"cloud-s",' \
+	    '{"nodes":[{"id":"cloud-s","x":"' '{"nodes":[{"id":"cloud-s"}' \
+	    '{"nodes":[{"id":"cloud-s","a":[[[[[[[[[[[[[[[[[[[[1]]]]]]]]]]]]]]]]]]]}]}' \
+	    '{"nodes":[{"id":"cloud-s","status":"ready"}]}'; do
+		printf '%s' "$bad" > "$R"
+		stamp "$R"
+		run --separate-stderr regtool lazy "$R" cloud-s ready
+		assert_failure 2
+	done
+}
