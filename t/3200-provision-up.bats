@@ -206,6 +206,33 @@ posts() {
 		.status == "provisioning")] | length') == 5 ]]
 }
 
+@test "parallel creates: the count's creates are all sent first, then their actions and start_servers are polled together" {
+	# actions by time, as the real API: create_server 1 s, then
+	# start_server 1 s; one after the other would take 10 s and more
+	fake_config '{"action_seconds": 1}' >/dev/null
+	SECONDS=0
+	run --separate-stderr pp-provision < <(decision scale_up 5)
+	assert_success
+	(( SECONDS < 8 )) || fail "took $SECONDS s"
+	jq_is '[.provision.servers[] | select(.status == "provisioning")] | length' 5
+	[[ $(posts) == 5 ]]
+	[[ $(fake_state | jq '[.servers[] | select(.status == "running")] | length') == 5 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud" and .status ==
+		"provisioning" and .cloud.server_id != null)] | length') == 5 ]]
+	# the five POSTs come before the first action poll
+	run jq -r '[.requests[] | select(.path == "/actions" or .method ==
+		"POST") | .method + " " + .path] | .[0:6] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "POST /servers,POST /servers,POST /servers,POST /servers,POST /servers,GET /actions"
+	# one poll asks for the ten actions (create_server, start_server)
+	run jq -r '[.requests[] | select(.path == "/actions")][0].query |
+		[scan("id=[0-9]+")] | length' <<<"$(fake_log)"
+	assert_output 10
+	# no action polled alone
+	[[ $(fake_log | jq '[.requests[] | select(.path |
+		startswith("/actions/"))] | length') == 0 ]]
+}
+
 @test "a slow create action is reported with the time waited, and its server stays registered until it runs" {
 	sed -i 's/^cloud:$/cloud:\n  action_timeout: 1s/' "$PP_CONFIG"
 	fake_config '{"action_polls": 12}' >/dev/null
