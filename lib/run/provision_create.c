@@ -84,8 +84,10 @@ pp_prov_adopt(struct run *x, const char *role)
 		if (!lrole || (strcmp(lrole, "worker") &&
 		    strcmp(lrole, "spare")))
 			lrole = role;
-		st = s->status && !strcmp(s->status, "running") ? "ready" :
-			"provisioning";
+		/* like any new node: provisioning until the platform
+		 * marks it ready (its agent joined), cloud.join_timeout
+		 * counted from the server's creation */
+		st = "provisioning";
 		e = pp_prov_entry(x, "adopt", s->name, s->id, s->name, s->type,
 			s->location, lrole);
 		pp_prov_entry_ips(e, s);
@@ -109,9 +111,8 @@ pp_prov_adopt(struct run *x, const char *role)
 		pp_prov_event(x, PP_EV_NODE_PROVISIONING, s->name, s->id,
 			s->type, s->location, "success", "adopted an "
 			"unregistered server of ours");
-		if (!strcmp(st, "ready"))
-			pp_prov_event(x, PP_EV_NODE_ADDED, s->name, s->id,
-				s->type, s->location, "success", "adopted");
+		if (s->status && !strcmp(s->status, "running"))
+			pp_prov_promote(x, s->name, s, e, "adopted");
 		else if (booting_or_running(s->status))
 			pp_prov_add_waiter(x, s->name, s->id, pp_monotonic(),
 				e);
