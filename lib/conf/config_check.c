@@ -50,7 +50,9 @@ shown(struct pp_conf_ctx *x, const struct pp_conf_slot *k, char *buf,
 
 	if (n && n->type == YAML_SCALAR_NODE)
 		return pp_conf_scalar(n);
-	snprintf(buf, len, "%g", number(x->c, k));
+	/* a duration from the defaults: say the unit */
+	snprintf(buf, len, "%g%s", number(x->c, k), k->k->type == PP_T_DUR ?
+		"s" : "");
 	return buf;
 }
 

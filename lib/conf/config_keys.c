@@ -76,7 +76,7 @@ const struct pp_conf_key pp_config_keys[] = {
 		"how long the server-type catalog is cached"),
 	K(cloud.boot_timeout, "cloud.boot_timeout", PP_T_DUR, "10m",
 		"a server not running by then is deleted",
-		.range = PP_POSITIVE),
+		.range = PP_POSITIVE, .at_most = "cloud.join_timeout"),
 	K(cloud.join_timeout, "cloud.join_timeout", PP_T_DUR, "15m",
 		"a new node the platform has not marked ready this long after "
 		"its creation (its agent never joined) is deleted",
