@@ -318,8 +318,17 @@ node.removed"
 	run --separate-stderr pp-provision < <(decision scale_up 2)
 	assert_success
 	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
-		adopt:ready,create:provisioning
+		adopt:provisioning,create:provisioning
 	jq_is '.provision.servers[0].name' pp-orphan
+	# like any new node: provisioning, with its address, until the
+	# platform marks it ready (no node.added of our own)
+	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .status') == \
+		provisioning ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .ip') == \
+		$(fake_state | jq -r '.servers[] | select(.name ==
+		"pp-orphan") | .public_net.ipv4.ip') ]]
+	run jq -r 'select(.type == "node.added") | .node' "$EVENTS"
+	assert_output ""
 	assert_stderr_contains "adopting server 'pp-orphan'"
 	[[ $(posts) == 1 ]]
 	[[ $(reg '[.nodes[].id] | map(select(. == "pp-orphan" or
@@ -345,9 +354,16 @@ node.removed"
 	pp-fleetstats --now 2026-11-27T10:14:00Z > "$BATS_TEST_TMPDIR/fs"
 	[[ $(pp-decide --now 2026-11-27T10:14:00Z < "$BATS_TEST_TMPDIR/fs" \
 		2>/dev/null | jq .decision.figures.pending_ram_mb) == 3584 ]]
+	# and so do pp-fleetstats' figures and pp-status
+	[[ $(jq .fleet.pending_ram_mb "$BATS_TEST_TMPDIR/fs") == 3584 ]]
+	[[ $(pp-status --json --now 2026-11-27T10:14:00Z |
+		jq .fleet.pending_ram_mb) == 3584 ]]
 	pp-fleetstats --now 2026-11-27T10:16:00Z > "$BATS_TEST_TMPDIR/fs"
 	[[ $(pp-decide --now 2026-11-27T10:16:00Z < "$BATS_TEST_TMPDIR/fs" \
 		2>/dev/null | jq .decision.figures.pending_ram_mb) == 0 ]]
+	[[ $(jq .fleet.pending_ram_mb "$BATS_TEST_TMPDIR/fs") == 0 ]]
+	[[ $(pp-status --json --now 2026-11-27T10:16:00Z |
+		jq .fleet.pending_ram_mb) == 0 ]]
 	: > "$EVENTS"
 	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
 		< <(decision none)
