@@ -74,6 +74,9 @@ holidays: [2026-12-5, christmas]\n|line 1: 'holidays': '2026-12-5' is not a date
 holidays:\n  - 2026-12-24\n  - christmas\n|line 3: 'holidays': 'christmas' is not a date
 holidays: [2026-02-30]\n|line 1: 'holidays': '2026-02-30' is not a date
 cloud:\n  provider: hetzer\n|line 2: 'cloud.provider' must be local or hetzner, not 'hetzer'
+cloud:\n  ready_check: health\n|line 2: 'cloud.ready_check' is health: set 'cloud.health_url'
+cloud:\n  ready_check: agent\n|line 2: 'cloud.ready_check' must be registry or health, not 'agent'
+cloud:\n  health_url: file:///etc/passwd\n|line 2: 'cloud.health_url' must be an http:// or https:// URL
 cloud:\n  type_choice: fastest\n|line 2: 'cloud.type_choice' must be cheapest_per_gb, smallest_fit or cheapest, not 'fastest'
 limits:\n  max_hourly_eur: -5\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not '-5'
 limits:\n  max_hourly_eur: 0\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not '0'

@@ -380,6 +380,36 @@ node.removed $name"
 	assert_output 1
 }
 
+@test "cloud.ready_check health: a new node is ready once its agent's health endpoint answers 2xx" {
+	local www="$BATS_TEST_TMPDIR/www"
+	mkdir -p "$www"
+	http_serve "$www"
+	prov_setup hetzner "  ready_check: health
+  health_url: http://127.0.0.1:$HTTP_PORT/{name}/health"
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' provisioning
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	assert_stderr_contains "health endpoint http://127.0.0.1:$HTTP_PORT/$name/health does not answer 2xx yet (HTTP 404)"
+	[[ $(reg ".nodes[1].status") == provisioning ]]
+	# not yet: the next cycle asks again and leaves it
+	run --separate-stderr pp-provision < <(decision none)
+	assert_success
+	[[ $(reg ".nodes[1].status") == provisioning ]]
+	# the agent answers: ready, with its node.added
+	mkdir -p "$www/$name"
+	echo ok > "$www/$name/health"
+	: > "$EVENTS"
+	run --separate-stderr pp-provision < <(decision none)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' promote:ready
+	[[ $(reg ".nodes[1].status") == ready ]]
+	run jq -r '.type + " " + .node' "$EVENTS"
+	assert_output "node.added $name"
+	grep -q "GET /$name/health" "$BATS_TEST_TMPDIR/http.log"
+	kill "$HTTP_PID" 2>/dev/null || true
+}
+
 @test "a node the platform marked ready before cloud.join_timeout is left alone" {
 	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
 		< <(decision scale_up 1)

@@ -211,6 +211,15 @@ char *pp_cloud_selector(const struct pp_config *cfg);
  * name (NULL: any name). 0 with the reason in why when it is not. */
 int pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
 	const char *name, char *why, size_t len);
+/* cloud.ready_check health: the node's health URL from
+ * cloud.health_url ({ip}: the public address, else the private one;
+ * {private_ip}; {name}), NULL when unset or an address it needs is
+ * unknown. Caller frees. */
+char *pp_cloud_health_url(const struct pp_config *cfg, const char *name,
+	const char *ip, const char *private_ip);
+/* 1 when url answers 2xx within a few seconds; 0 with why in err. */
+int pp_cloud_health(const char *url, char *err, size_t len);
+
 /* The labels every server we create carries: cloud.labels, the
  * managed_by label and the pool; role added when not NULL. */
 void pp_cloud_labels(const struct pp_config *cfg, const char *role,
