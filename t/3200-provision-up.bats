@@ -240,6 +240,9 @@ posts() {
 	assert_success
 	assert_stderr_contains "still running after"
 	assert_stderr_contains "s (cloud.action_timeout): it stays provisioning"
+	# the time actually waited, not the deadline's
+	jq_is '.provision.servers[0].actions_waited_seconds |
+		. >= 0.5 and . < 5' true
 	jq_is .provision.status done
 	jq_is '.provision.servers[0].status' provisioning
 	jq_is '.provision.servers[0].error' null
