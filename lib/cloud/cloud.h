@@ -90,8 +90,9 @@ struct pp_cloud;
 /* A provider. Every operation returns 0, or -1 with *err filled. */
 struct pp_cloud_ops {
 	const char *name;     /* "hetzner", "local" */
-	/* Creates a server and waits for the create action to succeed (a
-	 * server whose create action failed is deleted again). *out is the
+	/* Creates a server and waits for its actions (create_server and
+	 * its next_actions) to succeed (a server whose create failed is
+	 * deleted again). *out is the
 	 * server as created (usually "initializing"). The POST is sent at
 	 * most once per attempt; after an outcome it cannot read (no
 	 * answer, a timeout, a 5xx, a uniqueness_error) it looks the name

@@ -348,7 +348,10 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 			pp_buf_free(&path);
 			return;
 		}
-		if (pp_monotonic() + poll > t0 + timeout) {
+		if (pp_monotonic() + poll > t0 + timeout ||
+		    pp_interrupted()) {
+			/* created all the same: their nodes stay
+			 * provisioning and a later look decides */
 			for (size_t i = 0; i < n; i++) {
 				if (v[i].state)
 					continue;
@@ -356,9 +359,10 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 				v[i].waited = pp_monotonic() - t0;
 				pp_cloud_error_set(&v[i].err, "timeout", 0, 1,
 					"create server %s: its actions are still "
-					"running after %.1f s "
-					"(cloud.action_timeout)",
-					v[i].server_id, v[i].waited);
+					"running after %.1f s (%s)",
+					v[i].server_id, v[i].waited,
+					pp_interrupted() ? "interrupted" :
+					"cloud.action_timeout");
 			}
 			pp_buf_free(&path);
 			return;
