@@ -135,4 +135,19 @@ names() {
 	run jq -r '[.requests[] | .method + " " + .path] | join(",")' \
 		<<<"$(fake_log)"
 	assert_output "GET /servers,GET /servers"
+	# the whole cycle (pp-decide and pp-drain send none), its node
+	# marked ready by the platform: still 2
+	pp-registry status "$(reg '.nodes[] | select(.kind == "cloud") |
+		.id')" ready
+	printf 'policies:\n  spare:\n    enabled: false\n  headroom:\n    enabled: false\n' \
+		>> "$PP_CONFIG"
+	fake_ctl DELETE /log >/dev/null
+	pp-fleetstats --now "$NOW" --reconcile | pp-decide --now "$NOW" |
+		pp-drain --now "$NOW" | pp-provision --now "$NOW" \
+		> "$BATS_TEST_TMPDIR/cycle"
+	jq_is_file() { [[ $(jq -r "$1" "$BATS_TEST_TMPDIR/cycle") == "$2" ]]; }
+	jq_is_file .decision.action none
+	run jq -r '[.requests[] | .method + " " + .path] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "GET /servers,GET /servers"
 }
