@@ -74,6 +74,9 @@ holidays: [2026-12-5, christmas]\n|line 1: 'holidays': '2026-12-5' is not a date
 holidays:\n  - 2026-12-24\n  - christmas\n|line 3: 'holidays': 'christmas' is not a date
 holidays: [2026-02-30]\n|line 1: 'holidays': '2026-02-30' is not a date
 cloud:\n  provider: hetzer\n|line 2: 'cloud.provider' must be local or hetzner, not 'hetzer'
+cloud:\n  ready_check: health\n|line 2: 'cloud.ready_check' is health: set 'cloud.health_url'
+cloud:\n  ready_check: agent\n|line 2: 'cloud.ready_check' must be registry or health, not 'agent'
+cloud:\n  health_url: file:///etc/passwd\n|line 2: 'cloud.health_url' must be an http:// or https:// URL
 cloud:\n  type_choice: fastest\n|line 2: 'cloud.type_choice' must be cheapest_per_gb, smallest_fit or cheapest, not 'fastest'
 limits:\n  max_hourly_eur: -5\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not '-5'
 limits:\n  max_hourly_eur: 0\n|line 2: 'limits.max_hourly_eur' must be greater than 0, not '0'
@@ -92,6 +95,8 @@ cloud:\n  reserved_ram_mb: -512\n|line 2: 'cloud.reserved_ram_mb' must be 0 or m
 cloud:\n  poll_interval: 0\n|line 2: 'cloud.poll_interval' must be above 0 and at most 3600, not '0'
 cloud:\n  retries: -1\n|line 2: 'cloud.retries' must be at least 0 and at most 100, not '-1'
 cloud:\n  retry_base: 5\n  retry_max: 1\n|line 3: 'cloud.retry_base' (5) must be at most 'cloud.retry_max' (1)
+cloud:\n  join_timeout: 5m\n|line 2: 'cloud.boot_timeout' (600s) must be at most 'cloud.join_timeout' (5m)
+cloud:\n  boot_timeout: 20m\n|line 2: 'cloud.boot_timeout' (20m) must be at most 'cloud.join_timeout' (900s)
 cloud:\n  request_timeout: 0\n|line 2: 'cloud.request_timeout' must be greater than 0, not '0'
 cloud_init:\n  agent_port: 70000\n|line 2: 'cloud_init.agent_port' must be at least 1 and at most 65535, not '70000'
 history:\n  retention: 0\n|line 2: 'history.retention' must be greater than 0

@@ -47,7 +47,7 @@ fake_count() {
 	fake_log | jq "[.requests[] | select($1)] | length"
 }
 
-@test "creates a server with our labels and polls its create action" {
+@test "creates a server with our labels and polls its create action and start_server together" {
 	run --separate-stderr cloudctl create pp-a cx23 nbg1
 	assert_success
 	jq_is .result.status initializing
@@ -55,7 +55,7 @@ fake_count() {
 	jq_is .result.labels.managed_by ppscale
 	jq_is .requests 2
 	jq_is '[.log[] | .method + " " + .path] | join(",")' \
-		"POST /servers,GET /actions/9000001"
+		"POST /servers,GET /actions?id=9000001&id=9000002&per_page=50&page=1&sort=id:asc"
 	jq_is '.log[0].body.labels.pool' default
 	jq_is '.log[0].body.image' debian-12
 	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
@@ -258,7 +258,7 @@ fake_count() {
 	run --separate-stderr cloudctl create pp-a cx23 nbg1
 	assert_success
 	jq_is '[.log[] | .method + " " + .path] | join(",")' \
-		"POST /servers,GET /servers?name=pp-a&per_page=50&page=1&sort=id:asc,POST /servers,GET /actions/9000001"
+		"POST /servers,GET /servers?name=pp-a&per_page=50&page=1&sort=id:asc,POST /servers,GET /actions?id=9000001&id=9000002&per_page=50&page=1&sort=id:asc"
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 

@@ -206,6 +206,33 @@ posts() {
 		.status == "provisioning")] | length') == 5 ]]
 }
 
+@test "parallel creates: the count's creates are all sent first, then their actions and start_servers are polled together" {
+	# actions by time, as the real API: create_server 1 s, then
+	# start_server 1 s; one after the other would take 10 s and more
+	fake_config '{"action_seconds": 1}' >/dev/null
+	SECONDS=0
+	run --separate-stderr pp-provision < <(decision scale_up 5)
+	assert_success
+	(( SECONDS < 8 )) || fail "took $SECONDS s"
+	jq_is '[.provision.servers[] | select(.status == "provisioning")] | length' 5
+	[[ $(posts) == 5 ]]
+	[[ $(fake_state | jq '[.servers[] | select(.status == "running")] | length') == 5 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud" and .status ==
+		"provisioning" and .cloud.server_id != null)] | length') == 5 ]]
+	# the five POSTs come before the first action poll
+	run jq -r '[.requests[] | select(.path == "/actions" or .method ==
+		"POST") | .method + " " + .path] | .[0:6] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "POST /servers,POST /servers,POST /servers,POST /servers,POST /servers,GET /actions"
+	# one poll asks for the ten actions (create_server, start_server)
+	run jq -r '[.requests[] | select(.path == "/actions")][0].query |
+		[scan("id=[0-9]+")] | length' <<<"$(fake_log)"
+	assert_output 10
+	# no action polled alone
+	[[ $(fake_log | jq '[.requests[] | select(.path |
+		startswith("/actions/"))] | length') == 0 ]]
+}
+
 @test "a slow create action is reported with the time waited, and its server stays registered until it runs" {
 	sed -i 's/^cloud:$/cloud:\n  action_timeout: 1s/' "$PP_CONFIG"
 	fake_config '{"action_polls": 12}' >/dev/null
@@ -213,6 +240,9 @@ posts() {
 	assert_success
 	assert_stderr_contains "still running after"
 	assert_stderr_contains "s (cloud.action_timeout): it stays provisioning"
+	# the time actually waited, not the deadline's
+	jq_is '.provision.servers[0].actions_waited_seconds |
+		. >= 0.5 and . < 5' true
 	jq_is .provision.status done
 	jq_is '.provision.servers[0].status' provisioning
 	jq_is '.provision.servers[0].error' null
@@ -291,8 +321,17 @@ node.removed"
 	run --separate-stderr pp-provision < <(decision scale_up 2)
 	assert_success
 	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
-		adopt:ready,create:provisioning
+		adopt:provisioning,create:provisioning
 	jq_is '.provision.servers[0].name' pp-orphan
+	# like any new node: provisioning, with its address, until the
+	# platform marks it ready (no node.added of our own)
+	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .status') == \
+		provisioning ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .ip') == \
+		$(fake_state | jq -r '.servers[] | select(.name ==
+		"pp-orphan") | .public_net.ipv4.ip') ]]
+	run jq -r 'select(.type == "node.added") | .node' "$EVENTS"
+	assert_output ""
 	assert_stderr_contains "adopting server 'pp-orphan'"
 	[[ $(posts) == 1 ]]
 	[[ $(reg '[.nodes[].id] | map(select(. == "pp-orphan" or
@@ -318,9 +357,16 @@ node.removed"
 	pp-fleetstats --now 2026-11-27T10:14:00Z > "$BATS_TEST_TMPDIR/fs"
 	[[ $(pp-decide --now 2026-11-27T10:14:00Z < "$BATS_TEST_TMPDIR/fs" \
 		2>/dev/null | jq .decision.figures.pending_ram_mb) == 3584 ]]
+	# and so do pp-fleetstats' figures and pp-status
+	[[ $(jq .fleet.pending_ram_mb "$BATS_TEST_TMPDIR/fs") == 3584 ]]
+	[[ $(pp-status --json --now 2026-11-27T10:14:00Z |
+		jq .fleet.pending_ram_mb) == 3584 ]]
 	pp-fleetstats --now 2026-11-27T10:16:00Z > "$BATS_TEST_TMPDIR/fs"
 	[[ $(pp-decide --now 2026-11-27T10:16:00Z < "$BATS_TEST_TMPDIR/fs" \
 		2>/dev/null | jq .decision.figures.pending_ram_mb) == 0 ]]
+	[[ $(jq .fleet.pending_ram_mb "$BATS_TEST_TMPDIR/fs") == 0 ]]
+	[[ $(pp-status --json --now 2026-11-27T10:16:00Z |
+		jq .fleet.pending_ram_mb) == 0 ]]
 	: > "$EVENTS"
 	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
 		< <(decision none)
@@ -335,6 +381,36 @@ node.removed"
 node.removed $name"
 	run jq -r '.counters.pp_scaling_events_total["action=failed_boot,result=failed"]' "$STATE"
 	assert_output 1
+}
+
+@test "cloud.ready_check health: a new node is ready once its agent's health endpoint answers 2xx" {
+	local www="$BATS_TEST_TMPDIR/www"
+	mkdir -p "$www"
+	http_serve "$www"
+	prov_setup hetzner "  ready_check: health
+  health_url: http://127.0.0.1:$HTTP_PORT/{name}/health"
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' provisioning
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	assert_stderr_contains "health endpoint http://127.0.0.1:$HTTP_PORT/$name/health does not answer 2xx yet (HTTP 404)"
+	[[ $(reg ".nodes[1].status") == provisioning ]]
+	# not yet: the next cycle asks again and leaves it
+	run --separate-stderr pp-provision < <(decision none)
+	assert_success
+	[[ $(reg ".nodes[1].status") == provisioning ]]
+	# the agent answers: ready, with its node.added
+	mkdir -p "$www/$name"
+	echo ok > "$www/$name/health"
+	: > "$EVENTS"
+	run --separate-stderr pp-provision < <(decision none)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' promote:ready
+	[[ $(reg ".nodes[1].status") == ready ]]
+	run jq -r '.type + " " + .node' "$EVENTS"
+	assert_output "node.added $name"
+	grep -q "GET /$name/health" "$BATS_TEST_TMPDIR/http.log"
+	kill "$HTTP_PID" 2>/dev/null || true
 }
 
 @test "a node the platform marked ready before cloud.join_timeout is left alone" {

@@ -71,9 +71,17 @@ names() {
 	[[ $(names) == pp-orph02 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .id + ":" +
 		.cloud.server_id + ":" + .status] | join(",")') == \
-		"pp-orph02:$sid:ready" ]]
+		"pp-orph02:$sid:provisioning" ]]
 	run jq -r '.counters.pp_scaling_events_total["action=adopt_orphan,result=success"]' "$STATE"
 	assert_output 1
+	# like any new node it waits for the platform's mark, and
+	# cloud.join_timeout counts from the server's creation (09:00):
+	# at 10:00 its agent has not joined for an hour
+	run --separate-stderr pp-provision --now "$NOW" < <(decision none 0)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' expire:deleted
+	jq_is '.provision.servers[0].error.code' join_timeout
+	[[ $(names) == "" ]]
 }
 
 @test "servers of another pool are neither adopted, nor deleted, nor counted as pending" {
@@ -124,6 +132,21 @@ names() {
 	fake_ctl DELETE /log >/dev/null
 	pp-fleetstats --now "$NOW" --reconcile | pp-provision --now "$NOW" \
 		>/dev/null
+	run jq -r '[.requests[] | .method + " " + .path] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "GET /servers,GET /servers"
+	# the whole cycle (pp-decide and pp-drain send none), its node
+	# marked ready by the platform: still 2
+	pp-registry status "$(reg '.nodes[] | select(.kind == "cloud") |
+		.id')" ready
+	printf 'policies:\n  spare:\n    enabled: false\n  headroom:\n    enabled: false\n' \
+		>> "$PP_CONFIG"
+	fake_ctl DELETE /log >/dev/null
+	pp-fleetstats --now "$NOW" --reconcile | pp-decide --now "$NOW" |
+		pp-drain --now "$NOW" | pp-provision --now "$NOW" \
+		> "$BATS_TEST_TMPDIR/cycle"
+	jq_is_file() { [[ $(jq -r "$1" "$BATS_TEST_TMPDIR/cycle") == "$2" ]]; }
+	jq_is_file .decision.action none
 	run jq -r '[.requests[] | .method + " " + .path] | join(",")' \
 		<<<"$(fake_log)"
 	assert_output "GET /servers,GET /servers"

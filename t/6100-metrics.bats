@@ -11,9 +11,13 @@ setup() {
 	# the local cloud that holds the example fleet's servers
 	cp "$TOP/share/examples/cloud.json" "$PP_STATE_DIR/cloud.json"
 	PROM="$BATS_TEST_TMPDIR/textfile/ppscale.prom"
+	# the example's booting node (created 07:58) is pending capacity
+	# at 18:00 only with a cloud.join_timeout that long
 	write_config <<EOC
 metrics:
   textfile: $PROM
+cloud:
+  join_timeout: 1d
 EOC
 	METRICS="$BUILD/unit/metrics"
 }

@@ -175,6 +175,9 @@ with_history() {
 }
 
 @test "shows capacity, cost and the snapshot's age" {
+	# the example's booting node (created 07:58) is pending capacity
+	# at 18:00 only with a cloud.join_timeout that long
+	printf 'profile: seed\ncloud:\n  join_timeout: 1d\n' > "$PP_CONFIG"
 	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
 	assert_success

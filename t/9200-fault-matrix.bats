@@ -29,7 +29,7 @@ setup() {
 	fx_record up "$BATS_TEST_TMPDIR/up"
 	fx_record down "$BATS_TEST_TMPDIR/down"
 	run paste -sd, "$BATS_TEST_TMPDIR/up"
-	assert_output "GET /servers,GET /server_types,POST /servers,GET /actions/9000001,GET /servers/5000001"
+	assert_output "GET /servers,GET /server_types,POST /servers,GET /actions,GET /servers/5000001"
 	run paste -sd, "$BATS_TEST_TMPDIR/down"
 	assert_output "GET /servers,GET /servers/5000001,DELETE /servers/5000001,GET /actions/9000001"
 }

@@ -710,8 +710,10 @@ class Fake:
                 s.pop("_status_after", None)
                 s["status"] = "off"
         elif a["command"] == "start_server" and s is not None \
-                and s["status"] == "starting":
-            s["status"] = s.pop("_status_after", "running")
+                and s["status"] == "starting" and "_status_after" in s:
+            # (by polls the create_server set status_after_create
+            # already: a "starting" asked for stays)
+            s["status"] = s.pop("_status_after")
         elif a["command"] == "delete_server" and s is not None \
                 and "_due" in a and a["status"] == "success":
             # by time: the server was "deleting" until now

@@ -392,7 +392,7 @@ pp_http_call(struct pp_http_client *c, const char *method,
 	int (*check)(void *arg), void *check_arg, struct pp_http_resp *r)
 {
 	char code[64];
-	long n429 = 0;
+	long n429 = 0, n423 = 0;
 
 	memset(r, 0, sizeof *r);
 	for (long n = 0;; n++) {
@@ -413,9 +413,11 @@ pp_http_call(struct pp_http_client *c, const char *method,
 			return 0;
 		error_code(r, code, sizeof code);
 		cls = pp_http_retry_class(r, code);
-		/* a 429 is retried until the deadline, not by count (without
-		 * a deadline, retries bounds it too) */
-		if (r->status == 429 && c->deadline > 0)
+		/* a 429 is retried until the deadline, not by count, and so
+		 * is a 423 locked: the action holding the server ends
+		 * (without a deadline, retries bounds them too) */
+		if ((r->status == 429 || r->status == 423) &&
+		    c->deadline > 0)
 			n--;
 		if (cls == PP_RETRY_NO || n >= c->retries)
 			return -1;
@@ -436,6 +438,8 @@ pp_http_call(struct pp_http_client *c, const char *method,
 				d *= 2;
 			n429++;
 			c->rl_remaining = 0;
+		} else if (r->status == 423) {
+			d = backoff(c, n423++);
 		} else {
 			d = backoff(c, n);
 		}

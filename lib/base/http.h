@@ -81,7 +81,9 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * (pp_http_refill_seconds; required when none is left, and then, if it
  * would pass the deadline, gave_up is set and nothing is sent).
  * RateLimit-Reset, when the budget is full again, is never waited for.
- * A 429 is retried after about a second, doubling, until the deadline.
+ * A 429 is retried after about a second, doubling, until the deadline;
+ * a 423 locked (an action holds the resource) with backoff until the
+ * deadline.
  * Other failed attempts are repeated with exponential backoff and
  * jitter while retries last: every
  * retryable failure when idempotent, otherwise only PP_RETRY_SAFE

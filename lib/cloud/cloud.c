@@ -285,6 +285,59 @@ pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	return end(c, saved, c->ops->create(c, spec, out, err));
 }
 
+void
+pp_cloud_pending_free(struct pp_cloud_pending *p)
+{
+	free(p->server_id);
+	memset(p, 0, sizeof *p);
+}
+
+int
+pp_cloud_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
+	struct pp_server *out, struct pp_cloud_pending *pend,
+	struct pp_cloud_error *err)
+{
+	double saved;
+	int rc;
+
+	memset(pend, 0, sizeof *pend);
+	if (c->dry_run || !c->ops->create_start) {
+		rc = pp_cloud_create(c, spec, out, err);
+		if (rc == 0) {
+			pend->server_id = pp_xstrdup(out->id);
+			pend->state = 1;
+		}
+		return rc;
+	}
+	memset(out, 0, sizeof *out);
+	begin(c, err, &saved);
+	rc = c->ops->create_start(c, spec, out, pend, err);
+	if (rc == 0 && !pend->server_id)
+		pend->server_id = pp_xstrdup(out->id);
+	return end(c, saved, rc);
+}
+
+void
+pp_cloud_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v,
+	size_t n)
+{
+	double saved = c->deadline;
+	size_t left = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (v[i].state == 0 && !v[i].nactions)
+			v[i].state = 1;
+		left += v[i].state == 0;
+	}
+	if (!left || !c->ops->wait_actions)
+		return;
+	/* cloud.action_timeout bounds the wait, cloud.deadline each
+	 * request inside it (the provider sets it per poll) */
+	c->deadline = 0;
+	c->ops->wait_actions(c, v, n, (double)c->cfg->cloud.action_timeout);
+	c->deadline = saved;
+}
+
 int
 pp_cloud_delete(struct pp_cloud *c, const char *id,
 	struct pp_cloud_error *err)

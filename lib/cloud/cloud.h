@@ -64,13 +64,35 @@ struct pp_cloud_request {
 	long status;          /* HTTP status; 0 when not sent or no answer */
 };
 
+/* A create sent whose actions (create_server, then its next_actions
+ * such as start_server) may still run: pp_cloud_create_start fills it,
+ * pp_cloud_wait_actions waits for many of them together. */
+#define PP_CLOUD_ACTIONS_MAX 4
+struct pp_cloud_pending {
+	char *server_id;
+	long long actions[PP_CLOUD_ACTIONS_MAX];
+	int astate[PP_CLOUD_ACTIONS_MAX];   /* 0 running, 1 done */
+	size_t nactions;
+	/* the outcome: 0 not waited for yet, 1 every action succeeded
+	 * (or there was none to wait for), -1 an action failed (err;
+	 * deleted: 1 the server was deleted again, -1 deleting it failed), -2 still running at
+	 * cloud.action_timeout or unreadable (err: "timeout",
+	 * "action_unknown"): the server exists and may still boot */
+	int state;
+	int deleted;
+	double waited;        /* seconds waited for its actions */
+	struct pp_cloud_error err;
+};
+void pp_cloud_pending_free(struct pp_cloud_pending *p);
+
 struct pp_cloud;
 
 /* A provider. Every operation returns 0, or -1 with *err filled. */
 struct pp_cloud_ops {
 	const char *name;     /* "hetzner", "local" */
-	/* Creates a server and waits for the create action to succeed (a
-	 * server whose create action failed is deleted again). *out is the
+	/* Creates a server and waits for its actions (create_server and
+	 * its next_actions) to succeed (a server whose create failed is
+	 * deleted again). *out is the
 	 * server as created (usually "initializing"). The POST is sent at
 	 * most once per attempt; after an outcome it cannot read (no
 	 * answer, a timeout, a 5xx, a uniqueness_error) it looks the name
@@ -97,6 +119,17 @@ struct pp_cloud_ops {
 	int (*wait_ready)(struct pp_cloud *c, const char *id, double timeout,
 		struct pp_server *out, struct pp_cloud_error *err);
 	void (*close)(struct pp_cloud *c);
+	/* Optional (NULL: create waits): sends the create as create does
+	 * but returns without waiting for its actions, which go into
+	 * *pend. */
+	int (*create_start)(struct pp_cloud *c,
+		const struct pp_server_spec *spec, struct pp_server *out,
+		struct pp_cloud_pending *pend, struct pp_cloud_error *err);
+	/* Optional: waits for the actions of n pending creates together,
+	 * up to timeout seconds, and deletes a server whose action
+	 * failed. */
+	void (*wait_actions)(struct pp_cloud *c, struct pp_cloud_pending *v,
+		size_t n, double timeout);
 };
 
 struct pp_cloud {
@@ -142,6 +175,17 @@ void pp_cloud_set_deadline(struct pp_cloud *c, double deadline);
 /* The operations, through the provider. */
 int pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	struct pp_server *out, struct pp_cloud_error *err);
+/* Parallel creates: pp_cloud_create_start sends one create and returns
+ * once the server's id is known (c->on_created called), its actions in
+ * *pend; pp_cloud_wait_actions then waits for the actions of all of
+ * them together, up to cloud.action_timeout, each poll bounded by
+ * cloud.deadline. A provider without actions (local) creates in
+ * create_start and leaves nothing to wait for. */
+int pp_cloud_create_start(struct pp_cloud *c,
+	const struct pp_server_spec *spec, struct pp_server *out,
+	struct pp_cloud_pending *pend, struct pp_cloud_error *err);
+void pp_cloud_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v,
+	size_t n);
 int pp_cloud_delete(struct pp_cloud *c, const char *id,
 	struct pp_cloud_error *err);
 int pp_cloud_list(struct pp_cloud *c, const char *selector,
@@ -168,6 +212,15 @@ char *pp_cloud_selector(const struct pp_config *cfg);
  * name (NULL: any name). 0 with the reason in why when it is not. */
 int pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
 	const char *name, char *why, size_t len);
+/* cloud.ready_check health: the node's health URL from
+ * cloud.health_url ({ip}: the public address, else the private one;
+ * {private_ip}; {name}), NULL when unset or an address it needs is
+ * unknown. Caller frees. */
+char *pp_cloud_health_url(const struct pp_config *cfg, const char *name,
+	const char *ip, const char *private_ip);
+/* 1 when url answers 2xx within a few seconds; 0 with why in err. */
+int pp_cloud_health(const char *url, char *err, size_t len);
+
 /* The labels every server we create carries: cloud.labels, the
  * managed_by label and the pool; role added when not NULL. */
 void pp_cloud_labels(const struct pp_config *cfg, const char *role,

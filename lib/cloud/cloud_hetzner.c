@@ -15,32 +15,11 @@
 #include "base/json.h"
 #include "base/http.h"
 #include "cloud/labels.h"
+#include "cloud/hetzner_int.h"
 #include "base/util.h"
 
 #define TOKEN_MAX 4096
 #define MAX_PAGES 1000
-/* Polls start at cloud.poll_interval and grow by half each time up to
- * this: a boot or action that takes long must not cost a request a
- * second of the shared hourly budget. */
-#define POLL_MAX 10.0
-
-static double
-next_poll(double d, double first)
-{
-	d *= 1.5;
-	if (d > POLL_MAX)
-		d = POLL_MAX > first ? POLL_MAX : first;
-	return d;
-}
-
-struct hz {
-	struct pp_cloud *c;
-	struct pp_http_client http;
-	double poll_interval;
-	double action_timeout;
-	int ambiguous;        /* a create attempt may have taken effect */
-};
-
 static void
 on_request(void *arg, const char *method, const char *path,
 	const char *body, long status)
@@ -128,8 +107,8 @@ token_ok(const char *t)
 	return 1;
 }
 
-static void
-sync_counters(struct hz *h)
+void
+pp_hz_sync_counters(struct hz *h)
 {
 	h->c->http_requests = h->http.requests;
 	h->c->waited = h->http.waited;
@@ -173,9 +152,8 @@ fail(struct hz *h, const char *method, const char *path,
 	json_object_put(o);
 }
 
-/* One API call; *out gets the parsed answer (NULL for an empty one). */
-static int
-api(struct hz *h, const char *method, const char *path, const char *body,
+int
+pp_hz_api(struct hz *h, const char *method, const char *path, const char *body,
 	int idempotent, int (*check)(void *), void *arg, json_object **out,
 	int *resolved, struct pp_cloud_error *err)
 {
@@ -189,7 +167,7 @@ api(struct hz *h, const char *method, const char *path, const char *body,
 	h->http.deadline = h->c->deadline;
 	rc = pp_http_call(&h->http, method, path, body, idempotent, check,
 		arg, &r);
-	sync_counters(h);
+	pp_hz_sync_counters(h);
 	if (rc < 0) {
 		fail(h, method, path, &r, err);
 		pp_http_resp_free(&r);
@@ -222,8 +200,8 @@ jdup(json_object *o, const char *key)
 	return s ? pp_xstrdup(s) : NULL;
 }
 
-static void
-parse_server(json_object *o, struct pp_server *s)
+void
+pp_hz_parse_server(json_object *o, struct pp_server *s)
 {
 	json_object *loc = pp_jget(o, "location");
 	json_object *labels = pp_jget(o, "labels");
@@ -276,18 +254,18 @@ hz_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	if (!valid_id(id, err))
 		return -1;
 	path = pp_xasprintf("/servers/%s", id);
-	rc = api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
+	rc = pp_hz_api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
 	free(path);
 	if (rc < 0)
 		return -1;
-	parse_server(pp_jget(o, "server"), out);
+	pp_hz_parse_server(pp_jget(o, "server"), out);
 	json_object_put(o);
 	return 0;
 }
 
 /* GETs every page of a collection; calls each() on every item. */
-static int
-get_pages(struct hz *h, const char *path, const char *key,
+int
+pp_hz_get_pages(struct hz *h, const char *path, const char *key,
 	void (*each)(json_object *, void *), void *arg,
 	struct pp_cloud_error *err)
 {
@@ -299,7 +277,7 @@ get_pages(struct hz *h, const char *path, const char *key,
 		char *p = pp_xasprintf("%s%cper_page=50&page=%ld&sort=id:asc",
 			path, strchr(path, '?') ? '&' : '?', page);
 		json_object *o, *items, *next;
-		int rc = api(h, "GET", p, NULL, 1, NULL, NULL, &o, NULL, err);
+		int rc = pp_hz_api(h, "GET", p, NULL, 1, NULL, NULL, &o, NULL, err);
 
 		free(p);
 		if (rc < 0)
@@ -327,13 +305,13 @@ get_pages(struct hz *h, const char *path, const char *key,
 	return -1;
 }
 
-static void
-add_server(json_object *o, void *arg)
+void
+pp_hz_add_server(json_object *o, void *arg)
 {
 	struct pp_server_list *l = arg;
 
 	l->v = pp_xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	parse_server(o, &l->v[l->n++]);
+	pp_hz_parse_server(o, &l->v[l->n++]);
 }
 
 static int
@@ -356,226 +334,12 @@ hz_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 	esc = pp_url_escape(selector);
 	path = *selector ? pp_xasprintf("/servers?label_selector=%s", esc) :
 		pp_xstrdup("/servers");
-	rc = get_pages(h, path, "servers", add_server, out, err);
+	rc = pp_hz_get_pages(h, path, "servers", pp_hz_add_server, out, err);
 	free(path);
 	free(esc);
 	if (rc < 0)
 		pp_server_list_free(out);
 	return rc;
-}
-
-/* Polls an action until it ends, within cloud.action_timeout. With
- * per_request, the operation's deadline (cloud.deadline) bounds each
- * poll, not the wait: a create action may take minutes. Otherwise (a
- * delete holding the registry lock) the caller's deadline bounds it
- * too. */
-static int
-wait_action(struct hz *h, json_object *action, const char *what,
-	int per_request, struct pp_cloud_error *err)
-{
-	double saved = h->c->deadline;
-	long long id = pp_jint(action, "id", 0);
-	const char *st = pp_jstr(action, "status", "running");
-	double t0 = pp_monotonic(), end = t0 + h->action_timeout;
-	double poll = h->poll_interval;
-	json_object *o = NULL;
-	int rc = -1;
-
-	while (!strcmp(st, "running")) {
-		char *path;
-
-		if (pp_monotonic() + poll > end || (!per_request &&
-		    h->c->deadline > 0 && pp_monotonic() + poll >
-		    h->c->deadline)) {
-			pp_cloud_error_set(err, "timeout", 0, 1, "%s: action "
-				"%lld still running after %.1f s (%s)", what,
-				id, pp_monotonic() - t0, pp_monotonic() + poll >
-				end ? "cloud.action_timeout" :
-				"the operation's deadline");
-			json_object_put(o);
-			return -1;
-		}
-		pp_http_wait(&h->http, poll);
-		poll = next_poll(poll, h->poll_interval);
-		sync_counters(h);
-		path = pp_xasprintf("/actions/%lld", id);
-		json_object_put(o);
-		if (per_request && h->c->op_timeout > 0)
-			h->c->deadline = pp_monotonic() + h->c->op_timeout;
-		rc = api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
-		h->c->deadline = saved;
-		free(path);
-		if (rc < 0) {
-			/* the action's outcome is unknown, not failed: a
-			 * server must not be deleted for a 500 on a poll */
-			char msg[sizeof err->message];
-
-			memcpy(msg, err->message, sizeof msg);
-			pp_cloud_error_set(err, "action_unknown",
-				err->http_status, 1, "%s: cannot read action "
-				"%lld: %.400s", what, id, msg);
-			return -1;
-		}
-		action = pp_jget(o, "action");
-		st = pp_jstr(action, "status", "running");
-	}
-	if (!strcmp(st, "success")) {
-		rc = 0;
-	} else {
-		json_object *e = pp_jget(action, "error");
-
-		pp_cloud_error_set(err, pp_jstr(e, "code", "action_failed"),
-			0, 0, "%s: action %lld ended in '%s': %s", what, id, st,
-			pp_jstr(e, "message", "no message"));
-		rc = -1;
-	}
-	json_object_put(o);
-	return rc;
-}
-
-struct lookup {
-	struct hz *h;
-	const struct pp_server_spec *spec;
-	struct pp_server found;
-	int have;
-	struct pp_cloud_error err;
-};
-
-/* After an ambiguous failure of POST /servers: did it create the
- * server? Names are unique, so the name tells; the labels tell that it
- * is ours and not someone else's server of that name. */
-static int
-lookup_created(void *arg)
-{
-	struct lookup *l = arg;
-	struct pp_server_list list = {0};
-	char *esc = pp_url_escape(l->spec->name);
-	char *path = pp_xasprintf("/servers?name=%s", esc);
-	int rc;
-
-	l->h->ambiguous = 1;
-	free(esc);
-	rc = get_pages(l->h, path, "servers", add_server, &list, &l->err);
-	free(path);
-	if (rc < 0)
-		return -1;
-	if (!list.n) {
-		pp_server_list_free(&list);
-		return 0;
-	}
-	for (size_t i = 0; l->spec->labels && i < l->spec->labels->n; i++) {
-		const char *v = pp_strmap_get(&list.v[0].labels,
-			l->spec->labels->keys[i]);
-
-		if (!v || strcmp(v, l->spec->labels->vals[i])) {
-			pp_cloud_error_set(&l->err, "uniqueness_error", 409, 0,
-				"a server named '%s' exists (id %s) but does "
-				"not carry our labels", l->spec->name,
-				list.v[0].id);
-			pp_server_list_free(&list);
-			return -1;
-		}
-	}
-	l->found = list.v[0];
-	l->have = 1;
-	list.n = 0;
-	pp_server_list_free(&list);
-	return 1;
-}
-
-/* A failed create whose outcome was not read: no answer, a timeout, a
- * 5xx (a proxy may answer that after the API made it), or a
- * uniqueness_error (the name is one we chose at random: most likely an
- * earlier attempt of ours took it). */
-static int
-outcome_unread(const struct pp_cloud_error *err)
-{
-	return !strcmp(err->code, "transport") ||
-		!strcmp(err->code, "timeout") ||
-		!strcmp(err->code, "uniqueness_error") ||
-		err->http_status >= 500;
-}
-
-static int
-hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
-	struct pp_server *out, struct pp_cloud_error *err)
-{
-	struct hz *h = c->priv;
-	struct lookup l;
-	json_object *b = pp_server_spec_json(spec);
-	json_object *o = NULL;
-	char *body = pp_xstrdup(pp_json_string(b, 0));
-	char what[300];
-	int resolved = 0, rc;
-
-	json_object_put(b);
-	memset(&l, 0, sizeof l);
-	l.h = h;
-	l.spec = spec;
-	h->ambiguous = 0;
-	rc = api(h, "POST", "/servers", body, 0, lookup_created, &l, &o,
-		&resolved, err);
-	free(body);
-	if (rc < 0 && l.err.code[0]) {
-		/* the look-up itself failed: say that, it is the news */
-		*err = l.err;
-		err->unknown = 1;
-		return -1;
-	}
-	if (rc < 0 && !l.have && outcome_unread(err)) {
-		/* the last attempt's answer was lost (no retry looked), or a
-		 * uniqueness_error that an earlier attempt of ours may have
-		 * caused: the name tells */
-		struct pp_cloud_error first = *err;
-
-		rc = lookup_created(&l);
-		if (rc == 1) {
-			resolved = 1;
-		} else if (l.err.code[0]) {
-			*err = l.err;
-			err->unknown = strcmp(err->code, "uniqueness_error") != 0;
-			return -1;
-		} else {
-			*err = first;
-			return -1;
-		}
-	} else if (rc < 0) {
-		return -1;
-	}
-	if (resolved) {
-		pp_warn("server '%s' (id %s) was created by a request whose "
-			"answer was lost; using it", spec->name, l.found.id);
-		*out = l.found;
-		if (c->on_created)
-			c->on_created(c->on_created_arg, out);
-		return 0;
-	}
-	parse_server(pp_jget(o, "server"), out);
-	if (c->on_created)
-		c->on_created(c->on_created_arg, out);
-	snprintf(what, sizeof what, "create server '%s' (id %s)", spec->name,
-		out->id);
-	if (wait_action(h, pp_jget(o, "action"), what, 1, err) < 0) {
-		struct pp_cloud_error derr;
-
-		json_object_put(o);
-		if (!strcmp(err->code, "timeout") ||
-		    !strcmp(err->code, "action_unknown"))
-			return -1;
-		/* a server whose creation failed still bills: remove it */
-		if (c->ops->destroy(c, out->id, &derr) == 0 ||
-		    !strcmp(derr.code, "not_found"))
-			snprintf(err->message + strlen(err->message),
-				sizeof err->message - strlen(err->message),
-				"; the server was deleted again");
-		else
-			snprintf(err->message + strlen(err->message),
-				sizeof err->message - strlen(err->message),
-				"; deleting it failed too: %s", derr.message);
-		return -1;
-	}
-	json_object_put(o);
-	return 0;
 }
 
 static int
@@ -589,13 +353,13 @@ hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 	if (!valid_id(id, err))
 		return -1;
 	path = pp_xasprintf("/servers/%s", id);
-	rc = api(h, "DELETE", path, NULL, 1, NULL, NULL, &o, NULL, err);
+	rc = pp_hz_api(h, "DELETE", path, NULL, 1, NULL, NULL, &o, NULL, err);
 	free(path);
 	if (rc < 0)
 		return -1;
 	what = pp_xasprintf("delete server %s", id);
 	rc = pp_jget(o, "action") ?
-		wait_action(h, pp_jget(o, "action"), what, 0, err) : 0;
+		pp_hz_wait_action(h, pp_jget(o, "action"), what, 0, err) : 0;
 	free(what);
 	json_object_put(o);
 	return rc;
@@ -622,8 +386,8 @@ hz_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 		}
 		pp_server_free(out);
 		pp_http_wait(&h->http, poll);
-		poll = next_poll(poll, h->poll_interval);
-		sync_counters(h);
+		poll = pp_hz_next_poll(poll, h->poll_interval);
+		pp_hz_sync_counters(h);
 	}
 }
 
@@ -732,7 +496,7 @@ hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 
 	out->source = pp_xstrdup("hetzner");
 	out->fetched_at = pp_now();
-	if (get_pages(h, "/server_types", "server_types", add_type, out,
+	if (pp_hz_get_pages(h, "/server_types", "server_types", add_type, out,
 	    err) < 0) {
 		pp_catalog_free(out);
 		return -1;
@@ -809,8 +573,8 @@ hz_close(struct pp_cloud *c)
 }
 
 static const struct pp_cloud_ops hetzner_ops = {
-	"hetzner", hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
-	hz_wait_ready, hz_close
+	"hetzner", pp_hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
+	hz_wait_ready, hz_close, pp_hz_create_start, pp_hz_wait_actions
 };
 
 int
@@ -901,10 +665,10 @@ pp_hetzner_parse_answer(long status, const char *text, size_t len,
 	items = pp_jget(o, "servers");
 	if (items && json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++)
-			add_server(json_object_array_get_idx(items, i),
+			pp_hz_add_server(json_object_array_get_idx(items, i),
 				servers);
 	if (pp_jget(o, "server"))
-		add_server(pp_jget(o, "server"), servers);
+		pp_hz_add_server(pp_jget(o, "server"), servers);
 	items = pp_jget(o, "server_types");
 	if (items && json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++)

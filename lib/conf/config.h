@@ -85,6 +85,8 @@ struct pp_config {
 		long catalog_ttl;
 		long boot_timeout;
 		long join_timeout;        /* created -> marked ready */
+		char *ready_check;        /* "registry" or "health" */
+		char *health_url;         /* {ip}, {private_ip}, {name} */
 		long refusal_ttl;
 		long orphan_grace;
 		long connect_timeout;

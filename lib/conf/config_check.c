@@ -50,7 +50,9 @@ shown(struct pp_conf_ctx *x, const struct pp_conf_slot *k, char *buf,
 
 	if (n && n->type == YAML_SCALAR_NODE)
 		return pp_conf_scalar(n);
-	snprintf(buf, len, "%g", number(x->c, k));
+	/* a duration from the defaults: say the unit */
+	snprintf(buf, len, "%g%s", number(x->c, k), k->k->type == PP_T_DUR ?
+		"s" : "");
 	return buf;
 }
 
@@ -232,6 +234,25 @@ check_db_url(struct pp_conf_ctx *x, const char *path, int required)
 	return 0;
 }
 
+/* cloud.ready_check health needs an http(s) cloud.health_url. */
+static int
+check_health(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_slot *k = must_slot(x, "cloud.health_url");
+	const char *v = x->c->cloud.health_url;
+
+	if (v && *v && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+		return pp_conf_fail(x, node_of(x, k), "'cloud.health_url' "
+			"must be an http:// or https:// URL");
+	if (x->c->cloud.ready_check && !strcmp(x->c->cloud.ready_check,
+	    "health") && (!v || !*v))
+		return pp_conf_fail(x, node_of(x, must_slot(x,
+			"cloud.ready_check")), "'cloud.ready_check' is health: "
+			"set 'cloud.health_url' (the agent's health endpoint, "
+			"e.g. https://{ip}:8443/health)");
+	return 0;
+}
+
 /* Each kind of check over every key, in the schema's order: the first
  * problem is the one reported. */
 int
@@ -253,7 +274,8 @@ pp_conf_check(struct pp_conf_ctx *x)
 			return -1;
 	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
 	    check_db_url(x, "registry", 0) < 0 ||
-	    check_db_url(x, "control.database", 1) < 0)
+	    check_db_url(x, "control.database", 1) < 0 ||
+	    check_health(x) < 0)
 		return -1;
 	return 0;
 }

@@ -76,11 +76,20 @@ const struct pp_conf_key pp_config_keys[] = {
 		"how long the server-type catalog is cached"),
 	K(cloud.boot_timeout, "cloud.boot_timeout", PP_T_DUR, "10m",
 		"a server not running by then is deleted",
-		.range = PP_POSITIVE),
+		.range = PP_POSITIVE, .at_most = "cloud.join_timeout"),
 	K(cloud.join_timeout, "cloud.join_timeout", PP_T_DUR, "15m",
 		"a new node the platform has not marked ready this long after "
 		"its creation (its agent never joined) is deleted",
 		.range = PP_POSITIVE),
+	K(cloud.ready_check, "cloud.ready_check", PP_T_STR, "registry",
+		"when a new node is ready: registry (the platform marks it "
+		"when its agent joins) or health (pp-provision marks it when "
+		"cloud.health_url answers 2xx)",
+		.choices = PP_CHOICES("registry", "health")),
+	K(cloud.health_url, "cloud.health_url", PP_T_STR, NULL,
+		"the agent's health endpoint for ready_check health, "
+		"http(s); {ip}, {private_ip} and {name} are the node's "
+		"(e.g. https://{ip}:8443/health)"),
 	K(cloud.refusal_ttl, "cloud.refusal_ttl", PP_T_DUR, "30m",
 		"how long a refused type/location is avoided"),
 	K(cloud.orphan_grace, "cloud.orphan_grace", PP_T_DUR, "5m",

@@ -48,8 +48,20 @@ pp_capacity_count(int status, long long usable_mb, long long allocated_mb,
 		*pending_mb += usable_mb;
 }
 
+int
+pp_node_booting(int kind, int status, time_t created_at, time_t now,
+	long join_timeout)
+{
+	if (status != PP_ST_PROVISIONING)
+		return 0;
+	return !(kind == PP_KIND_CLOUD && join_timeout > 0 && created_at > 0 &&
+		now > created_at && (long long)(now - created_at) >
+		join_timeout);
+}
+
 void
-pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f)
+pp_fleet_compute(const struct pp_registry *r, time_t now, long join_timeout,
+	struct pp_fleet *f)
 {
 	memset(f, 0, sizeof *f);
 	for (size_t i = 0; i < r->nnodes; i++) {
@@ -57,7 +69,11 @@ pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f)
 
 		f->counts[n->kind][n->status]++;
 		f->roles[n->role][n->kind][n->status]++;
-		pp_capacity_count(n->status, n->usable_ram_mb,
+		/* past cloud.join_timeout: neither ready nor pending */
+		pp_capacity_count(n->status == PP_ST_PROVISIONING &&
+			!pp_node_booting(n->kind, n->status, n->created_at,
+			now, join_timeout) ? -1 : (int)n->status,
+			n->usable_ram_mb,
 			n->allocated_ram_mb, &f->total_ram_mb,
 			&f->pending_ram_mb, &f->allocated_ram_mb);
 		f->spares += pp_node_is_spare(n);

@@ -11,7 +11,8 @@ struct pp_fleet {
 	long long total_ram_mb;     /* usable RAM of ready nodes */
 	long long allocated_ram_mb; /* held by containers on all nodes */
 	long long free_ram_mb;      /* total - allocated */
-	long long pending_ram_mb;   /* usable RAM of provisioning nodes */
+	long long pending_ram_mb;   /* usable RAM of provisioning nodes
+	                             * still booting (pp_node_booting) */
 	double capacity_percent;    /* allocated / total * 100 */
 	long counts[2][PP_ST_COUNT]; /* [kind][status] */
 	long roles[2][2][PP_ST_COUNT]; /* [role][kind][status] */
@@ -36,7 +37,16 @@ void pp_capacity_count(int status, long long usable_mb,
 	long long allocated_mb, long long *total_mb, long long *pending_mb,
 	long long *all_allocated_mb);
 
-void pp_fleet_compute(const struct pp_registry *r, struct pp_fleet *f);
+/* Whether a provisioning node still counts as booting capacity: a
+ * cloud node not ready more than join_timeout seconds after its
+ * creation never joined (pp-provision deletes it) and counts as neither
+ * ready nor pending capacity. join_timeout 0: no limit. pp-decide
+ * (pp_engine_booting) and the fleet figures share this rule. */
+int pp_node_booting(int kind, int status, time_t created_at, time_t now,
+	long join_timeout);
+/* The fleet figures at now; join_timeout as for pp_node_booting. */
+void pp_fleet_compute(const struct pp_registry *r, time_t now,
+	long join_timeout, struct pp_fleet *f);
 json_object *pp_fleet_json(const struct pp_fleet *f);
 json_object *pp_node_json(const struct pp_node *n, time_t now);
 json_object *pp_nodes_json(const struct pp_registry *r, time_t now);

@@ -231,15 +231,11 @@ priv_of(struct pp_engine_ctx *ctx)
 int
 pp_engine_booting(const struct pp_engine_ctx *c, const struct pp_enode *n)
 {
-	long jt = c->cfg ? c->cfg->cloud.join_timeout : 0;
-
-	if (n->status != PP_ST_PROVISIONING)
-		return 0;
 	/* a cloud node not ready past cloud.join_timeout: its agent never
-	 * joined and pp-provision deletes it; it is not capacity */
-	return !(n->kind == PP_KIND_CLOUD && jt > 0 && n->created_at > 0 &&
-		c->now > n->created_at && (long long)(c->now - n->created_at)
-		> jt);
+	 * joined and pp-provision deletes it; it is not capacity (the
+	 * fleet figures' rule too) */
+	return pp_node_booting((int)n->kind, (int)n->status, n->created_at,
+		c->now, c->cfg ? c->cfg->cloud.join_timeout : 0);
 }
 
 void

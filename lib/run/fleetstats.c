@@ -40,7 +40,9 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		sizeof err);
 	if (rc < 0)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
-	pp_fleet_compute(&reg, &fleet);
+	/* a node past cloud.join_timeout is no pending capacity, as for
+	 * pp-decide */
+	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
 
 	/* The cloud is optional here: when it cannot be opened or reached
 	 * the document still goes out, built from the registry. */

@@ -24,10 +24,37 @@
 /* Whether the platform's mark is simulated here: the local provider
  * stands for the platform too, unless cloud.local.agent_joins is off. */
 static int
+health_check(struct run *x)
+{
+	return x->cfg->cloud.ready_check &&
+		!strcmp(x->cfg->cloud.ready_check, "health");
+}
+
+static int
 simulated_join(struct run *x)
 {
-	return !strcmp(x->cloud->ops->name, "local") &&
+	return !health_check(x) && !strcmp(x->cloud->ops->name, "local") &&
 		x->cfg->cloud.local.agent_joins;
+}
+
+/* cloud.ready_check health: whether the node's agent answers at
+ * cloud.health_url. */
+static int
+healthy(struct run *x, const char *node, const struct pp_server *s)
+{
+	char *url = pp_cloud_health_url(x->cfg, node, s->ipv4, s->private_ip);
+	char why[256];
+	int ok;
+
+	if (!url)
+		return 0;
+	ok = pp_cloud_health(url, why, sizeof why);
+	if (!ok)
+		pp_note("node '%s': its agent's health endpoint %s does not "
+			"answer 2xx yet (%s); it stays provisioning", node, url,
+			why);
+	free(url);
+	return ok;
 }
 
 /* A node's server runs. Ready means the agent joined: the platform
@@ -47,6 +74,10 @@ pp_prov_promote(struct run *x, const char *node, const struct pp_server *s,
 		pp_prov_add_str(e, "status", "dry_run");
 		return;
 	}
+	if (health_check(x))
+		ready = (x->healthy_node && !strcmp(x->healthy_node, node)) ||
+			healthy(x, node, s);
+	x->healthy_node = NULL;
 	rc = pp_prov_reg_ready(x, node, s, ready, err, sizeof err);
 	if (rc < 0) {
 		pp_warn("node '%s' runs but its addresses cannot be recorded: "
@@ -58,7 +89,7 @@ pp_prov_promote(struct run *x, const char *node, const struct pp_server *s,
 	if (!ready) {
 		/* rc 1: the platform marked it already (or it is gone) */
 		pp_prov_add_str(e, "status", rc ? "joined" : "provisioning");
-		if (!rc)
+		if (!rc && !health_check(x))
 			pp_note("server %s of node '%s' runs at %s; the node "
 				"stays provisioning until its agent joins "
 				"(cloud.join_timeout %ld s from its creation)",
@@ -301,7 +332,9 @@ found:
 			pp_prov_expire(x, p[i].node, s.id, s.type, s.location,
 				e, "join_timeout", why, 0);
 		} else if (s.status && !strcmp(s.status, "running") &&
-		    (simulated_join(x) || !same_ip(p[i].ip, &s))) {
+		    (simulated_join(x) || !same_ip(p[i].ip, &s) ||
+		    (health_check(x) && healthy(x, p[i].node, &s) &&
+		    (x->healthy_node = p[i].node)))) {
 			e = pp_prov_entry(x, "promote", p[i].node, s.id, s.name,
 				s.type, s.location, p[i].role);
 			json_object_object_add(e, "seconds_to_running",

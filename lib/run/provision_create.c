@@ -84,8 +84,10 @@ pp_prov_adopt(struct run *x, const char *role)
 		if (!lrole || (strcmp(lrole, "worker") &&
 		    strcmp(lrole, "spare")))
 			lrole = role;
-		st = s->status && !strcmp(s->status, "running") ? "ready" :
-			"provisioning";
+		/* like any new node: provisioning until the platform
+		 * marks it ready (its agent joined), cloud.join_timeout
+		 * counted from the server's creation */
+		st = "provisioning";
 		e = pp_prov_entry(x, "adopt", s->name, s->id, s->name, s->type,
 			s->location, lrole);
 		pp_prov_entry_ips(e, s);
@@ -109,9 +111,8 @@ pp_prov_adopt(struct run *x, const char *role)
 		pp_prov_event(x, PP_EV_NODE_PROVISIONING, s->name, s->id,
 			s->type, s->location, "success", "adopted an "
 			"unregistered server of ours");
-		if (!strcmp(st, "ready"))
-			pp_prov_event(x, PP_EV_NODE_ADDED, s->name, s->id,
-				s->type, s->location, "success", "adopted");
+		if (s->status && !strcmp(s->status, "running"))
+			pp_prov_promote(x, s->name, s, e, "adopted");
 		else if (booting_or_running(s->status))
 			pp_prov_add_waiter(x, s->name, s->id, pp_monotonic(),
 				e);
@@ -231,18 +232,33 @@ location_refused(const char *code)
 		!strcmp(code, "placement_error");
 }
 
-struct made {
+/* One server of the count, from its first POST to its end: sent with
+ * the others first, then its actions waited for with theirs. */
+struct order {
 	struct run *x;
-	const char *name, *role;
-	int recorded;
+	const char *type, *role, *first;
+	char name[128];
+	struct pp_strmap labels;
+	struct pp_strlist locs;
+	int have_locs;
+	size_t li;            /* the location tried now */
+	json_object *e, *tried;
+	struct pp_server s;
+	struct pp_cloud_pending p;
+	double t0;            /* pp_monotonic() at its POST */
+	int intent;           /* its node is recorded */
+	int recorded;         /* the node has the server's id */
+	int sent;             /* creates sent */
+	int state;
 };
+enum { O_SEND, O_WAIT, O_DONE };
 
 /* The provider knows the new server's id: record it before any wait,
  * so that a run killed while waiting leaves a node that names it. */
 static void
 on_created(void *arg, const struct pp_server *s)
 {
-	struct made *m = arg;
+	struct order *m = arg;
 	char msg[768];
 
 	if (m->x->dry_run)
@@ -268,220 +284,387 @@ forget_intent(struct run *x, const char *name, const char *server_id)
 		pp_warn("%s", msg);
 }
 
-/* Creates one server. Its node is recorded (provisioning, no server
- * id) before the create is sent and gets the id as soon as the
- * provider knows it; a create that made nothing drops the node again,
- * and one whose outcome nobody could read keeps it for the next run to
- * look the name up. Returns 0, -1 after a failure (recorded), -2 when
- * no further create should be tried either. */
-static int
-create_one(struct run *x, const char *type, const char *first_loc,
-	const char *role)
+static void
+rename_order(struct run *x, struct order *o)
 {
-	struct pp_strmap labels = {0};
-	struct pp_strlist locs = locations(x, type, first_loc);
+	random_name(x->cfg, o->name, sizeof o->name);
+	pp_prov_add_str(o->e, "node", o->name);
+	pp_prov_add_str(o->e, "name", o->name);
+}
+
+static void
+add_tried(json_object *tried, const char *loc, const char *code)
+{
+	json_object *t = json_object_new_object();
+
+	pp_prov_add_str(t, "location", loc);
+	pp_prov_add_str(t, "code", code);
+	json_object_array_add(tried, t);
+}
+
+/* Sends one create, its actions not waited for. Its node is recorded
+ * (provisioning, no server id) before the create is sent and gets the
+ * id as soon as the provider knows it; a create that made nothing
+ * drops the node again, and one whose outcome nobody could read keeps
+ * it for the next run to look the name up. Returns 0 (sent: O_WAIT,
+ * or a leftover that stays provisioning: O_DONE), -1 after a failure
+ * (recorded), -2 when no further create should be sent either. */
+static int
+send_order(struct run *x, struct order *o)
+{
 	struct pp_server_spec spec;
-	struct pp_server s;
 	struct pp_cloud_error err;
-	struct made m;
-	json_object *e, *tried = json_object_new_array();
-	char name[128], msg[768];
+	char msg[768];
 	char *ud = NULL;
 	size_t udlen;
-	int status, rc = -1, stop = 0, made = 0, intent = 0, lo;
-	double t0 = 0;
+	int status, rc = -1, stop = 0, made = 0, lo;
 
-	memset(&s, 0, sizeof s);
 	memset(&err, 0, sizeof err);
 	memset(&spec, 0, sizeof spec);
-	memset(&m, 0, sizeof m);
-	pp_cloud_labels(x->cfg, role, &labels);
-	random_name(x->cfg, name, sizeof name);
-	m.x = x;
-	m.name = name;
-	m.role = role;
+	if (!o->e) {
+		random_name(x->cfg, o->name, sizeof o->name);
+		o->e = pp_prov_entry(x, "create", o->name, NULL, o->name,
+			o->type, NULL, o->role);
+		o->tried = json_object_new_array();
+		json_object_object_add(o->e, "tried", o->tried);
+	} else {
+		/* a new attempt after a failed create action: a new name,
+		 * the old one may be a server still being deleted */
+		rename_order(x, o);
+	}
+	if (!o->have_locs) {
+		/* made now: refusals earlier orders met count */
+		o->locs = locations(x, o->type, o->first);
+		o->have_locs = 1;
+	}
+	pp_server_free(&o->s);
+	pp_cloud_pending_free(&o->p);
+	o->intent = o->recorded = 0;
 	x->cloud->on_created = on_created;
-	x->cloud->on_created_arg = &m;
-	e = pp_prov_entry(x, "create", name, NULL, name, type, NULL, role);
-	json_object_object_add(e, "tried", tried);
-	if (!locs.n) {
-		pp_prov_add_str(e, "status", "failed");
-		pp_prov_entry_error(x, e, "resource_unavailable", "no location "
-			"left to try: every configured one refused this type "
-			"lately");
+	x->cloud->on_created_arg = o;
+	if (o->li >= o->locs.n) {
+		pp_prov_add_str(o->e, "status", "failed");
+		pp_prov_entry_error(x, o->e, "resource_unavailable", "no "
+			"location left to try: every configured one refused "
+			"this type lately");
 		goto out;
 	}
 	for (int attempt = 0; attempt < NAME_TRIES && !made; attempt++) {
 		if (attempt) {
 			/* the name was someone else's: ours made nothing */
-			if (intent)
-				forget_intent(x, name, NULL);
-			intent = 0;
-			random_name(x->cfg, name, sizeof name);
-			pp_prov_add_str(e, "node", name);
-			pp_prov_add_str(e, "name", name);
+			if (o->intent)
+				forget_intent(x, o->name, NULL);
+			o->intent = 0;
+			rename_order(x, o);
 		}
 		pp_cloudinit_free(ud);
-		ud = pp_cloudinit_render(x->cfg, name, NULL, x->dry_run,
+		ud = pp_cloudinit_render(x->cfg, o->name, NULL, x->dry_run,
 			&udlen, &status, msg, sizeof msg);
 		if (!ud) {
 			if (status == PP_EXIT_USAGE)
 				pp_die(PP_EXIT_USAGE, "cannot render "
-					"cloud-init for '%s': %s", name, msg);
-			pp_prov_add_str(e, "status", "failed");
-			pp_prov_entry_error(x, e, "cloud_init", msg);
+					"cloud-init for '%s': %s", o->name, msg);
+			pp_prov_add_str(o->e, "status", "failed");
+			pp_prov_entry_error(x, o->e, "cloud_init", msg);
 			stop = 1;
 			goto out;
 		}
 		memset(&spec, 0, sizeof spec);
-		spec.name = name;
-		spec.type = type;
+		spec.name = o->name;
+		spec.type = o->type;
 		spec.image = x->cfg->cloud.image;
 		spec.user_data = ud;
-		spec.labels = &labels;
+		spec.labels = &o->labels;
 		spec.ssh_keys = &x->cfg->cloud.ssh_keys;
 		spec.networks = &x->cfg->cloud.networks;
 		spec.firewalls = &x->cfg->cloud.firewalls;
 		spec.placement_group = x->cfg->cloud.placement_group;
-		for (size_t i = 0; i < locs.n && !made; i++) {
-			json_object *t;
+		for (; o->li < o->locs.n; o->li++) {
+			const char *loc = o->locs.v[o->li];
 
-			spec.location = locs.v[i];
-			if (!x->dry_run && pp_prov_reg_intent(x, name, type,
-			    locs.v[i], role, &labels, msg, sizeof msg) != 0) {
+			spec.location = loc;
+			if (!x->dry_run && pp_prov_reg_intent(x, o->name,
+			    o->type, loc, o->role, &o->labels, msg,
+			    sizeof msg) != 0) {
 				pp_warn("cannot record node '%s' before "
-					"creating its server: %s", name, msg);
-				pp_prov_add_str(e, "status", "failed");
-				pp_prov_entry_error(x, e, "registry", msg);
+					"creating its server: %s", o->name, msg);
+				pp_prov_add_str(o->e, "status", "failed");
+				pp_prov_entry_error(x, o->e, "registry", msg);
 				stop = 1;
 				goto out;
 			}
-			intent = !x->dry_run;
-			t = json_object_new_object();
-			t0 = pp_monotonic();
-			pp_server_free(&s);
-			if (pp_cloud_create(x->cloud, &spec, &s, &err) == 0) {
+			o->intent = !x->dry_run;
+			o->t0 = pp_monotonic();
+			pp_server_free(&o->s);
+			pp_cloud_pending_free(&o->p);
+			o->sent++;
+			if (pp_cloud_create_start(x->cloud, &spec, &o->s, &o->p,
+			    &err) == 0) {
 				made = 1;
-				pp_prov_add_str(t, "location", locs.v[i]);
-				pp_prov_add_str(t, "code", NULL);
-				json_object_array_add(tried, t);
+				add_tried(o->tried, loc, NULL);
 				break;
 			}
-			pp_prov_add_str(t, "location", locs.v[i]);
-			pp_prov_add_str(t, "code", err.code);
-			json_object_array_add(tried, t);
+			add_tried(o->tried, loc, err.code);
 			pp_warn("cannot create server '%s' (%s) in '%s': %s",
-				name, type, locs.v[i], err.message);
+				o->name, o->type, loc, err.message);
 			if (!err.unknown && location_refused(err.code)) {
-				pp_prov_add_refusal(x, type, locs.v[i], &err);
+				pp_prov_add_refusal(x, o->type, loc, &err);
 				/* a failed create action left a server the
 				 * provider deleted again: the node's id goes */
-				if (s.id && leftover(x, &s, name, role, &err,
-				    e) != 0)
+				if (o->s.id && leftover(x, &o->s, o->name,
+				    o->role, &err, o->e) != 0)
 					break;
-				if (s.id) {
-					forget_intent(x, name, s.id);
-					intent = 0;
+				if (o->s.id) {
+					forget_intent(x, o->name, o->s.id);
+					o->intent = 0;
 				}
 				continue;
 			}
 			break;
 		}
 		if (made || err.unknown || strcmp(err.code,
-		    "uniqueness_error") || s.id)
+		    "uniqueness_error") || o->s.id || o->li >= o->locs.n)
 			break;
 	}
-	if (!made && s.id && !x->dry_run && (!strcmp(err.code, "timeout") ||
+	if (made) {
+		o->state = O_WAIT;
+		rc = 0;
+		goto out;
+	}
+	spec.location = o->li < o->locs.n ? o->locs.v[o->li] : spec.location;
+	if (o->s.id && !x->dry_run && (!strcmp(err.code, "timeout") ||
 	    !strcmp(err.code, "action_unknown"))) {
 		/* created, its action slow or unread: not a failure; the
 		 * node has its id and the boot wait decides */
-		pp_prov_add_str(e, "location", spec.location);
-		pp_prov_add_str(e, "server_id", s.id);
-		if (pp_prov_reg_set_server(x, name, &s, role, msg,
+		pp_prov_add_str(o->e, "location", spec.location);
+		pp_prov_add_str(o->e, "server_id", o->s.id);
+		if (pp_prov_reg_set_server(x, o->name, &o->s, o->role, msg,
 		    sizeof msg) == 0) {
 			pp_warn("server '%s' (id %s) was created; %s: it stays "
-				"provisioning and the boot wait decides", name,
-				s.id, err.message);
-			pp_prov_add_str(e, "status", "provisioning");
-			pp_prov_add_waiter(x, name, s.id, t0, e);
+				"provisioning and the boot wait decides",
+				o->name, o->s.id, err.message);
+			pp_prov_add_str(o->e, "status", "provisioning");
+			pp_prov_add_waiter(x, o->name, o->s.id, o->t0, o->e);
+			o->state = O_DONE;
 			rc = 0;
 			goto out;
 		}
 		pp_warn("%s", msg);
 	}
-	if (!made) {
-		pp_prov_add_str(e, "location", spec.location);
-		pp_prov_add_str(e, "server_id", s.id);
-		pp_prov_add_str(e, "status", "failed");
-		pp_prov_entry_error(x, e, err.code, err.message);
-		if (!strcmp(err.code, "resource_limit_exceeded") ||
-		    !strcmp(err.code, "unauthorized") ||
-		    !strcmp(err.code, "forbidden") ||
-		    !strcmp(err.code, "rate_limit_exceeded") || err.unknown)
-			stop = 1;
-		pp_prov_event(x, PP_EV_SCALING_FAILED, name, s.id, type,
-			spec.location, "failed", err.message);
-		if (err.unknown && intent) {
-			/* it may exist: the node keeps its name for the
-			 * next run to look up */
-			pp_warn("whether server '%s' was created is unknown: "
-				"node '%s' stays provisioning; the next run "
-				"looks the name up", name, name);
-			pp_prov_add_str(e, "status", "provisioning");
-			goto out;
-		}
-		lo = leftover(x, &s, name, role, &err, e);
-		if (lo > 0) {
-			pp_prov_add_str(e, "status", "provisioning");
-			pp_prov_add_waiter(x, name, s.id, t0, e);
-		} else if (lo == 0 && intent) {
-			forget_intent(x, name, s.id);
-		}
-		goto out;
-	}
-	pp_prov_add_str(e, "server_id", s.id);
-	pp_prov_add_str(e, "location", s.location ? s.location : spec.location);
-	pp_prov_entry_ips(e, &s);
-	if (x->dry_run) {
-		pp_prov_add_str(e, "status", "dry_run");
-		rc = 0;
-		goto out;
-	}
-	/* the step in hand: registered, or undone */
-	if (!m.recorded && pp_prov_reg_set_server(x, name, &s, role, msg,
-	    sizeof msg) != 0) {
-		struct pp_cloud_error derr;
-
-		pp_warn("server '%s' (id %s) created but not registered: %s; "
-			"deleting it", name, s.id, msg);
-		if (pp_prov_delete_server(x, s.id, name, &derr) < 0)
-			pp_warn("cannot delete server %s: %s; it carries our "
-				"labels: the next pp-provision adopts it", s.id,
-				derr.message);
-		else
-			forget_intent(x, name, NULL);
-		pp_prov_add_str(e, "status", "deleted");
-		pp_prov_entry_error(x, e, "registry", msg);
-		pp_prov_event(x, PP_EV_SCALING_FAILED, name, s.id, type,
-			s.location, "failed", msg);
+	pp_prov_add_str(o->e, "location", spec.location);
+	pp_prov_add_str(o->e, "server_id", o->s.id);
+	pp_prov_add_str(o->e, "status", "failed");
+	pp_prov_entry_error(x, o->e, err.code, err.message);
+	if (!strcmp(err.code, "resource_limit_exceeded") ||
+	    !strcmp(err.code, "unauthorized") ||
+	    !strcmp(err.code, "forbidden") ||
+	    !strcmp(err.code, "rate_limit_exceeded") || err.unknown)
 		stop = 1;
+	pp_prov_event(x, PP_EV_SCALING_FAILED, o->name, o->s.id, o->type,
+		spec.location, "failed", err.message);
+	if (err.unknown && o->intent) {
+		/* it may exist: the node keeps its name for the next run
+		 * to look up */
+		pp_warn("whether server '%s' was created is unknown: node "
+			"'%s' stays provisioning; the next run looks the name "
+			"up", o->name, o->name);
+		pp_prov_add_str(o->e, "status", "provisioning");
 		goto out;
 	}
-	pp_prov_add_str(e, "status", "provisioning");
-	pp_note("created server '%s' (id %s, %s in %s), registered as "
-		"provisioning", name, s.id, type, s.location);
-	pp_prov_event(x, PP_EV_NODE_PROVISIONING, name, s.id, type, s.location,
-		"success", x->why);
-	pp_prov_add_waiter(x, name, s.id, t0, e);
-	rc = 0;
+	lo = leftover(x, &o->s, o->name, o->role, &err, o->e);
+	if (lo > 0) {
+		pp_prov_add_str(o->e, "status", "provisioning");
+		pp_prov_add_waiter(x, o->name, o->s.id, o->t0, o->e);
+	} else if (lo == 0 && o->intent) {
+		forget_intent(x, o->name, o->s.id);
+	}
 out:
+	if (rc < 0)
+		o->state = O_DONE;
 	x->cloud->on_created = NULL;
 	x->cloud->on_created_arg = NULL;
 	pp_cloudinit_free(ud);
-	pp_server_free(&s);
-	pp_strmap_clear(&labels);
-	free_strlist(&locs);
 	return rc < 0 && stop ? -2 : rc;
+}
+
+/* After its actions: registered and waited for until it runs (0), to
+ * be sent again in the next location (1: a refusal there), or failed
+ * (-1, recorded). */
+static int
+finish_order(struct run *x, struct order *o)
+{
+	struct pp_cloud_pending *p = &o->p;
+	const char *loc = o->locs.v[o->li];
+	char msg[768];
+	size_t nt;
+	int lo;
+
+	o->state = O_DONE;
+	if (p->state == -2 && !x->dry_run) {
+		/* created, its actions slow or unread: not a failure; the
+		 * node has its id and the boot wait decides */
+		pp_prov_add_str(o->e, "location", loc);
+		pp_prov_add_str(o->e, "server_id", o->s.id);
+		if (!o->recorded && pp_prov_reg_set_server(x, o->name, &o->s,
+		    o->role, msg, sizeof msg) < 0)
+			pp_warn("%s; server %s carries our labels: the next "
+				"pp-provision adopts it", msg, o->s.id);
+		pp_warn("server '%s' (id %s) was created; %s: it stays "
+			"provisioning and the boot wait decides", o->name,
+			o->s.id, p->err.message);
+		json_object_object_add(o->e, "actions_waited_seconds",
+			pp_jnew_double(p->waited, 1));
+		pp_prov_add_str(o->e, "status", "provisioning");
+		pp_prov_add_waiter(x, o->name, o->s.id, o->t0, o->e);
+		return 0;
+	}
+	if (p->state == -1) {
+		nt = json_object_array_length(o->tried);
+		if (nt)
+			pp_prov_add_str(json_object_array_get_idx(o->tried,
+				nt - 1), "code", p->err.code);
+		pp_warn("cannot create server '%s' (%s) in '%s': %s",
+			o->name, o->type, loc, p->err.message);
+		if (p->deleted == 1) {
+			forget_intent(x, o->name, o->s.id);
+			o->intent = 0;
+		}
+		if (location_refused(p->err.code))
+			pp_prov_add_refusal(x, o->type, loc, &p->err);
+		if (location_refused(p->err.code) && p->deleted == 1 &&
+		    o->li + 1 < o->locs.n) {
+			o->li++;
+			o->state = O_SEND;
+			return 1;
+		}
+		pp_prov_add_str(o->e, "location", loc);
+		pp_prov_add_str(o->e, "server_id", o->s.id);
+		pp_prov_add_str(o->e, "status", "failed");
+		pp_prov_entry_error(x, o->e, p->err.code, p->err.message);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, o->name, o->s.id,
+			o->type, loc, "failed", p->err.message);
+		if (p->deleted == 1)
+			return -1;
+		lo = leftover(x, &o->s, o->name, o->role, &p->err, o->e);
+		if (lo > 0) {
+			pp_prov_add_str(o->e, "status", "provisioning");
+			pp_prov_add_waiter(x, o->name, o->s.id, o->t0, o->e);
+		} else if (lo == 0 && o->intent) {
+			forget_intent(x, o->name, o->s.id);
+		}
+		return -1;
+	}
+	pp_prov_add_str(o->e, "server_id", o->s.id);
+	pp_prov_add_str(o->e, "location", o->s.location ? o->s.location : loc);
+	pp_prov_entry_ips(o->e, &o->s);
+	if (x->dry_run) {
+		pp_prov_add_str(o->e, "status", "dry_run");
+		return 0;
+	}
+	/* the step in hand: registered, or undone */
+	if (!o->recorded && pp_prov_reg_set_server(x, o->name, &o->s, o->role,
+	    msg, sizeof msg) != 0) {
+		struct pp_cloud_error derr;
+
+		pp_warn("server '%s' (id %s) created but not registered: %s; "
+			"deleting it", o->name, o->s.id, msg);
+		if (pp_prov_delete_server(x, o->s.id, o->name, &derr) < 0)
+			pp_warn("cannot delete server %s: %s; it carries our "
+				"labels: the next pp-provision adopts it",
+				o->s.id, derr.message);
+		else
+			forget_intent(x, o->name, NULL);
+		pp_prov_add_str(o->e, "status", "deleted");
+		pp_prov_entry_error(x, o->e, "registry", msg);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, o->name, o->s.id,
+			o->type, o->s.location, "failed", msg);
+		return -1;
+	}
+	pp_prov_add_str(o->e, "status", "provisioning");
+	pp_note("created server '%s' (id %s, %s in %s), registered as "
+		"provisioning", o->name, o->s.id, o->type, o->s.location);
+	pp_prov_event(x, PP_EV_NODE_PROVISIONING, o->name, o->s.id, o->type,
+		o->s.location, "success", x->why);
+	pp_prov_add_waiter(x, o->name, o->s.id, o->t0, o->e);
+	return 0;
+}
+
+/* The count's creates: every create sent first (each recorded before
+ * its POST), then the actions of all of them waited for together;
+ * those a location refused in their action are sent again in the
+ * next, and waited for again. What failed once (every location
+ * refused, a limit) is not sent again: no retry storm. */
+static void
+create_all(struct run *x, struct order *v, size_t n, long *made,
+	long *failed)
+{
+	int stop = 0;
+
+	for (;;) {
+		struct pp_cloud_pending *pv;
+		size_t nw = 0, k = 0, again = 0;
+
+		for (size_t i = 0; i < n; i++) {
+			int rc;
+
+			if (v[i].state != O_SEND)
+				continue;
+			if (stop) {
+				v[i].state = O_DONE;
+				if (v[i].e) {
+					pp_prov_add_str(v[i].e, "status",
+						"failed");
+					pp_prov_entry_error(x, v[i].e,
+						"not_sent", "an earlier "
+						"create of this run failed");
+					(*failed)++;
+				}
+				continue;
+			}
+			if (pp_interrupted()) {
+				pp_prov_set_reason(x, "interrupted",
+					"interrupted after %ld of %zu "
+					"server(s) sent", *made + (long)nw,
+					n);
+				x->errors++;
+				stop = 1;
+				v[i].state = O_DONE;
+				continue;
+			}
+			rc = send_order(x, &v[i]);
+			if (rc < 0) {
+				(*failed)++;
+				stop = 1;
+			} else if (v[i].state == O_DONE) {
+				(*made)++;
+			}
+			nw += v[i].state == O_WAIT;
+		}
+		if (!nw)
+			return;
+		pv = pp_xcalloc(nw, sizeof *pv);
+		for (size_t i = 0; i < n; i++)
+			if (v[i].state == O_WAIT)
+				pv[k++] = v[i].p;
+		pp_cloud_wait_actions(x->cloud, pv, nw);
+		k = 0;
+		for (size_t i = 0; i < n; i++) {
+			int rc;
+
+			if (v[i].state != O_WAIT)
+				continue;
+			v[i].p = pv[k++];
+			rc = finish_order(x, &v[i]);
+			if (rc == 0)
+				(*made)++;
+			else if (rc < 0)
+				(*failed)++;
+			again += rc > 0;
+		}
+		free(pv);
+		if (!again)
+			return;
+	}
 }
 
 void
@@ -531,25 +714,27 @@ pp_prov_scale_up(struct run *x, json_object *dec)
 	if (adopted)
 		pp_note("adopted %ld server(s) of ours; %lld more to create",
 			adopted, count > adopted ? count - adopted : 0);
-	for (long long i = adopted; i < count; i++) {
-		int rc;
+	if (count > adopted) {
+		size_t n = (size_t)(count - adopted);
+		struct order *v = pp_xcalloc(n, sizeof *v);
 
-		if (pp_interrupted()) {
-			pp_prov_set_reason(x, "interrupted", "interrupted "
-				"after %ld of %lld server(s)", made, count -
-				adopted);
-			x->errors++;
-			break;
+		for (size_t i = 0; i < n; i++) {
+			v[i].x = x;
+			v[i].type = type;
+			v[i].role = role;
+			v[i].first = loc;
+			v[i].state = O_SEND;
+			pp_cloud_labels(x->cfg, role, &v[i].labels);
 		}
-		rc = create_one(x, type, loc, role);
-		if (rc == 0) {
-			made++;
-			continue;
+		create_all(x, v, n, &made, &failed);
+		for (size_t i = 0; i < n; i++) {
+			pp_strmap_clear(&v[i].labels);
+			if (v[i].have_locs)
+				free_strlist(&v[i].locs);
+			pp_server_free(&v[i].s);
+			pp_cloud_pending_free(&v[i].p);
 		}
-		failed++;
-		/* what failed once (every location refused, a limit) fails
-		 * again: no retry storm */
-		break;
+		free(v);
 	}
 	pp_prov_wait_all(x);
 	if (!x->status) {

@@ -75,6 +75,9 @@ struct run {
 	size_t ndnodes;
 	int dnodes_read;      /* 1 read, -1 the document has none */
 	long boots_failed;    /* deleted: not running or not joined in time */
+	/* cloud.ready_check health: the node whose agent just answered
+	 * (pp_prov_promote need not ask again) */
+	const char *healthy_node;
 };
 
 

@@ -200,7 +200,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (trc == 0) {
 		json_object *a, *b;
 
-		pp_fleet_compute(&t, &fl);
+		pp_fleet_compute(&t, 0, 0, &fl);
 		a = pp_fleet_json(&fl);
 		(void)pp_json_string(a, 0);
 		json_object_put(a);

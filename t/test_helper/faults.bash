@@ -175,7 +175,7 @@ fx_expect() {
 		echo 0
 	elif [[ $scen == up && $method == GET && $path == /servers/* ]]; then
 		echo 0
-	elif [[ $scen == up && $method == GET && $path == /actions/* &&
+	elif [[ $scen == up && $method == GET && $path == /actions* &&
 		$name != action_error ]]; then
 		# the server exists: a create action that cannot be read
 		# leaves it provisioning and the boot wait decides (issue

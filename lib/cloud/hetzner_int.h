@@ -1,0 +1,59 @@
+/* hetzner_int.h: what the files of the Hetzner provider share
+ * (cloud_hetzner.c: the connection, reads, deletes and the catalog;
+ * cloud_hetzner_create.c: creates and their actions). Not for other
+ * files: they go through cloud.h. */
+#ifndef PP_HETZNER_INT_H
+#define PP_HETZNER_INT_H
+
+#include <json-c/json.h>
+
+#include "base/http.h"
+#include "cloud/cloud.h"
+
+/* Polls start at cloud.poll_interval and grow by half each time up to
+ * this: a boot or action that takes long must not cost a request a
+ * second of the shared hourly budget. */
+#define POLL_MAX 10.0
+
+static inline double
+pp_hz_next_poll(double d, double first)
+{
+	d *= 1.5;
+	if (d > POLL_MAX)
+		d = POLL_MAX > first ? POLL_MAX : first;
+	return d;
+}
+
+struct hz {
+	struct pp_cloud *c;
+	struct pp_http_client http;
+	double poll_interval;
+	double action_timeout;
+	int ambiguous;        /* a create attempt may have taken effect */
+};
+
+/* One API call; *out gets the parsed answer (NULL for an empty one). */
+int pp_hz_api(struct hz *h, const char *method, const char *path,
+	const char *body, int idempotent, int (*check)(void *), void *arg,
+	json_object **out, int *resolved, struct pp_cloud_error *err);
+void pp_hz_parse_server(json_object *o, struct pp_server *s);
+/* GETs every page of a collection; calls each() on every item. */
+int pp_hz_get_pages(struct hz *h, const char *path, const char *key,
+	void (*each)(json_object *, void *), void *arg,
+	struct pp_cloud_error *err);
+/* each() for pp_hz_get_pages: appends a server to a pp_server_list. */
+void pp_hz_add_server(json_object *o, void *arg);
+void pp_hz_sync_counters(struct hz *h);
+
+/* cloud_hetzner_create.c */
+int pp_hz_wait_action(struct hz *h, json_object *action, const char *what,
+	int per_request, struct pp_cloud_error *err);
+int pp_hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
+	struct pp_server *out, struct pp_cloud_error *err);
+int pp_hz_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
+	struct pp_server *out, struct pp_cloud_pending *pend,
+	struct pp_cloud_error *err);
+void pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v,
+	size_t n, double timeout);
+
+#endif
