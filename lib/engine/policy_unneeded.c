@@ -35,8 +35,10 @@
 
 static const struct pp_conf_value profile_default[] = {
 	{"enabled", "true"},
-	{"utilisation", "70"},
-	{"hold", "30m"},
+	/* under reactive's 90: a removal never brings a scale-up */
+	{"utilisation", "85"},
+	/* a node goes only near its paid hour's end anyway */
+	{"hold", "5m"},
 	{"billing_window", "10m"},
 	{NULL, NULL},
 };
