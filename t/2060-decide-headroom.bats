@@ -126,6 +126,29 @@ NOW=2026-11-25T12:00:00Z
 	done
 }
 
+@test "down_slots: a scale-down leaves that many free slots more than K" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 32768 - 4096
+	reg_node cloud-a cloud ready worker 15872 2026-11-25T09:00:00Z 2048
+	# with cloud-a 4 slots of 8 GB, without it 3: K 2 lets it go, K 2
+	# and one more down_slot too, K 2 and two more do not
+	for more in 0 1 2; do
+		policy_config cx43 "unneeded:" "  enabled: true" \
+			"  utilisation: 90" "  hold: 0" "  billing_window: 0" \
+			"headroom:" "  enabled: true" "  slot_ram_mb: 8192" \
+			"  slots: 2" "  down_slots: $more"
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.slots_wanted) == 2 ]]
+		if [[ $more -lt 2 ]]; then
+			jq_is .decision.action scale_down
+			jq_is .decision.node cloud-a
+		else
+			jq_is .decision.action none
+		fi
+	done
+}
+
 @test "an idle spare too small for a slot is no spare: the pool buys one that holds a slot, by type_choice" {
 	for headroom in false true; do
 		write_config <<-EOF

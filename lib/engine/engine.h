@@ -338,8 +338,8 @@ long long pp_headroom_memory(const struct pp_config *cfg,
  * at most max_slots; 0 when headroom is off or has no slot size. Set
  * by prepare as ctx->slots_wanted. */
 long pp_headroom_wanted(const struct pp_engine_ctx *ctx);
-/* Free slots any scale-down must leave (slots_wanted), 0 when headroom
- * is off. */
+/* Free slots any scale-down must leave (slots_wanted plus down_slots),
+ * 0 when headroom is off. */
 long pp_headroom_floor(const struct pp_engine_ctx *ctx);
 
 #endif

@@ -12,7 +12,8 @@
  *
  * Its floor binds every scale-down: the engine's victim choice and the
  * unneeded rule never remove a node that would leave fewer than K free
- * slots (pp_headroom_floor). With a slot size the spare pool counts
+ * slots, plus down_slots (pp_headroom_floor): a removal that leaves
+ * exactly K is bought back at the next large start. With a slot size the spare pool counts
  * only spares that hold a slot, and new nodes are sized to hold one.
  *
  * State (its entry under "policies"):
@@ -35,6 +36,9 @@ static const struct pp_conf_value profile_default[] = {
 	/* one slot leaves the second large start of a cycle waiting for
 	 * a boot: steam's hourly steps refused 0.08 % with 1, 0.05 with 2 */
 	{"slots", "2"},
+	/* a removal that leaves exactly two is bought back at the next
+	 * large start: 20 drains a day instead of 1 */
+	{"down_slots", "1"},
 	{NULL, NULL},
 };
 /* Its keys, under policies.headroom. */
@@ -51,6 +55,8 @@ static const struct pp_conf_key keys[] = {
 		"of allocated RAM within this window seen at this time of "
 		"day in the last week (0: off)"),
 	K(max_slots, PP_T_INT, "4", "at most this many slots for a rise"),
+	K(down_slots, PP_T_INT, "0", "a scale-down leaves this many free "
+		"slots more than wanted"),
 	{.path = NULL},
 };
 #undef K
@@ -110,7 +116,8 @@ pp_headroom_wanted(const struct pp_engine_ctx *c)
 long
 pp_headroom_floor(const struct pp_engine_ctx *c)
 {
-	return c->slots_wanted;
+	return c->slots_wanted > 0 ? c->slots_wanted +
+		pp_headroom_conf(c->cfg)->down_slots : 0;
 }
 
 static void

@@ -60,6 +60,7 @@ struct pp_headroom_conf {
 	long rise_window;        /* slots for the largest rise seen within
 				  * this at this time of day; 0 off */
 	long max_slots;          /* at most this many for a rise */
+	long down_slots;         /* a scale-down leaves this many more */
 };
 
 struct pp_predictive_conf {
