@@ -180,8 +180,9 @@ EOF
 	run --separate-stderr pp-config -c /dev/null check
 	assert_success
 	assert_line 'profile: "default"'
-	assert_line '    up_threshold: 80'
-	assert_line '    hold: 30m'
+	assert_line '    up_threshold: 90'
+	assert_line '    hold: 5m'
+	assert_line '    slots: 2'
 }
 
 @test "pp-config check redacts secrets in URLs and connection strings" {

@@ -126,6 +126,29 @@ NOW=2026-11-25T12:00:00Z
 	done
 }
 
+@test "down_slots: a scale-down leaves that many free slots more than K" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 32768 - 4096
+	reg_node cloud-a cloud ready worker 15872 2026-11-25T09:00:00Z 2048
+	# with cloud-a 4 slots of 8 GB, without it 3: K 2 lets it go, K 2
+	# and one more down_slot too, K 2 and two more do not
+	for more in 0 1 2; do
+		policy_config cx43 "unneeded:" "  enabled: true" \
+			"  utilisation: 90" "  hold: 0" "  billing_window: 0" \
+			"headroom:" "  enabled: true" "  slot_ram_mb: 8192" \
+			"  slots: 2" "  down_slots: $more"
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.slots_wanted) == 2 ]]
+		if [[ $more -lt 2 ]]; then
+			jq_is .decision.action scale_down
+			jq_is .decision.node cloud-a
+		else
+			jq_is .decision.action none
+		fi
+	done
+}
+
 @test "an idle spare too small for a slot is no spare: the pool buys one that holds a slot, by type_choice" {
 	for headroom in false true; do
 		write_config <<-EOF
@@ -180,4 +203,50 @@ NOW=2026-11-25T12:00:00Z
 	decide 2026-12-02T12:01:00Z
 	assert_success
 	[[ $(headroom .figures.slot_mb) == 2048 ]]
+}
+
+# history FROM TO STEP_AT MB: one sample a minute, 40 GB held, MB more
+# for an hour from STEP_AT (epoch seconds)
+rise_history() {
+	awk -v from="$1" -v to="$2" -v at="$3" -v mb="$4" 'BEGIN {
+		print "# ppscale history 1"
+		for (t = from; t <= to; t += 60)
+			printf "%d %d 400000 0\n", t,
+				40960 + (t >= at && t < at + 3600 ? mb : 0)
+	}' > "$PP_STATE_DIR/history"
+}
+
+@test "a rise seen at this time of day raises the slots wanted, up to max_slots" {
+	local now
+	now=$(date -u -d $NOW +%s)
+	# yesterday, five minutes after this time of day, 48 GB came at once
+	rise_history $((now - 26 * 3600)) $((now - 60)) \
+		$((now - 86400 + 300)) 49152
+	reg_start
+	# 32 GB free on ded-1, half of it: 2 slots of 16 GB
+	reg_node ded-1 dedicated ready worker 65536 - 2x16384
+	while read -r win max want action; do
+		policy_config cx53 "headroom:" "  enabled: true" \
+			"  slot_ram_mb: 16384" "  rise_window: $win" \
+			"  max_slots: $max"
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.free_slots) == 2 ]]
+		[[ $(headroom .figures.slots_wanted) == "$want" ]] ||
+			fail "$win/$max: $(headroom .figures.slots_wanted) wanted, not $want"
+		jq_is .decision.action "$action"
+	done <<-EOF
+	0 4 1 none
+	5m 4 3 scale_up
+	5m 2 2 none
+	EOF
+	policy_config cx53 "headroom:" "  enabled: true" \
+		"  slot_ram_mb: 16384" "  rise_window: 5m"
+	decide $NOW --dry-run
+	jq_is .forecast.rise_mb 49152
+	jq_is .forecast.rise_window_s 300
+	# 48 GB less 1 GB of churn: 3 slots; a cx53 (32256 usable) holds 1
+	jq_is .decision.count 1
+	[[ $(headroom .reason) == "2 free slots of 16384 MB on ready and booting nodes, 3 wanted for a rise of 49152 MB seen at this time of day" ]] ||
+		fail "reason: $(headroom .reason)"
 }

@@ -81,11 +81,12 @@ with_history() {
 }
 
 @test "says which nodes the unneeded policy holds and when each goes" {
-	# the shipped profile, less the headroom policy: with it the
-	# example's spare is too small for a slot and is unneeded too; the
-	# example's booting node (created 07:58) still counts as booting at
-	# 18:00 only with a cloud.join_timeout that long
-	printf 'timezone: UTC\npolicies:\n  headroom:\n    enabled: false\ncloud:\n  join_timeout: 1d\n' \
+	# the shipped profile with one spare and the unneeded rule at 70 %
+	# held 30 min, less the headroom policy: with it the example's
+	# spare is too small for a slot and is unneeded too; the example's
+	# booting node (created 07:58) still counts as booting at 18:00
+	# only with a cloud.join_timeout that long
+	printf 'timezone: UTC\npolicies:\n  headroom:\n    enabled: false\n  spare:\n    enabled: true\n  unneeded:\n    utilisation: 70\n    hold: 30m\ncloud:\n  join_timeout: 1d\n' \
 		> "$PP_CONFIG"
 	jq '(.nodes[] | select(.kind == "cloud") | .containers) = []' \
 		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"

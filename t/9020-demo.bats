@@ -24,15 +24,14 @@ demo_state() {
 	assert_output --partial 'cloud, before this cycle: 4 server(s) with our label, 0 unregistered, 0 lost'
 	# cycle 1 finishes the node an earlier cycle left booting
 	assert_output --partial 'cloud-e05f: its server runs now, marked ready'
-	# and replaces the example's cx33 spare (7.5 GB), too small for its
-	# 16 GB game servers (the headroom's slot): no spare counts
-	assert_output --regexp 'decided: provision_spare 1 x cx53 in nbg1 \(spare: 0 spares'
+	# and has four free 16 GB slots (the headroom's), two wanted: the
+	# default profile keeps no spare, so the example's cx33 is no worry
+	assert_output --partial 'headroom: 4 free slots of 16384 MB on ready and booting nodes, 2 wanted;'
+	# cycle 2: the rush took the free slots; two cx53 restore them
+	assert_output --partial '== a rush: the platform starts 64 GB of game servers'
+	assert_output --partial 'decided: scale_up 2 x cx53 in nbg1 (headroom: 0 free slots of 16384 MB on ready and booting nodes, 2 wanted)'
 	assert_output --regexp 'created pp-[a-z0-9]{6} \(cx53 in nbg1, server 4711046, local provider\): registered as provisioning'
 	assert_output --partial 'provision: pending'
-	# cycle 2, after the rush: the new spare, still booting, counts as
-	# capacity and holds a free 16 GB slot: no second order
-	assert_output --partial '== a rush: the platform starts 64 GB of game servers'
-	assert_output --regexp 'headroom: 1 free slot of 16384 MB on ready and booting nodes, 1 wanted'
 	# the events of the cycles, one per line
 	assert_output --partial '"type":"scaling.triggered","tool":"pp-decide"'
 	assert_output --partial '"type":"node.provisioning","tool":"pp-provision"'
@@ -41,8 +40,8 @@ demo_state() {
 	run jq -c '[has("fleet", "decision", "reconciliation", "provision"),
 		.decision.action, (.provision.servers | length)]' \
 		"$state/cycle-1.json"
-	# the booting node it finished and the spare it created
-	assert_output '[true,true,true,true,"provision_spare",2]'
+	# the booting node it finished, nothing decided
+	assert_output '[true,true,true,true,"none",1]'
 	# the rush went through the registry's lock file, as the tools' writes
 	run jq '[.nodes[].containers[] | select(.id | startswith("rush-"))] |
 		length' "$state/registry.json"
@@ -51,14 +50,13 @@ demo_state() {
 	[[ $(files_sum "$TOP"/share/examples/*) == "$before" ]]
 }
 
-@test "the demo on a quiet Wednesday: the first cycle only replaces the spare too small for a slot, and says so" {
+@test "the demo on a quiet Wednesday: the first cycle decides nothing, the rush is met by the headroom, and it says so" {
 	PP_DEMO_NOW=2026-11-25T10:00:00Z run --separate-stderr \
 		env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
 	assert_success
-	assert_output --partial 'decided: provision_spare 1 x cx53 in nbg1 (spare: 0 spares (0 provisioning), 1 wanted on Wednesday 11:00)'
-	refute_output --partial 'decided: scale_up'
-	# the second cycle: nothing to do
-	assert_output --partial 'decided: nothing to do (no policy wants a change'
+	assert_output --partial 'decided: nothing to do (no policy wants a change (capacity 70.33%'
+	refute_output --partial 'decided: provision_spare'
+	assert_output --partial 'decided: scale_up 2 x cx53 in nbg1 (headroom: 0 free slots'
 }
 
 @test "without a rush the second cycle decides nothing either" {
@@ -75,5 +73,5 @@ demo_state() {
 	[[ $BUILD == */san ]] && args+=(SANITIZE=1)
 	run --separate-stderr make "${args[@]}" demo
 	assert_success
-	assert_output --partial 'decided: provision_spare'
+	assert_output --partial 'decided: scale_up'
 }

@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "engine/settings.h"
 #include "engine/enode.h"
+#include "engine/forecast.h"
 #include "engine/internal.h"
 #include "engine/placement.h"
 #include "doc/fleet.h"
@@ -289,6 +290,9 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 		else
 			c->spares_small++;
 	}
+	c->rise_mb = c->fc ? c->fc->rise_mb : c->forecast ?
+		pp_jdouble(c->forecast, "rise_mb", -1) : -1;
+	c->slots_wanted = pp_headroom_wanted(c);
 	c->slots = pp_engine_slots(c, NULL);
 	c->capacity_pct = pp_capacity_percent(c->allocated_mb, c->total_mb);
 	c->effective_pct = pp_capacity_percent(c->allocated_mb,

@@ -152,6 +152,10 @@ struct pp_engine_ctx {
 				  * the headroom policy is off */
 	long slots;              /* free slots of slot_mb on ready and
 				  * provisioning nodes (pp_engine_slots) */
+	double rise_mb;          /* the forecast's rise_mb (largest rise at
+				  * this time of day), -1 when it has none */
+	long slots_wanted;       /* the headroom's K, raised to hold that
+				  * rise (pp_headroom_wanted); 0 when off */
 	long spares_small;       /* idle spares too small for a slot: not
 				  * counted in spares */
 	double cloud_hourly_eur; /* what the cloud nodes cost now */
@@ -329,7 +333,13 @@ long pp_spare_target(const struct pp_engine_ctx *ctx);
  * policy is off. Set it as ctx->slot_memory_mb before preparing. */
 long long pp_headroom_memory(const struct pp_config *cfg,
 	json_object *decide_state, time_t now);
-/* Free slots any scale-down must leave (K), 0 when headroom is off. */
+/* Free slots the headroom wants: K, or more when the largest rise seen
+ * at this time of day (ctx->rise_mb, the forecast's) takes more slots,
+ * at most max_slots; 0 when headroom is off or has no slot size. Set
+ * by prepare as ctx->slots_wanted. */
+long pp_headroom_wanted(const struct pp_engine_ctx *ctx);
+/* Free slots any scale-down must leave (slots_wanted plus down_slots),
+ * 0 when headroom is off. */
 long pp_headroom_floor(const struct pp_engine_ctx *ctx);
 
 #endif

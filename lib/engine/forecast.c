@@ -142,6 +142,62 @@ level(const struct pp_history *h, time_t now)
 	return h->n ? (double)h->s[h->n - 1].allocated_mb : 0;
 }
 
+/* First sample at or after t. */
+static size_t
+first_at(const struct pp_history *h, time_t t)
+{
+	size_t lo = 0, hi = h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->s[mid].t < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The largest rise within window among the samples in [from, to]. */
+static double
+rise_in(const struct pp_history *h, time_t from, time_t to, long window)
+{
+	double best = 0;
+
+	for (size_t i = first_at(h, from); i < h->n && h->s[i].t <= to;
+	    i++) {
+		for (size_t j = i + 1; j < h->n && h->s[j].t <= to &&
+		    h->s[j].t - h->s[i].t <= window; j++) {
+			double r = (double)(h->s[j].allocated_mb -
+				h->s[i].allocated_mb);
+
+			if (r > best)
+				best = r;
+		}
+	}
+	return best;
+}
+
+double
+pp_history_rise(const struct pp_history *h, time_t now, long window)
+{
+	double best;
+
+	if (!h->n || window <= 0)
+		return 0;
+	best = rise_in(h, now - PP_RISE_SPAN, now, window);
+	for (long d = 1; d <= PP_RISE_DAYS; d++) {
+		time_t at = now - d * DAY;
+		double r = rise_in(h, at - PP_RISE_SPAN, at + PP_RISE_SPAN,
+			window);
+
+		if (r > best)
+			best = r;
+	}
+	return best;
+}
+
 void
 pp_forecast_builtin(const struct pp_history *h, time_t now,
 	const long *horizons, size_t nh, struct pp_forecast *f)
@@ -151,6 +207,7 @@ pp_forecast_builtin(const struct pp_history *h, time_t now,
 
 	memset(f, 0, sizeof *f);
 	f->source = "builtin";
+	f->rise_mb = -1;
 	if (h->n && h->s[0].t <= now)
 		span = (double)(now - h->s[0].t);
 	f->history_hours = span / 3600.0;
@@ -248,6 +305,7 @@ pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
 
 	memset(f, 0, sizeof *f);
 	f->source = "external";
+	f->rise_mb = -1;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		snprintf(err, errlen, "forecast is not a JSON object");
 		return -1;
@@ -324,6 +382,12 @@ pp_forecast_json(const struct pp_forecast *f)
 		pp_jnew_double(v1, 1));
 	json_object_object_add(o, "ram_2h_mb", v2 < 0 ? NULL :
 		pp_jnew_double(v2, 1));
+	if (f->rise_mb >= 0) {
+		json_object_object_add(o, "rise_mb",
+			pp_jnew_double(f->rise_mb, 1));
+		json_object_object_add(o, "rise_window_s",
+			json_object_new_int64(f->rise_window_s));
+	}
 	json_object_object_add(o, "note", f->note[0] ?
 		json_object_new_string(f->note) : NULL);
 	return o;
@@ -397,15 +461,25 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 	char err[640];
 	long hz[PP_FORECAST_MAX];
 	size_t nh = pp_forecast_horizons(cfg, hz);
+	long rw = pp_headroom_rise_window(cfg);
 
 	if (cfg->forecast.url && *cfg->forecast.url) {
 		if (external(cfg, &f, err, sizeof err) == 0) {
 			f.samples = h->n;
+			/* the rise is the history's, whoever forecasts */
+			if (rw > 0) {
+				f.rise_mb = pp_history_rise(h, now, rw);
+				f.rise_window_s = rw;
+			}
 			return pp_forecast_json(&f);
 		}
 		pp_warn("%s; using the built-in forecast", err);
 	}
 	pp_forecast_builtin(h, now, hz, nh, &f);
+	if (rw > 0) {
+		f.rise_mb = pp_history_rise(h, now, rw);
+		f.rise_window_s = rw;
+	}
 	if (cfg->forecast.url && *cfg->forecast.url) {
 		json_object *o;
 

@@ -29,11 +29,26 @@ struct pp_forecast {
 	size_t n;             /* 0 when there is no forecast */
 	struct pp_forecast_point at[PP_FORECAST_MAX];
 	char note[256];       /* why there is none, or why it fell back */
+	double rise_mb;       /* largest rise seen at this time of day
+			       * (pp_history_rise); -1 not computed */
+	long rise_window_s;   /* the window it rose within */
 };
 
 /* Allocated RAM at time t, interpolated between the samples around it;
  * -1 when t lies outside the history or in a gap longer than an hour. */
 double pp_history_value_at(const struct pp_history *h, time_t t);
+
+/* Days back, and the span around this time of day on each of them,
+ * that pp_history_rise looks at. */
+#define PP_RISE_DAYS 7
+#define PP_RISE_SPAN 3600L
+
+/* The largest rise of allocated RAM within `window` seconds that the
+ * history shows in the last PP_RISE_SPAN before now and, on each of
+ * the PP_RISE_DAYS days before, from PP_RISE_SPAN before to
+ * PP_RISE_SPAN after this time of day: how much a demand step at this
+ * hour has taken at once. 0 when the history shows no rise (or none). */
+double pp_history_rise(const struct pp_history *h, time_t now, long window);
 
 /* The built-in forecast at now for the given horizons (seconds). */
 void pp_forecast_builtin(const struct pp_history *h, time_t now,

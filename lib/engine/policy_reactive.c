@@ -23,7 +23,9 @@
 /* The default profile: what pp-sim showed cheapest at the refused-starts
  * target on the README's backtest (profile: seed keeps the rows'). */
 static const struct pp_conf_value profile_default[] = {
-	{"up_threshold", "80"},
+	/* the headroom's slots see fragmentation; capacity percent
+	 * only has to see the bulk */
+	{"up_threshold", "90"},
 	/* scale-down is the unneeded rule's: billing-aware, held */
 	{"down_threshold", "0"},
 	{"down_window", "10m"},

@@ -18,6 +18,10 @@
 #include "base/util.h"
 
 static const struct pp_conf_value profile_default[] = {
+	/* the headroom's free slots are the spare room: an idle node
+	 * kept beside them cost more for the same refusals (make
+	 * bench-policy); switched on, one spare at all hours */
+	{"enabled", "false"},
 	{"schedule", "1"},
 	/* a cx53 spare costs 0.028 EUR/h, the smallest (cpx52) 0.044 */
 	{"type_choice", "cheapest"},

@@ -35,8 +35,10 @@
 
 static const struct pp_conf_value profile_default[] = {
 	{"enabled", "true"},
-	{"utilisation", "70"},
-	{"hold", "30m"},
+	/* under reactive's 90: a removal never brings a scale-up */
+	{"utilisation", "85"},
+	/* a node goes only near its paid hour's end anyway */
+	{"hold", "5m"},
 	{"billing_window", "10m"},
 	{NULL, NULL},
 };
@@ -113,9 +115,11 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 		if (checks >= MAX_CHECKS)
 			break;
 		checks++;
-		l[i].unneeded = pp_engine_fits_elsewhere(c, l[i].n, why,
-			sizeof why) && (keep_slots <= 0 ||
-			pp_engine_slots(c, l[i].n) >= keep_slots);
+		/* the slot count moves the node's game servers first and
+		 * is -1 when they do not fit: one fit, not two */
+		l[i].unneeded = keep_slots > 0 ?
+			pp_engine_slots(c, l[i].n) >= keep_slots :
+			pp_engine_fits_elsewhere(c, l[i].n, why, sizeof why);
 	}
 	*list = l;
 	return n;

@@ -57,6 +57,10 @@ struct pp_headroom_conf {
 	long slot_ram_mb;        /* slot size; 0: the largest game
 				  * server seen within memory */
 	long memory;             /* how long a size seen counts */
+	long rise_window;        /* slots for the largest rise seen within
+				  * this at this time of day; 0 off */
+	long max_slots;          /* at most this many for a rise */
+	long down_slots;         /* a scale-down leaves this many more */
 };
 
 struct pp_predictive_conf {
@@ -71,6 +75,8 @@ const struct pp_reactive_conf *pp_reactive_conf(const struct pp_config *c);
 const struct pp_spare_conf *pp_spare_conf(const struct pp_config *c);
 const struct pp_unneeded_conf *pp_unneeded_conf(const struct pp_config *c);
 const struct pp_headroom_conf *pp_headroom_conf(const struct pp_config *c);
+/* The headroom's rise window, 0 when the policy or the rise is off. */
+long pp_headroom_rise_window(const struct pp_config *c);
 const struct pp_predictive_conf *pp_predictive_conf(
 	const struct pp_config *c);
 

@@ -13,6 +13,7 @@
 #include "base/json.h"
 #include "engine/engine.h"
 #include "engine/forecast.h"
+#include "engine/settings.h"
 #include "store/history.h"
 #include "store/registry.h"
 #include "run/sim.h"
@@ -397,7 +398,9 @@ pp_sim_main_run(struct sim *S)
 	long hz2[PP_FORECAST_MAX + 2];
 	size_t nh2 = 0;
 	double t0 = pp_monotonic();
-	time_t next_cycle = 0, next_prune = 0, next_hist = 0;
+	time_t next_cycle = 0, next_prune = 0, next_hist = 0, next_rise = 0;
+	long rise_w = pp_headroom_rise_window(cfg);
+	double rise = 0;
 	struct pp_history_figures hf = {0};
 
 	/* the error is scored at +1 h and +2 h, whatever the config asks */
@@ -444,6 +447,14 @@ pp_sim_main_run(struct sim *S)
 			struct pp_forecast f;
 
 			pp_forecast_builtin(&S->hist, now, hz2, nh2, &f);
+			/* the rise moves slowly: every 10 minutes, as
+			 * the history figures */
+			if (rise_w > 0 && now >= next_rise) {
+				rise = pp_history_rise(&S->hist, now, rise_w);
+				next_rise = now + 600;
+			}
+			f.rise_mb = rise_w > 0 ? rise : -1;
+			f.rise_window_s = rise_w;
 			snprintf(S->method, sizeof S->method, "%s", f.method);
 			remember_forecast(S, now, &f, (double)p->running_mb);
 			build_view(S, &v);

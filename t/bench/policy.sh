@@ -7,8 +7,9 @@
 #  2. the matrix: every trace x seeds 1-5 x boot 90s, 3m, 6m x cycle 1m,
 #     2m for the shipped profile (default) and the seed's (profile:
 #     seed); one line per cell, then per profile and trace the worst
-#     refused-game-server share, the cells over 0.05 %, and the median
-#     and worst cost over the equal-refusal static fleet.
+#     refused-game-server share, the cells over 0.05 %, the median
+#     and worst cost over the equal-refusal static fleet, and the median
+#     flaps (a removal bought back soon, or the reverse: each a drain).
 #  3. the comparison: seed 1, boot 3m, cycle 2m, the shipped profile
 #     beside target tracking (70 %), the cluster autoscaler and the
 #     cluster autoscaler with a pause pod.
@@ -48,7 +49,7 @@ done
 
 echo
 echo "== matrix: traces x seeds ($SEEDS) x boot 90s/3m/6m x cycle 1m/2m"
-printf 'profile\ttrace\tseed\tboot\tcycle\tservers\trefused\trefused_pct\tcost_eur\tover_static_eq\tover_static\n' > "$OUT"
+printf 'profile\ttrace\tseed\tboot\tcycle\tservers\trefused\trefused_pct\tcost_eur\tover_static_eq\tover_static\tflaps\n' > "$OUT"
 for prof in default seed; do
 	for f in "$TRACES"/*.csv; do
 		t=$(basename "$f" .csv)
@@ -64,7 +65,7 @@ for prof in default seed; do
 						.servers, .refused_servers,
 						.refused_servers_percent, .cost_eur,
 						.cost_over_static_equal,
-						.cost_over_static] | @tsv' >> "$OUT"
+						.cost_over_static, .flaps] | @tsv' >> "$OUT"
 				done
 			done
 		done
@@ -73,14 +74,15 @@ done
 column -t -s "$(printf '\t')" "$OUT"
 
 echo
-echo "== per profile and trace: worst refused share, cells over 0.05 %, cost / equal-refusal static"
-printf "%-8s %-18s %6s %10s %6s %8s %8s\n" profile trace cells "worst %" \
-	over median worst
+echo "== per profile and trace: worst refused share, cells over 0.05 %, cost / equal-refusal static, flaps"
+printf "%-8s %-18s %6s %10s %6s %8s %8s %6s\n" profile trace cells "worst %" \
+	over median worst flaps
 awk -F'\t' 'NR > 1 {
 	k = $1 "\t" $2; n[k]++
 	if ($8 > worst[k]) worst[k] = $8
 	if ($8 > 0.05) over[k]++
 	c[k, n[k]] = $10
+	fl[k, n[k]] = $12
 	if ($10 > cw[k]) cw[k] = $10
 }
 END {
@@ -92,25 +94,32 @@ END {
 			for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]
 			v[j + 1] = x
 		}
+		med = v[int((m + 1) / 2)]
+		for (i = 1; i <= m; i++) v[i] = fl[k, i]
+		for (i = 2; i <= m; i++) {
+			x = v[i]
+			for (j = i - 1; j >= 1 && v[j] > x; j--) v[j + 1] = v[j]
+			v[j + 1] = x
+		}
 		split(k, kk, "\t")
-		printf "%-8s %-18s %6d %10.3f %6d %8.3f %8.3f\n", kk[1], kk[2],
-			m, worst[k], over[k], v[int((m + 1) / 2)], cw[k]
+		printf "%-8s %-18s %6d %10.3f %6d %8.3f %8.3f %6d\n", kk[1], kk[2],
+			m, worst[k], over[k], med, cw[k], v[int((m + 1) / 2)]
 	}
 }' "$OUT" | sort
 
 echo
 echo "== comparison: seed 1, boot 3m, cycle 2m"
-printf '%-18s %-12s %8s %8s %10s %9s %8s %8s\n' trace strategy servers \
-	refused "waited min" "cost EUR" "/st.eq" "/static"
+printf '%-18s %-12s %8s %8s %10s %9s %8s %8s %6s\n' trace strategy servers \
+	refused "waited min" "cost EUR" "/st.eq" "/static" flaps
 for f in "$TRACES"/*.csv; do
 	for st in shipped target ca ca-headroom; do
 		"$SIM" -q --no-progress -c "$tmp/default.yaml" --strategy "$st" \
 			"$f" |
 		jq -r --arg t "$(basename "$f" .csv)" --arg s "$st" '[$t, $s,
 			.servers, .refused_servers, .waited_server_minutes,
-			.cost_eur, .cost_over_static_equal, .cost_over_static] |
-			@tsv' |
-		awk -F'\t' '{ printf "%-18s %-12s %8d %8d %10d %9.2f %8.3f %8.3f\n",
-			$1, $2, $3, $4, $5, $6, $7, $8 }'
+			.cost_eur, .cost_over_static_equal, .cost_over_static,
+			.flaps] | @tsv' |
+		awk -F'\t' '{ printf "%-18s %-12s %8d %8d %10d %9.2f %8.3f %8.3f %6d\n",
+			$1, $2, $3, $4, $5, $6, $7, $8, $9 }'
 	done
 done

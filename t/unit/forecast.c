@@ -132,8 +132,43 @@ main(int argc, char **argv)
 		near("inside", pp_history_value_at(&h, T0 + 900), 1500, 0);
 		near("in gap", pp_history_value_at(&h, T0 + 3600), -1, 0);
 		near("before", pp_history_value_at(&h, T0 - 60), -1, 0);
+	} else if (!strcmp(c, "rise")) {
+		/* a flat 40 GB, stepping to 70 GB at 09:30 for an hour on
+		 * each of the last days, and a 10 GB ramp over 50 minutes
+		 * at 21:00 */
+		memset(&h, 0, sizeof h);
+		for (long t = T0; t <= T0 + 8 * DAY; t += 60) {
+			long tod = (t - T0) % DAY;
+			double v = 40960;
+
+			if (tod >= 9 * 3600 + 1800 && tod < 10 * 3600 + 1800)
+				v = 71680;
+			if (tod >= 21 * 3600 && tod < 21 * 3600 + 3000)
+				v += 10240.0 * (double)(tod - 21 * 3600) / 3000;
+			pp_history_add(&h, &(struct pp_sample){t,
+				(long long)v, 200000, 0});
+		}
+		now = T0 + 8 * DAY + 9 * 3600;
+		/* the step came half an hour from now on the days before */
+		near("step ahead", pp_history_rise(&h, now, 300), 30720, 0);
+		near("no window, no rise", pp_history_rise(&h, now, 0), 0, 0);
+		/* at 15:00 the step lies over an hour back: flat */
+		near("flat hour", pp_history_rise(&h, now - 9 * 3600 + 15 *
+			3600 - DAY, 300), 0, 0);
+		/* the ramp: 10240 MB in 50 minutes, 5 of them in a window */
+		near("ramp", pp_history_rise(&h, T0 + 7 * DAY + 21 * 3600 +
+			1800, 300), 1024, 1);
+		/* the step seen in the last hour, the days before too far */
+		near("step behind", pp_history_rise(&h, T0 + 8 * DAY + 10 *
+			3600 + 1200, 300), 30720, 0);
+		/* a day 8 back lies outside the week */
+		near("a week only", pp_history_rise(&h, T0 + 15 * DAY + 9 *
+			3600, 300), 0, 0);
+		near("empty history", pp_history_rise(&(struct pp_history){0},
+			now, 300), 0, 0);
 	} else {
-		fprintf(stderr, "usage: forecast sine|weekly|trend|short|gap\n");
+		fprintf(stderr, "usage: forecast sine|weekly|trend|short|gap|"
+			"rise\n");
 		return 2;
 	}
 	pp_history_free(&h);
