@@ -175,3 +175,68 @@ setup() {
 	reg_is '[.nodes[2].containers[].id] | join(",")' a
 	reg_is '[.nodes[1].containers[].id] | join(",")' b
 }
+
+# pp-fleetstats' document as pp-drain reads it in the cycle, with the
+# decision to drain S and a jq edit of the document's node list ($1)
+fleet_doc() {
+	pp-fleetstats -q --no-record --now 2026-11-27T18:00:00Z < /dev/null |
+		jq -c --arg n S "$1 | .decision = {action: \"scale_down\",
+			node: \$n, reason: \"test\", dry_run: false,
+			evaluations: []}"
+}
+
+@test "the plan comes from pp-fleetstats' node list, the registry read only for the nodes it uses" {
+	reg_init
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+	# a registry in service has its lock file: pp-fleetstats, which
+	# checks the whole file under the shared lock, stamps it there
+	: > "$REGISTRY.lock"
+	doc=$(fleet_doc '(.nodes[] | select(.id == "T") | .status) = "unhealthy"')
+	grep -q '^ppscale-registry-checked ' "$REGISTRY.lock"
+	# the plan follows the document (T is not a target there); the
+	# registry, read whole, would have chosen T
+	run --separate-stderr pp-drain <<<"$doc"
+	assert_success
+	jq_is '.drain.planned[0] | "\(.to) \(.to_ip)"' 'U 192.0.2.3'
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[2].containers[].id] | join(",")' a
+	[ "$(hook_calls)" = 'a>U' ]
+}
+
+@test "a document older than the registry costs a re-planned move, never an overfilled target" {
+	reg_init
+	reg_node S cloud ready 8000 a:3000
+	reg_node T cloud ready 4000 x:3000
+	reg_write
+	: > "$REGISTRY.lock"
+	# the document says T is empty; the registry, that it is not
+	doc=$(fleet_doc '(.nodes[] | select(.id == "T") | .allocated_ram_mb) = 0')
+	run --separate-stderr pp-drain <<<"$doc"
+	assert_success
+	jq_is '.drain.planned[0].to' T
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.skipped[0].reason' \
+		"target 'T' has 1000 MB free now, 'a' needs 3000 MB; re-planned next cycle"
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	reg_is '.nodes[0].status' draining
+	[ -z "$(hook_calls)" ]
+}
+
+@test "a document that does not list the registry's nodes is not planned from" {
+	reg_init
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+	: > "$REGISTRY.lock"
+	# U is missing from the document: the registry is read whole
+	doc=$(fleet_doc '.nodes |= map(select(.id != "U")) |
+		(.nodes[] | select(.id == "T") | .status) = "unhealthy"')
+	run --separate-stderr pp-drain <<<"$doc"
+	assert_success
+	jq_is '.drain.planned[0].to' T
+	reg_is '[.nodes[1].containers[].id] | join(",")' a
+}

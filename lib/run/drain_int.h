@@ -28,6 +28,7 @@ struct run {
 	int manual;           /* --node */
 	int dry_run;
 	const char *why;      /* decision.reason */
+	json_object *doc;     /* the document read (NULL with --node) */
 	time_t t0;            /* pp_now() at start */
 	double m0;            /* pp_monotonic() at start */
 	struct pp_lock nodelock;
@@ -80,6 +81,13 @@ int pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode,
 	char *err, size_t errlen);
 struct pp_container *pp_dr_find_container(struct pp_node *n,
 	const char *id);
+
+/* drainplan.c: the plan from the document's node list */
+int pp_dr_doc_nodes(json_object *doc, const char *skip,
+	struct pp_node **out, size_t *nout, size_t *ndoc);
+void pp_dr_doc_nodes_free(struct pp_node *nodes, size_t n);
+void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
+	struct pp_node *nodes, size_t n, struct pp_plan *p);
 
 /* drainmove.c */
 void pp_dr_add_waiting(struct run *x, const char *server, long long players,

@@ -62,7 +62,8 @@ pp_dr_flush_moves(struct run *x)
 
 	if (!x->ndone)
 		return;
-	opened = pp_dr_try_open_registry(x, &r, PP_LOCK_EX, rerr, sizeof rerr) == 0;
+	opened = pp_dr_try_open_registry(x, &r, PP_LOCK_EX | PP_REG_LAZY,
+		rerr, sizeof rerr) == 0;
 	for (size_t i = 0; opened && i < x->ndone; i++) {
 		struct done_move *d = &x->done[i];
 		struct pp_node *from = pp_registry_find(&r, d->from);
@@ -197,7 +198,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 		return;
 	}
 
-	pp_dr_open_registry(x, &r, 0);
+	pp_dr_open_registry(x, &r, PP_REG_LAZY);
 	from = pp_registry_find(&r, m.from);
 	to = pp_registry_find(&r, m.to);
 	c = pp_dr_find_container(from, m.server);

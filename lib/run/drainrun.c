@@ -209,7 +209,7 @@ count_on(struct run *x, int *missing)
 	struct pp_node *n;
 	long c;
 
-	pp_dr_open_registry(x, &r, 0);
+	pp_dr_open_registry(x, &r, PP_REG_LAZY);
 	n = pp_registry_find(&r, x->node);
 	*missing = !n;
 	c = n ? (long)n->ncontainers : 0;
@@ -250,20 +250,29 @@ drain_pass(struct run *x)
 	struct pp_registry r;
 	struct pp_node *n;
 	struct pp_plan plan;
+	struct pp_node *dnodes = NULL;
 	char buf[512];
 	const char *why;
 	time_t now = pp_dr_run_now(x);
-	size_t nc;
-	int missing;
+	size_t nc, ndnodes = 0, ndoc = 0;
+	int missing, lazy;
 
 	reset_pass(x);
-	pp_dr_open_registry(x, &r, x->dry_run ? 0 : PP_LOCK_EX);
+	/* the first pass of a cycle plans from the document's nodes (read
+	 * by pp-fleetstats just before) and reads only the nodes it uses;
+	 * a later pass (--wait) or a document without them, the registry
+	 * whole */
+	lazy = !x->dry_run && x->passes == 0 && x->doc &&
+		pp_dr_doc_nodes(x->doc, x->node, &dnodes, &ndnodes, &ndoc) == 0;
+	pp_dr_open_registry(x, &r, x->dry_run ? 0 :
+		PP_LOCK_EX | (lazy ? PP_REG_LAZY : 0));
 	n = pp_registry_find(&r, x->node);
 	if (!n) {
 		x->gone = x->stop = 1;
 		pp_dr_set_status(x, "refused", "node '%s' is not in the registry",
 			x->node);
 		pp_registry_close(&r);
+		pp_dr_doc_nodes_free(dnodes, ndnodes);
 		return;
 	}
 	why = refusal(x, n, buf, sizeof buf);
@@ -272,11 +281,23 @@ drain_pass(struct run *x)
 		x->stop = 1;
 		x->remaining = (long)n->ncontainers;
 		pp_registry_close(&r);
+		pp_dr_doc_nodes_free(dnodes, ndnodes);
 		return;
 	}
 	x->recorded = n->status == PP_ST_DRAINING && n->draining_since;
 	x->since = x->recorded ? n->draining_since : now;
-	pp_drain_plan(&r, x->node, &plan);
+	/* read lazily (the registry's stamp said it was checked whole),
+	 * and the document is a view of it: every node once, this one
+	 * among them; else the plan reads every node of the registry */
+	if (dnodes && r.lazy && ndnodes == ndoc && ndoc == r.nnodes) {
+		pp_dr_plan_doc(&r, n, dnodes, ndnodes, &plan);
+	} else {
+		if (r.lazy && pp_registry_index_all(&r) < 0)
+			pp_die(PP_EXIT_USAGE, "registry '%s' cannot be read "
+				"whole", x->rpath);
+		pp_drain_plan(&r, x->node, &plan);
+	}
+	pp_dr_doc_nodes_free(dnodes, ndnodes);
 	for (size_t i = 0; i < plan.n; i++)
 		json_object_array_add(x->planned,
 			pp_move_json(&plan.moves[i]));
@@ -585,6 +606,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 		if (pp_jbool(dec, "dry_run", 0))
 			x.dry_run = 1;
 		x.why = pp_jstr(dec, "reason", NULL);
+		x.doc = doc;
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.sdir = pp_state_dir(cfg, o->state_dir);

@@ -134,6 +134,16 @@ int pp_registry_open(struct pp_registry *r, const char *path, int mode,
  * r->nodes directly), and pp_registry_add indexes them all. Otherwise
  * the open is the usual one. */
 #define PP_REG_LAZY 0x200
+/* PP_REG_LAZY also serves mode 0 (a reader: pp-drain's check before a
+ * move), the stamp read under the shared lock; and a lazy index kept
+ * in the cache (pp-drain's next open) is given only to a lazy open. A
+ * reader that checked the whole file under the shared lock stamps it
+ * too when the lock file exists and can be written (pp-fleetstats). */
+/* Indexes every node of a registry opened with PP_REG_LAZY, for a
+ * reader of r->nodes (pp-drain's plan when its document does not list
+ * the registry's nodes). 0, or -1 when a node does not read (the stamp
+ * lied; a warning says which). */
+int pp_registry_index_all(struct pp_registry *r);
 /* Checks and indexes the registry again (r->text, else r->root). */
 int pp_registry_index(struct pp_registry *r, char *err, size_t errlen);
 /* Parses registry text without any file (tests, fuzzing): the scanner

@@ -210,6 +210,7 @@ take_cached(struct pp_registry *r, char *text, size_t len)
 	r->fd = cache.fd;
 	r->has_fd = cache.has_fd;
 	r->st = cache.st;
+	r->lazy = cache.lazy;
 	free(cache.path);
 	memset(&cache, 0, sizeof cache);
 	return 1;
@@ -249,6 +250,7 @@ stash(struct pp_registry *r)
 	cache.fd = r->fd;
 	cache.has_fd = r->has_fd;
 	cache.st = r->st;
+	cache.lazy = r->lazy;
 	r->has_fd = 0;
 	r->path = NULL;
 	r->text = NULL;
@@ -288,6 +290,26 @@ pp_rg_stamp(struct pp_registry *r)
 	n = stamp_line(&r->st, line, sizeof line);
 	if (n && pwrite(r->lock.fd, line, n, 0) == (ssize_t)n)
 		(void)!ftruncate(r->lock.fd, (off_t)n);
+}
+
+/* A reader that checked the whole file (pp-fleetstats' index) stamps it
+ * too, while it holds the shared lock: no writer can replace the file
+ * meanwhile, and readers stamping at once write the same line. The
+ * lock file is opened to write only when it exists and is writable
+ * (a reader never creates it). */
+static void
+stamp_read(const char *path, const struct stat *st)
+{
+	char line[256], *lp = pp_lock_name(path);
+	size_t n = stamp_line(st, line, sizeof line);
+	int fd = open(lp, O_WRONLY | O_CLOEXEC);
+
+	free(lp);
+	if (fd < 0)
+		return;
+	if (n && pwrite(fd, line, n, 0) == (ssize_t)n)
+		(void)!ftruncate(fd, (off_t)n);
+	close(fd);
 }
 
 /* Whether the lock file's stamp is the file read (r->st). */
@@ -367,6 +389,8 @@ index_mapped(struct pp_registry *r, const char *path, char *err,
 	r->map = m;
 	r->released = 0;
 	rc = pp_rg_load_mapped(r, err, errlen);
+	if (rc == 0 && r->lock.fd >= 0)
+		stamp_read(path, &st);
 	r->map = NULL;
 	for (size_t i = 0; i < r->nnodes; i++) {
 		r->nodes[i].text = NULL;
@@ -442,22 +466,28 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		}
 	}
 	r->cacheable = !index_only;
-	if (same_as_cached(path)) {
+	/* a cached index read lazily serves only a lazy open: others read
+	 * r->nodes directly */
+	if ((lazy || !cache.lazy) && same_as_cached(path)) {
 		if (!mode)
 			pp_unlock(&r->lock);
 		take_cached(r, NULL, cache.len);
 		return 0;
 	}
 	text = read_text(path, &len, err, errlen, &fd, &st);
+	if (text) {
+		r->fd = fd;
+		r->has_fd = 1;
+		r->st = st;
+		/* the stamp is read under the lock, reader or writer */
+		lazy = lazy && stamped(r);
+	}
 	/* a reader holds the lock only while it reads */
 	if (!mode || !text)
 		pp_unlock(&r->lock);
 	if (!text)
 		return -1;
-	r->fd = fd;
-	r->has_fd = 1;
-	r->st = st;
-	if (lazy && mode == PP_LOCK_EX && stamped(r)) {
+	if (lazy) {
 		r->text = text;
 		r->len = len;
 		if (pp_rg_load_lazy(r) == 0)

@@ -192,9 +192,8 @@ pp_rg_load_lazy(struct pp_registry *r)
 		pp_rg_free_index(r);
 		return NOT_TAKEN;
 	}
+	/* the cache gives it only to a later lazy open (registry_file.c) */
 	r->lazy = 1;
-	/* not the index a later open may take from the cache */
-	r->cacheable = 0;
 	return 0;
 }
 

@@ -22,6 +22,12 @@ pp_registry_find(struct pp_registry *r, const char *id)
 	return NULL;
 }
 
+int
+pp_registry_index_all(struct pp_registry *r)
+{
+	return r->lazy ? pp_rg_index_all_lazy(r) : 0;
+}
+
 json_object *
 pp_registry_node_object(struct pp_node *n)
 {

@@ -60,6 +60,9 @@ cycle() {
 	mkdir -p "$PP_STATE_DIR"
 	cp "$1" "$PP_STATE_DIR/registry.json"
 	cp "${1%.json}.cloud.json" "$PP_STATE_DIR/cloud.json"
+	# a registry in service has its lock file (any write made it),
+	# where pp-fleetstats leaves the stamp of the file it checked
+	: > "$PP_STATE_DIR/registry.json.lock"
 	line=""
 	in=/dev/null
 	i=0
