@@ -35,15 +35,12 @@
 /* weight of the weekly forecast when both are available */
 #define WEEKLY_WEIGHT 1.0
 
-double
-pp_history_value_at(const struct pp_history *h, time_t t)
+/* First sample at or after t. */
+static size_t
+first_at(const struct pp_history *h, time_t t)
 {
 	size_t lo = 0, hi = h->n;
-	const struct pp_sample *a, *b;
 
-	if (!h->n || t < h->s[0].t || t > h->s[h->n - 1].t)
-		return -1;
-	/* first sample at or after t */
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
@@ -52,6 +49,18 @@ pp_history_value_at(const struct pp_history *h, time_t t)
 		else
 			hi = mid;
 	}
+	return lo;
+}
+
+double
+pp_history_value_at(const struct pp_history *h, time_t t)
+{
+	size_t lo;
+	const struct pp_sample *a, *b;
+
+	if (!h->n || t < h->s[0].t || t > h->s[h->n - 1].t)
+		return -1;
+	lo = first_at(h, t);
 	b = &h->s[lo];
 	if (b->t == t)
 		return (double)b->allocated_mb;
@@ -140,23 +149,6 @@ level(const struct pp_history *h, time_t now)
 	if (w.samples)
 		return w.avg_mb;
 	return h->n ? (double)h->s[h->n - 1].allocated_mb : 0;
-}
-
-/* First sample at or after t. */
-static size_t
-first_at(const struct pp_history *h, time_t t)
-{
-	size_t lo = 0, hi = h->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (h->s[mid].t < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
 }
 
 /* The largest rise within window among the samples in [from, to]. */
