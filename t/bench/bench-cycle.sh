@@ -106,8 +106,9 @@ for n in $sizes; do
 		jq -e '.decision.action == "none"' "$work/out4" > /dev/null ||
 			{ echo "bench: the idle cycle acted at $n" >&2; exit 1; }
 		cycle "$f" "$work/runs"
-		$TIME -f '%M %U %S' -o "$work/t" jq -f "$dir/fleettotals.jq" \
-			"$f" > "$work/jq.out"
+		$TIME -f '%M %U %S' -o "$work/t" jq --argjson now \
+			"$(date -u -d "$now" +%s)" --argjson join 900 \
+			-f "$dir/fleettotals.jq" "$f" > "$work/jq.out"
 		tcpu "$work/t" >> "$work/jq"
 		k=$((k + 1))
 	done
