@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "cloud/cloud.h"
+#include "base/hook.h"
 #include "base/util.h"
 
 /* Seconds one probe may take: a node that does not answer by then is
@@ -18,38 +19,29 @@ pp_cloud_health_url(const struct pp_config *cfg, const char *name,
 	const char *ip, const char *private_ip)
 {
 	const char *t = cfg->cloud.health_url;
-	struct pp_buf b = {0};
+	const struct pp_hook_var vars[] = {
+		{"ip", ip ? ip : private_ip},
+		{"private_ip", private_ip},
+		{"name", name},
+	};
+	char *const tmpl[1] = {(char *)t};
+	char **argv, *url;
 
 	if (!t || !*t)
 		return NULL;
-	pp_buf_add(&b, "", 0);
-	while (*t) {
-		const char *v = NULL;
-		size_t n = 0;
+	/* a placeholder without its value yet (no address): nothing to ask */
+	for (size_t i = 0; i < sizeof vars / sizeof vars[0]; i++) {
+		char ph[16];
 
-		if (!strncmp(t, "{ip}", 4)) {
-			v = ip ? ip : private_ip;
-			n = 4;
-		} else if (!strncmp(t, "{private_ip}", 12)) {
-			v = private_ip;
-			n = 12;
-		} else if (!strncmp(t, "{name}", 6)) {
-			v = name;
-			n = 6;
-		}
-		if (n) {
-			if (!v) {
-				/* no address yet: nothing to ask */
-				pp_buf_free(&b);
-				return NULL;
-			}
-			pp_buf_addstr(&b, v);
-			t += n;
-		} else {
-			pp_buf_add(&b, t++, 1);
-		}
+		snprintf(ph, sizeof ph, "{%s}", vars[i].name);
+		if (!vars[i].value && strstr(t, ph))
+			return NULL;
 	}
-	return b.s;
+	/* the move hook's expansion, on a one-element argv */
+	argv = pp_hook_argv(tmpl, 1, vars, sizeof vars / sizeof vars[0]);
+	url = argv[0];
+	free(argv);
+	return url;
 }
 
 static size_t
