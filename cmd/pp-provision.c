@@ -54,7 +54,17 @@ usage(int status)
 		"                    [--dry-run] < document\n\n"
 		"Creates, registers and deletes cloud servers as the "
 		"document's decision says,\n"
-		"and adds the provision section.\n\n"
+		"and adds the provision section. Every cycle, whatever the "
+		"decision, it also\n"
+		"converges the pool: a server with our labels the registry "
+		"lacks is, after\n"
+		"cloud.orphan_grace, adopted when the decision wants capacity "
+		"and deleted\n"
+		"otherwise; a node whose server is gone is forgotten; a new "
+		"node becomes ready\n"
+		"once the platform marks it (cloud.ready_check), or is "
+		"deleted past\n"
+		"cloud.join_timeout.\n\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
 		"      --dry-run       print the API requests it would send "
