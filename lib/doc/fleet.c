@@ -37,14 +37,14 @@ pp_capacity_percent(long long allocated, long long total)
 }
 
 void
-pp_capacity_count(int status, long long usable_mb, long long allocated_mb,
-	long long *total_mb, long long *pending_mb,
+pp_capacity_count(int status, int booting, long long usable_mb,
+	long long allocated_mb, long long *total_mb, long long *pending_mb,
 	long long *all_allocated_mb)
 {
 	*all_allocated_mb += allocated_mb;
 	if (status == PP_ST_READY)
 		*total_mb += usable_mb;
-	else if (status == PP_ST_PROVISIONING)
+	else if (status == PP_ST_PROVISIONING && booting)
 		*pending_mb += usable_mb;
 }
 
@@ -69,12 +69,9 @@ pp_fleet_compute(const struct pp_registry *r, time_t now, long join_timeout,
 
 		f->counts[n->kind][n->status]++;
 		f->roles[n->role][n->kind][n->status]++;
-		/* past cloud.join_timeout: neither ready nor pending */
-		pp_capacity_count(n->status == PP_ST_PROVISIONING &&
-			!pp_node_booting(n->kind, n->status, n->created_at,
-			now, join_timeout) ? -1 : (int)n->status,
-			n->usable_ram_mb,
-			n->allocated_ram_mb, &f->total_ram_mb,
+		pp_capacity_count((int)n->status, pp_node_booting(n->kind,
+			n->status, n->created_at, now, join_timeout),
+			n->usable_ram_mb, n->allocated_ram_mb, &f->total_ram_mb,
 			&f->pending_ram_mb, &f->allocated_ram_mb);
 		f->spares += pp_node_is_spare(n);
 		f->containers += (long)n->ncontainers;

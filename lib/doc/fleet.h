@@ -32,8 +32,9 @@ int pp_billing_minute(const struct pp_node *n, time_t now);
 double pp_capacity_percent(long long allocated, long long total);
 /* Counts one node's RAM by the one rule the fleet figures and the
  * engine share: what game servers hold counts on every node, usable RAM
- * of a ready node is capacity, of a provisioning one pending capacity. */
-void pp_capacity_count(int status, long long usable_mb,
+ * of a ready node is capacity, of a booting one (pp_node_booting: still
+ * provisioning, not past cloud.join_timeout) pending capacity. */
+void pp_capacity_count(int status, int booting, long long usable_mb,
 	long long allocated_mb, long long *total_mb, long long *pending_mb,
 	long long *all_allocated_mb);
 

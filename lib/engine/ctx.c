@@ -255,10 +255,7 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *n = &c->nodes[i];
 
-		/* a node past cloud.join_timeout is not booting capacity:
-		 * counted as neither ready nor pending */
-		pp_capacity_count(n->status == PP_ST_PROVISIONING &&
-			!pp_engine_booting(c, n) ? -1 : (int)n->status,
+		pp_capacity_count((int)n->status, pp_engine_booting(c, n),
 			n->usable_mb, n->allocated_mb, &c->total_mb,
 			&c->pending_mb, &c->allocated_mb);
 		if (n->largest_mb > c->largest_mb)
