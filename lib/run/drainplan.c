@@ -1,7 +1,8 @@
 /* pp-drain's plan from the document (issue 17): pp-fleetstats put every
- * node's status, kind, role, usable and allocated RAM and address in
- * the document's node list, which is what the plan needs of the
- * targets. The node drained is read from the registry itself (its game
+ * node's status, kind, role, usable and allocated RAM in the document's
+ * node list, which is what the plan needs of the targets (their
+ * addresses, for the hook's {to_ip}, are read fresh from the registry
+ * for the chosen targets only). The node drained is read from the registry itself (its game
  * servers as they are now), and the registry is then opened lazily:
  * only that node and the targets of the moves are indexed. The plan is
  * pp_drain_plan's own (engine/placement.c), on those nodes; every move
