@@ -187,6 +187,21 @@ pp_figure_str(struct pp_verdict *v, const char *key, const char *s)
 		json_object_object_add(v->figures, key,
 			s ? json_object_new_string(s) : NULL);
 }
+void
+pp_verdict_say(const struct pp_engine_ctx *c, struct pp_verdict *v,
+	const char *fmt, ...)
+{
+	va_list ap;
+
+	if (c->lean && v->verdict == PP_V_NONE) {
+		v->reason[0] = '\0';
+		return;
+	}
+	va_start(ap, fmt);
+	vsnprintf(v->reason, sizeof v->reason, fmt, ap);
+	va_end(ap);
+}
+
 /* ---- combining ----------------------------------------------------- */
 
 static const struct pp_enode *

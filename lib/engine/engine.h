@@ -326,6 +326,12 @@ void pp_figure_num(struct pp_verdict *v, const char *key, double value,
 	int digits);
 void pp_figure_int(struct pp_verdict *v, const char *key, long long value);
 void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
+/* Formats v's reason (truncated, as pp_say). pp-sim (ctx->lean) reads
+ * only the reasons of verdicts that act: there, a verdict still
+ * PP_V_NONE gets none (formatting them was a fifth of its time). Set
+ * the verdict first; never test a reason as logic. */
+void pp_verdict_say(const struct pp_engine_ctx *c, struct pp_verdict *v,
+	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */
 long pp_spare_target(const struct pp_engine_ctx *ctx);
 /* The headroom policy's memory in the "decide" state: the largest game

@@ -138,7 +138,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	pp_figure_int(v, "remembered_mb", c->slot_memory_mb);
 	pp_figure_int(v, "small_spares", c->spares_small);
 	if (c->slot_mb <= 0) {
-		snprintf(v->reason, sizeof v->reason, "no slot size yet (no "
+		pp_verdict_say(c, v, "no slot size yet (no "
 			"game server seen, slot_ram_mb unset)");
 		return;
 	}
@@ -146,7 +146,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		snprintf(rise, sizeof rise, " for a rise of %.0f MB seen at "
 			"this time of day", c->rise_mb);
 	if (c->slots >= k) {
-		snprintf(v->reason, sizeof v->reason, "%ld free slot%s of "
+		pp_verdict_say(c, v, "%ld free slot%s of "
 			"%lld MB on ready and booting nodes, %ld wanted%s",
 			c->slots, c->slots == 1 ? "" : "s", c->slot_mb, k,
 			rise);
@@ -161,7 +161,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	/* none left: the next start of that size is refused */
 	v->urgency = c->slots <= 0 ? PP_URG_HIGH : PP_URG_MEDIUM;
 	v->count = need;
-	snprintf(v->reason, sizeof v->reason, "%ld free slot%s of %lld MB "
+	pp_verdict_say(c, v, "%ld free slot%s of %lld MB "
 		"on ready and booting nodes, %ld wanted%s", c->slots,
 		c->slots == 1 ? "" : "s", c->slot_mb, k, rise);
 }

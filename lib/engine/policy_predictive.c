@@ -33,7 +33,7 @@ first_crossing(const struct pp_forecast *f, double limit_mb, long horizon)
 
 void
 pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
-	double capacity_mb, struct pp_predictive_verdict *v)
+	double capacity_mb, int quiet, struct pp_predictive_verdict *v)
 {
 	const struct pp_predictive_conf *predictive = pp_predictive_conf(cfg);
 	long lead = predictive->provisioning_time + predictive->margin;
@@ -44,8 +44,9 @@ pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
 	v->urgency = "low";
 	v->shortfall_in = -1;
 	if (!f->n) {
-		snprintf(v->reason, sizeof v->reason, "no forecast (%.100s)",
-			f->note[0] ? f->note : f->method);
+		if (!quiet)
+			snprintf(v->reason, sizeof v->reason, "no forecast "
+				"(%.100s)", f->note[0] ? f->note : f->method);
 		return;
 	}
 	fc = pp_forecast_value(f, lead);
@@ -53,9 +54,11 @@ pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
 	v->shortfall_in = first_crossing(f, th * capacity_mb,
 		predictive->horizon);
 	if (fc <= th * capacity_mb) {
-		snprintf(v->reason, sizeof v->reason, "forecast %.0f MB in "
-			"%ld min within %.0f%% of %.0f MB", fc, lead / 60,
-			predictive->threshold, capacity_mb);
+		if (!quiet)
+			snprintf(v->reason, sizeof v->reason, "forecast %.0f "
+				"MB in %ld min within %.0f%% of %.0f MB", fc,
+				lead / 60, predictive->threshold,
+				capacity_mb);
 		return;
 	}
 	v->up = 1;
@@ -77,7 +80,7 @@ pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
 void
 pp_predictive_veto(const struct pp_config *cfg,
 	const struct pp_forecast *f, double capacity_after_mb,
-	double up_threshold, struct pp_predictive_verdict *v)
+	double up_threshold, int quiet, struct pp_predictive_verdict *v)
 {
 	const struct pp_predictive_conf *predictive = pp_predictive_conf(cfg);
 	long h;
@@ -86,16 +89,19 @@ pp_predictive_veto(const struct pp_config *cfg,
 	v->urgency = "low";
 	v->shortfall_in = -1;
 	if (!f->n) {
-		snprintf(v->reason, sizeof v->reason, "no forecast to veto "
-			"with");
+		if (!quiet)
+			snprintf(v->reason, sizeof v->reason, "no forecast "
+				"to veto with");
 		return;
 	}
 	h = first_crossing(f, up_threshold / 100.0 * capacity_after_mb,
 		predictive->horizon);
 	if (h < 0) {
-		snprintf(v->reason, sizeof v->reason, "forecast stays under "
-			"%.0f%% of %.0f MB for %ld min", up_threshold,
-			capacity_after_mb, predictive->horizon / 60);
+		if (!quiet)
+			snprintf(v->reason, sizeof v->reason, "forecast stays "
+				"under %.0f%% of %.0f MB for %ld min",
+				up_threshold, capacity_after_mb,
+				predictive->horizon / 60);
 		return;
 	}
 	v->veto = 1;
@@ -159,14 +165,14 @@ load(const struct pp_engine_ctx *c, struct pp_forecast *f,
 		if (c->fc->n)
 			*f = *c->fc;
 		else
-			snprintf(v->reason, sizeof v->reason, "no forecast: "
+			pp_verdict_say(c, v, "no forecast: "
 				"%.200s", c->fc->note[0] ? c->fc->note :
 				"it has no figures");
 		return c->fc->n ? 0 : -1;
 	}
 	if (!c->forecast || pp_forecast_from_json(c->forecast, f, err,
 	    sizeof err) < 0) {
-		snprintf(v->reason, sizeof v->reason, "no forecast: %s",
+		pp_verdict_say(c, v, "no forecast: %s",
 			c->forecast ? pp_jstr(c->forecast, "note",
 			"it has no figures") : "the document has none");
 		return -1;
@@ -189,16 +195,17 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	(void)mine;
 	if (load(c, &f, v) < 0)
 		return;
-	pp_predictive_up(c->cfg, &f, cap, &pv);
+	pp_predictive_up(c->cfg, &f, cap, c->lean, &pv);
 	pp_figure_num(v, "forecast_mb", pv.forecast_mb, 0);
 	pp_figure_int(v, "lead_s", predictive->provisioning_time +
 		predictive->margin);
 	pp_figure_num(v, "capacity_mb", cap, 0);
 	pp_figure_num(v, "threshold", predictive->threshold, 2);
 	pp_figure_int(v, "shortfall_in_s", pv.shortfall_in);
-	snprintf(v->reason, sizeof v->reason, "%s", pv.reason);
-	if (!pv.up)
+	if (!pv.up) {
+		pp_verdict_say(c, v, "%s", pv.reason);
 		return;
+	}
 	v->verdict = PP_V_UP;
 	v->action = PP_ACT_SCALE_UP;
 	v->urgency = urgency(pv.urgency);
@@ -206,7 +213,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		(double)usable), 1, PP_RAM_MAX_MB) : 1;
 	if (v->count < 1)
 		v->count = 1;
-	snprintf(v->reason, sizeof v->reason, "%.150s (urgency %s, %ld x "
+	pp_verdict_say(c, v, "%.150s (urgency %s, %ld x "
 		"%.20s)", pv.reason, pv.urgency, v->count, c->worker_type.ok ?
 		c->worker_type.type : "?");
 }
@@ -231,10 +238,12 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	if (!smallest || load(c, &f, v) < 0)
 		return;
 	pp_predictive_veto(c->cfg, &f, (double)(c->total_mb + c->pending_mb
-		- smallest), pp_reactive_conf(c->cfg)->up_threshold, &pv);
-	snprintf(v->reason, sizeof v->reason, "%s", pv.reason);
-	if (pv.veto) {
+		- smallest), pp_reactive_conf(c->cfg)->up_threshold, c->lean,
+		&pv);
+	if (pv.veto)
 		v->verdict = PP_V_VETO;
+	pp_verdict_say(c, v, "%s", pv.reason);
+	if (pv.veto) {
 		pp_figure_num(v, "forecast_mb", pv.forecast_mb, 0);
 		pp_figure_int(v, "back_in_s", pv.shortfall_in);
 	}

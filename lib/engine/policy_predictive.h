@@ -20,13 +20,14 @@ struct pp_predictive_verdict {
 	char reason[192];
 };
 
-/* Scale-up check: capacity_mb is ready plus pending RAM. */
+/* Scale-up check: capacity_mb is ready plus pending RAM. quiet: no
+ * reason unless it acts (pp-sim). */
 void pp_predictive_up(const struct pp_config *cfg, const struct pp_forecast *f,
-	double capacity_mb, struct pp_predictive_verdict *v);
+	double capacity_mb, int quiet, struct pp_predictive_verdict *v);
 /* Scale-down veto: capacity_after_mb is ready plus pending RAM without
  * the node; up_threshold the percent a scale-up starts at. */
 void pp_predictive_veto(const struct pp_config *cfg,
 	const struct pp_forecast *f, double capacity_after_mb,
-	double up_threshold, struct pp_predictive_verdict *v);
+	double up_threshold, int quiet, struct pp_predictive_verdict *v);
 
 #endif

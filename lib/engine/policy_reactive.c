@@ -148,11 +148,12 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	long cd = cooldown_left(c, mine);
 
 	(void)p;
-	figures(c, mine, v);
+	if (v->figures)
+		figures(c, mine, v);
 	if (!(pct > reactive->up_threshold))
 		return;
 	if (cd > 0) {
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+		pp_verdict_say(c, v, "capacity %.2f%% > "
 			"%.1f%% but cooldown: %lds left after its last action",
 			pct, reactive->up_threshold, cd);
 		return;
@@ -167,17 +168,17 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		v->urgency = PP_URG_MEDIUM;
 	v->count = v->urgency >= PP_URG_HIGH ? size_count(c) : 1;
 	if (v->urgency == PP_URG_MEDIUM)
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+		pp_verdict_say(c, v, "capacity %.2f%% > "
 			"%.1f%% (urgency medium)", pct,
 			reactive->up_threshold);
 	else if (c->worker_type.ok)
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+		pp_verdict_say(c, v, "capacity %.2f%% > "
 			"%.1f%% (urgency %s: %ld x %s bring it under "
 			"%.1f%%)", pct, reactive->up_threshold,
 			pp_urgency_name(v->urgency), v->count,
 			c->worker_type.type, reactive->up_threshold);
 	else	/* no type to count in: the engine says why */
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% > "
+		pp_verdict_say(c, v, "capacity %.2f%% > "
 			"%.1f%% (urgency %s)", pct, reactive->up_threshold,
 			pp_urgency_name(v->urgency));
 }
@@ -193,10 +194,11 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	long for_s, since_up;
 
 	(void)p;
-	if (v->reason[0])
+	/* above it should_up answered (a cooldown) */
+	if (pct > reactive->up_threshold)
 		return;
 	if (!(pct < reactive->down_threshold)) {
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% "
+		pp_verdict_say(c, v, "capacity %.2f%% "
 			"between %.1f%% and %.1f%%", pct,
 			reactive->down_threshold,
 			reactive->up_threshold);
@@ -205,7 +207,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	/* no record yet: this cycle starts the window */
 	for_s = below ? (long)(c->now - below) : 0;
 	if (for_s < reactive->down_window) {
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
+		pp_verdict_say(c, v, "capacity %.2f%% < "
 			"%.1f%% for %ld of %ld min (the window must pass "
 			"without a break)", pct, reactive->down_threshold,
 			for_s / 60, reactive->down_window / 60);
@@ -213,7 +215,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	}
 	since_up = c->last_scale_up ? (long)(c->now - c->last_scale_up) : -1;
 	if (since_up >= 0 && since_up < reactive->down_after_up) {
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
+		pp_verdict_say(c, v, "capacity %.2f%% < "
 			"%.1f%% for %ld min, but the last scale-up was %ld "
 			"min ago (down_after_up %ld min)", pct,
 			reactive->down_threshold, for_s / 60,
@@ -221,7 +223,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		return;
 	}
 	if (cd > 0) {
-		snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < "
+		pp_verdict_say(c, v, "capacity %.2f%% < "
 			"%.1f%% but cooldown: %lds left after its last action",
 			pct, reactive->down_threshold, cd);
 		return;
@@ -229,7 +231,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	v->verdict = PP_V_DOWN;
 	v->urgency = PP_URG_LOW;
 	v->count = 1;
-	snprintf(v->reason, sizeof v->reason, "capacity %.2f%% < %.1f%% for "
+	pp_verdict_say(c, v, "capacity %.2f%% < %.1f%% for "
 		"%ld min", pct, reactive->down_threshold, for_s / 60);
 }
 

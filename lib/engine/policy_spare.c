@@ -121,7 +121,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	v->action = PP_ACT_PROVISION_SPARE;
 	v->urgency = c->spares ? PP_URG_LOW : PP_URG_MEDIUM;
 	v->count = target - have;
-	snprintf(v->reason, sizeof v->reason, "%ld spare%s (%ld "
+	pp_verdict_say(c, v, "%ld spare%s (%ld "
 		"provisioning), %ld wanted on %s %02d:00%s", c->spares,
 		c->spares == 1 ? "" : "s", c->spares_pending, target,
 		days[c->weekday], c->hour, c->holiday ? " (holiday)" : "");
@@ -161,7 +161,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	(void)p;
 	(void)mine;
 	if (c->spares <= spare->max_spares) {
-		snprintf(v->reason, sizeof v->reason, "%ld spare%s, %ld "
+		pp_verdict_say(c, v, "%ld spare%s, %ld "
 			"wanted on %s %02d:00%s", c->spares,
 			c->spares == 1 ? "" : "s", target, days[c->weekday],
 			c->hour, c->holiday ? " (holiday)" : "");
@@ -174,7 +174,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	v->urgency = PP_URG_LOW;
 	v->count = c->spares - spare->max_spares;
 	v->node = n->id;
-	snprintf(v->reason, sizeof v->reason, "%ld spares > max_spares %ld",
+	pp_verdict_say(c, v, "%ld spares > max_spares %ld",
 		c->spares, spare->max_spares);
 }
 

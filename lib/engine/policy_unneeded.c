@@ -184,25 +184,25 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		v->urgency = PP_URG_LOW;
 		v->count = 1;
 		v->node = go->n->id;
-		snprintf(v->reason, sizeof v->reason, "%s unneeded for %ld "
+		pp_verdict_say(c, v, "%s unneeded for %ld "
 			"min (fleet without it %.2f%% < %.1f%%), %ld s left "
 			"in its paid hour", go->n->id, go->for_s / 60,
 			go->after,
 			unneeded->utilisation, go->key.left > 3600 ? -1 :
 			go->key.left);
 	} else if (!count) {
-		snprintf(v->reason, sizeof v->reason, "no cloud node is "
+		pp_verdict_say(c, v, "no cloud node is "
 			"unneeded (the fleet without any one stays at or over "
 			"%.1f%%, or its game servers do not fit elsewhere)",
 			unneeded->utilisation);
 	} else if (held) {
-		snprintf(v->reason, sizeof v->reason, "%ld node%s unneeded; "
+		pp_verdict_say(c, v, "%ld node%s unneeded; "
 			"kept as paid-for headroom until %ld s before the "
 			"end of its paid hour (in %ld s)", count,
 			count == 1 ? "" : "s", unneeded->billing_window,
 			wait_bill);
 	} else {
-		snprintf(v->reason, sizeof v->reason, "%ld node%s unneeded, "
+		pp_verdict_say(c, v, "%ld node%s unneeded, "
 			"for less than the hold of %ld min (%ld s to go)",
 			count, count == 1 ? "" : "s",
 			unneeded->hold / 60, wait_hold);
