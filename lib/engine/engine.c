@@ -490,8 +490,10 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 void
 pp_decision_free(struct pp_decision *d)
 {
-	for (size_t i = 0; i < d->neval; i++)
+	for (size_t i = 0; i < d->neval; i++) {
 		json_object_put(d->eval[i].v.figures);
+		free(d->eval[i].v.scratch);
+	}
 	free(d->eval);
 	json_object_put(d->candidates);
 	memset(d, 0, sizeof *d);

@@ -183,6 +183,9 @@ struct pp_verdict {
 	char reason[256];
 	json_object *figures; /* object, created by the engine; policies add
 			       * the numbers they looked at */
+	void *scratch;        /* what should_scale_* leave for the same
+			       * cycle's update() (one malloc'd block, the
+			       * engine frees it) */
 };
 
 struct pp_policy;

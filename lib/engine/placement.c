@@ -467,6 +467,39 @@ pp_engine_slots(const struct pp_engine_ctx *c, const struct pp_enode *without)
 	return slots;
 }
 
+long
+pp_engine_slots_most(const struct pp_engine_ctx *c,
+	const struct pp_enode *without)
+{
+	long long free_sum = 0, moved = 0;
+	long slots = 0, most;
+
+	if (c->slot_mb <= 0)
+		return 0;
+	/* the bins pp_engine_slots counts in, as they are */
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *n = &c->nodes[i];
+		long long f = n->usable_mb - n->allocated_mb;
+
+		if (n == without || !((n->status == PP_ST_READY &&
+		    !is_spare(n)) || is_spare(n) || pp_engine_booting(c, n)))
+			continue;
+		if (f > 0) {
+			free_sum += f;
+			slots += (long)(f / c->slot_mb);
+		}
+	}
+	if (without)
+		for (size_t i = 0; i < without->ncontainer_mb; i++)
+			if (without->container_mb[i] > 0)
+				moved += without->container_mb[i];
+	/* every server moved lands whole in some bin's free RAM */
+	most = (long)((free_sum - moved) / c->slot_mb);
+	if (free_sum - moved < 0)
+		most = -1;
+	return most < slots ? most : slots;
+}
+
 static void
 cand_json(json_object *a, const struct pp_enode *n, int ok, const char *why)
 {

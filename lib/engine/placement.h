@@ -93,6 +93,12 @@ int pp_engine_fits_elsewhere(const struct pp_engine_ctx *ctx,
  * they do not fit. */
 long pp_engine_slots(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *without);
+/* Never less than pp_engine_slots(ctx, without), without its fit
+ * (no allocation, no sort): the other nodes' slots as they are, and
+ * their free RAM less the node's game servers. The unneeded rule asks
+ * it first and skips the fit when it is under what it wants. */
+long pp_engine_slots_most(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *without);
 /* An idle spare the pool counts: big enough for a slot when there is a
  * slot size. */
 int pp_engine_counted_spare(const struct pp_engine_ctx *ctx,

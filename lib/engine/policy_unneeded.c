@@ -79,16 +79,24 @@ struct cand {
 	long for_s;         /* unneeded this long (should_down) */
 };
 
+/* A scan's result: should_down leaves it to update() (v->scratch). */
+struct scanned {
+	size_t n;
+	struct cand l[];
+};
+
 /* The ready cloud nodes, sorted, with `unneeded` set on those that are
- * unneeded now. Returns the count; *list is the caller's to free. */
-static size_t
-scan(const struct pp_engine_ctx *c, struct cand **list)
+ * unneeded now. The block is the caller's to free. */
+static struct scanned *
+scan(const struct pp_engine_ctx *c)
 {
 	const struct pp_config *cfg = c->cfg;
 	long keep = pp_spare_conf(cfg)->on.enabled ? pp_spare_target(c) : 0;
 	long keep_slots = pp_headroom_floor(c);
 	long long have = c->total_mb + c->pending_mb;
-	struct cand *l = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *l);
+	struct scanned *sc = pp_xcalloc(1, sizeof *sc +
+		(c->nnodes ? c->nnodes : 1) * sizeof sc->l[0]);
+	struct cand *l = sc->l;
 	size_t n = 0, checks = 0;
 
 	for (size_t i = 0; i < c->nnodes; i++) {
@@ -116,13 +124,15 @@ scan(const struct pp_engine_ctx *c, struct cand **list)
 			break;
 		checks++;
 		/* the slot count moves the node's game servers first and
-		 * is -1 when they do not fit: one fit, not two */
+		 * is -1 when they do not fit: one fit, not two (and none
+		 * when even the bound says too few) */
 		l[i].unneeded = keep_slots > 0 ?
+			pp_engine_slots_most(c, l[i].n) >= keep_slots &&
 			pp_engine_slots(c, l[i].n) >= keep_slots :
 			pp_engine_fits_elsewhere(c, l[i].n, why, sizeof why);
 	}
-	*list = l;
-	return n;
+	sc->n = n;
+	return sc;
 }
 
 static int
@@ -140,8 +150,9 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 {
 	const struct pp_unneeded_conf *unneeded = pp_unneeded_conf(c->cfg);
 	json_object *since = pp_jget(mine, "unneeded_since");
-	struct cand *l, *go = NULL;
-	size_t n = scan(c, &l);
+	struct scanned *sc = scan(c);
+	struct cand *l = sc->l, *go = NULL;
+	size_t n = sc->n;
 	long count = 0, held = 0, wait_hold = -1, wait_bill = -1;
 
 	(void)p;
@@ -207,7 +218,9 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			count, count == 1 ? "" : "s",
 			unneeded->hold / 60, wait_hold);
 	}
-	free(l);
+	/* update() reads the same scan (cand.n points into ctx) */
+	free(v->scratch);
+	v->scratch = sc;
 }
 
 /* Keeps each unneeded node's since-when; a node that is not unneeded
@@ -219,13 +232,13 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 {
 	json_object *old = pp_jget(mine, "unneeded_since");
 	json_object *fresh = json_object_new_object();
-	struct cand *l;
-	size_t n = scan(c, &l);
+	struct scanned *own = v->scratch ? NULL : scan(c);
+	const struct scanned *sc = own ? own : v->scratch;
+	const struct cand *l = sc->l;
 
 	(void)p;
-	(void)v;
 	(void)d;
-	for (size_t i = 0; i < n; i++) {
+	for (size_t i = 0; i < sc->n; i++) {
 		time_t t;
 
 		if (!l[i].unneeded)
@@ -234,7 +247,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		json_object_object_add(fresh, l[i].n->id,
 			pp_jnew_time(t ? t : c->now));
 	}
-	free(l);
+	free(own);
 	json_object_object_add(mine, "unneeded_since", fresh);
 }
 

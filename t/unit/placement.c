@@ -116,7 +116,7 @@ static void
 agree(const struct pp_config *cfg)
 {
 	unsigned long long s = 88172645463325252ULL;
-	long agreed = 0, yes = 0;
+	long agreed = 0, yes = 0, bounded = 0, pruned = 0, under = 0;
 
 	for (int round = 0; round < 2000; round++) {
 		struct pp_registry r;
@@ -176,6 +176,20 @@ agree(const struct pp_config *cfg)
 			c.nnodes = nn;
 			ok = pp_engine_fits_elsewhere(&c, &e[v], why,
 				sizeof why);
+			/* the unneeded rule's shortcut never says fewer
+			 * slots than the fit finds */
+			c.slot_mb = 2048LL << (round % 3);
+			{
+				long most = pp_engine_slots_most(&c, &e[v]);
+				long exact = pp_engine_slots(&c, &e[v]);
+
+				bounded++;
+				pruned += most < 2;
+				if (most < exact && ++under)
+					printf("FAIL round %d node %zu: bound "
+						"%ld under %ld\n", round, v,
+						most, exact);
+			}
 			pp_drain_plan(&r, ids[v], &plan);
 			if (ok) {
 				yes++;
@@ -192,6 +206,10 @@ agree(const struct pp_config *cfg)
 		agreed);
 	check("the engine's yes is the planner's yes", yes > 100 &&
 		agreed == yes);
+	printf("%ld slot counts bounded, %ld under 2 slots by the bound\n",
+		bounded, pruned);
+	check("the slot bound is never under the fit's count",
+		bounded > 1000 && pruned > 100 && !under);
 }
 
 int
