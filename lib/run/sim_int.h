@@ -98,6 +98,10 @@ int pp_sim_add_node(struct platform *p, const struct pp_server_type *t,
 void pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 	long step);
 long pp_sim_evacuate(struct platform *p, int k);
+/* Forgets the nodes that are gone (billed), so that each step walks
+ * only the fleet there is: a month of scale-ups and downs left
+ * hundreds behind. Node indices change: call it between steps. */
+void pp_sim_compact(struct platform *p);
 
 /* the simulation and its references (sim_loop.c) */
 struct static_ref {

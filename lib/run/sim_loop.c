@@ -127,6 +127,7 @@ cloud_step(struct sim *S, time_t now)
 	}
 	if (cloud > S->peak_cloud)
 		S->peak_cloud = cloud;
+	pp_sim_compact(p);
 }
 
 static void

@@ -111,6 +111,34 @@ pp_sim_add_node(struct platform *p, const struct pp_server_type *t,
 	return (int)p->nn++;
 }
 
+void
+pp_sim_compact(struct platform *p)
+{
+	int *map;
+	size_t k = 0;
+
+	for (k = 0; k < p->nn && p->n[k].status != N_GONE; k++)
+		;
+	if (k == p->nn)
+		return;
+	/* a gone node holds no game server; the others keep their order
+	 * (the placement's and the engine's ties go by it) */
+	map = pp_xcalloc(p->nn, sizeof *map);
+	k = 0;
+	for (size_t i = 0; i < p->nn; i++) {
+		map[i] = -1;
+		if (p->n[i].status == N_GONE)
+			continue;
+		if (k != i)
+			p->n[k] = p->n[i];
+		map[i] = (int)k++;
+	}
+	for (size_t i = 0; i < p->ns; i++)
+		p->s[i].node = map[p->s[i].node];
+	p->nn = k;
+	free(map);
+}
+
 /* Dedicated nodes first (paid for anyway), then the fullest cloud
  * worker that has room (so others can empty), spares last. */
 static int
