@@ -413,6 +413,30 @@ node.removed $name"
 	kill "$HTTP_PID" 2>/dev/null || true
 }
 
+@test "cloud.ready_check health: the agents of every booting node are asked at once" {
+	# the endpoints answer only when all three are asked together: one
+	# after the other, each probe would wait out its timeout
+	local port="$BATS_TEST_TMPDIR/health.port" open="$BATS_TEST_TMPDIR/open"
+	python3 "$PP_TOP/t/test_helper/health_barrier.py" 3 "$port" \
+		"$BATS_TEST_TMPDIR/health.log" "$open" &
+	for _ in $(seq 100); do [[ -s $port ]] && break; sleep 0.05; done
+	prov_setup hetzner "  ready_check: health
+  health_url: http://127.0.0.1:$(cat "$port")/{name}/health"
+	run --separate-stderr pp-provision < <(decision scale_up 3)
+	assert_success
+	jq_is '[.provision.servers[].status] | unique | join(",")' provisioning
+	# the agents are up: one cycle asks all three and marks them ready
+	touch "$open"
+	: > "$BATS_TEST_TMPDIR/health.log"
+	run --separate-stderr pp-provision -v < <(decision none)
+	assert_success
+	assert_stderr_contains "asking 3 agents' health endpoints at once"
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		promote:ready,promote:ready,promote:ready
+	[[ $(reg '[.nodes[] | select(.status == "ready")] | length') == 4 ]]
+	[[ $(grep -c "GET /.*/health" "$BATS_TEST_TMPDIR/health.log") == 3 ]]
+}
+
 @test "a node the platform marked ready before cloud.join_timeout is left alone" {
 	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
 		< <(decision scale_up 1)

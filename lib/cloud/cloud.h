@@ -220,6 +220,15 @@ char *pp_cloud_health_url(const struct pp_config *cfg, const char *name,
 	const char *ip, const char *private_ip);
 /* 1 when url answers 2xx within a few seconds; 0 with why in err. */
 int pp_cloud_health(const char *url, char *err, size_t len);
+/* The same for many URLs at once (libcurl's multi interface): all of
+ * them take as long as the slowest probe (a few seconds), not as long
+ * as all of them one after the other. */
+struct pp_health_probe {
+	const char *url;
+	int ok;
+	char why[256];
+};
+void pp_cloud_health_all(struct pp_health_probe *p, size_t n);
 
 /* The labels every server we create carries: cloud.labels, the
  * managed_by label and the pool; role added when not NULL. */

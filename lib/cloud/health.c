@@ -13,6 +13,8 @@
  * simply not ready yet; the next cycle asks again. */
 #define HEALTH_CONNECT 3L
 #define HEALTH_TOTAL 5L
+/* Probes at once: a scale-up of many nodes is asked in one go. */
+#define HEALTH_PARALLEL 64L
 
 char *
 pp_cloud_health_url(const struct pp_config *cfg, const char *name,
@@ -52,17 +54,13 @@ discard(char *p, size_t size, size_t n, void *arg)
 	return size * n;
 }
 
-int
-pp_cloud_health(const char *url, char *err, size_t len)
+static CURL *
+probe_handle(const char *url)
 {
 	CURL *c = curl_easy_init();
-	CURLcode rc;
-	long status = 0;
 
-	if (!c) {
-		snprintf(err, len, "curl init failed");
-		return 0;
-	}
+	if (!c)
+		return NULL;
 	curl_easy_setopt(c, CURLOPT_URL, url);
 	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
@@ -70,17 +68,79 @@ pp_cloud_health(const char *url, char *err, size_t len)
 	curl_easy_setopt(c, CURLOPT_TIMEOUT, HEALTH_TOTAL);
 	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ppscale/" PP_VERSION);
-	rc = curl_easy_perform(c);
-	if (rc == CURLE_OK)
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
-	curl_easy_cleanup(c);
+	return c;
+}
+
+static void
+verdict(struct pp_health_probe *p, CURL *c, CURLcode rc)
+{
+	long status = 0;
+
+	p->ok = 0;
 	if (rc != CURLE_OK) {
-		snprintf(err, len, "%s", curl_easy_strerror(rc));
-		return 0;
+		snprintf(p->why, sizeof p->why, "%s", curl_easy_strerror(rc));
+		return;
 	}
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
 	if (status < 200 || status > 299) {
-		snprintf(err, len, "HTTP %ld", status);
-		return 0;
+		snprintf(p->why, sizeof p->why, "HTTP %ld", status);
+		return;
 	}
-	return 1;
+	p->ok = 1;
+}
+
+void
+pp_cloud_health_all(struct pp_health_probe *p, size_t n)
+{
+	CURLM *m = curl_multi_init();
+	CURL **h = pp_xcalloc(n ? n : 1, sizeof *h);
+	int running = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		p[i].ok = 0;
+		snprintf(p[i].why, sizeof p[i].why, "curl init failed");
+		if (m && (h[i] = probe_handle(p[i].url)) &&
+		    curl_multi_add_handle(m, h[i]) != CURLM_OK) {
+			curl_easy_cleanup(h[i]);
+			h[i] = NULL;
+		}
+	}
+	/* each probe has its own timeouts: together they take as long as
+	 * the slowest, not as long as all of them */
+	if (m)
+		curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
+			HEALTH_PARALLEL);
+	do {
+		CURLMcode mc = curl_multi_perform(m, &running);
+		CURLMsg *msg;
+		int left;
+
+		if (mc == CURLM_OK && running)
+			mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
+		while (m && (msg = curl_multi_info_read(m, &left)))
+			for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n;
+			    i++)
+				if (h[i] == msg->easy_handle)
+					verdict(&p[i], h[i], msg->data.result);
+		if (mc != CURLM_OK)
+			break;
+	} while (m && running);
+	for (size_t i = 0; i < n; i++)
+		if (h[i]) {
+			curl_multi_remove_handle(m, h[i]);
+			curl_easy_cleanup(h[i]);
+		}
+	curl_multi_cleanup(m);
+	free(h);
+}
+
+int
+pp_cloud_health(const char *url, char *err, size_t len)
+{
+	struct pp_health_probe p = {url, 0, ""};
+
+	pp_cloud_health_all(&p, 1);
+	if (!p.ok)
+		snprintf(err, len, "%s", p.why);
+	return p.ok;
 }

@@ -171,6 +171,12 @@ pp_provision_run(const struct pp_config *cfg,
 		free(x.w[i].server_id);
 	}
 	free(x.w);
+	for (size_t i = 0; i < x.nprobes; i++) {
+		free(x.probe_node[i]);
+		free((char *)x.probes[i].url);
+	}
+	free(x.probe_node);
+	free(x.probes);
 	pp_server_list_free(&x.ours);
 	pp_prov_doc_nodes_free(&x);
 	json_object_put(x.servers);

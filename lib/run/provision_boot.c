@@ -48,7 +48,15 @@ healthy(struct run *x, const char *node, const struct pp_server *s)
 
 	if (!url)
 		return 0;
-	ok = pp_cloud_health(url, why, sizeof why);
+	ok = -1;
+	for (size_t i = 0; i < x->nprobes && ok < 0; i++)
+		if (!strcmp(x->probe_node[i], node) &&
+		    !strcmp(x->probes[i].url, url)) {
+			ok = x->probes[i].ok;
+			snprintf(why, sizeof why, "%s", x->probes[i].why);
+		}
+	if (ok < 0)
+		ok = pp_cloud_health(url, why, sizeof why);
 	if (!ok)
 		pp_note("node '%s': its agent's health endpoint %s does not "
 			"answer 2xx yet (%s); it stays provisioning", node, url,
@@ -243,6 +251,37 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
 	return 0;
 }
 
+/* cloud.ready_check health: the agents of every node the loop below
+ * would ask (its server listed running, at the address recorded), all
+ * at once: twenty silent agents cost one probe's timeout, not twenty. */
+static void
+probe_pending(struct run *x, struct pend *p, size_t np)
+{
+	if (!health_check(x))
+		return;
+	for (size_t i = 0; i < np; i++) {
+		const struct pp_server *s = p[i].server_id ?
+			listed(x, p[i].server_id) : NULL;
+		char *url;
+
+		if (!s || !s->status || strcmp(s->status, "running") ||
+		    !same_ip(p[i].ip, s) || !(url = pp_cloud_health_url(
+		    x->cfg, p[i].node, s->ipv4, s->private_ip)))
+			continue;
+		x->probes = pp_xreallocarray(x->probes, x->nprobes + 1,
+			sizeof *x->probes);
+		x->probe_node = pp_xreallocarray(x->probe_node,
+			x->nprobes + 1, sizeof *x->probe_node);
+		memset(&x->probes[x->nprobes], 0, sizeof *x->probes);
+		x->probes[x->nprobes].url = url;
+		x->probe_node[x->nprobes++] = pp_xstrdup(p[i].node);
+	}
+	if (x->nprobes > 1)
+		pp_debug("asking %zu agents' health endpoints at once",
+			x->nprobes);
+	pp_cloud_health_all(x->probes, x->nprobes);
+}
+
 void
 pp_prov_pending_step(struct run *x, int must)
 {
@@ -273,6 +312,7 @@ pp_prov_pending_step(struct run *x, int must)
 	pp_registry_close(&r);
 found:
 	resolve_intents(x, p, np);
+	probe_pending(x, p, np);
 	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
 		struct pp_server s;
 		const struct pp_server *borrowed;

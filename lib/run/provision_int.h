@@ -78,6 +78,11 @@ struct run {
 	/* cloud.ready_check health: the node whose agent just answered
 	 * (pp_prov_promote need not ask again) */
 	const char *healthy_node;
+	/* ... and this run's probes of the nodes still provisioning from
+	 * earlier runs, asked all at once (probe_node[i] is probes[i]'s) */
+	struct pp_health_probe *probes;
+	char **probe_node;
+	size_t nprobes;
 };
 
 
