@@ -413,6 +413,22 @@ node.removed $name"
 	kill "$HTTP_PID" 2>/dev/null || true
 }
 
+@test "cloud.health_url: {ip} is the public address, else the private one; an unknown one, no probe" {
+	prov_setup hetzner "  ready_check: health
+  health_url: https://{ip}:8443/{name}/health?p={private_ip}"
+	run --separate-stderr "$PP_BUILD/unit/cloudctl" healthurl n1 \
+		203.0.113.5 10.0.0.5
+	assert_output "https://203.0.113.5:8443/n1/health?p=10.0.0.5"
+	# a server without a public address (private network only)
+	run --separate-stderr "$PP_BUILD/unit/cloudctl" healthurl n1 - 10.0.0.5
+	assert_output "https://10.0.0.5:8443/n1/health?p=10.0.0.5"
+	run --separate-stderr "$PP_BUILD/unit/cloudctl" healthurl n1 \
+		203.0.113.5 -
+	assert_output none
+	run --separate-stderr "$PP_BUILD/unit/cloudctl" healthurl n1 - -
+	assert_output none
+}
+
 @test "cloud.ready_check health: the agents of every booting node are asked at once" {
 	# the endpoints answer only when all three are asked together: one
 	# after the other, each probe would wait out its timeout

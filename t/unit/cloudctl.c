@@ -5,6 +5,8 @@
  *     list [SELECTOR]   get ID   delete ID   status ID
  *     wait ID SECONDS   types    cost TYPE LOCATION
  *     match SELECTOR [KEY=VALUE...]   (selector parser only, no cloud)
+ *     healthurl NAME IP PRIVATE_IP   (cloud.health_url expanded; "-" for
+ *                                     an unknown address; no cloud)
  *
  * Prints one JSON object: {"result", "error" (null or {code, http_status,
  * message, retryable}), "requests" (HTTP requests sent), "waited"
@@ -107,6 +109,15 @@ main(int argc, char **argv)
 	if (!strcmp(cmd, "match"))
 		return match(argc, argv);
 	cfg = pp_start();
+	if (!strcmp(cmd, "healthurl") && argc == 3) {
+		char *url = pp_cloud_health_url(cfg, argv[0],
+			strcmp(argv[1], "-") ? argv[1] : NULL,
+			strcmp(argv[2], "-") ? argv[2] : NULL);
+
+		printf("%s\n", url ? url : "none");
+		free(url);
+		return 0;
+	}
 	cloud = pp_cloud_open(cfg, state_dir, &err);
 	if (!cloud) {
 		out = json_object_new_object();
