@@ -123,6 +123,27 @@ setup() {
 	assert_output ""
 }
 
+@test "import adds a file's nodes to a registry that has nodes, and refuses one it holds" {
+	local f="$BATS_TEST_TMPDIR/more.json" before
+	echo '{"version": 1, "nodes": [
+	  {"id": "N1", "kind": "cloud", "status": "ready", "role": "worker",
+	   "total_ram_mb": 8192, "reserved_ram_mb": 512, "ip": "198.51.100.9",
+	   "location": "nbg1", "cloud": {"provider": "hetzner",
+	     "server_id": "4711", "server_type": "cx33"},
+	   "containers": [{"id": "n1-a", "ram_mb": 1000, "state": "running",
+	     "players": 2}]}]}' > "$f"
+	run --separate-stderr pp-registry import "$f"
+	assert_success
+	reg_is '[.nodes[].id] | join(",")' DED,S,P,D,N1
+	reg_is '.nodes[4].containers[0].id' n1-a
+	# again: N1 is there already, and nothing changes
+	before=$(reg_sum)
+	run --separate-stderr pp-registry import "$f"
+	assert_failure 1
+	assert_stderr_contains "node 'N1' of '$f' is in the registry already"
+	[ "$(reg_sum)" = "$before" ]
+}
+
 @test "-r and the config's registry key choose the file" {
 	file_backend_only
 	local other="$BATS_TEST_TMPDIR/other.json"

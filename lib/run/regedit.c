@@ -153,12 +153,14 @@ static int
 edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 	size_t len)
 {
-	struct pp_node *n = pp_registry_find(r, e->node);
+	struct pp_node *n;
 	struct pp_container *c;
 	int st;
 
+	/* import names no node: looking one up compared with NULL */
 	if (e->op == PP_RE_IMPORT)
 		return import(r, e->file, msg, len);
+	n = pp_registry_find(r, e->node);
 	if (!n) {
 		snprintf(msg, len, "no node '%s' in the registry", e->node);
 		return PP_EXIT_FAIL;
