@@ -100,7 +100,8 @@ setup() {
 }
 
 @test "--dry-run prints the exact requests with tokens redacted, sends none, changes no file" {
-	sum=$(files_sum "$REG" "$STATE" "$EVENTS" "$PP_STATE_DIR/catalog.json")
+	sum=$(prov_store_sum "$REG" "$STATE" "$EVENTS" \
+		"$PP_STATE_DIR/catalog.json")
 	run --separate-stderr pp-provision --dry-run < <(decision scale_up 2 cx23 fsn1)
 	assert_success
 	jq_is .provision.dry_run true
@@ -125,7 +126,7 @@ setup() {
 	[[ $(fake_log | jq '[.requests[] | select(.method != "GET")] |
 		length') == 0 ]]
 	[[ $(fake_state | jq '.servers | length') == 0 ]]
-	[[ $(files_sum "$REG" "$STATE" "$EVENTS" \
+	[[ $(prov_store_sum "$REG" "$STATE" "$EVENTS" \
 		"$PP_STATE_DIR/catalog.json") == "$sum" ]]
 }
 

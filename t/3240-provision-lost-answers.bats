@@ -104,9 +104,9 @@ setup() {
 		<<<"$(fake_log)"
 	assert_output 1
 	# recorded without its server id, and the server exists
-	run jq -r '[.nodes[] | select(.kind == "cloud" and
+	run reg '[.nodes[] | select(.kind == "cloud" and
 		.cloud.server_id == null and .status == "provisioning")]
-		| length' "$REG"
+		| length'
 	assert_output 1
 	run jq -r '[.servers[] | select(.labels.managed_by == "ppscale")]
 		| length' <<<"$(fake_state)"
@@ -130,14 +130,14 @@ setup() {
 		>/dev/null
 	fx_run up
 	assert_failure 1
-	run jq -r '[.nodes[] | select(.kind == "cloud" and
-		.cloud.server_id == null)] | length' "$REG"
+	run reg '[.nodes[] | select(.kind == "cloud" and
+		.cloud.server_id == null)] | length'
 	assert_output 1
 	fake_ctl DELETE /faults >/dev/null
 	fx_run none
 	assert_success
 	assert_stderr_contains "no server of that name exists: removing the node"
-	run jq -r '[.nodes[] | select(.kind == "cloud")] | length' "$REG"
+	run reg '[.nodes[] | select(.kind == "cloud")] | length'
 	assert_output 0
 	run jq -r '[.servers[]] | length' <<<"$(fake_state)"
 	assert_output 0

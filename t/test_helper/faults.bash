@@ -88,6 +88,7 @@ fx_setup() {
 	   "role": "worker", "total_ram_mb": 65536, "reserved_ram_mb": 2048,
 	   "ip": "203.0.113.10", "location": "fsn1", "labels": {},
 	   "cloud": null, "containers": []}]}' > "$REG"
+	prov_pg_registry
 	if [[ $1 == down ]]; then
 		sid=$(fake_seed '{"servers": [{"name": "pp-old111",
 			"location": "nbg1", "server_type": "cx33",
@@ -124,7 +125,7 @@ fx_platform() {
 	for n in $(jq -r --argjson run "$running" '.nodes[] |
 	    select(.kind == "cloud" and .status == "provisioning" and
 	    ((.cloud.server_id // "") as $s | $run | index($s))) | .id' \
-	    "$REG"); do
+	    <<<"$(reg .)"); do
 		pp-registry status "$n" ready >/dev/null 2>&1 || true
 	done
 }
@@ -198,13 +199,13 @@ fx_servers() {
 }
 
 fx_nodes() {
-	jq -r '.nodes[] | select(.kind == "cloud") |
-		"\(.cloud.server_id) \(.id) \(.status)"' "$REG" | sort
+	reg '.nodes[] | select(.kind == "cloud") |
+		"\(.cloud.server_id) \(.id) \(.status)"' | sort
 }
 
 fx_orphans() {
 	local srv nodes id name st
-	jq -e . "$REG" >/dev/null || { echo "registry does not parse"; return 1; }
+	reg . >/dev/null || { echo "registry does not parse"; return 1; }
 	srv=$(fx_servers)
 	nodes=$(fx_nodes)
 	while read -r id name st; do

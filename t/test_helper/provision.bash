@@ -51,6 +51,20 @@ prov_setup() {
 		echo "  conductor_url: https://conductor.example.net/"
 		echo "  conductor_addresses: [203.0.113.7]"
 	} > "$PP_CONFIG"
+	prov_pg_registry
+}
+
+# On the PostgreSQL backend (a *-pg.bats link, test_helper/pg.bash) the
+# same nodes become rows of an emptied database, and the config names
+# it: reg and registry_add read and add there.
+prov_pg_registry() {
+	[[ ${PP_REG_BACKEND:-file} == pg ]] || return 0
+	load "$PROV_HELPERS/pg"
+	REG_DB=reg
+	pg_emptydb "$REG_DB" >/dev/null || return 1
+	REG_URL=$(pg_url "$REG_DB")
+	pp-registry -q -r "$REG_URL" import "$REG" || return 1
+	printf 'registry: "%s"\n' "$REG_URL" >> "$PP_CONFIG"
 }
 
 decision() {
@@ -63,13 +77,35 @@ decision() {
 		end), reason: "test", dry_run: false}}'
 }
 
+# prov_store_sum FILE...: a checksum of the files and, on the
+# PostgreSQL backend, of every row of the database (registry, state,
+# history, events)
+prov_store_sum() {
+	{
+		files_sum "$@"
+		if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+			# (less the dump's own random \restrict key)
+			pg_dump -a -d "$REG_DB" | grep -v '^--\|^\\'
+		fi
+	} | sha256sum
+}
+
 registry_add() {
 	local tmp="$REG.tmp"
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		jq -n --argjson n "$1" '{version: 1, nodes: [$n]}' > "$tmp" &&
+			pp-registry -q -r "$REG_URL" import "$tmp"
+		return
+	fi
 	jq --argjson n "$1" '.nodes += [$n]' "$REG" > "$tmp" && mv "$tmp" "$REG"
 }
 
 reg() {
-	jq -r "$1" "$REG"
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		pp-registry -r "$REG_URL" show | jq -r "$1"
+	else
+		jq -r "$1" "$REG"
+	fi
 }
 
 ud_valid() {
@@ -88,18 +124,26 @@ PROV_HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 prov_fake_file() {
 	load "$PROV_HELPERS/common"
 	load "$PROV_HELPERS/fakehcloud"
+	load "$PROV_HELPERS/pg"
+	pg_backend_from_name
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		pg_start || return 1
+	fi
 	export FAKE_TOKEN=$1
 	fake_start
 }
 
 prov_fake_file_end() {
 	load "$PROV_HELPERS/fakehcloud"
+	load "$PROV_HELPERS/pg"
 	fake_stop
+	pg_stop
 }
 
 prov_fake_test() {
 	load "$PROV_HELPERS/common"
 	load "$PROV_HELPERS/fakehcloud"
+	load "$PROV_HELPERS/pg"
 	pp_isolate
 	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=$FAKE_TOKEN
 	fake_reset

@@ -1,0 +1,1 @@
+3200-provision-up.bats

@@ -1,0 +1,1 @@
+3210-provision-down.bats

@@ -1,0 +1,1 @@
+3220-provision-safety.bats

@@ -1,0 +1,1 @@
+3240-provision-lost-answers.bats

@@ -1,0 +1,1 @@
+3250-provision-converge.bats
