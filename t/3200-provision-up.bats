@@ -453,6 +453,43 @@ node.removed $name"
 	[[ $(grep -c "GET /.*/health" "$BATS_TEST_TMPDIR/health.log") == 3 ]]
 }
 
+@test "cloud.ready_check health: nodes seen running for the first time are asked at once too" {
+	local port="$BATS_TEST_TMPDIR/health.port" ids i
+	python3 "$PP_TOP/t/test_helper/health_barrier.py" 3 "$port" \
+		"$BATS_TEST_TMPDIR/health.log" &
+	for _ in $(seq 100); do [[ -s $port ]] && break; sleep 0.05; done
+	prov_setup hetzner "  ready_check: health
+  health_url: http://127.0.0.1:$(cat "$port")/{name}/health"
+	# three servers of ours that run, their nodes recorded before any
+	# address was (a run that ended while they booted)
+	ids=$(fake_seed '{"servers": [
+	  {"name": "pp-aaa111", "location": "nbg1", "labels":
+	    {"managed_by": "ppscale", "role": "worker", "pool": "default"}},
+	  {"name": "pp-bbb222", "location": "nbg1", "labels":
+	    {"managed_by": "ppscale", "role": "worker", "pool": "default"}},
+	  {"name": "pp-ccc333", "location": "nbg1", "labels":
+	    {"managed_by": "ppscale", "role": "worker", "pool": "default"}}]}' |
+		jq -c '[.servers[] | {name, id: (.id | tostring)}]')
+	for i in 0 1 2; do
+		registry_add "$(jq -c --argjson i "$i" '.[$i] | {id: .name,
+			kind: "cloud", status: "provisioning", role: "worker",
+			total_ram_mb: 4096, reserved_ram_mb: 512, ip: null,
+			location: "nbg1", labels: {managed_by: "ppscale"},
+			cloud: {provider: "hetzner", server_id: .id,
+			server_type: "cx23", server_name: .name,
+			created_at: "2026-11-27T09:59:00Z"}, containers: []}' \
+			<<<"$ids")"
+	done
+	run --separate-stderr pp-provision -v --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	assert_stderr_contains "asking 3 agents' health endpoints at once"
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		promote:ready,promote:ready,promote:ready
+	[[ $(reg '[.nodes[] | select(.status == "ready" and .ip != null)] |
+		length') == 4 ]]
+}
+
 @test "a node the platform marked ready before cloud.join_timeout is left alone" {
 	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
 		< <(decision scale_up 1)

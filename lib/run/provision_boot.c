@@ -252,8 +252,9 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
 }
 
 /* cloud.ready_check health: the agents of every node the loop below
- * would ask (its server listed running, at the address recorded), all
- * at once: twenty silent agents cost one probe's timeout, not twenty. */
+ * would ask (its server listed running: at the address recorded, or
+ * at a new one pp_prov_promote records), all at once: twenty silent
+ * agents cost one probe's timeout, not twenty. */
 static void
 probe_pending(struct run *x, struct pend *p, size_t np)
 {
@@ -265,7 +266,7 @@ probe_pending(struct run *x, struct pend *p, size_t np)
 		char *url;
 
 		if (!s || !s->status || strcmp(s->status, "running") ||
-		    !same_ip(p[i].ip, s) || !(url = pp_cloud_health_url(
+		    !(url = pp_cloud_health_url(
 		    x->cfg, p[i].node, s->ipv4, s->private_ip)))
 			continue;
 		x->probes = pp_xreallocarray(x->probes, x->nprobes + 1,
