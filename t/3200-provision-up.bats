@@ -453,6 +453,20 @@ node.removed $name"
 	[[ $(grep -c "GET /.*/health" "$BATS_TEST_TMPDIR/health.log") == 3 ]]
 }
 
+@test "cloud.ready_check health: a scale-up's new servers that run are asked at once" {
+	local port="$BATS_TEST_TMPDIR/health.port"
+	python3 "$PP_TOP/t/test_helper/health_barrier.py" 3 "$port" \
+		"$BATS_TEST_TMPDIR/health.log" &
+	for _ in $(seq 100); do [[ -s $port ]] && break; sleep 0.05; done
+	prov_setup hetzner "  ready_check: health
+  health_url: http://127.0.0.1:$(cat "$port")/{name}/health"
+	run --separate-stderr pp-provision -v < <(decision scale_up 3)
+	assert_success
+	assert_stderr_contains "asking 3 agents' health endpoints at once"
+	jq_is '[.provision.servers[].status] | join(",")' ready,ready,ready
+	[[ $(grep -c "GET /.*/health" "$BATS_TEST_TMPDIR/health.log") == 3 ]]
+}
+
 @test "cloud.ready_check health: nodes seen running for the first time are asked at once too" {
 	local port="$BATS_TEST_TMPDIR/health.port" ids i
 	python3 "$PP_TOP/t/test_helper/health_barrier.py" 3 "$port" \

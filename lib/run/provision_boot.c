@@ -49,7 +49,7 @@ healthy(struct run *x, const char *node, const struct pp_server *s)
 	if (!url)
 		return 0;
 	ok = -1;
-	for (size_t i = 0; i < x->nprobes && ok < 0; i++)
+	for (size_t i = x->nprobes; i-- > 0 && ok < 0;)
 		if (!strcmp(x->probe_node[i], node) &&
 		    !strcmp(x->probes[i].url, url)) {
 			ok = x->probes[i].ok;
@@ -256,31 +256,48 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
  * at a new one pp_prov_promote records), all at once: twenty silent
  * agents cost one probe's timeout, not twenty. */
 static void
+probe_add(struct run *x, const char *node, const struct pp_server *s)
+{
+	char *url = pp_cloud_health_url(x->cfg, node, s->ipv4, s->private_ip);
+
+	if (!url)
+		return;
+	x->probes = pp_xreallocarray(x->probes, x->nprobes + 1,
+		sizeof *x->probes);
+	x->probe_node = pp_xreallocarray(x->probe_node, x->nprobes + 1,
+		sizeof *x->probe_node);
+	memset(&x->probes[x->nprobes], 0, sizeof *x->probes);
+	x->probes[x->nprobes].url = url;
+	x->probe_node[x->nprobes++] = pp_xstrdup(node);
+}
+
+/* Asks the probes added since `from` together. */
+static void
+probe_from(struct run *x, size_t from)
+{
+	if (x->nprobes == from)
+		return;
+	if (x->nprobes - from > 1)
+		pp_debug("asking %zu agents' health endpoints at once",
+			x->nprobes - from);
+	pp_cloud_health_all(x->probes + from, x->nprobes - from);
+}
+
+static void
 probe_pending(struct run *x, struct pend *p, size_t np)
 {
+	size_t from = x->nprobes;
+
 	if (!health_check(x))
 		return;
 	for (size_t i = 0; i < np; i++) {
 		const struct pp_server *s = p[i].server_id ?
 			listed(x, p[i].server_id) : NULL;
-		char *url;
 
-		if (!s || !s->status || strcmp(s->status, "running") ||
-		    !(url = pp_cloud_health_url(
-		    x->cfg, p[i].node, s->ipv4, s->private_ip)))
-			continue;
-		x->probes = pp_xreallocarray(x->probes, x->nprobes + 1,
-			sizeof *x->probes);
-		x->probe_node = pp_xreallocarray(x->probe_node,
-			x->nprobes + 1, sizeof *x->probe_node);
-		memset(&x->probes[x->nprobes], 0, sizeof *x->probes);
-		x->probes[x->nprobes].url = url;
-		x->probe_node[x->nprobes++] = pp_xstrdup(p[i].node);
+		if (s && s->status && !strcmp(s->status, "running"))
+			probe_add(x, p[i].node, s);
 	}
-	if (x->nprobes > 1)
-		pp_debug("asking %zu agents' health endpoints at once",
-			x->nprobes);
-	pp_cloud_health_all(x->probes, x->nprobes);
+	probe_from(x, from);
 }
 
 void
@@ -450,6 +467,8 @@ pp_prov_wait_all(struct run *x)
 		return;
 	for (;;) {
 		double nowm, next;
+		struct pp_server *run = pp_xcalloc(x->nw, sizeof *run);
+		size_t from = x->nprobes;
 
 		for (size_t i = 0; i < x->nw; i++) {
 			struct waiter *w = &x->w[i];
@@ -486,11 +505,24 @@ pp_prov_wait_all(struct run *x)
 					"seconds_to_running",
 					pp_jnew_double(pp_monotonic() - w->t0,
 					1));
-				pp_prov_promote(x, w->node, &s, w->entry,
-					x->why);
+				/* promoted below, their agents asked
+				 * together */
+				run[i] = s;
+				if (health_check(x) && !x->dry_run)
+					probe_add(x, w->node, &s);
+				continue;
 			}
 			pp_server_free(&s);
 		}
+		probe_from(x, from);
+		for (size_t i = 0; i < x->nw; i++) {
+			if (!run[i].status)
+				continue;
+			pp_prov_promote(x, x->w[i].node, &run[i],
+				x->w[i].entry, x->why);
+			pp_server_free(&run[i]);
+		}
+		free(run);
 		if (!left)
 			return;
 		if (x->frozen || pp_interrupted()) {
