@@ -124,6 +124,10 @@ void pp_rg_close_fd(struct pp_registry *r);
  * the nodes' spans; NOT_TAKEN: the whole index must read it), one
  * node's index, and all of them */
 int pp_rg_load_lazy(struct pp_registry *r);
+/* ... and its skip of an object or array (exposed for the fuzzer,
+ * which holds the 64-byte step to the byte-by-byte one) */
+const char *pp_rg_block_end(const char *p, const char *e, int base,
+	int simd);
 int pp_rg_index_lazy(struct pp_registry *r, struct pp_node *n);
 int pp_rg_index_all_lazy(struct pp_registry *r);
 
