@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -488,12 +489,52 @@ pp_resolve_path(const char *path)
 int
 pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 {
+	struct iovec v = {(void *)(uintptr_t)data, len};
+
+	return pp_write_atomicv(path, &v, 1, mode);
+}
+
+/* The pieces written in order, as many at a call as the system takes
+ * (POSIX promises 16); a short write goes on from where it stopped. 0
+ * or -1 (errno). */
+static int
+writev_all(int fd, struct iovec *iov, size_t n)
+{
+	long max = sysconf(_SC_IOV_MAX);
+
+	if (max < 16)
+		max = 16;
+	while (n) {
+		int k = n > (size_t)max ? (int)max : (int)n;
+		ssize_t w = writev(fd, iov, k);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n && w) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+int
+pp_write_atomicv(const char *path, struct iovec *iov, size_t niov,
+	int mode)
+{
 	char *real = pp_resolve_path(path);
 	char *dir = pp_dirname(real);
 	char *tmp = pp_xasprintf("%s.tmp.XXXXXX", real);
 	struct stat st;
 	int fd, dfd, e;
-	size_t off = 0;
 
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -514,16 +555,8 @@ pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 	}
 	if (fchmod(fd, (mode_t)mode) < 0)
 		goto fail_fd;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail_fd;
-		}
-		off += (size_t)w;
-	}
+	if (writev_all(fd, iov, niov) < 0)
+		goto fail_fd;
 	if (fsync(fd) < 0)
 		goto fail_fd;
 	if (close(fd) < 0) {

@@ -110,6 +110,12 @@ char *pp_rg_copy_text(const char *text, size_t len);
 /* registry_index.c: the index of a mapped text (r->text, r->len) */
 int pp_rg_load_mapped(struct pp_registry *r, char *err, size_t errlen);
 
+/* registry_file.c: r's text let go, malloc'd or mapped (r->maplen) */
+void pp_rg_free_text(struct pp_registry *r);
+/* ... and the file at fd of len bytes mapped read-only as a text,
+ * terminated (NULL when it cannot be: a size of whole pages) */
+char *pp_rg_map_text(int fd, size_t len);
+
 /* registry_file.c: gives back the mapped pages before p (index-only;
  * NULL: all, for the index's pass to start over) */
 void pp_rg_release(struct pp_registry *r, const char *p);
@@ -137,7 +143,6 @@ void pp_rg_stamp(struct pp_registry *r);
 
 /* registry_edit.c: node objects, the splice */
 json_object *pp_rg_node_obj(struct pp_node *n);
-int pp_rg_add_node(struct pp_buf *b, const struct pp_node *n);
 int pp_rg_save_text(struct pp_registry *r, int reindex);
 
 #endif
