@@ -1,5 +1,6 @@
 /* pp-fleetstats: registry -> document (version, generated_at, fleet,
  * nodes, history, forecast). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -102,12 +103,17 @@ pp_fleetstats_save_last(const struct pp_config *cfg, const char *state_flag,
 	if (pp_lock(&lock, path, PP_LOCK_EX, 10) < 0) {
 		pp_warn("cannot lock snapshot '%s':", path);
 	} else {
-		char *line = pp_xasprintf("%s\n", text);
+		/* the text and its newline as they are: printf's "%s\n"
+		 * of the 5 MB snapshot was a seventh of pp-fleetstats at
+		 * 10,000 nodes */
+		struct iovec line[2] = {
+			{(void *)(uintptr_t)text, strlen(text)},
+			{(void *)(uintptr_t)"\n", 1},
+		};
 
-		rc = pp_write_atomic(path, line, strlen(line), 0644);
+		rc = pp_write_atomicv(path, line, 2, 0644);
 		if (rc < 0)
 			pp_warn("cannot write snapshot '%s':", path);
-		free(line);
 		pp_unlock(&lock);
 	}
 	free(path);
