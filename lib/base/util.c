@@ -398,18 +398,34 @@ char *
 pp_read_stream(FILE *f, size_t max, size_t *len)
 {
 	struct pp_buf b = {0};
-	char chunk[65536];
+	struct stat st;
 	size_t n;
 
-	pp_buf_add(&b, "", 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+	/* read straight into the buffer, of the file's size when it is a
+	 * file (stdin redirected from one): no copy through a chunk and
+	 * no doubling on the way; fread of a large size reads past
+	 * stdio's own buffer */
+	b.cap = 65536;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && (unsigned long long)st.st_size < max)
+		b.cap = (size_t)st.st_size + 2;
+	b.s = pp_xmalloc(b.cap);
+	for (;;) {
+		if (b.cap - b.len < 2) {
+			b.cap *= 2;
+			b.s = pp_xrealloc(b.s, b.cap);
+		}
+		n = fread(b.s + b.len, 1, b.cap - b.len - 1, f);
+		if (n == 0)
+			break;
 		if (b.len + n > max) {
 			pp_buf_free(&b);
 			errno = EFBIG;
 			return NULL;
 		}
-		pp_buf_add(&b, chunk, n);
+		b.len += n;
 	}
+	b.s[b.len] = '\0';
 	if (ferror(f)) {
 		int e = errno;
 
