@@ -1,5 +1,6 @@
 /* The pipe document: read, validate, write. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -206,36 +207,59 @@ pp_doc_new(time_t now)
 	return doc;
 }
 
-int
-pp_doc_write(json_object *doc, int pretty)
+size_t
+pp_doc_pieces(json_object *doc, struct iovec v[3])
 {
 	json_object *nodes = NULL, *mark;
 	const char *s, *m, *raw;
-	int bad = 0;
 
 	/* the nodes' text as it was read, written from where it is: not
 	 * copied into json-c's buffer first (5 MB at 10,000 nodes, in
 	 * each tool of a cycle). The mark is a byte json-c never writes
 	 * unescaped, nor does a raw text (JSON the scanner checked). */
-	if (!pretty && json_object_object_get_ex(doc, "nodes", &nodes) &&
+	if (json_object_object_get_ex(doc, "nodes", &nodes) &&
 	    (raw = pp_jraw_text(nodes))) {
 		mark = pp_jnew_raw(pp_xstrdup("\001"));
 		json_object_get(nodes);
 		json_object_object_add(doc, "nodes", mark);
 		s = pp_json_string(doc, 0);
 		m = strchr(s, '\001');
-		if (m && (fwrite(s, 1, (size_t)(m - s), stdout) !=
-		    (size_t)(m - s) || fputs(raw, stdout) == EOF))
-			bad = 1;
 		/* json-c keeps the key where it was; s stays the doc's */
 		json_object_object_add(doc, "nodes", nodes);
-		if (bad)
-			return -1;
-		s = m ? m + 1 : pp_json_string(doc, 0);
-	} else {
-		s = pp_json_string(doc, pretty);
+		if (m) {
+			v[0].iov_base = (void *)(uintptr_t)s;
+			v[0].iov_len = (size_t)(m - s);
+			v[1].iov_base = (void *)(uintptr_t)raw;
+			v[1].iov_len = strlen(raw);
+			v[2].iov_base = (void *)(uintptr_t)(m + 1);
+			v[2].iov_len = strlen(m + 1);
+			return 3;
+		}
 	}
-	if (fputs(s, stdout) == EOF || fputc('\n', stdout) == EOF)
+	s = pp_json_string(doc, 0);
+	v[0].iov_base = (void *)(uintptr_t)s;
+	v[0].iov_len = strlen(s);
+	return 1;
+}
+
+int
+pp_doc_write(json_object *doc, int pretty)
+{
+	struct iovec v[3];
+	size_t n;
+
+	if (pretty) {
+		if (fputs(pp_json_string(doc, 1), stdout) == EOF ||
+		    fputc('\n', stdout) == EOF)
+			return -1;
+		return 0;
+	}
+	n = pp_doc_pieces(doc, v);
+	for (size_t i = 0; i < n; i++)
+		if (fwrite(v[i].iov_base, 1, v[i].iov_len, stdout) !=
+		    v[i].iov_len)
+			return -1;
+	if (fputc('\n', stdout) == EOF)
 		return -1;
 	return 0;
 }
