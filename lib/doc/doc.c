@@ -72,11 +72,25 @@ pp_doc_read(void)
 static int
 is_compact(const char *p, size_t n)
 {
-	size_t ws = 0;
+	const uint64_t ones = 0x0101010101010101ull;
+	const uint64_t highs = 0x8080808080808080ull;
+	size_t i = 0;
 
-	for (size_t i = 0; i < n; i++)
-		ws += (unsigned char)p[i] <= ' ';
-	return ws == 0;
+	/* 8 bytes at a step (a byte-by-byte count was 7 instructions a
+	 * byte of the 5 MB nodes, in each tool): a byte below 0x21 sets
+	 * its high bit in (x - 0x21...) & ~x; a borrow may set one above
+	 * it too, never where there is none */
+	for (; n - i >= 8; i += 8) {
+		uint64_t x;
+
+		memcpy(&x, p + i, 8);
+		if ((x - ones * 0x21) & ~x & highs)
+			return 0;
+	}
+	for (; i < n; i++)
+		if ((unsigned char)p[i] <= ' ')
+			return 0;
+	return 1;
 }
 
 /* own: the buffer text is in, which the nodes' text may take over
