@@ -130,3 +130,27 @@ stamp() {
 	assert_output "lazy 1"
 	jq -e '.nodes[] | select(.id == "cloud-s") | .status == "unhealthy"' "$R"
 }
+
+@test "a save that writes a file of whole pages keeps its text in memory, and the next edit reads it" {
+	page=$(getconf PAGESIZE)
+	jq -c . "$FIXTURES/small-registry.json" > "$R"
+	# the size the edit writes, then spaces after the object so that
+	# it writes exactly one page
+	cp "$R" "$R.try"
+	regtool touch "$R.try" cloud-s unhealthy
+	size=$(wc -c < "$R.try")
+	[ "$size" -lt "$page" ]
+	head -c "$((page - size))" /dev/zero | tr '\0' ' ' >> "$R"
+	stamp "$R"
+	run regtool lazy "$R" cloud-s unhealthy
+	assert_success
+	[ "$(wc -c < "$R")" -eq "$page" ]
+	run regtool lazy "$R" cloud-a draining
+	assert_success
+	assert_output "lazy 1"
+	jq -e '[.nodes[] | select(.id == "cloud-s" or .id == "cloud-a") |
+		.status] == ["draining", "unhealthy"]' "$R"
+	run --separate-stderr pp-fleetstats --no-record -r "$R"
+	assert_success
+}
+
