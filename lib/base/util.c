@@ -529,6 +529,10 @@ writev_all(int fd, struct iovec *iov, size_t n)
 				continue;
 			return -1;
 		}
+		if (w == 0 && iov->iov_len) {
+			errno = EIO;   /* no progress: never loop on it */
+			return -1;
+		}
 		while (n && (size_t)w >= iov->iov_len) {
 			w -= (ssize_t)iov->iov_len;
 			iov++;
