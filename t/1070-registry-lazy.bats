@@ -86,3 +86,71 @@ stamp() {
 		assert_failure 2
 	done
 }
+
+@test "a stamped file cut or garbled anywhere: the lazy reading stays within its bytes" {
+	# long nodes (containers with escapes too: the 64-byte step and
+	# the byte-by-byte one both run), cut at many places and with
+	# bytes garbled; each is stamped as if a writer had checked it
+	jq -c '.nodes[1].containers += [range(40) | {id: "g\"\(.)",
+		ram_mb: 1024, state: "running", players: 1}]' \
+		"$FIXTURES/small-registry.json" > "$R.full"
+	size=$(wc -c < "$R.full")
+	for cut in $(seq 1 29 "$size") 63 64 65 $((size - 3)) $((size - 2)) \
+	    $((size - 1)); do
+		head -c "$cut" "$R.full" > "$R"
+		stamp "$R"
+		run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+		# refused (2) or, where the cut left the node whole, edited
+		[ "$status" -eq 2 ] || [ "$status" -eq 0 ] ||
+			fail "cut at $cut: exit $status $stderr"
+	done
+	for at in 30 90 150 $((size / 2)) $((size - 10)); do
+		for byte in '"' '\\' '{' ']' 'x'; do
+			{ head -c "$at" "$R.full"; printf '%s' "$byte"
+			  tail -c +"$((at + 2))" "$R.full"; } > "$R"
+			stamp "$R"
+			run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+			[ "$status" -eq 2 ] || [ "$status" -eq 0 ] ||
+				fail "$byte at $at: exit $status $stderr"
+		done
+	done
+}
+
+@test "a stamped file of whole pages (no byte after it to end the text) is read, not mapped" {
+	page=$(getconf PAGESIZE)
+	# padded with spaces after the object to exactly one page
+	jq -c . "$FIXTURES/small-registry.json" > "$R"
+	size=$(wc -c < "$R")
+	[ "$size" -lt "$page" ]
+	head -c "$((page - size))" /dev/zero | tr '\0' ' ' >> "$R"
+	[ "$(wc -c < "$R")" -eq "$page" ]
+	stamp "$R"
+	run regtool lazy "$R" cloud-s unhealthy
+	assert_success
+	assert_output "lazy 1"
+	jq -e '.nodes[] | select(.id == "cloud-s") | .status == "unhealthy"' "$R"
+}
+
+@test "a save that writes a file of whole pages keeps its text in memory, and the next edit reads it" {
+	page=$(getconf PAGESIZE)
+	jq -c . "$FIXTURES/small-registry.json" > "$R"
+	# the size the edit writes, then spaces after the object so that
+	# it writes exactly one page
+	cp "$R" "$R.try"
+	regtool touch "$R.try" cloud-s unhealthy
+	size=$(wc -c < "$R.try")
+	[ "$size" -lt "$page" ]
+	head -c "$((page - size))" /dev/zero | tr '\0' ' ' >> "$R"
+	stamp "$R"
+	run regtool lazy "$R" cloud-s unhealthy
+	assert_success
+	[ "$(wc -c < "$R")" -eq "$page" ]
+	run regtool lazy "$R" cloud-a draining
+	assert_success
+	assert_output "lazy 1"
+	jq -e '[.nodes[] | select(.id == "cloud-s" or .id == "cloud-a") |
+		.status] == ["draining", "unhealthy"]' "$R"
+	run --separate-stderr pp-fleetstats --no-record -r "$R"
+	assert_success
+}
+

@@ -12,6 +12,7 @@
 #include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/time.h>
+#include <sys/uio.h>
 #include <unistd.h>
 #ifdef __linux__
 #include <sys/prctl.h>
@@ -397,18 +398,34 @@ char *
 pp_read_stream(FILE *f, size_t max, size_t *len)
 {
 	struct pp_buf b = {0};
-	char chunk[65536];
+	struct stat st;
 	size_t n;
 
-	pp_buf_add(&b, "", 0);
-	while ((n = fread(chunk, 1, sizeof chunk, f)) > 0) {
+	/* read straight into the buffer, of the file's size when it is a
+	 * file (stdin redirected from one): no copy through a chunk and
+	 * no doubling on the way; fread of a large size reads past
+	 * stdio's own buffer */
+	b.cap = 65536;
+	if (fstat(fileno(f), &st) == 0 && S_ISREG(st.st_mode) &&
+	    st.st_size > 0 && (unsigned long long)st.st_size < max)
+		b.cap = (size_t)st.st_size + 2;
+	b.s = pp_xmalloc(b.cap);
+	for (;;) {
+		if (b.cap - b.len < 2) {
+			b.cap *= 2;
+			b.s = pp_xrealloc(b.s, b.cap);
+		}
+		n = fread(b.s + b.len, 1, b.cap - b.len - 1, f);
+		if (n == 0)
+			break;
 		if (b.len + n > max) {
 			pp_buf_free(&b);
 			errno = EFBIG;
 			return NULL;
 		}
-		pp_buf_add(&b, chunk, n);
+		b.len += n;
 	}
+	b.s[b.len] = '\0';
 	if (ferror(f)) {
 		int e = errno;
 
@@ -488,12 +505,56 @@ pp_resolve_path(const char *path)
 int
 pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 {
+	struct iovec v = {(void *)(uintptr_t)data, len};
+
+	return pp_write_atomicv(path, &v, 1, mode);
+}
+
+/* The pieces written in order, as many at a call as the system takes
+ * (POSIX promises 16); a short write goes on from where it stopped. 0
+ * or -1 (errno). */
+static int
+writev_all(int fd, struct iovec *iov, size_t n)
+{
+	long max = sysconf(_SC_IOV_MAX);
+
+	if (max < 16)
+		max = 16;
+	while (n) {
+		int k = n > (size_t)max ? (int)max : (int)n;
+		ssize_t w = writev(fd, iov, k);
+
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			return -1;
+		}
+		if (w == 0 && iov->iov_len) {
+			errno = EIO;   /* no progress: never loop on it */
+			return -1;
+		}
+		while (n && (size_t)w >= iov->iov_len) {
+			w -= (ssize_t)iov->iov_len;
+			iov++;
+			n--;
+		}
+		if (n && w) {
+			iov->iov_base = (char *)iov->iov_base + w;
+			iov->iov_len -= (size_t)w;
+		}
+	}
+	return 0;
+}
+
+int
+pp_write_atomicv(const char *path, struct iovec *iov, size_t niov,
+	int mode)
+{
 	char *real = pp_resolve_path(path);
 	char *dir = pp_dirname(real);
 	char *tmp = pp_xasprintf("%s.tmp.XXXXXX", real);
 	struct stat st;
 	int fd, dfd, e;
-	size_t off = 0;
 
 	fd = mkstemp(tmp);
 	if (fd < 0)
@@ -514,16 +575,8 @@ pp_write_atomic(const char *path, const char *data, size_t len, int mode)
 	}
 	if (fchmod(fd, (mode_t)mode) < 0)
 		goto fail_fd;
-	while (off < len) {
-		ssize_t w = write(fd, data + off, len - off);
-
-		if (w < 0) {
-			if (errno == EINTR)
-				continue;
-			goto fail_fd;
-		}
-		off += (size_t)w;
-	}
+	if (writev_all(fd, iov, niov) < 0)
+		goto fail_fd;
 	if (fsync(fd) < 0)
 		goto fail_fd;
 	if (close(fd) < 0) {

@@ -6,6 +6,7 @@
 #include <stddef.h>
 #include <stdio.h>
 #include <time.h>
+#include <sys/uio.h>
 
 /* Exit statuses, the same for every tool. */
 enum { PP_EXIT_OK = 0, PP_EXIT_FAIL = 1, PP_EXIT_USAGE = 2 };
@@ -75,6 +76,9 @@ char *pp_read_stream(FILE *f, size_t max, size_t *len);
  * narrowed to mode when mode has no group or other bits; mode applies
  * to a new file. Returns 0, or -1 with errno set. */
 int pp_write_atomic(const char *path, const char *data, size_t len,
+	int mode);
+/* The same of niov pieces written in order (iov is changed). */
+int pp_write_atomicv(const char *path, struct iovec *iov, size_t niov,
 	int mode);
 /* mkdir -p; returns 0 or -1 with errno set. */
 int pp_mkdirs(const char *path, int mode);

@@ -3,6 +3,7 @@
 #define PP_DOC_H
 
 #include <stdio.h>
+#include <sys/uio.h>
 #include <time.h>
 #include "base/json.h"
 
@@ -29,6 +30,11 @@ json_object *pp_doc_new(time_t now);
  * -p or a terminal); always a trailing newline. Returns 0, or -1 on a
  * write error. */
 int pp_doc_write(json_object *doc, int pretty);
+/* The compact text of doc, in v[0..2]: json-c's text before and after
+ * the nodes and the nodes' raw text between, as they lie (no copy of
+ * the nodes); one piece when its nodes are not raw text. Valid until
+ * doc is serialised again. Returns the count of pieces. */
+size_t pp_doc_pieces(json_object *doc, struct iovec v[3]);
 /* Flushes stdout without closing it; the status to use (a write
  * error makes it a failure; pp_finish_stdout then says so). */
 int pp_flush_stdout(int status);

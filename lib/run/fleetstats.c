@@ -1,5 +1,6 @@
 /* pp-fleetstats: registry -> document (version, generated_at, fleet,
  * nodes, history, forecast). */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -95,19 +96,24 @@ pp_fleetstats_save_last(const struct pp_config *cfg, const char *state_flag,
 	json_object *doc)
 {
 	char *path = pp_state_path(cfg, state_flag, "last.json");
-	const char *text = pp_json_string(doc, 0);
 	struct pp_lock lock;
 	int rc = -1;
 
 	if (pp_lock(&lock, path, PP_LOCK_EX, 10) < 0) {
 		pp_warn("cannot lock snapshot '%s':", path);
 	} else {
-		char *line = pp_xasprintf("%s\n", text);
+		/* the text and its newline from where they are: printf's
+		 * "%s\n" of the 5 MB snapshot was a seventh of
+		 * pp-fleetstats at 10,000 nodes, json-c's copy of the
+		 * nodes' text another 5 MB */
+		struct iovec line[4];
+		size_t n = pp_doc_pieces(doc, line);
 
-		rc = pp_write_atomic(path, line, strlen(line), 0644);
+		line[n].iov_base = (void *)(uintptr_t)"\n";
+		line[n++].iov_len = 1;
+		rc = pp_write_atomicv(path, line, n, 0644);
 		if (rc < 0)
 			pp_warn("cannot write snapshot '%s':", path);
-		free(line);
 		pp_unlock(&lock);
 	}
 	free(path);

@@ -27,29 +27,39 @@
 /* Longest an orphan's delete may hold the registry lock. */
 #define ORPHAN_LOCK_BUDGET 20.0
 
+/* The registered nodes' fields; from the document's list they are
+ * that list's strings (x->dnodes, kept for the run), from the
+ * registry copies (owned). */
 struct known {
-	char *id, *server_id, *provider, *status, *kind;
+	const char *id, *server_id, *provider, *status, *kind;
 };
 
 static void
-known_add(struct known **k, size_t *n, const char *id,
+known_add(struct known *k, size_t *n, const char *id,
 	const char *server_id, const char *provider, const char *status,
-	const char *kind)
+	const char *kind, int copy)
 {
-	*k = pp_xreallocarray(*k, *n + 1, sizeof **k);
-	(*k)[*n].id = pp_xstrdup(id ? id : "");
-	(*k)[*n].server_id = server_id && *server_id ?
-		pp_xstrdup(server_id) : NULL;
-	(*k)[*n].provider = provider ? pp_xstrdup(provider) : NULL;
-	(*k)[*n].status = pp_xstrdup(status ? status : "");
-	(*k)[*n].kind = pp_xstrdup(kind ? kind : "");
-	(*n)++;
+	struct known *o = &k[(*n)++];
+
+	o->id = id ? id : "";
+	o->server_id = server_id && *server_id ? server_id : NULL;
+	o->provider = provider;
+	o->status = status ? status : "";
+	o->kind = kind ? kind : "";
+	if (!copy)
+		return;
+	o->id = pp_xstrdup(o->id);
+	o->server_id = o->server_id ? pp_xstrdup(o->server_id) : NULL;
+	o->provider = o->provider ? pp_xstrdup(o->provider) : NULL;
+	o->status = pp_xstrdup(o->status);
+	o->kind = pp_xstrdup(o->kind);
 }
 
 /* The registered nodes: the document's list when it has one, else the
- * registry as it is now (read, not locked for writing). */
+ * registry as it is now (read, not locked for writing). *owned: the
+ * strings are copies, for known_free. */
 static int
-known_nodes(struct run *x, struct known **k, size_t *n)
+known_nodes(struct run *x, struct known **k, size_t *n, int *owned)
 {
 	const struct pp_prov_dnode *d;
 	struct pp_registry r;
@@ -58,35 +68,39 @@ known_nodes(struct run *x, struct known **k, size_t *n)
 
 	*k = NULL;
 	*n = 0;
+	*owned = 0;
 	if (pp_prov_doc_nodes(x, &d, &nd) == 0) {
+		*k = pp_xcalloc(nd + 1, sizeof **k);
 		for (size_t i = 0; i < nd; i++)
-			known_add(k, n, d[i].id, d[i].server_id,
-				d[i].provider, d[i].status, d[i].kind);
+			known_add(*k, n, d[i].id, d[i].server_id,
+				d[i].provider, d[i].status, d[i].kind, 0);
 		return 0;
 	}
 	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
 		pp_warn("%s; not reconciling", err);
 		return -1;
 	}
+	*owned = 1;
+	*k = pp_xcalloc(r.nnodes + 1, sizeof **k);
 	for (size_t i = 0; i < r.nnodes; i++) {
 		const struct pp_node *nd = &r.nodes[i];
 
-		known_add(k, n, nd->id, nd->server_id, nd->provider,
-			pp_status_name(nd->status), pp_kind_name(nd->kind));
+		known_add(*k, n, nd->id, nd->server_id, nd->provider,
+			pp_status_name(nd->status), pp_kind_name(nd->kind), 1);
 	}
 	pp_registry_close(&r);
 	return 0;
 }
 
 static void
-known_free(struct known *k, size_t n)
+known_free(struct known *k, size_t n, int owned)
 {
-	for (size_t i = 0; i < n; i++) {
-		free(k[i].id);
-		free(k[i].server_id);
-		free(k[i].provider);
-		free(k[i].status);
-		free(k[i].kind);
+	for (size_t i = 0; i < n && owned; i++) {
+		free((char *)k[i].id);
+		free((char *)k[i].server_id);
+		free((char *)k[i].provider);
+		free((char *)k[i].status);
+		free((char *)k[i].kind);
 	}
 	free(k);
 }
@@ -270,8 +284,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	struct strset sids = {0}, ids = {0}, ours = {0};
 	size_t nk;
 	long grace = x->cfg->cloud.orphan_grace;
+	int owned;
 
-	if (!x->have_ours || known_nodes(x, &k, &nk) < 0)
+	if (!x->have_ours || known_nodes(x, &k, &nk, &owned) < 0)
 		return;
 	for (size_t i = 0; i < nk; i++) {
 		strset_add(&sids, k[i].server_id);
@@ -313,5 +328,5 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	free(sids.v);
 	free(ids.v);
 	free(ours.v);
-	known_free(k, nk);
+	known_free(k, nk, owned);
 }

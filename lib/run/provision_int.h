@@ -72,7 +72,8 @@ struct run {
 	long orphans_deleted, nodes_forgotten, adopted;
 	/* the document's node list, read once (pp_prov_doc_nodes) */
 	struct pp_prov_dnode *dnodes;
-	size_t ndnodes;
+	size_t ndnodes, dnodes_cap;
+	char *dnodes_strs;    /* their strings, when read from the text */
 	int dnodes_read;      /* 1 read, -1 the document has none */
 	long boots_failed;    /* deleted: not running or not joined in time */
 	/* cloud.ready_check health: the node whose agent just answered

@@ -120,22 +120,16 @@ dnode_field(struct pp_prov_dnode *d, const char *k, size_t n)
 {
 	static const struct {
 		const char *key;
-		size_t off;
+		size_t len, off;
 	} f[] = {
-		{"id", offsetof(struct pp_prov_dnode, id)},
-		{"kind", offsetof(struct pp_prov_dnode, kind)},
-		{"status", offsetof(struct pp_prov_dnode, status)},
-		{"role", offsetof(struct pp_prov_dnode, role)},
-		{"server_id", offsetof(struct pp_prov_dnode, server_id)},
-		{"provider", offsetof(struct pp_prov_dnode, provider)},
-		{"server_type", offsetof(struct pp_prov_dnode, server_type)},
-		{"location", offsetof(struct pp_prov_dnode, location)},
-		{"created_at", offsetof(struct pp_prov_dnode, created_at)},
-		{"ip", offsetof(struct pp_prov_dnode, ip)},
+#define F(k) {#k, sizeof #k - 1, offsetof(struct pp_prov_dnode, k)}
+		F(id), F(kind), F(status), F(role), F(server_id), F(provider),
+		F(server_type), F(location), F(created_at), F(ip),
+#undef F
 	};
 
 	for (size_t i = 0; i < sizeof f / sizeof *f; i++)
-		if (strlen(f[i].key) == n && !memcmp(f[i].key, k, n))
+		if (f[i].len == n && !memcmp(f[i].key, k, n))
 			return (char **)((char *)d + f[i].off);
 	return NULL;
 }
@@ -145,41 +139,56 @@ dnode_new(struct run *x)
 {
 	struct pp_prov_dnode *d;
 
-	x->dnodes = pp_xreallocarray(x->dnodes, x->ndnodes + 1,
-		sizeof *x->dnodes);
+	if (x->ndnodes == x->dnodes_cap) {
+		x->dnodes_cap = x->dnodes_cap ? 2 * x->dnodes_cap : 256;
+		x->dnodes = pp_xreallocarray(x->dnodes, x->dnodes_cap,
+			sizeof *x->dnodes);
+	}
 	d = &x->dnodes[x->ndnodes++];
 	memset(d, 0, sizeof *d);
 	return d;
 }
 
 /* The compact text of the nodes a lean read keeps (no whitespace, no
- * escapes: pp_doc_read_lean made sure), field by field. */
+ * escapes: pp_doc_read_lean made sure), field by field. The strings
+ * kept go to one block of the text's size (they are parts of it). */
 static int
 dnodes_text(struct run *x, const char *t)
 {
-	struct pp_jscan s = {t + strlen(t), 0, 0, PP_JSCAN_DEPTH};
-	const char *p = t;
+	size_t len = strlen(t), used = 0;
+	struct pp_jscan s = {t + len, 0, 0, PP_JSCAN_DEPTH};
+	const char *p = t, *e = t + len;
 
+	x->dnodes_strs = pp_xmalloc(len + 1);
 	if (*p++ != '[')
 		return -1;
 	while (*p == '{') {
 		struct pp_prov_dnode *d = dnode_new(x);
 
 		for (p++; *p == '"';) {
-			const char *k = p + 1, *ke = strchr(k, '"');
+			const char *k = p + 1, *ke = memchr(k, '"',
+				(size_t)(e - k));
 			const char *v = ke ? ke + 2 : NULL, *ve;
 			char **slot;
 
 			if (!ke || ke[1] != ':')
 				return -1;
-			ve = pp_jscan_value(&s, v, 2);
+			/* a string has no escape: its end is its quote */
+			if (*v == '"')
+				ve = memchr(v + 1, '"', (size_t)(e - v - 1));
+			else
+				ve = pp_jscan_value(&s, v, 2);
 			if (!ve)
 				return -1;
+			ve += *v == '"';
 			slot = dnode_field(d, k, (size_t)(ke - k));
 			if (slot && *v == '"') {
-				*slot = pp_xmalloc((size_t)(ve - v) - 1);
-				memcpy(*slot, v + 1, (size_t)(ve - v) - 2);
-				(*slot)[ve - v - 2] = '\0';
+				size_t n = (size_t)(ve - v) - 2;
+
+				*slot = x->dnodes_strs + used;
+				memcpy(*slot, v + 1, n);
+				(*slot)[n] = '\0';
+				used += n + 1;
 			}
 			if (slot && slot == &d->provider)
 				d->has_cloud = 1;
@@ -248,7 +257,7 @@ pp_prov_doc_nodes(struct run *x, const struct pp_prov_dnode **v, size_t *n)
 void
 pp_prov_doc_nodes_free(struct run *x)
 {
-	for (size_t i = 0; i < x->ndnodes; i++) {
+	for (size_t i = 0; i < x->ndnodes && !x->dnodes_strs; i++) {
 		struct pp_prov_dnode *d = &x->dnodes[i];
 
 		free(d->id);
@@ -263,8 +272,10 @@ pp_prov_doc_nodes_free(struct run *x)
 		free(d->ip);
 	}
 	free(x->dnodes);
+	free(x->dnodes_strs);
 	x->dnodes = NULL;
-	x->ndnodes = 0;
+	x->dnodes_strs = NULL;
+	x->ndnodes = x->dnodes_cap = 0;
 }
 
 /* ---- the registry ------------------------------------------------- */

@@ -84,6 +84,7 @@ struct pp_registry {
 	 * tree json-c made of it (then text is NULL). */
 	char *text;
 	size_t len;
+	size_t maplen;        /* text is the file mapped (registry_file.c) */
 	size_t nodes_open;    /* offset of the nodes list's '[' */
 	json_object *root;
 	json_object *added;   /* nodes added by pp_registry_nodes */

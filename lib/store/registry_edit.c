@@ -4,9 +4,12 @@
  * from the old index plus the nodes that changed. */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #include "base/json.h"
@@ -24,10 +27,59 @@ pp_rg_node_obj(struct pp_node *n)
 	return n->obj;
 }
 
+/* Where a rendering goes: a buffer (b), or pieces to write (iov),
+ * which point into the old text and the edited nodes' objects. */
+struct sink {
+	struct pp_buf *b;
+	struct iovec *iov;
+	size_t n, cap;
+	size_t len;
+	const char *t, *te;   /* the old text */
+};
+
+static void
+put(struct sink *k, const char *p, size_t n)
+{
+	struct iovec *l;
+
+	if (!n)
+		return;
+	k->len += n;
+	if (k->b) {
+		pp_buf_add(k->b, p, n);
+		return;
+	}
+	l = k->n ? &k->iov[k->n - 1] : NULL;
+	if (l && (const char *)l->iov_base + l->iov_len == p) {
+		l->iov_len += n;
+		return;
+	}
+	if (k->n == k->cap) {
+		k->cap = k->cap ? 2 * k->cap : 64;
+		k->iov = pp_xrealloc(k->iov, k->cap * sizeof *k->iov);
+	}
+	k->iov[k->n].iov_base = (void *)(uintptr_t)p;
+	k->iov[k->n++].iov_len = n;
+}
+
+/* A comma: the old text's own where the last piece ends at one (kept
+ * nodes then stay one piece with what is around them). */
+static void
+put_comma(struct sink *k)
+{
+	const struct iovec *l = k->n ? &k->iov[k->n - 1] : NULL;
+	const char *q = l ? (const char *)l->iov_base + l->iov_len : NULL;
+
+	if (!k->b && q && q >= k->t && q < k->te && *q == ',')
+		put(k, q, 1);
+	else
+		put(k, ",", 1);
+}
+
 /* The text a node is written as: its own unless its object differs.
  * Returns 1 when it is its own. */
-int
-pp_rg_add_node(struct pp_buf *b, const struct pp_node *n)
+static int
+add_node(struct sink *k, const struct pp_node *n)
 {
 	const char *s;
 	char *min;
@@ -35,7 +87,7 @@ pp_rg_add_node(struct pp_buf *b, const struct pp_node *n)
 	int same;
 
 	if (!n->obj) {
-		pp_buf_add(b, n->text, n->text_len);
+		put(k, n->text, n->text_len);
 		return 1;
 	}
 	s = pp_json_string(n->obj, 0);
@@ -43,9 +95,9 @@ pp_rg_add_node(struct pp_buf *b, const struct pp_node *n)
 	len = pp_jscan_minify(n->text, n->text_len, min);
 	same = len == strlen(s) && !memcmp(min, s, len);
 	if (same)
-		pp_buf_add(b, n->text, n->text_len);
+		put(k, n->text, n->text_len);
 	else
-		pp_buf_addstr(b, s);
+		put(k, s, strlen(s));
 	free(min);
 	return same;
 }
@@ -57,25 +109,17 @@ struct span {
 	int same;
 };
 
-/* sp: one span per node and added node, or NULL */
-char *
-pp_rg_render(struct pp_registry *r, size_t *len, struct span *sp)
+/* The text of r, from its text and its edits, into k; sp: one span
+ * per node and added node. */
+static void
+render_text(struct pp_registry *r, struct sink *k, struct span *sp)
 {
-	struct pp_buf b = {0};
 	size_t pos = r->nodes_open + 1, emitted = 0, nadd;
 	const char *t = r->text;
 
-	if (!t) {
-		/* compact: a pretty rewrite would double the file */
-		char *s = pp_xasprintf("%s\n", pp_json_string(r->root, 0));
-
-		*len = strlen(s);
-		return s;
-	}
-	/* about the old text's size: no doubling and copying on the way */
-	b.cap = r->len + 65536;
-	b.s = pp_xmalloc(b.cap);
-	pp_buf_add(&b, t, pos);
+	k->t = t;
+	k->te = t + r->len;
+	put(k, t, pos);
 	for (size_t i = 0; i < r->nnodes; i++) {
 		const struct pp_node *n = &r->nodes[i];
 		const char *g = t + pos, *ge = n->text;
@@ -89,30 +133,52 @@ pp_rg_render(struct pp_registry *r, size_t *len, struct span *sp)
 		if (n->removed)
 			continue;
 		if (emitted++)
-			pp_buf_add(&b, ",", 1);
-		pp_buf_add(&b, g, (size_t)(ge - g));
+			put_comma(k);
+		put(k, g, (size_t)(ge - g));
 		if (sp)
-			sp[i].off = b.len;
-		same = pp_rg_add_node(&b, n);
+			sp[i].off = k->len;
+		same = add_node(k, n);
 		if (sp) {
-			sp[i].len = b.len - sp[i].off;
+			sp[i].len = k->len - sp[i].off;
 			sp[i].same = same;
 		}
 	}
 	nadd = r->added ? json_object_array_length(r->added) : 0;
 	for (size_t i = 0; i < nadd; i++) {
+		const char *s = pp_json_string(
+			json_object_array_get_idx(r->added, i), 0);
+
 		if (emitted++)
-			pp_buf_add(&b, ",", 1);
+			put_comma(k);
 		if (sp)
-			sp[r->nnodes + i].off = b.len;
-		pp_buf_addstr(&b, pp_json_string(
-			json_object_array_get_idx(r->added, i), 0));
+			sp[r->nnodes + i].off = k->len;
+		put(k, s, strlen(s));
 		if (sp) {
-			sp[r->nnodes + i].len = b.len - sp[r->nnodes + i].off;
+			sp[r->nnodes + i].len = k->len - sp[r->nnodes + i].off;
 			sp[r->nnodes + i].same = 0;
 		}
 	}
-	pp_buf_add(&b, t + pos, r->len - pos);
+	put(k, t + pos, r->len - pos);
+}
+
+/* sp: one span per node and added node, or NULL */
+static char *
+pp_rg_render(struct pp_registry *r, size_t *len, struct span *sp)
+{
+	struct pp_buf b = {0};
+	struct sink k = {.b = &b};
+
+	if (!r->text) {
+		/* compact: a pretty rewrite would double the file */
+		char *s = pp_xasprintf("%s\n", pp_json_string(r->root, 0));
+
+		*len = strlen(s);
+		return s;
+	}
+	/* about the old text's size: no doubling and copying on the way */
+	b.cap = r->len + 65536;
+	b.s = pp_xmalloc(b.cap);
+	render_text(r, &k, sp);
 	*len = b.len;
 	return b.s;
 }
@@ -129,7 +195,7 @@ pp_registry_render(struct pp_registry *r, size_t *len)
  * when the caller must index the whole text (anything unusual). */
 int
 pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
-	const struct span *sp)
+	size_t maplen, const struct span *sp)
 {
 	struct rd rd = {.r = r, .text = 1, .e = text + len};
 	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
@@ -200,9 +266,10 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 	free(r->nodes);
 	r->nodes = nodes;
 	r->nnodes = k;
-	free(r->text);
+	pp_rg_free_text(r);
 	r->text = text;
 	r->len = len;
+	r->maplen = maplen;
 	json_object_put(r->added);
 	r->added = NULL;
 	return 0;
@@ -212,13 +279,20 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
  * over) indexed whole, by the scanner or, where it does not take it,
  * by json-c. 0, or -1 after a warning. */
 static int
-reindex_whole(struct pp_registry *r, char *text, size_t len)
+reindex_whole(struct pp_registry *r, char *text, size_t len, size_t maplen)
 {
 	char err[512];
 	int rc;
 
+	if (maplen) {
+		/* json-c's reading may take the text over: a copy */
+		char *c = pp_rg_copy_text(text, len);
+
+		munmap(text, maplen);
+		text = c;
+	}
 	pp_rg_free_index(r);
-	free(r->text);
+	pp_rg_free_text(r);
 	r->text = text;
 	r->len = len;
 	json_object_put(r->added);
@@ -256,8 +330,8 @@ pp_registry_apply(struct pp_registry *r, char **out, size_t *outlen)
 		free(sp);
 		return pp_registry_index(r, err, sizeof err);
 	}
-	if (pp_rg_reindex_spliced(r, text, len, sp) < 0)
-		rc = reindex_whole(r, text, len);
+	if (pp_rg_reindex_spliced(r, text, len, 0, sp) < 0)
+		rc = reindex_whole(r, text, len, 0);
 	free(sp);
 	return rc < 0 ? -1 : 0;
 }
@@ -267,27 +341,47 @@ pp_rg_save_text(struct pp_registry *r, int reindex)
 {
 	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
 	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
-	size_t len;
-	char *text = pp_rg_render(r, &len, sp);
+	struct sink k = {0};
+	size_t len, maplen = 0;
+	char *text = NULL;
 	int rc;
 
-	if (pp_write_atomic(r->path, text, len, 0644) < 0) {
+	/* written from the old text's pieces and the edited nodes': no
+	 * copy of the whole text is made to write it */
+	render_text(r, &k, sp);
+	len = k.len;
+	if (pp_write_atomicv(r->path, k.iov, k.n, 0644) < 0) {
 		int e = errno;
 
-		free(text);
+		free(k.iov);
 		free(sp);
 		errno = e;
 		return -1;
 	}
+	free(k.iov);
 	pp_rg_hold_written(r);
 	if (!reindex) {
-		free(text);
 		free(sp);
 		return 0;
 	}
-	rc = pp_rg_reindex_spliced(r, text, len, sp);
+	/* the new text is the file written, mapped (else read back) */
+	if (r->has_fd && (size_t)r->st.st_size == len &&
+	    (text = pp_rg_map_text(r->fd, len)))
+		maplen = len;
+	else {
+		struct pp_buf b = {0};
+		struct sink c = {.b = &b};
+
+		b.cap = len + 1;
+		b.s = pp_xmalloc(b.cap);
+		memset(sp, 0, (r->nnodes + nadd + 1) * sizeof *sp);
+		render_text(r, &c, sp);
+		text = b.s;
+		len = b.len;
+	}
+	rc = pp_rg_reindex_spliced(r, text, len, maplen, sp);
 	free(sp);
-	if (rc < 0 && reindex_whole(r, text, len) < 0) {
+	if (rc < 0 && reindex_whole(r, text, len, maplen) < 0) {
 		errno = EINVAL;
 		return -1;
 	}

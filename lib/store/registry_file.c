@@ -100,6 +100,32 @@ fail:
 static struct pp_registry cache;
 
 void
+pp_rg_free_text(struct pp_registry *r)
+{
+	if (r->maplen)
+		munmap(r->text, r->maplen);
+	else
+		free(r->text);
+	r->text = NULL;
+	r->maplen = 0;
+}
+
+char *
+pp_rg_map_text(int fd, size_t len)
+{
+	long page = sysconf(_SC_PAGESIZE);
+	void *m;
+
+	/* the bytes after len up to the page's end read as zero: the
+	 * text is terminated as the readers expect */
+	if (!len || page <= 0 || len % (size_t)page == 0 ||
+	    len > PP_REGISTRY_MAX)
+		return NULL;
+	m = mmap(NULL, len, PROT_READ, MAP_PRIVATE, fd, 0);
+	return m == MAP_FAILED ? NULL : m;
+}
+
+void
 pp_rg_close_fd(struct pp_registry *r)
 {
 	if (r->has_fd)
@@ -148,7 +174,7 @@ drop_cached(void)
 	memset(&cache, 0, sizeof cache);
 	pp_rg_close_fd(&c);
 	pp_rg_free_index(&c);
-	free(c.text);
+	pp_rg_free_text(&c);
 	free(c.path);
 }
 
@@ -203,6 +229,7 @@ take_cached(struct pp_registry *r, char *text, size_t len)
 	free(text);
 	r->text = cache.text;
 	r->len = cache.len;
+	r->maplen = cache.maplen;
 	r->nodes_open = cache.nodes_open;
 	r->nodes = cache.nodes;
 	r->nnodes = cache.nnodes;
@@ -243,6 +270,7 @@ stash(struct pp_registry *r)
 	cache.path = r->path;
 	cache.text = r->text;
 	cache.len = r->len;
+	cache.maplen = r->maplen;
 	cache.nodes_open = r->nodes_open;
 	cache.nodes = r->nodes;
 	cache.nnodes = r->nnodes;
@@ -254,6 +282,7 @@ stash(struct pp_registry *r)
 	r->has_fd = 0;
 	r->path = NULL;
 	r->text = NULL;
+	r->maplen = 0;
 	r->nodes = NULL;
 	r->nnodes = 0;
 	r->strings = NULL;
@@ -324,6 +353,46 @@ stamped(const struct pp_registry *r)
 		return 0;
 	k = pread(r->lock.fd, got, sizeof got, 0);
 	return k == (ssize_t)n && !memcmp(got, want, n);
+}
+
+/* PP_REG_LAZY's reading of a stamped file, mapped: only the nodes'
+ * spans are found, so most pages are only looked at once, and nothing
+ * is copied. The mapping stays valid while it is held: writers replace
+ * the registry by rename, never truncate it in place (a file truncated
+ * under the mapping would end this process with SIGBUS, as an edit
+ * would corrupt any reader's text). 0: opened; 1: read it (not
+ * stamped, not mappable); 2: read it whole (the lazy reading did not
+ * take it). */
+static int
+open_mapped_lazy(struct pp_registry *r, const char *path)
+{
+	struct stat st;
+	char *m;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+
+	if (fd < 0)
+		return 1;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_size <= 0 ||
+	    (unsigned long long)st.st_size > PP_REGISTRY_MAX) {
+		close(fd);
+		return 1;
+	}
+	r->st = st;
+	if (!stamped(r) || !(m = pp_rg_map_text(fd, (size_t)st.st_size))) {
+		close(fd);
+		return 1;
+	}
+	r->text = m;
+	r->len = r->maplen = (size_t)st.st_size;
+	if (pp_rg_load_lazy(r) < 0) {
+		pp_rg_free_text(r);
+		r->len = 0;
+		close(fd);
+		return 2;
+	}
+	r->fd = fd;
+	r->has_fd = 1;
+	return 0;
 }
 
 /* Pages of a mapped registry given back at once (less is not worth a
@@ -474,6 +543,15 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		take_cached(r, NULL, cache.len);
 		return 0;
 	}
+	if (lazy) {
+		rc = open_mapped_lazy(r, path);
+		if (rc == 0) {
+			if (!mode)
+				pp_unlock(&r->lock);
+			return 0;
+		}
+		lazy = rc == 1;
+	}
 	text = read_text(path, &len, err, errlen, &fd, &st);
 	if (text) {
 		r->fd = fd;
@@ -562,8 +640,7 @@ pp_registry_close(struct pp_registry *r)
 	r->root = NULL;
 	json_object_put(r->added);
 	r->added = NULL;
-	free(r->text);
-	r->text = NULL;
+	pp_rg_free_text(r);
 	pp_rg_close_fd(r);
 	pp_unlock(&r->lock);
 	free(r->path);
@@ -579,8 +656,7 @@ pp_registry_forget_text(struct pp_registry *r)
 		r->nodes[i].text = NULL;
 		r->nodes[i].text_len = 0;
 	}
-	free(r->text);
-	r->text = NULL;
+	pp_rg_free_text(r);
 	r->len = 0;
 	r->readonly = 1;
 	pp_rg_close_fd(r);

@@ -110,6 +110,12 @@ char *pp_rg_copy_text(const char *text, size_t len);
 /* registry_index.c: the index of a mapped text (r->text, r->len) */
 int pp_rg_load_mapped(struct pp_registry *r, char *err, size_t errlen);
 
+/* registry_file.c: r's text let go, malloc'd or mapped (r->maplen) */
+void pp_rg_free_text(struct pp_registry *r);
+/* ... and the file at fd of len bytes mapped read-only as a text,
+ * terminated (NULL when it cannot be: a size of whole pages) */
+char *pp_rg_map_text(int fd, size_t len);
+
 /* registry_file.c: gives back the mapped pages before p (index-only;
  * NULL: all, for the index's pass to start over) */
 void pp_rg_release(struct pp_registry *r, const char *p);
@@ -124,6 +130,10 @@ void pp_rg_close_fd(struct pp_registry *r);
  * the nodes' spans; NOT_TAKEN: the whole index must read it), one
  * node's index, and all of them */
 int pp_rg_load_lazy(struct pp_registry *r);
+/* ... and its skip of an object or array (exposed for the fuzzer,
+ * which holds the 64-byte step to the byte-by-byte one) */
+const char *pp_rg_block_end(const char *p, const char *e, int base,
+	int simd);
 int pp_rg_index_lazy(struct pp_registry *r, struct pp_node *n);
 int pp_rg_index_all_lazy(struct pp_registry *r);
 
@@ -133,7 +143,6 @@ void pp_rg_stamp(struct pp_registry *r);
 
 /* registry_edit.c: node objects, the splice */
 json_object *pp_rg_node_obj(struct pp_node *n);
-int pp_rg_add_node(struct pp_buf *b, const struct pp_node *n);
 int pp_rg_save_text(struct pp_registry *r, int reindex);
 
 #endif

@@ -18,11 +18,8 @@ static const unsigned char scalar_end[256] = {
 	['\r'] = 1
 };
 
-/* Bytes that matter inside a string, and outside one. */
+/* Bytes that matter inside a string. */
 static const unsigned char in_str[256] = { ['"'] = 1, ['\\'] = 2 };
-static const unsigned char out_str[256] = {
-	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3
-};
 
 /* p at a string's opening quote: the byte after its closing one, or
  * NULL at e. *esc is set when it holds a backslash. */
@@ -42,13 +39,124 @@ bstr(const char *p, const char *e, int *esc)
 	return NULL;
 }
 
+#ifdef __SSE2__
+#include <emmintrin.h>
+#include <stdint.h>
+
+/* The 64 bytes at q as four bit masks (bit i: byte q[i]): quotes,
+ * backslashes, { and [, } and ]. */
+static void
+masks64(const char *q, uint64_t *qm, uint64_t *bm, uint64_t *om,
+	uint64_t *cm)
+{
+	const __m128i quote = _mm_set1_epi8('"'), bs = _mm_set1_epi8('\\');
+	const __m128i low = _mm_set1_epi8(0x20);
+	/* { and [ differ only in 0x20, as do } and ] */
+	const __m128i open = _mm_set1_epi8('{'), close = _mm_set1_epi8('}');
+
+	*qm = *bm = *om = *cm = 0;
+	for (int k = 0; k < 4; k++) {
+		__m128i v = _mm_loadu_si128((const __m128i *)(const void *)
+			(q + 16 * k));
+		__m128i f = _mm_or_si128(v, low);
+
+		*qm |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, quote)) << (16 * k);
+		*bm |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(v, bs)) << (16 * k);
+		*om |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(f, open)) << (16 * k);
+		*cm |= (uint64_t)(uint16_t)_mm_movemask_epi8(
+			_mm_cmpeq_epi8(f, close)) << (16 * k);
+	}
+}
+
+/* bit i: the xor of bits 0..i (inside a string: an odd count of
+ * quotes up to here) */
+static uint64_t
+prefix_xor(uint64_t x)
+{
+	x ^= x << 1;
+	x ^= x << 2;
+	x ^= x << 4;
+	x ^= x << 8;
+	x ^= x << 16;
+	x ^= x << 32;
+	return x;
+}
+#endif
+
+/* The end of the object or array at p, never past e, byte by byte
+ * (simd 0) or 64 bytes at a step where no backslash is among them;
+ * NULL past e or deeper than PP_JSCAN_DEPTH (p at depth base). */
+const char *
+pp_rg_block_end(const char *p, const char *e, int base, int simd)
+{
+	int depth = 0, instr = 0, esc = 0, max = PP_JSCAN_DEPTH - base;
+
+	(void)simd;
+	while (p < e) {
+		const char *lim = e;
+
+#ifdef __SSE2__
+		if (simd && esc && e - p >= 64) {
+			/* the escaped byte, then 64 at a step again */
+			lim = p + 1;
+		} else if (simd && e - p >= 64) {
+			uint64_t qm, bm, om, cm, in, st;
+
+			masks64(p, &qm, &bm, &om, &cm);
+			if (!bm) {
+				in = prefix_xor(qm) ^ (instr ? ~(uint64_t)0 : 0);
+				st = (om | cm) & ~in;
+				instr = (int)(in >> 63);
+				for (; st; st &= st - 1) {
+					int i = __builtin_ctzll(st);
+
+					if (om >> i & 1) {
+						if (++depth > max)
+							return NULL;
+					} else if (--depth == 0)
+						return p + i + 1;
+				}
+				p += 64;
+				continue;
+			}
+			/* a backslash: these bytes one by one */
+			lim = p + 64;
+		}
+#endif
+		while (p < lim) {
+			char c = *p++;
+
+			if (instr) {
+				if (esc)
+					esc = 0;
+				else if (c == '\\')
+					esc = 1;
+				else if (c == '"')
+					instr = 0;
+			} else if (c == '"') {
+				instr = 1;
+			} else if (c == '{' || c == '[') {
+				if (++depth > max)
+					return NULL;
+			} else if (c == '}' || c == ']') {
+				if (--depth == 0)
+					return p;
+			}
+		}
+	}
+	return NULL;
+}
+
 /* The end of the value at p, never past e: the text was checked when
  * it was stamped, but a stamp is a file too, so this reading stays
  * within the bytes whatever they are. NULL: not what it should be. */
 static const char *
-bskip(const char *p, const char *e)
+bskip(const char *p, const char *e, int base)
 {
-	int depth = 0, esc = 0;
+	int esc = 0;
 
 	if (p >= e)
 		return NULL;
@@ -59,28 +167,7 @@ bskip(const char *p, const char *e)
 			p++;
 		return p;
 	}
-	while (p < e) {
-		switch (out_str[(unsigned char)*p]) {
-		case 0:
-			p++;
-			break;
-		case 1:
-			p = bstr(p, e, &esc);
-			if (!p)
-				return NULL;
-			break;
-		case 2:
-			if (++depth > PP_JSCAN_DEPTH)
-				return NULL;
-			p++;
-			break;
-		default:
-			p++;
-			if (--depth == 0)
-				return p;
-		}
-	}
-	return NULL;
+	return pp_rg_block_end(p, e, base, 1);
 }
 
 /* One node object at p: its end, and its id (the last "id", as json-c
@@ -107,7 +194,7 @@ node_span(struct pp_registry *r, const char *p, const char *e,
 		if (p >= e || *p != ':')
 			return NULL;
 		v = ws(p + 1, e);
-		p = bskip(v, e);
+		p = bskip(v, e, 2);
 		if (!p)
 			return NULL;
 		if (is_id) {
@@ -131,48 +218,22 @@ node_span(struct pp_registry *r, const char *p, const char *e,
 	return p + 1;
 }
 
-int
-pp_rg_load_lazy(struct pp_registry *r)
+/* The nodes of the list at p ('['): their ids and spans in r's index.
+ * The end of the list, or NULL (the index freed) when the whole index
+ * must read it. */
+static const char *
+lazy_nodes(struct pp_registry *r, const char *p, const char *e)
 {
-	const char *e = r->text + r->len, *p = ws(r->text, e);
-	const char *nodes = NULL;
 	size_t cap = 0;
 
-	if (p >= e || *p != '{')
-		return NOT_TAKEN;
-	/* the top level: where the (last) "nodes" list is */
 	p = ws(p + 1, e);
-	while (p < e && *p != '}') {
-		const char *k = p, *v;
-		int esc = 0, is_nodes;
-
-		if (*p != '"' || !(p = bstr(p, e, &esc)) || esc)
-			return NOT_TAKEN;
-		is_nodes = p - k == 7 && !memcmp(k, "\"nodes\"", 7);
-		p = ws(p, e);
-		if (p >= e || *p != ':')
-			return NOT_TAKEN;
-		v = ws(p + 1, e);
-		p = bskip(v, e);
-		if (!p)
-			return NOT_TAKEN;
-		if (is_nodes)
-			nodes = *v == '[' ? v : NULL;
-		p = ws(p, e);
-		if (p < e && *p == ',')
-			p = ws(p + 1, e);
-	}
-	if (!nodes)
-		return NOT_TAKEN;
-	r->nodes_open = (size_t)(nodes - r->text);
-	p = ws(nodes + 1, e);
 	while (p < e && *p != ']') {
 		struct pp_node *n;
 		const char *id, *end;
 
 		if (*p != '{' || !(end = node_span(r, p, e, &id))) {
 			pp_rg_free_index(r);
-			return NOT_TAKEN;
+			return NULL;
 		}
 		if (r->nnodes == cap) {
 			cap = cap ? 2 * cap : 256;
@@ -190,11 +251,59 @@ pp_rg_load_lazy(struct pp_registry *r)
 	}
 	if (p >= e) {
 		pp_rg_free_index(r);
-		return NOT_TAKEN;
+		return NULL;
 	}
+	return p + 1;
+}
+
+/* One pass over the text: the top level's values skipped, but for
+ * "nodes", whose list is indexed on the way (the last one, as json-c
+ * keeps the last of a repeated key). */
+int
+pp_rg_load_lazy(struct pp_registry *r)
+{
+	const char *e = r->text + r->len, *p = ws(r->text, e);
+	int found = 0;
+
+	if (p >= e || *p != '{')
+		return NOT_TAKEN;
+	p = ws(p + 1, e);
+	while (p < e && *p != '}') {
+		const char *k = p, *v;
+		int esc = 0, is_nodes;
+
+		if (*p != '"' || !(p = bstr(p, e, &esc)) || esc)
+			goto not_taken;
+		is_nodes = p - k == 7 && !memcmp(k, "\"nodes\"", 7);
+		p = ws(p, e);
+		if (p >= e || *p != ':')
+			goto not_taken;
+		v = ws(p + 1, e);
+		if (is_nodes) {
+			/* a later "nodes" replaces what an earlier one was */
+			pp_rg_free_index(r);
+			found = v < e && *v == '[';
+		}
+		if (is_nodes && found) {
+			r->nodes_open = (size_t)(v - r->text);
+			p = lazy_nodes(r, v, e);
+		} else {
+			p = bskip(v, e, 0);
+		}
+		if (!p)
+			goto not_taken;
+		p = ws(p, e);
+		if (p < e && *p == ',')
+			p = ws(p + 1, e);
+	}
+	if (!found)
+		goto not_taken;
 	/* the cache gives it only to a later lazy open (registry_file.c) */
 	r->lazy = 1;
 	return 0;
+not_taken:
+	pp_rg_free_index(r);
+	return NOT_TAKEN;
 }
 
 int

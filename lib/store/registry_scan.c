@@ -85,6 +85,19 @@ str_end(const char *p)
 	return p + 1;
 }
 
+/* The same for a key: *esc set when it holds a backslash (one pass,
+ * not a memchr of every key after it). */
+static const char *
+key_end(const char *p, int *esc)
+{
+	for (p++; *p != '"'; p++)
+		if (*p == '\\') {
+			*esc = 1;
+			p++;
+		}
+	return p + 1;
+}
+
 /* Bytes that matter to skip(): 1 quote, 2 opening, 3 closing. */
 static const unsigned char skipcls[256] = {
 	['"'] = 1, ['{'] = 2, ['['] = 2, ['}'] = 3, [']'] = 3
@@ -356,11 +369,11 @@ pp_rg_open_obj(struct rd *rd, struct jv *v, struct slots *sl, int node)
 	v->sl = sl;
 	p = ws(v->p + 1, e);
 	while (*p != '}') {
-		const char *k = p + 1, *ke = str_end(p) - 1, *ve;
-		int key;
+		int esc = 0, key;
+		const char *k = p + 1, *ke = key_end(p, &esc) - 1, *ve;
 
 		/* an escaped key may spell a field: json-c decides */
-		if (memchr(k, '\\', (size_t)(ke - k)))
+		if (esc)
 			return NOT_TAKEN;
 		key = pp_rg_key_slot(k, (size_t)(ke - k));
 		p = ws(ws(ke + 1, e) + 1, e);
