@@ -34,10 +34,13 @@
 
 static const struct pp_conf_value profile_default[] = {
 	{"enabled", "true"},
-	/* one slot leaves the second large start of a cycle waiting for
-	 * a boot: steam's hourly steps refused 0.08 % with 1, 0.05 with 2 */
-	{"slots", "2"},
-	/* a removal that leaves exactly two is bought back at the next
+	/* one slot while demand falls or holds, and the slots of the
+	 * rise the forecast expects within 15 minutes on top while it
+	 * rises: on the whole matrix 9-20 % cheaper than two fixed slots,
+	 * and no cell over 0.05 % refused (two slots: one) */
+	{"slots", "1"},
+	{"lead", "15m"},
+	/* a removal that leaves exactly K is bought back at the next
 	 * large start: 20 drains a day instead of 1 */
 	{"down_slots", "1"},
 	{NULL, NULL},
