@@ -13,7 +13,11 @@
  * Its floor binds every scale-down: the engine's victim choice and the
  * unneeded rule never remove a node that would leave fewer than K free
  * slots, plus down_slots (pp_headroom_floor): a removal that leaves
- * exactly K is bought back at the next large start. With a slot size the spare pool counts
+ * exactly K is bought back at the next large start. With `lead`, the
+ * slots of the rise the forecast expects within it (its value at the
+ * lead less the RAM allocated now, rounded up to slots) come on top of
+ * K while demand rises (pp_headroom_wanted); lead_margin_mb keeps them
+ * in the floor until the forecast falls that far. With a slot size the spare pool counts
  * only spares that hold a slot, and new nodes are sized to hold one.
  *
  * State (its entry under "policies"):
