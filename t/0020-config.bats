@@ -182,7 +182,8 @@ EOF
 	assert_line 'profile: "default"'
 	assert_line '    up_threshold: 90'
 	assert_line '    hold: 5m'
-	assert_line '    slots: 2'
+	assert_line '    slots: 1'
+	assert_line '    lead: 15m'
 }
 
 @test "pp-config check redacts secrets in URLs and connection strings" {

@@ -250,3 +250,86 @@ rise_history() {
 	[[ $(headroom .reason) == "2 free slots of 16384 MB on ready and booting nodes, 3 wanted for a rise of 49152 MB seen at this time of day" ]] ||
 		fail "reason: $(headroom .reason)"
 }
+
+@test "lead: the forecast's rise within the lead raises the slots wanted; the document carries the forecast at the lead" {
+	local now rise want
+	now=$(date -u -d $NOW +%s)
+	# yesterday, five minutes after this time of day, 40,000 MB came
+	# for an hour: the daily profile expects it again in 5 minutes
+	rise_history $((now - 26 * 3600)) $((now - 60)) \
+		$((now - 86400 + 300)) 40000
+	reg_start
+	# 40 GB held of 64: one free slot of 16 GB
+	reg_node ded-1 dedicated ready worker 65536 - 2x16384 8192
+	while read -r lead want action; do
+		policy_config cx53 "headroom:" "  enabled: true" \
+			"  slot_ram_mb: 16384" "  lead: $lead" \
+			"  max_slots: 8"
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.free_slots) == 1 ]]
+		[[ $(headroom .figures.slots_wanted) == "$want" ]] ||
+			fail "lead $lead: $(headroom .figures.slots_wanted) wanted, not $want"
+		jq_is .decision.action "$action"
+	done <<-EOF
+	0 1 none
+	2m 1 none
+	15m 4 scale_up
+	EOF
+	# the document carries the forecast at the lead, with predictive off
+	jq -e '.forecast.at[] | select(.horizon_s == 900)' \
+		"$BATS_TEST_TMPDIR/doc.json" > /dev/null ||
+		fail "no forecast at 15 min in the document"
+	rise=$(headroom .figures.lead_rise_mb)
+	# about 40,000 MB over the 40,960 held now: 3 slots more than K
+	((rise > 39000 && rise < 41000)) || fail "lead_rise_mb $rise"
+	[[ $(headroom .reason) == "1 free slot of 16384 MB on ready and booting nodes, 4 wanted for a rise of $rise MB forecast within 15 min" ]] ||
+		fail "reason: $(headroom .reason)"
+	# a cx53 (32256 usable) holds one slot: three of them
+	jq_is .decision.count 3
+	# max_slots caps the slots a rise takes
+	policy_config cx53 "headroom:" "  enabled: true" \
+		"  slot_ram_mb: 16384" "  lead: 15m" "  max_slots: 2"
+	decide $NOW --dry-run
+	[[ $(headroom .figures.slots_wanted) == 2 ]]
+}
+
+@test "lead_margin_mb: a forecast a little under flat keeps the rise's slot from a scale-down" {
+	local now
+	now=$(date -u -d $NOW +%s)
+	# 6 GB held all day; yesterday from five minutes after this time of
+	# day 1,000 MB less for an hour: the forecast falls a little
+	awk -v from=$((now - 26 * 3600)) -v to=$((now - 60)) \
+		-v at=$((now - 86400 + 300)) 'BEGIN {
+		print "# ppscale history 1"
+		for (t = from; t <= to; t += 60)
+			printf "%d %d 400000 0\n", t,
+				6144 - (t >= at && t < at + 3600 ? 1000 : 0)
+	}' > "$PP_STATE_DIR/history"
+	reg_start
+	reg_node ded-1 dedicated ready worker 32768 - 4096
+	reg_node cloud-a cloud ready worker 15872 2026-11-25T09:00:00Z 2048
+	# with cloud-a 4 slots of 8 GB, without it 3: K 3 lets it go unless
+	# the margin lifts the fall over zero, a slot more to keep
+	while read -r lead margin action; do
+		policy_config cx43 "unneeded:" "  enabled: true" \
+			"  utilisation: 90" "  hold: 0" "  billing_window: 0" \
+			"headroom:" "  enabled: true" "  slot_ram_mb: 8192" \
+			"  slots: 3" "  lead: $lead" "  lead_margin_mb: $margin"
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.slots_wanted) == 3 ]]
+		jq_is .decision.action "$action"
+	done <<-EOF
+	15m 0 scale_down
+	15m 2048 none
+	0 2048 scale_down
+	EOF
+	rise=$(headroom .figures.lead_rise_mb)
+	[[ $rise == null ]] || fail "lead off, yet lead_rise_mb $rise"
+	policy_config cx43 "headroom:" "  enabled: true" \
+		"  slot_ram_mb: 8192" "  slots: 3" "  lead: 15m"
+	decide $NOW --dry-run
+	rise=$(headroom .figures.lead_rise_mb)
+	((rise > -1100 && rise < -900)) || fail "lead_rise_mb $rise"
+}

@@ -197,3 +197,41 @@ burst() {
 	run --separate-stderr pp-sim --strategy cheapest "$BATS_TEST_TMPDIR/rise.csv"
 	assert_failure 2
 }
+
+@test "headroom.lead: pp-sim's engine buys the slots of a daily step the forecast knows before it comes" {
+	# nine days, hourly: 120 GB until noon, 180 GB after (16 GB game
+	# servers, 60 GB dedicated): 60 GB at once every noon
+	awk 'BEGIN { print "time,value"; for (h = 0; h < 216; h++)
+		printf "2026-11-%02dT%02d:00:00Z,%d\n", 2 + int(h / 24),
+		h % 24, 100 + 50 * ((h % 24) >= 12) }' \
+		> "$BATS_TEST_TMPDIR/noon.csv"
+	local r0 r1
+	for lead in 0 1h; do
+		# the default profile (its unneeded rule empties the cloud
+		# each night), predictive off
+		write_config <<-EOF
+		profile: default
+		policies:
+		  predictive:
+		    enabled: false
+		  headroom:
+		    slots: 1
+		    lead: $lead
+		EOF
+		run --separate-stderr pp-sim -v --no-progress --no-static \
+			--dedicated 1x64 --peak-ratio 3 --mix 16:1 --session 0 \
+			"$BATS_TEST_TMPDIR/noon.csv"
+		assert_success
+		if [[ $lead == 0 ]]; then
+			r0=$(jq .refused_servers <<< "$output")
+			refute_stderr_contains "forecast within"
+		else
+			r1=$(jq .refused_servers <<< "$output")
+			# bought before noon, for the rise the forecast
+			# expects
+			grep -q 'T11:.* scale_up .*MB forecast within 60 min' \
+				<<< "$stderr" || fail "no scale-up before noon: $stderr"
+		fi
+	done
+	((r0 > 0 && r1 < r0)) || fail "refused: $r0 without the lead, $r1 with"
+}

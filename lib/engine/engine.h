@@ -154,6 +154,11 @@ struct pp_engine_ctx {
 				  * provisioning nodes (pp_engine_slots) */
 	double rise_mb;          /* the forecast's rise_mb (largest rise at
 				  * this time of day), -1 when it has none */
+	int lead_known;          /* lead_rise_mb is set: the headroom's
+				  * lead is on and there is a forecast */
+	double lead_rise_mb;     /* the forecast's rise within the
+				  * headroom's lead over allocated_mb now
+				  * (below 0: a fall) */
 	long slots_wanted;       /* the headroom's K, raised to hold that
 				  * rise (pp_headroom_wanted); 0 when off */
 	long spares_small;       /* idle spares too small for a slot: not
@@ -347,6 +352,12 @@ long long pp_headroom_memory(const struct pp_config *cfg,
  * at most max_slots; 0 when headroom is off or has no slot size. Set
  * by prepare as ctx->slots_wanted. */
 long pp_headroom_wanted(const struct pp_engine_ctx *ctx);
+/* What the forecast expects allocated RAM to rise by within the
+ * headroom's lead (ctx->fc, else the document's forecast), over what is
+ * allocated now, in *rise (below 0: a fall). 0 when the lead is off or
+ * there is no forecast, else 1. Set by prepare as ctx->lead_known and
+ * ctx->lead_rise_mb. */
+int pp_headroom_lead_rise(const struct pp_engine_ctx *ctx, double *rise);
 /* Free slots any scale-down must leave (slots_wanted plus down_slots),
  * 0 when headroom is off. */
 long pp_headroom_floor(const struct pp_engine_ctx *ctx);

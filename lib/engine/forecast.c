@@ -400,13 +400,15 @@ pp_forecast_horizons(const struct pp_config *cfg, long *hz)
 	size_t n = 0, k = 0;
 
 	for (size_t i = 0; i < cfg->forecast.horizons.n &&
-	    n < PP_FORECAST_MAX - 2; i++)
+	    n < PP_FORECAST_MAX - 3; i++)
 		hz[n++] = cfg->forecast.horizons.v[i];
 	if (predictive->on.enabled) {
 		hz[n++] = predictive->provisioning_time +
 			predictive->margin;
 		hz[n++] = predictive->horizon;
 	}
+	if (pp_headroom_lead(cfg) > 0)
+		hz[n++] = pp_headroom_lead(cfg);
 	qsort(hz, n, sizeof *hz, cmp_long);
 	for (size_t i = 0; i < n; i++)
 		if (hz[i] > 0 && (!k || hz[i] != hz[k - 1]))

@@ -61,6 +61,10 @@ struct pp_headroom_conf {
 				  * this at this time of day; 0 off */
 	long max_slots;          /* at most this many for a rise */
 	long down_slots;         /* a scale-down leaves this many more */
+	long lead;               /* the slots the forecast's rise within
+				  * this takes come on top of K; 0 off */
+	long lead_margin_mb;     /* scale-downs count that rise this
+				  * many MB higher */
 };
 
 struct pp_predictive_conf {
@@ -77,6 +81,8 @@ const struct pp_unneeded_conf *pp_unneeded_conf(const struct pp_config *c);
 const struct pp_headroom_conf *pp_headroom_conf(const struct pp_config *c);
 /* The headroom's rise window, 0 when the policy or the rise is off. */
 long pp_headroom_rise_window(const struct pp_config *c);
+/* The headroom's lead (a forecast horizon), 0 when off. */
+long pp_headroom_lead(const struct pp_config *c);
 const struct pp_predictive_conf *pp_predictive_conf(
 	const struct pp_config *c);
 
