@@ -37,32 +37,60 @@ simulated_join(struct run *x)
 		x->cfg->cloud.local.agent_joins;
 }
 
+static void
+probe_add(struct run *x, const char *node, const struct pp_server *s)
+{
+	char *url = pp_cloud_health_url(x->cfg, node, s->ipv4, s->private_ip);
+
+	if (!url)
+		return;
+	x->probes = pp_xreallocarray(x->probes, x->nprobes + 1,
+		sizeof *x->probes);
+	x->probe_node = pp_xreallocarray(x->probe_node, x->nprobes + 1,
+		sizeof *x->probe_node);
+	memset(&x->probes[x->nprobes], 0, sizeof *x->probes);
+	x->probes[x->nprobes].url = url;
+	x->probe_node[x->nprobes++] = pp_xstrdup(node);
+}
+
+/* Asks the probes added since `from` together. */
+static void
+probe_from(struct run *x, size_t from)
+{
+	if (x->nprobes == from)
+		return;
+	if (x->nprobes - from > 1)
+		pp_debug("asking %zu agents' health endpoints at once",
+			x->nprobes - from);
+	pp_cloud_health_all(x->probes + from, x->nprobes - from);
+}
+
 /* cloud.ready_check health: whether the node's agent answers at
- * cloud.health_url. */
+ * cloud.health_url. A probe's answer is kept for the run (x->probes):
+ * a node asked already, alone or with others, is not asked again. */
 static int
 healthy(struct run *x, const char *node, const struct pp_server *s)
 {
 	char *url = pp_cloud_health_url(x->cfg, node, s->ipv4, s->private_ip);
-	char why[256];
-	int ok;
+	const struct pp_health_probe *got = NULL;
 
 	if (!url)
 		return 0;
-	ok = -1;
-	for (size_t i = x->nprobes; i-- > 0 && ok < 0;)
+	for (size_t i = x->nprobes; i-- > 0 && !got;)
 		if (!strcmp(x->probe_node[i], node) &&
-		    !strcmp(x->probes[i].url, url)) {
-			ok = x->probes[i].ok;
-			snprintf(why, sizeof why, "%s", x->probes[i].why);
-		}
-	if (ok < 0)
-		ok = pp_cloud_health(url, why, sizeof why);
-	if (!ok)
+		    !strcmp(x->probes[i].url, url))
+			got = &x->probes[i];
+	if (!got) {
+		probe_add(x, node, s);
+		probe_from(x, x->nprobes - 1);
+		got = &x->probes[x->nprobes - 1];
+	}
+	if (!got->ok)
 		pp_note("node '%s': its agent's health endpoint %s does not "
 			"answer 2xx yet (%s); it stays provisioning", node, url,
-			why);
+			got->why);
 	free(url);
-	return ok;
+	return got->ok;
 }
 
 /* A node's server runs. Ready means the agent joined: the platform
@@ -83,9 +111,7 @@ pp_prov_promote(struct run *x, const char *node, const struct pp_server *s,
 		return;
 	}
 	if (health_check(x))
-		ready = (x->healthy_node && !strcmp(x->healthy_node, node)) ||
-			healthy(x, node, s);
-	x->healthy_node = NULL;
+		ready = healthy(x, node, s);
 	rc = pp_prov_reg_ready(x, node, s, ready, err, sizeof err);
 	if (rc < 0) {
 		pp_warn("node '%s' runs but its addresses cannot be recorded: "
@@ -255,34 +281,10 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
  * would ask (its server listed running: at the address recorded, or
  * at a new one pp_prov_promote records), all at once: twenty silent
  * agents cost one probe's timeout, not twenty. */
-static void
-probe_add(struct run *x, const char *node, const struct pp_server *s)
-{
-	char *url = pp_cloud_health_url(x->cfg, node, s->ipv4, s->private_ip);
-
-	if (!url)
-		return;
-	x->probes = pp_xreallocarray(x->probes, x->nprobes + 1,
-		sizeof *x->probes);
-	x->probe_node = pp_xreallocarray(x->probe_node, x->nprobes + 1,
-		sizeof *x->probe_node);
-	memset(&x->probes[x->nprobes], 0, sizeof *x->probes);
-	x->probes[x->nprobes].url = url;
-	x->probe_node[x->nprobes++] = pp_xstrdup(node);
-}
-
-/* Asks the probes added since `from` together. */
-static void
-probe_from(struct run *x, size_t from)
-{
-	if (x->nprobes == from)
-		return;
-	if (x->nprobes - from > 1)
-		pp_debug("asking %zu agents' health endpoints at once",
-			x->nprobes - from);
-	pp_cloud_health_all(x->probes + from, x->nprobes - from);
-}
-
+/* cloud.ready_check health: the agents of every node the loop below
+ * would ask (its server listed running: at the address recorded, or
+ * at a new one pp_prov_promote records), all at once: twenty silent
+ * agents cost one probe's timeout, not twenty. */
 static void
 probe_pending(struct run *x, struct pend *p, size_t np)
 {
@@ -391,8 +393,7 @@ found:
 				e, "join_timeout", why, 0);
 		} else if (s.status && !strcmp(s.status, "running") &&
 		    (simulated_join(x) || !same_ip(p[i].ip, &s) ||
-		    (health_check(x) && healthy(x, p[i].node, &s) &&
-		    (x->healthy_node = p[i].node)))) {
+		    (health_check(x) && healthy(x, p[i].node, &s)))) {
 			e = pp_prov_entry(x, "promote", p[i].node, s.id, s.name,
 				s.type, s.location, p[i].role);
 			json_object_object_add(e, "seconds_to_running",

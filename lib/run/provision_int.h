@@ -76,11 +76,9 @@ struct run {
 	char *dnodes_strs;    /* their strings, when read from the text */
 	int dnodes_read;      /* 1 read, -1 the document has none */
 	long boots_failed;    /* deleted: not running or not joined in time */
-	/* cloud.ready_check health: the node whose agent just answered
-	 * (pp_prov_promote need not ask again) */
-	const char *healthy_node;
-	/* ... and this run's probes of the nodes still provisioning from
-	 * earlier runs, asked all at once (probe_node[i] is probes[i]'s) */
+	/* cloud.ready_check health: this run's probes of the agents and
+	 * their answers (probe_node[i] is probes[i]'s node): one asked
+	 * already is not asked again; many are asked at once */
 	struct pp_health_probe *probes;
 	char **probe_node;
 	size_t nprobes;
