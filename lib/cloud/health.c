@@ -92,24 +92,26 @@ verdict(struct pp_health_probe *p, CURL *c, CURLcode rc)
 void
 pp_cloud_health_all(struct pp_health_probe *p, size_t n)
 {
-	CURLM *m = curl_multi_init();
-	CURL **h = pp_xcalloc(n ? n : 1, sizeof *h);
+	CURLM *m;
+	CURL **h;
 	int running = 0;
 
 	for (size_t i = 0; i < n; i++) {
 		p[i].ok = 0;
 		snprintf(p[i].why, sizeof p[i].why, "curl init failed");
-		if (m && (h[i] = probe_handle(p[i].url)) &&
+	}
+	if (!n || !(m = curl_multi_init()))
+		return;
+	h = pp_xcalloc(n, sizeof *h);
+	for (size_t i = 0; i < n; i++)
+		if ((h[i] = probe_handle(p[i].url)) &&
 		    curl_multi_add_handle(m, h[i]) != CURLM_OK) {
 			curl_easy_cleanup(h[i]);
 			h[i] = NULL;
 		}
-	}
 	/* each probe has its own timeouts: together they take as long as
 	 * the slowest, not as long as all of them */
-	if (m)
-		curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS,
-			HEALTH_PARALLEL);
+	curl_multi_setopt(m, CURLMOPT_MAX_TOTAL_CONNECTIONS, HEALTH_PARALLEL);
 	do {
 		CURLMcode mc = curl_multi_perform(m, &running);
 		CURLMsg *msg;
@@ -117,14 +119,14 @@ pp_cloud_health_all(struct pp_health_probe *p, size_t n)
 
 		if (mc == CURLM_OK && running)
 			mc = curl_multi_poll(m, NULL, 0, 1000, NULL);
-		while (m && (msg = curl_multi_info_read(m, &left)))
+		while ((msg = curl_multi_info_read(m, &left)))
 			for (size_t i = 0; msg->msg == CURLMSG_DONE && i < n;
 			    i++)
 				if (h[i] == msg->easy_handle)
 					verdict(&p[i], h[i], msg->data.result);
 		if (mc != CURLM_OK)
 			break;
-	} while (m && running);
+	} while (running);
 	for (size_t i = 0; i < n; i++)
 		if (h[i]) {
 			curl_multi_remove_handle(m, h[i]);
