@@ -468,6 +468,26 @@ create_body() {
 	(( (t1 - t0) / 1000000 < 1000 ))
 }
 
+@test "a slow create still asleep at a reset is dropped, not done in the fresh state" {
+	# a client that gave up on it (a test's timeout row) must not leave
+	# a server in the next test's state (t/9200 found it)
+	fake_fault '{"method": "POST", "path": "/servers", "slow": 1}' >/dev/null
+	api POST /servers "$(create_body late-one)" > "$BATS_TEST_TMPDIR/late" &
+	local pid=$!
+	sleep 0.3
+	fake_reset
+	wait "$pid" || true
+	[ "$(cat "$BATS_TEST_TMPDIR/late")" = 000 ]
+	run api GET /servers
+	assert_output 200
+	run jq -r '.servers | length' "$B"
+	assert_output 0
+	# without a reset, the same slow create is done
+	fake_fault '{"method": "POST", "path": "/servers", "slow": 1}' >/dev/null
+	run api POST /servers "$(create_body on-time)"
+	assert_output 201
+}
+
 @test "drops the connection without an answer when told to" {
 	fake_fault '{"path": "/servers", "drop": true}' >/dev/null
 	run --separate-stderr api GET /servers

@@ -123,7 +123,12 @@ token check and the rate limit:
                                   a second).  "reset" is refused: no real
                                   answer has a short reset.
         "slow": S                 sleep S seconds first (then answer
-                                  normally, or with "status")
+                                  normally, or with "status"); a reset
+                                  during the sleep drops the request
+                                  unanswered and undone, so that a
+                                  client that gave up on it before the
+                                  reset cannot create a server in the
+                                  next test's fresh state
         "drop": true              close the connection without an answer
         "drop_after": true        process the request as usual (a create
                                   creates, a delete deletes), then close
@@ -524,6 +529,8 @@ class Fake:
             self.next_fault_id = 1
             self.next_log_seq = 1
             self.ip_seq = 0
+            # requests in flight across a reset are dropped (see "slow")
+            self.generation = getattr(self, "generation", 0) + 1
 
     # -- rate limit --------------------------------------------------------
 
@@ -1342,11 +1349,15 @@ class Handler(BaseHTTPRequestHandler):
             e = ApiError(401, "unauthorized", "unable to authenticate")
             self.send_error_json(e, fake.rate_headers())
             return 401
+        gen = fake.generation
         f = fake.request_fault(method, path, body)
         if f is not None:
             entry["fault"] = f["id"]
             if f.get("slow"):
                 time.sleep(float(f["slow"]))
+                if fake.generation != gen:
+                    self.drop()
+                    return 0
             if f.get("drop"):
                 self.drop()
                 return 0

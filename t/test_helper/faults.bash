@@ -275,7 +275,11 @@ fx_row() {
 		echo "exit $status without a clear message; stderr: $stderr"
 		return 1
 	fi
-	why=$(fx_orphans) || { echo "$why"; return 1; }
+	why=$(fx_orphans) || {
+		echo "$why; stderr: $stderr; requests:" \
+			"$(fake_log | jq -c '[.requests[] | [.method, .path, .query, .status, .fault]]')"
+		return 1
+	}
 	fake_ctl DELETE /faults >/dev/null
 	if ! fx_converge "$scen"; then
 		echo "no convergence after reruns ($FX_RERUNS): servers:" \
