@@ -74,3 +74,11 @@ ROWS
 	jq_is '.future.x[1].y' null
 	jq_is '.future.x[0]' 1
 }
+
+@test "the string scanner's 16-byte step stops where the byte-by-byte one does" {
+	# every placement of a quote, a backslash and control bytes in runs
+	# of 1-48 bytes, then random bytes (t/unit/jscan.c)
+	run "$BUILD/unit/jscan"
+	assert_success
+	assert_output --regexp '^[0-9]+ ok$'
+}

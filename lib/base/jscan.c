@@ -30,6 +30,7 @@ pp_jscan_ws(const char *p, const char *end)
 	return p;
 }
 
+
 /* p at the opening quote */
 static const char *
 string(const struct pp_jscan *s, const char *p)
@@ -37,7 +38,12 @@ string(const struct pp_jscan *s, const char *p)
 	const char *e = s->end;
 
 	for (p++; p < e; p++) {
-		unsigned char c = (unsigned char)*p;
+		unsigned char c;
+
+		p = pp_jscan_special(p, e);
+		if (p >= e)
+			break;
+		c = (unsigned char)*p;
 
 		if (c == '"')
 			return p + 1;

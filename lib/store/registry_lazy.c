@@ -309,7 +309,9 @@ not_taken:
 int
 pp_rg_index_lazy(struct pp_registry *r, struct pp_node *n)
 {
-	struct rd rd = {.r = r, .text = 1, .e = r->text + r->len};
+	/* the node's own text is all its reading looks at (it may lie
+	 * outside r->text: a map of the file this run wrote) */
+	struct rd rd = {.r = r, .text = 1, .e = n->text + n->text_len};
 	struct pp_jscan s = {n->text + n->text_len, 0, 0, PP_JSCAN_DEPTH};
 	char err[512];
 	struct pp_node was = *n;
