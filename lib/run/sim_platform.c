@@ -333,6 +333,8 @@ pp_sim_evacuate(struct platform *p, int k)
 	}
 	placed = pp_place_fit(bins, nbins, sizes, n, to);
 	if (placed == n)
+		p->moves += (long long)n;
+	if (placed == n)
 		for (size_t i = 0; i < n; i++) {
 			struct server *s = &p->s[idx[i].i];
 			size_t dst = binnode[to[i]];
