@@ -94,7 +94,8 @@ sim() {
 	sim --svg "$BATS_TEST_TMPDIR/out.svg"
 	assert_success
 	for k in cost_eur cloud_node_hours starts refused_starts \
-	    refusal_minutes unmet_gb_minutes actions flaps peak_cloud_nodes \
+	    refusal_minutes unmet_gb_minutes actions flaps moves \
+	    moves_per_day peak_cloud_nodes \
 	    oracle_cost_eur static_cost_eur cost_over_oracle \
 	    cost_over_static forecast_error; do
 		jq_is "has(\"$k\")" true

@@ -85,6 +85,46 @@ burst() {
 	done
 }
 
+# drained SEED: 1 x 16 GB dedicated (12 GB usable), 4 GB game servers
+# without session churn: 2 start, 6 by 00:10 (3 on a cloud node), and
+# from 01:00 one is left; the reactive policy removes the cloud node
+# after 20 minutes under 30 % and its drain moves what is still on it
+# (the seed says which of the six stopped)
+drained() {
+	reactive_config
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,2
+		echo 2026-11-02T00:10:00Z,6
+		echo 2026-11-02T01:00:00Z,1
+		echo 2026-11-02T03:00:00Z,1
+	} > "$BATS_TEST_TMPDIR/drained.csv"
+	run --separate-stderr pp-sim -v --no-progress --no-static \
+		--dedicated 1x16 --peak-ratio 2 --mix 4:1 --session 0 \
+		--warmup 0 --seed "$1" "$BATS_TEST_TMPDIR/drained.csv"
+}
+
+@test "every game server a drain moves is counted, and the moves per day of the trace" {
+	drained 2
+	assert_success
+	jq_is .actions.scale_down 1
+	assert_stderr_contains "01:20:00Z scale_down 1 cloud-1"
+	# the drain takes --drain (2 minutes), then its one game server moves
+	assert_stderr_contains "01:22:00Z cloud-1 drained: 1 game server moved"
+	jq_is .moves 1
+	# 181 one-minute steps: 1 / (181 / 1440)
+	jq_is .moves_per_day 7.96
+	assert_stderr_contains "0 flaps; 1 game servers moved"
+	# with seed 1 the one left is on the dedicated node: the drain
+	# moves nothing, and nothing is counted
+	drained 1
+	assert_success
+	jq_is .actions.scale_down 1
+	jq_is .moves 0
+	jq_is .moves_per_day 0
+	refute_stderr_contains "drained:"
+}
+
 @test "the engine decides every two minutes unless told otherwise" {
 	printf 'time,value\n2026-11-02T00:00:00Z,1\n2026-11-02T01:00:00Z,1\n' \
 		> "$BATS_TEST_TMPDIR/flat.csv"

@@ -88,6 +88,9 @@ struct platform {
 	long refusal_steps;
 	double unmet_gb_min;
 	int refused_now;
+	/* game servers moved by drains: each one a live game server
+	 * migrated, which its players feel */
+	long long moves;
 };
 
 void pp_sim_platform_init(struct platform *p, const struct pp_sim_opts *o);

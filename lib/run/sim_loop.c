@@ -115,8 +115,17 @@ cloud_step(struct sim *S, time_t now)
 		if (n->status == PP_ST_PROVISIONING && n->ready_at <= now)
 			n->status = PP_ST_READY;
 		if (n->status == PP_ST_DRAINING && n->drain_at <= now) {
-			if (n->nserv)
-				pp_sim_evacuate(p, (int)i);
+			long had = n->nserv;
+
+			if (had && !pp_sim_evacuate(p, (int)i) &&
+			    pp_verbosity >= 1) {
+				char buf[PP_TIME_LEN];
+
+				pp_debug("%s %s drained: %ld game server%s "
+					"moved", pp_format_time(now, buf,
+					sizeof buf), n->id, had, had == 1 ?
+					"" : "s");
+			}
 			if (!n->nserv) {
 				bill_node(S, n, now);
 				n->status = N_GONE;

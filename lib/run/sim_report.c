@@ -137,6 +137,10 @@ pp_sim_report(struct sim *S, double elapsed)
 		S->actions[1] + S->actions[2] + S->actions[3] +
 		S->actions[4]));
 	json_object_object_add(r, "flaps", json_object_new_int64(S->flaps));
+	json_object_object_add(r, "moves", json_object_new_int64(p->moves));
+	json_object_object_add(r, "moves_per_day", num(pp_sim_ratio(
+		(double)p->moves, (double)S->d.n * (double)o->step_s /
+		86400.0), 2));
 	json_object_object_add(r, "peak_cloud_nodes",
 		json_object_new_int64(S->peak_cloud));
 	json_object_object_add(r, "oracle_cost_eur", num(S->oracle, 4));
@@ -232,8 +236,9 @@ pp_sim_summary(struct sim *S, json_object *r)
 			S->stateq.count, S->stateq.type, S->stateq.refused,
 			pp_sim_ratio(S->cost, S->stateq.cost));
 	fprintf(stderr, "  actions      %ld up, %ld spare, %ld down, %ld "
-		"uncordon; %ld flaps\n", S->actions[1], S->actions[2],
-		S->actions[3], S->actions[4], S->flaps);
+		"uncordon; %ld flaps; %lld game servers moved\n",
+		S->actions[1], S->actions[2], S->actions[3], S->actions[4],
+		S->flaps, S->p.moves);
 	if (S->nerr1)
 		fprintf(stderr, "  forecast     +1h error %s%% (seasonal-naive "
 			"%s%%, persistence %s%%), +2h %s%% (%s%%, %s%%)\n",
