@@ -84,17 +84,52 @@ prefix_xor(uint64_t x)
 	x ^= x << 32;
 	return x;
 }
+
+#if defined(__x86_64__) && defined(__GNUC__)
+#include <immintrin.h>
+#define HAVE_AVX2_PATH 1
+
+/* masks64 with two 32-byte loads, for CPUs with AVX2 (runtime check) */
+__attribute__((target("avx2"))) static inline void
+masks64_avx2(const char *q, uint64_t *qm, uint64_t *bm, uint64_t *om,
+	uint64_t *cm)
+{
+	const __m256i quote = _mm256_set1_epi8('"');
+	const __m256i bs = _mm256_set1_epi8('\\');
+	const __m256i low = _mm256_set1_epi8(0x20);
+	const __m256i open = _mm256_set1_epi8('{');
+	const __m256i close = _mm256_set1_epi8('}');
+
+	*qm = *bm = *om = *cm = 0;
+	for (int k = 0; k < 2; k++) {
+		__m256i v = _mm256_loadu_si256((const __m256i *)(const void *)
+			(q + 32 * k));
+		__m256i f = _mm256_or_si256(v, low);
+
+		*qm |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, quote)) << (32 * k);
+		*bm |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(v, bs)) << (32 * k);
+		*om |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(f, open)) << (32 * k);
+		*cm |= (uint64_t)(uint32_t)_mm256_movemask_epi8(
+			_mm256_cmpeq_epi8(f, close)) << (32 * k);
+	}
+}
+#endif
 #endif
 
 /* The end of the object or array at p, never past e, byte by byte
- * (simd 0) or 64 bytes at a step where no backslash is among them;
- * NULL past e or deeper than PP_JSCAN_DEPTH (p at depth base). */
-const char *
-pp_rg_block_end(const char *p, const char *e, int base, int simd)
+ * (simd 0) or 64 bytes at a step where no backslash is among them (the
+ * masks with AVX2 when wide); NULL past e or deeper than
+ * PP_JSCAN_DEPTH (p at depth base). */
+__attribute__((always_inline)) static inline const char *
+block_end(const char *p, const char *e, int base, int simd, int wide)
 {
 	int depth = 0, instr = 0, esc = 0, max = PP_JSCAN_DEPTH - base;
 
 	(void)simd;
+	(void)wide;
 	while (p < e) {
 		const char *lim = e;
 
@@ -105,7 +140,12 @@ pp_rg_block_end(const char *p, const char *e, int base, int simd)
 		} else if (simd && e - p >= 64) {
 			uint64_t qm, bm, om, cm, in, st;
 
-			masks64(p, &qm, &bm, &om, &cm);
+#ifdef HAVE_AVX2_PATH
+			if (wide)
+				masks64_avx2(p, &qm, &bm, &om, &cm);
+			else
+#endif
+				masks64(p, &qm, &bm, &om, &cm);
 			if (!bm) {
 				in = prefix_xor(qm) ^ (instr ? ~(uint64_t)0 : 0);
 				st = (om | cm) & ~in;
@@ -148,6 +188,28 @@ pp_rg_block_end(const char *p, const char *e, int base, int simd)
 		}
 	}
 	return NULL;
+}
+
+#ifdef HAVE_AVX2_PATH
+__attribute__((target("avx2"))) static const char *
+block_end_avx2(const char *p, const char *e, int base)
+{
+	return block_end(p, e, base, 1, 1);
+}
+#endif
+
+const char *
+pp_rg_block_end(const char *p, const char *e, int base, int simd)
+{
+#ifdef HAVE_AVX2_PATH
+	static int avx2 = -1;
+
+	if (avx2 < 0)
+		avx2 = __builtin_cpu_supports("avx2") ? 1 : 0;
+	if (simd && avx2)
+		return block_end_avx2(p, e, base);
+#endif
+	return block_end(p, e, base, simd, 0);
 }
 
 /* The end of the value at p, never past e: the text was checked when
