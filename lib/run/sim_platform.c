@@ -332,17 +332,18 @@ pp_sim_evacuate(struct platform *p, int k)
 		binnode[nbins++] = i;
 	}
 	placed = pp_place_fit(bins, nbins, sizes, n, to);
-	if (placed == n)
+	if (placed == n) {
 		p->moves += (long long)n;
-	for (size_t i = 0; placed == n && i < n; i++) {
-		struct server *s = &p->s[idx[i].i];
-		size_t dst = binnode[to[i]];
+		for (size_t i = 0; i < n; i++) {
+			struct server *s = &p->s[idx[i].i];
+			size_t dst = binnode[to[i]];
 
-		p->n[k].used -= s->mb;
-		p->n[k].nserv--;
-		p->n[dst].used += s->mb;
-		p->n[dst].nserv++;
-		s->node = (int)dst;
+			p->n[k].used -= s->mb;
+			p->n[k].nserv--;
+			p->n[dst].used += s->mb;
+			p->n[dst].nserv++;
+			s->node = (int)dst;
+		}
 	}
 	free(idx);
 	free(sizes);
