@@ -30,7 +30,6 @@ pp_jscan_ws(const char *p, const char *end)
 	return p;
 }
 
-
 /* p at the opening quote */
 static const char *
 string(const struct pp_jscan *s, const char *p)
