@@ -63,3 +63,29 @@ ROWS
 	[ -z "$(ls -A "$PP_STATE_DIR")" ]
 	[ ! -e "$BATS_TEST_TMPDIR/nope.json.lock" ]
 }
+
+# The nodes are checked and indexed in one pass (issue 17): a node the
+# index refuses must not hide broken JSON after it, nor a version that
+# comes after the nodes, as a pass that checked the whole text first
+# would not.
+@test "a refused node hides neither broken JSON nor a bad version after it" {
+	local node='{"id":"a","kind":"vm","status":"ready","total_ram_mb":1024,"containers":[]}'
+	printf '{"version":1,"nodes":[%s]}\n' "$node" > "$REG"
+	run --separate-stderr pp-fleetstats -r "$REG"
+	assert_failure 2
+	assert_stderr_contains "registry '$REG': node 'a': field 'kind' has unknown value 'vm'"
+	printf '{"version":1,"nodes":[%s,{"id": }]}\n' "$node" > "$REG"
+	run --separate-stderr pp-fleetstats -r "$REG"
+	assert_failure 2
+	assert_stderr_contains "registry '$REG': invalid JSON"
+	printf '{"nodes":[%s],"version":2}\n' "$node" > "$REG"
+	run --separate-stderr pp-fleetstats -r "$REG"
+	assert_failure 2
+	assert_stderr_contains "registry '$REG': unsupported version '2'"
+	# nested past the scanner's depth inside a node: json-c decides
+	printf '{"version":1,"nodes":[%s,{"id":"b","x":%s1%s}]}\n' "$node" \
+		"$(printf "[%.0s" $(seq 20))" "$(printf "]%.0s" $(seq 20))" > "$REG"
+	run --separate-stderr pp-fleetstats -r "$REG"
+	assert_failure 2
+	assert_stderr_contains "registry '$REG': node 'a': field 'kind' has unknown value 'vm'"
+}

@@ -303,8 +303,88 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 
 /* Indexes the registry read either way: 0, -1 with the message in
  * err, or NOT_TAKEN (text reading only). */
+/* One node more in r->nodes, indexed from o. */
 static int
-index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
+index_one(struct rd *rd, struct jv *o, size_t *cap, const char *name,
+	char *err, size_t errlen)
+{
+	struct pp_registry *r = rd->r;
+
+	if (r->nnodes == *cap) {
+		*cap = *cap ? 2 * *cap : 256;
+		r->nodes = pp_xrealloc(r->nodes, *cap * sizeof *r->nodes);
+	}
+	r->nnodes++;
+	return pp_rg_index_node(rd, &r->nodes[r->nnodes - 1], o,
+		r->nnodes - 1, name, err, errlen);
+}
+
+/* The fused pass's reading of the nodes' list at p (its '['), text not
+ * checked yet: each node is checked and indexed while it is in the
+ * cache. Returns the end of the list, or NULL where the scanner or the
+ * reader does not take the text (*rc NOT_TAKEN). A node the index
+ * refuses (*rc -1, the message in err) does not stop the checking:
+ * the rest must be valid JSON for that message to stand, as it would
+ * after a pass that checked the whole text first. */
+static const char *
+index_nodes_chk(struct rd *rd, const char *p, const char *name, int *rc,
+	char *err, size_t errlen)
+{
+	struct pp_registry *r = rd->r;
+	const char *e = rd->e;
+	size_t cap = 0;
+
+	*rc = 0;
+	pp_rg_free_index(r);
+	r->nodes_open = (size_t)(p - r->text);
+	r->nodes = pp_xcalloc(1, sizeof *r->nodes);
+	p = pp_jscan_ws(p + 1, e);
+	if (p < e && *p == ']')
+		return p + 1;
+	for (;;) {
+		struct slots nsl;
+		struct jv o;
+
+		memset(&o, 0, sizeof o);
+		if (*rc < 0) {
+			/* refused: only checked from here */
+			p = pp_jscan_value(rd->chk, p, 2);
+			if (!p)
+				goto not_taken;
+		} else {
+			if (p < e && *p == '{') {
+				o.t = JV_OBJ;
+				o.p = p;
+				if (pp_rg_open_obj_chk(rd, &o, &nsl, 1, 2) < 0)
+					goto not_taken;
+			} else if (!pp_jscan_value(rd->chk, p, 2) ||
+			    pp_rg_jv_text(rd, p, NULL, &o) < 0) {
+				goto not_taken;
+			}
+			*rc = index_one(rd, &o, &cap, name, err, errlen);
+			if (*rc == NOT_TAKEN)
+				return NULL;
+			p = o.end;
+			pp_rg_release(r, p);
+		}
+		p = pp_jscan_ws(p, e);
+		if (p < e && *p == ']')
+			return p + 1;
+		if (p >= e || *p != ',')
+			goto not_taken;
+		p = pp_jscan_ws(p + 1, e);
+	}
+not_taken:
+	*rc = NOT_TAKEN;
+	return NULL;
+}
+
+/* Indexes the registry read either way: 0, -1 with the message in
+ * err, or NOT_TAKEN (text reading only). fused: the text's nodes are
+ * indexed already (index_nodes_chk), nodes_rc what that gave. */
+static int
+index_all_as(struct rd *rd, struct jv *root, int fused, int nodes_rc,
+	char *err, size_t errlen)
 {
 	struct pp_registry *r = rd->r;
 	const char *name = r->path ? r->path : "-";
@@ -315,7 +395,8 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 	size_t cap = 0;
 	int rc;
 
-	pp_rg_free_index(r);
+	if (!fused)
+		pp_rg_free_index(r);
 	if (root->t != JV_OBJ) {
 		if (rd->text)
 			return NOT_TAKEN;
@@ -326,10 +407,16 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 	GET(root, K_VERSION, &v);
 	if (v.t != JV_NONE && (v.t != JV_INT || v.i > PP_REGISTRY_VERSION)) {
 		/* the message shows the value as json-c prints it */
-		if (rd->text)
+		if (rd->text) {
+			pp_rg_free_index(r);
 			return NOT_TAKEN;
+		}
 		return pp_rg_bad(err, errlen, name, "unsupported version '%s'",
 			json_object_get_string(v.o));
+	}
+	if (fused) {
+		rc = nodes_rc;
+		goto indexed;
 	}
 	GET(root, K_NODES, &nodes);
 	if (nodes.t != JV_ARR)
@@ -342,18 +429,13 @@ index_all(struct rd *rd, struct jv *root, char *err, size_t errlen)
 	r->nodes = pp_xcalloc(cap ? cap : 1, sizeof *r->nodes);
 	pp_rg_it_init(rd, &nodes, &it);
 	while ((rc = pp_rg_it_next(rd, &it, &o, &nsl, 1)) > 0) {
-		if (r->nnodes == cap) {
-			cap = cap ? 2 * cap : 256;
-			r->nodes = pp_xrealloc(r->nodes, cap * sizeof *r->nodes);
-		}
-		r->nnodes++;
-		rc = pp_rg_index_node(rd, &r->nodes[r->nnodes - 1], &o,
-			r->nnodes - 1, name, err, errlen);
+		rc = index_one(rd, &o, &cap, name, err, errlen);
 		if (rc < 0)
 			break;
 		if (rd->text)
 			pp_rg_release(r, o.end);
 	}
+indexed:
 	if (rc < 0) {
 		pp_rg_free_index(r);
 		return rc;
@@ -382,12 +464,16 @@ pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen)
 	struct rd rd = {.r = r, .text = 1, .e = r->text + r->len};
 	struct pp_jscan s = {r->text + r->len, 0, 0, PP_JSCAN_DEPTH};
 	const char *e = rd.e, *p = ws(r->text, e);
+	const char *name = r->path ? r->path : "-";
 	struct slots sl;
 	struct jv root;
-	int rc;
+	int rc = NOT_TAKEN, fused = 0, nodes_rc = 0;
 
-	/* One strict pass first, so that what follows reads valid text
-	 * only; the top level by hand, which also finds its fields. */
+	/* The text is checked by the strict scanner before anything reads
+	 * it as valid; the top level by hand, which also finds its fields.
+	 * The nodes' list is checked and indexed in one pass, node by node
+	 * (index_nodes_chk); any other value is checked whole. */
+	rd.chk = &s;
 	if (p >= e || *p != '{')
 		return NOT_TAKEN;
 	memset(&root, 0, sizeof root);
@@ -404,18 +490,27 @@ pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen)
 			int key;
 
 			if (p >= e || *p != '"')
-				return NOT_TAKEN;
+				goto out;
 			p = pp_jscan_value(&s, p, 1);
 			if (!p || memchr(k, '\\', (size_t)(p - k)))
-				return NOT_TAKEN;
+				goto out;
 			key = pp_rg_key_slot(k + 1, (size_t)(p - k) - 2);
 			p = ws(p, e);
 			if (p >= e || *p != ':')
-				return NOT_TAKEN;
+				goto out;
 			v = ws(p + 1, e);
-			p = pp_jscan_value(&s, v, 1);
+			if (key == K_NODES && (fused || (v < e && *v == '['))) {
+				/* a second list: json-c takes the last */
+				if (fused)
+					goto out;
+				fused = 1;
+				p = index_nodes_chk(&rd, v, name, &nodes_rc,
+					err, errlen);
+			} else {
+				p = pp_jscan_value(&s, v, 1);
+			}
 			if (!p)
-				return NOT_TAKEN;
+				goto out;
 			if (key >= 0) {
 				sl.mask |= 1ul << key;
 				sl.v[key] = v;
@@ -427,14 +522,18 @@ pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen)
 				break;
 			}
 			if (p >= e || *p != ',')
-				return NOT_TAKEN;
+				goto out;
 			p = ws(p + 1, e);
 		}
 	if (ws(p, e) != e)
-		return NOT_TAKEN;
+		goto out;
 	root.end = p;
-	pp_rg_release(r, NULL);
-	rc = index_all(&rd, &root, err, errlen);
+	if (!fused)
+		pp_rg_release(r, NULL);
+	rc = index_all_as(&rd, &root, fused, nodes_rc, err, errlen);
+out:
+	if (rc == NOT_TAKEN && fused)
+		pp_rg_free_index(r);
 	free(rd.tmp);
 	free(rd.cel);
 	free(rd.csl);
@@ -457,7 +556,7 @@ pp_registry_index(struct pp_registry *r, char *err, size_t errlen)
 		return -1;
 	}
 	pp_rg_jv_tree(r->root, &root);
-	rc = index_all(&rd, &root, err, errlen);
+	rc = index_all_as(&rd, &root, 0, 0, err, errlen);
 	free(rd.tmp);
 	return rc;
 }

@@ -64,6 +64,9 @@ struct rd {
 	struct jv *cel;
 	struct slots *csl;
 	size_t ncel, celcap;
+	/* text not checked yet: the strict scanner checks it as it is
+	 * read (pp_rg_open_obj_chk); NULL: checked already */
+	struct pp_jscan *chk;
 };
 
 struct it {
@@ -91,6 +94,8 @@ int pp_rg_jv_text(struct rd *rd, const char *p, const char *end,
 	struct jv *v);
 void pp_rg_jv_tree(json_object *o, struct jv *v);
 int pp_rg_open_obj(struct rd *rd, struct jv *v, struct slots *sl, int node);
+int pp_rg_open_obj_chk(struct rd *rd, struct jv *v, struct slots *sl,
+	int node, int d);
 int pp_rg_get(struct rd *rd, const struct jv *o, int key, struct jv *v);
 const char *pp_rg_keep(struct rd *rd, struct jv *v);
 void pp_rg_it_init(struct rd *rd, const struct jv *a, struct it *it);

@@ -384,6 +384,117 @@ pp_rg_open_obj(struct rd *rd, struct jv *v, struct slots *sl, int node)
 	return 0;
 }
 
+/* The same two on text not yet checked: each value is checked by the
+ * strict scanner (rd->chk) as pp_jscan_value() at depth d would check
+ * the whole, while the fields are found, so a node's text is read once
+ * while it is in the cache (issue 17). NULL / NOT_TAKEN where the
+ * scanner refuses the text, or the reader does not take it. */
+static const char *
+open_containers_chk(struct rd *rd, const char *p, int d)
+{
+	struct pp_jscan *s = rd->chk;
+	const char *e = rd->e;
+
+	if (d >= s->maxdepth)
+		return NULL;
+	rd->cel_for = NULL;
+	rd->ncel = 0;
+	p = pp_jscan_ws(p + 1, e);
+	if (p < e && *p == ']')
+		return p + 1;
+	for (;;) {
+		struct jv *c;
+
+		if (rd->ncel == rd->celcap) {
+			rd->celcap = rd->celcap ? 2 * rd->celcap : 64;
+			rd->cel = pp_xrealloc(rd->cel, rd->celcap *
+				sizeof *rd->cel);
+			rd->csl = pp_xrealloc(rd->csl, rd->celcap *
+				sizeof *rd->csl);
+		}
+		c = &rd->cel[rd->ncel];
+		if (p < e && *p == '{') {
+			memset(c, 0, sizeof *c);
+			c->t = JV_OBJ;
+			c->p = p;
+			if (pp_rg_open_obj_chk(rd, c, &rd->csl[rd->ncel], 0,
+			    d + 1) < 0)
+				return NULL;
+		} else if (!pp_jscan_value(s, p, d + 1) ||
+		    pp_rg_jv_text(rd, p, NULL, c) < 0) {
+			return NULL;
+		}
+		rd->ncel++;
+		p = pp_jscan_ws(c->end, e);
+		if (p < e && *p == ']')
+			break;
+		if (p >= e || *p != ',')
+			return NULL;
+		p = pp_jscan_ws(p + 1, e);
+	}
+	for (size_t i = 0; i < rd->ncel; i++)
+		if (rd->cel[i].t == JV_OBJ)
+			rd->cel[i].sl = &rd->csl[i];
+	return p + 1;
+}
+
+int
+pp_rg_open_obj_chk(struct rd *rd, struct jv *v, struct slots *sl, int node,
+	int d)
+{
+	struct pp_jscan *s = rd->chk;
+	const char *p, *e = rd->e;
+
+	if (d >= s->maxdepth)
+		return NOT_TAKEN;
+	sl->mask = 0;
+	v->sl = sl;
+	p = pp_jscan_ws(v->p + 1, e);
+	if (p < e && *p == '}') {
+		v->end = p + 1;
+		return 0;
+	}
+	for (;;) {
+		const char *k = p + 1, *ke, *ve;
+		int key;
+
+		if (p >= e || *p != '"')
+			return NOT_TAKEN;
+		ke = pp_jscan_value(s, p, d + 1);
+		/* an escaped key may spell a field: json-c decides */
+		if (!ke || memchr(k, '\\', (size_t)(ke - 1 - k)))
+			return NOT_TAKEN;
+		key = pp_rg_key_slot(k, (size_t)(ke - 1 - k));
+		p = pp_jscan_ws(ke, e);
+		if (p >= e || *p != ':')
+			return NOT_TAKEN;
+		p = pp_jscan_ws(p + 1, e);
+		if (node && key == K_CONTAINERS && p < e && *p == '[') {
+			ve = open_containers_chk(rd, p, d + 1);
+			if (!ve)
+				return NOT_TAKEN;
+			rd->cel_for = p;
+		} else {
+			ve = pp_jscan_value(s, p, d + 1);
+			if (!ve)
+				return NOT_TAKEN;
+		}
+		if (key >= 0) {
+			sl->mask |= 1ul << key;
+			sl->v[key] = p;
+			sl->ve[key] = ve;
+		}
+		p = pp_jscan_ws(ve, e);
+		if (p < e && *p == '}') {
+			v->end = p + 1;
+			return 0;
+		}
+		if (p >= e || *p != ',')
+			return NOT_TAKEN;
+		p = pp_jscan_ws(p + 1, e);
+	}
+}
+
 int
 pp_rg_get(struct rd *rd, const struct jv *o, int key, struct jv *v)
 {
