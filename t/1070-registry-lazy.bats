@@ -158,3 +158,112 @@ stamp() {
 	assert_success
 }
 
+
+# resum LOCK: the spans' sum made right again after an edit of them,
+# so that what is tested is the check behind it
+resum() {
+	python3 - "$1" <<'PY'
+import sys
+p = sys.argv[1]
+lines = open(p, 'rb').read().split(b'\n', 2)
+h = 0xcbf29ce484222325
+for c in lines[2]:
+    h = ((h ^ c) * 0x100000001b3) & 0xffffffffffffffff
+head = lines[1].rsplit(b' ', 1)[0] + b' %016x' % h
+open(p, 'r+b').write(b'\n'.join([lines[0], head, lines[2]]))
+PY
+}
+
+# spans FILE: "ID OK" a span of FILE.lock, OK when the bytes it names
+# are that node's own text
+spans_check() {
+	sed -n '3,$p' "$1.lock" | while read -r off len id; do
+		got=$(tail -c +"$((off + 1))" "$1" | head -c "$len" | jq -r .id)
+		[ "$got" = "$id" ] && echo "$id ok" || echo "$id BAD ($got)"
+	done
+}
+
+@test "the stamp carries the nodes' spans: a lazy edit takes its nodes from them" {
+	# pp-fleetstats, which checks the whole file, leaves them
+	: > "$R.lock"
+	run --separate-stderr pp-fleetstats --no-record -r "$R"
+	assert_success
+	# "spans COUNT OFFSET": OFFSET is the list's '['
+	m=$(grep -bo '"nodes": *\[' "$R" | head -1)
+	match=${m#*:}
+	run sed -n 2p "$R.lock"
+	assert_output --regexp "^spans 6 $((${m%%:*} + ${#match} - 1)) [0-9a-f]{16}$"
+	run spans_check "$R"
+	assert_output "$(jq -r '.nodes[] | "\(.id) ok"' "$R")"
+	# and so does a save, for the file it wrote
+	run regtool lazy "$R" cloud-a draining
+	assert_success
+	assert_output "lazy 1"
+	run spans_check "$R"
+	assert_output "$(jq -r '.nodes[] | "\(.id) ok"' "$R")"
+	# spans that put one node's id on another's text are used, and
+	# found out when that node is read: nothing is written
+	# (without their sum put right, they are not used at all)
+	sed -i -e '3s/ded-1$/cloud-a/' -e '4s/cloud-a$/ded-1/' "$R.lock"
+	run --separate-stderr regtool lazy "$R" cloud-a ready
+	assert_success
+	sed -i -e '3s/ded-1$/cloud-a/' -e '4s/cloud-a$/ded-1/' "$R.lock"
+	resum "$R.lock"
+	sum=$(cksum < "$R")
+	run --separate-stderr regtool lazy "$R" cloud-a ready
+	assert_failure 2
+	assert_stderr_contains "is not where the lock file's spans put node 'cloud-a'"
+	[ "$(cksum < "$R")" = "$sum" ]
+}
+
+@test "spans that do not tile the list of nodes are not used: the text is walked" {
+	ids=$(jq -c '[.nodes[] | .id]' "$R")
+	regtool lazy "$R" cloud-a draining > /dev/null
+	for edit in '3s/^\([0-9]*\) /\1 x/' '3s/^\([0-9]*\) \([0-9]*\)/\1 1\2/' \
+	    '2s/spans 6/spans 5/' '2s/spans 6/spans 7/' '$d' '4s/^[0-9]*/1/'; do
+		regtool lazy "$R" cloud-a draining > /dev/null
+		sed -i "$edit" "$R.lock"
+		resum "$R.lock"
+		run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+		assert_success
+		assert_output "lazy 1"
+		jq -e '.nodes[] | select(.id == "cloud-s") | .status == "unhealthy"' "$R"
+		assert_equal "$(jq -c '[.nodes[] | .id]' "$R")" "$ids"
+		regtool lazy "$R" cloud-s ready > /dev/null
+	done
+	# each span a node's braces, counted right, but one node left out:
+	# walked, that node is found
+	regtool lazy "$R" cloud-s unhealthy > /dev/null
+	sed -i -e '2s/spans 6/spans 5/' -e '/ cloud-a$/d' "$R.lock"
+	resum "$R.lock"
+	run --separate-stderr regtool lazy "$R" cloud-a ready
+	assert_success
+	assert_output "lazy 1"
+	assert_equal "$(jq -c '[.nodes[] | .id]' "$R")" "$ids"
+}
+
+@test "spans cut or garbled anywhere: the edit reads its nodes from the text or refuses" {
+	ids=$(jq -c '[.nodes[] | .id]' "$R")
+	regtool lazy "$R" cloud-a draining > /dev/null
+	cp "$R.lock" "$R.lock.good"
+	size=$(wc -c < "$R.lock.good")
+	step=7
+	[[ -z ${PP_VALGRIND_SKIP:-} ]] || step=41
+	for at in $(seq 90 "$step" "$size"); do
+		for mode in cut 0 9 ' ' x '\n'; do
+			if [ "$mode" = cut ]; then
+				head -c "$at" "$R.lock.good" > "$R.lock"
+			else
+				{ head -c "$at" "$R.lock.good"; printf "$mode"
+				  tail -c +"$((at + 2))" "$R.lock.good"; } > "$R.lock"
+			fi
+			run --separate-stderr regtool lazy "$R" cloud-s unhealthy
+			[ "$status" -eq 0 ] || [ "$status" -eq 2 ] ||
+				fail "$mode at $at: exit $status $stderr"
+			assert_equal "$(jq -c '[.nodes[] | .id]' "$R")" "$ids"
+			# the same file again, the good spans back
+			regtool lazy "$R" cloud-s ready > /dev/null
+			cp "$R.lock" "$R.lock.good"
+		done
+	done
+}

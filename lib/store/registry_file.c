@@ -294,7 +294,15 @@ stash(struct pp_registry *r)
  * indexed without an error) or written by a save whose splice was
  * checked: "ppscale-registry-checked VERSION DEV INO SIZE MTIME CTIME".
  * A lock file opened read-only (another user's) takes no stamp, and
- * then every open checks the whole file, as before. */
+ * then every open checks the whole file, as before.
+ *
+ * After the line, where the text was read by the scanner, the nodes'
+ * spans in it: "spans COUNT OFFSET SUM\n" (OFFSET: the list's '['; SUM:
+ * 16 hex digits, FNV-1a of the lines that follow), then
+ * "OFFSET LENGTH ID\n" a node. A lazy open of that very file takes its
+ * nodes from them instead of walking the text for them (spans_load),
+ * once the sum holds and they tile the list; a node is read when it is
+ * used, and its id must be the span's. */
 
 static size_t
 stamp_line(const struct stat *st, char *buf, size_t len)
@@ -308,17 +316,193 @@ stamp_line(const struct stat *st, char *buf, size_t len)
 	return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
 
+/* Lock-file content beyond this is not read back as spans. */
+#define SPANS_MAX ((size_t)1 << 30)
+
+static void
+put_num(struct pp_buf *b, size_t v, char end)
+{
+	char buf[24], *p = buf + sizeof buf;
+
+	*--p = end;
+	do
+		*--p = (char)('0' + v % 10);
+	while (v /= 10);
+	pp_buf_add(b, p, (size_t)(buf + sizeof buf - p));
+}
+
+static uint64_t
+fnv1a(const char *s, size_t n)
+{
+	uint64_t h = 0xcbf29ce484222325ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (unsigned char)s[i]) * 0x100000001b3ull;
+	return h;
+}
+
+/* The stamp of the file st for r's text, and its nodes' spans where
+ * each node's text lies in r's text and each id can stand in a line:
+ * into b (empty when there is no stamp). */
+static void
+stamp_text(const struct pp_registry *r, const struct stat *st,
+	struct pp_buf *b)
+{
+	char line[256], hex[17];
+	size_t n = stamp_line(st, line, sizeof line), was, sum;
+
+	if (!n)
+		return;
+	pp_buf_add(b, line, n);
+	if (!r->text || !r->nnodes || r->nodes_open >= r->len)
+		return;
+	was = b->len;
+	pp_buf_add(b, "spans ", 6);
+	put_num(b, r->nnodes, ' ');
+	put_num(b, r->nodes_open, ' ');
+	sum = b->len;
+	pp_buf_add(b, "0000000000000000\n", 17);
+	for (size_t i = 0; i < r->nnodes; i++) {
+		const struct pp_node *d = &r->nodes[i];
+		const unsigned char *c = (const unsigned char *)d->id;
+
+		if (!d->text || d->text < r->text ||
+		    d->text_len > r->len - (size_t)(d->text - r->text) ||
+		    !c || !*c) {
+			b->len = was;
+			return;
+		}
+		for (; *c; c++)
+			if (*c <= ' ') {
+				b->len = was;
+				return;
+			}
+		put_num(b, (size_t)(d->text - r->text), ' ');
+		put_num(b, d->text_len, ' ');
+		pp_buf_addstr(b, d->id);
+		pp_buf_add(b, "\n", 1);
+	}
+	snprintf(hex, sizeof hex, "%016" PRIx64, fnv1a(b->s + sum + 17,
+		b->len - sum - 17));
+	memcpy(b->s + sum, hex, 16);
+}
+
+static void
+stamp_write(int fd, const struct pp_buf *b)
+{
+	if (b->len && pwrite(fd, b->s, b->len, 0) == (ssize_t)b->len)
+		(void)!ftruncate(fd, (off_t)b->len);
+}
+
 void
 pp_rg_stamp(struct pp_registry *r)
 {
-	char line[256];
-	size_t n;
+	struct pp_buf b = {0};
 
 	if (r->lock.fd < 0 || !r->has_fd || !r->text)
 		return;
-	n = stamp_line(&r->st, line, sizeof line);
-	if (n && pwrite(r->lock.fd, line, n, 0) == (ssize_t)n)
-		(void)!ftruncate(r->lock.fd, (off_t)n);
+	stamp_text(r, &r->st, &b);
+	stamp_write(r->lock.fd, &b);
+	pp_buf_free(&b);
+}
+
+/* A decimal number at *p ended by end; -1 when there is none. */
+static int
+get_num(const char **p, const char *e, size_t *v, char end)
+{
+	const char *q = *p;
+	size_t x = 0;
+
+	if (q >= e || *q < '0' || *q > '9')
+		return -1;
+	for (; q < e && *q >= '0' && *q <= '9'; q++) {
+		if (x > (SIZE_MAX - 9) / 10)
+			return -1;
+		x = x * 10 + (size_t)(*q - '0');
+	}
+	if (q >= e || *q != end)
+		return -1;
+	*v = x;
+	*p = q + 1;
+	return 0;
+}
+
+/* r's lazy index from the spans after the stamp of r's file (r->text
+ * its text, the lock held): 0, or -1 (no index) when there are none,
+ * or they do not tile the text's list of nodes, '[' to ']' with only
+ * whitespace and one comma between two nodes. */
+static int
+spans_load(struct pp_registry *r)
+{
+	char want[256], hex[17];
+	size_t wn = stamp_line(&r->st, want, sizeof want), count, open;
+	const char *t = r->text, *te = r->text + r->len, *q, *p, *e;
+	struct stat ls;
+	char *buf;
+	ssize_t k;
+
+	if (r->lock.fd < 0 || !wn || fstat(r->lock.fd, &ls) < 0 ||
+	    ls.st_size <= (off_t)wn || (size_t)ls.st_size > SPANS_MAX)
+		return -1;
+	buf = pp_xmalloc((size_t)ls.st_size + 1);
+	k = pread(r->lock.fd, buf, (size_t)ls.st_size, 0);
+	if (k != (ssize_t)ls.st_size || memcmp(buf, want, wn) ||
+	    strncmp(buf + wn, "spans ", 6))
+		goto fail;
+	p = buf + wn + 6;
+	e = buf + k;
+	if (get_num(&p, e, &count, ' ') < 0 || get_num(&p, e, &open, ' ') < 0 ||
+	    e - p < 17 || p[16] != '\n' || open >= r->len ||
+	    t[open] != '[' || count > r->len / 2)
+		goto fail;
+	snprintf(hex, sizeof hex, "%016" PRIx64, fnv1a(p + 17,
+		(size_t)(e - p - 17)));
+	if (memcmp(p, hex, 16))
+		goto fail;
+	p += 17;
+	pp_rg_free_index(r);
+	r->nodes = pp_xcalloc(count ? count : 1, sizeof *r->nodes);
+	q = ws(t + open + 1, te);
+	for (size_t i = 0; i < count; i++) {
+		struct pp_node *n = &r->nodes[i];
+		size_t off, len;
+		const char *id;
+
+		if (get_num(&p, e, &off, ' ') < 0 ||
+		    get_num(&p, e, &len, ' ') < 0)
+			goto fail_index;
+		for (id = p; p < e && (unsigned char)*p > ' '; p++)
+			;
+		if (p == id || p >= e || *p != '\n' || off >= r->len ||
+		    len < 2 || len > r->len - off || t[off] != '{' ||
+		    t[off + len - 1] != '}')
+			goto fail_index;
+		if (i) {
+			if (q >= te || *q != ',')
+				goto fail_index;
+			q = ws(q + 1, te);
+		}
+		if (q != t + off)
+			goto fail_index;
+		n->id = pp_rg_str_keep(r, id, (size_t)(p - id));
+		n->text = t + off;
+		n->text_len = len;
+		n->lazy = 1;
+		r->nnodes++;
+		p++;
+		q = ws(t + off + len, te);
+	}
+	if (p != e || q >= te || *q != ']')
+		goto fail_index;
+	free(buf);
+	r->nodes_open = open;
+	r->lazy = 1;
+	return 0;
+fail_index:
+	pp_rg_free_index(r);
+fail:
+	free(buf);
+	return -1;
 }
 
 /* A reader that checked the whole file (pp-fleetstats' index) stamps it
@@ -327,17 +511,19 @@ pp_rg_stamp(struct pp_registry *r)
  * lock file is opened to write only when it exists and is writable
  * (a reader never creates it). */
 static void
-stamp_read(const char *path, const struct stat *st)
+stamp_read(const struct pp_registry *r, const char *path,
+	const struct stat *st)
 {
-	char line[256], *lp = pp_lock_name(path);
-	size_t n = stamp_line(st, line, sizeof line);
+	char *lp = pp_lock_name(path);
+	struct pp_buf b = {0};
 	int fd = open(lp, O_WRONLY | O_CLOEXEC);
 
 	free(lp);
 	if (fd < 0)
 		return;
-	if (n && pwrite(fd, line, n, 0) == (ssize_t)n)
-		(void)!ftruncate(fd, (off_t)n);
+	stamp_text(r, st, &b);
+	stamp_write(fd, &b);
+	pp_buf_free(&b);
 	close(fd);
 }
 
@@ -352,7 +538,11 @@ stamped(const struct pp_registry *r)
 	if (r->lock.fd < 0 || !n)
 		return 0;
 	k = pread(r->lock.fd, got, sizeof got, 0);
-	return k == (ssize_t)n && !memcmp(got, want, n);
+	if (k < (ssize_t)n || memcmp(got, want, n))
+		return 0;
+	/* the line alone, or the spans after it */
+	return k == (ssize_t)n || (k - (ssize_t)n >= 6 &&
+		!memcmp(got + n, "spans ", 6));
 }
 
 /* PP_REG_LAZY's reading of a stamped file, mapped: only the nodes'
@@ -384,7 +574,7 @@ open_mapped_lazy(struct pp_registry *r, const char *path)
 	}
 	r->text = m;
 	r->len = r->maplen = (size_t)st.st_size;
-	if (pp_rg_load_lazy(r) < 0) {
+	if (spans_load(r) < 0 && pp_rg_load_lazy(r) < 0) {
 		pp_rg_free_text(r);
 		r->len = 0;
 		close(fd);
@@ -459,7 +649,7 @@ index_mapped(struct pp_registry *r, const char *path, char *err,
 	r->released = 0;
 	rc = pp_rg_load_mapped(r, err, errlen);
 	if (rc == 0 && r->lock.fd >= 0)
-		stamp_read(path, &st);
+		stamp_read(r, path, &st);
 	r->map = NULL;
 	for (size_t i = 0; i < r->nnodes; i++) {
 		r->nodes[i].text = NULL;
@@ -568,7 +758,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	if (lazy) {
 		r->text = text;
 		r->len = len;
-		if (pp_rg_load_lazy(r) == 0)
+		if (spans_load(r) == 0 || pp_rg_load_lazy(r) == 0)
 			return 0;
 		r->text = NULL;
 		r->len = 0;

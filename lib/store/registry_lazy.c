@@ -396,6 +396,13 @@ pp_rg_index_lazy(struct pp_registry *r, struct pp_node *n)
 	free(rd.tmp);
 	free(rd.cel);
 	free(rd.csl);
+	if (rc == 0 && strcmp(n->id, was.id)) {
+		/* the stamp's spans (registry_file.c) put another node here */
+		snprintf(err, sizeof err, "registry '%s': node '%s' is not "
+			"where the lock file's spans put node '%s'",
+			r->path ? r->path : "-", n->id, was.id);
+		rc = -1;
+	}
 	if (rc < 0) {
 		/* the stamp said this file was checked: it was not */
 		pp_warn("%s", rc == NOT_TAKEN ? "registry: a node the scanner "
