@@ -248,7 +248,7 @@ spans_check() {
 	cp "$R.lock" "$R.lock.good"
 	size=$(wc -c < "$R.lock.good")
 	step=7
-	[[ -z ${PP_VALGRIND_SKIP:-} ]] || step=41
+	[[ -z ${PP_VALGRIND_SKIP:-} ]] || step=149
 	for at in $(seq 90 "$step" "$size"); do
 		for mode in cut 0 9 ' ' x '\n'; do
 			if [ "$mode" = cut ]; then
