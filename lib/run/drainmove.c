@@ -59,6 +59,7 @@ pp_dr_flush_moves(struct run *x)
 	struct pp_registry r;
 	char rerr[768], err[1024];
 	int opened, saved = 0;
+	size_t recorded = 0;
 
 	if (!x->ndone)
 		return;
@@ -80,8 +81,14 @@ pp_dr_flush_moves(struct run *x)
 			continue;
 		}
 		pp_registry_move(&r, d->from, d->to, d->server);
+		recorded++;
 	}
-	if (opened) {
+	if (opened && !recorded) {
+		/* the platform recorded every move itself: the registry
+		 * is not rewritten for nothing */
+		pp_registry_close(&r);
+		saved = 1;
+	} else if (opened) {
 		/* nothing reads this registry again: written, cached */
 		saved = pp_registry_commit(&r) == 0;
 		if (!saved)
