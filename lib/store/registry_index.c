@@ -301,8 +301,6 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	return 0;
 }
 
-/* Indexes the registry read either way: 0, -1 with the message in
- * err, or NOT_TAKEN (text reading only). */
 /* One node more in r->nodes, indexed from o. */
 static int
 index_one(struct rd *rd, struct jv *o, size_t *cap, const char *name,
