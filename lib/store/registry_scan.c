@@ -304,6 +304,35 @@ pp_rg_jv_tree(json_object *o, struct jv *v)
 	}
 }
 
+static void
+grow_cels(struct rd *rd)
+{
+	rd->celcap = rd->celcap ? 2 * rd->celcap : 64;
+	rd->cel = pp_xrealloc(rd->cel, rd->celcap * sizeof *rd->cel);
+	rd->csl = pp_xrealloc(rd->csl, rd->celcap * sizeof *rd->csl);
+}
+
+/* The next container's place in rd->cel (the lists grown as needed):
+ * once for each game server of the registry, so inline. */
+static inline struct jv *
+next_cel(struct rd *rd)
+{
+	if (rd->ncel == rd->celcap)
+		grow_cels(rd);
+	return &rd->cel[rd->ncel];
+}
+
+/* The containers opened: each object's fields where the last growth of
+ * the lists left them; the end of the list (its ']' at p). */
+static const char *
+cels_done(struct rd *rd, const char *p)
+{
+	for (size_t i = 0; i < rd->ncel; i++)
+		if (rd->cel[i].t == JV_OBJ)
+			rd->cel[i].sl = &rd->csl[i];
+	return p + 1;
+}
+
 /* Opens each container of the list at p as it is passed over. */
 static const char *
 open_containers(struct rd *rd, const char *p)
@@ -315,14 +344,7 @@ open_containers(struct rd *rd, const char *p)
 	for (p = ws(p + 1, e); *p != ']'; rd->ncel++) {
 		struct jv *c;
 
-		if (rd->ncel == rd->celcap) {
-			rd->celcap = rd->celcap ? 2 * rd->celcap : 64;
-			rd->cel = pp_xrealloc(rd->cel, rd->celcap *
-				sizeof *rd->cel);
-			rd->csl = pp_xrealloc(rd->csl, rd->celcap *
-				sizeof *rd->csl);
-		}
-		c = &rd->cel[rd->ncel];
+		c = next_cel(rd);
 		if (*p == '{') {
 			memset(c, 0, sizeof *c);
 			c->t = JV_OBJ;
@@ -336,10 +358,7 @@ open_containers(struct rd *rd, const char *p)
 		if (*p == ',')
 			p = ws(p + 1, e);
 	}
-	for (size_t i = 0; i < rd->ncel; i++)
-		if (rd->cel[i].t == JV_OBJ)
-			rd->cel[i].sl = &rd->csl[i];
-	return p + 1;
+	return cels_done(rd, p);
 }
 
 /* Makes an object's fields reachable by pp_rg_get(). A node's containers
@@ -405,14 +424,7 @@ open_containers_chk(struct rd *rd, const char *p, int d)
 	for (;;) {
 		struct jv *c;
 
-		if (rd->ncel == rd->celcap) {
-			rd->celcap = rd->celcap ? 2 * rd->celcap : 64;
-			rd->cel = pp_xrealloc(rd->cel, rd->celcap *
-				sizeof *rd->cel);
-			rd->csl = pp_xrealloc(rd->csl, rd->celcap *
-				sizeof *rd->csl);
-		}
-		c = &rd->cel[rd->ncel];
+		c = next_cel(rd);
 		if (p < e && *p == '{') {
 			memset(c, 0, sizeof *c);
 			c->t = JV_OBJ;
@@ -432,10 +444,7 @@ open_containers_chk(struct rd *rd, const char *p, int d)
 			return NULL;
 		p = pp_jscan_ws(p + 1, e);
 	}
-	for (size_t i = 0; i < rd->ncel; i++)
-		if (rd->cel[i].t == JV_OBJ)
-			rd->cel[i].sl = &rd->csl[i];
-	return p + 1;
+	return cels_done(rd, p);
 }
 
 int
