@@ -336,7 +336,7 @@ index_nodes_chk(struct rd *rd, const char *p, const char *name, int *rc,
 	pp_rg_free_index(r);
 	r->nodes_open = (size_t)(p - r->text);
 	r->nodes = pp_xcalloc(1, sizeof *r->nodes);
-	p = pp_jscan_ws(p + 1, e);
+	p = ws(p + 1, e);
 	if (p < e && *p == ']')
 		return p + 1;
 	for (;;) {
@@ -365,12 +365,12 @@ index_nodes_chk(struct rd *rd, const char *p, const char *name, int *rc,
 			p = o.end;
 			pp_rg_release(r, p);
 		}
-		p = pp_jscan_ws(p, e);
+		p = ws(p, e);
 		if (p < e && *p == ']')
 			return p + 1;
 		if (p >= e || *p != ',')
 			goto not_taken;
-		p = pp_jscan_ws(p + 1, e);
+		p = ws(p + 1, e);
 	}
 not_taken:
 	*rc = NOT_TAKEN;

@@ -418,7 +418,7 @@ open_containers_chk(struct rd *rd, const char *p, int d)
 		return NULL;
 	rd->cel_for = NULL;
 	rd->ncel = 0;
-	p = pp_jscan_ws(p + 1, e);
+	p = ws(p + 1, e);
 	if (p < e && *p == ']')
 		return p + 1;
 	for (;;) {
@@ -437,12 +437,12 @@ open_containers_chk(struct rd *rd, const char *p, int d)
 			return NULL;
 		}
 		rd->ncel++;
-		p = pp_jscan_ws(c->end, e);
+		p = ws(c->end, e);
 		if (p < e && *p == ']')
 			break;
 		if (p >= e || *p != ',')
 			return NULL;
-		p = pp_jscan_ws(p + 1, e);
+		p = ws(p + 1, e);
 	}
 	return cels_done(rd, p);
 }
@@ -458,7 +458,7 @@ pp_rg_open_obj_chk(struct rd *rd, struct jv *v, struct slots *sl, int node,
 		return NOT_TAKEN;
 	sl->mask = 0;
 	v->sl = sl;
-	p = pp_jscan_ws(v->p + 1, e);
+	p = ws(v->p + 1, e);
 	if (p < e && *p == '}') {
 		v->end = p + 1;
 		return 0;
@@ -474,10 +474,10 @@ pp_rg_open_obj_chk(struct rd *rd, struct jv *v, struct slots *sl, int node,
 		if (!ke || memchr(k, '\\', (size_t)(ke - 1 - k)))
 			return NOT_TAKEN;
 		key = pp_rg_key_slot(k, (size_t)(ke - 1 - k));
-		p = pp_jscan_ws(ke, e);
+		p = ws(ke, e);
 		if (p >= e || *p != ':')
 			return NOT_TAKEN;
-		p = pp_jscan_ws(p + 1, e);
+		p = ws(p + 1, e);
 		if (node && key == K_CONTAINERS && p < e && *p == '[') {
 			ve = open_containers_chk(rd, p, d + 1);
 			if (!ve)
@@ -493,14 +493,14 @@ pp_rg_open_obj_chk(struct rd *rd, struct jv *v, struct slots *sl, int node,
 			sl->v[key] = p;
 			sl->ve[key] = ve;
 		}
-		p = pp_jscan_ws(ve, e);
+		p = ws(ve, e);
 		if (p < e && *p == '}') {
 			v->end = p + 1;
 			return 0;
 		}
 		if (p >= e || *p != ',')
 			return NOT_TAKEN;
-		p = pp_jscan_ws(p + 1, e);
+		p = ws(p + 1, e);
 	}
 }
 
