@@ -82,3 +82,24 @@ ROWS
 	assert_success
 	assert_output --regexp '^[0-9]+ ok$'
 }
+
+@test "the time stamp kept from the last call is never another time's" {
+	# pp_format_time keeps its last answer (pp-sim stamps one minute
+	# many times); each line must be that argument's own time, and a
+	# buffer too short for the stamp must not receive the kept one
+	run "$BUILD/unit/timefmt" 0 86399 0 0 -1 1700000000 \
+		short:1700000000 1700000000 86399 short:5 5
+	assert_success
+	expected=""
+	for t in 0 86399 0 0 -1 1700000000 - 1700000000 86399 - 5; do
+		if [ "$t" = - ]; then
+			expected="$expected${expected:+
+}SHORT"
+		else
+			expected="$expected${expected:+
+}$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)"
+		fi
+	done
+	got=$(printf '%s\n' "$output" | sed 's/^[0-9T:-]*[0-9]$/SHORT/; s/^-$/SHORT/')
+	[ "$got" = "$expected" ] || { diff <(echo "$expected") <(echo "$got"); false; }
+}

@@ -10,8 +10,8 @@ setup() {
 	pp_isolate
 }
 
-@test "placement: the fit, the slot count and the engine agreeing with the drain plan" {
-	for c in fit slots agree; do
+@test "placement: the fit, the slot count, the engine agreeing with the drain plan, and the type memo" {
+	for c in fit slots agree types; do
 		run --separate-stderr "$PP_BUILD/unit/placement" "$c"
 		assert_success
 		refute_output --partial FAIL

@@ -356,11 +356,25 @@ pp_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
+/* The last time formatted is kept: pp-sim stamps the same minute many
+ * times a cycle. Not thread-safe; no tool has threads. */
 char *
 pp_format_time(time_t t, char *buf, size_t len)
 {
+	static time_t ct = -1;
+	static char cs[PP_TIME_LEN];
+	static size_t cn;
 	struct tm tm;
 
+	if (t != ct) {
+		gmtime_r(&t, &tm);
+		cn = strftime(cs, sizeof cs, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		ct = cn ? t : -1;
+	}
+	if (cn && len > cn) {
+		memcpy(buf, cs, cn + 1);
+		return buf;
+	}
 	gmtime_r(&t, &tm);
 	strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm);
 	return buf;

@@ -67,6 +67,26 @@ zone_offset(const char *tz, time_t now)
 	return coff;
 }
 
+/* "YYYY-MM-DD" into out (16 bytes) without printf: pp-sim asks every
+ * cycle. Years outside 0..9999 are clamped, as no clock reaches them. */
+static void
+date_text(char *out, const struct tm *tm)
+{
+	int y = tm->tm_year + 1900, f[3] = {0, tm->tm_mon + 1, tm->tm_mday};
+
+	y = y < 0 ? 0 : y > 9999 ? 9999 : y;
+	out[0] = (char)('0' + y / 1000);
+	out[1] = (char)('0' + y / 100 % 10);
+	out[2] = (char)('0' + y / 10 % 10);
+	out[3] = (char)('0' + y % 10);
+	for (int i = 1; i < 3; i++) {
+		out[3 * i + 1] = '-';
+		out[3 * i + 2] = (char)('0' + f[i] / 10 % 10);
+		out[3 * i + 3] = (char)('0' + f[i] % 10);
+	}
+	out[10] = '\0';
+}
+
 static void
 local_time(struct pp_engine_ctx *c)
 {
@@ -78,8 +98,7 @@ local_time(struct pp_engine_ctx *c)
 	gmtime_r(&local, &tm);
 	c->weekday = tm.tm_wday;
 	c->hour = tm.tm_hour;
-	pp_say(c->local_date, sizeof c->local_date, "%04d-%02d-%02d",
-		tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
+	date_text(c->local_date, &tm);
 	c->holiday = 0;
 	for (size_t i = 0; i < c->cfg->holidays.n; i++)
 		if (!strcmp(c->cfg->holidays.v[i], c->local_date))
@@ -202,6 +221,39 @@ choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
 			"configured location", need);
 }
 
+/* choose_type, remembered in the caller's memo when there is one and
+ * no refusal can change the answer: the choice depends on nothing else
+ * than the config, the catalog, the mode and the RAM needed. */
+static void
+choose_type_memo(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
+	json_object *refusals, int mode, struct pp_choice *ch)
+{
+	struct pp_type_memo *m = c->type_memo;
+	long long need = c->largest_mb > c->slot_mb ? c->largest_mb :
+		c->slot_mb;
+	unsigned k;
+
+	if (!m || refusals) {
+		choose_type(c, cat, refusals, mode, ch);
+		return;
+	}
+	for (unsigned i = 0; i < m->used; i++)
+		if (m->e[i].cfg == c->cfg && m->e[i].cat == cat &&
+		    m->e[i].mode == mode && m->e[i].need == need) {
+			*ch = m->e[i].ch;
+			return;
+		}
+	choose_type(c, cat, NULL, mode, ch);
+	k = m->next++ % (sizeof m->e / sizeof m->e[0]);
+	if (m->used <= k)
+		m->used = k + 1;
+	m->e[k].cfg = c->cfg;
+	m->e[k].cat = cat;
+	m->e[k].mode = mode;
+	m->e[k].need = need;
+	m->e[k].ch = *ch;
+}
+
 /* ---- context ------------------------------------------------------- */
 
 struct priv {
@@ -306,11 +358,11 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 		cat = &p->cfg_catalog;
 	}
 	mode = pp_type_choice_parse(c->cfg->cloud.type_choice);
-	choose_type(c, cat, refusals, mode < 0 ? PP_TC_CHEAPEST_PER_GB : mode,
-		&c->worker_type);
+	choose_type_memo(c, cat, refusals, mode < 0 ? PP_TC_CHEAPEST_PER_GB :
+		mode, &c->worker_type);
 	mode = pp_type_choice_parse(pp_spare_conf(c->cfg)->type_choice);
-	choose_type(c, cat, refusals, mode < 0 ? PP_TC_SMALLEST_FIT : mode,
-		&c->spare_type);
+	choose_type_memo(c, cat, refusals, mode < 0 ? PP_TC_SMALLEST_FIT :
+		mode, &c->spare_type);
 }
 
 int

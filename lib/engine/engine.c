@@ -410,6 +410,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	int dry_run, struct pp_decision *d)
 {
 	const struct pp_policy *pols[32];
+	json_object *mem[32];
 	struct pp_engine_ctx c = *ctx;
 	json_object *scratch = NULL;
 	const struct pp_evaluation *up = NULL;
@@ -432,6 +433,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 			pols[i]->name, 0);
 		json_object *empty = NULL;
 
+		mem[i] = mine;
 		e->policy = pols[i];
 		e->priority = pp_policy_priority(c.cfg, pols[i]);
 		e->enabled = pp_policy_enabled(c.cfg, pols[i]);
@@ -478,7 +480,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 		struct pp_decision_view view = {d->action, d->policy};
 		for (size_t i = 0; i < n; i++)
 			if (d->eval[i].enabled && pols[i]->update)
-				pols[i]->update(pols[i], &c,
+				pols[i]->update(pols[i], &c, mem[i] ? mem[i] :
 					pp_decide_mem_policy(decide_state,
 					pols[i]->name, 1),
 					&d->eval[i].v, &view);

@@ -104,6 +104,19 @@ struct pp_choice {
 	char why[160];              /* when !ok: why nothing fits */
 };
 
+/* The type choices of earlier cycles, kept by a caller that runs the
+ * engine many times on one config and catalog (pp-sim), so a cycle
+ * without refusals does not walk the catalog again. Zeroed to start. */
+struct pp_type_memo {
+	struct {
+		const void *cfg, *cat;
+		int mode;
+		long long need;
+		struct pp_choice ch;
+	} e[4];
+	unsigned next, used;
+};
+
 struct pp_history_figures {
 	int present;
 	double avg_1h_mb, avg_24h_mb;
@@ -127,6 +140,9 @@ struct pp_engine_ctx {
 					    * evaluations, no summary reason
 					    * for "none" (pp-sim) */
 	json_object *doc;                  /* whole document, or NULL */
+	struct pp_type_memo *type_memo;    /* NULL, or the caller's memo
+					    * (used when no refusal is
+					    * given) */
 	long long slot_memory_mb;          /* largest game server the
 					    * headroom policy remembers
 					    * (pp_headroom_memory), 0 none */

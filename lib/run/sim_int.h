@@ -130,6 +130,7 @@ struct sim {
 	const struct pp_sim_opts *o;
 	struct demand d;
 	struct pp_catalog cat;
+	struct pp_type_memo types; /* the engine's type choices */
 	double scale;           /* MB per trace unit */
 	double scale_base;      /* the trace value scaled to peak_ratio */
 	long long ded_mb;

@@ -472,6 +472,7 @@ pp_sim_main_run(struct sim *S)
 			ctx.nodes = v.e;
 			ctx.nnodes = v.n;
 			ctx.catalog = &S->cat;
+			ctx.type_memo = &S->types;
 			ctx.fc = &f;
 			ctx.lean = 1;
 			/* the windows move slowly: every 10 minutes */

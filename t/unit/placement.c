@@ -1,11 +1,12 @@
 /* The placement module: the fit, the slot count and the promise that a
  * scale-down the engine allows is one pp-drain can plan.
- * Usage: placement fit|slots|agree; exits 1 on a miss. */
+ * Usage: placement fit|slots|agree|types; exits 1 on a miss. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "pp.h"
+#include "conf/catalog.h"
 #include "engine/placement.h"
 
 static int failed;
@@ -108,6 +109,52 @@ engine_slots(const struct pp_config *cfg)
 	c.slot_mb = 0;
 	check("no slot size, no slots", pp_engine_slots(&c, NULL) == 0);
 	pp_engine_ctx_free(&c);
+}
+
+/* The type choices a caller's memo keeps (pp-sim) are the ones the
+ * catalog gives: a fleet whose largest game server grows, then shrinks,
+ * gets each time the type it would get without the memo. */
+static void
+types(const struct pp_config *cfg)
+{
+	static const long long sizes[3] = {2048, 6144, 2048};
+	struct pp_type_memo memo;
+	struct pp_catalog cat;
+	char got[2][3][2][32];
+
+	memset(&memo, 0, sizeof memo);
+	/* one catalog for every cycle, as pp-sim has */
+	pp_catalog_from_config(cfg, &cat);
+	for (int round = 0; round < 2; round++)
+		for (int k = 0; k < 3; k++) {
+			struct pp_enode n = en("w", PP_KIND_CLOUD, PP_ST_READY,
+				PP_ROLE_WORKER, 31744, &sizes[k], 1);
+			struct pp_engine_ctx c;
+
+			n.largest_mb = sizes[k];
+			pp_engine_ctx_init(&c, cfg, 1764000000);
+			c.nodes = &n;
+			c.nnodes = 1;
+			c.catalog = &cat;
+			c.type_memo = round ? &memo : NULL;
+			pp_engine_ctx_prepare(&c, NULL);
+			snprintf(got[round][k][0], 32, "%s",
+				c.worker_type.ok ? c.worker_type.type : "-");
+			snprintf(got[round][k][1], 32, "%s",
+				c.spare_type.ok ? c.spare_type.type : "-");
+			pp_engine_ctx_free(&c);
+		}
+	printf("spares for 2 and 6 GB: %s, %s\n", got[0][0][1], got[0][1][1]);
+	check("a larger game server asks for a larger spare",
+		strcmp(got[0][0][1], got[0][1][1]) != 0 &&
+		strcmp(got[0][0][1], "-") != 0);
+	for (int k = 0; k < 3; k++)
+		for (int w = 0; w < 2; w++)
+			check(w ? "the memo's spare type is the catalog's" :
+				"the memo's worker type is the catalog's",
+				!strcmp(got[0][k][w], got[1][k][w]));
+	check("the memo kept four answers", memo.used == 4);
+	pp_catalog_free(&cat);
 }
 
 /* Random fleets: whenever the engine says a node's game servers fit
@@ -227,6 +274,8 @@ main(int argc, char **argv)
 	} else if (!strcmp(c, "slots")) {
 		slots();
 		engine_slots(cfg);
+	} else if (!strcmp(c, "types")) {
+		types(cfg);
 	} else if (!strcmp(c, "agree")) {
 		agree(cfg);
 	} else {
