@@ -236,8 +236,9 @@ pp_forecast_builtin(const struct pp_history *h, time_t now,
 			"the profile should be: no forecast");
 		return;
 	}
-	snprintf(f->method, sizeof f->method, okw ? "seasonal-weekly" :
-		"seasonal-daily");
+	/* a constant: no printf every pp-sim cycle */
+	memcpy(f->method, okw ? "seasonal-weekly" : "seasonal-daily",
+		okw ? sizeof "seasonal-weekly" : sizeof "seasonal-daily");
 	if (!okw)
 		snprintf(f->note, sizeof f->note, "history covers %.1f h, "
 			"under a week: daily profile only", f->history_hours);

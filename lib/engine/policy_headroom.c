@@ -227,14 +227,18 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			"game server seen, slot_ram_mb unset)");
 		return;
 	}
-	if (k > pp_headroom_conf(c->cfg)->slots && c->lead_known &&
-	    c->lead_rise_mb > 0)
-		snprintf(rise, sizeof rise, " for a rise of %.0f MB forecast "
-			"within %ld min", c->lead_rise_mb,
-			pp_headroom_conf(c->cfg)->lead / 60);
-	else if (k > pp_headroom_conf(c->cfg)->slots)
-		snprintf(rise, sizeof rise, " for a rise of %.0f MB seen at "
-			"this time of day", c->rise_mb);
+	/* the reason's tail; pp-sim (lean) reads no reason of a verdict
+	 * that does not act */
+	if (k > pp_headroom_conf(c->cfg)->slots &&
+	    (!c->lean || c->slots < k)) {
+		if (c->lead_known && c->lead_rise_mb > 0)
+			snprintf(rise, sizeof rise, " for a rise of %.0f MB "
+				"forecast within %ld min", c->lead_rise_mb,
+				pp_headroom_conf(c->cfg)->lead / 60);
+		else
+			snprintf(rise, sizeof rise, " for a rise of %.0f MB "
+				"seen at this time of day", c->rise_mb);
+	}
 	if (c->slots >= k) {
 		pp_verdict_say(c, v, "%ld free slot%s of "
 			"%lld MB on ready and booting nodes, %ld wanted%s",

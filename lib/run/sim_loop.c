@@ -465,7 +465,9 @@ pp_sim_main_run(struct sim *S)
 			}
 			f.rise_mb = rise_w > 0 ? rise : -1;
 			f.rise_window_s = rise_w;
-			snprintf(S->method, sizeof S->method, "%s", f.method);
+			_Static_assert(sizeof S->method == sizeof f.method,
+				"the forecast's method fits the report's");
+			memcpy(S->method, f.method, sizeof S->method);
 			remember_forecast(S, now, &f, (double)p->running_mb);
 			build_view(S, &v);
 			pp_engine_ctx_init(&ctx, cfg, now);
