@@ -190,6 +190,17 @@ pp_history_rise(const struct pp_history *h, time_t now, long window)
 	return best;
 }
 
+/* 1 when f's points never fall by horizon: pp_forecast_value may then
+ * search them. */
+static int
+ascending(const struct pp_forecast *f)
+{
+	for (size_t i = 1; i < f->n; i++)
+		if (f->at[i].horizon_s < f->at[i - 1].horizon_s)
+			return 0;
+	return 1;
+}
+
 void
 pp_forecast_builtin(const struct pp_history *h, time_t now,
 	const long *horizons, size_t nh, struct pp_forecast *f)
@@ -236,12 +247,32 @@ pp_forecast_builtin(const struct pp_history *h, time_t now,
 			"the profile should be: no forecast");
 		return;
 	}
+	f->ascending = ascending(f);
 	/* a constant: no printf every pp-sim cycle */
 	memcpy(f->method, okw ? "seasonal-weekly" : "seasonal-daily",
 		okw ? sizeof "seasonal-weekly" : sizeof "seasonal-daily");
 	if (!okw)
 		snprintf(f->note, sizeof f->note, "history covers %.1f h, "
 			"under a week: daily profile only", f->history_hours);
+}
+
+/* The value at hz between the points lo and hi around it (either may
+ * be missing), as pp_forecast_value gives it. */
+static double
+between(const struct pp_forecast_point *lo,
+	const struct pp_forecast_point *hi, long hz)
+{
+	if (!lo && !hi)
+		return -1;
+	if (!lo)
+		return hi->allocated_mb;
+	if (!hi)
+		return lo->allocated_mb;
+	if (hi->horizon_s == lo->horizon_s)
+		return lo->allocated_mb;
+	return lo->allocated_mb + (hi->allocated_mb - lo->allocated_mb) *
+		(double)(hz - lo->horizon_s) /
+		(double)(hi->horizon_s - lo->horizon_s);
 }
 
 double
@@ -257,17 +288,46 @@ pp_forecast_value(const struct pp_forecast *f, long hz)
 		if (p->horizon_s >= hz && (!hi || p->horizon_s < hi->horizon_s))
 			hi = p;
 	}
-	if (!lo && !hi)
+	return between(lo, hi, hz);
+}
+
+long
+pp_forecast_first_over(const struct pp_forecast *f, double limit_mb,
+	long step, long horizon)
+{
+	size_t k = 0;
+
+	if (step <= 0)
 		return -1;
-	if (!lo)
-		return hi->allocated_mb;
-	if (!hi)
-		return lo->allocated_mb;
-	if (hi->horizon_s == lo->horizon_s)
-		return lo->allocated_mb;
-	return lo->allocated_mb + (hi->allocated_mb - lo->allocated_mb) *
-		(double)(hz - lo->horizon_s) /
-		(double)(hi->horizon_s - lo->horizon_s);
+	for (long h = step; h <= horizon; h += step) {
+		double v;
+
+		if (f->ascending) {
+			/* one walk along the points: the same lo and hi
+			 * as pp_forecast_value's (the first of equal
+			 * horizons), without looking at every point for
+			 * every step; the policies ask ~50 times a cycle */
+			const struct pp_forecast_point *lo = NULL, *hi;
+
+			while (k < f->n && f->at[k].horizon_s < h)
+				k++;
+			hi = k < f->n ? &f->at[k] : NULL;
+			if (hi && hi->horizon_s == h) {
+				lo = hi;
+			} else if (k > 0) {
+				lo = &f->at[k - 1];
+				while (lo > f->at &&
+				    lo[-1].horizon_s == lo->horizon_s)
+					lo--;
+			}
+			v = between(lo, hi, h);
+		} else {
+			v = pp_forecast_value(f, h);
+		}
+		if (v >= 0 && v > limit_mb)
+			return h;
+	}
+	return -1;
 }
 
 static int
@@ -343,6 +403,7 @@ pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
 			"'at' nor 'ram_1h_mb'/'ram_2h_mb')");
 		return -1;
 	}
+	f->ascending = ascending(f);
 	return 0;
 }
 

@@ -32,6 +32,9 @@ struct pp_forecast {
 	double rise_mb;       /* largest rise seen at this time of day
 			       * (pp_history_rise); -1 not computed */
 	long rise_window_s;   /* the window it rose within */
+	int ascending;        /* at[] by horizon_s, never falling (set by
+			       * pp_forecast_builtin and _from_json; 0:
+			       * pp_forecast_value looks at every point) */
 };
 
 /* Allocated RAM at time t, interpolated between the samples around it;
@@ -57,6 +60,11 @@ void pp_forecast_builtin(const struct pp_history *h, time_t now,
 /* The forecast at any horizon: interpolated between the computed ones,
  * the nearest one beyond them. Returns -1 when there is no forecast. */
 double pp_forecast_value(const struct pp_forecast *f, long horizon_s);
+
+/* The first of step, 2 step, ... up to horizon at which the forecast
+ * (pp_forecast_value) exceeds limit_mb; -1 when none does. */
+long pp_forecast_first_over(const struct pp_forecast *f, double limit_mb,
+	long step, long horizon);
 
 /* Reads a forecast from JSON: the document's own section, or an
  * external answer in the same shape ({"at":[{"horizon_s":..,

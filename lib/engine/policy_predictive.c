@@ -22,13 +22,7 @@
 static long
 first_crossing(const struct pp_forecast *f, double limit_mb, long horizon)
 {
-	for (long h = SCAN_STEP; h <= horizon; h += SCAN_STEP) {
-		double v = pp_forecast_value(f, h);
-
-		if (v >= 0 && v > limit_mb)
-			return h;
-	}
-	return -1;
+	return pp_forecast_first_over(f, limit_mb, SCAN_STEP, horizon);
 }
 
 void

@@ -418,6 +418,15 @@ pp_sim_main_run(struct sim *S)
 		hz2[nh2++] = hz[i];
 	hz2[nh2++] = 3600;
 	hz2[nh2++] = 7200;
+	/* in order: the policies' scans of the forecast then walk its
+	 * points once (pp_forecast_first_over) */
+	for (size_t i = 1; i < nh2; i++)
+		for (size_t j = i; j > 0 && hz2[j - 1] > hz2[j]; j--) {
+			long t = hz2[j];
+
+			hz2[j] = hz2[j - 1];
+			hz2[j - 1] = t;
+		}
 	int warm = 0;
 
 	pp_sim_platform_init(p, S->o);

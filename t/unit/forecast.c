@@ -166,9 +166,69 @@ main(int argc, char **argv)
 			3600, 300), 0, 0);
 		near("empty history", pp_history_rise(&(struct pp_history){0},
 			now, 300), 0, 0);
+	} else if (!strcmp(c, "scan")) {
+		/* the one-walk scan of points in order finds the first
+		 * step over a limit where asking pp_forecast_value at
+		 * every step does: random points, equal horizons with
+		 * other values among them, unordered ones too */
+		unsigned long long r = 88172645463325252ULL;
+		long tries = 0, found = 0;
+
+		memset(&h, 0, sizeof h);
+		for (int i = 0; i < 20000; i++) {
+			long step = i % 3 ? 300 : 7 + i % 500;
+			long horizon = 600 + (long)(i % 37) * 300;
+			double limit;
+			long want = -1, got;
+
+			memset(&f, 0, sizeof f);
+			f.n = (size_t)(i % 9);
+			for (size_t k = 0; k < f.n; k++) {
+				r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+				f.at[k].horizon_s = 150 * (long)(1 + r % 60);
+				f.at[k].allocated_mb = (double)((r >> 20) % 100000);
+			}
+			f.ascending = 1;
+			for (size_t k = 1; k < f.n; k++)
+				if (f.at[k].horizon_s < f.at[k - 1].horizon_s)
+					f.ascending = 0;
+			if (i % 2 && !f.ascending) {
+				/* sort half of them, keeping equal horizons */
+				for (size_t a = 1; a < f.n; a++)
+					for (size_t b = a; b > 0 &&
+					    f.at[b - 1].horizon_s >
+					    f.at[b].horizon_s; b--) {
+						struct pp_forecast_point t =
+							f.at[b];
+
+						f.at[b] = f.at[b - 1];
+						f.at[b - 1] = t;
+					}
+				f.ascending = 1;
+			}
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			limit = f.n ? f.at[r % f.n].allocated_mb -
+				(double)(r % 3) : 0;
+			for (long t = step; t <= horizon && want < 0; t += step) {
+				double v = pp_forecast_value(&f, t);
+
+				if (v >= 0 && v > limit)
+					want = t;
+			}
+			got = pp_forecast_first_over(&f, limit, step, horizon);
+			tries++;
+			found += want >= 0;
+			if (got != want) {
+				printf("FAIL scan %d: got %ld, want %ld\n", i,
+					got, want);
+				failed = 1;
+				break;
+			}
+		}
+		printf("ok scan: %ld forecasts, %ld crossings\n", tries, found);
 	} else {
 		fprintf(stderr, "usage: forecast sine|weekly|trend|short|gap|"
-			"rise\n");
+			"rise|scan\n");
 		return 2;
 	}
 	pp_history_free(&h);
