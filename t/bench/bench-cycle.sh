@@ -56,7 +56,7 @@ tcpu() { awk '{ printf "%.3f %d\n", $2 + $3, $1 / 1024 }' "$1"; }
 # one cycle on a fresh copy of registry $1 (with config $3, default
 # the scale-down's); appends a line
 # "fs_cpu fs_rss decide_cpu decide_rss drain_cpu drain_rss prov_cpu
-# prov_rss total_cpu" to $2
+# prov_rss total_cpu total_user" to $2
 cycle() {
 	rm -rf "$PP_STATE_DIR"
 	mkdir -p "$PP_STATE_DIR"
@@ -66,6 +66,7 @@ cycle() {
 	# where pp-fleetstats leaves the stamp of the file it checked
 	: > "$PP_STATE_DIR/registry.json.lock"
 	line=""
+	user=0
 	in=/dev/null
 	i=0
 	for tool in pp-fleetstats pp-decide pp-drain pp-provision; do
@@ -74,9 +75,12 @@ cycle() {
 			< "$in" > "$work/out$i" ||
 			{ echo "bench: $tool failed" >&2; return 1; }
 		line="$line $(tcpu "$work/t")"
+		user=$(awk -v u="$user" '{ printf "%.3f", u + $2 }' \
+			"$work/t")
 		in="$work/out$i"
 	done
-	echo "$line" | awk '{ $1 = $1; print $0, $1 + $3 + $5 + $7 }' >> "$2"
+	echo "$line" | awk -v u="$user" '{ $1 = $1; print $0,
+		$1 + $3 + $5 + $7, u }' >> "$2"
 }
 
 med() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
@@ -122,7 +126,7 @@ for n in $sizes; do
 	b=$(jq -c '[.total_ram_mb, .allocated_ram_mb]' "$work/jq.out")
 	[ "$a" = "$b" ] || { echo "bench: $a vs jq $b" >&2; exit 1; }
 	col() { cut -d' ' -f"$1" "$work/runs" | med; }
-	fs=$(col 1) dc=$(col 3) dr=$(col 5) pv=$(col 7) cy=$(col 9)
+	fs=$(col 1) dc=$(col 3) dr=$(col 5) pv=$(col 7) cy=$(col 9) us=$(col 10)
 	id=$(cut -d' ' -f9 "$work/idle" | med)
 	jc=$(cut -d' ' -f1 "$work/jq" | med)
 	jm=$(cut -d' ' -f2 "$work/jq" | med)
@@ -133,7 +137,13 @@ for n in $sizes; do
 		"$(awk "BEGIN { printf \"%.2f\", $cy / $jc }")" \
 		"$(awk "BEGIN { printf \"%.2f\", $id / $jc }")"
 	[ -n "$prev" ] && growth="$(awk "BEGIN { printf \"%.1f\", \
-		$cy / ($prev > 0 ? $prev : 0.001) }")x"
-	prev=$cy
+		$cy / ($prev > 0 ? $prev : 0.001) }")x" &&
+		ugrowth="$(awk "BEGIN { printf \"%.1f\", \
+		$us / ($uprev > 0 ? $uprev : 0.001) }")x"
+	prev=$cy uprev=$us
 done
 echo "cycle CPU growth, last two sizes: ${growth:-n/a} (linear: 10x)"
+# the user time alone: what the tools compute, without the kernel's
+# share, which on a virtual machine follows the host's memory (README,
+# Performance)
+echo "cycle user-time growth, last two sizes: ${ugrowth:-n/a}"
