@@ -163,6 +163,23 @@ print("spliced", end - start, "bytes into", len(compact))
 	jq_is '[.nodes[].id] | join(",")' 'cloud-a,cloud-p,ded-2,cloud-u,new-1,new-3'
 }
 
+@test "a node added under an id the registry holds already is refused, and the file stays as it was" {
+	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
+	before=$(cksum < "$BATS_TEST_TMPDIR/r.json")
+	run --separate-stderr "$BUILD/unit/regtool" splice \
+		"$BATS_TEST_TMPDIR/r.json" cloud-s cloud-a
+	assert_failure 1
+	assert_equal "$stderr" "regtool: registry '$BATS_TEST_TMPDIR/r.json': a node added as 'cloud-a' is there already: not written
+regtool: cannot save: Invalid argument"
+	assert_equal "$(cksum < "$BATS_TEST_TMPDIR/r.json")" "$before"
+	# the id of the node removed in the same write may be taken again
+	run "$BUILD/unit/regtool" splice "$BATS_TEST_TMPDIR/r.json" cloud-s \
+		cloud-s
+	assert_success
+	output=$(cat "$BATS_TEST_TMPDIR/r.json")
+	jq_is '[.nodes[].id] | join(",")' 'ded-1,cloud-a,cloud-p,ded-2,cloud-u,cloud-s'
+}
+
 # a tool that opens the registry again (pp-drain, around every move)
 # reuses what it read only when the file holds the very same bytes
 @test "a registry changed between two opens is read again, in place or replaced" {

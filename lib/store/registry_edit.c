@@ -201,7 +201,6 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
 	size_t total = r->nnodes + nadd, k = 0;
 	struct pp_node *nodes = pp_xcalloc(total + 1, sizeof *nodes);
-	struct pp_node **byid;
 	char err[512];
 	int rc = 0;
 
@@ -236,14 +235,8 @@ pp_rg_reindex_spliced(struct pp_registry *r, char *text, size_t len,
 	free(rd.tmp);
 	free(rd.cel);
 	free(rd.csl);
-	byid = pp_xcalloc(k + 1, sizeof *byid);
-	for (size_t i = 0; i < k; i++)
-		byid[i] = &nodes[i];
-	qsort(byid, k, sizeof *byid, pp_rg_cmp_id);
-	for (size_t i = 1; rc == 0 && i < k; i++)
-		if (!strcmp(byid[i]->id, byid[i - 1]->id))
-			rc = -1;
-	free(byid);
+	if (rc == 0 && pp_rg_dup_id(nodes, k))
+		rc = -1;
 	/* the nodes indexed here own their containers; moved ones share */
 	for (size_t i = 0, j = 0; i < total && j < k; i++) {
 		const struct pp_node *n = i < r->nnodes ? &r->nodes[i] : NULL;

@@ -787,6 +787,11 @@ pp_registry_save(struct pp_registry *r)
 		errno = EBADF;
 		return -1;
 	}
+	if (pp_rg_added_ok(r, err, sizeof err) < 0) {
+		pp_warn("%s", err);
+		errno = EINVAL;
+		return -1;
+	}
 	if (r->text)
 		return pp_rg_save_text(r, 1);
 	s = pp_registry_render(r, &len);
@@ -803,13 +808,20 @@ pp_registry_save(struct pp_registry *r)
 int
 pp_registry_commit(struct pp_registry *r)
 {
+	char err[512];
 	int rc, e;
 
 	if (r->text && !r->readonly && !r->pg) {
 		/* indexed from the splice: the next open of the same bytes
 		 * (pp-drain's next move) takes it from the cache */
-		rc = pp_rg_save_text(r, 1);
-		e = errno;
+		if (pp_rg_added_ok(r, err, sizeof err) < 0) {
+			pp_warn("%s", err);
+			rc = -1;
+			e = EINVAL;
+		} else {
+			rc = pp_rg_save_text(r, 1);
+			e = errno;
+		}
 	} else {
 		rc = pp_registry_save(r);
 		e = errno;

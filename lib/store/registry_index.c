@@ -14,6 +14,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
+#include <stdint.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -70,13 +71,78 @@ ram_field(const struct jv *v, long long *out, int required)
 	return *out < 0 || *out > PP_RAM_MAX_MB ? -2 : 0;
 }
 
-int
-pp_rg_cmp_id(const void *a, const void *b)
+/* The first id (in order) that an earlier one equals, or NULL; ids[i]
+ * or, with ids NULL, nodes[i].id. A hash set (FNV-1a, open
+ * addressing): linear in n, where a sort was n log n comparisons of
+ * ids scattered in memory. */
+static const char *
+dup_of(const char *const *ids, const struct pp_node *nodes, size_t n)
 {
-	const struct pp_node *x = *(struct pp_node *const *)a;
-	const struct pp_node *y = *(struct pp_node *const *)b;
+	size_t cap = 16, mask;
+	const char **set, *dup = NULL;
 
-	return strcmp(x->id, y->id);
+	while (cap < 2 * n)
+		cap <<= 1;
+	mask = cap - 1;
+	set = pp_xcalloc(cap, sizeof *set);
+	for (size_t i = 0; i < n && !dup; i++) {
+		const char *id = ids ? ids[i] : nodes[i].id;
+		uint64_t h = 1469598103934665603ULL;
+		size_t j;
+
+		for (const unsigned char *p = (const unsigned char *)id; *p;
+		    p++)
+			h = (h ^ *p) * 1099511628211ULL;
+		for (j = (size_t)h & mask; set[j]; j = (j + 1) & mask)
+			if (!strcmp(set[j], id)) {
+				dup = id;
+				break;
+			}
+		set[j] = id;
+	}
+	free(set);
+	return dup;
+}
+
+const char *
+pp_rg_dup_id(const struct pp_node *nodes, size_t n)
+{
+	return dup_of(NULL, nodes, n);
+}
+
+int
+pp_rg_added_ok(const struct pp_registry *r, char *err, size_t errlen)
+{
+	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
+	const char **ids, *dup;
+	size_t n = 0;
+
+	if (!nadd)
+		return 0;
+	ids = pp_xcalloc(r->nnodes + nadd, sizeof *ids);
+	for (size_t i = 0; i < r->nnodes; i++)
+		if (!r->nodes[i].removed)
+			ids[n++] = r->nodes[i].id;
+	for (size_t i = 0; i < nadd; i++) {
+		json_object *id = NULL;
+
+		if (!json_object_object_get_ex(json_object_array_get_idx(
+		    r->added, i), "id", &id) || !json_object_is_type(id,
+		    json_type_string) || !*json_object_get_string(id)) {
+			snprintf(err, errlen, "registry '%s': a node added has "
+				"no id: not written", r->path ? r->path : "-");
+			free(ids);
+			return -1;
+		}
+		ids[n++] = json_object_get_string(id);
+	}
+	dup = dup_of(ids, NULL, n);
+	if (dup)
+		snprintf(err, errlen, "registry '%s': a node added as '%s' "
+			"is there already: not written", r->path ? r->path :
+			"-", dup);
+	free(ids);
+	return dup ? -1 : 0;
 }
 
 #define GET(o, k, v) do { \
@@ -386,7 +452,7 @@ index_all_as(struct rd *rd, struct jv *root, int fused, int nodes_rc,
 {
 	struct pp_registry *r = rd->r;
 	const char *name = r->path ? r->path : "-";
-	struct pp_node **byid;
+	const char *dup;
 	struct slots sl, nsl;
 	struct jv v, nodes, o;
 	struct it it;
@@ -438,21 +504,13 @@ indexed:
 		pp_rg_free_index(r);
 		return rc;
 	}
-	/* duplicate ids */
-	byid = pp_xcalloc(r->nnodes ? r->nnodes : 1, sizeof *byid);
-	for (size_t i = 0; i < r->nnodes; i++)
-		byid[i] = &r->nodes[i];
-	qsort(byid, r->nnodes, sizeof *byid, pp_rg_cmp_id);
-	for (size_t i = 1; i < r->nnodes; i++) {
-		if (!strcmp(byid[i]->id, byid[i - 1]->id)) {
-			pp_rg_bad(err, errlen, name, "node '%s': field 'id' is "
-				"duplicated", byid[i]->id);
-			free(byid);
-			pp_rg_free_index(r);
-			return -1;
-		}
+	dup = pp_rg_dup_id(r->nodes, r->nnodes);
+	if (dup) {
+		pp_rg_bad(err, errlen, name, "node '%s': field 'id' is "
+			"duplicated", dup);
+		pp_rg_free_index(r);
+		return -1;
 	}
-	free(byid);
 	return 0;
 }
 

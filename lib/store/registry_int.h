@@ -104,7 +104,13 @@ int pp_rg_it_next(struct rd *rd, struct it *it, struct jv *v,
 int pp_rg_lookup_jv(const struct jv *v, const char **names, int n);
 
 /* registry_index.c: the index of the text or the tree */
-int pp_rg_cmp_id(const void *a, const void *b);
+/* The first node id (in the nodes' order) that an earlier node has
+ * too, or NULL: a hash set of the ids, linear in n. */
+const char *pp_rg_dup_id(const struct pp_node *nodes, size_t n);
+/* 0 when every node added (pp_registry_nodes) has an id that no kept
+ * node and no other added one has; else -1 with the message in err.
+ * Asked before a write, so a bad addition leaves the file as it was. */
+int pp_rg_added_ok(const struct pp_registry *r, char *err, size_t errlen);
 int pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o,
 	size_t i, const char *name, char *err, size_t errlen);
 int pp_rg_index_text(struct pp_registry *r, char *err, size_t errlen);
