@@ -190,8 +190,8 @@ pp_history_rise(const struct pp_history *h, time_t now, long window)
 	return best;
 }
 
-/* 1 when f's points never fall by horizon: pp_forecast_value may then
- * search them. */
+/* 1 when f's points never fall by horizon: pp_forecast_first_over may
+ * then walk them once. */
 static int
 ascending(const struct pp_forecast *f)
 {

@@ -34,7 +34,8 @@ struct pp_forecast {
 	long rise_window_s;   /* the window it rose within */
 	int ascending;        /* at[] by horizon_s, never falling (set by
 			       * pp_forecast_builtin and _from_json; 0:
-			       * pp_forecast_value looks at every point) */
+			       * pp_forecast_first_over asks
+			       * pp_forecast_value at every step) */
 };
 
 /* Allocated RAM at time t, interpolated between the samples around it;

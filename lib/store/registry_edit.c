@@ -333,11 +333,18 @@ int
 pp_rg_save_text(struct pp_registry *r, int reindex)
 {
 	size_t nadd = r->added ? json_object_array_length(r->added) : 0;
-	struct span *sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
+	struct span *sp;
 	struct sink k = {0};
 	size_t len, maplen = 0;
-	char *text = NULL;
+	char *text = NULL, err[512];
 	int rc;
+
+	if (pp_rg_added_ok(r, err, sizeof err) < 0) {
+		pp_warn("%s", err);
+		errno = EINVAL;
+		return -1;
+	}
+	sp = pp_xcalloc(r->nnodes + nadd + 1, sizeof *sp);
 
 	/* written from the old text's pieces and the edited nodes': no
 	 * copy of the whole text is made to write it */

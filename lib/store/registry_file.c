@@ -787,13 +787,13 @@ pp_registry_save(struct pp_registry *r)
 		errno = EBADF;
 		return -1;
 	}
+	if (r->text)
+		return pp_rg_save_text(r, 1);
 	if (pp_rg_added_ok(r, err, sizeof err) < 0) {
 		pp_warn("%s", err);
 		errno = EINVAL;
 		return -1;
 	}
-	if (r->text)
-		return pp_rg_save_text(r, 1);
 	s = pp_registry_render(r, &len);
 	rc = pp_write_atomic(r->path, s, len, 0644);
 	free(s);
@@ -808,20 +808,13 @@ pp_registry_save(struct pp_registry *r)
 int
 pp_registry_commit(struct pp_registry *r)
 {
-	char err[512];
 	int rc, e;
 
 	if (r->text && !r->readonly && !r->pg) {
 		/* indexed from the splice: the next open of the same bytes
 		 * (pp-drain's next move) takes it from the cache */
-		if (pp_rg_added_ok(r, err, sizeof err) < 0) {
-			pp_warn("%s", err);
-			rc = -1;
-			e = EINVAL;
-		} else {
-			rc = pp_rg_save_text(r, 1);
-			e = errno;
-		}
+		rc = pp_rg_save_text(r, 1);
+		e = errno;
 	} else {
 		rc = pp_registry_save(r);
 		e = errno;

@@ -109,7 +109,8 @@ int pp_rg_lookup_jv(const struct jv *v, const char **names, int n);
 const char *pp_rg_dup_id(const struct pp_node *nodes, size_t n);
 /* 0 when every node added (pp_registry_nodes) has an id that no kept
  * node and no other added one has; else -1 with the message in err.
- * Asked before a write, so a bad addition leaves the file as it was. */
+ * Asked before a write (pp_rg_save_text, pp_registry_save), so a bad
+ * addition leaves the file as it was. */
 int pp_rg_added_ok(const struct pp_registry *r, char *err, size_t errlen);
 int pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o,
 	size_t i, const char *name, char *err, size_t errlen);
