@@ -5,12 +5,16 @@ usage: webhook.py MODE PORTFILE BODIES [IDLE]
 
 MODE ok answers 200, 500 answers 500, hang reads the request and never
 answers. Every request body is appended to BODIES as one line (before
-the answer, so a hanging request is recorded too). The chosen port is
+the answer, so a hanging request is recorded too). In hang mode, how
+long the client held each unanswered request open before it gave up
+(seconds, measured here, not by the client) is appended to BODIES.held
+as one line, or "idle" if the receiver gave up first. The chosen port is
 written to PORTFILE. The receiver exits after IDLE seconds without a
 request (default 30) or when its parent process goes away.
 """
 import http.server
 import os
+import select
 import sys
 import threading
 import time
@@ -31,7 +35,9 @@ class Handler(http.server.BaseHTTPRequestHandler):
         with lock, open(bodies, "a") as f:
             f.write(body.replace("\n", " ") + "\n")
         if mode == "hang":
-            stop.wait(idle)
+            held = self.hold(time.monotonic())
+            with lock, open(bodies + ".held", "a") as f:
+                f.write(held + "\n")
             return
         status = 500 if mode == "500" else 200
         self.send_response(status)
@@ -39,6 +45,22 @@ class Handler(http.server.BaseHTTPRequestHandler):
         self.send_header("Content-Length", "2")
         self.end_headers()
         self.wfile.write(b"ok")
+
+    def hold(self, since):
+        """Waits for the client to close the connection; returns how long
+        it took, or "idle" if the receiver stopped first."""
+        self.connection.setblocking(False)
+        while not stop.is_set():
+            r, _, _ = select.select([self.connection], [], [], 0.05)
+            if r:
+                try:
+                    if not self.connection.recv(1):
+                        return "%.3f" % (time.monotonic() - since)
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    return "%.3f" % (time.monotonic() - since)
+        return "idle"
 
     def log_message(self, *args):
         pass
