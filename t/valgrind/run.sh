@@ -8,8 +8,9 @@
 # fails when any report exists, whatever the test made of the status.
 # t/valgrind/skip names the tests or files that cannot run under
 # valgrind; t/valgrind/slow the files left out unless VG_SLOW=1 (see
-# there why). Files run one by one in VG_JOBS parallel shards, and
-# each file's wall time is printed, slowest first.
+# there why). Files run one by one in VG_JOBS parallel shards that
+# each take the next unclaimed file, and each file's wall time is
+# printed, slowest first.
 #   REAL_BUILD=build/plain VG_BUILD=build/valgrind sh t/valgrind/run.sh
 #   [bats files...]     (default: all of t/)
 set -u
@@ -43,21 +44,23 @@ if [ $# -eq 0 ]; then
 	done
 fi
 start=$(date +%s)
+# Each shard takes the next file nobody has claimed (mkdir is atomic),
+# largest files first, so one shard does not end up with the slow ones
+# while the other idles.
+mkdir -p "$vg/claim"
+order=$(ls -SL "$@")
 i=0
 pids=
 while [ $i -lt "$jobs" ]; do
 	(
-		n=0
-		for f in "$@"; do
-			if [ $((n % jobs)) -eq $i ]; then
-				t0=$(date +%s)
-				PATH="$vg/bin:$PATH" PP_BUILD=$vg PP_TOP=$top \
-				PP_VALGRIND_SKIP=$top/t/valgrind/skip \
-					bats --formatter tap "$f" \
-					> "$vg/tap/${f##*/}.tap" 2>&1
-				echo "$(($(date +%s) - t0)) $f" >> "$vg/times"
-			fi
-			n=$((n + 1))
+		for f in $order; do
+			mkdir "$vg/claim/${f##*/}" 2>/dev/null || continue
+			t0=$(date +%s)
+			PATH="$vg/bin:$PATH" PP_BUILD=$vg PP_TOP=$top \
+			PP_VALGRIND_SKIP=$top/t/valgrind/skip \
+				bats --formatter tap "$f" \
+				> "$vg/tap/${f##*/}.tap" 2>&1
+			echo "$(($(date +%s) - t0)) $f" >> "$vg/times"
 		done
 	) &
 	pids="$pids $!"
