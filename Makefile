@@ -102,10 +102,15 @@ check-slow: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
 	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
 
-bench: all
+# t/bench/rusage.c: GNU time's -f and -o to the microsecond
+$(BUILD)/bench/rusage: t/bench/rusage.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $<
+
+bench: all $(BUILD)/bench/rusage
 	PP_BUILD="$(abspath $(BUILD))" sh t/bench/run.sh
 
-bench-policy: all
+bench-policy: all $(BUILD)/bench/rusage
 	PP_BUILD="$(abspath $(BUILD))" sh t/bench/policy.sh
 
 demo: all

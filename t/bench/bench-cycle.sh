@@ -50,7 +50,7 @@ sed 's/down_threshold: 95/down_threshold: 10/' "$work/ppscale.yaml" \
 	> "$work/idle.yaml"
 export PP_CONFIG="$work/ppscale.yaml" PP_STATE_DIR="$work/state"
 
-# tcpu FILE: "CPU_S RSS_MB" of one GNU time record
+# tcpu FILE: "CPU_S RSS_MB" of one rusage record
 tcpu() { awk '{ printf "%.3f %d\n", $2 + $3, $1 / 1024 }' "$1"; }
 
 # one cycle on a fresh copy of registry $1 (with config $3, default

@@ -1,8 +1,9 @@
 # Shared by the benchmark scripts: median wall time and peak RSS of five
-# runs of a command, measured with GNU time.
+# runs of a command, measured with t/bench/rusage.c (GNU time's -f and -o,
+# to the microsecond rather than cut to hundredths; make bench builds it).
 BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/ppscale-bench}
 mkdir -p "$BENCH_DIR"
-TIME=/usr/bin/time
+TIME=${PP_BUILD:?}/bench/rusage
 
 # registry N C: path of a generated registry with N nodes, C containers
 registry() {

@@ -34,7 +34,8 @@ printf 'profile: seed\n' > "$tmp/seed.yaml"
 
 cpu() {
 	# CPU seconds (user + system) of one pp-sim run
-	/usr/bin/time -f '%U %S' -o "$tmp/time" "$SIM" -q --no-progress \
+	"$BUILD/bench/rusage" -f '%U %S' -o "$tmp/time" \
+		"$SIM" -q --no-progress \
 		--no-static "$@" > /dev/null
 	awk '{ printf "%.2f", $1 + $2 }' "$tmp/time"
 }
