@@ -70,8 +70,21 @@ node.removed"
 		< <(decision none 0)
 	assert_success
 	jq_is '.provision.servers[0] | .op + ":" + .status' forget:removed
-	assert_stderr_contains "is gone"
+	assert_stderr_contains "is gone: removing the node"
 	[[ $(reg '.nodes | length') == 1 ]]
+}
+
+@test "local: a dry run says it would remove a provisioning node whose server is gone, and keeps it" {
+	pp-provision --now 2026-11-27T10:00:00Z < <(decision scale_up 1) \
+		> /dev/null 2>&1
+	echo '{"version": 1, "next_id": 9, "servers": []}' > "$CLOUD"
+	run --separate-stderr pp-provision --dry-run \
+		--now 2026-11-27T10:01:00Z < <(decision none 0)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' forget:dry_run
+	assert_stderr_contains "is gone: would remove (dry run) the node"
+	refute_stderr_contains "removing"
+	[[ $(reg '.nodes | length') == 2 ]]
 }
 
 @test "counts the scaling action in the metrics textfile" {

@@ -363,8 +363,9 @@ found:
 				p[i].server_id, p[i].node, p[i].type, p[i].loc,
 				p[i].role);
 			pp_warn("node '%s' was provisioning but its server %s "
-				"is gone: removing the node", p[i].node,
-				p[i].server_id);
+				"is gone: %s the node", p[i].node,
+				p[i].server_id, x->dry_run ?
+				"would remove (dry run)" : "removing");
 			if (x->dry_run) {
 				pp_prov_add_str(e, "status", "dry_run");
 			} else if (pp_prov_reg_remove(x, p[i].node,
