@@ -253,3 +253,29 @@ same_both_ways() {
 	assert_output '{"version": 1}'
 	rm -rf "$shared"
 }
+
+@test "a document from another time than the clock is warned about, not refused" {
+	decide "$NOW" --dry-run
+	assert_success
+	local doc="$BATS_TEST_TMPDIR/doc.json" msg="the document was generated at $NOW"
+	# within 10 minutes: nothing to say
+	run --separate-stderr pp-decide --dry-run --now 2026-11-25T12:09:59Z < "$doc"
+	assert_success
+	refute_stderr_contains "$msg"
+	run --separate-stderr pp-decide --dry-run --now 2026-11-25T12:11:00Z < "$doc"
+	assert_success
+	jq_is .decision.dry_run true
+	assert_stderr_contains "$msg, 11m00s before this tool's clock (2026-11-25T12:11:00Z): its figures may no longer hold (pipe a fresh pp-fleetstats, or give --now $NOW to judge it at its own time)"
+	run --separate-stderr pp-decide --dry-run --now 2026-11-25T11:54:00Z < "$doc"
+	assert_success
+	assert_stderr_contains "$msg, 6m00s after this tool's clock (2026-11-25T11:54:00Z)"
+	run --separate-stderr pp-decide -q --dry-run --now 2026-11-27T12:00:00Z < "$doc"
+	assert_success
+	[ -z "$stderr" ]
+	# the other readers of the document say it too
+	for tool in pp-drain pp-provision; do
+		run --separate-stderr "$tool" --dry-run --now 2026-11-25T14:30:00Z < "$doc"
+		assert_success
+		assert_stderr_contains "$tool: $msg, 2h30m before"
+	done
+}

@@ -356,6 +356,20 @@ pp_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
+char *
+pp_format_duration(long long s, char *buf, size_t len)
+{
+	if (s < 0)
+		s = 0;
+	if (s >= 3600)
+		snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
+	else if (s >= 60)
+		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
+	else
+		snprintf(buf, len, "%llds", s);
+	return buf;
+}
+
 /* The last time formatted is kept: pp-sim stamps the same minute many
  * times a cycle. Not thread-safe; no tool has threads. */
 char *

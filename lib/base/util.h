@@ -64,6 +64,8 @@ char *pp_format_time(time_t t, char *buf, size_t len);
 #define PP_TIME_LEN 32
 /* "90", "90s", "5m", "2h", "1d" -> seconds; -1 when malformed. */
 long pp_parse_duration(const char *s);
+/* "1h05m", "4m30s", "45s" (a negative length reads as 0s). */
+char *pp_format_duration(long long s, char *buf, size_t len);
 
 /* Reads a whole file, refusing more than max bytes (errno EFBIG).
  * Returns NULL with errno set on failure; *len gets the size. */

@@ -9,6 +9,36 @@
 #include "base/util.h"
 #include "doc/doc.h"
 
+/* A document made at another time than the tool's clock: a snapshot
+ * saved and replayed by hand, or a --now far from it. Its figures may
+ * no longer hold, and windows, cooldowns and boot deadlines are judged
+ * by the clock: a node booting in the document is a failed boot six
+ * days later. Said on stderr, not refused: a dry run on an old
+ * snapshot is a fair question. */
+static void
+doc_age(json_object *doc)
+{
+	const char *s = pp_jstr(doc, "generated_at", NULL);
+	time_t gen, now = pp_now();
+	char g[PP_TIME_LEN], n[PP_TIME_LEN], d[32];
+
+	if (!s || pp_parse_time(s, &gen) < 0)
+		return;
+	pp_format_time(gen, g, sizeof g);
+	pp_format_time(now, n, sizeof n);
+	if (now - gen > PP_DOC_STALE_S)
+		pp_warn("the document was generated at %s, %s before this "
+			"tool's clock (%s): its figures may no longer hold "
+			"(pipe a fresh pp-fleetstats, or give --now %s to "
+			"judge it at its own time)", g,
+			pp_format_duration(now - gen, d, sizeof d), n, g);
+	else if (gen - now > PP_DOC_AHEAD_S)
+		pp_warn("the document was generated at %s, %s after this "
+			"tool's clock (%s): a clock set back, or --now "
+			"before the document's time?", g,
+			pp_format_duration(gen - now, d, sizeof d), n);
+}
+
 /* The checks every document passes, whichever way it was read. */
 static json_object *
 doc_check(json_object *doc, int empty, const char *err)
@@ -43,6 +73,7 @@ doc_check(json_object *doc, int empty, const char *err)
 		json_object_put(doc);
 		pp_die(PP_EXIT_USAGE, "%s", msg);
 	}
+	doc_age(doc);
 	return doc;
 }
 

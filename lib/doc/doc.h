@@ -11,6 +11,11 @@
 #define PP_DOC_VERSION 1
 /* Largest document accepted on stdin. */
 #define PP_DOC_MAX (64u * 1024 * 1024)
+/* A document generated more than this before the tool's clock, or
+ * more than PP_DOC_AHEAD_S after it, is warned about (pp-status's
+ * --max-age default is the same 10 minutes). */
+#define PP_DOC_STALE_S 600
+#define PP_DOC_AHEAD_S 300
 /* Reads the document from stdin and checks it: not empty, complete JSON,
  * an object, version not newer than ours. Dies with status 2 otherwise. */
 json_object *pp_doc_read(void);

@@ -111,8 +111,6 @@ window(const char *name, const char *what, time_t since, long secs,
 	return w;
 }
 
-static void fmt_dur(char *buf, size_t len, long long s);
-
 /* When an unneeded node goes: once held for `hold`, within the last
  * billing_window seconds of a paid hour (hourly from created). */
 static time_t
@@ -435,8 +433,8 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 			snprintf(msg, sizeof msg, "state directory '%s' holds "
 				"no state: no pipeline has run with it", dir);
 		} else if (last && max_age > 0 && gen && now - gen > max_age) {
-			fmt_dur(d1, sizeof d1, now - gen);
-			fmt_dur(d2, sizeof d2, max_age);
+			pp_format_duration(now - gen, d1, sizeof d1);
+			pp_format_duration(max_age, d2, sizeof d2);
 			snprintf(msg, sizeof msg, "the snapshot is %s old "
 				"(more than %s): is pp-fleetstats running?",
 				d1, d2);
@@ -451,20 +449,6 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	free(spath);
 	free(lpath);
 	return st;
-}
-
-/* "1h05m", "4m30s", "45s" */
-static void
-fmt_dur(char *buf, size_t len, long long s)
-{
-	if (s < 0)
-		s = 0;
-	if (s >= 3600)
-		snprintf(buf, len, "%lldh%02lldm", s / 3600, s % 3600 / 60);
-	else if (s >= 60)
-		snprintf(buf, len, "%lldm%02llds", s / 60, s % 60);
-	else
-		snprintf(buf, len, "%llds", s);
 }
 
 static const char *
@@ -483,7 +467,7 @@ window_text(char *buf, size_t len, json_object *w)
 	if (!w || !pp_jget(w, "since")) {
 		snprintf(buf, len, "-");
 	} else if (pp_jbool(w, "active", 0)) {
-		fmt_dur(d, sizeof d, pp_jint(w, "left_seconds", 0));
+		pp_format_duration(pp_jint(w, "left_seconds", 0), d, sizeof d);
 		snprintf(buf, len, "%s left", d);
 	} else {
 		snprintf(buf, len, "over");
@@ -500,7 +484,7 @@ print_window(FILE *f, json_object *w)
 		return;
 	}
 	if (pp_jbool(w, "active", 0)) {
-		fmt_dur(d, sizeof d, pp_jint(w, "left_seconds", 0));
+		pp_format_duration(pp_jint(w, "left_seconds", 0), d, sizeof d);
 		fprintf(f, "%s left", d);
 	} else {
 		fputs("over", f);
@@ -527,7 +511,7 @@ pp_status_print(FILE *f, json_object *st)
 		fprintf(f, "WARNING    %s\n", json_object_get_string(
 			json_object_array_get_idx(warn, i)));
 	if (fleet) {
-		fmt_dur(d, sizeof d, pp_jint(fleet, "age_seconds", 0));
+		pp_format_duration(pp_jint(fleet, "age_seconds", 0), d, sizeof d);
 		fprintf(f, "snapshot   %s (%s ago)\n",
 			str_or(fleet, "generated_at", "?"), d);
 		fprintf(f, "capacity   %.2f %%  (%lld of %lld MB allocated, "
@@ -605,7 +589,7 @@ pp_status_print(FILE *f, json_object *st)
 	for (size_t i = 0; win && i < json_object_array_length(win); i++) {
 		json_object *w = json_object_array_get_idx(win, i);
 
-		fmt_dur(d, sizeof d, pp_jint(w, "seconds", 0));
+		pp_format_duration(pp_jint(w, "seconds", 0), d, sizeof d);
 		fprintf(f, "%-24s %-10s ", pp_jstr(w, "name", "?"), d);
 		if (pp_jget(w, "since"))
 			fprintf(f, "since %s, ", pp_jstr(w, "since", "?"));
