@@ -28,6 +28,13 @@ history() {
 	done
 }
 
+@test "the sums pp-sim keeps between steps give the forecast and the windows of a walk, to the bit" {
+	run --separate-stderr "$PP_BUILD/unit/forecast" memo
+	assert_success
+	refute_output --partial FAIL
+	assert_output --regexp '^ok memo: 32000 forecasts, [0-9]+ from the sums$'
+}
+
 @test "under 24 hours of history there is no forecast, and it says so" {
 	run --separate-stderr "$PP_BUILD/unit/forecast" short
 	assert_success

@@ -122,6 +122,97 @@ correction(const struct pp_history *h, time_t now, long period, int *ok)
 	return k ? sum / (double)k : 0;
 }
 
+/* The difference the correction takes for sample i: its RAM less the
+ * profile's one period earlier, as correction() finds it. 0 when the
+ * sample has none to be compared with. */
+static int
+corr_term(const struct pp_history *h, size_t i, long period, double *term)
+{
+	time_t rt = h->s[i].t - period;
+	size_t j = first_at(h, rt);
+	double ref;
+
+	if (j >= h->n || j == 0 || h->s[0].t > rt)
+		return 0;
+	if (h->s[j].t == rt) {
+		ref = (double)h->s[j].allocated_mb;
+	} else {
+		const struct pp_sample *a = &h->s[j - 1], *b = &h->s[j];
+
+		if (b->t - a->t > MAX_GAP)
+			return 0;
+		ref = (double)a->allocated_mb + (double)(b->allocated_mb -
+			a->allocated_mb) * (double)(rt - a->t) /
+			(double)(b->t - a->t);
+	}
+	*term = (double)h->s[i].allocated_mb - ref;
+	return 1;
+}
+
+/* Differences under 2^40 MB, at most one a minute: the sum of an hour's
+ * stays far under 2^53, so it is exact in a double in any order. */
+#define WHOLE_MAX 1099511627776.0
+
+static void
+memo_count(const struct pp_history *h, size_t i, long period,
+	struct pp_corr_memo *m, int sign)
+{
+	double d;
+
+	if (!corr_term(h, i, period, &d))
+		return;
+	if (d > -WHOLE_MAX && d < WHOLE_MAX && d == (double)(long long)d)
+		m->sum += sign * (long long)d;
+	else if (sign > 0)
+		m->inexact++;
+	else
+		m->inexact--;
+	if (sign > 0)
+		m->k++;
+	else
+		m->k--;
+}
+
+/* correction(), kept up in m while the history only grows. */
+static double
+correction_memo(const struct pp_history *h, time_t now, long period,
+	int *ok, struct pp_corr_memo *m)
+{
+	time_t from = now - LEVEL_WINDOW;
+
+	if (!m->valid || m->gen != h->gen || m->period != period ||
+	    now < m->now || now - m->now >= LEVEL_WINDOW) {
+		m->sum = 0;
+		m->k = m->inexact = 0;
+		m->last_t = from;
+		for (size_t i = first_at(h, from + 1); i < h->n &&
+		    h->s[i].t <= now; i++) {
+			memo_count(h, i, period, m, 1);
+			m->last_t = h->s[i].t;
+		}
+	} else {
+		/* out: the samples counted that the hour has passed */
+		for (size_t i = first_at(h, m->now - LEVEL_WINDOW + 1);
+		    i < h->n && h->s[i].t <= from && h->s[i].t <= m->last_t;
+		    i++)
+			memo_count(h, i, period, m, -1);
+		/* in: the samples after the newest counted */
+		for (size_t i = first_at(h, (m->last_t > from ? m->last_t :
+		    from) + 1); i < h->n && h->s[i].t <= now; i++) {
+			memo_count(h, i, period, m, 1);
+			m->last_t = h->s[i].t;
+		}
+	}
+	m->valid = 1;
+	m->gen = h->gen;
+	m->period = period;
+	m->now = now;
+	if (m->inexact)
+		return correction(h, now, period, ok);
+	*ok = m->k > 0;
+	return m->k ? (double)m->sum / (double)m->k : 0;
+}
+
 /* The seasonal forecast at now + hz for one period, -1 if unavailable. */
 static double
 seasonal(const struct pp_history *h, time_t now, long hz, long period,
@@ -205,6 +296,14 @@ void
 pp_forecast_builtin(const struct pp_history *h, time_t now,
 	const long *horizons, size_t nh, struct pp_forecast *f)
 {
+	pp_forecast_builtin_memo(h, now, horizons, nh, f, NULL);
+}
+
+void
+pp_forecast_builtin_memo(const struct pp_history *h, time_t now,
+	const long *horizons, size_t nh, struct pp_forecast *f,
+	struct pp_forecast_memo *m)
+{
 	double cw = 0, cd = 0, span = 0;
 	int okw = 0, okd = 0;
 
@@ -223,8 +322,10 @@ pp_forecast_builtin(const struct pp_history *h, time_t now,
 		return;
 	}
 	if (span >= WEEK + LEVEL_WINDOW)
-		cw = correction(h, now, WEEK, &okw);
-	cd = correction(h, now, DAY, &okd);
+		cw = m ? correction_memo(h, now, WEEK, &okw, &m->weekly) :
+			correction(h, now, WEEK, &okw);
+	cd = m ? correction_memo(h, now, DAY, &okd, &m->daily) :
+		correction(h, now, DAY, &okd);
 	for (size_t i = 0; i < nh && f->n < PP_FORECAST_MAX; i++) {
 		double w = okw ? seasonal(h, now, horizons[i], WEEK, cw) : -1;
 		double d = okd ? seasonal(h, now, horizons[i], DAY, cd) : -1;

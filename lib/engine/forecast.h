@@ -58,6 +58,31 @@ double pp_history_rise(const struct pp_history *h, time_t now, long window);
 void pp_forecast_builtin(const struct pp_history *h, time_t now,
 	const long *horizons, size_t nh, struct pp_forecast *f);
 
+/* What the built-in forecast keeps between calls on a history that only
+ * grows (pp-sim's): the level corrections' sums over the last hour, so
+ * that a call a minute later adds the new sample's difference and drops
+ * the oldest instead of walking the hour again. The same forecast to
+ * the bit: the memo's sum is used only while every difference in it is
+ * a whole number of MB (then any order sums exactly, as the walk's
+ * double does); otherwise the hour is walked. Zero it before the first
+ * call. */
+struct pp_corr_memo {
+	int valid;
+	unsigned long gen;
+	long period;
+	time_t now, last_t;     /* the hour (now - 1 h, now]; its newest
+				 * sample */
+	long long sum;          /* of the whole differences */
+	size_t k, inexact;      /* differences counted; how many of them
+				 * are not whole */
+};
+struct pp_forecast_memo {
+	struct pp_corr_memo weekly, daily;
+};
+void pp_forecast_builtin_memo(const struct pp_history *h, time_t now,
+	const long *horizons, size_t nh, struct pp_forecast *f,
+	struct pp_forecast_memo *m);
+
 /* The forecast at any horizon: interpolated between the computed ones,
  * the nearest one beyond them. Returns -1 when there is no forecast. */
 double pp_forecast_value(const struct pp_forecast *f, long horizon_s);

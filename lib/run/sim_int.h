@@ -10,6 +10,7 @@
 
 #include "conf/catalog.h"
 #include "engine/engine.h"
+#include "engine/forecast.h"
 #include "store/history.h"
 #include "run/sim.h"
 
@@ -136,6 +137,10 @@ struct sim {
 	long long ded_mb;
 	struct platform p;
 	struct pp_history hist;
+	/* sums kept between steps: the forecast's level corrections and
+	 * the 24-hour window (the history only grows between prunes) */
+	struct pp_forecast_memo fmemo;
+	struct pp_window_memo w24memo;
 	json_object *state;
 	long serial;
 	/* costs */

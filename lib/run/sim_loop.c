@@ -337,7 +337,7 @@ history_figures(struct sim *S, time_t now, struct pp_history_figures *hf)
 	struct pp_window w1, w24;
 
 	pp_history_window(&S->hist, now, 3600, &w1);
-	pp_history_window(&S->hist, now, 86400, &w24);
+	pp_history_window_memo(&S->hist, now, 86400, &w24, &S->w24memo);
 	hf->present = 1;
 	hf->avg_1h_mb = w1.avg_mb;
 	hf->avg_24h_mb = w24.avg_mb;
@@ -465,7 +465,8 @@ pp_sim_main_run(struct sim *S)
 			struct pp_decision dec;
 			struct pp_forecast f;
 
-			pp_forecast_builtin(&S->hist, now, hz2, nh2, &f);
+			pp_forecast_builtin_memo(&S->hist, now, hz2, nh2, &f,
+				&S->fmemo);
 			/* the rise moves slowly: every 10 minutes, as
 			 * the history figures */
 			if (rise_w > 0 && now >= next_rise) {

@@ -46,12 +46,15 @@ pp_history_add(struct pp_history *h, const struct pp_sample *s)
 
 	/* the common case: a new sample after the last one */
 	if (h->n && s->t >= h->s[h->n - 1].t) {
-		if (same_minute(s->t, h->s[h->n - 1].t))
+		if (same_minute(s->t, h->s[h->n - 1].t)) {
 			h->s[h->n - 1] = *s;
-		else
+			h->gen++;
+		} else {
 			push(h, s);
+		}
 		return;
 	}
+	h->gen++;
 	while (lo < hi) {
 		size_t mid = (lo + hi) / 2;
 
@@ -79,6 +82,7 @@ pp_history_prune(struct pp_history *h, time_t now, long retention)
 	if (drop) {
 		memmove(h->s, h->s + drop, (h->n - drop) * sizeof *h->s);
 		h->n -= drop;
+		h->gen++;
 	}
 }
 
@@ -242,6 +246,86 @@ pp_history_window(const struct pp_history *h, time_t now, long secs,
 	}
 	if (w->samples)
 		w->avg_mb = sum / (double)w->samples;
+}
+
+/* First sample at or after t. */
+static size_t
+first_at(const struct pp_history *h, time_t t)
+{
+	size_t lo = 0, hi = h->n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (h->s[mid].t < t)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
+}
+
+/* The window's sum, count and peak from scratch into m. */
+static void
+window_fill(const struct pp_history *h, time_t now, long secs,
+	struct pp_window_memo *m)
+{
+	m->sum = m->peak = 0;
+	m->samples = 0;
+	m->last_t = now - secs;
+	for (size_t i = first_at(h, now - secs + 1); i < h->n &&
+	    h->s[i].t <= now; i++) {
+		m->sum += h->s[i].allocated_mb;
+		if (h->s[i].allocated_mb > m->peak)
+			m->peak = h->s[i].allocated_mb;
+		m->samples++;
+		m->last_t = h->s[i].t;
+	}
+}
+
+void
+pp_history_window_memo(const struct pp_history *h, time_t now, long secs,
+	struct pp_window *w, struct pp_window_memo *m)
+{
+	int repeak = 0;
+
+	if (!m->valid || m->gen != h->gen || m->secs != secs ||
+	    now < m->now || now - m->now >= secs) {
+		window_fill(h, now, secs, m);
+	} else {
+		/* out: the samples counted that the window has passed */
+		for (size_t i = first_at(h, m->now - secs + 1); i < h->n &&
+		    h->s[i].t <= now - secs && h->s[i].t <= m->last_t;
+		    i++) {
+			m->sum -= h->s[i].allocated_mb;
+			m->samples--;
+			if (h->s[i].allocated_mb >= m->peak)
+				repeak = 1;
+		}
+		/* in: the samples after the newest counted */
+		for (size_t i = first_at(h, (m->last_t > now - secs ?
+		    m->last_t : now - secs) + 1); i < h->n &&
+		    h->s[i].t <= now; i++) {
+			m->sum += h->s[i].allocated_mb;
+			if (h->s[i].allocated_mb > m->peak)
+				m->peak = h->s[i].allocated_mb;
+			m->samples++;
+			m->last_t = h->s[i].t;
+		}
+		if (repeak)
+			window_fill(h, now, secs, m);
+	}
+	m->valid = 1;
+	m->gen = h->gen;
+	m->secs = secs;
+	m->now = now;
+	memset(w, 0, sizeof *w);
+	w->samples = m->samples;
+	w->peak_mb = m->peak;
+	/* whole MB under 2^53 in all: the same double as
+	 * pp_history_window's sum in its order */
+	if (m->samples)
+		w->avg_mb = (double)m->sum / (double)m->samples;
 }
 
 json_object *

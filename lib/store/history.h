@@ -21,6 +21,10 @@ struct pp_sample {
 struct pp_history {
 	size_t n, cap;
 	struct pp_sample *s; /* sorted by time */
+	unsigned long gen;   /* bumped by every change but appending a
+			      * sample of a new minute: what a memo of
+			      * sums over it (pp_forecast_memo,
+			      * pp_window_memo) holds is void then */
 };
 
 struct pp_window {
@@ -42,6 +46,23 @@ void pp_history_add(struct pp_history *h, const struct pp_sample *s);
 void pp_history_prune(struct pp_history *h, time_t now, long retention);
 void pp_history_window(const struct pp_history *h, time_t now, long secs,
 	struct pp_window *w);
+
+/* The same window kept between calls on a history that only grows
+ * (pp-sim's): a call ten minutes later adds the new samples and drops
+ * the old ones instead of walking the day again. The same figures to
+ * the bit (the sum is of whole MB, exact in any order). Zero it
+ * before the first call. */
+struct pp_window_memo {
+	int valid;
+	unsigned long gen;
+	long secs;
+	time_t now, last_t;  /* the window (now - secs, now]; its newest
+			      * sample */
+	long long sum, peak;
+	size_t samples;
+};
+void pp_history_window_memo(const struct pp_history *h, time_t now,
+	long secs, struct pp_window *w, struct pp_window_memo *m);
 void pp_history_free(struct pp_history *h);
 /* The document's history section. */
 json_object *pp_history_json(const struct pp_history *h, time_t now);
