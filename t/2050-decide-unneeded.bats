@@ -24,6 +24,13 @@ fleet() {
 	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 1x1000
 }
 
+# edit_since JSON: the state's unneeded.unneeded_since set by hand
+edit_since() {
+	jq --argjson m "$1" '.decide.policies.unneeded.unneeded_since = $m' \
+		"$(state_file)" > "$BATS_TEST_TMPDIR/st" &&
+		cat "$BATS_TEST_TMPDIR/st" > "$(state_file)"
+}
+
 unneeded_reason() {
 	jq -r '.decision.evaluations[] | select(.policy == "unneeded") |
 		.reason' <<< "$output"
@@ -68,6 +75,42 @@ unneeded_reason() {
 	run jq -r '.decide.policies.unneeded.unneeded_since["cloud-a"]' \
 		"$(state_file)"
 	assert_output 2026-11-25T12:09:00Z
+}
+
+@test "the since-map keeps each unneeded node's time in pp-decide's spelling and forgets the rest" {
+	conf 10m 0
+	fleet 5
+	decide 2026-11-25T12:00:00Z
+	assert_success
+	# an operator's edit: the time spelled otherwise
+	edit_since '{"cloud-a": "2026-11-25T11:55:00+00:00"}'
+	decide 2026-11-25T12:01:00Z
+	jq_is .decision.action none
+	[[ $(unneeded_reason) == *"(240 s to go)"* ]] || fail "$(unneeded_reason)"
+	run jq -c .decide.policies.unneeded.unneeded_since "$(state_file)"
+	assert_output '{"cloud-a":"2026-11-25T11:55:00Z"}'
+	# a second 60 (the next minute), a small t, a NUL inside, a node
+	# that is gone
+	for m in '{"cloud-a": "2026-11-25T11:54:60Z"}' \
+	    '{"cloud-a": "2026-11-25t11:55:00Z"}' \
+	    '{"cloud-a": "2026-11-25T11:55:00Z\u0000x"}' \
+	    '{"cloud-a": "2026-11-25T11:55:00Z", "gone-1": "2026-11-25T11:00:00Z"}'; do
+		edit_since "$m"
+		decide 2026-11-25T12:02:00Z
+		run jq -c .decide.policies.unneeded.unneeded_since "$(state_file)"
+		assert_output '{"cloud-a":"2026-11-25T11:55:00Z"}'
+	done
+	# as pp-decide writes it, the map stays as it is cycle after cycle
+	decide 2026-11-25T12:03:00Z
+	run jq -c .decide.policies.unneeded.unneeded_since "$(state_file)"
+	assert_output '{"cloud-a":"2026-11-25T11:55:00Z"}'
+	decide 2026-11-25T12:05:00Z
+	jq_is .decision.action scale_down
+	# needed again: the map empties
+	fleet 7
+	decide 2026-11-25T12:06:00Z
+	run jq -c .decide.policies.unneeded.unneeded_since "$(state_file)"
+	assert_output '{}'
 }
 
 @test "the fleet just at the target keeps the node" {

@@ -412,7 +412,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	const struct pp_policy *pols[32];
 	json_object *mem[32];
 	struct pp_engine_ctx c = *ctx;
-	json_object *scratch = NULL;
+	json_object *scratch = NULL, *policies;
 	const struct pp_evaluation *up = NULL;
 	const struct pp_enode *dn;
 	long keep_spares = 0;
@@ -427,10 +427,11 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	n = pp_engine_policies(c.cfg, pols, 32);
 	d->eval = pp_xcalloc(n, sizeof *d->eval);
 	d->neval = n;
+	policies = pp_decide_mem_policies(decide_state);
 	for (size_t i = 0; i < n; i++) {
 		struct pp_evaluation *e = &d->eval[i];
-		json_object *mine = pp_decide_mem_policy(decide_state,
-			pols[i]->name, 0);
+		json_object *mine = pp_decide_mem_policy_in(policies,
+			pols[i]->name);
 		json_object *empty = NULL;
 
 		mem[i] = mine;

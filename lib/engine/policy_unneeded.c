@@ -223,6 +223,43 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	v->scratch = sc;
 }
 
+/* 1 when the since-map old is the one update() would build from sc:
+ * the unneeded nodes' ids in sc's order, each with a time as
+ * pp_jnew_time writes it (so the same text). */
+static int
+unchanged(json_object *old, const struct scanned *sc)
+{
+	struct json_object_iterator it, end;
+	size_t i = 0;
+
+	if (!old || !json_object_is_type(old, json_type_object))
+		return 0;
+	it = json_object_iter_begin(old);
+	end = json_object_iter_end(old);
+	for (;; json_object_iter_next(&it), i++) {
+		json_object *v;
+		const char *s;
+		time_t t;
+
+		while (i < sc->n && !sc->l[i].unneeded)
+			i++;
+		if (json_object_iter_equal(&it, &end))
+			return i == sc->n;
+		if (i == sc->n || strcmp(json_object_iter_peek_name(&it),
+		    sc->l[i].n->id))
+			return 0;
+		v = json_object_iter_peek_value(&it);
+		s = v && json_object_is_type(v, json_type_string) ?
+			json_object_get_string(v) : NULL;
+		/* "YYYY-MM-DDTHH:MM:SSZ" of a year from 1000 and a second
+		 * under 60, a time: pp_jnew_time writes it back the same */
+		if (!s || json_object_get_string_len(v) != 20 ||
+		    s[0] == '0' || s[10] != 'T' || s[17] > '5' ||
+		    s[19] != 'Z' || pp_parse_time(s, &t) < 0 || !t)
+			return 0;
+	}
+}
+
 /* Keeps each unneeded node's since-when; a node that is not unneeded
  * this cycle (or is gone) loses its entry. */
 static void
@@ -231,13 +268,19 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	const struct pp_decision_view *d)
 {
 	json_object *old = pp_jget(mine, "unneeded_since");
-	json_object *fresh = json_object_new_object();
+	json_object *fresh;
 	struct scanned *own = v->scratch ? NULL : scan(c);
 	const struct scanned *sc = own ? own : v->scratch;
 	const struct cand *l = sc->l;
 
 	(void)p;
 	(void)d;
+	if (unchanged(old, sc)) {
+		/* what it would be built anew, already: most cycles */
+		free(own);
+		return;
+	}
+	fresh = json_object_new_object();
 	for (size_t i = 0; i < sc->n; i++) {
 		time_t t;
 

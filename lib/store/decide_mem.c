@@ -64,6 +64,18 @@ pp_decide_mem_decisions(json_object *mem)
 }
 
 json_object *
+pp_decide_mem_policies(json_object *mem)
+{
+	return object_or_null(pp_jget(mem, "policies"));
+}
+
+json_object *
+pp_decide_mem_policy_in(json_object *policies, const char *name)
+{
+	return object_or_null(pp_jget(policies, name));
+}
+
+json_object *
 pp_decide_mem_policy(json_object *mem, const char *name, int create)
 {
 	if (create)
@@ -95,11 +107,18 @@ pp_decide_mem_recent(json_object *mem)
 void
 pp_decide_mem_count(json_object *mem)
 {
+	json_object *v = pp_jget(mem, "decisions");
 	long long n = pp_jint(mem, "decisions", 0);
 
 	/* a counter from the file: a huge one stays put, never wraps */
-	json_object_object_add(mem, "decisions", json_object_new_int64(
-		n < 0 ? 1 : n < LLONG_MAX ? n + 1 : n));
+	n = n < 0 ? 1 : n < LLONG_MAX ? n + 1 : n;
+	/* an integer is counted where it is (pp-sim counts every cycle:
+	 * no object made and freed for it) */
+	if (v && json_object_is_type(v, json_type_int))
+		json_object_set_int64(v, n);
+	else
+		json_object_object_add(mem, "decisions",
+			json_object_new_int64(n));
 }
 
 static json_object *

@@ -49,6 +49,12 @@ long long pp_decide_mem_decisions(json_object *mem);
  * absent. */
 json_object *pp_decide_mem_policy(json_object *mem, const char *name,
 	int create);
+/* The policies' objects, or NULL; one policy's in it, or NULL (the
+ * same as pp_decide_mem_policy's without create, one lookup less for a
+ * caller that asks for each policy). */
+json_object *pp_decide_mem_policies(json_object *mem);
+json_object *pp_decide_mem_policy_in(json_object *policies,
+	const char *name);
 /* When the policy acted last (its last_action_at); 0 if never. */
 time_t pp_decide_mem_policy_last(json_object *mem, const char *name);
 /* Whether the policy's last action (its object, from
