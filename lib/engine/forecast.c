@@ -35,23 +35,6 @@
 /* weight of the weekly forecast when both are available */
 #define WEEKLY_WEIGHT 1.0
 
-/* First sample at or after t. */
-static size_t
-first_at(const struct pp_history *h, time_t t)
-{
-	size_t lo = 0, hi = h->n;
-
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-
-		if (h->s[mid].t < t)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	return lo;
-}
-
 double
 pp_history_value_at(const struct pp_history *h, time_t t)
 {
@@ -60,7 +43,7 @@ pp_history_value_at(const struct pp_history *h, time_t t)
 
 	if (!h->n || t < h->s[0].t || t > h->s[h->n - 1].t)
 		return -1;
-	lo = first_at(h, t);
+	lo = pp_history_first_at(h, t);
 	b = &h->s[lo];
 	if (b->t == t)
 		return (double)b->allocated_mb;
@@ -82,20 +65,7 @@ correction(const struct pp_history *h, time_t now, long period, int *ok)
 
 	while (i > 0 && h->s[i - 1].t > now - LEVEL_WINDOW)
 		i--;
-	{
-		size_t lo = 0, hi = h->n;
-		time_t from = now - LEVEL_WINDOW - period;
-
-		while (lo < hi) {
-			size_t mid = lo + (hi - lo) / 2;
-
-			if (h->s[mid].t < from)
-				lo = mid + 1;
-			else
-				hi = mid;
-		}
-		j = lo;
-	}
+	j = pp_history_first_at(h, now - LEVEL_WINDOW - period);
 	for (; i < h->n && h->s[i].t <= now; i++) {
 		time_t rt = h->s[i].t - period;
 		double ref;
@@ -129,7 +99,7 @@ static int
 corr_term(const struct pp_history *h, size_t i, long period, double *term)
 {
 	time_t rt = h->s[i].t - period;
-	size_t j = first_at(h, rt);
+	size_t j = pp_history_first_at(h, rt);
 	double ref;
 
 	if (j >= h->n || j == 0 || h->s[0].t > rt)
@@ -185,20 +155,22 @@ correction_memo(const struct pp_history *h, time_t now, long period,
 		m->sum = 0;
 		m->k = m->inexact = 0;
 		m->last_t = from;
-		for (size_t i = first_at(h, from + 1); i < h->n &&
+		for (size_t i = pp_history_first_at(h, from + 1); i < h->n &&
 		    h->s[i].t <= now; i++) {
 			memo_count(h, i, period, m, 1);
 			m->last_t = h->s[i].t;
 		}
 	} else {
 		/* out: the samples counted that the hour has passed */
-		for (size_t i = first_at(h, m->now - LEVEL_WINDOW + 1);
-		    i < h->n && h->s[i].t <= from && h->s[i].t <= m->last_t;
+		size_t i = pp_history_first_at(h, m->now - LEVEL_WINDOW + 1);
+
+		for (; i < h->n && h->s[i].t <= from && h->s[i].t <= m->last_t;
 		    i++)
 			memo_count(h, i, period, m, -1);
 		/* in: the samples after the newest counted */
-		for (size_t i = first_at(h, (m->last_t > from ? m->last_t :
-		    from) + 1); i < h->n && h->s[i].t <= now; i++) {
+		for (i = pp_history_first_at(h, (m->last_t > from ?
+		    m->last_t : from) + 1); i < h->n && h->s[i].t <= now;
+		    i++) {
 			memo_count(h, i, period, m, 1);
 			m->last_t = h->s[i].t;
 		}
@@ -248,8 +220,8 @@ rise_in(const struct pp_history *h, time_t from, time_t to, long window)
 {
 	double best = 0;
 
-	for (size_t i = first_at(h, from); i < h->n && h->s[i].t <= to;
-	    i++) {
+	for (size_t i = pp_history_first_at(h, from); i < h->n &&
+	    h->s[i].t <= to; i++) {
 		for (size_t j = i + 1; j < h->n && h->s[j].t <= to &&
 		    h->s[j].t - h->s[i].t <= window; j++) {
 			double r = (double)(h->s[j].allocated_mb -

@@ -248,9 +248,8 @@ pp_history_window(const struct pp_history *h, time_t now, long secs,
 		w->avg_mb = sum / (double)w->samples;
 }
 
-/* First sample at or after t. */
-static size_t
-first_at(const struct pp_history *h, time_t t)
+size_t
+pp_history_first_at(const struct pp_history *h, time_t t)
 {
 	size_t lo = 0, hi = h->n;
 
@@ -265,6 +264,21 @@ first_at(const struct pp_history *h, time_t t)
 	return lo;
 }
 
+/* Counts into m the samples after `after` up to now. */
+static void
+window_take(const struct pp_history *h, time_t after, time_t now,
+	struct pp_window_memo *m)
+{
+	for (size_t i = pp_history_first_at(h, after + 1); i < h->n &&
+	    h->s[i].t <= now; i++) {
+		m->sum += h->s[i].allocated_mb;
+		if (h->s[i].allocated_mb > m->peak)
+			m->peak = h->s[i].allocated_mb;
+		m->samples++;
+		m->last_t = h->s[i].t;
+	}
+}
+
 /* The window's sum, count and peak from scratch into m. */
 static void
 window_fill(const struct pp_history *h, time_t now, long secs,
@@ -273,14 +287,7 @@ window_fill(const struct pp_history *h, time_t now, long secs,
 	m->sum = m->peak = 0;
 	m->samples = 0;
 	m->last_t = now - secs;
-	for (size_t i = first_at(h, now - secs + 1); i < h->n &&
-	    h->s[i].t <= now; i++) {
-		m->sum += h->s[i].allocated_mb;
-		if (h->s[i].allocated_mb > m->peak)
-			m->peak = h->s[i].allocated_mb;
-		m->samples++;
-		m->last_t = h->s[i].t;
-	}
+	window_take(h, now - secs, now, m);
 }
 
 void
@@ -294,24 +301,18 @@ pp_history_window_memo(const struct pp_history *h, time_t now, long secs,
 		window_fill(h, now, secs, m);
 	} else {
 		/* out: the samples counted that the window has passed */
-		for (size_t i = first_at(h, m->now - secs + 1); i < h->n &&
-		    h->s[i].t <= now - secs && h->s[i].t <= m->last_t;
-		    i++) {
+		size_t i = pp_history_first_at(h, m->now - secs + 1);
+
+		for (; i < h->n && h->s[i].t <= now - secs &&
+		    h->s[i].t <= m->last_t; i++) {
 			m->sum -= h->s[i].allocated_mb;
 			m->samples--;
 			if (h->s[i].allocated_mb >= m->peak)
 				repeak = 1;
 		}
 		/* in: the samples after the newest counted */
-		for (size_t i = first_at(h, (m->last_t > now - secs ?
-		    m->last_t : now - secs) + 1); i < h->n &&
-		    h->s[i].t <= now; i++) {
-			m->sum += h->s[i].allocated_mb;
-			if (h->s[i].allocated_mb > m->peak)
-				m->peak = h->s[i].allocated_mb;
-			m->samples++;
-			m->last_t = h->s[i].t;
-		}
+		window_take(h, m->last_t > now - secs ? m->last_t :
+			now - secs, now, m);
 		if (repeak)
 			window_fill(h, now, secs, m);
 	}

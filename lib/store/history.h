@@ -46,6 +46,8 @@ void pp_history_add(struct pp_history *h, const struct pp_sample *s);
 void pp_history_prune(struct pp_history *h, time_t now, long retention);
 void pp_history_window(const struct pp_history *h, time_t now, long secs,
 	struct pp_window *w);
+/* Index of the first sample at or after t (h->n when none). */
+size_t pp_history_first_at(const struct pp_history *h, time_t t);
 
 /* The same window kept between calls on a history that only grows
  * (pp-sim's): a call ten minutes later adds the new samples and drops

@@ -70,6 +70,105 @@ fill(struct pp_history *h, series f, long from, long to, long step)
 	}
 }
 
+/* One step of the memo case: the forecast and (every tenth step) the
+ * windows asked with and without the memos, compared to the bit. */
+static void
+memo_step(const struct pp_history *h, time_t now, int pass, int i,
+	struct pp_forecast_memo *fm, struct pp_window_memo wm[2])
+{
+	static const long hz3[] = {900, 3600, 7200};
+	struct pp_forecast a, b;
+
+	pp_forecast_builtin(h, now, hz3, 3, &a);
+	pp_forecast_builtin_memo(h, now, hz3, 3, &b, fm);
+	if (a.n != b.n || memcmp(a.at, b.at, a.n * sizeof a.at[0]) ||
+	    strcmp(a.method, b.method) || memcmp(&a.level_mb, &b.level_mb,
+	    sizeof a.level_mb)) {
+		printf("FAIL memo forecast, pass %d step %d: %zu/%zu points, "
+			"%.17g/%.17g at +15m\n", pass, i, a.n, b.n,
+			a.n ? a.at[0].allocated_mb : -1,
+			b.n ? b.at[0].allocated_mb : -1);
+		failed = 1;
+	}
+	for (int k = 0; k < 2 && i % 10 == 0; k++) {
+		long secs = k ? 3600 : DAY;
+		struct pp_window w1, w2;
+
+		pp_history_window(h, now, secs, &w1);
+		pp_history_window_memo(h, now, secs, &w2, &wm[k]);
+		if (w1.samples != w2.samples || w1.peak_mb != w2.peak_mb ||
+		    memcmp(&w1.avg_mb, &w2.avg_mb, sizeof w1.avg_mb)) {
+			printf("FAIL memo window %ld, pass %d step %d\n",
+				secs, pass, i);
+			failed = 1;
+		}
+	}
+}
+
+/* The sums kept between calls (pp-sim's) give the forecast and the
+ * windows of a walk to the bit: a history that grows a minute at a
+ * time for ten days, then one with gaps, odd seconds, replaced and
+ * late samples and prunes, asked at clocks that move on, stand still
+ * or go back. */
+static void
+memo(void)
+{
+	unsigned long long r = 0x9E3779B97F4A7C15ULL;
+	long calls = 0, summed = 0, odd = 0;
+
+	for (int pass = 0; pass < 2 && !failed; pass++) {
+		struct pp_history h;
+		struct pp_forecast_memo fm;
+		struct pp_window_memo wm[2];
+		time_t t = T0, now, at;
+
+		memset(&h, 0, sizeof h);
+		memset(&fm, 0, sizeof fm);
+		memset(wm, 0, sizeof wm);
+		for (int i = 0; i < 16000 && !failed; i++) {
+			long long v;
+
+			r ^= r << 13, r ^= r >> 7, r ^= r << 17;
+			v = 20000 + (long long)(r % 90000);
+			/* whole minutes mostly (whole differences), gaps
+			 * over an hour now and then; a prune, sometimes
+			 * into the day-old profile itself */
+			t += pass && r % 41 == 0 ? 3600 + 60 * (long)(r % 80)
+				: 60;
+			if (pass && r % 97 == 0)
+				pp_history_prune(&h, t, r % 2 ? 8 * DAY :
+					DAY + 1800);
+			/* a late sample, or one at an odd second
+			 * (interpolated differences a day on) */
+			at = !pass ? t : r % 53 == 0 ? t - (time_t)(r % 7200)
+				: r % 31 == 0 ? t + (time_t)(r % 59) : t;
+			pp_history_add(&h, &(struct pp_sample){at, v, 200000,
+				0});
+			now = pass && r % 7 == 0 ? t - (time_t)(r % 5000) : t;
+			memo_step(&h, now, pass, i, &fm, wm);
+			calls++;
+			if (fm.daily.valid && !fm.daily.inexact &&
+			    fm.daily.k > 0) {
+				summed++;
+				odd += pass;
+			}
+			/* after the memo counted it, a second sample in
+			 * the newest minute replaces it */
+			if (pass && r % 29 == 0)
+				pp_history_add(&h, &(struct pp_sample){t + 1 +
+					(time_t)(r % 50), v / 2, 200000, 0});
+		}
+		pp_history_free(&h);
+	}
+	/* the sums answered, not only the walk behind them */
+	if (summed < calls / 3 || odd < 1000) {
+		printf("FAIL memo: the sums answered %ld of %ld (%ld on the "
+			"odd history)\n", summed, calls, odd);
+		failed = 1;
+	}
+	printf("ok memo: %ld forecasts, %ld from the sums\n", calls, summed);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -227,107 +326,7 @@ main(int argc, char **argv)
 		}
 		printf("ok scan: %ld forecasts, %ld crossings\n", tries, found);
 	} else if (!strcmp(c, "memo")) {
-		/* the sums kept between calls (pp-sim's) give the forecast
-		 * and the windows of a walk to the bit: a history that
-		 * grows a minute at a time for ten days, then one with
-		 * odd seconds, gaps, replaced and late samples and prunes,
-		 * asked at clocks that move on, stand still or go back */
-		unsigned long long r = 0x9E3779B97F4A7C15ULL;
-		static const long hz3[] = {900, 3600, 7200};
-		struct pp_forecast_memo fm;
-		struct pp_window_memo wm, wm1;
-		long calls = 0, summed = 0, odd = 0;
-
-		for (int pass = 0; pass < 2 && !failed; pass++) {
-			time_t t = T0, now;
-
-			memset(&h, 0, sizeof h);
-			memset(&fm, 0, sizeof fm);
-			memset(&wm, 0, sizeof wm);
-			memset(&wm1, 0, sizeof wm1);
-			for (int i = 0; i < 16000 && !failed; i++) {
-				struct pp_forecast a, b;
-				struct pp_window w1, w2;
-				long long v;
-
-				r ^= r << 13, r ^= r >> 7, r ^= r << 17;
-				v = 20000 + (long long)(r % 90000);
-				if (!pass) {
-					t += 60;
-				} else {
-					/* whole minutes mostly (whole
-					 * differences), gaps over an hour
-					 * now and then */
-					t += r % 41 == 0 ? 3600 + 60 * (long)(r %
-						80) : 60;
-					/* a prune, sometimes into the
-					 * day-old profile itself */
-					if (r % 97 == 0)
-						pp_history_prune(&h, t, r % 2 ?
-							8 * DAY : DAY + 1800);
-				}
-				/* a late sample, or one at an odd second
-				 * (interpolated differences a day on) */
-				pp_history_add(&h, &(struct pp_sample){
-					pass && r % 53 == 0 ? t - (time_t)(r %
-					7200) : pass && r % 31 == 0 ? t +
-					(time_t)(r % 59) : t, v, 200000, 0});
-				now = t;
-				if (pass && r % 7 == 0)
-					now = t - (time_t)(r % 5000);
-				pp_forecast_builtin(&h, now, hz3, 3, &a);
-				pp_forecast_builtin_memo(&h, now, hz3, 3, &b, &fm);
-				calls++;
-				summed += fm.daily.valid && !fm.daily.inexact &&
-					fm.daily.k > 0;
-				odd += pass && fm.daily.valid &&
-					!fm.daily.inexact && fm.daily.k > 0;
-				if (a.n != b.n || memcmp(a.at, b.at, a.n *
-				    sizeof a.at[0]) || strcmp(a.method,
-				    b.method) || memcmp(&a.level_mb,
-				    &b.level_mb, sizeof a.level_mb)) {
-					printf("FAIL memo forecast, pass %d step "
-						"%d: %zu/%zu points, %.17g/%.17g "
-						"at +15m\n", pass, i, a.n, b.n,
-						a.n ? a.at[0].allocated_mb : -1,
-						b.n ? b.at[0].allocated_mb : -1);
-					failed = 1;
-				}
-				/* after the memo counted it, a second
-				 * sample in the newest minute replaces it */
-				if (pass && r % 29 == 0)
-					pp_history_add(&h, &(struct pp_sample){
-						t + 1 + (time_t)(r % 50), v / 2,
-						200000, 0});
-				if (i % 10)
-					continue;
-				for (int k = 0; k < 2; k++) {
-					long secs = k ? 3600 : DAY;
-
-					pp_history_window(&h, now, secs, &w1);
-					pp_history_window_memo(&h, now, secs, &w2,
-						k ? &wm1 : &wm);
-					if (w1.samples != w2.samples ||
-					    w1.peak_mb != w2.peak_mb ||
-					    memcmp(&w1.avg_mb, &w2.avg_mb,
-					    sizeof w1.avg_mb)) {
-						printf("FAIL memo window %ld, pass "
-							"%d step %d\n", secs, pass,
-							i);
-						failed = 1;
-					}
-				}
-			}
-			pp_history_free(&h);
-		}
-		/* the sums answered, not only the walk behind them */
-		if (summed < calls / 3 || odd < 1000) {
-			printf("FAIL memo: the sums answered %ld of %ld (%ld "
-				"on the odd history)\n", summed, calls, odd);
-			failed = 1;
-		}
-		printf("ok memo: %ld forecasts, %ld from the sums\n", calls,
-			summed);
+		memo();
 	} else {
 		fprintf(stderr, "usage: forecast sine|weekly|trend|short|gap|"
 			"rise|scan|memo\n");
