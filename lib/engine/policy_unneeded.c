@@ -276,7 +276,7 @@ update(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	(void)p;
 	(void)d;
 	if (unchanged(old, sc)) {
-		/* what it would be built anew, already: most cycles */
+		/* already what a rebuild would make: most cycles */
 		free(own);
 		return;
 	}

@@ -80,8 +80,7 @@ pp_decide_mem_policy(json_object *mem, const char *name, int create)
 {
 	if (create)
 		return section(section(mem, "policies"), name);
-	return object_or_null(pp_jget(object_or_null(pp_jget(mem,
-		"policies")), name));
+	return pp_decide_mem_policy_in(pp_decide_mem_policies(mem), name);
 }
 
 time_t

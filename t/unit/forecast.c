@@ -173,7 +173,7 @@ int
 main(int argc, char **argv)
 {
 	static const long hz[] = {3600, 7200};
-	struct pp_history h;
+	struct pp_history h = {0};
 	struct pp_forecast f;
 	const char *c = argc > 1 ? argv[1] : "";
 	long now;
