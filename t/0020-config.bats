@@ -40,7 +40,14 @@ setup() {
 		assert_output ""
 	done <<'ROWS'
 bogus: 1\n|line 1: unknown key 'bogus'
-policies:\n  reactive:\n    up_treshold: 80\n|line 3: unknown key 'policies.reactive.up_treshold'
+policies:\n  reactive:\n    up_treshold: 80\n|line 3: unknown key 'policies.reactive.up_treshold' (did you mean 'policies.reactive.up_threshold'?)
+policies:\n  headroom:\n    slot: 2\n|line 3: unknown key 'policies.headroom.slot' (did you mean 'policies.headroom.slots'?)
+polices:\n  reactive: {}\n|line 1: unknown key 'polices' (did you mean 'policies'?)
+max_cloud_nodes: 3\n|line 1: unknown key 'max_cloud_nodes' (did you mean 'limits.max_cloud_nodes'?)
+policies:\n  unneeded:\n    slots: 2\n|line 3: unknown key 'policies.unneeded.slots' (did you mean 'policies.headroom.slots'?)
+policies:\n  headroom:\n    lead_margin: 2048\n|line 3: unknown key 'policies.headroom.lead_margin' (did you mean 'policies.headroom.lead_margin_mb'?)
+policies:\n  spare:\n    schedule:\n      - {days: fri, spare: 2}\n|line 4: unknown key 'policies.spare.schedule.spare' (did you mean 'policies.spare.schedule.spares'?)
+cloud:\n  catalog:\n    - {name: x1, memory: 4, hourly_eur: 1}\n|line 3: unknown key 'cloud.catalog.memory' (did you mean 'cloud.catalog.memory_gb'?)
 policies:\n  reactive:\n    up_threshold: high\n|line 3: 'policies.reactive.up_threshold' must be a number, not 'high'
 policies:\n  reactive:\n    up_threshold: "85"\n|line 3: 'policies.reactive.up_threshold' must be a number, not a quoted string
 policies:\n  reactive:\n    enabled: maybe\n|line 3: 'policies.reactive.enabled' must be true or false
@@ -54,6 +61,23 @@ policies:\n  spare:\n    schedule:\n      - {days: fri, hours: 20-18, spares: 2}
 profile: turbo\n|line 1: 'profile' must be default or seed, not 'turbo'
 a: [\n|line 2:
 - 1\n- 2\n|line 1: the top level must be a mapping of keys
+ROWS
+}
+
+# A key near none, or as near two as one, or a name several sections
+# share, is named without a guess.
+@test "an unknown key with no one key it could mean gets no suggestion" {
+	while IFS='|' read -r yaml msg; do
+		printf -- "$yaml" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "config '$PP_CONFIG' $msg"
+		refute_stderr_contains "did you mean"
+	done <<'ROWS'
+bogus: 1\n|line 1: unknown key 'bogus'
+limits:\n  m_cloud_nodes: 3\n|line 2: unknown key 'limits.m_cloud_nodes'
+enabled: true\n|line 1: unknown key 'enabled'
+policies:\n  reactive:\n    down: 30\n|line 3: unknown key 'policies.reactive.down'
 ROWS
 }
 

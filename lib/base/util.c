@@ -916,3 +916,67 @@ pp_no_core_dumps(void)
 		pp_debug("cannot mark the process not dumpable:");
 #endif
 }
+
+/* Optimal string alignment distance, bounded: anything over max reads
+ * as max + 1 (keys are short, so the table fits on the stack). */
+static size_t
+edit_distance(const char *a, const char *b, size_t max)
+{
+	enum { W = 64 };
+	size_t la = strlen(a), lb = strlen(b);
+	size_t d[W + 1][W + 1];
+
+	if (la > W || lb > W || (la > lb ? la - lb : lb - la) > max)
+		return max + 1;
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t j = 1; j <= lb; j++) {
+			size_t v = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+
+			if (d[i - 1][j] + 1 < v)
+				v = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < v)
+				v = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < v)
+				v = d[i - 2][j - 2] + 1;
+			d[i][j] = v;
+		}
+	return d[la][lb] > max ? max + 1 : d[la][lb];
+}
+
+const char *
+pp_nearest(const char *word, const char *const *cands, size_t n)
+{
+	size_t len = strlen(word);
+	size_t max = len <= 4 ? 1 : len <= 8 ? 2 : 3, best = max + 1;
+	const char *found = NULL;
+	int tie = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		size_t d = edit_distance(word, cands[i], max);
+
+		if (d < best) {
+			best = d;
+			found = cands[i];
+			tie = 0;
+		} else if (d == best && found && strcmp(found, cands[i])) {
+			tie = 1;
+		}
+	}
+	if (best <= max)
+		return tie ? NULL : found;
+	/* or the word with a unit or a qualifier after it: memory for
+	 * memory_gb, when only one candidate reads so */
+	found = NULL;
+	for (size_t i = 0; i < n; i++)
+		if (!strncmp(cands[i], word, len) && cands[i][len] == '_') {
+			if (found && strcmp(found, cands[i]))
+				return NULL;
+			found = cands[i];
+		}
+	return found;
+}

@@ -67,6 +67,14 @@ long pp_parse_duration(const char *s);
 /* "1h05m", "4m30s", "45s" (a negative length reads as 0s). */
 char *pp_format_duration(long long s, char *buf, size_t len);
 
+/* The one of the n candidates nearest to word by edit distance
+ * (insert, delete, replace, or swap two neighbours: one step each), if
+ * it is near enough to be a typo of it: at most 1 step for a word of up
+ * to 4 characters, 2 up to 8, 3 beyond; or else the one candidate that
+ * is the word and a suffix after '_' (memory, memory_gb). NULL when none
+ * is, or when two are equally near. */
+const char *pp_nearest(const char *word, const char *const *cands, size_t n);
+
 /* Reads a whole file, refusing more than max bytes (errno EFBIG).
  * Returns NULL with errno set on failure; *len gets the size. */
 char *pp_read_file(const char *path, size_t max, size_t *len);

@@ -25,6 +25,54 @@
 #define catalog_free(c) pp_conf_catalog_free(c)
 #define free_field(c, k) pp_conf_free_field(c, k)
 
+/* "unknown key 'a.b'", and the key meant when it is near one: a
+ * sibling a typo away, or else the one key of that name elsewhere
+ * (`max_cloud_nodes` at the top level is `limits.max_cloud_nodes`).
+ * fixed: the keys the place allows when the schema does not list
+ * them (a schedule row, a catalog entry); NULL: the schema's. */
+static int
+unknown_key(struct pp_conf_ctx *x, const yaml_node_t *kn, const char *path,
+	const char *const *fixed, size_t nfixed)
+{
+	const struct pp_conf_schema *sc = x->c->schema;
+	const char *dot = strrchr(path, '.');
+	const char *word = dot ? dot + 1 : path;
+	size_t plen = dot ? (size_t)(dot - path) : 0, n = 0;
+	const char **cands = NULL, *near, *elsewhere = NULL;
+	int many = 0;
+
+	if (fixed) {
+		near = pp_nearest(word, fixed, nfixed);
+		if (near)
+			return fail(x, kn, "unknown key '%s' (did you mean "
+				"'%.*s%s%s'?)", path, (int)plen, path,
+				dot ? "." : "", near);
+		return fail(x, kn, "unknown key '%s'", path);
+	}
+	cands = pp_xcalloc(sc->n ? sc->n : 1, sizeof *cands);
+	for (size_t i = 0; i < sc->n; i++) {
+		const char *p = sc->v[i].path;
+		const char *last = strrchr(p, '.');
+		size_t pl = last ? (size_t)(last - p) : 0;
+
+		last = last ? last + 1 : p;
+		if (pl == plen && !strncmp(p, path, plen))
+			cands[n++] = last;
+		else if (!strcmp(last, word))
+			many += elsewhere ? 1 : 0, elsewhere = p;
+	}
+	near = pp_nearest(word, cands, n);
+	free(cands);
+	if (near)
+		return fail(x, kn, "unknown key '%s' (did you mean "
+			"'%.*s%s%s'?)", path, (int)plen, path, dot ? "." : "",
+			near);
+	if (elsewhere && !many)
+		return fail(x, kn, "unknown key '%s' (did you mean '%s'?)",
+			path, elsewhere);
+	return fail(x, kn, "unknown key '%s'", path);
+}
+
 int
 pp_conf_fail(struct pp_conf_ctx *x, const yaml_node_t *n, const char *fmt, ...)
 {
@@ -160,8 +208,13 @@ load_schedule(struct pp_conf_ctx *x, const yaml_node_t *n, const char *path,
 						"be a non-negative integer",
 						path);
 			} else {
-				return fail(x, kn, "unknown key '%s.%s'", path,
-					kk);
+				static const char *const row[] = {"days",
+					"hours", "spares"};
+				char full[256];
+
+				snprintf(full, sizeof full, "%s.%s", path, kk);
+				return unknown_key(x, kn, full, row,
+					sizeof row / sizeof row[0]);
 			}
 		}
 		if (!r.days)
@@ -244,8 +297,15 @@ load_catalog(struct pp_conf_ctx *x, const yaml_node_t *n, const char *path)
 					bad = fail(x, vn, "'%s.deprecated' "
 						"must be true or false", path);
 			} else {
-				bad = fail(x, kn, "unknown key '%s.%s'", path,
-					kk);
+				static const char *const entry[] = {"name",
+					"architecture", "cores", "memory_gb",
+					"hourly_eur", "monthly_eur",
+					"deprecated", "locations"};
+				char full[256];
+
+				snprintf(full, sizeof full, "%s.%s", path, kk);
+				bad = unknown_key(x, kn, full, entry,
+					sizeof entry / sizeof entry[0]);
 			}
 		}
 		if (!bad && (!t.name || t.memory_gb < 0 || t.hourly_eur < 0))
@@ -362,7 +422,7 @@ pp_conf_walk(struct pp_conf_ctx *x, const yaml_node_t *map, const char *prefix)
 			*prefix ? "." : "", scalar(kn));
 		k = pp_conf_find(x->c->schema, path);
 		if (!k)
-			return fail(x, kn, "unknown key '%s'", path);
+			return unknown_key(x, kn, path, NULL, 0);
 		i = (size_t)(k - x->c->schema->v);
 		if (x->set[i])
 			return fail(x, kn, "duplicate key '%s'", path);
