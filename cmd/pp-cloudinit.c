@@ -66,7 +66,7 @@ main(int argc, char **argv)
 			output = optarg;
 			break;
 		default:
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 		}
 	}
 	pp_no_operands(argc, argv, usage);

@@ -39,7 +39,7 @@ main(int argc, char **argv)
 	pp_setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, PP_TEXT_SHORTOPTS, longopts, NULL)) != -1)
 		if (!pp_common_opt(c, optarg, usage))
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 	if (optind >= argc) {
 		pp_warn("a command is required: check");
 		pp_usage_error(usage);

@@ -54,7 +54,7 @@ main(int argc, char **argv)
 		if (c == PP_OPT_STATE_DIR)
 			state_dir = optarg;
 		else
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 	}
 	if (optind >= argc) {
 		pp_warn("a command to run is required");

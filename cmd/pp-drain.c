@@ -118,7 +118,7 @@ main(int argc, char **argv)
 					"expected seconds above 0", optarg);
 			break;
 		default:
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 		}
 	}
 	pp_no_operands(argc, argv, usage);

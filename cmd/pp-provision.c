@@ -101,7 +101,7 @@ main(int argc, char **argv)
 			o.state_dir = optarg;
 			break;
 		default:
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 		}
 	}
 	pp_no_operands(argc, argv, usage);

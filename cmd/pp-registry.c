@@ -102,7 +102,7 @@ main(int argc, char **argv)
 			e.ram_mb = number("--ram", optarg, PP_RAM_MAX_MB);
 			break;
 		default:
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 		}
 	}
 	if (optind >= argc) {

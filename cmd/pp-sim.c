@@ -209,7 +209,7 @@ main(int argc, char **argv)
 					"percent from 10 to 100, not '%s'", optarg);
 			break;
 		default:
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 		}
 	}
 	if (optind != argc - 1) {

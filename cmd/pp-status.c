@@ -85,7 +85,7 @@ main(int argc, char **argv)
 					"expected 0 to 1000", optarg);
 			break;
 		default:
-			pp_usage_error(usage);
+			pp_bad_option(usage, argv, longopts);
 		}
 	}
 	pp_no_operands(argc, argv, usage);

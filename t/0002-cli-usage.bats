@@ -24,6 +24,32 @@ setup() {
 	done
 }
 
+@test "a long option a typo away from a real one is named, in every tool" {
+	local t
+	for t in $TOOLS; do
+		run --separate-stderr "$t" --confg x.yaml </dev/null
+		assert_failure 2
+		assert_stderr_contains "$t: unrecognized option '--confg'"
+		assert_stderr_contains "$t: did you mean '--config'?"
+		assert_stderr_contains "usage: $t"
+	done
+	run --separate-stderr pp-sim --cycel=2m trace.csv
+	assert_failure 2
+	assert_stderr_contains "pp-sim: did you mean '--cycle'?"
+	run --separate-stderr pp-decide --dryrun </dev/null
+	assert_failure 2
+	assert_stderr_contains "pp-decide: did you mean '--dry-run'?"
+	# a known option without its value is not a typo, and a far one
+	# gets no guess
+	run --separate-stderr pp-sim --cycle
+	assert_failure 2
+	assert_stderr_contains "option '--cycle' requires an argument"
+	refute_stderr_contains "did you mean"
+	run --separate-stderr pp-status --bogus
+	assert_failure 2
+	refute_stderr_contains "did you mean"
+}
+
 @test "--help to a full disk exits non-zero" {
 	[[ -w /dev/full ]] || fail "no /dev/full"
 	local t

@@ -90,6 +90,33 @@ pp_usage_error(void (*usage)(int))
 	exit(PP_EXIT_USAGE);
 }
 
+_Noreturn void
+pp_bad_option(void (*usage)(int), char **argv, const struct option *longopts)
+{
+	const char *bad = optind > 0 ? argv[optind - 1] : NULL;
+	const char *cands[64], *near;
+	char word[64];
+	size_t n = 0, len;
+
+	/* a long option getopt did not know: "--name" or "--name=value"
+	 * (a known one that lacks its value is not a typo) */
+	if (bad && !strncmp(bad, "--", 2) && (len = strcspn(bad + 2, "=")) &&
+	    len < sizeof word) {
+		memcpy(word, bad + 2, len);
+		word[len] = '\0';
+		for (; longopts[n].name && n < 64; n++) {
+			cands[n] = longopts[n].name;
+			if (!strcmp(cands[n], word))
+				break;
+		}
+		near = !longopts[n].name ? pp_nearest(word, cands, n) : NULL;
+		if (near)
+			fprintf(stderr, "%s: did you mean '--%s'?\n",
+				pp_progname, near);
+	}
+	pp_usage_error(usage);
+}
+
 void
 pp_no_operands(int argc, char **argv, void (*usage)(int))
 {

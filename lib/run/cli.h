@@ -86,5 +86,9 @@ int pp_pretty(void);
 void pp_no_operands(int argc, char **argv, void (*usage)(int));
 /* Reports an unexpected operand or a getopt error and exits 2. */
 _Noreturn void pp_usage_error(void (*usage)(int));
+/* The same for the option getopt_long has just refused (it said which):
+ * a long option a typo away from one of longopts is named first. */
+_Noreturn void pp_bad_option(void (*usage)(int), char **argv,
+	const struct option *longopts);
 
 #endif
