@@ -98,9 +98,12 @@ pp_bad_option(void (*usage)(int), char **argv, const struct option *longopts)
 	char word[64];
 	size_t n = 0, len;
 
-	/* a long option getopt did not know: "--name" or "--name=value"
-	 * (a known one that lacks its value is not a typo) */
-	if (bad && !strncmp(bad, "--", 2) && (len = strcspn(bad + 2, "=")) &&
+	/* a long option getopt did not know (optopt 0; a short one sets
+	 * it, and then argv[optind - 1] may be an earlier argument):
+	 * "--name" or "--name=value" (a known one that lacks its value
+	 * is not a typo) */
+	if (bad && !optopt && !strncmp(bad, "--", 2) &&
+	    (len = strcspn(bad + 2, "=")) &&
 	    len < sizeof word) {
 		memcpy(word, bad + 2, len);
 		word[len] = '\0';
