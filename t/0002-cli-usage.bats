@@ -48,6 +48,12 @@ setup() {
 	run --separate-stderr pp-status --bogus
 	assert_failure 2
 	refute_stderr_contains "did you mean"
+	# a bad short option after a long-looking value: the error is -Z,
+	# not the value --confx
+	run --separate-stderr pp-sim -c --confx -Zq trace.csv
+	assert_failure 2
+	assert_stderr_contains "invalid option -- 'Z'"
+	refute_stderr_contains "did you mean"
 }
 
 @test "--help to a full disk exits non-zero" {
