@@ -37,32 +37,33 @@ unknown_key(struct pp_conf_ctx *x, const yaml_node_t *kn, const char *path,
 	const struct pp_conf_schema *sc = x->c->schema;
 	const char *dot = strrchr(path, '.');
 	const char *word = dot ? dot + 1 : path;
-	size_t plen = dot ? (size_t)(dot - path) : 0, n = 0;
-	const char **cands = NULL, *near, *elsewhere = NULL;
+	size_t plen = dot ? (size_t)(dot - path) : 0;
+	const char *near, *elsewhere = NULL;
 	int many = 0;
 
 	if (fixed) {
 		near = pp_nearest(word, fixed, nfixed);
-		if (near)
-			return fail(x, kn, "unknown key '%s' (did you mean "
-				"'%.*s%s%s'?)", path, (int)plen, path,
-				dot ? "." : "", near);
-		return fail(x, kn, "unknown key '%s'", path);
-	}
-	cands = pp_xcalloc(sc->n ? sc->n : 1, sizeof *cands);
-	for (size_t i = 0; i < sc->n; i++) {
-		const char *p = sc->v[i].path;
-		const char *last = strrchr(p, '.');
-		size_t pl = last ? (size_t)(last - p) : 0;
+	} else {
+		const char **cands = pp_xcalloc(sc->n ? sc->n : 1,
+			sizeof *cands);
+		size_t n = 0;
 
-		last = last ? last + 1 : p;
-		if (pl == plen && !strncmp(p, path, plen))
-			cands[n++] = last;
-		else if (!strcmp(last, word))
-			many += elsewhere ? 1 : 0, elsewhere = p;
+		for (size_t i = 0; i < sc->n; i++) {
+			const char *p = sc->v[i].path;
+			const char *last = strrchr(p, '.');
+			size_t pl = last ? (size_t)(last - p) : 0;
+
+			last = last ? last + 1 : p;
+			if (pl == plen && !strncmp(p, path, plen)) {
+				cands[n++] = last;
+			} else if (!strcmp(last, word)) {
+				many += elsewhere != NULL;
+				elsewhere = p;
+			}
+		}
+		near = pp_nearest(word, cands, n);
+		free(cands);
 	}
-	near = pp_nearest(word, cands, n);
-	free(cands);
 	if (near)
 		return fail(x, kn, "unknown key '%s' (did you mean "
 			"'%.*s%s%s'?)", path, (int)plen, path, dot ? "." : "",
