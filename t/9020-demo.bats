@@ -51,6 +51,65 @@ demo_state() {
 	[[ $(files_sum "$TOP"/share/examples/*) == "$before" ]]
 }
 
+# The README's `make demo` block, normalised: random server names and
+# the scratch directory vary from run to run.
+demo_norm() {
+	sed -E -e 's/pp-[a-z0-9]{6}\b/pp-NAME/g' \
+		-e 's#[^ (]*/ppscale-demo\.[A-Za-z0-9]{6}#STATE#g'
+}
+
+# line_matches WANT GOT: WANT is GOT, where each "..." in WANT stands
+# for any text
+line_matches() {
+	local want=$1 rest=$2 piece first=1
+	while [[ $want == *...* ]]; do
+		piece=${want%%...*}
+		want=${want#*...}
+		if [[ $first ]]; then
+			[[ $rest == "$piece"* ]] || return 1
+			rest=${rest#"$piece"}
+			first=
+		else
+			[[ $rest == *"$piece"* ]] || return 1
+			rest=${rest#*"$piece"}
+		fi
+	done
+	if [[ $first ]]; then
+		[[ $rest == "$want" ]]
+	else
+		[[ $rest == *"$want" ]]
+	fi
+}
+
+@test "the README's make demo output is what the demo prints, stderr included" {
+	local -a want got
+	mapfile -t want < <(awk '/^\$ make demo$/ { on = 1; next }
+		on && /^```/ { exit } on' "$TOP/README.md" | demo_norm)
+	(( ${#want[@]} > 10 ))
+	run env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
+	assert_success
+	mapfile -t got < <(printf '%s\n' "$output" | demo_norm)
+	# the README's first line is looked for; each line after it is the
+	# demo's next line, except after a line "..." (some lines left out)
+	local i=0 w search=1
+	for w in "${want[@]}"; do
+		if [[ $w == ... ]]; then
+			search=1
+			continue
+		fi
+		while (( i < ${#got[@]} )); do
+			line_matches "$w" "${got[i]}" && break
+			if [[ ! $search ]]; then
+				fail "README: '$w'"$'\n'"demo:   '${got[i]}'"
+			fi
+			i=$((i + 1))
+		done
+		(( i < ${#got[@]} )) || fail "README line not printed by the demo: '$w'"
+		i=$((i + 1))
+		search=
+	done
+}
+
 @test "the demo on a quiet Wednesday: the first cycle decides nothing, the rush is met by the headroom, and it says so" {
 	PP_DEMO_NOW=2026-11-25T10:00:00Z run --separate-stderr \
 		env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"

@@ -29,8 +29,26 @@ state=$(mktemp -d "${TMPDIR:-/tmp}/ppscale-demo.XXXXXX")
 export PP_STATE_DIR="$state" PP_CONFIG="$state/ppscale.yaml"
 export PP_SHARE_DIR="$top/share"
 unset HCLOUD_TOKEN HCLOUD_ENDPOINT
-cp "$top/share/examples/registry.json" "$state/registry.json"
-cp "$top/share/examples/cloud.json" "$state/cloud.json"
+now=${PP_DEMO_NOW:-2026-11-27T18:00:00Z}
+# the second cycle, two minutes later
+later=$(date -u -d "$now + 2 minutes" +%Y-%m-%dT%H:%M:%SZ)
+rush_gb=${PP_DEMO_RUSH_GB:-64}
+# The example fleet's booting node was created by "an earlier cycle":
+# two minutes before the clock, its server ready 90 s later, as the
+# local provider boots. Left at the example's morning time it would be
+# hours past cloud.join_timeout on an evening clock: no pending
+# capacity, not a node booting.
+created=$(date -u -d "$now - 2 minutes" +%Y-%m-%dT%H:%M:%SZ)
+ready=$(date -u -d "$now - 30 seconds" +%Y-%m-%dT%H:%M:%SZ)
+jq --arg c "$created" '(.nodes[] | select(.status == "provisioning" and
+	.cloud != null) | .cloud.created_at) = $c' \
+	"$top/share/examples/registry.json" > "$state/registry.json"
+booting=$(jq -c '[.nodes[] | select(.status == "provisioning" and
+	.cloud != null) | .cloud.server_id]' "$state/registry.json")
+jq --arg c "$created" --arg r "$ready" --argjson ids "$booting" \
+	'(.servers[] | select(.id as $i | $ids | index($i))) |=
+	(.created = $c | .ready_at = $r)' \
+	"$top/share/examples/cloud.json" > "$state/cloud.json"
 # a join token for the new servers' cloud-init (a real one comes from
 # the conductor)
 (umask 077 && echo "demo-join-token" > "$state/join.token")
@@ -38,10 +56,6 @@ cp "$top/share/examples/cloud.json" "$state/cloud.json"
 sed -e "s|^state_dir:.*|state_dir: $state|" \
 	-e "s|^  # join_token_file:.*|  join_token_file: $state/join.token|" \
 	"$top/share/examples/ppscale.yaml.example" > "$PP_CONFIG"
-now=${PP_DEMO_NOW:-2026-11-27T18:00:00Z}
-# the second cycle, two minutes later
-later=$(date -u -d "$now + 2 minutes" +%Y-%m-%dT%H:%M:%SZ)
-rush_gb=${PP_DEMO_RUSH_GB:-64}
 
 # cycle TIME N: one whole cycle on the clock TIME, its document kept in
 # cycle-N.json, then what happened, in words
