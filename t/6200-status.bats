@@ -192,6 +192,21 @@ with_history() {
 	assert_output --partial "(2m00s ago)"
 }
 
+@test "after cycles that decided nothing it says so, not that there is no decision yet" {
+	local_cloud </dev/null
+	cycles 0 2026-11-25T10:00:00Z 2026-11-25T10:02:00Z
+	run --separate-stderr pp-status --now 2026-11-25T10:02:30Z --json
+	assert_success
+	jq_is .decision null
+	jq_is .decisions 2
+	jq_is '.last_actions | length' 0
+	run --separate-stderr pp-status --now 2026-11-25T10:02:30Z
+	assert_success
+	assert_output --partial "decision   none acted: nothing to do in the 2 cycles decided"
+	assert_output --regexp $'LAST ACTIONS\nnone yet$'
+	refute_output --partial "no decision yet"
+}
+
 @test "after a cycle that scales up it shows the decision and its time" {
 	with_history
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json

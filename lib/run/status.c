@@ -311,6 +311,8 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		json_object_object_add(st, "decision",
 			d ? json_object_get(d) : NULL);
 	}
+	json_object_object_add(st, "decisions",
+		json_object_new_int64(pp_decide_mem_decisions(decide)));
 
 	policies = policies_json(cfg, state, decide, last, now);
 	json_object_object_add(st, "policies", policies);
@@ -501,6 +503,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *acts = pp_jget(st, "last_actions");
 	json_object *drains = pp_jget(st, "drains");
 	json_object *sp = pp_jget(st, "spares");
+	long long decided = pp_jint(st, "decisions", 0);
 	char d[32];
 
 	json_object *warn = pp_jget(st, "warnings");
@@ -553,6 +556,9 @@ pp_status_print(FILE *f, json_object *st)
 			pp_jstr(dec, "action", "?"), pp_jbool(dec, "shadow", 0) ?
 			" (shadow)" : "", str_or(dec, "policy", "-"),
 			str_or(dec, "at", "?"), str_or(dec, "reason", "-"));
+	else if (decided > 0)
+		fprintf(f, "decision   none acted: nothing to do in the %lld "
+			"cycle%s decided\n", decided, decided == 1 ? "" : "s");
 	else
 		fputs("decision   no decision yet\n", f);
 
@@ -599,7 +605,7 @@ pp_status_print(FILE *f, json_object *st)
 
 	fputs("\nLAST ACTIONS\n", f);
 	if (!acts || json_object_array_length(acts) == 0) {
-		fputs("no decision yet\n", f);
+		fputs(decided > 0 ? "none yet\n" : "no decision yet\n", f);
 		return;
 	}
 	fprintf(f, "%-20s  %-17s %-10s %-8s %s\n", "TIME", "ACTION",
