@@ -81,17 +81,17 @@ line_matches() {
 	fi
 }
 
-@test "the README's make demo output is what the demo prints, stderr included" {
+# assert_like_readme CMD: $output is what the README shows after its
+# console line "$ CMD" (up to the block's end). The README's first line
+# is looked for; each line after it must be the next line printed,
+# except after a line "..." (some lines left out).
+assert_like_readme() {
 	local -a want got
-	mapfile -t want < <(awk '/^\$ make demo$/ { on = 1; next }
-		on && /^```/ { exit } on' "$TOP/README.md" | demo_norm)
-	(( ${#want[@]} > 10 ))
-	run env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
-	assert_success
-	mapfile -t got < <(printf '%s\n' "$output" | demo_norm)
-	# the README's first line is looked for; each line after it is the
-	# demo's next line, except after a line "..." (some lines left out)
 	local i=0 w search=1
+	mapfile -t want < <(awk -v cmd="\$ $1" '$0 == cmd { on = 1; next }
+		on && /^```/ { exit } on' "$TOP/README.md" | demo_norm)
+	(( ${#want[@]} > 10 )) || fail "README: no output after '\$ $1'"
+	mapfile -t got < <(printf '%s\n' "$output" | demo_norm)
 	for w in "${want[@]}"; do
 		if [[ $w == ... ]]; then
 			search=1
@@ -100,14 +100,26 @@ line_matches() {
 		while (( i < ${#got[@]} )); do
 			line_matches "$w" "${got[i]}" && break
 			if [[ ! $search ]]; then
-				fail "README: '$w'"$'\n'"demo:   '${got[i]}'"
+				fail "README: '$w'"$'\n'"printed: '${got[i]}'"
 			fi
 			i=$((i + 1))
 		done
-		(( i < ${#got[@]} )) || fail "README line not printed by the demo: '$w'"
+		(( i < ${#got[@]} )) || fail "README line not printed: '$w'"
 		i=$((i + 1))
 		search=
 	done
+}
+
+@test "the README's make demo output, and pp-status after it, are what they print" {
+	run env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
+	assert_success
+	assert_like_readme "make demo"
+	export PP_STATE_DIR PP_CONFIG
+	PP_STATE_DIR=$(demo_state)
+	PP_CONFIG=$PP_STATE_DIR/ppscale.yaml
+	run pp-status --now 2026-11-27T18:02:30Z
+	assert_success
+	assert_like_readme "pp-status --now 2026-11-27T18:02:30Z"
 }
 
 @test "the demo on a quiet Wednesday: the first cycle decides nothing, the rush is met by the headroom, and it says so" {
