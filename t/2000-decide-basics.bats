@@ -116,6 +116,11 @@ setup() {
 	assert_stderr_contains 'spare           5  none    -            0  1 spare, 1 wanted on Wednesday 13:00'
 	assert_stderr_contains 'below_for_s=0'
 	assert_stderr_contains 'DECISION: none (dry run: nothing written)'
+	# the figures are folded within 78 columns, no line ending in a space
+	run awk '/^    [a-z_]+=/ && (length($0) > 78 || / $/) { print }' \
+		<<< "$stderr"
+	assert_output ''
+	[[ $stderr == *$'\n    '*=*$'\n    '*=* ]]
 }
 
 @test "--explain lists the scale-down candidates and why each was refused" {

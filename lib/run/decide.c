@@ -245,16 +245,21 @@ print_figures(FILE *f, json_object *fig)
 {
 	int col = 4;
 
+	/* k=v pairs a space apart, lines of at most 78 columns (a pair
+	 * longer than that alone on its line), no space at a line's end */
 	fputs("    ", f);
 	json_object_object_foreach(fig, k, v) {
 		const char *s = v ? json_object_get_string(v) : "null";
-		int w = (int)(strlen(k) + strlen(s) + 2);
+		int w = (int)(strlen(k) + strlen(s) + 1);
 
-		if (col + w > 78) {
+		if (col > 4 && col + 1 + w > 78) {
 			fputs("\n    ", f);
 			col = 4;
+		} else if (col > 4) {
+			fputc(' ', f);
+			col++;
 		}
-		fprintf(f, "%s=%s ", k, s);
+		fprintf(f, "%s=%s", k, s);
 		col += w;
 	}
 	fputc('\n', f);
