@@ -122,6 +122,21 @@ assert_like_readme() {
 	assert_like_readme "pp-status --now 2026-11-27T18:02:30Z"
 }
 
+@test "the README's pp-decide --explain is what it prints on the demo's quiet state" {
+	PP_DEMO_RUSH_GB=0 run env PP_BUILD="$BUILD" \
+		sh "$TOP/share/examples/demo.sh"
+	assert_success
+	export PP_STATE_DIR PP_CONFIG
+	PP_STATE_DIR=$(demo_state)
+	PP_CONFIG=$PP_STATE_DIR/ppscale.yaml
+	now=2026-11-27T18:06:00Z
+	run --separate-stderr bash -c 'pp-fleetstats --no-record --now $0 |
+		pp-decide --dry-run --explain --now $0 > /dev/null' "$now"
+	assert_success
+	output=$stderr
+	assert_like_readme 'pp-fleetstats --no-record --now $now | pp-decide --dry-run --explain --now $now > /dev/null'
+}
+
 @test "the demo on a quiet Wednesday: the first cycle decides nothing, the rush is met by the headroom, and it says so" {
 	PP_DEMO_NOW=2026-11-25T10:00:00Z run --separate-stderr \
 		env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
