@@ -172,8 +172,10 @@ clean:
 # in t/fuzz/, the library built apart in build/fuzz with the fuzzer's
 # coverage and ASan+UBSan. `make fuzz FUZZ_TIME=60` runs each harness
 # that many seconds from its seed corpus t/fuzz/corpus/NAME (the grown
-# corpus stays in build/fuzz/corpus) and fails on any finding.
+# corpus stays in build/fuzz/corpus) and fails on any finding;
+# FUZZ_JOBS of them at once (default 2, one a core).
 FUZZ_TIME  ?= 60
+FUZZ_JOBS  ?= 2
 FUZZCC     ?= clang
 FUZZ_BUILD  = build/fuzz
 FUZZ_CFLAGS = -g -O1 -fno-omit-frame-pointer -fno-sanitize-recover=undefined \
@@ -198,7 +200,8 @@ $(FUZZ_BUILD)/bin/%: t/fuzz/%.c t/fuzz/fuzz.h $(FUZZ_BUILD)/libpp.a
 fuzz-build: $(FUZZBINS)
 
 fuzz: fuzz-build
-	FUZZ_TIME=$(FUZZ_TIME) FUZZ_BUILD=$(FUZZ_BUILD) sh t/fuzz/run.sh \
+	FUZZ_TIME=$(FUZZ_TIME) FUZZ_JOBS=$(FUZZ_JOBS) FUZZ_BUILD=$(FUZZ_BUILD) \
+		sh t/fuzz/run.sh \
 		$(notdir $(FUZZBINS))
 
 .PHONY: fuzz fuzz-build

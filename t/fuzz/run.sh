@@ -7,13 +7,17 @@
 #   FUZZ_TIME=60 FUZZ_BUILD=build/fuzz sh t/fuzz/run.sh doc config ...
 time=${FUZZ_TIME:-60}
 build=${FUZZ_BUILD:-build/fuzz}
+# FUZZ_JOBS harnesses at once (default 2, one a core): each still runs
+# FUZZ_TIME seconds on a core of its own, the lines print in the order
+# given
+jobs=${FUZZ_JOBS:-2}
 dir=$(dirname "$0")
-failed=0
-total=0
 mkdir -p "$build/findings" "$build/log"
-printf '%-10s %6s %12s %8s %8s  %s\n' harness secs executions exec/s \
-	cov result
-for name in "$@"; do
+
+# one NAME: runs the harness, leaves its table line in $build/log/NAME.line
+# and its executions and 0/1 (finding) in $build/log/NAME.sum
+one() {
+	name=$1
 	mkdir -p "$build/corpus/$name"
 	log="$build/log/$name.log"
 	case $name in
@@ -34,14 +38,52 @@ for name in "$@"; do
 	rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log")
 	cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
 	result=ok
+	found=0
 	if [ "$rc" -ne 0 ]; then
 		result="FINDING (exit $rc): $(grep -m1 -E \
 			'ERROR|runtime error|Sanitizer|libFuzzer: ' "$log")"
-		failed=$((failed + 1))
+		found=1
 	fi
-	total=$((total + ${execs:-0}))
 	printf '%-10s %6s %12s %8s %8s  %s\n' "$name" "$time" \
-		"${execs:-?}" "${rate:-?}" "${cov:-?}" "$result"
+		"${execs:-?}" "${rate:-?}" "${cov:-?}" "$result" \
+		> "$build/log/$name.line"
+	echo "${execs:-0} $found" > "$build/log/$name.sum"
+}
+
+printf '%-10s %6s %12s %8s %8s  %s\n' harness secs executions exec/s \
+	cov result
+for name in "$@"; do
+	rm -f "$build/log/$name.line" "$build/log/$name.sum"
+done
+# shard i of jobs takes every jobs-th harness
+i=0
+pids=
+while [ "$i" -lt "$jobs" ]; do
+	(
+		k=0
+		for name in "$@"; do
+			[ $((k % jobs)) -eq "$i" ] && one "$name"
+			k=$((k + 1))
+		done
+	) &
+	pids="$pids $!"
+	i=$((i + 1))
+done
+for p in $pids; do
+	wait "$p"
+done
+failed=0
+total=0
+for name in "$@"; do
+	if [ ! -s "$build/log/$name.sum" ]; then
+		echo "$name: no result (the harness did not run)"
+		failed=$((failed + 1))
+		continue
+	fi
+	cat "$build/log/$name.line"
+	read -r execs found < "$build/log/$name.sum"
+	total=$((total + execs))
+	failed=$((failed + found))
 done
 echo "fuzz: $# harnesses, $total executions, $failed with findings" \
 	"(logs in $build/log, inputs in $build/findings)"
