@@ -28,7 +28,7 @@ _pp_spec() {
 						s = x
 					else if (x ~ /^--[A-Za-z0-9][A-Za-z0-9-]*$/)
 						l = x
-					else if (x ~ /^[A-Z][A-Z0-9_|=.]*$/ && a == "-")
+					else if ((x ~ /^[A-Z][A-Z0-9_|=.:,]*$/ || x ~ /^[A-Z]+x[A-Z]+$/) && a == "-")
 						a = x
 					else
 						break
@@ -77,9 +77,11 @@ _pp_complete() {
 	fi
 	spec=$(_pp_spec "$tool")
 	if [[ $prev == -* ]]; then
-		arg=$(awk -v p="$prev" '($1 == p || $2 == p) { print $3; exit }' <<< "$spec")
+		# the option's long name (so that -n is --node) and placeholder
+		read -r long arg < <(awk -v p="$prev" \
+			'($1 == p || $2 == p) { print $2, $3; exit }' <<< "$spec")
 		if [[ -n $arg && $arg != - ]]; then
-			case $prev:$arg in
+			case $long:$arg in
 			--node:*|*:NODE)
 				COMPREPLY=($(compgen -W "$(_pp_node_ids)" -- "$cur")) ;;
 			*:DIR)

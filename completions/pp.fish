@@ -22,7 +22,7 @@ function __pp_spec --argument-names tool
                     s = x
                 else if (x ~ /^--[A-Za-z0-9][A-Za-z0-9-]*$/)
                     l = x
-                else if (x ~ /^[A-Z][A-Z0-9_|=.]*$/ && a == "-")
+                else if ((x ~ /^[A-Z][A-Z0-9_|=.:,]*$/ || x ~ /^[A-Z]+x[A-Z]+$/) && a == "-")
                     a = x
                 else
                     break
@@ -61,7 +61,7 @@ function __pp_complete
     for line in $spec
         set -l f (string split ' ' -- $line)
         if test "$f[3]" != -; and contains -- "$prev" $f[1] $f[2]
-            switch "$prev:$f[3]"
+            switch "$f[2]:$f[3]"
                 case '--node:*' '*:NODE'
                     __pp_node_ids
                 case '*:DIR'

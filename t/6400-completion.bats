@@ -16,9 +16,9 @@ setup() {
 	cat > "$BATS_TEST_TMPDIR/bin/pp-drain" <<'EOS'
 #!/bin/sh
 cat <<'EOH'
-usage: pp-drain [-pqv] [-c FILE] [--node NODE]
+usage: pp-drain [-pqv] [-c FILE] [--node ID]
 
-      --node NODE     drain this node
+  -n, --node ID       drain this node
   -c, --config FILE   configuration file
       --set KEY=VALUE override a configuration key
       --key KEY       a configuration key
@@ -131,6 +131,20 @@ bash_complete() {
 	assert_output cloud-7f3a
 }
 
+@test "bash: a short option completes as its long one; NxGB and GB:W,... take a value" {
+	run bash_complete pp-drain -n ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
+	run bash_complete pp-drain -n cloud-9
+	assert_output cloud-91be
+	# a value is wanted, not the options again
+	run bash_complete pp-sim --mix ''
+	assert_output ''
+	run bash_complete pp-sim --dedicated ''
+	assert_output ''
+	run bash_complete pp-sim --boot ''
+	assert_output ''
+}
+
 @test "bash: --node reads the registry the command line names" {
 	jq '.nodes |= map(select(.kind == "dedicated"))' \
 		"$TOP/share/examples/registry.json" > "$BATS_TEST_TMPDIR/reg.json"
@@ -209,6 +223,8 @@ zsh_complete() {
 	assert_output _files
 	run zsh_complete pp-drain --node ''
 	assert_output "$(tr ' ' '\n' <<< "$NODES")"
+	run zsh_complete pp-drain -n ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
 	run zsh_complete pp-drain --set ''
 	assert_line metrics.textfile
 }
@@ -233,6 +249,8 @@ zsh_complete() {
 	# pp-drain above has one, so the key completion stays exercised
 	export PATH="$BATS_TEST_TMPDIR/bin:$PATH"
 	ASAN_OPTIONS=$SHELL_ASAN run fish -c 'source $argv[1]; complete -C"pp-drain --node cloud-"' "$COMP/pp.fish"
+	assert_output $'cloud-2c4d\ncloud-7f3a\ncloud-91be\ncloud-e05f'
+	ASAN_OPTIONS=$SHELL_ASAN run fish -c 'source $argv[1]; complete -C"pp-drain -n cloud-"' "$COMP/pp.fish"
 	assert_output $'cloud-2c4d\ncloud-7f3a\ncloud-91be\ncloud-e05f'
 	run fish -c 'source $argv[1]; complete -C"pp-drain --key limits.max_"' "$COMP/pp.fish"
 	assert_output $'limits.max_cloud_nodes\nlimits.max_hourly_eur'
