@@ -75,7 +75,9 @@ usage(int status)
 		"      --target P        target tracking's utilisation "
 		"percent (70)\n"
 		"      --no-progress     no progress line on stderr\n"
-		PP_COMMON_HELP);
+		PP_COMMON_HELP
+		"\n-v logs each scaling action and drain on stderr; -vv each "
+		"refused game server\ntoo.\n");
 }
 
 static long

@@ -48,6 +48,13 @@ burst() {
 	burst 1
 	assert_success
 	refute_stderr_contains "is refused"
+	# -v alone does not name each refusal
+	run --separate-stderr pp-sim --no-progress --no-static -v \
+		--dedicated 1x64 --peak-ratio "$(awk 'BEGIN { printf "%.6f", 80 / 60 }')" \
+		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
+	assert_success
+	jq_is .refused_servers 2
+	refute_stderr_contains "is refused"
 	run --separate-stderr pp-sim --no-progress --no-static -vv \
 		--dedicated 1x64 --peak-ratio "$(awk 'BEGIN { printf "%.6f", 80 / 60 }')" \
 		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"

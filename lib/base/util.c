@@ -129,6 +129,16 @@ pp_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
+void
+pp_trace(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	pp_vmsg(2, fmt, ap);
+	va_end(ap);
+}
+
 void *
 pp_xmalloc(size_t n)
 {

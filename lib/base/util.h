@@ -29,7 +29,10 @@ void pp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * printed even under -q, so cron mails it. */
 void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* -v: more detail */
 void pp_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* -vv: detail by the line per item (pp-sim's refused game servers) */
+void pp_trace(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_vmsg(int level, const char *fmt, va_list ap);
 
 void *pp_xmalloc(size_t n);

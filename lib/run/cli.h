@@ -56,7 +56,7 @@ enum {
 	"      --now TIME      the clock, as RFC 3339 (default: system clock)\n"
 #define PP_COMMON_HELP_REST \
 	"  -q, --quiet         only errors on stderr\n" \
-	"  -v, --verbose       more detail on stderr (repeat for debug)\n" \
+	"  -v, --verbose       more detail on stderr\n" \
 	"  -h, --help          this help\n" \
 	"      --version       print the version\n"
 #define PP_COMMON_HELP PP_COMMON_HELP_CONFIG \
