@@ -210,6 +210,46 @@ EOF
 	assert_line '    lead: 15m'
 }
 
+# flat_yaml: the block YAML pp-config check prints (and ppscale.yaml(5)
+# shows) as "path=value" lines, a list's items joined into the value of
+# its key; comments and quotes dropped
+flat_yaml() {
+	awk '
+	{ sub(/[ \t]+#.*$/, "") }
+	/^[ \t]*(#.*)?$/ { next }
+	{
+		match($0, /^ */); ind = RLENGTH; line = substr($0, ind + 1)
+		if (line ~ /^- /) { val[last] = val[last] line; next }
+		k = line; sub(/:.*/, "", k)
+		v = line; sub(/^[^:]*:[ ]?/, "", v); gsub(/"/, "", v)
+		path[ind] = ind == 0 ? k : path[ind - 2] "." k
+		last = path[ind]; order[++n] = last; val[last] = v
+	}
+	END { for (i = 1; i <= n; i++) print order[i] "=" val[order[i]] }'
+}
+
+@test "ppscale.yaml(5) lists every key where the default profile differs from the seed's, and only those" {
+	pp-config -c /dev/null check 2>/dev/null | flat_yaml | sort > "$BATS_TEST_TMPDIR/default"
+	printf 'profile: seed\n' > "$BATS_TEST_TMPDIR/seed.yaml"
+	pp-config -c "$BATS_TEST_TMPDIR/seed.yaml" check 2>/dev/null | flat_yaml |
+		sort > "$BATS_TEST_TMPDIR/seed"
+	# the keys whose values differ, lists and sections aside
+	differ=$(join -t= -j1 "$BATS_TEST_TMPDIR/default" "$BATS_TEST_TMPDIR/seed" |
+		awk -F= '$2 != $3 && $2 != "" { print $1 }' | grep -v '^profile$' | sort)
+	[[ $(wc -l <<< "$differ") -ge 10 ]]
+	awk '/^The default profile differs from the seed in these:$/ { on = 1; next }
+		on && /^\.Bd/ { next } on && /^\.Ed/ { exit } on' \
+		"$TOP/share/man/man5/ppscale.yaml.5" | flat_yaml > "$BATS_TEST_TMPDIR/man"
+	listed=$(awk -F= '$2 != "" { print $1 }' "$BATS_TEST_TMPDIR/man" | sort)
+	assert_equal "$listed" "$differ"
+	# and each scalar the page shows is the default's
+	while IFS== read -r key value; do
+		[[ -z $value || $value == *[\[{]* ]] && continue
+		grep -qxF -- "$key=$value" "$BATS_TEST_TMPDIR/default" ||
+			fail "ppscale.yaml(5) shows $key: $value, pp-config: $(grep "^$key=" "$BATS_TEST_TMPDIR/default")"
+	done < "$BATS_TEST_TMPDIR/man"
+}
+
 @test "pp-config check redacts secrets in URLs and connection strings" {
 	cat > "$PP_CONFIG" <<'EOF'
 registry: "postgresql://ppscale@db.example/pp?sslmode=require&passfile=/etc/ppscale/pgpass"
