@@ -22,7 +22,7 @@ usage(int status)
 
 	fprintf(f, "usage: pp-decide [-pqv] [-c FILE] [--now TIME] "
 		"[--dry-run] [--explain]\n"
-		"                 [--reset-state] [--state-dir DIR] "
+		"                 [--reset-state] [--shadow] [--state-dir DIR] "
 		"< document\n\n"
 		"Runs the scaling policies over the fleet document on stdin "
 		"and writes it\nto stdout with the decision added.\n\n"
