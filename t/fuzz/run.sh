@@ -55,23 +55,9 @@ printf '%-10s %6s %12s %8s %8s  %s\n' harness secs executions exec/s \
 for name in "$@"; do
 	rm -f "$build/log/$name.line" "$build/log/$name.sum"
 done
-# shard i of jobs takes every jobs-th harness
-i=0
-pids=
-while [ "$i" -lt "$jobs" ]; do
-	(
-		k=0
-		for name in "$@"; do
-			[ $((k % jobs)) -eq "$i" ] && one "$name"
-			k=$((k + 1))
-		done
-	) &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-for p in $pids; do
-	wait "$p"
-done
+rm -rf "$build/claim"
+. "$dir/../shards.sh"
+shards "$jobs" "$build/claim" one "$@"
 failed=0
 total=0
 for name in "$@"; do

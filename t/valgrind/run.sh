@@ -44,31 +44,19 @@ if [ $# -eq 0 ]; then
 	done
 fi
 start=$(date +%s)
-# Each shard takes the next file nobody has claimed (mkdir is atomic),
-# largest files first, so one shard does not end up with the slow ones
-# while the other idles.
-mkdir -p "$vg/claim"
-order=$(ls -SL "$@")
-i=0
-pids=
-while [ $i -lt "$jobs" ]; do
-	(
-		for f in $order; do
-			mkdir "$vg/claim/${f##*/}" 2>/dev/null || continue
-			t0=$(date +%s)
-			PATH="$vg/bin:$PATH" PP_BUILD=$vg PP_TOP=$top \
-			PP_VALGRIND_SKIP=$top/t/valgrind/skip \
-				bats --formatter tap "$f" \
-				> "$vg/tap/${f##*/}.tap" 2>&1
-			echo "$(($(date +%s) - t0)) $f" >> "$vg/times"
-		done
-	) &
-	pids="$pids $!"
-	i=$((i + 1))
-done
-for p in $pids; do
-	wait "$p"
-done
+. "$top/t/shards.sh"
+# one FILE: the bats file under the wrapper tree, its TAP kept
+one() {
+	t0=$(date +%s)
+	PATH="$vg/bin:$PATH" PP_BUILD=$vg PP_TOP=$top \
+	PP_VALGRIND_SKIP=$top/t/valgrind/skip \
+		bats --formatter tap "$1" > "$vg/tap/${1##*/}.tap" 2>&1
+	echo "$(($(date +%s) - t0)) $1" >> "$vg/times"
+}
+# largest files first, so that no shard is left with the slow ones at
+# the end while the other idles
+# shellcheck disable=SC2046
+shards "$jobs" "$vg/claim" one $(ls -SL "$@")
 # make demo under the wrapper tree (t/9020) points build/bin at it, as
 # "the last build": point it back at the real one, so that build/bin
 # after make valgrind is not every tool under valgrind
