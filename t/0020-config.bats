@@ -229,13 +229,20 @@ flat_yaml() {
 }
 
 @test "ppscale.yaml(5) lists every key where the default profile differs from the seed's, and only those" {
-	pp-config -c /dev/null check 2>/dev/null | flat_yaml | sort > "$BATS_TEST_TMPDIR/default"
+	# sorted on the key alone, as join wants ('cloud.local' before
+	# 'cloud.local.file'), and every key paired (--check-order)
+	export LC_ALL=C
+	pp-config -c /dev/null check 2>/dev/null | flat_yaml |
+		sort -t= -k1,1 > "$BATS_TEST_TMPDIR/default"
 	printf 'profile: seed\n' > "$BATS_TEST_TMPDIR/seed.yaml"
 	pp-config -c "$BATS_TEST_TMPDIR/seed.yaml" check 2>/dev/null | flat_yaml |
-		sort > "$BATS_TEST_TMPDIR/seed"
+		sort -t= -k1,1 > "$BATS_TEST_TMPDIR/seed"
+	join -t= -j1 --check-order "$BATS_TEST_TMPDIR/default" \
+		"$BATS_TEST_TMPDIR/seed" > "$BATS_TEST_TMPDIR/both"
+	[[ $(wc -l < "$BATS_TEST_TMPDIR/both") -eq $(wc -l < "$BATS_TEST_TMPDIR/default") ]]
 	# the keys whose values differ, lists and sections aside
-	differ=$(join -t= -j1 "$BATS_TEST_TMPDIR/default" "$BATS_TEST_TMPDIR/seed" |
-		awk -F= '$2 != $3 && $2 != "" { print $1 }' | grep -v '^profile$' | sort)
+	differ=$(awk -F= '$2 != $3 && $2 != "" { print $1 }' \
+		"$BATS_TEST_TMPDIR/both" | grep -v '^profile$' | sort)
 	[[ $(wc -l <<< "$differ") -ge 10 ]]
 	awk '/^The default profile differs from the seed in these:$/ { on = 1; next }
 		on && /^\.Bd/ { next } on && /^\.Ed/ { exit } on' \
