@@ -115,9 +115,7 @@ emit_events(const struct pp_config *cfg, const char *state_dir,
 {
 	static const char *keys[] = {"action", "policy", "urgency", "count",
 		"server_type", "location", "node", "role", "reason"};
-	char *path = cfg->events.file && *cfg->events.file ?
-		pp_xstrdup(cfg->events.file) :
-		pp_state_path(cfg, state_dir, "events.jsonl");
+	char *path = pp_events_path(cfg, state_dir);
 	json_object *f = json_object_new_object();
 	json_object *clipped = pp_jget(dec, "clipped");
 

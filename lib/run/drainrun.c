@@ -610,9 +610,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
-	events = cfg->events.file && *cfg->events.file ?
-		pp_xstrdup(cfg->events.file) :
-		pp_state_path(cfg, o->state_dir, "events.jsonl");
+	events = pp_events_path(cfg, o->state_dir);
 	pp_events_init(cfg, x.dry_run ? NULL : events);
 	free(events);
 	x.moved = json_object_new_array();
