@@ -203,7 +203,7 @@ with_history() {
 	run --separate-stderr pp-status --now 2026-11-25T10:02:30Z
 	assert_success
 	assert_output --partial "decision   none acted: nothing to do in the 2 cycles decided"
-	assert_output --regexp $'LAST ACTIONS\nnone yet$'
+	assert_output --regexp $'LAST ACTIONS\nnone yet\n'
 	refute_output --partial "no decision yet"
 }
 
@@ -221,6 +221,86 @@ with_history() {
 	assert_output --regexp "decision   scale_up by reactive at 2026-11-27T17:59:00Z: reactive: capacity [0-9.]+% > 85.0%"
 	refute_output --partial "no decision yet"
 	refute_output --partial "at ?"
+}
+
+@test "lists what pp-drain and pp-provision did after the snapshot, not before it" {
+	# pp-provision creates its node after pp-fleetstats' snapshot: the
+	# snapshot does not show it, the events do
+	with_history
+	run --separate-stderr pp-status --now 2026-11-27T18:00:30Z --json
+	assert_success
+	jq_is '.since_snapshot.events | length' 0
+	jq_is .since_snapshot.more 0
+	# the next cycle, with 6 more 8 GB game servers: its snapshot,
+	# and what came after it
+	jq '(.nodes[] | select(.id == "ded-fsn1-2") | .containers) +=
+		[range(0; 6) | {id: ("y\(.)"), ram_mb: 8192,
+		state: "running", players: 1}]' "$PP_STATE_DIR/registry.json" \
+		> "$BATS_TEST_TMPDIR/reg" &&
+		mv "$BATS_TEST_TMPDIR/reg" "$PP_STATE_DIR/registry.json"
+	t=2026-11-27T18:02:00Z
+	pp-fleetstats --now $t | pp-decide -q --now $t |
+		pp-provision -q --now $t > /dev/null
+	# its pp-provision created nodes and found the 17:59 one ready
+	want=$(jq -rs '[.[] | select(.time == "2026-11-27T18:02:00Z" and
+		.tool == "pp-provision") | .type + " " + .node] | reverse |
+		join(",")' "$PP_STATE_DIR/events.jsonl")
+	[[ $want == *"node.provisioning "* && $want == *"node.added "* ]] ||
+		fail "the cycle at 18:02 did not provision: $want"
+	node=$(jq -r 'select(.type == "node.provisioning" and
+		.time == "2026-11-27T18:02:00Z") | .node' \
+		"$PP_STATE_DIR/events.jsonl" | tail -n 1)
+	run --separate-stderr pp-status --now 2026-11-27T18:02:30Z --json
+	assert_success
+	jq_is .since_snapshot.events_file "$PP_STATE_DIR/events.jsonl"
+	# newest first; pp-decide's own event is its decision, above; the
+	# 17:59 cycle's events came before the snapshot
+	jq_is '.since_snapshot.events | map(.type + " " + .node) | join(",")' \
+		"$want"
+	run --separate-stderr pp-status --now 2026-11-27T18:02:30Z
+	assert_output --regexp $'\nAFTER THE SNAPSHOT\nTIME +EVENT +NODE +RESULT +WHAT\n2026-11-27T18:02:00Z  node.provisioning '"$node"' +success  [a-z0-9]+ in nbg1, server [0-9]+: [a-z]+: '
+	# a later snapshot shows that node; nothing came after it
+	pp-fleetstats --now 2026-11-27T18:04:00Z > /dev/null
+	run --separate-stderr pp-status --now 2026-11-27T18:04:30Z
+	assert_output --regexp $'\nAFTER THE SNAPSHOT\nnone$'
+}
+
+@test "after the snapshot: the newest 20 events, lines that are not events skipped" {
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
+	{
+		for i in $(seq 10 34); do
+			printf '{"time":"2026-11-27T18:00:%02dZ","type":"node.draining","tool":"pp-drain","node":"n%d","result":"success","reason":"r%d"}\n' "$i" "$i" "$i"
+		done
+		echo 'not an event'
+		echo '{"type":"node.removed","tool":"pp-provision"}'
+		echo '{"time":"2026-11-27T17:59:59Z","type":"node.removed","tool":"pp-provision","node":"old"}'
+		printf '{"time":"2026-11-27T18:00:50Z","type":"node.rem'
+	} >> "$PP_STATE_DIR/events.jsonl"
+	run --separate-stderr pp-status --now 2026-11-27T18:01:00Z --json
+	assert_success
+	jq_is '.since_snapshot.events | length' 20
+	jq_is '.since_snapshot.events[0].node' n34
+	jq_is '.since_snapshot.events[19].node' n15
+	jq_is .since_snapshot.more 5
+	run --separate-stderr pp-status --now 2026-11-27T18:01:00Z
+	assert_output --partial "2026-11-27T18:00:34Z  node.draining     n34         success  r34"
+	assert_output --partial "and 5 earlier (pp-status --json lists 20; the events file has them all)"
+	refute_output --partial "old"
+}
+
+@test "an unreadable events file costs that section and a warning, not the report" {
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
+	# a directory where the file should be: it opens, reading fails
+	# (for root too, unlike a mode of 000)
+	mkdir "$PP_STATE_DIR/events.jsonl"
+	run --separate-stderr pp-status --now 2026-11-27T18:01:00Z --json
+	assert_success
+	jq_is .since_snapshot null
+	[[ $stderr == *"cannot read events file '$PP_STATE_DIR/events.jsonl'"* ]] ||
+		fail "no warning on stderr: $stderr"
+	run --separate-stderr pp-status --now 2026-11-27T18:01:00Z
+	assert_success
+	refute_output --partial "AFTER THE SNAPSHOT"
 }
 
 @test "shows the cooldown and the windows with the time left" {
@@ -312,6 +392,48 @@ EOT
 	jq_is .spares.present 1
 	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
 	assert_output --partial "spares     1 present, 3 wanted now"
+}
+
+@test "evaluates with the slot size pp-decide remembers, not only the one running now" {
+	printf 'timezone: UTC\n' > "$PP_CONFIG"
+	# a cycle sees 16 GB game servers, and the headroom remembers
+	# their size for policies.headroom.memory; then they are gone
+	pp-fleetstats --now 2026-11-27T18:00:00Z |
+		pp-decide -q --now 2026-11-27T18:00:00Z > /dev/null
+	jq '(.nodes[].containers[]? | select(.ram_mb == 16384) |
+		.ram_mb) = 12288' "$TOP/share/examples/registry.json" \
+		> "$PP_STATE_DIR/registry.json"
+	pp-fleetstats --now 2026-11-27T18:02:00Z > "$BATS_TEST_TMPDIR/doc"
+	want=$(pp-decide --dry-run --now 2026-11-27T18:02:00Z \
+		< "$BATS_TEST_TMPDIR/doc" |
+		jq -c '.decision.evaluations | map([.policy, .verdict, .reason])')
+	[[ $want == *"free slots of 16384 MB"* ]] ||
+		fail "pp-decide did not remember the slot: $want"
+	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
+	assert_success
+	jq_is '.policies | map([.name, .verdict, .reason])' "$want"
+}
+
+@test "counts spares as the engine does: one too small for a slot apart" {
+	# the shipped profile: the example's idle spare (a cx33, 8 GB) is
+	# too small for the headroom's 16 GB slot, so the engine does not
+	# count it as a spare
+	printf 'timezone: UTC\n' > "$PP_CONFIG"
+	pp-fleetstats --now 2026-11-27T18:00:00Z > "$BATS_TEST_TMPDIR/doc"
+	pp-decide --dry-run --now 2026-11-27T18:00:00Z \
+		< "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/dec"
+	spares=$(jq .decision.figures.spares "$BATS_TEST_TMPDIR/dec")
+	small=$(jq '.decision.evaluations[] | select(.policy == "headroom") |
+		.figures.small_spares' "$BATS_TEST_TMPDIR/dec")
+	[[ $spares == 0 && $small == 1 ]] ||
+		fail "pp-decide counts $spares spares and $small small ones"
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z --json
+	assert_success
+	jq_is .spares.present "$spares"
+	jq_is .spares.too_small "$small"
+	jq_is .spares.slot_mb 16384
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
+	assert_output --partial "spares     0 present (and 1 idle, too small for a 16384 MB slot), 0 wanted now"
 }
 
 @test "shows drains in progress" {

@@ -19,6 +19,7 @@
 #include "store/counters.h"
 #include "store/refusals.h"
 #include "store/decide_mem.h"
+#include "store/events.h"
 #include "store/state.h"
 #include "engine/engine.h"
 #include "engine/settings.h"
@@ -171,12 +172,20 @@ unneeded_holds(const struct pp_config *cfg, json_object *mine,
 	return a;
 }
 
+/* The engine's own spare figures on the snapshot (have 0: none). */
+struct spares_seen {
+	int have;
+	long spares, small;
+	long long slot_mb;
+};
+
 /* Every policy of the engine's table, in its order, with what it says
  * now: the engine run as `pp-decide --dry-run` would, on the last
- * snapshot and the decide memory. */
+ * snapshot and the decide memory; *seen gets its spare figures. */
 static json_object *
 policies_json(const struct pp_config *cfg, json_object *state,
-	json_object *decide, json_object *last, time_t now)
+	json_object *decide, json_object *last, time_t now,
+	struct spares_seen *seen)
 {
 	const struct pp_reactive_conf *reactive = pp_reactive_conf(cfg);
 	const struct pp_policy *pols[32];
@@ -191,11 +200,17 @@ policies_json(const struct pp_config *cfg, json_object *state,
 	memset(&d, 0, sizeof d);
 	if (last && pp_engine_ctx_from_doc(&ctx, cfg, last,
 	    pp_refusals_of(state), now, err, sizeof err) == 0) {
+		/* the slot size pp-decide remembers, as it recalls it */
+		pp_engine_ctx_recall(&ctx, decide, pp_refusals_of(state));
 		/* a copy: a dry run must not touch what we print */
 		if (!decide || json_object_deep_copy(decide, &mem, NULL) < 0)
 			mem = json_object_new_object();
 		pp_engine_run(&ctx, mem, 1, &d);
 		have = 1;
+		seen->have = 1;
+		seen->spares = ctx.spares;
+		seen->small = ctx.spares_small;
+		seen->slot_mb = ctx.slot_mb;
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_new_object();
@@ -239,6 +254,53 @@ policies_json(const struct pp_config *cfg, json_object *state,
 	return a;
 }
 
+/* How many events after the snapshot the status shows, and how much of
+ * the events file's end it reads for them. */
+#define SINCE_MAX 20
+#define SINCE_TAIL (4L << 20)
+
+/* What happened after the snapshot, from the events file: what
+ * pp-drain and pp-provision did in the snapshot's cycle and since (the
+ * snapshot is taken before them). pp-fleetstats' own events are in
+ * the snapshot, pp-decide's are its decision. Newest first. */
+static json_object *
+since_snapshot(const struct pp_config *cfg, const char *state_flag,
+	time_t gen, char *err, size_t errlen)
+{
+	char *path = pp_events_path(cfg, state_flag);
+	json_object *o, *shown;
+	long more = 0;
+	json_object *all = pp_events_since(path, gen, 10000, SINCE_TAIL,
+		&more, err, errlen);
+	size_t n;
+
+	if (!all) {
+		free(path);
+		return NULL;
+	}
+	shown = json_object_new_array();
+	for (n = json_object_array_length(all); n > 0; n--) {
+		json_object *e = json_object_array_get_idx(all, n - 1);
+
+		const char *tool = pp_jstr(e, "tool", "");
+
+		if (!strcmp(tool, "pp-fleetstats") ||
+		    !strcmp(tool, "pp-decide"))
+			continue;
+		if (json_object_array_length(shown) < SINCE_MAX)
+			json_object_array_add(shown, json_object_get(e));
+		else
+			more++;
+	}
+	json_object_put(all);
+	o = json_object_new_object();
+	json_object_object_add(o, "events_file", json_object_new_string(path));
+	json_object_object_add(o, "events", shown);
+	json_object_object_add(o, "more", json_object_new_int64(more));
+	free(path);
+	return o;
+}
+
 /* Whether dir holds any file a pipeline writes. */
 static int
 dir_state(const char *dir)
@@ -268,6 +330,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	char *lpath = pp_state_path(cfg, state_flag, "last.json");
 	json_object *state = NULL, *last = NULL, *st, *decide, *a, *fleet;
 	json_object *policies, *windows, *acts, *drains, *spares;
+	struct spares_seen seen = {0, 0, 0, 0};
 	time_t now = pp_now();
 	time_t below, up;
 
@@ -314,7 +377,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	json_object_object_add(st, "decisions",
 		json_object_new_int64(pp_decide_mem_decisions(decide)));
 
-	policies = policies_json(cfg, state, decide, last, now);
+	policies = policies_json(cfg, state, decide, last, now, &seen);
 	json_object_object_add(st, "policies", policies);
 
 	windows = json_object_new_array();
@@ -360,15 +423,35 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 				v ? json_object_get(v) : NULL);
 		}
 		json_object_object_add(st, "fleet", f);
+		if (gen) {
+			char eerr[512];
+			json_object *since = since_snapshot(cfg, state_flag,
+				gen, eerr, sizeof eerr);
+
+			/* a section less, not a report to distrust */
+			if (!since)
+				pp_warn("%s", eerr);
+			json_object_object_add(st, "since_snapshot", since);
+		} else {
+			json_object_object_add(st, "since_snapshot", NULL);
+		}
 	} else {
 		json_object_object_add(st, "fleet", NULL);
+		json_object_object_add(st, "since_snapshot", NULL);
 	}
 
 	spares = json_object_new_object();
 	json_object_object_add(spares, "wanted", json_object_new_int64(
 		pp_spare_conf(cfg)->on.enabled ? spares_wanted(cfg, now) : 0));
-	json_object_object_add(spares, "present", fleet && pp_jget(fleet,
+	/* as the engine counts them: an idle spare too small for the
+	 * headroom's slot is not one (pp-decide's small_spares) */
+	json_object_object_add(spares, "present", seen.have ?
+		json_object_new_int64(seen.spares) : fleet && pp_jget(fleet,
 		"spares") ? json_object_get(pp_jget(fleet, "spares")) : NULL);
+	json_object_object_add(spares, "too_small", seen.have ?
+		json_object_new_int64(seen.small) : NULL);
+	json_object_object_add(spares, "slot_mb", seen.have && seen.slot_mb >
+		0 ? json_object_new_int64(seen.slot_mb) : NULL);
 	json_object_object_add(st, "spares", spares);
 
 	drains = json_object_new_array();
@@ -493,6 +576,43 @@ print_window(FILE *f, json_object *w)
 	}
 }
 
+/* What pp-drain and pp-provision did after the snapshot, newest first. */
+static void
+print_since(FILE *f, json_object *since)
+{
+	json_object *ev = pp_jget(since, "events");
+	long long more = pp_jint(since, "more", 0);
+
+	if (!since)
+		return;
+	fputs("\nAFTER THE SNAPSHOT\n", f);
+	if (!ev || json_object_array_length(ev) == 0) {
+		fputs("none\n", f);
+		return;
+	}
+	fprintf(f, "%-20s  %-17s %-11s %-8s %s\n", "TIME", "EVENT", "NODE",
+		"RESULT", "WHAT");
+	for (size_t i = 0; i < json_object_array_length(ev); i++) {
+		json_object *e = json_object_array_get_idx(ev, i);
+		const char *type = pp_jstr(e, "server_type", NULL);
+		const char *loc = pp_jstr(e, "location", NULL);
+		const char *id = pp_jstr(e, "server_id", NULL);
+		const char *why = pp_jstr(e, "reason", NULL);
+
+		fprintf(f, "%-20s  %-17s %-11s %-8s ", str_or(e, "time", "?"),
+			str_or(e, "type", "?"), str_or(e, "node", "-"),
+			str_or(e, "result", "-"));
+		if (type)
+			fprintf(f, "%s%s%s%s%s: ", type, loc ? " in " : "",
+				loc ? loc : "", id ? ", server " : "",
+				id ? id : "");
+		fprintf(f, "%s\n", why ? why : "-");
+	}
+	if (more > 0)
+		fprintf(f, "and %lld earlier (pp-status --json lists %d; the "
+			"events file has them all)\n", more, SINCE_MAX);
+}
+
 void
 pp_status_print(FILE *f, json_object *st)
 {
@@ -535,8 +655,11 @@ pp_status_print(FILE *f, json_object *st)
 		fprintf(f, "snapshot   none yet (pp-fleetstats has not "
 			"recorded a run)\n");
 	}
-	fprintf(f, "spares     %s present, %lld wanted now\n",
-		str_or(sp, "present", "?"), pp_jint(sp, "wanted", 0));
+	fprintf(f, "spares     %s present", str_or(sp, "present", "?"));
+	if (pp_jint(sp, "too_small", 0) > 0)
+		fprintf(f, " (and %lld idle, too small for a %lld MB slot)",
+			pp_jint(sp, "too_small", 0), pp_jint(sp, "slot_mb", 0));
+	fprintf(f, ", %lld wanted now\n", pp_jint(sp, "wanted", 0));
 	fputs("drains     ", f);
 	if (!drains || json_object_array_length(drains) == 0)
 		fputs("none", f);
@@ -604,13 +727,12 @@ pp_status_print(FILE *f, json_object *st)
 	}
 
 	fputs("\nLAST ACTIONS\n", f);
-	if (!acts || json_object_array_length(acts) == 0) {
+	if (!acts || json_object_array_length(acts) == 0)
 		fputs(decided > 0 ? "none yet\n" : "no decision yet\n", f);
-		return;
-	}
-	fprintf(f, "%-20s  %-17s %-10s %-8s %s\n", "TIME", "ACTION",
-		"POLICY", "RESULT", "REASON");
-	for (size_t i = 0; i < json_object_array_length(acts); i++) {
+	else
+		fprintf(f, "%-20s  %-17s %-10s %-8s %s\n", "TIME", "ACTION",
+			"POLICY", "RESULT", "REASON");
+	for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
 		json_object *e = json_object_array_get_idx(acts, i);
 		char act[64];
 
@@ -631,4 +753,5 @@ pp_status_print(FILE *f, json_object *st)
 			pp_jbool(e, "shadow", 0) ? "shadow" : "-"),
 			str_or(e, "reason", "-"));
 	}
+	print_since(f, pp_jget(st, "since_snapshot"));
 }

@@ -5,6 +5,7 @@
  * down, slow or failing costs at most a few seconds per run, is logged,
  * and never changes what the pipeline does or its exit status. */
 #include <errno.h>
+#include <stdio.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,68 @@ pp_events_init(const struct pp_config *cfg, const char *path)
 	events_cfg = cfg;
 	webhook_down = 0;
 	webhook_skipped = 0;
+}
+
+json_object *
+pp_events_since(const char *path, time_t since, size_t max, long tail,
+	long *more, char *err, size_t errlen)
+{
+	json_object *a = json_object_new_array();
+	FILE *f = fopen(path, "re");
+	char *line = NULL;
+	size_t cap = 0;
+	ssize_t len;
+	long size;
+	int cut = 0;
+
+	*more = 0;
+	if (!f) {
+		if (errno == ENOENT)
+			return a;
+		snprintf(err, errlen, "cannot read events file '%s': %s",
+			path, strerror(errno));
+		json_object_put(a);
+		return NULL;
+	}
+	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > tail) {
+		cut = fseek(f, size - tail, SEEK_SET) == 0;
+		if (!cut)
+			rewind(f);
+	} else {
+		rewind(f);
+	}
+	while ((len = getline(&line, &cap, f)) >= 0) {
+		json_object *e;
+		char jerr[64];
+		time_t t;
+
+		if (cut) {
+			/* the line the tail starts in */
+			cut = 0;
+			continue;
+		}
+		e = pp_json_parse(line, (size_t)len, jerr, sizeof jerr);
+		if (!e || !json_object_is_type(e, json_type_object) ||
+		    pp_parse_time(pp_jstr(e, "time", ""), &t) < 0 ||
+		    t < since) {
+			json_object_put(e);
+			continue;
+		}
+		json_object_array_add(a, e);
+		if (json_object_array_length(a) > max) {
+			json_object_array_del_idx(a, 0, 1);
+			(*more)++;
+		}
+	}
+	if (ferror(f)) {
+		snprintf(err, errlen, "cannot read events file '%s': %s",
+			path, strerror(errno));
+		json_object_put(a);
+		a = NULL;
+	}
+	free(line);
+	fclose(f);
+	return a;
 }
 
 char *
