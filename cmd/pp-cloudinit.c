@@ -18,8 +18,9 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fprintf(f, "usage: pp-cloudinit [-qv] [-c FILE] --node ID "
-		"[--hostname NAME] [-o FILE]\n\n"
+	fprintf(f, "usage: pp-cloudinit [-qv] [-c FILE] [--now TIME] --node ID "
+		"[--hostname NAME]\n"
+		"                    [-o FILE]\n\n"
 		"Renders the cloud-init user data for a new node. stdout "
 		"gets it with the join\n"
 		"token redacted; --output writes the exact user data.\n\n"
