@@ -16,7 +16,7 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fprintf(f, "usage: pp-config [-qv] [-c FILE] check\n\n"
+	fprintf(f, "usage: pp-config [-qv] [-c FILE] [--now TIME] check\n\n"
 		"Loads and checks the configuration as every tool does "
 		"(exit 2 naming the key\n"
 		"and line of the first problem), then prints the effective "
