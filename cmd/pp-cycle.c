@@ -19,7 +19,9 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fprintf(f, "usage: pp-cycle [options] [--] COMMAND [ARG...]\n\n"
+	fprintf(f, "usage: pp-cycle [-qv] [-c FILE] [--state-dir DIR] "
+		"[--now TIME]\n"
+		"                [--] COMMAND [ARG...]\n\n"
 		"Runs COMMAND (the scaling cycle) while holding the pool's "
 		"cycle lock: the\n"
 		"database's advisory lock with control.database set (one "
