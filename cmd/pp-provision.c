@@ -50,8 +50,9 @@ usage(int status)
 	FILE *f = status ? stderr : stdout;
 
 	fprintf(f, "usage: pp-provision [-pqv] [-c FILE] [--now TIME] "
-		"[--registry PATH] [--state-dir DIR]\n"
-		"                    [--dry-run] < document\n\n"
+		"[--registry PATH]\n"
+		"                    [--state-dir DIR] [--dry-run] "
+		"< document\n\n"
 		"Creates, registers and deletes cloud servers as the "
 		"document's decision says,\n"
 		"and adds the provision section. Every cycle, whatever the "
