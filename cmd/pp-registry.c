@@ -23,14 +23,17 @@ usage(int status)
 {
 	FILE *f = status ? stderr : stdout;
 
-	fprintf(f, "usage: pp-registry [options] "
-		"show|place|remove|set|status|import ARGS...\n\n"
+	fprintf(f, "usage: pp-registry [-pqv] [-c FILE] [--now TIME] "
+		"[--registry PATH]\n"
+		"                   [--state-dir DIR] COMMAND [ARG...]\n\n"
 		"       pp-registry [options] show [NODE]\n"
 		"       pp-registry [options] place NODE SERVER RAM_MB "
-		"[--players N] [--state STATE]\n"
+		"[--players N]\n"
+		"                   [--state STATE]\n"
 		"       pp-registry [options] remove NODE SERVER\n"
 		"       pp-registry [options] set NODE SERVER [--players N] "
-		"[--state STATE] [--ram MB]\n"
+		"[--state STATE]\n"
+		"                   [--ram MB]\n"
 		"       pp-registry [options] status NODE ready|unhealthy\n"
 		"       pp-registry [options] import FILE\n\n"
 		"Edits the node registry as the platform does, under its "
