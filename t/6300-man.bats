@@ -45,6 +45,148 @@ man_opts() {
 	}' "$1" | sort -u
 }
 
+# The options --help lists as "SHORT LONG" pairs, "-" for the form an
+# option lacks: "-r --registry", "- --json".
+help_pairs() {
+	"$1" --help | sed -nE \
+		's/^ +(-[A-Za-z0-9])?(, )?(--[A-Za-z0-9][A-Za-z0-9-]*)?.*/\1 \3/p' |
+		awk 'NF == 2 { print }
+		NF == 1 { print ($1 ~ /^--/ ? "- " $1 : $1 " -") }' |
+		sort -u
+}
+
+# The options the usage lines of NAME's --help text (on stdin) name, as
+# "SUBCOMMAND OPTION" lines: SUBCOMMAND is the first lower-case word of
+# the form ("-" if none), each form with one prints "SUBCOMMAND .", and
+# "[options]" stands for itself. Clusters ("-pqv") are split by flags.
+usage_names() {
+	awk -v name="$1" '
+	function flush(   i) {
+		if (cmd != "" && cmd != "-") print cmd, "."
+		for (i = 1; i <= n; i++) print (cmd == "" ? "-" : cmd), got[i]
+		n = 0; cmd = ""
+	}
+	NR == 1 && !sub(/^usage: /, "") { exit }
+	# the usage ends at the first unindented line after it
+	NR > 1 && /^[^ ]/ { exit }
+	{
+		sub(/^ +/, "")
+		if ($1 == name) { flush(); $1 = "" }
+		sub(/<.*/, "")	# "< document" is standard input
+		for (i = 1; i <= NF; i++) {
+			f = $i
+			if (f ~ /^\[?(options?|OPTIONS?)\]?(\.\.\.)?$/) {
+				got[++n] = "[options]"; continue
+			}
+			gsub(/[][]/, "", f)
+			k = split(f, part, "|")
+			for (j = 1; j <= k; j++) {
+				p = part[j]; sub(/=.*/, "", p)
+				if (p ~ /^--?[A-Za-z0-9][A-Za-z0-9-]*$/)
+					got[++n] = p
+				else if (cmd == "" && p ~ /^[a-z][a-z0-9-]*$/)
+					cmd = k > 1 ? "-" : p
+			}
+		}
+	}
+	END { flush() }'
+}
+
+# The same for a page's SYNOPSIS: a form starts at each .Nm, its
+# subcommand is the first .Cm line, "Op Ar options" is "[options]"; Fl
+# works as in man_opts.
+synopsis_names() {
+	awk '
+	function flush(   i) {
+		if (cmd != "" && cmd != "-") print cmd, "."
+		for (i = 1; i <= n; i++) print (cmd == "" ? "-" : cmd), got[i]
+		n = 0; cmd = ""
+	}
+	/^\.Sh /{ if (on) flush(); on = ($2 == "SYNOPSIS"); next }
+	!on { next }
+	/^\.Nm/ { flush(); next }
+	/^\./ {
+		sub(/^\./, "")
+		if ($1 == "Cm" && cmd == "") cmd = $2
+		fl = 0; dash = ""
+		for (i = 1; i <= NF; i++) {
+			t = $i
+			if (t == "Fl") {
+				if (fl && i > 1 && $(i - 1) == "Fl") dash = "-"
+				fl = 1; continue
+			}
+			if (t == "Ar" && $(i + 1) ~ /^options?$/) {
+				got[++n] = "[options]"; i++; continue
+			}
+			if (t ~ /^[A-Z][a-z][a-z]?$/) {
+				fl = 0; dash = ""; continue
+			}
+			if (!fl || t == "," || t == "|") continue
+			sub(/^\\-/, "-", t)
+			if (t !~ /^-?[A-Za-z0-9][A-Za-z0-9-]*$/) continue
+			got[++n] = "-" dash t; dash = ""
+		}
+	}
+	END { flush() }' "$1"
+}
+
+# Splits clustered short flags: "- -pqv" becomes "- -p", "- -q", "- -v".
+flags() {
+	awk '$2 ~ /^-[^-]./ {
+		for (i = 2; i <= length($2); i++) print $1, "-" substr($2, i, 1)
+		next
+	} { print }' | sort -u
+}
+
+# compare_names TOOL WHAT: the "SUBCOMMAND OPTION" lines on stdin (what
+# WHAT names, through flags) against the options TOOL --help lists; one
+# line per disagreement. -h/--help and --version may be left out;
+# "[options]" is allowed only in a tool with subcommands, and even there
+# every option must be named somewhere.
+compare_names() {
+	local tool=$1 what=$2 name=${1##*/} s l k sub n subs= opts=
+	local -A key=() label=() seen=()
+	while read -r s l; do
+		k=$l
+		[[ $k == - ]] && k=$s
+		[[ $s == - ]] || key[$s]=$k
+		[[ $l == - ]] || key[$l]=$k
+		label[$k]=$k
+		[[ $s == - || $l == - ]] || label[$k]="$l ($s)"
+	done < <(help_pairs "$tool")
+	while read -r sub n; do
+		[[ $sub == - ]] || subs=1
+		case $n in
+		.) continue ;;
+		'[options]') opts=1; continue ;;
+		esac
+		if [[ -n ${key[$n]+x} ]]; then
+			seen[${key[$n]}]=1
+		else
+			echo "$name: $what names $n, which --help does not list"
+		fi
+	done
+	[[ -z $opts || -n $subs ]] ||
+		echo "$name: $what says [options] where it should name them"
+	for k in "${!label[@]}"; do
+		case $k in --help|--version) continue ;; esac
+		[[ -n ${seen[$k]+x} ]] ||
+			echo "$name: $what leaves out ${label[$k]}"
+	done | sort
+}
+
+# subcommand_diff NAME PAGE: the forms with a subcommand in NAME's usage
+# (--help text on stdin) against those in PAGE's SYNOPSIS, option by
+# option.
+subcommand_diff() {
+	diff <(usage_names "$1" | flags | grep -v '^- ') \
+		<(synopsis_names "$2" | flags | grep -v '^- ') | sed -nE \
+		-e "s/^< ([^ ]+) \\.\$/$1 \\1: a form only in the usage/p" \
+		-e "s/^> ([^ ]+) \\.\$/$1 \\1: a form only in the SYNOPSIS/p" \
+		-e "s/^< ([^ ]+) /$1 \\1: only in the usage line: /p" \
+		-e "s/^> ([^ ]+) /$1 \\1: only in the SYNOPSIS: /p"
+}
+
 @test "every page passes mandoc -Tlint" {
 	local page out bad=
 	for page in $(pages); do
@@ -101,6 +243,66 @@ man_opts() {
 	run diff <(help_opts pp-status) <(man_opts "$BATS_TEST_TMPDIR/p.1")
 	assert_failure
 	assert_output --partial "< --state-dir"
+}
+
+@test "every tool's usage line names the options its --help lists, and no others" {
+	local tool name diffs= d
+	for tool in "$BUILD"/bin/*; do
+		name=$(basename "$tool")
+		d=$("$tool" --help | usage_names "$name" | flags |
+			compare_names "$tool" "the usage line" | sort -u)
+		[[ -z "$d" ]] || diffs+="$d"$'\n'
+	done
+	[[ -z "$diffs" ]] || fail "$diffs"
+}
+
+@test "every page's SYNOPSIS names the options its tool's --help lists, and no others" {
+	local tool name diffs= d
+	for tool in "$BUILD"/bin/*; do
+		name=$(basename "$tool")
+		d=$(synopsis_names "$MAN/man1/$name.1" | flags |
+			compare_names "$tool" "the SYNOPSIS" | sort -u)
+		[[ -z "$d" ]] || diffs+="$d"$'\n'
+	done
+	[[ -z "$diffs" ]] || fail "$diffs"
+}
+
+@test "each subcommand has the same options in its usage form and its SYNOPSIS form" {
+	local tool name diffs= d
+	for tool in "$BUILD"/bin/*; do
+		name=$(basename "$tool")
+		d=$("$tool" --help |
+			subcommand_diff "$name" "$MAN/man1/$name.1")
+		[[ -z "$d" ]] || diffs+="$d"$'\n'
+	done
+	[[ -z "$diffs" ]] || fail "$diffs"
+}
+
+@test "the usage and SYNOPSIS comparison notices a bogus and a missing option" {
+	# the checks themselves must be able to fail
+	run compare_names "$BUILD/bin/pp-status" "the usage line" < <(
+		pp-status --help | sed '1s/\[--json\]/[--frob]/' |
+		usage_names pp-status | flags)
+	assert_output --partial \
+		"pp-status: the usage line names --frob, which --help does not list"
+	assert_output --partial "pp-status: the usage line leaves out --json"
+	sed -e 's/^\.Op Fl \\-json$/.Op Fl \\-frob/' \
+		"$MAN/man1/pp-status.1" > "$BATS_TEST_TMPDIR/p.1"
+	run compare_names "$BUILD/bin/pp-status" "the SYNOPSIS" < <(
+		synopsis_names "$BATS_TEST_TMPDIR/p.1" | flags)
+	assert_output --partial \
+		"pp-status: the SYNOPSIS names --frob, which --help does not list"
+	assert_output --partial "pp-status: the SYNOPSIS leaves out --json"
+	# [options] is a finding where there are no subcommands
+	run compare_names "$BUILD/bin/pp-status" "the usage line" < <(
+		printf 'usage: pp-status [options]\n' | usage_names pp-status)
+	assert_output --partial "pp-status: the usage line says [options]"
+	# and a subcommand's form that lost an option
+	sed '/^\.Op Fl \\-ram Ar mb$/d' "$MAN/man1/pp-registry.1" \
+		> "$BATS_TEST_TMPDIR/r.1"
+	run subcommand_diff pp-registry "$BATS_TEST_TMPDIR/r.1" < <(
+		pp-registry --help)
+	assert_output "pp-registry set: only in the usage line: --ram"
 }
 
 @test "ppscale.yaml(5) documents every configuration key with its default" {
