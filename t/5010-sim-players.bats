@@ -62,6 +62,16 @@ burst() {
 	jq_is .refused_servers 2
 	[[ $(grep -c "2026-11-02T00:30:00Z: a 16384 MB game server is refused" <<< "$stderr") -eq 2 ]] ||
 		fail "want 2 refusal lines at 00:30: $stderr"
+	# the static fleets pp-sim compares with refuse game servers of
+	# their own while it searches them: those are not named
+	run --separate-stderr pp-sim --no-progress -vv \
+		--dedicated 1x64 --peak-ratio "$(awk 'BEGIN { printf "%.6f", 80 / 60 }')" \
+		--mix 16:1 --session 0 --warmup 0 "$BATS_TEST_TMPDIR/burst.csv"
+	assert_success
+	jq_is .refused_servers 2
+	jq_is '.static_cost_eur > 0' true
+	[[ $(grep -c "is refused" <<< "$stderr") -eq 2 ]] ||
+		fail "want only the run's 2 refusal lines: $stderr"
 }
 
 @test "a sample is held until the next, not ramped toward it from the future" {

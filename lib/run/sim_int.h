@@ -92,6 +92,9 @@ struct platform {
 	/* game servers moved by drains: each one a live game server
 	 * migrated, which its players feel */
 	long long moves;
+	/* a reference run (the static fleets): its refusals are not the
+	 * run's, so -vv does not name them */
+	int quiet;
 };
 
 void pp_sim_platform_init(struct platform *p, const struct pp_sim_opts *o);

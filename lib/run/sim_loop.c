@@ -571,6 +571,7 @@ static_refusals(struct sim *S, const struct pp_server_type *t,
 	long long r;
 
 	pp_sim_platform_init(&p, S->o);
+	p.quiet = 1;
 	for (long i = 0; i < count; i++)
 		pp_sim_add_node(&p, t, 0, 0, S->cfg->cloud.reserved_ram_mb,
 			PP_ROLE_WORKER, S->d.t0, 0, i + 1);

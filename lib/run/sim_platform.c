@@ -253,10 +253,13 @@ pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 		if (node < 0) {
 			char t[PP_TIME_LEN];
 
-			pp_trace("%s: a %ld MB game server is refused: no node "
-				"has room (%lld of %lld MB running)",
-				pp_format_time(now, t, sizeof t), p->next_mb,
-				(long long)p->running_mb, (long long)demand_mb);
+			if (!p->quiet)
+				pp_trace("%s: a %ld MB game server is refused: "
+					"no node has room (%lld of %lld MB "
+					"running)", pp_format_time(now, t,
+					sizeof t), p->next_mb,
+					(long long)p->running_mb,
+					(long long)demand_mb);
 			p->refused++;
 			p->refused_servers++;
 			p->refused_now = 1;
