@@ -15,6 +15,9 @@
 #     beside target tracking (70 %), the cluster autoscaler and the
 #     cluster autoscaler with a pause pod (flaps and moves a day too).
 #
+# make bench-unseen runs it on the demand shapes of
+# t/bench/unseen-traces.py (PP_TRACES; no speed figures there).
+#
 # PP_MATRIX=quick runs seed 1 only (18 cells a profile). The machine is
 # shared: the cells run one at a time. Results also land in
 # $PP_BENCH_OUT (default build/bench-policy.tsv).
@@ -44,8 +47,10 @@ cpu() {
 	sort -n "$tmp/times" | awk 'NR == 2 { printf "%.2f", $1 }'
 }
 
-echo "== speed: pp-sim, osrs 4 weeks at one-minute steps (target <= 0.5 s CPU)"
+# PP_TRACES without an osrs trace (make bench-unseen): no speed figures
 for f in "$TRACES"/osrs*.csv; do
+	[ -f "$f" ] || continue
+	echo "== speed: pp-sim, osrs 4 weeks at one-minute steps (target <= 0.5 s CPU)"
 	head -8065 "$f" > "$tmp/osrs4w.csv"
 	printf 'cycle 2m (shipped)  %s s CPU\n' "$(cpu -c "$tmp/default.yaml" \
 		"$tmp/osrs4w.csv")"
