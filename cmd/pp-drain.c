@@ -47,9 +47,9 @@ usage(int status)
 		"hand.\n\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
-		"  -n, --node ID       drain this node by hand (maintenance; "
-		"dedicated nodes too);\n"
-		"                      reads no document on stdin\n"
+		"  -n, --node ID       drain this node by hand (maintenance;\n"
+		"                      dedicated nodes too); reads no document "
+		"on stdin\n"
 		"      --uncordon      with --node: set the node back to "
 		"ready\n"
 		"      --dry-run       print the plan, change nothing, run no "

@@ -19,6 +19,9 @@ tools() {
 		assert_output --partial "usage: $t"
 		assert_output --partial "--now"
 		[ -z "$stderr" ] || fail "$t --help wrote to stderr: $stderr"
+		# it reads on an 80-column terminal without wrapping
+		long=$(awk 'length($0) > 79' <<< "$output")
+		[ -z "$long" ] || fail "$t --help: lines over 79 columns: $long"
 	done
 }
 

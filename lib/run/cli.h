@@ -45,8 +45,8 @@ enum {
 	"$PP_STATE_DIR,\n" \
 	"                      else /var/lib/ppscale)\n"
 #define PP_REGISTRY_HELP \
-	"  -r, --registry PATH registry file (default: config, else " \
-	"STATE_DIR/registry.json)\n"
+	"  -r, --registry PATH registry file (default: config, else\n" \
+	"                      STATE_DIR/registry.json)\n"
 
 /* The common options' lines for usage(). */
 #define PP_COMMON_HELP_CONFIG \
