@@ -245,26 +245,29 @@ subcommand_diff() {
 	assert_output --partial "< --state-dir"
 }
 
-@test "every tool's usage line names the options its --help lists, and no others" {
+# every_tool WHAT: compare_names on every tool, for its usage line
+# (WHAT "the usage line") or its page's SYNOPSIS ("the SYNOPSIS").
+every_tool() {
 	local tool name diffs= d
 	for tool in "$BUILD"/bin/*; do
 		name=$(basename "$tool")
-		d=$("$tool" --help | usage_names "$name" | flags |
-			compare_names "$tool" "the usage line" | sort -u)
+		if [[ $1 == "the usage line" ]]; then
+			d=$("$tool" --help | usage_names "$name")
+		else
+			d=$(synopsis_names "$MAN/man1/$name.1")
+		fi
+		d=$(flags <<< "$d" | compare_names "$tool" "$1" | sort -u)
 		[[ -z "$d" ]] || diffs+="$d"$'\n'
 	done
 	[[ -z "$diffs" ]] || fail "$diffs"
 }
 
+@test "every tool's usage line names the options its --help lists, and no others" {
+	every_tool "the usage line"
+}
+
 @test "every page's SYNOPSIS names the options its tool's --help lists, and no others" {
-	local tool name diffs= d
-	for tool in "$BUILD"/bin/*; do
-		name=$(basename "$tool")
-		d=$(synopsis_names "$MAN/man1/$name.1" | flags |
-			compare_names "$tool" "the SYNOPSIS" | sort -u)
-		[[ -z "$d" ]] || diffs+="$d"$'\n'
-	done
-	[[ -z "$diffs" ]] || fail "$diffs"
+	every_tool "the SYNOPSIS"
 }
 
 @test "each subcommand has the same options in its usage form and its SYNOPSIS form" {
