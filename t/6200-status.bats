@@ -288,6 +288,26 @@ with_history() {
 	refute_output --partial "old"
 }
 
+@test "after the snapshot: a big events file is read from its last 4 MiB only" {
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
+	# 6 MiB of events after the snapshot, the last one n-last
+	# (long lines: few of them to parse under valgrind)
+	line='{"time":"2026-11-27T18:00:30Z","type":"node.draining","tool":"pp-drain","node":"n-old","result":"success","reason":"'$(printf '%01000d' 0)'"}'
+	yes "$line" | head -c $((6 << 20)) | sed '$d' > "$PP_STATE_DIR/events.jsonl"
+	echo '{"time":"2026-11-27T18:00:40Z","type":"node.removed","tool":"pp-provision","node":"n-last"}' \
+		>> "$PP_STATE_DIR/events.jsonl"
+	total=$(wc -l < "$PP_STATE_DIR/events.jsonl")
+	run --separate-stderr pp-status --now 2026-11-27T18:01:00Z --json
+	assert_success
+	jq_is '.since_snapshot.events[0].node' n-last
+	jq_is '.since_snapshot.events | length' 20
+	more=$(jq .since_snapshot.more <<< "$output")
+	# about what the last 4 MiB hold (less the 20 shown and the line
+	# the cut falls in), not the whole file
+	[[ $more -gt $((total / 2)) && $more -le $((total * 4 / 6)) ]] ||
+		fail "more=$more of $total events: not the file's last 4 MiB"
+}
+
 @test "an unreadable events file costs that section and a warning, not the report" {
 	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
 	# a directory where the file should be: it opens, reading fails
