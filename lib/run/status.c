@@ -730,7 +730,7 @@ pp_status_print(FILE *f, json_object *st)
 	if (!acts || json_object_array_length(acts) == 0)
 		fputs(decided > 0 ? "none yet\n" : "no decision yet\n", f);
 	else
-		fprintf(f, "%-20s  %-17s %-10s %-8s %s\n", "TIME", "ACTION",
+		fprintf(f, "%-20s  %-22s %-10s %-8s %s\n", "TIME", "ACTION",
 			"POLICY", "RESULT", "REASON");
 	for (size_t i = 0; acts && i < json_object_array_length(acts); i++) {
 		json_object *e = json_object_array_get_idx(acts, i);
@@ -747,7 +747,7 @@ pp_status_print(FILE *f, json_object *st)
 		else
 			snprintf(act, sizeof act, "%s",
 				pp_jstr(e, "action", "?"));
-		fprintf(f, "%-20s  %-17s %-10s %-8s %s\n",
+		fprintf(f, "%-20s  %-22s %-10s %-8s %s\n",
 			str_or(e, "at", "?"), act,
 			str_or(e, "policy", "-"), str_or(e, "result",
 			pp_jbool(e, "shadow", 0) ? "shadow" : "-"),
