@@ -259,39 +259,37 @@ policies_json(const struct pp_config *cfg, json_object *state,
 #define SINCE_MAX 20
 #define SINCE_TAIL (4L << 20)
 
+/* pp-fleetstats' own events are in the snapshot, pp-decide's are its
+ * decision: the others are what happened after the snapshot. */
+static int
+after_snapshot(json_object *event)
+{
+	const char *tool = pp_jstr(event, "tool", "");
+
+	return strcmp(tool, "pp-fleetstats") && strcmp(tool, "pp-decide");
+}
+
 /* What happened after the snapshot, from the events file: what
  * pp-drain and pp-provision did in the snapshot's cycle and since (the
- * snapshot is taken before them). pp-fleetstats' own events are in
- * the snapshot, pp-decide's are its decision. Newest first. */
+ * snapshot is taken before them). Newest first. */
 static json_object *
 since_snapshot(const struct pp_config *cfg, const char *state_flag,
 	time_t gen, char *err, size_t errlen)
 {
 	char *path = pp_events_path(cfg, state_flag);
-	json_object *o, *shown;
 	long more = 0;
-	json_object *all = pp_events_since(path, gen, 10000, SINCE_TAIL,
-		&more, err, errlen);
-	size_t n;
+	json_object *all = pp_events_since(path, gen, after_snapshot,
+		SINCE_MAX, SINCE_TAIL, &more, err, errlen);
+	json_object *o, *shown;
 
 	if (!all) {
 		free(path);
 		return NULL;
 	}
 	shown = json_object_new_array();
-	for (n = json_object_array_length(all); n > 0; n--) {
-		json_object *e = json_object_array_get_idx(all, n - 1);
-
-		const char *tool = pp_jstr(e, "tool", "");
-
-		if (!strcmp(tool, "pp-fleetstats") ||
-		    !strcmp(tool, "pp-decide"))
-			continue;
-		if (json_object_array_length(shown) < SINCE_MAX)
-			json_object_array_add(shown, json_object_get(e));
-		else
-			more++;
-	}
+	for (size_t n = json_object_array_length(all); n > 0; n--)
+		json_object_array_add(shown, json_object_get(
+			json_object_array_get_idx(all, n - 1)));
 	json_object_put(all);
 	o = json_object_new_object();
 	json_object_object_add(o, "events_file", json_object_new_string(path));

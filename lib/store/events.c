@@ -62,8 +62,9 @@ pp_events_init(const struct pp_config *cfg, const char *path)
 }
 
 json_object *
-pp_events_since(const char *path, time_t since, size_t max, long tail,
-	long *more, char *err, size_t errlen)
+pp_events_since(const char *path, time_t since,
+	int (*keep)(json_object *event), size_t max, long tail, long *more,
+	char *err, size_t errlen)
 {
 	json_object *a = json_object_new_array();
 	FILE *f = fopen(path, "re");
@@ -102,7 +103,7 @@ pp_events_since(const char *path, time_t since, size_t max, long tail,
 		e = pp_json_parse(line, (size_t)len, jerr, sizeof jerr);
 		if (!e || !json_object_is_type(e, json_type_object) ||
 		    pp_parse_time(pp_jstr(e, "time", ""), &t) < 0 ||
-		    t < since) {
+		    t < since || (keep && !keep(e))) {
 			json_object_put(e);
 			continue;
 		}

@@ -34,14 +34,15 @@ void pp_event(const char *type, json_object *fields);
  * (owned, may be NULL) adds type-specific fields. */
 void pp_event_node(const char *type, const char *node, const char *action,
 	const char *result, const char *reason, json_object *extra);
-/* The events in the file at path with a "time" at or after since, in
- * the file's order, read from its last `tail` bytes (a line cut there
- * is skipped): at most max of them, the newest; *more gets how many
- * newer-than-since events were left out. Lines that are not events are
- * skipped. An empty array when the file does not exist; NULL with a
- * message in err when it cannot be read. */
-json_object *pp_events_since(const char *path, time_t since, size_t max,
-	long tail, long *more, char *err, size_t errlen);
+/* The events in the file at path with a "time" at or after since that
+ * keep (NULL: any) accepts, in the file's order, read from its last
+ * `tail` bytes (a line cut there is skipped): at most max of them, the
+ * newest; *more gets how many more there were. Lines that are not
+ * events are skipped. An empty array when the file does not exist;
+ * NULL with a message in err when it cannot be read. */
+json_object *pp_events_since(const char *path, time_t since,
+	int (*keep)(json_object *event), size_t max, long tail, long *more,
+	char *err, size_t errlen);
 /* A URL fit for a log line: scheme://host[:port]/... without user
  * info, path or query, which may carry credentials. Caller frees. */
 char *pp_url_redact(const char *url);
