@@ -252,7 +252,7 @@ with_history() {
 		"$PP_STATE_DIR/events.jsonl" | tail -n 1)
 	run --separate-stderr pp-status --now 2026-11-27T18:02:30Z --json
 	assert_success
-	jq_is .since_snapshot.events_file "$PP_STATE_DIR/events.jsonl"
+	jq_is .since_snapshot.source "$PP_STATE_DIR/events.jsonl"
 	# newest first; pp-decide's own event is its decision, above; the
 	# 17:59 cycle's events came before the snapshot
 	jq_is '.since_snapshot.events | map(.type + " " + .node) | join(",")' \

@@ -58,6 +58,34 @@ pp-provision:node.provisioning"
 	jq_is '.decision.action' provision_spare
 	jq_is '.decision.at' 2026-11-27T18:00:00Z
 	jq_is '.state_file' "postgresql:///hosts (pool default)"
+	# after host b's snapshot (18:02) the platform fills the dedicated
+	# nodes and host a's cycle scales up: pp-status on host b lists
+	# what it did after that snapshot from the database's events,
+	# which both hosts write
+	for mb in 8000 8000 8000 6720; do
+		for n in ded-fsn1-1 ded-fsn1-2; do
+			PP_CONFIG="$HOSTS/ppscale.yaml" pp-registry -q \
+				-r "$HOSTS_URL" place "$n" "gs-$n-$RANDOM" "$mb"
+		done
+	done
+	host_cycle a 2026-11-27T18:04:00Z
+	[ "$(cat "$HOSTS/a/rc")" = 0 ]
+	want=$(psql -X -At -d hosts -c "SELECT string_agg(event->>'type' ||
+		' ' || (event->>'time'), ',' ORDER BY seq DESC) FROM
+		ppscale_events WHERE event->>'time' >= '2026-11-27T18:02:00Z'
+		AND event->>'tool' NOT IN ('pp-fleetstats', 'pp-decide')")
+	[[ $want == *"T18:04:00Z"* ]] || fail "host a did nothing at 18:04: $want"
+	# (host b's own events file does not have them)
+	grep -q '"time":"2026-11-27T18:04:00Z"' "$HOSTS/b/events.jsonl" &&
+		fail "host b's events file has host a's events"
+	run --separate-stderr env PP_CONFIG="$HOSTS/ppscale.yaml" \
+		PP_STATE_DIR="$HOSTS/b" pp-status --json \
+		--now 2026-11-27T18:05:00Z
+	assert_success
+	jq_is .fleet.generated_at 2026-11-27T18:02:00Z
+	jq_is .since_snapshot.source "ppscale_events (pool default)"
+	jq_is '.since_snapshot.events | map(.type + " " + .time) | join(",")' \
+		"$want"
 }
 
 @test "an unreachable or unready database: pp-cycle does not run the cycle" {

@@ -258,6 +258,7 @@ policies_json(const struct pp_config *cfg, json_object *state,
  * the events file's end it reads for them. */
 #define SINCE_MAX 20
 #define SINCE_TAIL (4L << 20)
+#define SINCE_ROWS 20000L
 
 /* pp-fleetstats' own events are in the snapshot, pp-decide's are its
  * decision: the others are what happened after the snapshot. */
@@ -269,19 +270,28 @@ after_snapshot(json_object *event)
 	return strcmp(tool, "pp-fleetstats") && strcmp(tool, "pp-decide");
 }
 
-/* What happened after the snapshot, from the events file: what
- * pp-drain and pp-provision did in the snapshot's cycle and since (the
- * snapshot is taken before them). Newest first. */
+/* What happened after the snapshot, from the events file (with two
+ * control hosts, the database's events: both hosts'): what pp-drain
+ * and pp-provision did in the snapshot's cycle and since (the snapshot
+ * is taken before them). Newest first. */
 static json_object *
 since_snapshot(const struct pp_config *cfg, const char *state_flag,
 	time_t gen, char *err, size_t errlen)
 {
-	char *path = pp_events_path(cfg, state_flag);
+	char *path;
 	long more = 0;
-	json_object *all = pp_events_since(path, gen, after_snapshot,
-		SINCE_MAX, SINCE_TAIL, &more, err, errlen);
-	json_object *o, *shown;
+	json_object *all, *o, *shown;
 
+	if (pp_state_database()) {
+		path = pp_xasprintf("ppscale_events (pool %s)",
+			pp_state_pool());
+		all = pp_events_since_db(gen, after_snapshot, SINCE_MAX,
+			SINCE_ROWS, &more, err, errlen);
+	} else {
+		path = pp_events_path(cfg, state_flag);
+		all = pp_events_since(path, gen, after_snapshot, SINCE_MAX,
+			SINCE_TAIL, &more, err, errlen);
+	}
 	if (!all) {
 		free(path);
 		return NULL;
@@ -292,7 +302,7 @@ since_snapshot(const struct pp_config *cfg, const char *state_flag,
 			json_object_array_get_idx(all, n - 1)));
 	json_object_put(all);
 	o = json_object_new_object();
-	json_object_object_add(o, "events_file", json_object_new_string(path));
+	json_object_object_add(o, "source", json_object_new_string(path));
 	json_object_object_add(o, "events", shown);
 	json_object_object_add(o, "more", json_object_new_int64(more));
 	free(path);

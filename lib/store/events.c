@@ -61,12 +61,42 @@ pp_events_init(const struct pp_config *cfg, const char *path)
 	webhook_skipped = 0;
 }
 
+/* What pp_events_since keeps: the newest max events at or after since
+ * that keep accepts, and how many more there were. */
+struct since_q {
+	time_t since;
+	int (*keep)(json_object *event);
+	size_t max;
+	long *more;
+	json_object *a;
+};
+
+static void
+since_take(struct since_q *q, const char *line, size_t len)
+{
+	char jerr[64];
+	json_object *e = pp_json_parse(line, len, jerr, sizeof jerr);
+	time_t t;
+
+	if (!e || !json_object_is_type(e, json_type_object) ||
+	    pp_parse_time(pp_jstr(e, "time", ""), &t) < 0 ||
+	    t < q->since || (q->keep && !q->keep(e))) {
+		json_object_put(e);
+		return;
+	}
+	json_object_array_add(q->a, e);
+	if (json_object_array_length(q->a) > q->max) {
+		json_object_array_del_idx(q->a, 0, 1);
+		(*q->more)++;
+	}
+}
+
 json_object *
 pp_events_since(const char *path, time_t since,
 	int (*keep)(json_object *event), size_t max, long tail, long *more,
 	char *err, size_t errlen)
 {
-	json_object *a = json_object_new_array();
+	struct since_q q = {since, keep, max, more, NULL};
 	FILE *f = fopen(path, "re");
 	char *line = NULL;
 	size_t cap = 0;
@@ -77,12 +107,12 @@ pp_events_since(const char *path, time_t since,
 	*more = 0;
 	if (!f) {
 		if (errno == ENOENT)
-			return a;
+			return json_object_new_array();
 		snprintf(err, errlen, "cannot read events file '%s': %s",
 			path, strerror(errno));
-		json_object_put(a);
 		return NULL;
 	}
+	q.a = json_object_new_array();
 	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > tail) {
 		cut = fseek(f, size - tail, SEEK_SET) == 0;
 		if (!cut)
@@ -91,37 +121,54 @@ pp_events_since(const char *path, time_t since,
 		rewind(f);
 	}
 	while ((len = getline(&line, &cap, f)) >= 0) {
-		json_object *e;
-		char jerr[64];
-		time_t t;
-
 		if (cut) {
 			/* the line the tail starts in */
 			cut = 0;
 			continue;
 		}
-		e = pp_json_parse(line, (size_t)len, jerr, sizeof jerr);
-		if (!e || !json_object_is_type(e, json_type_object) ||
-		    pp_parse_time(pp_jstr(e, "time", ""), &t) < 0 ||
-		    t < since || (keep && !keep(e))) {
-			json_object_put(e);
-			continue;
-		}
-		json_object_array_add(a, e);
-		if (json_object_array_length(a) > max) {
-			json_object_array_del_idx(a, 0, 1);
-			(*more)++;
-		}
+		since_take(&q, line, (size_t)len);
 	}
 	if (ferror(f)) {
 		snprintf(err, errlen, "cannot read events file '%s': %s",
 			path, strerror(errno));
-		json_object_put(a);
-		a = NULL;
+		json_object_put(q.a);
+		q.a = NULL;
 	}
 	free(line);
 	fclose(f);
-	return a;
+	return q.a;
+}
+
+json_object *
+pp_events_since_db(time_t since, int (*keep)(json_object *event),
+	size_t max, long rows, long *more, char *err, size_t errlen)
+{
+	struct since_q q = {since, keep, max, more, NULL};
+	char nrows[24];
+	const char *p[2] = {pp_state_pool(), nrows};
+	PGconn *c;
+	PGresult *r;
+	int code;
+
+	*more = 0;
+	snprintf(nrows, sizeof nrows, "%ld", rows);
+	c = pp_pg_connect(pp_state_database(), err, errlen, &code);
+	if (!c)
+		return NULL;
+	/* the pool's newest rows, oldest first */
+	r = pp_pg_exec(c, "cannot read the events", "SELECT event::text FROM "
+		"(SELECT seq, event FROM ppscale_events WHERE pool = $1 "
+		"ORDER BY seq DESC LIMIT $2::bigint) e ORDER BY seq", 2, p,
+		err, errlen);
+	if (r) {
+		q.a = json_object_new_array();
+		for (int i = 0; i < PQntuples(r); i++)
+			since_take(&q, PQgetvalue(r, i, 0),
+				(size_t)PQgetlength(r, i, 0));
+		PQclear(r);
+	}
+	PQfinish(c);
+	return q.a;
 }
 
 char *

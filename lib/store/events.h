@@ -43,6 +43,12 @@ void pp_event_node(const char *type, const char *node, const char *action,
 json_object *pp_events_since(const char *path, time_t since,
 	int (*keep)(json_object *event), size_t max, long tail, long *more,
 	char *err, size_t errlen);
+/* The same from the database's ppscale_events (two control hosts: both
+ * hosts' events), the pool's newest `rows` rows for the file's tail;
+ * NULL with a message in err when it cannot be read. */
+json_object *pp_events_since_db(time_t since,
+	int (*keep)(json_object *event), size_t max, long rows, long *more,
+	char *err, size_t errlen);
 /* A URL fit for a log line: scheme://host[:port]/... without user
  * info, path or query, which may carry credentials. Caller frees. */
 char *pp_url_redact(const char *url);
