@@ -114,8 +114,11 @@ pp_events_since(const char *path, time_t since,
 	}
 	q.a = json_object_new_array();
 	if (fseek(f, 0, SEEK_END) == 0 && (size = ftell(f)) > tail) {
-		cut = fseek(f, size - tail, SEEK_SET) == 0;
-		if (!cut)
+		/* the tail starts in a line unless a newline ends the byte
+		 * before it */
+		if (fseek(f, size - tail - 1, SEEK_SET) == 0)
+			cut = fgetc(f) != '\n';
+		else
 			rewind(f);
 	} else {
 		rewind(f);
