@@ -4,7 +4,9 @@
  * STATE_DIR/last.json (the last document pp-fleetstats recorded), both
  * optional, and prints which policies are on, cooldowns and windows with
  * the time left, the last actions, capacity and cost, spares wanted and
- * present, and drains in progress: a table, or JSON with --json. Reads
+ * present, drains in progress, and what pp-drain and pp-provision did
+ * after the snapshot (the events file, or ppscale_events with
+ * control.database): a table, or JSON with --json. Reads
  * nothing on stdin, changes nothing. A state directory that is missing
  * or holds no state, or a snapshot older than --max-age, is warned
  * about on stderr (even under -q) and exits PP_STATUS_UNTRUSTED (3)
@@ -27,8 +29,9 @@ usage(int status)
 	fprintf(f, "usage: pp-status [-pqv] [-c FILE] [--now TIME] "
 		"[--state-dir DIR] [--json]\n"
 		"                 [-n COUNT] [--max-age DURATION]\n\n"
-		"Prints the scaling status from the state file and the last "
-		"snapshot.\n\n"
+		"Prints the scaling status from the state file, the last "
+		"snapshot and the\n"
+		"events pp-drain and pp-provision recorded after it.\n\n"
 		"      --json          print JSON instead of the table\n"
 		"  -n, --actions COUNT how many last actions to show "
 		"(default 5)\n"
