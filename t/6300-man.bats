@@ -22,26 +22,39 @@ help_opts() {
 		tr ' ' '\n' | grep . | sort -u
 }
 
+# An awk function both page readers use: the options the Fl macros of
+# the current line name, from field FIRST on, into fl[1..fl_n]. Fl
+# prefixes each of its arguments with "-" up to the next macro: "Fl c ,
+# Fl \-config", "Fl o , -output" and "Fl Fl dry-run" all name options.
+# With OPTS set, "Ar options" is "[options]" (a SYNOPSIS stands for
+# every option so).
+FL_AWK='
+function fl_scan(first, opts,   i, t, on, dash) {
+	fl_n = 0; on = 0; dash = ""
+	for (i = first; i <= NF; i++) {
+		t = $i
+		if (t == "Fl") {
+			if (on && i > first && $(i - 1) == "Fl") dash = "-"
+			on = 1; continue
+		}
+		if (opts && t == "Ar" && $(i + 1) ~ /^options?$/) {
+			fl[++fl_n] = "[options]"; i++; continue
+		}
+		if (t ~ /^[A-Z][a-z][a-z]?$/) { on = 0; dash = ""; continue }
+		if (!on || t == "," || t == "|") continue
+		sub(/^\\-/, "-", t)
+		if (t !~ /^-?[A-Za-z0-9][A-Za-z0-9-]*$/) continue
+		fl[++fl_n] = "-" dash t; dash = ""
+	}
+}'
+
 # Options a page documents: the Fl macros on the .It lines of OPTIONS.
 man_opts() {
-	# Fl prefixes each of its arguments with "-" up to the next macro:
-	# "Fl c , Fl \-config", "Fl o , -output" and "Fl Fl dry-run" all
-	# name options
-	awk '/^\.Sh /{ on = ($2 == "OPTIONS") }
+	awk "$FL_AWK"'
+	/^\.Sh /{ on = ($2 == "OPTIONS") }
 	on && /^\.It / {
-		fl = 0; dash = ""
-		for (i = 2; i <= NF; i++) {
-			t = $i
-			if (t == "Fl") {
-				if (fl && i > 2 && $(i - 1) == "Fl") dash = "-"
-				fl = 1; continue
-			}
-			if (t ~ /^[A-Z][a-z][a-z]?$/) { fl = 0; dash = ""; continue }
-			if (!fl || t == "," || t == "|") continue
-			sub(/^\\-/, "-", t)
-			if (t !~ /^-?[A-Za-z0-9][A-Za-z0-9-]*$/) continue
-			print "-" dash t; dash = ""
-		}
+		fl_scan(2, 0)
+		for (i = 1; i <= fl_n; i++) print fl[i]
 	}' "$1" | sort -u
 }
 
@@ -94,9 +107,9 @@ usage_names() {
 
 # The same for a page's SYNOPSIS: a form starts at each .Nm, its
 # subcommand is the first .Cm line, "Op Ar options" is "[options]"; Fl
-# works as in man_opts.
+# works as in FL_AWK.
 synopsis_names() {
-	awk '
+	awk "$FL_AWK"'
 	function flush(   i) {
 		if (cmd != "" && cmd != "-") print cmd, "."
 		for (i = 1; i <= n; i++) print (cmd == "" ? "-" : cmd), got[i]
@@ -108,24 +121,8 @@ synopsis_names() {
 	/^\./ {
 		sub(/^\./, "")
 		if ($1 == "Cm" && cmd == "") cmd = $2
-		fl = 0; dash = ""
-		for (i = 1; i <= NF; i++) {
-			t = $i
-			if (t == "Fl") {
-				if (fl && i > 1 && $(i - 1) == "Fl") dash = "-"
-				fl = 1; continue
-			}
-			if (t == "Ar" && $(i + 1) ~ /^options?$/) {
-				got[++n] = "[options]"; i++; continue
-			}
-			if (t ~ /^[A-Z][a-z][a-z]?$/) {
-				fl = 0; dash = ""; continue
-			}
-			if (!fl || t == "," || t == "|") continue
-			sub(/^\\-/, "-", t)
-			if (t !~ /^-?[A-Za-z0-9][A-Za-z0-9-]*$/) continue
-			got[++n] = "-" dash t; dash = ""
-		}
+		fl_scan(1, 1)
+		for (i = 1; i <= fl_n; i++) got[++n] = fl[i]
 	}
 	END { flush() }' "$1"
 }
