@@ -158,3 +158,22 @@ sim() {
 	run --separate-stderr pp-sim
 	assert_failure 2
 }
+
+@test "--svg into a FIFO or a device writes into it, never replaces it" {
+	mkfifo "$BATS_TEST_TMPDIR/svg.fifo"
+	# (a reader that gives up when no writer comes)
+	timeout 20 cat "$BATS_TEST_TMPDIR/svg.fifo" > "$BATS_TEST_TMPDIR/got.svg" &
+	sim --svg "$BATS_TEST_TMPDIR/svg.fifo"
+	wait $! || true
+	assert_success
+	[ -p "$BATS_TEST_TMPDIR/svg.fifo" ] || fail "the FIFO was replaced"
+	grep -q '<svg' "$BATS_TEST_TMPDIR/got.svg"
+	# a full device of our own (the test's own node: renaming over
+	# /dev/full itself would break it for the whole machine)
+	mknod "$BATS_TEST_TMPDIR/full" c 1 7 2>/dev/null ||
+		skip "cannot make a device node (not root)"
+	sim --svg "$BATS_TEST_TMPDIR/full"
+	assert_failure 1
+	assert_stderr_contains "cannot write '$BATS_TEST_TMPDIR/full': No space left on device"
+	[ -c "$BATS_TEST_TMPDIR/full" ] || fail "the device was replaced"
+}

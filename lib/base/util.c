@@ -584,16 +584,39 @@ writev_all(int fd, struct iovec *iov, size_t n)
 	return 0;
 }
 
+/* A FIFO or a device (--svg /dev/stdout, -o /dev/full) is written
+ * into: a temporary renamed over it would replace the node itself, for
+ * every user of the machine when it is one of /dev's. */
+static int
+write_special(const char *path, struct iovec *iov, size_t niov)
+{
+	int fd = open(path, O_WRONLY | O_TRUNC | O_CLOEXEC), e;
+
+	if (fd < 0)
+		return -1;
+	if (writev_all(fd, iov, niov) < 0) {
+		e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return close(fd);
+}
+
 int
 pp_write_atomicv(const char *path, struct iovec *iov, size_t niov,
 	int mode)
 {
-	char *real = pp_resolve_path(path);
-	char *dir = pp_dirname(real);
-	char *tmp = pp_xasprintf("%s.tmp.XXXXXX", real);
+	char *real, *dir, *tmp;
 	struct stat st;
 	int fd, dfd, e;
 
+	if (stat(path, &st) == 0 && !S_ISREG(st.st_mode) &&
+	    !S_ISDIR(st.st_mode))
+		return write_special(path, iov, niov);
+	real = pp_resolve_path(path);
+	dir = pp_dirname(real);
+	tmp = pp_xasprintf("%s.tmp.XXXXXX", real);
 	fd = mkstemp(tmp);
 	if (fd < 0)
 		goto fail;

@@ -87,7 +87,8 @@ char *pp_read_stream(FILE *f, size_t max, size_t *len);
  * temp file goes beside its target and is renamed over the target. An
  * existing file keeps its mode and (where permitted) owner and group,
  * narrowed to mode when mode has no group or other bits; mode applies
- * to a new file. Returns 0, or -1 with errno set. */
+ * to a new file. A FIFO or a device is written into, not replaced
+ * (not atomically, then). Returns 0, or -1 with errno set. */
 int pp_write_atomic(const char *path, const char *data, size_t len,
 	int mode);
 /* The same of niov pieces written in order (iov is changed). */
