@@ -159,6 +159,26 @@ setup() {
 	[ ! -e "$(state_file)" ]
 }
 
+@test "a node figure that is not a number is bad input, never read as 0" {
+	pp-fleetstats --no-record -r "$REG" --now "$NOW" > "$BATS_TEST_TMPDIR/doc.json"
+	for f in usable_ram_mb allocated_ram_mb total_ram_mb reserved_ram_mb \
+	    largest_container_mb containers hourly_cost_eur; do
+		for v in '"x"' '{}' '[1]' true; do
+			jq -c --argjson v "$v" ".nodes[1].$f = \$v" \
+				"$BATS_TEST_TMPDIR/doc.json" > "$BATS_TEST_TMPDIR/bad.json"
+			# the lean reader (a pipe) and json-c's (-p) alike
+			for p in "" -p; do
+				run --separate-stderr pp-decide $p --now "$NOW" \
+					< "$BATS_TEST_TMPDIR/bad.json"
+				assert_failure 2
+				assert_stderr_contains "document node 1: '$f' is not a number"
+				assert_output ""
+			done
+		done
+	done
+	[ ! -e "$(state_file)" ]
+}
+
 # Compact output (a pipe) reads the nodes with the lean reader and passes
 # them through as text; pretty output (-p) parses them with json-c. Both
 # must give the same document and decision (t/fuzz/doc.c checks the

@@ -387,6 +387,12 @@ pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx, const struct pp_config *cfg,
 	}
 	p = priv_of(ctx);
 	rc = pp_enodes_read(&p->nodes, nodes, &bad);
+	if (rc == -3) {
+		snprintf(err, errlen, "document node %zu: '%s' is not a "
+			"number", bad, p->nodes.not_number);
+		pp_engine_ctx_free(ctx);
+		return -1;
+	}
 	if (rc == -2) {
 		snprintf(err, errlen, "document node %zu: a RAM figure is "
 			"negative or above 1 PB, or the hourly cost is out "

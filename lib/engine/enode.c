@@ -30,6 +30,7 @@ struct val {
 struct acc {
 	long long total, reserved;
 	int have_usable, status;
+	const char *not_number;     /* a figure's key, when it is none */
 };
 
 static void
@@ -41,12 +42,24 @@ node_start(struct pp_enode *e, struct acc *a)
 	a->total = a->reserved = 0;
 	a->have_usable = 0;
 	a->status = -1;
+	a->not_number = NULL;
 }
 
 static long long
 num(const struct val *v)
 {
 	return v->type == V_INT || v->type == V_DOUBLE ? v->i : 0;
+}
+
+/* A figure: a number, or null for none. Anything else is a bad
+ * document, not 0: a string usable_ram_mb read as 0 made a full fleet
+ * and a scale-up. */
+static long long
+fig(struct acc *a, const char *key, const struct val *v)
+{
+	if (v->type != V_NULL && v->type != V_INT && v->type != V_DOUBLE)
+		a->not_number = key;
+	return num(v);
 }
 
 static const char *
@@ -85,36 +98,38 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			e->role = s && !strcmp(s, "spare") ? PP_ROLE_SPARE :
 				PP_ROLE_WORKER;
 		else if (!strcmp(k, "reserved_ram_mb"))
-			a->reserved = num(v);
+			a->reserved = fig(a, "reserved_ram_mb", v);
 		break;
 	case 'u':
 		if (!strcmp(k, "usable_ram_mb")) {
-			e->usable_mb = num(v);
+			e->usable_mb = fig(a, "usable_ram_mb", v);
 			a->have_usable = v->type != V_NULL;
 		}
 		break;
 	case 't':
 		if (!strcmp(k, "total_ram_mb"))
-			a->total = num(v);
+			a->total = fig(a, "total_ram_mb", v);
 		break;
 	case 'a':
 		if (!strcmp(k, "allocated_ram_mb"))
-			e->allocated_mb = num(v);
+			e->allocated_mb = fig(a, "allocated_ram_mb", v);
 		break;
 	case 'l':
 		if (!strcmp(k, "largest_container_mb"))
-			e->largest_mb = num(v);
+			e->largest_mb = fig(a, "largest_container_mb", v);
 		else if (!strcmp(k, "location"))
 			e->location = s;
 		break;
 	case 'h':
-		if (!strcmp(k, "hourly_cost_eur"))
+		if (!strcmp(k, "hourly_cost_eur")) {
+			fig(a, "hourly_cost_eur", v);
 			e->hourly_eur = v->type == V_INT ||
 				v->type == V_DOUBLE ? v->d : 0;
+		}
 		break;
 	case 'c':
 		if (!strcmp(k, "containers"))
-			e->containers = (long)num(v);
+			e->containers = (long)fig(a, "containers", v);
 		else if (!strcmp(k, "created_at"))
 			e->created_at = s && pp_parse_time(s, &t) == 0 ? t : 0;
 		break;
@@ -133,6 +148,8 @@ node_end(struct pp_enode *e, const struct acc *a)
 	e->status = a->status;
 	if (!e->id || a->status < 0)
 		return -1;
+	if (a->not_number)
+		return -3;
 	/* figures a document may not claim: sums must not overflow */
 	if (!ram_ok(a->total) || !ram_ok(a->reserved))
 		return -2;
@@ -215,6 +232,8 @@ from_tree(struct pp_enodes *set, json_object *nodes, size_t *bad)
 			}
 		}
 		rc = node_end(e, &a);
+		if (rc == -3)
+			set->not_number = a.not_number;
 		if (rc < 0)
 			return rc;
 		set->n = i + 1;
@@ -321,6 +340,7 @@ struct grow {
 	size_t *ram_at;             /* each node's list, as an offset */
 	long long *ram;
 	size_t nram, ramcap;
+	const char *not_number;
 };
 
 static void
@@ -398,6 +418,7 @@ text_node(const char **pp, struct grow *g, char **arena)
 	/* the list's place, until the next node's lists move it */
 	if (e->ncontainer_mb)
 		e->container_mb = g->ram + g->ram_at[g->n];
+	g->not_number = a.not_number;
 	return node_end(e, &a);
 }
 
@@ -434,6 +455,8 @@ from_text(struct pp_enodes *set, const char *text, size_t *bad)
 	set->v = g.v ? g.v : pp_xcalloc(1, sizeof *set->v);
 	set->n = g.n;
 	set->ram = g.ram;
+	if (rc == -3)
+		set->not_number = g.not_number;
 	free(g.ram_at);
 	return rc;
 }
