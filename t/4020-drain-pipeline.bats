@@ -120,6 +120,12 @@ setup() {
 	assert_failure 2
 	run --separate-stderr pp-drain --uncordon <<<"$(decision_doc uncordon S)"
 	assert_failure 2
+	# an action pp-provision refuses is refused here too, not passed on
+	# as nothing to drain
+	run --separate-stderr pp-drain <<<"$(decision_doc scale-down S)"
+	assert_failure 2
+	assert_stderr_contains "unknown decision action 'scale-down'"
+	assert_output ""
 	[ "$(files_sum "$REGISTRY")" = "$before" ]
 }
 

@@ -13,6 +13,7 @@
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "engine/engine.h"
 #include "engine/placement.h"
 #include "run/drainrun.h"
 #include "store/events.h"
@@ -590,7 +591,15 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	} else {
 		json_object *dec = pp_jget(doc, "decision");
 		const char *action = pp_jstr(dec, "action", NULL);
+		int known = 0;
 
+		/* as pp-provision: an action no tool knows is a bad
+		 * document, not nothing to drain */
+		for (int a = PP_ACT_NONE; a <= PP_ACT_UNCORDON && action; a++)
+			known |= !strcmp(action, pp_action_name(a));
+		if (action && !known)
+			pp_die(PP_EXIT_USAGE, "bad document on stdin: unknown "
+				"decision action '%s'", action);
 		if (!action || (strcmp(action, "scale_down") &&
 		    strcmp(action, "uncordon"))) {
 			pp_debug("decision '%s': nothing to drain",
