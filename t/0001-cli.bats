@@ -84,3 +84,18 @@ tools() {
 	assert_failure 1
 	assert_stderr_contains "cannot write to stdout"
 }
+
+@test "with stdout closed, a run that writes nothing succeeds and one that writes fails" {
+	local reg="$BATS_TEST_TMPDIR/registry.json"
+	cp "$FIXTURES/small-registry.json" "$reg"
+	# the edit is made and says nothing: no write failed
+	run --separate-stderr bash -c \
+		"pp-registry -r '$reg' place ded-1 gs-closed 100 >&-"
+	assert_success
+	[ -z "$stderr" ] || fail "stderr: $stderr"
+	jq -e '.nodes[0].containers | any(.id == "gs-closed")' "$reg" >/dev/null ||
+		fail "the game server was not placed"
+	run --separate-stderr bash -c "pp-registry -r '$reg' show ded-1 >&-"
+	assert_failure 1
+	assert_stderr_contains "cannot write to stdout"
+}

@@ -320,9 +320,14 @@ pp_flush_stdout(int status)
 int
 pp_finish_stdout(int status)
 {
-	if (fflush(stdout) == EOF || ferror(stdout) || fclose(stdout) == EOF) {
-		pp_warn("cannot write to stdout:");
-		return status ? status : PP_EXIT_FAIL;
-	}
+	if (fflush(stdout) == EOF || ferror(stdout))
+		goto fail;
+	/* a closed stdout (>&-) that nothing was written to has failed no
+	 * write: a finished edit is not a failure (gnulib's close_stream) */
+	if (fclose(stdout) == EOF && errno != EBADF)
+		goto fail;
 	return status;
+fail:
+	pp_warn("cannot write to stdout:");
+	return status ? status : PP_EXIT_FAIL;
 }
