@@ -144,6 +144,19 @@ setup() {
 	[ "$(reg_sum)" = "$before" ]
 }
 
+@test "import of the registry itself is refused at once, not after the lock's wait" {
+	file_backend_only
+	local before link="$BATS_TEST_TMPDIR/same.json"
+	before=$(reg_sum)
+	ln -s "$REGISTRY" "$link"
+	for f in "$REGISTRY" "$link"; do
+		run --separate-stderr timeout 20 pp-registry import "$f"
+		assert_failure 2
+		assert_stderr_contains "'$f' is the registry itself"
+	done
+	[ "$(reg_sum)" = "$before" ]
+}
+
 @test "-r and the config's registry key choose the file" {
 	file_backend_only
 	local other="$BATS_TEST_TMPDIR/other.json"

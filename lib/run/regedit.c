@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "base/json.h"
 #include "base/util.h"
@@ -108,9 +109,18 @@ static int
 import(struct pp_registry *r, const char *file, char *msg, size_t len)
 {
 	struct pp_registry src;
+	struct stat a, b;
 	char err[400];
-	int rc = pp_registry_open(&src, file, 0, err, sizeof err);
+	int rc;
 
+	/* reading it would wait for the lock this edit holds */
+	if (r->path && stat(r->path, &a) == 0 && stat(file, &b) == 0 &&
+	    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+		snprintf(msg, len, "'%s' is the registry itself: nothing to "
+			"import", file);
+		return PP_EXIT_USAGE;
+	}
+	rc = pp_registry_open(&src, file, 0, err, sizeof err);
 	if (rc < 0) {
 		snprintf(msg, len, "%s", err);
 		pp_registry_close(&src);
