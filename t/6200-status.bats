@@ -510,6 +510,24 @@ EOT
 	assert_stderr_contains "state file '$PP_STATE_DIR/state.json' is corrupt"
 }
 
+@test "refuses a state file or snapshot of a newer version, as pp-decide does" {
+	local_cloud </dev/null
+	cycles 0 2026-11-27T18:00:00Z
+	cp "$PP_STATE_DIR/state.json" "$BATS_TEST_TMPDIR/state.json"
+	jq '.version = 99' "$BATS_TEST_TMPDIR/state.json" > "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
+	assert_failure 2
+	assert_stderr_contains "state file '$PP_STATE_DIR/state.json' has unsupported version '99'"
+	assert_output ""
+	cp "$BATS_TEST_TMPDIR/state.json" "$PP_STATE_DIR/state.json"
+	jq '.version = 99' "$PP_STATE_DIR/last.json" > "$BATS_TEST_TMPDIR/last.json"
+	mv "$BATS_TEST_TMPDIR/last.json" "$PP_STATE_DIR/last.json"
+	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
+	assert_failure 2
+	assert_stderr_contains "snapshot '$PP_STATE_DIR/last.json' has unsupported version '99'"
+	assert_output ""
+}
+
 @test "rejects a bad --actions count and a stray argument" {
 	run --separate-stderr pp-status -n lots
 	assert_failure 2

@@ -15,6 +15,7 @@
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "doc/doc.h"
 #include "store/cost.h"
 #include "store/counters.h"
 #include "store/refusals.h"
@@ -64,14 +65,17 @@ jtime_or_null(time_t t)
 }
 
 
-/* Reads a JSON file; a missing file is NULL without an error. */
+/* Reads a JSON file; a missing file is NULL without an error. A
+ * version newer than maxver is refused, as its own reader does: read
+ * as ours, it showed as no decision or no snapshot yet. */
 static int
-load_json(const char *path, const char *what, json_object **out, char *err,
-	size_t errlen)
+load_json(const char *path, const char *what, int maxver, json_object **out,
+	char *err, size_t errlen)
 {
 	char jerr[256];
 	size_t len;
 	char *text = pp_read_file(path, 64u << 20, &len);
+	json_object *v;
 
 	*out = NULL;
 	if (!text) {
@@ -86,6 +90,15 @@ load_json(const char *path, const char *what, json_object **out, char *err,
 	if (!*out || !json_object_is_type(*out, json_type_object)) {
 		snprintf(err, errlen, "%s '%s' is corrupt: %s", what, path,
 			*out ? "not a JSON object" : jerr);
+		json_object_put(*out);
+		*out = NULL;
+		return -1;
+	}
+	v = pp_jget(*out, "version");
+	if (v && (!json_object_is_type(v, json_type_int) ||
+	    json_object_get_int64(v) > maxver)) {
+		snprintf(err, errlen, "%s '%s' has unsupported version '%s'",
+			what, path, json_object_get_string(v));
 		json_object_put(*out);
 		*out = NULL;
 		return -1;
@@ -355,12 +368,14 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		free(spath);
 		spath = pp_xstrdup(sst.path);
 		pp_state_close(&sst);
-	} else if (load_json(spath, "state file", &state, err, errlen) < 0) {
+	} else if (load_json(spath, "state file", PP_STATE_VERSION,
+	    &state, err, errlen) < 0) {
 		free(spath);
 		free(lpath);
 		return NULL;
 	}
-	if (load_json(lpath, "snapshot", &last, err, errlen) < 0) {
+	if (load_json(lpath, "snapshot", PP_DOC_VERSION, &last, err,
+	    errlen) < 0) {
 		json_object_put(state);
 		free(spath);
 		free(lpath);
