@@ -109,6 +109,9 @@ bad_inputs() {
 	{"version":1,"decision":{"action":"scale_up","count":0,"server_type":"cx23"}}|has count 0
 	{"version":1,"decision":{"action":"scale_up","count":1,"server_type":"zz9"}}|not in the catalog
 	{"version":1,"decision":{"action":"scale_down"}}|names no node
+	{"version":1,"decision":"scale_up"}|decision is not an object
+	{"version":1,"decision":[]}|decision is not an object
+	{"version":1,"decision":{"action":5}}|decision action is not a string
 	{"version":99,"decision":{"action":"none"}}|version
 	not json|
 	EOF

@@ -126,6 +126,12 @@ setup() {
 	assert_failure 2
 	assert_stderr_contains "unknown decision action 'scale-down'"
 	assert_output ""
+	run --separate-stderr pp-drain <<<'{"version":1,"decision":"scale_down"}'
+	assert_failure 2
+	assert_stderr_contains "decision is not an object"
+	run --separate-stderr pp-drain <<<'{"version":1,"decision":{"action":5}}'
+	assert_failure 2
+	assert_stderr_contains "decision action is not a string"
 	[ "$(files_sum "$REGISTRY")" = "$before" ]
 }
 

@@ -593,6 +593,13 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 		const char *action = pp_jstr(dec, "action", NULL);
 		int known = 0;
 
+		if (dec && !json_object_is_type(dec, json_type_object))
+			pp_die(PP_EXIT_USAGE, "bad document on stdin: the "
+				"decision is not an object");
+		if (pp_jget(dec, "action") && !json_object_is_type(
+		    pp_jget(dec, "action"), json_type_string))
+			pp_die(PP_EXIT_USAGE, "bad document on stdin: the "
+				"decision action is not a string");
 		/* as pp-provision: an action no tool knows is a bad
 		 * document, not nothing to drain */
 		for (int a = PP_ACT_NONE; a <= PP_ACT_UNCORDON && action; a++)

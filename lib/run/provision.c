@@ -107,6 +107,13 @@ pp_provision_run(const struct pp_config *cfg,
 	const char *result = NULL;
 	int up, down;
 
+	if (dec && !json_object_is_type(dec, json_type_object))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: the decision is "
+			"not an object");
+	if (pp_jget(dec, "action") &&
+	    !json_object_is_type(pp_jget(dec, "action"), json_type_string))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: the decision "
+			"action is not a string");
 	memset(&x, 0, sizeof x);
 	x.cfg = cfg;
 	x.o = o;
