@@ -231,6 +231,12 @@ create_body() {
 	run jq -r '.server_types[0].locations[] | select(.name == "sin") |
 		.available' "$B"
 	assert_output false
+	# deprecation is per location since 2025-09 (the top-level one is
+	# being phased out): cpx22 is deprecated in hil only, still orderable
+	run jq -r '.server_types[0] | .deprecated, .deprecation,
+		(.locations[] | select(.deprecation != null) |
+		.name, .available, .deprecation.unavailable_after)' "$B"
+	assert_output $'false\nnull\nhil\ntrue\n2027-01-01T06:00:00+00:00'
 	run api GET '/images?name=debian-12&architecture=arm'
 	run jq -r '.images | length, .[0].architecture' "$B"
 	assert_output $'1\narm'

@@ -127,6 +127,22 @@ fake_count() {
 	jq_is .result 0.008
 }
 
+@test "server types: a type deprecated in one location (locations[].deprecation) is not ordered there" {
+	run --separate-stderr cloudctl types
+	assert_success
+	# cpx22: no top-level deprecation, deprecated in hil only
+	jq_is '.result.types[] | select(.name == "cpx22") | .deprecated' false
+	jq_is '.result.types[] | select(.name == "cpx22") |
+		.locations[] | select(.name == "hil") | .available' false
+	jq_is '.result.types[] | select(.name == "cpx22") |
+		[.locations[] | select(.available) | .name] | join(" ")' \
+		'fsn1 nbg1 hel1 ash'
+	# still priced there: servers it has keep their cost
+	run --separate-stderr cloudctl cost cpx22 hil
+	assert_success
+	jq_is '.result > 0' true
+}
+
 @test "deletes a server and waits for its delete action; a missing one is not_found" {
 	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
 	run --separate-stderr cloudctl delete 5000001

@@ -50,8 +50,10 @@ known type, location and image, type sold in the location (cx23 in ash
 is not) (all 422 invalid_input with details.fields), type orderable there
 (412 resource_unavailable: cx22 everywhere, cpx22 in sin), name unique
 (409 uniqueness_error), server limit (403 resource_limit_exceeded).
-Catalog: cx22 (deprecated), cx23, cx33, cx43 (EU only), cpx22 (all six
-locations), cax11 (Arm, EU only); locations fsn1 nbg1 hel1 ash hil sin;
+Catalog: cx22 (deprecated: top-level and in every location), cx23, cx33,
+cx43 (EU only), cpx22 (all six locations; deprecated in hil only, in
+locations[].deprecation, still orderable there), cax11 (Arm, EU only);
+locations fsn1 nbg1 hel1 ash hil sin;
 images debian-12, debian-13, ubuntu-22.04, ubuntu-24.04 for x86 and arm.
 
 What hcloud CLI 1.30.3 asks (t/3001-fake-hcloud-cli.bats):
@@ -200,7 +202,9 @@ ALL = ("fsn1", "nbg1", "hel1", "ash", "hil", "sin")
 TB = 1024 ** 4
 
 # name: id, description, cores, memory GB, disk GB, cpu_type, arch,
-#       {location: (monthly net EUR, available, recommended)}, deprecation
+#       {location: (monthly net EUR, available, recommended[, deprecation])},
+#       deprecation (the top-level one, phased out since 2025-09: newer
+#       deprecations are announced per location only, as cpx22's in hil)
 SERVER_TYPES = [
     ("cx22", 22, "CX22", 2, 4.0, 40, "shared", "x86",
      {l: ("3.7900", False, False) for l in EU},
@@ -218,7 +222,10 @@ SERVER_TYPES = [
     ("cpx22", 108, "CPX22", 2, 4.0, 80, "shared", "x86",
      {"fsn1": ("5.9900", True, True), "nbg1": ("5.9900", True, True),
       "hel1": ("5.9900", True, True), "ash": ("7.9900", True, True),
-      "hil": ("7.9900", True, True), "sin": ("9.9900", False, False)},
+      "hil": ("7.9900", True, False,
+              {"announced": "2026-10-01T06:00:00+00:00",
+               "unavailable_after": "2027-01-01T06:00:00+00:00"}),
+      "sin": ("9.9900", False, False)},
      None),
     ("cax11", 45, "CAX11", 2, 4.0, 40, "shared", "arm",
      {"fsn1": ("3.7900", True, True), "nbg1": ("3.7900", True, True),
@@ -282,7 +289,8 @@ def build_server_types():
             lname = loc[1]
             if lname not in locs:
                 continue
-            monthly, avail, rec = locs[lname]
+            monthly, avail, rec = locs[lname][:3]
+            ldep = locs[lname][3] if len(locs[lname]) > 3 else dep
             hourly = (decimal.Decimal(monthly) / 624).quantize(
                 decimal.Decimal("0.0001"), rounding=decimal.ROUND_UP)
             traffic = 20 * TB if lname in EU else 1 * TB
@@ -294,7 +302,7 @@ def build_server_types():
                 "price_per_tb_traffic": money("1.0000"),
             })
             tlocs.append({"id": loc[0], "name": lname,
-                          "deprecation": dep, "available": avail,
+                          "deprecation": ldep, "available": avail,
                           "recommended": rec})
         out.append({
             "id": tid, "name": name, "description": desc,

@@ -407,7 +407,7 @@ add_type(json_object *o, void *arg)
 	json_object *locs = pp_jget(o, "locations");
 	json_object *dep = pp_jget(o, "deprecation");
 	struct pp_server_type *t;
-	size_t np;
+	size_t np, ndep = 0;
 
 	if (!pp_jstr(o, "name", NULL))
 		return;
@@ -448,17 +448,29 @@ add_type(json_object *o, void *arg)
 			t->nprices--;
 			continue;
 		}
-		/* a price is not an offer: only locations[].available is */
+		/* a price is not an offer: only locations[].available is.
+		 * Deprecations are announced per location since 2025-09
+		 * (the top-level one is phased out): a type deprecated
+		 * there is skipped there, as a deprecated type is */
 		pr->available = 0;
 		for (size_t j = 0; locs && json_object_is_type(locs,
 		    json_type_array) && j < json_object_array_length(locs);
 		    j++) {
 			json_object *l = json_object_array_get_idx(locs, j);
+			json_object *ld = pp_jget(l, "deprecation");
 
-			if (!strcmp(pp_jstr(l, "name", ""), ln))
-				pr->available = pp_jbool(l, "available", 0);
+			if (strcmp(pp_jstr(l, "name", ""), ln))
+				continue;
+			pr->available = pp_jbool(l, "available", 0);
+			if (ld && !json_object_is_type(ld, json_type_null)) {
+				pr->available = 0;
+				ndep++;
+			}
 		}
 	}
+	/* deprecated in every location it has: deprecated */
+	if (t->nprices && ndep >= t->nprices)
+		t->deprecated = 1;
 }
 
 /* Keeps the types of the image's and agent's architecture: an arm type
