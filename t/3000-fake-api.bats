@@ -336,6 +336,19 @@ create_body() {
 	assert_output 404
 }
 
+@test "refuses to delete a delete-protected server with 423 protected" {
+	fake_seed '{"servers": [{"name": "keep", "protection": {"delete": true}}]}' \
+		>/dev/null
+	run api DELETE /servers/5000001
+	assert_output 423
+	run jq -r .error.code "$B"
+	assert_output protected
+	run api GET /servers/5000001
+	assert_output 200
+	run jq -r .server.protection.delete "$B"
+	assert_output true
+}
+
 @test "lists actions by several ids" {
 	api POST /servers "$(create_body multi)" >/dev/null
 	local a1 a2

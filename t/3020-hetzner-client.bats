@@ -156,6 +156,19 @@ fake_count() {
 	jq_is .requests 1
 }
 
+@test "a delete-protected server (423 protected) is refused at once, not retried as locked is" {
+	fake_seed '{"servers": [{"name": "keep", "protection": {"delete": true}}]}' \
+		>/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_failure 1
+	jq_is .error.code protected
+	jq_is .error.http_status 423
+	jq_is .error.retryable false
+	jq_is .requests 1
+	jq_is .waited 0
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
 @test "429: backs off about a second, never until RateLimit-Reset (an hour away), then succeeds" {
 	fake_fault '{"method": "GET", "path": "/servers", "status": 429}' \
 		>/dev/null

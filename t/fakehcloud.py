@@ -9,7 +9,8 @@ API ppscale and the `hcloud` CLI use, under /v1:
   POST   /v1/servers            201 {server, action, next_actions,
                                      root_password}
   GET    /v1/servers/{id}
-  DELETE /v1/servers/{id}       200 {action}
+  DELETE /v1/servers/{id}       200 {action}; 423 protected when the
+                                server has delete protection
   GET    /v1/actions            ?id=1&id=2 (paginated)
   GET    /v1/actions/{id}
   GET    /v1/server_types[/{id}]  ?name=
@@ -155,7 +156,9 @@ token check and the rate limit:
                            name (default "server-ID"), id, server_type
                            (name, default cx23), location (default nbg1),
                            image (default debian-12), status (default
-                           running), labels, created (RFC 3339), ipv4, or a
+                           running), labels, created (RFC 3339), ipv4,
+                           protection ({"delete": true}: a DELETE answers
+                           423 protected, as the API documents), or a
                            full server object as /_fake/state gives it.
 
 Typical use from bats: see t/test_helper/fakehcloud.bash (fake_start,
@@ -818,7 +821,9 @@ class Fake:
             "outgoing_traffic": 0,
             "ingoing_traffic": 0,
             "included_traffic": 20 * TB if loc[1] in EU else TB,
-            "protection": {"delete": False, "rebuild": False},
+            "protection": {"delete": bool((spec.get("protection") or {})
+                                          .get("delete")),
+                           "rebuild": False},
             "labels": dict(spec.get("labels") or {}),
             "volumes": [],
             "load_balancers": [],
@@ -1039,6 +1044,10 @@ def api_server_get(fake, sid):
 
 def api_server_delete(fake, sid, method, path):
     s = get_server(fake, sid)
+    if s["protection"].get("delete"):
+        # for good: only a change_protection action lifts it
+        raise ApiError(423, "protected", "server %d is delete protected"
+                       % s["id"])
     busy = fake.busy(s["id"])
     if busy is not None:
         raise ApiError(423, "locked", "server %d is locked: action %d "

@@ -307,6 +307,10 @@ pp_http_retry_class(const struct pp_http_resp *r, const char *code)
 		return code && !strcmp(code, "conflict") ? PP_RETRY_SAFE :
 			PP_RETRY_NO;
 	case 423:
+		/* locked: an action holds the resource and ends; protected
+		 * (delete protection) lasts until someone lifts it */
+		return code && !strcmp(code, "protected") ? PP_RETRY_NO :
+			PP_RETRY_SAFE;
 	case 429:
 		return PP_RETRY_SAFE;
 	case 502:
