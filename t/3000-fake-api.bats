@@ -201,11 +201,23 @@ create_body() {
 	done
 }
 
-@test "answers /datacenters with 410 as the real API does now" {
+@test "answers removed endpoints with 410 deprecated_api_endpoint as the real API does now" {
 	run api GET /datacenters
 	assert_output 410
 	run jq -r '.error | keys | join(" ")' "$B"
 	assert_output 'code details message'
+	run jq -r '.error.code, (.error.details.announcement |
+		test("^https://docs.hetzner.cloud/changelog#"))' "$B"
+	assert_output $'deprecated_api_endpoint\ntrue'
+	# listing arbitrary actions was removed on 2025-01-30: ids only
+	run api GET /actions
+	assert_output 410
+	run jq -r .error.code "$B"
+	assert_output deprecated_api_endpoint
+	run api PATCH /servers
+	assert_output 405
+	run jq -r .error.code "$B"
+	assert_output method_not_allowed
 }
 
 @test "serves the server type catalog with prices and per-location availability" {

@@ -11,7 +11,9 @@ API ppscale and the `hcloud` CLI use, under /v1:
   GET    /v1/servers/{id}
   DELETE /v1/servers/{id}       200 {action}; 423 protected when the
                                 server has delete protection
-  GET    /v1/actions            ?id=1&id=2 (paginated)
+  GET    /v1/actions            ?id=1&id=2 (paginated); without an id
+                                410 deprecated_api_endpoint (removed
+                                2025-01-30)
   GET    /v1/actions/{id}
   GET    /v1/server_types[/{id}]  ?name=
   GET    /v1/images[/{id}]        ?name= ?architecture= ?type=
@@ -19,7 +21,8 @@ API ppscale and the `hcloud` CLI use, under /v1:
                                   x86 images only)
   GET    /v1/locations[/{id}]     ?name=
   GET    /v1/ssh_keys[/{id}]      (always empty)
-  GET    /v1/datacenters[...]     410 gone, as the real API since 2026-10-01
+  GET    /v1/datacenters[...]     410 deprecated_api_endpoint, as the real
+                                  API since 2026-10-01
 
 Every /v1 answer carries RateLimit-Limit, RateLimit-Remaining and
 RateLimit-Reset (UNIX time when the budget is full again).  Every non-2xx
@@ -180,6 +183,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 USER_DATA_MAX = 32 * 1024
+CHANGELOG = "https://docs.hetzner.cloud/changelog"
 
 # --------------------------------------------------------------------------
 # The catalog
@@ -249,8 +253,9 @@ IMAGES = [
 
 DEFAULT_CODES = {
     400: "invalid_input", 401: "unauthorized", 403: "forbidden",
-    404: "not_found", 405: "not_found", 409: "conflict",
-    410: "gone", 412: "resource_unavailable", 422: "invalid_input",
+    404: "not_found", 405: "method_not_allowed", 409: "conflict",
+    410: "deprecated_api_endpoint", 412: "resource_unavailable",
+    422: "invalid_input",
     423: "locked", 429: "rate_limit_exceeded", 500: "server_error",
     502: "bad_gateway", 503: "unavailable", 504: "timeout",
 }
@@ -1071,15 +1076,19 @@ def api_server_delete(fake, sid, method, path):
 
 def api_actions_list(fake, q):
     ids = q.get("id")
-    if ids:
-        try:
-            want = [int(i) for i in ids]
-        except ValueError:
-            raise ApiError(400, "invalid_input", "invalid value for 'id'")
-        items = [fake.actions[i] for i in sorted(set(want))
-                 if i in fake.actions]
-    else:
-        items = sorted(fake.actions.values(), key=lambda a: a["id"])
+    if not ids:
+        # listing arbitrary actions was removed on 2025-01-30
+        raise ApiError(410, "deprecated_api_endpoint",
+                       "API functionality was removed", {
+                           "announcement": CHANGELOG +
+                           "#2023-07-20-actions-list-endpoint-is-"
+                           "deprecated"})
+    try:
+        want = [int(i) for i in ids]
+    except ValueError:
+        raise ApiError(400, "invalid_input", "invalid value for 'id'")
+    items = [fake.actions[i] for i in sorted(set(want))
+             if i in fake.actions]
     st = q.get("status")
     if st:
         items = [a for a in items if a["status"] in st]
@@ -1126,10 +1135,13 @@ def route_api(fake, method, path, q, body):
         raise ApiError(404, "not_found", "not found")
     res = parts[0]
     if res == "datacenters":
-        raise ApiError(410, "gone", "the datacenters endpoints were "
-                       "removed on 2026-10-01, use /locations instead")
+        raise ApiError(410, "deprecated_api_endpoint",
+                       "API functionality was removed", {
+                           "announcement": CHANGELOG +
+                           "#2025-12-16-phasing-out-datacenters"})
     if method not in ("GET", "POST", "DELETE", "PUT"):
-        raise ApiError(405, "not_found", "method not allowed")
+        raise ApiError(405, "method_not_allowed",
+                       "the request method is not allowed")
     if res == "servers":
         if n == 1 and method == "GET":
             return api_servers_list(fake, q)
