@@ -163,7 +163,8 @@ create_body() {
 @test "refuses a bad label with 422 invalid_input" {
 	local body
 	for body in '{"-bad": "x"}' '{"ok": "not valid!"}' \
-		"{\"$(printf 'k%.0s' {1..64})\": \"v\"}"; do
+		"{\"$(printf 'k%.0s' {1..64})\": \"v\"}" \
+		'{"hetzner.cloud/managed-by": "ppscale"}'; do
 		run api POST /servers "$(jq -nc --argjson l "$body" \
 			'{name: "l", server_type: "cx23", image: "debian-12",
 			  labels: $l}')"

@@ -83,6 +83,7 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	pp-b cx23 sin|resource_unavailable|412
 	pp-b cx22 nbg1|resource_unavailable|412
 	pp_b cx23 nbg1|invalid_input|422
+	pp-b cx23 nbg1 hetzner.cloud/managed-by=ppscale|invalid_input|422
 	ROWS
 	cloudctl --now "$T0" create pp-b cx23 nbg1 >/dev/null
 	run --separate-stderr cloudctl --now "$T0" create pp-c cx23 nbg1

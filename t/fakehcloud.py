@@ -412,6 +412,9 @@ def label_errors(labels):
         if not isinstance(k, str) or not LABEL_KEY_RE.match(k) \
                 or len(k.split("/")[0]) > 253:
             errs.append("invalid label key '%s'" % k)
+        elif k.startswith("hetzner.cloud/"):
+            # "The hetzner.cloud/ prefix is reserved and cannot be used"
+            errs.append("label key prefix 'hetzner.cloud/' is reserved")
         if not isinstance(v, str) or not LABEL_VALUE_RE.match(v):
             errs.append("invalid label value '%s'" % v)
     return errs
