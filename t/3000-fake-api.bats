@@ -258,6 +258,25 @@ create_body() {
 	assert_output us-west
 }
 
+@test "deprecates a type per location through the control interface, the top level untouched" {
+	fake_config '{"deprecations": {"cx43": {"fsn1": {"announced":
+		"2026-12-01T06:00:00+00:00", "unavailable_after":
+		"2027-03-01T06:00:00+00:00"}, "hel1": null}}}' >/dev/null
+	run api GET '/server_types?name=cx43'
+	run jq -r '.server_types[0] | .deprecation,
+		([.locations[] | select(.deprecation != null) | .name] |
+		join(" "))' "$B"
+	assert_output $'null\nfsn1'
+	# deprecated, not yet unavailable: still orderable there
+	run api POST /servers "$(create_body dep cx43 fsn1)"
+	assert_output 201
+	fake_reset
+	run api GET '/server_types?name=cx43'
+	run jq -r '[.server_types[0].locations[] |
+		select(.deprecation != null)] | length' "$B"
+	assert_output 0
+}
+
 @test "refuses a type its location cannot order with 412 resource_unavailable" {
 	run api POST /servers "$(create_body old cx22 fsn1)"
 	assert_output 412

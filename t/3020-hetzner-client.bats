@@ -143,6 +143,24 @@ fake_count() {
 	jq_is '.result > 0' true
 }
 
+@test "server types: a type deprecated in every location it has, by location only, is deprecated" {
+	local dep='{"announced": "2026-12-01T06:00:00+00:00",
+		"unavailable_after": "2027-03-01T06:00:00+00:00"}'
+	fake_config "{\"deprecations\": {\"cx43\": {\"fsn1\": $dep,
+		\"nbg1\": $dep, \"hel1\": $dep}, \"cx33\": {\"fsn1\": $dep}}}" \
+		>/dev/null
+	run --separate-stderr cloudctl types
+	assert_success
+	jq_is '.result.types[] | select(.name == "cx43") | .deprecated' true
+	jq_is '.result.types[] | select(.name == "cx43") |
+		[.locations[].available] | any' false
+	# deprecated in one of three: not deprecated, not ordered there
+	jq_is '.result.types[] | select(.name == "cx33") | .deprecated' false
+	jq_is '.result.types[] | select(.name == "cx33") |
+		[.locations[] | select(.available) | .name] | join(" ")' \
+		'nbg1 hel1'
+}
+
 @test "deletes a server and waits for its delete action; a missing one is not_found" {
 	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
 	run --separate-stderr cloudctl delete 5000001

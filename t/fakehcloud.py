@@ -97,7 +97,12 @@ token check and the rate limit:
                            "server_limit": N|null, "rate_limit": N,
                            "rate_refill": R, "rate_remaining": N,
                            "idle_timeout": S, "status_after_create": "running",
-                           "clock": "2026-11-27T18:00:00Z"|null}
+                           "clock": "2026-11-27T18:00:00Z"|null,
+                           "deprecations": {"cx43": {"fsn1": DEP|null}}}
+                           deprecations set server_types[].locations[]
+                           .deprecation (DEP: {"announced",
+                           "unavailable_after"}) per type and location,
+                           the top-level one untouched;
                            clock, when set, is the time the fake puts into
                            "created", "started" and "finished" instead of
                            its own clock (so a test driven by --now sees
@@ -535,6 +540,7 @@ class Fake:
                 "idle_timeout": a.idle_timeout,
                 "status_after_create": "running",
                 "clock": None,
+                "deprecations": {},
             }
             CLOCK[0] = None
             self.budget = float(a.rate_limit)
@@ -1113,6 +1119,21 @@ def api_action_get(fake, aid):
     return 200, {"action": fake.public_action(a)}
 
 
+def served_types(fake):
+    """The catalog with the per-location deprecations the control
+    interface added ({"cx43": {"fsn1": {...}|null}}); top-level
+    deprecation untouched, as the API phases it out."""
+    dep = fake.config.get("deprecations") or {}
+    if not dep:
+        return SERVER_TYPE_LIST
+    out = copy.deepcopy(SERVER_TYPE_LIST)
+    for st in out:
+        for tl in st["locations"]:
+            if tl["name"] in dep.get(st["name"], {}):
+                tl["deprecation"] = dep[st["name"]][tl["name"]]
+    return out
+
+
 def catalog_list(items, q, key, filters):
     out = items
     for f in filters:
@@ -1160,11 +1181,11 @@ def route_api(fake, method, path, q, body):
         if n == 2:
             return api_action_get(fake, parts[1])
     elif res == "server_types" and method == "GET":
+        types = served_types(fake)
         if n == 1:
-            return catalog_list(SERVER_TYPE_LIST, q, "server_types",
-                                ["name"])
+            return catalog_list(types, q, "server_types", ["name"])
         if n == 2:
-            return catalog_get(SERVER_TYPE_LIST, parts[1], "server_type",
+            return catalog_get(types, parts[1], "server_type",
                                "server type")
     elif res == "images" and method == "GET":
         if n == 1:
