@@ -21,7 +21,7 @@ history() {
 }
 
 @test "the forecast is exact on a daily sine, a weekly step and a linear trend" {
-	for c in sine weekly trend gap rise scan; do
+	for c in sine weekly trend gap rise step scan; do
 		run --separate-stderr "$PP_BUILD/unit/forecast" "$c"
 		assert_success
 		refute_output --partial FAIL

@@ -333,3 +333,63 @@ rise_history() {
 	rise=$(headroom .figures.lead_rise_mb)
 	((rise > -1100 && rise < -900)) || fail "lead_rise_mb $rise"
 }
+
+@test "step_window: a rise running now, that no forecast saw, raises the slots wanted at once" {
+	local now win margin max want action
+	now=$(date -u -d $NOW +%s)
+	# 20 GB held for two hours until a minute ago (FROM: 64 GB from then)
+	step_history() {
+		awk -v from=$((now - 7200)) -v to=$((now - 60)) -v at="$1" 'BEGIN {
+			print "# ppscale history 1"
+			for (t = from; t <= to; t += 60)
+				printf "%d %d 400000 0\n", t, (t >= at ? 65536 : 20480)
+		}' > "$PP_STATE_DIR/history"
+	}
+	step_history $now
+	reg_start
+	# 64 GB held now of 96: a rise of 44 GB; 2 free slots of 16 GB
+	reg_node ded-1 dedicated ready worker 98304 - 4x16384
+	while read -r win margin max want action; do
+		policy_config cx53 "headroom:" "  enabled: true" \
+			"  slot_ram_mb: 16384" "  step_window: $win" \
+			"  step_margin_mb: $margin" "  max_slots: $max"
+		decide $NOW --dry-run
+		assert_success
+		[[ $(headroom .figures.free_slots) == 2 ]]
+		[[ $(headroom .figures.slots_wanted) == "$want" ]] ||
+			fail "$win/$margin/$max: $(headroom .figures.slots_wanted) wanted, not $want"
+		jq_is .decision.action "$action"
+	done <<-EOF
+	0 16384 4 1 none
+	10m 16384 4 3 scale_up
+	10m 40960 4 2 none
+	10m 49152 4 1 none
+	10m 0 4 4 scale_up
+	10m 16384 2 2 none
+	EOF
+	policy_config cx53 "headroom:" "  enabled: true" \
+		"  slot_ram_mb: 16384" "  step_window: 10m" \
+		"  step_margin_mb: 16384"
+	decide $NOW --dry-run
+	jq_is .forecast.step_mb 45056
+	jq_is .forecast.step_window_s 600
+	[[ $(headroom .figures.step_mb) == 45056 ]]
+	# 44 GB less the 16 GB margin: 2 slots on top of K; a cx53 (32256
+	# usable) holds one, and one is missing
+	jq_is .decision.count 1
+	[[ $(headroom .reason) == "2 free slots of 16384 MB on ready and booting nodes, 3 wanted for a rise of 45056 MB within the last 10 min" ]] ||
+		fail "reason: $(headroom .reason)"
+	# the default margin, 32 GB: 12 GB over it, one slot
+	policy_config cx53 "headroom:" "  enabled: true" \
+		"  slot_ram_mb: 16384" "  step_window: 10m"
+	decide $NOW --dry-run
+	[[ $(headroom .figures.slots_wanted) == 2 ]]
+	jq_is .decision.action none
+	# the same 64 GB since 20 minutes ago: no rise within the window
+	step_history $((now - 1200))
+	decide $NOW --dry-run
+	assert_success
+	jq_is .forecast.step_mb 0
+	[[ $(headroom .figures.slots_wanted) == 1 ]]
+	jq_is .decision.action none
+}

@@ -292,3 +292,40 @@ drained() {
 	done
 	((r0 > 0 && r1 < r0)) || fail "refused: $r0 without the lead, $r1 with"
 }
+
+@test "headroom.step_window: pp-sim's engine buys for a launch no forecast saw at once, not a slot a boot" {
+	# three days at 100, then at 18:00 on the third a ramp to 300 over
+	# 30 minutes, held three hours (one-minute steps)
+	awk 'BEGIN { print "time,value"; s = 2 * 1440 + 18 * 60
+		for (m = 0; m < 3 * 1440; m++) {
+			v = 100
+			if (m >= s && m < s + 30)
+				v = 100 + 200 * (m - s) / 30
+			else if (m >= s + 30 && m < s + 210)
+				v = 300
+			printf "2026-11-%02dT%02d:%02d:00Z,%d\n", 2 + int(m / 1440),
+				int(m % 1440 / 60), m % 60, v
+		} }' > "$BATS_TEST_TMPDIR/launch.csv"
+	local r0 r1
+	for win in 0 10m; do
+		write_config <<-EOF
+		profile: default
+		policies:
+		  headroom:
+		    step_window: $win
+		EOF
+		run --separate-stderr pp-sim -v --no-progress --no-static \
+			"$BATS_TEST_TMPDIR/launch.csv"
+		assert_success
+		if [[ $win == 0 ]]; then
+			r0=$(jq .refused_servers <<< "$output")
+			refute_stderr_contains "within the last"
+		else
+			r1=$(jq .refused_servers <<< "$output")
+			# a scale-up in the ramp names the rise it saw
+			grep -q 'T18:.* scale_up .*MB within the last 10 min' \
+				<<< "$stderr" || fail "no step scale-up: $stderr"
+		fi
+	done
+	((r0 > 0 && r1 < r0)) || fail "refused: $r0 without the step, $r1 with"
+}

@@ -341,6 +341,8 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	}
 	c->rise_mb = c->fc ? c->fc->rise_mb : c->forecast ?
 		pp_jdouble(c->forecast, "rise_mb", -1) : -1;
+	c->step_mb = c->fc ? c->fc->step_mb : c->forecast ?
+		pp_jdouble(c->forecast, "step_mb", -1) : -1;
 	c->lead_known = headroom->on.enabled &&
 		pp_headroom_lead_rise(c, &c->lead_rise_mb);
 	c->slots_wanted = pp_headroom_wanted(c);

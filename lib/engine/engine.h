@@ -170,6 +170,9 @@ struct pp_engine_ctx {
 				  * provisioning nodes (pp_engine_slots) */
 	double rise_mb;          /* the forecast's rise_mb (largest rise at
 				  * this time of day), -1 when it has none */
+	double step_mb;          /* the forecast's step_mb (the rise within
+				  * the headroom's step_window, now), -1
+				  * when it has none */
 	int lead_known;          /* lead_rise_mb is set: the headroom's
 				  * lead is on and there is a forecast */
 	double lead_rise_mb;     /* the forecast's rise within the
@@ -364,8 +367,10 @@ long pp_spare_target(const struct pp_engine_ctx *ctx);
 long long pp_headroom_memory(const struct pp_config *cfg,
 	json_object *decide_state, time_t now);
 /* Free slots the headroom wants: K, or more when the largest rise seen
- * at this time of day (ctx->rise_mb, the forecast's) takes more slots,
- * at most max_slots; 0 when headroom is off or has no slot size. Set
+ * at this time of day (ctx->rise_mb, the forecast's), the rise the
+ * forecast expects within the lead (ctx->lead_rise_mb) or the rise
+ * within the step window now (ctx->step_mb) takes more slots, at most
+ * max_slots; 0 when headroom is off or has no slot size. Set
  * by prepare as ctx->slots_wanted. */
 long pp_headroom_wanted(const struct pp_engine_ctx *ctx);
 /* What the forecast expects allocated RAM to rise by within the

@@ -253,6 +253,25 @@ pp_history_rise(const struct pp_history *h, time_t now, long window)
 	return best;
 }
 
+double
+pp_history_step(const struct pp_history *h, time_t now, long window)
+{
+	size_t last = pp_history_first_at(h, now + 1);
+	long long lo;
+
+	if (!last || window <= 0)
+		return 0;
+	last--;
+	if (h->s[last].t <= now - window)
+		return 0;
+	lo = h->s[last].allocated_mb;
+	for (size_t i = pp_history_first_at(h, now - window + 1); i < last;
+	    i++)
+		if (h->s[i].allocated_mb < lo)
+			lo = h->s[i].allocated_mb;
+	return (double)(h->s[last].allocated_mb - lo);
+}
+
 /* 1 when f's points never fall by horizon: pp_forecast_first_over may
  * then walk them once. */
 static int
@@ -282,6 +301,7 @@ pp_forecast_builtin_memo(const struct pp_history *h, time_t now,
 	memset(f, 0, sizeof *f);
 	f->source = "builtin";
 	f->rise_mb = -1;
+	f->step_mb = -1;
 	if (h->n && h->s[0].t <= now)
 		span = (double)(now - h->s[0].t);
 	f->history_hours = span / 3600.0;
@@ -432,6 +452,7 @@ pp_forecast_from_json(json_object *o, struct pp_forecast *f, char *err,
 	memset(f, 0, sizeof *f);
 	f->source = "external";
 	f->rise_mb = -1;
+	f->step_mb = -1;
 	if (!o || !json_object_is_type(o, json_type_object)) {
 		snprintf(err, errlen, "forecast is not a JSON object");
 		return -1;
@@ -515,6 +536,12 @@ pp_forecast_json(const struct pp_forecast *f)
 		json_object_object_add(o, "rise_window_s",
 			json_object_new_int64(f->rise_window_s));
 	}
+	if (f->step_mb >= 0) {
+		json_object_object_add(o, "step_mb",
+			pp_jnew_double(f->step_mb, 1));
+		json_object_object_add(o, "step_window_s",
+			json_object_new_int64(f->step_window_s));
+	}
 	json_object_object_add(o, "note", f->note[0] ?
 		json_object_new_string(f->note) : NULL);
 	return o;
@@ -591,6 +618,7 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 	long hz[PP_FORECAST_MAX];
 	size_t nh = pp_forecast_horizons(cfg, hz);
 	long rw = pp_headroom_rise_window(cfg);
+	long sw = pp_headroom_step_window(cfg);
 
 	if (cfg->forecast.url && *cfg->forecast.url) {
 		if (external(cfg, &f, err, sizeof err) == 0) {
@@ -600,6 +628,10 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 				f.rise_mb = pp_history_rise(h, now, rw);
 				f.rise_window_s = rw;
 			}
+			if (sw > 0) {
+				f.step_mb = pp_history_step(h, now, sw);
+				f.step_window_s = sw;
+			}
 			return pp_forecast_json(&f);
 		}
 		pp_warn("%s; using the built-in forecast", err);
@@ -608,6 +640,10 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 	if (rw > 0) {
 		f.rise_mb = pp_history_rise(h, now, rw);
 		f.rise_window_s = rw;
+	}
+	if (sw > 0) {
+		f.step_mb = pp_history_step(h, now, sw);
+		f.step_window_s = sw;
 	}
 	if (cfg->forecast.url && *cfg->forecast.url) {
 		json_object *o;

@@ -32,6 +32,9 @@ struct pp_forecast {
 	double rise_mb;       /* largest rise seen at this time of day
 			       * (pp_history_rise); -1 not computed */
 	long rise_window_s;   /* the window it rose within */
+	double step_mb;       /* the rise within the last step_window_s
+			       * (pp_history_step); -1 not computed */
+	long step_window_s;
 	int ascending;        /* at[] by horizon_s, never falling (set by
 			       * pp_forecast_builtin and _from_json; 0:
 			       * pp_forecast_first_over asks
@@ -53,6 +56,12 @@ double pp_history_value_at(const struct pp_history *h, time_t t);
  * PP_RISE_SPAN after this time of day: how much a demand step at this
  * hour has taken at once. 0 when the history shows no rise (or none). */
 double pp_history_rise(const struct pp_history *h, time_t now, long window);
+
+/* How far allocated RAM rose within the last `window` seconds: the
+ * newest sample at or before now less the lowest in the window before
+ * it. A step the forecast has never seen shows here while it runs. 0
+ * when there is no sample in the window, or no rise. */
+double pp_history_step(const struct pp_history *h, time_t now, long window);
 
 /* The built-in forecast at now for the given horizons (seconds). */
 void pp_forecast_builtin(const struct pp_history *h, time_t now,

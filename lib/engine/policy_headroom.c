@@ -17,7 +17,12 @@
  * slots of the rise the forecast expects within it (its value at the
  * lead less the RAM allocated now, rounded up to slots) come on top of
  * K while demand rises (pp_headroom_wanted); lead_margin_mb keeps them
- * in the floor until the forecast falls that far. With a slot size the spare pool counts
+ * in the floor until the forecast falls that far. With `step_window`,
+ * the slots of the rise allocated RAM took within it up to now (the
+ * forecast's step_mb) less step_margin_mb come on top too: a step no
+ * forecast saw buys for what it has taken at once, where the fleet
+ * running full would see one slot missing a cycle (the game servers
+ * that cannot start are not in the registry). With a slot size the spare pool counts
  * only spares that hold a slot, and new nodes are sized to hold one.
  *
  * State (its entry under "policies"):
@@ -70,6 +75,11 @@ static const struct pp_conf_key keys[] = {
 	K(lead_margin_mb, PP_T_INT, "0", "a scale-down keeps the "
 		"rise's slots until the forecast is this many MB under a "
 		"rise"),
+	K(step_window, PP_T_DUR, "0", "keep the slots of the rise of "
+		"allocated RAM within this window, seen now, on top of K "
+		"(0: off)"),
+	K(step_margin_mb, PP_T_INT, "32768", "the step's first MB take "
+		"no slot (churn, not a step)"),
 	{.path = NULL},
 };
 #undef K
@@ -107,6 +117,28 @@ pp_headroom_rise_window(const struct pp_config *cfg)
 	const struct pp_headroom_conf *headroom = pp_headroom_conf(cfg);
 
 	return headroom->on.enabled ? headroom->rise_window : 0;
+}
+
+long
+pp_headroom_step_window(const struct pp_config *cfg)
+{
+	const struct pp_headroom_conf *headroom = pp_headroom_conf(cfg);
+
+	return headroom->on.enabled ? headroom->step_window : 0;
+}
+
+/* The slots the step now running takes (its rise within step_window
+ * less step_margin_mb, rounded up), 0 when off or none. */
+static long
+step_slots(const struct pp_engine_ctx *c)
+{
+	const struct pp_headroom_conf *headroom = pp_headroom_conf(c->cfg);
+	double over = c->step_mb - (double)headroom->step_margin_mb;
+
+	if (headroom->step_window <= 0 || c->step_mb < 0 || over <= 0 ||
+	    c->slot_mb <= 0)
+		return 0;
+	return (long)ceil(over / (double)c->slot_mb);
 }
 
 long
@@ -173,6 +205,15 @@ pp_headroom_wanted(const struct pp_engine_ctx *c)
 		return 0;
 	if (c->lead_known)
 		k = lead_extra(headroom, c->lead_rise_mb, c->slot_mb);
+	r = step_slots(c);
+	if (r > 0) {
+		/* a step running now that no forecast saw: room for its
+		 * next minutes at once, not one slot a boot */
+		k += r;
+		if (k > headroom->max_slots)
+			k = headroom->max_slots > headroom->slots ?
+				headroom->max_slots : headroom->slots;
+	}
 	if (headroom->rise_window <= 0 || c->rise_mb <= 0)
 		return k;
 	/* a rise of a few MB over whole slots is churn, not a slot */
@@ -208,7 +249,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	json_object *mine, struct pp_verdict *v)
 {
 	long k = c->slots_wanted, per, need;
-	char rise[96] = "";
+	char rise[160] = "";
 
 	(void)p;
 	(void)mine;
@@ -219,6 +260,8 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	pp_figure_num(v, "rise_mb", c->rise_mb, 0);
 	if (c->lead_known)
 		pp_figure_num(v, "lead_rise_mb", c->lead_rise_mb, 0);
+	if (pp_headroom_step_window(c->cfg) > 0)
+		pp_figure_num(v, "step_mb", c->step_mb, 0);
 	pp_figure_int(v, "largest_now_mb", c->largest_mb);
 	pp_figure_int(v, "remembered_mb", c->slot_memory_mb);
 	pp_figure_int(v, "small_spares", c->spares_small);
@@ -231,11 +274,19 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	 * that does not act */
 	if (k > pp_headroom_conf(c->cfg)->slots &&
 	    (!c->lean || c->slots < k)) {
+		size_t n = 0;
+
 		if (c->lead_known && c->lead_rise_mb > 0)
-			snprintf(rise, sizeof rise, " for a rise of %.0f MB "
-				"forecast within %ld min", c->lead_rise_mb,
+			n = (size_t)snprintf(rise, sizeof rise, " for a "
+				"rise of %.0f MB forecast within %ld min",
+				c->lead_rise_mb,
 				pp_headroom_conf(c->cfg)->lead / 60);
-		else
+		if (step_slots(c) > 0 && n < sizeof rise)
+			n += (size_t)snprintf(rise + n, sizeof rise - n,
+				"%s a rise of %.0f MB within the last %ld min",
+				n ? " and" : " for", c->step_mb,
+				pp_headroom_conf(c->cfg)->step_window / 60);
+		if (!n)
 			snprintf(rise, sizeof rise, " for a rise of %.0f MB "
 				"seen at this time of day", c->rise_mb);
 	}

@@ -65,6 +65,9 @@ struct pp_headroom_conf {
 				  * this takes come on top of K; 0 off */
 	long lead_margin_mb;     /* scale-downs count that rise this
 				  * many MB higher */
+	long step_window;        /* the slots of the rise seen within
+				  * this, now, come on top; 0 off */
+	long step_margin_mb;     /* less this many MB of it */
 };
 
 struct pp_predictive_conf {
@@ -81,6 +84,8 @@ const struct pp_unneeded_conf *pp_unneeded_conf(const struct pp_config *c);
 const struct pp_headroom_conf *pp_headroom_conf(const struct pp_config *c);
 /* The headroom's rise window, 0 when the policy or the rise is off. */
 long pp_headroom_rise_window(const struct pp_config *c);
+/* The headroom's step window, 0 when the policy or the step is off. */
+long pp_headroom_step_window(const struct pp_config *c);
 /* The headroom's lead (a forecast horizon), 0 when off. */
 long pp_headroom_lead(const struct pp_config *c);
 const struct pp_predictive_conf *pp_predictive_conf(

@@ -410,6 +410,7 @@ pp_sim_main_run(struct sim *S)
 	double t0 = pp_monotonic();
 	time_t next_cycle = 0, next_prune = 0, next_hist = 0, next_rise = 0;
 	long rise_w = pp_headroom_rise_window(cfg);
+	long step_w = pp_headroom_step_window(cfg);
 	double rise = 0;
 	struct pp_history_figures hf = {0};
 
@@ -475,6 +476,11 @@ pp_sim_main_run(struct sim *S)
 			}
 			f.rise_mb = rise_w > 0 ? rise : -1;
 			f.rise_window_s = rise_w;
+			if (step_w > 0) {
+				f.step_mb = pp_history_step(&S->hist, now,
+					step_w);
+				f.step_window_s = step_w;
+			}
 			_Static_assert(sizeof S->method == sizeof f.method,
 				"the forecast's method fits the report's");
 			memcpy(S->method, f.method, sizeof S->method);

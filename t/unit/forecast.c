@@ -265,6 +265,43 @@ main(int argc, char **argv)
 			3600, 300), 0, 0);
 		near("empty history", pp_history_rise(&(struct pp_history){0},
 			now, 300), 0, 0);
+	} else if (!strcmp(c, "step")) {
+		/* 40 GB held, 70 GB from 09:30 (a step of 30 GB in one
+		 * minute), then a dip to 60 GB at 09:34 and back at 09:35;
+		 * one sample a minute */
+		memset(&h, 0, sizeof h);
+		for (long t = T0; t <= T0 + 10 * 3600; t += 60) {
+			long long v = t >= T0 + 9 * 3600 + 1800 ? 71680 : 40960;
+
+			if (t == T0 + 9 * 3600 + 34 * 60)
+				v = 61440;
+			pp_history_add(&h, &(struct pp_sample){t, v, 200000,
+				0});
+		}
+		now = T0 + 9 * 3600 + 1800;
+		near("the step's minute", pp_history_step(&h, now, 600),
+			30720, 0);
+		near("no window", pp_history_step(&h, now, 0), 0, 0);
+		near("before it", pp_history_step(&h, now - 60, 600), 0, 0);
+		/* 09:38: 09:29 is the window's first sample; 09:39: the
+		 * window (09:29, 09:39] has lost it, the dip is lowest */
+		near("last in the window", pp_history_step(&h, now + 480,
+			600), 30720, 0);
+		near("out of the window", pp_history_step(&h, now + 540, 600),
+			10240, 0);
+		/* the lowest in the window, not the first: 60 GB at 09:34 */
+		near("after the dip", pp_history_step(&h, now + 660, 600),
+			10240, 0);
+		near("all past", pp_history_step(&h, now + 1260, 600), 0, 0);
+		/* now between samples: the newest at or before now */
+		near("between samples", pp_history_step(&h, now + 30, 600),
+			30720, 0);
+		/* no sample in the window: nothing to see */
+		near("after the history", pp_history_step(&h, T0 + 11 * 3600,
+			600), 0, 0);
+		near("empty history", pp_history_step(&(struct pp_history){0},
+			now, 600), 0, 0);
+		pp_history_free(&h);
 	} else if (!strcmp(c, "scan")) {
 		/* the one-walk scan of points in order finds the first
 		 * step over a limit where asking pp_forecast_value at
