@@ -1,10 +1,11 @@
-/* labels.c: Hetzner label keys, values and label selectors */
+/* labels.c: label maps and label selectors (keys and values: label.h) */
 #ifndef PP_LABELS_H
 #define PP_LABELS_H
 
 #include <stddef.h>
 
 #include "conf/config.h"
+#include "conf/label.h"
 
 /* Label maps (struct pp_strmap from config.h). */
 const char *pp_strmap_get(const struct pp_strmap *m, const char *key);
@@ -12,11 +13,6 @@ const char *pp_strmap_get(const struct pp_strmap *m, const char *key);
 void pp_strmap_set(struct pp_strmap *m, const char *key, const char *val);
 void pp_strmap_copy(struct pp_strmap *dst, const struct pp_strmap *src);
 void pp_strmap_clear(struct pp_strmap *m);
-
-/* Key "[prefix/]name": name up to 63 of [a-zA-Z0-9-_.] starting and
- * ending alphanumeric; prefix a DNS name. Value: like a name, or "". */
-int pp_label_key_valid(const char *k);
-int pp_label_value_valid(const char *v);
 
 enum pp_sel_op {
 	PP_SEL_EQ, PP_SEL_NE, PP_SEL_EXISTS, PP_SEL_NOT_EXISTS, PP_SEL_IN,
