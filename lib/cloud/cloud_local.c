@@ -384,9 +384,8 @@ check_spec(struct pp_cloud *c, json_object *root,
 		return -1;
 	}
 	for (size_t i = 0; spec->labels && i < spec->labels->n; i++) {
-		/* valid, and not under the prefix Hetzner reserves */
 		if (!pp_label_key_valid(spec->labels->keys[i]) ||
-		    !strncmp(spec->labels->keys[i], "hetzner.cloud/", 14) ||
+		    pp_label_key_reserved(spec->labels->keys[i]) ||
 		    !pp_label_value_valid(spec->labels->vals[i])) {
 			pp_cloud_error_set(err, "invalid_input", 422, 0,
 				"invalid label '%s=%s'", spec->labels->keys[i],

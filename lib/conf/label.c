@@ -56,3 +56,9 @@ pp_label_value_valid(const char *v)
 {
 	return !*v || name_valid(v, strlen(v));
 }
+
+int
+pp_label_key_reserved(const char *k)
+{
+	return !strncmp(k, PP_LABEL_RESERVED, strlen(PP_LABEL_RESERVED));
+}

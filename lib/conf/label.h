@@ -8,4 +8,9 @@
 int pp_label_key_valid(const char *k);
 int pp_label_value_valid(const char *v);
 
+/* Hetzner keeps the keys under this prefix for itself: a server
+ * labelled with one is refused (422 invalid_input). */
+#define PP_LABEL_RESERVED "hetzner.cloud/"
+int pp_label_key_reserved(const char *k);
+
 #endif
