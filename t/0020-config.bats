@@ -132,6 +132,73 @@ cloud:\n  catalog:\n    - {name: x1, cores: 0, memory_gb: 4, hourly_eur: 0.01}\n
 ROWS
 }
 
+# The labels every server carries (pp_cloud_labels): cloud.labels,
+# cloud.label_key=cloud.label_value and pool=cloud.pool. The API refuses
+# every create with a label it does not take, so a bad one would stop
+# all scale-up, found only when capacity is needed. Each row: YAML (\n
+# for newlines) | the message expected on stderr.
+@test "labels the Hetzner API would refuse exit 2 naming the key and line" {
+	while IFS='|' read -r yaml msg; do
+		echo "row: $yaml"
+		printf -- "$yaml" > "$PP_CONFIG"
+		run --separate-stderr pp-fleetstats --no-record -r "$REG"
+		assert_failure 2
+		assert_stderr_contains "config '$PP_CONFIG' $msg"
+		assert_output ""
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "config '$PP_CONFIG' $msg"
+		assert_output ""
+	done <<'ROWS'
+cloud:\n  labels:\n    team: games\n    my key: x\n|line 4: 'cloud.labels': 'my key' is not a label key ([prefix/]name, the name up to 63 of
+cloud:\n  labels:\n    kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: x\n|line 3: 'cloud.labels': 'kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk' is not a label key
+cloud:\n  labels:\n    Example.com/team: x\n|line 3: 'cloud.labels': 'Example.com/team' is not a label key
+cloud:\n  labels:\n    team: games\n    hetzner.cloud/owner: ops\n|line 4: 'cloud.labels': 'hetzner.cloud/owner' is under the prefix 'hetzner.cloud/', which Hetzner reserves
+cloud:\n  labels:\n    team: a b\n|line 3: 'cloud.labels.team': 'a b' is not a label value (empty, or up to 63 of
+cloud:\n  labels:\n    team: games!\n|line 3: 'cloud.labels.team': 'games!' is not a label value
+cloud:\n  label_key: managed by\n|line 2: 'cloud.label_key': 'managed by' is not a label key
+cloud:\n  label_key: hetzner.cloud/managed-by\n|line 2: 'cloud.label_key': 'hetzner.cloud/managed-by' is under the prefix 'hetzner.cloud/', which Hetzner reserves
+cloud:\n  label_key: ""\n|line 2: 'cloud.label_key': '' is not a label key
+cloud:\n  label_key: ~\n|line 2: 'cloud.label_key' must be set
+cloud:\n  label_value: pp/scale\n|line 2: 'cloud.label_value': 'pp/scale' is not a label value
+cloud:\n  label_value: -ppscale\n|line 2: 'cloud.label_value': '-ppscale' is not a label value
+cloud:\n  label_value: ~\n|line 2: 'cloud.label_value' must be set
+cloud:\n  pool: eu west\n|line 2: 'cloud.pool': 'eu west' is not a label value
+cloud:\n  pool: eu_west_\n|line 2: 'cloud.pool': 'eu_west_' is not a label value
+ROWS
+}
+
+@test "a label the API would refuse stops every tool that loads the config" {
+	local tool
+	printf 'cloud:\n  label_key: hetzner.cloud/managed-by\n' > "$PP_CONFIG"
+	for tool in pp-decide pp-provision pp-drain pp-status; do
+		run --separate-stderr "$tool" < /dev/null
+		assert_failure 2
+		assert_output ""
+		assert_stderr_contains "$tool: config '$PP_CONFIG' line 2: 'cloud.label_key': 'hetzner.cloud/managed-by' is under the prefix"
+	done
+}
+
+@test "labels, key, value and pool Hetzner takes load" {
+	cat > "$PP_CONFIG" <<'EOF'
+cloud:
+  labels:
+    team: games
+    example.com/tier: Gold_1.a-b
+    empty: ""
+    kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk: kkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkkk
+  label_key: ppscale.example/managed-by
+  label_value: ""
+  pool: eu-west.1
+EOF
+	run --separate-stderr pp-fleetstats --no-record -r "$REG"
+	assert_success
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line '  label_key: "ppscale.example/managed-by"'
+	assert_line '  pool: "eu-west.1"'
+}
+
 @test "a valid time zone, holidays and the limits at their bounds load" {
 	cat > "$PP_CONFIG" <<'EOF'
 timezone: America/New_York

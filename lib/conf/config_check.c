@@ -1,12 +1,14 @@
 /* The checks once the file is loaded: every number against its row's
  * range (0 or more without one), every string with choices, every key
- * with an at_most against that key; then the time zone and holidays. */
+ * with an at_most against that key; then the time zone, holidays, and
+ * the labels every server carries. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <libpq-fe.h>
 
 #include "conf/config_int.h"
+#include "conf/label.h"
 #include "base/util.h"
 
 /* The node a key's value came from in the file; NULL for a default. */
@@ -253,6 +255,82 @@ check_health(struct pp_conf_ctx *x)
 	return 0;
 }
 
+#define LABEL_NAME "up to 63 of a-z, A-Z, 0-9, '-', '_' and '.', " \
+	"alphanumeric at both ends"
+
+static int
+check_label_key(struct pp_conf_ctx *x, const char *path,
+	const yaml_node_t *n, const char *k)
+{
+	if (!pp_label_key_valid(k))
+		return pp_conf_fail(x, n, "'%s': '%s' is not a label key "
+			"([prefix/]name, the name " LABEL_NAME ", the prefix a "
+			"lower-case DNS name)", path, k);
+	if (pp_label_key_reserved(k))
+		return pp_conf_fail(x, n, "'%s': '%s' is under the prefix "
+			"'" PP_LABEL_RESERVED "', which Hetzner reserves",
+			path, k);
+	return 0;
+}
+
+static int
+check_label_value(struct pp_conf_ctx *x, const char *path,
+	const yaml_node_t *n, const char *v)
+{
+	if (!pp_label_value_valid(v))
+		return pp_conf_fail(x, n, "'%s': '%s' is not a label value "
+			"(empty, or " LABEL_NAME ")", path, v);
+	return 0;
+}
+
+/* The labels pp_cloud_labels() puts on every server: cloud.labels,
+ * cloud.label_key=cloud.label_value and pool=cloud.pool. The API
+ * refuses every create with one it does not take, which shows only
+ * when the fleet has to grow. */
+static int
+check_labels(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_slot *ks = must_slot(x, "cloud.label_key");
+	const struct pp_conf_slot *vs = must_slot(x, "cloud.label_value");
+	const struct pp_conf_slot *ps = must_slot(x, "cloud.pool");
+	const yaml_node_t *n = node_of(x, must_slot(x, "cloud.labels"));
+	const struct pp_strmap *m = &x->c->cloud.labels;
+	char path[256];
+
+	for (size_t i = 0; i < m->n; i++) {
+		const yaml_node_t *kn = n, *vn = n;
+
+		if (n && n->type == YAML_MAPPING_NODE &&
+		    i < (size_t)(n->data.mapping.pairs.top -
+		    n->data.mapping.pairs.start)) {
+			kn = yaml_document_get_node(x->doc,
+				n->data.mapping.pairs.start[i].key);
+			vn = yaml_document_get_node(x->doc,
+				n->data.mapping.pairs.start[i].value);
+		}
+		snprintf(path, sizeof path, "cloud.labels.%s", m->keys[i]);
+		if (check_label_key(x, "cloud.labels", kn, m->keys[i]) < 0 ||
+		    check_label_value(x, path, vn, m->vals[i]) < 0)
+			return -1;
+	}
+	if (!x->c->cloud.label_key)
+		return pp_conf_fail(x, node_of(x, ks), "'%s' must be set: it "
+			"marks our servers", ks->path);
+	if (!x->c->cloud.label_value)
+		return pp_conf_fail(x, node_of(x, vs), "'%s' must be set "
+			"(\"\" for an empty value)", vs->path);
+	if (check_label_key(x, ks->path, node_of(x, ks),
+	    x->c->cloud.label_key) < 0 ||
+	    check_label_value(x, vs->path, node_of(x, vs),
+	    x->c->cloud.label_value) < 0)
+		return -1;
+	/* unset: no pool label */
+	if (x->c->cloud.pool && check_label_value(x, ps->path,
+	    node_of(x, ps), x->c->cloud.pool) < 0)
+		return -1;
+	return 0;
+}
+
 /* Each kind of check over every key, in the schema's order: the first
  * problem is the one reported. */
 int
@@ -275,7 +353,7 @@ pp_conf_check(struct pp_conf_ctx *x)
 	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
 	    check_db_url(x, "registry", 0) < 0 ||
 	    check_db_url(x, "control.database", 1) < 0 ||
-	    check_health(x) < 0)
+	    check_health(x) < 0 || check_labels(x) < 0)
 		return -1;
 	return 0;
 }
