@@ -28,10 +28,13 @@ demo_state() {
 	# history yet, so no forecast of a rise): the default profile
 	# keeps no spare, so the example's cx33 is no worry
 	assert_output --partial 'headroom: 4 free slots of 16384 MB on ready and booting nodes, 1 wanted;'
-	# cycle 2: the rush took the free slots; a cx53 restores one
+	# cycle 2: the rush took the free slots, and rose by 64 GB in two
+	# minutes, 32 GB over the step margin: a cx53 restores the slot and
+	# two more hold what the step may take next
 	assert_output --partial '== a rush: the platform starts 64 GB of game servers'
-	assert_output --partial 'decided: scale_up 1 x cx53 in nbg1 (headroom: 0 free slots of 16384 MB on ready and booting nodes, 1 wanted)'
+	assert_output --partial 'decided: scale_up 3 x cx53 in nbg1 (headroom: 0 free slots of 16384 MB on ready and booting nodes, 3 wanted for a rise of 65536 MB within the last 10 min)'
 	assert_output --regexp 'created pp-[a-z0-9]{6} \(cx53 in nbg1, server 4711046, local provider\): registered as provisioning'
+	assert_output --regexp 'created pp-[a-z0-9]{6} \(cx53 in nbg1, server 4711048, local provider\): registered as provisioning'
 	assert_output --partial 'provision: pending'
 	# the events of the cycles, one per line
 	assert_output --partial '"type":"scaling.triggered","tool":"pp-decide"'
@@ -143,7 +146,7 @@ assert_like_readme() {
 	assert_success
 	assert_output --partial 'decided: nothing to do (no policy wants a change (capacity 70.33%'
 	refute_output --partial 'decided: provision_spare'
-	assert_output --partial 'decided: scale_up 1 x cx53 in nbg1 (headroom: 0 free slots'
+	assert_output --partial 'decided: scale_up 3 x cx53 in nbg1 (headroom: 0 free slots'
 }
 
 @test "without a rush the second cycle decides nothing either" {
