@@ -165,6 +165,10 @@ cloud:\n  label_value: -ppscale\n|line 2: 'cloud.label_value': '-ppscale' is not
 cloud:\n  label_value: ~\n|line 2: 'cloud.label_value' must be set
 cloud:\n  pool: eu west\n|line 2: 'cloud.pool': 'eu west' is not a label value
 cloud:\n  pool: eu_west_\n|line 2: 'cloud.pool': 'eu_west_' is not a label value
+cloud:\n  label_key: role\n|line 2: 'cloud.label_key': 'role' is a label ppscale sets itself
+cloud:\n  label_key: pool\n|line 2: 'cloud.label_key': 'pool' is a label ppscale sets itself
+cloud:\n  labels:\n    role: game\n|line 3: 'cloud.labels': 'role' is set by ppscale on every server
+cloud:\n  label_key: owner\n  labels:\n    owner: x\n|line 4: 'cloud.labels': 'owner' is set by ppscale on every server
 ROWS
 }
 

@@ -283,6 +283,17 @@ check_label_value(struct pp_conf_ctx *x, const char *path,
 	return 0;
 }
 
+/* 1 when ppscale sets label k itself on every server (pool, role) or
+ * it is the marker: a cloud.labels entry of that name would be
+ * overwritten, a marker of that name would be, and ppscale would not
+ * know its own servers (pp_cloud_is_ours). */
+static int
+label_taken(const char *k, const char *marker)
+{
+	return !strcmp(k, "pool") || !strcmp(k, "role") ||
+		(marker && !strcmp(k, marker));
+}
+
 /* The labels pp_cloud_labels() puts on every server: cloud.labels,
  * cloud.label_key=cloud.label_value and pool=cloud.pool. The API
  * refuses every create with one it does not take, which shows only
@@ -312,6 +323,10 @@ check_labels(struct pp_conf_ctx *x)
 		if (check_label_key(x, "cloud.labels", kn, m->keys[i]) < 0 ||
 		    check_label_value(x, path, vn, m->vals[i]) < 0)
 			return -1;
+		if (label_taken(m->keys[i], x->c->cloud.label_key))
+			return pp_conf_fail(x, kn, "'cloud.labels': '%s' is "
+				"set by ppscale on every server (pool, role and "
+				"cloud.label_key are)", m->keys[i]);
 	}
 	if (!x->c->cloud.label_key)
 		return pp_conf_fail(x, node_of(x, ks), "'%s' must be set: it "
@@ -319,6 +334,10 @@ check_labels(struct pp_conf_ctx *x)
 	if (!x->c->cloud.label_value)
 		return pp_conf_fail(x, node_of(x, vs), "'%s' must be set "
 			"(\"\" for an empty value)", vs->path);
+	if (label_taken(x->c->cloud.label_key, NULL))
+		return pp_conf_fail(x, node_of(x, ks), "'%s': '%s' is a label "
+			"ppscale sets itself: our servers would lose the "
+			"marker", ks->path, x->c->cloud.label_key);
 	if (check_label_key(x, ks->path, node_of(x, ks),
 	    x->c->cloud.label_key) < 0 ||
 	    check_label_value(x, vs->path, node_of(x, vs),
