@@ -83,14 +83,20 @@ ROWS
 
 # Values of the right type but outside what the tools can use. Each
 # row: YAML (\n for newlines) | the message expected on stderr.
+# refused_row YAML MSG: with YAML (\n for newlines) as the config,
+# pp-fleetstats exits 2 with MSG about it and prints nothing
+refused_row() {
+	echo "row: $1"
+	printf -- "$1" > "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats --no-record -r "$REG"
+	assert_failure 2
+	assert_stderr_contains "config '$PP_CONFIG' $2"
+	assert_output ""
+}
+
 @test "values out of range, unknown zones, dates and providers exit 2 naming the key and line" {
 	while IFS='|' read -r yaml msg; do
-		echo "row: $yaml"
-		printf -- "$yaml" > "$PP_CONFIG"
-		run --separate-stderr pp-fleetstats --no-record -r "$REG"
-		assert_failure 2
-		assert_stderr_contains "config '$PP_CONFIG' $msg"
-		assert_output ""
+		refused_row "$yaml" "$msg"
 	done <<'ROWS'
 timezone: Europe/Berln\n|line 1: 'timezone': unknown time zone 'Europe/Berln'
 timezone: ../../etc/passwd\n|line 1: 'timezone': unknown time zone
@@ -139,12 +145,7 @@ ROWS
 # for newlines) | the message expected on stderr.
 @test "labels the Hetzner API would refuse exit 2 naming the key and line" {
 	while IFS='|' read -r yaml msg; do
-		echo "row: $yaml"
-		printf -- "$yaml" > "$PP_CONFIG"
-		run --separate-stderr pp-fleetstats --no-record -r "$REG"
-		assert_failure 2
-		assert_stderr_contains "config '$PP_CONFIG' $msg"
-		assert_output ""
+		refused_row "$yaml" "$msg"
 		run --separate-stderr pp-config check
 		assert_failure 2
 		assert_stderr_contains "config '$PP_CONFIG' $msg"
