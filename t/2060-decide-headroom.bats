@@ -335,19 +335,30 @@ rise_history() {
 }
 
 @test "step_window: a rise running now, that no forecast saw, raises the slots wanted at once" {
-	local now win margin max want action
+	local now win margin max want action m
 	now=$(date -u -d $NOW +%s)
-	# 20 GB held for two hours until a minute ago (FROM: 64 GB from then)
-	step_history() {
-		awk -v from=$((now - 7200)) -v to=$((now - 60)) -v at="$1" 'BEGIN {
-			print "# ppscale history 1"
-			for (t = from; t <= to; t += 60)
-				printf "%d %d 400000 0\n", t, (t >= at ? 65536 : 20480)
-		}' > "$PP_STATE_DIR/history"
+	# the history, as pp-fleetstats records it: one cycle a minute
+	# from FROM to UPTO minutes before now, 20 GB held until STEP
+	# minutes before now and 64 GB from then (the registry's)
+	record() {
+		local from=$1 upto=$2 step=$3
+		for ((m = from; m >= upto; m--)); do
+			reg_start
+			if ((m > step)); then
+				reg_node ded-1 dedicated ready worker 98304 - 16384 4096
+			else
+				reg_node ded-1 dedicated ready worker 98304 - 4x16384
+			fi
+			pp-fleetstats -r "$REG" --now "$(date -u -d \
+				"@$((now - m * 60))" +%FT%TZ)" > /dev/null ||
+				fail "pp-fleetstats at -$m min"
+		done
 	}
-	step_history $now
+	policy_config cx53 "headroom:" "  enabled: true" \
+		"  slot_ram_mb: 16384" "  step_window: 10m"
+	record 30 1 0
+	# now 64 GB held of 96: a rise of 44 GB; 2 free slots of 16 GB
 	reg_start
-	# 64 GB held now of 96: a rise of 44 GB; 2 free slots of 16 GB
 	reg_node ded-1 dedicated ready worker 98304 - 4x16384
 	while read -r win margin max want action; do
 		policy_config cx53 "headroom:" "  enabled: true" \
@@ -386,7 +397,8 @@ rise_history() {
 	[[ $(headroom .figures.slots_wanted) == 2 ]]
 	jq_is .decision.action none
 	# the same 64 GB since 20 minutes ago: no rise within the window
-	step_history $((now - 1200))
+	rm -f "$PP_STATE_DIR/history"
+	record 30 1 20
 	decide $NOW --dry-run
 	assert_success
 	jq_is .forecast.step_mb 0
