@@ -111,3 +111,18 @@ run_at() {
 	[ "$(cat "$PP_STATE_DIR/history")" = "not a history" ]
 	[ -z "$(ls "$PP_STATE_DIR" | grep corrupt)" ]
 }
+
+@test "a lock held past the wait is named as held, not as a network timeout (10 s)" {
+	run_at 2026-11-27T10:00:00Z 8192
+	# the test holds the snapshot's lock for longer than pp-fleetstats
+	# waits (10 s); the run still writes its document
+	exec 9> "$PP_STATE_DIR/last.json.lock"
+	flock -x 9
+	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T10:02:00Z
+	exec 9>&-
+	assert_success
+	assert_stderr_contains "cannot lock snapshot '"
+	assert_stderr_contains "last.json': still held by another process when the wait ran out"
+	refute_stderr_contains "timed out"
+	jq_is .history.samples_1h 2
+}

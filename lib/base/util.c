@@ -744,6 +744,14 @@ flock_timed(int fd, int op, double timeout)
 	return rc;
 }
 
+const char *
+pp_lock_strerror(int e)
+{
+	if (e == ETIMEDOUT)
+		return "still held by another process when the wait ran out";
+	return strerror(e);
+}
+
 char *
 pp_lock_name(const char *path)
 {

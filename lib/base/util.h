@@ -122,6 +122,9 @@ char *pp_lock_name(const char *path);
  * directory is world-writable. */
 int pp_lock(struct pp_lock *l, const char *path, int mode, double timeout);
 void pp_unlock(struct pp_lock *l);
+/* What pp_lock's errno e means, for a message: a timeout is another
+ * process holding the lock, not strerror's "Connection timed out". */
+const char *pp_lock_strerror(int e);
 
 double pp_monotonic(void);
 void pp_sleep(double seconds);

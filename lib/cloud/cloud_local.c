@@ -49,7 +49,7 @@ load_text(struct pp_cloud *c, int mode, size_t *len, int *absent,
 	free(dir);
 	if (pp_lock(&l->lock, l->path, mode, 10) < 0) {
 		pp_cloud_error_set(err, "locked", 423, 1, "cannot lock local "
-			"cloud '%s': %s", l->path, strerror(errno));
+			"cloud '%s': %s", l->path, pp_lock_strerror(errno));
 		return NULL;
 	}
 	text = pp_read_file(l->path, LOCAL_MAX, len);

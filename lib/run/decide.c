@@ -46,8 +46,8 @@ open_state(struct pp_state *st, const char *path,
 			json_object_new_int(PP_STATE_VERSION));
 		if (!o->dry_run && pp_lock(&st->lock, path, PP_LOCK_EX,
 		    LOCK_TIMEOUT) < 0)
-			pp_die(PP_EXIT_FAIL, "cannot lock state file '%s':",
-				path);
+			pp_die(PP_EXIT_FAIL, "cannot lock state file '%s': %s",
+				path, pp_lock_strerror(errno));
 	}
 	if (o->reset_state)
 		json_object_object_del(st->root, "decide");

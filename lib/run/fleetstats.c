@@ -1,5 +1,6 @@
 /* pp-fleetstats: registry -> document (version, generated_at, fleet,
  * nodes, history, forecast). */
+#include <errno.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -100,7 +101,8 @@ pp_fleetstats_save_last(const struct pp_config *cfg, const char *state_flag,
 	int rc = -1;
 
 	if (pp_lock(&lock, path, PP_LOCK_EX, 10) < 0) {
-		pp_warn("cannot lock snapshot '%s':", path);
+		pp_warn("cannot lock snapshot '%s': %s", path,
+			pp_lock_strerror(errno));
 	} else {
 		/* the text and its newline from where they are: printf's
 		 * "%s\n" of the 5 MB snapshot was a seventh of

@@ -434,7 +434,7 @@ pp_history_lock(struct pp_lock *lock, const char *path, char *err,
 	free(dir);
 	if (pp_lock(lock, path, PP_LOCK_EX, 30) < 0) {
 		snprintf(err, errlen, "cannot lock history '%s': %s", path,
-			strerror(errno));
+			pp_lock_strerror(errno));
 		return -1;
 	}
 	return 0;

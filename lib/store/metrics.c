@@ -736,7 +736,8 @@ publish(void)
 		goto out;
 	}
 	if (pp_lock(&lock, lockpath, PP_LOCK_EX, 10) < 0) {
-		pp_warn("cannot lock metrics directory '%s':", m.dir);
+		pp_warn("cannot lock metrics directory '%s': %s", m.dir,
+			pp_lock_strerror(errno));
 		goto out;
 	}
 	if (m.carry)

@@ -710,7 +710,8 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 		 * reading to name that */
 		if (late || e != ENOENT || access(path, F_OK) == 0) {
 			snprintf(err, errlen, "cannot lock registry '%s': "
-				"lock file '%s': %s", path, lp, strerror(e));
+				"lock file '%s': %s", path, lp,
+				pp_lock_strerror(e));
 			free(lp);
 			return late ? -2 : -1;
 		}

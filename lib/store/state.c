@@ -210,7 +210,8 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 			char *lp = pp_lock_name(path);
 
 			snprintf(err, errlen, "cannot lock state file '%s': "
-				"lock file '%s': %s", path, lp, strerror(e));
+				"lock file '%s': %s", path, lp,
+				pp_lock_strerror(e));
 			free(lp);
 			return failed(s, late ? -2 : -3);
 		}
