@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "run/cli.h"
+#include "base/json.h"
 #include "conf/config.h"
 #include "engine/engine.h"
 #include "base/util.h"
@@ -185,4 +186,27 @@ int
 pp_pretty(void)
 {
 	return pp_opt.pretty || isatty(1);
+}
+
+const char *
+pp_decision_action(json_object *doc)
+{
+	json_object *dec = pp_jget(doc, "decision");
+	json_object *a = pp_jget(dec, "action");
+	const char *action;
+
+	if (dec && !json_object_is_type(dec, json_type_object))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: the decision is "
+			"not an object");
+	if (!a)
+		return NULL;
+	if (!json_object_is_type(a, json_type_string))
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: the decision "
+			"action is not a string");
+	action = json_object_get_string(a);
+	for (int i = PP_ACT_NONE; i <= PP_ACT_UNCORDON; i++)
+		if (!strcmp(action, pp_action_name(i)))
+			return action;
+	pp_die(PP_EXIT_USAGE, "bad document on stdin: unknown decision "
+		"action '%s'", action);
 }

@@ -90,5 +90,11 @@ _Noreturn void pp_usage_error(void (*usage)(int));
  * a long option a typo away from one of longopts is named first. */
 _Noreturn void pp_bad_option(void (*usage)(int), char **argv,
 	const struct option *longopts);
+/* The action of doc's decision, for pp-drain and pp-provision: NULL
+ * when there is no decision or it names none. A decision that is not
+ * an object, an action that is not a string or one no tool knows is a
+ * bad document (dies with status 2). */
+struct json_object;
+const char *pp_decision_action(struct json_object *doc);
 
 #endif

@@ -15,6 +15,7 @@
 #include "base/json.h"
 #include "engine/engine.h"
 #include "engine/placement.h"
+#include "run/cli.h"
 #include "run/drainrun.h"
 #include "store/events.h"
 #include "base/hook.h"
@@ -590,23 +591,10 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 			"maintenance drain by hand";
 	} else {
 		json_object *dec = pp_jget(doc, "decision");
-		const char *action = pp_jstr(dec, "action", NULL);
-		int known = 0;
-
-		if (dec && !json_object_is_type(dec, json_type_object))
-			pp_die(PP_EXIT_USAGE, "bad document on stdin: the "
-				"decision is not an object");
-		if (pp_jget(dec, "action") && !json_object_is_type(
-		    pp_jget(dec, "action"), json_type_string))
-			pp_die(PP_EXIT_USAGE, "bad document on stdin: the "
-				"decision action is not a string");
 		/* as pp-provision: an action no tool knows is a bad
 		 * document, not nothing to drain */
-		for (int a = PP_ACT_NONE; a <= PP_ACT_UNCORDON && action; a++)
-			known |= !strcmp(action, pp_action_name(a));
-		if (action && !known)
-			pp_die(PP_EXIT_USAGE, "bad document on stdin: unknown "
-				"decision action '%s'", action);
+		const char *action = pp_decision_action(doc);
+
 		if (!action || (strcmp(action, "scale_down") &&
 		    strcmp(action, "uncordon"))) {
 			pp_debug("decision '%s': nothing to drain",

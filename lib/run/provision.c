@@ -104,32 +104,22 @@ pp_provision_run(const struct pp_config *cfg,
 {
 	struct run x;
 	json_object *dec = pp_jget(doc, "decision");
+	const char *action = pp_decision_action(doc);
 	const char *result = NULL;
 	int up, down;
 
-	if (dec && !json_object_is_type(dec, json_type_object))
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: the decision is "
-			"not an object");
-	if (pp_jget(dec, "action") &&
-	    !json_object_is_type(pp_jget(dec, "action"), json_type_string))
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: the decision "
-			"action is not a string");
 	memset(&x, 0, sizeof x);
 	x.cfg = cfg;
 	x.o = o;
 	x.doc = doc;
 	x.now = pp_now();
 	x.m0 = pp_monotonic();
-	x.action = pp_jstr(dec, "action", "none");
+	x.action = action ? action : "none";
 	x.why = pp_jstr(dec, "reason", NULL);
 	x.dry_run = o->dry_run || pp_jbool(dec, "dry_run", 0);
 	up = !strcmp(x.action, "scale_up") ||
 		!strcmp(x.action, "provision_spare");
 	down = !strcmp(x.action, "scale_down");
-	if (dec && !up && !down && strcmp(x.action, "uncordon") &&
-	    strcmp(x.action, "none"))
-		pp_die(PP_EXIT_USAGE, "bad document on stdin: unknown "
-			"decision action '%s'", x.action);
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	x.servers = json_object_new_array();
