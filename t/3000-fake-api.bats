@@ -505,6 +505,32 @@ create_body() {
 	assert_output 200
 }
 
+@test "loses the next create's actions when told to, and only those" {
+	fake_fault '{"action_lost": true}' >/dev/null
+	api POST /servers "$(create_body lost)" >/dev/null
+	local aid nid id
+	aid=$(jq -r .action.id "$B")
+	nid=$(jq -r '.next_actions[0].id' "$B")
+	id=$(jq -r .server.id "$B")
+	run api GET "/actions/$aid"
+	assert_output 404
+	run jq -r .error.code "$B"
+	assert_output not_found
+	api GET "/actions?id=$aid&id=$nid" >/dev/null
+	run jq -r '.actions | length' "$B"
+	assert_output 0
+	# the server is made all the same and runs, and the next
+	# create's actions are there again
+	api GET "/servers/$id" >/dev/null
+	run jq -r '.server.name, .server.status' "$B"
+	assert_output $'lost\nrunning'
+	api POST /servers "$(create_body found)" >/dev/null
+	aid=$(jq -r .action.id "$B")
+	api GET "/actions?id=$aid" >/dev/null
+	run jq -r '.actions[0].id' "$B"
+	assert_output "$aid"
+}
+
 @test "answers slowly when told to" {
 	fake_fault '{"path": "/locations", "slow": 1.2}' >/dev/null
 	local t0 t1

@@ -394,6 +394,20 @@ fake_count() {
 	[[ $(fake_state | jq '.servers | length') == 0 ]]
 }
 
+@test "a create whose actions the API no longer knows is unknown at once, not polled until the timeout, and not deleted" {
+	fake_fault '{"action_lost": true}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_failure 1
+	jq_is .error.code action_unknown
+	jq_is .result.name pp-a
+	assert_stderr_contains "is missing from the API's answer to GET /actions"
+	# one poll, not one per poll interval until cloud.action_timeout
+	[[ $(fake_log | jq '[.requests[] | select(.path == "/actions")]
+		| length') == 1 ]]
+	# it may still boot: a later look decides, nothing deletes it
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
 @test "a wrong token is unauthorized, not retried, and never echoed" {
 	HCLOUD_TOKEN=wrong-token-xyz run --separate-stderr cloudctl list
 	assert_failure 1

@@ -277,6 +277,24 @@ posts() {
 	ud_valid
 }
 
+@test "a create whose actions the API has lost stays provisioning and the boot wait finds it running" {
+	fake_fault '{"method": "POST", "path": "/servers",
+		"action_lost": true}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' provisioning
+	jq_is '.provision.servers[0].error' null
+	assert_stderr_contains "is missing from the API's answer"
+	assert_stderr_contains "stays provisioning and the boot wait decides"
+	[[ $(fake_log | jq '[.requests[] | select(.path == "/actions")]
+		| length') == 1 ]]
+	[[ $(fake_state | jq -r '[.servers[] | .status] | join(",")') \
+		== running ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
+		join(",")') == provisioning ]]
+	ud_valid
+}
+
 @test "a server not running within cloud.boot_timeout is deleted and the failure recorded" {
 	prov_setup hetzner "  boot_timeout: 1s"
 	fake_config '{"status_after_create": "starting"}' >/dev/null

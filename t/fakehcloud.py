@@ -150,6 +150,13 @@ token check and the rate limit:
                                   action made by the matching request ends in
                                   status "error" (default path: any request
                                   that makes such an action)
+        "action_lost": true       the actions made by the matching
+                                  request (a create's create_server and
+                                  start_server) are gone from the API:
+                                  GET /actions?id= leaves them out, GET
+                                  /actions/ID answers 404 not_found
+                                  (default path: any request that makes
+                                  actions)
   GET    /_fake/log        {"requests": [{"seq", "time", "method", "path"
                            (without /v1), "query" (raw), "auth" (true when
                            the bearer token was right), "status" (0 when
@@ -600,10 +607,10 @@ class Fake:
         f.setdefault("count", 1)
         f.setdefault("skip", 0)
         if not any(k in f for k in ("status", "slow", "drop", "drop_after",
-                                    "action_error")):
+                                    "action_error", "action_lost")):
             raise ApiError(400, "invalid_input",
-                           "fault needs status, slow, drop, drop_after or "
-                           "action_error")
+                           "fault needs status, slow, drop, drop_after, "
+                           "action_error or action_lost")
         if "reset" in f:
             raise ApiError(400, "invalid_input",
                            "fault field reset is gone: a 429's "
@@ -654,13 +661,14 @@ class Fake:
         return None
 
     def request_fault(self, method, path, body):
-        """A fault that acts on the request itself (not action_error)."""
-        return self._consume(lambda f: "action_error" not in f,
-                             method, path, body)
+        """A fault that acts on the request itself (not on the actions
+        it makes)."""
+        return self._consume(lambda f: "action_error" not in f and
+                             "action_lost" not in f, method, path, body)
 
     def action_fault(self, method, path, body):
-        return self._consume(lambda f: "action_error" in f,
-                             method, path, body)
+        return self._consume(lambda f: "action_error" in f or
+                             "action_lost" in f, method, path, body)
 
     # -- log ---------------------------------------------------------------
 
@@ -1014,12 +1022,18 @@ def api_servers_create(fake, body, method, path):
                           if start else "off")
     fake.servers[s["id"]] = s
     af = fake.action_fault(method, path, body)
-    a = fake.new_action("create_server", s["id"],
-                        action_error(af) if af else None)
+    a = fake.new_action("create_server", s["id"], action_error(af))
     nxt = []
     if start:
         nxt.append(fake.new_action("start_server", s["id"]))
         s["_start_action"] = nxt[0]["id"]
+    if af and af.get("action_lost"):
+        for x in [a] + nxt:
+            x["_lost"] = True
+            if "_due" not in x and x["status"] == "running":
+                # by polls, nobody can poll it: it runs out on its own
+                # with the next request, by time
+                x["_t0"] = x["_due"] = time.monotonic()
     s["_create_action"] = a["id"]
     return 201, {"server": fake.public_server(s),
                  "action": fake.public_action(a),
@@ -1029,6 +1043,9 @@ def api_servers_create(fake, body, method, path):
 
 
 def action_error(f):
+    """The error an action_error fault gives its action, or None."""
+    if not f or "action_error" not in f:
+        return None
     ae = f["action_error"]
     if not isinstance(ae, dict):
         ae = {}
@@ -1068,13 +1085,16 @@ def api_server_delete(fake, sid, method, path):
                        "(%s) is running" % (s["id"], busy["id"],
                                             busy["command"]))
     af = fake.action_fault(method, path, None)
-    a = fake.new_action("delete_server", s["id"],
-                        action_error(af) if af else None)
+    a = fake.new_action("delete_server", s["id"], action_error(af))
+    if af and af.get("action_lost"):
+        a["_lost"] = True
+        if "_due" not in a and a["status"] == "running":
+            a["_t0"] = a["_due"] = time.monotonic()
     if "_due" in a:
         # by time: "deleting" until its action is done (or fails)
         s["_status_before"] = s["status"]
         s["status"] = "deleting"
-    elif af:
+    elif action_error(af):
         if a["status"] == "running":
             s["_status_before"] = s["status"]
             s["status"] = "deleting"
@@ -1097,7 +1117,7 @@ def api_actions_list(fake, q):
     except ValueError:
         raise ApiError(400, "invalid_input", "invalid value for 'id'")
     items = [fake.actions[i] for i in sorted(set(want))
-             if i in fake.actions]
+             if i in fake.actions and not fake.actions[i].get("_lost")]
     st = q.get("status")
     if st:
         items = [a for a in items if a["status"] in st]
@@ -1112,7 +1132,7 @@ def api_action_get(fake, aid):
         a = fake.actions.get(int(aid))
     except ValueError:
         a = None
-    if a is None:
+    if a is None or a.get("_lost"):
         raise ApiError(404, "not_found",
                        "action with ID '%s' not found" % aid)
     fake.poll(a)

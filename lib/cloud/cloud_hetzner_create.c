@@ -261,6 +261,7 @@ owner(struct pp_cloud_pending *v, size_t n, long long id, size_t *j)
 struct polled {
 	struct pp_cloud_pending *v;
 	size_t n;
+	unsigned char *seen;  /* [n][PP_CLOUD_ACTIONS_MAX]: in this answer */
 };
 
 static void
@@ -273,7 +274,10 @@ on_action(json_object *a, void *arg)
 	struct pp_cloud_pending *p = owner(q->v, q->n, pp_jint(a, "id", 0),
 		&j);
 
-	if (!p || !strcmp(st, "running"))
+	if (!p)
+		return;
+	q->seen[(size_t)(p - q->v) * PP_CLOUD_ACTIONS_MAX + j] = 1;
+	if (!strcmp(st, "running"))
 		return;
 	p->astate[j] = 1;
 	if (strcmp(st, "success")) {
@@ -314,7 +318,8 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 {
 	struct hz *h = c->priv;
 	double t0 = pp_monotonic(), poll = h->poll_interval;
-	struct polled q = {v, n};
+	struct polled q = {v, n, pp_xcalloc(n ? n : 1,
+		PP_CLOUD_ACTIONS_MAX)};
 
 	for (;;) {
 		struct pp_buf path = {0};
@@ -346,6 +351,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 						'&' : '?', v[i].actions[k]);
 		if (!ids) {
 			pp_buf_free(&path);
+			free(q.seen);
 			return;
 		}
 		if (pp_monotonic() + poll > t0 + timeout ||
@@ -365,6 +371,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 					"cloud.action_timeout");
 			}
 			pp_buf_free(&path);
+			free(q.seen);
 			return;
 		}
 		pp_http_wait(&h->http, poll);
@@ -373,6 +380,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 		/* cloud.deadline bounds each poll, not the wait */
 		c->deadline = c->op_timeout > 0 ? pp_monotonic() +
 			c->op_timeout : 0;
+		memset(q.seen, 0, n * PP_CLOUD_ACTIONS_MAX);
 		rc = pp_hz_get_pages(h, path.s, "actions", on_action, &q, &err);
 		c->deadline = 0;
 		pp_buf_free(&path);
@@ -389,8 +397,27 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 					"cannot read its actions: %.400s",
 					v[i].server_id, err.message);
 			}
+			free(q.seen);
 			return;
 		}
+		/* an action the answer lacks would be polled for until
+		 * the timeout (hcloud-go fails at once): its outcome is
+		 * unknown, and the server stays for a later look */
+		for (size_t i = 0; i < n; i++)
+			for (size_t k = 0; v[i].state == 0 &&
+			    k < v[i].nactions; k++)
+				if (!v[i].astate[k] &&
+				    !q.seen[i * PP_CLOUD_ACTIONS_MAX + k]) {
+					v[i].state = -2;
+					v[i].waited = pp_monotonic() - t0;
+					pp_cloud_error_set(&v[i].err,
+						"action_unknown", 0, 1,
+						"create server %s: action %lld "
+						"is missing from the API's "
+						"answer to GET /actions",
+						v[i].server_id,
+						v[i].actions[k]);
+				}
 	}
 }
 
