@@ -107,6 +107,10 @@ bad_inputs() {
 	{"version":1,"decision":{"action":"explode"}}|unknown decision action
 	{"version":1,"decision":{"action":"scale_up","count":1}}|names no server_type
 	{"version":1,"decision":{"action":"scale_up","count":0,"server_type":"cx23"}}|has count 0
+	{"version":1,"decision":{"action":"scale_up","count":1.5,"server_type":"cx23"}}|has count 1.5
+	{"version":1,"decision":{"action":"scale_up","count":"3","server_type":"cx23"}}|has count "3"
+	{"version":1,"decision":{"action":"provision_spare","server_type":"cx23"}}|has count none
+	{"version":1,"decision":{"action":"scale_up","count":101,"server_type":"cx23"}}|from 1 to 100
 	{"version":1,"decision":{"action":"scale_up","count":1,"server_type":"zz9"}}|not in the catalog
 	{"version":1,"decision":{"action":"scale_down"}}|names no node
 	{"version":1,"decision":"scale_up"}|decision is not an object

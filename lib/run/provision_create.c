@@ -690,6 +690,7 @@ pp_prov_scale_up(struct run *x, json_object *dec)
 	const char *type = pp_jstr(dec, "server_type", NULL);
 	const char *loc = pp_jstr(dec, "location", NULL);
 	const char *role = pp_jstr(dec, "role", NULL);
+	json_object *jc = pp_jget(dec, "count");
 	long long count = pp_jint(dec, "count", 0);
 	long adopted, made = 0, failed = 0;
 
@@ -700,10 +701,14 @@ pp_prov_scale_up(struct run *x, json_object *dec)
 	if (!type || !*type)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: decision '%s' "
 			"names no server_type", x->action);
-	if (count < 1 || count > MAX_COUNT)
+	/* 1.5 or "3" is not read as 1 or 3: the engine writes a whole
+	 * number, so anything else is not its decision */
+	if (!json_object_is_type(jc, json_type_int) || count < 1 ||
+	    count > MAX_COUNT)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: decision '%s' "
-			"has count %lld (expected 1 to %d)", x->action, count,
-			MAX_COUNT);
+			"has count %.40s (expected a whole number from 1 to "
+			"%d)", x->action, jc ? json_object_to_json_string_ext(
+			jc, JSON_C_TO_STRING_PLAIN) : "none", MAX_COUNT);
 	if (!pp_catalog_find(&x->cat, type))
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: server type "
 			"'%s' is not in the catalog", type);
