@@ -126,3 +126,20 @@ run_at() {
 	refute_stderr_contains "timed out"
 	jq_is .history.samples_1h 2
 }
+
+@test "a history lock file that cannot be opened is the setup's: exit 2, no document" {
+	run_at 2026-11-27T10:00:00Z 8192
+	# a directory in its place: root cannot open it either
+	rm -f "$PP_STATE_DIR/history.lock"
+	mkdir "$PP_STATE_DIR/history.lock"
+	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T10:02:00Z
+	assert_failure 2
+	assert_stderr_contains "cannot lock history '"
+	assert_stderr_contains "history.lock'"
+	assert_output ""
+	# --no-record takes no lock
+	run --separate-stderr pp-fleetstats --no-record -r "$REG" \
+		--now 2026-11-27T10:02:00Z
+	assert_success
+	jq_is .history.samples 2
+}

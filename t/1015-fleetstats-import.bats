@@ -120,6 +120,14 @@ prom_of() {
 	run --separate-stderr pp-fleetstats --now "$NOW" --no-record \
 		--import-history "$BATS_TEST_TMPDIR/bad.csv"
 	assert_failure 2
+	# a good source, but a store lock file that cannot be opened
+	csv_days 1 600 > "$BATS_TEST_TMPDIR/day.csv"
+	rm -f "$PP_STATE_DIR/history.lock"
+	mkdir "$PP_STATE_DIR/history.lock"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/day.csv"
+	assert_failure 2
+	assert_stderr_contains "cannot lock history '"
 	cmp "$BATS_TEST_TMPDIR/before" "$PP_STATE_DIR/history"
 }
 

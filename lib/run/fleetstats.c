@@ -60,9 +60,10 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	pp_cloud_close(cloud);
 	sample = (struct pp_sample){now, fleet.allocated_ram_mb,
 		fleet.total_ram_mb, fleet.pending_ram_mb};
-	if (pp_history_record(&hist, hpath, &sample, cfg->history.retention,
-	    o->record, err, sizeof err) < 0)
-		pp_die(PP_EXIT_FAIL, "%s", err);
+	rc = pp_history_record(&hist, hpath, &sample, cfg->history.retention,
+		o->record, err, sizeof err);
+	if (rc < 0)
+		pp_die(rc == -2 ? PP_EXIT_USAGE : PP_EXIT_FAIL, "%s", err);
 
 	doc = pp_doc_new(now);
 	json_object_object_add(doc, "fleet", pp_fleet_json(&fleet));

@@ -20,6 +20,7 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	char *text = pp_history_import_read(source, &len, err, sizeof err);
 	char *hpath;
 	json_object *o;
+	int rc;
 
 	if (!text)
 		pp_die(PP_EXIT_USAGE, "%s", err);
@@ -31,11 +32,12 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	}
 	free(text);
 	hpath = pp_state_path(cfg, state_flag, "history");
-	if (pp_history_import(hpath, &imp, pp_now(), cfg->history.retention,
-	    write, &st, err, sizeof err) < 0) {
+	rc = pp_history_import(hpath, &imp, pp_now(), cfg->history.retention,
+		write, &st, err, sizeof err);
+	if (rc < 0) {
 		pp_history_free(&imp);
 		free(hpath);
-		pp_die(PP_EXIT_FAIL, "%s", err);
+		pp_die(rc == -2 ? PP_EXIT_USAGE : PP_EXIT_FAIL, "%s", err);
 	}
 	pp_history_free(&imp);
 	if (st.imported)

@@ -433,9 +433,16 @@ pp_history_lock(struct pp_lock *lock, const char *path, char *err,
 	}
 	free(dir);
 	if (pp_lock(lock, path, PP_LOCK_EX, 30) < 0) {
-		snprintf(err, errlen, "cannot lock history '%s': %s", path,
-			pp_lock_strerror(errno));
-		return -1;
+		int e = errno;
+		char *lp = pp_lock_name(path);
+
+		snprintf(err, errlen, "cannot lock history '%s': lock file "
+			"'%s': %s", path, lp, pp_lock_strerror(e));
+		free(lp);
+		/* held past the wait: try again; a lock file that cannot
+		 * be opened (another user's, a read-only file system) is
+		 * the setup's, as for the state file's */
+		return e == ETIMEDOUT || e == EINTR ? -1 : -2;
 	}
 	return 0;
 }
@@ -450,8 +457,10 @@ pp_history_record(struct pp_history *h, const char *path,
 
 	if (pp_state_database())
 		return record_db(h, s, retention, record, err, errlen);
-	if (record && pp_history_lock(&lock, path, err, errlen) < 0)
-		return -1;
+	int rc;
+
+	if (record && (rc = pp_history_lock(&lock, path, err, errlen)) < 0)
+		return rc;
 	if (pp_history_load(h, path, lerr, sizeof lerr) < 0) {
 		if (record) {
 			char *aside = pp_xasprintf("%s.corrupt.%lld", path,

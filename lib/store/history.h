@@ -70,14 +70,17 @@ void pp_history_free(struct pp_history *h);
 json_object *pp_history_json(const struct pp_history *h, time_t now);
 
 /* Takes the store's lock (exclusive, waiting up to 30 s), creating the
- * state directory. 0, or -1 with a message. */
+ * state directory. 0, or with a message -1 (the directory cannot be
+ * made, the lock was held all the wait) or -2 (the lock file cannot be
+ * opened). */
 int pp_history_lock(struct pp_lock *lock, const char *path, char *err,
 	size_t errlen);
 
 /* Under the store's lock: load (setting a corrupt store aside with a
  * warning), add the sample, prune, save. With record == 0 nothing is
  * written and the sample is only added in memory. The caller owns *h.
- * Returns 0, or -1 with a message when the store cannot be written. */
+ * Returns 0, or with a message -1 when the store cannot be written or
+ * locked, -2 when its lock file cannot be opened. */
 int pp_history_record(struct pp_history *h, const char *path,
 	const struct pp_sample *s, long retention, int record, char *err,
 	size_t errlen);

@@ -414,8 +414,9 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	st->first = st->last = 0;
 	if (pp_state_database())
 		return import_db(imp, now, retention, write, st, err, errlen);
-	if (write && pp_history_lock(&lock, path, err, errlen) < 0)
-		return -1;
+	if (write && (rc = pp_history_lock(&lock, path, err, errlen)) < 0)
+		return rc;
+	rc = -1;
 	/* unlike a cycle, an import does not set a corrupt store aside:
 	 * the operator is here to look at it */
 	if (pp_history_load(&h, path, lerr, sizeof lerr) < 0) {

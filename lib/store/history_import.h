@@ -42,7 +42,8 @@ char *pp_history_import_read(const char *source, size_t *len, char *err,
  * hosts, into the pool's rows of the database instead): the store's own
  * samples win in a minute both have; samples after now or older than
  * now - retention are skipped. With write == 0 nothing is written (a dry
- * run reports the same figures). Returns 0, or -1 with a message. */
+ * run reports the same figures). Returns 0, or with a message -1, or -2
+ * when the store's lock file cannot be opened. */
 int pp_history_import(const char *path, const struct pp_history *imp,
 	time_t now, long retention, int write, struct pp_import_stats *st,
 	char *err, size_t errlen);
