@@ -104,6 +104,10 @@ holidays: [2026-12-5, christmas]\n|line 1: 'holidays': '2026-12-5' is not a date
 holidays:\n  - 2026-12-24\n  - christmas\n|line 3: 'holidays': 'christmas' is not a date
 holidays: [2026-02-30]\n|line 1: 'holidays': '2026-02-30' is not a date
 cloud:\n  provider: hetzer\n|line 2: 'cloud.provider' must be local or hetzner, not 'hetzer'
+cloud:\n  networks: ['4711', my-net]\n|line 2: 'cloud.networks': 'my-net' is not an id (a positive whole number, as `hcloud network list` shows it)
+cloud:\n  firewalls:\n    - 42\n    - -1\n|line 4: 'cloud.firewalls': '-1' is not an id
+cloud:\n  placement_group: spread\n|line 2: 'cloud.placement_group': 'spread' is not an id (a positive whole number, as `hcloud placement-group list` shows it)
+cloud:\n  placement_group: '0'\n|line 2: 'cloud.placement_group': '0' is not an id
 cloud:\n  ready_check: health\n|line 2: 'cloud.ready_check' is health: set 'cloud.health_url'
 cloud:\n  ready_check: agent\n|line 2: 'cloud.ready_check' must be registry or health, not 'agent'
 cloud:\n  health_url: file:///etc/passwd\n|line 2: 'cloud.health_url' must be an http:// or https:// URL

@@ -955,6 +955,7 @@ def api_servers_create(fake, body, method, path):
                               "invalid input in field 'user_data'",
                               "user_data",
                               ["Length must be between 0 and 32768."])
+    check_refs(body)
     st = find_server_type(body["server_type"])
     if st is None:
         raise field_error(422, "invalid_input",
@@ -1040,6 +1041,37 @@ def api_servers_create(fake, body, method, path):
                  "next_actions": [fake.public_action(x) for x in nxt],
                  "root_password": None if body.get("ssh_keys")
                  else "fAkE%06dPw" % (s["id"] % 1000000)}
+
+
+def is_id(v):
+    return isinstance(v, int) and not isinstance(v, bool) and v > 0
+
+
+def check_refs(body):
+    """The types the API reference gives a create's references: ssh_keys
+    are IDs (integer) or names (string), networks are IDs, firewalls are
+    {"firewall": ID}, placement_group is an ID.  (The fake has no such
+    resources, so it checks their types only: a number sent as a string
+    is a name, not an ID.)"""
+    def bad(field, msg):
+        raise field_error(422, "invalid_input",
+                          "invalid input in field '%s'" % field, field,
+                          [msg])
+    keys = body.get("ssh_keys")
+    if keys is not None and (not isinstance(keys, list) or not all(
+            is_id(k) or (isinstance(k, str) and k) for k in keys)):
+        bad("ssh_keys", "Not a list of SSH key IDs or names.")
+    nets = body.get("networks")
+    if nets is not None and (not isinstance(nets, list) or
+                             not all(is_id(n) for n in nets)):
+        bad("networks", "Not a list of network IDs.")
+    fws = body.get("firewalls")
+    if fws is not None and (not isinstance(fws, list) or not all(
+            isinstance(f, dict) and is_id(f.get("firewall")) for f in fws)):
+        bad("firewalls", "Not a list of {\"firewall\": ID}.")
+    pg = body.get("placement_group")
+    if pg is not None and not is_id(pg):
+        bad("placement_group", "Not a placement group ID.")
 
 
 def action_error(f):

@@ -176,9 +176,13 @@ static json_object *
 id_value(const char *s)
 {
 	char *end;
-	long long v = strtoll(s, &end, 10);
+	long long v;
 
-	if (*s && !*end)
+	/* digits only: " 12", "+12" or "-12" stay names */
+	if (!*s || strspn(s, "0123456789") != strlen(s))
+		return json_object_new_string(s);
+	v = strtoll(s, &end, 10);
+	if (!*end && v > 0)
 		return json_object_new_int64(v);
 	return json_object_new_string(s);
 }
@@ -209,9 +213,11 @@ pp_server_spec_json(const struct pp_server_spec *spec)
 	if (spec->ssh_keys && spec->ssh_keys->n) {
 		json_object *a = json_object_new_array();
 
+		/* "IDs (integer) or names (string)": an id sent as a
+		 * string would be looked up as a name */
 		for (size_t i = 0; i < spec->ssh_keys->n; i++)
-			json_object_array_add(a, json_object_new_string(
-				spec->ssh_keys->v[i]));
+			json_object_array_add(a,
+				id_value(spec->ssh_keys->v[i]));
 		json_object_object_add(o, "ssh_keys", a);
 	}
 	if (spec->networks && spec->networks->n) {

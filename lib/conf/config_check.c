@@ -202,6 +202,55 @@ check_holidays(struct pp_conf_ctx *x)
 	return 0;
 }
 
+/* An id the API takes as a number: digits, not 0, within an int64. */
+static int
+id_ok(const char *s)
+{
+	size_t n = strspn(s, "0123456789");
+
+	return n && !s[n] && n <= 18 && strspn(s, "0") < n;
+}
+
+/* cloud.networks, cloud.firewalls and cloud.placement_group are sent
+ * as ids (the API takes no names for them): anything else would be
+ * refused by every create, which shows only when the fleet has to
+ * grow. */
+static int
+check_ids(struct pp_conf_ctx *x)
+{
+	static const char *const lists[] = {"cloud.networks",
+		"cloud.firewalls"};
+	const struct pp_conf_slot *pg = must_slot(x, "cloud.placement_group");
+
+	for (size_t k = 0; k < sizeof lists / sizeof *lists; k++) {
+		const struct pp_conf_slot *sl = must_slot(x, lists[k]);
+		const yaml_node_t *n = node_of(x, sl);
+		const struct pp_strlist *l = pp_conf_field(x->c, sl);
+
+		for (size_t i = 0; i < l->n; i++) {
+			const yaml_node_t *e = n;
+
+			if (id_ok(l->v[i]))
+				continue;
+			if (n && n->type == YAML_SEQUENCE_NODE &&
+			    i < (size_t)(n->data.sequence.items.top -
+			    n->data.sequence.items.start))
+				e = yaml_document_get_node(x->doc,
+					n->data.sequence.items.start[i]);
+			return pp_conf_fail(x, e, "'%s': '%s' is not an id "
+				"(a positive whole number, as `hcloud %s list` "
+				"shows it)", lists[k], l->v[i], k ? "firewall" :
+				"network");
+		}
+	}
+	if (x->c->cloud.placement_group && !id_ok(x->c->cloud.placement_group))
+		return pp_conf_fail(x, node_of(x, pg), "'%s': '%s' is not an "
+			"id (a positive whole number, as `hcloud "
+			"placement-group list` shows it)", pg->path,
+			x->c->cloud.placement_group);
+	return 0;
+}
+
 /* A PostgreSQL URL libpq takes, with no password in it: the password
  * belongs in a password file (passfile=, PGPASSFILE or ~/.pgpass),
  * never in the config, a command line or a message. */
@@ -372,7 +421,7 @@ pp_conf_check(struct pp_conf_ctx *x)
 	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
 	    check_db_url(x, "registry", 0) < 0 ||
 	    check_db_url(x, "control.database", 1) < 0 ||
-	    check_health(x) < 0 || check_labels(x) < 0)
+	    check_health(x) < 0 || check_labels(x) < 0 || check_ids(x) < 0)
 		return -1;
 	return 0;
 }
