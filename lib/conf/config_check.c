@@ -180,25 +180,29 @@ date_ok(const char *s)
 	return m != 2 || d < 29 || (y % 4 == 0 && (y % 100 || y % 400 == 0));
 }
 
+/* A list's i-th element, to name its line; the list itself when it
+ * has no such element (a flow list given as one string). */
+static const yaml_node_t *
+seq_item(struct pp_conf_ctx *x, const yaml_node_t *n, size_t i)
+{
+	if (n && n->type == YAML_SEQUENCE_NODE &&
+	    i < (size_t)(n->data.sequence.items.top -
+	    n->data.sequence.items.start))
+		return yaml_document_get_node(x->doc,
+			n->data.sequence.items.start[i]);
+	return n;
+}
+
 static int
 check_holidays(struct pp_conf_ctx *x)
 {
 	const yaml_node_t *n = node_of(x, must_slot(x, "holidays"));
 	const struct pp_strlist *h = &x->c->holidays;
 
-	for (size_t i = 0; i < h->n; i++) {
-		const yaml_node_t *e = n;
-
-		if (date_ok(h->v[i]))
-			continue;
-		if (n && n->type == YAML_SEQUENCE_NODE &&
-		    i < (size_t)(n->data.sequence.items.top -
-		    n->data.sequence.items.start))
-			e = yaml_document_get_node(x->doc,
-				n->data.sequence.items.start[i]);
-		return pp_conf_fail(x, e, "'holidays': '%s' is not a date "
-			"(YYYY-MM-DD)", h->v[i]);
-	}
+	for (size_t i = 0; i < h->n; i++)
+		if (!date_ok(h->v[i]))
+			return pp_conf_fail(x, seq_item(x, n, i), "'holidays': "
+				"'%s' is not a date (YYYY-MM-DD)", h->v[i]);
 	return 0;
 }
 
@@ -227,21 +231,13 @@ check_ids(struct pp_conf_ctx *x)
 		const yaml_node_t *n = node_of(x, sl);
 		const struct pp_strlist *l = pp_conf_field(x->c, sl);
 
-		for (size_t i = 0; i < l->n; i++) {
-			const yaml_node_t *e = n;
-
-			if (id_ok(l->v[i]))
-				continue;
-			if (n && n->type == YAML_SEQUENCE_NODE &&
-			    i < (size_t)(n->data.sequence.items.top -
-			    n->data.sequence.items.start))
-				e = yaml_document_get_node(x->doc,
-					n->data.sequence.items.start[i]);
-			return pp_conf_fail(x, e, "'%s': '%s' is not an id "
-				"(a positive whole number, as `hcloud %s list` "
-				"shows it)", lists[k], l->v[i], k ? "firewall" :
-				"network");
-		}
+		for (size_t i = 0; i < l->n; i++)
+			if (!id_ok(l->v[i]))
+				return pp_conf_fail(x, seq_item(x, n, i), "'%s': "
+					"'%s' is not an id (a positive whole "
+					"number, as `hcloud %s list` shows it)",
+					lists[k], l->v[i], k ? "firewall" :
+					"network");
 	}
 	if (x->c->cloud.placement_group && !id_ok(x->c->cloud.placement_group))
 		return pp_conf_fail(x, node_of(x, pg), "'%s': '%s' is not an "
