@@ -18,7 +18,7 @@ teardown_file() {
 
 setup() {
 	load 'test_helper/provision'
-	prov_fake_test "  ssh_keys: [ops, '1234']
+	prov_fake_test "  ssh_keys: [ops, '1234', '99999999999999999999']
   networks: ['4711']
   firewalls: ['42']
   placement_group: '7'"
@@ -65,7 +65,9 @@ posts() {
 	[[ $(jq -r .labels.pool <<<"$body") == default ]]
 	[[ $(jq -r .image <<<"$body") == debian-12 ]]
 	# an id is a number: sent as a string it would be a key's name
-	[[ $(jq -c .ssh_keys <<<"$body") == '["ops",1234]' ]]
+	# (digits past int64 are no id)
+	[[ $(jq -c .ssh_keys <<<"$body") == \
+		'["ops",1234,"99999999999999999999"]' ]]
 	[[ $(jq -c .networks <<<"$body") == '[4711]' ]]
 	[[ $(jq -c .firewalls <<<"$body") == '[{"firewall":42}]' ]]
 	[[ $(jq -c .placement_group <<<"$body") == 7 ]]

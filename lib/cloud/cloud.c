@@ -1,5 +1,6 @@
 /* The cloud provider interface: choosing the provider, the operations
  * through it, dry-run recording, and what both providers share. */
+#include <errno.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
@@ -178,11 +179,13 @@ id_value(const char *s)
 	char *end;
 	long long v;
 
-	/* digits only: " 12", "+12" or "-12" stay names */
+	/* digits only: " 12", "+12" or "-12" stay names, as does a
+	 * number past int64 */
 	if (!*s || strspn(s, "0123456789") != strlen(s))
 		return json_object_new_string(s);
+	errno = 0;
 	v = strtoll(s, &end, 10);
-	if (!*end && v > 0)
+	if (!*end && v > 0 && errno != ERANGE)
 		return json_object_new_int64(v);
 	return json_object_new_string(s);
 }

@@ -454,11 +454,10 @@ pp_history_record(struct pp_history *h, const char *path,
 {
 	struct pp_lock lock = {-1};
 	char lerr[512];
+	int rc;
 
 	if (pp_state_database())
 		return record_db(h, s, retention, record, err, errlen);
-	int rc;
-
 	if (record && (rc = pp_history_lock(&lock, path, err, errlen)) < 0)
 		return rc;
 	if (pp_history_load(h, path, lerr, sizeof lerr) < 0) {
