@@ -237,7 +237,7 @@ EOC
 @test "the example alerting rules pass promtool check rules" {
 	run promtool check rules "$TOP/share/prometheus/ppscale-alerts.yml"
 	assert_success
-	assert_output --partial "SUCCESS: 6 rules found"
+	assert_output --partial "SUCCESS: 7 rules found"
 }
 
 # The pipeline at minute K on promtool's clock (1970-01-01T00:K:00Z),
@@ -562,4 +562,59 @@ EOC
 	[[ $(value pp_reconcile_orphan_servers) == "$orphans" ]]
 	[[ $(value pp_reconcile_lost_nodes) == "$lost" ]]
 	check_metrics "$PROM"
+}
+
+@test "a cloud pp-provision cannot list is published and fires PpscaleCloudNotListed, while its runs succeed" {
+	SNAP="$BATS_TEST_TMPDIR/snap"
+	# nothing to do: the example fleet, as it is
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: local
+  join_timeout: 1d
+EOC
+	for k in 1 2; do cycle_at "$k"; done
+	[[ $(value 'pp_cloud_listed{tool="pp-provision"}') == 1 ]]
+	# the Hetzner cloud without a token: a warning, hidden by -q
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: hetzner
+  token_file: $BATS_TEST_TMPDIR/no-such-token
+  join_timeout: 1d
+EOC
+	for k in $(seq 3 15); do cycle_at "$k"; done
+	# nothing was to do: no scaling event in any cycle
+	[[ ! -e "$PP_STATE_DIR/events.jsonl" ]] || [[ $(jq -s \
+		'[.[] | select(.type | startswith("scaling"))] | length' \
+		"$PP_STATE_DIR/events.jsonl") == 0 ]]
+	[[ $(value 'pp_cloud_listed{tool="pp-provision"}') == 0 ]]
+	[[ $(value 'pp_last_run_success{tool="pp-provision"}') == 1 ]]
+	[[ ! -s "$BATS_TEST_TMPDIR/cycles.err" ]]
+	check_metrics "$PROM"
+	rules_test 15 <<'EOT'
+      - eval_time: 12m
+        alertname: PpscaleCloudNotListed
+        exp_alerts: []
+      - eval_time: 13m
+        alertname: PpscaleCloudNotListed
+        exp_alerts:
+          - exp_labels: {severity: warning, tool: pp-provision}
+            exp_annotations:
+              summary: "pp-provision cannot list the cloud's servers"
+              description: >-
+                For 10 minutes pp-provision could not list our servers
+                in the cloud, though its runs end well when there is nothing
+                to do: orphan servers (which bill) are not found or deleted,
+                booting nodes are not followed, and the next scale-up will
+                fail. Run the pipeline by hand without -q to see why (the
+                token, the API, the local cloud file).
+EOT
+	# a dry run leaves the gauge alone
+	pp-fleetstats -q --no-record --now 1970-01-01T00:16:00Z |
+		pp-decide -q --dry-run --now 1970-01-01T00:16:00Z |
+		pp-provision -q --dry-run --now 1970-01-01T00:16:00Z > /dev/null
+	[[ $(value 'pp_cloud_listed{tool="pp-provision"}') == 0 ]]
 }

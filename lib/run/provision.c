@@ -132,8 +132,14 @@ pp_provision_run(const struct pp_config *cfg,
 		pp_metrics_init(cfg, o->state_dir);
 	}
 	open_cloud(&x, up || down);
-	if (x.cloud) {
+	if (x.cloud)
 		pp_prov_list_ours(&x);
+	/* a cloud it cannot reach is only a warning when there is nothing
+	 * to do, and -q hides warnings: this is what an alert can see */
+	if (!x.dry_run)
+		pp_metrics_add("pp_cloud_listed", "tool=pp-provision",
+			x.have_ours);
+	if (x.cloud) {
 		pp_prov_converge(&x, up, down ? pp_jstr(dec, "node", NULL) :
 			NULL);
 		pp_prov_pending_step(&x, up || down);

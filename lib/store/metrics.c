@@ -46,6 +46,9 @@ static const struct family families[] = {
 		"Registry nodes whose server is gone."},
 	{"pp_cloud_refusals", "gauge",
 		"Orders the cloud refused that are still being avoided."},
+	{"pp_cloud_listed", "gauge",
+		"1 if the tool's last run could list our servers in the "
+		"cloud, 0 if it could not (no reconciliation that run)."},
 	{"pp_scaling_events_total", "counter",
 		"Scaling actions by action and result."},
 	{"pp_scaling_blocked_total", "counter",
