@@ -179,6 +179,28 @@ setup() {
 	[ ! -e "$(state_file)" ]
 }
 
+@test "a node figure given twice counts as its last value in both readers" {
+	pp-fleetstats --no-record -r "$REG" --now "$NOW" > "$BATS_TEST_TMPDIR/doc.json"
+	# jq cannot write a key twice: sed puts a string before the number
+	sed 's/"usable_ram_mb":/"usable_ram_mb":"x","usable_ram_mb":/2' \
+		"$BATS_TEST_TMPDIR/doc.json" > "$BATS_TEST_TMPDIR/twice.json"
+	grep -q '"usable_ram_mb":"x","usable_ram_mb":' "$BATS_TEST_TMPDIR/twice.json"
+	for p in "" -p; do
+		run --separate-stderr pp-decide $p --now "$NOW" --dry-run \
+			< "$BATS_TEST_TMPDIR/twice.json"
+		assert_success
+	done
+	# and a number before a string is a string
+	sed 's/"usable_ram_mb":\([0-9]*\)/"usable_ram_mb":\1,"usable_ram_mb":"x"/2' \
+		"$BATS_TEST_TMPDIR/doc.json" > "$BATS_TEST_TMPDIR/twice.json"
+	for p in "" -p; do
+		run --separate-stderr pp-decide $p --now "$NOW" --dry-run \
+			< "$BATS_TEST_TMPDIR/twice.json"
+		assert_failure 2
+		assert_stderr_contains "document node 1: 'usable_ram_mb' is not a number"
+	done
+}
+
 # Compact output (a pipe) reads the nodes with the lean reader and passes
 # them through as text; pretty output (-p) parses them with json-c. Both
 # must give the same document and decision (t/fuzz/doc.c checks the

@@ -26,11 +26,17 @@ struct val {
 	const char *s;              /* V_STRING */
 };
 
+/* The figures, in the order a bad one is named. */
+static const char *const figs[] = {"total_ram_mb", "reserved_ram_mb",
+	"usable_ram_mb", "allocated_ram_mb", "largest_container_mb",
+	"containers", "hourly_cost_eur"};
+#define NFIGS (sizeof figs / sizeof figs[0])
+
 /* figures checked when the node ends */
 struct acc {
 	long long total, reserved;
 	int have_usable, status;
-	const char *not_number;     /* a figure's key, when it is none */
+	unsigned bad;               /* figs[i] is not a number: bit i */
 };
 
 static void
@@ -42,7 +48,7 @@ node_start(struct pp_enode *e, struct acc *a)
 	a->total = a->reserved = 0;
 	a->have_usable = 0;
 	a->status = -1;
-	a->not_number = NULL;
+	a->bad = 0;
 }
 
 static long long
@@ -53,13 +59,31 @@ num(const struct val *v)
 
 /* A figure: a number, or null for none. Anything else is a bad
  * document, not 0: a string usable_ram_mb read as 0 made a full fleet
- * and a scale-up. */
+ * and a scale-up. A key given twice counts as its last value, as
+ * json-c reads it, so both readers judge the same text alike. */
 static long long
 fig(struct acc *a, const char *key, const struct val *v)
 {
-	if (v->type != V_NULL && v->type != V_INT && v->type != V_DOUBLE)
-		a->not_number = key;
+	for (unsigned i = 0; i < NFIGS; i++) {
+		if (strcmp(key, figs[i]))
+			continue;
+		if (v->type != V_NULL && v->type != V_INT &&
+		    v->type != V_DOUBLE)
+			a->bad |= 1u << i;
+		else
+			a->bad &= ~(1u << i);
+	}
 	return num(v);
+}
+
+/* The first figure, in figs' order, that is not a number, or NULL. */
+static const char *
+bad_fig(const struct acc *a)
+{
+	for (unsigned i = 0; i < NFIGS; i++)
+		if (a->bad & 1u << i)
+			return figs[i];
+	return NULL;
 }
 
 static const char *
@@ -148,7 +172,7 @@ node_end(struct pp_enode *e, const struct acc *a)
 	e->status = a->status;
 	if (!e->id || a->status < 0)
 		return -1;
-	if (a->not_number)
+	if (a->bad)
 		return -3;
 	/* figures a document may not claim: sums must not overflow */
 	if (!ram_ok(a->total) || !ram_ok(a->reserved))
@@ -233,7 +257,7 @@ from_tree(struct pp_enodes *set, json_object *nodes, size_t *bad)
 		}
 		rc = node_end(e, &a);
 		if (rc == -3)
-			set->not_number = a.not_number;
+			set->not_number = bad_fig(&a);
 		if (rc < 0)
 			return rc;
 		set->n = i + 1;
@@ -418,7 +442,7 @@ text_node(const char **pp, struct grow *g, char **arena)
 	/* the list's place, until the next node's lists move it */
 	if (e->ncontainer_mb)
 		e->container_mb = g->ram + g->ram_at[g->n];
-	g->not_number = a.not_number;
+	g->not_number = bad_fig(&a);
 	return node_end(e, &a);
 }
 
