@@ -27,10 +27,11 @@ struct val {
 };
 
 /* The figures, in the order a bad one is named. */
-static const char *const figs[] = {"total_ram_mb", "reserved_ram_mb",
-	"usable_ram_mb", "allocated_ram_mb", "largest_container_mb",
-	"containers", "hourly_cost_eur"};
-#define NFIGS (sizeof figs / sizeof figs[0])
+enum { F_TOTAL, F_RESERVED, F_USABLE, F_ALLOCATED, F_LARGEST,
+	F_CONTAINERS, F_HOURLY, NFIGS };
+static const char *const figs[NFIGS] = {"total_ram_mb",
+	"reserved_ram_mb", "usable_ram_mb", "allocated_ram_mb",
+	"largest_container_mb", "containers", "hourly_cost_eur"};
 
 /* figures checked when the node ends */
 struct acc {
@@ -62,17 +63,12 @@ num(const struct val *v)
  * and a scale-up. A key given twice counts as its last value, as
  * json-c reads it, so both readers judge the same text alike. */
 static long long
-fig(struct acc *a, const char *key, const struct val *v)
+fig(struct acc *a, unsigned i, const struct val *v)
 {
-	for (unsigned i = 0; i < NFIGS; i++) {
-		if (strcmp(key, figs[i]))
-			continue;
-		if (v->type != V_NULL && v->type != V_INT &&
-		    v->type != V_DOUBLE)
-			a->bad |= 1u << i;
-		else
-			a->bad &= ~(1u << i);
-	}
+	if (v->type != V_NULL && v->type != V_INT && v->type != V_DOUBLE)
+		a->bad |= 1u << i;
+	else
+		a->bad &= ~(1u << i);
 	return num(v);
 }
 
@@ -122,38 +118,38 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			e->role = s && !strcmp(s, "spare") ? PP_ROLE_SPARE :
 				PP_ROLE_WORKER;
 		else if (!strcmp(k, "reserved_ram_mb"))
-			a->reserved = fig(a, "reserved_ram_mb", v);
+			a->reserved = fig(a, F_RESERVED, v);
 		break;
 	case 'u':
 		if (!strcmp(k, "usable_ram_mb")) {
-			e->usable_mb = fig(a, "usable_ram_mb", v);
+			e->usable_mb = fig(a, F_USABLE, v);
 			a->have_usable = v->type != V_NULL;
 		}
 		break;
 	case 't':
 		if (!strcmp(k, "total_ram_mb"))
-			a->total = fig(a, "total_ram_mb", v);
+			a->total = fig(a, F_TOTAL, v);
 		break;
 	case 'a':
 		if (!strcmp(k, "allocated_ram_mb"))
-			e->allocated_mb = fig(a, "allocated_ram_mb", v);
+			e->allocated_mb = fig(a, F_ALLOCATED, v);
 		break;
 	case 'l':
 		if (!strcmp(k, "largest_container_mb"))
-			e->largest_mb = fig(a, "largest_container_mb", v);
+			e->largest_mb = fig(a, F_LARGEST, v);
 		else if (!strcmp(k, "location"))
 			e->location = s;
 		break;
 	case 'h':
 		if (!strcmp(k, "hourly_cost_eur")) {
-			fig(a, "hourly_cost_eur", v);
+			fig(a, F_HOURLY, v);
 			e->hourly_eur = v->type == V_INT ||
 				v->type == V_DOUBLE ? v->d : 0;
 		}
 		break;
 	case 'c':
 		if (!strcmp(k, "containers"))
-			e->containers = (long)fig(a, "containers", v);
+			e->containers = (long)fig(a, F_CONTAINERS, v);
 		else if (!strcmp(k, "created_at"))
 			e->created_at = s && pp_parse_time(s, &t) == 0 ? t : 0;
 		break;
