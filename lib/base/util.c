@@ -24,6 +24,7 @@ const char *pp_progname = "pp";
 int pp_verbosity;
 
 static int have_now;
+static unsigned long nwarnings; /* pp_warnings */
 static time_t fixed_now;
 static volatile sig_atomic_t got_signal;
 
@@ -41,6 +42,8 @@ pp_vmsg(int level, const char *fmt, va_list ap)
 	int saved = errno;
 	size_t n = strlen(fmt);
 
+	if (level < 0)
+		nwarnings++;    /* an error: printed even under -q */
 	if (level > pp_verbosity)
 		return;
 	fprintf(stderr, "%s: ", pp_progname);
@@ -89,11 +92,18 @@ pp_die_message(void)
 	return die_message;
 }
 
+unsigned long
+pp_warnings(void)
+{
+	return nwarnings;
+}
+
 void
 pp_warn(const char *fmt, ...)
 {
 	va_list ap;
 
+	nwarnings++;
 	va_start(ap, fmt);
 	pp_vmsg(0, fmt, ap);
 	va_end(ap);

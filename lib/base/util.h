@@ -24,11 +24,17 @@ _Noreturn void pp_die(int status, const char *fmt, ...)
 int pp_die_status(void);
 /* Its message, without the program name ("" before). */
 const char *pp_die_message(void);
+/* Something the operator should see, though the tool goes on; counted
+ * even under -q (pp_warnings), so that metrics can show it. */
 void pp_warn(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* A failure that does not end the tool but costs players or money:
  * printed even under -q, so cron mails it. */
 void pp_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* Progress and what was done: not a warning, not counted. */
 void pp_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* How many warnings (pp_warn) and errors (pp_error, pp_die, pp_vmsg
+ * at level -1) this process gave, whether -q printed them or not. */
+unsigned long pp_warnings(void);
 /* -v: more detail */
 void pp_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* -vv: detail by the line per item (pp-sim's refused game servers) */

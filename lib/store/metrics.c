@@ -62,6 +62,9 @@ static const struct family families[] = {
 		"1 if the tool's last run succeeded, else 0."},
 	{"pp_last_success_timestamp_seconds", "gauge",
 		"When the tool last finished successfully, as a UNIX time."},
+	{"pp_last_run_warnings", "gauge",
+		"How many warnings and errors the tool's last run gave "
+		"(-q hides them from stderr, not from this count)."},
 	{"pp_last_run_duration_seconds", "gauge",
 		"How long the tool's last run took."},
 	{"pp_last_run_exit_code", "gauge",
@@ -794,6 +797,7 @@ pp_metrics_exit(const char *tool, int status)
 	sample(p, "pp_last_run_timestamp_seconds", labels, (double)pp_now());
 	sample(p, "pp_last_run_success", labels, status == 0 ? 1 : 0);
 	sample(p, "pp_last_run_exit_code", labels, status);
+	sample(p, "pp_last_run_warnings", labels, (double)pp_warnings());
 	if (status == 0)
 		sample(p, "pp_last_success_timestamp_seconds", labels,
 			(double)pp_now());
