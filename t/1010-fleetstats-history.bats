@@ -112,19 +112,27 @@ run_at() {
 	[ -z "$(ls "$PP_STATE_DIR" | grep corrupt)" ]
 }
 
-@test "a lock held past the wait is named as held, not as a network timeout (10 s)" {
+@test "a lock held past the wait is named as held, not as a network timeout (15 s)" {
 	run_at 2026-11-27T10:00:00Z 8192
-	# the test holds the snapshot's lock for longer than pp-fleetstats
-	# waits (10 s); the run still writes its document
+	# the test holds the snapshot's lock and the server-type cache's
+	# for longer than pp-fleetstats waits (10 s and 5 s); the run still
+	# writes its document
+	[[ -s "$PP_STATE_DIR/catalog.json" ]]
+	rm "$PP_STATE_DIR/catalog.json"
 	exec 9> "$PP_STATE_DIR/last.json.lock"
 	flock -x 9
+	exec 8> "$PP_STATE_DIR/catalog.json.lock"
+	flock -x 8
 	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T10:02:00Z
-	exec 9>&-
+	exec 9>&- 8>&-
 	assert_success
 	assert_stderr_contains "cannot lock snapshot '"
 	assert_stderr_contains "last.json': still held by another process when the wait ran out"
+	assert_stderr_contains "cannot cache the server types in '"
+	assert_stderr_contains "catalog.json': still held by another process when the wait ran out"
 	refute_stderr_contains "timed out"
 	jq_is .history.samples_1h 2
+	[[ ! -e "$PP_STATE_DIR/catalog.json" ]]
 }
 
 @test "a history lock file that cannot be opened is the setup's: exit 2, no document" {

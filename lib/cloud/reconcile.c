@@ -3,6 +3,7 @@
  * runs us every minute) and the comparison of the registry with the
  * servers that carry our label. A cloud that cannot be reached never
  * stops the document: it says what was skipped. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -60,9 +61,11 @@ write_cache(const char *path, const char *provider,
 	json_object_object_add(o, "provider",
 		json_object_new_string(provider));
 	s = pp_json_string(o, 0);
-	if (pp_mkdirs(dir, 0755) < 0 ||
-	    pp_lock(&l, path, PP_LOCK_EX, 5) < 0) {
+	if (pp_mkdirs(dir, 0755) < 0) {
 		pp_warn("cannot cache the server types in '%s':", path);
+	} else if (pp_lock(&l, path, PP_LOCK_EX, 5) < 0) {
+		pp_warn("cannot cache the server types in '%s': %s", path,
+			pp_lock_strerror(errno));
 	} else {
 		if (pp_write_atomic(path, s, strlen(s), 0644) < 0)
 			pp_warn("cannot write '%s':", path);
