@@ -481,6 +481,48 @@ create_body() {
 	assert_output resource_limit_exceeded
 }
 
+@test "a placement group holds placement_group_limit servers (10), as the API's" {
+	pg_body() {
+		create_body "$1" | jq -c --argjson g "$2" '.placement_group = $g'
+	}
+	fake_config '{"placement_group_limit": 2}' >/dev/null
+	api POST /servers "$(pg_body pg-1 5)" >/dev/null
+	local a b
+	a=$(jq -r .server.id "$B")
+	run jq -c '.server.placement_group | [.id, .type, .servers]' "$B"
+	assert_output "[5,\"spread\",[$a]]"
+	api POST /servers "$(pg_body pg-2 5)" >/dev/null
+	b=$(jq -r .server.id "$B")
+	# a server outside the group counts for no group
+	run api POST /servers "$(create_body free-1)"
+	assert_output 201
+	run jq -c .server.placement_group "$B"
+	assert_output null
+	run api POST /servers "$(pg_body pg-3 5)"
+	assert_output 422
+	run jq -r '.error.code, .error.message' "$B"
+	assert_output $'placement_group_member_limit_reached\nplacement group with ID 5 contains already 2 servers'
+	# every member shows the group's members; another group has room
+	api GET "/servers/$a" >/dev/null
+	run jq -c .server.placement_group.servers "$B"
+	assert_output "[$a,$b]"
+	run api POST /servers "$(pg_body pg-4 6)"
+	assert_output 201
+	# a member deleted makes room again
+	fake_config '{"action_polls": 0}' >/dev/null
+	run api DELETE "/servers/$b"
+	assert_output 200
+	api GET "/servers/$a" >/dev/null
+	run jq -c .server.placement_group.servers "$B"
+	assert_output "[$a]"
+	run api POST /servers "$(pg_body pg-3 5)"
+	assert_output 201
+	fake_reset
+	run fake_config '{}'
+	run jq -r .placement_group_limit <<<"$output"
+	assert_output 10
+}
+
 @test "ends the next create action in error when told to" {
 	fake_fault '{"action_error": {"code": "server_create_failed",
 		"message": "boom"}}' >/dev/null

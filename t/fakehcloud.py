@@ -98,7 +98,15 @@ token check and the rate limit:
                            "rate_refill": R, "rate_remaining": N,
                            "idle_timeout": S, "status_after_create": "running",
                            "clock": "2026-11-27T18:00:00Z"|null,
-                           "deprecations": {"cx43": {"fsn1": DEP|null}}}
+                           "deprecations": {"cx43": {"fsn1": DEP|null}},
+                           "placement_group_limit": N}
+                           placement_group_limit: the servers one placement
+                           group holds (10, Hetzner's default: the next
+                           create naming the group is refused with
+                           placement_group_member_limit_reached, the code
+                           the API gives, terraform-provider-hcloud issue
+                           1170; its HTTP status is not documented, the
+                           fake's 422 is a guess);
                            deprecations set server_types[].locations[]
                            .deprecation (DEP: {"announced",
                            "unavailable_after"}) per type and location,
@@ -548,6 +556,7 @@ class Fake:
                 "status_after_create": "running",
                 "clock": None,
                 "deprecations": {},
+                "placement_group_limit": 10,
             }
             CLOCK[0] = None
             self.budget = float(a.rate_limit)
@@ -850,12 +859,31 @@ class Fake:
             "volumes": [],
             "load_balancers": [],
             "primary_disk_size": st["disk"],
-            "placement_group": None,
+            "placement_group": self.placement_group(
+                spec.get("placement_group")),
         }
 
     @staticmethod
-    def public_server(s):
-        return {k: v for k, v in s.items() if not k.startswith("_")}
+    def placement_group(pg):
+        """The server object's placement_group, its members filled in by
+        public_server (they change as servers come and go)."""
+        if pg is None:
+            return None
+        return {"id": pg, "name": "pg-%d" % pg, "labels": {},
+                "type": "spread", "servers": [],
+                "created": "2026-01-01T00:00:00+00:00"}
+
+    def group_members(self, pg):
+        return sorted(x["id"] for x in self.servers.values()
+                      if (x.get("placement_group") or {}).get("id") == pg)
+
+    def public_server(self, s):
+        out = {k: v for k, v in s.items() if not k.startswith("_")}
+        if out.get("placement_group"):
+            out["placement_group"] = dict(out["placement_group"])
+            out["placement_group"]["servers"] = self.group_members(
+                out["placement_group"]["id"])
+        return out
 
 
 # --------------------------------------------------------------------------
@@ -1009,12 +1037,20 @@ def api_servers_create(fake, body, method, path):
         raise ApiError(403, "resource_limit_exceeded",
                        "server limit exceeded", {"limits": [
                            {"name": "server_limit"}]})
+    pg = body.get("placement_group")
+    if pg is not None:
+        members = fake.group_members(pg)
+        if len(members) >= int(fake.config["placement_group_limit"]):
+            raise ApiError(422, "placement_group_member_limit_reached",
+                           "placement group with ID %d contains already "
+                           "%d servers" % (pg, len(members)))
     pn = body.get("public_net") or {}
     spec = {"name": name, "server_type": st["name"], "location": loc[1],
             "image": img["id"], "status": "initializing",
             "labels": body.get("labels") or {},
             "networks": body.get("networks"),
             "firewalls": body.get("firewalls"),
+            "placement_group": pg,
             "enable_ipv4": pn.get("enable_ipv4", True),
             "enable_ipv6": pn.get("enable_ipv6", True)}
     s = fake.make_server(spec)
