@@ -18,6 +18,11 @@ conf() {
 	no_spare_config "$1"
 }
 
+# pg_conf LINE...: the same, LINEs going on under cloud:
+pg_conf() {
+	no_spare_config "$@"
+}
+
 @test "max_cloud_nodes clips a scale-up and says so, in the decision and an event" {
 	conf $'limits:\n  max_cloud_nodes: 3'
 	decide "$NOW"
@@ -47,6 +52,40 @@ conf() {
 	run jq -r 'select(.type=="scaling.clipped") | .allowed' \
 		"$PP_STATE_DIR/events.jsonl"
 	assert_output 0
+}
+
+@test "a placement group's limit clips a scale-up; without the group it does not" {
+	# 1 cloud node now, the group holds 3: two more, not five
+	pg_conf '  placement_group: "4711"' '  placement_group_limit: 3'
+	decide "$NOW"
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.count 2
+	jq_is .decision.clipped.limit placement_group_limit
+	jq_is .decision.clipped.allowed 2
+	assert_output --partial 'clipped to 2 by cloud.placement_group_limit 3: placement group 4711 holds no more (1 cloud nodes now)'
+	# full: none, counted as blocked (no cooldown from the run above)
+	rm "$PP_STATE_DIR/state.json"
+	pg_conf '  placement_group: "4711"' '  placement_group_limit: 1'
+	decide "$NOW"
+	assert_success
+	jq_is .decision.action none
+	jq_is .decision.clipped.limit placement_group_limit
+	jq_is .decision.clipped.allowed 0
+	assert_output --partial 'but cloud.placement_group_limit 1: placement group 4711 holds no more (1 cloud nodes now) is reached'
+	run jq -r 'select(.type=="scaling.failed") | "\(.stage) \(.kind)"' \
+		"$PP_STATE_DIR/events.jsonl"
+	assert_output 'decide placement_group_limit'
+	# the smaller of the two limits names the clip
+	pg_conf '  placement_group: "4711"' 'limits:' '  max_cloud_nodes: 2'
+	decide "$NOW" --dry-run
+	jq_is .decision.count 1
+	jq_is .decision.clipped.limit max_cloud_nodes
+	# the limit means nothing without a group
+	pg_conf '  placement_group_limit: 1'
+	decide "$NOW" --dry-run
+	jq_is .decision.count 5
+	jq_is .decision.clipped null
 }
 
 @test "max_hourly_eur clips a scale-up to what the budget pays" {

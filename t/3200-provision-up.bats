@@ -341,6 +341,26 @@ node.removed"
 	assert_output "scaling.failed failed"
 }
 
+@test "a full placement group: one clear error that names the limit, no retry, nothing left" {
+	# Hetzner's limit, lowered; two servers of someone else's in group 7
+	fake_config '{"placement_group_limit": 2}' >/dev/null
+	fake_seed '{"servers": [
+		{"name": "web-1", "placement_group": 7, "labels": {"team": "web"}},
+		{"name": "web-2", "placement_group": 7, "labels": {"team": "web"}}]}' \
+		>/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 3 cx23 nbg1)
+	assert_failure 1
+	jq_is '.provision.servers[0].error.code' placement_group_member_limit_reached
+	assert_stderr_contains "placement group with ID 7 contains already 2 servers"
+	assert_stderr_contains "placement group 7 is full: servers other than ppscale's are in it, or cloud.placement_group_limit (10)"
+	# the other locations would answer the same: one POST in all
+	[[ $(posts) == 1 ]]
+	run jq -r '.type + " " + .result' "$EVENTS"
+	assert_output "scaling.failed failed"
+	[[ $(fake_state | jq '.servers | length') == 2 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+}
+
 @test "adopts a server of ours the registry lacks instead of creating another" {
 	fake_seed '{"servers": [{"name": "pp-orphan", "status": "running",
 		"location": "hel1", "labels": {"managed_by": "ppscale",

@@ -71,6 +71,7 @@ struct pp_config {
 		struct pp_strlist networks;
 		struct pp_strlist firewalls;
 		char *placement_group;
+		long placement_group_limit; /* servers the group holds */
 		struct pp_strmap labels;  /* extra labels on every server */
 		char *label_key;          /* managed_by */
 		char *label_value;        /* ppscale */

@@ -48,6 +48,10 @@ const struct pp_conf_key pp_config_keys[] = {
 		"firewall ids to apply"),
 	K(cloud.placement_group, "cloud.placement_group", PP_T_STR, NULL,
 		"placement group id"),
+	K(cloud.placement_group_limit, "cloud.placement_group_limit", PP_T_INT,
+		"10", "servers the placement group holds (Hetzner: 10 unless "
+		"raised); with cloud.placement_group, never more cloud nodes",
+		.range = PP_RANGE(0, PP_UNBOUNDED, 1)),
 	K(cloud.labels, "cloud.labels", PP_T_STRMAP, "",
 		"extra labels on every server"),
 	K(cloud.label_key, "cloud.label_key", PP_T_STR, "managed_by",

@@ -250,6 +250,16 @@ clip(const struct pp_engine_ctx *c, const struct pp_choice *ch, long want,
 		pp_say(d->clip_limit, sizeof d->clip_limit,
 			"max_cloud_nodes");
 	}
+	/* every create names the group, and a full one refuses it */
+	if (cfg->cloud.placement_group && cfg->cloud.placement_group_limit -
+	    c->cloud_nodes < allow) {
+		long by_group = cfg->cloud.placement_group_limit -
+			c->cloud_nodes;
+
+		allow = by_group < 0 ? 0 : by_group;
+		pp_say(d->clip_limit, sizeof d->clip_limit,
+			"placement_group_limit");
+	}
 	if (by_money < allow) {
 		allow = by_money;
 		pp_say(d->clip_limit, sizeof d->clip_limit,
@@ -271,6 +281,11 @@ limit_text(const struct pp_engine_ctx *c, const struct pp_decision *d,
 		pp_say(buf, len, "limits.max_cloud_nodes %ld (%ld cloud "
 			"nodes now)", c->cfg->limits.max_cloud_nodes,
 			c->cloud_nodes);
+	else if (!strcmp(d->clip_limit, "placement_group_limit"))
+		pp_say(buf, len, "cloud.placement_group_limit %ld: placement "
+			"group %s holds no more (%ld cloud nodes now)",
+			c->cfg->cloud.placement_group_limit,
+			c->cfg->cloud.placement_group, c->cloud_nodes);
 	else
 		pp_say(buf, len, "limits.max_hourly_eur %.2f (%.4f EUR/h "
 			"now)", c->cfg->limits.max_hourly_eur,

@@ -293,7 +293,8 @@ struct pp_decision {
 	long keep_spares;           /* spares the policies want kept */
 	/* a limit clipped the scale-up */
 	int clipped;
-	char clip_limit[32];        /* max_cloud_nodes or max_hourly_eur */
+	char clip_limit[32];        /* max_cloud_nodes, placement_group_limit
+	                             * or max_hourly_eur */
 	long clip_requested, clip_allowed;
 	/* every policy, in priority order */
 	size_t neval;

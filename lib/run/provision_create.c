@@ -460,6 +460,13 @@ send_order(struct run *x, struct order *o)
 	    !strcmp(err.code, "forbidden") ||
 	    !strcmp(err.code, "rate_limit_exceeded") || err.unknown)
 		stop = 1;
+	if (!strcmp(err.code, "placement_group_member_limit_reached"))
+		pp_warn("placement group %s is full: servers other than "
+			"ppscale's are in it, or cloud.placement_group_limit "
+			"(%ld) is more than Hetzner lets it hold",
+			x->cfg->cloud.placement_group ?
+			x->cfg->cloud.placement_group : "?",
+			x->cfg->cloud.placement_group_limit);
 	pp_prov_event(x, PP_EV_SCALING_FAILED, o->name, o->s.id, o->type,
 		spec.location, "failed", err.message);
 	if (err.unknown && o->intent) {

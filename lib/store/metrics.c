@@ -288,7 +288,7 @@ zero_counters(json_object *p)
 	static const char *const results[] = {"success", "failed",
 		"skipped"};
 	static const char *const reasons[] = {"no_server_type",
-		"max_cloud_nodes", "max_hourly_eur"};
+		"max_cloud_nodes", "placement_group_limit", "max_hourly_eur"};
 	char labels[96];
 
 	for (size_t a = 0; a < 3; a++)
@@ -298,7 +298,7 @@ zero_counters(json_object *p)
 			sample(p, "pp_scaling_events_total", labels, 0);
 		}
 	for (size_t a = 0; a < 2; a++)
-		for (size_t r = 0; r < 3; r++) {
+		for (size_t r = 0; r < sizeof reasons / sizeof *reasons; r++) {
 			snprintf(labels, sizeof labels, "action=%s,reason=%s",
 				acts[a], reasons[r]);
 			sample(p, "pp_scaling_blocked_total", labels, 0);
