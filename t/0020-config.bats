@@ -108,6 +108,8 @@ cloud:\n  networks: ['4711', my-net]\n|line 2: 'cloud.networks': 'my-net' is not
 cloud:\n  firewalls:\n    - 42\n    - -1\n|line 4: 'cloud.firewalls': '-1' is not an id
 cloud:\n  placement_group: spread\n|line 2: 'cloud.placement_group': 'spread' is not an id (a positive whole number, as `hcloud placement-group list` shows it)
 cloud:\n  placement_group: '0'\n|line 2: 'cloud.placement_group': '0' is not an id
+cloud:\n  placement_group_limit: 0\n|line 2: 'cloud.placement_group_limit' must be greater than 0, not '0'
+cloud:\n  placement_group: '7'\nlimits:\n  min_cloud_nodes: 11\n|line 4: 'limits.min_cloud_nodes' (11) is more than cloud.placement_group_limit (10): placement group 7 cannot hold that many
 cloud:\n  ready_check: health\n|line 2: 'cloud.ready_check' is health: set 'cloud.health_url'
 cloud:\n  ready_check: agent\n|line 2: 'cloud.ready_check' must be registry or health, not 'agent'
 cloud:\n  health_url: file:///etc/passwd\n|line 2: 'cloud.health_url' must be an http:// or https:// URL

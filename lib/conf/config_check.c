@@ -244,6 +244,19 @@ check_ids(struct pp_conf_ctx *x)
 			"id (a positive whole number, as `hcloud "
 			"placement-group list` shows it)", pg->path,
 			x->c->cloud.placement_group);
+	/* a floor the group cannot hold would be wanted every cycle */
+	if (x->c->cloud.placement_group && x->c->limits.min_cloud_nodes >
+	    x->c->cloud.placement_group_limit) {
+		const struct pp_conf_slot *mn = must_slot(x,
+			"limits.min_cloud_nodes");
+
+		return pp_conf_fail(x, node_of(x, mn), "'%s' (%ld) is more "
+			"than cloud.placement_group_limit (%ld): placement "
+			"group %s cannot hold that many", mn->path,
+			x->c->limits.min_cloud_nodes,
+			x->c->cloud.placement_group_limit,
+			x->c->cloud.placement_group);
+	}
 	return 0;
 }
 
