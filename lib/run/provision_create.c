@@ -307,8 +307,8 @@ add_tried(json_object *tried, const char *loc, const char *code)
  * id as soon as the provider knows it; a create that made nothing
  * drops the node again, and one whose outcome nobody could read keeps
  * it for the next run to look the name up. Returns 0 (sent: O_WAIT,
- * or a leftover that stays provisioning: O_DONE), -1 after a failure
- * (recorded), -2 when no further create should be sent either. */
+ * or a leftover that stays provisioning: O_DONE) or -1 after a failure
+ * (recorded; the caller sends no further create). */
 static int
 send_order(struct run *x, struct order *o)
 {
@@ -317,7 +317,7 @@ send_order(struct run *x, struct order *o)
 	char msg[768];
 	char *ud = NULL;
 	size_t udlen;
-	int status, rc = -1, stop = 0, made = 0, lo;
+	int status, rc = -1, made = 0, lo;
 
 	memset(&err, 0, sizeof err);
 	memset(&spec, 0, sizeof spec);
@@ -366,7 +366,6 @@ send_order(struct run *x, struct order *o)
 					"cloud-init for '%s': %s", o->name, msg);
 			pp_prov_add_str(o->e, "status", "failed");
 			pp_prov_entry_error(x, o->e, "cloud_init", msg);
-			stop = 1;
 			goto out;
 		}
 		memset(&spec, 0, sizeof spec);
@@ -390,7 +389,6 @@ send_order(struct run *x, struct order *o)
 					"creating its server: %s", o->name, msg);
 				pp_prov_add_str(o->e, "status", "failed");
 				pp_prov_entry_error(x, o->e, "registry", msg);
-				stop = 1;
 				goto out;
 			}
 			o->intent = !x->dry_run;
@@ -455,11 +453,6 @@ send_order(struct run *x, struct order *o)
 	pp_prov_add_str(o->e, "server_id", o->s.id);
 	pp_prov_add_str(o->e, "status", "failed");
 	pp_prov_entry_error(x, o->e, err.code, err.message);
-	if (!strcmp(err.code, "resource_limit_exceeded") ||
-	    !strcmp(err.code, "unauthorized") ||
-	    !strcmp(err.code, "forbidden") ||
-	    !strcmp(err.code, "rate_limit_exceeded") || err.unknown)
-		stop = 1;
 	if (!strcmp(err.code, "placement_group_member_limit_reached"))
 		pp_warn("placement group %s is full: servers other than "
 			"ppscale's are in it, or cloud.placement_group_limit "
@@ -491,7 +484,7 @@ out:
 	x->cloud->on_created = NULL;
 	x->cloud->on_created_arg = NULL;
 	pp_cloudinit_free(ud);
-	return rc < 0 && stop ? -2 : rc;
+	return rc;
 }
 
 /* After its actions: registered and waited for until it runs (0), to
