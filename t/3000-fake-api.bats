@@ -481,6 +481,27 @@ create_body() {
 	assert_output resource_limit_exceeded
 }
 
+@test "prices a primary IPv4 apart from the servers, in every location (GET /pricing)" {
+	run api GET /pricing
+	assert_output 200
+	run jq -r '.pricing.currency, (.pricing.primary_ips[] |
+		select(.type == "ipv4") | .prices[] |
+		select(.location == "nbg1") |
+		.price_hourly.net, .price_monthly.net)' "$B"
+	assert_output $'EUR\n0.0008000000\n0.5000000000'
+	run jq -r '[.pricing.primary_ips[] | select(.type == "ipv4") |
+		.prices[].location] | length' "$B"
+	assert_output 6
+	# the server types' own prices are the catalog's, without it
+	run jq -r '.pricing.server_types[] | select(.name == "cx33") |
+		.prices[] | select(.location == "nbg1") | .price_hourly.net' "$B"
+	assert_output 0.0080000000
+	fake_config '{"ipv4_priced": false}' >/dev/null
+	api GET /pricing >/dev/null
+	run jq -r '[.pricing.primary_ips[].type] | join(",")' "$B"
+	assert_output ipv6
+}
+
 @test "a placement group holds placement_group_limit servers (10), as the API's" {
 	pg_body() {
 		create_body "$1" | jq -c --argjson g "$2" '.placement_group = $g'

@@ -119,12 +119,36 @@ fake_count() {
 	# priced in sin, but not orderable there
 	jq_is '.result.types[] | select(.name == "cpx22") |
 		.locations[] | select(.name == "sin") | .available' false
+	# the server's 0.0161 and its primary IPv4's 0.0008 (GET /pricing)
 	jq_is '.result.types[] | select(.name == "cpx22") |
-		.locations[] | select(.name == "sin") | .hourly_eur' 0.0161
+		.locations[] | select(.name == "sin") | .hourly_eur' 0.0169
 	jq_is '.result.types[] | select(.name == "cx23") | .memory_gb' 4
 	jq_is '.result.types[] | select(.name == "cx23") | .deprecated' false
 	run --separate-stderr cloudctl cost cx33 nbg1
-	jq_is .result 0.008
+	jq_is .result 0.0088
+	# the monthly cap too: 4.99 and 0.50
+	run --separate-stderr cloudctl types
+	jq_is '.result.types[] | select(.name == "cx33") |
+		.locations[] | select(.name == "nbg1") | .monthly_eur' 5.49
+}
+
+@test "server types: a pricing that cannot be read leaves the servers' prices, and says so" {
+	fake_fault '{"method": "GET", "path": "/pricing", "status": 500,
+		"count": 0}' >/dev/null
+	run --separate-stderr cloudctl types
+	assert_success
+	jq_is '.result.types[] | select(.name == "cx33") |
+		.locations[] | select(.name == "nbg1") | .hourly_eur' 0.008
+	assert_stderr_contains "cannot get the price of a primary IPv4: "
+	assert_stderr_contains "node costs leave it out"
+	fake_ctl DELETE /faults >/dev/null
+	# an answer without an IPv4 price: the same
+	fake_config '{"ipv4_priced": false}' >/dev/null
+	run --separate-stderr cloudctl types
+	assert_success
+	jq_is '.result.types[] | select(.name == "cx33") |
+		.locations[] | select(.name == "nbg1") | .hourly_eur' 0.008
+	assert_stderr_contains "the API's pricing has no primary IPv4 price"
 }
 
 @test "server types: a type deprecated in one location (locations[].deprecation) is not ordered there" {

@@ -56,7 +56,8 @@ posts() {
 	[[ $(reg '.nodes[1].ip') == $(jq -r '.provision.servers[0].ipv4' <<<"$output") ]]
 	[[ $(reg '.nodes[1].cloud.server_id') == "$id" ]]
 	[[ $(reg '.nodes[1].cloud.provider') == hetzner ]]
-	[[ $(reg '.nodes[1].cloud.hourly_cost_eur') == 0.0048 ]]
+	# the cx23's 0.0048 and its primary IPv4's 0.0008
+	[[ $(reg '.nodes[1].cloud.hourly_cost_eur') == 0.0056 ]]
 	[[ $(reg '.nodes[1].containers') == '[]' ]]
 	# what was sent
 	body=$(fake_log | jq -c '.requests[] | select(.method == "POST") | .body')

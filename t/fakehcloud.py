@@ -20,6 +20,9 @@ API ppscale and the `hcloud` CLI use, under /v1:
                                   (?name= without ?architecture= answers
                                   x86 images only)
   GET    /v1/locations[/{id}]     ?name=
+  GET    /v1/pricing              currency, vat_rate, primary_ips (the
+                                  IPv4 each server gets is billed apart),
+                                  server_backup, server_types
   GET    /v1/ssh_keys[/{id}]      (always empty)
   GET    /v1/datacenters[...]     410 deprecated_api_endpoint, as the real
                                   API since 2026-10-01
@@ -99,14 +102,16 @@ token check and the rate limit:
                            "idle_timeout": S, "status_after_create": "running",
                            "clock": "2026-11-27T18:00:00Z"|null,
                            "deprecations": {"cx43": {"fsn1": DEP|null}},
-                           "placement_group_limit": N}
+                           "placement_group_limit": N,
+                           "ipv4_priced": false}
                            placement_group_limit: the servers one placement
                            group holds (10, Hetzner's default: the next
                            create naming the group is refused with
                            placement_group_member_limit_reached, the code
                            the API gives, terraform-provider-hcloud issue
                            1170; its HTTP status is not documented, the
-                           fake's 422 is a guess);
+                           fake's 422 is a guess); ipv4_priced false
+                           leaves the IPv4 out of GET /pricing;
                            deprecations set server_types[].locations[]
                            .deprecation (DEP: {"announced",
                            "unavailable_after"}) per type and location,
@@ -364,6 +369,34 @@ def build_images():
 
 SERVER_TYPE_LIST = build_server_types()
 IMAGE_LIST = build_images()
+
+# A primary IPv4 is billed apart from its server since 2022: every server
+# created with the default public_net gets one (and a free IPv6), and
+# pays for it on its own line (0.50 EUR a month net in the fake, capped
+# as servers are, 0.0008 an hour).
+IPV4_MONTHLY = "0.5000"
+
+
+def build_pricing():
+    hourly = (decimal.Decimal(IPV4_MONTHLY) / 625).quantize(
+        decimal.Decimal("0.0001"), rounding=decimal.ROUND_UP)
+    names = [loc[1] for loc in LOCATIONS]
+    return {"pricing": {
+        "currency": "EUR", "vat_rate": "19.00",
+        "primary_ips": [
+            {"type": "ipv4", "prices": [
+                {"location": n, "price_hourly": money(hourly),
+                 "price_monthly": money(IPV4_MONTHLY)} for n in names]},
+            {"type": "ipv6", "prices": [
+                {"location": n, "price_hourly": money("0"),
+                 "price_monthly": money("0")} for n in names]}],
+        "server_backup": {"percentage": "20.00"},
+        "server_types": [{"id": st["id"], "name": st["name"],
+                          "prices": st["prices"]}
+                         for st in SERVER_TYPE_LIST]}}
+
+
+PRICING = build_pricing()
 LOCATION_LIST = [location_obj(l) for l in LOCATIONS]
 
 
@@ -557,6 +590,7 @@ class Fake:
                 "clock": None,
                 "deprecations": {},
                 "placement_group_limit": 10,
+                "ipv4_priced": True,
             }
             CLOCK[0] = None
             self.budget = float(a.rate_limit)
@@ -1292,6 +1326,13 @@ def route_api(fake, method, path, q, body):
         if n == 2:
             return catalog_get(LOCATION_LIST, parts[1], "location",
                                "location")
+    elif res == "pricing" and method == "GET" and n == 1:
+        if fake.config["ipv4_priced"]:
+            return 200, PRICING
+        out = copy.deepcopy(PRICING)
+        out["pricing"]["primary_ips"] = [
+            x for x in out["pricing"]["primary_ips"] if x["type"] != "ipv4"]
+        return 200, out
     elif res == "ssh_keys" and method == "GET":
         if n == 1:
             return catalog_list([], q, "ssh_keys", ["name"])

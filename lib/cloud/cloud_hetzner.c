@@ -500,6 +500,71 @@ arch_only(struct pp_catalog *cat, const char *arch)
 	cat->n = k;
 }
 
+/* The prices of a primary IPv4 by location (GET /pricing), or NULL. */
+static json_object *
+ipv4_prices(json_object *pricing)
+{
+	json_object *ips = pp_jget(pp_jget(pricing, "pricing"), "primary_ips");
+
+	for (size_t i = 0; ips && json_object_is_type(ips, json_type_array) &&
+	     i < json_object_array_length(ips); i++) {
+		json_object *ip = json_object_array_get_idx(ips, i);
+		json_object *p = pp_jget(ip, "prices");
+
+		if (!strcmp(pp_jstr(ip, "type", ""), "ipv4") && p &&
+		    json_object_is_type(p, json_type_array))
+			return p;
+	}
+	return NULL;
+}
+
+/* A primary IPv4 is billed apart from its server (since 2022), and every
+ * server we create gets one (the API's default public_net): what a node
+ * costs is its type's price plus the IPv4's in that location. Without
+ * the price (the request failed, the answer lacks it) the catalog keeps
+ * the servers' prices and says so. */
+static void
+add_ipv4(struct hz *h, struct pp_catalog *cat)
+{
+	struct pp_cloud_error err;
+	json_object *o = NULL, *v4;
+	size_t nv4;
+
+	if (pp_hz_api(h, "GET", "/pricing", NULL, 1, NULL, NULL, &o, NULL,
+	    &err) < 0) {
+		pp_warn("cannot get the price of a primary IPv4: %s; node "
+			"costs leave it out", err.message);
+		return;
+	}
+	if (!(v4 = ipv4_prices(o))) {
+		pp_warn("the API's pricing has no primary IPv4 price; node "
+			"costs leave it out");
+		json_object_put(o);
+		return;
+	}
+	nv4 = json_object_array_length(v4);
+	for (size_t i = 0; i < cat->n; i++)
+		for (size_t j = 0; j < cat->t[i].nprices; j++) {
+			struct pp_price *pr = &cat->t[i].prices[j];
+
+			for (size_t k = 0; k < nv4; k++) {
+				json_object *p = json_object_array_get_idx(v4,
+					k);
+				double hr = money(p, "price_hourly");
+				double mo = money(p, "price_monthly");
+
+				if (strcmp(pp_jstr(p, "location", ""),
+				    pr->location) || !pp_price_ok(hr) ||
+				    !pp_price_ok(mo))
+					continue;
+				pr->hourly_eur += hr;
+				pr->monthly_eur += mo;
+				break;
+			}
+		}
+	json_object_put(o);
+}
+
 static int
 hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 	struct pp_cloud_error *err)
@@ -514,6 +579,7 @@ hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 		return -1;
 	}
 	arch_only(out, c->cfg->cloud.architecture);
+	add_ipv4(h, out);
 	return 0;
 }
 

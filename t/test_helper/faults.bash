@@ -168,7 +168,10 @@ fx_expect() {
 	case $name in
 	429 | 502 | 503 | timeout | drop) echo 0; return ;;
 	esac
-	if [[ $method == GET && $path == /server_types* ]]; then
+	if [[ $method == GET && ($path == /server_types* ||
+		$path == /pricing) ]]; then
+		# the catalog falls back (a cache, the config's), the
+		# pricing to the servers' prices: warnings
 		echo 0
 	elif [[ $scen == down && $method == GET && $path == /servers ]]; then
 		# converging is best effort: a failed list is a warning,
