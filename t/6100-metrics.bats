@@ -269,6 +269,20 @@ rules_test() {
 	assert_success
 }
 
+# local_config [LINE...]: metrics into $PROM, the local cloud that holds
+# the example fleet (its booting node pending for a day), then LINEs
+# under cloud:
+local_config() {
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: local
+  join_timeout: 1d
+$(printf '%s\n' "$@")
+EOC
+}
+
 @test "a cycle with a failing tool flips its metrics and fires the shipped alerts" {
 	SNAP="$BATS_TEST_TMPDIR/snap"
 	# a full fleet whose scale-ups the node limit blocks, on the local cloud
@@ -567,13 +581,7 @@ EOC
 @test "a cloud pp-provision cannot list is published and fires PpscaleCloudNotListed, while its runs succeed" {
 	SNAP="$BATS_TEST_TMPDIR/snap"
 	# nothing to do: the example fleet, as it is
-	write_config <<EOC
-metrics:
-  textfile: $PROM
-cloud:
-  provider: local
-  join_timeout: 1d
-EOC
+	local_config
 	for k in 1 2; do cycle_at "$k"; done
 	[[ $(value 'pp_cloud_listed{tool="pp-provision"}') == 1 ]]
 	# the Hetzner cloud without a token: a warning, hidden by -q
@@ -621,26 +629,13 @@ EOT
 
 @test "warnings hidden by -q are counted and fire PpscaleToolWarns; a clean run counts none" {
 	SNAP="$BATS_TEST_TMPDIR/snap"
-	write_config <<EOC
-metrics:
-  textfile: $PROM
-cloud:
-  provider: local
-  join_timeout: 1d
-EOC
+	local_config
 	cycle_at 2
 	for t in pp-fleetstats pp-decide pp-drain pp-provision; do
 		[[ $(value "pp_last_run_warnings{tool=\"$t\"}") == 0 ]]
 	done
 	# a deprecated server type: pp-decide warns on every run
-	write_config <<EOC
-metrics:
-  textfile: $PROM
-cloud:
-  provider: local
-  join_timeout: 1d
-  server_types: [cx22, cx23, cx33, cx43, cx53]
-EOC
+	local_config '  server_types: [cx22, cx23, cx33, cx43, cx53]'
 	for k in $(seq 4 2 36); do cycle_at "$k"; done
 	[[ ! -s "$BATS_TEST_TMPDIR/cycles.err" ]]
 	[[ $(value 'pp_last_run_warnings{tool="pp-decide"}') == 1 ]]
