@@ -523,25 +523,14 @@ ipv4_prices(json_object *pricing)
  * costs is its type's price plus the IPv4's in that location. Without
  * the price (the request failed, the answer lacks it) the catalog keeps
  * the servers' prices and says so. */
-static void
-add_ipv4(struct hz *h, struct pp_catalog *cat)
+static int
+add_ipv4_prices(json_object *pricing, struct pp_catalog *cat)
 {
-	struct pp_cloud_error err;
-	json_object *o = NULL, *v4;
+	json_object *v4 = ipv4_prices(pricing);
 	size_t nv4;
 
-	if (pp_hz_api(h, "GET", "/pricing", NULL, 1, NULL, NULL, &o, NULL,
-	    &err) < 0) {
-		pp_warn("cannot get the price of a primary IPv4: %s; node "
-			"costs leave it out", err.message);
-		return;
-	}
-	if (!(v4 = ipv4_prices(o))) {
-		pp_warn("the API's pricing has no primary IPv4 price; node "
-			"costs leave it out");
-		json_object_put(o);
-		return;
-	}
+	if (!v4)
+		return -1;
 	nv4 = json_object_array_length(v4);
 	for (size_t i = 0; i < cat->n; i++)
 		for (size_t j = 0; j < cat->t[i].nprices; j++) {
@@ -562,6 +551,24 @@ add_ipv4(struct hz *h, struct pp_catalog *cat)
 				break;
 			}
 		}
+	return 0;
+}
+
+static void
+add_ipv4(struct hz *h, struct pp_catalog *cat)
+{
+	struct pp_cloud_error err;
+	json_object *o = NULL;
+
+	if (pp_hz_api(h, "GET", "/pricing", NULL, 1, NULL, NULL, &o, NULL,
+	    &err) < 0) {
+		pp_warn("cannot get the price of a primary IPv4: %s; node "
+			"costs leave it out", err.message);
+		return;
+	}
+	if (add_ipv4_prices(o, cat) < 0)
+		pp_warn("the API's pricing has no primary IPv4 price; node "
+			"costs leave it out");
 	json_object_put(o);
 }
 
@@ -711,8 +718,10 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 /* The answer parsing above without a connection, for the fuzzer and the
  * tests: an answer of status `status` read the way the client reads it.
  * A 2xx answer: its "servers" list or "server" into *servers, its
- * "server_types" into *types, its "action" status into *err when the
- * action failed. Any other status: the error it turns into, in *err.
+ * "server_types" into *types (a "pricing" beside them adds its primary
+ * IPv4 prices, as the catalog fetch does), its "action" status into
+ * *err when the action failed. Any other status: the error it turns
+ * into, in *err.
  * Returns 0, or -1 with *err set. */
 int
 pp_hetzner_parse_answer(long status, const char *text, size_t len,
@@ -751,6 +760,9 @@ pp_hetzner_parse_answer(long status, const char *text, size_t len,
 	if (items && json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++)
 			add_type(json_object_array_get_idx(items, i), types);
+	/* an answer of GET /pricing beside them: the IPv4 goes on top */
+	if (pp_jget(o, "pricing"))
+		(void)add_ipv4_prices(o, types);
 	action = pp_jget(o, "action");
 	if (action && strcmp(pp_jstr(action, "status", "running"),
 	    "success") && strcmp(pp_jstr(action, "status", "running"),
