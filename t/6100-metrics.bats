@@ -283,6 +283,19 @@ $(printf '%s\n' "$@")
 EOC
 }
 
+# tokenless_config [LINE...]: metrics into $PROM, the Hetzner cloud
+# without a token (pp-provision cannot open it), then LINEs under cloud:
+tokenless_config() {
+	write_config <<EOC
+metrics:
+  textfile: $PROM
+cloud:
+  provider: hetzner
+  token_file: $BATS_TEST_TMPDIR/no-such-token
+$(printf '%s\n' "$@")
+EOC
+}
+
 @test "a cycle with a failing tool flips its metrics and fires the shipped alerts" {
 	SNAP="$BATS_TEST_TMPDIR/snap"
 	# a full fleet whose scale-ups the node limit blocks, on the local cloud
@@ -427,13 +440,7 @@ EOT
 		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
 	# the Hetzner cloud without a token: pp-provision fails before any
 	# request, every cycle
-	write_config <<EOC
-metrics:
-  textfile: $PROM
-cloud:
-  provider: hetzner
-  token_file: $BATS_TEST_TMPDIR/no-such-token
-EOC
+	tokenless_config
 	# the first minute only pp-fleetstats: the counters start at 0, so
 	# the first failure is an increase
 	pp-fleetstats -q --now 1970-01-01T00:01:00Z > /dev/null
@@ -585,14 +592,7 @@ EOC
 	for k in 1 2; do cycle_at "$k"; done
 	[[ $(value 'pp_cloud_listed{tool="pp-provision"}') == 1 ]]
 	# the Hetzner cloud without a token: a warning, hidden by -q
-	write_config <<EOC
-metrics:
-  textfile: $PROM
-cloud:
-  provider: hetzner
-  token_file: $BATS_TEST_TMPDIR/no-such-token
-  join_timeout: 1d
-EOC
+	tokenless_config '  join_timeout: 1d'
 	for k in $(seq 3 15); do cycle_at "$k"; done
 	# nothing was to do: no scaling event in any cycle
 	[[ ! -e "$PP_STATE_DIR/events.jsonl" ]] || [[ $(jq -s \
