@@ -269,6 +269,39 @@ rules_test() {
 	assert_success
 }
 
+# failed_alerts TOOL...: the exp_alerts entries PpscaleLastRunFailed
+# fires for these tools, in order
+failed_alerts() {
+	local t
+	for t; do
+		cat <<EOA
+          - exp_labels: {severity: warning, tool: $t}
+            exp_annotations:
+              summary: "$t keeps failing"
+              description: >-
+                The last run of $t failed and no run has
+                succeeded for 10 minutes.
+EOA
+	done
+}
+
+# warns_alert TOOL: the exp_alerts entry PpscaleToolWarns fires for TOOL
+# whose last run gave one warning
+warns_alert() {
+	cat <<EOA
+          - exp_labels: {severity: warning, tool: $1}
+            exp_annotations:
+              summary: "$1 warns on every run"
+              description: >-
+                For 30 minutes every run of $1 has ended well
+                but given warnings (1 in the last), which -q keeps
+                from cron's mail: a deprecated server type, a webhook or
+                events file that cannot be written, a state or history file
+                set aside, an orphan server left for later. Run the tool by
+                hand without -q, or read the journal, to see them.
+EOA
+}
+
 # local_config [LINE...]: metrics into $PROM, the local cloud that holds
 # the example fleet (its booting node pending for a day), then LINEs
 # under cloud:
@@ -329,7 +362,8 @@ EOC
 	done
 	[[ $(value 'pp_cycle_last_success_timestamp_seconds') == 180 ]]
 	check_metrics "$PROM"
-	rules_test 16 <<'EOT'
+	{
+		cat <<'EOT'
       - eval_time: 2m
         alertname: PpscaleScaleUpBlocked
         exp_alerts:
@@ -385,24 +419,9 @@ EOC
       - eval_time: 14m
         alertname: PpscaleLastRunFailed
         exp_alerts:
-          - exp_labels: {severity: warning, tool: pp-decide}
-            exp_annotations:
-              summary: "pp-decide keeps failing"
-              description: >-
-                The last run of pp-decide failed and no run has
-                succeeded for 10 minutes.
-          - exp_labels: {severity: warning, tool: pp-drain}
-            exp_annotations:
-              summary: "pp-drain keeps failing"
-              description: >-
-                The last run of pp-drain failed and no run has
-                succeeded for 10 minutes.
-          - exp_labels: {severity: warning, tool: pp-provision}
-            exp_annotations:
-              summary: "pp-provision keeps failing"
-              description: >-
-                The last run of pp-provision failed and no run has
-                succeeded for 10 minutes.
+EOT
+		failed_alerts pp-decide pp-drain pp-provision
+		cat <<'EOT'
       - eval_time: 14m
         alertname: PpscaleToolNotRunning
         exp_alerts: []
@@ -431,6 +450,7 @@ EOC
                 than 10 minutes, or has never published a run: check the cron
                 job or systemd timer and its log.
 EOT
+	} | rules_test 16
 }
 
 @test "a failed provisioning fires PpscaleScalingFailed; a tool that never ran fires PpscaleToolNotRunning" {
@@ -645,24 +665,17 @@ EOT
 	done
 	check_metrics "$PROM"
 	# the first warning at minute 4: held for 30 minutes at minute 34
-	rules_test 36 <<'EOT'
+	{
+		cat <<'EOT'
       - eval_time: 33m
         alertname: PpscaleToolWarns
         exp_alerts: []
       - eval_time: 34m
         alertname: PpscaleToolWarns
         exp_alerts:
-          - exp_labels: {severity: warning, tool: pp-decide}
-            exp_annotations:
-              summary: "pp-decide warns on every run"
-              description: >-
-                For 30 minutes every run of pp-decide has ended well
-                but given warnings (1 in the last), which -q keeps
-                from cron's mail: a deprecated server type, a webhook or
-                events file that cannot be written, a state or history file
-                set aside, an orphan server left for later. Run the tool by
-                hand without -q, or read the journal, to see them.
 EOT
+		warns_alert pp-decide
+	} | rules_test 36
 	# the operator's view: without -q the warning is there
 	run --separate-stderr pp-decide --dry-run --now 1970-01-01T00:37:00Z \
 		< <(pp-fleetstats -q --no-record --now 1970-01-01T00:37:00Z)
@@ -681,43 +694,21 @@ EOT
 	(( $(value 'pp_last_run_warnings{tool="pp-decide"}') >= 1 ))
 	[[ $(value 'pp_last_run_success{tool="pp-fleetstats"}') == 1 ]]
 	(( $(value 'pp_last_run_warnings{tool="pp-fleetstats"}') >= 1 ))
-	rules_test 72 <<'EOT'
+	{
+		cat <<'EOT'
       - eval_time: 67m
         alertname: PpscaleToolWarns
         exp_alerts: []
       - eval_time: 72m
         alertname: PpscaleToolWarns
         exp_alerts:
-          - exp_labels: {severity: warning, tool: pp-fleetstats}
-            exp_annotations:
-              summary: "pp-fleetstats warns on every run"
-              description: >-
-                For 30 minutes every run of pp-fleetstats has ended well
-                but given warnings (1 in the last), which -q keeps
-                from cron's mail: a deprecated server type, a webhook or
-                events file that cannot be written, a state or history file
-                set aside, an orphan server left for later. Run the tool by
-                hand without -q, or read the journal, to see them.
+EOT
+		warns_alert pp-fleetstats
+		cat <<'EOT'
       - eval_time: 72m
         alertname: PpscaleLastRunFailed
         exp_alerts:
-          - exp_labels: {severity: warning, tool: pp-decide}
-            exp_annotations:
-              summary: "pp-decide keeps failing"
-              description: >-
-                The last run of pp-decide failed and no run has
-                succeeded for 10 minutes.
-          - exp_labels: {severity: warning, tool: pp-drain}
-            exp_annotations:
-              summary: "pp-drain keeps failing"
-              description: >-
-                The last run of pp-drain failed and no run has
-                succeeded for 10 minutes.
-          - exp_labels: {severity: warning, tool: pp-provision}
-            exp_annotations:
-              summary: "pp-provision keeps failing"
-              description: >-
-                The last run of pp-provision failed and no run has
-                succeeded for 10 minutes.
 EOT
+		failed_alerts pp-decide pp-drain pp-provision
+	} | rules_test 72
 }
