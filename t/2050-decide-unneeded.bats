@@ -144,6 +144,52 @@ unneeded_reason() {
 	EOF
 }
 
+@test "soon after a scale-up a node must be unneeded for hold_after_up" {
+	local hau
+	# the same cycles with hold_after_up 30m and without: pp-decide's
+	# own scale-up at 12:00 starts the longer hold
+	for hau in 30m 0; do
+		rm -f "$(state_file)"
+		policy_config cx23 "unneeded:" "  enabled: true" \
+			"  utilisation: 70" "  hold: 5m" "  billing_window: 0" \
+			"  hold_after_up: $hau"
+		# 17,000 of 18,192 MB: reactive buys
+		reg_start
+		reg_node ded-1 dedicated ready worker 10000 - 9x1000
+		reg_node cloud-a cloud ready worker 8192 \
+			2026-11-25T09:00:00Z 8x1000
+		decide 2026-11-25T12:00:00Z
+		assert_success
+		jq_is .decision.action scale_up
+		# demand falls: without cloud-a 60 % < 70 %
+		fleet 5
+		while read -r now want why; do
+			[[ $hau == 0 ]] && case $now in
+			*12:0[2-6]*) why="less than the hold of 5 min" ;;
+			*) want=scale_down why="unneeded for" ;;
+			esac
+			decide "$now"
+			assert_success
+			jq_is .decision.action "$want"
+			[[ $(unneeded_reason) == *"$why"* ]] ||
+				fail "$hau $now: '$(unneeded_reason)' lacks '$why'"
+			[[ $want == scale_down ]] && break
+		done <<-EOF
+		2026-11-25T12:02:00Z none hold of 30 min (hold_after_up: the last scale-up was 2 min ago) (1680 s to go)
+		2026-11-25T12:07:00Z none the last scale-up was 7 min ago) (1380 s to go)
+		2026-11-25T12:29:00Z none (60 s to go)
+		2026-11-25T12:30:00Z scale_down cloud-a unneeded for 28 min
+		EOF
+		# the control removes at 12:07, the longer hold at 12:30
+		run jq -r .decide.last_scale_down "$(state_file)"
+		if [[ $hau == 0 ]]; then
+			assert_output 2026-11-25T12:07:00Z
+		else
+			assert_output 2026-11-25T12:30:00Z
+		fi
+	done
+}
+
 @test "a node whose game servers fit nowhere else is not unneeded" {
 	conf 0 0
 	reg_start

@@ -105,6 +105,35 @@ with_history() {
 		"cloud-7f3a@2026-11-27T18:50:00Z cloud-91be@2026-11-27T19:02:00Z"
 }
 
+@test "a hold that hold_after_up lengthens: its length now, and when the node goes" {
+	printf 'profile: default\ntimezone: UTC\npolicies:\n  headroom:\n    enabled: false\n  spare:\n    enabled: true\n  unneeded:\n    utilisation: 70\n    hold: 10m\n    hold_after_up: 45m\n' |
+		local_cloud
+	# a real scale-up at 17:40, then the load goes
+	cycles 12 2026-11-27T17:40:00Z
+	run jq -r .decide.last_scale_up "$PP_STATE_DIR/state.json"
+	assert_output 2026-11-27T17:40:00Z
+	jq '(.nodes[] | select(.id == "ded-fsn1-1") | .containers) |=
+		map(select(.id | startswith("x") | not)) |
+		(.nodes[] | select(.kind == "cloud") | .containers) = []' \
+		"$PP_STATE_DIR/registry.json" > "$BATS_TEST_TMPDIR/r" &&
+		cat "$BATS_TEST_TMPDIR/r" > "$PP_STATE_DIR/registry.json"
+	for t in 2026-11-27T18:00:00Z 2026-11-27T18:05:00Z; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
+	done
+	run --separate-stderr pp-status --now 2026-11-27T18:05:00Z
+	assert_success
+	assert_output --regexp "unneeded +yes .*for less than the hold of 45 min \(hold_after_up: the last scale-up was 25 min ago\)"
+	# held until 17:40 + 45 min = 18:25 (10 min from 18:00 would be
+	# 18:10); created 05:12, its hour's last 10 min start at 19:02
+	assert_output --partial "  cloud-91be unneeded for 5 of 45 min, then the last 10 min of its paid hour at 19:02"
+	run --separate-stderr pp-status --now 2026-11-27T18:05:00Z --json
+	jq_is '.policies[] | select(.name == "unneeded") | .holds[] | select(.node == "cloud-91be") | [.hold_seconds, .goes_at] | @tsv' \
+		"2700	2026-11-27T19:02:00Z"
+	# an hour after the scale-up the hold is 10 min again
+	run --separate-stderr pp-status --now 2026-11-27T18:41:00Z --json
+	jq_is '.policies[] | select(.name == "unneeded") | .holds[] | select(.node == "cloud-91be") | .hold_seconds' 600
+}
+
 @test "shows the cost accrued today and this month beside the rate" {
 	for t in 2026-11-27T10:00:00Z 2026-11-27T11:00:00Z 2026-11-27T12:00:00Z; do
 		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null

@@ -11,7 +11,10 @@
  * end of its paid hour (hourly billing from creation): until then it
  * is paid for anyway and serves as free headroom. Of several, the one
  * the engine would pick first goes: a surplus spare, then the least
- * used, then the one whose paid hour ends soonest.
+ * used, then the one whose paid hour ends soonest. With
+ * `hold_after_up`, the hold is that long while the last scale-up is
+ * less than that long ago: a removal soon after a purchase is the
+ * likeliest to be bought back (a flap, each a drain).
  *
  * State (its entry under "policies"):
  *   "unneeded_since": {"<node id>": RFC3339, ...}
@@ -53,6 +56,8 @@ static const struct pp_conf_key keys[] = {
 		"without a break"),
 	K(billing_window, PP_T_DUR, "10m", "remove only this "
 		"close to the end of the node's paid hour (0: any time)"),
+	K(hold_after_up, PP_T_DUR, "0", "while the last scale-up is "
+		"less than this long ago, the hold is this long (0: off)"),
 	{.path = NULL},
 };
 #undef K
@@ -66,6 +71,35 @@ const struct pp_unneeded_conf *
 pp_unneeded_conf(const struct pp_config *cfg)
 {
 	return pp_policy_settings(cfg, &pp_policy_unneeded);
+}
+
+long
+pp_unneeded_hold(const struct pp_unneeded_conf *u, time_t last_up,
+	time_t now)
+{
+	/* a scale-up after now (a --now in the past) counts as recent,
+	 * as in pp_unneeded_held_at */
+	if (u->hold_after_up > u->hold && last_up &&
+	    now - last_up < u->hold_after_up)
+		return u->hold_after_up;
+	return u->hold;
+}
+
+time_t
+pp_unneeded_held_at(const struct pp_unneeded_conf *u, time_t since,
+	time_t last_up)
+{
+	time_t at = since + u->hold;
+
+	if (u->hold_after_up > u->hold && last_up) {
+		/* the longer hold lasts until the scale-up is that old */
+		time_t t = (last_up < since ? last_up : since) +
+			u->hold_after_up;
+
+		if (t > at)
+			at = t;
+	}
+	return at;
 }
 
 /* First the engine's removal key, so that both sort alike and name the
@@ -154,6 +188,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	struct cand *l = sc->l, *go = NULL;
 	size_t n = sc->n;
 	long count = 0, held = 0, wait_hold = -1, wait_bill = -1;
+	long hold = pp_unneeded_hold(unneeded, c->last_scale_up, c->now);
 
 	(void)p;
 	for (size_t i = 0; i < n; i++) {
@@ -167,8 +202,10 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		t = pp_jtime(since, l[i].n->id);
 		for_s = t ? (long)(c->now - t) : 0;
 		l[i].for_s = for_s;
-		if (for_s < unneeded->hold) {
-			long w = unneeded->hold - for_s;
+		t = pp_unneeded_held_at(unneeded, c->now - for_s,
+			c->last_scale_up);
+		if (t > c->now) {
+			long w = (long)(t - c->now);
 
 			if (wait_hold < 0 || w < wait_hold)
 				wait_hold = w;
@@ -188,7 +225,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	pp_figure_int(v, "unneeded_nodes", count);
 	pp_figure_int(v, "held_nodes", held);
 	pp_figure_num(v, "utilisation", unneeded->utilisation, 2);
-	pp_figure_int(v, "hold_s", unneeded->hold);
+	pp_figure_int(v, "hold_s", hold);
 	pp_figure_int(v, "billing_window_s", unneeded->billing_window);
 	if (go) {
 		v->verdict = PP_V_DOWN;
@@ -212,6 +249,12 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			"end of its paid hour (in %ld s)", count,
 			count == 1 ? "" : "s", unneeded->billing_window,
 			wait_bill);
+	} else if (hold != unneeded->hold) {
+		pp_verdict_say(c, v, "%ld node%s unneeded, "
+			"for less than the hold of %ld min (hold_after_up: "
+			"the last scale-up was %ld min ago) (%ld s to go)",
+			count, count == 1 ? "" : "s", hold / 60,
+			(long)(c->now - c->last_scale_up) / 60, wait_hold);
 	} else {
 		pp_verdict_say(c, v, "%ld node%s unneeded, "
 			"for less than the hold of %ld min (%ld s to go)",

@@ -49,6 +49,8 @@ struct pp_unneeded_conf {
 	long hold;               /* unneeded this long, unbroken */
 	long billing_window;     /* removed only this near its paid
 				  * hour's end; 0: any time */
+	long hold_after_up;      /* the hold within this long of a
+				  * scale-up, when longer; 0: off */
 };
 
 struct pp_headroom_conf {
@@ -81,6 +83,15 @@ struct pp_predictive_conf {
 const struct pp_reactive_conf *pp_reactive_conf(const struct pp_config *c);
 const struct pp_spare_conf *pp_spare_conf(const struct pp_config *c);
 const struct pp_unneeded_conf *pp_unneeded_conf(const struct pp_config *c);
+/* The unneeded rule's hold at now: hold_after_up while the last
+ * scale-up (0: none) is less than that long ago, else hold. */
+long pp_unneeded_hold(const struct pp_unneeded_conf *u, time_t last_up,
+	time_t now);
+/* When a node unneeded since `since` has been held long enough: after
+ * hold, but not before hold_after_up unless the last scale-up is that
+ * long past by then. */
+time_t pp_unneeded_held_at(const struct pp_unneeded_conf *u, time_t since,
+	time_t last_up);
 const struct pp_headroom_conf *pp_headroom_conf(const struct pp_config *c);
 /* The headroom's rise window, 0 when the policy or the rise is off. */
 long pp_headroom_rise_window(const struct pp_config *c);

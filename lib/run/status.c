@@ -125,13 +125,15 @@ window(const char *name, const char *what, time_t since, long secs,
 	return w;
 }
 
-/* When an unneeded node goes: once held for `hold`, within the last
+/* When an unneeded node goes: once held for `hold` (hold_after_up
+ * until that long after the last scale-up), within the last
  * billing_window seconds of a paid hour (hourly from created). */
 static time_t
-goes_at(time_t since, long hold, long bw, time_t created)
+goes_at(time_t since, const struct pp_unneeded_conf *u, time_t last_up,
+	time_t created)
 {
-	time_t ready = since + hold;
-	long left;
+	time_t ready = pp_unneeded_held_at(u, since, last_up);
+	long bw = u->billing_window, left;
 
 	if (!created || bw <= 0 || ready < created)
 		return ready;
@@ -143,7 +145,7 @@ goes_at(time_t since, long hold, long bw, time_t created)
  * when, and when it would go. */
 static json_object *
 unneeded_holds(const struct pp_config *cfg, json_object *mine,
-	json_object *last, time_t now)
+	time_t last_up, json_object *last, time_t now)
 {
 	const struct pp_unneeded_conf *unneeded = pp_unneeded_conf(cfg);
 	json_object *since = pp_jget(mine, "unneeded_since");
@@ -174,12 +176,12 @@ unneeded_holds(const struct pp_config *cfg, json_object *mine,
 		json_object_object_add(h, "for_seconds",
 			json_object_new_int64(now > t ? now - t : 0));
 		json_object_object_add(h, "hold_seconds",
-			json_object_new_int64(unneeded->hold));
+			json_object_new_int64(pp_unneeded_hold(unneeded,
+			last_up, now)));
 		json_object_object_add(h, "billing_window_seconds",
 			json_object_new_int64(unneeded->billing_window));
 		json_object_object_add(h, "goes_at", pp_jnew_time(goes_at(t,
-			unneeded->hold, unneeded->billing_window,
-			created)));
+			unneeded, last_up, created)));
 		json_object_array_add(a, h);
 	}
 	return a;
@@ -255,8 +257,8 @@ policies_json(const struct pp_config *cfg, json_object *state,
 			"action", lastat, reactive->cooldown, now) : NULL);
 		if (!strcmp(name, "unneeded"))
 			json_object_object_add(p, "holds", unneeded_holds(cfg,
-				pp_decide_mem_policy(decide, name, 0), last,
-				now));
+				pp_decide_mem_policy(decide, name, 0),
+				pp_decide_mem_last_up(decide), last, now));
 		json_object_array_add(a, p);
 	}
 	if (have) {
