@@ -31,6 +31,15 @@ cycles() {
 	done
 }
 
+# decides TIME...: pp-fleetstats | pp-decide at each time (no provision)
+decides() {
+	local t
+	for t in "$@"; do
+		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null ||
+			fail "the decision at $t failed"
+	done
+}
+
 local_cloud() {
 	printf 'tok\n' > "$BATS_TEST_TMPDIR/join"
 	chmod 600 "$BATS_TEST_TMPDIR/join"
@@ -90,9 +99,7 @@ with_history() {
 		> "$PP_CONFIG"
 	jq '(.nodes[] | select(.kind == "cloud") | .containers) = []' \
 		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
-	for t in 2026-11-27T18:00:00Z 2026-11-27T18:12:00Z; do
-		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
-	done
+	decides 2026-11-27T18:00:00Z 2026-11-27T18:12:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:12:30Z
 	assert_success
 	assert_output --regexp "unneeded +yes +[0-9]+ +none .*2 nodes unneeded, for less than the hold of 30 min"
@@ -117,9 +124,7 @@ with_history() {
 		(.nodes[] | select(.kind == "cloud") | .containers) = []' \
 		"$PP_STATE_DIR/registry.json" > "$BATS_TEST_TMPDIR/r" &&
 		cat "$BATS_TEST_TMPDIR/r" > "$PP_STATE_DIR/registry.json"
-	for t in 2026-11-27T18:00:00Z 2026-11-27T18:05:00Z; do
-		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
-	done
+	decides 2026-11-27T18:00:00Z 2026-11-27T18:05:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:05:00Z
 	assert_success
 	assert_output --regexp "unneeded +yes .*for less than the hold of 45 min \(hold_after_up: the last scale-up was 25 min ago\)"
@@ -135,9 +140,7 @@ with_history() {
 }
 
 @test "shows the cost accrued today and this month beside the rate" {
-	for t in 2026-11-27T10:00:00Z 2026-11-27T11:00:00Z 2026-11-27T12:00:00Z; do
-		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
-	done
+	decides 2026-11-27T10:00:00Z 2026-11-27T11:00:00Z 2026-11-27T12:00:00Z
 	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z --json
 	assert_success
 	jq_is .cost.rate_eur_h 0.048
@@ -146,9 +149,7 @@ with_history() {
 	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z
 	assert_output --partial "cost       0.0480 EUR/hour (cloud nodes); 0.10 EUR today, 0.10 EUR this month"
 	# a gap of hours is not guessed at; a new day starts at midnight
-	for t in 2026-11-27T23:30:00Z 2026-11-28T00:30:00Z; do
-		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
-	done
+	decides 2026-11-27T23:30:00Z 2026-11-28T00:30:00Z
 	run --separate-stderr pp-status --now 2026-11-28T00:31:00Z --json
 	jq_is .cost.today_eur 0.024
 	jq_is .cost.month_eur 0.144
@@ -399,9 +400,7 @@ sized() {
 @test "shows since when capacity has been below the scale-down threshold" {
 	jq '.nodes[].containers = []' "$TOP/share/examples/registry.json" \
 		> "$PP_STATE_DIR/registry.json"
-	for t in 2026-11-27T17:50:00Z 2026-11-27T18:00:00Z; do
-		pp-fleetstats --now "$t" | pp-decide -q --now "$t" > /dev/null
-	done
+	decides 2026-11-27T17:50:00Z 2026-11-27T18:00:00Z
 	run --separate-stderr pp-status --now 2026-11-27T18:02:00Z --json
 	assert_success
 	jq_is '.windows[] | select(.name == "reactive.down_window") | .since' 2026-11-27T17:50:00Z
