@@ -14,12 +14,9 @@ setup() {
 	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 8x1000
 }
 
+# conf LINE...: the seed without spares, new nodes cx23; LINEs at the
+# top level, where an indented one goes on under cloud:
 conf() {
-	no_spare_config "$1"
-}
-
-# pg_conf LINE...: the same, LINEs going on under cloud:
-pg_conf() {
 	no_spare_config "$@"
 }
 
@@ -56,7 +53,7 @@ pg_conf() {
 
 @test "a placement group's limit clips a scale-up; without the group it does not" {
 	# 1 cloud node now, the group holds 3: two more, not five
-	pg_conf '  placement_group: "4711"' '  placement_group_limit: 3'
+	conf '  placement_group: "4711"' '  placement_group_limit: 3'
 	decide "$NOW"
 	assert_success
 	jq_is .decision.action scale_up
@@ -66,7 +63,7 @@ pg_conf() {
 	assert_output --partial 'clipped to 2 by cloud.placement_group_limit 3: placement group 4711 holds no more (1 cloud nodes now)'
 	# full: none, counted as blocked (no cooldown from the run above)
 	rm "$PP_STATE_DIR/state.json"
-	pg_conf '  placement_group: "4711"' '  placement_group_limit: 1'
+	conf '  placement_group: "4711"' '  placement_group_limit: 1'
 	decide "$NOW"
 	assert_success
 	jq_is .decision.action none
@@ -77,12 +74,12 @@ pg_conf() {
 		"$PP_STATE_DIR/events.jsonl"
 	assert_output 'decide placement_group_limit'
 	# the smaller of the two limits names the clip
-	pg_conf '  placement_group: "4711"' 'limits:' '  max_cloud_nodes: 2'
+	conf '  placement_group: "4711"' 'limits:' '  max_cloud_nodes: 2'
 	decide "$NOW" --dry-run
 	jq_is .decision.count 1
 	jq_is .decision.clipped.limit max_cloud_nodes
 	# the limit means nothing without a group
-	pg_conf '  placement_group_limit: 1'
+	conf '  placement_group_limit: 1'
 	decide "$NOW" --dry-run
 	jq_is .decision.count 5
 	jq_is .decision.clipped null
