@@ -102,6 +102,11 @@ check-slow: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
 	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
 
+# the README's first quick-start command on a fresh minbase Debian 12
+# in a chroot (t/fresh; root, debootstrap and the Debian archive)
+check-fresh:
+	PP_TOP="$(CURDIR)" sh t/run.sh t/fresh
+
 # t/bench/rusage.c: GNU time's -f and -o to the microsecond
 $(BUILD)/bench/rusage: t/bench/rusage.c
 	@mkdir -p $(dir $@)
@@ -228,7 +233,7 @@ valgrind:
 # the unit programs include more than their own file (t/unit/fuzz_*)
 -include $(UNITBINS:=.d)
 
-.PHONY: check-slow
+.PHONY: check-slow check-fresh
 .PHONY: all bin-links check bench bench-policy bench-unseen demo install uninstall clean
 .SECONDARY:
 
