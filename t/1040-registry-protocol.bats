@@ -21,7 +21,8 @@ setup() {
 as_nobody() {
 	if [[ $(id -u) = 0 ]]; then
 		setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-			env PATH="$PATH" PP_CONFIG="$SHARED/ppscale.yaml" \
+			env PATH="${NOBODY_PATH:-$PATH}" \
+			PP_CONFIG="$SHARED/ppscale.yaml" \
 			PP_STATE_DIR="$SHARED/state" HOME="$SHARED" "$@"
 	else
 		env PP_CONFIG="$SHARED/ppscale.yaml" \
@@ -39,9 +40,19 @@ shared_dir() {
 	REGISTRY="$SHARED/state/registry.json"
 	reg_write
 	chmod 666 "$REGISTRY"
-	# the tree of this build must be reachable for the other user
-	as_nobody test -x "$BUILD/bin/pp-fleetstats" ||
-		skip "the build is not reachable for an unprivileged user"
+	# the other user runs this build's tools, or copies of them where
+	# its tree is not theirs to reach (a checkout under /root)
+	if ! as_nobody test -x "$BUILD/bin/pp-fleetstats"; then
+		# make valgrind's tools are scripts that run the real ones
+		# in the build tree: no copy of them runs elsewhere
+		[[ $(head -c 4 "$BUILD/bin/pp-fleetstats") == $'\x7fELF' ]] ||
+			skip "the build is not reachable for an unprivileged user"
+		mkdir -m 755 "$SHARED/bin"
+		cp "$BUILD"/bin/pp-* "$SHARED/bin/"
+		NOBODY_PATH="$SHARED/bin:$PATH"
+	fi
+	as_nobody pp-fleetstats --version > /dev/null ||
+		fail "the tools do not run as an unprivileged user"
 }
 
 teardown() {
