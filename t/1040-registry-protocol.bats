@@ -40,17 +40,8 @@ shared_dir() {
 	REGISTRY="$SHARED/state/registry.json"
 	reg_write
 	chmod 666 "$REGISTRY"
-	# the other user runs this build's tools, or copies of them where
-	# its tree is not theirs to reach (a checkout under /root)
-	if ! as_nobody test -x "$BUILD/bin/pp-fleetstats"; then
-		# make valgrind's tools are scripts that run the real ones
-		# in the build tree: no copy of them runs elsewhere
-		[[ $(head -c 4 "$BUILD/bin/pp-fleetstats") == $'\x7fELF' ]] ||
-			skip "the build is not reachable for an unprivileged user"
-		mkdir -m 755 "$SHARED/bin"
-		cp "$BUILD"/bin/pp-* "$SHARED/bin/"
-		NOBODY_PATH="$SHARED/bin:$PATH"
-	fi
+	NOBODY_PATH=$(nobody_path "$SHARED") ||
+		skip "the build is not reachable for an unprivileged user"
 	as_nobody pp-fleetstats --version > /dev/null ||
 		fail "the tools do not run as an unprivileged user"
 }

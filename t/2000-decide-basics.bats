@@ -282,19 +282,9 @@ same_both_ways() {
 	chmod 666 "$shared/state/state.json"
 	: > "$shared/state/state.json.lock"
 	chmod 600 "$shared/state/state.json.lock"   # root's own
-	# this build's pp-decide, or a copy where its tree is not the
-	# other user's to reach (a checkout under /root)
-	local path=$PATH
-	if ! setpriv --reuid=65534 --regid=65534 --clear-groups -- \
-	    test -x "$BUILD/bin/pp-decide"; then
-		# make valgrind's pp-decide is a script that runs the real
-		# one in the build tree: no copy of it runs elsewhere
-		[[ $(head -c 4 "$BUILD/bin/pp-decide") == $'\x7fELF' ]] ||
-			{ rm -rf "$shared"; skip "the build is not reachable for an unprivileged user"; }
-		mkdir -m 755 "$shared/bin"
-		cp "$BUILD/bin/pp-decide" "$shared/bin/"
-		path="$shared/bin:$PATH"
-	fi
+	local path
+	path=$(nobody_path "$shared") ||
+		{ rm -rf "$shared"; skip "the build is not reachable for an unprivileged user"; }
 	local opt
 	for opt in --dry-run ""; do
 		run --separate-stderr setpriv --reuid=65534 --regid=65534 \

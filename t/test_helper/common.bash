@@ -69,6 +69,24 @@ files_sum() {
 	done
 }
 
+# nobody_path DIR: a PATH under which the unprivileged user (65534)
+# runs this build's tools: $PATH where the build tree is theirs to
+# reach (or the test is not root), else DIR/bin with copies of the
+# tools (a checkout under /root, the README's). Status 1 where no copy
+# runs: make valgrind's tools are scripts that run the real ones in the
+# build tree.
+nobody_path() {
+	if [[ $(id -u) != 0 ]] || setpriv --reuid=65534 --regid=65534 \
+	    --clear-groups -- test -x "$BUILD/bin/pp-decide"; then
+		echo "$PATH"
+		return 0
+	fi
+	[[ $(head -c 4 "$BUILD/bin/pp-decide") == $'\x7fELF' ]] || return 1
+	mkdir -m 755 "$1/bin"
+	cp "$BUILD"/bin/pp-* "$1/bin/"
+	echo "$1/bin:$PATH"
+}
+
 # write_config <<EOF ... EOF: the test's config file
 write_config() {
 	local text
