@@ -567,6 +567,38 @@ node.removed $name"
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
+@test "a node the platform marks ready after pp-fleetstats read it is not expired from that snapshot" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	# the snapshot: still provisioning, past cloud.join_timeout (15m)
+	pp-fleetstats --now 2026-11-27T10:16:00Z | jq -c '.decision =
+		{action: "none", count: 0, reason: "test", dry_run: false}' \
+		> "$BATS_TEST_TMPDIR/doc"
+	[[ $(jq -r --arg n "$name" '.nodes[] | select(.id == $n) |
+		.status' "$BATS_TEST_TMPDIR/doc") == provisioning ]]
+	# then the agent joins and the platform places a game server
+	pp-registry status "$name" ready
+	pp-registry place "$name" mc-live 1024 --players 7
+	: > "$EVENTS"
+	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
+		< "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' expire:joined
+	jq_is '.provision.servers[0].error' null
+	jq_is .provision.errors 0
+	assert_stderr_contains "node '$name' is ready now"
+	refute_stderr_contains "deleting it"
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method ==
+		"DELETE")] | length') == 0 ]]
+	[[ $(reg ".nodes[1].status") == ready ]]
+	[[ $(reg ".nodes[1].containers[0].id") == mc-live ]]
+	run jq -r '.type' "$EVENTS"
+	assert_output ""
+}
+
 @test "actions that finish by time: the create waits for its action, the boot wait for initializing and starting" {
 	fake_config '{"action_seconds": 1}' >/dev/null
 	SECONDS=0

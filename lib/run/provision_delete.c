@@ -79,20 +79,54 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
 
 /* A server that did not boot: delete it, then forget its node (in
  * that order: a node without a server is harmless, a server without a
- * node bills). A boot that failed in this run is this run's failure;
- * one from an earlier run (ours is the cleanup) is not. */
+ * node bills). The list of booting nodes is a snapshot (the document,
+ * or an earlier read): the registry is looked at again under its lock,
+ * held across the delete, so a node the platform has marked ready or
+ * placed a game server on since is never deleted. A boot that failed
+ * in this run is this run's failure; one from an earlier run (ours is
+ * the cleanup) is not. */
 void
 pp_prov_expire(struct run *x, const char *node, const char *server_id,
 	const char *type, const char *loc, json_object *e, const char *code,
 	const char *why, int ours)
 {
+	struct pp_registry r;
 	struct pp_cloud_error err;
 	char msg[768];
-	int rc;
+	int rc, mine = 0;
 
+	if (!x->dry_run) {
+		rc = pp_prov_reg_expire_open(x, &r, node, server_id, &mine,
+			msg, sizeof msg);
+		if (rc > 0) {
+			/* the agent joined late: the node is the platform's */
+			pp_note("%s (%s)", msg, why);
+			pp_prov_add_str(e, "status", rc == 1 ? "joined" :
+				"kept");
+			return;
+		}
+		if (rc < 0) {
+			snprintf(msg + strlen(msg), sizeof msg - strlen(msg),
+				"; server %s is not deleted without a look at "
+				"its node (%s)", server_id, why);
+			pp_warn("%s", msg);
+			pp_prov_entry_error(x, e, "registry", msg);
+			pp_prov_add_str(e, "status", "provisioning");
+			return;
+		}
+		/* the lock stays held: nothing may land on the node between
+		 * the look and the delete; the deadline keeps that short */
+		pp_cloud_set_deadline(x->cloud, pp_monotonic() +
+			DELETE_LOCK_BUDGET);
+	}
 	pp_warn("node '%s' (server %s): %s: deleting it", node, server_id,
 		why);
-	if (pp_prov_delete_server(x, server_id, node, &err) < 0) {
+	rc = pp_prov_delete_server(x, server_id, node, &err);
+	if (!x->dry_run)
+		pp_cloud_set_deadline(x->cloud, 0);
+	if (rc < 0) {
+		if (!x->dry_run)
+			pp_registry_close(&r);
 		snprintf(msg, sizeof msg, "%s; deleting the server failed: %s",
 			why, err.message);
 		pp_prov_entry_error(x, e, err.code, msg);
@@ -109,10 +143,17 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 		pp_prov_add_str(e, "status", "dry_run");
 		return;
 	}
-	rc = pp_prov_reg_remove(x, node, server_id, msg, sizeof msg);
-	if (rc != 0) {
-		pp_warn("%s", msg);
-		x->errors++;
+	if (!mine) {
+		pp_registry_close(&r);
+	} else {
+		pp_registry_remove(&r, node);
+		if (pp_registry_save(&r) < 0) {
+			pp_warn("server %s deleted, but node '%s' cannot be "
+				"removed from registry '%s': %s", server_id,
+				node, x->rpath, strerror(errno));
+			x->errors++;
+		}
+		pp_registry_close(&r);
 	}
 	pp_prov_add_str(e, "status", "deleted");
 	pp_prov_event(x, PP_EV_SCALING_FAILED, node, server_id, type, loc,

@@ -116,6 +116,16 @@ int pp_prov_reg_add(struct run *x, json_object *node, char *err,
 	size_t errlen);
 int pp_prov_reg_ready(struct run *x, const char *id,
 	const struct pp_server *s, int ready, char *err, size_t errlen);
+/* Opens the registry under its lock for the delete of an expired
+ * server and looks again at node id: 0 when the server may go (r
+ * stays open, to be saved or closed; *mine when the node is still
+ * this server's provisioning node, to be removed with it), 1 when the
+ * platform has marked the node since (ready, unhealthy...), 2 when
+ * game servers are recorded on it (r closed and err says why in both),
+ * -1 with err. */
+int pp_prov_reg_expire_open(struct run *x, struct pp_registry *r,
+	const char *id, const char *server_id, int *mine, char *err,
+	size_t errlen);
 /* Records the intent to create server name (type, location, role,
  * labels; provisioning, no server id) before its create is sent, or
  * updates the location of that intent; 1 when a node of that name has

@@ -388,6 +388,36 @@ our_node(struct pp_registry *r, const char *id, const char *server_id)
 }
 
 int
+pp_prov_reg_expire_open(struct run *x, struct pp_registry *r, const char *id,
+	const char *server_id, int *mine, char *err, size_t errlen)
+{
+	struct pp_node *n;
+
+	*mine = 0;
+	if (pp_prov_reg_open(x, r, PP_LOCK_EX | PP_REG_LAZY, err, errlen) < 0)
+		return -1;
+	n = our_node(r, id, server_id);
+	if (!n)
+		return 0;
+	if (n->status != PP_ST_PROVISIONING) {
+		snprintf(err, errlen, "node '%s' is %s now (the platform "
+			"marked it after this run's look at it): its server "
+			"%s stays", id, pp_status_name(n->status), server_id);
+		pp_registry_close(r);
+		return 1;
+	}
+	if (n->ncontainers) {
+		snprintf(err, errlen, "node '%s' has %zu game server(s) "
+			"recorded on it: its server %s stays", id,
+			n->ncontainers, server_id);
+		pp_registry_close(r);
+		return 2;
+	}
+	*mine = 1;
+	return 0;
+}
+
+int
 pp_prov_reg_intent(struct run *x, const char *name, const char *type,
 	const char *loc, const char *role, const struct pp_strmap *labels,
 	char *err, size_t errlen)
