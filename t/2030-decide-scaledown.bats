@@ -135,6 +135,36 @@ setup() {
 	assert_output --partial 'stop draining cloud-d'
 }
 
+@test "a cloud node drained by hand for maintenance is neither continued nor uncordoned" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node cloud-m cloud draining worker 8192 2026-11-25T09:00:00Z 1000
+	jq '(.nodes[] | select(.id == "cloud-m")) += {draining_by:
+		"maintenance", draining_since: "2026-11-25T12:00:00Z"}' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is '.nodes[] | select(.id == "cloud-m") | .draining_by' maintenance
+	jq_is .decision.action none
+	refute_output --partial 'continue draining'
+	# a scale-down drain is continued, as before
+	jq '(.nodes[] | select(.id == "cloud-m")).draining_by = "scale_down"' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-m
+	# load comes back: a server is bought, the operator's node stays
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 87x1000
+	reg_node cloud-m cloud draining worker 8192 2026-11-25T09:00:00Z 1000
+	jq '(.nodes[] | select(.id == "cloud-m")).draining_by = "maintenance"' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.node null
+}
+
 @test "a dedicated node that is draining is left alone" {
 	reg_start
 	reg_node ded-1 dedicated ready worker 100000 - 87x1000

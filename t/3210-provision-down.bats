@@ -23,16 +23,18 @@ setup() {
 	fake_ctl DELETE /log >/dev/null
 }
 
-# cloud_node STATUS CONTAINERS_JSON: the seeded server's node
+# cloud_node STATUS [CONTAINERS_JSON [FIELDS_JSON]]: the seeded
+# server's node
 cloud_node() {
+	local x=${3:-'{}'}
 	registry_add "$(jq -nc --arg sid "$SID" --arg st "$1" \
-		--argjson cs "${2:-[]}" '{id: "pp-old111", kind: "cloud",
-		status: $st, role: "worker", total_ram_mb: 8192,
+		--argjson cs "${2:-[]}" --argjson x "$x" '{id: "pp-old111",
+		kind: "cloud", status: $st, role: "worker", total_ram_mb: 8192,
 		reserved_ram_mb: 512, ip: "198.51.100.9", location: "nbg1",
 		labels: {managed_by: "ppscale"}, cloud: {provider: "hetzner",
 		server_id: $sid, server_type: "cx33", server_name: "pp-old111",
 		hourly_cost_eur: 0.008, created_at: "2026-11-27T06:00:00Z"},
-		containers: $cs}')"
+		containers: $cs} + $x')"
 }
 
 # down_doc EMPTY: a scale_down of pp-old111 with its drain section
@@ -97,6 +99,18 @@ deletes() {
 	assert_success
 	jq_is .provision.status refused
 	assert_stderr_contains "is ready, not draining"
+	[[ $(deletes) == 0 ]]
+	[[ $(reg '.nodes | length') == 2 ]]
+}
+
+@test "delete refused for a node drained by hand for maintenance, even when empty" {
+	cloud_node draining '[]' '{"draining_by": "maintenance",
+		"draining_since": "2026-11-27T09:00:00Z"}'
+	[[ $(reg '.nodes[1].draining_by') == maintenance ]]
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is .provision.status refused
+	assert_stderr_contains "is drained by hand for maintenance"
 	[[ $(deletes) == 0 ]]
 	[[ $(reg '.nodes | length') == 2 ]]
 }

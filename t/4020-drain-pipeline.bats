@@ -80,6 +80,24 @@ setup() {
 	reg_is '.nodes[0].status' ready
 }
 
+@test "a scale-down does not finish a cloud node an operator drains for maintenance" {
+	HOOK_FAIL=b run --separate-stderr pp-drain --node S
+	reg_is '.nodes[0].status' draining
+	reg_is '.nodes[0].draining_by' maintenance
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' \
+		"node 'S' is drained by hand for maintenance: the pipeline neither finishes nor deletes it ('pp-drain --node S --uncordon' returns it)"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	# the operator finishes it
+	run --separate-stderr pp-drain --node S
+	assert_success
+	jq_is '.drain.empty' true
+}
+
 @test "a scale-down never drains a dedicated node" {
 	before=$(files_sum "$REGISTRY")
 	run --separate-stderr pp-drain <<<"$(decision_doc scale_down DED)"

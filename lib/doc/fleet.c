@@ -178,6 +178,8 @@ pp_node_json(const struct pp_node *n, time_t now)
 		json_object_new_int64(n->players));
 	add_str(o, "ip", n->ip);
 	add_str(o, "location", n->location);
+	if (n->draining_by)
+		add_str(o, "draining_by", n->draining_by);
 	if (n->has_cloud) {
 		json_object *ram = json_object_new_array_ext(
 			(int)n->ncontainers);
@@ -307,6 +309,10 @@ node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
 	add_jstr(b, n->ip);
 	pp_buf_addstr(b, ",\"location\":");
 	add_jstr(b, n->location);
+	if (n->draining_by) {
+		pp_buf_addstr(b, ",\"draining_by\":");
+		add_jstr(b, n->draining_by);
+	}
 	if (!n->has_cloud) {
 		pp_buf_addstr(b, ",\"server_type\":null,\"server_id\":null,"
 			"\"hourly_cost_eur\":0.0}");

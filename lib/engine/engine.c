@@ -204,6 +204,9 @@ pp_verdict_say(const struct pp_engine_ctx *c, struct pp_verdict *v,
 
 /* ---- combining ----------------------------------------------------- */
 
+/* The cloud node the pipeline is draining (the largest, if more):
+ * continued, or uncordoned when load comes back. A node an operator
+ * drains by hand for maintenance is not the pipeline's: neither. */
 static const struct pp_enode *
 draining_node(const struct pp_engine_ctx *c)
 {
@@ -213,7 +216,7 @@ draining_node(const struct pp_engine_ctx *c)
 		const struct pp_enode *n = &c->nodes[i];
 
 		if (n->kind == PP_KIND_CLOUD && n->status == PP_ST_DRAINING &&
-		    (!best || n->usable_mb > best->usable_mb ||
+		    !n->maintenance && (!best || n->usable_mb > best->usable_mb ||
 		    (n->usable_mb == best->usable_mb &&
 		    strcmp(n->id, best->id) < 0)))
 			best = n;

@@ -93,6 +93,9 @@ struct pp_enode {
 	const char *server_type, *location;
 	double hourly_eur;
 	time_t created_at;          /* 0 unknown */
+	int maintenance;            /* draining_by maintenance: drained by
+				     * hand, not the pipeline's to finish
+				     * or to uncordon */
 };
 
 /* A server type chosen for new nodes, in a location. */

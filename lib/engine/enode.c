@@ -147,6 +147,10 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 				v->type == V_DOUBLE ? v->d : 0;
 		}
 		break;
+	case 'd':
+		if (!strcmp(k, "draining_by"))
+			e->maintenance = s && !strcmp(s, "maintenance");
+		break;
 	case 'c':
 		if (!strcmp(k, "containers"))
 			e->containers = (long)fig(a, F_CONTAINERS, v);

@@ -169,6 +169,14 @@ refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
 		snprintf(buf, len, "node '%s' is still provisioning", n->id);
 		return buf;
 	}
+	if (x->mode == M_SCALE_DOWN && n->status == PP_ST_DRAINING &&
+	    n->draining_by && !strcmp(n->draining_by, "maintenance")) {
+		snprintf(buf, len, "node '%s' is drained by hand for "
+			"maintenance: the pipeline neither finishes nor "
+			"deletes it ('pp-drain --node %s --uncordon' returns "
+			"it)", n->id, n->id);
+		return buf;
+	}
 	if (x->mode == M_SCALE_DOWN && n->status == PP_ST_UNHEALTHY) {
 		snprintf(buf, len, "node '%s' is unhealthy: a scale-down "
 			"drains only ready or draining nodes (for "

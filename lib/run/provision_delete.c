@@ -215,6 +215,9 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	else if (n->status != PP_ST_DRAINING)
 		snprintf(msg, sizeof msg, "node '%s' is %s, not draining",
 			node, pp_status_name(n->status));
+	else if (n->draining_by && !strcmp(n->draining_by, "maintenance"))
+		snprintf(msg, sizeof msg, "node '%s' is drained by hand for "
+			"maintenance, not by a scale-down", node);
 	else if (n->ncontainers)
 		snprintf(msg, sizeof msg, "node '%s' still has %zu game "
 			"server(s) recorded on it (%zu stopped)", node,
