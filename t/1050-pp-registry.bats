@@ -44,6 +44,20 @@ setup() {
 	reg_is '.nodes[1].containers[2].players' 0
 }
 
+@test "an edit keeps the platform's own null fields: on the node, its cloud object and its game servers" {
+	REG=$(jq -c '.nodes[1] += {x_null: null, x_obj: {a: null, b: 1}} |
+		.nodes[1].cloud += {x_cnull: null} |
+		.nodes[1].containers[0] += {x_gnull: null}' <<<"$REG")
+	reg_write
+	run --separate-stderr pp-registry set S b --players 4
+	assert_success
+	reg_is '.nodes[1].containers[0].players' 4
+	reg_is '.nodes[1] | has("x_null")' true
+	reg_is '.nodes[1].x_obj | tojson' '{"a":null,"b":1}'
+	reg_is '.nodes[1].cloud | has("x_cnull")' true
+	reg_is '.nodes[1].containers[0] | has("x_gnull")' true
+}
+
 @test "place refuses a node that is draining or provisioning, a duplicate and one that does not fit, even with -q saying why" {
 	local before
 	before=$(reg_sum)

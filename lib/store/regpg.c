@@ -23,31 +23,37 @@ struct pp_regpg {
 };
 
 /* The rows as one registry document. A node's unknown fields live in
- * extra (those of its cloud object under "_cloud"); nulls are left
- * out, as the file leaves them out. */
+ * extra (those of its cloud object under "_cloud"); the columns that
+ * are null are left out, as the file leaves them out, but a null the
+ * platform wrote into a field of its own stays (the unknown fields
+ * are kept as they are). */
 static const char read_sql[] =
 	"SELECT jsonb_build_object('version', 1, 'nodes', coalesce(("
 	" SELECT jsonb_agg(x.o ORDER BY x.seq) FROM (SELECT n.seq,"
-	"  jsonb_strip_nulls((n.extra - '_cloud') || jsonb_build_object("
+	"  (n.extra - '_cloud') || jsonb_strip_nulls(jsonb_build_object("
 	"   'id', n.id, 'kind', n.kind, 'status', n.status, 'role', n.role,"
 	"   'total_ram_mb', n.total_ram_mb,"
 	"   'reserved_ram_mb', n.reserved_ram_mb, 'ip', host(n.ip),"
-	"   'location', n.location, 'labels', n.labels,"
-	"   'cloud', CASE WHEN n.kind = 'cloud' AND (n.provider IS NOT NULL"
+	"   'location', n.location)) || jsonb_build_object("
+	"   'labels', n.labels,"
+	"   'containers', coalesce((SELECT jsonb_agg(c.extra ||"
+	"    jsonb_strip_nulls(jsonb_build_object('id', c.id,"
+	"    'ram_mb', c.ram_mb, 'state', c.state, 'players', c.players))"
+	"    ORDER BY c.seq)"
+	"    FROM ppscale_containers c WHERE c.node_id = n.id),"
+	"    '[]'::jsonb))"
+	"  || CASE WHEN n.kind = 'cloud' AND (n.provider IS NOT NULL"
 	"    OR n.server_id IS NOT NULL OR n.server_name IS NOT NULL"
 	"    OR n.server_type IS NOT NULL OR n.created_at IS NOT NULL"
-	"    OR n.extra ? '_cloud') THEN jsonb_build_object("
+	"    OR n.extra ? '_cloud') THEN jsonb_build_object('cloud',"
+	"    jsonb_strip_nulls(jsonb_build_object("
 	"    'provider', n.provider, 'server_id', n.server_id,"
 	"    'server_type', n.server_type, 'server_name', n.server_name,"
 	"    'hourly_cost_eur', n.hourly_cost_eur,"
 	"    'created_at', to_char(n.created_at AT TIME ZONE 'UTC',"
-	"     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
-	"    || coalesce(n.extra -> '_cloud', '{}'::jsonb) END,"
-	"   'containers', coalesce((SELECT jsonb_agg(c.extra ||"
-	"    jsonb_build_object('id', c.id, 'ram_mb', c.ram_mb,"
-	"    'state', c.state, 'players', c.players) ORDER BY c.seq)"
-	"    FROM ppscale_containers c WHERE c.node_id = n.id),"
-	"    '[]'::jsonb))) AS o"
+	"     'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')))"
+	"    || coalesce(n.extra -> '_cloud', '{}'::jsonb))"
+	"   ELSE '{}'::jsonb END AS o"
 	" FROM ppscale_nodes n) x), '[]'::jsonb))::text";
 
 /* A node's columns from its JSON ($1); the same list for INSERT and
