@@ -81,6 +81,27 @@ insert_node() {
 	assert_output cloud-1
 }
 
+@test "the README's placement inserts on a ready node and nothing on a draining one" {
+	local place
+	# the SQL block of the README's "What the platform does"
+	place=$(awk '/What the platform does/ {on = 1}
+		on && /```sql/ {in_sql = 1; next}
+		in_sql && /```/ {exit}
+		in_sql' "$TOP/README.md")
+	[[ $place == *"INSERT INTO ppscale_containers"* ]]
+	insert_node cloud-7f3a
+	run psql -X -v ON_ERROR_STOP=1 -d "$DB" -c "$place"
+	assert_success
+	assert_output "INSERT 0 1"
+	sql "DELETE FROM ppscale_containers"
+	sql "UPDATE ppscale_nodes SET status = 'draining'"
+	run psql -X -v ON_ERROR_STOP=1 -d "$DB" -c "$place"
+	assert_success
+	assert_output "INSERT 0 0"
+	run sql "SELECT count(*) FROM ppscale_containers"
+	assert_output 0
+}
+
 @test "a placement waits for a delete that holds the node's row, and then fails" {
 	insert_node cloud-1
 	# ppscale's delete: lock the node, check it is empty, delete it;
@@ -217,7 +238,12 @@ fleet() {
 	pp-provision --now 2026-11-27T10:01:00Z \
 		<<<"$(jq '.decision.action = "none"' <<<"$doc")" >/dev/null
 	[ "$(sql "SELECT status FROM ppscale_nodes WHERE id = '$node'")" = ready ]
-	pp-drain --node "$node" --now 2026-11-27T10:02:00Z </dev/null >/dev/null
+	# the pipeline's scale-down drains it (a drain by hand is the
+	# operator's and never deleted)
+	pp-drain --now 2026-11-27T10:02:00Z <<<"$(jq -c --arg n "$node" \
+		'.decision = {action: "scale_down", count: 1, node: $n,
+		role: "worker", reason: "t", dry_run: false}' <<<"$doc")" \
+		>/dev/null
 	[ "$(sql "SELECT status FROM ppscale_nodes WHERE id = '$node'")" = draining ]
 	# the platform places on the node (it read 'ready' a moment ago)
 	# and holds its transaction open while ppscale comes to delete
