@@ -208,10 +208,21 @@ spawn(pid_t *pid, char *const argv[], char **env, int outfd)
 	return rc;
 }
 
-/* Waits for pid until deadline (monotonic; 0: none). Returns 1 when it
- * ended (*wstatus set), 0 on timeout, -2 when we were interrupted. */
+/* A call to make once while a command runs, from the time at on
+ * (monotonic): done with fn set to NULL. */
+struct call_at {
+	double at;
+	void (*fn)(void *);
+	void *arg;
+};
+
+/* Waits for pid until deadline (monotonic; 0: none), making the call
+ * in ca (when not NULL) once its time has come and pid still runs.
+ * Returns 1 when it ended (*wstatus set), 0 on timeout, -2 when we
+ * were interrupted. */
 static int
-wait_until(pid_t pid, double deadline, int *wstatus, int watch_signals)
+wait_until(pid_t pid, double deadline, int *wstatus, int watch_signals,
+	struct call_at *ca)
 {
 	double nap = 0.002;
 
@@ -224,6 +235,13 @@ wait_until(pid_t pid, double deadline, int *wstatus, int watch_signals)
 			return 1;	/* nothing left to wait for */
 		if (watch_signals && pp_interrupted())
 			return -2;
+		if (ca && ca->fn && pp_monotonic() >= ca->at) {
+			void (*fn)(void *) = ca->fn;
+
+			ca->fn = NULL;
+			fn(ca->arg);
+			continue;	/* it may have taken a while */
+		}
 		if (deadline > 0 && pp_monotonic() >= deadline)
 			return 0;
 		pp_sleep(nap);
@@ -236,7 +254,8 @@ static void
 kill_group(pid_t pid, int *wstatus)
 {
 	kill(-pid, SIGTERM);
-	if (wait_until(pid, pp_monotonic() + KILL_GRACE, wstatus, 0) != 1) {
+	if (wait_until(pid, pp_monotonic() + KILL_GRACE, wstatus, 0,
+	    NULL) != 1) {
 		kill(-pid, SIGKILL);
 		while (waitpid(pid, wstatus, 0) < 0 && errno == EINTR)
 			;
@@ -271,9 +290,10 @@ drain_out(int fd, double nap, char *out, size_t max, size_t *len)
 	return 0;
 }
 
-int
-pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
-	size_t *outlen, struct pp_hook_status *hs, char *err, size_t errlen)
+static int
+run(char *const argv[], double timeout, char *out, size_t max,
+	size_t *outlen, struct pp_hook_status *hs, struct call_at *ca,
+	char *err, size_t errlen)
 {
 	char **env;
 	int ofd[2] = {-1, -1}, e = 0, wstatus = 0, rc = 1, ended = 0;
@@ -340,7 +360,7 @@ pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
 		}
 	}
 	if (rc == 1)
-		rc = wait_until(pid, deadline, &wstatus, 1);
+		rc = wait_until(pid, deadline, &wstatus, 1, ca);
 	ended = rc == 1;
 	if (!ended) {
 		kill_group(pid, &wstatus);
@@ -374,10 +394,26 @@ pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
 }
 
 int
+pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
+	size_t *outlen, struct pp_hook_status *hs, char *err, size_t errlen)
+{
+	return run(argv, timeout, out, max, outlen, hs, NULL, err, errlen);
+}
+
+int
 pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
 {
 	struct pp_hook_status hs;
 
-	return pp_hook_capture(argv, timeout, NULL, 0, NULL, &hs, err,
-		errlen);
+	return run(argv, timeout, NULL, 0, NULL, &hs, NULL, err, errlen);
+}
+
+int
+pp_hook_run_at(char *const argv[], double timeout, double at,
+	void (*fn)(void *), void *arg, char *err, size_t errlen)
+{
+	struct pp_hook_status hs;
+	struct call_at ca = {at, fn, arg};
+
+	return run(argv, timeout, NULL, 0, NULL, &hs, &ca, err, errlen);
 }

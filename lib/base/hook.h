@@ -35,6 +35,12 @@ char *pp_hook_describe(char *const argv[]);
  * "cannot run 'x': No such file or directory"). */
 int pp_hook_run(char *const argv[], double timeout, char *err,
 	size_t errlen);
+/* The same, and while the command runs, once pp_monotonic() reaches at,
+ * calls fn(arg) (once; not at all when the command ends first). The
+ * timeout runs on meanwhile. pp-drain records the moves already carried
+ * out this way while a slow hook runs. */
+int pp_hook_run_at(char *const argv[], double timeout, double at,
+	void (*fn)(void *), void *arg, char *err, size_t errlen);
 
 /* How a command ended, for callers that word their own messages. */
 enum pp_hook_kind {
