@@ -328,3 +328,76 @@ ARG=literal a b;c \$HOME"
 	! kill -0 "$(cat "$HOOK_LOG.child")" 2>/dev/null
 	reg_is '[.nodes[0].containers[].id] | join(",")' a,b
 }
+
+# slow_hook ID SECONDS [MORE]: the hook for game server ID (only) runs
+# for up to SECONDS, looking at the registry meanwhile: as soon as it
+# sees a game server recorded on T, it writes what it saw on T (ids
+# joined by commas, "" for none) to $BATS_TEST_TMPDIR/seen-by-ID, then
+# runs MORE seconds on (default 0). The other hooks return at once.
+slow_hook() {
+	cat > "$BATS_TEST_TMPDIR/slow" <<SLOW
+end=\$((SECONDS + $2))
+on=
+while [ \$SECONDS -lt \$end ]; do
+	on=\$(pp-registry show T | jq -r '[.containers[].id] | join(",")')
+	[ -n "\$on" ] && break
+	sleep 0.1
+done
+printf '%s\n' "\$on" > "\$BATS_TEST_TMPDIR/seen.tmp"
+mv "\$BATS_TEST_TMPDIR/seen.tmp" "\$BATS_TEST_TMPDIR/seen-by-\$1"
+sleep ${3:-0}
+SLOW
+	export HOOK_ALSO="[ \"\$1\" = $1 ] && . \"\$BATS_TEST_TMPDIR/slow\""
+}
+
+@test "a move carried out is recorded within 2 seconds while the next, slow hook still runs" {
+	MOVE_TIMEOUT=30s drain_config
+	reg_node S cloud ready 8000 g1:3000 g2:1000
+	reg_node T cloud ready 4000
+	reg_write
+	slow_hook g2 6
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	jq_is '[.drain.moved[].server] | join(",")' g1,g2
+	[ "$(hook_calls)" = 'g1>T,g2>T' ]
+	# g2's hook saw g1 on T before it ended (and g2 itself not yet:
+	# a move is recorded after its hook)
+	[ "$(cat "$BATS_TEST_TMPDIR/seen-by-g2")" = g1 ]
+	reg_is '[.nodes[1].containers[].id] | join(",")' g1,g2
+	reg_is '.nodes[0].containers | length' 0
+	[ "$(events_of server.moved | jq -r .server | paste -sd,)" = g1,g2 ]
+}
+
+@test "a move recorded during the next hook onto the same target leaves that target locked until the hook ends" {
+	MOVE_TIMEOUT=30s drain_config
+	reg_node S1 cloud ready 8000 a:2000 b:1000
+	reg_node S2 cloud ready 8000 c:2000
+	reg_node T cloud ready 4000
+	reg_write
+	# b's hook sees a on T, then runs 6 s on
+	slow_hook b 6 6
+	pp-drain < <(decision_doc scale_down S1) \
+		> "$BATS_TEST_TMPDIR/first.out" 2>/dev/null &
+	first=$!
+	for _ in $(seq 100); do
+		[ -e "$BATS_TEST_TMPDIR/seen-by-b" ] && break
+		sleep 0.1
+	done
+	[ "$(cat "$BATS_TEST_TMPDIR/seen-by-b")" = a ]
+	kill -0 "$first" || fail "the first pp-drain ended before b's hook did"
+	# b is under way: the registry shows 2000 MB free on T, but the
+	# second drain waits for T's lock, which b holds until recorded
+	unset HOOK_ALSO
+	run --separate-stderr pp-drain < <(decision_doc scale_down S2)
+	assert_success
+	wait "$first"
+	jq_is '.drain.planned[0].to' T
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.skipped[0].reason' \
+		"target 'T' has 1000 MB free now, 'c' needs 2000 MB; re-planned next cycle"
+	[ "$(hook_calls)" = 'a>T,b>T' ]
+	[ "$(jq -r .drain.status "$BATS_TEST_TMPDIR/first.out")" = empty ]
+	reg_is '[.nodes[2].containers[].id] | join(",")' a,b
+	reg_is '[.nodes[1].containers[].id] | join(",")' c
+}

@@ -139,9 +139,10 @@ pp_dr_flush_moves(struct run *x)
 /* The target lock of a move, held from its check to its record. A lock
  * this run holds already for an earlier move onto the same target, not
  * recorded yet, stays that move's (tl is left unset: nothing for this
- * move to let go); one another pp-drain holds makes the moves carried
- * out so far recorded first (so that two drains never wait on each
- * other's targets), then is waited for. */
+ * move to let go, until flush_during hands it over); one another
+ * pp-drain holds makes the moves carried out so far recorded first (so
+ * that two drains never wait on each other's targets), then is waited
+ * for. */
 static int
 target_lock(struct run *x, const char *to, struct pp_lock *tl)
 {
@@ -179,6 +180,39 @@ pending_onto(const struct run *x, const char *id)
 	return ram;
 }
 
+/* Records the moves carried out so far while the move onto to (its
+ * lock tl) is under way. A lock on to that one of them holds, because
+ * target_lock gave this move none, passes to this move first: the
+ * flush lets the recorded moves' locks go, and the target stays locked
+ * until this move is recorded. */
+static void
+flush_during(struct run *x, const char *to, struct pp_lock *tl)
+{
+	for (size_t i = 0; tl->fd < 0 && i < x->ndone; i++) {
+		if (!strcmp(x->done[i].to, to) && x->done[i].tl.fd >= 0) {
+			*tl = x->done[i].tl;
+			x->done[i].tl.fd = -1;
+		}
+	}
+	pp_dr_flush_moves(x);
+}
+
+struct flush_arg {
+	struct run *x;
+	const char *to;
+	struct pp_lock *tl;
+};
+
+/* pp_hook_run_at's call: the hook is slow, and the moves before it
+ * are not kept from the registry until it ends. */
+static void
+flush_while_hook(void *p)
+{
+	struct flush_arg *a = p;
+
+	flush_during(a->x, a->to, a->tl);
+}
+
 /* One move: re-check against a fresh registry, run the hook, record.
  * Moves onto one target are serialised across pp-drain processes by
  * a lock per target, so two drains never both count the same free
@@ -196,6 +230,8 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	char **argv;
 	time_t now = pp_dr_run_now(x);
 	double t;
+	int rc;
+	struct flush_arg fa = {x, m.to, &tl};
 
 	if (target_lock(x, m.to, &tl) < 0) {
 		snprintf(err, sizeof err, "another pp-drain is still moving "
@@ -260,9 +296,19 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	pp_note("moving game server '%s' from '%s' to '%s': %s", m.server,
 		m.from, m.to, desc);
 	free(desc);
+	/* moves carried out wait RECORD_BATCH_SECONDS at most, whether
+	 * this hook is quick, slow or not started yet */
+	if (x->ndone && pp_monotonic() - x->batch_t0 >= RECORD_BATCH_SECONDS)
+		flush_during(x, m.to, &tl);
 	t = pp_monotonic();
-	if (pp_hook_run(argv, (double)cfg->drain.move_timeout, err,
-	    sizeof err) < 0) {
+	if (x->ndone)
+		rc = pp_hook_run_at(argv, (double)cfg->drain.move_timeout,
+			x->batch_t0 + RECORD_BATCH_SECONDS, flush_while_hook,
+			&fa, err, sizeof err);
+	else
+		rc = pp_hook_run(argv, (double)cfg->drain.move_timeout, err,
+			sizeof err);
+	if (rc < 0) {
 		json_object *f = pp_dr_fields(m.from);
 
 		pp_warn("cannot move game server '%s' to '%s': move hook "
