@@ -262,3 +262,42 @@ refused_loudly() {
 	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE" and
 		.status == 200)] | length') == 1 ]]
 }
+
+# The registry lock is held across the delete, bounded to 20 s
+# (DELETE_LOCK_BUDGET, ppscale-registry(5)); the platform waits for it.
+# The bound must hold for requests in flight, not only for the waits
+# between them: here every request is slow, and the delete action's poll
+# hangs past the default 30 s request timeout.
+@test "a slow delete holds the registry lock at most 20 s, and a delete the API took is done when the deadline ends the wait" {
+	[[ ${PP_REG_BACKEND:-file} == file ]] ||
+		skip "the registry lock file is the file backend's"
+	local t0 rc waited
+	sed -i 's/^  request_timeout: .*/  request_timeout: 30s/' "$PP_CONFIG"
+	cloud_node draining
+	fake_fault "{\"method\": \"GET\", \"path\": \"/servers/$SID\",
+		\"slow\": 12}" >/dev/null
+	fake_fault "{\"method\": \"DELETE\", \"path\": \"/servers/$SID\",
+		\"slow\": 5}" >/dev/null
+	fake_fault '{"method": "GET", "path": "/actions/", "slow": 40}' \
+		>/dev/null
+	pp-provision < <(down_doc true) > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" &
+	# the guard GET is running: pp-provision holds the lock
+	fake_wait_for_log '.method == "GET" and .path == "/servers/'"$SID"'"'
+	t0=$(date +%s%N)
+	rc=0
+	flock -w 25 -x "$REG.lock" true || rc=$?
+	waited=$((($(date +%s%N) - t0) / 1000000))
+	wait $! || fail "pp-provision failed: $(<"$BATS_TEST_TMPDIR/err")"
+	(( rc == 0 )) || fail "the lock was held for more than 25 s"
+	((waited < 22000)) || fail "the lock was held $waited ms more"
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	stderr=$(<"$BATS_TEST_TMPDIR/err")
+	jq_is .provision.status done
+	jq_is '.provision.servers[0].status' removed
+	assert_stderr_contains "the delete was accepted"
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	run jq -r .type "$EVENTS"
+	assert_output node.removed
+}

@@ -207,6 +207,33 @@ past_deadline(const struct pp_http_client *c, double delay)
 	return c->deadline > 0 && pp_monotonic() + delay > c->deadline;
 }
 
+/* A timeout of an attempt, cut to the time left before the deadline:
+ * the deadline bounds a request in flight too, not only the waits
+ * between requests (a delete holds the registry lock until it ends).
+ * 0 or less is no timeout of its own. */
+static double
+bounded(const struct pp_http_client *c, double timeout)
+{
+	double left;
+
+	if (c->deadline <= 0)
+		return timeout;
+	left = c->deadline - pp_monotonic();
+	if (left < 0.001)
+		left = 0.001;
+	return timeout <= 0 || left < timeout ? left : timeout;
+}
+
+/* Milliseconds for libcurl, where 0 means "no timeout": never below 1. */
+static long
+ms(double s)
+{
+	if (s <= 0)
+		return 0;
+	/* rounded up: a timeout cut to the deadline ends at or past it */
+	return (long)(s * 1000 + 0.999);
+}
+
 /* One attempt, no retries. A request that is not idempotent goes on a
  * connection of its own that is closed after it: libcurl re-sends a
  * request by itself when a reused connection turns out dead ("Connection
@@ -231,8 +258,8 @@ attempt(struct pp_http_client *c, const char *method, const char *path,
 	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(cu, CURLOPT_SSL_VERIFYHOST, 2L);
 	curl_easy_setopt(cu, CURLOPT_CONNECTTIMEOUT_MS,
-		(long)(c->connect_timeout * 1000));
-	curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, (long)(c->timeout * 1000));
+		ms(bounded(c, c->connect_timeout)));
+	curl_easy_setopt(cu, CURLOPT_TIMEOUT_MS, ms(bounded(c, c->timeout)));
 	curl_easy_setopt(cu, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(cu, CURLOPT_WRITEDATA, &s);
 	curl_easy_setopt(cu, CURLOPT_HEADERFUNCTION, on_header);
@@ -412,6 +439,13 @@ pp_http_call(struct pp_http_client *c, const char *method,
 			return -1;
 		}
 		pp_http_resp_free(r);
+		if (c->deadline > 0 && pp_monotonic() >= c->deadline) {
+			/* nothing sent: status 0 and no curl code */
+			snprintf(r->error, sizeof r->error, "not sent: the "
+				"deadline had passed");
+			r->gave_up = 1;
+			return -1;
+		}
 		attempt(c, method, path, body, idempotent, r);
 		if (!r->curl_code && r->status >= 200 && r->status < 300)
 			return 0;

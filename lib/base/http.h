@@ -89,7 +89,9 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * retryable failure when idempotent, otherwise only PP_RETRY_SAFE
  * ones, and an ambiguous one only after check(check_arg) returned 0
  * ("it did not happen"); a check returning 1 ends the call with
- * resolved set, -1 gives up. No wait passes the deadline (gave_up).
+ * resolved set, -1 gives up. No wait passes the deadline (gave_up),
+ * no attempt starts at or past it (gave_up, status 0, curl_code 0),
+ * and an attempt's timeouts are cut to the time left.
  * A request that is not idempotent is sent on a fresh connection,
  * closed after it, so that libcurl never re-sends it by itself.
  * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */

@@ -17,7 +17,9 @@
  * per_request, the operation's deadline (cloud.deadline) bounds each
  * poll, not the wait: a create action may take minutes. Otherwise (a
  * delete holding the registry lock) the caller's deadline bounds it
- * too. */
+ * too, and a wait the deadline ends (before a poll, or a poll cut
+ * short by it) returns 1 with err set: the action is still running,
+ * neither done nor failed. */
 int
 pp_hz_wait_action(struct hz *h, json_object *action, const char *what,
 	int per_request, struct pp_cloud_error *err)
@@ -31,18 +33,18 @@ pp_hz_wait_action(struct hz *h, json_object *action, const char *what,
 	int rc = -1;
 
 	while (!strcmp(st, "running")) {
+		int late = !per_request && h->c->deadline > 0 &&
+			pp_monotonic() + poll > h->c->deadline;
 		char *path;
 
-		if (pp_monotonic() + poll > end || (!per_request &&
-		    h->c->deadline > 0 && pp_monotonic() + poll >
-		    h->c->deadline)) {
+		if (pp_monotonic() + poll > end || late) {
 			pp_cloud_error_set(err, "timeout", 0, 1, "%s: action "
 				"%lld still running after %.1f s (%s)", what,
 				id, pp_monotonic() - t0, pp_monotonic() + poll >
 				end ? "cloud.action_timeout" :
 				"the operation's deadline");
 			json_object_put(o);
-			return -1;
+			return late && pp_monotonic() + poll <= end ? 1 : -1;
 		}
 		pp_http_wait(&h->http, poll);
 		poll = pp_hz_next_poll(poll, h->poll_interval);
@@ -59,6 +61,16 @@ pp_hz_wait_action(struct hz *h, json_object *action, const char *what,
 			 * server must not be deleted for a 500 on a poll */
 			char msg[sizeof err->message];
 
+			if (!per_request && h->c->deadline > 0 &&
+			    !strcmp(err->code, "timeout") &&
+			    pp_monotonic() + 0.01 >= h->c->deadline) {
+				memcpy(msg, err->message, sizeof msg);
+				pp_cloud_error_set(err, "timeout", 0, 1, "%s: "
+					"action %lld still running at the "
+					"operation's deadline: %.400s", what,
+					id, msg);
+				return 1;
+			}
 			memcpy(msg, err->message, sizeof msg);
 			pp_cloud_error_set(err, "action_unknown",
 				err->http_status, 1, "%s: cannot read action "

@@ -46,6 +46,8 @@ void pp_hz_add_server(json_object *o, void *arg);
 void pp_hz_sync_counters(struct hz *h);
 
 /* cloud_hetzner_create.c */
+/* 0 the action succeeded, -1 failed or unknown (err), 1 (without
+ * per_request) still running when the caller's deadline came (err). */
 int pp_hz_wait_action(struct hz *h, json_object *action, const char *what,
 	int per_request, struct pp_cloud_error *err);
 int pp_hz_create(struct pp_cloud *c, const struct pp_server_spec *spec,
