@@ -301,3 +301,31 @@ refused_loudly() {
 	run jq -r .type "$EVENTS"
 	assert_output node.removed
 }
+
+# SIGTERM (pp-cycle, systemd) stops a run at its next safe point; a
+# request answered 429 is retried until the deadline, and the retries
+# must not outlast the stop.
+@test "SIGTERM stops the retries of a request answered 429 at once, and nothing is deleted" {
+	local pid t0 took rc=0
+	cloud_node draining
+	fake_fault "{\"method\": \"GET\", \"path\": \"/servers/$SID\",
+		\"status\": 429, \"count\": 0}" >/dev/null
+	pp-provision < <(down_doc true) > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" &
+	pid=$!
+	fake_wait_for_log '.status == 429'
+	sleep 0.3
+	t0=$(date +%s%N)
+	kill -TERM "$pid"
+	wait "$pid" || rc=$?
+	took=$((($(date +%s%N) - t0) / 1000000))
+	((rc == 1)) || fail "exit $rc: $(<"$BATS_TEST_TMPDIR/err")"
+	((took < 1500)) || fail "stopped $took ms after SIGTERM"
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	stderr=$(<"$BATS_TEST_TMPDIR/err")
+	assert_stderr_contains "interrupted"
+	jq_is '.provision.servers[0].error.message |
+		contains("(interrupted: not retried)")' true
+	[[ $(deletes) == 0 ]]
+	[[ $(reg '[.nodes[] | select(.id == "pp-old111")] | length') == 1 ]]
+}

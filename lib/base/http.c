@@ -430,6 +430,11 @@ pp_http_call(struct pp_http_client *c, const char *method,
 		int cls;
 		double d;
 
+		if (n > 0 && pp_interrupted()) {
+			/* r holds the last attempt's answer */
+			r->interrupted = 1;
+			return -1;
+		}
 		if (rate_wait(c) < 0) {
 			snprintf(r->error, sizeof r->error, "rate limit "
 				"reached: no request left in the budget, and "
@@ -483,6 +488,10 @@ pp_http_call(struct pp_http_client *c, const char *method,
 		}
 		if (past_deadline(c, d)) {
 			r->gave_up = 1;
+			return -1;
+		}
+		if (pp_interrupted()) {
+			r->interrupted = 1;
 			return -1;
 		}
 		pp_debug("%s %s failed (%s), retrying in %.2f s", method,

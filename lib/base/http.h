@@ -25,6 +25,7 @@ struct pp_http_resp {
 	char error[256];      /* why there was no usable answer */
 	int gave_up;          /* a wait would have passed the deadline */
 	int resolved;         /* an ambiguity check found it took effect */
+	int interrupted;      /* a retry was left out: pp_interrupted() */
 };
 void pp_http_resp_free(struct pp_http_resp *r);
 
@@ -91,7 +92,9 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * ("it did not happen"); a check returning 1 ends the call with
  * resolved set, -1 gives up. No wait passes the deadline (gave_up),
  * no attempt starts at or past it (gave_up, status 0, curl_code 0),
- * and an attempt's timeouts are cut to the time left.
+ * and an attempt's timeouts are cut to the time left. After a signal
+ * (pp_interrupted) no retry is made: interrupted is set and *r holds
+ * the last attempt.
  * A request that is not idempotent is sent on a fresh connection,
  * closed after it, so that libcurl never re-sends it by itself.
  * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */

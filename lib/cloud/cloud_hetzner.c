@@ -124,8 +124,9 @@ fail(struct hz *h, const char *method, const char *path,
 	json_object *e = pp_jget(o, "error");
 	const char *code = pp_jstr(e, "code", NULL);
 	const char *msg = pp_jstr(e, "message", NULL);
-	const char *why = r->gave_up ? " (gave up: waiting longer would "
-		"pass the deadline)" : "";
+	const char *why = r->interrupted ? " (interrupted: not retried)" :
+		r->gave_up ? " (gave up: waiting longer would pass the "
+		"deadline)" : "";
 	const char *q = strchr(path, '?');
 	int plen = q ? (int)(q - path) : (int)strlen(path);
 	int retry;
