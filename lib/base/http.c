@@ -317,7 +317,13 @@ pp_http_retry_class(const struct pp_http_resp *r, const char *code)
 		switch (r->curl_code) {
 		case CURLE_COULDNT_CONNECT:
 		case CURLE_COULDNT_RESOLVE_HOST:
+		case CURLE_SSL_CONNECT_ERROR:
+			/* no request was sent before the handshake ended */
 			return PP_RETRY_SAFE;
+		case CURLE_HTTP2:
+		case CURLE_HTTP2_STREAM:
+			/* a GOAWAY or RST_STREAM (a load balancer's deploy)
+			 * may come after the API acted on the request */
 		case CURLE_OPERATION_TIMEDOUT:
 		case CURLE_GOT_NOTHING:
 		case CURLE_RECV_ERROR:

@@ -69,9 +69,11 @@ void pp_http_client_free(struct pp_http_client *c);
 enum pp_http_retry {
 	PP_RETRY_NO,          /* a definite answer: do not repeat */
 	PP_RETRY_SAFE,        /* refused without effect (429, 409 conflict,
-	                       * 423, connection refused) */
+	                       * 423, connection refused, a failed TLS
+	                       * handshake) */
 	PP_RETRY_AMBIGUOUS    /* may have taken effect (502/503/504, a
-	                       * dropped connection, a timeout) */
+	                       * dropped connection, an HTTP/2 stream or
+	                       * connection error, a timeout) */
 };
 /* Classifies an attempt; code is the API's error code, or NULL. */
 int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
