@@ -94,6 +94,57 @@ fake_count() {
 	jq_is .requests 3
 }
 
+# Offset paging: a server deleted while page 2 is on its way shifts the
+# first server of page 2 onto page 1, already read. The total that
+# page 2 gives differs from page 1's: the list is read again.
+@test "a server deleted between two pages pushes no live server out of the list" {
+	local ids
+	sed -i 's/request_timeout: 1s/request_timeout: 5s/' "$PP_CONFIG"
+	ids=$(fake_seed "$(jq -nc '{servers: [range(0; 60) |
+		{name: "pp-s\(. | tostring | if length < 2 then "0" + .
+		else . end)", labels: {managed_by: "ppscale"}}]}')" |
+		jq -c '[.servers[].id]')
+	fake_fault '{"method": "GET", "path": "/servers", "skip": 1,
+		"slow": 2}' >/dev/null
+	cloudctl list managed_by=ppscale > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" &
+	fake_wait_for_log '.method == "GET" and (.query | contains("page=2"))'
+	# pp-s09, on page 1, goes while page 2 is delayed
+	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/$(jq '.[9]' <<<"$ids")" >/dev/null
+	wait $! || fail "cloudctl failed: $(<"$BATS_TEST_TMPDIR/err")"
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	jq_is '.result | length' 59
+	jq_is '[.result[].name] | index("pp-s50") != null' true
+	jq_is '[.result[].name] | index("pp-s09")' null
+	# page 1, page 2 (a total of 59, not 60), then both again
+	jq_is .requests 4
+	jq_is '[.log[].path | capture("&page=(?<p>[0-9]+)").p] | join(",")' \
+		1,2,1,2
+}
+
+@test "a list whose total changes on every read fails after reading it again 3 times" {
+	local pid
+	fake_seed "$(jq -nc '{servers: [range(0; 60) | {name: "s\(.)"}]}')" \
+		>/dev/null
+	# every page takes 0.4 s, and a server is made every 0.3 s
+	fake_fault '{"method": "GET", "path": "/servers", "slow": 0.4,
+		"count": 0}' >/dev/null
+	cloudctl list > "$BATS_TEST_TMPDIR/out" 2>/dev/null &
+	pid=$!
+	while kill -0 "$pid" 2>/dev/null; do
+		fake_seed '{"servers": [{}]}' >/dev/null
+		sleep 0.3
+	done
+	wait "$pid" && fail "cloudctl succeeded"
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	jq_is .error.code bad_answer
+	jq_is .error.retryable true
+	jq_is '.error.message | contains("changed while its pages were read")' \
+		true
+	jq_is .requests 8
+}
+
 @test "reads server.location first and datacenter.location when it is absent" {
 	fake_seed '{"servers": [{"name": "old", "location": "hel1"}]}' >/dev/null
 	fake_ctl PUT /state "$(fake_state | jq -c \

@@ -20,6 +20,8 @@
 
 #define TOKEN_MAX 4096
 #define MAX_PAGES 1000
+/* times a list whose total changed between its pages is read again */
+#define MAX_RESTARTS 3
 static void
 on_request(void *arg, const char *method, const char *path,
 	const char *body, long status)
@@ -267,20 +269,24 @@ hz_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	return 0;
 }
 
-/* GETs every page of a collection; calls each() on every item. */
-int
-pp_hz_get_pages(struct hz *h, const char *path, const char *key,
-	void (*each)(json_object *, void *), void *arg,
-	struct pp_cloud_error *err)
+/* One listing, every page, into all. Pages are offsets (page,
+ * per_page: the API has no cursor), so an item removed from a page
+ * already read shifts the first item of the next page out of both,
+ * and id order only keeps new items from doing the same. So the total
+ * page 1 gave must hold to the last page: 1 when it changed (the
+ * listing is to be read again), 0 when done, -1 with err. A null
+ * total (the API may send one) cannot be checked. */
+static int
+get_all(struct hz *h, const char *path, const char *key, json_object *all,
+	long long *total, long long *now, struct pp_cloud_error *err)
 {
 	long page = 1;
 
+	*total = *now = -1;
 	for (int n = 0; n < MAX_PAGES; n++) {
-		/* in id order: a server deleted between two pages must not
-		 * shift another out of both (a false "lost") */
 		char *p = pp_xasprintf("%s%cper_page=50&page=%ld&sort=id:asc",
 			path, strchr(path, '?') ? '&' : '?', page);
-		json_object *o, *items, *next;
+		json_object *o, *items, *next, *t;
 		int rc = pp_hz_api(h, "GET", p, NULL, 1, NULL, NULL, &o, NULL, err);
 
 		free(p);
@@ -293,8 +299,19 @@ pp_hz_get_pages(struct hz *h, const char *path, const char *key,
 			json_object_put(o);
 			return -1;
 		}
+		t = pp_jpath(o, "meta.pagination.total_entries");
+		if (t && json_object_is_type(t, json_type_int)) {
+			*now = json_object_get_int64(t);
+			if (page == 1)
+				*total = *now;
+			else if (*total >= 0 && *now != *total) {
+				json_object_put(o);
+				return 1;
+			}
+		}
 		for (size_t i = 0; i < json_object_array_length(items); i++)
-			each(json_object_array_get_idx(items, i), arg);
+			json_object_array_add(all, json_object_get(
+				json_object_array_get_idx(items, i)));
 		next = pp_jpath(o, "meta.pagination.next_page");
 		if (!next || !json_object_is_type(next, json_type_int) ||
 		    json_object_get_int64(next) <= page) {
@@ -306,6 +323,39 @@ pp_hz_get_pages(struct hz *h, const char *path, const char *key,
 	}
 	pp_cloud_error_set(err, "bad_answer", 200, 0, "GET %s: more than %d "
 		"pages", path, MAX_PAGES);
+	return -1;
+}
+
+/* GETs every page of a collection; calls each() on every item, once
+ * the pages are known to make one listing (get_all). */
+int
+pp_hz_get_pages(struct hz *h, const char *path, const char *key,
+	void (*each)(json_object *, void *), void *arg,
+	struct pp_cloud_error *err)
+{
+	long long total, now;
+
+	for (int n = 0; n <= MAX_RESTARTS; n++) {
+		json_object *all = json_object_new_array();
+		int rc;
+
+		if (!all)
+			pp_die(PP_EXIT_FAIL, "out of memory");
+		rc = get_all(h, path, key, all, &total, &now, err);
+		if (rc == 0)
+			for (size_t i = 0; i < json_object_array_length(all);
+			    i++)
+				each(json_object_array_get_idx(all, i), arg);
+		json_object_put(all);
+		if (rc <= 0)
+			return rc;
+		pp_debug("GET %s: %lld entries on page 1, %lld on a later "
+			"page: reading the list again", path, total, now);
+	}
+	pp_cloud_error_set(err, "bad_answer", 200, 1, "GET %s: the list "
+		"changed while its pages were read, %d times (%lld entries on "
+		"page 1, %lld on a later page): try again", path,
+		MAX_RESTARTS + 1, total, now);
 	return -1;
 }
 
