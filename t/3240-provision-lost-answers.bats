@@ -88,6 +88,25 @@ setup() {
 	fx_orphans
 }
 
+@test "a create answered 201 with a body that does not parse is found by its name, not forgotten" {
+	FX_COUNT=1
+	fx_setup up
+	fake_fault '{"method": "POST", "path": "/servers",
+		"garble_after": true}' >/dev/null
+	fx_run up
+	assert_success
+	run jq -r '[.requests[] | select(.method == "POST")] | .[0].status,
+		length' <<<"$(fake_log)"
+	assert_output "201
+1"
+	assert_stderr_contains "answer was lost; using it"
+	run reg '[.nodes[] | select(.kind == "cloud" and
+		.cloud.server_id != null)] | length'
+	assert_output 1
+	fx_end_ok up
+	fx_orphans
+}
+
 @test "a create whose answer was lost and whose name cannot be looked up stays recorded; the next run finds it" {
 	FX_COUNT=1
 	fx_setup up

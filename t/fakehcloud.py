@@ -154,6 +154,11 @@ token check and the rate limit:
                                   reset cannot create a server in the
                                   next test's fresh state
         "drop": true              close the connection without an answer
+        "garble_after": true      process the request as usual, then
+                                  answer its status with the first half
+                                  of its JSON body only (a complete
+                                  answer, Content-Length and all, that
+                                  does not parse: a broken proxy's)
         "drop_after": true        process the request as usual (a create
                                   creates, a delete deletes), then close
                                   the connection without its answer: the
@@ -650,10 +655,11 @@ class Fake:
         f.setdefault("count", 1)
         f.setdefault("skip", 0)
         if not any(k in f for k in ("status", "slow", "drop", "drop_after",
-                                    "action_error", "action_lost")):
+                                    "garble_after", "action_error",
+                                    "action_lost")):
             raise ApiError(400, "invalid_input",
                            "fault needs status, slow, drop, drop_after, "
-                           "action_error or action_lost")
+                           "garble_after, action_error or action_lost")
         if "reset" in f:
             raise ApiError(400, "invalid_input",
                            "fault field reset is gone: a 429's "
@@ -1461,9 +1467,11 @@ class Handler(BaseHTTPRequestHandler):
         except (ValueError, UnicodeDecodeError):
             return raw, None, False
 
-    def send_json(self, status, obj, headers=None):
+    def send_json(self, status, obj, headers=None, half=False):
         data = b"" if obj is None else (
             json.dumps(obj, indent=2) + "\n").encode("utf-8")
+        if half:
+            data = data[:len(data) // 2]
         self.send_response(status)
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(data)))
@@ -1576,7 +1584,9 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             self.send_error_json(e, fake.rate_headers())
             return e.status
-        self.send_json(status, obj, fake.rate_headers())
+        # garble_after: the answer, its status and all, cut in half
+        self.send_json(status, obj, fake.rate_headers(), half=bool(
+            f is not None and f.get("garble_after")))
         return status
 
 

@@ -145,16 +145,29 @@ lookup_created(void *arg)
 }
 
 /* A failed create whose outcome was not read: no answer, a timeout, a
- * 5xx (a proxy may answer that after the API made it), or a
- * uniqueness_error (the name is one we chose at random: most likely an
- * earlier attempt of ours took it). */
+ * 5xx (a proxy may answer that after the API made it), a 2xx whose
+ * body could not be read (the API made it), or a uniqueness_error (the
+ * name is one we chose at random: most likely an earlier attempt of
+ * ours took it). */
 static int
 outcome_unread(const struct pp_cloud_error *err)
 {
 	return !strcmp(err->code, "transport") ||
 		!strcmp(err->code, "timeout") ||
 		!strcmp(err->code, "uniqueness_error") ||
+		(err->http_status >= 200 && err->http_status < 300) ||
 		err->http_status >= 500;
+}
+
+/* The server a create's 2xx answer names, or NULL when it names none
+ * (no id): the API made one all the same. */
+static json_object *
+answered_server(json_object *o)
+{
+	json_object *s = pp_jget(o, "server");
+
+	return s && json_object_is_type(s, json_type_object) &&
+		pp_jint(s, "id", 0) > 0 ? s : NULL;
 }
 
 /* The create's actions from its answer: create_server, then the
@@ -234,10 +247,31 @@ pp_hz_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
 			return -1;
 		} else {
 			*err = first;
+			/* a 2xx said it was made: not listed yet is no "no" */
+			err->unknown = first.http_status >= 200 &&
+				first.http_status < 300;
 			return -1;
 		}
 	} else if (rc < 0) {
 		return -1;
+	} else if (!resolved && !answered_server(o)) {
+		/* a 2xx that names no server: it was made, the name tells */
+		json_object_put(o);
+		o = NULL;
+		rc = lookup_created(&l);
+		if (rc == 1) {
+			resolved = 1;
+		} else {
+			if (l.err.code[0])
+				*err = l.err;
+			else
+				pp_cloud_error_set(err, "bad_answer", 201, 1,
+					"POST /servers: the answer names no "
+					"server, and none named '%s' is listed "
+					"yet", spec->name);
+			err->unknown = 1;
+			return -1;
+		}
 	}
 	if (resolved) {
 		/* its actions are unknown: the boot wait decides */
