@@ -312,10 +312,7 @@ ARG=literal a b;c \$HOME"
 	HOOK_SLEEP=30 pp-drain < <(decision_doc scale_down S) \
 		> "$BATS_TEST_TMPDIR/out" 2>/dev/null &
 	drain=$!
-	for _ in $(seq 100); do
-		[ -e "$HOOK_LOG.child" ] && break
-		sleep 0.05
-	done
+	wait_exists "$HOOK_LOG.child"
 	kill -TERM "$drain"
 	rc=0
 	wait "$drain" || rc=$?
@@ -380,10 +377,7 @@ SLOW
 	pp-drain < <(decision_doc scale_down S1) \
 		> "$BATS_TEST_TMPDIR/first.out" 2>/dev/null &
 	first=$!
-	for _ in $(seq 100); do
-		[ -e "$BATS_TEST_TMPDIR/seen-by-b" ] && break
-		sleep 0.1
-	done
+	wait_exists "$BATS_TEST_TMPDIR/seen-by-b"
 	[ "$(cat "$BATS_TEST_TMPDIR/seen-by-b")" = a ]
 	kill -0 "$first" || fail "the first pp-drain ended before b's hook did"
 	# b is under way: the registry shows 2000 MB free on T, but the

@@ -159,11 +159,7 @@ setup() {
 	pp-drain < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/first.out" \
 		2>/dev/null &
 	first=$!
-	for _ in $(seq 100); do
-		[ -e "$HOOK_LOG.pid" ] && break
-		sleep 0.05
-	done
-	[ -e "$HOOK_LOG.pid" ]
+	wait_exists "$HOOK_LOG.pid"
 	unset HOOK_SLEEP
 	run --separate-stderr pp-drain < "$BATS_TEST_TMPDIR/doc"
 	assert_success
@@ -189,10 +185,7 @@ setup() {
 	HOOK_SLEEP=1 pp-drain < <(decision_doc scale_down S1) \
 		> "$BATS_TEST_TMPDIR/first.out" 2>/dev/null &
 	first=$!
-	for _ in $(seq 100); do
-		[ -e "$HOOK_LOG.pid" ] && break
-		sleep 0.05
-	done
+	wait_exists "$HOOK_LOG.pid"
 	# S2's plan still sees 4000 MB free on T: a is not recorded yet
 	run --separate-stderr pp-drain < <(decision_doc scale_down S2)
 	assert_success

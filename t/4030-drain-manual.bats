@@ -90,10 +90,7 @@ setup() {
 	HOOK_FAIL=a pp-drain --node S --wait --deadline 30s --interval 0.2 \
 		> "$BATS_TEST_TMPDIR/out" 2>/dev/null &
 	drain=$!
-	for _ in $(seq 100); do
-		[ -e "$HOOK_LOG" ] && break
-		sleep 0.05
-	done
+	wait_exists "$HOOK_LOG"
 	run --separate-stderr pp-drain --node S --uncordon
 	assert_success
 	jq_is '.drain.status' uncordoned

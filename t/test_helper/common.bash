@@ -33,6 +33,17 @@ pp_isolate() {
 
 # assert_stderr_contains TEXT: $stderr (from run --separate-stderr) holds
 # TEXT literally. Debian's bats-assert 2.1.0 has no assert_stderr.
+# wait_exists PATH [SECONDS]: until PATH exists (default 10 s); fails
+# when it does not by then
+wait_exists() {
+	local i
+	for ((i = 0; i < ${2:-10} * 20; i++)); do
+		[[ -e $1 ]] && return 0
+		sleep 0.05
+	done
+	return 1
+}
+
 assert_stderr_contains() {
 	if [[ "$stderr" != *"$1"* ]]; then
 		batslib_print_kv_single_or_multi 8 \
