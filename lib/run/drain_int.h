@@ -53,8 +53,9 @@ struct run {
 		struct pp_move m;
 		char *server, *from, *to, *to_ip;
 		struct pp_lock tl;
-		double t;      /* pp_monotonic() when the hook ended */
-		double secs;   /* the hook's duration */
+		double t;      /* the hook's duration, seconds */
+		double secs;   /* set by the flush: -2 when the target is
+		                * gone from the registry, else -1 */
 	} *done;
 	size_t ndone;
 	double batch_t0;      /* pp_monotonic() of the oldest unrecorded */
