@@ -85,6 +85,51 @@ low_fleet() {
 	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z
 }
 
+@test "a scale-up dated after now (a clock stepped back) holds no cooldown" {
+	fleet_at 87000
+	# a clock a day ahead, then corrected
+	decide 2026-11-26T12:00:00Z
+	jq_is .decision.action scale_up
+	decide 2026-11-25T12:02:00Z
+	jq_is .decision.action scale_up
+	jq_is '(.decision.evaluations[] | select(.policy == "reactive")).figures.cooldown_left_s' 0
+	refute_output --partial 'cooldown:'
+}
+
+@test "after its own scale-down, load that comes back takes the draining node back at once" {
+	low_fleet
+	decide 2026-11-25T12:00:00Z
+	decide 2026-11-25T12:20:00Z
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-a
+	# pp-drain cordoned it; two minutes later the fleet is at 98 %
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 98x1000
+	reg_node cloud-a cloud draining worker 8192 2026-11-25T09:00:00Z
+	decide 2026-11-25T12:22:00Z
+	jq_is .decision.action uncordon
+	jq_is .decision.node cloud-a
+	refute_output --partial 'continue draining'
+}
+
+@test "taking a draining node back starts no cooldown: what it does not cover is bought next cycle" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 99x1000
+	reg_node cloud-d cloud draining worker 8192 2026-11-25T11:00:00Z
+	decide 2026-11-25T12:00:00Z
+	jq_is .decision.action uncordon
+	jq_is .decision.urgency critical
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 99x1000
+	reg_node cloud-d cloud ready worker 8192 2026-11-25T11:00:00Z
+	decide 2026-11-25T12:02:00Z
+	jq_is .decision.action scale_up
+	# a scale-up's own cooldown still holds the next one
+	decide 2026-11-25T12:04:00Z
+	jq_is .decision.action none
+	assert_output --partial 'cooldown'
+}
+
 @test "scale-down waits until capacity has been below 30% for 20 minutes" {
 	low_fleet
 	decide 2026-11-25T12:00:00Z

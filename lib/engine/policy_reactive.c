@@ -7,9 +7,11 @@
  * the count is what brings capacity back under the threshold with the
  * chosen type. Down after down_window continuously below
  * down_threshold, and not within down_after_up of any scale-up. A
- * cooldown follows each of its own actions. */
+ * cooldown follows each of its own actions (a scale-up's only holds
+ * scale-ups: see cooldown_left). */
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 
 #include "conf/config.h"
 #include "base/json.h"
@@ -71,14 +73,22 @@ pp_reactive_conf(const struct pp_config *cfg)
 
 /* Seconds of cooldown left after this policy's own last action; none
  * after one that failed (pp-provision created nothing), so the next
- * cycle retries. */
+ * cycle retries. A scale-up (up) waits only after a scale-up: neither
+ * its own scale-down (a drain it would go on with while load comes
+ * back) nor a draining node it took back (a fraction of the need,
+ * perhaps) keeps it from buying. An action dated after now (a clock
+ * stepped back, or a run with a later --now) holds nothing: its
+ * cooldown would last the whole step. */
 static long
-cooldown_left(const struct pp_engine_ctx *c, json_object *mine)
+cooldown_left(const struct pp_engine_ctx *c, json_object *mine, int up)
 {
 	time_t last = pp_jtime(mine, "last_action_at");
 	long left;
 
-	if (!last || pp_decide_mem_policy_failed(mine))
+	if (!last || last > c->now || pp_decide_mem_policy_failed(mine))
+		return 0;
+	if (up && strcmp(pp_jstr(mine, "last_action", "scale_up"),
+	    "scale_up"))
 		return 0;
 	left = (long)(last + pp_reactive_conf(c->cfg)->cooldown - c->now);
 	return left > 0 ? left : 0;
@@ -123,7 +133,8 @@ figures(const struct pp_engine_ctx *c, json_object *mine,
 	pp_figure_int(v, "pending_ram_mb", c->pending_mb);
 	pp_figure_num(v, "up_threshold", reactive->up_threshold, 2);
 	pp_figure_num(v, "down_threshold", reactive->down_threshold, 2);
-	pp_figure_int(v, "cooldown_left_s", cooldown_left(c, mine));
+	pp_figure_int(v, "cooldown_left_s", cooldown_left(c, mine,
+		c->effective_pct > reactive->up_threshold));
 	if (below && c->effective_pct < reactive->down_threshold) {
 		char buf[PP_TIME_LEN];
 
@@ -145,7 +156,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 {
 	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	double pct = c->effective_pct;
-	long cd = cooldown_left(c, mine);
+	long cd = cooldown_left(c, mine, 1);
 
 	(void)p;
 	if (v->figures)
@@ -190,7 +201,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	const struct pp_reactive_conf *reactive = pp_reactive_conf(c->cfg);
 	double pct = c->effective_pct;
 	time_t below = pp_jtime(mine, "below_since");
-	long cd = cooldown_left(c, mine);
+	long cd = cooldown_left(c, mine, 0);
 	long for_s, since_up;
 
 	(void)p;
