@@ -165,6 +165,30 @@ setup() {
 	jq_is .decision.node null
 }
 
+@test "a cloud node of another provider, or without a server id, is never drained" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node aws-1 cloud ready worker 8192 2026-11-25T09:00:00Z 1000
+	reg_node bare-1 cloud ready worker 8192 2026-11-25T09:00:00Z
+	jq '(.nodes[] | select(.id == "aws-1")).cloud.provider = "aws" |
+		(.nodes[] | select(.id == "bare-1")).cloud.server_id = null' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action none
+	# a node of ours beside them is the one that goes
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 2x1000
+	decide "$NOW" --dry-run
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-a
+	# another provider's draining node is not "continued" either
+	jq '(.nodes[] | select(.id == "aws-1")).status = "draining"' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	refute_output --partial 'continue draining aws-1'
+	jq_is .decision.node cloud-a
+}
+
 @test "a dedicated node that is draining is left alone" {
 	reg_start
 	reg_node ded-1 dedicated ready worker 100000 - 87x1000

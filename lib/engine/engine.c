@@ -16,6 +16,7 @@
 #include "engine/settings.h"
 #include "engine/enode.h"
 #include "engine/internal.h"
+#include "engine/placement.h"
 #include "doc/fleet.h"
 #include "store/decide_mem.h"
 #include "store/refusals.h"
@@ -215,7 +216,7 @@ draining_node(const struct pp_engine_ctx *c)
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *n = &c->nodes[i];
 
-		if (n->kind == PP_KIND_CLOUD && n->status == PP_ST_DRAINING &&
+		if (pp_engine_ours(c, n) && n->status == PP_ST_DRAINING &&
 		    !n->maintenance && (!best || n->usable_mb > best->usable_mb ||
 		    (n->usable_mb == best->usable_mb &&
 		    strcmp(n->id, best->id) < 0)))

@@ -93,6 +93,9 @@ struct pp_enode {
 	const char *server_type, *location;
 	double hourly_eur;
 	time_t created_at;          /* 0 unknown */
+	const char *provider;       /* cloud.provider of a cloud node */
+	int no_server;              /* a cloud node whose server_id the
+				     * document gives as null or empty */
 	int maintenance;            /* draining_by maintenance: drained by
 				     * hand, not the pipeline's to finish
 				     * or to uncordon */

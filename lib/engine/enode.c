@@ -112,6 +112,8 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			a->status = pp_status_parse(s);
 		else if (!strcmp(k, "server_type"))
 			e->server_type = s;
+		else if (!strcmp(k, "server_id"))
+			e->no_server = !s || !*s;
 		break;
 	case 'r':
 		if (!strcmp(k, "role"))
@@ -146,6 +148,10 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			e->hourly_eur = v->type == V_INT ||
 				v->type == V_DOUBLE ? v->d : 0;
 		}
+		break;
+	case 'p':
+		if (!strcmp(k, "provider"))
+			e->provider = s;
 		break;
 	case 'd':
 		if (!strcmp(k, "draining_by"))

@@ -370,6 +370,15 @@ cmp_desc(const void *a, const void *b)
 }
 
 int
+pp_engine_ours(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	const char *mine = c->cfg->cloud.provider;
+
+	return n->kind == PP_KIND_CLOUD && !n->no_server && (!n->provider ||
+		!mine || !strcmp(n->provider, mine));
+}
+
+int
 pp_engine_counted_spare(const struct pp_engine_ctx *c,
 	const struct pp_enode *n)
 {
@@ -550,7 +559,7 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *e = &c->nodes[i];
 
-		if (e->kind != PP_KIND_CLOUD || e->status != PP_ST_READY)
+		if (!pp_engine_ours(c, e) || e->status != PP_ST_READY)
 			continue;
 		if (v->node && strcmp(v->node, e->id))
 			continue;

@@ -101,6 +101,12 @@ long pp_engine_slots_most(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *without);
 /* An idle spare the pool counts: big enough for a slot when there is a
  * slot size. */
+/* A cloud node this ppscale can remove: of cloud.provider (or of no
+ * provider named) and with a server id. Another provider's VM, or one
+ * without a server, is never drained or chosen to go: pp-provision
+ * could not delete it, and the drain would go on every cycle. */
+int pp_engine_ours(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n);
 int pp_engine_counted_spare(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n);
 /* Seconds left in the node's paid hour (hourly billing from creation);
