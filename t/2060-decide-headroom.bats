@@ -49,6 +49,28 @@ NOW=2026-11-25T12:00:00Z
 		fail "reason: $(headroom .reason)"
 }
 
+@test "a document not 10 s newer than the last scale-up buys nothing: the servers that bought may not be in it" {
+	conf
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 4x12288 8192
+	reg_node cloud-a cloud ready worker 16384 2026-11-25T09:00:00Z 8192
+	# two cycles that overlap: both documents read before either buys
+	pp-fleetstats --no-record -r "$REG" --now $NOW > "$BATS_TEST_TMPDIR/a"
+	pp-fleetstats --no-record -r "$REG" --now $NOW > "$BATS_TEST_TMPDIR/b"
+	run --separate-stderr pp-decide --now $NOW < "$BATS_TEST_TMPDIR/a"
+	jq_is .decision.action scale_up
+	run --separate-stderr pp-decide --now 2026-11-25T12:00:30Z \
+		< "$BATS_TEST_TMPDIR/b"
+	assert_success
+	jq_is .decision.action none
+	jq_is .decision.count 0
+	assert_output --partial "is not 10 s newer than the last scale-up (2026-11-25T12:00:00Z)"
+	refute_stderr_contains "cannot happen"
+	# the next cycle's document decides as usual
+	decide 2026-11-25T12:02:00Z
+	jq_is .decision.action scale_up
+}
+
 # One row per fleet: what the free slots of 4096 MB are, and the action.
 @test "free slots count each node on its own, booting nodes and spares in, draining nodes out" {
 	conf slot_ram_mb:\ 4096 slots:\ 2

@@ -23,3 +23,11 @@ setup() {
 	assert_success
 	assert_output --partial "5 passed, 0 failed"
 }
+
+@test "without flock, the default profile's second decision buys nothing on a document older than the first one's scale-up" {
+	PROFILE=default FLEET=8x8192 run bash "$TOP/t/concurrency/run.sh" \
+		noflock "${CONC_RUNS:-5}"
+	echo "# ${lines[-1]}" >&3
+	assert_success
+	assert_output --partial "5 passed, 0 failed"
+}

@@ -296,6 +296,40 @@ limit_text(const struct pp_engine_ctx *c, const struct pp_decision *d,
 			c->cloud_hourly_eur);
 }
 
+/* Seconds after a scale-up in which a document may not show what it
+ * bought yet: pp-provision records its nodes after pp-drain and a list
+ * of the cloud's servers, a second or two after pp-decide. */
+#define STALE_DOC_GRACE 10
+
+/* A document made before, or right after, the last scale-up may not
+ * hold what that bought (a snapshot replayed, or two cycles overlapping
+ * without the pipeline lock, the second one's pp-fleetstats read before
+ * the first one's pp-provision wrote): buying on it buys the same
+ * servers again. 1 (the reason said) when so; the next cycle's
+ * document decides. Taking back a draining node is no purchase: it
+ * goes on. */
+static int
+stale_doc(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
+	struct pp_decision *d)
+{
+	time_t made = c->doc ? pp_jtime(c->doc, "generated_at") : 0;
+	char at[PP_TIME_LEN], up[PP_TIME_LEN];
+
+	/* (a scale-up dated after now is a clock stepped back: no
+	 * document could be newer) */
+	if (!made || !c->last_scale_up ||
+	    made >= c->last_scale_up + STALE_DOC_GRACE ||
+	    c->last_scale_up > c->now || draining_node(c))
+		return 0;
+	pp_say(d->reason, sizeof d->reason, "%s: %s; but the document "
+		"(generated_at %s) is not %d s newer than the last scale-up "
+		"(%s), whose servers it may not show: nothing is bought on it",
+		e->policy->name, e->v.reason, pp_format_time(made, at,
+		sizeof at), STALE_DOC_GRACE, pp_format_time(c->last_scale_up,
+		up, sizeof up));
+	return 1;
+}
+
 static void
 decide_up(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	struct pp_decision *d)
@@ -477,7 +511,9 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 			up = e;
 	}
 	dn = draining_node(&c);
-	if (up) {
+	if (up && stale_doc(&c, up, d)) {
+		/* nothing on a document that misses the last purchase */
+	} else if (up) {
 		decide_up(&c, up, d);
 	} else if (dn) {
 		/* a drain in progress is continued, not replaced */

@@ -4,6 +4,12 @@
 #
 #   t/concurrency/run.sh flock|noflock [RUNS]
 #
+# PROFILE (seed unless set) is the config's profile, and FLEET (31x2000
+# unless set) the game servers on the node, COUNTxMB: the seed's
+# reactive has a cooldown; with the default profile and 8x8192 (no free
+# slot of 8 GB) the headroom policy, which has none, decides, and the
+# second decision sees that its document is not newer than the first
+# one's scale-up.
 # Each run starts from a fleet whose one dedicated node is 95 % full
 # (the local provider; the clock is the same --now for both cycles) and
 # launches two `pp-fleetstats | pp-decide | pp-drain | pp-provision`
@@ -30,7 +36,7 @@ setup() {
 	printf 'join-concurrency-not-a-secret\n' > "$d/join"
 	chmod 600 "$d/join"
 	cat > "$d/ppscale.yaml" <<CONF
-profile: seed
+profile: ${PROFILE:-seed}
 state_dir: $d
 cloud:
   provider: local
@@ -45,11 +51,13 @@ policies:
   spare:
     enabled: false
 CONF
-	jq -n '{version: 1, nodes: [{id: "ded-1", kind: "dedicated",
+	local fleet=${FLEET:-31x2000}
+	jq -n --argjson n "${fleet%x*}" --argjson mb "${fleet#*x}" '{version: 1,
+	  nodes: [{id: "ded-1", kind: "dedicated",
 	  status: "ready", role: "worker", total_ram_mb: 65536,
 	  reserved_ram_mb: 0, ip: "203.0.113.10", location: "fsn1",
-	  labels: {}, cloud: null, containers: [range(0; 31) |
-	  {id: "g\(.)", ram_mb: 2000, state: "running", players: 1}]}]}' \
+	  labels: {}, cloud: null, containers: [range(0; $n) |
+	  {id: "g\(.)", ram_mb: $mb, state: "running", players: 1}]}]}' \
 		> "$d/registry.json"
 }
 
@@ -107,5 +115,5 @@ for ((r = 1; r <= runs; r++)); do
 	fi
 	rm -rf "$d"
 done
-echo "concurrency ($mode): $runs runs of two cycles at once, one decision asks for $want server(s); both ran: $both, one skipped: $skipped; $((runs - failed)) passed, $failed failed"
+echo "concurrency ($mode, profile ${PROFILE:-seed}, fleet ${FLEET:-31x2000}): $runs runs of two cycles at once, one decision asks for $want server(s); both ran: $both, one skipped: $skipped; $((runs - failed)) passed, $failed failed"
 [[ $failed -eq 0 ]]
