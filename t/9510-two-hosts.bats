@@ -158,6 +158,75 @@ pp-provision:node.provisioning"
 	[ -e "$d/ran" ]
 }
 
+# cycle_stage: $BATS_TEST_TMPDIR/stage NAME [ignore] stands in for a
+# tool of the pipeline: it records its pid in NAME.pid and, on SIGTERM,
+# takes half a second to reach its safe point, records NAME.stopped and
+# exits 1; with "ignore" it ignores SIGTERM. It gives up after a minute.
+cycle_stage() {
+	cat > "$BATS_TEST_TMPDIR/stage" <<-'EOF'
+	#!/bin/sh
+	d=$(dirname "$0") name=$1
+	if [ "${2-}" = ignore ]; then
+		trap '' TERM
+	else
+		trap 'sleep 0.5; touch "$d/$name.stopped"; exit 1' TERM
+	fi
+	echo $$ > "$d/$name.pid.tmp" && mv "$d/$name.pid.tmp" "$d/$name.pid"
+	i=0
+	while [ $i -lt 1200 ]; do sleep 0.05; i=$((i + 1)); done
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/stage"
+}
+
+# cycle_pipeline_gone NAME...: each stage has ended (pp-cycle has just
+# exited, so it held the lock until then)
+cycle_pipeline_gone() {
+	local p
+	for p; do
+		! kill -0 "$(cat "$BATS_TEST_TMPDIR/$p.pid")" 2>/dev/null ||
+			fail "tool $p still runs after pp-cycle exited"
+	done
+}
+
+@test "pp-cycle: SIGTERM stops every tool of a bash pipeline, and the lock is held until the last has ended" {
+	local d=$BATS_TEST_TMPDIR rc=0
+	cycle_stage
+	pp-cycle -q -- bash -o pipefail -c "'$d/stage' a | '$d/stage' b" \
+		2>"$d/err" &
+	local cyc=$!
+	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
+		fail "the pipeline did not start: $(<"$d/err")"
+	kill -TERM "$cyc"
+	wait "$cyc" || rc=$?
+	cycle_pipeline_gone a b
+	# both reached their safe point before pp-cycle let go
+	[ -e "$d/a.stopped" ] && [ -e "$d/b.stopped" ]
+	# the command's status: bash, which the signal ended
+	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
+	# the lock is free at once
+	run --separate-stderr pp-cycle -- true
+	assert_success
+}
+
+@test "pp-cycle: a tool that ignores SIGTERM is killed after --kill-after, and the status stays the command's" {
+	local d=$BATS_TEST_TMPDIR rc=0
+	cycle_stage
+	pp-cycle -q --kill-after 1 -- bash -o pipefail -c \
+		"'$d/stage' a ignore | '$d/stage' b" 2>"$d/err" &
+	local cyc=$!
+	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
+		fail "the pipeline did not start: $(<"$d/err")"
+	kill -TERM "$cyc"
+	wait "$cyc" || rc=$?
+	cycle_pipeline_gone a b
+	[ -e "$d/b.stopped" ] && [ ! -e "$d/a.stopped" ]
+	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
+	run cat "$d/err"
+	assert_output --partial "did not stop within 1 s of SIGTERM: killing them (SIGKILL)"
+	run --separate-stderr pp-cycle -- true
+	assert_success
+}
+
 @test "pp-cycle without control.database locks STATE_DIR/pipeline.lock, as the shipped cron line does" {
 	# held until the test lets go, however slow the machine
 	touch "$BATS_TEST_TMPDIR/hold"

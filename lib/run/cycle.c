@@ -6,13 +6,17 @@
  * that session: when the server ends it (restart, pg_terminate_backend,
  * a dead network noticed by TCP keepalives) the lock is gone and another
  * host may start a cycle, so the command is stopped at its next safe
- * point (SIGTERM) and pp-cycle fails loudly. */
+ * point (SIGTERM) and pp-cycle fails loudly. The command runs in a
+ * process group of its own, and pp-cycle lets go of the lock only once
+ * every process of that group has ended: a stop that reached only bash
+ * would leave the tools of its pipeline acting under nobody's lock. */
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -21,18 +25,24 @@
 #include "store/pg.h"
 #include "run/cycle.h"
 
-static volatile sig_atomic_t child_pid;
+static volatile sig_atomic_t child_pid, stop_sent;
 
-/* a stop signal goes on to the command, which stops at a safe point;
- * pp-cycle holds the lock until then */
+/* a stop signal goes on to the command's whole process group (the
+ * tools of a bash pipeline, not only bash), which stops at a safe
+ * point; pp-cycle holds the lock until then */
 static void
 forward(int sig)
 {
-	if (child_pid > 0)
-		kill((pid_t)child_pid, sig);
+	int e = errno;
+
+	if (child_pid > 0) {
+		kill(-(pid_t)child_pid, sig);
+		stop_sent = 1;
+	}
+	errno = e;
 }
 
-/* SIGCHLD only interrupts the poll below */
+/* SIGCHLD only interrupts the poll and the naps below */
 static void
 on_child(int sig)
 {
@@ -58,65 +68,149 @@ session_alive(PGconn *c)
 	return 1;
 }
 
-/* runs the command; with a session (the database's lock) it watches it */
+/* Reaps what has ended of our children (the tools of a pipeline whose
+ * shell is gone come to us: we are their subreaper) and says whether
+ * anything of the command's process group is left. */
 static int
-run_child(char *const *argv, PGconn *lock_session, const char *pool)
+group_alive(pid_t pgid)
+{
+	while (waitpid(-1, NULL, WNOHANG) > 0)
+		;
+	return kill(-pgid, 0) == 0 || errno != ESRCH;
+}
+
+static void
+nap(double *seconds)
+{
+	pp_sleep(*seconds);
+	if (*seconds < 0.05)
+		*seconds *= 2;
+}
+
+/* Runs the command in a process group of its own, so that a stop
+ * reaches every process of it (the tools of a bash pipeline, not only
+ * bash); with a session (the database's lock) it watches it. Returns
+ * once the whole group has ended, so that the lock outlives every tool
+ * of the cycle: what the command leaves running is told to stop, and
+ * what has not stopped kill_after seconds after SIGTERM is killed. */
+static int
+run_child(char *const *argv, PGconn *lock_session, const char *pool,
+	long kill_after)
 {
 	struct sigaction sa, old[4];
 	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
-	int status = 0, lost = 0;
-	pid_t pid, w;
+	sigset_t block, oldmask;
+	int status = 0, lost = 0, done = 0;
+	double stop_at = 0, killed_at = 0, pause = 0.002;
+	pid_t pid, w = 0;
 
-	fflush(NULL);
-	pid = fork();
-	if (pid < 0) {
-		pp_warn("cannot start '%s':", argv[0]);
-		return PP_EXIT_FAIL;
-	}
-	if (pid == 0) {
-		execvp(argv[0], argv);
-		pp_warn("cannot run '%s':", argv[0]);
-		_exit(127);
-	}
-	child_pid = pid;
+	/* the shell of a pipeline dies of our SIGTERM before its tools
+	 * stop: they come to us, not to init, which may never reap them */
+	if (prctl(PR_SET_CHILD_SUBREAPER, 1) < 0)
+		pp_debug("cannot become the subreaper of the command: %s",
+			strerror(errno));
+	/* no stop may come between fork and the handlers knowing the
+	 * group: blocked until then */
+	sigemptyset(&block);
+	for (int i = 0; i < 4; i++)
+		sigaddset(&block, sigs[i]);
+	sigprocmask(SIG_BLOCK, &block, &oldmask);
 	memset(&sa, 0, sizeof sa);
 	sigemptyset(&sa.sa_mask);
 	for (int i = 0; i < 4; i++) {
 		sa.sa_handler = sigs[i] == SIGCHLD ? on_child : forward;
 		sigaction(sigs[i], &sa, &old[i]);
 	}
+	stop_sent = 0;
+	fflush(NULL);
+	pid = fork();
+	if (pid == 0) {
+		/* exec sets our handlers back to the default, as before */
+		setpgid(0, 0);
+		sigprocmask(SIG_SETMASK, &oldmask, NULL);
+		execvp(argv[0], argv);
+		pp_warn("cannot run '%s':", argv[0]);
+		_exit(127);
+	}
+	if (pid < 0) {
+		pp_warn("cannot start '%s':", argv[0]);
+		status = PP_EXIT_FAIL;
+		goto out;
+	}
+	/* also here: whichever of the two runs first, the group exists
+	 * before a signal is sent to it (EACCES: it has run exec, after
+	 * its own setpgid) */
+	if (setpgid(pid, pid) < 0 && errno != EACCES)
+		pp_debug("setpgid %ld: %s", (long)pid, strerror(errno));
+	child_pid = pid;
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
 	for (;;) {
-		if (!lock_session || lost)
-			w = waitpid(pid, &status, 0);
-		else
-			w = waitpid(pid, &status, WNOHANG);
-		if (w == pid || (w < 0 && errno != EINTR))
+		double now;
+
+		if (!done) {
+			/* blocks when nothing is to be watched: a signal
+			 * interrupts it */
+			w = waitpid(pid, &status, stop_sent || (lock_session &&
+			    !lost) ? WNOHANG : 0);
+			if (w == pid || (w < 0 && errno != EINTR))
+				done = 1;
+		}
+		if (done && !group_alive(pid))
 			break;
-		if (w != 0 || lost || !lock_session)
-			continue;
-		if (!session_alive(lock_session)) {
+		if (done && !stop_sent) {
+			pp_warn("'%s' ended but left processes running: "
+				"stopping them (SIGTERM)", argv[0]);
+			kill(-pid, SIGTERM);
+			stop_sent = 1;
+		}
+		now = pp_monotonic();
+		if (stop_sent && stop_at == 0)
+			stop_at = now;
+		if (stop_at > 0 && killed_at == 0 &&
+		    now >= stop_at + (double)kill_after) {
+			pp_error("processes of '%s' did not stop within %ld s "
+				"of SIGTERM: killing them (SIGKILL)", argv[0],
+				kill_after);
+			kill(-pid, SIGKILL);
+			killed_at = now;
+		}
+		if (killed_at > 0 && now >= killed_at + 10) {
+			pp_error("processes of '%s' still run after SIGKILL",
+				argv[0]);
+			break;
+		}
+		if (!done && lock_session && !lost &&
+		    !session_alive(lock_session)) {
 			lost = 1;
 			pp_error("lost the database session that holds the "
 				"cycle lock of pool '%s': another host may "
 				"start a cycle now; stopping '%s' at its next "
 				"safe point", pool, argv[0]);
-			kill(pid, SIGTERM);
+			kill(-pid, SIGTERM);
+			stop_sent = 1;
+		} else if (stop_sent || done) {
+			nap(&pause);
 		}
 	}
+	if (!done || w < 0)
+		status = PP_EXIT_FAIL;
+	else if (WIFSIGNALED(status))
+		status = 128 + WTERMSIG(status);
+	else if (lost && WEXITSTATUS(status) == 0)
+		status = PP_EXIT_FAIL;
+	else
+		status = WEXITSTATUS(status);
+out:
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	child_pid = 0;
 	for (int i = 0; i < 4; i++)
 		sigaction(sigs[i], &old[i], NULL);
-	child_pid = 0;
-	if (w < 0)
-		return PP_EXIT_FAIL;
-	if (WIFSIGNALED(status))
-		return 128 + WTERMSIG(status);
-	if (lost && WEXITSTATUS(status) == 0)
-		return PP_EXIT_FAIL;
-	return WEXITSTATUS(status);
+	sigprocmask(SIG_SETMASK, &oldmask, NULL);
+	return status;
 }
 
 static int
-db_cycle(const struct pp_config *cfg, char *const *argv)
+db_cycle(const struct pp_config *cfg, char *const *argv, long kill_after)
 {
 	const char *pool = cfg->cloud.pool ? cfg->cloud.pool : "default";
 	char err[1024], key[32], *shown;
@@ -156,7 +250,7 @@ db_cycle(const struct pp_config *cfg, char *const *argv)
 	}
 	pp_debug("holding the cycle lock of pool '%s' in '%s'", pool, shown);
 	free(shown);
-	code = run_child(argv, c, pool);
+	code = run_child(argv, c, pool, kill_after);
 	/* the session's end releases the lock, also when it was lost */
 	PQfinish(c);
 	return code;
@@ -164,7 +258,7 @@ db_cycle(const struct pp_config *cfg, char *const *argv)
 
 static int
 file_cycle(const struct pp_config *cfg, const char *state_dir,
-	char *const *argv)
+	char *const *argv, long kill_after)
 {
 	char *path = pp_state_path(cfg, state_dir, "pipeline");
 	char *dir = pp_dirname(path);
@@ -196,16 +290,16 @@ file_cycle(const struct pp_config *cfg, const char *state_dir,
 		return code;
 	}
 	free(path);
-	code = run_child(argv, NULL, NULL);
+	code = run_child(argv, NULL, NULL, kill_after);
 	pp_unlock(&l);
 	return code;
 }
 
 int
 pp_cycle_run(const struct pp_config *cfg, const char *state_dir,
-	char *const *argv)
+	char *const *argv, long kill_after)
 {
 	if (cfg->control.database && *cfg->control.database)
-		return db_cycle(cfg, argv);
-	return file_cycle(cfg, state_dir, argv);
+		return db_cycle(cfg, argv, kill_after);
+	return file_cycle(cfg, state_dir, argv, kill_after);
 }

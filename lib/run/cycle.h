@@ -15,8 +15,10 @@ struct pp_config;
  * command's exit status (128 + N for a signal N, 127 when it cannot
  * be run), PP_EXIT_BUSY when the lock is held elsewhere, 1 when the
  * database cannot be reached (the command is not run), 2 for a bad
- * schema or lock file. */
+ * schema or lock file. The lock is held until every process of the
+ * command's process group has ended; those still running kill_after
+ * seconds after a SIGTERM are killed. */
 int pp_cycle_run(const struct pp_config *cfg, const char *state_dir,
-	char *const *argv);
+	char *const *argv, long kill_after);
 
 #endif
