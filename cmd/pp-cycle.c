@@ -34,7 +34,8 @@ usage(int status)
 		"Exit 75 when another\n"
 		"cycle holds it, 1 when the database cannot be reached (the "
 		"command does not\n"
-		"run), else the command's exit status.\n\n"
+		"run) or the lock's session is lost, else the command's exit "
+		"status.\n\n"
 		PP_STATE_DIR_HELP
 		"      --kill-after DUR kill what of COMMAND still runs DUR "
 		"after SIGTERM\n"

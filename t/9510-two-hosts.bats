@@ -227,6 +227,29 @@ cycle_pipeline_gone() {
 	assert_success
 }
 
+@test "pp-cycle: a lost lock session stops every tool of a bash pipeline before pp-cycle exits 1" {
+	hosts_setup hosts
+	export PP_CONFIG="$HOSTS/ppscale.yaml"
+	local d=$BATS_TEST_TMPDIR rc=0
+	cycle_stage
+	pp-cycle -q -- bash -o pipefail -c "'$d/stage' a | '$d/stage' b" \
+		2>"$d/err" &
+	local cyc=$!
+	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
+		fail "the pipeline did not start: $(<"$d/err")"
+	run psql -X -At -c "SELECT count(pg_terminate_backend(pid)) FROM pg_locks
+		WHERE locktype = 'advisory' AND granted"
+	assert_output 1
+	wait "$cyc" || rc=$?
+	cycle_pipeline_gone a b
+	[ -e "$d/a.stopped" ] && [ -e "$d/b.stopped" ]
+	((rc == 1)) || fail "exit $rc: $(<"$d/err")"
+	run cat "$d/err"
+	assert_output --partial "lost the database session that holds the cycle lock of pool 'default'"
+	run --separate-stderr pp-cycle -- true
+	assert_success
+}
+
 @test "pp-cycle without control.database locks STATE_DIR/pipeline.lock, as the shipped cron line does" {
 	# held until the test lets go, however slow the machine
 	touch "$BATS_TEST_TMPDIR/hold"

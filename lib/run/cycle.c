@@ -192,12 +192,13 @@ run_child(char *const *argv, PGconn *lock_session, const char *pool,
 			nap(&pause);
 		}
 	}
-	if (!done || w < 0)
+	/* a lost lock is the failure, whatever the command's status:
+	 * after our own SIGTERM that says only how it stopped (143 for
+	 * the shell of a pipeline) */
+	if (!done || w < 0 || lost)
 		status = PP_EXIT_FAIL;
 	else if (WIFSIGNALED(status))
 		status = 128 + WTERMSIG(status);
-	else if (lost && WEXITSTATUS(status) == 0)
-		status = PP_EXIT_FAIL;
 	else
 		status = WEXITSTATUS(status);
 out:

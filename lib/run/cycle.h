@@ -14,7 +14,8 @@ struct pp_config;
  * STATE_DIR/pipeline.lock (one cycle on this host). Returns the
  * command's exit status (128 + N for a signal N, 127 when it cannot
  * be run), PP_EXIT_BUSY when the lock is held elsewhere, 1 when the
- * database cannot be reached (the command is not run), 2 for a bad
+ * database cannot be reached (the command is not run) or the lock's
+ * session is lost while it runs, 2 for a bad
  * schema or lock file. The lock is held until every process of the
  * command's process group has ended; those still running kill_after
  * seconds after a SIGTERM are killed. */
