@@ -219,7 +219,9 @@ cycle_pipeline_gone() {
 	kill -TERM "$cyc"
 	wait "$cyc" || rc=$?
 	cycle_pipeline_gone a b
-	[ -e "$d/b.stopped" ] && [ ! -e "$d/a.stopped" ]
+	# (whether b reached its safe point within the second depends on
+	# the machine's load: the test above holds that)
+	[ ! -e "$d/a.stopped" ]
 	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
 	run cat "$d/err"
 	assert_output --partial "did not stop within 1 s of SIGTERM: killing them (SIGKILL)"
