@@ -346,10 +346,36 @@ EOF
 	run --separate-stderr pp-config check
 	assert_success
 	assert_line 'registry: "postgresql://ppscale@db.example/pp?sslmode=require&passfile=/etc/ppscale/pgpass"'
-	assert_line '  webhook_url: "https://hooks.example/x?token=<redacted>&ch=ops"'
-	assert_line '  url: "https://fc.example/api?user=a;password=<redacted>;x=1"'
+	assert_line '  webhook_url: "https://hooks.example/..."'
+	assert_line '  url: "https://fc.example/..."'
 	refute_output --partial s3cr3t
 	refute_output --partial pw9
+}
+
+@test "pp-config check shows a webhook URL as the logs do, never its path token" {
+	cat > "$PP_CONFIG" <<'EOF'
+events:
+  webhook_url: "https://user:pwUSERINFO@hooks.slack.com:443/services/T000/B000/SLACKSECRETXYZ?token=QUERYSECRET"
+forecast:
+  url: "https://discord.com/api/webhooks/123456/DISCORDSECRETXYZ"
+cloud:
+  ready_check: health
+  health_url: "https://{ip}:8443/health/HEALTHSECRETXYZ"
+drain:
+  move_command: [curl, "--url=https://ops.example/hook/ARGVSECRETXYZ", "{server}"]
+EOF
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line '  webhook_url: "https://hooks.slack.com:443/..."'
+	assert_line '  url: "https://discord.com/..."'
+	assert_line '  health_url: "https://{ip}:8443/..."'
+	assert_line '  move_command: ["curl", "--url=https://ops.example/...", "{server}"]'
+	local secret
+	for secret in SLACKSECRETXYZ DISCORDSECRETXYZ QUERYSECRET pwUSERINFO \
+	    HEALTHSECRETXYZ ARGVSECRETXYZ; do
+		refute_output --partial "$secret"
+		refute_stderr_contains "$secret"
+	done
 }
 
 @test "a PostgreSQL URL with a password in it is refused, naming the key, never showing the password" {

@@ -216,6 +216,29 @@ pp_xasprintf(const char *fmt, ...)
 	return s;
 }
 
+char *
+pp_url_redact(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *host, *end, *at;
+	int more;
+
+	if (!p)
+		return pp_xstrdup("(url)");
+	host = p + 3;
+	end = host + strcspn(host, "/?#");
+	/* user:password@ goes; the last '@' before the path ends it */
+	at = NULL;
+	for (const char *q = host; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (at)
+		host = at + 1;
+	more = *end != '\0';
+	return pp_xasprintf("%.*s://%.*s%s", (int)(p - url), url,
+		(int)(end - host), host, more ? "/..." : "");
+}
+
 void
 pp_buf_add(struct pp_buf *b, const char *s, size_t n)
 {

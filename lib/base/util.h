@@ -48,6 +48,11 @@ void *pp_xreallocarray(void *p, size_t n, size_t size);
 char *pp_xstrdup(const char *s);
 char *pp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* A URL fit for a log line or pp-config's output: scheme://host[:port]/...
+ * without user info, path or query, which may carry credentials (a Slack
+ * or Discord webhook's token is in its path). Caller frees. */
+char *pp_url_redact(const char *url);
+
 /* A growable string. */
 struct pp_buf {
 	char *s;

@@ -1,5 +1,6 @@
 /* The effective config printed back as YAML (`pp-config check`), and
  * the key list ppscale.yaml(5) and the completions are checked against. */
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,6 +10,54 @@
 #include "base/util.h"
 
 
+/* Whether a URL of this scheme is printed whole: a database's names
+ * no secret (the config refuses a password in it) and a file's path is
+ * a path. */
+static int
+shown_whole(const char *scheme, size_t n)
+{
+	static const char *const keep[] = {"postgresql", "postgres", "file",
+		NULL};
+
+	for (const char *const *k = keep; *k; k++)
+		if (strlen(*k) == n && !strncasecmp(scheme, *k, n))
+			return 1;
+	return 0;
+}
+
+/* Every other URL in s, as the logs show it (pp_url_redact): a Slack or
+ * Discord webhook's token is a path segment, not a query key. */
+static char *
+cut_urls(const char *s)
+{
+	struct pp_buf b = {0};
+	const char *p = s, *sep;
+
+	while ((sep = strstr(p, "://")) != NULL) {
+		const char *start = sep, *end = sep + 3;
+
+		while (start > p && (isalnum((unsigned char)start[-1]) ||
+		    strchr("+.-", start[-1])))
+			start--;
+		end += strcspn(end, " \t\"'<>");
+		pp_buf_add(&b, p, (size_t)(start - p));
+		if (start == sep || shown_whole(start, (size_t)(sep - start))) {
+			pp_buf_add(&b, start, (size_t)(end - start));
+		} else {
+			char *url = pp_xasprintf("%.*s", (int)(end - start),
+				start);
+			char *cut = pp_url_redact(url);
+
+			pp_buf_addstr(&b, cut);
+			free(cut);
+			free(url);
+		}
+		p = end;
+	}
+	pp_buf_addstr(&b, p);
+	return b.s;
+}
+
 /* A URL's password, a query's token and a conninfo's password= are
  * secrets (a webhook or a PostgreSQL registry can carry them). */
 static char *
@@ -16,7 +65,7 @@ redact(const char *s)
 {
 	static const char *const words[] = {"password=", "passwd=",
 		"token=", "secret=", "key=", "sig=", "signature=", NULL};
-	char *out = pp_xstrdup(s), *p, *at, *colon;
+	char *out = cut_urls(s), *p, *at, *colon;
 
 	p = strstr(out, "://");
 	if (p) {

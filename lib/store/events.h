@@ -49,8 +49,5 @@ json_object *pp_events_since(const char *path, time_t since,
 json_object *pp_events_since_db(time_t since,
 	int (*keep)(json_object *event), size_t max, long rows, long *more,
 	char *err, size_t errlen);
-/* A URL fit for a log line: scheme://host[:port]/... without user
- * info, path or query, which may carry credentials. Caller frees. */
-char *pp_url_redact(const char *url);
 
 #endif
