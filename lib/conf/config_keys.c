@@ -29,8 +29,9 @@ const struct pp_conf_key pp_config_keys[] = {
 	K(cloud.provider, "cloud.provider", PP_T_STR, "local",
 		"local or hetzner", .choices = PP_CHOICES("local", "hetzner")),
 	K(cloud.token_file, "cloud.token_file", PP_T_STR, NULL,
-		"file holding the API token (else $HCLOUD_TOKEN); must not "
-		"be readable by group or others"),
+		"file holding the API token, read only when $HCLOUD_TOKEN "
+		"is unset or empty (the variable wins); must not be "
+		"readable by group or others"),
 	K(cloud.endpoint, "cloud.endpoint", PP_T_STR,
 		"https://api.hetzner.cloud/v1",
 		"API base URL (overridden by $HCLOUD_ENDPOINT)"),
