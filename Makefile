@@ -13,7 +13,10 @@ SHAREDIR ?= $(PREFIX)/share
 DATADIR  ?= $(SHAREDIR)/ppscale
 MANDIR   ?= $(SHAREDIR)/man
 BASHCOMPDIR ?= $(SHAREDIR)/bash-completion/completions
-ZSHCOMPDIR  ?= $(SHAREDIR)/zsh/vendor-completions
+# site-functions is in zsh's $fpath for a local PREFIX (Debian's zsh has
+# /usr/local/share/zsh/site-functions, not .../vendor-completions there);
+# a Debian package passes ZSHCOMPDIR=/usr/share/zsh/vendor-completions
+ZSHCOMPDIR  ?= $(SHAREDIR)/zsh/site-functions
 FISHCOMPDIR ?= $(SHAREDIR)/fish/vendor_completions.d
 SYSCONFDIR  ?= /etc
 

@@ -22,7 +22,7 @@ expected() {
 		echo "/usr/share/bash-completion/completions/$t"
 		echo "/usr/share/fish/vendor_completions.d/$t.fish"
 	done
-	echo /usr/share/zsh/vendor-completions/_pp
+	echo /usr/share/zsh/site-functions/_pp
 	for f in "$TOP"/share/man/man[157]/*; do
 		echo "/usr/share/man/$(basename "$(dirname "$f")")/$(basename "$f")"
 	done
@@ -109,6 +109,20 @@ installed() {
 	# machine happens to have
 	grep -qF "$prefix/share/ppscale" "$prefix/bin/pp-provision"
 	grep -qF "$prefix/share/ppscale" "$prefix/bin/pp-cloudinit"
+}
+
+@test "under PREFIX=/usr/local the zsh completion lands in a directory of zsh's fpath" {
+	# zsh is in .ci/packages (t/6400 sources the completion with it)
+	command -v zsh >/dev/null || fail "zsh is not installed"
+	run make -s -C "$TOP" BUILD="$BUILD" DESTDIR="$DEST" \
+		PREFIX=/usr/local $([[ $BUILD == */san ]] && echo SANITIZE=1) \
+		install
+	assert_success
+	local f
+	f=$(cd "$DEST" && find . -name _pp | sed 's/^\.//')
+	[[ -n $f ]] || fail "no _pp installed"
+	zsh -fc 'print -l $fpath' | grep -qxF "$(dirname "$f")" ||
+		fail "zsh does not search $(dirname "$f")"
 }
 
 @test "the man pages are found by man through the installed tree" {
