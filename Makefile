@@ -30,7 +30,7 @@ PKG_LIBS   := $(shell pkg-config --libs json-c yaml-0.1)
 
 override CFLAGS += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE \
 	-Wall -Wextra -Werror -Ilib $(PKG_CFLAGS) \
-	-DPP_VERSION='"$(VERSION)"' -DPP_DATADIR='"$(DATADIR)"' -MMD -MP
+	-DPP_VERSION='"$(VERSION)"' -MMD -MP
 LDLIBS += $(PKG_LIBS) -lm
 
 ifeq ($(SANITIZE),1)
@@ -76,6 +76,11 @@ bin-links: $(BINS)
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $@ $<
+
+# DATADIR is compiled into lib/base/datadir.c alone (install rebuilds
+# that one object), so no other file can keep a stale copy of it.
+DATADIR_DEF = -DPP_DATADIR='"$(DATADIR)"'
+$(BUILD)/lib/base/datadir.o: override CFLAGS += $(DATADIR_DEF)
 
 $(BUILD)/cmd/%.o: cmd/%.c
 	@mkdir -p $(@D)
@@ -131,19 +136,20 @@ bench-unseen: all $(BUILD)/bench/rusage
 demo: all
 	PP_BUILD="$(abspath $(BUILD))" sh share/examples/demo.sh
 
-# The data directory is compiled in (PP_DATADIR), and a `make` before
-# `make install PREFIX=X` compiled the default one: install relinks the
-# tools with the DATADIR of this install, so that they find their
-# template under X (the objects of the plain build stay as they are).
+# The data directory is compiled in (PP_DATADIR, in lib/base/datadir.c
+# alone), and a `make` before `make install PREFIX=X` compiled the
+# default one: install relinks the tools with a datadir.o of this
+# install, so that they find their template under X and name X in their
+# messages (the objects of the plain build stay as they are).
 INSTBUILD = $(BUILD)/install
 
 install: all
 	@mkdir -p $(INSTBUILD)/bin
-	$(CC) $(CFLAGS) $(CPPFLAGS) -c -o $(INSTBUILD)/cloudinit.o \
-		lib/cloud/cloudinit.c
+	$(CC) $(CFLAGS) $(DATADIR_DEF) $(CPPFLAGS) -c \
+		-o $(INSTBUILD)/datadir.o lib/base/datadir.c
 	for t in $(TOOLS); do \
 		$(CC) $(LDFLAGS) -o $(INSTBUILD)/bin/$$t $(BUILD)/cmd/$$t.o \
-			$(INSTBUILD)/cloudinit.o $(BUILD)/libpp.a $(LDLIBS) || \
+			$(INSTBUILD)/datadir.o $(BUILD)/libpp.a $(LDLIBS) || \
 			exit 1; \
 	done
 	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(DATADIR) \
@@ -202,6 +208,8 @@ FUZZLIBOBJ = $(patsubst lib/%.c,$(FUZZ_BUILD)/lib/%.o,$(LIBSRC))
 $(FUZZ_BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
 	$(FUZZCC) $(CFLAGS) $(FUZZ_CFLAGS) -c -o $@ $<
+
+$(FUZZ_BUILD)/lib/base/datadir.o: override CFLAGS += $(DATADIR_DEF)
 
 $(FUZZ_BUILD)/libpp.a: $(FUZZLIBOBJ)
 	@rm -f $@

@@ -5,6 +5,7 @@
 #define PP_H
 
 #include "base/util.h"
+#include "base/datadir.h"
 #include "base/json.h"
 #include "doc/doc.h"
 #include "run/cli.h"

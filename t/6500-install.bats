@@ -109,6 +109,12 @@ installed() {
 	# machine happens to have
 	grep -qF "$prefix/share/ppscale" "$prefix/bin/pp-provision"
 	grep -qF "$prefix/share/ppscale" "$prefix/bin/pp-cloudinit"
+	# and no tool keeps the DATADIR of the build before install, which
+	# the "apply DATADIR/registry.sql" hint of lib/store/pg.c once did
+	grep -qF /usr/local/share/ppscale "$BUILD/bin/pp-cycle"
+	run grep -lF /usr/local/share/ppscale "$prefix"/bin/*
+	assert_failure 1
+	assert_output ""
 }
 
 @test "under PREFIX=/usr/local the zsh completion lands in a directory of zsh's fpath" {

@@ -16,6 +16,7 @@
 
 #include "cloud/cloudinit.h"
 #include "conf/config.h"
+#include "base/datadir.h"
 #include "base/hook.h"
 #include "base/template.h"
 #include "base/util.h"
@@ -356,7 +357,7 @@ pp_cloudinit_template_path(const struct pp_config *cfg)
 	if (cfg->cloud_init.template_path && *cfg->cloud_init.template_path)
 		return pp_xstrdup(cfg->cloud_init.template_path);
 	if (!dir || !*dir)
-		dir = PP_DATADIR;
+		dir = pp_datadir();
 	return pp_xasprintf("%s/%s", dir, PP_CLOUDINIT_TEMPLATE);
 }
 

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "base/datadir.h"
 #include "base/util.h"
 #include "store/pg.h"
 
@@ -127,7 +128,7 @@ check_schema(PGconn *c, const char *shown, char *err, size_t errlen)
 			snprintf(err, errlen, "database '%s' has no ppscale "
 				"schema: apply %s/registry.sql to it (psql "
 				"-v ON_ERROR_STOP=1 -f registry.sql)", shown,
-				PP_DATADIR);
+				pp_datadir());
 		else
 			snprintf(err, errlen, "database '%s': cannot read the "
 				"schema version: %s", shown, line);
@@ -147,7 +148,7 @@ check_schema(PGconn *c, const char *shown, char *err, size_t errlen)
 		snprintf(err, errlen, "database '%s' has schema version %ld, "
 			"this ppscale needs %d: apply %s/registry.sql again "
 			"(it migrates in place)", shown, v,
-			PP_PG_SCHEMA_VERSION, PP_DATADIR);
+			PP_PG_SCHEMA_VERSION, pp_datadir());
 		return -1;
 	}
 	return 0;
