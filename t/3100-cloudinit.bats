@@ -187,7 +187,7 @@ render() {
 		"$(printf '%s\n' --node pp-9 '$(touch x);pp-9')"
 }
 
-@test "a join token command never sees HCLOUD_TOKEN and runs in a process group of its own" {
+@test "a join token command never sees HCLOUD_TOKEN or PGPASSWORD and runs in a process group of its own" {
 	cat > "$BATS_TEST_TMPDIR/mint" <<-'EOF'
 	#!/bin/sh
 	d=$(dirname "$0")
@@ -200,6 +200,7 @@ render() {
 	chmod +x "$BATS_TEST_TMPDIR/mint"
 	ci_config "join_token_command: [\"$BATS_TEST_TMPDIR/mint\"]"
 	HCLOUD_TOKEN="hc-$RANDOM$RANDOM-secret" PP_PROBE=seen \
+		PGPASSWORD="pg-$RANDOM$RANDOM-secret" \
 		run --separate-stderr pp-cloudinit --node pp-2 -o "$UD"
 	assert_success
 	valid_ud "$UD"
@@ -207,6 +208,8 @@ render() {
 	# the environment reached it, minus the secret
 	grep -qx PP_PROBE=seen "$BATS_TEST_TMPDIR/mint.env"
 	run grep -c '^HCLOUD_TOKEN=' "$BATS_TEST_TMPDIR/mint.env"
+	assert_output 0
+	run grep -c '^PGPASSWORD=' "$BATS_TEST_TMPDIR/mint.env"
 	assert_output 0
 	read -r pid pgrp < "$BATS_TEST_TMPDIR/mint.pg"
 	assert_equal "$pgrp" "$pid"

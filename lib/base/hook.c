@@ -19,9 +19,11 @@
 extern char **environ;
 
 /* Environment variables a hook never sees. The Hetzner token lets
- * whoever holds it create and delete servers on our bill; a move hook
- * has no business with it. */
-static const char *const secrets[] = {"HCLOUD_TOKEN"};
+ * whoever holds it create and delete servers on our bill; libpq takes
+ * PGPASSWORD for the registry and control database, which a hook could
+ * then rewrite. A hook has no business with either. (PGPASSFILE is
+ * only a path and stays.) */
+static const char *const secrets[] = {"HCLOUD_TOKEN", "PGPASSWORD"};
 
 #define KILL_GRACE 2.0
 
