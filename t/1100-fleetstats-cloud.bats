@@ -126,6 +126,26 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	jq_is '.reconciliation.reason | test("HCLOUD_TOKEN")' true
 }
 
+@test "says why it cannot use the cloud when not reconciling too" {
+	local tf="$BATS_TEST_TMPDIR/hcloud.token"
+	printf 'tok-1100\n' > "$tf"
+	chmod 644 "$tf"
+	write_config <<-EOF
+	cloud:
+	  provider: hetzner
+	  endpoint: http://127.0.0.1:9/v1
+	  token_file: $tf
+	EOF
+	unset HCLOUD_TOKEN
+	run --separate-stderr pp-fleetstats --now "$T0" --no-record
+	assert_success
+	jq_is .server_types.source config
+	assert_stderr_contains "cannot use the cloud: "
+	assert_stderr_contains "token file '$tf' has mode 0644"
+	assert_stderr_contains "using the server types from the config"
+	refute_stderr_contains tok-1100
+}
+
 @test "server types come from the provider and are cached for catalog_ttl" {
 	load 'test_helper/fakehcloud'
 	fake_start

@@ -47,9 +47,11 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
 
 	/* The cloud is optional here: when it cannot be opened or reached
-	 * the document still goes out, built from the registry. */
+	 * the document still goes out, built from the registry. Say why,
+	 * reconciling or not: otherwise a token file with a bad mode shows
+	 * only as server types taken from the config. */
 	cloud = pp_cloud_open(cfg, o->state_dir, &cerr);
-	if (!cloud && (o->reconcile || cfg->cloud.reconcile))
+	if (!cloud)
 		pp_warn("cannot use the cloud: %s", cerr.message);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
 	if (o->reconcile || cfg->cloud.reconcile) {
