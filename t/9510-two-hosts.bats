@@ -188,14 +188,24 @@ cycle_pipeline_gone() {
 	done
 }
 
-@test "pp-cycle: SIGTERM stops every tool of a bash pipeline, and the lock is held until the last has ended" {
-	local d=$BATS_TEST_TMPDIR rc=0
-	cycle_stage
-	pp-cycle -q -- bash -o pipefail -c "'$d/stage' a | '$d/stage' b" \
-		2>"$d/err" &
-	local cyc=$!
+# cycle_start [OPTION...] -- A_ARGS: pp-cycle OPTIONs in the background
+# on `stage a A_ARGS | stage b` (cycle_stage), its stderr in err; its
+# pid in $cyc once both stages run
+cycle_start() {
+	local d=$BATS_TEST_TMPDIR opts=()
+	while [[ $1 != -- ]]; do opts+=("$1"); shift; done
+	shift
+	pp-cycle -q "${opts[@]}" -- bash -o pipefail -c \
+		"'$d/stage' a $* | '$d/stage' b" 2>"$d/err" &
+	cyc=$!
 	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
 		fail "the pipeline did not start: $(<"$d/err")"
+}
+
+@test "pp-cycle: SIGTERM stops every tool of a bash pipeline, and the lock is held until the last has ended" {
+	local d=$BATS_TEST_TMPDIR rc=0 cyc
+	cycle_stage
+	cycle_start --
 	kill -TERM "$cyc"
 	wait "$cyc" || rc=$?
 	cycle_pipeline_gone a b
@@ -209,13 +219,9 @@ cycle_pipeline_gone() {
 }
 
 @test "pp-cycle: a tool that ignores SIGTERM is killed after --kill-after, and the status stays the command's" {
-	local d=$BATS_TEST_TMPDIR rc=0
+	local d=$BATS_TEST_TMPDIR rc=0 cyc
 	cycle_stage
-	pp-cycle -q --kill-after 1 -- bash -o pipefail -c \
-		"'$d/stage' a ignore | '$d/stage' b" 2>"$d/err" &
-	local cyc=$!
-	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
-		fail "the pipeline did not start: $(<"$d/err")"
+	cycle_start --kill-after 1 -- ignore
 	kill -TERM "$cyc"
 	wait "$cyc" || rc=$?
 	cycle_pipeline_gone a b
@@ -232,13 +238,9 @@ cycle_pipeline_gone() {
 @test "pp-cycle: a lost lock session stops every tool of a bash pipeline before pp-cycle exits 1" {
 	hosts_setup hosts
 	export PP_CONFIG="$HOSTS/ppscale.yaml"
-	local d=$BATS_TEST_TMPDIR rc=0
+	local d=$BATS_TEST_TMPDIR rc=0 cyc
 	cycle_stage
-	pp-cycle -q -- bash -o pipefail -c "'$d/stage' a | '$d/stage' b" \
-		2>"$d/err" &
-	local cyc=$!
-	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
-		fail "the pipeline did not start: $(<"$d/err")"
+	cycle_start --
 	run psql -X -At -c "SELECT count(pg_terminate_backend(pid)) FROM pg_locks
 		WHERE locktype = 'advisory' AND granted"
 	assert_output 1
