@@ -756,3 +756,30 @@ create_body() {
 	assert_output 201
 	[[ $(jq -r .server.created "$B") != 2026-11-26T16:00:00Z ]]
 }
+
+@test "skew puts the fake's own clock off this host's: the Date header every answer has, created, RateLimit-Reset; reset forgets it" {
+	run api GET /servers
+	assert_output 200
+	# the API's answers carry a Date, as every HTTP/1.1 origin server's
+	d=$(date -d "$(header Date)" +%s)
+	(( d - $(date +%s) <= 2 && $(date +%s) - d <= 2 ))
+	run fake_config '{"skew": -1200}'
+	assert_success
+	assert_output --partial '"skew": -1200'
+	run api POST /servers '{"name": "late", "server_type": "cx23",
+		"image": "debian-12", "location": "nbg1"}'
+	assert_output 201
+	now=$(date +%s)
+	d=$(date -d "$(header Date)" +%s)
+	c=$(date -d "$(jq -r .server.created "$B")" +%s)
+	(( now - d >= 1198 && now - d <= 1202 ))
+	(( now - c >= 1198 && now - c <= 1202 ))
+	# (when the budget is full again: a few seconds on the fake's clock)
+	(( $(header RateLimit-Reset) >= d && $(header RateLimit-Reset) < d + 60 ))
+	run fake_config '{"skew": "20m"}'
+	assert_failure
+	fake_reset
+	run api GET /servers
+	d=$(date -d "$(header Date)" +%s)
+	(( $(date +%s) - d <= 2 ))
+}

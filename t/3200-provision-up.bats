@@ -390,6 +390,41 @@ node.removed"
 	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .location') == hel1 ]]
 }
 
+@test "a host whose clock runs 20 minutes ahead of the API's counts a server's age on its own clock: an adopted server is not a failed boot" {
+	# the API's clock (its Date header, "created") 1200 s behind this
+	# host's; pp-provision writes what it orders with this host's time,
+	# but an orphan's age, and an adopted server's, come from the API
+	fake_config '{"skew": -1200}' >/dev/null
+	fake_seed '{"servers": [{"name": "pp-late", "status": "running",
+		"server_type": "cx23", "labels": {"managed_by": "ppscale",
+		"pool": "default", "role": "worker"}}]}' >/dev/null
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	# a young orphan is capacity on its way (within cloud.boot_timeout)
+	run --separate-stderr pp-fleetstats --reconcile --no-record \
+		--now "$now"
+	assert_success
+	jq_is .fleet.pending_ram_mb 3584
+	assert_stderr_contains "this host's clock is 1"
+	assert_stderr_contains "s ahead of the Hetzner API's"
+	run --separate-stderr pp-provision --now "$now" \
+		< <(decision scale_up 1)
+	assert_success
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		adopt:provisioning
+	created=$(reg '.nodes[] | select(.id == "pp-late") | .cloud.created_at')
+	(( $(date -d "$now" +%s) - $(date -d "$created" +%s) < 60 ))
+	# the next cycles, within cloud.join_timeout: booting capacity,
+	# not expired
+	pp-fleetstats --now "$now" > "$BATS_TEST_TMPDIR/fs" 2>/dev/null
+	[[ $(jq .fleet.pending_ram_mb "$BATS_TEST_TMPDIR/fs") == 3584 ]]
+	run --separate-stderr pp-provision --now "$now" < <(decision none)
+	assert_success
+	jq_is '[(.provision.servers // [])[] | select(.op == "expire")] | length' 0
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-late") | .status') == \
+		provisioning ]]
+}
+
 @test "a node whose agent never joins is deleted after cloud.join_timeout, a failed boot, and stops counting as capacity" {
 	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
 		< <(decision scale_up 1)

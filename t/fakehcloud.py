@@ -101,6 +101,7 @@ token check and the rate limit:
                            "rate_refill": R, "rate_remaining": N,
                            "idle_timeout": S, "status_after_create": "running",
                            "clock": "2026-11-27T18:00:00Z"|null,
+                           "skew": S,
                            "deprecations": {"cx43": {"fsn1": DEP|null}},
                            "placement_group_limit": N,
                            "ipv4_priced": false}
@@ -119,7 +120,11 @@ token check and the rate limit:
                            clock, when set, is the time the fake puts into
                            "created", "started" and "finished" instead of
                            its own clock (so a test driven by --now sees
-                           servers created at its time); null: real time
+                           servers created at its time); null: real time;
+                           skew: seconds the fake's own clock is off this
+                           host's (negative: behind), in its Date header
+                           (every answer has one, as the API's do),
+                           RateLimit-Reset and the times clock leaves to it
                            answers the new config
   GET  /_fake/faults       pending faults;  DELETE /_fake/faults  clears them
   POST /_fake/faults       add one fault (or {"faults": [...]}); answers it
@@ -291,15 +296,22 @@ DEFAULT_CODES = {
 }
 
 
-# the control interface's "clock": a fixed time for timestamps, or None
+# the control interface's "clock": a fixed time for timestamps, or None;
+# SKEW: seconds the fake's own clock is off the host's (config "skew")
 CLOCK = [None]
+SKEW = [0]
+
+
+def wall():
+    """The fake's own clock: this host's, off by the configured skew."""
+    return time.time() + SKEW[0]
 
 
 def now_iso(t=None):
     if t is None and CLOCK[0]:
         return CLOCK[0]
     if t is None:
-        t = time.time()
+        t = wall()
     return datetime.fromtimestamp(int(t), timezone.utc).isoformat()
 
 
@@ -593,11 +605,13 @@ class Fake:
                 "idle_timeout": a.idle_timeout,
                 "status_after_create": "running",
                 "clock": None,
+                "skew": 0,
                 "deprecations": {},
                 "placement_group_limit": 10,
                 "ipv4_priced": True,
             }
             CLOCK[0] = None
+            SKEW[0] = 0
             self.budget = float(a.rate_limit)
             self.budget_at = time.monotonic()
             self.servers = {}
@@ -629,11 +643,11 @@ class Fake:
             refill = float(self.config["rate_refill"])
             missing = lim - self.budget
             if missing <= 0:
-                reset = int(time.time())
+                reset = int(wall())
             elif refill <= 0:
-                reset = int(time.time()) + 3600
+                reset = int(wall()) + 3600
             else:
-                reset = int(time.time() + missing / refill + 0.999)
+                reset = int(wall() + missing / refill + 0.999)
             return {"RateLimit-Limit": str(lim),
                     "RateLimit-Remaining": str(rem),
                     "RateLimit-Reset": str(reset)}
@@ -1374,6 +1388,10 @@ def route_ctl(fake, method, path, body):
                                 r"(Z|[+-]\d\d:\d\d)$", v)):
                         raise ApiError(400, "invalid_input",
                                        "clock must be RFC 3339 or null")
+                    elif k == "skew" and (isinstance(v, bool) or
+                                          not isinstance(v, int)):
+                        raise ApiError(400, "invalid_input",
+                                       "skew must be whole seconds")
                     elif k in fake.config:
                         fake.config[k] = v
                     else:
@@ -1383,6 +1401,7 @@ def route_ctl(fake, method, path, body):
                 fake.budget = min(fake.budget,
                                   float(fake.config["rate_limit"]))
                 CLOCK[0] = fake.config["clock"]
+                SKEW[0] = fake.config["skew"]
             if method in ("GET", "POST"):
                 out = dict(fake.config)
                 fake._refill()
@@ -1447,6 +1466,11 @@ def route_ctl(fake, method, path, body):
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
     server_version = "fakehcloud/1"
+
+    def date_time_string(self, timestamp=None):
+        # the Date header every answer carries, on the fake's own clock
+        return super().date_time_string(
+            wall() if timestamp is None else timestamp)
 
     def log_message(self, fmt, *args):
         if self.server.fake.args.verbose:
@@ -1568,7 +1592,7 @@ class Handler(BaseHTTPRequestHandler):
                         if refill > 0 else 3600.0
                     hdrs["RateLimit-Remaining"] = "0"
                     hdrs["RateLimit-Reset"] = str(
-                        int(time.time() + full + 0.999))
+                        int(wall() + full + 0.999))
                 e = ApiError(st, f.get("code"), f.get(
                     "message", "injected fault %d" % st),
                     f.get("details"))

@@ -105,6 +105,8 @@ FWD(curl_lib, struct curl_slist *, curl_slist_append,
 	(struct curl_slist *l, const char *s), (l, s), NULL)
 FWD_VOID(curl_lib, curl_slist_free_all, (struct curl_slist *l), (l))
 FWD_VOID(curl_lib, curl_free, (void *p), (p))
+FWD(curl_lib, time_t, curl_getdate, (const char *p, const time_t *unused),
+	(p, unused), -1)
 FWD(curl_lib, CURLU *, curl_url, (void), (), NULL)
 FWD_VOID(curl_lib, curl_url_cleanup, (CURLU *u), (u))
 FWD(curl_lib, CURLUcode, curl_url_get,

@@ -162,20 +162,23 @@ pp_url_escape(const char *s)
 struct hdrs {
 	long limit, remaining;
 	long long reset;
+	time_t date;          /* the Date header; -1 none */
 };
 
 static size_t
 on_header(char *p, size_t size, size_t n, void *arg)
 {
 	struct hdrs *h = arg;
-	size_t len = size * n;
+	size_t len = size * n, k = len;
 	char line[256];
 	char *colon;
 
 	if (len >= sizeof line)
 		return len;
 	memcpy(line, p, len);
-	line[len] = '\0';
+	while (k && (line[k - 1] == '\n' || line[k - 1] == '\r'))
+		k--;
+	line[k] = '\0';
 	colon = strchr(line, ':');
 	if (!colon)
 		return len;
@@ -186,6 +189,8 @@ on_header(char *p, size_t size, size_t n, void *arg)
 		h->remaining = strtol(colon + 1, NULL, 10);
 	else if (!strcasecmp(line, "RateLimit-Reset"))
 		h->reset = strtoll(colon + 1, NULL, 10);
+	else if (!strcasecmp(line, "Date"))
+		h->date = curl_getdate(colon + 1, NULL);
 	return len;
 }
 
@@ -244,7 +249,7 @@ attempt(struct pp_http_client *c, const char *method, const char *path,
 	const char *body, int idempotent, struct pp_http_resp *r)
 {
 	struct sink s = {{0}, PP_HTTP_MAX, 0};
-	struct hdrs h = {-1, -1, -1};
+	struct hdrs h = {-1, -1, -1, -1};
 	struct curl_slist *hl = NULL;
 	CURL *cu = c->curl;
 	char *url = pp_xasprintf("%s%s", c->base, path);
@@ -303,6 +308,12 @@ attempt(struct pp_http_client *c, const char *method, const char *path,
 		c->rl_remaining = h.remaining;
 	if (h.reset >= 0)
 		c->rl_reset = (time_t)h.reset;
+	if (h.date > 0) {
+		/* this host's wall clock, not pp_now(): --now replays a
+		 * time, the API's clock is the world's */
+		c->clock_skew = (long long)h.date - (long long)time(NULL);
+		c->has_date = 1;
+	}
 	if (c->on_request)
 		c->on_request(c->on_request_arg, method, path, body,
 			r->status);

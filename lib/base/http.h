@@ -57,6 +57,11 @@ struct pp_http_client {
 	double waited;        /* seconds slept in backoff and rate waits */
 	long rl_limit, rl_remaining;   /* -1 until an answer had them */
 	time_t rl_reset;
+	/* The last answer's Date header less this host's clock when it
+	 * came, in seconds (whole seconds: the header has no more);
+	 * has_date is 0 until an answer had one. */
+	long long clock_skew;
+	int has_date;
 
 	/* private */
 	void *curl;

@@ -265,6 +265,22 @@ end(struct pp_cloud *c, double saved, int rc)
 	return rc;
 }
 
+/* A server's "created" on this host's clock (see clock_skew). */
+static void
+host_clock(const struct pp_cloud *c, struct pp_server *s)
+{
+	if (s->created && c->clock_skew)
+		s->created -= (time_t)c->clock_skew;
+}
+
+/* end() for an operation that hands out one server */
+static int
+end_server(struct pp_cloud *c, double saved, int rc, struct pp_server *s)
+{
+	host_clock(c, s);
+	return end(c, saved, rc);
+}
+
 int
 pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	struct pp_server *out, struct pp_cloud_error *err)
@@ -291,7 +307,7 @@ pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 		return 0;
 	}
 	begin(c, err, &saved);
-	return end(c, saved, c->ops->create(c, spec, out, err));
+	return end_server(c, saved, c->ops->create(c, spec, out, err), out);
 }
 
 void
@@ -323,7 +339,7 @@ pp_cloud_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
 	rc = c->ops->create_start(c, spec, out, pend, err);
 	if (rc == 0 && !pend->server_id)
 		pend->server_id = pp_xstrdup(out->id);
-	return end(c, saved, rc);
+	return end_server(c, saved, rc, out);
 }
 
 void
@@ -370,11 +386,14 @@ pp_cloud_list(struct pp_cloud *c, const char *selector,
 	struct pp_server_list *out, struct pp_cloud_error *err)
 {
 	double saved;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	begin(c, err, &saved);
-	return end(c, saved, c->ops->list(c, selector ? selector : "", out,
-		err));
+	rc = c->ops->list(c, selector ? selector : "", out, err);
+	for (size_t i = 0; rc == 0 && i < out->n; i++)
+		host_clock(c, &out->v[i]);
+	return end(c, saved, rc);
 }
 
 int
@@ -385,7 +404,7 @@ pp_cloud_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 
 	memset(out, 0, sizeof *out);
 	begin(c, err, &saved);
-	return end(c, saved, c->ops->get(c, id, out, err));
+	return end_server(c, saved, c->ops->get(c, id, out, err), out);
 }
 
 int
@@ -418,7 +437,8 @@ pp_cloud_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 	memset(err, 0, sizeof *err);
 	if (!c->deadline)
 		c->deadline = pp_monotonic() + timeout + c->op_timeout;
-	return end(c, saved, c->ops->wait_ready(c, id, timeout, out, err));
+	return end_server(c, saved, c->ops->wait_ready(c, id, timeout, out,
+		err), out);
 }
 
 int

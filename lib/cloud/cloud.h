@@ -153,7 +153,18 @@ struct pp_cloud {
 	/* counters the hetzner provider keeps (0 for local) */
 	long http_requests;
 	double waited;
+	/* The provider's clock less this host's, in seconds, from its
+	 * answers (Hetzner's Date header); 0 when unknown or within
+	 * PP_CLOCK_TOLERANCE. Every server's "created" the wrappers below
+	 * hand out is moved onto this host's clock by it, so a boot's age
+	 * (cloud.join_timeout) and the paid hour are counted right on a
+	 * host whose clock is off. */
+	long long clock_skew;
 };
+
+/* A clock difference smaller than this is left alone: the Date
+ * header has whole seconds, and no age ppscale counts needs finer. */
+#define PP_CLOCK_TOLERANCE 30
 
 /* Opens the configured provider (cloud.provider). state_dir is where
  * the local provider keeps its cloud (NULL: the configured one).

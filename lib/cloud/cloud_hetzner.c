@@ -112,8 +112,22 @@ token_ok(const char *t)
 void
 pp_hz_sync_counters(struct hz *h)
 {
+	long long d = h->http.clock_skew;
+
 	h->c->http_requests = h->http.requests;
 	h->c->waited = h->http.waited;
+	if (!h->http.has_date)
+		return;
+	h->c->clock_skew = llabs(d) >= PP_CLOCK_TOLERANCE ? d : 0;
+	if (h->c->clock_skew && !h->skew_warned) {
+		/* ahead, this host counts a new server's boot as too long
+		 * (expired, bought again); behind, a dead one as booting */
+		h->skew_warned = 1;
+		pp_warn("this host's clock is %lld s %s the Hetzner API's "
+			"(its Date header): servers' ages are counted on this "
+			"host's clock; set its time (NTP)", llabs(d),
+			d < 0 ? "ahead of" : "behind");
+	}
 }
 
 /* Turns a failed call into *err. */

@@ -30,6 +30,7 @@ struct hz {
 	double poll_interval;
 	double action_timeout;
 	int ambiguous;        /* a create attempt may have taken effect */
+	int skew_warned;      /* the clock warning was given */
 };
 
 /* One API call; *out gets the parsed answer (NULL for an empty one). */
