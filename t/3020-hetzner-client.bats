@@ -526,3 +526,41 @@ fake_count() {
 	jq_is .error.code invalid_input
 	jq_is .requests 0
 }
+
+@test "retry classes of failures the fake cannot produce: HTTP/2 stream errors may have acted, a failed TLS handshake sent nothing" {
+	# CURLcodes: 6 resolve, 7 connect, 35 TLS handshake, 16 HTTP/2,
+	# 92 HTTP/2 stream, 28 timeout, 52 empty reply, 55 send, 56 recv,
+	# 18 partial body, 60 certificate not trusted, 3 malformed URL.
+	# hcloud-go (hcloud/client_handler_retry.go) repeats conflict,
+	# rate_limit_exceeded, timeout, 502, 504 and network timeouts, and
+	# no 500; a POST it repeats blind, ppscale only after a look-up
+	run "$BUILD/unit/retryclass" curl:6 curl:7 curl:35 curl:16 curl:92 \
+		curl:28 curl:52 curl:55 curl:56 curl:18 curl:60 curl:3 \
+		http:429 http:423:locked http:423:protected \
+		http:409:conflict http:409:uniqueness_error http:502 http:503 \
+		http:504 http:500 http:422:invalid_input http:404:not_found
+	assert_success
+	assert_output "curl:6 safe
+curl:7 safe
+curl:35 safe
+curl:16 ambiguous
+curl:92 ambiguous
+curl:28 ambiguous
+curl:52 ambiguous
+curl:55 ambiguous
+curl:56 ambiguous
+curl:18 ambiguous
+curl:60 no
+curl:3 no
+http:429 safe
+http:423:locked safe
+http:423:protected no
+http:409:conflict safe
+http:409:uniqueness_error no
+http:502 ambiguous
+http:503 ambiguous
+http:504 ambiguous
+http:500 no
+http:422:invalid_input no
+http:404:not_found no"
+}
