@@ -249,6 +249,17 @@ fake_count() {
 	jq_is .requests 1
 }
 
+@test "a delete the API took whose action cannot be read is counted as done, not as failed" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	fake_fault '{"method": "GET", "path": "/actions", "status": 500,
+		"count": 0}' >/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_success
+	assert_stderr_contains "cannot read action"
+	assert_stderr_contains "the delete was accepted: counted as deleted"
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+}
+
 @test "a delete-protected server (423 protected) is refused at once, not retried as locked is" {
 	fake_seed '{"servers": [{"name": "keep", "protection": {"delete": true}}]}' \
 		>/dev/null

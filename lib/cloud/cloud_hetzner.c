@@ -428,11 +428,13 @@ hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 	what = pp_xasprintf("delete server %s", id);
 	rc = pp_jget(o, "action") ?
 		pp_hz_wait_action(h, pp_jget(o, "action"), what, 0, err) : 0;
-	if (rc > 0) {
+	if (rc > 0 || (rc < 0 && !strcmp(err->code, "action_unknown"))) {
 		/* the API took the DELETE and the server is deleting: the
-		 * deadline (a registry lock held) ended only our wait, and
-		 * a failed delete action leaves an orphan that a later run
-		 * deletes, never a node on a server that is going */
+		 * deadline (a registry lock held) ended only our wait, or a
+		 * poll of its action went unanswered (a 502, a 429 at the
+		 * deadline); a failed delete action leaves an orphan that a
+		 * later run deletes, never a node on a server that is
+		 * going */
 		pp_warn("%s; the delete was accepted: counted as deleted",
 			err->message);
 		memset(err, 0, sizeof *err);
