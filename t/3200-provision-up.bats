@@ -425,6 +425,26 @@ node.removed"
 		provisioning ]]
 }
 
+@test "a server whose node was removed while it was created is recorded anew, dated on this host's clock" {
+	[[ ${PP_REG_BACKEND:-file} == file ]] ||
+		skip "edits the registry file under its lock"
+	fake_config '{"skew": -1200}' >/dev/null
+	fake_fault '{"method": "POST", "path": "/servers", "slow": 2}' \
+		>/dev/null
+	now=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	pp-provision --now "$now" < <(decision scale_up 1) \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	fake_wait_for_log '.method == "POST" and .path == "/servers"'
+	# the node recorded before the create goes (an operator, a
+	# platform's clean-up) while the create runs
+	flock -x "$REG.lock" sh -c 'jq "del(.nodes[1])" "$1" > "$1.tmp" &&
+		mv "$1.tmp" "$1"' sh "$REG"
+	wait $! || fail "pp-provision failed: $(<"$BATS_TEST_TMPDIR/err")"
+	[[ $(reg '.nodes | length') == 2 ]]
+	created=$(reg '.nodes[1].cloud.created_at')
+	(( $(date -d "$now" +%s) - $(date -d "$created" +%s) < 60 ))
+}
+
 @test "a node whose agent never joins is deleted after cloud.join_timeout, a failed boot, and stops counting as capacity" {
 	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
 		< <(decision scale_up 1)

@@ -281,11 +281,49 @@ end_server(struct pp_cloud *c, double saved, int rc, struct pp_server *s)
 	return end(c, saved, rc);
 }
 
+/* A create's on_created sees the new server on this host's clock too
+ * (it records the server when the intent is gone), while the provider
+ * still holds its own copy. */
+struct created_hook {
+	void (*fn)(void *arg, const struct pp_server *s);
+	void *arg;
+	struct pp_cloud *c;
+};
+
+static void
+created_on_host_clock(void *arg, const struct pp_server *s)
+{
+	struct created_hook *k = arg;
+	struct pp_server t = *s;
+
+	host_clock(k->c, &t);
+	k->fn(k->arg, &t);
+}
+
+static void
+hook_created(struct pp_cloud *c, struct created_hook *k)
+{
+	*k = (struct created_hook){c->on_created, c->on_created_arg, c};
+	if (k->fn) {
+		c->on_created = created_on_host_clock;
+		c->on_created_arg = k;
+	}
+}
+
+static void
+unhook_created(struct pp_cloud *c, const struct created_hook *k)
+{
+	c->on_created = k->fn;
+	c->on_created_arg = k->arg;
+}
+
 int
 pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 	struct pp_server *out, struct pp_cloud_error *err)
 {
+	struct created_hook k;
 	double saved;
+	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (c->dry_run) {
@@ -307,7 +345,10 @@ pp_cloud_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 		return 0;
 	}
 	begin(c, err, &saved);
-	return end_server(c, saved, c->ops->create(c, spec, out, err), out);
+	hook_created(c, &k);
+	rc = c->ops->create(c, spec, out, err);
+	unhook_created(c, &k);
+	return end_server(c, saved, rc, out);
 }
 
 void
@@ -322,6 +363,7 @@ pp_cloud_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
 	struct pp_server *out, struct pp_cloud_pending *pend,
 	struct pp_cloud_error *err)
 {
+	struct created_hook k;
 	double saved;
 	int rc;
 
@@ -336,7 +378,9 @@ pp_cloud_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
 	}
 	memset(out, 0, sizeof *out);
 	begin(c, err, &saved);
+	hook_created(c, &k);
 	rc = c->ops->create_start(c, spec, out, pend, err);
+	unhook_created(c, &k);
 	if (rc == 0 && !pend->server_id)
 		pend->server_id = pp_xstrdup(out->id);
 	return end_server(c, saved, rc, out);
