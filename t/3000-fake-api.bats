@@ -39,6 +39,12 @@ header() {
 	sed -n "s/^$1: *//Ip" "$H" | tr -d '\r'
 }
 
+# create_cx23 NAME: POST /servers of a cx23 in nbg1; prints the status
+create_cx23() {
+	api POST /servers "{\"name\": \"$1\", \"server_type\": \"cx23\",
+		\"image\": \"debian-12\", \"location\": \"nbg1\"}"
+}
+
 create_body() {
 	jq -nc --arg n "$1" --arg t "${2:-cx23}" --arg l "${3:-nbg1}" \
 		'{name: $n, server_type: $t, image: "debian-12", location: $l,
@@ -743,16 +749,14 @@ create_body() {
 	run fake_config '{"clock": "2026-11-26T16:00:00Z"}'
 	assert_success
 	assert_output --partial '"clock": "2026-11-26T16:00:00Z"'
-	run api POST /servers '{"name": "clocked", "server_type": "cx23",
-		"image": "debian-12", "location": "nbg1"}'
+	run create_cx23 clocked
 	assert_output 201
 	[[ $(jq -r .server.created "$B") == 2026-11-26T16:00:00Z ]]
 	[[ $(jq -r .action.started "$B") == 2026-11-26T16:00:00Z ]]
 	run fake_config '{"clock": "next tuesday"}'
 	assert_failure
 	fake_reset
-	run api POST /servers '{"name": "now", "server_type": "cx23",
-		"image": "debian-12", "location": "nbg1"}'
+	run create_cx23 now
 	assert_output 201
 	[[ $(jq -r .server.created "$B") != 2026-11-26T16:00:00Z ]]
 }
@@ -766,8 +770,7 @@ create_body() {
 	run fake_config '{"skew": -1200}'
 	assert_success
 	assert_output --partial '"skew": -1200'
-	run api POST /servers '{"name": "late", "server_type": "cx23",
-		"image": "debian-12", "location": "nbg1"}'
+	run create_cx23 late
 	assert_output 201
 	now=$(date +%s)
 	d=$(date -d "$(header Date)" +%s)
