@@ -34,13 +34,13 @@ del(.nodes[1].total_ram_mb)|node 'cloud-a': field 'total_ram_mb' is missing
 .nodes[0].reserved_ram_mb = "x"|node 'ded-1': field 'reserved_ram_mb' must be a non-negative integer
 .nodes[2].reserved_ram_mb = 9000|node 'cloud-s': field 'reserved_ram_mb' (9000) is above total_ram_mb (8192)
 .nodes[0].kind = "vm"|node 'ded-1': field 'kind' has unknown value 'vm'
-del(.nodes[0].kind)|node 'ded-1': field 'kind' is missing
-.nodes[3].status = "booting"|node 'cloud-p': field 'status' has unknown value 'booting'
-.nodes[3].role = "boss"|node 'cloud-p': field 'role' has unknown value 'boss'
+del(.nodes[0].kind)|node 'ded-1': field 'kind' is missing (dedicated or cloud)
+.nodes[3].status = "booting"|node 'cloud-p': field 'status' has unknown value 'booting' (provisioning, ready, draining or unhealthy)
+.nodes[3].role = "boss"|node 'cloud-p': field 'role' has unknown value 'boss' (worker or spare)
 del(.nodes[4].id)|node 4: field 'id' is missing
 .nodes[0].containers[1].ram_mb = -5|node 'ded-1': container 'b': field 'ram_mb' must be a non-negative integer
 del(.nodes[0].containers[1].ram_mb)|node 'ded-1': container 'b': field 'ram_mb' is missing
-.nodes[0].containers[1].state = "paused"|node 'ded-1': container 'b': field 'state' has unknown value 'paused'
+.nodes[0].containers[1].state = "paused"|node 'ded-1': container 'b': field 'state' has unknown value 'paused' (starting, running, stopping or stopped)
 .nodes[1].cloud.created_at = "yesterday"|node 'cloud-a': field 'cloud.created_at' is not an RFC 3339 time
 .nodes[1].containers = {}|node 'cloud-a': field 'containers' must be a list
 .nodes = {}|field 'nodes' is missing or not a list

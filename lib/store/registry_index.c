@@ -32,6 +32,19 @@ static const char *roles[] = {"worker", "spare"};
 static const char *cstates[] = {"starting", "running", "stopping",
 	"stopped"};
 
+/* "a, b, c or d": what an enum field may hold, for its error */
+static const char *
+one_of(const char **names, int n, char *buf, size_t len)
+{
+	size_t at = 0;
+
+	buf[0] = '\0';
+	for (int i = 0; i < n && at < len; i++)
+		at += (size_t)snprintf(buf + at, len - at, "%s%s", i == 0 ?
+			"" : i == n - 1 ? " or " : ", ", names[i]);
+	return buf;
+}
+
 static int
 lookup(const char *s, const char **names, int n)
 {
@@ -184,10 +197,14 @@ index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
 			n->id, c->id);
 	GET(o, K_STATE, &v);
 	c->state = v.t == JV_STR ? pp_rg_lookup_jv(&v, cstates, 4) : PP_CS_RUNNING;
-	if (c->state < 0)
+	if (c->state < 0) {
+		char vals[128];
+
 		return pp_rg_bad(err, errlen, name, "node '%s': container '%s': "
-			"field 'state' has unknown value '%s'", n->id, c->id,
-			pp_rg_keep(rd, &v));
+			"field 'state' has unknown value '%s' (%s)", n->id,
+			c->id, pp_rg_keep(rd, &v), one_of(cstates, 4, vals,
+			sizeof vals));
+	}
 	GET(o, K_PLAYERS, &v);
 	c->players = v.t == JV_INT || v.t == JV_DBL ? v.i : 0;
 	if (c->players < 0)
@@ -223,16 +240,18 @@ add_container(struct rd *rd, struct pp_node *n, struct jv *c, size_t *nc,
 	return 0;
 }
 
-/* "is missing" or "has unknown value 'x'" */
+/* "is missing" or "has unknown value 'x' (a, b or c)" */
 static int
 bad_enum(struct rd *rd, char *err, size_t errlen, const char *name,
-	const char *id, const char *field, struct jv *v)
+	const char *id, const char *field, struct jv *v, const char **names,
+	int n)
 {
 	const char *s = pp_rg_keep(rd, v);
+	char vals[128];
 
-	return pp_rg_bad(err, errlen, name, "node '%s': field '%s' %s%s%s", id,
-		field, s ? "has unknown value '" : "is missing", s ? s : "",
-		s ? "'" : "");
+	return pp_rg_bad(err, errlen, name, "node '%s': field '%s' %s%s%s "
+		"(%s)", id, field, s ? "has unknown value '" : "is missing",
+		s ? s : "", s ? "'" : "", one_of(names, n, vals, sizeof vals));
 }
 
 int
@@ -269,16 +288,18 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 	GET(o, K_KIND, &v);
 	n->kind = pp_rg_lookup_jv(&v, kinds, 2);
 	if (n->kind < 0)
-		return bad_enum(rd, err, errlen, name, n->id, "kind", &v);
+		return bad_enum(rd, err, errlen, name, n->id, "kind", &v,
+			kinds, 2);
 	GET(o, K_STATUS, &v);
 	n->status = pp_rg_lookup_jv(&v, statuses, 4);
 	if (n->status < 0)
-		return bad_enum(rd, err, errlen, name, n->id, "status", &v);
+		return bad_enum(rd, err, errlen, name, n->id, "status", &v,
+			statuses, 4);
 	GET(o, K_ROLE, &v);
 	n->role = v.t == JV_STR ? pp_rg_lookup_jv(&v, roles, 2) : PP_ROLE_WORKER;
 	if (n->role < 0)
-		return pp_rg_bad(err, errlen, name, "node '%s': field 'role' has "
-			"unknown value '%s'", n->id, pp_rg_keep(rd, &v));
+		return bad_enum(rd, err, errlen, name, n->id, "role", &v,
+			roles, 2);
 	GET(o, K_TOTAL, &v);
 	rc = ram_field(&v, &n->total_ram_mb, 1);
 	if (rc == -1)
