@@ -237,7 +237,7 @@ EOC
 @test "the example alerting rules pass promtool check rules" {
 	run promtool check rules "$TOP/share/prometheus/ppscale-alerts.yml"
 	assert_success
-	assert_output --partial "SUCCESS: 8 rules found"
+	assert_output --partial "SUCCESS: 9 rules found"
 }
 
 # The pipeline at minute K on promtool's clock (1970-01-01T00:K:00Z),
@@ -297,8 +297,9 @@ warns_alert() {
                 but given warnings (1 in the last), which -q keeps
                 from cron's mail: a deprecated server type, a webhook or
                 events file that cannot be written, a state or history file
-                set aside, an orphan server left for later. Run the tool by
-                hand without -q, or read the journal, to see them.
+                set aside, an orphan server left for later, this host's clock
+                off the Hetzner API's. Run the tool by hand without -q, or
+                read the journal, to see them.
 EOA
 }
 
@@ -510,6 +511,45 @@ EOT
                 pp-drain has not finished successfully for more
                 than 10 minutes, or has never published a run: check the cron
                 job or systemd timer and its log.
+EOT
+}
+
+@test "a cloud node unhealthy for 30 minutes fires PpscaleCloudNodeUnhealthy; ready again, it stops" {
+	SNAP="$BATS_TEST_TMPDIR/snap"
+	local_config
+	# the platform marks cloud-91be unhealthy (its agent stopped
+	# answering) before minute 1, and ready again after minute 36
+	pp-registry -q status cloud-91be unhealthy
+	for k in $(seq 1 36); do cycle_at "$k"; done
+	[[ $(value 'pp_fleet_nodes{kind="cloud",status="unhealthy",role="worker"}') == 1 ]]
+	# nothing of the pipeline's touched it: still there, unhealthy
+	[[ $(jq -r '.nodes[] | select(.id == "cloud-91be") | .status' \
+		"$PP_STATE_DIR/registry.json") == unhealthy ]]
+	pp-registry -q status cloud-91be ready
+	for k in $(seq 37 40); do cycle_at "$k"; done
+	[[ $(value 'pp_fleet_nodes{kind="cloud",status="unhealthy",role="worker"}') == 0 ]]
+	rules_test 40 <<'EOT'
+      - eval_time: 30m
+        alertname: PpscaleCloudNodeUnhealthy
+        exp_alerts: []
+      - eval_time: 32m
+        alertname: PpscaleCloudNodeUnhealthy
+        exp_alerts:
+          - exp_labels:
+              severity: warning
+            exp_annotations:
+              summary: "1 cloud node(s) unhealthy for 30 minutes"
+              description: >-
+                The platform has marked a cloud node unhealthy for 30
+                minutes. ppscale counts no capacity on it and never drains,
+                fills or deletes it (game worlds may be on it, and it may come
+                back), but its server bills by the hour. pp-status names it.
+                If its agent does not come back, drain it by hand (pp-drain
+                --node NODE --wait) and delete its server: the next cycle
+                forgets the node.
+      - eval_time: 39m
+        alertname: PpscaleCloudNodeUnhealthy
+        exp_alerts: []
 EOT
 }
 
