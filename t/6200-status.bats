@@ -523,6 +523,24 @@ EOT
 	assert_output --partial "drains     cloud-91be (2 game servers"
 }
 
+@test "names unhealthy nodes, which have no capacity and the pipeline leaves alone; none, no line" {
+	pp-fleetstats > /dev/null
+	run --separate-stderr pp-status
+	refute_output --partial "unhealthy"
+	run --separate-stderr pp-status --json
+	jq_is '.unhealthy' '[]'
+	pp-registry -q status cloud-91be unhealthy
+	pp-registry -q status ded-fsn1-2 unhealthy
+	pp-fleetstats > /dev/null
+	run --separate-stderr pp-status --json
+	jq_is '[.unhealthy[] | "\(.node):\(.kind):\(.containers)"] | join(",")' \
+		ded-fsn1-2:dedicated:14,cloud-91be:cloud:2
+	jq_is '.unhealthy[1].allocated_ram_mb' 3072
+	run --separate-stderr pp-status
+	assert_output --partial "unhealthy  ded-fsn1-2 (dedicated, 14 game servers"
+	assert_output --partial ", cloud-91be (cloud, 2 game servers, 3072 MB, 1 players): no capacity, left alone by the pipeline"
+}
+
 @test "tolerates state sections it does not know or that have the wrong shape" {
 	echo '{"version": 1, "decide": [1, 2], "provision": {"x": 1}}' \
 		> "$PP_STATE_DIR/state.json"

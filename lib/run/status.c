@@ -277,6 +277,38 @@ policies_json(const struct pp_config *cfg, json_object *state,
 
 /* pp-fleetstats' own events are in the snapshot, pp-decide's are its
  * decision: the others are what happened after the snapshot. */
+/* The snapshot's nodes in one status: id, kind, game servers, RAM and
+ * players on each. */
+static json_object *
+nodes_in(json_object *last, const char *status)
+{
+	json_object *nodes = pp_jget(last, "nodes");
+	json_object *out = json_object_new_array();
+
+	for (size_t i = 0; nodes && json_object_is_type(nodes,
+	     json_type_array) && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+		json_object *d;
+
+		if (strcmp(pp_jstr(n, "status", ""), status))
+			continue;
+		d = json_object_new_object();
+		json_object_object_add(d, "node",
+			json_object_new_string(pp_jstr(n, "id", "")));
+		json_object_object_add(d, "kind",
+			json_object_new_string(pp_jstr(n, "kind", "")));
+		json_object_object_add(d, "containers",
+			json_object_new_int64(pp_jint(n, "containers", 0)));
+		json_object_object_add(d, "allocated_ram_mb",
+			json_object_new_int64(pp_jint(n, "allocated_ram_mb",
+			0)));
+		json_object_object_add(d, "players",
+			json_object_new_int64(pp_jint(n, "players", 0)));
+		json_object_array_add(out, d);
+	}
+	return out;
+}
+
 static int
 after_snapshot(json_object *event)
 {
@@ -479,34 +511,11 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		0 ? json_object_new_int64(seen.slot_mb) : NULL);
 	json_object_object_add(st, "spares", spares);
 
-	drains = json_object_new_array();
-	{
-		json_object *nodes = pp_jget(last, "nodes");
-
-		for (size_t i = 0; nodes && json_object_is_type(nodes,
-		     json_type_array) && i < json_object_array_length(nodes);
-		     i++) {
-			json_object *n = json_object_array_get_idx(nodes, i);
-			json_object *d;
-
-			if (strcmp(pp_jstr(n, "status", ""), "draining"))
-				continue;
-			d = json_object_new_object();
-			json_object_object_add(d, "node",
-				json_object_new_string(pp_jstr(n, "id", "")));
-			json_object_object_add(d, "containers",
-				json_object_new_int64(pp_jint(n, "containers",
-				0)));
-			json_object_object_add(d, "allocated_ram_mb",
-				json_object_new_int64(pp_jint(n,
-				"allocated_ram_mb", 0)));
-			json_object_object_add(d, "players",
-				json_object_new_int64(pp_jint(n, "players",
-				0)));
-			json_object_array_add(drains, d);
-		}
-	}
+	drains = nodes_in(last, "draining");
 	json_object_object_add(st, "drains", drains);
+	/* no capacity, and the pipeline leaves them alone: a cloud one
+	 * bills until someone looks (PpscaleCloudNodeUnhealthy) */
+	json_object_object_add(st, "unhealthy", nodes_in(last, "unhealthy"));
 	{
 		json_object *c = pp_counters_of(state);
 
@@ -647,6 +656,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *win = pp_jget(st, "windows");
 	json_object *acts = pp_jget(st, "last_actions");
 	json_object *drains = pp_jget(st, "drains");
+	json_object *unh = pp_jget(st, "unhealthy");
 	json_object *sp = pp_jget(st, "spares");
 	long long decided = pp_jint(st, "decisions", 0);
 	char d[32];
@@ -699,6 +709,17 @@ pp_status_print(FILE *f, json_object *st)
 			pp_jint(e, "players", 0));
 	}
 	fputs("\n", f);
+	for (size_t i = 0; unh && i < json_object_array_length(unh); i++) {
+		json_object *e = json_object_array_get_idx(unh, i);
+
+		fprintf(f, "%s%s (%s, %lld game servers, %lld MB, %lld "
+			"players)", i ? ", " : "unhealthy  ", pp_jstr(e, "node",
+			"?"), pp_jstr(e, "kind", "?"), pp_jint(e, "containers",
+			0), pp_jint(e, "allocated_ram_mb", 0), pp_jint(e,
+			"players", 0));
+		if (i + 1 == json_object_array_length(unh))
+			fputs(": no capacity, left alone by the pipeline\n", f);
+	}
 	if (dec)
 		fprintf(f, "decision   %s%s by %s at %s: %s\n",
 			pp_jstr(dec, "action", "?"), pp_jbool(dec, "shadow", 0) ?
