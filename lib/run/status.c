@@ -275,8 +275,6 @@ policies_json(const struct pp_config *cfg, json_object *state,
 #define SINCE_TAIL (4L << 20)
 #define SINCE_ROWS 20000L
 
-/* pp-fleetstats' own events are in the snapshot, pp-decide's are its
- * decision: the others are what happened after the snapshot. */
 /* The snapshot's nodes in one status: id, kind, game servers, RAM and
  * players on each. */
 static json_object *
@@ -309,6 +307,8 @@ nodes_in(json_object *last, const char *status)
 	return out;
 }
 
+/* pp-fleetstats' own events are in the snapshot, pp-decide's are its
+ * decision: the others are what happened after the snapshot. */
 static int
 after_snapshot(json_object *event)
 {
