@@ -124,7 +124,7 @@ token check and the rate limit:
                            skew: seconds the fake's own clock is off this
                            host's (negative: behind), in its Date header
                            (every answer has one, as the API's do),
-                           RateLimit-Reset and the times clock leaves to it
+                           RateLimit-Reset and the times clock leaves to it;
                            answers the new config
   GET  /_fake/faults       pending faults;  DELETE /_fake/faults  clears them
   POST /_fake/faults       add one fault (or {"faults": [...]}); answers it
