@@ -235,6 +235,32 @@ cycle_start() {
 	assert_success
 }
 
+@test "pp-cycle: a tool run under timeout(1), which leaves the command's process group, is stopped too and waited for" {
+	local d=$BATS_TEST_TMPDIR rc=0 cyc
+	cycle_stage
+	# timeout puts itself and its command in a process group of their
+	# own: a signal to the command's group does not reach them
+	pp-cycle -q -- bash -o pipefail -c "timeout 50 '$d/stage' a |
+		'$d/stage' b" 2>"$d/err" &
+	cyc=$!
+	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
+		fail "the pipeline did not start: $(<"$d/err")"
+	kill -TERM "$cyc"
+	wait "$cyc" || rc=$?
+	cycle_pipeline_gone a b
+	[ -e "$d/a.stopped" ] && [ -e "$d/b.stopped" ]
+	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
+	# a command that ends and leaves one running: stopped, waited for
+	run --separate-stderr pp-cycle -- bash -c "timeout 50 '$d/stage' c &
+		until [ -e '$d/c.pid' ]; do sleep 0.05; done"
+	assert_success
+	assert_stderr_contains "ended but left processes running: stopping them (SIGTERM)"
+	cycle_pipeline_gone c
+	[ -e "$d/c.stopped" ]
+	run --separate-stderr pp-cycle -- true
+	assert_success
+}
+
 @test "pp-cycle: a lost lock session stops every tool of a bash pipeline before pp-cycle exits 1" {
 	hosts_setup hosts
 	export PP_CONFIG="$HOSTS/ppscale.yaml"

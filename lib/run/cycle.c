@@ -11,6 +11,7 @@
  * every process of that group has ended: a stop that reached only bash
  * would leave the tools of its pipeline acting under nobody's lock. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -70,13 +71,47 @@ session_alive(PGconn *c)
 
 /* Reaps what has ended of our children (the tools of a pipeline whose
  * shell is gone come to us: we are their subreaper) and says whether
- * anything of the command's process group is left. */
+ * anything of the command is left: its process group, or a child of
+ * ours outside it (one that left the group, timeout(1) or setsid, and
+ * came to us when its parent ended). */
 static int
 group_alive(pid_t pgid)
 {
-	while (waitpid(-1, NULL, WNOHANG) > 0)
+	pid_t r;
+
+	while ((r = waitpid(-1, NULL, WNOHANG)) > 0)
 		;
-	return kill(-pgid, 0) == 0 || errno != ESRCH;
+	return r == 0 || kill(-pgid, 0) == 0 || errno != ESRCH;
+}
+
+/* Sends sig to our children outside the command's process group,
+ * which a signal to the group does not reach (Linux lists a process's
+ * children in /proc; without that list, only the group is told). */
+static void
+signal_strays(pid_t pgid, int sig)
+{
+	char path[64], buf[4096], *p, *end;
+	ssize_t n;
+	int fd;
+
+	snprintf(path, sizeof path, "/proc/self/task/%ld/children",
+		(long)getpid());
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	buf[n] = '\0';
+	for (p = buf;; p = end) {
+		long c = strtol(p, &end, 10);
+
+		if (end == p)
+			break;
+		if (c > 0 && getpgid((pid_t)c) != pgid)
+			kill((pid_t)c, sig);
+	}
 }
 
 static void
@@ -101,7 +136,7 @@ run_child(char *const *argv, PGconn *lock_session, const char *pool,
 	static const int sigs[4] = {SIGTERM, SIGINT, SIGHUP, SIGCHLD};
 	sigset_t block, oldmask;
 	int status = 0, lost = 0, done = 0;
-	double stop_at = 0, killed_at = 0, pause = 0.002;
+	double stop_at = 0, killed_at = 0, strays_at = 0, pause = 0.002;
 	pid_t pid, w = 0;
 
 	/* the shell of a pipeline dies of our SIGTERM before its tools
@@ -173,6 +208,12 @@ run_child(char *const *argv, PGconn *lock_session, const char *pool,
 				kill_after);
 			kill(-pid, SIGKILL);
 			killed_at = now;
+		}
+		/* what left the group hears it too, each second until it
+		 * has ended: the group's signal does not reach it */
+		if (stop_sent && now >= strays_at + 1) {
+			signal_strays(pid, killed_at > 0 ? SIGKILL : SIGTERM);
+			strays_at = now;
 		}
 		if (killed_at > 0 && now >= killed_at + 10) {
 			pp_error("processes of '%s' still run after SIGKILL",
