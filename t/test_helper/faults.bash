@@ -189,6 +189,11 @@ fx_expect() {
 	elif [[ $scen == up && $name == resource_unavailable &&
 		$method == POST ]]; then
 		echo 0
+	elif [[ $scen == down && $method == GET && $path == /actions* ]]; then
+		# the API took the DELETE: a delete action that cannot be
+		# read is done, the server is deleting (and the rows check
+		# that it goes and nothing is left)
+		echo 0
 	else
 		echo 1
 	fi
