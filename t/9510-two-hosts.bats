@@ -188,6 +188,13 @@ cycle_pipeline_gone() {
 	done
 }
 
+# cycle_lock_free: the cycle lock is free at once (pp-cycle let go
+# of it when it exited)
+cycle_lock_free() {
+	run --separate-stderr pp-cycle -- true
+	assert_success
+}
+
 # cycle_start [OPTION...] -- A_ARGS: pp-cycle OPTIONs in the background
 # on `stage a A_ARGS | stage b` (cycle_stage), its stderr in err; its
 # pid in $cyc once both stages run
@@ -214,8 +221,7 @@ cycle_start() {
 	# the command's status: bash, which the signal ended
 	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
 	# the lock is free at once
-	run --separate-stderr pp-cycle -- true
-	assert_success
+	cycle_lock_free
 }
 
 @test "pp-cycle: a tool that ignores SIGTERM is killed after --kill-after, and the status stays the command's" {
@@ -231,8 +237,7 @@ cycle_start() {
 	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
 	run cat "$d/err"
 	assert_output --partial "did not stop within 1 s of SIGTERM: killing them (SIGKILL)"
-	run --separate-stderr pp-cycle -- true
-	assert_success
+	cycle_lock_free
 }
 
 @test "pp-cycle: a tool run under timeout(1), which leaves the command's process group, is stopped too and waited for" {
@@ -257,8 +262,7 @@ cycle_start() {
 	assert_stderr_contains "ended but left processes running: stopping them (SIGTERM)"
 	cycle_pipeline_gone c
 	[ -e "$d/c.stopped" ]
-	run --separate-stderr pp-cycle -- true
-	assert_success
+	cycle_lock_free
 }
 
 @test "pp-cycle: a lost lock session stops every tool of a bash pipeline before pp-cycle exits 1" {
@@ -276,8 +280,7 @@ cycle_start() {
 	((rc == 1)) || fail "exit $rc: $(<"$d/err")"
 	run cat "$d/err"
 	assert_output --partial "lost the database session that holds the cycle lock of pool 'default'"
-	run --separate-stderr pp-cycle -- true
-	assert_success
+	cycle_lock_free
 }
 
 @test "pp-cycle without control.database locks STATE_DIR/pipeline.lock, as the shipped cron line does" {
