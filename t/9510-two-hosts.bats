@@ -196,14 +196,15 @@ cycle_lock_free() {
 }
 
 # cycle_start [OPTION...] -- A_ARGS: pp-cycle OPTIONs in the background
-# on `stage a A_ARGS | stage b` (cycle_stage), its stderr in err; its
-# pid in $cyc once both stages run
+# on `$A_WRAP stage a A_ARGS | stage b` (cycle_stage; A_WRAP, say
+# "timeout 50", runs stage a under another command), its stderr in err;
+# its pid in $cyc once both stages run
 cycle_start() {
 	local d=$BATS_TEST_TMPDIR opts=()
 	while [[ $1 != -- ]]; do opts+=("$1"); shift; done
 	shift
 	pp-cycle -q "${opts[@]}" -- bash -o pipefail -c \
-		"'$d/stage' a $* | '$d/stage' b" 2>"$d/err" &
+		"${A_WRAP:-} '$d/stage' a $* | '$d/stage' b" 2>"$d/err" &
 	cyc=$!
 	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
 		fail "the pipeline did not start: $(<"$d/err")"
@@ -220,7 +221,6 @@ cycle_start() {
 	[ -e "$d/a.stopped" ] && [ -e "$d/b.stopped" ]
 	# the command's status: bash, which the signal ended
 	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
-	# the lock is free at once
 	cycle_lock_free
 }
 
@@ -245,11 +245,7 @@ cycle_start() {
 	cycle_stage
 	# timeout puts itself and its command in a process group of their
 	# own: a signal to the command's group does not reach them
-	pp-cycle -q -- bash -o pipefail -c "timeout 50 '$d/stage' a |
-		'$d/stage' b" 2>"$d/err" &
-	cyc=$!
-	wait_exists "$d/a.pid" 30 && wait_exists "$d/b.pid" 30 ||
-		fail "the pipeline did not start: $(<"$d/err")"
+	A_WRAP="timeout 50" cycle_start --
 	kill -TERM "$cyc"
 	wait "$cyc" || rc=$?
 	cycle_pipeline_gone a b
