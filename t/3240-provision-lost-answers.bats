@@ -161,3 +161,64 @@ setup() {
 	run jq -r '[.servers[]] | length' <<<"$(fake_state)"
 	assert_output 0
 }
+
+# Offset paging again (t/3020): a server of page 1 deleted and one
+# made while page 2 is on its way keep the total, and the first server
+# of page 2 is in neither page. When that is the server of a node
+# recorded before its create, the listing says it does not exist; its
+# name, asked alone, says it does.
+@test "an intent whose server a shifted page hides is found by its name, not removed" {
+	local name sid labels fill
+	FX_COUNT=1
+	fx_setup up
+	sed -i -e 's/^  retries: .*/  retries: 0/' \
+		-e 's/request_timeout: 1s/request_timeout: 5s/' "$PP_CONFIG"
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers", "drop_after": true},
+		{"method": "GET", "path": "/servers", "skip": 1,
+		 "status": 500}]}' >/dev/null
+	fx_run up
+	assert_failure 1
+	fake_ctl DELETE /faults >/dev/null
+	name=$(reg '.nodes[] | select(.kind == "cloud" and
+		.cloud.server_id == null) | .id')
+	[[ -n $name ]] || fail "no node recorded before its create"
+	# the server goes to the head of page 2: 50 of our pool before it
+	labels=$(fake_state | jq -c '.servers[0].labels')
+	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/$(fake_state | jq '.servers[0].id')" \
+		>/dev/null
+	fill=$(fake_seed "$(jq -nc --argjson l "$labels" '{servers:
+		[range(0; 50) | {name: "pp-fill\(.)", labels: $l,
+		location: "nbg1", server_type: "cx23"}]}')" |
+		jq -c '[.servers[].id]')
+	sid=$(fake_seed "$(jq -nc --argjson l "$labels" --arg n "$name" \
+		'{servers: [{name: $n, labels: $l, location: "nbg1",
+		server_type: "cx23"}]}')" | jq -r '.servers[0].id')
+	fake_seed "$(jq -nc --argjson l "$labels" '{servers:
+		[range(50; 59) | {name: "pp-fill\(.)", labels: $l,
+		location: "nbg1", server_type: "cx23"}]}')" >/dev/null
+	fake_ctl DELETE /log >/dev/null
+	fake_fault '{"method": "GET", "path": "/servers", "skip": 1,
+		"slow": 2}' >/dev/null
+	fx_doc none > "$BATS_TEST_TMPDIR/doc"
+	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" &
+	fake_wait_for_log '.method == "GET" and (.query | contains("page=2"))'
+	# one of page 1 goes, one is made: the total stays 60
+	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/$(jq '.[9]' <<<"$fill")" >/dev/null
+	fake_seed "$(jq -nc --argjson l "$labels" '{servers: [{name:
+		"pp-fill99", labels: $l, location: "nbg1",
+		server_type: "cx23"}]}')" >/dev/null
+	wait $! || fail "pp-provision failed: $(<"$BATS_TEST_TMPDIR/err")"
+	stderr=$(<"$BATS_TEST_TMPDIR/err")
+	# the listing read once, with the total unchanged: it missed it
+	run jq -r '[.requests[] | select(.method == "GET" and
+		(.query | test("label_selector")))] | length' <<<"$(fake_log)"
+	assert_output 2
+	assert_stderr_contains "was not in the listing of our pool but is found by its name"
+	refute_stderr_contains "no server of that name exists"
+	run reg ".nodes[] | select(.id == \"$name\") | .cloud.server_id"
+	assert_output "$sid"
+}

@@ -452,6 +452,30 @@ pp_cloud_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 }
 
 int
+pp_cloud_find_name(struct pp_cloud *c, const char *name,
+	struct pp_server *out, struct pp_cloud_error *err)
+{
+	struct pp_server_list l = {0};
+	double saved;
+	int rc, found = 0;
+
+	memset(out, 0, sizeof *out);
+	begin(c, err, &saved);
+	rc = c->ops->find_name ? c->ops->find_name(c, name, &l, err) :
+		c->ops->list(c, "", &l, err);
+	for (size_t i = 0; rc == 0 && i < l.n; i++)
+		if (!found && l.v[i].name && !strcmp(l.v[i].name, name)) {
+			*out = l.v[i];
+			memset(&l.v[i], 0, sizeof l.v[i]);
+			host_clock(c, out);
+			found = 1;
+		}
+	pp_server_list_free(&l);
+	rc = end(c, saved, rc);
+	return rc < 0 ? -1 : found;
+}
+
+int
 pp_cloud_server_types(struct pp_cloud *c, struct pp_catalog *out,
 	struct pp_cloud_error *err)
 {

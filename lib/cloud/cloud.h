@@ -130,6 +130,10 @@ struct pp_cloud_ops {
 	 * failed. */
 	void (*wait_actions)(struct pp_cloud *c, struct pp_cloud_pending *v,
 		size_t n, double timeout);
+	/* Optional (NULL: list filtered by name): the servers named name,
+	 * asked of the provider by that name alone. */
+	int (*find_name)(struct pp_cloud *c, const char *name,
+		struct pp_server_list *out, struct pp_cloud_error *err);
 };
 
 struct pp_cloud {
@@ -203,6 +207,13 @@ int pp_cloud_list(struct pp_cloud *c, const char *selector,
 	struct pp_server_list *out, struct pp_cloud_error *err);
 int pp_cloud_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	struct pp_cloud_error *err);
+/* The server named name: 1 with it in *out, 0 when there is none, -1
+ * with err. A listing of many pages can miss a server (an item removed
+ * from a page already read shifts one out of the next: see
+ * cloud_hetzner.c); a question about one name cannot, so a server's
+ * absence from a listing is confirmed by this before it is acted on. */
+int pp_cloud_find_name(struct pp_cloud *c, const char *name,
+	struct pp_server *out, struct pp_cloud_error *err);
 int pp_cloud_server_types(struct pp_cloud *c, struct pp_catalog *out,
 	struct pp_cloud_error *err);
 int pp_cloud_wait_ready(struct pp_cloud *c, const char *id, double timeout,

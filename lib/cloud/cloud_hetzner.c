@@ -382,6 +382,25 @@ pp_hz_add_server(json_object *o, void *arg)
 	pp_hz_parse_server(o, &l->v[l->n++]);
 }
 
+/* GET /servers?name=: names are unique in a project, so the answer is
+ * one page of at most one server, which no paging can shift out. */
+static int
+hz_find_name(struct pp_cloud *c, const char *name, struct pp_server_list *out,
+	struct pp_cloud_error *err)
+{
+	char *esc = pp_url_escape(name);
+	char *path = pp_xasprintf("/servers?name=%s", esc);
+	int rc;
+
+	free(esc);
+	rc = pp_hz_get_pages(c->priv, path, "servers", pp_hz_add_server, out,
+		err);
+	free(path);
+	if (rc < 0)
+		pp_server_list_free(out);
+	return rc;
+}
+
 static int
 hz_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 	struct pp_cloud_error *err)
@@ -739,7 +758,8 @@ hz_close(struct pp_cloud *c)
 
 static const struct pp_cloud_ops hetzner_ops = {
 	"hetzner", pp_hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
-	hz_wait_ready, hz_close, pp_hz_create_start, pp_hz_wait_actions
+	hz_wait_ready, hz_close, pp_hz_create_start, pp_hz_wait_actions,
+	hz_find_name
 };
 
 int

@@ -150,6 +150,38 @@ struct pend {
 	time_t created;
 };
 
+/* A server named node that our pool's listing did not show: asked of
+ * the provider by name, since a listing of many pages can miss one
+ * (cloud_hetzner.c). 1 with it in *found when it is ours, 0 when no
+ * server of ours has that name, -1 when that is not known (the node is
+ * left to a later run). */
+static int
+confirm_absent(struct run *x, const char *node, struct pp_server *found)
+{
+	struct pp_cloud_error err;
+	char why[256];
+	int rc = pp_cloud_find_name(x->cloud, node, found, &err);
+
+	if (rc < 0) {
+		pp_warn("node '%s' was recorded before its create and its "
+			"server is not listed; cannot look its name up: %s; a "
+			"later run does", node, err.message);
+		return -1;
+	}
+	if (rc == 0)
+		return 0;
+	if (!pp_cloud_is_ours(x->cfg, found, node, why, sizeof why)) {
+		pp_warn("node '%s': a server of that name exists (id %s) but "
+			"is not ours: %s", node, found->id ? found->id : "?",
+			why);
+		pp_server_free(found);
+		return 0;
+	}
+	pp_warn("node '%s': its server %s was not in the listing of our "
+		"pool but is found by its name", node, found->id);
+	return 1;
+}
+
 /* Nodes recorded before their create was sent whose server id never
  * reached the registry (a run killed around the create, or an answer
  * nobody could read): the name tells whether the server exists. One
@@ -172,13 +204,22 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 	}
 	for (size_t i = 0; i < np; i++) {
 		const struct pp_server *s = NULL;
+		struct pp_server found;
 		json_object *e;
+		int rc;
 
 		if (p[i].server_id)
 			continue;
 		for (size_t j = 0; j < l->n && !s; j++)
 			if (l->v[j].name && !strcmp(l->v[j].name, p[i].node))
 				s = &l->v[j];
+		if (!s) {
+			rc = confirm_absent(x, p[i].node, &found);
+			if (rc < 0)
+				continue;
+			if (rc > 0)
+				s = &found;
+		}
 		if (s) {
 			pp_warn("node '%s' was recorded before its create; "
 				"its server %s exists: recording it",
@@ -189,6 +230,8 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 				continue;
 			}
 			p[i].server_id = pp_xstrdup(s->id);
+			if (s == &found)
+				pp_server_free(&found);
 			continue;
 		}
 		e = pp_prov_entry(x, "forget", p[i].node, NULL, p[i].node,
