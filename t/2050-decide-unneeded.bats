@@ -190,6 +190,92 @@ unneeded_reason() {
 	done
 }
 
+# An unhealthy cloud node that holds no game server is a bill for
+# nothing: it goes after unhealthy_after (30m by default), in the last
+# billing_window of its paid hour, with no capacity or fit to check;
+# one with a game server recorded on it stays.
+@test "an unhealthy cloud node with no game server goes after unhealthy_after, not before" {
+	conf 10m 0
+	reg_start
+	# no ready cloud node: only the unhealthy one could go
+	reg_node ded-1 dedicated ready worker 10000 - 7x1000
+	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
+	while read -r now action why; do
+		decide "$now"
+		assert_success
+		jq_is .decision.action "$action"
+		[[ $(unneeded_reason) == *"$why"* ]] ||
+			fail "$now: '$(unneeded_reason)' lacks '$why'"
+	done <<-EOF
+	2026-11-25T12:00:00Z none 1 unhealthy node with no game server, for less than unhealthy_after of 30 min (1800 s to go)
+	2026-11-25T12:29:00Z none (60 s to go)
+	2026-11-25T12:30:00Z scale_down sick unhealthy with no game server for 30 min (unhealthy_after 30 min)
+	EOF
+	jq_is .decision.node sick
+	jq_is '.decision.evaluations[] | select(.policy == "unneeded") |
+		.figures.unhealthy_empty_nodes' 1
+	jq_is '.decision.candidates[0].why' \
+		"unhealthy cloud node, no game server recorded on it"
+}
+
+@test "an unhealthy node with a game server on it, one that recovers, and unhealthy_after 0 stay" {
+	conf 10m 0
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - 7x1000
+	# a stopped game server's world still lives on the node
+	reg_node held cloud unhealthy worker 8192 2026-11-25T09:00:00Z 1x0
+	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
+	decide 2026-11-25T12:00:00Z
+	jq_is '.decision.evaluations[] | select(.policy == "unneeded") |
+		.figures.unhealthy_empty_nodes' 1
+	decide 2026-11-25T12:20:00Z
+	# back to ready for a cycle: the hold starts again
+	jq '(.nodes[] | select(.id == "sick") | .status) = "ready"' "$REG" \
+		> "$BATS_TEST_TMPDIR/r" && cat "$BATS_TEST_TMPDIR/r" > "$REG"
+	decide 2026-11-25T12:25:00Z
+	jq_is .decision.action none
+	jq '(.nodes[] | select(.id == "sick") | .status) = "unhealthy"' \
+		"$REG" > "$BATS_TEST_TMPDIR/r" && cat "$BATS_TEST_TMPDIR/r" > "$REG"
+	decide 2026-11-25T12:30:00Z
+	jq_is .decision.action none
+	decide 2026-11-25T13:05:00Z
+	jq_is .decision.action scale_down
+	jq_is .decision.node sick
+	# never the one with a game server, however long
+	jq 'del(.nodes[] | select(.id == "sick"))' "$REG" \
+		> "$BATS_TEST_TMPDIR/r" && cat "$BATS_TEST_TMPDIR/r" > "$REG"
+	decide 2026-11-26T12:00:00Z
+	jq_is .decision.action none
+	# off
+	policy_config cx23 "unneeded:" "  enabled: true" "  hold: 10m" \
+		"  billing_window: 0" "  unhealthy_after: 0"
+	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
+	decide 2026-11-26T13:00:00Z
+	decide 2026-11-26T15:00:00Z
+	jq_is .decision.action none
+	jq_is '.decision.evaluations[] | select(.policy == "unneeded") |
+		.figures.unhealthy_empty_nodes' 0
+}
+
+@test "an unhealthy empty node keeps limits.min_cloud_nodes and waits for the end of its paid hour" {
+	policy_config cx23 "unneeded:" "  enabled: true" "  hold: 10m" \
+		"  billing_window: 10m"
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - 7x1000
+	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
+	decide 2026-11-25T11:00:00Z
+	# unhealthy for 35 min, 25 min left in its paid hour
+	decide 2026-11-25T11:35:00Z
+	jq_is .decision.action none
+	[[ $(unneeded_reason) == *"paid-for headroom"* ]] ||
+		fail "$(unneeded_reason)"
+	decide 2026-11-25T11:50:00Z
+	jq_is .decision.action scale_down
+	echo 'limits: {min_cloud_nodes: 1}' >> "$PP_CONFIG"
+	decide 2026-11-25T11:52:00Z
+	jq_is .decision.action none
+}
+
 @test "a node whose game servers fit nowhere else is not unneeded" {
 	conf 0 0
 	reg_start

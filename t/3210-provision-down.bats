@@ -115,6 +115,37 @@ deletes() {
 	[[ $(reg '.nodes | length') == 2 ]]
 }
 
+# The whole pipeline on an unhealthy cloud node that holds no game
+# server (the unneeded rule's unhealthy_after, 30 minutes by default):
+# pp-decide removes it near the end of its paid hour, pp-drain cordons
+# it, pp-provision deletes its server.
+@test "an unhealthy node that holds no game server is retired by the pipeline" {
+	local now
+	cloud_node unhealthy
+	for now in 2026-11-27T10:00:00Z 2026-11-27T10:20:00Z \
+	    2026-11-27T10:52:00Z; do
+		pp-fleetstats --no-record --now "$now" |
+			pp-decide --now "$now" |
+			pp-drain --now "$now" |
+			pp-provision --now "$now" > "$BATS_TEST_TMPDIR/out" \
+			2> "$BATS_TEST_TMPDIR/err" ||
+			fail "cycle at $now: $(<"$BATS_TEST_TMPDIR/err")"
+		output=$(<"$BATS_TEST_TMPDIR/out")
+		[[ $now == *10:52* ]] || {
+			jq_is .decision.action none
+			[[ $(deletes) == 0 ]]
+		}
+	done
+	jq_is .decision.action scale_down
+	jq_is .decision.node pp-old111
+	jq_is .drain.status empty
+	jq_is '.provision.servers[0] | [.op, .node, .status] | join(",")' \
+		"delete,pp-old111,removed"
+	[[ $(deletes) == 1 ]]
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+}
+
 @test "scale_down waits while the drain section says the node is not empty" {
 	cloud_node draining
 	run --separate-stderr pp-provision < <(down_doc false)

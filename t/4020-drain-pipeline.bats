@@ -112,7 +112,7 @@ setup() {
 	[ "$(events_of drain.refused | jq -r .node)" = DED ]
 }
 
-@test "a scale-down refuses provisioning and unhealthy nodes and unknown ones" {
+@test "a scale-down refuses provisioning and unhealthy nodes with game servers and unknown ones" {
 	reg_node P cloud provisioning 8000
 	reg_node U cloud unhealthy 8000 u:1000
 	reg_write
@@ -125,6 +125,31 @@ setup() {
 	done
 	jq_is '.drain.reason' "node 'nope' is not in the registry"
 	[ "$(files_sum "$REGISTRY")" = "$before" ]
+}
+
+@test "a scale-down of an unhealthy node with a game server on it names them in its refusal" {
+	reg_node U cloud unhealthy 8000 u:1000
+	reg_write
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down U)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.reason' "node 'U' is unhealthy with 1 game server recorded on it: a scale-down drains only ready or draining nodes, or an unhealthy one that holds none (for maintenance: pp-drain --node U)"
+	reg_is '.nodes[] | select(.id == "U") | .status' unhealthy
+}
+
+# The unneeded rule's unhealthy_after retires an unhealthy cloud node
+# that holds no game server: cordoned, it is empty at once, and
+# pp-provision deletes it as any drained node.
+@test "a scale-down of an unhealthy node that holds no game server cordons it: empty" {
+	reg_node U cloud unhealthy 8000
+	reg_write
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down U)"
+	assert_success
+	jq_is '.drain.status' empty
+	jq_is '.drain.empty' true
+	reg_is '.nodes[] | select(.id == "U") | .status' draining
+	reg_is '.nodes[] | select(.id == "U") | .draining_by' scale_down
+	[ ! -e "$HOOK_LOG" ]
 }
 
 @test "bad input is refused with status 2 and nothing is touched" {

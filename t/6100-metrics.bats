@@ -541,12 +541,16 @@ EOT
               summary: "1 cloud node(s) unhealthy for 30 minutes"
               description: >-
                 The platform has marked a cloud node unhealthy for 30
-                minutes. ppscale counts no capacity on it and never drains,
-                fills or deletes it (game worlds may be on it, and it may come
-                back), but its server bills by the hour. pp-status names it.
-                If its agent does not come back, drain it by hand (pp-drain
-                --node NODE --wait) and delete its server: the next cycle
-                forgets the node.
+                minutes. ppscale counts no capacity on it and never fills
+                it; one with a game server recorded on it is never drained
+                or deleted (game worlds may be on it, and it may come back),
+                but its server bills by the hour. One that holds no game
+                server is retired in the last minutes of its paid hour
+                (policies.unneeded.unhealthy_after), within the hour that
+                follows, and this clears by itself. pp-status names it. If its
+                agent does not come back, drain it by hand (pp-drain --node
+                NODE --wait) and delete its server: the next cycle forgets
+                the node.
       - eval_time: 39m
         alertname: PpscaleCloudNodeUnhealthy
         exp_alerts: []

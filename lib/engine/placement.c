@@ -379,6 +379,18 @@ pp_engine_ours(const struct pp_engine_ctx *c, const struct pp_enode *n)
 }
 
 int
+pp_engine_sick(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	const struct pp_unneeded_conf *u;
+
+	if (n->status != PP_ST_UNHEALTHY || n->containers ||
+	    n->maintenance || !pp_engine_ours(c, n))
+		return 0;
+	u = pp_unneeded_conf(c->cfg);
+	return u->on.enabled && u->unhealthy_after > 0;
+}
+
+int
 pp_engine_counted_spare(const struct pp_engine_ctx *c,
 	const struct pp_enode *n)
 {
@@ -555,6 +567,23 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 	long keep_slots = pp_headroom_floor(c);
 	char first[256] = "";
 
+	/* an unhealthy node with no game server adds nothing to the
+	 * capacity, the fit or the slots: only the node count is kept */
+	for (size_t i = 0; v->node && i < c->nnodes; i++) {
+		const struct pp_enode *e = &c->nodes[i];
+
+		if (strcmp(v->node, e->id) || !pp_engine_sick(c, e))
+			continue;
+		if (c->cloud_nodes - 1 < cfg->limits.min_cloud_nodes) {
+			pp_say(why, whylen, "limits.min_cloud_nodes is %ld "
+				"and there are %ld cloud nodes",
+				cfg->limits.min_cloud_nodes, c->cloud_nodes);
+			return NULL;
+		}
+		cand_json(cands, e, 1, "unhealthy cloud node, no game "
+			"server recorded on it");
+		return e;
+	}
 	list = pp_xcalloc(c->nnodes ? c->nnodes : 1, sizeof *list);
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *e = &c->nodes[i];

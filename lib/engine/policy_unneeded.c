@@ -16,6 +16,12 @@
  * less than that long ago: a removal soon after a purchase is the
  * likeliest to be bought back (a flap, each a drain).
  *
+ * A cloud node the platform marked unhealthy that holds no game server
+ * (none recorded, stopped ones included) is capacity nobody can use
+ * and a bill: unhealthy and empty for `unhealthy_after`, it goes as an
+ * unneeded one does (first of all, in the same billing window), with
+ * no capacity or fit to check, since it is counted in neither.
+ *
  * State (its entry under "policies"):
  *   "unneeded_since": {"<node id>": RFC3339, ...}
  *
@@ -58,6 +64,9 @@ static const struct pp_conf_key keys[] = {
 		"close to the end of the node's paid hour (0: any time)"),
 	K(hold_after_up, PP_T_DUR, "0", "while the last scale-up is "
 		"less than this long ago, the hold is this long (0: off)"),
+	K(unhealthy_after, PP_T_DUR, "30m", "remove a cloud node that "
+		"holds no game server and has been unhealthy this long "
+		"(0: never)"),
 	{.path = NULL},
 };
 #undef K
@@ -110,6 +119,7 @@ struct cand {
 	const struct pp_enode *n;
 	double after;       /* fleet capacity % without it */
 	int unneeded;
+	int sick;           /* unhealthy and empty: unneeded as it is */
 	long for_s;         /* unneeded this long (should_down) */
 };
 
@@ -119,8 +129,10 @@ struct scanned {
 	struct cand l[];
 };
 
-/* The ready cloud nodes, sorted, with `unneeded` set on those that are
- * unneeded now. The block is the caller's to free. */
+/* The unhealthy cloud nodes that hold no game server first (the
+ * policy's unhealthy_after on), then the ready cloud nodes, sorted,
+ * with `unneeded` set on those that are unneeded now. The block is the
+ * caller's to free. */
 static struct scanned *
 scan(const struct pp_engine_ctx *c)
 {
@@ -131,8 +143,22 @@ scan(const struct pp_engine_ctx *c)
 	struct scanned *sc = pp_xcalloc(1, sizeof *sc +
 		(c->nnodes ? c->nnodes : 1) * sizeof sc->l[0]);
 	struct cand *l = sc->l;
-	size_t n = 0, checks = 0;
+	size_t n = 0, sick = 0, checks = 0;
 
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *e = &c->nodes[i];
+
+		if (!pp_engine_sick(c, e))
+			continue;
+		l[n].key = pp_removal_key_of(c, e);
+		l[n].n = e;
+		l[n].after = c->effective_pct;
+		l[n].sick = 1;
+		l[n].unneeded = c->cloud_nodes - 1 >=
+			cfg->limits.min_cloud_nodes;
+		n++;
+	}
+	sick = n;
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *e = &c->nodes[i];
 
@@ -144,8 +170,9 @@ scan(const struct pp_engine_ctx *c)
 			have - e->usable_mb);
 		n++;
 	}
-	qsort(l, n, sizeof *l, pp_removal_qsort_cmp);
-	for (size_t i = 0; i < n; i++) {
+	qsort(l, sick, sizeof *l, pp_removal_qsort_cmp);
+	qsort(l + sick, n - sick, sizeof *l, pp_removal_qsort_cmp);
+	for (size_t i = sick; i < n; i++) {
 		char why[256];
 
 		if (pp_engine_counted_spare(c, l[i].n) && c->spares - 1 < keep)
@@ -187,7 +214,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	struct scanned *sc = scan(c);
 	struct cand *l = sc->l, *go = NULL;
 	size_t n = sc->n;
-	long count = 0, held = 0, wait_hold = -1, wait_bill = -1;
+	long count = 0, held = 0, wait_hold = -1, wait_bill = -1, sick = 0;
 	long hold = pp_unneeded_hold(unneeded, c->last_scale_up, c->now);
 
 	(void)p;
@@ -198,11 +225,13 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		if (!l[i].unneeded)
 			continue;
 		count++;
+		sick += l[i].sick;
 		/* no record yet: this cycle starts the hold */
 		t = pp_jtime(since, l[i].n->id);
 		for_s = t ? (long)(c->now - t) : 0;
 		l[i].for_s = for_s;
-		t = pp_unneeded_held_at(unneeded, c->now - for_s,
+		t = l[i].sick ? c->now - for_s + unneeded->unhealthy_after :
+			pp_unneeded_held_at(unneeded, c->now - for_s,
 			c->last_scale_up);
 		if (t > c->now) {
 			long w = (long)(t - c->now);
@@ -224,6 +253,7 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	}
 	pp_figure_int(v, "unneeded_nodes", count);
 	pp_figure_int(v, "held_nodes", held);
+	pp_figure_int(v, "unhealthy_empty_nodes", sick);
 	pp_figure_num(v, "utilisation", unneeded->utilisation, 2);
 	pp_figure_int(v, "hold_s", hold);
 	pp_figure_int(v, "billing_window_s", unneeded->billing_window);
@@ -232,12 +262,19 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 		v->urgency = PP_URG_LOW;
 		v->count = 1;
 		v->node = go->n->id;
-		pp_verdict_say(c, v, "%s unneeded for %ld "
-			"min (fleet without it %.2f%% < %.1f%%), %ld s left "
-			"in its paid hour", go->n->id, go->for_s / 60,
-			go->after,
-			unneeded->utilisation, go->key.left > 3600 ? -1 :
-			go->key.left);
+		if (go->sick)
+			pp_verdict_say(c, v, "%s unhealthy with no game "
+				"server for %ld min (unhealthy_after %ld min), "
+				"%ld s left in its paid hour", go->n->id,
+				go->for_s / 60, unneeded->unhealthy_after / 60,
+				go->key.left > 3600 ? -1 : go->key.left);
+		else
+			pp_verdict_say(c, v, "%s unneeded for %ld "
+				"min (fleet without it %.2f%% < %.1f%%), %ld s "
+				"left in its paid hour", go->n->id,
+				go->for_s / 60, go->after,
+				unneeded->utilisation, go->key.left > 3600 ?
+				-1 : go->key.left);
 	} else if (!count) {
 		pp_verdict_say(c, v, "no cloud node is "
 			"unneeded (the fleet without any one stays at or over "
@@ -249,6 +286,11 @@ should_down(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			"end of its paid hour (in %ld s)", count,
 			count == 1 ? "" : "s", unneeded->billing_window,
 			wait_bill);
+	} else if (sick == count) {
+		pp_verdict_say(c, v, "%ld unhealthy node%s with no game "
+			"server, for less than unhealthy_after of %ld min (%ld "
+			"s to go)", count, count == 1 ? "" : "s",
+			unneeded->unhealthy_after / 60, wait_hold);
 	} else if (hold != unneeded->hold) {
 		pp_verdict_say(c, v, "%ld node%s unneeded, "
 			"for less than the hold of %ld min (hold_after_up: "

@@ -51,6 +51,8 @@ struct pp_unneeded_conf {
 				  * hour's end; 0: any time */
 	long hold_after_up;      /* the hold within this long of a
 				  * scale-up, when longer; 0: off */
+	long unhealthy_after;    /* an empty cloud node unhealthy this
+				  * long goes; 0: never */
 };
 
 struct pp_headroom_conf {

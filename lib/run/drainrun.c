@@ -177,10 +177,16 @@ refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
 			"it)", n->id, n->id);
 		return buf;
 	}
-	if (x->mode == M_SCALE_DOWN && n->status == PP_ST_UNHEALTHY) {
-		snprintf(buf, len, "node '%s' is unhealthy: a scale-down "
-			"drains only ready or draining nodes (for "
-			"maintenance: pp-drain --node %s)", n->id, n->id);
+	/* an unhealthy node with nothing on it is retired (the unneeded
+	 * rule's unhealthy_after): cordoned, it is empty at once */
+	if (x->mode == M_SCALE_DOWN && n->status == PP_ST_UNHEALTHY &&
+	    n->ncontainers) {
+		snprintf(buf, len, "node '%s' is unhealthy with %zu game "
+			"server%s recorded on it: a scale-down drains only "
+			"ready or draining nodes, or an unhealthy one that "
+			"holds none (for maintenance: pp-drain --node %s)",
+			n->id, n->ncontainers, n->ncontainers == 1 ? "" : "s",
+			n->id);
 		return buf;
 	}
 	return NULL;
