@@ -276,6 +276,56 @@ unneeded_reason() {
 	jq_is .decision.action none
 }
 
+# The predictive veto keeps capacity a forecast peak needs: an
+# unhealthy node with nothing on it is none, so it goes under a veto
+# that holds a ready node back.
+@test "the predictive veto holds back a ready node but not an unhealthy empty one" {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  spare:
+	    enabled: false
+	  unneeded:
+	    enabled: true
+	    utilisation: 85
+	    hold: 10m
+	    billing_window: 0
+	cloud:
+	  server_types: [cx23]
+	EOF
+	reg_start
+	reg_node ded-1 dedicated ready worker 10000 - 7x1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 1x1000
+	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
+	# a forecast back at 12 GB in an hour: over 85 % of the fleet
+	# without cloud-a (10 GB), under it with (18 GB): a veto, no buy
+	forecast_decide() {
+		pp-fleetstats --no-record -r "$REG" --now "$1" |
+			jq '.forecast = {source: "builtin", method:
+			"seasonal-daily", history_hours: 48, at: [{horizon_s:
+			3600, allocated_ram_mb: 12000}, {horizon_s: 7200,
+			allocated_ram_mb: 12000}], ram_1h_mb: 12000, ram_2h_mb:
+			12000}' > "$BATS_TEST_TMPDIR/doc.json"
+		run --separate-stderr pp-decide --now "$1" \
+			< "$BATS_TEST_TMPDIR/doc.json"
+	}
+	forecast_decide 2026-11-25T12:00:00Z
+	jq_is '.decision.evaluations[] | select(.policy == "predictive") |
+		.verdict' veto
+	forecast_decide 2026-11-25T12:30:00Z
+	assert_success
+	jq_is '[.decision.action, .decision.node] | join(" ")' \
+		"scale_down sick"
+	# cloud-a, unneeded all along (80 % without it), is held back
+	jq 'del(.nodes[] | select(.id == "sick"))' "$REG" \
+		> "$BATS_TEST_TMPDIR/r" && cat "$BATS_TEST_TMPDIR/r" > "$REG"
+	forecast_decide 2026-11-25T12:32:00Z
+	jq_is .decision.action none
+	[[ $(jq -r .decision.reason <<<"$output") == *"predictive vetoes it"* ]] ||
+		fail "$(jq -r .decision.reason <<<"$output")"
+}
+
 @test "a node whose game servers fit nowhere else is not unneeded" {
 	conf 0 0
 	reg_start

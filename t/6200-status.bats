@@ -139,6 +139,30 @@ with_history() {
 	jq_is '.policies[] | select(.name == "unneeded") | .holds[] | select(.node == "cloud-91be") | .hold_seconds' 600
 }
 
+@test "an unhealthy node with no game server: held for unhealthy_after, and when it goes" {
+	printf 'timezone: UTC\npolicies:\n  headroom:\n    enabled: false\n  unneeded:\n    hold: 5m\ncloud:\n  join_timeout: 1d\n' \
+		> "$PP_CONFIG"
+	# the platform marked cloud-91be (created 05:12) unhealthy and
+	# cleared it
+	jq '(.nodes[] | select(.id == "cloud-91be")) |=
+		(.status = "unhealthy" | .containers = [])' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+	decides 2026-11-27T18:00:00Z 2026-11-27T18:12:00Z
+	run --separate-stderr pp-status --now 2026-11-27T18:12:30Z
+	assert_success
+	# held until 18:30, then the last 10 min of the hour ending 19:12
+	assert_output --partial "  cloud-91be unhealthy and empty for 12 of 30 min, then the last 10 min of its paid hour at 19:02"
+	run --separate-stderr pp-status --now 2026-11-27T18:12:30Z --json
+	jq_is '.policies[] | select(.name == "unneeded") | .holds[] |
+		select(.node == "cloud-91be") | [.unhealthy, .hold_seconds,
+		.goes_at] | @tsv' "true	1800	2026-11-27T19:02:00Z"
+	run --separate-stderr bash -c 'pp-fleetstats --now "$1" |
+		pp-decide --now "$1"' _ 2026-11-27T19:02:00Z
+	assert_success
+	jq_is '[.decision.action, .decision.node] | join(" ")' \
+		"scale_down cloud-91be"
+}
+
 @test "shows the cost accrued today and this month beside the rate" {
 	decides 2026-11-27T10:00:00Z 2026-11-27T11:00:00Z 2026-11-27T12:00:00Z
 	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z --json

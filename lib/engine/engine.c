@@ -403,6 +403,12 @@ decide_down(const struct pp_engine_ctx *c, const struct pp_evaluation *ev,
 	}
 	if (!w)
 		return;
+	/* the veto keeps capacity a forecast peak needs; an unhealthy
+	 * node with nothing on it is none */
+	for (size_t i = 0; veto && w->v.node && i < c->nnodes; i++)
+		if (!strcmp(c->nodes[i].id, w->v.node) &&
+		    pp_engine_sick(c, &c->nodes[i]))
+			veto = NULL;
 	if (veto) {
 		pp_say(d->reason, sizeof d->reason, "%s wants a scale-down "
 			"(%s) but %s vetoes it: %s", w->policy->name,

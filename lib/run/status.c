@@ -130,9 +130,10 @@ window(const char *name, const char *what, time_t since, long secs,
  * billing_window seconds of a paid hour (hourly from created). */
 static time_t
 goes_at(time_t since, const struct pp_unneeded_conf *u, time_t last_up,
-	time_t created)
+	time_t created, int sick)
 {
-	time_t ready = pp_unneeded_held_at(u, since, last_up);
+	time_t ready = sick ? since + u->unhealthy_after :
+		pp_unneeded_held_at(u, since, last_up);
 	long bw = u->billing_window, left;
 
 	if (!created || bw <= 0 || ready < created)
@@ -142,7 +143,8 @@ goes_at(time_t since, const struct pp_unneeded_conf *u, time_t last_up,
 }
 
 /* The unneeded policy's holds: each node it has found unneeded, since
- * when, and when it would go. */
+ * when, and when it would go. An unhealthy one (it holds no game
+ * server, or the policy would not hold it) waits unhealthy_after. */
 static json_object *
 unneeded_holds(const struct pp_config *cfg, json_object *mine,
 	time_t last_up, json_object *last, time_t now)
@@ -157,6 +159,7 @@ unneeded_holds(const struct pp_config *cfg, json_object *mine,
 	json_object_object_foreach(since, id, v) {
 		json_object *h = json_object_new_object();
 		time_t t, created = 0;
+		int sick = 0;
 
 		if (!json_object_is_type(v, json_type_string) ||
 		    pp_parse_time(json_object_get_string(v), &t) < 0) {
@@ -168,20 +171,24 @@ unneeded_holds(const struct pp_config *cfg, json_object *mine,
 		     i++) {
 			json_object *n = json_object_array_get_idx(nodes, i);
 
-			if (!strcmp(pp_jstr(n, "id", ""), id))
-				created = jtime(n, "created_at");
+			if (strcmp(pp_jstr(n, "id", ""), id))
+				continue;
+			created = jtime(n, "created_at");
+			sick = !strcmp(pp_jstr(n, "status", ""), "unhealthy");
 		}
 		json_object_object_add(h, "node", json_object_new_string(id));
 		json_object_object_add(h, "since", pp_jnew_time(t));
 		json_object_object_add(h, "for_seconds",
 			json_object_new_int64(now > t ? now - t : 0));
+		json_object_object_add(h, "unhealthy",
+			json_object_new_boolean(sick));
 		json_object_object_add(h, "hold_seconds",
-			json_object_new_int64(pp_unneeded_hold(unneeded,
-			last_up, now)));
+			json_object_new_int64(sick ? unneeded->unhealthy_after :
+			pp_unneeded_hold(unneeded, last_up, now)));
 		json_object_object_add(h, "billing_window_seconds",
 			json_object_new_int64(unneeded->billing_window));
 		json_object_object_add(h, "goes_at", pp_jnew_time(goes_at(t,
-			unneeded, last_up, created)));
+			unneeded, last_up, created, sick)));
 		json_object_array_add(a, h);
 	}
 	return a;
@@ -750,9 +757,10 @@ pp_status_print(FILE *f, json_object *st)
 			json_object *h = json_object_array_get_idx(holds, k);
 			const char *at = pp_jstr(h, "goes_at", "");
 
-			fprintf(f, "  %s unneeded for %lld of %lld min, then "
+			fprintf(f, "  %s %s for %lld of %lld min, then "
 				"the last %lld min of its paid hour at %.5s\n",
-				pp_jstr(h, "node", "?"),
+				pp_jstr(h, "node", "?"), pp_jbool(h, "unhealthy",
+				0) ? "unhealthy and empty" : "unneeded",
 				pp_jint(h, "for_seconds", 0) / 60,
 				pp_jint(h, "hold_seconds", 0) / 60,
 				pp_jint(h, "billing_window_seconds", 0) / 60,
