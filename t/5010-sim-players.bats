@@ -201,8 +201,10 @@ drained() {
 		echo 2026-11-02T00:00:00Z,5
 		echo 2026-11-02T03:00:00Z,5
 	} > "$BATS_TEST_TMPDIR/cold.csv"
-	# 80 GB from the first minute on 60 GB: one server waits while
-	# the first cloud node boots (3 minutes) -- in the first hour only
+	# 80 GB from the first minute on 60 GB: two servers wait while
+	# the first cloud node boots (the headroom policy orders it at
+	# once) -- in the first hour only
+	reactive_config "  headroom:" "    enabled: true"
 	for w in 0 1h; do
 		run --separate-stderr pp-sim --no-progress --no-static \
 			--dedicated 1x64 --peak-ratio 1.333333 --mix 16:1 \
@@ -215,6 +217,7 @@ drained() {
 			jq_is .sim.warmup_s 3600
 			jq_is .refused_servers 0
 			jq_is .servers 0
+			jq_is .refused_starts 0
 		fi
 	done
 }
@@ -328,4 +331,25 @@ drained() {
 		fi
 	done
 	((r0 > 0 && r1 < r0)) || fail "refused: $r0 without the step, $r1 with"
+}
+
+@test "a game server still waiting when the warm-up ends counts as refused, once" {
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,1
+		echo 2026-11-02T00:50:00Z,5
+		echo 2026-11-02T01:30:00Z,1
+		echo 2026-11-02T02:00:00Z,1
+	} > "$BATS_TEST_TMPDIR/carry.csv"
+	# 1 unit = 16 GB, no cloud: at 00:50 two of five 16 GB servers
+	# find no room on 60 GB and wait until 01:30; from 01:00 (the
+	# warm-up's end) they wait 30 minutes each
+	run --separate-stderr pp-sim --no-progress --no-static \
+		--dedicated 1x64 --peak-ratio 1.333333 --mix 16:1 --session 0 \
+		"$BATS_TEST_TMPDIR/carry.csv"
+	assert_success
+	jq_is .refused_starts 60
+	jq_is .waited_server_minutes 60
+	jq_is .refused_servers 2
+	jq_is .servers 2
 }

@@ -392,7 +392,11 @@ progress(struct sim *S, size_t k, double t0)
 static void
 clear_counters(struct platform *p)
 {
-	p->starts = p->refused = p->servers = p->refused_servers = 0;
+	p->starts = p->refused = 0;
+	/* a game server still waiting from the cold start is asked for
+	 * and refused in the counted time too: its tries and minutes
+	 * from now on count, so it counts once, as every refused one */
+	p->servers = p->refused_servers = (long long)p->nwait;
 	p->waited_server_min = p->unmet_gb_min = 0;
 	p->refusal_steps = 0;
 }
