@@ -353,3 +353,33 @@ drained() {
 	jq_is .refused_servers 2
 	jq_is .servers 2
 }
+
+@test "the static references count refusals in the run's window, after the warm-up" {
+	reactive_config
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,4
+		echo 2026-11-02T00:50:00Z,2
+		echo 2026-11-02T04:00:00Z,2
+	} > "$BATS_TEST_TMPDIR/coldpeak.csv"
+	# 1 unit = 4 GB on 4 GB usable, 4 GB game servers: four until
+	# 00:50, in the uncounted first hour, then two. From 01:00 one
+	# cx33 holds the second; a fleet for the first 50 minutes (a cx43)
+	# is dearer than needed for refusals the run is not charged with
+	run --separate-stderr pp-sim --no-progress --dedicated 1x8 \
+		--peak-ratio 4 --mix 4:1 --session 0 \
+		"$BATS_TEST_TMPDIR/coldpeak.csv"
+	assert_success
+	jq_is .refused_starts 0
+	jq_is .static_fleet.server_type cx33
+	jq_is .static_fleet.count 1
+	# 00:00 .. 04:01: five started hours at 0.0088
+	jq_is .static_cost_eur 0.044
+	jq_is .static_equal_refusals.cost_eur 0.044
+	# counted from the start, the same fleet must hold all four
+	run --separate-stderr pp-sim --no-progress --dedicated 1x8 \
+		--peak-ratio 4 --mix 4:1 --session 0 --warmup 0 \
+		"$BATS_TEST_TMPDIR/coldpeak.csv"
+	assert_success
+	jq_is .static_fleet.server_type cx43
+}

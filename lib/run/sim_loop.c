@@ -572,22 +572,34 @@ pp_sim_oracle_run(struct sim *S)
 
 /* Refused starts with a fixed fleet of count nodes of type t, same
  * demand (a waiting game server refused again every step: the count
- * weighs how many and how long); stops counting once over limit. */
+ * weighs how many and how long), counted from the end of the warm-up
+ * as the run's are; stops counting once over limit. */
 static long long
 static_refusals(struct sim *S, const struct pp_server_type *t,
 	long count, long long limit)
 {
 	struct platform p;
 	long long r;
+	int warm = 0;
 
 	pp_sim_platform_init(&p, S->o);
 	p.quiet = 1;
 	for (long i = 0; i < count; i++)
 		pp_sim_add_node(&p, t, 0, 0, S->cfg->cloud.reserved_ram_mb,
 			PP_ROLE_WORKER, S->d.t0, 0, i + 1);
-	for (size_t k = 0; k < S->d.n && p.refused <= limit; k++)
-		pp_sim_platform_step(&p, S->d.raw[k] * S->scale,
-			S->d.t0 + (time_t)k * S->d.step, S->d.step);
+	for (size_t k = 0; k < S->d.n; k++) {
+		time_t now = S->d.t0 + (time_t)k * S->d.step;
+
+		if (!warm && now - S->d.t0 >= S->o->warmup_s) {
+			/* the same window as the run's figures */
+			clear_counters(&p);
+			warm = 1;
+		}
+		if (warm && p.refused > limit)
+			break;
+		pp_sim_platform_step(&p, S->d.raw[k] * S->scale, now,
+			S->d.step);
+	}
 	r = p.refused;
 	pp_sim_platform_free(&p);
 	return r;
