@@ -383,3 +383,23 @@ drained() {
 	assert_success
 	jq_is .static_fleet.server_type cx43
 }
+
+@test "--scale-percentile takes the nearest rank of the steps, not the next one" {
+	# 1000 one-minute steps of 1 .. 1000
+	awk 'BEGIN { print "time,value"; for (m = 0; m < 1000; m++)
+		printf "2026-11-02T%02d:%02d:00Z,%d\n", int(m / 60), m % 60,
+		m + 1 }' > "$BATS_TEST_TMPDIR/ranks.csv"
+	while read -r p want; do
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--scale-percentile "$p" "$BATS_TEST_TMPDIR/ranks.csv"
+		assert_success
+		jq_is .sim.steps 1000
+		jq_is .sim.scale_value "$want"
+	done <<-EOF
+	50 500
+	99 990
+	99.9 999
+	99.95 1000
+	100 1000
+	EOF
+}

@@ -148,7 +148,10 @@ pp_sim_demand_percentile(const struct demand *d, double pct)
 		return d->peak;
 	}
 	qsort(v, n, sizeof *v, cmp_float);
-	k = (size_t)ceil(pct / 100.0 * (double)n);
+	/* nearest rank, ceil(pct / 100 x n): pct / 100 is inexact (99.9
+	 * is 0.99900...01), which took 99.9 of 1000 steps to the 1000th;
+	 * a rank that is whole in exact arithmetic stays whole */
+	k = (size_t)ceil(pct * (double)n / 100.0 - 1e-9);
 	r = v[k ? k - 1 : 0];
 	free(v);
 	return r > 0 ? r : d->peak;
