@@ -403,3 +403,25 @@ drained() {
 	100 1000
 	EOF
 }
+
+@test "the cluster autoscaler orders a node for each waiting game server a node holds, not their MB" {
+	reactive_config
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,3
+		echo 2026-11-02T01:10:00Z,6
+		echo 2026-11-02T03:00:00Z,6
+	} > "$BATS_TEST_TMPDIR/three.csv"
+	# 1 unit = 16 GB: three fill the 60 GB dedicated node, three more
+	# wait at 01:10; a cx53 (31.5 GB usable) holds one 16 GB game
+	# server, so 48 GB waiting needs three, not ceil(48 / 31.5) = 2
+	run --separate-stderr pp-sim --no-progress --no-static \
+		--dedicated 1x64 --peak-ratio 1.6 --mix 16:1 --session 0 \
+		--strategy ca "$BATS_TEST_TMPDIR/three.csv"
+	assert_success
+	jq_is .actions.scale_up 1
+	jq_is .peak_cloud_nodes 3
+	# each waits 01:10 .. 01:12, until the boot is done
+	jq_is .refused_servers 3
+	jq_is .refused_starts 9
+}

@@ -19,6 +19,7 @@
  * fit from the placement module, so only the rule differs. */
 #include <math.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "conf/catalog.h"
@@ -138,12 +139,67 @@ target_tracking(struct sim *S, const struct pp_engine_ctx *c,
 	}
 }
 
+static int
+cmp_desc(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return (x < y) - (x > y);
+}
+
+/* The cluster autoscaler's estimate: the nodes of the worker type that
+ * hold the waiting game servers (and the pause pod, pause_mb > 0) that
+ * the booting nodes do not, each packed best fit decreasing as the
+ * platform places them. A node holds whole game servers, not MB: two
+ * 16 GB ones do not share a cx53's 31.5 GB. */
+static long
+nodes_to_hold(const struct pp_engine_ctx *c, const struct platform *p,
+	long long pause_mb)
+{
+	long long u = c->worker_type.usable_mb;
+	size_t n = 0, nb = 0;
+	long long *sizes;
+	struct pp_bin *bins;
+	long need = 0;
+
+	if (u <= 0)
+		return 0;
+	sizes = pp_xcalloc(p->nwait + 1, sizeof *sizes);
+	for (size_t i = 0; i < p->nwait; i++)
+		sizes[n++] = p->wait[i];
+	if (pause_mb > 0)
+		sizes[n++] = pause_mb;
+	qsort(sizes, n, sizeof *sizes, cmp_desc);
+	bins = pp_xcalloc(c->nnodes + n + 1, sizeof *bins);
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *e = &c->nodes[i];
+
+		if (!pp_engine_booting(c, e))
+			continue;
+		bins[nb].id = e->id;
+		bins[nb++].free = e->usable_mb - e->allocated_mb;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (sizes[i] > u || pp_place_fit(bins, nb, &sizes[i], 1,
+		    NULL) == 1)
+			continue;
+		/* a new node, empty: the id only breaks ties */
+		bins[nb].id = "~new";
+		bins[nb++].free = u - sizes[i];
+		need++;
+	}
+	free(sizes);
+	free(bins);
+	return need;
+}
+
 static void
 cluster_autoscaler(struct sim *S, const struct pp_engine_ctx *c,
 	struct pp_decision *d, int pause_pod)
 {
 	struct platform *p = &S->p;
 	double waiting = (double)p->wait_mb;
+	long long pause_mb = 0;
 	const struct pp_enode *n;
 	struct pp_engine_ctx pc = *c;
 
@@ -161,11 +217,13 @@ cluster_autoscaler(struct sim *S, const struct pp_engine_ctx *c,
 	}
 	/* pause pod: a slot of the largest size that must stay free */
 	pc.slot_mb = S->big_mb;
-	if (pause_pod && pp_engine_slots(&pc, NULL) < 1)
+	if (pause_pod && pp_engine_slots(&pc, NULL) < 1) {
 		waiting += (double)pc.slot_mb;
+		pause_mb = pc.slot_mb;
+	}
 	if (waiting > 0) {
 		/* booting nodes will take what waits */
-		long need = nodes_for(c, waiting - (double)c->pending_mb);
+		long need = nodes_to_hold(c, p, pause_mb);
 
 		if (need > 0) {
 			order(d, c, need);
