@@ -658,6 +658,41 @@ node.removed $name"
 	assert_output ""
 }
 
+# On PostgreSQL the lock is the session's: a server setting that ends
+# a session idle in a transaction (idle_in_transaction_session_timeout)
+# must not end it while pp-provision holds the node across the delete.
+@test "a database's idle-in-transaction timeout does not let the platform in between the look and the delete" {
+	[[ ${PP_REG_BACKEND:-file} == pg ]] || skip "PostgreSQL's sessions"
+	sed -i 's/request_timeout: 2s/request_timeout: 10s/' "$PP_CONFIG"
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	psql -X -q -d "$REG_DB" -c "ALTER ROLE CURRENT_USER IN DATABASE
+		$REG_DB SET idle_in_transaction_session_timeout = '1s'"
+	fake_fault '{"method": "DELETE", "path": "/servers", "slow": 4}' \
+		>/dev/null
+	pp-provision --now 2026-11-27T10:16:00Z < <(decision none) \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	local pid=$! rc=0
+	fake_wait_for_log '.method == "DELETE"'
+	sleep 1.5
+	# the agent joins late and the platform places a game server
+	pp-registry status "$name" ready || true
+	psql -X -q -d "$REG_DB" -c "INSERT INTO ppscale_containers (id,
+		node_id, ram_mb, state, players) SELECT 'mc-live', id, 1024,
+		'running', 7 FROM ppscale_nodes WHERE id = '$name' AND
+		status = 'ready' FOR SHARE"
+	wait "$pid" || rc=$?
+	psql -X -q -d "$REG_DB" -c "ALTER ROLE CURRENT_USER IN DATABASE
+		$REG_DB RESET idle_in_transaction_session_timeout"
+	[[ $rc == 0 ]] || fail "pp-provision: $(<"$BATS_TEST_TMPDIR/err")"
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	[[ $(psql -X -At -d "$REG_DB" -c "SELECT count(*) FROM
+		ppscale_containers") == 0 ]]
+}
+
 @test "actions that finish by time: the create waits for its action, the boot wait for initializing and starting" {
 	fake_config '{"action_seconds": 1}' >/dev/null
 	SECONDS=0

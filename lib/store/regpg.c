@@ -121,9 +121,13 @@ lock_rows(PGconn *c, char *err, size_t errlen)
 	if (pp_pg_run(c, "cannot begin a transaction", "BEGIN", 0, NULL,
 	    err, errlen) < 0)
 		return -2;
+	/* the locks are the session's: a server's or role's
+	 * idle_in_transaction_session_timeout would end it, and let the
+	 * platform in, while pp-provision holds a node across a delete */
 	if (pp_pg_run(c, "cannot set the lock timeout",
-	    "SET LOCAL lock_timeout = '" LOCK_TIMEOUT "'", 0, NULL, err,
-	    errlen) < 0)
+	    "SELECT set_config('lock_timeout', '" LOCK_TIMEOUT "', true), "
+	    "set_config('idle_in_transaction_session_timeout', '0', true)",
+	    0, NULL, err, errlen) < 0)
 		return -2;
 	res = pp_pg_exec(c, "cannot lock the registry (another ppscale "
 		"holds it)", "SELECT pg_advisory_xact_lock($1::bigint)", 1, p,
