@@ -190,6 +190,36 @@ fleet() {
 	done
 }
 
+# libpq's parse errors quote the token they stop at, or the whole URL;
+# sslpassword (the client key's) is shown whole in every message that
+# names the registry
+@test "a password in a URL libpq cannot parse, or an sslpassword, is never shown" {
+	local u
+	for u in "postgresql://ppscale:hunter2@[::1]x/$DB" \
+		"postgresql://ppscale:hun%zzter2@localhost/$DB" \
+		"postgresql:///$DB?host=$PGHOST&password=hun%zzter2" \
+		"postgresql:///$DB?host=$PGHOST&sslpassword=hunter2"; do
+		run --separate-stderr pp-registry -r "$u" show nosuch
+		assert_failure 2
+		refute_stderr_contains hunter2
+		refute_stderr_contains hun%zzter2
+		run --separate-stderr pp-fleetstats --no-record -r "$u"
+		assert_failure 2
+		refute_stderr_contains hunter2
+		refute_stderr_contains hun%zzter2
+		assert_output ""
+	done
+	# a URL libpq refuses without a secret in it keeps libpq's reason
+	run --separate-stderr pp-registry -r "$URL&bogus=1" show
+	assert_failure 2
+	assert_stderr_contains 'invalid URI query parameter: "bogus"'
+	printf 'registry: "%s"\n' "$u" >> "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "'registry' holds a password"
+	assert_output ""
+}
+
 @test "an unreachable database is exit 1 with a clear message, and nothing is written" {
 	local u="postgresql:///$DB?host=$BATS_TEST_TMPDIR/nosuchdir&port=1"
 	run --separate-stderr pp-fleetstats -r "$u"

@@ -284,7 +284,8 @@ check_db_url(struct pp_conf_ctx *x, const char *path, int required)
 			"PostgreSQL URL libpq takes", path);
 	}
 	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (!strcmp(o->keyword, "password") && o->val && *o->val)
+		if ((!strcmp(o->keyword, "password") ||
+		    !strcmp(o->keyword, "sslpassword")) && o->val && *o->val)
 			bad = 1;
 	PQconninfoFree(opts);
 	if (bad)

@@ -55,6 +55,26 @@ pp_pg_shown(const char *url)
 		(int)(end - host), host);
 }
 
+/* Whether a URL libpq cannot parse may hold a password: libpq's
+ * message quotes the token it stopped at, or the whole URL. */
+static int
+may_hold_password(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t n;
+
+	if (p) {
+		p += 3;
+		n = strcspn(p, "@/");
+		if (p[n] == '@' && memchr(p, ':', n))
+			return 1;
+	}
+	for (p = url; *p; p++)
+		if (*p == '%' || !strncasecmp(p, "password", 8))
+			return 1;
+	return 0;
+}
+
 int
 pp_pg_check_url(const char *url, char *err, size_t errlen)
 {
@@ -64,21 +84,37 @@ pp_pg_check_url(const char *url, char *err, size_t errlen)
 	int rc = 0;
 
 	if (!opts) {
-		one_line(line, sizeof line, msg ? msg : "out of memory");
+		if (may_hold_password(url))
+			snprintf(line, sizeof line, "libpq cannot parse it "
+				"(its message is not shown: it may quote a "
+				"password)");
+		else
+			one_line(line, sizeof line, msg ? msg :
+				"out of memory");
 		snprintf(err, errlen, "bad database URL '%s': %s", shown,
 			line);
 		PQfreemem(msg);
 		free(shown);
 		return -1;
 	}
-	for (PQconninfoOption *o = opts; o->keyword; o++)
-		if (!strcmp(o->keyword, "password") && o->val && *o->val) {
+	for (PQconninfoOption *o = opts; o->keyword; o++) {
+		if (!o->val || !*o->val)
+			continue;
+		if (!strcmp(o->keyword, "password")) {
 			snprintf(err, errlen, "database URL '%s' holds a "
 				"password: put it in a password file "
 				"(passfile= in the URL, or PGPASSFILE) instead",
 				shown);
 			rc = -1;
+		} else if (!strcmp(o->keyword, "sslpassword")) {
+			/* the URL is shown whole in messages */
+			snprintf(err, errlen, "database URL '%s' holds the "
+				"client key's password (sslpassword): use a "
+				"service file (service= in the URL) instead",
+				shown);
+			rc = -1;
 		}
+	}
 	PQconninfoFree(opts);
 	free(shown);
 	return rc;
