@@ -210,6 +210,20 @@ cycle_start() {
 		fail "the pipeline did not start: $(<"$d/err")"
 }
 
+# idle_session_timeout (PostgreSQL 14) ends sessions idle outside a
+# transaction: the lock's session is idle for the whole cycle
+@test "pp-cycle: a database's idle_session_timeout does not end the lock's session" {
+	hosts_setup hosts
+	export PP_CONFIG="$HOSTS/ppscale.yaml"
+	psql -X -q -d hosts -c "ALTER ROLE CURRENT_USER IN DATABASE hosts
+		SET idle_session_timeout = '1s'"
+	run --separate-stderr pp-cycle -- sleep 3
+	psql -X -q -d hosts -c "ALTER ROLE CURRENT_USER IN DATABASE hosts
+		RESET idle_session_timeout"
+	assert_success
+	refute_stderr_contains "lost the database session"
+}
+
 @test "pp-cycle: SIGTERM stops every tool of a bash pipeline, and the lock is held until the last has ended" {
 	local d=$BATS_TEST_TMPDIR rc=0 cyc
 	cycle_stage

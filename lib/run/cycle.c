@@ -270,6 +270,17 @@ db_cycle(const struct pp_config *cfg, char *const *argv, long kill_after)
 		pp_warn("%s; the cycle did not run", err);
 		return code;
 	}
+	/* the session is the lock and idle for the whole cycle: a
+	 * server's or role's idle_session_timeout (PostgreSQL 14) would
+	 * end it in the middle of every long cycle */
+	if (pp_pg_run(c, "cannot turn off idle_session_timeout",
+	    "SELECT set_config(name, '0', false) FROM pg_settings "
+	    "WHERE name = 'idle_session_timeout'", 0, NULL, err,
+	    sizeof err) < 0) {
+		pp_warn("%s; the cycle did not run", err);
+		PQfinish(c);
+		return PP_EXIT_FAIL;
+	}
 	snprintf(key, sizeof key, "%lld", pp_pg_lock_key("ppscale-cycle",
 		pool));
 	res = pp_pg_exec(c, "cannot ask for the cycle lock",
