@@ -113,6 +113,25 @@ setup() {
 	kill "$pid"
 }
 
+@test "an http:// registry's user, password and token stay out of its messages" {
+	local url
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	echo '{"version": 1, "nodes": [{"id": 5}]}' > "$BATS_TEST_TMPDIR/www/bad.json"
+	http_serve "$BATS_TEST_TMPDIR/www"
+	url="http://u:reg-pass-secret@127.0.0.1:$HTTP_PORT"
+	for path in bad.json missing.json; do
+		run --separate-stderr pp-fleetstats --no-record \
+			-r "$url/$path?token=reg-token-secret"
+		assert_failure 2
+		assert_stderr_contains "'http://127.0.0.1:$HTTP_PORT/...'"
+		[[ $stderr$output != *secret* ]] || fail "secret shown: $stderr"
+	done
+	run --separate-stderr pp-registry -r "$url/bad.json?token=reg-token-secret" show
+	assert_failure
+	[[ $stderr$output != *secret* ]] || fail "secret shown: $stderr"
+	kill "$HTTP_PID"
+}
+
 @test "unknown registry fields are kept when the registry is rewritten" {
 	cp "$REG" "$BATS_TEST_TMPDIR/r.json"
 	run "$BUILD/unit/regtool" touch "$BATS_TEST_TMPDIR/r.json" ded-1 draining

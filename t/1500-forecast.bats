@@ -118,6 +118,23 @@ history() {
 	done
 }
 
+@test "a failing external forecast never shows the user, password or token in its URL" {
+	history 1793577600 48
+	# port 1 on this machine: nothing listens there
+	write_config <<-EOF
+	forecast:
+	  url: http://fc:fc-pass-secret@127.0.0.1:1/f/fc-path-secret?token=fc-query-secret
+	  timeout: 1
+	EOF
+	run --separate-stderr pp-fleetstats --now 2026-11-04T00:00:00Z
+	assert_success
+	assert_stderr_contains "cannot fetch 'http://127.0.0.1:1/...'"
+	jq_is '.forecast.fallback | startswith("cannot fetch '"'"'http://127.0.0.1:1/...'"'"': ")' true
+	for s in "$stderr" "$output" "$(cat "$PP_STATE_DIR"/* 2>/dev/null)"; do
+		[[ $s != *secret* ]] || fail "a secret of the URL got out: $s"
+	done
+}
+
 @test "the predictive policy scales up ahead of the forecast, sized and with urgency, and vetoes" {
 	for c in up urgency veto; do
 		run --separate-stderr "$PP_BUILD/unit/predictive" "$c"

@@ -44,6 +44,11 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	double timeout, size_t *len, char *err, size_t errlen)
 {
 	struct sink s = {{0}, max, 0};
+	/* a message names the URL without what may be a secret in it
+	 * (user:password@, a token in the path or the query), as
+	 * pp-config shows it; a file:// URL holds no secret */
+	char *shown = strncmp(url, "file:", 5) ? pp_url_redact(url) :
+		pp_xstrdup(url);
 	CURL *c;
 	CURLcode rc;
 	long status = 0;
@@ -52,7 +57,8 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	c = curl_easy_init();
 	if (!c) {
 		snprintf(err, errlen, "cannot fetch '%s': curl init failed",
-			url);
+			shown);
+		free(shown);
 		return NULL;
 	}
 	pp_buf_add(&s.buf, "", 0);
@@ -70,19 +76,16 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	curl_easy_cleanup(c);
 	if (s.too_big) {
 		snprintf(err, errlen, "cannot fetch '%s': answer larger than "
-			"%zu bytes", url, max);
-		pp_buf_free(&s.buf);
-		return NULL;
-	}
-	if (rc != CURLE_OK) {
-		snprintf(err, errlen, "cannot fetch '%s': %s", url,
+			"%zu bytes", shown, max);
+	} else if (rc != CURLE_OK) {
+		snprintf(err, errlen, "cannot fetch '%s': %s", shown,
 			curl_easy_strerror(rc));
-		pp_buf_free(&s.buf);
-		return NULL;
-	}
-	if (status >= 400) {
+	} else if (status >= 400) {
 		snprintf(err, errlen, "cannot fetch '%s': HTTP status %ld",
-			url, status);
+			shown, status);
+	}
+	free(shown);
+	if (s.too_big || rc != CURLE_OK || status >= 400) {
 		pp_buf_free(&s.buf);
 		return NULL;
 	}

@@ -75,7 +75,7 @@ show(const char *rpath, const struct pp_regedit *e)
 	}
 	n = e->node ? pp_registry_find(&r, e->node) : NULL;
 	if (e->node && !n) {
-		fail("no node '%s' in registry '%s'", e->node, rpath);
+		fail("no node '%s' in registry '%s'", e->node, r.path);
 		pp_registry_close(&r);
 		return PP_EXIT_FAIL;
 	}
@@ -91,7 +91,7 @@ show(const char *rpath, const struct pp_regedit *e)
 
 		free(text);
 		if (!root) {
-			fail("cannot show registry '%s': %s", rpath, err);
+			fail("cannot show registry '%s': %s", r.path, err);
 			pp_registry_close(&r);
 			return PP_EXIT_FAIL;
 		}

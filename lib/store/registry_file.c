@@ -682,9 +682,15 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	if (pp_pg_is_url(path))
 		return pp_regpg_open(r, path, mode, err, errlen);
 	if (is_url(path)) {
+		/* the registry's messages name it as the logs show a URL:
+		 * user:password@ or a token in it stays out of them */
+		if (strncmp(path, "file:", 5)) {
+			free(r->path);
+			r->path = pp_url_redact(path);
+		}
 		if (mode == PP_LOCK_EX) {
 			snprintf(err, errlen, "registry '%s' is a URL and "
-				"cannot be written", path);
+				"cannot be written", r->path);
 			return -1;
 		}
 		text = pp_fetch_url(path, PP_REGISTRY_MAX, &len, err, errlen);
