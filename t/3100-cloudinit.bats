@@ -170,6 +170,18 @@ render() {
 		grep -qF "'https://conductor.example.net/api/nodes/pp-7/ready'"
 }
 
+@test "--output over another user's file leaves the user data ours, not theirs to read" {
+	[[ $(id -u) -eq 0 ]] || skip "needs root to meet a file of another user"
+	ci_config
+	: > "$UD"
+	chown nobody "$UD"
+	chmod 644 "$UD"
+	render --node pp-7 -o "$UD"
+	assert_success
+	assert_equal "$(stat -c '%u %a' "$UD")" "0 600"
+	assert_equal "$(grep -c -- "$TOKEN" "$UD")" 1
+}
+
 @test "runs the token command without a shell, with the node id, for --output" {
 	cat > "$BATS_TEST_TMPDIR/mint" <<-'EOF'
 	#!/bin/sh

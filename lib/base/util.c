@@ -655,14 +655,18 @@ pp_write_atomicv(const char *path, struct iovec *iov, size_t niov,
 		goto fail;
 	/* A file rewritten keeps its mode and owner (the platform may
 	 * share the registry through its group); a file meant to be
-	 * private (no group or other bits asked) never gets wider. An
-	 * owner we may not give (not root) stays ours; the group is kept
-	 * where we are a member of it. */
+	 * private (no group or other bits asked) never gets wider, and
+	 * stays ours: given to the owner of the file it replaces (root
+	 * writing the user data over a file another user made) it would
+	 * be theirs to read. An owner we may not give (not root) stays
+	 * ours; the group is kept where we are a member of it. */
 	if (stat(real, &st) == 0 && S_ISREG(st.st_mode)) {
 		mode_t keep = st.st_mode & 07777;
+		int shared = (mode & 077) != 0;
 
-		mode = (mode & 077) ? (int)keep : (int)(keep & (mode_t)mode);
-		if ((st.st_uid != geteuid() || st.st_gid != getegid()) &&
+		mode = shared ? (int)keep : (int)(keep & (mode_t)mode);
+		if (shared &&
+		    (st.st_uid != geteuid() || st.st_gid != getegid()) &&
 		    fchown(fd, st.st_uid, st.st_gid) < 0 &&
 		    fchown(fd, (uid_t)-1, st.st_gid) < 0)
 			pp_debug("cannot keep the owner of '%s':", real);
