@@ -87,6 +87,21 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	done
 }
 
+@test "refuses an endpoint with a user name and password, without showing them" {
+	chmod 600 "$TOKEN_FILE"
+	HCLOUD_ENDPOINT="https://ops:ep-pass-secret@127.0.0.1:1/v1" \
+		run --separate-stderr pp-provision < <(jq -nc '{version: 1,
+		generated_at: "2026-11-27T10:00:00Z", decision: {action:
+		"scale_up", count: 1, server_type: "cx23", location: "nbg1",
+		node: null, role: "worker", reason: "test", dry_run: false}}') \
+		--now 2026-11-27T10:00:00Z
+	assert_failure 2
+	assert_stderr_contains "refusing API endpoint 'https://127.0.0.1:1/v1'"
+	[[ $stderr$output != *secret* ]] || fail "password shown: $stderr"
+	! grep -rq secret "$PP_STATE_DIR" ||
+		fail "password written: $(grep -r secret "$PP_STATE_DIR")"
+}
+
 @test "an unreachable endpoint is a transport error after retries" {
 	chmod 600 "$TOKEN_FILE"
 	cat >>"$PP_CONFIG" <<-EOF

@@ -60,6 +60,23 @@ endpoint_ok(const char *url)
 	return ok;
 }
 
+/* The endpoint as a message names it: a user name and password in it,
+ * refused, would go on to stderr, the events file and the webhook. */
+static char *
+without_userinfo(const char *url)
+{
+	const char *p = strstr(url, "://");
+	const char *host = p ? p + 3 : url;
+	const char *end = host + strcspn(host, "/?#"), *at = NULL;
+
+	for (const char *q = host; q < end; q++)
+		if (*q == '@')
+			at = q;
+	if (!at)
+		return pp_xstrdup(url);
+	return pp_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
+}
+
 static char *
 read_token(const struct pp_config *cfg, struct pp_cloud_error *err)
 {
@@ -773,10 +790,13 @@ pp_cloud_hetzner_open(struct pp_cloud *c, struct pp_cloud_error *err)
 	size_t n;
 
 	if (!ep || !endpoint_ok(ep)) {
+		char *shown = without_userinfo(ep ? ep : "");
+
 		pp_cloud_error_set(err, "config", 0, 0, "refusing API endpoint "
 			"'%s': it must be https:// (plain http only for "
 			"127.0.0.1 or localhost), with no user name or "
-			"password in it", ep ? ep : "");
+			"password in it", shown);
+		free(shown);
 		return -1;
 	}
 	tok = read_token(cfg, err);
