@@ -708,3 +708,20 @@ node.removed $name"
 		all') == true ]]
 	[[ $(posts) == 2 ]]
 }
+
+@test "the join token command gets no descriptor of ours beyond stdin, stdout and stderr" {
+	cat > "$BATS_TEST_TMPDIR/mint" <<-EOF
+	#!/bin/sh
+	ls /proc/self/fd > "$BATS_TEST_TMPDIR/fds"
+	echo "\$1-minted"
+	EOF
+	chmod 755 "$BATS_TEST_TMPDIR/mint"
+	sed -i "s|^  join_token_file: .*|  join_token_command: [$BATS_TEST_TMPDIR/mint, '{node}']|" \
+		"$PP_CONFIG"
+	run --separate-stderr pp-provision < <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is .provision.status done
+	# ls has one of its own open: the directory it lists
+	assert_equal "$(sort -n "$BATS_TEST_TMPDIR/fds" | head -3 | tr '\n' ' ')" "0 1 2 "
+	assert_equal "$(wc -l < "$BATS_TEST_TMPDIR/fds")" 4
+}

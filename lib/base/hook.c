@@ -2,6 +2,8 @@
  * token command) run without a shell, with a timeout that reaches every
  * process the command started, and without our secrets in their
  * environment. */
+/* posix_spawn_file_actions_addclosefrom_np is a GNU extension */
+#define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
 #include <poll.h>
@@ -175,6 +177,12 @@ spawn(pid_t *pid, char *const argv[], char **env, int outfd)
 	posix_spawn_file_actions_adddup2(&fa, outfd >= 0 ? outfd : 2, 1);
 	if (outfd > 1)
 		posix_spawn_file_actions_addclose(&fa, outfd);
+#if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
+	/* nothing else of ours: libcurl's sockets are not close-on-exec,
+	 * and the join token command ran holding pp-provision's open
+	 * connection to the Hetzner API, free to read its answers */
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+#endif
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
 	sigaddset(&def, SIGTERM);
