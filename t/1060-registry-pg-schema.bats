@@ -220,6 +220,37 @@ fleet() {
 	assert_output ""
 }
 
+# libpq also takes "host=... password=..."; ppscale takes a URL only,
+# and would have read that as a file name and echoed it in every
+# message about the registry.
+@test "a libpq key=value string as the registry is refused without being shown" {
+	local kv="host=$PGHOST dbname=$DB password=hunter2"
+	run --separate-stderr pp-registry -r "$kv" show
+	assert_failure 2
+	assert_stderr_contains "libpq key=value string"
+	refute_stderr_contains hunter2
+	run --separate-stderr pp-fleetstats --no-record -r "  user = x"
+	assert_failure 2
+	assert_stderr_contains "libpq key=value string"
+	assert_output ""
+	for key in registry control.database; do
+		printf '%s: "%s"\n' "$key" "$kv" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "'$key' is a libpq key=value string"
+		refute_stderr_contains hunter2
+		run --separate-stderr pp-status
+		assert_failure 2
+		refute_stderr_contains hunter2
+		refute_output --partial hunter2
+	done
+	# a file whose name merely has an = in it is still a file
+	: > "$PP_CONFIG"
+	echo '{"version": 1, "nodes": []}' > "$BATS_TEST_TMPDIR/fleet=a.json"
+	run --separate-stderr pp-registry -r "$BATS_TEST_TMPDIR/fleet=a.json" show
+	assert_success
+}
+
 @test "an unreachable database is exit 1 with a clear message, and nothing is written" {
 	local u="postgresql:///$DB?host=$BATS_TEST_TMPDIR/nosuchdir&port=1"
 	run --separate-stderr pp-fleetstats -r "$u"

@@ -1058,3 +1058,24 @@ pp_nearest(const char *word, const char *const *cands, size_t n)
 		}
 	return found;
 }
+
+int
+pp_is_pg_conninfo(const char *s)
+{
+	static const char *const kw[] = {"host", "hostaddr", "port",
+		"dbname", "user", "password", "passfile", "service",
+		"sslmode", "sslpassword", "connect_timeout", "options",
+		"application_name", "target_session_attrs", NULL};
+	size_t n;
+
+	if (!s)
+		return 0;
+	s += strspn(s, " \t");
+	n = strspn(s, "abcdefghijklmnopqrstuvwxyz_");
+	if (!n || s[n + strspn(s + n, " \t")] != '=')
+		return 0;
+	for (size_t i = 0; kw[i]; i++)
+		if (strlen(kw[i]) == n && !strncmp(s, kw[i], n))
+			return 1;
+	return 0;
+}

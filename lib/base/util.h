@@ -156,4 +156,9 @@ void pp_catch_signals(void);
 void pp_no_core_dumps(void);
 int pp_interrupted(void);
 
+/* Whether s is a libpq key=value string ("host=db dbname=fleet ..."):
+ * not taken where a postgresql:// URL is, and never echoed, since it
+ * may hold password=. */
+int pp_is_pg_conninfo(const char *s);
+
 #endif

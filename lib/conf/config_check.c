@@ -274,6 +274,11 @@ check_db_url(struct pp_conf_ctx *x, const char *path, int required)
 
 	if (!v || !*v)
 		return 0;
+	if (pp_is_pg_conninfo(v))
+		return pp_conf_fail(x, node_of(x, k), "'%s' is a libpq "
+			"key=value string (not shown: it may hold a "
+			"password): give a postgresql:// URL, its password in "
+			"a password file", path);
 	if (strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11))
 		return required ? pp_conf_fail(x, node_of(x, k), "'%s' must "
 			"be a postgresql:// URL", path) : 0;

@@ -681,6 +681,15 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	r->path = pp_xstrdup(path);
 	if (pp_pg_is_url(path))
 		return pp_regpg_open(r, path, mode, err, errlen);
+	if (pp_is_pg_conninfo(path)) {
+		free(r->path);
+		r->path = pp_xstrdup("(a key=value string)");
+		snprintf(err, errlen, "the registry is a libpq key=value "
+			"string, which is not taken (it is not shown: it may "
+			"hold a password): give a postgresql:// URL, its "
+			"password in a password file");
+		return -1;
+	}
 	if (is_url(path)) {
 		/* the registry's messages name it as the logs show a URL:
 		 * user:password@ or a token in it stays out of them */
