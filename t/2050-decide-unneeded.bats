@@ -36,17 +36,24 @@ unneeded_reason() {
 		.reason' <<< "$output"
 }
 
-@test "a node unneeded for the whole hold is removed, not before" {
-	conf 10m 0
-	fleet 5
-	# without cloud-a: 6,000 of 10,000 MB = 60 % < 70 %
+# decide_each: "NOW ACTION WHY" lines on stdin, each a decision at NOW
+# that must be ACTION with WHY in the unneeded policy's reason
+decide_each() {
+	local now action why
 	while read -r now action why; do
 		decide "$now"
 		assert_success
 		jq_is .decision.action "$action"
 		[[ $(unneeded_reason) == *"$why"* ]] ||
 			fail "$now: '$(unneeded_reason)' lacks '$why'"
-	done <<-EOF
+	done
+}
+
+@test "a node unneeded for the whole hold is removed, not before" {
+	conf 10m 0
+	fleet 5
+	# without cloud-a: 6,000 of 10,000 MB = 60 % < 70 %
+	decide_each <<-EOF
 	2026-11-25T12:00:00Z none less than the hold of 10 min (600 s to go)
 	2026-11-25T12:05:00Z none less than the hold of 10 min (300 s to go)
 	2026-11-25T12:09:00Z none (60 s to go)
@@ -200,13 +207,7 @@ unneeded_reason() {
 	# no ready cloud node: only the unhealthy one could go
 	reg_node ded-1 dedicated ready worker 10000 - 7x1000
 	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
-	while read -r now action why; do
-		decide "$now"
-		assert_success
-		jq_is .decision.action "$action"
-		[[ $(unneeded_reason) == *"$why"* ]] ||
-			fail "$now: '$(unneeded_reason)' lacks '$why'"
-	done <<-EOF
+	decide_each <<-EOF
 	2026-11-25T12:00:00Z none 1 unhealthy node with no game server, for less than unhealthy_after of 30 min (1800 s to go)
 	2026-11-25T12:29:00Z none (60 s to go)
 	2026-11-25T12:30:00Z scale_down sick unhealthy with no game server for 30 min (unhealthy_after 30 min)
