@@ -146,6 +146,34 @@ deletes() {
 	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
 }
 
+# The decision to retire it was made on a snapshot; the platform may
+# return the node between pp-decide and pp-drain. A ready node with a
+# live game server is capacity the decision never weighed: nothing is
+# moved or deleted, and the next cycle decides again.
+@test "an unhealthy node the platform returns after the decision is neither drained nor deleted" {
+	local now
+	cloud_node unhealthy
+	for now in 2026-11-27T10:00:00Z 2026-11-27T10:52:00Z; do
+		pp-fleetstats --no-record --now "$now" |
+			pp-decide --now "$now" > "$BATS_TEST_TMPDIR/doc" ||
+			fail "decision at $now failed"
+	done
+	output=$(<"$BATS_TEST_TMPDIR/doc")
+	jq_is '.decision | [.action, .node] | join(" ")' \
+		"scale_down pp-old111"
+	pp-registry -q status pp-old111 ready
+	pp-registry -q place pp-old111 mc-1 2048 --players 3
+	run --separate-stderr bash -c 'pp-drain --now 2026-11-27T10:52:00Z |
+		pp-provision --now 2026-11-27T10:52:00Z' < "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is .drain.status refused
+	jq_is .drain.reason "node 'pp-old111' was unhealthy when the scale-down was decided and is ready now: the next cycle decides again"
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") |
+		"\(.status) \(.containers | length)"') == "ready 1" ]]
+}
+
 @test "scale_down waits while the drain section says the node is not empty" {
 	cloud_node draining
 	run --separate-stderr pp-provision < <(down_doc false)

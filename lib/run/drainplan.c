@@ -61,6 +61,23 @@ pp_dr_doc_nodes(json_object *doc, const char *skip, struct pp_node **out,
 	return 0;
 }
 
+int
+pp_dr_doc_status(json_object *doc, const char *id)
+{
+	json_object *list = doc ? pp_jget(doc, "nodes") : NULL;
+	struct pp_enodes set;
+	size_t bad;
+	int st = -1;
+
+	memset(&set, 0, sizeof set);
+	if (list && pp_enodes_read(&set, list, &bad) == 0)
+		for (size_t i = 0; i < set.n && st < 0; i++)
+			if (!strcmp(set.v[i].id, id))
+				st = set.v[i].status;
+	pp_enodes_free(&set);
+	return st;
+}
+
 void
 pp_dr_doc_nodes_free(struct pp_node *nodes, size_t n)
 {

@@ -153,6 +153,8 @@ cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 static const char *
 refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
 {
+	int was;
+
 	if (x->passes > 0 && n->status != PP_ST_DRAINING) {
 		x->stop = 1;
 		snprintf(buf, len, "node '%s' was set to %s while draining; "
@@ -175,6 +177,18 @@ refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
 			"maintenance: the pipeline neither finishes nor "
 			"deletes it ('pp-drain --node %s --uncordon' returns "
 			"it)", n->id, n->id);
+		return buf;
+	}
+	/* a scale-down of an unhealthy node (the unneeded rule's
+	 * unhealthy_after) was decided for a node that adds nothing: one
+	 * the platform has since returned is capacity the decision never
+	 * weighed, and its game servers are not to be moved for it */
+	was = x->mode == M_SCALE_DOWN && x->passes == 0 ?
+		pp_dr_doc_status(x->doc, n->id) : -1;
+	if (was == PP_ST_UNHEALTHY && n->status != PP_ST_UNHEALTHY) {
+		snprintf(buf, len, "node '%s' was unhealthy when the "
+			"scale-down was decided and is %s now: the next cycle "
+			"decides again", n->id, pp_status_name(n->status));
 		return buf;
 	}
 	/* an unhealthy node with nothing on it is retired (the unneeded
