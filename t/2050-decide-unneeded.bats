@@ -299,15 +299,23 @@ decide_each() {
 	reg_node ded-1 dedicated ready worker 10000 - 7x1000
 	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 1x1000
 	reg_node sick cloud unhealthy worker 8192 2026-11-25T09:00:00Z
-	# a forecast back at 12 GB in an hour: over 85 % of the fleet
-	# without cloud-a (10 GB), under it with (18 GB): a veto, no buy
+	# two days of history, imported as an operator would: 8 GB, and
+	# 12 GB from 12:45 to 14:00 each day. The forecast at noon sees
+	# 12 GB within the hour: over 85 % of the fleet without cloud-a
+	# (10 GB), under it with (18 GB): a veto, no buy
+	awk 'BEGIN { print "time,allocated_ram_mb"
+		for (d = 23; d <= 25; d++) for (m = 0; m < 1440; m += 5) {
+			if (d == 25 && m >= 720) break
+			v = (m >= 765 && m < 840) ? 12000 : 8000
+			printf "2026-11-%02dT%02d:%02d:00Z,%d\n", d,
+				int(m / 60), m % 60, v } }' \
+		> "$BATS_TEST_TMPDIR/past.csv"
+	pp-fleetstats -q --now 2026-11-25T12:00:00Z \
+		--import-history "$BATS_TEST_TMPDIR/past.csv" > /dev/null ||
+		fail "the import failed"
 	forecast_decide() {
-		pp-fleetstats --no-record -r "$REG" --now "$1" |
-			jq '.forecast = {source: "builtin", method:
-			"seasonal-daily", history_hours: 48, at: [{horizon_s:
-			3600, allocated_ram_mb: 12000}, {horizon_s: 7200,
-			allocated_ram_mb: 12000}], ram_1h_mb: 12000, ram_2h_mb:
-			12000}' > "$BATS_TEST_TMPDIR/doc.json"
+		pp-fleetstats --no-record -r "$REG" --now "$1" \
+			> "$BATS_TEST_TMPDIR/doc.json"
 		run --separate-stderr pp-decide --now "$1" \
 			< "$BATS_TEST_TMPDIR/doc.json"
 	}
