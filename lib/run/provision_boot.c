@@ -225,11 +225,10 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 				"its server %s exists: recording it",
 				p[i].node, s->id);
 			if (!x->dry_run && pp_prov_reg_set_server(x,
-			    p[i].node, s, p[i].role, err, sizeof err) < 0) {
+			    p[i].node, s, p[i].role, err, sizeof err) < 0)
 				pp_warn("%s", err);
-				continue;
-			}
-			p[i].server_id = pp_xstrdup(s->id);
+			else
+				p[i].server_id = pp_xstrdup(s->id);
 			if (s == &found)
 				pp_server_free(&found);
 			continue;
