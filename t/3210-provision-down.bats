@@ -163,6 +163,11 @@ deletes() {
 		"scale_down pp-old111"
 	pp-registry -q status pp-old111 ready
 	pp-registry -q place pp-old111 mc-1 2048 --players 3
+	# a dry run reads the document's list its own way: the same answer
+	run --separate-stderr pp-drain --dry-run --now 2026-11-27T10:52:00Z \
+		< "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is .drain.status refused
 	run --separate-stderr bash -c 'pp-drain --now 2026-11-27T10:52:00Z |
 		pp-provision --now 2026-11-27T10:52:00Z' < "$BATS_TEST_TMPDIR/doc"
 	assert_success

@@ -85,10 +85,11 @@ struct pp_container *pp_dr_find_container(struct pp_node *n,
 
 /* drainplan.c: the plan from the document's node list */
 int pp_dr_doc_nodes(json_object *doc, const char *skip,
-	struct pp_node **out, size_t *nout, size_t *ndoc);
+	struct pp_node **out, size_t *nout, size_t *ndoc, int *skip_status);
 void pp_dr_doc_nodes_free(struct pp_node *nodes, size_t n);
 /* The node's status in the document's nodes (a list, or a lean
- * document's text), or -1 when it is not there. */
+ * document's text), or -1 when it is not there: where pp_dr_doc_nodes
+ * is not read (a dry run). */
 int pp_dr_doc_status(json_object *doc, const char *id);
 void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
 	struct pp_node *nodes, size_t n, struct pp_plan *p);

@@ -23,16 +23,18 @@
  * reading of it (pp_enodes_read, the lean text or the tree) refuses
  * it: then the registry is read whole. Addresses are not in the list:
  * pp_dr_plan_doc takes them from the registry. *ndoc: the list's
- * length (*nout is that when skip is in it once). */
+ * length (*nout is that when skip is in it once); *skip_status: skip's
+ * status in it, -1 when it is not there. */
 int
 pp_dr_doc_nodes(json_object *doc, const char *skip, struct pp_node **out,
-	size_t *nout, size_t *ndoc)
+	size_t *nout, size_t *ndoc, int *skip_status)
 {
 	json_object *list = pp_jget(doc, "nodes");
 	struct pp_enodes set;
 	struct pp_node *nodes;
 	size_t bad, k = 1;
 
+	*skip_status = -1;
 	memset(&set, 0, sizeof set);
 	if (!list || pp_enodes_read(&set, list, &bad) < 0) {
 		pp_enodes_free(&set);
@@ -43,8 +45,10 @@ pp_dr_doc_nodes(json_object *doc, const char *skip, struct pp_node **out,
 		const struct pp_enode *e = &set.v[i];
 		struct pp_node *n = &nodes[k];
 
-		if (!strcmp(e->id, skip))
+		if (!strcmp(e->id, skip)) {
+			*skip_status = e->status;
 			continue;
+		}
 		/* the plan's copies are made before set goes */
 		n->id = pp_xstrdup(e->id);
 		n->kind = e->kind;

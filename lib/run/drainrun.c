@@ -149,12 +149,13 @@ cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 	}
 }
 
-/* Why this node must not be drained now, or NULL. */
+/* Why this node must not be drained now, or NULL. was: the node's
+ * status in the document the decision came from, -1 when unknown or
+ * on a later pass. */
 static const char *
-refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
+refusal(struct run *x, const struct pp_node *n, int was, char *buf,
+	size_t len)
 {
-	int was;
-
 	if (x->passes > 0 && n->status != PP_ST_DRAINING) {
 		x->stop = 1;
 		snprintf(buf, len, "node '%s' was set to %s while draining; "
@@ -183,9 +184,8 @@ refusal(struct run *x, const struct pp_node *n, char *buf, size_t len)
 	 * unhealthy_after) was decided for a node that adds nothing: one
 	 * the platform has since returned is capacity the decision never
 	 * weighed, and its game servers are not to be moved for it */
-	was = x->mode == M_SCALE_DOWN && x->passes == 0 ?
-		pp_dr_doc_status(x->doc, n->id) : -1;
-	if (was == PP_ST_UNHEALTHY && n->status != PP_ST_UNHEALTHY) {
+	if (x->mode == M_SCALE_DOWN && was == PP_ST_UNHEALTHY &&
+	    n->status != PP_ST_UNHEALTHY) {
 		snprintf(buf, len, "node '%s' was unhealthy when the "
 			"scale-down was decided and is %s now: the next cycle "
 			"decides again", n->id, pp_status_name(n->status));
@@ -285,7 +285,7 @@ drain_pass(struct run *x)
 	const char *why;
 	time_t now = pp_dr_run_now(x);
 	size_t nc, ndnodes = 0, ndoc = 0;
-	int missing, lazy;
+	int missing, lazy, was = -1;
 
 	reset_pass(x);
 	/* the first pass of a cycle plans from the document's nodes (read
@@ -293,7 +293,10 @@ drain_pass(struct run *x)
 	 * a later pass (--wait) or a document without them, the registry
 	 * whole */
 	lazy = !x->dry_run && x->passes == 0 && x->doc &&
-		pp_dr_doc_nodes(x->doc, x->node, &dnodes, &ndnodes, &ndoc) == 0;
+		pp_dr_doc_nodes(x->doc, x->node, &dnodes, &ndnodes, &ndoc,
+		&was) == 0;
+	if (!lazy && x->passes == 0)
+		was = pp_dr_doc_status(x->doc, x->node);
 	pp_dr_open_registry(x, &r, x->dry_run ? 0 :
 		PP_LOCK_EX | (lazy ? PP_REG_LAZY : 0));
 	n = pp_registry_find(&r, x->node);
@@ -305,7 +308,7 @@ drain_pass(struct run *x)
 		pp_dr_doc_nodes_free(dnodes, ndnodes);
 		return;
 	}
-	why = refusal(x, n, buf, sizeof buf);
+	why = refusal(x, n, was, buf, sizeof buf);
 	if (why) {
 		pp_dr_set_status(x, x->stop ? "in_progress" : "refused", "%s", why);
 		x->stop = 1;
