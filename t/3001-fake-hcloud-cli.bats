@@ -162,3 +162,27 @@ requests() {
 	run jq -r '.requests[0].auth' <<<"$output"
 	assert_output false
 }
+
+@test "hcloud server enable-protection protects the server the fake holds" {
+	seed_two
+	run --separate-stderr hcloud server enable-protection ours-1 delete
+	assert_success
+	run fake_state
+	run jq -c '.servers[] | select(.name == "ours-1") | .protection' \
+		<<<"$output"
+	assert_output '{"delete":true,"rebuild":true}'
+	run --separate-stderr hcloud server describe ours-1 -o json
+	assert_success
+	run jq -r '.protection.delete' <<<"$output"
+	assert_output true
+	# the API refuses the delete as long as the protection holds
+	run --separate-stderr hcloud server delete ours-1
+	assert_failure
+	assert_regex "$stderr" '\(protected\)$'
+	run --separate-stderr hcloud server disable-protection ours-1 delete
+	assert_success
+	run --separate-stderr hcloud server delete ours-1
+	assert_success
+	run requests
+	assert_line --regexp '^POST /servers/[0-9]+/actions/change_protection 201$'
+}

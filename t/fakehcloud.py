@@ -11,6 +11,12 @@ API ppscale and the `hcloud` CLI use, under /v1:
   GET    /v1/servers/{id}
   DELETE /v1/servers/{id}       200 {action}; 423 protected when the
                                 server has delete protection
+  POST   /v1/servers/{id}/actions/change_protection
+                                {"delete", "rebuild"} (either or both;
+                                the API wants them equal, so one given
+                                sets both, two that differ answer 422
+                                invalid_input): 201 {action}; the
+                                server's protection changes at once
   GET    /v1/actions            ?id=1&id=2 (paginated); without an id
                                 410 deprecated_api_endpoint (removed
                                 2025-01-30)
@@ -906,9 +912,11 @@ class Fake:
             "outgoing_traffic": 0,
             "ingoing_traffic": 0,
             "included_traffic": 20 * TB if loc[1] in EU else TB,
+            # the API keeps delete and rebuild equal
             "protection": {"delete": bool((spec.get("protection") or {})
                                           .get("delete")),
-                           "rebuild": False},
+                           "rebuild": bool((spec.get("protection") or {})
+                                           .get("delete"))},
             "labels": dict(spec.get("labels") or {}),
             "volumes": [],
             "load_balancers": [],
@@ -1225,6 +1233,31 @@ def api_server_delete(fake, sid, method, path):
     return 200, {"action": fake.public_action(a)}
 
 
+def api_server_protection(fake, sid, body):
+    """POST /servers/{id}/actions/change_protection: "delete and
+    rebuild attribute needs to have the same value" (API reference), so
+    one given sets both."""
+    s = get_server(fake, sid)
+    if not isinstance(body, dict):
+        raise ApiError(400, "json_error", "the body is not a JSON object")
+    given = {k: body[k] for k in ("delete", "rebuild") if k in body}
+    bad = [k for k, v in given.items() if not isinstance(v, bool)]
+    if bad or not given:
+        raise ApiError(422, "invalid_input", "invalid input in field "
+                       "'delete'", {"fields": [
+                           {"name": k, "messages": ["must be a boolean"]}
+                           for k in (bad or ["delete"])]})
+    if len(set(given.values())) > 1:
+        raise ApiError(422, "invalid_input", "delete and rebuild "
+                       "protection must have the same value", {"fields": [
+                           {"name": "rebuild", "messages": [
+                               "must equal delete"]}]})
+    v = next(iter(given.values()))
+    s["protection"] = {"delete": v, "rebuild": v}
+    a = fake.new_action("change_protection", s["id"])
+    return 201, {"action": fake.public_action(a)}
+
+
 def api_actions_list(fake, q):
     ids = q.get("id")
     if not ids:
@@ -1317,6 +1350,9 @@ def route_api(fake, method, path, q, body):
             return api_server_get(fake, parts[1])
         if n == 2 and method == "DELETE":
             return api_server_delete(fake, parts[1], method, path)
+        if n == 4 and method == "POST" and parts[2] == "actions" and \
+                parts[3] == "change_protection":
+            return api_server_protection(fake, parts[1], body)
     elif res == "actions" and method == "GET":
         if n == 1:
             return api_actions_list(fake, q)
