@@ -189,6 +189,56 @@ setup() {
 	jq_is .decision.node cloud-a
 }
 
+# cloud.delete_protected is pp-provision's record that the cloud refuses
+# the delete (Hetzner's delete protection): the node's game servers would
+# move off for nothing.
+@test "a cloud node whose server is delete-protected is never chosen, and its drain is stopped" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node cloud-p cloud ready worker 8192 2026-11-25T09:00:00Z 1000
+	reg_node cloud-a cloud ready worker 8192 2026-11-25T09:00:00Z 3x1000
+	decide "$NOW" --dry-run
+	jq_is .decision.node cloud-p
+	jq '(.nodes[] | select(.id == "cloud-p")).cloud.delete_protected = true' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	# a registry the strict scanner leaves to json-c says the same
+	sed 's/"ded-1"/"ded-\\u0031"/' "$REG" > "$REG.odd"
+	grep -q 'ded-\\u0031' "$REG.odd" || fail "no escape"
+	run --separate-stderr pp-fleetstats --no-record -r "$REG.odd" --now "$NOW"
+	jq_is '[.nodes[] | select(.delete_protected) | .id] | join(",")' cloud-p
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is '.nodes[] | select(.id == "cloud-p") | .delete_protected' true
+	jq_is .decision.action scale_down
+	jq_is .decision.node cloud-a
+	# read by json-c (an escape the lean reader leaves to it): the same
+	sed 's/"id":"ded-1"/"id":"ded-\\u0031"/' "$BATS_TEST_TMPDIR/doc.json" \
+		> "$BATS_TEST_TMPDIR/doc.odd"
+	grep -q 'ded-\\u0031' "$BATS_TEST_TMPDIR/doc.odd" || fail "no escape"
+	run --separate-stderr pp-decide --now "$NOW" --dry-run \
+		< "$BATS_TEST_TMPDIR/doc.odd"
+	jq_is .decision.node cloud-a
+	# alone, it is not removed at all
+	jq 'del(.nodes[] | select(.id == "cloud-a"))' "$REG" > "$REG.new" &&
+		mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action none
+	# protected while the pipeline drains it: the drain is stopped
+	jq '(.nodes[] | select(.id == "cloud-p")) |= (.status = "draining" |
+		.draining_by = "scale_down")' "$REG" > "$REG.new" &&
+		mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action uncordon
+	jq_is .decision.node cloud-p
+	assert_output --partial 'delete-protected in the cloud'
+	# a value that is not true or false is a bad registry
+	jq '(.nodes[] | select(.id == "cloud-p")).cloud.delete_protected = "yes"' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	run --separate-stderr pp-fleetstats --no-record -r "$REG" --now "$NOW"
+	assert_failure 2
+	[[ $stderr == *"'cloud.delete_protected' must be true or false"* ]]
+}
+
 @test "a dedicated node that is draining is left alone" {
 	reg_start
 	reg_node ded-1 dedicated ready worker 100000 - 87x1000

@@ -32,6 +32,8 @@ struct pp_server {
 	char *private_ip;     /* first private network address, or NULL */
 	struct pp_strmap labels;
 	time_t created;       /* 0 when unknown */
+	int delete_protected; /* the provider refuses to delete it (hetzner:
+	                       * protection.delete, set in its console) */
 };
 
 struct pp_server_list {

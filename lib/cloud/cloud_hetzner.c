@@ -267,6 +267,7 @@ pp_hz_parse_server(json_object *o, struct pp_server *s)
 	}
 	if (created)
 		pp_parse_time(created, &s->created);
+	s->delete_protected = pp_jbool(pp_jget(o, "protection"), "delete", 0);
 }
 
 static int

@@ -187,6 +187,9 @@ pp_node_json(const struct pp_node *n, time_t now)
 		add_str(o, "server_type", n->server_type);
 		add_str(o, "server_id", n->server_id);
 		add_str(o, "provider", n->provider);
+		if (n->delete_protected)
+			json_object_object_add(o, "delete_protected",
+				json_object_new_boolean(1));
 		json_object_object_add(o, "hourly_cost_eur",
 			pp_jnew_double(n->hourly_cost_eur, 4));
 		json_object_object_add(o, "created_at", n->created_at ?
@@ -324,6 +327,8 @@ node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
 	add_jstr(b, n->server_id);
 	pp_buf_addstr(b, ",\"provider\":");
 	add_jstr(b, n->provider);
+	if (n->delete_protected)
+		pp_buf_addstr(b, ",\"delete_protected\":true");
 	pp_buf_addstr(b, ",\"hourly_cost_eur\":");
 	add_double(b, n->hourly_cost_eur, 4);
 	pp_buf_addstr(b, ",\"created_at\":");

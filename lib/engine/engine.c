@@ -521,6 +521,15 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 		/* nothing on a document that misses the last purchase */
 	} else if (up) {
 		decide_up(&c, up, d);
+	} else if (dn && dn->delete_protected) {
+		/* its delete would be refused: it goes back to work */
+		d->action = PP_ACT_UNCORDON;
+		d->count = 1;
+		d->role = PP_ROLE_WORKER;
+		pp_say(d->node, sizeof d->node, "%s", dn->id);
+		pp_say(d->reason, sizeof d->reason, "stop draining %s: its "
+			"server is delete-protected in the cloud, so a "
+			"scale-down could not remove it", dn->id);
 	} else if (dn) {
 		/* a drain in progress is continued, not replaced */
 		d->action = PP_ACT_SCALE_DOWN;

@@ -99,6 +99,8 @@ struct pp_enode {
 	int maintenance;            /* draining_by maintenance: drained by
 				     * hand, not the pipeline's to finish
 				     * or to uncordon */
+	int delete_protected;       /* the cloud refuses to delete its
+				     * server: never removed */
 };
 
 /* A server type chosen for new nodes, in a location. */

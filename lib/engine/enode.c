@@ -17,7 +17,7 @@
 #include "store/registry.h"
 #include "base/util.h"
 
-enum { V_NULL, V_INT, V_DOUBLE, V_STRING, V_OTHER };
+enum { V_NULL, V_INT, V_DOUBLE, V_STRING, V_TRUE, V_OTHER };
 
 struct val {
 	int type;
@@ -156,6 +156,8 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 	case 'd':
 		if (!strcmp(k, "draining_by"))
 			e->maintenance = s && !strcmp(s, "maintenance");
+		else if (!strcmp(k, "delete_protected"))
+			e->delete_protected = v->type == V_TRUE;
 		break;
 	case 'c':
 		if (!strcmp(k, "containers"))
@@ -215,6 +217,9 @@ val_of(json_object *o, struct val *v)
 	case json_type_string:
 		v->type = V_STRING;
 		v->s = json_object_get_string(o);
+		break;
+	case json_type_boolean:
+		v->type = json_object_get_boolean(o) ? V_TRUE : V_OTHER;
 		break;
 	default:
 		v->type = V_OTHER;
@@ -351,7 +356,7 @@ text_val(const char **pp, char **arena, struct val *v)
 		return 0;
 	case 't':
 	case 'f':
-		v->type = V_OTHER;
+		v->type = *p == 't' ? V_TRUE : V_OTHER;
 		*pp = p + (*p == 't' ? 4 : 5);
 		return 0;
 	case '[':

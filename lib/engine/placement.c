@@ -379,12 +379,18 @@ pp_engine_ours(const struct pp_engine_ctx *c, const struct pp_enode *n)
 }
 
 int
+pp_engine_removable(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	return pp_engine_ours(c, n) && !n->delete_protected;
+}
+
+int
 pp_engine_sick(const struct pp_engine_ctx *c, const struct pp_enode *n)
 {
 	const struct pp_unneeded_conf *u;
 
 	if (n->status != PP_ST_UNHEALTHY || n->containers ||
-	    n->maintenance || !pp_engine_ours(c, n))
+	    n->maintenance || !pp_engine_removable(c, n))
 		return 0;
 	u = pp_unneeded_conf(c->cfg);
 	return u->on.enabled && u->unhealthy_after > 0;
@@ -588,7 +594,7 @@ pp_engine_choose_victim(const struct pp_engine_ctx *c,
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *e = &c->nodes[i];
 
-		if (!pp_engine_ours(c, e) || e->status != PP_ST_READY)
+		if (!pp_engine_removable(c, e) || e->status != PP_ST_READY)
 			continue;
 		if (v->node && strcmp(v->node, e->id))
 			continue;

@@ -107,6 +107,11 @@ long pp_engine_slots_most(const struct pp_engine_ctx *ctx,
  * could not delete it, and the drain would go on every cycle. */
 int pp_engine_ours(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n);
+/* One of ours whose server the cloud would delete: not delete-protected
+ * (Hetzner's console sets that; a scale-down would move its game
+ * servers off and then have its delete refused every cycle). */
+int pp_engine_removable(const struct pp_engine_ctx *ctx,
+	const struct pp_enode *n);
 /* An unhealthy cloud node of ours that holds no game server, while the
  * unneeded policy's unhealthy_after is on: the one kind of node the
  * unneeded rule removes without a capacity or fit check. */

@@ -162,7 +162,7 @@ scan(const struct pp_engine_ctx *c)
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *e = &c->nodes[i];
 
-		if (!pp_engine_ours(c, e) || e->status != PP_ST_READY)
+		if (!pp_engine_removable(c, e) || e->status != PP_ST_READY)
 			continue;
 		l[n].key = pp_removal_key_of(c, e);
 		l[n].n = e;

@@ -180,6 +180,14 @@ refusal(struct run *x, const struct pp_node *n, int was, char *buf,
 			"it)", n->id, n->id);
 		return buf;
 	}
+	/* pp-provision could not delete it: its game servers would move
+	 * for nothing, and the drain would stand every cycle */
+	if (x->mode == M_SCALE_DOWN && n->delete_protected) {
+		snprintf(buf, len, "node '%s' is delete-protected in the "
+			"cloud (cloud.delete_protected): a scale-down could "
+			"not remove its server", n->id);
+		return buf;
+	}
 	/* a scale-down of an unhealthy node (the unneeded rule's
 	 * unhealthy_after) was decided for a node that adds nothing: one
 	 * the platform has since returned is capacity the decision never

@@ -11,6 +11,7 @@
  * (pp_prov_adopt) and deleted otherwise. Each is an event, a counter in
  * the state file and a warning on stderr, which -q does not hide: it
  * costs money. */
+#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -32,6 +33,7 @@
  * registry copies (owned). */
 struct known {
 	const char *id, *server_id, *provider, *status, *kind;
+	int delete_protected; /* as recorded */
 };
 
 static void
@@ -41,6 +43,7 @@ known_add(struct known *k, size_t *n, const char *id,
 {
 	struct known *o = &k[(*n)++];
 
+	o->delete_protected = 0;
 	o->id = id ? id : "";
 	o->server_id = server_id && *server_id ? server_id : NULL;
 	o->provider = provider;
@@ -71,9 +74,11 @@ known_nodes(struct run *x, struct known **k, size_t *n, int *owned)
 	*owned = 0;
 	if (pp_prov_doc_nodes(x, &d, &nd) == 0) {
 		*k = pp_xcalloc(nd + 1, sizeof **k);
-		for (size_t i = 0; i < nd; i++)
+		for (size_t i = 0; i < nd; i++) {
 			known_add(*k, n, d[i].id, d[i].server_id,
 				d[i].provider, d[i].status, d[i].kind, 0);
+			(*k)[*n - 1].delete_protected = d[i].delete_protected;
+		}
 		return 0;
 	}
 	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
@@ -87,6 +92,7 @@ known_nodes(struct run *x, struct known **k, size_t *n, int *owned)
 
 		known_add(*k, n, nd->id, nd->server_id, nd->provider,
 			pp_status_name(nd->status), pp_kind_name(nd->kind), 1);
+		(*k)[*n - 1].delete_protected = nd->delete_protected;
 	}
 	pp_registry_close(&r);
 	return 0;
@@ -277,6 +283,86 @@ lost_node(struct run *x, const struct known *k)
 		"success", why);
 }
 
+static int
+cmp_server_id(const void *a, const void *b)
+{
+	return strcmp((*(const struct pp_server *const *)a)->id,
+		(*(const struct pp_server *const *)b)->id);
+}
+
+/* Records on each node whether the cloud would refuse to delete its
+ * server (delete protection, set and lifted in the provider's console):
+ * the engine never picks a protected node to remove and stops a drain
+ * of one. Only the nodes whose record differs from the listing are
+ * written, in one edit. */
+static void
+sync_protection(struct run *x, const struct known *k, size_t nk)
+{
+	const struct pp_server **by_id;
+	struct pp_registry r;
+	size_t nch = 0, *ch = pp_xcalloc(nk + 1, sizeof *ch);
+	char msg[768];
+	int opened = 0, changed = 0;
+
+	by_id = pp_xcalloc(x->ours.n + 1, sizeof *by_id);
+	for (size_t i = 0; i < x->ours.n; i++)
+		by_id[i] = &x->ours.v[i];
+	if (x->ours.n > 1)
+		qsort(by_id, x->ours.n, sizeof *by_id, cmp_server_id);
+	for (size_t i = 0; i < nk; i++) {
+		struct pp_server key = {.id = (char *)k[i].server_id};
+		const struct pp_server *kp = &key, **s;
+
+		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
+		    (k[i].provider && strcmp(k[i].provider,
+		    x->cloud->ops->name)))
+			continue;
+		s = x->ours.n ? bsearch(&kp, by_id, x->ours.n, sizeof *by_id,
+			cmp_server_id) : NULL;
+		if (s && !!(*s)->delete_protected != !!k[i].delete_protected)
+			ch[nch++] = i;
+	}
+	free(by_id);
+	for (size_t j = 0; j < nch; j++) {
+		const struct known *c = &k[ch[j]];
+		struct pp_node *n;
+
+		if (!c->delete_protected)
+			pp_prov_loud("node '%s': its server %s is "
+				"delete-protected in the cloud: ppscale does not "
+				"remove the node, and stops a drain of it, until "
+				"the protection is lifted", c->id, c->server_id);
+		else
+			pp_note("node '%s': the delete protection of its "
+				"server %s was lifted", c->id, c->server_id);
+		if (x->dry_run)
+			continue;
+		if (!opened) {
+			if (pp_prov_reg_open(x, &r, PP_LOCK_EX | PP_REG_LAZY,
+			    msg, sizeof msg) < 0) {
+				pp_warn("%s; delete protection not recorded",
+					msg);
+				break;
+			}
+			opened = 1;
+		}
+		/* the node may have changed since the document: its server
+		 * must still be this one */
+		n = pp_registry_find(&r, c->id);
+		if (n && n->server_id && !strcmp(n->server_id, c->server_id) &&
+		    pp_registry_set_protected(&r, c->id,
+		    !c->delete_protected) == 0)
+			changed = 1;
+	}
+	if (opened) {
+		if (changed && pp_registry_save(&r) < 0)
+			pp_warn("cannot record delete protection in registry "
+				"'%s': %s", x->rpath, strerror(errno));
+		pp_registry_close(&r);
+	}
+	free(ch);
+}
+
 void
 pp_prov_converge(struct run *x, int up, const char *leave)
 {
@@ -297,6 +383,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&sids);
 	strset_sort(&ids);
 	strset_sort(&ours);
+	sync_protection(x, k, nk);
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
 		long long age = s->created && s->created <= x->now ?

@@ -21,7 +21,8 @@
 /* The delete guard: before any DELETE the server's current labels must
  * say it is ours and of our pool, and its name must be the node's.
  * 0 when it may be deleted, 1 when it is gone already, -1 with err
- * (code "not_ours" for a refusal, which is never retried). */
+ * (code "not_ours" for a refusal, which is never retried; "protected"
+ * when the cloud would refuse the delete: no DELETE is sent). */
 int
 pp_prov_guard(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err)
@@ -33,6 +34,13 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 	if (pp_cloud_get(x->cloud, id, &s, err) < 0)
 		return strcmp(err->code, "not_found") ? -1 : 1;
 	ok = pp_cloud_is_ours(x->cfg, &s, name, why, sizeof why);
+	if (ok && s.delete_protected) {
+		pp_cloud_error_set(err, "protected", 423, 0, "server %s is "
+			"delete-protected in the cloud (lift it with 'hcloud "
+			"server disable-protection %s delete')", id, id);
+		pp_server_free(&s);
+		return -1;
+	}
 	pp_server_free(&s);
 	if (ok)
 		return 0;
@@ -247,7 +255,23 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 			"the node", sid, node);
 		rc = 0;
 	}
-	if (rc < 0 && !strcmp(err.code, "not_ours")) {
+	if (rc < 0 && !strcmp(err.code, "protected")) {
+		/* lifted only by hand: recorded on the node, whose drain the
+		 * next cycle stops (the engine never removes such a node) */
+		snprintf(msg, sizeof msg, "node '%s' is not removed: %s; the "
+			"next cycle returns it to service", node, err.message);
+		pp_prov_loud("%s", msg);
+		pp_prov_add_str(e, "status", "refused");
+		json_object_object_add(e, "error", pp_cloud_error_json(&err));
+		pp_prov_set_reason(x, "refused", "%s", msg);
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, sid, type, loc,
+			"refused", msg);
+		if (!x->dry_run && !n->delete_protected &&
+		    (pp_registry_set_protected(&r, node, 1) < 0 ||
+		    pp_registry_save(&r) < 0))
+			pp_warn("cannot record delete protection on node '%s' "
+				"in registry '%s'", node, x->rpath);
+	} else if (rc < 0 && !strcmp(err.code, "not_ours")) {
 		/* a stale or mistyped server id: never delete what is not
 		 * ours, and say so loudly (exit 1) */
 		pp_prov_add_str(e, "status", "refused");

@@ -39,6 +39,7 @@ struct pp_prov_dnode {
 	char *id, *kind, *status, *role, *server_id, *provider;
 	char *server_type, *location, *created_at, *ip;
 	int has_cloud;
+	int delete_protected; /* "delete_protected": true */
 };
 
 struct run {

@@ -192,6 +192,8 @@ dnodes_text(struct run *x, const char *t)
 			}
 			if (slot && slot == &d->provider)
 				d->has_cloud = 1;
+			if (ke - k == 16 && !memcmp(k, "delete_protected", 16))
+				d->delete_protected = *v == 't';
 			p = ve + (*ve == ',');
 		}
 		if (*p++ != '}')
@@ -240,6 +242,8 @@ pp_prov_doc_nodes(struct run *x, const struct pp_prov_dnode **v, size_t *n)
 					"created_at", NULL));
 				d->has_cloud = json_object_object_get_ex(o,
 					"provider", NULL);
+				d->delete_protected = pp_jbool(o,
+					"delete_protected", 0);
 			}
 			x->dnodes_read = 1;
 		} else if (text && dnodes_text(x, text) == 0) {

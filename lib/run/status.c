@@ -314,6 +314,25 @@ nodes_in(json_object *last, const char *status)
 	return out;
 }
 
+/* The snapshot's cloud nodes whose server the cloud refuses to delete
+ * (cloud.delete_protected): ids. */
+static json_object *
+nodes_protected(json_object *last)
+{
+	json_object *nodes = pp_jget(last, "nodes");
+	json_object *out = json_object_new_array();
+
+	for (size_t i = 0; nodes && json_object_is_type(nodes,
+	     json_type_array) && i < json_object_array_length(nodes); i++) {
+		json_object *n = json_object_array_get_idx(nodes, i);
+
+		if (pp_jbool(n, "delete_protected", 0))
+			json_object_array_add(out, json_object_new_string(
+				pp_jstr(n, "id", "")));
+	}
+	return out;
+}
+
 /* pp-fleetstats' own events are in the snapshot, pp-decide's are its
  * decision: the others are what happened after the snapshot. */
 static int
@@ -523,6 +542,8 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	/* no capacity, and the pipeline leaves them alone: a cloud one
 	 * bills until someone looks (PpscaleCloudNodeUnhealthy) */
 	json_object_object_add(st, "unhealthy", nodes_in(last, "unhealthy"));
+	/* kept however unneeded: the cloud would refuse the delete */
+	json_object_object_add(st, "delete_protected", nodes_protected(last));
 	{
 		json_object *c = pp_counters_of(state);
 
@@ -664,6 +685,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *acts = pp_jget(st, "last_actions");
 	json_object *drains = pp_jget(st, "drains");
 	json_object *unh = pp_jget(st, "unhealthy");
+	json_object *prot = pp_jget(st, "delete_protected");
 	json_object *sp = pp_jget(st, "spares");
 	long long decided = pp_jint(st, "decisions", 0);
 	char d[32];
@@ -726,6 +748,14 @@ pp_status_print(FILE *f, json_object *st)
 			"players", 0));
 		if (i + 1 == json_object_array_length(unh))
 			fputs(": no capacity, left alone by the pipeline\n", f);
+	}
+	for (size_t i = 0; prot && i < json_object_array_length(prot); i++) {
+		fprintf(f, "%s%s", i ? ", " : "protected  ",
+			json_object_get_string(json_object_array_get_idx(prot,
+			i)));
+		if (i + 1 == json_object_array_length(prot))
+			fputs(": delete-protected in the cloud, never removed "
+				"until the protection is lifted\n", f);
 	}
 	if (dec)
 		fprintf(f, "decision   %s%s by %s at %s: %s\n",

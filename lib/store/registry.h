@@ -54,6 +54,10 @@ struct pp_node {
 	time_t created_at;    /* 0 when unknown */
 	time_t draining_since; /* pp-drain's record; 0 when none or unreadable */
 	const char *draining_by; /* scale_down, maintenance; or NULL */
+	/* cloud.delete_protected: pp-provision saw the provider refuse to
+	 * delete the server (Hetzner's delete protection); a scale-down
+	 * never picks the node */
+	int delete_protected;
 	size_t ncontainers;
 	struct pp_container *containers;
 	/* derived */
@@ -222,6 +226,11 @@ struct pp_node_server {
  * has no cloud object. */
 int pp_registry_set_server(struct pp_registry *r, const char *id,
 	const struct pp_node_server *s);
+/* Records (on) or drops cloud.delete_protected: the provider refuses
+ * to delete the node's server. -1 also when the node has no cloud
+ * object. */
+int pp_registry_set_protected(struct pp_registry *r, const char *id,
+	int on);
 /* Marks a node ready, with its addresses when not NULL. */
 int pp_registry_mark_ready(struct pp_registry *r, const char *id,
 	const char *ip, const char *private_ip);

@@ -343,6 +343,13 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 		n->server_name = pp_rg_keep(rd, &v);
 		GET(&cl, K_HOURLY, &v);
 		n->hourly_cost_eur = v.t == JV_INT || v.t == JV_DBL ? v.d : 0;
+		GET(&cl, K_DELETE_PROTECTED, &v);
+		if (v.t != JV_NONE && v.t != JV_BOOL)
+			return pp_rg_bad(err, errlen, name, "node '%s': field "
+				"'cloud.delete_protected' must be true or "
+				"false", n->id);
+		n->delete_protected = v.t == JV_BOOL && (v.o ?
+			json_object_get_boolean(v.o) : *v.p == 't');
 		GET(&cl, K_CREATED, &v);
 		s = pp_rg_keep(rd, &v);
 		if (s && pp_parse_time(s, &n->created_at) < 0)

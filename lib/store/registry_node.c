@@ -156,6 +156,26 @@ pp_registry_set_server(struct pp_registry *r, const char *id,
 	return 0;
 }
 
+int
+pp_registry_set_protected(struct pp_registry *r, const char *id, int on)
+{
+	json_object *o, *cl;
+	struct pp_node *n = editable(r, id, &o);
+
+	if (!n)
+		return -1;
+	cl = pp_jget(o, "cloud");
+	if (!cl || !json_object_is_type(cl, json_type_object))
+		return -1;
+	if (on)
+		json_object_object_add(cl, "delete_protected",
+			json_object_new_boolean(1));
+	else
+		json_object_object_del(cl, "delete_protected");
+	reindex(n);
+	return 0;
+}
+
 /* A node's addresses (when not NULL) and, when ready, its status. */
 static int
 addresses(struct pp_registry *r, const char *id, const char *ip,

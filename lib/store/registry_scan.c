@@ -72,7 +72,7 @@ const char *const pp_rg_keys[K_COUNT] = {
 	"reserved_ram_mb", "ip", "location", "cloud", "containers",
 	"provider", "server_id", "server_type", "server_name",
 	"hourly_cost_eur", "created_at", "ram_mb", "state", "players",
-	"draining_since", "draining_by"
+	"draining_since", "draining_by", "delete_protected"
 };
 
 /* The end of a string whose opening quote is at p (valid text, which
@@ -179,6 +179,9 @@ pp_rg_key_slot(const char *k, size_t n)
 	case 15:
 		IS("reserved_ram_mb", K_RESERVED);
 		IS("hourly_cost_eur", K_HOURLY);
+		break;
+	case 16:
+		IS("delete_protected", K_DELETE_PROTECTED);
 		break;
 	}
 	return -1;

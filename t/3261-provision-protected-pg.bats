@@ -1,0 +1,1 @@
+3260-provision-protected.bats
