@@ -693,6 +693,138 @@ node.removed $name"
 		ppscale_containers") == 0 ]]
 }
 
+# The expire of a server whose agent never joined: the node is marked
+# draining (by expire) and that mark committed before the DELETE, so the
+# platform can neither mark the node ready nor place on it while the
+# server goes, and no lock is held across the request.
+@test "an expired server's node is marked draining by expire, committed, before its delete" {
+	sed -i 's/request_timeout: 2s/request_timeout: 10s/' "$PP_CONFIG"
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	fake_fault '{"method": "DELETE", "path": "/servers", "slow": 3}' \
+		>/dev/null
+	pp-provision --now 2026-11-27T10:16:00Z < <(decision none) \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	local pid=$! rc=0
+	fake_wait_for_log '.method == "DELETE"'
+	[[ $(reg ".nodes[] | select(.id == \"$name\") |
+		\"\(.status) \(.draining_by)\"") == "draining expire" ]] ||
+		fail "during the delete: $(reg ".nodes[1]")"
+	# the platform's late ready mark and a placement are refused at
+	# once: no lock to wait for
+	SECONDS=0
+	run --separate-stderr pp-registry status "$name" ready
+	assert_failure 1
+	assert_stderr_contains "node '$name' is draining"
+	run --separate-stderr pp-registry place "$name" mc-late 1024
+	assert_failure 1
+	(( SECONDS < 2 )) || fail "the platform waited $SECONDS s"
+	wait "$pid" || rc=$?
+	[[ $rc == 0 ]] || fail "pp-provision: $(<"$BATS_TEST_TMPDIR/err")"
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	jq_is '.provision.servers[0] | .op + ":" + .status' expire:deleted
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+}
+
+# The mark outlives the lock: on PostgreSQL a session ended by a restart
+# or a failover frees its row locks, and the platform must still find
+# the node closed to it while the server goes.
+@test "a lost database session during an expire's delete does not let the platform place on the node" {
+	[[ ${PP_REG_BACKEND:-file} == pg ]] || skip "PostgreSQL's sessions"
+	sed -i 's/request_timeout: 2s/request_timeout: 10s/' "$PP_CONFIG"
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	fake_fault '{"method": "DELETE", "path": "/servers", "slow": 3}' \
+		>/dev/null
+	pp-provision --now 2026-11-27T10:16:00Z < <(decision none) \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
+	local pid=$!
+	fake_wait_for_log '.method == "DELETE"'
+	# whatever session holds a lock on the nodes ends (a failover)
+	psql -X -q -At -d "$REG_DB" -c "SELECT count(pg_terminate_backend(
+		l.pid)) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+		WHERE c.relname = 'ppscale_nodes' AND l.pid <>
+		pg_backend_pid()" > /dev/null
+	# the agent joins late and the platform places a game server, as
+	# ppscale-registry(5) tells it to
+	pp-registry status "$name" ready 2>/dev/null || true
+	psql -X -q -d "$REG_DB" -c "INSERT INTO ppscale_containers (id,
+		node_id, ram_mb, state, players) SELECT 'mc-live', id, 1024,
+		'running', 7 FROM ppscale_nodes WHERE id = '$name' AND
+		status = 'ready' FOR SHARE"
+	wait "$pid" || true
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(psql -X -At -d "$REG_DB" -c "SELECT count(*) FROM
+		ppscale_containers") == 0 ]] || fail "a game server was placed on a deleted server"
+	# whatever the run could not finish, the next one does
+	run --separate-stderr pp-provision --now 2026-11-27T10:18:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(reg '.nodes | length') == 1 ]]
+}
+
+# A run that fails after the mark (the delete refused, the run killed)
+# leaves the node draining by expire: no decision continues or uncordons
+# it, pp-drain and pp-registry leave it alone, and the next run of
+# pp-provision finishes the delete.
+@test "an expire whose delete failed is finished by the next run, and nothing returns its node meanwhile" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	fake_fault '{"method": "DELETE", "path": "/servers", "status": 503,
+		"count": 0}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
+		< <(decision none)
+	assert_failure 1
+	jq_is '.provision.servers[0] | .op + ":" + .status' expire:draining
+	assert_stderr_contains "the node stays draining (expire) and a later run deletes it"
+	[[ $(reg ".nodes[] | select(.id == \"$name\") |
+		\"\(.status) \(.draining_by)\"") == "draining expire" ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	# load comes back: the decision buys, it does not uncordon it
+	local i
+	for i in 1 2 3 4 5 6 7 8; do
+		pp-registry -q place ded-1 "big-$i" 7500
+	done
+	run --separate-stderr bash -c 'pp-fleetstats --no-record \
+		--now 2026-11-27T10:17:00Z | pp-decide --dry-run \
+		--now 2026-11-27T10:17:00Z'
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.node null
+	for i in 1 2 3 4 5 6 7 8; do
+		pp-registry -q remove ded-1 "big-$i"
+	done
+	run --separate-stderr bash -c 'pp-fleetstats --no-record \
+		--now 2026-11-27T10:17:00Z | pp-decide --dry-run \
+		--now 2026-11-27T10:17:00Z'
+	jq_is .decision.action none
+	run --separate-stderr pp-drain --node "$name" --uncordon
+	assert_failure 1
+	jq_is .drain.reason "node '$name' is being deleted by pp-provision: its server did not boot or join in time"
+	run --separate-stderr pp-drain --node "$name" --dry-run
+	jq_is .drain.status refused
+	fake_ctl DELETE /faults >/dev/null
+	: > "$EVENTS"
+	run --separate-stderr bash -c 'pp-fleetstats --no-record \
+		--now 2026-11-27T10:18:00Z | pp-provision \
+		--now 2026-11-27T10:18:00Z'
+	assert_success
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		expire:deleted
+	jq_is '.provision.servers[0].error.code' expire_resumed
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r '.type' "$EVENTS"
+	assert_output node.removed
+}
+
 @test "actions that finish by time: the create waits for its action, the boot wait for initializing and starting" {
 	fake_config '{"action_seconds": 1}' >/dev/null
 	SECONDS=0

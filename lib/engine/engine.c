@@ -207,7 +207,9 @@ pp_verdict_say(const struct pp_engine_ctx *c, struct pp_verdict *v,
 
 /* The cloud node the pipeline is draining (the largest, if more):
  * continued, or uncordoned when load comes back. A node an operator
- * drains by hand for maintenance is not the pipeline's: neither. */
+ * drains by hand for maintenance is not the pipeline's, nor is one
+ * pp-provision is deleting because its server did not boot or join
+ * (draining_by expire): neither. */
 static const struct pp_enode *
 draining_node(const struct pp_engine_ctx *c)
 {
@@ -217,7 +219,7 @@ draining_node(const struct pp_engine_ctx *c)
 		const struct pp_enode *n = &c->nodes[i];
 
 		if (pp_engine_ours(c, n) && n->status == PP_ST_DRAINING &&
-		    !n->maintenance && (!best || n->usable_mb > best->usable_mb ||
+		    !n->maintenance && !n->expiring && (!best || n->usable_mb > best->usable_mb ||
 		    (n->usable_mb == best->usable_mb &&
 		    strcmp(n->id, best->id) < 0)))
 			best = n;

@@ -99,6 +99,10 @@ struct pp_enode {
 	int maintenance;            /* draining_by maintenance: drained by
 				     * hand, not the pipeline's to finish
 				     * or to uncordon */
+	int expiring;               /* draining_by expire: pp-provision is
+				     * deleting a server that did not boot
+				     * or join; neither continued nor
+				     * uncordoned */
 	int delete_protected;       /* the cloud refuses to delete its
 				     * server: never removed */
 };

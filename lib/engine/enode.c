@@ -154,8 +154,10 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			e->provider = s;
 		break;
 	case 'd':
-		if (!strcmp(k, "draining_by"))
+		if (!strcmp(k, "draining_by")) {
 			e->maintenance = s && !strcmp(s, "maintenance");
+			e->expiring = s && !strcmp(s, PP_DRAIN_BY_EXPIRE);
+		}
 		else if (!strcmp(k, "delete_protected"))
 			e->delete_protected = v->type == V_TRUE;
 		break;

@@ -172,6 +172,13 @@ refusal(struct run *x, const struct pp_node *n, int was, char *buf,
 		snprintf(buf, len, "node '%s' is still provisioning", n->id);
 		return buf;
 	}
+	if (n->status == PP_ST_DRAINING && n->draining_by &&
+	    !strcmp(n->draining_by, PP_DRAIN_BY_EXPIRE)) {
+		snprintf(buf, len, "node '%s' is being deleted by "
+			"pp-provision: its server did not boot or join in time",
+			n->id);
+		return buf;
+	}
 	if (x->mode == M_SCALE_DOWN && n->status == PP_ST_DRAINING &&
 	    n->draining_by && !strcmp(n->draining_by, "maintenance")) {
 		snprintf(buf, len, "node '%s' is drained by hand for "
@@ -445,6 +452,10 @@ uncordon(struct run *x)
 		pp_dr_set_status(x, "refused", "node '%s' is %s; only a draining "
 			"node can be uncordoned", x->node,
 			pp_status_name(n->status));
+	} else if (!strcmp(by, PP_DRAIN_BY_EXPIRE)) {
+		pp_dr_set_status(x, "refused", "node '%s' is being deleted by "
+			"pp-provision: its server did not boot or join in time",
+			x->node);
 	} else if (!x->manual && !strcmp(by, "maintenance")) {
 		pp_dr_set_status(x, "refused", "node '%s' is drained for "
 			"maintenance; only 'pp-drain --node %s --uncordon' "

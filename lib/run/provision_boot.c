@@ -148,6 +148,7 @@ struct pend {
 	char *ip;             /* its address as recorded, or NULL */
 	const char *role;
 	time_t created;
+	int expiring;         /* draining by expire: a delete to finish */
 };
 
 /* A server named node that our pool's listing did not show: asked of
@@ -287,6 +288,16 @@ pend_add(struct pend **p, size_t *np, const char *node, const char *sid,
 	q->created = created;
 	q->role = role;
 	q->ip = ip && *ip ? pp_xstrdup(ip) : NULL;
+	q->expiring = 0;
+}
+
+/* A node an earlier run marked draining by expire, its server's delete
+ * not known to be done: this run finishes it. */
+static int
+expiring(const char *status, const char *by)
+{
+	return status && !strcmp(status, "draining") && by &&
+		!strcmp(by, PP_DRAIN_BY_EXPIRE);
 }
 
 /* The provisioning nodes of our provider from the document's node list
@@ -304,7 +315,8 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
 		time_t created = 0;
 
 		if (!d[i].id || !d[i].kind || strcmp(d[i].kind, "cloud") ||
-		    !d[i].status || strcmp(d[i].status, "provisioning") ||
+		    !d[i].status || (strcmp(d[i].status, "provisioning") &&
+		    !expiring(d[i].status, d[i].draining_by)) ||
 		    !d[i].has_cloud || (d[i].provider &&
 		    strcmp(d[i].provider, x->cloud->ops->name)))
 			continue;
@@ -315,6 +327,8 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
 			d[i].location, created, pp_role_name(
 			d[i].role && !strcmp(d[i].role, "spare") ?
 			PP_ROLE_SPARE : PP_ROLE_WORKER), d[i].ip);
+		(*p)[*np - 1].expiring = expiring(d[i].status,
+			d[i].draining_by);
 	}
 	return 0;
 }
@@ -335,8 +349,8 @@ probe_pending(struct run *x, struct pend *p, size_t np)
 	if (!health_check(x))
 		return;
 	for (size_t i = 0; i < np; i++) {
-		const struct pp_server *s = p[i].server_id ?
-			listed(x, p[i].server_id) : NULL;
+		const struct pp_server *s = p[i].server_id &&
+			!p[i].expiring ? listed(x, p[i].server_id) : NULL;
 
 		if (s && s->status && !strcmp(s->status, "running"))
 			probe_add(x, p[i].node, s);
@@ -362,14 +376,16 @@ pp_prov_pending_step(struct run *x, int must)
 	}
 	for (size_t i = 0; i < r.nnodes; i++) {
 		const struct pp_node *n = &r.nodes[i];
+		int ex = expiring(pp_status_name(n->status), n->draining_by);
 
-		if (n->kind != PP_KIND_CLOUD || n->status !=
-		    PP_ST_PROVISIONING || !n->has_cloud ||
+		if (n->kind != PP_KIND_CLOUD || (n->status !=
+		    PP_ST_PROVISIONING && !ex) || !n->has_cloud ||
 		    (n->provider && strcmp(n->provider,
 		    x->cloud->ops->name)))
 			continue;
 		pend_add(&p, &np, n->id, n->server_id, n->server_type,
 			n->location, n->created_at, pp_role_name(n->role), n->ip);
+		p[np - 1].expiring = ex;
 	}
 	pp_registry_close(&r);
 found:
@@ -404,8 +420,9 @@ found:
 			e = pp_prov_entry(x, "forget", p[i].node,
 				p[i].server_id, p[i].node, p[i].type, p[i].loc,
 				p[i].role);
-			pp_warn("node '%s' was provisioning but its server %s "
-				"is gone: %s the node", p[i].node,
+			pp_warn("node '%s' was %s but its server %s is gone: "
+				"%s the node", p[i].node, p[i].expiring ?
+				"being deleted" : "provisioning",
 				p[i].server_id, x->dry_run ?
 				"would remove (dry run)" : "removing");
 			if (x->dry_run) {
@@ -421,7 +438,14 @@ found:
 			}
 			continue;
 		}
-		if (s.status && !strcmp(s.status, "running") &&
+		if (p[i].expiring) {
+			e = pp_prov_entry(x, "expire", p[i].node, s.id, s.name,
+				s.type, s.location, p[i].role);
+			pp_prov_expire(x, p[i].node, s.id, s.type, s.location,
+				e, "expire_resumed", "an earlier run began "
+				"deleting it (its server did not boot or join in "
+				"time)", PP_EXPIRE_RESUMED);
+		} else if (s.status && !strcmp(s.status, "running") &&
 		    age > x->cfg->cloud.join_timeout &&
 		    !simulated_join(x)) {
 			char why[256];
@@ -600,7 +624,7 @@ pp_prov_wait_all(struct run *x)
 			pp_prov_expire(x, w->node, w->server_id,
 				pp_jstr(w->entry, "server_type", NULL),
 				pp_jstr(w->entry, "location", NULL), w->entry,
-				"boot_timeout", why, 1);
+				"boot_timeout", why, PP_EXPIRE_OURS);
 		}
 		if (!left)
 			return;

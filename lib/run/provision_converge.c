@@ -34,6 +34,7 @@
 struct known {
 	const char *id, *server_id, *provider, *status, *kind;
 	int delete_protected; /* as recorded */
+	int expiring;         /* draining by expire: the pending step's */
 };
 
 static void
@@ -44,6 +45,7 @@ known_add(struct known *k, size_t *n, const char *id,
 	struct known *o = &k[(*n)++];
 
 	o->delete_protected = 0;
+	o->expiring = 0;
 	o->id = id ? id : "";
 	o->server_id = server_id && *server_id ? server_id : NULL;
 	o->provider = provider;
@@ -78,6 +80,8 @@ known_nodes(struct run *x, struct known **k, size_t *n, int *owned)
 			known_add(*k, n, d[i].id, d[i].server_id,
 				d[i].provider, d[i].status, d[i].kind, 0);
 			(*k)[*n - 1].delete_protected = d[i].delete_protected;
+			(*k)[*n - 1].expiring = d[i].draining_by &&
+				!strcmp(d[i].draining_by, PP_DRAIN_BY_EXPIRE);
 		}
 		return 0;
 	}
@@ -93,6 +97,8 @@ known_nodes(struct run *x, struct known **k, size_t *n, int *owned)
 		known_add(*k, n, nd->id, nd->server_id, nd->provider,
 			pp_status_name(nd->status), pp_kind_name(nd->kind), 1);
 		(*k)[*n - 1].delete_protected = nd->delete_protected;
+		(*k)[*n - 1].expiring = nd->draining_by &&
+			!strcmp(nd->draining_by, PP_DRAIN_BY_EXPIRE);
 	}
 	pp_registry_close(&r);
 	return 0;
@@ -404,7 +410,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	}
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
-		    !strcmp(k[i].status, "provisioning") ||
+		    !strcmp(k[i].status, "provisioning") || k[i].expiring ||
 		    (leave && !strcmp(k[i].id, leave)) ||
 		    (k[i].provider && strcmp(k[i].provider,
 		    x->cloud->ops->name)))

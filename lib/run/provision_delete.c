@@ -89,10 +89,16 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
  * that order: a node without a server is harmless, a server without a
  * node bills). The list of booting nodes is a snapshot (the document,
  * or an earlier read): the registry is looked at again under its lock,
- * held across the delete, so a node the platform has marked ready or
- * placed a game server on since is never deleted. A boot that failed
- * in this run is this run's failure; one from an earlier run (ours is
- * the cleanup) is not. */
+ * so a node the platform has marked ready or placed a game server on
+ * since is never deleted. Still provisioning and empty, the node is
+ * marked draining by expire and that mark committed before the delete:
+ * the platform can then neither mark it ready nor place on it while its
+ * server goes, even if the lock is lost meanwhile (a PostgreSQL session
+ * ended by a restart or a failover frees its row locks). A run that
+ * fails after the mark leaves the node marked; a later run finishes the
+ * delete (PP_EXPIRE_RESUMED). A boot that failed in this run is this
+ * run's failure; one from an earlier run (ours is the cleanup) is
+ * not. */
 void
 pp_prov_expire(struct run *x, const char *node, const char *server_id,
 	const char *type, const char *loc, json_object *e, const char *code,
@@ -101,7 +107,7 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 	struct pp_registry r;
 	struct pp_cloud_error err;
 	char msg[768];
-	int rc, mine = 0;
+	int rc, mine = 0, held = 0;
 
 	if (!x->dry_run) {
 		rc = pp_prov_reg_expire_open(x, &r, node, server_id, &mine,
@@ -122,50 +128,67 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 			pp_prov_add_str(e, "status", "provisioning");
 			return;
 		}
-		/* the lock stays held: nothing may land on the node between
-		 * the look and the delete; the deadline keeps that short */
-		pp_cloud_set_deadline(x->cloud, pp_monotonic() +
-			DELETE_LOCK_BUDGET);
+		if (mine == 1 && (pp_registry_mark_draining(&r, node, x->now,
+		    PP_DRAIN_BY_EXPIRE) < 0 || pp_registry_commit(&r) < 0)) {
+			snprintf(msg, sizeof msg, "%s; server %s is not "
+				"deleted: node '%s' cannot be marked draining in "
+				"registry '%s': %s", why, server_id, node,
+				x->rpath, strerror(errno));
+			pp_warn("%s", msg);
+			pp_prov_entry_error(x, e, "registry", msg);
+			pp_prov_add_str(e, "status", "provisioning");
+			return;
+		}
+		if (mine == 2) {
+			pp_registry_close(&r);
+		} else if (!mine) {
+			/* no node of it: the lock stays held so that no run
+			 * records the server meanwhile; the deadline keeps
+			 * that short */
+			held = 1;
+			pp_cloud_set_deadline(x->cloud, pp_monotonic() +
+				DELETE_LOCK_BUDGET);
+		}
 	}
 	pp_warn("node '%s' (server %s): %s: deleting it", node, server_id,
 		why);
 	rc = pp_prov_delete_server(x, server_id, node, &err);
-	if (!x->dry_run)
+	if (held) {
 		pp_cloud_set_deadline(x->cloud, 0);
+		pp_registry_close(&r);
+	}
 	if (rc < 0) {
-		if (!x->dry_run)
-			pp_registry_close(&r);
-		snprintf(msg, sizeof msg, "%s; deleting the server failed: %s",
-			why, err.message);
+		snprintf(msg, sizeof msg, "%s; deleting the server failed: "
+			"%s%s", why, err.message, mine ? "; the node stays "
+			"draining (expire) and a later run deletes it" : "");
+		pp_warn("node '%s': %s", node, msg);
 		pp_prov_entry_error(x, e, err.code, msg);
-		pp_prov_add_str(e, "status", "provisioning");
+		pp_prov_add_str(e, "status", mine ? "draining" :
+			"provisioning");
 		pp_prov_event(x, PP_EV_SCALING_FAILED, node, server_id, type,
 			loc, "failed", msg);
 		return;
 	}
 	pp_prov_entry_error(x, e, code, why);
-	x->boots_failed++;
-	if (!ours)
+	if (!(ours & PP_EXPIRE_RESUMED))
+		x->boots_failed++;
+	if (!(ours & PP_EXPIRE_OURS))
 		x->errors--;
 	if (x->dry_run) {
 		pp_prov_add_str(e, "status", "dry_run");
 		return;
 	}
-	if (!mine) {
-		pp_registry_close(&r);
-	} else {
-		pp_registry_remove(&r, node);
-		if (pp_registry_save(&r) < 0) {
-			pp_warn("server %s deleted, but node '%s' cannot be "
-				"removed from registry '%s': %s", server_id,
-				node, x->rpath, strerror(errno));
-			x->errors++;
-		}
-		pp_registry_close(&r);
+	if (mine && pp_prov_reg_remove(x, node, server_id, msg,
+	    sizeof msg) != 0) {
+		pp_warn("server %s deleted, but node '%s' cannot be removed "
+			"from registry '%s': %s; a later run removes it",
+			server_id, node, x->rpath, msg);
+		x->errors++;
 	}
 	pp_prov_add_str(e, "status", "deleted");
-	pp_prov_event(x, PP_EV_SCALING_FAILED, node, server_id, type, loc,
-		"failed", why);
+	if (!(ours & PP_EXPIRE_RESUMED))
+		pp_prov_event(x, PP_EV_SCALING_FAILED, node, server_id, type,
+			loc, "failed", why);
 	pp_prov_event(x, PP_EV_NODE_REMOVED, node, server_id, type, loc,
 		"success", why);
 }
@@ -226,6 +249,11 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	else if (n->draining_by && !strcmp(n->draining_by, "maintenance"))
 		snprintf(msg, sizeof msg, "node '%s' is drained by hand for "
 			"maintenance, not by a scale-down", node);
+	else if (n->draining_by && !strcmp(n->draining_by,
+	    PP_DRAIN_BY_EXPIRE))
+		snprintf(msg, sizeof msg, "node '%s' is being deleted because "
+			"its server did not boot or join, not by a scale-down",
+			node);
 	else if (n->ncontainers)
 		snprintf(msg, sizeof msg, "node '%s' still has %zu game "
 			"server(s) recorded on it (%zu stopped)", node,

@@ -37,7 +37,7 @@ struct waiter {
  * object (its entry has "provider", maybe null). */
 struct pp_prov_dnode {
 	char *id, *kind, *status, *role, *server_id, *provider;
-	char *server_type, *location, *created_at, *ip;
+	char *server_type, *location, *created_at, *ip, *draining_by;
 	int has_cloud;
 	int delete_protected; /* "delete_protected": true */
 };
@@ -119,8 +119,9 @@ int pp_prov_reg_ready(struct run *x, const char *id,
 	const struct pp_server *s, int ready, char *err, size_t errlen);
 /* Opens the registry under its lock for the delete of an expired
  * server and looks again at node id: 0 when the server may go (r
- * stays open, to be saved or closed; *mine when the node is still
- * this server's provisioning node, to be removed with it), 1 when the
+ * stays open, to be saved or closed; *mine 1 when the node is still
+ * this server's provisioning node, to be removed with it, 2 when it is
+ * marked draining by expire already), 1 when the
  * platform has marked the node since (ready, unhealthy...), 2 when
  * game servers are recorded on it (r closed and err says why in both),
  * -1 with err. */
@@ -153,6 +154,11 @@ int pp_prov_guard(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err);
 int pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err);
+/* ours: PP_EXPIRE_OURS, a boot of this run (its failure is this run's);
+ * PP_EXPIRE_RESUMED, a delete an earlier run marked and did not finish
+ * (no boot counted again). */
+#define PP_EXPIRE_OURS 1
+#define PP_EXPIRE_RESUMED 2
 void pp_prov_expire(struct run *x, const char *node, const char *server_id,
 	const char *type, const char *loc, json_object *e, const char *code,
 	const char *why, int ours);

@@ -125,6 +125,7 @@ dnode_field(struct pp_prov_dnode *d, const char *k, size_t n)
 #define F(k) {#k, sizeof #k - 1, offsetof(struct pp_prov_dnode, k)}
 		F(id), F(kind), F(status), F(role), F(server_id), F(provider),
 		F(server_type), F(location), F(created_at), F(ip),
+		F(draining_by),
 #undef F
 	};
 
@@ -240,6 +241,8 @@ pp_prov_doc_nodes(struct run *x, const struct pp_prov_dnode **v, size_t *n)
 					"location", NULL));
 				d->created_at = dup_or_null(pp_jstr(o,
 					"created_at", NULL));
+				d->draining_by = dup_or_null(pp_jstr(o,
+					"draining_by", NULL));
 				d->has_cloud = json_object_object_get_ex(o,
 					"provider", NULL);
 				d->delete_protected = pp_jbool(o,
@@ -274,6 +277,7 @@ pp_prov_doc_nodes_free(struct run *x)
 		free(d->location);
 		free(d->created_at);
 		free(d->ip);
+		free(d->draining_by);
 	}
 	free(x->dnodes);
 	free(x->dnodes_strs);
@@ -403,6 +407,12 @@ pp_prov_reg_expire_open(struct run *x, struct pp_registry *r, const char *id,
 	n = our_node(r, id, server_id);
 	if (!n)
 		return 0;
+	/* an earlier run marked it and did not finish */
+	if (n->status == PP_ST_DRAINING && n->draining_by &&
+	    !strcmp(n->draining_by, PP_DRAIN_BY_EXPIRE) && !n->ncontainers) {
+		*mine = 2;
+		return 0;
+	}
 	if (n->status != PP_ST_PROVISIONING) {
 		snprintf(err, errlen, "node '%s' is %s now (the platform "
 			"marked it after this run's look at it): its server "

@@ -53,7 +53,7 @@ struct pp_node {
 	double hourly_cost_eur;
 	time_t created_at;    /* 0 when unknown */
 	time_t draining_since; /* pp-drain's record; 0 when none or unreadable */
-	const char *draining_by; /* scale_down, maintenance; or NULL */
+	const char *draining_by; /* scale_down, maintenance, expire; or NULL */
 	/* cloud.delete_protected: pp-provision saw the provider refuse to
 	 * delete the server (Hetzner's delete protection); a scale-down
 	 * never picks the node */
@@ -208,8 +208,14 @@ int pp_registry_remove(struct pp_registry *r, const char *id);
 int pp_registry_set_status(struct pp_registry *r, const char *id,
 	int status);
 void pp_node_set_status(struct pp_node *n, int status);
-/* Marks a node draining since `since`, by `by` (scale_down or
- * maintenance; NULL keeps the draining_by recorded). */
+/* Marks a node draining since `since`, by `by` (scale_down,
+ * maintenance, or PP_DRAIN_BY_EXPIRE; NULL keeps the draining_by
+ * recorded). */
+/* pp-provision deletes the node's server, which did not boot or join in
+ * time: committed before the delete, so that the platform can neither
+ * mark the node ready nor place on it while the server goes, whatever
+ * happens to the lock; a later run finishes what a failed one began. */
+#define PP_DRAIN_BY_EXPIRE "expire"
 int pp_registry_mark_draining(struct pp_registry *r, const char *id,
 	time_t since, const char *by);
 /* Returns a draining node to ready, dropping draining_since/_by. */
