@@ -138,6 +138,29 @@ setup() {
 	fx_orphans
 }
 
+@test "a server whose node has no server id yet is that node's, not an orphan counted as pending a second time" {
+	FX_COUNT=1
+	fx_setup up
+	sed -i 's/^  retries: .*/  retries: 0/' "$PP_CONFIG"
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers", "drop_after": true},
+		{"method": "GET", "path": "/servers", "skip": 1,
+		 "status": 500}]}' >/dev/null
+	fx_run up
+	assert_failure 1
+	fake_ctl DELETE /faults >/dev/null
+	run reg '[.nodes[] | select(.kind == "cloud" and
+		.cloud.server_id == null)] | length'
+	assert_output 1
+	run --separate-stderr pp-fleetstats --reconcile
+	assert_success
+	refute_stderr_contains "orphan server"
+	jq_is '.reconciliation.orphans | length' 0
+	jq_is .reconciliation.pending_ram_mb 0
+	# one cx23 (4 GB less cloud.reserved_ram_mb), once
+	jq_is .fleet.pending_ram_mb 3584
+}
+
 @test "a node recorded for a create that never reached the API is removed by the next run" {
 	FX_COUNT=1
 	fx_setup up

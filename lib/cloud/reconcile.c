@@ -153,10 +153,15 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		int known = 0, young;
 		long long age, mb = 0;
 
+		/* a node is named after its server and recorded before
+		 * the create is sent: one whose create's answer was lost
+		 * has no server id yet, and its server is not an orphan
+		 * (nor pending capacity a second time) */
 		for (size_t j = 0; j < reg->nnodes && !known; j++)
-			known = reg->nodes[j].has_cloud &&
+			known = (reg->nodes[j].has_cloud &&
 				reg->nodes[j].server_id &&
-				!strcmp(reg->nodes[j].server_id, s->id);
+				!strcmp(reg->nodes[j].server_id, s->id)) ||
+				(s->name && !strcmp(reg->nodes[j].id, s->name));
 		if (known)
 			continue;
 		age = s->created && s->created <= now ?
