@@ -315,6 +315,31 @@ node.removed"
 	ud_valid
 }
 
+@test "a server an operator deletes while it boots: its node is removed, with the events of a failed boot" {
+	fake_config '{"status_after_create": "starting"}' >/dev/null
+	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
+	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	sid=$(fake_state | jq -r '.servers[0].id')
+	# hcloud server delete: the API removes it at once
+	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/$sid" >/dev/null
+	rc=0
+	wait "$pid" || rc=$?
+	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	output=$(cat "$BATS_TEST_TMPDIR/out")
+	jq_is '.provision.servers[0].error.code' not_found
+	jq_is '.provision.servers[0].status' removed
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	# every node.provisioning ends in node.added or node.removed
+	run jq -r '.type + " " + (.server_id // "")' "$EVENTS"
+	assert_output "node.provisioning $sid
+scaling.failed $sid
+node.removed $sid"
+}
+
 @test "the second of three creates fails: the first stays registered, partial, exit 1" {
 	fake_fault '{"method": "POST", "path": "/servers", "skip": 1,
 		"status": 422, "code": "invalid_input", "count": 0}' >/dev/null

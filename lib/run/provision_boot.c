@@ -548,18 +548,39 @@ pp_prov_wait_all(struct run *x)
 			if (pp_cloud_get(x->cloud, w->server_id, &s,
 			    &err) < 0) {
 				if (!strcmp(err.code, "not_found")) {
+					static const char why[] = "its server "
+						"disappeared while booting";
+					const char *type = pp_jstr(w->entry,
+						"server_type", NULL);
+					const char *loc = pp_jstr(w->entry,
+						"location", NULL);
 					char msg[768];
 
 					w->done = 1;
 					left--;
+					pp_warn("node '%s': %s (server %s): "
+						"removing the node", w->node, why,
+						w->server_id);
 					pp_prov_entry_error(x, w->entry,
-						err.code, "the server "
-						"disappeared while booting");
-					pp_prov_add_str(w->entry, "status",
-						"deleted");
+						err.code, why);
+					/* a node.provisioning said it comes:
+					 * say that it does not */
+					pp_prov_event(x, PP_EV_SCALING_FAILED,
+						w->node, w->server_id, type, loc,
+						"failed", why);
 					if (pp_prov_reg_remove(x, w->node,
-					    w->server_id, msg, sizeof msg))
+					    w->server_id, msg, sizeof msg)) {
 						pp_warn("%s", msg);
+						pp_prov_add_str(w->entry,
+							"status", "provisioning");
+					} else {
+						pp_prov_add_str(w->entry,
+							"status", "removed");
+						pp_prov_event(x,
+							PP_EV_NODE_REMOVED, w->node,
+							w->server_id, type, loc,
+							"success", why);
+					}
 				} else {
 					pp_debug("server %s: %s", w->server_id,
 						err.message);
