@@ -19,9 +19,11 @@ usage(int status)
 	fprintf(f, "usage: pp-config [-qv] [-c FILE] [--now TIME] check\n\n"
 		"Loads and checks the configuration as every tool does "
 		"(exit 2 naming the key\n"
-		"and line of the first problem), then prints the effective "
-		"configuration as\n"
-		"YAML: defaults and profile applied, secrets redacted.\n\n"
+		"and line of the first problem) and renders the cloud-init "
+		"user data as\n"
+		"pp-provision would, then prints the effective configuration "
+		"as YAML:\n"
+		"defaults and profile applied, secrets redacted.\n\n"
 		PP_TEXT_HELP);
 }
 
@@ -33,7 +35,7 @@ main(int argc, char **argv)
 		{0, 0, 0, 0},
 	};
 	const struct pp_config *cfg;
-	char *dir;
+	char err[1024], *dir;
 	int c;
 
 	pp_setprogname(argv[0]);
@@ -52,6 +54,10 @@ main(int argc, char **argv)
 	optind++;
 	pp_no_operands(argc, argv, usage);
 	cfg = pp_start();
+	/* what pp-provision checks only when the fleet has to grow */
+	if (pp_cloudinit_check(cfg, err, sizeof err) < 0)
+		pp_die(PP_EXIT_USAGE, "config '%s': %s", cfg->path ?
+			cfg->path : "(built-in defaults)", err);
 	pp_note("config '%s' is valid", cfg->path ? cfg->path :
 		"(built-in defaults)");
 	dir = pp_state_dir(cfg, NULL);

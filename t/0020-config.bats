@@ -414,6 +414,32 @@ EOF
 	assert_stderr_contains "unexpected argument 'chek' (the command is check)"
 }
 
+# pp-provision refuses these only when it renders the user data of a
+# new server, that is when the fleet has to grow: pp-config check, run
+# before the config is deployed, is where they must show.
+@test "pp-config check refuses cloud_init values pp-provision could not render" {
+	while IFS='|' read -r yaml msg; do
+		printf -- "$yaml" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_output ""
+		assert_stderr_contains "config '$PP_CONFIG': $msg"
+	done <<'ROWS'
+cloud_init:\n  ssh_sources: [203.0.113.0/33]\n|cloud_init.ssh_sources: '203.0.113.0/33' is not an IPv4 or IPv6 address or network
+cloud_init:\n  conductor_addresses: []\n|cloud_init.conductor_addresses is empty
+cloud_init:\n  game_ports: "minecraft"\n|cloud_init.game_ports 'minecraft' is not a port range
+cloud_init:\n  game_ports: "20:30"\n|cloud_init.game_ports '20:30' holds port 22
+cloud_init:\n  agent_url: ftp://example.org/agent\n|cloud_init.agent_url 'ftp://example.org/agent' is not an http(s) URL
+cloud_init:\n  template: /nonexistent/ud.tmpl\n|cannot read cloud-init template '/nonexistent/ud.tmpl'
+ROWS
+	# the example config renders; no token file is read, no token
+	# command run
+	sed 's|^  # join_token_file:.*|  join_token_file: /nonexistent/join.token|' \
+		"$TOP/share/examples/ppscale.yaml.example" > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+}
+
 @test "pp-config says which state directory wins: state_dir over PP_STATE_DIR" {
 	printf 'state_dir: %s/from-config\n' "$BATS_TEST_TMPDIR" > "$PP_CONFIG"
 	run --separate-stderr pp-config check

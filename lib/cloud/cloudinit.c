@@ -672,6 +672,35 @@ out:
 	return out;
 }
 
+int
+pp_cloudinit_check(const struct pp_config *cfg, char *err, size_t errlen)
+{
+	const __typeof__(cfg->cloud_init) *ci = &cfg->cloud_init;
+	char *tpath = pp_cloudinit_template_path(cfg);
+	char *tmpl, *out = NULL;
+	size_t tlen;
+
+	if (ci->join_token_file && *ci->join_token_file &&
+	    ci->join_token_command.n) {
+		failf(err, errlen, "cloud_init.join_token_file and "
+			"cloud_init.join_token_command are both set: keep one");
+		free(tpath);
+		return -1;
+	}
+	tmpl = pp_read_file(tpath, TEMPLATE_MAX, &tlen);
+	if (!tmpl)
+		failf(err, errlen, "cannot read cloud-init template '%s': %s",
+			tpath, strerror(errno));
+	else
+		out = render_with(cfg, "pp-config-check", NULL,
+			PP_CLOUDINIT_REDACTED, tmpl, tlen, tpath, NULL, err,
+			errlen);
+	pp_template_free(out);
+	free(tmpl);
+	free(tpath);
+	return out ? 0 : -1;
+}
+
 void
 pp_cloudinit_free(char *userdata)
 {

@@ -35,6 +35,13 @@ char *pp_cloudinit_render(const struct pp_config *cfg, const char *node_id,
 	char *err, size_t errlen);
 void pp_cloudinit_free(char *userdata);
 
+/* The checks pp_cloudinit_render makes of the configuration, for
+ * pp-config check: the values, the template, the text rendered with the
+ * token redacted. No token file is read and no token command run.
+ * Returns 0, or -1 with a message in err. */
+int pp_cloudinit_check(const struct pp_config *cfg, char *err,
+	size_t errlen);
+
 /* The template used: cloud_init.template, else $PP_SHARE_DIR/, else
  * DATADIR/ + PP_CLOUDINIT_TEMPLATE. Caller frees. */
 char *pp_cloudinit_template_path(const struct pp_config *cfg);
