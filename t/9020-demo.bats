@@ -140,6 +140,23 @@ assert_like_readme() {
 	assert_like_readme 'pp-fleetstats --no-record --now $now | pp-decide --dry-run --explain --now $now > /dev/null'
 }
 
+@test "the README's preview of the requests to Hetzner changes nothing, as it says" {
+	run env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
+	assert_success
+	export PP_STATE_DIR PP_CONFIG
+	PP_STATE_DIR=$(demo_state)
+	PP_CONFIG=$PP_STATE_DIR/ppscale.yaml
+	# the line after the comment that promises it
+	cmd=$(grep -A1 '^# what would be sent to Hetzner, tokens redacted; nothing changes$' \
+		"$TOP/README.md" | sed -n 2p)
+	[[ $cmd == *'pp-provision --dry-run | jq .provision.requests' ]]
+	before=$(cd "$PP_STATE_DIR" && files_sum $(find . -type f | sort))
+	run --separate-stderr bash -o pipefail -c "$cmd"
+	assert_success
+	[[ $(cd "$PP_STATE_DIR" && files_sum $(find . -type f | sort)) == "$before" ]] ||
+		fail "the preview changed: $(cd "$PP_STATE_DIR" && diff <(echo "$before") <(files_sum $(find . -type f | sort)))"
+}
+
 @test "the demo on a quiet Wednesday: the first cycle decides nothing, the rush is met by the headroom, and it says so" {
 	PP_DEMO_NOW=2026-11-25T10:00:00Z run --separate-stderr \
 		env PP_BUILD="$BUILD" sh "$TOP/share/examples/demo.sh"
