@@ -5,7 +5,8 @@
 # completed by the placeholder its --help shows: FILE, PATH and SOURCE complete
 # files, DIR directories, TIME the current time, KEY and KEY=VALUE the
 # configuration keys, and pp-drain's --node the node ids in the registry
-# (read through pp-fleetstats --no-record, which changes nothing).
+# (read through pp-registry show, which reads the registry alone: no
+# cloud, no history, no cache written).
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
@@ -55,8 +56,9 @@ _pp_node_ids() {
 			fi ;;
 		esac
 	done
-	pp-fleetstats --no-record -q "${args[@]}" 2>/dev/null |
-		grep -o '"id":"[^"]*"' | sed 's/^"id":"//; s/"$//'
+	# pretty-printed, a node's own id is the one six spaces in
+	pp-registry show -p -q "${args[@]}" 2>/dev/null |
+		sed -n 's/^      "id": "\([^"]*\)",\{0,1\}$/\1/p'
 }
 
 _pp_complete() {

@@ -3,7 +3,7 @@
 # As in pp.bash: options come from each tool's --help; an option's
 # argument is completed by its placeholder (FILE, PATH, DIR, TIME, KEY,
 # KEY=VALUE), and pp-drain's --node by the registry's node ids read
-# through pp-fleetstats --no-record.
+# through pp-registry show.
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
@@ -47,9 +47,8 @@ function __pp_node_ids
                 set -a args --state-dir $v
         end
     end
-    pp-fleetstats --no-record -q $args 2>/dev/null |
-        string match -ar '"id":"[^"]*"' |
-        string replace -r '^"id":"(.*)"$' '$1'
+    pp-registry show -p -q $args 2>/dev/null |
+        string replace -rf '^      "id": "([^"]*)",?$' '$1'
 end
 
 function __pp_complete

@@ -153,13 +153,22 @@ bash_complete() {
 	assert_output $'ded-fsn1-1\nded-fsn1-2\nded-nbg1-3'
 }
 
-@test "bash: completing node ids changes nothing" {
+@test "bash: completing node ids changes nothing and asks no cloud" {
 	before=$(files_sum "$PP_STATE_DIR/registry.json")
 	run bash_complete pp-drain --node ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
 	[[ $(files_sum "$PP_STATE_DIR/registry.json") == "$before" ]]
 	[[ ! -e "$PP_STATE_DIR/history" ]]
 	[[ ! -e "$PP_STATE_DIR/last.json" ]]
 	[[ ! -e "$PP_STATE_DIR/events.jsonl" ]]
+	# no catalog fetched or cached, no reconciliation: a key press is
+	# not worth an API request of the project's hourly budget
+	[[ ! -e "$PP_STATE_DIR/catalog.json" ]]
+	printf 'profile: seed\ncloud:\n  reconcile: true\n  local:\n    file: %s\n' \
+		"$BATS_TEST_TMPDIR/no-such-dir/cloud.json" > "$PP_CONFIG"
+	run bash_complete pp-drain --node ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
+	[[ ! -e "$BATS_TEST_TMPDIR/no-such-dir" ]]
 }
 
 @test "bash: options taking a configuration key complete the keys" {
