@@ -316,12 +316,7 @@ node.removed"
 }
 
 @test "a server an operator deletes while it boots: its node is removed, with the events of a failed boot" {
-	fake_config '{"status_after_create": "starting"}' >/dev/null
-	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
-	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
-		2> "$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	provision_booting
 	sid=$(fake_state | jq -r '.servers[0].id')
 	# hcloud server delete: the API removes it at once
 	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
@@ -718,11 +713,10 @@ node.removed $name"
 		ppscale_containers") == 0 ]]
 }
 
-# The expire of a server whose agent never joined: the node is marked
-# draining (by expire) and that mark committed before the DELETE, so the
-# platform can neither mark the node ready nor place on it while the
-# server goes, and no lock is held across the request.
-@test "an expired server's node is marked draining by expire, committed, before its delete" {
+# expire_slowly: a node whose server never joined ($name), and a
+# pp-provision in the background ($pid, output in $BATS_TEST_TMPDIR/out
+# and err) that expires it, in its 3-second DELETE when this returns
+expire_slowly() {
 	sed -i 's/request_timeout: 2s/request_timeout: 10s/' "$PP_CONFIG"
 	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
 		< <(decision scale_up 1)
@@ -732,8 +726,17 @@ node.removed $name"
 		>/dev/null
 	pp-provision --now 2026-11-27T10:16:00Z < <(decision none) \
 		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	local pid=$! rc=0
+	pid=$!
 	fake_wait_for_log '.method == "DELETE"'
+}
+
+# The expire of a server whose agent never joined: the node is marked
+# draining (by expire) and that mark committed before the DELETE, so the
+# platform can neither mark the node ready nor place on it while the
+# server goes, and no lock is held across the request.
+@test "an expired server's node is marked draining by expire, committed, before its delete" {
+	local rc=0
+	expire_slowly
 	[[ $(reg ".nodes[] | select(.id == \"$name\") |
 		\"\(.status) \(.draining_by)\"") == "draining expire" ]] ||
 		fail "during the delete: $(reg ".nodes[1]")"
@@ -759,17 +762,7 @@ node.removed $name"
 # the node closed to it while the server goes.
 @test "a lost database session during an expire's delete does not let the platform place on the node" {
 	[[ ${PP_REG_BACKEND:-file} == pg ]] || skip "PostgreSQL's sessions"
-	sed -i 's/request_timeout: 2s/request_timeout: 10s/' "$PP_CONFIG"
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision scale_up 1)
-	assert_success
-	name=$(jq -r '.provision.servers[0].name' <<<"$output")
-	fake_fault '{"method": "DELETE", "path": "/servers", "slow": 3}' \
-		>/dev/null
-	pp-provision --now 2026-11-27T10:16:00Z < <(decision none) \
-		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" &
-	local pid=$!
-	fake_wait_for_log '.method == "DELETE"'
+	expire_slowly
 	# whatever session holds a lock on the nodes ends (a failover)
 	psql -X -q -At -d "$REG_DB" -c "SELECT count(pg_terminate_backend(
 		l.pid)) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation

@@ -49,12 +49,7 @@ setup() {
 }
 
 @test "SIGTERM while waiting for boot: the node stays registered as provisioning, exit 1" {
-	fake_config '{"status_after_create": "starting"}' >/dev/null
-	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
-	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
-		2> "$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	provision_booting
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?

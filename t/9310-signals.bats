@@ -20,12 +20,7 @@ setup() {
 }
 
 @test "SIGINT while waiting for boot: exit 1, the node stays provisioning, the next run leaves it for the platform's mark" {
-	fake_config '{"status_after_create": "starting"}' >/dev/null
-	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
-	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
-		2> "$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+	provision_booting
 	kill -INT "$pid"
 	rc=0
 	wait "$pid" || rc=$?

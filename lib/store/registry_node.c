@@ -130,17 +130,27 @@ pp_registry_uncordon(struct pp_registry *r, const char *id)
 	return 0;
 }
 
+/* editable, for a node with a cloud object (*cl): NULL without one */
+static struct pp_node *
+editable_cloud(struct pp_registry *r, const char *id, json_object **o,
+	json_object **cl)
+{
+	struct pp_node *n = editable(r, id, o);
+
+	if (!n)
+		return NULL;
+	*cl = pp_jget(*o, "cloud");
+	return *cl && json_object_is_type(*cl, json_type_object) ? n : NULL;
+}
+
 int
 pp_registry_set_server(struct pp_registry *r, const char *id,
 	const struct pp_node_server *s)
 {
 	json_object *o, *cl;
-	struct pp_node *n = editable(r, id, &o);
+	struct pp_node *n = editable_cloud(r, id, &o, &cl);
 
 	if (!n)
-		return -1;
-	cl = pp_jget(o, "cloud");
-	if (!cl || !json_object_is_type(cl, json_type_object))
 		return -1;
 	if (s->server_id)
 		set_str(cl, "server_id", s->server_id);
@@ -160,12 +170,9 @@ int
 pp_registry_set_protected(struct pp_registry *r, const char *id, int on)
 {
 	json_object *o, *cl;
-	struct pp_node *n = editable(r, id, &o);
+	struct pp_node *n = editable_cloud(r, id, &o, &cl);
 
 	if (!n)
-		return -1;
-	cl = pp_jget(o, "cloud");
-	if (!cl || !json_object_is_type(cl, json_type_object))
 		return -1;
 	if (on)
 		json_object_object_add(cl, "delete_protected",

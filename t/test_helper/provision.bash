@@ -119,6 +119,18 @@ ud_valid() {
 }
 
 # (loaded from t/ and t/slow/ alike)
+# provision_booting: a pp-provision in the background ($pid; its output
+# in $BATS_TEST_TMPDIR/out and err) that bought one server and is waiting
+# for it to boot (the fake leaves it "starting") when this returns
+provision_booting() {
+	fake_config '{"status_after_create": "starting"}' >/dev/null
+	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
+	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	fake_wait_for_log '.method == "GET" and (.path | startswith("/servers/"))'
+}
+
 PROV_HELPERS=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
 
 prov_fake_file() {

@@ -1,1 +1,0 @@
-3260-provision-protected.bats
