@@ -745,7 +745,7 @@ expire_slowly() {
 	SECONDS=0
 	run --separate-stderr pp-registry status "$name" ready
 	assert_failure 1
-	assert_stderr_contains "node '$name' is draining"
+	assert_stderr_contains "node '$name' is draining: pp-provision is deleting its server, which did not boot or join in time"
 	run --separate-stderr pp-registry place "$name" mc-late 1024
 	assert_failure 1
 	(( SECONDS < 2 )) || fail "the platform waited $SECONDS s"

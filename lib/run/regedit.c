@@ -180,6 +180,14 @@ edit(struct pp_registry *r, const struct pp_regedit *e, char *msg,
 		st = pp_status_parse(e->status);
 		/* draining is ppscale's: returning such a node to ready
 		 * would undo a drain in progress (pp-drain --uncordon) */
+		if (n->status == PP_ST_DRAINING && st != PP_ST_DRAINING &&
+		    n->draining_by && !strcmp(n->draining_by,
+		    PP_DRAIN_BY_EXPIRE)) {
+			snprintf(msg, len, "node '%s' is draining: "
+				"pp-provision is deleting its server, which did "
+				"not boot or join in time", n->id);
+			return PP_EXIT_FAIL;
+		}
 		if (n->status == PP_ST_DRAINING && st != PP_ST_DRAINING) {
 			snprintf(msg, len, "node '%s' is draining: ppscale "
 				"owns it until it is removed or returned "
