@@ -63,6 +63,49 @@ history() {
 		"900,3600,7200"
 }
 
+# evening_history FROM_EPOCH TO_EPOCH: a sample a minute, 250 GB but
+# 400 GB from 18:00 to 22:00 Berlin time (CET, CEST from 2026-03-29
+# 01:00Z, CET again from 2026-10-25 01:00Z): players keep local time
+evening_history() {
+	awk -v from="$1" -v to="$2" 'BEGIN {
+		print "# ppscale history 1"
+		for (t = from; t < to; t += 60) {
+			off = (t >= 1774746000 && t < 1792890000) ? 7200 : 3600
+			h = int((t + off) % 86400 / 3600)
+			printf "%d %d 600000 0\n", t, (h >= 18 && h < 22) ? 409600 : 256000
+		}
+	}' > "$PP_STATE_DIR/history"
+}
+
+@test "the profile is the same local time a day and a week back across a daylight-saving change" {
+	# history from | now | RAM at +1 h | at +2 h: the weekly profile
+	# (8 days of history), then the daily one (36 hours), on the day
+	# after the spring change (the evening starts at 18:00 CEST, 16:00Z,
+	# an hour before 18:00 CET) and after the autumn one (17:30 CET is
+	# still the afternoon, though 16:30Z was 18:30 CEST)
+	while read -r from now at1 at2; do
+		evening_history "$from" "$(date -u -d "$now" +%s)"
+		run --separate-stderr pp-fleetstats --no-record --now "$now"
+		assert_success
+		jq_is '.forecast.method | startswith("seasonal")' true
+		jq_is ".forecast.ram_1h_mb | . $at1" true
+		jq_is ".forecast.ram_2h_mb | . $at2" true
+	done <<-EOF
+	1774051200 2026-03-30T15:30:00Z >400000 >400000
+	1774656000 2026-03-29T15:30:00Z >400000 >400000
+	1792195200 2026-10-26T15:30:00Z <300000 >400000
+	1792800000 2026-10-25T15:30:00Z <300000 >400000
+	EOF
+	# in UTC the evening is where it was: the same minute, as before
+	write_config <<-EOF
+	timezone: UTC
+	EOF
+	evening_history 1774051200 1774884600
+	run --separate-stderr pp-fleetstats --no-record \
+		--now 2026-03-30T15:30:00Z
+	jq_is '.forecast.ram_1h_mb | . < 300000' true
+}
+
 @test "forecast.horizons asks for more horizons" {
 	history 1793577600 48
 	write_config <<-EOF

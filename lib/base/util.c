@@ -399,6 +399,58 @@ pp_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
+/* The offsets asked for, direct-mapped by quarter hour: the forecast
+ * asks for now and one day and one week back at each horizon, pp-sim
+ * thousands of times a second, and zone changes fall on quarter hours.
+ * Not thread-safe (neither is TZ). */
+#define ZONE_SLOTS 64
+
+long
+pp_zone_offset(const char *tz, time_t t)
+{
+	static struct {
+		char tz[128];
+		time_t bucket;
+		long off;
+	} memo[ZONE_SLOTS];
+	time_t bucket = t / 900 - (t % 900 < 0);
+	size_t k = (size_t)((unsigned long long)bucket % ZONE_SLOTS);
+	const char *old;
+	char *saved = NULL;
+	struct tm tm;
+
+	if (!tz || !*tz || !strcmp(tz, "UTC"))
+		return 0;
+	if (memo[k].tz[0] && memo[k].bucket == bucket &&
+	    !strcmp(memo[k].tz, tz))
+		return memo[k].off;
+	old = getenv("TZ");
+	if (old && !strcmp(old, tz)) {
+		/* the process runs in the zone already (pp-sim sets it
+		 * once): no tzset, no zone file read again */
+		localtime_r(&t, &tm);
+	} else {
+		if (old)
+			saved = pp_xstrdup(old);
+		setenv("TZ", tz, 1);
+		tzset();
+		localtime_r(&t, &tm);
+		if (saved) {
+			setenv("TZ", saved, 1);
+			free(saved);
+		} else {
+			unsetenv("TZ");
+		}
+		tzset();
+	}
+	if (strlen(tz) < sizeof memo[k].tz) {
+		memcpy(memo[k].tz, tz, strlen(tz) + 1);
+		memo[k].bucket = bucket;
+		memo[k].off = tm.tm_gmtoff;
+	}
+	return tm.tm_gmtoff;
+}
+
 char *
 pp_format_duration(long long s, char *buf, size_t len)
 {

@@ -76,6 +76,9 @@ int pp_parse_time(const char *s, time_t *out);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 char *pp_format_time(time_t t, char *buf, size_t len);
 #define PP_TIME_LEN 32
+/* Seconds east of UTC in zone tz (an IANA name; NULL, "" or "UTC":
+ * 0) at t. */
+long pp_zone_offset(const char *tz, time_t t);
 /* "90", "90s", "5m", "2h", "1d" -> seconds; -1 when malformed. */
 long pp_parse_duration(const char *s);
 /* "1h05m", "4m30s", "45s" (a negative length reads as 0s). */

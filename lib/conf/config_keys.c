@@ -20,7 +20,8 @@ const struct pp_conf_key pp_config_keys[] = {
 		"node registry: path, http(s)/file URL (read-only) or "
 		"postgresql:// URL (default STATE_DIR/registry.json)"),
 	K(timezone, "timezone", PP_T_STR, "Europe/Berlin",
-		"time zone of schedules and holidays"),
+		"time zone of schedules, holidays and the forecast's "
+		"profile"),
 	K(holidays, "holidays", PP_T_STRLIST, "",
 		"dates (YYYY-MM-DD) treated as Saturdays"),
 

@@ -23,50 +23,6 @@
 
 /* ---- local time ---------------------------------------------------- */
 
-/* The UTC offset of the zone, cached per quarter hour: pp-sim asks
- * thousands of times a second, and zone changes fall on quarter hours.
- * Not thread-safe (neither is TZ). */
-static long
-zone_offset(const char *tz, time_t now)
-{
-	static char ctz[128];
-	static time_t cbucket = -1;
-	static long coff;
-	const char *old;
-	char *saved = NULL;
-	struct tm tm;
-	time_t bucket = now / 900;
-
-	if (bucket == cbucket && !strcmp(ctz, tz))
-		return coff;
-	old = getenv("TZ");
-	if (old && !strcmp(old, tz)) {
-		/* the process runs in the zone already (pp-sim sets it
-		 * once): no tzset, no zone file read again */
-		localtime_r(&now, &tm);
-		coff = tm.tm_gmtoff;
-		pp_say(ctz, sizeof ctz, "%s", tz);
-		cbucket = bucket;
-		return coff;
-	}
-	if (old)
-		saved = pp_xstrdup(old);
-	setenv("TZ", tz, 1);
-	tzset();
-	localtime_r(&now, &tm);
-	coff = tm.tm_gmtoff;
-	if (saved) {
-		setenv("TZ", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
-	pp_say(ctz, sizeof ctz, "%s", tz);
-	cbucket = bucket;
-	return coff;
-}
-
 /* "YYYY-MM-DD" into out (16 bytes) without printf: pp-sim asks every
  * cycle. Years outside 0..9999 are clamped, as no clock reaches them. */
 static void
@@ -92,7 +48,7 @@ local_time(struct pp_engine_ctx *c)
 {
 	const char *tz = c->cfg->timezone && *c->cfg->timezone ?
 		c->cfg->timezone : "UTC";
-	time_t local = c->now + zone_offset(tz, c->now);
+	time_t local = c->now + pp_zone_offset(tz, c->now);
 	struct tm tm;
 
 	gmtime_r(&local, &tm);

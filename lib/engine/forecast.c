@@ -54,51 +54,24 @@ pp_history_value_at(const struct pp_history *h, time_t t)
 		a->allocated_mb) * (double)(t - a->t) / (double)(b->t - a->t);
 }
 
-/* Mean difference between the last LEVEL_WINDOW and the same window
- * one period earlier; 0 (and *ok = 0) when they cannot be compared.
- * Both walks go forward in time, so this costs one binary search. */
-static double
-correction(const struct pp_history *h, time_t now, long period, int *ok)
+/* The same local time (in zone tz) back seconds, a whole number of
+ * days, before t: across a daylight-saving change a day or a week back
+ * is an hour more or less in UTC, and the players keep local time. */
+static time_t
+back_at(const char *tz, time_t t, long back)
 {
-	double sum = 0;
-	size_t k = 0, i = h->n, j = 0;
-
-	while (i > 0 && h->s[i - 1].t > now - LEVEL_WINDOW)
-		i--;
-	j = pp_history_first_at(h, now - LEVEL_WINDOW - period);
-	for (; i < h->n && h->s[i].t <= now; i++) {
-		time_t rt = h->s[i].t - period;
-		double ref;
-
-		while (j < h->n && h->s[j].t < rt)
-			j++;
-		if (j >= h->n || j == 0 || h->s[0].t > rt)
-			continue;
-		if (h->s[j].t == rt) {
-			ref = (double)h->s[j].allocated_mb;
-		} else {
-			const struct pp_sample *a = &h->s[j - 1], *b = &h->s[j];
-
-			if (b->t - a->t > MAX_GAP)
-				continue;
-			ref = (double)a->allocated_mb + (double)(b->allocated_mb
-				- a->allocated_mb) * (double)(rt - a->t) /
-				(double)(b->t - a->t);
-		}
-		sum += (double)h->s[i].allocated_mb - ref;
-		k++;
-	}
-	*ok = k > 0;
-	return k ? sum / (double)k : 0;
+	return t - back + pp_zone_offset(tz, t) - pp_zone_offset(tz,
+		t - back);
 }
 
 /* The difference the correction takes for sample i: its RAM less the
- * profile's one period earlier, as correction() finds it. 0 when the
+ * profile's one period earlier (the same local time). 0 when the
  * sample has none to be compared with. */
 static int
-corr_term(const struct pp_history *h, size_t i, long period, double *term)
+corr_term(const struct pp_history *h, size_t i, long period, const char *tz,
+	double *term)
 {
-	time_t rt = h->s[i].t - period;
+	time_t rt = back_at(tz, h->s[i].t, period);
 	size_t j = pp_history_first_at(h, rt);
 	double ref;
 
@@ -119,17 +92,37 @@ corr_term(const struct pp_history *h, size_t i, long period, double *term)
 	return 1;
 }
 
+/* Mean difference between the last LEVEL_WINDOW and the same window
+ * one period earlier; 0 (and *ok = 0) when they cannot be compared. */
+static double
+correction(const struct pp_history *h, time_t now, long period,
+	const char *tz, int *ok)
+{
+	double sum = 0, d;
+	size_t k = 0;
+
+	for (size_t i = pp_history_first_at(h, now - LEVEL_WINDOW + 1);
+	    i < h->n && h->s[i].t <= now; i++) {
+		if (!corr_term(h, i, period, tz, &d))
+			continue;
+		sum += d;
+		k++;
+	}
+	*ok = k > 0;
+	return k ? sum / (double)k : 0;
+}
+
 /* Differences under 2^40 MB, at most one a minute: the sum of an hour's
  * stays far under 2^53, so it is exact in a double in any order. */
 #define WHOLE_MAX 1099511627776.0
 
 static void
 memo_count(const struct pp_history *h, size_t i, long period,
-	struct pp_corr_memo *m, int sign)
+	const char *tz, struct pp_corr_memo *m, int sign)
 {
 	double d;
 
-	if (!corr_term(h, i, period, &d))
+	if (!corr_term(h, i, period, tz, &d))
 		return;
 	if (d > -WHOLE_MAX && d < WHOLE_MAX && d == (double)(long long)d)
 		m->sum += sign * (long long)d;
@@ -146,7 +139,7 @@ memo_count(const struct pp_history *h, size_t i, long period,
 /* correction(), kept up in m while the history only grows. */
 static double
 correction_memo(const struct pp_history *h, time_t now, long period,
-	int *ok, struct pp_corr_memo *m)
+	const char *tz, int *ok, struct pp_corr_memo *m)
 {
 	time_t from = now - LEVEL_WINDOW;
 
@@ -157,7 +150,7 @@ correction_memo(const struct pp_history *h, time_t now, long period,
 		m->last_t = from;
 		for (size_t i = pp_history_first_at(h, from + 1); i < h->n &&
 		    h->s[i].t <= now; i++) {
-			memo_count(h, i, period, m, 1);
+			memo_count(h, i, period, tz, m, 1);
 			m->last_t = h->s[i].t;
 		}
 	} else {
@@ -166,12 +159,12 @@ correction_memo(const struct pp_history *h, time_t now, long period,
 
 		for (; i < h->n && h->s[i].t <= from && h->s[i].t <= m->last_t;
 		    i++)
-			memo_count(h, i, period, m, -1);
+			memo_count(h, i, period, tz, m, -1);
 		/* in: the samples after the newest counted */
 		for (i = pp_history_first_at(h, (m->last_t > from ?
 		    m->last_t : from) + 1); i < h->n && h->s[i].t <= now;
 		    i++) {
-			memo_count(h, i, period, m, 1);
+			memo_count(h, i, period, tz, m, 1);
 			m->last_t = h->s[i].t;
 		}
 	}
@@ -180,22 +173,29 @@ correction_memo(const struct pp_history *h, time_t now, long period,
 	m->period = period;
 	m->now = now;
 	if (m->inexact)
-		return correction(h, now, period, ok);
+		return correction(h, now, period, tz, ok);
 	*ok = m->k > 0;
 	return m->k ? (double)m->sum / (double)m->k : 0;
 }
 
-/* The seasonal forecast at now + hz for one period, -1 if unavailable. */
+/* The seasonal forecast at now + hz for one period, -1 if unavailable:
+ * the same local time whole periods back, at or before now. */
 static double
 seasonal(const struct pp_history *h, time_t now, long hz, long period,
-	double corr)
+	const char *tz, double corr)
 {
 	long back = period * ((hz + period - 1) / period);
+	time_t at;
 	double base;
 
 	if (back == hz)
 		back += period;
-	base = pp_history_value_at(h, now + hz - back);
+	at = back_at(tz, now + hz, back);
+	while (at > now) {
+		back += period;
+		at = back_at(tz, now + hz, back);
+	}
+	base = pp_history_value_at(h, at);
 	if (base < 0)
 		return -1;
 	/* a trend runs on for as many periods as we look back */
@@ -284,16 +284,16 @@ ascending(const struct pp_forecast *f)
 }
 
 void
-pp_forecast_builtin(const struct pp_history *h, time_t now,
+pp_forecast_builtin(const struct pp_history *h, time_t now, const char *tz,
 	const long *horizons, size_t nh, struct pp_forecast *f)
 {
-	pp_forecast_builtin_memo(h, now, horizons, nh, f, NULL);
+	pp_forecast_builtin_memo(h, now, tz, horizons, nh, f, NULL);
 }
 
 void
 pp_forecast_builtin_memo(const struct pp_history *h, time_t now,
-	const long *horizons, size_t nh, struct pp_forecast *f,
-	struct pp_forecast_memo *m)
+	const char *tz, const long *horizons, size_t nh,
+	struct pp_forecast *f, struct pp_forecast_memo *m)
 {
 	double cw = 0, cd = 0, span = 0;
 	int okw = 0, okd = 0;
@@ -314,13 +314,15 @@ pp_forecast_builtin_memo(const struct pp_history *h, time_t now,
 		return;
 	}
 	if (span >= WEEK + LEVEL_WINDOW)
-		cw = m ? correction_memo(h, now, WEEK, &okw, &m->weekly) :
-			correction(h, now, WEEK, &okw);
-	cd = m ? correction_memo(h, now, DAY, &okd, &m->daily) :
-		correction(h, now, DAY, &okd);
+		cw = m ? correction_memo(h, now, WEEK, tz, &okw,
+			&m->weekly) : correction(h, now, WEEK, tz, &okw);
+	cd = m ? correction_memo(h, now, DAY, tz, &okd, &m->daily) :
+		correction(h, now, DAY, tz, &okd);
 	for (size_t i = 0; i < nh && f->n < PP_FORECAST_MAX; i++) {
-		double w = okw ? seasonal(h, now, horizons[i], WEEK, cw) : -1;
-		double d = okd ? seasonal(h, now, horizons[i], DAY, cd) : -1;
+		double w = okw ? seasonal(h, now, horizons[i], WEEK, tz, cw) :
+			-1;
+		double d = okd ? seasonal(h, now, horizons[i], DAY, tz, cd) :
+			-1;
 		double v;
 
 		if (w >= 0 && d >= 0)
@@ -636,7 +638,7 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 		}
 		pp_warn("%s; using the built-in forecast", err);
 	}
-	pp_forecast_builtin(h, now, hz, nh, &f);
+	pp_forecast_builtin(h, now, cfg->timezone, hz, nh, &f);
 	if (rw > 0) {
 		f.rise_mb = pp_history_rise(h, now, rw);
 		f.rise_window_s = rw;

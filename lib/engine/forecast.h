@@ -63,9 +63,12 @@ double pp_history_rise(const struct pp_history *h, time_t now, long window);
  * when there is no sample in the window, or no rise. */
 double pp_history_step(const struct pp_history *h, time_t now, long window);
 
-/* The built-in forecast at now for the given horizons (seconds). */
+/* The built-in forecast at now for the given horizons (seconds); its
+ * profile is the same local time in zone tz (NULL: UTC) a day or a
+ * week back. */
 void pp_forecast_builtin(const struct pp_history *h, time_t now,
-	const long *horizons, size_t nh, struct pp_forecast *f);
+	const char *tz, const long *horizons, size_t nh,
+	struct pp_forecast *f);
 
 /* What the built-in forecast keeps between calls on a history that only
  * grows (pp-sim's): the level corrections' sums over the last hour, so
@@ -89,8 +92,8 @@ struct pp_forecast_memo {
 	struct pp_corr_memo weekly, daily;
 };
 void pp_forecast_builtin_memo(const struct pp_history *h, time_t now,
-	const long *horizons, size_t nh, struct pp_forecast *f,
-	struct pp_forecast_memo *m);
+	const char *tz, const long *horizons, size_t nh,
+	struct pp_forecast *f, struct pp_forecast_memo *m);
 
 /* The forecast at any horizon: interpolated between the computed ones,
  * the nearest one beyond them. Returns -1 when there is no forecast. */

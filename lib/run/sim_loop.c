@@ -470,8 +470,8 @@ pp_sim_main_run(struct sim *S)
 			struct pp_decision dec;
 			struct pp_forecast f;
 
-			pp_forecast_builtin_memo(&S->hist, now, hz2, nh2, &f,
-				&S->fmemo);
+			pp_forecast_builtin_memo(&S->hist, now,
+				S->cfg->timezone, hz2, nh2, &f, &S->fmemo);
 			/* the rise moves slowly: every 10 minutes, as
 			 * the history figures */
 			if (rise_w > 0 && now >= next_rise) {

@@ -31,7 +31,7 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	pp_history_window(&h, FUZZ_NOW, 3600, &w);
 	pp_history_window(&h, FUZZ_NOW, 86400, &w);
 	json_object_put(pp_history_json(&h, FUZZ_NOW));
-	pp_forecast_builtin(&h, FUZZ_NOW, horizons, 2, &f);
+	pp_forecast_builtin(&h, FUZZ_NOW, NULL, horizons, 2, &f);
 	json_object_put(pp_forecast_json(&f));
 	(void)pp_history_value_at(&h, FUZZ_NOW - 1800);
 	pp_history_prune(&h, FUZZ_NOW, 86400);
