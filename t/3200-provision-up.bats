@@ -164,6 +164,27 @@ posts() {
 		.body.location] | join(",")') == fsn1 ]]
 }
 
+@test "a refusal recorded at a clock since stepped back holds nothing" {
+	# a clock a day ahead, then corrected: the refusal was made after
+	# now, and would otherwise avoid nbg1 for the day and a half hour
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"status": 412}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-28T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	run jq -r '.refusals["cx23@nbg1"] | .at + " " + .until' "$STATE"
+	assert_output "2026-11-28T10:00:00Z 2026-11-28T10:30:00Z"
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:10:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == nbg1 ]]
+	# and the state keeps no refusal dated after its clock
+	run jq -r '.refusals | keys | join(",")' "$STATE"
+	assert_output ""
+}
+
 @test "a create action ending in placement_error falls back to the next location and is remembered" {
 	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
 		"action_error": {"code": "placement_error",

@@ -577,7 +577,7 @@ pp_prov_add_refusal(struct run *x, const char *type, const char *loc,
 	char ts[PP_TIME_LEN];
 	time_t until = x->now + x->cfg->cloud.refusal_ttl;
 
-	pp_refusal_add(x->refusals, type, loc, until, err->code,
+	pp_refusal_add(x->refusals, type, loc, x->now, until, err->code,
 		err->message);
 	pp_error("%s refused in '%s' (%s): avoided until %s", type, loc,
 		err->code, pp_format_time(until, ts, sizeof ts));

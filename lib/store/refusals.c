@@ -6,12 +6,21 @@
 #include "store/refusals.h"
 
 static time_t
-until_of(json_object *e)
+time_of(json_object *e, const char *key)
 {
 	time_t t;
-	const char *s = pp_jstr(e, "until", NULL);
+	const char *s = pp_jstr(e, key, NULL);
 
 	return s && pp_parse_time(s, &t) == 0 ? t : 0;
+}
+
+/* Whether entry e holds at now: before its "until", and not made after
+ * now (a clock stepped back since, or a run with a later --now; it
+ * would hold for the whole step, as a cooldown would). */
+static int
+active(json_object *e, time_t now)
+{
+	return time_of(e, "until") > now && time_of(e, "at") <= now;
 }
 
 json_object *
@@ -29,17 +38,18 @@ pp_refusal_active(json_object *sec, const char *type, const char *loc,
 	char key[160];
 
 	snprintf(key, sizeof key, "%s@%s", type ? type : "", loc);
-	return until_of(pp_jget(sec, key)) > now;
+	return active(pp_jget(sec, key), now);
 }
 
 void
 pp_refusal_add(json_object *sec, const char *type, const char *loc,
-	time_t until, const char *code, const char *message)
+	time_t at, time_t until, const char *code, const char *message)
 {
 	char key[160];
 	json_object *e = json_object_new_object();
 
 	snprintf(key, sizeof key, "%s@%s", type ? type : "", loc);
+	json_object_object_add(e, "at", pp_jnew_time(at));
 	json_object_object_add(e, "until", pp_jnew_time(until));
 	json_object_object_add(e, "code", code && *code ?
 		json_object_new_string(code) : NULL);
@@ -56,7 +66,7 @@ pp_refusals_merge(json_object *root, json_object *fresh, time_t now)
 
 	if (sec) {
 		json_object_object_foreach(sec, k, v) {
-			if (until_of(v) > now)
+			if (active(v, now))
 				json_object_object_add(keep, k,
 					json_object_get(v));
 		}
@@ -77,7 +87,7 @@ pp_refusals_active_count(json_object *sec, time_t now)
 		return 0;
 	json_object_object_foreach(sec, k, v) {
 		(void)k;
-		n += until_of(v) > now;
+		n += active(v, now);
 	}
 	return n;
 }

@@ -3,13 +3,16 @@
  * (resource_unavailable, per-account limits); the engine reads it to
  * avoid what was refused; pp-status and the metrics count it.
  *
- *   {"<type>@<location>": {"until": RFC3339, "code": "...",
- *                          "message": "..."},
- *    "@<location>":       {"until": RFC3339, "code": "..."}}
+ *   {"<type>@<location>": {"at": RFC3339, "until": RFC3339,
+ *                          "code": "...", "message": "..."},
+ *    "@<location>":       {"at": RFC3339, "until": RFC3339,
+ *                          "code": "..."}}
  *
  * "cx33@nbg1" avoids that type in that location, "@fsn1" the whole
- * location, each until "until" (exclusive); expired entries are ignored
- * and pruned by pp_refusals_merge. Other keys in an entry are ignored. */
+ * location, each from "at" (when it was refused; older entries have
+ * none) until "until" (exclusive); expired entries, and entries made
+ * after now (a clock stepped back since), are ignored and pruned by
+ * pp_refusals_merge. Other keys in an entry are ignored. */
 #ifndef PP_REFUSALS_H
 #define PP_REFUSALS_H
 
@@ -21,9 +24,10 @@ json_object *pp_refusals_of(json_object *root);
 /* Whether type (NULL: any type) in loc is refused at now, per sec. */
 int pp_refusal_active(json_object *sec, const char *type, const char *loc,
 	time_t now);
-/* Adds a refusal of type (NULL: the whole location) in loc to sec. */
+/* Adds a refusal of type (NULL: the whole location) in loc to sec,
+ * made at at. */
 void pp_refusal_add(json_object *sec, const char *type, const char *loc,
-	time_t until, const char *code, const char *message);
+	time_t at, time_t until, const char *code, const char *message);
 /* Replaces root's section by its entries still active at now plus
  * those of fresh (not taken). */
 void pp_refusals_merge(json_object *root, json_object *fresh, time_t now);
