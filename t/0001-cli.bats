@@ -51,6 +51,26 @@ tools() {
 	[ ! -e "$PP_STATE_DIR/history" ]
 }
 
+@test "a --now before 1970 or after 9999 is refused: its sample would set the history aside" {
+	# a typo for 2026; an offset that pushes 9999 into year 10000
+	for now in 0026-11-25T12:00:00Z 1969-12-31T23:59:59Z \
+	    9999-12-31T23:59:59-01:00; do
+		run --separate-stderr pp-fleetstats --now "$now" \
+			-r "$FIXTURES/small-registry.json"
+		assert_failure 2
+		assert_stderr_contains "bad --now '$now': "
+		assert_output ""
+		[ ! -e "$PP_STATE_DIR/history" ]
+	done
+	run --separate-stderr pp-fleetstats --now 9999-12-31T23:59:59Z \
+		-r "$FIXTURES/small-registry.json"
+	assert_success
+	run --separate-stderr pp-fleetstats --now 9999-12-31T23:59:59Z \
+		-r "$FIXTURES/small-registry.json"
+	assert_success
+	[ ! -e "$PP_STATE_DIR"/history.corrupt.* ]
+}
+
 @test "--now accepts RFC 3339 offsets and fractions" {
 	run --separate-stderr pp-fleetstats --no-record \
 		--now 2026-11-27T11:00:00.250+01:00 -r "$FIXTURES/small-registry.json"

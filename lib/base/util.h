@@ -76,6 +76,9 @@ int pp_parse_time(const char *s, time_t *out);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 char *pp_format_time(time_t t, char *buf, size_t len);
 #define PP_TIME_LEN 32
+/* The last second a time stamp of the files can hold:
+ * 9999-12-31T23:59:59Z. */
+#define PP_TIME_MAX 253402300799LL
 /* Seconds east of UTC in zone tz (an IANA name; NULL, "" or "UTC":
  * 0) at t. */
 long pp_zone_offset(const char *tz, time_t t);

@@ -151,6 +151,13 @@ pp_start(void)
 			pp_die(PP_EXIT_USAGE, "bad --now '%s': expected RFC "
 				"3339 time such as 2026-11-27T18:00:00Z",
 				pp_opt.now_arg);
+		/* what the files hold: a sample or a time stamp outside
+		 * them is one their readers refuse (a history set aside
+		 * for a typo of the year) */
+		if (t <= 0 || t > PP_TIME_MAX)
+			pp_die(PP_EXIT_USAGE, "bad --now '%s': outside "
+				"1970-01-01 to 9999-12-31 (UTC)",
+				pp_opt.now_arg);
 		pp_set_now(t);
 	}
 	if (!path || !*path) {

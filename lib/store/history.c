@@ -88,7 +88,7 @@ pp_history_prune(struct pp_history *h, time_t now, long retention)
 
 /* Bounds of a sample's fields: a time before the year 10000, RAM
  * under 2^40 MB (a million TB). */
-#define TIME_MAX 253402300799LL
+#define TIME_MAX PP_TIME_MAX
 #define MB_MAX (1LL << 40)
 
 static int
