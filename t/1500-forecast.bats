@@ -185,3 +185,32 @@ evening_history() {
 		refute_output --partial FAIL
 	done
 }
+
+# pp_zone_offset keeps what it learnt of a day: every 10 minutes of the
+# days around both changes, in three zones (Lord Howe moves 30 minutes),
+# in an order that comes back to the same days, match the C library's
+# own answer (date(1)) at each time.
+@test "the zone offset the forecast looks back with is the system's at every time around a change" {
+	local tz day t t0 got want=
+	local -a args times
+	for tz in Europe/Berlin America/New_York Australia/Lord_Howe; do
+		times=()
+		for day in 2026-03-07 2026-03-28 2026-04-04 2026-10-03 \
+		    2026-10-24 2026-10-31; do
+			t0=$(date -u -d "$day" +%s)
+			for ((t = t0; t < t0 + 3 * 86400; t += 600)); do
+				times+=("$t")
+				args+=("zone:$tz:$t")
+			done
+		done
+		want+=$(TZ=$tz date -f <(printf '@%s\n' "${times[@]}") +%z |
+			awk '{ s = 1; if (substr($0, 1, 1) == "-") s = -1
+			print s * (substr($0, 2, 2) * 3600 + substr($0, 4, 2) * 60) }')
+		want+=$'\n'
+	done
+	got=$("$BUILD/unit/timefmt" "${args[@]}")
+	[[ $got == "${want%$'\n'}" ]] ||
+		fail "$(diff <(echo "${want%$'\n'}") <(echo "$got") | head)"
+	# the changes are in there: two offsets a zone
+	[[ $(sort -u <<<"$want" | grep -c .) -ge 6 ]]
+}

@@ -399,10 +399,41 @@ pp_parse_time(const char *s, time_t *out)
 	return 0;
 }
 
-/* The offsets asked for, direct-mapped by quarter hour: the forecast
- * asks for now and one day and one week back at each horizon, pp-sim
- * thousands of times a second, and zone changes fall on quarter hours.
- * Not thread-safe (neither is TZ). */
+/* The zone's offset from UTC at t, by the C library. */
+static long
+offset_at(const char *tz, time_t t)
+{
+	const char *old = getenv("TZ");
+	char *saved = NULL;
+	struct tm tm;
+
+	if (old && !strcmp(old, tz)) {
+		/* the process runs in the zone already (pp-sim sets it
+		 * once): no tzset, no zone file read again */
+		localtime_r(&t, &tm);
+		return tm.tm_gmtoff;
+	}
+	if (old)
+		saved = pp_xstrdup(old);
+	setenv("TZ", tz, 1);
+	tzset();
+	localtime_r(&t, &tm);
+	if (saved) {
+		setenv("TZ", saved, 1);
+		free(saved);
+	} else {
+		unsetenv("TZ");
+	}
+	tzset();
+	return tm.tm_gmtoff;
+}
+
+/* The days asked for, direct-mapped by UTC day: the forecast asks for
+ * now and one day and one week back at each horizon, pp-sim thousands
+ * of times a second. A day whose offset is the same at its start, its
+ * middle and its end has no change in it (zones change at most once a
+ * day), and costs no look-up again; on the two days a year that have
+ * one, each time is looked up. Not thread-safe (neither is TZ). */
 #define ZONE_SLOTS 64
 
 long
@@ -410,45 +441,28 @@ pp_zone_offset(const char *tz, time_t t)
 {
 	static struct {
 		char tz[128];
-		time_t bucket;
+		time_t day;
 		long off;
+		int constant;
 	} memo[ZONE_SLOTS];
-	time_t bucket = t / 900 - (t % 900 < 0);
-	size_t k = (size_t)((unsigned long long)bucket % ZONE_SLOTS);
-	const char *old;
-	char *saved = NULL;
-	struct tm tm;
+	time_t day = t / 86400 - (t % 86400 < 0);
+	size_t k = (size_t)((unsigned long long)day % ZONE_SLOTS);
+	long a, b, c;
 
 	if (!tz || !*tz || !strcmp(tz, "UTC"))
 		return 0;
-	if (memo[k].tz[0] && memo[k].bucket == bucket &&
-	    !strcmp(memo[k].tz, tz))
-		return memo[k].off;
-	old = getenv("TZ");
-	if (old && !strcmp(old, tz)) {
-		/* the process runs in the zone already (pp-sim sets it
-		 * once): no tzset, no zone file read again */
-		localtime_r(&t, &tm);
-	} else {
-		if (old)
-			saved = pp_xstrdup(old);
-		setenv("TZ", tz, 1);
-		tzset();
-		localtime_r(&t, &tm);
-		if (saved) {
-			setenv("TZ", saved, 1);
-			free(saved);
-		} else {
-			unsetenv("TZ");
-		}
-		tzset();
-	}
+	if (memo[k].tz[0] && memo[k].day == day && !strcmp(memo[k].tz, tz))
+		return memo[k].constant ? memo[k].off : offset_at(tz, t);
+	a = offset_at(tz, day * 86400);
+	b = offset_at(tz, day * 86400 + 43200);
+	c = offset_at(tz, day * 86400 + 86399);
 	if (strlen(tz) < sizeof memo[k].tz) {
 		memcpy(memo[k].tz, tz, strlen(tz) + 1);
-		memo[k].bucket = bucket;
-		memo[k].off = tm.tm_gmtoff;
+		memo[k].day = day;
+		memo[k].off = a;
+		memo[k].constant = a == b && b == c;
 	}
-	return tm.tm_gmtoff;
+	return a == b && b == c ? a : offset_at(tz, t);
 }
 
 char *
