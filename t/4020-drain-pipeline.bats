@@ -201,6 +201,35 @@ setup() {
 	reg_is '.nodes[1].containers | length' 2
 }
 
+@test "a node another pp-drain is moving game servers onto is not empty until the moves are recorded" {
+	# an operator drains S; T is the empty node a scale-down picks
+	export HOOK_SLEEP=1.5
+	pp-drain --node S > "$BATS_TEST_TMPDIR/first.out" 2>/dev/null &
+	first=$!
+	wait_exists "$HOOK_LOG.pid"
+	unset HOOK_SLEEP
+	# b is on its way to T, recorded on S until its hook ends: were T
+	# empty, pp-provision would delete its server, and b with it
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down T)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' \
+		"no game server left on 'T', but another pp-drain is moving one onto it; the next cycle looks again"
+	run --separate-stderr pp-drain --dry-run \
+		<<<"$(decision_doc scale_down T)"
+	assert_success
+	jq_is '.drain.empty' false
+	wait "$first"
+	# b is recorded where it went; a no longer goes to a draining T
+	output=$(cat "$BATS_TEST_TMPDIR/first.out")
+	jq_is '[.drain.moved[].server] | join(",")' b
+	jq_is '.drain.skipped[0].server' a
+	reg_is '.nodes[1].status' draining
+	reg_is '[.nodes[1].containers[].id] | join(",")' b
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+}
+
 @test "two drains of different nodes never overfill a shared target" {
 	reg_init
 	reg_node S1 cloud ready 8000 a:3000

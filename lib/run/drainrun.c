@@ -289,6 +289,53 @@ summarise(struct run *x)
 	pp_buf_free(&b);
 }
 
+/* Whether another pp-drain is moving a game server onto this node: it
+ * holds the node's target lock from its check that the node is ready
+ * until the move is recorded, and the registry shows the game server
+ * here only then. When not, l holds the lock shared (it creates no
+ * file), so that no move onto the node starts until it is let go; a
+ * move that starts after that sees the node draining. */
+static int
+moving_onto(struct run *x, struct pp_lock *l)
+{
+	char *path = pp_dr_lock_path(x->sdir, "drain-target-", x->node);
+	int rc = pp_lock(l, path, PP_LOCK_SH, 0);
+
+	free(path);
+	return rc < 0;
+}
+
+/* The end of a pass (the node cordoned, r closed): empty only when no
+ * game server is recorded on the node and none is on its way onto it,
+ * since pp-provision deletes the server of an empty node, and with it
+ * a game server whose move onto it is not recorded yet. */
+static void
+settle(struct run *x)
+{
+	struct pp_lock l;
+	int missing, inbound = moving_onto(x, &l);
+
+	x->remaining = count_on(x, &missing);
+	pp_unlock(&l);
+	if (missing) {
+		x->gone = x->stop = 1;
+		pp_dr_set_status(x, "refused", "node '%s' was removed from the "
+			"registry while draining", x->node);
+	} else if (x->remaining == 0 && !x->stop && !inbound) {
+		/* a node returned to service meanwhile is not "empty": that
+		 * would invite its deletion */
+		x->empty = 1;
+		pp_dr_set_status(x, "empty", "node '%s' holds no game servers",
+			x->node);
+	} else if (x->remaining == 0 && inbound && !x->status) {
+		pp_dr_set_status(x, "in_progress", "no game server left on "
+			"'%s', but another pp-drain is moving one onto it; "
+			"the next cycle looks again", x->node);
+	} else if (!x->status) {
+		summarise(x);
+	}
+}
+
 static void
 drain_pass(struct run *x)
 {
@@ -300,7 +347,7 @@ drain_pass(struct run *x)
 	const char *why;
 	time_t now = pp_dr_run_now(x);
 	size_t nc, ndnodes = 0, ndoc = 0;
-	int missing, lazy, was = -1;
+	int lazy, was = -1;
 
 	reset_pass(x);
 	/* the first pass of a cycle plans from the document's nodes (read
@@ -351,13 +398,27 @@ drain_pass(struct run *x)
 			pp_move_json(&plan.moves[i]));
 	nc = n->ncontainers;
 	x->remaining = (long)nc;
-	if (nc == 0) {
-		if (!x->dry_run)
-			cordon(x, &r, x->node, now);
-		x->empty = 1;
-		pp_dr_set_status(x, "empty", "node '%s' holds no game servers",
-			x->node);
+	if (nc == 0 && x->dry_run) {
+		struct pp_lock l;
+
+		if (moving_onto(x, &l)) {
+			pp_dr_set_status(x, "in_progress", "dry run: no game "
+				"server left on '%s', but another pp-drain is "
+				"moving one onto it", x->node);
+		} else {
+			x->empty = 1;
+			pp_dr_set_status(x, "empty", "node '%s' holds no game "
+				"servers", x->node);
+		}
+		pp_unlock(&l);
 		goto done;
+	}
+	if (nc == 0) {
+		cordon(x, &r, x->node, now);
+		pp_plan_free(&plan);
+		pp_registry_close(&r);
+		settle(x);
+		return;
 	}
 	if (!plan.ok) {
 		/* an operator taking a machine down wants it cordoned even
@@ -407,20 +468,7 @@ drain_pass(struct run *x)
 		pp_dr_do_move(x, &plan.moves[i]);
 	pp_dr_flush_moves(x);
 	pp_plan_free(&plan);
-	x->remaining = count_on(x, &missing);
-	if (missing) {
-		x->gone = x->stop = 1;
-		pp_dr_set_status(x, "refused", "node '%s' was removed from the "
-			"registry while draining", x->node);
-	} else if (x->remaining == 0 && !x->stop) {
-		/* a node returned to service meanwhile is not "empty": that
-		 * would invite its deletion */
-		x->empty = 1;
-		pp_dr_set_status(x, "empty", "node '%s' holds no game servers",
-			x->node);
-	} else if (!x->status) {
-		summarise(x);
-	}
+	settle(x);
 	return;
 done:
 	pp_plan_free(&plan);
