@@ -289,6 +289,39 @@ ARG=literal a b;c \$HOME"
 	reg_is '[.nodes[0].containers[].id] | join(",")' b
 }
 
+@test "a scale-down drain in progress that no longer fits returns the node to service" {
+	reg_node S cloud ready 8000 a:3000 b:3000
+	reg_node T cloud ready 4000
+	reg_node U cloud ready 4000
+	reg_write
+	# a goes to T, b's move fails: S is left draining with b on it
+	HOOK_FAIL=b run --separate-stderr pp-drain --now "$T0" \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	reg_is '.nodes[0].status' draining
+	# meanwhile the platform fills U: b (3000 MB) fits nowhere now
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		pp-registry -q -r "$REG_URL" place U z 2000
+	else
+		pp-registry -q place U z 2000
+	fi
+	# pp-decide continues a drain in progress every cycle: left
+	# draining, S would stand there for good, billed and taking no
+	# game server, since nothing would ever move b
+	run --separate-stderr pp-drain --now 2026-11-27T18:02:00Z \
+		<<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' blocked
+	jq_is '.drain.empty' false
+	jq_is '.drain.draining_since' null
+	jq_is '.drain.reason | endswith("; node '"'S'"' is ready again: a scale-down that does not fit leaves its node in service")' true
+	reg_is '.nodes[0].status' ready
+	reg_is '.nodes[0] | has("draining_since") or has("draining_by")' false
+	reg_is '[.nodes[0].containers[].id] | join(",")' b
+	[ "$(events_of node.uncordoned | jq -r .node)" = S ]
+}
+
 @test "a game server the platform moved meanwhile counts as moved and is not duplicated" {
 	reg_node S cloud ready 8000 a:1000
 	reg_node T cloud ready 6000

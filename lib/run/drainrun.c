@@ -149,6 +149,40 @@ cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 	}
 }
 
+/* Returns a node a scale-down drained to service (the registry open
+ * with PP_LOCK_EX, or read only in a dry run), saying so in the
+ * reason. */
+static void
+give_back(struct run *x, struct pp_registry *r)
+{
+	json_object *f;
+	size_t len = strlen(x->reason);
+
+	if (x->dry_run) {
+		snprintf(x->reason + len, sizeof x->reason - len, "; a real "
+			"run would set node '%s' back to ready: a scale-down "
+			"that does not fit leaves its node in service",
+			x->node);
+		return;
+	}
+	if (pp_registry_uncordon(r, x->node) < 0 || pp_registry_save(r) < 0)
+		pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to ready in "
+			"registry '%s':", x->node, x->rpath);
+	x->changed = 1;
+	x->recorded = 0;
+	x->stop = 1;          /* --wait: no pass after it */
+	snprintf(x->reason + len, sizeof x->reason - len, "; node '%s' is "
+		"ready again: a scale-down that does not fit leaves its node "
+		"in service", x->node);
+	pp_note("node '%s' is ready again: its game servers no longer fit "
+		"elsewhere", x->node);
+	f = pp_dr_fields(x->node);
+	pp_dr_add_str(f, "reason", x->reason);
+	json_object_object_add(f, "containers",
+		json_object_new_int64(x->remaining));
+	pp_dr_event(x, "node.uncordoned", f);
+}
+
 /* Why this node must not be drained now, or NULL. was: the node's
  * status in the document the decision came from, -1 when unknown or
  * on a later pass. */
@@ -427,6 +461,12 @@ drain_pass(struct run *x)
 		if (!x->dry_run && x->mode == M_MAINTENANCE)
 			cordon(x, &r, x->node, now);
 		pp_dr_set_status(x, "blocked", "nothing moved: %s", plan.reason);
+		/* nor one a scale-down drained before the other nodes filled
+		 * up: the decision continues a drain in progress every cycle,
+		 * and this one would stand for good, billed and taking no
+		 * game server; a later scale-down checks the fit first */
+		if (x->mode == M_SCALE_DOWN && n->status == PP_ST_DRAINING)
+			give_back(x, &r);
 		if (x->passes == 0) {
 			json_object *f = pp_dr_fields(x->node);
 
