@@ -283,6 +283,30 @@ fleet_doc() {
 	[ "$(hook_calls)" = 'a>U' ]
 }
 
+@test "a drain continued on a node someone has returned to service since is refused" {
+	reg_init
+	reg_node S cloud draining 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	: > "$REGISTRY.lock"
+	# pp-decide continues a drain in progress, with none of a new
+	# scale-down's checks (the fit, the capacity left, the floors)
+	doc=$(fleet_doc '.decision.continued = true')
+	# between pp-fleetstats and pp-drain an operator takes it back
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	reg_is '.nodes[0].status' ready
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<"$doc"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' \
+		"node 'S' was draining when the scale-down was decided and is ready now: someone returned it, and the next cycle decides again"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ -z "$(hook_calls)" ]
+}
+
 @test "a document older than the registry costs a re-planned move, never an overfilled target" {
 	reg_init
 	reg_node S cloud ready 8000 a:3000

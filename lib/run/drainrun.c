@@ -240,6 +240,18 @@ refusal(struct run *x, const struct pp_node *n, int was, char *buf,
 			"decides again", n->id, pp_status_name(n->status));
 		return buf;
 	}
+	/* "continue draining" was decided without a new scale-down's
+	 * checks (the fit, the capacity left, the floors): a node returned
+	 * to service since (pp-drain --node --uncordon) is not taken out
+	 * again on its strength */
+	if (x->mode == M_SCALE_DOWN && was == PP_ST_DRAINING &&
+	    n->status != PP_ST_DRAINING) {
+		snprintf(buf, len, "node '%s' was draining when the scale-down "
+			"was decided and is %s now: someone returned it, and "
+			"the next cycle decides again", n->id,
+			pp_status_name(n->status));
+		return buf;
+	}
 	/* an unhealthy node with nothing on it is retired (the unneeded
 	 * rule's unhealthy_after): cordoned, it is empty at once */
 	if (x->mode == M_SCALE_DOWN && n->status == PP_ST_UNHEALTHY &&
