@@ -149,13 +149,29 @@ cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 	}
 }
 
+/* Sets the node back to ready in r (open with PP_LOCK_EX) and says so
+ * in a node.uncordoned event whose reason is why. */
+static void
+set_ready(struct run *x, struct pp_registry *r, const char *why)
+{
+	json_object *f = pp_dr_fields(x->node);
+
+	if (pp_registry_uncordon(r, x->node) < 0 || pp_registry_save(r) < 0)
+		pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to ready in "
+			"registry '%s':", x->node, x->rpath);
+	x->changed = 1;
+	pp_dr_add_str(f, "reason", why);
+	json_object_object_add(f, "containers",
+		json_object_new_int64(x->remaining));
+	pp_dr_event(x, "node.uncordoned", f);
+}
+
 /* Returns a node a scale-down drained to service (the registry open
  * with PP_LOCK_EX, or read only in a dry run), saying so in the
  * reason. */
 static void
 give_back(struct run *x, struct pp_registry *r)
 {
-	json_object *f;
 	size_t len = strlen(x->reason);
 
 	if (x->dry_run) {
@@ -165,22 +181,14 @@ give_back(struct run *x, struct pp_registry *r)
 			x->node);
 		return;
 	}
-	if (pp_registry_uncordon(r, x->node) < 0 || pp_registry_save(r) < 0)
-		pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to ready in "
-			"registry '%s':", x->node, x->rpath);
-	x->changed = 1;
-	x->recorded = 0;
-	x->stop = 1;          /* --wait: no pass after it */
 	snprintf(x->reason + len, sizeof x->reason - len, "; node '%s' is "
 		"ready again: a scale-down that does not fit leaves its node "
 		"in service", x->node);
+	set_ready(x, r, x->reason);
+	x->recorded = 0;
+	x->stop = 1;          /* --wait: no pass after it */
 	pp_note("node '%s' is ready again: its game servers no longer fit "
 		"elsewhere", x->node);
-	f = pp_dr_fields(x->node);
-	pp_dr_add_str(f, "reason", x->reason);
-	json_object_object_add(f, "containers",
-		json_object_new_int64(x->remaining));
-	pp_dr_event(x, "node.uncordoned", f);
 }
 
 /* Why this node must not be drained now, or NULL. was: the node's
@@ -564,20 +572,10 @@ uncordon(struct run *x)
 		pp_dr_set_status(x, "uncordoned", "dry run: would set node '%s' "
 			"back to ready", x->node);
 	} else {
-		json_object *f = pp_dr_fields(x->node);
-
-		if (pp_registry_uncordon(&r, x->node) < 0 ||
-		    pp_registry_save(&r) < 0)
-			pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to "
-				"ready in registry '%s':", x->node, x->rpath);
-		x->changed = 1;
+		set_ready(x, &r, x->why);
 		pp_note("node '%s' is ready again", x->node);
 		pp_dr_set_status(x, "uncordoned", "node '%s' is ready again",
 			x->node);
-		pp_dr_add_str(f, "reason", x->why);
-		json_object_object_add(f, "containers", json_object_new_int64(
-			x->remaining));
-		pp_dr_event(x, "node.uncordoned", f);
 	}
 out:
 	pp_registry_close(&r);
