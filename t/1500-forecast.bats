@@ -106,6 +106,41 @@ evening_history() {
 	jq_is '.forecast.ram_1h_mb | . < 300000' true
 }
 
+@test "the rise seen at this time of day is the same local time on the days before, across a daylight-saving change" {
+	# 400 GB came at 18:00 Berlin time on each day before: on the day
+	# of the spring change 17:55 CEST (15:55Z) is five minutes before
+	# it, though 15:55Z was 16:55 CET; on the day of the autumn change
+	# 16:05 CET (15:05Z) is two hours before it, though 15:05Z was
+	# 17:05 CEST, an hour from 18:00, and the rise is only the
+	# registry's 294 GB now against 250 GB a minute before. now | rise_mb
+	write_config <<-EOF
+	policies:
+	  headroom:
+	    enabled: true
+	    rise_window: 5m
+	EOF
+	while read -r now rise; do
+		t=$(date -u -d "$now" +%s)
+		evening_history $((t - 7 * 86400 - 7200)) "$t"
+		run --separate-stderr pp-fleetstats --no-record --now "$now"
+		assert_success
+		jq_is .forecast.rise_mb "$rise"
+	done <<-EOF
+	2026-03-29T15:55:00Z 153600
+	2026-10-25T15:05:00Z 45056
+	EOF
+	# in UTC the same minute, as before
+	write_config <<-EOF
+	timezone: UTC
+	policies:
+	  headroom:
+	    enabled: true
+	    rise_window: 5m
+	EOF
+	run --separate-stderr pp-fleetstats --no-record --now 2026-10-25T15:05:00Z
+	jq_is .forecast.rise_mb 153600
+}
+
 @test "forecast.horizons asks for more horizons" {
 	history 1793577600 48
 	write_config <<-EOF

@@ -195,6 +195,36 @@ drained() {
 	assert_stderr_contains "persistence"
 }
 
+@test "seasonal-naive is the same local time a week back, across a daylight-saving change" {
+	# three weeks over the spring change, hourly: 150 from 18:00 to
+	# 22:00 Berlin time, 100 else (CEST from 2026-03-29 01:00Z); one
+	# size, no churn, no cloud: the platform holds the trace exactly
+	awk 'BEGIN { print "time,value"
+		for (t = 1773532800; t < 1773532800 + 21 * 86400; t += 3600) {
+			off = t >= 1774746000 ? 7200 : 3600
+			h = int((t + off) % 86400 / 3600)
+			printf "%s,%d\n", strftime("%Y-%m-%dT%H:%M:%SZ", t, 1),
+				(h >= 18 && h < 22) ? 150 : 100
+		} }' > "$BATS_TEST_TMPDIR/dst.csv"
+	for tz in Europe/Berlin UTC; do
+		reactive_config "limits:" "  max_cloud_nodes: 0" "timezone: $tz"
+		run --separate-stderr pp-sim --no-progress --no-static \
+			--session 0 --mix 16:1 --peak-ratio 0.5 \
+			"$BATS_TEST_TMPDIR/dst.csv"
+		assert_success
+		jq_is .forecast_error.method seasonal-weekly
+		if [[ $tz == UTC ]]; then
+			# a week back in UTC is an hour off after the change
+			jq_is '.forecast_error.naive_mape_1h > 1' true
+		else
+			# the forecast and the baseline look back alike
+			jq_is .forecast_error.naive_mape_1h 0
+			jq_is .forecast_error.naive_mape_2h 0
+			jq_is .forecast_error.mape_1h 0
+		fi
+	done
+}
+
 @test "the cold start is not counted: players' figures start after the warm-up" {
 	{
 		echo time,value

@@ -465,6 +465,13 @@ pp_zone_offset(const char *tz, time_t t)
 	return a == b && b == c ? a : offset_at(tz, t);
 }
 
+time_t
+pp_local_back(const char *tz, time_t t, long back)
+{
+	return t - back + pp_zone_offset(tz, t) - pp_zone_offset(tz,
+		t - back);
+}
+
 char *
 pp_format_duration(long long s, char *buf, size_t len)
 {

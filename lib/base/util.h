@@ -82,6 +82,10 @@ char *pp_format_time(time_t t, char *buf, size_t len);
 /* Seconds east of UTC in zone tz (an IANA name; NULL, "" or "UTC":
  * 0) at t. */
 long pp_zone_offset(const char *tz, time_t t);
+/* The same local time (in zone tz) back seconds, a whole number of
+ * days, before t: across a daylight-saving change a day or a week back
+ * is an hour more or less in UTC, and the players keep local time. */
+time_t pp_local_back(const char *tz, time_t t, long back);
 /* "90", "90s", "5m", "2h", "1d" -> seconds; -1 when malformed. */
 long pp_parse_duration(const char *s);
 /* "1h05m", "4m30s", "45s" (a negative length reads as 0s). */

@@ -54,16 +54,6 @@ pp_history_value_at(const struct pp_history *h, time_t t)
 		a->allocated_mb) * (double)(t - a->t) / (double)(b->t - a->t);
 }
 
-/* The same local time (in zone tz) back seconds, a whole number of
- * days, before t: across a daylight-saving change a day or a week back
- * is an hour more or less in UTC, and the players keep local time. */
-static time_t
-back_at(const char *tz, time_t t, long back)
-{
-	return t - back + pp_zone_offset(tz, t) - pp_zone_offset(tz,
-		t - back);
-}
-
 /* The difference the correction takes for sample i: its RAM less the
  * profile's one period earlier (the same local time). 0 when the
  * sample has none to be compared with. */
@@ -71,7 +61,7 @@ static int
 corr_term(const struct pp_history *h, size_t i, long period, const char *tz,
 	double *term)
 {
-	time_t rt = back_at(tz, h->s[i].t, period);
+	time_t rt = pp_local_back(tz, h->s[i].t, period);
 	size_t j = pp_history_first_at(h, rt);
 	double ref;
 
@@ -190,10 +180,10 @@ seasonal(const struct pp_history *h, time_t now, long hz, long period,
 
 	if (back == hz)
 		back += period;
-	at = back_at(tz, now + hz, back);
+	at = pp_local_back(tz, now + hz, back);
 	while (at > now) {
 		back += period;
-		at = back_at(tz, now + hz, back);
+		at = pp_local_back(tz, now + hz, back);
 	}
 	base = pp_history_value_at(h, at);
 	if (base < 0)
@@ -235,7 +225,8 @@ rise_in(const struct pp_history *h, time_t from, time_t to, long window)
 }
 
 double
-pp_history_rise(const struct pp_history *h, time_t now, long window)
+pp_history_rise(const struct pp_history *h, time_t now, const char *tz,
+	long window)
 {
 	double best;
 
@@ -243,7 +234,7 @@ pp_history_rise(const struct pp_history *h, time_t now, long window)
 		return 0;
 	best = rise_in(h, now - PP_RISE_SPAN, now, window);
 	for (long d = 1; d <= PP_RISE_DAYS; d++) {
-		time_t at = now - d * DAY;
+		time_t at = pp_local_back(tz, now, d * DAY);
 		double r = rise_in(h, at - PP_RISE_SPAN, at + PP_RISE_SPAN,
 			window);
 
@@ -627,7 +618,8 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 			f.samples = h->n;
 			/* the rise is the history's, whoever forecasts */
 			if (rw > 0) {
-				f.rise_mb = pp_history_rise(h, now, rw);
+				f.rise_mb = pp_history_rise(h, now,
+					cfg->timezone, rw);
 				f.rise_window_s = rw;
 			}
 			if (sw > 0) {
@@ -640,7 +632,7 @@ pp_forecast_section(const struct pp_config *cfg, const struct pp_history *h,
 	}
 	pp_forecast_builtin(h, now, cfg->timezone, hz, nh, &f);
 	if (rw > 0) {
-		f.rise_mb = pp_history_rise(h, now, rw);
+		f.rise_mb = pp_history_rise(h, now, cfg->timezone, rw);
 		f.rise_window_s = rw;
 	}
 	if (sw > 0) {

@@ -53,9 +53,11 @@ double pp_history_value_at(const struct pp_history *h, time_t t);
 /* The largest rise of allocated RAM within `window` seconds that the
  * history shows in the last PP_RISE_SPAN before now and, on each of
  * the PP_RISE_DAYS days before, from PP_RISE_SPAN before to
- * PP_RISE_SPAN after this time of day: how much a demand step at this
- * hour has taken at once. 0 when the history shows no rise (or none). */
-double pp_history_rise(const struct pp_history *h, time_t now, long window);
+ * PP_RISE_SPAN after this local time of day (in zone tz, NULL: UTC, as
+ * the forecast's profile): how much a demand step at this hour has
+ * taken at once. 0 when the history shows no rise (or none). */
+double pp_history_rise(const struct pp_history *h, time_t now,
+	const char *tz, long window);
 
 /* How far allocated RAM rose within the last `window` seconds: the
  * newest sample at or before now less the lowest in the window before

@@ -293,7 +293,8 @@ score_forecast(struct sim *S, time_t now, double actual, int ingap)
 {
 	long m = (long)(now / 60);
 	int slot = (int)(m % RING);
-	double naive = pp_history_value_at(&S->hist, now - WEEK);
+	double naive = pp_history_value_at(&S->hist, pp_local_back(
+		S->cfg->timezone, now, WEEK));
 
 	if (actual <= 0 || ingap || naive < 0)
 		return;
@@ -475,7 +476,8 @@ pp_sim_main_run(struct sim *S)
 			/* the rise moves slowly: every 10 minutes, as
 			 * the history figures */
 			if (rise_w > 0 && now >= next_rise) {
-				rise = pp_history_rise(&S->hist, now, rise_w);
+				rise = pp_history_rise(&S->hist, now,
+					S->cfg->timezone, rise_w);
 				next_rise = now + 600;
 			}
 			f.rise_mb = rise_w > 0 ? rise : -1;

@@ -252,22 +252,22 @@ main(int argc, char **argv)
 		}
 		now = T0 + 8 * DAY + 9 * 3600;
 		/* the step came half an hour from now on the days before */
-		near("step ahead", pp_history_rise(&h, now, 300), 30720, 0);
-		near("no window, no rise", pp_history_rise(&h, now, 0), 0, 0);
+		near("step ahead", pp_history_rise(&h, now, NULL, 300), 30720, 0);
+		near("no window, no rise", pp_history_rise(&h, now, NULL, 0), 0, 0);
 		/* at 15:00 the step lies over an hour back: flat */
 		near("flat hour", pp_history_rise(&h, now - 9 * 3600 + 15 *
-			3600 - DAY, 300), 0, 0);
+			3600 - DAY, NULL, 300), 0, 0);
 		/* the ramp: 10240 MB in 50 minutes, 5 of them in a window */
 		near("ramp", pp_history_rise(&h, T0 + 7 * DAY + 21 * 3600 +
-			1800, 300), 1024, 1);
+			1800, NULL, 300), 1024, 1);
 		/* the step seen in the last hour, the days before too far */
 		near("step behind", pp_history_rise(&h, T0 + 8 * DAY + 10 *
-			3600 + 1200, 300), 30720, 0);
+			3600 + 1200, NULL, 300), 30720, 0);
 		/* a day 8 back lies outside the week */
 		near("a week only", pp_history_rise(&h, T0 + 15 * DAY + 9 *
-			3600, 300), 0, 0);
+			3600, NULL, 300), 0, 0);
 		near("empty history", pp_history_rise(&(struct pp_history){0},
-			now, 300), 0, 0);
+			now, NULL, 300), 0, 0);
 	} else if (!strcmp(c, "step")) {
 		/* 40 GB held, 70 GB from 09:30 (a step of 30 GB in one
 		 * minute), then a dip to 60 GB at 09:34 and back at 09:35;
