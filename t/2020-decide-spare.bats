@@ -73,6 +73,45 @@ spare_eval() {
 	EOF
 }
 
+@test "a row for the skipped or repeated hour follows the local clock: never on the spring day, two hours in autumn" {
+	# zone | UTC time | local hour | target: Berlin skips 02:00 on
+	# 2026-03-29 (01:00Z) and repeats it on 2026-10-25 (01:00Z); New
+	# York skips 02:00 on 2026-03-08 (07:00Z) and repeats 01:00 on
+	# 2026-11-01 (06:00Z)
+	while read -r tz now hour target; do
+		write_config <<-EOF
+		timezone: $tz
+		cloud:
+		  server_types: [cx23, cx33]
+		policies:
+		  spare:
+		    max_spares: 9
+		    schedule:
+		      - {days: sun, hours: 2-3, spares: 4}
+		      - {days: sun, hours: 1-2, spares: 3}
+		      - {spares: 1}
+		EOF
+		decide "$now" --dry-run
+		assert_success
+		spare_eval .figures.local_hour "$hour"
+		spare_eval .figures.target "$target"
+	done <<-EOF
+	Europe/Berlin 2026-03-29T00:59:59Z 1 3
+	Europe/Berlin 2026-03-29T01:00:00Z 3 1
+	Europe/Berlin 2026-10-24T23:59:59Z 1 3
+	Europe/Berlin 2026-10-25T00:00:00Z 2 4
+	Europe/Berlin 2026-10-25T01:00:00Z 2 4
+	Europe/Berlin 2026-10-25T01:59:59Z 2 4
+	Europe/Berlin 2026-10-25T02:00:00Z 3 1
+	America/New_York 2026-03-08T06:59:59Z 1 3
+	America/New_York 2026-03-08T07:00:00Z 3 1
+	America/New_York 2026-11-01T05:00:00Z 1 3
+	America/New_York 2026-11-01T06:00:00Z 1 3
+	America/New_York 2026-11-01T06:59:59Z 1 3
+	America/New_York 2026-11-01T07:00:00Z 2 4
+	EOF
+}
+
 @test "a listed holiday counts as a Saturday" {
 	decide 2026-12-24T12:00:00Z --dry-run
 	spare_eval .figures.weekday Saturday
