@@ -78,7 +78,7 @@ sim() {
 
 @test "billing counts every started hour and caps a calendar month" {
 	while read -r from to want; do
-		run "$PP_BUILD/unit/simbill" "$from" "$to" 0.028 17.49
+		run "$PP_BUILD/unit/bill" "$from" "$to" 0.028 17.49
 		assert_success
 		assert_output "$want"
 	done <<-EOF

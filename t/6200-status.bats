@@ -168,20 +168,109 @@ with_history() {
 	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z --json
 	assert_success
 	jq_is .cost.rate_eur_h 0.048
-	jq_is .cost.today_eur 0.096
-	jq_is .cost.month_eur 0.096
+	# every hour each server started since it was made (before the
+	# first cycle too): cx43 from 06:00 and 07:58, 7 and 5 hours at
+	# 0.0152; cx33 from 05:12 and 04:40, 7 and 8 hours at 0.0088
+	jq_is .cost.today_eur 0.3144
+	jq_is .cost.month_eur 0.3144
 	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z
-	assert_output --partial "cost       0.0480 EUR/hour (cloud nodes); 0.10 EUR today, 0.10 EUR this month"
-	# a gap of hours is not guessed at; a new day starts at midnight
+	assert_output --partial "cost       0.0480 EUR/hour (cloud nodes); 0.31 EUR today, 0.31 EUR this month"
+	# a gap of hours does not matter: the servers were there; a new
+	# day starts at midnight: by 00:30 the servers made at 06:00 and
+	# 05:12 started an hour on it (0.0152 + 0.0088), those made at
+	# 04:40 and 07:58 are still in the hour they started before
 	decides 2026-11-27T23:30:00Z 2026-11-28T00:30:00Z
 	run --separate-stderr pp-status --now 2026-11-28T00:31:00Z --json
 	jq_is .cost.today_eur 0.024
-	jq_is .cost.month_eur 0.144
+	# 19, 20, 20 and 17 hours
+	jq_is .cost.month_eur 0.8992
 	# a dry run accrues nothing
 	pp-fleetstats --now 2026-11-28T01:30:00Z |
 		pp-decide -q --dry-run --now 2026-11-28T01:30:00Z > /dev/null
 	run --separate-stderr pp-status --now 2026-11-28T01:31:00Z --json
 	jq_is .cost.today_eur 0.024
+}
+
+# one_cloud NODE CREATED...: the example's dedicated nodes and, for each
+# pair, a cx33 cloud node (0.0088 EUR/h, 5.49 EUR a month) made then
+one_cloud() {
+	local args=()
+	while (($#)); do
+		args+=("{\"id\": \"$1\", \"created\": \"$2\"}")
+		shift 2
+	done
+	jq --argjson want "[$(IFS=,; echo "${args[*]}")]" '
+		(.nodes | map(select(.id == "cloud-91be"))[0]) as $c |
+		.nodes = [.nodes[] | select(.kind == "dedicated")] +
+			[$want[] as $w | $c | .id = $w.id |
+			 .cloud.created_at = $w.created]' \
+		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
+}
+
+@test "a server that runs all month costs at most its monthly price, and a new month starts at nothing" {
+	printf 'profile: seed\ntimezone: UTC\n' > "$PP_CONFIG"
+	one_cloud cloud-a 2026-11-01T00:00:00Z
+	local t times=()
+	for ((t = $(date -u -d 2026-11-01T00:00:00Z +%s);
+	    t <= $(date -u -d 2026-11-30T18:00:00Z +%s); t += 6 * 3600)); do
+		times+=("$(date -u -d "@$t" +%Y-%m-%dT%H:%M:%SZ)")
+	done
+	decides "${times[@]:0:37}"
+	# 9 days and the hour started at 00:00: 217 hours at 0.0088
+	run --separate-stderr pp-status --now 2026-11-10T00:01:00Z --json
+	jq_is .cost.month_eur 1.9096
+	jq_is .cost.today_eur 0.0088
+	decides "${times[@]:37}"
+	# 714 started hours at 0.0088 would be 6.2832: capped
+	run --separate-stderr pp-status --now 2026-11-30T18:01:00Z --json
+	jq_is .cost.month_eur 5.49
+	jq_is .cost.today_eur 0
+	run --separate-stderr pp-status --now 2026-11-30T18:01:00Z
+	assert_output --partial "; 0.00 EUR today, 5.49 EUR this month"
+	# December: the hour started at 00:00, uncapped again
+	decides 2026-12-01T00:00:00Z
+	run --separate-stderr pp-status --now 2026-12-01T00:01:00Z --json
+	jq_is .cost.month_eur 0.0088
+	jq_is .cost.today_eur 0.0088
+}
+
+@test "a server gone is billed every hour it started up to the last cycle that saw it" {
+	printf 'profile: seed\ntimezone: UTC\n' > "$PP_CONFIG"
+	one_cloud cloud-a 2026-11-27T10:10:00Z
+	decides 2026-11-27T10:20:00Z 2026-11-27T10:40:00Z \
+		2026-11-27T11:00:00Z 2026-11-27T11:20:00Z
+	# the hours from 10:10 and 11:10
+	run --separate-stderr pp-status --now 2026-11-27T11:21:00Z --json
+	jq_is .cost.month_eur 0.0176
+	# it is deleted; another is made at 11:50
+	one_cloud cloud-b 2026-11-27T11:50:00Z
+	decides 2026-11-27T11:40:00Z 2026-11-27T12:00:00Z
+	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z --json
+	jq_is .cost.month_eur 0.0264
+	jq_is .cost.today_eur 0.0264
+	# the next day: the gone one's hours stay in the month; the new
+	# one's hour from 23:50 was started the day before
+	decides 2026-11-28T00:05:00Z
+	run --separate-stderr pp-status --now 2026-11-28T00:06:00Z --json
+	jq_is .cost.today_eur 0
+	# 0.0176 and 13 hours from 11:50
+	jq_is .cost.month_eur 0.132
+}
+
+@test "a cost section from before servers were kept counts what it had beyond the servers there now as gone" {
+	decides 2026-11-27T10:00:00Z
+	# the shape an older pp-decide left: totals only
+	jq '.cost |= {at, day, today_eur: 1, month, month_eur: 2}' \
+		"$PP_STATE_DIR/state.json" > "$BATS_TEST_TMPDIR/old.json"
+	mv "$BATS_TEST_TMPDIR/old.json" "$PP_STATE_DIR/state.json"
+	decides 2026-11-27T11:00:00Z
+	run --separate-stderr pp-status --now 2026-11-27T11:01:00Z --json
+	jq_is .cost.today_eur 1
+	jq_is .cost.month_eur 2
+	# an hour more of each of the four servers
+	decides 2026-11-27T12:00:00Z
+	run --separate-stderr pp-status --now 2026-11-27T12:01:00Z --json
+	jq_is .cost.month_eur 2.048
 }
 
 @test "warns and exits 3 for a state directory that does not exist or holds nothing" {

@@ -80,6 +80,44 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 		pp_catalog_free(&own);
 }
 
+/* The cost section's servers: the cloud nodes whose server was made
+ * (they have its creation time), at their hourly price, capped at their
+ * type's monthly price in their location as the catalog gives it. */
+static void
+accrue_cost(const struct pp_config *cfg, const struct pp_engine_ctx *ctx,
+	json_object *root, time_t now)
+{
+	struct pp_catalog own;
+	const struct pp_catalog *cat = ctx->catalog;
+	struct pp_cost_server *s = pp_xcalloc(ctx->nnodes ? ctx->nnodes : 1,
+		sizeof *s);
+	size_t n = 0;
+
+	if (!cat) {
+		pp_catalog_from_config(cfg, &own);
+		cat = &own;
+	}
+	for (size_t i = 0; i < ctx->nnodes; i++) {
+		const struct pp_enode *e = &ctx->nodes[i];
+		const struct pp_server_type *t;
+		const struct pp_price *p = NULL;
+
+		if (e->kind != PP_KIND_CLOUD || e->created_at <= 0 ||
+		    !(e->hourly_eur > 0))
+			continue;
+		t = e->server_type ? pp_catalog_find(cat, e->server_type) :
+			NULL;
+		if (t && e->location)
+			p = pp_type_price(t, e->location);
+		s[n++] = (struct pp_cost_server){e->id, e->created_at,
+			e->hourly_eur, p ? p->monthly_eur : 0};
+	}
+	pp_cost_accrue(root, s, n, now);
+	free(s);
+	if (cat == &own)
+		pp_catalog_free(&own);
+}
+
 /* A policy wanted capacity that cannot be ordered (no allowed type
  * fits, or a limit is reached): the action it wanted and why not, or
  * NULL. Players are turned away while this lasts. */
@@ -202,8 +240,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 			pp_state_count(&st, "pp_scaling_blocked_total",
 				labels, 1);
 		}
-		pp_cost_accrue(st.root, pp_jdouble(pp_jget(doc, "fleet"),
-			"hourly_cost_eur", 0), pp_now());
+		accrue_cost(cfg, &ctx, st.root, pp_now());
 		if (pp_state_save(&st) < 0)
 			pp_die(PP_EXIT_FAIL, "cannot write state file '%s':",
 				path);

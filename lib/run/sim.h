@@ -61,10 +61,4 @@ const char *pp_sim_strategy_name(int strategy);
 json_object *pp_sim_run(const struct pp_config *cfg,
 	const struct pp_sim_opts *o);
 
-/* Cost of one node from created to end (exclusive): every started hour
- * at the hourly price, each calendar month (UTC) capped at the monthly
- * price. */
-double pp_sim_bill(time_t created, time_t end, double hourly,
-	double monthly, long *hours);
-
 #endif

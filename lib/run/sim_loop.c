@@ -10,6 +10,7 @@
 
 #include "conf/catalog.h"
 #include "conf/config.h"
+#include "base/bill.h"
 #include "base/json.h"
 #include "engine/engine.h"
 #include "engine/forecast.h"
@@ -96,7 +97,7 @@ bill_node(struct sim *S, struct snode *n, time_t end)
 {
 	long h;
 
-	S->cost += pp_sim_bill(n->created, end, n->hourly, n->monthly, &h);
+	S->cost += pp_bill(n->created, end, n->hourly, n->monthly, &h);
 	S->node_hours += (double)h;
 }
 
@@ -643,7 +644,7 @@ static_fleet(struct sim *S, long long limit, struct static_ref *ref)
 			else
 				hi = mid;
 		}
-		c = (double)lo * pp_sim_bill(S->d.t0, end, pr->hourly_eur,
+		c = (double)lo * pp_bill(S->d.t0, end, pr->hourly_eur,
 			pr->monthly_eur, NULL);
 		if (ref->cost < 0 || c < ref->cost) {
 			ref->cost = c;
