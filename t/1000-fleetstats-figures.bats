@@ -13,6 +13,12 @@ setup() {
 	REG="$FIXTURES/small-registry.json"
 }
 
+teardown() {
+	if declare -F stop_webhook > /dev/null; then
+		stop_webhook
+	fi
+}
+
 @test "fleet totals follow DESIGN section 3" {
 	run --separate-stderr pp-fleetstats --no-record -r "$REG" \
 		--now 2026-11-27T10:00:00Z
@@ -111,6 +117,39 @@ setup() {
 	assert_failure 2
 	assert_stderr_contains "HTTP status 404"
 	kill "$pid"
+}
+
+@test "an http:// registry that does not answer, or answers 5xx, is exit 1; a bad URL or answer is 2" {
+	load 'test_helper/webhook'
+	local url
+	# nothing listens on port 1: the connection is refused
+	for tool in "pp-fleetstats --no-record" "pp-registry show" \
+		"pp-drain --dry-run --node n1"; do
+		run --separate-stderr $tool -r "http://127.0.0.1:1/registry.json"
+		assert_failure 1
+		assert_stderr_contains "cannot fetch 'http://127.0.0.1:1/...': "
+	done
+	run --separate-stderr pp-fleetstats --dry-run \
+		--import-history "http://127.0.0.1:1/range.json"
+	assert_failure 1
+	start_webhook 500
+	url=$WEBHOOK_URL
+	run --separate-stderr pp-fleetstats --no-record -r "$url"
+	assert_failure 1
+	assert_stderr_contains "HTTP status 500"
+	run --separate-stderr pp-fleetstats --dry-run --import-history "$url"
+	assert_failure 1
+	stop_webhook
+	# an answer that is not a registry is bad input, as the same bytes
+	# in a file are
+	start_webhook ok
+	run --separate-stderr pp-fleetstats --no-record -r "$WEBHOOK_URL"
+	assert_failure 2
+	stop_webhook
+	run --separate-stderr pp-fleetstats --no-record -r "http://127.0.0.1:99999/r.json"
+	assert_failure 2
+	run --separate-stderr pp-fleetstats --no-record -r "file:///nonexistent/r.json"
+	assert_failure 2
 }
 
 @test "an http:// registry's user, password and token stay out of its messages" {

@@ -140,6 +140,18 @@ bad_inputs() {
 	[[ ! -e $CLOUD ]] || [[ $(jq '.servers | length' "$CLOUD") == 0 ]]
 }
 
+@test "a dry run's registry URL that does not answer is exit 1, a failure the next cycle may not meet" {
+	# nothing listens on port 1: the connection is refused
+	for d in "scale_up 1" "scale_down 1 cx23 nbg1 cloud-x"; do
+		run --separate-stderr pp-provision --dry-run \
+			-r "http://127.0.0.1:1/registry.json" \
+			--now 2026-11-27T10:00:00Z < <(decision $d)
+		assert_failure 1
+		assert_stderr_contains "cannot fetch 'http://127.0.0.1:1/...'"
+	done
+	[[ ! -e $CLOUD ]]
+}
+
 # pp-fleetstats' document with the decision replaced by $1
 fleet_doc() {
 	pp-fleetstats --no-record --now "$2" |

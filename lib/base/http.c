@@ -39,9 +39,28 @@ global_init(void)
 	}
 }
 
+/* Whether a failed GET may work later (pp_http_get). */
+static int
+get_transient(CURLcode rc, long status, int too_big)
+{
+	if (too_big)
+		return 0;
+	switch (rc) {
+	case CURLE_OK:
+		return status == 408 || status == 429 || status >= 500;
+	case CURLE_UNSUPPORTED_PROTOCOL:
+	case CURLE_URL_MALFORMAT:
+	case CURLE_FILE_COULDNT_READ_FILE:
+		return 0;
+	default:
+		return 1;
+	}
+}
+
 char *
 pp_http_get(const char *url, size_t max, double connect_timeout,
-	double timeout, size_t *len, char *err, size_t errlen)
+	double timeout, size_t *len, char *err, size_t errlen,
+	int *transient)
 {
 	struct sink s = {{0}, max, 0};
 	/* a message names the URL without what may be a secret in it
@@ -55,6 +74,8 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 
 	global_init();
 	c = curl_easy_init();
+	if (transient)
+		*transient = !c;
 	if (!c) {
 		snprintf(err, errlen, "cannot fetch '%s': curl init failed",
 			shown);
@@ -86,6 +107,8 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	}
 	free(shown);
 	if (s.too_big || rc != CURLE_OK || status >= 400) {
+		if (transient)
+			*transient = get_transient(rc, status, s.too_big);
 		pp_buf_free(&s.buf);
 		return NULL;
 	}
@@ -95,9 +118,9 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 
 char *
 pp_fetch_url(const char *url, size_t max, size_t *len, char *err,
-	size_t errlen)
+	size_t errlen, int *transient)
 {
-	return pp_http_get(url, max, 5, 30, len, err, errlen);
+	return pp_http_get(url, max, 5, 30, len, err, errlen, transient);
 }
 
 /* The API client: one curl handle kept for connection reuse, reset

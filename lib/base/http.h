@@ -9,9 +9,15 @@
 /* GETs url (http, https or file) with connect and total timeouts in
  * seconds, refusing answers above max bytes or with a status >= 400.
  * Returns the body (NUL-terminated, caller frees) or NULL with a
- * message in err. */
+ * message in err and, when transient is not NULL, in *transient
+ * whether the same request may work later: 1 for no answer (a
+ * connection refused or reset, a timeout, a name that did not
+ * resolve, a failed TLS handshake) and for a 408, 429 or 5xx; 0 for
+ * a malformed URL or one of a protocol not taken, a file:// that
+ * cannot be read, another 4xx, or an answer above max. */
 char *pp_http_get(const char *url, size_t max, double connect_timeout,
-	double timeout, size_t *len, char *err, size_t errlen);
+	double timeout, size_t *len, char *err, size_t errlen,
+	int *transient);
 
 /* Largest API answer accepted. */
 #define PP_HTTP_MAX (16u * 1024 * 1024)
@@ -122,8 +128,9 @@ double pp_http_until(time_t t);
 char *pp_url_escape(const char *s);
 
 /* GETs an http(s) URL (a registry or history given as a URL) under
- * the default timeouts; NULL on failure with a message in err. */
+ * the default timeouts; NULL on failure with a message in err and
+ * *transient set as by pp_http_get. */
 char *pp_fetch_url(const char *url, size_t max, size_t *len, char *err,
-	size_t errlen);
+	size_t errlen, int *transient);
 
 #endif

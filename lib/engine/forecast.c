@@ -580,7 +580,7 @@ external(const struct pp_config *cfg, struct pp_forecast *f, char *err,
 	size_t len;
 	char *body = pp_http_get(cfg->forecast.url, 1u << 20,
 		cfg->forecast.timeout, cfg->forecast.timeout, &len, herr,
-		sizeof herr);
+		sizeof herr, NULL);
 	json_object *o;
 	int rc;
 

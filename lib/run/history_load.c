@@ -17,13 +17,15 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	struct pp_import_stats st = {0};
 	const char *format = "?";
 	size_t len;
-	char *text = pp_history_import_read(source, &len, err, sizeof err);
+	int transient;
+	char *text = pp_history_import_read(source, &len, err, sizeof err,
+		&transient);
 	char *hpath;
 	json_object *o;
 	int rc;
 
 	if (!text)
-		pp_die(PP_EXIT_USAGE, "%s", err);
+		pp_die(transient ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
 	if (pp_history_import_parse(&imp, text, len, &format, err,
 	    sizeof err) < 0) {
 		free(text);

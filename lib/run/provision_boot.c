@@ -365,12 +365,15 @@ pp_prov_pending_step(struct run *x, int must)
 	struct pend *p = NULL;
 	size_t np = 0;
 	char err[768];
+	int rc;
 
 	if (pending_from_doc(x, &p, &np) == 0)
 		goto found;
-	if (pp_prov_reg_open(x, &r, 0, err, sizeof err) < 0) {
+	rc = pp_prov_reg_open(x, &r, 0, err, sizeof err);
+	if (rc < 0) {
 		if (must)
-			pp_die(PP_EXIT_USAGE, "%s", err);
+			pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s",
+				err);
 		pp_warn("%s", err);
 		return;
 	}

@@ -55,6 +55,7 @@ pp_prov_adopt(struct run *x, const char *role)
 	struct pp_registry r;
 	char msg[768];
 	long usable = 0;
+	int rc;
 
 	if (!x->have_ours) {
 		pp_prov_set_reason(x, "failed", "cannot list our servers "
@@ -62,8 +63,9 @@ pp_prov_adopt(struct run *x, const char *role)
 		x->errors++;
 		return -1;
 	}
-	if (pp_prov_reg_open(x, &r, 0, msg, sizeof msg) < 0)
-		pp_die(PP_EXIT_USAGE, "%s", msg);
+	rc = pp_prov_reg_open(x, &r, 0, msg, sizeof msg);
+	if (rc < 0)
+		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", msg);
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct pp_server *s = &ls->v[i];
 		const char *pool = pp_strmap_get(&s->labels, "pool");

@@ -277,12 +277,14 @@ pp_history_import_parse(struct pp_history *h, const char *text, size_t len,
 
 char *
 pp_history_import_read(const char *source, size_t *len, char *err,
-	size_t errlen)
+	size_t errlen, int *transient)
 {
 	char *text;
 
+	*transient = 0;
 	if (!strncmp(source, "http://", 7) || !strncmp(source, "https://", 8))
-		return pp_fetch_url(source, MAX_BYTES, len, err, errlen);
+		return pp_fetch_url(source, MAX_BYTES, len, err, errlen,
+			transient);
 	if (!strncmp(source, "file://", 7))
 		source += 7;
 	text = strcmp(source, "-") ? pp_read_file(source, MAX_BYTES, len) :

@@ -34,9 +34,11 @@ int pp_history_import_parse(struct pp_history *h, const char *text,
 	size_t len, const char **format, char *err, size_t errlen);
 
 /* Reads a source: "-" (stdin), an http(s):// or file:// URL, or a path.
- * Returns the text (caller frees) or NULL with a message. */
+ * Returns the text (caller frees) or NULL with a message and, in
+ * *transient, whether a URL failed for a reason that may pass
+ * (pp_http_get). */
 char *pp_history_import_read(const char *source, size_t *len, char *err,
-	size_t errlen);
+	size_t errlen, int *transient);
 
 /* Merges imp into the store at path under its lock (with two control
  * hosts, into the pool's rows of the database instead): the store's own

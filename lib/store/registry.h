@@ -114,8 +114,10 @@ struct pp_registry {
 long long pp_container_ram(const struct pp_container *c);
 
 /* Reads and checks a registry. path may be a file, an http(s):// or
- * file:// URL (read-only), or a postgresql:// URL (store/regpg.h: the
- * lock is the rows', and -2 also when the database is unreachable).
+ * file:// URL (read-only; -2 also when it could not be fetched for a
+ * reason that may pass: no answer, a timeout, a 5xx), or a
+ * postgresql:// URL (store/regpg.h: the lock is the rows', and -2 also
+ * when the database is unreachable).
  * mode is 0 (no lock held afterwards; a
  * shared lock is taken while reading), PP_LOCK_SH or PP_LOCK_EX (held
  * until pp_registry_close). On error writes a message naming the node

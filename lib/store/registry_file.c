@@ -669,7 +669,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	int index_only = (mode & PP_REG_INDEX_ONLY) != 0;
 	int lazy = (mode & PP_REG_LAZY) != 0;
 	struct stat st;
-	int fd;
+	int fd, transient;
 
 	size_t len = 0;
 	char *text;
@@ -702,9 +702,12 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 				"cannot be written", r->path);
 			return -1;
 		}
-		text = pp_fetch_url(path, PP_REGISTRY_MAX, &len, err, errlen);
+		text = pp_fetch_url(path, PP_REGISTRY_MAX, &len, err, errlen,
+			&transient);
+		/* no answer, or a server's 5xx, is a failure the next cycle
+		 * may not meet (exit 1); a bad URL or a 404 is bad input */
 		if (!text)
-			return -1;
+			return transient ? -2 : -1;
 		rc = pp_rg_load(r, pp_rg_copy_text(text, len), len, 0, err, errlen);
 		free(text);
 		return rc;

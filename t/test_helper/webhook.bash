@@ -7,6 +7,8 @@ start_webhook() {
 	mkdir -p "$dir"
 	WEBHOOK_BODIES="$dir/bodies"
 	: > "$WEBHOOK_BODIES"
+	# a receiver started before in this test left its port
+	rm -f "$dir/port"
 	python3 "$TOP/t/test_helper/webhook.py" "$1" "$dir/port" \
 		"$WEBHOOK_BODIES" "${2:-20}" 3>&- &
 	WEBHOOK_PID=$!

@@ -4,11 +4,13 @@
 usage: webhook.py MODE PORTFILE BODIES [IDLE]
 
 MODE ok answers 200, 500 answers 500, hang reads the request and never
-answers. Every request body is appended to BODIES as one line (before
-the answer, so a hanging request is recorded too). In hang mode, how
-long the client held each unanswered request open before it gave up
-(seconds, measured here, not by the client) is appended to BODIES.held
-as one line, or "idle" if the receiver gave up first. The chosen port is
+answers; a GET is answered the same way (200 with the body "ok", which
+is not JSON). Every request body is appended to BODIES as one line, a
+GET as "GET PATH" (before the answer, so a hanging request is recorded
+too). In hang mode, how long the client held each unanswered request
+open before it gave up (seconds, measured here, not by the client) is
+appended to BODIES.held as one line, or "idle" if the receiver gave up
+first. The chosen port is
 written to PORTFILE. The receiver exits after IDLE seconds without a
 request (default 30) or when its parent process goes away.
 """
@@ -29,9 +31,14 @@ stop = threading.Event()
 
 class Handler(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
-        last[0] = time.monotonic()
         n = int(self.headers.get("Content-Length") or 0)
-        body = self.rfile.read(n).decode("utf-8", "replace")
+        self.answer(self.rfile.read(n).decode("utf-8", "replace"))
+
+    def do_GET(self):
+        self.answer("GET " + self.path)
+
+    def answer(self, body):
+        last[0] = time.monotonic()
         with lock, open(bodies, "a") as f:
             f.write(body.replace("\n", " ") + "\n")
         if mode == "hang":
