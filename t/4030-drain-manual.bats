@@ -40,9 +40,24 @@ setup() {
 	run --separate-stderr pp-drain --node P
 	assert_failure 1
 	jq_is '.drain.status' refused
-	run --separate-stderr pp-drain --node nope
-	assert_failure 2
-	jq_is '.drain.reason' "node 'nope' is not in the registry"
+}
+
+@test "--node with an id the registry lacks is refused with exit 2 before anything is written" {
+	drain_config
+	reg_node T cloud ready 8000
+	reg_write
+	local sum
+	sum=$(reg_sum)
+	for extra in "" --uncordon --wait; do
+		run --separate-stderr pp-drain --node nope $extra
+		assert_failure 2
+		assert_stderr_contains "no node 'nope' in registry '$REGISTRY'"
+		assert_output ""
+	done
+	[[ $(reg_sum) == "$sum" ]]
+	# no drain lock, no event
+	run find "$PP_STATE_DIR" -name 'drain-*' -o -name 'events*'
+	assert_output ""
 }
 
 @test "--wait blocks until the node is empty, with progress on stderr" {

@@ -698,6 +698,24 @@ drain_loop(struct run *x)
 	}
 }
 
+/* --node names a node the registry has: a mistyped id is refused
+ * before anything is written (a drain lock, an event, the document). */
+static void
+check_known(struct run *x)
+{
+	struct pp_registry r;
+
+	pp_dr_open_registry(x, &r, 0);
+	if (!pp_registry_find(&r, x->node)) {
+		char *path = pp_xstrdup(r.path);
+
+		pp_registry_close(&r);
+		pp_die(PP_EXIT_USAGE, "no node '%s' in registry '%s'",
+			x->node, path);
+	}
+	pp_registry_close(&r);
+}
+
 static int
 exit_status(const struct run *x)
 {
@@ -762,6 +780,8 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
+	if (x.manual)
+		check_known(&x);
 	events = pp_events_path(cfg, o->state_dir);
 	pp_events_init(cfg, x.dry_run ? NULL : events);
 	free(events);
