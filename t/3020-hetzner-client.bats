@@ -311,6 +311,20 @@ fake_count() {
 	waited_between 0.9 1.2
 }
 
+@test "pp-fleetstats --dry-run reads the cloud and keeps no budget on disk" {
+	echo '{"version": 1, "nodes": []}' > "$BATS_TEST_TMPDIR/registry.json"
+	run --separate-stderr pp-fleetstats --dry-run --reconcile \
+		-r "$BATS_TEST_TMPDIR/registry.json"
+	assert_success
+	jq_is '.reconciliation | has("orphans")' true
+	[[ ! -e $PP_STATE_DIR/ratelimit.json ]] ||
+		fail "a dry run wrote $(cat "$PP_STATE_DIR/ratelimit.json")"
+	run --separate-stderr pp-fleetstats --no-record --reconcile \
+		-r "$BATS_TEST_TMPDIR/registry.json"
+	assert_success
+	[[ -e $PP_STATE_DIR/ratelimit.json ]]
+}
+
 @test "a low remaining budget paces requests instead of spending the reserve" {
 	fake_seed "$(jq -nc '{servers: [range(0; 120) | {name: "s\(.)"}]}')" \
 		>/dev/null

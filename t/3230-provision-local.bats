@@ -140,6 +140,25 @@ bad_inputs() {
 	[[ ! -e $CLOUD ]] || [[ $(jq '.servers | length' "$CLOUD") == 0 ]]
 }
 
+@test "a dry run makes no missing state directory, whatever the decision" {
+	local s="$BATS_TEST_TMPDIR/no-state" d
+	for d in "scale_up 1" "provision_spare 1" "scale_down 1 cx23 nbg1 ded-1" \
+		"none 0"; do
+		run --separate-stderr pp-provision --dry-run --state-dir "$s" \
+			-r "$REG" --now 2026-11-27T10:00:00Z < <(decision $d)
+		assert_success
+		[[ ! -e $s ]] || fail "pp-provision --dry-run ($d) made $(find "$s")"
+	done
+	# and so does the dry-run pipeline, reconciling
+	run --separate-stderr bash -o pipefail -c '
+		pp-fleetstats --dry-run --reconcile --state-dir "$1" -r "$2" |
+		pp-decide --dry-run --state-dir "$1" |
+		pp-drain --dry-run --state-dir "$1" -r "$2" |
+		pp-provision --dry-run --state-dir "$1" -r "$2"' _ "$s" "$REG"
+	assert_success
+	[[ ! -e $s ]] || fail "the dry-run pipeline made $(find "$s")"
+}
+
 @test "a dry run's registry URL that does not answer is exit 1, a failure the next cycle may not meet" {
 	# nothing listens on port 1: the connection is refused
 	for d in "scale_up 1" "scale_down 1 cx23 nbg1 cloud-x"; do

@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cloud/cloud.h"
 #include "cloud/cloud_lscan.h"
@@ -29,8 +30,11 @@ struct lc {
 };
 
 /* The file's text under a lock of mode (held on success). NULL with
- * *absent set: no file (an empty cloud), the lock held; NULL and
- * *absent clear: an error, no lock held. */
+ * *absent set: no file (an empty cloud), the lock held for a writer;
+ * NULL and *absent clear: an error, no lock held. A reader of a file
+ * that is not there makes nothing (no directory, no lock file): a
+ * dry run changes nothing on disk, and a writer creates the file by
+ * rename, so there is no half-written file to wait for. */
 static char *
 load_text(struct pp_cloud *c, int mode, size_t *len, int *absent,
 	struct pp_cloud_error *err)
@@ -39,6 +43,11 @@ load_text(struct pp_cloud *c, int mode, size_t *len, int *absent,
 	char *text, *dir;
 
 	*absent = 0;
+	if (mode != PP_LOCK_EX && access(l->path, F_OK) < 0 &&
+	    errno == ENOENT) {
+		*absent = 1;
+		return NULL;
+	}
 	dir = pp_dirname(l->path);
 	if (pp_mkdirs(dir, 0755) < 0) {
 		pp_cloud_error_set(err, "transport", 0, 0, "cannot create "

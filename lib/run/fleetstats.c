@@ -53,6 +53,9 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	cloud = pp_cloud_open(cfg, o->state_dir, &cerr);
 	if (!cloud)
 		pp_warn("cannot use the cloud: %s", cerr.message);
+	else
+		/* a dry run keeps no rate-limit budget on disk either */
+		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
 	if (o->reconcile || cfg->cloud.reconcile) {
 		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat, now,
