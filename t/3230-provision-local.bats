@@ -87,6 +87,39 @@ node.removed"
 	[[ $(reg '.nodes | length') == 2 ]]
 }
 
+@test "local: a mistyped cloud file loses no node: its servers are not 'gone' from a file that is not there" {
+	pp-provision --now 2026-11-27T10:00:00Z < <(decision scale_up 1) \
+		> /dev/null 2>&1
+	pp-provision --now 2026-11-27T10:02:00Z < <(decision none 0) \
+		> /dev/null 2>&1
+	name=$(reg '.nodes[1].id')
+	[[ $(reg '.nodes[1].status') == ready ]]
+	# one provisioning node too
+	pp-provision --now 2026-11-27T10:03:00Z < <(decision scale_up 1) \
+		> /dev/null 2>&1
+	[[ $(reg '.nodes[2].status') == provisioning ]]
+	printf '  local:\n    file: %s\n' "$PP_STATE_DIR/clouds.json" |
+		sed -i '/^cloud:/r /dev/stdin' "$PP_CONFIG"
+	sum=$(files_sum "$REG")
+	run --separate-stderr pp-provision --now 2026-11-27T10:04:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "$PP_STATE_DIR/clouds.json"
+	refute_stderr_contains "is gone"
+	[[ $(files_sum "$REG") == "$sum" ]]
+	# nor is a scale-down's delete taken for done
+	jq '.nodes[1].status = "draining"' "$REG" > "$REG.tmp" &&
+		mv "$REG.tmp" "$REG"
+	run --separate-stderr pp-provision --now 2026-11-27T10:04:00Z \
+		< <(decision scale_down 1 cx23 nbg1 "$name" |
+		jq -c --arg n "$name" '.drain = {node: $n, empty: true,
+		status: "empty"}')
+	assert_failure 1
+	assert_stderr_contains "$PP_STATE_DIR/clouds.json"
+	[[ $(reg '.nodes | length') == 3 ]]
+	[[ ! -e $PP_STATE_DIR/clouds.json ]]
+}
+
 @test "counts the scaling action in the metrics textfile" {
 	prov_setup local
 	echo "metrics: {textfile: $BATS_TEST_TMPDIR/pp.prom}" >> "$PP_CONFIG"

@@ -272,6 +272,24 @@ lean_done(struct pp_cloud *c)
 	pp_unlock(&l->lock);
 }
 
+/* A missing file is an empty cloud to list (a first run has none yet)
+ * but no answer about a server by id: the registry names that server,
+ * so the file was there, and a mistyped cloud.local.file or a file
+ * removed by hand must not make every node's server "gone" (forgotten
+ * by pp-provision, or its delete taken for done). Then this is the
+ * error, and the lock (a writer's) is let go. */
+static int
+no_file(struct pp_cloud *c, struct pp_cloud_error *err)
+{
+	struct lc *l = c->priv;
+
+	pp_unlock(&l->lock);
+	/* the caller names the server */
+	pp_cloud_error_set(err, "transport", 0, 0, "local cloud '%s' does "
+		"not exist (check cloud.local.file)", l->path);
+	return -1;
+}
+
 static int
 lc_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	struct pp_cloud_error *err)
@@ -282,8 +300,8 @@ lc_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 	int absent;
 	char *text = load_text(c, PP_LOCK_SH, &len, &absent, err);
 
-	if (!text && !absent)
-		return -1;
+	if (!text)
+		return absent ? no_file(c, err) : -1;
 	if (lean_scan(c, &text, len, &t) == 0) {
 		int found;
 
@@ -504,8 +522,8 @@ lc_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 	int rc, absent;
 	char *text = load_text(c, PP_LOCK_EX, &len, &absent, err);
 
-	if (!text && !absent)
-		return -1;
+	if (!text)
+		return absent ? no_file(c, err) : -1;
 	if (lean_scan(c, &text, len, &t) == 0) {
 		/* the server's text cut out, the rest as it was */
 		idx = lean_find(t, id);
