@@ -6,7 +6,8 @@
 # files, DIR directories, TIME the current time, KEY and KEY=VALUE the
 # configuration keys, and pp-drain's --node the node ids in the registry
 # (read through pp-registry show, which reads the registry alone: no
-# cloud, no history, no cache written).
+# cloud, no history, no cache written). pp-registry's commands complete,
+# then a node id, and status's ready or unhealthy.
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
@@ -38,6 +39,44 @@ _pp_spec() {
 			}')
 	fi
 	printf '%s\n' "${_pp_spec_cache[$tool]}"
+}
+
+# The words before the current one that are neither options nor their
+# arguments (pp-registry's command and its operands); $1 is the spec.
+_pp_operands() {
+	local i w
+	for ((i = 1; i < COMP_CWORD; i++)); do
+		w=${COMP_WORDS[i]}
+		case $w in
+		--*=*) ;;
+		=) ((i++)) ;;
+		-*)
+			# an option that takes an argument: skip it (and a
+			# '=' bash split off between them)
+			if awk -v p="$w" '($1 == p || $2 == p) && $3 != "-" { f = 1 }
+				END { exit !f }' <<< "$1"; then
+				((i++))
+				[[ ${COMP_WORDS[i]:-} == = ]] && ((i++))
+			fi ;;
+		*) printf '%s\n' "$w" ;;
+		esac
+	done
+}
+
+# pp-registry's commands, and what each one's operands are.
+_pp_registry_words() {
+	local spec=$1 cur=$2 ops
+	ops=($(_pp_operands "$spec"))
+	case ${#ops[@]}:${ops[0]:-} in
+	0:*)
+		COMPREPLY=($(compgen -W "show place remove set status import" -- "$cur")) ;;
+	1:show|1:place|1:remove|1:set|1:status)
+		COMPREPLY=($(compgen -W "$(_pp_node_ids)" -- "$cur")) ;;
+	1:import)
+		COMPREPLY=($(compgen -f -- "$cur")) ;;
+	2:status)
+		COMPREPLY=($(compgen -W "ready unhealthy" -- "$cur")) ;;
+	esac
 }
 
 # The node ids of the registry the command line points at.
@@ -97,13 +136,19 @@ _pp_complete() {
 				compopt -o nospace 2>/dev/null ;;
 			*:KEY)
 				COMPREPLY=($(compgen -W "$_pp_config_keys" -- "$cur")) ;;
+			--state:STATE)
+				COMPREPLY=($(compgen -W "starting running stopping stopped" -- "$cur")) ;;
 			esac
 			return 0
 		fi
 	fi
-	# pp-config's command
+	# pp-config's command; pp-registry's commands and their operands
 	if [[ $tool == pp-config && $cur != -* ]]; then
 		COMPREPLY=($(compgen -W check -- "$cur"))
+		return 0
+	fi
+	if [[ $tool == pp-registry && $cur != -* ]]; then
+		_pp_registry_words "$spec" "$cur"
 		return 0
 	fi
 	if [[ $cur == -* || -z $cur ]]; then

@@ -3,7 +3,8 @@
 # As in pp.bash: options come from each tool's --help; an option's
 # argument is completed by its placeholder (FILE, PATH, DIR, TIME, KEY,
 # KEY=VALUE), and pp-drain's --node by the registry's node ids read
-# through pp-registry show.
+# through pp-registry show; pp-registry's commands, then a node id, and
+# status's ready or unhealthy.
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
@@ -51,6 +52,49 @@ function __pp_node_ids
         string replace -rf '^      "id": "([^"]*)",?$' '$1'
 end
 
+# pp-registry's commands, and what each one's operands are: the words
+# before the current one that are neither options nor their arguments
+# say which ($argv is the spec).
+function __pp_registry_words
+    set -l withargs
+    for line in $argv
+        set -l f (string split ' ' -- $line)
+        if test "$f[3]" != -
+            test "$f[1]" != -; and set -a withargs $f[1]
+            test "$f[2]" != -; and set -a withargs $f[2]
+        end
+    end
+    set -l tokens (commandline -opc)
+    set -l ops
+    set -l skip 0
+    for i in (seq 2 (count $tokens))
+        set -l w $tokens[$i]
+        if test $skip = 1
+            set skip 0
+            continue
+        end
+        switch $w
+            case '--*=*'
+            case '-*'
+                contains -- $w $withargs; and set skip 1
+            case '*'
+                set -a ops $w
+        end
+    end
+    set -l n (count $ops)
+    set -l first "$ops[1]"
+    switch "$n:$first"
+        case '0:*'
+            printf '%s\n' show place remove set status import
+        case 1:show 1:place 1:remove 1:set 1:status
+            __pp_node_ids
+        case 1:import
+            __fish_complete_path (commandline -ct)
+        case 2:status
+            printf '%s\n' ready unhealthy
+    end
+end
+
 function __pp_complete
     set -l tokens (commandline -opc)
     set -l cur (commandline -ct)
@@ -73,12 +117,18 @@ function __pp_complete
                     printf '%s=\n' $__pp_config_keys
                 case '*:KEY'
                     printf '%s\n' $__pp_config_keys
+                case '--state:STATE'
+                    printf '%s\n' starting running stopping stopped
             end
             return
         end
     end
     if test "$tool" = pp-config; and not string match -q -- '-*' "$cur"
         echo check
+        return
+    end
+    if test "$tool" = pp-registry; and not string match -q -- '-*' "$cur"
+        __pp_registry_words $spec
         return
     end
     if string match -q -- '-*' "$cur"

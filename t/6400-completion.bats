@@ -171,6 +171,33 @@ bash_complete() {
 	[[ ! -e "$BATS_TEST_TMPDIR/no-such-dir" ]]
 }
 
+@test "bash: pp-registry completes its commands, then a node id, status's values and --state's" {
+	run bash_complete pp-registry ''
+	assert_output $'import\nplace\nremove\nset\nshow\nstatus'
+	run bash_complete pp-registry st
+	assert_output status
+	# options and their arguments are not the command
+	run bash_complete pp-registry -p --state-dir "$PP_STATE_DIR" sh
+	assert_output show
+	for cmd in show place remove set status; do
+		run bash_complete pp-registry "$cmd" cloud-7
+		assert_output cloud-7f3a
+	done
+	run bash_complete pp-registry -r "$PP_STATE_DIR/registry.json" place ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
+	run bash_complete pp-registry status cloud-7f3a ''
+	assert_output $'ready\nunhealthy'
+	run bash_complete pp-registry set cloud-7f3a mc-1 --state st
+	assert_output $'starting\nstopped\nstopping'
+	run bash_complete pp-registry --pl
+	assert_output --players
+	mkdir -p "$BATS_TEST_TMPDIR/w"
+	touch "$BATS_TEST_TMPDIR/w/old-registry.json"
+	cd "$BATS_TEST_TMPDIR/w"
+	run bash_complete pp-registry import old
+	assert_output old-registry.json
+}
+
 @test "bash: options taking a configuration key complete the keys" {
 	# no shipped option takes a configuration key yet: the stand-in
 	# pp-drain above has one, so the key completion stays exercised
@@ -238,6 +265,19 @@ zsh_complete() {
 	assert_line metrics.textfile
 }
 
+@test "zsh: pp-registry completes its commands, then a node id, status's values and --state's" {
+	run zsh_complete pp-registry ''
+	assert_output $'import\nplace\nremove\nset\nshow\nstatus'
+	run zsh_complete pp-registry -r "$PP_STATE_DIR/registry.json" place ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
+	run zsh_complete pp-registry status cloud-7f3a ''
+	assert_output $'ready\nunhealthy'
+	run zsh_complete pp-registry set cloud-7f3a mc-1 --state ''
+	assert_output $'running\nstarting\nstopped\nstopping'
+	run zsh_complete pp-registry import ''
+	assert_output _files
+}
+
 @test "fish: the completion file parses and completes options" {
 	run fish -n "$COMP/pp.fish"
 	assert_success
@@ -263,4 +303,18 @@ zsh_complete() {
 	assert_output $'cloud-2c4d\ncloud-7f3a\ncloud-91be\ncloud-e05f'
 	run fish -c 'source $argv[1]; complete -C"pp-drain --key limits.max_"' "$COMP/pp.fish"
 	assert_output $'limits.max_cloud_nodes\nlimits.max_hourly_eur'
+}
+
+@test "fish: pp-registry completes its commands, then a node id, status's values and --state's" {
+	run fish -c 'source $argv[1]; complete -C"pp-registry "' "$COMP/pp.fish"
+	assert_output $'import\nplace\nremove\nset\nshow\nstatus'
+	run fish -c 'source $argv[1]; complete -C"pp-registry -p st"' "$COMP/pp.fish"
+	assert_output status
+	ASAN_OPTIONS=$SHELL_ASAN run fish -c 'source $argv[1]; complete -C"pp-registry --state-dir $argv[2] place cloud-"' \
+		"$COMP/pp.fish" "$PP_STATE_DIR"
+	assert_output $'cloud-2c4d\ncloud-7f3a\ncloud-91be\ncloud-e05f'
+	run fish -c 'source $argv[1]; complete -C"pp-registry status cloud-7f3a "' "$COMP/pp.fish"
+	assert_output $'ready\nunhealthy'
+	run fish -c 'source $argv[1]; complete -C"pp-registry set cloud-7f3a mc-1 --state st"' "$COMP/pp.fish"
+	assert_output $'starting\nstopped\nstopping'
 }
