@@ -28,11 +28,12 @@ setup() {
 	[ "$(events_of node.draining | jq -r .by)" = maintenance ]
 }
 
-@test "--node on an unhealthy node drains it; on a provisioning or unknown node it refuses" {
+@test "--node on an unhealthy node drains it; on a provisioning node it refuses, naming the node once" {
 	drain_config
 	reg_node U cloud unhealthy 8000 a:1000
 	reg_node P cloud provisioning 8000
 	reg_node T cloud ready 8000
+	reg_node B cloud ready 8000 big:7500
 	reg_write
 	run --separate-stderr pp-drain --node U
 	assert_success
@@ -40,6 +41,13 @@ setup() {
 	run --separate-stderr pp-drain --node P
 	assert_failure 1
 	jq_is '.drain.status' refused
+	[[ $stderr == "pp-drain: node 'P' is still provisioning" ]] ||
+		fail "stderr: $stderr"
+	# a reason that does not name the node is given it
+	run --separate-stderr pp-drain --node B
+	assert_failure 1
+	jq_is '.drain.status' blocked
+	assert_stderr_contains "pp-drain: node 'B': nothing moved: "
 }
 
 @test "--node with an id the registry lacks is refused with exit 2 before anything is written" {

@@ -716,6 +716,21 @@ check_known(struct run *x)
 	pp_registry_close(&r);
 }
 
+/* The reason on stderr, led by the node: most refusals start with
+ * it already ("node 'x' is still provisioning"), and are not given it
+ * twice. */
+static void
+warn_reason(const struct run *x)
+{
+	char *lead = pp_xasprintf("node '%s' ", x->node);
+
+	if (!strncmp(x->reason, lead, strlen(lead)))
+		pp_warn("%s", x->reason);
+	else
+		pp_warn("node '%s': %s", x->node, x->reason);
+	free(lead);
+}
+
 static int
 exit_status(const struct run *x)
 {
@@ -796,7 +811,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 		drain_loop(&x);
 	}
 	if (!strcmp(x.status, "refused") || !strcmp(x.status, "blocked"))
-		pp_warn("node '%s': %s", x.node, x.reason);
+		warn_reason(&x);
 	if (!strcmp(x.status, "refused") && !x.dry_run) {
 		json_object *f = pp_dr_fields(x.node);
 
