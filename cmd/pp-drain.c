@@ -13,8 +13,10 @@
  * new document holding the "drain" section.
  *
  * Changes: the registry (node status, draining_since, draining_by,
- * containers moved between nodes), the events file, and lock files
- * STATE_DIR/drain-*.lock. Runs the move hook. */
+ * containers moved between nodes), the events file, lock files
+ * STATE_DIR/drain-*.lock, and the state's unrecorded_moves (moves
+ * carried out that the registry could not record). Runs the move
+ * hook. */
 #include <stdio.h>
 #include <stdlib.h>
 

@@ -29,6 +29,49 @@ setup() {
 
 T0=2026-11-27T18:00:00Z
 
+teardown() {
+	[[ -x $BATS_TEST_TMPDIR/readonly ]] && "$BATS_TEST_TMPDIR/readonly" off
+	return 0
+}
+
+# readonly_registry: $REGISTRY in a directory of its own (the state
+# stays writable), and $BATS_TEST_TMPDIR/readonly on|off, which makes
+# the registry refuse writes or take them again: the file's directory
+# immutable (chattr; root writes anywhere else) or not writable, the
+# database's registry tables behind a trigger that refuses every write.
+# Call before reg_write.
+readonly_registry() {
+	local ro=$BATS_TEST_TMPDIR/readonly
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		cat > "$ro" <<RO
+#!/bin/sh
+if [ "\$1" = on ]; then
+	psql -X -q -v ON_ERROR_STOP=1 -d reg -c "CREATE OR REPLACE FUNCTION pp_test_deny() RETURNS trigger LANGUAGE plpgsql AS \\\$\\\$ BEGIN RAISE EXCEPTION 'registry read-only (test)'; END \\\$\\\$" \\
+		-c 'CREATE TRIGGER pp_test_deny BEFORE INSERT OR UPDATE OR DELETE ON ppscale_nodes EXECUTE FUNCTION pp_test_deny()' \\
+		-c 'CREATE TRIGGER pp_test_deny BEFORE INSERT OR UPDATE OR DELETE ON ppscale_containers EXECUTE FUNCTION pp_test_deny()'
+else
+	psql -X -q -d reg -c 'DROP TRIGGER IF EXISTS pp_test_deny ON ppscale_nodes' \\
+		-c 'DROP TRIGGER IF EXISTS pp_test_deny ON ppscale_containers' 2>/dev/null
+fi
+RO
+	else
+		mkdir -p "$BATS_TEST_TMPDIR/reg"
+		REGISTRY=$BATS_TEST_TMPDIR/reg/registry.json
+		printf 'registry: "%s"\n' "$REGISTRY" >> "$PP_CONFIG"
+		if [[ $(id -u) == 0 ]]; then
+			chattr +i "$BATS_TEST_TMPDIR/reg" 2>/dev/null &&
+				chattr -i "$BATS_TEST_TMPDIR/reg" ||
+				skip "chattr +i does not work here"
+			printf '#!/bin/sh\nif [ "$1" = on ]; then chattr +i "%s"; else chattr -i "%s"; fi\n' \
+				"$BATS_TEST_TMPDIR/reg" "$BATS_TEST_TMPDIR/reg" > "$ro"
+		else
+			printf '#!/bin/sh\nif [ "$1" = on ]; then chmod a-w "%s"; else chmod u+w "%s"; fi\n' \
+				"$BATS_TEST_TMPDIR/reg" "$BATS_TEST_TMPDIR/reg" > "$ro"
+		fi
+	fi
+	chmod +x "$ro"
+}
+
 @test "moves every game server through the hook and records each move, keeping unknown fields" {
 	reg_node S cloud ready 8000 a:3000 b:1000 c:2000:stopped
 	reg_node T cloud ready 4000
@@ -434,4 +477,65 @@ SLOW
 	[ "$(jq -r .drain.status "$BATS_TEST_TMPDIR/first.out")" = empty ]
 	reg_is '[.nodes[2].containers[].id] | join(",")' a,b
 	reg_is '[.nodes[1].containers[].id] | join(",")' c
+}
+
+@test "a move the registry cannot record fails the run and keeps both nodes from counting empty until a later run records it" {
+	readonly_registry
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	# a's hook waits until T's own drain has begun, then the registry
+	# refuses writes before the hook ends
+	export HOOK_ALSO='[ "$1" = a ] && { while [ ! -e "$BATS_TEST_TMPDIR/go" ]; do sleep 0.05; done; "$BATS_TEST_TMPDIR/readonly" on; }'
+	pp-drain --now "$T0" < <(decision_doc scale_down S) \
+		> "$BATS_TEST_TMPDIR/first.out" 2> "$BATS_TEST_TMPDIR/first.err" &
+	first=$!
+	wait_exists "$HOOK_LOG"
+	# T is scaled down meanwhile: cordoned, and not empty while a is
+	# on its way there
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_success
+	jq_is '.drain.status' in_progress
+	touch "$BATS_TEST_TMPDIR/go"
+	rc=0
+	wait "$first" || rc=$?
+	# a runs on T now, and the registry still says S: exit 1
+	[ "$rc" = 1 ] || fail "pp-drain exited $rc, not 1"
+	output=$(cat "$BATS_TEST_TMPDIR/first.out")
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.empty' false
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.failed[0].server' a
+	jq_is '.drain.failed[0].error | startswith("moved, but not recorded: ")' true
+	grep -q "game server 'a': moved, but not recorded" "$BATS_TEST_TMPDIR/first.err"
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	reg_is '.nodes[1].containers | length' 0
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to)"' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T' ]
+
+	# T's drain goes on with nothing recorded on it: not empty, so
+	# pp-provision leaves its server (and a) alone; still exit 1
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_failure 1
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.empty' false
+	jq_is '.drain.remaining' 0
+	jq_is '.drain.reason' "no game server recorded on 'T', but game server 'a' was moved onto or off it and the registry could not record the move; pp-drain records it once the registry can be written"
+	assert_stderr_contains "1 move carried out earlier still not recorded"
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+
+	# once the registry takes writes again, the next run records it
+	"$BATS_TEST_TMPDIR/readonly" off
+	unset HOOK_ALSO
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_success
+	reg_is '[.nodes[1].containers[].id] | join(",")' a
+	reg_is '.nodes[0].containers | length' 0
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	[ "$(events_of server.moved | jq -r '"\(.server) \(.node)>\(.to) \(.late)"')" = 'a S>T true' ]
+	assert_stderr_contains "game server 'a', moved to 'T' earlier, is recorded there now"
+	# T is draining with a on it now: its drain moves it, not deletes it
+	jq_is '.drain.empty' false
+	[ "$(hook_calls)" = 'a>T' ]
 }

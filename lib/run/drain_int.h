@@ -22,7 +22,7 @@ enum mode { M_SCALE_DOWN, M_MAINTENANCE, M_UNCORDON };
 struct run {
 	const struct pp_config *cfg;
 	const struct pp_drain_opts *o;
-	char *rpath, *sdir;
+	char *rpath, *sdir, *spath;
 	const char *node;
 	enum mode mode;
 	int manual;           /* --node */
@@ -36,6 +36,7 @@ struct run {
 	int stop;             /* a pass found no point in another */
 	int changed;          /* cordoned or moved something */
 	int gone;             /* the node is not in the registry */
+	long unrecorded;      /* moves carried out, not in the registry */
 
 	const char *status;
 	char reason[768];
@@ -93,6 +94,20 @@ void pp_dr_doc_nodes_free(struct pp_node *nodes, size_t n);
 int pp_dr_doc_status(json_object *doc, const char *id);
 void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
 	struct pp_node *nodes, size_t n, struct pp_plan *p);
+
+/* drainrec.c: moves carried out that the registry could not record */
+/* Keeps the n moves in the state until a later run records them. */
+void pp_dr_keep_unrecorded(struct run *x, const struct done_move *d,
+	size_t n);
+/* Records the moves kept by earlier runs (the registry open with
+ * PP_LOCK_EX for it), and drops those recorded, or recorded by someone
+ * else meanwhile, from the state; adds those it cannot record to
+ * x->unrecorded. */
+void pp_dr_replay(struct run *x);
+/* 1 (server set to its id) when a move kept in the state names node,
+ * its game server still recorded where it came from in r. */
+int pp_dr_unrecorded_on(struct run *x, struct pp_registry *r,
+	const char *node, char *server, size_t len);
 
 /* drainmove.c */
 void pp_dr_add_waiting(struct run *x, const char *server, long long players,

@@ -95,6 +95,19 @@ pp_dr_flush_moves(struct run *x)
 			snprintf(rerr, sizeof rerr, "cannot save registry "
 				"'%s': %s", x->rpath, strerror(errno));
 	}
+	if (!opened || !saved) {
+		/* kept before the targets are let go: a drain of a target
+		 * that takes its lock after this sees them (settle) */
+		struct done_move *keep = pp_xcalloc(x->ndone, sizeof *keep);
+		size_t nkeep = 0;
+
+		for (size_t i = 0; i < x->ndone; i++)
+			if (x->done[i].secs != -2)
+				keep[nkeep++] = x->done[i];
+		if (nkeep)
+			pp_dr_keep_unrecorded(x, keep, nkeep);
+		free(keep);
+	}
 	for (size_t i = 0; i < x->ndone; i++) {
 		struct done_move *d = &x->done[i];
 		json_object *f = pp_dr_fields(d->from);
@@ -111,6 +124,7 @@ pp_dr_flush_moves(struct run *x)
 				snprintf(err, sizeof err, "moved, but not "
 					"recorded: %s", rerr);
 			pp_warn("game server '%s': %s", d->server, err);
+			x->unrecorded++;
 			pp_dr_add_problem(x->failed, d->server, d->to, "error", err);
 			pp_dr_add_str(f, "error", err);
 			pp_dr_event(x, "drain.move_failed", f);
@@ -337,6 +351,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 		d->tl = tl;
 		tl.fd = -1;
 		d->t = pp_monotonic() - t;
+		d->secs = -1;
 		if (x->ndone == 1)
 			x->batch_t0 = pp_monotonic();
 	}

@@ -301,8 +301,11 @@ plan_waiting(struct run *x, const struct pp_plan *p, time_t now)
 				x->since + x->cfg->drain.player_grace);
 }
 
+/* The game servers recorded on the node; unrec: a game server whose
+ * move onto (or off) the node is carried out but not recorded, "" when
+ * none. */
 static long
-count_on(struct run *x, int *missing)
+count_on(struct run *x, int *missing, char *unrec, size_t len)
 {
 	struct pp_registry r;
 	struct pp_node *n;
@@ -312,8 +315,21 @@ count_on(struct run *x, int *missing)
 	n = pp_registry_find(&r, x->node);
 	*missing = !n;
 	c = n ? (long)n->ncontainers : 0;
+	unrec[0] = '\0';
+	if (n && !c)
+		pp_dr_unrecorded_on(x, &r, x->node, unrec, len);
 	pp_registry_close(&r);
 	return c;
+}
+
+static void
+set_unrecorded_status(struct run *x, const char *server)
+{
+	pp_dr_set_status(x, "in_progress", "%sno game server recorded on "
+		"'%s', but game server '%s' was moved onto or off it and the "
+		"registry could not record the move; pp-drain records it "
+		"once the registry can be written", x->dry_run ? "dry run: " :
+		"", x->node, server);
 }
 
 static void
@@ -367,15 +383,18 @@ static void
 settle(struct run *x)
 {
 	struct pp_lock l;
+	char unrec[256];
 	int missing, inbound = moving_onto(x, &l);
 
-	x->remaining = count_on(x, &missing);
+	x->remaining = count_on(x, &missing, unrec, sizeof unrec);
 	pp_unlock(&l);
 	if (missing) {
 		x->gone = x->stop = 1;
 		pp_dr_set_status(x, "refused", "node '%s' was removed from the "
 			"registry while draining", x->node);
-	} else if (x->remaining == 0 && !x->stop && !inbound) {
+	} else if (x->remaining == 0 && unrec[0] && !x->status) {
+		set_unrecorded_status(x, unrec);
+	} else if (x->remaining == 0 && !x->stop && !inbound && !unrec[0]) {
 		/* a node returned to service meanwhile is not "empty": that
 		 * would invite its deletion */
 		x->empty = 1;
@@ -454,8 +473,13 @@ drain_pass(struct run *x)
 	x->remaining = (long)nc;
 	if (nc == 0 && x->dry_run) {
 		struct pp_lock l;
+		char unrec[256];
 
-		if (moving_onto(x, &l)) {
+		if (pp_dr_unrecorded_on(x, &r, x->node, unrec,
+		    sizeof unrec)) {
+			l.fd = -1;
+			set_unrecorded_status(x, unrec);
+		} else if (moving_onto(x, &l)) {
 			pp_dr_set_status(x, "in_progress", "dry run: no game "
 				"server left on '%s', but another pp-drain is "
 				"moving one onto it", x->node);
@@ -734,7 +758,10 @@ warn_reason(const struct run *x)
 static int
 exit_status(const struct run *x)
 {
-	if (pp_interrupted())
+	/* the registry is wrong about where a game server runs: the
+	 * next cycle's figures are off, and whoever runs this must hear
+	 * of it */
+	if (pp_interrupted() || x->unrecorded)
 		return PP_EXIT_FAIL;
 	if (!x->manual)
 		return PP_EXIT_OK;
@@ -795,6 +822,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
+	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	if (x.manual)
 		check_known(&x);
 	events = pp_events_path(cfg, o->state_dir);
@@ -802,6 +830,10 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	free(events);
 	x.moved = json_object_new_array();
 	reset_pass(&x);
+	/* moves an earlier run carried out and could not record: the
+	 * registry is put right first */
+	if (!x.dry_run)
+		pp_dr_replay(&x);
 
 	if (x.mode == M_UNCORDON) {
 		uncordon(&x);
@@ -830,6 +862,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	free(x.done);
 	free(x.rpath);
 	free(x.sdir);
+	free(x.spath);
 	return status;
 }
 

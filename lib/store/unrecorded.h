@@ -1,0 +1,37 @@
+/* unrecorded.c: the "unrecorded_moves" section of the state file, its
+ * one owner. pp-drain writes it when a move hook has carried a game
+ * server over but the registry could not be written to say so (the
+ * registry's lock not granted, a full disk, a database that refuses
+ * the write); pp-drain records those moves on its next run that acts
+ * and drops them here, and until then reports no node they name as
+ * empty (pp-provision would delete the server that really holds the
+ * game server). pp-status lists them.
+ *
+ *   [{"server": "mc-4711", "from": "cloud-7f3a", "to": "ded-fsn1-1",
+ *     "at": RFC3339}, ...]
+ *
+ * One entry per game server (a later move of the same one replaces
+ * it). Entries of another shape are ignored. */
+#ifndef PP_UNRECORDED_H
+#define PP_UNRECORDED_H
+
+#include <stddef.h>
+#include <time.h>
+#include <json-c/json.h>
+
+/* The section inside a state root, NULL when absent or misshapen. */
+json_object *pp_unrecorded_of(json_object *root);
+/* How many well-formed entries root's section holds. */
+size_t pp_unrecorded_count(json_object *root);
+/* Entry i of the section (from pp_unrecorded_of): 0 with its fields
+ * (borrowed from sec), -1 when it is misshapen. */
+int pp_unrecorded_get(json_object *sec, size_t i, const char **server,
+	const char **from, const char **to, time_t *at);
+/* Adds (or replaces) the entry of server. */
+void pp_unrecorded_add(json_object *root, const char *server,
+	const char *from, const char *to, time_t at);
+/* Drops the entry of server that says from -> to, if there. */
+void pp_unrecorded_drop(json_object *root, const char *server,
+	const char *from, const char *to);
+
+#endif
