@@ -539,3 +539,40 @@ SLOW
 	jq_is '.drain.empty' false
 	[ "$(hook_calls)" = 'a>T' ]
 }
+
+@test "a hook that outlives a pp-drain killed with SIGKILL keeps its node busy and its target not empty until it ends" {
+	reg_node S cloud ready 8000 a:1000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=60 pp-drain < <(decision_doc scale_down S) \
+		> /dev/null 2>&1 &
+	drain=$!
+	wait_exists "$HOOK_LOG.child"
+	kill -KILL "$drain"
+	wait "$drain" || true
+	hook=$(cat "$HOOK_LOG.pid")
+	kill -0 "$hook" || fail "the hook did not outlive pp-drain"
+	# a is still being moved: the next run does not move it again
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' busy
+	jq_is '.drain.reason' "the move hook of a pp-drain that has ended (pid $drain) still runs on node 'S'; the node is drained again once it has ended"
+	[ "$(hook_calls)" = 'a>T' ]
+	# nor is T empty while a may be on its way there
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+	jq_is '.drain.status' in_progress
+	# the hook ends (its group: the hook and its sleep); then the node
+	# is drained again, a's move redone (the hook contract: a game
+	# server already there is a success)
+	kill -TERM -- "-$hook"
+	for ((i = 0; i < 200; i++)); do
+		flock -n "$PP_STATE_DIR/drain-S.lock" true && break
+		sleep 0.05
+	done
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	[ "$(hook_calls)" = 'a>T,a>T,b>T' ]
+	reg_is '[.nodes[1].containers[].id] | join(",")' a,b
+}

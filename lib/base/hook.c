@@ -164,12 +164,14 @@ search_path(const char *file)
  * every page it wrote afterwards a copy (issue 17). Returns 0, or the
  * errno that kept the command from running. */
 static int
-spawn(pid_t *pid, char *const argv[], char **env, int outfd)
+spawn(pid_t *pid, char *const argv[], char **env, int outfd,
+	const int *keep, size_t nkeep)
 {
 	posix_spawn_file_actions_t fa;
 	posix_spawnattr_t at;
 	sigset_t def, none;
-	int rc;
+	int rc, high[8];
+	size_t nhigh = 0;
 
 	posix_spawn_file_actions_init(&fa);
 	posix_spawnattr_init(&at);
@@ -177,11 +179,26 @@ spawn(pid_t *pid, char *const argv[], char **env, int outfd)
 	posix_spawn_file_actions_adddup2(&fa, outfd >= 0 ? outfd : 2, 1);
 	if (outfd > 1)
 		posix_spawn_file_actions_addclose(&fa, outfd);
+	/* the descriptors kept go to 3, 4, ... from copies above those
+	 * numbers, so that none is overwritten before it is copied; the
+	 * copies are close-on-exec, dup2 clears that on the child's */
+	for (size_t i = 0; i < nkeep && nhigh < sizeof high / sizeof *high;
+	    i++) {
+		int h;
+
+		if (keep[i] < 0)
+			continue;
+		h = fcntl(keep[i], F_DUPFD_CLOEXEC, 3 + (int)nkeep);
+		if (h < 0)
+			continue;
+		posix_spawn_file_actions_adddup2(&fa, h, 3 + (int)nhigh);
+		high[nhigh++] = h;
+	}
 #if defined(__GLIBC__) && __GLIBC_PREREQ(2, 34)
 	/* nothing else of ours: libcurl's sockets are not close-on-exec,
 	 * and the join token command ran holding pp-provision's open
 	 * connection to the Hetzner API, free to read its answers */
-	posix_spawn_file_actions_addclosefrom_np(&fa, 3);
+	posix_spawn_file_actions_addclosefrom_np(&fa, 3 + (int)nhigh);
 #endif
 	sigemptyset(&def);
 	sigaddset(&def, SIGPIPE);
@@ -215,6 +232,8 @@ spawn(pid_t *pid, char *const argv[], char **env, int outfd)
 	}
 	posix_spawnattr_destroy(&at);
 	posix_spawn_file_actions_destroy(&fa);
+	for (size_t i = 0; i < nhigh; i++)
+		close(high[i]);
 	return rc;
 }
 
@@ -303,7 +322,7 @@ drain_out(int fd, double nap, char *out, size_t max, size_t *len)
 static int
 run(char *const argv[], double timeout, char *out, size_t max,
 	size_t *outlen, struct pp_hook_status *hs, struct call_at *ca,
-	char *err, size_t errlen)
+	const int *keep, size_t nkeep, char *err, size_t errlen)
 {
 	char **env;
 	int ofd[2] = {-1, -1}, e = 0, wstatus = 0, rc = 1, ended = 0;
@@ -328,7 +347,7 @@ run(char *const argv[], double timeout, char *out, size_t max,
 		fcntl(ofd[0], F_SETFD, FD_CLOEXEC);
 	env = clean_environ();
 	fflush(NULL);
-	e = spawn(&pid, argv, env, ofd[1]);
+	e = spawn(&pid, argv, env, ofd[1], keep, nkeep);
 	free(env);
 	if (out)
 		close(ofd[1]);
@@ -407,7 +426,8 @@ int
 pp_hook_capture(char *const argv[], double timeout, char *out, size_t max,
 	size_t *outlen, struct pp_hook_status *hs, char *err, size_t errlen)
 {
-	return run(argv, timeout, out, max, outlen, hs, NULL, err, errlen);
+	return run(argv, timeout, out, max, outlen, hs, NULL, NULL, 0, err,
+		errlen);
 }
 
 int
@@ -415,15 +435,18 @@ pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
 {
 	struct pp_hook_status hs;
 
-	return run(argv, timeout, NULL, 0, NULL, &hs, NULL, err, errlen);
+	return run(argv, timeout, NULL, 0, NULL, &hs, NULL, NULL, 0, err,
+		errlen);
 }
 
 int
-pp_hook_run_at(char *const argv[], double timeout, double at,
-	void (*fn)(void *), void *arg, char *err, size_t errlen)
+pp_hook_run_at(char *const argv[], double timeout, const int *keep,
+	size_t nkeep, double at, void (*fn)(void *), void *arg, char *err,
+	size_t errlen)
 {
 	struct pp_hook_status hs;
 	struct call_at ca = {at, fn, arg};
 
-	return run(argv, timeout, NULL, 0, NULL, &hs, &ca, err, errlen);
+	return run(argv, timeout, NULL, 0, NULL, &hs, &ca, keep, nkeep, err,
+		errlen);
 }

@@ -36,11 +36,17 @@ char *pp_hook_describe(char *const argv[]);
 int pp_hook_run(char *const argv[], double timeout, char *err,
 	size_t errlen);
 /* The same, and while the command runs, once pp_monotonic() reaches at,
- * calls fn(arg) (once; not at all when the command ends first). The
- * timeout runs on meanwhile. pp-drain records the moves already carried
- * out this way while a slow hook runs. */
-int pp_hook_run_at(char *const argv[], double timeout, double at,
-	void (*fn)(void *), void *arg, char *err, size_t errlen);
+ * calls fn(arg) (once; not at all when the command ends first, nor
+ * when fn is NULL). The timeout runs on meanwhile. pp-drain records the
+ * moves already carried out this way while a slow hook runs.
+ * The command inherits the nkeep descriptors keep (-1 entries are
+ * skipped) as its descriptors 3, 4, ...: a flock(2) lock held on one
+ * is then held for as long as the command, or anything it started that
+ * keeps the descriptor, lives, even when we die first (pp-drain's node
+ * and target locks outlive a SIGKILLed pp-drain while its hook runs). */
+int pp_hook_run_at(char *const argv[], double timeout, const int *keep,
+	size_t nkeep, double at, void (*fn)(void *), void *arg, char *err,
+	size_t errlen);
 
 /* How a command ended, for callers that word their own messages. */
 enum pp_hook_kind {

@@ -182,6 +182,20 @@ target_lock(struct run *x, const char *to, struct pp_lock *tl)
 	return rc;
 }
 
+/* The descriptor of the lock this run holds on target to: the move's
+ * own, or that of an earlier move onto it not recorded yet; -1 when
+ * none. */
+static int
+target_fd(const struct run *x, const char *to, const struct pp_lock *tl)
+{
+	if (tl->fd >= 0)
+		return tl->fd;
+	for (size_t i = 0; i < x->ndone; i++)
+		if (!strcmp(x->done[i].to, to) && x->done[i].tl.fd >= 0)
+			return x->done[i].tl.fd;
+	return -1;
+}
+
 /* RAM moved onto node id by this run and not yet recorded. */
 static long long
 pending_onto(const struct run *x, const char *id)
@@ -315,13 +329,19 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	if (x->ndone && pp_monotonic() - x->batch_t0 >= RECORD_BATCH_SECONDS)
 		flush_during(x, m.to, &tl);
 	t = pp_monotonic();
-	if (x->ndone)
+	{
+		/* the hook holds the node's lock and its target's with us:
+		 * a hook that outlives a pp-drain killed by SIGKILL keeps
+		 * the next run off the node (busy) and the target from
+		 * counting empty until it ends, so that no second move of
+		 * the same game server starts beside it */
+		int keep[2] = {x->nodelock.fd, target_fd(x, m.to, &tl)};
+
 		rc = pp_hook_run_at(argv, (double)cfg->drain.move_timeout,
-			x->batch_t0 + RECORD_BATCH_SECONDS, flush_while_hook,
-			&fa, err, sizeof err);
-	else
-		rc = pp_hook_run(argv, (double)cfg->drain.move_timeout, err,
+			keep, 2, x->batch_t0 + RECORD_BATCH_SECONDS,
+			x->ndone ? flush_while_hook : NULL, &fa, err,
 			sizeof err);
+	}
 	if (rc < 0) {
 		json_object *f = pp_dr_fields(m.from);
 

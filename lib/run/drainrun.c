@@ -7,6 +7,7 @@
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -633,7 +634,14 @@ lock_node(struct run *x)
 	holder = pp_read_file(lp, 64, &len);
 	if (holder)
 		holder[strcspn(holder, "\n")] = '\0';
-	if (holder && *holder)
+	if (holder && *holder && kill((pid_t)atol(holder), 0) < 0 &&
+	    errno == ESRCH)
+		/* the lock outlived its pp-drain: held by the move hook it
+		 * ran (drainmove.c), which still runs */
+		pp_dr_set_status(x, "busy", "the move hook of a pp-drain that "
+			"has ended (pid %s) still runs on node '%s'; the node "
+			"is drained again once it has ended", holder, x->node);
+	else if (holder && *holder)
 		pp_dr_set_status(x, "busy", "another pp-drain (pid %s) is working "
 			"on node '%s'", holder, x->node);
 	else
