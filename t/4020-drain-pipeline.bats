@@ -112,6 +112,44 @@ setup() {
 	[ "$(events_of drain.refused | jq -r .node)" = DED ]
 }
 
+@test "a scale-down never drains a node pp-provision cannot delete, and returns one a scale-down drained" {
+	reg_node H cloud ready 8000 h:1000
+	reg_node B cloud ready 8000 b1:1000
+	reg_node X cloud draining 8000 x:1000
+	REG=$(jq -c '(.nodes[] | select(.id == "H" or .id == "X")).cloud.provider = "aws" |
+		(.nodes[] | select(.id == "B")).cloud.server_id = null |
+		(.nodes[] | select(.id == "X")) += {draining_by: "scale_down",
+		  draining_since: "2026-11-27T17:00:00Z"}' <<<"$REG")
+	reg_write
+	before=$(files_sum "$REGISTRY")
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down H)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' \
+		"node 'H' belongs to provider 'aws', not 'local' (cloud.provider): a scale-down never drains a node pp-provision cannot delete (for maintenance: pp-drain --node H)"
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down B)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.reason' \
+		"node 'B' has no server id: a scale-down never drains a node pp-provision cannot delete (for maintenance: pp-drain --node B)"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	[ ! -e "$HOOK_LOG" ]
+	# drained for a scale-down before (or before cloud.provider
+	# changed): nothing would finish it, so it goes back to work
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down X)"
+	jq_is '.drain.reason' \
+		"node 'X' belongs to provider 'aws', not 'local' (cloud.provider): a scale-down never drains a node pp-provision cannot delete (for maintenance: pp-drain --node X); a real run would set it back to ready: nothing can finish its drain"
+	[ "$(files_sum "$REGISTRY")" = "$before" ]
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down X)"
+	assert_success
+	jq_is '.drain.status' refused
+	jq_is '.drain.remaining' 1
+	reg_is '(.nodes[] | select(.id == "X")) | "\(.status) \(has("draining_by"))"' 'ready false'
+	[ "$(events_of node.uncordoned | jq -r .node)" = X ]
+	[ ! -e "$HOOK_LOG" ]
+}
+
 @test "a scale-down refuses provisioning and unhealthy nodes with game servers and unknown ones" {
 	reg_node P cloud provisioning 8000
 	reg_node U cloud unhealthy 8000 u:1000

@@ -192,6 +192,26 @@ give_back(struct run *x, struct pp_registry *r)
 		"elsewhere", x->node);
 }
 
+/* Returns a node a scale-down drained that pp-provision cannot delete
+ * (refused: the reason says why) to service, as give_back. */
+static void
+give_back_stranded(struct run *x, struct pp_registry *r)
+{
+	size_t len = strlen(x->reason);
+
+	if (x->dry_run) {
+		snprintf(x->reason + len, sizeof x->reason - len, "; a real "
+			"run would set it back to ready: nothing can finish "
+			"its drain");
+		return;
+	}
+	snprintf(x->reason + len, sizeof x->reason - len, "; it is ready "
+		"again: nothing can finish the drain a scale-down began");
+	set_ready(x, r, x->reason);
+	pp_note("node '%s' is ready again: its scale-down drain cannot be "
+		"finished", x->node);
+}
+
 /* Why this node must not be drained now, or NULL. was: the node's
  * status in the document the decision came from, -1 when unknown or
  * on a later pass. */
@@ -199,6 +219,8 @@ static const char *
 refusal(struct run *x, const struct pp_node *n, int was, char *buf,
 	size_t len)
 {
+	const char *mine = x->cfg->cloud.provider;
+
 	if (x->passes > 0 && n->status != PP_ST_DRAINING) {
 		x->stop = 1;
 		snprintf(buf, len, "node '%s' was set to %s while draining; "
@@ -209,6 +231,23 @@ refusal(struct run *x, const struct pp_node *n, int was, char *buf,
 		snprintf(buf, len, "node '%s' is dedicated: a scale-down never "
 			"drains a dedicated node (for maintenance: pp-drain "
 			"--node %s)", n->id, n->id);
+		return buf;
+	}
+	/* pp-provision could not delete it: its game servers would move
+	 * for nothing, and nothing would finish the drain (pp-decide never
+	 * picks such a node; a document written by hand might) */
+	if (x->mode == M_SCALE_DOWN && (!n->server_id || !*n->server_id)) {
+		snprintf(buf, len, "node '%s' has no server id: a scale-down "
+			"never drains a node pp-provision cannot delete (for "
+			"maintenance: pp-drain --node %s)", n->id, n->id);
+		return buf;
+	}
+	if (x->mode == M_SCALE_DOWN && n->provider && mine && *mine &&
+	    strcmp(n->provider, mine)) {
+		snprintf(buf, len, "node '%s' belongs to provider '%s', not "
+			"'%s' (cloud.provider): a scale-down never drains a "
+			"node pp-provision cannot delete (for maintenance: "
+			"pp-drain --node %s)", n->id, n->provider, mine, n->id);
 		return buf;
 	}
 	if (n->status == PP_ST_PROVISIONING) {
@@ -449,6 +488,16 @@ drain_pass(struct run *x)
 		pp_dr_set_status(x, x->stop ? "in_progress" : "refused", "%s", why);
 		x->stop = 1;
 		x->remaining = (long)n->ncontainers;
+		/* one a scale-down drained before that refusal held (or
+		 * before cloud.provider changed) is returned: nothing would
+		 * ever finish its drain */
+		if (x->mode == M_SCALE_DOWN && n->status == PP_ST_DRAINING &&
+		    n->draining_by && !strcmp(n->draining_by, "scale_down") &&
+		    (n->kind == PP_KIND_DEDICATED || !n->server_id ||
+		    !*n->server_id || (n->provider && x->cfg->cloud.provider &&
+		    *x->cfg->cloud.provider &&
+		    strcmp(n->provider, x->cfg->cloud.provider))))
+			give_back_stranded(x, &r);
 		pp_registry_close(&r);
 		pp_dr_doc_nodes_free(dnodes, ndnodes);
 		return;

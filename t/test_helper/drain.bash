@@ -2,6 +2,8 @@
 #
 #   reg_init
 #   reg_node ID KIND STATUS USABLE_MB [CID:RAM[:STATE[:PLAYERS]] ...]
+#       a cloud node is the configured provider's (cloud.provider,
+#       local by default): a scale-down drains no other
 #   reg_write            -> $REGISTRY
 #   decision_doc ACTION NODE [DRY_RUN]   -> the document on stdout
 #   drain_config [EXTRA YAML LINES]      -> $PP_CONFIG with the test hook
@@ -35,7 +37,7 @@ reg_node() {
 		  role: "worker", total_ram_mb: ($usable + 512),
 		  reserved_ram_mb: 512, ip: $ip, location: "nbg1",
 		  labels: {team: "x"},
-		  cloud: (if $kind == "cloud" then {provider: "hetzner",
+		  cloud: (if $kind == "cloud" then {provider: "local",
 		    server_id: ("9" + ($ip | split(".") | last)),
 		    server_type: "cx33"} else null end),
 		  containers: $cs}]' <<<"$REG")
