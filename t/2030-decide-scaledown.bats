@@ -189,6 +189,52 @@ setup() {
 	jq_is .decision.node cloud-a
 }
 
+@test "a scale-down drain nothing can finish is returned to service; a drain by hand stays, and the decision says why" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 10x1000
+	reg_node aws-1 cloud draining worker 8192 2026-11-25T09:00:00Z 1000
+	reg_node cloud-m cloud draining worker 8192 2026-11-25T09:00:00Z 1000
+	jq '(.nodes[] | select(.id == "aws-1")) |= (.cloud.provider = "aws" |
+		.draining_by = "scale_down") |
+		(.nodes[] | select(.id == "cloud-m")).draining_by = "maintenance"' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action uncordon
+	jq_is .decision.node aws-1
+	jq_is .decision.reason "stop draining aws-1: a scale-down drained it, but this ppscale cannot delete it (provider 'aws', not cloud.provider 'local'), so nothing would finish the drain"
+	jq_is '[.decision.drains_left[] | "\(.node) \(.draining_by)"] | join(",")' 'cloud-m maintenance'
+	jq_is '.decision.drains_left[0].why' "drained by hand for maintenance: the pipeline neither finishes nor returns it ('pp-drain --node cloud-m --uncordon' does)"
+	# load comes back: it is taken back rather than a server bought
+	reg_node ded-2 dedicated ready worker 10000 - 10x1000
+	jq '(.nodes[] | select(.id == "ded-1")).containers += [range(0; 80) |
+		{id: "x\(.)", ram_mb: 1000, state: "running", players: 0}]' \
+		"$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action uncordon
+	jq_is .decision.node aws-1
+	# a dedicated node a scale-down drained (before pp-drain refused
+	# that) goes back too
+	reg_start
+	reg_node ded-1 dedicated draining worker 100000 - 10x1000
+	reg_node ded-0 dedicated ready worker 100000 - 10x1000
+	jq '.nodes[0].draining_by = "scale_down"' "$REG" > "$REG.new" &&
+		mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action uncordon
+	jq_is .decision.reason "stop draining ded-1: a scale-down drained it, but this ppscale cannot delete it (a dedicated node), so nothing would finish the drain"
+	# drained by hand, or by someone else: left, and said so
+	jq '.nodes[0].draining_by = "maintenance"' "$REG" > "$REG.new" &&
+		mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action none
+	jq_is '.decision.drains_left[0].node' ded-1
+	jq 'del(.nodes[0].draining_by)' "$REG" > "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.action none
+	jq_is '.decision.drains_left[0].why' "not drained by this ppscale's pipeline, nor its to delete (a dedicated node): left as it is ('pp-drain --node ded-1 --uncordon' returns it)"
+}
+
 # cloud.delete_protected is pp-provision's record that the cloud refuses
 # the delete (Hetzner's delete protection): the node's game servers would
 # move off for nothing.

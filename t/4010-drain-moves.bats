@@ -512,6 +512,10 @@ SLOW
 	reg_is '.nodes[1].containers | length' 0
 	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to)"' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T' ]
+	# pp-status says so
+	run --separate-stderr pp-status
+	assert_output --partial "unrecorded a (S -> T at 2026-11-27T18:0"
+	assert_output --partial "): moved, but the registry could not record it; the next pp-drain that acts records it"
 
 	# T's drain goes on with nothing recorded on it: not empty, so
 	# pp-provision leaves its server (and a) alone; still exit 1

@@ -636,6 +636,20 @@ EOT
 	assert_output --partial "drains     cloud-91be (2 game servers"
 }
 
+@test "says which drains the pipeline leaves as they are, and why" {
+	# cordoned by hand, its game servers still on it (no move command)
+	pp-drain -q --node ded-fsn1-2 > /dev/null || true
+	pp-fleetstats > /dev/null
+	run --separate-stderr pp-status --json
+	jq_is '.drains | map(.node) | join(",")' ded-fsn1-2
+	jq_is '.drains[0].left' "drained by hand for maintenance: the pipeline neither finishes nor returns it ('pp-drain --node ded-fsn1-2 --uncordon' does)"
+	jq_is '.unrecorded_moves' '[]'
+	run --separate-stderr pp-status
+	assert_output --partial "drains     ded-fsn1-2 (14 game servers"
+	assert_output --partial " players left; drained by hand for maintenance: the pipeline neither finishes nor returns it ('pp-drain --node ded-fsn1-2 --uncordon' does))"
+	refute_output --partial "unrecorded"
+}
+
 @test "names unhealthy nodes, which have no capacity and the pipeline leaves alone; none, no line" {
 	pp-fleetstats > /dev/null
 	run --separate-stderr pp-status

@@ -227,6 +227,94 @@ draining_node(const struct pp_engine_ctx *c)
 	return best;
 }
 
+/* Why this ppscale cannot delete node n's server (n not ours): for a
+ * reason. */
+static void
+not_ours_why(const struct pp_engine_ctx *c, const struct pp_enode *n,
+	char *buf, size_t len)
+{
+	if (n->kind != PP_KIND_CLOUD)
+		pp_say(buf, len, "a dedicated node");
+	else if (n->no_server)
+		pp_say(buf, len, "a cloud node without a server id");
+	else
+		pp_say(buf, len, "provider '%s', not cloud.provider '%s'",
+			n->provider ? n->provider : "", c->cfg->cloud.provider ?
+			c->cfg->cloud.provider : "");
+}
+
+/* A node a scale-down drained that this ppscale cannot delete (a
+ * dedicated one, another provider's, one without a server: drained
+ * before pp-drain refused those, or before cloud.provider changed):
+ * nothing would ever finish its drain, and it would stay out of
+ * service for good. The pipeline returns it. */
+static int
+stranded(const struct pp_engine_ctx *c, const struct pp_enode *n)
+{
+	return n->status == PP_ST_DRAINING && n->draining_by &&
+		!strcmp(n->draining_by, "scale_down") && !pp_engine_ours(c, n);
+}
+
+static const struct pp_enode *
+stranded_node(const struct pp_engine_ctx *c)
+{
+	for (size_t i = 0; i < c->nnodes; i++)
+		if (stranded(c, &c->nodes[i]))
+			return &c->nodes[i];
+	return NULL;
+}
+
+/* Every draining node this decision does not act on, and why the
+ * pipeline leaves it as it is (this cycle, or for good). */
+static json_object *
+drains_left(const struct pp_engine_ctx *c, const struct pp_decision *d)
+{
+	json_object *a = NULL;
+
+	for (size_t i = 0; i < c->nnodes; i++) {
+		const struct pp_enode *n = &c->nodes[i];
+		json_object *o;
+		char why[320], what[160];
+
+		if (n->status != PP_ST_DRAINING || !n->id ||
+		    ((d->action == PP_ACT_SCALE_DOWN ||
+		    d->action == PP_ACT_UNCORDON) && !strcmp(d->node, n->id)))
+			continue;
+		not_ours_why(c, n, what, sizeof what);
+		if (n->maintenance)
+			pp_say(why, sizeof why, "drained by hand for "
+				"maintenance: the pipeline neither finishes nor "
+				"returns it ('pp-drain --node %s --uncordon' "
+				"does)", n->id);
+		else if (n->expiring)
+			pp_say(why, sizeof why, "pp-provision is deleting it: "
+				"its server did not boot or join in time");
+		else if (stranded(c, n))
+			pp_say(why, sizeof why, "a scale-down drained it, but "
+				"this ppscale cannot delete it (%s): a later "
+				"cycle returns it to service", what);
+		else if (!pp_engine_ours(c, n))
+			pp_say(why, sizeof why, "not drained by this ppscale's "
+				"pipeline, nor its to delete (%s): left as it "
+				"is ('pp-drain --node %s --uncordon' returns it)",
+				what, n->id);
+		else
+			pp_say(why, sizeof why, "the pipeline finishes one "
+				"drain at a time: continued after %s",
+				d->node[0] ? d->node : "the current one");
+		if (!a)
+			a = json_object_new_array();
+		o = json_object_new_object();
+		json_object_object_add(o, "node",
+			json_object_new_string(n->id));
+		json_object_object_add(o, "draining_by", n->draining_by ?
+			json_object_new_string(n->draining_by) : NULL);
+		json_object_object_add(o, "why", json_object_new_string(why));
+		json_object_array_add(a, o);
+	}
+	return a;
+}
+
 static void
 set_winner(struct pp_decision *d, const struct pp_evaluation *e)
 {
@@ -342,6 +430,9 @@ decide_up(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	long want = v->count > 0 ? v->count : 1, allow;
 	char lim[160];
 
+	/* a drain nothing can finish is capacity to take back too */
+	if (!dn)
+		dn = stranded_node(c);
 	set_winner(d, e);
 	if (v->action == PP_ACT_SCALE_UP && dn) {
 		d->action = PP_ACT_UNCORDON;
@@ -523,6 +614,19 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 		/* nothing on a document that misses the last purchase */
 	} else if (up) {
 		decide_up(&c, up, d);
+	} else if (stranded_node(&c)) {
+		const struct pp_enode *sn = stranded_node(&c);
+		char what[160];
+
+		not_ours_why(&c, sn, what, sizeof what);
+		d->action = PP_ACT_UNCORDON;
+		d->count = 1;
+		d->role = PP_ROLE_WORKER;
+		pp_say(d->node, sizeof d->node, "%s", sn->id);
+		pp_say(d->reason, sizeof d->reason, "stop draining %s: a "
+			"scale-down drained it, but this ppscale cannot delete "
+			"it (%s), so nothing would finish the drain", sn->id,
+			what);
 	} else if (dn && dn->delete_protected) {
 		/* its delete would be refused: it goes back to work */
 		d->action = PP_ACT_UNCORDON;
@@ -548,6 +652,8 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	/* lean (pp-sim): nobody reads why nothing happened */
 	if (d->action == PP_ACT_NONE && !d->reason[0] && !c.lean)
 		summarise_none(&c, d->eval, n, d);
+	if (!c.lean)
+		d->drains_left = drains_left(&c, d);
 	d->keep_spares = keep_spares;
 	if (!dry_run) {
 		struct pp_decision_view view = {d->action, d->policy};
@@ -571,6 +677,7 @@ pp_decision_free(struct pp_decision *d)
 	}
 	free(d->eval);
 	json_object_put(d->candidates);
+	json_object_put(d->drains_left);
 	memset(d, 0, sizeof *d);
 }
 
@@ -620,6 +727,9 @@ pp_decision_json(const struct pp_decision *d)
 	if (d->candidates)
 		json_object_object_add(o, "candidates",
 			json_object_get(d->candidates));
+	if (d->drains_left)
+		json_object_object_add(o, "drains_left",
+			json_object_get(d->drains_left));
 	for (size_t i = 0; i < d->neval; i++) {
 		const struct pp_evaluation *e = &d->eval[i];
 		json_object *eo = json_object_new_object();

@@ -105,6 +105,7 @@ struct pp_enode {
 				     * uncordoned */
 	int delete_protected;       /* the cloud refuses to delete its
 				     * server: never removed */
+	const char *draining_by;    /* as the document says, or NULL */
 };
 
 /* A server type chosen for new nodes, in a location. */
@@ -313,6 +314,9 @@ struct pp_decision {
 	struct pp_evaluation *eval;
 	/* scale-down candidates looked at: [{"node","ok","why"}] */
 	json_object *candidates;
+	/* draining nodes the pipeline leaves as they are, and why:
+	 * [{"node","draining_by","why"}] */
+	json_object *drains_left;
 };
 
 /* Fills in cfg, now and defaults; nodes/catalog left empty. */

@@ -155,6 +155,7 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 		break;
 	case 'd':
 		if (!strcmp(k, "draining_by")) {
+			e->draining_by = s;
 			e->maintenance = s && !strcmp(s, "maintenance");
 			e->expiring = s && !strcmp(s, PP_DRAIN_BY_EXPIRE);
 		}

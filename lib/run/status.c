@@ -19,6 +19,7 @@
 #include "store/cost.h"
 #include "store/counters.h"
 #include "store/refusals.h"
+#include "store/unrecorded.h"
 #include "store/decide_mem.h"
 #include "store/events.h"
 #include "store/state.h"
@@ -199,6 +200,7 @@ struct spares_seen {
 	int have;
 	long spares, small;
 	long long slot_mb;
+	json_object *drains_left;   /* the decision's, a reference */
 };
 
 /* Every policy of the engine's table, in its order, with what it says
@@ -233,6 +235,7 @@ policies_json(const struct pp_config *cfg, json_object *state,
 		seen->spares = ctx.spares;
 		seen->small = ctx.spares_small;
 		seen->slot_mb = ctx.slot_mb;
+		seen->drains_left = json_object_get(d.drains_left);
 	}
 	for (size_t i = 0; i < n; i++) {
 		json_object *p = json_object_new_object();
@@ -411,7 +414,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	char *lpath = pp_state_path(cfg, state_flag, "last.json");
 	json_object *state = NULL, *last = NULL, *st, *decide, *a, *fleet;
 	json_object *policies, *windows, *acts, *drains, *spares;
-	struct spares_seen seen = {0, 0, 0, 0};
+	struct spares_seen seen = {0, 0, 0, 0, NULL};
 	time_t now = pp_now();
 	time_t below, up;
 
@@ -538,7 +541,29 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	json_object_object_add(st, "spares", spares);
 
 	drains = nodes_in(last, "draining");
+	/* the ones the pipeline leaves as they are say why: a drain by
+	 * hand stays for good, and nothing else says so */
+	for (size_t i = 0; i < json_object_array_length(drains); i++) {
+		json_object *e = json_object_array_get_idx(drains, i);
+		json_object *l = seen.drains_left;
+
+		for (size_t k = 0; l && k < json_object_array_length(l); k++) {
+			json_object *o = json_object_array_get_idx(l, k);
+
+			if (!strcmp(pp_jstr(o, "node", ""), pp_jstr(e, "node",
+			    "")))
+				json_object_object_add(e, "left",
+					json_object_get(pp_jget(o, "why")));
+		}
+	}
+	json_object_put(seen.drains_left);
 	json_object_object_add(st, "drains", drains);
+	{
+		json_object *u = pp_unrecorded_of(state);
+
+		json_object_object_add(st, "unrecorded_moves", u ?
+			json_object_get(u) : json_object_new_array());
+	}
 	/* no capacity, and the pipeline leaves them alone: a cloud one
 	 * bills until someone looks (PpscaleCloudNodeUnhealthy) */
 	json_object_object_add(st, "unhealthy", nodes_in(last, "unhealthy"));
@@ -684,6 +709,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *win = pp_jget(st, "windows");
 	json_object *acts = pp_jget(st, "last_actions");
 	json_object *drains = pp_jget(st, "drains");
+	json_object *unrec = pp_jget(st, "unrecorded_moves");
 	json_object *unh = pp_jget(st, "unhealthy");
 	json_object *prot = pp_jget(st, "delete_protected");
 	json_object *sp = pp_jget(st, "spares");
@@ -732,12 +758,24 @@ pp_status_print(FILE *f, json_object *st)
 		json_object *e = json_object_array_get_idx(drains, i);
 
 		fprintf(f, "%s%s (%lld game servers, %lld MB, %lld players "
-			"left)", i ? ", " : "", pp_jstr(e, "node", "?"),
+			"left%s%s)", i ? ", " : "", pp_jstr(e, "node", "?"),
 			pp_jint(e, "containers", 0),
 			pp_jint(e, "allocated_ram_mb", 0),
-			pp_jint(e, "players", 0));
+			pp_jint(e, "players", 0), pp_jget(e, "left") ? "; " :
+			"", pp_jstr(e, "left", ""));
 	}
 	fputs("\n", f);
+	for (size_t i = 0; unrec && i < json_object_array_length(unrec);
+	     i++) {
+		json_object *e = json_object_array_get_idx(unrec, i);
+
+		fprintf(f, "%s%s (%s -> %s at %s)", i ? ", " : "unrecorded ",
+			pp_jstr(e, "server", "?"), pp_jstr(e, "from", "?"),
+			pp_jstr(e, "to", "?"), pp_jstr(e, "at", "?"));
+		if (i + 1 == json_object_array_length(unrec))
+			fputs(": moved, but the registry could not record it; "
+				"the next pp-drain that acts records it\n", f);
+	}
 	for (size_t i = 0; unh && i < json_object_array_length(unh); i++) {
 		json_object *e = json_object_array_get_idx(unh, i);
 
