@@ -400,6 +400,91 @@ create_body() {
 	assert_output 404
 }
 
+@test "a create naming networks and firewalls has an attach_to_network and an apply_firewall each in next_actions" {
+	api POST /servers "$(create_body wired | jq -c '.networks = [11, 12]
+		| .firewalls = [{firewall: 21}]')" >/dev/null
+	run jq -r '[.next_actions[] | .command + ":" + ([.resources[] |
+		select(.type != "server") | "\(.type)=\(.id)"] | join(""))]
+		| join(" ")' "$B"
+	assert_output 'start_server: attach_to_network:network=11 attach_to_network:network=12 apply_firewall:firewall=21'
+	# start_after_create false: no start_server, the others stay
+	api POST /servers "$(create_body cold | jq -c '.networks = [11]
+		| .start_after_create = false')" >/dev/null
+	run jq -r '[.next_actions[].command] | join(" ")' "$B"
+	assert_output attach_to_network
+}
+
+@test "lists a server's actions, by status, a page at a time with meta.pagination" {
+	fake_config '{"action_polls": 3}' >/dev/null
+	api POST /servers "$(create_body listed | jq -c '.networks = [11]')" \
+		>/dev/null
+	local id
+	id=$(jq -r .server.id "$B")
+	run api GET "/servers/$id/actions?status=running&sort=id:asc"
+	assert_output 200
+	run jq -r '([.actions[].command] | join(" ")), .meta.pagination.total_entries' "$B"
+	assert_output $'create_server start_server attach_to_network\n3'
+	run api GET "/servers/$id/actions?per_page=2&page=2"
+	assert_output 200
+	run jq -r '(.actions | length), .meta.pagination.page,
+		.meta.pagination.last_page, .meta.pagination.next_page' "$B"
+	assert_output $'1\n2\n2\nnull'
+	# each look is a poll: the third ends them
+	api GET "/servers/$id/actions" >/dev/null
+	run api GET "/servers/$id/actions?status=running"
+	assert_output 200
+	run jq -r '.actions | length' "$B"
+	assert_output 0
+	run api GET "/servers/$id/actions?status=success&status=error"
+	run jq -r '.meta.pagination.total_entries' "$B"
+	assert_output 3
+	run api GET "/servers/$id/actions?status=done"
+	assert_output 400
+	run api GET /servers/424242/actions
+	assert_output 404
+}
+
+@test "powers on a server that is off; a failed start leaves it off; locked while an action runs" {
+	fake_seed '{"servers": [{"name": "cold", "status": "off"}]}' >/dev/null
+	local id
+	id=$(fake_state | jq -r '.servers[0].id')
+	run api POST "/servers/$id/actions/poweron"
+	assert_output 201
+	run jq -r '.action.command, .action.resources[0].id' "$B"
+	assert_output $'start_server\n'"$id"
+	api GET "/actions/$(jq -r .action.id "$B")" >/dev/null
+	run jq -r '.servers[0].status' <<<"$(fake_state)"
+	assert_output running
+	fake_ctl PUT /state '{"servers": [{"name": "cold", "status": "off"}]}' \
+		>/dev/null
+	id=$(fake_state | jq -r '.servers[0].id')
+	fake_fault '{"path": "/servers/", "action_error": true}' >/dev/null
+	api POST "/servers/$id/actions/poweron" >/dev/null
+	api GET "/actions/$(jq -r .action.id "$B")" >/dev/null
+	run jq -r '.action.status' "$B"
+	assert_output error
+	run jq -r '.servers[0].status' <<<"$(fake_state)"
+	assert_output off
+	fake_config '{"action_seconds": 5}' >/dev/null
+	api POST "/servers/$id/actions/poweron" >/dev/null
+	run api POST "/servers/$id/actions/poweron"
+	assert_output 423
+	run jq -r '.error.code' "$B"
+	assert_output locked
+}
+
+@test "a server whose create status_after_create leaves off has every create action succeeded" {
+	fake_config '{"status_after_create": "off"}' >/dev/null
+	api POST /servers "$(create_body stuck)" >/dev/null
+	local id
+	id=$(jq -r .server.id "$B")
+	api GET "/servers/$id/actions" >/dev/null
+	run jq -r '[.actions[] | .command + ":" + .status] | join(" ")' "$B"
+	assert_output 'create_server:success start_server:success'
+	run jq -r '.servers[0].status' <<<"$(fake_state)"
+	assert_output off
+}
+
 @test "deletes a server with an action and then answers 404 for it" {
 	api POST /servers "$(create_body gone)" >/dev/null
 	local id

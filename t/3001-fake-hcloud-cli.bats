@@ -186,3 +186,32 @@ requests() {
 	run requests
 	assert_line --regexp '^POST /servers/[0-9]+/actions/change_protection 201$'
 }
+
+@test "hcloud server poweron starts a server the fake holds off, and waits for its action" {
+	fake_ctl PUT /state '{"servers": [{"name": "stuck", "status": "off",
+		"labels": {"managed_by": "ppscale"}}]}' >/dev/null
+	run --separate-stderr hcloud server poweron stuck
+	assert_success
+	run jq -r '.servers[0].status' <<<"$(fake_state)"
+	assert_output running
+	run requests
+	assert_line --regexp '^POST /servers/[0-9]+/actions/poweron 201$'
+	refute_line --regexp ' [45][0-9][0-9]$'
+	# the action it answered is one the CLI can wait for: start_server
+	run jq -r '[.actions[] | .command + ":" + .status] | join(",")' \
+		<<<"$(fake_state)"
+	assert_output start_server:success
+}
+
+@test "hcloud server poweron reports a power-on whose action fails; the server stays off" {
+	fake_ctl PUT /state '{"servers": [{"name": "stuck", "status": "off"}]}' \
+		>/dev/null
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"action_error": {"code": "server_error",
+		"message": "cannot start"}}' >/dev/null
+	run --separate-stderr hcloud server poweron stuck
+	assert_failure
+	assert_regex "$stderr" 'cannot start'
+	run jq -r '.servers[0].status' <<<"$(fake_state)"
+	assert_output off
+}

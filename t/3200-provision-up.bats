@@ -239,14 +239,15 @@ posts() {
 	run --separate-stderr pp-provision < <(decision scale_up 5)
 	assert_success
 	# told by the order of the requests, not by the clock: every create
-	# is sent before the first poll, and the first poll asks for all ten
-	# actions (five create_server, five start_server) at once
+	# is sent before the first poll, and the first poll asks for all
+	# twenty actions (five create_server, start_server,
+	# attach_to_network and apply_firewall each) at once
 	fake_log | jq -e '[.requests[] | .method + " " + .path] as $r
 		| ($r | map(. == "POST /servers") | rindex(true))
 		  < ($r | map(. == "GET /actions") | index(true))' >/dev/null ||
 		fail "a poll came before the last create"
 	[[ $(fake_log | jq '[.requests[] | select(.method == "GET" and
-		.path == "/actions")][0].query | [scan("id=[0-9]+")] | length') == 10 ]]
+		.path == "/actions")][0].query | [scan("id=[0-9]+")] | length') == 20 ]]
 	jq_is '[.provision.servers[] | select(.status == "provisioning")] | length' 5
 	[[ $(posts) == 5 ]]
 	[[ $(fake_state | jq '[.servers[] | select(.status == "running")] | length') == 5 ]]
@@ -257,10 +258,10 @@ posts() {
 		"POST") | .method + " " + .path] | .[0:6] | join(",")' \
 		<<<"$(fake_log)"
 	assert_output "POST /servers,POST /servers,POST /servers,POST /servers,POST /servers,GET /actions"
-	# one poll asks for the ten actions (create_server, start_server)
+	# one poll asks for the twenty actions
 	run jq -r '[.requests[] | select(.path == "/actions")][0].query |
 		[scan("id=[0-9]+")] | length' <<<"$(fake_log)"
-	assert_output 10
+	assert_output 20
 	# no action polled alone
 	[[ $(fake_log | jq '[.requests[] | select(.path |
 		startswith("/actions/"))] | length') == 0 ]]

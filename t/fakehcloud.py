@@ -7,8 +7,21 @@ API ppscale and the `hcloud` CLI use, under /v1:
   GET    /v1/servers            ?name= ?label_selector= ?status= ?sort=
                                 ?page= ?per_page= (default 25, max 50)
   POST   /v1/servers            201 {server, action, next_actions,
-                                     root_password}
+                                     root_password}; next_actions:
+                                start_server (unless start_after_create
+                                is false), one attach_to_network per
+                                network and one apply_firewall per
+                                firewall the body names
   GET    /v1/servers/{id}
+  GET    /v1/servers/{id}/actions  ?status= (repeatable: running,
+                                success, error) ?sort= ?page= ?per_page=
+                                {actions, meta}; a look is a poll of
+                                each
+  POST   /v1/servers/{id}/actions/poweron
+                                201 {action} (command start_server): an
+                                "off" server runs when it succeeds, stays
+                                "off" when it fails; 423 locked while
+                                another action runs on the server
   DELETE /v1/servers/{id}       200 {action}; 423 protected when the
                                 server has delete protection
   POST   /v1/servers/{id}/actions/change_protection
@@ -46,6 +59,9 @@ already finished in the answer that created them).  A poll is a GET of
 GET /servers/{id} of a server still initializing also polls its create
 action.  When create_server succeeds the server goes from "initializing" to
 status_after_create ("running"; "off" when start_after_create was false).
+A status_after_create "off" is the server some users of the API report
+(cluster-api-provider-hetzner, kube-hetzner): every action of its create
+succeeded, yet it stays off until someone powers it on.
 DELETE removes the server at once, unless its delete action is made to fail.
 
 With action_seconds > 0 (POST /_fake/config) actions finish by time, as
@@ -175,10 +191,17 @@ token check and the rate limit:
                                   the connection without its answer: the
                                   answer lost on the way back
         "action_error": {"code": "...", "message": "..."}
-                                  (or true) the create_server/delete_server
-                                  action made by the matching request ends in
-                                  status "error" (default path: any request
-                                  that makes such an action)
+                                  (or true) the create_server, delete_server
+                                  or (poweron) start_server action made by
+                                  the matching request ends in status
+                                  "error" (default path: any request that
+                                  makes such an action); a create's
+                                  start_server that fails leaves its
+                                  server "off"
+        "action_command": "apply_firewall"
+                                  with action_error on a create: the last
+                                  of its actions with this command fails
+                                  instead of its create_server
         "action_lost": true       the actions made by the matching
                                   request (a create's create_server and
                                   start_server) are gone from the API:
@@ -751,12 +774,13 @@ class Fake:
 
     # -- actions -----------------------------------------------------------
 
-    def new_action(self, command, server_id, error=None):
+    def new_action(self, command, server_id, error=None, more=None):
         aid = self.next_action_id
         self.next_action_id += 1
         a = {"id": aid, "command": command, "status": "running",
              "progress": 0, "started": now_iso(), "finished": None,
-             "resources": [{"id": server_id, "type": "server"}],
+             "resources": [{"id": server_id, "type": "server"}] +
+             (more or []),
              "error": None,
              "_polls": 0, "_need": int(self.config["action_polls"]),
              "_error": error}
@@ -818,6 +842,18 @@ class Fake:
             else:
                 s.pop("_status_after", None)
                 s["status"] = "off"
+        elif a["command"] == "start_server" and s is not None \
+                and s.get("_powering") == a["id"]:
+            # a poweron: running, or still off when it failed
+            s.pop("_powering")
+            s["status"] = "running" if a["status"] == "success" \
+                else "off"
+        elif a["command"] == "start_server" and s is not None \
+                and a["status"] == "error" \
+                and s.get("_start_action") == a["id"]:
+            # a create's start that failed leaves the server off
+            s.pop("_status_after", None)
+            s["status"] = "off"
         elif a["command"] == "start_server" and s is not None \
                 and s["status"] == "starting" and "_status_after" in s:
             # (by polls the create_server set status_after_create
@@ -1121,10 +1157,26 @@ def api_servers_create(fake, body, method, path):
                           if start else "off")
     fake.servers[s["id"]] = s
     af = fake.action_fault(method, path, body)
-    a = fake.new_action("create_server", s["id"], action_error(af))
-    nxt = []
+    # the next_actions: start_server, then one attach_to_network per
+    # network and one apply_firewall per firewall, as the API answers
+    # a create that names them (hcloud-ruby pull request 72)
+    todo = [("create_server", None)]
     if start:
-        nxt.append(fake.new_action("start_server", s["id"]))
+        todo.append(("start_server", None))
+    for net in body.get("networks") or []:
+        todo.append(("attach_to_network", [{"id": net, "type": "network"}]))
+    for fw in body.get("firewalls") or []:
+        todo.append(("apply_firewall", [{"id": fw.get("firewall"),
+                                         "type": "firewall"}]))
+    # an action_error fault fails the create_server, or with
+    # "action_command" the last action of that command
+    want = (af or {}).get("action_command", "create_server")
+    fail = max([i for i, t in enumerate(todo) if t[0] == want] or [-1])
+    made = [fake.new_action(cmd, s["id"], action_error(af) if i == fail
+                            else None, more)
+            for i, (cmd, more) in enumerate(todo)]
+    a, nxt = made[0], made[1:]
+    if start:
         s["_start_action"] = nxt[0]["id"]
     if af and af.get("action_lost"):
         for x in [a] + nxt:
@@ -1258,6 +1310,48 @@ def api_server_protection(fake, sid, body):
     return 201, {"action": fake.public_action(a)}
 
 
+def api_server_poweron(fake, sid, method, path):
+    """POST /servers/{id}/actions/poweron: 201 {action} (command
+    start_server); 423 locked while another action runs on it."""
+    s = get_server(fake, sid)
+    busy = fake.busy(s["id"])
+    if busy is not None:
+        raise ApiError(423, "locked", "server %d is locked: action %d "
+                       "(%s) is running" % (s["id"], busy["id"],
+                                            busy["command"]))
+    af = fake.action_fault(method, path, None)
+    a = fake.new_action("start_server", s["id"], action_error(af))
+    if a["status"] == "running":
+        s["_powering"] = a["id"]
+        if "_due" in a:
+            s["status"] = "starting"
+    elif a["status"] == "success":
+        s["status"] = "running"
+    return 201, {"action": fake.public_action(a)}
+
+
+ACTION_STATUSES = ("running", "success", "error")
+
+
+def api_server_actions(fake, sid, q):
+    """GET /servers/{id}/actions: the server's actions, ?status=
+    (repeatable) ?sort= ?page= ?per_page=; a look at them is a poll."""
+    s = get_server(fake, sid)
+    st = q.get("status") or []
+    bad = [x for x in st if x not in ACTION_STATUSES]
+    if bad:
+        raise ApiError(400, "invalid_input", "invalid value for 'status'")
+    items = [a for a in fake.actions.values() if not a.get("_lost") and
+             any(r["type"] == "server" and r["id"] == s["id"]
+                 for r in a["resources"])]
+    for a in items:
+        fake.poll(a)
+    if st:
+        items = [a for a in items if a["status"] in st]
+    items = apply_sort([fake.public_action(a) for a in items], q)
+    return 200, page_of(items, q, "actions")
+
+
 def api_actions_list(fake, q):
     ids = q.get("id")
     if not ids:
@@ -1353,6 +1447,11 @@ def route_api(fake, method, path, q, body):
         if n == 4 and method == "POST" and parts[2] == "actions" and \
                 parts[3] == "change_protection":
             return api_server_protection(fake, parts[1], body)
+        if n == 4 and method == "POST" and parts[2] == "actions" and \
+                parts[3] == "poweron":
+            return api_server_poweron(fake, parts[1], method, path)
+        if n == 3 and method == "GET" and parts[2] == "actions":
+            return api_server_actions(fake, parts[1], q)
     elif res == "actions" and method == "GET":
         if n == 1:
             return api_actions_list(fake, q)
