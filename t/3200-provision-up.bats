@@ -303,6 +303,44 @@ posts() {
 	ud_valid
 }
 
+# Hetzner attaches a server to at most 3 networks and applies at most 5
+# firewalls to it: a create naming them all has 10 actions
+# (create_server, start_server, 3 attach_to_network, 5 apply_firewall)
+many_actions_setup() {
+	prov_setup hetzner "  networks: ['11', '12', '13']
+  firewalls: ['21', '22', '23', '24', '25']"
+}
+
+@test "a create with ten actions is tracked until every one of them has ended" {
+	many_actions_setup
+	fake_config '{"action_polls": 2}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' provisioning
+	# the first poll names all ten, and none is left running
+	[[ $(fake_log | jq -r '[.requests[] | select(.path == "/actions")][0]
+		.query | [scan("id=[0-9]+")] | length') == 10 ]]
+	[[ $(fake_state | jq '[.actions[] | select(.status == "running")]
+		| length') == 0 ]]
+}
+
+@test "a create whose last of ten actions fails is a failed create, its server deleted" {
+	many_actions_setup
+	fake_fault '{"method": "POST", "path": "/servers",
+		"action_error": {"code": "firewall_resource_not_found",
+		"message": "firewall 25 is gone"},
+		"action_command": "apply_firewall"}' >/dev/null
+	fake_config '{"action_polls": 2}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_failure 1
+	jq_is '.provision.servers[0].status' failed
+	jq_is '.provision.servers[0].error.code' firewall_resource_not_found
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r .type "$EVENTS"
+	assert_output scaling.failed
+}
+
 @test "a create whose actions the API has lost stays provisioning and the boot wait finds it running" {
 	fake_fault '{"method": "POST", "path": "/servers",
 		"action_lost": true}' >/dev/null

@@ -355,6 +355,8 @@ void
 pp_cloud_pending_free(struct pp_cloud_pending *p)
 {
 	free(p->server_id);
+	free(p->actions);
+	free(p->astate);
 	memset(p, 0, sizeof *p);
 }
 

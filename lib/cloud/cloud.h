@@ -66,14 +66,16 @@ struct pp_cloud_request {
 	long status;          /* HTTP status; 0 when not sent or no answer */
 };
 
-/* A create sent whose actions (create_server, then its next_actions
- * such as start_server) may still run: pp_cloud_create_start fills it,
- * pp_cloud_wait_actions waits for many of them together. */
-#define PP_CLOUD_ACTIONS_MAX 4
+/* A create sent whose actions (create_server, then its next_actions:
+ * start_server, one attach_to_network per network, one apply_firewall
+ * per firewall) may still run: pp_cloud_create_start fills it,
+ * pp_cloud_wait_actions waits for many of them together. As many
+ * actions as the answer names are kept: one left out would not be
+ * waited for, and its failure would go unseen. */
 struct pp_cloud_pending {
 	char *server_id;
-	long long actions[PP_CLOUD_ACTIONS_MAX];
-	int astate[PP_CLOUD_ACTIONS_MAX];   /* 0 running, 1 done */
+	long long *actions;   /* nactions of them */
+	unsigned char *astate;   /* 0 running, 1 done */
 	size_t nactions;
 	/* the outcome: 0 not waited for yet, 1 every action succeeded
 	 * (or there was none to wait for), -1 an action failed (err;

@@ -177,15 +177,17 @@ static void
 take_actions(json_object *o, struct pp_cloud_pending *p)
 {
 	json_object *next = pp_jget(o, "next_actions");
-	json_object *all[PP_CLOUD_ACTIONS_MAX];
+	size_t nnext = next && json_object_is_type(next, json_type_array) ?
+		json_object_array_length(next) : 0;
+	json_object **all = pp_xcalloc(nnext + 1, sizeof *all);
 	size_t n = 0;
 
 	if (pp_jget(o, "action"))
 		all[n++] = pp_jget(o, "action");
-	for (size_t i = 0; next && json_object_is_type(next,
-	    json_type_array) && i < json_object_array_length(next) &&
-	    n < PP_CLOUD_ACTIONS_MAX; i++)
+	for (size_t i = 0; i < nnext; i++)
 		all[n++] = json_object_array_get_idx(next, i);
+	p->actions = pp_xcalloc(n ? n : 1, sizeof *p->actions);
+	p->astate = pp_xcalloc(n ? n : 1, sizeof *p->astate);
 	for (size_t i = 0; i < n; i++) {
 		const char *st = pp_jstr(all[i], "status", "running");
 		json_object *e = pp_jget(all[i], "error");
@@ -203,6 +205,7 @@ take_actions(json_object *o, struct pp_cloud_pending *p)
 				st, pp_jstr(e, "message", "no message"));
 		}
 	}
+	free(all);
 }
 
 int
@@ -307,7 +310,9 @@ owner(struct pp_cloud_pending *v, size_t n, long long id, size_t *j)
 struct polled {
 	struct pp_cloud_pending *v;
 	size_t n;
-	unsigned char *seen;  /* [n][PP_CLOUD_ACTIONS_MAX]: in this answer */
+	size_t *at;           /* [n]: where v[i]'s actions start in seen */
+	unsigned char *seen;  /* every action of v: in this answer */
+	size_t nseen;
 };
 
 static void
@@ -322,7 +327,7 @@ on_action(json_object *a, void *arg)
 
 	if (!p)
 		return;
-	q->seen[(size_t)(p - q->v) * PP_CLOUD_ACTIONS_MAX + j] = 1;
+	q->seen[q->at[p - q->v] + j] = 1;
 	if (!strcmp(st, "running"))
 		return;
 	p->astate[j] = 1;
@@ -364,9 +369,13 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 {
 	struct hz *h = c->priv;
 	double t0 = pp_monotonic(), poll = h->poll_interval;
-	struct polled q = {v, n, pp_xcalloc(n ? n : 1,
-		PP_CLOUD_ACTIONS_MAX)};
+	struct polled q = {v, n, pp_xcalloc(n + 1, sizeof *q.at), NULL, 0};
 
+	for (size_t i = 0; i < n; i++) {
+		q.at[i] = q.nseen;
+		q.nseen += v[i].nactions;
+	}
+	q.seen = pp_xcalloc(q.nseen + 1, 1);
 	for (;;) {
 		struct pp_buf path = {0};
 		struct pp_cloud_error err;
@@ -398,6 +407,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 		if (!ids) {
 			pp_buf_free(&path);
 			free(q.seen);
+			free(q.at);
 			return;
 		}
 		if (pp_monotonic() + poll > t0 + timeout ||
@@ -418,6 +428,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 			}
 			pp_buf_free(&path);
 			free(q.seen);
+			free(q.at);
 			return;
 		}
 		pp_http_wait(&h->http, poll);
@@ -426,7 +437,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 		/* cloud.deadline bounds each poll, not the wait */
 		c->deadline = c->op_timeout > 0 ? pp_monotonic() +
 			c->op_timeout : 0;
-		memset(q.seen, 0, n * PP_CLOUD_ACTIONS_MAX);
+		memset(q.seen, 0, q.nseen);
 		rc = pp_hz_get_pages(h, path.s, "actions", on_action, &q, &err);
 		c->deadline = 0;
 		pp_buf_free(&path);
@@ -444,6 +455,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 					v[i].server_id, err.message);
 			}
 			free(q.seen);
+			free(q.at);
 			return;
 		}
 		/* an action the answer lacks would be polled for until
@@ -453,7 +465,7 @@ pp_hz_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v, size_t n,
 			for (size_t k = 0; v[i].state == 0 &&
 			    k < v[i].nactions; k++)
 				if (!v[i].astate[k] &&
-				    !q.seen[i * PP_CLOUD_ACTIONS_MAX + k]) {
+				    !q.seen[q.at[i] + k]) {
 					v[i].state = -2;
 					v[i].waited = pp_monotonic() - t0;
 					pp_cloud_error_set(&v[i].err,
