@@ -375,6 +375,59 @@ node.removed"
 	ud_valid
 }
 
+# a server whose create's actions all succeeded but that stays off (as
+# cluster-api-provider-hetzner and kube-hetzner users report): the fake
+# leaves it off (status_after_create); cloud.boot_timeout is long, so a
+# wait that runs into it is told by its error code, not by the clock
+@test "a server left off after its create's actions all ended is powered on once, after two looks with nothing running on it" {
+	prov_setup hetzner "  boot_timeout: 60s"
+	fake_config '{"status_after_create": "off"}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	jq_is '.provision.servers[0].status' provisioning
+	jq_is '.provision.servers[0].powered_on' true
+	jq_is '.provision.servers[0].error' null
+	assert_stderr_contains "powering it on (once)"
+	sid=$(fake_state | jq -r '.servers[0].id')
+	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+	# one power-on, after two looks at its running actions found none
+	run jq -r --arg p "/servers/$sid/actions" '[.requests[] |
+		select(.path == $p or .path == $p + "/poweron") | .method +
+		(.query | split("&") | map(select(startswith("status=")))
+		| map("?" + .) | join(""))] | .[0:3] | join(",")' \
+		<<<"$(fake_log)"
+	assert_output "GET?status=running,GET?status=running,POST"
+	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
+		"/actions/poweron"))] | length') == 1 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
+		join(",")') == provisioning ]]
+	run jq -r .type "$EVENTS"
+	assert_output node.provisioning
+}
+
+@test "a server still off after its power-on is deleted as a failed boot, without waiting for cloud.boot_timeout" {
+	prov_setup hetzner "  boot_timeout: 60s"
+	fake_config '{"status_after_create": "off"}' >/dev/null
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"action_error": {"code": "server_error",
+		"message": "cannot start"}}' >/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_failure 1
+	jq_is '.provision.servers[0].status' deleted
+	jq_is '.provision.servers[0].error.code' server_off
+	jq_is '.provision.servers[0].powered_on' true
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
+		"/actions/poweron"))] | length') == 1 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r .type "$EVENTS"
+	assert_output "node.provisioning
+scaling.failed
+node.removed"
+	run jq -r '.counters.pp_scaling_events_total["action=failed_boot,result=failed"]' "$STATE"
+	assert_output 1
+}
+
 @test "a server an operator deletes while it boots: its node is removed, with the events of a failed boot" {
 	provision_booting
 	sid=$(fake_state | jq -r '.servers[0].id')

@@ -428,6 +428,46 @@ pp_cloud_delete(struct pp_cloud *c, const char *id,
 }
 
 int
+pp_cloud_busy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
+{
+	double saved;
+
+	if (!c->ops->busy) {
+		memset(err, 0, sizeof *err);
+		pp_cloud_error_set(err, "unsupported", 0, 0, "provider '%s' "
+			"cannot tell whether an action runs on a server",
+			c->ops->name);
+		return -1;
+	}
+	begin(c, err, &saved);
+	return end(c, saved, c->ops->busy(c, id, err));
+}
+
+int
+pp_cloud_power_on(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err)
+{
+	double saved;
+
+	if (!c->ops->power_on) {
+		memset(err, 0, sizeof *err);
+		pp_cloud_error_set(err, "unsupported", 0, 0, "provider '%s' "
+			"cannot power a server on", c->ops->name);
+		return -1;
+	}
+	if (c->dry_run) {
+		char *path = pp_xasprintf("/servers/%s/actions/poweron", id);
+
+		memset(err, 0, sizeof *err);
+		pp_cloud_record(c, "POST", path, NULL, 0, 0);
+		free(path);
+		return 0;
+	}
+	begin(c, err, &saved);
+	return end(c, saved, c->ops->power_on(c, id, err));
+}
+
+int
 pp_cloud_list(struct pp_cloud *c, const char *selector,
 	struct pp_server_list *out, struct pp_cloud_error *err)
 {

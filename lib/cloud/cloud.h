@@ -138,6 +138,14 @@ struct pp_cloud_ops {
 	 * asked of the provider by that name alone. */
 	int (*find_name)(struct pp_cloud *c, const char *name,
 		struct pp_server_list *out, struct pp_cloud_error *err);
+	/* Optional (NULL: never asked): 1 when an action runs on the
+	 * server, 0 when none does, -1 with err. */
+	int (*busy)(struct pp_cloud *c, const char *id,
+		struct pp_cloud_error *err);
+	/* Optional: powers a server that is off on, its action not
+	 * waited for. */
+	int (*power_on)(struct pp_cloud *c, const char *id,
+		struct pp_cloud_error *err);
 };
 
 struct pp_cloud {
@@ -222,6 +230,15 @@ int pp_cloud_server_types(struct pp_cloud *c, struct pp_catalog *out,
 	struct pp_cloud_error *err);
 int pp_cloud_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 	struct pp_server *out, struct pp_cloud_error *err);
+/* Whether an action runs on the server: 1 yes, 0 no, -1 with err
+ * (code "unsupported" when the provider cannot tell). */
+int pp_cloud_busy(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err);
+/* Powers a server that is off on; returns once the provider took the
+ * request (its action is not waited for). Code "unsupported" when the
+ * provider cannot. */
+int pp_cloud_power_on(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err);
 /* The server's status into buf ("running", ...). */
 int pp_cloud_status(struct pp_cloud *c, const char *id, char *buf,
 	size_t len, struct pp_cloud_error *err);

@@ -482,6 +482,50 @@ hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 	return rc;
 }
 
+static void
+count_one(json_object *o, void *arg)
+{
+	(void)o;
+	(*(size_t *)arg)++;
+}
+
+/* GET /servers/{id}/actions?status=running: whether anything runs on
+ * the server (a create's actions, a power-on, someone else's). */
+static int
+hz_busy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
+{
+	char *path;
+	size_t n = 0;
+	int rc;
+
+	if (!valid_id(id, err))
+		return -1;
+	path = pp_xasprintf("/servers/%s/actions?status=running", id);
+	rc = pp_hz_get_pages(c->priv, path, "actions", count_one, &n, err);
+	free(path);
+	return rc < 0 ? -1 : n > 0;
+}
+
+/* POST /servers/{id}/actions/poweron, its action left to run: the
+ * caller looks at the server again. Sent once: an answer lost on the
+ * way is the next look's to tell. */
+static int
+hz_power_on(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
+{
+	json_object *o = NULL;
+	char *path;
+	int rc;
+
+	if (!valid_id(id, err))
+		return -1;
+	path = pp_xasprintf("/servers/%s/actions/poweron", id);
+	rc = pp_hz_api(c->priv, "POST", path, NULL, 0, NULL, NULL, &o, NULL,
+		err);
+	free(path);
+	json_object_put(o);
+	return rc < 0 ? -1 : 0;
+}
+
 static int
 hz_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 	struct pp_server *out, struct pp_cloud_error *err)
@@ -777,7 +821,7 @@ hz_close(struct pp_cloud *c)
 static const struct pp_cloud_ops hetzner_ops = {
 	"hetzner", pp_hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
 	hz_wait_ready, hz_close, pp_hz_create_start, pp_hz_wait_actions,
-	hz_find_name
+	hz_find_name, hz_busy, hz_power_on
 };
 
 int

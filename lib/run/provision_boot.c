@@ -519,7 +519,68 @@ pp_prov_add_waiter(struct run *x, const char *node, const char *server_id,
 	x->w[x->nw].t0 = t0;
 	x->w[x->nw].entry = e;
 	x->w[x->nw].done = 0;
+	x->w[x->nw].off_looks = 0;
+	x->w[x->nw].powered = 0;
 	x->nw++;
+}
+
+/* Looks in a row that must find a server off with no action running
+ * on it before it counts as stuck: the API's actions and a server's
+ * status are not read in one answer, and the next look is free of any
+ * gap between one action's end and the next's start. */
+#define OFF_LOOKS 2
+
+/* A new server seen off. Off is no final status after a start the API
+ * took, but some servers stay off with every action of their create
+ * ended (cluster-api-provider-hetzner, kube-hetzner): waiting for
+ * cloud.boot_timeout then bills ten minutes for nothing and holds up
+ * every other scale-up. So: off, and nothing running on it (GET
+ * /servers/{id}/actions?status=running: its create's actions, a
+ * power-on, someone else's) on OFF_LOOKS looks in a row, it is powered
+ * on, once; still so after that, it is a failed boot like one past
+ * cloud.boot_timeout (pp_prov_expire). A provider that cannot tell
+ * what runs on a server (local) leaves it to cloud.boot_timeout.
+ * Returns 1 when the waiter is done. */
+static int
+stuck_off(struct run *x, struct waiter *w)
+{
+	struct pp_cloud_error err;
+	char why[512];
+	int rc = pp_cloud_busy(x->cloud, w->server_id, &err);
+
+	if (rc != 0) {
+		if (rc < 0 && strcmp(err.code, "unsupported"))
+			pp_debug("server %s is off; cannot tell whether an "
+				"action runs on it: %s", w->server_id,
+				err.message);
+		w->off_looks = 0;
+		return 0;
+	}
+	if (++w->off_looks < OFF_LOOKS)
+		return 0;
+	w->off_looks = 0;
+	if (!w->powered) {
+		w->powered = 1;
+		json_object_object_add(w->entry, "powered_on",
+			json_object_new_boolean(1));
+		pp_prov_loud("node '%s': server %s is off, its create's "
+			"actions have ended and none runs on it: powering it "
+			"on (once)", w->node, w->server_id);
+		if (pp_cloud_power_on(x->cloud, w->server_id, &err) < 0)
+			/* an answer lost may still have started it: the
+			 * next looks tell */
+			pp_warn("node '%s': cannot power server %s on: %s",
+				w->node, w->server_id, err.message);
+		return 0;
+	}
+	snprintf(why, sizeof why, "its server stays off with no action "
+		"running on it, after its create's actions ended and a "
+		"power-on");
+	pp_prov_expire(x, w->node, w->server_id,
+		pp_jstr(w->entry, "server_type", NULL),
+		pp_jstr(w->entry, "location", NULL), w->entry, "server_off",
+		why, PP_EXPIRE_OURS);
+	return 1;
 }
 
 /* Polls every new server until it runs, up to cloud.boot_timeout from
@@ -590,6 +651,15 @@ pp_prov_wait_all(struct run *x)
 				}
 				continue;
 			}
+			if (s.status && !strcmp(s.status, "off")) {
+				pp_server_free(&s);
+				if (stuck_off(x, w)) {
+					w->done = 1;
+					left--;
+				}
+				continue;
+			}
+			w->off_looks = 0;
 			if (s.status && !strcmp(s.status, "running")) {
 				w->done = 1;
 				left--;

@@ -30,6 +30,8 @@ struct waiter {
 	double t0;            /* pp_monotonic() at the create request */
 	json_object *entry;   /* its entry in the section */
 	int done;
+	int off_looks;        /* looks in a row: off, no action running */
+	int powered;          /* powered on by this run (once) */
 };
 
 /* One node of the document's list (pp-fleetstats' figures of the
