@@ -151,3 +151,81 @@ names() {
 		<<<"$(fake_log)"
 	assert_output "GET /servers,GET /servers"
 }
+
+# an orphan an operator protected against deletion (the console, or
+# hcloud server enable-protection): the API refuses its DELETE for as
+# long as that holds, so pp-provision sends none; it says so when the
+# protection first appears, not every cycle, and pp-status shows it
+@test "a delete-protected orphan is reported once, not every cycle; pp-status shows it; deleted once the protection is lifted" {
+	sid=$(fake_seed '{"servers": [{"name": "pp-prot01",
+		"created": "2026-11-27T09:00:00Z", "server_type": "cx33",
+		"protection": {"delete": true}, "labels": {"managed_by":
+		"ppscale", "role": "worker", "pool": "default"}}]}' |
+		jq -r '.servers[0].id')
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "orphan: server 'pp-prot01' (id $sid"
+	assert_stderr_contains "delete-protected"
+	jq_is '.provision.servers[0] | .op + ":" + .status' delete_orphan:protected
+	jq_is '.provision.servers[0].error.code' protected
+	run jq -r '.type + " " + .result + " " + .server_id' "$EVENTS"
+	assert_output "scaling.failed refused $sid"
+	# the next cycles: the same orphan, still protected, still in the
+	# document, but no warning -q does not hide, no event, exit 0
+	for now in 2026-11-27T10:02:00Z 2026-11-27T10:04:00Z; do
+		run --separate-stderr pp-provision -q --now "$now" \
+			< <(decision none 0)
+		assert_success
+		assert_equal "$stderr" ""
+		jq_is '.provision.servers[0] | .op + ":" + .status' \
+			delete_orphan:protected
+	done
+	[[ $(wc -l < "$EVENTS") == 1 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE")]
+		| length') == 0 ]]
+	run --separate-stderr pp-status --now 2026-11-27T10:05:00Z --json
+	assert_success
+	jq_is '[.protected_orphans[] | .server_id + ":" + .name + ":" +
+		.since] | join(",")' "$sid:pp-prot01:2026-11-27T10:00:00Z"
+	run --separate-stderr pp-status --now 2026-11-27T10:05:00Z
+	assert_success
+	assert_output --partial "orphans    pp-prot01 (id $sid) since 2026-11-27T10:00:00Z: carries our labels, in no registry node, delete-protected in the cloud: billed until the protection is lifted (then deleted) or it is adopted"
+	# lifted: the next cycle deletes it, and forgets it
+	curl -sS --max-time 5 -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+		-H 'Content-Type: application/json' -d '{"delete": false}' \
+		"$FAKE_URL/servers/$sid/actions/change_protection" >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:06:00Z \
+		< <(decision none 0)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' delete_orphan:deleted
+	[[ $(names) == "" ]]
+	run --separate-stderr pp-status --now 2026-11-27T10:07:00Z --json
+	jq_is '.protected_orphans | length' 0
+}
+
+@test "a delete-protected orphan is reported again when its protection comes back after a lift" {
+	sid=$(fake_seed '{"servers": [{"name": "pp-prot02",
+		"created": "2026-11-27T09:00:00Z", "protection": {"delete": true},
+		"labels": {"managed_by": "ppscale", "role": "worker",
+		"pool": "default"}}]}' | jq -r '.servers[0].id')
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	# a cycle that saw it lifted (its delete failing for another
+	# reason, so that it stays) is a change; protected again, it is
+	# reported again
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].protection =
+		{delete: false, rebuild: false} | {servers}')" >/dev/null
+	fake_fault '{"method": "DELETE", "path": "/servers/", "status": 503,
+		"count": 0}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision none 0)
+	fake_ctl DELETE /faults >/dev/null
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].protection =
+		{delete: true, rebuild: true} | {servers}')" >/dev/null
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:04:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "orphan: server 'pp-prot02' (id $sid"
+	[[ $(jq -c 'select(.type == "scaling.failed" and .result ==
+		"refused")' "$EVENTS" | wc -l) == 2 ]]
+}

@@ -185,6 +185,8 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.servers);
 	json_object_put(x.refusals);
 	json_object_put(x.state_refusals);
+	json_object_put(x.prot_now);
+	json_object_put(x.prot_entries);
 	if (x.have_cat)
 		pp_catalog_free(&x.cat);
 	pp_cloud_close(x.cloud);

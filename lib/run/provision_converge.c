@@ -22,6 +22,7 @@
 #include "conf/config.h"
 #include "engine/engine.h"
 #include "store/events.h"
+#include "store/orphans.h"
 #include "store/registry.h"
 #include "run/provision_int.h"
 
@@ -234,6 +235,71 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 		s->location, "success", why);
 }
 
+/* An unregistered server of ours the cloud refuses to delete (its
+ * delete protection, set by hand): no DELETE is sent. It is in the
+ * section every run, but said loudly, with an event, only when it
+ * first appears (pp_prov_report_protected): a warning every cycle for
+ * what only a person can change is noise that hides the next one. Not
+ * an error of the run: nothing this run did failed. */
+static void
+protected_orphan(struct run *x, const struct pp_server *s, long long age)
+{
+	json_object *e, *o = json_object_new_object();
+	char why[768];
+
+	snprintf(why, sizeof why, "orphan: server '%s' (id %s, %s, %lld s "
+		"old) carries our labels but is in no registry node, and is "
+		"delete-protected in the cloud: not deleted; lift the "
+		"protection ('hcloud server disable-protection %s delete') "
+		"and the next cycle deletes it, or a scale-up adopts it",
+		s->name ? s->name : "?", s->id, s->status ? s->status : "?",
+		age, s->id);
+	e = pp_prov_entry(x, "delete_orphan", s->name, s->id, s->name,
+		s->type, s->location, pp_strmap_get(&s->labels, "role"));
+	pp_prov_add_str(e, "status", "protected");
+	pp_prov_add_str(o, "code", "protected");
+	pp_prov_add_str(o, "message", why);
+	json_object_object_add(e, "error", o);
+	pp_porphan_add(x->prot_now, s->id, s->name, x->now);
+	json_object_array_add(x->prot_entries, json_object_get(e));
+}
+
+void
+pp_prov_report_protected(struct run *x, json_object *prev)
+{
+	size_t n = x->prot_entries ?
+		json_object_array_length(x->prot_entries) : 0;
+
+	if (!x->prot_now)
+		return;
+	for (size_t i = 0; i < n; i++) {
+		json_object *e = json_object_array_get_idx(x->prot_entries, i);
+		const char *id = pp_jstr(e, "server_id", "");
+		const char *name = pp_jstr(e, "name", NULL);
+		const char *why = pp_jstr(pp_jget(e, "error"), "message", "");
+		time_t since = prev ? pp_porphan_since(prev, id) : 0;
+
+		if (since) {
+			pp_porphan_add(x->prot_now, id, name, since);
+			pp_debug("%s (so since an earlier run)", why);
+			continue;
+		}
+		pp_prov_loud("%s", why);
+		if (!x->dry_run)
+			pp_prov_event(x, PP_EV_SCALING_FAILED, name, id,
+				pp_jstr(e, "server_type", NULL),
+				pp_jstr(e, "location", NULL), "refused", why);
+	}
+	if (!prev)
+		return;
+	json_object_object_foreach(prev, id, v) {
+		if (!pp_jget(x->prot_now, id))
+			pp_note("server %s ('%s') is no longer an unregistered "
+				"delete-protected server of ours", id,
+				pp_jstr(v, "name", "?"));
+	}
+}
+
 /* A node whose server is not among ours: gone (removed), or no longer
  * carrying our labels (left, with a warning). */
 static void
@@ -390,6 +456,12 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&ids);
 	strset_sort(&ours);
 	sync_protection(x, k, nk);
+	if (!up) {
+		/* every orphan is looked at: the protected ones found are
+		 * all there are */
+		x->prot_now = json_object_new_object();
+		x->prot_entries = json_object_new_array();
+	}
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
 		long long age = s->created && s->created <= x->now ?
@@ -404,6 +476,10 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 				"%lld s old, within cloud.orphan_grace (%ld s): "
 				"left for a later run", s->name ? s->name :
 				"?", s->id, age, grace);
+			continue;
+		}
+		if (s->delete_protected) {
+			protected_orphan(x, s, age);
 			continue;
 		}
 		delete_orphan(x, s, age);

@@ -79,6 +79,10 @@ struct run {
 	char *dnodes_strs;    /* their strings, when read from the text */
 	int dnodes_read;      /* 1 read, -1 the document has none */
 	long boots_failed;    /* deleted: not running or not joined in time */
+	/* our unregistered servers the cloud refuses to delete, as the
+	 * state's protected_orphans (NULL: not looked at this run), and
+	 * their entries in the section */
+	json_object *prot_now, *prot_entries;
 	/* cloud.ready_check health: this run's probes of the agents and
 	 * their answers (probe_node[i] is probes[i]'s node): one asked
 	 * already is not asked again; many are asked at once */
@@ -182,6 +186,11 @@ int pp_prov_list_ours(struct run *x);
  * unless up (then pp_prov_adopt takes them), and removes nodes whose
  * server is gone, except node leave (the scale-down's, NULL: none). */
 void pp_prov_converge(struct run *x, int up, const char *leave);
+/* Says which delete-protected orphans are new since prev (the state's
+ * protected_orphans as the last run left it; NULL: unknown, all are
+ * new), loudly and with an event, and which are no longer; fills in
+ * their "since" in x->prot_now. */
+void pp_prov_report_protected(struct run *x, json_object *prev);
 
 /* provision_create.c: adopting orphans, creating, the scale-up */
 long pp_prov_adopt(struct run *x, const char *role);

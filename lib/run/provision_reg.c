@@ -17,6 +17,7 @@
 #include "store/decide_mem.h"
 #include "store/events.h"
 #include "store/metrics.h"
+#include "store/orphans.h"
 #include "store/refusals.h"
 #include "store/registry.h"
 #include "store/state.h"
@@ -602,16 +603,22 @@ pp_prov_update_state(struct run *x, const char *result)
 	char err[768];
 	int rc;
 
-	if (x->dry_run)
+	if (x->dry_run) {
+		pp_prov_report_protected(x, NULL);
 		return;
+	}
 	rc = pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err);
 	if (rc < 0) {
+		pp_prov_report_protected(x, NULL);
 		pp_warn("%s; refusals and counters not recorded", err);
 		x->errors += json_object_object_length(x->refusals) > 0;
 		pp_state_close(&st);
 		return;
 	}
 	pp_refusals_merge(st.root, x->refusals, x->now);
+	pp_prov_report_protected(x, pp_porphans_of(st.root));
+	if (x->prot_now)
+		pp_porphans_set(st.root, json_object_get(x->prot_now));
 	if (result) {
 		pp_metrics_count_scaling(&st, x->action, result);
 		pp_decide_mem_set_result(pp_decide_mem_make(st.root),

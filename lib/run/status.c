@@ -18,6 +18,7 @@
 #include "doc/doc.h"
 #include "store/cost.h"
 #include "store/counters.h"
+#include "store/orphans.h"
 #include "store/refusals.h"
 #include "store/unrecorded.h"
 #include "store/decide_mem.h"
@@ -336,6 +337,33 @@ nodes_protected(json_object *last)
 	return out;
 }
 
+/* Our unregistered servers the cloud refuses to delete, as
+ * pp-provision last found them (the state's protected_orphans): they
+ * bill until someone acts, and pp-provision says so only once. */
+static json_object *
+orphans_protected(json_object *state)
+{
+	json_object *sec = pp_porphans_of(state);
+	json_object *out = json_object_new_array();
+
+	if (!sec)
+		return out;
+	json_object_object_foreach(sec, id, v) {
+		json_object *o = json_object_new_object();
+		json_object *name = pp_jget(v, "name");
+		json_object *since = pp_jget(v, "since");
+
+		json_object_object_add(o, "server_id",
+			json_object_new_string(id));
+		json_object_object_add(o, "name", name ?
+			json_object_get(name) : NULL);
+		json_object_object_add(o, "since", since ?
+			json_object_get(since) : NULL);
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* pp-fleetstats' own events are in the snapshot, pp-decide's are its
  * decision: the others are what happened after the snapshot. */
 static int
@@ -569,6 +597,8 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	json_object_object_add(st, "unhealthy", nodes_in(last, "unhealthy"));
 	/* kept however unneeded: the cloud would refuse the delete */
 	json_object_object_add(st, "delete_protected", nodes_protected(last));
+	json_object_object_add(st, "protected_orphans",
+		orphans_protected(state));
 	{
 		json_object *c = pp_counters_of(state);
 
@@ -712,6 +742,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *unrec = pp_jget(st, "unrecorded_moves");
 	json_object *unh = pp_jget(st, "unhealthy");
 	json_object *prot = pp_jget(st, "delete_protected");
+	json_object *porph = pp_jget(st, "protected_orphans");
 	json_object *sp = pp_jget(st, "spares");
 	long long decided = pp_jint(st, "decisions", 0);
 	char d[32];
@@ -794,6 +825,19 @@ pp_status_print(FILE *f, json_object *st)
 		if (i + 1 == json_object_array_length(prot))
 			fputs(": delete-protected in the cloud, never removed "
 				"until the protection is lifted\n", f);
+	}
+	for (size_t i = 0; porph && i < json_object_array_length(porph);
+	    i++) {
+		json_object *o = json_object_array_get_idx(porph, i);
+
+		fprintf(f, "%s%s (id %s) since %s", i ? ", " : "orphans    ",
+			pp_jstr(o, "name", "?"), pp_jstr(o, "server_id", "?"),
+			pp_jstr(o, "since", "?"));
+		if (i + 1 == json_object_array_length(porph))
+			fputs(": carries our labels, in no registry node, "
+				"delete-protected in the cloud: billed until the "
+				"protection is lifted (then deleted) or it is "
+				"adopted\n", f);
 	}
 	if (dec)
 		fprintf(f, "decision   %s%s by %s at %s: %s\n",

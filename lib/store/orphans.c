@@ -1,0 +1,48 @@
+/* The "protected_orphans" section of the state file (see orphans.h). */
+#include "base/json.h"
+#include "base/util.h"
+#include "store/orphans.h"
+
+json_object *
+pp_porphans_of(json_object *root)
+{
+	json_object *s = pp_jget(root, "protected_orphans");
+
+	return s && json_object_is_type(s, json_type_object) ? s : NULL;
+}
+
+void
+pp_porphan_add(json_object *sec, const char *id, const char *name,
+	time_t since)
+{
+	json_object *e = json_object_new_object();
+
+	json_object_object_add(e, "name", name ?
+		json_object_new_string(name) : NULL);
+	json_object_object_add(e, "since", pp_jnew_time(since));
+	json_object_object_add(sec, id, e);
+}
+
+time_t
+pp_porphan_since(json_object *sec, const char *id)
+{
+	json_object *e = pp_jget(sec, id);
+	const char *s = pp_jstr(e, "since", NULL);
+	time_t t;
+
+	if (!e || !json_object_is_type(e, json_type_object))
+		return 0;
+	/* an entry without a readable time is known all the same */
+	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 1;
+}
+
+void
+pp_porphans_set(json_object *root, json_object *sec)
+{
+	if (!sec || !json_object_object_length(sec)) {
+		json_object_put(sec);
+		json_object_object_del(root, "protected_orphans");
+		return;
+	}
+	json_object_object_add(root, "protected_orphans", sec);
+}

@@ -1,0 +1,27 @@
+/* orphans.c: the "protected_orphans" section of the state file, its
+ * one owner. pp-provision writes it: the servers carrying our labels
+ * that no registry node names and that the cloud refuses to delete
+ * (delete protection, set and lifted by hand), so that it says so when
+ * one first appears or goes, not every cycle; pp-status shows them.
+ *
+ *   {"<server id>": {"name": "...", "since": RFC3339}}
+ *
+ * "since" is when pp-provision first found it so. Other keys in an
+ * entry are ignored. */
+#ifndef PP_ORPHANS_H
+#define PP_ORPHANS_H
+
+#include <time.h>
+#include <json-c/json.h>
+
+/* The section inside a state root, NULL when absent or misshapen. */
+json_object *pp_porphans_of(json_object *root);
+/* Adds server id (name) to sec, found so since since. */
+void pp_porphan_add(json_object *sec, const char *id, const char *name,
+	time_t since);
+/* When server id was first found so per sec, 0 when it is not in sec. */
+time_t pp_porphan_since(json_object *sec, const char *id);
+/* Replaces root's section by sec (taken; NULL or empty: none). */
+void pp_porphans_set(json_object *root, json_object *sec);
+
+#endif
