@@ -44,6 +44,27 @@ burst() {
 	done
 }
 
+@test "demand held at exactly half a waiting game server asks for no new one each step" {
+	# 1 x 64 GB dedicated (60 GB usable: four 15 GB game servers), no
+	# cloud; 8 game servers wanted, then 5.5 for 50 minutes: the two
+	# still waiting at 5.5 stay wanted, the same two, not dropped and
+	# asked for again (a new refused game server) every step
+	{
+		echo time,value
+		echo 2026-11-02T00:00:00Z,16
+		echo 2026-11-02T00:10:00Z,11
+		echo 2026-11-02T01:00:00Z,11
+	} > "$BATS_TEST_TMPDIR/half.csv"
+	run --separate-stderr pp-sim --no-progress --no-static \
+		--dedicated 1x64 --peak-ratio 2 --mix 15:1 --session 0 \
+		--warmup 0 "$BATS_TEST_TMPDIR/half.csv"
+	assert_success
+	jq_is .servers 8
+	jq_is .refused_servers 4
+	# the two wait from 00:10 to the end: 50 steps each
+	jq_is '.waited_server_minutes >= 100' true
+}
+
 @test "-vv names each refused game server with its minute and size" {
 	burst 1
 	assert_success

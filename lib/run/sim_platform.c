@@ -224,8 +224,11 @@ pp_sim_platform_step(struct platform *p, double demand_mb, time_t now,
 		if ((double)p->running_mb - demand_mb >= p->s[i].mb / 2.0)
 			stop_server(p, i);
 	}
-	/* demand fell: the newest waiting ones are no longer wanted */
-	while (p->nwait && (double)(p->running_mb + p->wait_mb) - demand_mb >=
+	/* demand fell: the newest waiting ones are no longer wanted. Over
+	 * half a server, not at it: a start asks at half a server, so at
+	 * exactly half one would go and a new one be asked for (and
+	 * counted) every step */
+	while (p->nwait && (double)(p->running_mb + p->wait_mb) - demand_mb >
 	    p->wait[p->nwait - 1] / 2.0)
 		p->wait_mb -= p->wait[--p->nwait];
 	/* the waiting ones try again, oldest first */
