@@ -89,11 +89,34 @@ line_matches() {
 # is looked for; each line after it must be the next line printed,
 # except after a line "..." (some lines left out).
 assert_like_readme() {
+	assert_like "README" < <(awk -v cmd="\$ $1" '$0 == cmd { on = 1; next }
+		on && /^```/ { exit } on' "$TOP/README.md")
+}
+
+# assert_like_man PAGE CMD: the same for the literal display after
+# "$ CMD" in the man page PAGE (share/man/...), up to its .Ed. A line
+# indented four spaces or more continues the one before it (long lines
+# are folded there), an indented "..." is "...", and \& and \e are
+# what mandoc prints.
+assert_like_man() {
+	assert_like "$1" < <(awk -v cmd="\$ $2" '
+		$0 == cmd { on = 1; next }
+		on && /^\.Ed/ { exit }
+		!on { next }
+		{ gsub(/\\&/, ""); gsub(/\\e/, "\\") }
+		/^ *\.\.\.$/ { line[++n] = "..."; next }
+		/^    / && n { sub(/^ +/, ""); line[n] = line[n] " " $0; next }
+		{ line[++n] = $0 }
+		END { for (i = 1; i <= n; i++) print line[i] }' "$TOP/share/man/$1")
+}
+
+# assert_like WHERE: $output against the lines WHERE shows (on stdin),
+# as assert_like_readme says.
+assert_like() {
 	local -a want got
 	local i=0 w search=1
-	mapfile -t want < <(awk -v cmd="\$ $1" '$0 == cmd { on = 1; next }
-		on && /^```/ { exit } on' "$TOP/README.md" | demo_norm)
-	(( ${#want[@]} > 10 )) || fail "README: no output after '\$ $1'"
+	mapfile -t want < <(demo_norm)
+	(( ${#want[@]} > 10 )) || fail "$1: no output shown"
 	mapfile -t got < <(printf '%s\n' "$output" | demo_norm)
 	for w in "${want[@]}"; do
 		if [[ $w == ... ]]; then
@@ -103,11 +126,11 @@ assert_like_readme() {
 		while (( i < ${#got[@]} )); do
 			line_matches "$w" "${got[i]}" && break
 			if [[ ! $search ]]; then
-				fail "README: '$w'"$'\n'"printed: '${got[i]}'"
+				fail "$1: '$w'"$'\n'"printed: '${got[i]}'"
 			fi
 			i=$((i + 1))
 		done
-		(( i < ${#got[@]} )) || fail "README line not printed: '$w'"
+		(( i < ${#got[@]} )) || fail "$1 line not printed: '$w'"
 		i=$((i + 1))
 		search=
 	done
@@ -138,6 +161,18 @@ assert_like_readme() {
 	assert_success
 	output=$stderr
 	assert_like_readme 'pp-fleetstats --no-record --now $now | pp-decide --dry-run --explain --now $now > /dev/null'
+}
+
+@test "pp-status(1)'s example is what it prints on the demo's quiet state" {
+	PP_DEMO_RUSH_GB=0 run env PP_BUILD="$BUILD" \
+		sh "$TOP/share/examples/demo.sh"
+	assert_success
+	export PP_STATE_DIR PP_CONFIG
+	PP_STATE_DIR=$(demo_state)
+	PP_CONFIG=$PP_STATE_DIR/ppscale.yaml
+	run --separate-stderr pp-status --now 2026-11-27T18:03:00Z
+	assert_success
+	assert_like_man man1/pp-status.1 "pp-status --now 2026-11-27T18:03:00Z"
 }
 
 @test "the README's preview of the requests to Hetzner changes nothing, as it says" {
