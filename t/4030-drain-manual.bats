@@ -125,6 +125,29 @@ setup() {
 	reg_is '.nodes[0].status' ready
 }
 
+@test "--node on a node removed from the registry while it drains exits 2, the document saying so" {
+	# the hook stands for the platform removing the node meanwhile
+	hook=$BATS_TEST_TMPDIR/remove-node
+	cat > "$hook" <<HOOK
+#!/bin/sh
+flock "$REGISTRY.lock" sh -c 'jq "del(.nodes[] | select(.id == \"S\"))" \
+	"$REGISTRY" > "$REGISTRY.new" && mv "$REGISTRY.new" "$REGISTRY"'
+exit 1
+HOOK
+	chmod +x "$hook"
+	printf 'drain:\n  move_command: ["%s"]\n' "$hook" > "$PP_CONFIG"
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	run --separate-stderr pp-drain --node S --wait --deadline 30s \
+		--interval 0.2
+	assert_failure 2
+	jq_is '.drain.status' refused
+	jq_is '.drain.reason' "node 'S' was removed from the registry while draining"
+	assert_stderr_contains "pp-drain: node 'S' was removed from the registry while draining"
+	reg_is '[.nodes[].id] | join(",")' T
+}
+
 @test "usage errors exit 2" {
 	run --separate-stderr pp-drain --uncordon
 	assert_failure 2
