@@ -242,6 +242,56 @@ subcommand_diff() {
 	assert_output --partial "< --state-dir"
 }
 
+# "OPTION yes|no" for each option --help lists: whether it takes a
+# value (a placeholder such as FILE, DUR or NxGB follows its names).
+help_args() {
+	"$1" --help | awk '/^ +-/ {
+		n = 0; a = "no"
+		for (i = 1; i <= NF; i++) {
+			x = $i; sub(/,$/, "", x)
+			if (x ~ /^--?[A-Za-z0-9][A-Za-z0-9-]*$/) { o[++n] = x; continue }
+			if (x ~ /^[A-Z][A-Z0-9_|=.:,]*$/ || x ~ /^[A-Z]+x[A-Z]+$/)
+				a = "yes"
+			break
+		}
+		for (i = 1; i <= n; i++) print o[i], a
+	}' | sort -u
+}
+
+# The same for a page: the options on the .It lines of OPTIONS, "yes"
+# where the line has an Ar.
+man_args() {
+	awk "$FL_AWK"'
+	/^\.Sh /{ on = ($2 == "OPTIONS") }
+	on && /^\.It / {
+		fl_scan(2, 0)
+		a = / Ar / ? "yes" : "no"
+		for (i = 1; i <= fl_n; i++) print fl[i], a
+	}' "$1" | sort -u
+}
+
+@test "an option takes a value in its man page when it does in --help, and no option line of --help is a wrapped line" {
+	local tool name page diffs= d
+	for tool in "$BUILD"/bin/*; do
+		name=$(basename "$tool")
+		page="$MAN/man1/$name.1"
+		d=$(diff <(help_args "$tool") <(man_args "$page") |
+			sed -nE "s/^< /$name: --help: /p; s/^> /$name: man page: /p")
+		[[ -z "$d" ]] || diffs+="$d"$'\n'
+		# a wrapped line starting with an option would be read as
+		# that option's line, here and by the completions
+		d=$("$tool" --help | grep -nE '^ {20,}-' || true)
+		[[ -z "$d" ]] || diffs+="$name: a wrapped line starts with an option: $d"$'\n'
+	done
+	[[ -z "$diffs" ]] || fail "$diffs"
+	# the check itself can fail
+	sed 's/^\(\.It Fl \\-state-dir\) Ar dir$/\1/' \
+		"$MAN/man1/pp-status.1" > "$BATS_TEST_TMPDIR/p.1"
+	run diff <(help_args pp-status) <(man_args "$BATS_TEST_TMPDIR/p.1")
+	assert_failure
+	assert_output --partial "> --state-dir no"
+}
+
 # every_tool WHAT: compare_names on every tool, for its usage line
 # (WHAT "the usage line") or its page's SYNOPSIS ("the SYNOPSIS").
 every_tool() {
