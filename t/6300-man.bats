@@ -423,3 +423,68 @@ every_tool() {
 	printf '.Dd x\n.Dt X 1\n.Sh DESCRIPTION\nkeys\n.Ql a , Ql b\n' |
 		mandoc -Tascii | grep -qE "\`[^\`']*\`"
 }
+
+# The event types the tools emit: the type a call of pp_event,
+# pp_event_node or a tool's wrapper of them (pp_dr_event, pp_prov_event,
+# pp-decide's event) passes, a literal or a PP_EV_ macro of
+# store/events.h. A call that passes anything else (but a wrapper's own
+# "type") is printed as "unknown: CALL", so that a type the grep cannot
+# see fails the test rather than slipping by.
+emitted_types() {
+	local calls
+	calls=$(cat "$TOP"/lib/*/*.c | tr -s '\n\t' '  ' |
+		grep -oE '[A-Za-z_]*event(_node)?\( *([&a-z>_-]+, *)?[^,()]*,' |
+		sed -E 's/, *$//')
+	grep -oE '"[a-z_]+\.[a-z_]+"$' <<<"$calls" | tr -d '"'
+	grep -oE 'PP_EV_[A-Z_]+$' <<<"$calls" | while read -r m; do
+		sed -nE "s/^#define $m +\"([^\"]+)\"\$/\\1/p" \
+			"$TOP/lib/store/events.h"
+	done
+	grep -vE '"[a-z_]+\.[a-z_]+"$|PP_EV_[A-Z_]+$|\(type(, *[a-z_]+)?$|\((const char|struct) ' \
+		<<<"$calls" | sed 's/^/unknown: /'
+}
+
+# The types ppscale(7) lists: the .It Cm lines of its Events subsection.
+listed_types() {
+	awk '/^\.S[hs] /{ on = ($0 == ".Ss Events") } on && /^\.It Cm / { print $3 }' \
+		"$MAN/man7/ppscale.7"
+}
+
+@test "ppscale(7) lists every event type a tool emits, and no other" {
+	local emitted listed t
+	emitted=$(emitted_types | sort -u)
+	listed=$(listed_types | sort -u)
+	# the grep sees each way a type is passed: pp-decide's event, the
+	# two wrappers, pp_event_node and pp_event with a macro
+	for t in scaling.clipped drain.blocked node.added cloud.refused \
+	    scaling.failed; do
+		grep -qx "$t" <<<"$emitted" || fail "the grep misses $t"
+	done
+	[[ $(wc -l <<<"$listed") -ge 10 ]] || fail "listed: $listed"
+	run diff <(echo "$emitted") <(echo "$listed")
+	[[ $status == 0 ]] || fail "emitted (<) against ppscale.7 (>):
+$output"
+}
+
+# The sections of the state file: the keys the store modules and the
+# tools' bodies read and write in a state root (the registry's own root
+# left out), and a module's SECTION.
+state_sections() {
+	ls "$TOP"/lib/store/*.c "$TOP"/lib/run/*.c |
+		grep -vE '/store/(registry_|regpg)' | xargs cat | grep -oE '(root|pp_state_section\([a-z]+), "[a-z_]+"|^#define SECTION "[a-z_]+"' |
+		grep -oE '"[a-z_]+"' | tr -d '"' | sort -u
+}
+
+@test "ppscale(7) lists every section of the state file, and no other" {
+	local found listed
+	found=$(state_sections)
+	listed=$(awk '/^\.It Pa .*state\.json$/ { on = 1; next }
+		on && /^\.El/ { exit } on && /^\.It Cm / { print $3 }' \
+		"$MAN/man7/ppscale.7" | sort -u)
+	for t in decide cost unrecorded_moves protected_orphans counters; do
+		grep -qx "$t" <<<"$found" || fail "the grep misses $t"
+	done
+	run diff <(echo "$found") <(echo "$listed")
+	[[ $status == 0 ]] || fail "in the code (<) against ppscale.7 (>):
+$output"
+}
