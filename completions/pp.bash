@@ -122,8 +122,9 @@ _pp_complete() {
 		read -r long arg < <(awk -v p="$prev" \
 			'($1 == p || $2 == p) { print $2, $3; exit }' <<< "$spec")
 		if [[ -n $arg && $arg != - ]]; then
-			case $long:$arg in
-			--node:*|*:NODE)
+			# pp-cloudinit's --node is a new node's: no existing id
+			case $tool:$long:$arg in
+			pp-drain:--node:*|*:NODE)
 				COMPREPLY=($(compgen -W "$(_pp_node_ids)" -- "$cur")) ;;
 			*:DIR)
 				COMPREPLY=($(compgen -d -- "$cur")) ;;
@@ -136,7 +137,7 @@ _pp_complete() {
 				compopt -o nospace 2>/dev/null ;;
 			*:KEY)
 				COMPREPLY=($(compgen -W "$_pp_config_keys" -- "$cur")) ;;
-			--state:STATE)
+			*:--state:STATE)
 				COMPREPLY=($(compgen -W "starting running stopping stopped" -- "$cur")) ;;
 			esac
 			return 0

@@ -104,8 +104,9 @@ function __pp_complete
     for line in $spec
         set -l f (string split ' ' -- $line)
         if test "$f[3]" != -; and contains -- "$prev" $f[1] $f[2]
-            switch "$f[2]:$f[3]"
-                case '--node:*' '*:NODE'
+            # pp-cloudinit's --node is a new node's: no existing id
+            switch "$tool:$f[2]:$f[3]"
+                case 'pp-drain:--node:*' '*:NODE'
                     __pp_node_ids
                 case '*:DIR'
                     __fish_complete_directories $cur
@@ -117,7 +118,7 @@ function __pp_complete
                     printf '%s=\n' $__pp_config_keys
                 case '*:KEY'
                     printf '%s\n' $__pp_config_keys
-                case '--state:STATE'
+                case '*:--state:STATE'
                     printf '%s\n' starting running stopping stopped
             end
             return

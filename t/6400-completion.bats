@@ -131,6 +131,20 @@ bash_complete() {
 	assert_output cloud-7f3a
 }
 
+@test "pp-cloudinit --node, a new node's id, completes no registry node id (bash, zsh, fish)" {
+	run bash_complete pp-cloudinit --node ''
+	assert_output ""
+	run bash_complete pp-cloudinit --node=cloud-
+	assert_output ""
+	run zsh_complete pp-cloudinit --node ''
+	assert_output ""
+	ASAN_OPTIONS=$SHELL_ASAN run fish -c 'source $argv[1]; complete -C"pp-cloudinit --node cloud-"' "$COMP/pp.fish"
+	assert_output ""
+	# pp-drain's still does, in the same shells
+	run bash_complete pp-drain --node=cloud-7
+	assert_output cloud-7f3a
+}
+
 @test "bash: a short option completes as its long one; NxGB and GB:W,... take a value" {
 	run bash_complete pp-drain -n ''
 	assert_output "$(tr ' ' '\n' <<< "$NODES")"
