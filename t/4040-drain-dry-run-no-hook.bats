@@ -21,13 +21,27 @@ setup() {
 	assert_failure 1
 	jq_is '.drain.status' blocked
 	jq_is '.drain.dry_run' true
-	jq_is '.drain.reason' "dry run: drain.move_command is not configured: a real run would cordon 'S' and could not move its 2 game servers"
+	jq_is '.drain.reason' "dry run: drain.move_command is not configured: a real run would cordon the node and could not move its 2 game servers"
 	reg_is '(.nodes[] | select(.id == "S")).status' ready
 	# and the real run agrees
 	run --separate-stderr pp-drain --node S
 	assert_failure 1
 	jq_is '.drain.status' blocked
 	reg_is '(.nodes[] | select(.id == "S")).status' draining
+}
+
+@test "without a move hook, the blocked warning names the node once, dry run or not" {
+	printf 'drain:\n  player_grace: 10m\n' > "$PP_CONFIG"
+	run --separate-stderr pp-drain --node S --dry-run
+	assert_failure 1
+	[[ $stderr == "pp-drain: node 'S': dry run: drain.move_command is not configured: a real run would cordon the node and could not move its 2 game servers" ]] ||
+		fail "stderr: $stderr"
+	run --separate-stderr pp-drain --node S
+	assert_failure 1
+	jq_is '.drain.status' blocked
+	# after the note that it cordoned the node
+	[[ ${stderr##*$'\n'} == "pp-drain: node 'S': drain.move_command is not configured: pp-drain cannot move its 2 game servers (the node stays draining until they are moved or stopped and removed by other means)" ]] ||
+		fail "stderr: $stderr"
 }
 
 @test "with a move hook, the dry run still plans the moves" {

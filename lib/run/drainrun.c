@@ -572,9 +572,10 @@ drain_pass(struct run *x)
 	if (x->dry_run && x->cfg->drain.move_command.n == 0) {
 		/* what the real run would do: cordon, then stop short */
 		plan_waiting(x, &plan, now);
+		/* the warning and the document name the node already */
 		pp_dr_set_status(x, "blocked", "dry run: drain.move_command is not "
-			"configured: a real run would cordon '%s' and could "
-			"not move its %zu game server%s", x->node, nc,
+			"configured: a real run would cordon the node and "
+			"could not move its %zu game server%s", nc,
 			nc == 1 ? "" : "s");
 		goto done;
 	}
@@ -591,10 +592,10 @@ drain_pass(struct run *x)
 	if (x->cfg->drain.move_command.n == 0) {
 		plan_waiting(x, &plan, now);
 		pp_dr_set_status(x, "blocked", "drain.move_command is not "
-			"configured: pp-drain cannot move the %zu game "
-			"server%s on '%s' (the node stays draining until they "
-			"are moved or stopped and removed by other means)",
-			nc, nc == 1 ? "" : "s", x->node);
+			"configured: pp-drain cannot move its %zu game "
+			"server%s (the node stays draining until they are "
+			"moved or stopped and removed by other means)",
+			nc, nc == 1 ? "" : "s");
 		pp_plan_free(&plan);
 		return;
 	}
