@@ -580,3 +580,91 @@ SLOW
 	[ "$(hook_calls)" = 'a>T,a>T,b>T' ]
 	reg_is '[.nodes[1].containers[].id] | join(",")' a,b
 }
+
+@test "a move whose pp-drain was killed while its hook ran keeps both nodes from counting empty until the next run settles it" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	# a's first hook outlives its pp-drain, killed with SIGKILL, and
+	# completes the move after it; a later one finds a there (success)
+	export HOOK_ALSO='[ "$1" = a ] && [ ! -e "$BATS_TEST_TMPDIR/moved" ] && { while [ ! -e "$BATS_TEST_TMPDIR/go" ]; do sleep 0.05; done; touch "$BATS_TEST_TMPDIR/moved"; }'
+	pp-drain --now "$T0" < <(decision_doc scale_down S) > /dev/null 2>&1 &
+	drain=$!
+	wait_exists "$HOOK_LOG"
+	kill -KILL "$drain"
+	wait "$drain" || true
+	touch "$BATS_TEST_TMPDIR/go"
+	wait_exists "$BATS_TEST_TMPDIR/moved"
+	for ((i = 0; i < 200; i++)); do
+		flock -n "$PP_STATE_DIR/drain-S.lock" true &&
+			flock -n "$PP_STATE_DIR/drain-target-T.lock" true && break
+		sleep 0.05
+	done
+	# a runs on T now, the registry still says S, and no lock is left:
+	# the move's intent, written before its hook, keeps T from
+	# counting empty (pp-provision would delete a's server)
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	reg_is '.nodes[1].containers | length' 0
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	assert_success
+	jq_is '.drain.empty' false
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.reason' "dry run: no game server recorded on 'T', but a pp-drain that has ended was moving game server 'a' onto or off it and nothing says whether it moved; the next pp-drain that acts settles the move"
+	run --separate-stderr pp-status
+	assert_output --partial "unsettled  a (S -> T at 2026-11-27T18:00:00Z): a pp-drain that ended was moving it"
+
+	# the next run (a scale-down of T) settles it first: the move run
+	# again, the hook finding a on T, and recorded there
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>T' ]
+	reg_is '[.nodes[1].containers[].id] | join(",")' a
+	reg_is '.nodes[0].containers | length' 0
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	[ "$(events_of server.moved | jq -r '"\(.server) \(.node)>\(.to) \(.late)"')" = 'a S>T true' ]
+	jq_is '.drain.empty' false
+	jq_is '.drain.remaining' 1
+	# and S, with nothing on it and nothing unsettled, is empty
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+}
+
+@test "a move whose hook exits non-zero leaves no intent behind; one timed out keeps it until a later run settles it" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_FAIL=a HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '[.drain.failed[].server] | join(",")' a,b
+	# a's hook said it did not move; b's was killed mid-move
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
+		"$PP_STATE_DIR/state.json")" = 'b S>T intent' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+	# the next run settles b (moved again, recorded), then moves a
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,b>T,b>T,a>T' ]
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[1].containers[].id] | sort | join(",")' a,b
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
+
+@test "a move whose intent cannot be written to the state is not started and fails the run" {
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	printf '{"broken' > "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	[ "$(hook_calls)" = '' ]
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.failed[0].server' a
+	jq_is '.drain.failed[0].error | startswith("not moved: the move cannot be written to the state first: ")' true
+	jq_is '.drain.empty' false
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+}

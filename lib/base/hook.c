@@ -441,12 +441,12 @@ pp_hook_run(char *const argv[], double timeout, char *err, size_t errlen)
 
 int
 pp_hook_run_at(char *const argv[], double timeout, const int *keep,
-	size_t nkeep, double at, void (*fn)(void *), void *arg, char *err,
-	size_t errlen)
+	size_t nkeep, double at, void (*fn)(void *), void *arg,
+	struct pp_hook_status *hs, char *err, size_t errlen)
 {
-	struct pp_hook_status hs;
+	struct pp_hook_status own;
 	struct call_at ca = {at, fn, arg};
 
-	return run(argv, timeout, NULL, 0, NULL, &hs, &ca, keep, nkeep, err,
-		errlen);
+	return run(argv, timeout, NULL, 0, NULL, hs ? hs : &own, &ca, keep,
+		nkeep, err, errlen);
 }

@@ -35,19 +35,6 @@ char *pp_hook_describe(char *const argv[]);
  * "cannot run 'x': No such file or directory"). */
 int pp_hook_run(char *const argv[], double timeout, char *err,
 	size_t errlen);
-/* The same, and while the command runs, once pp_monotonic() reaches at,
- * calls fn(arg) (once; not at all when the command ends first, nor
- * when fn is NULL). The timeout runs on meanwhile. pp-drain records the
- * moves already carried out this way while a slow hook runs.
- * The command inherits the nkeep descriptors keep (-1 entries are
- * skipped) as its descriptors 3, 4, ...: a flock(2) lock held on one
- * is then held for as long as the command, or anything it started that
- * keeps the descriptor, lives, even when we die first (pp-drain's node
- * and target locks outlive a SIGKILLed pp-drain while its hook runs). */
-int pp_hook_run_at(char *const argv[], double timeout, const int *keep,
-	size_t nkeep, double at, void (*fn)(void *), void *arg, char *err,
-	size_t errlen);
-
 /* How a command ended, for callers that word their own messages. */
 enum pp_hook_kind {
 	PP_HOOK_OK, PP_HOOK_CANNOT_RUN, PP_HOOK_EXITED, PP_HOOK_SIGNALED,
@@ -57,6 +44,22 @@ struct pp_hook_status {
 	int kind;               /* enum pp_hook_kind */
 	int code;               /* exit status, signal or errno */
 };
+
+/* The same, and while the command runs, once pp_monotonic() reaches at,
+ * calls fn(arg) (once; not at all when the command ends first, nor
+ * when fn is NULL). The timeout runs on meanwhile. pp-drain records the
+ * moves already carried out this way while a slow hook runs.
+ * The command inherits the nkeep descriptors keep (-1 entries are
+ * skipped) as its descriptors 3, 4, ...: a flock(2) lock held on one
+ * is then held for as long as the command, or anything it started that
+ * keeps the descriptor, lives, even when we die first (pp-drain's node
+ * and target locks outlive a SIGKILLed pp-drain while its hook runs).
+ * hs, when not NULL, says how it ended: pp-drain tells a hook that
+ * says it did not move (an exit status) from one whose outcome is
+ * unknown (timed out, killed). */
+int pp_hook_run_at(char *const argv[], double timeout, const int *keep,
+	size_t nkeep, double at, void (*fn)(void *), void *arg,
+	struct pp_hook_status *hs, char *err, size_t errlen);
 
 /* The same, but when out is not NULL the command's stdout is captured
  * into out (at most max bytes, not terminated; *outlen its length):

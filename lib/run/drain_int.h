@@ -37,6 +37,7 @@ struct run {
 	int changed;          /* cordoned or moved something */
 	int gone;             /* the node is not in the registry */
 	long unrecorded;      /* moves carried out, not in the registry */
+	int no_intent;        /* a move's intent could not be written */
 
 	const char *status;
 	char reason[768];
@@ -95,19 +96,31 @@ int pp_dr_doc_status(json_object *doc, const char *id);
 void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
 	struct pp_node *nodes, size_t n, struct pp_plan *p);
 
-/* drainrec.c: moves carried out that the registry could not record */
-/* Keeps the n moves in the state until a later run records them. */
-void pp_dr_keep_unrecorded(struct run *x, const struct done_move *d,
-	size_t n);
-/* Records the moves kept by earlier runs (the registry open with
- * PP_LOCK_EX for it), and drops those recorded, or recorded by someone
- * else meanwhile, from the state; adds those it cannot record to
- * x->unrecorded. */
+/* drainrec.c: the moves under way (intents) and those carried out
+ * that the registry could not record, kept in the state */
+/* Writes the move's intent to the state before its hook starts (the
+ * node's and the target's locks held): 0, or -1 with err. */
+int pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
+	size_t errlen);
+/* One state write for the n moves carried out: keep[i] keeps move i
+ * as not recorded until a later run records it, else its intent is
+ * dropped (recorded). */
+void pp_dr_settle_moves(struct run *x, const struct done_move *d,
+	size_t n, const unsigned char *keep);
+/* Drops the intent of a move whose hook said it did not move. */
+void pp_dr_drop_intent(struct run *x, const char *server,
+	const char *from, const char *to);
+/* Settles the intents earlier runs left (the move run again, when no
+ * process holds its node's or target's lock) and records the moves
+ * kept by earlier runs (the registry open with PP_LOCK_EX for it),
+ * dropping those recorded, or recorded by someone else meanwhile, from
+ * the state; adds those it cannot record to x->unrecorded. */
 void pp_dr_replay(struct run *x);
-/* 1 (server set to its id) when a move kept in the state names node,
- * its game server still recorded where it came from in r. */
+/* 1 (server set to its id, *intent to whether it is an intent) when a
+ * move kept in the state names node, its game server still recorded
+ * where it came from in r. */
 int pp_dr_unrecorded_on(struct run *x, struct pp_registry *r,
-	const char *node, char *server, size_t len);
+	const char *node, char *server, size_t len, int *intent);
 
 /* drainmove.c */
 void pp_dr_add_waiting(struct run *x, const char *server, long long players,

@@ -95,17 +95,16 @@ pp_dr_flush_moves(struct run *x)
 			snprintf(rerr, sizeof rerr, "cannot save registry "
 				"'%s': %s", x->rpath, strerror(errno));
 	}
-	if (!opened || !saved) {
-		/* kept before the targets are let go: a drain of a target
-		 * that takes its lock after this sees them (settle) */
-		struct done_move *keep = pp_xcalloc(x->ndone, sizeof *keep);
-		size_t nkeep = 0;
+	{
+		/* before the targets are let go: the moves not recorded
+		 * are kept (a drain of a target that takes its lock after
+		 * this sees them: settle), the others' intents dropped */
+		unsigned char *keep = pp_xcalloc(x->ndone, 1);
 
 		for (size_t i = 0; i < x->ndone; i++)
-			if (x->done[i].secs != -2)
-				keep[nkeep++] = x->done[i];
-		if (nkeep)
-			pp_dr_keep_unrecorded(x, keep, nkeep);
+			keep[i] = (!opened || !saved) &&
+				x->done[i].secs != -2;
+		pp_dr_settle_moves(x, x->done, x->ndone, keep);
 		free(keep);
 	}
 	for (size_t i = 0; i < x->ndone; i++) {
@@ -254,6 +253,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	struct pp_node *from, *to;
 	struct pp_container *c;
 	struct pp_lock tl = {-1};
+	struct pp_hook_status hs;
 	char err[1024], *desc, *to_ip = NULL;
 	char **argv;
 	time_t now = pp_dr_run_now(x);
@@ -309,6 +309,27 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	to_ip = pp_xstrdup(to->ip ? to->ip : "");
 	m.to_ip = to_ip;
 	pp_registry_close(&r);
+	/* the move is in the state before its hook starts: a pp-drain
+	 * killed while the hook runs leaves it there, and until a later
+	 * run settles it neither node counts empty (pp-provision would
+	 * delete a server the game server may run on) */
+	if (pp_dr_write_intent(x, &m, err, sizeof err) < 0) {
+		json_object *f = pp_dr_fields(m.from);
+		char msg[1280];
+
+		snprintf(msg, sizeof msg, "not moved: the move cannot be "
+			"written to the state first: %s", err);
+		pp_warn("game server '%s': %s", m.server, msg);
+		pp_dr_add_problem(x->failed, m.server, m.to, "error", msg);
+		pp_dr_add_str(f, "server", m.server);
+		pp_dr_add_str(f, "to", m.to);
+		pp_dr_add_str(f, "error", msg);
+		pp_dr_event(x, "drain.move_failed", f);
+		x->no_intent = x->stop = 1;
+		free(to_ip);
+		pp_unlock(&tl);
+		return;
+	}
 
 	{
 		const struct pp_hook_var vars[] = {
@@ -339,11 +360,17 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 
 		rc = pp_hook_run_at(argv, (double)cfg->drain.move_timeout,
 			keep, 2, x->batch_t0 + RECORD_BATCH_SECONDS,
-			x->ndone ? flush_while_hook : NULL, &fa, err,
+			x->ndone ? flush_while_hook : NULL, &fa, &hs, err,
 			sizeof err);
 	}
 	if (rc < 0) {
 		json_object *f = pp_dr_fields(m.from);
+
+		/* an exit status says the game server did not move (the
+		 * hook contract); a hook timed out or killed may have moved
+		 * it, and its intent stays for a later run to settle */
+		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
+			pp_dr_drop_intent(x, m.server, m.from, m.to);
 
 		pp_warn("cannot move game server '%s' to '%s': move hook "
 			"failed: %s", m.server, m.to, err);

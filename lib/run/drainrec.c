@@ -7,9 +7,14 @@
  * name is reported empty meanwhile: pp-provision deletes the server of
  * an empty node, and with it a game server the registry does not show
  * there. */
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
+#include "base/hook.h"
 #include "base/json.h"
+#include "conf/config.h"
 #include "base/util.h"
 #include "run/drain_int.h"
 #include "run/drainrun.h"
@@ -18,26 +23,94 @@
 #include "store/state.h"
 #include "store/unrecorded.h"
 
-void
-pp_dr_keep_unrecorded(struct run *x, const struct done_move *d, size_t n)
+int
+pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
+	size_t errlen)
+{
+	struct pp_state st;
+	char serr[768];
+	int rc = 0;
+
+	if (pp_state_open(&st, x->spath, PP_LOCK_EX, serr, sizeof serr) < 0) {
+		snprintf(err, errlen, "%s", serr);
+		return -1;
+	}
+	pp_unrecorded_add_intent(st.root, m->server, m->from, m->to,
+		pp_dr_run_now(x));
+	if (pp_state_save(&st) < 0) {
+		snprintf(err, errlen, "cannot write state file '%s': %s",
+			x->spath, strerror(errno));
+		rc = -1;
+	}
+	pp_state_close(&st);
+	return rc;
+}
+
+/* One state write: the moves with keep[i] set kept as carried out and
+ * not recorded, the others' entries (their intents) dropped. */
+static void
+settle_entries(struct run *x, const char *const *server,
+	const char *const *from, const char *const *to,
+	const unsigned char *keep, size_t n)
 {
 	struct pp_state st;
 	char err[768];
 	time_t now = pp_dr_run_now(x);
+	int kept = 0;
 
+	for (size_t i = 0; i < n; i++)
+		kept |= keep[i];
 	if (pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err) < 0) {
-		pp_warn("%s: the unrecorded moves are not kept for the next "
-			"run", err);
+		/* an intent left there is resolved by a later run, and
+		 * keeps no node from being empty once the registry has
+		 * the game server elsewhere */
+		pp_warn("%s%s", err, kept ? ": the unrecorded moves are not "
+			"kept for the next run" : "");
 		pp_state_close(&st);
 		return;
 	}
-	for (size_t i = 0; i < n; i++)
-		pp_unrecorded_add(st.root, d[i].server, d[i].from, d[i].to,
-			now);
+	for (size_t i = 0; i < n; i++) {
+		if (keep[i])
+			pp_unrecorded_add(st.root, server[i], from[i], to[i],
+				now);
+		else
+			pp_unrecorded_drop(st.root, server[i], from[i],
+				to[i]);
+	}
 	if (pp_state_save(&st) < 0)
-		pp_warn("cannot write state file '%s': the unrecorded moves "
-			"are not kept for the next run:", x->spath);
+		pp_warn("cannot write state file '%s'%s:", x->spath, kept ?
+			": the unrecorded moves are not kept for the next run"
+			: "");
 	pp_state_close(&st);
+}
+
+void
+pp_dr_settle_moves(struct run *x, const struct done_move *d, size_t n,
+	const unsigned char *keep)
+{
+	const char **s = pp_xcalloc(n ? n : 1, sizeof *s);
+	const char **f = pp_xcalloc(n ? n : 1, sizeof *f);
+	const char **t = pp_xcalloc(n ? n : 1, sizeof *t);
+
+	for (size_t i = 0; i < n; i++) {
+		s[i] = d[i].server;
+		f[i] = d[i].from;
+		t[i] = d[i].to;
+	}
+	if (n)
+		settle_entries(x, s, f, t, keep, n);
+	free(s);
+	free(f);
+	free(t);
+}
+
+void
+pp_dr_drop_intent(struct run *x, const char *server, const char *from,
+	const char *to)
+{
+	unsigned char keep = 0;
+
+	settle_entries(x, &server, &from, &to, &keep, 1);
 }
 
 /* The section as it is now (a reference the caller puts), or NULL. */
@@ -57,8 +130,111 @@ read_section(struct run *x)
 	return sec;
 }
 
-void
-pp_dr_replay(struct run *x)
+/* Takes the lock at dir/prefix+id without waiting, our pid in it as
+ * pp-drain's node lock has; -1 when another holds it. */
+static int
+try_lock(struct run *x, const char *prefix, const char *id, struct pp_lock *l)
+{
+	char *path = pp_dr_lock_path(x->sdir, prefix, id);
+	int rc = pp_lock(l, path, PP_LOCK_EX, 0);
+
+	if (rc == 0 && !strcmp(prefix, "drain-") && ftruncate(l->fd, 0) == 0)
+		dprintf(l->fd, "%ld\n", (long)getpid());
+	free(path);
+	return rc;
+}
+
+/* An intent left by a pp-drain that ended before its move was settled
+ * (killed while its hook ran, or a hook whose outcome it could not
+ * know): the game server may run on the target or still on the node it
+ * left. The move is run again, as pp-drain runs one (the hook takes a
+ * game server already on the target as success), under the node's and
+ * the target's locks, which are left to the caller (l[0], l[1]) so
+ * that the move stays locked until record_kept has recorded it. Not
+ * while another process holds either lock: its hook may still run. */
+static void
+resolve_intent(struct run *x, const char *s, const char *f, const char *t,
+	struct pp_lock l[2])
+{
+	const struct pp_config *cfg = x->cfg;
+	struct pp_registry r;
+	struct pp_node *to;
+	struct pp_hook_status hs;
+	char err[768], *desc, **argv, *to_ip;
+	int keep[2];
+	unsigned char kept;
+
+	l[0].fd = l[1].fd = -1;
+	if (pp_mkdirs(x->sdir, 0755) < 0 || try_lock(x, "drain-", f, &l[0]) < 0 ||
+	    try_lock(x, "drain-target-", t, &l[1]) < 0) {
+		pp_unlock(&l[0]);
+		pp_note("game server '%s': the move from '%s' to '%s' a "
+			"pp-drain began is still under way; neither node is "
+			"empty until it is settled", s, f, t);
+		return;
+	}
+	if (pp_dr_try_open_registry(x, &r, PP_REG_LAZY, err, sizeof err) < 0) {
+		pp_warn("game server '%s': the move from '%s' to '%s' a "
+			"pp-drain began is not settled: %s", s, f, t, err);
+		x->unrecorded++;
+		return;
+	}
+	to = pp_registry_find(&r, t);
+	/* recorded, or a node gone: record_kept drops it */
+	if (!to || !pp_dr_find_container(pp_registry_find(&r, f), s) ||
+	    cfg->drain.move_command.n == 0) {
+		pp_registry_close(&r);
+		return;
+	}
+	to_ip = pp_xstrdup(to->ip ? to->ip : "");
+	pp_registry_close(&r);
+	{
+		const struct pp_hook_var vars[] = {
+			{"server", s}, {"from", f}, {"to", t}, {"to_ip", to_ip},
+		};
+
+		argv = pp_hook_argv(cfg->drain.move_command.v,
+			cfg->drain.move_command.n, vars,
+			sizeof vars / sizeof *vars);
+	}
+	desc = pp_hook_describe(argv);
+	pp_note("game server '%s': the move from '%s' to '%s' a pp-drain "
+		"began was not settled; moving it again: %s", s, f, t, desc);
+	free(desc);
+	keep[0] = l[0].fd;
+	keep[1] = l[1].fd;
+	if (pp_hook_run_at(argv, (double)cfg->drain.move_timeout, keep, 2, 0,
+	    NULL, NULL, &hs, err, sizeof err) == 0) {
+		/* carried out: record_kept records it */
+		kept = 1;
+		settle_entries(x, &s, &f, &t, &kept, 1);
+	} else {
+		json_object *e = pp_dr_fields(f);
+
+		pp_warn("cannot move game server '%s' to '%s': move hook "
+			"failed: %s", s, t, err);
+		pp_dr_add_str(e, "server", s);
+		pp_dr_add_str(e, "to", t);
+		pp_dr_add_str(e, "error", err);
+		pp_dr_event(x, "drain.move_failed", e);
+		/* the hook says the game server is not on the target: it
+		 * is where the registry has it; one killed or timed out may
+		 * have moved it, and stays to be settled */
+		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
+			pp_dr_drop_intent(x, s, f, t);
+		else
+			x->unrecorded++;
+	}
+	pp_hook_argv_free(argv);
+	free(to_ip);
+}
+
+/* Records the carried-out moves kept in the state; drops those
+ * recorded since and the intents whose game server is no longer
+ * recorded where it came from (or a node of it gone), leaves the other
+ * intents. */
+static void
+record_kept(struct run *x)
 {
 	struct pp_registry r;
 	struct pp_state st;
@@ -69,13 +245,22 @@ pp_dr_replay(struct run *x)
 	unsigned char *done;
 	time_t at;
 
-	if (!n)
+	if (!n) {
+		json_object_put(sec);
 		return;
+	}
 	if (pp_dr_try_open_registry(x, &r, PP_LOCK_EX | PP_REG_LAZY, err,
 	    sizeof err) < 0) {
-		pp_warn("%zu move%s carried out earlier still not recorded: "
-			"%s", n, n == 1 ? "" : "s", err);
-		x->unrecorded += (long)n;
+		size_t moved = 0;
+
+		for (size_t i = 0; i < n; i++)
+			moved += !pp_unrecorded_is_intent(sec, i) &&
+				pp_unrecorded_get(sec, i, &s, &f, &t, &at) == 0;
+		if (moved)
+			pp_warn("%zu move%s carried out earlier still not "
+				"recorded: %s", moved, moved == 1 ? "" : "s",
+				err);
+		x->unrecorded += (long)moved;
 		json_object_put(sec);
 		return;
 	}
@@ -85,12 +270,18 @@ pp_dr_replay(struct run *x)
 
 		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
-		done[i] = 1;
 		from = pp_registry_find(&r, f);
 		/* recorded since (by the platform, or elsewhere), or one of
 		 * its nodes is gone: nothing left to record */
-		if (!pp_dr_find_container(from, s) || !pp_registry_find(&r, t))
+		if (!pp_dr_find_container(from, s) ||
+		    !pp_registry_find(&r, t)) {
+			done[i] = 1;
 			continue;
+		}
+		/* under way, or its outcome unknown: not ours to record */
+		if (pp_unrecorded_is_intent(sec, i))
+			continue;
+		done[i] = 1;
 		pp_registry_move(&r, f, t, s);
 		done[i] = 2;
 		recorded++;
@@ -134,9 +325,32 @@ pp_dr_replay(struct run *x)
 	json_object_put(sec);
 }
 
+void
+pp_dr_replay(struct run *x)
+{
+	json_object *sec = read_section(x);
+	size_t n = sec ? json_object_array_length(sec) : 0, nl = 0;
+	struct pp_lock *l = pp_xcalloc(2 * (n ? n : 1), sizeof *l);
+	const char *s, *f, *t;
+	time_t at;
+
+	for (size_t i = 0; i < n && !pp_interrupted(); i++) {
+		if (!pp_unrecorded_is_intent(sec, i) ||
+		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
+			continue;
+		resolve_intent(x, s, f, t, &l[nl]);
+		nl += 2;
+	}
+	json_object_put(sec);
+	record_kept(x);
+	for (size_t i = 0; i < nl; i++)
+		pp_unlock(&l[i]);
+	free(l);
+}
+
 int
 pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
-	char *server, size_t len)
+	char *server, size_t len, int *intent)
 {
 	json_object *sec = read_section(x);
 	const char *s, *f, *t;
@@ -151,6 +365,7 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 		/* still where the registry had it before the move */
 		if (pp_dr_find_container(pp_registry_find(r, f), s)) {
 			snprintf(server, len, "%s", s);
+			*intent = pp_unrecorded_is_intent(sec, i);
 			found = 1;
 		}
 	}

@@ -345,7 +345,7 @@ plan_waiting(struct run *x, const struct pp_plan *p, time_t now)
  * move onto (or off) the node is carried out but not recorded, "" when
  * none. */
 static long
-count_on(struct run *x, int *missing, char *unrec, size_t len)
+count_on(struct run *x, int *missing, char *unrec, size_t len, int *intent)
 {
 	struct pp_registry r;
 	struct pp_node *n;
@@ -357,19 +357,26 @@ count_on(struct run *x, int *missing, char *unrec, size_t len)
 	c = n ? (long)n->ncontainers : 0;
 	unrec[0] = '\0';
 	if (n && !c)
-		pp_dr_unrecorded_on(x, &r, x->node, unrec, len);
+		pp_dr_unrecorded_on(x, &r, x->node, unrec, len, intent);
 	pp_registry_close(&r);
 	return c;
 }
 
 static void
-set_unrecorded_status(struct run *x, const char *server)
+set_unrecorded_status(struct run *x, const char *server, int intent)
 {
-	pp_dr_set_status(x, "in_progress", "%sno game server recorded on "
-		"'%s', but game server '%s' was moved onto or off it and the "
-		"registry could not record the move; pp-drain records it "
-		"once the registry can be written", x->dry_run ? "dry run: " :
-		"", x->node, server);
+	if (intent)
+		pp_dr_set_status(x, "in_progress", "%sno game server recorded "
+			"on '%s', but a pp-drain that has ended was moving game "
+			"server '%s' onto or off it and nothing says whether it "
+			"moved; the next pp-drain that acts settles the move",
+			x->dry_run ? "dry run: " : "", x->node, server);
+	else
+		pp_dr_set_status(x, "in_progress", "%sno game server recorded "
+			"on '%s', but game server '%s' was moved onto or off it "
+			"and the registry could not record the move; pp-drain "
+			"records it once the registry can be written",
+			x->dry_run ? "dry run: " : "", x->node, server);
 }
 
 static void
@@ -424,16 +431,16 @@ settle(struct run *x)
 {
 	struct pp_lock l;
 	char unrec[256];
-	int missing, inbound = moving_onto(x, &l);
+	int missing, intent = 0, inbound = moving_onto(x, &l);
 
-	x->remaining = count_on(x, &missing, unrec, sizeof unrec);
+	x->remaining = count_on(x, &missing, unrec, sizeof unrec, &intent);
 	pp_unlock(&l);
 	if (missing) {
 		x->gone = x->stop = 1;
 		pp_dr_set_status(x, "refused", "node '%s' was removed from the "
 			"registry while draining", x->node);
-	} else if (x->remaining == 0 && unrec[0] && !x->status) {
-		set_unrecorded_status(x, unrec);
+	} else if (x->remaining == 0 && unrec[0] && !inbound && !x->status) {
+		set_unrecorded_status(x, unrec, intent);
 	} else if (x->remaining == 0 && !x->stop && !inbound && !unrec[0]) {
 		/* a node returned to service meanwhile is not "empty": that
 		 * would invite its deletion */
@@ -524,15 +531,15 @@ drain_pass(struct run *x)
 	if (nc == 0 && x->dry_run) {
 		struct pp_lock l;
 		char unrec[256];
+		int intent = 0;
 
-		if (pp_dr_unrecorded_on(x, &r, x->node, unrec,
-		    sizeof unrec)) {
-			l.fd = -1;
-			set_unrecorded_status(x, unrec);
-		} else if (moving_onto(x, &l)) {
+		if (moving_onto(x, &l)) {
 			pp_dr_set_status(x, "in_progress", "dry run: no game "
 				"server left on '%s', but another pp-drain is "
 				"moving one onto it", x->node);
+		} else if (pp_dr_unrecorded_on(x, &r, x->node, unrec,
+		    sizeof unrec, &intent)) {
+			set_unrecorded_status(x, unrec, intent);
 		} else {
 			x->empty = 1;
 			pp_dr_set_status(x, "empty", "node '%s' holds no game "
@@ -819,7 +826,7 @@ exit_status(const struct run *x)
 	/* the registry is wrong about where a game server runs: the
 	 * next cycle's figures are off, and whoever runs this must hear
 	 * of it */
-	if (pp_interrupted() || x->unrecorded)
+	if (pp_interrupted() || x->unrecorded || x->no_intent)
 		return PP_EXIT_FAIL;
 	if (!x->manual)
 		return PP_EXIT_OK;

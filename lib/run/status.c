@@ -693,6 +693,29 @@ print_window(FILE *f, json_object *w)
 	}
 }
 
+/* The entries of unrecorded_moves that are intents (or are not), on
+ * one line led by lead and ended by tail. */
+static void
+print_moves(FILE *f, json_object *unrec, int intents, const char *lead,
+	const char *tail)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; unrec && i < json_object_array_length(unrec);
+	     i++) {
+		json_object *e = json_object_array_get_idx(unrec, i);
+		const char *st = pp_jstr(e, "state", NULL);
+
+		if ((st && !strcmp(st, "intent")) != intents)
+			continue;
+		fprintf(f, "%s%s (%s -> %s at %s)", n++ ? ", " : lead,
+			pp_jstr(e, "server", "?"), pp_jstr(e, "from", "?"),
+			pp_jstr(e, "to", "?"), pp_jstr(e, "at", "?"));
+	}
+	if (n)
+		fprintf(f, "%s\n", tail);
+}
+
 /* What pp-drain and pp-provision did after the snapshot, newest first. */
 static void
 print_since(FILE *f, json_object *since)
@@ -796,17 +819,11 @@ pp_status_print(FILE *f, json_object *st)
 			"", pp_jstr(e, "left", ""));
 	}
 	fputs("\n", f);
-	for (size_t i = 0; unrec && i < json_object_array_length(unrec);
-	     i++) {
-		json_object *e = json_object_array_get_idx(unrec, i);
-
-		fprintf(f, "%s%s (%s -> %s at %s)", i ? ", " : "unrecorded ",
-			pp_jstr(e, "server", "?"), pp_jstr(e, "from", "?"),
-			pp_jstr(e, "to", "?"), pp_jstr(e, "at", "?"));
-		if (i + 1 == json_object_array_length(unrec))
-			fputs(": moved, but the registry could not record it; "
-				"the next pp-drain that acts records it\n", f);
-	}
+	print_moves(f, unrec, 0, "unrecorded ", ": moved, but the registry "
+		"could not record it; the next pp-drain that acts records it");
+	print_moves(f, unrec, 1, "unsettled  ", ": a pp-drain that ended "
+		"was moving it (or one is moving it now); neither node is "
+		"empty until the next pp-drain that acts settles it");
 	for (size_t i = 0; unh && i < json_object_array_length(unh); i++) {
 		json_object *e = json_object_array_get_idx(unh, i);
 

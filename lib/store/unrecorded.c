@@ -70,9 +70,9 @@ keep_others(json_object *root, const char *server, const char *from,
 	json_object_object_add(root, SECTION, keep);
 }
 
-void
-pp_unrecorded_add(json_object *root, const char *server, const char *from,
-	const char *to, time_t at)
+static void
+add(json_object *root, const char *server, const char *from,
+	const char *to, time_t at, int intent)
 {
 	json_object *e = json_object_new_object();
 
@@ -81,7 +81,34 @@ pp_unrecorded_add(json_object *root, const char *server, const char *from,
 	json_object_object_add(e, "from", json_object_new_string(from));
 	json_object_object_add(e, "to", json_object_new_string(to));
 	json_object_object_add(e, "at", pp_jnew_time(at));
+	if (intent)
+		json_object_object_add(e, "state",
+			json_object_new_string("intent"));
 	json_object_array_add(pp_unrecorded_of(root), e);
+}
+
+void
+pp_unrecorded_add(json_object *root, const char *server, const char *from,
+	const char *to, time_t at)
+{
+	add(root, server, from, to, at, 0);
+}
+
+void
+pp_unrecorded_add_intent(json_object *root, const char *server,
+	const char *from, const char *to, time_t at)
+{
+	add(root, server, from, to, at, 1);
+}
+
+int
+pp_unrecorded_is_intent(json_object *sec, size_t i)
+{
+	json_object *e = json_object_array_get_idx(sec, i);
+	const char *st = e && json_object_is_type(e, json_type_object) ?
+		pp_jstr(e, "state", NULL) : NULL;
+
+	return st && !strcmp(st, "intent");
 }
 
 void

@@ -7,8 +7,16 @@
  * empty (pp-provision would delete the server that really holds the
  * game server). pp-status lists them.
  *
+ * It holds the moves under way too (the intent): pp-drain writes one
+ * before a move's hook starts, and drops it once the move is recorded
+ * or its hook has said it did not move. One left behind (its pp-drain
+ * was killed, or the hook's outcome is unknown) is resolved by a later
+ * pp-drain, and names no node empty until then either.
+ *
  *   [{"server": "mc-4711", "from": "cloud-7f3a", "to": "ded-fsn1-1",
  *     "at": RFC3339}, ...]
+ *
+ * An intent carries "state": "intent"; "at" is when its hook started.
  *
  * One entry per game server (a later move of the same one replaces
  * it). Entries of another shape are ignored. */
@@ -30,6 +38,12 @@ int pp_unrecorded_get(json_object *sec, size_t i, const char **server,
 /* Adds (or replaces) the entry of server. */
 void pp_unrecorded_add(json_object *root, const char *server,
 	const char *from, const char *to, time_t at);
+/* Adds (or replaces) the entry of server as an intent: a move about
+ * to start, its outcome not known until it is dropped or replaced. */
+void pp_unrecorded_add_intent(json_object *root, const char *server,
+	const char *from, const char *to, time_t at);
+/* 1 when entry i of the section is an intent. */
+int pp_unrecorded_is_intent(json_object *sec, size_t i);
 /* Drops the entry of server that says from -> to, if there. */
 void pp_unrecorded_drop(json_object *root, const char *server,
 	const char *from, const char *to);
