@@ -315,6 +315,16 @@ drains_left(const struct pp_engine_ctx *c, const struct pp_decision *d)
 	return a;
 }
 
+/* The decision: node goes back to work (its reason is the caller's). */
+static void
+uncordon(struct pp_decision *d, const struct pp_enode *n)
+{
+	d->action = PP_ACT_UNCORDON;
+	d->count = 1;
+	d->role = PP_ROLE_WORKER;
+	pp_say(d->node, sizeof d->node, "%s", n->id);
+}
+
 static void
 set_winner(struct pp_decision *d, const struct pp_evaluation *e)
 {
@@ -435,10 +445,7 @@ decide_up(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 		dn = stranded_node(c);
 	set_winner(d, e);
 	if (v->action == PP_ACT_SCALE_UP && dn) {
-		d->action = PP_ACT_UNCORDON;
-		d->count = 1;
-		d->role = PP_ROLE_WORKER;
-		pp_say(d->node, sizeof d->node, "%s", dn->id);
+		uncordon(d, dn);
 		pp_say(d->reason, sizeof d->reason, "%s: %s; stop draining "
 			"%s (%lld MB) before buying a server",
 			e->policy->name, v->reason, dn->id, dn->usable_mb);
@@ -566,7 +573,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 	struct pp_engine_ctx c = *ctx;
 	json_object *scratch = NULL, *policies;
 	const struct pp_evaluation *up = NULL;
-	const struct pp_enode *dn;
+	const struct pp_enode *dn, *sn;
 	long keep_spares = 0;
 	size_t n;
 
@@ -610,29 +617,23 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 			up = e;
 	}
 	dn = draining_node(&c);
+	sn = stranded_node(&c);
 	if (up && stale_doc(&c, up, d)) {
 		/* nothing on a document that misses the last purchase */
 	} else if (up) {
 		decide_up(&c, up, d);
-	} else if (stranded_node(&c)) {
-		const struct pp_enode *sn = stranded_node(&c);
+	} else if (sn) {
 		char what[160];
 
 		not_ours_why(&c, sn, what, sizeof what);
-		d->action = PP_ACT_UNCORDON;
-		d->count = 1;
-		d->role = PP_ROLE_WORKER;
-		pp_say(d->node, sizeof d->node, "%s", sn->id);
+		uncordon(d, sn);
 		pp_say(d->reason, sizeof d->reason, "stop draining %s: a "
 			"scale-down drained it, but this ppscale cannot delete "
 			"it (%s), so nothing would finish the drain", sn->id,
 			what);
 	} else if (dn && dn->delete_protected) {
 		/* its delete would be refused: it goes back to work */
-		d->action = PP_ACT_UNCORDON;
-		d->count = 1;
-		d->role = PP_ROLE_WORKER;
-		pp_say(d->node, sizeof d->node, "%s", dn->id);
+		uncordon(d, dn);
 		pp_say(d->reason, sizeof d->reason, "stop draining %s: its "
 			"server is delete-protected in the cloud, so a "
 			"scale-down could not remove it", dn->id);
