@@ -220,3 +220,87 @@ cloud-2"
 	HCLOUD_ENDPOINT=$FAKE_URL run --separate-stderr "$BUILD/unit/cloudctl" list
 	assert_success
 }
+
+DB_SECRET=pp-db-SECRET-9400-f00d
+
+# refused_everywhere KEY ELEMENT WHAT: pp-config check and every tool
+# that loads the config refuse it (exit 2) naming KEY's ELEMENT and
+# WHAT it holds, never the value; nothing ran, no hook either
+refused_everywhere() {
+	local t args rc
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "'$1': element $2 holds $3 (not shown)"
+	assert_stderr_contains "every user of this host sees a command's arguments"
+	for t in pp-config pp-fleetstats pp-decide pp-drain pp-provision \
+	    pp-status pp-cloudinit pp-registry pp-cycle; do
+		case $t in
+		pp-config) args=(check) ;;
+		pp-cloudinit) args=(--node cloud-2) ;;
+		pp-registry) args=(show) ;;
+		pp-cycle) args=(-- touch "$OUT/cycle-ran") ;;
+		*) args=() ;;
+		esac
+		"$t" -vv "${args[@]}" < "$OUT/scale-down.json" \
+			> "$OUT/$t.out" 2> "$OUT/$t.err" && rc=0 || rc=$?
+		((rc == 2)) || fail "$t exited $rc: $(<"$OUT/$t.err")"
+		grep -qF "'$1': element $2 holds $3" "$OUT/$t.err" ||
+			fail "$t: $(<"$OUT/$t.err")"
+	done
+	[[ ! -e $OUT/cycle-ran ]]
+	[[ -z $(ls "$DUMP_DIR") ]] || fail "a hook ran"
+	local hits
+	hits=$(grep -rlF -e "$FAKE_TOKEN" -e "$JOIN_TOKEN" -e "$DB_SECRET" \
+		"$OUT" "$PP_STATE_DIR" "$DUMP_DIR" || true)
+	[[ -z $hits ]] || fail "a secret is in: $hits"
+	[[ $stderr != *SECRET* ]]
+}
+
+# with_command KEY VALUE: the config with KEY (drain.move_command or
+# cloud_init.join_token_command) set to the YAML flow list VALUE
+with_command() {
+	local cfg
+	cfg=$(grep -v -e '^  move_command:' -e '^  join_token_file:' "$PP_CONFIG")
+	case $1 in
+	drain.move_command)
+		cfg=$(sed "s|^drain:|drain:\n  move_command: $2|" <<<"$cfg")
+		cfg=$(sed "s|^cloud_init:|cloud_init:\n  join_token_file: $JOIN_SECRET_FILE|" <<<"$cfg") ;;
+	cloud_init.join_token_command)
+		cfg=$(sed "s|^cloud_init:|cloud_init:\n  join_token_command: $2|" <<<"$cfg") ;;
+	esac
+	write_config <<<"$cfg"
+}
+
+@test "a secret written into a hook's command line is refused by every tool, which never shows it" {
+	# a document pp-drain would act on: the refusal comes first
+	pp-fleetstats --now 2026-11-24T10:00:00Z > "$OUT/fs.json"
+	jq -c '.decision = {action: "scale_down", node: "cloud-1",
+		reason: "test", dry_run: false, evaluations: []}' \
+		"$OUT/fs.json" > "$OUT/scale-down.json"
+	rm "$OUT/fs.json"
+	# one row per secret and where it comes from; the value inside a
+	# longer argument counts as much as the whole argument
+	with_command drain.move_command "[\"$HOOK\", \"--token=$FAKE_TOKEN\", \"{server}\"]"
+	refused_everywhere drain.move_command 2 "the Hetzner API token (cloud.token_file)"
+	with_command drain.move_command "[\"$HOOK\", \"{server}\", \"$JOIN_TOKEN\"]"
+	refused_everywhere drain.move_command 3 "the join token (cloud_init.join_token_file)"
+	with_command cloud_init.join_token_command "[\"$HOOK\", mint, \"Bearer $FAKE_TOKEN\"]"
+	write_config < <(grep -v '^  token_file' "$PP_CONFIG")
+	HCLOUD_TOKEN=$FAKE_TOKEN refused_everywhere \
+		cloud_init.join_token_command 3 "the Hetzner API token (\$HCLOUD_TOKEN)"
+	with_command drain.move_command "[\"$HOOK\", \"{server}\", \"PGPASSWORD=$DB_SECRET\"]"
+	PGPASSWORD=$DB_SECRET refused_everywhere drain.move_command 3 \
+		"the database password (\$PGPASSWORD)"
+	# any database's password in a URL or key=value string
+	with_command drain.move_command "[\"$HOOK\", \"postgresql://ppscale:$DB_SECRET@db.example/reg\"]"
+	refused_everywhere drain.move_command 2 "a database password"
+	with_command drain.move_command "[\"$HOOK\", \"host=db.example password=$DB_SECRET\"]"
+	refused_everywhere drain.move_command 2 "a database password"
+	# a password of the password file libpq reads for our database
+	printf '*:*:*:ppscale:%s\n' "$DB_SECRET" > "$BATS_TEST_TMPDIR/pgpass"
+	chmod 600 "$BATS_TEST_TMPDIR/pgpass"
+	with_command drain.move_command "[\"$HOOK\", \"{server}\", \"$DB_SECRET\"]"
+	printf 'registry: "postgresql://ppscale@127.0.0.1:1/reg?passfile=%s"\n' \
+		"$BATS_TEST_TMPDIR/pgpass" >> "$PP_CONFIG"
+	refused_everywhere drain.move_command 3 "a database password (password file)"
+}

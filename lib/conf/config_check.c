@@ -2,9 +2,12 @@
  * range (0 or more without one), every string with choices, every key
  * with an at_most against that key; then the time zone, holidays, and
  * the labels every server carries. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <libpq-fe.h>
 
 #include "conf/config_int.h"
@@ -300,6 +303,265 @@ check_db_url(struct pp_conf_ctx *x, const char *path, int required)
 	return 0;
 }
 
+/* The secrets a command line could hold, known to this process: the
+ * Hetzner token ($HCLOUD_TOKEN, cloud.token_file), the join token
+ * (cloud_init.join_token_file), the database password ($PGPASSWORD,
+ * the password file libpq reads). A file this user cannot read is
+ * skipped: its secret is not ours to compare. */
+struct secrets {
+	size_t n;
+	char **v;
+	const char **what;	/* static strings */
+};
+
+static void
+secret_add(struct secrets *s, const char *v, size_t len, const char *what)
+{
+	if (!len)
+		return;
+	s->v = pp_xreallocarray(s->v, s->n + 1, sizeof *s->v);
+	s->what = pp_xreallocarray(s->what, s->n + 1, sizeof *s->what);
+	s->v[s->n] = pp_xmalloc(len + 1);
+	memcpy(s->v[s->n], v, len);
+	s->v[s->n][len] = '\0';
+	s->what[s->n++] = what;
+}
+
+static void
+secrets_free(struct secrets *s)
+{
+	for (size_t i = 0; i < s->n; i++) {
+		explicit_bzero(s->v[i], strlen(s->v[i]));
+		free(s->v[i]);
+	}
+	free(s->v);
+	free(s->what);
+	s->n = 0;
+}
+
+/* A regular file's first bytes (never a FIFO, which would hold up
+ * every tool's start), NULL when it cannot be read. */
+static char *
+read_small(const char *path, size_t max, size_t *len)
+{
+	struct stat st;
+	char *buf;
+	ssize_t r;
+	int fd;
+
+	*len = 0;
+	if (!path || !*path)
+		return NULL;
+	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		close(fd);
+		return NULL;
+	}
+	buf = pp_xmalloc(max + 1);
+	while (*len < max) {
+		r = read(fd, buf + *len, max - *len);
+		if (r <= 0)
+			break;
+		*len += (size_t)r;
+	}
+	close(fd);
+	buf[*len] = '\0';
+	return buf;
+}
+
+static void
+wipe_free(char *s, size_t len)
+{
+	if (!s)
+		return;
+	explicit_bzero(s, len);
+	free(s);
+}
+
+/* A token file's token, as its reader takes it: the first line, its
+ * trailing blanks dropped. */
+static void
+add_token_file(struct secrets *s, const char *path, const char *what)
+{
+	size_t len, n;
+	char *t = read_small(path, 4096, &len);
+
+	if (!t)
+		return;
+	n = strcspn(t, "\r\n");
+	while (n && (t[n - 1] == ' ' || t[n - 1] == '\t'))
+		n--;
+	secret_add(s, t, n, what);
+	wipe_free(t, len);
+}
+
+/* Every password of a libpq password file (host:port:db:user:password
+ * lines, '\' escaping ':' and '\'). */
+static void
+add_passfile(struct secrets *s, const char *path)
+{
+	size_t len;
+	char *t = read_small(path, 65536, &len), *line, *next;
+
+	if (!t)
+		return;
+	for (line = t; line && *line; line = next) {
+		char *pw = pp_xmalloc(strlen(line) + 1);
+		size_t field = 0, n = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		for (char *p = line; *p && *line != '#'; p++) {
+			if (*p == '\\' && p[1]) {
+				p++;
+			} else if (*p == ':' && field < 4) {
+				field++;
+				continue;
+			} else if (*p == '\r' && !p[1]) {
+				break;
+			}
+			if (field == 4)
+				pw[n++] = *p;
+		}
+		secret_add(s, pw, n, "a database password (password file)");
+		explicit_bzero(pw, n);
+		free(pw);
+	}
+	wipe_free(t, len);
+}
+
+/* The password file libpq reads for a postgresql:// URL of ours:
+ * passfile= in it, else $PGPASSFILE, else ~/.pgpass. */
+static void
+add_db_passfiles(struct secrets *s, const struct pp_config *c)
+{
+	const char *urls[] = {c->registry, c->control.database};
+	int any = 0;
+
+	for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
+		PQconninfoOption *opts;
+
+		if (!urls[i] || (strncmp(urls[i], "postgresql://", 13) &&
+		    strncmp(urls[i], "postgres://", 11)))
+			continue;
+		any = 1;
+		opts = PQconninfoParse(urls[i], NULL);
+		for (PQconninfoOption *o = opts; o && o->keyword; o++)
+			if (!strcmp(o->keyword, "passfile") && o->val &&
+			    *o->val)
+				add_passfile(s, o->val);
+		PQconninfoFree(opts);
+	}
+	if (any) {
+		const char *pf = getenv("PGPASSFILE"), *home = getenv("HOME");
+
+		if (pf && *pf) {
+			add_passfile(s, pf);
+		} else if (home && *home) {
+			char *p = pp_xasprintf("%s/.pgpass", home);
+
+			add_passfile(s, p);
+			free(p);
+		}
+	}
+}
+
+static void
+secrets_load(struct secrets *s, const struct pp_config *c)
+{
+	const char *e;
+
+	e = getenv("HCLOUD_TOKEN");
+	if (e)
+		secret_add(s, e, strlen(e),
+			"the Hetzner API token ($HCLOUD_TOKEN)");
+	add_token_file(s, c->cloud.token_file,
+		"the Hetzner API token (cloud.token_file)");
+	add_token_file(s, c->cloud_init.join_token_file,
+		"the join token (cloud_init.join_token_file)");
+	e = getenv("PGPASSWORD");
+	if (e)
+		secret_add(s, e, strlen(e),
+			"the database password ($PGPASSWORD)");
+	add_db_passfiles(s, c);
+}
+
+/* A password in a postgresql:// URL or a key=value string, whoever's
+ * database it names. */
+static int
+has_db_password(const char *a)
+{
+	const char *url = strstr(a, "postgresql://");
+	PQconninfoOption *opts;
+	int bad = 0;
+
+	if (!url)
+		url = strstr(a, "postgres://");
+	if (!url && !pp_is_pg_conninfo(a))
+		return 0;
+	if (strstr(a, "password="))
+		return 1;
+	opts = PQconninfoParse(url ? url : a, NULL);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if ((!strcmp(o->keyword, "password") ||
+		    !strcmp(o->keyword, "sslpassword")) && o->val && *o->val)
+			bad = 1;
+	PQconninfoFree(opts);
+	return bad;
+}
+
+/* The shortest secret looked for inside an argument; a shorter one
+ * only as a whole argument (a 3-letter password is a word of every
+ * command line). */
+#define SECRET_INSIDE 8
+
+/* No command (drain.move_command, cloud_init.join_token_command, any
+ * *_command key) holds a secret literally: a command's arguments are
+ * open to every user of the host (ps, /proc/PID/cmdline) and are
+ * named in our own notes. The message names the key, the element and
+ * which secret, never the value. */
+static int
+check_command_secrets(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_schema *sc = x->c->schema;
+	struct secrets s = {0};
+	int rc = 0;
+
+	secrets_load(&s, x->c);
+	for (size_t k = 0; k < sc->n && rc == 0; k++) {
+		const struct pp_conf_slot *sl = &sc->v[k];
+		size_t pl = strlen(sl->path);
+		const struct pp_strlist *l;
+
+		if (!sl->k || sl->type != PP_T_STRLIST || pl < 8 ||
+		    strcmp(sl->path + pl - 8, "_command"))
+			continue;
+		l = pp_conf_field(x->c, sl);
+		for (size_t i = 0; i < l->n && rc == 0; i++) {
+			const char *a = l->v[i], *what = NULL;
+
+			for (size_t j = 0; j < s.n && !what; j++)
+				if (!strcmp(a, s.v[j]) || (strlen(s.v[j]) >=
+				    SECRET_INSIDE && strstr(a, s.v[j])))
+					what = s.what[j];
+			if (!what && has_db_password(a))
+				what = "a database password";
+			if (what)
+				rc = pp_conf_fail(x, seq_item(x, node_of(x,
+					sl), i), "'%s': element %zu holds %s "
+					"(not shown): every user of this host "
+					"sees a command's arguments (ps); let "
+					"the command read it from a file",
+					sl->path, i + 1, what);
+		}
+	}
+	secrets_free(&s);
+	return rc;
+}
+
 /* cloud.ready_check health needs an http(s) cloud.health_url. */
 static int
 check_health(struct pp_conf_ctx *x)
@@ -436,7 +698,8 @@ pp_conf_check(struct pp_conf_ctx *x)
 	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
 	    check_db_url(x, "registry", 0) < 0 ||
 	    check_db_url(x, "control.database", 1) < 0 ||
-	    check_health(x) < 0 || check_labels(x) < 0 || check_ids(x) < 0)
+	    check_health(x) < 0 || check_labels(x) < 0 || check_ids(x) < 0 ||
+	    check_command_secrets(x) < 0)
 		return -1;
 	return 0;
 }
