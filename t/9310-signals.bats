@@ -1,7 +1,9 @@
 #!/usr/bin/env bats
 # SIGINT, like SIGTERM (t/3220 and t/4010 cover SIGTERM), ends
 # pp-provision and pp-drain at a safe point: exit 1, whole files, and
-# the next run converges.
+# the next run converges. And pp-cycle's stop reaches a move hook's
+# process group even when pp-drain could not stop it (t/9510 holds
+# pp-cycle's other stops).
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -67,4 +69,60 @@ setup() {
 	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 1 ]]
 	[[ $(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id') == \
 		$(fake_state | jq -r '.servers[0].id') ]]
+}
+
+# A move hook that is a tree of DEPTH processes in the hook's process
+# group, each ignoring SIGTERM: each level records its pid in
+# level-N.pid, the last touches "bottom".
+chain_hook() {
+	cat > "$BATS_TEST_TMPDIR/hook" <<-'EOF'
+	#!/bin/bash
+	d=$(dirname "$0") n=$1
+	trap '' TERM
+	echo $$ > "$d/level-$n.pid"
+	if [ "$n" -gt 1 ]; then "$0" $((n - 1)) & else touch "$d/bottom"; fi
+	i=0
+	while [ $i -lt 600 ]; do sleep 0.1; i=$((i + 1)); done
+	EOF
+	chmod +x "$BATS_TEST_TMPDIR/hook"
+}
+
+@test "pp-cycle killing pp-drain before it has stopped its move hook: the hook's whole process group goes too, before pp-cycle exits" {
+	load 'test_helper/drain'
+	unset HCLOUD_TOKEN HCLOUD_ENDPOINT
+	reg_init
+	chain_hook
+	cat > "$PP_CONFIG" <<-EOF
+	profile: seed
+	drain:
+	  move_command: ["$BATS_TEST_TMPDIR/hook", "12"]
+	  move_timeout: 5m
+	EOF
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	local d=$BATS_TEST_TMPDIR rc=0 cyc f
+	decision_doc scale_down S > "$d/doc"
+	# --kill-after 1: pp-drain is killed within the 2 s it gives its
+	# hook after SIGTERM, so the hook's group comes to pp-cycle (the
+	# subreaper) with nobody left to stop it; told one generation a
+	# second, 12 outlived pp-cycle's 10 s wait after SIGKILL
+	pp-cycle --kill-after 1 -- bash -c "pp-drain < '$d/doc' > '$d/out'" \
+		2> "$d/err" 3>&- &
+	cyc=$!
+	wait_exists "$d/bottom" 30 || fail "the hook did not start: $(<"$d/err")"
+	kill -TERM "$cyc"
+	wait "$cyc" || rc=$?
+	local left=
+	for f in "$d"/level-*.pid; do
+		if kill -0 "$(<"$f")" 2>/dev/null; then
+			left+=" ${f##*/}"
+			kill -KILL "$(<"$f")" 2>/dev/null || true
+		fi
+	done
+	[[ -z $left ]] || fail "the hook still runs after pp-cycle exited:$left"
+	((rc == 143)) || fail "exit $rc: $(<"$d/err")"
+	run cat "$d/err"
+	assert_output --partial "did not stop within 1 s of SIGTERM: killing them (SIGKILL)"
+	refute_output --partial "still run after SIGKILL"
 }

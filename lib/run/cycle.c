@@ -86,7 +86,12 @@ group_alive(pid_t pgid)
 
 /* Sends sig to our children outside the command's process group,
  * which a signal to the group does not reach (Linux lists a process's
- * children in /proc; without that list, only the group is told). */
+ * children in /proc; without that list, only the group is told). One
+ * that leads a process group of its own is told with its group, as
+ * the process runner stops a hook: a hook's processes come to us only
+ * when their parent has ended, and a pp-drain killed before it had
+ * stopped its move hook left a tree of them that, told one generation
+ * a second, outlived our wait after SIGKILL (and the lock). */
 static void
 signal_strays(pid_t pgid, int sig)
 {
@@ -106,11 +111,14 @@ signal_strays(pid_t pgid, int sig)
 	buf[n] = '\0';
 	for (p = buf;; p = end) {
 		long c = strtol(p, &end, 10);
+		pid_t g;
 
 		if (end == p)
 			break;
-		if (c > 0 && getpgid((pid_t)c) != pgid)
-			kill((pid_t)c, sig);
+		g = c > 0 ? getpgid((pid_t)c) : -1;
+		if (g <= 0 || g == pgid)
+			continue;
+		kill(g == (pid_t)c ? -g : (pid_t)c, sig);
 	}
 }
 
