@@ -304,3 +304,16 @@ with_command() {
 		"$BATS_TEST_TMPDIR/pgpass" >> "$PP_CONFIG"
 	refused_everywhere drain.move_command 3 "a database password (password file)"
 }
+
+@test "a secret shorter than 8 bytes counts only as a whole element of a command" {
+	# inside a word it is more likely a coincidence than a leak
+	write_config < <(sed "s|^  move_command: .*|  move_command: [\"$HOOK\", \"--mode=abcdefg\", \"{server}\"]|" "$PP_CONFIG")
+	PGPASSWORD=abcdefg run --separate-stderr pp-config check
+	assert_success
+	write_config < <(sed "s|^  move_command: .*|  move_command: [\"$HOOK\", abcdefg, \"{server}\"]|" "$PP_CONFIG")
+	PGPASSWORD=abcdefg run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "'drain.move_command': element 2 holds the database password (\$PGPASSWORD) (not shown)"
+	refute_stderr_contains abcdefg
+	refute_output --partial abcdefg
+}
