@@ -830,8 +830,11 @@ exit_status(const struct run *x)
 		return PP_EXIT_FAIL;
 	if (!x->manual)
 		return PP_EXIT_OK;
+	/* the node was there when the run began (check_known): a node
+	 * removed while it drained is a failure while acting, not bad
+	 * usage */
 	if (x->gone)
-		return PP_EXIT_USAGE;
+		return PP_EXIT_FAIL;
 	if (!strcmp(x->status, "empty") || !strcmp(x->status, "uncordoned")
 	    || !strcmp(x->status, "planned"))
 		return PP_EXIT_OK;
