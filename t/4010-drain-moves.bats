@@ -196,7 +196,8 @@ ARG=literal a b;c \$HOME"
 	start=$SECONDS
 	HOOK_SLEEP=30 run --separate-stderr pp-drain \
 		<<<"$(decision_doc scale_down S)"
-	assert_success
+	# the game server may be mid-move: the run fails (see below)
+	assert_failure 1
 	# the hook sleeps 30 s; 20 leaves room for valgrind
 	(( SECONDS - start < 20 ))
 	jq_is '.drain.status' in_progress
@@ -638,7 +639,7 @@ SLOW
 	reg_node T cloud ready 8000
 	reg_write
 	HOOK_FAIL=a HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_success
+	assert_failure 1
 	jq_is '[.drain.failed[].server] | join(",")' a,b
 	# a's hook said it did not move; b's was killed mid-move
 	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
@@ -668,3 +669,30 @@ SLOW
 	jq_is '.drain.empty' false
 	reg_is '[.nodes[0].containers[].id] | join(",")' a
 }
+
+@test "a hook that times out fails the run in the pipeline as its re-run does: a game server may be mid-move" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node V cloud ready 8000
+	reg_write
+	# the run that starts the move
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	jq_is '.drain.failed[0] | "\(.server) \(.error)"' 'a timed out after 1 s (killed)'
+	jq_is '.drain.status' in_progress
+	# a run that settles its intent (acting on another node), its hook
+	# timing out again
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
+	assert_failure 1
+	jq_is '.drain.status' empty
+	[ "$(hook_calls)" = 'a>T,a>T' ]
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	# a hook that exits non-zero says where the game server is: 0
+	HOOK_FAIL=a run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.failed[0] | "\(.server) \(.error)"' 'a exit status 3'
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
+

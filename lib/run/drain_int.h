@@ -38,6 +38,8 @@ struct run {
 	int gone;             /* the node is not in the registry */
 	long unrecorded;      /* moves carried out, not in the registry */
 	int no_intent;        /* a move's intent could not be written */
+	long unsettled;       /* moves whose hook timed out or was killed:
+	                       * the game server may be on either node */
 
 	const char *status;
 	char reason[768];

@@ -371,6 +371,8 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 		 * it, and its intent stays for a later run to settle */
 		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
 			pp_dr_drop_intent(x, m.server, m.from, m.to);
+		else
+			x->unsettled++;
 
 		pp_warn("cannot move game server '%s' to '%s': move hook "
 			"failed: %s", m.server, m.to, err);

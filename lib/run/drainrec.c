@@ -223,7 +223,7 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
 			pp_dr_drop_intent(x, s, f, t);
 		else
-			x->unrecorded++;
+			x->unsettled++;
 	}
 	pp_hook_argv_free(argv);
 	free(to_ip);

@@ -823,10 +823,12 @@ warn_reason(const struct run *x)
 static int
 exit_status(const struct run *x)
 {
-	/* the registry is wrong about where a game server runs: the
-	 * next cycle's figures are off, and whoever runs this must hear
-	 * of it */
-	if (pp_interrupted() || x->unrecorded || x->no_intent)
+	/* the registry is wrong about where a game server runs, or may
+	 * be (a hook timed out mid-move, in this run or an earlier one's
+	 * re-run): the next cycle's figures are off, and whoever runs
+	 * this must hear of it and run it again */
+	if (pp_interrupted() || x->unrecorded || x->no_intent ||
+	    x->unsettled)
 		return PP_EXIT_FAIL;
 	if (!x->manual)
 		return PP_EXIT_OK;
