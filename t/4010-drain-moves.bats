@@ -696,3 +696,55 @@ SLOW
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
 
+# intent_unfit ROW: a's move S>T left as an intent (its hook timed
+# out), T then unfit as ROW says; U has room
+intent_unfit() {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_node V cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	case $1 in
+	unhealthy) pp-registry -q status T unhealthy ;;
+	full) pp-registry -q place T z 7500 ;;
+	esac
+	# a run that acts elsewhere settles what it can: not a's move,
+	# which is kept, its hook not run again
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
+	assert_success
+	jq_is '.drain.status' empty
+	[ "$(hook_calls)" = 'a>T' ]
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is not run again: "
+	# T is not empty while a may be there
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+	# S's drain moves a where it fits: a hook that says a did not
+	# reach U says nothing of T, and the intent onto T stays
+	HOOK_FAIL=a run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>U' ]
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state) \(.at)"' \
+		"$PP_STATE_DIR/state.json")" = "a S>T intent $T0" ]
+	# once it does, the registry records a there, which settles it
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>U,a>U' ]
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[2].containers[].id] | join(",")' a
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
+
+@test "an intent whose target is no longer ready is not run again; the node's drain moves the game server elsewhere" {
+	intent_unfit unhealthy
+	reg_is '.nodes[1].containers | length' 0
+}
+
+@test "an intent whose target has no room left is not run again; the node's drain moves the game server elsewhere" {
+	intent_unfit full
+	reg_is '[.nodes[1].containers[].id] | join(",")' z
+}

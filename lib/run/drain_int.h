@@ -100,10 +100,22 @@ void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
 
 /* drainrec.c: the moves under way (intents) and those carried out
  * that the registry could not record, kept in the state */
+/* An earlier intent of the same game server from the same node, onto
+ * another target (one resolve_intent did not run again: its target
+ * could not take it), that a new move's intent replaces. */
+struct prev_intent {
+	char to[256];         /* "" when none */
+	time_t at;
+};
 /* Writes the move's intent to the state before its hook starts (the
- * node's and the target's locks held): 0, or -1 with err. */
-int pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
-	size_t errlen);
+ * node's and the target's locks held): 0 (prev set), or -1 with err. */
+int pp_dr_write_intent(struct run *x, const struct pp_move *m,
+	struct prev_intent *prev, char *err, size_t errlen);
+/* Puts back the intent prev that the move server from -> to replaced,
+ * once that move's hook said it did not move: the game server may
+ * still be on prev's target. */
+void pp_dr_restore_intent(struct run *x, const char *server,
+	const char *from, const char *to, const struct prev_intent *prev);
 /* One state write for the n moves carried out: keep[i] keeps move i
  * as not recorded until a later run records it, else its intent is
  * dropped (recorded). */
@@ -113,7 +125,8 @@ void pp_dr_settle_moves(struct run *x, const struct done_move *d,
 void pp_dr_drop_intent(struct run *x, const char *server,
 	const char *from, const char *to);
 /* Settles the intents earlier runs left (the move run again, when no
- * process holds its node's or target's lock) and records the moves
+ * process holds its node's or target's lock and the target can take
+ * the game server now; else kept) and records the moves
  * kept by earlier runs (the registry open with PP_LOCK_EX for it),
  * dropping those recorded, or recorded by someone else meanwhile, from
  * the state; adds those it cannot record to x->unrecorded. */

@@ -254,6 +254,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	struct pp_container *c;
 	struct pp_lock tl = {-1};
 	struct pp_hook_status hs;
+	struct prev_intent prev;
 	char err[1024], *desc, *to_ip = NULL;
 	char **argv;
 	time_t now = pp_dr_run_now(x);
@@ -313,7 +314,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	 * killed while the hook runs leaves it there, and until a later
 	 * run settles it neither node counts empty (pp-provision would
 	 * delete a server the game server may run on) */
-	if (pp_dr_write_intent(x, &m, err, sizeof err) < 0) {
+	if (pp_dr_write_intent(x, &m, &prev, err, sizeof err) < 0) {
 		json_object *f = pp_dr_fields(m.from);
 		char msg[1280];
 
@@ -367,9 +368,17 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 		json_object *f = pp_dr_fields(m.from);
 
 		/* an exit status says the game server did not move (the
-		 * hook contract); a hook timed out or killed may have moved
-		 * it, and its intent stays for a later run to settle */
-		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
+		 * hook contract): not onto this target, which leaves an
+		 * earlier move's intent this one replaced (prev) as
+		 * unsettled as it was; a hook timed out or killed may have
+		 * moved it, and its intent stays for a later run to
+		 * settle */
+		int said = hs.kind == PP_HOOK_EXITED ||
+			hs.kind == PP_HOOK_CANNOT_RUN;
+
+		if (said && prev.to[0])
+			pp_dr_restore_intent(x, m.server, m.from, m.to, &prev);
+		else if (said)
 			pp_dr_drop_intent(x, m.server, m.from, m.to);
 		else
 			x->unsettled++;

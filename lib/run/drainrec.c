@@ -24,16 +24,30 @@
 #include "store/unrecorded.h"
 
 int
-pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
-	size_t errlen)
+pp_dr_write_intent(struct run *x, const struct pp_move *m,
+	struct prev_intent *prev, char *err, size_t errlen)
 {
 	struct pp_state st;
+	json_object *sec;
+	const char *s, *f, *t;
 	char serr[768];
+	time_t at;
 	int rc = 0;
 
+	prev->to[0] = '\0';
 	if (pp_state_open(&st, x->spath, PP_LOCK_EX, serr, sizeof serr) < 0) {
 		snprintf(err, errlen, "%s", serr);
 		return -1;
+	}
+	sec = pp_unrecorded_of(st.root);
+	for (size_t i = 0; sec && i < json_object_array_length(sec); i++) {
+		if (pp_unrecorded_is_intent(sec, i) &&
+		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) == 0 &&
+		    !strcmp(s, m->server) && !strcmp(f, m->from) &&
+		    strcmp(t, m->to) && strlen(t) < sizeof prev->to) {
+			snprintf(prev->to, sizeof prev->to, "%s", t);
+			prev->at = at;
+		}
 	}
 	pp_unrecorded_add_intent(st.root, m->server, m->from, m->to,
 		pp_dr_run_now(x));
@@ -113,6 +127,29 @@ pp_dr_drop_intent(struct run *x, const char *server, const char *from,
 	settle_entries(x, &server, &from, &to, &keep, 1);
 }
 
+void
+pp_dr_restore_intent(struct run *x, const char *server, const char *from,
+	const char *to, const struct prev_intent *prev)
+{
+	struct pp_state st;
+	char err[768];
+
+	if (pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err) < 0) {
+		pp_warn("%s: the move of '%s' from '%s' to '%s' a pp-drain "
+			"began earlier is not kept", err, server, from,
+			prev->to);
+		pp_state_close(&st);
+		return;
+	}
+	pp_unrecorded_drop(st.root, server, from, to);
+	pp_unrecorded_add_intent(st.root, server, from, prev->to, prev->at);
+	if (pp_state_save(&st) < 0)
+		pp_warn("cannot write state file '%s': the move of '%s' from "
+			"'%s' to '%s' a pp-drain began earlier is not kept:",
+			x->spath, server, from, prev->to);
+	pp_state_close(&st);
+}
+
 /* The section as it is now (a reference the caller puts), or NULL. */
 static json_object *
 read_section(struct run *x)
@@ -144,6 +181,24 @@ try_lock(struct run *x, const char *prefix, const char *id, struct pp_lock *l)
 	return rc;
 }
 
+/* RAM the intents run again in this replay move onto nodes, not yet
+ * recorded (record_kept records them together). */
+struct onto {
+	const char *to;
+	long long ram;
+};
+
+static long long
+pending_ram(const struct onto *p, size_t n, const char *to)
+{
+	long long ram = 0;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(p[i].to, to))
+			ram += p[i].ram;
+	return ram;
+}
+
 /* An intent left by a pp-drain that ended before its move was settled
  * (killed while its hook ran, or a hook whose outcome it could not
  * know): the game server may run on the target or still on the node it
@@ -151,18 +206,26 @@ try_lock(struct run *x, const char *prefix, const char *id, struct pp_lock *l)
  * game server already on the target as success), under the node's and
  * the target's locks, which are left to the caller (l[0], l[1]) so
  * that the move stays locked until record_kept has recorded it. Not
- * while another process holds either lock: its hook may still run. */
+ * while another process holds either lock: its hook may still run.
+ * Nor onto a target that could not take it now (not ready, or without
+ * the room: a move pp-drain would not start): the intent is kept, so
+ * that neither node counts empty, and settles once the registry has
+ * the game server off the node it left (that node's drain moves it to
+ * a target that fits, its own intent replacing this one), or the
+ * target can take it again. pend: the moves run again so far. */
 static void
 resolve_intent(struct run *x, const char *s, const char *f, const char *t,
-	struct pp_lock l[2])
+	struct pp_lock l[2], struct onto *pend, size_t *npend)
 {
 	const struct pp_config *cfg = x->cfg;
 	struct pp_registry r;
 	struct pp_node *to;
+	struct pp_container *c;
 	struct pp_hook_status hs;
 	char err[768], *desc, **argv, *to_ip;
 	int keep[2];
 	unsigned char kept;
+	long long ram, room;
 
 	l[0].fd = l[1].fd = -1;
 	if (pp_mkdirs(x->sdir, 0755) < 0 || try_lock(x, "drain-", f, &l[0]) < 0 ||
@@ -180,10 +243,28 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		return;
 	}
 	to = pp_registry_find(&r, t);
+	c = pp_dr_find_container(pp_registry_find(&r, f), s);
 	/* recorded, or a node gone: record_kept drops it */
-	if (!to || !pp_dr_find_container(pp_registry_find(&r, f), s) ||
-	    cfg->drain.move_command.n == 0) {
+	if (!to || !c || cfg->drain.move_command.n == 0) {
 		pp_registry_close(&r);
+		return;
+	}
+	ram = pp_container_ram(c);
+	room = pp_node_free_ram(to) - pending_ram(pend, *npend, t);
+	if (!pp_drain_target_ok(to) || ram > room) {
+		if (!pp_drain_target_ok(to))
+			snprintf(err, sizeof err, "'%s' is %s", t,
+				pp_status_name(to->status));
+		else
+			snprintf(err, sizeof err, "'%s' has %lld MB free, "
+				"'%s' needs %lld MB", t, room > 0 ? room : 0,
+				s, ram);
+		pp_registry_close(&r);
+		pp_note("game server '%s': the move from '%s' to '%s' a "
+			"pp-drain began is not run again: %s; neither node is "
+			"empty until the registry has '%s' off '%s' (a drain of "
+			"'%s' moves it where it fits) or '%s' can take it", s,
+			f, t, err, s, f, f, t);
 		return;
 	}
 	to_ip = pp_xstrdup(to->ip ? to->ip : "");
@@ -208,6 +289,8 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		/* carried out: record_kept records it */
 		kept = 1;
 		settle_entries(x, &s, &f, &t, &kept, 1);
+		pend[*npend].to = t;
+		pend[(*npend)++].ram = ram;
 	} else {
 		json_object *e = pp_dr_fields(f);
 
@@ -331,6 +414,8 @@ pp_dr_replay(struct run *x)
 	json_object *sec = read_section(x);
 	size_t n = sec ? json_object_array_length(sec) : 0, nl = 0;
 	struct pp_lock *l = pp_xcalloc(2 * (n ? n : 1), sizeof *l);
+	struct onto *pend = pp_xcalloc(n ? n : 1, sizeof *pend);
+	size_t npend = 0;
 	const char *s, *f, *t;
 	time_t at;
 
@@ -338,9 +423,10 @@ pp_dr_replay(struct run *x)
 		if (!pp_unrecorded_is_intent(sec, i) ||
 		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
-		resolve_intent(x, s, f, t, &l[nl]);
+		resolve_intent(x, s, f, t, &l[nl], pend, &npend);
 		nl += 2;
 	}
+	free(pend);
 	json_object_put(sec);
 	record_kept(x);
 	for (size_t i = 0; i < nl; i++)
