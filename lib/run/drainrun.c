@@ -169,47 +169,43 @@ set_ready(struct run *x, struct pp_registry *r, const char *why)
 
 /* Returns a node a scale-down drained to service (the registry open
  * with PP_LOCK_EX, or read only in a dry run), saying so in the
- * reason. */
+ * reason: one whose game servers no longer fit elsewhere, or (stranded)
+ * one pp-provision cannot delete, refused (the reason says why), so
+ * that nothing can finish its drain. */
 static void
-give_back(struct run *x, struct pp_registry *r)
+give_back(struct run *x, struct pp_registry *r, int stranded)
 {
+	static const struct {
+		const char *dry, *done, *note;
+	} why[2] = {
+		{"a scale-down that does not fit leaves its node in service",
+		 "a scale-down that does not fit leaves its node in service",
+		 "its game servers no longer fit elsewhere"},
+		{"nothing can finish its drain",
+		 "nothing can finish the drain a scale-down began",
+		 "its scale-down drain cannot be finished"},
+	};
 	size_t len = strlen(x->reason);
+	/* the refusal before a stranded one's names the node already */
+	char *who = stranded ? pp_xstrdup("it") :
+		pp_xasprintf("node '%s'", x->node);
 
 	if (x->dry_run) {
 		snprintf(x->reason + len, sizeof x->reason - len, "; a real "
-			"run would set node '%s' back to ready: a scale-down "
-			"that does not fit leaves its node in service",
-			x->node);
+			"run would set %s back to ready: %s", who,
+			why[stranded].dry);
+		free(who);
 		return;
 	}
-	snprintf(x->reason + len, sizeof x->reason - len, "; node '%s' is "
-		"ready again: a scale-down that does not fit leaves its node "
-		"in service", x->node);
+	snprintf(x->reason + len, sizeof x->reason - len, "; %s is ready "
+		"again: %s", who, why[stranded].done);
+	free(who);
 	set_ready(x, r, x->reason);
-	x->recorded = 0;
-	x->stop = 1;          /* --wait: no pass after it */
-	pp_note("node '%s' is ready again: its game servers no longer fit "
-		"elsewhere", x->node);
-}
-
-/* Returns a node a scale-down drained that pp-provision cannot delete
- * (refused: the reason says why) to service, as give_back. */
-static void
-give_back_stranded(struct run *x, struct pp_registry *r)
-{
-	size_t len = strlen(x->reason);
-
-	if (x->dry_run) {
-		snprintf(x->reason + len, sizeof x->reason - len, "; a real "
-			"run would set it back to ready: nothing can finish "
-			"its drain");
-		return;
+	if (!stranded) {
+		x->recorded = 0;
+		x->stop = 1;  /* --wait: no pass after it */
 	}
-	snprintf(x->reason + len, sizeof x->reason - len, "; it is ready "
-		"again: nothing can finish the drain a scale-down began");
-	set_ready(x, r, x->reason);
-	pp_note("node '%s' is ready again: its scale-down drain cannot be "
-		"finished", x->node);
+	pp_note("node '%s' is ready again: %s", x->node, why[stranded].note);
 }
 
 /* Why this node must not be drained now, or NULL. was: the node's
@@ -504,7 +500,7 @@ drain_pass(struct run *x)
 		    !*n->server_id || (n->provider && x->cfg->cloud.provider &&
 		    *x->cfg->cloud.provider &&
 		    strcmp(n->provider, x->cfg->cloud.provider))))
-			give_back_stranded(x, &r);
+			give_back(x, &r, 1);
 		pp_registry_close(&r);
 		pp_dr_doc_nodes_free(dnodes, ndnodes);
 		return;
@@ -567,7 +563,7 @@ drain_pass(struct run *x)
 		 * and this one would stand for good, billed and taking no
 		 * game server; a later scale-down checks the fit first */
 		if (x->mode == M_SCALE_DOWN && n->status == PP_ST_DRAINING)
-			give_back(x, &r);
+			give_back(x, &r, 0);
 		if (x->passes == 0) {
 			json_object *f = pp_dr_fields(x->node);
 
