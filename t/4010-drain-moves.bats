@@ -748,3 +748,28 @@ intent_unfit() {
 	intent_unfit full
 	reg_is '[.nodes[1].containers[].id] | join(",")' z
 }
+
+@test "an intent whose target is gone from the registry is dropped, not run again; the node's drain moves the game server elsewhere" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	# T is removed (by hand: pp-provision deletes no node an intent
+	# names)
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		psql -X -q -v ON_ERROR_STOP=1 -d reg \
+			-c "DELETE FROM ppscale_nodes WHERE id = 'T'"
+	else
+		jq 'del(.nodes[] | select(.id == "T"))' "$REGISTRY" > "$REGISTRY.new"
+		mv "$REGISTRY.new" "$REGISTRY"
+	fi
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>U' ]
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[] | select(.id == "U") | .containers[].id] | join(",")' a
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
