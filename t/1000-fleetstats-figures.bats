@@ -152,6 +152,25 @@ teardown() {
 	assert_failure 2
 }
 
+# A certificate the system does not trust (a self-signed one, a wrong
+# name, a private CA not installed) fails the same way every run: the
+# setup must change, so it is bad input, not a failure to retry.
+@test "an https:// registry whose certificate does not verify is exit 2, naming it" {
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	cp "$REG" "$BATS_TEST_TMPDIR/www/registry.json"
+	https_serve "$BATS_TEST_TMPDIR/www"
+	local url="https://127.0.0.1:$HTTP_PORT/registry.json"
+	for tool in "pp-fleetstats --no-record" "pp-registry show"; do
+		run --separate-stderr $tool -r "$url"
+		assert_failure 2
+		assert_stderr_contains "cannot fetch 'https://127.0.0.1:$HTTP_PORT/...': SSL peer certificate"
+	done
+	run --separate-stderr pp-fleetstats --dry-run --import-history "$url"
+	assert_failure 2
+	assert_stderr_contains "SSL peer certificate"
+	kill "$HTTP_PID"
+}
+
 @test "an http:// registry's user, password and token stay out of its messages" {
 	local url
 	mkdir -p "$BATS_TEST_TMPDIR/www"

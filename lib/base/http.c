@@ -52,6 +52,19 @@ get_transient(CURLcode rc, long status, int too_big)
 	case CURLE_URL_MALFORMAT:
 	case CURLE_FILE_COULDNT_READ_FILE:
 		return 0;
+	/* A certificate that does not verify (untrusted, expired, another
+	 * name, a pinned key that differs) or TLS set up wrong here fails
+	 * alike every run until someone changes the setup. A handshake
+	 * cut short (CURLE_SSL_CONNECT_ERROR: a reset, a server in
+	 * trouble) may pass, so it stays transient. */
+	case CURLE_PEER_FAILED_VERIFICATION:
+	case CURLE_SSL_CACERT_BADFILE:
+	case CURLE_SSL_CERTPROBLEM:
+	case CURLE_SSL_CIPHER:
+	case CURLE_SSL_CRL_BADFILE:
+	case CURLE_SSL_ISSUER_ERROR:
+	case CURLE_SSL_PINNEDPUBKEYNOTMATCH:
+		return 0;
 	default:
 		return 1;
 	}

@@ -12,9 +12,11 @@
  * message in err and, when transient is not NULL, in *transient
  * whether the same request may work later: 1 for no answer (a
  * connection refused or reset, a timeout, a name that did not
- * resolve, a failed TLS handshake) and for a 408, 429 or 5xx; 0 for
- * a malformed URL or one of a protocol not taken, a file:// that
- * cannot be read, another 4xx, or an answer above max. */
+ * resolve, a TLS handshake cut short) and for a 408, 429 or 5xx; 0
+ * for a malformed URL or one of a protocol not taken, a file:// that
+ * cannot be read, a certificate that does not verify or TLS set up
+ * wrong (a CA file that cannot be read), another 4xx, or an answer
+ * above max. */
 char *pp_http_get(const char *url, size_t max, double connect_timeout,
 	double timeout, size_t *len, char *err, size_t errlen,
 	int *transient);

@@ -135,3 +135,32 @@ http_serve() {
 	done
 	fail "http.server did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
 }
+
+# https_serve DIR: http_serve over TLS, with a self-signed certificate
+# made for the test (so no client trusts it); sets HTTP_PORT and
+# HTTP_PID
+https_serve() {
+	local d=$BATS_TEST_TMPDIR/tls
+	mkdir -p "$d"
+	openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
+		-addext subjectAltName=IP:127.0.0.1 \
+		-keyout "$d/key.pem" -out "$d/cert.pem" 2> "$d/openssl.log" ||
+		fail "openssl: $(cat "$d/openssl.log")"
+	timeout 60 python3 -u -c '
+import functools, http.server, ssl, sys
+h = functools.partial(http.server.SimpleHTTPRequestHandler, directory=sys.argv[1])
+s = http.server.HTTPServer(("127.0.0.1", 0), h)
+c = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+c.load_cert_chain(sys.argv[2], sys.argv[3])
+s.socket = c.wrap_socket(s.socket, server_side=True)
+print("port", s.server_address[1])
+s.serve_forever()
+' "$1" "$d/cert.pem" "$d/key.pem" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
+	HTTP_PID=$! HTTP_PORT=""
+	for _ in $(seq 100); do
+		HTTP_PORT=$(sed -n 's/^port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
+		[ -n "$HTTP_PORT" ] && return 0
+		sleep 0.05
+	done
+	fail "https server did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+}
