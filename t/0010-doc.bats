@@ -28,6 +28,9 @@ setup() {
 {"version": "1"}|'version' is missing or not an integer
 {"version": 2}|document version 2 is newer than this tool understands (1)
 {"version": 0}|bad document on stdin: version 0
+{"version": 99999999999999999999}|bad document on stdin: 'version' is out of range
+{"version": -99999999999999999999}|bad document on stdin: 'version' is out of range
+{"version": 1.0}|'version' is missing or not an integer
 ROWS
 }
 

@@ -2,6 +2,7 @@
  * access that tolerates absent keys, serialising, raw text objects. */
 #include <errno.h>
 #include <math.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -294,6 +295,29 @@ pp_jint(json_object *o, const char *key, long long def)
 	    json_object_is_type(v, json_type_double)))
 		return def;
 	return json_object_get_int64(v);
+}
+
+int
+pp_jint_value(json_object *v, long long min, long long max, long long *out)
+{
+	int64_t i;
+
+	if (!v)
+		return PP_JINT_ABSENT;
+	if (!json_object_is_type(v, json_type_int))
+		return PP_JINT_TYPE;
+	i = json_object_get_int64(v);
+	if (i == INT64_MIN || i == INT64_MAX)
+		return PP_JINT_HUGE;
+	*out = i;
+	return i < min || i > max ? PP_JINT_RANGE : PP_JINT_OK;
+}
+
+int
+pp_jint_get(json_object *o, const char *key, long long min, long long max,
+	long long *out)
+{
+	return pp_jint_value(pp_jget(o, key), min, max, out);
 }
 
 double

@@ -36,6 +36,19 @@ json_object *pp_jpath(json_object *o, const char *path);
 const char *pp_jstr(json_object *o, const char *key, const char *def);
 long long pp_jint(json_object *o, const char *key, long long def);
 double pp_jdouble(json_object *o, const char *key, double def);
+/* An integer of outside input, checked: PP_JINT_OK with *out set
+ * (null counts as absent: PP_JINT_ABSENT, *out untouched), else
+ * PP_JINT_TYPE (not an integer: a string, 2.5, 1e3), PP_JINT_HUGE
+ * (beyond 64 bits) or PP_JINT_RANGE (outside min..max, *out set).
+ * json-c keeps an integer beyond 64 bits as INT64_MIN or UINT64_MAX,
+ * with no error and no trace of the text: the ends of int64 count as
+ * beyond, as no figure of ppscale's lies there. */
+enum { PP_JINT_OK = 0, PP_JINT_ABSENT = 1, PP_JINT_TYPE = -1,
+	PP_JINT_HUGE = -2, PP_JINT_RANGE = -3 };
+int pp_jint_value(json_object *v, long long min, long long max,
+	long long *out);
+int pp_jint_get(json_object *o, const char *key, long long min,
+	long long max, long long *out);
 int pp_jbool(json_object *o, const char *key, int def);
 /* A double rounded to `digits` decimals, printed without noise. */
 json_object *pp_jnew_double(double v, int digits);

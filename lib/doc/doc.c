@@ -44,7 +44,8 @@ static json_object *
 doc_check(json_object *doc, int empty, const char *err)
 {
 	char msg[160] = "";
-	json_object *v;
+	long long ver = 0;
+	int rc;
 
 	if (!doc) {
 		if (empty)
@@ -55,20 +56,23 @@ doc_check(json_object *doc, int empty, const char *err)
 				"than %u MB", PP_DOC_MAX / (1024 * 1024));
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
 	}
-	v = pp_jget(doc, "version");
+	rc = pp_jint_get(doc, "version", 1, PP_DOC_VERSION, &ver);
 	if (!json_object_is_type(doc, json_type_object))
 		snprintf(msg, sizeof msg, "bad document on stdin: not a JSON "
 			"object");
-	else if (!v || !json_object_is_type(v, json_type_int))
+	else if (rc == PP_JINT_ABSENT || rc == PP_JINT_TYPE)
 		snprintf(msg, sizeof msg, "bad document on stdin: 'version' "
 			"is missing or not an integer");
-	else if (json_object_get_int64(v) > PP_DOC_VERSION)
+	else if (rc == PP_JINT_HUGE)
+		snprintf(msg, sizeof msg, "bad document on stdin: 'version' "
+			"is out of range");
+	else if (ver > PP_DOC_VERSION)
 		snprintf(msg, sizeof msg, "document version %lld is newer "
 			"than this tool understands (%d); upgrade ppscale",
-			(long long)json_object_get_int64(v), PP_DOC_VERSION);
-	else if (json_object_get_int64(v) < 1)
+			ver, PP_DOC_VERSION);
+	else if (ver < 1)
 		snprintf(msg, sizeof msg, "bad document on stdin: version "
-			"%lld", (long long)json_object_get_int64(v));
+			"%lld", ver);
 	if (msg[0]) {
 		json_object_put(doc);
 		pp_die(PP_EXIT_USAGE, "%s", msg);
