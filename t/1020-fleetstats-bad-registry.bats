@@ -45,7 +45,42 @@ del(.nodes[0].containers[1].ram_mb)|node 'ded-1': container 'b': field 'ram_mb' 
 .nodes[1].containers = {}|node 'cloud-a': field 'containers' must be a list
 .nodes = {}|field 'nodes' is missing or not a list
 .version = 2|unsupported version '2'
+.version = 0|unsupported version '0'
+.version = -1|unsupported version '-1'
+.nodes[0].containers[0].players = -1|node 'ded-1': container 'a': field 'players' must be a non-negative integer
+.nodes[0].containers[0].players = "3"|node 'ded-1': container 'a': field 'players' must be a non-negative integer
+.nodes[0].containers[0].players = 2.5|node 'ded-1': container 'a': field 'players' must be a non-negative integer
+.nodes[0].containers[0].players = 1000001|node 'ded-1': container 'a': field 'players' must be a non-negative integer (at most 1000000)
+.nodes[1].cloud.hourly_cost_eur = -0.01|node 'cloud-a': field 'cloud.hourly_cost_eur' must be a number of EUR from 0 to 1000000
+.nodes[1].cloud.hourly_cost_eur = "0.01"|node 'cloud-a': field 'cloud.hourly_cost_eur' must be a number of EUR from 0 to 1000000
+.nodes[1].cloud.hourly_cost_eur = 2e6|node 'cloud-a': field 'cloud.hourly_cost_eur' must be a number of EUR from 0 to 1000000
 ROWS
+}
+
+# json-c keeps an integer beyond 64 bits as INT64_MIN or UINT64_MAX,
+# with no error: such a number is refused naming the field, never
+# taken as its clamped value (jq cannot write one: sed puts it in).
+@test "numbers beyond 64 bits are refused naming the field, never clamped" {
+	local big
+	for big in 99999999999999999999 -99999999999999999999 \
+		18446744073709551615 9223372036854775808; do
+		while IFS='|' read -r prog msg; do
+			jq -c "$prog" "$FIXTURES/small-registry.json" |
+				sed "s/424242424242/$big/" > "$REG"
+			grep -q -- "$big" "$REG" || fail "not in the fixture: $prog"
+			run --separate-stderr pp-fleetstats --no-record -r "$REG"
+			assert_failure 2
+			assert_stderr_contains "registry '$REG': $msg"
+			assert_output ""
+		done <<'ROWS'
+.nodes[1].total_ram_mb = 424242424242|node 'cloud-a': field 'total_ram_mb' must be a non-negative integer
+.nodes[0].reserved_ram_mb = 424242424242|node 'ded-1': field 'reserved_ram_mb' must be a non-negative integer
+.nodes[0].containers[1].ram_mb = 424242424242|node 'ded-1': container 'b': field 'ram_mb' must be a non-negative integer
+.nodes[0].containers[0].players = 424242424242|node 'ded-1': container 'a': field 'players' must be a non-negative integer
+.nodes[1].cloud.hourly_cost_eur = 424242424242|node 'cloud-a': field 'cloud.hourly_cost_eur' must be a number of EUR
+.version = 424242424242|field 'version' is out of range (this tool reads version 1)
+ROWS
+	done
 }
 
 @test "a registry that is not JSON is refused with the line" {

@@ -21,6 +21,7 @@
 
 #include "base/json.h"
 #include "base/jscan.h"
+#include "conf/catalog.h"
 #include "store/registry.h"
 #include "store/registry_int.h"
 #include "store/regcheck.h"
@@ -205,12 +206,15 @@ index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
 			c->id, pp_rg_keep(rd, &v), one_of(cstates, 4, vals,
 			sizeof vals));
 	}
+	/* a count: -1 or "3" read as 0 would let a drain move a game
+	 * server with players on it at once (no grace) */
 	GET(o, K_PLAYERS, &v);
-	c->players = v.t == JV_INT || v.t == JV_DBL ? v.i : 0;
-	if (c->players < 0)
-		c->players = 0;
-	if (c->players > PP_PLAYERS_MAX)
-		c->players = PP_PLAYERS_MAX;
+	if (v.t != JV_NONE && (v.t != JV_INT || v.i < 0 ||
+	    v.i > PP_PLAYERS_MAX))
+		return pp_rg_bad(err, errlen, name, "node '%s': container '%s': "
+			"field 'players' must be a non-negative integer "
+			"(at most %d)", n->id, c->id, PP_PLAYERS_MAX);
+	c->players = v.t == JV_INT ? v.i : 0;
 	return 0;
 }
 
@@ -341,8 +345,14 @@ pp_rg_index_node(struct rd *rd, struct pp_node *n, struct jv *o, size_t i,
 		n->server_type = pp_rg_keep(rd, &v);
 		GET(&cl, K_SERVER_NAME, &v);
 		n->server_name = pp_rg_keep(rd, &v);
+		/* a negative cost would lift the spend limit */
 		GET(&cl, K_HOURLY, &v);
-		n->hourly_cost_eur = v.t == JV_INT || v.t == JV_DBL ? v.d : 0;
+		if (v.t != JV_NONE && ((v.t != JV_INT && v.t != JV_DBL) ||
+		    !pp_price_ok(v.d)))
+			return pp_rg_bad(err, errlen, name, "node '%s': field "
+				"'cloud.hourly_cost_eur' must be a number of "
+				"EUR from 0 to %d", n->id, PP_PRICE_MAX_EUR);
+		n->hourly_cost_eur = v.t == JV_NONE ? 0 : v.d;
 		GET(&cl, K_DELETE_PROTECTED, &v);
 		if (v.t != JV_NONE && v.t != JV_BOOL)
 			return pp_rg_bad(err, errlen, name, "node '%s': field "
@@ -497,12 +507,21 @@ index_all_as(struct rd *rd, struct jv *root, int fused, int nodes_rc,
 	if (pp_rg_open_obj(rd, root, &sl, 0) < 0)
 		return NOT_TAKEN;
 	GET(root, K_VERSION, &v);
-	if (v.t != JV_NONE && (v.t != JV_INT || v.i > PP_REGISTRY_VERSION)) {
+	if (v.t != JV_NONE && (v.t != JV_INT || v.i < 1 ||
+	    v.i > PP_REGISTRY_VERSION)) {
+		long long x;
+
 		/* the message shows the value as json-c prints it */
 		if (rd->text) {
 			pp_rg_free_index(r);
 			return NOT_TAKEN;
 		}
+		/* json-c prints a clamped value, not the text */
+		if (pp_jint_value(v.o, 1, PP_REGISTRY_VERSION, &x) ==
+		    PP_JINT_HUGE)
+			return pp_rg_bad(err, errlen, name, "field 'version' "
+				"is out of range (this tool reads version "
+				"%d)", PP_REGISTRY_VERSION);
 		return pp_rg_bad(err, errlen, name, "unsupported version '%s'",
 			json_object_get_string(v.o));
 	}
