@@ -68,6 +68,42 @@ teardown() {
 	[ ! -e "$HOOK_LOG" ]
 }
 
+# A reader never creates the lock file (writers replace the registry
+# by rename, so a reader without one reads a whole file either way): a
+# registry in a directory the reader cannot write (the platform's, a
+# read-only mount) is read, with the platform's lock file or without.
+@test "readers leave no lock file and read a registry in a directory they cannot write" {
+	local tool lock
+	reg_write
+	for tool in "pp-fleetstats --no-record" "pp-registry show S" \
+		"pp-drain --dry-run --node S"; do
+		run --separate-stderr $tool < /dev/null
+		[[ $status = 0 ]] || fail "$tool: $stderr"
+		[[ ! -e $REGISTRY.lock ]] || fail "$tool created the lock file"
+	done
+	shared_dir
+	[[ $(id -u) = 0 ]] || skip "needs root to play the other user"
+	mkdir -m 755 "$SHARED/ro"
+	mv "$REGISTRY" "$SHARED/ro/registry.json"
+	chmod 644 "$SHARED/ro/registry.json"
+	for lock in none platform; do
+		[[ $lock = platform ]] && : > "$SHARED/ro/registry.json.lock"
+		for tool in "pp-fleetstats --no-record" "pp-registry show S" \
+			"pp-drain --dry-run --node S"; do
+			run --separate-stderr as_nobody $tool \
+				-r "$SHARED/ro/registry.json" < /dev/null
+			[[ $status = 0 ]] || fail "$tool ($lock): $stderr"
+		done
+		run ls -A "$SHARED/ro"
+		if [[ $lock = none ]]; then
+			assert_output "registry.json"
+		else
+			assert_output "registry.json
+registry.json.lock"
+		fi
+	done
+}
+
 @test "a lock file another user keeps unreadable stops the tool with exit 2, never an unlocked read or write" {
 	shared_dir
 	: > "$REGISTRY.lock"
