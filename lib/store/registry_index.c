@@ -211,9 +211,9 @@ index_container(struct rd *rd, struct pp_node *n, struct pp_container *c,
 	GET(o, K_PLAYERS, &v);
 	if (v.t != JV_NONE && (v.t != JV_INT || v.i < 0 ||
 	    v.i > PP_PLAYERS_MAX))
-		return pp_rg_bad(err, errlen, name, "node '%s': container '%s': "
-			"field 'players' must be a non-negative integer "
-			"(at most %d)", n->id, c->id, PP_PLAYERS_MAX);
+		return pp_rg_bad(err, errlen, name, "node '%s': container "
+			"'%s': field 'players' must be a non-negative "
+			"integer (at most %d)", n->id, c->id, PP_PLAYERS_MAX);
 	c->players = v.t == JV_INT ? v.i : 0;
 	return 0;
 }
