@@ -317,3 +317,69 @@ with_command() {
 	refute_stderr_contains abcdefg
 	refute_output --partial abcdefg
 }
+
+# check_with PASSFILE_LINE MODE ELEMENT...: pp-config check of a
+# postgresql registry for user ppscale, database reg, on db.example,
+# whose password file holds PASSFILE_LINE with MODE, and a move_command
+# of the hook and the ELEMENTs
+check_with() {
+	local line=$1 mode=$2 list el
+	shift 2
+	printf '%s\n' "$line" > "$BATS_TEST_TMPDIR/pgpass"
+	chmod "$mode" "$BATS_TEST_TMPDIR/pgpass"
+	list="\"$HOOK\""
+	for el in "$@"; do list+=", \"$el\""; done
+	write_config < <(grep -v '^registry:' "$PP_CONFIG")
+	with_command drain.move_command "[$list]"
+	printf 'registry: "postgresql://ppscale@db.example:5432/reg?passfile=%s"\n' \
+		"$BATS_TEST_TMPDIR/pgpass" >> "$PP_CONFIG"
+	run --separate-stderr pp-config check
+}
+
+@test "only the password libpq would take for our database counts, and an ordinary word holding it does not" {
+	# a developer's catch-all line for another user: not ours
+	check_with '*:*:*:postgres:postgres' 600 \
+		/usr/lib/postgresql/16/bin/psql "postgresql://ppscale@db.example/games" postgres
+	assert_success
+	# a line for another database or host of the same user: not ours
+	check_with 'db.example:5432:other:ppscale:pp-db-SECRET-9400-f00d' 600 pp-db-SECRET-9400-f00d
+	assert_success
+	check_with 'elsewhere:*:*:ppscale:pp-db-SECRET-9400-f00d' 600 pp-db-SECRET-9400-f00d
+	assert_success
+	# ours, but a file open to others libpq ignores: so does the check
+	check_with '*:*:reg:ppscale:pp-db-SECRET-9400-f00d' 640 pp-db-SECRET-9400-f00d
+	assert_success
+	# ours: as the whole element, as a word, inside a longer word
+	check_with 'db.example:5432:reg:ppscale:pp-db-SECRET-9400-f00d' 600 pp-db-SECRET-9400-f00d
+	assert_failure 2
+	assert_stderr_contains "element 2 holds a database password (password file) (not shown)"
+	check_with '*:*:*:ppscale:hunter2pw' 600 --db-password=hunter2pw
+	assert_failure 2
+	assert_stderr_contains "element 2 holds a database password (password file)"
+	check_with '*:*:*:ppscale:pp-db-SECRET-9400-f00d' 600 xpp-db-SECRET-9400-f00dx
+	assert_failure 2
+	# a password of 8 to 15 bytes inside a word is not (the path and URL
+	# hold "postgres" as part of a longer word); libpq's password ends at
+	# an unescaped ':'
+	check_with '*:*:*:ppscale:postgres:ignored' 600 \
+		/usr/lib/postgresql/16/bin/psql "postgresql://ppscale@db.example/games" ignored
+	assert_success
+	check_with '*:*:*:ppscale:postgres:ignored' 600 postgres
+	assert_failure 2
+	refute_stderr_contains postgres:
+}
+
+@test "a libpq password= setting anywhere in an argument is refused, a --password= option's value only if it is a known secret" {
+	with_command drain.move_command "[\"$HOOK\", \"--conninfo=host=db dbname=games password=$DB_SECRET\"]"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "element 2 holds a database password (not shown)"
+	refute_stderr_contains "$DB_SECRET"
+	with_command drain.move_command "[\"$HOOK\", \"--password=$DB_SECRET\"]"
+	run --separate-stderr pp-config check
+	assert_success
+	with_command drain.move_command "[\"$HOOK\", \"--password=$DB_SECRET\"]"
+	PGPASSWORD=$DB_SECRET run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "element 2 holds the database password (\$PGPASSWORD) (not shown)"
+}

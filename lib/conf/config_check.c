@@ -2,7 +2,9 @@
  * range (0 or more without one), every string with choices, every key
  * with an at_most against that key; then the time zone, holidays, and
  * the labels every server carries. */
+#include <ctype.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -397,75 +399,193 @@ add_token_file(struct secrets *s, const char *path, const char *what)
 	wipe_free(t, len);
 }
 
-/* Every password of a libpq password file (host:port:db:user:password
- * lines, '\' escaping ':' and '\'). */
-static void
-add_passfile(struct secrets *s, const char *path)
-{
-	size_t len;
-	char *t = read_small(path, 65536, &len), *line, *next;
+/* Where a registry or control.database string connects, as libpq's
+ * password-file lookup sees it: each of host, port, database and user
+ * from the string, else libpq's environment variable, else its
+ * default (no host or a socket directory is "localhost", port 5432,
+ * the database named as the user, the user this process runs as). */
+struct pgwho {
+	char *host, *port, *db, *user, *passfile;
+};
 
+static const char *
+conn_opt(const PQconninfoOption *opts, const char *key)
+{
+	for (const PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (!strcmp(o->keyword, key) && o->val && *o->val)
+			return o->val;
+	return NULL;
+}
+
+static char *
+opt_env(const PQconninfoOption *opts, const char *key, const char *env,
+	const char *def)
+{
+	const char *v = conn_opt(opts, key), *e = getenv(env);
+
+	return v ? pp_xstrdup(v) : e && *e ? pp_xstrdup(e) :
+		def ? pp_xstrdup(def) : NULL;
+}
+
+static int
+pgwho_of(const char *conn, struct pgwho *w)
+{
+	PQconninfoOption *opts = PQconninfoParse(conn, NULL);
+	struct passwd *pw;
+	const char *home;
+
+	memset(w, 0, sizeof *w);
+	if (!opts)
+		return -1;
+	pw = getpwuid(geteuid());
+	w->host = opt_env(opts, "host", "PGHOST", NULL);
+	if (!w->host)
+		w->host = opt_env(opts, "hostaddr", "PGHOSTADDR", NULL);
+	w->port = opt_env(opts, "port", "PGPORT", "5432");
+	w->user = opt_env(opts, "user", "PGUSER", pw ? pw->pw_name : "");
+	w->db = opt_env(opts, "dbname", "PGDATABASE", w->user);
+	w->passfile = opt_env(opts, "passfile", "PGPASSFILE", NULL);
+	home = getenv("HOME");
+	if (!w->passfile && home && *home)
+		w->passfile = pp_xasprintf("%s/.pgpass", home);
+	else if (!w->passfile && pw && pw->pw_dir && *pw->pw_dir)
+		w->passfile = pp_xasprintf("%s/.pgpass", pw->pw_dir);
+	PQconninfoFree(opts);
+	return 0;
+}
+
+static void
+pgwho_free(struct pgwho *w)
+{
+	free(w->host);
+	free(w->port);
+	free(w->db);
+	free(w->user);
+	free(w->passfile);
+}
+
+/* One field of a password-file line against v, as libpq compares it:
+ * '*' matches anything, '\' escapes ':' and '\'. The rest of the line
+ * after the field's ':', or NULL. */
+static const char *
+pass_field(const char *p, const char *v)
+{
+	if (p[0] == '*' && p[1] == ':')
+		return p + 2;
+	while (*p && *p != ':') {
+		if (*p == '\\' && p[1])
+			p++;
+		if (*p != *v)
+			return NULL;
+		p++;
+		v++;
+	}
+	return *p == ':' && !*v ? p + 1 : NULL;
+}
+
+/* The n-th element of a comma-separated list (libpq's host and port
+ * lists), or the only one when the list has one; NULL past the end. */
+static char *
+list_item(const char *l, size_t n)
+{
+	const char *p = l;
+	size_t k;
+	char *r;
+
+	if (!strchr(l, ','))
+		return pp_xstrdup(l);
+	for (size_t i = 0; i < n; i++) {
+		p = strchr(p, ',');
+		if (!p)
+			return NULL;
+		p++;
+	}
+	k = strcspn(p, ",");
+	r = pp_xmalloc(k + 1);
+	memcpy(r, p, k);
+	r[k] = '\0';
+	return r;
+}
+
+/* The password libpq takes from w's password file for w's connection
+ * (the first line that matches, up to an unescaped ':'), for each host
+ * of a host list. libpq ignores a file others may read or write, and
+ * so does this. */
+static void
+add_passfile(struct secrets *s, const struct pgwho *w)
+{
+	struct stat st;
+	size_t len, nhost;
+	char *t, *line, *next;
+
+	if (!w->passfile || stat(w->passfile, &st) < 0 ||
+	    !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)))
+		return;
+	t = read_small(w->passfile, 65536, &len);
 	if (!t)
 		return;
-	for (line = t; line && *line; line = next) {
-		char *pw = pp_xmalloc(strlen(line) + 1);
-		size_t field = 0, n = 0;
+	nhost = 1;
+	for (const char *h = w->host ? w->host : ""; (h = strchr(h, ','));
+	    h++)
+		nhost++;
+	for (size_t hi = 0; hi < nhost; hi++) {
+		char *host = w->host ? list_item(w->host, hi) : NULL;
+		char *port = list_item(w->port, hi);
+		const char *mh = !host || !*host || host[0] == '/' ?
+			"localhost" : host;
+		char *copy = pp_xstrdup(t);
 
-		next = strchr(line, '\n');
-		if (next)
-			*next++ = '\0';
-		for (char *p = line; *p && *line != '#'; p++) {
-			if (*p == '\\' && p[1]) {
-				p++;
-			} else if (*p == ':' && field < 4) {
-				field++;
+		for (line = copy; port && line && *line; line = next) {
+			const char *p;
+			char *pw;
+			size_t n = 0;
+
+			next = strchr(line, '\n');
+			if (next)
+				*next++ = '\0';
+			line[strcspn(line, "\r")] = '\0';
+			if (*line == '#' || !(p = pass_field(line, mh)) ||
+			    !(p = pass_field(p, port)) ||
+			    !(p = pass_field(p, w->db)) ||
+			    !(p = pass_field(p, w->user)))
 				continue;
-			} else if (*p == '\r' && !p[1]) {
-				break;
-			}
-			if (field == 4)
+			pw = pp_xmalloc(strlen(p) + 1);
+			for (; *p && *p != ':'; p++) {
+				if (*p == '\\' && p[1])
+					p++;
 				pw[n++] = *p;
+			}
+			secret_add(s, pw, n,
+				"a database password (password file)");
+			explicit_bzero(pw, n);
+			free(pw);
+			break;
 		}
-		secret_add(s, pw, n, "a database password (password file)");
-		explicit_bzero(pw, n);
-		free(pw);
+		explicit_bzero(copy, len);
+		free(copy);
+		free(host);
+		free(port);
 	}
 	wipe_free(t, len);
 }
 
-/* The password file libpq reads for a postgresql:// URL of ours:
- * passfile= in it, else $PGPASSFILE, else ~/.pgpass. */
+/* The passwords libpq would read from a password file for our
+ * postgresql registry and control database. */
 static void
 add_db_passfiles(struct secrets *s, const struct pp_config *c)
 {
-	const char *urls[] = {c->registry, c->control.database};
-	int any = 0;
+	const char *conns[] = {c->registry, c->control.database};
 
-	for (size_t i = 0; i < sizeof urls / sizeof *urls; i++) {
-		PQconninfoOption *opts;
+	for (size_t i = 0; i < sizeof conns / sizeof *conns; i++) {
+		struct pgwho w;
 
-		if (!urls[i] || (strncmp(urls[i], "postgresql://", 13) &&
-		    strncmp(urls[i], "postgres://", 11)))
+		if (!conns[i] || (strncmp(conns[i], "postgresql://", 13) &&
+		    strncmp(conns[i], "postgres://", 11) &&
+		    !pp_is_pg_conninfo(conns[i])))
 			continue;
-		any = 1;
-		opts = PQconninfoParse(urls[i], NULL);
-		for (PQconninfoOption *o = opts; o && o->keyword; o++)
-			if (!strcmp(o->keyword, "passfile") && o->val &&
-			    *o->val)
-				add_passfile(s, o->val);
-		PQconninfoFree(opts);
-	}
-	if (any) {
-		const char *pf = getenv("PGPASSFILE"), *home = getenv("HOME");
-
-		if (pf && *pf) {
-			add_passfile(s, pf);
-		} else if (home && *home) {
-			char *p = pp_xasprintf("%s/.pgpass", home);
-
-			add_passfile(s, p);
-			free(p);
-		}
+		if (pgwho_of(conns[i], &w) == 0)
+			add_passfile(s, &w);
+		pgwho_free(&w);
 	}
 }
 
@@ -489,8 +609,9 @@ secrets_load(struct secrets *s, const struct pp_config *c)
 	add_db_passfiles(s, c);
 }
 
-/* A password in a postgresql:// URL or a key=value string, whoever's
- * database it names. */
+/* A password in a postgresql:// URL, or a libpq password= or
+ * sslpassword= setting (a word of the argument starting with it),
+ * whoever's database it names. */
 static int
 has_db_password(const char *a)
 {
@@ -498,13 +619,20 @@ has_db_password(const char *a)
 	PQconninfoOption *opts;
 	int bad = 0;
 
+	for (const char *p = a; *p; p++) {
+		if (p != a && !isspace((unsigned char)p[-1]))
+			continue;
+		if ((!strncmp(p, "password=", 9) && p[9] &&
+		    !isspace((unsigned char)p[9])) ||
+		    (!strncmp(p, "sslpassword=", 12) && p[12] &&
+		    !isspace((unsigned char)p[12])))
+			return 1;
+	}
 	if (!url)
 		url = strstr(a, "postgres://");
-	if (!url && !pp_is_pg_conninfo(a))
+	if (!url)
 		return 0;
-	if (strstr(a, "password="))
-		return 1;
-	opts = PQconninfoParse(url ? url : a, NULL);
+	opts = PQconninfoParse(url, NULL);
 	for (PQconninfoOption *o = opts; o && o->keyword; o++)
 		if ((!strcmp(o->keyword, "password") ||
 		    !strcmp(o->keyword, "sslpassword")) && o->val && *o->val)
@@ -513,10 +641,30 @@ has_db_password(const char *a)
 	return bad;
 }
 
-/* The shortest secret looked for inside an argument; a shorter one
- * only as a whole argument (a 3-letter password is a word of every
- * command line). */
-#define SECRET_INSIDE 8
+/* A secret counts as a whole element; from SECRET_WORD bytes also as
+ * a word inside one (no letter or digit either side: "--token=...",
+ * "Bearer ..."), and from SECRET_INSIDE bytes anywhere. A shorter
+ * one inside a word is more likely a coincidence than a leak (a
+ * password "postgres" and a path /usr/lib/postgresql). */
+#define SECRET_WORD 8
+#define SECRET_INSIDE 16
+
+static int
+holds_secret(const char *a, const char *sec)
+{
+	size_t n = strlen(sec);
+
+	if (!strcmp(a, sec))
+		return 1;
+	if (n < SECRET_WORD)
+		return 0;
+	for (const char *p = a; (p = strstr(p, sec)); p++)
+		if (n >= SECRET_INSIDE || ((p == a ||
+		    !isalnum((unsigned char)p[-1])) &&
+		    !isalnum((unsigned char)p[n])))
+			return 1;
+	return 0;
+}
 
 /* No command (drain.move_command, cloud_init.join_token_command, any
  * *_command key) holds a secret literally: a command's arguments are
@@ -544,8 +692,7 @@ check_command_secrets(struct pp_conf_ctx *x)
 			const char *a = l->v[i], *what = NULL;
 
 			for (size_t j = 0; j < s.n && !what; j++)
-				if (!strcmp(a, s.v[j]) || (strlen(s.v[j]) >=
-				    SECRET_INSIDE && strstr(a, s.v[j])))
+				if (holds_secret(a, s.v[j]))
 					what = s.what[j];
 			if (!what && has_db_password(a))
 				what = "a database password";
