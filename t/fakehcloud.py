@@ -1255,17 +1255,23 @@ def api_server_get(fake, sid):
     return 200, {"server": fake.public_server(s)}
 
 
+def refuse_if_busy(fake, s):
+    """423 locked while an action runs on server s: the API takes one
+    action on a server at a time (a delete, a power-on)."""
+    busy = fake.busy(s["id"])
+    if busy is not None:
+        raise ApiError(423, "locked", "server %d is locked: action %d "
+                       "(%s) is running" % (s["id"], busy["id"],
+                                            busy["command"]))
+
+
 def api_server_delete(fake, sid, method, path):
     s = get_server(fake, sid)
     if s["protection"].get("delete"):
         # for good: only a change_protection action lifts it
         raise ApiError(423, "protected", "server %d is delete protected"
                        % s["id"])
-    busy = fake.busy(s["id"])
-    if busy is not None:
-        raise ApiError(423, "locked", "server %d is locked: action %d "
-                       "(%s) is running" % (s["id"], busy["id"],
-                                            busy["command"]))
+    refuse_if_busy(fake, s)
     af = fake.action_fault(method, path, None)
     a = fake.new_action("delete_server", s["id"], action_error(af))
     if af and af.get("action_lost"):
@@ -1314,11 +1320,7 @@ def api_server_poweron(fake, sid, method, path):
     """POST /servers/{id}/actions/poweron: 201 {action} (command
     start_server); 423 locked while another action runs on it."""
     s = get_server(fake, sid)
-    busy = fake.busy(s["id"])
-    if busy is not None:
-        raise ApiError(423, "locked", "server %d is locked: action %d "
-                       "(%s) is running" % (s["id"], busy["id"],
-                                            busy["command"]))
+    refuse_if_busy(fake, s)
     af = fake.action_fault(method, path, None)
     a = fake.new_action("start_server", s["id"], action_error(af))
     if a["status"] == "running":
