@@ -428,6 +428,119 @@ node.removed"
 	assert_output 1
 }
 
+# a node an earlier run left provisioning whose server sits off with
+# nothing running on it: each run looks once, the looks and the one
+# power-on are kept in the state (off_servers), and the clock is --now
+off_node() {
+	local id
+	id=$(fake_seed '{"servers": [{"name": "pp-off111", "location": "nbg1",
+	  "status": "off", "labels": {"managed_by": "ppscale",
+	  "role": "worker", "pool": "default"}}]}' | jq -r '.servers[0].id')
+	registry_add "$(jq -nc --arg id "$id" '{id: "pp-off111",
+		kind: "cloud", status: "provisioning", role: "worker",
+		total_ram_mb: 4096, reserved_ram_mb: 512, ip: null,
+		location: "nbg1", labels: {managed_by: "ppscale"},
+		cloud: {provider: "hetzner", server_id: $id,
+		server_type: "cx23", server_name: "pp-off111",
+		created_at: "2026-11-27T09:59:00Z"}, containers: []}')"
+	echo "$id"
+}
+
+poweron_posts() {
+	fake_log | jq '[.requests[] | select(.path | endswith(
+		"/actions/poweron"))] | length'
+}
+
+@test "a server of an earlier run that stays off is powered on once, after two runs' looks with nothing running on it" {
+	sid=$(off_node)
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(poweron_posts) == 0 ]]
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.node, .looks, .since,
+		.powered_on]' "$STATE"
+	assert_output '["pp-off111",1,"2026-11-27T10:00:00Z",null]'
+	# a run again in the same second is no second look
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(poweron_posts) == 0 ]]
+	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(poweron_posts) == 1 ]]
+	jq_is '.provision.servers[0] | [.op, .status, .powered_on,
+		.off_since] | map(tostring) | join(",")' \
+		"power_on,provisioning,true,2026-11-27T10:00:00Z"
+	assert_stderr_contains "powering it on (once)"
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+		.powered_on]' "$STATE"
+	assert_output '[0,"2026-11-27T10:01:00Z"]'
+	# its power-on's action ends when looked at: the server runs, the
+	# node waits for its agent, and the state forgets it
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision none)
+	assert_success
+	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+	[[ $(poweron_posts) == 1 ]]
+	[[ $(reg '.nodes[1].status') == provisioning ]]
+	run jq -c '.off_servers' "$STATE"
+	assert_output null
+	[[ ! -s $EVENTS ]]
+}
+
+@test "a server of an earlier run still off after its power-on is deleted as a failed boot, before cloud.boot_timeout" {
+	sid=$(off_node)
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"action_error": {"code": "server_error",
+		"message": "cannot start"}}' >/dev/null
+	for t in 10:00 10:01 10:02; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+		assert_success
+	done
+	[[ $(poweron_posts) == 1 ]]
+	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
+	# a failed boot of an earlier run, as one past cloud.boot_timeout:
+	# this run's work was done
+	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
+		< <(decision none)
+	assert_success
+	jq_is '.provision.servers[0] | [.op, .status, .error.code,
+		.powered_on] | map(tostring) | join(",")' \
+		"expire,deleted,server_off,true"
+	[[ $(poweron_posts) == 1 ]]
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '.nodes | length') == 1 ]]
+	run jq -r .type "$EVENTS"
+	assert_output "scaling.failed
+node.removed"
+	run jq -r '.counters.pp_scaling_events_total["action=failed_boot,result=failed"]' "$STATE"
+	assert_output 1
+	run jq -c '.off_servers' "$STATE"
+	assert_output null
+}
+
+@test "a server of an earlier run off with an action running on it is not counted as stuck" {
+	sid=$(off_node)
+	# by time: the power-on someone else sent runs for a minute
+	fake_config '{"action_seconds": 60}' >/dev/null
+	curl -sS --max-time 5 -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/$sid/actions/poweron" >/dev/null
+	fake_ctl DELETE /log >/dev/null
+	for t in 10:00 10:01 10:02; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+		assert_success
+	done
+	[[ $(poweron_posts) == 0 ]]
+	run jq -c '.off_servers' "$STATE"
+	assert_output null
+}
+
 @test "a server an operator deletes while it boots: its node is removed, with the events of a failed boot" {
 	provision_booting
 	sid=$(fake_state | jq -r '.servers[0].id')

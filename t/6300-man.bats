@@ -481,7 +481,7 @@ state_sections() {
 	listed=$(awk '/^\.It Pa .*state\.json$/ { on = 1; next }
 		on && /^\.El/ { exit } on && /^\.It Cm / { print $3 }' \
 		"$MAN/man7/ppscale.7" | sort -u)
-	for t in decide cost unrecorded_moves protected_orphans counters; do
+	for t in decide cost unrecorded_moves protected_orphans off_servers counters; do
 		grep -qx "$t" <<<"$found" || fail "the grep misses $t"
 	done
 	run diff <(echo "$found") <(echo "$listed")

@@ -187,6 +187,8 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.state_refusals);
 	json_object_put(x.prot_now);
 	json_object_put(x.prot_entries);
+	json_object_put(x.off_prev);
+	json_object_put(x.off_now);
 	if (x.have_cat)
 		pp_catalog_free(&x.cat);
 	pp_cloud_close(x.cloud);

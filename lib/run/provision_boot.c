@@ -12,7 +12,9 @@
 #include "base/json.h"
 #include "engine/engine.h"
 #include "store/events.h"
+#include "store/offsrv.h"
 #include "store/registry.h"
+#include "store/state.h"
 #include "base/util.h"
 #include "run/provision_int.h"
 
@@ -149,6 +151,7 @@ struct pend {
 	const char *role;
 	time_t created;
 	int expiring;         /* draining by expire: a delete to finish */
+	int looked;           /* its server was looked at this run */
 };
 
 /* A server named node that our pool's listing did not show: asked of
@@ -289,6 +292,7 @@ pend_add(struct pend **p, size_t *np, const char *node, const char *sid,
 	q->role = role;
 	q->ip = ip && *ip ? pp_xstrdup(ip) : NULL;
 	q->expiring = 0;
+	q->looked = 0;
 }
 
 /* A node an earlier run marked draining by expire, its server's delete
@@ -337,10 +341,6 @@ pending_from_doc(struct run *x, struct pend **p, size_t *np)
  * would ask (its server listed running: at the address recorded, or
  * at a new one pp_prov_promote records), all at once: twenty silent
  * agents cost one probe's timeout, not twenty. */
-/* cloud.ready_check health: the agents of every node the loop below
- * would ask (its server listed running: at the address recorded, or
- * at a new one pp_prov_promote records), all at once: twenty silent
- * agents cost one probe's timeout, not twenty. */
 static void
 probe_pending(struct run *x, struct pend *p, size_t np)
 {
@@ -356,6 +356,116 @@ probe_pending(struct run *x, struct pend *p, size_t np)
 			probe_add(x, p[i].node, s);
 	}
 	probe_from(x, from);
+}
+
+/* The state's off_servers as the last run left it, read once a run
+ * and only when a server of an earlier run is off. */
+static json_object *
+off_prev(struct run *x)
+{
+	struct pp_state st;
+	char err[768];
+
+	if (x->off_read)
+		return x->off_prev;
+	x->off_read = 1;
+	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0) {
+		pp_warn("%s; servers found off by earlier runs are looked at "
+			"afresh", err);
+		pp_state_close(&st);
+		return NULL;
+	}
+	x->off_prev = json_object_get(pp_offsrv_of(st.root));
+	pp_state_close(&st);
+	return x->off_prev;
+}
+
+/* A server of an earlier run's node seen off. The rule of a new
+ * server's wait (stuck_off, below) over runs: each run looks once,
+ * and the looks and the one power-on are kept in the state's
+ * off_servers, timed by the run's clock (--now). Off with nothing
+ * running on it on OFF_LOOKS looks in a row (at distinct times: a
+ * run again in the same second is no new look), it is powered on
+ * once; still so on OFF_LOOKS more, it is a failed boot, error code
+ * server_off, without waiting for cloud.boot_timeout. */
+static void
+off_look(struct run *x, const struct pend *p, const struct pp_server *s)
+{
+	struct pp_offsrv o;
+	struct pp_cloud_error err;
+	json_object *e;
+	char ts[PP_TIME_LEN];
+	int have = pp_offsrv_get(off_prev(x), p->server_id, &o);
+	int rc = pp_cloud_busy(x->cloud, p->server_id, &err);
+
+	if (rc != 0) {
+		if (rc < 0 && strcmp(err.code, "unsupported"))
+			pp_debug("server %s is off; cannot tell whether an "
+				"action runs on it: %s", p->server_id,
+				err.message);
+		else if (rc > 0)
+			pp_debug("node '%s' is off with an action running on "
+				"its server %s", p->node, p->server_id);
+		/* not in a row any more; a power-on stays done */
+		if (o.powered_on) {
+			o.looks = 0;
+			pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
+		}
+		return;
+	}
+	if (have && o.at >= x->now) {
+		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
+		return;
+	}
+	if (!o.since)
+		o.since = x->now;
+	o.at = x->now;
+	if (++o.looks < OFF_LOOKS) {
+		pp_note("node '%s': server %s is off with no action running "
+			"on it (look %ld of %d before %s)", p->node,
+			p->server_id, o.looks, OFF_LOOKS, o.powered_on ?
+			"it counts as a failed boot" : "it is powered on");
+		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
+		return;
+	}
+	if (!o.powered_on) {
+		e = pp_prov_entry(x, "power_on", p->node, s->id, s->name,
+			s->type, s->location, p->role);
+		json_object_object_add(e, "powered_on",
+			json_object_new_boolean(1));
+		pp_prov_add_str(e, "off_since",
+			pp_format_time(o.since, ts, sizeof ts));
+		pp_prov_loud("node '%s': server %s, created by an earlier "
+			"run, is off and no action runs on it: %s it on "
+			"(once)", p->node, p->server_id, x->dry_run ?
+			"would power (dry run)" : "powering");
+		o.powered_on = x->now;
+		o.looks = 0;
+		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
+		if (x->dry_run) {
+			pp_cloud_power_on(x->cloud, p->server_id, &err);
+			pp_prov_add_str(e, "status", "dry_run");
+		} else if (pp_cloud_power_on(x->cloud, p->server_id,
+		    &err) < 0) {
+			/* an answer lost may still have started it: the
+			 * next looks tell */
+			pp_warn("node '%s': cannot power server %s on: %s",
+				p->node, p->server_id, err.message);
+			pp_prov_entry_error(x, e, err.code, err.message);
+			pp_prov_add_str(e, "status", "provisioning");
+		} else {
+			pp_prov_add_str(e, "status", "provisioning");
+		}
+		return;
+	}
+	e = pp_prov_entry(x, "expire", p->node, s->id, s->name, s->type,
+		s->location, p->role);
+	json_object_object_add(e, "powered_on", json_object_new_boolean(1));
+	pp_prov_add_str(e, "off_since", pp_format_time(o.since, ts,
+		sizeof ts));
+	pp_prov_expire(x, p->node, s->id, s->type, s->location, e,
+		"server_off", "its server stays off with no action running "
+		"on it, over runs, after a power-on", 0);
 }
 
 void
@@ -392,6 +502,7 @@ pp_prov_pending_step(struct run *x, int must)
 	}
 	pp_registry_close(&r);
 found:
+	x->off_now = json_object_new_object();
 	resolve_intents(x, p, np);
 	probe_pending(x, p, np);
 	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
@@ -404,6 +515,7 @@ found:
 
 		if (!p[i].server_id)
 			continue;
+		p[i].looked = 1;
 		/* our pool's list, read once this run, spares a request
 		 * for a server that runs (one still booting is looked at) */
 		borrowed = listed(x, p[i].server_id);
@@ -418,6 +530,7 @@ found:
 				pp_warn("node '%s': cannot look at server %s: "
 					"%s", p[i].node, p[i].server_id,
 					cerr.message);
+				p[i].looked = 0;
 				continue;
 			}
 			e = pp_prov_entry(x, "forget", p[i].node,
@@ -490,6 +603,8 @@ found:
 			pp_prov_expire(x, p[i].node, s.id, s.type, s.location,
 				e, boot ? "boot_timeout" : "join_timeout", why,
 				0);
+		} else if (s.status && !strcmp(s.status, "off")) {
+			off_look(x, &p[i], &s);
 		} else {
 			pp_debug("node '%s' is still booting (%s, %lld s)",
 				p[i].node, s.status ? s.status : "?", age);
@@ -497,6 +612,11 @@ found:
 		if (!borrowed)
 			pp_server_free(&s);
 	}
+	/* what this run could not look at keeps its looks */
+	for (size_t i = 0; i < np; i++)
+		if (p[i].server_id && !p[i].looked)
+			pp_offsrv_carry(x->off_now, off_prev(x),
+				p[i].server_id);
 	for (size_t i = 0; i < np; i++) {
 		free(p[i].node);
 		free(p[i].server_id);
@@ -523,12 +643,6 @@ pp_prov_add_waiter(struct run *x, const char *node, const char *server_id,
 	x->w[x->nw].powered = 0;
 	x->nw++;
 }
-
-/* Looks in a row that must find a server off with no action running
- * on it before it counts as stuck: the API's actions and a server's
- * status are not read in one answer, and the next look is free of any
- * gap between one action's end and the next's start. */
-#define OFF_LOOKS 2
 
 /* A new server seen off. Off is no final status after a start the API
  * took, but some servers stay off with every action of their create

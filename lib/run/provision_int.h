@@ -89,6 +89,12 @@ struct run {
 	struct pp_health_probe *probes;
 	char **probe_node;
 	size_t nprobes;
+	/* servers of earlier runs' nodes seen off with nothing running on
+	 * them: the state's off_servers as read (once, when one is off),
+	 * and as this run leaves it (NULL: the nodes provisioning were not
+	 * read, the section stays as it is) */
+	json_object *off_prev, *off_now;
+	int off_read;
 };
 
 
@@ -171,6 +177,12 @@ void pp_prov_expire(struct run *x, const char *node, const char *server_id,
 void pp_prov_scale_down(struct run *x, json_object *dec);
 
 /* provision_boot.c: nodes provisioning, from earlier runs or this one */
+/* Looks in a row that must find a server off with no action running
+ * on it before it is powered on, and again before it counts as stuck:
+ * a server's status and its actions are not read in one answer, and
+ * the next look is free of any gap between one action's end and the
+ * next's start. */
+#define OFF_LOOKS 2
 void pp_prov_promote(struct run *x, const char *node,
 	const struct pp_server *s, json_object *e, const char *why);
 void pp_prov_pending_step(struct run *x, int must);

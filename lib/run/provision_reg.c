@@ -18,6 +18,7 @@
 #include "store/events.h"
 #include "store/metrics.h"
 #include "store/orphans.h"
+#include "store/offsrv.h"
 #include "store/refusals.h"
 #include "store/registry.h"
 #include "store/state.h"
@@ -619,6 +620,8 @@ pp_prov_update_state(struct run *x, const char *result)
 	pp_prov_report_protected(x, pp_porphans_of(st.root));
 	if (x->prot_now)
 		pp_porphans_set(st.root, json_object_get(x->prot_now));
+	if (x->off_now)
+		pp_offsrv_set(st.root, json_object_get(x->off_now));
 	if (result) {
 		pp_metrics_count_scaling(&st, x->action, result);
 		pp_decide_mem_set_result(pp_decide_mem_make(st.root),
