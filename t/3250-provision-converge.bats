@@ -203,6 +203,36 @@ names() {
 	jq_is '.protected_orphans | length' 0
 }
 
+# pp-fleetstats runs every cycle too: its orphan warning (cron mails
+# it) would repeat what pp-provision said once; the document and the
+# metrics still show the orphan every cycle, for it is billed
+@test "pp-fleetstats warns of an orphan until pp-provision has reported it delete-protected, then says it only with -v; its document and metrics still count it" {
+	sid=$(fake_seed '{"servers": [{"name": "pp-prot03",
+		"created": "2026-11-27T09:00:00Z", "protection": {"delete": true},
+		"labels": {"managed_by": "ppscale", "role": "worker",
+		"pool": "default"}}]}' | jq -r '.servers[0].id')
+	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
+		>> "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile
+	assert_success
+	assert_stderr_contains "orphan server 'pp-prot03' (id $sid"
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "delete-protected"
+	for now in 2026-11-27T10:02:00Z 2026-11-27T10:04:00Z; do
+		run --separate-stderr pp-fleetstats --now "$now" --reconcile
+		assert_success
+		refute_stderr_contains "orphan server"
+		jq_is '[.reconciliation.orphans[] | .server_id] | join(",")' \
+			"$sid"
+		grep -qx 'pp_reconcile_orphan_servers 1' \
+			"$BATS_TEST_TMPDIR/pp.prom" || fail "no orphan in the metrics"
+	done
+	run --separate-stderr pp-fleetstats -v --now "$NOW" --reconcile
+	assert_stderr_contains "orphan server 'pp-prot03' (id $sid"
+	assert_stderr_contains "reported by pp-provision"
+}
+
 @test "a delete-protected orphan is reported again when its protection comes back after a lift" {
 	sid=$(fake_seed '{"servers": [{"name": "pp-prot02",
 		"created": "2026-11-27T09:00:00Z", "protection": {"delete": true},

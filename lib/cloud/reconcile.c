@@ -9,6 +9,7 @@
 
 #include "base/json.h"
 #include "cloud/reconcile.h"
+#include "store/orphans.h"
 #include "base/util.h"
 
 #define CACHE_MAX (8u * 1024 * 1024)
@@ -125,7 +126,8 @@ skipped(const char *why)
 json_object *
 pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 	const char *why_no_cloud, const struct pp_registry *reg,
-	const struct pp_catalog *cat, time_t now, long long *pending_ram_mb)
+	const struct pp_catalog *cat, json_object *reported, time_t now,
+	long long *pending_ram_mb)
 {
 	struct pp_server_list l;
 	struct pp_cloud_error err;
@@ -193,9 +195,18 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		json_object_object_add(so, "usable_ram_mb",
 			json_object_new_int64(mb));
 		json_object_array_add(orphans, so);
-		pp_warn("orphan server '%s' (id %s, %s, age %lld s) carries "
-			"our label but is not in the registry", s->name,
-			s->id, s->status, age);
+		/* one pp-provision reported when it found it delete-protected
+		 * is no news every cycle: the document, the metrics and
+		 * pp-status show it every time */
+		if (pp_porphan_since(reported, s->id))
+			pp_debug("orphan server '%s' (id %s, %s, age %lld s) "
+				"carries our label but is not in the registry; "
+				"delete-protected, reported by pp-provision",
+				s->name, s->id, s->status, age);
+		else
+			pp_warn("orphan server '%s' (id %s, %s, age %lld s) "
+				"carries our label but is not in the registry",
+				s->name, s->id, s->status, age);
 	}
 	for (size_t j = 0; j < reg->nnodes; j++) {
 		const struct pp_node *n = &reg->nodes[j];

@@ -15,9 +15,30 @@
 #include "engine/forecast.h"
 #include "store/history.h"
 #include "store/metrics.h"
+#include "store/orphans.h"
 #include "cloud/reconcile.h"
 #include "store/registry.h"
+#include "store/state.h"
 #include "base/util.h"
+
+/* The delete-protected orphans pp-provision has reported (the state's
+ * protected_orphans), NULL when none or the state cannot be read: then
+ * every orphan is a warning. */
+static json_object *
+known_orphans(const struct pp_config *cfg,
+	const struct pp_fleetstats_opts *o)
+{
+	char *spath = pp_state_path(cfg, o->state_dir, "state.json");
+	struct pp_state st;
+	json_object *sec = NULL;
+	char err[768];
+
+	if (pp_state_open(&st, spath, 0, err, sizeof err) == 0)
+		sec = json_object_get(pp_porphans_of(st.root));
+	pp_state_close(&st);
+	free(spath);
+	return sec;
+}
 
 json_object *
 pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
@@ -58,8 +79,11 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
 	if (o->reconcile || cfg->cloud.reconcile) {
-		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat, now,
-			&orphan_mb);
+		json_object *known = known_orphans(cfg, o);
+
+		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat,
+			known, now, &orphan_mb);
+		json_object_put(known);
 		fleet.pending_ram_mb += orphan_mb;
 	}
 	pp_cloud_close(cloud);
