@@ -524,6 +524,38 @@ node.removed"
 	assert_output null
 }
 
+@test "a server of an earlier run seen starting after its power-on and off again gets no second power-on" {
+	sid=$(off_node)
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"action_error": {"code": "server_error",
+		"message": "cannot start"}}' >/dev/null
+	for t in 10:00 10:01; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+		assert_success
+	done
+	[[ $(poweron_posts) == 1 ]]
+	# its start runs for a while (the API's "starting"), then fails
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].status =
+		"starting" | {servers}')" >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision none)
+	assert_success
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+		.powered_on]' "$STATE"
+	assert_output '[0,"2026-11-27T10:01:00Z"]'
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].status =
+		"off" | {servers}')" >/dev/null
+	for t in 10:03 10:04; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+		assert_success
+	done
+	[[ $(poweron_posts) == 1 ]]
+	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
+		join(",")' "expire,deleted,server_off"
+}
+
 @test "a server of an earlier run off with an action running on it is not counted as stuck" {
 	sid=$(off_node)
 	# by time: the power-on someone else sent runs for a minute

@@ -468,6 +468,21 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 		"on it, over runs, after a power-on", 0);
 }
 
+/* A server of an earlier run's node neither off nor running (starting
+ * after our power-on, say): its looks are no longer in a row, but its
+ * power-on stays done, so that it gets no second one when it falls
+ * back to off. */
+static void
+off_between(struct run *x, const struct pend *p)
+{
+	struct pp_offsrv o;
+
+	if (!pp_offsrv_get(off_prev(x), p->server_id, &o) || !o.powered_on)
+		return;
+	o.looks = 0;
+	pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
+}
+
 void
 pp_prov_pending_step(struct run *x, int must)
 {
@@ -608,6 +623,7 @@ found:
 		} else {
 			pp_debug("node '%s' is still booting (%s, %lld s)",
 				p[i].node, s.status ? s.status : "?", age);
+			off_between(x, &p[i]);
 		}
 		if (!borrowed)
 			pp_server_free(&s);
