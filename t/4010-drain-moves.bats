@@ -773,3 +773,37 @@ intent_unfit() {
 	reg_is '[.nodes[] | select(.id == "U") | .containers[].id] | join(",")' a
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
+
+@test "a game server's intents are all kept until the registry shows where it is: a replacement move that times out keeps the older one" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	pp-registry -q status T unhealthy
+	# S's drain moves a onto U (T cannot take it), and that hook times
+	# out too: a may be on S, T or U
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	[ "$(hook_calls)" = 'a>T,a>U' ]
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent,a S>U intent' ]
+	# neither target counts empty
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down U)"
+	jq_is '.drain.empty' false
+	# with both targets fit again, the next run moves a once, by its
+	# newest intent, and the registry having it on U settles both
+	pp-registry -q status T ready
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>U,a>U' ]
+	jq_is '.drain.status' empty
+	reg_is '[.nodes[] | select(.id == "U") | .containers[].id] | join(",")' a
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' true
+}

@@ -100,25 +100,15 @@ void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
 
 /* drainrec.c: the moves under way (intents) and those carried out
  * that the registry could not record, kept in the state */
-/* An earlier intent of the same game server from the same node, onto
- * another target (one resolve_intent did not run again: its target
- * could not take it), that a new move's intent replaces. */
-struct prev_intent {
-	char to[256];         /* "" when none */
-	time_t at;
-};
 /* Writes the move's intent to the state before its hook starts (the
- * node's and the target's locks held): 0 (prev set), or -1 with err. */
-int pp_dr_write_intent(struct run *x, const struct pp_move *m,
-	struct prev_intent *prev, char *err, size_t errlen);
-/* Puts back the intent prev that the move server from -> to replaced,
- * once that move's hook said it did not move: the game server may
- * still be on prev's target. */
-void pp_dr_restore_intent(struct run *x, const char *server,
-	const char *from, const char *to, const struct prev_intent *prev);
-/* One state write for the n moves carried out: keep[i] keeps move i
- * as not recorded until a later run records it, else its intent is
- * dropped (recorded). */
+ * node's and the target's locks held), beside the game server's
+ * intents onto other targets: 0, or -1 with err. */
+int pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
+	size_t errlen);
+/* One state write for the n moves carried out: keep[i] 1 keeps move i
+ * as not recorded until a later run records it, 2 (recorded) drops
+ * every entry of its game server off the node it left, 0 its intent
+ * alone. */
 void pp_dr_settle_moves(struct run *x, const struct done_move *d,
 	size_t n, const unsigned char *keep);
 /* Drops the intent of a move whose hook said it did not move. */

@@ -98,12 +98,14 @@ pp_dr_flush_moves(struct run *x)
 	{
 		/* before the targets are let go: the moves not recorded
 		 * are kept (a drain of a target that takes its lock after
-		 * this sees them: settle), the others' intents dropped */
+		 * this sees them: settle), the others' intents dropped:
+		 * with the game server's intents onto other targets, once
+		 * the registry has it elsewhere */
 		unsigned char *keep = pp_xcalloc(x->ndone, 1);
 
 		for (size_t i = 0; i < x->ndone; i++)
-			keep[i] = (!opened || !saved) &&
-				x->done[i].secs != -2;
+			keep[i] = x->done[i].secs == -2 ? 0 :
+				!opened || !saved ? 1 : 2;
 		pp_dr_settle_moves(x, x->done, x->ndone, keep);
 		free(keep);
 	}
@@ -254,7 +256,6 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	struct pp_container *c;
 	struct pp_lock tl = {-1};
 	struct pp_hook_status hs;
-	struct prev_intent prev;
 	char err[1024], *desc, *to_ip = NULL;
 	char **argv;
 	time_t now = pp_dr_run_now(x);
@@ -314,7 +315,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	 * killed while the hook runs leaves it there, and until a later
 	 * run settles it neither node counts empty (pp-provision would
 	 * delete a server the game server may run on) */
-	if (pp_dr_write_intent(x, &m, &prev, err, sizeof err) < 0) {
+	if (pp_dr_write_intent(x, &m, err, sizeof err) < 0) {
 		json_object *f = pp_dr_fields(m.from);
 		char msg[1280];
 
@@ -368,17 +369,12 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 		json_object *f = pp_dr_fields(m.from);
 
 		/* an exit status says the game server did not move (the
-		 * hook contract): not onto this target, which leaves an
-		 * earlier move's intent this one replaced (prev) as
+		 * hook contract): not onto this target, which leaves the
+		 * intent of an earlier move of it onto another as
 		 * unsettled as it was; a hook timed out or killed may have
 		 * moved it, and its intent stays for a later run to
 		 * settle */
-		int said = hs.kind == PP_HOOK_EXITED ||
-			hs.kind == PP_HOOK_CANNOT_RUN;
-
-		if (said && prev.to[0])
-			pp_dr_restore_intent(x, m.server, m.from, m.to, &prev);
-		else if (said)
+		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
 			pp_dr_drop_intent(x, m.server, m.from, m.to);
 		else
 			x->unsettled++;

@@ -24,31 +24,20 @@
 #include "store/unrecorded.h"
 
 int
-pp_dr_write_intent(struct run *x, const struct pp_move *m,
-	struct prev_intent *prev, char *err, size_t errlen)
+pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
+	size_t errlen)
 {
 	struct pp_state st;
-	json_object *sec;
-	const char *s, *f, *t;
 	char serr[768];
-	time_t at;
 	int rc = 0;
 
-	prev->to[0] = '\0';
 	if (pp_state_open(&st, x->spath, PP_LOCK_EX, serr, sizeof serr) < 0) {
 		snprintf(err, errlen, "%s", serr);
 		return -1;
 	}
-	sec = pp_unrecorded_of(st.root);
-	for (size_t i = 0; sec && i < json_object_array_length(sec); i++) {
-		if (pp_unrecorded_is_intent(sec, i) &&
-		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) == 0 &&
-		    !strcmp(s, m->server) && !strcmp(f, m->from) &&
-		    strcmp(t, m->to) && strlen(t) < sizeof prev->to) {
-			snprintf(prev->to, sizeof prev->to, "%s", t);
-			prev->at = at;
-		}
-	}
+	/* beside any intent of the game server onto another target (one
+	 * not run again): until the registry shows where it is, it may
+	 * be on either */
 	pp_unrecorded_add_intent(st.root, m->server, m->from, m->to,
 		pp_dr_run_now(x));
 	if (pp_state_save(&st) < 0) {
@@ -60,8 +49,10 @@ pp_dr_write_intent(struct run *x, const struct pp_move *m,
 	return rc;
 }
 
-/* One state write: the moves with keep[i] set kept as carried out and
- * not recorded, the others' entries (their intents) dropped. */
+/* One state write: the moves with keep[i] 1 kept as carried out and
+ * not recorded, the others' entries (their intents) dropped; with 2
+ * (recorded on its target), every entry of the game server off the
+ * node it left: its intents onto other targets too. */
 static void
 settle_entries(struct run *x, const char *const *server,
 	const char *const *from, const char *const *to,
@@ -73,7 +64,7 @@ settle_entries(struct run *x, const char *const *server,
 	int kept = 0;
 
 	for (size_t i = 0; i < n; i++)
-		kept |= keep[i];
+		kept |= keep[i] == 1;
 	if (pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err) < 0) {
 		/* an intent left there is resolved by a later run, and
 		 * keeps no node from being empty once the registry has
@@ -84,9 +75,11 @@ settle_entries(struct run *x, const char *const *server,
 		return;
 	}
 	for (size_t i = 0; i < n; i++) {
-		if (keep[i])
+		if (keep[i] == 1)
 			pp_unrecorded_add(st.root, server[i], from[i], to[i],
 				now);
+		else if (keep[i] == 2)
+			pp_unrecorded_drop_off(st.root, server[i], from[i]);
 		else
 			pp_unrecorded_drop(st.root, server[i], from[i],
 				to[i]);
@@ -125,29 +118,6 @@ pp_dr_drop_intent(struct run *x, const char *server, const char *from,
 	unsigned char keep = 0;
 
 	settle_entries(x, &server, &from, &to, &keep, 1);
-}
-
-void
-pp_dr_restore_intent(struct run *x, const char *server, const char *from,
-	const char *to, const struct prev_intent *prev)
-{
-	struct pp_state st;
-	char err[768];
-
-	if (pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err) < 0) {
-		pp_warn("%s: the move of '%s' from '%s' to '%s' a pp-drain "
-			"began earlier is not kept", err, server, from,
-			prev->to);
-		pp_state_close(&st);
-		return;
-	}
-	pp_unrecorded_drop(st.root, server, from, to);
-	pp_unrecorded_add_intent(st.root, server, from, prev->to, prev->at);
-	if (pp_state_save(&st) < 0)
-		pp_warn("cannot write state file '%s': the move of '%s' from "
-			"'%s' to '%s' a pp-drain began earlier is not kept:",
-			x->spath, server, from, prev->to);
-	pp_state_close(&st);
 }
 
 /* The section as it is now (a reference the caller puts), or NULL. */
@@ -199,6 +169,14 @@ pending_ram(const struct onto *p, size_t n, const char *to)
 	return ram;
 }
 
+/* What resolve_intent did with an intent: whether another intent of
+ * the same game server may be tried after it. */
+enum resolved {
+	R_NEXT,     /* not run (its target cannot take it, or the game
+	             * server is off the node it left): try another */
+	R_DONE      /* run again, under way, or not known: no other */
+};
+
 /* An intent left by a pp-drain that ended before its move was settled
  * (killed while its hook ran, or a hook whose outcome it could not
  * know): the game server may run on the target or still on the node it
@@ -212,8 +190,9 @@ pending_ram(const struct onto *p, size_t n, const char *to)
  * that neither node counts empty, and settles once the registry has
  * the game server off the node it left (that node's drain moves it to
  * a target that fits, its own intent replacing this one), or the
- * target can take it again. pend: the moves run again so far. */
-static void
+ * target can take it again. pend: the moves run again so far. A game
+ * server with several intents (replay) has one run again at most. */
+static enum resolved
 resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 	struct pp_lock l[2], struct onto *pend, size_t *npend)
 {
@@ -234,20 +213,22 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		pp_note("game server '%s': the move from '%s' to '%s' a "
 			"pp-drain began is still under way; neither node is "
 			"empty until it is settled", s, f, t);
-		return;
+		return R_DONE;
 	}
 	if (pp_dr_try_open_registry(x, &r, PP_REG_LAZY, err, sizeof err) < 0) {
 		pp_warn("game server '%s': the move from '%s' to '%s' a "
 			"pp-drain began is not settled: %s", s, f, t, err);
 		x->unrecorded++;
-		return;
+		return R_DONE;
 	}
 	to = pp_registry_find(&r, t);
 	c = pp_dr_find_container(pp_registry_find(&r, f), s);
 	/* recorded, or a node gone: record_kept drops it */
 	if (!to || !c || cfg->drain.move_command.n == 0) {
 		pp_registry_close(&r);
-		return;
+		pp_unlock(&l[0]);
+		pp_unlock(&l[1]);
+		return R_NEXT;
 	}
 	ram = pp_container_ram(c);
 	room = pp_node_free_ram(to) - pending_ram(pend, *npend, t);
@@ -265,7 +246,10 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 			"empty until the registry has '%s' off '%s' (a drain of "
 			"'%s' moves it where it fits) or '%s' can take it", s,
 			f, t, err, s, f, f, t);
-		return;
+		/* another intent of it, or its source's, may take them */
+		pp_unlock(&l[0]);
+		pp_unlock(&l[1]);
+		return R_NEXT;
 	}
 	to_ip = pp_xstrdup(to->ip ? to->ip : "");
 	pp_registry_close(&r);
@@ -310,6 +294,7 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 	}
 	pp_hook_argv_free(argv);
 	free(to_ip);
+	return R_DONE;
 }
 
 /* Records the carried-out moves kept in the state; drops those
@@ -348,10 +333,14 @@ record_kept(struct run *x)
 		return;
 	}
 	done = pp_xcalloc(n, 1);
+	/* the moves carried out first, then the intents: an intent of a
+	 * game server recorded elsewhere by the first pass is settled */
+	for (int pass = 0; pass < 2; pass++)
 	for (size_t i = 0; i < n; i++) {
 		struct pp_node *from;
 
-		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
+		if (pp_unrecorded_is_intent(sec, i) != pass ||
+		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
 		from = pp_registry_find(&r, f);
 		/* recorded since (by the platform, or elsewhere), or one of
@@ -362,9 +351,8 @@ record_kept(struct run *x)
 			continue;
 		}
 		/* under way, or its outcome unknown: not ours to record */
-		if (pp_unrecorded_is_intent(sec, i))
+		if (pass)
 			continue;
-		done[i] = 1;
 		pp_registry_move(&r, f, t, s);
 		done[i] = 2;
 		recorded++;
@@ -415,17 +403,28 @@ pp_dr_replay(struct run *x)
 	size_t n = sec ? json_object_array_length(sec) : 0, nl = 0;
 	struct pp_lock *l = pp_xcalloc(2 * (n ? n : 1), sizeof *l);
 	struct onto *pend = pp_xcalloc(n ? n : 1, sizeof *pend);
+	unsigned char *done = pp_xcalloc(n ? n : 1, 1);
 	size_t npend = 0;
-	const char *s, *f, *t;
+	const char *s, *f, *t, *s2, *f2, *t2;
 	time_t at;
 
-	for (size_t i = 0; i < n && !pp_interrupted(); i++) {
-		if (!pp_unrecorded_is_intent(sec, i) ||
+	/* newest first (a later intent is added last): of a game server's
+	 * intents, the first one it can be moved by is run again, and no
+	 * other (the registry shows where it is once that is recorded) */
+	for (size_t i = n; i-- > 0 && !pp_interrupted();) {
+		if (done[i] || !pp_unrecorded_is_intent(sec, i) ||
 		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
-		resolve_intent(x, s, f, t, &l[nl], pend, &npend);
+		if (resolve_intent(x, s, f, t, &l[nl], pend, &npend) ==
+		    R_NEXT)
+			continue;
 		nl += 2;
+		for (size_t j = 0; j < i; j++)
+			if (pp_unrecorded_get(sec, j, &s2, &f2, &t2, &at) == 0 &&
+			    !strcmp(s2, s))
+				done[j] = 1;
 	}
+	free(done);
 	free(pend);
 	json_object_put(sec);
 	record_kept(x);

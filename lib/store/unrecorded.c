@@ -47,8 +47,8 @@ pp_unrecorded_count(json_object *root)
 	return n;
 }
 
-/* The section without the entries of server (all of them, or only the
- * one from -> to when from is given); misshapen entries go too. */
+/* The section without server's entry from -> to (every entry off from
+ * when to is NULL); misshapen entries go too. */
 static void
 keep_others(json_object *root, const char *server, const char *from,
 	const char *to)
@@ -61,8 +61,8 @@ keep_others(json_object *root, const char *server, const char *from,
 	for (size_t i = 0; sec && i < json_object_array_length(sec); i++) {
 		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
-		if (!strcmp(s, server) && (!from || (!strcmp(f, from) &&
-		    !strcmp(t, to))))
+		if (!strcmp(s, server) && !strcmp(f, from) &&
+		    (!to || !strcmp(t, to)))
 			continue;
 		json_object_array_add(keep, json_object_get(
 			json_object_array_get_idx(sec, i)));
@@ -76,7 +76,7 @@ add(json_object *root, const char *server, const char *from,
 {
 	json_object *e = json_object_new_object();
 
-	keep_others(root, server, NULL, NULL);
+	keep_others(root, server, from, to);
 	json_object_object_add(e, "server", json_object_new_string(server));
 	json_object_object_add(e, "from", json_object_new_string(from));
 	json_object_object_add(e, "to", json_object_new_string(to));
@@ -116,6 +116,15 @@ pp_unrecorded_drop(json_object *root, const char *server, const char *from,
 	const char *to)
 {
 	keep_others(root, server, from, to);
+	if (json_object_array_length(pp_unrecorded_of(root)) == 0)
+		json_object_object_del(root, SECTION);
+}
+
+void
+pp_unrecorded_drop_off(json_object *root, const char *server,
+	const char *from)
+{
+	keep_others(root, server, from, NULL);
 	if (json_object_array_length(pp_unrecorded_of(root)) == 0)
 		json_object_object_del(root, SECTION);
 }

@@ -18,8 +18,12 @@
  *
  * An intent carries "state": "intent"; "at" is when its hook started.
  *
- * One entry per game server (a later move of the same one replaces
- * it). Entries of another shape are ignored. */
+ * One entry per game server and move (from, to): a later entry of the
+ * same move replaces it. A game server may have several, each an
+ * intent whose target it may run on (a move not run again onto a
+ * target that cannot take it, then the move to another timed out):
+ * all stay until the registry shows where it is. Entries of another
+ * shape are ignored. */
 #ifndef PP_UNRECORDED_H
 #define PP_UNRECORDED_H
 
@@ -35,11 +39,12 @@ size_t pp_unrecorded_count(json_object *root);
  * (borrowed from sec), -1 when it is misshapen. */
 int pp_unrecorded_get(json_object *sec, size_t i, const char **server,
 	const char **from, const char **to, time_t *at);
-/* Adds (or replaces) the entry of server. */
+/* Adds (or replaces) the entry of server's move from -> to. */
 void pp_unrecorded_add(json_object *root, const char *server,
 	const char *from, const char *to, time_t at);
-/* Adds (or replaces) the entry of server as an intent: a move about
- * to start, its outcome not known until it is dropped or replaced. */
+/* Adds (or replaces) the entry of server's move from -> to as an
+ * intent: a move about to start, its outcome not known until it is
+ * dropped or replaced. */
 void pp_unrecorded_add_intent(json_object *root, const char *server,
 	const char *from, const char *to, time_t at);
 /* 1 when entry i of the section is an intent. */
@@ -47,5 +52,9 @@ int pp_unrecorded_is_intent(json_object *sec, size_t i);
 /* Drops the entry of server that says from -> to, if there. */
 void pp_unrecorded_drop(json_object *root, const char *server,
 	const char *from, const char *to);
+/* Drops every entry of server's moves off from: the registry records
+ * it elsewhere now. */
+void pp_unrecorded_drop_off(json_object *root, const char *server,
+	const char *from);
 
 #endif
