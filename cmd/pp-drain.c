@@ -16,7 +16,12 @@
  * containers moved between nodes), the events file, lock files
  * STATE_DIR/drain-*.lock, and the state's unrecorded_moves (moves
  * carried out that the registry could not record). Runs the move
- * hook. */
+ * hook.
+ *
+ * With --settle SERVER --on NODE an operator settles the moves of a
+ * game server pp-drain keeps in the state: it records the game server
+ * on NODE in the registry if it is not there, drops the moves, and
+ * reads and writes no document. */
 #include <stdio.h>
 #include <stdlib.h>
 
@@ -24,7 +29,7 @@
 
 enum {
 	OPT_NODE = PP_OPT_TOOL, OPT_UNCORDON, OPT_WAIT, OPT_DEADLINE,
-	OPT_INTERVAL
+	OPT_INTERVAL, OPT_SETTLE, OPT_ON
 };
 
 static void
@@ -43,10 +48,17 @@ usage(int status)
 		"[--dry-run] [--wait]\n"
 		"                [--deadline DURATION] [--interval SECONDS]"
 		"\n\n"
+		"       pp-drain --settle SERVER --on NODE [-pqv] [-c FILE] "
+		"[--now TIME]\n"
+		"                [--registry PATH] [--state-dir DIR] "
+		"[--dry-run]\n\n"
 		"Drains the node a scale_down decision names (document on "
 		"stdin), or returns\n"
 		"it to service on uncordon; with --node, drains any node by "
-		"hand.\n\n"
+		"hand;\n"
+		"with --settle, settles by hand the moves of a game server "
+		"that pp-drain\n"
+		"began and could not settle.\n\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
 		"  -n, --node ID       drain this node by hand (maintenance;\n"
@@ -63,6 +75,15 @@ usage(int status)
 		"drain.deadline)\n"
 		"      --interval SECS pause between passes with --wait "
 		"(default 5)\n"
+		"      --settle SERVER drop every move of this game server "
+		"pp-drain keeps as\n"
+		"                      begun or not recorded (pp-status: "
+		"unsettled), once you\n"
+		"                      have seen where it runs; reads no "
+		"document, writes none\n"
+		"      --on NODE       with --settle: the node it runs on, "
+		"recorded there in\n"
+		"                      the registry if it is not\n"
 		PP_COMMON_HELP);
 }
 
@@ -79,6 +100,8 @@ main(int argc, char **argv)
 		{"wait", no_argument, 0, 'w'},
 		{"deadline", required_argument, 0, OPT_DEADLINE},
 		{"interval", required_argument, 0, OPT_INTERVAL},
+		{"settle", required_argument, 0, OPT_SETTLE},
+		{"on", required_argument, 0, OPT_ON},
 		{0, 0, 0, 0},
 	};
 	struct pp_drain_opts o = {0};
@@ -104,6 +127,16 @@ main(int argc, char **argv)
 			if (!*optarg)
 				pp_die(PP_EXIT_USAGE, "empty --node");
 			o.node = optarg;
+			break;
+		case OPT_SETTLE:
+			if (!*optarg)
+				pp_die(PP_EXIT_USAGE, "empty --settle");
+			o.settle = optarg;
+			break;
+		case OPT_ON:
+			if (!*optarg)
+				pp_die(PP_EXIT_USAGE, "empty --on");
+			o.on = optarg;
 			break;
 		case OPT_UNCORDON:
 			o.uncordon = 1;
@@ -133,8 +166,21 @@ main(int argc, char **argv)
 	if (o.uncordon && !o.node)
 		pp_die(PP_EXIT_USAGE, "--uncordon needs --node ID (in the "
 			"pipeline, the decision says uncordon)");
+	if (o.on && !o.settle)
+		pp_die(PP_EXIT_USAGE, "--on needs --settle SERVER");
+	if (o.settle && !o.on)
+		pp_die(PP_EXIT_USAGE, "--settle needs --on NODE: the node "
+			"the game server runs on");
+	if (o.settle && (o.node || o.wait || o.deadline >= 0 ||
+	    o.interval > 0))
+		pp_die(PP_EXIT_USAGE, "--settle takes no --node, --uncordon, "
+			"--wait, --deadline or --interval");
 	o.dry_run = pp_opt.dry_run;
 	cfg = pp_start();
+	/* an operator's edit of the state and registry, as pp-registry's:
+	 * no document, no run published */
+	if (o.settle)
+		return pp_finish_stdout(pp_drain_settle(cfg, &o));
 	pp_catch_signals();
 	/* before reading anything: a run that dies is published too */
 	if (!o.dry_run)

@@ -807,3 +807,74 @@ intent_unfit() {
 	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
 	jq_is '.drain.empty' true
 }
+
+# stuck_intent: a's move S>T left as an intent (its hook timed out), T
+# then unhealthy and S returned to service: the intent waits, and T
+# never counts empty
+stuck_intent() {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	pp-registry -q status T unhealthy
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc uncordon S)"
+	assert_success
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+	run --separate-stderr pp-status
+	assert_output --partial "unsettled  a (S -> T at $T0): "
+	assert_output --partial "or, once you have seen where it runs, pp-drain --settle SERVER --on NODE"
+}
+
+@test "pp-drain --settle SERVER --on NODE records a stuck intent's game server where the operator found it and drops the intent" {
+	stuck_intent
+	# bad usage changes nothing
+	run --separate-stderr pp-drain --settle a
+	assert_failure 2
+	assert_stderr_contains "--settle needs --on NODE"
+	run --separate-stderr pp-drain --on T
+	assert_failure 2
+	run --separate-stderr pp-drain --settle a --on T --node S
+	assert_failure 2
+	run --separate-stderr pp-drain --settle a --on X
+	assert_failure 2
+	assert_stderr_contains "game server 'a': its moves name no node 'X'"
+	# a pp-drain (or a hook) still holding a lock of the move: not yet
+	run --separate-stderr flock "$PP_STATE_DIR/drain-target-T.lock" \
+		pp-drain --settle a --on T
+	assert_failure 1
+	assert_stderr_contains "still at work on 'T'"
+	run --separate-stderr pp-drain --dry-run --settle a --on T
+	assert_success
+	assert_output ''
+	assert_stderr_contains "dry run: game server 'a': recording it on 'T' (the registry had it on 'S')"
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	[ "$(jq -r '.unrecorded_moves | length' "$PP_STATE_DIR/state.json")" = 1 ]
+	run --separate-stderr pp-drain --settle a --on T
+	assert_success
+	assert_output ''
+	reg_is '.nodes[0].containers | length' 0
+	reg_is '[.nodes[1].containers[] | "\(.id) \(.ram_mb) \(.extra.keep)"] | join(",")' 'a 1000 me'
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	[ "$(events_of server.moved | jq -r '"\(.server) \(.node)>\(.to) \(.settled)"')" = 'a S>T true' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down S)"
+	jq_is '.drain.empty' true
+	# nothing left to settle
+	run --separate-stderr pp-drain --settle a --on T
+	assert_success
+	assert_stderr_contains "game server 'a': no move of it to settle"
+}
+
+@test "pp-drain --settle on the node the registry has the game server on drops the intent alone, and its target counts empty" {
+	stuck_intent
+	run --separate-stderr pp-drain --settle a --on S
+	assert_success
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	reg_is '.nodes[1].containers | length' 0
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	[ -z "$(events_of server.moved)" ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' true
+}

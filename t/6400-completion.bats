@@ -19,6 +19,8 @@ cat <<'EOH'
 usage: pp-drain [-pqv] [-c FILE] [--node ID]
 
   -n, --node ID       drain this node
+      --settle SERVER settle a game server's moves
+      --on NODE       with --settle: the node it runs on
   -c, --config FILE   configuration file
       --set KEY=VALUE override a configuration key
       --key KEY       a configuration key
@@ -129,6 +131,13 @@ bash_complete() {
 	assert_output "$(tr ' ' '\n' <<< "$NODES")"
 	run bash_complete pp-drain --node cloud-7
 	assert_output cloud-7f3a
+}
+
+@test "bash: pp-drain --settle's --on completes the registry's node ids" {
+	run bash_complete pp-drain --settle mc-1 --on ''
+	assert_output "$(tr ' ' '\n' <<< "$NODES")"
+	run bash_complete pp-drain --settle mc-1 --on ded-
+	assert_output "$(printf 'ded-fsn1-1\nded-fsn1-2\nded-nbg1-3')"
 }
 
 @test "pp-cloudinit --node, a new node's id, completes no registry node id (bash, zsh, fish)" {

@@ -457,3 +457,163 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 	json_object_put(sec);
 	return found;
 }
+
+/* pp-drain --settle: an operator who has seen where a game server runs
+ * says so. Every move of it kept in the state is dropped, and the
+ * registry records it on that node if it does not already. Not while a
+ * pp-drain or a hook holds a lock of its moves' nodes: it may still be
+ * moving it. */
+int
+pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
+{
+	struct run x;
+	struct pp_registry r;
+	struct pp_state st;
+	json_object *sec;
+	struct pp_lock *l;
+	const char *s, *f, *t, *srv = o->settle, *on = o->on, *held = NULL;
+	const char *from = NULL;
+	char err[768];
+	size_t n, nl = 0;
+	time_t at;
+	int named = 0, status = PP_EXIT_OK;
+
+	memset(&x, 0, sizeof x);
+	x.cfg = cfg;
+	x.o = o;
+	x.dry_run = o->dry_run;
+	x.t0 = pp_now();
+	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
+	x.sdir = pp_state_dir(cfg, o->state_dir);
+	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
+	sec = read_section(&x);
+	n = sec ? json_object_array_length(sec) : 0;
+	l = pp_xcalloc(2 * (n ? n : 1), sizeof *l);
+	for (size_t i = 0; i < n; i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    strcmp(s, srv))
+			continue;
+		named |= !strcmp(f, on) || !strcmp(t, on);
+		from = f;
+	}
+	if (!from) {
+		pp_note("game server '%s': no move of it to settle", srv);
+		goto out;
+	}
+	if (!named) {
+		pp_warn("game server '%s': its moves name no node '%s' (see "
+			"pp-status): not settled", srv, on);
+		status = PP_EXIT_USAGE;
+		goto out;
+	}
+	for (size_t i = 0; i < n && !held && !x.dry_run; i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    strcmp(s, srv))
+			continue;
+		if (pp_mkdirs(x.sdir, 0755) < 0)
+			held = f;
+		else if (try_lock(&x, "drain-", f, &l[nl++]) < 0)
+			held = f;
+		else if (try_lock(&x, "drain-target-", t, &l[nl++]) < 0)
+			held = t;
+	}
+	if (held) {
+		pp_warn("game server '%s': a pp-drain or its move hook is "
+			"still at work on '%s': not settled; run it again once "
+			"it has ended", srv, held);
+		status = PP_EXIT_FAIL;
+		goto out;
+	}
+	if (pp_dr_try_open_registry(&x, &r, x.dry_run ? PP_REG_LAZY :
+	    PP_LOCK_EX | PP_REG_LAZY, err, sizeof err) < 0) {
+		pp_warn("game server '%s': not settled: %s", srv, err);
+		status = PP_EXIT_FAIL;
+		goto out;
+	}
+	if (!pp_registry_find(&r, on)) {
+		pp_registry_close(&r);
+		pp_warn("game server '%s': no node '%s' in registry '%s': not "
+			"settled", srv, on, x.rpath);
+		status = PP_EXIT_USAGE;
+		goto out;
+	}
+	/* where the registry has it, of the nodes its moves name */
+	from = NULL;
+	for (size_t i = 0; i < n && !from; i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    strcmp(s, srv))
+			continue;
+		if (pp_dr_find_container(pp_registry_find(&r, f), srv))
+			from = f;
+		else if (pp_dr_find_container(pp_registry_find(&r, t), srv))
+			from = t;
+	}
+	if (from && strcmp(from, on)) {
+		pp_note("%sgame server '%s': recording it on '%s' (the registry "
+			"had it on '%s')", x.dry_run ? "dry run: " : "", srv,
+			on, from);
+		if (x.dry_run) {
+			pp_registry_close(&r);
+		} else if (pp_registry_move(&r, from, on, srv) < 0) {
+			pp_registry_close(&r);
+			pp_warn("game server '%s': not settled: it cannot be "
+				"recorded on '%s'", srv, on);
+			status = PP_EXIT_FAIL;
+			goto out;
+		} else if (pp_registry_commit(&r) < 0) {
+			pp_warn("game server '%s': not settled: cannot save "
+				"registry '%s':", srv, x.rpath);
+			status = PP_EXIT_FAIL;
+			goto out;
+		} else {
+			json_object *e = pp_dr_fields(from);
+			char *events = pp_events_path(cfg, o->state_dir);
+
+			pp_events_init(cfg, events);
+			free(events);
+			pp_dr_add_str(e, "server", srv);
+			pp_dr_add_str(e, "to", on);
+			json_object_object_add(e, "settled",
+				json_object_new_boolean(1));
+			pp_dr_event(&x, "server.moved", e);
+		}
+	} else {
+		if (!from)
+			pp_note("game server '%s': the registry has it on none "
+				"of the nodes its moves name; left as it is",
+				srv);
+		pp_registry_close(&r);
+	}
+	if (x.dry_run) {
+		pp_note("dry run: game server '%s': its moves would be dropped",
+			srv);
+		goto out;
+	}
+	if (pp_state_open(&st, x.spath, PP_LOCK_EX, err, sizeof err) < 0) {
+		pp_warn("game server '%s': its moves are not dropped: %s", srv,
+			err);
+		status = PP_EXIT_FAIL;
+	} else {
+		for (size_t i = 0; i < n; i++)
+			if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) == 0 &&
+			    !strcmp(s, srv))
+				pp_unrecorded_drop(st.root, s, f, t);
+		if (pp_state_save(&st) < 0) {
+			pp_warn("game server '%s': its moves are not dropped: "
+				"cannot write state file '%s':", srv, x.spath);
+			status = PP_EXIT_FAIL;
+		} else {
+			pp_note("game server '%s': settled on '%s'", srv, on);
+		}
+	}
+	pp_state_close(&st);
+out:
+	for (size_t i = 0; i < nl; i++)
+		pp_unlock(&l[i]);
+	free(l);
+	json_object_put(sec);
+	free(x.rpath);
+	free(x.sdir);
+	free(x.spath);
+	return status;
+}

@@ -15,6 +15,8 @@ struct pp_drain_opts {
 	int wait;               /* repeat until empty or the deadline */
 	long deadline;          /* seconds; < 0: drain.deadline */
 	double interval;        /* seconds between passes with wait */
+	const char *settle;     /* --settle: a game server's moves */
+	const char *on;         /* --on: the node it runs on */
 };
 
 /* Acts on the document's decision (scale_down: drain decision.node;
@@ -24,5 +26,10 @@ struct pp_drain_opts {
  * input (a decision without a node, a bad registry). */
 int pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	json_object *doc);
+/* pp-drain --settle o->settle --on o->on: drops every move of that
+ * game server kept in the state, recording it on o->on in the registry
+ * first if it is not there. Returns the exit status. */
+int pp_drain_settle(const struct pp_config *cfg,
+	const struct pp_drain_opts *o);
 
 #endif

@@ -823,7 +823,9 @@ pp_status_print(FILE *f, json_object *st)
 		"could not record it; the next pp-drain that acts records it");
 	print_moves(f, unrec, 1, "unsettled  ", ": a pp-drain that ended "
 		"was moving it (or one is moving it now); neither node is "
-		"empty until the next pp-drain that acts settles it");
+		"empty until a pp-drain that acts settles it (it moves it "
+		"again once the target can take it), or, once you have seen "
+		"where it runs, pp-drain --settle SERVER --on NODE");
 	for (size_t i = 0; unh && i < json_object_array_length(unh); i++) {
 		json_object *e = json_object_array_get_idx(unh, i);
 
