@@ -720,9 +720,13 @@ intent_unfit() {
 	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
 	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is not run again: "
-	# T is not empty while a may be there
+	# T is not empty while a may be there (and, with nothing recorded
+	# on it, the reason says what settles a's move, which no pp-drain
+	# runs again as things are)
 	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
 	jq_is '.drain.empty' false
+	[[ $1 != unhealthy ]] ||
+		jq_is '.drain.reason' "dry run: no game server recorded on 'T', but a pp-drain that has ended was moving game server 'a' onto or off it and nothing says whether it moved; it is not moved again while 'T' is unhealthy: it settles once the registry has 'a' off 'S' (a drain of 'S' moves it where it fits) or 'T' can take it, or by hand: pp-drain --settle a --on NODE"
 	# S's drain moves a where it fits: a hook that says a did not
 	# reach U says nothing of T, and the intent onto T stays
 	HOOK_FAIL=a run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"

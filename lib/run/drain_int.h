@@ -121,11 +121,12 @@ void pp_dr_drop_intent(struct run *x, const char *server,
  * dropping those recorded, or recorded by someone else meanwhile, from
  * the state; adds those it cannot record to x->unrecorded. */
 void pp_dr_replay(struct run *x);
-/* 1 (server set to its id, *intent to whether it is an intent) when a
- * move kept in the state names node, its game server still recorded
- * where it came from in r. */
+/* 1 (server set to its id, *intent to whether it is an intent, how to
+ * what settles it) when a move kept in the state names node, its game
+ * server still recorded where it came from in r. */
 int pp_dr_unrecorded_on(struct run *x, struct pp_registry *r,
-	const char *node, char *server, size_t len, int *intent);
+	const char *node, char *server, size_t len, int *intent, char *how,
+	size_t hlen);
 
 /* drainmove.c */
 void pp_dr_add_waiting(struct run *x, const char *server, long long players,

@@ -169,6 +169,27 @@ pending_ram(const struct onto *p, size_t n, const char *to)
 	return ram;
 }
 
+/* 1 (err set) when target to could not take game server c now, pend MB
+ * of moves onto it not yet recorded: a move pp-drain would not
+ * start. */
+static int
+target_unfit(const struct pp_node *to, const struct pp_container *c,
+	long long pend, char *err, size_t len)
+{
+	long long ram = pp_container_ram(c);
+	long long room = pp_node_free_ram(to) - pend;
+
+	if (!pp_drain_target_ok(to))
+		snprintf(err, len, "'%s' is %s", to->id,
+			pp_status_name(to->status));
+	else if (ram > room)
+		snprintf(err, len, "'%s' has %lld MB free, '%s' needs %lld MB",
+			to->id, room > 0 ? room : 0, c->id, ram);
+	else
+		return 0;
+	return 1;
+}
+
 /* What resolve_intent did with an intent: whether another intent of
  * the same game server may be tried after it. */
 enum resolved {
@@ -204,7 +225,7 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 	char err[768], *desc, **argv, *to_ip;
 	int keep[2];
 	unsigned char kept;
-	long long ram, room;
+	long long ram;
 
 	l[0].fd = l[1].fd = -1;
 	if (pp_mkdirs(x->sdir, 0755) < 0 || try_lock(x, "drain-", f, &l[0]) < 0 ||
@@ -231,15 +252,8 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		return R_NEXT;
 	}
 	ram = pp_container_ram(c);
-	room = pp_node_free_ram(to) - pending_ram(pend, *npend, t);
-	if (!pp_drain_target_ok(to) || ram > room) {
-		if (!pp_drain_target_ok(to))
-			snprintf(err, sizeof err, "'%s' is %s", t,
-				pp_status_name(to->status));
-		else
-			snprintf(err, sizeof err, "'%s' has %lld MB free, "
-				"'%s' needs %lld MB", t, room > 0 ? room : 0,
-				s, ram);
+	if (target_unfit(to, c, pending_ram(pend, *npend, t), err,
+	    sizeof err)) {
 		pp_registry_close(&r);
 		pp_note("game server '%s': the move from '%s' to '%s' a "
 			"pp-drain began is not run again: %s; neither node is "
@@ -435,10 +449,13 @@ pp_dr_replay(struct run *x)
 
 int
 pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
-	char *server, size_t len, int *intent)
+	char *server, size_t len, int *intent, char *how, size_t hlen)
 {
 	json_object *sec = read_section(x);
 	const char *s, *f, *t;
+	struct pp_container *c;
+	struct pp_node *to;
+	char why[512];
 	time_t at;
 	int found = 0;
 
@@ -448,10 +465,26 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 		    (strcmp(f, node) && strcmp(t, node)))
 			continue;
 		/* still where the registry had it before the move */
-		if (pp_dr_find_container(pp_registry_find(r, f), s)) {
+		c = pp_dr_find_container(pp_registry_find(r, f), s);
+		if (c) {
 			snprintf(server, len, "%s", s);
 			*intent = pp_unrecorded_is_intent(sec, i);
 			found = 1;
+			to = pp_registry_find(r, t);
+			if (*intent && to && target_unfit(to, c, 0, why,
+			    sizeof why))
+				snprintf(how, hlen, "it is not moved again "
+					"while %s: it settles once the registry "
+					"has '%s' off '%s' (a drain of '%s' "
+					"moves it where it fits) or '%s' can "
+					"take it, or by hand: pp-drain --settle "
+					"%s --on NODE", why, s, f, f, t, s);
+			else if (*intent)
+				snprintf(how, hlen, "the next pp-drain that "
+					"acts settles the move");
+			else
+				snprintf(how, hlen, "pp-drain records it once "
+					"the registry can be written");
 		}
 	}
 	json_object_put(sec);

@@ -341,7 +341,8 @@ plan_waiting(struct run *x, const struct pp_plan *p, time_t now)
  * move onto (or off) the node is carried out but not recorded, "" when
  * none. */
 static long
-count_on(struct run *x, int *missing, char *unrec, size_t len, int *intent)
+count_on(struct run *x, int *missing, char *unrec, size_t len, int *intent,
+	char *how, size_t hlen)
 {
 	struct pp_registry r;
 	struct pp_node *n;
@@ -353,26 +354,28 @@ count_on(struct run *x, int *missing, char *unrec, size_t len, int *intent)
 	c = n ? (long)n->ncontainers : 0;
 	unrec[0] = '\0';
 	if (n && !c)
-		pp_dr_unrecorded_on(x, &r, x->node, unrec, len, intent);
+		pp_dr_unrecorded_on(x, &r, x->node, unrec, len, intent, how,
+			hlen);
 	pp_registry_close(&r);
 	return c;
 }
 
+/* how: what settles the move (pp_dr_unrecorded_on) */
 static void
-set_unrecorded_status(struct run *x, const char *server, int intent)
+set_unrecorded_status(struct run *x, const char *server, int intent,
+	const char *how)
 {
 	if (intent)
 		pp_dr_set_status(x, "in_progress", "%sno game server recorded "
 			"on '%s', but a pp-drain that has ended was moving game "
 			"server '%s' onto or off it and nothing says whether it "
-			"moved; the next pp-drain that acts settles the move",
-			x->dry_run ? "dry run: " : "", x->node, server);
+			"moved; %s", x->dry_run ? "dry run: " : "", x->node,
+			server, how);
 	else
 		pp_dr_set_status(x, "in_progress", "%sno game server recorded "
 			"on '%s', but game server '%s' was moved onto or off it "
-			"and the registry could not record the move; pp-drain "
-			"records it once the registry can be written",
-			x->dry_run ? "dry run: " : "", x->node, server);
+			"and the registry could not record the move; %s",
+			x->dry_run ? "dry run: " : "", x->node, server, how);
 }
 
 static void
@@ -426,17 +429,18 @@ static void
 settle(struct run *x)
 {
 	struct pp_lock l;
-	char unrec[256];
+	char unrec[256], how[640];
 	int missing, intent = 0, inbound = moving_onto(x, &l);
 
-	x->remaining = count_on(x, &missing, unrec, sizeof unrec, &intent);
+	x->remaining = count_on(x, &missing, unrec, sizeof unrec, &intent,
+		how, sizeof how);
 	pp_unlock(&l);
 	if (missing) {
 		x->gone = x->stop = 1;
 		pp_dr_set_status(x, "refused", "node '%s' was removed from the "
 			"registry while draining", x->node);
 	} else if (x->remaining == 0 && unrec[0] && !inbound && !x->status) {
-		set_unrecorded_status(x, unrec, intent);
+		set_unrecorded_status(x, unrec, intent, how);
 	} else if (x->remaining == 0 && !x->stop && !inbound && !unrec[0]) {
 		/* a node returned to service meanwhile is not "empty": that
 		 * would invite its deletion */
@@ -526,7 +530,7 @@ drain_pass(struct run *x)
 	x->remaining = (long)nc;
 	if (nc == 0 && x->dry_run) {
 		struct pp_lock l;
-		char unrec[256];
+		char unrec[256], how[640];
 		int intent = 0;
 
 		if (moving_onto(x, &l)) {
@@ -534,8 +538,8 @@ drain_pass(struct run *x)
 				"server left on '%s', but another pp-drain is "
 				"moving one onto it", x->node);
 		} else if (pp_dr_unrecorded_on(x, &r, x->node, unrec,
-		    sizeof unrec, &intent)) {
-			set_unrecorded_status(x, unrec, intent);
+		    sizeof unrec, &intent, how, sizeof how)) {
+			set_unrecorded_status(x, unrec, intent, how);
 		} else {
 			x->empty = 1;
 			pp_dr_set_status(x, "empty", "node '%s' holds no game "
