@@ -4,10 +4,10 @@
 # completion always matches the installed tool. An option's argument is
 # completed by the placeholder its --help shows: FILE, PATH and SOURCE complete
 # files, DIR directories, TIME the current time, KEY and KEY=VALUE the
-# configuration keys, and pp-drain's --node the node ids in the registry
-# (read through pp-registry show, which reads the registry alone: no
-# cloud, no history, no cache written). pp-registry's commands complete,
-# then a node id, and status's ready or unhealthy.
+# configuration keys, and pp-drain's --node and any NODE the node ids in
+# the registry (read through pp-registry show, which reads the registry
+# alone: no cloud, no history, no cache written). pp-registry's commands
+# complete, then a node id, and status's ready or unhealthy.
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
