@@ -882,3 +882,34 @@ stuck_intent() {
 	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
 	jq_is '.drain.empty' true
 }
+
+@test "pp-drain --settle drops every intent of a game server, onto each target" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	pp-registry -q status T unhealthy
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	[ "$(jq -r '.unrecorded_moves | length' "$PP_STATE_DIR/state.json")" = 2 ]
+	run --separate-stderr pp-drain --settle a --on U
+	assert_success
+	reg_is '[.nodes[] | select(.id == "U") | .containers[].id] | join(",")' a
+	reg_is '[.nodes[] | select(.id != "U") | .containers[]] | length' 0
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' true
+}
+
+@test "pp-drain --settle with a state it cannot read fails and changes nothing" {
+	reg_node S cloud ready 8000 a:1000
+	reg_write
+	printf '{"broken' > "$PP_STATE_DIR/state.json"
+	run --separate-stderr pp-drain --settle a --on S
+	assert_failure 1
+	assert_stderr_contains "game server 'a': not settled: "
+	[ "$(cat "$PP_STATE_DIR/state.json")" = '{"broken' ]
+}

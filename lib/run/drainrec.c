@@ -210,8 +210,8 @@ enum resolved {
  * the room: a move pp-drain would not start): the intent is kept, so
  * that neither node counts empty, and settles once the registry has
  * the game server off the node it left (that node's drain moves it to
- * a target that fits, its own intent replacing this one), or the
- * target can take it again. pend: the moves run again so far. A game
+ * a target that fits and records it there), or the target can take it
+ * again, or an operator settles it (pp_drain_settle). pend: the moves run again so far. A game
  * server with several intents (replay) has one run again at most. */
 static enum resolved
 resolve_intent(struct run *x, const char *s, const char *f, const char *t,
@@ -519,7 +519,18 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
-	sec = read_section(&x);
+	if (pp_state_open(&st, x.spath, 0, err, sizeof err) < 0) {
+		pp_state_close(&st);
+		pp_warn("game server '%s': not settled: %s", srv, err);
+		status = PP_EXIT_FAIL;
+		sec = NULL;
+		n = 0;
+		l = NULL;
+		goto out;
+	}
+	sec = pp_unrecorded_count(st.root) ?
+		json_object_get(pp_unrecorded_of(st.root)) : NULL;
+	pp_state_close(&st);
 	n = sec ? json_object_array_length(sec) : 0;
 	l = pp_xcalloc(2 * (n ? n : 1), sizeof *l);
 	for (size_t i = 0; i < n; i++) {
@@ -539,15 +550,32 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		status = PP_EXIT_USAGE;
 		goto out;
 	}
+	if (!x.dry_run && pp_mkdirs(x.sdir, 0755) < 0) {
+		pp_warn("game server '%s': not settled: cannot create state "
+			"directory '%s':", srv, x.sdir);
+		status = PP_EXIT_FAIL;
+		goto out;
+	}
 	for (size_t i = 0; i < n && !held && !x.dry_run; i++) {
+		int fdone = 0, tdone = 0;
+
 		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
 		    strcmp(s, srv))
 			continue;
-		if (pp_mkdirs(x.sdir, 0755) < 0)
+		/* each lock once: a second one of ours would be refused */
+		for (size_t j = 0; j < i; j++) {
+			const char *s2, *f2, *t2;
+
+			if (pp_unrecorded_get(sec, j, &s2, &f2, &t2, &at) < 0 ||
+			    strcmp(s2, srv))
+				continue;
+			fdone |= !strcmp(f2, f);
+			tdone |= !strcmp(t2, t);
+		}
+		if (!fdone && try_lock(&x, "drain-", f, &l[nl++]) < 0)
 			held = f;
-		else if (try_lock(&x, "drain-", f, &l[nl++]) < 0)
-			held = f;
-		else if (try_lock(&x, "drain-target-", t, &l[nl++]) < 0)
+		else if (!tdone && try_lock(&x, "drain-target-", t,
+		    &l[nl++]) < 0)
 			held = t;
 	}
 	if (held) {
