@@ -144,3 +144,23 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	jq_is '.log[0].path' /servers/7
 	[[ ! -e $PP_STATE_DIR/cloud.json ]]
 }
+
+# json-c keeps 99999999999999999999 as the end of int64: the next
+# server would get an id of its own choosing, not the file's.
+@test "a next_id beyond 64 bits, fractional, below 1, a string or none makes the cloud file not valid, and creates nothing" {
+	cloudctl --now "$T0" create pp-a cx23 fsn1 >/dev/null
+	for v in 99999999999999999999 1.5 0 '"2"' null; do
+		jq -c ".next_id = $v" "$PP_STATE_DIR/cloud.json" >"$BATS_TEST_TMPDIR/c"
+		cp "$BATS_TEST_TMPDIR/c" "$PP_STATE_DIR/cloud.json"
+		run --separate-stderr cloudctl --now "$T0" create pp-b cx23 fsn1
+		assert_failure 1
+		jq_is .error.code bad_answer
+		assert_stderr_contains "is not valid: next_id is not an integer of 1 or more"
+		[[ $(jq '.servers | length' "$PP_STATE_DIR/cloud.json") == 1 ]]
+	done
+	jq -c '.next_id = 2' "$PP_STATE_DIR/cloud.json" >"$BATS_TEST_TMPDIR/c"
+	cp "$BATS_TEST_TMPDIR/c" "$PP_STATE_DIR/cloud.json"
+	run --separate-stderr cloudctl --now "$T0" create pp-b cx23 fsn1
+	assert_success
+	jq_is .result.id 2
+}

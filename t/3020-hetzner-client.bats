@@ -589,3 +589,103 @@ http:500 no
 http:422:invalid_input no
 http:404:not_found no"
 }
+
+# json-c keeps an integer beyond 64 bits as the nearest end of int64,
+# silently: such an id, recorded, could name another server to delete.
+# The API's ids are int64 of 1 or more (hcloud-go: ID int64).
+@test "a server id beyond 64 bits, fractional, below 1, a string or null is a malformed answer, never recorded" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	for v in 99999999999999999999 -99999999999999999999 1.5 0 -3 \
+	    '"5000001"' null; do
+		fake_fault "{\"method\": \"GET\", \"path\": \"/servers\",
+			\"set_after\": {\"servers.0.id\": $v}}" >/dev/null
+		run --separate-stderr cloudctl list
+		assert_failure 1
+		jq_is .error.code bad_answer
+		assert_stderr_contains "GET /servers: the API answered a server whose id is"
+		fake_fault "{\"method\": \"GET\", \"path\": \"/servers/5000001\",
+			\"set_after\": {\"server.id\": $v}}" >/dev/null
+		run --separate-stderr cloudctl get 5000001
+		assert_failure 1
+		jq_is .error.code bad_answer
+		assert_stderr_contains "GET /servers/5000001: the API answered a server whose id is"
+	done
+	fake_fault '{"method": "GET", "path": "/servers",
+		"set_after": {"servers.0.id": 99999999999999999999}}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_stderr_contains "whose id is beyond 64 bits"
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is '.result[0].id' 5000001
+}
+
+@test "a create answered with a server id beyond 64 bits is looked up by name, not recorded" {
+	fake_fault '{"method": "POST", "path": "/servers",
+		"set_after": {"server.id": 99999999999999999999}}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_success
+	assert_stderr_contains "was created by a request whose answer was lost"
+	jq_is .result.id 5000001
+	jq_is .result.name pp-a
+}
+
+@test "pagination figures beyond 64 bits or not integers are a malformed answer" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	for f in '"meta.pagination.next_page": 99999999999999999999' \
+	    '"meta.pagination.next_page": 1.5' \
+	    '"meta.pagination.next_page": 0' \
+	    '"meta.pagination.total_entries": 99999999999999999999' \
+	    '"meta.pagination.total_entries": -1' \
+	    '"meta.pagination.total_entries": "1"'; do
+		fake_fault "{\"method\": \"GET\", \"path\": \"/servers\",
+			\"set_after\": {$f}}" >/dev/null
+		run --separate-stderr cloudctl list
+		assert_failure 1
+		jq_is .error.code bad_answer
+		field=${f#\"meta.pagination.}
+		assert_stderr_contains "the API answered a malformed meta.pagination.${field%%\"*} "
+	done
+	# null: the last page, and a total the API did not count
+	fake_fault '{"method": "GET", "path": "/servers", "set_after":
+		{"meta.pagination.next_page": null,
+		 "meta.pagination.total_entries": null}}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is '.result | length' 1
+}
+
+@test "a create whose running action has an id beyond 64 bits is unknown, not polled by a wrong id, and not deleted" {
+	fake_fault '{"method": "POST", "path": "/servers",
+		"set_after": {"next_actions.0.id": 99999999999999999999}}' \
+		>/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_failure 1
+	jq_is .error.code action_unknown
+	assert_stderr_contains "the API answered an action whose id is beyond 64 bits"
+	[[ $(fake_log | jq '[.requests[] | select(.path == "/actions")]
+		| length') == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
+@test "an action id of 1.5 in a poll's answer is a malformed answer: the create is unknown, not deleted" {
+	fake_fault '{"method": "GET", "path": "/actions",
+		"set_after": {"actions.0.id": 1.5}}' >/dev/null
+	run --separate-stderr cloudctl create pp-a cx23 nbg1
+	assert_failure 1
+	jq_is .error.code action_unknown
+	assert_stderr_contains "cannot read its actions: GET /actions?id="
+	assert_stderr_contains "the API answered an action whose id is not an integer"
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
+@test "a delete whose running action has no id is counted as done, not polled" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	fake_fault '{"method": "DELETE", "set_after": {"action.id": null}}' \
+		>/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_success
+	assert_stderr_contains "the API answered an action whose id is missing"
+	assert_stderr_contains "the delete was accepted: counted as deleted"
+	[[ $(fake_log | jq '[.requests[] | select(.path | startswith("/actions"))]
+		| length') == 0 ]]
+}

@@ -186,6 +186,14 @@ token check and the rate limit:
                                   of its JSON body only (a complete
                                   answer, Content-Length and all, that
                                   does not parse: a broken proxy's)
+        "set_after": {"PATH": V}  process the request as usual, then answer
+                                  with each dotted PATH of its JSON set to
+                                  V (a number component indexes a list:
+                                  "servers.0.id", "next_actions.0.id",
+                                  "meta.pagination.next_page"): an answer
+                                  no real API gives (an id beyond 64
+                                  bits, 1.5, null), for the client's
+                                  checks
         "drop_after": true        process the request as usual (a create
                                   creates, a delete deletes), then close
                                   the connection without its answer: the
@@ -698,11 +706,15 @@ class Fake:
         f.setdefault("count", 1)
         f.setdefault("skip", 0)
         if not any(k in f for k in ("status", "slow", "drop", "drop_after",
-                                    "garble_after", "action_error",
-                                    "action_lost")):
+                                    "garble_after", "set_after",
+                                    "action_error", "action_lost")):
             raise ApiError(400, "invalid_input",
                            "fault needs status, slow, drop, drop_after, "
-                           "garble_after, action_error or action_lost")
+                           "garble_after, set_after, action_error or "
+                           "action_lost")
+        if "set_after" in f and not isinstance(f["set_after"], dict):
+            raise ApiError(400, "invalid_input",
+                           "set_after must be an object of paths")
         if "reset" in f:
             raise ApiError(400, "invalid_input",
                            "fault field reset is gone: a 429's "
@@ -1745,10 +1757,26 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             self.send_error_json(e, fake.rate_headers())
             return e.status
+        if f is not None and f.get("set_after") and obj is not None:
+            obj = copy.deepcopy(obj)
+            for p, v in f["set_after"].items():
+                set_path(obj, p, v)
         # garble_after: the answer, its status and all, cut in half
         self.send_json(status, obj, fake.rate_headers(), half=bool(
             f is not None and f.get("garble_after")))
         return status
+
+
+def set_path(obj, path, value):
+    """Sets the dotted path of obj (a number indexes a list)."""
+    keys = path.split(".")
+    for k in keys[:-1]:
+        obj = obj[int(k)] if isinstance(obj, list) else obj.setdefault(k, {})
+    k = keys[-1]
+    if isinstance(obj, list):
+        obj[int(k)] = value
+    else:
+        obj[k] = value
 
 
 class Server(ThreadingHTTPServer):

@@ -4,6 +4,7 @@
  * is safe to repeat, location moved out of datacenter, orderability
  * from locations[].available, and a token that never leaks. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -238,15 +239,45 @@ jdup(json_object *o, const char *key)
 }
 
 void
-pp_hz_parse_server(json_object *o, struct pp_server *s)
+pp_hz_where(struct pp_cloud_error *err, const char *method, const char *path)
 {
+	char msg[sizeof err->message];
+
+	memcpy(msg, err->message, sizeof msg);
+	snprintf(err->message, sizeof err->message, "%s %.200s: %.280s",
+		method, path, msg);
+}
+
+int
+pp_hz_id(json_object *o, const char *what, long long *id,
+	struct pp_cloud_error *err)
+{
+	int rc = pp_jint_get(o, "id", 1, INT64_MAX, id);
+
+	if (rc == PP_JINT_OK)
+		return 0;
+	pp_cloud_error_set(err, "bad_answer", 200, 0, "the API answered %s "
+		"whose id is %s", what, rc == PP_JINT_ABSENT ? "missing" :
+		rc == PP_JINT_TYPE ? "not an integer" : rc == PP_JINT_HUGE ?
+		"beyond 64 bits" : "below 1");
+	return -1;
+}
+
+int
+pp_hz_parse_server(json_object *o, struct pp_server *s,
+	struct pp_cloud_error *err)
+{
+	long long id;
+
 	json_object *loc = pp_jget(o, "location");
 	json_object *labels = pp_jget(o, "labels");
 	json_object *priv = pp_jget(o, "private_net");
 	const char *created = pp_jstr(o, "created", NULL);
 
 	memset(s, 0, sizeof *s);
-	s->id = pp_xasprintf("%lld", pp_jint(o, "id", 0));
+	if (pp_hz_id(o, "a server", &id, err) < 0)
+		return -1;
+	s->id = pp_xasprintf("%lld", id);
 	s->name = jdup(o, "name");
 	s->status = jdup(o, "status");
 	s->type = jdup(pp_jget(o, "server_type"), "name");
@@ -268,6 +299,7 @@ pp_hz_parse_server(json_object *o, struct pp_server *s)
 	if (created)
 		pp_parse_time(created, &s->created);
 	s->delete_protected = pp_jbool(pp_jget(o, "protection"), "delete", 0);
+	return 0;
 }
 
 static int
@@ -293,12 +325,13 @@ hz_get(struct pp_cloud *c, const char *id, struct pp_server *out,
 		return -1;
 	path = pp_xasprintf("/servers/%s", id);
 	rc = pp_hz_api(h, "GET", path, NULL, 1, NULL, NULL, &o, NULL, err);
+	if (rc == 0 && pp_hz_parse_server(pp_jget(o, "server"), out, err) < 0) {
+		pp_hz_where(err, "GET", path);
+		rc = -1;
+	}
 	free(path);
-	if (rc < 0)
-		return -1;
-	pp_hz_parse_server(pp_jget(o, "server"), out);
 	json_object_put(o);
-	return 0;
+	return rc;
 }
 
 /* One listing, every page, into all. Pages are offsets (page,
@@ -319,6 +352,7 @@ get_all(struct hz *h, const char *path, const char *key, json_object *all,
 		char *p = pp_xasprintf("%s%cper_page=50&page=%ld&sort=id:asc",
 			path, strchr(path, '?') ? '&' : '?', page);
 		json_object *o, *items, *next, *t;
+		long long count, to = 0;
 		int rc = pp_hz_api(h, "GET", p, NULL, 1, NULL, NULL, &o, NULL, err);
 
 		free(p);
@@ -332,8 +366,19 @@ get_all(struct hz *h, const char *path, const char *key, json_object *all,
 			return -1;
 		}
 		t = pp_jpath(o, "meta.pagination.total_entries");
-		if (t && json_object_is_type(t, json_type_int)) {
-			*now = json_object_get_int64(t);
+		next = pp_jpath(o, "meta.pagination.next_page");
+		rc = pp_jint_value(t, 0, INT64_MAX, &count);
+		if (rc < 0 || pp_jint_value(next, 1, INT64_MAX, &to) < 0) {
+			pp_cloud_error_set(err, "bad_answer", 200, 0, "GET %s: "
+				"the API answered a malformed meta.pagination."
+				"%s (not an integer of 0 or more, or beyond 64 "
+				"bits)", path, rc < 0 ? "total_entries" :
+				"next_page");
+			json_object_put(o);
+			return -1;
+		}
+		if (rc == PP_JINT_OK) {
+			*now = count;
 			if (page == 1)
 				*total = *now;
 			else if (*total >= 0 && *now != *total) {
@@ -344,14 +389,11 @@ get_all(struct hz *h, const char *path, const char *key, json_object *all,
 		for (size_t i = 0; i < json_object_array_length(items); i++)
 			json_object_array_add(all, json_object_get(
 				json_object_array_get_idx(items, i)));
-		next = pp_jpath(o, "meta.pagination.next_page");
-		if (!next || !json_object_is_type(next, json_type_int) ||
-		    json_object_get_int64(next) <= page) {
-			json_object_put(o);
-			return 0;
-		}
-		page = (long)json_object_get_int64(next);
 		json_object_put(o);
+		/* null on the last page */
+		if (!next || to <= page)
+			return 0;
+		page = (long)to;
 	}
 	pp_cloud_error_set(err, "bad_answer", 200, 0, "GET %s: more than %d "
 		"pages", path, MAX_PAGES);
@@ -362,7 +404,7 @@ get_all(struct hz *h, const char *path, const char *key, json_object *all,
  * the pages are known to make one listing (get_all). */
 int
 pp_hz_get_pages(struct hz *h, const char *path, const char *key,
-	void (*each)(json_object *, void *), void *arg,
+	int (*each)(json_object *, void *, struct pp_cloud_error *), void *arg,
 	struct pp_cloud_error *err)
 {
 	long long total, now;
@@ -374,10 +416,14 @@ pp_hz_get_pages(struct hz *h, const char *path, const char *key,
 		if (!all)
 			pp_die(PP_EXIT_FAIL, "out of memory");
 		rc = get_all(h, path, key, all, &total, &now, err);
-		if (rc == 0)
-			for (size_t i = 0; i < json_object_array_length(all);
-			    i++)
-				each(json_object_array_get_idx(all, i), arg);
+		for (size_t i = 0; rc == 0 && i < json_object_array_length(all);
+		    i++) {
+			if (each(json_object_array_get_idx(all, i), arg,
+			    err) < 0) {
+				pp_hz_where(err, "GET", path);
+				rc = -1;
+			}
+		}
 		json_object_put(all);
 		if (rc <= 0)
 			return rc;
@@ -391,13 +437,16 @@ pp_hz_get_pages(struct hz *h, const char *path, const char *key,
 	return -1;
 }
 
-void
-pp_hz_add_server(json_object *o, void *arg)
+int
+pp_hz_add_server(json_object *o, void *arg, struct pp_cloud_error *err)
 {
 	struct pp_server_list *l = arg;
 
 	l->v = pp_xreallocarray(l->v, l->n + 1, sizeof *l->v);
-	pp_hz_parse_server(o, &l->v[l->n++]);
+	if (pp_hz_parse_server(o, &l->v[l->n], err) < 0)
+		return -1;
+	l->n++;
+	return 0;
 }
 
 /* GET /servers?name=: names are unique in a project, so the answer is
@@ -482,11 +531,13 @@ hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 	return rc;
 }
 
-static void
-count_one(json_object *o, void *arg)
+static int
+count_one(json_object *o, void *arg, struct pp_cloud_error *err)
 {
 	(void)o;
+	(void)err;
 	(*(size_t *)arg)++;
+	return 0;
 }
 
 /* GET /servers/{id}/actions?status=running: whether anything runs on
@@ -560,8 +611,8 @@ money(json_object *price, const char *key)
 	return s ? strtod(s, NULL) : 0;
 }
 
-static void
-add_type(json_object *o, void *arg)
+static int
+add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 {
 	struct pp_catalog *cat = arg;
 	json_object *prices = pp_jget(o, "prices");
@@ -570,14 +621,16 @@ add_type(json_object *o, void *arg)
 	struct pp_server_type *t;
 	size_t np, ndep = 0;
 
+	(void)err;
+
 	if (!pp_jstr(o, "name", NULL))
-		return;
+		return 0;
 	if (!(pp_jdouble(o, "memory", 0) > 0 &&
 	    pp_jdouble(o, "memory", 0) <= PP_MEMORY_GB_MAX)) {
 		pp_warn("server type '%s': memory %.20s GB is out of range: "
 			"skipped", pp_jstr(o, "name", ""),
 			json_object_get_string(pp_jget(o, "memory")));
-		return;
+		return 0;
 	}
 	cat->t = pp_xreallocarray(cat->t, cat->n + 1, sizeof *cat->t);
 	t = &cat->t[cat->n++];
@@ -632,6 +685,7 @@ add_type(json_object *o, void *arg)
 	/* deprecated in every location it has: deprecated */
 	if (t->nprices && ndep >= t->nprices)
 		t->deprecated = 1;
+	return 0;
 }
 
 /* Keeps the types of the image's and agent's architecture: an arm type
@@ -917,14 +971,17 @@ pp_hetzner_parse_answer(long status, const char *text, size_t len,
 	items = pp_jget(o, "servers");
 	if (items && json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++)
-			pp_hz_add_server(json_object_array_get_idx(items, i),
-				servers);
-	if (pp_jget(o, "server"))
-		pp_hz_add_server(pp_jget(o, "server"), servers);
+			if (pp_hz_add_server(json_object_array_get_idx(items,
+			    i), servers, err) < 0)
+				goto bad;
+	if (pp_jget(o, "server") &&
+	    pp_hz_add_server(pp_jget(o, "server"), servers, err) < 0)
+		goto bad;
 	items = pp_jget(o, "server_types");
 	if (items && json_object_is_type(items, json_type_array))
 		for (size_t i = 0; i < json_object_array_length(items); i++)
-			add_type(json_object_array_get_idx(items, i), types);
+			(void)add_type(json_object_array_get_idx(items, i),
+				types, err);
 	/* an answer of GET /pricing beside them: the IPv4 goes on top */
 	if (pp_jget(o, "pricing"))
 		(void)add_ipv4_prices(o, types);
@@ -944,4 +1001,8 @@ pp_hetzner_parse_answer(long status, const char *text, size_t len,
 	}
 	json_object_put(o);
 	return 0;
+bad:
+	pp_hz_where(err, "GET", "/servers");
+	json_object_put(o);
+	return -1;
 }

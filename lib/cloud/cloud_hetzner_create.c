@@ -3,6 +3,7 @@
  * the actions of the creates (create_server, then its next_actions such
  * as start_server) waited for, one create's or many together with one
  * GET /actions?id=... per poll. */
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -25,13 +26,23 @@ pp_hz_wait_action(struct hz *h, json_object *action, const char *what,
 	int per_request, struct pp_cloud_error *err)
 {
 	double saved = h->c->deadline;
-	long long id = pp_jint(action, "id", 0);
+	long long id = 0;
 	const char *st = pp_jstr(action, "status", "running");
 	double t0 = pp_monotonic(), end = t0 + h->action_timeout;
 	double poll = h->poll_interval;
 	json_object *o = NULL;
 	int rc = -1;
 
+	if (pp_hz_id(action, "an action", &id, err) < 0 &&
+	    !strcmp(st, "running")) {
+		/* taken, but nothing tells how it ends */
+		char msg[sizeof err->message];
+
+		memcpy(msg, err->message, sizeof msg);
+		pp_cloud_error_set(err, "action_unknown", 200, 1, "%s: %.400s",
+			what, msg);
+		return -1;
+	}
 	while (!strcmp(st, "running")) {
 		int late = !per_request && h->c->deadline > 0 &&
 			pp_monotonic() + poll > h->c->deadline;
@@ -166,8 +177,11 @@ answered_server(json_object *o)
 {
 	json_object *s = pp_jget(o, "server");
 
+	long long id;
+
 	return s && json_object_is_type(s, json_type_object) &&
-		pp_jint(s, "id", 0) > 0 ? s : NULL;
+		pp_jint_get(s, "id", 1, INT64_MAX, &id) == PP_JINT_OK ? s :
+		NULL;
 }
 
 /* The create's actions from its answer: create_server, then the
@@ -192,7 +206,19 @@ take_actions(json_object *o, struct pp_cloud_pending *p)
 		const char *st = pp_jstr(all[i], "status", "running");
 		json_object *e = pp_jget(all[i], "error");
 
-		p->actions[p->nactions] = pp_jint(all[i], "id", 0);
+		struct pp_cloud_error bad;
+		long long id = 0;
+
+		if (pp_hz_id(all[i], "an action", &id, &bad) < 0 &&
+		    !strcmp(st, "running") && p->state == 0) {
+			/* one that cannot be polled: the server stays for
+			 * a later look, as when its actions are lost */
+			p->state = -2;
+			pp_cloud_error_set(&p->err, "action_unknown", 201, 1,
+				"create server %s: POST /servers: %.400s",
+				p->server_id, bad.message);
+		}
+		p->actions[p->nactions] = id;
 		p->astate[p->nactions] = strcmp(st, "running") != 0;
 		p->nactions++;
 		if (strcmp(st, "running") && strcmp(st, "success") &&
@@ -201,8 +227,7 @@ take_actions(json_object *o, struct pp_cloud_pending *p)
 			pp_cloud_error_set(&p->err, pp_jstr(e, "code",
 				"action_failed"), 0, 0, "create server %s: "
 				"action %lld ended in '%s': %s", p->server_id ?
-				p->server_id : "?", pp_jint(all[i], "id", 0),
-				st, pp_jstr(e, "message", "no message"));
+				p->server_id : "?", id, st, pp_jstr(e, "message", "no message"));
 		}
 	}
 	free(all);
@@ -286,7 +311,11 @@ pp_hz_create_start(struct pp_cloud *c, const struct pp_server_spec *spec,
 			c->on_created(c->on_created_arg, out);
 		return 0;
 	}
-	pp_hz_parse_server(pp_jget(o, "server"), out);
+	if (pp_hz_parse_server(pp_jget(o, "server"), out, err) < 0) {
+		/* answered_server took its id */
+		json_object_put(o);
+		return -1;
+	}
 	pend->server_id = pp_xstrdup(out->id);
 	take_actions(o, pend);
 	json_object_put(o);
@@ -315,30 +344,34 @@ struct polled {
 	size_t nseen;
 };
 
-static void
-on_action(json_object *a, void *arg)
+static int
+on_action(json_object *a, void *arg, struct pp_cloud_error *err)
 {
 	struct polled *q = arg;
 	const char *st = pp_jstr(a, "status", "running");
 	json_object *e = pp_jget(a, "error");
 	size_t j = 0;
-	struct pp_cloud_pending *p = owner(q->v, q->n, pp_jint(a, "id", 0),
-		&j);
+	long long id;
+	struct pp_cloud_pending *p;
 
+	if (pp_hz_id(a, "an action", &id, err) < 0)
+		return -1;
+	p = owner(q->v, q->n, id, &j);
 	if (!p)
-		return;
+		return 0;
 	q->seen[q->at[p - q->v] + j] = 1;
 	if (!strcmp(st, "running"))
-		return;
+		return 0;
 	p->astate[j] = 1;
 	if (strcmp(st, "success")) {
 		p->state = -1;
 		pp_cloud_error_set(&p->err, pp_jstr(e, "code",
 			"action_failed"), 0, 0, "create server %s: action "
 			"%lld (%s) ended in '%s': %s", p->server_id,
-			pp_jint(a, "id", 0), pp_jstr(a, "command", "?"), st,
+			id, pp_jstr(a, "command", "?"), st,
 			pp_jstr(e, "message", "no message"));
 	}
+	return 0;
 }
 
 /* A server whose create failed still bills: remove it. */

@@ -4,6 +4,7 @@
  * cloud.local.boot_seconds have passed on the --now clock, then
  * "running". Errors carry the codes and statuses Hetzner would use. */
 #include <errno.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -468,7 +469,16 @@ lc_create(struct pp_cloud *c, const struct pp_server_spec *spec,
 		done(c, root);
 		return -1;
 	}
-	id = pp_jint(root, "next_id", 1);
+	if (pp_jint_get(root, "next_id", 1, INT64_MAX - 1, &id) !=
+	    PP_JINT_OK) {
+		/* a wrong one, or none, would give a new server the id
+		 * of another (the file is always written with one) */
+		pp_cloud_error_set(err, "bad_answer", 0, 0, "local cloud '%s' "
+			"is not valid: next_id is not an integer of 1 or more",
+			l->path);
+		done(c, root);
+		return -1;
+	}
 	json_object_object_add(root, "next_id",
 		json_object_new_int64(id + 1));
 	ids = pp_xasprintf("%lld", id);

@@ -37,13 +37,26 @@ struct hz {
 int pp_hz_api(struct hz *h, const char *method, const char *path,
 	const char *body, int idempotent, int (*check)(void *), void *arg,
 	json_object **out, int *resolved, struct pp_cloud_error *err);
-void pp_hz_parse_server(json_object *o, struct pp_server *s);
-/* GETs every page of a collection; calls each() on every item. */
-int pp_hz_get_pages(struct hz *h, const char *path, const char *key,
-	void (*each)(json_object *, void *), void *arg,
+/* The "id" of an object of the API's answer into *id: 0, or -1 with
+ * err (bad_answer) when it is missing, not an integer, beyond 64 bits
+ * (json-c keeps such a one as the nearest end of int64, silently) or
+ * below 1. The API's ids are int64 (hcloud-go: ID int64), and a wrong
+ * one could name another server to delete. what: "a server". */
+int pp_hz_id(json_object *o, const char *what, long long *id,
 	struct pp_cloud_error *err);
+/* Puts "METHOD PATH: " before err's message. */
+void pp_hz_where(struct pp_cloud_error *err, const char *method,
+	const char *path);
+/* 0, or -1 with err (bad_answer) when its id is not a server id. */
+int pp_hz_parse_server(json_object *o, struct pp_server *s,
+	struct pp_cloud_error *err);
+/* GETs every page of a collection; calls each() on every item, and
+ * fails with the first each() that fails (-1 with err). */
+int pp_hz_get_pages(struct hz *h, const char *path, const char *key,
+	int (*each)(json_object *, void *, struct pp_cloud_error *),
+	void *arg, struct pp_cloud_error *err);
 /* each() for pp_hz_get_pages: appends a server to a pp_server_list. */
-void pp_hz_add_server(json_object *o, void *arg);
+int pp_hz_add_server(json_object *o, void *arg, struct pp_cloud_error *err);
 void pp_hz_sync_counters(struct hz *h);
 
 /* cloud_hetzner_create.c */
