@@ -129,8 +129,11 @@ lookup_created(void *arg)
 	free(esc);
 	rc = pp_hz_get_pages(l->h, path, "servers", pp_hz_add_server, &list, &l->err);
 	free(path);
-	if (rc < 0)
+	if (rc < 0) {
+		/* each() may have failed after some were listed */
+		pp_server_list_free(&list);
 		return -1;
+	}
 	if (!list.n) {
 		pp_server_list_free(&list);
 		return 0;
