@@ -3,6 +3,18 @@
 
 bats_require_minimum_version 1.5.0
 
+# the fake Hetzner API, for a server that sits off (the local cloud
+# has no such state)
+setup_file() {
+	load 'test_helper/provision'
+	prov_fake_file pp-secret-token-6200
+}
+
+teardown_file() {
+	load 'test_helper/provision'
+	prov_fake_file_end
+}
+
 setup() {
 	load 'test_helper/common'
 	pp_isolate
@@ -666,6 +678,47 @@ EOT
 	run --separate-stderr pp-status
 	assert_output --partial "unhealthy  ded-fsn1-2 (dedicated, 14 game servers"
 	assert_output --partial ", cloud-91be (cloud, 2 game servers, 3072 MB, 1 players): no capacity, left alone by the pipeline"
+}
+
+@test "shows each server of an earlier run that pp-provision saw off, its looks and its power-on; none, no line" {
+	load 'test_helper/provision'
+	prov_fake_test
+	pp-fleetstats --now 2026-11-27T10:00:00Z > /dev/null
+	run --separate-stderr pp-status --now 2026-11-27T10:00:00Z
+	refute_line --regexp "^off "
+	run --separate-stderr pp-status --json --now 2026-11-27T10:00:00Z
+	jq_is '.off_servers' '[]'
+	# a node an earlier run left provisioning, its server off with
+	# nothing running on it (t/3200)
+	sid=$(fake_seed '{"servers": [{"name": "pp-off111", "location": "nbg1",
+	  "status": "off", "labels": {"managed_by": "ppscale",
+	  "role": "worker", "pool": "default"}}]}' | jq -r '.servers[0].id')
+	registry_add "$(jq -nc --arg id "$sid" '{id: "pp-off111",
+		kind: "cloud", status: "provisioning", role: "worker",
+		total_ram_mb: 4096, reserved_ram_mb: 512, ip: null,
+		location: "nbg1", labels: {managed_by: "ppscale"},
+		cloud: {provider: "hetzner", server_id: $id,
+		server_type: "cx23", server_name: "pp-off111",
+		created_at: "2026-11-27T09:59:00Z"}, containers: []}')"
+	pp-provision -q --now 2026-11-27T10:00:00Z < <(decision none) >/dev/null
+	run --separate-stderr pp-status --json --now 2026-11-27T10:00:00Z
+	jq_is '.off_servers | length' 1
+	jq_is '.off_servers[0] | [.server_id, .node, .since, .at, .looks,
+		.powered_on] | map(tostring) | join(",")' \
+		"$sid,pp-off111,2026-11-27T10:00:00Z,2026-11-27T10:00:00Z,1,null"
+	run --separate-stderr pp-status --now 2026-11-27T10:00:00Z
+	assert_output --partial "off        pp-off111 (server $sid) since 2026-11-27T10:00:00Z, 1 look in a row: still booting from an earlier run, off with nothing running; pp-provision powers it on once if it stays so"
+	# the second look powers it on; kept off, its looks start again
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"action_error": {"code": "server_error",
+		"message": "cannot start"}}' >/dev/null
+	pp-provision -q --now 2026-11-27T10:01:00Z < <(decision none) >/dev/null
+	pp-provision -q --now 2026-11-27T10:02:00Z < <(decision none) >/dev/null
+	run --separate-stderr pp-status --json --now 2026-11-27T10:02:00Z
+	jq_is '.off_servers[0] | [.looks, .powered_on] | map(tostring) |
+		join(",")' "1,2026-11-27T10:01:00Z"
+	run --separate-stderr pp-status --now 2026-11-27T10:02:00Z
+	assert_output --partial "off        pp-off111 (server $sid) since 2026-11-27T10:00:00Z, 1 look in a row since its power-on at 2026-11-27T10:01:00Z: still off; pp-provision deletes it as a failed boot if it stays so"
 }
 
 @test "tolerates state sections it does not know or that have the wrong shape" {

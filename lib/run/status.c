@@ -18,6 +18,7 @@
 #include "doc/doc.h"
 #include "store/cost.h"
 #include "store/counters.h"
+#include "store/offsrv.h"
 #include "store/orphans.h"
 #include "store/refusals.h"
 #include "store/unrecorded.h"
@@ -364,6 +365,44 @@ orphans_protected(json_object *state)
 	return out;
 }
 
+/* The servers of earlier runs' nodes pp-provision last saw off with
+ * nothing running (its state's off_servers), read through the
+ * section's owner. */
+static json_object *
+servers_off(json_object *state)
+{
+	json_object *sec = pp_offsrv_of(state);
+	json_object *out = json_object_new_array();
+
+	if (!sec)
+		return out;
+	json_object_object_foreach(sec, id, v) {
+		json_object *o = json_object_new_object();
+		json_object *node = pp_jget(v, "node");
+		struct pp_offsrv e;
+
+		(void)pp_offsrv_get(sec, id, &e);
+		json_object_object_add(o, "server_id",
+			json_object_new_string(id));
+		json_object_object_add(o, "node", node &&
+			json_object_is_type(node, json_type_string) ?
+			json_object_get(node) : NULL);
+		json_object_object_add(o, "since", e.since ?
+			pp_jnew_time(e.since) : NULL);
+		json_object_object_add(o, "at", e.at ? pp_jnew_time(e.at) :
+			NULL);
+		json_object_object_add(o, "looks",
+			json_object_new_int64(e.looks));
+		/* one whose time cannot be read was powered on all the
+		 * same (offsrv.c): true then */
+		json_object_object_add(o, "powered_on", e.powered_on > 1 ?
+			pp_jnew_time(e.powered_on) : e.powered_on ?
+			json_object_new_boolean(1) : NULL);
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* pp-fleetstats' own events are in the snapshot, pp-decide's are its
  * decision: the others are what happened after the snapshot. */
 static int
@@ -599,6 +638,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	json_object_object_add(st, "delete_protected", nodes_protected(last));
 	json_object_object_add(st, "protected_orphans",
 		orphans_protected(state));
+	json_object_object_add(st, "off_servers", servers_off(state));
 	{
 		json_object *c = pp_counters_of(state);
 
@@ -766,6 +806,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *unh = pp_jget(st, "unhealthy");
 	json_object *prot = pp_jget(st, "delete_protected");
 	json_object *porph = pp_jget(st, "protected_orphans");
+	json_object *off = pp_jget(st, "off_servers");
 	json_object *sp = pp_jget(st, "spares");
 	long long decided = pp_jint(st, "decisions", 0);
 	char d[32];
@@ -857,6 +898,26 @@ pp_status_print(FILE *f, json_object *st)
 				"delete-protected in the cloud: billed until the "
 				"protection is lifted (then deleted) or it is "
 				"adopted\n", f);
+	}
+	for (size_t i = 0; off && i < json_object_array_length(off); i++) {
+		json_object *o = json_object_array_get_idx(off, i);
+		json_object *pw = pp_jget(o, "powered_on");
+		long long looks = pp_jint(o, "looks", 0);
+
+		fprintf(f, "off        %s (server %s) since %s, %lld look%s "
+			"in a row", pp_jstr(o, "node", "?"), pp_jstr(o,
+			"server_id", "?"), pp_jstr(o, "since", "?"), looks,
+			looks == 1 ? "" : "s");
+		if (pw)
+			fprintf(f, " since its power-on at %s: still off; "
+				"pp-provision deletes it as a failed boot if "
+				"it stays so\n", json_object_is_type(pw,
+				json_type_string) ? json_object_get_string(pw) :
+				"?");
+		else
+			fputs(": still booting from an earlier run, off with "
+				"nothing running; pp-provision powers it on "
+				"once if it stays so\n", f);
 	}
 	if (dec)
 		fprintf(f, "decision   %s%s by %s at %s: %s\n",
