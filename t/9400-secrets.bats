@@ -383,3 +383,30 @@ check_with() {
 	assert_failure 2
 	assert_stderr_contains "element 2 holds the database password (\$PGPASSWORD) (not shown)"
 }
+
+@test "a password file line for a socket directory counts, by its path or as localhost; a setting with blanks around '=' counts" {
+	local line reg="postgresql:///reg?host=/run/pp-sock&user=ppscale&passfile=$BATS_TEST_TMPDIR/pgpass"
+	for line in "/run/pp-sock:5432:reg:ppscale:$DB_SECRET" \
+	    "localhost:*:reg:ppscale:$DB_SECRET"; do
+		printf '%s\n' "$line" > "$BATS_TEST_TMPDIR/pgpass"
+		chmod 600 "$BATS_TEST_TMPDIR/pgpass"
+		write_config < <(grep -v '^registry:' "$PP_CONFIG")
+		with_command drain.move_command "[\"$HOOK\", \"$DB_SECRET\"]"
+		printf 'registry: "%s"\n' "$reg" >> "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "element 2 holds a database password (password file) (not shown)"
+	done
+	# another socket directory's line is not ours
+	printf '/run/other:5432:reg:ppscale:%s\n' "$DB_SECRET" > "$BATS_TEST_TMPDIR/pgpass"
+	run --separate-stderr pp-config check
+	assert_success
+	write_config < <(grep -v '^registry:' "$PP_CONFIG")
+	for el in "host=db password = $DB_SECRET" "--conninfo=host=db password =$DB_SECRET"; do
+		with_command drain.move_command "[\"$HOOK\", \"$el\"]"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "element 2 holds a database password (not shown)"
+		refute_stderr_contains "$DB_SECRET"
+	done
+}

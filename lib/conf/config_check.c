@@ -507,16 +507,55 @@ list_item(const char *l, size_t n)
 	return r;
 }
 
-/* The password libpq takes from w's password file for w's connection
- * (the first line that matches, up to an unescaped ':'), for each host
- * of a host list. libpq ignores a file others may read or write, and
- * so does this. */
+/* The password of the first line of the password file's text t (len
+ * bytes) that matches host, port, db and user, as libpq takes it (up
+ * to an unescaped ':'). */
+static void
+add_pass_line(struct secrets *s, const char *t, size_t len,
+	const char *host, const char *port, const struct pgwho *w)
+{
+	char *copy = pp_xstrdup(t), *line, *next;
+
+	for (line = copy; line && *line; line = next) {
+		const char *p;
+		char *pw;
+		size_t n = 0;
+
+		next = strchr(line, '\n');
+		if (next)
+			*next++ = '\0';
+		line[strcspn(line, "\r")] = '\0';
+		if (*line == '#' || !(p = pass_field(line, host)) ||
+		    !(p = pass_field(p, port)) || !(p = pass_field(p, w->db)) ||
+		    !(p = pass_field(p, w->user)))
+			continue;
+		pw = pp_xmalloc(strlen(p) + 1);
+		for (; *p && *p != ':'; p++) {
+			if (*p == '\\' && p[1])
+				p++;
+			pw[n++] = *p;
+		}
+		secret_add(s, pw, n, "a database password (password file)");
+		explicit_bzero(pw, n);
+		free(pw);
+		break;
+	}
+	explicit_bzero(copy, len);
+	free(copy);
+}
+
+/* The password libpq takes from w's password file for w's connection,
+ * for each host of a host list. No host is "localhost"; a socket
+ * directory is "localhost" when it is libpq's default one and itself
+ * otherwise, and as that default differs between builds, both are
+ * taken. libpq ignores a file others may read or write, and so does
+ * this. */
 static void
 add_passfile(struct secrets *s, const struct pgwho *w)
 {
 	struct stat st;
 	size_t len, nhost;
-	char *t, *line, *next;
+	char *t;
 
 	if (!w->passfile || stat(w->passfile, &st) < 0 ||
 	    !S_ISREG(st.st_mode) || (st.st_mode & (S_IRWXG | S_IRWXO)))
@@ -531,38 +570,11 @@ add_passfile(struct secrets *s, const struct pgwho *w)
 	for (size_t hi = 0; hi < nhost; hi++) {
 		char *host = w->host ? list_item(w->host, hi) : NULL;
 		char *port = list_item(w->port, hi);
-		const char *mh = !host || !*host || host[0] == '/' ?
-			"localhost" : host;
-		char *copy = pp_xstrdup(t);
 
-		for (line = copy; port && line && *line; line = next) {
-			const char *p;
-			char *pw;
-			size_t n = 0;
-
-			next = strchr(line, '\n');
-			if (next)
-				*next++ = '\0';
-			line[strcspn(line, "\r")] = '\0';
-			if (*line == '#' || !(p = pass_field(line, mh)) ||
-			    !(p = pass_field(p, port)) ||
-			    !(p = pass_field(p, w->db)) ||
-			    !(p = pass_field(p, w->user)))
-				continue;
-			pw = pp_xmalloc(strlen(p) + 1);
-			for (; *p && *p != ':'; p++) {
-				if (*p == '\\' && p[1])
-					p++;
-				pw[n++] = *p;
-			}
-			secret_add(s, pw, n,
-				"a database password (password file)");
-			explicit_bzero(pw, n);
-			free(pw);
-			break;
-		}
-		explicit_bzero(copy, len);
-		free(copy);
+		if (port && (!host || !*host || host[0] == '/'))
+			add_pass_line(s, t, len, "localhost", port, w);
+		if (port && host && *host)
+			add_pass_line(s, t, len, host, port, w);
 		free(host);
 		free(port);
 	}
@@ -609,9 +621,9 @@ secrets_load(struct secrets *s, const struct pp_config *c)
 	add_db_passfiles(s, c);
 }
 
-/* A password in a postgresql:// URL, or a libpq password= or
- * sslpassword= setting (a word of the argument starting with it),
- * whoever's database it names. */
+/* A password in a postgresql:// URL or a libpq connection string, or
+ * a libpq password= or sslpassword= setting anywhere (a word of the
+ * argument starting with it), whoever's database it names. */
 static int
 has_db_password(const char *a)
 {
@@ -620,19 +632,29 @@ has_db_password(const char *a)
 	int bad = 0;
 
 	for (const char *p = a; *p; p++) {
+		const char *q;
+
 		if (p != a && !isspace((unsigned char)p[-1]))
 			continue;
-		if ((!strncmp(p, "password=", 9) && p[9] &&
-		    !isspace((unsigned char)p[9])) ||
-		    (!strncmp(p, "sslpassword=", 12) && p[12] &&
-		    !isspace((unsigned char)p[12])))
+		if (!strncmp(p, "password", 8))
+			q = p + 8;
+		else if (!strncmp(p, "sslpassword", 11))
+			q = p + 11;
+		else
+			continue;
+		/* libpq takes blanks around the '=' */
+		q += strspn(q, " \t");
+		if (*q++ != '=')
+			continue;
+		q += strspn(q, " \t");
+		if (*q && strncmp(q, "''", 2))
 			return 1;
 	}
 	if (!url)
 		url = strstr(a, "postgres://");
-	if (!url)
+	if (!url && !pp_is_pg_conninfo(a))
 		return 0;
-	opts = PQconninfoParse(url, NULL);
+	opts = PQconninfoParse(url ? url : a, NULL);
 	for (PQconninfoOption *o = opts; o && o->keyword; o++)
 		if ((!strcmp(o->keyword, "password") ||
 		    !strcmp(o->keyword, "sslpassword")) && o->val && *o->val)
