@@ -2,8 +2,8 @@
 #
 # As in pp.bash: options come from each tool's --help; an option's
 # argument is completed by its placeholder (FILE, PATH, DIR, TIME, KEY,
-# KEY=VALUE), and pp-drain's --node by the registry's node ids read
-# through pp-registry show; pp-registry's commands, then a node id, and
+# KEY=VALUE), and pp-drain's --node and any NODE by the registry's node
+# ids read through pp-registry show; pp-registry's commands, then a node id, and
 # status's ready or unhealthy.
 
 # Every configuration key (t/6400-completion.bats keeps this in step

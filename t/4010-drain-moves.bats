@@ -904,12 +904,29 @@ stuck_intent() {
 	jq_is '.drain.empty' true
 }
 
-@test "pp-drain --settle with a state it cannot read fails and changes nothing" {
+@test "pp-drain --settle with a state it cannot read is refused with exit 2 and changes nothing" {
 	reg_node S cloud ready 8000 a:1000
 	reg_write
 	printf '{"broken' > "$PP_STATE_DIR/state.json"
 	run --separate-stderr pp-drain --settle a --on S
-	assert_failure 1
+	assert_failure 2
 	assert_stderr_contains "game server 'a': not settled: "
 	[ "$(cat "$PP_STATE_DIR/state.json")" = '{"broken' ]
+}
+
+@test "pp-drain --settle with a registry it cannot read is refused with exit 2 and changes nothing" {
+	[[ ${PP_REG_BACKEND:-file} == file ]] || skip "a file registry's content"
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	local before
+	before=$(cat "$PP_STATE_DIR/state.json")
+	printf '{"version": 1, "nodes": [' > "$REGISTRY"
+	run --separate-stderr pp-drain --settle a --on T
+	assert_failure 2
+	assert_stderr_contains "game server 'a': not settled: "
+	[ "$(cat "$PP_STATE_DIR/state.json")" = "$before" ]
 }

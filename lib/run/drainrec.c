@@ -509,7 +509,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	char err[768];
 	size_t n, nl = 0;
 	time_t at;
-	int named = 0, status = PP_EXIT_OK;
+	int named = 0, status = PP_EXIT_OK, rc;
 
 	memset(&x, 0, sizeof x);
 	x.cfg = cfg;
@@ -519,10 +519,12 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
-	if (pp_state_open(&st, x.spath, 0, err, sizeof err) < 0) {
+	if ((rc = pp_state_open(&st, x.spath, 0, err, sizeof err)) < 0) {
 		pp_state_close(&st);
 		pp_warn("game server '%s': not settled: %s", srv, err);
-		status = PP_EXIT_FAIL;
+		/* a lock not granted in time passes; a corrupt state or a
+		 * lock file that cannot be opened is bad input */
+		status = rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 		sec = NULL;
 		n = 0;
 		l = NULL;
@@ -585,10 +587,10 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		status = PP_EXIT_FAIL;
 		goto out;
 	}
-	if (pp_dr_try_open_registry(&x, &r, x.dry_run ? PP_REG_LAZY :
-	    PP_LOCK_EX | PP_REG_LAZY, err, sizeof err) < 0) {
+	if ((rc = pp_registry_open(&r, x.rpath, x.dry_run ? PP_REG_LAZY :
+	    PP_LOCK_EX | PP_REG_LAZY, err, sizeof err)) < 0) {
 		pp_warn("game server '%s': not settled: %s", srv, err);
-		status = PP_EXIT_FAIL;
+		status = rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 		goto out;
 	}
 	if (!pp_registry_find(&r, on)) {
