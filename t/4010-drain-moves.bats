@@ -727,6 +727,14 @@ intent_unfit() {
 	jq_is '.drain.empty' false
 	[[ $1 != unhealthy ]] ||
 		jq_is '.drain.reason' "dry run: no game server recorded on 'T', but a pp-drain that has ended was moving game server 'a' onto or off it and nothing says whether it moved; it is not moved again while 'T' is unhealthy: it settles once the registry has 'a' off 'S' (a drain of 'S' moves it where it fits) or 'T' can take it, or by hand: pp-drain --settle a --on NODE"
+	# nor moved back to S, which is draining: T's drain waits for S's,
+	# and does not fail
+	if [[ $1 == unhealthy ]]; then
+		run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+		assert_success
+		jq_is '.drain.status' in_progress
+		[ "$(hook_calls)" = 'a>T' ]
+	fi
 	# S's drain moves a where it fits: a hook that says a did not
 	# reach U says nothing of T, and the intent onto T stays
 	HOOK_FAIL=a run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
@@ -810,6 +818,90 @@ intent_unfit() {
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
 	jq_is '.drain.empty' true
+}
+
+@test "an intent whose target cannot take the game server while its source can is settled by moving it back; the target's drain then finishes" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	pp-registry -q status T unhealthy
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	# T cannot take a, S (where the registry has it) can: the hook
+	# moves it back there, its own intent written first, and T's
+	# drain finds T empty
+	export HOOK_ALSO='[ "$3" = S ] && jq -r "[.unrecorded_moves[] | \"\(.from)>\(.to) \(.state)\"] | join(\",\")" "$PP_STATE_DIR/state.json" > "$BATS_TEST_TMPDIR/during"; true'
+	run --separate-stderr pp-drain --node T
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>S' ]
+	[ "$(cat "$BATS_TEST_TMPDIR/during")" = 'S>T intent,T>S intent' ]
+	[ -z "$(events_of server.moved)" ]
+	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is settled by moving it back to 'S'"
+	jq_is '.drain.status' empty
+	jq_is '.drain.empty' true
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	reg_is '.nodes[1].containers | length' 0
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
+
+@test "an intent moved back whose hook times out stays, and fails the run; the next run settles it" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	pp-registry -q status T unhealthy
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_failure 1
+	[ "$(hook_calls)" = 'a>T,a>S' ]
+	jq_is '.drain.empty' false
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>S,a>S' ]
+	jq_is '.drain.status' empty
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
+
+@test "an intent whose target and source both cannot take the game server is kept; a drain it keeps from finishing fails with the reason" {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+	pp-registry -q status T unhealthy
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	pp-registry -q status S unhealthy
+	# no drain of S re-plans a, and nothing moves it: T's drain fails
+	# and says what settles it
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_failure 1
+	[ "$(hook_calls)" = 'a>T' ]
+	jq_is '.drain.status' in_progress
+	jq_is '.drain.empty' false
+	assert_stderr_contains "node 'T': no game server recorded on 'T', but a pp-drain that has ended was moving game server 'a' onto or off it"
+	assert_stderr_contains "pp-drain --settle a --on NODE"
+	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	# once S can take a again, T's next drain moves it back there
+	pp-registry -q status S ready
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down T)"
+	assert_success
+	[ "$(hook_calls)" = 'a>T,a>S' ]
+	jq_is '.drain.status' empty
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
 
 # stuck_intent: a's move S>T left as an intent (its hook timed out), T

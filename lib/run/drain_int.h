@@ -40,6 +40,8 @@ struct run {
 	int no_intent;        /* a move's intent could not be written */
 	long unsettled;       /* moves whose hook timed out or was killed:
 	                       * the game server may be on either node */
+	int stuck;            /* the node's emptiness waits on an intent
+	                       * nothing settles unaided */
 
 	const char *status;
 	char reason[768];
@@ -116,14 +118,17 @@ void pp_dr_drop_intent(struct run *x, const char *server,
 	const char *from, const char *to);
 /* Settles the intents earlier runs left (the move run again, when no
  * process holds its node's or target's lock and the target can take
- * the game server now; else kept) and records the moves
+ * the game server now; moved back when the node it left can; else
+ * kept) and records the moves
  * kept by earlier runs (the registry open with PP_LOCK_EX for it),
  * dropping those recorded, or recorded by someone else meanwhile, from
  * the state; adds those it cannot record to x->unrecorded. */
 void pp_dr_replay(struct run *x);
 /* 1 (server set to its id, *intent to whether it is an intent, how to
  * what settles it) when a move kept in the state names node, its game
- * server still recorded where it came from in r. */
+ * server still recorded where it came from in r. *intent is 2 for an
+ * intent no pp-drain settles unaided: neither its target nor the node
+ * it left can take the game server, and that node is not draining. */
 int pp_dr_unrecorded_on(struct run *x, struct pp_registry *r,
 	const char *node, char *server, size_t len, int *intent, char *how,
 	size_t hlen);

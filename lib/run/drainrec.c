@@ -190,6 +190,26 @@ target_unfit(const struct pp_node *to, const struct pp_container *c,
 	return 1;
 }
 
+/* A game server moved back to the node its intent left (f), where the
+ * registry has it: every intent of it off f is settled, and the move
+ * back's own (t -> f); nothing to record. */
+static void
+drop_moved_back(struct run *x, const char *s, const char *f, const char *t)
+{
+	struct pp_state st;
+	char err[768];
+
+	if (pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err) < 0) {
+		pp_warn("%s", err);
+	} else {
+		pp_unrecorded_drop_off(st.root, s, f);
+		pp_unrecorded_drop(st.root, s, t, f);
+		if (pp_state_save(&st) < 0)
+			pp_warn("cannot write state file '%s':", x->spath);
+	}
+	pp_state_close(&st);
+}
+
 /* What resolve_intent did with an intent: whether another intent of
  * the same game server may be tried after it. */
 enum resolved {
@@ -211,19 +231,24 @@ enum resolved {
  * that neither node counts empty, and settles once the registry has
  * the game server off the node it left (that node's drain moves it to
  * a target that fits and records it there), or the target can take it
- * again, or an operator settles it (pp_drain_settle). pend: the moves run again so far. A game
- * server with several intents (replay) has one run again at most. */
+ * again, or an operator settles it (pp_drain_settle); unless the node
+ * it left can take it (ready, its RAM counted there): it is moved back
+ * there, since while the target's drain waits for it nothing else
+ * would. pend: the moves run again so far. A game server with several
+ * intents (replay) has one run again at most. */
 static enum resolved
 resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 	struct pp_lock l[2], struct onto *pend, size_t *npend)
 {
 	const struct pp_config *cfg = x->cfg;
 	struct pp_registry r;
-	struct pp_node *to;
+	struct pp_node *to, *from;
 	struct pp_container *c;
 	struct pp_hook_status hs;
-	char err[768], *desc, **argv, *to_ip;
-	int keep[2];
+	struct pp_move m;
+	char err[768], why[768], *desc, **argv, *to_ip;
+	const char *hf = f, *ht = t;
+	int keep[2], back;
 	unsigned char kept;
 	long long ram;
 
@@ -243,7 +268,8 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		return R_DONE;
 	}
 	to = pp_registry_find(&r, t);
-	c = pp_dr_find_container(pp_registry_find(&r, f), s);
+	from = pp_registry_find(&r, f);
+	c = pp_dr_find_container(from, s);
 	/* recorded, or a node gone: record_kept drops it */
 	if (!to || !c || cfg->drain.move_command.n == 0) {
 		pp_registry_close(&r);
@@ -252,8 +278,15 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		return R_NEXT;
 	}
 	ram = pp_container_ram(c);
-	if (target_unfit(to, c, pending_ram(pend, *npend, t), err,
-	    sizeof err)) {
+	back = target_unfit(to, c, pending_ram(pend, *npend, t), err,
+		sizeof err);
+	if (back && pp_drain_target_ok(from)) {
+		/* the node it left can take it (its RAM is counted there):
+		 * moved back, else nothing moves it while the target's
+		 * drain waits for it */
+		snprintf(why, sizeof why, "%s", err);
+		to = from;
+	} else if (back) {
 		pp_registry_close(&r);
 		pp_note("game server '%s': the move from '%s' to '%s' a "
 			"pp-drain began is not run again: %s; neither node is "
@@ -267,9 +300,29 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 	}
 	to_ip = pp_xstrdup(to->ip ? to->ip : "");
 	pp_registry_close(&r);
+	if (back) {
+		/* the move back's own intent, as any move's: from the
+		 * target it may have reached */
+		hf = t;
+		ht = f;
+		memset(&m, 0, sizeof m);
+		m.server = (char *)s;
+		m.from = (char *)hf;
+		m.to = (char *)ht;
+		if (pp_dr_write_intent(x, &m, err, sizeof err) < 0) {
+			pp_warn("game server '%s': the move from '%s' to '%s' "
+				"a pp-drain began is not settled: not moved "
+				"back to '%s': the move cannot be written to "
+				"the state first: %s", s, f, t, f, err);
+			x->no_intent++;
+			free(to_ip);
+			return R_DONE;
+		}
+	}
 	{
 		const struct pp_hook_var vars[] = {
-			{"server", s}, {"from", f}, {"to", t}, {"to_ip", to_ip},
+			{"server", s}, {"from", hf}, {"to", ht},
+			{"to_ip", to_ip},
 		};
 
 		argv = pp_hook_argv(cfg->drain.move_command.v,
@@ -277,32 +330,46 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 			sizeof vars / sizeof *vars);
 	}
 	desc = pp_hook_describe(argv);
-	pp_note("game server '%s': the move from '%s' to '%s' a pp-drain "
-		"began was not settled; moving it again: %s", s, f, t, desc);
+	if (back)
+		pp_note("game server '%s': the move from '%s' to '%s' a "
+			"pp-drain began is settled by moving it back to '%s', "
+			"where the registry has it (%s): %s", s, f, t, f, why,
+			desc);
+	else
+		pp_note("game server '%s': the move from '%s' to '%s' a "
+			"pp-drain began was not settled; moving it again: %s",
+			s, f, t, desc);
 	free(desc);
 	keep[0] = l[0].fd;
 	keep[1] = l[1].fd;
 	if (pp_hook_run_at(argv, (double)cfg->drain.move_timeout, keep, 2, 0,
 	    NULL, NULL, &hs, err, sizeof err) == 0) {
-		/* carried out: record_kept records it */
-		kept = 1;
-		settle_entries(x, &s, &f, &t, &kept, 1);
-		pend[*npend].to = t;
-		pend[(*npend)++].ram = ram;
+		if (back) {
+			/* where the registry has it: nothing to record */
+			drop_moved_back(x, s, f, t);
+		} else {
+			/* carried out: record_kept records it */
+			kept = 1;
+			settle_entries(x, &s, &f, &t, &kept, 1);
+			pend[*npend].to = t;
+			pend[(*npend)++].ram = ram;
+		}
 	} else {
-		json_object *e = pp_dr_fields(f);
+		json_object *e = pp_dr_fields(hf);
 
 		pp_warn("cannot move game server '%s' to '%s': move hook "
-			"failed: %s", s, t, err);
+			"failed: %s", s, ht, err);
 		pp_dr_add_str(e, "server", s);
-		pp_dr_add_str(e, "to", t);
+		pp_dr_add_str(e, "to", ht);
 		pp_dr_add_str(e, "error", err);
 		pp_dr_event(x, "drain.move_failed", e);
-		/* the hook says the game server is not on the target: it
-		 * is where the registry has it; one killed or timed out may
+		/* the hook says the game server is not where it was sent:
+		 * for a move again, it is where the registry has it; for
+		 * a move back, it may be on either node still, and the
+		 * intent it settles stays. One killed or timed out may
 		 * have moved it, and stays to be settled */
 		if (hs.kind == PP_HOOK_EXITED || hs.kind == PP_HOOK_CANNOT_RUN)
-			pp_dr_drop_intent(x, s, f, t);
+			pp_dr_drop_intent(x, s, hf, ht);
 		else
 			x->unsettled++;
 	}
@@ -454,7 +521,7 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 	json_object *sec = read_section(x);
 	const char *s, *f, *t;
 	struct pp_container *c;
-	struct pp_node *to;
+	struct pp_node *to, *from;
 	char why[512];
 	time_t at;
 	int found = 0;
@@ -465,26 +532,38 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 		    (strcmp(f, node) && strcmp(t, node)))
 			continue;
 		/* still where the registry had it before the move */
-		c = pp_dr_find_container(pp_registry_find(r, f), s);
-		if (c) {
-			snprintf(server, len, "%s", s);
-			*intent = pp_unrecorded_is_intent(sec, i);
-			found = 1;
-			to = pp_registry_find(r, t);
-			if (*intent && to && target_unfit(to, c, 0, why,
-			    sizeof why))
-				snprintf(how, hlen, "it is not moved again "
-					"while %s: it settles once the registry "
-					"has '%s' off '%s' (a drain of '%s' "
-					"moves it where it fits) or '%s' can "
-					"take it, or by hand: pp-drain --settle "
-					"%s --on NODE", why, s, f, f, t, s);
-			else if (*intent)
-				snprintf(how, hlen, "the next pp-drain that "
-					"acts settles the move");
-			else
-				snprintf(how, hlen, "pp-drain records it once "
-					"the registry can be written");
+		from = pp_registry_find(r, f);
+		c = pp_dr_find_container(from, s);
+		if (!c)
+			continue;
+		snprintf(server, len, "%s", s);
+		*intent = pp_unrecorded_is_intent(sec, i);
+		found = 1;
+		to = pp_registry_find(r, t);
+		if (!*intent)
+			snprintf(how, hlen, "pp-drain records it once the "
+				"registry can be written");
+		else if (!to || !target_unfit(to, c, 0, why, sizeof why))
+			snprintf(how, hlen, "the next pp-drain that acts "
+				"settles the move");
+		else if (pp_drain_target_ok(from))
+			snprintf(how, hlen, "the next pp-drain that acts "
+				"settles the move: %s, and it moves '%s' back to "
+				"'%s', where the registry has it", why, s, f);
+		else if (from->status == PP_ST_DRAINING)
+			snprintf(how, hlen, "it is not moved again while %s: "
+				"it settles once the registry has '%s' off '%s' "
+				"(a drain of '%s' moves it where it fits) or "
+				"'%s' can take it, or by hand: pp-drain --settle "
+				"%s --on NODE", why, s, f, f, t, s);
+		else {
+			/* no drain of f re-plans it, and pp-drain moves it
+			 * nowhere: nothing settles it unaided */
+			*intent = 2;
+			snprintf(how, hlen, "it is not moved again while %s "
+				"and '%s' is %s: it settles once either can take "
+				"it, or by hand: pp-drain --settle %s --on NODE",
+				why, f, pp_status_name(from->status), s);
 		}
 	}
 	json_object_put(sec);

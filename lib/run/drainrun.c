@@ -441,6 +441,12 @@ settle(struct run *x)
 			"registry while draining", x->node);
 	} else if (x->remaining == 0 && unrec[0] && !inbound && !x->status) {
 		set_unrecorded_status(x, unrec, intent, how);
+		/* nothing settles it unaided: the drain would wait for
+		 * ever, and whoever runs it must hear of it */
+		if (intent == 2) {
+			x->stuck = 1;
+			pp_warn("node '%s': %s", x->node, x->reason);
+		}
 	} else if (x->remaining == 0 && !x->stop && !inbound && !unrec[0]) {
 		/* a node returned to service meanwhile is not "empty": that
 		 * would invite its deletion */
@@ -828,7 +834,7 @@ exit_status(const struct run *x)
 	 * re-run): the next cycle's figures are off, and whoever runs
 	 * this must hear of it and run it again */
 	if (pp_interrupted() || x->unrecorded || x->no_intent ||
-	    x->unsettled)
+	    x->unsettled || x->stuck)
 		return PP_EXIT_FAIL;
 	if (!x->manual)
 		return PP_EXIT_OK;
