@@ -833,6 +833,9 @@ intent_unfit() {
 	assert_success
 	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' "dry run: no game server recorded on 'T', but a pp-drain that has ended was moving game server 'a' onto or off it and nothing says whether it moved; the next pp-drain that acts settles the move: 'T' is unhealthy, and it moves 'a' back to 'S', where the registry has it"
 	# T cannot take a, S (where the registry has it) can: the hook
 	# moves it back there, its own intent written first, and T's
 	# drain finds T empty
