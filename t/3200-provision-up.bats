@@ -428,6 +428,56 @@ node.removed"
 	assert_output 1
 }
 
+@test "a power-on refused with a definite answer does not count: the looks after it try once more, and the server runs" {
+	prov_setup hetzner "  boot_timeout: 60s"
+	fake_config '{"status_after_create": "off"}' >/dev/null
+	fake_fault '{"method": "POST", "path": "/servers/", "status": 403,
+		"code": "forbidden", "message": "insufficient permissions"}' \
+		>/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	assert_stderr_contains "tried again after more looks"
+	jq_is '.provision.servers[0] | [.status, .powered_on] |
+		map(tostring) | join(",")' "provisioning,true"
+	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
+		"/actions/poweron"))] | length') == 2 ]]
+}
+
+# SIGTERM while a new server this run powered on still boots: its
+# power-on is kept in the state, so that no later run sends another
+@test "a power-on of an interrupted run is kept: later runs do not power its server on again" {
+	prov_setup hetzner "  boot_timeout: 60s"
+	fake_config '{"status_after_create": "off"}' >/dev/null
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"action_error": {"code": "server_error",
+		"message": "cannot start"}}' >/dev/null
+	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
+	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	fake_wait_for_log '.method == "POST" and
+		(.path | endswith("/actions/poweron"))'
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	sid=$(fake_state | jq -r '.servers[0].id')
+	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+		(.powered_on | type)]' "$STATE"
+	assert_output '[0,"string"]'
+	for t in 10:00 10:01; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+		assert_success
+	done
+	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
+		"/actions/poweron"))] | length') == 1 ]]
+	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
+		join(",")' "expire,deleted,server_off"
+}
+
 # a node an earlier run left provisioning whose server sits off with
 # nothing running on it: each run looks once, the looks and the one
 # power-on are kept in the state (off_servers), and the clock is --now
@@ -554,6 +604,54 @@ node.removed"
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
 		join(",")' "expire,deleted,server_off"
+}
+
+@test "a server of an earlier run whose power-on is refused is powered on again after two more looks" {
+	sid=$(off_node)
+	fake_fault '{"method": "POST", "path": "/servers/", "status": 403,
+		"code": "forbidden", "message": "insufficient permissions"}' \
+		>/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	# the refused power-on is this run's error
+	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
+		< <(decision none)
+	assert_failure 1
+	[[ $(poweron_posts) == 1 ]]
+	jq_is '.provision.servers[0] | [.op, .error.code, .powered_on] |
+		map(tostring) | join(",")' "power_on,forbidden,false"
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+		.powered_on]' "$STATE"
+	assert_output '[0,null]'
+	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
+	for t in 10:02 10:03; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+		assert_success
+	done
+	[[ $(poweron_posts) == 2 ]]
+	jq_is '.provision.servers[0] | [.op, .status, .powered_on] |
+		map(tostring) | join(",")' "power_on,provisioning,true"
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+		.powered_on]' "$STATE"
+	assert_output '[0,"2026-11-27T10:03:00Z"]'
+}
+
+@test "a run again in the same second asks the API nothing about a server of an earlier run seen off" {
+	sid=$(off_node)
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	run jq -r --arg p "/servers/$sid/actions" '[.requests[] |
+		select(.path == $p)] | length' <<<"$(fake_log)"
+	assert_output 0
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks, .at]' "$STATE"
+	assert_output '[1,"2026-11-27T10:00:00Z"]'
 }
 
 @test "a server of an earlier run off with an action running on it is not counted as stuck" {

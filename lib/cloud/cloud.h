@@ -19,7 +19,8 @@ struct pp_cloud_error {
 	char message[512];    /* for humans; never holds the token */
 	int retryable;        /* worth trying again later */
 	int unknown;          /* a create whose outcome nobody could read:
-	                       * the server may exist under its name */
+	                       * the server may exist under its name; a
+	                       * power-on the API may have taken */
 };
 
 struct pp_server {
@@ -143,7 +144,8 @@ struct pp_cloud_ops {
 	int (*busy)(struct pp_cloud *c, const char *id,
 		struct pp_cloud_error *err);
 	/* Optional: powers a server that is off on, its action not
-	 * waited for. */
+	 * waited for; err->unknown when it failed but may have been
+	 * taken. */
 	int (*power_on)(struct pp_cloud *c, const char *id,
 		struct pp_cloud_error *err);
 };
@@ -236,7 +238,8 @@ int pp_cloud_busy(struct pp_cloud *c, const char *id,
 	struct pp_cloud_error *err);
 /* Powers a server that is off on; returns once the provider took the
  * request (its action is not waited for). Code "unsupported" when the
- * provider cannot. */
+ * provider cannot; err->unknown when the failure may hide a power-on
+ * the API took (no answer read), 0 when it surely took none. */
 int pp_cloud_power_on(struct pp_cloud *c, const char *id,
 	struct pp_cloud_error *err);
 /* The server's status into buf ("running", ...). */

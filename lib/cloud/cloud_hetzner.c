@@ -559,7 +559,10 @@ hz_busy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 
 /* POST /servers/{id}/actions/poweron, its action left to run: the
  * caller looks at the server again. Sent once: an answer lost on the
- * way is the next look's to tell. */
+ * way is the next look's to tell. A failure is err->unknown when the
+ * API may have taken it all the same (no answer, a timeout, a 2xx that
+ * could not be read, a 5xx a proxy may give after the API took it); a
+ * 4xx (locked, forbidden, rate limit) says it took none. */
 static int
 hz_power_on(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 {
@@ -574,6 +577,11 @@ hz_power_on(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 		err);
 	free(path);
 	json_object_put(o);
+	if (rc < 0)
+		err->unknown = !strcmp(err->code, "transport") ||
+			!strcmp(err->code, "timeout") ||
+			(err->http_status >= 200 && err->http_status < 300) ||
+			err->http_status >= 500;
 	return rc < 0 ? -1 : 0;
 }
 

@@ -396,8 +396,15 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 	json_object *e;
 	char ts[PP_TIME_LEN];
 	int have = pp_offsrv_get(off_prev(x), p->server_id, &o);
-	int rc = pp_cloud_busy(x->cloud, p->server_id, &err);
+	int rc;
 
+	/* a run again in the same second is no new look: it asks the
+	 * API nothing */
+	if (have && o.at >= x->now) {
+		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
+		return;
+	}
+	rc = pp_cloud_busy(x->cloud, p->server_id, &err);
 	if (rc != 0) {
 		if (rc < 0 && strcmp(err.code, "unsupported"))
 			pp_debug("server %s is off; cannot tell whether an "
@@ -411,10 +418,6 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 			o.looks = 0;
 			pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
 		}
-		return;
-	}
-	if (have && o.at >= x->now) {
-		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
 		return;
 	}
 	if (!o.since)
@@ -439,23 +442,33 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 			"run, is off and no action runs on it: %s it on "
 			"(once)", p->node, p->server_id, x->dry_run ?
 			"would power (dry run)" : "powering");
-		o.powered_on = x->now;
 		o.looks = 0;
-		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
 		if (x->dry_run) {
 			pp_cloud_power_on(x->cloud, p->server_id, &err);
 			pp_prov_add_str(e, "status", "dry_run");
 		} else if (pp_cloud_power_on(x->cloud, p->server_id,
 		    &err) < 0) {
 			/* an answer lost may still have started it: the
-			 * next looks tell */
-			pp_warn("node '%s': cannot power server %s on: %s",
-				p->node, p->server_id, err.message);
+			 * next looks tell; one refused (locked, say) did
+			 * not, and the looks after the next try again */
+			pp_warn("node '%s': cannot power server %s on: %s%s",
+				p->node, p->server_id, err.message,
+				err.unknown ? "" : " (tried again after "
+				"more looks)");
 			pp_prov_entry_error(x, e, err.code, err.message);
 			pp_prov_add_str(e, "status", "provisioning");
+			if (!err.unknown) {
+				json_object_object_add(e, "powered_on",
+					json_object_new_boolean(0));
+				pp_offsrv_add(x->off_now, p->server_id,
+					p->node, &o);
+				return;
+			}
 		} else {
 			pp_prov_add_str(e, "status", "provisioning");
 		}
+		o.powered_on = x->now;
+		pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
 		return;
 	}
 	e = pp_prov_entry(x, "expire", p->node, s->id, s->name, s->type,
@@ -690,17 +703,23 @@ stuck_off(struct run *x, struct waiter *w)
 		return 0;
 	w->off_looks = 0;
 	if (!w->powered) {
-		w->powered = 1;
-		json_object_object_add(w->entry, "powered_on",
-			json_object_new_boolean(1));
 		pp_prov_loud("node '%s': server %s is off, its create's "
 			"actions have ended and none runs on it: powering it "
 			"on (once)", w->node, w->server_id);
-		if (pp_cloud_power_on(x->cloud, w->server_id, &err) < 0)
+		if (pp_cloud_power_on(x->cloud, w->server_id, &err) < 0) {
 			/* an answer lost may still have started it: the
-			 * next looks tell */
-			pp_warn("node '%s': cannot power server %s on: %s",
-				w->node, w->server_id, err.message);
+			 * next looks tell; one refused (locked, say) did
+			 * not, and the looks after the next try again */
+			pp_warn("node '%s': cannot power server %s on: %s%s",
+				w->node, w->server_id, err.message,
+				err.unknown ? "" : " (tried again after "
+				"more looks)");
+			if (!err.unknown)
+				return 0;
+		}
+		w->powered = 1;
+		json_object_object_add(w->entry, "powered_on",
+			json_object_new_boolean(1));
 		return 0;
 	}
 	snprintf(why, sizeof why, "its server stays off with no action "
@@ -711,6 +730,21 @@ stuck_off(struct run *x, struct waiter *w)
 		pp_jstr(w->entry, "location", NULL), w->entry, "server_off",
 		why, PP_EXPIRE_OURS);
 	return 1;
+}
+
+/* A server this run powered on and leaves booting: its power-on goes
+ * into the state's off_servers, as off_look's do, so that no later run
+ * powers it on again; the looks after it are the later runs'. */
+static void
+keep_power_on(struct run *x, const struct waiter *w)
+{
+	struct pp_offsrv o;
+
+	if (!w->powered || !x->off_now)
+		return;
+	memset(&o, 0, sizeof o);
+	o.powered_on = x->now;
+	pp_offsrv_add(x->off_now, w->server_id, w->node, &o);
 }
 
 /* Polls every new server until it runs, up to cloud.boot_timeout from
@@ -821,6 +855,7 @@ pp_prov_wait_all(struct run *x)
 			for (size_t i = 0; i < x->nw; i++) {
 				if (x->w[i].done)
 					continue;
+				keep_power_on(x, &x->w[i]);
 				pp_prov_add_str(x->w[i].entry, "status",
 					"provisioning");
 				pp_note("node '%s' is still booting; a later "

@@ -10,7 +10,9 @@
  * "since" is the first such look, "at" the last, "looks" how many in a
  * row since the last power-on (or since "since"), "powered_on" when
  * pp-provision powered it on (absent: not yet). Other keys in an entry
- * are ignored. */
+ * are ignored. A run replaces the whole section as it leaves it: this
+ * assumes one pp-provision at a time (the pipeline's flock, pp-cycle's
+ * lock). */
 #ifndef PP_OFFSRV_H
 #define PP_OFFSRV_H
 
