@@ -410,3 +410,18 @@ check_with() {
 		refute_stderr_contains "$DB_SECRET"
 	done
 }
+
+@test "a password file with a NUL byte is read up to it, and no further" {
+	# a stray NUL (a file written by a broken tool) once had the check
+	# wipe its copy of the file past the copy's end
+	{ printf 'localhost:*:reg:ppscale:%s\n' "$DB_SECRET"; printf '\0'
+	  head -c 60000 /dev/zero | tr '\0' x; } > "$BATS_TEST_TMPDIR/pgpass"
+	chmod 600 "$BATS_TEST_TMPDIR/pgpass"
+	write_config < <(grep -v '^registry:' "$PP_CONFIG")
+	with_command drain.move_command "[\"$HOOK\", \"$DB_SECRET\"]"
+	printf 'registry: "postgresql:///reg?host=/run/pp-sock&user=ppscale&passfile=%s"\n' \
+		"$BATS_TEST_TMPDIR/pgpass" >> "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "element 2 holds a database password (password file) (not shown)"
+}

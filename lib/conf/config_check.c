@@ -507,13 +507,15 @@ list_item(const char *l, size_t n)
 	return r;
 }
 
-/* The password of the first line of the password file's text t (len
- * bytes) that matches host, port, db and user, as libpq takes it (up
- * to an unescaped ':'). */
+/* The password of the first line of the password file's text t that
+ * matches host, port, db and user, as libpq takes it (up to an
+ * unescaped ':'). */
 static void
-add_pass_line(struct secrets *s, const char *t, size_t len,
-	const char *host, const char *port, const struct pgwho *w)
+add_pass_line(struct secrets *s, const char *t, const char *host,
+	const char *port, const struct pgwho *w)
 {
+	/* the text up to a NUL, if the file has one */
+	size_t clen = strlen(t);
 	char *copy = pp_xstrdup(t), *line, *next;
 
 	for (line = copy; line && *line; line = next) {
@@ -540,7 +542,7 @@ add_pass_line(struct secrets *s, const char *t, size_t len,
 		free(pw);
 		break;
 	}
-	explicit_bzero(copy, len);
+	explicit_bzero(copy, clen);
 	free(copy);
 }
 
@@ -572,9 +574,9 @@ add_passfile(struct secrets *s, const struct pgwho *w)
 		char *port = list_item(w->port, hi);
 
 		if (port && (!host || !*host || host[0] == '/'))
-			add_pass_line(s, t, len, "localhost", port, w);
+			add_pass_line(s, t, "localhost", port, w);
 		if (port && host && *host)
-			add_pass_line(s, t, len, host, port, w);
+			add_pass_line(s, t, host, port, w);
 		free(host);
 		free(port);
 	}
