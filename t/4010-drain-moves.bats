@@ -924,7 +924,7 @@ stuck_intent() {
 	jq_is '.drain.empty' false
 	run --separate-stderr pp-status
 	assert_output --partial "unsettled  a (S -> T at $T0): "
-	assert_output --partial "or, once you have seen where it runs, pp-drain --settle SERVER --on NODE"
+	assert_output --partial "or back to the node it left while that one can), or, once you have seen where it runs, pp-drain --settle SERVER --on NODE"
 }
 
 @test "pp-drain --settle SERVER --on NODE records a stuck intent's game server where the operator found it and drops the intent" {

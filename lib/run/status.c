@@ -865,8 +865,9 @@ pp_status_print(FILE *f, json_object *st)
 	print_moves(f, unrec, 1, "unsettled  ", ": a pp-drain that ended "
 		"was moving it (or one is moving it now); neither node is "
 		"empty until a pp-drain that acts settles it (it moves it "
-		"again once the target can take it), or, once you have seen "
-		"where it runs, pp-drain --settle SERVER --on NODE");
+		"again once the target can take it, or back to the node it "
+		"left while that one can), or, once you have seen where it "
+		"runs, pp-drain --settle SERVER --on NODE");
 	for (size_t i = 0; unh && i < json_object_array_length(unh); i++) {
 		json_object *e = json_object_array_get_idx(unh, i);
 
