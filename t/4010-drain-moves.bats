@@ -677,8 +677,7 @@ SLOW
 	reg_node V cloud ready 8000
 	reg_write
 	# the run that starts the move
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	jq_is '.drain.failed[0] | "\(.server) \(.error)"' 'a timed out after 1 s (killed)'
 	jq_is '.drain.status' in_progress
 	# a run that settles its intent (acting on another node), its hook
@@ -696,6 +695,23 @@ SLOW
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
 
+# s_t_u: game server a (1000 MB) on S, T and U empty, every node
+# ready, and a move hook that times out after 1 s
+s_t_u() {
+	MOVE_TIMEOUT=1s drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_write
+}
+
+# drain_s_times_out: a scale-down of S whose move hook outlives
+# move_timeout (HOOK_SLEEP 5 s): exit 1, the move's intent kept
+drain_s_times_out() {
+	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_failure 1
+}
+
 # intent_unfit ROW: a's move S>T left as an intent (its hook timed
 # out), T then unfit as ROW says; U has room
 intent_unfit() {
@@ -705,8 +721,7 @@ intent_unfit() {
 	reg_node U cloud ready 8000
 	reg_node V cloud ready 8000
 	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	case $1 in
 	unhealthy) pp-registry -q status T unhealthy ;;
 	full) pp-registry -q place T z 7500 ;;
@@ -762,13 +777,8 @@ intent_unfit() {
 }
 
 @test "an intent whose target is gone from the registry is dropped, not run again; the node's drain moves the game server elsewhere" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	s_t_u
+	drain_s_times_out
 	# T is removed (by hand: pp-provision deletes no node an intent
 	# names)
 	if [[ $PP_REG_BACKEND == pg ]]; then
@@ -787,18 +797,12 @@ intent_unfit() {
 }
 
 @test "a game server's intents are all kept until the registry shows where it is: a replacement move that times out keeps the older one" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	s_t_u
+	drain_s_times_out
 	pp-registry -q status T unhealthy
 	# S's drain moves a onto U (T cannot take it), and that hook times
 	# out too: a may be on S, T or U
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	[ "$(hook_calls)" = 'a>T,a>U' ]
 	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T intent,a S>U intent' ]
@@ -821,13 +825,8 @@ intent_unfit() {
 }
 
 @test "an intent whose target cannot take the game server while its source can is settled by moving it back; the target's drain then finishes" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	s_t_u
+	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --node S --uncordon
 	assert_success
@@ -858,8 +857,7 @@ intent_unfit() {
 	reg_node S cloud ready 8000 a:1000
 	reg_node T cloud ready 8000
 	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --node S --uncordon
 	assert_success
@@ -881,8 +879,7 @@ intent_unfit() {
 	reg_node S cloud ready 8000 a:1000
 	reg_node T cloud ready 8000
 	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --node S --uncordon
 	assert_success
@@ -915,8 +912,7 @@ stuck_intent() {
 	reg_node S cloud ready 8000 a:1000
 	reg_node T cloud ready 8000
 	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc uncordon S)"
 	assert_success
@@ -979,16 +975,10 @@ stuck_intent() {
 }
 
 @test "pp-drain --settle drops every intent of a game server, onto each target" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_write
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	s_t_u
+	drain_s_times_out
 	pp-registry -q status T unhealthy
-	HOOK_SLEEP=5 run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
-	assert_failure 1
+	drain_s_times_out
 	[ "$(jq -r '.unrecorded_moves | length' "$PP_STATE_DIR/state.json")" = 2 ]
 	run --separate-stderr pp-drain --settle a --on U
 	assert_success
