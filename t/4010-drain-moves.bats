@@ -852,6 +852,82 @@ intent_unfit() {
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
 
+# seed_intents FROM>TO...: game server a's moves left as intents (their
+# hooks timed out), oldest first
+seed_intents() {
+	local m e='[]'
+
+	mkdir -p "$PP_STATE_DIR"
+	[[ -f $PP_STATE_DIR/state.json ]] || echo '{}' > "$PP_STATE_DIR/state.json"
+	for m in "$@"; do
+		e=$(jq -c --arg f "${m%>*}" --arg t "${m#*>}" --arg at "$T0" \
+			'. + [{server: "a", from: $f, to: $t, at: $at, state: "intent"}]' <<<"$e")
+	done
+	jq --argjson e "$e" '.unrecorded_moves = $e' "$PP_STATE_DIR/state.json" \
+		> "$PP_STATE_DIR/state.json.new"
+	mv "$PP_STATE_DIR/state.json.new" "$PP_STATE_DIR/state.json"
+}
+
+@test "a game server with an intent onto a target that can take it is moved there, not back, though a newer intent's target cannot" {
+	drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_node V cloud ready 8000
+	reg_write
+	pp-registry -q status T unhealthy
+	seed_intents 'S>U' 'S>T'
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down U)"
+	jq_is '.drain.empty' false
+	# a may be on U: its move there runs again (not a move back to S,
+	# which would leave U counting empty while a may run there), and
+	# once recorded there settles the intent onto T too
+	export HOOK_ALSO='jq -r "[.unrecorded_moves[] | \"\(.from)>\(.to) \(.state)\"] | join(\",\")" "$PP_STATE_DIR/state.json" > "$BATS_TEST_TMPDIR/during"; true'
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
+	assert_success
+	[ "$(hook_calls)" = 'a>U' ]
+	[ "$(cat "$BATS_TEST_TMPDIR/during")" = 'S>U intent,S>T intent' ]
+	assert_stderr_contains "game server 'a': the move from 'S' to 'U' a pp-drain began was not settled; moving it again"
+	refute_stderr_contains "moving it back"
+	reg_is '[.nodes[] | select(.id == "U") | .containers[].id] | join(",")' a
+	reg_is '[.nodes[] | select(.id == "S") | .containers[].id] | join(",")' ''
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	unset HOOK_ALSO
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
+	assert_success
+	[ "$(hook_calls)" = 'a>U' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down S)"
+	jq_is '.drain.empty' true
+}
+
+@test "a game server none of whose intents' targets can take it is moved back from one target a run; the other intent keeps its target from counting empty until its own move back" {
+	drain_config
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_node U cloud ready 8000
+	reg_node V cloud ready 8000
+	reg_write
+	pp-registry -q status T unhealthy
+	pp-registry -q status U unhealthy
+	seed_intents 'S>U' 'S>T'
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
+	assert_success
+	[ "$(hook_calls)" = 'a>S' ]
+	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is settled by moving it back to 'S'"
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'a S>U intent' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down U)"
+	jq_is '.drain.empty' false
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
+	assert_success
+	[ "$(hook_calls)" = 'a>S,a>S' ]
+	assert_stderr_contains "game server 'a': the move from 'S' to 'U' a pp-drain began is settled by moving it back to 'S'"
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	reg_is '[.nodes[] | select(.id == "S") | .containers[].id] | join(",")' a
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down U)"
+	jq_is '.drain.empty' true
+}
+
 @test "an intent moved back whose hook times out stays, and fails the run; the next run settles it" {
 	MOVE_TIMEOUT=1s drain_config
 	reg_node S cloud ready 8000 a:1000
@@ -893,6 +969,9 @@ intent_unfit() {
 	jq_is '.drain.empty' false
 	assert_stderr_contains "node 'T': no game server recorded on 'T', but a pp-drain that has ended was moving game server 'a' onto or off it"
 	assert_stderr_contains "pp-drain --settle a --on NODE"
+	# the replay says so too, not that a drain of S moves it
+	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is not run again: 'T' is unhealthy and 'S' is unhealthy; neither node is empty until either can take it, or by hand: pp-drain --settle a --on NODE"
+	refute_stderr_contains "a drain of 'S' moves it"
 	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
 	# once S can take a again, T's next drain moves it back there

@@ -190,9 +190,13 @@ target_unfit(const struct pp_node *to, const struct pp_container *c,
 	return 1;
 }
 
-/* A game server moved back to the node its intent left (f), where the
- * registry has it: every intent of it off f is settled, and the move
- * back's own (t -> f); nothing to record. */
+/* A game server moved back from t to the node its intent left (f),
+ * where the registry has it: that intent (f -> t) is settled, and the
+ * move back's own (t -> f); nothing to record. Not its intents onto
+ * other targets: it may have reached one of them instead (the hook
+ * moved it from wherever it was, but nothing says so), and each stays,
+ * keeping its target from counting empty, until its own move or move
+ * back runs. */
 static void
 drop_moved_back(struct run *x, const char *s, const char *f, const char *t)
 {
@@ -202,7 +206,7 @@ drop_moved_back(struct run *x, const char *s, const char *f, const char *t)
 	if (pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err) < 0) {
 		pp_warn("%s", err);
 	} else {
-		pp_unrecorded_drop_off(st.root, s, f);
+		pp_unrecorded_drop(st.root, s, f, t);
 		pp_unrecorded_drop(st.root, s, t, f);
 		if (pp_state_save(&st) < 0)
 			pp_warn("cannot write state file '%s':", x->spath);
@@ -214,7 +218,8 @@ drop_moved_back(struct run *x, const char *s, const char *f, const char *t)
  * the same game server may be tried after it. */
 enum resolved {
 	R_NEXT,     /* not run (its target cannot take it, or the game
-	             * server is off the node it left): try another */
+	             * server is off the node it left): try another, or
+	             * (may_back) a move back */
 	R_DONE      /* run again, under way, or not known: no other */
 };
 
@@ -234,11 +239,13 @@ enum resolved {
  * again, or an operator settles it (pp_drain_settle); unless the node
  * it left can take it (ready, its RAM counted there): it is moved back
  * there, since while the target's drain waits for it nothing else
- * would. pend: the moves run again so far. A game server with several
- * intents (replay) has one run again at most. */
+ * would. That only with may_back: the replay first tries every intent
+ * of a game server for a target that can take it, and moves it back
+ * only when none can. pend: the moves run again so far. A game server
+ * with several intents (replay) has one run again at most. */
 static enum resolved
 resolve_intent(struct run *x, const char *s, const char *f, const char *t,
-	struct pp_lock l[2], struct onto *pend, size_t *npend)
+	int may_back, struct pp_lock l[2], struct onto *pend, size_t *npend)
 {
 	const struct pp_config *cfg = x->cfg;
 	struct pp_registry r;
@@ -280,19 +287,35 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 	ram = pp_container_ram(c);
 	back = target_unfit(to, c, pending_ram(pend, *npend, t), err,
 		sizeof err);
-	if (back && pp_drain_target_ok(from)) {
+	if (back && !may_back) {
+		/* another intent of it may fit; else the move back pass
+		 * says why it is not run */
+		pp_registry_close(&r);
+		pp_unlock(&l[0]);
+		pp_unlock(&l[1]);
+		return R_NEXT;
+	} else if (back && pp_drain_target_ok(from)) {
 		/* the node it left can take it (its RAM is counted there):
 		 * moved back, else nothing moves it while the target's
 		 * drain waits for it */
 		snprintf(why, sizeof why, "%s", err);
 		to = from;
 	} else if (back) {
+		if (from->status == PP_ST_DRAINING)
+			pp_note("game server '%s': the move from '%s' to '%s' "
+				"a pp-drain began is not run again: %s; neither "
+				"node is empty until the registry has '%s' off "
+				"'%s' (a drain of '%s' moves it where it fits) "
+				"or '%s' can take it", s, f, t, err, s, f, f, t);
+		else
+			/* no drain of f re-plans it */
+			pp_note("game server '%s': the move from '%s' to '%s' "
+				"a pp-drain began is not run again: %s and '%s' "
+				"is %s; neither node is empty until either can "
+				"take it, or by hand: pp-drain --settle %s --on "
+				"NODE", s, f, t, err, f,
+				pp_status_name(from->status), s);
 		pp_registry_close(&r);
-		pp_note("game server '%s': the move from '%s' to '%s' a "
-			"pp-drain began is not run again: %s; neither node is "
-			"empty until the registry has '%s' off '%s' (a drain of "
-			"'%s' moves it where it fits) or '%s' can take it", s,
-			f, t, err, s, f, f, t);
 		/* another intent of it, or its source's, may take them */
 		pp_unlock(&l[0]);
 		pp_unlock(&l[1]);
@@ -491,16 +514,20 @@ pp_dr_replay(struct run *x)
 
 	/* newest first (a later intent is added last): of a game server's
 	 * intents, the first one it can be moved by is run again, and no
-	 * other (the registry shows where it is once that is recorded) */
+	 * other (the registry shows where it is once that is recorded);
+	 * only a game server none of whose targets can take it is moved
+	 * back to the node it left (the second pass), from one target a
+	 * run */
+	for (int may_back = 0; may_back < 2; may_back++)
 	for (size_t i = n; i-- > 0 && !pp_interrupted();) {
 		if (done[i] || !pp_unrecorded_is_intent(sec, i) ||
 		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
-		if (resolve_intent(x, s, f, t, &l[nl], pend, &npend) ==
-		    R_NEXT)
+		if (resolve_intent(x, s, f, t, may_back, &l[nl], pend,
+		    &npend) == R_NEXT)
 			continue;
 		nl += 2;
-		for (size_t j = 0; j < i; j++)
+		for (size_t j = 0; j < n; j++)
 			if (pp_unrecorded_get(sec, j, &s2, &f2, &t2, &at) == 0 &&
 			    !strcmp(s2, s))
 				done[j] = 1;
