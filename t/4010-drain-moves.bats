@@ -972,6 +972,15 @@ seed_intents() {
 	# the replay says so too, not that a drain of S moves it
 	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is not run again: 'T' is unhealthy and 'S' is unhealthy; neither node is empty until either can take it, or by hand: pp-drain --settle a --on NODE"
 	refute_stderr_contains "a drain of 'S' moves it"
+	# a dry run exits as the real run does, in the pipeline and with
+	# --node
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down T)"
+	assert_failure 1
+	jq_is '.drain.status' in_progress
+	assert_stderr_contains "node 'T': dry run: no game server recorded on 'T'"
+	run --separate-stderr pp-drain --node T --dry-run
+	assert_failure 1
+	assert_stderr_contains "pp-drain --settle a --on NODE"
 	[ "$(jq -r '.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
 	# once S can take a again, T's next drain moves it back there

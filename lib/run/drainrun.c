@@ -546,6 +546,11 @@ drain_pass(struct run *x)
 		} else if (pp_dr_unrecorded_on(x, &r, x->node, unrec,
 		    sizeof unrec, &intent, how, sizeof how)) {
 			set_unrecorded_status(x, unrec, intent, how);
+			/* exits as the real run would (settle) */
+			if (intent == 2) {
+				x->stuck = 1;
+				pp_warn("node '%s': %s", x->node, x->reason);
+			}
 		} else {
 			x->empty = 1;
 			pp_dr_set_status(x, "empty", "node '%s' holds no game "
