@@ -695,6 +695,8 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	}
 	if ((rc = pp_registry_open(&r, x.rpath, x.dry_run ? PP_REG_LAZY :
 	    PP_LOCK_EX | PP_REG_LAZY, err, sizeof err)) < 0) {
+		/* a failed open may hold its path */
+		pp_registry_close(&r);
 		pp_warn("game server '%s': not settled: %s", srv, err);
 		status = rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 		goto out;

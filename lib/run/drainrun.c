@@ -104,7 +104,12 @@ int
 pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode, char *err,
 	size_t errlen)
 {
-	return pp_registry_open(r, x->rpath, mode, err, errlen) < 0 ? -1 : 0;
+	if (pp_registry_open(r, x->rpath, mode, err, errlen) < 0) {
+		/* a failed open may hold its path */
+		pp_registry_close(r);
+		return -1;
+	}
+	return 0;
 }
 
 struct pp_container *
