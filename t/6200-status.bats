@@ -7,7 +7,10 @@ bats_require_minimum_version 1.5.0
 # has no such state)
 setup_file() {
 	load 'test_helper/provision'
-	prov_fake_file pp-secret-token-6200
+	# most of this file's tests never ask the fake: under valgrind the
+	# file outlasts the default idle timeout (300 s); the fake still
+	# ends with this file's process
+	prov_fake_file pp-secret-token-6200 --idle-timeout 3600
 }
 
 teardown_file() {

@@ -142,7 +142,8 @@ prov_fake_file() {
 		pg_start || return 1
 	fi
 	export FAKE_TOKEN=$1
-	fake_start
+	shift
+	fake_start "$@"
 }
 
 prov_fake_file_end() {
