@@ -488,3 +488,39 @@ state_sections() {
 	[[ $status == 0 ]] || fail "in the code (<) against ppscale.7 (>):
 $output"
 }
+
+# The statuses a page's EXIT STATUS lists as items (".It 75") beyond
+# the 0, 1 and 2 every tool shares.
+own_statuses() {
+	awk '/^\.Sh /{ on = ($0 == ".Sh EXIT STATUS") }
+		on && /^\.It [0-9]+$/ && $2 > 2 { print $2 }' "$1"
+}
+
+# The sentences of the text on stdin, one a line.
+sentences() {
+	tr '\n' ' ' | sed -E 's/([.]) +/\1\n/g'
+}
+
+@test "ppscale(7) and the README name each exit status a tool adds to 0, 1 and 2" {
+	local page name s seven readme bad=
+	seven=$(awk '/^\.Sh /{ on = ($0 == ".Sh EXIT STATUS") } on' \
+		"$MAN/man7/ppscale.7" | sentences)
+	readme=$(awk '/^## /{ on = ($0 == "## Exit status") } on' \
+		"$TOP/README.md" | sentences)
+	# the extraction itself finds them
+	[[ $(own_statuses "$MAN/man1/pp-cycle.1" | tr '\n' ' ') == *75* ]]
+	[[ $(own_statuses "$MAN/man1/pp-status.1") == 3 ]]
+	for page in "$MAN"/man1/*.1; do
+		name=$(basename "$page" .1)
+		for s in $(own_statuses "$page"); do
+			# one sentence names both the tool and the status
+			grep "$name" <<< "$seven" |
+				grep -qE "(^|[^0-9])$s([^0-9]|\$)" ||
+				bad+=" ppscale.7:$name:$s"
+			grep "$name" <<< "$readme" |
+				grep -qE "(^|[^0-9])$s([^0-9]|\$)" ||
+				bad+=" README.md:$name:$s"
+		done
+	done
+	[[ -z $bad ]] || fail "exit statuses not named:$bad"
+}
