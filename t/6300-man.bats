@@ -524,3 +524,27 @@ sentences() {
 	done
 	[[ -z $bad ]] || fail "exit statuses not named:$bad"
 }
+
+@test "a page that says where -c's file defaults to says all of what --help does" {
+	local page name block want bad=
+	for page in "$MAN"/man1/*.1; do
+		name=$(basename "$page" .1)
+		block=$(awk "$FL_AWK"'
+			/^\.Sh /{ on = ($2 == "OPTIONS") }
+			on && /^\.It / {
+				fl_scan(2, 0); blk = 0
+				for (i = 1; i <= fl_n; i++)
+					if (fl[i] == "--config") blk = 1
+			}
+			on && blk' "$page")
+		[[ -n $block ]] || { bad+=" $name:no --config item"; continue; }
+		# a page that names no default leaves it to ENVIRONMENT and FILES
+		grep -qE 'PP_CONFIG|default|else' <<< "$block" || continue
+		for want in PP_CONFIG /etc/ppscale/ppscale.yaml "built-in defaults"; do
+			"$BUILD/bin/$name" --help | tr -s ' \n' '  ' |
+				grep -qF -- "$want" || fail "$name --help lacks $want"
+			grep -qF -- "$want" <<< "$block" || bad+=" $name:$want"
+		done
+	done
+	[[ -z $bad ]] || fail "-c items missing:$bad"
+}
