@@ -70,7 +70,7 @@ usage(int status)
 		PP_STATE_DIR_HELP
 		"      --dry-run       print the API requests it would send "
 		"(tokens redacted)\n"
-		"                      on stderr; send none, change no file\n"
+		"                      on stderr; send only reads, change no file\n"
 		PP_COMMON_HELP);
 }
 
