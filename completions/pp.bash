@@ -7,7 +7,8 @@
 # configuration keys, and pp-drain's --node and any NODE the node ids in
 # the registry (read through pp-registry show, which reads the registry
 # alone: no cloud, no history, no cache written). pp-registry's commands
-# complete, then a node id, and status's ready or unhealthy.
+# complete, then a node id, and status's ready or unhealthy; pp-sim's
+# trace is a file.
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
@@ -150,6 +151,11 @@ _pp_complete() {
 	fi
 	if [[ $tool == pp-registry && $cur != -* ]]; then
 		_pp_registry_words "$spec" "$cur"
+		return 0
+	fi
+	# pp-sim's operand, the trace, is a file
+	if [[ $tool == pp-sim && -n $cur && $cur != -* ]]; then
+		COMPREPLY=($(compgen -f -- "$cur"))
 		return 0
 	fi
 	if [[ $cur == -* || -z $cur ]]; then

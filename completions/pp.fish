@@ -4,7 +4,7 @@
 # argument is completed by its placeholder (FILE, PATH, DIR, TIME, KEY,
 # KEY=VALUE), and pp-drain's --node and any NODE by the registry's node
 # ids read through pp-registry show; pp-registry's commands, then a node id, and
-# status's ready or unhealthy.
+# status's ready or unhealthy; pp-sim's trace is a file.
 
 # Every configuration key (t/6400-completion.bats keeps this in step
 # with lib/conf/config.c).
@@ -130,6 +130,11 @@ function __pp_complete
     end
     if test "$tool" = pp-registry; and not string match -q -- '-*' "$cur"
         __pp_registry_words $spec
+        return
+    end
+    # pp-sim's operand, the trace, is a file
+    if test "$tool" = pp-sim; and test -n "$cur"; and not string match -q -- '-*' "$cur"
+        __fish_complete_path $cur
         return
     end
     if string match -q -- '-*' "$cur"

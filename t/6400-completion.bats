@@ -341,3 +341,25 @@ zsh_complete() {
 	run fish -c 'source $argv[1]; complete -C"pp-registry set cloud-7f3a mc-1 --state st"' "$COMP/pp.fish"
 	assert_output $'starting\nstopped\nstopping'
 }
+
+@test "pp-sim's trace operand completes files, an option's value does not (bash, zsh, fish)" {
+	mkdir -p "$BATS_TEST_TMPDIR/w"
+	touch "$BATS_TEST_TMPDIR/w/trace.csv"
+	cd "$BATS_TEST_TMPDIR/w"
+	run bash_complete pp-sim tr
+	assert_output trace.csv
+	run bash_complete pp-sim --seed 3 tr
+	assert_output trace.csv
+	run bash_complete pp-sim --seed tr
+	assert_output ''
+	run bash_complete pp-sim --no-s
+	assert_output --no-static
+	run zsh_complete pp-sim tr
+	assert_output _files
+	run zsh_complete pp-sim --no-s
+	assert_line --no-static
+	run fish -c 'source $argv[1]; complete -C"pp-sim tr"' "$COMP/pp.fish"
+	assert_output trace.csv
+	run fish -c 'source $argv[1]; complete -C"pp-sim --no-s"' "$COMP/pp.fish"
+	assert_output --regexp '^--no-static'
+}
