@@ -548,3 +548,15 @@ sentences() {
 	done
 	[[ -z $bad ]] || fail "-c items missing:$bad"
 }
+
+@test "every tool's page points to the overview, ppscale(7), and to ppscale.yaml(5)" {
+	local page also bad=
+	for page in "$MAN"/man1/*.1; do
+		also=$(awk '/^\.Sh /{ on = ($0 == ".Sh SEE ALSO") } on' "$page")
+		grep -qx '\.Xr ppscale 7\( ,\)\{0,1\}' <<< "$also" ||
+			bad+=" $(basename "$page"):ppscale(7)"
+		grep -qx '\.Xr ppscale\.yaml 5\( ,\)\{0,1\}' <<< "$also" ||
+			bad+=" $(basename "$page"):ppscale.yaml(5)"
+	done
+	[[ -z $bad ]] || fail "SEE ALSO lacks:$bad"
+}
