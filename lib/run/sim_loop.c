@@ -521,8 +521,6 @@ pp_sim_main_run(struct sim *S)
 		if (S->nbins)
 			svg_sample(S, k, dem);
 		progress(S, k, t0);
-		if (pp_interrupted())
-			pp_die(PP_EXIT_FAIL, "interrupted");
 	}
 	if (S->o->progress && pp_monotonic() - t0 >= 1)
 		fprintf(stderr, "\r%*s\r", 40, "");
