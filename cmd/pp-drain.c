@@ -74,7 +74,7 @@ usage(int status)
 		"      --deadline DUR  how long --wait waits (default: "
 		"drain.deadline)\n"
 		"      --interval SECS pause between passes with --wait "
-		"(default 5)\n"
+		"(default 5, at most 3600)\n"
 		"      --settle SERVER drop every move of this game server "
 		"pp-drain keeps as\n"
 		"                      begun or not recorded (pp-status: "
@@ -156,7 +156,8 @@ main(int argc, char **argv)
 			if (end == optarg || *end || !(o.interval > 0) ||
 			    o.interval > 3600)
 				pp_die(PP_EXIT_USAGE, "bad --interval '%s': "
-					"expected seconds above 0", optarg);
+					"expected seconds above 0, at most 3600",
+					optarg);
 			break;
 		default:
 			pp_bad_option(usage, argv, longopts);

@@ -157,6 +157,11 @@ HOOK
 	assert_failure 2
 	run --separate-stderr pp-drain --node S --interval 0
 	assert_failure 2
+	run --separate-stderr pp-drain --node S --interval 3601
+	assert_failure 2
+	[[ $stderr == *"at most 3600"* ]]
+	run --separate-stderr pp-drain --help
+	assert_output --partial "at most 3600"
 	run --separate-stderr pp-drain --node S extra
 	assert_failure 2
 	run --separate-stderr pp-drain --help
