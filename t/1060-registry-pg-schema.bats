@@ -38,10 +38,10 @@ insert_node() {
 		'198.51.100.7')"
 }
 
-@test "the schema applies, records version 2, and applying it again changes nothing" {
+@test "the schema applies, records version 3, and applying it again changes nothing" {
 	run sql "SELECT version FROM ppscale_schema"
 	assert_success
-	assert_output 2
+	assert_output 3
 	insert_node cloud-1
 	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
 	assert_success
@@ -67,6 +67,39 @@ insert_node() {
 	done
 	run sql "SELECT count(*) FROM ppscale_nodes"
 	assert_output 0
+}
+
+# the reader's ranges (ppscale-registry(5)): what it would refuse to
+# read, the server refuses to write, an UPDATE of the platform included
+@test "refuses players, hourly costs, RAM and a schema version out of the reader's range" {
+	insert_node cloud-1
+	sql "INSERT INTO ppscale_containers (id, node_id, ram_mb, state)
+		VALUES ('mc-1', 'cloud-1', 4096, 'running')"
+	local bad
+	for bad in \
+		"INSERT INTO ppscale_containers (id, node_id, ram_mb, state, players) VALUES ('mc-2', 'cloud-1', 1, 'running', -1)" \
+		"INSERT INTO ppscale_containers (id, node_id, ram_mb, state, players) VALUES ('mc-2', 'cloud-1', 1, 'running', 1000001)" \
+		"UPDATE ppscale_containers SET players = 1000001 WHERE id = 'mc-1'" \
+		"UPDATE ppscale_containers SET ram_mb = 1073741825 WHERE id = 'mc-1'" \
+		"UPDATE ppscale_nodes SET hourly_cost_eur = -0.01" \
+		"UPDATE ppscale_nodes SET hourly_cost_eur = 'NaN'" \
+		"UPDATE ppscale_nodes SET total_ram_mb = 1073741825" \
+		"UPDATE ppscale_schema SET version = 0"; do
+		run -1 sql "$bad"
+		assert_output --partial 'violates check constraint'
+	done
+	run sql "SELECT version FROM ppscale_schema"
+	assert_output 3
+	# the edges are taken, by the server and by the reader
+	sql "UPDATE ppscale_nodes SET total_ram_mb = 1073741824,
+		reserved_ram_mb = 1073741824, provider = 'hetzner',
+		server_id = '1', hourly_cost_eur = 0"
+	sql "UPDATE ppscale_containers SET players = 1000000,
+		ram_mb = 1073741824"
+	run --separate-stderr pp-registry -r "$URL" show cloud-1
+	assert_success
+	jq_is '.containers[0].players' 1000000
+	jq_is '.cloud.hourly_cost_eur' 0
 }
 
 @test "a node with a game server recorded on it cannot be deleted, a stopped one included" {
@@ -134,12 +167,12 @@ insert_node() {
 	# a tool refuses the old version and names the file to apply
 	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
 	assert_failure 2
-	assert_stderr_contains "has schema version 1, this ppscale needs 2"
+	assert_stderr_contains "has schema version 1, this ppscale needs 3"
 	assert_stderr_contains "registry.sql again (it migrates in place)"
 	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
 	assert_success
 	run sql "SELECT version FROM ppscale_schema"
-	assert_output 2
+	assert_output 3
 	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
 	assert_success
 	jq_is '[.nodes[].id] | join(",")' cloud-1,cloud-2
@@ -147,15 +180,114 @@ insert_node() {
 	assert_output 0
 }
 
+# the database $DB made anew at an older schema version ($1), with the
+# platform's nodes and game servers in it
+old_schema() {
+	dropdb "$DB"
+	createdb "$DB"
+	psql -q -X -v ON_ERROR_STOP=1 -d "$DB" \
+		-f "$TOP/t/fixtures/sql/registry-v$1.sql" >/dev/null
+	sql "INSERT INTO ppscale_nodes (id, kind, status, total_ram_mb,
+		reserved_ram_mb, provider, server_id, server_type,
+		hourly_cost_eur) VALUES
+		('cloud-1', 'cloud', 'ready', 8192, 512, 'hetzner', '71',
+		 'cx33', 0.0128),
+		('cloud-2', 'cloud', 'draining', 8192, 512, 'hetzner', '72',
+		 'cx33', 0.0128)"
+	sql "INSERT INTO ppscale_containers (id, node_id, ram_mb, state,
+		players) VALUES ('mc-1', 'cloud-1', 4096, 'running', 7),
+		('mc-2', 'cloud-2', 1024, 'stopped', 0)"
+}
+
+# every row of both registry tables, every column (version 1 has no seq)
+all_rows() {
+	sql "SELECT n::text FROM ppscale_nodes n ORDER BY id;
+		SELECT c::text FROM ppscale_containers c ORDER BY id"
+}
+
+@test "the shipped schema migrates a version 2 database to 3, keeping its rows" {
+	old_schema 2
+	sql "INSERT INTO ppscale_state (pool, body) VALUES
+		('default', '{\"decide\": {}}')"
+	local before
+	before=$(all_rows)
+	run --separate-stderr pp-registry -r "$URL" show
+	assert_failure 2
+	assert_stderr_contains "has schema version 2, this ppscale needs 3"
+	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
+	assert_success
+	run sql "SELECT version FROM ppscale_schema"
+	assert_output 3
+	[ "$(all_rows)" = "$before" ]
+	run sql "SELECT body FROM ppscale_state"
+	assert_output '{"decide": {}}'
+	run --separate-stderr pp-registry -r "$URL" show cloud-1
+	assert_success
+	jq_is '.containers[0].players' 7
+	# and the ranges hold from now on
+	run -1 sql "UPDATE ppscale_containers SET players = 1000001 WHERE id = 'mc-1'"
+	assert_output --partial 'violates check constraint "ppscale_containers_players_range"'
+	run -1 sql "UPDATE ppscale_nodes SET hourly_cost_eur = -1"
+	assert_output --partial 'violates check constraint "ppscale_nodes_hourly_cost_range"'
+}
+
+# The migration is one transaction: a row it cannot take stops all of
+# it, names the row, and leaves the database as it was (a version 1
+# one without the tables of version 2 too).
+@test "a migration that meets a row out of range changes nothing and names the row" {
+	local from before
+	for from in 1 2; do
+		old_schema "$from"
+		# what a platform wrote that ppscale cannot read
+		sql "UPDATE ppscale_nodes SET hourly_cost_eur = -0.5
+			WHERE id = 'cloud-1';
+			UPDATE ppscale_containers SET players = 2000000
+			WHERE id = 'mc-1'"
+		before=$(all_rows)
+		run --separate-stderr psql -X -q -v ON_ERROR_STOP=1 -d "$DB" \
+			-f "$TOP/share/sql/registry.sql"
+		assert_failure 3
+		assert_stderr_contains "cannot migrate to schema version 3: 2 row(s) hold values ppscale refuses (ppscale_nodes.hourly_cost_eur, ppscale_containers.players)"
+		assert_stderr_contains "nothing was changed, the schema stays at version $from"
+		assert_stderr_contains "ppscale_nodes.hourly_cost_eur must be from 0 to 1000000 (EUR), or NULL: id 'cloud-1' (-0.500000)"
+		assert_stderr_contains "ppscale_containers.players must be an integer from 0 to 1000000: id 'mc-1' (2000000)"
+		run sql "SELECT version FROM ppscale_schema;
+			SELECT count(*) FROM pg_constraint
+			WHERE conname LIKE '%\_range';
+			SELECT count(*) FROM pg_tables
+			WHERE tablename = 'ppscale_state'"
+		assert_output "$from"$'\n0\n'$((from - 1))
+		[ "$(all_rows)" = "$before" ]
+		# without ON_ERROR_STOP psql carries on (and exits 0), but
+		# the transaction is spoilt: its COMMIT rolls back
+		run --separate-stderr psql -X -q -d "$DB" \
+			-f "$TOP/share/sql/registry.sql"
+		assert_stderr_contains "cannot migrate to schema version 3"
+		run sql "SELECT version FROM ppscale_schema"
+		assert_output "$from"
+		[ "$(all_rows)" = "$before" ]
+		# corrected, it migrates
+		sql "UPDATE ppscale_nodes SET hourly_cost_eur = 0.5
+			WHERE id = 'cloud-1';
+			UPDATE ppscale_containers SET players = 20
+			WHERE id = 'mc-1'"
+		run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" \
+			-f "$TOP/share/sql/registry.sql"
+		assert_success
+		run sql "SELECT version FROM ppscale_schema"
+		assert_output 3
+	done
+}
+
 @test "a database without the schema, or with a newer one, is refused with exit 2" {
 	createdb "${DB}_empty"
 	run --separate-stderr pp-registry -r "$(pg_url "${DB}_empty")" show
 	assert_failure 2
 	assert_stderr_contains "has no ppscale schema: apply"
-	sql "UPDATE ppscale_schema SET version = 3"
+	sql "UPDATE ppscale_schema SET version = 4"
 	run --separate-stderr pp-fleetstats --no-record -r "$(pg_url "$DB")"
 	assert_failure 2
-	assert_stderr_contains "schema version 3, newer than this ppscale knows (2)"
+	assert_stderr_contains "schema version 4, newer than this ppscale knows (3)"
 	assert_output ""
 }
 

@@ -8,7 +8,7 @@
 
 /* The schema version this build reads and writes (share/sql/
  * registry.sql). */
-#define PP_PG_SCHEMA_VERSION 2
+#define PP_PG_SCHEMA_VERSION 3
 
 /* Whether s is a PostgreSQL URL (postgresql:// or postgres://). */
 int pp_pg_is_url(const char *s);
