@@ -167,8 +167,8 @@ insert_node() {
 	# a tool refuses the old version and names the file to apply
 	run --separate-stderr pp-registry -r "$(pg_url "$DB")" show
 	assert_failure 2
-	assert_stderr_contains "has schema version 1, this ppscale needs 3"
-	assert_stderr_contains "registry.sql again (it migrates in place)"
+	assert_stderr_contains "has schema version 1, this ppscale needs 2 or later"
+	assert_stderr_contains "registry.sql again (it migrates in place to 3)"
 	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
 	assert_success
 	run sql "SELECT version FROM ppscale_schema"
@@ -211,9 +211,17 @@ all_rows() {
 		('default', '{\"decide\": {}}')"
 	local before
 	before=$(all_rows)
-	run --separate-stderr pp-registry -r "$URL" show
-	assert_failure 2
-	assert_stderr_contains "has schema version 2, this ppscale needs 3"
+	# a tool reads and writes version 2 as it is: an upgrade of ppscale
+	# does not stop the pipeline until the migration runs
+	run --separate-stderr pp-registry -r "$URL" show cloud-1
+	assert_success
+	jq_is '.containers[0].players' 7
+	run --separate-stderr pp-registry -r "$URL" set cloud-1 mc-1 --players 8
+	assert_success
+	run sql "SELECT players FROM ppscale_containers WHERE id = 'mc-1'"
+	assert_output 8
+	run sql "UPDATE ppscale_containers SET players = 7 WHERE id = 'mc-1'"
+	before=$(all_rows)
 	run psql -X -q -v ON_ERROR_STOP=1 -d "$DB" -f "$TOP/share/sql/registry.sql"
 	assert_success
 	run sql "SELECT version FROM ppscale_schema"

@@ -180,11 +180,12 @@ check_schema(PGconn *c, const char *shown, char *err, size_t errlen)
 			shown, v, PP_PG_SCHEMA_VERSION);
 		return -1;
 	}
-	if (v < PP_PG_SCHEMA_VERSION) {
+	if (v < PP_PG_SCHEMA_OLDEST) {
 		snprintf(err, errlen, "database '%s' has schema version %ld, "
-			"this ppscale needs %d: apply %s/registry.sql again "
-			"(it migrates in place)", shown, v,
-			PP_PG_SCHEMA_VERSION, pp_datadir());
+			"this ppscale needs %d or later: apply %s/registry.sql "
+			"again (it migrates in place to %d)", shown, v,
+			PP_PG_SCHEMA_OLDEST, pp_datadir(),
+			PP_PG_SCHEMA_VERSION);
 		return -1;
 	}
 	return 0;

@@ -6,9 +6,14 @@
 #include <stddef.h>
 #include <libpq-fe.h>
 
-/* The schema version this build reads and writes (share/sql/
- * registry.sql). */
+/* The schema version share/sql/registry.sql makes, and the oldest this
+ * build reads and writes: version 3 only adds CHECK constraints that
+ * hold rows to the ranges the readers check anyway, so a version 2
+ * database keeps working until its owner applies the file (an upgrade
+ * of ppscale must not stop the pipeline for a migration it does not
+ * need). */
 #define PP_PG_SCHEMA_VERSION 3
+#define PP_PG_SCHEMA_OLDEST 2
 
 /* Whether s is a PostgreSQL URL (postgresql:// or postgres://). */
 int pp_pg_is_url(const char *s);
