@@ -1077,6 +1077,149 @@ stuck_intent() {
 	jq_is '.drain.empty' true
 }
 
+# hold_until LOCK HELD GO: LOCK's lock held in the background, HELD
+# made once it is, until GO exists
+hold_until() {
+	# shellcheck disable=SC2016
+	flock "$1" sh -c 'touch "$1"; while [ ! -e "$2" ]; do sleep 0.05; done' \
+		sh "$2" "$3" &
+	wait_exists "$2"
+}
+
+# racing_settle [HOLD_LOCK]: pp-drain --settle a --on T started while
+# the test holds the registry's lock (and HOLD_LOCK, a node lock a
+# pp-drain at work would hold); once the settle has read a's moves and
+# taken their nodes' locks, the state becomes $BATS_TEST_TMPDIR/two: a
+# move of a begun and ended meanwhile, as a pp-drain of S that ran
+# between the settle's first read and its locks leaves it (no pp-drain
+# can run there now: the settle holds S's lock). Sets $status and
+# $stderr.
+racing_settle() {
+	local go=$BATS_TEST_TMPDIR/go held=$BATS_TEST_TMPDIR/held settle i
+	local hold=${1:-} done=$BATS_TEST_TMPDIR/done
+
+	rm -f "$go" "$done" "$held"*
+	hold_until "$REGISTRY.lock" "$held" "$go"
+	[[ -z $hold ]] || hold_until "$hold" "$held.2" "$done"
+	pp-drain --settle a --on T > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" &
+	settle=$!
+	# its pid in S's lock file: S's lock is its own
+	for ((i = 0; i < 200; i++)); do
+		[[ $(cat "$PP_STATE_DIR/drain-S.lock" 2>/dev/null) == "$settle" ]] &&
+			break
+		sleep 0.05
+	done
+	flock "$PP_STATE_DIR/state.json.lock" sh -c \
+		'cp "$1" "$2.new" && mv "$2.new" "$2"' \
+		sh "$BATS_TEST_TMPDIR/two" "$PP_STATE_DIR/state.json"
+	touch "$go"
+	status=0
+	wait "$settle" || status=$?
+	touch "$done"
+	wait
+	stderr=$(cat "$BATS_TEST_TMPDIR/err")
+}
+
+@test "pp-drain --settle reads the moves again under their nodes' locks: one begun meanwhile is dropped too, or refused with nothing changed while its node is at work" {
+	[[ ${PP_REG_BACKEND:-file} == file ]] || skip "a file registry's lock"
+	s_t_u
+	drain_s_times_out
+	cp "$PP_STATE_DIR/state.json" "$BATS_TEST_TMPDIR/one"
+	pp-registry -q status T unhealthy
+	drain_s_times_out
+	cp "$PP_STATE_DIR/state.json" "$BATS_TEST_TMPDIR/two"
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
+		"$BATS_TEST_TMPDIR/two")" = 'a S>T intent,a S>U intent' ]
+	cp "$BATS_TEST_TMPDIR/one" "$PP_STATE_DIR/state.json"
+	# U's target lock held: the new move's target may be at work
+	racing_settle "$PP_STATE_DIR/drain-target-U.lock"
+	[ "$status" -eq 1 ]
+	assert_stderr_contains "game server 'a': a pp-drain or its move hook is still at work on 'U': not settled"
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.from)>\(.to)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'S>T,S>U' ]
+	[ -z "$(events_of server.moved)" ]
+	# U free: both moves dropped
+	cp "$BATS_TEST_TMPDIR/one" "$PP_STATE_DIR/state.json"
+	racing_settle
+	[ "$status" -eq 0 ]
+	reg_is '[.nodes[] | select(.id == "T") | .containers[].id] | join(",")' a
+	reg_is '[.nodes[] | select(.id != "T") | .containers[]] | length' 0
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down U)"
+	jq_is '.drain.empty' true
+}
+
+# readonly_state: $BATS_TEST_TMPDIR/readonly on|off makes the state
+# directory refuse new files (the state's temporary) or take them again;
+# a file registry moved to a directory of its own first. Call after
+# the state's and the registry's first writes.
+readonly_state() {
+	local ro=$BATS_TEST_TMPDIR/readonly
+	if [[ ${PP_REG_BACKEND:-file} == file ]]; then
+		mkdir -p "$BATS_TEST_TMPDIR/reg"
+		mv "$REGISTRY" "$BATS_TEST_TMPDIR/reg/registry.json"
+		REGISTRY=$BATS_TEST_TMPDIR/reg/registry.json
+		printf 'registry: "%s"\n' "$REGISTRY" >> "$PP_CONFIG"
+	fi
+	if [[ $(id -u) == 0 ]]; then
+		chattr +i "$PP_STATE_DIR" 2>/dev/null &&
+			chattr -i "$PP_STATE_DIR" ||
+			skip "chattr +i does not work here"
+		printf '#!/bin/sh\nif [ "$1" = on ]; then chattr +i "%s"; else chattr -i "%s"; fi\n' \
+			"$PP_STATE_DIR" "$PP_STATE_DIR" > "$ro"
+	else
+		printf '#!/bin/sh\nif [ "$1" = on ]; then chmod a-w "%s"; else chmod u+w "%s"; fi\n' \
+			"$PP_STATE_DIR" "$PP_STATE_DIR" > "$ro"
+	fi
+	chmod +x "$ro"
+}
+
+@test "pp-drain --settle whose state cannot be written leaves the game server recorded where it runs and its moves kept, says so, and the next pp-drain settles them" {
+	stuck_intent
+	readonly_state
+	"$BATS_TEST_TMPDIR/readonly" on
+	run --separate-stderr pp-drain --settle a --on T
+	assert_failure 1
+	assert_stderr_contains "game server 'a': recorded on 'T' in registry '"
+	assert_stderr_contains "', but its moves are kept: cannot write state file '$PP_STATE_DIR/state.json': "
+	assert_stderr_contains "; they keep no node from counting empty (the registry has 'a' off the nodes they leave), and the next pp-drain that acts drops them"
+	reg_is '[.nodes[1].containers[].id] | join(",")' a
+	reg_is '.nodes[0].containers | length' 0
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
+	[ "$(events_of server.moved | jq -r '"\(.server) \(.node)>\(.to) \(.settled)"')" = 'a S>T true' ]
+	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down S)"
+	jq_is '.drain.empty' true
+	"$BATS_TEST_TMPDIR/readonly" off
+	# the registry has a off S: the next run drops the move, no hook
+	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' empty
+	[ "$(hook_calls)" = 'a>T' ]
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+	reg_is '[.nodes[1].containers[].id] | join(",")' a
+}
+
+@test "pp-drain --settle whose state cannot be written before the registry changes changes nothing" {
+	stuck_intent
+	readonly_state
+	"$BATS_TEST_TMPDIR/readonly" on
+	# the registry has a on S already: nothing to record there
+	run --separate-stderr pp-drain --settle a --on S
+	assert_failure 1
+	assert_stderr_contains "game server 'a': not settled: cannot write state file '$PP_STATE_DIR/state.json': "
+	assert_stderr_contains "; nothing changed"
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.from)>\(.to)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'S>T' ]
+	"$BATS_TEST_TMPDIR/readonly" off
+	run --separate-stderr pp-drain --settle a --on S
+	assert_success
+	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
+}
+
 @test "pp-drain --settle with a state it cannot read is refused with exit 2 and changes nothing" {
 	reg_node S cloud ready 8000 a:1000
 	reg_write

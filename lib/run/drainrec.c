@@ -597,27 +597,138 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 	return found;
 }
 
+/* The node locks --settle holds: each node's drain- and drain-target-
+ * lock at most once (a second one of ours would be refused). */
+struct held {
+	struct pp_lock *l;
+	char **name;
+	size_t n;
+};
+
+static int
+held_has(const struct held *h, const char *prefix, const char *id)
+{
+	size_t np = strlen(prefix);
+
+	for (size_t i = 0; i < h->n; i++)
+		if (!strncmp(h->name[i], prefix, np) &&
+		    !strcmp(h->name[i] + np, id))
+			return 1;
+	return 0;
+}
+
+static int
+hold(struct run *x, struct held *h, const char *prefix, const char *id)
+{
+	if (held_has(h, prefix, id))
+		return 0;
+	h->l = pp_xreallocarray(h->l, h->n + 1, sizeof *h->l);
+	h->name = pp_xreallocarray(h->name, h->n + 1, sizeof *h->name);
+	if (try_lock(x, prefix, id, &h->l[h->n]) < 0)
+		return -1;
+	h->name[h->n++] = pp_xasprintf("%s%s", prefix, id);
+	return 0;
+}
+
+static void
+release(struct held *h)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		pp_unlock(&h->l[i]);
+		free(h->name[i]);
+	}
+	free(h->l);
+	free(h->name);
+}
+
+/* Takes the lock of each node the moves of srv in sec name that h does
+ * not hold yet: the node a move of it leaves, and its target. 0, or -1
+ * with *busy (a copy) the node whose lock another process holds. */
+static int
+lock_moves(struct run *x, json_object *sec, const char *srv, struct held *h,
+	char **busy)
+{
+	size_t n = sec ? json_object_array_length(sec) : 0;
+	const char *s, *f, *t;
+	time_t at;
+
+	for (size_t i = 0; i < n; i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    strcmp(s, srv))
+			continue;
+		if (hold(x, h, "drain-", f) < 0) {
+			*busy = pp_xstrdup(f);
+			return -1;
+		}
+		if (hold(x, h, "drain-target-", t) < 0) {
+			*busy = pp_xstrdup(t);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+/* Whether the moves of srv in sec are any (*any) and name node on. */
+static int
+names_node(json_object *sec, const char *srv, const char *on, int *any)
+{
+	size_t n = sec ? json_object_array_length(sec) : 0;
+	const char *s, *f, *t;
+	time_t at;
+	int named = 0;
+
+	*any = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    strcmp(s, srv))
+			continue;
+		*any = 1;
+		named |= !strcmp(f, on) || !strcmp(t, on);
+	}
+	return named;
+}
+
 /* pp-drain --settle: an operator who has seen where a game server runs
  * says so. Every move of it kept in the state is dropped, and the
  * registry records it on that node if it does not already. Not while a
  * pp-drain or a hook holds a lock of its moves' nodes: it may still be
- * moving it. */
+ * moving it.
+ *
+ * The moves are read first to find the nodes to lock, and again under
+ * those locks and the state's exclusive lock (held from before the
+ * registry is written to after the state is): a pp-drain that wrote a
+ * move of it in between has ended (its node's lock was granted), and
+ * the new nodes its moves name are locked then too, or the settle is
+ * refused with nothing changed. No move can be added after that read
+ * (a pp-drain writes one under the state's lock), so what is dropped
+ * is every move of it.
+ *
+ * The registry is written before the state: a state write that fails
+ * then leaves the game server recorded where it runs and its moves
+ * kept, which keep every node they name from counting empty until the
+ * next pp-drain that acts settles them from the registry (or --settle
+ * runs again). The other way round, a registry write that failed would
+ * leave the game server recorded on a node it has left, its moves gone,
+ * and the node it runs on free to count empty and be deleted. */
 int
 pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 {
 	struct run x;
 	struct pp_registry r;
 	struct pp_state st;
-	json_object *sec;
-	struct pp_lock *l;
-	const char *s, *f, *t, *srv = o->settle, *on = o->on, *held = NULL;
+	struct held h = {0};
+	json_object *sec, *cur;
+	const char *s, *f, *t, *srv = o->settle, *on = o->on;
 	const char *from = NULL;
-	char err[768];
-	size_t n, nl = 0;
+	char err[768], *busy = NULL, *was = NULL;
+	size_t n;
 	time_t at;
-	int named = 0, status = PP_EXIT_OK, rc;
+	int any, status = PP_EXIT_OK, rc, recorded = 0, e;
+	size_t off_on = 0;
 
 	memset(&x, 0, sizeof x);
+	memset(&st, 0, sizeof st);
+	st.lock.fd = -1;
 	x.cfg = cfg;
 	x.o = o;
 	x.dry_run = o->dry_run;
@@ -632,30 +743,19 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		 * lock file that cannot be opened is bad input */
 		status = rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 		sec = NULL;
-		n = 0;
-		l = NULL;
 		goto out;
 	}
 	sec = pp_unrecorded_count(st.root) ?
 		json_object_get(pp_unrecorded_of(st.root)) : NULL;
 	pp_state_close(&st);
-	n = sec ? json_object_array_length(sec) : 0;
-	l = pp_xcalloc(2 * (n ? n : 1), sizeof *l);
-	for (size_t i = 0; i < n; i++) {
-		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
-		    strcmp(s, srv))
-			continue;
-		named |= !strcmp(f, on) || !strcmp(t, on);
-		from = f;
-	}
-	if (!from) {
-		pp_note("game server '%s': no move of it to settle", srv);
-		goto out;
-	}
-	if (!named) {
+	if (!names_node(sec, srv, on, &any) && any) {
 		pp_warn("game server '%s': its moves name no node '%s' (see "
 			"pp-status): not settled", srv, on);
 		status = PP_EXIT_USAGE;
+		goto out;
+	}
+	if (!any) {
+		pp_note("game server '%s': no move of it to settle", srv);
 		goto out;
 	}
 	if (!x.dry_run && pp_mkdirs(x.sdir, 0755) < 0) {
@@ -664,35 +764,8 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		status = PP_EXIT_FAIL;
 		goto out;
 	}
-	for (size_t i = 0; i < n && !held && !x.dry_run; i++) {
-		int fdone = 0, tdone = 0;
-
-		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
-		    strcmp(s, srv))
-			continue;
-		/* each lock once: a second one of ours would be refused */
-		for (size_t j = 0; j < i; j++) {
-			const char *s2, *f2, *t2;
-
-			if (pp_unrecorded_get(sec, j, &s2, &f2, &t2, &at) < 0 ||
-			    strcmp(s2, srv))
-				continue;
-			fdone |= !strcmp(f2, f);
-			tdone |= !strcmp(t2, t);
-		}
-		if (!fdone && try_lock(&x, "drain-", f, &l[nl++]) < 0)
-			held = f;
-		else if (!tdone && try_lock(&x, "drain-target-", t,
-		    &l[nl++]) < 0)
-			held = t;
-	}
-	if (held) {
-		pp_warn("game server '%s': a pp-drain or its move hook is "
-			"still at work on '%s': not settled; run it again once "
-			"it has ended", srv, held);
-		status = PP_EXIT_FAIL;
-		goto out;
-	}
+	if (!x.dry_run && lock_moves(&x, sec, srv, &h, &busy) < 0)
+		goto at_work;
 	if ((rc = pp_registry_open(&r, x.rpath, x.dry_run ? PP_REG_LAZY :
 	    PP_LOCK_EX | PP_REG_LAZY, err, sizeof err)) < 0) {
 		/* a failed open may hold its path */
@@ -708,10 +781,43 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		status = PP_EXIT_USAGE;
 		goto out;
 	}
+	cur = sec;
+	if (!x.dry_run) {
+		/* after the registry's lock, as every pp-drain takes them */
+		if ((rc = pp_state_open(&st, x.spath, PP_LOCK_EX, err,
+		    sizeof err)) < 0) {
+			pp_registry_close(&r);
+			pp_warn("game server '%s': not settled: %s", srv, err);
+			status = rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
+			goto out;
+		}
+		cur = pp_unrecorded_of(st.root);
+		if (lock_moves(&x, cur, srv, &h, &busy) < 0) {
+			pp_registry_close(&r);
+			pp_state_close(&st);
+			goto at_work;
+		}
+		if (!names_node(cur, srv, on, &any) && any) {
+			pp_registry_close(&r);
+			pp_state_close(&st);
+			pp_warn("game server '%s': its moves name no node '%s' "
+				"now (a pp-drain settled some meanwhile; see "
+				"pp-status): not settled", srv, on);
+			status = PP_EXIT_USAGE;
+			goto out;
+		}
+		if (!any) {
+			pp_registry_close(&r);
+			pp_state_close(&st);
+			pp_note("game server '%s': no move of it to settle "
+				"(a pp-drain settled them meanwhile)", srv);
+			goto out;
+		}
+	}
 	/* where the registry has it, of the nodes its moves name */
-	from = NULL;
+	n = cur ? json_object_array_length(cur) : 0;
 	for (size_t i = 0; i < n && !from; i++) {
-		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		if (pp_unrecorded_get(cur, i, &s, &f, &t, &at) < 0 ||
 		    strcmp(s, srv))
 			continue;
 		if (pp_dr_find_container(pp_registry_find(&r, f), srv))
@@ -723,30 +829,26 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		pp_note("%sgame server '%s': recording it on '%s' (the registry "
 			"had it on '%s')", x.dry_run ? "dry run: " : "", srv,
 			on, from);
+		was = pp_xstrdup(from);
 		if (x.dry_run) {
 			pp_registry_close(&r);
 		} else if (pp_registry_move(&r, from, on, srv) < 0) {
 			pp_registry_close(&r);
+			pp_state_close(&st);
 			pp_warn("game server '%s': not settled: it cannot be "
 				"recorded on '%s'", srv, on);
 			status = PP_EXIT_FAIL;
 			goto out;
 		} else if (pp_registry_commit(&r) < 0) {
+			e = errno;
+			pp_state_close(&st);
 			pp_warn("game server '%s': not settled: cannot save "
-				"registry '%s':", srv, x.rpath);
+				"registry '%s': %s; nothing changed", srv,
+				x.rpath, strerror(e));
 			status = PP_EXIT_FAIL;
 			goto out;
 		} else {
-			json_object *e = pp_dr_fields(from);
-			char *events = pp_events_path(cfg, o->state_dir);
-
-			pp_events_init(cfg, events);
-			free(events);
-			pp_dr_add_str(e, "server", srv);
-			pp_dr_add_str(e, "to", on);
-			json_object_object_add(e, "settled",
-				json_object_new_boolean(1));
-			pp_dr_event(&x, "server.moved", e);
+			recorded = 1;
 		}
 	} else {
 		if (!from)
@@ -760,28 +862,80 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 			srv);
 		goto out;
 	}
-	if (pp_state_open(&st, x.spath, PP_LOCK_EX, err, sizeof err) < 0) {
-		pp_warn("game server '%s': its moves are not dropped: %s", srv,
-			err);
+	/* every move of it: each one's nodes are locked now */
+	cur = pp_unrecorded_of(st.root);
+	n = cur ? json_object_array_length(cur) : 0;
+	for (size_t i = 0; i < n; i++)
+		if (pp_unrecorded_get(cur, i, &s, &f, &t, &at) == 0 &&
+		    !strcmp(s, srv) && !strcmp(f, on))
+			off_on++;
+	for (;;) {
+		char *off = NULL;
+
+		cur = pp_unrecorded_of(st.root);
+		n = cur ? json_object_array_length(cur) : 0;
+		for (size_t i = 0; i < n && !off; i++)
+			if (pp_unrecorded_get(cur, i, &s, &f, &t, &at) == 0 &&
+			    !strcmp(s, srv))
+				off = pp_xstrdup(f);
+		if (!off)
+			break;
+		pp_unrecorded_drop_off(st.root, srv, off);
+		free(off);
+	}
+	if (pp_state_save(&st) < 0) {
+		e = errno;
+		if (recorded && !off_on)
+			/* pp_dr_unrecorded_on: a move counts while the game
+			 * server is recorded on the node it left */
+			pp_warn("game server '%s': recorded on '%s' in registry "
+				"'%s', but its moves are kept: cannot write state "
+				"file '%s': %s; they keep no node from counting "
+				"empty (the registry has '%s' off the nodes they "
+				"leave), and the next pp-drain that acts drops "
+				"them", srv, on, x.rpath, x.spath, strerror(e),
+				srv);
+		else if (recorded)
+			pp_warn("game server '%s': recorded on '%s' in registry "
+				"'%s', but its moves are kept: cannot write state "
+				"file '%s': %s; the next pp-drain that acts drops "
+				"those off other nodes, and settles those off "
+				"'%s', which keep their nodes from counting empty "
+				"until then, as any move a pp-drain began; or run "
+				"this again", srv, on, x.rpath, x.spath,
+				strerror(e), on);
+		else
+			pp_warn("game server '%s': not settled: cannot write "
+				"state file '%s': %s; nothing changed", srv,
+				x.spath, strerror(e));
 		status = PP_EXIT_FAIL;
 	} else {
-		for (size_t i = 0; i < n; i++)
-			if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) == 0 &&
-			    !strcmp(s, srv))
-				pp_unrecorded_drop(st.root, s, f, t);
-		if (pp_state_save(&st) < 0) {
-			pp_warn("game server '%s': its moves are not dropped: "
-				"cannot write state file '%s':", srv, x.spath);
-			status = PP_EXIT_FAIL;
-		} else {
-			pp_note("game server '%s': settled on '%s'", srv, on);
-		}
+		pp_note("game server '%s': settled on '%s'", srv, on);
 	}
 	pp_state_close(&st);
+	if (recorded) {
+		/* after the state's lock: the events may live beside it */
+		json_object *ev = pp_dr_fields(was);
+		char *events = pp_events_path(cfg, o->state_dir);
+
+		pp_events_init(cfg, events);
+		free(events);
+		pp_dr_add_str(ev, "server", srv);
+		pp_dr_add_str(ev, "to", on);
+		json_object_object_add(ev, "settled",
+			json_object_new_boolean(1));
+		pp_dr_event(&x, "server.moved", ev);
+	}
+	goto out;
+at_work:
+	pp_warn("game server '%s': a pp-drain or its move hook is still at "
+		"work on '%s': not settled; run it again once it has ended",
+		srv, busy);
+	status = PP_EXIT_FAIL;
 out:
-	for (size_t i = 0; i < nl; i++)
-		pp_unlock(&l[i]);
-	free(l);
+	release(&h);
+	free(busy);
+	free(was);
 	json_object_put(sec);
 	free(x.rpath);
 	free(x.sdir);
