@@ -852,31 +852,35 @@ intent_unfit() {
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
 
-# seed_intents FROM>TO...: game server a's moves left as intents (their
-# hooks timed out), oldest first
-seed_intents() {
-	local m e='[]'
-
-	mkdir -p "$PP_STATE_DIR"
-	[[ -f $PP_STATE_DIR/state.json ]] || echo '{}' > "$PP_STATE_DIR/state.json"
-	for m in "$@"; do
-		e=$(jq -c --arg f "${m%>*}" --arg t "${m#*>}" --arg at "$T0" \
-			'. + [{server: "a", from: $f, to: $t, at: $at, state: "intent"}]' <<<"$e")
-	done
-	jq --argjson e "$e" '.unrecorded_moves = $e' "$PP_STATE_DIR/state.json" \
-		> "$PP_STATE_DIR/state.json.new"
-	mv "$PP_STATE_DIR/state.json.new" "$PP_STATE_DIR/state.json"
-}
-
-@test "a game server with an intent onto a target that can take it is moved there, not back, though a newer intent's target cannot" {
-	drain_config
+# intents_u_t: a's moves S>U and then S>T left as intents, each by a
+# drain of S whose hook timed out while the other target could not take
+# a; then T unhealthy, and S (returned to service while neither target
+# could take a: nothing run again), U and V ready
+intents_u_t() {
+	MOVE_TIMEOUT=1s drain_config
 	reg_node S cloud ready 8000 a:1000
 	reg_node T cloud ready 8000
 	reg_node U cloud ready 8000
 	reg_node V cloud ready 8000
 	reg_write
 	pp-registry -q status T unhealthy
-	seed_intents 'S>U' 'S>T'
+	pp-registry -q status V unhealthy
+	drain_s_times_out
+	pp-registry -q status T ready
+	pp-registry -q status U unhealthy
+	drain_s_times_out
+	pp-registry -q status T unhealthy
+	run --separate-stderr pp-drain --node S --uncordon
+	assert_success
+	pp-registry -q status U ready
+	pp-registry -q status V ready
+	[ "$(hook_calls)" = 'a>U,a>T' ]
+	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
+		"$PP_STATE_DIR/state.json")" = 'a S>U intent,a S>T intent' ]
+}
+
+@test "a game server with an intent onto a target that can take it is moved there, not back, though a newer intent's target cannot" {
+	intents_u_t
 	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down U)"
 	jq_is '.drain.empty' false
 	# a may be on U: its move there runs again (not a move back to S,
@@ -885,7 +889,7 @@ seed_intents() {
 	export HOOK_ALSO='jq -r "[.unrecorded_moves[] | \"\(.from)>\(.to) \(.state)\"] | join(\",\")" "$PP_STATE_DIR/state.json" > "$BATS_TEST_TMPDIR/during"; true'
 	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
 	assert_success
-	[ "$(hook_calls)" = 'a>U' ]
+	[ "$(hook_calls)" = 'a>U,a>T,a>U' ]
 	[ "$(cat "$BATS_TEST_TMPDIR/during")" = 'S>U intent,S>T intent' ]
 	assert_stderr_contains "game server 'a': the move from 'S' to 'U' a pp-drain began was not settled; moving it again"
 	refute_stderr_contains "moving it back"
@@ -895,24 +899,17 @@ seed_intents() {
 	unset HOOK_ALSO
 	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
 	assert_success
-	[ "$(hook_calls)" = 'a>U' ]
+	[ "$(hook_calls)" = 'a>U,a>T,a>U' ]
 	run --separate-stderr pp-drain --dry-run <<<"$(decision_doc scale_down S)"
 	jq_is '.drain.empty' true
 }
 
 @test "a game server none of whose intents' targets can take it is moved back from one target a run; the other intent keeps its target from counting empty until its own move back" {
-	drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_node V cloud ready 8000
-	reg_write
-	pp-registry -q status T unhealthy
+	intents_u_t
 	pp-registry -q status U unhealthy
-	seed_intents 'S>U' 'S>T'
 	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
 	assert_success
-	[ "$(hook_calls)" = 'a>S' ]
+	[ "$(hook_calls)" = 'a>U,a>T,a>S' ]
 	assert_stderr_contains "game server 'a': the move from 'S' to 'T' a pp-drain began is settled by moving it back to 'S'"
 	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
 		"$PP_STATE_DIR/state.json")" = 'a S>U intent' ]
@@ -920,7 +917,7 @@ seed_intents() {
 	jq_is '.drain.empty' false
 	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc scale_down V)"
 	assert_success
-	[ "$(hook_calls)" = 'a>S,a>S' ]
+	[ "$(hook_calls)" = 'a>U,a>T,a>S,a>S' ]
 	assert_stderr_contains "game server 'a': the move from 'S' to 'U' a pp-drain began is settled by moving it back to 'S'"
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 	reg_is '[.nodes[] | select(.id == "S") | .containers[].id] | join(",")' a
@@ -1089,11 +1086,11 @@ hold_until() {
 # racing_settle [HOLD_LOCK]: pp-drain --settle a --on T started while
 # the test holds the registry's lock (its rows' in a database; and
 # HOLD_LOCK, a node lock a pp-drain at work would hold); once the
-# settle has read a's moves and taken their nodes' locks, the state becomes $BATS_TEST_TMPDIR/two: a
-# move of a begun and ended meanwhile, as a pp-drain of S that ran
-# between the settle's first read and its locks leaves it (no pp-drain
-# can run there now: the settle holds S's lock). Sets $status and
-# $stderr.
+# settle has read a's moves and taken their nodes' locks, the state
+# becomes $BATS_TEST_TMPDIR/two: a move of a begun and ended meanwhile,
+# as a pp-drain of S that ran between the settle's first read and its
+# locks leaves it (no pp-drain can run there now: the settle holds S's
+# lock). Sets $status and $stderr.
 racing_settle() {
 	local go=$BATS_TEST_TMPDIR/go held=$BATS_TEST_TMPDIR/held settle i
 	local hold=${1:-} done=$BATS_TEST_TMPDIR/done
