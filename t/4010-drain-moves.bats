@@ -671,11 +671,7 @@ SLOW
 }
 
 @test "a hook that times out fails the run in the pipeline as its re-run does: a game server may be mid-move" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node V cloud ready 8000
-	reg_write
+	a_on_s T V
 	# the run that starts the move
 	drain_s_times_out
 	jq_is '.drain.failed[0] | "\(.server) \(.error)"' 'a timed out after 1 s (killed)'
@@ -695,13 +691,16 @@ SLOW
 	[ "$(jq -r 'has("unrecorded_moves")' "$PP_STATE_DIR/state.json")" = false ]
 }
 
-# s_t_u: game server a (1000 MB) on S, T and U empty, every node
-# ready, and a move hook that times out after 1 s
-s_t_u() {
+# a_on_s NODE...: game server a (1000 MB) on S, each NODE empty, every
+# node ready, and a move hook that times out after 1 s
+a_on_s() {
+	local n
+
 	MOVE_TIMEOUT=1s drain_config
 	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
+	for n in "$@"; do
+		reg_node "$n" cloud ready 8000
+	done
 	reg_write
 }
 
@@ -715,12 +714,7 @@ drain_s_times_out() {
 # intent_unfit ROW: a's move S>T left as an intent (its hook timed
 # out), T then unfit as ROW says; U has room
 intent_unfit() {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_node V cloud ready 8000
-	reg_write
+	a_on_s T U V
 	drain_s_times_out
 	case $1 in
 	unhealthy) pp-registry -q status T unhealthy ;;
@@ -777,7 +771,7 @@ intent_unfit() {
 }
 
 @test "an intent whose target is gone from the registry is dropped, not run again; the node's drain moves the game server elsewhere" {
-	s_t_u
+	a_on_s T U
 	drain_s_times_out
 	# T is removed (by hand: pp-provision deletes no node an intent
 	# names)
@@ -797,7 +791,7 @@ intent_unfit() {
 }
 
 @test "a game server's intents are all kept until the registry shows where it is: a replacement move that times out keeps the older one" {
-	s_t_u
+	a_on_s T U
 	drain_s_times_out
 	pp-registry -q status T unhealthy
 	# S's drain moves a onto U (T cannot take it), and that hook times
@@ -825,7 +819,7 @@ intent_unfit() {
 }
 
 @test "an intent whose target cannot take the game server while its source can is settled by moving it back; the target's drain then finishes" {
-	s_t_u
+	a_on_s T U
 	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --node S --uncordon
@@ -857,12 +851,7 @@ intent_unfit() {
 # a; then T unhealthy, and S (returned to service while neither target
 # could take a: nothing run again), U and V ready
 intents_u_t() {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_node U cloud ready 8000
-	reg_node V cloud ready 8000
-	reg_write
+	a_on_s T U V
 	pp-registry -q status T unhealthy
 	pp-registry -q status V unhealthy
 	drain_s_times_out
@@ -926,10 +915,7 @@ intents_u_t() {
 }
 
 @test "an intent moved back whose hook times out stays, and fails the run; the next run settles it" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_write
+	a_on_s T
 	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --node S --uncordon
@@ -948,10 +934,7 @@ intents_u_t() {
 }
 
 @test "an intent whose target and source both cannot take the game server is kept; a drain it keeps from finishing fails with the reason" {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_write
+	a_on_s T
 	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --node S --uncordon
@@ -993,10 +976,7 @@ intents_u_t() {
 # then unhealthy and S returned to service: the intent waits, and T
 # never counts empty
 stuck_intent() {
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_write
+	a_on_s T
 	drain_s_times_out
 	pp-registry -q status T unhealthy
 	run --separate-stderr pp-drain --now "$T0" <<<"$(decision_doc uncordon S)"
@@ -1060,7 +1040,7 @@ stuck_intent() {
 }
 
 @test "pp-drain --settle drops every intent of a game server, onto each target" {
-	s_t_u
+	a_on_s T U
 	drain_s_times_out
 	pp-registry -q status T unhealthy
 	drain_s_times_out
@@ -1129,7 +1109,7 @@ racing_settle() {
 }
 
 @test "pp-drain --settle reads the moves again under their nodes' locks: one begun meanwhile is dropped too, or refused with nothing changed while its node is at work" {
-	s_t_u
+	a_on_s T U
 	drain_s_times_out
 	cp "$PP_STATE_DIR/state.json" "$BATS_TEST_TMPDIR/one"
 	pp-registry -q status T unhealthy
@@ -1238,10 +1218,7 @@ readonly_state() {
 
 @test "pp-drain --settle with a registry it cannot read is refused with exit 2 and changes nothing" {
 	[[ ${PP_REG_BACKEND:-file} == file ]] || skip "a file registry's content"
-	MOVE_TIMEOUT=1s drain_config
-	reg_node S cloud ready 8000 a:1000
-	reg_node T cloud ready 8000
-	reg_write
+	a_on_s T
 	drain_s_times_out
 	[ "$(jq -r '[.unrecorded_moves[] | "\(.server) \(.from)>\(.to) \(.state)"] | join(",")' \
 		"$PP_STATE_DIR/state.json")" = 'a S>T intent' ]
