@@ -438,6 +438,13 @@ create_body() {
 	run api GET "/servers/$id/actions?status=success&status=error"
 	run jq -r '.meta.pagination.total_entries' "$B"
 	assert_output 3
+	# the fields an Action has in the API reference
+	run jq -r '.actions[0] | keys | join(",")' "$B"
+	assert_output command,error,finished,id,progress,resources,started,status
+	# no filter by command: the API has none (a client counts them)
+	run api GET "/servers/$id/actions?command=start_server"
+	run jq -r '.meta.pagination.total_entries' "$B"
+	assert_output 3
 	run api GET "/servers/$id/actions?status=done"
 	assert_output 400
 	run api GET /servers/424242/actions
@@ -729,6 +736,27 @@ create_body() {
 	run jq -r '[.requests[] | "\(.status)/\(.fault != null)"] | join(" ")' \
 		<<<"$output"
 	assert_output '0/true 200/false'
+}
+
+@test "a power-on dropped before it is acted on starts nothing; one dropped after it leaves its start action" {
+	fake_seed '{"servers": [{"name": "cold", "status": "off"}]}' >/dev/null
+	local id
+	id=$(fake_state | jq -r '.servers[0].id')
+	fake_fault '{"method": "POST", "path": "/servers/", "drop": true}' \
+		>/dev/null
+	run --separate-stderr api POST "/servers/$id/actions/poweron"
+	assert_failure 52
+	run api GET "/servers/$id/actions"
+	run jq -r '.meta.pagination.total_entries' "$B"
+	assert_output 0
+	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
+	fake_fault '{"method": "POST", "path": "/servers/",
+		"drop_after": true}' >/dev/null
+	run --separate-stderr api POST "/servers/$id/actions/poweron"
+	assert_failure 52
+	run api GET "/servers/$id/actions"
+	run jq -r '[.actions[].command] | join(" ")' "$B"
+	assert_output start_server
 }
 
 @test "counts the rate limit down in headers and answers 429 when it is out" {

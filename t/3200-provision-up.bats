@@ -394,9 +394,11 @@ node.removed"
 	run jq -r --arg p "/servers/$sid/actions" '[.requests[] |
 		select(.path == $p or .path == $p + "/poweron") | .method +
 		(.query | split("&") | map(select(startswith("status=")))
-		| map("?" + .) | join(""))] | .[0:3] | join(",")' \
+		| map("?" + .) | join(""))] | .[0:4] | join(",")' \
 		<<<"$(fake_log)"
-	assert_output "GET?status=running,GET?status=running,POST"
+	# (the GET between: its start actions counted, for a power-on
+	# whose answer would be lost)
+	assert_output "GET?status=running,GET?status=running,GET,POST"
 	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
 		"/actions/poweron"))] | length') == 1 ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .status] |
@@ -439,6 +441,24 @@ node.removed"
 	assert_stderr_contains "tried again after more looks"
 	jq_is '.provision.servers[0] | [.status, .powered_on] |
 		map(tostring) | join(",")' "provisioning,true"
+	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
+		"/actions/poweron"))] | length') == 2 ]]
+}
+
+# the connection dropped before the fake acted on the power-on: no
+# start action since it, so the next look sends it again, once
+@test "a new server's power-on lost before the API took it is sent again at the next look, and the server runs" {
+	prov_setup hetzner "  boot_timeout: 60s"
+	fake_config '{"status_after_create": "off"}' >/dev/null
+	fake_fault '{"method": "POST", "path": "/servers/", "drop": true}' \
+		>/dev/null
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	assert_stderr_contains "never got the power-on whose answer was lost"
+	jq_is '.provision.servers[0] | [.status, .powered_on,
+		.powered_on_again] | map(tostring) | join(",")' \
+		"provisioning,true,true"
 	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
 	[[ $(fake_log | jq '[.requests[] | select(.path | endswith(
 		"/actions/poweron"))] | length') == 2 ]]
@@ -636,6 +656,111 @@ node.removed"
 	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
 		.powered_on]' "$STATE"
 	assert_output '[0,"2026-11-27T10:03:00Z"]'
+}
+
+# lost before the API acted on it (a dropped connection, a 503 the API
+# gave without acting): no start action since it, so the next look
+# sends it again instead of counting toward server_off
+@test "a server of an earlier run whose power-on never reached the API is powered on again at the next look, not deleted" {
+	for fault in '"drop": true' '"status": 503'; do
+		fake_ctl POST /reset >/dev/null
+		rm -f "$STATE" "$EVENTS"
+		prov_setup hetzner
+		sid=$(off_node)
+		fake_fault "{\"method\": \"POST\", \"path\": \"/servers/\",
+			$fault}" >/dev/null
+		run --separate-stderr pp-provision \
+			--now 2026-11-27T10:00:00Z < <(decision none)
+		assert_success
+		run --separate-stderr pp-provision \
+			--now 2026-11-27T10:01:00Z < <(decision none)
+		assert_failure 1
+		[[ $(poweron_posts) == 1 ]] || fail "$fault: $(poweron_posts)"
+		run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+			.powered_on, .starts_before]' "$STATE"
+		assert_output '[0,"2026-11-27T10:01:00Z",0]'
+		run --separate-stderr pp-provision \
+			--now 2026-11-27T10:02:00Z < <(decision none)
+		assert_success
+		assert_stderr_contains "never got the power-on"
+		[[ $(poweron_posts) == 2 ]]
+		jq_is '.provision.servers[0] | [.op, .status,
+			.powered_on_again] | map(tostring) | join(",")' \
+			"power_on,provisioning,true"
+		run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+			.powered_on, .powered_on_again, .starts_before]' "$STATE"
+		assert_output '[0,"2026-11-27T10:02:00Z",true,null]'
+		for t in 10:03 10:04; do
+			run --separate-stderr pp-provision \
+				--now "2026-11-27T${t}:00Z" < <(decision none)
+			assert_success
+		done
+		[[ $(fake_state | jq -r '.servers[0].status') == running ]]
+		[[ $(poweron_posts) == 2 ]]
+		[[ $(reg '.nodes[1].status') == provisioning ]]
+		run jq -c '.off_servers' "$STATE"
+		assert_output null
+		[[ ! -s $EVENTS ]]
+	done
+}
+
+# the API acted on it and the answer was lost on the way back: its start
+# action is there, so it counts, and a start that failed leads to
+# server_off two looks later with no second power-on
+@test "a server of an earlier run whose power-on was taken but its answer lost gets no second one" {
+	sid=$(off_node)
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers/", "drop_after": true},
+		{"method": "POST", "path": "/servers/",
+		 "action_error": {"code": "server_error",
+		 "message": "cannot start"}}]}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision none)
+	assert_success
+	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
+		< <(decision none)
+	assert_failure 1
+	[[ $(poweron_posts) == 1 ]]
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision none)
+	assert_success
+	assert_stderr_contains "took the power-on whose answer was lost"
+	[[ $(poweron_posts) == 1 ]]
+	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
+		.powered_on, .starts_before]' "$STATE"
+	assert_output '[1,"2026-11-27T10:01:00Z",null]'
+	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(poweron_posts) == 1 ]]
+	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
+		join(",")' "expire,deleted,server_off"
+}
+
+@test "a lost power-on whose start actions cannot be counted again counts as done, and says so" {
+	sid=$(off_node)
+	fake_fault '{"method": "POST", "path": "/servers/", "drop": true}' \
+		>/dev/null
+	for t in 10:00 10:01; do
+		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
+			< <(decision none)
+	done
+	[[ $(poweron_posts) == 1 ]]
+	# the look's GET .../actions?status=running passes, the count fails
+	fake_fault "{\"method\": \"GET\", \"path\": \"/servers/$sid/actions\",
+		\"skip\": 1, \"status\": 403, \"code\": \"forbidden\"}" >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision none)
+	assert_success
+	assert_stderr_contains "cannot tell whether the API took the power-on of server $sid whose answer was lost"
+	assert_stderr_contains "counted as done"
+	[[ $(poweron_posts) == 1 ]]
+	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
+		< <(decision none)
+	assert_success
+	[[ $(poweron_posts) == 1 ]]
+	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
+		join(",")' "expire,deleted,server_off"
 }
 
 @test "a run again in the same second asks the API nothing about a server of an earlier run seen off" {

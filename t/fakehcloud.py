@@ -16,7 +16,10 @@ API ppscale and the `hcloud` CLI use, under /v1:
   GET    /v1/servers/{id}/actions  ?status= (repeatable: running,
                                 success, error) ?sort= ?page= ?per_page=
                                 {actions, meta}; a look is a poll of
-                                each
+                                each.  As the API reference and
+                                hcloud-go's ActionListOpts (id, status,
+                                sort): no filter by command, so a
+                                ?command= is not one (ignored)
   POST   /v1/servers/{id}/actions/poweron
                                 201 {action} (command start_server): an
                                 "off" server runs when it succeeds, stays
@@ -180,7 +183,10 @@ token check and the rate limit:
                                   client that gave up on it before the
                                   reset cannot create a server in the
                                   next test's fresh state
-        "drop": true              close the connection without an answer
+        "drop": true              close the connection without an answer,
+                                  the request not acted on: lost before
+                                  the API took it (a power-on that never
+                                  started anything)
         "garble_after": true      process the request as usual, then
                                   answer its status with the first half
                                   of its JSON body only (a complete

@@ -467,6 +467,25 @@ pp_cloud_power_on(struct pp_cloud *c, const char *id,
 	return end(c, saved, c->ops->power_on(c, id, err));
 }
 
+long
+pp_cloud_starts(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err)
+{
+	double saved;
+	long n;
+
+	if (!c->ops->starts) {
+		memset(err, 0, sizeof *err);
+		pp_cloud_error_set(err, "unsupported", 0, 0, "provider '%s' "
+			"cannot list a server's actions", c->ops->name);
+		return -1;
+	}
+	begin(c, err, &saved);
+	n = c->ops->starts(c, id, err);
+	end(c, saved, n < 0 ? -1 : 0);
+	return n < 0 ? -1 : n;
+}
+
 int
 pp_cloud_list(struct pp_cloud *c, const char *selector,
 	struct pp_server_list *out, struct pp_cloud_error *err)

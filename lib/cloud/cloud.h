@@ -148,6 +148,11 @@ struct pp_cloud_ops {
 	 * taken. */
 	int (*power_on)(struct pp_cloud *c, const char *id,
 		struct pp_cloud_error *err);
+	/* Optional: how many start actions (a create's start, a
+	 * power-on's) the server has, whatever their status; -1 with
+	 * err. */
+	long (*starts)(struct pp_cloud *c, const char *id,
+		struct pp_cloud_error *err);
 };
 
 struct pp_cloud {
@@ -241,6 +246,12 @@ int pp_cloud_busy(struct pp_cloud *c, const char *id,
  * provider cannot; err->unknown when the failure may hide a power-on
  * the API took (no answer read), 0 when it surely took none. */
 int pp_cloud_power_on(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err);
+/* How many start actions the server has (any status): counted before
+ * a power-on and again after, they tell whether one whose answer was
+ * lost was taken. -1 with err (code "unsupported" when the provider
+ * cannot tell). */
+long pp_cloud_starts(struct pp_cloud *c, const char *id,
 	struct pp_cloud_error *err);
 /* The server's status into buf ("running", ...). */
 int pp_cloud_status(struct pp_cloud *c, const char *id, char *buf,

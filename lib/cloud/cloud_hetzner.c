@@ -586,6 +586,37 @@ hz_power_on(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 }
 
 static int
+count_start(json_object *o, void *arg, struct pp_cloud_error *err)
+{
+	const char *cmd = pp_jstr(o, "command", NULL);
+
+	(void)err;
+	if (cmd && !strcmp(cmd, "start_server"))
+		(*(long *)arg)++;
+	return 0;
+}
+
+/* GET /servers/{id}/actions, every page, counting the start_server
+ * actions (a create's next action, a power-on's). The listing has no
+ * command filter (API reference: sort, status, page, per_page;
+ * hcloud-go's ActionListOpts: id, status, sort), so every action of
+ * the server is read: a few for a new one. */
+static long
+hz_starts(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
+{
+	char *path;
+	long n = 0;
+	int rc;
+
+	if (!valid_id(id, err))
+		return -1;
+	path = pp_xasprintf("/servers/%s/actions", id);
+	rc = pp_hz_get_pages(c->priv, path, "actions", count_start, &n, err);
+	free(path);
+	return rc < 0 ? -1 : n;
+}
+
+static int
 hz_wait_ready(struct pp_cloud *c, const char *id, double timeout,
 	struct pp_server *out, struct pp_cloud_error *err)
 {
@@ -883,7 +914,7 @@ hz_close(struct pp_cloud *c)
 static const struct pp_cloud_ops hetzner_ops = {
 	"hetzner", pp_hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
 	hz_wait_ready, hz_close, pp_hz_create_start, pp_hz_wait_actions,
-	hz_find_name, hz_busy, hz_power_on
+	hz_find_name, hz_busy, hz_power_on, hz_starts
 };
 
 int

@@ -380,6 +380,68 @@ off_prev(struct run *x)
 	return x->off_prev;
 }
 
+/* Sends a power-on. Its answer lost (no answer, a timeout, a 5xx), the
+ * API may or may not have taken it: the server's start actions,
+ * counted just before it (*before, *check set), tell at the next look.
+ * A count that failed leaves the power-on counted as done, and says
+ * so. again: the second power-on after such a check, never checked
+ * (nor counted before) itself. */
+static int
+send_power_on(struct run *x, const char *node, const char *sid, int again,
+	int *check, long *before, struct pp_cloud_error *err)
+{
+	struct pp_cloud_error cerr;
+	long n = -1;
+	int rc;
+
+	*check = 0;
+	memset(&cerr, 0, sizeof cerr);
+	if (!again)
+		n = pp_cloud_starts(x->cloud, sid, &cerr);
+	rc = pp_cloud_power_on(x->cloud, sid, err);
+	if (rc < 0 && err->unknown && !again) {
+		if (n >= 0) {
+			*check = 1;
+			*before = n;
+		} else {
+			pp_warn("node '%s': cannot tell whether the API took "
+				"the power-on of server %s (its start actions "
+				"could not be counted before it: %s): counted "
+				"as done", node, sid, cerr.message);
+		}
+	}
+	return rc;
+}
+
+/* The next look at a server whose power-on's answer was lost, still
+ * off with nothing running on it: 1 when the API took the power-on (a
+ * start action more than before it), 0 when it surely did not (the
+ * caller sends it again, once). A count that fails keeps the
+ * power-on counted as done, and says so. */
+static int
+power_on_taken(struct run *x, const char *node, const char *sid, long before)
+{
+	struct pp_cloud_error err;
+	long n = pp_cloud_starts(x->cloud, sid, &err);
+
+	if (n < 0) {
+		pp_warn("node '%s': cannot tell whether the API took the "
+			"power-on of server %s whose answer was lost: %s; "
+			"counted as done", node, sid, err.message);
+		return 1;
+	}
+	if (n > before) {
+		pp_note("node '%s': server %s took the power-on whose answer "
+			"was lost (a start action since)", node, sid);
+		return 1;
+	}
+	pp_prov_loud("node '%s': server %s never got the power-on whose "
+		"answer was lost (no start action since): %s it on again "
+		"(once)", node, sid, x->dry_run ? "would power (dry run)" :
+		"powering");
+	return 0;
+}
+
 /* A server of an earlier run's node seen off. The rule of a new
  * server's wait (stuck_off, below) over runs: each run looks once,
  * and the looks and the one power-on are kept in the state's
@@ -420,6 +482,16 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 		}
 		return;
 	}
+	if (o.powered_on && o.check) {
+		o.check = 0;
+		if (!power_on_taken(x, p->node, p->server_id,
+		    o.starts_before)) {
+			/* the looks that led to it stand: again now */
+			o.powered_on = 0;
+			o.again = 1;
+			o.looks = OFF_LOOKS - 1;
+		}
+	}
 	if (!o.since)
 		o.since = x->now;
 	o.at = x->now;
@@ -438,16 +510,21 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 			json_object_new_boolean(1));
 		pp_prov_add_str(e, "off_since",
 			pp_format_time(o.since, ts, sizeof ts));
-		pp_prov_loud("node '%s': server %s, created by an earlier "
-			"run, is off and no action runs on it: %s it on "
-			"(once)", p->node, p->server_id, x->dry_run ?
-			"would power (dry run)" : "powering");
+		if (o.again)
+			json_object_object_add(e, "powered_on_again",
+				json_object_new_boolean(1));
+		else
+			pp_prov_loud("node '%s': server %s, created by an "
+				"earlier run, is off and no action runs on "
+				"it: %s it on (once)", p->node, p->server_id,
+				x->dry_run ? "would power (dry run)" :
+				"powering");
 		o.looks = 0;
 		if (x->dry_run) {
 			pp_cloud_power_on(x->cloud, p->server_id, &err);
 			pp_prov_add_str(e, "status", "dry_run");
-		} else if (pp_cloud_power_on(x->cloud, p->server_id,
-		    &err) < 0) {
+		} else if (send_power_on(x, p->node, p->server_id, o.again,
+		    &o.check, &o.starts_before, &err) < 0) {
 			/* an answer lost may still have started it: the
 			 * next looks tell; one refused (locked, say) did
 			 * not, and the looks after the next try again */
@@ -492,6 +569,8 @@ off_between(struct run *x, const struct pend *p)
 
 	if (!pp_offsrv_get(off_prev(x), p->server_id, &o) || !o.powered_on)
 		return;
+	/* out of off: its power-on (or someone's) was taken */
+	o.check = 0;
 	o.looks = 0;
 	pp_offsrv_add(x->off_now, p->server_id, p->node, &o);
 }
@@ -670,6 +749,9 @@ pp_prov_add_waiter(struct run *x, const char *node, const char *server_id,
 	x->w[x->nw].done = 0;
 	x->w[x->nw].off_looks = 0;
 	x->w[x->nw].powered = 0;
+	x->w[x->nw].check = 0;
+	x->w[x->nw].starts_before = 0;
+	x->w[x->nw].again = 0;
 	x->nw++;
 }
 
@@ -699,14 +781,26 @@ stuck_off(struct run *x, struct waiter *w)
 		w->off_looks = 0;
 		return 0;
 	}
+	if (w->powered && w->check) {
+		w->check = 0;
+		if (!power_on_taken(x, w->node, w->server_id,
+		    w->starts_before)) {
+			w->powered = 0;
+			w->again = 1;
+			w->off_looks = OFF_LOOKS - 1;
+		}
+	}
 	if (++w->off_looks < OFF_LOOKS)
 		return 0;
 	w->off_looks = 0;
 	if (!w->powered) {
-		pp_prov_loud("node '%s': server %s is off, its create's "
-			"actions have ended and none runs on it: powering it "
-			"on (once)", w->node, w->server_id);
-		if (pp_cloud_power_on(x->cloud, w->server_id, &err) < 0) {
+		if (!w->again)
+			pp_prov_loud("node '%s': server %s is off, its "
+				"create's actions have ended and none runs "
+				"on it: powering it on (once)", w->node,
+				w->server_id);
+		if (send_power_on(x, w->node, w->server_id, w->again,
+		    &w->check, &w->starts_before, &err) < 0) {
 			/* an answer lost may still have started it: the
 			 * next looks tell; one refused (locked, say) did
 			 * not, and the looks after the next try again */
@@ -720,6 +814,9 @@ stuck_off(struct run *x, struct waiter *w)
 		w->powered = 1;
 		json_object_object_add(w->entry, "powered_on",
 			json_object_new_boolean(1));
+		if (w->again)
+			json_object_object_add(w->entry, "powered_on_again",
+				json_object_new_boolean(1));
 		return 0;
 	}
 	snprintf(why, sizeof why, "its server stays off with no action "
@@ -744,6 +841,9 @@ keep_power_on(struct run *x, const struct waiter *w)
 		return;
 	memset(&o, 0, sizeof o);
 	o.powered_on = x->now;
+	o.check = w->check;
+	o.starts_before = w->starts_before;
+	o.again = w->again;
 	pp_offsrv_add(x->off_now, w->server_id, w->node, &o);
 }
 
@@ -824,6 +924,8 @@ pp_prov_wait_all(struct run *x)
 				continue;
 			}
 			w->off_looks = 0;
+			/* out of off: a power-on was taken */
+			w->check = 0;
 			if (s.status && !strcmp(s.status, "running")) {
 				w->done = 1;
 				left--;

@@ -32,6 +32,9 @@ struct waiter {
 	int done;
 	int off_looks;        /* looks in a row: off, no action running */
 	int powered;          /* powered on by this run (once) */
+	int check;            /* its answer lost: count the starts again */
+	long starts_before;   /* the start actions before it */
+	int again;            /* powered on a second time (once) */
 };
 
 /* One node of the document's list (pp-fleetstats' figures of the

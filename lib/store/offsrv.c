@@ -1,4 +1,5 @@
 /* The "off_servers" section of the state file (see offsrv.h). */
+#include <limits.h>
 #include <string.h>
 
 #include "base/json.h"
@@ -40,6 +41,14 @@ pp_offsrv_get(json_object *sec, const char *id, struct pp_offsrv *e)
 	 * the same: a second one is not sent */
 	if (!e->powered_on && pp_jget(o, "powered_on"))
 		e->powered_on = 1;
+	/* a count that cannot be read leaves nothing to check: the
+	 * power-on counts, as before the check was there */
+	if (e->powered_on)
+		e->starts_before = (long)pp_jint(o, "starts_before", -1);
+	e->check = e->starts_before >= 0 && e->starts_before < LONG_MAX;
+	if (!e->check)
+		e->starts_before = 0;
+	e->again = pp_jbool(o, "powered_on_again", 0);
 	return 1;
 }
 
@@ -59,6 +68,12 @@ pp_offsrv_add(json_object *sec, const char *id, const char *node,
 	if (e->powered_on)
 		json_object_object_add(o, "powered_on",
 			pp_jnew_time(e->powered_on));
+	if (e->powered_on && e->check)
+		json_object_object_add(o, "starts_before",
+			json_object_new_int64(e->starts_before));
+	if (e->again)
+		json_object_object_add(o, "powered_on_again",
+			json_object_new_boolean(1));
 	json_object_object_add(sec, id, o);
 }
 
