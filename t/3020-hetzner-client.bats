@@ -654,6 +654,35 @@ http:404:not_found no"
 	jq_is '.result | length' 1
 }
 
+# next_page is null on the last page; a number at or before the page
+# it came with was taken for the end, dropping the pages after it
+@test "a next_page at or before the current page is a malformed answer, not the last page" {
+	fake_seed "$(jq -nc '{servers: [range(60) | {name: "s\(.)"}]}')" \
+		>/dev/null
+	run --separate-stderr cloudctl list
+	assert_success
+	jq_is '.result | length' 60
+	for v in 1; do
+		fake_fault "{\"method\": \"GET\", \"path\": \"/servers\",
+			\"set_after\": {\"meta.pagination.next_page\": $v}}" \
+			>/dev/null
+		run --separate-stderr cloudctl list
+		assert_failure 1
+		jq_is .error.code bad_answer
+	done
+	# a later page that names itself or an earlier one
+	for v in 2 1; do
+		fake_fault "{\"method\": \"GET\", \"path\": \"/servers\",
+			\"skip\": 1,
+			\"set_after\": {\"meta.pagination.next_page\": $v}}" \
+			>/dev/null
+		run --separate-stderr cloudctl list
+		assert_failure 1
+		jq_is .error.code bad_answer
+		assert_stderr_contains "meta.pagination.next_page $v on page 2: not after it"
+	done
+}
+
 @test "a create whose running action has an id beyond 64 bits is unknown, not polled by a wrong id, and not deleted" {
 	fake_fault '{"method": "POST", "path": "/servers",
 		"set_after": {"next_actions.0.id": 99999999999999999999}}' \

@@ -386,12 +386,22 @@ get_all(struct hz *h, const char *path, const char *key, json_object *all,
 				return 1;
 			}
 		}
+		/* null on the last page (API reference: "can be null if
+		 * the current page is the last one"); a page at or before
+		 * this one is no next page, and taking it for the end
+		 * would drop every later page silently */
+		if (next && to <= page) {
+			pp_cloud_error_set(err, "bad_answer", 200, 0, "GET %s: "
+				"the API answered meta.pagination.next_page %lld "
+				"on page %ld: not after it", path, to, page);
+			json_object_put(o);
+			return -1;
+		}
 		for (size_t i = 0; i < json_object_array_length(items); i++)
 			json_object_array_add(all, json_object_get(
 				json_object_array_get_idx(items, i)));
 		json_object_put(o);
-		/* null on the last page */
-		if (!next || to <= page)
+		if (!next)
 			return 0;
 		page = (long)to;
 	}
