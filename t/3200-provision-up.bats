@@ -499,22 +499,9 @@ node.removed"
 }
 
 # a node an earlier run left provisioning whose server sits off with
-# nothing running on it: each run looks once, the looks and the one
-# power-on are kept in the state (off_servers), and the clock is --now
-off_node() {
-	local id
-	id=$(fake_seed '{"servers": [{"name": "pp-off111", "location": "nbg1",
-	  "status": "off", "labels": {"managed_by": "ppscale",
-	  "role": "worker", "pool": "default"}}]}' | jq -r '.servers[0].id')
-	registry_add "$(jq -nc --arg id "$id" '{id: "pp-off111",
-		kind: "cloud", status: "provisioning", role: "worker",
-		total_ram_mb: 4096, reserved_ram_mb: 512, ip: null,
-		location: "nbg1", labels: {managed_by: "ppscale"},
-		cloud: {provider: "hetzner", server_id: $id,
-		server_type: "cx23", server_name: "pp-off111",
-		created_at: "2026-11-27T09:59:00Z"}, containers: []}')"
-	echo "$id"
-}
+# nothing running on it (off_node, test_helper/provision): each run
+# looks once, the looks and the one power-on are kept in the state
+# (off_servers), and the clock is --now
 
 poweron_posts() {
 	fake_log | jq '[.requests[] | select(.path | endswith(

@@ -692,17 +692,8 @@ EOT
 	run --separate-stderr pp-status --json --now 2026-11-27T10:00:00Z
 	jq_is '.off_servers' '[]'
 	# a node an earlier run left provisioning, its server off with
-	# nothing running on it (t/3200)
-	sid=$(fake_seed '{"servers": [{"name": "pp-off111", "location": "nbg1",
-	  "status": "off", "labels": {"managed_by": "ppscale",
-	  "role": "worker", "pool": "default"}}]}' | jq -r '.servers[0].id')
-	registry_add "$(jq -nc --arg id "$sid" '{id: "pp-off111",
-		kind: "cloud", status: "provisioning", role: "worker",
-		total_ram_mb: 4096, reserved_ram_mb: 512, ip: null,
-		location: "nbg1", labels: {managed_by: "ppscale"},
-		cloud: {provider: "hetzner", server_id: $id,
-		server_type: "cx23", server_name: "pp-off111",
-		created_at: "2026-11-27T09:59:00Z"}, containers: []}')"
+	# nothing running on it (as in t/3200)
+	sid=$(off_node)
 	pp-provision -q --now 2026-11-27T10:00:00Z < <(decision none) >/dev/null
 	run --separate-stderr pp-status --json --now 2026-11-27T10:00:00Z
 	jq_is '.off_servers | length' 1

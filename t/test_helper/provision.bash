@@ -13,6 +13,10 @@
 # ud_valid
 #       the user data of the first POST /servers in the fake's log
 #       passes `cloud-init schema` (the others differ in the node name)
+# off_node
+#       a node an earlier run left provisioning (pp-off111) whose server
+#       the fake holds "off" with nothing running on it; prints the
+#       server's id
 #
 # A file whose tests all run pp-provision against one fake Hetzner API:
 #   setup_file()    { load test_helper/provision; prov_fake_file TOKEN; }
@@ -106,6 +110,21 @@ reg() {
 	else
 		jq -r "$1" "$REG"
 	fi
+}
+
+off_node() {
+	local id
+	id=$(fake_seed '{"servers": [{"name": "pp-off111", "location": "nbg1",
+	  "status": "off", "labels": {"managed_by": "ppscale",
+	  "role": "worker", "pool": "default"}}]}' | jq -r '.servers[0].id')
+	registry_add "$(jq -nc --arg id "$id" '{id: "pp-off111",
+		kind: "cloud", status: "provisioning", role: "worker",
+		total_ram_mb: 4096, reserved_ram_mb: 512, ip: null,
+		location: "nbg1", labels: {managed_by: "ppscale"},
+		cloud: {provider: "hetzner", server_id: $id,
+		server_type: "cx23", server_name: "pp-off111",
+		created_at: "2026-11-27T09:59:00Z"}, containers: []}')"
+	echo "$id"
 }
 
 ud_valid() {
