@@ -472,6 +472,12 @@ node.removed"
 	fake_fault '{"method": "POST", "path": "/servers/",
 		"action_error": {"code": "server_error",
 		"message": "cannot start"}}' >/dev/null
+	# every look at the server takes 1.5 s, so the run is still at its
+	# first look after the power-on when the signal comes, however slow
+	# this host is to see the power-on in the log (the looks are 0.05 s
+	# apart: two of them came before the signal on a busy host)
+	fake_fault '{"method": "GET", "path": "/servers/", "slow": 1.5,
+		"count": 0}' >/dev/null
 	decision scale_up 1 > "$BATS_TEST_TMPDIR/doc"
 	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
 		2> "$BATS_TEST_TMPDIR/err" 3>&- &
@@ -481,6 +487,7 @@ node.removed"
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?
+	fake_ctl DELETE /faults >/dev/null
 	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
 	sid=$(fake_state | jq -r '.servers[0].id')
 	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
