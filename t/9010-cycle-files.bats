@@ -145,3 +145,46 @@ EOF
 	line=$(grep '^\*/2' "$CRON")
 	grep -qxF -- "$line" "$TOP/share/man/man7/ppscale.7"
 }
+
+# The lines of FILE... that start as a cron line does (five time fields,
+# or an @ nickname; commented out or not), as FILE:LINE:TEXT, the man
+# pages' escapes for - and \ undone
+cron_lines() {
+	local f
+	for f; do
+		sed 's/\\-/-/g; s/\\e/\\/g; s/\\&//g' "$f" |
+			grep -nE '^[[:space:]]*(#[[:space:]]*)?(@[a-z]+|[*0-9][-*/,0-9]*([[:space:]]+[-*/,0-9]+){4})[[:space:]]' |
+			sed "s|^|${f#"$TOP/"}:|"
+	done
+}
+
+@test "every cron line of the man pages and the README is one line of /etc/cron.d's format, as shipped" {
+	local docs=("$TOP/README.md" "$TOP"/share/man/man[157]/*.[157])
+	local f l where text cmd line shipped field
+	local -a w
+	# the pages that show one must be found to show one
+	for f in README.md share/man/man7/ppscale.7 share/man/man1/pp-cycle.1; do
+		[[ -n $(cron_lines "$TOP/$f") ]] || fail "no cron line found in $f"
+	done
+	shipped=$(sed -nE 's/^(# )?(\*\/)/\2/p' "$CRON")
+	[[ $(wc -l <<<"$shipped") == 2 ]] || fail "cron lines of $CRON: $shipped"
+	while IFS= read -r l; do
+		where=${l%%:*}:$(cut -d: -f2 <<<"$l")
+		text=$(cut -d: -f3- <<<"$l")
+		# crontab(5): no line continuation; a % ends the command
+		[[ $text != *\\ ]] || fail "$where continues on the next line: $text"
+		line=$(sed -E 's/^[[:space:]]*(#[[:space:]]*)?//' <<<"$text")
+		read -ra w <<<"$line"
+		((${#w[@]} >= 7)) || fail "$where: not 5 times, a user and a command: $text"
+		for field in "${w[@]:0:5}"; do
+			[[ $field =~ ^(\*|[0-9]+(-[0-9]+)?|[A-Za-z]{3})(/[0-9]+)?(,([0-9]+(-[0-9]+)?|[A-Za-z]{3})(/[0-9]+)?)*$ ]] ||
+				fail "$where: time field '$field' of $text"
+		done
+		[[ ${w[5]} =~ ^[a-z_][a-z0-9_-]*$ ]] || fail "$where: user '${w[5]}' of $text"
+		cmd=$(awk '{ for (i = 7; i <= NF; i++) printf "%s%s", $i, (i < NF ? " " : "\n") }' <<<"$line")
+		[[ $cmd != *%* ]] || fail "$where: a % in the command: $text"
+		bash -n -c "$cmd" || fail "$where: the command does not parse: $cmd"
+		grep -qxF -- "$line" <<<"$shipped" ||
+			fail "$where: not a line of $(basename "$CRON"): $line"
+	done < <(cron_lines "${docs[@]}" "$CRON")
+}
