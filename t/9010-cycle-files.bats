@@ -188,3 +188,12 @@ cron_lines() {
 			fail "$where: not a line of $(basename "$CRON"): $line"
 	done < <(cron_lines "${docs[@]}" "$CRON")
 }
+
+@test "the cron file offers a MAILTO line, above the job so that cron applies it" {
+	local mailto job
+	mailto=$(grep -nE '^#[[:space:]]*MAILTO=[^[:space:]]+@' "$CRON" | cut -d: -f1)
+	job=$(grep -n '^\*/2' "$CRON" | cut -d: -f1)
+	[[ -n $mailto ]] || fail "no MAILTO= line in $(basename "$CRON")"
+	((mailto < job)) || fail "MAILTO= (line $mailto) below the job (line $job)"
+	grep -q 'MAILTO=' "$TOP/README.md"
+}
