@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# SIGINT, like SIGTERM (t/3220 and t/4010 cover SIGTERM), ends
+# SIGINT and SIGHUP, like SIGTERM (t/3220 and t/4010 cover SIGTERM), end
 # pp-provision and pp-drain at a safe point: exit 1, whole files, and
 # the next run converges. And pp-cycle's stop reaches a move hook's
 # process group even when pp-drain could not stop it (t/9510 holds
@@ -125,4 +125,73 @@ chain_hook() {
 	run cat "$d/err"
 	assert_output --partial "did not stop within 1 s of SIGTERM: killing them (SIGKILL)"
 	refute_output --partial "still run after SIGKILL"
+}
+
+# stop_drain_under_cycle SIG: pp-cycle runs pp-drain, whose move hook
+# sleeps 30 s; pp-cycle gets SIG once the hook runs. Sets rc, and
+# output to pp-drain's document.
+stop_drain_under_cycle() {
+	local d=$BATS_TEST_TMPDIR
+	reg_node S cloud ready 8000 a:1000 b:1000
+	reg_node T cloud ready 8000
+	reg_write
+	decision_doc scale_down S > "$d/doc"
+	HOOK_SLEEP=30 pp-cycle -- pp-drain --now 2026-11-27T18:00:00Z \
+		< "$d/doc" > "$d/out" 2> "$d/err" 3>&- &
+	local cyc=$!
+	wait_exists "$HOOK_LOG.child" 30 ||
+		fail "the hook did not start: $(<"$d/err")"
+	kill "-$1" "$cyc"
+	rc=0
+	wait "$cyc" || rc=$?
+	output=$(cat "$d/out")
+}
+
+@test "SIGHUP, as SIGTERM, stops pp-drain under pp-cycle at a safe point: exit 1, the document, the event, the hook killed" {
+	load 'test_helper/drain'
+	unset HCLOUD_TOKEN HCLOUD_ENDPOINT
+	local sig
+	for sig in TERM HUP; do
+		rm -rf "$PP_STATE_DIR" "$BATS_TEST_TMPDIR"/hook.log* \
+			"$BATS_TEST_TMPDIR/out"
+		mkdir -p "$PP_STATE_DIR"
+		reg_init
+		drain_config
+		stop_drain_under_cycle "$sig"
+		((rc == 1)) || fail "SIG$sig: exit $rc: $(<"$BATS_TEST_TMPDIR/err")"
+		jq_is .drain.status in_progress
+		jq_is '.drain.failed[0].error' 'interrupted (killed)'
+		grep -q "move hook failed: interrupted" "$BATS_TEST_TMPDIR/err" ||
+			fail "SIG$sig: no message: $(<"$BATS_TEST_TMPDIR/err")"
+		[[ $(events_of drain.move_failed | jq -r .error) == \
+			'interrupted (killed)' ]] || fail "SIG$sig: no event"
+		! kill -0 "$(cat "$HOOK_LOG.child")" 2>/dev/null ||
+			fail "SIG$sig: the hook still runs"
+		reg_is '[.nodes[0].containers[].id] | join(",")' a,b
+	done
+}
+
+@test "a hangup ignored when pp-cycle starts (nohup) is ignored by the tools too: the drain finishes" {
+	load 'test_helper/drain'
+	unset HCLOUD_TOKEN HCLOUD_ENDPOINT
+	reg_init
+	drain_config
+	local d=$BATS_TEST_TMPDIR rc=0 cyc
+	reg_node S cloud ready 8000 a:1000
+	reg_node T cloud ready 8000
+	reg_write
+	decision_doc scale_down S > "$d/doc"
+	# the hook records the move as the platform would, after a sleep
+	# that the hangup comes in
+	HOOK_SLEEP=1 HOOK_ALSO='jq ".nodes[1].containers += .nodes[0].containers | .nodes[0].containers = []" "$PP_STATE_DIR/registry.json" > "$PP_STATE_DIR/r.tmp" && mv "$PP_STATE_DIR/r.tmp" "$PP_STATE_DIR/registry.json"' \
+		bash -c 'trap "" HUP; exec "$@"' nohup pp-cycle -- \
+		pp-drain --now 2026-11-27T18:00:00Z \
+		< "$d/doc" > "$d/out" 2> "$d/err" 3>&- &
+	cyc=$!
+	wait_exists "$HOOK_LOG.child" 30 || fail "the hook did not start: $(<"$d/err")"
+	kill -HUP "$cyc"
+	wait "$cyc" || rc=$?
+	((rc == 0)) || fail "exit $rc: $(<"$d/err")"
+	output=$(cat "$d/out")
+	jq_is .drain.status empty
 }

@@ -25,10 +25,11 @@ char *pp_hook_describe(char *const argv[]);
 /* Runs argv[0] (looked up in PATH, no shell) with stdin from /dev/null
  * and its stdout and stderr on our stderr (our stdout carries the
  * document), in its own process group, with the default dispositions of
- * SIGPIPE, SIGTERM and SIGINT and no signal blocked, with the
+ * SIGPIPE, SIGTERM and SIGINT and no signal blocked (SIGHUP as exec
+ * leaves it: default, or ignored under nohup), with the
  * environment minus the secrets (HCLOUD_TOKEN). After timeout seconds
  * (<= 0: no limit), or
- * when we are told to stop (SIGTERM/SIGINT), the whole process group
+ * when we are told to stop (pp_interrupted()), the whole process group
  * gets SIGTERM and, 2 s later, SIGKILL.
  * Returns 0 when it exited with status 0; otherwise -1 with the reason
  * in err ("exit status 3", "killed by signal 9", "timed out after 5 s",

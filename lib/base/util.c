@@ -1028,13 +1028,18 @@ on_signal(int sig)
 void
 pp_catch_signals(void)
 {
-	struct sigaction sa;
+	struct sigaction sa, old;
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = on_signal;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* a hangup (the ssh session of a run by hand dropped, pp-cycle
+	 * passing it on) stops at a safe point too, unless it was ignored
+	 * when we started: nohup asked us to outlive it */
+	if (sigaction(SIGHUP, NULL, &old) == 0 && old.sa_handler != SIG_IGN)
+		sigaction(SIGHUP, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 }
 

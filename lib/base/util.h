@@ -158,8 +158,9 @@ long long pp_dclamp(double v, long long lo, long long hi);
  * registry or document that fits in memory stay far from overflow. */
 #define PP_RAM_MAX_MB (1LL << 30)
 
-/* Terminate on SIGTERM/SIGINT only at safe points: the handler sets a
- * flag that long loops check with pp_interrupted(). */
+/* Terminate on SIGTERM, SIGINT or SIGHUP (unless SIGHUP was ignored
+ * on entry: nohup) only at safe points: the handler sets a flag that
+ * long loops check with pp_interrupted(). */
 void pp_catch_signals(void);
 /* No core dumps: every tool may hold a token (HCLOUD_TOKEN is in the
  * environment of a whole cron pipeline). */

@@ -163,6 +163,10 @@ run_child(char *const *argv, PGconn *lock_session, const char *pool,
 	for (int i = 0; i < 4; i++) {
 		sa.sa_handler = sigs[i] == SIGCHLD ? on_child : forward;
 		sigaction(sigs[i], &sa, &old[i]);
+		/* a hangup ignored on entry (nohup) stays ignored, and the
+		 * command inherits that through exec */
+		if (sigs[i] == SIGHUP && old[i].sa_handler == SIG_IGN)
+			sigaction(SIGHUP, &old[i], NULL);
 	}
 	stop_sent = 0;
 	fflush(NULL);
