@@ -17,6 +17,8 @@ BASHCOMPDIR ?= $(SHAREDIR)/bash-completion/completions
 # /usr/local/share/zsh/site-functions, not .../vendor-completions there);
 # a Debian package passes ZSHCOMPDIR=/usr/share/zsh/vendor-completions
 ZSHCOMPDIR  ?= $(SHAREDIR)/zsh/site-functions
+# fish 3.6 searches a local PREFIX's vendor_completions.d only when
+# XDG_DATA_DIRS names it: the README gives the conf.d line that adds it
 FISHCOMPDIR ?= $(SHAREDIR)/fish/vendor_completions.d
 SYSCONFDIR  ?= /etc
 

@@ -131,6 +131,29 @@ installed() {
 		fail "zsh does not search $(dirname "$f")"
 }
 
+@test "under PREFIX=/usr/local with XDG_DATA_DIRS unset, fish finds the completion through the README's conf.d line" {
+	# fish is in .ci/packages (t/6400 sources the completion with it)
+	command -v fish >/dev/null || fail "fish is not installed"
+	local prefix="$BATS_TEST_TMPDIR/root/usr/local" line conf
+	run make -s -C "$TOP" BUILD="$BUILD" PREFIX="$prefix" \
+		$([[ $BUILD == */san ]] && echo SANITIZE=1) install
+	assert_success
+	export PATH="$prefix/bin:$PATH"
+	unset XDG_DATA_DIRS XDG_CONFIG_HOME XDG_DATA_HOME
+	# fish 3.6 alone does not look under /usr/local/share
+	run fish -c 'complete -C"pp-config ch"'
+	refute_output check
+	# the README's line, for this PREFIX, in this user's conf.d
+	line=$(sed -n "s|^ *echo '\(set -p fish_complete_path [^']*\)' > /etc/fish/conf.d/ppscale.fish\$|\1|p" \
+		"$TOP/README.md")
+	[[ -n $line ]] || fail "the README shows no fish_complete_path line"
+	conf="$HOME/.config/fish/conf.d"
+	mkdir -p "$conf"
+	printf '%s\n' "${line//\/usr\/local/$prefix}" > "$conf/ppscale.fish"
+	run fish -c 'complete -C"pp-config ch"'
+	assert_output check
+}
+
 @test "the man pages are found by man through the installed tree" {
 	# man-db is in .ci/packages: a missing man fails, never skips
 	command -v man >/dev/null || fail "man is not installed (package man-db)"
