@@ -59,6 +59,8 @@ UNITBINS = $(patsubst t/unit/%.c,$(BUILD)/unit/%,$(UNITSRC))
 MAN1     = $(wildcard share/man/man1/*.1)
 MAN5     = $(wildcard share/man/man5/*.5)
 MAN7     = $(wildcard share/man/man7/*.7)
+# The man pages name the data directory as /usr/local/share/ppscale
+# (the default PREFIX); install writes this install's DATADIR there.
 # Installed into DATADIR: the cloud-init template, the example config
 # and the example alerting rules.
 DATAFILES = $(wildcard share/*.tmpl share/*.yaml share/*.example \
@@ -165,9 +167,11 @@ install: all
 		$(DESTDIR)$(DATADIR)/registry.json.example
 	install -m 644 share/examples/cloud.json \
 		$(DESTDIR)$(DATADIR)/cloud.json.example
-	$(if $(MAN1),install -m 644 $(MAN1) $(DESTDIR)$(MANDIR)/man1)
-	$(if $(MAN5),install -m 644 $(MAN5) $(DESTDIR)$(MANDIR)/man5)
-	$(if $(MAN7),install -m 644 $(MAN7) $(DESTDIR)$(MANDIR)/man7)
+	for m in $(MAN1) $(MAN5) $(MAN7); do \
+		d=$(DESTDIR)$(MANDIR)/man$${m##*.}/$${m##*/}; \
+		sed 's|/usr/local/share/ppscale|$(DATADIR)|g' "$$m" > "$$d" && \
+		chmod 644 "$$d" || exit 1; \
+	done
 	$(if $(wildcard completions/pp.bash),for t in $(TOOLS); do \
 		install -m 644 completions/pp.bash $(DESTDIR)$(BASHCOMPDIR)/$$t; done)
 	$(if $(wildcard completions/_pp),install -m 644 completions/_pp \

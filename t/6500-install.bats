@@ -154,6 +154,25 @@ installed() {
 	assert_output check
 }
 
+@test "with PREFIX=/usr the installed man pages name /usr/share/ppscale, never /usr/local/share/ppscale" {
+	make "${MAKEARGS[@]}" install
+	local man="$DEST/usr/share/man" f
+	run grep -rlF /usr/local/share/ppscale "$man"
+	assert_failure 1
+	assert_output ""
+	# each page that names the data directory names this install's
+	for f in $(cd "$TOP/share/man" && grep -rlF /usr/local/share/ppscale .); do
+		grep -qF /usr/share/ppscale/ "$man/$f" ||
+			fail "$f does not name /usr/share/ppscale/"
+	done
+	grep -qF /usr/share/ppscale/registry.sql "$man/man5/ppscale-registry.5"
+	grep -qF /usr/share/ppscale/cloud-init.yaml.tmpl "$man/man1/pp-cloudinit.1"
+	# the example paths of the user's own scripts stay as written
+	grep -qF /usr/local/bin/pp-move "$man/man1/pp-drain.1"
+	grep -qF /usr/local/bin/mint-token "$man/man1/pp-cloudinit.1"
+	[[ $(stat -c %a "$man/man7/ppscale.7") == 644 ]]
+}
+
 @test "the man pages are found by man through the installed tree" {
 	# man-db is in .ci/packages: a missing man fails, never skips
 	command -v man >/dev/null || fail "man is not installed (package man-db)"
