@@ -24,7 +24,7 @@ usage(int status)
 		"pp-provision would, then prints the effective configuration "
 		"as YAML:\n"
 		"defaults and profile applied, secrets redacted.\n\n"
-		PP_TEXT_HELP);
+		PP_TEXT_HELP_NO_CLOCK);
 }
 
 int

@@ -34,13 +34,16 @@ usage(int status)
 		"Exit 75 when another\n"
 		"cycle holds it, 1 when the database cannot be reached (the "
 		"command does not\n"
-		"run) or the lock's session is lost, else the command's exit "
-		"status.\n\n"
+		"run) or the lock's session is lost, 2 on bad usage or a "
+		"bad configuration,\n"
+		"127 when COMMAND cannot be run, else COMMAND's exit status "
+		"(128 + N when\n"
+		"signal N ended it).\n\n"
 		PP_STATE_DIR_HELP
 		"      --kill-after DUR kill what of COMMAND still runs DUR "
 		"after SIGTERM\n"
 		"                      (default 60s)\n"
-		PP_TEXT_HELP);
+		PP_TEXT_HELP_NO_CLOCK);
 }
 
 int

@@ -49,7 +49,7 @@ usage(int status)
 		"      --ram MB        RAM the game server holds (set)\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
-		PP_COMMON_HELP);
+		PP_COMMON_HELP_NO_CLOCK);
 }
 
 static long long

@@ -75,7 +75,7 @@ usage(int status)
 		"      --target P        target tracking's utilisation "
 		"percent (70)\n"
 		"      --no-progress     no progress line on stderr\n"
-		PP_COMMON_HELP
+		PP_COMMON_HELP_NO_CLOCK
 		"\n-v logs each scaling action and drain on stderr; -vv each "
 		"refused game server\ntoo.\n");
 }

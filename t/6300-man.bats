@@ -560,3 +560,32 @@ sentences() {
 	done
 	[[ -z $bad ]] || fail "SEE ALSO lacks:$bad"
 }
+
+@test "--help says --now is not used by exactly the tools whose page says so" {
+	local page name item help bad=
+	for page in "$MAN"/man1/*.1; do
+		name=$(basename "$page" .1)
+		item=$(awk '/^\.It Fl (\\-|Fl )now/ { on = 1; next }
+			on && /^\.It / { exit } on' "$page" | tr '\n' ' ')
+		[[ -n $item ]] || { bad+=" $name:no --now item"; continue; }
+		help=$("$name" --help | grep -E '^ +--now ')
+		if [[ $item == *'accepted like every tool'* ]]; then
+			[[ $help == *'not used'* && $help != *clock* ]] ||
+				bad+=" $name:'$help'"
+		else
+			[[ $help == *'the clock'* ]] || bad+=" $name:'$help'"
+		fi
+	done
+	[[ -z $bad ]] || fail "--now in --help and the page differ:$bad"
+}
+
+@test "pp-cycle --help names every exit status its page lists" {
+	local s help bad=
+	help=$(pp-cycle --help | tr '\n' ' ')
+	for s in $(awk '/^\.Sh /{ on = ($0 == ".Sh EXIT STATUS") }
+	    on && /^\.It [0-9]+$/ { print $2 }' "$MAN/man1/pp-cycle.1"); do
+		grep -qE "(^|[^0-9])$s([^0-9]|\$)" <<<"$help" || bad+=" $s"
+	done
+	[[ $bad == '' ]] || fail "pp-cycle --help lacks exit status:$bad"
+	[[ $help == *'128 + N'* ]]
+}

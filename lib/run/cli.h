@@ -49,19 +49,27 @@ enum {
 	"                      STATE_DIR/registry.json)\n"
 
 /* The common options' lines for usage(). */
-#define PP_COMMON_HELP_CONFIG \
+#define PP_HELP_CONFIG \
 	"  -c, --config FILE   configuration file (default $PP_CONFIG, else\n" \
 	"                      /etc/ppscale/ppscale.yaml; built-in defaults\n" \
-	"                      when neither exists)\n" \
+	"                      when neither exists)\n"
+#define PP_HELP_NOW \
 	"      --now TIME      the clock, as RFC 3339 (default: system clock)\n"
+/* for the tools that take --now, as every tool does, but have no use
+ * for the clock (their pages say so too) */
+#define PP_HELP_NOW_UNUSED \
+	"      --now TIME      accepted like every tool's, not used\n"
+#define PP_COMMON_HELP_CONFIG PP_HELP_CONFIG PP_HELP_NOW
 #define PP_COMMON_HELP_REST \
 	"  -q, --quiet         only errors on stderr\n" \
 	"  -v, --verbose       more detail on stderr\n" \
 	"  -h, --help          this help\n" \
 	"      --version       print the version\n"
-#define PP_COMMON_HELP PP_COMMON_HELP_CONFIG \
-	"  -p, --pretty        pretty-print JSON (default on a terminal)\n" \
-	PP_COMMON_HELP_REST
+#define PP_HELP_PRETTY \
+	"  -p, --pretty        pretty-print JSON (default on a terminal)\n"
+#define PP_COMMON_HELP PP_COMMON_HELP_CONFIG PP_HELP_PRETTY PP_COMMON_HELP_REST
+#define PP_COMMON_HELP_NO_CLOCK PP_HELP_CONFIG PP_HELP_NOW_UNUSED \
+	PP_HELP_PRETTY PP_COMMON_HELP_REST
 /* For the tools whose output is not JSON: no -p. */
 #define PP_TEXT_SHORTOPTS "c:qvh"
 #define PP_TEXT_LONGOPTS \
@@ -72,6 +80,8 @@ enum {
 	{"help", no_argument, 0, 'h'}, \
 	{"version", no_argument, 0, PP_OPT_VERSION}
 #define PP_TEXT_HELP PP_COMMON_HELP_CONFIG PP_COMMON_HELP_REST
+#define PP_TEXT_HELP_NO_CLOCK PP_HELP_CONFIG PP_HELP_NOW_UNUSED \
+	PP_COMMON_HELP_REST
 
 /* Handles a common option; returns 1 if c was one, 0 otherwise.
  * usage(status) is called for -h (status 0). */
