@@ -162,3 +162,33 @@ prom_of() {
 	run --separate-stderr pp-fleetstats -r "$REG" --now "$NOW"
 	jq_is .forecast.method seasonal-daily
 }
+
+# no_secret: neither the URL's password nor its token on stdout or stderr
+no_secret() {
+	case "$output$stderr" in
+	*s3cretPW*|*t0kenXYZ*) fail "a secret of the URL was shown: $stderr" ;;
+	esac
+}
+
+@test "a URL's password and token are never shown, whatever fails" {
+	csv_days 1 600 > "$BATS_TEST_TMPDIR/day.csv"
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	prom_of "$BATS_TEST_TMPDIR/day.csv" > "$BATS_TEST_TMPDIR/range.json"
+	jq '.data.result += .data.result' "$BATS_TEST_TMPDIR/range.json" \
+		> "$BATS_TEST_TMPDIR/www/two-series.json"
+	echo '{"status":"success","data":' > "$BATS_TEST_TMPDIR/www/bad.json"
+	: > "$BATS_TEST_TMPDIR/www/empty.json"
+	echo '{"status":"error","errorType":"timeout","error":"query timed out"}' \
+		> "$BATS_TEST_TMPDIR/www/busy.json"
+	echo 503 > "$BATS_TEST_TMPDIR/www/busy.json.status"
+	canned_serve "$BATS_TEST_TMPDIR/www"
+	local pid=$HTTP_PID port=$HTTP_PORT
+	for name in two-series bad empty busy none; do
+		run --separate-stderr pp-fleetstats --now "$NOW" \
+			--import-history "http://ops:s3cretPW@127.0.0.1:$port/$name.json?access_token=t0kenXYZ&step=60"
+		assert_failure
+		assert_stderr_contains "127.0.0.1:$port"
+		no_secret
+	done
+	kill "$pid"
+}

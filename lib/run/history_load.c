@@ -1,5 +1,6 @@
 /* pp-fleetstats --import-history: a warm start for the forecast. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "base/json.h"
 #include "base/util.h"
@@ -20,19 +21,29 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	int transient;
 	char *text = pp_history_import_read(source, &len, err, sizeof err,
 		&transient);
-	char *hpath;
+	char *hpath, *shown;
 	json_object *o;
 	int rc;
 
 	if (!text)
 		pp_die(transient ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
+	/* as pp_http_get names it: a URL's user:password@ and query
+	 * (access_token=...) end up in cron mail and the journal */
+	shown = !strncmp(source, "http://", 7) ||
+		!strncmp(source, "https://", 8) ? pp_url_redact(source) :
+		pp_xstrdup(source);
 	if (pp_history_import_parse(&imp, text, len, &format, err,
 	    sizeof err) < 0) {
+		char msg[1024];
+
+		snprintf(msg, sizeof msg, "history source '%s' (%s): %s",
+			shown, format, err);
 		free(text);
-		pp_die(PP_EXIT_USAGE, "history source '%s' (%s): %s", source,
-			format, err);
+		free(shown);
+		pp_die(PP_EXIT_USAGE, "%s", msg);
 	}
 	free(text);
+	free(shown);
 	hpath = pp_state_path(cfg, state_flag, "history");
 	rc = pp_history_import(hpath, &imp, pp_now(), cfg->history.retention,
 		write, &st, err, sizeof err);

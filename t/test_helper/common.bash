@@ -136,6 +136,22 @@ http_serve() {
 	fail "http.server did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
 }
 
+# canned_serve DIR: an http server on 127.0.0.1 answering /NAME with
+# DIR/NAME, the status in DIR/NAME.status and a Location header from
+# DIR/NAME.location (canned_http.py; it stops by itself after 60 s);
+# sets HTTP_PORT and HTTP_PID
+canned_serve() {
+	timeout 60 python3 -u "$TOP/t/test_helper/canned_http.py" "$1" \
+		> "$BATS_TEST_TMPDIR/http.log" 2>&1 &
+	HTTP_PID=$! HTTP_PORT=""
+	for _ in $(seq 100); do
+		HTTP_PORT=$(sed -n 's/^port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
+		[ -n "$HTTP_PORT" ] && return 0
+		sleep 0.05
+	done
+	fail "canned_http.py did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+}
+
 # https_serve DIR: http_serve over TLS, with a self-signed certificate
 # made for the test (so no client trusts it); sets HTTP_PORT and
 # HTTP_PID
