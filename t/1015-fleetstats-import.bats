@@ -137,6 +137,8 @@ prom_of() {
 	prom_of "$BATS_TEST_TMPDIR/two.csv" > "$BATS_TEST_TMPDIR/www/range.json"
 	jq '.data.result += .data.result' "$BATS_TEST_TMPDIR/www/range.json" \
 		> "$BATS_TEST_TMPDIR/www/two-series.json"
+	jq '.data.result = []' "$BATS_TEST_TMPDIR/www/range.json" \
+		> "$BATS_TEST_TMPDIR/www/no-series.json"
 	echo '{"status":"error","errorType":"bad_data","error":"parse error at char 4"}' \
 		> "$BATS_TEST_TMPDIR/www/error.json"
 	http_serve "$BATS_TEST_TMPDIR/www"
@@ -150,6 +152,13 @@ prom_of() {
 		--import-history "http://127.0.0.1:$port/two-series.json"
 	assert_failure 2
 	assert_stderr_contains "2 series"
+	# two control hosts export the same fleet-wide figure: a sum()
+	# doubles it, max() does not
+	assert_stderr_contains "max(...) across the hosts, not sum(...)"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/no-series.json"
+	assert_failure 2
+	assert_stderr_contains "no series: the query matched nothing"
 	run --separate-stderr pp-fleetstats --now "$NOW" \
 		--import-history "http://127.0.0.1:$port/error.json"
 	assert_failure 2

@@ -193,9 +193,17 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 	result = pp_jget(data, "result");
 	n = result && json_object_is_type(result, json_type_array) ?
 		json_object_array_length(result) : 0;
+	/* each control host exports the fleet-wide gauge: two hosts give
+	 * two equal series, and a sum() of them doubles the demand */
+	if (n == 0) {
+		snprintf(err, errlen, "no series: the query matched nothing");
+		goto out;
+	}
 	if (n != 1) {
 		snprintf(err, errlen, "the query gave %zu series; it must give "
-			"exactly one (wrap it in sum(...))", n);
+			"exactly one: for pp_fleet_ram_bytes, which every "
+			"control host exports for the whole fleet, take "
+			"max(...) across the hosts, not sum(...)", n);
 		goto out;
 	}
 	values = pp_jget(json_object_array_get_idx(result, 0), "values");
