@@ -201,3 +201,40 @@ no_secret() {
 	done
 	kill "$pid"
 }
+
+@test "a partial answer or one with warnings is refused (exit 1); infos are shown and the answer imported" {
+	csv_days 1 600 > "$BATS_TEST_TMPDIR/day.csv"
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	prom_of "$BATS_TEST_TMPDIR/day.csv" > "$BATS_TEST_TMPDIR/range.json"
+	# VictoriaMetrics with a vmstorage node down
+	jq '.isPartial = true' "$BATS_TEST_TMPDIR/range.json" \
+		> "$BATS_TEST_TMPDIR/www/partial.json"
+	# Thanos with a store that did not answer
+	jq '.warnings = ["receive \"store-2\": rpc error: code = Unavailable\nconnection refused"]' \
+		"$BATS_TEST_TMPDIR/range.json" > "$BATS_TEST_TMPDIR/www/warned.json"
+	jq '.infos = ["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"pp_fleet_ram_bytes\""]' \
+		"$BATS_TEST_TMPDIR/range.json" > "$BATS_TEST_TMPDIR/www/info.json"
+	jq '.isPartial = false' "$BATS_TEST_TMPDIR/range.json" \
+		> "$BATS_TEST_TMPDIR/www/whole.json"
+	canned_serve "$BATS_TEST_TMPDIR/www"
+	local pid=$HTTP_PID port=$HTTP_PORT
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/partial.json"
+	assert_failure 1
+	assert_stderr_contains "the answer is partial (isPartial: true"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/warned.json"
+	assert_failure 1
+	assert_stderr_contains 'the answer has warnings, so it may be partial: receive "store-2": rpc error: code = Unavailable connection refused'
+	[ ! -e "$PP_STATE_DIR/history" ]
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/info.json"
+	assert_success
+	jq_is .imported 143
+	assert_stderr_contains "PromQL info: metric might not be a counter"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "http://127.0.0.1:$port/whole.json"
+	assert_success
+	jq_is .skipped_own 143
+	kill "$pid"
+}

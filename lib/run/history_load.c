@@ -16,7 +16,7 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	char err[768], t1[PP_TIME_LEN], t2[PP_TIME_LEN];
 	struct pp_history imp;
 	struct pp_import_stats st = {0};
-	const char *format = "?";
+	struct pp_import_source src;
 	size_t len;
 	int transient;
 	char *text = pp_history_import_read(source, &len, err, sizeof err,
@@ -32,16 +32,23 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	shown = !strncmp(source, "http://", 7) ||
 		!strncmp(source, "https://", 8) ? pp_url_redact(source) :
 		pp_xstrdup(source);
-	if (pp_history_import_parse(&imp, text, len, &format, err,
+	if (pp_history_import_parse(&imp, text, len, &src, err,
 	    sizeof err) < 0) {
 		char msg[1024];
 
 		snprintf(msg, sizeof msg, "history source '%s' (%s): %s",
-			shown, format, err);
+			shown, src.format, err);
 		free(text);
 		free(shown);
-		pp_die(PP_EXIT_USAGE, "%s", msg);
+		free(src.infos);
+		/* a partial answer is no bad input: the next may be whole */
+		pp_die(src.incomplete ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s",
+			msg);
 	}
+	if (src.infos)
+		pp_warn("history source '%s' (%s): %s", shown, src.format,
+			src.infos);
+	free(src.infos);
 	free(text);
 	free(shown);
 	hpath = pp_state_path(cfg, state_flag, "history");
@@ -68,7 +75,7 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 			st.old, st.own);
 	o = json_object_new_object();
 	json_object_object_add(o, "source_format",
-		json_object_new_string(format));
+		json_object_new_string(src.format));
 	json_object_object_add(o, "read", json_object_new_int64((long long)st.read));
 	json_object_object_add(o, "imported",
 		json_object_new_int64((long long)st.imported));

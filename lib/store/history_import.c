@@ -159,16 +159,59 @@ parse_csv(struct pp_history *h, const char *text, size_t len, char *err,
 	return 0;
 }
 
+/* Adds s to b on one line (control characters as blanks), cut at max
+ * bytes: an answer's words go to stderr, and a log line stays one. */
+static void
+add_oneline(struct pp_buf *b, const char *s, size_t max)
+{
+	size_t n = strlen(s);
+
+	for (size_t i = 0; i < n && i < max; i++) {
+		char c = (unsigned char)s[i] < 0x20 || s[i] == 0x7f ? ' ' :
+			s[i];
+
+		pp_buf_add(b, &c, 1);
+	}
+	if (n > max)
+		pp_buf_addstr(b, "...");
+}
+
+/* The strings of the array at o's key, "; "-joined into b (the first
+ * few, each cut short); how many there are. */
+static size_t
+join_strings(struct pp_buf *b, json_object *o, const char *key)
+{
+	json_object *a = pp_jget(o, key);
+	size_t n, shown = 0;
+
+	if (!a || !json_object_is_type(a, json_type_array))
+		return 0;
+	n = json_object_array_length(a);
+	for (size_t i = 0; i < n && shown < 3; i++) {
+		json_object *v = json_object_array_get_idx(a, i);
+
+		if (!json_object_is_type(v, json_type_string))
+			continue;
+		if (shown++)
+			pp_buf_addstr(b, "; ");
+		add_oneline(b, json_object_get_string(v), 200);
+	}
+	if (n > shown)
+		pp_buf_printf(b, "%s(%zu in all)", shown ? " " : "", n);
+	return n;
+}
+
 /* {"status":"success","data":{"resultType":"matrix","result":[{"metric":
  * {...},"values":[[1700000000,"123"],...]}]}} */
 static int
 parse_prometheus(struct pp_history *h, const char *text, size_t len,
-	char *err, size_t errlen)
+	struct pp_import_source *src, char *err, size_t errlen)
 {
 	char jerr[256];
 	json_object *o = pp_json_parse(text, len, jerr, sizeof jerr);
 	json_object *data, *result, *values;
 	const char *status, *type;
+	struct pp_buf words = {0};
 	size_t n;
 	int rc = -1;
 
@@ -183,6 +226,25 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 			pp_jstr(o, "error", "(no error given)"));
 		goto out;
 	}
+	/* VictoriaMetrics answers what it has when a storage node is
+	 * down, with "isPartial": true: too low a demand, and a missed
+	 * scale-up. Thanos, Cortex and Mimir report the same as warnings,
+	 * and Prometheus a failed remote read: refused alike (the
+	 * operator can look, and drop them with jq to import anyway) */
+	if (pp_jbool(o, "isPartial", 0)) {
+		src->incomplete = 1;
+		snprintf(err, errlen, "the answer is partial (isPartial: "
+			"true; a storage node did not answer): try again");
+		goto out;
+	}
+	if (join_strings(&words, o, "warnings")) {
+		src->incomplete = 1;
+		snprintf(err, errlen, "the answer has warnings, so it may be "
+			"partial: %s", words.s);
+		goto out;
+	}
+	if (join_strings(&words, o, "infos"))
+		src->infos = pp_xstrdup(words.s);
 	data = pp_jget(o, "data");
 	type = pp_jstr(data, "resultType", "?");
 	if (strcmp(type, "matrix")) {
@@ -250,25 +312,27 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 	}
 	rc = 0;
 out:
+	pp_buf_free(&words);
 	json_object_put(o);
 	return rc;
 }
 
 int
 pp_history_import_parse(struct pp_history *h, const char *text, size_t len,
-	const char **format, char *err, size_t errlen)
+	struct pp_import_source *src, char *err, size_t errlen)
 {
 	size_t i = 0;
 	int rc;
 
 	memset(h, 0, sizeof *h);
+	memset(src, 0, sizeof *src);
 	while (i < len && isspace((unsigned char)text[i]))
 		i++;
 	if (i < len && text[i] == '{') {
-		*format = "prometheus";
-		rc = parse_prometheus(h, text, len, err, errlen);
+		src->format = "prometheus";
+		rc = parse_prometheus(h, text, len, src, err, errlen);
 	} else {
-		*format = "csv";
+		src->format = "csv";
 		rc = parse_csv(h, text, len, err, errlen);
 	}
 	if (rc < 0) {

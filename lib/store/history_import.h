@@ -21,6 +21,16 @@ struct pp_import_stats {
 	const char *format;  /* "csv" or "prometheus" */
 };
 
+/* What a source said about itself. */
+struct pp_import_source {
+	const char *format;  /* "csv" or "prometheus" */
+	int incomplete;      /* refused: a partial answer (VictoriaMetrics'
+	                      * isPartial) or Prometheus warnings, which
+	                      * may pass by the next run */
+	char *infos;         /* Prometheus infos, "; "-joined, or NULL
+	                      * (caller frees) */
+};
+
 /* Parses a source's text into h (sorted, one sample per minute, the
  * last of a minute kept). Two formats, told apart by the first
  * character that is not blank:
@@ -28,10 +38,12 @@ struct pp_import_stats {
  *         3339; an optional header line "time,allocated_ram_mb", blank
  *         lines and lines starting with # skipped.
  *   JSON  a Prometheus /api/v1/query_range answer with exactly one
- *         series whose values are MB.
- * Returns 0, or -1 with a message naming the line or the field. */
+ *         series whose values are MB; one that is partial or has
+ *         warnings is refused with src->incomplete set.
+ * Returns 0, or -1 with a message naming the line or the field; in
+ * both cases src is filled (free src->infos). */
 int pp_history_import_parse(struct pp_history *h, const char *text,
-	size_t len, const char **format, char *err, size_t errlen);
+	size_t len, struct pp_import_source *src, char *err, size_t errlen);
 
 /* Reads a source: "-" (stdin), an http(s):// or file:// URL, or a path.
  * Returns the text (caller frees) or NULL with a message and, in

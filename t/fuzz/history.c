@@ -15,15 +15,16 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	FUZZ_INIT();
 	{
-		const char *format;
+		struct pp_import_source src;
 
 		if (pp_history_import_parse(&h, (const char *)data, size,
-		    &format, err, sizeof err) == 0) {
+		    &src, err, sizeof err) == 0) {
 			for (size_t i = 1; i < h.n; i++)
 				if (h.s[i].t / 60 <= h.s[i - 1].t / 60)
 					abort(); /* not sorted one a minute */
 			pp_history_free(&h);
 		}
+		free(src.infos);
 	}
 	if (pp_history_parse(&h, (const char *)data, size, err,
 	    sizeof err) < 0)
