@@ -238,3 +238,48 @@ no_secret() {
 	jq_is .skipped_own 143
 	kill "$pid"
 }
+
+@test "Prometheus's error answer is shown with its status; a redirect is named, not read as CSV" {
+	mkdir -p "$BATS_TEST_TMPDIR/www"
+	local w=$BATS_TEST_TMPDIR/www
+	echo '{"status":"error","errorType":"bad_data","error":"exceeded maximum resolution of 11,000 points per timeseries. Try decreasing the query resolution (?step=XX)"}' > "$w/res.json"
+	echo 400 > "$w/res.json.status"
+	echo '{"status":"error","errorType":"execution","error":"query processing would load too many samples into memory in query execution"}' > "$w/exec.json"
+	echo 422 > "$w/exec.json.status"
+	printf '{"status":"error","errorType":"timeout","error":"query timed out in expression evaluation\\nsecond line"}' > "$w/slow.json"
+	echo 503 > "$w/slow.json.status"
+	# a proxy that echoes the token must not get it shown
+	echo '{"status":"error","errorType":"bad_data","error":"bad token t0kenXYZ"}' > "$w/echo.json"
+	echo 400 > "$w/echo.json.status"
+	echo '<html>login</html>' > "$w/moved.json"
+	echo 302 > "$w/moved.json.status"
+	echo 'https://sso:pw1234@login.example/oauth?next=x&token=t0kenXYZ' > "$w/moved.json.location"
+	canned_serve "$w"
+	local pid=$HTTP_PID port=$HTTP_PORT
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/res.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 400: bad_data: exceeded maximum resolution of 11,000 points"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/exec.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 422: execution: query processing would load too many samples"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/slow.json"
+	assert_failure 1
+	assert_stderr_contains "HTTP status 503: timeout: query timed out in expression evaluation second line"
+	[ "$(printf '%s\n' "$stderr" | wc -l)" -eq 1 ]
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/echo.json?access_token=t0kenXYZ"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 400"
+	no_secret
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/moved.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 302, a redirect to 'https://login.example/...'"
+	no_secret
+	[[ $stderr != *pw1234* ]]
+	[ ! -e "$PP_STATE_DIR/history" ]
+	kill "$pid"
+}

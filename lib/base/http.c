@@ -6,6 +6,7 @@
 #include <curl/curl.h>
 
 #include "base/http.h"
+#include "base/json.h"
 #include "base/util.h"
 
 struct sink {
@@ -70,6 +71,84 @@ get_transient(CURLcode rc, long status, int too_big)
 	}
 }
 
+/* Whether the n bytes at p occur in s. */
+static int
+has_bytes(const char *s, const char *p, size_t n)
+{
+	for (; *s; s++)
+		if (!strncmp(s, p, n))
+			return 1;
+	return 0;
+}
+
+/* Whether msg holds a piece of url that may be a secret: the password
+ * of user:password@, or a value of the query (access_token=...). */
+static int
+leaks_url(const char *msg, const char *url)
+{
+	const char *p = strstr(url, "://"), *end, *at = NULL, *colon, *q;
+
+	if (!p)
+		return 0;
+	p += 3;
+	end = p + strcspn(p, "/?#");
+	for (const char *c = p; c < end; c++)
+		if (*c == '@')
+			at = c;
+	if (at) {
+		colon = memchr(p, ':', (size_t)(at - p));
+		if (colon && at - colon > 1 &&
+		    has_bytes(msg, colon + 1, (size_t)(at - colon - 1)))
+			return 1;
+	}
+	q = strchr(end, '?');
+	while (q) {
+		const char *v = strchr(q + 1, '=');
+		size_t n;
+
+		if (!v)
+			break;
+		v++;
+		n = strcspn(v, "&#");
+		if (n >= 4 && has_bytes(msg, v, n))
+			return 1;
+		q = strchr(v, '&');
+	}
+	return 0;
+}
+
+/* ": errorType: error" of a JSON error body (Prometheus answers 400
+ * bad_data, 422 execution, 503 timeout so), on one line and cut short;
+ * nothing when there is none or it would show a secret of the URL. */
+static void
+error_body(struct pp_buf *out, const char *body, size_t len, const char *url)
+{
+	char jerr[64];
+	json_object *o = len ? pp_json_parse(body, len, jerr, sizeof jerr) :
+		NULL;
+	const char *type = pp_jstr(o, "errorType", NULL);
+	const char *msg = pp_jstr(o, "error", NULL);
+	struct pp_buf b = {0};
+
+	if (msg) {
+		pp_buf_addstr(&b, ": ");
+		if (type)
+			pp_buf_printf(&b, "%.40s: ", type);
+		for (size_t i = 0; msg[i] && i < 300; i++) {
+			char c = (unsigned char)msg[i] < 0x20 ||
+				msg[i] == 0x7f ? ' ' : msg[i];
+
+			pp_buf_add(&b, &c, 1);
+		}
+		if (strlen(msg) > 300)
+			pp_buf_addstr(&b, "...");
+		if (!leaks_url(b.s, url))
+			pp_buf_addstr(out, b.s);
+	}
+	pp_buf_free(&b);
+	json_object_put(o);
+}
+
 char *
 pp_http_get(const char *url, size_t max, double connect_timeout,
 	double timeout, size_t *len, char *err, size_t errlen,
@@ -107,6 +186,18 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	curl_easy_setopt(c, CURLOPT_USERAGENT, "ppscale/" PP_VERSION);
 	rc = curl_easy_perform(c);
 	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+	if (rc == CURLE_OK && status >= 300 && status < 400) {
+		/* not followed: a redirect may carry the credentials to
+		 * another host, and its body is no answer (a login page) */
+		char *to = NULL, *to_shown;
+
+		curl_easy_getinfo(c, CURLINFO_REDIRECT_URL, &to);
+		to_shown = to ? pp_url_redact(to) : pp_xstrdup("nowhere");
+		snprintf(err, errlen, "cannot fetch '%s': HTTP status %ld, a "
+			"redirect to '%s' (not followed: give that URL)",
+			shown, status, to_shown);
+		free(to_shown);
+	}
 	curl_easy_cleanup(c);
 	if (s.too_big) {
 		snprintf(err, errlen, "cannot fetch '%s': answer larger than "
@@ -115,11 +206,16 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 		snprintf(err, errlen, "cannot fetch '%s': %s", shown,
 			curl_easy_strerror(rc));
 	} else if (status >= 400) {
-		snprintf(err, errlen, "cannot fetch '%s': HTTP status %ld",
-			shown, status);
+		struct pp_buf why = {0};
+
+		pp_buf_add(&why, "", 0);
+		error_body(&why, s.buf.s, s.buf.len, url);
+		snprintf(err, errlen, "cannot fetch '%s': HTTP status %ld%s",
+			shown, status, why.s);
+		pp_buf_free(&why);
 	}
 	free(shown);
-	if (s.too_big || rc != CURLE_OK || status >= 400) {
+	if (s.too_big || rc != CURLE_OK || status >= 300) {
 		if (transient)
 			*transient = get_transient(rc, status, s.too_big);
 		pp_buf_free(&s.buf);

@@ -7,7 +7,10 @@
 #include <time.h>
 
 /* GETs url (http, https or file) with connect and total timeouts in
- * seconds, refusing answers above max bytes or with a status >= 400.
+ * seconds, refusing answers above max bytes or with a status >= 300
+ * (a redirect is not followed; the message names where it led,
+ * redacted, and for a JSON error body its errorType and error, on one
+ * line, cut short, left out if they would show a secret of url).
  * Returns the body (NUL-terminated, caller frees) or NULL with a
  * message in err and, when transient is not NULL, in *transient
  * whether the same request may work later: 1 for no answer (a
@@ -15,8 +18,8 @@
  * resolve, a TLS handshake cut short) and for a 408, 429 or 5xx; 0
  * for a malformed URL or one of a protocol not taken, a file:// that
  * cannot be read, a certificate that does not verify or TLS set up
- * wrong (a CA file that cannot be read), another 4xx, or an answer
- * above max. */
+ * wrong (a CA file that cannot be read), a 3xx, another 4xx, or an
+ * answer above max. */
 char *pp_http_get(const char *url, size_t max, double connect_timeout,
 	double timeout, size_t *len, char *err, size_t errlen,
 	int *transient);
