@@ -283,3 +283,25 @@ no_secret() {
 	[ ! -e "$PP_STATE_DIR/history" ]
 	kill "$pid"
 }
+
+@test "NaN, +Inf and -Inf in a Prometheus answer are skipped as gaps and counted" {
+	csv_days 1 600 > "$BATS_TEST_TMPDIR/day.csv"
+	prom_of "$BATS_TEST_TMPDIR/day.csv" |
+		jq '.data.result[0].values[3][1] = "+Inf" |
+			.data.result[0].values[4][1] = "-Inf" |
+			.data.result[0].values[5][1] = "NaN"' \
+		> "$BATS_TEST_TMPDIR/gaps.json"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/gaps.json"
+	assert_success
+	jq_is .read 140
+	jq_is .imported 140
+	jq_is .skipped_gaps 3
+	assert_stderr_contains "3 gaps (NaN, +Inf or -Inf) skipped"
+	jq '.data.result[0].values |= map(.[1] = "+Inf")' \
+		"$BATS_TEST_TMPDIR/gaps.json" > "$BATS_TEST_TMPDIR/inf.json"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/inf.json"
+	assert_failure 2
+	assert_stderr_contains "no samples in it, only 143 gaps"
+}

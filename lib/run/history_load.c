@@ -13,7 +13,7 @@ json_object *
 pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	const char *source, int write)
 {
-	char err[768], t1[PP_TIME_LEN], t2[PP_TIME_LEN];
+	char err[768], t1[PP_TIME_LEN], t2[PP_TIME_LEN], gaps[80];
 	struct pp_history imp;
 	struct pp_import_stats st = {0};
 	struct pp_import_source src;
@@ -60,19 +60,21 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 		pp_die(rc == -2 ? PP_EXIT_USAGE : PP_EXIT_FAIL, "%s", err);
 	}
 	pp_history_free(&imp);
+	snprintf(gaps, sizeof gaps, src.gaps ? "; %zu gaps (NaN, +Inf or "
+		"-Inf) skipped" : "", src.gaps);
 	if (st.imported)
-		pp_note("%s %zu of %zu samples (%s to %s) into %s%s%s",
+		pp_note("%s %zu of %zu samples (%s to %s) into %s%s%s%s",
 			write ? "imported" : "would import", st.imported,
 			st.read, pp_format_time(st.first, t1, sizeof t1),
 			pp_format_time(st.last, t2, sizeof t2),
 			pp_state_database() ? "the database's history of pool '"
 			: "'", pp_state_database() ? pp_state_pool() : hpath,
-			"'");
+			"'", gaps);
 	else
 		pp_warn("nothing to import: of %zu samples %zu are after "
 			"--now, %zu older than history.retention, %zu in "
-			"minutes the store already has", st.read, st.future,
-			st.old, st.own);
+			"minutes the store already has%s", st.read, st.future,
+			st.old, st.own, gaps);
 	o = json_object_new_object();
 	json_object_object_add(o, "source_format",
 		json_object_new_string(src.format));
@@ -85,6 +87,8 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 		json_object_new_int64((long long)st.future));
 	json_object_object_add(o, "skipped_old",
 		json_object_new_int64((long long)st.old));
+	json_object_object_add(o, "skipped_gaps",
+		json_object_new_int64((long long)src.gaps));
 	json_object_object_add(o, "first", st.imported ?
 		pp_jnew_time(st.first) : NULL);
 	json_object_object_add(o, "last", st.imported ?

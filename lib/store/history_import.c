@@ -276,7 +276,9 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 	for (size_t i = 0; i < json_object_array_length(values); i++) {
 		json_object *v = json_object_array_get_idx(values, i);
 		json_object *jt = NULL, *jv = NULL;
-		double t;
+		const char *vs;
+		char *end;
+		double t, d;
 		long long mb;
 
 		/* json-c aborts on an array look-up in what is no array */
@@ -299,9 +301,14 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 				"time out of range", i);
 			goto out;
 		}
-		/* a gap in the series: nothing to learn from that minute */
-		if (!strcmp(json_object_get_string(jv), "NaN"))
+		/* a gap in the series (NaN; +Inf or -Inf from a division
+		 * by a zero total): nothing to learn from that minute */
+		vs = json_object_get_string(jv);
+		d = strtod(vs, &end);
+		if (end != vs && !*end && !isfinite(d)) {
+			src->gaps++;
 			continue;
+		}
 		if (parse_mb(json_object_get_string(jv), &mb) < 0) {
 			snprintf(err, errlen, "data.result[0].values[%zu]: "
 				"'%s' is not a number of MB in range", i,
@@ -340,7 +347,11 @@ pp_history_import_parse(struct pp_history *h, const char *text, size_t len,
 		return -1;
 	}
 	if (!h->n) {
-		snprintf(err, errlen, "no samples in it");
+		if (src->gaps)
+			snprintf(err, errlen, "no samples in it, only %zu "
+				"gaps (NaN, +Inf or -Inf)", src->gaps);
+		else
+			snprintf(err, errlen, "no samples in it");
 		return -1;
 	}
 	settle(h);

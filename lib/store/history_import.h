@@ -29,6 +29,7 @@ struct pp_import_source {
 	                      * may pass by the next run */
 	char *infos;         /* Prometheus infos, "; "-joined, or NULL
 	                      * (caller frees) */
+	size_t gaps;         /* values NaN, +Inf or -Inf, skipped */
 };
 
 /* Parses a source's text into h (sorted, one sample per minute, the
