@@ -72,6 +72,10 @@ prom_of() {
 	jq_is .skipped_future 1
 	jq_is .skipped_old 1
 	jq_is .samples 3
+	# 10:00 and 10:59 imported, then the store's own 11:00:20
+	jq_is .max_spacing_s 3540
+	jq_is .min_mb 1000
+	jq_is .max_mb 2000
 	grep -qx "$own" "$PP_STATE_DIR/history"
 	grep -q ' 1000 0 0$' "$PP_STATE_DIR/history"
 	run --separate-stderr pp-fleetstats --now "$NOW" \
@@ -304,4 +308,25 @@ no_secret() {
 		--import-history "$BATS_TEST_TMPDIR/inf.json"
 	assert_failure 2
 	assert_stderr_contains "no samples in it, only 143 gaps"
+}
+
+@test "the summary gives the value range and the widest step, and warns of steps the forecast does not bridge" {
+	csv_days 2 600 > "$BATS_TEST_TMPDIR/fine.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "$BATS_TEST_TMPDIR/fine.csv"
+	assert_success
+	jq_is .max_spacing_s 600
+	[ "$(jq .min_mb <<< "$output")" -ge 10240 ]
+	[ "$(jq .max_mb <<< "$output")" -le 30720 ]
+	[ "$(jq '.max_mb - .min_mb' <<< "$output")" -gt 19000 ]
+	min=$(jq .min_mb <<< "$output") max=$(jq .max_mb <<< "$output")
+	assert_stderr_contains "$min to $max MB, at most 600 s apart"
+	[[ $stderr != *"smaller step"* ]]
+	# step=3660 in the query: it imports, and no forecast comes of it
+	csv_days 2 3660 > "$BATS_TEST_TMPDIR/coarse.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/coarse.csv"
+	assert_success
+	jq_is .max_spacing_s 3660
+	assert_stderr_contains "steps of up to 3660 s beside imported samples, more than the forecast interpolates across (3600 s)"
 }

@@ -30,8 +30,7 @@
 #define WEEK (7 * DAY)
 /* the window of the level correction */
 #define LEVEL_WINDOW 3600L
-/* a hole in the history longer than this is not interpolated across */
-#define MAX_GAP 3600L
+#define MAX_GAP PP_FORECAST_MAX_GAP
 /* weight of the weekly forecast when both are available */
 #define WEEKLY_WEIGHT 1.0
 

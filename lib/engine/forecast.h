@@ -12,6 +12,8 @@
 struct pp_config;
 
 #define PP_FORECAST_MAX 16
+/* A hole in the history longer than this is not interpolated across. */
+#define PP_FORECAST_MAX_GAP 3600L
 /* Least history the built-in forecast rests on. */
 #define PP_FORECAST_MIN_HISTORY 86400L
 

@@ -5,6 +5,7 @@
 #include "base/json.h"
 #include "base/util.h"
 #include "conf/config.h"
+#include "engine/forecast.h"
 #include "run/history_load.h"
 #include "store/history_import.h"
 #include "store/state.h"
@@ -62,15 +63,25 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 	pp_history_free(&imp);
 	snprintf(gaps, sizeof gaps, src.gaps ? "; %zu gaps (NaN, +Inf or "
 		"-Inf) skipped" : "", src.gaps);
-	if (st.imported)
-		pp_note("%s %zu of %zu samples (%s to %s) into %s%s%s%s",
+	if (st.imported) {
+		pp_note("%s %zu of %zu samples (%s to %s, %lld to %lld MB, "
+			"at most %ld s apart) into %s%s%s%s",
 			write ? "imported" : "would import", st.imported,
 			st.read, pp_format_time(st.first, t1, sizeof t1),
-			pp_format_time(st.last, t2, sizeof t2),
+			pp_format_time(st.last, t2, sizeof t2), st.min_mb,
+			st.max_mb, st.max_spacing,
 			pp_state_database() ? "the database's history of pool '"
 			: "'", pp_state_database() ? pp_state_pool() : hpath,
 			"'", gaps);
-	else
+		/* a step of 3660 s imports "successfully" and gives no
+		 * forecast: nothing is interpolated across the holes */
+		if (st.max_spacing > PP_FORECAST_MAX_GAP)
+			pp_warn("the history has steps of up to %ld s beside "
+				"imported samples, more than the forecast "
+				"interpolates across (%ld s): ask for a "
+				"smaller step (step=60)", st.max_spacing,
+				PP_FORECAST_MAX_GAP);
+	} else
 		pp_warn("nothing to import: of %zu samples %zu are after "
 			"--now, %zu older than history.retention, %zu in "
 			"minutes the store already has%s", st.read, st.future,
@@ -89,6 +100,12 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 		json_object_new_int64((long long)st.old));
 	json_object_object_add(o, "skipped_gaps",
 		json_object_new_int64((long long)src.gaps));
+	json_object_object_add(o, "min_mb", st.imported ?
+		json_object_new_int64(st.min_mb) : NULL);
+	json_object_object_add(o, "max_mb", st.imported ?
+		json_object_new_int64(st.max_mb) : NULL);
+	json_object_object_add(o, "max_spacing_s", st.imported ?
+		json_object_new_int64(st.max_spacing) : NULL);
 	json_object_object_add(o, "first", st.imported ?
 		pp_jnew_time(st.first) : NULL);
 	json_object_object_add(o, "last", st.imported ?

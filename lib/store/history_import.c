@@ -378,10 +378,39 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	return text;
 }
 
-/* Which of imp to take, against the store's sorted minutes: counts in
- * st, the chosen ones' indexes in take (of imp->n). */
+/* The widest step between two neighbours in the store after the
+ * import of which one at least is imported: own holds the store's
+ * times, sorted. */
+static long
+widest_step(const struct pp_history *imp, const size_t *take, size_t n,
+	const long long *own, size_t no)
+{
+	long long prev = 0, cur;
+	long widest = 0;
+	int have = 0, prev_imp = 0, cur_imp;
+
+	for (size_t i = 0, j = 0; i < n || j < no;) {
+		if (i < n && (j == no || imp->s[take[i]].t < own[j])) {
+			cur = imp->s[take[i++]].t;
+			cur_imp = 1;
+		} else {
+			cur = own[j++];
+			cur_imp = 0;
+		}
+		if (have && (prev_imp || cur_imp) && cur - prev > widest)
+			widest = (long)(cur - prev);
+		prev = cur;
+		prev_imp = cur_imp;
+		have = 1;
+	}
+	return widest;
+}
+
+/* Which of imp to take, against the store's sorted times (own, in
+ * seconds; a minute the store has is not taken): counts in st, the
+ * chosen ones' indexes in take (of imp->n). */
 static size_t
-choose(const struct pp_history *imp, const long long *minutes, size_t nm,
+choose(const struct pp_history *imp, const long long *own, size_t no,
 	time_t now, long retention, struct pp_import_stats *st, size_t *take)
 {
 	size_t n = 0;
@@ -397,18 +426,25 @@ choose(const struct pp_history *imp, const long long *minutes, size_t nm,
 			st->old++;
 			continue;
 		}
-		while (j < nm && minutes[j] < s->t / 60)
+		while (j < no && own[j] / 60 < s->t / 60)
 			j++;
-		if (j < nm && minutes[j] == s->t / 60) {
+		if (j < no && own[j] / 60 == s->t / 60) {
 			st->own++;
 			continue;
 		}
-		if (!st->imported)
+		if (!st->imported) {
 			st->first = s->t;
+			st->min_mb = st->max_mb = s->allocated_mb;
+		}
+		if (s->allocated_mb < st->min_mb)
+			st->min_mb = s->allocated_mb;
+		if (s->allocated_mb > st->max_mb)
+			st->max_mb = s->allocated_mb;
 		st->last = s->t;
 		st->imported++;
 		take[n++] = i;
 	}
+	st->max_spacing = widest_step(imp, take, n, own, no);
 	return n;
 }
 
@@ -421,7 +457,7 @@ import_db(const struct pp_history *imp, time_t now, long retention,
 	const char *pool = pp_state_pool();
 	const char *p1[1] = {pool};
 	struct pp_buf ts = {0}, mb = {0};
-	long long *minutes = NULL;
+	long long *own = NULL;
 	size_t nm = 0, n, *take = pp_xreallocarray(NULL, imp->n + 1,
 		sizeof *take);
 	PGresult *res;
@@ -442,11 +478,13 @@ import_db(const struct pp_history *imp, time_t now, long retention,
 	if (!res)
 		goto out;
 	nm = (size_t)PQntuples(res);
-	minutes = pp_xreallocarray(NULL, nm + 1, sizeof *minutes);
+	own = pp_xreallocarray(NULL, nm + 1, sizeof *own);
+	/* the minute's start: the rows' seconds are not needed here */
 	for (size_t i = 0; i < nm; i++)
-		minutes[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL, 10);
+		own[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL,
+			10) * 60;
 	PQclear(res);
-	n = choose(imp, minutes, nm, now, retention, st, take);
+	n = choose(imp, own, nm, now, retention, st, take);
 	st->samples = nm + n;
 	if (write && n) {
 		const char *p3[3] = {pool, NULL, NULL};
@@ -476,7 +514,7 @@ import_db(const struct pp_history *imp, time_t now, long retention,
 out:
 	pp_buf_free(&ts);
 	pp_buf_free(&mb);
-	free(minutes);
+	free(own);
 	free(take);
 	PQfinish(c);
 	return rc;
@@ -490,13 +528,15 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	struct pp_history h, merged;
 	struct pp_lock lock = {-1};
 	char lerr[512];
-	long long *minutes;
+	long long *own;
 	size_t *take, n;
 	int rc = -1;
 
 	st->read = imp->n;
 	st->imported = st->own = st->future = st->old = 0;
 	st->first = st->last = 0;
+	st->min_mb = st->max_mb = 0;
+	st->max_spacing = 0;
 	if (pp_state_database())
 		return import_db(imp, now, retention, write, st, err, errlen);
 	if (write && (rc = pp_history_lock(&lock, path, err, errlen)) < 0)
@@ -510,11 +550,11 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	}
 	/* both are sorted with one sample a minute: merge the chosen
 	 * ones into the store's */
-	minutes = pp_xreallocarray(NULL, h.n + 1, sizeof *minutes);
+	own = pp_xreallocarray(NULL, h.n + 1, sizeof *own);
 	for (size_t j = 0; j < h.n; j++)
-		minutes[j] = h.s[j].t / 60;
+		own[j] = h.s[j].t;
 	take = pp_xreallocarray(NULL, imp->n + 1, sizeof *take);
-	n = choose(imp, minutes, h.n, now, retention, st, take);
+	n = choose(imp, own, h.n, now, retention, st, take);
 	merged.n = 0;
 	merged.cap = h.n + n + 1;
 	merged.s = pp_xreallocarray(NULL, merged.cap, sizeof *merged.s);
@@ -524,7 +564,7 @@ pp_history_import(const char *path, const struct pp_history *imp,
 		else
 			merged.s[merged.n++] = h.s[j++];
 	}
-	free(minutes);
+	free(own);
 	free(take);
 	pp_history_free(&h);
 	h = merged;

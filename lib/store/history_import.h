@@ -17,6 +17,9 @@ struct pp_import_stats {
 	size_t future;       /* skipped: after now */
 	size_t old;          /* skipped: older than the retention */
 	time_t first, last;  /* of the imported ones (0 when none) */
+	long long min_mb, max_mb; /* of the imported ones */
+	long max_spacing;    /* widest step (s) from or to an imported
+	                      * sample in the store afterwards; 0 none */
 	size_t samples;      /* in the store afterwards */
 	const char *format;  /* "csv" or "prometheus" */
 };
