@@ -330,3 +330,12 @@ no_secret() {
 	jq_is .max_spacing_s 3660
 	assert_stderr_contains "steps of up to 3660 s beside imported samples, more than the forecast interpolates across (3600 s)"
 }
+
+@test "a CSV that starts with a UTF-8 byte order mark is read, its header too" {
+	{ printf '\357\273\277'; csv_days 1 600; } > "$BATS_TEST_TMPDIR/bom.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "$BATS_TEST_TMPDIR/bom.csv"
+	assert_success
+	jq_is .source_format csv
+	jq_is .read 143
+}

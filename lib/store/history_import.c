@@ -333,6 +333,11 @@ pp_history_import_parse(struct pp_history *h, const char *text, size_t len,
 
 	memset(h, 0, sizeof *h);
 	memset(src, 0, sizeof *src);
+	/* a spreadsheet's "CSV UTF-8" starts with a byte order mark */
+	if (len >= 3 && !memcmp(text, "\xEF\xBB\xBF", 3)) {
+		text += 3;
+		len -= 3;
+	}
 	while (i < len && isspace((unsigned char)text[i]))
 		i++;
 	if (i < len && text[i] == '{') {
