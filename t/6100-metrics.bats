@@ -756,3 +756,62 @@ EOT
 		failed_alerts pp-decide pp-drain pp-provision
 	} | rules_test 72
 }
+
+# The query pp-fleetstats(1) and the README give for --import-history,
+# as the man page has it on one line.
+IMPORT_QUERY='max(pp_fleet_ram_bytes{state="allocated"} and on(instance, job) time() - pp_last_success_timestamp_seconds{tool="pp-fleetstats"} < 300) / 1048576'
+
+@test "the documented import query takes one host's figure, not the sum, and drops a stale textfile" {
+	grep -qF "$IMPORT_QUERY" "$TOP/share/man/man1/pp-fleetstats.1"
+	grep -qF "$IMPORT_QUERY" "$TOP/README.md"
+	local a=$BATS_TEST_TMPDIR/a b=$BATS_TEST_TMPDIR/b k t
+	mkdir -p "$a" "$b"
+	# host a runs every minute; at minute 10 a dedicated node's game
+	# servers end
+	for k in $(seq 1 15); do
+		[ "$k" = 10 ] && jq '.nodes[0].containers = []' \
+			"$PP_STATE_DIR/registry.json" > "$BATS_TEST_TMPDIR/r" &&
+			mv "$BATS_TEST_TMPDIR/r" "$PP_STATE_DIR/registry.json"
+		t=$(printf '1970-01-01T00:%02d:00Z' "$k")
+		pp-fleetstats -q --now "$t" > "$BATS_TEST_TMPDIR/doc.$k"
+		cp "$PROM" "$a/$k.prom"
+	done
+	# host b stopped after minute 5: node_exporter keeps serving its
+	# last textfile
+	for k in 1 2 3 4 5; do cp "$a/$k.prom" "$b/$k.prom"; done
+	before=$(jq .fleet.allocated_ram_mb "$BATS_TEST_TMPDIR/doc.5")
+	after=$(jq .fleet.allocated_ram_mb "$BATS_TEST_TMPDIR/doc.15")
+	[ "$after" -lt "$before" ]
+	{
+		echo "evaluation_interval: 1m"
+		echo "tests:"
+		echo "  - interval: 1m"
+		python3 "$TOP/t/test_helper/prom_series.py" "$a" 15 \
+			'instance="a",job="node"'
+		python3 "$TOP/t/test_helper/prom_series.py" "$b" 15 \
+			'instance="b",job="node"' | tail -n +2
+		cat <<EOT
+    promql_expr_test:
+      # both hosts fresh: one figure, not twice it
+      - expr: '$IMPORT_QUERY'
+        eval_time: 3m
+        exp_samples:
+          - labels: '{}'
+            value: $before
+      # b's figure is 10 minutes old: a's is taken, b's left out
+      - expr: '$IMPORT_QUERY'
+        eval_time: 15m
+        exp_samples:
+          - labels: '{}'
+            value: $after
+      # what a plain max() would have imported
+      - expr: 'max(pp_fleet_ram_bytes{state="allocated"}) / 1048576'
+        eval_time: 15m
+        exp_samples:
+          - labels: '{}'
+            value: $before
+EOT
+	} > "$BATS_TEST_TMPDIR/query-test.yml"
+	run promtool test rules "$BATS_TEST_TMPDIR/query-test.yml"
+	assert_success
+}
