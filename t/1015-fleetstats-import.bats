@@ -339,3 +339,33 @@ no_secret() {
 	jq_is .source_format csv
 	jq_is .read 143
 }
+
+@test "a source that disagrees with the store's own samples in the minutes both have is refused" {
+	local k own
+	for k in 0 1 2 3 4 5; do
+		run --separate-stderr pp-fleetstats -r "$REG" \
+			--now "2026-11-27T11:0${k}:10Z"
+		assert_success
+	done
+	own=$(jq .fleet.allocated_ram_mb <<< "$output")
+	# the store's six minutes and the hour before, as a sum over two
+	# control hosts gives them: twice the figure
+	awk -v now="$NOW_S" -v mb="$own" 'BEGIN {
+		for (t = now - 7200; t <= now - 3300; t += 60)
+			printf "%d,%d\n", t, 2 * mb
+	}' > "$BATS_TEST_TMPDIR/doubled.csv"
+	cp "$PP_STATE_DIR/history" "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/doubled.csv"
+	assert_failure 2
+	assert_stderr_contains "in the 6 minutes the store has too, the source's allocated RAM (median $((2 * own)) MB) is 2.0 times more than the store's own (median $own MB)"
+	cmp "$BATS_TEST_TMPDIR/before" "$PP_STATE_DIR/history"
+	# within the factor: imported
+	sed "s/,$((2 * own))\$/,$((own + own / 4))/" "$BATS_TEST_TMPDIR/doubled.csv" \
+		> "$BATS_TEST_TMPDIR/close.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "$BATS_TEST_TMPDIR/close.csv"
+	assert_success
+	jq_is .skipped_own 6
+	jq_is .imported 60
+}

@@ -411,14 +411,34 @@ widest_step(const struct pp_history *imp, const size_t *take, size_t n,
 	return widest;
 }
 
-/* Which of imp to take, against the store's sorted times (own, in
- * seconds; a minute the store has is not taken): counts in st, the
- * chosen ones' indexes in take (of imp->n). */
-static size_t
-choose(const struct pp_history *imp, const long long *own, size_t no,
-	time_t now, long retention, struct pp_import_stats *st, size_t *take)
+static int
+cmp_ll(const void *a, const void *b)
 {
+	const long long *x = a, *y = b;
+
+	return (*x > *y) - (*x < *y);
+}
+
+static long long
+median(long long *v, size_t n)
+{
+	qsort(v, n, sizeof *v, cmp_ll);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* Which of imp to take, against the store's sorted times (own, in
+ * seconds; a minute the store has is not taken) and their RAM (own_mb):
+ * counts in st, the chosen ones' indexes in take (of imp->n). */
+static size_t
+choose(const struct pp_history *imp, const long long *own,
+	const long long *own_mb, size_t no, time_t now, long retention,
+	struct pp_import_stats *st, size_t *take)
+{
+	long long *both[2];
 	size_t n = 0;
+
+	both[0] = pp_xreallocarray(NULL, imp->n + 1, sizeof **both);
+	both[1] = pp_xreallocarray(NULL, imp->n + 1, sizeof **both);
 
 	for (size_t i = 0, j = 0; i < imp->n; i++) {
 		const struct pp_sample *s = &imp->s[i];
@@ -434,6 +454,8 @@ choose(const struct pp_history *imp, const long long *own, size_t no,
 		while (j < no && own[j] / 60 < s->t / 60)
 			j++;
 		if (j < no && own[j] / 60 == s->t / 60) {
+			both[0][st->own] = s->allocated_mb;
+			both[1][st->own] = own_mb[j];
 			st->own++;
 			continue;
 		}
@@ -450,7 +472,33 @@ choose(const struct pp_history *imp, const long long *own, size_t no,
 		take[n++] = i;
 	}
 	st->max_spacing = widest_step(imp, take, n, own, no);
+	if (st->own) {
+		st->overlap_mb = median(both[0], st->own);
+		st->own_overlap_mb = median(both[1], st->own);
+	}
+	free(both[0]);
+	free(both[1]);
 	return n;
+}
+
+/* Whether the source and the store disagree in the minutes both have
+ * (a sum over two control hosts, GiB for MB): a message in err. */
+static int
+disagrees(const struct pp_import_stats *st, char *err, size_t errlen)
+{
+	double a = (double)st->overlap_mb, b = (double)st->own_overlap_mb;
+	double hi = a > b ? a : b, lo = a > b ? b : a;
+
+	if (st->own < PP_IMPORT_MIN_OVERLAP || lo <= 0 ||
+	    hi <= PP_IMPORT_MAX_RATIO * lo)
+		return 0;
+	snprintf(err, errlen, "in the %zu minutes the store has too, the "
+		"source's allocated RAM (median %lld MB) is %.1f times %s "
+		"the store's own (median %lld MB): a sum over control hosts "
+		"or another unit than MB? nothing imported", st->own,
+		st->overlap_mb, hi / lo, a > b ? "more than" : "less than",
+		st->own_overlap_mb);
+	return 1;
 }
 
 /* Two control hosts: the store is the pool's rows of ppscale_history.
@@ -462,7 +510,7 @@ import_db(const struct pp_history *imp, time_t now, long retention,
 	const char *pool = pp_state_pool();
 	const char *p1[1] = {pool};
 	struct pp_buf ts = {0}, mb = {0};
-	long long *own = NULL;
+	long long *own = NULL, *own_mb = NULL;
 	size_t nm = 0, n, *take = pp_xreallocarray(NULL, imp->n + 1,
 		sizeof *take);
 	PGresult *res;
@@ -476,20 +524,27 @@ import_db(const struct pp_history *imp, time_t now, long retention,
 	}
 	if (pp_pg_run(c, "history", "BEGIN", 0, NULL, err, errlen) < 0)
 		goto out;
-	res = pp_pg_exec(c, "cannot read the history", "SELECT DISTINCT "
-		"(extract(epoch FROM at)::bigint / 60) AS m FROM "
-		"ppscale_history WHERE pool = $1 ORDER BY m", 1, p1, err,
-		errlen);
+	res = pp_pg_exec(c, "cannot read the history", "SELECT "
+		"(extract(epoch FROM at)::bigint / 60) AS m, "
+		"max(allocated_mb) FROM ppscale_history WHERE pool = $1 "
+		"GROUP BY m ORDER BY m", 1, p1, err, errlen);
 	if (!res)
 		goto out;
 	nm = (size_t)PQntuples(res);
 	own = pp_xreallocarray(NULL, nm + 1, sizeof *own);
+	own_mb = pp_xreallocarray(NULL, nm + 1, sizeof *own_mb);
 	/* the minute's start: the rows' seconds are not needed here */
-	for (size_t i = 0; i < nm; i++)
+	for (size_t i = 0; i < nm; i++) {
 		own[i] = strtoll(PQgetvalue(res, (int)i, 0), NULL,
 			10) * 60;
+		own_mb[i] = strtoll(PQgetvalue(res, (int)i, 1), NULL, 10);
+	}
 	PQclear(res);
-	n = choose(imp, own, nm, now, retention, st, take);
+	n = choose(imp, own, own_mb, nm, now, retention, st, take);
+	if (disagrees(st, err, errlen)) {
+		rc = -2;
+		goto out;
+	}
 	st->samples = nm + n;
 	if (write && n) {
 		const char *p3[3] = {pool, NULL, NULL};
@@ -520,6 +575,7 @@ out:
 	pp_buf_free(&ts);
 	pp_buf_free(&mb);
 	free(own);
+	free(own_mb);
 	free(take);
 	PQfinish(c);
 	return rc;
@@ -533,7 +589,7 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	struct pp_history h, merged;
 	struct pp_lock lock = {-1};
 	char lerr[512];
-	long long *own;
+	long long *own, *own_mb;
 	size_t *take, n;
 	int rc = -1;
 
@@ -541,6 +597,7 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	st->imported = st->own = st->future = st->old = 0;
 	st->first = st->last = 0;
 	st->min_mb = st->max_mb = 0;
+	st->overlap_mb = st->own_overlap_mb = 0;
 	st->max_spacing = 0;
 	if (pp_state_database())
 		return import_db(imp, now, retention, write, st, err, errlen);
@@ -556,10 +613,20 @@ pp_history_import(const char *path, const struct pp_history *imp,
 	/* both are sorted with one sample a minute: merge the chosen
 	 * ones into the store's */
 	own = pp_xreallocarray(NULL, h.n + 1, sizeof *own);
-	for (size_t j = 0; j < h.n; j++)
+	own_mb = pp_xreallocarray(NULL, h.n + 1, sizeof *own_mb);
+	for (size_t j = 0; j < h.n; j++) {
 		own[j] = h.s[j].t;
+		own_mb[j] = h.s[j].allocated_mb;
+	}
 	take = pp_xreallocarray(NULL, imp->n + 1, sizeof *take);
-	n = choose(imp, own, h.n, now, retention, st, take);
+	n = choose(imp, own, own_mb, h.n, now, retention, st, take);
+	free(own_mb);
+	if (disagrees(st, err, errlen)) {
+		free(own);
+		free(take);
+		rc = -2;
+		goto out;
+	}
 	merged.n = 0;
 	merged.cap = h.n + n + 1;
 	merged.s = pp_xreallocarray(NULL, merged.cap, sizeof *merged.s);

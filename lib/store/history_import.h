@@ -20,6 +20,9 @@ struct pp_import_stats {
 	long long min_mb, max_mb; /* of the imported ones */
 	long max_spacing;    /* widest step (s) from or to an imported
 	                      * sample in the store afterwards; 0 none */
+	long long overlap_mb, own_overlap_mb; /* medians of the source's
+	                      * and the store's values in the minutes
+	                      * both have (own of them) */
 	size_t samples;      /* in the store afterwards */
 	const char *format;  /* "csv" or "prometheus" */
 };
@@ -56,12 +59,19 @@ int pp_history_import_parse(struct pp_history *h, const char *text,
 char *pp_history_import_read(const char *source, size_t *len, char *err,
 	size_t errlen, int *transient);
 
+/* The source and the store's own samples must agree within this
+ * factor in the minutes both have, when there are this many. */
+#define PP_IMPORT_MAX_RATIO 1.5
+#define PP_IMPORT_MIN_OVERLAP 5
+
 /* Merges imp into the store at path under its lock (with two control
  * hosts, into the pool's rows of the database instead): the store's own
  * samples win in a minute both have; samples after now or older than
  * now - retention are skipped. With write == 0 nothing is written (a dry
  * run reports the same figures). Returns 0, or with a message -1, or -2
- * when the store's lock file cannot be opened. */
+ * when the store's lock file cannot be opened or the source disagrees
+ * with the store (medians more than PP_IMPORT_MAX_RATIO apart in at
+ * least PP_IMPORT_MIN_OVERLAP minutes both have; nothing written). */
 int pp_history_import(const char *path, const struct pp_history *imp,
 	time_t now, long retention, int write, struct pp_import_stats *st,
 	char *err, size_t errlen);
