@@ -119,6 +119,23 @@ teardown() {
 	kill "$pid"
 }
 
+@test "an http:// registry that redirects is refused, naming where to, not read as the registry" {
+	local w=$BATS_TEST_TMPDIR/www
+	mkdir -p "$w"
+	# a login page that happens to be JSON
+	echo '{"version": 1, "nodes": []}' > "$w/registry.json"
+	echo 301 > "$w/registry.json.status"
+	echo 'https://conductor.example/api/registry?token=s3cretPW' \
+		> "$w/registry.json.location"
+	canned_serve "$w"
+	local pid=$HTTP_PID port=$HTTP_PORT
+	run --separate-stderr pp-fleetstats --no-record -r "http://127.0.0.1:$port/registry.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 301, a redirect to 'https://conductor.example/...'"
+	[[ $stderr != *s3cretPW* ]]
+	kill "$pid"
+}
+
 @test "an http:// registry that does not answer, or answers 5xx, is exit 1; a bad URL or answer is 2" {
 	load 'test_helper/webhook'
 	local url
