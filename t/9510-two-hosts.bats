@@ -335,6 +335,18 @@ cycle_start() {
 	assert_success
 	jq_is .imported 0
 	jq_is .skipped_own 2303
+	# the same minutes summed over the two hosts: twice the database's
+	# figures, refused, nothing written
+	awk -F, 'NR > 1 { printf "%d,%d\n", $1 - 60, 2 * $2 }
+		NR > 1 { print $1 "," 2 * $2 }' "$BATS_TEST_TMPDIR/past.csv" \
+		> "$BATS_TEST_TMPDIR/summed.csv"
+	run --separate-stderr env PP_CONFIG="$HOSTS/ppscale.yaml" \
+		PP_STATE_DIR="$HOSTS/a" pp-fleetstats --now 2026-11-27T18:00:00Z \
+		--import-history "$BATS_TEST_TMPDIR/summed.csv"
+	assert_failure 2
+	assert_stderr_contains "in the 2303 minutes the store has too"
+	assert_stderr_contains "is 2.0 times more than the store's own"
+	[ "$(psql -X -At -d hosts -c "SELECT count(*) FROM ppscale_history")" = 2303 ]
 	host_cycle b 2026-11-27T18:02:00Z
 	[ "$(cat "$HOSTS/b/rc")" = 0 ]
 	run jq -r '.forecast.method' "$HOSTS/b/out.json"
