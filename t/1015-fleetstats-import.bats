@@ -278,6 +278,12 @@ no_secret() {
 	assert_failure 2
 	assert_stderr_contains "HTTP status 400"
 	no_secret
+	# a token given as the user name
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://t0kenXYZ@127.0.0.1:$port/echo.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 400"
+	no_secret
 	run --separate-stderr pp-fleetstats --now "$NOW" \
 		--import-history "http://127.0.0.1:$port/moved.json"
 	assert_failure 2

@@ -95,9 +95,13 @@ leaks_url(const char *msg, const char *url)
 	for (const char *c = p; c < end; c++)
 		if (*c == '@')
 			at = c;
+	/* the password, or the whole of a user part with none (a token
+	 * given as the user name) */
 	if (at) {
 		colon = memchr(p, ':', (size_t)(at - p));
-		if (colon && at - colon > 1 &&
+		if (!colon)
+			colon = p - 1;
+		if (at - colon > 1 &&
 		    has_bytes(msg, colon + 1, (size_t)(at - colon - 1)))
 			return 1;
 	}
