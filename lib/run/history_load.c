@@ -61,8 +61,10 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 		pp_die(rc == -2 ? PP_EXIT_USAGE : PP_EXIT_FAIL, "%s", err);
 	}
 	pp_history_free(&imp);
-	snprintf(gaps, sizeof gaps, src.gaps ? "; %zu gaps (NaN, +Inf or "
-		"-Inf) skipped" : "", src.gaps);
+	gaps[0] = '\0';
+	if (src.gaps)
+		snprintf(gaps, sizeof gaps, "; %zu gaps (NaN, +Inf or -Inf) "
+			"skipped", src.gaps);
 	if (st.imported) {
 		pp_note("%s %zu of %zu samples (%s to %s, %lld to %lld MB, "
 			"at most %ld s apart) into %s%s%s%s",
