@@ -134,6 +134,39 @@ posts() {
 	ud_valid
 }
 
+@test "a 503 unavailable in the first location: once the name look-up finds nothing made, falls back to the next and remembers the refusal" {
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"status": 503, "code": "unavailable", "message":
+		"A service or product is currently not available", "count": 0}' \
+		>/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '.provision.status' done
+	jq_is '.provision.servers[0].location' fsn1
+	jq_is '[.provision.servers[0].tried[] | .location + ":" +
+		(.code // "ok")] | join(",")' "nbg1:unavailable,fsn1:ok"
+	run jq -r '.refusals["cx23@nbg1"] | .until + " " + .code' "$STATE"
+	assert_output "2026-11-27T10:30:00Z unavailable"
+	# the name was looked up before nbg1 was given up: nothing made there
+	name=$(reg '.nodes[1].id')
+	[[ $(fake_log | jq --arg n "$name" '[.requests[] | select(.method ==
+		"GET" and .path == "/servers" and (.query | contains("name=" +
+		$n)))] |
+		length') -ge 1 ]]
+	[[ $(fake_state | jq -r '[.servers[] | .location.name] |
+		join(",")') == fsn1 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .location] |
+		join(",")') == fsn1 ]]
+	# the next cycle does not ask nbg1 again while the refusal holds
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:05:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == fsn1 ]]
+}
+
 @test "server types of another architecture than the image's are not in the catalog and never ordered" {
 	run --separate-stderr pp-fleetstats
 	assert_success

@@ -226,12 +226,16 @@ leftover(struct run *x, struct pp_server *s, const char *name,
 }
 
 /* A refusal of this type in this location, not of the request: try
- * the next location, and remember it. */
+ * the next location, and remember it. A 503 "unavailable" (the API's
+ * own code, "a service or product is currently not available") counts
+ * only once the name look-up after it found nothing made: the callers
+ * ask only for a failure whose outcome is known. */
 static int
 location_refused(const char *code)
 {
 	return !strcmp(code, "resource_unavailable") ||
-		!strcmp(code, "placement_error");
+		!strcmp(code, "placement_error") ||
+		!strcmp(code, "unavailable");
 }
 
 /* One server of the count, from its first POST to its end: sent with
