@@ -202,16 +202,19 @@ fake_count() {
 	assert_stderr_contains "the API's pricing has no primary IPv4 price"
 }
 
-@test "server types: a type deprecated in one location (locations[].deprecation) is not ordered there" {
+@test "server types: a type deprecated in one location (locations[].deprecation) keeps its end there" {
 	run --separate-stderr cloudctl types
 	assert_success
-	# cpx22: no top-level deprecation, deprecated in hil only
+	# cpx22: no top-level deprecation, deprecated in hil only; the API
+	# sells it there until unavailable_after, which the catalog keeps
 	jq_is '.result.types[] | select(.name == "cpx22") | .deprecated' false
 	jq_is '.result.types[] | select(.name == "cpx22") |
-		.locations[] | select(.name == "hil") | .available' false
+		.locations[] | select(.name == "hil") |
+		[.available, .unavailable_after] | join(" ")' \
+		'true 2027-01-01T06:00:00Z'
 	jq_is '.result.types[] | select(.name == "cpx22") |
-		[.locations[] | select(.available) | .name] | join(" ")' \
-		'fsn1 nbg1 hel1 ash'
+		[.locations[] | select(.unavailable_after) | .name] |
+		join(" ")' hil
 	# still priced there: servers it has keep their cost
 	run --separate-stderr cloudctl cost cpx22 hil
 	assert_success
@@ -227,13 +230,19 @@ fake_count() {
 	run --separate-stderr cloudctl types
 	assert_success
 	jq_is '.result.types[] | select(.name == "cx43") | .deprecated' true
-	jq_is '.result.types[] | select(.name == "cx43") |
-		[.locations[].available] | any' false
-	# deprecated in one of three: not deprecated, not ordered there
+	# deprecated in one of three: not deprecated, its end kept there
 	jq_is '.result.types[] | select(.name == "cx33") | .deprecated' false
 	jq_is '.result.types[] | select(.name == "cx33") |
-		[.locations[] | select(.available) | .name] | join(" ")' \
-		'nbg1 hel1'
+		[.locations[] | select(.unavailable_after) | .name + " " +
+		.unavailable_after] | join(",")' 'fsn1 2027-03-01T06:00:00Z'
+	# a deprecation whose end cannot be read is over already
+	fake_config '{"deprecations": {"cx33": {"fsn1": {"announced":
+		"2026-12-01T06:00:00+00:00", "unavailable_after": null}}}}' \
+		>/dev/null
+	run --separate-stderr cloudctl types
+	jq_is '.result.types[] | select(.name == "cx33") |
+		.locations[] | select(.name == "fsn1") | .unavailable_after' \
+		1970-01-01T00:00:01Z
 }
 
 @test "deletes a server and waits for its delete action; a missing one is not_found" {

@@ -167,6 +167,47 @@ posts() {
 		.body.location] | join(",")') == fsn1 ]]
 }
 
+@test "a type deprecated in a location is ordered there until its unavailable_after, with a warning, and skipped after" {
+	# cpx22 is deprecated in hil only, unavailable after 2027-01-01T06:00
+	sed -i 's/locations: \[nbg1, fsn1, hel1\]/locations: [hil]/' \
+		"$PP_CONFIG"
+	sed -i 's/^cloud:$/cloud:\n  server_types: [cpx22]/' "$PP_CONFIG"
+	run --separate-stderr pp-fleetstats --now 2026-12-01T10:00:00Z
+	assert_success
+	jq_is '.server_types.types[] | select(.name == "cpx22") |
+		.locations[] | select(.name == "hil") |
+		[.available, .unavailable_after] | join(" ")' \
+		"true 2027-01-01T06:00:00Z"
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/before"
+	run --separate-stderr pp-decide --now 2026-12-01T10:00:00Z \
+		< "$BATS_TEST_TMPDIR/before"
+	assert_success
+	jq_is .decision.figures.worker_type cpx22
+	assert_stderr_contains "server type 'cpx22' is deprecated in 'hil': ordered there until 2027-01-01T06:00:00Z"
+	# pp-provision orders it there
+	run --separate-stderr pp-provision --now 2026-12-01T10:00:00Z \
+		< <(decision scale_up 1 cpx22 hil)
+	assert_success
+	jq_is '.provision.servers[0].location' hil
+	[[ $(fake_state | jq -r '[.servers[] | .server_type.name + "@" +
+		.location.name] | join(",")') == cpx22@hil ]]
+	# after its unavailable_after: skipped there, and said so
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-fleetstats --now 2027-01-01T06:00:01Z
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/after"
+	run --separate-stderr pp-decide --now 2027-01-01T06:00:01Z \
+		< "$BATS_TEST_TMPDIR/after"
+	assert_success
+	jq_is .decision.figures.worker_type null
+	assert_stderr_contains "server type 'cpx22' is deprecated in 'hil' and no longer orderable there (since 2027-01-01T06:00:00Z): skipped there"
+	run --separate-stderr pp-provision --now 2027-01-01T06:00:01Z \
+		< <(decision scale_up 1 cpx22 hil)
+	assert_failure 1
+	jq_is '.provision.servers[] | select(.op == "create") | .error.message' \
+		"no location left to try: every configured one refused this type lately or does not sell it now"
+	[[ $(posts) == 0 ]]
+}
+
 @test "server types of another architecture than the image's are not in the catalog and never ordered" {
 	run --separate-stderr pp-fleetstats
 	assert_success

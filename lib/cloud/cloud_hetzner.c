@@ -714,7 +714,9 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 		/* a price is not an offer: only locations[].available is.
 		 * Deprecations are announced per location since 2025-09
 		 * (the top-level one is phased out): a type deprecated
-		 * there is skipped there, as a deprecated type is */
+		 * there can still be ordered there until its
+		 * unavailable_after (the API's own word), which the
+		 * catalog keeps for the reader's clock to judge */
 		pr->available = 0;
 		for (size_t j = 0; locs && json_object_is_type(locs,
 		    json_type_array) && j < json_object_array_length(locs);
@@ -726,7 +728,13 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 				continue;
 			pr->available = pp_jbool(l, "available", 0);
 			if (ld && !json_object_is_type(ld, json_type_null)) {
-				pr->available = 0;
+				/* a deprecation without a readable end:
+				 * over already, as the cautious reading */
+				if (pp_parse_time(pp_jstr(ld,
+				    "unavailable_after", ""),
+				    &pr->unavailable_after) < 0 ||
+				    !pr->unavailable_after)
+					pr->unavailable_after = 1;
 				ndep++;
 			}
 		}

@@ -111,6 +111,15 @@ pp_catalog_from_json(json_object *o, struct pp_catalog *cat, char *err,
 			p->hourly_eur = pp_jdouble(lo, "hourly_eur", 0);
 			p->monthly_eur = pp_jdouble(lo, "monthly_eur", 0);
 			p->available = pp_jbool(lo, "available", 0);
+			if (pp_jget(lo, "unavailable_after") &&
+			    pp_parse_time(pp_jstr(lo, "unavailable_after", ""),
+			    &p->unavailable_after) < 0) {
+				snprintf(err, errlen, "server_types: type '%s' "
+					"location '%s': 'unavailable_after' is "
+					"not an RFC 3339 time", t->name, ln);
+				pp_catalog_free(cat);
+				return -1;
+			}
 			if (!pp_price_ok(p->hourly_eur) ||
 			    !pp_price_ok(p->monthly_eur)) {
 				snprintf(err, errlen, "server_types: type '%s' "
@@ -161,6 +170,9 @@ pp_catalog_json(const struct pp_catalog *cat)
 				pp_jnew_double(p->monthly_eur, 2));
 			json_object_object_add(lo, "available",
 				json_object_new_boolean(p->available));
+			if (p->unavailable_after)
+				json_object_object_add(lo, "unavailable_after",
+					pp_jnew_time(p->unavailable_after));
 			json_object_array_add(locs, lo);
 		}
 		json_object_object_add(to, "locations", locs);
@@ -186,6 +198,13 @@ pp_type_price(const struct pp_server_type *t, const char *location)
 		if (!strcmp(t->prices[i].location, location))
 			return &t->prices[i];
 	return NULL;
+}
+
+int
+pp_price_orderable(const struct pp_price *p, time_t now)
+{
+	return p && p->available && (!p->unavailable_after ||
+		now <= p->unavailable_after);
 }
 
 long long

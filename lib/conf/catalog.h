@@ -12,7 +12,10 @@ struct pp_price {
 	char *location;
 	double hourly_eur;   /* net */
 	double monthly_eur;  /* net; the cap of hourly billing */
-	int available;       /* orderable there now */
+	int available;       /* the API's locations[].available */
+	/* deprecated there (locations[].deprecation): orderable until
+	 * this time, not after; 0 when not deprecated there */
+	time_t unavailable_after;
 };
 
 struct pp_server_type {
@@ -39,7 +42,7 @@ int pp_catalog_from_json(json_object *o, struct pp_catalog *cat, char *err,
 	size_t errlen);
 /*  {"source", "fetched_at", "types": [{"name", "cores", "memory_gb",
  *   "architecture", "deprecated", "locations": [{"name", "hourly_eur",
- *   "monthly_eur", "available"}]}]} */
+ *   "monthly_eur", "available"[, "unavailable_after"]}]}]} */
 json_object *pp_catalog_json(const struct pp_catalog *cat);
 void pp_catalog_free(struct pp_catalog *cat);
 
@@ -48,6 +51,9 @@ const struct pp_server_type *pp_catalog_find(const struct pp_catalog *cat,
 /* The type's price entry for a location, NULL when it has none. */
 const struct pp_price *pp_type_price(const struct pp_server_type *t,
 	const char *location);
+/* Whether a type can be ordered there at now: available, and not past
+ * its deprecation's unavailable_after there. */
+int pp_price_orderable(const struct pp_price *p, time_t now);
 /* Usable RAM in MB of a new node of this type (memory - reserved). */
 long long pp_type_usable_mb(const struct pp_server_type *t,
 	long long reserved_mb);

@@ -131,7 +131,7 @@ choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
 			const struct pp_price *p = pp_type_price(t, loc);
 			int better;
 
-			if (!p || !p->available || t->deprecated ||
+			if (!pp_price_orderable(p, c->now) || t->deprecated ||
 			    !allowed(cfg, t->name) ||
 			    pp_type_usable_mb(t, cfg->cloud.reserved_ram_mb) <
 			    need || refused(refusals, t->name, loc, c->now))

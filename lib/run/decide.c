@@ -54,7 +54,9 @@ open_state(struct pp_state *st, const char *path,
 }
 
 /* A configured type the catalog no longer has, or has deprecated, is
- * skipped by the engine; say so once per run. */
+ * skipped by the engine; say so once per run. So is one deprecated in
+ * a configured location: ordered there until its unavailable_after,
+ * skipped there after. */
 static void
 warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 {
@@ -75,6 +77,25 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 		else if (t->deprecated)
 			pp_warn("server type '%s' is deprecated: skipped",
 				name);
+		for (size_t j = 0; t && !t->deprecated &&
+		    j < cfg->cloud.locations.n; j++) {
+			const char *loc = cfg->cloud.locations.v[j];
+			const struct pp_price *p = pp_type_price(t, loc);
+			char ts[PP_TIME_LEN];
+
+			if (!p || !p->available || !p->unavailable_after)
+				continue;
+			pp_format_time(p->unavailable_after, ts, sizeof ts);
+			if (ctx->now <= p->unavailable_after)
+				pp_warn("server type '%s' is deprecated in "
+					"'%s': ordered there until %s", name,
+					loc, ts);
+			else
+				pp_warn("server type '%s' is deprecated in "
+					"'%s' and no longer orderable there "
+					"(since %s): skipped there", name, loc,
+					ts);
+		}
 	}
 	if (cat == &own)
 		pp_catalog_free(&own);

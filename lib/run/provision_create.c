@@ -159,20 +159,24 @@ locations(struct run *x, const char *type, const char *first)
 	struct pp_strlist l = {0};
 	const struct pp_server_type *t = x->have_cat ?
 		pp_catalog_find(&x->cat, type) : NULL;
+	const struct pp_price *fp = t && first ? pp_type_price(t, first) :
+		NULL;
 
 	l.v = pp_xcalloc(x->cfg->cloud.locations.n + 1, sizeof *l.v);
-	/* the decision's location first, unless it refused lately: the
-	 * decision may predate the refusal */
+	/* the decision's location first, unless it refused lately or the
+	 * type's deprecation there has ended since: the decision may
+	 * predate either */
 	if (first && *first && !pp_prov_refused(x, type, first) &&
-	    !pp_prov_refused(x, NULL, first))
+	    !pp_prov_refused(x, NULL, first) && !(fp &&
+	    fp->unavailable_after && x->now > fp->unavailable_after))
 		l.v[l.n++] = pp_xstrdup(first);
 	for (size_t i = 0; i < x->cfg->cloud.locations.n; i++) {
 		const char *loc = x->cfg->cloud.locations.v[i];
 		const struct pp_price *p = t ? pp_type_price(t, loc) : NULL;
 
 		if ((first && !strcmp(loc, first)) || pp_prov_refused(x, type,
-		    loc) || pp_prov_refused(x, NULL, loc) || (t && (!p ||
-		    !p->available)))
+		    loc) || pp_prov_refused(x, NULL, loc) || (t &&
+		    !pp_price_orderable(p, x->now)))
 			continue;
 		l.v[l.n++] = pp_xstrdup(loc);
 	}
@@ -352,7 +356,7 @@ send_order(struct run *x, struct order *o)
 		pp_prov_add_str(o->e, "status", "failed");
 		pp_prov_entry_error(x, o->e, "resource_unavailable", "no "
 			"location left to try: every configured one refused "
-			"this type lately");
+			"this type lately or does not sell it now");
 		goto out;
 	}
 	for (int attempt = 0; attempt < NAME_TRIES && !made; attempt++) {
