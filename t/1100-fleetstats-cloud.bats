@@ -93,6 +93,30 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	jq_is .fleet.pending_ram_mb "$before"
 }
 
+@test "an orphan of a type the API no longer lists counts its RAM from its own server_type" {
+	load 'test_helper/fakehcloud'
+	fake_start
+	write_config <<-EOF
+	cloud:
+	  provider: hetzner
+	  boot_timeout: 10m
+	EOF
+	# cx22 is past its unavailable_after: GET /server_types leaves it out
+	fake_config '{"clock": "2026-11-27T05:58:00Z"}' >/dev/null
+	fake_seed '{"servers": [{"name": "pp-old001", "server_type": "cx22",
+		"status": "starting", "created": "2026-11-27T05:58:00Z",
+		"labels": {"managed_by": "ppscale", "pool": "default"}}]}' \
+		>/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0" --reconcile
+	assert_success
+	jq_is '[.server_types.types[].name] | index("cx22")' null
+	jq_is '.reconciliation.orphans[0].name' pp-old001
+	jq_is '.reconciliation.orphans[0].pending' true
+	jq_is '.reconciliation.orphans[0].usable_ram_mb' 3584
+	jq_is .reconciliation.pending_ram_mb 3584
+	fake_stop
+}
+
 @test "reconciles when the config says so, not otherwise" {
 	run --separate-stderr pp-fleetstats --now "$T0"
 	assert_success
@@ -154,6 +178,8 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	  provider: hetzner
 	  catalog_ttl: 1h
 	EOF
+	# before cx22's unavailable_after: the API still lists it
+	fake_config '{"clock": "2026-01-01T00:00:00Z"}' >/dev/null
 	run --separate-stderr pp-fleetstats --now "$T0"
 	assert_success
 	jq_is .server_types.source hetzner

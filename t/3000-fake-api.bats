@@ -228,6 +228,8 @@ create_body() {
 }
 
 @test "serves the server type catalog with prices and per-location availability" {
+	# before cx22's unavailable_after: still listed
+	fake_config '{"clock": "2026-01-01T00:00:00Z"}' >/dev/null
 	run api GET '/server_types?per_page=50'
 	assert_output 200
 	run jq -r '[.server_types[].name] | sort | join(" ")' "$B"
@@ -262,6 +264,36 @@ create_body() {
 	run api GET '/locations?name=hil'
 	run jq -r '.locations[0].network_zone' "$B"
 	assert_output us-west
+}
+
+@test "stops listing a type after its unavailable_after, on the fake's clock; by id and on its servers it stays" {
+	fake_config '{"clock": "2026-01-16T06:00:01Z"}' >/dev/null
+	run api GET '/server_types?per_page=50'
+	assert_output 200
+	run jq -r '[.server_types[].name] | sort | join(" ")' "$B"
+	assert_output 'cax11 cpx22 cx23 cx33 cx43'
+	run api GET '/server_types?name=cx22'
+	run jq -r '.server_types | length' "$B"
+	assert_output 0
+	run api GET /server_types/22
+	assert_output 200
+	run jq -r '.server_type.name' "$B"
+	assert_output cx22
+	fake_seed '{"servers": [{"name": "old", "server_type": "cx22"}]}' \
+		>/dev/null
+	run api GET '/servers?name=old'
+	run jq -r '.servers[0].server_type | .name + " " + (.memory | tostring)' \
+		"$B"
+	assert_output 'cx22 4'
+	# the fake's own clock when none is set
+	fake_config '{"clock": null, "skew": 0}' >/dev/null
+	run api GET '/server_types?name=cx22'
+	run jq -r '.server_types | length' "$B"
+	if (( $(date +%s) > $(date -d 2026-01-16T06:00:00Z +%s) )); then
+		assert_output 0
+	else
+		assert_output 1
+	fi
 }
 
 @test "deprecates a type per location through the control interface, the top level untouched" {

@@ -51,11 +51,18 @@ requests() {
 	assert_line --regexp '^cx43 +8 +16\.0 GB +160 GB$'
 	assert_line --regexp '^cax11 +2 +4\.0 GB +40 GB$'
 
+	# cx22 until its unavailable_after, not after (the API's list)
+	fake_config '{"clock": "2026-01-01T00:00:00Z"}' >/dev/null
 	run --separate-stderr hcloud server-type list -o json
 	assert_success
 	run jq -r '[.[] | "\(.name):\(.prices[0].price_monthly.net)"] | join(" ")' \
 		<<<"$output"
 	assert_output 'cx22:3.7900000000 cax11:3.7900000000 cx23:2.9900000000 cx33:4.9900000000 cx43:8.9900000000 cpx22:5.9900000000'
+	fake_config '{"clock": "2026-11-27T10:00:00Z"}' >/dev/null
+	run --separate-stderr hcloud server-type list -o json
+	assert_success
+	run jq -r '[.[].name] | join(" ")' <<<"$output"
+	assert_output 'cax11 cx23 cx33 cx43 cpx22'
 }
 
 @test "hcloud server create makes the server the fake then holds" {

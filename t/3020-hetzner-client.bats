@@ -161,6 +161,8 @@ fake_count() {
 }
 
 @test "server types: orderable only where locations[].available says so, deprecated marked" {
+	# before cx22's unavailable_after: the API still lists it
+	fake_config '{"clock": "2026-01-01T00:00:00Z"}' >/dev/null
 	run --separate-stderr cloudctl types
 	assert_success
 	jq_is .result.source hetzner

@@ -959,6 +959,23 @@ node.removed $sid"
 	[[ $(reg '.nodes[] | select(.id == "pp-orphan") | .location') == hel1 ]]
 }
 
+@test "an adopted server of a type the API no longer lists gets its RAM from its own server_type" {
+	# cx22 is past its unavailable_after: GET /server_types leaves it out
+	fake_config '{"clock": "2026-11-27T10:00:00Z"}' >/dev/null
+	fake_seed '{"servers": [{"name": "pp-old001", "status": "running",
+		"server_type": "cx22", "location": "fsn1",
+		"created": "2026-11-27T09:59:00Z", "labels": {"managed_by":
+		"ppscale", "pool": "default", "role": "worker"}}]}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	jq_is '[.provision.servers[] | .op + ":" + .name] | join(",")' \
+		adopt:pp-old001
+	[[ $(reg '.nodes[] | select(.id == "pp-old001") |
+		[.total_ram_mb, .reserved_ram_mb, .cloud.server_type] |
+		join(",")') == 4096,512,cx22 ]]
+}
+
 @test "a host whose clock runs 20 minutes ahead of the API's counts a server's age on its own clock: an adopted server is not a failed boot" {
 	# the API's clock (its Date header, "created") 1200 s behind this
 	# host's; pp-provision writes what it orders with this host's time,

@@ -82,7 +82,10 @@ known type, location and image, type sold in the location (cx23 in ash
 is not) (all 422 invalid_input with details.fields), type orderable there
 (412 resource_unavailable: cx22 everywhere, cpx22 in sin), name unique
 (409 uniqueness_error), server limit (403 resource_limit_exceeded).
-Catalog: cx22 (deprecated: top-level and in every location), cx23, cx33,
+Catalog: cx22 (deprecated: top-level and in every location; unavailable
+after 2026-01-16T06:00: GET /server_types lists it only while the fake's
+time, config "clock" or its own, is before that, as the API documents;
+GET /server_types/{id} and its servers still show it), cx23, cx33,
 cx43 (EU only), cpx22 (all six locations; deprecated in hil only, in
 locations[].deprecation, still orderable there), cax11 (Arm, EU only);
 locations fsn1 nbg1 hel1 ash hil sin;
@@ -1423,6 +1426,32 @@ def served_types(fake):
     return out
 
 
+def fake_time():
+    """The fake's time now: config "clock" when set, else its own."""
+    if CLOCK[0]:
+        try:
+            return datetime.fromisoformat(
+                CLOCK[0].replace("Z", "+00:00")).timestamp()
+        except ValueError:
+            pass
+    return wall()
+
+
+def listed_types(types):
+    """What the list endpoint answers: a type past the unavailable_after
+    of its (top-level) deprecation is no longer listed, as the API
+    documents ("not available from the general listing endpoint");
+    GET /server_types/{id} and the servers of that type still show it."""
+    t = fake_time()
+    out = []
+    for st in types:
+        ua = (st.get("deprecation") or {}).get("unavailable_after")
+        if ua and datetime.fromisoformat(ua).timestamp() < t:
+            continue
+        out.append(st)
+    return out
+
+
 def catalog_list(items, q, key, filters):
     out = items
     for f in filters:
@@ -1480,7 +1509,8 @@ def route_api(fake, method, path, q, body):
     elif res == "server_types" and method == "GET":
         types = served_types(fake)
         if n == 1:
-            return catalog_list(types, q, "server_types", ["name"])
+            return catalog_list(listed_types(types), q, "server_types",
+                                ["name"])
         if n == 2:
             return catalog_get(types, parts[1], "server_type",
                                "server type")

@@ -28,6 +28,9 @@ struct pp_server {
 	char *name;
 	char *status;         /* initializing, starting, running, off, ... */
 	char *type;           /* server type name */
+	double type_memory_gb; /* its type's memory as the server tells
+	                       * (0: unknown), for a type the catalog has
+	                       * stopped listing */
 	char *location;       /* nbg1, ... */
 	char *ipv4;           /* NULL when it has none */
 	char *private_ip;     /* first private network address, or NULL */

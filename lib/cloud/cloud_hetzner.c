@@ -281,6 +281,10 @@ pp_hz_parse_server(json_object *o, struct pp_server *s,
 	s->name = jdup(o, "name");
 	s->status = jdup(o, "status");
 	s->type = jdup(pp_jget(o, "server_type"), "name");
+	s->type_memory_gb = pp_jdouble(pp_jget(o, "server_type"), "memory",
+		0);
+	if (!(s->type_memory_gb > 0 && s->type_memory_gb <= PP_MEMORY_GB_MAX))
+		s->type_memory_gb = 0;
 	/* top-level location since 2025; datacenter.location before */
 	if (!pp_jstr(loc, "name", NULL))
 		loc = pp_jpath(o, "datacenter.location");

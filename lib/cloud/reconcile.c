@@ -174,8 +174,16 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 			strcmp(s->status ? s->status : "", "off") &&
 			strcmp(s->status ? s->status : "", "deleting");
 		t = s->type ? pp_catalog_find(cat, s->type) : NULL;
-		if (t)
+		if (t) {
 			mb = pp_type_usable_mb(t, cfg->cloud.reserved_ram_mb);
+		} else if (s->type_memory_gb > 0) {
+			/* a type no longer listed: the server tells */
+			struct pp_server_type own = {.memory_gb =
+				s->type_memory_gb};
+
+			mb = pp_type_usable_mb(&own,
+				cfg->cloud.reserved_ram_mb);
+		}
 		if (young)
 			pending += mb;
 		so = pp_server_json(s);

@@ -311,7 +311,10 @@ pp_prov_node_json(struct run *x, const struct pp_server *s, const char *role,
 		pp_catalog_find(&x->cat, s->type) : NULL;
 	const struct pp_price *p = t && s->location ?
 		pp_type_price(t, s->location) : NULL;
-	long long total = t ? (long long)(t->memory_gb * 1024 + 0.5) : 0;
+	/* a type the catalog no longer lists (past its unavailable_after,
+	 * the API leaves it out): the server's own server_type tells */
+	double gb = t ? t->memory_gb : s->type_memory_gb;
+	long long total = (long long)(gb * 1024 + 0.5);
 	long long reserved = x->cfg->cloud.reserved_ram_mb;
 	json_object *n = json_object_new_object();
 	json_object *labels = json_object_new_object();
