@@ -210,6 +210,45 @@ EOF
 	assert_line '  pool: "eu-west.1"'
 }
 
+# cloud.name_prefix makes every new server's name with 6 random letters
+# and digits: a name Hetzner refuses (RFC 1123 host names) would fail
+# every scale-up. Each row: the prefix | the message expected.
+@test "a name prefix that makes no host name, or too long a name, exits 2 from every tool, naming the key" {
+	local tool
+	while IFS='|' read -r prefix msg; do
+		printf 'cloud:\n  name_prefix: "%s"\n' "$prefix" > "$PP_CONFIG"
+		for tool in pp-config pp-decide pp-provision pp-fleetstats; do
+			if [[ $tool == pp-config ]]; then
+				run --separate-stderr pp-config check
+			else
+				run --separate-stderr "$tool" < /dev/null
+			fi
+			assert_failure 2
+			assert_output ""
+			assert_stderr_contains "$tool: config '$PP_CONFIG' line 2: 'cloud.name_prefix'$msg"
+		done
+	done <<'ROWS'
+Game_Srv-|: 'Game_Srv-' makes server names that are no host name (RFC 1123
+game srv-|: 'game srv-' makes server names that are no host name
+-pp|: '-pp' makes server names that are no host name
+pp.-x|: 'pp.-x' makes server names that are no host name
+pp..x|: 'pp..x' makes server names that are no host name
+.pp-|: '.pp-' makes server names that are no host name
+pp-ü-|: 'pp-ü-' makes server names that are no host name
+ppppppppppppppppppppppppppppppppppppppppppppppppppppppppp-| is 58 characters long: at most 57
+ROWS
+}
+
+@test "name prefixes that make host names load" {
+	local prefix
+	for prefix in pp- Game-Srv- eu.west.game- "" x \
+	    ppppppppppppppppppppppppppppppppppppppppppppppppppppppppp; do
+		printf 'cloud:\n  name_prefix: "%s"\n' "$prefix" > "$PP_CONFIG"
+		run --separate-stderr pp-fleetstats --no-record -r "$REG"
+		assert_success
+	done
+}
+
 @test "a valid time zone, holidays and the limits at their bounds load" {
 	cat > "$PP_CONFIG" <<'EOF'
 timezone: America/New_York

@@ -352,6 +352,24 @@ days_from_civil(int y, int m, int d)
 }
 
 int
+pp_valid_hostname(const char *s)
+{
+	if (!*s || strlen(s) > 253 || strspn(s, "abcdefghijklmnopqrstuvwxyz"
+	    "ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-.") != strlen(s))
+		return 0;
+	while (*s) {
+		size_t n = strcspn(s, ".");
+
+		if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
+			return 0;
+		s += n;
+		if (*s == '.' && !*++s)
+			return 0;
+	}
+	return 1;
+}
+
+int
 pp_parse_time(const char *s, time_t *out)
 {
 	static const int mdays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31,

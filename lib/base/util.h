@@ -73,6 +73,10 @@ int pp_clock_fixed(void);
 /* RFC 3339 ("2026-11-27T06:00:00Z", "...+01:00", fractions ignored).
  * Returns 0 on success, -1 on a malformed string. */
 int pp_parse_time(const char *s, time_t *out);
+/* A host name or FQDN (RFC 1123): dot-separated labels of 1 to 63
+ * letters, digits and '-', none starting or ending with '-'; at most
+ * 253 in all. */
+int pp_valid_hostname(const char *s);
 /* Writes "YYYY-MM-DDTHH:MM:SSZ" into buf (at least 21 bytes). */
 char *pp_format_time(time_t t, char *buf, size_t len);
 #define PP_TIME_LEN 32

@@ -72,26 +72,6 @@ shown(const char *s)
 	return s;
 }
 
-/* A host name or FQDN (RFC 1123): labels of letters, digits and '-'. */
-static int
-valid_hostname(const char *s)
-{
-	size_t len = strlen(s);
-
-	if (len == 0 || len > 253 || !in_set(s, "-."))
-		return 0;
-	while (*s) {
-		size_t n = strcspn(s, ".");
-
-		if (n == 0 || n > 63 || s[0] == '-' || s[n - 1] == '-')
-			return 0;
-		s += n;
-		if (*s == '.' && !*++s)
-			return 0;
-	}
-	return 1;
-}
-
 /* http(s) URLs of RFC 3986 characters, less the ones that would need
  * quoting in a shell or an environment file ($ ' and the rest). */
 static int
@@ -395,7 +375,7 @@ pp_cloudinit_vars(const struct pp_config *cfg, const char *node_id,
 	}
 	if (!hostname)
 		hostname = node_id;
-	if (!valid_hostname(hostname)) {
+	if (!pp_valid_hostname(hostname)) {
 		failf(err, errlen, "bad host name '%s': use letters, digits "
 			"and '-' in dot-separated labels (RFC 1123)",
 			shown(hostname));

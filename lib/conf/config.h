@@ -52,6 +52,12 @@ struct pp_type_conf {
 	struct pp_strlist locations; /* where it can be ordered */
 };
 
+/* A new server's name is cloud.name_prefix and this many random
+ * characters: a host name (RFC 1123) and a node id of at most
+ * PP_NODE_NAME_MAX. */
+#define PP_NAME_SUFFIX_LEN 6
+#define PP_NODE_NAME_MAX 63
+
 struct pp_config {
 	char *path;     /* file it came from, NULL for built-in defaults */
 	char *profile;  /* "default" or "seed" */
@@ -76,7 +82,7 @@ struct pp_config {
 		char *label_key;          /* managed_by */
 		char *label_value;        /* ppscale */
 		char *pool;
-		char *name_prefix;
+		char *name_prefix;  /* + PP_NAME_SUFFIX_LEN random [a-z0-9] */
 		long reserved_ram_mb;     /* reserved on new cloud nodes */
 		long min_usable_ram_mb;   /* floor for a new node's type */
 		struct pp_strlist server_types; /* allowed; empty = all */

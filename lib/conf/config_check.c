@@ -452,6 +452,36 @@ check_labels(struct pp_conf_ctx *x)
 	return 0;
 }
 
+/* cloud.name_prefix: the longest name made from it (the prefix and
+ * PP_NAME_SUFFIX_LEN random letters and digits) must be a host name as
+ * Hetzner wants a server name (RFC 1123: letters, digits, '-' and '.')
+ * and a node id; else every create fails, shown only when the fleet
+ * has to grow. */
+static int
+check_name_prefix(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_slot *k = must_slot(x, "cloud.name_prefix");
+	const char *p = x->c->cloud.name_prefix ? x->c->cloud.name_prefix :
+		"";
+	char name[PP_NODE_NAME_MAX + PP_NAME_SUFFIX_LEN + 1];
+	size_t len = strlen(p);
+
+	if (len > PP_NODE_NAME_MAX - PP_NAME_SUFFIX_LEN)
+		return pp_conf_fail(x, node_of(x, k), "'%s' is %zu characters "
+			"long: at most %d, as the names made from it add %d "
+			"and a node id has at most %d", k->path, len,
+			PP_NODE_NAME_MAX - PP_NAME_SUFFIX_LEN,
+			PP_NAME_SUFFIX_LEN, PP_NODE_NAME_MAX);
+	snprintf(name, sizeof name, "%s%0*d", p, PP_NAME_SUFFIX_LEN, 0);
+	if (!pp_valid_hostname(name))
+		return pp_conf_fail(x, node_of(x, k), "'%s': '%s' makes server "
+			"names that are no host name (RFC 1123, as Hetzner "
+			"wants them): use letters, digits, '-' and '.', no "
+			"part between dots empty or starting with '-'", k->path,
+			p);
+	return 0;
+}
+
 /* Each kind of check over every key, in the schema's order: the first
  * problem is the one reported. */
 int
@@ -474,7 +504,8 @@ pp_conf_check(struct pp_conf_ctx *x)
 	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
 	    check_db_url(x, "registry", 0) < 0 ||
 	    check_db_url(x, "control.database", 1) < 0 ||
-	    check_health(x) < 0 || check_labels(x) < 0 || check_ids(x) < 0 ||
+	    check_health(x) < 0 || check_labels(x) < 0 ||
+	    check_name_prefix(x) < 0 || check_ids(x) < 0 ||
 	    check_command_secrets(x) < 0)
 		return -1;
 	return 0;

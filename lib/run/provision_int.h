@@ -21,7 +21,7 @@ struct pp_server;
 #define DELETE_LOCK_BUDGET 20.0
 /* Attempts at a fresh random name after a name collision. */
 #define NAME_TRIES 3
-#define SUFFIX_LEN 6
+#define SUFFIX_LEN PP_NAME_SUFFIX_LEN
 /* A decision asking for more is not one we trust. */
 #define MAX_COUNT 100
 
