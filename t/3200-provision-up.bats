@@ -277,6 +277,30 @@ posts() {
 		.status] | join(",")') == fsn1:provisioning ]]
 }
 
+@test "a create answered 422 placement_error at once falls back to the next location and is remembered" {
+	# the API's create error code, answered to the POST itself rather
+	# than in its action
+	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
+		"status": 422, "code": "placement_error",
+		"message": "error during placement", "count": 0}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '[.provision.servers[0].tried[] | .location + ":" +
+		(.code // "ok")] | join(",")' "nbg1:placement_error,fsn1:ok"
+	run jq -r '.refusals["cx23@nbg1"] | .until + " " + .code' "$STATE"
+	assert_output "2026-11-27T10:30:00Z placement_error"
+	# one POST to nbg1 (a definite answer: neither retried nor looked
+	# up), one to fsn1
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == nbg1,fsn1 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method == "GET" and
+		.path == "/servers" and (.query | contains("name=")))] |
+		length') == 0 ]]
+	[[ $(fake_state | jq -r '[.servers[] | .location.name] |
+		join(",")') == fsn1 ]]
+}
+
 @test "a 429 in the middle of a create backs off about a second, not until the reset an hour away, and succeeds" {
 	fake_fault '{"method": "POST", "path": "/servers", "status": 429}' \
 		>/dev/null

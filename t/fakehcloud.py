@@ -170,7 +170,11 @@ token check and the rate limit:
         "code", "message", "details"   (code defaults from the status:
                                   412 resource_unavailable,
                                   429 rate_limit_exceeded, 500 server_error,
-                                  502 bad_gateway, 503 unavailable, ...)
+                                  502 bad_gateway, 503 unavailable, ...;
+                                  a create refused at once for its
+                                  location: 422 "placement_error",
+                                  412 "resource_unavailable" with
+                                  "error during placement")
                                   A 429 says what the real API says when
                                   the budget is spent: RateLimit-Remaining
                                   0 and RateLimit-Reset the time the budget
