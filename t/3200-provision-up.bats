@@ -208,6 +208,29 @@ posts() {
 	[[ $(posts) == 0 ]]
 }
 
+@test "a 503 unavailable in every location is no refusal: the next cycle asks again once the API is back" {
+	fake_fault '{"method": "POST", "path": "/servers", "status": 503,
+		"code": "unavailable", "message":
+		"A service or product is currently not available", "count": 0}' \
+		>/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_failure 1
+	jq_is '.provision.servers[0].status' failed
+	# every location was asked, and none is avoided for refusal_ttl
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | unique | join(",")') == fsn1,hel1,nbg1 ]]
+	run jq -c '.refusals // {} | keys' "$STATE"
+	assert_output '[]'
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	# the API is back two minutes later: the decision's location takes it
+	fake_ctl DELETE /faults >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '.provision.servers[0].location' nbg1
+}
+
 @test "server types of another architecture than the image's are not in the catalog and never ordered" {
 	run --separate-stderr pp-fleetstats
 	assert_success

@@ -259,9 +259,31 @@ struct order {
 	int intent;           /* its node is recorded */
 	int recorded;         /* the node has the server's id */
 	int sent;             /* creates sent */
+	unsigned long long unavail; /* bit li: a 503 unavailable there,
+	                       * a refusal once another location made it */
 	int state;
 };
 enum { O_SEND, O_WAIT, O_DONE };
+
+/* A 503 unavailable is remembered as a refusal of its location only
+ * once another location took the create: in every location it is more
+ * likely the API's own trouble than a location's, and refusing them
+ * all for cloud.refusal_ttl would block scale-ups long after the API
+ * is back. */
+static void
+unavailable_refused(struct run *x, struct order *o)
+{
+	struct pp_cloud_error err;
+
+	memset(&err, 0, sizeof err);
+	snprintf(err.code, sizeof err.code, "unavailable");
+	snprintf(err.message, sizeof err.message, "the create was answered "
+		"503 unavailable there, and another location took it");
+	for (size_t i = 0; i < o->locs.n && i < 64; i++)
+		if (o->unavail & 1ULL << i)
+			pp_prov_add_refusal(x, o->type, o->locs.v[i], &err);
+	o->unavail = 0;
+}
 
 /* The provider knows the new server's id: record it before any wait,
  * so that a run killed while waiting leaves a node that names it. */
@@ -416,7 +438,12 @@ send_order(struct run *x, struct order *o)
 			pp_warn("cannot create server '%s' (%s) in '%s': %s",
 				o->name, o->type, loc, err.message);
 			if (!err.unknown && location_refused(err.code)) {
-				pp_prov_add_refusal(x, o->type, loc, &err);
+				if (strcmp(err.code, "unavailable") ||
+				    o->li >= 64)
+					pp_prov_add_refusal(x, o->type, loc,
+						&err);
+				else
+					o->unavail |= 1ULL << o->li;
 				/* a failed create action left a server the
 				 * provider deleted again: the node's id goes */
 				if (o->s.id && leftover(x, &o->s, o->name,
@@ -435,6 +462,7 @@ send_order(struct run *x, struct order *o)
 			break;
 	}
 	if (made) {
+		unavailable_refused(x, o);
 		o->state = O_WAIT;
 		rc = 0;
 		goto out;
