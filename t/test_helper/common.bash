@@ -122,18 +122,26 @@ reactive_config() {
 	EOF
 }
 
+# http_port NAME SED: HTTP_PORT from the port the server started by
+# http_serve, canned_serve or https_serve prints in its log (the sed
+# expression picks it), or the test fails naming the server
+http_port() {
+	HTTP_PORT=""
+	for _ in $(seq 100); do
+		HTTP_PORT=$(sed -n "$2" "$BATS_TEST_TMPDIR/http.log" | head -1)
+		[ -n "$HTTP_PORT" ] && return 0
+		sleep 0.05
+	done
+	fail "$1 did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+}
+
 # http_serve DIR: a static http server on 127.0.0.1 for DIR (it stops
 # by itself after 60 s); sets HTTP_PORT and HTTP_PID
 http_serve() {
 	timeout 60 python3 -u -m http.server 0 --bind 127.0.0.1 \
 		--directory "$1" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
-	HTTP_PID=$! HTTP_PORT=""
-	for _ in $(seq 100); do
-		HTTP_PORT=$(sed -n 's/.*port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
-		[ -n "$HTTP_PORT" ] && return 0
-		sleep 0.05
-	done
-	fail "http.server did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+	HTTP_PID=$!
+	http_port http.server 's/.*port \([0-9]*\).*/\1/p'
 }
 
 # canned_serve DIR: an http server on 127.0.0.1 answering /NAME with
@@ -143,13 +151,8 @@ http_serve() {
 canned_serve() {
 	timeout 60 python3 -u "$TOP/t/test_helper/canned_http.py" "$1" \
 		> "$BATS_TEST_TMPDIR/http.log" 2>&1 &
-	HTTP_PID=$! HTTP_PORT=""
-	for _ in $(seq 100); do
-		HTTP_PORT=$(sed -n 's/^port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
-		[ -n "$HTTP_PORT" ] && return 0
-		sleep 0.05
-	done
-	fail "canned_http.py did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+	HTTP_PID=$!
+	http_port canned_http.py 's/^port \([0-9]*\).*/\1/p'
 }
 
 # https_serve DIR: http_serve over TLS, with a self-signed certificate
@@ -172,11 +175,6 @@ s.socket = c.wrap_socket(s.socket, server_side=True)
 print("port", s.server_address[1])
 s.serve_forever()
 ' "$1" "$d/cert.pem" "$d/key.pem" > "$BATS_TEST_TMPDIR/http.log" 2>&1 &
-	HTTP_PID=$! HTTP_PORT=""
-	for _ in $(seq 100); do
-		HTTP_PORT=$(sed -n 's/^port \([0-9]*\).*/\1/p' "$BATS_TEST_TMPDIR/http.log" | head -1)
-		[ -n "$HTTP_PORT" ] && return 0
-		sleep 0.05
-	done
-	fail "https server did not start: $(cat "$BATS_TEST_TMPDIR/http.log")"
+	HTTP_PID=$!
+	http_port "https server" 's/^port \([0-9]*\).*/\1/p'
 }
