@@ -631,6 +631,16 @@ node.removed"
 # looks once, the looks and the one power-on are kept in the state
 # (off_servers), and the clock is --now
 
+# look HH:MM [STATUS]: a pp-provision run at that minute of 2026-11-27
+# with no decision (it looks at the servers it waits for), which must
+# exit STATUS (0); its output and stderr are left as run leaves them
+look() {
+	run --separate-stderr pp-provision --now "2026-11-27T$1:00Z" \
+		< <(decision none)
+	[[ $status == "${2:-0}" ]] ||
+		fail "pp-provision at $1: exit $status, not ${2:-0}: $stderr"
+}
+
 poweron_posts() {
 	fake_log | jq '[.requests[] | select(.path | endswith(
 		"/actions/poweron"))] | length'
@@ -638,21 +648,15 @@ poweron_posts() {
 
 @test "a server of an earlier run that stays off is powered on once, after two runs' looks with nothing running on it" {
 	sid=$(off_node)
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision none)
-	assert_success
+	look 10:00
 	[[ $(poweron_posts) == 0 ]]
 	run jq -c --arg s "$sid" '.off_servers[$s] | [.node, .looks, .since,
 		.powered_on]' "$STATE"
 	assert_output '["pp-off111",1,"2026-11-27T10:00:00Z",null]'
 	# a run again in the same second is no second look
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision none)
-	assert_success
+	look 10:00
 	[[ $(poweron_posts) == 0 ]]
-	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
-		< <(decision none)
-	assert_success
+	look 10:01
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .powered_on,
 		.off_since] | map(tostring) | join(",")' \
@@ -663,12 +667,8 @@ poweron_posts() {
 	assert_output '[0,"2026-11-27T10:01:00Z"]'
 	# its power-on's action ends when looked at: the server runs, the
 	# node waits for its agent, and the state forgets it
-	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
-		< <(decision none)
-	assert_success
-	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
-		< <(decision none)
-	assert_success
+	look 10:02
+	look 10:03
 	[[ $(fake_state | jq -r '.servers[0].status') == running ]]
 	[[ $(poweron_posts) == 1 ]]
 	[[ $(reg '.nodes[1].status') == provisioning ]]
@@ -683,17 +683,13 @@ poweron_posts() {
 		"action_error": {"code": "server_error",
 		"message": "cannot start"}}' >/dev/null
 	for t in 10:00 10:01 10:02; do
-		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
-			< <(decision none)
-		assert_success
+		look "$t"
 	done
 	[[ $(poweron_posts) == 1 ]]
 	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
 	# a failed boot of an earlier run, as one past cloud.boot_timeout:
 	# this run's work was done
-	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
-		< <(decision none)
-	assert_success
+	look 10:03
 	jq_is '.provision.servers[0] | [.op, .status, .error.code,
 		.powered_on] | map(tostring) | join(",")' \
 		"expire,deleted,server_off,true"
@@ -715,26 +711,20 @@ node.removed"
 		"action_error": {"code": "server_error",
 		"message": "cannot start"}}' >/dev/null
 	for t in 10:00 10:01; do
-		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
-			< <(decision none)
-		assert_success
+		look "$t"
 	done
 	[[ $(poweron_posts) == 1 ]]
 	# its start runs for a while (the API's "starting"), then fails
 	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].status =
 		"starting" | {servers}')" >/dev/null
-	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
-		< <(decision none)
-	assert_success
+	look 10:02
 	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
 		.powered_on]' "$STATE"
 	assert_output '[0,"2026-11-27T10:01:00Z"]'
 	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].status =
 		"off" | {servers}')" >/dev/null
 	for t in 10:03 10:04; do
-		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
-			< <(decision none)
-		assert_success
+		look "$t"
 	done
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
@@ -746,13 +736,9 @@ node.removed"
 	fake_fault '{"method": "POST", "path": "/servers/", "status": 403,
 		"code": "forbidden", "message": "insufficient permissions"}' \
 		>/dev/null
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision none)
-	assert_success
+	look 10:00
 	# the refused power-on is this run's error
-	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
-		< <(decision none)
-	assert_failure 1
+	look 10:01 1
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .error.code, .powered_on] |
 		map(tostring) | join(",")' "power_on,forbidden,false"
@@ -761,9 +747,7 @@ node.removed"
 	assert_output '[0,null]'
 	[[ $(fake_state | jq -r '.servers[0].status') == off ]]
 	for t in 10:02 10:03; do
-		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
-			< <(decision none)
-		assert_success
+		look "$t"
 	done
 	[[ $(poweron_posts) == 2 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .powered_on] |
@@ -784,19 +768,13 @@ node.removed"
 		sid=$(off_node)
 		fake_fault "{\"method\": \"POST\", \"path\": \"/servers/\",
 			$fault}" >/dev/null
-		run --separate-stderr pp-provision \
-			--now 2026-11-27T10:00:00Z < <(decision none)
-		assert_success
-		run --separate-stderr pp-provision \
-			--now 2026-11-27T10:01:00Z < <(decision none)
-		assert_failure 1
+		look 10:00
+		look 10:01 1
 		[[ $(poweron_posts) == 1 ]] || fail "$fault: $(poweron_posts)"
 		run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
 			.powered_on, .starts_before]' "$STATE"
 		assert_output '[0,"2026-11-27T10:01:00Z",0]'
-		run --separate-stderr pp-provision \
-			--now 2026-11-27T10:02:00Z < <(decision none)
-		assert_success
+		look 10:02
 		assert_stderr_contains "never got the power-on"
 		[[ $(poweron_posts) == 2 ]]
 		jq_is '.provision.servers[0] | [.op, .status,
@@ -806,9 +784,7 @@ node.removed"
 			.powered_on, .powered_on_again, .starts_before]' "$STATE"
 		assert_output '[0,"2026-11-27T10:02:00Z",true,null]'
 		for t in 10:03 10:04; do
-			run --separate-stderr pp-provision \
-				--now "2026-11-27T${t}:00Z" < <(decision none)
-			assert_success
+			look "$t"
 		done
 		[[ $(fake_state | jq -r '.servers[0].status') == running ]]
 		[[ $(poweron_posts) == 2 ]]
@@ -829,24 +805,16 @@ node.removed"
 		{"method": "POST", "path": "/servers/",
 		 "action_error": {"code": "server_error",
 		 "message": "cannot start"}}]}' >/dev/null
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision none)
-	assert_success
-	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
-		< <(decision none)
-	assert_failure 1
+	look 10:00
+	look 10:01 1
 	[[ $(poweron_posts) == 1 ]]
-	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
-		< <(decision none)
-	assert_success
+	look 10:02
 	assert_stderr_contains "took the power-on whose answer was lost"
 	[[ $(poweron_posts) == 1 ]]
 	run jq -c --arg s "$sid" '.off_servers[$s] | [.looks,
 		.powered_on, .starts_before]' "$STATE"
 	assert_output '[1,"2026-11-27T10:01:00Z",null]'
-	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
-		< <(decision none)
-	assert_success
+	look 10:03
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
 		join(",")' "expire,deleted,server_off"
@@ -864,15 +832,11 @@ node.removed"
 	# the look's GET .../actions?status=running passes, the count fails
 	fake_fault "{\"method\": \"GET\", \"path\": \"/servers/$sid/actions\",
 		\"skip\": 1, \"status\": 403, \"code\": \"forbidden\"}" >/dev/null
-	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
-		< <(decision none)
-	assert_success
+	look 10:02
 	assert_stderr_contains "cannot tell whether the API took the power-on of server $sid whose answer was lost"
 	assert_stderr_contains "counted as done"
 	[[ $(poweron_posts) == 1 ]]
-	run --separate-stderr pp-provision --now 2026-11-27T10:03:00Z \
-		< <(decision none)
-	assert_success
+	look 10:03
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .error.code] |
 		join(",")' "expire,deleted,server_off"
@@ -880,13 +844,9 @@ node.removed"
 
 @test "a run again in the same second asks the API nothing about a server of an earlier run seen off" {
 	sid=$(off_node)
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision none)
-	assert_success
+	look 10:00
 	fake_ctl DELETE /log >/dev/null
-	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
-		< <(decision none)
-	assert_success
+	look 10:00
 	run jq -r --arg p "/servers/$sid/actions" '[.requests[] |
 		select(.path == $p)] | length' <<<"$(fake_log)"
 	assert_output 0
@@ -902,9 +862,7 @@ node.removed"
 		"$FAKE_URL/servers/$sid/actions/poweron" >/dev/null
 	fake_ctl DELETE /log >/dev/null
 	for t in 10:00 10:01 10:02; do
-		run --separate-stderr pp-provision --now "2026-11-27T${t}:00Z" \
-			< <(decision none)
-		assert_success
+		look "$t"
 	done
 	[[ $(poweron_posts) == 0 ]]
 	run jq -c '.off_servers' "$STATE"
@@ -1090,9 +1048,7 @@ node.removed $sid"
 	name=$(jq -r '.provision.servers[0].name' <<<"$output")
 	[[ $(reg ".nodes[1].ip") =~ ^[0-9.]+$ ]]
 	# within cloud.join_timeout (15m): waits, one list, no GET of it
-	run --separate-stderr pp-provision --now 2026-11-27T10:14:00Z \
-		< <(decision none)
-	assert_success
+	look 10:14
 	[[ $(reg ".nodes[1].status") == provisioning ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 	# pp-decide counts it as booting capacity until then, not after
@@ -1110,9 +1066,7 @@ node.removed $sid"
 	[[ $(pp-status --json --now 2026-11-27T10:16:00Z |
 		jq .fleet.pending_ram_mb) == 0 ]]
 	: > "$EVENTS"
-	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
-		< <(decision none)
-	assert_success
+	look 10:16
 	assert_stderr_contains "its agent has not joined"
 	jq_is '.provision.servers[0] | .op + ":" + .status' expire:deleted
 	jq_is '.provision.servers[0].error.code' join_timeout
@@ -1252,9 +1206,7 @@ node.removed $name"
 	assert_success
 	name=$(jq -r '.provision.servers[0].name' <<<"$output")
 	pp-registry status "$name" ready
-	run --separate-stderr pp-provision --now 2026-11-27T11:00:00Z \
-		< <(decision none)
-	assert_success
+	look 11:00
 	[[ $(reg ".nodes[1].status") == ready ]]
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
@@ -1390,9 +1342,7 @@ expire_slowly() {
 	[[ $(psql -X -At -d "$REG_DB" -c "SELECT count(*) FROM
 		ppscale_containers") == 0 ]] || fail "a game server was placed on a deleted server"
 	# whatever the run could not finish, the next one does
-	run --separate-stderr pp-provision --now 2026-11-27T10:18:00Z \
-		< <(decision none)
-	assert_success
+	look 10:18
 	[[ $(reg '.nodes | length') == 1 ]]
 }
 
@@ -1407,9 +1357,7 @@ expire_slowly() {
 	name=$(jq -r '.provision.servers[0].name' <<<"$output")
 	fake_fault '{"method": "DELETE", "path": "/servers", "status": 503,
 		"count": 0}' >/dev/null
-	run --separate-stderr pp-provision --now 2026-11-27T10:16:00Z \
-		< <(decision none)
-	assert_failure 1
+	look 10:16 1
 	jq_is '.provision.servers[0] | .op + ":" + .status' expire:draining
 	assert_stderr_contains "the node stays draining (expire) and a later run deletes it"
 	[[ $(reg ".nodes[] | select(.id == \"$name\") |
