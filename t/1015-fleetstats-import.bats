@@ -255,6 +255,11 @@ no_secret() {
 	# a proxy that echoes the token must not get it shown
 	echo '{"status":"error","errorType":"bad_data","error":"bad token t0kenXYZ"}' > "$w/echo.json"
 	echo 400 > "$w/echo.json.status"
+	# one that echoes the path (a token in it) or a decoded query value
+	echo '{"status":"error","errorType":"bad_data","error":"no such target /prom/t0kenPATH99/path.json"}' > "$w/path.json"
+	echo 400 > "$w/path.json.status"
+	echo '{"status":"error","errorType":"bad_data","error":"bad token abc+def123"}' > "$w/plus.json"
+	echo 400 > "$w/plus.json.status"
 	echo '<html>login</html>' > "$w/moved.json"
 	echo 302 > "$w/moved.json.status"
 	echo 'https://sso:pw1234@login.example/oauth?next=x&token=t0kenXYZ' > "$w/moved.json.location"
@@ -284,6 +289,16 @@ no_secret() {
 	assert_failure 2
 	assert_stderr_contains "HTTP status 400"
 	no_secret
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/prom/t0kenPATH99/path.json"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 400"
+	[[ $stderr != *t0kenPATH99* ]]
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "http://127.0.0.1:$port/plus.json?token=abc%2Bdef123"
+	assert_failure 2
+	assert_stderr_contains "HTTP status 400"
+	[[ $stderr != *def123* ]]
 	run --separate-stderr pp-fleetstats --now "$NOW" \
 		--import-history "http://127.0.0.1:$port/moved.json"
 	assert_failure 2

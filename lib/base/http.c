@@ -1,4 +1,5 @@
 /* libcurl wrapper: one place for timeouts, TLS and size caps. */
+#include <ctype.h>
 #include <stdlib.h>
 #include <strings.h>
 #include <unistd.h>
@@ -81,12 +82,57 @@ has_bytes(const char *s, const char *p, size_t n)
 	return 0;
 }
 
+/* s[0..n) with %XX decoded (and, when plus, '+' as a blank, as a form
+ * decodes a query), in a new string of *len bytes. */
+static char *
+url_decode(const char *s, size_t n, int plus, size_t *len)
+{
+	char *d = pp_xmalloc(n + 1);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] == '%' && i + 2 < n && isxdigit((unsigned char)
+		    s[i + 1]) && isxdigit((unsigned char)s[i + 2])) {
+			char hex[3] = {s[i + 1], s[i + 2], '\0'};
+
+			d[k++] = (char)strtol(hex, NULL, 16);
+			i += 2;
+		} else {
+			d[k++] = plus && s[i] == '+' ? ' ' : s[i];
+		}
+	}
+	d[k] = '\0';
+	*len = k;
+	return d;
+}
+
+/* Whether msg holds s[0..n) of 4 bytes or more, as written or
+ * percent-decoded (a server or proxy that echoes the request decodes
+ * it; a query's '+' may come back a blank). */
+static int
+has_piece(const char *msg, const char *s, size_t n)
+{
+	int found = n >= 4 && has_bytes(msg, s, n);
+
+	for (int plus = 0; plus < 2 && !found && n >= 4; plus++) {
+		size_t dn;
+		char *d = url_decode(s, n, plus, &dn);
+
+		found = dn >= 4 && has_bytes(msg, d, dn);
+		free(d);
+	}
+	return found;
+}
+
 /* Whether msg holds a piece of url that may be a secret: the password
- * of user:password@, or a value of the query (access_token=...). */
+ * of user:password@ (or the whole user part, a token given as the user
+ * name), a segment of the path (a token in it: pp_url_redact hides the
+ * path for that), or a value of the query (access_token=...). The
+ * query's names are not: an error may name the parameter it refuses. */
 static int
 leaks_url(const char *msg, const char *url)
 {
-	const char *p = strstr(url, "://"), *end, *at = NULL, *colon, *q;
+	const char *p = strstr(url, "://"), *end, *at = NULL, *colon, *s;
 
 	if (!p)
 		return 0;
@@ -95,28 +141,36 @@ leaks_url(const char *msg, const char *url)
 	for (const char *c = p; c < end; c++)
 		if (*c == '@')
 			at = c;
-	/* the password, or the whole of a user part with none (a token
-	 * given as the user name) */
 	if (at) {
 		colon = memchr(p, ':', (size_t)(at - p));
 		if (!colon)
 			colon = p - 1;
-		if (at - colon > 1 &&
-		    has_bytes(msg, colon + 1, (size_t)(at - colon - 1)))
+		if (at - colon > 1 && has_piece(msg, colon + 1,
+		    (size_t)(at - colon - 1)))
 			return 1;
 	}
-	q = strchr(end, '?');
-	while (q) {
-		const char *v = strchr(q + 1, '=');
-		size_t n;
+	/* the path's segments */
+	for (s = end; *s == '/'; ) {
+		size_t n = strcspn(s + 1, "/?#");
 
-		if (!v)
-			break;
-		v++;
-		n = strcspn(v, "&#");
-		if (n >= 4 && has_bytes(msg, v, n))
+		if (has_piece(msg, s + 1, n))
 			return 1;
-		q = strchr(v, '&');
+		s += 1 + n;
+	}
+	/* the query's values */
+	for (s = *s == '?' ? s : NULL; s && *s && *s != '#'; ) {
+		const char *v = s + 1 + strcspn(s + 1, "=&#");
+
+		if (*v != '=') {
+			s = *v == '&' ? v : NULL;
+			continue;
+		}
+		v++;
+		if (has_piece(msg, v, strcspn(v, "&#")))
+			return 1;
+		s = v + strcspn(v, "&#");
+		if (*s != '&')
+			break;
 	}
 	return 0;
 }
