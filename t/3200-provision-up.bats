@@ -231,6 +231,24 @@ posts() {
 	jq_is '.provision.servers[0].location' nbg1
 }
 
+@test "a 503 unavailable is no refusal when the location that took the create made no server either" {
+	fake_fault '{"faults": [
+		{"method": "POST", "path": "/servers", "location": "nbg1",
+		 "status": 503, "code": "unavailable", "count": 0},
+		{"method": "POST", "path": "/servers", "location": "hel1",
+		 "status": 503, "code": "unavailable", "count": 0},
+		{"method": "POST", "path": "/servers", "location": "fsn1",
+		 "action_error": {"code": "placement_error",
+		 "message": "no capacity in this placement group"}}]}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_failure 1
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	# fsn1's own refusal stands; the 503s are not taken for refusals
+	run jq -c '.refusals // {} | keys' "$STATE"
+	assert_output '["cx23@fsn1"]'
+}
+
 @test "server types of another architecture than the image's are not in the catalog and never ordered" {
 	run --separate-stderr pp-fleetstats
 	assert_success

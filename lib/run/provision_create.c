@@ -260,13 +260,15 @@ struct order {
 	int recorded;         /* the node has the server's id */
 	int sent;             /* creates sent */
 	unsigned long long unavail; /* bit li: a 503 unavailable there,
-	                       * a refusal once another location made it */
+	                       * a refusal once another location made the
+	                       * server */
 	int state;
 };
 enum { O_SEND, O_WAIT, O_DONE };
 
 /* A 503 unavailable is remembered as a refusal of its location only
- * once another location took the create: in every location it is more
+ * once another location made the server (its create's actions ended
+ * well, or it is left to the boot wait): in every location it is more
  * likely the API's own trouble than a location's, and refusing them
  * all for cloud.refusal_ttl would block scale-ups long after the API
  * is back. */
@@ -278,7 +280,7 @@ unavailable_refused(struct run *x, struct order *o)
 	memset(&err, 0, sizeof err);
 	snprintf(err.code, sizeof err.code, "unavailable");
 	snprintf(err.message, sizeof err.message, "the create was answered "
-		"503 unavailable there, and another location took it");
+		"503 unavailable there, and another location made the server");
 	for (size_t i = 0; i < o->locs.n && i < 64; i++)
 		if (o->unavail & 1ULL << i)
 			pp_prov_add_refusal(x, o->type, o->locs.v[i], &err);
@@ -462,7 +464,6 @@ send_order(struct run *x, struct order *o)
 			break;
 	}
 	if (made) {
-		unavailable_refused(x, o);
 		o->state = O_WAIT;
 		rc = 0;
 		goto out;
@@ -554,6 +555,7 @@ finish_order(struct run *x, struct order *o)
 			pp_jnew_double(p->waited, 1));
 		pp_prov_add_str(o->e, "status", "provisioning");
 		pp_prov_add_waiter(x, o->name, o->s.id, o->t0, o->e);
+		unavailable_refused(x, o);
 		return 0;
 	}
 	if (p->state == -1) {
@@ -619,6 +621,7 @@ finish_order(struct run *x, struct order *o)
 		return -1;
 	}
 	pp_prov_add_str(o->e, "status", "provisioning");
+	unavailable_refused(x, o);
 	pp_note("created server '%s' (id %s, %s in %s), registered as "
 		"provisioning", o->name, o->s.id, o->type, o->s.location);
 	pp_prov_event(x, PP_EV_NODE_PROVISIONING, o->name, o->s.id, o->type,
