@@ -167,7 +167,7 @@ posts() {
 		.body.location] | join(",")') == fsn1 ]]
 }
 
-@test "a type deprecated in a location is ordered there until its unavailable_after, with a warning, and skipped after" {
+@test "a type deprecated in a location is ordered there until its unavailable_after (a note, a warning in its last 30 days), and skipped after" {
 	# cpx22 is deprecated in hil only, unavailable after 2027-01-01T06:00
 	sed -i 's/locations: \[nbg1, fsn1, hel1\]/locations: [hil]/' \
 		"$PP_CONFIG"
@@ -184,6 +184,20 @@ posts() {
 	assert_success
 	jq_is .decision.figures.worker_type cpx22
 	assert_stderr_contains "server type 'cpx22' is deprecated in 'hil': ordered there until 2027-01-01T06:00:00Z"
+	# a note months ahead (no warning counted: PpscaleToolWarns would
+	# fire for months), a warning in the last 30 days
+	local prom=$BATS_TEST_TMPDIR/pp.prom
+	printf 'metrics:\n  textfile: %s\n' "$prom" >> "$PP_CONFIG"
+	for t in 2026-12-01T10:00:00Z:0 2026-12-03T10:00:00Z:1; do
+		pp-fleetstats -q --now "${t%:*}" > "$BATS_TEST_TMPDIR/doc"
+		run --separate-stderr pp-decide --now "${t%:*}" \
+			< "$BATS_TEST_TMPDIR/doc"
+		assert_success
+		assert_stderr_contains "server type 'cpx22' is deprecated in 'hil': ordered there until 2027-01-01T06:00:00Z"
+		run awk '$1 == "pp_last_run_warnings{tool=\"pp-decide\"}" {
+			print $2 }' "$prom"
+		assert_output "${t##*:}"
+	done
 	# pp-provision orders it there
 	run --separate-stderr pp-provision --now 2026-12-01T10:00:00Z \
 		< <(decision scale_up 1 cpx22 hil)

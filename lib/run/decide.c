@@ -55,8 +55,8 @@ open_state(struct pp_state *st, const char *path,
 
 /* A configured type the catalog no longer has, or has deprecated, is
  * skipped by the engine; say so once per run. So is one deprecated in
- * a configured location: ordered there until its unavailable_after,
- * skipped there after. */
+ * a configured location: ordered there until its unavailable_after
+ * (a note, a warning in its last 30 days), skipped there after. */
 static void
 warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 {
@@ -86,7 +86,15 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 			if (!p || !p->available || !p->unavailable_after)
 				continue;
 			pp_format_time(p->unavailable_after, ts, sizeof ts);
-			if (ctx->now <= p->unavailable_after)
+			/* a warning in its last 30 days: months of them
+			 * would keep pp_last_run_warnings (and its alert)
+			 * up for a type that is still fine to order */
+			if (ctx->now <= p->unavailable_after &&
+			    p->unavailable_after - ctx->now > 30 * 86400)
+				pp_note("server type '%s' is deprecated in "
+					"'%s': ordered there until %s", name,
+					loc, ts);
+			else if (ctx->now <= p->unavailable_after)
 				pp_warn("server type '%s' is deprecated in "
 					"'%s': ordered there until %s", name,
 					loc, ts);
