@@ -43,8 +43,8 @@ pp_offsrv_get(json_object *sec, const char *id, struct pp_offsrv *e)
 		e->powered_on = 1;
 	/* a count that cannot be read leaves nothing to check: the
 	 * power-on counts, as before the check was there */
-	if (e->powered_on)
-		e->starts_before = (long)pp_jint(o, "starts_before", -1);
+	e->starts_before = e->powered_on ? (long)pp_jint(o, "starts_before",
+		-1) : -1;
 	e->check = e->starts_before >= 0 && e->starts_before < LONG_MAX;
 	if (!e->check)
 		e->starts_before = 0;
