@@ -688,6 +688,14 @@ poweron_posts() {
 	# a run again in the same second is no second look
 	look 10:00
 	[[ $(poweron_posts) == 0 ]]
+	# a dry run says what it would do, and does not
+	cp "$STATE" "$BATS_TEST_TMPDIR/state.before"
+	run --separate-stderr pp-provision --dry-run \
+		--now 2026-11-27T10:01:00Z < <(decision none)
+	assert_success
+	assert_stderr_contains "would power it on (once) (dry run)"
+	[[ $(poweron_posts) == 0 ]]
+	cmp "$STATE" "$BATS_TEST_TMPDIR/state.before"
 	look 10:01
 	[[ $(poweron_posts) == 1 ]]
 	jq_is '.provision.servers[0] | [.op, .status, .powered_on,

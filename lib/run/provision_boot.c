@@ -437,8 +437,8 @@ power_on_taken(struct run *x, const char *node, const char *sid, long before)
 	}
 	pp_prov_loud("node '%s': server %s never got the power-on whose "
 		"answer was lost (no start action since): %s it on again "
-		"(once)", node, sid, x->dry_run ? "would power (dry run)" :
-		"powering");
+		"(once)%s", node, sid, x->dry_run ? "would power" : "powering",
+		x->dry_run ? " (dry run)" : "");
 	return 0;
 }
 
@@ -516,9 +516,9 @@ off_look(struct run *x, const struct pend *p, const struct pp_server *s)
 		else
 			pp_prov_loud("node '%s': server %s, created by an "
 				"earlier run, is off and no action runs on "
-				"it: %s it on (once)", p->node, p->server_id,
-				x->dry_run ? "would power (dry run)" :
-				"powering");
+				"it: %s it on (once)%s", p->node,
+				p->server_id, x->dry_run ? "would power" :
+				"powering", x->dry_run ? " (dry run)" : "");
 		o.looks = 0;
 		if (x->dry_run) {
 			pp_cloud_power_on(x->cloud, p->server_id, &err);
