@@ -206,7 +206,7 @@ no_secret() {
 	kill "$pid"
 }
 
-@test "a partial answer or one with warnings is refused (exit 1); infos are shown and the answer imported" {
+@test "a partial answer or one with warnings is refused (exit 1); infos (also as warnings) are shown and the answer imported" {
 	csv_days 1 600 > "$BATS_TEST_TMPDIR/day.csv"
 	mkdir -p "$BATS_TEST_TMPDIR/www"
 	prom_of "$BATS_TEST_TMPDIR/day.csv" > "$BATS_TEST_TMPDIR/range.json"
@@ -220,6 +220,9 @@ no_secret() {
 		"$BATS_TEST_TMPDIR/range.json" > "$BATS_TEST_TMPDIR/www/info.json"
 	jq '.isPartial = false' "$BATS_TEST_TMPDIR/range.json" \
 		> "$BATS_TEST_TMPDIR/www/whole.json"
+	# Prometheus 2.46 to 2.53 (and Thanos) put infos into warnings
+	jq '.warnings = ["PromQL info: metric might not be a counter, name does not end in _total/_sum/_count/_bucket: \"pp_fleet_ram_bytes\""]' \
+		"$BATS_TEST_TMPDIR/range.json" > "$BATS_TEST_TMPDIR/www/oldinfo.json"
 	canned_serve "$BATS_TEST_TMPDIR/www"
 	local pid=$HTTP_PID port=$HTTP_PORT
 	run --separate-stderr pp-fleetstats --now "$NOW" \
@@ -235,6 +238,10 @@ no_secret() {
 		--import-history "http://127.0.0.1:$port/info.json"
 	assert_success
 	jq_is .imported 143
+	assert_stderr_contains "PromQL info: metric might not be a counter"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "http://127.0.0.1:$port/oldinfo.json"
+	assert_success
 	assert_stderr_contains "PromQL info: metric might not be a counter"
 	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
 		--import-history "http://127.0.0.1:$port/whole.json"

@@ -176,29 +176,45 @@ add_oneline(struct pp_buf *b, const char *s, size_t max)
 		pp_buf_addstr(b, "...");
 }
 
+/* Whether a Prometheus warning is an info: 2.46 to 2.53 (and Thanos)
+ * put "PromQL info: ..." annotations into warnings; later releases
+ * answer them as infos (prometheus/prometheus#14327). */
+static int
+is_info(const char *w)
+{
+	return !strncmp(w, "PromQL info:", 12);
+}
+
 /* The strings of the array at o's key, "; "-joined into b (the first
- * few, each cut short); how many there are. */
+ * few, each cut short); how many there are. infos: only the PromQL
+ * infos among them (1), all but those (0), all (-1). */
 static size_t
-join_strings(struct pp_buf *b, json_object *o, const char *key)
+join_strings(struct pp_buf *b, json_object *o, const char *key, int infos)
 {
 	json_object *a = pp_jget(o, key);
-	size_t n, shown = 0;
+	size_t n, shown = 0, all = 0;
 
 	if (!a || !json_object_is_type(a, json_type_array))
 		return 0;
 	n = json_object_array_length(a);
-	for (size_t i = 0; i < n && shown < 3; i++) {
+	for (size_t i = 0; i < n; i++) {
 		json_object *v = json_object_array_get_idx(a, i);
+		const char *w = json_object_get_string(v);
 
-		if (!json_object_is_type(v, json_type_string))
+		if (infos >= 0 && json_object_is_type(v, json_type_string) &&
+		    is_info(w) != infos)
 			continue;
-		if (shown++)
+		all++;
+		if (shown >= 3 || !json_object_is_type(v, json_type_string))
+			continue;
+		if (b->len)
 			pp_buf_addstr(b, "; ");
-		add_oneline(b, json_object_get_string(v), 200);
+		shown++;
+		add_oneline(b, w, 200);
 	}
-	if (n > shown)
-		pp_buf_printf(b, "%s(%zu in all)", shown ? " " : "", n);
-	return n;
+	if (all > shown)
+		pp_buf_printf(b, "%s(%zu in all)", shown ? " " : "", all);
+	return all;
 }
 
 /* {"status":"success","data":{"resultType":"matrix","result":[{"metric":
@@ -237,13 +253,15 @@ parse_prometheus(struct pp_history *h, const char *text, size_t len,
 			"true; a storage node did not answer): try again");
 		goto out;
 	}
-	if (join_strings(&words, o, "warnings")) {
+	if (join_strings(&words, o, "warnings", 0)) {
 		src->incomplete = 1;
 		snprintf(err, errlen, "the answer has warnings, so it may be "
 			"partial: %s", words.s);
 		goto out;
 	}
-	if (join_strings(&words, o, "infos"))
+	join_strings(&words, o, "infos", -1);
+	join_strings(&words, o, "warnings", 1);
+	if (words.len)
 		src->infos = pp_xstrdup(words.s);
 	data = pp_jget(o, "data");
 	type = pp_jstr(data, "resultType", "?");
