@@ -350,13 +350,24 @@ no_secret() {
 	min=$(jq .min_mb <<< "$output") max=$(jq .max_mb <<< "$output")
 	assert_stderr_contains "$min to $max MB, at most 600 s apart"
 	[[ $stderr != *"smaller step"* ]]
+	# a fine step with one hole of two hours (the source's own gap):
+	# the hole is named, a smaller step is no help
+	awk -F, -v from="$((NOW_S - 86400))" 'NR == 1 ||
+		$1 < from || $1 >= from + 7200' "$BATS_TEST_TMPDIR/fine.csv" \
+		> "$BATS_TEST_TMPDIR/hole.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "$BATS_TEST_TMPDIR/hole.csv"
+	assert_success
+	jq_is .max_spacing_s 7800
+	assert_stderr_contains "a hole of 7800 s before"
+	[[ $stderr != *"smaller step"* ]]
 	# step=3660 in the query: it imports, and no forecast comes of it
 	csv_days 2 3660 > "$BATS_TEST_TMPDIR/coarse.csv"
 	run --separate-stderr pp-fleetstats --now "$NOW" \
 		--import-history "$BATS_TEST_TMPDIR/coarse.csv"
 	assert_success
 	jq_is .max_spacing_s 3660
-	assert_stderr_contains "steps of up to 3660 s beside imported samples, more than the forecast interpolates across (3600 s)"
+	assert_stderr_contains "steps of 3660 s beside imported samples, more than the forecast interpolates across (3600 s): ask for a smaller step"
 }
 
 @test "a CSV that starts with a UTF-8 byte order mark is read, its header too" {

@@ -77,11 +77,19 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 			"'", gaps);
 		/* a step of 3660 s imports "successfully" and gives no
 		 * forecast: nothing is interpolated across the holes */
-		if (st.max_spacing > PP_FORECAST_MAX_GAP)
-			pp_warn("the history has steps of up to %ld s beside "
+		if (st.typical_spacing > PP_FORECAST_MAX_GAP)
+			pp_warn("the history has steps of %ld s beside "
 				"imported samples, more than the forecast "
 				"interpolates across (%ld s): ask for a "
-				"smaller step (step=60)", st.max_spacing,
+				"smaller step (step=60)", st.typical_spacing,
+				PP_FORECAST_MAX_GAP);
+		else if (st.max_spacing > PP_FORECAST_MAX_GAP)
+			pp_warn("the history has a hole of %ld s before %s "
+				"beside imported samples (the source has none "
+				"there), more than the forecast interpolates "
+				"across (%ld s): the forecast has no profile "
+				"there", st.max_spacing, pp_format_time(
+				st.widest_at, t1, sizeof t1),
 				PP_FORECAST_MAX_GAP);
 	} else
 		pp_warn("nothing to import: of %zu samples %zu are after "

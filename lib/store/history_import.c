@@ -401,34 +401,6 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	return text;
 }
 
-/* The widest step between two neighbours in the store after the
- * import of which one at least is imported: own holds the store's
- * times, sorted. */
-static long
-widest_step(const struct pp_history *imp, const size_t *take, size_t n,
-	const long long *own, size_t no)
-{
-	long long prev = 0, cur;
-	long widest = 0;
-	int have = 0, prev_imp = 0, cur_imp;
-
-	for (size_t i = 0, j = 0; i < n || j < no;) {
-		if (i < n && (j == no || imp->s[take[i]].t < own[j])) {
-			cur = imp->s[take[i++]].t;
-			cur_imp = 1;
-		} else {
-			cur = own[j++];
-			cur_imp = 0;
-		}
-		if (have && (prev_imp || cur_imp) && cur - prev > widest)
-			widest = (long)(cur - prev);
-		prev = cur;
-		prev_imp = cur_imp;
-		have = 1;
-	}
-	return widest;
-}
-
 static int
 cmp_ll(const void *a, const void *b)
 {
@@ -442,6 +414,45 @@ median(long long *v, size_t n)
 {
 	qsort(v, n, sizeof *v, cmp_ll);
 	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* The widest step between two neighbours in the store after the
+ * import of which one at least is imported, where it ends (*at), and
+ * the median of those steps (*typical): own holds the store's times,
+ * sorted. */
+static long
+widest_step(const struct pp_history *imp, const size_t *take, size_t n,
+	const long long *own, size_t no, time_t *at, long *typical)
+{
+	long long prev = 0, cur, *steps = pp_xcalloc(n + no + 1,
+		sizeof *steps);
+	long widest = 0;
+	size_t ns = 0;
+	int have = 0, prev_imp = 0, cur_imp;
+
+	*at = 0;
+	for (size_t i = 0, j = 0; i < n || j < no;) {
+		if (i < n && (j == no || imp->s[take[i]].t < own[j])) {
+			cur = imp->s[take[i++]].t;
+			cur_imp = 1;
+		} else {
+			cur = own[j++];
+			cur_imp = 0;
+		}
+		if (have && (prev_imp || cur_imp)) {
+			steps[ns++] = cur - prev;
+			if (cur - prev > widest) {
+				widest = (long)(cur - prev);
+				*at = (time_t)cur;
+			}
+		}
+		prev = cur;
+		prev_imp = cur_imp;
+		have = 1;
+	}
+	*typical = ns ? (long)median(steps, ns) : 0;
+	free(steps);
+	return widest;
 }
 
 /* Which of imp to take, against the store's sorted times (own, in
@@ -489,7 +500,8 @@ choose(const struct pp_history *imp, const long long *own,
 		st->imported++;
 		take[n++] = i;
 	}
-	st->max_spacing = widest_step(imp, take, n, own, no);
+	st->max_spacing = widest_step(imp, take, n, own, no, &st->widest_at,
+		&st->typical_spacing);
 	if (st->own) {
 		st->overlap_mb = median(both[0], st->own);
 		st->own_overlap_mb = median(both[1], st->own);

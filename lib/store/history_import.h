@@ -20,6 +20,9 @@ struct pp_import_stats {
 	long long min_mb, max_mb; /* of the imported ones */
 	long max_spacing;    /* widest step (s) from or to an imported
 	                      * sample in the store afterwards; 0 none */
+	time_t widest_at;    /* where that step ends */
+	long typical_spacing; /* the median of those steps: the source's
+	                      * step, where max_spacing may be one hole */
 	long long overlap_mb, own_overlap_mb; /* medians of the source's
 	                      * and the store's values in the minutes
 	                      * both have (own of them) */
