@@ -136,7 +136,11 @@ stop_drain_under_cycle() {
 	reg_node T cloud ready 8000
 	reg_write
 	decision_doc scale_down S > "$d/doc"
-	HOOK_SLEEP=30 pp-cycle -- pp-drain --now 2026-11-27T18:00:00Z \
+	# SIGHUP at its default whatever this suite runs under (nohup, a
+	# CI runner that ignores it): an ignored one stays ignored, by
+	# design, and the test below checks that apart
+	HOOK_SLEEP=30 env --default-signal=HUP pp-cycle -- \
+		pp-drain --now 2026-11-27T18:00:00Z \
 		< "$d/doc" > "$d/out" 2> "$d/err" 3>&- &
 	local cyc=$!
 	wait_exists "$HOOK_LOG.child" 30 ||
