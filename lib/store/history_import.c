@@ -524,8 +524,9 @@ disagrees(const struct pp_import_stats *st, char *err, size_t errlen)
 		return 0;
 	snprintf(err, errlen, "in the %zu minutes the store has too, the "
 		"source's allocated RAM (median %lld MB) is %.1f times %s "
-		"the store's own (median %lld MB): a sum over control hosts "
-		"or another unit than MB? nothing imported", st->own,
+		"the store's own (median %lld MB): a sum over control hosts, "
+		"another unit than MB, or times shifted by a time zone? "
+		"nothing imported", st->own,
 		st->overlap_mb, hi / lo, a > b ? "more than" : "less than",
 		st->own_overlap_mb);
 	return 1;
