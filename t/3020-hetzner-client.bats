@@ -223,7 +223,7 @@ fake_count() {
 	jq_is '.result > 0' true
 }
 
-@test "server types: a type deprecated in every location it has, by location only, is deprecated" {
+@test "server types: a type deprecated in every location it has, by location only, keeps each location's end, not deprecated" {
 	local dep='{"announced": "2026-12-01T06:00:00+00:00",
 		"unavailable_after": "2027-03-01T06:00:00+00:00"}'
 	fake_config "{\"deprecations\": {\"cx43\": {\"fsn1\": $dep,
@@ -231,7 +231,14 @@ fake_count() {
 		>/dev/null
 	run --separate-stderr cloudctl types
 	assert_success
-	jq_is '.result.types[] | select(.name == "cx43") | .deprecated' true
+	# Hetzner announces a type's end in every location at once: it is
+	# ordered in each until then, not cut on the day of the
+	# announcement
+	jq_is '.result.types[] | select(.name == "cx43") | .deprecated' false
+	jq_is '.result.types[] | select(.name == "cx43") |
+		[.locations[] | select(.unavailable_after ==
+		"2027-03-01T06:00:00Z") | .name] | sort | join(",")' \
+		fsn1,hel1,nbg1
 	# deprecated in one of three: not deprecated, its end kept there
 	jq_is '.result.types[] | select(.name == "cx33") | .deprecated' false
 	jq_is '.result.types[] | select(.name == "cx33") |

@@ -222,6 +222,24 @@ posts() {
 	[[ $(posts) == 0 ]]
 }
 
+@test "a type deprecated in every location is ordered until its unavailable_after, not from the announcement" {
+	local dep='{"announced": "2026-12-01T06:00:00+00:00",
+		"unavailable_after": "2027-03-01T06:00:00+00:00"}'
+	fake_config "{\"deprecations\": {\"cx43\": {\"fsn1\": $dep,
+		\"nbg1\": $dep, \"hel1\": $dep}}}" >/dev/null
+	sed -i 's/^cloud:$/cloud:\n  server_types: [cx43]/' "$PP_CONFIG"
+	local t
+	for t in 2026-12-02T10:00:00Z:cx43 2027-03-01T06:00:01Z:null; do
+		pp-fleetstats -q --now "${t%:*}" > "$BATS_TEST_TMPDIR/doc"
+		run --separate-stderr pp-decide --now "${t%:*}" \
+			< "$BATS_TEST_TMPDIR/doc"
+		assert_success
+		jq_is .decision.figures.worker_type "${t##*:}"
+		[[ $stderr != *"'cx43' is deprecated: skipped"* ]]
+	done
+	assert_stderr_contains "server type 'cx43' is deprecated in 'nbg1' and no longer orderable there (since 2027-03-01T06:00:00Z): skipped there"
+}
+
 @test "a 503 unavailable in every location is no refusal: the next cycle asks again once the API is back" {
 	fake_fault '{"method": "POST", "path": "/servers", "status": 503,
 		"code": "unavailable", "message":

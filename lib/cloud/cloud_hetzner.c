@@ -672,7 +672,7 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 	json_object *locs = pp_jget(o, "locations");
 	json_object *dep = pp_jget(o, "deprecation");
 	struct pp_server_type *t;
-	size_t np, ndep = 0;
+	size_t np;
 
 	(void)err;
 
@@ -739,13 +739,15 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 				    &pr->unavailable_after) < 0 ||
 				    !pr->unavailable_after)
 					pr->unavailable_after = 1;
-				ndep++;
 			}
 		}
 	}
-	/* deprecated in every location it has: deprecated */
-	if (t->nprices && ndep >= t->nprices)
-		t->deprecated = 1;
+	/* deprecated in every location it has is no more than that: each
+	 * location orders it until its own unavailable_after (Hetzner
+	 * announces a type's end per location, in all of them at once:
+	 * marking it deprecated here cut it everywhere on the day of the
+	 * announcement, months early); only the top-level deprecation,
+	 * phased out, still marks the type */
 	return 0;
 }
 
