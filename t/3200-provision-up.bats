@@ -653,8 +653,11 @@ node.removed"
 	pp-provision < "$BATS_TEST_TMPDIR/doc" > "$BATS_TEST_TMPDIR/out" \
 		2> "$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
+	# the looks before the power-on are slow too: up to a minute
+	# (valgrind), and the run is not left behind if it never comes
 	fake_wait_for_log '.method == "POST" and
-		(.path | endswith("/actions/poweron"))'
+		(.path | endswith("/actions/poweron"))' 1200 ||
+		{ kill -KILL "$pid"; wait "$pid"; false; }
 	kill -TERM "$pid"
 	rc=0
 	wait "$pid" || rc=$?

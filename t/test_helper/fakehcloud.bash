@@ -98,9 +98,12 @@ fake_seed() { fake_ctl POST /servers "$1"; }
 fake_state() { fake_ctl GET /state; }
 fake_log() { fake_ctl GET /log; }
 
+# fake_wait_for_log JQ_PREDICATE [TRIES]: until the fake's log has a
+# request matching the predicate, TRIES looks 0.05 s apart (100), else
+# the test fails
 fake_wait_for_log() {
 	local i
-	for ((i = 0; i < 100; i++)); do
+	for ((i = 0; i < ${2:-100}; i++)); do
 		[[ $(fake_log | jq "[.requests[] | select($1)] | length") -gt 0 ]] &&
 			return 0
 		sleep 0.05
