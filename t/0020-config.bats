@@ -493,3 +493,33 @@ ROWS
 	assert_success
 	assert_stderr_contains "the config's state_dir '$BATS_TEST_TMPDIR/from-config' overrides \$PP_STATE_DIR '$PP_STATE_DIR'"
 }
+
+# A slot no allowed type holds could never be bought: every scale-up
+# of the headroom policy would be for nothing. Each row: the types,
+# the slot, and 0 (taken) or the type named as the largest.
+@test "a headroom slot larger than every allowed built-in type is refused" {
+	while IFS='|' read -r types slot extra want; do
+		printf 'cloud:\n  server_types: [%s]\n%bpolicies:\n  headroom:\n    slot_ram_mb: %s\n' \
+			"$types" "$extra" "$slot" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		if [[ $want == 0 ]]; then
+			assert_success
+			continue
+		fi
+		assert_failure 2
+		assert_stderr_contains "config '$PP_CONFIG' line 5: 'policies.headroom.slot_ram_mb' ($slot) is more than any type in cloud.server_types holds (the largest, $want, 15872 MB usable with cloud.reserved_ram_mb 512): no new node could hold a slot"
+		assert_output ""
+	done <<'ROWS'
+cx23, cx33, cx43|20000||cx43
+cx23, cx43, cx33|15873||cx43
+cx23, cx33, cx43|15872||0
+cx23, cx33, cx53|20000||0
+cx23, big1|20000||0
+cx23, cx33, cx43|20000|  catalog:\n    - {name: cx43, memory_gb: 64, hourly_eur: 0.1}\n|0
+ROWS
+	# the default types: cx53 holds 32256 MB
+	printf 'policies:\n  headroom:\n    slot_ram_mb: 40000\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_failure 2
+	assert_stderr_contains "(the largest, cx53, 32256 MB usable"
+}

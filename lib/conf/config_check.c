@@ -482,6 +482,44 @@ check_name_prefix(struct pp_conf_ctx *x)
 	return 0;
 }
 
+/* policies.headroom.slot_ram_mb larger than any allowed type holds:
+ * no new node could hold a slot. Judged only when cloud.server_types
+ * names built-in types alone and cloud.catalog is not set: otherwise
+ * the catalog the tools see (the live one) may have other sizes. */
+static int
+check_slot_size(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_slot *k = pp_conf_find(x->c->schema,
+		"policies.headroom.slot_ram_mb");
+	const struct pp_strlist *types = &x->c->cloud.server_types;
+	const char *big = NULL;
+	long long most = -1;
+	long slot;
+
+	if (!k || !types->n || node_of(x, must_slot(x, "cloud.catalog")))
+		return 0;
+	slot = *(long *)pp_conf_field(x->c, k);
+	for (size_t i = 0; i < types->n; i++) {
+		double gb = pp_conf_builtin_gb(types->v[i]);
+		long long mb = (long long)(gb * 1024 + 0.5) -
+			x->c->cloud.reserved_ram_mb;
+
+		if (gb < 0)
+			return 0;
+		if (mb > most) {
+			most = mb;
+			big = types->v[i];
+		}
+	}
+	if (slot <= 0 || slot <= most)
+		return 0;
+	return pp_conf_fail(x, node_of(x, k), "'%s' (%ld) is more than any "
+		"type in cloud.server_types holds (the largest, %s, %lld MB "
+		"usable with cloud.reserved_ram_mb %ld): no new node could "
+		"hold a slot", k->path, slot, big, most,
+		x->c->cloud.reserved_ram_mb);
+}
+
 /* Each kind of check over every key, in the schema's order: the first
  * problem is the one reported. */
 int
@@ -506,7 +544,7 @@ pp_conf_check(struct pp_conf_ctx *x)
 	    check_db_url(x, "control.database", 1) < 0 ||
 	    check_health(x) < 0 || check_labels(x) < 0 ||
 	    check_name_prefix(x) < 0 || check_ids(x) < 0 ||
-	    check_command_secrets(x) < 0)
+	    check_command_secrets(x) < 0 || check_slot_size(x) < 0)
 		return -1;
 	return 0;
 }

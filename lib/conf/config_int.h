@@ -60,6 +60,8 @@ void pp_conf_strlist_add(struct pp_strlist *l, const char *s);
 void pp_conf_strlist_free(struct pp_strlist *l);
 void pp_conf_strmap_free(struct pp_strmap *m);
 void pp_conf_catalog_free(struct pp_config *c);
+/* The memory (GB) of a type in the built-in catalog, -1 if not in it. */
+double pp_conf_builtin_gb(const char *name);
 void pp_conf_free_field(struct pp_config *c, const struct pp_conf_slot *s);
 /* A scalar-typed field from text; -1 when the text does not fit. */
 int pp_conf_set_scalar(void *f, enum pp_ctype t, const char *s);

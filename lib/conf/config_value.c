@@ -165,40 +165,51 @@ default_schedule(struct pp_schedule *s)
 }
 
 /* Hetzner's current cost-optimised and shared-vCPU types; EUR net. */
+#define NBUILTIN (sizeof builtin_types / sizeof builtin_types[0])
+static const struct {
+	const char *name, *arch;
+	long cores;
+	double gb, hourly, monthly;
+	int deprecated;
+} builtin_types[] = {
+	{"cx23", "x86", 2, 4, 0.0056, 3.49, 0},
+	{"cx33", "x86", 4, 8, 0.0088, 5.49, 0},
+	{"cx43", "x86", 8, 16, 0.0152, 9.49, 0},
+	{"cx53", "x86", 16, 32, 0.0280, 17.49, 0},
+	{"cpx22", "x86", 2, 4, 0.0096, 5.99, 0},
+	{"cpx32", "x86", 4, 8, 0.0168, 10.49, 0},
+	{"cpx42", "x86", 8, 16, 0.0312, 19.49, 0},
+	{"cpx52", "x86", 12, 24, 0.0440, 27.49, 0},
+	{"cax11", "arm", 2, 4, 0.0061, 3.79, 0},
+	{"cx22", "x86", 2, 4, 0.0060, 3.79, 1},
+};
+
+double
+pp_conf_builtin_gb(const char *name)
+{
+	for (size_t i = 0; i < NBUILTIN; i++)
+		if (!strcmp(builtin_types[i].name, name))
+			return builtin_types[i].gb;
+	return -1;
+}
+
 static void
 default_catalog(struct pp_config *c)
 {
-	static const struct {
-		const char *name, *arch;
-		long cores;
-		double gb, hourly, monthly;
-		int deprecated;
-	} t[] = {
-		{"cx23", "x86", 2, 4, 0.0056, 3.49, 0},
-		{"cx33", "x86", 4, 8, 0.0088, 5.49, 0},
-		{"cx43", "x86", 8, 16, 0.0152, 9.49, 0},
-		{"cx53", "x86", 16, 32, 0.0280, 17.49, 0},
-		{"cpx22", "x86", 2, 4, 0.0096, 5.99, 0},
-		{"cpx32", "x86", 4, 8, 0.0168, 10.49, 0},
-		{"cpx42", "x86", 8, 16, 0.0312, 19.49, 0},
-		{"cpx52", "x86", 12, 24, 0.0440, 27.49, 0},
-		{"cax11", "arm", 2, 4, 0.0061, 3.79, 0},
-		{"cx22", "x86", 2, 4, 0.0060, 3.79, 1},
-	};
-	size_t n = sizeof t / sizeof t[0];
+	size_t n = NBUILTIN;
 
 	c->cloud.catalog = pp_xcalloc(n, sizeof *c->cloud.catalog);
 	c->cloud.ncatalog = n;
 	for (size_t i = 0; i < n; i++) {
 		struct pp_type_conf *tc = &c->cloud.catalog[i];
 
-		tc->name = pp_xstrdup(t[i].name);
-		tc->architecture = pp_xstrdup(t[i].arch);
-		tc->cores = t[i].cores;
-		tc->memory_gb = t[i].gb;
-		tc->hourly_eur = t[i].hourly;
-		tc->monthly_eur = t[i].monthly;
-		tc->deprecated = t[i].deprecated;
+		tc->name = pp_xstrdup(builtin_types[i].name);
+		tc->architecture = pp_xstrdup(builtin_types[i].arch);
+		tc->cores = builtin_types[i].cores;
+		tc->memory_gb = builtin_types[i].gb;
+		tc->hourly_eur = builtin_types[i].hourly;
+		tc->monthly_eur = builtin_types[i].monthly;
+		tc->deprecated = builtin_types[i].deprecated;
 		pp_conf_strlist_add(&tc->locations, "nbg1");
 		pp_conf_strlist_add(&tc->locations, "fsn1");
 		pp_conf_strlist_add(&tc->locations, "hel1");
