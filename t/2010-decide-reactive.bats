@@ -207,12 +207,13 @@ low_fleet() {
 	jq_is .decision.urgency high
 }
 
-@test "a scale-up that no allowed type can hold says so and does nothing" {
-	# the largest game server (85,004 MB) fits no cx23
+@test "a scale-up with no allowed type orderable says so and does nothing" {
 	reg_start
 	reg_node ded-1 dedicated ready worker 100000 - 85004 1000
+	no_spare_config '  catalog:' \
+		'    - {name: cx23, memory_gb: 4, hourly_eur: 0.0056, deprecated: true}'
 	decide "$NOW" --dry-run
 	assert_success
 	jq_is .decision.action none
-	assert_output --partial 'no allowed, orderable, unrefused server type with 85004 MB usable'
+	assert_output --partial 'no allowed, orderable, unrefused server type in any configured location (85004 MB usable wanted)'
 }

@@ -153,3 +153,64 @@ conf() {
 	cx33@nbg1 2026-11-25T12:30:00Z nbg1
 	EOF
 }
+
+# the audit's fleet: a 40000 MB game server on the dedicated node, which
+# no cx23, cx33 or cx43 holds; 96 % used (critical)
+big_fleet() {
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - "40000$1" 3x8000
+	reg_node c1 cloud ready worker 8192 2026-11-25T09:00:00Z 4000 2000 1000
+	write_config <<-EOF
+	policies:
+	  spare:
+	    enabled: false
+	cloud:
+	  server_types: [cx23, cx33, cx43]
+	  reserved_ram_mb: 512
+	  type_choice: ${2:-cheapest_per_gb}
+	EOF
+}
+
+@test "a game server no allowed type holds: a scale-up buys the largest type, and says so" {
+	for choice in cheapest_per_gb smallest_fit cheapest; do
+		big_fleet "" "$choice"
+		rm -f "$PP_STATE_DIR/events.jsonl" "$(state_file)"
+		decide "$NOW"
+		assert_success
+		jq_is .decision.action scale_up
+		jq_is .decision.policy reactive
+		jq_is .decision.urgency critical
+		jq_is .decision.server_type cx43
+		jq_is .decision.figures.worker_type cx43
+		assert_output --partial '; no allowed type holds the largest game server (40000 MB): cx43, the largest (15872 MB usable)'
+		assert_stderr_contains "pp-decide: no allowed server type holds the largest game server (40000 MB): buying cx43, the largest (15872 MB usable)"
+		run jq -r .type "$PP_STATE_DIR/events.jsonl"
+		assert_output scaling.triggered
+	done
+}
+
+@test "a stopped game server does not set the size of new nodes" {
+	# 40000 MB stopped holds no RAM: 90 % of 100,000 used, high
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 40000s 90x1000
+	no_spare_config '  type_choice: smallest_fit'
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.action scale_up
+	jq_is .decision.server_type cx23
+	jq_is .decision.figures.largest_game_server_mb 1000
+	refute_stderr_contains "no allowed server type holds"
+	# the document still shows the largest recorded, and the largest
+	# that holds RAM
+	output=$(cat "$BATS_TEST_TMPDIR/doc.json") \
+		jq_is '.nodes[0] | [.largest_container_mb, .largest_allocated_mb] | join(",")' \
+		'40000,1000'
+	# the audit's fleet with the 40000 MB one stopped: cx33 holds 8000?
+	# no (7680 usable): cx43, the cheapest per GB, and no warning
+	big_fleet s
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.figures.largest_game_server_mb 8000
+	jq_is .decision.figures.worker_type cx43
+	refute_stderr_contains "no allowed server type holds"
+}

@@ -427,3 +427,98 @@ rise_history() {
 	[[ $(headroom .figures.slots_wanted) == 1 ]]
 	jq_is .decision.action none
 }
+
+# A catalog of its own (a live one may differ from the built-in), so
+# that pp-config's check leaves a slot bigger than every type alone.
+big_catalog() {
+	printf '%s\n' '  catalog:' \
+		'    - {name: cx23, memory_gb: 4, hourly_eur: 0.0056, locations: [nbg1]}' \
+		'    - {name: cx33, memory_gb: 8, hourly_eur: 0.0088, locations: [nbg1]}' \
+		'    - {name: cx43, memory_gb: 16, hourly_eur: 0.0152, locations: [nbg1]}'
+}
+
+@test "a slot no allowed type holds buys nothing for slots, and blocks no other policy" {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  spare:
+	    enabled: false
+	  predictive:
+	    enabled: false
+	  headroom:
+	    enabled: true
+	    slot_ram_mb: 20000
+	cloud:
+	  server_types: [cx23, cx33, cx43]
+	$(big_catalog)
+	EOF
+	reg_start
+	# 87 % used: reactive wants a node; no 20000 MB hole anywhere
+	reg_node ded-1 dedicated ready worker 65536 - 7x8000 1016
+	decide $NOW
+	assert_success
+	[[ $(headroom .verdict) == none ]]
+	[[ $(headroom .reason) == "0 free slots of 20000 MB on ready and booting nodes, 1 wanted; but no allowed type holds a slot (the largest, cx43, 15872 MB usable): none bought" ]] ||
+		fail "reason: $(headroom .reason)"
+	jq_is .decision.action scale_up
+	jq_is .decision.policy reactive
+	jq_is .decision.server_type cx43
+	assert_output --partial "no allowed type holds the headroom's slot (20000 MB): cx43, the largest (15872 MB usable)"
+	assert_stderr_contains "pp-decide: headroom: no allowed server type holds a slot of 20000 MB (the largest, cx43, holds 15872 MB): no server is bought for slots"
+	assert_stderr_contains "pp-decide: no allowed server type holds the headroom's slot (20000 MB): buying cx43"
+}
+
+@test "a huge game server seen once blocks no scale-up while the slot remembers it" {
+	conf
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 40000
+	decide 2026-11-25T12:00:00Z
+	assert_success
+	[[ $(jq -r .decide.policies.headroom.slot_mb "$(state_file)") == 40000 ]]
+	# a day later it is gone and the fleet is at 87 %
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 7x8000 1016
+	decide 2026-11-26T12:00:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 40000 ]]
+	[[ $(headroom .verdict) == none ]]
+	jq_is .decision.action scale_up
+	jq_is .decision.policy reactive
+	jq_is .decision.server_type cx43
+}
+
+@test "with a slot no type holds, an idle spare of the largest type counts: the pool does not buy again" {
+	write_config <<-EOF
+	policies:
+	  reactive:
+	    down_threshold: 0
+	  spare:
+	    schedule: [{spares: 1}]
+	  predictive:
+	    enabled: false
+	  headroom:
+	    enabled: true
+	    slot_ram_mb: 40000
+	cloud:
+	  server_types: [cx23, cx33, cx43]
+	$(big_catalog)
+	EOF
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 8000
+	reg_node cloud-s cloud ready spare 15872 2026-11-25T11:00:00Z
+	decide $NOW --dry-run
+	assert_success
+	jq_is .decision.figures.spares 1
+	[[ $(headroom .figures.small_spares) == 0 ]]
+	refute_output --partial provision_spare
+	# a smaller idle spare is still no spare
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 8000
+	reg_node cloud-s cloud ready spare 7680 2026-11-25T11:00:00Z
+	decide $NOW --dry-run
+	assert_success
+	jq_is .decision.action provision_spare
+	jq_is .decision.server_type cx43
+	jq_is .decision.figures.spares 0
+}

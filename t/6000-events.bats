@@ -239,8 +239,9 @@ provisioning_fails() {
 	assert_stderr_contains "cooldown"
 }
 
-@test "a scale-up no allowed type can hold is a scaling.failed event and a line under -q" {
-	printf 'profile: seed\ncloud:\n  provider: local\n  server_types: [cx23]\n' > "$PP_CONFIG"
+@test "a scale-up no allowed type can be ordered for is a scaling.failed event and a line under -q" {
+	# cx23, the one allowed, is deprecated: nothing can be ordered
+	printf 'profile: seed\ncloud:\n  provider: local\n  server_types: [cx23]\n  catalog:\n    - {name: cx23, memory_gb: 4, hourly_eur: 0.0056, deprecated: true}\n' > "$PP_CONFIG"
 	jq '(.nodes[] | select(.id == "ded-fsn1-2") | .containers[0].ram_mb) = 65536' \
 		"$TOP/share/examples/registry.json" > "$BATS_TEST_TMPDIR/reg"
 	BASE="$BATS_TEST_TMPDIR/reg" run --separate-stderr full_cycle

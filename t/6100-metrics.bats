@@ -377,8 +377,8 @@ EOC
               description: >-
                 A policy wanted capacity in the last 10 minutes that could not
                 be ordered: max_cloud_nodes (no_server_type: no allowed
-                server type fits the largest game server; otherwise the limit
-                that is reached). Players may be turned away. The events file
+                server type can be ordered in any configured location; otherwise
+                the limit that is reached). Players may be turned away. The events file
                 has the scaling.failed event with the reason.
       - eval_time: 5m
         alertname: PpscaleFleetFull
@@ -607,15 +607,15 @@ EOT
 	jq '(.nodes[] | select(.id == "ded-fsn1-1") | .containers) += [range(0; 12) |
 		{id: ("x\(.)"), ram_mb: 8192, state: "running", players: 1}]' \
 		"$TOP/share/examples/registry.json" > "$PP_STATE_DIR/registry.json"
-	# no allowed type holds the largest game server (16 GB) here
-	jq '(.nodes[] | select(.id == "ded-fsn1-2") | .containers[0].ram_mb) = 65536' \
-		"$PP_STATE_DIR/registry.json" > "$BATS_TEST_TMPDIR/r" &&
-		mv "$BATS_TEST_TMPDIR/r" "$PP_STATE_DIR/registry.json"
+	# no allowed type can be ordered: both are deprecated
 	write_config <<EOC
 metrics:
   textfile: $PROM
 cloud:
   server_types: [cx23, cx33]
+  catalog:
+    - {name: cx23, memory_gb: 4, hourly_eur: 0.0056, deprecated: true}
+    - {name: cx33, memory_gb: 8, hourly_eur: 0.0088, deprecated: true}
 EOC
 	pp-fleetstats --now 2026-11-27T18:00:00Z > "$BATS_TEST_TMPDIR/doc"
 	run --separate-stderr pp-decide -q --now 2026-11-27T18:00:00Z < "$BATS_TEST_TMPDIR/doc"

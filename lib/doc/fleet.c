@@ -174,6 +174,8 @@ pp_node_json(const struct pp_node *n, time_t now)
 		json_object_new_int64((long long)n->stopped));
 	json_object_object_add(o, "largest_container_mb",
 		json_object_new_int64(n->largest_container_mb));
+	json_object_object_add(o, "largest_allocated_mb",
+		json_object_new_int64(n->largest_allocated_mb));
 	json_object_object_add(o, "players",
 		json_object_new_int64(n->players));
 	add_str(o, "ip", n->ip);
@@ -307,6 +309,7 @@ node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
 	add_int(b, ",\"containers\":", (long long)n->ncontainers);
 	add_int(b, ",\"containers_stopped\":", (long long)n->stopped);
 	add_int(b, ",\"largest_container_mb\":", n->largest_container_mb);
+	add_int(b, ",\"largest_allocated_mb\":", n->largest_allocated_mb);
 	add_int(b, ",\"players\":", n->players);
 	pp_buf_addstr(b, ",\"ip\":");
 	add_jstr(b, n->ip);

@@ -86,22 +86,20 @@ allowed(const struct pp_config *cfg, const char *name)
 
 /* The type that fits by mode (enum pp_type_choice): cheapest per GB
  * (ties: the larger), smallest (ties: the cheaper) or lowest hourly
- * price (ties: the larger). The first location (in order of preference)
- * with a fitting type wins. */
+ * price (ties: the larger), with need MB usable. The first location
+ * (in order of preference) with a fitting type wins. *most is set to
+ * the most usable RAM of any type that could be ordered at all. */
 static void
-choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
-	json_object *refusals, int mode, struct pp_choice *ch)
+pick_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
+	json_object *refusals, int mode, long long need, long long *most,
+	struct pp_choice *ch)
 {
 	const struct pp_config *cfg = c->cfg;
-	long long need = c->largest_mb > c->slot_mb ? c->largest_mb :
-		c->slot_mb;
 	struct pp_strlist locs = cfg->cloud.locations;
 	char *fallback[64];
 	size_t nfb = 0;
 
-	if (cfg->cloud.min_usable_ram_mb > need)
-		need = cfg->cloud.min_usable_ram_mb;
-	memset(ch, 0, sizeof *ch);
+	*most = 0;
 	if (!locs.n) {
 		/* no preference configured: every location the catalog
 		 * knows, in catalog order */
@@ -129,12 +127,18 @@ choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
 		for (size_t i = 0; i < cat->n; i++) {
 			const struct pp_server_type *t = &cat->t[i];
 			const struct pp_price *p = pp_type_price(t, loc);
+			long long usable;
 			int better;
 
 			if (!pp_price_orderable(p, c->now) || t->deprecated ||
 			    !allowed(cfg, t->name) ||
-			    pp_type_usable_mb(t, cfg->cloud.reserved_ram_mb) <
-			    need || refused(refusals, t->name, loc, c->now))
+			    refused(refusals, t->name, loc, c->now))
+				continue;
+			usable = pp_type_usable_mb(t,
+				cfg->cloud.reserved_ram_mb);
+			if (usable > *most)
+				*most = usable;
+			if (usable < need)
 				continue;
 			if (!best) {
 				better = 1;
@@ -171,10 +175,33 @@ choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
 				cfg->cloud.reserved_ram_mb);
 		}
 	}
+}
+
+/* The type for new nodes: one that holds the largest game server (and
+ * the headroom's slot, and cloud.min_usable_ram_mb). When no type that
+ * can be ordered is that big, the one chosen as if the need were the
+ * most some such type holds, with ch->short_mb the need it misses:
+ * a node that holds the smaller game servers still takes load off the
+ * fleet, where buying nothing turns players away. */
+static void
+choose_type(const struct pp_engine_ctx *c, const struct pp_catalog *cat,
+	json_object *refusals, int mode, struct pp_choice *ch)
+{
+	long long need = c->largest_mb > c->slot_mb ? c->largest_mb :
+		c->slot_mb, most;
+
+	if (c->cfg->cloud.min_usable_ram_mb > need)
+		need = c->cfg->cloud.min_usable_ram_mb;
+	memset(ch, 0, sizeof *ch);
+	pick_type(c, cat, refusals, mode, need, &most, ch);
+	if (!ch->ok && most > 0) {
+		pick_type(c, cat, refusals, mode, most, &most, ch);
+		ch->short_mb = ch->ok ? need : 0;
+	}
 	if (!ch->ok)
 		pp_say(ch->why, sizeof ch->why, "no allowed, orderable, "
-			"unrefused server type with %lld MB usable in any "
-			"configured location", need);
+			"unrefused server type in any configured location "
+			"(%lld MB usable wanted)", need);
 }
 
 /* choose_type, remembered in the caller's memo when there is one and
@@ -283,6 +310,21 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 		    c->slot_memory_mb > c->slot_mb)
 			c->slot_mb = c->slot_memory_mb;
 	}
+	if (!cat) {
+		struct priv *p = priv_of(c);
+
+		if (!p->have_cfg_catalog) {
+			pp_catalog_from_config(c->cfg, &p->cfg_catalog);
+			p->have_cfg_catalog = 1;
+		}
+		cat = &p->cfg_catalog;
+	}
+	mode = pp_type_choice_parse(c->cfg->cloud.type_choice);
+	choose_type_memo(c, cat, refusals, mode < 0 ? PP_TC_CHEAPEST_PER_GB :
+		mode, &c->worker_type);
+	mode = pp_type_choice_parse(pp_spare_conf(c->cfg)->type_choice);
+	choose_type_memo(c, cat, refusals, mode < 0 ? PP_TC_SMALLEST_FIT :
+		mode, &c->spare_type);
 	c->spares_small = 0;
 	for (size_t i = 0; i < c->nnodes; i++) {
 		const struct pp_enode *n = &c->nodes[i];
@@ -306,21 +348,6 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 	c->capacity_pct = pp_capacity_percent(c->allocated_mb, c->total_mb);
 	c->effective_pct = pp_capacity_percent(c->allocated_mb,
 		c->total_mb + c->pending_mb);
-	if (!cat) {
-		struct priv *p = priv_of(c);
-
-		if (!p->have_cfg_catalog) {
-			pp_catalog_from_config(c->cfg, &p->cfg_catalog);
-			p->have_cfg_catalog = 1;
-		}
-		cat = &p->cfg_catalog;
-	}
-	mode = pp_type_choice_parse(c->cfg->cloud.type_choice);
-	choose_type_memo(c, cat, refusals, mode < 0 ? PP_TC_CHEAPEST_PER_GB :
-		mode, &c->worker_type);
-	mode = pp_type_choice_parse(pp_spare_conf(c->cfg)->type_choice);
-	choose_type_memo(c, cat, refusals, mode < 0 ? PP_TC_SMALLEST_FIT :
-		mode, &c->spare_type);
 }
 
 int

@@ -430,6 +430,16 @@ stale_doc(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	return 1;
 }
 
+const char *
+pp_engine_need_name(const struct pp_engine_ctx *c, long long mb)
+{
+	if (mb == c->largest_mb)
+		return "the largest game server";
+	if (mb == c->slot_mb)
+		return "the headroom's slot";
+	return "cloud.min_usable_ram_mb";
+}
+
 static void
 decide_up(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	struct pp_decision *d)
@@ -438,7 +448,7 @@ decide_up(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	const struct pp_enode *dn = draining_node(c);
 	const struct pp_choice *ch;
 	long want = v->count > 0 ? v->count : 1, allow;
-	char lim[160];
+	char lim[160], tail[160] = "";
 
 	/* a drain nothing can finish is capacity to take back too */
 	if (!dn)
@@ -476,14 +486,19 @@ decide_up(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	}
 	d->action = v->action;
 	d->count = allow;
+	if (ch->short_mb > 0)
+		pp_say(tail, sizeof tail, "; no allowed type holds %s (%lld "
+			"MB): %s, the largest (%lld MB usable)",
+			pp_engine_need_name(c, ch->short_mb), ch->short_mb,
+			ch->type, ch->usable_mb);
 	if (d->clipped) {
 		limit_text(c, d, lim, sizeof lim);
 		pp_say(d->reason, sizeof d->reason, "%s: %s; %ld x %s "
-			"wanted, clipped to %ld by %s", e->policy->name,
-			v->reason, want, ch->type, allow, lim);
+			"wanted, clipped to %ld by %s%s", e->policy->name,
+			v->reason, want, ch->type, allow, lim, tail);
 	} else {
-		pp_say(d->reason, sizeof d->reason, "%s: %s",
-			e->policy->name, v->reason);
+		pp_say(d->reason, sizeof d->reason, "%s: %s%s",
+			e->policy->name, v->reason, tail);
 	}
 }
 

@@ -86,7 +86,7 @@ struct pp_enode {
 	int kind, status, role;     /* enum pp_kind, pp_status, pp_role */
 	long long usable_mb;        /* total - reserved */
 	long long allocated_mb;     /* held by game servers */
-	long long largest_mb;       /* largest game server recorded */
+	long long largest_mb;       /* largest game server not stopped */
 	long containers;            /* recorded, stopped ones included */
 	const long long *container_mb; /* RAM each holds (cloud nodes) */
 	size_t ncontainer_mb;
@@ -114,6 +114,8 @@ struct pp_choice {
 	char type[32], location[32];
 	double memory_gb, hourly_eur;
 	long long usable_mb;        /* memory - cloud.reserved_ram_mb */
+	long long short_mb;         /* > 0: no type holds this many MB,
+	                             * the type is the largest one */
 	char why[160];              /* when !ok: why nothing fits */
 };
 
@@ -374,6 +376,10 @@ void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
  * only the reasons of verdicts that act: there, a verdict still
  * PP_V_NONE gets none (formatting them was a fifth of its time). Set
  * the verdict first; never test a reason as logic. */
+/* What needs mb MB of a new node (a pp_choice's short_mb): "the
+ * largest game server", "the headroom's slot" or
+ * "cloud.min_usable_ram_mb". */
+const char *pp_engine_need_name(const struct pp_engine_ctx *c, long long mb);
 void pp_verdict_say(const struct pp_engine_ctx *c, struct pp_verdict *v,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */

@@ -28,15 +28,20 @@ struct val {
 
 /* The figures, in the order a bad one is named. */
 enum { F_TOTAL, F_RESERVED, F_USABLE, F_ALLOCATED, F_LARGEST,
-	F_CONTAINERS, F_HOURLY, NFIGS };
+	F_LARGEST_ALLOC, F_CONTAINERS, F_HOURLY, NFIGS };
 static const char *const figs[NFIGS] = {"total_ram_mb",
 	"reserved_ram_mb", "usable_ram_mb", "allocated_ram_mb",
-	"largest_container_mb", "containers", "hourly_cost_eur"};
+	"largest_container_mb", "largest_allocated_mb", "containers",
+	"hourly_cost_eur"};
 
 /* figures checked when the node ends */
 struct acc {
 	long long total, reserved;
-	int have_usable, status;
+	/* largest_allocated_mb (a stopped game server holds no RAM and
+	 * restarts where its data is: no new node must hold it); a
+	 * document without it gives largest_container_mb */
+	long long largest, largest_alloc;
+	int have_usable, have_alloc, status;
 	unsigned bad;               /* figs[i] is not a number: bit i */
 };
 
@@ -48,6 +53,8 @@ node_start(struct pp_enode *e, struct acc *a)
 	e->role = PP_ROLE_WORKER;
 	a->total = a->reserved = 0;
 	a->have_usable = 0;
+	a->largest = a->largest_alloc = 0;
+	a->have_alloc = 0;
 	a->status = -1;
 	a->bad = 0;
 }
@@ -137,8 +144,12 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			e->allocated_mb = fig(a, F_ALLOCATED, v);
 		break;
 	case 'l':
-		if (!strcmp(k, "largest_container_mb"))
-			e->largest_mb = fig(a, F_LARGEST, v);
+		if (!strcmp(k, "largest_container_mb")) {
+			a->largest = fig(a, F_LARGEST, v);
+		} else if (!strcmp(k, "largest_allocated_mb")) {
+			a->largest_alloc = fig(a, F_LARGEST_ALLOC, v);
+			a->have_alloc = v->type != V_NULL;
+		}
 		else if (!strcmp(k, "location"))
 			e->location = s;
 		break;
@@ -190,6 +201,9 @@ node_end(struct pp_enode *e, const struct acc *a)
 		return -2;
 	if (!a->have_usable)
 		e->usable_mb = a->total - a->reserved;
+	e->largest_mb = a->have_alloc ? a->largest_alloc : a->largest;
+	if (!ram_ok(a->largest))
+		return -2;
 	if (!ram_ok(e->usable_mb) || !ram_ok(e->allocated_mb) ||
 	    !ram_ok(e->largest_mb) || e->containers < 0 ||
 	    !pp_price_ok(e->hourly_eur))

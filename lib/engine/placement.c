@@ -400,7 +400,14 @@ int
 pp_engine_counted_spare(const struct pp_engine_ctx *c,
 	const struct pp_enode *n)
 {
-	return is_spare(n) && n->usable_mb >= c->slot_mb;
+	long long slot = c->slot_mb;
+
+	/* a slot no type holds: the largest type bought is a spare, or
+	 * the pool would buy one every cycle */
+	if (c->spare_type.ok && c->spare_type.short_mb > 0 &&
+	    c->spare_type.usable_mb < slot)
+		slot = c->spare_type.usable_mb;
+	return is_spare(n) && n->usable_mb >= slot;
 }
 
 /* Moves the victim's game servers onto the other ready nodes, spares

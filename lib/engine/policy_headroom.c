@@ -301,6 +301,17 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 			rise);
 		return;
 	}
+	/* no type holds a slot: buying cannot make one, and a node that
+	 * cannot hold the slot is no answer to this policy */
+	if (c->worker_type.ok && c->worker_type.usable_mb < c->slot_mb) {
+		pp_verdict_say(c, v, "%ld free slot%s of %lld MB on ready "
+			"and booting nodes, %ld wanted%s; but no allowed "
+			"type holds a slot (the largest, %s, %lld MB "
+			"usable): none bought", c->slots, c->slots == 1 ?
+			"" : "s", c->slot_mb, k, rise, c->worker_type.type,
+			c->worker_type.usable_mb);
+		return;
+	}
 	per = c->worker_type.ok && c->worker_type.usable_mb >= c->slot_mb ?
 		(long)(c->worker_type.usable_mb / c->slot_mb) : 1;
 	need = (k - c->slots + per - 1) / per;

@@ -10,6 +10,7 @@
 #include "run/decide.h"
 #include "base/json.h"
 #include "engine/engine.h"
+#include "engine/settings.h"
 #include "store/cost.h"
 #include "store/counters.h"
 #include "store/decide_mem.h"
@@ -107,6 +108,32 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 	}
 	if (cat == &own)
 		pp_catalog_free(&own);
+}
+
+/* New nodes of a type too small for what they should hold (the
+ * engine buys the largest one rather than nothing), and headroom slots
+ * no type holds: said, as someone has to change the fleet or the
+ * allowed types. */
+static void
+warn_short(const struct pp_engine_ctx *c, const struct pp_decision *d)
+{
+	const struct pp_choice *ch = d->action == PP_ACT_PROVISION_SPARE ?
+		&c->spare_type : &c->worker_type;
+
+	if ((d->action == PP_ACT_SCALE_UP ||
+	    d->action == PP_ACT_PROVISION_SPARE) && ch->ok &&
+	    ch->short_mb > 0)
+		pp_warn("no allowed server type holds %s (%lld MB): "
+			"buying %s, the largest (%lld MB usable)",
+			pp_engine_need_name(c, ch->short_mb), ch->short_mb,
+			ch->type, ch->usable_mb);
+	if (pp_headroom_conf(c->cfg)->on.enabled && c->worker_type.ok &&
+	    c->worker_type.usable_mb < c->slot_mb &&
+	    c->slots < c->slots_wanted)
+		pp_warn("headroom: no allowed server type holds a slot of "
+			"%lld MB (the largest, %s, holds %lld MB): no server "
+			"is bought for slots", c->slot_mb, c->worker_type.type,
+			c->worker_type.usable_mb);
 }
 
 /* The cost section's servers: the cloud nodes whose server was made
@@ -248,6 +275,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 		&d);
 	dec = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, dec);
+	warn_short(&ctx, &d);
 	if (o->shadow) {
 		/* what it would have done: pp-drain and pp-provision act on
 		 * nothing (they read this flag), the memory is kept */

@@ -64,6 +64,7 @@ struct pp_node {
 	long long usable_ram_mb;   /* total - reserved */
 	long long allocated_ram_mb; /* held by starting/running/stopping */
 	long long largest_container_mb;
+	long long largest_allocated_mb; /* of those not stopped */
 	long long players;
 	size_t stopped;
 	/* The node's JSON object: parsed from the node's text by the

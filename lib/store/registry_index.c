@@ -239,6 +239,8 @@ add_container(struct rd *rd, struct pp_node *n, struct jv *c, size_t *nc,
 	n->allocated_ram_mb += pp_container_ram(ct);
 	if (ct->ram_mb > n->largest_container_mb)
 		n->largest_container_mb = ct->ram_mb;
+	if (pp_container_ram(ct) > n->largest_allocated_mb)
+		n->largest_allocated_mb = pp_container_ram(ct);
 	n->players += ct->players;
 	n->stopped += ct->state == PP_CS_STOPPED;
 	return 0;

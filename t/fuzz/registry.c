@@ -55,6 +55,7 @@ same_index(const struct pp_registry *a, const struct pp_registry *b)
 			x->ncontainers == y->ncontainers &&
 			x->allocated_ram_mb == y->allocated_ram_mb &&
 			x->largest_container_mb == y->largest_container_mb &&
+			x->largest_allocated_mb == y->largest_allocated_mb &&
 			x->players == y->players && x->stopped == y->stopped;
 
 		for (size_t j = 0; same && j < x->ncontainers; j++) {
