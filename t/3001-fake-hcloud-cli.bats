@@ -129,6 +129,24 @@ requests() {
 	assert_line 'GET /servers?label_selector=managed_by%3Dppscale&page=1&per_page=50&sort=id%3Aasc 200'
 }
 
+# a pool-less ppscale lists with "!pool" (the label absent): the CLI
+# sends it as it is, and the fake answers it as the API does
+@test "hcloud server list -l 'managed_by=ppscale,!pool' leaves out the servers with a pool label" {
+	fake_ctl PUT /state '{"servers": [
+		{"name": "pp-nopool", "labels": {"managed_by": "ppscale"}},
+		{"name": "pp-batch", "labels": {"managed_by": "ppscale",
+		 "pool": "batch"}},
+		{"name": "theirs", "labels": {"managed_by": "someone-else"}}]}' \
+		>/dev/null
+	run --separate-stderr hcloud server list -o json \
+		-l 'managed_by=ppscale,!pool'
+	assert_success
+	run jq -r '[.[].name] | join(",")' <<<"$output"
+	assert_output pp-nopool
+	run requests
+	assert_line 'GET /servers?label_selector=managed_by%3Dppscale%2C%21pool&page=1&per_page=50&sort=id%3Aasc 200'
+}
+
 @test "hcloud server describe shows what the fake holds" {
 	seed_two
 	run --separate-stderr hcloud server describe ours-1

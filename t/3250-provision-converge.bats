@@ -103,6 +103,80 @@ names() {
 	jq_is .reconciliation.pending_ram_mb 0
 }
 
+# cloud.pool unset is a pool of its own, the servers without a pool
+# label: another pool's servers (pool=batch) are not ours to delete,
+# adopt or count
+@test "with cloud.pool unset, another pool's servers are neither deleted, nor adopted, nor counted; the listing asks for no pool label" {
+	sed -i 's/^cloud:$/cloud:\n  pool: null/' "$PP_CONFIG"
+	seed pp-other1 2026-11-27T09:00:00Z batch >/dev/null
+	seed pp-other2 2026-11-27T09:59:00Z batch >/dev/null
+	sid=$(fake_seed '{"servers": [{"name": "pp-nopool1",
+		"created": "2026-11-27T09:00:00Z", "server_type": "cx33",
+		"labels": {"managed_by": "ppscale", "role": "worker"}}]}' |
+		jq -r '.servers[0].id')
+	run --separate-stderr pp-provision --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) == pp-other1,pp-other2 ]]
+	jq_is '[.provision.servers[] | .op + ":" + .name + ":" + .status] |
+		join(",")' delete_orphan:pp-nopool1:deleted
+	run python3 -c 'import json, sys, urllib.parse as u
+print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
+	for r in json.load(sys.stdin)["requests"]
+	if r["method"] == "GET" and r["path"] == "/servers"})))' \
+		<<<"$(fake_log)"
+	assert_output 'managed_by=ppscale,!pool'
+
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	jq_is '[.provision.servers[].op] | join(",")' create
+	[[ $(reg '[.nodes[] | select(.id | startswith("pp-other"))] |
+		length') == 0 ]]
+	# the new server carries no pool label either
+	[[ $(fake_state | jq '[.servers[] | select(.labels | has("pool") |
+		not)] | length') == 1 ]]
+	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile
+	assert_success
+	jq_is .reconciliation.selector 'managed_by=ppscale,!pool'
+	jq_is '[.reconciliation.orphans[].name] | join(",")' ""
+	jq_is .reconciliation.pending_ram_mb 0
+}
+
+# ownership is one test (pp_cloud_is_ours): our labels, our pool, and
+# a name made from cloud.name_prefix; someone else's server labelled
+# like ours is reported every run, never adopted nor deleted
+@test "a server with our labels whose name lacks cloud.name_prefix is neither deleted nor adopted, and is reported every run" {
+	sid=$(seed web-prod-1 2026-11-27T09:00:00Z default)
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) == web-prod-1 ]]
+	assert_stderr_contains "server 'web-prod-1' (id $sid) carries our labels (managed_by=ppscale) but is not ours: server $sid is named 'web-prod-1', which does not start with cloud.name_prefix 'pp-'; ppscale neither adopts nor deletes it"
+	jq_is '.provision.servers[0] | .op + ":" + .status + ":" +
+		.error.code' foreign:left:not_ours
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE")] |
+		length') == 0 ]]
+	run jq -r 'select(.server_id == "'"$sid"'") | .type + " " + .result' \
+		"$EVENTS"
+	assert_output "scaling.failed refused"
+	run jq -r '.counters.pp_scaling_events_total["action=foreign_server,result=refused"]' "$STATE"
+	assert_output 1
+	# a scale-up creates rather than adopt it, and says it again
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	assert_stderr_contains "server 'web-prod-1' (id $sid) carries our labels"
+	jq_is '[.provision.servers[].op] | sort | join(",")' create,foreign
+	[[ $(reg '[.nodes[] | select(.id == "web-prod-1")] | length') == 0 ]]
+	run jq -r '.counters.pp_scaling_events_total["action=foreign_server,result=refused"]' "$STATE"
+	assert_output 2
+	# pp-fleetstats counts it neither as an orphan nor as pending
+	seed web-prod-2 2026-11-27T09:59:00Z default >/dev/null
+	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile
+	assert_success
+	jq_is '[.reconciliation.orphans[].name] | join(",")' ""
+	jq_is '[.reconciliation.foreign[].name] | sort | join(",")' \
+		web-prod-1,web-prod-2
+	jq_is .reconciliation.pending_ram_mb 0
+}
+
 @test "a registered node whose server is gone is removed by the next cycle" {
 	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
 	assert_success

@@ -126,10 +126,12 @@ pp_cloud_requests_json(const struct pp_cloud *c)
 char *
 pp_cloud_selector(const struct pp_config *cfg)
 {
+	/* a pool-less install's servers carry no pool label: "!pool"
+	 * (absent) keeps every pool's servers out of its listing */
 	if (cfg->cloud.pool)
 		return pp_xasprintf("%s=%s,pool=%s", cfg->cloud.label_key,
 			cfg->cloud.label_value, cfg->cloud.pool);
-	return pp_xasprintf("%s=%s", cfg->cloud.label_key,
+	return pp_xasprintf("%s=%s,!pool", cfg->cloud.label_key,
 		cfg->cloud.label_value);
 }
 
@@ -139,6 +141,8 @@ pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
 {
 	const char *v = pp_strmap_get(&s->labels, cfg->cloud.label_key);
 	const char *pool = pp_strmap_get(&s->labels, "pool");
+	const char *pfx = cfg->cloud.name_prefix ? cfg->cloud.name_prefix :
+		"";
 
 	if (!v || strcmp(v, cfg->cloud.label_value)) {
 		snprintf(why, len, "server %s ('%s') does not carry our label "
@@ -152,9 +156,25 @@ pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
 			pool ? pool : "(none)", cfg->cloud.pool);
 		return 0;
 	}
+	if (!cfg->cloud.pool && pool) {
+		snprintf(why, len, "server %s ('%s') belongs to pool '%s', "
+			"and cloud.pool is unset (no pool)", s->id,
+			s->name ? s->name : "?", pool);
+		return 0;
+	}
 	if (name && (!s->name || strcmp(s->name, name))) {
 		snprintf(why, len, "server %s is named '%s', not '%s'", s->id,
 			s->name ? s->name : "?", name);
+		return 0;
+	}
+	/* a registered node's server is ours by the record; any other
+	 * is ours only by its name too: a server someone else labelled
+	 * like ours is not ppscale's to adopt or delete */
+	if (!name && (!s->name || strncmp(s->name, pfx, strlen(pfx)) ||
+	    strlen(s->name) <= strlen(pfx))) {
+		snprintf(why, len, "server %s is named '%s', which does not "
+			"start with cloud.name_prefix '%s'", s->id,
+			s->name ? s->name : "?", pfx);
 		return 0;
 	}
 	return 1;

@@ -265,11 +265,14 @@ int pp_cloud_hourly_cost(struct pp_cloud *c, const char *type,
 	const char *location, double *eur, struct pp_cloud_error *err);
 
 /* The selector of our pool's servers: "LABEL_KEY=LABEL_VALUE,pool=POOL"
- * (without the pool when cloud.pool is unset). Caller frees. */
+ * ("LABEL_KEY=LABEL_VALUE,!pool", no pool label, when cloud.pool is
+ * unset). Caller frees. */
 char *pp_cloud_selector(const struct pp_config *cfg);
-/* Whether server s is one of ours that may be deleted as node name's
- * server: it carries our managed_by label and our pool, and is named
- * name (NULL: any name). 0 with the reason in why when it is not. */
+/* Whether server s is one of ours: it carries our managed_by label and
+ * our pool (none when cloud.pool is unset), and is named name, the
+ * registered node's, or, with name NULL (a server no node names),
+ * cloud.name_prefix and more. The one test of ownership before any
+ * adopt or delete. 0 with the reason in why when it is not. */
 int pp_cloud_is_ours(const struct pp_config *cfg, const struct pp_server *s,
 	const char *name, char *why, size_t len);
 /* cloud.ready_check health: the node's health URL from

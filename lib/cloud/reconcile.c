@@ -132,7 +132,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 	struct pp_server_list l;
 	struct pp_cloud_error err;
 	char *sel;
-	json_object *o, *orphans, *lost;
+	json_object *o, *orphans, *lost, *foreign;
 	long long pending = 0;
 
 	*pending_ram_mb = 0;
@@ -148,11 +148,13 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 	}
 	orphans = json_object_new_array();
 	lost = json_object_new_array();
+	foreign = json_object_new_array();
 	for (size_t i = 0; i < l.n; i++) {
 		const struct pp_server *s = &l.v[i];
 		const struct pp_server_type *t;
 		json_object *so;
 		int known = 0, young;
+		char why[512];
 		long long age, mb = 0;
 
 		/* a node is named after its server and recorded before
@@ -166,6 +168,22 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 				(s->name && !strcmp(reg->nodes[j].id, s->name));
 		if (known)
 			continue;
+		if (!pp_cloud_is_ours(cfg, s, NULL, why, sizeof why)) {
+			/* pp-provision says it every run; neither an
+			 * orphan nor capacity on its way */
+			so = json_object_new_object();
+			json_object_object_add(so, "server_id",
+				json_object_new_string(s->id));
+			json_object_object_add(so, "name", s->name ?
+				json_object_new_string(s->name) : NULL);
+			json_object_object_add(so, "reason",
+				json_object_new_string(why));
+			json_object_array_add(foreign, so);
+			pp_note("server '%s' (id %s) carries our labels but is "
+				"not ours: %s", s->name ? s->name : "?", s->id,
+				why);
+			continue;
+		}
 		age = s->created && s->created <= now ?
 			(long long)(now - s->created) : 0;
 		/* a server we are still creating and registering is
@@ -248,6 +266,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		(long long)l.n));
 	json_object_object_add(o, "orphans", orphans);
 	json_object_object_add(o, "lost", lost);
+	json_object_object_add(o, "foreign", foreign);
 	json_object_object_add(o, "pending_ram_mb",
 		json_object_new_int64(pending));
 	*pending_ram_mb = pending;

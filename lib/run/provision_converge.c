@@ -215,7 +215,8 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 		s->type, s->location, pp_strmap_get(&s->labels, "role"));
 	pp_prov_loud("%s: deleting it", why);
 	pp_cloud_set_deadline(x->cloud, pp_monotonic() + ORPHAN_LOCK_BUDGET);
-	rc = pp_prov_delete_server(x, s->id, s->name, &err);
+	/* no node's name: the guard holds it to cloud.name_prefix */
+	rc = pp_prov_delete_server(x, s->id, NULL, &err);
 	pp_cloud_set_deadline(x->cloud, 0);
 	if (held)
 		pp_registry_close(&r);
@@ -233,6 +234,36 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 	x->orphans_deleted++;
 	pp_prov_event(x, PP_EV_NODE_REMOVED, s->name, s->id, s->type,
 		s->location, "success", why);
+}
+
+/* A server our listing holds, in no registry node, that is not ours
+ * all the same (pp_cloud_is_ours: its name lacks cloud.name_prefix, a
+ * server someone else labelled like ours): never adopted nor deleted,
+ * and said every run, with an event and a counter, for it may be
+ * billed as ours by mistake and only a person can tell. */
+static void
+foreign_server(struct run *x, const struct pp_server *s, const char *why)
+{
+	json_object *e, *o = json_object_new_object();
+	char msg[768];
+
+	snprintf(msg, sizeof msg, "server '%s' (id %s) carries our labels "
+		"(%s=%s) but is not ours: %s; ppscale neither adopts nor "
+		"deletes it: relabel, rename or delete it by hand",
+		s->name ? s->name : "?", s->id, x->cfg->cloud.label_key,
+		x->cfg->cloud.label_value, why);
+	e = pp_prov_entry(x, "foreign", s->name, s->id, s->name, s->type,
+		s->location, pp_strmap_get(&s->labels, "role"));
+	pp_prov_add_str(e, "status", "left");
+	pp_prov_add_str(o, "code", "not_ours");
+	pp_prov_add_str(o, "message", msg);
+	json_object_object_add(e, "error", o);
+	pp_prov_loud("%s", msg);
+	if (x->dry_run)
+		return;
+	x->foreign++;
+	pp_prov_event(x, PP_EV_SCALING_FAILED, s->name, s->id, s->type,
+		s->location, "refused", msg);
 }
 
 /* An unregistered server of ours the cloud refuses to delete (its
@@ -467,10 +498,17 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		long long age = s->created && s->created <= x->now ?
 			(long long)(x->now - s->created) : 0;
 
-		if (up || is_known(&sids, &ids, s))
-			continue;        /* up: pp_prov_adopt takes it */
-		if (s->status && !strcmp(s->status, "deleting"))
+		char why[512];
+
+		if (is_known(&sids, &ids, s) || (s->status &&
+		    !strcmp(s->status, "deleting")))
 			continue;
+		if (!pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why)) {
+			foreign_server(x, s, why);
+			continue;
+		}
+		if (up)
+			continue;        /* pp_prov_adopt takes it */
 		if (age < grace) {
 			pp_warn("unregistered server '%s' (id %s) of ours is "
 				"%lld s old, within cloud.orphan_grace (%ld s): "

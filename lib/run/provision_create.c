@@ -25,15 +25,6 @@
 /* ---- adopting orphans ------------------------------------------------ */
 
 static int
-prefixed(const struct pp_config *cfg, const char *name)
-{
-	const char *p = cfg->cloud.name_prefix ? cfg->cloud.name_prefix : "";
-
-	return name && !strncmp(name, p, strlen(p)) &&
-		strlen(name) > strlen(p);
-}
-
-static int
 booting_or_running(const char *st)
 {
 	static const char *ok[] = {"initializing", "starting", "running"};
@@ -68,7 +59,6 @@ pp_prov_adopt(struct run *x, const char *role)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", msg);
 	for (size_t i = 0; i < ls->n; i++) {
 		const struct pp_server *s = &ls->v[i];
-		const char *pool = pp_strmap_get(&s->labels, "pool");
 		const char *lrole = pp_strmap_get(&s->labels, "role");
 		int known = 0, rc;
 		json_object *e;
@@ -78,10 +68,10 @@ pp_prov_adopt(struct run *x, const char *role)
 			known = (r.nodes[j].server_id &&
 				!strcmp(r.nodes[j].server_id, s->id)) ||
 				(s->name && !strcmp(r.nodes[j].id, s->name));
-		if (known || !prefixed(x->cfg, s->name) || (s->status &&
-		    !strcmp(s->status, "deleting")) ||
-		    (x->cfg->cloud.pool && pool &&
-		    strcmp(pool, x->cfg->cloud.pool)))
+		/* one not ours (pp_prov_converge said so) is never
+		 * adopted */
+		if (known || (s->status && !strcmp(s->status, "deleting")) ||
+		    !pp_cloud_is_ours(x->cfg, s, NULL, msg, sizeof msg))
 			continue;
 		if (!lrole || (strcmp(lrole, "worker") &&
 		    strcmp(lrole, "spare")))

@@ -76,6 +76,7 @@ struct run {
 	int have_ours;
 	char ours_err[512];   /* why they could not be listed */
 	long orphans_deleted, nodes_forgotten, adopted;
+	long foreign;         /* listed with our labels, not ours */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
 	struct pp_prov_dnode *dnodes;
 	size_t ndnodes, dnodes_cap;

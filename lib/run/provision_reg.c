@@ -635,6 +635,8 @@ pp_prov_update_state(struct run *x, const char *result)
 		pp_metrics_count_scaling(&st, "delete_orphan", "success");
 	for (long i = 0; i < x->adopted; i++)
 		pp_metrics_count_scaling(&st, "adopt_orphan", "success");
+	for (long i = 0; i < x->foreign; i++)
+		pp_metrics_count_scaling(&st, "foreign_server", "refused");
 	for (long i = 0; i < x->nodes_forgotten; i++)
 		pp_metrics_count_scaling(&st, "forget_lost_node", "success");
 	for (long i = 0; i < x->boots_failed; i++)
