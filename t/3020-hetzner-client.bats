@@ -291,6 +291,21 @@ fake_count() {
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
+# hcloud-go's error.go: resource_locked, "the caller should contact
+# support": no wait lifts it, so it is not retried to the budget
+@test "a 423 resource_locked is not retried, and says to contact Hetzner support" {
+	fake_fault '{"method": "GET", "path": "/servers", "status": 423,
+		"code": "resource_locked", "count": 0}' >/dev/null
+	run --separate-stderr cloudctl list
+	assert_failure 1
+	jq_is .error.code resource_locked
+	jq_is .error.http_status 423
+	jq_is .error.retryable false
+	jq_is .requests 1
+	jq_is .waited 0
+	jq_is .error.message "GET /servers: injected fault 423 (resource_locked, HTTP 423); Hetzner has locked this resource: contact Hetzner support"
+}
+
 @test "429: backs off about a second, never until RateLimit-Reset (an hour away), then succeeds" {
 	fake_fault '{"method": "GET", "path": "/servers", "status": 429}' \
 		>/dev/null
@@ -580,6 +595,7 @@ fake_count() {
 	run "$BUILD/unit/retryclass" curl:6 curl:7 curl:35 curl:16 curl:92 \
 		curl:28 curl:52 curl:55 curl:56 curl:18 curl:60 curl:3 \
 		http:429 http:423:locked http:423:protected \
+		http:423:resource_locked \
 		http:409:conflict http:409:uniqueness_error http:502 http:503 \
 		http:504 http:500 http:422:invalid_input http:404:not_found
 	assert_success
@@ -598,6 +614,7 @@ curl:3 no
 http:429 safe
 http:423:locked safe
 http:423:protected no
+http:423:resource_locked no
 http:409:conflict safe
 http:409:uniqueness_error no
 http:502 ambiguous

@@ -545,8 +545,11 @@ pp_http_retry_class(const struct pp_http_resp *r, const char *code)
 			PP_RETRY_NO;
 	case 423:
 		/* locked: an action holds the resource and ends; protected
-		 * (delete protection) lasts until someone lifts it */
-		return code && !strcmp(code, "protected") ? PP_RETRY_NO :
+		 * (delete protection) lasts until someone lifts it, and
+		 * resource_locked until Hetzner's support does (hcloud-go's
+		 * error.go: "the caller should contact support") */
+		return code && (!strcmp(code, "protected") ||
+			!strcmp(code, "resource_locked")) ? PP_RETRY_NO :
 			PP_RETRY_SAFE;
 	case 429:
 		return PP_RETRY_SAFE;

@@ -183,6 +183,10 @@ fail(struct hz *h, const char *method, const char *path,
 			code = r->status == 429 ? "rate_limit_exceeded" :
 				"http_error";
 		retry = pp_http_retry_class(r, code) != PP_RETRY_NO;
+		/* no retry nor wait lifts it: say who can */
+		if (!strcmp(code, "resource_locked"))
+			why = "; Hetzner has locked this resource: contact "
+				"Hetzner support";
 		pp_cloud_error_set(err, code, (int)r->status, retry,
 			"%s %.*s: %s (%s, HTTP %ld)%s", method, plen, path,
 			msg ? msg : "no error message", code, r->status, why);
