@@ -91,7 +91,7 @@ main(int argc, char **argv)
 	if (!o.dry_run)
 		pp_metrics_init(cfg, o.state_dir);
 	doc = pp_doc_read_lean(pp_pretty());
-	pp_decide(cfg, doc, &o);
+	status = pp_decide(cfg, doc, &o);
 	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);

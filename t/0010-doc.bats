@@ -6,6 +6,8 @@ setup() {
 	load 'test_helper/common'
 	pp_isolate
 	DOCCAT="$BUILD/unit/doccat"
+	# a good document's time: the clock's, so that no age is warned of
+	AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 }
 
 # one row per bad input: the input (printf format) and the message
@@ -31,6 +33,11 @@ setup() {
 {"version": 99999999999999999999}|bad document on stdin: 'version' is out of range
 {"version": -99999999999999999999}|bad document on stdin: 'version' is out of range
 {"version": 1.0}|'version' is missing or not an integer
+{"version": 1, "nodes": []}|bad document on stdin: 'generated_at' is missing or not a time
+{"version": 1, "generated_at": null}|'generated_at' is missing or not a time
+{"version": 1, "generated_at": "yesterday"}|'generated_at' is missing or not a time
+{"version": 1, "generated_at": 1764237600}|'generated_at' is missing or not a time
+{"version": 1, "generated_at": "2026-11-27T25:00:00Z"}|'generated_at' is missing or not a time
 ROWS
 }
 
@@ -51,28 +58,28 @@ ROWS
 
 @test "output is compact with one trailing newline when stdout is a pipe" {
 	run --separate-stderr bash -c \
-		"printf '{ \"version\" : 1,\n \"a\": [1, 2] }' | '$DOCCAT' | od -c | tail -2"
+		"printf '{ \"version\" : 1,\n \"generated_at\": \"$AT\", \"a\": [1, 2] }' | '$DOCCAT' | od -c | tail -2"
 	assert_success
 	run --separate-stderr bash -c \
-		"printf '{ \"version\" : 1,\n \"a\": [1, 2] }' | '$DOCCAT'"
-	assert_output '{"version":1,"a":[1,2]}'
-	[ "$(printf '{"version":1}' | "$DOCCAT" | wc -l)" -eq 1 ]
+		"printf '{ \"version\" : 1,\n \"generated_at\": \"$AT\", \"a\": [1, 2] }' | '$DOCCAT'"
+	assert_output "{\"version\":1,\"generated_at\":\"$AT\",\"a\":[1,2]}"
+	[ "$(printf '{"version":1,"generated_at":"%s"}' "$AT" | "$DOCCAT" | wc -l)" -eq 1 ]
 }
 
 @test "-p and a terminal on stdout give pretty output" {
-	run --separate-stderr bash -c "printf '{\"version\":1,\"a\":[1]}' | '$DOCCAT' -p"
+	run --separate-stderr bash -c "printf '{\"version\":1,\"generated_at\":\"$AT\",\"a\":[1]}' | '$DOCCAT' -p"
 	assert_success
 	assert_line --index 0 '{'
 	assert_line --index 1 '  "version": 1,'
 	if ! command -v script >/dev/null; then skip "no script(1)"; fi
-	run bash -c "printf '{\"version\":1}' > '$BATS_TEST_TMPDIR/in'; script -qec \"'$DOCCAT' < '$BATS_TEST_TMPDIR/in'\" /dev/null"
+	run bash -c "printf '{\"version\":1,\"generated_at\":\"$AT\"}' > '$BATS_TEST_TMPDIR/in'; script -qec \"'$DOCCAT' < '$BATS_TEST_TMPDIR/in'\" /dev/null"
 	assert_success
 	assert_output --partial '"version": 1'
 }
 
 @test "unknown sections pass through untouched" {
 	run --separate-stderr bash -c \
-		"printf '{\"version\":1,\"future\":{\"x\":[1,{\"y\":null}]}}' | '$DOCCAT'"
+		"printf '{\"version\":1,\"generated_at\":\"$AT\",\"future\":{\"x\":[1,{\"y\":null}]}}' | '$DOCCAT'"
 	assert_success
 	jq_is '.future.x[1].y' null
 	jq_is '.future.x[0]' 1

@@ -148,7 +148,9 @@ setup() {
 }
 
 @test "refuses a document without nodes, and bad input" {
-	run --separate-stderr pp-decide --now "$NOW" <<< '{"version": 1}'
+	pp-fleetstats --no-record -r "$REG" --now "$NOW" | jq -c 'del(.nodes)' \
+		> "$BATS_TEST_TMPDIR/nonodes.json"
+	run --separate-stderr pp-decide --now "$NOW" < "$BATS_TEST_TMPDIR/nonodes.json"
 	assert_failure 2
 	assert_stderr_contains "document has no 'nodes' list"
 	run --separate-stderr pp-decide --now "$NOW" <<< '{"version": 1, "nodes": ['
@@ -301,6 +303,61 @@ same_both_ways() {
 	rm -rf "$shared"
 }
 
+@test "a document without a readable generated_at is bad input: the guard against buying twice needs it" {
+	decide "$NOW"
+	assert_success
+	local doc="$BATS_TEST_TMPDIR/doc.json" f t
+	before=$(files_sum "$(state_file)")
+	for f in 'del(.generated_at)' '.generated_at = null' \
+	    '.generated_at = "yesterday"' '.generated_at = 1764072000'; do
+		for t in pp-decide pp-drain pp-provision; do
+			run --separate-stderr "$t" --now "$NOW" < <(jq -c "$f" "$doc")
+			assert_failure 2
+			assert_stderr_contains "$t: bad document on stdin: 'generated_at' is missing or not a time"
+			assert_output ""
+		done
+	done
+	[ "$(files_sum "$(state_file)")" = "$before" ]
+}
+
+@test "a document more than 30 minutes old decides nothing: none, exit 1, and how to replay it" {
+	decide "$NOW"
+	assert_success
+	local doc="$BATS_TEST_TMPDIR/old.json" state="$(state_file)"
+	cp "$BATS_TEST_TMPDIR/doc.json" "$doc"
+	before=$(files_sum "$state" "$PP_STATE_DIR/events.jsonl")
+	# 30 minutes on, a fresh document scales down; this one is too old
+	run --separate-stderr pp-decide --now 2026-11-25T12:30:01Z < "$doc"
+	assert_failure 1
+	jq_is .decision.action none
+	jq_is .decision.reason "nothing decided: the document (generated_at $NOW) is 30m01s old, more than 30m00s: no decision is made or carried out on one this old (pipe a fresh pp-fleetstats; to replay it by hand, give --now $NOW)"
+	jq_is '.decision.evaluations | length' 0
+	jq_is .fleet.total_ram_mb 116384
+	assert_stderr_contains "pp-decide: nothing decided: the document (generated_at $NOW) is 30m01s old"
+	# nothing recorded: no window, counter, cost or event from it
+	[ "$(files_sum "$state" "$PP_STATE_DIR/events.jsonl")" = "$before" ]
+	# days old, and a dry run: the same
+	run --separate-stderr pp-decide --dry-run --now 2026-11-30T12:00:00Z < "$doc"
+	assert_failure 1
+	jq_is .decision.action none
+	jq_is .decision.dry_run true
+	# 30 minutes old is still judged, and so is an old one at its own time
+	run --separate-stderr pp-decide --dry-run --now 2026-11-25T12:30:00Z < "$doc"
+	assert_success
+	jq_is .decision.action scale_down
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/down.json"
+	run --separate-stderr pp-decide --dry-run --now "$NOW" < "$doc"
+	assert_success
+	# the tools after it do not carry out a decision that old
+	run --separate-stderr pp-drain -r "$REG" --now 2026-11-25T12:31:00Z \
+		< <(jq -c '.decision.dry_run = false' "$BATS_TEST_TMPDIR/down.json")
+	assert_failure 1
+	assert_stderr_contains "pp-drain: decision 'scale_down' of node 'cloud-a' not carried out: the document (generated_at $NOW) is 31m00s old"
+	jq_is 'has("drain")' false
+	jq_is .decision.action scale_down
+	[ "$(jq -r '.nodes[] | select(.id == "cloud-a") | .status' "$REG")" = ready ]
+}
+
 @test "a document from another time than the clock is warned about, not refused" {
 	decide "$NOW" --dry-run
 	assert_success
@@ -316,7 +373,7 @@ same_both_ways() {
 	run --separate-stderr pp-decide --dry-run --now 2026-11-25T11:54:00Z < "$doc"
 	assert_success
 	assert_stderr_contains "$msg, 6m00s after this tool's clock (2026-11-25T11:54:00Z)"
-	run --separate-stderr pp-decide -q --dry-run --now 2026-11-27T12:00:00Z < "$doc"
+	run --separate-stderr pp-decide -q --dry-run --now 2026-11-25T12:30:00Z < "$doc"
 	assert_success
 	[ -z "$stderr" ]
 	# the other readers of the document say it too

@@ -215,7 +215,7 @@ posts() {
 	jq_is .decision.figures.worker_type null
 	assert_stderr_contains "server type 'cpx22' is deprecated in 'hil' and no longer orderable there (since 2027-01-01T06:00:00Z): skipped there"
 	run --separate-stderr pp-provision --now 2027-01-01T06:00:01Z \
-		< <(decision scale_up 1 cpx22 hil)
+		< <(DOC_AT=2027-01-01T06:00:01Z decision scale_up 1 cpx22 hil)
 	assert_failure 1
 	jq_is '.provision.servers[] | select(.op == "create") | .error.message' \
 		"no location left to try: every configured one refused this type lately or does not sell it now"

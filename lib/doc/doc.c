@@ -9,21 +9,31 @@
 #include "base/util.h"
 #include "doc/doc.h"
 
+/* When the figures were gathered, or -1 when the document does not
+ * say in a form we read. */
+static time_t
+doc_time(json_object *doc)
+{
+	time_t gen;
+
+	if (pp_parse_time(pp_jstr(doc, "generated_at", NULL), &gen) < 0)
+		return -1;
+	return gen;
+}
+
 /* A document made at another time than the tool's clock: a snapshot
  * saved and replayed by hand, or a --now far from it. Its figures may
  * no longer hold, and windows, cooldowns and boot deadlines are judged
  * by the clock: a node booting in the document is a failed boot six
  * days later. Said on stderr, not refused: a dry run on an old
- * snapshot is a fair question. */
+ * snapshot is a fair question. Past PP_DOC_MAX_AGE_S the tools that
+ * act also say what they will not do (pp_doc_too_old). */
 static void
 doc_age(json_object *doc)
 {
-	const char *s = pp_jstr(doc, "generated_at", NULL);
-	time_t gen, now = pp_now();
+	time_t gen = doc_time(doc), now = pp_now();
 	char g[PP_TIME_LEN], n[PP_TIME_LEN], d[32];
 
-	if (!s || pp_parse_time(s, &gen) < 0)
-		return;
 	pp_format_time(gen, g, sizeof g);
 	pp_format_time(now, n, sizeof n);
 	if (now - gen > PP_DOC_STALE_S)
@@ -37,6 +47,23 @@ doc_age(json_object *doc)
 			"tool's clock (%s): a clock set back, or --now "
 			"before the document's time?", g,
 			pp_format_duration(gen - now, d, sizeof d), n);
+}
+
+int
+pp_doc_too_old(json_object *doc, char *why, size_t len)
+{
+	time_t gen = doc_time(doc), now = pp_now();
+	char g[PP_TIME_LEN], d[32], m[32];
+
+	if (gen < 0 || now - gen <= PP_DOC_MAX_AGE_S)
+		return 0;
+	pp_format_time(gen, g, sizeof g);
+	snprintf(why, len, "the document (generated_at %s) is %s old, more "
+		"than %s: no decision is made or carried out on one this old "
+		"(pipe a fresh pp-fleetstats; to replay it by hand, give --now "
+		"%s)", g, pp_format_duration(now - gen, d, sizeof d),
+		pp_format_duration(PP_DOC_MAX_AGE_S, m, sizeof m), g);
+	return 1;
 }
 
 /* The checks every document passes, whichever way it was read. */
@@ -73,6 +100,9 @@ doc_check(json_object *doc, int empty, const char *err)
 	else if (ver < 1)
 		snprintf(msg, sizeof msg, "bad document on stdin: version "
 			"%lld", ver);
+	else if (doc_time(doc) < 0)
+		snprintf(msg, sizeof msg, "bad document on stdin: "
+			"'generated_at' is missing or not a time");
 	if (msg[0]) {
 		json_object_put(doc);
 		pp_die(PP_EXIT_USAGE, "%s", msg);

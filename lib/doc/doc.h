@@ -16,9 +16,22 @@
  * --max-age default is the same 10 minutes). */
 #define PP_DOC_STALE_S 600
 #define PP_DOC_AHEAD_S 300
+/* A document generated more than this before the tool's clock is acted
+ * on by none of pp-decide, pp-drain and pp-provision: 15 missed cycles
+ * of two minutes, three times the warning above and drain.deadline's
+ * default, and far past any cycle that ran as it should; only a
+ * snapshot replayed by hand (which gives --now) or a stuck pipeline is
+ * that old, and on either its figures would buy or delete servers the
+ * fleet no longer needs. */
+#define PP_DOC_MAX_AGE_S 1800
 /* Reads the document from stdin and checks it: not empty, complete JSON,
- * an object, version not newer than ours. Dies with status 2 otherwise. */
+ * an object, version not newer than ours, generated_at a time. Dies with
+ * status 2 otherwise. */
 json_object *pp_doc_read(void);
+/* 1 when doc (read by pp_doc_read*) was generated more than
+ * PP_DOC_MAX_AGE_S before pp_now(), with the reason, which says to
+ * give --now to replay it, in why. */
+int pp_doc_too_old(json_object *doc, char *why, size_t len);
 /* The same for the tools after pp-fleetstats: when the output is
  * compact (pp_doc_pretty() is false), the nodes list stays text (see
  * pp_jraw_text; pp_enodes_read reads it) instead of a tree of every

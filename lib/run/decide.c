@@ -9,6 +9,7 @@
 #include "conf/config.h"
 #include "run/decide.h"
 #include "base/json.h"
+#include "doc/doc.h"
 #include "engine/engine.h"
 #include "engine/settings.h"
 #include "store/cost.h"
@@ -252,18 +253,47 @@ emit_events(const struct pp_config *cfg, const char *state_dir,
 		json_object_put(f);
 }
 
-void
+/* A document too old to act on: none, and why. Nothing is recorded
+ * (the memory's windows, counters and cost are the fleet's now, which
+ * this document does not show). */
+static int
+decide_stale(json_object *doc, const struct pp_decide_opts *o)
+{
+	struct pp_decision d;
+	json_object *dec;
+	char why[480];
+
+	if (!pp_doc_too_old(doc, why, sizeof why))
+		return -1;
+	memset(&d, 0, sizeof d);
+	d.dry_run = o->dry_run;
+	snprintf(d.reason, sizeof d.reason, "nothing decided: %s", why);
+	dec = pp_decision_json(&d);
+	if (o->shadow)
+		json_object_object_add(dec, "shadow",
+			json_object_new_boolean(1));
+	pp_warn("%s", d.reason);
+	if (o->explain)
+		pp_decide_explain(stderr, dec);
+	json_object_object_add(doc, "decision", dec);
+	return PP_EXIT_FAIL;
+}
+
+int
 pp_decide(const struct pp_config *cfg, json_object *doc,
 	const struct pp_decide_opts *o)
 {
 	char err[512], labels[160];
-	char *path = pp_state_path(cfg, o->state_dir, "state.json");
+	char *path;
 	struct pp_state st;
 	struct pp_engine_ctx ctx;
 	struct pp_decision d;
 	json_object *dec;
 	const char *bl, *why = NULL;
 
+	if (decide_stale(doc, o) >= 0)
+		return PP_EXIT_FAIL;
+	path = pp_state_path(cfg, o->state_dir, "state.json");
 	open_state(&st, path, o);
 	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_refusals_of(st.root),
 	    pp_now(), err, sizeof err) < 0)
@@ -324,6 +354,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 		pp_decide_explain(stderr, dec);
 	json_object_object_add(doc, "decision", dec);
 	free(path);
+	return PP_EXIT_OK;
 }
 
 static const char *

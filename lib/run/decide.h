@@ -21,8 +21,10 @@ struct pp_decide_opts {
 
 /* Adds "decision" to doc. Dies with status 2 on a document the engine
  * cannot use or a corrupt state file (naming it), 1 when the state
- * cannot be locked or written. */
-void pp_decide(const struct pp_config *cfg, json_object *doc,
+ * cannot be locked or written. Returns 0, or 1 when the document is too
+ * old to act on (pp_doc_too_old: the decision is none, nothing is
+ * recorded). */
+int pp_decide(const struct pp_config *cfg, json_object *doc,
 	const struct pp_decide_opts *o);
 
 /* The --explain table for a decision object. */

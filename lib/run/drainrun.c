@@ -14,6 +14,7 @@
 
 #include "conf/config.h"
 #include "base/json.h"
+#include "doc/doc.h"
 #include "engine/engine.h"
 #include "engine/placement.h"
 #include "run/cli.h"
@@ -901,6 +902,12 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 		if (!x.node || !*x.node)
 			pp_die(PP_EXIT_USAGE, "bad document on stdin: decision "
 				"'%s' names no node", action);
+		/* a decision made on old figures (replayed by hand) */
+		if (pp_doc_too_old(doc, x.reason, sizeof x.reason)) {
+			pp_warn("decision '%s' of node '%s' not carried out: "
+				"%s", action, x.node, x.reason);
+			return PP_EXIT_FAIL;
+		}
 		if (pp_jbool(dec, "dry_run", 0))
 			x.dry_run = 1;
 		x.why = pp_jstr(dec, "reason", NULL);

@@ -24,6 +24,7 @@
 #include "cloud/cloud.h"
 #include "conf/config.h"
 #include "base/json.h"
+#include "doc/doc.h"
 #include "store/events.h"
 #include "store/metrics.h"
 #include "run/provision.h"
@@ -106,6 +107,7 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object *dec = pp_jget(doc, "decision");
 	const char *action = pp_decision_action(doc);
 	const char *result = NULL;
+	char old[640];
 	int up, down;
 
 	memset(&x, 0, sizeof x);
@@ -120,6 +122,15 @@ pp_provision_run(const struct pp_config *cfg,
 	up = !strcmp(x.action, "scale_up") ||
 		!strcmp(x.action, "provision_spare");
 	down = !strcmp(x.action, "scale_down");
+	/* a decision made on old figures (replayed by hand) is not carried
+	 * out; what every run does (converge, boots, orphans) still is */
+	if ((up || down) && pp_doc_too_old(doc, old, sizeof old)) {
+		pp_prov_set_reason(&x, "refused", "decision '%s' not carried "
+			"out: %s", x.action, old);
+		x.errors++;
+		x.stale = 1;
+		up = down = 0;
+	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	x.servers = json_object_new_array();
@@ -164,7 +175,8 @@ pp_provision_run(const struct pp_config *cfg,
 	else if (x.touched && down)
 		result = "skipped";
 	pp_prov_update_state(&x, result);
-	if (x.touched || x.acted || json_object_object_length(x.refusals))
+	if (x.touched || x.acted || x.stale ||
+	    json_object_object_length(x.refusals))
 		json_object_object_add(doc, "provision", section(&x));
 	if (x.errors)
 		pp_error("%s: %d error(s): %s", x.action, x.errors,

@@ -67,6 +67,7 @@ struct run {
 	int errors;
 	int acted;            /* the decision's action did something */
 	int touched;          /* anything at all to report */
+	int stale;            /* the decision was too old to carry out */
 	int frozen;           /* local provider on --now: no boot here */
 	const char *status;
 	char reason[768];

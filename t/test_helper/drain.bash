@@ -85,9 +85,12 @@ reg_is() {
 	fi
 }
 
+# decision_doc ACTION NODE [DRY_RUN]: made at DOC_AT (default: the real
+# clock; see decision in provision.bash)
 decision_doc() {
 	jq -cn --arg a "$1" --arg n "$2" --argjson d "${3:-false}" \
-		'{version: 1, generated_at: "2026-11-27T18:00:00Z",
+		--arg at "${DOC_AT:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}" \
+		'{version: 1, generated_at: $at,
 		  fleet: {total_ram_mb: 1}, nodes: [],
 		  decision: {action: $a, node: $n, reason: "test",
 		    dry_run: $d, evaluations: []}}'

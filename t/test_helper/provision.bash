@@ -71,10 +71,15 @@ prov_pg_registry() {
 	printf 'registry: "%s"\n' "$REG_URL" >> "$PP_CONFIG"
 }
 
+# decision ACTION [COUNT TYPE LOCATION NODE]: pp-decide's output as the
+# tools after it read it, made at DOC_AT (default: the real clock, as a
+# run without --now has it; a document more than 30 minutes older than
+# the tool's clock is not acted on)
 decision() {
 	jq -nc --arg a "$1" --argjson n "${2:-1}" --arg t "${3:-cx23}" \
-		--arg l "${4:-nbg1}" --arg node "${5:-}" '{version: 1,
-		generated_at: "2026-11-27T10:00:00Z",
+		--arg l "${4:-nbg1}" --arg node "${5:-}" \
+		--arg at "${DOC_AT:-$(date -u +%Y-%m-%dT%H:%M:%SZ)}" '{version: 1,
+		generated_at: $at,
 		decision: {action: $a, count: $n, server_type: $t,
 		location: $l, node: (if $node == "" then null else $node end),
 		role: (if $a == "provision_spare" then "spare" else "worker"
