@@ -77,12 +77,14 @@ with_history() {
 }
 
 @test "without state or snapshot it says there is no decision yet" {
+	# (and that the directory holds no state: exit 3)
 	run --separate-stderr pp-status --now 2026-11-27T18:00:00Z
-	assert_success
+	assert_failure 3
 	assert_output --partial "decision   no decision yet"
 	assert_output --partial "snapshot   none yet"
+	assert_output --partial "WARNING    state directory '$PP_STATE_DIR' holds no state"
 	run --separate-stderr pp-status --json
-	assert_success
+	assert_failure 3
 	jq_is .decision null
 	jq_is .fleet null
 	jq_is '.last_actions | length' 0
@@ -298,10 +300,39 @@ one_cloud() {
 	assert_failure 3
 	jq_is '.warnings[0]' "state directory '$BATS_TEST_TMPDIR/empty' holds no state: no pipeline has run with it"
 	assert_stderr_contains "holds no state"
-	# the normal state directory, with its registry, is fine
+	# a registry alone is no state: the platform writes it, and a
+	# pipeline that never ran leaves the directory so
+	run --separate-stderr pp-status -q
+	assert_failure 3
+	assert_output --partial "WARNING    state directory '$PP_STATE_DIR' holds no state: no pipeline has run with it"
+	assert_stderr_contains "holds no state"
+	# nor is a snapshot file that holds no snapshot
+	printf '{"version":1}\n' > "$PP_STATE_DIR/last.json"
+	run --separate-stderr pp-status -q --json
+	assert_failure 3
+	jq_is '.warnings[0]' "state directory '$PP_STATE_DIR' holds no state: no pipeline has run with it"
+	# once the pipeline has run, the directory is fine
+	pp-fleetstats -q > /dev/null
 	run --separate-stderr pp-status -q
 	assert_success
 	assert_equal "$stderr" ""
+}
+
+@test "warns and exits 3 for a snapshot made after its clock, as the pipeline's tools do" {
+	pp-fleetstats --now 2026-11-27T18:00:00Z > /dev/null
+	# within the pipeline's tolerance of 5 minutes: said as it is
+	run --separate-stderr pp-status --now 2026-11-27T17:56:00Z
+	assert_success
+	assert_output --partial "snapshot   2026-11-27T18:00:00Z (4m00s after this tool's clock)"
+	run --separate-stderr pp-status -q --now 2026-11-27T17:50:00Z
+	assert_failure 3
+	assert_output --partial "snapshot   2026-11-27T18:00:00Z (10m00s after this tool's clock)"
+	assert_output --partial "WARNING    the snapshot was generated at 2026-11-27T18:00:00Z, 10m00s after this tool's clock (2026-11-27T17:50:00Z): a clock set back, or --now before the snapshot's time?"
+	assert_stderr_contains "pp-status: the snapshot was generated at 2026-11-27T18:00:00Z, 10m00s after"
+	refute_output --partial "ago)"
+	run --separate-stderr pp-status -q --json --now 2026-11-27T17:50:00Z
+	assert_failure 3
+	jq_is .fleet.age_seconds -600
 }
 
 @test "warns and exits 3 for a stale snapshot; --max-age sets how old is stale" {
@@ -574,7 +605,8 @@ EOC
 	while IFS='|' read -r now cfg want; do
 		printf 'profile: seed\n%b' "$cfg" > "$PP_CONFIG"
 		run --separate-stderr pp-status --now "$now" --json
-		assert_success
+		# (no pipeline has run: a report not to be believed)
+		assert_failure 3
 		jq_is .spares.wanted "$want"
 	done <<'EOT'
 2026-11-27T18:00:00Z||3

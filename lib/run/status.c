@@ -452,12 +452,15 @@ since_snapshot(const struct pp_config *cfg, const char *state_flag,
 	return o;
 }
 
-/* Whether dir holds any file a pipeline writes. */
+/* Whether dir holds any file a pipeline writes (the snapshot is asked
+ * of its reader: a last.json that holds none is no state). The
+ * registry is not one: the platform writes it, and a directory set up
+ * for a pipeline that never ran holds it. */
 static int
 dir_state(const char *dir)
 {
-	static const char *const names[] = {"state.json", "last.json",
-		"registry.json", "history", "events.jsonl"};
+	static const char *const names[] = {"state.json", "history",
+		"events.jsonl"};
 	DIR *d = opendir(dir);
 	struct dirent *e;
 	int any = 0;
@@ -664,9 +667,11 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		char *dir = pp_state_dir(cfg, state_flag);
 		int ds = dir_state(dir);
 		time_t gen = jtime(last, "generated_at");
-		char msg[1024], d1[32], d2[32];
+		char msg[1024], d1[32], d2[32], t1[PP_TIME_LEN], t2[PP_TIME_LEN];
 
 		msg[0] = '\0';
+		if (ds == 0 && gen)
+			ds = 1;
 		if (ds < 0) {
 			snprintf(msg, sizeof msg, "state directory '%s' "
 				"cannot be read: %s (a mistyped --state-dir?)",
@@ -680,6 +685,14 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 			snprintf(msg, sizeof msg, "the snapshot is %s old "
 				"(more than %s): is pp-fleetstats running?",
 				d1, d2);
+		} else if (last && gen && gen - now > PP_DOC_AHEAD_S) {
+			/* as the pipeline's tools say of such a document */
+			pp_format_duration(gen - now, d1, sizeof d1);
+			snprintf(msg, sizeof msg, "the snapshot was generated "
+				"at %s, %s after this tool's clock (%s): a "
+				"clock set back, or --now before the snapshot's "
+				"time?", pp_format_time(gen, t1, sizeof t1), d1,
+				pp_format_time(now, t2, sizeof t2));
 		}
 		if (msg[0])
 			json_object_array_add(w, json_object_new_string(msg));
@@ -819,9 +832,12 @@ pp_status_print(FILE *f, json_object *st)
 		fprintf(f, "WARNING    %s\n", json_object_get_string(
 			json_object_array_get_idx(warn, i)));
 	if (fleet) {
-		pp_format_duration(pp_jint(fleet, "age_seconds", 0), d, sizeof d);
-		fprintf(f, "snapshot   %s (%s ago)\n",
-			str_or(fleet, "generated_at", "?"), d);
+		long long age = pp_jint(fleet, "age_seconds", 0);
+
+		pp_format_duration(age < 0 ? -age : age, d, sizeof d);
+		fprintf(f, "snapshot   %s (%s %s)\n",
+			str_or(fleet, "generated_at", "?"), d, age < 0 ?
+			"after this tool's clock" : "ago");
 		fprintf(f, "capacity   %.2f %%  (%lld of %lld MB allocated, "
 			"%lld MB provisioning)\n",
 			pp_jdouble(fleet, "capacity_percent", 0),
