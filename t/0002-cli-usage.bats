@@ -60,13 +60,41 @@ setup() {
 	refute_stderr_contains "did you mean"
 }
 
-@test "--help to a full disk exits non-zero" {
+@test "--help and --version to a full disk exit 1 and say why" {
 	[[ -w /dev/full ]] || fail "no /dev/full"
-	local t
+	local t o
 	for t in $TOOLS; do
-		run bash -c "'$t' --help >/dev/full"
-		assert_failure 1
-		run bash -c "'$t' --help >/dev/null"
-		assert_success
+		for o in --help --version; do
+			run --separate-stderr bash -c "'$t' $o >/dev/full"
+			assert_failure 1
+			assert_stderr_contains "$t: cannot write to stdout: No space left on device"
+			run bash -c "'$t' $o >/dev/null"
+			assert_success
+		done
 	done
+}
+
+@test "an empty --config, --registry or --state-dir is bad usage, not the default" {
+	local t o
+	for t in $TOOLS; do
+		for o in -c --config= --state-dir= -r; do
+			# the options a tool has (--help lists them)
+			case $o in
+			-r) "$t" --help | grep -q -- '--registry' || continue ;;
+			--state-dir=) "$t" --help | grep -q -- '--state-dir' ||
+				continue ;;
+			esac
+			if [[ $o == *= ]]; then
+				run --separate-stderr "$t" "$o" </dev/null
+			else
+				run --separate-stderr "$t" "$o" '' </dev/null
+			fi
+			assert_failure 2
+			assert_stderr_contains "$t: empty --"
+		done
+	done
+	run --separate-stderr pp-config -c '' check
+	assert_failure 2
+	assert_stderr_contains "pp-config: empty --config: give a value, or leave the option out for the default"
+	refute_output --partial valid
 }

@@ -11,6 +11,7 @@
 #include "run/cli.h"
 #include "base/json.h"
 #include "conf/config.h"
+#include "doc/doc.h"
 #include "engine/engine.h"
 #include "base/util.h"
 #include "store/state.h"
@@ -26,9 +27,24 @@ free_loaded(void)
 	loaded = NULL;
 }
 
+/* An empty value is a mistake (a variable that expanded to nothing),
+ * not a request for the default: -c '' would check the built-in
+ * defaults and call them valid. */
+static void
+nonempty(int c, const char *arg)
+{
+	const char *name = c == 'c' ? "--config" : c == 'r' ? "--registry" :
+		c == PP_OPT_STATE_DIR ? "--state-dir" : NULL;
+
+	if (name && arg && !*arg)
+		pp_die(PP_EXIT_USAGE, "empty %s: give a value, or leave the "
+			"option out for the default", name);
+}
+
 int
 pp_common_opt(int c, const char *arg, void (*usage)(int))
 {
+	nonempty(c, arg);
 	switch (c) {
 	case 'c':
 		pp_opt.config_path = arg;
@@ -52,12 +68,12 @@ pp_common_opt(int c, const char *arg, void (*usage)(int))
 		return 1;
 	case 'h':
 		usage(PP_EXIT_OK);
-		/* help that could not be written is a failure (>/dev/full) */
-		exit(fflush(stdout) == 0 && !ferror(stdout) ? PP_EXIT_OK :
-			PP_EXIT_FAIL);
+		/* help that could not be written is a failure (>/dev/full),
+		 * said as every other write to stdout says it */
+		exit(pp_finish_stdout(PP_EXIT_OK));
 	case PP_OPT_VERSION:
 		printf("%s (ppscale) %s\n", pp_progname, PP_VERSION);
-		exit(fflush(stdout) == 0 ? PP_EXIT_OK : PP_EXIT_FAIL);
+		exit(pp_finish_stdout(PP_EXIT_OK));
 	}
 	return 0;
 }
