@@ -267,3 +267,22 @@ spans_check() {
 		done
 	done
 }
+
+@test "a stamp that is right is not written again: dry runs leave the lock file as it was" {
+	# the first look stamps the file (a registry in service has its lock
+	# file); it is set back a day to see a write
+	: > "$R.lock"
+	pp-fleetstats --no-record -r "$R" > /dev/null
+	grep -q '^ppscale-registry-checked ' "$R.lock"
+	touch -d 2026-11-26T10:00:00Z "$R.lock"
+	before=$(stat -c '%s %Y' "$R.lock")$(sha256sum < "$R.lock")
+	for args in --dry-run --no-record --dry-run; do
+		run --separate-stderr pp-fleetstats $args -r "$R"
+		assert_success
+		[ "$(stat -c '%s %Y' "$R.lock")$(sha256sum < "$R.lock")" = "$before" ]
+	done
+	# a registry changed by another writer is stamped anew
+	jq -c '.nodes[0].labels = {"x": "y"}' "$R" > "$R.new" && mv "$R.new" "$R"
+	pp-fleetstats --dry-run -r "$R" > /dev/null
+	[ "$(stat -c '%Y' "$R.lock")" != "$(date -d 2026-11-26T10:00:00Z +%s)" ]
+}

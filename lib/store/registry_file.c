@@ -387,10 +387,25 @@ stamp_text(const struct pp_registry *r, const struct stat *st,
 	memcpy(b->s + sum, hex, 16);
 }
 
+/* The stamp is written only when it differs from the one there: a
+ * reader that finds it right (every run of pp-fleetstats, dry runs
+ * too) changes nothing on disk, not even the lock file's mtime. */
 static void
 stamp_write(int fd, const struct pp_buf *b)
 {
-	if (b->len && pwrite(fd, b->s, b->len, 0) == (ssize_t)b->len)
+	struct stat st;
+	char *old;
+	int same = 0;
+
+	if (!b->len)
+		return;
+	if (fstat(fd, &st) == 0 && (size_t)st.st_size == b->len) {
+		old = pp_xmalloc(b->len);
+		same = pread(fd, old, b->len, 0) == (ssize_t)b->len &&
+			!memcmp(old, b->s, b->len);
+		free(old);
+	}
+	if (!same && pwrite(fd, b->s, b->len, 0) == (ssize_t)b->len)
 		(void)!ftruncate(fd, (off_t)b->len);
 }
 
@@ -516,8 +531,11 @@ stamp_read(const struct pp_registry *r, const char *path,
 {
 	char *lp = pp_lock_name(path);
 	struct pp_buf b = {0};
-	int fd = open(lp, O_WRONLY | O_CLOEXEC);
+	int fd = open(lp, O_RDWR | O_CLOEXEC);
 
+	/* (read to compare; one that cannot be read is written) */
+	if (fd < 0)
+		fd = open(lp, O_WRONLY | O_CLOEXEC);
 	free(lp);
 	if (fd < 0)
 		return;
