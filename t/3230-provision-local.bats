@@ -136,7 +136,9 @@ node.removed"
 
 # input | why it is refused
 bad_inputs() {
-	cat <<-'EOF'
+	# (each made now, but the one without a time)
+	sed "s/^{\"version\":1,/&\"generated_at\":\"$(date -u +%Y-%m-%dT%H:%M:%SZ)\",/" <<-'EOF'
+	{"version": 1, "decision": {"action": "none"}}|'generated_at' is missing or not a time
 	{"version":1,"decision":{"action":"explode"}}|unknown decision action
 	{"version":1,"decision":{"action":"scale_up","count":1}}|names no server_type
 	{"version":1,"decision":{"action":"scale_up","count":0,"server_type":"cx23"}}|has count 0

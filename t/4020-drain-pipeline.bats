@@ -192,7 +192,7 @@ setup() {
 
 @test "bad input is refused with status 2 and nothing is touched" {
 	before=$(files_sum "$REGISTRY")
-	run --separate-stderr pp-drain <<<'{"version":1,"decision":{"action":"scale_down"}}'
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down "")"
 	assert_failure 2
 	assert_stderr_contains "decision 'scale_down' names no node"
 	run --separate-stderr pp-drain <<<'{"version":1,'
@@ -207,10 +207,12 @@ setup() {
 	assert_failure 2
 	assert_stderr_contains "unknown decision action 'scale-down'"
 	assert_output ""
-	run --separate-stderr pp-drain <<<'{"version":1,"decision":"scale_down"}'
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S |
+		jq -c '.decision = "scale_down"')"
 	assert_failure 2
 	assert_stderr_contains "decision is not an object"
-	run --separate-stderr pp-drain <<<'{"version":1,"decision":{"action":5}}'
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S |
+		jq -c '.decision.action = 5')"
 	assert_failure 2
 	assert_stderr_contains "decision action is not a string"
 	[ "$(files_sum "$REGISTRY")" = "$before" ]
@@ -291,10 +293,11 @@ setup() {
 	reg_is '[.nodes[1].containers[].id] | join(",")' b
 }
 
-# pp-fleetstats' document as pp-drain reads it in the cycle, with the
-# decision to drain S and a jq edit of the document's node list ($1)
+# pp-fleetstats' document as pp-drain reads it in the cycle (made now,
+# as pp-drain's clock has it), with the decision to drain S and a jq
+# edit of the document's node list ($1)
 fleet_doc() {
-	pp-fleetstats -q --no-record --now 2026-11-27T18:00:00Z < /dev/null |
+	pp-fleetstats -q --no-record < /dev/null |
 		jq -c --arg n S "$1 | .decision = {action: \"scale_down\",
 			node: \$n, reason: \"test\", dry_run: false,
 			evaluations: []}"
