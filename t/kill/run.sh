@@ -141,14 +141,15 @@ prepare() {
 		# a cloud node of ours, made and booted by the tools
 		t=$(at 0)
 		clock "$t"
-		jq -nc '{version: 1, generated_at: "2026-11-27T10:00:00Z",
+		jq -nc --arg t "$t" '{version: 1, generated_at: $t,
 		  decision: {action: "scale_up", count: 1,
 		  server_type: "cx33", location: "nbg1", role: "worker",
 		  reason: "kill harness", dry_run: false}}' |
 			pp-provision -q --now "$t" >/dev/null || return 1
 		platform
 		clock "$(at 1)"
-		pp-provision -q --now "$(at 1)" < <(jq -nc '{version: 1,
+		pp-provision -q --now "$(at 1)" < <(jq -nc --arg t "$(at 1)" \
+		  '{version: 1, generated_at: $t,
 		  decision: {action: "none"}}') >/dev/null || return 1
 		# two game servers on it, then a quiet fleet
 		jq '(.nodes[] | select(.kind == "cloud")).containers =
