@@ -71,6 +71,30 @@ deletes() {
 	assert_output "node.removed,pp-old111,$SID,cx33,nbg1"
 }
 
+# The 30-minute limit on a document's age stops purchases, not the
+# delete that ends a drain: pp-drain judged the decision when it
+# started, and a drain of several moves can take longer than that.
+@test "a drain that took longer than 30 minutes still ends in its delete; a scale-up that old buys nothing" {
+	cloud_node draining
+	run --separate-stderr pp-provision --now 2026-11-27T10:40:00Z \
+		< <(DOC_AT=2026-11-27T10:00:00Z down_doc true)
+	assert_success
+	jq_is .provision.status done
+	jq_is '.provision.servers[0] | [.op, .status] | join(",")' \
+		delete,removed
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+	# the same age on a scale-up: refused, nothing created
+	run --separate-stderr pp-provision --now 2026-11-27T10:40:00Z \
+		< <(DOC_AT=2026-11-27T10:00:00Z decision scale_up 1 cx33 nbg1)
+	assert_failure 1
+	jq_is .provision.status refused
+	assert_stderr_contains "decision 'scale_up' not carried out"
+	[[ $(fake_log | jq '[.requests[] | select(.method == "POST")] |
+		length') == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+}
+
 # A game server recorded on the node, in any state, blocks the delete:
 # a stopped one's world data is on the node.
 @test "delete refused while any game server is recorded on the node" {

@@ -122,14 +122,19 @@ pp_provision_run(const struct pp_config *cfg,
 	up = !strcmp(x.action, "scale_up") ||
 		!strcmp(x.action, "provision_spare");
 	down = !strcmp(x.action, "scale_down");
-	/* a decision made on old figures (replayed by hand) is not carried
-	 * out; what every run does (converge, boots, orphans) still is */
-	if ((up || down) && pp_doc_too_old(doc, old, sizeof old)) {
+	/* servers are not bought on old figures (a decision replayed by
+	 * hand); what every run does (converge, boots, orphans) still is.
+	 * A scale-down is not judged by age here: it deletes only a node
+	 * pp-drain's own section says it emptied (pp-drain judged the
+	 * decision's age when it started), and the registry is read again
+	 * under its lock, so a drain that took longer than the limit
+	 * still ends in its delete */
+	if (up && pp_doc_too_old(doc, old, sizeof old)) {
 		pp_prov_set_reason(&x, "refused", "decision '%s' not carried "
 			"out: %s", x.action, old);
 		x.errors++;
 		x.stale = 1;
-		up = down = 0;
+		up = 0;
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
