@@ -58,6 +58,9 @@ main(int argc, char **argv)
 	if (pp_cloudinit_check(cfg, err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "config '%s': %s", cfg->path ?
 			cfg->path : "(built-in defaults)", err);
+	if (pp_cloud_token_check(cfg, err, sizeof err) < 0)
+		pp_die(PP_EXIT_USAGE, "config '%s': cloud.token_file: %s",
+			cfg->path ? cfg->path : "(built-in defaults)", err);
 	pp_note("config '%s' is valid", cfg->path ? cfg->path :
 		"(built-in defaults)");
 	dir = pp_state_dir(cfg, NULL);

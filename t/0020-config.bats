@@ -471,11 +471,77 @@ cloud_init:\n  game_ports: "20:30"\n|cloud_init.game_ports '20:30' holds port 22
 cloud_init:\n  agent_url: ftp://example.org/agent\n|cloud_init.agent_url 'ftp://example.org/agent' is not an http(s) URL
 cloud_init:\n  template: /nonexistent/ud.tmpl\n|cannot read cloud-init template '/nonexistent/ud.tmpl'
 ROWS
-	# the example config renders; no token file is read, no token
-	# command run
-	sed 's|^  # join_token_file:.*|  join_token_file: /nonexistent/join.token|' \
+	# the example config renders; no token command is run
+	printf 'pp-join-SECRET-0020\n' > "$BATS_TEST_TMPDIR/join.token"
+	chmod 600 "$BATS_TEST_TMPDIR/join.token"
+	sed "s|^  # join_token_file:.*|  join_token_file: $BATS_TEST_TMPDIR/join.token|" \
 		"$TOP/share/examples/ppscale.yaml.example" > "$PP_CONFIG"
 	run --separate-stderr pp-config check
+	assert_success
+	refute_output --partial pp-join-SECRET-0020
+	refute_stderr_contains pp-join-SECRET-0020
+}
+
+# pp-provision reads the token files only when it creates a server:
+# pp-config check holds them to the checks their readers make (there,
+# the first scale-up failed with no server bought), never showing them.
+@test "pp-config check refuses a token file that is missing, not a file or open to others" {
+	local t=$BATS_TEST_TMPDIR/tok key
+	mkdir "$BATS_TEST_TMPDIR/dir"
+	mkfifo "$BATS_TEST_TMPDIR/fifo"
+	for key in cloud_init.join_token_file cloud.token_file; do
+		while IFS='|' read -r path mode msg; do
+			rm -f "$t"
+			if [[ $path == "$t" ]]; then
+				printf 'pp-tok-SECRET-0020\n' > "$t"
+				chmod "$mode" "$t"
+			fi
+			if [[ $key == cloud.token_file ]]; then
+				printf 'cloud:\n  provider: hetzner\n  token_file: %s\n' \
+					"$path" > "$PP_CONFIG"
+				what="token file"
+			else
+				printf 'cloud_init:\n  join_token_file: %s\n' "$path" \
+					> "$PP_CONFIG"
+				what="join token file"
+			fi
+			run --separate-stderr env -u HCLOUD_TOKEN pp-config check
+			assert_failure 2
+			assert_output ""
+			assert_stderr_contains "config '$PP_CONFIG': $key: "
+			assert_stderr_contains "$what '$path'${msg:+ $msg}"
+			refute_stderr_contains pp-tok-SECRET-0020
+		done <<-ROWS
+		/nonexistent/join.token||
+		$BATS_TEST_TMPDIR/dir||is not a regular file
+		$BATS_TEST_TMPDIR/fifo||is not a regular file
+		$t|644|has mode 0644: it must not be readable by group or others
+		$t|640|has mode 0640
+		$t|604|has mode 0604
+		ROWS
+	done
+	# a missing file: the reason is the system's
+	printf 'cloud_init:\n  join_token_file: /nonexistent/join.token\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_stderr_contains "cannot read join token file '/nonexistent/join.token': No such file or directory"
+	# one only its owner can read passes, and is not shown
+	printf 'pp-tok-SECRET-0020\n' > "$t"
+	chmod 600 "$t"
+	printf 'cloud:\n  provider: hetzner\n  token_file: %s\ncloud_init:\n  join_token_file: %s\n' \
+		"$t" "$t" > "$PP_CONFIG"
+	run --separate-stderr env -u HCLOUD_TOKEN pp-config check
+	assert_success
+	refute_output --partial pp-tok-SECRET-0020
+	refute_stderr_contains pp-tok-SECRET-0020
+	# $HCLOUD_TOKEN gives the Hetzner token: the tools never read
+	# cloud.token_file then, nor does the check; the local provider
+	# reads no token at all
+	printf 'cloud:\n  provider: hetzner\n  token_file: /nonexistent/hcloud.token\n' > "$PP_CONFIG"
+	HCLOUD_TOKEN=pp-env-SECRET-0020 run --separate-stderr pp-config check
+	assert_success
+	refute_output --partial pp-env-SECRET-0020
+	printf 'cloud:\n  provider: local\n  token_file: /nonexistent/hcloud.token\n' > "$PP_CONFIG"
+	run --separate-stderr env -u HCLOUD_TOKEN pp-config check
 	assert_success
 }
 

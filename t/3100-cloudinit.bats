@@ -255,7 +255,7 @@ render() {
 	chmod 644 "$BATS_TEST_TMPDIR/token"
 	render --node pp-1
 	assert_failure 2
-	assert_stderr_contains "join token file '$BATS_TEST_TMPDIR/token' is open to group or others (mode 0644)"
+	assert_stderr_contains "join token file '$BATS_TEST_TMPDIR/token' has mode 0644: it must not be readable by group or others (chmod 600)"
 	refute_stderr_contains "$TOKEN"
 	assert_output ""
 }

@@ -615,6 +615,33 @@ pp_read_file(const char *path, size_t max, size_t *len)
 	return s;
 }
 
+int
+pp_secret_open(const char *path, const char *what, char *err, size_t errlen)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
+
+	if (fd < 0) {
+		snprintf(err, errlen, "cannot read %s '%s': %s", what, path,
+			strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+		snprintf(err, errlen, "%s '%s' is not a regular file", what,
+			path);
+		close(fd);
+		return -1;
+	}
+	if (st.st_mode & 077) {
+		snprintf(err, errlen, "%s '%s' has mode %04o: it must not be "
+			"readable by group or others (chmod 600)", what, path,
+			(unsigned)(st.st_mode & 07777));
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 char *
 pp_dirname(const char *path)
 {

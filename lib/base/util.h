@@ -106,6 +106,13 @@ const char *pp_nearest(const char *word, const char *const *cands, size_t n);
 /* Reads a whole file, refusing more than max bytes (errno EFBIG).
  * Returns NULL with errno set on failure; *len gets the size. */
 char *pp_read_file(const char *path, size_t max, size_t *len);
+/* Opens a file holding a secret (a token file) for reading, with the
+ * checks every reader of one makes: a regular file (a FIFO would hold
+ * the tool up), not open to group or others. what names it in err
+ * ("token file"). Returns the descriptor, or -1 with err, which holds
+ * the path and never the content. */
+int pp_secret_open(const char *path, const char *what, char *err,
+	size_t errlen);
 char *pp_read_stream(FILE *f, size_t max, size_t *len);
 /* Writes data to path by temp file in the same directory, fsync and
  * rename, then fsyncs the directory. A symlink is written through: the

@@ -201,6 +201,14 @@ struct pp_cloud *pp_cloud_open(const struct pp_config *cfg,
 	const char *state_dir, struct pp_cloud_error *err);
 void pp_cloud_close(struct pp_cloud *c);
 
+/* The checks the hetzner provider makes of cloud.token_file when it
+ * opens, for pp-config check: the file opened with pp_secret_open, its
+ * content not read. Nothing to check (0) for another provider or when
+ * $HCLOUD_TOKEN gives the token, as the file is then never read.
+ * Returns 0, or -1 with a message in err naming the file. */
+int pp_cloud_token_check(const struct pp_config *cfg, char *err,
+	size_t errlen);
+
 /* Dry run: create and delete are recorded, not sent, and answer as if
  * they worked (a server "dry-run-N", status "initializing"). Reads
  * still go to the provider. */

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
+#include <unistd.h>
 #include <curl/curl.h>
 
 #include "conf/catalog.h"
@@ -78,14 +78,41 @@ without_userinfo(const char *url)
 	return pp_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
+/* The token file the provider would read: NULL when $HCLOUD_TOKEN
+ * gives the token (the file is then never looked at). */
+static const char *
+token_file(const struct pp_config *cfg)
+{
+	const char *env = getenv("HCLOUD_TOKEN");
+
+	return env && *env ? NULL : cfg->cloud.token_file;
+}
+
+int
+pp_cloud_token_check(const struct pp_config *cfg, char *err, size_t errlen)
+{
+	const char *path = token_file(cfg);
+	int fd;
+
+	if (strcmp(cfg->cloud.provider, "hetzner") || !path)
+		return 0;
+	fd = pp_secret_open(path, "token file", err, errlen);
+	if (fd < 0)
+		return -1;
+	close(fd);
+	return 0;
+}
+
 static char *
 read_token(const struct pp_config *cfg, struct pp_cloud_error *err)
 {
 	const char *env = getenv("HCLOUD_TOKEN");
-	const char *path = cfg->cloud.token_file;
-	struct stat st;
+	const char *path = token_file(cfg);
+	char msg[768];
 	char *tok;
 	size_t len;
+	FILE *f;
+	int fd;
 
 	if (env && *env)
 		return pp_xstrdup(env);
@@ -94,23 +121,26 @@ read_token(const struct pp_config *cfg, struct pp_cloud_error *err)
 			"token: set HCLOUD_TOKEN or cloud.token_file");
 		return NULL;
 	}
-	if (stat(path, &st) < 0) {
+	fd = pp_secret_open(path, "token file", msg, sizeof msg);
+	if (fd < 0) {
+		pp_cloud_error_set(err, "config", 0, 0, "%s", msg);
+		return NULL;
+	}
+	f = fdopen(fd, "rb");
+	if (!f) {
 		pp_cloud_error_set(err, "config", 0, 0, "cannot read token "
 			"file '%s': %s", path, strerror(errno));
+		close(fd);
 		return NULL;
 	}
-	if (st.st_mode & 077) {
-		pp_cloud_error_set(err, "config", 0, 0, "token file '%s' has "
-			"mode %04o: it must not be readable by group or others "
-			"(chmod 600)", path, (unsigned)(st.st_mode & 07777));
-		return NULL;
-	}
-	tok = pp_read_file(path, TOKEN_MAX, &len);
+	tok = pp_read_stream(f, TOKEN_MAX, &len);
 	if (!tok) {
 		pp_cloud_error_set(err, "config", 0, 0, "cannot read token "
 			"file '%s': %s", path, strerror(errno));
+		fclose(f);
 		return NULL;
 	}
+	fclose(f);
 	while (len && strchr(" \t\r\n", tok[len - 1]))
 		tok[--len] = '\0';
 	return tok;

@@ -212,32 +212,15 @@ static char *
 read_token_file(const char *path, char *err, size_t errlen)
 {
 	char from[512];
-	struct stat st;
 	char *buf;
 	size_t len = 0;
 	ssize_t r;
 	int fd;
 
 	snprintf(from, sizeof from, "'%s'", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0) {
-		failf(err, errlen, "cannot open join token file '%s': %s",
-			path, strerror(errno));
+	fd = pp_secret_open(path, "join token file", err, errlen);
+	if (fd < 0)
 		return NULL;
-	}
-	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
-		failf(err, errlen, "join token file '%s' is not a regular "
-			"file", path);
-		close(fd);
-		return NULL;
-	}
-	if (st.st_mode & 077) {
-		failf(err, errlen, "join token file '%s' is open to group or "
-			"others (mode %04o): chmod 600 it", path,
-			(unsigned)(st.st_mode & 07777));
-		close(fd);
-		return NULL;
-	}
 	buf = pp_xmalloc(TOKEN_MAX + 3);
 	for (;;) {
 		r = read(fd, buf + len, TOKEN_MAX + 2 - len);
@@ -678,6 +661,16 @@ pp_cloudinit_check(const struct pp_config *cfg, char *err, size_t errlen)
 	pp_template_free(out);
 	free(tmpl);
 	free(tpath);
+	if (out && ci->join_token_file && *ci->join_token_file) {
+		char msg[768];
+		int fd = pp_secret_open(ci->join_token_file,
+			"join token file", msg, sizeof msg);
+
+		if (fd < 0)
+			return failf(err, errlen, "cloud_init.join_token_file: "
+				"%s", msg);
+		close(fd);
+	}
 	return out ? 0 : -1;
 }
 

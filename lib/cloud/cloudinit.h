@@ -37,7 +37,9 @@ void pp_cloudinit_free(char *userdata);
 
 /* The checks pp_cloudinit_render makes of the configuration, for
  * pp-config check: the values, the template, the text rendered with the
- * token redacted. No token file is read and no token command run.
+ * token redacted, and the token file opened with the checks its reader
+ * makes (pp_secret_open), its content not read. No token command is
+ * run.
  * Returns 0, or -1 with a message in err. */
 int pp_cloudinit_check(const struct pp_config *cfg, char *err,
 	size_t errlen);
