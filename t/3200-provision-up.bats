@@ -966,6 +966,45 @@ node.removed $sid"
 	ud_valid
 }
 
+# Exit 2 is "bad input: nothing was done"; converging has acted by the
+# time the user data is rendered, so a render that fails is a failed
+# create, and the rest of the run goes on.
+@test "a cloud-init that cannot be rendered fails the create, not the run: nothing bought, the rest done, the document written, exit 1" {
+	# an earlier run's node, its server gone since: this run's
+	# converging removes it
+	run --separate-stderr pp-provision < <(decision scale_up 1)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	pp-registry status "$node" ready
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	before=$(posts)
+	: > "$EVENTS"
+	chmod 644 "$BATS_TEST_TMPDIR/join"
+	run --separate-stderr pp-provision -q < <(decision scale_up 2)
+	assert_failure 1
+	jq_is .decision.action scale_up
+	jq_is .provision.status failed
+	jq_is '[.provision.servers[] | select(.op == "create") |
+		.status + ":" + (.error.code // "-")] | join(",")' \
+		failed:cloud_init
+	jq_is '[.provision.servers[] | select(.op == "create")][0].error.message |
+		contains("has mode 0644")' true
+	assert_stderr_contains "pp-provision: cannot render cloud-init for 'pp-"
+	assert_stderr_contains "join token file '$BATS_TEST_TMPDIR/join' has mode 0644"
+	refute_stderr_contains "$JOIN_TOKEN"
+	refute_output --partial "$JOIN_TOKEN"
+	# nothing bought, no node recorded for it; the converging stands
+	[[ $(posts) == "$before" ]]
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	run jq -r 'select(.type == "node.removed") | .node' "$EVENTS"
+	assert_output "$node"
+	run jq -c 'select(.type == "scaling.failed") | [.action, .result, .stage]' "$EVENTS"
+	assert_output '["scale_up","failed","provision"]'
+	run jq -r '.counters.pp_scaling_events_total["action=scale_up,result=failed"]' "$STATE"
+	assert_output 1
+}
+
 @test "resource_limit_exceeded: one clear error and an event, no retry" {
 	fake_config '{"server_limit": 0}' >/dev/null
 	run --separate-stderr pp-provision < <(decision scale_up 2)

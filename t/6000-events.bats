@@ -187,14 +187,15 @@ full_cycle() {
 		pp-provision -q --now 2026-11-27T18:00:00Z > /dev/null
 }
 
-# provisioning_fails CLOUD_LINES WHY: the cycle fails in pp-provision
-# before any request, says WHY on stderr under -q, and records it
+# provisioning_fails CLOUD_LINES WHY [CLOUD_INIT_LINES] [STATUS]: the
+# cycle fails in pp-provision (exit STATUS, default 2) before any
+# request, says WHY on stderr under -q, and records it
 provisioning_fails() {
 	rm -f "$PP_STATE_DIR"/*
 	printf 'profile: seed\ncloud:\n%b\ncloud_init:\n  join_token_file: %s\n  conductor_url: https://c.example.net/\n  conductor_addresses: [203.0.113.7]\n%b\n' \
 		"$1" "$BATS_TEST_TMPDIR/join" "${3:-}" > "$PP_CONFIG"
 	run --separate-stderr full_cycle
-	assert_failure 2
+	assert_failure "${4:-2}"
 	assert_stderr_contains "pp-provision: $2"
 	run jq -c 'select(.type == "scaling.failed") | [.tool, .action, .result, .stage]' \
 		"$PP_STATE_DIR/events.jsonl"
@@ -208,8 +209,9 @@ provisioning_fails() {
 @test "a scale-up that fails before any request (no template, no token) is an event, a count and a line under -q" {
 	printf 'tok\n' > "$BATS_TEST_TMPDIR/join"
 	chmod 600 "$BATS_TEST_TMPDIR/join"
+	# the run has converged the pool by then: a failed create, exit 1
 	provisioning_fails '  provider: local' "cannot render cloud-init for" \
-		"  template: $BATS_TEST_TMPDIR/no-such.tmpl"
+		"  template: $BATS_TEST_TMPDIR/no-such.tmpl" 1
 	provisioning_fails '  provider: hetzner\n  token_file: /nonexistent/token' \
 		"cannot use the cloud: cannot read token file '/nonexistent/token'"
 }

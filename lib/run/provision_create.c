@@ -326,6 +326,27 @@ add_tried(json_object *tried, const char *loc, const char *code)
 	json_object_array_add(tried, t);
 }
 
+/* No user data for o: nothing was sent, no node recorded. Said under
+ * -q, and a scaling.failed event like a failure before the run acted
+ * (stage provision). */
+static void
+render_failed(struct run *x, struct order *o, const char *msg)
+{
+	json_object *extra;
+
+	pp_prov_loud("cannot render cloud-init for '%s': %s; no server "
+		"created", o->name, msg);
+	pp_prov_add_str(o->e, "status", "failed");
+	pp_prov_entry_error(x, o->e, "cloud_init", msg);
+	if (x->dry_run)
+		return;
+	extra = json_object_new_object();
+	pp_prov_add_str(extra, "server_type", o->type);
+	pp_prov_add_str(extra, "stage", "provision");
+	pp_event_node(PP_EV_SCALING_FAILED, o->name, x->action, "failed",
+		msg, extra);
+}
+
 /* Sends one create, its actions not waited for. Its node is recorded
  * (provisioning, no server id) before the create is sent and gets the
  * id as soon as the provider knows it; a create that made nothing
@@ -385,11 +406,11 @@ send_order(struct run *x, struct order *o)
 		ud = pp_cloudinit_render(x->cfg, o->name, NULL, x->dry_run,
 			&udlen, &status, msg, sizeof msg);
 		if (!ud) {
-			if (status == PP_EXIT_USAGE)
-				pp_die(PP_EXIT_USAGE, "cannot render "
-					"cloud-init for '%s': %s", o->name, msg);
-			pp_prov_add_str(o->e, "status", "failed");
-			pp_prov_entry_error(x, o->e, "cloud_init", msg);
+			/* a bad setting or token file as much as a token
+			 * command that failed: converging may have acted
+			 * already, so this fails the create, not the run
+			 * (exit 2 is "nothing done") */
+			render_failed(x, o, msg);
 			goto out;
 		}
 		memset(&spec, 0, sizeof spec);
