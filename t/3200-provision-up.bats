@@ -1005,6 +1005,27 @@ node.removed $sid"
 	assert_output 1
 }
 
+@test "a corrupt state file: the run goes on, says so under -q naming pp-decide --reset-state, exit 1; a dry run says it too" {
+	printf '{"refusals": ' > "$STATE"
+	sum=$(prov_store_sum "$STATE" "$REG")
+	run --separate-stderr pp-provision -q --dry-run < <(decision scale_up 1)
+	assert_failure 1
+	jq_is '.provision.servers[0].status' dry_run
+	assert_stderr_contains "state file '$STATE' is corrupt"
+	assert_stderr_contains "(pp-decide --reset-state starts it afresh)"
+	assert_stderr_contains "a run would not record its refusals and counters"
+	refute_stderr_contains "(use --reset-state"
+	[[ $(prov_store_sum "$STATE" "$REG") == "$sum" ]]
+	run --separate-stderr pp-provision -q < <(decision none)
+	assert_failure 1
+	assert_stderr_contains "state file '$STATE' is corrupt"
+	assert_stderr_contains "(pp-decide --reset-state starts it afresh)"
+	assert_stderr_contains "refusals and counters not recorded"
+	jq_is .decision.action none
+	# pp-provision does not replace it: that is pp-decide's to do
+	[[ $(cat "$STATE") == '{"refusals": ' ]]
+}
+
 @test "resource_limit_exceeded: one clear error and an event, no retry" {
 	fake_config '{"server_limit": 0}' >/dev/null
 	run --separate-stderr pp-provision < <(decision scale_up 2)

@@ -607,15 +607,24 @@ pp_prov_update_state(struct run *x, const char *result)
 	char err[768];
 	int rc;
 
-	if (x->dry_run) {
+	rc = pp_state_open(&st, x->spath, x->dry_run ? 0 : PP_LOCK_EX, err,
+		sizeof err);
+	if (rc < 0) {
+		/* what this run did is not counted, and a refusal not
+		 * remembered is ordered again: a failure, and a dry run
+		 * says what the real run would meet */
 		pp_prov_report_protected(x, NULL);
+		pp_error("%s; %s", err, x->dry_run ? "a run would not record "
+			"its refusals and counters" : "refusals and counters "
+			"not recorded");
+		x->errors++;
+		if (!x->reason[0])
+			snprintf(x->reason, sizeof x->reason, "cannot use the "
+				"state file");
 		return;
 	}
-	rc = pp_state_open(&st, x->spath, PP_LOCK_EX, err, sizeof err);
-	if (rc < 0) {
+	if (x->dry_run) {
 		pp_prov_report_protected(x, NULL);
-		pp_warn("%s; refusals and counters not recorded", err);
-		x->errors += json_object_object_length(x->refusals) > 0;
 		pp_state_close(&st);
 		return;
 	}

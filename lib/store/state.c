@@ -136,13 +136,14 @@ pp_state_parse(const char *text, size_t len, const char *name, char *err,
 	json_object *v;
 
 	if (!o) {
-		snprintf(err, errlen, "state file '%s' is corrupt: %s (use "
-			"--reset-state to start fresh)", name, jerr);
+		snprintf(err, errlen, "state file '%s' is corrupt: %s (pp-decide "
+			"--reset-state starts it afresh)", name, jerr);
 		return NULL;
 	}
 	if (!json_object_is_type(o, json_type_object)) {
 		snprintf(err, errlen, "state file '%s' is corrupt: not a "
-			"JSON object (use --reset-state to start fresh)", name);
+			"JSON object (pp-decide --reset-state starts it "
+			"afresh)", name);
 		json_object_put(o);
 		return NULL;
 	}
