@@ -597,7 +597,13 @@ EOT
 	[[ $(value 'pp_last_run_success{tool="pp-decide"}') == 0 ]]
 	[[ $(value 'pp_last_run_exit_code{tool="pp-decide"}') == 2 ]]
 	[[ $(value 'pp_last_success_timestamp_seconds{tool="pp-decide"}') == 1795428000 ]]
+	# pp-provision cannot record its counters in it either (exit 1)
+	run --separate-stderr pp-provision --now 2026-11-23T10:02:00Z < <(pp-fleetstats --now 2026-11-23T10:02:00Z)
+	assert_failure 1
+	[[ $(value 'pp_last_run_success{tool="pp-provision"}') == 0 ]]
+	[[ $(value pp_cycle_last_success_timestamp_seconds) == 1795428000 ]]
 	# pp-provision alone succeeding does not make a good cycle
+	rm "$PP_STATE_DIR/state.json"
 	run --separate-stderr pp-provision --now 2026-11-23T10:02:00Z < <(pp-fleetstats --now 2026-11-23T10:02:00Z)
 	assert_success
 	[[ $(value pp_cycle_last_success_timestamp_seconds) == 1795428000 ]]
