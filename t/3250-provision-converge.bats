@@ -143,9 +143,14 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 
 # ownership is one test (pp_cloud_is_ours): our labels, our pool, and
 # a name made from cloud.name_prefix; someone else's server labelled
-# like ours is reported every run, never adopted nor deleted
-@test "a server with our labels whose name lacks cloud.name_prefix is neither deleted nor adopted, and is reported every run" {
+# like ours is never adopted nor deleted, and is in the document every
+# run, but said loudly (a warning, an event, a counter) only when it
+# first appears: two installs sharing a pool see each other's servers
+# every cycle, and a warning every cycle keeps PpscaleToolWarns firing
+@test "a server with our labels whose name lacks cloud.name_prefix is neither deleted nor adopted, and is reported once, not every cycle" {
 	sid=$(seed web-prod-1 2026-11-27T09:00:00Z default)
+	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
+		>> "$PP_CONFIG"
 	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
 	assert_success
 	[[ $(names) == web-prod-1 ]]
@@ -159,14 +164,29 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 	assert_output "scaling.failed refused"
 	run jq -r '.counters.pp_scaling_events_total["action=foreign_server,result=refused"]' "$STATE"
 	assert_output 1
-	# a scale-up creates rather than adopt it, and says it again
-	run --separate-stderr pp-provision -q --now "$NOW" < <(decision scale_up 1)
-	assert_success
-	assert_stderr_contains "server 'web-prod-1' (id $sid) carries our labels"
-	jq_is '[.provision.servers[].op] | sort | join(",")' create,foreign
+	grep -qx 'pp_last_run_warnings{tool="pp-provision"} 1' \
+		"$BATS_TEST_TMPDIR/pp.prom" || fail "no warning in the metrics"
+	# the next cycles: still in the document, but no warning, no
+	# event, the counter as it was; a scale-up creates rather than
+	# adopt it
+	for d in "none 0:foreign" "scale_up 1:create,foreign"; do
+		run --separate-stderr pp-provision -q --now "$NOW" \
+			< <(decision ${d%:*})
+		assert_success
+		assert_equal "$stderr" ""
+		jq_is '[.provision.servers[].op] | sort | join(",")' "${d#*:}"
+		jq_is '[.provision.servers[] | select(.op == "foreign") |
+			.server_id + ":" + .status] | join(",")' "$sid:left"
+		run jq -r '.counters.pp_scaling_events_total["action=foreign_server,result=refused"]' "$STATE"
+		assert_output 1
+		grep -qx 'pp_last_run_warnings{tool="pp-provision"} 0' \
+			"$BATS_TEST_TMPDIR/pp.prom" || fail "a warning in the metrics"
+	done
 	[[ $(reg '[.nodes[] | select(.id == "web-prod-1")] | length') == 0 ]]
-	run jq -r '.counters.pp_scaling_events_total["action=foreign_server,result=refused"]' "$STATE"
-	assert_output 2
+	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'")] | length' \
+		"$EVENTS") == 1 ]]
+	run jq -r '.foreign_servers | keys | join(",")' "$STATE"
+	assert_output "$sid"
 	# pp-fleetstats counts it neither as an orphan nor as pending
 	seed web-prod-2 2026-11-27T09:59:00Z default >/dev/null
 	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile
@@ -175,6 +195,33 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 	jq_is '[.reconciliation.foreign[].name] | sort | join(",")' \
 		web-prod-1,web-prod-2
 	jq_is .reconciliation.pending_ram_mb 0
+}
+
+@test "a foreign server is reported again when it comes back after a cycle without it" {
+	sid=$(seed web-prod-3 2026-11-27T09:00:00Z default)
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "server 'web-prod-3' (id $sid) carries our labels"
+	# relabelled away by its owner: gone from our listing, and forgotten
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].labels.pool =
+		"web" | {servers}')" >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:02:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "server $sid ('web-prod-3') is no longer a server carrying our labels that is not ours"
+	run jq -r '.foreign_servers // {} | length' "$STATE"
+	assert_output 0
+	# labelled like ours again: said again, with an event and a count
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers[0].labels.pool =
+		"default" | {servers}')" >/dev/null
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:04:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "server 'web-prod-3' (id $sid) carries our labels"
+	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
+		.type == "scaling.failed")] | length' "$EVENTS") == 2 ]]
+	run jq -r '.counters.pp_scaling_events_total["action=foreign_server,result=refused"]' "$STATE"
+	assert_output 2
 }
 
 @test "a registered node whose server is gone is removed by the next cycle" {

@@ -169,8 +169,8 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		if (known)
 			continue;
 		if (!pp_cloud_is_ours(cfg, s, NULL, why, sizeof why)) {
-			/* pp-provision says it every run; neither an
-			 * orphan nor capacity on its way */
+			/* pp-provision says it when it first sees it: not an
+			 * orphan, nor capacity on its way */
 			so = json_object_new_object();
 			json_object_object_add(so, "server_id",
 				json_object_new_string(s->id));

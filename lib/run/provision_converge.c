@@ -238,9 +238,12 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 
 /* A server our listing holds, in no registry node, that is not ours
  * all the same (pp_cloud_is_ours: its name lacks cloud.name_prefix, a
- * server someone else labelled like ours): never adopted nor deleted,
- * and said every run, with an event and a counter, for it may be
- * billed as ours by mistake and only a person can tell. */
+ * server someone else labelled like ours): never adopted nor deleted.
+ * It is in the section every run, but said loudly, with an event and
+ * a counter, only when it first appears (pp_prov_report_once): it may
+ * be billed as ours by mistake and only a person can tell, but it is
+ * also what two installs sharing a pool see of each other every cycle,
+ * and a warning every cycle would keep an alert firing for good. */
 static void
 foreign_server(struct run *x, const struct pp_server *s, const char *why)
 {
@@ -258,18 +261,14 @@ foreign_server(struct run *x, const struct pp_server *s, const char *why)
 	pp_prov_add_str(o, "code", "not_ours");
 	pp_prov_add_str(o, "message", msg);
 	json_object_object_add(e, "error", o);
-	pp_prov_loud("%s", msg);
-	if (x->dry_run)
-		return;
-	x->foreign++;
-	pp_prov_event(x, PP_EV_SCALING_FAILED, s->name, s->id, s->type,
-		s->location, "refused", msg);
+	pp_porphan_add(x->foreign_now, s->id, s->name, x->now);
+	json_object_array_add(x->foreign_entries, json_object_get(e));
 }
 
 /* An unregistered server of ours the cloud refuses to delete (its
  * delete protection, set by hand): no DELETE is sent. It is in the
  * section every run, but said loudly, with an event, only when it
- * first appears (pp_prov_report_protected): a warning every cycle for
+ * first appears (pp_prov_report_once): a warning every cycle for
  * what only a person can change is noise that hides the next one. Not
  * an error of the run: nothing this run did failed. */
 static void
@@ -295,26 +294,32 @@ protected_orphan(struct run *x, const struct pp_server *s, long long age)
 	json_object_array_add(x->prot_entries, json_object_get(e));
 }
 
-void
-pp_prov_report_protected(struct run *x, json_object *prev)
+/* Says which of entries (their servers in now) are not in prev (NULL:
+ * unknown, all are new), loudly and with an event, and which of prev
+ * are no longer in now (what: what they were); fills in their "since"
+ * in now. Returns how many were new. */
+static long
+report_new(struct run *x, json_object *now, json_object *entries,
+	json_object *prev, const char *what)
 {
-	size_t n = x->prot_entries ?
-		json_object_array_length(x->prot_entries) : 0;
+	size_t n = entries ? json_object_array_length(entries) : 0;
+	long fresh = 0;
 
-	if (!x->prot_now)
-		return;
+	if (!now)
+		return 0;
 	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(x->prot_entries, i);
+		json_object *e = json_object_array_get_idx(entries, i);
 		const char *id = pp_jstr(e, "server_id", "");
 		const char *name = pp_jstr(e, "name", NULL);
 		const char *why = pp_jstr(pp_jget(e, "error"), "message", "");
 		time_t since = prev ? pp_porphan_since(prev, id) : 0;
 
 		if (since) {
-			pp_porphan_add(x->prot_now, id, name, since);
+			pp_porphan_add(now, id, name, since);
 			pp_debug("%s (so since an earlier run)", why);
 			continue;
 		}
+		fresh++;
 		pp_prov_loud("%s", why);
 		if (!x->dry_run)
 			pp_prov_event(x, PP_EV_SCALING_FAILED, name, id,
@@ -322,13 +327,30 @@ pp_prov_report_protected(struct run *x, json_object *prev)
 				pp_jstr(e, "location", NULL), "refused", why);
 	}
 	if (!prev)
-		return;
+		return fresh;
 	json_object_object_foreach(prev, id, v) {
-		if (!pp_jget(x->prot_now, id))
-			pp_note("server %s ('%s') is no longer an unregistered "
-				"delete-protected server of ours", id,
-				pp_jstr(v, "name", "?"));
+		if (!pp_jget(now, id))
+			pp_note("server %s ('%s') is no longer %s", id,
+				pp_jstr(v, "name", "?"), what);
 	}
+	return fresh;
+}
+
+void
+pp_prov_report_once(struct run *x, json_object *root)
+{
+	report_new(x, x->prot_now, x->prot_entries,
+		root ? pp_porphans_of(root) : NULL,
+		"an unregistered delete-protected server of ours");
+	x->foreign = report_new(x, x->foreign_now, x->foreign_entries,
+		root ? pp_foreign_of(root) : NULL,
+		"a server carrying our labels that is not ours");
+	if (!root)
+		return;
+	if (x->prot_now)
+		pp_porphans_set(root, json_object_get(x->prot_now));
+	if (x->foreign_now)
+		pp_foreign_set(root, json_object_get(x->foreign_now));
 }
 
 /* A node whose server is not among ours: gone (removed), or no longer
@@ -487,6 +509,10 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&ids);
 	strset_sort(&ours);
 	sync_protection(x, k, nk);
+	/* every server is looked at for whether it is ours: the foreign
+	 * ones found are all there are */
+	x->foreign_now = json_object_new_object();
+	x->foreign_entries = json_object_new_array();
 	if (!up) {
 		/* every orphan is looked at: the protected ones found are
 		 * all there are */

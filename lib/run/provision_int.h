@@ -77,7 +77,7 @@ struct run {
 	int have_ours;
 	char ours_err[512];   /* why they could not be listed */
 	long orphans_deleted, nodes_forgotten, adopted;
-	long foreign;         /* listed with our labels, not ours */
+	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
 	struct pp_prov_dnode *dnodes;
 	size_t ndnodes, dnodes_cap;
@@ -88,6 +88,9 @@ struct run {
 	 * state's protected_orphans (NULL: not looked at this run), and
 	 * their entries in the section */
 	json_object *prot_now, *prot_entries;
+	/* the same for the servers listed with our labels that are not
+	 * ours, as the state's foreign_servers */
+	json_object *foreign_now, *foreign_entries;
 	/* cloud.ready_check health: this run's probes of the agents and
 	 * their answers (probe_node[i] is probes[i]'s node): one asked
 	 * already is not asked again; many are asked at once */
@@ -203,11 +206,13 @@ int pp_prov_list_ours(struct run *x);
  * unless up (then pp_prov_adopt takes them), and removes nodes whose
  * server is gone, except node leave (the scale-down's, NULL: none). */
 void pp_prov_converge(struct run *x, int up, const char *leave);
-/* Says which delete-protected orphans are new since prev (the state's
- * protected_orphans as the last run left it; NULL: unknown, all are
- * new), loudly and with an event, and which are no longer; fills in
- * their "since" in x->prot_now. */
-void pp_prov_report_protected(struct run *x, json_object *prev);
+/* Says which delete-protected orphans and which foreign servers are new
+ * since the last run (the state's protected_orphans and foreign_servers
+ * in root, as the last run left them; root NULL: unknown, all are new),
+ * loudly and with an event, and which are no longer; counts the new
+ * foreign ones in x->foreign; writes both sections into root (those
+ * this run looked at). */
+void pp_prov_report_once(struct run *x, json_object *root);
 
 /* provision_create.c: adopting orphans, creating, the scale-up */
 long pp_prov_adopt(struct run *x, const char *role);

@@ -613,7 +613,7 @@ pp_prov_update_state(struct run *x, const char *result)
 		/* what this run did is not counted, and a refusal not
 		 * remembered is ordered again: a failure, and a dry run
 		 * says what the real run would meet */
-		pp_prov_report_protected(x, NULL);
+		pp_prov_report_once(x, NULL);
 		pp_error("%s; %s", err, x->dry_run ? "a run would not record "
 			"its refusals and counters" : "refusals and counters "
 			"not recorded");
@@ -624,14 +624,12 @@ pp_prov_update_state(struct run *x, const char *result)
 		return;
 	}
 	if (x->dry_run) {
-		pp_prov_report_protected(x, NULL);
+		pp_prov_report_once(x, NULL);
 		pp_state_close(&st);
 		return;
 	}
 	pp_refusals_merge(st.root, x->refusals, x->now);
-	pp_prov_report_protected(x, pp_porphans_of(st.root));
-	if (x->prot_now)
-		pp_porphans_set(st.root, json_object_get(x->prot_now));
+	pp_prov_report_once(x, st.root);
 	if (x->off_now)
 		pp_offsrv_set(st.root, json_object_get(x->off_now));
 	if (result) {

@@ -1,14 +1,25 @@
-/* The "protected_orphans" section of the state file (see orphans.h). */
+/* The "protected_orphans" and "foreign_servers" sections of the state
+ * file (see orphans.h). */
 #include "base/json.h"
 #include "base/util.h"
 #include "store/orphans.h"
 
+static json_object *
+section_of(json_object *s)
+{
+	return s && json_object_is_type(s, json_type_object) ? s : NULL;
+}
+
 json_object *
 pp_porphans_of(json_object *root)
 {
-	json_object *s = pp_jget(root, "protected_orphans");
+	return section_of(pp_jget(root, "protected_orphans"));
+}
 
-	return s && json_object_is_type(s, json_type_object) ? s : NULL;
+json_object *
+pp_foreign_of(json_object *root)
+{
+	return section_of(pp_jget(root, "foreign_servers"));
 }
 
 void
@@ -36,13 +47,26 @@ pp_porphan_since(json_object *sec, const char *id)
 	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 1;
 }
 
-void
-pp_porphans_set(json_object *root, json_object *sec)
+/* Replaces root's section key by sec (taken; NULL or empty: none). */
+static void
+section_set(json_object *root, const char *key, json_object *sec)
 {
 	if (!sec || !json_object_object_length(sec)) {
 		json_object_put(sec);
-		json_object_object_del(root, "protected_orphans");
+		json_object_object_del(root, key);
 		return;
 	}
-	json_object_object_add(root, "protected_orphans", sec);
+	json_object_object_add(root, key, sec);
+}
+
+void
+pp_porphans_set(json_object *root, json_object *sec)
+{
+	section_set(root, "protected_orphans", sec);
+}
+
+void
+pp_foreign_set(json_object *root, json_object *sec)
+{
+	section_set(root, "foreign_servers", sec);
 }

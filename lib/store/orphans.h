@@ -1,8 +1,11 @@
-/* orphans.c: the "protected_orphans" section of the state file, its
- * one owner. pp-provision writes it: the servers carrying our labels
- * that no registry node names and that the cloud refuses to delete
- * (delete protection, set and lifted by hand), so that it says so when
- * one first appears or goes, not every cycle; pp-status shows them.
+/* orphans.c: the "protected_orphans" and "foreign_servers" sections of
+ * the state file, their one owner. pp-provision writes them, so that
+ * it says so when a server first appears or goes, not every cycle:
+ * protected_orphans, the servers carrying our labels that no registry
+ * node names and that the cloud refuses to delete (delete protection,
+ * set and lifted by hand), which pp-status shows; foreign_servers, the
+ * servers carrying our labels that no node names and that are not ours
+ * all the same (pp_cloud_is_ours), left alone. Both are
  *
  *   {"<server id>": {"name": "...", "since": RFC3339}}
  *
@@ -16,12 +19,15 @@
 
 /* The section inside a state root, NULL when absent or misshapen. */
 json_object *pp_porphans_of(json_object *root);
-/* Adds server id (name) to sec, found so since since. */
+/* The same for foreign_servers. */
+json_object *pp_foreign_of(json_object *root);
+/* Adds server id (name) to sec (either section), found so since since. */
 void pp_porphan_add(json_object *sec, const char *id, const char *name,
 	time_t since);
 /* When server id was first found so per sec, 0 when it is not in sec. */
 time_t pp_porphan_since(json_object *sec, const char *id);
 /* Replaces root's section by sec (taken; NULL or empty: none). */
 void pp_porphans_set(json_object *root, json_object *sec);
+void pp_foreign_set(json_object *root, json_object *sec);
 
 #endif
