@@ -240,3 +240,28 @@ requests() {
 	run jq -r '.servers[0].status' <<<"$(fake_state)"
 	assert_output off
 }
+
+# the way out pp-provision's delete guard names when cloud.pool was
+# unset or changed on a running install: relabel the server
+@test "hcloud server add-label and remove-label change the labels the fake holds" {
+	seed_two
+	run --separate-stderr hcloud server add-label ours-1 pool=default
+	assert_success
+	run --separate-stderr hcloud server add-label ours-1 pool=batch
+	assert_failure
+	run --separate-stderr hcloud server add-label --overwrite ours-1 \
+		pool=batch
+	assert_success
+	run jq -r '.servers[] | select(.name == "ours-1") | .labels |
+		to_entries | map(.key + "=" + .value) | sort | join(",")' \
+		<<<"$(fake_state)"
+	assert_output managed_by=ppscale,pool=batch,role=worker
+	run --separate-stderr hcloud server remove-label ours-1 pool
+	assert_success
+	run jq -r '.servers[] | select(.name == "ours-1") | .labels |
+		keys | join(",")' <<<"$(fake_state)"
+	assert_output managed_by,role
+	run requests
+	assert_line --regexp '^PUT /servers/[0-9]+ 200$'
+	refute_line --regexp ' [45][0-9][0-9]$'
+}

@@ -27,6 +27,8 @@ API ppscale and the `hcloud` CLI use, under /v1:
                                 another action runs on the server
   DELETE /v1/servers/{id}       200 {action}; 423 protected when the
                                 server has delete protection
+  PUT    /v1/servers/{id}       {"name", "labels"} (either): 200 {server};
+                                labels given replace them all
   POST   /v1/servers/{id}/actions/change_protection
                                 {"delete", "rebuild"} (either or both;
                                 the API wants them equal, so one given
@@ -1316,6 +1318,35 @@ def api_server_delete(fake, sid, method, path):
     return 200, {"action": fake.public_action(a)}
 
 
+def api_server_update(fake, sid, body):
+    """PUT /servers/{id}: its name and labels; "the set of Labels
+    provided in the request will overwrite the existing one" (API
+    reference), and a name must be unique and a valid hostname."""
+    s = get_server(fake, sid)
+    if not isinstance(body, dict):
+        raise ApiError(400, "json_error", "the body is not a JSON object")
+    name = body.get("name")
+    if name is not None:
+        if not isinstance(name, str) or not HOSTNAME_RE.match(name):
+            raise field_error(422, "invalid_input",
+                              "invalid input in field 'name'", "name",
+                              ["Name must be a valid hostname."])
+        if any(x["name"] == name and x["id"] != s["id"]
+               for x in fake.servers.values()):
+            raise ApiError(409, "uniqueness_error",
+                           "server name '%s' is already used" % name)
+    if "labels" in body:
+        errs = label_errors(body["labels"])
+        if errs:
+            raise field_error(422, "invalid_input",
+                              "invalid input in field 'labels'", "labels",
+                              errs)
+        s["labels"] = dict(body["labels"])
+    if name is not None:
+        s["name"] = name
+    return 200, {"server": fake.public_server(s)}
+
+
 def api_server_protection(fake, sid, body):
     """POST /servers/{id}/actions/change_protection: "delete and
     rebuild attribute needs to have the same value" (API reference), so
@@ -1497,6 +1528,8 @@ def route_api(fake, method, path, q, body):
             return api_server_get(fake, parts[1])
         if n == 2 and method == "DELETE":
             return api_server_delete(fake, parts[1], method, path)
+        if n == 2 and method == "PUT":
+            return api_server_update(fake, parts[1], body)
         if n == 4 and method == "POST" and parts[2] == "actions" and \
                 parts[3] == "change_protection":
             return api_server_protection(fake, parts[1], body)
