@@ -279,7 +279,28 @@ refused_loudly() {
 	guarded_node pp-old111 '{"managed_by": "ppscale", "role": "worker",
 		"pool": "eu-batch"}'
 	run --separate-stderr pp-provision < <(down_doc true)
-	refused_loudly "belongs to pool 'eu-batch', not 'default'"
+	refused_loudly "belongs to pool 'eu-batch', not 'default'; if it is this install's, set cloud.pool back to 'eu-batch', or relabel it ('hcloud server add-label --overwrite $SID pool=default')"
+}
+
+# cloud.pool unset on a running install: its own servers, labelled with
+# the old pool, are out of its view; the guard still refuses them (a
+# pool is not ours to guess) but says the way out, which works
+@test "delete guard: with cloud.pool unset, a node on a server labelled with the old pool is refused with the way out" {
+	cloud_node draining
+	sed -i 's/^cloud:$/cloud:\n  pool: null/' "$PP_CONFIG"
+	run --separate-stderr pp-provision < <(down_doc true)
+	refused_loudly "belongs to pool 'default', and cloud.pool is unset (no pool); if it is this install's, set cloud.pool back to 'default', or relabel it ('hcloud server remove-label $SID pool')"
+	if command -v hcloud >/dev/null; then
+		HCLOUD_CONFIG=$BATS_TEST_TMPDIR/cli.toml \
+			hcloud server remove-label "$SID" pool >/dev/null
+	else
+		fake_ctl PUT /state "$(fake_state | jq -c \
+			'del(.servers[0].labels.pool) | {servers}')" >/dev/null
+	fi
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is '.provision.servers[0] | .op + ":" + .status' delete:removed
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
 }
 
 @test "delete guard: a node pointing at our server of another name is never deleted" {

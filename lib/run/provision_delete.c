@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "cloud/cloud.h"
+#include "cloud/labels.h"
 #include "conf/config.h"
 #include "base/json.h"
 #include "engine/engine.h"
@@ -28,7 +29,8 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err)
 {
 	struct pp_server s;
-	char why[400];
+	char why[400], hint[400] = "", relabel[200];
+	const char *pool, *v;
 	int ok;
 
 	if (pp_cloud_get(x->cloud, id, &s, err) < 0)
@@ -41,11 +43,28 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 		pp_server_free(&s);
 		return -1;
 	}
+	/* cloud.pool unset or changed on a running install: its own
+	 * servers are out of its view until relabelled */
+	pool = pp_strmap_get(&s.labels, "pool");
+	v = pp_strmap_get(&s.labels, x->cfg->cloud.label_key);
+	if (!ok && pool && v && !strcmp(v, x->cfg->cloud.label_value) &&
+	    (!x->cfg->cloud.pool || strcmp(pool, x->cfg->cloud.pool))) {
+		if (x->cfg->cloud.pool)
+			snprintf(relabel, sizeof relabel, "add-label "
+				"--overwrite %s pool=%s", id,
+				x->cfg->cloud.pool);
+		else
+			snprintf(relabel, sizeof relabel, "remove-label %s "
+				"pool", id);
+		snprintf(hint, sizeof hint, "; if it is this install's, set "
+			"cloud.pool back to '%s', or relabel it ('hcloud "
+			"server %s')", pool, relabel);
+	}
 	pp_server_free(&s);
 	if (ok)
 		return 0;
-	pp_cloud_error_set(err, "not_ours", 0, 0, "refusing to delete: %s",
-		why);
+	pp_cloud_error_set(err, "not_ours", 0, 0, "refusing to delete: %s%s",
+		why, hint);
 	pp_prov_loud("%s", err->message);
 	return -1;
 }
