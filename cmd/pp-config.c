@@ -1,10 +1,11 @@
 /* pp-config: checks a configuration before it is deployed.
  *
  * `pp-config check` loads the config (-c, else $PP_CONFIG, else
- * /etc/ppscale/ppscale.yaml) with every check the tools make, and
- * prints the effective configuration as YAML: every key, with the
- * defaults and the profile applied, secrets in URLs and connection
- * strings redacted. Reads nothing on stdin and changes nothing. */
+ * /etc/ppscale/ppscale.yaml) with every check the tools make, refuses
+ * what they load but cannot act on as configured, and prints the
+ * effective configuration as YAML: every key, with the defaults and
+ * the profile applied, secrets in URLs and connection strings
+ * redacted. Reads nothing on stdin and changes nothing. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +55,9 @@ main(int argc, char **argv)
 	optind++;
 	pp_no_operands(argc, argv, usage);
 	cfg = pp_start();
+	/* what the tools load and pp-decide reports at decide time */
+	if (cfg->verdict)
+		pp_die(PP_EXIT_USAGE, "%s", cfg->verdict);
 	/* what pp-provision checks only when the fleet has to grow */
 	if (pp_cloudinit_check(cfg, err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "config '%s': %s", cfg->path ?

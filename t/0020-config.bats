@@ -562,11 +562,12 @@ ROWS
 
 # A slot no allowed type holds could never be bought: every scale-up
 # of the headroom policy would be for nothing. Each row: the types,
-# the slot, and 0 (taken) or the type named as the largest.
-@test "a headroom slot larger than every allowed built-in type is refused" {
-	while IFS='|' read -r types slot extra want; do
-		printf 'cloud:\n  server_types: [%s]\n%bpolicies:\n  headroom:\n    slot_ram_mb: %s\n' \
-			"$types" "$extra" "$slot" > "$PP_CONFIG"
+# the slot, whether the policy is on, and 0 (taken) or the type named
+# as the largest.
+@test "pp-config check refuses a headroom slot larger than every allowed built-in type" {
+	while IFS='|' read -r types slot on extra want; do
+		printf 'cloud:\n  server_types: [%s]\n%bpolicies:\n  headroom:\n    slot_ram_mb: %s\n    enabled: %s\n' \
+			"$types" "$extra" "$slot" "$on" > "$PP_CONFIG"
 		run --separate-stderr pp-config check
 		if [[ $want == 0 ]]; then
 			assert_success
@@ -576,16 +577,37 @@ ROWS
 		assert_stderr_contains "config '$PP_CONFIG' line 5: 'policies.headroom.slot_ram_mb' ($slot) is more than any type in cloud.server_types holds (the largest, $want, 15872 MB usable with cloud.reserved_ram_mb 512): no new node could hold a slot"
 		assert_output ""
 	done <<'ROWS'
-cx23, cx33, cx43|20000||cx43
-cx23, cx43, cx33|15873||cx43
-cx23, cx33, cx43|15872||0
-cx23, cx33, cx53|20000||0
-cx23, big1|20000||0
-cx23, cx33, cx43|20000|  catalog:\n    - {name: cx43, memory_gb: 64, hourly_eur: 0.1}\n|0
+cx23, cx33, cx43|20000|true||cx43
+cx23, cx43, cx33|15873|true||cx43
+cx23, cx33, cx43|15872|true||0
+cx23, cx33, cx53|20000|true||0
+cx23, big1|20000|true||0
+cx23, cx33, cx43|20000|true|  catalog:\n    - {name: cx43, memory_gb: 64, hourly_eur: 0.1}\n|0
+cx23, cx33, cx43|20000|false||0
 ROWS
 	# the default types: cx53 holds 32256 MB
-	printf 'policies:\n  headroom:\n    slot_ram_mb: 40000\n' > "$PP_CONFIG"
+	printf 'policies:\n  headroom:\n    enabled: true\n    slot_ram_mb: 40000\n' > "$PP_CONFIG"
 	run --separate-stderr pp-config check
 	assert_failure 2
 	assert_stderr_contains "(the largest, cx53, 32256 MB usable"
+}
+
+# The other tools load it as before: refusing it there would stop
+# every tool (scale-downs, orphan deletes, pp-status) of an install
+# that already runs such a config; pp-decide copes and says so.
+@test "the tools still load a config whose headroom slot no allowed type holds" {
+	for on in true false; do
+		printf 'cloud:\n  server_types: [cx23, cx33, cx43]\npolicies:\n  headroom:\n    enabled: %s\n    slot_ram_mb: 20000\n' \
+			"$on" > "$PP_CONFIG"
+		run --separate-stderr pp-fleetstats --no-record -r "$REG"
+		assert_success
+		printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/doc.json"
+		run --separate-stderr pp-decide --now 2026-11-25T12:00:00Z \
+			< "$BATS_TEST_TMPDIR/doc.json"
+		assert_success
+		jq_is '.decision.action' none
+		run --separate-stderr pp-status
+		assert_success
+		assert_line --regexp "^headroom +$([[ $on == true ]] && echo yes || echo no) "
+	done
 }

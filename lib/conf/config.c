@@ -238,8 +238,10 @@ pp_config_parse(const char *yaml, size_t len, const char *name,
 		if (apply_profile(&x, prof, pn) == 0 &&
 		    pp_conf_walk(&x, root, "") == 0 &&
 		    pp_conf_check(&x) == 0 &&
-		    one_document(&x, &parser) == 0)
+		    one_document(&x, &parser) == 0) {
+			pp_conf_verdicts(&x);
 			rc = 0;
+		}
 	}
 	yaml_document_delete(&doc);
 	yaml_parser_delete(&parser);
@@ -290,6 +292,7 @@ pp_config_free(struct pp_config *c)
 	free(c->section);
 	pp_conf_schema_free(c->schema);
 	free(c->path);
+	free(c->verdict);
 	free(c);
 }
 

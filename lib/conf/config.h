@@ -174,6 +174,12 @@ struct pp_config {
 	const struct pp_conf_section **sections;
 	void **section;
 	struct pp_conf_schema *schema; /* private: every key, flattened */
+	/* NULL, or what `pp-config check` refuses ("config 'FILE' line N:
+	 * ...") though the tools load the config: a headroom slot no
+	 * allowed type holds, which pp-decide copes with and reports at
+	 * decide time. Refusing it at load would stop every tool of an
+	 * install already running it. */
+	char *verdict;
 };
 
 /* cloud.type_choice and policies.spare.type_choice */

@@ -483,20 +483,24 @@ check_name_prefix(struct pp_conf_ctx *x)
 }
 
 /* policies.headroom.slot_ram_mb larger than any allowed type holds:
- * no new node could hold a slot. Judged only when cloud.server_types
- * names built-in types alone and cloud.catalog is not set: otherwise
- * the catalog the tools see (the live one) may have other sizes. */
+ * no new node could hold a slot. Judged only when the policy is on,
+ * cloud.server_types names built-in types alone and cloud.catalog is
+ * not set: otherwise the catalog the tools see (the live one) may have
+ * other sizes. */
 static int
 check_slot_size(struct pp_conf_ctx *x)
 {
 	const struct pp_conf_slot *k = pp_conf_find(x->c->schema,
 		"policies.headroom.slot_ram_mb");
+	const struct pp_conf_slot *on = pp_conf_find(x->c->schema,
+		"policies.headroom.enabled");
 	const struct pp_strlist *types = &x->c->cloud.server_types;
 	const char *big = NULL;
 	long long most = -1;
 	long slot;
 
-	if (!k || !types->n || node_of(x, must_slot(x, "cloud.catalog")))
+	if (!k || !on || !*(int *)pp_conf_field(x->c, on) || !types->n ||
+	    node_of(x, must_slot(x, "cloud.catalog")))
 		return 0;
 	slot = *(long *)pp_conf_field(x->c, k);
 	for (size_t i = 0; i < types->n; i++) {
@@ -518,6 +522,18 @@ check_slot_size(struct pp_conf_ctx *x)
 		"usable with cloud.reserved_ram_mb %ld): no new node could "
 		"hold a slot", k->path, slot, big, most,
 		x->c->cloud.reserved_ram_mb);
+}
+
+void
+pp_conf_verdicts(struct pp_conf_ctx *x)
+{
+	char err[512];
+	struct pp_conf_ctx y = *x;
+
+	y.err = err;
+	y.errlen = sizeof err;
+	if (check_slot_size(&y) < 0)
+		x->c->verdict = pp_xstrdup(err);
 }
 
 /* Each kind of check over every key, in the schema's order: the first
@@ -544,7 +560,7 @@ pp_conf_check(struct pp_conf_ctx *x)
 	    check_db_url(x, "control.database", 1) < 0 ||
 	    check_health(x) < 0 || check_labels(x) < 0 ||
 	    check_name_prefix(x) < 0 || check_ids(x) < 0 ||
-	    check_command_secrets(x) < 0 || check_slot_size(x) < 0)
+	    check_command_secrets(x) < 0)
 		return -1;
 	return 0;
 }

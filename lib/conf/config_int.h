@@ -91,5 +91,8 @@ int pp_conf_walk(struct pp_conf_ctx *x, const yaml_node_t *map,
 
 /* config_check.c */
 int pp_conf_check(struct pp_conf_ctx *x);
+/* After pp_conf_check: the problems only `pp-config check` refuses,
+ * into x->c->verdict. */
+void pp_conf_verdicts(struct pp_conf_ctx *x);
 
 #endif
