@@ -522,3 +522,26 @@ big_catalog() {
 	jq_is .decision.server_type cx43
 	jq_is .decision.figures.spares 0
 }
+
+# Nodes bought while no type holds the remembered slot (the largest
+# type, by the other policies) hold no slot either: a floor of slots no
+# cloud node provides would keep every one of them for the slot's
+# memory.
+@test "with a slot no type holds, the headroom floor keeps no idle cloud node" {
+	policy_config cx43 "unneeded:" "  enabled: true" "  utilisation: 90" \
+		"  hold: 0" "  billing_window: 0" "headroom:" "  enabled: true"
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 40000
+	decide 2026-11-25T11:00:00Z
+	assert_success
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 7x8000
+	reg_node cloud-a cloud ready worker 15872 2026-11-25T09:00:00Z
+	reg_node cloud-b cloud ready worker 15872 2026-11-25T09:00:00Z
+	decide 2026-11-25T12:00:00Z
+	assert_success
+	[[ $(headroom .figures.slot_mb) == 40000 ]]
+	jq_is .decision.action scale_down
+	jq_is .decision.policy unneeded
+	[[ $(jq -r .decision.node <<< "$output") == cloud-[ab] ]]
+}

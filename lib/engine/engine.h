@@ -403,7 +403,7 @@ long pp_headroom_wanted(const struct pp_engine_ctx *ctx);
  * ctx->lead_rise_mb. */
 int pp_headroom_lead_rise(const struct pp_engine_ctx *ctx, double *rise);
 /* Free slots any scale-down must leave (slots_wanted plus down_slots),
- * 0 when headroom is off. */
+ * 0 when headroom is off or no type new workers can have holds a slot. */
 long pp_headroom_floor(const struct pp_engine_ctx *ctx);
 
 #endif

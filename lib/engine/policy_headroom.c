@@ -233,7 +233,11 @@ pp_headroom_floor(const struct pp_engine_ctx *c)
 	const struct pp_headroom_conf *headroom = pp_headroom_conf(c->cfg);
 	long k = c->slots_wanted;
 
-	if (k <= 0)
+	/* no type holds a slot: no node bought holds one, and keeping
+	 * slots no cloud node provides would keep every node bought for
+	 * the peaks (the largest type, by the other policies) for good */
+	if (k <= 0 || (c->worker_type.ok && c->worker_type.usable_mb <
+	    c->slot_mb))
 		return 0;
 	if (c->lead_known && headroom->lead_margin_mb > 0) {
 		/* the rise's slots stay until the forecast is lead_margin_mb
