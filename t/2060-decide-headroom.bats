@@ -469,8 +469,16 @@ big_catalog() {
 	assert_stderr_contains "pp-decide: no allowed server type holds the headroom's slot (20000 MB): buying cx43"
 }
 
+# warnings: pp-decide's pp_last_run_warnings in the textfile
+warnings() {
+	awk '$1 == "pp_last_run_warnings{tool=\"pp-decide\"}" { print $2 }' \
+		"$BATS_TEST_TMPDIR/pp.prom"
+}
+
 @test "a huge game server seen once blocks no scale-up while the slot remembers it" {
 	conf
+	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
+		>> "$PP_CONFIG"
 	reg_start
 	reg_node ded-1 dedicated ready worker 65536 - 40000
 	decide 2026-11-25T12:00:00Z
@@ -486,6 +494,28 @@ big_catalog() {
 	jq_is .decision.action scale_up
 	jq_is .decision.policy reactive
 	jq_is .decision.server_type cx43
+	assert_output --partial "no allowed type holds the headroom's slot (40000 MB): cx43, the largest (15872 MB usable)"
+	# said, but as notes: the nodes bought hold every game server
+	# there is, and PpscaleToolWarns would fire for the slot's 7 days
+	assert_stderr_contains "pp-decide: headroom: no allowed server type holds a slot of 40000 MB (the largest, cx43, holds 15872 MB): no server is bought for slots"
+	assert_stderr_contains "pp-decide: no allowed server type holds the headroom's slot (40000 MB): buying cx43"
+	[[ $(warnings) == 0 ]] || fail "warnings: $(warnings)"
+	# half used, no 40000 MB hole: a note too
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 4x8000
+	decide 2026-11-26T13:00:00Z
+	assert_success
+	jq_is .decision.action none
+	assert_stderr_contains "pp-decide: headroom: no allowed server type holds a slot of 40000 MB"
+	[[ $(warnings) == 0 ]] || fail "warnings: $(warnings)"
+	# the huge game server back, at 87 %: new nodes miss it, a warning
+	reg_start
+	reg_node ded-1 dedicated ready worker 65536 - 40000 2x8000 1016
+	decide 2026-11-26T14:00:00Z
+	assert_success
+	jq_is .decision.action scale_up
+	assert_stderr_contains "pp-decide: no allowed server type holds the largest game server (40000 MB): buying cx43"
+	[[ $(warnings) -ge 1 ]] || fail "warnings: $(warnings)"
 }
 
 @test "with a slot no type holds, an idle spare of the largest type counts: the pool does not buy again" {

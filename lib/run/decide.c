@@ -2,6 +2,7 @@
  * atomically, never touched by a dry run), events, counters and the
  * readable explanation. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -114,27 +115,47 @@ warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 /* New nodes of a type too small for what they should hold (the
  * engine buys the largest one rather than nothing), and headroom slots
  * no type holds: said, as someone has to change the fleet or the
- * allowed types. */
+ * allowed types. A warning (counted: PpscaleToolWarns) when new nodes
+ * miss the largest game server running, or a size the config sets; a
+ * note when they miss only a slot sized by game servers seen (a huge
+ * one remembered for the headroom's memory), which refuses no player
+ * and would otherwise warn every run for days. */
+static void
+say(int warn, const char *msg)
+{
+	if (warn)
+		pp_warn("%s", msg);
+	else
+		pp_note("%s", msg);
+}
+
 static void
 warn_short(const struct pp_engine_ctx *c, const struct pp_decision *d)
 {
 	const struct pp_choice *ch = d->action == PP_ACT_PROVISION_SPARE ?
 		&c->spare_type : &c->worker_type;
+	int configured = pp_headroom_conf(c->cfg)->slot_ram_mb > 0;
+	char msg[256];
 
 	if ((d->action == PP_ACT_SCALE_UP ||
 	    d->action == PP_ACT_PROVISION_SPARE) && ch->ok &&
-	    ch->short_mb > 0)
-		pp_warn("no allowed server type holds %s (%lld MB): "
-			"buying %s, the largest (%lld MB usable)",
+	    ch->short_mb > 0) {
+		snprintf(msg, sizeof msg, "no allowed server type holds %s "
+			"(%lld MB): buying %s, the largest (%lld MB usable)",
 			pp_engine_need_name(c, ch->short_mb), ch->short_mb,
 			ch->type, ch->usable_mb);
+		say(configured || c->largest_mb > ch->usable_mb ||
+			c->cfg->cloud.min_usable_ram_mb > ch->usable_mb, msg);
+	}
 	if (pp_headroom_conf(c->cfg)->on.enabled && c->worker_type.ok &&
 	    c->worker_type.usable_mb < c->slot_mb &&
-	    c->slots < c->slots_wanted)
-		pp_warn("headroom: no allowed server type holds a slot of "
-			"%lld MB (the largest, %s, holds %lld MB): no server "
-			"is bought for slots", c->slot_mb, c->worker_type.type,
-			c->worker_type.usable_mb);
+	    c->slots < c->slots_wanted) {
+		snprintf(msg, sizeof msg, "headroom: no allowed server type "
+			"holds a slot of %lld MB (the largest, %s, holds %lld "
+			"MB): no server is bought for slots", c->slot_mb,
+			c->worker_type.type, c->worker_type.usable_mb);
+		say(configured, msg);
+	}
 }
 
 /* The cost section's servers: the cloud nodes whose server was made
