@@ -21,6 +21,10 @@ setup() {
 	load 'test_helper/provision'
 	prov_fake_test
 	NOW=2026-11-27T10:00:00Z
+	# the hand-made decisions are made at the runs' clock: one from
+	# the real clock would be warned of (ahead of --now), and the
+	# tests count the warnings
+	DOC_AT=$NOW
 }
 
 # seed NAME CREATED POOL: a running server with our labels (pool POOL)
