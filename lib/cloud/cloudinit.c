@@ -642,6 +642,7 @@ pp_cloudinit_check(const struct pp_config *cfg, char *err, size_t errlen)
 	char *tpath = pp_cloudinit_template_path(cfg);
 	char *tmpl, *out = NULL;
 	size_t tlen;
+	int rendered;
 
 	if (ci->join_token_file && *ci->join_token_file &&
 	    ci->join_token_command.n) {
@@ -658,10 +659,11 @@ pp_cloudinit_check(const struct pp_config *cfg, char *err, size_t errlen)
 		out = render_with(cfg, "pp-config-check", NULL,
 			PP_CLOUDINIT_REDACTED, tmpl, tlen, tpath, NULL, err,
 			errlen);
+	rendered = out != NULL;
 	pp_template_free(out);
 	free(tmpl);
 	free(tpath);
-	if (out && ci->join_token_file && *ci->join_token_file) {
+	if (rendered && ci->join_token_file && *ci->join_token_file) {
 		char msg[768];
 		int fd = pp_secret_open(ci->join_token_file,
 			"join token file", msg, sizeof msg);
@@ -671,7 +673,7 @@ pp_cloudinit_check(const struct pp_config *cfg, char *err, size_t errlen)
 				"%s", msg);
 		close(fd);
 	}
-	return out ? 0 : -1;
+	return rendered ? 0 : -1;
 }
 
 void
