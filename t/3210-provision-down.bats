@@ -303,6 +303,13 @@ refused_loudly() {
 	[[ $(fake_state | jq '.servers | length') == 0 ]]
 }
 
+# the other way: a pool set on an install that ran without one
+@test "delete guard: with cloud.pool set, a node on our server without a pool label is refused with the way out" {
+	guarded_node pp-old111 '{"managed_by": "ppscale", "role": "worker"}'
+	run --separate-stderr pp-provision < <(down_doc true)
+	refused_loudly "; if it is this install's, unset cloud.pool again, or relabel it ('hcloud server add-label $SID pool=default')"
+}
+
 @test "delete guard: a node pointing at our server of another name is never deleted" {
 	guarded_node pp-other9 '{"managed_by": "ppscale", "role": "worker",
 		"pool": "default"}'

@@ -59,6 +59,12 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 		snprintf(hint, sizeof hint, "; if it is this install's, set "
 			"cloud.pool back to '%s', or relabel it ('hcloud "
 			"server %s')", pool, relabel);
+	} else if (!ok && !pool && v && x->cfg->cloud.pool &&
+	    !strcmp(v, x->cfg->cloud.label_value)) {
+		/* a pool set on an install that ran without one */
+		snprintf(hint, sizeof hint, "; if it is this install's, unset "
+			"cloud.pool again, or relabel it ('hcloud server "
+			"add-label %s pool=%s')", id, x->cfg->cloud.pool);
 	}
 	pp_server_free(&s);
 	if (ok)
