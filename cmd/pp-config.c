@@ -12,6 +12,27 @@
 
 #include "pp.h"
 
+/* A path key's value as the tools use it: literally, against the
+ * working directory when relative. Warned of, not refused: a relative
+ * path works for whoever always runs the tools from one directory, but
+ * cron starts them in the home directory and the systemd unit in /,
+ * and no shell expands a "$HOME" or "~" written in the config. */
+static void
+path_note(const char *key, const char *v)
+{
+	if (!v || !*v)
+		return;
+	if (*v == '$' || *v == '~')
+		pp_warn("%s '%s' is used as written: the config expands no "
+			"'%c' (that is a directory or file of that name); give "
+			"an absolute path", key, v, *v);
+	else if (*v != '/')
+		pp_warn("%s '%s' is a relative path: it resolves against the "
+			"working directory (the home directory under cron, / "
+			"under the systemd unit); give an absolute path", key,
+			v);
+}
+
 static void
 usage(int status)
 {
@@ -65,6 +86,16 @@ main(int argc, char **argv)
 	if (pp_cloud_token_check(cfg, err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "config '%s': cloud.token_file: %s",
 			cfg->path ? cfg->path : "(built-in defaults)", err);
+	path_note("state_dir", cfg->state_dir);
+	if (cfg->registry && !strstr(cfg->registry, "://"))
+		path_note("registry", cfg->registry);
+	path_note("cloud.token_file", cfg->cloud.token_file);
+	path_note("cloud.local.file", cfg->cloud.local.file);
+	path_note("cloud_init.template", cfg->cloud_init.template_path);
+	path_note("cloud_init.join_token_file",
+		cfg->cloud_init.join_token_file);
+	path_note("events.file", cfg->events.file);
+	path_note("metrics.textfile", cfg->metrics.textfile);
 	pp_note("config '%s' is valid", cfg->path ? cfg->path :
 		"(built-in defaults)");
 	dir = pp_state_dir(cfg, NULL);

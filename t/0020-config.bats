@@ -560,6 +560,28 @@ ROWS
 	assert_stderr_contains "the config's state_dir '$BATS_TEST_TMPDIR/from-config' overrides \$PP_STATE_DIR '$PP_STATE_DIR'"
 }
 
+# Paths are used as written: cron starts the tools in the home
+# directory and the systemd unit in /, and nothing expands "$HOME".
+@test "pp-config check warns of a relative path or an unexpanded \$ or ~, and still passes" {
+	cd "$BATS_TEST_TMPDIR"
+	printf '%s\n' 'state_dir: $HOME/pp' 'registry: reg.json' \
+		'events:' '  file: ~/events.jsonl' 'metrics:' \
+		"  textfile: $BATS_TEST_TMPDIR/pp.prom" > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	assert_stderr_contains "pp-config: state_dir '\$HOME/pp' is used as written: the config expands no '\$'"
+	assert_stderr_contains "pp-config: registry 'reg.json' is a relative path: it resolves against the working directory (the home directory under cron, / under the systemd unit)"
+	assert_stderr_contains "pp-config: events.file '~/events.jsonl' is used as written: the config expands no '~'"
+	refute_stderr_contains "metrics.textfile"
+	# absolute paths and a registry URL: nothing to say
+	printf '%s\n' "state_dir: $BATS_TEST_TMPDIR/pp" \
+		'registry: http://127.0.0.1:9/registry.json' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "path"
+	refute_stderr_contains "used as written"
+}
+
 # A slot no allowed type holds could never be bought: every scale-up
 # of the headroom policy would be for nothing. Each row: the types,
 # the slot, whether the policy is on, and 0 (taken) or the type named
