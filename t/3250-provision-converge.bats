@@ -191,6 +191,12 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 		"$EVENTS") == 1 ]]
 	run jq -r '.foreign_servers | keys | join(",")' "$STATE"
 	assert_output "$sid"
+	# pp-status shows it, as long as it is there
+	run --separate-stderr pp-status --now 2026-11-27T10:05:00Z --json
+	jq_is '[.foreign_servers[] | .server_id + ":" + .name + ":" +
+		.since] | join(",")' "$sid:web-prod-1:$NOW"
+	run --separate-stderr pp-status --now 2026-11-27T10:05:00Z
+	assert_output --partial "foreign    web-prod-1 (id $sid) since $NOW: carries our labels but is not ours (another pool, or a name without cloud.name_prefix): neither adopted nor deleted; relabel, rename or delete it by hand"
 	# pp-fleetstats counts it neither as an orphan nor as pending
 	seed web-prod-2 2026-11-27T09:59:00Z default >/dev/null
 	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile

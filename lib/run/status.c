@@ -338,13 +338,14 @@ nodes_protected(json_object *last)
 	return out;
 }
 
-/* Our unregistered servers the cloud refuses to delete, as
- * pp-provision last found them (the state's protected_orphans): they
- * bill until someone acts, and pp-provision says so only once. */
+/* Servers pp-provision last found and left for a person, each said
+ * loudly only once: our unregistered servers the cloud refuses to
+ * delete (the state's protected_orphans, pp_porphans_of) and servers
+ * carrying our labels that are not ours (foreign_servers,
+ * pp_foreign_of). Both bill until someone acts. */
 static json_object *
-orphans_protected(json_object *state)
+servers_left(json_object *sec)
 {
-	json_object *sec = pp_porphans_of(state);
 	json_object *out = json_object_new_array();
 
 	if (!sec)
@@ -640,7 +641,9 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 	/* kept however unneeded: the cloud would refuse the delete */
 	json_object_object_add(st, "delete_protected", nodes_protected(last));
 	json_object_object_add(st, "protected_orphans",
-		orphans_protected(state));
+		servers_left(pp_porphans_of(state)));
+	json_object_object_add(st, "foreign_servers",
+		servers_left(pp_foreign_of(state)));
 	json_object_object_add(st, "off_servers", servers_off(state));
 	{
 		json_object *c = pp_counters_of(state);
@@ -819,6 +822,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *unh = pp_jget(st, "unhealthy");
 	json_object *prot = pp_jget(st, "delete_protected");
 	json_object *porph = pp_jget(st, "protected_orphans");
+	json_object *foreign = pp_jget(st, "foreign_servers");
 	json_object *off = pp_jget(st, "off_servers");
 	json_object *sp = pp_jget(st, "spares");
 	long long decided = pp_jint(st, "decisions", 0);
@@ -915,6 +919,19 @@ pp_status_print(FILE *f, json_object *st)
 				"delete-protected in the cloud: billed until the "
 				"protection is lifted (then deleted) or it is "
 				"adopted\n", f);
+	}
+	for (size_t i = 0; foreign && i < json_object_array_length(foreign);
+	    i++) {
+		json_object *o = json_object_array_get_idx(foreign, i);
+
+		fprintf(f, "%s%s (id %s) since %s", i ? ", " : "foreign    ",
+			pp_jstr(o, "name", "?"), pp_jstr(o, "server_id", "?"),
+			pp_jstr(o, "since", "?"));
+		if (i + 1 == json_object_array_length(foreign))
+			fputs(": carries our labels but is not ours (another "
+				"pool, or a name without cloud.name_prefix): "
+				"neither adopted nor deleted; relabel, rename or "
+				"delete it by hand\n", f);
 	}
 	for (size_t i = 0; off && i < json_object_array_length(off); i++) {
 		json_object *o = json_object_array_get_idx(off, i);
