@@ -236,6 +236,26 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 		s->location, "success", why);
 }
 
+/* Server s, left for a person this run: its entry in the section (op,
+ * status, and an error of code and msg), and in now and entries for
+ * pp_prov_report_once to say loudly only when it first appears. */
+static void
+left_alone(struct run *x, const struct pp_server *s, const char *op,
+	const char *status, const char *code, const char *msg,
+	json_object *now, json_object *entries)
+{
+	json_object *e, *o = json_object_new_object();
+
+	e = pp_prov_entry(x, op, s->name, s->id, s->name, s->type,
+		s->location, pp_strmap_get(&s->labels, "role"));
+	pp_prov_add_str(e, "status", status);
+	pp_prov_add_str(o, "code", code);
+	pp_prov_add_str(o, "message", msg);
+	json_object_object_add(e, "error", o);
+	pp_porphan_add(now, s->id, s->name, x->now);
+	json_object_array_add(entries, json_object_get(e));
+}
+
 /* A server our listing holds, in no registry node, that is not ours
  * all the same (pp_cloud_is_ours: its name lacks cloud.name_prefix, a
  * server someone else labelled like ours): never adopted nor deleted.
@@ -247,7 +267,6 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 static void
 foreign_server(struct run *x, const struct pp_server *s, const char *why)
 {
-	json_object *e, *o = json_object_new_object();
 	char msg[768];
 
 	snprintf(msg, sizeof msg, "server '%s' (id %s) carries our labels "
@@ -255,14 +274,8 @@ foreign_server(struct run *x, const struct pp_server *s, const char *why)
 		"deletes it: relabel, rename or delete it by hand",
 		s->name ? s->name : "?", s->id, x->cfg->cloud.label_key,
 		x->cfg->cloud.label_value, why);
-	e = pp_prov_entry(x, "foreign", s->name, s->id, s->name, s->type,
-		s->location, pp_strmap_get(&s->labels, "role"));
-	pp_prov_add_str(e, "status", "left");
-	pp_prov_add_str(o, "code", "not_ours");
-	pp_prov_add_str(o, "message", msg);
-	json_object_object_add(e, "error", o);
-	pp_porphan_add(x->foreign_now, s->id, s->name, x->now);
-	json_object_array_add(x->foreign_entries, json_object_get(e));
+	left_alone(x, s, "foreign", "left", "not_ours", msg, x->foreign_now,
+		x->foreign_entries);
 }
 
 /* An unregistered server of ours the cloud refuses to delete (its
@@ -274,7 +287,6 @@ foreign_server(struct run *x, const struct pp_server *s, const char *why)
 static void
 protected_orphan(struct run *x, const struct pp_server *s, long long age)
 {
-	json_object *e, *o = json_object_new_object();
 	char why[768];
 
 	snprintf(why, sizeof why, "orphan: server '%s' (id %s, %s, %lld s "
@@ -284,14 +296,8 @@ protected_orphan(struct run *x, const struct pp_server *s, long long age)
 		"and the next cycle deletes it, or a scale-up adopts it",
 		s->name ? s->name : "?", s->id, s->status ? s->status : "?",
 		age, s->id);
-	e = pp_prov_entry(x, "delete_orphan", s->name, s->id, s->name,
-		s->type, s->location, pp_strmap_get(&s->labels, "role"));
-	pp_prov_add_str(e, "status", "protected");
-	pp_prov_add_str(o, "code", "protected");
-	pp_prov_add_str(o, "message", why);
-	json_object_object_add(e, "error", o);
-	pp_porphan_add(x->prot_now, s->id, s->name, x->now);
-	json_object_array_add(x->prot_entries, json_object_get(e));
+	left_alone(x, s, "delete_orphan", "protected", "protected", why,
+		x->prot_now, x->prot_entries);
 }
 
 /* Says which of entries (their servers in now) are not in prev (NULL:
