@@ -318,3 +318,60 @@ f.seek(0); f.write(t.replace(b\"32768, \\\"reserved_ram_mb\\\": 512, \\\"ip\\\":
 	jq_is '.nodes[4].status' draining
 	jq_is '.nodes[1].status' draining
 }
+
+@test "a cloud node over-reporting its type's RAM is warned of and counts the type's memory" {
+	# the platform says the cx23 (4 GB) cloud-s has 128 GB: 4096 is
+	# counted, less its 512 reserved
+	jq '(.nodes[] | select(.id=="cloud-s") | .total_ram_mb) = 131072 |
+	    (.nodes[] | select(.id=="cloud-s") | .cloud.server_type) = "cx23"' \
+		"$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/r.json" \
+		--now 2026-11-27T10:00:00Z
+	assert_success
+	assert_stderr_contains "pp-fleetstats: cloud node 'cloud-s' reports total_ram_mb 131072, over the 4096 MB of its server type 'cx23': counting 4096"
+	# 61440 + 15872 + 3584
+	jq_is .fleet.total_ram_mb 80896
+	jq_is .fleet.capacity_percent 31.65
+	jq_is '.nodes[] | select(.id=="cloud-s") | [.total_ram_mb,.reserved_ram_mb,.usable_ram_mb,.free_ram_mb] | join(",")' \
+		'4096,512,3584,3584'
+	# pp-decide reads the same figures from the document
+	printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/doc.json"
+	run --separate-stderr pp-decide --dry-run --now 2026-11-27T10:00:00Z \
+		< "$BATS_TEST_TMPDIR/doc.json"
+	assert_success
+	jq_is .fleet.total_ram_mb 80896
+}
+
+@test "a provisioning cloud node over-reporting counts the type's memory as pending" {
+	jq '(.nodes[] | select(.id=="cloud-p") | .total_ram_mb) = 65536' \
+		"$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/r.json" \
+		--now 2026-11-27T10:00:00Z
+	assert_success
+	assert_stderr_contains "cloud node 'cloud-p' reports total_ram_mb 65536, over the 8192 MB of its server type 'cx33': counting 8192"
+	jq_is .fleet.pending_ram_mb 7680
+}
+
+@test "a cloud node's RAM a little under or within 5 % over its type's is taken, far under is warned of" {
+	# cloud-a (cx43, 16384) reports MemTotal, cloud-s (cx33, 8192) 5 %
+	# over, cloud-u (cx33) under half; the dedicated ded-1 any size
+	jq '(.nodes[] | select(.id=="cloud-a") | .total_ram_mb) = 15990 |
+	    (.nodes[] | select(.id=="cloud-s") | .total_ram_mb) = 8601 |
+	    (.nodes[] | select(.id=="cloud-u") | .total_ram_mb) = 4000 |
+	    (.nodes[] | select(.id=="ded-1") | .total_ram_mb) = 1048576' \
+		"$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/r.json"
+	assert_success
+	# that warning alone
+	[[ $stderr == "pp-fleetstats: cloud node 'cloud-u' reports total_ram_mb 4000, under half the 8192 MB of its server type 'cx33'" ]] ||
+		fail "stderr: $stderr"
+	# 1048576 - 4096 + 15990 - 512 + 8601 - 512
+	jq_is .fleet.total_ram_mb 1068047
+	jq_is '.nodes[] | select(.id=="cloud-u") | .usable_ram_mb' 3488
+	# one MB more than 5 % over is too much
+	jq '(.nodes[] | select(.id=="cloud-s") | .total_ram_mb) = 8602' \
+		"$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record -r "$BATS_TEST_TMPDIR/r.json"
+	assert_success
+	assert_stderr_contains "cloud node 'cloud-s' reports total_ram_mb 8602, over the 8192 MB"
+}

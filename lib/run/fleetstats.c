@@ -40,6 +40,48 @@ known_orphans(const struct pp_config *cfg,
 	return sec;
 }
 
+/* A cloud node's total_ram_mb, written by the platform, against the
+ * memory of its server type. The platform may report MemTotal, a bit
+ * under the nominal memory: only more than 5 % over it is wrong (5 %
+ * also lets through a platform counting MB as 10^6 bytes: 4 GiB is
+ * 4295 such MB, 4.9 % over 4096). Over-reported RAM counts as the
+ * type's memory: RAM that does not exist would hide a needed
+ * scale-up and draw pp-drain's moves onto it. Under half the type's
+ * memory is only a warning: the node may well have less to give, and
+ * counting less buys servers but turns no player away. A type the
+ * catalog does not list is not checked. */
+static void
+check_cloud_ram(struct pp_registry *reg, const struct pp_catalog *cat)
+{
+	for (size_t i = 0; i < reg->nnodes; i++) {
+		struct pp_node *n = &reg->nodes[i];
+		const struct pp_server_type *t;
+		long long type_mb;
+
+		if (n->kind != PP_KIND_CLOUD || !n->server_type)
+			continue;
+		t = pp_catalog_find(cat, n->server_type);
+		if (!t)
+			continue;
+		type_mb = pp_type_usable_mb(t, 0);
+		if (n->total_ram_mb > type_mb + type_mb / 20) {
+			pp_warn("cloud node '%s' reports total_ram_mb %lld, "
+				"over the %lld MB of its server type '%s': "
+				"counting %lld", n->id, n->total_ram_mb,
+				type_mb, n->server_type, type_mb);
+			n->total_ram_mb = type_mb;
+			if (n->reserved_ram_mb > type_mb)
+				n->reserved_ram_mb = type_mb;
+			n->usable_ram_mb = type_mb - n->reserved_ram_mb;
+		} else if (n->total_ram_mb < type_mb / 2) {
+			pp_warn("cloud node '%s' reports total_ram_mb %lld, "
+				"under half the %lld MB of its server type "
+				"'%s'", n->id, n->total_ram_mb, type_mb,
+				n->server_type);
+		}
+	}
+}
+
 json_object *
 pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 {
@@ -63,9 +105,6 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		sizeof err);
 	if (rc < 0)
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
-	/* a node past cloud.join_timeout is no pending capacity, as for
-	 * pp-decide */
-	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
 
 	/* The cloud is optional here: when it cannot be opened or reached
 	 * the document still goes out, built from the registry. Say why,
@@ -78,6 +117,12 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		/* a dry run keeps no rate-limit budget on disk either */
 		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
+	/* before the figures and the nodes' summaries are made of them:
+	 * pp-status, pp-decide and pp-drain see the same RAM */
+	check_cloud_ram(&reg, &cat);
+	/* a node past cloud.join_timeout is no pending capacity, as for
+	 * pp-decide */
+	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
 	if (o->reconcile || cfg->cloud.reconcile) {
 		json_object *known = known_orphans(cfg, o);
 
