@@ -16,7 +16,7 @@ reg_start() {
 }
 
 reg_node() {
-	local id=$1 kind=$2 status=$3 role=$4 total=$5 created=$6 a n
+	local id=$1 kind=$2 status=$3 role=$4 total=$5 created=$6 a n type
 	local rams=()
 	shift 6
 	for a in "$@"; do
@@ -29,14 +29,26 @@ reg_node() {
 		fi
 	done
 	set -- "${rams[@]}"
+	# a cloud node's type holds its RAM: pp-fleetstats counts no more
+	# than 5 % over the type's memory (a larger node than the built-in
+	# types is of a type the catalog does not list, not checked)
+	if ((total <= 8601)); then
+		type=cx33
+	elif ((total <= 17203)); then
+		type=cx43
+	elif ((total <= 34406)); then
+		type=cx53
+	else
+		type=cx-big
+	fi
 	jq --arg id "$id" --arg kind "$kind" --arg status "$status" \
 		--arg role "$role" --argjson total "$total" \
-		--arg created "$created" '
+		--arg created "$created" --arg type "$type" '
 		.nodes += [{id: $id, kind: $kind, status: $status, role: $role,
 		  total_ram_mb: $total, reserved_ram_mb: 0, ip: null,
 		  location: "nbg1", labels: {},
 		  cloud: (if $kind == "cloud" then {provider: "local",
-		    server_id: ("s-" + $id), server_type: "cx33",
+		    server_id: ("s-" + $id), server_type: $type,
 		    hourly_cost_eur: 0.0088, created_at: $created}
 		    else null end),
 		  containers: [$ARGS.positional | to_entries[] |
