@@ -22,8 +22,11 @@ cloud_file = sys.argv[5] if len(sys.argv) > 5 else None
 servers = []
 sizes = [1024, 2048, 2048, 4096, 4096, 4096, 6144, 8192, 8192, 12288, 16384]
 states = ["running"] * 7 + ["starting", "stopping", "stopped"]
-types = [("cx33", 8192, 0.0088), ("cx43", 16384, 0.0152),
-         ("cx53", 32768, 0.028)]
+# Cloud nodes of 64, 128 and 256 GB, to hold 20 game servers each: types
+# no catalog lists (pp-fleetstats checks a cloud node's RAM against its
+# type's memory, and counts a cx33 said to have 64 GB as 8 GB).
+types = [("bench-64g", 65536, 0.0088), ("bench-128g", 131072, 0.0152),
+         ("bench-256g", 262144, 0.028)]
 per_node = [0] * nodes_n
 for i in range(containers_n):
     per_node[rng.randrange(nodes_n)] += 1
@@ -46,7 +49,7 @@ for i in range(nodes_n):
             status = "ready"
         node = {"id": "cloud-%05d" % i, "kind": "cloud", "status": status,
                 "role": rng.choice(["worker"] * 9 + ["spare"]),
-                "total_ram_mb": t[1] * 8, "reserved_ram_mb": 512,
+                "total_ram_mb": t[1], "reserved_ram_mb": 512,
                 "ip": "172.%d.%d.%d" % (16 + (i >> 16), (i >> 8) & 255,
                                               i & 255), "location": "nbg1",
                 "labels": {"managed_by": "ppscale"},
