@@ -165,6 +165,75 @@ setup() {
 	jq_is .decision.node null
 }
 
+# drained_since ID BY SINCE: node ID drains for BY since SINCE
+drained_since() {
+	jq --arg id "$1" --arg by "$2" --arg since "$3" \
+		'(.nodes[] | select(.id == $id)) += {draining_by: $by,
+		draining_since: $since}' "$REG" > "$REG.new" &&
+		mv "$REG.new" "$REG"
+}
+
+@test "a drain continued past drain.deadline is still continued, and said every run" {
+	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
+		>> "$PP_CONFIG"
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 72x1000
+	reg_node c2 cloud draining worker 8192 2026-11-25T05:00:00Z 2x4000
+	drained_since c2 scale_down 2026-11-25T06:40:00Z
+	for opt in --dry-run -p; do
+		decide "$NOW" "$opt"
+		assert_success
+		jq_is .decision.action scale_down
+		jq_is .decision.node c2
+		jq_is .decision.continued true
+		jq_is .decision.reason "continue draining c2 (a drain in progress is finished, not replaced); it has drained for 6h00m, longer than drain.deadline 30m: pp-drain's messages say what holds it"
+		assert_stderr_contains "pp-decide: node 'c2' has drained for 6h00m, longer than drain.deadline 30m: it is billed and holds no capacity"
+		assert_stderr_contains "'pp-drain --node c2 --uncordon' returns the node to service"
+	done
+	# counted, so PpscaleToolWarns fires
+	[[ $(awk '$1 == "pp_last_run_warnings{tool=\"pp-decide\"}" {
+		print $2 }' "$BATS_TEST_TMPDIR/pp.prom") == 1 ]]
+	# a drain by a pipeline that recorded no draining_by is the same
+	jq '(.nodes[] | select(.id == "c2")) |= del(.draining_by)' "$REG" \
+		> "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.node c2
+	assert_stderr_contains "pp-decide: node 'c2' has drained for 6h00m"
+}
+
+@test "a drain within drain.deadline, one of unknown age, or one by hand draws no warning" {
+	reg_start
+	reg_node ded-1 dedicated ready worker 100000 - 72x1000
+	reg_node c2 cloud draining worker 8192 2026-11-25T05:00:00Z 2x4000
+	drained_since c2 scale_down 2026-11-25T12:10:00Z
+	decide "$NOW" --dry-run
+	assert_success
+	jq_is .decision.node c2
+	jq_is .decision.reason "continue draining c2 (a drain in progress is finished, not replaced)"
+	refute_stderr_contains "drain.deadline"
+	# the deadline is the config's
+	drained_since c2 scale_down 2026-11-25T06:40:00Z
+	printf 'drain:\n  deadline: 7h\n' >> "$PP_CONFIG"
+	decide "$NOW" --dry-run
+	jq_is .decision.node c2
+	refute_stderr_contains "drain.deadline"
+	sed -i '$d' "$PP_CONFIG"
+	printf '  deadline: 359m\n' >> "$PP_CONFIG"
+	decide "$NOW" --dry-run
+	assert_stderr_contains "node 'c2' has drained for 6h00m, longer than drain.deadline 359m"
+	# no draining_since: its age is unknown
+	jq '(.nodes[] | select(.id == "c2")) |= del(.draining_since)' "$REG" \
+		> "$REG.new" && mv "$REG.new" "$REG"
+	decide "$NOW" --dry-run
+	jq_is .decision.node c2
+	refute_stderr_contains "drain.deadline"
+	# a maintenance drain is the operator's, however long it takes
+	drained_since c2 maintenance 2026-11-24T12:00:00Z
+	decide "$NOW" --dry-run
+	jq_is .decision.action none
+	refute_stderr_contains "drain.deadline"
+}
+
 @test "a cloud node of another provider, or without a server id, is never drained" {
 	reg_start
 	reg_node ded-1 dedicated ready worker 100000 - 10x1000

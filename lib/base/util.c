@@ -504,6 +504,20 @@ pp_format_duration(long long s, char *buf, size_t len)
 	return buf;
 }
 
+char *
+pp_format_config_duration(long v, char *buf, size_t len)
+{
+	if (v && v % 86400 == 0)
+		snprintf(buf, len, "%ldd", v / 86400);
+	else if (v && v % 3600 == 0)
+		snprintf(buf, len, "%ldh", v / 3600);
+	else if (v && v % 60 == 0)
+		snprintf(buf, len, "%ldm", v / 60);
+	else
+		snprintf(buf, len, "%lds", v);
+	return buf;
+}
+
 /* The last time formatted is kept: pp-sim stamps the same minute many
  * times a cycle. Not thread-safe; no tool has threads. */
 char *

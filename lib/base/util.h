@@ -94,6 +94,9 @@ time_t pp_local_back(const char *tz, time_t t, long back);
 long pp_parse_duration(const char *s);
 /* "1h05m", "4m30s", "45s" (a negative length reads as 0s). */
 char *pp_format_duration(long long s, char *buf, size_t len);
+/* A duration as the config writes it: "1d", "2h", "30m", "90s" (the
+ * largest unit that divides it), which pp_parse_duration reads back. */
+char *pp_format_config_duration(long s, char *buf, size_t len);
 
 /* The one of the n candidates nearest to word by edit distance
  * (insert, delete, replace, or swap two neighbours: one step each), if

@@ -132,14 +132,9 @@ put_secret_str(FILE *f, const char *s)
 static void
 put_dur(FILE *f, long v)
 {
-	if (v && v % 86400 == 0)
-		fprintf(f, "%ldd", v / 86400);
-	else if (v && v % 3600 == 0)
-		fprintf(f, "%ldh", v / 3600);
-	else if (v && v % 60 == 0)
-		fprintf(f, "%ldm", v / 60);
-	else
-		fprintf(f, "%lds", v);
+	char buf[32];
+
+	fputs(pp_format_config_duration(v, buf, sizeof buf), f);
 }
 
 static void

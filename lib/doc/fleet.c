@@ -182,6 +182,9 @@ pp_node_json(const struct pp_node *n, time_t now)
 	add_str(o, "location", n->location);
 	if (n->draining_by)
 		add_str(o, "draining_by", n->draining_by);
+	if (n->draining_since)
+		json_object_object_add(o, "draining_since",
+			pp_jnew_time(n->draining_since));
 	if (n->has_cloud) {
 		json_object *ram = json_object_new_array_ext(
 			(int)n->ncontainers);
@@ -318,6 +321,10 @@ node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
 	if (n->draining_by) {
 		pp_buf_addstr(b, ",\"draining_by\":");
 		add_jstr(b, n->draining_by);
+	}
+	if (n->draining_since) {
+		pp_buf_addstr(b, ",\"draining_since\":");
+		add_jstr(b, pp_format_time(n->draining_since, ts, sizeof ts));
 	}
 	if (!n->has_cloud) {
 		pp_buf_addstr(b, ",\"server_type\":null,\"server_id\":null,"

@@ -227,6 +227,38 @@ draining_node(const struct pp_engine_ctx *c)
 	return best;
 }
 
+/* When the drain of node id began (its draining_since in the
+ * document), or 0 when unknown. The engine's nodes leave it out: only
+ * a drain continued needs it, once a cycle, and pp-sim (no document)
+ * never asks. */
+static time_t
+drain_began(const struct pp_engine_ctx *c, const char *id)
+{
+	json_object *nodes = c->doc ? pp_jget(c->doc, "nodes") : NULL;
+	json_object *parsed = NULL;
+	const char *text = nodes ? pp_jraw_text(nodes) : NULL;
+	char err[160];
+	time_t t = 0;
+
+	if (text)
+		nodes = parsed = pp_json_parse(text, strlen(text), err,
+			sizeof err);
+	if (!nodes || !json_object_is_type(nodes, json_type_array))
+		goto out;
+	for (size_t i = 0; i < json_object_array_length(nodes); i++) {
+		json_object *o = json_object_array_get_idx(nodes, i);
+		const char *oid = pp_jstr(o, "id", NULL);
+
+		if (oid && !strcmp(oid, id)) {
+			t = pp_jtime(o, "draining_since");
+			break;
+		}
+	}
+out:
+	json_object_put(parsed);
+	return t;
+}
+
 /* Why this ppscale cannot delete node n's server (n not ours): for a
  * reason. */
 static void
@@ -313,6 +345,30 @@ drains_left(const struct pp_engine_ctx *c, const struct pp_decision *d)
 		json_object_array_add(a, o);
 	}
 	return a;
+}
+
+/* A drain continued for longer than drain.deadline: the node is
+ * billed and holds no capacity while its moves fail or its game
+ * servers stay. Said in the reason (pp-decide warns with it); still
+ * continued, as returning the node would start a new drain later. */
+static void
+overdue(const struct pp_engine_ctx *c, const struct pp_enode *dn,
+	struct pp_decision *d)
+{
+	time_t since = drain_began(c, dn->id);
+	long deadline = c->cfg->drain.deadline;
+	char age[32], lim[32];
+	size_t len;
+
+	if (!since || c->now - since <= deadline)
+		return;
+	d->overdue_s = (long long)(c->now - since);
+	pp_format_duration(d->overdue_s, age, sizeof age);
+	pp_format_config_duration(deadline, lim, sizeof lim);
+	len = strlen(d->reason);
+	pp_say(d->reason + len, sizeof d->reason - len, "; it has drained "
+		"for %s, longer than drain.deadline %s: pp-drain's messages "
+		"say what holds it", age, lim);
 }
 
 /* The decision: node goes back to work (its reason is the caller's). */
@@ -662,6 +718,7 @@ pp_engine_run(const struct pp_engine_ctx *ctx, json_object *decide_state,
 		pp_say(d->reason, sizeof d->reason, "continue draining %s "
 			"(a drain in progress is finished, not replaced)",
 			dn->id);
+		overdue(&c, dn, d);
 	} else {
 		decide_down(&c, d->eval, n, keep_spares, d);
 	}

@@ -305,6 +305,9 @@ struct pp_decision {
 	char reason[512];
 	int dry_run;
 	int continued;              /* scale_down of a node already draining */
+	long long overdue_s;        /* continued: how long the node has
+				     * drained, when longer than
+				     * drain.deadline; else 0 */
 	long keep_spares;           /* spares the policies want kept */
 	/* a limit clipped the scale-up */
 	int clipped;

@@ -300,6 +300,28 @@ decide_stale(json_object *doc, const struct pp_decide_opts *o)
 	return PP_EXIT_FAIL;
 }
 
+/* A drain continued past drain.deadline: said every run while it
+ * lasts (counted: PpscaleToolWarns), since nothing else tells an
+ * operator that the node bills and holds no capacity. */
+static void
+warn_overdue(const struct pp_config *cfg, const struct pp_decision *d)
+{
+	char age[32], lim[32];
+
+	if (!d->overdue_s)
+		return;
+	pp_format_duration(d->overdue_s, age, sizeof age);
+	pp_format_config_duration(cfg->drain.deadline, lim, sizeof lim);
+	pp_warn("node '%s' has drained for %s, longer than drain.deadline "
+		"%s: it is billed and holds no capacity while its game "
+		"servers stay on it; pp-drain's messages say what holds "
+		"them (a failing move hook, a game server with nowhere to "
+		"go, a move to settle with 'pp-drain --settle SERVER --on "
+		"NODE'); 'pp-registry show %s' lists them, and 'pp-drain "
+		"--node %s --uncordon' returns the node to service",
+		d->node, age, lim, d->node, d->node);
+}
+
 int
 pp_decide(const struct pp_config *cfg, json_object *doc,
 	const struct pp_decide_opts *o)
@@ -327,6 +349,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	dec = pp_decision_json(&d);
 	pp_engine_figures(&ctx, &d, dec);
 	warn_short(&ctx, &d);
+	warn_overdue(cfg, &d);
 	if (o->shadow) {
 		/* what it would have done: pp-drain and pp-provision act on
 		 * nothing (they read this flag), the memory is kept */
