@@ -12,7 +12,6 @@
 #include "conf/catalog.h"
 #include "conf/config.h"
 #include "base/json.h"
-#include "base/jscan.h"
 #include "engine/engine.h"
 #include "engine/settings.h"
 #include "engine/enode.h"
@@ -228,75 +227,6 @@ draining_node(const struct pp_engine_ctx *c)
 	return best;
 }
 
-/* 1 when [p, e) holds the text k, which starts with a quote (memmem
- * is a GNU extension). */
-static int
-has_text(const char *p, const char *e, const char *k)
-{
-	size_t n = strlen(k);
-
-	for (; (p = memchr(p, '"', (size_t)(e - p))) && (size_t)(e - p) >= n;
-	    p++)
-		if (!memcmp(p, k, n))
-			return 1;
-	return 0;
-}
-
-/* The draining_since of node o when its id is id, else 0. */
-static time_t
-began_if(json_object *o, const char *id)
-{
-	const char *oid = pp_jstr(o, "id", NULL);
-
-	return oid && !strcmp(oid, id) ? pp_jtime(o, "draining_since") : 0;
-}
-
-/* When the drain of node id began (its draining_since in the
- * document), or 0 when unknown. The engine's nodes leave it out: only
- * a drain continued needs it, once a cycle, and pp-sim (no document)
- * never asks. A lean document's nodes stay text: only the objects that
- * name a draining_since are parsed, not a tree of the whole fleet. */
-static time_t
-drain_began(const struct pp_engine_ctx *c, const char *id)
-{
-	json_object *nodes = c->doc ? pp_jget(c->doc, "nodes") : NULL;
-	const char *p = nodes ? pp_jraw_text(nodes) : NULL, *e, *q;
-	struct pp_jscan s = {NULL, 0, 0, PP_JSCAN_DEPTH};
-	static const char key[] = "\"draining_since\":";
-	time_t t = 0;
-
-	if (!p) {
-		if (!json_object_is_type(nodes, json_type_array))
-			return 0;
-		for (size_t i = 0; !t && i < json_object_array_length(nodes);
-		    i++)
-			t = began_if(json_object_array_get_idx(nodes, i), id);
-		return t;
-	}
-	e = s.end = p + strlen(p);
-	p = pp_jscan_ws(p, e);
-	if (p == e || *p++ != '[')
-		return 0;
-	for (p = pp_jscan_ws(p, e); !t && p < e && *p == '{';
-	    p = pp_jscan_ws(q + 1, e)) {
-		q = pp_jscan_value(&s, p, 1);
-		if (!q)
-			return 0;
-		if (has_text(p, q, key)) {
-			char err[160];
-			json_object *o = pp_json_parse(p, (size_t)(q - p),
-				err, sizeof err);
-
-			t = began_if(o, id);
-			json_object_put(o);
-		}
-		q = pp_jscan_ws(q, e);
-		if (q == e || *q != ',')
-			break;
-	}
-	return t;
-}
-
 /* Why this ppscale cannot delete node n's server (n not ours): for a
  * reason. */
 static void
@@ -393,7 +323,7 @@ static void
 overdue(const struct pp_engine_ctx *c, const struct pp_enode *dn,
 	struct pp_decision *d)
 {
-	time_t since = drain_began(c, dn->id);
+	time_t since = dn->draining_since;
 	long deadline = c->cfg->drain.deadline;
 	char age[32], lim[32];
 	size_t len;

@@ -106,6 +106,7 @@ struct pp_enode {
 	int delete_protected;       /* the cloud refuses to delete its
 				     * server: never removed */
 	const char *draining_by;    /* as the document says, or NULL */
+	time_t draining_since;      /* when its drain began; 0 unknown */
 };
 
 /* A server type chosen for new nodes, in a location. */

@@ -172,6 +172,9 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 		}
 		else if (!strcmp(k, "delete_protected"))
 			e->delete_protected = v->type == V_TRUE;
+		else if (!strcmp(k, "draining_since"))
+			e->draining_since = s && pp_parse_time(s, &t) == 0 ?
+				t : 0;
 		break;
 	case 'c':
 		if (!strcmp(k, "containers"))
