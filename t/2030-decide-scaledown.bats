@@ -173,7 +173,7 @@ drained_since() {
 		mv "$REG.new" "$REG"
 }
 
-@test "a drain continued past drain.deadline is still continued, and said every run" {
+@test "a drain continued past drain.player_grace and drain.deadline is still continued, and said every run" {
 	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
 		>> "$PP_CONFIG"
 	reg_start
@@ -186,8 +186,8 @@ drained_since() {
 		jq_is .decision.action scale_down
 		jq_is .decision.node c2
 		jq_is .decision.continued true
-		jq_is .decision.reason "continue draining c2 (a drain in progress is finished, not replaced); it has drained for 6h00m, longer than drain.deadline 30m: pp-drain's messages say what holds it"
-		assert_stderr_contains "pp-decide: node 'c2' has drained for 6h00m, longer than drain.deadline 30m: it is billed and holds no capacity"
+		jq_is .decision.reason "continue draining c2 (a drain in progress is finished, not replaced); it has drained for 6h00m, longer than drain.player_grace 10m + drain.deadline 30m: pp-drain's messages say what holds it"
+		assert_stderr_contains "pp-decide: node 'c2' has drained for 6h00m, longer than drain.player_grace 10m + drain.deadline 30m: it is billed and holds no capacity"
 		assert_stderr_contains "'pp-drain --node c2 --uncordon' returns the node to service"
 	done
 	# counted, so PpscaleToolWarns fires
@@ -201,26 +201,42 @@ drained_since() {
 	assert_stderr_contains "pp-decide: node 'c2' has drained for 6h00m"
 }
 
-@test "a drain within drain.deadline, one of unknown age, or one by hand draws no warning" {
+@test "a drain within drain.player_grace and drain.deadline, one of unknown age, or one by hand draws no warning" {
 	reg_start
 	reg_node ded-1 dedicated ready worker 100000 - 72x1000
 	reg_node c2 cloud draining worker 8192 2026-11-25T05:00:00Z 2x4000
-	drained_since c2 scale_down 2026-11-25T12:10:00Z
+	# 40 minutes: the players' 10 and the moves' 30
+	drained_since c2 scale_down 2026-11-25T12:00:00Z
 	decide "$NOW" --dry-run
 	assert_success
 	jq_is .decision.node c2
 	jq_is .decision.reason "continue draining c2 (a drain in progress is finished, not replaced)"
 	refute_stderr_contains "drain.deadline"
-	# the deadline is the config's
+	# the grace and the deadline are the config's
 	drained_since c2 scale_down 2026-11-25T06:40:00Z
-	printf 'drain:\n  deadline: 7h\n' >> "$PP_CONFIG"
+	printf 'drain:\n  deadline: 359m\n  player_grace: 1m\n' >> "$PP_CONFIG"
 	decide "$NOW" --dry-run
 	jq_is .decision.node c2
 	refute_stderr_contains "drain.deadline"
 	sed -i '$d' "$PP_CONFIG"
-	printf '  deadline: 359m\n' >> "$PP_CONFIG"
+	printf '  player_grace: 59s\n' >> "$PP_CONFIG"
 	decide "$NOW" --dry-run
-	assert_stderr_contains "node 'c2' has drained for 6h00m, longer than drain.deadline 359m"
+	assert_stderr_contains "node 'c2' has drained for 6h00m, longer than drain.player_grace 59s + drain.deadline 359m"
+	# a long grace for players is not overdue while it runs
+	sed -i '/^drain:/,$d' "$PP_CONFIG"
+	printf 'drain:\n  player_grace: 1h\n' >> "$PP_CONFIG"
+	drained_since c2 scale_down 2026-11-25T12:00:00Z
+	decide "$NOW" --dry-run
+	refute_stderr_contains "drain.deadline"
+	# drain.deadline 0 (--wait makes one pass): never overdue
+	sed -i '/^drain:/,$d' "$PP_CONFIG"
+	printf 'drain:\n  deadline: 0\n' >> "$PP_CONFIG"
+	drained_since c2 scale_down 2026-11-24T12:00:00Z
+	decide "$NOW" --dry-run
+	jq_is .decision.node c2
+	refute_stderr_contains "drain.deadline"
+	sed -i '/^drain:/,$d' "$PP_CONFIG"
+	drained_since c2 scale_down 2026-11-25T06:40:00Z
 	# no draining_since: its age is unknown
 	jq '(.nodes[] | select(.id == "c2")) |= del(.draining_since)' "$REG" \
 		> "$REG.new" && mv "$REG.new" "$REG"

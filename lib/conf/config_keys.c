@@ -185,7 +185,7 @@ const struct pp_conf_key pp_config_keys[] = {
 		.help = "evacuating nodes"},
 	K(drain.deadline, "drain.deadline", PP_T_DUR, "30m",
 		"how long --wait waits for a node to empty; pp-decide warns "
-		"of a pipeline drain older than this"),
+		"of a pipeline drain older than player_grace and this"),
 	K(drain.move_command, "drain.move_command", PP_T_STRLIST, "",
 		"argv of the move hook; {server} {from} {to} {to_ip} expand"),
 	K(drain.move_timeout, "drain.move_timeout", PP_T_DUR, "5m",

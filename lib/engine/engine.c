@@ -315,28 +315,46 @@ drains_left(const struct pp_engine_ctx *c, const struct pp_decision *d)
 	return a;
 }
 
-/* A drain continued for longer than drain.deadline: the node is
- * billed and holds no capacity while its moves fail or its game
- * servers stay. Said in the reason (pp-decide warns with it); still
- * continued, as returning the node would start a new drain later. */
+/* How long a pipeline drain may run before it is said to be overdue:
+ * drain.player_grace (game servers with players are left that long)
+ * and then drain.deadline; 0 (no such warning) when drain.deadline is
+ * 0. Its text in lim, "drain.player_grace 10m + drain.deadline 30m". */
+long
+pp_drain_overdue_after(const struct pp_config *cfg, char *lim, size_t len)
+{
+	char g[24], dl[24];
+
+	if (cfg->drain.deadline <= 0)
+		return 0;
+	pp_format_config_duration(cfg->drain.player_grace, g, sizeof g);
+	pp_format_config_duration(cfg->drain.deadline, dl, sizeof dl);
+	snprintf(lim, len, "drain.player_grace %s + drain.deadline %s", g,
+		dl);
+	return cfg->drain.player_grace + cfg->drain.deadline;
+}
+
+/* A drain continued for longer than its players' grace and then
+ * drain.deadline: the node is billed and holds no capacity while its
+ * moves fail or its game servers stay. Said in the reason (pp-decide
+ * warns with it); still continued, as returning the node would start
+ * a new drain later. */
 static void
 overdue(const struct pp_engine_ctx *c, const struct pp_enode *dn,
 	struct pp_decision *d)
 {
 	time_t since = dn->draining_since;
-	long deadline = c->cfg->drain.deadline;
-	char age[32], lim[32];
+	char age[32], lim[96];
+	long after = pp_drain_overdue_after(c->cfg, lim, sizeof lim);
 	size_t len;
 
-	if (!since || c->now - since <= deadline)
+	if (!since || !after || c->now - since <= after)
 		return;
 	d->overdue_s = (long long)(c->now - since);
 	pp_format_duration(d->overdue_s, age, sizeof age);
-	pp_format_config_duration(deadline, lim, sizeof lim);
 	len = strlen(d->reason);
 	pp_say(d->reason + len, sizeof d->reason - len, "; it has drained "
-		"for %s, longer than drain.deadline %s: pp-drain's messages "
-		"say what holds it", age, lim);
+		"for %s, longer than %s: pp-drain's messages say what holds "
+		"it", age, lim);
 }
 
 /* The decision: node goes back to work (its reason is the caller's). */

@@ -384,6 +384,10 @@ void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
  * largest game server", "the headroom's slot" or
  * "cloud.min_usable_ram_mb". */
 const char *pp_engine_need_name(const struct pp_engine_ctx *c, long long mb);
+/* Seconds a pipeline drain runs before it is overdue (drain.player_grace
+ * + drain.deadline; 0: never, drain.deadline 0), its text in lim. */
+long pp_drain_overdue_after(const struct pp_config *cfg, char *lim,
+	size_t len);
 void pp_verdict_say(const struct pp_engine_ctx *c, struct pp_verdict *v,
 	const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 /* Spares the spare pool wants now (schedule, bounds), for ctx. */

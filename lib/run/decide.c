@@ -306,14 +306,14 @@ decide_stale(json_object *doc, const struct pp_decide_opts *o)
 static void
 warn_overdue(const struct pp_config *cfg, const struct pp_decision *d)
 {
-	char age[32], lim[32];
+	char age[32], lim[96];
 
 	if (!d->overdue_s)
 		return;
 	pp_format_duration(d->overdue_s, age, sizeof age);
-	pp_format_config_duration(cfg->drain.deadline, lim, sizeof lim);
-	pp_warn("node '%s' has drained for %s, longer than drain.deadline "
-		"%s: it is billed and holds no capacity while its game "
+	pp_drain_overdue_after(cfg, lim, sizeof lim);
+	pp_warn("node '%s' has drained for %s, longer than %s: it is "
+		"billed and holds no capacity while its game "
 		"servers stay on it; pp-drain's messages say what holds "
 		"them (a failing move hook, a game server with nowhere to "
 		"go, a move to settle with 'pp-drain --settle SERVER --on "

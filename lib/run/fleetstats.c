@@ -46,7 +46,8 @@ known_orphans(const struct pp_config *cfg,
  * also lets through a platform counting MB as 10^6 bytes: 4 GiB is
  * 4295 such MB, 4.9 % over 4096). Over-reported RAM counts as the
  * type's memory: RAM that does not exist would hide a needed
- * scale-up and draw pp-drain's moves onto it. Under half the type's
+ * scale-up (pp-drain plans from the registry itself: the warning is
+ * for the platform's report to be fixed). Under half the type's
  * memory is only a warning: the node may well have less to give, and
  * counting less buys servers but turns no player away. A type the
  * catalog does not list is not checked. */
@@ -118,7 +119,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
 	/* before the figures and the nodes' summaries are made of them:
-	 * pp-status, pp-decide and pp-drain see the same RAM */
+	 * pp-status and pp-decide see the same RAM */
 	check_cloud_ram(&reg, &cat);
 	/* a node past cloud.join_timeout is no pending capacity, as for
 	 * pp-decide */

@@ -93,7 +93,7 @@ printf '%-7s %6s %13s %11s %11s %11s %8s %8s %13s %8s %8s %8s\n' \
 	cycle/jq idle/jq
 prev=""
 for n in $sizes; do
-	f="$BENCH_DIR/registry-local-$n.json"
+	f="$BENCH_DIR/registry-local-$n-$GEN_SUM.json"
 	[ -s "$f" ] && [ -s "${f%.json}.cloud.json" ] ||
 		python3 "$dir/genregistry.py" "$n" $((n * 20)) 42 local \
 			"${f%.json}.cloud.json" > "$f"

@@ -5,9 +5,13 @@ BENCH_DIR=${BENCH_DIR:-${TMPDIR:-/tmp}/ppscale-bench}
 mkdir -p "$BENCH_DIR"
 TIME=${PP_BUILD:?}/bench/rusage
 
+# the generator's checksum names its cached registries: one made by an
+# older generator is not taken for this one's
+GEN_SUM=$(cksum < "$(dirname "$0")/genregistry.py" | cut -d' ' -f1)
+
 # registry N C: path of a generated registry with N nodes, C containers
 registry() {
-	f="$BENCH_DIR/registry-$1-$2.json"
+	f="$BENCH_DIR/registry-$1-$2-$GEN_SUM.json"
 	[ -s "$f" ] || python3 "$(dirname "$0")/genregistry.py" "$1" "$2" > "$f"
 	echo "$f"
 }
