@@ -366,6 +366,25 @@ servers_left(json_object *sec)
 	return out;
 }
 
+/* One line of the text report for servers_left's list a (none: no
+ * line): the label, each server, then what they are. */
+static void
+servers_left_line(FILE *f, json_object *a, const char *label,
+	const char *what)
+{
+	size_t n = a ? json_object_array_length(a) : 0;
+
+	for (size_t i = 0; i < n; i++) {
+		json_object *o = json_object_array_get_idx(a, i);
+
+		fprintf(f, "%s%s (id %s) since %s", i ? ", " : label,
+			pp_jstr(o, "name", "?"), pp_jstr(o, "server_id", "?"),
+			pp_jstr(o, "since", "?"));
+	}
+	if (n)
+		fprintf(f, ": %s\n", what);
+}
+
 /* The servers of earlier runs' nodes pp-provision last saw off with
  * nothing running (its state's off_servers), read through the
  * section's owner. */
@@ -907,32 +926,13 @@ pp_status_print(FILE *f, json_object *st)
 			fputs(": delete-protected in the cloud, never removed "
 				"until the protection is lifted\n", f);
 	}
-	for (size_t i = 0; porph && i < json_object_array_length(porph);
-	    i++) {
-		json_object *o = json_object_array_get_idx(porph, i);
-
-		fprintf(f, "%s%s (id %s) since %s", i ? ", " : "orphans    ",
-			pp_jstr(o, "name", "?"), pp_jstr(o, "server_id", "?"),
-			pp_jstr(o, "since", "?"));
-		if (i + 1 == json_object_array_length(porph))
-			fputs(": carries our labels, in no registry node, "
-				"delete-protected in the cloud: billed until the "
-				"protection is lifted (then deleted) or it is "
-				"adopted\n", f);
-	}
-	for (size_t i = 0; foreign && i < json_object_array_length(foreign);
-	    i++) {
-		json_object *o = json_object_array_get_idx(foreign, i);
-
-		fprintf(f, "%s%s (id %s) since %s", i ? ", " : "foreign    ",
-			pp_jstr(o, "name", "?"), pp_jstr(o, "server_id", "?"),
-			pp_jstr(o, "since", "?"));
-		if (i + 1 == json_object_array_length(foreign))
-			fputs(": carries our labels but is not ours (another "
-				"pool, or a name without cloud.name_prefix): "
-				"neither adopted nor deleted; relabel, rename or "
-				"delete it by hand\n", f);
-	}
+	servers_left_line(f, porph, "orphans    ", "carries our labels, in "
+		"no registry node, delete-protected in the cloud: billed until "
+		"the protection is lifted (then deleted) or it is adopted");
+	servers_left_line(f, foreign, "foreign    ", "carries our labels but "
+		"is not ours (another pool, or a name without "
+		"cloud.name_prefix): neither adopted nor deleted; relabel, "
+		"rename or delete it by hand");
 	for (size_t i = 0; off && i < json_object_array_length(off); i++) {
 		json_object *o = json_object_array_get_idx(off, i);
 		json_object *pw = pp_jget(o, "powered_on");
