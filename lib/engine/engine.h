@@ -307,8 +307,8 @@ struct pp_decision {
 	int dry_run;
 	int continued;              /* scale_down of a node already draining */
 	long long overdue_s;        /* continued: how long the node has
-				     * drained, when longer than
-				     * drain.deadline; else 0 */
+				     * drained, when overdue
+				     * (pp_drain_overdue_after); else 0 */
 	long keep_spares;           /* spares the policies want kept */
 	/* a limit clipped the scale-up */
 	int clipped;

@@ -300,9 +300,10 @@ decide_stale(json_object *doc, const struct pp_decide_opts *o)
 	return PP_EXIT_FAIL;
 }
 
-/* A drain continued past drain.deadline: said every run while it
- * lasts (counted: PpscaleToolWarns), since nothing else tells an
- * operator that the node bills and holds no capacity. */
+/* A drain continued past drain.player_grace and then drain.deadline
+ * (pp_drain_overdue_after): said every run while it lasts (counted:
+ * PpscaleToolWarns), since nothing else tells an operator that the
+ * node bills and holds no capacity. */
 static void
 warn_overdue(const struct pp_config *cfg, const struct pp_decision *d)
 {
