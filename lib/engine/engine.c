@@ -472,6 +472,12 @@ stale_doc(const struct pp_engine_ctx *c, const struct pp_evaluation *e,
 	return 1;
 }
 
+int
+pp_engine_slot_unbuyable(const struct pp_engine_ctx *c)
+{
+	return c->worker_type.ok && c->worker_type.usable_mb < c->slot_mb;
+}
+
 const char *
 pp_engine_need_name(const struct pp_engine_ctx *c, long long mb)
 {

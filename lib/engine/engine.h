@@ -384,6 +384,9 @@ void pp_figure_str(struct pp_verdict *v, const char *key, const char *s);
  * largest game server", "the headroom's slot" or
  * "cloud.min_usable_ram_mb". */
 const char *pp_engine_need_name(const struct pp_engine_ctx *c, long long mb);
+/* 1 when the type new nodes get holds no headroom slot (no allowed
+ * type is that big): buying makes no slot, and no slot floor holds. */
+int pp_engine_slot_unbuyable(const struct pp_engine_ctx *c);
 /* Seconds a pipeline drain runs before it is overdue (drain.player_grace
  * + drain.deadline; 0: never, drain.deadline 0), its text in lim. */
 long pp_drain_overdue_after(const struct pp_config *cfg, char *lim,

@@ -236,8 +236,7 @@ pp_headroom_floor(const struct pp_engine_ctx *c)
 	/* no type holds a slot: no node bought holds one, and keeping
 	 * slots no cloud node provides would keep every node bought for
 	 * the peaks (the largest type, by the other policies) for good */
-	if (k <= 0 || (c->worker_type.ok && c->worker_type.usable_mb <
-	    c->slot_mb))
+	if (k <= 0 || pp_engine_slot_unbuyable(c))
 		return 0;
 	if (c->lead_known && headroom->lead_margin_mb > 0) {
 		/* the rise's slots stay until the forecast is lead_margin_mb
@@ -307,7 +306,7 @@ should_up(const struct pp_policy *p, const struct pp_engine_ctx *c,
 	}
 	/* no type holds a slot: buying cannot make one, and a node that
 	 * cannot hold the slot is no answer to this policy */
-	if (c->worker_type.ok && c->worker_type.usable_mb < c->slot_mb) {
+	if (pp_engine_slot_unbuyable(c)) {
 		pp_verdict_say(c, v, "%ld free slot%s of %lld MB on ready "
 			"and booting nodes, %ld wanted%s; but no allowed "
 			"type holds a slot (the largest, %s, %lld MB "

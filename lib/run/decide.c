@@ -147,9 +147,8 @@ warn_short(const struct pp_engine_ctx *c, const struct pp_decision *d)
 		say(configured || c->largest_mb > ch->usable_mb ||
 			c->cfg->cloud.min_usable_ram_mb > ch->usable_mb, msg);
 	}
-	if (pp_headroom_conf(c->cfg)->on.enabled && c->worker_type.ok &&
-	    c->worker_type.usable_mb < c->slot_mb &&
-	    c->slots < c->slots_wanted) {
+	if (pp_headroom_conf(c->cfg)->on.enabled &&
+	    pp_engine_slot_unbuyable(c) && c->slots < c->slots_wanted) {
 		snprintf(msg, sizeof msg, "headroom: no allowed server type "
 			"holds a slot of %lld MB (the largest, %s, holds %lld "
 			"MB): no server is bought for slots", c->slot_mb,
