@@ -96,6 +96,7 @@ main(int argc, char **argv)
 		cfg->cloud_init.join_token_file);
 	path_note("events.file", cfg->events.file);
 	path_note("metrics.textfile", cfg->metrics.textfile);
+	pp_config_check_notes(cfg);
 	pp_note("config '%s' is valid", cfg->path ? cfg->path :
 		"(built-in defaults)");
 	dir = pp_state_dir(cfg, NULL);

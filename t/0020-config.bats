@@ -497,7 +497,7 @@ ROWS
 				chmod "$mode" "$t"
 			fi
 			if [[ $key == cloud.token_file ]]; then
-				printf 'cloud:\n  provider: hetzner\n  token_file: %s\n' \
+				printf 'cloud:\n  provider: hetzner\n  token_file: %s\ncloud_init:\n  join_token_command: [mint]\n' \
 					"$path" > "$PP_CONFIG"
 				what="token file"
 			else
@@ -536,7 +536,7 @@ ROWS
 	# $HCLOUD_TOKEN gives the Hetzner token: the tools never read
 	# cloud.token_file then, nor does the check; the local provider
 	# reads no token at all
-	printf 'cloud:\n  provider: hetzner\n  token_file: /nonexistent/hcloud.token\n' > "$PP_CONFIG"
+	printf 'cloud:\n  provider: hetzner\n  token_file: /nonexistent/hcloud.token\ncloud_init:\n  join_token_command: [mint]\n' > "$PP_CONFIG"
 	HCLOUD_TOKEN=pp-env-SECRET-0020 run --separate-stderr pp-config check
 	assert_success
 	refute_output --partial pp-env-SECRET-0020
@@ -580,6 +580,113 @@ ROWS
 	assert_success
 	refute_stderr_contains "path"
 	refute_stderr_contains "used as written"
+}
+
+# With the hetzner provider and no API token (cloud.token_file unset,
+# no HCLOUD_TOKEN) every pp-fleetstats goes on without the cloud and
+# every pp-provision fails; with no join token every create fails. The
+# tools load such a config; the check refuses it. Each row: the
+# cloud_init lines, whether cloud.token_file is set, HCLOUD_TOKEN (- for
+# unset), and the message (0: passes).
+@test "pp-config check refuses the hetzner provider with no API token or no join token" {
+	local tok=$BATS_TEST_TMPDIR/hcloud.token join=$BATS_TEST_TMPDIR/join
+	printf 'pp-tok-SECRET-0020\n' > "$tok"
+	printf 'pp-join-SECRET-0020\n' > "$join"
+	chmod 600 "$tok" "$join"
+	while IFS='|' read -r ci tf env want; do
+		{
+			printf 'cloud:\n  provider: hetzner\n'
+			[[ $tf == yes ]] && printf '  token_file: %s\n' "$tok"
+			[[ -n $ci ]] && printf 'cloud_init:\n  %s\n' "$ci"
+		} > "$PP_CONFIG"
+		if [[ $env == - ]]; then
+			run --separate-stderr env -u HCLOUD_TOKEN pp-config check
+		else
+			run --separate-stderr env HCLOUD_TOKEN="$env" pp-config check
+		fi
+		if [[ $want == 0 ]]; then
+			assert_success
+		else
+			assert_failure 2
+			assert_output ""
+			assert_stderr_contains "config '$PP_CONFIG' line 2: 'cloud.provider' is hetzner but $want"
+		fi
+		refute_output --partial SECRET-0020
+		refute_stderr_contains SECRET-0020
+	done <<-ROWS
+	join_token_file: $join|no|-|no API token is configured: set 'cloud.token_file' (or HCLOUD_TOKEN in the environment the tools run in)
+	join_token_file: $join|no||no API token is configured
+	|no|-|no API token is configured
+	|yes|-|no join token is configured: set 'cloud_init.join_token_file' or 'cloud_init.join_token_command'
+	|no|pp-env-SECRET-0020|no join token is configured
+	join_token_file: $join|yes|-|0
+	join_token_command: [mint]|yes|-|0
+	join_token_file: $join|no|pp-env-SECRET-0020|0
+	ROWS
+}
+
+# cron and systemd start the tools with their own environment: a token
+# only in the check's is not theirs (the shipped cron file and unit set
+# none). The check cannot see theirs, so it warns and passes.
+@test "pp-config check warns when the Hetzner token is only in its own environment" {
+	local tok=$BATS_TEST_TMPDIR/hcloud.token join=$BATS_TEST_TMPDIR/join
+	printf 'pp-join-SECRET-0020\n' > "$join"
+	printf 'pp-tok-SECRET-0020\n' > "$tok"
+	chmod 600 "$join" "$tok"
+	printf 'cloud:\n  provider: hetzner\ncloud_init:\n  join_token_file: %s\n' \
+		"$join" > "$PP_CONFIG"
+	HCLOUD_TOKEN=pp-env-SECRET-0020 run --separate-stderr pp-config check
+	assert_success
+	assert_stderr_contains "pp-config: the Hetzner API token comes from HCLOUD_TOKEN in this environment only (cloud.token_file is not set): cron and systemd do not pass it on"
+	refute_output --partial SECRET-0020
+	refute_stderr_contains SECRET-0020
+	# a token file the tools read wherever they run: nothing to say
+	printf 'cloud:\n  provider: hetzner\n  token_file: %s\ncloud_init:\n  join_token_file: %s\n' \
+		"$tok" "$join" > "$PP_CONFIG"
+	HCLOUD_TOKEN=pp-env-SECRET-0020 run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "HCLOUD_TOKEN"
+	# the local provider reads no token
+	printf 'cloud_init:\n  join_token_file: %s\n' "$join" > "$PP_CONFIG"
+	HCLOUD_TOKEN=pp-env-SECRET-0020 run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "HCLOUD_TOKEN"
+}
+
+# The local provider renders user data for its creates too, but the
+# built-in defaults have no join token: a warning, not a refusal.
+@test "pp-config check warns of no join token with the local provider, and passes" {
+	run --separate-stderr pp-config -c /dev/null check
+	assert_success
+	assert_stderr_contains "pp-config: no join token: set cloud_init.join_token_file or cloud_init.join_token_command before pp-provision creates a server"
+	printf 'cloud_init:\n  join_token_command: [mint]\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "no join token"
+}
+
+# A token command may mint a token or act otherwise: the check never
+# runs it, and says so.
+@test "pp-config check does not run the join token command, and says so" {
+	local cmd=$BATS_TEST_TMPDIR/mint
+	printf '#!/bin/sh\ntouch "%s/ran"\necho pp-join-SECRET-0020\n' \
+		"$BATS_TEST_TMPDIR" > "$cmd"
+	chmod 755 "$cmd"
+	printf 'cloud_init:\n  join_token_command: [%s, "{node}"]\n' "$cmd" \
+		> "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	assert_stderr_contains "pp-config: cloud_init.join_token_command was not run (it may mint a token or act otherwise)"
+	[ ! -e "$BATS_TEST_TMPDIR/ran" ] || fail "the token command ran"
+	refute_output --partial SECRET-0020
+	# no command, no such note
+	printf 'pp-join-SECRET-0020\n' > "$BATS_TEST_TMPDIR/join"
+	chmod 600 "$BATS_TEST_TMPDIR/join"
+	printf 'cloud_init:\n  join_token_file: %s\n' "$BATS_TEST_TMPDIR/join" \
+		> "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "join_token_command was not run"
 }
 
 # A slot no allowed type holds could never be bought: every scale-up
