@@ -124,3 +124,53 @@ ROWS
 	assert_failure 2
 	assert_stderr_contains "registry '$REG': node 'a': field 'kind' has unknown value 'vm'"
 }
+
+# A URL of a scheme no backend takes was read as a file of that
+# relative name ("ftp:/host/x"): it is bad input, named by its scheme,
+# whichever tool reads the registry and however it is given. Each
+# row: the registry, the scheme named. The password never shows.
+@test "a registry URL of a scheme no backend takes is refused naming the scheme" {
+	local takes="(the registry is a file path, or a file://, http://, https://, postgresql:// or postgres:// URL)"
+	cd "$BATS_TEST_TMPDIR"
+	# the file each URL would have been read as, a good registry
+	mkdir -p ftp:/host sftp:/u:pp-pw-SECRET@host FTP:/host
+	for f in ftp:/host/x sftp:/u:pp-pw-SECRET@host/x FTP:/host/x; do
+		cp "$FIXTURES/small-registry.json" "$f"
+	done
+	while IFS='|' read -r url scheme; do
+		run --separate-stderr pp-fleetstats --no-record -r "$url"
+		assert_failure 2
+		assert_output ""
+		assert_stderr_contains "pp-fleetstats: registry '$scheme://host/...': unknown URL scheme '$scheme' $takes"
+		refute_stderr_contains pp-pw-SECRET
+		run --separate-stderr pp-registry -r "$url" show
+		assert_failure 2
+		assert_stderr_contains "unknown URL scheme '$scheme'"
+		# the config's registry key: refused at load, naming the line
+		printf 'timezone: UTC\nregistry: %s\n' "$url" > "$PP_CONFIG"
+		for tool in "pp-config check" pp-fleetstats; do
+			run --separate-stderr $tool
+			assert_failure 2
+			assert_output ""
+			assert_stderr_contains "config '$PP_CONFIG' line 2: 'registry': unknown URL scheme '$scheme' $takes"
+			refute_stderr_contains pp-pw-SECRET
+		done
+		: > "$PP_CONFIG"
+	done <<'ROWS'
+ftp://host/x|ftp
+sftp://u:pp-pw-SECRET@host/x|sftp
+FTP://host/x|FTP
+ROWS
+	# a colon in a path that is no URL: a file like any other
+	mkdir -p sub
+	for f in ./a:b.json "$BATS_TEST_TMPDIR/reg:1.json" sub/c:d.json a:/x.json; do
+		mkdir -p "$(dirname "$f")"
+		cp "$FIXTURES/small-registry.json" "$f"
+		run --separate-stderr pp-fleetstats --no-record -r "$f"
+		assert_success
+		jq_is '.nodes | length' "$(jq '.nodes | length' "$FIXTURES/small-registry.json")"
+		printf 'registry: %s\n' "$f" > "$PP_CONFIG"
+		run --separate-stderr pp-fleetstats --no-record
+		assert_success
+	done
+}

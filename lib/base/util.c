@@ -1196,6 +1196,20 @@ pp_nearest(const char *word, const char *const *cands, size_t n)
 	return found;
 }
 
+size_t
+pp_url_scheme_len(const char *s)
+{
+	static const char alpha[] = "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ";
+	size_t n;
+
+	if (!s || !*s || !strchr(alpha, *s))
+		return 0;
+	n = 1 + strspn(s + 1, "abcdefghijklmnopqrstuvwxyz"
+		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
+	return strncmp(s + n, "://", 3) ? 0 : n;
+}
+
 int
 pp_is_pg_conninfo(const char *s)
 {

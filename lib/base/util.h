@@ -181,6 +181,11 @@ void pp_catch_signals(void);
 void pp_no_core_dumps(void);
 int pp_interrupted(void);
 
+/* The length of the scheme when s starts with SCHEME:// (RFC 3986: a
+ * letter, then letters, digits, '+', '-' or '.'), else 0: "./a:b.json"
+ * and "/srv/reg:1.json" are no URLs. */
+size_t pp_url_scheme_len(const char *s);
+
 /* Whether s is a libpq key=value string ("host=db dbname=fleet ..."):
  * not taken where a postgresql:// URL is, and never echoed, since it
  * may hold password=. */

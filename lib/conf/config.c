@@ -331,6 +331,23 @@ pp_registry_path(const struct pp_config *c, const char *state_flag,
 	return pp_state_path(c, state_flag, "registry.json");
 }
 
+int
+pp_registry_scheme_check(const char *path, char *err, size_t errlen)
+{
+	static const char *const known[] = {"file", "http", "https",
+		"postgresql", "postgres"};
+	size_t n = pp_url_scheme_len(path);
+
+	if (!n)
+		return 0;
+	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
+		if (strlen(known[i]) == n && !strncmp(path, known[i], n))
+			return 0;
+	snprintf(err, errlen, "unknown URL scheme '%.*s' (the registry is "
+		PP_REGISTRY_TAKES ")", (int)(n > 32 ? 32 : n), path);
+	return -1;
+}
+
 const struct pp_type_conf *
 pp_config_type(const struct pp_config *c, const char *name)
 {

@@ -218,6 +218,15 @@ char *pp_state_path(const struct pp_config *c, const char *flag,
 	const char *name);
 char *pp_registry_path(const struct pp_config *c, const char *state_flag,
 	const char *flag);
+/* What a registry (the registry key, -r) may be, as pp_registry_open
+ * tells them apart: a file path (colons and all), or a URL of one of
+ * these schemes. */
+#define PP_REGISTRY_TAKES "a file path, or a file://, http://, https://, " \
+	"postgresql:// or postgres:// URL"
+/* 0 when path is a file path or a URL of a scheme in PP_REGISTRY_TAKES;
+ * else -1 and "unknown URL scheme 'ftp' (...)" in err: read as a file,
+ * such a URL would be a relative path of that name. */
+int pp_registry_scheme_check(const char *path, char *err, size_t errlen);
 
 /* Prints the whole configuration as YAML that loads back to the same
  * values: every key, defaults and profile applied, secrets in URLs and

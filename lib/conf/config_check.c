@@ -338,6 +338,20 @@ check_command_secrets(struct pp_conf_ctx *x)
 	return rc;
 }
 
+/* A registry URL of a scheme no backend takes would be read as a
+ * file of that relative name. */
+static int
+check_registry_scheme(struct pp_conf_ctx *x)
+{
+	const struct pp_conf_slot *k = must_slot(x, "registry");
+	char msg[256];
+
+	if (!x->c->registry || pp_registry_scheme_check(x->c->registry, msg,
+	    sizeof msg) == 0)
+		return 0;
+	return pp_conf_fail(x, node_of(x, k), "'registry': %s", msg);
+}
+
 /* cloud.ready_check health needs an http(s) cloud.health_url. */
 static int
 check_health(struct pp_conf_ctx *x)
@@ -635,6 +649,7 @@ pp_conf_check(struct pp_conf_ctx *x)
 			return -1;
 	if (check_timezone(x) < 0 || check_holidays(x) < 0 ||
 	    check_db_url(x, "registry", 0) < 0 ||
+	    check_registry_scheme(x) < 0 ||
 	    check_db_url(x, "control.database", 1) < 0 ||
 	    check_health(x) < 0 || check_labels(x) < 0 ||
 	    check_name_prefix(x) < 0 || check_ids(x) < 0 ||

@@ -11,6 +11,7 @@
 
 #include "base/json.h"
 #include "base/jscan.h"
+#include "conf/config.h"
 #include "store/pg.h"
 #include "store/registry.h"
 #include "store/regpg.h"
@@ -688,7 +689,7 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	int lazy = (mode & PP_REG_LAZY) != 0;
 	struct stat st;
 	int fd, transient;
-
+	char msg[256];
 	size_t len = 0;
 	char *text;
 	int rc;
@@ -706,6 +707,12 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 			"string, which is not taken (it is not shown: it may "
 			"hold a password): give a postgresql:// URL, its "
 			"password in a password file");
+		return -1;
+	}
+	if (pp_registry_scheme_check(path, msg, sizeof msg) < 0) {
+		free(r->path);
+		r->path = pp_url_redact(path);
+		snprintf(err, errlen, "registry '%s': %s", r->path, msg);
 		return -1;
 	}
 	if (is_url(path)) {
