@@ -97,6 +97,11 @@ main(int argc, char **argv)
 	path_note("events.file", cfg->events.file);
 	path_note("metrics.textfile", cfg->metrics.textfile);
 	pp_config_check_notes(cfg);
+	/* not the config's, but what stops the pipeline just as well */
+	dir = pp_state_path(cfg, NULL, "state.json");
+	if (pp_state_peek(dir, err, sizeof err) < 0)
+		pp_warn("%s: the pipeline's tools fail on it", err);
+	free(dir);
 	pp_note("config '%s' is valid", cfg->path ? cfg->path :
 		"(built-in defaults)");
 	dir = pp_state_dir(cfg, NULL);

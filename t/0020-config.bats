@@ -689,6 +689,30 @@ ROWS
 	refute_stderr_contains "join_token_command was not run"
 }
 
+# A corrupt state file stops the pipeline's tools; the check, which
+# reads it and changes nothing, names it and the way out.
+@test "pp-config check warns of a corrupt state file, naming pp-decide --reset-state" {
+	# the state file as pp-fleetstats and pp-decide write it, then cut
+	pp-fleetstats -r "$REG" --now 2026-11-25T12:00:00Z |
+		pp-decide --now 2026-11-25T12:00:00Z > /dev/null
+	[[ -s "$PP_STATE_DIR/state.json" ]]
+	run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "state file"
+	truncate -s 5 "$PP_STATE_DIR/state.json"
+	local before files
+	before=$(files_sum "$PP_STATE_DIR/state.json")
+	files=$(ls -A "$PP_STATE_DIR")
+	run --separate-stderr pp-config check
+	assert_success
+	assert_stderr_contains "pp-config: state file '$PP_STATE_DIR/state.json' is corrupt: "
+	assert_stderr_contains "(pp-decide --reset-state starts it afresh): the pipeline's tools fail on it"
+	[ "$before" = "$(files_sum "$PP_STATE_DIR/state.json")" ] ||
+		fail "the check changed the state file"
+	[ "$files" = "$(ls -A "$PP_STATE_DIR")" ] ||
+		fail "the check left a file in the state directory"
+}
+
 # A slot no allowed type holds could never be bought: every scale-up
 # of the headroom policy would be for nothing. Each row: the types,
 # the slot, whether the policy is on, and 0 (taken) or the type named

@@ -239,6 +239,31 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 }
 
 int
+pp_state_peek(const char *path, char *err, size_t errlen)
+{
+	json_object *o;
+	size_t len;
+	char *text;
+
+	if (db_url)
+		return 0;
+	text = pp_read_file(path, MAX_BYTES, &len);
+	if (!text) {
+		if (errno == ENOENT)
+			return 0;
+		snprintf(err, errlen, "cannot read state file '%s': %s", path,
+			strerror(errno));
+		return -1;
+	}
+	o = pp_state_parse(text, len, path, err, errlen);
+	free(text);
+	if (!o)
+		return -1;
+	json_object_put(o);
+	return 0;
+}
+
+int
 pp_state_save(struct pp_state *s)
 {
 	const char *text;

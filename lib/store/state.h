@@ -46,6 +46,11 @@ int pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 /* Parses state text (tests, fuzzing); -1 with a message if corrupt. */
 json_object *pp_state_parse(const char *text, size_t len, const char *name,
 	char *err, size_t errlen);
+/* For pp-config check: reads path as it is (no lock: a writer replaces
+ * it whole) and parses it. 0 when it is sound, missing, or the state is
+ * in the database (not looked at); -1 with the message pp_state_open
+ * would give. Changes nothing. */
+int pp_state_peek(const char *path, char *err, size_t errlen);
 /* Writes atomically; must be open with PP_LOCK_EX. 0 or -1 (errno). */
 int pp_state_save(struct pp_state *s);
 void pp_state_close(struct pp_state *s);
