@@ -118,7 +118,8 @@ long long pp_container_ram(const struct pp_container *c);
  * file:// URL (read-only; -2 also when it could not be fetched for a
  * reason that may pass: no answer, a timeout, a 5xx), or a
  * postgresql:// URL (store/regpg.h: the lock is the rows', and -2 also
- * when the database is unreachable).
+ * when the database is unreachable). A URL of any other scheme is
+ * refused, -1 (pp_registry_scheme_check): no file of its name is read.
  * mode is 0 (no lock held afterwards; a
  * shared lock is taken while reading), PP_LOCK_SH or PP_LOCK_EX (held
  * until pp_registry_close). On error writes a message naming the node
