@@ -177,15 +177,16 @@ struct pp_config {
 	/* NULL, or what `pp-config check` refuses ("config 'FILE' line N:
 	 * ...") though the tools load the config: a headroom slot no
 	 * allowed type holds, which pp-decide copes with and reports at
-	 * decide time; the hetzner provider with no API token or no join
-	 * token configured. Refusing it at load would stop every tool of
+	 * decide time; the hetzner provider with no join token
+	 * configured. Refusing it at load would stop every tool of
 	 * an install already running it. */
 	char *verdict;
 };
 
 /* For `pp-config check`: warns, on stderr, of what the check cannot
  * judge from here (an API token only in this environment, which cron
- * and systemd do not pass on; no join token with the local provider),
+ * and systemd do not pass on, or none here, which they may still pass;
+ * no join token with the local provider),
  * and notes that a join token command was not run. Prints no token. */
 void pp_config_check_notes(const struct pp_config *c);
 

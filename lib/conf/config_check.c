@@ -552,26 +552,6 @@ has_join_token(const struct pp_config *c)
 		c->cloud_init.join_token_command.n;
 }
 
-/* The hetzner provider with no API token at all (neither
- * cloud.token_file nor $HCLOUD_TOKEN here): pp-fleetstats goes on
- * without the cloud and pp-provision fails, every run. The tools load
- * such a config (a token may come from their environment, which is not
- * this one); the check, which sees neither, refuses it. */
-static int
-check_api_token(struct pp_conf_ctx *x)
-{
-	const char *env = getenv("HCLOUD_TOKEN");
-
-	if (!is_hetzner(x->c) || (env && *env) ||
-	    (x->c->cloud.token_file && *x->c->cloud.token_file))
-		return 0;
-	return pp_conf_fail(x, node_of(x, must_slot(x, "cloud.provider")),
-		"'cloud.provider' is hetzner but no API token is configured: "
-		"set 'cloud.token_file' (or HCLOUD_TOKEN in the environment "
-		"the tools run in); without one pp-fleetstats cannot reach "
-		"the cloud and pp-provision fails");
-}
-
 /* Every server pp-provision creates needs a join token in its user
  * data (pp_cloudinit_render refuses to render without a source,
  * whatever the template): with none configured every create fails. */
@@ -595,8 +575,7 @@ pp_conf_verdicts(struct pp_conf_ctx *x)
 
 	y.err = err;
 	y.errlen = sizeof err;
-	if (check_slot_size(&y) < 0 || check_api_token(&y) < 0 ||
-	    check_join_token(&y) < 0)
+	if (check_slot_size(&y) < 0 || check_join_token(&y) < 0)
 		x->c->verdict = pp_xstrdup(err);
 }
 
@@ -606,17 +585,27 @@ pp_config_check_notes(const struct pp_config *c)
 	const char *env = getenv("HCLOUD_TOKEN");
 
 	/* cron and systemd start the tools with an environment of their
-	 * own: a token only in this one is not theirs. The shipped cron
-	 * file and unit set none. A warning, not a refusal: the check
-	 * cannot see their environment, which may well carry it. */
-	if (is_hetzner(c) && env && *env && !(c->cloud.token_file &&
-	    *c->cloud.token_file))
-		pp_warn("the Hetzner API token comes from HCLOUD_TOKEN in this "
-			"environment only (cloud.token_file is not set): cron "
-			"and systemd do not pass it on, and the shipped cron "
-			"file and unit set none; give it to the cron line or "
-			"the unit (an EnvironmentFile= of mode 0600), or set "
-			"cloud.token_file");
+	 * own: a token only in this one is not theirs, and none here says
+	 * nothing of theirs. The shipped cron file and unit set none.
+	 * Warnings, not refusals: the check cannot see their environment,
+	 * which may well carry it, and a check run in CI has no token. */
+	if (is_hetzner(c) && !(c->cloud.token_file && *c->cloud.token_file)) {
+		if (env && *env)
+			pp_warn("the Hetzner API token comes from HCLOUD_TOKEN "
+				"in this environment only (cloud.token_file is "
+				"not set): cron and systemd do not pass it on, "
+				"and the shipped cron file and unit set none; "
+				"give it to the cron line or the unit (an "
+				"EnvironmentFile= of mode 0600), or set "
+				"cloud.token_file");
+		else
+			pp_warn("no Hetzner API token here: neither "
+				"cloud.token_file nor HCLOUD_TOKEN is set; unless "
+				"the tools' cron line or unit gives them "
+				"HCLOUD_TOKEN (the shipped ones do not), "
+				"pp-fleetstats cannot reach the cloud and every "
+				"pp-provision run fails: set cloud.token_file");
+	}
 	if (!is_hetzner(c) && !has_join_token(c))
 		pp_warn("no join token: set cloud_init.join_token_file or "
 			"cloud_init.join_token_command before pp-provision "
