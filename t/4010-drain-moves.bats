@@ -1230,3 +1230,75 @@ readonly_state() {
 	assert_stderr_contains "game server 'a': not settled: "
 	[ "$(cat "$PP_STATE_DIR/state.json")" = "$before" ]
 }
+
+# settle_unknown_on ROW: pp-drain --settle of a game server with no
+# move kept, --on a node the registry lacks: refused with exit 2 naming
+# the node, the registry and the state as they were, no event; a dry
+# run too. ROW: the game server's (recorded, no move kept), another's
+# (no such game server), or an empty registry's.
+settle_unknown_on() {
+	case $1 in
+	recorded | unknown) reg_node S cloud ready 8000 a:1000 ;;
+	empty) ;;
+	esac
+	reg_write
+	local srv=a before
+	[[ $1 == unknown ]] && srv=zz
+	before=$(reg_sum; files_sum "$PP_STATE_DIR/state.json")
+	run --separate-stderr pp-drain --settle "$srv" --on nosuch
+	assert_failure 2
+	assert_output ''
+	assert_stderr_contains "game server '$srv': no node 'nosuch' in registry "
+	run --separate-stderr pp-drain --dry-run --settle "$srv" --on nosuch
+	assert_failure 2
+	assert_stderr_contains "game server '$srv': no node 'nosuch' in registry "
+	[ "$(reg_sum; files_sum "$PP_STATE_DIR/state.json")" = "$before" ]
+	[ -z "$(events_of server.moved)" ]
+}
+
+@test "pp-drain --settle of a game server with no move kept refuses --on a node the registry lacks with exit 2" {
+	settle_unknown_on recorded
+}
+
+@test "pp-drain --settle of a game server no node holds refuses --on a node the registry lacks with exit 2" {
+	settle_unknown_on unknown
+}
+
+@test "pp-drain --settle on an empty registry refuses --on any node with exit 2" {
+	settle_unknown_on empty
+}
+
+@test "pp-drain --settle of a game server with no move kept is nothing to do on a node the registry has" {
+	reg_node S cloud ready 8000 a:1000
+	reg_write
+	run --separate-stderr pp-drain --settle zz --on S
+	assert_success
+	assert_stderr_contains "game server 'zz': no move of it to settle"
+	run --separate-stderr pp-drain --settle a --on S
+	assert_success
+	assert_stderr_contains "game server 'a': no move of it to settle"
+}
+
+@test "pp-drain --settle refuses with exit 2 a third node of the registry, and a node its moves name that the registry has lost" {
+	a_on_s T U
+	drain_s_times_out
+	pp-registry -q status T unhealthy
+	local before
+	before=$(reg_sum; files_sum "$PP_STATE_DIR/state.json")
+	run --separate-stderr pp-drain --settle a --on U
+	assert_failure 2
+	assert_stderr_contains "game server 'a': its moves name no node 'U'"
+	[ "$(reg_sum; files_sum "$PP_STATE_DIR/state.json")" = "$before" ]
+	[[ ${PP_REG_BACKEND:-file} == file ]] || return 0
+	# T, which a's move names, gone from the registry
+	jq -c 'del(.nodes[] | select(.id == "T"))' "$REGISTRY" > "$REGISTRY.new"
+	mv "$REGISTRY.new" "$REGISTRY"
+	before=$(reg_sum; files_sum "$PP_STATE_DIR/state.json")
+	run --separate-stderr pp-drain --settle a --on T
+	assert_failure 2
+	assert_stderr_contains "game server 'a': no node 'T' in registry "
+	run --separate-stderr pp-drain --dry-run --settle a --on T
+	assert_failure 2
+	[ "$(reg_sum; files_sum "$PP_STATE_DIR/state.json")" = "$before" ]
+	[ -z "$(events_of server.moved)" ]
+}

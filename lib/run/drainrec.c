@@ -688,6 +688,34 @@ names_node(json_object *sec, const char *srv, const char *on, int *any)
 	return named;
 }
 
+/* With no move of srv to settle: the exit status, after a look at the
+ * registry. --on naming a node the registry lacks is bad input all the
+ * same (a mistyped node is not "nothing to do"), said as when there
+ * are moves. */
+static int
+nothing_to_settle(struct run *x, const char *srv, const char *on)
+{
+	struct pp_registry r;
+	char err[768];
+	int rc = pp_registry_open(&r, x->rpath, PP_REG_LAZY, err, sizeof err);
+
+	if (rc < 0) {
+		/* a failed open may hold its path */
+		pp_registry_close(&r);
+		pp_warn("game server '%s': not settled: %s", srv, err);
+		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
+	}
+	if (!pp_registry_find(&r, on)) {
+		pp_registry_close(&r);
+		pp_warn("game server '%s': no node '%s' in registry '%s': not "
+			"settled", srv, on, x->rpath);
+		return PP_EXIT_USAGE;
+	}
+	pp_registry_close(&r);
+	pp_note("game server '%s': no move of it to settle", srv);
+	return PP_EXIT_OK;
+}
+
 /* pp-drain --settle: an operator who has seen where a game server runs
  * says so. Every move of it kept in the state is dropped, and the
  * registry records it on that node if it does not already. Not while a
@@ -755,7 +783,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		goto out;
 	}
 	if (!any) {
-		pp_note("game server '%s': no move of it to settle", srv);
+		status = nothing_to_settle(&x, srv, on);
 		goto out;
 	}
 	if (!x.dry_run && pp_mkdirs(x.sdir, 0755) < 0) {
