@@ -9,6 +9,7 @@
 #include "run/cli.h"
 #include "cloud/cloud.h"
 #include "conf/config.h"
+#include "doc/cloudram.h"
 #include "doc/doc.h"
 #include "doc/fleet.h"
 #include "run/fleetstats.h"
@@ -38,49 +39,6 @@ known_orphans(const struct pp_config *cfg,
 	pp_state_close(&st);
 	free(spath);
 	return sec;
-}
-
-/* A cloud node's total_ram_mb, written by the platform, against the
- * memory of its server type. The platform may report MemTotal, a bit
- * under the nominal memory: only more than 5 % over it is wrong (5 %
- * also lets through a platform counting MB as 10^6 bytes: 4 GiB is
- * 4295 such MB, 4.9 % over 4096). Over-reported RAM counts as the
- * type's memory: RAM that does not exist would hide a needed
- * scale-up (pp-drain plans from the registry itself: the warning is
- * for the platform's report to be fixed). Under half the type's
- * memory is only a warning: the node may well have less to give, and
- * counting less buys servers but turns no player away. A type the
- * catalog does not list is not checked. */
-static void
-check_cloud_ram(struct pp_registry *reg, const struct pp_catalog *cat)
-{
-	for (size_t i = 0; i < reg->nnodes; i++) {
-		struct pp_node *n = &reg->nodes[i];
-		const struct pp_server_type *t;
-		long long type_mb;
-
-		if (n->kind != PP_KIND_CLOUD || !n->server_type)
-			continue;
-		t = pp_catalog_find(cat, n->server_type);
-		if (!t)
-			continue;
-		type_mb = pp_type_usable_mb(t, 0);
-		if (n->total_ram_mb > type_mb + type_mb / 20) {
-			pp_warn("cloud node '%s' reports total_ram_mb %lld, "
-				"over the %lld MB of its server type '%s': "
-				"counting %lld", n->id, n->total_ram_mb,
-				type_mb, n->server_type, type_mb);
-			n->total_ram_mb = type_mb;
-			if (n->reserved_ram_mb > type_mb)
-				n->reserved_ram_mb = type_mb;
-			n->usable_ram_mb = type_mb - n->reserved_ram_mb;
-		} else if (n->total_ram_mb < type_mb / 2) {
-			pp_warn("cloud node '%s' reports total_ram_mb %lld, "
-				"under half the %lld MB of its server type "
-				"'%s'", n->id, n->total_ram_mb, type_mb,
-				n->server_type);
-		}
-	}
 }
 
 json_object *
@@ -119,8 +77,8 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
 	/* before the figures and the nodes' summaries are made of them:
-	 * pp-status and pp-decide see the same RAM */
-	check_cloud_ram(&reg, &cat);
+	 * pp-status, pp-decide and pp-drain see the same RAM */
+	pp_registry_cap_ram(&reg, &cat, PP_RAM_WARN_OVER | PP_RAM_WARN_UNDER);
 	/* a node past cloud.join_timeout is no pending capacity, as for
 	 * pp-decide */
 	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
