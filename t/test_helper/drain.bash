@@ -3,7 +3,9 @@
 #   reg_init
 #   reg_node ID KIND STATUS USABLE_MB [CID:RAM[:STATE[:PLAYERS]] ...]
 #       a cloud node is the configured provider's (cloud.provider,
-#       local by default): a scale-down drains no other
+#       local by default): a scale-down drains no other; its server
+#       type holds its RAM (pp-drain counts no more than 5 % over the
+#       type's memory)
 #   reg_write            -> $REGISTRY
 #   decision_doc ACTION NODE [DRY_RUN]   -> the document on stdout
 #   drain_config [EXTRA YAML LINES]      -> $PP_CONFIG with the test hook
@@ -19,8 +21,19 @@ reg_init() {
 }
 
 reg_node() {
-	local id=$1 kind=$2 status=$3 usable=$4 cs='[]' c cid ram st pl
+	local id=$1 kind=$2 status=$3 usable=$4 cs='[]' c cid ram st pl type
 	shift 4
+	# the smallest built-in type the total fits within 5 %; a larger
+	# node is of a type the catalog does not list, not checked
+	if ((usable + 512 <= 8601)); then
+		type=cx33
+	elif ((usable + 512 <= 17203)); then
+		type=cx43
+	elif ((usable + 512 <= 34406)); then
+		type=cx53
+	else
+		type=cx-big
+	fi
 	for c in "$@"; do
 		IFS=: read -r cid ram st pl <<<"$c"
 		cs=$(jq -c --arg id "$cid" --argjson ram "$ram" \
@@ -32,14 +45,14 @@ reg_node() {
 	REG_N=$((REG_N + 1))
 	REG=$(jq -c --arg id "$id" --arg kind "$kind" --arg st "$status" \
 		--argjson usable "$usable" --argjson cs "$cs" \
-		--arg ip "192.0.2.$REG_N" \
+		--arg ip "192.0.2.$REG_N" --arg type "$type" \
 		'.nodes += [{id: $id, kind: $kind, status: $st,
 		  role: "worker", total_ram_mb: ($usable + 512),
 		  reserved_ram_mb: 512, ip: $ip, location: "nbg1",
 		  labels: {team: "x"},
 		  cloud: (if $kind == "cloud" then {provider: "local",
 		    server_id: ("9" + ($ip | split(".") | last)),
-		    server_type: "cx33"} else null end),
+		    server_type: $type} else null end),
 		  containers: $cs}]' <<<"$REG")
 }
 
