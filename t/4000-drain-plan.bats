@@ -173,3 +173,45 @@ state_sum() {
 	assert_success
 	jq_is '[.drain.planned[] | "\(.server)>\(.to)"] | join(",")' 'a>SP,b>W'
 }
+
+# over_reported: T1 a cx33 (8192 MB) whose platform reports 10012 MB
+# (9500 usable): 6500 MB free as reported, 4680 as pp-fleetstats counts
+# it (7680 usable). T2 (dedicated) has 7000 free. a (6000) fits T1
+# only in RAM that does not exist.
+over_reported() {
+	reg_node S cloud ready 8000 a:6000 b:2000
+	reg_node T1 cloud ready 9500 x:3000
+	reg_node T2 dedicated ready 7000
+	reg_write
+	jq '(.nodes[] | select(.id == "T1")).cloud.server_type = "cx33"' \
+		"$REGISTRY" > "$REGISTRY.new" && mv "$REGISTRY.new" "$REGISTRY"
+}
+
+@test "plans no move onto RAM an over-reported cloud node does not have, as pp-fleetstats counts it" {
+	over_reported
+	run --separate-stderr pp-drain --node S --dry-run
+	assert_success
+	# best fit on the figures as reported would be a>T1 (6500 free, the
+	# least that fits), then b>T2
+	jq_is '[.drain.planned[] | "\(.server)>\(.to)"] | join(",")' 'a>T2,b>T1'
+	assert_stderr_contains "pp-drain: cloud node 'T1' reports total_ram_mb 10012, over the 8192 MB of its server type 'cx33': counting 8192"
+	# the figure pp-fleetstats puts in the document, for pp-decide
+	run --separate-stderr pp-fleetstats --dry-run
+	assert_success
+	jq_is '.nodes[] | select(.id == "T1") | .free_ram_mb' 4680
+}
+
+@test "a scale-down whose moves fit only in RAM an over-reported cloud node does not have moves nothing" {
+	reg_node S cloud ready 8000 a:6000
+	reg_node T1 cloud ready 9500 x:3000
+	reg_write
+	jq '(.nodes[] | select(.id == "T1")).cloud.server_type = "cx33"' \
+		"$REGISTRY" > "$REGISTRY.new" && mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr pp-drain <<<"$(decision_doc scale_down S)"
+	assert_success
+	jq_is '.drain.status' blocked
+	jq_is '.drain.planned | length' 0
+	jq_is '.drain.reason' "nothing moved: game server 'a' (6000 MB) fits on no ready node: largest free block 4680 MB on 'T1' after placing 0 before it; 'S' needs 6000 MB in all, 4680 MB free on 1 ready node"
+	[ ! -e "$HOOK_LOG" ]
+	reg_is '.nodes[0].status' ready
+}

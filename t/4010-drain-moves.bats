@@ -712,13 +712,27 @@ drain_s_times_out() {
 }
 
 # intent_unfit ROW: a's move S>T left as an intent (its hook timed
-# out), T then unfit as ROW says; U has room
+# out), T then unfit as ROW says; U has room. overreported: T a cx33
+# (8192 MB) its platform reports at 16512 MB, then given z (7000): 9000
+# MB free as reported, 680 as pp-fleetstats counts it
 intent_unfit() {
-	a_on_s T U V
+	if [[ $1 == overreported ]]; then
+		MOVE_TIMEOUT=1s drain_config
+		reg_node S cloud ready 8000 a:1000
+		reg_node T cloud ready 16000
+		reg_node U cloud ready 8000
+		reg_node V cloud ready 8000
+		REG=$(jq -c '(.nodes[] | select(.id == "T")).cloud.server_type
+			= "cx33"' <<<"$REG")
+		reg_write
+	else
+		a_on_s T U V
+	fi
 	drain_s_times_out
 	case $1 in
 	unhealthy) pp-registry -q status T unhealthy ;;
 	full) pp-registry -q place T z 7500 ;;
+	overreported) pp-registry -q place T z 7000 ;;
 	esac
 	# a run that acts elsewhere settles what it can: not a's move,
 	# which is kept, its hook not run again
@@ -768,6 +782,12 @@ intent_unfit() {
 @test "an intent whose target has no room left is not run again; the node's drain moves the game server elsewhere" {
 	intent_unfit full
 	reg_is '[.nodes[1].containers[].id] | join(",")' z
+}
+
+@test "an intent whose target has room only in RAM its platform over-reports is not run again; the node's drain moves the game server elsewhere" {
+	intent_unfit overreported
+	reg_is '[.nodes[1].containers[].id] | join(",")' z
+	reg_is '.nodes[1].total_ram_mb' 16512
 }
 
 @test "an intent whose target is gone from the registry is dropped, not run again; the node's drain moves the game server elsewhere" {

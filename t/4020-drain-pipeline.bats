@@ -367,6 +367,33 @@ fleet_doc() {
 	[ -z "$(hook_calls)" ]
 }
 
+@test "the check before a move counts an over-reported cloud node's RAM as pp-fleetstats does" {
+	reg_init
+	reg_node S cloud ready 8000 a:4000
+	# T1 a cx33 (8192 MB) its platform reports at 10012 MB
+	reg_node T1 cloud ready 9500 x:3000
+	reg_node T2 cloud ready 8000 y:1000
+	REG=$(jq -c '(.nodes[] | select(.id == "T1")).cloud.server_type
+		= "cx33"' <<<"$REG")
+	reg_write
+	: > "$REGISTRY.lock"
+	# the document counts T1's 4680 MB free (a's best fit); then the
+	# platform places z there: 4500 MB free as reported, 2680 as counted
+	doc=$(fleet_doc '.')
+	jq -e '.nodes[] | select(.id == "T1") | .free_ram_mb == 4680' \
+		<<<"$doc" >/dev/null
+	pp-registry -q place T1 z 2000
+	run --separate-stderr pp-drain <<<"$doc"
+	assert_success
+	jq_is '.drain.planned[0].to' T1
+	jq_is '.drain.moved | length' 0
+	jq_is '.drain.skipped[0].reason' \
+		"target 'T1' has 2680 MB free now, 'a' needs 4000 MB; re-planned next cycle"
+	reg_is '[.nodes[0].containers[].id] | join(",")' a
+	reg_is '.nodes[1].total_ram_mb' 10012
+	[ -z "$(hook_calls)" ]
+}
+
 @test "a document that does not list the registry's nodes is not planned from" {
 	reg_init
 	reg_node S cloud ready 8000 a:1000

@@ -168,3 +168,27 @@ HOOK
 	assert_success
 	assert_output --partial "usage: pp-drain"
 }
+
+@test "--node moves onto an over-reported cloud node only what fits its server type's memory, warns once, and leaves the registry's figures as they were" {
+	drain_config
+	# T1 a cx33 (8192 MB) reported at 10012 (9500 usable, 4680 free as
+	# counted); S too is over-reported
+	reg_node S cloud ready 20000 a:6000 b:2000
+	reg_node T1 cloud ready 9500 x:3000
+	reg_node T2 dedicated ready 7000
+	reg_write
+	jq '(.nodes[] | select(.id == "T1" or .id == "S")).cloud.server_type
+		= "cx33"' "$REGISTRY" > "$REGISTRY.new" &&
+		mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr pp-drain --node S --wait --interval 0.2 \
+		--now 2026-11-27T18:00:00Z
+	assert_success
+	jq_is '.drain.status' empty
+	[ "$(hook_calls)" = 'a>T2,b>T1' ]
+	reg_is '[.nodes[1].containers[].id] | join(",")' x,b
+	reg_is '[.nodes[2].containers[].id] | join(",")' a
+	# the cap is the plan's, never written back
+	reg_is '[.nodes[] | "\(.id) \(.total_ram_mb) \(.reserved_ram_mb)"] | join(",")' \
+		'S 20512 512,T1 10012 512,T2 7512 512'
+	[ "$(grep -c "cloud node 'T1' reports total_ram_mb 10012, over" <<<"$stderr")" = 1 ]
+}

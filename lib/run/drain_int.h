@@ -8,6 +8,7 @@
 #include <json-c/json.h>
 
 #include "base/util.h"
+#include "conf/catalog.h"
 #include "engine/placement.h"
 #include "store/registry.h"
 
@@ -42,6 +43,11 @@ struct run {
 	                       * the game server may be on either node */
 	int stuck;            /* the node's emptiness waits on an intent
 	                       * nothing settles unaided */
+	/* the server types a cloud node's RAM is checked against
+	 * (pp_dr_cap_ram), read on first use */
+	struct pp_catalog cat;
+	int have_cat;
+	int ram_warned;       /* the plan has warned of over-reports */
 
 	const char *status;
 	char reason[768];
@@ -88,6 +94,13 @@ int pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode,
 	char *err, size_t errlen);
 struct pp_container *pp_dr_find_container(struct pp_node *n,
 	const char *id);
+/* The server types: the document's, else those pp-fleetstats reads
+ * (its cache, the provider, the config); read once. */
+const struct pp_catalog *pp_dr_catalog(struct run *x);
+/* n's RAM as pp-fleetstats counts it for pp-decide: an over-reported
+ * cloud node's capped at its type's memory (doc/cloudram.h), in memory
+ * only; silent (the plan warns, once a run). */
+void pp_dr_cap_ram(struct run *x, struct pp_node *n);
 
 /* drainplan.c: the plan from the document's node list */
 int pp_dr_doc_nodes(json_object *doc, const char *skip,

@@ -274,6 +274,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	pp_dr_open_registry(x, &r, PP_REG_LAZY);
 	from = pp_registry_find(&r, m.from);
 	to = pp_registry_find(&r, m.to);
+	pp_dr_cap_ram(x, to);
 	c = pp_dr_find_container(from, m.server);
 	if (!from || from->status != PP_ST_DRAINING) {
 		x->stop = 1;

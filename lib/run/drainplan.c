@@ -1,6 +1,7 @@
 /* pp-drain's plan from the document (issue 17): pp-fleetstats put every
- * node's status, kind, role, usable and allocated RAM in the document's
- * node list, which is what the plan needs of the targets (their
+ * node's status, kind, role, usable (a cloud node's capped at its
+ * server type's memory: doc/cloudram.h) and allocated RAM in the
+ * document's node list, which is what the plan needs of the targets (their
  * addresses, for the hook's {to_ip}, are read fresh from the registry
  * for the chosen targets only). The node drained is read from the registry itself (its game
  * servers as they are now), and the registry is then opened lazily:

@@ -171,13 +171,16 @@ pending_ram(const struct onto *p, size_t n, const char *to)
 
 /* 1 (err set) when target to could not take game server c now, pend MB
  * of moves onto it not yet recorded: a move pp-drain would not
- * start. */
+ * start (its RAM as pp-fleetstats counts it: pp_dr_cap_ram). */
 static int
-target_unfit(const struct pp_node *to, const struct pp_container *c,
+target_unfit(struct run *x, struct pp_node *to, const struct pp_container *c,
 	long long pend, char *err, size_t len)
 {
 	long long ram = pp_container_ram(c);
-	long long room = pp_node_free_ram(to) - pend;
+	long long room;
+
+	pp_dr_cap_ram(x, to);
+	room = pp_node_free_ram(to) - pend;
 
 	if (!pp_drain_target_ok(to))
 		snprintf(err, len, "'%s' is %s", to->id,
@@ -285,7 +288,7 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		return R_NEXT;
 	}
 	ram = pp_container_ram(c);
-	back = target_unfit(to, c, pending_ram(pend, *npend, t), err,
+	back = target_unfit(x, to, c, pending_ram(pend, *npend, t), err,
 		sizeof err);
 	if (back && !may_back) {
 		/* another intent of it may fit; else the move back pass
@@ -570,7 +573,7 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 		if (!*intent)
 			snprintf(how, hlen, "pp-drain records it once the "
 				"registry can be written");
-		else if (!to || !target_unfit(to, c, 0, why, sizeof why))
+		else if (!to || !target_unfit(x, to, c, 0, why, sizeof why))
 			snprintf(how, hlen, "the next pp-drain that acts "
 				"settles the move");
 		else if (pp_drain_target_ok(from))

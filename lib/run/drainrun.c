@@ -12,8 +12,11 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "cloud/cloud.h"
+#include "cloud/reconcile.h"
 #include "conf/config.h"
 #include "base/json.h"
+#include "doc/cloudram.h"
 #include "doc/doc.h"
 #include "engine/engine.h"
 #include "engine/placement.h"
@@ -120,6 +123,42 @@ pp_dr_find_container(struct pp_node *n, const char *id)
 		if (!strcmp(n->containers[i].id, id))
 			return &n->containers[i];
 	return NULL;
+}
+
+const struct pp_catalog *
+pp_dr_catalog(struct run *x)
+{
+	json_object *st = x->doc ? pp_jget(x->doc, "server_types") : NULL;
+	struct pp_cloud *cloud;
+	struct pp_cloud_error cerr;
+	char msg[256];
+
+	if (x->have_cat)
+		return &x->cat;
+	x->have_cat = 1;
+	/* those pp-fleetstats capped the document's nodes with, for
+	 * pp-decide */
+	if (st && pp_catalog_from_json(st, &x->cat, msg, sizeof msg) == 0)
+		return &x->cat;
+	if (st)
+		pp_catalog_free(&x->cat);
+	/* --node, or a document without them: as pp-fleetstats reads
+	 * them */
+	cloud = pp_cloud_open(x->cfg, x->o->state_dir, &cerr);
+	if (!cloud)
+		pp_warn("cannot use the cloud: %s", cerr.message);
+	else
+		pp_cloud_set_dry_run(cloud, x->dry_run);
+	pp_catalog_get(x->cfg, cloud, x->o->state_dir, !x->dry_run, &x->cat);
+	pp_cloud_close(cloud);
+	return &x->cat;
+}
+
+void
+pp_dr_cap_ram(struct run *x, struct pp_node *n)
+{
+	if (n)
+		pp_node_cap_ram(n, pp_dr_catalog(x), 0);
 }
 
 /* Marks the node draining (no new placements) and records since when
@@ -482,6 +521,8 @@ drain_pass(struct run *x)
 	int lazy, was = -1;
 
 	reset_pass(x);
+	/* read before the registry's lock is taken */
+	pp_dr_catalog(x);
 	/* the first pass of a cycle plans from the document's nodes (read
 	 * by pp-fleetstats just before) and reads only the nodes it uses;
 	 * a later pass (--wait) or a document without them, the registry
@@ -532,6 +573,12 @@ drain_pass(struct run *x)
 		if (r.lazy && pp_registry_index_all(&r) < 0)
 			pp_die(PP_EXIT_USAGE, "registry '%s' cannot be read "
 				"whole", x->rpath);
+		/* the RAM pp-fleetstats counts, as the document's nodes
+		 * have it: a move planned onto RAM that does not exist
+		 * would fail at the platform */
+		pp_registry_cap_ram(&r, pp_dr_catalog(x), x->ram_warned ? 0 :
+			PP_RAM_WARN_OVER);
+		x->ram_warned = 1;
 		pp_drain_plan(&r, x->node, &plan);
 	}
 	pp_dr_doc_nodes_free(dnodes, ndnodes);
@@ -956,6 +1003,8 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	free(x.rpath);
 	free(x.sdir);
 	free(x.spath);
+	if (x.have_cat)
+		pp_catalog_free(&x.cat);
 	return status;
 }
 
