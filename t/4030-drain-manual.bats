@@ -192,3 +192,49 @@ HOOK
 		'S 20512 512,T1 10012 512,T2 7512 512'
 	[ "$(grep -c "cloud node 'T1' reports total_ram_mb 10012, over" <<<"$stderr")" = 1 ]
 }
+
+# A manual drain needs of the server types only their memory, the same in
+# every catalog: pp-drain reads pp-fleetstats' cache or the config, never
+# the API (which would want the token, spend the shared request budget
+# and, on a hung API, hold the drain's lock for minutes). The endpoint
+# here answers nothing: a request would be warned of.
+@test "--node caps an over-reported cloud node's RAM without asking the cloud API, and reads pp-fleetstats' cache" {
+	drain_config "cloud:
+  provider: hetzner
+  endpoint: http://127.0.0.1:9/v1
+  request_timeout: 1s"
+	reg_node S cloud ready 20000 a:6000 b:2000
+	reg_node T1 cloud ready 9500 x:3000
+	reg_node T2 dedicated ready 7000
+	reg_write
+	jq '(.nodes[] | select(.id == "T1" or .id == "S")).cloud.server_type
+		= "cx33"' "$REGISTRY" > "$REGISTRY.new" &&
+		mv "$REGISTRY.new" "$REGISTRY"
+	run --separate-stderr env -u HCLOUD_TOKEN pp-drain --node S --dry-run \
+		--now 2026-11-27T18:00:00Z
+	assert_success
+	# T1 counted as a cx33 from the config's catalog: b fits, a does not
+	jq_is '[.drain.planned[] | "\(.server)>\(.to)"] | join(",")' a\>T2,b\>T1
+	refute_stderr_contains "cannot use the cloud"
+	refute_stderr_contains "server types"
+	refute_stderr_contains "token"
+	[ ! -e "$PP_STATE_DIR/catalog.json" ]
+	# the cache pp-fleetstats writes (made by it, with the local
+	# provider, the API's stand-in here), whatever its age, is read:
+	# with cx33 at 4 GB in it, T1 (3000 MB held) takes neither
+	drain_config
+	run pp-fleetstats --now 2026-11-27T17:00:00Z
+	assert_success
+	jq '(.types[] | select(.name == "cx33")).memory_gb = 4
+		| .fetched_at = "2020-01-01T00:00:00Z"' \
+		"$PP_STATE_DIR/catalog.json" > "$BATS_TEST_TMPDIR/cat" &&
+		mv "$BATS_TEST_TMPDIR/cat" "$PP_STATE_DIR/catalog.json"
+	run --separate-stderr pp-drain --node S --dry-run \
+		--now 2026-11-27T18:00:00Z
+	assert_failure 1
+	# T2's 7000 MB and T1's 584 (3584 usable as a 4 GB type)
+	jq_is '.drain.status' blocked
+	jq_is '.drain.reason | test("7584 MB free on 2 ready nodes")' true
+	refute_stderr_contains "server types"
+	refute_stderr_contains "token"
+}

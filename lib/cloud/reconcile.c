@@ -113,6 +113,18 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	free(path);
 }
 
+void
+pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
+	struct pp_catalog *cat)
+{
+	char *path = pp_state_path(cfg, state_dir, "catalog.json");
+
+	if (read_cache(path, provider_name(cfg, NULL), cfg->cloud.catalog_ttl,
+	    pp_now(), cat) < 0)
+		pp_catalog_from_config(cfg, cat);
+	free(path);
+}
+
 static json_object *
 skipped(const char *why)
 {

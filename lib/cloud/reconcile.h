@@ -19,6 +19,14 @@
 void pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	const char *state_dir, int write_cache, struct pp_catalog *cat);
 
+/* The catalog without the network, quietly: STATE_DIR/catalog.json of
+ * the configured provider at any age, else the configured catalog.
+ * Writes nothing. For pp-drain, which needs a type's memory only (the
+ * same in every catalog) and must not wait on the API, spend its
+ * request budget or need its token for a manual drain. */
+void pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
+	struct pp_catalog *cat);
+
 /* Compares the registry with the servers carrying our label.
  *   {"status": "ok", "provider", "selector", "servers": N,
  *    "orphans": [{"server_id", "name", "status", "server_type",

@@ -12,7 +12,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "cloud/cloud.h"
 #include "cloud/reconcile.h"
 #include "conf/config.h"
 #include "base/json.h"
@@ -125,12 +124,17 @@ pp_dr_find_container(struct pp_node *n, const char *id)
 	return NULL;
 }
 
+char *
+pp_dr_shown(const char *rpath)
+{
+	return pp_url_scheme_len(rpath) ? pp_url_redact(rpath) :
+		pp_xstrdup(rpath);
+}
+
 const struct pp_catalog *
 pp_dr_catalog(struct run *x)
 {
 	json_object *st = x->doc ? pp_jget(x->doc, "server_types") : NULL;
-	struct pp_cloud *cloud;
-	struct pp_cloud_error cerr;
 	char msg[256];
 
 	if (x->have_cat)
@@ -142,15 +146,9 @@ pp_dr_catalog(struct run *x)
 		return &x->cat;
 	if (st)
 		pp_catalog_free(&x->cat);
-	/* --node, or a document without them: as pp-fleetstats reads
-	 * them */
-	cloud = pp_cloud_open(x->cfg, x->o->state_dir, &cerr);
-	if (!cloud)
-		pp_warn("cannot use the cloud: %s", cerr.message);
-	else
-		pp_cloud_set_dry_run(cloud, x->dry_run);
-	pp_catalog_get(x->cfg, cloud, x->o->state_dir, !x->dry_run, &x->cat);
-	pp_cloud_close(cloud);
+	/* --node, or a document without them: pp-fleetstats' cache or the
+	 * config, never the API (a type's memory is the same in each) */
+	pp_catalog_local(x->cfg, x->o->state_dir, &x->cat);
 	return &x->cat;
 }
 
@@ -179,7 +177,7 @@ cordon(struct run *x, struct pp_registry *r, const char *id, time_t now)
 	if (pp_registry_mark_draining(r, id, now, was != PP_ST_DRAINING ?
 	    pp_dr_mode_names[x->mode] : NULL) < 0 || pp_registry_save(r) < 0)
 		pp_die(PP_EXIT_FAIL, "cannot mark node '%s' draining in "
-			"registry '%s':", id, x->rpath);
+			"registry '%s':", id, x->rshow);
 	x->since = now;
 	if (was != PP_ST_DRAINING) {
 		json_object *f = pp_dr_fields(id);
@@ -204,7 +202,7 @@ set_ready(struct run *x, struct pp_registry *r, const char *why)
 
 	if (pp_registry_uncordon(r, x->node) < 0 || pp_registry_save(r) < 0)
 		pp_die(PP_EXIT_FAIL, "cannot set node '%s' back to ready in "
-			"registry '%s':", x->node, x->rpath);
+			"registry '%s':", x->node, x->rshow);
 	x->changed = 1;
 	pp_dr_add_str(f, "reason", why);
 	json_object_object_add(f, "containers",
@@ -572,7 +570,7 @@ drain_pass(struct run *x)
 	} else {
 		if (r.lazy && pp_registry_index_all(&r) < 0)
 			pp_die(PP_EXIT_USAGE, "registry '%s' cannot be read "
-				"whole", x->rpath);
+				"whole", x->rshow);
 		/* the RAM pp-fleetstats counts, as the document's nodes
 		 * have it: a move planned onto RAM that does not exist
 		 * would fail at the platform */
@@ -961,6 +959,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 		x.doc = doc;
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
+	x.rshow = pp_dr_shown(x.rpath);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	if (x.manual)
@@ -1001,6 +1000,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 	json_object_put(x.waiting);
 	free(x.done);
 	free(x.rpath);
+	free(x.rshow);
 	free(x.sdir);
 	free(x.spath);
 	if (x.have_cat)
