@@ -204,6 +204,20 @@ teardown() {
 	run --separate-stderr pp-registry -r "$url/bad.json?token=reg-token-secret" show
 	assert_failure
 	[[ $stderr$output != *secret* ]] || fail "secret shown: $stderr"
+	# pp-drain names the registry it read, not the URL it was given:
+	# a node it lacks (--settle), a node it cannot mark draining (an
+	# http(s) registry is read-only)
+	cp "$REG" "$BATS_TEST_TMPDIR/www/good.json"
+	run --separate-stderr pp-drain --settle mc-1 --on nosuch \
+		-r "$url/good.json?token=reg-token-secret"
+	assert_failure 2
+	assert_stderr_contains "no node 'nosuch' in registry 'http://127.0.0.1:$HTTP_PORT/...'"
+	[[ $stderr$output != *secret* ]] || fail "secret shown: $stderr"
+	run --separate-stderr pp-drain --node cloud-a \
+		-r "$url/good.json?token=reg-token-secret" --now 2026-11-27T18:00:00Z
+	assert_failure
+	assert_stderr_contains "registry 'http://127.0.0.1:$HTTP_PORT/...'"
+	[[ $stderr$output != *secret* ]] || fail "secret shown: $stderr"
 	kill "$HTTP_PID"
 }
 

@@ -93,7 +93,7 @@ pp_dr_flush_moves(struct run *x)
 		saved = pp_registry_commit(&r) == 0;
 		if (!saved)
 			snprintf(rerr, sizeof rerr, "cannot save registry "
-				"'%s': %s", x->rpath, strerror(errno));
+				"'%s': %s", x->rshow, strerror(errno));
 	}
 	{
 		/* before the targets are let go: the moves not recorded

@@ -469,7 +469,7 @@ record_kept(struct run *x)
 	} else if (pp_registry_commit(&r) < 0) {
 		pp_warn("%zu move%s carried out earlier still not recorded: "
 			"cannot save registry '%s':", recorded,
-			recorded == 1 ? "" : "s", x->rpath);
+			recorded == 1 ? "" : "s", x->rshow);
 		x->unrecorded += (long)recorded;
 		free(done);
 		json_object_put(sec);
@@ -709,9 +709,10 @@ nothing_to_settle(struct run *x, const char *srv, const char *on)
 		return rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE;
 	}
 	if (!pp_registry_find(&r, on)) {
-		pp_registry_close(&r);
+		/* r.path, not the URL given: a password in it stays out */
 		pp_warn("game server '%s': no node '%s' in registry '%s': not "
-			"settled", srv, on, x->rpath);
+			"settled", srv, on, r.path);
+		pp_registry_close(&r);
 		return PP_EXIT_USAGE;
 	}
 	pp_registry_close(&r);
@@ -765,6 +766,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	x.dry_run = o->dry_run;
 	x.t0 = pp_now();
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
+	x.rshow = pp_dr_shown(x.rpath);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	if ((rc = pp_state_open(&st, x.spath, 0, err, sizeof err)) < 0) {
@@ -806,9 +808,9 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 		goto out;
 	}
 	if (!pp_registry_find(&r, on)) {
-		pp_registry_close(&r);
 		pp_warn("game server '%s': no node '%s' in registry '%s': not "
-			"settled", srv, on, x.rpath);
+			"settled", srv, on, r.path);
+		pp_registry_close(&r);
 		status = PP_EXIT_USAGE;
 		goto out;
 	}
@@ -875,7 +877,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 			pp_state_close(&st);
 			pp_warn("game server '%s': not settled: cannot save "
 				"registry '%s': %s; nothing changed", srv,
-				x.rpath, strerror(e));
+				x.rshow, strerror(e));
 			status = PP_EXIT_FAIL;
 			goto out;
 		} else {
@@ -924,7 +926,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 				"file '%s': %s; they keep no node from counting "
 				"empty (the registry has '%s' off the nodes they "
 				"leave), and the next pp-drain that acts drops "
-				"them", srv, on, x.rpath, x.spath, strerror(e),
+				"them", srv, on, x.rshow, x.spath, strerror(e),
 				srv);
 		else if (recorded)
 			pp_warn("game server '%s': recorded on '%s' in registry "
@@ -933,7 +935,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 				"those off other nodes, and settles those off "
 				"'%s', which keep their nodes from counting empty "
 				"until then, as any move a pp-drain began; or run "
-				"this again", srv, on, x.rpath, x.spath,
+				"this again", srv, on, x.rshow, x.spath,
 				strerror(e), on);
 		else
 			pp_warn("game server '%s': not settled: cannot write "
@@ -969,6 +971,7 @@ out:
 	free(was);
 	json_object_put(sec);
 	free(x.rpath);
+	free(x.rshow);
 	free(x.sdir);
 	free(x.spath);
 	return status;
