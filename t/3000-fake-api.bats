@@ -524,14 +524,31 @@ create_body() {
 	assert_output off
 }
 
-@test "deletes a server with an action and then answers 404 for it" {
+@test "deletes a server with an action: deleting, listed with its labels, until the action is done, then 404" {
 	api POST /servers "$(create_body gone)" >/dev/null
-	local id
+	local id aid
 	id=$(jq -r .server.id "$B")
 	run api DELETE "/servers/$id"
 	assert_output 200
-	run jq -r '.action.command, .action.resources[0].id' "$B"
-	assert_output $'delete_server\n'"$id"
+	run jq -r '.action.command, .action.resources[0].id, .action.status' "$B"
+	assert_output $'delete_server\n'"$id"$'\nrunning'
+	aid=$(jq -r .action.id "$B")
+	api GET "/servers/$id" >/dev/null
+	run jq -r .server.status "$B"
+	assert_output deleting
+	api GET "/servers?label_selector=managed_by%3Dppscale" >/dev/null
+	run jq -r --argjson id "$id" \
+		'.servers[] | select(.id == $id) | .status + " " + .labels.managed_by' "$B"
+	assert_output 'deleting ppscale'
+	# a second DELETE while the first runs: 423 locked, as the API
+	run api DELETE "/servers/$id"
+	assert_output 423
+	run jq -r .error.code "$B"
+	assert_output locked
+	run api GET "/actions/$aid"
+	assert_output 200
+	run jq -r .action.status "$B"
+	assert_output success
 	run api GET "/servers/$id"
 	assert_output 404
 	run jq -r .error.code "$B"

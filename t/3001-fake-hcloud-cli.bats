@@ -167,16 +167,38 @@ requests() {
 	assert_regex "$stderr" 'server not found: nope$'
 }
 
-@test "hcloud server delete removes the server from the fake" {
+@test "hcloud server delete leaves the server deleting until its action is done, then gone" {
 	seed_two
 	run --separate-stderr hcloud server delete ours-1
 	assert_success
 	assert_output 'Server ours-1 deleted'
+	run requests
+	assert_line --index 1 --regexp '^DELETE /servers/[0-9]+ 200$'
+	# the CLI does not wait: the server is deleting, as on the API
+	run --separate-stderr hcloud server describe ours-1
+	assert_success
+	assert_line --regexp '^Status:[[:space:]]+deleting$'
+	run --separate-stderr hcloud server list -o columns=name,status
+	assert_success
+	assert_line --regexp '^ours-1 +deleting$'
+	run --separate-stderr hcloud server delete ours-1
+	assert_failure
+	assert_regex "$stderr" '\(locked\)$'
+	# its action, polled as any client does, ends it
+	local aid
+	aid=$(fake_state | jq -r '[.actions[] | select(.command ==
+		"delete_server")][0].id')
+	run curl -sS -H "Authorization: Bearer $HCLOUD_TOKEN" \
+		"$FAKE_URL/actions/$aid"
+	assert_success
+	run jq -r .action.status <<<"$output"
+	assert_output success
+	run --separate-stderr hcloud server describe ours-1
+	assert_failure
+	assert_regex "$stderr" 'server not found: ours-1$'
 	run fake_state
 	run jq -r '[.servers[].name] | join(" ")' <<<"$output"
 	assert_output theirs
-	run requests
-	assert_line --index 1 --regexp '^DELETE /servers/[0-9]+ 200$'
 }
 
 @test "hcloud reports the fake's error for a wrong token" {

@@ -25,8 +25,11 @@ API ppscale and the `hcloud` CLI use, under /v1:
                                 "off" server runs when it succeeds, stays
                                 "off" when it fails; 423 locked while
                                 another action runs on the server
-  DELETE /v1/servers/{id}       200 {action}; 423 protected when the
-                                server has delete protection
+  DELETE /v1/servers/{id}       200 {action}, the server "deleting"
+                                until it is done; 423 protected when
+                                the server has delete protection, 423
+                                locked while an action (its delete)
+                                runs on it
   PUT    /v1/servers/{id}       {"name", "labels"} (either): 200 {server};
                                 labels given replace them all
   POST   /v1/servers/{id}/actions/change_protection
@@ -67,7 +70,11 @@ status_after_create ("running"; "off" when start_after_create was false).
 A status_after_create "off" is the server some users of the API report
 (cluster-api-provider-hetzner, kube-hetzner): every action of its create
 succeeded, yet it stays off until someone powers it on.
-DELETE removes the server at once, unless its delete action is made to fail.
+A DELETE leaves the server "deleting" (still listed, with its labels)
+until its delete_server action is done, as the API does; then it is gone
+(404).  While that action runs, another DELETE or action on the server is
+refused with 423 locked.  action_polls 0 ends the action in its own
+answer, so the server is gone at once.
 
 With action_seconds > 0 (POST /_fake/config) actions finish by time, as
 the real API's do, and polls do not hurry them: each runs action_seconds
@@ -839,10 +846,13 @@ class Fake:
                                     (a["_due"] - a["_t0"]))
 
     def busy(self, server_id):
-        """The action running on a server, or None (actions by time
-        only: by polls a start_server nobody polls would run forever)."""
+        """The action running on a server, or None (actions by time,
+        and a delete_server by polls: by polls a start_server nobody
+        polls would run forever, but a server being deleted takes no
+        other action in either mode)."""
         for a in self.actions.values():
-            if a["status"] == "running" and "_due" in a and \
+            if a["status"] == "running" and \
+                    ("_due" in a or a["command"] == "delete_server") and \
                     a["resources"][0]["id"] == server_id:
                 return a
         return None
@@ -887,8 +897,8 @@ class Fake:
             # already: a "starting" asked for stays)
             s["status"] = s.pop("_status_after")
         elif a["command"] == "delete_server" and s is not None \
-                and "_due" in a and a["status"] == "success":
-            # by time: the server was "deleting" until now
+                and a["status"] == "success":
+            # the server was "deleting" until now
             self.servers.pop(srv_id, None)
         elif a["command"] == "delete_server" and a["status"] == "error" \
                 and s is not None:
@@ -1300,21 +1310,20 @@ def api_server_delete(fake, sid, method, path):
                        % s["id"])
     refuse_if_busy(fake, s)
     af = fake.action_fault(method, path, None)
+    # what a failed delete leaves it as (even one failed at once)
+    s["_status_before"] = s["status"]
     a = fake.new_action("delete_server", s["id"], action_error(af))
     if af and af.get("action_lost"):
         a["_lost"] = True
         if "_due" not in a and a["status"] == "running":
             a["_t0"] = a["_due"] = time.monotonic()
-    if "_due" in a:
-        # by time: "deleting" until its action is done (or fails)
-        s["_status_before"] = s["status"]
+    if a["status"] == "running":
+        # "deleting", still listed with its labels, until its action
+        # is done (then gone) or fails (then back as it was)
         s["status"] = "deleting"
-    elif action_error(af):
-        if a["status"] == "running":
-            s["_status_before"] = s["status"]
-            s["status"] = "deleting"
     else:
-        del fake.servers[s["id"]]
+        # action_polls 0: done (gone) or failed in its own answer
+        s.pop("_status_before", None)
     return 200, {"action": fake.public_action(a)}
 
 
