@@ -933,15 +933,22 @@ node.removed"
 @test "a server an operator deletes while it boots: its node is removed, with the events of a failed boot" {
 	provision_booting
 	sid=$(fake_state | jq -r '.servers[0].id')
-	# hcloud server delete: the API removes it at once
+	# hcloud server delete: the API keeps it deleting until its delete
+	# action ends (nobody polls it here)
 	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
 		"$FAKE_URL/servers/$sid" >/dev/null
 	rc=0
 	wait "$pid" || rc=$?
 	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
 	output=$(cat "$BATS_TEST_TMPDIR/out")
-	jq_is '.provision.servers[0].error.code' not_found
+	jq_is '.provision.servers[0].error.code' deleting
 	jq_is '.provision.servers[0].status' removed
+	grep -q "its server is being deleted while booting" \
+		"$BATS_TEST_TMPDIR/err" || fail "$(cat "$BATS_TEST_TMPDIR/err")"
+	# no second DELETE, and the server still deleting
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE")] |
+		length') == 1 ]]
+	[[ $(fake_state | jq -r '.servers[0].status') == deleting ]]
 	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
 	# every node.provisioning ends in node.added or node.removed
 	run jq -r '.type + " " + (.server_id // "")' "$EVENTS"

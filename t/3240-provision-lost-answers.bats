@@ -188,6 +188,17 @@ create_answer_and_name_lost() {
 # of page 2 is in neither page. When that is the server of a node
 # recorded before its create, the listing says it does not exist; its
 # name, asked alone, says it does.
+# deleted ID: a delete by someone else, done: the API keeps the server
+# deleting until its action ends, which a poll of the action ends here
+deleted() {
+	local aid
+	aid=$(curl -sS --max-time 5 -X DELETE \
+		-H "Authorization: Bearer $FAKE_TOKEN" "$FAKE_URL/servers/$1" |
+		jq -r .action.id)
+	curl -sS --max-time 5 -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/actions/$aid" >/dev/null
+}
+
 @test "an intent whose server a shifted page hides is found by its name, not removed" {
 	local name sid labels fill
 	FX_COUNT=1
@@ -206,9 +217,7 @@ create_answer_and_name_lost() {
 	[[ -n $name ]] || fail "no node recorded before its create"
 	# the server goes to the head of page 2: 50 of our pool before it
 	labels=$(fake_state | jq -c '.servers[0].labels')
-	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
-		"$FAKE_URL/servers/$(fake_state | jq '.servers[0].id')" \
-		>/dev/null
+	deleted "$(fake_state | jq '.servers[0].id')"
 	fill=$(fake_seed "$(jq -nc --argjson l "$labels" '{servers:
 		[range(0; 50) | {name: "pp-fill\(.)", labels: $l,
 		location: "nbg1", server_type: "cx23"}]}')" |
@@ -227,8 +236,7 @@ create_answer_and_name_lost() {
 		2> "$BATS_TEST_TMPDIR/err" &
 	fake_wait_for_log '.method == "GET" and (.query | contains("page=2"))'
 	# one of page 1 goes, one is made: the total stays 60
-	curl -sS --max-time 5 -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
-		"$FAKE_URL/servers/$(jq '.[9]' <<<"$fill")" >/dev/null
+	deleted "$(jq '.[9]' <<<"$fill")"
 	fake_seed "$(jq -nc --argjson l "$labels" '{servers: [{name:
 		"pp-fill99", labels: $l, location: "nbg1",
 		server_type: "cx23"}]}')" >/dev/null

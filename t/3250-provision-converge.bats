@@ -390,3 +390,74 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 	[[ $(jq -c 'select(.type == "scaling.failed" and .result ==
 		"refused")' "$EVENTS" | wc -l) == 2 ]]
 }
+
+# hand_delete ID: a DELETE sent by someone else (a person, an earlier
+# run whose wait was cut short); its action is not polled, so the fake
+# (actions by polls) keeps the server deleting, listed with its labels,
+# as the API does until the delete is done
+hand_delete() {
+	curl -sS -o /dev/null -X DELETE \
+		-H "Authorization: Bearer $FAKE_TOKEN" "$FAKE_URL/servers/$1"
+	[[ $(fake_state | jq -r --arg id "$1" \
+		'.servers[] | select((.id | tostring) == $id) | .status') == \
+		deleting ]]
+}
+
+@test "a node whose server is being deleted is removed as going; the deleting server is then no orphan, no foreign server, no capacity, and gets no second DELETE" {
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
+	pp-registry status "$node" ready
+	hand_delete "$sid"
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "node '$node' is ready but its server $sid is being deleted: removing the node"
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	run jq -r 'select(.type == "node.removed" and .node == "'"$node"'")
+		| .reason' "$EVENTS"
+	assert_output "lost: its server $sid is being deleted"
+	# the next cycles, the server still deleting: nothing to say or do
+	for d in "none 0" "provision_spare 1"; do
+		run --separate-stderr pp-provision --now "$NOW" < <(decision $d)
+		assert_success
+		refute_stderr_contains orphan
+		refute_stderr_contains "not ours"
+		refute_stderr_contains adopt
+		jq_is '[.provision.servers[]? | select(.server_id == "'"$sid"'")]
+			| length' 0
+	done
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE")] |
+		length') == 0 ]]
+	[[ $(reg '[.nodes[] | select(.cloud.server_id == "'"$sid"'")] |
+		length') == 0 ]]
+	run --separate-stderr pp-fleetstats --now "$NOW" --reconcile
+	assert_success
+	refute_stderr_contains orphan
+	jq_is '[.reconciliation.orphans[], .reconciliation.foreign[] |
+		.server_id] | join(",")' ""
+	jq_is '[.reconciliation.lost[].node] | join(",")' ""
+	jq_is .reconciliation.pending_ram_mb 0
+}
+
+@test "a provisioning node whose server is being deleted is forgotten, neither waited for nor deleted again" {
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
+	[[ $(reg '.nodes[] | select(.kind == "cloud") | .status') == provisioning ]]
+	hand_delete "$sid"
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "node '$node' was provisioning but its server $sid is being deleted: removing the node"
+	refute_stderr_contains orphan
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method == "DELETE")] |
+		length') == 0 ]]
+	run jq -r 'select(.type == "node.removed" and .node == "'"$node"'")
+		| .reason' "$EVENTS"
+	assert_output "its server is being deleted"
+}

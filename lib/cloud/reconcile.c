@@ -180,6 +180,15 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 				(s->name && !strcmp(reg->nodes[j].id, s->name));
 		if (known)
 			continue;
+		/* being deleted (by pp-provision, whose registry has let
+		 * its node go, or by a person): still listed with its
+		 * labels until its delete action ends, then gone; not an
+		 * orphan nor a foreign server, nor capacity */
+		if (s->status && !strcmp(s->status, "deleting")) {
+			pp_debug("server '%s' (id %s) is being deleted",
+				s->name ? s->name : "?", s->id);
+			continue;
+		}
 		if (!pp_cloud_is_ours(cfg, s, NULL, why, sizeof why)) {
 			/* pp-provision says it when it first sees it: not an
 			 * orphan, nor capacity on its way */
@@ -201,8 +210,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		/* a server we are still creating and registering is
 		 * capacity on its way, not garbage */
 		young = age < cfg->cloud.boot_timeout &&
-			strcmp(s->status ? s->status : "", "off") &&
-			strcmp(s->status ? s->status : "", "deleting");
+			strcmp(s->status ? s->status : "", "off");
 		t = s->type ? pp_catalog_find(cat, s->type) : NULL;
 		if (t) {
 			mb = pp_type_usable_mb(t, cfg->cloud.reserved_ram_mb);

@@ -615,8 +615,9 @@ found:
 	for (size_t i = 0; i < np && !pp_interrupted(); i++) {
 		struct pp_server s;
 		const struct pp_server *borrowed;
-		struct pp_cloud_error cerr;
+		struct pp_cloud_error cerr = {0};
 		json_object *e;
+		int going;
 		long long age = p[i].created && p[i].created <= x->now ?
 			(long long)(x->now - p[i].created) : 0;
 
@@ -629,24 +630,38 @@ found:
 		if (borrowed && (!borrowed->status ||
 		    strcmp(borrowed->status, "running")))
 			borrowed = NULL;
+		going = 0;
 		if (borrowed) {
 			s = *borrowed;
 		} else if (pp_cloud_get(x->cloud, p[i].server_id, &s,
-		    &cerr) < 0) {
-			if (strcmp(cerr.code, "not_found")) {
-				pp_warn("node '%s': cannot look at server %s: "
-					"%s", p[i].node, p[i].server_id,
-					cerr.message);
-				p[i].looked = 0;
-				continue;
-			}
+		    &cerr) == 0) {
+			/* being deleted (by a person, or a delete whose
+			 * wait was cut short): no capacity, never to boot,
+			 * and gone soon; an expiring node's delete ends
+			 * below */
+			going = !p[i].expiring && s.status &&
+				!strcmp(s.status, "deleting");
+			if (going)
+				pp_server_free(&s);
+		} else if (strcmp(cerr.code, "not_found")) {
+			pp_warn("node '%s': cannot look at server %s: %s",
+				p[i].node, p[i].server_id, cerr.message);
+			p[i].looked = 0;
+			continue;
+		} else {
+			going = 1;
+		}
+		if (going) {
+			const char *what = strcmp(cerr.code, "not_found") ?
+				"being deleted" : "gone";
+
 			e = pp_prov_entry(x, "forget", p[i].node,
 				p[i].server_id, p[i].node, p[i].type, p[i].loc,
 				p[i].role);
-			pp_warn("node '%s' was %s but its server %s is gone: "
+			pp_warn("node '%s' was %s but its server %s is %s: "
 				"%s the node", p[i].node, p[i].expiring ?
 				"being deleted" : "provisioning",
-				p[i].server_id, x->dry_run ?
+				p[i].server_id, what, x->dry_run ?
 				"would remove (dry run)" : "removing");
 			if (x->dry_run) {
 				pp_prov_add_str(e, "status", "dry_run");
@@ -657,7 +672,9 @@ found:
 				pp_prov_add_str(e, "status", "removed");
 				pp_prov_event(x, PP_EV_NODE_REMOVED, p[i].node,
 					p[i].server_id, p[i].type, p[i].loc,
-					"success", "its server is gone");
+					"success", strcmp(what, "gone") ?
+					"its server is being deleted" :
+					"its server is gone");
 			}
 			continue;
 		}
@@ -870,14 +887,30 @@ pp_prov_wait_all(struct run *x)
 			struct waiter *w = &x->w[i];
 			struct pp_server s;
 			struct pp_cloud_error err;
+			int grc;
 
 			if (w->done)
 				continue;
-			if (pp_cloud_get(x->cloud, w->server_id, &s,
-			    &err) < 0) {
-				if (!strcmp(err.code, "not_found")) {
-					static const char why[] = "its server "
-						"disappeared while booting";
+			grc = pp_cloud_get(x->cloud, w->server_id, &s, &err);
+			if (grc == 0 && s.status &&
+			    !strcmp(s.status, "deleting")) {
+				/* someone deletes it: as good as gone (the
+				 * API keeps it deleting until its action
+				 * ends), never to boot */
+				pp_server_free(&s);
+				pp_cloud_error_set(&err, "deleting", 0, 0,
+					"server %s is being deleted",
+					w->server_id);
+				grc = -1;
+			}
+			if (grc < 0) {
+				if (!strcmp(err.code, "not_found") ||
+				    !strcmp(err.code, "deleting")) {
+					const char *why = strcmp(err.code,
+						"deleting") ? "its server "
+						"disappeared while booting" :
+						"its server is being deleted "
+						"while booting";
 					const char *type = pp_jstr(w->entry,
 						"server_type", NULL);
 					const char *loc = pp_jstr(w->entry,

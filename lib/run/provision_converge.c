@@ -240,13 +240,13 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
  * status, and an error of code and msg), and in now and entries for
  * pp_prov_report_once to say loudly only when it first appears. */
 static void
-left_alone(struct run *x, const struct pp_server *s, const char *op,
-	const char *status, const char *code, const char *msg,
+left_alone(struct run *x, const char *node, const struct pp_server *s,
+	const char *op, const char *status, const char *code, const char *msg,
 	json_object *now, json_object *entries)
 {
 	json_object *e, *o = json_object_new_object();
 
-	e = pp_prov_entry(x, op, s->name, s->id, s->name, s->type,
+	e = pp_prov_entry(x, op, node, s->id, s->name, s->type,
 		s->location, pp_strmap_get(&s->labels, "role"));
 	pp_prov_add_str(e, "status", status);
 	pp_prov_add_str(o, "code", code);
@@ -274,7 +274,7 @@ foreign_server(struct run *x, const struct pp_server *s, const char *why)
 		"deletes it: relabel, rename or delete it by hand",
 		s->name ? s->name : "?", s->id, x->cfg->cloud.label_key,
 		x->cfg->cloud.label_value, why);
-	left_alone(x, s, "foreign", "left", "not_ours", msg, x->foreign_now,
+	left_alone(x, s->name, s, "foreign", "left", "not_ours", msg, x->foreign_now,
 		x->foreign_entries);
 }
 
@@ -296,7 +296,7 @@ protected_orphan(struct run *x, const struct pp_server *s, long long age)
 		"and the next cycle deletes it, or a scale-up adopts it",
 		s->name ? s->name : "?", s->id, s->status ? s->status : "?",
 		age, s->id);
-	left_alone(x, s, "delete_orphan", "protected", "protected", why,
+	left_alone(x, s->name, s, "delete_orphan", "protected", "protected", why,
 		x->prot_now, x->prot_entries);
 }
 
@@ -360,17 +360,24 @@ pp_prov_report_once(struct run *x, json_object *root)
 }
 
 /* A node whose server is not among ours: gone (removed), or no longer
- * carrying our labels (left, with a warning). */
+ * carrying our labels (left, with a warning); or whose server is being
+ * deleted (deleting: removed, as gone soon). */
 static void
-lost_node(struct run *x, const struct known *k)
+lost_node(struct run *x, const struct known *k, int deleting)
 {
 	struct pp_server s;
-	struct pp_cloud_error err;
+	struct pp_cloud_error err = {0};
 	json_object *e;
 	char msg[768], why[256];
-	int rc;
+	int rc, got = 0;
 
-	if (pp_cloud_get(x->cloud, k->server_id, &s, &err) == 0) {
+	if (!deleting) {
+		got = pp_cloud_get(x->cloud, k->server_id, &s, &err) == 0;
+		deleting = got && s.status && !strcmp(s.status, "deleting");
+		if (deleting)
+			pp_server_free(&s);
+	}
+	if (got && !deleting) {
 		pp_prov_loud("node '%s': its server %s ('%s') does not carry "
 			"our labels (%s=%s, pool %s): left alone", k->id,
 			k->server_id, s.name ? s.name : "?",
@@ -379,17 +386,18 @@ lost_node(struct run *x, const struct known *k)
 		pp_server_free(&s);
 		return;
 	}
-	if (strcmp(err.code, "not_found")) {
+	if (!deleting && strcmp(err.code, "not_found")) {
 		pp_warn("node '%s': cannot look at server %s: %s", k->id,
 			k->server_id, err.message);
 		return;
 	}
-	snprintf(why, sizeof why, "lost: its server %s is gone",
-		k->server_id);
+	snprintf(why, sizeof why, "lost: its server %s is %s",
+		k->server_id, deleting ? "being deleted" : "gone");
 	e = pp_prov_entry(x, "forget", k->id, k->server_id, k->id, NULL,
 		NULL, NULL);
-	pp_prov_loud("node '%s' is %s but its server %s is gone: %s the "
-		"node", k->id, k->status, k->server_id, x->dry_run ?
+	pp_prov_loud("node '%s' is %s but its server %s is %s: %s the "
+		"node", k->id, k->status, k->server_id, deleting ?
+		"being deleted" : "gone", x->dry_run ?
 		"would remove (dry run)" : "removing");
 	if (x->dry_run) {
 		pp_prov_add_str(e, "status", "dry_run");
@@ -498,7 +506,7 @@ void
 pp_prov_converge(struct run *x, int up, const char *leave)
 {
 	struct known *k;
-	struct strset sids = {0}, ids = {0}, ours = {0};
+	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
 	size_t nk;
 	long grace = x->cfg->cloud.orphan_grace;
 	int owned;
@@ -509,11 +517,19 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		strset_add(&sids, k[i].server_id);
 		strset_add(&ids, k[i].id);
 	}
-	for (size_t i = 0; i < x->ours.n; i++)
-		strset_add(&ours, x->ours.v[i].id);
+	for (size_t i = 0; i < x->ours.n; i++) {
+		const struct pp_server *s = &x->ours.v[i];
+
+		strset_add(&ours, s->id);
+		/* listed as this run found it: one this run deleted is
+		 * marked deleting too, and its node is gone already */
+		if (s->status && !strcmp(s->status, "deleting"))
+			strset_add(&going, s->id);
+	}
 	strset_sort(&sids);
 	strset_sort(&ids);
 	strset_sort(&ours);
+	strset_sort(&going);
 	sync_protection(x, k, nk);
 	/* every server is looked at for whether it is ours: the foreign
 	 * ones found are all there are */
@@ -562,10 +578,13 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		    x->cloud->ops->name)))
 			continue;
 		if (!strset_has(&ours, k[i].server_id))
-			lost_node(x, &k[i]);
+			lost_node(x, &k[i], 0);
+		else if (strset_has(&going, k[i].server_id))
+			lost_node(x, &k[i], 1);
 	}
 	free(sids.v);
 	free(ids.v);
 	free(ours.v);
+	free(going.v);
 	known_free(k, nk, owned);
 }

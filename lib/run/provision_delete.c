@@ -19,9 +19,46 @@
 
 /* ---- deleting ------------------------------------------------------ */
 
+/* The way back for server s, ours by its managed_by label but out of
+ * our view by its pool label (cloud.pool unset or changed on a running
+ * install): "; if it is this install's, ..." naming the hcloud command
+ * that relabels it into our pool, or "" when its labels say nothing of
+ * the kind. */
+void
+pp_prov_relabel_hint(struct run *x, const struct pp_server *s, char *hint,
+	size_t len)
+{
+	const char *pool = pp_strmap_get(&s->labels, "pool");
+	const char *v = pp_strmap_get(&s->labels, x->cfg->cloud.label_key);
+	char relabel[200];
+
+	*hint = '\0';
+	if (!v || strcmp(v, x->cfg->cloud.label_value))
+		return;
+	if (pool && (!x->cfg->cloud.pool || strcmp(pool, x->cfg->cloud.pool))) {
+		if (x->cfg->cloud.pool)
+			snprintf(relabel, sizeof relabel, "add-label "
+				"--overwrite %s pool=%s", s->id,
+				x->cfg->cloud.pool);
+		else
+			snprintf(relabel, sizeof relabel, "remove-label %s "
+				"pool", s->id);
+		snprintf(hint, len, "; if it is this install's, set "
+			"cloud.pool back to '%s', or relabel it ('hcloud "
+			"server %s')", pool, relabel);
+	} else if (!pool && x->cfg->cloud.pool) {
+		/* a pool set on an install that ran without one */
+		snprintf(hint, len, "; if it is this install's, unset "
+			"cloud.pool again, or relabel it ('hcloud server "
+			"add-label %s pool=%s')", s->id, x->cfg->cloud.pool);
+	}
+}
+
 /* The delete guard: before any DELETE the server's current labels must
  * say it is ours and of our pool, and its name must be the node's.
- * 0 when it may be deleted, 1 when it is gone already, -1 with err
+ * 0 when it may be deleted, 1 when it is gone already, 2 when it is
+ * being deleted already (status "deleting": a second DELETE would be
+ * refused, 423 locked, and it is going all the same), -1 with err
  * (code "not_ours" for a refusal, which is never retried; "protected"
  * when the cloud would refuse the delete: no DELETE is sent). */
 int
@@ -29,12 +66,15 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err)
 {
 	struct pp_server s;
-	char why[400], hint[400] = "", relabel[200];
-	const char *pool, *v;
+	char why[400], hint[400] = "";
 	int ok;
 
 	if (pp_cloud_get(x->cloud, id, &s, err) < 0)
 		return strcmp(err->code, "not_found") ? -1 : 1;
+	if (s.status && !strcmp(s.status, "deleting")) {
+		pp_server_free(&s);
+		return 2;
+	}
 	ok = pp_cloud_is_ours(x->cfg, &s, name, why, sizeof why);
 	if (ok && s.delete_protected) {
 		pp_cloud_error_set(err, "protected", 423, 0, "server %s is "
@@ -45,27 +85,8 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 	}
 	/* cloud.pool unset or changed on a running install: its own
 	 * servers are out of its view until relabelled */
-	pool = pp_strmap_get(&s.labels, "pool");
-	v = pp_strmap_get(&s.labels, x->cfg->cloud.label_key);
-	if (!ok && pool && v && !strcmp(v, x->cfg->cloud.label_value) &&
-	    (!x->cfg->cloud.pool || strcmp(pool, x->cfg->cloud.pool))) {
-		if (x->cfg->cloud.pool)
-			snprintf(relabel, sizeof relabel, "add-label "
-				"--overwrite %s pool=%s", id,
-				x->cfg->cloud.pool);
-		else
-			snprintf(relabel, sizeof relabel, "remove-label %s "
-				"pool", id);
-		snprintf(hint, sizeof hint, "; if it is this install's, set "
-			"cloud.pool back to '%s', or relabel it ('hcloud "
-			"server %s')", pool, relabel);
-	} else if (!ok && !pool && v && x->cfg->cloud.pool &&
-	    !strcmp(v, x->cfg->cloud.label_value)) {
-		/* a pool set on an install that ran without one */
-		snprintf(hint, sizeof hint, "; if it is this install's, unset "
-			"cloud.pool again, or relabel it ('hcloud server "
-			"add-label %s pool=%s')", id, x->cfg->cloud.pool);
-	}
+	if (!ok)
+		pp_prov_relabel_hint(x, &s, hint, sizeof hint);
 	pp_server_free(&s);
 	if (ok)
 		return 0;
@@ -95,6 +116,8 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err)
 {
 	int rc = pp_prov_guard(x, id, name, err);
+	struct pp_server s;
+	struct pp_cloud_error gerr;
 
 	if (rc < 0)
 		return -1;
@@ -102,8 +125,25 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
 		mark_gone(x, id);
 		return 0;
 	}
-	if (rc == 1 || !strcmp(err->code, "not_found")) {
+	if (rc == 1 || (rc == 0 && !strcmp(err->code, "not_found"))) {
 		pp_warn("server %s was already gone", id);
+		mark_gone(x, id);
+		return 0;
+	}
+	/* locked: an action runs on it; when that is a delete begun
+	 * since the guard looked (someone else's), it is going */
+	if (rc == 0 && !strcmp(err->code, "locked") &&
+	    pp_cloud_get(x->cloud, id, &s, &gerr) == 0) {
+		if (s.status && !strcmp(s.status, "deleting"))
+			rc = 2;
+		pp_server_free(&s);
+	}
+	if (rc == 2) {
+		/* a delete of an earlier run, or of a person, still runs:
+		 * no second DELETE (the API answers 423 locked), and what
+		 * follows a delete (the node removed) may follow */
+		pp_note("server %s is being deleted already", id);
+		memset(err, 0, sizeof *err);
 		mark_gone(x, id);
 		return 0;
 	}

@@ -170,6 +170,8 @@ void pp_prov_update_state(struct run *x, const char *result);
 void pp_prov_read_refusals(struct run *x);
 
 /* provision_delete.c: deleting servers, the scale-down */
+void pp_prov_relabel_hint(struct run *x, const struct pp_server *s,
+	char *hint, size_t len);
 int pp_prov_guard(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err);
 int pp_prov_delete_server(struct run *x, const char *id, const char *name,

@@ -206,6 +206,14 @@ fx_servers() {
 		"ppscale") | "\(.id) \(.name) \(.status)"' | sort
 }
 
+# the same without the servers being deleted: the API keeps one
+# (status deleting, with its labels) until its delete action ends, then
+# it is gone; a delete whose answer was lost is never waited for, and
+# the by-polls fake ends it only when polled
+fx_live_servers() {
+	fx_servers | grep -v ' deleting$'
+}
+
 fx_nodes() {
 	reg '.nodes[] | select(.kind == "cloud") |
 		"\(.cloud.server_id) \(.id) \(.status)"' | sort
@@ -214,7 +222,7 @@ fx_nodes() {
 fx_orphans() {
 	local srv nodes id name st
 	reg . >/dev/null || { echo "registry does not parse"; return 1; }
-	srv=$(fx_servers)
+	srv=$(fx_live_servers)
 	nodes=$(fx_nodes)
 	while read -r id name st; do
 		[[ -n $id ]] || continue
@@ -233,10 +241,11 @@ fx_orphans() {
 }
 
 # the end state: up = FX_COUNT (default 1) labelled running servers,
-# their nodes ready; down = no labelled server, no cloud node
+# their nodes ready; down = no labelled server, no cloud node (servers
+# being deleted are gone but for the API's delete action)
 fx_end_ok() {
 	local srv nodes n=${FX_COUNT:-1}
-	srv=$(fx_servers)
+	srv=$(fx_live_servers)
 	nodes=$(fx_nodes)
 	if [[ $1 == down ]]; then
 		[[ -z $srv && -z $nodes ]]
