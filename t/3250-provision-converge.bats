@@ -461,3 +461,72 @@ hand_delete() {
 		| .reason' "$EVENTS"
 	assert_output "its server is being deleted"
 }
+
+# strand NAME POOL: relabels the fake's server NAME with pool POOL
+# ("" for none)
+strand() {
+	fake_ctl PUT /state "$(fake_state | jq -c --arg n "$1" --arg p "$2" \
+		'.servers |= map(if .name == $n then (if $p == "" then
+		del(.labels.pool) else .labels.pool = $p end) else . end) |
+		{servers}')" >/dev/null
+}
+
+@test "a node whose server another cloud.pool labels is reported once with the relabel command, not every cycle, and again when it comes back" {
+	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
+		>> "$PP_CONFIG"
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
+	pp-registry status "$node" ready
+	# cloud.pool was eu-batch when it was made
+	strand "$node" eu-batch
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "node '$node': its server $sid ('$node') does not carry our labels (managed_by=ppscale, pool default): left alone; if it is this install's, set cloud.pool back to 'eu-batch', or relabel it ('hcloud server add-label --overwrite $sid pool=default')"
+	jq_is '[.provision.servers[] | .op + ":" + .node + ":" + .status +
+		":" + .error.code] | join(",")' "stranded:$node:left:not_ours"
+	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
+	assert_output "$sid"
+	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
+		.type == "scaling.failed")] | length' "$EVENTS") == 1 ]]
+	grep -qx 'pp_last_run_warnings{tool="pp-provision"} 1' \
+		"$BATS_TEST_TMPDIR/pp.prom" || fail "no warning in the metrics"
+	# the next cycles: in the document, but no warning, no event
+	for now in 2026-11-27T10:02:00Z 2026-11-27T10:03:00Z; do
+		run --separate-stderr pp-provision -q --now "$now" \
+			< <(decision none 0)
+		assert_success
+		assert_equal "$stderr" ""
+		jq_is '[.provision.servers[] | .op + ":" + .status] |
+			join(",")' stranded:left
+		grep -qx 'pp_last_run_warnings{tool="pp-provision"} 0' \
+			"$BATS_TEST_TMPDIR/pp.prom" || fail "a warning in the metrics"
+	done
+	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
+		.type == "scaling.failed")] | length' "$EVENTS") == 1 ]]
+	[[ $(reg '[.nodes[] | select(.id == "'"$node"'")] | length') == 1 ]]
+	# relabelled as the hint says: back in our view, and forgotten
+	if command -v hcloud >/dev/null; then
+		HCLOUD_CONFIG=$BATS_TEST_TMPDIR/cli.toml hcloud server \
+			add-label --overwrite "$sid" pool=default >/dev/null
+	else
+		strand "$node" default
+	fi
+	run --separate-stderr pp-provision --now 2026-11-27T10:04:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "server $sid ('$node') is no longer a node's server outside our labels"
+	run jq -r '.stranded_servers // {} | length' "$STATE"
+	assert_output 0
+	# stranded again, with no pool label where cloud.pool is set: said
+	# again, with the command for that case
+	strand "$node" ""
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:05:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "node '$node': its server $sid ('$node') does not carry our labels (managed_by=ppscale, pool default): left alone; if it is this install's, unset cloud.pool again, or relabel it ('hcloud server add-label $sid pool=default')"
+	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
+		.type == "scaling.failed")] | length' "$EVENTS") == 2 ]]
+}

@@ -206,6 +206,8 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.prot_entries);
 	json_object_put(x.foreign_now);
 	json_object_put(x.foreign_entries);
+	json_object_put(x.stranded_now);
+	json_object_put(x.stranded_entries);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

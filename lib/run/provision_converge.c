@@ -351,12 +351,41 @@ pp_prov_report_once(struct run *x, json_object *root)
 	x->foreign = report_new(x, x->foreign_now, x->foreign_entries,
 		root ? pp_foreign_of(root) : NULL,
 		"a server carrying our labels that is not ours");
+	report_new(x, x->stranded_now, x->stranded_entries,
+		root ? pp_stranded_of(root) : NULL,
+		"a node's server outside our labels");
 	if (!root)
 		return;
 	if (x->prot_now)
 		pp_porphans_set(root, json_object_get(x->prot_now));
 	if (x->foreign_now)
 		pp_foreign_set(root, json_object_get(x->foreign_now));
+	if (x->stranded_now)
+		pp_stranded_set(root, json_object_get(x->stranded_now));
+}
+
+/* Node k's server s, listed no longer with our labels: most often a
+ * cloud.pool unset or changed on a running install, which leaves the
+ * servers it made labelled with the old pool (or none). Neither the
+ * node nor the server is touched: only a person can say whose it is.
+ * It is in the section every run, but said loudly, with an event, only
+ * when it first appears (pp_prov_report_once), with the command that
+ * brings it back into our pool: a warning every cycle would keep the
+ * warnings alert firing for as long as it takes someone to act. */
+static void
+stranded_node(struct run *x, const struct known *k,
+	const struct pp_server *s)
+{
+	char msg[1024], hint[400];
+
+	pp_prov_relabel_hint(x, s, hint, sizeof hint);
+	snprintf(msg, sizeof msg, "node '%s': its server %s ('%s') does "
+		"not carry our labels (%s=%s, pool %s): left alone%s", k->id,
+		k->server_id, s->name ? s->name : "?",
+		x->cfg->cloud.label_key, x->cfg->cloud.label_value,
+		x->cfg->cloud.pool ? x->cfg->cloud.pool : "(none)", hint);
+	left_alone(x, k->id, s, "stranded", "left", "not_ours", msg,
+		x->stranded_now, x->stranded_entries);
 }
 
 /* A node whose server is not among ours: gone (removed), or no longer
@@ -378,11 +407,7 @@ lost_node(struct run *x, const struct known *k, int deleting)
 			pp_server_free(&s);
 	}
 	if (got && !deleting) {
-		pp_prov_loud("node '%s': its server %s ('%s') does not carry "
-			"our labels (%s=%s, pool %s): left alone", k->id,
-			k->server_id, s.name ? s.name : "?",
-			x->cfg->cloud.label_key, x->cfg->cloud.label_value,
-			x->cfg->cloud.pool ? x->cfg->cloud.pool : "(none)");
+		stranded_node(x, k, &s);
 		pp_server_free(&s);
 		return;
 	}
@@ -535,6 +560,8 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	 * ones found are all there are */
 	x->foreign_now = json_object_new_object();
 	x->foreign_entries = json_object_new_array();
+	x->stranded_now = json_object_new_object();
+	x->stranded_entries = json_object_new_array();
 	if (!up) {
 		/* every orphan is looked at: the protected ones found are
 		 * all there are */

@@ -91,6 +91,9 @@ struct run {
 	/* the same for the servers listed with our labels that are not
 	 * ours, as the state's foreign_servers */
 	json_object *foreign_now, *foreign_entries;
+	/* the same for the registry nodes' servers that no longer carry
+	 * our labels, as the state's stranded_servers */
+	json_object *stranded_now, *stranded_entries;
 	/* cloud.ready_check health: this run's probes of the agents and
 	 * their answers (probe_node[i] is probes[i]'s node): one asked
 	 * already is not asked again; many are asked at once */

@@ -1,5 +1,5 @@
-/* The "protected_orphans" and "foreign_servers" sections of the state
- * file (see orphans.h). */
+/* The "protected_orphans", "foreign_servers" and "stranded_servers"
+ * sections of the state file (see orphans.h). */
 #include "base/json.h"
 #include "base/util.h"
 #include "store/orphans.h"
@@ -20,6 +20,12 @@ json_object *
 pp_foreign_of(json_object *root)
 {
 	return section_of(pp_jget(root, "foreign_servers"));
+}
+
+json_object *
+pp_stranded_of(json_object *root)
+{
+	return section_of(pp_jget(root, "stranded_servers"));
 }
 
 void
@@ -69,4 +75,10 @@ void
 pp_foreign_set(json_object *root, json_object *sec)
 {
 	section_set(root, "foreign_servers", sec);
+}
+
+void
+pp_stranded_set(json_object *root, json_object *sec)
+{
+	section_set(root, "stranded_servers", sec);
 }

@@ -1,11 +1,14 @@
-/* orphans.c: the "protected_orphans" and "foreign_servers" sections of
- * the state file, their one owner. pp-provision writes them, so that
+/* orphans.c: the "protected_orphans", "foreign_servers" and
+ * "stranded_servers" sections of the state file, their one owner. pp-provision writes them, so that
  * it says so when a server first appears or goes, not every cycle:
  * protected_orphans, the servers carrying our labels that no registry
  * node names and that the cloud refuses to delete (delete protection,
  * set and lifted by hand), which pp-status shows; foreign_servers, the
  * servers carrying our labels that no node names and that are not ours
- * all the same (pp_cloud_is_ours), left alone. Both are
+ * all the same (pp_cloud_is_ours), left alone; stranded_servers, the
+ * servers of registry nodes that no longer carry our labels (most often
+ * a cloud.pool unset or changed on a running install), left alone with
+ * their nodes. All three are
  *
  *   {"<server id>": {"name": "...", "since": RFC3339}}
  *
@@ -19,8 +22,9 @@
 
 /* The section inside a state root, NULL when absent or misshapen. */
 json_object *pp_porphans_of(json_object *root);
-/* The same for foreign_servers. */
+/* The same for foreign_servers and stranded_servers. */
 json_object *pp_foreign_of(json_object *root);
+json_object *pp_stranded_of(json_object *root);
 /* Adds server id (name) to sec (either section), found so since since. */
 void pp_porphan_add(json_object *sec, const char *id, const char *name,
 	time_t since);
@@ -29,5 +33,6 @@ time_t pp_porphan_since(json_object *sec, const char *id);
 /* Replaces root's section by sec (taken; NULL or empty: none). */
 void pp_porphans_set(json_object *root, json_object *sec);
 void pp_foreign_set(json_object *root, json_object *sec);
+void pp_stranded_set(json_object *root, json_object *sec);
 
 #endif
