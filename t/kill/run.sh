@@ -198,8 +198,13 @@ containers() { jq -r '[.nodes[].containers[].id] | sort | join(",")' "$1"; }
 # servers of the local cloud: "id name" and the registry's cloud nodes
 cloud_ids() {
 	if [[ $provider == hetzner ]]; then
+		# a server being deleted is going, as for pp-provision: the
+		# API lists it (deleting) until its delete action ends, and
+		# by polls the fake ends it only when polled, which a killed
+		# pp-provision no longer does
 		fake_state | jq -r '.servers[] | select(.labels.managed_by ==
-			"ppscale") | "\(.id) \(.name)"' | sort
+			"ppscale" and .status != "deleting") |
+			"\(.id) \(.name)"' | sort
 		return
 	fi
 	[[ -e $1/cloud.json ]] || return 0
