@@ -274,8 +274,16 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		json_object_object_add(lo, "status", json_object_new_string(
 			pp_status_name(n->status)));
 		json_object_array_add(lost, lo);
-		pp_warn("node '%s' is lost: no server %s carries our label",
-			n->id, n->server_id);
+		/* a server pp-provision found outside our labels (a pool
+		 * change) and reported once: no news every cycle */
+		if (pp_porphan_since(reported, n->server_id))
+			pp_debug("node '%s' is lost: no server %s carries our "
+				"label; its server does not carry our labels, "
+				"reported by pp-provision", n->id,
+				n->server_id);
+		else
+			pp_warn("node '%s' is lost: no server %s carries our "
+				"label", n->id, n->server_id);
 	}
 	o = json_object_new_object();
 	json_object_object_add(o, "status", json_object_new_string("ok"));

@@ -22,11 +22,14 @@
 #include "store/state.h"
 #include "base/util.h"
 
-/* The delete-protected orphans pp-provision has reported (the state's
- * protected_orphans), NULL when none or the state cannot be read: then
- * every orphan is a warning. */
+/* The servers pp-provision has reported and leaves alone, by server
+ * id: the delete-protected orphans (the state's protected_orphans) and
+ * the servers of nodes that no longer carry our labels
+ * (stranded_servers; a node names a server id once, and an orphan is no
+ * node's). NULL when none or the state cannot be read: then each is a
+ * warning. */
 static json_object *
-known_orphans(const struct pp_config *cfg,
+known_reported(const struct pp_config *cfg,
 	const struct pp_fleetstats_opts *o)
 {
 	char *spath = pp_state_path(cfg, o->state_dir, "state.json");
@@ -34,8 +37,19 @@ known_orphans(const struct pp_config *cfg,
 	json_object *sec = NULL;
 	char err[768];
 
-	if (pp_state_open(&st, spath, 0, err, sizeof err) == 0)
-		sec = json_object_get(pp_porphans_of(st.root));
+	if (pp_state_open(&st, spath, 0, err, sizeof err) == 0) {
+		json_object *from[2] = {pp_porphans_of(st.root),
+			pp_stranded_of(st.root)};
+
+		sec = json_object_new_object();
+		for (size_t i = 0; i < 2; i++) {
+			if (!from[i])
+				continue;
+			json_object_object_foreach(from[i], k, v)
+				json_object_object_add(sec, k,
+					json_object_get(v));
+		}
+	}
 	pp_state_close(&st);
 	free(spath);
 	return sec;
@@ -83,7 +97,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	 * pp-decide */
 	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
 	if (o->reconcile || cfg->cloud.reconcile) {
-		json_object *known = known_orphans(cfg, o);
+		json_object *known = known_reported(cfg, o);
 
 		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat,
 			known, now, &orphan_mb);
