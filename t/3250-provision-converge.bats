@@ -503,10 +503,29 @@ strand() {
 			join(",")' stranded:left
 		grep -qx 'pp_last_run_warnings{tool="pp-provision"} 0' \
 			"$BATS_TEST_TMPDIR/pp.prom" || fail "a warning in the metrics"
+		# nor from pp-fleetstats, which lists the node as lost
+		run --separate-stderr pp-fleetstats --reconcile --no-record \
+			--now "$now"
+		assert_success
+		jq_is '[.reconciliation.lost[].node] | join(",")' "$node"
+		refute_stderr_contains "is lost"
 	done
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
 		.type == "scaling.failed")] | length' "$EVENTS") == 1 ]]
 	[[ $(reg '[.nodes[] | select(.id == "'"$node"'")] | length') == 1 ]]
+	# a run that leaves the node to its scale-down (the decision's
+	# node) does not look at it: what was reported stays reported
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:20Z \
+		< <(decision scale_down 1 cx23 nbg1 "$node")
+	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
+	assert_output "$sid"
+	n=$(jq -s '[.[] | select(.type == "scaling.failed")] | length' "$EVENTS")
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:40Z \
+		< <(decision none 0)
+	assert_success
+	assert_equal "$stderr" ""
+	[[ $(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
+		"$EVENTS") == "$n" ]]
 	# relabelled as the hint says: back in our view, and forgotten
 	if command -v hcloud >/dev/null; then
 		HCLOUD_CONFIG=$BATS_TEST_TMPDIR/cli.toml hcloud server \

@@ -208,6 +208,7 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.foreign_entries);
 	json_object_put(x.stranded_now);
 	json_object_put(x.stranded_entries);
+	json_object_put(x.stranded_unseen);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

@@ -303,10 +303,12 @@ protected_orphan(struct run *x, const struct pp_server *s, long long age)
 /* Says which of entries (their servers in now) are not in prev (NULL:
  * unknown, all are new), loudly and with an event, and which of prev
  * are no longer in now (what: what they were); fills in their "since"
- * in now. Returns how many were new. */
+ * in now. An entry of prev whose server id is in keep (NULL: none) was
+ * not looked at this run and stays as it was. Returns how many were
+ * new. */
 static long
 report_new(struct run *x, json_object *now, json_object *entries,
-	json_object *prev, const char *what)
+	json_object *prev, json_object *keep, const char *what)
 {
 	size_t n = entries ? json_object_array_length(entries) : 0;
 	long fresh = 0;
@@ -335,7 +337,12 @@ report_new(struct run *x, json_object *now, json_object *entries,
 	if (!prev)
 		return fresh;
 	json_object_object_foreach(prev, id, v) {
-		if (!pp_jget(now, id))
+		if (pp_jget(now, id))
+			continue;
+		if (keep && pp_jget(keep, id))
+			pp_porphan_add(now, id, pp_jstr(v, "name", NULL),
+				pp_porphan_since(prev, id));
+		else
 			pp_note("server %s ('%s') is no longer %s", id,
 				pp_jstr(v, "name", "?"), what);
 	}
@@ -346,13 +353,13 @@ void
 pp_prov_report_once(struct run *x, json_object *root)
 {
 	report_new(x, x->prot_now, x->prot_entries,
-		root ? pp_porphans_of(root) : NULL,
+		root ? pp_porphans_of(root) : NULL, NULL,
 		"an unregistered delete-protected server of ours");
 	x->foreign = report_new(x, x->foreign_now, x->foreign_entries,
-		root ? pp_foreign_of(root) : NULL,
+		root ? pp_foreign_of(root) : NULL, NULL,
 		"a server carrying our labels that is not ours");
 	report_new(x, x->stranded_now, x->stranded_entries,
-		root ? pp_stranded_of(root) : NULL,
+		root ? pp_stranded_of(root) : NULL, x->stranded_unseen,
 		"a node's server outside our labels");
 	if (!root)
 		return;
@@ -388,6 +395,15 @@ stranded_node(struct run *x, const struct known *k,
 		x->stranded_now, x->stranded_entries);
 }
 
+/* Node k was not looked at this run: what pp_prov_report_once knew of
+ * its server stays. */
+static void
+unseen(struct run *x, const struct known *k)
+{
+	json_object_object_add(x->stranded_unseen, k->server_id,
+		json_object_new_boolean(1));
+}
+
 /* A node whose server is not among ours: gone (removed), or no longer
  * carrying our labels (left, with a warning); or whose server is being
  * deleted (deleting: removed, as gone soon). */
@@ -414,6 +430,7 @@ lost_node(struct run *x, const struct known *k, int deleting)
 	if (!deleting && strcmp(err.code, "not_found")) {
 		pp_warn("node '%s': cannot look at server %s: %s", k->id,
 			k->server_id, err.message);
+		unseen(x, k);
 		return;
 	}
 	snprintf(why, sizeof why, "lost: its server %s is %s",
@@ -562,6 +579,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	x->foreign_entries = json_object_new_array();
 	x->stranded_now = json_object_new_object();
 	x->stranded_entries = json_object_new_array();
+	x->stranded_unseen = json_object_new_object();
 	if (!up) {
 		/* every orphan is looked at: the protected ones found are
 		 * all there are */
@@ -600,10 +618,15 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
 		    !strcmp(k[i].status, "provisioning") || k[i].expiring ||
-		    (leave && !strcmp(k[i].id, leave)) ||
 		    (k[i].provider && strcmp(k[i].provider,
 		    x->cloud->ops->name)))
 			continue;
+		if (leave && !strcmp(k[i].id, leave)) {
+			/* the decision's node, which the scale-down's own
+			 * guard looks at */
+			unseen(x, &k[i]);
+			continue;
+		}
 		if (!strset_has(&ours, k[i].server_id))
 			lost_node(x, &k[i], 0);
 		else if (strset_has(&going, k[i].server_id))

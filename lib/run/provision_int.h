@@ -94,6 +94,8 @@ struct run {
 	/* the same for the registry nodes' servers that no longer carry
 	 * our labels, as the state's stranded_servers */
 	json_object *stranded_now, *stranded_entries;
+	json_object *stranded_unseen; /* server ids of nodes converge did
+	                               * not look at this run: kept */
 	/* cloud.ready_check health: this run's probes of the agents and
 	 * their answers (probe_node[i] is probes[i]'s node): one asked
 	 * already is not asked again; many are asked at once */
