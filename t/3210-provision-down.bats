@@ -379,16 +379,6 @@ refused_loudly() {
 		.status == 200)] | length') == 1 ]]
 }
 
-# hand_delete ID: a DELETE sent by someone else (a person, an earlier
-# run whose wait was cut short); its action is not polled, so the fake
-# (actions by polls) keeps the server deleting, as the API does for a while
-hand_delete() {
-	curl -sS -o /dev/null -X DELETE \
-		-H "Authorization: Bearer $FAKE_TOKEN" "$FAKE_URL/servers/$1"
-	[[ $(fake_state | jq -r --arg id "$1" \
-		'.servers[] | select((.id | tostring) == $id) | .status') == \
-		deleting ]]
-}
 
 @test "a scale-down of a node whose server is being deleted already sends no second DELETE and removes the node" {
 	cloud_node draining

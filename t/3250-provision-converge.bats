@@ -391,17 +391,6 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 		"refused")' "$EVENTS" | wc -l) == 2 ]]
 }
 
-# hand_delete ID: a DELETE sent by someone else (a person, an earlier
-# run whose wait was cut short); its action is not polled, so the fake
-# (actions by polls) keeps the server deleting, listed with its labels,
-# as the API does until the delete is done
-hand_delete() {
-	curl -sS -o /dev/null -X DELETE \
-		-H "Authorization: Bearer $FAKE_TOKEN" "$FAKE_URL/servers/$1"
-	[[ $(fake_state | jq -r --arg id "$1" \
-		'.servers[] | select((.id | tostring) == $id) | .status') == \
-		deleting ]]
-}
 
 @test "a node whose server is being deleted is removed as going; the deleting server is then no orphan, no foreign server, no capacity, and gets no second DELETE" {
 	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)

@@ -169,10 +169,9 @@ HOOK
 	assert_output --partial "usage: pp-drain"
 }
 
-@test "--node moves onto an over-reported cloud node only what fits its server type's memory, warns once, and leaves the registry's figures as they were" {
-	drain_config
-	# T1 a cx33 (8192 MB) reported at 10012 (9500 usable, 4680 free as
-	# counted); S too is over-reported
+# S to drain, T1 a cx33 (8192 MB) reported at 10012 (9500 usable, 4680
+# free as counted), T2 dedicated; S too is over-reported
+over_reported() {
 	reg_node S cloud ready 20000 a:6000 b:2000
 	reg_node T1 cloud ready 9500 x:3000
 	reg_node T2 dedicated ready 7000
@@ -180,6 +179,11 @@ HOOK
 	jq '(.nodes[] | select(.id == "T1" or .id == "S")).cloud.server_type
 		= "cx33"' "$REGISTRY" > "$REGISTRY.new" &&
 		mv "$REGISTRY.new" "$REGISTRY"
+}
+
+@test "--node moves onto an over-reported cloud node only what fits its server type's memory, warns once, and leaves the registry's figures as they were" {
+	drain_config
+	over_reported
 	run --separate-stderr pp-drain --node S --wait --interval 0.2 \
 		--now 2026-11-27T18:00:00Z
 	assert_success
@@ -203,13 +207,7 @@ HOOK
   provider: hetzner
   endpoint: http://127.0.0.1:9/v1
   request_timeout: 1s"
-	reg_node S cloud ready 20000 a:6000 b:2000
-	reg_node T1 cloud ready 9500 x:3000
-	reg_node T2 dedicated ready 7000
-	reg_write
-	jq '(.nodes[] | select(.id == "T1" or .id == "S")).cloud.server_type
-		= "cx33"' "$REGISTRY" > "$REGISTRY.new" &&
-		mv "$REGISTRY.new" "$REGISTRY"
+	over_reported
 	run --separate-stderr env -u HCLOUD_TOKEN pp-drain --node S --dry-run \
 		--now 2026-11-27T18:00:00Z
 	assert_success

@@ -186,3 +186,15 @@ prov_fake_test() {
 	fake_reset
 	prov_setup hetzner "$@"
 }
+
+# hand_delete ID: a DELETE sent by someone else (a person, an earlier
+# run whose wait was cut short); its action is not polled, so the fake
+# (actions by polls) keeps the server deleting, listed with its labels,
+# as the API does until the delete is done
+hand_delete() {
+	curl -sS -o /dev/null -X DELETE \
+		-H "Authorization: Bearer $FAKE_TOKEN" "$FAKE_URL/servers/$1"
+	[[ $(fake_state | jq -r --arg id "$1" \
+		'.servers[] | select((.id | tostring) == $id) | .status') == \
+		deleting ]]
+}
