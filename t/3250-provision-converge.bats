@@ -538,3 +538,39 @@ strand() {
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
 		.type == "scaling.failed")] | length' "$EVENTS") == 2 ]]
 }
+
+# pp-fleetstats quiets what pp-provision reported, each by its own
+# record: a node it reported stranded (stranded_servers) is lost
+# without a warning, but that server, once no node's and back in our
+# labels, is an orphan like any other and warned of.
+@test "a server reported stranded whose node is gone and which carries our labels again is warned of as an orphan" {
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
+	pp-registry status "$node" ready
+	strand "$node" eu-batch
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
+	assert_output "$sid"
+	run --separate-stderr pp-fleetstats --reconcile --no-record \
+		--now 2026-11-27T10:02:00Z
+	assert_success
+	refute_stderr_contains "is lost"
+	# the platform drops the node; the server is relabelled into our pool
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		psql -X -q -d "$REG_DB" -c "DELETE FROM ppscale_nodes
+			WHERE id = '$node'"
+	else
+		jq --arg n "$node" 'del(.nodes[] | select(.id == $n))' "$REG" \
+			> "$REG.tmp" && mv "$REG.tmp" "$REG"
+	fi
+	strand "$node" default
+	run --separate-stderr pp-fleetstats --reconcile --no-record \
+		--now 2026-11-27T10:03:00Z
+	assert_success
+	jq_is '[.reconciliation.orphans[].server_id] | join(",")' "$sid"
+	assert_stderr_contains "orphan server '$node' (id $sid"
+}

@@ -244,7 +244,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		/* one pp-provision reported when it found it delete-protected
 		 * is no news every cycle: the document, the metrics and
 		 * pp-status show it every time */
-		if (pp_porphan_since(reported, s->id))
+		if (pp_porphan_since(pp_porphans_of(reported), s->id))
 			pp_debug("orphan server '%s' (id %s, %s, age %lld s) "
 				"carries our label but is not in the registry; "
 				"delete-protected, reported by pp-provision",
@@ -276,7 +276,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		json_object_array_add(lost, lo);
 		/* a server pp-provision found outside our labels (a pool
 		 * change) and reported once: no news every cycle */
-		if (pp_porphan_since(reported, n->server_id))
+		if (pp_porphan_since(pp_stranded_of(reported), n->server_id))
 			pp_debug("node '%s' is lost: no server %s carries our "
 				"label; its server does not carry our labels, "
 				"reported by pp-provision", n->id,

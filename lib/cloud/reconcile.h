@@ -38,10 +38,11 @@ void pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
  * why_no_cloud) or cannot be listed. Orphans younger than
  * cloud.boot_timeout are pending capacity: *pending_ram_mb gets their
  * usable RAM. Nodes without a cloud id or of another provider are left
- * alone. Each orphan and each lost node is a warning, except one whose
- * server id is in reported (the state's protected_orphans and
- * stranded_servers, store/orphans.h; NULL: none): pp-provision said so
- * when it first found it, and it is said only with -v. */
+ * alone. Each orphan and each lost node is a warning, except an orphan
+ * in the protected_orphans and a lost node whose server is in the
+ * stranded_servers of reported (the state's root, store/orphans.h;
+ * NULL: none): pp-provision said so when it first found it, and it is
+ * said only with -v. */
 json_object *pp_reconcile(const struct pp_config *cfg,
 	struct pp_cloud *cloud, const char *why_no_cloud,
 	const struct pp_registry *reg, const struct pp_catalog *cat,

@@ -22,37 +22,23 @@
 #include "store/state.h"
 #include "base/util.h"
 
-/* The servers pp-provision has reported and leaves alone, by server
- * id: the delete-protected orphans (the state's protected_orphans) and
- * the servers of nodes that no longer carry our labels
- * (stranded_servers; a node names a server id once, and an orphan is no
- * node's). NULL when none or the state cannot be read: then each is a
- * warning. */
+/* The state pp-provision wrote (its protected_orphans and
+ * stranded_servers sections: the servers it reported once and leaves
+ * alone), NULL when it cannot be read: then each is a warning. */
 static json_object *
 known_reported(const struct pp_config *cfg,
 	const struct pp_fleetstats_opts *o)
 {
 	char *spath = pp_state_path(cfg, o->state_dir, "state.json");
 	struct pp_state st;
-	json_object *sec = NULL;
+	json_object *root = NULL;
 	char err[768];
 
-	if (pp_state_open(&st, spath, 0, err, sizeof err) == 0) {
-		json_object *from[2] = {pp_porphans_of(st.root),
-			pp_stranded_of(st.root)};
-
-		sec = json_object_new_object();
-		for (size_t i = 0; i < 2; i++) {
-			if (!from[i])
-				continue;
-			json_object_object_foreach(from[i], k, v)
-				json_object_object_add(sec, k,
-					json_object_get(v));
-		}
-	}
+	if (pp_state_open(&st, spath, 0, err, sizeof err) == 0)
+		root = json_object_get(st.root);
 	pp_state_close(&st);
 	free(spath);
-	return sec;
+	return root;
 }
 
 json_object *
