@@ -352,6 +352,11 @@ report_new(struct run *x, json_object *now, json_object *entries,
 void
 pp_prov_report_once(struct run *x, json_object *root)
 {
+	/* a run stopped part way has not looked at every server and node:
+	 * what it did not reach would be dropped and said again, with an
+	 * event, by the next run; the sections stay as they were */
+	if (pp_interrupted())
+		return;
 	report_new(x, x->prot_now, x->prot_entries,
 		root ? pp_porphans_of(root) : NULL, NULL,
 		"an unregistered delete-protected server of ours");
