@@ -95,8 +95,9 @@ int pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode,
 	char *err, size_t errlen);
 struct pp_container *pp_dr_find_container(struct pp_node *n,
 	const char *id);
-/* The registry as messages name it: a URL without its user:password@,
- * path or query (pp_url_redact), a file path as it is. Allocated. */
+/* The registry as messages name it, as its own do: an http(s) or
+ * file URL without its user:password@, path or query (pp_url_redact),
+ * anything else as it is. Allocated. */
 char *pp_dr_shown(const char *rpath);
 /* The server types: the document's, else pp-fleetstats' cache (at any
  * age) or the config, never the API; read once. */

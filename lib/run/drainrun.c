@@ -127,7 +127,10 @@ pp_dr_find_container(struct pp_node *n, const char *id)
 char *
 pp_dr_shown(const char *rpath)
 {
-	return pp_url_scheme_len(rpath) ? pp_url_redact(rpath) :
+	/* as the registry's own messages (a postgresql:// URL holds no
+	 * password: one is refused) */
+	return !strncmp(rpath, "http://", 7) || !strncmp(rpath, "https://",
+		8) || !strncmp(rpath, "file://", 7) ? pp_url_redact(rpath) :
 		pp_xstrdup(rpath);
 }
 
