@@ -114,6 +114,7 @@ fake_count() {
 	aid=$(curl -sS --max-time 5 -X DELETE \
 		-H "Authorization: Bearer $FAKE_TOKEN" \
 		"$FAKE_URL/servers/$(jq '.[9]' <<<"$ids")" | jq .action.id)
+	[[ $aid =~ ^[0-9]+$ ]] || fail "the DELETE answered no action: $aid"
 	curl -sS --max-time 5 -H "Authorization: Bearer $FAKE_TOKEN" \
 		"$FAKE_URL/actions/$aid" >/dev/null
 	wait $! || fail "cloudctl failed: $(<"$BATS_TEST_TMPDIR/err")"
