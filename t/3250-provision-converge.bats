@@ -460,16 +460,23 @@ strand() {
 		{servers}')" >/dev/null
 }
 
-@test "a node whose server another cloud.pool labels is reported once with the relabel command, not every cycle, and again when it comes back" {
-	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
-		>> "$PP_CONFIG"
+# stranded_node POOL: a cloud node a scale-up made, marked ready, its
+# server then labelled with another pool (POOL; "" for none); sets node
+# and sid
+stranded_node() {
 	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
 	assert_success
 	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
 	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
 	pp-registry status "$node" ready
+	strand "$node" "$1"
+}
+
+@test "a node whose server another cloud.pool labels is reported once with the relabel command, not every cycle, and again when it comes back" {
+	printf 'metrics:\n  textfile: %s\n' "$BATS_TEST_TMPDIR/pp.prom" \
+		>> "$PP_CONFIG"
 	# cloud.pool was eu-batch when it was made
-	strand "$node" eu-batch
+	stranded_node eu-batch
 	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
 		< <(decision none 0)
 	assert_success
@@ -544,12 +551,7 @@ strand() {
 # without a warning, but that server, once no node's and back in our
 # labels, is an orphan like any other and warned of.
 @test "a server reported stranded whose node is gone and which carries our labels again is warned of as an orphan" {
-	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 1)
-	assert_success
-	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
-	sid=$(reg '.nodes[] | select(.kind == "cloud") | .cloud.server_id')
-	pp-registry status "$node" ready
-	strand "$node" eu-batch
+	stranded_node eu-batch
 	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
 		< <(decision none 0)
 	assert_success
