@@ -451,15 +451,6 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 	assert_output "its server is being deleted"
 }
 
-# strand NAME POOL: relabels the fake's server NAME with pool POOL
-# ("" for none)
-strand() {
-	fake_ctl PUT /state "$(fake_state | jq -c --arg n "$1" --arg p "$2" \
-		'.servers |= map(if .name == $n then (if $p == "" then
-		del(.labels.pool) else .labels.pool = $p end) else . end) |
-		{servers}')" >/dev/null
-}
-
 # stranded_node POOL: a cloud node a scale-up made, marked ready, its
 # server then labelled with another pool (POOL; "" for none); sets node
 # and sid
@@ -577,47 +568,3 @@ stranded_node() {
 	assert_stderr_contains "orphan server '$node' (id $sid"
 }
 
-# A run stopped by a signal has not looked at every node: the servers it
-# did not reach keep what was reported of them, or the next run would
-# say them again, loudly and with an event.
-@test "a run stopped while it looks at one stranded node keeps the report of the others" {
-	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 2)
-	assert_success
-	local n1 n2 s1 s2 events
-	n1=$(reg '[.nodes[] | select(.kind == "cloud")][0].id')
-	n2=$(reg '[.nodes[] | select(.kind == "cloud")][1].id')
-	s1=$(reg '[.nodes[] | select(.kind == "cloud")][0].cloud.server_id')
-	s2=$(reg '[.nodes[] | select(.kind == "cloud")][1].cloud.server_id')
-	pp-registry status "$n1" ready
-	pp-registry status "$n2" ready
-	strand "$n1" eu-batch
-	strand "$n2" eu-batch
-	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
-		< <(decision none 0)
-	assert_success
-	run jq -r '.stranded_servers | keys | sort | join(",")' "$STATE"
-	assert_output "$(printf '%s\n' "$s1" "$s2" | sort | paste -sd,)"
-	events=$(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
-		"$EVENTS")
-	# the look at the first node's server hangs; the run is stopped then
-	fake_fault '{"method": "GET", "path": "/servers/'"$s1"'", "slow": 3}' \
-		>/dev/null
-	decision none 0 > "$BATS_TEST_TMPDIR/doc"
-	pp-provision --now 2026-11-27T10:02:00Z < "$BATS_TEST_TMPDIR/doc" \
-		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" 3>&- &
-	pid=$!
-	fake_wait_for_log '.method == "GET" and .path == "/servers/'"$s1"'"'
-	kill -TERM "$pid"
-	rc=0
-	wait "$pid" || rc=$?
-	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
-	run jq -r '.stranded_servers | keys | sort | join(",")' "$STATE"
-	assert_output "$(printf '%s\n' "$s1" "$s2" | sort | paste -sd,)"
-	fake_ctl DELETE /faults >/dev/null
-	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:00Z \
-		< <(decision none 0)
-	assert_success
-	assert_equal "$stderr" ""
-	[[ $(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
-		"$EVENTS") == "$events" ]]
-}

@@ -199,3 +199,49 @@ stop_drain_under_cycle() {
 	output=$(cat "$d/out")
 	jq_is .drain.status empty
 }
+
+# A run stopped by a signal has not looked at every node: the servers it
+# did not reach keep what was reported of them, or the next run would
+# say them again, loudly and with an event.
+@test "a run stopped while it looks at one stranded node keeps the report of the others" {
+	NOW=2026-11-27T10:00:00Z DOC_AT=2026-11-27T10:00:00Z
+	run --separate-stderr pp-provision --now "$NOW" < <(decision scale_up 2)
+	assert_success
+	local n1 n2 s1 s2 events
+	n1=$(reg '[.nodes[] | select(.kind == "cloud")][0].id')
+	n2=$(reg '[.nodes[] | select(.kind == "cloud")][1].id')
+	s1=$(reg '[.nodes[] | select(.kind == "cloud")][0].cloud.server_id')
+	s2=$(reg '[.nodes[] | select(.kind == "cloud")][1].cloud.server_id')
+	pp-registry status "$n1" ready
+	pp-registry status "$n2" ready
+	strand "$n1" eu-batch
+	strand "$n2" eu-batch
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	run jq -r '.stranded_servers | keys | sort | join(",")' "$STATE"
+	assert_output "$(printf '%s\n' "$s1" "$s2" | sort | paste -sd,)"
+	events=$(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
+		"$EVENTS")
+	# the look at the first node's server hangs; the run is stopped then
+	fake_fault '{"method": "GET", "path": "/servers/'"$s1"'", "slow": 3}' \
+		>/dev/null
+	decision none 0 > "$BATS_TEST_TMPDIR/doc"
+	pp-provision --now 2026-11-27T10:02:00Z < "$BATS_TEST_TMPDIR/doc" \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	fake_wait_for_log '.method == "GET" and .path == "/servers/'"$s1"'"'
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	run jq -r '.stranded_servers | keys | sort | join(",")' "$STATE"
+	assert_output "$(printf '%s\n' "$s1" "$s2" | sort | paste -sd,)"
+	fake_ctl DELETE /faults >/dev/null
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_equal "$stderr" ""
+	[[ $(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
+		"$EVENTS") == "$events" ]]
+}

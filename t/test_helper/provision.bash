@@ -198,3 +198,12 @@ hand_delete() {
 		'.servers[] | select((.id | tostring) == $id) | .status') == \
 		deleting ]]
 }
+
+# strand NAME POOL: relabels the fake's server NAME with pool POOL
+# ("" for none)
+strand() {
+	fake_ctl PUT /state "$(fake_state | jq -c --arg n "$1" --arg p "$2" \
+		'.servers |= map(if .name == $n then (if $p == "" then
+		del(.labels.pool) else .labels.pool = $p end) else . end) |
+		{servers}')" >/dev/null
+}
