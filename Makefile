@@ -67,8 +67,21 @@ DATAFILES = $(wildcard share/*.tmpl share/*.yaml share/*.example \
 	share/cloud-init/*.tmpl share/examples/*.example \
 	share/prometheus/*.yml share/sql/*.sql)
 # and the systemd units and the cron file, to copy into /etc
-DATAFILES += $(wildcard share/systemd/*.service share/systemd/*.timer \
-	share/cron/*.cron)
+DATAFILES += $(wildcard share/systemd/*.timer)
+# The cron file and the service run the tools by name: the cron file's
+# PATH line and systemd's default PATH hold /usr/local/bin and /usr/bin,
+# and for any other BINDIR install writes it first in their PATH (the
+# cron file's PATH line, an Environment=PATH= line after the service's
+# PP_CONFIG), so that a cycle finds the tools of this install.
+PATHFILES = $(wildcard share/systemd/*.service share/cron/*.cron)
+DATAFILES += $(PATHFILES)
+PATH_BINDIR  = $(abspath $(BINDIR))
+CRON_PATH    = /usr/local/bin /usr/bin /bin
+SYSTEMD_PATH = /usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin
+CRON_SED = $(if $(filter $(PATH_BINDIR),$(CRON_PATH)),, \
+	-e 's|^PATH=|PATH=$(PATH_BINDIR):|')
+SERVICE_SED = $(if $(filter $(PATH_BINDIR),$(subst :, ,$(SYSTEMD_PATH))),, \
+	-e '/^Environment=PP_CONFIG=/{p;s|.*|Environment=PATH=$(PATH_BINDIR):$(SYSTEMD_PATH)|;}')
 
 all: $(BINS) $(UNITBINS) bin-links
 
@@ -162,7 +175,15 @@ install: all
 		$(DESTDIR)$(ZSHCOMPDIR) $(DESTDIR)$(FISHCOMPDIR)
 	install -m 755 $(addprefix $(INSTBUILD)/bin/,$(TOOLS)) \
 		$(DESTDIR)$(BINDIR)
-	$(if $(DATAFILES),install -m 644 $(DATAFILES) $(DESTDIR)$(DATADIR))
+	$(if $(filter-out $(PATHFILES),$(DATAFILES)),install -m 644 \
+		$(filter-out $(PATHFILES),$(DATAFILES)) $(DESTDIR)$(DATADIR))
+	for f in $(PATHFILES); do \
+		d=$(DESTDIR)$(DATADIR)/$${f##*/}; \
+		case $$f in \
+		*.cron) sed -e '' $(CRON_SED) "$$f" > "$$d" ;; \
+		*) sed -e '' $(SERVICE_SED) "$$f" > "$$d" ;; \
+		esac && chmod 644 "$$d" || exit 1; \
+	done
 	install -m 644 share/examples/registry.json \
 		$(DESTDIR)$(DATADIR)/registry.json.example
 	install -m 644 share/examples/cloud.json \

@@ -117,6 +117,66 @@ installed() {
 	assert_output ""
 }
 
+# The commands a line runs by name: the tools, and flock and bash
+run_by_name() {
+	grep -oE '(^|[^-/a-z])(pp-[a-z]+|flock|bash)\b' | sed 's/^[^a-z]//' |
+		sort -u
+}
+
+# cron runs the line with the file's PATH and nothing else, systemd with
+# the unit's Environment=PATH= or its own default: under another PREFIX
+# both must find this install's tools.
+@test "installed under another PREFIX, the cron file's PATH and the service's find this install's tools" {
+	# systemd is in .ci/packages (t/9010 verifies the units with it)
+	command -v systemd-path >/dev/null ||
+		fail "systemd-path is not installed (package systemd)"
+	local prefix="$BATS_TEST_TMPDIR/opt/pp" data path cmd c
+	run make -s -C "$TOP" BUILD="$BUILD" PREFIX="$prefix" \
+		$([[ $BUILD == */san ]] && echo SANITIZE=1) install
+	assert_success
+	data="$prefix/share/ppscale"
+
+	path=$(sed -n 's/^PATH=//p' "$data/ppscale.cron")
+	[[ -n $path ]] || fail "the installed cron file sets no PATH"
+	cmd=$(grep '^\*/2' "$data/ppscale.cron")
+	[[ $(run_by_name <<<"$cmd" | grep -c '^pp-') == 4 ]] ||
+		fail "not the four tools: $cmd"
+	for c in $(run_by_name <<<"$cmd"); do
+		run -0 env -i PATH="$path" sh -c "command -v $c"
+		[[ $c != pp-* ]] || assert_output "$prefix/bin/$c"
+	done
+
+	path=$(sed -n 's/^Environment=PATH=//p' "$data/ppscale.service")
+	[[ -n $path ]] || path=$(systemd-path search-binaries-default)
+	cmd=$(sed -n '/^ExecStart=/,/[^\\]$/p' "$data/ppscale.service")
+	[[ $(run_by_name <<<"$cmd" | grep -c '^pp-') == 4 ]] ||
+		fail "not the four tools: $cmd"
+	for c in $(run_by_name <<<"$cmd" | grep '^pp-'); do
+		run -0 env -i PATH="$path" sh -c "command -v $c"
+		assert_output "$prefix/bin/$c"
+	done
+	run systemd-analyze verify --man=no "$data/ppscale.service" \
+		"$data/ppscale.timer"
+	assert_success
+
+	# nothing else changed, and uninstall takes both away
+	diff <(grep -v '^PATH=' "$data/ppscale.cron") \
+		<(grep -v '^PATH=' "$TOP/share/cron/ppscale.cron")
+	diff <(grep -v '^Environment=PATH=' "$data/ppscale.service") \
+		"$TOP/share/systemd/ppscale.service"
+	run make -s -C "$TOP" BUILD="$BUILD" PREFIX="$prefix" \
+		$([[ $BUILD == */san ]] && echo SANITIZE=1) uninstall
+	assert_success
+	[[ ! -e $data/ppscale.cron && ! -e $data/ppscale.service ]]
+}
+
+@test "with PREFIX=/usr the cron file and the service are installed as shipped" {
+	make "${MAKEARGS[@]}" install
+	cmp "$DEST/usr/share/ppscale/ppscale.cron" "$TOP/share/cron/ppscale.cron"
+	cmp "$DEST/usr/share/ppscale/ppscale.service" \
+		"$TOP/share/systemd/ppscale.service"
+}
+
 @test "under PREFIX=/usr/local the zsh completion lands in a directory of zsh's fpath" {
 	# zsh is in .ci/packages (t/6400 sources the completion with it)
 	command -v zsh >/dev/null || fail "zsh is not installed"
