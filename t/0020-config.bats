@@ -533,16 +533,58 @@ ROWS
 	assert_success
 	refute_output --partial pp-tok-SECRET-0020
 	refute_stderr_contains pp-tok-SECRET-0020
-	# $HCLOUD_TOKEN gives the Hetzner token: the tools never read
-	# cloud.token_file then, nor does the check; the local provider
-	# reads no token at all
-	printf 'cloud:\n  provider: hetzner\n  token_file: /nonexistent/hcloud.token\ncloud_init:\n  join_token_command: [mint]\n' > "$PP_CONFIG"
-	HCLOUD_TOKEN=pp-env-SECRET-0020 run --separate-stderr pp-config check
-	assert_success
-	refute_output --partial pp-env-SECRET-0020
+	# the local provider reads no token at all
 	printf 'cloud:\n  provider: local\n  token_file: /nonexistent/hcloud.token\n' > "$PP_CONFIG"
 	run --separate-stderr env -u HCLOUD_TOKEN pp-config check
 	assert_success
+}
+
+# cron and the unit start the tools without HCLOUD_TOKEN (the shipped
+# ones set none), and then the tools read cloud.token_file: the check
+# reads it whether its own environment has the variable or not. One row
+# a token file: its content (- for none: the file is missing), its mode
+# and what the refusal says (empty: the check passes).
+@test "pp-config check reads cloud.token_file with or without HCLOUD_TOKEN in its environment" {
+	local t=$BATS_TEST_TMPDIR/hcloud.token env
+	for env in - pp-env-SECRET-0020; do
+		while IFS='|' read -r content mode msg; do
+			rm -f "$t"
+			if [[ $content != - ]]; then
+				printf '%b' "$content" > "$t"
+				chmod "$mode" "$t"
+			fi
+			printf 'cloud:\n  provider: hetzner\n  token_file: %s\ncloud_init:\n  join_token_command: [mint]\n' \
+				"$t" > "$PP_CONFIG"
+			if [[ $env == - ]]; then
+				run --separate-stderr env -u HCLOUD_TOKEN pp-config check
+			else
+				run --separate-stderr env HCLOUD_TOKEN="$env" pp-config check
+			fi
+			if [[ -z $msg ]]; then
+				assert_success
+			else
+				assert_failure 2
+				assert_output ""
+				assert_stderr_contains "config '$PP_CONFIG': cloud.token_file: "
+				assert_stderr_contains "token file '$t'$msg"
+				if [[ $env == - ]]; then
+					refute_stderr_contains "HCLOUD_TOKEN is set here"
+				else
+					assert_stderr_contains "(HCLOUD_TOKEN is set here, but the tools read the file wherever it is not, as under the shipped cron file and unit)"
+				fi
+			fi
+			refute_output --partial SECRET-0020
+			refute_stderr_contains SECRET-0020
+		done <<-ROWS
+		-|600|: No such file or directory
+		pp-tok-SECRET-0020\n|644| has mode 0644: it must not be readable by group or others
+		|600| holds no token: it is empty or holds blanks or control characters
+		\n \t\n|600| holds no token
+		pp-tok SECRET-0020\n|600| holds no token
+		pp-tok-SECRET-0020\n|600|
+		pp-tok-SECRET-0020|400|
+		ROWS
+	done
 }
 
 @test "pp-config says which state directory wins: state_dir over PP_STATE_DIR" {

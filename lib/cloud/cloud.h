@@ -202,10 +202,12 @@ struct pp_cloud *pp_cloud_open(const struct pp_config *cfg,
 void pp_cloud_close(struct pp_cloud *c);
 
 /* The checks the hetzner provider makes of cloud.token_file when it
- * opens, for pp-config check: the file opened with pp_secret_open, its
- * content not read. Nothing to check (0) for another provider or when
- * $HCLOUD_TOKEN gives the token, as the file is then never read.
- * Returns 0, or -1 with a message in err naming the file. */
+ * opens, for pp-config check: the file opened with pp_secret_open and
+ * read, its token not empty and without blanks (it is never shown).
+ * Made whenever the file is set, $HCLOUD_TOKEN or not: the tools read
+ * the file where the variable is not set, as under cron and the unit.
+ * Nothing to check (0) for another provider or no file. Returns 0, or
+ * -1 with a message in err naming the file. */
 int pp_cloud_token_check(const struct pp_config *cfg, char *err,
 	size_t errlen);
 

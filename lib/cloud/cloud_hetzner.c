@@ -78,74 +78,6 @@ without_userinfo(const char *url)
 	return pp_xasprintf("%.*s%s", (int)(host - url), url, at + 1);
 }
 
-/* The token file the provider would read: NULL when $HCLOUD_TOKEN
- * gives the token (the file is then never looked at). */
-static const char *
-token_file(const struct pp_config *cfg)
-{
-	const char *env = getenv("HCLOUD_TOKEN");
-
-	return env && *env ? NULL : cfg->cloud.token_file;
-}
-
-int
-pp_cloud_token_check(const struct pp_config *cfg, char *err, size_t errlen)
-{
-	const char *path = token_file(cfg);
-	int fd;
-
-	if (strcmp(cfg->cloud.provider, "hetzner") || !path)
-		return 0;
-	fd = pp_secret_open(path, "token file", err, errlen);
-	if (fd < 0)
-		return -1;
-	close(fd);
-	return 0;
-}
-
-static char *
-read_token(const struct pp_config *cfg, struct pp_cloud_error *err)
-{
-	const char *env = getenv("HCLOUD_TOKEN");
-	const char *path = token_file(cfg);
-	char msg[768];
-	char *tok;
-	size_t len;
-	FILE *f;
-	int fd;
-
-	if (env && *env)
-		return pp_xstrdup(env);
-	if (!path) {
-		pp_cloud_error_set(err, "config", 0, 0, "no Hetzner API "
-			"token: set HCLOUD_TOKEN or cloud.token_file");
-		return NULL;
-	}
-	fd = pp_secret_open(path, "token file", msg, sizeof msg);
-	if (fd < 0) {
-		pp_cloud_error_set(err, "config", 0, 0, "%s", msg);
-		return NULL;
-	}
-	f = fdopen(fd, "rb");
-	if (!f) {
-		pp_cloud_error_set(err, "config", 0, 0, "cannot read token "
-			"file '%s': %s", path, strerror(errno));
-		close(fd);
-		return NULL;
-	}
-	tok = pp_read_stream(f, TOKEN_MAX, &len);
-	if (!tok) {
-		pp_cloud_error_set(err, "config", 0, 0, "cannot read token "
-			"file '%s': %s", path, strerror(errno));
-		fclose(f);
-		return NULL;
-	}
-	fclose(f);
-	while (len && strchr(" \t\r\n", tok[len - 1]))
-		tok[--len] = '\0';
-	return tok;
-}
-
 static int
 token_ok(const char *t)
 {
@@ -155,6 +87,95 @@ token_ok(const char *t)
 		if ((unsigned char)*t <= ' ' || *t == 0x7f)
 			return 0;
 	return 1;
+}
+
+/* The token of cloud.token_file, trailing blanks cut (the caller wipes
+ * and frees it), or NULL with a message naming the file in err. */
+static char *
+read_token_file(const char *path, char *err, size_t errlen)
+{
+	char *tok;
+	size_t len;
+	FILE *f;
+	int fd;
+
+	fd = pp_secret_open(path, "token file", err, errlen);
+	if (fd < 0)
+		return NULL;
+	f = fdopen(fd, "rb");
+	if (!f) {
+		snprintf(err, errlen, "cannot read token file '%s': %s", path,
+			strerror(errno));
+		close(fd);
+		return NULL;
+	}
+	tok = pp_read_stream(f, TOKEN_MAX, &len);
+	if (!tok) {
+		snprintf(err, errlen, "cannot read token file '%s': %s", path,
+			strerror(errno));
+		fclose(f);
+		return NULL;
+	}
+	fclose(f);
+	while (len && strchr(" \t\r\n", tok[len - 1]))
+		tok[--len] = '\0';
+	return tok;
+}
+
+/* Whatever this environment holds: cron and the unit start the tools
+ * without HCLOUD_TOKEN (the shipped ones set none), and then they read
+ * the file, so a check that skipped it when its own shell had the
+ * variable passed while every cycle failed. */
+int
+pp_cloud_token_check(const struct pp_config *cfg, char *err, size_t errlen)
+{
+	const char *path = cfg->cloud.token_file;
+	const char *env = getenv("HCLOUD_TOKEN");
+	char *tok;
+	size_t n;
+	int ok;
+
+	if (strcmp(cfg->cloud.provider, "hetzner") || !path)
+		return 0;
+	tok = read_token_file(path, err, errlen);
+	ok = tok && token_ok(tok);
+	if (tok) {
+		memset(tok, 0, strlen(tok));
+		free(tok);
+		if (!ok)
+			snprintf(err, errlen, "token file '%s' holds no token: "
+				"it is empty or holds blanks or control "
+				"characters", path);
+	}
+	if (ok)
+		return 0;
+	n = strlen(err);
+	if (env && *env && n < errlen)
+		snprintf(err + n, errlen - n, " (HCLOUD_TOKEN is set here, "
+			"but the tools read the file wherever it is not, as "
+			"under the shipped cron file and unit)");
+	return -1;
+}
+
+static char *
+read_token(const struct pp_config *cfg, struct pp_cloud_error *err)
+{
+	const char *env = getenv("HCLOUD_TOKEN");
+	const char *path = cfg->cloud.token_file;
+	char msg[768];
+	char *tok;
+
+	if (env && *env)
+		return pp_xstrdup(env);
+	if (!path) {
+		pp_cloud_error_set(err, "config", 0, 0, "no Hetzner API "
+			"token: set HCLOUD_TOKEN or cloud.token_file");
+		return NULL;
+	}
+	tok = read_token_file(path, msg, sizeof msg);
+	if (!tok)
+		pp_cloud_error_set(err, "config", 0, 0, "%s", msg);
+	return tok;
 }
 
 void
