@@ -87,7 +87,9 @@ main(int argc, char **argv)
 		pp_die(PP_EXIT_USAGE, "config '%s': cloud.token_file: %s",
 			cfg->path ? cfg->path : "(built-in defaults)", err);
 	path_note("state_dir", cfg->state_dir);
-	if (cfg->registry && !strstr(cfg->registry, "://"))
+	/* a URL as pp_registry_open tells one apart, by its scheme: a
+	 * relative path with "://" further on is still a path */
+	if (cfg->registry && !pp_url_scheme_len(cfg->registry))
 		path_note("registry", cfg->registry);
 	path_note("cloud.token_file", cfg->cloud.token_file);
 	path_note("cloud.local.file", cfg->cloud.local.file);

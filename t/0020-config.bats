@@ -622,6 +622,17 @@ ROWS
 	assert_success
 	refute_stderr_contains "path"
 	refute_stderr_contains "used as written"
+	# a registry is a URL by its scheme, as the tools open it: a
+	# relative path with "://" further on is a path, relative
+	mkdir -p "$BATS_TEST_TMPDIR/data/reg:"
+	cp "$REG" "$BATS_TEST_TMPDIR/data/reg:/x.json"
+	printf 'registry: %s\n' 'data/reg://x.json' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	assert_stderr_contains "pp-config: registry 'data/reg://x.json' is a relative path"
+	run --separate-stderr pp-fleetstats --no-record
+	assert_success
+	jq_is '.nodes | length' "$(jq '.nodes | length' "$REG")"
 }
 
 # With the hetzner provider and no join token every create fails: the
