@@ -476,6 +476,16 @@ stranded_node() {
 		":" + .error.code] | join(",")' "stranded:$node:left:not_ours"
 	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
 	assert_output "$sid"
+	# pp-status shows it, with the command, as long as it is there
+	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z --json
+	assert_success
+	jq_is '[.stranded_servers[] | .server_id + ":" + .name + ":" +
+		.since + ":" + .relabel] | join(",")' \
+		"$sid:$node:2026-11-27T10:01:00Z:hcloud server add-label --overwrite $sid pool=default"
+	jq_is '.protected_orphans + .foreign_servers | length' 0
+	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z
+	assert_success
+	assert_line "stranded   $node (id $sid) since 2026-11-27T10:01:00Z: a registry node's server that no longer carries our labels (most often after a change of cloud.pool): left alone with its node; if it is this install's, set cloud.pool back, or relabel it ('hcloud server add-label --overwrite $sid pool=default')"
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
 		.type == "scaling.failed")] | length' "$EVENTS") == 1 ]]
 	grep -qx 'pp_last_run_warnings{tool="pp-provision"} 1' \
@@ -526,6 +536,10 @@ stranded_node() {
 	assert_stderr_contains "server $sid ('$node') is no longer a node's server outside our labels"
 	run jq -r '.stranded_servers // {} | length' "$STATE"
 	assert_output 0
+	run --separate-stderr pp-status --now 2026-11-27T10:04:30Z --json
+	jq_is '.stranded_servers | length' 0
+	run --separate-stderr pp-status --now 2026-11-27T10:04:30Z
+	refute_output --partial stranded
 	# stranded again, with no pool label where cloud.pool is set: said
 	# again, with the command for that case
 	strand "$node" ""

@@ -366,6 +366,32 @@ servers_left(json_object *sec)
 	return out;
 }
 
+/* The servers of registry nodes that no longer carry our labels
+ * (the state's stranded_servers, pp_stranded_of), most often after a
+ * change of cloud.pool: pp-provision leaves them with their nodes and
+ * says so once, with the command that brings each back into this pool
+ * (relabel here: a pool label, whatever it held, set to cloud.pool's,
+ * or taken away when cloud.pool is unset). */
+static json_object *
+servers_stranded(const struct pp_config *cfg, json_object *sec)
+{
+	json_object *out = servers_left(sec);
+	const char *pool = cfg->cloud.pool;
+
+	for (size_t i = 0; i < json_object_array_length(out); i++) {
+		json_object *o = json_object_array_get_idx(out, i);
+		const char *id = pp_jstr(o, "server_id", "?");
+		char *cmd = pool ? pp_xasprintf("hcloud server add-label "
+			"--overwrite %s pool=%s", id, pool) :
+			pp_xasprintf("hcloud server remove-label %s pool", id);
+
+		json_object_object_add(o, "relabel",
+			json_object_new_string(cmd));
+		free(cmd);
+	}
+	return out;
+}
+
 /* One line of the text report for servers_left's list a (none: no
  * line): the label, each server, then what they are. */
 static void
@@ -663,6 +689,8 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		servers_left(pp_porphans_of(state)));
 	json_object_object_add(st, "foreign_servers",
 		servers_left(pp_foreign_of(state)));
+	json_object_object_add(st, "stranded_servers",
+		servers_stranded(cfg, pp_stranded_of(state)));
 	json_object_object_add(st, "off_servers", servers_off(state));
 	{
 		json_object *c = pp_counters_of(state);
@@ -842,6 +870,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *prot = pp_jget(st, "delete_protected");
 	json_object *porph = pp_jget(st, "protected_orphans");
 	json_object *foreign = pp_jget(st, "foreign_servers");
+	json_object *strand = pp_jget(st, "stranded_servers");
 	json_object *off = pp_jget(st, "off_servers");
 	json_object *sp = pp_jget(st, "spares");
 	long long decided = pp_jint(st, "decisions", 0);
@@ -933,6 +962,18 @@ pp_status_print(FILE *f, json_object *st)
 		"is not ours (another pool, or a name without "
 		"cloud.name_prefix): neither adopted nor deleted; relabel, "
 		"rename or delete it by hand");
+	for (size_t i = 0; strand && i < json_object_array_length(strand);
+	     i++) {
+		json_object *o = json_object_array_get_idx(strand, i);
+
+		fprintf(f, "stranded   %s (id %s) since %s: a registry node's "
+			"server that no longer carries our labels (most often "
+			"after a change of cloud.pool): left alone with its "
+			"node; if it is this install's, set cloud.pool back, or "
+			"relabel it ('%s')\n", pp_jstr(o, "name", "?"),
+			pp_jstr(o, "server_id", "?"), pp_jstr(o, "since", "?"),
+			pp_jstr(o, "relabel", "?"));
+	}
 	for (size_t i = 0; off && i < json_object_array_length(off); i++) {
 		json_object *o = json_object_array_get_idx(off, i);
 		json_object *pw = pp_jget(o, "powered_on");
