@@ -476,16 +476,31 @@ stranded_node() {
 		":" + .error.code] | join(",")' "stranded:$node:left:not_ours"
 	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
 	assert_output "$sid"
-	# pp-status shows it, with the command, as long as it is there
+	# the state keeps the command pp-provision gave
+	run jq -r --arg s "$sid" '.stranded_servers[$s].relabel' "$STATE"
+	assert_output "hcloud server add-label --overwrite $sid pool=default"
+	# pp-status shows it, with that command, as long as it is there
 	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z --json
 	assert_success
 	jq_is '[.stranded_servers[] | .server_id + ":" + .name + ":" +
-		.since + ":" + .relabel] | join(",")' \
-		"$sid:$node:2026-11-27T10:01:00Z:hcloud server add-label --overwrite $sid pool=default"
+		.since + ":" + .relabel + ":" + .labels] | join(",")' \
+		"$sid:$node:2026-11-27T10:01:00Z:hcloud server add-label --overwrite $sid pool=default:managed_by=ppscale,pool=default"
 	jq_is '.protected_orphans + .foreign_servers | length' 0
 	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z
 	assert_success
 	assert_line "stranded   $node (id $sid) since 2026-11-27T10:01:00Z: a registry node's server that no longer carries our labels (most often after a change of cloud.pool): left alone with its node; if it is this install's, set cloud.pool back, or relabel it ('hcloud server add-label --overwrite $sid pool=default')"
+	# an entry of a state written before the command was kept: pp-status
+	# guesses none; the next pp-provision run writes it in, unsaid
+	jq --arg s "$sid" 'del(.stranded_servers[$s].relabel)' "$STATE" \
+		> "$STATE.tmp" && mv "$STATE.tmp" "$STATE"
+	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z --json
+	assert_success
+	jq_is '[.stranded_servers[] | .server_id + ":" +
+		(.relabel | tostring)] | join(",")' "$sid:null"
+	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z
+	assert_success
+	assert_line "stranded   $node (id $sid) since 2026-11-27T10:01:00Z: a registry node's server that no longer carries our labels: left alone with its node; if it is this install's, set its labels back by hand to match managed_by=ppscale,pool=default (cloud.label_key=cloud.label_value and the pool; pp-provision recorded no command for it)"
+	refute_output --partial "hcloud server"
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
 		.type == "scaling.failed")] | length' "$EVENTS") == 1 ]]
 	grep -qx 'pp_last_run_warnings{tool="pp-provision"} 1' \
@@ -514,8 +529,9 @@ stranded_node() {
 	# node) does not look at it: what was reported stays reported
 	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:20Z \
 		< <(decision scale_down 1 cx23 nbg1 "$node")
-	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
-	assert_output "$sid"
+	run jq -r --arg s "$sid" '.stranded_servers | (keys | join(",")) +
+		":" + .[$s].relabel' "$STATE"
+	assert_output "$sid:hcloud server add-label --overwrite $sid pool=default"
 	n=$(jq -s '[.[] | select(.type == "scaling.failed")] | length' "$EVENTS")
 	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:40Z \
 		< <(decision none 0)
@@ -549,6 +565,62 @@ stranded_node() {
 	assert_stderr_contains "node '$node': its server $sid ('$node') does not carry our labels (managed_by=ppscale, pool default): left alone; if it is this install's, unset cloud.pool again, or relabel it ('hcloud server add-label $sid pool=default')"
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
 		.type == "scaling.failed")] | length' "$EVENTS") == 2 ]]
+	run --separate-stderr pp-status --now 2026-11-27T10:05:30Z --json
+	jq_is '[.stranded_servers[] | .relabel] | join(",")' \
+		"hcloud server add-label $sid pool=default"
+}
+
+# unmanage NAME VALUE: sets the fake's server NAME's managed_by label to
+# VALUE, as a person taking it out of ppscale's hands would
+unmanage() {
+	fake_ctl PUT /state "$(fake_state | jq -c --arg n "$1" --arg v "$2" \
+		'.servers |= map(if .name == $n then .labels.managed_by = $v
+		else . end) | {servers}')" >/dev/null
+}
+
+# What pp-status says of a stranded server is what pp-provision said:
+# a pool command would not bring back a server whose managed_by label
+# changed, so neither gives one.
+@test "a node whose server lost our managed_by label is reported with no relabel command, and pp-status guesses none" {
+	stranded_node default
+	unmanage "$node" someone-else
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_stderr_contains "node '$node': its server $sid ('$node') does not carry our labels (managed_by=ppscale, pool default): left alone"
+	refute_stderr_contains "hcloud server"
+	run jq -r --arg s "$sid" '.stranded_servers | (keys | join(",")) +
+		":" + (.[$s] | has("relabel") | tostring)' "$STATE"
+	assert_output "$sid:false"
+	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z --json
+	assert_success
+	jq_is '[.stranded_servers[] | .server_id + ":" + .name + ":" +
+		(.relabel | tostring) + ":" + .labels] | join(",")' \
+		"$sid:$node:null:managed_by=ppscale,pool=default"
+	run --separate-stderr pp-status --now 2026-11-27T10:01:30Z
+	assert_success
+	assert_line "stranded   $node (id $sid) since 2026-11-27T10:01:00Z: a registry node's server that no longer carries our labels: left alone with its node; if it is this install's, set its labels back by hand to match managed_by=ppscale,pool=default (cloud.label_key=cloud.label_value and the pool; pp-provision recorded no command for it)"
+	refute_output --partial "hcloud server"
+	# managed_by set back, the pool changed: still stranded, not said
+	# again, but the state now holds the command that fits, and when
+	# managed_by changes once more it is gone again
+	unmanage "$node" ppscale
+	strand "$node" eu-batch
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:02:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_equal "$stderr" ""
+	run --separate-stderr pp-status --now 2026-11-27T10:02:30Z --json
+	jq_is '[.stranded_servers[] | .since + ":" + .relabel] | join(",")' \
+		"2026-11-27T10:01:00Z:hcloud server add-label --overwrite $sid pool=default"
+	unmanage "$node" someone-else
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:00Z \
+		< <(decision none 0)
+	assert_success
+	run --separate-stderr pp-status --now 2026-11-27T10:03:30Z
+	assert_success
+	assert_line --partial "stranded   $node (id $sid) since 2026-11-27T10:01:00Z: "
+	refute_output --partial "hcloud server"
 }
 
 # pp-fleetstats quiets what pp-provision reported, each by its own

@@ -339,10 +339,12 @@ report_new(struct run *x, json_object *now, json_object *entries,
 	json_object_object_foreach(prev, id, v) {
 		if (pp_jget(now, id))
 			continue;
-		if (keep && pp_jget(keep, id))
+		if (keep && pp_jget(keep, id)) {
 			pp_porphan_add(now, id, pp_jstr(v, "name", NULL),
 				pp_porphan_since(prev, id));
-		else
+			pp_stranded_relabel_set(now, id,
+				pp_stranded_relabel(prev, id));
+		} else
 			pp_note("server %s ('%s') is no longer %s", id,
 				pp_jstr(v, "name", "?"), what);
 	}
@@ -388,9 +390,9 @@ static void
 stranded_node(struct run *x, const struct known *k,
 	const struct pp_server *s)
 {
-	char msg[1024], hint[400];
+	char msg[1024], hint[400], cmd[200];
 
-	pp_prov_relabel_hint(x, s, hint, sizeof hint);
+	pp_prov_relabel_hint(x, s, hint, sizeof hint, cmd, sizeof cmd);
 	snprintf(msg, sizeof msg, "node '%s': its server %s ('%s') does "
 		"not carry our labels (%s=%s, pool %s): left alone%s", k->id,
 		k->server_id, s->name ? s->name : "?",
@@ -398,6 +400,9 @@ stranded_node(struct run *x, const struct known *k,
 		x->cfg->cloud.pool ? x->cfg->cloud.pool : "(none)", hint);
 	left_alone(x, k->id, s, "stranded", "left", "not_ours", msg,
 		x->stranded_now, x->stranded_entries);
+	/* kept in the state for pp-status, which cannot tell why the
+	 * labels changed: with none, the labels are for a person to set */
+	pp_stranded_relabel_set(x->stranded_now, s->id, cmd);
 }
 
 /* Node k was not looked at this run: what pp_prov_report_once knew of

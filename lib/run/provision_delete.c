@@ -23,35 +23,44 @@
  * our view by its pool label (cloud.pool unset or changed on a running
  * install): "; if it is this install's, ..." naming the hcloud command
  * that relabels it into our pool, or "" when its labels say nothing of
- * the kind. */
+ * the kind (its cloud.label_key label changed: no command to guess).
+ * The command alone, "hcloud server ...", also goes to cmd (cmdlen;
+ * "" when none) unless cmd is NULL. */
 void
 pp_prov_relabel_hint(struct run *x, const struct pp_server *s, char *hint,
-	size_t len)
+	size_t len, char *cmd, size_t cmdlen)
 {
 	const char *pool = pp_strmap_get(&s->labels, "pool");
 	const char *v = pp_strmap_get(&s->labels, x->cfg->cloud.label_key);
 	char relabel[200];
 
 	*hint = '\0';
+	if (cmd)
+		*cmd = '\0';
 	if (!v || strcmp(v, x->cfg->cloud.label_value))
 		return;
 	if (pool && (!x->cfg->cloud.pool || strcmp(pool, x->cfg->cloud.pool))) {
 		if (x->cfg->cloud.pool)
-			snprintf(relabel, sizeof relabel, "add-label "
-				"--overwrite %s pool=%s", s->id,
+			snprintf(relabel, sizeof relabel, "hcloud server "
+				"add-label --overwrite %s pool=%s", s->id,
 				x->cfg->cloud.pool);
 		else
-			snprintf(relabel, sizeof relabel, "remove-label %s "
-				"pool", s->id);
+			snprintf(relabel, sizeof relabel, "hcloud server "
+				"remove-label %s pool", s->id);
 		snprintf(hint, len, "; if it is this install's, set "
-			"cloud.pool back to '%s', or relabel it ('hcloud "
-			"server %s')", pool, relabel);
+			"cloud.pool back to '%s', or relabel it ('%s')", pool,
+			relabel);
 	} else if (!pool && x->cfg->cloud.pool) {
 		/* a pool set on an install that ran without one */
+		snprintf(relabel, sizeof relabel, "hcloud server add-label "
+			"%s pool=%s", s->id, x->cfg->cloud.pool);
 		snprintf(hint, len, "; if it is this install's, unset "
-			"cloud.pool again, or relabel it ('hcloud server "
-			"add-label %s pool=%s')", s->id, x->cfg->cloud.pool);
+			"cloud.pool again, or relabel it ('%s')", relabel);
+	} else {
+		return;
 	}
+	if (cmd)
+		snprintf(cmd, cmdlen, "%s", relabel);
 }
 
 /* The delete guard: before any DELETE the server's current labels must
@@ -86,7 +95,7 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 	/* cloud.pool unset or changed on a running install: its own
 	 * servers are out of its view until relabelled */
 	if (!ok)
-		pp_prov_relabel_hint(x, &s, hint, sizeof hint);
+		pp_prov_relabel_hint(x, &s, hint, sizeof hint, NULL, 0);
 	pp_server_free(&s);
 	if (ok)
 		return 0;

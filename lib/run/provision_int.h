@@ -176,7 +176,7 @@ void pp_prov_read_refusals(struct run *x);
 
 /* provision_delete.c: deleting servers, the scale-down */
 void pp_prov_relabel_hint(struct run *x, const struct pp_server *s,
-	char *hint, size_t len);
+	char *hint, size_t len, char *cmd, size_t cmdlen);
 int pp_prov_guard(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err);
 int pp_prov_delete_server(struct run *x, const char *id, const char *name,

@@ -13,6 +13,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cloud/cloud.h"
 #include "conf/config.h"
 #include "base/json.h"
 #include "doc/doc.h"
@@ -367,28 +368,31 @@ servers_left(json_object *sec)
 }
 
 /* The servers of registry nodes that no longer carry our labels
- * (the state's stranded_servers, pp_stranded_of), most often after a
- * change of cloud.pool: pp-provision leaves them with their nodes and
- * says so once, with the command that brings each back into this pool
- * (relabel here: a pool label, whatever it held, set to cloud.pool's,
- * or taken away when cloud.pool is unset). */
+ * (the state's stranded_servers, pp_stranded_of): pp-provision leaves
+ * them with their nodes and says so once. Each with "relabel", the
+ * command pp-provision gave for it (after a change of cloud.pool), kept
+ * in the state as it alone knew the labels: null when it gave none (a
+ * changed cloud.label_key label, which no command of ours undoes, or an
+ * entry written before the field was); and "labels", the label
+ * selector of this install's servers (pp_cloud_selector), which they
+ * must match again. */
 static json_object *
 servers_stranded(const struct pp_config *cfg, json_object *sec)
 {
 	json_object *out = servers_left(sec);
-	const char *pool = cfg->cloud.pool;
+	char *sel = pp_cloud_selector(cfg);
 
 	for (size_t i = 0; i < json_object_array_length(out); i++) {
 		json_object *o = json_object_array_get_idx(out, i);
-		const char *id = pp_jstr(o, "server_id", "?");
-		char *cmd = pool ? pp_xasprintf("hcloud server add-label "
-			"--overwrite %s pool=%s", id, pool) :
-			pp_xasprintf("hcloud server remove-label %s pool", id);
+		const char *cmd = pp_stranded_relabel(sec,
+			pp_jstr(o, "server_id", ""));
 
-		json_object_object_add(o, "relabel",
-			json_object_new_string(cmd));
-		free(cmd);
+		json_object_object_add(o, "relabel", cmd ?
+			json_object_new_string(cmd) : NULL);
+		json_object_object_add(o, "labels",
+			json_object_new_string(sel));
 	}
+	free(sel);
 	return out;
 }
 
@@ -965,14 +969,23 @@ pp_status_print(FILE *f, json_object *st)
 	for (size_t i = 0; strand && i < json_object_array_length(strand);
 	     i++) {
 		json_object *o = json_object_array_get_idx(strand, i);
+		const char *cmd = pp_jstr(o, "relabel", NULL);
 
 		fprintf(f, "stranded   %s (id %s) since %s: a registry node's "
-			"server that no longer carries our labels (most often "
-			"after a change of cloud.pool): left alone with its "
-			"node; if it is this install's, set cloud.pool back, or "
-			"relabel it ('%s')\n", pp_jstr(o, "name", "?"),
-			pp_jstr(o, "server_id", "?"), pp_jstr(o, "since", "?"),
-			pp_jstr(o, "relabel", "?"));
+			"server that no longer carries our labels", pp_jstr(o,
+			"name", "?"), pp_jstr(o, "server_id", "?"),
+			pp_jstr(o, "since", "?"));
+		if (cmd)
+			fprintf(f, " (most often after a change of "
+				"cloud.pool): left alone with its node; if it "
+				"is this install's, set cloud.pool back, or "
+				"relabel it ('%s')\n", cmd);
+		else
+			fprintf(f, ": left alone with its node; if it is "
+				"this install's, set its labels back by hand to "
+				"match %s (cloud.label_key=cloud.label_value "
+				"and the pool; pp-provision recorded no command "
+				"for it)\n", pp_jstr(o, "labels", "?"));
 	}
 	for (size_t i = 0; off && i < json_object_array_length(off); i++) {
 		json_object *o = json_object_array_get_idx(off, i);

@@ -32,12 +32,38 @@ void
 pp_porphan_add(json_object *sec, const char *id, const char *name,
 	time_t since)
 {
-	json_object *e = json_object_new_object();
+	json_object *e = pp_jget(sec, id);
 
+	if (!e || !json_object_is_type(e, json_type_object)) {
+		e = json_object_new_object();
+		json_object_object_add(sec, id, e);
+	}
 	json_object_object_add(e, "name", name ?
 		json_object_new_string(name) : NULL);
 	json_object_object_add(e, "since", pp_jnew_time(since));
-	json_object_object_add(sec, id, e);
+}
+
+void
+pp_stranded_relabel_set(json_object *sec, const char *id, const char *cmd)
+{
+	json_object *e = pp_jget(sec, id);
+
+	if (!e || !json_object_is_type(e, json_type_object))
+		return;
+	if (cmd && *cmd)
+		json_object_object_add(e, "relabel",
+			json_object_new_string(cmd));
+	else
+		json_object_object_del(e, "relabel");
+}
+
+const char *
+pp_stranded_relabel(json_object *sec, const char *id)
+{
+	json_object *r = pp_jget(pp_jget(sec, id), "relabel");
+
+	return r && json_object_is_type(r, json_type_string) &&
+		*json_object_get_string(r) ? json_object_get_string(r) : NULL;
 }
 
 time_t

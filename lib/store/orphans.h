@@ -12,8 +12,12 @@
  *
  *   {"<server id>": {"name": "...", "since": RFC3339}}
  *
- * "since" is when pp-provision first found it so. Other keys in an
- * entry are ignored. */
+ * "since" is when pp-provision first found it so. A stranded_servers
+ * entry may also hold "relabel": the whole hcloud command that brings
+ * the server back into our labels, as pp-provision said it (none when
+ * it had none to say, as for a server whose cloud.label_key label
+ * changed, and in entries written before the field was). Other keys in
+ * an entry are ignored. */
 #ifndef PP_ORPHANS_H
 #define PP_ORPHANS_H
 
@@ -25,9 +29,17 @@ json_object *pp_porphans_of(json_object *root);
 /* The same for foreign_servers and stranded_servers. */
 json_object *pp_foreign_of(json_object *root);
 json_object *pp_stranded_of(json_object *root);
-/* Adds server id (name) to sec (either section), found so since since. */
+/* Adds server id (name) to sec (any section), found so since since;
+ * an entry already there keeps its other keys. */
 void pp_porphan_add(json_object *sec, const char *id, const char *name,
 	time_t since);
+/* Sets (cmd NULL or "": takes away) the "relabel" of server id's entry
+ * in sec, a stranded_servers section; nothing when id is not in sec. */
+void pp_stranded_relabel_set(json_object *sec, const char *id,
+	const char *cmd);
+/* The "relabel" of server id's entry in sec, NULL when it has none (or
+ * not a string). */
+const char *pp_stranded_relabel(json_object *sec, const char *id);
 /* When server id was first found so per sec, 0 when it is not in sec. */
 time_t pp_porphan_since(json_object *sec, const char *id);
 /* Replaces root's section by sec (taken; NULL or empty: none). */
