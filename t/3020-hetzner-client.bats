@@ -297,6 +297,56 @@ fake_count() {
 	[[ $(fake_state | jq '.servers | length') == 1 ]]
 }
 
+# The API keeps a server being deleted listed ("deleting") until its
+# delete action ends, and answers 423 locked to another DELETE meanwhile:
+# someone else's delete, begun since the caller looked, is ours done.
+@test "a DELETE answered 423 locked by another's delete of the server is done at once, not retried" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	curl -sS -o /dev/null -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/5000001"
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_success
+	jq_is .error null
+	# the DELETE (423 locked), one look at the server, nothing more
+	jq_is '[.log[] | "\(.method) \(.path) \(.status)"] | join(",")' \
+		"DELETE /servers/5000001 423,GET /servers/5000001 200"
+	jq_is .waited 0
+	assert_stderr_contains "server 5000001 is being deleted already"
+	[[ $(fake_state | jq -r '[.servers[].status] | join(",")') == deleting ]]
+}
+
+@test "a DELETE answered 423 locked whose server is gone when looked at is not_found, as a delete of a gone server is" {
+	fake_seed '{"servers": [{"name": "s"}]}' >/dev/null
+	curl -sS -o /dev/null -X DELETE -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/5000001"
+	# the other delete ends between our DELETE and our look
+	fake_fault '{"method": "GET", "path": "/servers/5000001",
+		"status": 404, "code": "not_found"}' >/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_failure 1
+	jq_is .error.code not_found
+	jq_is .requests 2
+	jq_is .waited 0
+}
+
+@test "a DELETE answered 423 locked by another action (a power-on) is retried until that action ends" {
+	fake_seed '{"servers": [{"name": "s", "status": "off"}]}' >/dev/null
+	fake_config '{"action_seconds": 0.6}' >/dev/null
+	curl -sS -o /dev/null -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/5000001/actions/poweron"
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr cloudctl delete 5000001
+	assert_success
+	jq_is .error null
+	# locked while the start_server runs (each 423 looked at: not a
+	# delete), then the DELETE that took
+	[[ $(fake_count '.method == "DELETE" and .status == 423') -ge 1 ]]
+	[[ $(fake_count '.method == "DELETE" and .status == 200') == 1 ]]
+	[[ $(fake_count '.method == "GET" and .path == "/servers/5000001"') -ge 1 ]]
+	refute_stderr_contains "being deleted already"
+}
+
 # hcloud-go's error.go: resource_locked, "the caller should contact
 # support": no wait lifts it, so it is not retried to the budget
 @test "a 423 resource_locked is not retried, and says to contact Hetzner support" {

@@ -398,6 +398,28 @@ refused_loudly() {
 	assert_output "node.removed,pp-old111,$SID"
 }
 
+# Someone else's delete begun between the guard's look and our DELETE:
+# the API answers 423 locked until it ends; the server is going.
+@test "a scale-down whose server someone else starts deleting after the guard looked sends one DELETE and removes the node" {
+	cloud_node draining
+	fake_fault "{\"method\": \"GET\", \"path\": \"/servers/$SID\",
+		\"delete_after\": true}" >/dev/null
+	run --separate-stderr pp-provision < <(down_doc true)
+	assert_success
+	jq_is .provision.status done
+	jq_is '.provision.servers[0] | [.op, .server_id, .status] |
+		join(",")' "delete,$SID,removed"
+	assert_stderr_contains "server $SID is being deleted already"
+	# one DELETE, answered 423 locked, then one look: no retry
+	[[ $(fake_log | jq -r '[.requests[] | select(.path ==
+		"/servers/'"$SID"'") | "\(.method) \(.status)"] | join(",")') == \
+		"GET 200,DELETE 423,GET 200" ]]
+	[[ $(fake_state | jq -r '.servers[0].status') == deleting ]]
+	[[ $(reg '[.nodes[].id] | join(",")') == ded-1 ]]
+	run jq -r '[.type, .node, .server_id] | join(",")' "$EVENTS"
+	assert_output "node.removed,pp-old111,$SID"
+}
+
 # The registry lock is held across the delete, bounded to 20 s
 # (DELETE_LOCK_BUDGET, ppscale-registry(5)); the platform waits for it.
 # The bound must hold for requests in flight, not only for the waits

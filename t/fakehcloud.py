@@ -220,6 +220,19 @@ token check and the rate limit:
                                   creates, a delete deletes), then close
                                   the connection without its answer: the
                                   answer lost on the way back
+        "delete_after": true      process the request as usual, then,
+                                  before its answer goes out, start a
+                                  delete of the server its path names
+                                  (/servers/{id}...) as someone else (a
+                                  person, another run) would: a delete
+                                  begun between this answer and the
+                                  client's next request (the answer
+                                  shows the server as it was).  Not in
+                                  the request log; its action polled by
+                                  no one, so by polls the server stays
+                                  "deleting" and a DELETE of it answers
+                                  423 locked (action_polls 0: gone at
+                                  once, a DELETE answers 404)
         "action_error": {"code": "...", "message": "..."}
                                   (or true) the create_server, delete_server
                                   or (poweron) start_server action made by
@@ -729,11 +742,12 @@ class Fake:
         f.setdefault("skip", 0)
         if not any(k in f for k in ("status", "slow", "drop", "drop_after",
                                     "garble_after", "set_after",
-                                    "action_error", "action_lost")):
+                                    "delete_after", "action_error",
+                                    "action_lost")):
             raise ApiError(400, "invalid_input",
                            "fault needs status, slow, drop, drop_after, "
-                           "garble_after, set_after, action_error or "
-                           "action_lost")
+                           "garble_after, set_after, delete_after, "
+                           "action_error or action_lost")
         if "set_after" in f and not isinstance(f["set_after"], dict):
             raise ApiError(400, "invalid_input",
                            "set_after must be an object of paths")
@@ -1309,7 +1323,12 @@ def api_server_delete(fake, sid, method, path):
         raise ApiError(423, "protected", "server %d is delete protected"
                        % s["id"])
     refuse_if_busy(fake, s)
-    af = fake.action_fault(method, path, None)
+    return start_delete(fake, s, fake.action_fault(method, path, None))
+
+
+def start_delete(fake, s, af):
+    """A DELETE the API took: its delete_server action, the server
+    deleting until it is done.  af: the action fault, or None."""
     # what a failed delete leaves it as (even one failed at once)
     s["_status_before"] = s["status"]
     a = fake.new_action("delete_server", s["id"], action_error(af))
@@ -1839,6 +1858,14 @@ class Handler(BaseHTTPRequestHandler):
         except ApiError as e:
             self.send_error_json(e, fake.rate_headers())
             return e.status
+        if f is not None and f.get("delete_after"):
+            # someone else's DELETE, between this answer and the
+            # client's next request: the answer as it was, then the
+            # delete, both before the answer goes out (no race with
+            # the client's next request on another connection)
+            obj = copy.deepcopy(obj)
+            with fake.lock:
+                someone_deletes(fake, path)
         if f is not None and f.get("set_after") and obj is not None:
             obj = copy.deepcopy(obj)
             for p, v in f["set_after"].items():
@@ -1847,6 +1874,19 @@ class Handler(BaseHTTPRequestHandler):
         self.send_json(status, obj, fake.rate_headers(), half=bool(
             f is not None and f.get("garble_after")))
         return status
+
+
+def someone_deletes(fake, path):
+    """delete_after: the server of /servers/{id}... deleted as another
+    client would (refused as theirs would be: nothing done)."""
+    parts = [p for p in path.split("/") if p]
+    if len(parts) < 2 or parts[0] != "servers":
+        return
+    s = fake.servers.get(int(parts[1])) if parts[1].isdigit() else None
+    if s is None or s["protection"].get("delete") or \
+            fake.busy(s["id"]) is not None:
+        return
+    start_delete(fake, s, None)
 
 
 def set_path(obj, path, value):

@@ -630,6 +630,20 @@ backoff(struct pp_http_client *c, long n)
 	return d / 2 + d / 2 * ((double)(rand_r(&c->rng) % 1000) / 1000.0);
 }
 
+/* c->locked, unset while it runs: the requests it sends are not the
+ * ones it was asked about. */
+static int
+locked_done(struct pp_http_client *c)
+{
+	int (*fn)(void *) = c->locked;
+	int rc;
+
+	c->locked = NULL;
+	rc = fn(c->locked_arg);
+	c->locked = fn;
+	return rc > 0;
+}
+
 int
 pp_http_call(struct pp_http_client *c, const char *method,
 	const char *path, const char *body, int idempotent,
@@ -669,6 +683,14 @@ pp_http_call(struct pp_http_client *c, const char *method,
 			return 0;
 		error_code(r, code, sizeof code);
 		cls = pp_http_retry_class(r, code);
+		/* locked by an action that does what we ask (someone
+		 * else's delete of the server we delete): nothing to wait
+		 * for, and the retries would only end at the deadline */
+		if (r->status == 423 && cls == PP_RETRY_SAFE && c->locked &&
+		    locked_done(c)) {
+			r->resolved = 1;
+			return 0;
+		}
 		/* a 429 is retried until the deadline, not by count, and so
 		 * is a 423 locked: the action holding the server ends
 		 * (without a deadline, retries bounds them too) */

@@ -35,7 +35,8 @@ struct pp_http_resp {
 	int curl_code;        /* CURLcode; 0 when the transfer worked */
 	char error[256];      /* why there was no usable answer */
 	int gave_up;          /* a wait would have passed the deadline */
-	int resolved;         /* an ambiguity check found it took effect */
+	int resolved;         /* an ambiguity check found it took effect,
+	                       * or a locked check that it is under way */
 	int interrupted;      /* a retry was left out: pp_interrupted() */
 };
 void pp_http_resp_free(struct pp_http_resp *r);
@@ -62,6 +63,13 @@ struct pp_http_client {
 	void (*on_request)(void *arg, const char *method, const char *path,
 		const char *body, long status);
 	void *on_request_arg;
+	/* Asked after a 423 locked, before it is retried: 1 ends the call
+	 * with resolved set (what the request asks for is being done
+	 * already by another: a DELETE of a server someone else is
+	 * deleting), 0 (or -1: it cannot tell) retries as ever. NULL:
+	 * never asked. A caller sets it for one call and clears it. */
+	int (*locked)(void *arg);
+	void *locked_arg;
 
 	/* what happened */
 	long requests;        /* requests sent */
@@ -102,7 +110,7 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * RateLimit-Reset, when the budget is full again, is never waited for.
  * A 429 is retried after about a second, doubling, until the deadline;
  * a 423 locked (an action holds the resource) with backoff until the
- * deadline.
+ * deadline, unless c->locked finds the request's work under way.
  * Other failed attempts are repeated with exponential backoff and
  * jitter while retries last: every
  * retryable failure when idempotent, otherwise only PP_RETRY_SAFE
@@ -115,7 +123,8 @@ int pp_http_retry_class(const struct pp_http_resp *r, const char *code);
  * the last attempt.
  * A request that is not idempotent is sent on a fresh connection,
  * closed after it, so that libcurl never re-sends it by itself.
- * Returns 0 for a 2xx answer, else -1; *r holds the last attempt. */
+ * Returns 0 for a 2xx answer or resolved set, else -1; *r holds the
+ * last attempt. */
 int pp_http_call(struct pp_http_client *c, const char *method,
 	const char *path, const char *body, int idempotent,
 	int (*check)(void *arg), void *check_arg, struct pp_http_resp *r);

@@ -565,21 +565,68 @@ hz_list(struct pp_cloud *c, const char *selector, struct pp_server_list *out,
 	return rc;
 }
 
+/* What a DELETE answered 423 locked finds when it looks at its server */
+struct going {
+	struct pp_cloud *c;
+	const char *id;
+	int gone;             /* 404: deleted already */
+	int deleting;         /* status deleting: another's delete runs */
+};
+
+/* http's locked check for a DELETE: the action that holds the server
+ * may be a delete, someone else's begun since the guard looked (the
+ * API keeps the server listed, "deleting", until it ends): then the
+ * server is going and the retries of our DELETE would only end at the
+ * deadline, failing the run. Any other action (a start_server) ends,
+ * and the DELETE is retried as before. */
+static int
+delete_under_way(void *arg)
+{
+	struct going *g = arg;
+	struct pp_cloud_error err;
+	struct pp_server s;
+
+	if (hz_get(g->c, g->id, &s, &err) < 0) {
+		g->gone = !strcmp(err.code, "not_found");
+		return g->gone;
+	}
+	g->deleting = s.status && !strcmp(s.status, "deleting");
+	pp_server_free(&s);
+	return g->deleting;
+}
+
 static int
 hz_destroy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 {
 	struct hz *h = c->priv;
+	struct going g = {c, id, 0, 0};
 	json_object *o;
 	char *path, *what;
-	int rc;
+	int rc, resolved;
 
 	if (!valid_id(id, err))
 		return -1;
 	path = pp_xasprintf("/servers/%s", id);
-	rc = pp_hz_api(h, "DELETE", path, NULL, 1, NULL, NULL, &o, NULL, err);
+	h->http.locked = delete_under_way;
+	h->http.locked_arg = &g;
+	rc = pp_hz_api(h, "DELETE", path, NULL, 1, NULL, NULL, &o, &resolved,
+		err);
+	h->http.locked = NULL;
+	h->http.locked_arg = NULL;
 	free(path);
 	if (rc < 0)
 		return -1;
+	if (resolved && g.gone) {
+		pp_cloud_error_set(err, "not_found", 404, 0, "server %s is "
+			"gone: deleted by another since it was looked at", id);
+		return -1;
+	}
+	if (resolved) {
+		pp_note("server %s is being deleted already (a delete begun "
+			"by another since it was looked at): counted as "
+			"deleted", id);
+		return 0;
+	}
 	what = pp_xasprintf("delete server %s", id);
 	rc = pp_jget(o, "action") ?
 		pp_hz_wait_action(h, pp_jget(o, "action"), what, 0, err) : 0;
