@@ -287,3 +287,33 @@ requests() {
 	assert_line --regexp '^PUT /servers/[0-9]+ 200$'
 	refute_line --regexp ' [45][0-9][0-9]$'
 }
+
+# the image look-up pp-fleetstats makes of cloud.image: a deprecated
+# image as the CLI shows one, and a removed one gone
+@test "hcloud image describe and list show an image the fake marks deprecated, and not one it removed" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}, "images_removed":
+		["ubuntu-22.04"]}' >/dev/null
+	run --separate-stderr hcloud image describe debian-12
+	assert_success
+	assert_line --regexp '^Deprecated:[[:space:]]+Thu Oct  1 06:00:00 UTC 2026'
+	assert_line 'Attention: This image is deprecated and will be removed in the future.'
+	run --separate-stderr hcloud image describe debian-13
+	assert_success
+	refute_line --regexp '^Deprecated:'
+	run --separate-stderr hcloud image list --type system \
+		-o columns=name,deprecated
+	assert_success
+	assert_line --regexp '^debian-12 +Thu Oct  1 06:00:00 UTC 2026$'
+	assert_line --regexp '^debian-13 +-$'
+	refute_line --partial ubuntu-22.04
+	run --separate-stderr hcloud image describe ubuntu-22.04
+	assert_failure
+	assert_regex "$stderr" 'image not found: ubuntu-22.04'
+	# by id too (114690389: debian-12 for arm)
+	run --separate-stderr hcloud image describe 114690389
+	assert_success
+	assert_line --regexp '^Deprecated:[[:space:]]+Thu Oct  1 06:00:00 UTC 2026'
+	run --separate-stderr hcloud image describe 67794396
+	assert_failure
+}

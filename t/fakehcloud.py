@@ -141,7 +141,20 @@ token check and the rate limit:
                            "skew": S,
                            "deprecations": {"cx43": {"fsn1": DEP|null}},
                            "placement_group_limit": N,
-                           "ipv4_priced": false}
+                           "ipv4_priced": false,
+                           "image_deprecations": {"debian-12": TIME|null},
+                           "images_removed": ["ubuntu-22.04"]}
+                           image_deprecations: an image's "deprecated"
+                           (RFC 3339, both architectures; null: not
+                           deprecated), the time it is "considered to
+                           be deprecated" (API reference), as
+                           hcloud-go's Image.IsDeprecated reads it: it
+                           still makes servers; images_removed: gone
+                           from the API, as a deprecated system image
+                           is in the end: not listed, GET /images/{id}
+                           404, a create naming it 422 invalid_input
+                           ("image not found"), its servers still
+                           showing it;
                            placement_group_limit: the servers one placement
                            group holds (10, Hetzner's default: the next
                            create naming the group is refused with
@@ -510,14 +523,32 @@ def find_server_type(key):
     return None
 
 
-def find_image(key, arch):
-    for im in IMAGE_LIST:
+def find_image(key, arch, images=None):
+    images = IMAGE_LIST if images is None else images
+    for im in images:
         if str(im["id"]) == str(key):
             return im
-    for im in IMAGE_LIST:
+    for im in images:
         if im["name"] == key and im["architecture"] == arch:
             return im
     return None
+
+
+def served_images(fake):
+    """The images with the control interface's image_deprecations set
+    and its images_removed left out."""
+    dep = fake.config.get("image_deprecations") or {}
+    gone = set(fake.config.get("images_removed") or [])
+    if not dep and not gone:
+        return IMAGE_LIST
+    out = []
+    for im in IMAGE_LIST:
+        if im["name"] in gone:
+            continue
+        if im["name"] in dep:
+            im = dict(im, deprecated=dep[im["name"]])
+        out.append(im)
+    return out
 
 
 def datacenter_obj(loc):
@@ -681,6 +712,8 @@ class Fake:
                 "deprecations": {},
                 "placement_group_limit": 10,
                 "ipv4_priced": True,
+                "image_deprecations": {},
+                "images_removed": [],
             }
             CLOCK[0] = None
             SKEW[0] = 0
@@ -1159,7 +1192,8 @@ def api_servers_create(fake, body, method, path):
         if loc is None:
             raise ApiError(412, "resource_unavailable",
                            "server type %s is unavailable" % st["name"])
-    img = find_image(body["image"], st["architecture"])
+    img = find_image(body["image"], st["architecture"],
+                     served_images(fake))
     if img is None:
         raise field_error(422, "invalid_input",
                           "image %s not found" % body["image"], "image",
@@ -1581,7 +1615,7 @@ def route_api(fake, method, path, q, body):
                                "server type")
     elif res == "images" and method == "GET":
         if n == 1:
-            items = IMAGE_LIST
+            items = served_images(fake)
             if q.get("name") and not q.get("architecture"):
                 # a name without an architecture answers x86 images
                 # only: CLI 1.30.3 asks so and predates Arm images
@@ -1589,7 +1623,8 @@ def route_api(fake, method, path, q, body):
             return catalog_list(items, q, "images",
                                 ["name", "architecture", "type", "status"])
         if n == 2:
-            return catalog_get(IMAGE_LIST, parts[1], "image", "image")
+            return catalog_get(served_images(fake), parts[1], "image",
+                               "image")
     elif res == "locations" and method == "GET":
         if n == 1:
             return catalog_list(LOCATION_LIST, q, "locations", ["name"])
@@ -1638,6 +1673,21 @@ def route_ctl(fake, method, path, body):
                                 r"(Z|[+-]\d\d:\d\d)$", v)):
                         raise ApiError(400, "invalid_input",
                                        "clock must be RFC 3339 or null")
+                    elif k == "image_deprecations" and not (
+                            isinstance(v, dict) and all(
+                                x is None or (isinstance(x, str) and
+                                              re.match(r"\d{4}-\d\d-\d\dT",
+                                                       x))
+                                for x in v.values())):
+                        raise ApiError(400, "invalid_input",
+                                       "image_deprecations must map image "
+                                       "names to RFC 3339 times or null")
+                    elif k == "images_removed" and not (
+                            isinstance(v, list) and
+                            all(isinstance(x, str) for x in v)):
+                        raise ApiError(400, "invalid_input",
+                                       "images_removed must list image "
+                                       "names")
                     elif k == "skew" and (isinstance(v, bool) or
                                           not isinstance(v, int)):
                         raise ApiError(400, "invalid_input",
