@@ -448,6 +448,20 @@ pp_cloud_delete(struct pp_cloud *c, const char *id,
 }
 
 int
+pp_cloud_image(struct pp_cloud *c, struct pp_image_check *out,
+	struct pp_cloud_error *err)
+{
+	double saved;
+
+	memset(out, 0, sizeof *out);
+	memset(err, 0, sizeof *err);
+	if (!c->ops->image)
+		return 0;
+	begin(c, err, &saved);
+	return end(c, saved, c->ops->image(c, out, err));
+}
+
+int
 pp_cloud_busy(struct pp_cloud *c, const char *id, struct pp_cloud_error *err)
 {
 	double saved;

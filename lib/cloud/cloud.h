@@ -95,6 +95,19 @@ void pp_cloud_pending_free(struct pp_cloud_pending *p);
 
 struct pp_cloud;
 
+/* What the provider says of the image servers are made from
+ * (cloud.image, for cloud.architecture). */
+enum pp_image_state {
+	PP_IMAGE_UNKNOWN,     /* not looked at, or the look-up failed */
+	PP_IMAGE_OK,
+	PP_IMAGE_DEPRECATED,  /* still there; removed some time later */
+	PP_IMAGE_MISSING      /* no such image: every create fails */
+};
+struct pp_image_check {
+	enum pp_image_state state;
+	time_t deprecated;    /* PP_IMAGE_DEPRECATED: since when */
+};
+
 /* A provider. Every operation returns 0, or -1 with *err filled. */
 struct pp_cloud_ops {
 	const char *name;     /* "hetzner", "local" */
@@ -155,6 +168,11 @@ struct pp_cloud_ops {
 	 * power-on's) the server has, whatever their status; -1 with
 	 * err. */
 	long (*starts)(struct pp_cloud *c, const char *id,
+		struct pp_cloud_error *err);
+	/* Optional (NULL: never looked at): what the provider says of the
+	 * image cloud.image names, for cloud.architecture; -1 with err
+	 * when it cannot be asked. */
+	int (*image)(struct pp_cloud *c, struct pp_image_check *out,
 		struct pp_cloud_error *err);
 };
 
@@ -234,6 +252,10 @@ int pp_cloud_create_start(struct pp_cloud *c,
 void pp_cloud_wait_actions(struct pp_cloud *c, struct pp_cloud_pending *v,
 	size_t n);
 int pp_cloud_delete(struct pp_cloud *c, const char *id,
+	struct pp_cloud_error *err);
+/* Looks cloud.image up (ops->image); 0 with state PP_IMAGE_UNKNOWN
+ * when the provider has no such look-up (local), -1 with err. */
+int pp_cloud_image(struct pp_cloud *c, struct pp_image_check *out,
 	struct pp_cloud_error *err);
 int pp_cloud_list(struct pp_cloud *c, const char *selector,
 	struct pp_server_list *out, struct pp_cloud_error *err);

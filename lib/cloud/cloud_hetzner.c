@@ -970,6 +970,66 @@ hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 	return 0;
 }
 
+/* cloud.image as the API has it: an id (GET /images/{id}) or a name
+ * (GET /images?name=&architecture=: one name has an image per
+ * architecture). Its "deprecated" is a time (null when it is not;
+ * hcloud-go's Image.IsDeprecated): a deprecated image still makes
+ * servers until Hetzner removes it, and then it is not found and every
+ * create is refused. */
+static int
+hz_image(struct pp_cloud *c, struct pp_image_check *out,
+	struct pp_cloud_error *err)
+{
+	const char *key = c->cfg->cloud.image;
+	const char *arch = c->cfg->cloud.architecture;
+	json_object *o = NULL, *img, *dep;
+	char *path, *ek, *ea;
+	int rc;
+
+	memset(out, 0, sizeof *out);
+	if (!key || !*key)
+		return 0;
+	ek = pp_url_escape(key);
+	ea = pp_url_escape(arch && *arch ? arch : "x86");
+	path = strspn(key, "0123456789") == strlen(key) ?
+		pp_xasprintf("/images/%s", ek) :
+		pp_xasprintf("/images?name=%s&architecture=%s", ek, ea);
+	free(ek);
+	free(ea);
+	rc = pp_hz_api(c->priv, "GET", path, NULL, 1, NULL, NULL, &o, NULL,
+		err);
+	free(path);
+	if (rc < 0 && !strcmp(err->code, "not_found")) {
+		memset(err, 0, sizeof *err);
+		out->state = PP_IMAGE_MISSING;
+		return 0;
+	}
+	if (rc < 0)
+		return -1;
+	img = pp_jget(o, "image");
+	if (!img) {
+		json_object *l = pp_jget(o, "images");
+
+		img = l && json_object_is_type(l, json_type_array) &&
+			json_object_array_length(l) > 0 ?
+			json_object_array_get_idx(l, 0) : NULL;
+	}
+	dep = pp_jget(img, "deprecated");
+	if (!img) {
+		out->state = PP_IMAGE_MISSING;
+	} else if (dep && !json_object_is_type(dep, json_type_null)) {
+		out->state = PP_IMAGE_DEPRECATED;
+		/* a time that cannot be read: deprecated all the same */
+		if (pp_parse_time(json_object_get_string(dep),
+		    &out->deprecated) < 0)
+			out->deprecated = 0;
+	} else {
+		out->state = PP_IMAGE_OK;
+	}
+	json_object_put(o);
+	return 0;
+}
+
 /* The rate-limit budget as last seen, kept in STATE_DIR/ratelimit.json
  * so that consecutive tools and cycles share it: the project's 3600
  * requests an hour are one budget, and a tool that starts knowing it
@@ -1040,7 +1100,7 @@ hz_close(struct pp_cloud *c)
 static const struct pp_cloud_ops hetzner_ops = {
 	"hetzner", pp_hz_create, hz_destroy, hz_list, hz_get, hz_server_types,
 	hz_wait_ready, hz_close, pp_hz_create_start, pp_hz_wait_actions,
-	hz_find_name, hz_busy, hz_power_on, hz_starts
+	hz_find_name, hz_busy, hz_power_on, hz_starts, hz_image
 };
 
 int

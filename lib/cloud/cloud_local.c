@@ -620,7 +620,7 @@ lc_close(struct pp_cloud *c)
 
 static const struct pp_cloud_ops local_ops = {
 	"local", lc_create, lc_destroy, lc_list, lc_get, lc_server_types,
-	lc_wait_ready, lc_close, NULL, NULL, NULL, NULL, NULL, NULL
+	lc_wait_ready, lc_close, NULL, NULL, NULL, NULL, NULL, NULL, NULL
 };
 
 int

@@ -22,16 +22,51 @@ provider_name(const struct pp_config *cfg, struct pp_cloud *cloud)
 	return cfg->cloud.provider ? cfg->cloud.provider : "local";
 }
 
-/* Reads the cache; 1 fresh, 0 stale (still loaded), -1 none. */
+static const char *const image_states[] = {
+	[PP_IMAGE_UNKNOWN] = "unknown", [PP_IMAGE_OK] = "ok",
+	[PP_IMAGE_DEPRECATED] = "deprecated", [PP_IMAGE_MISSING] = "missing"
+};
+
+/* The cache's "image": what the provider said of cloud.image (for
+ * cloud.architecture) when the catalog was fetched. 1 when it is of
+ * this config's image, with *img; 0 when it is of another (the
+ * config changed since) or the cache has none. */
 static int
-read_cache(const char *path, const char *provider, long ttl, time_t now,
-	struct pp_catalog *cat)
+image_from_cache(json_object *o, const struct pp_config *cfg,
+	struct pp_image_check *img)
 {
+	json_object *i = pp_jget(o, "image");
+	const char *st = pp_jstr(i, "state", "");
+
+	memset(img, 0, sizeof *img);
+	if (!i || strcmp(pp_jstr(i, "key", ""), cfg->cloud.image ?
+	    cfg->cloud.image : "") || strcmp(pp_jstr(i, "architecture", ""),
+	    cfg->cloud.architecture ? cfg->cloud.architecture : ""))
+		return 0;
+	for (size_t k = 0; k < sizeof image_states / sizeof *image_states;
+	    k++)
+		if (!strcmp(st, image_states[k]))
+			img->state = (enum pp_image_state)k;
+	if (img->state == PP_IMAGE_DEPRECATED &&
+	    pp_parse_time(pp_jstr(i, "deprecated", ""), &img->deprecated) < 0)
+		img->deprecated = 0;
+	return 1;
+}
+
+/* Reads the cache; 1 fresh, 0 stale (still loaded), -1 none. With
+ * img (a provider that looks images up), a cache without the look-up
+ * of this config's cloud.image is stale. */
+static int
+read_cache(const char *path, const struct pp_config *cfg,
+	const char *provider, time_t now, struct pp_catalog *cat,
+	struct pp_image_check *img)
+{
+	long ttl = cfg->cloud.catalog_ttl;
 	char msg[256];
 	char *text;
 	size_t len;
 	json_object *o;
-	int fresh;
+	int fresh, same_image = 1;
 
 	text = pp_read_file(path, CACHE_MAX, &len);
 	if (!text)
@@ -43,16 +78,20 @@ read_cache(const char *path, const char *provider, long ttl, time_t now,
 		json_object_put(o);
 		return -1;
 	}
+	if (img)
+		same_image = image_from_cache(o, cfg, img);
 	json_object_put(o);
 	free(cat->source);
 	cat->source = pp_xstrdup("cache");
-	fresh = cat->fetched_at <= now && now - cat->fetched_at < ttl;
+	fresh = cat->fetched_at <= now && now - cat->fetched_at < ttl &&
+		same_image;
 	return fresh;
 }
 
 static void
-write_cache(const char *path, const char *provider,
-	const struct pp_catalog *cat)
+write_cache(const char *path, const struct pp_config *cfg,
+	const char *provider, const struct pp_catalog *cat,
+	const struct pp_image_check *img)
 {
 	json_object *o = pp_catalog_json(cat);
 	const char *s;
@@ -61,6 +100,23 @@ write_cache(const char *path, const char *provider,
 
 	json_object_object_add(o, "provider",
 		json_object_new_string(provider));
+	if (img) {
+		json_object *i = json_object_new_object();
+		char when[32];
+
+		json_object_object_add(i, "key", json_object_new_string(
+			cfg->cloud.image ? cfg->cloud.image : ""));
+		json_object_object_add(i, "architecture",
+			json_object_new_string(cfg->cloud.architecture ?
+			cfg->cloud.architecture : ""));
+		json_object_object_add(i, "state",
+			json_object_new_string(image_states[img->state]));
+		if (img->state == PP_IMAGE_DEPRECATED && img->deprecated)
+			json_object_object_add(i, "deprecated",
+				json_object_new_string(pp_format_time(
+				img->deprecated, when, sizeof when)));
+		json_object_object_add(o, "image", i);
+	}
 	s = pp_json_string(o, 0);
 	if (pp_mkdirs(dir, 0755) < 0) {
 		pp_warn("cannot cache the server types in '%s':", path);
@@ -78,25 +134,41 @@ write_cache(const char *path, const char *provider,
 
 void
 pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
-	const char *state_dir, int write, struct pp_catalog *cat)
+	const char *state_dir, int write, struct pp_catalog *cat,
+	struct pp_image_check *image)
 {
 	char *path = pp_state_path(cfg, state_dir, "catalog.json");
 	const char *prov = provider_name(cfg, cloud);
 	struct pp_catalog cached;
 	struct pp_cloud_error err;
+	struct pp_image_check img = {0};
+	/* a provider that looks images up does it with each fetch */
+	int looks = cloud && cloud->ops->image;
 	time_t now = pp_now();
-	int rc = read_cache(path, prov, cfg->cloud.catalog_ttl, now, &cached);
+	int rc = read_cache(path, cfg, prov, now, &cached, looks ? &img :
+		NULL);
 
+	if (image)
+		memset(image, 0, sizeof *image);
 	if (rc == 1) {
 		*cat = cached;
+		if (image)
+			*image = img;
 		free(path);
 		return;
 	}
 	if (cloud && pp_cloud_server_types(cloud, cat, &err) == 0) {
 		if (rc == 0)
 			pp_catalog_free(&cached);
+		/* one request more per catalog_ttl, not per cycle: the
+		 * cache keeps what it found for the runs in between */
+		if (looks && pp_cloud_image(cloud, &img, &err) < 0)
+			pp_warn("cannot look up image '%s' (cloud.image): %s",
+				cfg->cloud.image, err.message);
 		if (write)
-			write_cache(path, prov, cat);
+			write_cache(path, cfg, prov, cat, looks ? &img : NULL);
+		if (image)
+			*image = img;
 		free(path);
 		return;
 	}
@@ -119,8 +191,8 @@ pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
 {
 	char *path = pp_state_path(cfg, state_dir, "catalog.json");
 
-	if (read_cache(path, provider_name(cfg, NULL), cfg->cloud.catalog_ttl,
-	    pp_now(), cat) < 0)
+	if (read_cache(path, cfg, provider_name(cfg, NULL), pp_now(), cat,
+	    NULL) < 0)
 		pp_catalog_from_config(cfg, cat);
 	free(path);
 }

@@ -15,9 +15,14 @@
  * cloud.catalog_ttl and from the same provider (source "cache"), else
  * from the provider (then cached unless write_cache is 0). When the
  * provider fails: the stale cache, else the configured catalog (source
- * "config"), with a warning; never an error. cloud may be NULL. */
+ * "config"), with a warning; never an error. cloud may be NULL.
+ * A provider that looks images up (hetzner) has cloud.image looked up
+ * with each fetch, and the answer cached with the catalog (a cache
+ * without it, or of another image, is stale); *image (NULL: not
+ * wanted) gets it, PP_IMAGE_UNKNOWN when nothing is known. */
 void pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
-	const char *state_dir, int write_cache, struct pp_catalog *cat);
+	const char *state_dir, int write_cache, struct pp_catalog *cat,
+	struct pp_image_check *image);
 
 /* The catalog without the network, quietly: STATE_DIR/catalog.json of
  * the configured provider at any age, else the configured catalog.

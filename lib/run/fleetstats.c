@@ -41,6 +41,32 @@ known_reported(const struct pp_config *cfg,
 	return root;
 }
 
+/* Said on every run while it holds, from the cached look-up (no request
+ * of its own): the operator must change cloud.image before Hetzner
+ * removes the image, and a warning once per catalog_ttl would never
+ * hold the warnings alert (PpscaleToolWarns: 30 minutes of runs that
+ * warn) long enough to fire. */
+static void
+warn_image(const struct pp_config *cfg, const struct pp_image_check *img)
+{
+	char when[PP_TIME_LEN];
+
+	if (img->state == PP_IMAGE_DEPRECATED)
+		pp_warn("image '%s' (cloud.image) is deprecated%s%s: Hetzner "
+			"removes deprecated images, and then every create "
+			"fails; set cloud.image to a current image ('hcloud "
+			"image list --type system')", cfg->cloud.image,
+			img->deprecated ? " since " : "", img->deprecated ?
+			pp_format_time(img->deprecated, when, sizeof when) :
+			"");
+	else if (img->state == PP_IMAGE_MISSING)
+		pp_warn("image '%s' (cloud.image) is not found for "
+			"architecture %s: every create will fail; set "
+			"cloud.image to an existing image ('hcloud image list "
+			"--type system')", cfg->cloud.image,
+			cfg->cloud.architecture);
+}
+
 json_object *
 pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 {
@@ -54,6 +80,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	char *hpath = pp_state_path(cfg, o->state_dir, "history");
 	json_object *doc, *recon = NULL;
 	struct pp_catalog cat;
+	struct pp_image_check img;
 	struct pp_cloud *cloud;
 	struct pp_cloud_error cerr;
 	long long orphan_mb = 0;
@@ -75,7 +102,9 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	else
 		/* a dry run keeps no rate-limit budget on disk either */
 		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
-	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat);
+	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat,
+		&img);
+	warn_image(cfg, &img);
 	/* before the figures and the nodes' summaries are made of them:
 	 * pp-status, pp-decide and pp-drain see the same RAM */
 	pp_registry_cap_ram(&reg, &cat, PP_RAM_WARN_OVER | PP_RAM_WARN_UNDER);

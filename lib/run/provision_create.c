@@ -732,7 +732,7 @@ pp_prov_load_catalog(struct run *x)
 	if (st)
 		pp_catalog_free(&x->cat);
 	pp_catalog_get(x->cfg, x->cloud, x->o->state_dir, !x->dry_run,
-		&x->cat);
+		&x->cat, NULL);
 	x->have_cat = 1;
 }
 

@@ -1,0 +1,144 @@
+#!/usr/bin/env bats
+# pp-fleetstats looks cloud.image up with each catalog fetch (one request
+# per cloud.catalog_ttl, cached with the catalog) and warns on every run
+# while the image is deprecated or gone: Hetzner removes deprecated
+# images, and a create from an image that is gone always fails.
+bats_require_minimum_version 1.5.0
+
+setup_file() {
+	load 'test_helper/fakehcloud'
+	fake_start
+}
+
+teardown_file() {
+	load 'test_helper/fakehcloud'
+	fake_stop
+}
+
+setup() {
+	load 'test_helper/common'
+	load 'test_helper/fakehcloud'
+	pp_isolate
+	export HCLOUD_ENDPOINT=$FAKE_URL HCLOUD_TOKEN=${FAKE_TOKEN:-pp-test-token-not-a-secret}
+	fake_reset
+	T0=2026-11-27T06:00:00Z
+	conf
+	printf '{"version": 1, "nodes": []}\n' > "$PP_STATE_DIR/registry.json"
+}
+
+# conf [KEY: VALUE lines under cloud:]
+conf() {
+	write_config <<-EOF
+	cloud:
+	  provider: hetzner
+	  catalog_ttl: 1h
+	  retries: 0
+	$(sed 's/^/  /' <<<"${1:-}")
+	EOF
+}
+
+# images: the image look-ups the fake saw, "PATH?QUERY" a line
+images() {
+	fake_log | jq -r '.requests[] | select(.path | startswith("/images"))
+		| .path + (if .query != "" then "?" + .query else "" end)'
+}
+
+@test "a deprecated cloud.image is a warning on every run, from the look-up cached with the catalog" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	jq_is .server_types.source hetzner
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	assert_stderr_contains "set cloud.image to a current image"
+	run images
+	assert_output "/images?name=debian-12&architecture=x86"
+	# the next runs within catalog_ttl: the same warning, no request
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:59:00Z
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	[[ $(images | wc -l) == 1 ]]
+	# the catalog's refresh looks again, with it
+	run --separate-stderr pp-fleetstats --now 2026-11-27T07:00:00Z
+	jq_is .server_types.source hetzner
+	[[ $(images | wc -l) == 2 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path ==
+		"/server_types")] | length') == 2 ]]
+	# the run after the image is changed: looked up anew, no warning
+	conf 'image: debian-13'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T07:01:00Z
+	assert_success
+	refute_stderr_contains "cloud.image"
+	run images
+	assert_line --index 2 "/images?name=debian-13&architecture=x86"
+}
+
+@test "an image that is gone is a warning that every create will fail, by name and by id" {
+	fake_config '{"images_removed": ["ubuntu-22.04"]}' >/dev/null
+	conf 'image: ubuntu-22.04'
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	assert_stderr_contains "image 'ubuntu-22.04' (cloud.image) is not found for architecture x86: every create will fail"
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+	assert_stderr_contains "image 'ubuntu-22.04' (cloud.image) is not found"
+	# a numeric cloud.image is an id (ubuntu-22.04's for x86)
+	conf 'image: "67794396"'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:31:00Z
+	assert_success
+	assert_stderr_contains "image '67794396' (cloud.image) is not found"
+	run images
+	assert_line --index 1 "/images/67794396"
+	# and one that is there is no warning
+	conf 'image: "310557660"'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:32:00Z
+	assert_success
+	refute_stderr_contains "cloud.image"
+}
+
+@test "the look-up asks for cloud.architecture's image, and a current one is no warning" {
+	fake_config '{"image_deprecations": {"debian-13":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
+	conf 'architecture: arm'
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	refute_stderr_contains "cloud.image"
+	run images
+	assert_output "/images?name=debian-12&architecture=arm"
+}
+
+@test "a failed look-up warns once, and the catalog comes from the API all the same" {
+	fake_fault '{"method": "GET", "path": "/images", "status": 500}' \
+		>/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	jq_is .server_types.source hetzner
+	assert_stderr_contains "cannot look up image 'debian-12' (cloud.image): GET /images: injected fault 500"
+	# nothing known until the next refresh: no warning, no request
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+	assert_success
+	jq_is .server_types.source cache
+	refute_stderr_contains "cloud.image"
+	[[ $(images | wc -l) == 1 ]]
+}
+
+@test "a dry run looks the image up and warns, and caches nothing" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
+	run --separate-stderr pp-fleetstats --dry-run --now "$T0"
+	assert_success
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated"
+	[[ ! -e $PP_STATE_DIR/catalog.json ]]
+}
+
+@test "the local provider looks no image up" {
+	write_config <<-EOF
+	cloud:
+	  provider: local
+	EOF
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	refute_stderr_contains "cloud.image"
+	jq -e 'has("image") | not' "$PP_STATE_DIR/catalog.json"
+	[[ $(images | wc -l) == 0 ]]
+}
