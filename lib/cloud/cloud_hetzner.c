@@ -972,7 +972,10 @@ hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
 
 /* cloud.image as the API has it: an id (GET /images/{id}) or a name
  * (GET /images?name=&architecture=: one name has an image per
- * architecture). Its "deprecated" is a time (null when it is not;
+ * architecture). The list leaves deprecated images out unless asked
+ * with include_deprecated=true, so without it a deprecated image would
+ * be taken for a missing one (hcloud-go PR #199, terraform-provider-
+ * hcloud issue #685). Its "deprecated" is a time (null when it is not;
  * hcloud-go's Image.IsDeprecated): a deprecated image still makes
  * servers until Hetzner removes it, and then it is not found and every
  * create is refused. */
@@ -993,7 +996,8 @@ hz_image(struct pp_cloud *c, struct pp_image_check *out,
 	ea = pp_url_escape(arch && *arch ? arch : "x86");
 	path = strspn(key, "0123456789") == strlen(key) ?
 		pp_xasprintf("/images/%s", ek) :
-		pp_xasprintf("/images?name=%s&architecture=%s", ek, ea);
+		pp_xasprintf("/images?name=%s&architecture=%s"
+		    "&include_deprecated=true", ek, ea);
 	free(ek);
 	free(ea);
 	rc = pp_hz_api(c->priv, "GET", path, NULL, 1, NULL, NULL, &o, NULL,
