@@ -315,6 +315,49 @@ create_body() {
 	assert_output 0
 }
 
+# the API's GET /images lists a deprecated image only with
+# include_deprecated=true (default false); by id it is there as is, and
+# a removed one is gone either way
+@test "lists a deprecated image only with include_deprecated=true; by id and for a create it stays" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}, "images_removed":
+		["ubuntu-22.04"]}' >/dev/null
+	run api GET '/images?name=debian-12&architecture=x86'
+	assert_output 200
+	run jq -r '.images | length' "$B"
+	assert_output 0
+	run api GET '/images?name=debian-12&architecture=x86&include_deprecated=false'
+	assert_output 200
+	run jq -r '.images | length' "$B"
+	assert_output 0
+	run api GET '/images?name=debian-12&architecture=x86&include_deprecated=true'
+	assert_output 200
+	run jq -r '.images | length, .[0].id, .[0].deprecated' "$B"
+	assert_output $'1\n114690387\n2026-10-01T06:00:00+00:00'
+	run api GET '/images?per_page=50'
+	run jq -r '[.images[].name] | unique | join(" ")' "$B"
+	assert_output 'debian-13 ubuntu-24.04'
+	run api GET '/images?per_page=50&include_deprecated=true'
+	run jq -r '[.images[].name] | unique | join(" ")' "$B"
+	assert_output 'debian-12 debian-13 ubuntu-24.04'
+	run api GET '/images?name=ubuntu-22.04&include_deprecated=true'
+	run jq -r '.images | length' "$B"
+	assert_output 0
+	run api GET /images/114690387
+	assert_output 200
+	run jq -r '.image.deprecated' "$B"
+	assert_output 2026-10-01T06:00:00+00:00
+	run api GET '/images?include_deprecated=yes'
+	assert_output 400
+	run jq -r '.error.code' "$B"
+	assert_output invalid_input
+	# a deprecated image still makes servers
+	run api POST /servers "$(create_body dep cx23 nbg1)"
+	assert_output 201
+	run jq -r '.server.image.name' "$B"
+	assert_output debian-12
+}
+
 @test "refuses a type its location cannot order with 412 resource_unavailable" {
 	run api POST /servers "$(create_body old cx22 fsn1)"
 	assert_output 412

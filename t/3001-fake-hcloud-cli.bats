@@ -289,15 +289,17 @@ requests() {
 }
 
 # the image look-up pp-fleetstats makes of cloud.image: a deprecated
-# image as the CLI shows one, and a removed one gone
-@test "hcloud image describe and list show an image the fake marks deprecated, and not one it removed" {
+# image as the CLI shows one, and a removed one gone.  The API lists a
+# deprecated image only with include_deprecated=true: the CLI's list
+# sends it, its describe by name does not (GET /images?name=N: "image
+# not found"), by id it shows the image
+@test "hcloud image list and describe by id show an image the fake marks deprecated, describe by name does not, and a removed one is gone" {
 	fake_config '{"image_deprecations": {"debian-12":
 		"2026-10-01T06:00:00+00:00"}, "images_removed":
 		["ubuntu-22.04"]}' >/dev/null
 	run --separate-stderr hcloud image describe debian-12
-	assert_success
-	assert_line --regexp '^Deprecated:[[:space:]]+Thu Oct  1 06:00:00 UTC 2026'
-	assert_line 'Attention: This image is deprecated and will be removed in the future.'
+	assert_failure
+	assert_regex "$stderr" 'image not found: debian-12'
 	run --separate-stderr hcloud image describe debian-13
 	assert_success
 	refute_line --regexp '^Deprecated:'
@@ -314,6 +316,33 @@ requests() {
 	run --separate-stderr hcloud image describe 114690389
 	assert_success
 	assert_line --regexp '^Deprecated:[[:space:]]+Thu Oct  1 06:00:00 UTC 2026'
+	assert_line 'Attention: This image is deprecated and will be removed in the future.'
 	run --separate-stderr hcloud image describe 67794396
 	assert_failure
+	run requests
+	assert_line 'GET /images?name=debian-12 200'
+	assert_line --regexp '^GET /images\?include_deprecated=true&.*type=system 200$'
+	assert_line 'GET /images/114690389 200'
+}
+
+# server create asks by name, then again with include_deprecated=true,
+# and makes a server from a deprecated image only when allowed to
+@test "hcloud server create finds a deprecated image with include_deprecated and needs --allow-deprecated-image" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
+	run --separate-stderr hcloud server create --name old-image \
+		--type cx23 --image debian-12 --location nbg1
+	assert_failure
+	assert_regex "$stderr" 'image debian-12 is deprecated, please use --allow-deprecated-image'
+	run --separate-stderr hcloud server create --name old-image \
+		--type cx23 --image debian-12 --location nbg1 \
+		--allow-deprecated-image
+	assert_success
+	run fake_state
+	run jq -r '.servers[] | .name + " " + .image.name' <<<"$output"
+	assert_output 'old-image debian-12'
+	run requests
+	assert_line --index 0 'GET /images?name=debian-12 200'
+	assert_line --index 1 'GET /images?include_deprecated=true&name=debian-12&page=1 200'
+	assert_line 'POST /servers 201'
 }

@@ -44,8 +44,24 @@ API ppscale and the `hcloud` CLI use, under /v1:
   GET    /v1/actions/{id}
   GET    /v1/server_types[/{id}]  ?name=
   GET    /v1/images[/{id}]        ?name= ?architecture= ?type=
-                                  (?name= without ?architecture= answers
-                                  x86 images only)
+                                  ?include_deprecated= (?name= without
+                                  ?architecture= answers x86 images
+                                  only).  The list leaves a deprecated
+                                  image out unless include_deprecated
+                                  is "true" (a boolean, default false,
+                                  in the API reference's GET /images;
+                                  "true" and "false" as hcloud-go and
+                                  the CLI send it, any other value 400
+                                  invalid_input, the fake's own
+                                  strictness): a name look-up without
+                                  it finds no deprecated image
+                                  (hcloud-go PR #199, closed unmerged:
+                                  GetByName does not send it; #147
+                                  added IncludeDeprecated to
+                                  ImageListOpts; terraform-provider-
+                                  hcloud issue #685 and PR #717).
+                                  GET /images/{id} answers a deprecated
+                                  image as is
   GET    /v1/locations[/{id}]     ?name=
   GET    /v1/pricing              currency, vat_rate, primary_ips (the
                                   IPv4 each server gets is billed apart),
@@ -109,6 +125,14 @@ What hcloud CLI 1.30.3 asks (t/3001-fake-hcloud-cli.bats):
                      &sort=id:asc
   server describe N  GET /servers?name=N
   server delete N    GET /servers?name=N, DELETE /servers/{id} (no wait)
+  image list         GET /images?include_deprecated=true&page=1
+                     &per_page=50&sort=id:asc[&type=T]
+  image describe N   GET /images?name=N (no include_deprecated: a
+                     deprecated N is "image not found"), by id
+                     GET /images/{id}
+  server create of a deprecated image: GET /images?name=N, then
+                     GET /images?include_deprecated=true&name=N&page=1;
+                     refused unless --allow-deprecated-image
 
 Options:
   --port N             port to bind (default 0: a free one)
@@ -149,7 +173,9 @@ token check and the rate limit:
                            deprecated), the time it is "considered to
                            be deprecated" (API reference), as
                            hcloud-go's Image.IsDeprecated reads it: it
-                           still makes servers; images_removed: gone
+                           still makes servers, GET /images lists it
+                           only with include_deprecated=true, GET
+                           /images/{id} shows it; images_removed: gone
                            from the API, as a deprecated system image
                            is in the end: not listed, GET /images/{id}
                            404, a create naming it 422 invalid_input
@@ -1616,6 +1642,13 @@ def route_api(fake, method, path, q, body):
     elif res == "images" and method == "GET":
         if n == 1:
             items = served_images(fake)
+            inc = one(q, "include_deprecated")
+            if inc not in (None, "true", "false"):
+                raise ApiError(400, "invalid_input",
+                               "invalid value for 'include_deprecated'")
+            if inc != "true":
+                # the API lists a deprecated image only when asked to
+                items = [i for i in items if not i["deprecated"]]
             if q.get("name") and not q.get("architecture"):
                 # a name without an architecture answers x86 images
                 # only: CLI 1.30.3 asks so and predates Arm images
