@@ -233,17 +233,26 @@ create_body() {
 	run api GET '/server_types?per_page=50'
 	assert_output 200
 	run jq -r '[.server_types[].name] | sort | join(" ")' "$B"
-	assert_output 'cax11 cpx22 cx22 cx23 cx33 cx43'
+	assert_output 'cax11 cpx22 cx22 cx23 cx32 cx33 cx43'
 	run jq -r '.server_types[] | select(.name == "cx23") |
 		.memory, .cores, (.prices[] | select(.location == "nbg1") |
 		.price_hourly.net, .price_monthly.gross),
 		([.locations[] | select(.available) | .name] | join(" "))' "$B"
 	assert_output $'4\n2\n0.0048000000\n3.5581000000\nfsn1 nbg1 hel1'
-	# cx22: deprecated, priced, orderable nowhere; cx types are EU only
+	# cx22: deprecated, priced, orderable nowhere (Hetzner no longer
+	# sells it: locations[].available); cx types are EU only
 	run jq -r '.server_types[] | select(.name == "cx22") |
 		.deprecated, (.prices | length),
 		([.locations[] | select(.available)] | length)' "$B"
 	assert_output $'true\n3\n0'
+	# cx32: deprecated at the top level only and still available in
+	# every location, as the API served cx22..cx52 between the
+	# announcement (2025-10-16) and their end (2025-12-31)
+	run jq -r '.server_types[] | select(.name == "cx32") |
+		.deprecated, .deprecation.unavailable_after,
+		([.locations[] | select(.available and .deprecation == null) |
+		.name] | join(" "))' "$B"
+	assert_output $'true\n2027-01-16T06:00:00+00:00\nfsn1 nbg1 hel1'
 	run jq -r '[.server_types[] | select(.name | startswith("cx")) |
 		.locations[].name] | unique | join(" ")' "$B"
 	assert_output 'fsn1 hel1 nbg1'
@@ -271,7 +280,7 @@ create_body() {
 	run api GET '/server_types?per_page=50'
 	assert_output 200
 	run jq -r '[.server_types[].name] | sort | join(" ")' "$B"
-	assert_output 'cax11 cpx22 cx23 cx33 cx43'
+	assert_output 'cax11 cpx22 cx23 cx32 cx33 cx43'
 	run api GET '/server_types?name=cx22'
 	run jq -r '.server_types | length' "$B"
 	assert_output 0
@@ -356,6 +365,33 @@ create_body() {
 	assert_output 201
 	run jq -r '.server.image.name' "$B"
 	assert_output debian-12
+}
+
+@test "a type deprecated at the top level is ordered until its unavailable_after, then no longer listed" {
+	fake_config '{"clock": "2026-12-01T10:00:00Z"}' >/dev/null
+	run api POST /servers "$(create_body dep cx32 nbg1)"
+	assert_output 201
+	fake_config '{"clock": "2027-01-16T06:00:01Z"}' >/dev/null
+	run api GET '/server_types?name=cx32'
+	run jq -r '.server_types | length' "$B"
+	assert_output 0
+}
+
+@test "deprecates a type at the top level through the control interface, the locations untouched" {
+	fake_config '{"type_deprecations": {"cx43": {"announced":
+		"2026-12-01T06:00:00+00:00", "unavailable_after":
+		"2027-03-01T06:00:00+00:00"}, "cx32": null, "cx33": true}}' \
+		>/dev/null
+	run api GET '/server_types?per_page=50'
+	run jq -r '.server_types[] | select(.name | IN("cx43", "cx32",
+		"cx33")) | [.name, .deprecated, .deprecation.unavailable_after,
+		([.locations[] | select(.deprecation != null)] | length)] |
+		join(" ")' "$B"
+	assert_output $'cx32 false  0\ncx33 true  0\ncx43 true 2027-03-01T06:00:00+00:00 0'
+	fake_reset
+	run api GET '/server_types?name=cx43'
+	run jq -r '.server_types[0].deprecated' "$B"
+	assert_output false
 }
 
 @test "refuses a type its location cannot order with 412 resource_unavailable" {

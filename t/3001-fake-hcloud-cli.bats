@@ -57,12 +57,39 @@ requests() {
 	assert_success
 	run jq -r '[.[] | "\(.name):\(.prices[0].price_monthly.net)"] | join(" ")' \
 		<<<"$output"
-	assert_output 'cx22:3.7900000000 cax11:3.7900000000 cx23:2.9900000000 cx33:4.9900000000 cx43:8.9900000000 cpx22:5.9900000000'
+	assert_output 'cx22:3.7900000000 cx32:6.8000000000 cax11:3.7900000000 cx23:2.9900000000 cx33:4.9900000000 cx43:8.9900000000 cpx22:5.9900000000'
 	fake_config '{"clock": "2026-11-27T10:00:00Z"}' >/dev/null
 	run --separate-stderr hcloud server-type list -o json
 	assert_success
 	run jq -r '[.[].name] | join(" ")' <<<"$output"
-	assert_output 'cax11 cx23 cx33 cx43 cpx22'
+	assert_output 'cx32 cax11 cx23 cx33 cx43 cpx22'
+}
+
+@test "hcloud server-type describe shows a type deprecated at the top level, and server create orders it until then" {
+	fake_config '{"clock": "2026-12-01T10:00:00Z"}' >/dev/null
+	# CLI 1.30.3's text and its hcloud-go know no deprecation: its JSON
+	# is the API's answer as is
+	run --separate-stderr hcloud server-type describe cx32
+	assert_success
+	assert_line --regexp '^Name:[[:space:]]+cx32$'
+	run --separate-stderr hcloud server-type describe cx32 -o json
+	assert_success
+	run jq -r '.deprecated, .deprecation.announced,
+		.deprecation.unavailable_after,
+		([.locations[] | select(.available and .deprecation == null) |
+		.name] | join(" "))' <<<"$output"
+	assert_output $'true\n2026-10-16T06:00:00+00:00\n2027-01-16T06:00:00+00:00\nfsn1 nbg1 hel1'
+	run --separate-stderr hcloud server create --name old-1 --type cx32 \
+		--image debian-12 --location nbg1
+	assert_success
+	run jq -r '.servers[0] | .server_type.name, .server_type.deprecated,
+		.location.name' <<<"$(fake_state)"
+	assert_output $'cx32\ntrue\nnbg1'
+	# after it, the API's list has it no more
+	fake_config '{"clock": "2027-01-16T06:00:01Z"}' >/dev/null
+	run --separate-stderr hcloud server-type describe cx32
+	assert_failure
+	assert_equal "$stderr" "hcloud: serverType not found: cx32"
 }
 
 @test "hcloud server create makes the server the fake then holds" {

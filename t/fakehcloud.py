@@ -107,10 +107,18 @@ known type, location and image, type sold in the location (cx23 in ash
 is not) (all 422 invalid_input with details.fields), type orderable there
 (412 resource_unavailable: cx22 everywhere, cpx22 in sin), name unique
 (409 uniqueness_error), server limit (403 resource_limit_exceeded).
-Catalog: cx22 (deprecated: top-level and in every location; unavailable
+Catalog: cx22 (deprecated: top-level and in every location, available
+nowhere, the API's word once Hetzner stopped selling it; unavailable
 after 2026-01-16T06:00: GET /server_types lists it only while the fake's
 time, config "clock" or its own, is before that, as the API documents;
-GET /server_types/{id} and its servers still show it), cx23, cx33,
+GET /server_types/{id} and its servers still show it), cx32 (deprecated
+at the top level only, "deprecated": true, locations[].deprecation null,
+still available in fsn1 nbg1 hel1: what the API served for cx22..cx52
+between the announcement of 2025-10-16 and their end of 2025-12-31, and
+the shape hcloud-go's deprecationutil reads as "deprecated in all
+locations and will no longer be available for order as of" the date;
+announced 2026-10-16T06:00, unavailable after 2027-01-16T06:00, listed
+until then as cx22), cx23, cx33,
 cx43 (EU only), cpx22 (all six locations; deprecated in hil only, in
 locations[].deprecation, still orderable there), cax11 (Arm, EU only);
 locations fsn1 nbg1 hel1 ash hil sin;
@@ -118,6 +126,9 @@ images debian-12, debian-13, ubuntu-22.04, ubuntu-24.04 for x86 and arm.
 
 What hcloud CLI 1.30.3 asks (t/3001-fake-hcloud-cli.bats):
   server-type list   GET /server_types?per_page=50&sort=id:asc
+  server-type describe N
+                     GET /server_types?name=N (its text shows no
+                     deprecation, its -o json the answer as is)
   server create      GET /images?name=debian-12, POST /servers (image as an
                      id), GET /actions?id=CREATE&page=1,
                      GET /actions/START, GET /servers/{id}
@@ -164,6 +175,7 @@ token check and the rate limit:
                            "clock": "2026-11-27T18:00:00Z"|null,
                            "skew": S,
                            "deprecations": {"cx43": {"fsn1": DEP|null}},
+                           "type_deprecations": {"cx43": DEP|null|true},
                            "placement_group_limit": N,
                            "ipv4_priced": false,
                            "image_deprecations": {"debian-12": TIME|null},
@@ -193,6 +205,11 @@ token check and the rate limit:
                            .deprecation (DEP: {"announced",
                            "unavailable_after"}) per type and location,
                            the top-level one untouched;
+                           type_deprecations set a type's top-level
+                           deprecation (DEP, with "deprecated" true; null:
+                           neither; true: the legacy boolean alone, with
+                           no deprecation object, a shape the API is not
+                           known to serve), the locations' untouched;
                            clock, when set, is the time the fake puts into
                            "created", "started" and "finished" instead of
                            its own clock (so a test driven by --now sees
@@ -356,13 +373,21 @@ TB = 1024 ** 4
 
 # name: id, description, cores, memory GB, disk GB, cpu_type, arch,
 #       {location: (monthly net EUR, available, recommended[, deprecation])},
-#       deprecation (the top-level one, phased out since 2025-09: newer
-#       deprecations are announced per location only, as cpx22's in hil)
+#       deprecation (the top-level one: the whole type's, "no longer
+#       available for order as of" its unavailable_after, orderable until
+#       then; a location's deprecation defaults to it, None leaves it out).
+#       Since 2025-09 a type's end in some locations only is announced per
+#       location (cpx22's in hil); a whole type's still at the top level
+#       too (CX Gen 2 and CPX Gen 1 in 2025-10, sold until 2025-12-31)
 SERVER_TYPES = [
     ("cx22", 22, "CX22", 2, 4.0, 40, "shared", "x86",
      {l: ("3.7900", False, False) for l in EU},
      {"announced": "2025-10-16T06:00:00+00:00",
       "unavailable_after": "2026-01-16T06:00:00+00:00"}),
+    ("cx32", 23, "CX32", 4, 8.0, 80, "shared", "x86",
+     {l: ("6.8000", True, False, None) for l in EU},
+     {"announced": "2026-10-16T06:00:00+00:00",
+      "unavailable_after": "2027-01-16T06:00:00+00:00"}),
     ("cx23", 104, "CX23", 2, 4.0, 40, "shared", "x86",
      {"fsn1": ("2.9900", True, True), "nbg1": ("2.9900", True, True),
       "hel1": ("2.9900", True, False)}, None),
@@ -736,6 +761,7 @@ class Fake:
                 "clock": None,
                 "skew": 0,
                 "deprecations": {},
+                "type_deprecations": {},
                 "placement_group_limit": 10,
                 "ipv4_priced": True,
                 "image_deprecations": {},
@@ -1535,17 +1561,24 @@ def api_action_get(fake, aid):
 
 
 def served_types(fake):
-    """The catalog with the per-location deprecations the control
-    interface added ({"cx43": {"fsn1": {...}|null}}); top-level
-    deprecation untouched, as the API phases it out."""
+    """The catalog with the deprecations the control interface added:
+    per location ("deprecations": {"cx43": {"fsn1": {...}|null}}), the
+    top level untouched, and at the top level ("type_deprecations":
+    {"cx43": {...}|null|true}: the deprecation object with "deprecated"
+    true, none, or the legacy boolean alone), the locations untouched."""
     dep = fake.config.get("deprecations") or {}
-    if not dep:
+    tdep = fake.config.get("type_deprecations") or {}
+    if not dep and not tdep:
         return SERVER_TYPE_LIST
     out = copy.deepcopy(SERVER_TYPE_LIST)
     for st in out:
         for tl in st["locations"]:
             if tl["name"] in dep.get(st["name"], {}):
                 tl["deprecation"] = dep[st["name"]][tl["name"]]
+        if st["name"] in tdep:
+            d = tdep[st["name"]]
+            st["deprecated"] = d is not None
+            st["deprecation"] = d if isinstance(d, dict) else None
     return out
 
 
