@@ -183,13 +183,24 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	run --separate-stderr pp-fleetstats --now "$T0"
 	assert_success
 	jq_is .server_types.source hetzner
-	jq_is '.server_types.types[] | select(.name == "cx22") | .deprecated' true
+	# its top-level deprecation is kept as each location's end, not as
+	# a mark that would stop its orders from the announcement on
+	jq_is '.server_types.types[] | select(.name == "cx22") | .deprecated' false
+	jq_is '.server_types.types[] | select(.name == "cx22") |
+		[.locations[].unavailable_after] | unique | join(",")' \
+		2026-01-16T06:00:00Z
 	[[ $(fake_log | jq '[.requests[] | select(.path == "/server_types")]
 		| length') == 1 ]]
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:59:00Z
 	assert_success
 	jq_is .server_types.source cache
 	jq_is .server_types.fetched_at "$T0"
+	# the cache means what the API said: cx32, deprecated at the top
+	# level, orderable in each location until its end
+	jq_is '.server_types.types[] | select(.name == "cx32") |
+		[.deprecated, (.locations[] | .available, .unavailable_after)] |
+		map(tostring) | unique | join(",")' \
+		2027-01-16T06:00:00Z,false,true
 	[[ $(fake_log | jq '[.requests[] | select(.path == "/server_types")]
 		| length') == 1 ]]
 	run --separate-stderr pp-fleetstats --now 2026-11-27T07:00:00Z

@@ -165,15 +165,21 @@ fake_count() {
 	jq_is .result.location fsn1
 }
 
-@test "server types: orderable only where locations[].available says so, deprecated marked" {
+@test "server types: orderable only where locations[].available says so" {
 	# before cx22's unavailable_after: the API still lists it
 	fake_config '{"clock": "2026-01-01T00:00:00Z"}' >/dev/null
 	run --separate-stderr cloudctl types
 	assert_success
 	jq_is .result.source hetzner
-	jq_is '.result.types[] | select(.name == "cx22") | .deprecated' true
+	# deprecated at the top level, which ends its orders only at its
+	# unavailable_after (kept in each location); what stops them now
+	# is that no location has it available
+	jq_is '.result.types[] | select(.name == "cx22") | .deprecated' false
 	jq_is '.result.types[] | select(.name == "cx22") |
 		[.locations[].available] | any' false
+	jq_is '.result.types[] | select(.name == "cx22") |
+		[.locations[].unavailable_after] | unique | join(",")' \
+		2026-01-16T06:00:00Z
 	# priced in sin, but not orderable there
 	jq_is '.result.types[] | select(.name == "cpx22") |
 		.locations[] | select(.name == "sin") | .available' false
@@ -207,6 +213,47 @@ fake_count() {
 	jq_is '.result.types[] | select(.name == "cx33") |
 		.locations[] | select(.name == "nbg1") | .hourly_eur' 0.008
 	assert_stderr_contains "the API's pricing has no primary IPv4 price"
+}
+
+@test "server types: a type deprecated at the top level is not deprecated, its end kept in every location (the earlier where one has its own)" {
+	# cx32 as the API serves a whole type's end: "deprecated": true and
+	# a top-level deprecation, every location available, none with a
+	# deprecation of its own; orderable until unavailable_after (and
+	# listed until then, on the fake's clock)
+	fake_config '{"clock": "2026-12-01T10:00:00Z"}' >/dev/null
+	run --separate-stderr cloudctl types
+	assert_success
+	jq_is '.result.types[] | select(.name == "cx32") | .deprecated' false
+	jq_is '.result.types[] | select(.name == "cx32") |
+		[.locations[] | .name + " " + (.available | tostring) + " " +
+		.unavailable_after] | join(",")' \
+		'fsn1 true 2027-01-16T06:00:00Z,nbg1 true 2027-01-16T06:00:00Z,hel1 true 2027-01-16T06:00:00Z'
+	# a location's own deprecation as well: the earlier of the two
+	fake_config '{"deprecations": {"cx32": {"fsn1": {"announced":
+		"2026-10-16T06:00:00+00:00", "unavailable_after":
+		"2026-12-15T06:00:00+00:00"}, "nbg1": {"announced":
+		"2026-10-16T06:00:00+00:00", "unavailable_after":
+		"2027-06-01T06:00:00+00:00"}}}}' >/dev/null
+	run --separate-stderr cloudctl types
+	jq_is '.result.types[] | select(.name == "cx32") |
+		[.locations[] | .name + " " + .unavailable_after] | join(",")' \
+		'fsn1 2026-12-15T06:00:00Z,nbg1 2027-01-16T06:00:00Z,hel1 2027-01-16T06:00:00Z'
+	# a top-level deprecation whose end cannot be read is over already
+	fake_config '{"deprecations": {}, "type_deprecations": {"cx43":
+		{"announced": "2026-12-01T06:00:00+00:00",
+		"unavailable_after": null}}}' >/dev/null
+	run --separate-stderr cloudctl types
+	jq_is '.result.types[] | select(.name == "cx43") | .deprecated' false
+	jq_is '.result.types[] | select(.name == "cx43") |
+		[.locations[].unavailable_after] | unique | join(",")' \
+		1970-01-01T00:00:01Z
+	# the legacy boolean alone says not until when: deprecated, as
+	# before
+	fake_config '{"type_deprecations": {"cx43": true}}' >/dev/null
+	run --separate-stderr cloudctl types
+	jq_is '.result.types[] | select(.name == "cx43") | .deprecated' true
+	jq_is '.result.types[] | select(.name == "cx43") |
+		[.locations[] | select(.unavailable_after)] | length' 0
 }
 
 @test "server types: a type deprecated in one location (locations[].deprecation) keeps its end there" {

@@ -240,6 +240,60 @@ posts() {
 	assert_stderr_contains "server type 'cx43' is deprecated in 'nbg1' and no longer orderable there (since 2027-03-01T06:00:00Z): skipped there"
 }
 
+@test "a type deprecated at the top level is ordered until its unavailable_after (a note, a warning in its last 30 days), not from the announcement, and skipped after" {
+	# cx32 as the API serves a whole type's end: deprecated at the top
+	# level (announced 2026-10-16), available in every location, no
+	# longer for order as of 2027-01-16T06:00; the fake's clock keeps
+	# it listed throughout
+	fake_config '{"clock": "2026-12-01T10:00:00Z"}' >/dev/null
+	sed -i 's/^cloud:$/cloud:\n  server_types: [cx32]/' "$PP_CONFIG"
+	local prom=$BATS_TEST_TMPDIR/pp.prom t l
+	printf 'metrics:\n  textfile: %s\n' "$prom" >> "$PP_CONFIG"
+	for t in 2026-12-01T10:00:00Z:0 2026-12-20T10:00:00Z:3; do
+		run --separate-stderr pp-fleetstats --now "${t%:*}"
+		assert_success
+		printf '%s\n' "$output" > "$BATS_TEST_TMPDIR/doc"
+		jq_is '.server_types.types[] | select(.name == "cx32") |
+			[.deprecated, (.locations[] | .available,
+			.unavailable_after)] | map(tostring) | unique |
+			join(",")' 2027-01-16T06:00:00Z,false,true
+		run --separate-stderr pp-decide --now "${t%:*}" \
+			< "$BATS_TEST_TMPDIR/doc"
+		assert_success
+		jq_is .decision.figures.worker_type cx32
+		for l in nbg1 fsn1 hel1; do
+			assert_stderr_contains "server type 'cx32' is deprecated in '$l': ordered there until 2027-01-16T06:00:00Z"
+		done
+		refute_stderr_contains "'cx32' is deprecated: skipped"
+		# a note months ahead, a warning (counted) in the last 30
+		# days, one for each configured location
+		run awk '$1 == "pp_last_run_warnings{tool=\"pp-decide\"}" {
+			print $2 }' "$prom"
+		assert_output "${t##*:}"
+	done
+	# pp-provision orders it
+	run --separate-stderr pp-provision --now 2026-12-01T10:00:00Z \
+		< <(DOC_AT=2026-12-01T10:00:00Z decision scale_up 1 cx32 nbg1)
+	assert_success
+	[[ $(fake_state | jq -r '[.servers[] | .server_type.name + "@" +
+		.location.name] | join(",")') == cx32@nbg1 ]]
+	# after its unavailable_after, on the tool's clock: skipped
+	# everywhere, and said so
+	fake_ctl DELETE /log >/dev/null
+	t=2027-01-16T06:00:01Z
+	pp-fleetstats -q --now "$t" > "$BATS_TEST_TMPDIR/doc"
+	run --separate-stderr pp-decide --now "$t" < "$BATS_TEST_TMPDIR/doc"
+	assert_success
+	jq_is .decision.figures.worker_type null
+	assert_stderr_contains "server type 'cx32' is deprecated in 'nbg1' and no longer orderable there (since 2027-01-16T06:00:00Z): skipped there"
+	run --separate-stderr pp-provision --now "$t" \
+		< <(DOC_AT=$t decision scale_up 1 cx32 nbg1)
+	assert_failure 1
+	jq_is '.provision.servers[] | select(.op == "create") | .error.message' \
+		"no location left to try: every configured one refused this type lately or does not sell it now"
+	[[ $(posts) == 0 ]]
+}
+
 @test "a 503 unavailable in every location is no refusal: the next cycle asks again once the API is back" {
 	fake_fault '{"method": "POST", "path": "/servers", "status": 503,
 		"code": "unavailable", "message":

@@ -774,6 +774,7 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 	json_object *locs = pp_jget(o, "locations");
 	json_object *dep = pp_jget(o, "deprecation");
 	struct pp_server_type *t;
+	time_t type_end = 0;
 	size_t np;
 
 	(void)err;
@@ -794,8 +795,20 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 	t->cores = (long)pp_jint(o, "cores", 0);
 	t->memory_gb = pp_jdouble(o, "memory", 0);
 	t->architecture = pp_xstrdup(pp_jstr(o, "architecture", "x86"));
-	t->deprecated = pp_jbool(o, "deprecated", 0) ||
-		(dep && !json_object_is_type(dep, json_type_null));
+	/* a top-level deprecation is the type's in every location: "no
+	 * longer available for order as of" its unavailable_after (the
+	 * API's word, hcloud-go's deprecationutil), orderable until then
+	 * as a per-location one; the legacy boolean goes with it. Only
+	 * the boolean alone, with no deprecation to say until when, still
+	 * marks the type deprecated (never ordered), the cautious reading */
+	if (dep && !json_object_is_type(dep, json_type_null)) {
+		/* without a readable end: over already, as below */
+		if (pp_parse_time(pp_jstr(dep, "unavailable_after", ""),
+		    &type_end) < 0 || !type_end)
+			type_end = 1;
+	} else {
+		t->deprecated = pp_jbool(o, "deprecated", 0);
+	}
 	np = prices && json_object_is_type(prices, json_type_array) ?
 		json_object_array_length(prices) : 0;
 	t->prices = pp_xcalloc(np, sizeof *t->prices);
@@ -819,7 +832,8 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 		}
 		/* a price is not an offer: only locations[].available is.
 		 * Deprecations are announced per location since 2025-09
-		 * (the top-level one is phased out): a type deprecated
+		 * (and still at the top level when a whole type goes, as
+		 * CX Gen 2 and CPX Gen 1 in 2025-10): a type deprecated
 		 * there can still be ordered there until its
 		 * unavailable_after (the API's own word), which the
 		 * catalog keeps for the reader's clock to judge */
@@ -843,13 +857,16 @@ add_type(json_object *o, void *arg, struct pp_cloud_error *err)
 					pr->unavailable_after = 1;
 			}
 		}
+		/* the type's end applies here too: the earlier of both */
+		if (type_end && (!pr->unavailable_after ||
+		    type_end < pr->unavailable_after))
+			pr->unavailable_after = type_end;
 	}
-	/* deprecated in every location it has is no more than that: each
-	 * location orders it until its own unavailable_after (Hetzner
-	 * announces a type's end per location, in all of them at once:
-	 * marking it deprecated here cut it everywhere on the day of the
-	 * announcement, months early); only the top-level deprecation,
-	 * phased out, still marks the type */
+	/* deprecated in every location it has, or at the top level, is no
+	 * more than that: each location orders it until its
+	 * unavailable_after (Hetzner announces a type's end months ahead,
+	 * in all its locations at once: marking it deprecated here cut it
+	 * everywhere on the day of the announcement) */
 	return 0;
 }
 

@@ -13,7 +13,8 @@ struct pp_price {
 	double hourly_eur;   /* net */
 	double monthly_eur;  /* net; the cap of hourly billing */
 	int available;       /* the API's locations[].available */
-	/* deprecated there (locations[].deprecation): orderable until
+	/* deprecated there (locations[].deprecation, or the type's
+	 * top-level deprecation: the earlier of both): orderable until
 	 * this time, not after; 0 when not deprecated there */
 	time_t unavailable_after;
 };
@@ -23,6 +24,9 @@ struct pp_server_type {
 	long cores;
 	double memory_gb;
 	char *architecture;
+	/* never ordered: the config's "deprecated: true", or the API's
+	 * legacy boolean with no deprecation to say until when (a
+	 * deprecation with a date is each location's unavailable_after) */
 	int deprecated;
 	size_t nprices;
 	struct pp_price *prices;

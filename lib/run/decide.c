@@ -56,10 +56,11 @@ open_state(struct pp_state *st, const char *path,
 		json_object_object_del(st->root, "decide");
 }
 
-/* A configured type the catalog no longer has, or has deprecated, is
- * skipped by the engine; say so once per run. So is one deprecated in
- * a configured location: ordered there until its unavailable_after
- * (a note, a warning in its last 30 days), skipped there after. */
+/* A configured type the catalog no longer has, or marks deprecated
+ * (the config's word), is skipped by the engine; say so once per run.
+ * So is one deprecated in a configured location, by the API there or
+ * at the top level: ordered there until its unavailable_after (a note,
+ * a warning in its last 30 days), skipped there after. */
 static void
 warn_types(const struct pp_config *cfg, const struct pp_engine_ctx *ctx)
 {
