@@ -132,6 +132,9 @@ conf() {
 	assert_success
 	jq_is .decision.server_type cx33
 	jq_is .decision.location fsn1
+	# the config's deprecated: true is the user's word: never ordered
+	# (the API's deprecations end orders at their unavailable_after:
+	# t/3200)
 	assert_stderr_contains "server type 'cx22' is deprecated: skipped"
 }
 
