@@ -101,8 +101,10 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	  provider: hetzner
 	  boot_timeout: 10m
 	EOF
-	# cx22 is past its unavailable_after: GET /server_types leaves it out
-	fake_config '{"clock": "2026-11-27T05:58:00Z"}' >/dev/null
+	# cx22 is past its unavailable_after: GET /server_types leaves it out;
+	# skew 0: the fake's Date header is this host's clock, or the tool
+	# would move "created" by the difference and the orphan not be new
+	fake_config '{"clock": "2026-11-27T05:58:00Z", "skew": 0}' >/dev/null
 	fake_seed '{"servers": [{"name": "pp-old001", "server_type": "cx22",
 		"status": "starting", "created": "2026-11-27T05:58:00Z",
 		"labels": {"managed_by": "ppscale", "pool": "default"}}]}' \

@@ -158,6 +158,16 @@ Options:
   --server-limit N     project server limit (default none)
   --verbose            log each request to stderr
 
+Environment:
+  FAKE_HCLOUD_SKEW=S   the "skew" (whole seconds, see /_fake/config) the fake
+                       starts with and a reset returns to (default 0): its
+                       own clock S seconds off this host's.  For showing
+                       that no test depends on today's date: run the tests
+                       that do not pin the fake's clock with it years ahead,
+                       e.g. FAKE_HCLOUD_SKEW=$((20 * 365 * 86400)) (the
+                       fake's catalog dates then all lie behind it).  A
+                       test that sets "skew" itself replaces it.
+
 Control interface (no auth, JSON bodies, not under /v1, not rate limited,
 not in the request log).  Faults apply only to requests that passed the
 token check and the rate limit:
@@ -165,7 +175,7 @@ token check and the rate limit:
   GET  /_fake/health       {"ok": true, "pid": N, "port": N}
   POST /_fake/reset        back to the start: no servers, actions, faults or
                            log; config and rate budget as given on the
-                           command line
+                           command line (skew: FAKE_HCLOUD_SKEW's)
   GET  /_fake/config       current config
   POST /_fake/config       change any of: {"action_polls": N,
                            "action_seconds": S (0: by polls),
@@ -741,8 +751,9 @@ def field_error(status, code, message, field, msgs=None):
 
 
 class Fake:
-    def __init__(self, args):
+    def __init__(self, args, start_skew=0):
         self.args = args
+        self.start_skew = start_skew
         self.lock = threading.RLock()
         self.last_activity = time.monotonic()
         self.reset()
@@ -759,7 +770,7 @@ class Fake:
                 "idle_timeout": a.idle_timeout,
                 "status_after_create": "running",
                 "clock": None,
-                "skew": 0,
+                "skew": self.start_skew,
                 "deprecations": {},
                 "type_deprecations": {},
                 "placement_group_limit": 10,
@@ -768,7 +779,7 @@ class Fake:
                 "images_removed": [],
             }
             CLOCK[0] = None
-            SKEW[0] = 0
+            SKEW[0] = self.start_skew
             self.budget = float(a.rate_limit)
             self.budget_at = time.monotonic()
             self.servers = {}
@@ -2060,8 +2071,11 @@ def main():
     ap.add_argument("--server-limit", type=int, default=None)
     ap.add_argument("--verbose", action="store_true")
     args = ap.parse_args()
+    skew = os.environ.get("FAKE_HCLOUD_SKEW", "")
+    if skew and not re.match(r"-?\d+$", skew):
+        ap.error("FAKE_HCLOUD_SKEW must be whole seconds, not %r" % skew)
 
-    fake = Fake(args)
+    fake = Fake(args, int(skew or 0))
     fake.token = (args.token or os.environ.get("FAKE_HCLOUD_TOKEN")
                   or os.environ.get("HCLOUD_TOKEN") or "fake-token")
     srv = Server(("127.0.0.1", args.port), Handler)
