@@ -52,7 +52,8 @@ setup() {
 		<<<"$(fake_log)"
 	assert_output 1
 	run jq -r '[.requests[] | select(.method == "GET" and
-		(.query | test("name=")))] | length' <<<"$(fake_log)"
+		.path == "/servers" and (.query | test("name=")))] | length' \
+		<<<"$(fake_log)"
 	assert_output 1
 	assert_stderr_contains "answer was lost; using it"
 	fx_end_ok up
