@@ -156,6 +156,61 @@ images() {
 	[[ $(images | wc -l) == 1 ]]
 }
 
+# a look-up that fails at a refresh must not cache the image as unknown:
+# that silenced the warning for a whole catalog_ttl, and the warnings
+# alert (PpscaleToolWarns) resolved while the image was still deprecated
+@test "a failed look-up at a refresh keeps the deprecated image cached, and the next runs still warn" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	fake_fault '{"method": "GET", "path": "/images", "status": 503}' \
+		>/dev/null
+	run --separate-stderr pp-fleetstats --now 2026-11-27T07:00:00Z
+	assert_success
+	jq_is .server_types.source hetzner
+	assert_stderr_contains "cannot look up image 'debian-12' (cloud.image)"
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	[[ $(jq -r .image.state "$PP_STATE_DIR/catalog.json") == deprecated ]]
+	# the runs in between, from the cache
+	run --separate-stderr pp-fleetstats --now 2026-11-27T07:30:00Z
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	[[ $(images | wc -l) == 2 ]]
+}
+
+@test "a stale cache used when the catalog cannot be fetched still gives its image state" {
+	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
+	fake_fault '{"method": "GET", "path": "/server_types", "status": 503,
+		"count": 0}' >/dev/null
+	run --separate-stderr pp-fleetstats --now 2026-11-27T07:00:00Z
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "cannot get the server types"
+	assert_stderr_contains "older than cloud.catalog_ttl"
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
+}
+
+@test "a cache stale only because it looked up another image is not called older than catalog_ttl" {
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	fake_fault '{"method": "GET", "path": "/server_types", "status": 503,
+		"count": 0}' >/dev/null
+	conf 'image: debian-13'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:10:00Z
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "which has no look-up of cloud.image 'debian-13' for architecture x86"
+	refute_stderr_contains "older than"
+	# nothing is known of debian-13: no image warning
+	refute_stderr_contains "(cloud.image) is"
+}
+
 @test "a dry run looks the image up and warns, and caches nothing" {
 	fake_config '{"image_deprecations": {"debian-12":
 		"2026-10-01T06:00:00+00:00"}}' >/dev/null

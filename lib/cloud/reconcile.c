@@ -55,18 +55,19 @@ image_from_cache(json_object *o, const struct pp_config *cfg,
 
 /* Reads the cache; 1 fresh, 0 stale (still loaded), -1 none. With
  * img (a provider that looks images up), a cache without the look-up
- * of this config's cloud.image is stale. */
+ * of this config's cloud.image is stale. *aged (when not NULL): 1 when
+ * it is stale by age, 0 when only by its image. */
 static int
 read_cache(const char *path, const struct pp_config *cfg,
 	const char *provider, time_t now, struct pp_catalog *cat,
-	struct pp_image_check *img)
+	struct pp_image_check *img, int *aged)
 {
 	long ttl = cfg->cloud.catalog_ttl;
 	char msg[256];
 	char *text;
 	size_t len;
 	json_object *o;
-	int fresh, same_image = 1;
+	int young, same_image = 1;
 
 	text = pp_read_file(path, CACHE_MAX, &len);
 	if (!text)
@@ -83,9 +84,10 @@ read_cache(const char *path, const struct pp_config *cfg,
 	json_object_put(o);
 	free(cat->source);
 	cat->source = pp_xstrdup("cache");
-	fresh = cat->fetched_at <= now && now - cat->fetched_at < ttl &&
-		same_image;
-	return fresh;
+	young = cat->fetched_at <= now && now - cat->fetched_at < ttl;
+	if (aged)
+		*aged = !young;
+	return young && same_image;
 }
 
 static void
@@ -141,12 +143,15 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	const char *prov = provider_name(cfg, cloud);
 	struct pp_catalog cached;
 	struct pp_cloud_error err;
-	struct pp_image_check img = {0};
+	/* img: what the cache says of this config's image (zero when it
+	 * says nothing of it); now: what the provider says */
+	struct pp_image_check img = {0}, now_img;
 	/* a provider that looks images up does it with each fetch */
 	int looks = cloud && cloud->ops->image;
+	int aged = 0;
 	time_t now = pp_now();
 	int rc = read_cache(path, cfg, prov, now, &cached, looks ? &img :
-		NULL);
+		NULL, &aged);
 
 	if (image)
 		memset(image, 0, sizeof *image);
@@ -161,10 +166,18 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 		if (rc == 0)
 			pp_catalog_free(&cached);
 		/* one request more per catalog_ttl, not per cycle: the
-		 * cache keeps what it found for the runs in between */
-		if (looks && pp_cloud_image(cloud, &img, &err) < 0)
-			pp_warn("cannot look up image '%s' (cloud.image): %s",
-				cfg->cloud.image, err.message);
+		 * cache keeps what it found for the runs in between. A
+		 * look-up that fails keeps what the cache knew: cached as
+		 * unknown, a deprecated or missing image would go unwarned
+		 * until the next refresh. */
+		if (looks) {
+			if (pp_cloud_image(cloud, &now_img, &err) < 0)
+				pp_warn("cannot look up image '%s' "
+					"(cloud.image): %s", cfg->cloud.image,
+					err.message);
+			else
+				img = now_img;
+		}
 		if (write)
 			write_cache(path, cfg, prov, cat, looks ? &img : NULL);
 		if (image)
@@ -175,9 +188,19 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	if (cloud)
 		pp_warn("cannot get the server types: %s", err.message);
 	if (rc == 0) {
-		pp_warn("using the server types cached at '%s', older than "
-			"cloud.catalog_ttl", path);
+		if (aged)
+			pp_warn("using the server types cached at '%s', "
+				"older than cloud.catalog_ttl", path);
+		else
+			pp_warn("using the server types cached at '%s', "
+				"which has no look-up of cloud.image '%s' "
+				"for architecture %s", path,
+				cfg->cloud.image ? cfg->cloud.image : "",
+				cfg->cloud.architecture ?
+				cfg->cloud.architecture : "");
 		*cat = cached;
+		if (image)
+			*image = img;
 	} else {
 		pp_warn("using the server types from the config");
 		pp_catalog_from_config(cfg, cat);
@@ -192,7 +215,7 @@ pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
 	char *path = pp_state_path(cfg, state_dir, "catalog.json");
 
 	if (read_cache(path, cfg, provider_name(cfg, NULL), pp_now(), cat,
-	    NULL) < 0)
+	    NULL, NULL) < 0)
 		pp_catalog_from_config(cfg, cat);
 	free(path);
 }
