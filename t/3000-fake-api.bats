@@ -487,6 +487,28 @@ create_body() {
 	assert_output 404
 }
 
+@test "the control interface ends a long action when asked, and the server it held takes a DELETE" {
+	fake_seed '{"servers": [{"name": "held", "status": "off"}]}' >/dev/null
+	fake_config '{"action_seconds": 600}' >/dev/null
+	api POST /servers/5000001/actions/poweron >/dev/null
+	local aid
+	aid=$(jq -r .action.id "$B")
+	run api DELETE /servers/5000001
+	assert_output 423
+	run fake_ctl POST "/actions/$aid/finish"
+	assert_success
+	[[ $(jq -r .action.status <<<"$output") == success ]]
+	api GET /servers/5000001 >/dev/null
+	run jq -r .server.status "$B"
+	assert_output running
+	run api DELETE /servers/5000001
+	assert_output 200
+	run fake_ctl POST "/actions/$aid/finish"
+	assert_failure
+	run fake_ctl POST /actions/1/finish
+	assert_failure
+}
+
 @test "refuses to delete a delete-protected server with 423 protected" {
 	fake_seed '{"servers": [{"name": "keep", "protection": {"delete": true}}]}' \
 		>/dev/null

@@ -377,14 +377,26 @@ fake_count() {
 	jq_is .waited 0
 }
 
+# The power-on's action (by time, as only those hold a server against a
+# DELETE in the fake) is long, and the test ends it after the first 423:
+# a short one could end before a slow machine sent the DELETE, which
+# would then take at once.
 @test "a DELETE answered 423 locked by another action (a power-on) is retried until that action ends" {
+	local aid
 	fake_seed '{"servers": [{"name": "s", "status": "off"}]}' >/dev/null
-	fake_config '{"action_seconds": 0.6}' >/dev/null
-	curl -sS -o /dev/null -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
-		"$FAKE_URL/servers/5000001/actions/poweron"
+	fake_config '{"action_seconds": 600}' >/dev/null
+	aid=$(curl -sS --max-time 5 -X POST \
+		-H "Authorization: Bearer $FAKE_TOKEN" \
+		"$FAKE_URL/servers/5000001/actions/poweron" | jq .action.id)
+	[[ $aid =~ ^[0-9]+$ ]] || fail "the power-on answered no action: $aid"
 	fake_ctl DELETE /log >/dev/null
-	run --separate-stderr cloudctl delete 5000001
-	assert_success
+	cloudctl delete 5000001 > "$BATS_TEST_TMPDIR/out" \
+		2> "$BATS_TEST_TMPDIR/err" &
+	fake_wait_for_log '.method == "DELETE" and .status == 423'
+	fake_ctl POST "/actions/$aid/finish" >/dev/null
+	wait $! || fail "cloudctl failed: $(<"$BATS_TEST_TMPDIR/err")"
+	output=$(<"$BATS_TEST_TMPDIR/out")
+	stderr=$(<"$BATS_TEST_TMPDIR/err")
 	jq_is .error null
 	# locked while the start_server runs (each 423 looked at: not a
 	# delete), then the DELETE that took
@@ -392,6 +404,7 @@ fake_count() {
 	[[ $(fake_count '.method == "DELETE" and .status == 200') == 1 ]]
 	[[ $(fake_count '.method == "GET" and .path == "/servers/5000001"') -ge 1 ]]
 	refute_stderr_contains "being deleted already"
+	[[ $(fake_state | jq -r '[.servers[].status] | join(",")') == deleting ]]
 }
 
 # hcloud-go's error.go: resource_locked, "the caller should contact

@@ -327,6 +327,13 @@ token check and the rate limit:
   GET    /_fake/state      {"servers": [...full objects...], "actions": [...]}
   PUT    /_fake/state      {"servers": [SPEC...]} replace all servers
                            (actions are kept)
+  POST   /_fake/actions/{id}/finish
+                           ends a running action now, as its time or
+                           its last poll would: 200 {action}; 404 no
+                           such action, 409 it is not running.  For a
+                           test that holds a server with a long action
+                           (action_seconds) and ends it when it is
+                           ready, not when a clock says
   POST   /_fake/servers    {"servers": [SPEC...]} add servers; answers
                            {"servers": [...]}.  SPEC is a partial server:
                            name (default "server-ID"), id, server_type
@@ -1819,6 +1826,17 @@ def route_ctl(fake, method, path, body):
                 fake.servers = new
                 return 200, {"servers": [fake.public_server(s)
                                          for s in new.values()]}
+        m = re.match(r"/actions/(\d+)/finish$", p)
+        if m and method == "POST":
+            a = fake.actions.get(int(m.group(1)))
+            if a is None:
+                raise ApiError(404, "not_found", "no action %s" %
+                               m.group(1))
+            if a["status"] != "running":
+                raise ApiError(409, "conflict", "action %d is %s" %
+                               (a["id"], a["status"]))
+            fake._finish(a)
+            return 200, {"action": fake.public_action(a)}
         if p == "/servers" and method == "POST":
             specs = (body or {}).get("servers", [])
             out = []
