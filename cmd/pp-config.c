@@ -58,7 +58,7 @@ main(int argc, char **argv)
 	};
 	const struct pp_config *cfg;
 	char err[1024], *dir;
-	int c;
+	int c, rc;
 
 	pp_setprogname(argv[0]);
 	while ((c = getopt_long(argc, argv, PP_TEXT_SHORTOPTS, longopts, NULL)) != -1)
@@ -83,9 +83,13 @@ main(int argc, char **argv)
 	if (pp_cloudinit_check(cfg, err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "config '%s': %s", cfg->path ?
 			cfg->path : "(built-in defaults)", err);
-	if (pp_cloud_token_check(cfg, err, sizeof err) < 0)
+	rc = pp_cloud_token_check(cfg, err, sizeof err);
+	if (rc < 0)
 		pp_die(PP_EXIT_USAGE, "config '%s': cloud.token_file: %s",
 			cfg->path ? cfg->path : "(built-in defaults)", err);
+	if (rc > 0)
+		pp_warn("config '%s': cloud.token_file: %s", cfg->path ?
+			cfg->path : "(built-in defaults)", err);
 	path_note("state_dir", cfg->state_dir);
 	/* a URL as pp_registry_open tells one apart, by its scheme: a
 	 * relative path with "://" further on is still a path */

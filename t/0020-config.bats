@@ -541,12 +541,15 @@ ROWS
 
 # cron and the unit start the tools without HCLOUD_TOKEN (the shipped
 # ones set none), and then the tools read cloud.token_file: the check
-# reads it whether its own environment has the variable or not. One row
-# a token file: its content (- for none: the file is missing), its mode
-# and what the refusal says (empty: the check passes).
+# reads it whether its own environment has the variable or not. Without
+# it (unset or empty) a bad file is refused; with it, a warning, as a
+# unit that gives HCLOUD_TOKEN through EnvironmentFile= works with a
+# stale file configured. One row a token file: its content (- for none:
+# the file is missing), its mode and what the refusal or warning says
+# (empty: the check passes with no word of the file).
 @test "pp-config check reads cloud.token_file with or without HCLOUD_TOKEN in its environment" {
 	local t=$BATS_TEST_TMPDIR/hcloud.token env
-	for env in - pp-env-SECRET-0020; do
+	for env in - '' pp-env-SECRET-0020; do
 		while IFS='|' read -r content mode msg; do
 			rm -f "$t"
 			if [[ $content != - ]]; then
@@ -562,16 +565,19 @@ ROWS
 			fi
 			if [[ -z $msg ]]; then
 				assert_success
-			else
+				refute_stderr_contains "cloud.token_file"
+			elif [[ -z $env || $env == - ]]; then
 				assert_failure 2
 				assert_output ""
 				assert_stderr_contains "config '$PP_CONFIG': cloud.token_file: "
 				assert_stderr_contains "token file '$t'$msg"
-				if [[ $env == - ]]; then
-					refute_stderr_contains "HCLOUD_TOKEN is set here"
-				else
-					assert_stderr_contains "(HCLOUD_TOKEN is set here, but the tools read the file wherever it is not, as under the shipped cron file and unit)"
-				fi
+				refute_stderr_contains "HCLOUD_TOKEN"
+			else
+				assert_success
+				assert_output --partial "# the effective configuration of $PP_CONFIG"
+				assert_stderr_contains "pp-config: config '$PP_CONFIG': cloud.token_file: "
+				assert_stderr_contains "token file '$t'$msg"
+				assert_stderr_contains "(HCLOUD_TOKEN is set here, and the tools given it work, but a tool run without it reads the file and fails, as under the shipped cron file and unit)"
 			fi
 			refute_output --partial SECRET-0020
 			refute_stderr_contains SECRET-0020

@@ -225,7 +225,9 @@ void pp_cloud_close(struct pp_cloud *c);
  * Made whenever the file is set, $HCLOUD_TOKEN or not: the tools read
  * the file where the variable is not set, as under cron and the unit.
  * Nothing to check (0) for another provider or no file. Returns 0, or
- * -1 with a message in err naming the file. */
+ * with a message in err naming the file -1 (refused) when
+ * $HCLOUD_TOKEN is not set here, 1 (a warning) when it is: the tools
+ * given it do not read the file. */
 int pp_cloud_token_check(const struct pp_config *cfg, char *err,
 	size_t errlen);
 

@@ -125,7 +125,10 @@ read_token_file(const char *path, char *err, size_t errlen)
 /* Whatever this environment holds: cron and the unit start the tools
  * without HCLOUD_TOKEN (the shipped ones set none), and then they read
  * the file, so a check that skipped it when its own shell had the
- * variable passed while every cycle failed. */
+ * variable passed while every cycle failed. Yet a unit that gives
+ * HCLOUD_TOKEN through EnvironmentFile= (as pp-config(1) suggests) works
+ * with a stale file configured: with the variable set here, a bad file
+ * is a warning (1), not a refusal (-1). */
 int
 pp_cloud_token_check(const struct pp_config *cfg, char *err, size_t errlen)
 {
@@ -149,12 +152,15 @@ pp_cloud_token_check(const struct pp_config *cfg, char *err, size_t errlen)
 	}
 	if (ok)
 		return 0;
+	if (!env || !*env)
+		return -1;
 	n = strlen(err);
-	if (env && *env && n < errlen)
+	if (n < errlen)
 		snprintf(err + n, errlen - n, " (HCLOUD_TOKEN is set here, "
-			"but the tools read the file wherever it is not, as "
-			"under the shipped cron file and unit)");
-	return -1;
+			"and the tools given it work, but a tool run without "
+			"it reads the file and fails, as under the shipped "
+			"cron file and unit)");
+	return 1;
 }
 
 static char *
