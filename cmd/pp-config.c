@@ -12,25 +12,58 @@
 
 #include "pp.h"
 
+/* Whether s holds a password= whose value is not "<redacted>" */
+static int
+shows_password(const char *s)
+{
+	for (const char *p = strstr(s, "password="); p;
+	    p = strstr(p + 1, "password=")) {
+		const char *v = p + strlen("password=");
+
+		if (*v && !strchr(" \t&;#", *v) && strncmp(v, "<redacted>", 10))
+			return 1;
+	}
+	return 0;
+}
+
 /* A path key's value as the tools use it: literally, against the
  * working directory when relative. Warned of, not refused: a relative
  * path works for whoever always runs the tools from one directory, but
  * cron starts them in the home directory and the systemd unit in /,
- * and no shell expands a "$HOME" or "~" written in the config. */
+ * and no shell expands a "$HOME" or "~" written in the config. A value
+ * with a "://" or a password= may be a URL or a libpq string with
+ * credentials that is read as a path (" postgresql://u:pw@h/db", with
+ * a blank first): it is shown redacted, as the effective config shows
+ * it, and not at all when a password= would still show. */
 static void
 path_note(const char *key, const char *v)
 {
-	if (!v || !*v)
+	char *s;
+
+	if (!v || !*v || *v == '/')
 		return;
+	if (strstr(v, "://") || strstr(v, "password=")) {
+		s = pp_config_redact(v);
+		if (shows_password(s)) {
+			free(s);
+			s = NULL;
+		}
+	} else {
+		s = pp_xstrdup(v);
+	}
 	if (*v == '$' || *v == '~')
-		pp_warn("%s '%s' is used as written: the config expands no "
+		pp_warn("%s %s%s%s is used as written: the config expands no "
 			"'%c' (that is a directory or file of that name); give "
-			"an absolute path", key, v, *v);
-	else if (*v != '/')
-		pp_warn("%s '%s' is a relative path: it resolves against the "
-			"working directory (the home directory under cron, / "
-			"under the systemd unit); give an absolute path", key,
-			v);
+			"an absolute path", key, s ? "'" : "", s ? s :
+			"(not shown: it may hold a password)", s ? "'" : "",
+			*v);
+	else
+		pp_warn("%s %s%s%s is a relative path: it resolves against "
+			"the working directory (the home directory under cron, "
+			"/ under the systemd unit); give an absolute path", key,
+			s ? "'" : "", s ? s :
+			"(not shown: it may hold a password)", s ? "'" : "");
+	free(s);
 }
 
 static void

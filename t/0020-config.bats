@@ -641,6 +641,33 @@ ROWS
 	jq_is '.nodes | length' "$(jq '.nodes | length' "$REG")"
 }
 
+# A value with a blank first is no URL to the tools (" postgresql://..."
+# is a relative path), but it may carry the URL's or a libpq string's
+# password: the note shows it as the effective config does, redacted,
+# or not at all. Each row: key, value, what the note says of it.
+@test "pp-config check's relative-path note never shows a password in a value" {
+	cd "$BATS_TEST_TMPDIR"
+	while IFS='|' read -r key value shown; do
+		if [[ $key == registry ]]; then
+			printf 'registry: "%s"\n' "$value" > "$PP_CONFIG"
+		else
+			printf 'events:\n  file: "%s"\n' "$value" > "$PP_CONFIG"
+		fi
+		run --separate-stderr pp-config check
+		assert_success
+		assert_stderr_contains "pp-config: $key $shown is a relative path"
+		refute_stderr_contains pw-SECRET-0020
+		if [[ $value != rel/* ]]; then
+			refute_output --partial pw-SECRET-0020
+		fi
+	done <<-'ROWS'
+	registry| postgresql://u:pw-SECRET-0020@db.example/pp|' postgresql://u:<redacted>@db.example/pp'
+	registry| https://u:pw-SECRET-0020@h.example/reg.json?token=pw-SECRET-0020|' https://h.example/...'
+	events.file|pp host=h password=pw-SECRET-0020 dbname=pp|'pp host=h password=<redacted> dbname=pp'
+	events.file|rel/password=pw-SECRET-0020|(not shown: it may hold a password)
+	ROWS
+}
+
 # With the hetzner provider and no join token every create fails: the
 # config alone says so, and the check refuses it (the tools load it).
 # No API token here (cloud.token_file unset, no HCLOUD_TOKEN) is a

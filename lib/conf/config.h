@@ -229,6 +229,11 @@ char *pp_registry_path(const struct pp_config *c, const char *state_flag,
  * such a URL would be a relative path of that name. */
 int pp_registry_scheme_check(const char *path, char *err, size_t errlen);
 
+/* s as pp_config_print shows a value that may hold a secret: a URL's
+ * password, a query's token= (and the like) and a libpq password=
+ * replaced by <redacted>, other URLs cut as pp_url_redact does. Caller
+ * frees. */
+char *pp_config_redact(const char *s);
 /* Prints the whole configuration as YAML that loads back to the same
  * values: every key, defaults and profile applied, secrets in URLs and
  * connection strings replaced by <redacted>. */

@@ -60,8 +60,8 @@ cut_urls(const char *s)
 
 /* A URL's password, a query's token and a conninfo's password= are
  * secrets (a webhook or a PostgreSQL registry can carry them). */
-static char *
-redact(const char *s)
+char *
+pp_config_redact(const char *s)
 {
 	static const char *const words[] = {"password=", "passwd=",
 		"token=", "secret=", "key=", "sig=", "signature=", NULL};
@@ -123,7 +123,7 @@ put_str(FILE *f, const char *s)
 static void
 put_secret_str(FILE *f, const char *s)
 {
-	char *r = redact(s);
+	char *r = pp_config_redact(s);
 
 	put_str(f, r);
 	free(r);
