@@ -82,6 +82,14 @@ CRON_SED = $(if $(filter $(PATH_BINDIR),$(CRON_PATH)),, \
 	-e 's|^PATH=|PATH=$(PATH_BINDIR):|')
 SERVICE_SED = $(if $(filter $(PATH_BINDIR),$(subst :, ,$(SYSTEMD_PATH))),, \
 	-e '/^Environment=PP_CONFIG=/{p;s|.*|Environment=PATH=$(PATH_BINDIR):$(SYSTEMD_PATH)|;}')
+# What BINDIR must not hold to go into those PATH lines as written: a
+# sed replacement's & | \, the shell quoting's ' ", PATH's separator :,
+# systemd's specifier % and a blank (make splits words on it); nor may
+# the directory a relative one resolves against. install refuses it
+# before it installs anything.
+PATH_UNSAFE_CHARS = & | ' " : \ %
+PATH_UNSAFE = $(strip $(foreach c,$(PATH_UNSAFE_CHARS),$(findstring $c,$(BINDIR) $(PATH_BINDIR))) \
+	$(if $(filter-out 1,$(words $(BINDIR)))$(subst $(strip $(BINDIR)),,$(BINDIR)),blank))
 
 all: $(BINS) $(UNITBINS) bin-links
 
@@ -160,7 +168,12 @@ demo: all
 # messages (the objects of the plain build stay as they are).
 INSTBUILD = $(BUILD)/install
 
-install: all
+install-paths:
+	$(if $(PATH_UNSAFE),$(error BINDIR '$(BINDIR)' cannot go into the \
+	PATH line of the cron file and the service as written: it holds one \
+	of & | ' " : \ % or a blank; choose a PREFIX or BINDIR without them))
+
+install: install-paths all
 	@mkdir -p $(INSTBUILD)/bin
 	$(CC) $(CFLAGS) $(DATADIR_DEF) $(CPPFLAGS) -c \
 		-o $(INSTBUILD)/datadir.o lib/base/datadir.c
@@ -272,7 +285,7 @@ valgrind:
 -include $(UNITBINS:=.d)
 
 .PHONY: check-slow check-fresh
-.PHONY: all bin-links check bench bench-policy bench-unseen demo install uninstall clean
+.PHONY: all bin-links check bench bench-policy bench-unseen demo install install-paths uninstall clean
 .SECONDARY:
 
 -include $(LIBOBJ:.o=.d) $(patsubst %,$(BUILD)/cmd/%.d,$(TOOLS))

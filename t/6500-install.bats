@@ -170,6 +170,32 @@ run_by_name() {
 	[[ ! -e $data/ppscale.cron && ! -e $data/ppscale.service ]]
 }
 
+# install writes BINDIR into the cron file's PATH line with sed and the
+# shell: an & there was replaced by the match, a | or ' broke the
+# command, a : or a blank split the PATH. Such a BINDIR is refused before
+# anything is written, whether it comes from PREFIX or BINDIR.
+@test "make install refuses a BINDIR it cannot write into a PATH line, and writes nothing" {
+	local bad var
+	for bad in '&' '|' "'" '"' ':' '\' '%' ' '; do
+		for var in PREFIX BINDIR; do
+			rm -rf "$DEST"
+			run --separate-stderr make -s -C "$TOP" BUILD="$BUILD" \
+				DESTDIR="$DEST" "$var=/opt/a${bad}b" \
+				$([[ $BUILD == */san ]] && echo SANITIZE=1) install
+			assert_failure
+			assert_stderr_contains "BINDIR '/opt/a${bad}b"
+			assert_stderr_contains "cannot go into the PATH line of the cron file and the service as written"
+			[[ ! -e $DEST ]] || fail "install wrote $(find "$DEST" | head -3)"
+		done
+	done
+	# and with no DESTDIR, not even the PREFIX is made
+	run --separate-stderr make -s -C "$TOP" BUILD="$BUILD" \
+		PREFIX="$BATS_TEST_TMPDIR/a&b" \
+		$([[ $BUILD == */san ]] && echo SANITIZE=1) install
+	assert_failure
+	[[ ! -e "$BATS_TEST_TMPDIR/a&b" ]]
+}
+
 @test "with PREFIX=/usr the cron file and the service are installed as shipped" {
 	make "${MAKEARGS[@]}" install
 	cmp "$DEST/usr/share/ppscale/ppscale.cron" "$TOP/share/cron/ppscale.cron"
