@@ -68,6 +68,29 @@ setup() {
 	assert_output ""
 }
 
+@test "pp-drain names a registry as the registry's own messages do: a file:// one whole, an http(s) one without user, path or query" {
+	drain_config
+	reg_node T cloud ready 8000
+	reg_write
+	# pp-drain's own messages about the registry (a save that failed)
+	# name it by pp_registry_shown, which these write whole
+	run "$BUILD/unit/regtool" shown "file://$REGISTRY"
+	assert_output "file://$REGISTRY"
+	run "$BUILD/unit/regtool" shown "$REGISTRY"
+	assert_output "$REGISTRY"
+	run "$BUILD/unit/regtool" shown "postgresql://db.example/fleet"
+	assert_output "postgresql://db.example/fleet"
+	# the registry's own message, for a file:// URL: the same name
+	run --separate-stderr pp-drain --node nope --registry "file://$REGISTRY"
+	assert_failure 2
+	assert_stderr_contains "no node 'nope' in registry 'file://$REGISTRY'"
+	# an http(s) URL may hold a password or a token: cut, in any case
+	run "$BUILD/unit/regtool" shown "https://u:pw@reg.example/r.json?t=1"
+	assert_output "https://reg.example/..."
+	run "$BUILD/unit/regtool" shown "HTTP://u:pw@reg.example:8080/r.json"
+	assert_output "HTTP://reg.example:8080/..."
+}
+
 @test "--wait blocks until the node is empty, with progress on stderr" {
 	PLAYER_GRACE=2s drain_config
 	reg_node S cloud ready 8000 p:1000:running:4 q:1000

@@ -7,6 +7,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <sys/file.h>
 #include <sys/resource.h>
@@ -1208,6 +1210,25 @@ pp_url_scheme_len(const char *s)
 	n = 1 + strspn(s + 1, "abcdefghijklmnopqrstuvwxyz"
 		"ABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789+-.");
 	return strncmp(s + n, "://", 3) ? 0 : n;
+}
+
+int
+pp_url_is(const char *s, const char *scheme)
+{
+	size_t n = strlen(scheme);
+
+	return s && pp_url_scheme_len(s) == n && !strncasecmp(s, scheme, n);
+}
+
+char *
+pp_url_lower(const char *s)
+{
+	char *c = pp_xstrdup(s);
+	size_t n = pp_url_scheme_len(c);
+
+	for (size_t i = 0; i < n; i++)
+		c[i] = (char)tolower((unsigned char)c[i]);
+	return c;
 }
 
 int

@@ -185,6 +185,13 @@ int pp_interrupted(void);
  * letter, then letters, digits, '+', '-' or '.'), else 0: "./a:b.json"
  * and "/srv/reg:1.json" are no URLs. */
 size_t pp_url_scheme_len(const char *s);
+/* Whether s starts with scheme "://", the scheme in any case (RFC 3986
+ * section 3.1: "HTTP://" is "http://"). */
+int pp_url_is(const char *s, const char *scheme);
+/* A copy of s with its scheme in lower case (s as it is when it has
+ * none), for a library that takes only that (libpq's "postgresql://").
+ * Caller frees. */
+char *pp_url_lower(const char *s);
 
 /* Whether s is a libpq key=value string ("host=db dbname=fleet ..."):
  * not taken where a postgresql:// URL is, and never echoed, since it

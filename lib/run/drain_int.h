@@ -24,7 +24,8 @@ struct run {
 	const struct pp_config *cfg;
 	const struct pp_drain_opts *o;
 	char *rpath, *sdir, *spath;
-	char *rshow;          /* rpath as messages name it (pp_dr_shown) */
+	char *rshow;          /* rpath as messages name it
+	                       * (pp_registry_shown) */
 	const char *node;
 	enum mode mode;
 	int manual;           /* --node */
@@ -95,10 +96,6 @@ int pp_dr_try_open_registry(struct run *x, struct pp_registry *r, int mode,
 	char *err, size_t errlen);
 struct pp_container *pp_dr_find_container(struct pp_node *n,
 	const char *id);
-/* The registry as messages name it, as its own do: an http(s) or
- * file URL without its user:password@, path or query (pp_url_redact),
- * anything else as it is. Allocated. */
-char *pp_dr_shown(const char *rpath);
 /* The server types: the document's, else pp-fleetstats' cache (at any
  * age) or the config, never the API; read once. */
 const struct pp_catalog *pp_dr_catalog(struct run *x);

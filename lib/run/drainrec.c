@@ -766,7 +766,7 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	x.dry_run = o->dry_run;
 	x.t0 = pp_now();
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
-	x.rshow = pp_dr_shown(x.rpath);
+	x.rshow = pp_registry_shown(x.rpath);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	if ((rc = pp_state_open(&st, x.spath, 0, err, sizeof err)) < 0) {

@@ -124,16 +124,6 @@ pp_dr_find_container(struct pp_node *n, const char *id)
 	return NULL;
 }
 
-char *
-pp_dr_shown(const char *rpath)
-{
-	/* as the registry's own messages (a postgresql:// URL holds no
-	 * password: one is refused) */
-	return !strncmp(rpath, "http://", 7) || !strncmp(rpath, "https://",
-		8) || !strncmp(rpath, "file://", 7) ? pp_url_redact(rpath) :
-		pp_xstrdup(rpath);
-}
-
 const struct pp_catalog *
 pp_dr_catalog(struct run *x)
 {
@@ -962,7 +952,7 @@ pp_drain_run(const struct pp_config *cfg, const struct pp_drain_opts *o,
 		x.doc = doc;
 	}
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
-	x.rshow = pp_dr_shown(x.rpath);
+	x.rshow = pp_registry_shown(x.rpath);
 	x.sdir = pp_state_dir(cfg, o->state_dir);
 	x.spath = pp_state_path(cfg, o->state_dir, "state.json");
 	if (x.manual)

@@ -27,6 +27,13 @@ is_url(const char *p)
 		!strncmp(p, "file://", 7);
 }
 
+char *
+pp_registry_shown(const char *path)
+{
+	return pp_url_is(path, "http") || pp_url_is(path, "https") ?
+		pp_url_redact(path) : pp_xstrdup(path);
+}
+
 /* The whole file in one buffer of its size (no doubling on the way). */
 static char *
 read_text(const char *path, size_t *len, char *err, size_t errlen,
@@ -718,10 +725,8 @@ pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	if (is_url(path)) {
 		/* the registry's messages name it as the logs show a URL:
 		 * user:password@ or a token in it stays out of them */
-		if (strncmp(path, "file:", 5)) {
-			free(r->path);
-			r->path = pp_url_redact(path);
-		}
+		free(r->path);
+		r->path = pp_registry_shown(path);
 		if (mode == PP_LOCK_EX) {
 			snprintf(err, errlen, "registry '%s' is a URL and "
 				"cannot be written", r->path);

@@ -13,7 +13,9 @@
  *                                    use what the first one read)
  *   regtool lazy FILE NODE STATUS    as touch, opened PP_REG_LAZY; prints
  *                                    "lazy" or "whole" (how it was read)
- *                                    and the nodes indexed */
+ *                                    and the nodes indexed
+ *   regtool shown PATH               print PATH as the registry's
+ *                                    messages name it (and pp-drain's) */
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -37,6 +39,13 @@ main(int argc, char **argv)
 	char err[512];
 
 	pp_setprogname(argv[0]);
+	if (argc == 3 && !strcmp(argv[1], "shown")) {
+		char *shown = pp_registry_shown(argv[2]);
+
+		printf("%s\n", shown);
+		free(shown);
+		return 0;
+	}
 	if (argc == 5 && !strcmp(argv[1], "touch")) {
 		struct pp_node *n;
 
