@@ -641,6 +641,90 @@ ROWS
 	jq_is '.nodes | length' "$(jq '.nodes | length' "$REG")"
 }
 
+# RFC 3986 schemes are case-insensitive: a registry, a control database
+# and a health URL are what their scheme says in any case, a
+# PostgreSQL URL reaches libpq (which takes only "postgresql://" and
+# "postgres://") in lower case, and a password in one never shows.
+@test "URL schemes are read in any case, and an upper-case one's password never shows" {
+	cd "$BATS_TEST_TMPDIR"
+	local n
+	n=$(jq '.nodes | length' "$REG")
+	# a registry of each scheme the tools take: no "unknown URL
+	# scheme", no relative-path note
+	for url in "FILE://$REG" "File://$REG" HTTP://127.0.0.1:9/registry.json \
+	    HTTPS://127.0.0.1:9/registry.json PostgreSQL://db.example/pp \
+	    POSTGRES://db.example/pp; do
+		printf 'registry: "%s"\n' "$url" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_success
+		refute_stderr_contains "scheme"
+		refute_stderr_contains "relative path"
+	done
+	# read as the URL it is: FILE:// by libcurl, with its path shown
+	for reg in "FILE://$REG" "-r FILE://$REG"; do
+		if [[ $reg == -r* ]]; then
+			: > "$PP_CONFIG"
+			run --separate-stderr pp-fleetstats --no-record $reg
+		else
+			printf 'registry: "%s"\n' "$reg" > "$PP_CONFIG"
+			run --separate-stderr pp-fleetstats --no-record
+		fi
+		assert_success
+		jq_is '.nodes | length' "$n"
+	done
+	run --separate-stderr pp-registry -r "FILE://$REG" set x y --players 1
+	assert_failure 2
+	assert_stderr_contains "registry 'FILE://$REG' is a URL and cannot be written"
+	# libpq is handed the URL in lower case: it connects (and fails
+	# to, nothing listens on port 1) rather than misreading it as a
+	# key=value string
+	run --separate-stderr pp-registry -r PostgreSQL://127.0.0.1:1/pp show
+	assert_failure 1
+	assert_stderr_contains "cannot connect to database 'PostgreSQL://127.0.0.1:1/pp'"
+	refute_stderr_contains "bad database URL"
+	printf 'control:\n  database: "POSTGRES://db.example/pp"\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	refute_stderr_contains "must be a postgresql:// URL"
+	printf 'cloud:\n  health_url: "HTTPS://{ip}:8443/health"\n' > "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	# a password in an upper-case URL: refused, never printed
+	for url in POSTGRESQL://ppscale:pw-SECRET-0020@db.example/pp \
+	    "Postgres://db.example/pp?password=pw-SECRET-0020"; do
+		printf 'registry: "%s"\n' "$url" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "line 1: 'registry' holds a password"
+		refute_output --partial pw-SECRET-0020
+		refute_stderr_contains pw-SECRET-0020
+		run --separate-stderr pp-registry -r "$url" show
+		assert_failure 2
+		refute_output --partial pw-SECRET-0020
+		refute_stderr_contains pw-SECRET-0020
+		printf 'control:\n  database: "%s"\n' "$url" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "line 2: 'control.database' holds a password"
+		refute_stderr_contains pw-SECRET-0020
+		# nor in a command, where every user of the host sees it
+		printf 'drain:\n  move_command: ["/bin/true", "--db=%s"]\n' \
+			"$url" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_failure 2
+		assert_stderr_contains "element 2 holds a database password"
+		refute_stderr_contains pw-SECRET-0020
+	done
+	# an http one's user info, path and query, in the effective config
+	printf 'registry: "HTTPS://u:pw-SECRET-0020@h.example/r.json?t=pw-SECRET-0020"\n' \
+		> "$PP_CONFIG"
+	run --separate-stderr pp-config check
+	assert_success
+	assert_line 'registry: "HTTPS://h.example/..."'
+	refute_output --partial pw-SECRET-0020
+	refute_stderr_contains pw-SECRET-0020
+}
+
 # A value with a blank first is no URL to the tools (" postgresql://..."
 # is a relative path), but it may carry the URL's or a libpq string's
 # password: the note shows it as the effective config does, redacted,

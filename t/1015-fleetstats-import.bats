@@ -51,6 +51,19 @@ prom_of() {
 	[ "$(jq '.forecast.at | length' <<< "$output")" -gt 0 ]
 }
 
+@test "a file:// source is read in any case of its scheme (RFC 3986), its path shown whole" {
+	csv_days 1 300 > "$BATS_TEST_TMPDIR/past.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "FILE://$BATS_TEST_TMPDIR/past.csv"
+	assert_success
+	jq_is .source_format csv
+	[ "$(jq .read <<< "$output")" -gt 0 ]
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "File://$BATS_TEST_TMPDIR/nope.csv"
+	assert_failure 2
+	assert_stderr_contains "cannot read '$BATS_TEST_TMPDIR/nope.csv'"
+}
+
 @test "the store's own samples win; after now and past retention are skipped; a second import adds nothing" {
 	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T11:00:20Z
 	assert_success

@@ -185,6 +185,31 @@ setup() {
 	[ "$(jq -r '.nodes[1].containers[0].players' "$other")" = 1 ]
 }
 
+@test "a registry URL's scheme is taken in any case (RFC 3986)" {
+	local url
+	if [[ $PP_REG_BACKEND == pg ]]; then
+		# libpq takes only "postgresql://": it is handed that
+		url="POSTGRESQL${REG_URL#postgresql}"
+		run --separate-stderr pp-registry -r "$url" status P ready
+		assert_success
+		reg_is '.nodes[2].status' ready
+	else
+		# read-only, as any file:// registry
+		url="FILE://$REGISTRY"
+	fi
+	run --separate-stderr pp-registry -r "$url" show S
+	assert_success
+	jq_is '.id' S
+	# the config's registry key (the pg backend's tests set one)
+	{
+		grep -v '^registry:' "$PP_CONFIG"
+		printf 'registry: "%s"\n' "$url"
+	} > "$BATS_TEST_TMPDIR/conf" && mv "$BATS_TEST_TMPDIR/conf" "$PP_CONFIG"
+	run --separate-stderr pp-registry show
+	assert_success
+	jq_is '[.nodes[].id] | join(",")' DED,S,P,D
+}
+
 @test "bad usage exits 2 and changes nothing" {
 	local before
 	before=$(reg_sum)

@@ -216,7 +216,7 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	/* a message names the URL without what may be a secret in it
 	 * (user:password@, a token in the path or the query), as
 	 * pp-config shows it; a file:// URL holds no secret */
-	char *shown = strncmp(url, "file:", 5) ? pp_url_redact(url) :
+	char *shown = !pp_url_is(url, "file") ? pp_url_redact(url) :
 		pp_xstrdup(url);
 	CURL *c;
 	CURLcode rc;

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <yaml.h>
 
 #include "conf/config_int.h"
@@ -341,7 +342,7 @@ pp_registry_scheme_check(const char *path, char *err, size_t errlen)
 	if (!n)
 		return 0;
 	for (size_t i = 0; i < sizeof known / sizeof *known; i++)
-		if (strlen(known[i]) == n && !strncmp(path, known[i], n))
+		if (strlen(known[i]) == n && !strncasecmp(path, known[i], n))
 			return 0;
 	snprintf(err, errlen, "unknown URL scheme '%.*s' (the registry is "
 		PP_REGISTRY_TAKES ")", (int)(n > 32 ? 32 : n), path);

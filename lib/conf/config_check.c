@@ -270,7 +270,7 @@ check_db_url(struct pp_conf_ctx *x, const char *path, int required)
 	const struct pp_conf_slot *k = must_slot(x, path);
 	const char *v = *(char **)pp_conf_field(x->c, k);
 	PQconninfoOption *opts;
-	char *msg = NULL;
+	char *msg = NULL, *lower;
 	int bad = 0;
 
 	if (!v || !*v)
@@ -280,10 +280,13 @@ check_db_url(struct pp_conf_ctx *x, const char *path, int required)
 			"key=value string (not shown: it may hold a "
 			"password): give a postgresql:// URL, its password in "
 			"a password file", path);
-	if (strncmp(v, "postgresql://", 13) && strncmp(v, "postgres://", 11))
+	if (!pp_url_is(v, "postgresql") && !pp_url_is(v, "postgres"))
 		return required ? pp_conf_fail(x, node_of(x, k), "'%s' must "
 			"be a postgresql:// URL", path) : 0;
-	opts = PQconninfoParse(v, &msg);
+	/* libpq takes the scheme in lower case only (pp_pg_check_url) */
+	lower = pp_url_lower(v);
+	opts = PQconninfoParse(lower, &msg);
+	free(lower);
 	if (!opts) {
 		PQfreemem(msg);
 		return pp_conf_fail(x, node_of(x, k), "'%s' is not a "
@@ -359,7 +362,7 @@ check_health(struct pp_conf_ctx *x)
 	const struct pp_conf_slot *k = must_slot(x, "cloud.health_url");
 	const char *v = x->c->cloud.health_url;
 
-	if (v && *v && strncmp(v, "http://", 7) && strncmp(v, "https://", 8))
+	if (v && *v && !pp_url_is(v, "http") && !pp_url_is(v, "https"))
 		return pp_conf_fail(x, node_of(x, k), "'cloud.health_url' "
 			"must be an http:// or https:// URL");
 	if (x->c->cloud.ready_check && !strcmp(x->c->cloud.ready_check,

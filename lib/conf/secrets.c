@@ -8,6 +8,7 @@
 #include <pwd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 #include <libpq-fe.h>
@@ -128,10 +129,13 @@ opt_env(const PQconninfoOption *opts, const char *key, const char *env,
 static int
 pgwho_of(const char *conn, struct pgwho *w)
 {
-	PQconninfoOption *opts = PQconninfoParse(conn, NULL);
+	/* libpq takes the scheme in lower case only */
+	char *lower = pp_url_lower(conn);
+	PQconninfoOption *opts = PQconninfoParse(lower, NULL);
 	struct passwd *pw;
 	const char *home;
 
+	free(lower);
 	memset(w, 0, sizeof *w);
 	if (!opts)
 		return -1;
@@ -291,8 +295,8 @@ add_db_passfiles(struct pp_secrets *s, const struct pp_config *c)
 	for (size_t i = 0; i < sizeof conns / sizeof *conns; i++) {
 		struct pgwho w;
 
-		if (!conns[i] || (strncmp(conns[i], "postgresql://", 13) &&
-		    strncmp(conns[i], "postgres://", 11) &&
+		if (!conns[i] || (!pp_url_is(conns[i], "postgresql") &&
+		    !pp_url_is(conns[i], "postgres") &&
 		    !pp_is_pg_conninfo(conns[i])))
 			continue;
 		if (pgwho_of(conns[i], &w) == 0)
@@ -323,14 +327,27 @@ pp_secrets_load(const struct pp_config *c)
 	return s;
 }
 
+/* The first postgresql:// or postgres:// URL in a, its scheme in any
+ * case, or NULL. */
+static const char *
+find_pg_url(const char *a)
+{
+	for (const char *p = a; *p; p++)
+		if (!strncasecmp(p, "postgresql://", 13) ||
+		    !strncasecmp(p, "postgres://", 11))
+			return p;
+	return NULL;
+}
+
 /* A password in a postgresql:// URL or a libpq connection string, or
  * a libpq password= or sslpassword= setting anywhere (a word of the
  * argument starting with it), whoever's database it names. */
 static int
 has_db_password(const char *a)
 {
-	const char *url = strstr(a, "postgresql://");
+	const char *url = find_pg_url(a);
 	PQconninfoOption *opts;
+	char *lower;
 	int bad = 0;
 
 	for (const char *p = a; *p; p++) {
@@ -352,11 +369,12 @@ has_db_password(const char *a)
 		if (*q && strncmp(q, "''", 2))
 			return 1;
 	}
-	if (!url)
-		url = strstr(a, "postgres://");
 	if (!url && !pp_is_pg_conninfo(a))
 		return 0;
-	opts = PQconninfoParse(url ? url : a, NULL);
+	/* libpq takes the scheme in lower case only */
+	lower = pp_url_lower(url ? url : a);
+	opts = PQconninfoParse(lower, NULL);
+	free(lower);
 	for (PQconninfoOption *o = opts; o && o->keyword; o++)
 		if ((!strcmp(o->keyword, "password") ||
 		    !strcmp(o->keyword, "sslpassword")) && o->val && *o->val)

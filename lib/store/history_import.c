@@ -388,10 +388,10 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	char *text;
 
 	*transient = 0;
-	if (!strncmp(source, "http://", 7) || !strncmp(source, "https://", 8))
+	if (pp_url_is(source, "http") || pp_url_is(source, "https"))
 		return pp_fetch_url(source, MAX_BYTES, len, err, errlen,
 			transient);
-	if (!strncmp(source, "file://", 7))
+	if (pp_url_is(source, "file"))
 		source += 7;
 	text = strcmp(source, "-") ? pp_read_file(source, MAX_BYTES, len) :
 		pp_read_stream(stdin, MAX_BYTES, len);

@@ -13,8 +13,7 @@
 int
 pp_pg_is_url(const char *s)
 {
-	return s && (!strncmp(s, "postgresql://", 13) ||
-		!strncmp(s, "postgres://", 11));
+	return pp_url_is(s, "postgresql") || pp_url_is(s, "postgres");
 }
 
 /* libpq's messages end in a newline and may hold several lines */
@@ -79,8 +78,13 @@ int
 pp_pg_check_url(const char *url, char *err, size_t errlen)
 {
 	char *msg = NULL, line[512];
-	PQconninfoOption *opts = PQconninfoParse(url, &msg);
+	/* libpq takes the scheme in lower case only: another would be
+	 * read as a key=value string, and its message quote the URL */
+	char *lower = pp_url_lower(url);
+	PQconninfoOption *opts = PQconninfoParse(lower, &msg);
 	char *shown = pp_pg_shown(url);
+
+	free(lower);
 	int rc = 0;
 
 	if (!opts) {
@@ -200,16 +204,20 @@ pp_pg_connect(const char *url, char *err, size_t errlen, int *code)
 	const char *const keys[] = {"connect_timeout", "application_name",
 		"keepalives", "keepalives_idle", "keepalives_interval",
 		"keepalives_count", "dbname", NULL};
-	const char *const vals[] = {"10", "ppscale", "1", "10", "5", "3",
-		url, NULL};
-	char line[512], *shown;
+	const char *vals[] = {"10", "ppscale", "1", "10", "5", "3", NULL,
+		NULL};
+	char line[512], *shown, *lower;
 	PGconn *c;
 
 	*code = 2;
 	if (pp_pg_check_url(url, err, errlen) < 0)
 		return NULL;
 	shown = pp_pg_shown(url);
+	/* as pp_pg_check_url: libpq's scheme is lower case */
+	lower = pp_url_lower(url);
+	vals[6] = lower;
 	c = PQconnectdbParams(keys, vals, 1);
+	free(lower);
 	if (!c || PQstatus(c) != CONNECTION_OK) {
 		one_line(line, sizeof line, c ? PQerrorMessage(c) :
 			"out of memory");

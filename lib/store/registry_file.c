@@ -23,8 +23,8 @@
 static int
 is_url(const char *p)
 {
-	return !strncmp(p, "http://", 7) || !strncmp(p, "https://", 8) ||
-		!strncmp(p, "file://", 7);
+	return pp_url_is(p, "http") || pp_url_is(p, "https") ||
+		pp_url_is(p, "file");
 }
 
 char *
