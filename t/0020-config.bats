@@ -790,7 +790,7 @@ ROWS
 		refute_output --partial SECRET-0020
 		refute_stderr_contains SECRET-0020
 	done <<-ROWS
-	join_token_file: $join|no|-|0|no Hetzner API token here: neither cloud.token_file nor HCLOUD_TOKEN is set; unless the tools' cron line or unit gives them HCLOUD_TOKEN (the shipped ones do not), pp-fleetstats cannot reach the cloud and every pp-provision run fails: set cloud.token_file
+	join_token_file: $join|no|-|0|no Hetzner API token here: neither cloud.token_file nor HCLOUD_TOKEN is set; unless the tools' cron line or unit gives them HCLOUD_TOKEN (the shipped ones do not), pp-fleetstats cannot reach the cloud, and pp-provision fails every scale-up and scale-down and, on every other run, warns and leaves orphaned servers, lost nodes and servers that fail to boot alone: set cloud.token_file
 	join_token_file: $join|no||0|no Hetzner API token here
 	|no|-|no join token is configured: set 'cloud_init.join_token_file' or 'cloud_init.join_token_command'|-
 	|yes|-|no join token is configured|-
@@ -798,6 +798,24 @@ ROWS
 	join_token_file: $join|yes|-|0|-
 	join_token_command: [mint]|yes|-|0|-
 	ROWS
+	# what the warning says is what pp-provision does with no token: a
+	# run with nothing to do warns (its cloud work left) and passes, a
+	# scale-up or scale-down fails
+	printf 'cloud:\n  provider: hetzner\ncloud_init:\n  join_token_file: %s\n' \
+		"$join" > "$PP_CONFIG"
+	printf '{"version":1,"nodes":[]}\n' > "$PP_STATE_DIR/registry.json"
+	local now=2026-11-27T18:00:00Z action
+	for action in none scale_up scale_down; do
+		run --separate-stderr env -u HCLOUD_TOKEN pp-provision --now "$now" \
+			<<< '{"version":1,"generated_at":"'$now'","decision":{"action":"'$action'","node":"n","server_type":"cx33","count":1,"reason":"t"}}'
+		assert_stderr_contains "pp-provision: cannot use the cloud: no Hetzner API token"
+		if [[ $action == none ]]; then
+			assert_success
+			assert_stderr_contains "nodes still provisioning are left as they are"
+		else
+			assert_failure
+		fi
+	done
 }
 
 # cron and systemd start the tools with their own environment: a token
