@@ -170,6 +170,28 @@ run_by_name() {
 	[[ ! -e $data/ppscale.cron && ! -e $data/ppscale.service ]]
 }
 
+# The PATH line names BINDIR (made absolute), which need not be under
+# PREFIX; ppscale(7) says so.
+@test "a BINDIR outside PREFIX is the one the cron file's PATH and the service's hold, as ppscale(7) says" {
+	local prefix="$BATS_TEST_TMPDIR/opt/pp" bindir="$BATS_TEST_TMPDIR/tools"
+	local data="$prefix/share/ppscale" path
+	run make -s -C "$TOP" BUILD="$BUILD" PREFIX="$prefix" BINDIR="$bindir" \
+		$([[ $BUILD == */san ]] && echo SANITIZE=1) install
+	assert_success
+	[[ -x $bindir/pp-cycle && ! -e $prefix/bin ]]
+	path=$(sed -n 's/^PATH=//p' "$data/ppscale.cron")
+	[[ $path == "$bindir:"* ]] || fail "cron PATH: $path"
+	path=$(sed -n 's/^Environment=PATH=//p' "$data/ppscale.service")
+	[[ $path == "$bindir:"* ]] || fail "service PATH: $path"
+	run bash -c "mandoc -Tascii '$prefix/share/man/man7/ppscale.7' |
+		col -b | tr -s ' \t\n' '   '"
+	assert_success
+	assert_output --partial "The installed cron file and service have the tools' directory, BINDIR (PREFIX/bin by default)"
+	run make -s -C "$TOP" BUILD="$BUILD" PREFIX="$prefix" BINDIR="$bindir" \
+		$([[ $BUILD == */san ]] && echo SANITIZE=1) uninstall
+	assert_success
+}
+
 # install writes BINDIR into the cron file's PATH line with sed and the
 # shell: an & there was replaced by the match, a | or ' broke the
 # command, a : or a blank split the PATH. Such a BINDIR is refused before
