@@ -637,3 +637,58 @@ protected_mark() {
 	[[ $(protected_mark) == false ]]
 	[[ $(deletes) == 0 ]]
 }
+
+# stranded_events: the scaling.failed events of the seeded server
+stranded_events() {
+	jq -s --arg id "$SID" '[.[] | select(.type == "scaling.failed" and
+		.server_id == $id)] | length' "$EVENTS" 2>/dev/null || echo 0
+}
+
+# Ready, with a game server on it, in the last minutes of its paid
+# hour: the unneeded rule would remove it (see the delete-protected
+# test above), pp-drain would move its players off a healthy node, and
+# the delete would be refused.
+@test "a node whose server is relabelled into another pool is never chosen to go, and its players stay" {
+	cloud_node ready '[{"id": "mc-1", "ram_mb": 2048, "state": "running",
+		"players": 3}]'
+	strand pp-old111 eu-batch
+	cycle 2026-11-27T10:00:00Z
+	grep -q "node 'pp-old111': its server $SID ('pp-old111') does not carry our labels" \
+		"$BATS_TEST_TMPDIR/err" || fail "no warning: $(<"$BATS_TEST_TMPDIR/err")"
+	[[ $(stranded_events) == 1 ]]
+	for now in 2026-11-27T10:20:00Z 2026-11-27T10:52:00Z \
+	    2026-11-27T10:56:00Z 2026-11-27T11:52:00Z; do
+		cycle "$now"
+		jq_is '.nodes[] | select(.id == "pp-old111") | .stranded' true
+		jq_is .decision.action none
+		jq_is 'has("drain")' false
+	done
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") |
+		"\(.status) \(.containers | length)"') == "ready 1" ]]
+	[[ $(stranded_events) == 1 ]]
+	[[ $(deletes) == 0 ]]
+}
+
+# Relabelled just before the cycle that would remove it: pp-provision
+# has not looked at it yet, but a reconciling pp-fleetstats lists it as
+# lost, and a lost node is never chosen to go (gone or relabelled, the
+# pipeline could not delete it; pp-provision finds which).
+@test "a lost node of a reconciling document is never chosen to go, before pp-provision has looked at its server" {
+	sed -i 's/^cloud:$/cloud:\n  reconcile: true/' "$PP_CONFIG"
+	cloud_node ready
+	cycle 2026-11-27T10:00:00Z
+	strand pp-old111 eu-batch
+	cycle 2026-11-27T10:52:00Z
+	jq_is '[.reconciliation.lost[] | .node + ":" +
+		(.stranded // false | tostring)] | join(",")' "pp-old111:false"
+	jq_is '.decision.action' none
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") | .status') == ready ]]
+	# this cycle's pp-provision looked: stranded from now on
+	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
+	assert_output "$SID"
+	cycle 2026-11-27T10:56:00Z
+	jq_is '[.reconciliation.lost[] | .node + ":" +
+		(.stranded // false | tostring)] | join(",")' "pp-old111:true"
+	jq_is '.decision.action' none
+	[[ $(deletes) == 0 ]]
+}

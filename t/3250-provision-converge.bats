@@ -515,11 +515,16 @@ stranded_node() {
 			join(",")' stranded:left
 		grep -qx 'pp_last_run_warnings{tool="pp-provision"} 0' \
 			"$BATS_TEST_TMPDIR/pp.prom" || fail "a warning in the metrics"
-		# nor from pp-fleetstats, which lists the node as lost
+		# nor from pp-fleetstats, which lists the node as lost,
+		# stranded, and marks it so in the node list: pp-decide
+		# never removes it
 		run --separate-stderr pp-fleetstats --reconcile --no-record \
 			--now "$now"
 		assert_success
-		jq_is '[.reconciliation.lost[].node] | join(",")' "$node"
+		jq_is '[.reconciliation.lost[] | .node + ":" +
+			(.stranded | tostring)] | join(",")' "$node:true"
+		jq_is '[.nodes[] | select(.stranded) | .id] | join(",")' \
+			"$node"
 		refute_stderr_contains "is lost"
 	done
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'" and
@@ -552,6 +557,10 @@ stranded_node() {
 	assert_stderr_contains "server $sid ('$node') is no longer a node's server outside our labels"
 	run jq -r '.stranded_servers // {} | length' "$STATE"
 	assert_output 0
+	run --separate-stderr pp-fleetstats --no-record \
+		--now 2026-11-27T10:04:00Z
+	assert_success
+	jq_is '[.nodes[] | select(has("stranded"))] | length' 0
 	run --separate-stderr pp-status --now 2026-11-27T10:04:30Z --json
 	jq_is '.stranded_servers | length' 0
 	run --separate-stderr pp-status --now 2026-11-27T10:04:30Z

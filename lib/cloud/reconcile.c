@@ -351,7 +351,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 	}
 	for (size_t j = 0; j < reg->nnodes; j++) {
 		const struct pp_node *n = &reg->nodes[j];
-		int found = 0;
+		int found = 0, strand;
 		json_object *lo;
 
 		if (!n->has_cloud || !n->server_id || !*n->server_id ||
@@ -368,10 +368,15 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 			json_object_new_string(n->server_id));
 		json_object_object_add(lo, "status", json_object_new_string(
 			pp_status_name(n->status)));
+		strand = pp_porphan_since(pp_stranded_of(reported),
+			n->server_id) != 0;
+		if (strand)
+			json_object_object_add(lo, "stranded",
+				json_object_new_boolean(1));
 		json_object_array_add(lost, lo);
 		/* a server pp-provision found outside our labels (a pool
 		 * change) and reported once: no news every cycle */
-		if (pp_porphan_since(pp_stranded_of(reported), n->server_id))
+		if (strand)
 			pp_debug("node '%s' is lost: no server %s carries our "
 				"label; its server does not carry our labels, "
 				"reported by pp-provision", n->id,

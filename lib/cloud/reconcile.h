@@ -37,7 +37,7 @@ void pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
  *    "orphans": [{"server_id", "name", "status", "server_type",
  *                 "location", "created_at", "age_seconds", "pending",
  *                 "usable_ram_mb"}],
- *    "lost": [{"node", "server_id", "status"}],
+ *    "lost": [{"node", "server_id", "status"[, "stranded": true]}],
  *    "pending_ram_mb": N}
  * or {"status": "skipped", "reason": "..."} when cloud is NULL (reason
  * why_no_cloud) or cannot be listed. Orphans younger than
@@ -47,7 +47,8 @@ void pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
  * in the protected_orphans and a lost node whose server is in the
  * stranded_servers of reported (the state's root, store/orphans.h;
  * NULL: none): pp-provision said so when it first found it, and it is
- * said only with -v. */
+ * said only with -v; such a lost node is "stranded" (its server is
+ * there, with another pool's labels, not gone). */
 json_object *pp_reconcile(const struct pp_config *cfg,
 	struct pp_cloud *cloud, const char *why_no_cloud,
 	const struct pp_registry *reg, const struct pp_catalog *cat,

@@ -149,8 +149,17 @@ add_str(json_object *o, const char *k, const char *v)
 	json_object_object_add(o, k, v ? json_object_new_string(v) : NULL);
 }
 
+/* Node n's server is in stranded (keys: server ids): its server no
+ * longer carries our labels. */
+static int
+is_stranded(const struct pp_node *n, json_object *stranded)
+{
+	return stranded && n->has_cloud && n->server_id && *n->server_id &&
+		pp_jget(stranded, n->server_id);
+}
+
 json_object *
-pp_node_json(const struct pp_node *n, time_t now)
+pp_node_json(const struct pp_node *n, time_t now, json_object *stranded)
 {
 	json_object *o = json_object_new_object();
 
@@ -195,6 +204,9 @@ pp_node_json(const struct pp_node *n, time_t now)
 		if (n->delete_protected)
 			json_object_object_add(o, "delete_protected",
 				json_object_new_boolean(1));
+		if (is_stranded(n, stranded))
+			json_object_object_add(o, "stranded",
+				json_object_new_boolean(1));
 		json_object_object_add(o, "hourly_cost_eur",
 			pp_jnew_double(n->hourly_cost_eur, 4));
 		json_object_object_add(o, "created_at", n->created_at ?
@@ -215,12 +227,13 @@ pp_node_json(const struct pp_node *n, time_t now)
 }
 
 json_object *
-pp_nodes_json(const struct pp_registry *r, time_t now)
+pp_nodes_json(const struct pp_registry *r, time_t now, json_object *stranded)
 {
 	json_object *a = json_object_new_array_ext((int)r->nnodes);
 
 	for (size_t i = 0; i < r->nnodes; i++)
-		json_object_array_add(a, pp_node_json(&r->nodes[i], now));
+		json_object_array_add(a, pp_node_json(&r->nodes[i], now,
+			stranded));
 	return a;
 }
 
@@ -288,10 +301,11 @@ add_int(struct pp_buf *b, const char *key, long long v)
 	pp_buf_add(b, p, (size_t)(buf + sizeof buf - p));
 }
 
-/* The text pp_json_string(pp_node_json(n, now), 0) makes, without the
- * objects (the fuzzer holds the two to the same bytes). */
+/* The text pp_json_string(pp_node_json(n, now, stranded), 0) makes,
+ * without the objects (the fuzzer holds the two to the same bytes). */
 static void
-node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
+node_text(struct pp_buf *b, const struct pp_node *n, time_t now,
+	json_object *stranded)
 {
 	char ts[PP_TIME_LEN];
 
@@ -339,6 +353,8 @@ node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
 	add_jstr(b, n->provider);
 	if (n->delete_protected)
 		pp_buf_addstr(b, ",\"delete_protected\":true");
+	if (is_stranded(n, stranded))
+		pp_buf_addstr(b, ",\"stranded\":true");
 	pp_buf_addstr(b, ",\"hourly_cost_eur\":");
 	add_double(b, n->hourly_cost_eur, 4);
 	pp_buf_addstr(b, ",\"created_at\":");
@@ -352,7 +368,7 @@ node_text(struct pp_buf *b, const struct pp_node *n, time_t now)
 }
 
 json_object *
-pp_nodes_raw(const struct pp_registry *r, time_t now)
+pp_nodes_raw(const struct pp_registry *r, time_t now, json_object *stranded)
 {
 	struct pp_buf b = {0};
 
@@ -360,7 +376,7 @@ pp_nodes_raw(const struct pp_registry *r, time_t now)
 	for (size_t i = 0; i < r->nnodes; i++) {
 		if (i)
 			pp_buf_addstr(&b, ",");
-		node_text(&b, &r->nodes[i], now);
+		node_text(&b, &r->nodes[i], now, stranded);
 	}
 	pp_buf_addstr(&b, "]");
 	return pp_jnew_raw(b.s);

@@ -49,10 +49,17 @@ int pp_node_booting(int kind, int status, time_t created_at, time_t now,
 void pp_fleet_compute(const struct pp_registry *r, time_t now,
 	long join_timeout, struct pp_fleet *f);
 json_object *pp_fleet_json(const struct pp_fleet *f);
-json_object *pp_node_json(const struct pp_node *n, time_t now);
-json_object *pp_nodes_json(const struct pp_registry *r, time_t now);
+/* A node's summary in the document. stranded (NULL: none) is an
+ * object whose keys are server ids, the state's stranded_servers: a
+ * cloud node whose server is one of them gets "stranded": true (its
+ * server no longer carries our labels; pp-decide never removes it). */
+json_object *pp_node_json(const struct pp_node *n, time_t now,
+	json_object *stranded);
+json_object *pp_nodes_json(const struct pp_registry *r, time_t now,
+	json_object *stranded);
 /* The same, serialised node by node into one raw JSON value: a 10,000
  * node fleet never exists twice as a tree (see pp_jnew_raw). */
-json_object *pp_nodes_raw(const struct pp_registry *r, time_t now);
+json_object *pp_nodes_raw(const struct pp_registry *r, time_t now,
+	json_object *stranded);
 
 #endif

@@ -237,6 +237,9 @@ not_ours_why(const struct pp_engine_ctx *c, const struct pp_enode *n,
 		pp_say(buf, len, "a dedicated node");
 	else if (n->no_server)
 		pp_say(buf, len, "a cloud node without a server id");
+	else if (n->stranded)
+		pp_say(buf, len, "its server no longer carries our labels, "
+			"as pp-provision reported: stranded");
 	else
 		pp_say(buf, len, "provider '%s', not cloud.provider '%s'",
 			n->provider ? n->provider : "", c->cfg->cloud.provider ?
@@ -245,7 +248,8 @@ not_ours_why(const struct pp_engine_ctx *c, const struct pp_enode *n,
 
 /* A node a scale-down drained that this ppscale cannot delete (a
  * dedicated one, another provider's, one without a server: drained
- * before pp-drain refused those, or before cloud.provider changed):
+ * before pp-drain refused those, or before cloud.provider changed; one
+ * whose server was relabelled out of our pool, cloud.pool changed):
  * nothing would ever finish its drain, and it would stay out of
  * service for good. The pipeline returns it. */
 static int

@@ -105,6 +105,13 @@ struct pp_enode {
 				     * uncordoned */
 	int delete_protected;       /* the cloud refuses to delete its
 				     * server: never removed */
+	int stranded;               /* "stranded": its server no longer
+				     * carries our labels (pp-provision
+				     * reported it): not ours to delete */
+	int lost;                   /* in the document's
+				     * reconciliation.lost: no server with
+				     * our labels is its (gone, or
+				     * relabelled): never chosen to go */
 	const char *draining_by;    /* as the document says, or NULL */
 	time_t draining_since;      /* when its drain began; 0 unknown */
 };

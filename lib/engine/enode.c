@@ -121,6 +121,8 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			e->server_type = s;
 		else if (!strcmp(k, "server_id"))
 			e->no_server = !s || !*s;
+		else if (!strcmp(k, "stranded"))
+			e->stranded = v->type == V_TRUE;
 		break;
 	case 'r':
 		if (!strcmp(k, "role"))

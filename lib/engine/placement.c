@@ -374,14 +374,14 @@ pp_engine_ours(const struct pp_engine_ctx *c, const struct pp_enode *n)
 {
 	const char *mine = c->cfg->cloud.provider;
 
-	return n->kind == PP_KIND_CLOUD && !n->no_server && (!n->provider ||
-		!mine || !strcmp(n->provider, mine));
+	return n->kind == PP_KIND_CLOUD && !n->no_server && !n->stranded &&
+		(!n->provider || !mine || !strcmp(n->provider, mine));
 }
 
 int
 pp_engine_removable(const struct pp_engine_ctx *c, const struct pp_enode *n)
 {
-	return pp_engine_ours(c, n) && !n->delete_protected;
+	return pp_engine_ours(c, n) && !n->delete_protected && !n->lost;
 }
 
 int

@@ -102,14 +102,20 @@ long pp_engine_slots_most(const struct pp_engine_ctx *ctx,
 /* An idle spare the pool counts: big enough for a slot when there is a
  * slot size. */
 /* A cloud node this ppscale can remove: of cloud.provider (or of no
- * provider named) and with a server id. Another provider's VM, or one
- * without a server, is never drained or chosen to go: pp-provision
- * could not delete it, and the drain would go on every cycle. */
+ * provider named), with a server id, and not stranded (its server
+ * relabelled out of our pool, as pp-provision reported). Another
+ * provider's VM, one without a server or a stranded one is never
+ * drained or chosen to go: pp-provision could not delete it, and the
+ * drain would go on every cycle. */
 int pp_engine_ours(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n);
 /* One of ours whose server the cloud would delete: not delete-protected
  * (Hetzner's console sets that; a scale-down would move its game
- * servers off and then have its delete refused every cycle). */
+ * servers off and then have its delete refused every cycle), nor lost
+ * (its server is not listed with our labels: gone, which pp-provision
+ * finds and forgets the node, or relabelled, which the delete guard
+ * refuses; the document cannot tell which before pp-provision
+ * looked). */
 int pp_engine_removable(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n);
 /* An unhealthy cloud node of ours that holds no game server, while the

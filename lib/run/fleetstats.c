@@ -24,7 +24,8 @@
 
 /* The state pp-provision wrote (its protected_orphans and
  * stranded_servers sections: the servers it reported once and leaves
- * alone), NULL when it cannot be read: then each is a warning. */
+ * alone), NULL when it cannot be read: then each is a warning, and no
+ * node is marked stranded. */
 static json_object *
 known_reported(const struct pp_config *cfg,
 	const struct pp_fleetstats_opts *o)
@@ -78,7 +79,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	time_t now = pp_now();
 	char *rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	char *hpath = pp_state_path(cfg, o->state_dir, "history");
-	json_object *doc, *recon = NULL;
+	json_object *doc, *recon = NULL, *known;
 	struct pp_catalog cat;
 	struct pp_image_check img;
 	struct pp_cloud *cloud;
@@ -111,12 +112,14 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	/* a node past cloud.join_timeout is no pending capacity, as for
 	 * pp-decide */
 	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
+	/* read whether reconciling or not: the nodes whose servers
+	 * pp-provision found outside our labels are marked in the
+	 * document, so pp-decide never picks one to remove (the delete
+	 * guard would refuse it after its drain, every cycle) */
+	known = known_reported(cfg, o);
 	if (o->reconcile || cfg->cloud.reconcile) {
-		json_object *known = known_reported(cfg, o);
-
 		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat,
 			known, now, &orphan_mb);
-		json_object_put(known);
 		fleet.pending_ram_mb += orphan_mb;
 	}
 	pp_cloud_close(cloud);
@@ -130,7 +133,9 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	doc = pp_doc_new(now);
 	json_object_object_add(doc, "fleet", pp_fleet_json(&fleet));
 	json_object_object_add(doc, "nodes", pp_pretty() ?
-		pp_nodes_json(&reg, now) : pp_nodes_raw(&reg, now));
+		pp_nodes_json(&reg, now, pp_stranded_of(known)) :
+		pp_nodes_raw(&reg, now, pp_stranded_of(known)));
+	json_object_put(known);
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
 	json_object_object_add(doc, "forecast",
 		pp_forecast_section(cfg, &hist, now));
