@@ -644,6 +644,46 @@ stranded_events() {
 		.server_id == $id)] | length' "$EVENTS" 2>/dev/null || echo 0
 }
 
+# A node's server relabelled into another pool (cloud.pool changed by
+# hand on the server, or on the install) is not ours to delete: the
+# delete guard refuses it. Drained before the relabel, the node was a
+# drain nothing could finish, and each cycle drained it again, refused
+# its delete (exit 1, an event) and kept it out of service for good.
+@test "a node drained by a scale-down whose server is relabelled into another pool is refused once and returned to service the next cycle" {
+	cloud_node draining '[]' '{"draining_since": "2026-11-27T10:48:00Z",
+		"draining_by": "scale_down"}'
+	strand pp-old111 eu-batch
+	cycle 2026-11-27T10:52:00Z
+	jq_is '.decision | [.action, .node] | join(" ")' "scale_down pp-old111"
+	jq_is .provision.status refused
+	jq_is '.provision.servers[0] | [.op, .status, .error.code] | join(",")' \
+		"delete,refused,not_ours"
+	jq_is '.provision.reason' "node 'pp-old111' is not removed: refusing to delete: server $SID ('pp-old111') belongs to pool 'eu-batch', not 'default'; if it is this install's, set cloud.pool back to 'eu-batch', or relabel it ('hcloud server add-label --overwrite $SID pool=default'); the next cycle returns it to service"
+	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
+	assert_output "$SID"
+	[[ $(stranded_events) == 1 ]]
+	# the next document marks it, and the decision gives it back
+	cycle 2026-11-27T10:54:00Z
+	jq_is '.nodes[] | select(.id == "pp-old111") | .stranded' true
+	jq_is '.decision | [.action, .node] | join(" ")' "uncordon pp-old111"
+	jq_is .decision.reason "stop draining pp-old111: a scale-down drained it, but this ppscale cannot delete it (its server no longer carries our labels, as pp-provision reported: stranded), so nothing would finish the drain"
+	jq_is .drain.status uncordoned
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") |
+		"\(.status) \(.draining_by // "-")"') == "ready -" ]]
+	# and it stays in service, never drained again, with nothing said
+	for now in 2026-11-27T10:56:00Z 2026-11-27T11:52:00Z; do
+		cycle "$now"
+		jq_is '.decision.action' none
+		[[ $(reg '.nodes[] | select(.id == "pp-old111") | .status') == \
+			ready ]]
+		grep -q pp-old111 "$BATS_TEST_TMPDIR/err" &&
+			fail "said again at $now: $(<"$BATS_TEST_TMPDIR/err")"
+	done
+	[[ $(stranded_events) == 1 ]]
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+}
+
 # Ready, with a game server on it, in the last minutes of its paid
 # hour: the unneeded rule would remove it (see the delete-protected
 # test above), pp-drain would move its players off a healthy node, and

@@ -209,6 +209,9 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.stranded_now);
 	json_object_put(x.stranded_entries);
 	json_object_put(x.stranded_unseen);
+	json_object_put(x.stranded_said);
+	if (x.have_refused)
+		pp_server_free(&x.refused);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

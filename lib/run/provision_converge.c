@@ -304,11 +304,15 @@ protected_orphan(struct run *x, const struct pp_server *s, long long age)
  * unknown, all are new), loudly and with an event, and which of prev
  * are no longer in now (what: what they were); fills in their "since"
  * in now. An entry of prev whose server id is in keep (NULL: none) was
- * not looked at this run and stays as it was. Returns how many were
- * new. */
+ * not looked at this run and stays as it was; one in said (NULL: none)
+ * was said on stderr by this run already (its event is still made).
+ * unread: prev is unknown because the
+ * state could not be read, and nothing is said as new (only with -v).
+ * Returns how many were new. */
 static long
 report_new(struct run *x, json_object *now, json_object *entries,
-	json_object *prev, json_object *keep, const char *what)
+	json_object *prev, json_object *keep, json_object *said,
+	int unread, const char *what)
 {
 	size_t n = entries ? json_object_array_length(entries) : 0;
 	long fresh = 0;
@@ -327,8 +331,16 @@ report_new(struct run *x, json_object *now, json_object *entries,
 			pp_debug("%s (so since an earlier run)", why);
 			continue;
 		}
+		if (unread) {
+			pp_debug("%s (new or not: the state was not read)",
+				why);
+			continue;
+		}
 		fresh++;
-		pp_prov_loud("%s", why);
+		if (said && pp_jget(said, id))
+			pp_debug("%s", why);
+		else
+			pp_prov_loud("%s", why);
 		if (!x->dry_run)
 			pp_prov_event(x, PP_EV_SCALING_FAILED, name, id,
 				pp_jstr(e, "server_type", NULL),
@@ -351,8 +363,8 @@ report_new(struct run *x, json_object *now, json_object *entries,
 	return fresh;
 }
 
-void
-pp_prov_report_once(struct run *x, json_object *root)
+static void
+report_once(struct run *x, json_object *root, int unread)
 {
 	/* a run stopped part way has not looked at every server and node:
 	 * what it did not reach would be dropped and said again, with an
@@ -360,15 +372,28 @@ pp_prov_report_once(struct run *x, json_object *root)
 	if (pp_interrupted())
 		return;
 	report_new(x, x->prot_now, x->prot_entries,
-		root ? pp_porphans_of(root) : NULL, NULL,
+		root ? pp_porphans_of(root) : NULL, NULL, NULL, unread,
 		"an unregistered delete-protected server of ours");
 	x->foreign = report_new(x, x->foreign_now, x->foreign_entries,
-		root ? pp_foreign_of(root) : NULL, NULL,
+		root ? pp_foreign_of(root) : NULL, NULL, NULL, unread,
 		"a server carrying our labels that is not ours");
 	report_new(x, x->stranded_now, x->stranded_entries,
 		root ? pp_stranded_of(root) : NULL, x->stranded_unseen,
+		x->stranded_said, unread,
 		"a node's server outside our labels");
-	if (!root)
+}
+
+void
+pp_prov_report_unread(struct run *x)
+{
+	report_once(x, NULL, 1);
+}
+
+void
+pp_prov_report_once(struct run *x, json_object *root)
+{
+	report_once(x, root, 0);
+	if (!root || pp_interrupted())
 		return;
 	if (x->prot_now)
 		pp_porphans_set(root, json_object_get(x->prot_now));
@@ -403,6 +428,28 @@ stranded_node(struct run *x, const struct known *k,
 	/* kept in the state for pp-status, which cannot tell why the
 	 * labels changed: with none, the labels are for a person to set */
 	pp_stranded_relabel_set(x->stranded_now, s->id, cmd);
+}
+
+int
+pp_prov_strand(struct run *x, const char *node, const struct pp_server *s)
+{
+	struct known k = {0};
+
+	if (!x->have_ours || !x->stranded_now)
+		return 0;
+	for (size_t i = 0; i < x->ours.n; i++)
+		if (!strcmp(x->ours.v[i].id, s->id))
+			return 0;
+	k.id = node;
+	k.server_id = s->id;
+	stranded_node(x, &k, s);
+	/* converge left it to the scale-down: it is looked at now */
+	json_object_object_del(x->stranded_unseen, s->id);
+	if (!x->stranded_said)
+		x->stranded_said = json_object_new_object();
+	json_object_object_add(x->stranded_said, s->id,
+		json_object_new_boolean(1));
+	return 1;
 }
 
 /* Node k was not looked at this run: what pp_prov_report_once knew of

@@ -92,13 +92,18 @@ pp_prov_guard(struct run *x, const char *id, const char *name,
 		pp_server_free(&s);
 		return -1;
 	}
+	if (ok) {
+		pp_server_free(&s);
+		return 0;
+	}
 	/* cloud.pool unset or changed on a running install: its own
 	 * servers are out of its view until relabelled */
-	if (!ok)
-		pp_prov_relabel_hint(x, &s, hint, sizeof hint, NULL, 0);
-	pp_server_free(&s);
-	if (ok)
-		return 0;
+	pp_prov_relabel_hint(x, &s, hint, sizeof hint, NULL, 0);
+	/* kept as read: a scale-down tells a stranded node by it */
+	if (x->have_refused)
+		pp_server_free(&x->refused);
+	x->refused = s;
+	x->have_refused = 1;
 	pp_cloud_error_set(err, "not_ours", 0, 0, "refusing to delete: %s%s",
 		why, hint);
 	pp_prov_loud("%s", err->message);
@@ -280,7 +285,7 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	json_object *e;
 	char msg[768];
 	char *sid, *type, *loc;
-	int rc;
+	int rc, by_down;
 
 	if (!node || !*node)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: decision "
@@ -346,6 +351,7 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	sid = pp_xstrdup(n->server_id);
 	type = n->server_type ? pp_xstrdup(n->server_type) : NULL;
 	loc = n->location ? pp_xstrdup(n->location) : NULL;
+	by_down = n->draining_by && !strcmp(n->draining_by, "scale_down");
 	/* the lock stays held: nothing may land on the node between the
 	 * check and the delete; the deadline keeps that short */
 	pp_cloud_set_deadline(x->cloud, pp_monotonic() + DELETE_LOCK_BUDGET);
@@ -373,6 +379,20 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		    pp_registry_save(&r) < 0))
 			pp_warn("cannot record delete protection on node '%s' "
 				"in registry '%s'", node, x->rpath);
+	} else if (rc < 0 && !strcmp(err.code, "not_ours") && by_down &&
+	    x->have_refused && !strcmp(x->refused.id, sid) &&
+	    pp_prov_strand(x, node, &x->refused)) {
+		/* its server relabelled out of our pool (cloud.pool changed)
+		 * since the drain began: stranded, recorded and said once,
+		 * like the protected branch no error of the run; the next
+		 * cycle's document marks the node, and pp-decide returns it
+		 * to service instead of draining it again every cycle */
+		snprintf(msg, sizeof msg, "node '%s' is not removed: %s; the "
+			"next cycle returns it to service", node, err.message);
+		pp_note("%s", msg);
+		pp_prov_add_str(e, "status", "refused");
+		json_object_object_add(e, "error", pp_cloud_error_json(&err));
+		pp_prov_set_reason(x, "refused", "%s", msg);
 	} else if (rc < 0 && !strcmp(err.code, "not_ours")) {
 		/* a stale or mistyped server id: never delete what is not
 		 * ours, and say so loudly (exit 1) */

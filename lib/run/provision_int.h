@@ -96,6 +96,13 @@ struct run {
 	json_object *stranded_now, *stranded_entries;
 	json_object *stranded_unseen; /* server ids of nodes converge did
 	                               * not look at this run: kept */
+	/* the server the delete guard last refused as not ours (as it
+	 * read it), for a scale-down to tell a stranded node */
+	struct pp_server refused;
+	int have_refused;
+	/* server ids whose stranded report a refusal has said on stderr
+	 * already: no second warning (the event is the report's) */
+	json_object *stranded_said;
 	/* cloud.ready_check health: this run's probes of the agents and
 	 * their answers (probe_node[i] is probes[i]'s node): one asked
 	 * already is not asked again; many are asked at once */
@@ -220,6 +227,18 @@ void pp_prov_converge(struct run *x, int up, const char *leave);
  * foreign ones in x->foreign; writes both sections into root (those
  * this run looked at). */
 void pp_prov_report_once(struct run *x, json_object *root);
+/* The same when the state could not be read (the caller says so): what
+ * the last run reported is unknown, and each server is said with -v
+ * only, with no event, rather than all of them again as new. */
+void pp_prov_report_unread(struct run *x);
+/* The delete guard refused the scale-down of node `node` (drained by a
+ * scale-down) because its server s does not carry our labels: when our
+ * listing lacks s (not a server of ours under another name), the node
+ * is stranded, recorded as converge records one (stranded_servers: its
+ * event once, no second warning after the guard's), and 1 is returned;
+ * else 0. */
+int pp_prov_strand(struct run *x, const char *node,
+	const struct pp_server *s);
 
 /* provision_create.c: adopting orphans, creating, the scale-up */
 long pp_prov_adopt(struct run *x, const char *role);
