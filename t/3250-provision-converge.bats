@@ -579,6 +579,38 @@ stranded_node() {
 		"hcloud server add-label $sid pool=default"
 }
 
+# A state pp-provision cannot read (corrupt here; a lock held past its
+# timeout alike) says nothing of what the last run reported: the run
+# fails, says why once, and does not report every server it left alone
+# again as new, with an event each.
+@test "a state that cannot be read does not report a stranded server again as new" {
+	stranded_node eu-batch
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:01:00Z \
+		< <(decision none 0)
+	assert_success
+	[[ $(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
+		"$EVENTS") == 1 ]]
+	cp "$STATE" "$BATS_TEST_TMPDIR/state.good"
+	printf '{"version": 1,' > "$STATE"
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:02:00Z \
+		< <(decision none 0)
+	assert_failure 1
+	assert_stderr_contains "state file '$STATE' is corrupt"
+	refute_stderr_contains "does not carry our labels"
+	jq_is '[.provision.servers[] | .op + ":" + .status] | join(",")' \
+		stranded:left
+	[[ $(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
+		"$EVENTS") == 1 ]]
+	# readable again: still known, still not said
+	cp "$BATS_TEST_TMPDIR/state.good" "$STATE"
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:03:00Z \
+		< <(decision none 0)
+	assert_success
+	assert_equal "$stderr" ""
+	[[ $(jq -s '[.[] | select(.type == "scaling.failed")] | length' \
+		"$EVENTS") == 1 ]]
+}
+
 # unmanage NAME VALUE: sets the fake's server NAME's managed_by label to
 # VALUE, as a person taking it out of ppscale's hands would
 unmanage() {

@@ -612,8 +612,11 @@ pp_prov_update_state(struct run *x, const char *result)
 	if (rc < 0) {
 		/* what this run did is not counted, and a refusal not
 		 * remembered is ordered again: a failure, and a dry run
-		 * says what the real run would meet */
-		pp_prov_report_once(x, NULL);
+		 * says what the real run would meet. What the last run
+		 * reported once is unknown: none of it is said again as
+		 * new, with an event, for a state read another run may
+		 * have held too long */
+		pp_prov_report_unread(x);
 		pp_error("%s; %s", err, x->dry_run ? "a run would not record "
 			"its refusals and counters" : "refusals and counters "
 			"not recorded");
