@@ -367,6 +367,32 @@ create_body() {
 	assert_output debian-12
 }
 
+# the API's image status: "available", "creating" or "unavailable"
+@test "serves an image's status set through image_statuses, and refuses a create from an image not available" {
+	fake_config '{"image_statuses": {"debian-12": "creating"}}' >/dev/null
+	run api GET '/images?name=debian-12&architecture=arm'
+	assert_output 200
+	run jq -r '.images[0].status' "$B"
+	assert_output creating
+	run api GET /images/114690387
+	run jq -r '.image.status' "$B"
+	assert_output creating
+	run api GET '/images?status=available&per_page=50'
+	run jq -r '[.images[].name] | unique | join(" ")' "$B"
+	assert_output 'debian-13 ubuntu-22.04 ubuntu-24.04'
+	run api POST /servers "$(create_body notyet cx23 nbg1)"
+	assert_output 422
+	run jq -r '.error.code, .error.message' "$B"
+	assert_output $'invalid_input\nimage debian-12 is not available'
+	[[ $(fake_state | jq '.servers | length') == 0 ]]
+	run fake_config '{"image_statuses": {"debian-12": "gone"}}'
+	assert_failure
+	assert_output --partial 'image_statuses must map image names'
+	fake_config '{"image_statuses": {}}' >/dev/null
+	run api POST /servers "$(create_body notyet cx23 nbg1)"
+	assert_output 201
+}
+
 @test "a type deprecated at the top level is ordered until its unavailable_after, then no longer listed" {
 	fake_config '{"clock": "2026-12-01T10:00:00Z"}' >/dev/null
 	run api POST /servers "$(create_body dep cx32 nbg1)"

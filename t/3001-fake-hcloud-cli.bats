@@ -352,6 +352,22 @@ requests() {
 	assert_line 'GET /images/114690389 200'
 }
 
+# the status pp-fleetstats warns of when it is not "available"
+@test "hcloud image describe and list show an image status the fake sets" {
+	fake_config '{"image_statuses": {"debian-12": "creating"}}' >/dev/null
+	run --separate-stderr hcloud image describe debian-12
+	assert_success
+	assert_line --regexp '^Status:[[:space:]]+creating$'
+	run --separate-stderr hcloud image describe 310557660
+	assert_success
+	assert_line --regexp '^Status:[[:space:]]+available$'
+	run --separate-stderr hcloud image list --type system \
+		-o columns=id,name,status
+	assert_success
+	assert_line --regexp '^114690387 +debian-12 +creating$'
+	assert_line --regexp '^310557660 +debian-13 +available$'
+}
+
 # server create asks by name, then again with include_deprecated=true,
 # and makes a server from a deprecated image only when allowed to
 @test "hcloud server create finds a deprecated image with include_deprecated and needs --allow-deprecated-image" {

@@ -189,7 +189,8 @@ token check and the rate limit:
                            "placement_group_limit": N,
                            "ipv4_priced": false,
                            "image_deprecations": {"debian-12": TIME|null},
-                           "images_removed": ["ubuntu-22.04"]}
+                           "images_removed": ["ubuntu-22.04"],
+                           "image_statuses": {"debian-12": "creating"}}
                            image_deprecations: an image's "deprecated"
                            (RFC 3339, both architectures; null: not
                            deprecated), the time it is "considered to
@@ -202,7 +203,16 @@ token check and the rate limit:
                            is in the end: not listed, GET /images/{id}
                            404, a create naming it 422 invalid_input
                            ("image not found"), its servers still
-                           showing it;
+                           showing it; image_statuses: an image's
+                           "status" (both architectures; "available",
+                           the default, "creating" or "unavailable", as
+                           the API reference lists them), shown by the
+                           list, which filters on it, and by
+                           GET /images/{id}; a create naming an image
+                           not available is refused with 422
+                           invalid_input ("image is not available": the
+                           API's answer is not documented, the fake's
+                           is a guess);
                            placement_group_limit: the servers one placement
                            group holds (10, Hetzner's default: the next
                            create naming the group is refused with
@@ -607,7 +617,8 @@ def served_images(fake):
     and its images_removed left out."""
     dep = fake.config.get("image_deprecations") or {}
     gone = set(fake.config.get("images_removed") or [])
-    if not dep and not gone:
+    status = fake.config.get("image_statuses") or {}
+    if not dep and not gone and not status:
         return IMAGE_LIST
     out = []
     for im in IMAGE_LIST:
@@ -615,6 +626,8 @@ def served_images(fake):
             continue
         if im["name"] in dep:
             im = dict(im, deprecated=dep[im["name"]])
+        if im["name"] in status:
+            im = dict(im, status=status[im["name"]])
         out.append(im)
     return out
 
@@ -784,6 +797,7 @@ class Fake:
                 "ipv4_priced": True,
                 "image_deprecations": {},
                 "images_removed": [],
+                "image_statuses": {},
             }
             CLOCK[0] = None
             SKEW[0] = self.start_skew
@@ -1272,6 +1286,10 @@ def api_servers_create(fake, body, method, path):
         raise field_error(422, "invalid_input",
                           "image architecture does not match server type",
                           "image", ["architecture mismatch"])
+    if img["status"] != "available":
+        raise field_error(422, "invalid_input",
+                          "image %s is not available" % body["image"],
+                          "image", ["image is not available"])
     tl = [x for x in st["locations"] if x["name"] == loc[1]]
     if not tl:
         raise field_error(422, "invalid_input",
@@ -1766,6 +1784,15 @@ def route_ctl(fake, method, path, body):
                         raise ApiError(400, "invalid_input",
                                        "image_deprecations must map image "
                                        "names to RFC 3339 times or null")
+                    elif k == "image_statuses" and not (
+                            isinstance(v, dict) and all(
+                                x in ("available", "creating",
+                                      "unavailable")
+                                for x in v.values())):
+                        raise ApiError(400, "invalid_input",
+                                       "image_statuses must map image "
+                                       "names to available, creating "
+                                       "or unavailable")
                     elif k == "images_removed" and not (
                             isinstance(v, list) and
                             all(isinstance(x, str) for x in v)):
