@@ -1,8 +1,9 @@
 #!/usr/bin/env bats
 # pp-fleetstats looks cloud.image up with each catalog fetch (one request
-# per cloud.catalog_ttl, cached with the catalog) and warns on every run
-# while the image is deprecated or gone: Hetzner removes deprecated
-# images, and a create from an image that is gone always fails.
+# per cloud.catalog_ttl, cached with the catalog; alone when only the
+# image is not known) and warns on every run while the image is
+# deprecated or gone: Hetzner removes deprecated images, and a create
+# from an image that is gone always fails.
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -141,19 +142,48 @@ images() {
 	assert_output "/images?name=debian-12&architecture=arm&include_deprecated=true"
 }
 
-@test "a failed look-up warns once, and the catalog comes from the API all the same" {
-	fake_fault '{"method": "GET", "path": "/images", "status": 500}' \
+# nothing known of the image (a failed look-up with no earlier answer
+# for it) is not fresh: cached as such for a whole catalog_ttl, no run
+# warned while every create failed
+@test "a failed look-up with nothing known is a warning, and the next run looks the image up again, alone" {
+	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
+	fake_fault '{"method": "GET", "path": "/images", "status": 503}' \
 		>/dev/null
 	run --separate-stderr pp-fleetstats --now "$T0"
 	assert_success
 	jq_is .server_types.source hetzner
-	assert_stderr_contains "cannot look up image 'debian-12' (cloud.image): GET /images: injected fault 500"
-	# nothing known until the next refresh: no warning, no request
-	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+	assert_stderr_contains "cannot look up image 'debian-12' (cloud.image): GET /images: injected fault 503"
+	refute_stderr_contains "(cloud.image) is"
+	# the next run: the image's look-up only, the catalog from the cache
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:01:00Z
 	assert_success
 	jq_is .server_types.source cache
-	refute_stderr_contains "cloud.image"
-	[[ $(images | wc -l) == 1 ]]
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not found for architecture x86: every create will fail"
+	refute_stderr_contains "cannot look up"
+	[[ $(images | wc -l) == 2 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path == "/server_types"
+		or .path == "/pricing")] | length') == 2 ]]
+	jq -e '.image.state == "missing" and .image.checked_at ==
+		"2026-11-27T06:01:00Z" and .fetched_at == "2026-11-27T06:00:00Z"' \
+		"$PP_STATE_DIR/catalog.json"
+	# and now it is known: from the cache, warned of, no request
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+	assert_success
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
+	[[ $(images | wc -l) == 2 ]]
+}
+
+@test "a look-up that keeps failing with nothing known is a warning on every run" {
+	fake_fault '{"method": "GET", "path": "/images", "status": 500,
+		"count": 0}' >/dev/null
+	for t in 06:00 06:01 06:02; do
+		run --separate-stderr pp-fleetstats --now "2026-11-27T${t}:00Z"
+		assert_success
+		assert_stderr_contains "cannot look up image 'debian-12' (cloud.image)"
+	done
+	[[ $(images | wc -l) == 3 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path ==
+		"/server_types")] | length') == 1 ]]
 }
 
 # a look-up that fails at a refresh must not cache the image as unknown:
@@ -196,19 +226,41 @@ images() {
 	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
 }
 
-@test "a cache stale only because it looked up another image is not called older than catalog_ttl" {
+@test "a change of cloud.image within catalog_ttl looks the new image up alone" {
+	fake_config '{"image_deprecations": {"debian-13":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
 	run --separate-stderr pp-fleetstats --now "$T0"
 	assert_success
-	fake_fault '{"method": "GET", "path": "/server_types", "status": 503,
-		"count": 0}' >/dev/null
+	refute_stderr_contains "cloud.image"
 	conf 'image: debian-13'
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:10:00Z
 	assert_success
 	jq_is .server_types.source cache
-	assert_stderr_contains "which has no look-up of cloud.image 'debian-13' for architecture x86"
-	refute_stderr_contains "older than"
-	# nothing is known of debian-13: no image warning
-	refute_stderr_contains "(cloud.image) is"
+	assert_stderr_contains "image 'debian-13' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	run images
+	assert_output "/images?name=debian-12&architecture=x86&include_deprecated=true
+/images?name=debian-13&architecture=x86&include_deprecated=true"
+	[[ $(fake_log | jq '[.requests[] | select(.path ==
+		"/server_types")] | length') == 1 ]]
+}
+
+# a cache written before the image was looked up has no "image"
+@test "a cache without an image look-up has the image looked up alone" {
+	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	jq 'del(.image)' "$PP_STATE_DIR/catalog.json" > "$BATS_TEST_TMPDIR/c"
+	mv "$BATS_TEST_TMPDIR/c" "$PP_STATE_DIR/catalog.json"
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:10:00Z
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
+	[[ $(images | wc -l) == 2 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path ==
+		"/server_types")] | length') == 1 ]]
+	jq -e '.image.state == "missing" and .source == "hetzner" and
+		(.types | length) > 0' \
+		"$PP_STATE_DIR/catalog.json"
 }
 
 @test "a dry run looks the image up and warns, and caches nothing" {

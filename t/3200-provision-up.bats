@@ -350,6 +350,40 @@ posts() {
 	jq_is '[.server_types.types[].name] | join(",")' cax11
 }
 
+# a catalog refresh in the middle of a scale-up: GET /images, with its
+# retries, only delayed the create, and pp-provision warns of no image
+@test "a catalog refresh of pp-provision looks no image up and keeps the cache's image state" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-10-01T06:00:00+00:00"}}' >/dev/null
+	then=$(date -u -d '-2 hours' +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-fleetstats --now "$then"
+	assert_success
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated"
+	fake_ctl DELETE /log >/dev/null
+	# the cache is older than catalog_ttl: pp-provision fetches it anew
+	run --separate-stderr pp-provision < <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	run fake_log
+	run jq -r '[.requests[] | .method + " " + .path] | .[0:4] | join(",")' \
+		<<<"$output"
+	assert_output "GET /servers,GET /server_types,GET /pricing,POST /servers"
+	[[ $(fake_log | jq '[.requests[] | select(.path |
+		startswith("/images"))] | length') == 0 ]]
+	jq -e --arg t0 "$then" '.fetched_at > $t0 and
+		.image.state == "deprecated" and .image.key == "debian-12" and
+		.image.checked_at == $t0' "$PP_STATE_DIR/catalog.json"
+	# pp-fleetstats looks the image up when its look-up is older than
+	# catalog_ttl, though the catalog is not
+	run --separate-stderr pp-fleetstats
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-10-01T06:00:00Z"
+	[[ $(fake_log | jq '[.requests[] | select(.path |
+		startswith("/images"))] | length') == 1 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.path ==
+		"/server_types")] | length') == 1 ]]
+}
+
 @test "a location with a recorded refusal is not tried first, even when the decision names it" {
 	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
 		"status": 412}' >/dev/null

@@ -51,9 +51,10 @@ setup() {
 	run jq -r '[.requests[] | select(.method == "POST")] | length' \
 		<<<"$(fake_log)"
 	assert_output 1
+	# the one look-up by name is the server's: pp-provision looks no
+	# image up (GET /images?name=)
 	run jq -r '[.requests[] | select(.method == "GET" and
-		.path == "/servers" and (.query | test("name=")))] | length' \
-		<<<"$(fake_log)"
+		(.query | test("name=")))] | length' <<<"$(fake_log)"
 	assert_output 1
 	assert_stderr_contains "answer was lost; using it"
 	fx_end_ok up

@@ -101,11 +101,20 @@ enum pp_image_state {
 	PP_IMAGE_UNKNOWN,     /* not looked at, or the look-up failed */
 	PP_IMAGE_OK,
 	PP_IMAGE_DEPRECATED,  /* still there; removed some time later */
-	PP_IMAGE_MISSING      /* no such image: every create fails */
+	PP_IMAGE_MISSING,     /* no such image: every create fails */
+	PP_IMAGE_NOT_AVAILABLE, /* there, but its status is not
+	                       * "available" (creating, unavailable):
+	                       * creates from it fail while it is */
+	PP_IMAGE_OTHER_ARCH   /* given by id, and of another architecture
+	                       * than cloud.architecture: every create
+	                       * fails */
 };
 struct pp_image_check {
 	enum pp_image_state state;
-	time_t deprecated;    /* PP_IMAGE_DEPRECATED: since when */
+	time_t deprecated;    /* PP_IMAGE_DEPRECATED: since (or from) when */
+	int by_id;            /* looked up by id, for no architecture */
+	char status[24];      /* PP_IMAGE_NOT_AVAILABLE: the API's status */
+	char architecture[16]; /* PP_IMAGE_OTHER_ARCH: the image's */
 };
 
 /* A provider. Every operation returns 0, or -1 with *err filled. */

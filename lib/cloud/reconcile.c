@@ -4,6 +4,7 @@
  * servers that carry our label. A cloud that cannot be reached never
  * stops the document: it says what was skipped. */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -24,50 +25,93 @@ provider_name(const struct pp_config *cfg, struct pp_cloud *cloud)
 
 static const char *const image_states[] = {
 	[PP_IMAGE_UNKNOWN] = "unknown", [PP_IMAGE_OK] = "ok",
-	[PP_IMAGE_DEPRECATED] = "deprecated", [PP_IMAGE_MISSING] = "missing"
+	[PP_IMAGE_DEPRECATED] = "deprecated", [PP_IMAGE_MISSING] = "missing",
+	[PP_IMAGE_NOT_AVAILABLE] = "not_available",
+	[PP_IMAGE_OTHER_ARCH] = "other_architecture"
 };
 
-/* The cache's "image": what the provider said of cloud.image (for
- * cloud.architecture) when the catalog was fetched. 1 when it is of
- * this config's image, with *img; 0 when it is of another (the
- * config changed since) or the cache has none. */
-static int
-image_from_cache(json_object *o, const struct pp_config *cfg,
-	struct pp_image_check *img)
+/* STATE_DIR/catalog.json as read: its text (root), and its "image",
+ * what the provider said of cloud.image (for cloud.architecture) when
+ * it was last looked up (checked_at; a cache without one looked it up
+ * with the catalog's fetch). */
+struct cache {
+	json_object *root;
+	int ours;             /* its image is this config's */
+	struct pp_image_check img;    /* when ours */
+	time_t checked_at;
+};
+
+static void
+image_from_cache(struct cache *c, const struct pp_config *cfg,
+	time_t fetched_at)
 {
-	json_object *i = pp_jget(o, "image");
+	json_object *i = pp_jget(c->root, "image");
 	const char *st = pp_jstr(i, "state", "");
 
-	memset(img, 0, sizeof *img);
-	if (!i || strcmp(pp_jstr(i, "key", ""), cfg->cloud.image ?
-	    cfg->cloud.image : "") || strcmp(pp_jstr(i, "architecture", ""),
-	    cfg->cloud.architecture ? cfg->cloud.architecture : ""))
-		return 0;
+	memset(&c->img, 0, sizeof c->img);
+	c->ours = i && !strcmp(pp_jstr(i, "key", ""), cfg->cloud.image ?
+		cfg->cloud.image : "") && !strcmp(pp_jstr(i, "architecture",
+		""), cfg->cloud.architecture ? cfg->cloud.architecture : "");
+	if (!c->ours)
+		return;
 	for (size_t k = 0; k < sizeof image_states / sizeof *image_states;
 	    k++)
 		if (!strcmp(st, image_states[k]))
-			img->state = (enum pp_image_state)k;
-	if (img->state == PP_IMAGE_DEPRECATED &&
-	    pp_parse_time(pp_jstr(i, "deprecated", ""), &img->deprecated) < 0)
-		img->deprecated = 0;
-	return 1;
+			c->img.state = (enum pp_image_state)k;
+	if (c->img.state == PP_IMAGE_DEPRECATED &&
+	    pp_parse_time(pp_jstr(i, "deprecated", ""), &c->img.deprecated) < 0)
+		c->img.deprecated = 0;
+	c->img.by_id = pp_jbool(i, "by_id", 0);
+	snprintf(c->img.status, sizeof c->img.status, "%s",
+		pp_jstr(i, "status", ""));
+	snprintf(c->img.architecture, sizeof c->img.architecture, "%s",
+		pp_jstr(i, "image_architecture", ""));
+	if (pp_parse_time(pp_jstr(i, "checked_at", ""), &c->checked_at) < 0)
+		c->checked_at = fetched_at;
 }
 
-/* Reads the cache; 1 fresh, 0 stale (still loaded), -1 none. With
- * img (a provider that looks images up), a cache without the look-up
- * of this config's cloud.image is stale. *aged (when not NULL): 1 when
- * it is stale by age, 0 when only by its image. */
+static json_object *
+image_json(const struct pp_config *cfg, const struct pp_image_check *img,
+	time_t checked_at)
+{
+	json_object *i = json_object_new_object();
+	char when[PP_TIME_LEN];
+
+	json_object_object_add(i, "key", json_object_new_string(
+		cfg->cloud.image ? cfg->cloud.image : ""));
+	json_object_object_add(i, "architecture", json_object_new_string(
+		cfg->cloud.architecture ? cfg->cloud.architecture : ""));
+	json_object_object_add(i, "state",
+		json_object_new_string(image_states[img->state]));
+	if (img->state == PP_IMAGE_DEPRECATED && img->deprecated)
+		json_object_object_add(i, "deprecated", json_object_new_string(
+			pp_format_time(img->deprecated, when, sizeof when)));
+	if (img->state == PP_IMAGE_NOT_AVAILABLE)
+		json_object_object_add(i, "status",
+			json_object_new_string(img->status));
+	if (img->state == PP_IMAGE_OTHER_ARCH)
+		json_object_object_add(i, "image_architecture",
+			json_object_new_string(img->architecture));
+	if (img->by_id)
+		json_object_object_add(i, "by_id",
+			json_object_new_boolean(1));
+	json_object_object_add(i, "checked_at", json_object_new_string(
+		pp_format_time(checked_at, when, sizeof when)));
+	return i;
+}
+
+/* Reads the cache; 1 fresh, 0 stale (still loaded), -1 none. c (NULL:
+ * not wanted) gets its text and what it says of this config's image. */
 static int
 read_cache(const char *path, const struct pp_config *cfg,
 	const char *provider, time_t now, struct pp_catalog *cat,
-	struct pp_image_check *img, int *aged)
+	struct cache *c)
 {
 	long ttl = cfg->cloud.catalog_ttl;
 	char msg[256];
 	char *text;
 	size_t len;
 	json_object *o;
-	int young, same_image = 1;
 
 	text = pp_read_file(path, CACHE_MAX, &len);
 	if (!text)
@@ -79,47 +123,24 @@ read_cache(const char *path, const struct pp_config *cfg,
 		json_object_put(o);
 		return -1;
 	}
-	if (img)
-		same_image = image_from_cache(o, cfg, img);
-	json_object_put(o);
+	if (c) {
+		c->root = o;
+		image_from_cache(c, cfg, cat->fetched_at);
+	} else {
+		json_object_put(o);
+	}
 	free(cat->source);
 	cat->source = pp_xstrdup("cache");
-	young = cat->fetched_at <= now && now - cat->fetched_at < ttl;
-	if (aged)
-		*aged = !young;
-	return young && same_image;
+	return cat->fetched_at <= now && now - cat->fetched_at < ttl;
 }
 
 static void
-write_cache(const char *path, const struct pp_config *cfg,
-	const char *provider, const struct pp_catalog *cat,
-	const struct pp_image_check *img)
+write_cache(const char *path, json_object *o)
 {
-	json_object *o = pp_catalog_json(cat);
-	const char *s;
+	const char *s = pp_json_string(o, 0);
 	char *dir = pp_dirname(path);
 	struct pp_lock l;
 
-	json_object_object_add(o, "provider",
-		json_object_new_string(provider));
-	if (img) {
-		json_object *i = json_object_new_object();
-		char when[32];
-
-		json_object_object_add(i, "key", json_object_new_string(
-			cfg->cloud.image ? cfg->cloud.image : ""));
-		json_object_object_add(i, "architecture",
-			json_object_new_string(cfg->cloud.architecture ?
-			cfg->cloud.architecture : ""));
-		json_object_object_add(i, "state",
-			json_object_new_string(image_states[img->state]));
-		if (img->state == PP_IMAGE_DEPRECATED && img->deprecated)
-			json_object_object_add(i, "deprecated",
-				json_object_new_string(pp_format_time(
-				img->deprecated, when, sizeof when)));
-		json_object_object_add(o, "image", i);
-	}
-	s = pp_json_string(o, 0);
 	if (pp_mkdirs(dir, 0755) < 0) {
 		pp_warn("cannot cache the server types in '%s':", path);
 	} else if (pp_lock(&l, path, PP_LOCK_EX, 5) < 0) {
@@ -131,7 +152,31 @@ write_cache(const char *path, const struct pp_config *cfg,
 		pp_unlock(&l);
 	}
 	free(dir);
-	json_object_put(o);
+}
+
+/* Looks cloud.image up into c; 1 when c's image is to be cached anew.
+ * A look-up that fails keeps what the cache knew of this image for
+ * another catalog_ttl: cached as unknown, a deprecated or missing image
+ * would go unwarned. Nothing known (unknown) is never fresh: the next
+ * run looks again, and says again when it cannot. */
+static int
+look_image(const struct pp_config *cfg, struct pp_cloud *cloud,
+	time_t now, struct cache *c)
+{
+	struct pp_image_check img;
+	struct pp_cloud_error err;
+
+	if (pp_cloud_image(cloud, &img, &err) < 0) {
+		pp_warn("cannot look up image '%s' (cloud.image): %s",
+			cfg->cloud.image, err.message);
+		if (!c->ours || c->img.state == PP_IMAGE_UNKNOWN)
+			return 0;
+	} else {
+		c->img = img;
+		c->ours = 1;
+	}
+	c->checked_at = now;
+	return 1;
 }
 
 void
@@ -141,70 +186,64 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 {
 	char *path = pp_state_path(cfg, state_dir, "catalog.json");
 	const char *prov = provider_name(cfg, cloud);
+	long ttl = cfg->cloud.catalog_ttl;
 	struct pp_catalog cached;
 	struct pp_cloud_error err;
-	/* img: what the cache says of this config's image (zero when it
-	 * says nothing of it); now: what the provider says */
-	struct pp_image_check img = {0}, now_img;
-	/* a provider that looks images up does it with each fetch */
-	int looks = cloud && cloud->ops->image;
-	int aged = 0;
+	struct cache c = {0};
+	/* a provider that looks images up does it once per catalog_ttl,
+	 * with the catalog's fetch or on its own: the cache keeps what it
+	 * found for the runs in between. Without image (pp-provision) the
+	 * cache's image is kept as it is, and no request made for it. */
+	int looks = image && cloud && cloud->ops->image;
 	time_t now = pp_now();
-	int rc = read_cache(path, cfg, prov, now, &cached, looks ? &img :
-		NULL, &aged);
+	int rc = read_cache(path, cfg, prov, now, &cached, &c);
+	int img_fresh = c.ours && c.img.state != PP_IMAGE_UNKNOWN &&
+		c.checked_at <= now && now - c.checked_at < ttl;
 
-	if (image)
-		memset(image, 0, sizeof *image);
 	if (rc == 1) {
 		*cat = cached;
-		if (image)
-			*image = img;
-		free(path);
-		return;
-	}
-	if (cloud && pp_cloud_server_types(cloud, cat, &err) == 0) {
+		if (looks && !img_fresh && look_image(cfg, cloud, now, &c) &&
+		    write) {
+			json_object_object_add(c.root, "image",
+				image_json(cfg, &c.img, c.checked_at));
+			write_cache(path, c.root);
+		}
+	} else if (cloud && pp_cloud_server_types(cloud, cat, &err) == 0) {
+		json_object *o = pp_catalog_json(cat);
+		json_object *old = pp_jget(c.root, "image");
+
 		if (rc == 0)
 			pp_catalog_free(&cached);
-		/* one request more per catalog_ttl, not per cycle: the
-		 * cache keeps what it found for the runs in between. A
-		 * look-up that fails keeps what the cache knew: cached as
-		 * unknown, a deprecated or missing image would go unwarned
-		 * until the next refresh. */
-		if (looks) {
-			if (pp_cloud_image(cloud, &now_img, &err) < 0)
-				pp_warn("cannot look up image '%s' "
-					"(cloud.image): %s", cfg->cloud.image,
-					err.message);
-			else
-				img = now_img;
-		}
+		json_object_object_add(o, "provider",
+			json_object_new_string(prov));
+		if (looks && !img_fresh && look_image(cfg, cloud, now, &c))
+			json_object_object_add(o, "image",
+				image_json(cfg, &c.img, c.checked_at));
+		else if (old)
+			json_object_object_add(o, "image",
+				json_object_get(old));
 		if (write)
-			write_cache(path, cfg, prov, cat, looks ? &img : NULL);
-		if (image)
-			*image = img;
-		free(path);
-		return;
-	}
-	if (cloud)
-		pp_warn("cannot get the server types: %s", err.message);
-	if (rc == 0) {
-		if (aged)
+			write_cache(path, o);
+		json_object_put(o);
+	} else {
+		if (cloud)
+			pp_warn("cannot get the server types: %s",
+				err.message);
+		if (rc == 0) {
 			pp_warn("using the server types cached at '%s', "
 				"older than cloud.catalog_ttl", path);
-		else
-			pp_warn("using the server types cached at '%s', "
-				"which has no look-up of cloud.image '%s' "
-				"for architecture %s", path,
-				cfg->cloud.image ? cfg->cloud.image : "",
-				cfg->cloud.architecture ?
-				cfg->cloud.architecture : "");
-		*cat = cached;
-		if (image)
-			*image = img;
-	} else {
-		pp_warn("using the server types from the config");
-		pp_catalog_from_config(cfg, cat);
+			*cat = cached;
+		} else {
+			pp_warn("using the server types from the config");
+			pp_catalog_from_config(cfg, cat);
+		}
 	}
+	if (image) {
+		memset(image, 0, sizeof *image);
+		if (looks && c.ours)
+			*image = c.img;
+	}
+	json_object_put(c.root);
 	free(path);
 }
 
@@ -215,7 +254,7 @@ pp_catalog_local(const struct pp_config *cfg, const char *state_dir,
 	char *path = pp_state_path(cfg, state_dir, "catalog.json");
 
 	if (read_cache(path, cfg, provider_name(cfg, NULL), pp_now(), cat,
-	    NULL, NULL) < 0)
+	    NULL) < 0)
 		pp_catalog_from_config(cfg, cat);
 	free(path);
 }

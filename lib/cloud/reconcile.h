@@ -16,10 +16,13 @@
  * from the provider (then cached unless write_cache is 0). When the
  * provider fails: the stale cache, else the configured catalog (source
  * "config"), with a warning; never an error. cloud may be NULL.
- * A provider that looks images up (hetzner) has cloud.image looked up
- * with each fetch, and the answer cached with the catalog (a cache
- * without it, or of another image, is stale); *image (NULL: not
- * wanted) gets it, PP_IMAGE_UNKNOWN when nothing is known. */
+ * With image (NULL: not wanted, and no request made for it), a
+ * provider that looks images up (hetzner) has cloud.image looked up
+ * once per catalog_ttl, with the catalog's fetch or alone, and the
+ * answer cached with the catalog; a cache of another image, or that
+ * knows nothing of it (a failed look-up), has it looked up on the next
+ * run. *image gets it, PP_IMAGE_UNKNOWN when nothing is known. Without
+ * image, a fetch keeps the cache's image as it was. */
 void pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	const char *state_dir, int write_cache, struct pp_catalog *cat,
 	struct pp_image_check *image);

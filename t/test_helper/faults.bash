@@ -173,10 +173,6 @@ fx_expect() {
 		# the catalog falls back (a cache, the config's), the
 		# pricing to the servers' prices: warnings
 		echo 0
-	elif [[ $method == GET && $path == /images* ]]; then
-		# cloud.image's look-up, made with each catalog fetch, only
-		# informs: a warning, and the run goes on
-		echo 0
 	elif [[ $scen == down && $method == GET && $path == /servers ]]; then
 		# converging is best effort: a failed list is a warning,
 		# the scale-down goes on
