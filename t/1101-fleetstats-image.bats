@@ -2,8 +2,9 @@
 # pp-fleetstats looks cloud.image up with each catalog fetch (one request
 # per cloud.catalog_ttl, cached with the catalog; alone when only the
 # image is not known) and warns on every run while the image is
-# deprecated or gone: Hetzner removes deprecated images, and a create
-# from an image that is gone always fails.
+# deprecated, gone, not available or of another architecture: Hetzner
+# removes deprecated images, and a create from an image that is gone
+# always fails.
 bats_require_minimum_version 1.5.0
 
 setup_file() {
@@ -121,7 +122,9 @@ images() {
 	conf 'image: "67794396"'
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:31:00Z
 	assert_success
-	assert_stderr_contains "image '67794396' (cloud.image) is not found"
+	assert_stderr_contains "image '67794396' (cloud.image) is not found: every create will fail"
+	# GET /images/{id} is asked for no architecture
+	refute_stderr_contains "for architecture"
 	run images
 	assert_line --index 1 "/images/67794396"
 	# and one that is there is no warning
@@ -261,6 +264,67 @@ images() {
 	jq -e '.image.state == "missing" and .source == "hetzner" and
 		(.types | length) > 0' \
 		"$PP_STATE_DIR/catalog.json"
+}
+
+# the API's image status: "available", "creating" or "unavailable"; a
+# server is made only from an available image
+@test "an image whose status is not available is a warning on every run, by name and by id" {
+	for st in creating unavailable; do
+		rm -f "$PP_STATE_DIR/catalog.json"
+		fake_config "{\"image_statuses\": {\"debian-12\": \"$st\"}}" \
+			>/dev/null
+		conf 'image: debian-12'
+		run --separate-stderr pp-fleetstats --now "$T0"
+		assert_success
+		assert_stderr_contains "image 'debian-12' (cloud.image) is not available (status '$st'): every create fails while it is"
+		refute_stderr_contains "not found"
+		run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+		assert_success
+		jq_is .server_types.source cache
+		assert_stderr_contains "image 'debian-12' (cloud.image) is not available (status '$st')"
+		# debian-12's id for x86
+		conf 'image: "114690387"'
+		run --separate-stderr pp-fleetstats --now 2026-11-27T06:31:00Z
+		assert_success
+		assert_stderr_contains "image '114690387' (cloud.image) is not available (status '$st')"
+	done
+	# and one that is available again is no warning
+	fake_config '{"image_statuses": {}}' >/dev/null
+	conf 'image: debian-12'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:32:00Z
+	assert_success
+	refute_stderr_contains "cloud.image"
+}
+
+@test "an image given by id for another architecture is a warning that every create will fail" {
+	# debian-12's id for arm, with the default architecture x86
+	conf 'image: "114690389"'
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	assert_stderr_contains "image '114690389' (cloud.image) is for architecture arm, not x86 (cloud.architecture): every create will fail"
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+	assert_stderr_contains "image '114690389' (cloud.image) is for architecture arm, not x86"
+	conf $'image: "114690389"\narchitecture: arm'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:31:00Z
+	assert_success
+	refute_stderr_contains "cloud.image"
+}
+
+# the API's "deprecated" is the time from which an image is deprecated,
+# and may lie ahead
+@test "a deprecation date still ahead is said as of that date, and since it once past" {
+	fake_config '{"image_deprecations": {"debian-12":
+		"2026-11-27T06:20:00+00:00"}}' >/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated as of 2026-11-27T06:20:00Z"
+	refute_stderr_contains "since"
+	# the same cached look-up, after that date
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
+	assert_success
+	jq_is .server_types.source cache
+	assert_stderr_contains "image 'debian-12' (cloud.image) is deprecated since 2026-11-27T06:20:00Z"
+	refute_stderr_contains "as of"
 }
 
 @test "a dry run looks the image up and warns, and caches nothing" {

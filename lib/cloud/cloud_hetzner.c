@@ -5,6 +5,7 @@
  * from locations[].available, and a token that never leaks. */
 #include <errno.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -1001,7 +1002,10 @@ hz_server_types(struct pp_cloud *c, struct pp_catalog *out,
  * hcloud issue #685). Its "deprecated" is a time (null when it is not;
  * hcloud-go's Image.IsDeprecated): a deprecated image still makes
  * servers until Hetzner removes it, and then it is not found and every
- * create is refused. */
+ * create is refused. Its "status" is "available", or "creating" or
+ * "unavailable" (API reference; hcloud-go's ImageStatus*): a server is
+ * made only from an available image. An id names one image of one
+ * architecture, which a server type of the other cannot take. */
 static int
 hz_image(struct pp_cloud *c, struct pp_image_check *out,
 	struct pp_cloud_error *err)
@@ -1009,16 +1013,19 @@ hz_image(struct pp_cloud *c, struct pp_image_check *out,
 	const char *key = c->cfg->cloud.image;
 	const char *arch = c->cfg->cloud.architecture;
 	json_object *o = NULL, *img, *dep;
+	const char *status, *iarch;
 	char *path, *ek, *ea;
 	int rc;
 
 	memset(out, 0, sizeof *out);
 	if (!key || !*key)
 		return 0;
+	if (!arch || !*arch)
+		arch = "x86";
+	out->by_id = strspn(key, "0123456789") == strlen(key);
 	ek = pp_url_escape(key);
-	ea = pp_url_escape(arch && *arch ? arch : "x86");
-	path = strspn(key, "0123456789") == strlen(key) ?
-		pp_xasprintf("/images/%s", ek) :
+	ea = pp_url_escape(arch);
+	path = out->by_id ? pp_xasprintf("/images/%s", ek) :
 		pp_xasprintf("/images?name=%s&architecture=%s"
 		    "&include_deprecated=true", ek, ea);
 	free(ek);
@@ -1042,8 +1049,19 @@ hz_image(struct pp_cloud *c, struct pp_image_check *out,
 			json_object_array_get_idx(l, 0) : NULL;
 	}
 	dep = pp_jget(img, "deprecated");
+	/* an image without a status is taken as the API had them before
+	 * it had one: available */
+	status = pp_jstr(img, "status", "available");
+	iarch = pp_jstr(img, "architecture", arch);
 	if (!img) {
 		out->state = PP_IMAGE_MISSING;
+	} else if (strcmp(status, "available")) {
+		out->state = PP_IMAGE_NOT_AVAILABLE;
+		snprintf(out->status, sizeof out->status, "%s", status);
+	} else if (out->by_id && strcmp(iarch, arch)) {
+		out->state = PP_IMAGE_OTHER_ARCH;
+		snprintf(out->architecture, sizeof out->architecture, "%s",
+			iarch);
 	} else if (dep && !json_object_is_type(dep, json_type_null)) {
 		out->state = PP_IMAGE_DEPRECATED;
 		/* a time that cannot be read: deprecated all the same */

@@ -48,24 +48,44 @@ known_reported(const struct pp_config *cfg,
  * hold the warnings alert (PpscaleToolWarns: 30 minutes of runs that
  * warn) long enough to fire. */
 static void
-warn_image(const struct pp_config *cfg, const struct pp_image_check *img)
+warn_image(const struct pp_config *cfg, const struct pp_image_check *img,
+	time_t now)
 {
+	const char *arch = cfg->cloud.architecture;
 	char when[PP_TIME_LEN];
 
-	if (img->state == PP_IMAGE_DEPRECATED)
-		pp_warn("image '%s' (cloud.image) is deprecated%s%s: Hetzner "
+	if (img->state == PP_IMAGE_DEPRECATED && img->deprecated)
+		/* the API's time may lie ahead: deprecated from then on */
+		pp_warn("image '%s' (cloud.image) is deprecated %s %s: "
+			"Hetzner removes deprecated images, and then every "
+			"create fails; set cloud.image to a current image "
+			"('hcloud image list --type system')",
+			cfg->cloud.image, img->deprecated > now ? "as of" :
+			"since", pp_format_time(img->deprecated, when,
+			sizeof when));
+	else if (img->state == PP_IMAGE_DEPRECATED)
+		pp_warn("image '%s' (cloud.image) is deprecated: Hetzner "
 			"removes deprecated images, and then every create "
 			"fails; set cloud.image to a current image ('hcloud "
-			"image list --type system')", cfg->cloud.image,
-			img->deprecated ? " since " : "", img->deprecated ?
-			pp_format_time(img->deprecated, when, sizeof when) :
-			"");
+			"image list --type system')", cfg->cloud.image);
 	else if (img->state == PP_IMAGE_MISSING)
-		pp_warn("image '%s' (cloud.image) is not found for "
-			"architecture %s: every create will fail; set "
-			"cloud.image to an existing image ('hcloud image list "
-			"--type system')", cfg->cloud.image,
-			cfg->cloud.architecture);
+		/* an id names one image, of whatever architecture */
+		pp_warn("image '%s' (cloud.image) is not found%s%s: every "
+			"create will fail; set cloud.image to an existing "
+			"image ('hcloud image list --type system')",
+			cfg->cloud.image, img->by_id ? "" :
+			" for architecture ", img->by_id ? "" : arch);
+	else if (img->state == PP_IMAGE_NOT_AVAILABLE)
+		pp_warn("image '%s' (cloud.image) is not available (status "
+			"'%s'): every create fails while it is; set "
+			"cloud.image to an available image ('hcloud image "
+			"list')", cfg->cloud.image, img->status);
+	else if (img->state == PP_IMAGE_OTHER_ARCH)
+		pp_warn("image '%s' (cloud.image) is for architecture %s, "
+			"not %s (cloud.architecture): every create will "
+			"fail; set cloud.image to an image for %s, or "
+			"cloud.architecture to %s", cfg->cloud.image,
+			img->architecture, arch, arch, img->architecture);
 }
 
 json_object *
@@ -105,7 +125,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		pp_cloud_set_dry_run(cloud, pp_opt.dry_run);
 	pp_catalog_get(cfg, cloud, o->state_dir, !pp_opt.dry_run, &cat,
 		&img);
-	warn_image(cfg, &img);
+	warn_image(cfg, &img, now);
 	/* before the figures and the nodes' summaries are made of them:
 	 * pp-status, pp-decide and pp-drain see the same RAM */
 	pp_registry_cap_ram(&reg, &cat, PP_RAM_WARN_OVER | PP_RAM_WARN_UNDER);
