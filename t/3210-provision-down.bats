@@ -709,26 +709,59 @@ stranded_events() {
 	[[ $(deletes) == 0 ]]
 }
 
-# Relabelled just before the cycle that would remove it: pp-provision
-# has not looked at it yet, but a reconciling pp-fleetstats lists it as
-# lost, and a lost node is never chosen to go (gone or relabelled, the
-# pipeline could not delete it; pp-provision finds which).
-@test "a lost node of a reconciling document is never chosen to go, before pp-provision has looked at its server" {
-	sed -i 's/^cloud:$/cloud:\n  reconcile: true/' "$PP_CONFIG"
-	cloud_node ready
-	cycle 2026-11-27T10:00:00Z
+# pp-decide reads the state's stranded_servers itself: a document that
+# does not mark the node (here made by pp-fleetstats before pp-provision
+# recorded the server; the same when pp-fleetstats cannot read the
+# state) never has it chosen to go.
+@test "pp-decide never picks a stranded node to remove, from its own state, on a document that does not mark it" {
+	local doc=$BATS_TEST_TMPDIR/doc.json
+	cloud_node ready '[{"id": "mc-1", "ram_mb": 2048, "state": "running",
+		"players": 3}]'
+	# unneeded from 10:40; its paid hour's last 10 minutes from 10:50
+	cycle 2026-11-27T10:40:00Z
+	jq_is .decision.action none
 	strand pp-old111 eu-batch
+	pp-fleetstats --no-record --now 2026-11-27T10:52:00Z > "$doc"
+	[[ $(jq '[.nodes[] | select(.stranded)] | length' "$doc") == 0 ]]
+	# the control: that document, with no stranded server recorded,
+	# removes the node in this window
+	run --separate-stderr pp-decide --dry-run --now 2026-11-27T10:52:00Z \
+		< "$doc"
+	assert_success
+	jq_is '.decision | [.action, .node] | join(" ")' "scale_down pp-old111"
+	# a cycle at 10:45 (outside the window): pp-provision records it
+	cycle 2026-11-27T10:45:00Z
+	jq_is .decision.action none
+	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
+	assert_output "$SID"
+	run --separate-stderr pp-decide --now 2026-11-27T10:52:00Z < "$doc"
+	assert_success
+	jq_is .decision.action none
+	# pp-fleetstats reads the state for its mark without waiting for
+	# the lock (30 s) that a stuck run may hold
+	exec 9> "$STATE.lock"
+	flock -x 9
+	run --separate-stderr timeout 20 pp-fleetstats --no-record \
+		--now 2026-11-27T10:53:00Z
+	exec 9>&-
+	assert_success
+	jq_is '.nodes[] | select(.id == "pp-old111") | .stranded' true
+}
+
+# A node whose server was deleted by hand is no stranded one: with game
+# servers recorded on it, the unneeded rule still drains it (the drain
+# takes it out of the capacity counted, and pp-provision then forgets
+# the node), as before stranded nodes were held back.
+@test "a reconciling document's lost node whose server was deleted by hand is still removed" {
+	sed -i 's/^cloud:$/cloud:\n  reconcile: true/' "$PP_CONFIG"
+	cloud_node ready '[{"id": "mc-1", "ram_mb": 2048, "state": "running"}]'
+	cycle 2026-11-27T10:00:00Z
+	# deleted by hand, and gone
+	fake_ctl PUT /state "$(fake_state | jq -c '{servers: [.servers[] |
+		select(.name != "pp-old111")]}')" >/dev/null
 	cycle 2026-11-27T10:52:00Z
 	jq_is '[.reconciliation.lost[] | .node + ":" +
 		(.stranded // false | tostring)] | join(",")' "pp-old111:false"
-	jq_is '.decision.action' none
-	[[ $(reg '.nodes[] | select(.id == "pp-old111") | .status') == ready ]]
-	# this cycle's pp-provision looked: stranded from now on
-	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
-	assert_output "$SID"
-	cycle 2026-11-27T10:56:00Z
-	jq_is '[.reconciliation.lost[] | .node + ":" +
-		(.stranded // false | tostring)] | join(",")' "pp-old111:true"
-	jq_is '.decision.action' none
-	[[ $(deletes) == 0 ]]
+	jq_is '.decision | [.action, .node] | join(" ")' "scale_down pp-old111"
+	jq_is '.nodes[] | select(.id == "pp-old111") | has("stranded")' false
 }

@@ -350,63 +350,20 @@ pp_engine_ctx_prepare(struct pp_engine_ctx *c, json_object *refusals)
 		c->total_mb + c->pending_mb);
 }
 
-static int
-cmp_str(const void *a, const void *b)
+void
+pp_engine_ctx_strand(struct pp_engine_ctx *ctx, json_object *stranded)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
+	struct priv *p = priv_of(ctx);
 
-/* Marks the nodes the document's reconciliation lists as lost (their
- * servers not among those carrying our labels), and as stranded those
- * it says pp-provision found relabelled: a stranded node of a document
- * whose node list lacks the mark (made before pp-fleetstats marked
- * nodes) is one all the same. */
-static void
-mark_lost(struct pp_enodes *set, json_object *doc)
-{
-	json_object *lost = pp_jget(pp_jget(doc, "reconciliation"), "lost");
-	size_t n, k = 0;
-	const char **ids;
-	char *strand;
-
-	if (!lost || !json_object_is_type(lost, json_type_array) ||
-	    !(n = json_object_array_length(lost)) || !set->n)
+	if (!stranded || !json_object_is_type(stranded, json_type_object))
 		return;
-	ids = pp_xcalloc(n, sizeof *ids);
-	strand = pp_xcalloc(n, 1);
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(lost, i);
-		const char *id = pp_jstr(e, "node", NULL);
+	for (size_t i = 0; i < p->nodes.n; i++) {
+		struct pp_enode *e = &p->nodes.v[i];
 
-		if (id)
-			ids[k++] = id;
-	}
-	qsort(ids, k, sizeof *ids, cmp_str);
-	/* the flags by sorted position: a lost entry marked stranded */
-	for (size_t i = 0; i < n; i++) {
-		json_object *e = json_object_array_get_idx(lost, i);
-		const char *id = pp_jstr(e, "node", NULL);
-		const char **at;
-
-		if (!id || !pp_jbool(e, "stranded", 0))
-			continue;
-		at = bsearch(&id, ids, k, sizeof *ids, cmp_str);
-		if (at)
-			strand[at - ids] = 1;
-	}
-	for (size_t i = 0; i < set->n; i++) {
-		struct pp_enode *e = &set->v[i];
-		const char **at = k ? bsearch(&e->id, ids, k, sizeof *ids,
-			cmp_str) : NULL;
-
-		if (!at || e->kind != PP_KIND_CLOUD)
-			continue;
-		e->lost = 1;
-		if (strand[at - ids])
+		if (e->kind == PP_KIND_CLOUD && e->server_id &&
+		    *e->server_id && pp_jget(stranded, e->server_id))
 			e->stranded = 1;
 	}
-	free(strand);
-	free(ids);
 }
 
 int
@@ -450,7 +407,6 @@ pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx, const struct pp_config *cfg,
 		pp_engine_ctx_free(ctx);
 		return -1;
 	}
-	mark_lost(&p->nodes, doc);
 	ctx->nodes = p->nodes.v;
 	ctx->nnodes = p->nodes.n;
 	if (hist && json_object_is_type(hist, json_type_object)) {

@@ -94,6 +94,7 @@ struct pp_enode {
 	double hourly_eur;
 	time_t created_at;          /* 0 unknown */
 	const char *provider;       /* cloud.provider of a cloud node */
+	const char *server_id;      /* as the document gives it, or NULL */
 	int no_server;              /* a cloud node whose server_id the
 				     * document gives as null or empty */
 	int maintenance;            /* draining_by maintenance: drained by
@@ -108,10 +109,6 @@ struct pp_enode {
 	int stranded;               /* "stranded": its server no longer
 				     * carries our labels (pp-provision
 				     * reported it): not ours to delete */
-	int lost;                   /* in the document's
-				     * reconciliation.lost: no server with
-				     * our labels is its (gone, or
-				     * relabelled): never chosen to go */
 	const char *draining_by;    /* as the document says, or NULL */
 	time_t draining_since;      /* when its drain began; 0 unknown */
 };
@@ -350,6 +347,12 @@ int pp_engine_booting(const struct pp_engine_ctx *ctx,
 int pp_engine_ctx_from_doc(struct pp_engine_ctx *ctx,
 	const struct pp_config *cfg, json_object *doc, json_object *refusals,
 	time_t now, char *err, size_t errlen);
+/* Marks stranded the cloud nodes of a context from a document whose
+ * servers are in stranded (the state's stranded_servers, by server id:
+ * pp-provision found them relabelled out of our pool). pp-decide reads
+ * them from its own state, so a document whose pp-fleetstats could not
+ * read the state still never has one chosen to go. */
+void pp_engine_ctx_strand(struct pp_engine_ctx *ctx, json_object *stranded);
 /* Gives a prepared context the headroom's memory from the "decide"
  * state (pp_headroom_memory), preparing it again when that changes the
  * slot size. */

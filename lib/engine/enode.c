@@ -119,8 +119,10 @@ node_field(struct pp_enode *e, struct acc *a, const char *k,
 			a->status = pp_status_parse(s);
 		else if (!strcmp(k, "server_type"))
 			e->server_type = s;
-		else if (!strcmp(k, "server_id"))
+		else if (!strcmp(k, "server_id")) {
+			e->server_id = s;
 			e->no_server = !s || !*s;
+		}
 		else if (!strcmp(k, "stranded"))
 			e->stranded = v->type == V_TRUE;
 		break;

@@ -381,7 +381,7 @@ pp_engine_ours(const struct pp_engine_ctx *c, const struct pp_enode *n)
 int
 pp_engine_removable(const struct pp_engine_ctx *c, const struct pp_enode *n)
 {
-	return pp_engine_ours(c, n) && !n->delete_protected && !n->lost;
+	return pp_engine_ours(c, n) && !n->delete_protected;
 }
 
 int

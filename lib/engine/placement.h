@@ -111,11 +111,7 @@ int pp_engine_ours(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n);
 /* One of ours whose server the cloud would delete: not delete-protected
  * (Hetzner's console sets that; a scale-down would move its game
- * servers off and then have its delete refused every cycle), nor lost
- * (its server is not listed with our labels: gone, which pp-provision
- * finds and forgets the node, or relabelled, which the delete guard
- * refuses; the document cannot tell which before pp-provision
- * looked). */
+ * servers off and then have its delete refused every cycle). */
 int pp_engine_removable(const struct pp_engine_ctx *ctx,
 	const struct pp_enode *n);
 /* An unhealthy cloud node of ours that holds no game server, while the

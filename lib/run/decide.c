@@ -20,6 +20,7 @@
 #include "store/metrics.h"
 #include "store/refusals.h"
 #include "store/registry.h"
+#include "store/orphans.h"
 #include "store/state.h"
 #include "base/util.h"
 
@@ -342,6 +343,7 @@ pp_decide(const struct pp_config *cfg, json_object *doc,
 	if (pp_engine_ctx_from_doc(&ctx, cfg, doc, pp_refusals_of(st.root),
 	    pp_now(), err, sizeof err) < 0)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: %s", err);
+	pp_engine_ctx_strand(&ctx, pp_stranded_of(st.root));
 	pp_engine_ctx_recall(&ctx, pp_jget(st.root, "decide"),
 		pp_jget(st.root, "refusals"));
 	warn_types(cfg, &ctx);

@@ -25,19 +25,20 @@
 /* The state pp-provision wrote (its protected_orphans and
  * stranded_servers sections: the servers it reported once and leaves
  * alone), NULL when it cannot be read: then each is a warning, and no
- * node is marked stranded. */
+ * node is marked stranded here (pp-decide reads the state itself, so
+ * its choice does not hang on this mark). Read without waiting for the
+ * lock: a run that holds it must not stall every pp-fleetstats. */
 static json_object *
 known_reported(const struct pp_config *cfg,
 	const struct pp_fleetstats_opts *o)
 {
 	char *spath = pp_state_path(cfg, o->state_dir, "state.json");
-	struct pp_state st;
-	json_object *root = NULL;
+	json_object *root;
 	char err[768];
 
-	if (pp_state_open(&st, spath, 0, err, sizeof err) == 0)
-		root = json_object_get(st.root);
-	pp_state_close(&st);
+	if (pp_state_snapshot(spath, &root, err, sizeof err) < 0)
+		pp_warn("%s: no node is marked stranded in the "
+			"document", err);
 	free(spath);
 	return root;
 }

@@ -239,25 +239,45 @@ pp_state_open(struct pp_state *s, const char *path, int mode, char *err,
 }
 
 int
-pp_state_peek(const char *path, char *err, size_t errlen)
+pp_state_snapshot(const char *path, json_object **root, char *err,
+	size_t errlen)
 {
-	json_object *o;
+	struct pp_state st;
 	size_t len;
 	char *text;
 
-	if (db_url)
+	*root = NULL;
+	if (db_url) {
+		/* a plain read: a row held FOR UPDATE does not block it */
+		if (pp_state_open(&st, path, 0, err, errlen) < 0)
+			return -1;
+		*root = json_object_get(st.root);
+		pp_state_close(&st);
 		return 0;
+	}
 	text = pp_read_file(path, MAX_BYTES, &len);
 	if (!text) {
-		if (errno == ENOENT)
+		if (errno == ENOENT) {
+			*root = json_object_new_object();
 			return 0;
+		}
 		snprintf(err, errlen, "cannot read state file '%s': %s", path,
 			strerror(errno));
 		return -1;
 	}
-	o = pp_state_parse(text, len, path, err, errlen);
+	*root = pp_state_parse(text, len, path, err, errlen);
 	free(text);
-	if (!o)
+	return *root ? 0 : -1;
+}
+
+int
+pp_state_peek(const char *path, char *err, size_t errlen)
+{
+	json_object *o;
+
+	if (db_url)
+		return 0;
+	if (pp_state_snapshot(path, &o, err, errlen) < 0)
 		return -1;
 	json_object_put(o);
 	return 0;

@@ -51,6 +51,12 @@ json_object *pp_state_parse(const char *text, size_t len, const char *name,
  * in the database (not looked at); -1 with the message pp_state_open
  * would give. Changes nothing. */
 int pp_state_peek(const char *path, char *err, size_t errlen);
+/* The state as it is now, for a reader that must not wait: a file read
+ * without the lock (a writer replaces it whole: pp_write_atomic), the
+ * database's row by a plain read. 0 with *root (an empty object for a
+ * missing file; caller puts it), -1 with a message (*root NULL). */
+int pp_state_snapshot(const char *path, json_object **root, char *err,
+	size_t errlen);
 /* Writes atomically; must be open with PP_LOCK_EX. 0 or -1 (errno). */
 int pp_state_save(struct pp_state *s);
 void pp_state_close(struct pp_state *s);
