@@ -64,6 +64,19 @@ prom_of() {
 	assert_stderr_contains "cannot read '$BATS_TEST_TMPDIR/nope.csv'"
 }
 
+@test "a file:// source names a file of this host: file://localhost/path is read, another host refused (RFC 8089)" {
+	csv_days 1 300 > "$BATS_TEST_TMPDIR/past.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "file://localhost$BATS_TEST_TMPDIR/past.csv"
+	assert_success
+	[ "$(jq .read <<< "$output")" -gt 0 ]
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "file://elsewhere$BATS_TEST_TMPDIR/past.csv"
+	assert_failure 2
+	assert_output ""
+	assert_stderr_contains "a file:// URL names a file of this host"
+}
+
 @test "the store's own samples win; after now and past retention are skipped; a second import adds nothing" {
 	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T11:00:20Z
 	assert_success

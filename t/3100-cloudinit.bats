@@ -382,6 +382,17 @@ refuses() {
 	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='$url'"
 }
 
+@test "takes the URLs' scheme in any case (RFC 3986), as the tools read every other URL" {
+	ci_config "conductor_url: HTTPS://c.example/" \
+		"agent_url: Https://a.example/agent"
+	render --node pp-1
+	assert_success
+	refute_stderr_contains "is not https"
+	printf '%s' "$output" > "$UD"
+	valid_ud "$UD"
+	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='HTTPS://c.example'"
+}
+
 @test "fails when the token command fails, and names it" {
 	ci_config 'join_token_command: [/bin/sh, -c, "exit 3"]'
 	render --node pp-1 -o "$UD"

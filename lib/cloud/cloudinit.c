@@ -77,7 +77,9 @@ shown(const char *s)
 static int
 valid_url(const char *s)
 {
-	if (strncmp(s, "https://", 8) != 0 && strncmp(s, "http://", 7) != 0)
+	/* the scheme in any case (RFC 3986 section 3.1), as the tools
+	 * read every other URL */
+	if (!pp_url_is(s, "https") && !pp_url_is(s, "http"))
 		return 0;
 	return strlen(s) <= 2048 && in_set(s, "-._~:/?#[]@!&()*+,;=%") &&
 		s[strcspn(s, ":") + 3] != '\0';
@@ -388,7 +390,7 @@ pp_cloudinit_vars(const struct pp_config *cfg, const char *node_id,
 			"http(s) URL without spaces, quotes or '$'", agent_url);
 		goto fail;
 	}
-	if (strncmp(agent_url, "https://", 8) != 0 &&
+	if (!pp_url_is(agent_url, "https") &&
 	    !(ci->agent_sha256 && *ci->agent_sha256))
 		pp_warn("cloud_init.agent_url '%s' is not https and "
 			"cloud_init.agent_sha256 is not set: the agent "

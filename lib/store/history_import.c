@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "base/http.h"
 #include "base/json.h"
@@ -391,8 +392,20 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	if (pp_url_is(source, "http") || pp_url_is(source, "https"))
 		return pp_fetch_url(source, MAX_BYTES, len, err, errlen,
 			transient);
-	if (pp_url_is(source, "file"))
+	if (pp_url_is(source, "file")) {
+		/* RFC 8089: file:///path, or file://localhost/path; a file
+		 * on another host is no file of this one */
 		source += 7;
+		if (!strncasecmp(source, "localhost/", 10))
+			source += 9;
+		else if (*source != '/') {
+			snprintf(err, errlen, "cannot read 'file://%s': a "
+				"file:// URL names a file of this host "
+				"(file:///path or file://localhost/path)",
+				source);
+			return NULL;
+		}
+	}
 	text = strcmp(source, "-") ? pp_read_file(source, MAX_BYTES, len) :
 		pp_read_stream(stdin, MAX_BYTES, len);
 	if (!text)
