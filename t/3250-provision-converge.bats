@@ -186,6 +186,13 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 		grep -qx 'pp_last_run_warnings{tool="pp-provision"} 0' \
 			"$BATS_TEST_TMPDIR/pp.prom" || fail "a warning in the metrics"
 	done
+	# a dry run says what the real run would: nothing new
+	run --separate-stderr pp-provision -q --dry-run --now "$NOW" \
+		< <(decision none 0)
+	assert_success
+	assert_equal "$stderr" ""
+	jq_is '[.provision.servers[] | select(.op == "foreign") |
+		.server_id + ":" + .status] | join(",")' "$sid:left"
 	[[ $(reg '[.nodes[] | select(.id == "web-prod-1")] | length') == 0 ]]
 	[[ $(jq -s '[.[] | select(.server_id == "'"$sid"'")] | length' \
 		"$EVENTS") == 1 ]]

@@ -627,7 +627,10 @@ pp_prov_update_state(struct run *x, const char *result)
 		return;
 	}
 	if (x->dry_run) {
-		pp_prov_report_once(x, NULL);
+		/* says what the real run would: the servers it reported
+		 * once only with -v (the sections change in memory only:
+		 * the state is not written) */
+		pp_prov_report_once(x, st.root);
 		pp_state_close(&st);
 		return;
 	}
