@@ -229,6 +229,34 @@ images() {
 	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
 }
 
+@test "a catalog that cannot be fetched does not keep a failed image look-up from being tried again" {
+	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
+	fake_fault '{"method": "GET", "path": "/images", "status": 503}' \
+		>/dev/null
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	assert_stderr_contains "cannot look up image 'debian-12' (cloud.image)"
+	fake_fault '{"method": "GET", "path": "/server_types", "status": 503,
+		"count": 0}' >/dev/null
+	run --separate-stderr pp-fleetstats --now 2026-11-27T07:05:00Z
+	assert_success
+	assert_stderr_contains "cannot get the server types"
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
+	jq -e '.image.state == "missing" and .fetched_at ==
+		"2026-11-27T06:00:00Z"' "$PP_STATE_DIR/catalog.json"
+}
+
+@test "an empty cloud.image is looked up never, and the cache not rewritten for it" {
+	conf 'image: ""'
+	run --separate-stderr pp-fleetstats --now "$T0"
+	assert_success
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:01:00Z
+	assert_success
+	refute_stderr_contains "cloud.image"
+	[[ $(images | wc -l) == 0 ]]
+	jq -e 'has("image") | not' "$PP_STATE_DIR/catalog.json"
+}
+
 @test "a change of cloud.image within catalog_ttl looks the new image up alone" {
 	fake_config '{"image_deprecations": {"debian-13":
 		"2026-10-01T06:00:00+00:00"}}' >/dev/null
@@ -288,12 +316,18 @@ images() {
 		assert_success
 		assert_stderr_contains "image '114690387' (cloud.image) is not available (status '$st')"
 	done
-	# and one that is available again is no warning
-	fake_config '{"image_statuses": {}}' >/dev/null
 	conf 'image: debian-12'
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:32:00Z
+	assert_stderr_contains "image 'debian-12' (cloud.image) is not available (status 'unavailable')"
+	# an image not available is looked up on every run: the same image
+	# available again is no warning at the next run, well within
+	# catalog_ttl (a snapshot made for cloud.image is "creating" first)
+	fake_config '{"image_statuses": {}}' >/dev/null
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:33:00Z
 	assert_success
+	jq_is .server_types.source cache
 	refute_stderr_contains "cloud.image"
+	jq -e '.image.state == "ok"' "$PP_STATE_DIR/catalog.json"
 }
 
 @test "an image given by id for another architecture is a warning that every create will fail" {
@@ -304,6 +338,11 @@ images() {
 	assert_stderr_contains "image '114690389' (cloud.image) is for architecture arm, not x86 (cloud.architecture): every create will fail"
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:00Z
 	assert_stderr_contains "image '114690389' (cloud.image) is for architecture arm, not x86"
+	# an empty cloud.architecture is x86 to the look-up, and so to its
+	# message
+	conf $'image: "114690389"\narchitecture: ""'
+	run --separate-stderr pp-fleetstats --now 2026-11-27T06:30:30Z
+	assert_stderr_contains "image '114690389' (cloud.image) is for architecture arm, not x86 (cloud.architecture)"
 	conf $'image: "114690389"\narchitecture: arm'
 	run --separate-stderr pp-fleetstats --now 2026-11-27T06:31:00Z
 	assert_success

@@ -194,10 +194,15 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	 * with the catalog's fetch or on its own: the cache keeps what it
 	 * found for the runs in between. Without image (pp-provision) the
 	 * cache's image is kept as it is, and no request made for it. */
-	int looks = image && cloud && cloud->ops->image;
+	int looks = image && cloud && cloud->ops->image && cfg->cloud.image &&
+		*cfg->cloud.image;
 	time_t now = pp_now();
 	int rc = read_cache(path, cfg, prov, now, &cached, &c);
+	/* nothing known, or an image not available yet (a snapshot
+	 * still being made): looked up again on every run, so its warning
+	 * ends with the run after it becomes available */
 	int img_fresh = c.ours && c.img.state != PP_IMAGE_UNKNOWN &&
+		c.img.state != PP_IMAGE_NOT_AVAILABLE &&
 		c.checked_at <= now && now - c.checked_at < ttl;
 
 	if (rc == 1) {
@@ -229,6 +234,14 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 		if (cloud)
 			pp_warn("cannot get the server types: %s",
 				err.message);
+		/* the image on its own, as with a fresh catalog: a stale
+		 * cache keeps the catalog it has, with the image's answer */
+		if (looks && !img_fresh && look_image(cfg, cloud, now, &c) &&
+		    rc == 0 && write) {
+			json_object_object_add(c.root, "image",
+				image_json(cfg, &c.img, c.checked_at));
+			write_cache(path, c.root);
+		}
 		if (rc == 0) {
 			pp_warn("using the server types cached at '%s', "
 				"older than cloud.catalog_ttl", path);

@@ -52,7 +52,9 @@ static void
 warn_image(const struct pp_config *cfg, const struct pp_image_check *img,
 	time_t now)
 {
-	const char *arch = cfg->cloud.architecture;
+	/* as the look-up takes an unset one (hz_image) */
+	const char *arch = cfg->cloud.architecture && *cfg->cloud.architecture ?
+		cfg->cloud.architecture : "x86";
 	char when[PP_TIME_LEN];
 
 	if (img->state == PP_IMAGE_DEPRECATED && img->deprecated)
