@@ -721,7 +721,8 @@ stranded_events() {
 	cycle 2026-11-27T10:40:00Z
 	jq_is .decision.action none
 	strand pp-old111 eu-batch
-	pp-fleetstats --no-record --now 2026-11-27T10:52:00Z > "$doc"
+	# recorded: pp-status reads this snapshot
+	pp-fleetstats --now 2026-11-27T10:52:00Z > "$doc"
 	[[ $(jq '[.nodes[] | select(.stranded)] | length' "$doc") == 0 ]]
 	# the control: that document, with no stranded server recorded,
 	# removes the node in this window
@@ -734,6 +735,11 @@ stranded_events() {
 	jq_is .decision.action none
 	run jq -r '.stranded_servers | keys | join(",")' "$STATE"
 	assert_output "$SID"
+	# pp-status's verdicts from that snapshot mark it as pp-decide does
+	run --separate-stderr pp-status --json --now 2026-11-27T10:52:00Z
+	assert_success
+	jq_is '[.policies[] | select(.name == "unneeded") | .verdict] |
+		join(",")' none
 	run --separate-stderr pp-decide --now 2026-11-27T10:52:00Z < "$doc"
 	assert_success
 	jq_is .decision.action none

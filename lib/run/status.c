@@ -227,6 +227,8 @@ policies_json(const struct pp_config *cfg, json_object *state,
 	memset(&d, 0, sizeof d);
 	if (last && pp_engine_ctx_from_doc(&ctx, cfg, last,
 	    pp_refusals_of(state), now, err, sizeof err) == 0) {
+		/* the stranded nodes pp-decide marks from the state */
+		pp_engine_ctx_strand(&ctx, pp_stranded_of(state));
 		/* the slot size pp-decide remembers, as it recalls it */
 		pp_engine_ctx_recall(&ctx, decide, pp_refusals_of(state));
 		/* a copy: a dry run must not touch what we print */
