@@ -64,7 +64,7 @@ prom_of() {
 	assert_stderr_contains "cannot read '$BATS_TEST_TMPDIR/nope.csv'"
 }
 
-@test "a file:// source names a file of this host: file://localhost/path is read, another host refused (RFC 8089)" {
+@test "a file:// source names a file of this host: file://localhost/path is read, another host refused, %XX decoded (RFC 8089)" {
 	csv_days 1 300 > "$BATS_TEST_TMPDIR/past.csv"
 	run --separate-stderr pp-fleetstats --now "$NOW" \
 		--import-history "file://localhost$BATS_TEST_TMPDIR/past.csv"
@@ -75,6 +75,17 @@ prom_of() {
 	assert_failure 2
 	assert_output ""
 	assert_stderr_contains "a file:// URL names a file of this host"
+	# its %XX escapes decoded, as curl reads a file:// registry
+	mkdir "$BATS_TEST_TMPDIR/my dir"
+	csv_days 1 300 > "$BATS_TEST_TMPDIR/my dir/past.csv"
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "file://$BATS_TEST_TMPDIR/my%20dir/past.csv"
+	assert_success
+	[ "$(jq .read <<< "$output")" -gt 0 ]
+	run --separate-stderr pp-fleetstats --now "$NOW" \
+		--import-history "file://$BATS_TEST_TMPDIR/my%2xdir/past.csv"
+	assert_failure 2
+	assert_stderr_contains "a %-escape that is not two hex digits, or %00"
 }
 
 @test "the store's own samples win; after now and past retention are skipped; a second import adds nothing" {

@@ -382,11 +382,39 @@ pp_history_import_parse(struct pp_history *h, const char *text, size_t len,
 	return 0;
 }
 
+/* A file:// URL's path with its %XX escapes decoded in place (as curl
+ * reads the registry's file:// URLs: "my%20dir" is "my dir"); -1 for an
+ * escape that is not two hex digits, or a NUL. */
+static int
+unescape_path(char *p)
+{
+	char *o = p;
+
+	for (; *p; p++) {
+		int v;
+
+		if (*p != '%') {
+			*o++ = *p;
+			continue;
+		}
+		if (!isxdigit((unsigned char)p[1]) ||
+		    !isxdigit((unsigned char)p[2]))
+			return -1;
+		v = (int)strtol((char[]){p[1], p[2], 0}, NULL, 16);
+		if (!v)
+			return -1;
+		*o++ = (char)v;
+		p += 2;
+	}
+	*o = 0;
+	return 0;
+}
+
 char *
 pp_history_import_read(const char *source, size_t *len, char *err,
 	size_t errlen, int *transient)
 {
-	char *text;
+	char *text, *path = NULL;
 
 	*transient = 0;
 	if (pp_url_is(source, "http") || pp_url_is(source, "https"))
@@ -395,22 +423,31 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	if (pp_url_is(source, "file")) {
 		/* RFC 8089: file:///path, or file://localhost/path; a file
 		 * on another host is no file of this one */
-		source += 7;
-		if (!strncasecmp(source, "localhost/", 10))
-			source += 9;
-		else if (*source != '/') {
-			snprintf(err, errlen, "cannot read 'file://%s': a "
-				"file:// URL names a file of this host "
-				"(file:///path or file://localhost/path)",
-				source);
+		const char *p = source + 7;
+
+		if (!strncasecmp(p, "localhost/", 10))
+			p += 9;
+		if (*p != '/') {
+			snprintf(err, errlen, "cannot read '%s': a file:// URL "
+				"names a file of this host (file:///path or "
+				"file://localhost/path)", source);
 			return NULL;
 		}
+		path = pp_xstrdup(p);
+		if (unescape_path(path) < 0) {
+			snprintf(err, errlen, "cannot read '%s': a %%-escape "
+				"that is not two hex digits, or %%00", source);
+			free(path);
+			return NULL;
+		}
+		source = path;
 	}
 	text = strcmp(source, "-") ? pp_read_file(source, MAX_BYTES, len) :
 		pp_read_stream(stdin, MAX_BYTES, len);
 	if (!text)
 		snprintf(err, errlen, "cannot read '%s': %s", source,
 			errno == EFBIG ? "file too large" : strerror(errno));
+	free(path);
 	return text;
 }
 
