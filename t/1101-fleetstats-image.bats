@@ -227,16 +227,21 @@ images() {
 	assert_stderr_contains "cannot get the server types"
 	assert_stderr_contains "older than cloud.catalog_ttl"
 	assert_stderr_contains "image 'debian-12' (cloud.image) is not found"
+	# an outage (a 5xx): the image, due too, is not looked up alone,
+	# which would fail as the catalog did, after as long a wait
+	[[ $(images | wc -l) == 1 ]]
+	refute_stderr_contains "cannot look up image"
 }
 
-@test "a catalog that cannot be fetched does not keep a failed image look-up from being tried again" {
+@test "a catalog the API refuses does not keep a failed image look-up from being tried again" {
 	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
 	fake_fault '{"method": "GET", "path": "/images", "status": 503}' \
 		>/dev/null
 	run --separate-stderr pp-fleetstats --now "$T0"
 	assert_success
 	assert_stderr_contains "cannot look up image 'debian-12' (cloud.image)"
-	fake_fault '{"method": "GET", "path": "/server_types", "status": 503,
+	# refused (an answer, not an outage): the image is looked up alone
+	fake_fault '{"method": "GET", "path": "/server_types", "status": 403,
 		"count": 0}' >/dev/null
 	run --separate-stderr pp-fleetstats --now 2026-11-27T07:05:00Z
 	assert_success
@@ -310,6 +315,9 @@ images() {
 		assert_success
 		jq_is .server_types.source cache
 		assert_stderr_contains "image 'debian-12' (cloud.image) is not available (status '$st')"
+		# looked up again, the same answer: the cache is not rewritten
+		jq -e '.image.checked_at == "2026-11-27T06:00:00Z" and
+			.image.status == "'"$st"'"' "$PP_STATE_DIR/catalog.json"
 		# debian-12's id for x86
 		conf 'image: "114690387"'
 		run --separate-stderr pp-fleetstats --now 2026-11-27T06:31:00Z

@@ -158,22 +158,30 @@ write_cache(const char *path, json_object *o)
  * A look-up that fails keeps what the cache knew of this image for
  * another catalog_ttl: cached as unknown, a deprecated or missing image
  * would go unwarned. Nothing known (unknown) is never fresh: the next
- * run looks again, and says again when it cannot. */
+ * run looks again, and says again when it cannot. An image not
+ * available is looked up on every run: the same answer again, or none,
+ * writes nothing. */
 static int
 look_image(const struct pp_config *cfg, struct pp_cloud *cloud,
 	time_t now, struct cache *c)
 {
 	struct pp_image_check img;
 	struct pp_cloud_error err;
+	int was_na = c->ours && c->img.state == PP_IMAGE_NOT_AVAILABLE;
 
 	if (pp_cloud_image(cloud, &img, &err) < 0) {
 		pp_warn("cannot look up image '%s' (cloud.image): %s",
 			cfg->cloud.image, err.message);
-		if (!c->ours || c->img.state == PP_IMAGE_UNKNOWN)
+		if (!c->ours || c->img.state == PP_IMAGE_UNKNOWN || was_na)
 			return 0;
 	} else {
+		int same = was_na && img.state == PP_IMAGE_NOT_AVAILABLE &&
+			!strcmp(img.status, c->img.status);
+
 		c->img = img;
 		c->ours = 1;
+		if (same)
+			return 0;
 	}
 	c->checked_at = now;
 	return 1;
@@ -234,10 +242,14 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 		if (cloud)
 			pp_warn("cannot get the server types: %s",
 				err.message);
-		/* the image on its own, as with a fresh catalog: a stale
-		 * cache keeps the catalog it has, with the image's answer */
-		if (looks && !img_fresh && look_image(cfg, cloud, now, &c) &&
-		    rc == 0 && write) {
+		/* the image on its own, as with a fresh catalog, when the
+		 * API answered (a refusal, not an outage: with no answer, a
+		 * 429 or a 5xx the look-up would fail the same way after as
+		 * long a wait); a stale cache keeps the catalog it has,
+		 * with the image's answer */
+		if (looks && !img_fresh && err.http_status > 0 &&
+		    err.http_status != 429 && !err.retryable &&
+		    look_image(cfg, cloud, now, &c) && rc == 0 && write) {
 			json_object_object_add(c.root, "image",
 				image_json(cfg, &c.img, c.checked_at));
 			write_cache(path, c.root);
