@@ -274,6 +274,20 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 
 /* ---- scale-down -------------------------------------------------------- */
 
+/* A delete refused for a reason the next cycle acts on (delete
+ * protection, a server relabelled out of our pool): the entry refused,
+ * no error of the run; msg gets what is said. */
+static void
+refused_kept(struct run *x, json_object *e, const char *node,
+	const struct pp_cloud_error *err, char *msg, size_t len)
+{
+	snprintf(msg, len, "node '%s' is not removed: %s; the next cycle "
+		"returns it to service", node, err->message);
+	pp_prov_add_str(e, "status", "refused");
+	json_object_object_add(e, "error", pp_cloud_error_json(err));
+	pp_prov_set_reason(x, "refused", "%s", msg);
+}
+
 void
 pp_prov_scale_down(struct run *x, json_object *dec)
 {
@@ -366,12 +380,8 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	if (rc < 0 && !strcmp(err.code, "protected")) {
 		/* lifted only by hand: recorded on the node, whose drain the
 		 * next cycle stops (the engine never removes such a node) */
-		snprintf(msg, sizeof msg, "node '%s' is not removed: %s; the "
-			"next cycle returns it to service", node, err.message);
+		refused_kept(x, e, node, &err, msg, sizeof msg);
 		pp_prov_loud("%s", msg);
-		pp_prov_add_str(e, "status", "refused");
-		json_object_object_add(e, "error", pp_cloud_error_json(&err));
-		pp_prov_set_reason(x, "refused", "%s", msg);
 		pp_prov_event(x, PP_EV_SCALING_FAILED, node, sid, type, loc,
 			"refused", msg);
 		if (!x->dry_run && !n->delete_protected &&
@@ -387,12 +397,8 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		 * like the protected branch no error of the run; the next
 		 * cycle's document marks the node, and pp-decide returns it
 		 * to service instead of draining it again every cycle */
-		snprintf(msg, sizeof msg, "node '%s' is not removed: %s; the "
-			"next cycle returns it to service", node, err.message);
+		refused_kept(x, e, node, &err, msg, sizeof msg);
 		pp_note("%s", msg);
-		pp_prov_add_str(e, "status", "refused");
-		json_object_object_add(e, "error", pp_cloud_error_json(&err));
-		pp_prov_set_reason(x, "refused", "%s", msg);
 	} else if (rc < 0 && !strcmp(err.code, "not_ours")) {
 		/* a stale or mistyped server id: never delete what is not
 		 * ours, and say so loudly (exit 1) */
