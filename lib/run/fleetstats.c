@@ -37,8 +37,9 @@ known_reported(const struct pp_config *cfg,
 	char err[768];
 
 	if (pp_state_snapshot(spath, &root, err, sizeof err) < 0)
-		pp_warn("%s: no node is marked stranded in the "
-			"document", err);
+		pp_warn("%s; no node is marked stranded in the document, "
+			"and the state's counters are not in the metrics",
+			err);
 	free(spath);
 	return root;
 }
@@ -158,7 +159,6 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	json_object_object_add(doc, "nodes", pp_pretty() ?
 		pp_nodes_json(&reg, now, pp_stranded_of(known)) :
 		pp_nodes_raw(&reg, now, pp_stranded_of(known)));
-	json_object_put(known);
 	json_object_object_add(doc, "history", pp_history_json(&hist, now));
 	json_object_object_add(doc, "forecast",
 		pp_forecast_section(cfg, &hist, now));
@@ -168,13 +168,12 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 		json_object_object_add(doc, "reconciliation", recon);
 
 	if (o->record) {
-		char *spath = pp_state_path(cfg, o->state_dir, "state.json");
-
 		pp_fleetstats_save_last(cfg, o->state_dir, doc);
 		pp_metrics_fleet(doc);
-		pp_metrics_state_file(spath);
-		free(spath);
+		/* the state read once, above: a corrupt one is one warning */
+		pp_metrics_state_root(known);
 	}
+	json_object_put(known);
 
 	pp_history_free(&hist);
 	pp_registry_close(&reg);

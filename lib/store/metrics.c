@@ -350,45 +350,15 @@ pp_metrics_state(struct pp_state *s)
 }
 
 void
-pp_metrics_state_file(const char *path)
+pp_metrics_state_root(json_object *root)
 {
-	char err[512];
-	size_t len;
-	char *text;
-	json_object *root;
-
-	if (!m.on)
+	if (!m.on || !root)
 		return;
-	if (pp_state_database()) {
-		/* two control hosts: the state is the database's row */
-		struct pp_state st;
-
-		if (pp_state_open(&st, path, 0, err, sizeof err) < 0) {
-			pp_warn("%s", err);
-			return;
-		}
-		pp_metrics_counters(pp_counters_of(st.root));
-		state_gauges(st.root);
-		pp_state_close(&st);
-		return;
-	}
-	text = pp_read_file(path, 16u << 20, &len);
-	if (!text) {
-		if (errno != ENOENT)
-			pp_warn("cannot read state file '%s':", path);
-		else
-			pp_metrics_counters(NULL);
-		return;
-	}
-	root = pp_state_parse(text, len, path, err, sizeof err);
-	free(text);
-	if (!root) {
-		pp_warn("%s", err);
-		return;
-	}
+	/* an empty one is a state file not made yet: its counters are
+	 * zero, and it holds no refusal to gauge */
 	pp_metrics_counters(pp_counters_of(root));
-	state_gauges(root);
-	json_object_put(root);
+	if (json_object_object_length(root))
+		state_gauges(root);
 }
 
 void

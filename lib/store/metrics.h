@@ -36,13 +36,15 @@ void pp_metrics_init(const struct pp_config *cfg, const char *state_flag);
 void pp_metrics_fleet(json_object *doc);
 /* pp_scaling_events_total and other counters from the state file's
  * "counters" section (as kept by pp_state_count); pp_metrics_state and
- * pp_metrics_state_file add the state's gauges (pp_cloud_refusals). */
+ * pp_metrics_state_root add the state's gauges (pp_cloud_refusals). */
 void pp_metrics_counters(json_object *counters);
 void pp_metrics_state(struct pp_state *s);
-/* The same from the state file at path, read without a lock (the file
- * is replaced by rename, so a reader always sees a whole version): for
- * tools that do not hold the state themselves. */
-void pp_metrics_state_file(const char *path);
+/* The same from a state's root as read without the lock
+ * (pp_state_snapshot: the file is replaced by rename, so a reader
+ * always sees a whole version), for tools that do not hold the state
+ * themselves; NULL (it could not be read, which the reader said):
+ * nothing. */
+void pp_metrics_state_root(json_object *root);
 /* Counts one scaling action in the state (the caller saves it):
  * counters.pp_scaling_events_total["action=A,result=R"] += 1.
  * result is "success", "failed" or "skipped". */
