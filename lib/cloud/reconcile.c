@@ -187,6 +187,16 @@ look_image(const struct pp_config *cfg, struct pp_cloud *cloud,
 	return 1;
 }
 
+/* The cache as read (c->root) with c's image in place of its own,
+ * written back: the image looked up alone. */
+static void
+cache_image(const char *path, const struct pp_config *cfg, struct cache *c)
+{
+	json_object_object_add(c->root, "image",
+		image_json(cfg, &c->img, c->checked_at));
+	write_cache(path, c->root);
+}
+
 void
 pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	const char *state_dir, int write, struct pp_catalog *cat,
@@ -216,11 +226,8 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 	if (rc == 1) {
 		*cat = cached;
 		if (looks && !img_fresh && look_image(cfg, cloud, now, &c) &&
-		    write) {
-			json_object_object_add(c.root, "image",
-				image_json(cfg, &c.img, c.checked_at));
-			write_cache(path, c.root);
-		}
+		    write)
+			cache_image(path, cfg, &c);
 	} else if (cloud && pp_cloud_server_types(cloud, cat, &err) == 0) {
 		json_object *o = pp_catalog_json(cat);
 		json_object *old = pp_jget(c.root, "image");
@@ -249,11 +256,8 @@ pp_catalog_get(const struct pp_config *cfg, struct pp_cloud *cloud,
 		 * with the image's answer */
 		if (looks && !img_fresh && err.http_status > 0 &&
 		    err.http_status != 429 && !err.retryable &&
-		    look_image(cfg, cloud, now, &c) && rc == 0 && write) {
-			json_object_object_add(c.root, "image",
-				image_json(cfg, &c.img, c.checked_at));
-			write_cache(path, c.root);
-		}
+		    look_image(cfg, cloud, now, &c) && rc == 0 && write)
+			cache_image(path, cfg, &c);
 		if (rc == 0) {
 			pp_warn("using the server types cached at '%s', "
 				"older than cloud.catalog_ttl", path);
