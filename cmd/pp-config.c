@@ -9,18 +9,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "pp.h"
 
-/* Whether s holds a password= whose value is not "<redacted>" */
+/* Whether s holds a password= (sslpassword=, blanks around '=', any
+ * case) whose value is not "<redacted>" */
 static int
 shows_password(const char *s)
 {
-	for (const char *p = strstr(s, "password="); p;
-	    p = strstr(p + 1, "password=")) {
-		const char *v = p + strlen("password=");
+	for (const char *p = s; *p; p++) {
+		const char *v = p + strlen("password");
 
-		if (*v && !strchr(" \t&;#", *v) && strncmp(v, "<redacted>", 10))
+		if (strncasecmp(p, "password", 8))
+			continue;
+		v += strspn(v, " \t");
+		if (*v++ != '=')
+			continue;
+		v += strspn(v, " \t");
+		if (*v && !strchr("&;#", *v) && strncmp(v, "<redacted>", 10))
 			return 1;
 	}
 	return 0;
@@ -31,10 +38,10 @@ shows_password(const char *s)
  * path works for whoever always runs the tools from one directory, but
  * cron starts them in the home directory and the systemd unit in /,
  * and no shell expands a "$HOME" or "~" written in the config. A value
- * with a "://" or a password= may be a URL or a libpq string with
- * credentials that is read as a path (" postgresql://u:pw@h/db", with
- * a blank first): it is shown redacted, as the effective config shows
- * it, and not at all when a password= would still show. */
+ * may be a URL or a libpq string with credentials that is read as a
+ * path (" postgresql://u:pw@h/db", with a blank first): it is shown
+ * redacted, as the effective config shows it, and not at all when a
+ * password= would still show (a path's segment "rel/password=x"). */
 static void
 path_note(const char *key, const char *v)
 {
@@ -42,14 +49,10 @@ path_note(const char *key, const char *v)
 
 	if (!v || !*v || *v == '/')
 		return;
-	if (strstr(v, "://") || strstr(v, "password=")) {
-		s = pp_config_redact(v);
-		if (shows_password(s)) {
-			free(s);
-			s = NULL;
-		}
-	} else {
-		s = pp_xstrdup(v);
+	s = pp_config_redact(v);
+	if (shows_password(s)) {
+		free(s);
+		s = NULL;
 	}
 	if (*v == '$' || *v == '~')
 		pp_warn("%s %s%s%s is used as written: the config expands no "

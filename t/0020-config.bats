@@ -417,6 +417,38 @@ EOF
 	done
 }
 
+# A password or token setting is redacted wherever it stands in a value:
+# after a blank, '?', '&', ';' or ',', in a --option=, with blanks
+# around '=' or quoted as libpq takes it, under any name ending in
+# password (libpq's sslpassword). A path's own segment is no setting: a
+# file path, or a file:// URL's path, is shown whole. Each row: the
+# YAML, the line of the effective config expected.
+@test "pp-config check redacts every password setting wherever it stands, never a path's segment" {
+	cd "$BATS_TEST_TMPDIR"
+	while IFS='|' read -r yaml line; do
+		printf 'profile: seed\n%s\n' "$yaml" > "$PP_CONFIG"
+		run --separate-stderr pp-config check
+		assert_success
+		assert_line "$line"
+		refute_output --partial SECRET-0020
+		refute_stderr_contains SECRET-0020
+	done <<-'ROWS'
+	registry: "file:///srv/reg.json?sslpassword=pw-SECRET-0020"|registry: "file:///srv/reg.json?sslpassword=<redacted>"
+	registry: "file:///srv/reg.json?a=b,password=pw-SECRET-0020"|registry: "file:///srv/reg.json?a=b,password=<redacted>"
+	registry: "FILE://localhost/srv/reg.json?access_token=pw-SECRET-0020&x=1"|registry: "FILE://localhost/srv/reg.json?access_token=<redacted>&x=1"
+	registry: "file://u:pw-SECRET-0020@localhost/srv/reg.json"|registry: "file://u:<redacted>@localhost/srv/reg.json"
+	events: {file: "pp host=h sslpassword=pw-SECRET-0020 dbname=pp"}|  file: "pp host=h sslpassword=<redacted> dbname=pp"
+	events: {file: "pp host=h password = pw-SECRET-0020 dbname=pp"}|  file: "pp host=h password = <redacted> dbname=pp"
+	events: {file: "pp host=h password='pw SECRET-0020' dbname=pp"}|  file: "pp host=h password=<redacted> dbname=pp"
+	drain: {move_command: [tool, "--sslpassword=pw-SECRET-0020", "{server}"]}|  move_command: ["tool", "--sslpassword=<redacted>", "{server}"]
+	drain: {move_command: [tool, "--db-password=pw-SECRET-0020", "{server}"]}|  move_command: ["tool", "--db-password=<redacted>", "{server}"]
+	drain: {move_command: [tool, "x=1;sslpassword=pw-SECRET-0020", "{server}"]}|  move_command: ["tool", "x=1;sslpassword=<redacted>", "{server}"]
+	registry: "/srv/rel/password=keep/registry.json"|registry: "/srv/rel/password=keep/registry.json"
+	registry: "file:///srv/rel/sslpassword=keep/registry.json"|registry: "file:///srv/rel/sslpassword=keep/registry.json"
+	events: {file: "/var/log/pp/db-password=keep.log"}|  file: "/var/log/pp/db-password=keep.log"
+	ROWS
+}
+
 @test "a PostgreSQL URL with a password in it is refused, naming the key, never showing the password" {
 	local url
 	for url in "postgresql://ppscale:hunter2@db.example/pp" \
@@ -749,6 +781,7 @@ ROWS
 	registry| https://u:pw-SECRET-0020@h.example/reg.json?token=pw-SECRET-0020|' https://h.example/...'
 	events.file|pp host=h password=pw-SECRET-0020 dbname=pp|'pp host=h password=<redacted> dbname=pp'
 	events.file|rel/password=pw-SECRET-0020|(not shown: it may hold a password)
+	events.file|pp host=h sslpassword = pw-SECRET-0020|'pp host=h sslpassword = <redacted>'
 	ROWS
 }
 

@@ -88,6 +88,21 @@ prom_of() {
 	assert_stderr_contains "a %-escape that is not two hex digits, or %00"
 }
 
+@test "a file:// source's query secret never shows in its messages" {
+	# read as a path, '?' and all: the message names it so, redacted
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "file://$BATS_TEST_TMPDIR/nope.csv?sslpassword=pw-SECRET-1015"
+	assert_failure 2
+	assert_stderr_contains "cannot read '$BATS_TEST_TMPDIR/nope.csv?sslpassword=<redacted>'"
+	refute_stderr_contains SECRET-1015
+	echo time,allocated_ram_mb > "$BATS_TEST_TMPDIR/empty.csv?password=pw-SECRET-1015"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "file://$BATS_TEST_TMPDIR/empty.csv?password=pw-SECRET-1015"
+	assert_failure 2
+	assert_stderr_contains "history source 'file://$BATS_TEST_TMPDIR/empty.csv?password=<redacted>' (csv): no samples in it"
+	refute_stderr_contains SECRET-1015
+}
+
 @test "the store's own samples win; after now and past retention are skipped; a second import adds nothing" {
 	run --separate-stderr pp-fleetstats -r "$REG" --now 2026-11-27T11:00:20Z
 	assert_success

@@ -91,6 +91,35 @@ setup() {
 	assert_output "HTTP://reg.example:8080/..."
 }
 
+@test "pp-drain names a file:// or postgresql:// registry without its user's password or a query's secret, a path whole" {
+	drain_config
+	reg_node T cloud ready 8000
+	reg_write
+	run "$BUILD/unit/regtool" shown "file://$REGISTRY?sslpassword=pw-SECRET-4030&x=1"
+	assert_output "file://$REGISTRY?sslpassword=<redacted>&x=1"
+	run "$BUILD/unit/regtool" shown "file://u:pw-SECRET-4030@localhost$REGISTRY"
+	assert_output "file://u:<redacted>@localhost$REGISTRY"
+	run "$BUILD/unit/regtool" shown "POSTGRESQL://u:pw-SECRET-4030@db.example/fleet?sslpassword=pw-SECRET-4030"
+	assert_output "POSTGRESQL://u:<redacted>@db.example/fleet?sslpassword=<redacted>"
+	# a path's segment is no query: a path is shown whole
+	run "$BUILD/unit/regtool" shown "/srv/rel/password=keep/registry.json"
+	assert_output "/srv/rel/password=keep/registry.json"
+	run "$BUILD/unit/regtool" shown "file:///srv/rel/sslpassword=keep/registry.json"
+	assert_output "file:///srv/rel/sslpassword=keep/registry.json"
+	# the registry's own message (curl reads the file, query aside)
+	run --separate-stderr pp-drain --node nope \
+		--registry "file://$REGISTRY?sslpassword=pw-SECRET-4030"
+	assert_failure 2
+	assert_stderr_contains "no node 'nope' in registry 'file://$REGISTRY?sslpassword=<redacted>'"
+	refute_stderr_contains SECRET-4030
+	# and the fetch's, for a file that is not there
+	run --separate-stderr pp-drain --node nope \
+		--registry "file:///nonexistent/r.json?password=pw-SECRET-4030"
+	assert_failure 2
+	assert_stderr_contains "cannot fetch 'file:///nonexistent/r.json?password=<redacted>'"
+	refute_stderr_contains SECRET-4030
+}
+
 @test "--wait blocks until the node is empty, with progress on stderr" {
 	PLAYER_GRACE=2s drain_config
 	reg_node S cloud ready 8000 p:1000:running:4 q:1000

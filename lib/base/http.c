@@ -215,9 +215,8 @@ pp_http_get(const char *url, size_t max, double connect_timeout,
 	struct sink s = {{0}, max, 0};
 	/* a message names the URL without what may be a secret in it
 	 * (user:password@, a token in the path or the query), as
-	 * pp-config shows it; a file:// URL holds no secret */
-	char *shown = !pp_url_is(url, "file") ? pp_url_redact(url) :
-		pp_xstrdup(url);
+	 * pp-config shows it; a file:// URL's path is a path */
+	char *shown = pp_url_shown(url);
 	CURL *c;
 	CURLcode rc;
 	long status = 0;

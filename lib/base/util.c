@@ -241,6 +241,121 @@ pp_url_redact(const char *url)
 		(int)(end - host), host, more ? "/..." : "");
 }
 
+/* Whether name (n bytes, leading dashes of an option aside) names a
+ * secret: any name ending in password or passwd (libpq's password and
+ * sslpassword, a --db-password option), or whose last word is token,
+ * secret, key, sig or signature (access_token, client_secret, api_key;
+ * not sslkey, a file's path). */
+static int
+secret_name(const char *name, size_t n)
+{
+	static const char *const end[] = {"password", "passwd", NULL};
+	static const char *const word[] = {"token", "secret", "key", "sig",
+		"signature", NULL};
+	size_t w;
+
+	while (n && *name == '-') {
+		name++;
+		n--;
+	}
+	for (const char *const *e = end; *e; e++) {
+		size_t el = strlen(*e);
+
+		if (n >= el && !strncasecmp(name + n - el, *e, el))
+			return 1;
+	}
+	for (w = n; w && !strchr("_-.", name[w - 1]); w--)
+		;
+	for (const char *const *e = word; *e; e++)
+		if (strlen(*e) == n - w && !strncasecmp(name + w, *e, n - w))
+			return 1;
+	return 0;
+}
+
+#define NAME_CHARS "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ" \
+	"0123456789_.-"
+
+/* The end of the value that starts at v: a quoted one (libpq's
+ * 'a b', \' inside) up to its closing quote, else the next '&', ';',
+ * '#' or blank. */
+static const char *
+value_end(const char *v)
+{
+	if (*v != '\'')
+		return v + strcspn(v, "&; \t#");
+	for (v++; *v && *v != '\''; v++)
+		if (*v == '\\' && v[1])
+			v++;
+	return *v ? v + 1 : v;
+}
+
+char *
+pp_redact(const char *s)
+{
+	struct pp_buf b = {0};
+	const char *p = s, *copied = s;
+
+	pp_buf_add(&b, "", 0);
+	for (; *p; p++) {
+		const char *q, *v, *end;
+
+		if (!strncmp(p, "://", 3)) {
+			/* user:password@host: the last '@' ends it */
+			const char *host = p + 3, *stop, *at = NULL, *colon;
+
+			stop = host + strcspn(host, "/?# \t");
+			for (q = host; q < stop; q++)
+				if (*q == '@')
+					at = q;
+			colon = at ? memchr(host, ':', (size_t)(at - host)) :
+				NULL;
+			if (colon && colon + 1 < at &&
+			    strncmp(colon + 1, "<redacted>@", 11)) {
+				pp_buf_add(&b, copied, (size_t)(colon + 1 -
+					copied));
+				pp_buf_addstr(&b, "<redacted>");
+				copied = at;
+			}
+			p = (at ? at : host) - 1;
+			continue;
+		}
+		/* a name=value setting starts a name, not a path's segment */
+		if (!strchr(NAME_CHARS, *p) || (p > s &&
+		    (strchr(NAME_CHARS, p[-1]) || p[-1] == '/')))
+			continue;
+		q = p + strspn(p, NAME_CHARS);
+		v = q + strspn(q, " \t");
+		if (*v != '=' || !secret_name(p, (size_t)(q - p))) {
+			p = q - 1;
+			continue;
+		}
+		v++;
+		v += strspn(v, " \t");
+		end = value_end(v);
+		if (end == v || !strncmp(v, "<redacted>", 10)) {
+			p = (end > v ? end : v) - 1;
+			continue;
+		}
+		pp_buf_add(&b, copied, (size_t)(v - copied));
+		pp_buf_addstr(&b, "<redacted>");
+		copied = end;
+		p = end - 1;
+	}
+	pp_buf_addstr(&b, copied);
+	return b.s;
+}
+
+char *
+pp_url_shown(const char *s)
+{
+	if (!pp_url_scheme_len(s))
+		return pp_xstrdup(s);
+	if (pp_url_is(s, "file") || pp_url_is(s, "postgresql") ||
+	    pp_url_is(s, "postgres"))
+		return pp_redact(s);
+	return pp_url_redact(s);
+}
+
 void
 pp_buf_add(struct pp_buf *b, const char *s, size_t n)
 {

@@ -52,6 +52,20 @@ char *pp_xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
  * without user info, path or query, which may carry credentials (a Slack
  * or Discord webhook's token is in its path). Caller frees. */
 char *pp_url_redact(const char *url);
+/* s with the secrets that may stand in it replaced by "<redacted>": the
+ * password of any URL's user:password@, and the value of every setting
+ * named like a secret (password=, libpq's sslpassword=, any *password=,
+ * token=, access_token=, secret=, key=, sig=, ...) wherever the name
+ * starts: after a blank, '?', '&', ';', ',' or '=', or as a --option=;
+ * with blanks around '=' or quoted as libpq takes it. A name that
+ * starts a path's segment ("/srv/password=x/registry.json") is a path,
+ * not a setting, and stays. Caller frees. */
+char *pp_redact(const char *s);
+/* A registry, history source or fetched URL as messages name it: an
+ * http(s) URL (or any other scheme's) as pp_url_redact cuts it, a
+ * file:// or postgresql:// URL whole but pp_redact'ed (its user's
+ * password, a query's secret), a path whole. Caller frees. */
+char *pp_url_shown(const char *s);
 
 /* A growable string. */
 struct pp_buf {

@@ -63,43 +63,9 @@ cut_urls(const char *s)
 char *
 pp_config_redact(const char *s)
 {
-	static const char *const words[] = {"password=", "passwd=",
-		"token=", "secret=", "key=", "sig=", "signature=", NULL};
-	char *out = cut_urls(s), *p, *at, *colon;
+	char *cut = cut_urls(s), *out = pp_redact(cut);
 
-	p = strstr(out, "://");
-	if (p) {
-		p += 3;
-		at = p + strcspn(p, "/?#@");
-		colon = memchr(p, ':', (size_t)(at - p));
-		if (*at == '@' && colon) {
-			char *next = pp_xasprintf("%.*s:<redacted>%s",
-				(int)(colon - out), out, at);
-
-			free(out);
-			out = next;
-		}
-	}
-	for (const char *const *w = words; *w; w++) {
-		size_t wl = strlen(*w);
-
-		for (p = out; *p; p++) {
-			size_t vl;
-			char *next;
-
-			if (strncasecmp(p, *w, wl) != 0 ||
-			    (p > out && strchr("?&; \t", p[-1]) == NULL))
-				continue;
-			vl = strcspn(p + wl, "&; \t#");
-			if (vl == 0 || !strncmp(p + wl, "<redacted>", 10))
-				continue;
-			next = pp_xasprintf("%.*s<redacted>%s",
-				(int)(p + wl - out), out, p + wl + vl);
-			p = next + (p - out) + wl;
-			free(out);
-			out = next;
-		}
-	}
+	free(cut);
 	return out;
 }
 

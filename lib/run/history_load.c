@@ -30,8 +30,7 @@ pp_history_load_source(const struct pp_config *cfg, const char *state_flag,
 		pp_die(transient ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
 	/* as pp_http_get names it: a URL's user:password@ and query
 	 * (access_token=...) end up in cron mail and the journal */
-	shown = pp_url_is(source, "http") || pp_url_is(source, "https") ?
-		pp_url_redact(source) : pp_xstrdup(source);
+	shown = pp_url_shown(source);
 	if (pp_history_import_parse(&imp, text, len, &src, err,
 	    sizeof err) < 0) {
 		char msg[1024];

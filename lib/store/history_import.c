@@ -444,9 +444,16 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	}
 	text = strcmp(source, "-") ? pp_read_file(source, MAX_BYTES, len) :
 		pp_read_stream(stdin, MAX_BYTES, len);
-	if (!text)
-		snprintf(err, errlen, "cannot read '%s': %s", source,
-			errno == EFBIG ? "file too large" : strerror(errno));
+	if (!text) {
+		int e = errno;
+		/* a URL's "?password=..." is read as part of the path, yet
+		 * is shown as the URL's query is */
+		char *shown = path ? pp_redact(path) : pp_xstrdup(source);
+
+		snprintf(err, errlen, "cannot read '%s': %s", shown,
+			e == EFBIG ? "file too large" : strerror(e));
+		free(shown);
+	}
 	free(path);
 	return text;
 }

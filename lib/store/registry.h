@@ -128,10 +128,11 @@ long long pp_container_ram(const struct pp_container *c);
  * not granted in time (exit 1). */
 int pp_registry_open(struct pp_registry *r, const char *path, int mode,
 	char *err, size_t errlen);
-/* path as the registry's messages name it: an http(s):// URL as the
- * logs show one (pp_url_redact: its user:password@, path and query
- * may hold secrets), a file path, a file:// URL and a postgresql://
- * URL (it holds no password: one is refused) whole. Allocated. */
+/* path as the registry's messages name it (pp_url_shown): an http(s)://
+ * URL as the logs show one (pp_url_redact: its user:password@, path
+ * and query may hold secrets), a file path whole, a file:// and a
+ * postgresql:// URL whole but for their user's password and a query's
+ * secret (pp_redact). Allocated. */
 char *pp_registry_shown(const char *path);
 /* Or'ed into mode 0: only the index is wanted (pp-fleetstats). The file
  * is mapped, not copied, its pages are given back as they are indexed,

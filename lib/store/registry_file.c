@@ -30,8 +30,7 @@ is_url(const char *p)
 char *
 pp_registry_shown(const char *path)
 {
-	return pp_url_is(path, "http") || pp_url_is(path, "https") ?
-		pp_url_redact(path) : pp_xstrdup(path);
+	return pp_url_shown(path);
 }
 
 /* The whole file in one buffer of its size (no doubling on the way). */
