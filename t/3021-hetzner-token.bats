@@ -87,6 +87,23 @@ cloudctl() { "$BUILD/unit/cloudctl" "$@"; }
 	done
 }
 
+# RFC 3986: a scheme and a host are read in any case, so the loopback
+# rule takes this machine's names in any case too.
+@test "takes plain http to this machine whatever the case of its scheme and host" {
+	local ep
+	chmod 600 "$TOKEN_FILE"
+	for ep in "HTTP://LOCALHOST:$FAKE_PORT/v1" \
+		"http://LocalHost:$FAKE_PORT/v1" "Http://127.0.0.1:$FAKE_PORT/v1"; do
+		HCLOUD_ENDPOINT=$ep run --separate-stderr cloudctl list
+		assert_success
+		jq_is .requests 1
+	done
+	HCLOUD_ENDPOINT=HTTP://LOCALHOST.EVIL.EXAMPLE/v1 \
+		run --separate-stderr cloudctl list
+	assert_failure 2
+	assert_stderr_contains "refusing API endpoint 'HTTP://LOCALHOST.EVIL.EXAMPLE/v1'"
+}
+
 @test "refuses an endpoint with a user name and password, without showing them" {
 	chmod 600 "$TOKEN_FILE"
 	HCLOUD_ENDPOINT="https://ops:ep-pass-secret@127.0.0.1:1/v1" \

@@ -49,11 +49,12 @@ endpoint_ok(const char *url)
 	    curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK &&
 	    curl_url_get(u, CURLUPART_USER, &user, 0) == CURLUE_NO_USER) {
-		if (!strcmp(scheme, "https"))
+		/* RFC 3986 3.1, 3.2.2: scheme and host in any case */
+		if (!strcasecmp(scheme, "https"))
 			ok = 1;
-		for (size_t i = 0; !ok && !strcmp(scheme, "http") &&
+		for (size_t i = 0; !ok && !strcasecmp(scheme, "http") &&
 		    i < sizeof local / sizeof local[0]; i++)
-			ok = !strcmp(host, local[i]);
+			ok = !strcasecmp(host, local[i]);
 	}
 	curl_free(scheme);
 	curl_free(host);
