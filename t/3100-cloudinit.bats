@@ -382,15 +382,25 @@ refuses() {
 	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='$url'"
 }
 
-@test "takes the URLs' scheme in any case (RFC 3986), as the tools read every other URL" {
-	ci_config "conductor_url: HTTPS://c.example/" \
-		"agent_url: Https://a.example/agent"
+# The node gets the scheme in lower case, the rest as written: the agent
+# or a tool on the node may compare it literally.
+@test "takes the URLs' scheme in any case (RFC 3986), as the tools read every other URL, and writes it in lower case" {
+	ci_config "conductor_url: HTTPS://C.Example/Path?Q=A" \
+		"agent_url: Https://A.Example/Agent-{version}" \
+		"agent_version: 1.2.3"
 	render --node pp-1
 	assert_success
 	refute_stderr_contains "is not https"
 	printf '%s' "$output" > "$UD"
 	valid_ud "$UD"
-	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='HTTPS://c.example'"
+	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='https://C.Example/Path?Q=A'"
+	wfile /usr/local/sbin/pp-node-setup | grep -qxF "url='https://A.Example/Agent-1.2.3'"
+	# the exact user data pp-provision sends: the same
+	render --node pp-1 --output "$UD"
+	assert_success
+	valid_ud "$UD"
+	wfile /etc/payperplay/agent.env | grep -qxF "PP_CONDUCTOR_URL='https://C.Example/Path?Q=A'"
+	! grep -q HTTPS "$UD" || fail "an upper-case scheme in: $(grep HTTPS "$UD")"
 }
 
 @test "fails when the token command fails, and names it" {

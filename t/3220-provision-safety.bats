@@ -94,6 +94,21 @@ setup() {
 	ud_valid
 }
 
+@test "the user data of a create writes the agent and conductor URLs with their scheme in lower case, the rest as written" {
+	sed -i -e 's|conductor_url: .*|conductor_url: HTTPS://Conductor.Example.net/Pp|' \
+		-e 's|^cloud_init:$|&\n  agent_url: HTTPS://Dl.Example.net/Agent-{version}\n  agent_version: 1.2.3|' \
+		"$PP_CONFIG"
+	run --separate-stderr pp-provision < <(decision scale_up 1 cx23 fsn1)
+	assert_success
+	ud_valid
+	local ud=$BATS_TEST_TMPDIR/ud.yaml
+	grep -qF "PP_CONDUCTOR_URL='https://Conductor.Example.net/Pp'" "$ud" ||
+		fail "no lower-case conductor URL in: $(grep PP_CONDUCTOR "$ud")"
+	grep -qF "url='https://Dl.Example.net/Agent-1.2.3'" "$ud" ||
+		fail "no lower-case agent URL in: $(grep 'url=' "$ud")"
+	! grep -q HTTPS "$ud" || fail "an upper-case scheme in: $(grep HTTPS "$ud")"
+}
+
 @test "--dry-run prints the exact requests with tokens redacted, sends none, changes no file" {
 	sum=$(prov_store_sum "$REG" "$STATE" "$EVENTS" \
 		"$PP_STATE_DIR/catalog.json")

@@ -383,13 +383,17 @@ pp_cloudinit_vars(const struct pp_config *cfg, const char *node_id,
 			ci->agent_version);
 		goto fail;
 	}
-	agent_url = replace_all(ci->agent_url, "{version}",
-		ci->agent_version);
-	if (!valid_url(agent_url)) {
+	s = replace_all(ci->agent_url, "{version}", ci->agent_version);
+	if (!valid_url(s)) {
 		failf(err, errlen, "cloud_init.agent_url '%s' is not an "
-			"http(s) URL without spaces, quotes or '$'", agent_url);
+			"http(s) URL without spaces, quotes or '$'", s);
+		free(s);
 		goto fail;
 	}
+	/* the node gets the scheme in lower case, the rest as written:
+	 * whatever reads it there may compare it literally */
+	agent_url = pp_url_lower(s);
+	free(s);
 	if (!pp_url_is(agent_url, "https") &&
 	    !(ci->agent_sha256 && *ci->agent_sha256))
 		pp_warn("cloud_init.agent_url '%s' is not https and "
@@ -401,7 +405,7 @@ pp_cloudinit_vars(const struct pp_config *cfg, const char *node_id,
 			ci->conductor_url);
 		goto fail;
 	}
-	conductor = pp_xstrdup(ci->conductor_url);
+	conductor = pp_url_lower(ci->conductor_url);
 	n = strlen(conductor);
 	while (n > 0 && conductor[n - 1] == '/')
 		conductor[--n] = '\0';
