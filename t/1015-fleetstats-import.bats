@@ -88,6 +88,42 @@ prom_of() {
 	assert_stderr_contains "a %-escape that is not two hex digits, or %00"
 }
 
+@test "a file:/path source (RFC 8089's short form, one slash) is read as the file /path, %XX decoded" {
+	mkdir "$BATS_TEST_TMPDIR/my dir"
+	csv_days 1 300 > "$BATS_TEST_TMPDIR/my dir/past.csv"
+	local src
+	for src in "file:$BATS_TEST_TMPDIR/my%20dir/past.csv" \
+		"FILE:$BATS_TEST_TMPDIR/my%20dir/past.csv"; do
+		run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+			--import-history "$src"
+		assert_success
+		jq_is .source_format csv
+		[ "$(jq .read <<< "$output")" -gt 0 ]
+	done
+	# a missing file is named by its path, as for file:///path
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "file:$BATS_TEST_TMPDIR/nope.csv"
+	assert_failure 2
+	assert_stderr_contains "cannot read '$BATS_TEST_TMPDIR/nope.csv'"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "file:$BATS_TEST_TMPDIR/my%2xdir/past.csv"
+	assert_failure 2
+	assert_stderr_contains "a %-escape that is not two hex digits, or %00"
+	# a parse failure names the source as given, its query's secret
+	# redacted as a file:// URL's is
+	echo time,allocated_ram_mb > "$BATS_TEST_TMPDIR/empty.csv?password=pw-SECRET-1015"
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "file:$BATS_TEST_TMPDIR/empty.csv?password=pw-SECRET-1015"
+	assert_failure 2
+	assert_stderr_contains "history source 'file:$BATS_TEST_TMPDIR/empty.csv?password=<redacted>' (csv): no samples in it"
+	refute_stderr_contains SECRET-1015
+	# another host is still refused, in either form
+	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \
+		--import-history "file://elsewhere$BATS_TEST_TMPDIR/my%20dir/past.csv"
+	assert_failure 2
+	assert_stderr_contains "a file:// URL names a file of this host (file:///path, file:/path or file://localhost/path)"
+}
+
 @test "a file:// source's query secret never shows in its messages" {
 	# read as a path, '?' and all: the message names it so, redacted
 	run --separate-stderr pp-fleetstats --now "$NOW" --dry-run \

@@ -348,6 +348,8 @@ pp_redact(const char *s)
 char *
 pp_url_shown(const char *s)
 {
+	if (pp_file_url_short(s))
+		return pp_redact(s);
 	if (!pp_url_scheme_len(s))
 		return pp_xstrdup(s);
 	if (pp_url_is(s, "file") || pp_url_is(s, "postgresql") ||
@@ -1333,6 +1335,12 @@ pp_url_is(const char *s, const char *scheme)
 	size_t n = strlen(scheme);
 
 	return s && pp_url_scheme_len(s) == n && !strncasecmp(s, scheme, n);
+}
+
+int
+pp_file_url_short(const char *s)
+{
+	return s && !strncasecmp(s, "file:/", 6) && s[6] != '/';
 }
 
 char *

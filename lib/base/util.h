@@ -63,8 +63,9 @@ char *pp_url_redact(const char *url);
 char *pp_redact(const char *s);
 /* A registry, history source or fetched URL as messages name it: an
  * http(s) URL (or any other scheme's) as pp_url_redact cuts it, a
- * file:// or postgresql:// URL whole but pp_redact'ed (its user's
- * password, a query's secret), a path whole. Caller frees. */
+ * file:// (or file:/path) or postgresql:// URL whole but pp_redact'ed
+ * (its user's password, a query's secret), a path whole. Caller
+ * frees. */
 char *pp_url_shown(const char *s);
 
 /* A growable string. */
@@ -202,6 +203,10 @@ size_t pp_url_scheme_len(const char *s);
 /* Whether s starts with scheme "://", the scheme in any case (RFC 3986
  * section 3.1: "HTTP://" is "http://"). */
 int pp_url_is(const char *s, const char *scheme);
+/* Whether s is RFC 8089's short form of a local file URL, file:/path
+ * (one slash, the scheme in any case), which pp_url_is does not take
+ * for a URL: it has no "://". */
+int pp_file_url_short(const char *s);
 /* A copy of s with its scheme in lower case (s as it is when it has
  * none), for a library that takes only that (libpq's "postgresql://").
  * Caller frees. */

@@ -420,17 +420,21 @@ pp_history_import_read(const char *source, size_t *len, char *err,
 	if (pp_url_is(source, "http") || pp_url_is(source, "https"))
 		return pp_fetch_url(source, MAX_BYTES, len, err, errlen,
 			transient);
-	if (pp_url_is(source, "file")) {
-		/* RFC 8089: file:///path, or file://localhost/path; a file
-		 * on another host is no file of this one */
-		const char *p = source + 7;
+	if (pp_url_is(source, "file") || pp_file_url_short(source)) {
+		/* RFC 8089: file:///path, file://localhost/path, or the
+		 * short form file:/path (appendix E.2); a file on another
+		 * host is no file of this one */
+		const char *p = source + 5;
 
-		if (!strncasecmp(p, "localhost/", 10))
-			p += 9;
+		if (!strncmp(p, "//", 2)) {
+			p += 2;
+			if (!strncasecmp(p, "localhost/", 10))
+				p += 9;
+		}
 		if (*p != '/') {
 			snprintf(err, errlen, "cannot read '%s': a file:// URL "
-				"names a file of this host (file:///path or "
-				"file://localhost/path)", source);
+				"names a file of this host (file:///path, "
+				"file:/path or file://localhost/path)", source);
 			return NULL;
 		}
 		path = pp_xstrdup(p);
