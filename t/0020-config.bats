@@ -823,7 +823,7 @@ ROWS
 		refute_output --partial SECRET-0020
 		refute_stderr_contains SECRET-0020
 	done <<-ROWS
-	join_token_file: $join|no|-|0|no Hetzner API token here: neither cloud.token_file nor HCLOUD_TOKEN is set; unless the tools' cron line or unit gives them HCLOUD_TOKEN (the shipped ones do not), pp-fleetstats cannot reach the cloud, and pp-provision fails every scale-up and scale-down and, on every other run, warns and leaves orphaned servers, lost nodes and servers that fail to boot alone: set cloud.token_file
+	join_token_file: $join|no|-|0|no Hetzner API token here: neither cloud.token_file nor HCLOUD_TOKEN is set; unless the tools' cron line or unit gives them HCLOUD_TOKEN (the shipped ones do not), pp-fleetstats cannot reach the cloud, and pp-provision fails every scale-up and scale-down and, on every other run, warns and leaves orphaned servers, lost nodes and nodes still provisioning (booted or failing to boot) as they are: set cloud.token_file
 	join_token_file: $join|no||0|no Hetzner API token here
 	|no|-|no join token is configured: set 'cloud_init.join_token_file' or 'cloud_init.join_token_command'|-
 	|yes|-|no join token is configured|-
@@ -833,10 +833,17 @@ ROWS
 	ROWS
 	# what the warning says is what pp-provision does with no token: a
 	# run with nothing to do warns (its cloud work left) and passes, a
-	# scale-up or scale-down fails
+	# scale-up or scale-down fails; pp-provision's own warning says it
+	# in the same words
 	printf 'cloud:\n  provider: hetzner\ncloud_init:\n  join_token_file: %s\n' \
 		"$join" > "$PP_CONFIG"
-	printf '{"version":1,"nodes":[]}\n' > "$PP_STATE_DIR/registry.json"
+	run --separate-stderr env -u HCLOUD_TOKEN pp-config check
+	assert_success
+	local said=${stderr#*pp-fleetstats cannot reach the cloud, and }
+	said=${said%%: set cloud.token_file*}
+	[[ $said == "pp-provision fails "* ]] || fail "no pp-provision clause in: $stderr"
+	printf '{"version":1,"nodes":[{"id":"pp-boot1","kind":"cloud","status":"provisioning","role":"worker","total_ram_mb":4096,"reserved_ram_mb":512,"ip":null,"location":"nbg1","labels":{},"cloud":{"provider":"hetzner","server_id":"77","server_type":"cx23","server_name":"pp-boot1","created_at":"2026-11-27T17:50:00Z"},"containers":[]}]}\n' \
+		> "$PP_STATE_DIR/registry.json"
 	local now=2026-11-27T18:00:00Z action
 	for action in none scale_up scale_down; do
 		run --separate-stderr env -u HCLOUD_TOKEN pp-provision --now "$now" \
@@ -844,7 +851,8 @@ ROWS
 		assert_stderr_contains "pp-provision: cannot use the cloud: no Hetzner API token"
 		if [[ $action == none ]]; then
 			assert_success
-			assert_stderr_contains "nodes still provisioning are left as they are"
+			assert_stderr_contains "pp-provision: cannot use the cloud: no Hetzner API token: set HCLOUD_TOKEN or cloud.token_file; until it can, $said"
+			[[ $(jq -r '.nodes[0].status' "$PP_STATE_DIR/registry.json") == provisioning ]]
 		else
 			assert_failure
 		fi

@@ -183,6 +183,16 @@ struct pp_config {
 	char *verdict;
 };
 
+/* What pp-provision does while it cannot use the cloud (no API token,
+ * say): said by pp-config's no-token warning and by pp-provision's own
+ * warning, in the same words. Without the cloud it neither converges
+ * (orphans, lost nodes) nor looks at the nodes provisioning (booted:
+ * promoted; failing to boot: deleted). */
+#define PP_NO_CLOUD_PROVISION "pp-provision fails every scale-up and " \
+	"scale-down and, on every other run, warns and leaves orphaned " \
+	"servers, lost nodes and nodes still provisioning (booted or " \
+	"failing to boot) as they are"
+
 /* For `pp-config check`: warns, on stderr, of what the check cannot
  * judge from here (an API token only in this environment, which cron
  * and systemd do not pass on, or none here, which they may still pass;

@@ -607,11 +607,7 @@ pp_config_check_notes(const struct pp_config *c)
 				"the tools' cron line or unit gives them "
 				"HCLOUD_TOKEN (the shipped ones do not), "
 				"pp-fleetstats cannot reach the cloud, and "
-				"pp-provision fails every scale-up and "
-				"scale-down and, on every other run, warns "
-				"and leaves orphaned servers, lost nodes and "
-				"servers that fail to boot alone: set "
-				"cloud.token_file");
+				PP_NO_CLOUD_PROVISION ": set cloud.token_file");
 	}
 	if (!is_hetzner(c) && !has_join_token(c))
 		pp_warn("no join token: set cloud_init.join_token_file or "

@@ -90,8 +90,8 @@ open_cloud(struct run *x, int needed)
 			pp_die(!strcmp(x->cloud_err.code, "config") ?
 				PP_EXIT_USAGE : PP_EXIT_FAIL, "cannot use the "
 				"cloud: %s", x->cloud_err.message);
-		pp_warn("cannot use the cloud: %s; nodes still provisioning "
-			"are left as they are", x->cloud_err.message);
+		pp_warn("cannot use the cloud: %s; until it can, "
+			PP_NO_CLOUD_PROVISION, x->cloud_err.message);
 		return;
 	}
 	pp_cloud_set_dry_run(x->cloud, x->dry_run);
