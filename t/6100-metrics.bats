@@ -295,12 +295,13 @@ warns_alert() {
               description: >-
                 For 30 minutes every run of $1 has ended well
                 but given warnings (1 in the last), which -q keeps
-                from cron's mail: a deprecated server type, a deprecated
-                or missing cloud.image (change it), a webhook or
-                events file that cannot be written, a state or history file
-                set aside, an orphan server left for later, this host's clock
-                off the Hetzner API's. Run the tool by hand without -q, or
-                read the journal, to see them.
+                from cron's mail: a deprecated server type, a cloud.image
+                that is deprecated, missing, not available (its status not
+                "available") or for another architecture (change it), a
+                webhook or events file that cannot be written, a state or
+                history file set aside, an orphan server left for later, this
+                host's clock off the Hetzner API's. Run the tool by hand
+                without -q, or read the journal, to see them.
 EOA
 }
 
