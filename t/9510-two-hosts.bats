@@ -352,3 +352,123 @@ cycle_start() {
 	run jq -r '.forecast.method' "$HOSTS/b/out.json"
 	assert_output seasonal-weekly
 }
+
+# two_host_drain: $H with a shared database (registry and control),
+# the local cloud, a move hook that refuses a second move of a game
+# server and holds the first until $H/go exists; two ready cloud
+# nodes M and X that pp-provision made, game server mc-g (4000 MB) on
+# M.
+two_host_drain() {
+	H=$BATS_TEST_TMPDIR/h
+	mkdir -p "$H/a" "$H/b"
+	pg_emptydb drain2 || return 1
+	local url
+	url=$(pg_url drain2)
+	printf 'join-%s-secret\n' "$RANDOM" > "$H/join"
+	chmod 600 "$H/join"
+	cat > "$H/ppscale.yaml" <<-EOF
+	registry: "$url"
+	control:
+	  database: "$url"
+	cloud:
+	  provider: local
+	  local:
+	    file: $H/cloud.json
+	    boot_seconds: 0s
+	cloud_init:
+	  join_token_file: $H/join
+	  conductor_addresses: [203.0.113.7]
+	drain:
+	  move_command: ["$FIXTURES/drain/move-hook", "{server}", "--from={from}", "{to}"]
+	  move_timeout: 60s
+	EOF
+	export PP_CONFIG=$H/ppscale.yaml HOOK_LOG=$H/hook.log
+	export HOOK_ALSO='[ -e "$HOOK_LOG.$1" ] && exit 1; touch "$HOOK_LOG.$1";
+		for i in $(seq 500); do [ -e "'"$H"'/go" ] && break; sleep 0.1; done'
+	echo '{"version": 1, "nodes": []}' > "$H/empty.json"
+	pp-registry -q import "$H/empty.json"
+	jq -nc '{version: 1, generated_at: "2026-11-27T18:00:00Z",
+		decision: {action: "scale_up", count: 2, server_type: "cx33",
+		location: "nbg1", node: null, role: "worker", reason: "test",
+		dry_run: false}}' |
+		PP_STATE_DIR=$H/a pp-provision -q --now 2026-11-27T18:00:00Z \
+		> /dev/null
+	jq -nc '{version: 1, generated_at: "2026-11-27T18:01:00Z",
+		decision: {action: "none", reason: "test", dry_run: false}}' |
+		PP_STATE_DIR=$H/a pp-provision -q --now 2026-11-27T18:01:00Z \
+		> /dev/null
+	M=$(pp-registry show | jq -r '[.nodes[] | select(.status == "ready")
+		| .id] | sort | .[0]')
+	X=$(pp-registry show | jq -r '[.nodes[] | select(.status == "ready")
+		| .id] | sort | .[1]')
+	[[ -n $M && -n $X && $M != null && $X != null ]]
+	pp-registry -q place "$M" mc-g 4000
+}
+
+# host_a_down NODE NOW: host a's pipeline scales NODE down at NOW
+host_a_down() {
+	PP_STATE_DIR=$H/a pp-fleetstats -q --now "$2" |
+		jq -c --arg n "$1" '.decision = {action: "scale_down",
+		node: $n, reason: "test", dry_run: false, evaluations: []}' |
+		PP_STATE_DIR=$H/a pp-drain --now "$2" |
+		PP_STATE_DIR=$H/a pp-provision --now "$2"
+}
+
+@test "a move another host's pp-drain still runs is neither run again nor dropped, and its target is not deleted" {
+	two_host_drain
+	# host b drains M by hand: mc-g's move onto X holds in its hook
+	(PP_STATE_DIR=$H/b pp-drain --now 2026-11-27T18:02:00Z --node "$M" \
+		> "$H/b.out" 2> "$H/b.err"; echo $? > "$H/b.rc") &
+	wait_exists "$HOOK_LOG.mc-g"
+	run -0 psql -X -At -d drain2 -c "SELECT body::text FROM ppscale_state"
+	intent=$(jq -c '.unrecorded_moves' <<<"$output")
+	[[ $(jq -r '.[] | "\(.server) \(.from)>\(.to) \(.state) \(.host) \(.state_dir) \(.ram_mb)"' \
+		<<<"$intent") == "mc-g $M>$X intent $(hostname) $(realpath "$H/b") 4000" ]]
+	# host a scales X down meanwhile: b's intent is not host a's to
+	# settle (its locks are b's files), and X is not empty while mc-g
+	# may be landing on it
+	run --separate-stderr host_a_down "$X" 2026-11-27T18:02:05Z
+	assert_success
+	assert_stderr_contains "game server 'mc-g': the move from '$M' to '$X' a pp-drain on host '$(hostname)'"
+	assert_stderr_contains "may still be under way"
+	refute_stderr_contains "moving it again"
+	jq_is '.drain.empty' false
+	jq_is '.drain.reason' "no game server left on '$X', but another pp-drain is moving one onto it; the next cycle looks again"
+	jq_is '.provision.servers // [] | map(select(.op == "delete")) | length' 0
+	[[ $(jq '.servers | length' "$H/cloud.json") == 2 ]]
+	[[ $(grep -c '^CALL mc-g' "$HOOK_LOG") == 1 ]]
+	run -0 psql -X -At -d drain2 -c "SELECT body::text FROM ppscale_state"
+	[[ $(jq -c '.unrecorded_moves' <<<"$output") == "$intent" ]]
+	# nor does host a drain M beside it, or settle mc-g by hand
+	run --separate-stderr env PP_STATE_DIR="$H/a" pp-drain \
+		--now 2026-11-27T18:02:06Z --node "$M"
+	jq_is '.drain.status' busy
+	run --separate-stderr env PP_STATE_DIR="$H/a" pp-drain \
+		--now 2026-11-27T18:02:07Z --settle mc-g --on "$M"
+	assert_failure 1
+	assert_stderr_contains "still at work"
+	# b's move lands on X and is recorded there
+	touch "$H/go"
+	wait
+	[[ $(cat "$H/b.rc") == 0 ]] || fail "host b: $(cat "$H/b.err")"
+	! grep -q "gone from the registry" "$H/b.err"
+	[[ $(pp-registry show | jq -r --arg x "$X" '.nodes[] |
+		select(.id == $x) | [.containers[].id] | join(",")') == mc-g ]]
+	run -0 psql -X -At -d drain2 -c "SELECT body::text FROM ppscale_state"
+	jq -e '.unrecorded_moves == null' <<<"$output"
+}
+
+@test "another host's move older than move_timeout and the slack is settled as one whose pp-drain has ended" {
+	two_host_drain
+	(PP_STATE_DIR=$H/b pp-drain --now 2026-11-27T18:02:00Z --node "$M" \
+		> "$H/b.out" 2> "$H/b.err"; echo $? > "$H/b.rc") &
+	wait_exists "$HOOK_LOG.mc-g"
+	# 60 s move_timeout + 60 s later: run again (refused by the hook,
+	# the move dropped)
+	run --separate-stderr env PP_STATE_DIR="$H/a" pp-drain \
+		--now 2026-11-27T18:04:01Z --node "$X"
+	touch "$H/go"
+	wait
+	assert_stderr_contains "game server 'mc-g': the move from '$M' to '$X' a pp-drain began was not settled; moving it again"
+	[[ $(grep -c '^CALL mc-g' "$HOOK_LOG") == 2 ]]
+}

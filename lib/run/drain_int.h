@@ -19,6 +19,11 @@ enum mode { M_SCALE_DOWN, M_MAINTENANCE, M_UNCORDON };
 /* How long a move waits for another pp-drain's move onto the same
  * target, beyond the move timeout. */
 #define TARGET_LOCK_SLACK 30
+/* How long after its hook started a move another control host's
+ * pp-drain wrote (its locks are that host's files) counts as under
+ * way, beyond the move timeout: the kill of a hook that outlives it,
+ * the record of the move, and the hosts' clocks apart. */
+#define FOREIGN_INTENT_SLACK 60
 
 struct run {
 	const struct pp_config *cfg;
@@ -119,9 +124,20 @@ void pp_dr_plan_doc(struct pp_registry *r, const struct pp_node *src,
  * that the registry could not record, kept in the state */
 /* Writes the move's intent to the state before its hook starts (the
  * node's and the target's locks held), beside the game server's
- * intents onto other targets: 0, or -1 with err. */
-int pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
-	size_t errlen);
+ * intents onto other targets: 0, or -1 with err. room: the MB the
+ * target has free for it; with the moves onto it another control
+ * host's pp-drain has under way (pp_dr_foreign_move) taken from it
+ * under the state's lock, -2 (err says why) when m no longer fits. */
+int pp_dr_write_intent(struct run *x, const struct pp_move *m,
+	long long room, char *err, size_t errlen);
+/* 1 when a pp-drain of another control host may still be moving a
+ * game server off node from (non-NULL), or onto node to (non-NULL):
+ * an intent it wrote to the control database, younger than the move
+ * timeout and FOREIGN_INTENT_SLACK (its locks are files of that host,
+ * not seen here); who (when len) names the game server and the
+ * host. */
+int pp_dr_foreign_move(struct run *x, const char *from, const char *to,
+	char *who, size_t len);
 /* One state write for the n moves carried out: keep[i] 1 keeps move i
  * as not recorded until a later run records it, 2 (recorded) drops
  * every entry of its game server off the node it left, 0 its intent

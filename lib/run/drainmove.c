@@ -260,6 +260,7 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	char **argv;
 	time_t now = pp_dr_run_now(x);
 	double t;
+	long long room;
 	int rc;
 	struct flush_arg fa = {x, m.to, &tl};
 
@@ -311,12 +312,22 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	m.players = c->players;
 	to_ip = pp_xstrdup(to->ip ? to->ip : "");
 	m.to_ip = to_ip;
+	room = pp_node_free_ram(to) - pending_onto(x, m.to);
 	pp_registry_close(&r);
 	/* the move is in the state before its hook starts: a pp-drain
 	 * killed while the hook runs leaves it there, and until a later
 	 * run settles it neither node counts empty (pp-provision would
 	 * delete a server the game server may run on) */
-	if (pp_dr_write_intent(x, &m, err, sizeof err) < 0) {
+	rc = pp_dr_write_intent(x, &m, room, err, sizeof err);
+	if (rc == -2) {
+		char msg[1280];
+
+		snprintf(msg, sizeof msg, "%s; re-planned next cycle", err);
+		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", msg);
+		free(to_ip);
+		pp_unlock(&tl);
+		return;
+	} else if (rc < 0) {
 		json_object *f = pp_dr_fields(m.from);
 		char msg[1280];
 

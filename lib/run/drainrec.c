@@ -8,6 +8,7 @@
  * an empty node, and with it a game server the registry does not show
  * there. */
 #include <errno.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -23,30 +24,142 @@
 #include "store/state.h"
 #include "store/unrecorded.h"
 
+/* This pp-drain as an intent's owner: its host's name and its state
+ * directory, resolved (two spellings of one directory are one owner);
+ * *dir is the caller's to free. */
+static void
+self_owner(const struct run *x, char *host, size_t hlen, char **dir)
+{
+	if (gethostname(host, hlen) < 0)
+		snprintf(host, hlen, "localhost");
+	host[hlen - 1] = '\0';
+	*dir = realpath(x->sdir, NULL);
+	if (!*dir)
+		*dir = pp_xstrdup(x->sdir);
+}
+
+/* 1 when entry i of sec (its at) is an intent a pp-drain of another
+ * host, or of another state directory, wrote and may still be running
+ * (own set): its node and target locks are files there, which this
+ * one cannot see, so the move counts as under way until the longest
+ * its hook runs (drain.move_timeout) and FOREIGN_INTENT_SLACK have
+ * passed since the hook started; after that it is settled as any move
+ * whose pp-drain has ended. Only with the state in the control
+ * database: a state file is one state directory's, and its intents
+ * carry no owner. */
+static int
+foreign_live(const struct run *x, json_object *sec, size_t i, time_t at,
+	struct pp_intent_info *own)
+{
+	char host[256], *dir;
+	int other;
+
+	if (!pp_state_database() || !pp_unrecorded_is_intent(sec, i) ||
+	    pp_unrecorded_owner(sec, i, own) < 0)
+		return 0;
+	self_owner(x, host, sizeof host, &dir);
+	other = strcmp(own->host, host) || strcmp(own->state_dir, dir);
+	free(dir);
+	return other && pp_dr_run_now(x) < at +
+		(time_t)x->cfg->drain.move_timeout + FOREIGN_INTENT_SLACK;
+}
+
+/* The first live foreign intent of sec off from or onto to (either
+ * NULL: any), and the RAM of all of them (*ram, when given): 1 with
+ * who set, or 0. */
+static int
+foreign_in(const struct run *x, json_object *sec, const char *from,
+	const char *to, char *who, size_t len, long long *ram)
+{
+	struct pp_intent_info own;
+	const char *s, *f, *t;
+	time_t at;
+	int found = 0;
+
+	for (size_t i = 0; sec && i < json_object_array_length(sec); i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    (from && strcmp(f, from)) || (to && strcmp(t, to)) ||
+		    !foreign_live(x, sec, i, at, &own))
+			continue;
+		if (!found && len)
+			snprintf(who, len, "game server '%s' (a pp-drain on "
+				"host '%s', pid %ld, state directory '%s', is "
+				"moving it from '%s' to '%s')", s, own.host,
+				own.pid, own.state_dir, f, t);
+		found = 1;
+		if (ram)
+			*ram += own.ram_mb;
+	}
+	return found;
+}
+
 int
-pp_dr_write_intent(struct run *x, const struct pp_move *m, char *err,
-	size_t errlen)
+pp_dr_write_intent(struct run *x, const struct pp_move *m, long long room,
+	char *err, size_t errlen)
 {
 	struct pp_state st;
-	char serr[768];
+	struct pp_intent_info own = {0};
+	char serr[768], host[256], *dir = NULL, who[768];
+	long long ram = 0;
 	int rc = 0;
 
 	if (pp_state_open(&st, x->spath, PP_LOCK_EX, serr, sizeof serr) < 0) {
 		snprintf(err, errlen, "%s", serr);
 		return -1;
 	}
+	if (pp_state_database()) {
+		/* the other host's moves onto the target are checked under
+		 * the state's lock, which its pp-drain writes them under:
+		 * two moves onto one target are serialised across hosts
+		 * as the target's lock serialises them on one */
+		if (foreign_in(x, pp_unrecorded_of(st.root), NULL, m->to, who,
+		    sizeof who, &ram) && m->ram_mb > room - ram) {
+			snprintf(err, errlen, "target '%s' has %lld MB free "
+				"beside the moves onto it another host has "
+				"under way (%s), '%s' needs %lld MB", m->to,
+				room - ram > 0 ? room - ram : 0, who,
+				m->server, m->ram_mb);
+			pp_state_close(&st);
+			return -2;
+		}
+		self_owner(x, host, sizeof host, &dir);
+		own.host = host;
+		own.state_dir = dir;
+		own.pid = (long)getpid();
+		own.ram_mb = m->ram_mb;
+	}
 	/* beside any intent of the game server onto another target (one
 	 * not run again): until the registry shows where it is, it may
 	 * be on either */
 	pp_unrecorded_add_intent(st.root, m->server, m->from, m->to,
-		pp_dr_run_now(x));
+		pp_dr_run_now(x), dir ? &own : NULL);
 	if (pp_state_save(&st) < 0) {
 		snprintf(err, errlen, "cannot write state file '%s': %s",
 			x->spath, strerror(errno));
 		rc = -1;
 	}
 	pp_state_close(&st);
+	free(dir);
 	return rc;
+}
+
+int
+pp_dr_foreign_move(struct run *x, const char *from, const char *to,
+	char *who, size_t len)
+{
+	struct pp_state st;
+	char err[768];
+	int found = 0;
+
+	if (!pp_state_database())
+		return 0;
+	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0)
+		pp_warn("%s", err);
+	else
+		found = foreign_in(x, pp_unrecorded_of(st.root), from, to,
+			who, len, NULL);
+	pp_state_close(&st);
+	return found;
 }
 
 /* One state write: the moves with keep[i] 1 kept as carried out and
@@ -335,7 +448,10 @@ resolve_intent(struct run *x, const char *s, const char *f, const char *t,
 		m.server = (char *)s;
 		m.from = (char *)hf;
 		m.to = (char *)ht;
-		if (pp_dr_write_intent(x, &m, err, sizeof err) < 0) {
+		m.ram_mb = ram;
+		/* its RAM is counted on the node it left: no room check */
+		if (pp_dr_write_intent(x, &m, LLONG_MAX, err,
+		    sizeof err) < 0) {
 			pp_warn("game server '%s': the move from '%s' to '%s' "
 				"a pp-drain began is not settled: not moved "
 				"back to '%s': the move cannot be written to "
@@ -513,6 +629,7 @@ pp_dr_replay(struct run *x)
 	unsigned char *done = pp_xcalloc(n ? n : 1, 1);
 	size_t npend = 0;
 	const char *s, *f, *t, *s2, *f2, *t2;
+	struct pp_intent_info own;
 	time_t at;
 
 	/* newest first (a later intent is added last): of a game server's
@@ -526,10 +643,21 @@ pp_dr_replay(struct run *x)
 		if (done[i] || !pp_unrecorded_is_intent(sec, i) ||
 		    pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0)
 			continue;
-		if (resolve_intent(x, s, f, t, may_back, &l[nl], pend,
-		    &npend) == R_NEXT)
+		if (foreign_live(x, sec, i, at, &own)) {
+			/* its locks are that host's: neither run again
+			 * nor dropped while it may still run, as one whose
+			 * lock a process here holds (resolve_intent) */
+			pp_note("game server '%s': the move from '%s' to '%s' "
+				"a pp-drain on host '%s' (pid %ld, state "
+				"directory '%s') began may still be under way; "
+				"neither node is empty until it is settled", s,
+				f, t, own.host, own.pid, own.state_dir);
+		} else if (resolve_intent(x, s, f, t, may_back, &l[nl], pend,
+		    &npend) == R_NEXT) {
 			continue;
-		nl += 2;
+		} else {
+			nl += 2;
+		}
 		for (size_t j = 0; j < n; j++)
 			if (pp_unrecorded_get(sec, j, &s2, &f2, &t2, &at) == 0 &&
 			    !strcmp(s2, s))
@@ -656,9 +784,16 @@ lock_moves(struct run *x, json_object *sec, const char *srv, struct held *h,
 	time_t at;
 
 	for (size_t i = 0; i < n; i++) {
+		struct pp_intent_info own;
+
 		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
 		    strcmp(s, srv))
 			continue;
+		/* another host's, whose locks are files there */
+		if (foreign_live(x, sec, i, at, &own)) {
+			*busy = pp_xstrdup(f);
+			return -1;
+		}
 		if (hold(x, h, "drain-", f) < 0) {
 			*busy = pp_xstrdup(f);
 			return -1;
@@ -765,6 +900,8 @@ pp_drain_settle(const struct pp_config *cfg, const struct pp_drain_opts *o)
 	x.o = o;
 	x.dry_run = o->dry_run;
 	x.t0 = pp_now();
+	/* pp_dr_run_now: the age of another host's moves */
+	x.m0 = pp_monotonic();
 	x.rpath = pp_registry_path(cfg, o->state_dir, o->registry);
 	x.rshow = pp_registry_shown(x.rpath);
 	x.sdir = pp_state_dir(cfg, o->state_dir);

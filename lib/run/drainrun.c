@@ -446,7 +446,9 @@ summarise(struct run *x)
  * until the move is recorded, and the registry shows the game server
  * here only then. When not, l holds the lock shared (it creates no
  * file), so that no move onto the node starts until it is let go; a
- * move that starts after that sees the node draining. */
+ * move that starts after that sees the node draining. One of another
+ * control host holds its own host's lock: its move's intent in the
+ * control database stands for it (pp_dr_foreign_move). */
 static int
 moving_onto(struct run *x, struct pp_lock *l)
 {
@@ -454,7 +456,7 @@ moving_onto(struct run *x, struct pp_lock *l)
 	int rc = pp_lock(l, path, PP_LOCK_SH, 0);
 
 	free(path);
-	return rc < 0;
+	return rc < 0 || pp_dr_foreign_move(x, NULL, x->node, NULL, 0);
 }
 
 /* The end of a pass (the node cordoned, r closed): empty only when no
@@ -732,10 +734,20 @@ lock_node(struct run *x)
 		pp_die(PP_EXIT_FAIL, "cannot create state directory '%s':",
 			x->sdir);
 	if (pp_lock(&x->nodelock, path, PP_LOCK_EX, 0) == 0) {
+		char who[768];
+
+		free(path);
+		/* a pp-drain of another control host holds that host's
+		 * lock of the node while it moves a game server off it */
+		if (pp_dr_foreign_move(x, x->node, NULL, who, sizeof who)) {
+			pp_unlock(&x->nodelock);
+			pp_dr_set_status(x, "busy", "another pp-drain is working "
+				"on node '%s': %s", x->node, who);
+			return -1;
+		}
 		/* who holds it, for the one that finds it taken */
 		if (ftruncate(x->nodelock.fd, 0) == 0)
 			dprintf(x->nodelock.fd, "%ld\n", (long)getpid());
-		free(path);
 		return 0;
 	}
 	e = errno;

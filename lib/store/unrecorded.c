@@ -72,7 +72,8 @@ keep_others(json_object *root, const char *server, const char *from,
 
 static void
 add(json_object *root, const char *server, const char *from,
-	const char *to, time_t at, int intent)
+	const char *to, time_t at, int intent,
+	const struct pp_intent_info *own)
 {
 	json_object *e = json_object_new_object();
 
@@ -84,6 +85,16 @@ add(json_object *root, const char *server, const char *from,
 	if (intent)
 		json_object_object_add(e, "state",
 			json_object_new_string("intent"));
+	if (own && own->host && own->state_dir) {
+		json_object_object_add(e, "host",
+			json_object_new_string(own->host));
+		json_object_object_add(e, "state_dir",
+			json_object_new_string(own->state_dir));
+		json_object_object_add(e, "pid",
+			json_object_new_int64(own->pid));
+		json_object_object_add(e, "ram_mb",
+			json_object_new_int64(own->ram_mb));
+	}
 	json_object_array_add(pp_unrecorded_of(root), e);
 }
 
@@ -91,14 +102,31 @@ void
 pp_unrecorded_add(json_object *root, const char *server, const char *from,
 	const char *to, time_t at)
 {
-	add(root, server, from, to, at, 0);
+	add(root, server, from, to, at, 0, NULL);
 }
 
 void
 pp_unrecorded_add_intent(json_object *root, const char *server,
-	const char *from, const char *to, time_t at)
+	const char *from, const char *to, time_t at,
+	const struct pp_intent_info *own)
 {
-	add(root, server, from, to, at, 1);
+	add(root, server, from, to, at, 1, own);
+}
+
+int
+pp_unrecorded_owner(json_object *sec, size_t i, struct pp_intent_info *own)
+{
+	json_object *e = json_object_array_get_idx(sec, i);
+
+	memset(own, 0, sizeof *own);
+	if (!e || !json_object_is_type(e, json_type_object))
+		return -1;
+	own->host = pp_jstr(e, "host", NULL);
+	own->state_dir = pp_jstr(e, "state_dir", NULL);
+	own->pid = (long)pp_jint(e, "pid", 0);
+	own->ram_mb = pp_jint(e, "ram_mb", 0);
+	return own->host && *own->host && own->state_dir &&
+		*own->state_dir ? 0 : -1;
 }
 
 int

@@ -17,6 +17,11 @@
  *     "at": RFC3339}, ...]
  *
  * An intent carries "state": "intent"; "at" is when its hook started.
+ * With the state in the control database (two control hosts), an
+ * intent also names its owner: "host" (the host name), "state_dir"
+ * (the state directory whose lock files guard the move there) and
+ * "pid" (its pp-drain), since another host cannot see those locks;
+ * and "ram_mb", the RAM its game server takes on the target.
  *
  * One entry per game server and move (from, to): a later entry of the
  * same move replaces it. A game server may have several, each an
@@ -42,11 +47,25 @@ int pp_unrecorded_get(json_object *sec, size_t i, const char **server,
 /* Adds (or replaces) the entry of server's move from -> to. */
 void pp_unrecorded_add(json_object *root, const char *server,
 	const char *from, const char *to, time_t at);
+/* The pp-drain that wrote an intent (its host, state directory and
+ * pid), and the RAM the move takes on its target. */
+struct pp_intent_info {
+	const char *host;
+	const char *state_dir;
+	long pid;
+	long long ram_mb;
+};
 /* Adds (or replaces) the entry of server's move from -> to as an
  * intent: a move about to start, its outcome not known until it is
- * dropped or replaced. */
+ * dropped or replaced. own: its owner, or NULL for none. */
 void pp_unrecorded_add_intent(json_object *root, const char *server,
-	const char *from, const char *to, time_t at);
+	const char *from, const char *to, time_t at,
+	const struct pp_intent_info *own);
+/* Entry i's owner and RAM (fields borrowed from sec): 0, or -1 when
+ * it names no owner (a file state's entries, or one of another
+ * shape). */
+int pp_unrecorded_owner(json_object *sec, size_t i,
+	struct pp_intent_info *own);
 /* 1 when entry i of the section is an intent. */
 int pp_unrecorded_is_intent(json_object *sec, size_t i);
 /* Drops the entry of server that says from -> to, if there. */
