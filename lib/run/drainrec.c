@@ -233,20 +233,34 @@ pp_dr_drop_intent(struct run *x, const char *server, const char *from,
 	settle_entries(x, &server, &from, &to, &keep, 1);
 }
 
+/* The section of the state at spath as it is now (a reference the
+ * caller puts), or NULL: 0, or -1 with err when the state cannot be
+ * read. */
+static int
+read_section_at(const char *spath, json_object **sec, char *err,
+	size_t errlen)
+{
+	struct pp_state st;
+	int rc = 0;
+
+	*sec = NULL;
+	if (pp_state_open(&st, spath, 0, err, errlen) < 0)
+		rc = -1;
+	else if (pp_unrecorded_count(st.root))
+		*sec = json_object_get(pp_unrecorded_of(st.root));
+	pp_state_close(&st);
+	return rc;
+}
+
 /* The section as it is now (a reference the caller puts), or NULL. */
 static json_object *
 read_section(struct run *x)
 {
-	struct pp_state st;
+	json_object *sec;
 	char err[768];
-	json_object *sec = NULL;
 
-	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0) {
+	if (read_section_at(x->spath, &sec, err, sizeof err) < 0)
 		pp_warn("%s", err);
-	} else if (pp_unrecorded_count(st.root)) {
-		sec = json_object_get(pp_unrecorded_of(st.root));
-	}
-	pp_state_close(&st);
 	return sec;
 }
 
@@ -672,6 +686,46 @@ pp_dr_replay(struct run *x)
 	free(l);
 }
 
+/* The first entry of sec naming node (from or to) whose game server
+ * is still where the registry had it before the move: its index, or -1
+ * when none. */
+static long
+unrecorded_entry(json_object *sec, struct pp_registry *r, const char *node)
+{
+	const char *s, *f, *t;
+	time_t at;
+
+	for (size_t i = 0; sec && i < json_object_array_length(sec); i++) {
+		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
+		    (strcmp(f, node) && strcmp(t, node)))
+			continue;
+		if (pp_dr_find_container(pp_registry_find(r, f), s))
+			return (long)i;
+	}
+	return -1;
+}
+
+int
+pp_drain_unrecorded_on(const char *spath, struct pp_registry *r,
+	const char *node, char *server, size_t len, int *intent, char *err,
+	size_t errlen)
+{
+	json_object *sec;
+	const char *s, *f, *t;
+	time_t at;
+	long i;
+
+	if (read_section_at(spath, &sec, err, errlen) < 0)
+		return -1;
+	i = unrecorded_entry(sec, r, node);
+	if (i >= 0 && pp_unrecorded_get(sec, (size_t)i, &s, &f, &t, &at) == 0) {
+		snprintf(server, len, "%s", s);
+		*intent = pp_unrecorded_is_intent(sec, (size_t)i);
+	}
+	json_object_put(sec);
+	return i >= 0;
+}
+
 int
 pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 	char *server, size_t len, int *intent, char *how, size_t hlen)
@@ -682,20 +736,14 @@ pp_dr_unrecorded_on(struct run *x, struct pp_registry *r, const char *node,
 	struct pp_node *to, *from;
 	char why[512];
 	time_t at;
+	long i = unrecorded_entry(sec, r, node);
 	int found = 0;
 
-	for (size_t i = 0; sec && !found && i < json_object_array_length(sec);
-	    i++) {
-		if (pp_unrecorded_get(sec, i, &s, &f, &t, &at) < 0 ||
-		    (strcmp(f, node) && strcmp(t, node)))
-			continue;
-		/* still where the registry had it before the move */
+	if (i >= 0 && pp_unrecorded_get(sec, (size_t)i, &s, &f, &t, &at) == 0) {
 		from = pp_registry_find(r, f);
 		c = pp_dr_find_container(from, s);
-		if (!c)
-			continue;
 		snprintf(server, len, "%s", s);
-		*intent = pp_unrecorded_is_intent(sec, i);
+		*intent = pp_unrecorded_is_intent(sec, (size_t)i);
 		found = 1;
 		to = pp_registry_find(r, t);
 		if (!*intent)

@@ -441,22 +441,31 @@ summarise(struct run *x)
 	pp_buf_free(&b);
 }
 
-/* Whether another pp-drain is moving a game server onto this node: it
+/* Whether another pp-drain is moving a game server onto the node: it
  * holds the node's target lock from its check that the node is ready
  * until the move is recorded, and the registry shows the game server
- * here only then. When not, l holds the lock shared (it creates no
+ * there only then. When not, l holds the lock shared (it creates no
  * file), so that no move onto the node starts until it is let go; a
- * move that starts after that sees the node draining. One of another
- * control host holds its own host's lock: its move's intent in the
- * control database stands for it (pp_dr_foreign_move). */
-static int
-moving_onto(struct run *x, struct pp_lock *l)
+ * move that starts after that sees the node draining. A pp-drain of
+ * another control host holds its own host's lock: the caller of
+ * pp-drain asks for its intents in the control database too
+ * (moving_onto, pp_dr_foreign_move; pp-provision reads every intent
+ * naming the node, pp_drain_unrecorded_on). */
+int
+pp_drain_moving_onto(const char *sdir, const char *node, struct pp_lock *l)
 {
-	char *path = pp_dr_lock_path(x->sdir, "drain-target-", x->node);
+	char *path = pp_dr_lock_path(sdir, "drain-target-", node);
 	int rc = pp_lock(l, path, PP_LOCK_SH, 0);
 
 	free(path);
-	return rc < 0 || pp_dr_foreign_move(x, NULL, x->node, NULL, 0);
+	return rc < 0;
+}
+
+static int
+moving_onto(struct run *x, struct pp_lock *l)
+{
+	return pp_drain_moving_onto(x->sdir, x->node, l) ||
+		pp_dr_foreign_move(x, NULL, x->node, NULL, 0);
 }
 
 /* The end of a pass (the node cordoned, r closed): empty only when no
