@@ -771,3 +771,134 @@ stranded_events() {
 	jq_is '.decision | [.action, .node] | join(" ")' "scale_down pp-old111"
 	jq_is '.nodes[] | select(.id == "pp-old111") | has("stranded")' false
 }
+
+# move_hook [YAML]: the test move hook (t/fixtures/drain/move-hook) as
+# drain.move_command, with more drain keys (indented two spaces)
+move_hook() {
+	HOOK_LOG=$BATS_TEST_TMPDIR/hook.log
+	export HOOK_LOG
+	printf 'drain:\n  move_command: ["%s", "{server}", "--from={from}", "{to}", "{to_ip}"]\n%s\n' \
+		"$FIXTURES/drain/move-hook" "${1:-  move_timeout: 30s}" \
+		>> "$PP_CONFIG"
+}
+
+# drained_doc: pp-old111 (ready, empty) chosen at 10:52 and drained
+# then: the decision's document in $BATS_TEST_TMPDIR/dec.json, the
+# drain's (empty) in $BATS_TEST_TMPDIR/doc1.json
+drained_doc() {
+	cloud_node ready
+	pp-fleetstats --no-record --now 2026-11-27T10:00:00Z |
+		pp-decide --now 2026-11-27T10:00:00Z > /dev/null
+	pp-fleetstats --no-record --now 2026-11-27T10:52:00Z |
+		pp-decide --now 2026-11-27T10:52:00Z > "$BATS_TEST_TMPDIR/dec.json"
+	pp-drain --now 2026-11-27T10:52:00Z < "$BATS_TEST_TMPDIR/dec.json" \
+		> "$BATS_TEST_TMPDIR/doc1.json"
+	output=$(<"$BATS_TEST_TMPDIR/doc1.json")
+	jq_is '.decision | [.action, .node] | join(" ")' "scale_down pp-old111"
+	jq_is '.drain | [.status, .draining_since] | join(" ")' \
+		"empty 2026-11-27T10:52:00Z"
+}
+
+# A scale-down is carried out however old its document (a drain takes
+# long), so an operator retrying a delete that failed replays the old
+# document. The node has been returned to service since, a maintenance
+# drain is moving a game server onto it, and a later cycle drained it
+# again: the old document's drain is not this one, and nothing is
+# deleted under the game server on its way there.
+@test "a replayed document of an earlier drain deletes nothing while a later drain is under way" {
+	local go=$BATS_TEST_TMPDIR/go mover
+	drained_doc
+	move_hook
+	# load came back; then ded-1 is drained by hand, its game server
+	# moved onto pp-old111 by a slow hook
+	pp-drain --node pp-old111 --uncordon --now 2026-11-27T10:53:00Z \
+		> /dev/null
+	pp-registry -q place ded-1 mc-g 2048
+	HOOK_ALSO='touch "$BATS_TEST_TMPDIR/moving"; while [ ! -e "$BATS_TEST_TMPDIR/go" ]; do sleep 0.05; done' \
+		pp-drain --node ded-1 --now 2026-11-27T10:54:00Z \
+		> "$BATS_TEST_TMPDIR/mover.out" 2>&1 &
+	mover=$!
+	wait_exists "$BATS_TEST_TMPDIR/moving" || fail "the move never started"
+	# the next cycle drains pp-old111 again, and waits for the move
+	DOC_AT=2026-11-27T10:56:00Z decision scale_down 1 cx33 nbg1 pp-old111 |
+		pp-drain --now 2026-11-27T10:56:00Z > "$BATS_TEST_TMPDIR/doc3.json"
+	output=$(<"$BATS_TEST_TMPDIR/doc3.json")
+	jq_is '.drain | [.node, .status, .draining_since] | join(" ")' \
+		"pp-old111 in_progress 2026-11-27T10:56:00Z"
+	# the failed delete retried: the old document
+	run --separate-stderr pp-provision --now 2026-11-27T10:57:00Z \
+		< "$BATS_TEST_TMPDIR/doc1.json"
+	assert_success
+	jq_is .provision.status refused
+	jq_is '.provision.servers[0] | [.op, .status] | join(",")' \
+		delete,refused
+	jq_is .provision.reason "node 'pp-old111' has been draining since 2026-11-27T10:56:00Z, but the document's drain began 2026-11-27T10:52:00Z: the document is of another drain than the one under way"
+	assert_stderr_contains "refusing to delete: node 'pp-old111' has been draining since"
+	run jq -r 'select(.node == "pp-old111" and .type == "scaling.failed") |
+		.result' "$EVENTS"
+	assert_output refused
+	touch "$go"
+	wait "$mover" || fail "the move failed: $(<"$BATS_TEST_TMPDIR/mover.out")"
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") |
+		[.status, (.containers[].id)] | join(" ")') == "draining mc-g" ]]
+}
+
+# The same drain as the document's (pp-drain said empty, and it is
+# still the drain under way: here returned to service and drained again
+# within the same second), but a game server is on its way onto the
+# node: another pp-drain holds the node's target lock, or a move onto it
+# is in the state that the registry does not show yet (its hook timed
+# out). pp-drain would not call the node empty now; nor does
+# pp-provision delete it.
+@test "no delete while a move onto the node is under way or unsettled" {
+	local held=$BATS_TEST_TMPDIR/held go=$BATS_TEST_TMPDIR/go
+	drained_doc
+	# a move under way: its target lock held
+	flock "$PP_STATE_DIR/drain-target-pp-old111.lock" sh -c \
+		'touch "$1"; while [ ! -e "$2" ]; do sleep 0.05; done' \
+		sh "$held" "$go" &
+	wait_exists "$held"
+	run --separate-stderr pp-provision --now 2026-11-27T10:53:00Z \
+		< "$BATS_TEST_TMPDIR/doc1.json"
+	touch "$go"
+	wait
+	assert_success
+	jq_is .provision.status refused
+	jq_is .provision.reason "a pp-drain is moving a game server onto node 'pp-old111'"
+	[[ $(deletes) == 0 ]]
+	# a move onto it whose hook timed out: its intent stays
+	move_hook '  move_timeout: 1s'
+	pp-drain --node pp-old111 --uncordon --now 2026-11-27T10:52:00Z \
+		> /dev/null
+	pp-registry -q place ded-1 mc-g 2048
+	HOOK_SLEEP=10 pp-drain --node ded-1 --now 2026-11-27T10:52:00Z \
+		> /dev/null 2>&1 || true
+	[[ $(jq -r '[.unrecorded_moves[] | .server, .from, .to, .state] |
+		join(" ")' "$STATE") == "mc-g ded-1 pp-old111 intent" ]]
+	# drained again in the same second, while a pp-drain of ded-1
+	# holds its node (the move is not run again meanwhile)
+	rm -f "$held" "$go"
+	flock "$PP_STATE_DIR/drain-ded-1.lock" sh -c \
+		'touch "$1"; while [ ! -e "$2" ]; do sleep 0.05; done' \
+		sh "$held" "$go" &
+	wait_exists "$held"
+	DOC_AT=2026-11-27T10:52:00Z decision scale_down 1 cx33 nbg1 pp-old111 |
+		pp-drain --now 2026-11-27T10:52:00Z > "$BATS_TEST_TMPDIR/doc2.json"
+	touch "$go"
+	wait
+	output=$(<"$BATS_TEST_TMPDIR/doc2.json")
+	jq_is .drain.status in_progress
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") |
+		"\(.status) \(.draining_since)"') == \
+		"draining 2026-11-27T10:52:00Z" ]]
+	run --separate-stderr pp-provision --now 2026-11-27T10:53:00Z \
+		< "$BATS_TEST_TMPDIR/doc1.json"
+	assert_success
+	jq_is .provision.status refused
+	jq_is .provision.reason "a pp-drain was moving game server 'mc-g' onto or off node 'pp-old111' and nothing says yet where it is"
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq '.servers | length') == 1 ]]
+	[[ $(reg '.nodes[] | select(.id == "pp-old111") | .status') == draining ]]
+}

@@ -15,6 +15,8 @@
 #include "store/events.h"
 #include "store/registry.h"
 #include "base/util.h"
+#include "run/drainrun.h"
+#include "run/provision.h"
 #include "run/provision_int.h"
 
 /* ---- deleting ------------------------------------------------------ */
@@ -288,6 +290,71 @@ refused_kept(struct run *x, json_object *e, const char *node,
 	pp_prov_set_reason(x, "refused", "%s", msg);
 }
 
+/* The drain the document reports is not the one the registry has:
+ * the node has been returned to service and drained again since (a
+ * document replayed after a later cycle began another drain, whose own
+ * pp-drain says when that one is done). since: the document's
+ * drain.draining_since, 0 when it has none. 1 with msg when they
+ * differ. */
+static int
+other_drain(const struct pp_node *n, time_t since, char *msg, size_t len)
+{
+	char a[PP_TIME_LEN], b[PP_TIME_LEN];
+
+	if (since == n->draining_since)
+		return 0;
+	if (since)
+		pp_format_time(since, a, sizeof a);
+	if (n->draining_since)
+		pp_format_time(n->draining_since, b, sizeof b);
+	snprintf(msg, len, "node '%s' has been draining %s%s, but the "
+		"document's drain %s%s: the document is of another drain than "
+		"the one under way", n->id, n->draining_since ? "since " : "",
+		n->draining_since ? b : "with no start recorded",
+		since ? "began " : "", since ? a : "records no start");
+	return 1;
+}
+
+/* A game server on its way onto the node, which its delete would take
+ * with it: a pp-drain holds the node's target lock (a move onto it
+ * under way), or the state keeps a move onto it that the registry does
+ * not show yet (pp-drain's own checks before it calls a node empty).
+ * When none, tl holds the target lock shared until the caller lets it
+ * go: no move onto the node starts meanwhile. 1 with msg when the
+ * delete waits. */
+static int
+inbound(struct run *x, struct pp_registry *r, const char *node,
+	struct pp_lock *tl, char *msg, size_t len)
+{
+	char *sdir = pp_state_dir(x->cfg, x->o->state_dir);
+	char server[256], err[640];
+	int intent = 0, rc;
+
+	rc = pp_drain_moving_onto(sdir, node, tl);
+	free(sdir);
+	if (rc) {
+		snprintf(msg, len, "a pp-drain is moving a game server onto "
+			"node '%s'", node);
+		return 1;
+	}
+	rc = pp_drain_unrecorded_on(x->spath, r, node, server, sizeof server,
+		&intent, err, sizeof err);
+	if (rc < 0)
+		snprintf(msg, len, "the moves of game servers onto node '%s' "
+			"cannot be read: %s", node, err);
+	else if (rc && intent)
+		snprintf(msg, len, "a pp-drain was moving game server '%s' "
+			"onto or off node '%s' and nothing says yet where it "
+			"is", server, node);
+	else if (rc)
+		snprintf(msg, len, "game server '%s' was moved onto or off "
+			"node '%s' and the registry does not record it yet",
+			server, node);
+	if (rc)
+		pp_unlock(tl);
+	return rc != 0;
+}
+
 void
 pp_prov_scale_down(struct run *x, json_object *dec)
 {
@@ -295,10 +362,13 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	json_object *drain = pp_jget(x->doc, "drain");
 	struct pp_registry r;
 	struct pp_cloud_error err;
+	struct pp_lock tl = {-1};
 	struct pp_node *n;
 	json_object *e;
+	const char *since_s;
 	char msg[768];
 	char *sid, *type, *loc;
+	time_t since = 0;
 	int rc, by_down;
 
 	if (!node || !*node)
@@ -312,6 +382,10 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		x->touched = 1;
 		return;
 	}
+	since_s = pp_jstr(drain, "draining_since", NULL);
+	if (since_s && pp_parse_time(since_s, &since) < 0)
+		pp_die(PP_EXIT_USAGE, "bad document on stdin: drain."
+			"draining_since '%s' is not a time", since_s);
 	x->acted = 1;
 	rc = pp_prov_reg_open(x, &r, x->dry_run ? 0 :
 		PP_LOCK_EX | PP_REG_LAZY, msg, sizeof msg);
@@ -351,7 +425,8 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		snprintf(msg, sizeof msg, "node '%s' still has %zu game "
 			"server(s) recorded on it (%zu stopped)", node,
 			n->ncontainers, n->stopped);
-	else
+	else if (!other_drain(n, since, msg, sizeof msg) &&
+	    !inbound(x, &r, node, &tl, msg, sizeof msg))
 		msg[0] = '\0';
 	if (msg[0]) {
 		pp_warn("refusing to delete: %s", msg);
@@ -440,6 +515,7 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		}
 	}
 	pp_registry_close(&r);
+	pp_unlock(&tl);
 	free(sid);
 	free(type);
 	free(loc);
