@@ -458,6 +458,46 @@ host_a_down() {
 	jq -e '.unrecorded_moves == null' <<<"$output"
 }
 
+@test "a target another host cordons and deletes while this host writes its move's intent is not moved onto" {
+	two_host_drain
+	touch "$H/go"
+	local bin
+	bin=$(command -v pp-drain)
+	# host b drains M by hand, stopped by gdb where it writes mc-g's
+	# intent: X was ready when it looked, and host a cannot see b's
+	# target lock (a file of b's) nor, yet, its intent
+	# (LeakSanitizer does not run under ptrace)
+	(PP_STATE_DIR=$H/b ASAN_OPTIONS=${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0 \
+		gdb -q -batch -return-child-result -ex 'set breakpoint pending on' \
+		-ex 'break pp_dr_write_intent' \
+		-ex "run --now 2026-11-27T18:02:00Z --node $M < /dev/null > $H/b.out 2> $H/b.err" \
+		-ex "shell touch $H/atbreak" \
+		-ex "shell while [ ! -e $H/cont ]; do sleep 0.1; done" \
+		-ex delete -ex continue "$bin" > "$H/gdb.out" 2>&1
+		echo $? > "$H/b.rc") 3>&- &
+	wait_exists "$H/atbreak" 60
+	# host a scales X down meanwhile: X is empty and goes
+	run --separate-stderr host_a_down "$X" 2026-11-27T18:02:05Z
+	assert_success
+	jq_is '.drain.empty' true
+	jq_is '.provision.status' done
+	[[ $(jq '.servers | length' "$H/cloud.json") == 1 ]]
+	# b, its intent written, looks at X again: gone, so mc-g stays on
+	# M, no hook runs and no intent is left
+	touch "$H/cont"
+	wait
+	wait_exists "$H/b.rc" 60
+	[[ $(cat "$H/b.rc") == 0 ]] || fail "host b: $(cat "$H/b.err" "$H/gdb.out")"
+	[[ ! -e $HOOK_LOG ]] || fail "hook ran: $(cat "$HOOK_LOG")"
+	[[ $(jq -r --arg x "$X" '.drain.skipped[] | select(.to == $x) | .reason' \
+		"$H/b.out") == "target '$X' is no longer ready; re-planned next cycle" ]] ||
+		fail "b: $(cat "$H/b.out")"
+	[[ $(pp-registry show | jq -r --arg m "$M" '.nodes[] |
+		select(.id == $m) | [.containers[].id] | join(",")') == mc-g ]]
+	run -0 psql -X -At -d drain2 -c "SELECT body::text FROM ppscale_state"
+	jq -e '.unrecorded_moves == null' <<<"$output"
+}
+
 @test "another host's move older than move_timeout and the slack is settled as one whose pp-drain has ended" {
 	two_host_drain
 	(PP_STATE_DIR=$H/b pp-drain --now 2026-11-27T18:02:00Z --node "$M" \

@@ -17,6 +17,7 @@
 #include "store/events.h"
 #include "base/hook.h"
 #include "store/registry.h"
+#include "store/state.h"
 #include "base/util.h"
 #include "run/drain_int.h"
 
@@ -242,6 +243,39 @@ flush_while_hook(void *p)
 	flush_during(a->x, a->to, a->tl);
 }
 
+/* With the state in the control database (two control hosts), whether
+ * the target is still ready once the move's intent is written: another
+ * host's pp-drain cannot see our target lock (a file of this host), and
+ * it cordons a node under the registry's lock before it reads the
+ * intents; so a target ready after the intent is in the state is one
+ * whose drain there sees the move, and one cordoned in between is seen
+ * here. 1 when ready (or with the state in a file, where the target
+ * lock serialises), 0 with err set. */
+static int
+target_still_ready(struct run *x, const char *id, char *err, size_t errlen)
+{
+	struct pp_registry r;
+	struct pp_node *to;
+	char rerr[768];
+	int ok;
+
+	if (!pp_state_database())
+		return 1;
+	if (pp_dr_try_open_registry(x, &r, PP_REG_LAZY, rerr,
+	    sizeof rerr) < 0) {
+		snprintf(err, errlen, "target '%s' cannot be looked at again "
+			"(%s); re-planned next cycle", id, rerr);
+		return 0;
+	}
+	to = pp_registry_find(&r, id);
+	ok = to && pp_drain_target_ok(to);
+	pp_registry_close(&r);
+	if (!ok)
+		snprintf(err, errlen, "target '%s' is no longer ready; "
+			"re-planned next cycle", id);
+	return ok;
+}
+
 /* One move: re-check against a fresh registry, run the hook, record.
  * Moves onto one target are serialised across pp-drain processes by
  * a lock per target, so two drains never both count the same free
@@ -324,6 +358,13 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 
 		snprintf(msg, sizeof msg, "%s; re-planned next cycle", err);
 		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", msg);
+		free(to_ip);
+		pp_unlock(&tl);
+		return;
+	} else if (rc == 0 && !target_still_ready(x, m.to, err, sizeof err)) {
+		/* the game server stays where it is, recorded there */
+		pp_dr_drop_intent(x, m.server, m.from, m.to);
+		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", err);
 		free(to_ip);
 		pp_unlock(&tl);
 		return;
