@@ -446,25 +446,37 @@ EOF
 	registry: "/srv/rel/password=keep/registry.json"|registry: "/srv/rel/password=keep/registry.json"
 	registry: "file:///srv/rel/sslpassword=keep/registry.json"|registry: "file:///srv/rel/sslpassword=keep/registry.json"
 	events: {file: "/var/log/pp/db-password=keep.log"}|  file: "/var/log/pp/db-password=keep.log"
+	registry: "file:///srv/a,key=pw-SECRET-0020/registry.json"|registry: "file:///srv/a,key=<redacted>/registry.json"
 	ROWS
 }
 
 @test "a PostgreSQL URL with a password in it is refused, naming the key, never showing the password" {
 	local url
+	# libpq reads a password up to the last '@' before the path, '?'
+	# and '#' in it too
 	for url in "postgresql://ppscale:hunter2@db.example/pp" \
+		"postgresql://ppscale:hun?ter2@db.example/pp" \
+		"postgresql://ppscale:hun#ter2@db.example/pp" \
 		"postgresql://ppscale@db.example/pp?password=hunter2" \
 		"postgres://db.example/pp?sslmode=require&password=hunter2"; do
 		printf 'registry: "%s"\n' "$url" > "$PP_CONFIG"
 		run --separate-stderr pp-config check
 		assert_failure 2
 		assert_stderr_contains "line 1: 'registry' holds a password: put it in a password file"
-		refute_output --partial hunter2
-		refute_stderr_contains hunter2
+		refute_output --partial hun
+		refute_stderr_contains hun
+		# pp-registry names the URL it refuses
+		printf 'profile: seed\n' > "$BATS_TEST_TMPDIR/seed.yaml"
+		run --separate-stderr env PP_CONFIG="$BATS_TEST_TMPDIR/seed.yaml" \
+			pp-registry -r "$url" show
+		assert_failure 2
+		assert_stderr_contains "holds a password"
+		refute_stderr_contains hun
 		printf 'control:\n  database: "%s"\n' "$url" > "$PP_CONFIG"
 		run --separate-stderr pp-config check
 		assert_failure 2
 		assert_stderr_contains "line 2: 'control.database' holds a password"
-		refute_stderr_contains hunter2
+		refute_stderr_contains hun
 	done
 	printf 'control:\n  database: /var/lib/ppscale/db\n' > "$PP_CONFIG"
 	run --separate-stderr pp-config check

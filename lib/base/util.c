@@ -293,17 +293,19 @@ char *
 pp_redact(const char *s)
 {
 	struct pp_buf b = {0};
-	const char *p = s, *copied = s;
+	const char *p = s, *copied = s, *path = NULL, *path_end = NULL;
 
 	pp_buf_add(&b, "", 0);
 	for (; *p; p++) {
 		const char *q, *v, *end;
 
 		if (!strncmp(p, "://", 3)) {
-			/* user:password@host: the last '@' ends it */
+			/* user:password@host: the last '@' before the path
+			 * ends it, as libpq reads it ('?' and '#' may stand
+			 * in a password there) */
 			const char *host = p + 3, *stop, *at = NULL, *colon;
 
-			stop = host + strcspn(host, "/?# \t");
+			stop = host + strcspn(host, "/ \t");
 			for (q = host; q < stop; q++)
 				if (*q == '@')
 					at = q;
@@ -315,8 +317,15 @@ pp_redact(const char *s)
 					copied));
 				pp_buf_addstr(&b, "<redacted>");
 				copied = at;
+				p = at;
+			} else {
+				p = host;
 			}
-			p = (at ? at : host) - 1;
+			/* the path, up to its query: a setting in one of
+			 * its segments ends with the segment */
+			path = p + strcspn(p, "/ \t?#");
+			path_end = path + strcspn(path, "?# \t");
+			p--;
 			continue;
 		}
 		/* a name=value setting starts a name, not a path's segment */
@@ -332,6 +341,9 @@ pp_redact(const char *s)
 		v++;
 		v += strspn(v, " \t");
 		end = value_end(v);
+		if (path && *path == '/' && v > path && v < path_end &&
+		    v + strcspn(v, "/") < end)
+			end = v + strcspn(v, "/");
 		if (end == v || !strncmp(v, "<redacted>", 10)) {
 			p = (end > v ? end : v) - 1;
 			continue;

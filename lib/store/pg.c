@@ -44,12 +44,15 @@ pp_pg_shown(const char *url)
 	if (!p)
 		return pp_xstrdup("(database)");
 	host = p + 3;
-	end = host + strcspn(host, "?#");
-	for (const char *q = host; q < end && *q != '/'; q++)
+	/* the last '@' before the path ends user:password, as libpq
+	 * reads it: '?' and '#' may stand in the password */
+	end = host + strcspn(host, "/");
+	for (const char *q = host; q < end; q++)
 		if (*q == '@')
 			at = q;
 	if (at)
 		host = at + 1;
+	end = host + strcspn(host, "?#");
 	return pp_xasprintf("%.*s://%.*s", (int)(p - url), url,
 		(int)(end - host), host);
 }
