@@ -250,7 +250,7 @@ flush_while_hook(void *p)
  * intents; so a target ready after the intent is in the state is one
  * whose drain there sees the move, and one cordoned in between is seen
  * here. 1 when ready (or with the state in a file, where the target
- * lock serialises), 0 with err set. */
+ * lock serialises), 0 with err set (the move is skipped). */
 static int
 target_still_ready(struct run *x, const char *id, char *err, size_t errlen)
 {
@@ -264,15 +264,14 @@ target_still_ready(struct run *x, const char *id, char *err, size_t errlen)
 	if (pp_dr_try_open_registry(x, &r, PP_REG_LAZY, rerr,
 	    sizeof rerr) < 0) {
 		snprintf(err, errlen, "target '%s' cannot be looked at again "
-			"(%s); re-planned next cycle", id, rerr);
+			"(%s)", id, rerr);
 		return 0;
 	}
 	to = pp_registry_find(&r, id);
 	ok = to && pp_drain_target_ok(to);
 	pp_registry_close(&r);
 	if (!ok)
-		snprintf(err, errlen, "target '%s' is no longer ready; "
-			"re-planned next cycle", id);
+		snprintf(err, errlen, "target '%s' is no longer ready", id);
 	return ok;
 }
 
@@ -353,18 +352,16 @@ pp_dr_do_move(struct run *x, const struct pp_move *planned)
 	 * run settles it neither node counts empty (pp-provision would
 	 * delete a server the game server may run on) */
 	rc = pp_dr_write_intent(x, &m, room, err, sizeof err);
+	if (rc == 0 && !target_still_ready(x, m.to, err, sizeof err)) {
+		/* the game server stays where it is, recorded there */
+		pp_dr_drop_intent(x, m.server, m.from, m.to);
+		rc = -2;
+	}
 	if (rc == -2) {
 		char msg[1280];
 
 		snprintf(msg, sizeof msg, "%s; re-planned next cycle", err);
 		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", msg);
-		free(to_ip);
-		pp_unlock(&tl);
-		return;
-	} else if (rc == 0 && !target_still_ready(x, m.to, err, sizeof err)) {
-		/* the game server stays where it is, recorded there */
-		pp_dr_drop_intent(x, m.server, m.from, m.to);
-		pp_dr_add_problem(x->skipped, m.server, m.to, "reason", err);
 		free(to_ip);
 		pp_unlock(&tl);
 		return;
