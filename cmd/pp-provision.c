@@ -25,6 +25,8 @@
 #include "pp.h"
 #include "run/failure.h"
 
+enum { PP_OPT_DELETE_ORPHANS = PP_OPT_TOOL };
+
 /* What a run that dies before it could act must still record. */
 static struct {
 	const struct pp_config *cfg;
@@ -52,7 +54,7 @@ usage(int status)
 	fprintf(f, "usage: pp-provision [-pqv] [-c FILE] [--now TIME] "
 		"[--registry PATH]\n"
 		"                    [--state-dir DIR] [--dry-run] "
-		"< document\n\n"
+		"[--delete-orphans] < document\n\n"
 		"Creates, registers and deletes cloud servers as the "
 		"document's decision says,\n"
 		"and adds the provision section. Every cycle, whatever the "
@@ -65,12 +67,20 @@ usage(int status)
 		"node becomes ready\n"
 		"once the platform marks it (cloud.ready_check), or is "
 		"deleted past\n"
-		"cloud.join_timeout.\n\n"
+		"cloud.join_timeout. When more than cloud.orphan_delete_max "
+		"such servers are\n"
+		"found at once, none is deleted: the registry may have lost "
+		"their nodes.\n\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
 		"      --dry-run       print the API requests it would send "
 		"(tokens redacted)\n"
 		"                      on stderr; send only reads, change no file\n"
+		"      --delete-orphans\n"
+		"                      delete the servers of ours the registry "
+		"lacks even when\n"
+		"                      they are more than "
+		"cloud.orphan_delete_max (this run only)\n"
 		PP_COMMON_HELP);
 }
 
@@ -82,6 +92,7 @@ main(int argc, char **argv)
 		PP_DRYRUN_LONGOPT,
 		PP_REGISTRY_LONGOPT,
 		PP_STATE_DIR_LONGOPT,
+		{"delete-orphans", no_argument, 0, PP_OPT_DELETE_ORPHANS},
 		{0, 0, 0, 0},
 	};
 	struct pp_provision_opts o = {0};
@@ -100,6 +111,9 @@ main(int argc, char **argv)
 			break;
 		case PP_OPT_STATE_DIR:
 			o.state_dir = optarg;
+			break;
+		case PP_OPT_DELETE_ORPHANS:
+			o.delete_orphans = 1;
 			break;
 		default:
 			pp_bad_option(usage, argv, longopts);

@@ -58,6 +58,94 @@ names() {
 	assert_output "GET /servers,GET /servers/$sid,DELETE /servers/$sid,GET /actions/9000001"
 }
 
+# the registry loses its cloud nodes, as a platform's bad write or a
+# restored backup does: on the PostgreSQL backend, their rows
+lose_cloud_nodes() {
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -c \
+			"DELETE FROM ppscale_containers WHERE node_id IN
+			 (SELECT id FROM ppscale_nodes WHERE kind = 'cloud');
+			 DELETE FROM ppscale_nodes WHERE kind = 'cloud'"
+		return
+	fi
+	jq '.nodes |= map(select(.kind != "cloud"))' "$REG" > "$REG.tmp" &&
+		mv "$REG.tmp" "$REG"
+}
+
+deletes() {
+	fake_log | jq '[.requests[] | select(.method == "DELETE")] | length'
+}
+
+# cluster-autoscaler halts when more than max(3, 45 %) of its nodes
+# are unready: a registry that lost its nodes makes every server an
+# orphan at once, and deleting them would end every game session on
+# them
+@test "a registry that lost its cloud nodes does not get their servers deleted: more orphans than cloud.orphan_delete_max are held, every run" {
+	# the fake's servers are created on the real clock
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 4 cx33)
+	assert_success
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 4 ]]
+	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
+		pp-registry -q status "$n" ready
+		pp-registry -q place "$n" "gs-$n" 4096 --players 12
+	done
+	before=$(names)
+	lose_cloud_nodes
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	fake_ctl DELETE /log >/dev/null
+	DOC_AT=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	for i in 1 2; do
+		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+		assert_success
+		assert_stderr_contains "4 servers of ours past cloud.orphan_grace are in no registry node, more than cloud.orphan_delete_max (3) at once"
+		assert_stderr_contains "deleting none: check the registry"
+		[[ $(names) == "$before" ]]
+		jq_is '[.provision.servers[] | select(.op == "delete_orphan") |
+			.status + ":" + .error.code] | unique | join(",")' \
+			held:too_many_orphans
+		jq_is '[.provision.servers[] | select(.op == "delete_orphan")] |
+			length' 4
+	done
+	# the whole pipeline, reading the registry as it is, deletes none
+	run --separate-stderr bash -c "pp-fleetstats -q --now $DOC_AT |
+		pp-decide -q --now $DOC_AT | pp-provision -q --now $DOC_AT"
+	assert_stderr_contains "deleting none: check the registry"
+	[[ $(names) == "$before" ]]
+	[[ $(deletes) == 0 ]]
+	run jq -r 'select(.type == "node.removed") | .reason' "$EVENTS"
+	refute_output --partial orphan
+	# a person who finds them unneeded deletes them, once
+	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	[[ $(names) == "" ]]
+	[[ $(deletes) == 4 ]]
+	run jq -r '.counters.pp_scaling_events_total["action=delete_orphan,result=success"]' "$STATE"
+	assert_output 4
+}
+
+@test "as many orphans as cloud.orphan_delete_max are deleted; with it 0 not even one is" {
+	for i in 1 2 3; do
+		seed "pp-orph1$i" 2026-11-27T09:00:00Z default >/dev/null
+	done
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) == "" ]]
+	seed pp-orph20 2026-11-27T09:00:00Z default >/dev/null
+	sed -i 's/^cloud:$/cloud:\n  orphan_delete_max: 0/' "$PP_CONFIG"
+	run --separate-stderr pp-provision -q --dry-run --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "1 server of ours past cloud.orphan_grace is in no registry node, and cloud.orphan_delete_max is 0"
+	jq_is '.provision.servers[0].status' held
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) == pp-orph20 ]]
+	# adoption is not deleting: a scale-up still takes it
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision scale_up 1)
+	assert_success
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .id] | join(",")') == pp-orph20 ]]
+}
+
 @test "an unregistered server of ours within cloud.orphan_grace is left alone, with a warning" {
 	seed pp-young1 2026-11-27T09:57:00Z default >/dev/null
 	run --separate-stderr pp-provision --now "$NOW" < <(decision none 0)

@@ -96,6 +96,7 @@ struct pp_config {
 		char *health_url;         /* {ip}, {private_ip}, {name} */
 		long refusal_ttl;
 		long orphan_grace;
+		long orphan_delete_max;   /* more at once: none deleted */
 		long connect_timeout;
 		long request_timeout;
 		long action_timeout;

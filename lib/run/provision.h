@@ -11,6 +11,7 @@ struct pp_provision_opts {
 	const char *registry;   /* --registry, else config, else state dir */
 	const char *state_dir;  /* --state-dir */
 	int dry_run;            /* record the requests, send none */
+	int delete_orphans;     /* --delete-orphans: past cloud.orphan_delete_max */
 };
 
 /* Acts on the document's decision and adds the "provision" section

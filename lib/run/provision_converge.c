@@ -24,6 +24,7 @@
 #include "store/events.h"
 #include "store/orphans.h"
 #include "store/registry.h"
+#include "run/provision.h"
 #include "run/provision_int.h"
 
 /* Longest an orphan's delete may hold the registry lock. */
@@ -178,6 +179,14 @@ pp_prov_list_ours(struct run *x)
 	return 0;
 }
 
+/* Server s's age by the API's created (0 when unknown or ahead). */
+static long long
+age_of(const struct run *x, const struct pp_server *s)
+{
+	return s->created && s->created <= x->now ?
+		(long long)(x->now - s->created) : 0;
+}
+
 /* Deletes an unregistered server of ours, unless a node has named it
  * meanwhile (checked under the registry lock, held across the delete
  * so that no run records it in between). */
@@ -234,6 +243,49 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 	x->orphans_deleted++;
 	pp_prov_event(x, PP_EV_NODE_REMOVED, s->name, s->id, s->type,
 		s->location, "success", why);
+}
+
+/* The orphans of ours.v at del (ndel of them, each past
+ * cloud.orphan_grace, not delete-protected), more than
+ * cloud.orphan_delete_max: none is deleted. So many at once is what a
+ * registry that lost its nodes looks like (a platform's bad write, a
+ * restored backup, the wrong registry), and their game servers would
+ * go with them; a person decides (pp-provision --delete-orphans). Said
+ * every run, as pp-fleetstats says each orphan: not an error of the
+ * run, which deleted nothing. */
+static void
+hold_orphans(struct run *x, const size_t *del, size_t ndel)
+{
+	char msg[768];
+	long max = x->cfg->cloud.orphan_delete_max;
+
+	if (max)
+		snprintf(msg, sizeof msg, "%zu servers of ours past "
+			"cloud.orphan_grace are in no registry node, more "
+			"than cloud.orphan_delete_max (%ld) at once: the "
+			"registry may have lost their nodes, and any game "
+			"servers on them would go with them", ndel, max);
+	else
+		snprintf(msg, sizeof msg, "%zu server%s of ours past "
+			"cloud.orphan_grace %s in no registry node, and "
+			"cloud.orphan_delete_max is 0", ndel,
+			ndel == 1 ? "" : "s", ndel == 1 ? "is" : "are");
+	pp_prov_loud("%s; deleting none: check the registry "
+		"(pp-registry show), and if they are unneeded run "
+		"'pp-provision --delete-orphans' once or delete them by hand",
+		msg);
+	for (size_t j = 0; j < ndel; j++) {
+		const struct pp_server *s = &x->ours.v[del[j]];
+		json_object *e, *o = json_object_new_object();
+
+		e = pp_prov_entry(x, "delete_orphan", s->name, s->id,
+			s->name, s->type, s->location,
+			pp_strmap_get(&s->labels, "role"));
+		pp_prov_add_str(e, "status", "held");
+		pp_prov_add_str(o, "code", "too_many_orphans");
+		pp_prov_add_str(o, "message", msg);
+		json_object_object_add(e, "error", o);
+	}
 }
 
 /* Server s, left for a person this run: its entry in the section (op,
@@ -606,7 +658,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 {
 	struct known *k;
 	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
-	size_t nk;
+	size_t nk, *del, ndel = 0;
 	long grace = x->cfg->cloud.orphan_grace;
 	int owned;
 
@@ -643,11 +695,10 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		x->prot_now = json_object_new_object();
 		x->prot_entries = json_object_new_array();
 	}
+	del = pp_xcalloc(x->ours.n + 1, sizeof *del);
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
-		long long age = s->created && s->created <= x->now ?
-			(long long)(x->now - s->created) : 0;
-
+		long long age = age_of(x, s);
 		char why[512];
 
 		if (is_known(&sids, &ids, s) || (s->status &&
@@ -670,8 +721,16 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 			protected_orphan(x, s, age);
 			continue;
 		}
-		delete_orphan(x, s, age);
+		del[ndel++] = i;
 	}
+	if (ndel > (size_t)x->cfg->cloud.orphan_delete_max &&
+	    !x->o->delete_orphans)
+		hold_orphans(x, del, ndel);
+	else
+		for (size_t j = 0; j < ndel && !pp_interrupted(); j++)
+			delete_orphan(x, &x->ours.v[del[j]],
+				age_of(x, &x->ours.v[del[j]]));
+	free(del);
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
 		    !strcmp(k[i].status, "provisioning") || k[i].expiring ||
