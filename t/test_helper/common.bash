@@ -14,11 +14,17 @@ export PP_SHARE_DIR="$TOP/share"
 
 pp_isolate() {
 	# under `make valgrind`: tests that measure wall time (or rebuild
-	# the tree) are listed in t/valgrind/skip, by name or file
+	# the tree) are listed in t/valgrind/skip, by name or file, and
+	# the slow ones in t/valgrind/slow (PP_VALGRIND_SLOW, unless
+	# VG_SLOW=1)
 	if [[ -n ${PP_VALGRIND_SKIP:-} ]] && grep -qxF -e \
 	    "$BATS_TEST_DESCRIPTION" -e "${BATS_TEST_FILENAME##*/}" \
 	    "$PP_VALGRIND_SKIP"; then
-		skip "slow or timed under valgrind (t/valgrind/skip)"
+		skip "cannot run under valgrind (t/valgrind/skip)"
+	fi
+	if [[ -n ${PP_VALGRIND_SLOW:-} ]] && grep -qxF -e \
+	    "$BATS_TEST_DESCRIPTION" "$PP_VALGRIND_SLOW"; then
+		skip "slow under valgrind (t/valgrind/slow; VG_SLOW=1 runs it)"
 	fi
 	export HOME="$BATS_TEST_TMPDIR/home"
 	export PP_STATE_DIR="$BATS_TEST_TMPDIR/state"

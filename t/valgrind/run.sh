@@ -26,7 +26,8 @@ for sub in bin unit; do
 		[ -x "$f" ] || continue
 		cat > "$vg/$sub/${f##*/}" <<EOS
 #!/bin/sh
-exec valgrind -q --leak-check=full --show-leak-kinds=definite \\
+exec valgrind -q --read-inline-info=no --leak-check=full \\
+	--show-leak-kinds=definite \\
 	--errors-for-leak-kinds=definite --error-exitcode=99 \\
 	--log-file="$vg/log/${f##*/}.%p" "$f" "\$@"
 EOS
@@ -43,6 +44,9 @@ if [ $# -eq 0 ]; then
 		set -- "$@" "$f"
 	done
 fi
+# the slow tests named by description are skipped by pp_isolate
+slow=$top/t/valgrind/slow
+[ "${VG_SLOW:-0}" != 1 ] || slow=
 start=$(date +%s)
 . "$top/t/shards.sh"
 # one FILE: the bats file under the wrapper tree, its TAP kept
@@ -50,6 +54,7 @@ one() {
 	t0=$(date +%s)
 	PATH="$vg/bin:$PATH" PP_BUILD=$vg PP_TOP=$top \
 	PP_VALGRIND_SKIP=$top/t/valgrind/skip \
+	PP_VALGRIND_SLOW=$slow \
 		bats --formatter tap "$1" > "$vg/tap/${1##*/}.tap" 2>&1
 	echo "$(($(date +%s) - t0)) $1" >> "$vg/times"
 }
