@@ -99,7 +99,7 @@ deletes() {
 		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
 		assert_success
 		assert_stderr_contains "4 servers of ours past cloud.orphan_grace are in no registry node, more than cloud.orphan_delete_max (3) at once"
-		assert_stderr_contains "deleting none: check the registry"
+		assert_stderr_contains "neither deleting nor adopting any: check the registry"
 		[[ $(names) == "$before" ]]
 		jq_is '[.provision.servers[] | select(.op == "delete_orphan") |
 			.status + ":" + .error.code] | unique | join(",")' \
@@ -107,18 +107,35 @@ deletes() {
 		jq_is '[.provision.servers[] | select(.op == "delete_orphan")] |
 			length' 4
 	done
+	# nor are they adopted by a scale-up: as new nodes, whose agents
+	# joined long ago and do not join again, cloud.join_timeout would
+	# delete them; the scale-up creates new servers instead
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	assert_stderr_contains "neither deleting nor adopting any"
+	jq_is '[.provision.servers[] | .op + ":" + .status] | sort | unique |
+		join(",")' "create:provisioning,delete_orphan:held"
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .cloud.server_id] |
+		map(select(. != null)) | length') == 1 ]]
+	new=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	pp-registry -q status "$new" ready
+	DOC_AT=$(date -u -d '+2 hours' +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	all=$(printf '%s\n' ${before//,/ } "$new" | sort | paste -sd,)
+	[[ $(names) == "$all" ]]
 	# the whole pipeline, reading the registry as it is, deletes none
 	run --separate-stderr bash -c "pp-fleetstats -q --now $DOC_AT |
 		pp-decide -q --now $DOC_AT | pp-provision -q --now $DOC_AT"
-	assert_stderr_contains "deleting none: check the registry"
-	[[ $(names) == "$before" ]]
+	assert_stderr_contains "neither deleting nor adopting any: check the registry"
+	[[ $(names) == "$all" ]]
 	[[ $(deletes) == 0 ]]
 	run jq -r 'select(.type == "node.removed") | .reason' "$EVENTS"
 	refute_output --partial orphan
 	# a person who finds them unneeded deletes them, once
 	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision none 0)
 	assert_success
-	[[ $(names) == "" ]]
+	[[ $(names) == "$new" ]]
 	[[ $(deletes) == 4 ]]
 	run jq -r '.counters.pp_scaling_events_total["action=delete_orphan,result=success"]' "$STATE"
 	assert_output 4
@@ -140,10 +157,29 @@ deletes() {
 	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
 	assert_success
 	[[ $(names) == pp-orph20 ]]
-	# adoption is not deleting: a scale-up still takes it
+	# nor adopted by a scale-up, which creates a server instead
 	run --separate-stderr pp-provision -q --now "$NOW" < <(decision scale_up 1)
 	assert_success
-	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .id] | join(",")') == pp-orph20 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud") | .id] | map(select(.
+		== "pp-orph20")) | length') == 0 ]]
+	jq_is '[.provision.servers[].op] | sort | join(",")' create,delete_orphan
+}
+
+# a delete-protected orphan is a lost node's server as much as any
+@test "delete-protected orphans count toward cloud.orphan_delete_max: two of them and two others hold all" {
+	for i in 1 2; do
+		fake_seed "$(jq -nc --arg n "pp-prot3$i" '{servers: [{name: $n,
+			created: "2026-11-27T09:00:00Z", server_type: "cx33",
+			"protection": {"delete": true}, labels: {managed_by:
+			"ppscale", role: "worker", pool: "default"}}]}')" >/dev/null
+		seed "pp-orph3$i" 2026-11-27T09:00:00Z default >/dev/null
+	done
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "4 servers of ours past cloud.orphan_grace are in no registry node, more than cloud.orphan_delete_max (3)"
+	[[ $(names) == pp-orph31,pp-orph32,pp-prot31,pp-prot32 ]]
+	jq_is '[.provision.servers[] | .name + ":" + .status] | sort |
+		join(",")' "pp-orph31:held,pp-orph32:held,pp-prot31:protected,pp-prot32:protected"
 }
 
 @test "an unregistered server of ours within cloud.orphan_grace is left alone, with a warning" {

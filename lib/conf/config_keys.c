@@ -104,8 +104,8 @@ const struct pp_conf_key pp_config_keys[] = {
 	K(cloud.orphan_delete_max, "cloud.orphan_delete_max", PP_T_INT, "3",
 		"most unregistered servers of ours a run deletes; when more "
 		"are past cloud.orphan_grace at once the registry may have "
-		"lost its nodes, and none is deleted (pp-provision "
-		"--delete-orphans deletes them); 0: none ever",
+		"lost its nodes, and none is deleted or adopted "
+		"(pp-provision --delete-orphans deletes them); 0: none ever",
 		.range = PP_RANGE(0, PP_UNBOUNDED, 0)),
 	K(cloud.connect_timeout, "cloud.connect_timeout", PP_T_DUR, "10s",
 		"HTTP connect timeout", .range = PP_POSITIVE),

@@ -246,15 +246,17 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 }
 
 /* The orphans of ours.v at del (ndel of them, each past
- * cloud.orphan_grace, not delete-protected), more than
- * cloud.orphan_delete_max: none is deleted. So many at once is what a
- * registry that lost its nodes looks like (a platform's bad write, a
- * restored backup, the wrong registry), and their game servers would
- * go with them; a person decides (pp-provision --delete-orphans). Said
- * every run, as pp-fleetstats says each orphan: not an error of the
- * run, which deleted nothing. */
+ * cloud.orphan_grace, not delete-protected; n with the protected
+ * ones), more than cloud.orphan_delete_max: none is deleted, nor
+ * adopted. So many at once is what a registry that lost its nodes
+ * looks like (a platform's bad write, a restored backup, the wrong
+ * registry), and their game servers would go with them: deleted now,
+ * or adopted as new nodes, which cloud.join_timeout deletes, since
+ * their agents joined long ago and will not again. A person decides
+ * (pp-provision --delete-orphans). Said every run, as pp-fleetstats
+ * says each orphan: not an error of the run, which deleted nothing. */
 static void
-hold_orphans(struct run *x, const size_t *del, size_t ndel)
+hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n)
 {
 	char msg[768];
 	long max = x->cfg->cloud.orphan_delete_max;
@@ -264,14 +266,14 @@ hold_orphans(struct run *x, const size_t *del, size_t ndel)
 			"cloud.orphan_grace are in no registry node, more "
 			"than cloud.orphan_delete_max (%ld) at once: the "
 			"registry may have lost their nodes, and any game "
-			"servers on them would go with them", ndel, max);
+			"servers on them would go with them", n, max);
 	else
 		snprintf(msg, sizeof msg, "%zu server%s of ours past "
 			"cloud.orphan_grace %s in no registry node, and "
-			"cloud.orphan_delete_max is 0", ndel,
-			ndel == 1 ? "" : "s", ndel == 1 ? "is" : "are");
-	pp_prov_loud("%s; deleting none: check the registry "
-		"(pp-registry show), and if they are unneeded run "
+			"cloud.orphan_delete_max is 0", n,
+			n == 1 ? "" : "s", n == 1 ? "is" : "are");
+	pp_prov_loud("%s; neither deleting nor adopting any: check the "
+		"registry (pp-registry show), and if they are unneeded run "
 		"'pp-provision --delete-orphans' once or delete them by hand",
 		msg);
 	for (size_t j = 0; j < ndel; j++) {
@@ -658,7 +660,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 {
 	struct known *k;
 	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
-	size_t nk, *del, ndel = 0;
+	size_t nk, *del, ndel = 0, nprot = 0;
 	long grace = x->cfg->cloud.orphan_grace;
 	int owned;
 
@@ -708,28 +710,34 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 			foreign_server(x, s, why);
 			continue;
 		}
-		if (up)
-			continue;        /* pp_prov_adopt takes it */
+		/* on up, pp_prov_adopt takes it, unless they are held */
 		if (age < grace) {
-			pp_warn("unregistered server '%s' (id %s) of ours is "
-				"%lld s old, within cloud.orphan_grace (%ld s): "
-				"left for a later run", s->name ? s->name :
-				"?", s->id, age, grace);
+			if (!up)
+				pp_warn("unregistered server '%s' (id %s) of "
+					"ours is %lld s old, within "
+					"cloud.orphan_grace (%ld s): left for a "
+					"later run", s->name ? s->name : "?",
+					s->id, age, grace);
 			continue;
 		}
 		if (s->delete_protected) {
-			protected_orphan(x, s, age);
+			nprot++;
+			if (!up)
+				protected_orphan(x, s, age);
 			continue;
 		}
 		del[ndel++] = i;
 	}
-	if (ndel > (size_t)x->cfg->cloud.orphan_delete_max &&
-	    !x->o->delete_orphans)
-		hold_orphans(x, del, ndel);
-	else
+	/* the protected ones count: they are lost nodes' servers too */
+	if (ndel && ndel + nprot > (size_t)x->cfg->cloud.orphan_delete_max &&
+	    !x->o->delete_orphans) {
+		hold_orphans(x, del, ndel, ndel + nprot);
+		x->orphans_held = 1;
+	} else if (!up) {
 		for (size_t j = 0; j < ndel && !pp_interrupted(); j++)
 			delete_orphan(x, &x->ours.v[del[j]],
 				age_of(x, &x->ours.v[del[j]]));
+	}
 	free(del);
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||

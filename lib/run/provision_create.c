@@ -73,6 +73,11 @@ pp_prov_adopt(struct run *x, const char *role)
 		if (known || (s->status && !strcmp(s->status, "deleting")) ||
 		    !pp_cloud_is_ours(x->cfg, s, NULL, msg, sizeof msg))
 			continue;
+		/* too many at once (pp_prov_converge held them): a
+		 * registry that lost its nodes; adopted, the servers
+		 * would be deleted past cloud.join_timeout */
+		if (x->orphans_held)
+			continue;
 		if (!lrole || (strcmp(lrole, "worker") &&
 		    strcmp(lrole, "spare")))
 			lrole = role;

@@ -77,6 +77,8 @@ struct run {
 	int have_ours;
 	char ours_err[512];   /* why they could not be listed */
 	long orphans_deleted, nodes_forgotten, adopted;
+	int orphans_held;     /* more than cloud.orphan_delete_max: none
+	                       * deleted nor adopted this run */
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
 	struct pp_prov_dnode *dnodes;
