@@ -245,6 +245,29 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 		s->location, "success", why);
 }
 
+/* Server s, left for a person this run: its entry in the section (op,
+ * status, and an error of code and msg), and in now and entries for
+ * pp_prov_report_once to say loudly only when it first appears (NULL:
+ * said every run by the caller). */
+static void
+left_alone(struct run *x, const char *node, const struct pp_server *s,
+	const char *op, const char *status, const char *code, const char *msg,
+	json_object *now, json_object *entries)
+{
+	json_object *e, *o = json_object_new_object();
+
+	e = pp_prov_entry(x, op, node, s->id, s->name, s->type,
+		s->location, pp_strmap_get(&s->labels, "role"));
+	pp_prov_add_str(e, "status", status);
+	pp_prov_add_str(o, "code", code);
+	pp_prov_add_str(o, "message", msg);
+	json_object_object_add(e, "error", o);
+	if (!now)
+		return;
+	pp_porphan_add(now, s->id, s->name, x->now);
+	json_object_array_add(entries, json_object_get(e));
+}
+
 /* The orphans of ours.v at del (ndel of them, each past
  * cloud.orphan_grace, not delete-protected; n with the protected
  * ones), more than cloud.orphan_delete_max: none is deleted, nor
@@ -276,38 +299,10 @@ hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n)
 		"registry (pp-registry show), and if they are unneeded run "
 		"'pp-provision --delete-orphans' once or delete them by hand",
 		msg);
-	for (size_t j = 0; j < ndel; j++) {
-		const struct pp_server *s = &x->ours.v[del[j]];
-		json_object *e, *o = json_object_new_object();
-
-		e = pp_prov_entry(x, "delete_orphan", s->name, s->id,
-			s->name, s->type, s->location,
-			pp_strmap_get(&s->labels, "role"));
-		pp_prov_add_str(e, "status", "held");
-		pp_prov_add_str(o, "code", "too_many_orphans");
-		pp_prov_add_str(o, "message", msg);
-		json_object_object_add(e, "error", o);
-	}
-}
-
-/* Server s, left for a person this run: its entry in the section (op,
- * status, and an error of code and msg), and in now and entries for
- * pp_prov_report_once to say loudly only when it first appears. */
-static void
-left_alone(struct run *x, const char *node, const struct pp_server *s,
-	const char *op, const char *status, const char *code, const char *msg,
-	json_object *now, json_object *entries)
-{
-	json_object *e, *o = json_object_new_object();
-
-	e = pp_prov_entry(x, op, node, s->id, s->name, s->type,
-		s->location, pp_strmap_get(&s->labels, "role"));
-	pp_prov_add_str(e, "status", status);
-	pp_prov_add_str(o, "code", code);
-	pp_prov_add_str(o, "message", msg);
-	json_object_object_add(e, "error", o);
-	pp_porphan_add(now, s->id, s->name, x->now);
-	json_object_array_add(entries, json_object_get(e));
+	for (size_t j = 0; j < ndel; j++)
+		left_alone(x, x->ours.v[del[j]].name, &x->ours.v[del[j]],
+			"delete_orphan", "held", "too_many_orphans", msg, NULL,
+			NULL);
 }
 
 /* A server our listing holds, in no registry node, that is not ours
