@@ -78,9 +78,9 @@ usage(int status)
 		"                      on stderr; send only reads, change no file\n"
 		"      --delete-orphans\n"
 		"                      delete the servers of ours the registry "
-		"lacks even when\n"
-		"                      they are more than "
-		"cloud.orphan_delete_max (this run only)\n"
+		"lacks, even\n"
+		"                      more than cloud.orphan_delete_max "
+		"(this run only)\n"
 		PP_COMMON_HELP);
 }
 
