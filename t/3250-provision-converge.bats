@@ -127,6 +127,7 @@ deletes() {
 	# the whole pipeline, reading the registry as it is, deletes none
 	run --separate-stderr bash -c "pp-fleetstats -q --now $DOC_AT |
 		pp-decide -q --now $DOC_AT | pp-provision -q --now $DOC_AT"
+	assert_success
 	assert_stderr_contains "neither deleting nor adopting any: check the registry"
 	[[ $(names) == "$all" ]]
 	[[ $(deletes) == 0 ]]

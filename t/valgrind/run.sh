@@ -7,8 +7,8 @@
 # makes valgrind exit 99 and write a report into VG_BUILD/log; the run
 # fails when any report exists, whatever the test made of the status.
 # t/valgrind/skip names the tests or files that cannot run under
-# valgrind; t/valgrind/slow the files left out unless VG_SLOW=1 (see
-# there why). Files run one by one in VG_JOBS parallel shards that
+# valgrind; t/valgrind/slow the files and tests left out unless
+# VG_SLOW=1 (see t/valgrind/README why). Files run one by one in VG_JOBS parallel shards that
 # each take the next unclaimed file, and each file's wall time is
 # printed, slowest first.
 #   REAL_BUILD=build/plain VG_BUILD=build/valgrind sh t/valgrind/run.sh
