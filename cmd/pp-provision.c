@@ -70,7 +70,9 @@ usage(int status)
 		"cloud.join_timeout. When more than cloud.orphan_delete_max "
 		"such servers are\n"
 		"found at once, none is deleted: the registry may have lost "
-		"their nodes.\n\n"
+		"their nodes; nor\n"
+		"is one that a registry node named (the state remembers "
+		"which).\n\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
 		"      --dry-run       print the API requests it would send "
@@ -79,8 +81,9 @@ usage(int status)
 		"      --delete-orphans\n"
 		"                      delete the servers of ours the registry "
 		"lacks, even\n"
-		"                      more than cloud.orphan_delete_max "
-		"(this run only)\n"
+		"                      more than cloud.orphan_delete_max, "
+		"and ones that\n"
+		"                      registry nodes named (this run only)\n"
 		PP_COMMON_HELP);
 }
 

@@ -58,6 +58,23 @@ names() {
 	assert_output "GET /servers,GET /servers/$sid,DELETE /servers/$sid,GET /actions/9000001"
 }
 
+# which servers were nodes is in the state: unread, none is deleted
+@test "with a state that cannot be read, no orphan is deleted nor adopted: whether it was a node is unknown" {
+	seed pp-orph05 2026-11-27T09:00:00Z default >/dev/null
+	printf '{"version": 1,' > "$STATE"
+	for a in none scale_up; do
+		run --separate-stderr pp-provision -q --now "$NOW" < <(decision $a 1)
+		assert_failure 1
+		assert_stderr_contains "which servers of ours were registry nodes is unknown: no orphan is deleted or adopted this run"
+		[[ $(names) == *pp-orph05* ]]
+		[[ $(reg '[.nodes[] | select(.id == "pp-orph05")] | length') == 0 ]]
+	done
+	rm "$STATE"
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(names) != *pp-orph05* ]]
+}
+
 # the registry loses its cloud nodes, as a platform's bad write or a
 # restored backup does: on the PostgreSQL backend, their rows
 lose_cloud_nodes() {
@@ -85,6 +102,11 @@ deletes() {
 	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 4 cx33)
 	assert_success
+	# no run has seen them listed as nodes (this one made them), as
+	# after an upgrade from a version that kept no node_servers: the
+	# count holds them
+	run jq -r '.node_servers' "$STATE"
+	assert_output null
 	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 4 ]]
 	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
 		pp-registry -q status "$n" ready
@@ -140,6 +162,79 @@ deletes() {
 	[[ $(deletes) == 4 ]]
 	run jq -r '.counters.pp_scaling_events_total["action=delete_orphan,result=success"]' "$STATE"
 	assert_output 4
+}
+
+# lose_node ID: the registry loses node ID alone, game servers and all
+lose_node() {
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -v id="$1" <<-'SQL'
+			DELETE FROM ppscale_containers WHERE node_id = :'id';
+			DELETE FROM ppscale_nodes WHERE id = :'id';
+		SQL
+		return
+	fi
+	jq --arg id "$1" '.nodes |= map(select(.id != $id))' "$REG" \
+		> "$REG.tmp" && mv "$REG.tmp" "$REG"
+}
+
+# one lost row is the likelier loss, and under any count: the state
+# remembers which servers were nodes
+@test "a server a registry node named is neither deleted nor adopted once the registry loses that node, even alone, every run; --delete-orphans deletes it" {
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 2 cx33)
+	assert_success
+	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
+		pp-registry -q status "$n" ready
+		pp-registry -q place "$n" "gs-$n" 4096 --players 12
+	done
+	# a cycle that finds them listed as nodes remembers their servers
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	run jq -r '.node_servers | to_entries | map(.key + "=" + .value.name) |
+		sort | join(",")' "$STATE"
+	assert_output "$(reg '[.nodes[] | select(.kind == "cloud") |
+		.cloud.server_id + "=" + .id] | sort | join(",")')"
+	lost=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[0]')
+	sid=$(reg '.nodes[] | select(.id == "'"$lost"'") | .cloud.server_id')
+	before=$(names)
+	lose_node "$lost"
+	fake_ctl DELETE /log >/dev/null
+	DOC_AT=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	for i in 1 2; do
+		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+		assert_success
+		assert_stderr_contains "(id $sid) was registry node '$lost' (from "
+		assert_stderr_contains "neither deleting nor adopting it: put the node back in the registry"
+		[[ $(names) == "$before" ]]
+		jq_is '[.provision.servers[] | .op + ":" + .status + ":" +
+			.error.code + ":" + .node] | join(",")' \
+			"delete_orphan:held:was_a_node:$lost"
+		run jq -r --arg s "$sid" '.node_servers[$s].name' "$STATE"
+		assert_output "$lost"
+	done
+	# nor adopted by a scale-up, which creates a server instead
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	jq_is '[.provision.servers[] | .op + ":" + .status] | sort | join(",")' \
+		"create:provisioning,delete_orphan:held"
+	[[ $(reg '[.nodes[] | select(.cloud.server_id == "'"$sid"'")] | length') == 0 ]]
+	# the whole pipeline, reading the registry as it is, deletes none
+	run --separate-stderr bash -c "pp-fleetstats -q --now $DOC_AT |
+		pp-decide -q --now $DOC_AT | pp-provision -q --now $DOC_AT"
+	assert_success
+	assert_stderr_contains "was registry node '$lost'"
+	[[ $(deletes) == 0 ]]
+	# a person who finds it unneeded deletes it, once; the state then
+	# forgets it
+	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	[[ $(deletes) == 1 ]]
+	[[ $(fake_state | jq --arg s "$sid" '[.servers[] |
+		select((.id | tostring) == $s)] | length') == 0 ]]
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	run jq -r --arg s "$sid" '.node_servers | has($s)' "$STATE"
+	assert_output false
 }
 
 @test "as many orphans as cloud.orphan_delete_max are deleted; with it 0 not even one is" {

@@ -212,6 +212,8 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.stranded_said);
 	if (x.have_refused)
 		pp_server_free(&x.refused);
+	json_object_put(x.nodesrv_now);
+	json_object_put(x.former);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

@@ -24,6 +24,7 @@
 #include "store/events.h"
 #include "store/orphans.h"
 #include "store/registry.h"
+#include "store/state.h"
 #include "run/provision.h"
 #include "run/provision_int.h"
 
@@ -650,13 +651,104 @@ sync_protection(struct run *x, const struct known *k, size_t nk)
 	free(ch);
 }
 
+/* The state's node_servers as the last run left it (empty when it had
+ * none: a first run, or one of a version without it). NULL: the state
+ * cannot be read, and which of our servers were nodes is unknown. */
+static json_object *
+nodesrv_prev(struct run *x)
+{
+	struct pp_state st;
+	json_object *prev;
+	char err[768];
+
+	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0) {
+		pp_prov_loud("%s; which servers of ours were registry nodes is "
+			"unknown: no orphan is deleted or adopted this run",
+			err);
+		pp_state_close(&st);
+		return NULL;
+	}
+	prev = pp_nodesrv_of(st.root);
+	prev = prev ? json_object_get(prev) : json_object_new_object();
+	pp_state_close(&st);
+	return prev;
+}
+
+/* Server id, named by node now (prev: as the last run left the
+ * section, for when it was first). */
+static void
+nodesrv_add(struct run *x, json_object *prev, const char *id,
+	const char *node)
+{
+	time_t since = prev ? pp_porphan_since(prev, id) : 0;
+
+	pp_porphan_add(x->nodesrv_now, id, node, since ? since : x->now);
+}
+
+/* The servers of ours a registry node names now, into nodesrv_now. */
+static void
+nodesrv_known(struct run *x, json_object *prev, const struct known *k,
+	size_t nk, const struct strset *sids, const struct strset *ids,
+	const struct strset *ours)
+{
+	x->nodesrv_now = json_object_new_object();
+	for (size_t i = 0; i < nk; i++)
+		if (k[i].server_id && strset_has(ours, k[i].server_id))
+			nodesrv_add(x, prev, k[i].server_id, k[i].id);
+	/* a node named like its server, its id not recorded yet */
+	for (size_t i = 0; i < x->ours.n; i++) {
+		const struct pp_server *s = &x->ours.v[i];
+
+		if (!strset_has(sids, s->id) && s->name &&
+		    !pp_jget(x->nodesrv_now, s->id) &&
+		    strset_has(ids, s->name))
+			nodesrv_add(x, prev, s->id, s->name);
+	}
+}
+
+/* Server s of ours, which a registry node named (prev: the state's
+ * node_servers) and none names now: the registry lost the node (a
+ * platform's bad write, a restored backup), and the game servers on it
+ * would go with it, deleted as an orphan's, or adopted as a new node's,
+ * which cloud.join_timeout deletes, since its agent joined long ago and
+ * will not again. Neither is done, whatever the count; a person decides
+ * (pp-provision --delete-orphans). Said every run: it bills, and may
+ * hold players. */
+static void
+hold_former(struct run *x, json_object *prev, const struct pp_server *s)
+{
+	const char *node = pp_jstr(pp_jget(prev, s->id), "name", NULL);
+	char msg[1024], since[64];
+
+	pp_format_time(pp_porphan_since(prev, s->id), since, sizeof since);
+	snprintf(msg, sizeof msg, "server '%s' (id %s) was registry node "
+		"'%s' (from %s) and no node names it now: the registry may "
+		"have lost the node (a platform's write, a restored backup), "
+		"and any game servers on it would go with it; neither "
+		"deleting nor adopting it: put the node back in the "
+		"registry, or if the server is unneeded run "
+		"'pp-provision --delete-orphans' once or delete it by hand",
+		s->name ? s->name : "?", s->id, node ? node : "?", since);
+	pp_prov_loud("%s", msg);
+	left_alone(x, node, s, "delete_orphan", "held", "was_a_node", msg,
+		NULL, NULL);
+	if (!x->former)
+		x->former = json_object_new_object();
+	json_object_object_add(x->former, s->id, json_object_new_boolean(1));
+	/* still ours, still a node's: kept until it is gone or a node
+	 * names it again */
+	pp_porphan_add(x->nodesrv_now, s->id, node, pp_porphan_since(prev,
+		s->id));
+}
+
 void
 pp_prov_converge(struct run *x, int up, const char *leave)
 {
 	struct known *k;
 	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
-	size_t nk, *del, ndel = 0, nprot = 0;
+	size_t nk, *del, ndel = 0, nprot = 0, nformer = 0;
 	long grace = x->cfg->cloud.orphan_grace;
+	json_object *prev;
 	int owned;
 
 	if (!x->have_ours || known_nodes(x, &k, &nk, &owned) < 0)
@@ -679,6 +771,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&ours);
 	strset_sort(&going);
 	sync_protection(x, k, nk);
+	prev = nodesrv_prev(x);
+	if (prev)
+		nodesrv_known(x, prev, k, nk, &sids, &ids, &ours);
 	/* every server is looked at for whether it is ours: the foreign
 	 * ones found are all there are */
 	x->foreign_now = json_object_new_object();
@@ -705,6 +800,12 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 			foreign_server(x, s, why);
 			continue;
 		}
+		/* whatever its age: a young one was a node all the same */
+		if (pp_jget(prev, s->id) && !x->o->delete_orphans) {
+			hold_former(x, prev, s);
+			nformer++;
+			continue;
+		}
 		/* on up, pp_prov_adopt takes it, unless they are held */
 		if (age < grace) {
 			if (!up)
@@ -723,10 +824,15 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		}
 		del[ndel++] = i;
 	}
-	/* the protected ones count: they are lost nodes' servers too */
-	if (ndel && ndel + nprot > (size_t)x->cfg->cloud.orphan_delete_max &&
+	/* the protected ones count, and those that were nodes: they are
+	 * lost nodes' servers too */
+	if (ndel && !prev && !x->o->delete_orphans) {
+		/* nodesrv_prev said so */
+		x->orphans_held = 1;
+	} else if (ndel && ndel + nprot + nformer >
+	    (size_t)x->cfg->cloud.orphan_delete_max &&
 	    !x->o->delete_orphans) {
-		hold_orphans(x, del, ndel, ndel + nprot);
+		hold_orphans(x, del, ndel, ndel + nprot + nformer);
 		x->orphans_held = 1;
 	} else if (!up) {
 		for (size_t j = 0; j < ndel && !pp_interrupted(); j++)
@@ -734,6 +840,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 				age_of(x, &x->ours.v[del[j]]));
 	}
 	free(del);
+	json_object_put(prev);
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
 		    !strcmp(k[i].status, "provisioning") || k[i].expiring ||

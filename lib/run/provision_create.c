@@ -76,7 +76,7 @@ pp_prov_adopt(struct run *x, const char *role)
 		/* too many at once (pp_prov_converge held them): a
 		 * registry that lost its nodes; adopted, the servers
 		 * would be deleted past cloud.join_timeout */
-		if (x->orphans_held)
+		if (x->orphans_held || pp_jget(x->former, s->id))
 			continue;
 		if (!lrole || (strcmp(lrole, "worker") &&
 		    strcmp(lrole, "spare")))

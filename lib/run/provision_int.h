@@ -79,6 +79,11 @@ struct run {
 	long orphans_deleted, nodes_forgotten, adopted;
 	int orphans_held;     /* more than cloud.orphan_delete_max: none
 	                       * deleted nor adopted this run */
+	/* the servers of ours registry nodes have named (the state's
+	 * node_servers as this run leaves it; NULL: not looked at, the
+	 * section stays as it is), and those held this run because a
+	 * node named them and none does now: not adopted either */
+	json_object *nodesrv_now, *former;
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
 	struct pp_prov_dnode *dnodes;

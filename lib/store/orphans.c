@@ -1,5 +1,5 @@
-/* The "protected_orphans", "foreign_servers" and "stranded_servers"
- * sections of the state file (see orphans.h). */
+/* The "protected_orphans", "foreign_servers", "stranded_servers" and
+ * "node_servers" sections of the state file (see orphans.h). */
 #include "base/json.h"
 #include "base/util.h"
 #include "store/orphans.h"
@@ -26,6 +26,12 @@ json_object *
 pp_stranded_of(json_object *root)
 {
 	return section_of(pp_jget(root, "stranded_servers"));
+}
+
+json_object *
+pp_nodesrv_of(json_object *root)
+{
+	return section_of(pp_jget(root, "node_servers"));
 }
 
 void
@@ -107,4 +113,10 @@ void
 pp_stranded_set(json_object *root, json_object *sec)
 {
 	section_set(root, "stranded_servers", sec);
+}
+
+void
+pp_nodesrv_set(json_object *root, json_object *sec)
+{
+	section_set(root, "node_servers", sec);
 }

@@ -1,5 +1,6 @@
-/* orphans.c: the "protected_orphans", "foreign_servers" and
- * "stranded_servers" sections of the state file, their one owner. pp-provision writes them, so that
+/* orphans.c: the "protected_orphans", "foreign_servers",
+ * "stranded_servers" and "node_servers" sections of the state file,
+ * their one owner. pp-provision writes them, so that
  * it says so when a server first appears or goes, not every cycle:
  * protected_orphans, the servers carrying our labels that no registry
  * node names and that the cloud refuses to delete (delete protection,
@@ -8,7 +9,10 @@
  * all the same (pp_cloud_is_ours), left alone; stranded_servers, the
  * servers of registry nodes that no longer carry our labels (most often
  * a cloud.pool unset or changed on a running install), left alone with
- * their nodes. All three are
+ * their nodes; node_servers, the servers of ours that registry nodes
+ * have named (name: the node), kept while they are listed, so that one
+ * whose node the registry loses is not deleted as an orphan. All four
+ * are
  *
  *   {"<server id>": {"name": "...", "since": RFC3339}}
  *
@@ -29,6 +33,7 @@ json_object *pp_porphans_of(json_object *root);
 /* The same for foreign_servers and stranded_servers. */
 json_object *pp_foreign_of(json_object *root);
 json_object *pp_stranded_of(json_object *root);
+json_object *pp_nodesrv_of(json_object *root);
 /* Adds server id (name) to sec (any section), found so since since;
  * an entry already there keeps its other keys. */
 void pp_porphan_add(json_object *sec, const char *id, const char *name,
@@ -46,5 +51,6 @@ time_t pp_porphan_since(json_object *sec, const char *id);
 void pp_porphans_set(json_object *root, json_object *sec);
 void pp_foreign_set(json_object *root, json_object *sec);
 void pp_stranded_set(json_object *root, json_object *sec);
+void pp_nodesrv_set(json_object *root, json_object *sec);
 
 #endif
