@@ -60,15 +60,25 @@ names() {
 
 # which servers were nodes is in the state: unread, none is deleted
 @test "with a state that cannot be read, no orphan is deleted nor adopted: whether it was a node is unknown" {
-	seed pp-orph05 2026-11-27T09:00:00Z default >/dev/null
+	# one within cloud.orphan_grace and one delete-protected: neither
+	# is deleted anyway, and a scale-up adopts both when it can tell
+	seed pp-young05 2026-11-27T09:59:00Z default >/dev/null
+	fake_seed "$(jq -nc '{servers: [{name: "pp-prot05", created:
+		"2026-11-27T09:00:00Z", server_type: "cx33", "protection":
+		{"delete": true}, labels: {managed_by: "ppscale", role: "worker",
+		pool: "default"}}]}')" >/dev/null
 	printf '{"version": 1,' > "$STATE"
-	for a in none scale_up; do
-		run --separate-stderr pp-provision -q --now "$NOW" < <(decision $a 1)
-		assert_failure 1
-		assert_stderr_contains "which servers of ours were registry nodes is unknown: no orphan is deleted or adopted this run"
-		[[ $(names) == *pp-orph05* ]]
-		[[ $(reg '[.nodes[] | select(.id == "pp-orph05")] | length') == 0 ]]
-	done
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision scale_up 1)
+	assert_failure 1
+	assert_stderr_contains "which servers of ours were registry nodes is unknown: no orphan is deleted or adopted this run"
+	jq_is '[.provision.servers[].op] | join(",")' create
+	[[ $(reg '[.nodes[] | select(.id | startswith("pp-young05",
+		"pp-prot05"))] | length') == 0 ]]
+	seed pp-orph05 2026-11-27T09:00:00Z default >/dev/null
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_failure 1
+	assert_stderr_contains "no orphan is deleted or adopted this run"
+	[[ $(names) == *pp-orph05* ]]
 	rm "$STATE"
 	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
 	assert_success
@@ -102,11 +112,12 @@ deletes() {
 	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 4 cx33)
 	assert_success
-	# no run has seen them listed as nodes (this one made them), as
-	# after an upgrade from a version that kept no node_servers: the
-	# count holds them
-	run jq -r '.node_servers' "$STATE"
-	assert_output null
+	# the memory of which servers were nodes is lost with them, as
+	# after an upgrade from a version that kept none, or a state
+	# restored with the registry: the count holds them
+	run jq -r '.node_servers | length' "$STATE"
+	assert_output 4
+	jq 'del(.node_servers)' "$STATE" > "$STATE.tmp" && mv "$STATE.tmp" "$STATE"
 	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 4 ]]
 	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
 		pp-registry -q status "$n" ready
@@ -183,17 +194,21 @@ lose_node() {
 	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 2 cx33)
 	assert_success
+	# the run that made them remembers their servers, and so does
+	# every cycle that finds them listed as nodes
+	for i in 1 2; do
+		run jq -r '.node_servers | to_entries | map(.key + "=" +
+			.value.name) | sort | join(",")' "$STATE"
+		assert_output "$(reg '[.nodes[] | select(.kind == "cloud") |
+			.cloud.server_id + "=" + .id] | sort | join(",")')"
+		[[ $output == *=*,*=* ]]
+		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+		assert_success
+	done
 	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
 		pp-registry -q status "$n" ready
 		pp-registry -q place "$n" "gs-$n" 4096 --players 12
 	done
-	# a cycle that finds them listed as nodes remembers their servers
-	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
-	assert_success
-	run jq -r '.node_servers | to_entries | map(.key + "=" + .value.name) |
-		sort | join(",")' "$STATE"
-	assert_output "$(reg '[.nodes[] | select(.kind == "cloud") |
-		.cloud.server_id + "=" + .id] | sort | join(",")')"
 	lost=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[0]')
 	sid=$(reg '.nodes[] | select(.id == "'"$lost"'") | .cloud.server_id')
 	before=$(names)
@@ -235,6 +250,57 @@ lose_node() {
 	assert_success
 	run jq -r --arg s "$sid" '.node_servers | has($s)' "$STATE"
 	assert_output false
+}
+
+# pp-cycle's deadline stops a run with SIGTERM: one stopped before it
+# looked at the orphans leaves the memory whole
+@test "a run stopped before it looks at the orphans keeps the servers nodes named in its memory: the next run holds them still" {
+	[[ ${PP_REG_BACKEND:-file} == pg ]] &&
+		skip "the registry lock held by hand here is the file's"
+	for n in pp-node07 pp-prot07; do
+		sid=$(seed $n 2026-11-27T09:00:00Z default)
+		registry_add "$(jq -nc --arg n $n --arg s "$sid" '{id: $n,
+			kind: "cloud", status: "ready", role: "worker",
+			total_ram_mb: 8192, reserved_ram_mb: 512, ip: "10.0.0.7",
+			location: "nbg1", labels: {}, cloud: {provider: "hetzner",
+			server_id: $s, server_type: "cx33", server_name: $n},
+			containers: []}')"
+	done
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	[[ $(jq '.node_servers | length' "$STATE") == 2 ]]
+	lose_node pp-node07
+	# a protection set in the console: the next run records it on
+	# its node, under the registry's lock, before the orphans
+	sid=$(reg '.nodes[] | select(.id == "pp-prot07") | .cloud.server_id')
+	fake_ctl PUT /state "$(fake_state | jq -c --arg s "$sid" '.servers |=
+		map(if (.id | tostring) == $s then .protection.delete = true
+		else . end) | {servers}')" >/dev/null
+	# the document's node list, as in a cycle: converge reads no
+	# registry before the protection's write
+	pp-fleetstats -q --now "$NOW" | jq -c --argjson d "$(decision none 0 |
+		jq .decision)" '.decision = $d' > "$BATS_TEST_TMPDIR/doc"
+	# held 3 s: a stopped run still waits for the locks it needs to
+	# record what it did
+	flock "$REG.lock" sleep 3 3>&- &
+	lk=$!
+	pp-provision -q --now "$NOW" < "$BATS_TEST_TMPDIR/doc" \
+		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" 3>&- &
+	pid=$!
+	fake_wait_for_log '.method == "GET" and .path == "/servers"' 1200 ||
+		{ kill -KILL "$pid"; wait; false; }
+	sleep 0.5
+	kill -TERM "$pid"
+	rc=0
+	wait "$pid" || rc=$?
+	wait "$lk"
+	[[ $rc == 1 ]] || fail "exit $rc: $(cat "$BATS_TEST_TMPDIR/err")"
+	run jq -r '[.node_servers[].name] | sort | join(",")' "$STATE"
+	assert_output pp-node07,pp-prot07
+	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
+	assert_success
+	assert_stderr_contains "was registry node 'pp-node07'"
+	[[ $(names) == pp-node07,pp-prot07 ]]
 }
 
 @test "as many orphans as cloud.orphan_delete_max are deleted; with it 0 not even one is" {

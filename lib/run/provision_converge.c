@@ -685,13 +685,25 @@ nodesrv_add(struct run *x, json_object *prev, const char *id,
 	pp_porphan_add(x->nodesrv_now, id, node, since ? since : x->now);
 }
 
-/* The servers of ours a registry node names now, into nodesrv_now. */
+/* nodesrv_now, whole before anything is acted on, so that a run
+ * stopped part way leaves no server out: the servers of ours a
+ * registry node names now, and those one named before (prev) that are
+ * still listed and not being deleted, held until they are gone or a
+ * node names them again. */
 static void
 nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 	size_t nk, const struct strset *sids, const struct strset *ids,
 	const struct strset *ours)
 {
 	x->nodesrv_now = json_object_new_object();
+	for (size_t i = 0; i < x->ours.n; i++) {
+		const struct pp_server *s = &x->ours.v[i];
+
+		if (pp_jget(prev, s->id) && !(s->status &&
+		    !strcmp(s->status, "deleting")))
+			nodesrv_add(x, prev, s->id, pp_jstr(pp_jget(prev,
+				s->id), "name", NULL));
+	}
 	for (size_t i = 0; i < nk; i++)
 		if (k[i].server_id && strset_has(ours, k[i].server_id))
 			nodesrv_add(x, prev, k[i].server_id, k[i].id);
@@ -700,7 +712,6 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 		const struct pp_server *s = &x->ours.v[i];
 
 		if (!strset_has(sids, s->id) && s->name &&
-		    !pp_jget(x->nodesrv_now, s->id) &&
 		    strset_has(ids, s->name))
 			nodesrv_add(x, prev, s->id, s->name);
 	}
@@ -735,10 +746,13 @@ hold_former(struct run *x, json_object *prev, const struct pp_server *s)
 	if (!x->former)
 		x->former = json_object_new_object();
 	json_object_object_add(x->former, s->id, json_object_new_boolean(1));
-	/* still ours, still a node's: kept until it is gone or a node
-	 * names it again */
-	pp_porphan_add(x->nodesrv_now, s->id, node, pp_porphan_since(prev,
-		s->id));
+}
+
+void
+pp_prov_nodesrv_note(struct run *x, const char *id, const char *node)
+{
+	if (x->nodesrv_now && id && *id)
+		nodesrv_add(x, NULL, id, node);
 }
 
 void
@@ -826,8 +840,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	}
 	/* the protected ones count, and those that were nodes: they are
 	 * lost nodes' servers too */
-	if (ndel && !prev && !x->o->delete_orphans) {
-		/* nodesrv_prev said so */
+	if (!prev && !x->o->delete_orphans) {
+		/* nodesrv_prev said so: whatever their age or protection,
+		 * none is adopted either */
 		x->orphans_held = 1;
 	} else if (ndel && ndel + nprot + nformer >
 	    (size_t)x->cfg->cloud.orphan_delete_max &&

@@ -104,6 +104,7 @@ pp_prov_adopt(struct run *x, const char *role)
 			continue;
 		}
 		pp_prov_add_str(e, "status", st);
+		pp_prov_nodesrv_note(x, s->id, s->name);
 		x->adopted++;
 		pp_prov_event(x, PP_EV_NODE_PROVISIONING, s->name, s->id,
 			s->type, s->location, "success", "adopted an "
@@ -293,9 +294,10 @@ on_created(void *arg, const struct pp_server *s)
 	if (m->x->dry_run)
 		return;
 	if (pp_prov_reg_set_server(m->x, m->name, s, m->role, msg,
-	    sizeof msg) == 0)
+	    sizeof msg) == 0) {
 		m->recorded = 1;
-	else
+		pp_prov_nodesrv_note(m->x, s->id, m->name);
+	} else
 		pp_warn("server '%s' (id %s): %s", m->name, s->id, msg);
 }
 
@@ -636,6 +638,7 @@ finish_order(struct run *x, struct order *o)
 			o->type, o->s.location, "failed", msg);
 		return -1;
 	}
+	pp_prov_nodesrv_note(x, o->s.id, o->name);
 	pp_prov_add_str(o->e, "status", "provisioning");
 	unavailable_refused(x, o);
 	pp_note("created server '%s' (id %s, %s in %s), registered as "

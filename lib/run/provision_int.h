@@ -227,6 +227,9 @@ int pp_prov_list_ours(struct run *x);
  * unless up (then pp_prov_adopt takes them), and removes nodes whose
  * server is gone, except node leave (the scale-down's, NULL: none). */
 void pp_prov_converge(struct run *x, int up, const char *leave);
+/* Server id, just made or adopted, is node's: remembered in the
+ * state's node_servers (when converge looked at them this run). */
+void pp_prov_nodesrv_note(struct run *x, const char *id, const char *node);
 /* Says which delete-protected orphans and which foreign servers are new
  * since the last run (the state's protected_orphans and foreign_servers
  * in root, as the last run left them; root NULL: unknown, all are new),
