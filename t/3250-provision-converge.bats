@@ -303,6 +303,53 @@ lose_node() {
 	[[ $(names) == pp-node07,pp-prot07 ]]
 }
 
+# HCLOUD_TOKEN or cloud.token_file of another project, say a staging
+# install's, whose servers carry the same labels: its listing holds
+# none of our nodes' servers and some no node names
+@test "a listing with no node's server in it and servers no node names is taken for another project's: nothing deleted, adopted, forgotten or created" {
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 2 cx33)
+	assert_success
+	busy=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[0]')
+	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
+		pp-registry -q status "$n" ready
+	done
+	pp-registry -q place "$busy" gs-1 4096 --players 12
+	ours=$(fake_state | jq -c '{servers}')
+	memory=$(jq -c .node_servers "$STATE")
+	fake_ctl PUT /state '{"servers": [
+		{"id": 7000001, "name": "pp-stag01", "created": "2026-11-27T09:00:00Z",
+		 "labels": {"managed_by": "ppscale", "role": "worker", "pool": "default"}},
+		{"id": 7000002, "name": "pp-stag02", "created": "2026-11-27T09:00:00Z",
+		 "labels": {"managed_by": "ppscale", "role": "worker", "pool": "default"}}]}' >/dev/null
+	fake_ctl DELETE /log >/dev/null
+	DOC_AT=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	for i in 1 2; do
+		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+		assert_success
+		assert_stderr_contains "none of the 2 registry nodes' servers is among the servers listed with our labels, and 2 of those are in no node: the API token may be another project's"
+		jq_is '[.provision.servers[] | .op + ":" + .status + ":" +
+			.error.code] | unique | join(",")' \
+			delete_orphan:held:other_project
+	done
+	# a scale-up would make its servers there, and adopts none
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_failure 1
+	jq_is '.provision.status' refused
+	jq_is '[.provision.servers[].op] | unique | join(",")' delete_orphan
+	[[ $(names) == pp-stag01,pp-stag02 ]]
+	[[ $(fake_log | jq '[.requests[] | select(.method != "GET")] |
+		length') == 0 ]]
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 2 ]]
+	[[ $(jq -c .node_servers "$STATE") == "$memory" ]]
+	# the right token again: as before, nothing held
+	fake_ctl PUT /state "$ours" >/dev/null
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	assert_equal "$stderr" ""
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 2 ]]
+}
+
 @test "as many orphans as cloud.orphan_delete_max are deleted; with it 0 not even one is" {
 	for i in 1 2 3; do
 		seed "pp-orph1$i" 2026-11-27T09:00:00Z default >/dev/null

@@ -159,6 +159,14 @@ pp_provision_run(const struct pp_config *cfg,
 		pp_prov_converge(&x, up, down ? pp_jstr(dec, "node", NULL) :
 			NULL);
 		pp_prov_pending_step(&x, up || down);
+		if (up && x.other_msg[0]) {
+			/* its servers would be made in a project whose
+			 * listing is not ours, and disarm the check */
+			pp_prov_set_reason(&x, "refused", "decision '%s' not "
+				"carried out: %s", x.action, x.other_msg);
+			x.errors++;
+			up = 0;
+		}
 		if (up) {
 			pp_prov_read_refusals(&x);
 			pp_prov_load_catalog(&x);

@@ -755,6 +755,54 @@ pp_prov_nodesrv_note(struct run *x, const char *id, const char *node)
 		nodesrv_add(x, NULL, id, node);
 }
 
+/* No registry cloud node's server is among ours, and servers of ours
+ * that no node names are: what a token of another project looks like
+ * (HCLOUD_TOKEN or cloud.token_file set wrong, a staging install's
+ * labels the same as ours). Its servers would be deleted or adopted as
+ * orphans, and our nodes whose servers it cannot see (404) forgotten,
+ * their servers billing on unseen. Said every run; nothing is deleted,
+ * adopted or forgotten until a person has looked. */
+static int
+other_project(struct run *x, const struct known *k, size_t nk,
+	const struct strset *sids, const struct strset *ids,
+	const struct strset *ours)
+{
+	size_t nodes = 0, unknown = 0;
+	char why[512];
+
+	if (x->o->delete_orphans)
+		return 0;
+	for (size_t i = 0; i < nk; i++) {
+		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
+		    (k[i].provider && strcmp(k[i].provider,
+		    x->cloud->ops->name)))
+			continue;
+		if (strset_has(ours, k[i].server_id))
+			return 0;
+		nodes++;
+	}
+	for (size_t i = 0; i < x->ours.n; i++) {
+		const struct pp_server *s = &x->ours.v[i];
+
+		if (!is_known(sids, ids, s) && !(s->status &&
+		    !strcmp(s->status, "deleting")) &&
+		    pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why))
+			unknown++;
+	}
+	if (!nodes || !unknown)
+		return 0;
+	snprintf(x->other_msg, sizeof x->other_msg, "none of the %zu "
+		"registry nodes' servers is among the servers listed with our "
+		"labels, and %zu of those %s in no node: the API token may be "
+		"another project's (HCLOUD_TOKEN, cloud.token_file), or the "
+		"registry another install's", nodes, unknown,
+		unknown == 1 ? "is" : "are");
+	pp_prov_loud("%s; neither deleting, adopting nor forgetting any "
+		"this run: check both, and if they are right run "
+		"'pp-provision --delete-orphans' once", x->other_msg);
+	return 1;
+}
+
 void
 pp_prov_converge(struct run *x, int up, const char *leave)
 {
@@ -763,7 +811,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	size_t nk, *del, ndel = 0, nprot = 0, nformer = 0;
 	long grace = x->cfg->cloud.orphan_grace;
 	json_object *prev;
-	int owned;
+	int owned, other;
 
 	if (!x->have_ours || known_nodes(x, &k, &nk, &owned) < 0)
 		return;
@@ -785,8 +833,10 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&ours);
 	strset_sort(&going);
 	sync_protection(x, k, nk);
+	other = other_project(x, k, nk, &sids, &ids, &ours);
 	prev = nodesrv_prev(x);
-	if (prev)
+	/* another project's listing would make the memory forget ours */
+	if (prev && !other)
 		nodesrv_known(x, prev, k, nk, &sids, &ids, &ours);
 	/* every server is looked at for whether it is ours: the foreign
 	 * ones found are all there are */
@@ -812,6 +862,11 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 			continue;
 		if (!pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why)) {
 			foreign_server(x, s, why);
+			continue;
+		}
+		if (other) {
+			left_alone(x, s->name, s, "delete_orphan", "held",
+				"other_project", x->other_msg, NULL, NULL);
 			continue;
 		}
 		/* whatever its age: a young one was a node all the same */
@@ -840,7 +895,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	}
 	/* the protected ones count, and those that were nodes: they are
 	 * lost nodes' servers too */
-	if (!prev && !x->o->delete_orphans) {
+	if ((other || !prev) && !x->o->delete_orphans) {
 		/* nodesrv_prev said so: whatever their age or protection,
 		 * none is adopted either */
 		x->orphans_held = 1;
@@ -868,7 +923,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 			unseen(x, &k[i]);
 			continue;
 		}
-		if (!strset_has(&ours, k[i].server_id))
+		if (other && !strset_has(&ours, k[i].server_id))
+			unseen(x, &k[i]);
+		else if (!strset_has(&ours, k[i].server_id))
 			lost_node(x, &k[i], 0);
 		else if (strset_has(&going, k[i].server_id))
 			lost_node(x, &k[i], 1);

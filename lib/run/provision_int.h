@@ -84,6 +84,7 @@ struct run {
 	 * section stays as it is), and those held this run because a
 	 * node named them and none does now: not adopted either */
 	json_object *nodesrv_now, *former;
+	char other_msg[512];  /* the listing looks like another project's */
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
 	struct pp_prov_dnode *dnodes;
