@@ -87,6 +87,53 @@ stamp() {
 	done
 }
 
+# pp-provision's last look before a delete: another node naming the
+# server (a row copied under another id). Under a lazy open every node's
+# text is looked at, and only a node whose text may hold the server id
+# (its bytes, or an escape, which spells a string another way) is
+# indexed; one that does not read leaves the answer unknown, never none.
+@test "a lazy look for a second node naming a server indexes only the nodes whose text may hold its id" {
+	jq -c '(.nodes[] | select(.id == "cloud-s") | .cloud.server_id) =
+	    "4711042" | .nodes += [.nodes[] | select(.id == "cloud-s") |
+	    .id = "copy-s" | .containers = []]' \
+		"$FIXTURES/small-registry.json" > "$R.full"
+	named() {
+		# checked whole and stamped by a write of another node
+		regtool lazy "$R" cloud-a ready > /dev/null
+		run --separate-stderr regtool named "$R" cloud-s
+		assert_success
+	}
+	cp "$R.full" "$R"
+	named
+	assert_output "lazy 2 copy-s"
+	# the copy's id with an escape (its bytes are not in the text):
+	# found by the escape
+	sed 's/"4711042"/"4\\u003711042"/2' "$R.full" > "$R"
+	named
+	[[ $(grep -c '"4\\u003711042"' "$R") == 1 ]]
+	assert_output "lazy 2 copy-s"
+	# its provider unset is the configured one (local); another
+	# provider's server of that id is another server
+	jq -c '.nodes[-1].cloud |= del(.provider)' "$R.full" > "$R"
+	named
+	assert_output "lazy 2 copy-s"
+	jq -c '.nodes[-1].cloud.provider = "hetzner"' "$R.full" > "$R"
+	named
+	assert_output "lazy 2 -"
+	# no copy: none, and no other node read
+	jq -c 'del(.nodes[-1])' "$R.full" > "$R"
+	named
+	assert_output "lazy 1 -"
+	# a copy that does not read under a forged stamp: unknown
+	jq -c '.nodes[-1].total_ram_mb = 8192123' "$R.full" |
+		sed 's/8192123/8192x/' > "$R"
+	stamp "$R"
+	run --separate-stderr regtool named "$R" cloud-s
+	assert_success
+	assert_output "lazy 1 unreadable"
+	assert_stderr_contains "node 'copy-s' is not valid JSON"
+}
+
 @test "a stamped file cut or garbled anywhere: the lazy reading stays within its bytes" {
 	# long nodes (containers with escapes too: the 64-byte step and
 	# the byte-by-byte one both run), cut at many places and with

@@ -196,6 +196,25 @@ void pp_registry_forget_text(struct pp_registry *r);
 
 /* The node of that id (not one added since the open), or NULL. */
 struct pp_node *pp_registry_find(struct pp_registry *r, const char *id);
+/* Nodes naming the same cloud server (registry_servers.c): the same
+ * cloud.server_id and the same cloud.provider, an unset provider on
+ * either side counting as dflt (the configured one). The file registry
+ * does not refuse such rows (PostgreSQL's unique index does): a
+ * platform's copy of a row under a new id names the server of the node
+ * it copied. */
+/* A node other than the one of id except (NULL: any) that names server
+ * server_id of provider: 1 with *other, 0 when none. Under PP_REG_LAZY
+ * every node is looked at, and only those whose text may hold the id
+ * are indexed; -1 (warned) when such a node does not read, as
+ * pp_registry_find's NULL. */
+int pp_registry_server_named(struct pp_registry *r, const char *provider,
+	const char *server_id, const char *dflt, const char *except,
+	const struct pp_node **other);
+/* Of the indexed nodes, the count of those naming a server an earlier
+ * node names, the first such pair in *a (the earlier) and *b. */
+size_t pp_registry_dup_servers(const struct pp_registry *r,
+	const char *dflt, const struct pp_node **a, const struct pp_node **b);
+
 /* The node's JSON object as the registry holds it (parsed from its
  * text on first use; owned by the registry, until save or close). */
 json_object *pp_registry_node_object(struct pp_node *n);

@@ -14,6 +14,12 @@
  *   regtool lazy FILE NODE STATUS    as touch, opened PP_REG_LAZY; prints
  *                                    "lazy" or "whole" (how it was read)
  *                                    and the nodes indexed
+ *   regtool named FILE NODE          opened PP_REG_LAZY, the other node
+ *                                    naming NODE's server (the configured
+ *                                    provider "local"): prints "lazy" or
+ *                                    "whole", the nodes indexed and that
+ *                                    node's id, "-" for none or
+ *                                    "unreadable"
  *   regtool shown PATH               print PATH as the registry's
  *                                    messages name it (and pp-drain's) */
 #include <signal.h>
@@ -80,6 +86,28 @@ main(int argc, char **argv)
 		pp_registry_close(&r);
 		return 0;
 	}
+	if (argc == 4 && !strcmp(argv[1], "named")) {
+		const struct pp_node *o;
+		struct pp_node *n;
+		size_t indexed = 0;
+		int lazy, rc;
+
+		if (pp_registry_open(&r, argv[2], PP_LOCK_EX | PP_REG_LAZY,
+		    err, sizeof err) < 0)
+			pp_die(2, "%s", err);
+		lazy = r.lazy;
+		n = pp_registry_find(&r, argv[3]);
+		if (!n)
+			pp_die(2, "no node '%s'", argv[3]);
+		rc = pp_registry_server_named(&r, n->provider, n->server_id,
+			"local", n->id, &o);
+		for (size_t i = 0; i < r.nnodes; i++)
+			indexed += !r.nodes[i].lazy;
+		printf("%s %zu %s\n", lazy ? "lazy" : "whole", indexed,
+			rc < 0 ? "unreadable" : rc ? o->id : "-");
+		pp_registry_close(&r);
+		return 0;
+	}
 	if (argc == 4 && !strcmp(argv[1], "flip")) {
 		long n = atol(argv[3]);
 		struct sigaction sa;
@@ -138,6 +166,7 @@ main(int argc, char **argv)
 		return 0;
 	}
 	fprintf(stderr, "usage: regtool touch FILE NODE STATUS | "
-		"flip FILE N | splice FILE NODE NEW | twice FILE NODE CMD\n");
+		"flip FILE N | splice FILE NODE NEW | twice FILE NODE CMD | "
+		"lazy FILE NODE STATUS | named FILE NODE | shown PATH\n");
 	return 2;
 }
