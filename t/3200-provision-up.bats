@@ -1459,6 +1459,39 @@ node.removed $name"
 	assert_output ""
 }
 
+# A copy of the node's row taken while it booted (a platform's restore,
+# a migration) stays provisioning under its own id after the node joins
+# and takes players: past cloud.join_timeout its server looks like one
+# that never joined, and it is the node's.
+@test "a copied row still provisioning past cloud.join_timeout does not delete the server a ready node names" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	sid=$(jq -r '.provision.servers[0].server_id' <<<"$output")
+	copy_row "$name" pp-copy provisioning
+	pp-registry -q status "$name" ready
+	pp-registry -q place "$name" mc-live 1024 --players 7
+	fake_ctl DELETE /log >/dev/null
+	: > "$EVENTS"
+	look 10:16 1
+	jq_is '.provision.servers[0] | [.op, .node, .server_id, .status,
+		.error.code] | join(",")' "expire,pp-copy,$sid,refused,duplicate_server"
+	assert_stderr_contains "refusing to delete: server $sid of node 'pp-copy' is named by node '$name' too (a registry row copied under another id?): its delete would take that node's server; remove the duplicated row from the registry"
+	refute_stderr_contains "deleting it"
+	[[ $(fake_log | jq '[.requests[] | select(.method ==
+		"DELETE")] | length') == 0 ]]
+	[[ $(fake_state | jq -r '[.servers[] | .id | tostring] |
+		join(",")') == "$sid" ]]
+	[[ $(reg ".nodes[] | select(.id == \"$name\") |
+		\"\(.status) \(.containers[0].id)\"") == "ready mc-live" ]]
+	# left as it was, not marked for a later run to delete
+	[[ $(reg '.nodes[] | select(.id == "pp-copy") | .status') == \
+		provisioning ]]
+	run jq -r '[.type, .node, .result] | join(",")' "$EVENTS"
+	assert_output "scaling.failed,pp-copy,refused"
+}
+
 # On PostgreSQL the lock is the session's: a server setting that ends
 # a session idle in a transaction (idle_in_transaction_session_timeout)
 # must not end it while pp-provision holds the node across the delete.

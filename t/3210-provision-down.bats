@@ -203,6 +203,53 @@ deletes() {
 		"\(.status) \(.containers | length)"') == "ready 1" ]]
 }
 
+# A platform that copies a node's row under a new id (a restore, a
+# migration) leaves two nodes naming one server. The copy holds no game
+# server: the unneeded rule picks it, its drain is empty at once, and
+# deleting its server would take the node's players with it.
+@test "a scale-down of a copied row that names a busy node's server is refused, and the server stays" {
+	local node
+	fake_ctl PUT /state '{"servers": []}' >/dev/null
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 1)
+	assert_success
+	node=$(jq -r '.provision.servers[0].name' <<<"$output")
+	SID=$(reg ".nodes[] | select(.id == \"$node\") | .cloud.server_id")
+	pp-registry -q status "$node" ready
+	pp-registry -q place "$node" mc-1 2048 --players 3
+	copy_row "$node" pp-copy
+	[[ $(reg "[.nodes[] | select(.cloud.server_id == \"$SID\")] |
+		length") == 2 ]]
+	pp-fleetstats --no-record --now 2026-11-27T10:00:00Z |
+		pp-decide --now 2026-11-27T10:00:00Z > /dev/null 2>&1
+	fake_ctl DELETE /log >/dev/null
+	: > "$EVENTS"
+	run --separate-stderr bash -c 'pp-fleetstats --no-record \
+		--now 2026-11-27T10:52:00Z | pp-decide --now 2026-11-27T10:52:00Z |
+		pp-drain --now 2026-11-27T10:52:00Z |
+		pp-provision --now 2026-11-27T10:52:00Z'
+	assert_failure 1
+	jq_is '.decision | [.action, .node] | join(" ")' "scale_down pp-copy"
+	jq_is .drain.empty true
+	jq_is .provision.status refused
+	jq_is '.provision.servers[0] | [.op, .node, .server_id, .status,
+		.error.code] | join(",")' \
+		"delete,pp-copy,$SID,refused,duplicate_server"
+	jq_is .provision.reason "server $SID of node 'pp-copy' is named by node '$node' too (a registry row copied under another id?): its delete would take that node's server; remove the duplicated row from the registry"
+	assert_stderr_contains "pp-provision: refusing to delete: server $SID of node 'pp-copy' is named by node '$node' too"
+	# pp-fleetstats said so before, once
+	assert_stderr_contains "pp-fleetstats: nodes '$node' and 'pp-copy' name the same cloud server $SID: pp-provision refuses to delete it while they do; remove the duplicated row from the registry"
+	[[ $(grep -c "name the same cloud server" <<<"$stderr") == 1 ]]
+	[[ $(deletes) == 0 ]]
+	[[ $(fake_state | jq --arg id "$SID" '[.servers[] |
+		select((.id | tostring) == $id)] | length') == 1 ]]
+	[[ $(reg ".nodes[] | select(.id == \"$node\") |
+		\"\(.status) \(.containers | length)\"") == "ready 1" ]]
+	run jq -r 'select(.type == "scaling.failed") | [.node, .result,
+		.server_id, .reason] | join(",")' "$EVENTS"
+	assert_output --partial "pp-copy,refused,$SID,server $SID of node 'pp-copy' is named by node '$node' too"
+}
+
 @test "scale_down waits while the drain section says the node is not empty" {
 	cloud_node draining
 	run --separate-stderr pp-provision < <(down_doc false)

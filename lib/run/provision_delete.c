@@ -166,6 +166,20 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	return -1;
 }
 
+/* The delete refused because another node names the server
+ * (pp_prov_reg_shared): a registry's error that no later cycle mends,
+ * loud like the delete guard's refusal (exit 1). */
+static void
+refused_shared(struct run *x, json_object *e, const char *node,
+	const char *sid, const char *type, const char *loc, const char *msg)
+{
+	pp_warn("refusing to delete: %s", msg);
+	pp_prov_add_str(e, "status", "refused");
+	pp_prov_entry_error(x, e, "duplicate_server", msg);
+	pp_prov_event(x, PP_EV_SCALING_FAILED, node, sid, type, loc,
+		"refused", msg);
+}
+
 /* A server that did not boot: delete it, then forget its node (in
  * that order: a node without a server is harmless, a server without a
  * node bills). The list of booting nodes is a snapshot (the document,
@@ -193,6 +207,10 @@ pp_prov_expire(struct run *x, const char *node, const char *server_id,
 	if (!x->dry_run) {
 		rc = pp_prov_reg_expire_open(x, &r, node, server_id, &mine,
 			msg, sizeof msg);
+		if (rc == 3) {
+			refused_shared(x, e, node, server_id, type, loc, msg);
+			return;
+		}
 		if (rc > 0) {
 			/* the agent joined late: the node is the platform's */
 			pp_note("%s (%s)", msg, why);
@@ -369,7 +387,7 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	char msg[768];
 	char *sid, *type, *loc;
 	time_t since = 0;
-	int rc, by_down;
+	int rc, by_down, shared = 0;
 
 	if (!node || !*node)
 		pp_die(PP_EXIT_USAGE, "bad document on stdin: decision "
@@ -410,6 +428,11 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 		snprintf(msg, sizeof msg, "node '%s' belongs to provider "
 			"'%s', not '%s'", node, n->provider,
 			x->cloud->ops->name);
+	/* before the node's own state: whatever that is, the server is
+	 * another node's too */
+	else if (pp_prov_reg_shared(x, &r, node, n->provider, n->server_id,
+	    msg, sizeof msg))
+		shared = 1;
 	else if (n->status != PP_ST_DRAINING)
 		snprintf(msg, sizeof msg, "node '%s' is %s, not draining",
 			node, pp_status_name(n->status));
@@ -428,6 +451,13 @@ pp_prov_scale_down(struct run *x, json_object *dec)
 	else if (!other_drain(n, since, msg, sizeof msg) &&
 	    !inbound(x, &r, node, &tl, msg, sizeof msg))
 		msg[0] = '\0';
+	if (shared) {
+		refused_shared(x, e, node, n->server_id, n->server_type,
+			n->location, msg);
+		pp_prov_set_reason(x, "refused", "%s", msg);
+		pp_registry_close(&r);
+		return;
+	}
 	if (msg[0]) {
 		pp_warn("refusing to delete: %s", msg);
 		pp_prov_add_str(e, "status", "refused");

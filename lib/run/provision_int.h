@@ -164,10 +164,19 @@ int pp_prov_reg_ready(struct run *x, const char *id,
  * marked draining by expire already), 1 when the
  * platform has marked the node since (ready, unhealthy...), 2 when
  * game servers are recorded on it (r closed and err says why in both),
- * -1 with err. */
+ * 3 when another node names the server (pp_prov_reg_shared; r closed,
+ * err the refusal), -1 with err. */
 int pp_prov_reg_expire_open(struct run *x, struct pp_registry *r,
 	const char *id, const char *server_id, int *mine, char *err,
 	size_t errlen);
+/* The last guard before a delete, under the lock r holds: whether a
+ * node other than node names server_id of provider (NULL: the
+ * configured one), whose server the delete would take (a registry row
+ * copied under another id). 1 with the refusal in err (also when the
+ * registry cannot tell), else 0. */
+int pp_prov_reg_shared(struct run *x, struct pp_registry *r,
+	const char *node, const char *provider, const char *server_id,
+	char *err, size_t errlen);
 /* Records the intent to create server name (type, location, role,
  * labels; provisioning, no server id) before its create is sent, or
  * updates the location of that intent; 1 when a node of that name has

@@ -401,6 +401,28 @@ our_node(struct pp_registry *r, const char *id, const char *server_id)
 }
 
 int
+pp_prov_reg_shared(struct run *x, struct pp_registry *r, const char *node,
+	const char *provider, const char *server_id, char *err,
+	size_t errlen)
+{
+	const struct pp_node *o;
+	int rc = pp_registry_server_named(r, provider, server_id,
+		x->cloud->ops->name, node, &o);
+
+	if (rc < 0)
+		snprintf(err, errlen, "registry '%s' cannot be read whole to "
+			"make sure no node but '%s' names server %s", x->rpath,
+			node, server_id);
+	else if (rc > 0)
+		snprintf(err, errlen, "server %s of node '%s' is named by "
+			"node '%s' too (a registry row copied under another "
+			"id?): its delete would take that node's server; "
+			"remove the duplicated row from the registry",
+			server_id, node, o->id);
+	return rc != 0;
+}
+
+int
 pp_prov_reg_expire_open(struct run *x, struct pp_registry *r, const char *id,
 	const char *server_id, int *mine, char *err, size_t errlen)
 {
@@ -409,6 +431,11 @@ pp_prov_reg_expire_open(struct run *x, struct pp_registry *r, const char *id,
 	*mine = 0;
 	if (pp_prov_reg_open(x, r, PP_LOCK_EX | PP_REG_LAZY, err, errlen) < 0)
 		return -1;
+	/* before the node is marked: a refused delete leaves it as it was */
+	if (pp_prov_reg_shared(x, r, id, NULL, server_id, err, errlen)) {
+		pp_registry_close(r);
+		return 3;
+	}
 	n = our_node(r, id, server_id);
 	if (!n)
 		return 0;

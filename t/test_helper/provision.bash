@@ -17,6 +17,9 @@
 #       a node an earlier run left provisioning (pp-off111) whose server
 #       the fake holds "off" with nothing running on it; prints the
 #       server's id
+# copy_row NODE COPY [STATUS]
+#       the platform's copy of NODE's row under the id COPY, naming
+#       NODE's server, with no game server recorded (and STATUS)
 #
 # A file whose tests all run pp-provision against one fake Hetzner API:
 #   setup_file()    { load test_helper/provision; prov_fake_file TOKEN; }
@@ -130,6 +133,38 @@ off_node() {
 		server_type: "cx23", server_name: "pp-off111",
 		created_at: "2026-11-27T09:59:00Z"}, containers: []}')"
 	echo "$id"
+}
+
+# The file takes the whole row. PostgreSQL's unique index on (provider,
+# server_id) refuses that (checked here); it takes the row with its
+# provider unset (NULLs are distinct to a unique index), which the tools
+# read as the configured provider: the same server.
+copy_row() {
+	local tmp="$REG.tmp" sql st
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		st=${3:+"'$3'"}
+		sql="INSERT INTO ppscale_nodes (id, pool, kind, status, role,
+			total_ram_mb, reserved_ram_mb, ip, location, labels,
+			provider, server_id, server_name, server_type,
+			hourly_cost_eur, created_at, extra)
+			SELECT '$2', pool, kind, ${st:-status}, role,
+			total_ram_mb, reserved_ram_mb, ip, location, labels, %s,
+			server_id, server_name, server_type, hourly_cost_eur,
+			created_at, extra FROM ppscale_nodes WHERE id = '$1'"
+		# shellcheck disable=SC2059
+		! psql -X -q -v ON_ERROR_STOP=1 -d "$REG_DB" \
+			-c "$(printf "$sql" provider)" 2> "$tmp" ||
+			fail "the unique index took a copy naming its provider"
+		grep -q ppscale_nodes_server "$tmp" || fail "$(<"$tmp")"
+		# shellcheck disable=SC2059
+		psql -X -q -v ON_ERROR_STOP=1 -d "$REG_DB" \
+			-c "$(printf "$sql" NULL)"
+		return
+	fi
+	jq --arg n "$1" --arg c "$2" --arg s "${3:-}" '.nodes += [.nodes[] |
+		select(.id == $n) | .id = $c | .containers = [] |
+		if $s == "" then . else .status = $s end]' "$REG" > "$tmp" &&
+		mv "$tmp" "$REG"
 }
 
 ud_valid() {
