@@ -389,3 +389,39 @@ f.seek(0); f.write(t.replace(b\"32768, \\\"reserved_ram_mb\\\": 512, \\\"ip\\\":
 	assert_success
 	assert_stderr_contains "cloud node 'cloud-s' reports total_ram_mb 8602, over the 8192 MB"
 }
+
+# The file registry takes two nodes naming one cloud server (a
+# platform's copy of a row under a new id); pp-provision refuses to
+# delete such a server, and this says so once a run, on stderr only.
+@test "nodes naming the same cloud server are warned of once a run, an unset provider counting as the configured one" {
+	# cloud-s copied whole; cloud-a with its provider unset (the
+	# configured one, local); cloud-u's server id at another provider
+	jq '.nodes += [(.nodes[] | select(.id=="cloud-s") | .id = "copy-s" |
+	    .containers = []), (.nodes[] | select(.id=="cloud-a") |
+	    .id = "copy-a" | .containers = [] | del(.cloud.provider)),
+	    (.nodes[] | select(.id=="cloud-u") | .id = "copy-u" |
+	    .containers = [] | .cloud.provider = "hetzner")]' \
+		"$REG" > "$BATS_TEST_TMPDIR/r.json"
+	run --separate-stderr pp-fleetstats --no-record \
+		-r "$BATS_TEST_TMPDIR/r.json" --now 2026-11-27T10:00:00Z
+	assert_success
+	[[ $stderr == "pp-fleetstats: nodes 'cloud-s' and 'copy-s' name the same cloud server 102 (and 1 more node names a server another node names): pp-provision refuses to delete these servers while they do; remove the duplicated rows from the registry" ]] ||
+		fail "stderr: $stderr"
+	# the document lists every node, as before
+	jq_is '[.nodes[].id] | join(",")' \
+		ded-1,cloud-a,cloud-s,cloud-p,ded-2,cloud-u,copy-s,copy-a,copy-u
+	# one copy, another provider's: the first alone, then none
+	jq 'del(.nodes[] | select(.id == "copy-s" or .id == "copy-u"))' \
+		"$BATS_TEST_TMPDIR/r.json" > "$BATS_TEST_TMPDIR/r1.json"
+	run --separate-stderr pp-fleetstats --no-record \
+		-r "$BATS_TEST_TMPDIR/r1.json" --now 2026-11-27T10:00:00Z
+	assert_success
+	[[ $stderr == "pp-fleetstats: nodes 'cloud-a' and 'copy-a' name the same cloud server 101: pp-provision refuses to delete it while they do; remove the duplicated row from the registry" ]] ||
+		fail "stderr: $stderr"
+	jq 'del(.nodes[] | select(.id == "copy-s" or .id == "copy-a"))' \
+		"$BATS_TEST_TMPDIR/r.json" > "$BATS_TEST_TMPDIR/r2.json"
+	run --separate-stderr pp-fleetstats --no-record \
+		-r "$BATS_TEST_TMPDIR/r2.json" --now 2026-11-27T10:00:00Z
+	assert_success
+	assert_equal "$stderr" ""
+}

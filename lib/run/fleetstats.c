@@ -92,6 +92,32 @@ warn_image(const struct pp_config *cfg, const struct pp_image_check *img,
 			img->architecture, arch, arch, img->architecture);
 }
 
+/* Two nodes naming one cloud server (a platform's copy of a row under
+ * a new id): the file registry takes it, pp-provision refuses to delete
+ * the server of either while it holds, and the operator must remove the
+ * row; said once a run, the first pair named. */
+static void
+warn_dup_servers(const struct pp_config *cfg, const struct pp_registry *r)
+{
+	const struct pp_node *a, *b;
+	size_t n = pp_registry_dup_servers(r, cfg->cloud.provider, &a, &b);
+
+	if (!n)
+		return;
+	if (n == 1)
+		pp_warn("nodes '%s' and '%s' name the same cloud server %s: "
+			"pp-provision refuses to delete it while they do; "
+			"remove the duplicated row from the registry", a->id,
+			b->id, a->server_id);
+	else
+		pp_warn("nodes '%s' and '%s' name the same cloud server %s "
+			"(and %zu more node%s a server another node names): "
+			"pp-provision refuses to delete these servers while "
+			"they do; remove the duplicated rows from the "
+			"registry", a->id, b->id, a->server_id, n - 1,
+			n == 2 ? " names" : "s name");
+}
+
 json_object *
 pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 {
@@ -133,6 +159,7 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	/* before the figures and the nodes' summaries are made of them:
 	 * pp-status, pp-decide and pp-drain see the same RAM */
 	pp_registry_cap_ram(&reg, &cat, PP_RAM_WARN_OVER | PP_RAM_WARN_UNDER);
+	warn_dup_servers(cfg, &reg);
 	/* a node past cloud.join_timeout is no pending capacity, as for
 	 * pp-decide */
 	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
