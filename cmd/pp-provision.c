@@ -72,7 +72,9 @@ usage(int status)
 		"found at once, none is deleted: the registry may have lost "
 		"their nodes; nor\n"
 		"is one that a registry node named (the state remembers "
-		"which).\n\n"
+		"which), nor any when\n"
+		"the listing looks like another project's (then a scale-up "
+		"is refused).\n\n"
 		PP_REGISTRY_HELP
 		PP_STATE_DIR_HELP
 		"      --dry-run       print the API requests it would send "

@@ -303,18 +303,32 @@ lose_node() {
 	[[ $(names) == pp-node07,pp-prot07 ]]
 }
 
+# set_status NODE STATUS: as the tools' own writes would leave it
+set_status() {
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -v id="$1" \
+			-v st="$2" <<-'SQL'
+			UPDATE ppscale_nodes SET status = :'st' WHERE id = :'id';
+		SQL
+		return
+	fi
+	jq --arg id "$1" --arg st "$2" '.nodes |= map(if .id == $id then
+		.status = $st else . end)' "$REG" > "$REG.tmp" &&
+		mv "$REG.tmp" "$REG"
+}
+
 # HCLOUD_TOKEN or cloud.token_file of another project, say a staging
 # install's, whose servers carry the same labels: its listing holds
 # none of our nodes' servers and some no node names
 @test "a listing with no node's server in it and servers no node names is taken for another project's: nothing deleted, adopted, forgotten or created" {
 	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 2 cx33)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 3 cx33)
 	assert_success
-	busy=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[0]')
-	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
-		pp-registry -q status "$n" ready
-	done
+	read -r busy idle booting < <(reg '[.nodes[] | select(.kind ==
+		"cloud") | .id] | sort | join(" ")')
+	pp-registry -q status "$busy" ready
 	pp-registry -q place "$busy" gs-1 4096 --players 12
+	set_status "$idle" draining
 	ours=$(fake_state | jq -c '{servers}')
 	memory=$(jq -c .node_servers "$STATE")
 	fake_ctl PUT /state '{"servers": [
@@ -327,11 +341,19 @@ lose_node() {
 	for i in 1 2; do
 		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
 		assert_success
-		assert_stderr_contains "none of the 2 registry nodes' servers is among the servers listed with our labels, and 2 of those are in no node: the API token may be another project's"
+		assert_stderr_contains "none of the servers listed with our labels is one that a registry node names or named (3 cloud nodes, 3 remembered), and 2 of them are in no node: the API token may be another project's"
 		jq_is '[.provision.servers[] | .op + ":" + .status + ":" +
 			.error.code] | unique | join(",")' \
 			delete_orphan:held:other_project
 	done
+	# the drained node's server is not found there: the node stays
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision \
+		scale_down 1 cx33 nbg1 "$idle" | jq -c --arg n "$idle" '.drain =
+		{node: $n, action: "scale_down", status: "empty", empty: true,
+		remaining: 0}')
+	assert_failure 1
+	jq_is '[.provision.servers[] | select(.op == "delete") | .status + ":" +
+		.error.code] | join(",")' failed:other_project
 	# a scale-up would make its servers there, and adopts none
 	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
 	assert_failure 1
@@ -340,14 +362,45 @@ lose_node() {
 	[[ $(names) == pp-stag01,pp-stag02 ]]
 	[[ $(fake_log | jq '[.requests[] | select(.method != "GET")] |
 		length') == 0 ]]
-	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 2 ]]
+	# busy, idle and booting: none forgotten
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 3 ]]
 	[[ $(jq -c .node_servers "$STATE") == "$memory" ]]
-	# the right token again: as before, nothing held
+	# the right token again: ours as before
 	fake_ctl PUT /state "$ours" >/dev/null
 	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
 	assert_success
-	assert_equal "$stderr" ""
-	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 2 ]]
+	refute_stderr_contains "another project"
+	[[ $(reg '[.nodes[] | select(.id == "'"$busy"'" or .id == "'"$idle"'")] |
+		length') == 2 ]]
+}
+
+# what ties a listing to us: a node's server, or one a node named
+@test "a listing with a server a node named is ours, though no node's server is in it: a lost row and a server deleted by hand do not stop a scale-up" {
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 2 cx33)
+	assert_success
+	read -r lost gone < <(reg '[.nodes[] | select(.kind == "cloud") |
+		.id] | sort | join(" ")')
+	for n in $lost $gone; do
+		pp-registry -q status "$n" ready
+	done
+	gsid=$(reg '.nodes[] | select(.id == "'"$gone"'") | .cloud.server_id')
+	# an old orphan too, once the memory is there
+	seed pp-orph08 2026-11-27T09:00:00Z default >/dev/null
+	sed -i 's/^cloud:$/cloud:\n  orphan_delete_max: 0/' "$PP_CONFIG"
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	# the registry loses one node, the other's server is deleted by hand
+	lose_node "$lost"
+	fake_ctl PUT /state "$(fake_state | jq -c --arg s "$gsid" '.servers |=
+		map(select((.id | tostring) != $s)) | {servers}')" >/dev/null
+	DOC_AT=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	refute_stderr_contains "another project"
+	assert_stderr_contains "was registry node '$lost'"
+	jq_is '[.provision.servers[] | .op + ":" + .status] | sort | join(",")' \
+		"create:provisioning,delete_orphan:held,delete_orphan:held,forget:removed"
 }
 
 @test "as many orphans as cloud.orphan_delete_max are deleted; with it 0 not even one is" {

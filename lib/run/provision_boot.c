@@ -217,6 +217,10 @@ resolve_intents(struct run *x, struct pend *p, size_t np)
 		for (size_t j = 0; j < l->n && !s; j++)
 			if (l->v[j].name && !strcmp(l->v[j].name, p[i].node))
 				s = &l->v[j];
+		/* a listing that looks like another project's says nothing
+		 * of ours (pp_prov_converge said so) */
+		if (!s && x->other_msg[0])
+			continue;
 		if (!s) {
 			rc = confirm_absent(x, p[i].node, &found);
 			if (rc < 0)
@@ -646,6 +650,10 @@ found:
 		} else if (strcmp(cerr.code, "not_found")) {
 			pp_warn("node '%s': cannot look at server %s: %s",
 				p[i].node, p[i].server_id, cerr.message);
+			p[i].looked = 0;
+			continue;
+		} else if (x->other_msg[0]) {
+			/* not found in what looks like another project */
 			p[i].looked = 0;
 			continue;
 		} else {

@@ -652,15 +652,17 @@ sync_protection(struct run *x, const struct known *k, size_t nk)
 }
 
 /* The state's node_servers as the last run left it (empty when it had
- * none: a first run, or one of a version without it). NULL: the state
- * cannot be read, and which of our servers were nodes is unknown. */
+ * none: a first run, or one of a version without it), and in *prot its
+ * protected_orphans (a new reference, or NULL). NULL: the state cannot
+ * be read, and which of our servers were nodes is unknown. */
 static json_object *
-nodesrv_prev(struct run *x)
+nodesrv_prev(struct run *x, json_object **prot)
 {
 	struct pp_state st;
 	json_object *prev;
 	char err[768];
 
+	*prot = NULL;
 	if (pp_state_open(&st, x->spath, 0, err, sizeof err) < 0) {
 		pp_prov_loud("%s; which servers of ours were registry nodes is "
 			"unknown: no orphan is deleted or adopted this run",
@@ -670,6 +672,7 @@ nodesrv_prev(struct run *x)
 	}
 	prev = pp_nodesrv_of(st.root);
 	prev = prev ? json_object_get(prev) : json_object_new_object();
+	*prot = json_object_get(pp_porphans_of(st.root));
 	pp_state_close(&st);
 	return prev;
 }
@@ -755,22 +758,27 @@ pp_prov_nodesrv_note(struct run *x, const char *id, const char *node)
 		nodesrv_add(x, NULL, id, node);
 }
 
-/* No registry cloud node's server is among ours, and servers of ours
- * that no node names are: what a token of another project looks like
- * (HCLOUD_TOKEN or cloud.token_file set wrong, a staging install's
- * labels the same as ours). Its servers would be deleted or adopted as
- * orphans, and our nodes whose servers it cannot see (404) forgotten,
- * their servers billing on unseen. Said every run; nothing is deleted,
- * adopted or forgotten until a person has looked. */
+/* Nothing ties the listing to us (no server in it that a registry
+ * node names, that a node named before, or that an earlier run found
+ * delete-protected here: prev and prot, from the state), though there
+ * is something it should hold (a registry cloud node, a server a node
+ * named), and it holds servers of ours past cloud.orphan_grace that no
+ * node names: what a token of another project looks like
+ * (HCLOUD_TOKEN or cloud.token_file set wrong, a staging install
+ * labelled like ours). Its servers would be deleted or adopted as
+ * orphans, our nodes whose servers it cannot see (404) forgotten while
+ * their servers bill on, and a scale-up would make servers there, whose
+ * nodes would end the check. Said every run; nothing is deleted,
+ * adopted, forgotten or made until a person has looked. */
 static int
 other_project(struct run *x, const struct known *k, size_t nk,
 	const struct strset *sids, const struct strset *ids,
-	const struct strset *ours)
+	const struct strset *ours, json_object *prev, json_object *prot)
 {
 	size_t nodes = 0, unknown = 0;
 	char why[512];
 
-	if (x->o->delete_orphans)
+	if (x->o->delete_orphans || !prev)
 		return 0;
 	for (size_t i = 0; i < nk; i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||
@@ -784,22 +792,27 @@ other_project(struct run *x, const struct known *k, size_t nk,
 	for (size_t i = 0; i < x->ours.n; i++) {
 		const struct pp_server *s = &x->ours.v[i];
 
+		if (pp_jget(prev, s->id) || pp_jget(prot, s->id))
+			return 0;
 		if (!is_known(sids, ids, s) && !(s->status &&
 		    !strcmp(s->status, "deleting")) &&
+		    age_of(x, s) >= x->cfg->cloud.orphan_grace &&
 		    pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why))
 			unknown++;
 	}
-	if (!nodes || !unknown)
+	if ((!nodes && !json_object_object_length(prev)) || !unknown)
 		return 0;
-	snprintf(x->other_msg, sizeof x->other_msg, "none of the %zu "
-		"registry nodes' servers is among the servers listed with our "
-		"labels, and %zu of those %s in no node: the API token may be "
-		"another project's (HCLOUD_TOKEN, cloud.token_file), or the "
-		"registry another install's", nodes, unknown,
+	snprintf(x->other_msg, sizeof x->other_msg, "none of the servers "
+		"listed with our labels is one that a registry node names "
+		"or named (%zu cloud node%s, %d remembered), and %zu of them "
+		"%s in no node: the API token may be another project's "
+		"(HCLOUD_TOKEN, cloud.token_file), or the registry another "
+		"install's", nodes, nodes == 1 ? "" : "s",
+		json_object_object_length(prev), unknown,
 		unknown == 1 ? "is" : "are");
-	pp_prov_loud("%s; neither deleting, adopting nor forgetting any "
-		"this run: check both, and if they are right run "
-		"'pp-provision --delete-orphans' once", x->other_msg);
+	pp_prov_loud("%s; neither deleting, adopting, forgetting nor "
+		"creating any this run: check both, and if they are right "
+		"run 'pp-provision --delete-orphans' once", x->other_msg);
 	return 1;
 }
 
@@ -810,7 +823,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
 	size_t nk, *del, ndel = 0, nprot = 0, nformer = 0;
 	long grace = x->cfg->cloud.orphan_grace;
-	json_object *prev;
+	json_object *prev, *prot;
 	int owned, other;
 
 	if (!x->have_ours || known_nodes(x, &k, &nk, &owned) < 0)
@@ -833,8 +846,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&ours);
 	strset_sort(&going);
 	sync_protection(x, k, nk);
-	other = other_project(x, k, nk, &sids, &ids, &ours);
-	prev = nodesrv_prev(x);
+	prev = nodesrv_prev(x, &prot);
+	other = other_project(x, k, nk, &sids, &ids, &ours, prev, prot);
+	json_object_put(prot);
 	/* another project's listing would make the memory forget ours */
 	if (prev && !other)
 		nodesrv_known(x, prev, k, nk, &sids, &ids, &ours);

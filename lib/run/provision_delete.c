@@ -126,7 +126,7 @@ mark_gone(struct run *x, const char *id)
 }
 
 /* Deletes a server through the guard; a server already gone counts as
- * deleted. */
+ * deleted, unless the listing looked like another project's. */
 int
 pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	struct pp_cloud_error *err)
@@ -140,6 +140,15 @@ pp_prov_delete_server(struct run *x, const char *id, const char *name,
 	if (rc == 0 && pp_cloud_delete(x->cloud, id, err) == 0) {
 		mark_gone(x, id);
 		return 0;
+	}
+	if ((rc == 1 || (rc == 0 && !strcmp(err->code, "not_found"))) &&
+	    x->other_msg[0]) {
+		/* not found in what looks like another project: not gone
+		 * for all we know, and what follows a delete (its node
+		 * removed) must not */
+		pp_cloud_error_set(err, "other_project", 0, 0, "server %s "
+			"not found: %s", id, x->other_msg);
+		return -1;
 	}
 	if (rc == 1 || (rc == 0 && !strcmp(err->code, "not_found"))) {
 		pp_warn("server %s was already gone", id);
