@@ -341,7 +341,7 @@ set_status() {
 	for i in 1 2; do
 		run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
 		assert_success
-		assert_stderr_contains "none of the servers listed with our labels is one that a registry node names or named (3 cloud nodes, 3 remembered), and 2 of them are in no node: the API token may be another project's"
+		assert_stderr_contains "none of the servers listed with our labels is one that a registry node names or named (3 cloud nodes), and 2 of them are in no node: the API token may be another project's"
 		jq_is '[.provision.servers[] | .op + ":" + .status + ":" +
 			.error.code] | unique | join(",")' \
 			delete_orphan:held:other_project
@@ -401,6 +401,31 @@ set_status() {
 	assert_stderr_contains "was registry node '$lost'"
 	jq_is '[.provision.servers[] | .op + ":" + .status] | sort | join(",")' \
 		"create:provisioning,delete_orphan:held,delete_orphan:held,forget:removed"
+}
+
+# the memory keeps the servers of the last run: after a scale-down to
+# no cloud node it names a server gone, and that alone is no sign
+@test "after a scale-down to no cloud node, an old orphan is deleted as usual, not taken for another project's" {
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	pp-registry -q status "$node" ready
+	set_status "$node" draining
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision \
+		scale_down 1 cx33 nbg1 "$node" | jq -c --arg n "$node" '.drain =
+		{node: $n, action: "scale_down", status: "empty", empty: true,
+		remaining: 0}')
+	assert_success
+	[[ $(reg '[.nodes[] | select(.kind == "cloud")] | length') == 0 ]]
+	[[ $(jq '.node_servers | length' "$STATE") == 1 ]]
+	seed pp-orph09 2026-11-27T09:00:00Z default >/dev/null
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	refute_stderr_contains "another project"
+	[[ $(names) != *pp-orph09* ]]
+	run jq -r '.node_servers // {} | length' "$STATE"
+	assert_output 0
 }
 
 @test "as many orphans as cloud.orphan_delete_max are deleted; with it 0 not even one is" {

@@ -760,10 +760,10 @@ pp_prov_nodesrv_note(struct run *x, const char *id, const char *node)
 
 /* Nothing ties the listing to us (no server in it that a registry
  * node names, that a node named before, or that an earlier run found
- * delete-protected here: prev and prot, from the state), though there
- * is something it should hold (a registry cloud node, a server a node
- * named), and it holds servers of ours past cloud.orphan_grace that no
- * node names: what a token of another project looks like
+ * delete-protected here: prev and prot, from the state), though the
+ * registry has cloud nodes, and it holds servers of ours past
+ * cloud.orphan_grace that no node names: what a token of another
+ * project looks like
  * (HCLOUD_TOKEN or cloud.token_file set wrong, a staging install
  * labelled like ours). Its servers would be deleted or adopted as
  * orphans, our nodes whose servers it cannot see (404) forgotten while
@@ -800,15 +800,16 @@ other_project(struct run *x, const struct known *k, size_t nk,
 		    pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why))
 			unknown++;
 	}
-	if ((!nodes && !json_object_object_length(prev)) || !unknown)
+	/* not the memory alone: it keeps the servers of the last run,
+	 * whose scale-down may have emptied the registry of cloud nodes */
+	if (!nodes || !unknown)
 		return 0;
 	snprintf(x->other_msg, sizeof x->other_msg, "none of the servers "
 		"listed with our labels is one that a registry node names "
-		"or named (%zu cloud node%s, %d remembered), and %zu of them "
-		"%s in no node: the API token may be another project's "
-		"(HCLOUD_TOKEN, cloud.token_file), or the registry another "
-		"install's", nodes, nodes == 1 ? "" : "s",
-		json_object_object_length(prev), unknown,
+		"or named (%zu cloud node%s), and %zu of them %s in no node: "
+		"the API token may be another project's (HCLOUD_TOKEN, "
+		"cloud.token_file), or the registry another install's",
+		nodes, nodes == 1 ? "" : "s", unknown,
 		unknown == 1 ? "is" : "are");
 	pp_prov_loud("%s; neither deleting, adopting, forgetting nor "
 		"creating any this run: check both, and if they are right "
@@ -910,8 +911,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	/* the protected ones count, and those that were nodes: they are
 	 * lost nodes' servers too */
 	if ((other || !prev) && !x->o->delete_orphans) {
-		/* nodesrv_prev said so: whatever their age or protection,
-		 * none is adopted either */
+		/* another project's listing, or a state unread (each said
+		 * so): whatever their age or protection, none is adopted
+		 * either */
 		x->orphans_held = 1;
 	} else if (ndel && ndel + nprot + nformer >
 	    (size_t)x->cfg->cloud.orphan_delete_max &&
