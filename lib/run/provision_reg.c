@@ -665,8 +665,8 @@ pp_prov_update_state(struct run *x, const char *result)
 	pp_prov_report_once(x, st.root);
 	if (x->off_now)
 		pp_offsrv_set(st.root, json_object_get(x->off_now));
-	/* whole or not at all: a run stopped before converge built it
-	 * leaves the section as it was */
+	/* whole or not at all: a run that did not converge, or was
+	 * stopped, leaves the section as it was */
 	if (x->nodesrv_now && !pp_interrupted())
 		pp_nodesrv_set(st.root, json_object_get(x->nodesrv_now));
 	if (result) {
