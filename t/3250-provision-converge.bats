@@ -403,6 +403,33 @@ set_status() {
 		"create:provisioning,delete_orphan:held,delete_orphan:held,forget:removed"
 }
 
+# a delete-protected orphan an earlier run found ties the listing too
+@test "a listing with a protected orphan an earlier run found is ours, though no node's server is in it" {
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	node=$(reg '.nodes[] | select(.kind == "cloud") | .id')
+	pp-registry -q status "$node" ready
+	fake_seed "$(jq -nc '{servers: [{name: "pp-prot10", created:
+		"2026-11-27T09:00:00Z", server_type: "cx33", "protection":
+		{"delete": true}, labels: {managed_by: "ppscale", role: "worker",
+		pool: "default"}}]}')" >/dev/null
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	run jq -r '[.protected_orphans[].name] | join(",")' "$STATE"
+	assert_output pp-prot10
+	# the node's server deleted by hand: the protected orphan alone
+	# is listed, and it is ours
+	fake_ctl PUT /state "$(fake_state | jq -c '.servers |=
+		map(select(.name == "pp-prot10")) | {servers}')" >/dev/null
+	DOC_AT=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	refute_stderr_contains "another project"
+	jq_is '[.provision.servers[] | .op + ":" + .status] | sort | join(",")' \
+		"adopt:provisioning,forget:removed"
+}
+
 # the memory keeps the servers of the last run: after a scale-down to
 # no cloud node it names a server gone, and that alone is no sign
 @test "after a scale-down to no cloud node, an old orphan is deleted as usual, not taken for another project's" {
