@@ -329,6 +329,7 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		const struct pp_server_type *t;
 		json_object *so;
 		int known = 0, young;
+		json_object *was;
 		char why[512];
 		long long age, mb = 0;
 
@@ -370,9 +371,14 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 		}
 		age = s->created && s->created <= now ?
 			(long long)(now - s->created) : 0;
+		/* a server a registry node named (pp-provision's memory,
+		 * the state's node_servers) whose node the registry lost:
+		 * held by pp-provision, never adopted, so no capacity on
+		 * its way however young */
+		was = pp_jget(pp_nodesrv_of(reported), s->id);
 		/* a server we are still creating and registering is
 		 * capacity on its way, not garbage */
-		young = age < cfg->cloud.boot_timeout &&
+		young = !was && age < cfg->cloud.boot_timeout &&
 			strcmp(s->status ? s->status : "", "off");
 		t = s->type ? pp_catalog_find(cat, s->type) : NULL;
 		if (t) {
@@ -403,11 +409,21 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 			json_object_new_boolean(young));
 		json_object_object_add(so, "usable_ram_mb",
 			json_object_new_int64(mb));
+		if (was)
+			json_object_object_add(so, "was_node",
+				json_object_get(pp_jget(was, "name")));
 		json_object_array_add(orphans, so);
 		/* one pp-provision reported when it found it delete-protected
 		 * is no news every cycle: the document, the metrics and
 		 * pp-status show it every time */
-		if (pp_porphan_since(pp_porphans_of(reported), s->id))
+		if (was)
+			pp_warn("orphan server '%s' (id %s, %s, age %lld s) "
+				"was registry node '%s' and no node names it "
+				"now: the registry may have lost the node; "
+				"pp-provision holds it, neither deleted nor "
+				"adopted", s->name, s->id, s->status, age,
+				pp_jstr(was, "name", "?"));
+		else if (pp_porphan_since(pp_porphans_of(reported), s->id))
 			pp_debug("orphan server '%s' (id %s, %s, age %lld s) "
 				"carries our label but is not in the registry; "
 				"delete-protected, reported by pp-provision",

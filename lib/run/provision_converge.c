@@ -732,8 +732,12 @@ static void
 hold_former(struct run *x, json_object *prev, const struct pp_server *s)
 {
 	const char *node = pp_jstr(pp_jget(prev, s->id), "name", NULL);
+	time_t held = pp_nodesrv_held(prev, s->id);
 	char msg[1024], since[64];
 
+	/* for pp-status and pp-fleetstats, since the first run that held
+	 * it (nodesrv_known has its entry in nodesrv_now) */
+	pp_nodesrv_held_set(x->nodesrv_now, s->id, held ? held : x->now);
 	pp_format_time(pp_porphan_since(prev, s->id), since, sizeof since);
 	snprintf(msg, sizeof msg, "server '%s' (id %s) was registry node "
 		"'%s' (from %s) and no node names it now: the registry may "

@@ -417,6 +417,35 @@ servers_left_line(FILE *f, json_object *a, const char *label,
 		fprintf(f, ": %s\n", what);
 }
 
+/* The servers pp-provision holds because a registry node named them
+ * and none names them now (the state's node_servers entries with a
+ * held_since): server_id, node (the one it was) and since (when first
+ * held). They bill, and may hold players the registry no longer shows. */
+static json_object *
+servers_held(json_object *state)
+{
+	json_object *sec = pp_nodesrv_of(state);
+	json_object *out = json_object_new_array();
+
+	if (!sec)
+		return out;
+	json_object_object_foreach(sec, id, v) {
+		time_t held = pp_nodesrv_held(sec, id);
+		json_object *o, *node = pp_jget(v, "name");
+
+		if (!held)
+			continue;
+		o = json_object_new_object();
+		json_object_object_add(o, "server_id",
+			json_object_new_string(id));
+		json_object_object_add(o, "node", node ?
+			json_object_get(node) : NULL);
+		json_object_object_add(o, "since", pp_jnew_time(held));
+		json_object_array_add(out, o);
+	}
+	return out;
+}
+
 /* The servers of earlier runs' nodes pp-provision last saw off with
  * nothing running (its state's off_servers), read through the
  * section's owner. */
@@ -695,6 +724,7 @@ pp_status_collect(const struct pp_config *cfg, const char *state_flag,
 		servers_left(pp_porphans_of(state)));
 	json_object_object_add(st, "foreign_servers",
 		servers_left(pp_foreign_of(state)));
+	json_object_object_add(st, "held_servers", servers_held(state));
 	json_object_object_add(st, "stranded_servers",
 		servers_stranded(cfg, pp_stranded_of(state)));
 	json_object_object_add(st, "off_servers", servers_off(state));
@@ -876,6 +906,7 @@ pp_status_print(FILE *f, json_object *st)
 	json_object *prot = pp_jget(st, "delete_protected");
 	json_object *porph = pp_jget(st, "protected_orphans");
 	json_object *foreign = pp_jget(st, "foreign_servers");
+	json_object *held = pp_jget(st, "held_servers");
 	json_object *strand = pp_jget(st, "stranded_servers");
 	json_object *off = pp_jget(st, "off_servers");
 	json_object *sp = pp_jget(st, "spares");
@@ -968,6 +999,18 @@ pp_status_print(FILE *f, json_object *st)
 		"is not ours (another pool, or a name without "
 		"cloud.name_prefix): neither adopted nor deleted; relabel, "
 		"rename or delete it by hand");
+	for (size_t i = 0; held && i < json_object_array_length(held); i++) {
+		json_object *o = json_object_array_get_idx(held, i);
+
+		fprintf(f, "held       id %s since %s: was registry node '%s', "
+			"which the registry no longer has; billed, and any game "
+			"servers on it are not in the registry: neither "
+			"deleted nor adopted until the node is back in the "
+			"registry or a person deletes it "
+			"(pp-provision --delete-orphans)\n",
+			pp_jstr(o, "server_id", "?"), pp_jstr(o, "since", "?"),
+			pp_jstr(o, "node", "?"));
+	}
 	for (size_t i = 0; strand && i < json_object_array_length(strand);
 	     i++) {
 		json_object *o = json_object_array_get_idx(strand, i);

@@ -85,6 +85,24 @@ pp_porphan_since(json_object *sec, const char *id)
 	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 1;
 }
 
+void
+pp_nodesrv_held_set(json_object *sec, const char *id, time_t since)
+{
+	json_object *e = pp_jget(sec, id);
+
+	if (e && json_object_is_type(e, json_type_object))
+		json_object_object_add(e, "held_since", pp_jnew_time(since));
+}
+
+time_t
+pp_nodesrv_held(json_object *sec, const char *id)
+{
+	const char *s = pp_jstr(pp_jget(sec, id), "held_since", NULL);
+	time_t t;
+
+	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 0;
+}
+
 /* Replaces root's section key by sec (taken; NULL or empty: none). */
 static void
 section_set(json_object *root, const char *key, json_object *sec)

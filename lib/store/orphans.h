@@ -16,6 +16,10 @@
  *
  *   {"<server id>": {"name": "...", "since": RFC3339}}
  *
+ * A node_servers entry whose server no node names any more, which
+ * pp-provision holds for that, also has "held_since": when it first
+ * held it (pp-status shows it, pp-fleetstats counts it as no capacity
+ * on its way).
  * "since" is when pp-provision first found it so. A stranded_servers
  * entry may also hold "relabel": the whole hcloud command that brings
  * the server back into our labels, as pp-provision said it (none when
@@ -52,5 +56,10 @@ void pp_porphans_set(json_object *root, json_object *sec);
 void pp_foreign_set(json_object *root, json_object *sec);
 void pp_stranded_set(json_object *root, json_object *sec);
 void pp_nodesrv_set(json_object *root, json_object *sec);
+/* Marks server id's entry in sec (a node_servers section) held since
+ * since; nothing when id is not in sec. */
+void pp_nodesrv_held_set(json_object *sec, const char *id, time_t since);
+/* Its "held_since", 0 when it has none. */
+time_t pp_nodesrv_held(json_object *sec, const char *id);
 
 #endif
