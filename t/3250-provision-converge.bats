@@ -249,6 +249,30 @@ lose_node() {
 	assert_success
 	assert_stderr_contains "was registry node '$lost'"
 	[[ $(deletes) == 0 ]]
+	# --delete-orphans with a scale-up neither adopts it (its agent
+	# will not join again, and cloud.join_timeout would delete it)
+	# nor deletes it
+	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_success
+	jq_is '[.provision.servers[] | .op] | join(",")' create
+	[[ $(reg '[.nodes[] | select(.cloud.server_id == "'"$sid"'")] | length') == 0 ]]
+	[[ $(deletes) == 0 ]]
+	# one --delete-orphans cannot delete (delete-protected) is still
+	# held since the first run that held it
+	protect() {
+		curl -sS --max-time 5 -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+			-H 'Content-Type: application/json' -d "{\"delete\": $2}" \
+			"$FAKE_URL/servers/$1/actions/change_protection" >/dev/null
+	}
+	protect "$sid" true
+	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	jq_is '[.provision.servers[] | select(.server_id == "'"$sid"'") |
+		.op + ":" + .status] | join(",")' delete_orphan:protected
+	run --separate-stderr pp-status --now "$DOC_AT" --json
+	jq_is '[.held_servers[] | .server_id + ":" + .since] | join(",")' \
+		"$sid:$held_at"
+	protect "$sid" false
 	# a person who finds it unneeded deletes it, once; the state then
 	# forgets it
 	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision none 0)

@@ -137,11 +137,24 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	long long orphan_mb = 0;
 	int rc;
 
+	/* Before the registry: a server the state's node_servers names
+	 * had its node row written before its create was sent, so the
+	 * registry read after it has that row, unless it is lost (then
+	 * reconciling counts it as no capacity on its way, was_node);
+	 * read the other way round, a run in between would have a new
+	 * server taken for a lost node's. Read whether reconciling or
+	 * not: the nodes whose servers pp-provision found outside our
+	 * labels are marked in the document, so pp-decide never picks one
+	 * to remove (the delete guard would refuse it after its drain,
+	 * every cycle). */
+	known = known_reported(cfg, o);
 	/* the index is all this needs: the text is not held */
 	rc = pp_registry_open(&reg, rpath, PP_REG_INDEX_ONLY, err,
 		sizeof err);
-	if (rc < 0)
+	if (rc < 0) {
+		json_object_put(known);
 		pp_die(rc == -2 ? PP_EXIT_FAIL : PP_EXIT_USAGE, "%s", err);
+	}
 
 	/* The cloud is optional here: when it cannot be opened or reached
 	 * the document still goes out, built from the registry. Say why,
@@ -163,11 +176,6 @@ pp_fleetstats(const struct pp_config *cfg, const struct pp_fleetstats_opts *o)
 	/* a node past cloud.join_timeout is no pending capacity, as for
 	 * pp-decide */
 	pp_fleet_compute(&reg, now, cfg->cloud.join_timeout, &fleet);
-	/* read whether reconciling or not: the nodes whose servers
-	 * pp-provision found outside our labels are marked in the
-	 * document, so pp-decide never picks one to remove (the delete
-	 * guard would refuse it after its drain, every cycle) */
-	known = known_reported(cfg, o);
 	if (o->reconcile || cfg->cloud.reconcile) {
 		recon = pp_reconcile(cfg, cloud, cerr.message, &reg, &cat,
 			known, now, &orphan_mb);

@@ -678,7 +678,7 @@ nodesrv_prev(struct run *x, json_object **prot)
 }
 
 /* Server id, named by node now (prev: as the last run left the
- * section, for when it was first). */
+ * section, for when it was first): not held. */
 static void
 nodesrv_add(struct run *x, json_object *prev, const char *id,
 	const char *node)
@@ -686,6 +686,7 @@ nodesrv_add(struct run *x, json_object *prev, const char *id,
 	time_t since = prev ? pp_porphan_since(prev, id) : 0;
 
 	pp_porphan_add(x->nodesrv_now, id, node, since ? since : x->now);
+	json_object_object_del(pp_jget(x->nodesrv_now, id), "held_since");
 }
 
 /* nodesrv_now, whole before anything is acted on, so that a run
@@ -702,10 +703,18 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 	for (size_t i = 0; i < x->ours.n; i++) {
 		const struct pp_server *s = &x->ours.v[i];
 
-		if (pp_jget(prev, s->id) && !(s->status &&
+		time_t held = pp_nodesrv_held(prev, s->id);
+
+		if (!pp_jget(prev, s->id) || (s->status &&
 		    !strcmp(s->status, "deleting")))
-			nodesrv_add(x, prev, s->id, pp_jstr(pp_jget(prev,
-				s->id), "name", NULL));
+			continue;
+		nodesrv_add(x, prev, s->id, pp_jstr(pp_jget(prev, s->id),
+			"name", NULL));
+		/* kept whether or not this run holds it (a
+		 * --delete-orphans run that cannot delete it); a node
+		 * that names it again takes it away below */
+		if (held)
+			pp_nodesrv_held_set(x->nodesrv_now, s->id, held);
 	}
 	for (size_t i = 0; i < nk; i++)
 		if (k[i].server_id && strset_has(ours, k[i].server_id))
@@ -718,6 +727,16 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 		    strset_has(ids, s->name))
 			nodesrv_add(x, prev, s->id, s->name);
 	}
+}
+
+/* Server id was a registry node's: a scale-up does not adopt it
+ * (pp_prov_adopt). */
+static void
+former_mark(struct run *x, const char *id)
+{
+	if (!x->former)
+		x->former = json_object_new_object();
+	json_object_object_add(x->former, id, json_object_new_boolean(1));
 }
 
 /* Server s of ours, which a registry node named (prev: the state's
@@ -750,9 +769,7 @@ hold_former(struct run *x, json_object *prev, const struct pp_server *s)
 	pp_prov_loud("%s", msg);
 	left_alone(x, node, s, "delete_orphan", "held", "was_a_node", msg,
 		NULL, NULL);
-	if (!x->former)
-		x->former = json_object_new_object();
-	json_object_object_add(x->former, s->id, json_object_new_boolean(1));
+	former_mark(x, s->id);
 }
 
 void
@@ -894,6 +911,12 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 			nformer++;
 			continue;
 		}
+		/* --delete-orphans deletes it (with no scale-up) but never
+		 * adopts it: its agent joined long ago and will not again,
+		 * so cloud.join_timeout would delete it as a new node,
+		 * game servers and all */
+		if (pp_jget(prev, s->id))
+			former_mark(x, s->id);
 		/* on up, pp_prov_adopt takes it, unless they are held */
 		if (age < grace) {
 			if (!up)

@@ -1006,8 +1006,9 @@ pp_status_print(FILE *f, json_object *st)
 			"which the registry no longer has; billed, and any game "
 			"servers on it are not in the registry: neither "
 			"deleted nor adopted until the node is back in the "
-			"registry or a person deletes it "
-			"(pp-provision --delete-orphans)\n",
+			"registry or a person deletes it (pp-provision "
+			"--delete-orphans in a run that does not scale up, "
+			"or by hand)\n",
 			pp_jstr(o, "server_id", "?"), pp_jstr(o, "since", "?"),
 			pp_jstr(o, "node", "?"));
 	}
