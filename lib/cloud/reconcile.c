@@ -420,8 +420,8 @@ pp_reconcile(const struct pp_config *cfg, struct pp_cloud *cloud,
 			pp_warn("orphan server '%s' (id %s, %s, age %lld s) "
 				"was registry node '%s' and no node names it "
 				"now: the registry may have lost the node; "
-				"pp-provision holds it, neither deleted nor "
-				"adopted", s->name, s->id, s->status, age,
+				"pp-provision neither deletes nor adopts it",
+				s->name, s->id, s->status, age,
 				pp_jstr(was, "name", "?"));
 		else if (pp_porphan_since(pp_porphans_of(reported), s->id))
 			pp_debug("orphan server '%s' (id %s, %s, age %lld s) "
