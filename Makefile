@@ -130,10 +130,13 @@ check: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
 	PP_TOP="$(CURDIR)" sh t/run.sh $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
 
-# the long runs: the whole fault matrix and 100+ kills (t/slow/*.bats)
+# the long runs: the whole fault matrix and 100+ kills (t/slow/*.bats),
+# SLOW_JOBS files at once (each in its own directories, ports and
+# PostgreSQL cluster, as make check's two suites side by side)
+SLOW_JOBS ?= 2
 check-slow: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
-	PP_TOP="$(CURDIR)" sh t/run.sh t/slow
+	PP_TOP="$(CURDIR)" sh t/run.sh --shards $(SLOW_JOBS) t/slow
 
 # the README's first quick-start command on a fresh minbase Debian 12
 # in a chroot (t/fresh; root, debootstrap and the Debian archive)
