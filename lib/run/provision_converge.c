@@ -686,7 +686,7 @@ nodesrv_add(struct run *x, json_object *prev, const char *id,
 	time_t since = prev ? pp_porphan_since(prev, id) : 0;
 
 	pp_porphan_add(x->nodesrv_now, id, node, since ? since : x->now);
-	json_object_object_del(pp_jget(x->nodesrv_now, id), "held_since");
+	pp_nodesrv_held_set(x->nodesrv_now, id, 0);
 }
 
 /* nodesrv_now, whole before anything is acted on, so that a run

@@ -90,8 +90,12 @@ pp_nodesrv_held_set(json_object *sec, const char *id, time_t since)
 {
 	json_object *e = pp_jget(sec, id);
 
-	if (e && json_object_is_type(e, json_type_object))
+	if (!e || !json_object_is_type(e, json_type_object))
+		return;
+	if (since)
 		json_object_object_add(e, "held_since", pp_jnew_time(since));
+	else
+		json_object_object_del(e, "held_since");
 }
 
 time_t

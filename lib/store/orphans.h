@@ -57,7 +57,7 @@ void pp_foreign_set(json_object *root, json_object *sec);
 void pp_stranded_set(json_object *root, json_object *sec);
 void pp_nodesrv_set(json_object *root, json_object *sec);
 /* Marks server id's entry in sec (a node_servers section) held since
- * since; nothing when id is not in sec. */
+ * since (0: not held); nothing when id is not in sec. */
 void pp_nodesrv_held_set(json_object *sec, const char *id, time_t since);
 /* Its "held_since", 0 when it has none. */
 time_t pp_nodesrv_held(json_object *sec, const char *id);
