@@ -1,6 +1,7 @@
 #!/bin/sh
 # Runs bats over the given files (default t/), keeps its TAP output and
-# ends with one "N passed, N failed" line. Exit status: bats's.
+# ends with one "N passed, N failed" line. Exit status: 0 when tests
+# ran and none failed (with --shards, and no file's bats failed).
 #
 # --shards N first: each file (a directory stands for its *.bats) in a
 # bats of its own, N at once (t/shards.sh, largest file first), each

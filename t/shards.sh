@@ -1,5 +1,5 @@
 # shellcheck shell=sh
-# Sourced by t/fuzz/run.sh and t/valgrind/run.sh.
+# Sourced by t/fuzz/run.sh, t/valgrind/run.sh and t/run.sh (--shards).
 #
 # shards JOBS DIR FUNC ITEM...: runs FUNC ITEM for every ITEM, JOBS at
 # once, and waits for all. Each of the JOBS shards takes the next item
