@@ -103,6 +103,14 @@ deletes() {
 	fake_log | jq '[.requests[] | select(.method == "DELETE")] | length'
 }
 
+# protect SERVER_ID true|false: sets or lifts its delete protection,
+# through the API's own action
+protect() {
+	curl -sS --max-time 5 -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+		-H 'Content-Type: application/json' -d "{\"delete\": $2}" \
+		"$FAKE_URL/servers/$1/actions/change_protection" >/dev/null
+}
+
 # cluster-autoscaler halts when more than max(3, 45 %) of its nodes
 # are unready: a registry that lost its nodes makes every server an
 # orphan at once, and deleting them would end every game session on
@@ -259,11 +267,6 @@ lose_node() {
 	[[ $(deletes) == 0 ]]
 	# one --delete-orphans cannot delete (delete-protected) is still
 	# held since the first run that held it
-	protect() {
-		curl -sS --max-time 5 -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
-			-H 'Content-Type: application/json' -d "{\"delete\": $2}" \
-			"$FAKE_URL/servers/$1/actions/change_protection" >/dev/null
-	}
 	protect "$sid" true
 	run --separate-stderr pp-provision -q --delete-orphans --now "$DOC_AT" < <(decision none 0)
 	assert_success
@@ -843,9 +846,7 @@ print(" ".join(sorted({u.parse_qs(r["query"])["label_selector"][0]
 	assert_success
 	assert_output --partial "orphans    pp-prot01 (id $sid) since 2026-11-27T10:00:00Z: carries our labels, in no registry node, delete-protected in the cloud: billed until the protection is lifted (then deleted) or it is adopted"
 	# lifted: the next cycle deletes it, and forgets it
-	curl -sS --max-time 5 -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
-		-H 'Content-Type: application/json' -d '{"delete": false}' \
-		"$FAKE_URL/servers/$sid/actions/change_protection" >/dev/null
+	protect "$sid" false
 	run --separate-stderr pp-provision --now 2026-11-27T10:06:00Z \
 		< <(decision none 0)
 	assert_success
