@@ -4,7 +4,7 @@
 #   make check                run the bats suite against the fresh build
 #   make check SANITIZE=1     the same, built with ASan and UBSan
 #   make install PREFIX=/usr/local DESTDIR=
-#   make bench | demo | fuzz | valgrind
+#   make bench | demo | fuzz | valgrind | check-novalgrind
 
 VERSION   = 0.1.0
 PREFIX   ?= /usr/local
@@ -137,6 +137,15 @@ SLOW_JOBS ?= 2
 check-slow: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
 	PP_TOP="$(CURDIR)" sh t/run.sh --shards $(SLOW_JOBS) t/slow
+
+# the tests make valgrind leaves out (t/valgrind/skip, and slow unless
+# VG_SLOW=1), natively on the plain build: with make valgrind, every
+# test of make check runs on the plain build (CI runs these two, not
+# make check)
+check-novalgrind: all
+	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
+	PP_TOP="$(CURDIR)" sh t/run.sh --only t/valgrind/skip \
+		$(if $(filter 1,$(VG_SLOW)),,--only t/valgrind/slow) $(T)
 
 # the README's first quick-start command on a fresh minbase Debian 12
 # in a chroot (t/fresh; root, debootstrap and the Debian archive)
@@ -287,7 +296,7 @@ valgrind:
 # the unit programs include more than their own file (t/unit/fuzz_*)
 -include $(UNITBINS:=.d)
 
-.PHONY: check-slow check-fresh
+.PHONY: check-slow check-novalgrind check-fresh
 .PHONY: all bin-links check bench bench-policy bench-unseen demo install install-paths uninstall clean
 .SECONDARY:
 
