@@ -132,7 +132,7 @@ check: all
 
 # the long runs: the whole fault matrix and 100+ kills (t/slow/*.bats),
 # SLOW_JOBS files at once (each in its own directories, ports and
-# PostgreSQL cluster, as make check's two suites side by side)
+# PostgreSQL cluster, as in CI's two suites side by side)
 SLOW_JOBS ?= 2
 check-slow: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \

@@ -52,6 +52,23 @@ setup() {
 	assert_line "tests: 4 passed, 0 failed, 0 skipped"
 }
 
+@test "--only finds a test written as bats reads it: indented, blanks around, single quotes" {
+	printf '%s\n' "  @test  'odd one'  { true; }" \
+		"@test \"odd two\"	{ true; }" > "$d/4-d.bats"
+	mk "$d/5-e.bats" 'odd one'
+	printf '%s\n' 'odd one' 'odd two' > "$d/l1"
+	runonly "$d/run.sh" --only "$d/l1" "$d/4-d.bats" "$d/5-e.bats"
+	assert_success
+	assert_line "tests: 3 passed, 0 failed, 0 skipped"
+}
+
+@test "--only fails on a list it cannot read" {
+	printf '%s\n' 'plain one' > "$d/l1"
+	runonly "$d/run.sh" --only "$d/l1" --only "$d/nosuch" "$d"
+	assert_failure
+	assert_output --partial "cannot read $d/nosuch"
+}
+
 @test "--only fails on a description or a file no test of the directory has" {
 	printf '%s\n' 'plain three' > "$d/l1"
 	runonly "$d/run.sh" --only "$d/l1" "$d"

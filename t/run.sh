@@ -45,8 +45,20 @@ if [ -n "$jobs" ]; then
 	dir=$(mktemp -d)
 	mkdir "$dir/tap"
 	if [ -n "$only" ]; then
+		for l in $only; do
+			[ -r "$l" ] && continue
+			echo "t/run.sh: --only: cannot read $l" >&2
+			exit 1
+		done
 		# shellcheck disable=SC2086
 		cat $only | grep -v '^$' > "$dir/only"
+		# a file's descriptions as bats reads them (bats-preprocess's
+		# pattern: blanks around, either quote), raw, as its --filter
+		# sees them
+		descs() {
+			sed -n 's/^[[:blank:]]*@test[[:blank:]]\{1,\}\(.*[^[:blank:]]\)[[:blank:]]\{1,\}{.*$/\1/p' "$@" |
+				sed "s/^[\"']//; s/[\"']\$//"
+		}
 		grep '\.bats$' "$dir/only" > "$dir/only-files"
 		grep -v '\.bats$' "$dir/only" > "$dir/only-tests"
 		kept=
@@ -55,9 +67,7 @@ if [ -n "$jobs" ]; then
 				kept="$kept $f"
 				continue
 			fi
-			# the descriptions this file has: its @test lines
-			sed -n 's/^@test "\(.*\)" {.*$/\1/p' "$f" |
-				grep -xF -f "$dir/only-tests" > "$dir/want"
+			descs "$f" | grep -xF -f "$dir/only-tests" > "$dir/want"
 			[ -s "$dir/want" ] || continue
 			# bats --filter is a regular expression over the
 			# description: each one whole and quoted
@@ -70,11 +80,10 @@ if [ -n "$jobs" ]; then
 		files=$kept
 		# a description no test of t/ has (renamed since): valgrind
 		# runs the renamed test, so this is only the list gone stale
-		sed -n 's/^@test "\(.*\)" {.*$/\1/p' "$(dirname "$0")"/*.bats \
-			> "$dir/all-tests"
+		descs "$(dirname "$0")"/*.bats > "$dir/all-tests"
 		while IFS= read -r d; do
 			grep -qxF -e "$d" "$dir/all-tests" && continue
-			echo "t/run.sh: --only: no test of t/ is \"$d\"" >&2
+			printf 't/run.sh: --only: no test of t/ is "%s"\n' "$d" >&2
 			exit 1
 		done < "$dir/only-tests"
 		while IFS= read -r f; do
@@ -122,7 +131,7 @@ if [ -n "$jobs" ]; then
 			sed 's/ # skip.*$//' > "$dir/ran"
 		while IFS= read -r d; do
 			grep -qxF -e "$d" "$dir/ran" && continue
-			echo "t/run.sh: --only: \"$d\" did not run"
+			printf 't/run.sh: --only: "%s" did not run\n' "$d"
 			status=1
 		done < "$dir/expected"
 	fi
