@@ -123,12 +123,18 @@ $(BUILD)/unit/%: t/unit/%.c $(BUILD)/libpp.a
 	@mkdir -p $(@D)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(BUILD)/libpp.a $(LDLIBS)
 
-BATS_JOBS ?= 1
+# CHECK_JOBS=N: make check and check-novalgrind run each file in a bats
+# of its own, N at once (t/run.sh --shards; TAP printed file by file at
+# the end). The tests wait on real time in places (timeouts, a fake
+# API's actions, PostgreSQL starting): CI's two lanes left a quarter of
+# the machine idle, one file a core.
+CHECK_JOBS ?= 1
 T ?= t
 
 check: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
-	PP_TOP="$(CURDIR)" sh t/run.sh $(if $(filter-out 1,$(BATS_JOBS)),--jobs $(BATS_JOBS)) $(T)
+	PP_TOP="$(CURDIR)" sh t/run.sh \
+		$(if $(filter-out 1,$(CHECK_JOBS)),--shards $(CHECK_JOBS)) $(T)
 
 # the long runs: the whole fault matrix and 100+ kills (t/slow/*.bats),
 # SLOW_JOBS files at once (each in its own directories, ports and
@@ -144,7 +150,8 @@ check-slow: all
 # make check)
 check-novalgrind: all
 	PATH="$(CURDIR)/$(BUILD)/bin:$$PATH" PP_BUILD="$(CURDIR)/$(BUILD)" \
-	PP_TOP="$(CURDIR)" sh t/run.sh --only t/valgrind/skip \
+	PP_TOP="$(CURDIR)" sh t/run.sh --shards $(CHECK_JOBS) \
+		--only t/valgrind/skip \
 		$(if $(filter 1,$(VG_SLOW)),,--only t/valgrind/slow) $(T)
 
 # the README's first quick-start command on a fresh minbase Debian 12
