@@ -7,9 +7,9 @@
 # --shards N: each file (a directory stands for its *.bats) in a bats
 # of its own, N at once (t/shards.sh, largest file first), each file's
 # TAP printed whole once all have ended. For make check-slow, whose few
-# long files would leave a core idle one after the other; a file whose
-# bats fails without a "not ok" (it could not be read) is a failure all
-# the same.
+# long files would leave a core idle one after the other, and make
+# check CHECK_JOBS=N; a file whose bats fails without a "not ok" (it
+# could not be read) is a failure all the same.
 #
 # --only LIST (may be given again): of the files, only what a LIST
 # names, one a line: a file's name runs the whole file, a test's
@@ -17,7 +17,7 @@
 # nothing of is not run; a description no file runs is an error (a
 # renamed test). For make check-novalgrind: t/valgrind/skip and slow
 # are what make valgrind leaves out, so the two together run every
-# test on the plain build. Implies a bats a file (--shards 1 unless
+# test on the plain build. Implies a bats per file (--shards 1 unless
 # given).
 out=$(mktemp)
 dir=
