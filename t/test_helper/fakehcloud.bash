@@ -98,14 +98,20 @@ fake_seed() { fake_ctl POST /servers "$1"; }
 fake_state() { fake_ctl GET /state; }
 fake_log() { fake_ctl GET /log; }
 
-# fake_wait_for_log JQ_PREDICATE [TRIES]: until the fake's log has a
-# request matching the predicate, TRIES looks 0.05 s apart (100), else
-# the test fails
+# fake_log_count JQ_PREDICATE: how many requests in the fake's log match
+fake_log_count() {
+	fake_log | jq "[.requests[] | select($1)] | length"
+}
+
+# fake_wait_for_log JQ_PREDICATE [TRIES [BEFORE]]: until the fake's log
+# has more than BEFORE (0) requests matching the predicate, TRIES looks
+# 0.05 s apart (100), else the test fails. BEFORE, the fake_log_count
+# taken before the tool started, waits for that tool's request when an
+# earlier run made one like it.
 fake_wait_for_log() {
 	local i
 	for ((i = 0; i < ${2:-100}; i++)); do
-		[[ $(fake_log | jq "[.requests[] | select($1)] | length") -gt 0 ]] &&
-			return 0
+		[[ $(fake_log_count "$1") -gt ${3:-0} ]] && return 0
 		sleep 0.05
 	done
 	fail "no request matching $1"
