@@ -359,9 +359,13 @@ lose_node() {
 	# registry before the protection's write
 	pp-fleetstats -q --now "$NOW" | jq -c --argjson d "$(decision none 0 |
 		jq .decision)" '.decision = $d' > "$BATS_TEST_TMPDIR/doc"
-	# held 3 s: a stopped run still waits for the locks it needs to
-	# record what it did
-	flock "$REG.lock" sleep 3 3>&- &
+	# held until after the signal: a stopped run still waits for the
+	# locks it needs to record what it did (released by a file, not
+	# after a time: under valgrind on a busy host the run's listing
+	# came more than 3 s after its start)
+	rel=$BATS_TEST_TMPDIR/release
+	flock "$REG.lock" sh -c 'while [ ! -e "$1" ]; do sleep 0.05; done' \
+		sh "$rel" 3>&- &
 	lk=$!
 	# this run's listing, not the one pp-fleetstats or the first run
 	# made (under valgrind the tool may not have started in 0.5 s)
@@ -371,9 +375,11 @@ lose_node() {
 		> "$BATS_TEST_TMPDIR/out" 2> "$BATS_TEST_TMPDIR/err" 3>&- &
 	pid=$!
 	fake_wait_for_log "$list" 1200 "$n" ||
-		{ kill -KILL "$pid"; wait; false; }
+		{ touch "$rel"; kill -KILL "$pid"; wait; false; }
 	sleep 0.5
 	kill -TERM "$pid"
+	sleep 0.5
+	touch "$rel"
 	rc=0
 	wait "$pid" || rc=$?
 	wait "$lk"
