@@ -25,7 +25,7 @@
 #include "pp.h"
 #include "run/failure.h"
 
-enum { PP_OPT_DELETE_ORPHANS = PP_OPT_TOOL };
+enum { PP_OPT_DELETE_ORPHANS = PP_OPT_TOOL, PP_OPT_DELETE_ORPHAN };
 
 /* What a run that dies before it could act must still record. */
 static struct {
@@ -54,7 +54,8 @@ usage(int status)
 	fprintf(f, "usage: pp-provision [-pqv] [-c FILE] [--now TIME] "
 		"[--registry PATH]\n"
 		"                    [--state-dir DIR] [--dry-run] "
-		"[--delete-orphans] < document\n\n"
+		"[--delete-orphans]\n"
+		"                    [--delete-orphan ID]... < document\n\n"
 		"Creates, registers and deletes cloud servers as the "
 		"document's decision says,\n"
 		"and adds the provision section. Every cycle, whatever the "
@@ -86,6 +87,13 @@ usage(int status)
 		"                      more than cloud.orphan_delete_max, "
 		"and ones that\n"
 		"                      registry nodes named (this run only)\n"
+		"      --delete-orphan ID\n"
+		"                      delete that server (ID or name) as "
+		"--delete-orphans\n"
+		"                      would, whatever holds it and the "
+		"decision; the others\n"
+		"                      as usual; repeatable; exit 1 when one "
+		"is not deleted\n"
 		PP_COMMON_HELP);
 }
 
@@ -98,6 +106,7 @@ main(int argc, char **argv)
 		PP_REGISTRY_LONGOPT,
 		PP_STATE_DIR_LONGOPT,
 		{"delete-orphans", no_argument, 0, PP_OPT_DELETE_ORPHANS},
+		{"delete-orphan", required_argument, 0, PP_OPT_DELETE_ORPHAN},
 		{0, 0, 0, 0},
 	};
 	struct pp_provision_opts o = {0};
@@ -119,6 +128,14 @@ main(int argc, char **argv)
 			break;
 		case PP_OPT_DELETE_ORPHANS:
 			o.delete_orphans = 1;
+			break;
+		case PP_OPT_DELETE_ORPHAN:
+			if (!*optarg)
+				pp_die(PP_EXIT_USAGE, "--delete-orphan needs "
+					"a server id or name");
+			o.delete_ids = pp_xreallocarray(o.delete_ids,
+				o.ndelete_ids + 1, sizeof *o.delete_ids);
+			o.delete_ids[o.ndelete_ids++] = optarg;
 			break;
 		default:
 			pp_bad_option(usage, argv, longopts);
@@ -153,6 +170,7 @@ main(int argc, char **argv)
 	if (pp_doc_write(doc, pp_pretty()) < 0)
 		status = PP_EXIT_FAIL;
 	json_object_put(doc);
+	free(o.delete_ids);
 	/* the run is published before stdout closes: the next tool of
 	 * the cycle cannot finish, and judge the cycle, before it */
 	status = pp_flush_stdout(status);

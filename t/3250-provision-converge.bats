@@ -291,6 +291,86 @@ lose_node() {
 	jq_is '.held_servers | length' 0
 }
 
+# a person sorting held servers deletes the junk and keeps the one
+# that may carry players: --delete-orphans would take them all
+@test "--delete-orphan deletes the servers it names alone, whatever holds them and the decision; one it does not delete fails the run" {
+	DOC_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision scale_up 2 cx33)
+	assert_success
+	for n in $(reg '.nodes[] | select(.kind == "cloud") | .id'); do
+		pp-registry -q status "$n" ready
+		pp-registry -q place "$n" "gs-$n" 4096 --players 12
+	done
+	lost=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[0]')
+	kept=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[1]')
+	sid=$(reg '.nodes[] | select(.id == "'"$lost"'") | .cloud.server_id')
+	ksid=$(reg '.nodes[] | select(.id == "'"$kept"'") | .cloud.server_id')
+	lose_node "$lost"
+	old=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
+	j1=$(seed pp-junk1 "$old" default)
+	j2=$(seed pp-junk2 "$old" default)
+	j3=$(seed pp-junk3 "$old" default)
+	young=$(seed pp-young1 "$DOC_AT" default)
+	fake_ctl DELETE /log >/dev/null
+	# as usual: the lost node's server is held, and with it four past
+	# the grace, more than cloud.orphan_delete_max
+	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	jq_is '[.provision.servers[] | select(.op == "delete_orphan") |
+		.status + ":" + .error.code] | sort | join(",")' \
+		"held:too_many_orphans,held:too_many_orphans,held:too_many_orphans,held:was_a_node"
+	assert_stderr_contains "'pp-provision --delete-orphan $sid' once"
+	assert_stderr_contains "(or --delete-orphan ID for each unneeded one)"
+	[[ $(deletes) == 0 ]]
+	# one named by id, one by name: those two alone; the others are
+	# still held, counted with them
+	run --separate-stderr pp-provision -q --delete-orphan "$j1" --delete-orphan pp-junk2 --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	[[ $(deletes) == 2 ]]
+	jq_is '[.provision.servers[] | select(.op == "delete_orphan") |
+		.name + ":" + .status] | sort | join(",")' \
+		"$(printf '%s\n' pp-junk1:deleted pp-junk2:deleted pp-junk3:held \
+		"$lost:held" | sort | paste -sd,)"
+	assert_stderr_contains "pp-provision --delete-orphan named it: deleting it"
+	[[ $(fake_state | jq '[.servers[].name | select(startswith("pp-junk1",
+		"pp-junk2"))] | length') == 0 ]]
+	# delete-protected: refused; a dry run deletes nothing
+	protect "$j3" true
+	run --separate-stderr pp-provision -q --delete-orphan "$j3" --now "$DOC_AT" < <(decision none 0)
+	assert_failure 1
+	assert_stderr_contains "(id $j3) is delete-protected in the cloud: lift the protection first"
+	protect "$j3" false
+	run --separate-stderr pp-provision -q --dry-run --delete-orphan pp-junk3 --now "$DOC_AT" < <(decision none 0)
+	assert_success
+	jq_is '[.provision.servers[] | select(.name == "pp-junk3") |
+		.status] | join(",")' dry_run
+	[[ $(deletes) == 2 ]]
+	# under a scale-up: the lost node's server (young, but no create
+	# in flight) is deleted, not adopted; a registry node's server, a
+	# young one and one not listed are not, each said, and the run
+	# fails; the scale-up is carried out (it adopts pp-junk3, as
+	# usual: two past the grace are no lost registry)
+	run --separate-stderr pp-provision -q --delete-orphan "$sid" --delete-orphan "$ksid" --delete-orphan "$young" --delete-orphan 999999 --now "$DOC_AT" < <(decision scale_up 1 cx33)
+	assert_failure 1
+	assert_stderr_contains "--delete-orphan $ksid: server '$kept' (id $ksid) is a registry node's: scale it down"
+	assert_stderr_contains "--delete-orphan $young: server 'pp-young1' (id $young) is "
+	assert_stderr_contains "within cloud.orphan_grace (300 s): it may be a create in progress: not deleted"
+	assert_stderr_contains "--delete-orphan 999999: no server listed with our labels has that id or name"
+	jq_is '[.provision.servers[] | .op + ":" + .status + ":" +
+		(.error.code // "")] | sort | join(",")' \
+		"adopt:provisioning:,delete_orphan:deleted:,delete_orphan:refused:not_an_orphan,delete_orphan:refused:not_listed,delete_orphan:refused:orphan_grace"
+	[[ $(deletes) == 3 ]]
+	[[ $(fake_state | jq --arg s "$sid" '[.servers[] |
+		select((.id | tostring) == $s)] | length') == 0 ]]
+	[[ $(reg '[.nodes[] | select(.cloud.server_id == "'"$young"'" or
+		.cloud.server_id == "'"$sid"'")] | length') == 0 ]]
+	[[ $(reg '[.nodes[] | select(.id == "'"$kept"'")] | length') == 1 ]]
+	[[ $(reg '[.nodes[] | select(.cloud.server_id == "'"$j3"'")] | length') == 1 ]]
+	run --separate-stderr pp-provision --delete-orphan "" < <(decision none 0)
+	assert_failure 2
+	assert_stderr_contains "--delete-orphan needs a server id or name"
+}
+
 # a young server counts as capacity on its way (one being created);
 # one a node named, whose row is lost, will never join: pp-provision
 # holds it, so counting it would put off the scale-up its game

@@ -147,6 +147,7 @@ pp_provision_run(const struct pp_config *cfg,
 		free(events);
 		pp_metrics_init(cfg, o->state_dir);
 	}
+	x.named_done = pp_xcalloc(o->ndelete_ids + 1, 1);
 	open_cloud(&x, up || down);
 	if (x.cloud)
 		pp_prov_list_ours(&x);
@@ -175,6 +176,16 @@ pp_provision_run(const struct pp_config *cfg,
 			pp_prov_scale_down(&x, dec);
 		}
 	}
+	/* what converge could not look at (no cloud, no listing, no
+	 * registry, a stop): said, each an error */
+	for (size_t j = 0; j < o->ndelete_ids; j++)
+		if (!x.named_done[j])
+			pp_prov_named_refuse(&x, o->delete_ids[j], NULL,
+				"not_looked_at", "this run could not look at "
+				"our servers (%s)", pp_interrupted() ?
+				"it was stopped" : !x.cloud ? "no cloud" :
+				!x.have_ours ? x.ours_err : "the registry "
+				"could not be read");
 	if (pp_interrupted()) {
 		x.errors++;
 		if (!x.status || strcmp(x.status, "interrupted"))
@@ -222,6 +233,7 @@ pp_provision_run(const struct pp_config *cfg,
 		pp_server_free(&x.refused);
 	json_object_put(x.nodesrv_now);
 	json_object_put(x.former);
+	free(x.named_done);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

@@ -12,6 +12,11 @@ struct pp_provision_opts {
 	const char *state_dir;  /* --state-dir */
 	int dry_run;            /* record the requests, send none */
 	int delete_orphans;     /* --delete-orphans: past cloud.orphan_delete_max */
+	/* --delete-orphan ID (each): that server alone, as --delete-orphans
+	 * would, whatever holds it and whatever the decision; one not
+	 * deleted is an error of the run */
+	const char **delete_ids;
+	size_t ndelete_ids;
 };
 
 /* Acts on the document's decision and adds the "provision" section

@@ -12,6 +12,7 @@
  * the state file and a warning on stderr, which -q does not hide: it
  * costs money. */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -190,9 +191,13 @@ age_of(const struct run *x, const struct pp_server *s)
 
 /* Deletes an unregistered server of ours, unless a node has named it
  * meanwhile (checked under the registry lock, held across the delete
- * so that no run records it in between). */
-static void
-delete_orphan(struct run *x, const struct pp_server *s, long long age)
+ * so that no run records it in between); by_name: a person named it
+ * (--delete-orphan). Returns 0 deleted (or would be, in a dry run), 1
+ * left for a later run (no error of this run), -1 failed (an error of
+ * the run, in its entry). */
+static int
+delete_orphan(struct run *x, const struct pp_server *s, long long age,
+	int by_name)
 {
 	struct pp_registry r;
 	struct pp_cloud_error err;
@@ -204,7 +209,7 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 		if (pp_prov_reg_open(x, &r, PP_LOCK_EX, msg, sizeof msg) < 0) {
 			pp_warn("%s; orphan server '%s' left for a later run",
 				msg, s->name);
-			return;
+			return 1;
 		}
 		held = 1;
 		for (size_t i = 0; i < r.nnodes; i++) {
@@ -213,14 +218,16 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 			if ((n->server_id && !strcmp(n->server_id, s->id)) ||
 			    (s->name && !strcmp(n->id, s->name))) {
 				pp_registry_close(&r);
-				return;
+				return 1;
 			}
 		}
 	}
 	snprintf(why, sizeof why, "orphan: server '%s' (id %s, %s, %lld s "
 		"old) carries our labels but is in no registry node, and "
-		"the decision wants no capacity", s->name ? s->name : "?",
-		s->id, s->status ? s->status : "?", age);
+		"%s", s->name ? s->name : "?", s->id,
+		s->status ? s->status : "?", age, by_name ?
+		"pp-provision --delete-orphan named it" :
+		"the decision wants no capacity");
 	e = pp_prov_entry(x, "delete_orphan", s->name, s->id, s->name,
 		s->type, s->location, pp_strmap_get(&s->labels, "role"));
 	pp_prov_loud("%s: deleting it", why);
@@ -236,14 +243,78 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age)
 		pp_prov_event(x, PP_EV_SCALING_FAILED, s->name, s->id, s->type,
 			s->location, !strcmp(err.code, "not_ours") ?
 			"refused" : "failed", err.message);
-		return;
+		return -1;
 	}
 	pp_prov_add_str(e, "status", x->dry_run ? "dry_run" : "deleted");
 	if (x->dry_run)
-		return;
+		return 0;
 	x->orphans_deleted++;
 	pp_prov_event(x, PP_EV_NODE_REMOVED, s->name, s->id, s->type,
 		s->location, "success", why);
+	return 0;
+}
+
+/* The first --delete-orphan argument that names server s (its id, or
+ * its name), as its index + 1; 0: none does. */
+static size_t
+named(const struct run *x, const struct pp_server *s)
+{
+	for (size_t j = 0; j < x->o->ndelete_ids; j++)
+		if (!strcmp(x->o->delete_ids[j], s->id) || (s->name &&
+		    !strcmp(x->o->delete_ids[j], s->name)))
+			return j + 1;
+	return 0;
+}
+
+/* Every --delete-orphan argument that names s is answered. */
+static void
+named_done(struct run *x, const struct pp_server *s)
+{
+	for (size_t j = 0; j < x->o->ndelete_ids; j++)
+		if (!strcmp(x->o->delete_ids[j], s->id) || (s->name &&
+		    !strcmp(x->o->delete_ids[j], s->name)))
+			x->named_done[j] = 1;
+}
+
+void
+pp_prov_named_refuse(struct run *x, const char *arg,
+	const struct pp_server *s, const char *code, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+	json_object *e;
+	int digits = strspn(arg, "0123456789") == strlen(arg);
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (s)
+		e = pp_prov_entry(x, "delete_orphan", s->name, s->id, s->name,
+			s->type, s->location, pp_strmap_get(&s->labels,
+			"role"));
+	else
+		e = pp_prov_entry(x, "delete_orphan", NULL, digits ? arg :
+			NULL, digits ? NULL : arg, NULL, NULL, NULL);
+	pp_prov_add_str(e, "status", "refused");
+	pp_prov_entry_error(x, e, code, msg);
+	pp_error("--delete-orphan %s: %s: not deleted", arg, msg);
+}
+
+/* Server s, which --delete-orphan ARG named, is not one it deletes
+ * (code, and why in fmt): said, an error of the run. */
+static void
+named_refuse(struct run *x, size_t nm, const struct pp_server *s,
+	const char *code, const char *fmt, ...)
+{
+	char msg[768];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	pp_prov_named_refuse(x, x->o->delete_ids[nm - 1], s, code, "%s",
+		msg);
+	named_done(x, s);
 }
 
 /* Server s, left for a person this run: its entry in the section (op,
@@ -298,8 +369,8 @@ hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n)
 			n == 1 ? "" : "s", n == 1 ? "is" : "are");
 	pp_prov_loud("%s; neither deleting nor adopting any: check the "
 		"registry (pp-registry show), and if they are unneeded run "
-		"'pp-provision --delete-orphans' once or delete them by hand",
-		msg);
+		"'pp-provision --delete-orphans' once (or --delete-orphan "
+		"ID for each unneeded one) or delete them by hand", msg);
 	for (size_t j = 0; j < ndel; j++)
 		left_alone(x, x->ours.v[del[j]].name, &x->ours.v[del[j]],
 			"delete_orphan", "held", "too_many_orphans", msg, NULL,
@@ -764,8 +835,9 @@ hold_former(struct run *x, json_object *prev, const struct pp_server *s)
 		"and any game servers on it would go with it; neither "
 		"deleting nor adopting it: put the node back in the "
 		"registry, or if the server is unneeded run "
-		"'pp-provision --delete-orphans' once or delete it by hand",
-		s->name ? s->name : "?", s->id, node ? node : "?", since);
+		"'pp-provision --delete-orphan %s' once or delete it by hand",
+		s->name ? s->name : "?", s->id, node ? node : "?", since,
+		s->id);
 	pp_prov_loud("%s", msg);
 	left_alone(x, node, s, "delete_orphan", "held", "was_a_node", msg,
 		NULL, NULL);
@@ -844,6 +916,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	struct known *k;
 	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
 	size_t nk, *del, ndel = 0, nprot = 0, nformer = 0;
+	size_t *mine, nmine = 0, nnamed = 0;
 	long grace = x->cfg->cloud.orphan_grace;
 	json_object *prev, *prot;
 	int owned, other;
@@ -888,16 +961,63 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		x->prot_entries = json_object_new_array();
 	}
 	del = pp_xcalloc(x->ours.n + 1, sizeof *del);
+	mine = pp_xcalloc(x->ours.n + 1, sizeof *mine);
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
 		long long age = age_of(x, s);
+		size_t nm = named(x, s);
 		char why[512];
 
+		if (nm && s->status && !strcmp(s->status, "deleting")) {
+			pp_warn("--delete-orphan %s: server '%s' (id %s) is "
+				"being deleted already", x->o->delete_ids[nm -
+				1], s->name ? s->name : "?", s->id);
+			named_done(x, s);
+		} else if (nm && is_known(&sids, &ids, s)) {
+			named_refuse(x, nm, s, "not_an_orphan", "server '%s' "
+				"(id %s) is a registry node's: scale it down "
+				"(pp-drain --node NODE empties it) rather than "
+				"delete it under its game servers",
+				s->name ? s->name : "?", s->id);
+		}
 		if (is_known(&sids, &ids, s) || (s->status &&
 		    !strcmp(s->status, "deleting")))
 			continue;
 		if (!pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why)) {
+			if (nm)
+				named_refuse(x, nm, s, "not_ours", "server "
+					"'%s' (id %s) is not ours: %s",
+					s->name ? s->name : "?", s->id, why);
 			foreign_server(x, s, why);
+			continue;
+		}
+		/* a person named it: what holds the others does not hold
+		 * it, the rest does, and a scale-up does not adopt it */
+		if (nm) {
+			/* the grace is for a create in flight; a node's
+			 * server is none */
+			int young = age < grace && !pp_jget(prev, s->id);
+
+			if (young)
+				named_refuse(x, nm, s, "orphan_grace", "server "
+					"'%s' (id %s) is %lld s old, within "
+					"cloud.orphan_grace (%ld s): it may be "
+					"a create in progress", s->name ?
+					s->name : "?", s->id, age, grace);
+			else if (s->delete_protected)
+				named_refuse(x, nm, s, "protected", "server "
+					"'%s' (id %s) is delete-protected in "
+					"the cloud: lift the protection first "
+					"('hcloud server disable-protection %s "
+					"delete')", s->name ? s->name : "?",
+					s->id, s->id);
+			else
+				mine[nmine++] = i;
+			/* counted with the others: so many at once is
+			 * still what a lost registry looks like */
+			if (!young)
+				nnamed++;
+			former_mark(x, s->id);
 			continue;
 		}
 		if (other) {
@@ -942,17 +1062,36 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		 * so): whatever their age or protection, none is adopted
 		 * either */
 		x->orphans_held = 1;
-	} else if (ndel && ndel + nprot + nformer >
+	} else if (ndel && ndel + nprot + nformer + nnamed >
 	    (size_t)x->cfg->cloud.orphan_delete_max &&
 	    !x->o->delete_orphans) {
-		hold_orphans(x, del, ndel, ndel + nprot + nformer);
+		hold_orphans(x, del, ndel, ndel + nprot + nformer + nnamed);
 		x->orphans_held = 1;
 	} else if (!up) {
 		for (size_t j = 0; j < ndel && !pp_interrupted(); j++)
 			delete_orphan(x, &x->ours.v[del[j]],
-				age_of(x, &x->ours.v[del[j]]));
+				age_of(x, &x->ours.v[del[j]]), 0);
 	}
 	free(del);
+	for (size_t j = 0; j < nmine && !pp_interrupted(); j++) {
+		const struct pp_server *s = &x->ours.v[mine[j]];
+
+		if (delete_orphan(x, s, age_of(x, s), 1) > 0)
+			named_refuse(x, named(x, s), s, "left", "server '%s' "
+				"(id %s): the registry could not be locked, "
+				"or a node names it now", s->name ? s->name :
+				"?", s->id);
+		named_done(x, s);
+	}
+	free(mine);
+	for (size_t j = 0; j < x->o->ndelete_ids; j++)
+		if (!x->named_done[j] && !pp_interrupted()) {
+			pp_prov_named_refuse(x, x->o->delete_ids[j], NULL,
+				"not_listed", "no server listed with our "
+				"labels has that id or name (gone already, "
+				"another pool's, or not ours)");
+			x->named_done[j] = 1;
+		}
 	json_object_put(prev);
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
 		if (strcmp(k[i].kind, "cloud") || !k[i].server_id ||

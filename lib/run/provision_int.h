@@ -84,6 +84,8 @@ struct run {
 	 * section stays as it is), and those held this run because a
 	 * node named them and none does now: not adopted either */
 	json_object *nodesrv_now, *former;
+	/* per --delete-orphan ID: 1 once this run said what became of it */
+	unsigned char *named_done;
 	char other_msg[512];  /* the listing looks like another project's */
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
@@ -137,6 +139,12 @@ void pp_prov_loud(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_prov_event(struct run *x, const char *type, const char *node,
 	const char *server_id, const char *stype, const char *loc,
 	const char *result, const char *reason);
+/* --delete-orphan arg (naming server s; NULL: none listed) is not
+ * carried out, for code and the reason in fmt: its entry, refused, an
+ * error of the run, said on stderr. */
+void pp_prov_named_refuse(struct run *x, const char *arg,
+	const struct pp_server *s, const char *code, const char *fmt, ...)
+	__attribute__((format(printf, 5, 6)));
 json_object *pp_prov_entry(struct run *x, const char *op, const char *node,
 	const char *id, const char *name, const char *type, const char *loc,
 	const char *role);

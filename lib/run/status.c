@@ -1007,10 +1007,9 @@ pp_status_print(FILE *f, json_object *st)
 			"servers on it are not in the registry: neither "
 			"deleted nor adopted until the node is back in the "
 			"registry or a person deletes it (pp-provision "
-			"--delete-orphans in a run that does not scale up, "
-			"or by hand)\n",
+			"--delete-orphan %s, or by hand)\n",
 			pp_jstr(o, "server_id", "?"), pp_jstr(o, "since", "?"),
-			pp_jstr(o, "node", "?"));
+			pp_jstr(o, "node", "?"), pp_jstr(o, "server_id", "?"));
 	}
 	for (size_t i = 0; strand && i < json_object_array_length(strand);
 	     i++) {
