@@ -367,6 +367,29 @@ create_body() {
 	assert_output debian-12
 }
 
+# a type Hetzner stops selling in a location leaves its locations[],
+# and a create there gets the API's answer for a type never sold there
+@test "withdraws a type from a location: gone from its locations, a create there refused as unsupported, one without a location placed elsewhere" {
+	fake_config '{"withdrawn": {"cx23": ["nbg1", "fsn1"]}}' >/dev/null
+	run api GET '/server_types?name=cx23'
+	assert_output 200
+	run jq -r '[.server_types[0].locations[].name] | join(" ")' "$B"
+	assert_output hel1
+	run api POST /servers "$(create_body gone cx23 nbg1)"
+	assert_output 422
+	run jq -r '.error.code, .error.message,
+		.error.details.fields[0].name' "$B"
+	assert_output $'invalid_input\nunsupported location for server type\nlocation'
+	run api POST /servers '{"name": "anywhere", "server_type": "cx23",
+		"image": "debian-12"}'
+	assert_output 201
+	run jq -r '.server.datacenter.location.name' "$B"
+	assert_output hel1
+	run fake_config '{"withdrawn": {"cx23": "nbg1"}}'
+	assert_failure
+	assert_output --partial 'withdrawn must map type names'
+}
+
 # the API's image status: "available", "creating" or "unavailable"
 @test "serves an image's status set through image_statuses, and refuses a create from an image not available" {
 	fake_config '{"image_statuses": {"debian-12": "creating"}}' >/dev/null

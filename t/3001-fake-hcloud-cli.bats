@@ -92,6 +92,28 @@ requests() {
 	assert_equal "$stderr" "hcloud: serverType not found: cx32"
 }
 
+@test "hcloud server-type describe leaves out a location the fake withdrew, and server create there is refused as unsupported" {
+	run --separate-stderr hcloud server-type describe cx23 -o json
+	assert_success
+	run jq -r '[.locations[].name] | join(" ")' <<<"$output"
+	assert_output 'fsn1 nbg1 hel1'
+	fake_config '{"withdrawn": {"cx23": ["nbg1"]}}' >/dev/null
+	run --separate-stderr hcloud server-type describe cx23 -o json
+	assert_success
+	run jq -r '[.locations[].name] | join(" ")' <<<"$output"
+	assert_output 'fsn1 hel1'
+	run --separate-stderr hcloud server create --name gone-1 --type cx23 \
+		--image debian-12 --location nbg1
+	assert_failure
+	assert_regex "$stderr" 'unsupported location for server type.*\(invalid_input\)'
+	run --separate-stderr hcloud server create --name kept-1 --type cx23 \
+		--image debian-12 --location fsn1
+	assert_success
+	run jq -r '[.servers[] | .name + "@" + .location.name] | join(" ")' \
+		<<<"$(fake_state)"
+	assert_output kept-1@fsn1
+}
+
 @test "hcloud server create makes the server the fake then holds" {
 	printf '#cloud-config\nruncmd:\n  - [echo, hello]\n' >"$BATS_TEST_TMPDIR/ud"
 	run --separate-stderr hcloud server create --name game-1 --type cx23 \

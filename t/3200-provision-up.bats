@@ -134,6 +134,60 @@ posts() {
 	ud_valid
 }
 
+# the API answers a type not sold in a location with invalid_input,
+# "unsupported location for server type" (trellis-cli issue 622): a
+# catalog cached before Hetzner stopped selling it there still offers
+# it, and failing the order would refuse every scale-up until the
+# cache is refreshed
+@test "a type Hetzner stopped selling in a location since the catalog was cached: its invalid_input there falls back to the next location, remembered, and the next catalog leaves the location out" {
+	DOC_AT=2026-11-27T10:00:00Z
+	run --separate-stderr pp-provision --now "$DOC_AT" \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '.provision.servers[0].location' nbg1
+	fake_config '{"withdrawn": {"cx23": ["nbg1"]}}' >/dev/null
+	fake_ctl DELETE /log >/dev/null
+	# within cloud.catalog_ttl: the cache still offers nbg1
+	DOC_AT=2026-11-27T10:20:00Z
+	run --separate-stderr pp-provision --now "$DOC_AT" \
+		< <(decision scale_up 1 cx23 nbg1)
+	assert_success
+	jq_is '[.provision.servers[] | select(.op == "create") | .tried[] | .location + ":" +
+		(.code // "ok")] | join(",")' \
+		"nbg1:unsupported_location,fsn1:ok"
+	assert_stderr_contains "in 'nbg1': POST /servers: unsupported location for server type (invalid_input, HTTP 422)"
+	run jq -r '.refusals["cx23@nbg1"] | .until + " " + .code' "$STATE"
+	assert_output "2026-11-27T10:50:00Z unsupported_location"
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == nbg1,fsn1 ]]
+	# past the catalog's cloud.catalog_ttl and the refusal: the new
+	# catalog does not offer cx23 in nbg1 (the type's locations[] no
+	# longer has it), and no create goes there (the decision names
+	# none: pp-decide, reading the same catalog, would not name it)
+	DOC_AT=2026-11-27T12:00:00Z
+	run --separate-stderr pp-fleetstats --now "$DOC_AT"
+	assert_success
+	jq_is '[.server_types.types[] | select(.name == "cx23") |
+		.locations[] | .name + ":" + (.available | tostring)] |
+		join(",")' fsn1:true,nbg1:false,hel1:true
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now "$DOC_AT" \
+		< <(decision scale_up 1 cx23 | jq -c '.decision.location = null')
+	assert_success
+	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
+		.body.location] | join(",")') == fsn1 ]]
+	# an invalid_input about anything else is no location's refusal:
+	# the order fails, and no other location is tried with it
+	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now "$DOC_AT" \
+		< <(decision scale_up 1 cx23 fsn1)
+	assert_failure 1
+	jq_is '[.provision.servers[] | select(.op == "create") | .tried[] | .location + ":" +
+		(.code // "ok")] | join(",")' fsn1:invalid_input
+	[[ $(posts) == 1 ]]
+}
+
 @test "a 503 unavailable in the first location: once the name look-up finds nothing made, falls back to the next and remembers the refusal" {
 	fake_fault '{"method": "POST", "path": "/servers", "location": "nbg1",
 		"status": 503, "code": "unavailable", "message":

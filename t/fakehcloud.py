@@ -190,7 +190,18 @@ token check and the rate limit:
                            "ipv4_priced": false,
                            "image_deprecations": {"debian-12": TIME|null},
                            "images_removed": ["ubuntu-22.04"],
-                           "image_statuses": {"debian-12": "creating"}}
+                           "image_statuses": {"debian-12": "creating"},
+                           "withdrawn": {"cx23": ["nbg1"]}}
+                           withdrawn: locations a type is no longer sold
+                           in: gone from its locations[] in
+                           GET /server_types and from the datacenters'
+                           supported and available lists, and a create
+                           there is refused as for a type never sold
+                           there (422 invalid_input "unsupported
+                           location for server type", details.fields
+                           location: the API's message, trellis-cli
+                           issue 622; its HTTP status and details are
+                           not documented, the fake's are a guess);
                            image_deprecations: an image's "deprecated"
                            (RFC 3339, both architectures; null: not
                            deprecated), the time it is "considered to
@@ -632,10 +643,11 @@ def served_images(fake):
     return out
 
 
-def datacenter_obj(loc):
-    ids = [st["id"] for st in SERVER_TYPE_LIST
+def datacenter_obj(fake, loc):
+    types = served_types(fake)
+    ids = [st["id"] for st in types
            if any(tl["name"] == loc[1] for tl in st["locations"])]
-    avail = [st["id"] for st in SERVER_TYPE_LIST
+    avail = [st["id"] for st in types
              if any(tl["name"] == loc[1] and tl["available"]
                     for tl in st["locations"])]
     return {"id": loc[8][0], "name": loc[8][1],
@@ -798,6 +810,7 @@ class Fake:
                 "image_deprecations": {},
                 "images_removed": [],
                 "image_statuses": {},
+                "withdrawn": {},
             }
             CLOCK[0] = None
             SKEW[0] = self.start_skew
@@ -1106,7 +1119,7 @@ class Fake:
             },
             "private_net": private,
             "server_type": copy.deepcopy(st),
-            "datacenter": datacenter_obj(loc),
+            "datacenter": datacenter_obj(self, loc),
             "location": location_obj(loc),
             "image": copy.deepcopy(img),
             "iso": None,
@@ -1251,6 +1264,9 @@ def api_servers_create(fake, body, method, path):
                               ["Length must be between 0 and 32768."])
     check_refs(body)
     st = find_server_type(body["server_type"])
+    if st is not None:
+        # as served now: a location withdrawn since is not sold there
+        st = next(x for x in served_types(fake) if x["id"] == st["id"])
     if st is None:
         raise field_error(422, "invalid_input",
                           "server type %s not found" % body["server_type"],
@@ -1597,17 +1613,22 @@ def api_action_get(fake, aid):
 
 
 def served_types(fake):
-    """The catalog with the deprecations the control interface added:
+    """The catalog with the deprecations the control interface added
+    and without the locations it withdrew ("withdrawn": {"cx23":
+    ["nbg1"]}):
     per location ("deprecations": {"cx43": {"fsn1": {...}|null}}), the
     top level untouched, and at the top level ("type_deprecations":
     {"cx43": {...}|null|true}: the deprecation object with "deprecated"
     true, none, or the legacy boolean alone), the locations untouched."""
     dep = fake.config.get("deprecations") or {}
     tdep = fake.config.get("type_deprecations") or {}
-    if not dep and not tdep:
+    gone = fake.config.get("withdrawn") or {}
+    if not dep and not tdep and not gone:
         return SERVER_TYPE_LIST
     out = copy.deepcopy(SERVER_TYPE_LIST)
     for st in out:
+        st["locations"] = [tl for tl in st["locations"]
+                           if tl["name"] not in gone.get(st["name"], [])]
         for tl in st["locations"]:
             if tl["name"] in dep.get(st["name"], {}):
                 tl["deprecation"] = dep[st["name"]][tl["name"]]
@@ -1799,6 +1820,14 @@ def route_ctl(fake, method, path, body):
                         raise ApiError(400, "invalid_input",
                                        "images_removed must list image "
                                        "names")
+                    elif k == "withdrawn" and not (
+                            isinstance(v, dict) and all(
+                                isinstance(x, list) and
+                                all(isinstance(y, str) for y in x)
+                                for x in v.values())):
+                        raise ApiError(400, "invalid_input",
+                                       "withdrawn must map type names "
+                                       "to lists of location names")
                     elif k == "skew" and (isinstance(v, bool) or
                                           not isinstance(v, int)):
                         raise ApiError(400, "invalid_input",

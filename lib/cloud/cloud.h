@@ -14,7 +14,9 @@ struct pp_cloud_error {
 	char code[64];        /* the API's code ("resource_unavailable",
 	                       * "not_found", ...), or ours: "transport",
 	                       * "timeout", "action_failed", "config",
-	                       * "dry_run"; "" when there was no error */
+	                       * "dry_run", "unsupported_location" (the
+	                       * API's invalid_input about the location);
+	                       * "" when there was no error */
 	int http_status;      /* 0 when there was no HTTP answer */
 	char message[512];    /* for humans; never holds the token */
 	int retryable;        /* worth trying again later */

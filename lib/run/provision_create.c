@@ -229,13 +229,16 @@ leftover(struct run *x, struct pp_server *s, const char *name,
  * the next location, and remember it. A 503 "unavailable" (the API's
  * own code, "a service or product is currently not available") counts
  * only once the name look-up after it found nothing made: the callers
- * ask only for a failure whose outcome is known. */
+ * ask only for a failure whose outcome is known. "unsupported_location"
+ * is the client's: an invalid_input about the location (a type no
+ * longer sold there, which a catalog cached before still offered). */
 static int
 location_refused(const char *code)
 {
 	return !strcmp(code, "resource_unavailable") ||
 		!strcmp(code, "placement_error") ||
-		!strcmp(code, "unavailable");
+		!strcmp(code, "unavailable") ||
+		!strcmp(code, "unsupported_location");
 }
 
 /* One server of the count, from its first POST to its end: sent with
