@@ -141,6 +141,38 @@ cloud-2"
 	no_secret_in "$DUMP_DIR" "$PP_STATE_DIR"
 }
 
+# the API answers a create without SSH keys with the server's root
+# password (root_password): a secret of the API's own
+@test "the root password the API answers a create without SSH keys with reaches no output, log, event or state file" {
+	[[ $(grep -c ssh_keys "$PP_CONFIG") == 0 ]]
+	local now=2026-11-24T10:00:00Z id pw
+	jq -nc --arg at "$now" '{version: 1, generated_at: $at,
+		decision: {action: "scale_up", count: 1, server_type: "cx23",
+		location: "nbg1", role: "worker", reason: "test",
+		dry_run: false}}' > "$OUT/decision.json"
+	run --separate-stderr pp-provision -vv --now "$now" \
+		< "$OUT/decision.json"
+	assert_success
+	printf '%s\n' "$output" > "$OUT/provision.json"
+	printf '%s\n' "$stderr" > "$OUT/provision.err"
+	id=$(jq -r '.provision.servers[] | select(.op == "create") |
+		.server_id' "$OUT/provision.json")
+	[[ $id =~ ^[0-9]+$ ]]
+	# the fake's password for that server (t/fakehcloud.py), sent:
+	# the create had no ssh_keys
+	pw=$(printf 'fAkE%06dPw' $((id % 1000000)))
+	fake_log | jq -e '[.requests[] | select(.method == "POST" and
+		.path == "/servers")][0].body | has("ssh_keys") | not' >/dev/null
+	pp-status -vv --now "$now" > "$OUT/status.txt" 2>&1
+	hits=$(grep -rlF -e "$pw" "$OUT" "$PP_STATE_DIR" || true)
+	[[ -z $hits ]] || fail "the root password is in: $hits"
+	# (the check can fail: the password is what the fake answers)
+	[[ $(curl -sS -X POST -H "Authorization: Bearer $FAKE_TOKEN" \
+		-H 'Content-Type: application/json' -d '{"name": "pw-check",
+		"server_type": "cx23", "image": "debian-12"}' \
+		"$FAKE_URL/servers" | jq -r .root_password) == fAkE*Pw ]]
+}
+
 @test "a token from HCLOUD_TOKEN stays out of the hook's environment and argv" {
 	# the token in the environment (cron's way): pp-drain's children do
 	# not inherit it (t/4010 checks the move hook; here the whole cycle)
