@@ -1546,6 +1546,70 @@ node.removed $name"
 	assert_output "scaling.failed,pp-copy,refused"
 }
 
+# reset_status NODE STATUS: the registry goes back to an older copy of
+# node NODE (status STATUS, no game servers), as a restore from a
+# backup made while it booted does, on either backend
+reset_status() {
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -c \
+			"DELETE FROM ppscale_containers WHERE node_id = '$1';
+			 UPDATE ppscale_nodes SET status = '$2' WHERE id = '$1'"
+		return
+	fi
+	jq --arg n "$1" --arg s "$2" '(.nodes[] | select(.id == $n)) |=
+		(.status = $s | .containers = [])' "$REG" > "$REG.tmp" &&
+		mv "$REG.tmp" "$REG"
+}
+
+@test "a node seen ready that reads provisioning again is not deleted past cloud.join_timeout, its server having joined once: held, said every run" {
+	run --separate-stderr pp-provision --now 2026-11-27T10:00:00Z \
+		< <(decision scale_up 2)
+	assert_success
+	name=$(jq -r '.provision.servers[0].name' <<<"$output")
+	sid=$(jq -r '.provision.servers[0].server_id' <<<"$output")
+	other=$(jq -r '.provision.servers[1].name' <<<"$output")
+	osid=$(jq -r '.provision.servers[1].server_id' <<<"$output")
+	pp-registry -q status "$name" ready
+	pp-registry -q place "$name" mc-live 2048 --players 9
+	# a cycle sees it ready: the state remembers its server joined
+	look 10:05
+	run jq -r --arg s "$sid" --arg o "$osid" \
+		'.node_servers[$s] | .joined_since + " " + .joined_node,
+		.node_servers[$o].joined_since' "$STATE"
+	assert_output "2026-11-27T10:05:00Z $name
+null"
+	# the registry goes back to a copy of 10:00: provisioning, no game
+	# servers; past cloud.join_timeout (15m) its server runs on
+	reset_status "$name" provisioning
+	fake_ctl DELETE /log >/dev/null
+	: > "$EVENTS"
+	for t in 10:16 10:30; do
+		run --separate-stderr pp-provision -q \
+			--now "2026-11-27T$t:00Z" < <(decision none)
+		assert_success
+		assert_stderr_contains "node '$name' reads provisioning, but its server $sid (running) joined as a node before (seen since 2026-11-27T10:05:00Z)"
+		assert_stderr_contains "'pp-registry status $name ready'"
+		jq_is '[.provision.servers[] | select(.node == "'"$name"'") |
+			.op + ":" + .status + ":" + .error.code] | join(",")' \
+			expire:held:was_ready
+		[[ $(reg ".nodes[] | select(.id == \"$name\") | .status") == \
+			provisioning ]]
+	done
+	# the one that never joined is deleted as a failed boot, as before
+	[[ $(fake_log | jq -r '[.requests[] | select(.method ==
+		"DELETE") | .path] | join(",")') == "/servers/$osid" ]]
+	[[ $(fake_state | jq -r '[.servers[] | .id | tostring] |
+		join(",")') == "$sid" ]]
+	run jq -r '[.type, .node] | join(",")' "$EVENTS"
+	refute_output --partial "$name"
+	# marked ready again: nothing held, said no more
+	pp-registry -q status "$name" ready
+	look 10:32
+	refute_stderr_contains "reads provisioning"
+	[[ $(fake_state | jq -r '[.servers[] | .id | tostring] |
+		join(",")') == "$sid" ]]
+}
+
 # On PostgreSQL the lock is the session's: a server setting that ends
 # a session idle in a transaction (idle_in_transaction_session_timeout)
 # must not end it while pp-provision holds the node across the delete.

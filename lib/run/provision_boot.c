@@ -13,6 +13,7 @@
 #include "engine/engine.h"
 #include "store/events.h"
 #include "store/offsrv.h"
+#include "store/orphans.h"
 #include "store/registry.h"
 #include "store/state.h"
 #include "base/util.h"
@@ -446,6 +447,52 @@ power_on_taken(struct run *x, const char *node, const char *sid, long before)
 	return 0;
 }
 
+/* Whether node p, provisioning, has joined before with server sid,
+ * as the state remembers (node_servers, as this run leaves it): the
+ * same node, not another that names the server (a copied row, which
+ * the expire's duplicate check refuses). */
+static int
+rejoined(struct run *x, const struct pend *p, const char *sid)
+{
+	const char *jn;
+
+	return x->nodesrv_now && pp_nodesrv_joined(x->nodesrv_now, sid,
+		&jn) && jn && !strcmp(jn, p->node);
+}
+
+/* Node p reads provisioning past cloud.join_timeout, its server s
+ * running, but the state (node_servers) has seen it joined: ready,
+ * draining or unhealthy. A registry restored from a copy made while it
+ * booted, or a platform that registered it anew, shows it so without
+ * its game servers, and the expire would delete them with it. Not
+ * deleted; said every run (it bills, and may hold players) until it is
+ * marked ready or goes another way (a person's delete, a scale-down
+ * once it is ready). */
+static void
+rejoined_held(struct run *x, const struct pend *p, const struct pp_server *s)
+{
+	json_object *e, *o = json_object_new_object();
+	char msg[1024], since[64];
+
+	pp_format_time(pp_nodesrv_joined(x->nodesrv_now, s->id, NULL), since,
+		sizeof since);
+	snprintf(msg, sizeof msg, "node '%s' reads provisioning, but its "
+		"server %s (running) joined as a node before (seen since %s): "
+		"the registry may have been restored from an older copy, or "
+		"the platform registered the node anew; not deleting it past "
+		"cloud.join_timeout, as any game servers on it would go with "
+		"it: mark it ready once its agent runs ('pp-registry status "
+		"%s ready'; an unneeded node is then scaled down as usual)",
+		p->node, s->id, since, p->node);
+	pp_prov_loud("%s", msg);
+	e = pp_prov_entry(x, "expire", p->node, s->id, s->name, s->type,
+		s->location, p->role);
+	pp_prov_add_str(e, "status", "held");
+	pp_prov_add_str(o, "code", "was_ready");
+	pp_prov_add_str(o, "message", msg);
+	json_object_object_add(e, "error", o);
+}
+
 /* A server of an earlier run's node seen off. The rule of a new
  * server's wait (stuck_off, below) over runs: each run looks once,
  * and the looks and the one power-on are kept in the state's
@@ -693,6 +740,10 @@ found:
 				e, "expire_resumed", "an earlier run began "
 				"deleting it (its server did not boot or join in "
 				"time)", PP_EXPIRE_RESUMED);
+		} else if (s.status && !strcmp(s.status, "running") &&
+		    age > x->cfg->cloud.join_timeout &&
+		    !simulated_join(x) && rejoined(x, &p[i], s.id)) {
+			rejoined_held(x, &p[i], &s);
 		} else if (s.status && !strcmp(s.status, "running") &&
 		    age > x->cfg->cloud.join_timeout &&
 		    !simulated_join(x)) {

@@ -749,15 +749,31 @@ nodesrv_prev(struct run *x, json_object **prot)
 }
 
 /* Server id, named by node now (prev: as the last run left the
- * section, for when it was first): not held. */
+ * section, for when it was first and whether its node joined): not
+ * held. */
 static void
 nodesrv_add(struct run *x, json_object *prev, const char *id,
 	const char *node)
 {
 	time_t since = prev ? pp_porphan_since(prev, id) : 0;
+	const char *jn;
+	time_t j = prev ? pp_nodesrv_joined(prev, id, &jn) : 0;
 
 	pp_porphan_add(x->nodesrv_now, id, node, since ? since : x->now);
 	pp_nodesrv_held_set(x->nodesrv_now, id, 0);
+	if (j)
+		pp_nodesrv_joined_set(x->nodesrv_now, id, j, jn);
+}
+
+/* Whether registry node k has joined: its agent ran (the platform
+ * marked it ready, or it drains or is unhealthy since), other than a
+ * node marked draining for an expire of its boot. */
+static int
+joined(const struct known *k)
+{
+	return !k->expiring && (!strcmp(k->status, "ready") ||
+		!strcmp(k->status, "draining") ||
+		!strcmp(k->status, "unhealthy"));
 }
 
 /* nodesrv_now, whole before anything is acted on, so that a run
@@ -788,8 +804,19 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 			pp_nodesrv_held_set(x->nodesrv_now, s->id, held);
 	}
 	for (size_t i = 0; i < nk; i++)
-		if (k[i].server_id && strset_has(ours, k[i].server_id))
+		if (k[i].server_id && strset_has(ours, k[i].server_id)) {
+			const char *jn;
+			time_t j;
+
 			nodesrv_add(x, prev, k[i].server_id, k[i].id);
+			j = pp_nodesrv_joined(x->nodesrv_now, k[i].server_id,
+				&jn);
+			/* this node's since it was first seen so */
+			if (joined(&k[i]) && (!j || !jn ||
+			    strcmp(jn, k[i].id)))
+				pp_nodesrv_joined_set(x->nodesrv_now,
+					k[i].server_id, x->now, k[i].id);
+		}
 	/* a node named like its server, its id not recorded yet */
 	for (size_t i = 0; i < x->ours.n; i++) {
 		const struct pp_server *s = &x->ours.v[i];

@@ -85,26 +85,67 @@ pp_porphan_since(json_object *sec, const char *id)
 	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 1;
 }
 
-void
-pp_nodesrv_held_set(json_object *sec, const char *id, time_t since)
+/* Sets (0: takes away) the time key of server id's entry in sec. */
+static void
+entry_time_set(json_object *sec, const char *id, const char *key,
+	time_t since)
 {
 	json_object *e = pp_jget(sec, id);
 
 	if (!e || !json_object_is_type(e, json_type_object))
 		return;
 	if (since)
-		json_object_object_add(e, "held_since", pp_jnew_time(since));
+		json_object_object_add(e, key, pp_jnew_time(since));
 	else
-		json_object_object_del(e, "held_since");
+		json_object_object_del(e, key);
+}
+
+static time_t
+entry_time(json_object *sec, const char *id, const char *key)
+{
+	const char *s = pp_jstr(pp_jget(sec, id), key, NULL);
+	time_t t;
+
+	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 0;
+}
+
+void
+pp_nodesrv_held_set(json_object *sec, const char *id, time_t since)
+{
+	entry_time_set(sec, id, "held_since", since);
 }
 
 time_t
 pp_nodesrv_held(json_object *sec, const char *id)
 {
-	const char *s = pp_jstr(pp_jget(sec, id), "held_since", NULL);
-	time_t t;
+	return entry_time(sec, id, "held_since");
+}
 
-	return s && pp_parse_time(s, &t) == 0 && t > 0 ? t : 0;
+void
+pp_nodesrv_joined_set(json_object *sec, const char *id, time_t since,
+	const char *node)
+{
+	json_object *e = pp_jget(sec, id);
+
+	entry_time_set(sec, id, "joined_since", since);
+	if (!e || !json_object_is_type(e, json_type_object))
+		return;
+	if (since && node)
+		json_object_object_add(e, "joined_node",
+			json_object_new_string(node));
+	else
+		json_object_object_del(e, "joined_node");
+}
+
+time_t
+pp_nodesrv_joined(json_object *sec, const char *id, const char **node)
+{
+	time_t t = entry_time(sec, id, "joined_since");
+
+	if (node)
+		*node = t ? pp_jstr(pp_jget(sec, id), "joined_node", NULL) :
+			NULL;
+	return t;
 }
 
 /* Replaces root's section key by sec (taken; NULL or empty: none). */

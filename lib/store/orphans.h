@@ -19,7 +19,11 @@
  * A node_servers entry whose server no node names any more, which
  * pp-provision holds for that, also has "held_since": when it first
  * held it (pp-status shows it, pp-fleetstats counts it as no capacity
- * on its way).
+ * on its way). One whose node has been seen joined (ready, draining
+ * other than by an expire, or unhealthy) has "joined_since" and
+ * "joined_node" (that node's id): that node, should it read
+ * provisioning again (a registry restored from an older copy), is not
+ * deleted past cloud.join_timeout.
  * "since" is when pp-provision first found it so. A stranded_servers
  * entry may also hold "relabel": the whole hcloud command that brings
  * the server back into our labels, as pp-provision said it (none when
@@ -61,5 +65,16 @@ void pp_nodesrv_set(json_object *root, json_object *sec);
 void pp_nodesrv_held_set(json_object *sec, const char *id, time_t since);
 /* Its "held_since", 0 when it has none. */
 time_t pp_nodesrv_held(json_object *sec, const char *id);
+/* Marks server id's entry in sec (node_servers) as one whose node
+ * (registry node id node) has joined (been ready, draining or
+ * unhealthy: its agent ran) since since (0: takes both away); nothing
+ * when id is not in sec. */
+void pp_nodesrv_joined_set(json_object *sec, const char *id, time_t since,
+	const char *node);
+/* Its "joined_since", 0 when it has none (its node never joined, or
+ * the entry predates the field), and in *node (NULL: not wanted) its
+ * "joined_node", NULL when it has none. */
+time_t pp_nodesrv_joined(json_object *sec, const char *id,
+	const char **node);
 
 #endif
