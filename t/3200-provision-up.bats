@@ -177,7 +177,17 @@ posts() {
 	[[ $(fake_log | jq -r '[.requests[] | select(.method == "POST") |
 		.body.location] | join(",")') == fsn1 ]]
 	# an invalid_input about anything else is no location's refusal:
-	# the order fails, and no other location is tried with it
+	# the order fails, and no other location is tried with it; so too
+	# a location that does not exist (the field is the location, but
+	# no other location corrects a typo)
+	fake_ctl DELETE /log >/dev/null
+	run --separate-stderr pp-provision --now "$DOC_AT" \
+		< <(decision scale_up 1 cx23 nbgx)
+	assert_failure 1
+	jq_is '[.provision.servers[] | select(.op == "create") | .tried[] |
+		.location + ":" + (.code // "ok")] | join(",")' nbgx:invalid_input
+	assert_stderr_contains "location nbgx not found (invalid_input, HTTP 422)"
+	[[ $(posts) == 1 ]]
 	fake_config '{"images_removed": ["debian-12"]}' >/dev/null
 	fake_ctl DELETE /log >/dev/null
 	run --separate-stderr pp-provision --now "$DOC_AT" \

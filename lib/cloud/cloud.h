@@ -15,7 +15,8 @@ struct pp_cloud_error {
 	                       * "not_found", ...), or ours: "transport",
 	                       * "timeout", "action_failed", "config",
 	                       * "dry_run", "unsupported_location" (the
-	                       * API's invalid_input about the location);
+	                       * API's invalid_input "unsupported location
+	                       * for server type");
 	                       * "" when there was no error */
 	int http_status;      /* 0 when there was no HTTP answer */
 	char message[512];    /* for humans; never holds the token */

@@ -207,26 +207,18 @@ pp_hz_sync_counters(struct hz *h)
 	}
 }
 
-/* Whether an API error (its "error" object e) refuses the location
- * itself: invalid_input naming the field location in its details, or
+/* Whether an API error refuses the location itself: an invalid_input
  * saying "unsupported location" (a type Hetzner has stopped selling
  * there, ordered from a catalog cached before: trellis-cli issue 622
- * shows "unsupported location for server type (invalid_input)"). */
+ * shows "unsupported location for server type (invalid_input)"). Not
+ * any invalid_input about the field location: a location that does
+ * not exist ("location 'x' not found", terraform-provider-hcloud
+ * issue 493) is a mistake no other location answers. */
 static int
-location_input(json_object *e, const char *code, const char *msg)
+location_input(const char *code, const char *msg)
 {
-	json_object *f = pp_jget(pp_jget(e, "details"), "fields");
-
-	if (!code || strcmp(code, "invalid_input"))
-		return 0;
-	if (msg && strstr(msg, "unsupported location"))
-		return 1;
-	for (size_t i = 0; f && json_object_is_type(f, json_type_array) &&
-	    i < json_object_array_length(f); i++)
-		if (!strcmp(pp_jstr(json_object_array_get_idx(f, i), "name",
-		    ""), "location"))
-			return 1;
-	return 0;
+	return code && !strcmp(code, "invalid_input") && msg &&
+		strstr(msg, "unsupported location");
 }
 
 /* Turns a failed call into *err. */
@@ -264,22 +256,15 @@ fail(struct hz *h, const char *method, const char *path,
 			code = r->status == 429 ? "rate_limit_exceeded" :
 				"http_error";
 		retry = pp_http_retry_class(r, code) != PP_RETRY_NO;
-		/* ours, for a refusal of the type in this location that
-		 * another location may take (the API's code stays in the
-		 * message) */
-		if (location_input(e, code, msg)) {
-			pp_cloud_error_set(err, "unsupported_location",
-				(int)r->status, 0, "%s %.*s: %s (%s, HTTP %ld)",
-				method, plen, path, msg ? msg :
-				"no error message", code, r->status);
-			json_object_put(o);
-			return;
-		}
 		/* no retry nor wait lifts it: say who can */
 		if (!strcmp(code, "resource_locked"))
 			why = "; Hetzner has locked this resource: contact "
 				"Hetzner support";
-		pp_cloud_error_set(err, code, (int)r->status, retry,
+		/* ours for a refusal of the type in this location that
+		 * another location may take; the API's code stays in the
+		 * message */
+		pp_cloud_error_set(err, location_input(code, msg) ?
+			"unsupported_location" : code, (int)r->status, retry,
 			"%s %.*s: %s (%s, HTTP %ld)%s", method, plen, path,
 			msg ? msg : "no error message", code, r->status, why);
 	}
