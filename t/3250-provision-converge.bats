@@ -332,13 +332,22 @@ lose_node() {
 		"$(printf '%s\n' pp-junk1:deleted pp-junk2:deleted pp-junk3:held \
 		"$lost:held" | sort | paste -sd,)"
 	assert_stderr_contains "pp-provision --delete-orphan named it: deleting it"
+	assert_stderr_contains "neither deleting nor adopting any (but the 2 --delete-orphan names)"
 	[[ $(fake_state | jq '[.servers[].name | select(startswith("pp-junk1",
 		"pp-junk2"))] | length') == 0 ]]
-	# delete-protected: refused; a dry run deletes nothing
+	# delete-protected: refused, and still the state's protected orphan
+	# (one entry: the protected one's)
 	protect "$j3" true
-	run --separate-stderr pp-provision -q --delete-orphan "$j3" --now "$DOC_AT" < <(decision none 0)
-	assert_failure 1
-	assert_stderr_contains "(id $j3) is delete-protected in the cloud: lift the protection first"
+	for i in 1 2; do
+		run --separate-stderr pp-provision -q --delete-orphan "$j3" --now "$DOC_AT" < <(decision none 0)
+		assert_failure 1
+		assert_stderr_contains "(id $j3) is delete-protected in the cloud: lift the protection first"
+		refute_stderr_contains "no longer"
+		jq_is '[.provision.servers[] | select(.server_id == "'"$j3"'") |
+			.op + ":" + .status] | join(",")' delete_orphan:protected
+		run jq -r --arg s "$j3" '.protected_orphans | has($s)' "$STATE"
+		assert_output true
+	done
 	protect "$j3" false
 	run --separate-stderr pp-provision -q --dry-run --delete-orphan pp-junk3 --now "$DOC_AT" < <(decision none 0)
 	assert_success
@@ -366,6 +375,27 @@ lose_node() {
 		.cloud.server_id == "'"$sid"'")] | length') == 0 ]]
 	[[ $(reg '[.nodes[] | select(.id == "'"$kept"'")] | length') == 1 ]]
 	[[ $(reg '[.nodes[] | select(.cloud.server_id == "'"$j3"'")] | length') == 1 ]]
+	# a run that stops on a bad decision (exit 2) deletes none
+	# (pp-junk3's adopted node, past cloud.join_timeout from its
+	# server's creation, is expired there: an earlier step's doing)
+	j4=$(seed pp-junk4 "$old" default)
+	run --separate-stderr pp-provision -q --delete-orphan "$j4" --now "$DOC_AT" < <(decision scale_up 1 cx33 | jq -c 'del(.decision.server_type)')
+	assert_failure 2
+	assert_stderr_contains "decision 'scale_up' names no server_type"
+	[[ $(fake_log | jq --arg p "/servers/$j4" '[.requests[] |
+		select(.method == "DELETE" and .path == $p)] | length') == 0 ]]
+	[[ $(names) == *pp-junk4* ]]
+	# one with our labels that is not ours: refused, its one entry the
+	# foreign one's
+	o1=$(seed other-1 "$old" default)
+	run --separate-stderr pp-provision -q --delete-orphan other-1 --now "$DOC_AT" < <(decision none 0)
+	assert_failure 1
+	assert_stderr_contains "--delete-orphan other-1: server 'other-1' "
+	assert_stderr_contains "is not ours: "
+	jq_is '[.provision.servers[] | select(.name == "other-1") |
+		.op + ":" + .status] | join(",")' foreign:left
+	[[ $(fake_log | jq --arg p "/servers/$o1" '[.requests[] |
+		select(.method == "DELETE" and .path == $p)] | length') == 0 ]]
 	run --separate-stderr pp-provision --delete-orphan "" < <(decision none 0)
 	assert_failure 2
 	assert_stderr_contains "--delete-orphan needs a server id or name"

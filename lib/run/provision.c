@@ -176,10 +176,16 @@ pp_provision_run(const struct pp_config *cfg,
 			pp_prov_scale_down(&x, dec);
 		}
 	}
+	if (x.cloud)
+		pp_prov_named_delete(&x);
 	/* what converge could not look at (no cloud, no listing, no
 	 * registry, a stop): said, each an error */
 	for (size_t j = 0; j < o->ndelete_ids; j++)
-		if (!x.named_done[j])
+		if (x.named_done[j] == PP_NAMED_PENDING)
+			pp_prov_named_refuse(&x, o->delete_ids[j], NULL,
+				"not_looked_at", "this run was stopped before "
+				"its delete");
+		else if (x.named_done[j] != PP_NAMED_DONE)
 			pp_prov_named_refuse(&x, o->delete_ids[j], NULL,
 				"not_looked_at", "this run could not look at "
 				"our servers (%s)", pp_interrupted() ?
@@ -234,6 +240,7 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.nodesrv_now);
 	json_object_put(x.former);
 	free(x.named_done);
+	free(x.named_del);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

@@ -207,8 +207,11 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age,
 
 	if (!x->dry_run) {
 		if (pp_prov_reg_open(x, &r, PP_LOCK_EX, msg, sizeof msg) < 0) {
-			pp_warn("%s; orphan server '%s' left for a later run",
-				msg, s->name);
+			if (by_name)
+				pp_warn("%s", msg);
+			else
+				pp_warn("%s; orphan server '%s' left for a "
+					"later run", msg, s->name);
 			return 1;
 		}
 		held = 1;
@@ -238,6 +241,10 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age,
 	if (held)
 		pp_registry_close(&r);
 	if (rc < 0) {
+		if (by_name)
+			pp_error("--delete-orphan: server '%s' (id %s): %s: not "
+				"deleted", s->name ? s->name : "?", s->id,
+				err.message);
 		pp_prov_add_str(e, "status", "failed");
 		pp_prov_entry_error(x, e, err.code, err.message);
 		pp_prov_event(x, PP_EV_SCALING_FAILED, s->name, s->id, s->type,
@@ -254,40 +261,53 @@ delete_orphan(struct run *x, const struct pp_server *s, long long age,
 	return 0;
 }
 
-/* The first --delete-orphan argument that names server s (its id, or
- * its name), as its index + 1; 0: none does. */
+/* Whether --delete-orphan argument arg names server s (its id, or its
+ * name). */
+static int
+names(const char *arg, const struct pp_server *s)
+{
+	return !strcmp(arg, s->id) || (s->name && !strcmp(arg, s->name));
+}
+
+/* The first --delete-orphan argument that names server s, as its index
+ * + 1; 0: none does. */
 static size_t
 named(const struct run *x, const struct pp_server *s)
 {
 	for (size_t j = 0; j < x->o->ndelete_ids; j++)
-		if (!strcmp(x->o->delete_ids[j], s->id) || (s->name &&
-		    !strcmp(x->o->delete_ids[j], s->name)))
+		if (names(x->o->delete_ids[j], s))
 			return j + 1;
 	return 0;
 }
 
-/* Every --delete-orphan argument that names s is answered. */
+/* Every --delete-orphan argument that names s is now in state how
+ * (PP_NAMED_*). */
 static void
-named_done(struct run *x, const struct pp_server *s)
+named_mark(struct run *x, const struct pp_server *s, unsigned char how)
 {
 	for (size_t j = 0; j < x->o->ndelete_ids; j++)
-		if (!strcmp(x->o->delete_ids[j], s->id) || (s->name &&
-		    !strcmp(x->o->delete_ids[j], s->name)))
-			x->named_done[j] = 1;
+		if (names(x->o->delete_ids[j], s))
+			x->named_done[j] = how;
 }
 
-void
-pp_prov_named_refuse(struct run *x, const char *arg,
-	const struct pp_server *s, const char *code, const char *fmt, ...)
+/* --delete-orphan arg (naming server s; NULL: none listed) not carried
+ * out: an error of the run, said; with entry, its own entry too (else
+ * the server has this run's entry already: a foreign or a protected
+ * one's). */
+static void
+vrefuse(struct run *x, const char *arg, const struct pp_server *s,
+	int entry, const char *code, const char *fmt, va_list ap)
 {
 	char msg[768];
-	va_list ap;
 	json_object *e;
 	int digits = strspn(arg, "0123456789") == strlen(arg);
 
-	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
-	va_end(ap);
+	pp_error("--delete-orphan %s: %s: not deleted", arg, msg);
+	if (!entry) {
+		x->errors++;
+		return;
+	}
 	if (s)
 		e = pp_prov_entry(x, "delete_orphan", s->name, s->id, s->name,
 			s->type, s->location, pp_strmap_get(&s->labels,
@@ -297,24 +317,31 @@ pp_prov_named_refuse(struct run *x, const char *arg,
 			NULL, digits ? NULL : arg, NULL, NULL, NULL);
 	pp_prov_add_str(e, "status", "refused");
 	pp_prov_entry_error(x, e, code, msg);
-	pp_error("--delete-orphan %s: %s: not deleted", arg, msg);
 }
 
-/* Server s, which --delete-orphan ARG named, is not one it deletes
- * (code, and why in fmt): said, an error of the run. */
-static void
-named_refuse(struct run *x, size_t nm, const struct pp_server *s,
-	const char *code, const char *fmt, ...)
+void
+pp_prov_named_refuse(struct run *x, const char *arg,
+	const struct pp_server *s, const char *code, const char *fmt, ...)
 {
-	char msg[768];
 	va_list ap;
 
 	va_start(ap, fmt);
-	vsnprintf(msg, sizeof msg, fmt, ap);
+	vrefuse(x, arg, s, 1, code, fmt, ap);
 	va_end(ap);
-	pp_prov_named_refuse(x, x->o->delete_ids[nm - 1], s, code, "%s",
-		msg);
-	named_done(x, s);
+}
+
+/* Server s, which --delete-orphan argument nm (index + 1) named, is
+ * not one it deletes (code, and why in fmt); entry: as vrefuse's. */
+static void
+named_refuse(struct run *x, size_t nm, const struct pp_server *s,
+	int entry, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vrefuse(x, x->o->delete_ids[nm - 1], s, entry, code, fmt, ap);
+	va_end(ap);
+	named_mark(x, s, PP_NAMED_DONE);
 }
 
 /* Server s, left for a person this run: its entry in the section (op,
@@ -351,9 +378,10 @@ left_alone(struct run *x, const char *node, const struct pp_server *s,
  * (pp-provision --delete-orphans). Said every run, as pp-fleetstats
  * says each orphan: not an error of the run, which deleted nothing. */
 static void
-hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n)
+hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n,
+	size_t nnamed)
 {
-	char msg[768];
+	char msg[768], also[128] = "";
 	long max = x->cfg->cloud.orphan_delete_max;
 
 	if (max)
@@ -367,10 +395,13 @@ hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n)
 			"cloud.orphan_grace %s in no registry node, and "
 			"cloud.orphan_delete_max is 0", n,
 			n == 1 ? "" : "s", n == 1 ? "is" : "are");
-	pp_prov_loud("%s; neither deleting nor adopting any: check the "
+	if (nnamed)
+		snprintf(also, sizeof also, " (but the %zu --delete-orphan "
+			"names)", nnamed);
+	pp_prov_loud("%s; neither deleting nor adopting any%s: check the "
 		"registry (pp-registry show), and if they are unneeded run "
 		"'pp-provision --delete-orphans' once (or --delete-orphan "
-		"ID for each unneeded one) or delete them by hand", msg);
+		"ID for each unneeded one) or delete them by hand", msg, also);
 	for (size_t j = 0; j < ndel; j++)
 		left_alone(x, x->ours.v[del[j]].name, &x->ours.v[del[j]],
 			"delete_orphan", "held", "too_many_orphans", msg, NULL,
@@ -943,7 +974,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	struct known *k;
 	struct strset sids = {0}, ids = {0}, ours = {0}, going = {0};
 	size_t nk, *del, ndel = 0, nprot = 0, nformer = 0;
-	size_t *mine, nmine = 0, nnamed = 0;
+	size_t nnamed = 0;
 	long grace = x->cfg->cloud.orphan_grace;
 	json_object *prev, *prot;
 	int owned, other;
@@ -988,58 +1019,67 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 		x->prot_entries = json_object_new_array();
 	}
 	del = pp_xcalloc(x->ours.n + 1, sizeof *del);
-	mine = pp_xcalloc(x->ours.n + 1, sizeof *mine);
+	x->named_del = pp_xcalloc(x->ours.n + 1, sizeof *x->named_del);
 	for (size_t i = 0; i < x->ours.n && !pp_interrupted(); i++) {
 		const struct pp_server *s = &x->ours.v[i];
 		long long age = age_of(x, s);
 		size_t nm = named(x, s);
+		int deleting = s->status && !strcmp(s->status, "deleting");
+		int known = is_known(&sids, &ids, s);
 		char why[512];
 
-		if (nm && s->status && !strcmp(s->status, "deleting")) {
+		if (nm && deleting) {
 			pp_warn("--delete-orphan %s: server '%s' (id %s) is "
 				"being deleted already", x->o->delete_ids[nm -
 				1], s->name ? s->name : "?", s->id);
-			named_done(x, s);
-		} else if (nm && is_known(&sids, &ids, s)) {
-			named_refuse(x, nm, s, "not_an_orphan", "server '%s' "
-				"(id %s) is a registry node's: scale it down "
-				"(pp-drain --node NODE empties it) rather than "
-				"delete it under its game servers",
+			named_mark(x, s, PP_NAMED_DONE);
+		} else if (nm && known) {
+			named_refuse(x, nm, s, 1, "not_an_orphan", "server "
+				"'%s' (id %s) is a registry node's: scale it "
+				"down (pp-drain --node NODE empties it) rather "
+				"than delete it under its game servers",
 				s->name ? s->name : "?", s->id);
 		}
-		if (is_known(&sids, &ids, s) || (s->status &&
-		    !strcmp(s->status, "deleting")))
+		if (known || deleting)
 			continue;
 		if (!pp_cloud_is_ours(x->cfg, s, NULL, why, sizeof why)) {
+			foreign_server(x, s, why);
 			if (nm)
-				named_refuse(x, nm, s, "not_ours", "server "
+				named_refuse(x, nm, s, 0, "not_ours", "server "
 					"'%s' (id %s) is not ours: %s",
 					s->name ? s->name : "?", s->id, why);
-			foreign_server(x, s, why);
 			continue;
 		}
 		/* a person named it: what holds the others does not hold
-		 * it, the rest does, and a scale-up does not adopt it */
+		 * it, the rest does, and a scale-up does not adopt it; it
+		 * is deleted at the run's end (pp_prov_named_delete), once
+		 * the decision is carried out: a run that dies on a bad
+		 * one deletes nothing */
 		if (nm) {
 			/* the grace is for a create in flight; a node's
 			 * server is none */
 			int young = age < grace && !pp_jget(prev, s->id);
 
-			if (young)
-				named_refuse(x, nm, s, "orphan_grace", "server "
-					"'%s' (id %s) is %lld s old, within "
-					"cloud.orphan_grace (%ld s): it may be "
-					"a create in progress", s->name ?
+			if (young) {
+				named_refuse(x, nm, s, 1, "orphan_grace",
+					"server '%s' (id %s) is %lld s old, "
+					"within cloud.orphan_grace (%ld s): it "
+					"may be a create in progress", s->name ?
 					s->name : "?", s->id, age, grace);
-			else if (s->delete_protected)
-				named_refuse(x, nm, s, "protected", "server "
-					"'%s' (id %s) is delete-protected in "
-					"the cloud: lift the protection first "
-					"('hcloud server disable-protection %s "
-					"delete')", s->name ? s->name : "?",
-					s->id, s->id);
-			else
-				mine[nmine++] = i;
+			} else if (s->delete_protected) {
+				/* still in protected_orphans, as found */
+				if (!up)
+					protected_orphan(x, s, age);
+				named_refuse(x, nm, s, up, "protected",
+					"server '%s' (id %s) is "
+					"delete-protected in the cloud: lift "
+					"the protection first ('hcloud server "
+					"disable-protection %s delete')",
+					s->name ? s->name : "?", s->id, s->id);
+			} else {
+				x->named_del[x->nnamed_del++] = i;
+				named_mark(x, s, PP_NAMED_PENDING);
+			}
 			/* counted with the others: so many at once is
 			 * still what a lost registry looks like */
 			if (!young)
@@ -1092,7 +1132,8 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	} else if (ndel && ndel + nprot + nformer + nnamed >
 	    (size_t)x->cfg->cloud.orphan_delete_max &&
 	    !x->o->delete_orphans) {
-		hold_orphans(x, del, ndel, ndel + nprot + nformer + nnamed);
+		hold_orphans(x, del, ndel, ndel + nprot + nformer + nnamed,
+			nnamed);
 		x->orphans_held = 1;
 	} else if (!up) {
 		for (size_t j = 0; j < ndel && !pp_interrupted(); j++)
@@ -1100,24 +1141,13 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 				age_of(x, &x->ours.v[del[j]]), 0);
 	}
 	free(del);
-	for (size_t j = 0; j < nmine && !pp_interrupted(); j++) {
-		const struct pp_server *s = &x->ours.v[mine[j]];
-
-		if (delete_orphan(x, s, age_of(x, s), 1) > 0)
-			named_refuse(x, named(x, s), s, "left", "server '%s' "
-				"(id %s): the registry could not be locked, "
-				"or a node names it now", s->name ? s->name :
-				"?", s->id);
-		named_done(x, s);
-	}
-	free(mine);
 	for (size_t j = 0; j < x->o->ndelete_ids; j++)
-		if (!x->named_done[j] && !pp_interrupted()) {
+		if (x->named_done[j] == PP_NAMED_UNSEEN && !pp_interrupted()) {
 			pp_prov_named_refuse(x, x->o->delete_ids[j], NULL,
 				"not_listed", "no server listed with our "
 				"labels has that id or name (gone already, "
 				"another pool's, or not ours)");
-			x->named_done[j] = 1;
+			x->named_done[j] = PP_NAMED_DONE;
 		}
 	json_object_put(prev);
 	for (size_t i = 0; i < nk && !pp_interrupted(); i++) {
@@ -1144,4 +1174,19 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	free(ours.v);
 	free(going.v);
 	known_free(k, nk, owned);
+}
+
+void
+pp_prov_named_delete(struct run *x)
+{
+	for (size_t j = 0; j < x->nnamed_del && !pp_interrupted(); j++) {
+		const struct pp_server *s = &x->ours.v[x->named_del[j]];
+
+		if (delete_orphan(x, s, age_of(x, s), 1) > 0)
+			named_refuse(x, named(x, s), s, 1, "left", "server "
+				"'%s' (id %s): the registry could not be "
+				"locked, or a node names it now", s->name ?
+				s->name : "?", s->id);
+		named_mark(x, s, PP_NAMED_DONE);
+	}
 }

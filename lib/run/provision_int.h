@@ -84,8 +84,10 @@ struct run {
 	 * section stays as it is), and those held this run because a
 	 * node named them and none does now: not adopted either */
 	json_object *nodesrv_now, *former;
-	/* per --delete-orphan ID: 1 once this run said what became of it */
+	/* per --delete-orphan ID: PP_NAMED_*; and the servers (at in
+	 * ours.v) to delete at the run's end */
 	unsigned char *named_done;
+	size_t *named_del, nnamed_del;
 	char other_msg[512];  /* the listing looks like another project's */
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */
@@ -139,6 +141,15 @@ void pp_prov_loud(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void pp_prov_event(struct run *x, const char *type, const char *node,
 	const char *server_id, const char *stype, const char *loc,
 	const char *result, const char *reason);
+/* What became of a --delete-orphan argument: not seen in the listing
+ * (yet), answered (deleted, or said why not), its server to be deleted
+ * at the run's end. */
+enum { PP_NAMED_UNSEEN, PP_NAMED_DONE, PP_NAMED_PENDING };
+/* Deletes the servers --delete-orphan named that converge found
+ * deletable, after the decision is carried out (a run that dies on a
+ * bad decision deletes none); each said, and one not deleted an error
+ * of the run. */
+void pp_prov_named_delete(struct run *x);
 /* --delete-orphan arg (naming server s; NULL: none listed) is not
  * carried out, for code and the reason in fmt: its entry, refused, an
  * error of the run, said on stderr. */
