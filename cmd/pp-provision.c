@@ -76,7 +76,7 @@ usage(int status)
 		"registry node named (the\n"
 		"state remembers which), nor any when the listing looks like "
 		"another project's\n"
-		"(then a scale-up is refused). Held ones are deleted only "
+		"(then a scale-up is refused). Such servers are deleted only "
 		"as a person says:\n"
 		"--delete-orphans, or --delete-orphan for the ones named "
 		"(after the decision).\n\n"

@@ -1561,9 +1561,11 @@ node.removed $name"
 # backup made while it booted does, on either backend
 reset_status() {
 	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
-		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -c \
-			"DELETE FROM ppscale_containers WHERE node_id = '$1';
-			 UPDATE ppscale_nodes SET status = '$2' WHERE id = '$1'"
+		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -v id="$1" \
+			-v st="$2" <<-'SQL'
+			DELETE FROM ppscale_containers WHERE node_id = :'id';
+			UPDATE ppscale_nodes SET status = :'st' WHERE id = :'id';
+		SQL
 		return
 	fi
 	jq --arg n "$1" --arg s "$2" '(.nodes[] | select(.id == $n)) |=
@@ -1588,6 +1590,14 @@ reset_status() {
 		.node_servers[$o].joined_since' "$STATE"
 	assert_output "2026-11-27T10:05:00Z $name
 null"
+	# a copy of its row, ready for a while, does not take its place in
+	# that memory
+	copy_row "$name" pp-copy ready
+	look 10:06
+	run jq -r --arg s "$sid" '.node_servers[$s] | .joined_since + " " +
+		.joined_node' "$STATE"
+	assert_output "2026-11-27T10:05:00Z $name"
+	drop_row pp-copy
 	# the registry goes back to a copy of 10:00: provisioning, no game
 	# servers; past cloud.join_timeout (15m) its server runs on
 	reset_status "$name" provisioning
@@ -1598,6 +1608,7 @@ null"
 			--now "2026-11-27T$t:00Z" < <(decision none)
 		assert_success
 		assert_stderr_contains "node '$name' reads provisioning, but its server $sid (running) joined as a node before (seen since 2026-11-27T10:05:00Z)"
+		assert_stderr_contains "or if it will not come back delete its server by hand ('hcloud server delete $sid'"
 		assert_stderr_contains "'pp-registry status $name ready'"
 		jq_is '[.provision.servers[] | select(.node == "'"$name"'") |
 			.op + ":" + .status + ":" + .error.code] | join(",")' \
@@ -1612,6 +1623,32 @@ null"
 		join(",")') == "$sid" ]]
 	run jq -r '[.type, .node] | join(",")' "$EVENTS"
 	refute_output --partial "$name"
+	# whatever its server's status (off, after a person's power-off):
+	# neither powered on nor deleted as a failed boot
+	fake_ctl PUT /state "$(fake_state | jq -c --arg s "$sid" '{servers:
+		[.servers[] | if (.id | tostring) == $s then .status = "off"
+		else . end]}')" >/dev/null
+	for t in 10:40 10:42 10:44 10:46 10:48; do
+		run --separate-stderr pp-provision -q \
+			--now "2026-11-27T$t:00Z" < <(decision none)
+		assert_success
+		assert_stderr_contains "its server $sid (off) joined as a node before"
+	done
+	[[ $(fake_log | jq '[.requests[] | select(.method == "POST" and
+		(.path | endswith("/actions/poweron")))] | length') == 0 ]]
+	# nor while the state, which remembers it, cannot be read
+	cp "$STATE" "$BATS_TEST_TMPDIR/state.good"
+	printf '{"version": 1,' > "$STATE"
+	run --separate-stderr pp-provision -q --now 2026-11-27T10:50:00Z \
+		< <(decision none)
+	assert_failure 1
+	assert_stderr_contains "node '$name' reads provisioning past its boot or join time, but whether it joined before is unknown (the state cannot be read): not deleting its server $sid this run"
+	jq_is '[.provision.servers[] | select(.node == "'"$name"'") |
+		.op + ":" + .status + ":" + .error.code] | join(",")' \
+		expire:held:state_unread
+	cp "$BATS_TEST_TMPDIR/state.good" "$STATE"
+	[[ $(fake_log | jq -r '[.requests[] | select(.method ==
+		"DELETE") | .path] | join(",")') == "/servers/$osid" ]]
 	# marked ready again: nothing held, said no more
 	pp-registry -q status "$name" ready
 	look 10:32

@@ -183,19 +183,6 @@ protect() {
 	assert_output 4
 }
 
-# lose_node ID: the registry loses node ID alone, game servers and all
-lose_node() {
-	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
-		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -v id="$1" <<-'SQL'
-			DELETE FROM ppscale_containers WHERE node_id = :'id';
-			DELETE FROM ppscale_nodes WHERE id = :'id';
-		SQL
-		return
-	fi
-	jq --arg id "$1" '.nodes |= map(select(.id != $id))' "$REG" \
-		> "$REG.tmp" && mv "$REG.tmp" "$REG"
-}
-
 # one lost row is the likelier loss, and under any count: the state
 # remembers which servers were nodes
 @test "a server a registry node named is neither deleted nor adopted once the registry loses that node, even alone, every run; --delete-orphans deletes it" {
@@ -220,7 +207,7 @@ lose_node() {
 	lost=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[0]')
 	sid=$(reg '.nodes[] | select(.id == "'"$lost"'") | .cloud.server_id')
 	before=$(names)
-	lose_node "$lost"
+	drop_row "$lost"
 	fake_ctl DELETE /log >/dev/null
 	t0=$(($(date +%s) + 3600))
 	held_at=$(date -u -d "@$((t0 + 60))" +%Y-%m-%dT%H:%M:%SZ)
@@ -305,7 +292,7 @@ lose_node() {
 	kept=$(reg '[.nodes[] | select(.kind == "cloud") | .id] | sort | .[1]')
 	sid=$(reg '.nodes[] | select(.id == "'"$lost"'") | .cloud.server_id')
 	ksid=$(reg '.nodes[] | select(.id == "'"$kept"'") | .cloud.server_id')
-	lose_node "$lost"
+	drop_row "$lost"
 	old=$(date -u -d '-1 hour' +%Y-%m-%dT%H:%M:%SZ)
 	j1=$(seed pp-junk1 "$old" default)
 	j2=$(seed pp-junk2 "$old" default)
@@ -416,7 +403,7 @@ lose_node() {
 	run --separate-stderr pp-fleetstats -q --now "$DOC_AT" --reconcile
 	assert_success
 	jq_is '.reconciliation.orphans | length' 0
-	lose_node "$node"
+	drop_row "$node"
 	# before and after pp-provision has held it
 	for i in 1 2; do
 		run --separate-stderr pp-fleetstats --now "$DOC_AT" --reconcile
@@ -458,7 +445,7 @@ lose_node() {
 	run --separate-stderr pp-provision -q --now "$NOW" < <(decision none 0)
 	assert_success
 	[[ $(jq '.node_servers | length' "$STATE") == 2 ]]
-	lose_node pp-node07
+	drop_row pp-node07
 	# a protection set in the console: the next run records it on
 	# its node, under the registry's lock, before the orphans
 	sid=$(reg '.nodes[] | select(.id == "pp-prot07") | .cloud.server_id')
@@ -590,7 +577,7 @@ set_status() {
 	run --separate-stderr pp-provision -q --now "$DOC_AT" < <(decision none 0)
 	assert_success
 	# the registry loses one node, the other's server is deleted by hand
-	lose_node "$lost"
+	drop_row "$lost"
 	fake_ctl PUT /state "$(fake_state | jq -c --arg s "$gsid" '.servers |=
 		map(select((.id | tostring) != $s)) | {servers}')" >/dev/null
 	DOC_AT=$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)

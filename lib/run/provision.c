@@ -241,6 +241,7 @@ pp_provision_run(const struct pp_config *cfg,
 	json_object_put(x.former);
 	free(x.named_done);
 	free(x.named_del);
+	json_object_put(x.joined_mem);
 	json_object_put(x.off_prev);
 	json_object_put(x.off_now);
 	if (x.have_cat)

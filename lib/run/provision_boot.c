@@ -448,47 +448,93 @@ power_on_taken(struct run *x, const char *node, const char *sid, long before)
 }
 
 /* Whether node p, provisioning, has joined before with server sid,
- * as the state remembers (node_servers, as this run leaves it): the
- * same node, not another that names the server (a copied row, which
- * the expire's duplicate check refuses). */
+ * as the state remembers (node_servers: as this run leaves it, or,
+ * when converge did not look at it, as the state holds it): the same
+ * node, not another that names the server (a copied row, which the
+ * expire's duplicate check refuses). 1 so, 0 not, -1 unknown (the
+ * state cannot be read). */
 static int
 rejoined(struct run *x, const struct pend *p, const char *sid)
 {
+	json_object *mem = x->nodesrv_now;
 	const char *jn;
 
-	return x->nodesrv_now && pp_nodesrv_joined(x->nodesrv_now, sid,
-		&jn) && jn && !strcmp(jn, p->node);
+	if (!mem) {
+		if (!x->joined_read) {
+			struct pp_state st;
+			char err[768];
+
+			x->joined_read = 1;
+			if (pp_state_open(&st, x->spath, 0, err,
+			    sizeof err) == 0) {
+				mem = pp_nodesrv_of(st.root);
+				x->joined_mem = mem ? json_object_get(mem) :
+					json_object_new_object();
+			}
+			pp_state_close(&st);
+		}
+		mem = x->joined_mem;
+		if (!mem)
+			return -1;
+	}
+	return pp_nodesrv_joined(mem, sid, &jn) && jn && !strcmp(jn,
+		p->node);
 }
 
-/* Node p reads provisioning past cloud.join_timeout, its server s
- * running, but the state (node_servers) has seen it joined: ready,
- * draining or unhealthy. A registry restored from a copy made while it
- * booted, or a platform that registered it anew, shows it so without
- * its game servers, and the expire would delete them with it. Not
- * deleted; said every run (it bills, and may hold players) until it is
- * marked ready or goes another way (a person's delete, a scale-down
- * once it is ready). */
+/* Whether node p's server s, age seconds old, is past the time its
+ * boot or join had (what an expire below acts on). */
+static int
+late(struct run *x, const struct pp_server *s, long long age)
+{
+	if (s->status && !strcmp(s->status, "running"))
+		return age > x->cfg->cloud.join_timeout && !simulated_join(x);
+	return age > x->cfg->cloud.boot_timeout || (!simulated_join(x) &&
+		age > x->cfg->cloud.join_timeout);
+}
+
+/* Node p reads provisioning, its server s not joining now, but the
+ * state (node_servers) has seen it joined (rj 1): ready, draining or
+ * unhealthy; or it is past its boot or join and whether it joined is
+ * unknown (rj -1: the state cannot be read). A registry restored from
+ * a copy made while it booted shows it so without its game servers,
+ * and an expire (past cloud.join_timeout or cloud.boot_timeout, or
+ * off) would delete them with it. Not deleted, nor powered on; said
+ * every run (it bills, and may hold players) until it is marked ready
+ * or goes another way (a person's delete, a scale-down once it is
+ * ready). */
 static void
-rejoined_held(struct run *x, const struct pend *p, const struct pp_server *s)
+rejoined_held(struct run *x, const struct pend *p, const struct pp_server *s,
+	int rj)
 {
 	json_object *e, *o = json_object_new_object();
 	char msg[1024], since[64];
 
-	pp_format_time(pp_nodesrv_joined(x->nodesrv_now, s->id, NULL), since,
-		sizeof since);
-	snprintf(msg, sizeof msg, "node '%s' reads provisioning, but its "
-		"server %s (running) joined as a node before (seen since %s): "
-		"the registry may have been restored from an older copy, or "
-		"the platform registered the node anew; not deleting it past "
-		"cloud.join_timeout, as any game servers on it would go with "
-		"it: mark it ready once its agent runs ('pp-registry status "
-		"%s ready'; an unneeded node is then scaled down as usual)",
-		p->node, s->id, since, p->node);
+	if (rj > 0) {
+		pp_format_time(pp_nodesrv_joined(x->nodesrv_now ?
+			x->nodesrv_now : x->joined_mem, s->id, NULL), since,
+			sizeof since);
+		snprintf(msg, sizeof msg, "node '%s' reads provisioning, but "
+			"its server %s (%s) joined as a node before (seen "
+			"since %s): the registry may have been restored from "
+			"an older copy; not deleting it as a failed boot, as "
+			"any game servers on it would go with it: mark it "
+			"ready once its agent runs ('pp-registry status %s "
+			"ready'; an unneeded node is then scaled down as "
+			"usual), or if it will not come back delete its "
+			"server by hand ('hcloud server delete %s'; the node "
+			"is then forgotten)", p->node, s->id, s->status ?
+			s->status : "?", since, p->node, s->id);
+	} else {
+		snprintf(msg, sizeof msg, "node '%s' reads provisioning past "
+			"its boot or join time, but whether it joined before "
+			"is unknown (the state cannot be read): not deleting "
+			"its server %s this run", p->node, s->id);
+	}
 	pp_prov_loud("%s", msg);
 	e = pp_prov_entry(x, "expire", p->node, s->id, s->name, s->type,
 		s->location, p->role);
 	pp_prov_add_str(e, "status", "held");
-	pp_prov_add_str(o, "code", "was_ready");
+	pp_prov_add_str(o, "code", rj > 0 ? "was_ready" : "state_unread");
 	pp_prov_add_str(o, "message", msg);
 	json_object_object_add(e, "error", o);
 }
@@ -668,7 +714,7 @@ found:
 		const struct pp_server *borrowed;
 		struct pp_cloud_error cerr = {0};
 		json_object *e;
-		int going;
+		int going, rj = 0;
 		long long age = p[i].created && p[i].created <= x->now ?
 			(long long)(x->now - p[i].created) : 0;
 
@@ -740,13 +786,16 @@ found:
 				e, "expire_resumed", "an earlier run began "
 				"deleting it (its server did not boot or join in "
 				"time)", PP_EXPIRE_RESUMED);
+		} else if ((rj = rejoined(x, &p[i], s.id)) != 0 &&
+		    !(s.status && !strcmp(s.status, "running") &&
+		    (simulated_join(x) || !same_ip(p[i].ip, &s) ||
+		    (health_check(x) && healthy(x, p[i].node, &s)))) &&
+		    (rj > 0 || late(x, &s, age))) {
+			/* one that joins now is promoted below */
+			rejoined_held(x, &p[i], &s, rj);
 		} else if (s.status && !strcmp(s.status, "running") &&
 		    age > x->cfg->cloud.join_timeout &&
-		    !simulated_join(x) && rejoined(x, &p[i], s.id)) {
-			rejoined_held(x, &p[i], &s);
-		} else if (s.status && !strcmp(s.status, "running") &&
-		    age > x->cfg->cloud.join_timeout &&
-		    !simulated_join(x)) {
+		    !simulated_join(x) && !rj) {
 			char why[256];
 
 			snprintf(why, sizeof why, "its agent has not joined "
@@ -770,8 +819,9 @@ found:
 			pp_debug("node '%s' runs and waits for its agent to "
 				"join (%lld s of cloud.join_timeout %ld s)",
 				p[i].node, age, x->cfg->cloud.join_timeout);
-		} else if (age > x->cfg->cloud.boot_timeout ||
-		    (!simulated_join(x) && age > x->cfg->cloud.join_timeout)) {
+		} else if (!rj && (age > x->cfg->cloud.boot_timeout ||
+		    (!simulated_join(x) &&
+		    age > x->cfg->cloud.join_timeout))) {
 			char why[256];
 			int boot = age > x->cfg->cloud.boot_timeout;
 

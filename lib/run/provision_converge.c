@@ -379,7 +379,7 @@ left_alone(struct run *x, const char *node, const struct pp_server *s,
  * says each orphan: not an error of the run, which deleted nothing. */
 static void
 hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n,
-	size_t nnamed)
+	size_t ndeleted)
 {
 	char msg[768], also[128] = "";
 	long max = x->cfg->cloud.orphan_delete_max;
@@ -395,9 +395,9 @@ hold_orphans(struct run *x, const size_t *del, size_t ndel, size_t n,
 			"cloud.orphan_grace %s in no registry node, and "
 			"cloud.orphan_delete_max is 0", n,
 			n == 1 ? "" : "s", n == 1 ? "is" : "are");
-	if (nnamed)
+	if (ndeleted)
 		snprintf(also, sizeof also, " (but the %zu --delete-orphan "
-			"names)", nnamed);
+			"names)", ndeleted);
 	pp_prov_loud("%s; neither deleting nor adopting any%s: check the "
 		"registry (pp-registry show), and if they are unneeded run "
 		"'pp-provision --delete-orphans' once (or --delete-orphan "
@@ -807,6 +807,18 @@ joined(const struct known *k)
 		!strcmp(k->status, "unhealthy"));
 }
 
+/* Whether one of the nk registry nodes k, of id id, names server sid
+ * and has joined. */
+static int
+joined_as(const struct known *k, size_t nk, const char *id, const char *sid)
+{
+	for (size_t i = 0; i < nk; i++)
+		if (!strcmp(k[i].id, id) && k[i].server_id &&
+		    !strcmp(k[i].server_id, sid) && joined(&k[i]))
+			return 1;
+	return 0;
+}
+
 /* nodesrv_now, whole before anything is acted on, so that a run
  * stopped part way leaves no server out: the servers of ours a
  * registry node names now, and those one named before (prev) that are
@@ -842,9 +854,12 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 			nodesrv_add(x, prev, k[i].server_id, k[i].id);
 			j = pp_nodesrv_joined(x->nodesrv_now, k[i].server_id,
 				&jn);
-			/* this node's since it was first seen so */
-			if (joined(&k[i]) && (!j || !jn ||
-			    strcmp(jn, k[i].id)))
+			/* this node's since it was first seen so; the
+			 * recorded one's while it still names the server
+			 * and has joined (a copied row does not take it) */
+			if (joined(&k[i]) && (!j || !jn || (strcmp(jn,
+			    k[i].id) && !joined_as(k, nk, jn,
+			    k[i].server_id))))
 				pp_nodesrv_joined_set(x->nodesrv_now,
 					k[i].server_id, x->now, k[i].id);
 		}
@@ -1133,7 +1148,7 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	    (size_t)x->cfg->cloud.orphan_delete_max &&
 	    !x->o->delete_orphans) {
 		hold_orphans(x, del, ndel, ndel + nprot + nformer + nnamed,
-			nnamed);
+			x->nnamed_del);
 		x->orphans_held = 1;
 	} else if (!up) {
 		for (size_t j = 0; j < ndel && !pp_interrupted(); j++)

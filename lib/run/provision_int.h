@@ -88,6 +88,10 @@ struct run {
 	 * ours.v) to delete at the run's end */
 	unsigned char *named_done;
 	size_t *named_del, nnamed_del;
+	/* node_servers as the state holds it, for the boot step when
+	 * converge did not look at it (NULL: not read, or unreadable) */
+	json_object *joined_mem;
+	int joined_read;
 	char other_msg[512];  /* the listing looks like another project's */
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */

@@ -135,6 +135,20 @@ off_node() {
 	echo "$id"
 }
 
+# drop_row ID: the registry loses node ID alone, game servers and all
+# (a platform's bad write), on either backend
+drop_row() {
+	if [[ ${PP_REG_BACKEND:-file} == pg ]]; then
+		psql -X -q -d "$REG_DB" -v ON_ERROR_STOP=1 -v id="$1" <<-'SQL'
+			DELETE FROM ppscale_containers WHERE node_id = :'id';
+			DELETE FROM ppscale_nodes WHERE id = :'id';
+		SQL
+		return
+	fi
+	jq --arg id "$1" '.nodes |= map(select(.id != $id))' "$REG" \
+		> "$REG.tmp" && mv "$REG.tmp" "$REG"
+}
+
 # The file takes the whole row. PostgreSQL's unique index on (provider,
 # server_id) refuses that (checked here); it takes the row with its
 # provider unset (NULLs are distinct to a unique index), which the tools
