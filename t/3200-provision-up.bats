@@ -1590,16 +1590,16 @@ reset_status() {
 		.node_servers[$o].joined_since' "$STATE"
 	assert_output "2026-11-27T10:05:00Z $name
 null"
-	# a copy of its row, ready for a while, does not take its place in
-	# that memory
+	# a copy of its row, ready, does not take its place in that memory,
+	# not even once it reads provisioning itself
 	copy_row "$name" pp-copy ready
 	look 10:06
 	run jq -r --arg s "$sid" '.node_servers[$s] | .joined_since + " " +
 		.joined_node' "$STATE"
 	assert_output "2026-11-27T10:05:00Z $name"
-	drop_row pp-copy
 	# the registry goes back to a copy of 10:00: provisioning, no game
-	# servers; past cloud.join_timeout (15m) its server runs on
+	# servers; past cloud.join_timeout (15m) its server runs on; the
+	# ready copy goes after the first run
 	reset_status "$name" provisioning
 	fake_ctl DELETE /log >/dev/null
 	: > "$EVENTS"
@@ -1615,6 +1615,10 @@ null"
 			expire:held:was_ready
 		[[ $(reg ".nodes[] | select(.id == \"$name\") | .status") == \
 			provisioning ]]
+		run jq -r --arg s "$sid" '.node_servers[$s].joined_node' \
+			"$STATE"
+		assert_output "$name"
+		drop_row pp-copy
 	done
 	# the one that never joined is deleted as a failed boot, as before
 	[[ $(fake_log | jq -r '[.requests[] | select(.method ==
@@ -1633,6 +1637,7 @@ null"
 			--now "2026-11-27T$t:00Z" < <(decision none)
 		assert_success
 		assert_stderr_contains "its server $sid (off) joined as a node before"
+		assert_stderr_contains "(power it on by hand if it is off: 'hcloud server poweron $sid')"
 	done
 	[[ $(fake_log | jq '[.requests[] | select(.method == "POST" and
 		(.path | endswith("/actions/poweron")))] | length') == 0 ]]
@@ -1642,7 +1647,8 @@ null"
 	run --separate-stderr pp-provision -q --now 2026-11-27T10:50:00Z \
 		< <(decision none)
 	assert_failure 1
-	assert_stderr_contains "node '$name' reads provisioning past its boot or join time, but whether it joined before is unknown (the state cannot be read): not deleting its server $sid this run"
+	assert_stderr_contains "node '$name' reads provisioning past its boot or join time, but whether it joined before is unknown (the state cannot be read: "
+	assert_stderr_contains "): not deleting its server $sid this run"
 	jq_is '[.provision.servers[] | select(.node == "'"$name"'") |
 		.op + ":" + .status + ":" + .error.code] | join(",")' \
 		expire:held:state_unread
@@ -1651,7 +1657,7 @@ null"
 		"DELETE") | .path] | join(",")') == "/servers/$osid" ]]
 	# marked ready again: nothing held, said no more
 	pp-registry -q status "$name" ready
-	look 10:32
+	look 10:52
 	refute_stderr_contains "reads provisioning"
 	[[ $(fake_state | jq -r '[.servers[] | .id | tostring] |
 		join(",")') == "$sid" ]]

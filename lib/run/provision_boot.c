@@ -459,24 +459,27 @@ rejoined(struct run *x, const struct pend *p, const char *sid)
 	json_object *mem = x->nodesrv_now;
 	const char *jn;
 
-	if (!mem) {
-		if (!x->joined_read) {
-			struct pp_state st;
-			char err[768];
+	/* converge read it, or did not run (no listing) */
+	if (!x->joined_read) {
+		struct pp_state st;
+		char err[768];
 
-			x->joined_read = 1;
-			if (pp_state_open(&st, x->spath, 0, err,
-			    sizeof err) == 0) {
-				mem = pp_nodesrv_of(st.root);
-				x->joined_mem = mem ? json_object_get(mem) :
-					json_object_new_object();
-			}
-			pp_state_close(&st);
+		x->joined_read = 1;
+		if (pp_state_open(&st, x->spath, 0, err, sizeof err) == 0) {
+			json_object *sec = pp_nodesrv_of(st.root);
+
+			x->joined_mem = sec ? json_object_get(sec) :
+				json_object_new_object();
+		} else {
+			snprintf(x->state_err, sizeof x->state_err, "%s", err);
 		}
-		mem = x->joined_mem;
-		if (!mem)
-			return -1;
+		pp_state_close(&st);
 	}
+	/* as this run leaves it, else as the last run left it */
+	if (!pp_jget(mem, sid))
+		mem = x->joined_mem;
+	if (!mem)
+		return -1;
 	return pp_nodesrv_joined(mem, sid, &jn) && jn && !strcmp(jn,
 		p->node);
 }
@@ -507,28 +510,37 @@ rejoined_held(struct run *x, const struct pend *p, const struct pp_server *s,
 	int rj)
 {
 	json_object *e, *o = json_object_new_object();
-	char msg[1024], since[64];
+	char msg[2048], since[64];
+
+	int running = s->status && !strcmp(s->status, "running");
+	char on[160] = "";
 
 	if (rj > 0) {
-		pp_format_time(pp_nodesrv_joined(x->nodesrv_now ?
-			x->nodesrv_now : x->joined_mem, s->id, NULL), since,
+		json_object *mem = pp_jget(x->nodesrv_now, s->id) ?
+			x->nodesrv_now : x->joined_mem;
+
+		pp_format_time(pp_nodesrv_joined(mem, s->id, NULL), since,
 			sizeof since);
+		if (!running)
+			snprintf(on, sizeof on, " (power it on by hand if it "
+				"is off: 'hcloud server poweron %s')", s->id);
 		snprintf(msg, sizeof msg, "node '%s' reads provisioning, but "
 			"its server %s (%s) joined as a node before (seen "
 			"since %s): the registry may have been restored from "
 			"an older copy; not deleting it as a failed boot, as "
 			"any game servers on it would go with it: mark it "
-			"ready once its agent runs ('pp-registry status %s "
+			"ready once its agent runs%s ('pp-registry status %s "
 			"ready'; an unneeded node is then scaled down as "
 			"usual), or if it will not come back delete its "
 			"server by hand ('hcloud server delete %s'; the node "
 			"is then forgotten)", p->node, s->id, s->status ?
-			s->status : "?", since, p->node, s->id);
+			s->status : "?", since, on, p->node, s->id);
 	} else {
 		snprintf(msg, sizeof msg, "node '%s' reads provisioning past "
 			"its boot or join time, but whether it joined before "
-			"is unknown (the state cannot be read): not deleting "
-			"its server %s this run", p->node, s->id);
+			"is unknown (the state cannot be read: %s): not "
+			"deleting its server %s this run", p->node,
+			x->state_err[0] ? x->state_err : "?", s->id);
 	}
 	pp_prov_loud("%s", msg);
 	e = pp_prov_entry(x, "expire", p->node, s->id, s->name, s->type,
@@ -793,6 +805,8 @@ found:
 		    (rj > 0 || late(x, &s, age))) {
 			/* one that joins now is promoted below */
 			rejoined_held(x, &p[i], &s, rj);
+			/* what its looks were, kept for after the hold */
+			pp_offsrv_carry(x->off_now, off_prev(x), s.id);
 		} else if (s.status && !strcmp(s.status, "running") &&
 		    age > x->cfg->cloud.join_timeout &&
 		    !simulated_join(x) && !rj) {

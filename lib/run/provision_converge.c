@@ -769,6 +769,7 @@ nodesrv_prev(struct run *x, json_object **prot)
 		pp_prov_loud("%s; which servers of ours were registry nodes is "
 			"unknown: no orphan is deleted or adopted this run",
 			err);
+		snprintf(x->state_err, sizeof x->state_err, "%s", err);
 		pp_state_close(&st);
 		return NULL;
 	}
@@ -808,13 +809,15 @@ joined(const struct known *k)
 }
 
 /* Whether one of the nk registry nodes k, of id id, names server sid
- * and has joined. */
+ * (whatever its status: the one that joined may read provisioning
+ * now, restored, beside a ready copy of its row). */
 static int
-joined_as(const struct known *k, size_t nk, const char *id, const char *sid)
+names_server(const struct known *k, size_t nk, const char *id,
+	const char *sid)
 {
 	for (size_t i = 0; i < nk; i++)
 		if (!strcmp(k[i].id, id) && k[i].server_id &&
-		    !strcmp(k[i].server_id, sid) && joined(&k[i]))
+		    !strcmp(k[i].server_id, sid))
 			return 1;
 	return 0;
 }
@@ -846,6 +849,13 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 		if (held)
 			pp_nodesrv_held_set(x->nodesrv_now, s->id, held);
 	}
+	/* one a node names that the listing missed (a page it skipped):
+	 * its memory is kept, and the boot step looks at it by its id */
+	for (size_t i = 0; i < nk; i++)
+		if (k[i].server_id && !strset_has(ours, k[i].server_id) &&
+		    pp_jget(prev, k[i].server_id))
+			nodesrv_add(x, prev, k[i].server_id, pp_jstr(pp_jget(
+				prev, k[i].server_id), "name", NULL));
 	for (size_t i = 0; i < nk; i++)
 		if (k[i].server_id && strset_has(ours, k[i].server_id)) {
 			const char *jn;
@@ -856,9 +866,9 @@ nodesrv_known(struct run *x, json_object *prev, const struct known *k,
 				&jn);
 			/* this node's since it was first seen so; the
 			 * recorded one's while it still names the server
-			 * and has joined (a copied row does not take it) */
+			 * (a copied row does not take it) */
 			if (joined(&k[i]) && (!j || !jn || (strcmp(jn,
-			    k[i].id) && !joined_as(k, nk, jn,
+			    k[i].id) && !names_server(k, nk, jn,
 			    k[i].server_id))))
 				pp_nodesrv_joined_set(x->nodesrv_now,
 					k[i].server_id, x->now, k[i].id);
@@ -1015,6 +1025,9 @@ pp_prov_converge(struct run *x, int up, const char *leave)
 	strset_sort(&going);
 	sync_protection(x, k, nk);
 	prev = nodesrv_prev(x, &prot);
+	/* for the boot step: read once (NULL: unreadable) */
+	x->joined_read = 1;
+	x->joined_mem = prev ? json_object_get(prev) : NULL;
 	other = other_project(x, k, nk, &sids, &ids, &ours, prev, prot);
 	json_object_put(prot);
 	/* another project's listing would make the memory forget ours */

@@ -92,6 +92,7 @@ struct run {
 	 * converge did not look at it (NULL: not read, or unreadable) */
 	json_object *joined_mem;
 	int joined_read;
+	char state_err[768];  /* why the state could not be read */
 	char other_msg[512];  /* the listing looks like another project's */
 	long foreign;         /* listed with our labels, not ours: new */
 	/* the document's node list, read once (pp_prov_doc_nodes) */

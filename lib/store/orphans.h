@@ -21,9 +21,10 @@
  * held it (pp-status shows it, pp-fleetstats counts it as no capacity
  * on its way). One whose node has been seen joined (ready, draining
  * other than by an expire, or unhealthy) has "joined_since" and
- * "joined_node" (that node's id): that node, should it read
- * provisioning again (a registry restored from an older copy), is not
- * deleted past cloud.join_timeout.
+ * "joined_node" (that node's id, kept while that node names the
+ * server): that node, should it read provisioning again (a registry
+ * restored from an older copy), is neither deleted as a failed boot
+ * nor powered on.
  * "since" is when pp-provision first found it so. A stranded_servers
  * entry may also hold "relabel": the whole hcloud command that brings
  * the server back into our labels, as pp-provision said it (none when
